@@ -1,0 +1,38 @@
+# pcx-cc: two commands get a stranger from zero to an offloaded program.
+#   make demo   installs the toolchain (apt) if missing, a venv with pcx-cc, and offloads an example
+#   make test   runs the test suite (real compilers, real offloaded runs on the host device)
+
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+APT_PKGS := clang-19 clang-tools-19 libomp-19-dev csmith cmake make
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: toolchain setup demo test bench clean
+
+toolchain:
+	@if ! command -v clang-19 >/dev/null || ! command -v clang-linker-wrapper-19 >/dev/null 2>&1 && [ ! -x /usr/lib/llvm-19/bin/clang-linker-wrapper ] || [ ! -e /usr/lib/llvm-19/lib/libomptarget.so ] || ! command -v csmith >/dev/null; then \
+	  echo "pcx: installing $(APT_PKGS) with apt-get"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PKGS) >/dev/null; \
+	fi
+
+$(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]' $(foreach p,$(wildcard plugins/*/pyproject.toml),-e $(dir $(p)))
+	@touch $@
+
+setup: toolchain $(VENV)/.installed
+
+demo: setup
+	@$(PY) -m pcx_driver.demo
+
+test: setup
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+bench: setup
+	$(PY) bench/overhead.py
+	$(PY) bench/datamove.py
+
+clean:
+	rm -rf $(VENV) .pcx build

@@ -1,0 +1,1 @@
+"""Subcommands of ``pcx``, one module each; ``pcx_driver.cli`` registers them."""

@@ -1,0 +1,115 @@
+"""Every diagnostic pcx-cc prints, in one table.
+
+Each ID is stable (users grep for it, reports carry it) and has a level and one line of
+documentation; ``pcx explain PCX101`` prints it.  Ranges:
+
+    PCX0xx  driver and input handling
+    PCX1xx  loop analysis (why a nest was or was not offloaded)
+    PCX13x  C++ constructs
+    PCX2xx  data-movement planning
+    PCX3xx  correctness gate, profiling and tuning
+    PCX4xx  CUDA translation
+    PCX5xx  LLM rewriter plugin
+
+Add new IDs in order, inside the range of the stage that emits them; never renumber.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RemarkSpec:
+    id: str
+    level: str  # "remark", "warning" or "error" (as a compiler prints it)
+    summary: str  # one line of documentation
+
+
+REMARKS: dict[str, RemarkSpec] = {
+    s.id: s
+    for s in [
+        # -- driver and input ------------------------------------------------------------
+        RemarkSpec("PCX001", "warning", "internal error in a pcx stage; the original source was compiled unchanged"),
+        RemarkSpec("PCX002", "warning", "source is not valid UTF-8; compiled unchanged"),
+        RemarkSpec("PCX003", "remark", "source already uses OpenMP directives; left as it is"),
+        RemarkSpec("PCX004", "remark", "source has syntax errors; not analysed, the compiler reports them"),
+        RemarkSpec("PCX005", "remark", "source is larger than the analysis limit; compiled unchanged"),
+        RemarkSpec("PCX006", "warning", "plugin failed to load; continuing without it"),
+        RemarkSpec("PCX007", "remark", "rewritten source failed to compile; the original source was compiled instead"),
+        RemarkSpec("PCX008", "remark", "a cached validated plan was applied"),
+        RemarkSpec("PCX009", "remark", "no validated plan for this source (--pcx-mode=validated); compiled unchanged"),
+        # -- loop analysis ---------------------------------------------------------------
+        RemarkSpec("PCX100", "remark", "loop nest offloaded to the device"),
+        RemarkSpec("PCX101", "remark", "loop-carried dependence on an array prevents parallel execution"),
+        RemarkSpec("PCX102", "remark", "subscript is not an affine function of the loop indices; independence cannot be proved"),
+        RemarkSpec("PCX103", "remark", "write through an indirect subscript (a[idx[i]]) may conflict between iterations"),
+        RemarkSpec("PCX104", "remark", "pointers may alias (not restrict, not provably distinct allocations)"),
+        RemarkSpec("PCX105", "remark", "call to a function with side effects or without a visible definition"),
+        RemarkSpec("PCX106", "remark", "input/output call inside the nest"),
+        RemarkSpec("PCX107", "remark", "memory allocation or deallocation inside the nest"),
+        RemarkSpec("PCX108", "remark", "early exit (break, return, goto) leaves the nest"),
+        RemarkSpec("PCX109", "remark", "loop index written inside the body"),
+        RemarkSpec("PCX110", "remark", "loop is not in canonical form (init; index < bound; index += step)"),
+        RemarkSpec("PCX111", "remark", "loop bound or step changes inside the nest"),
+        RemarkSpec("PCX112", "remark", "scalar carries a value between iterations (neither private nor a reduction)"),
+        RemarkSpec("PCX113", "remark", "loop comes from a macro expansion; left alone"),
+        RemarkSpec("PCX114", "remark", "loop is in a preprocessor branch that is not compiled; left alone"),
+        RemarkSpec("PCX115", "remark", "too little work to pay for an offload"),
+        RemarkSpec("PCX116", "remark", "extent of an array cannot be determined; its data cannot be mapped"),
+        RemarkSpec("PCX117", "remark", "histogram update made atomic (#pragma omp atomic)"),
+        RemarkSpec("PCX118", "remark", "access through a struct member or pointer chain that cannot be analysed"),
+        RemarkSpec("PCX119", "remark", "volatile object or object whose address escapes is used in the nest"),
+        RemarkSpec("PCX120", "remark", "nest is already inside an OpenMP construct"),
+        RemarkSpec("PCX121", "remark", "global variable written or read on the device without a known extent"),
+        RemarkSpec("PCX122", "remark", "loop nest not analysed (unsupported statement in the body)"),
+        # -- C++ -------------------------------------------------------------------------
+        RemarkSpec("PCX130", "remark", "lambda or function object called inside the nest"),
+        RemarkSpec("PCX131", "remark", "virtual call inside the nest"),
+        RemarkSpec("PCX132", "remark", "exceptions (throw/try) inside the nest"),
+        RemarkSpec("PCX133", "remark", "new/delete inside the nest"),
+        RemarkSpec("PCX134", "remark", "iostream use inside the nest"),
+        RemarkSpec("PCX135", "remark", "container that may grow or reallocate inside the nest"),
+        RemarkSpec("PCX136", "remark", "loop in a function template with an instantiation that cannot be offloaded"),
+        RemarkSpec("PCX137", "remark", "member function loop over this-> arrays cannot be mapped soundly"),
+        # -- data planning ---------------------------------------------------------------
+        RemarkSpec("PCX200", "remark", "target data region keeps arrays on the device across kernels"),
+        RemarkSpec("PCX201", "remark", "target update inserted where host code reads or writes device data"),
+        RemarkSpec("PCX202", "remark", "array section over-approximated to cover all accesses"),
+        RemarkSpec("PCX203", "remark", "data region not formed (pointer reassigned or escapes between kernels)"),
+        # -- gate, profile, tune ---------------------------------------------------------
+        RemarkSpec("PCX300", "remark", "offload plan passed the correctness gate"),
+        RemarkSpec("PCX301", "warning", "offloaded program output differs from the serial program"),
+        RemarkSpec("PCX302", "warning", "pointer used on the device without a mapping"),
+        RemarkSpec("PCX303", "warning", "offloaded program crashed or exited with a different status"),
+        RemarkSpec("PCX304", "warning", "run timed out"),
+        RemarkSpec("PCX305", "remark", "kernel demoted to serial after failing the gate"),
+        RemarkSpec("PCX306", "remark", "tuning variant kept (faster and correct)"),
+        RemarkSpec("PCX307", "warning", "cached plan is corrupt or foreign; ignored"),
+        # -- CUDA ------------------------------------------------------------------------
+        RemarkSpec("PCX400", "remark", "CUDA kernel translated to an OpenMP target loop"),
+        RemarkSpec("PCX401", "error", "warp shuffle/vote intrinsics have no OpenMP equivalent"),
+        RemarkSpec("PCX402", "error", "cooperative groups are not supported"),
+        RemarkSpec("PCX403", "error", "texture and surface objects are not supported"),
+        RemarkSpec("PCX404", "error", "dynamic parallelism (kernel launch from device code) is not supported"),
+        RemarkSpec("PCX405", "error", "atomic operation without an OpenMP equivalent"),
+        RemarkSpec("PCX406", "error", "CUDA API call without a translation"),
+        RemarkSpec("PCX407", "error", "CUDA construct not supported by the translator"),
+        # -- LLM -------------------------------------------------------------------------
+        RemarkSpec("PCX500", "remark", "LLM rewrite accepted after passing the gate"),
+        RemarkSpec("PCX501", "remark", "LLM rewrite rejected"),
+        RemarkSpec("PCX502", "warning", "LLM endpoint failed"),
+    ]
+}
+
+
+def level_of(remark_id: str) -> str:
+    spec = REMARKS.get(remark_id)
+    return spec.level if spec else "remark"
+
+
+def explain(remark_id: str) -> str:
+    spec = REMARKS.get(remark_id.upper())
+    if spec is None:
+        raise KeyError(remark_id)
+    return f"{spec.id} ({spec.level}): {spec.summary}"

@@ -1,0 +1,340 @@
+"""The plain typed objects that flow one way through the stages.
+
+    invocation -> SourceUnit -> UnitAnalysis -> Plan -> Rewrite -> build -> RunOutput
+               -> GateVerdict / Profile
+
+Every stage receives these objects and returns new ones; no stage reaches into another's
+internals.  Each object is a dataclass that round-trips through JSON (``to_json`` /
+``from_json``) so a run can be dumped, inspected, cached and resumed.
+
+Positions: ``line`` and ``column`` are 1-based, as a compiler prints them; ``start_byte``
+and ``end_byte`` are 0-based offsets into ``SourceUnit.text`` encoded as UTF-8 (the
+coordinates tree-sitter uses), so the rewriter can edit exact text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Language(str, enum.Enum):
+    C = "c"
+    CXX = "c++"
+    CUDA = "cuda"
+
+
+class Decision(str, enum.Enum):
+    """What happened to one loop nest (the JSON report uses these strings)."""
+
+    OFFLOADED = "offloaded"
+    SERIAL = "kept serial"
+    NOT_ANALYSED = "not analysed"
+
+
+class MapKind(str, enum.Enum):
+    TO = "to"
+    FROM = "from"
+    TOFROM = "tofrom"
+    ALLOC = "alloc"
+
+
+@dataclass
+class SourceUnit:
+    """One translation unit as the user wrote it."""
+
+    path: str  # the path as given on the command line (what #line and remarks name)
+    text: str  # decoded source (UTF-8, undecodable bytes kept via surrogateescape)
+    language: Language = Language.C
+    directory: str = "."  # the working directory of the compile
+    # Flags that change meaning (-I, -D, -U, -std, -include, -isystem, ...), for libclang.
+    semantic_args: list[str] = field(default_factory=list)
+
+    @property
+    def data(self) -> bytes:
+        return self.text.encode("utf-8", "surrogateescape")
+
+
+@dataclass
+class Remark:
+    """One diagnostic with a stable ID from ``pcx_driver.diagnostics.REMARKS``."""
+
+    id: str
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def format(self) -> str:
+        from pcx_driver.diagnostics import level_of
+
+        return f"{self.file}:{self.line}:{self.column}: {level_of(self.id)}: {self.message} [{self.id}]"
+
+
+@dataclass
+class Section:
+    """An array section in OpenMP syntax: ``name[lower:length][lower:length]...``.
+
+    ``base`` is the C expression mapped (a variable name, or ``v_data`` for a local
+    pointer the rewriter introduces).  Each dimension is a pair of C expressions.
+    """
+
+    base: str
+    dims: list[tuple[str, str]] = field(default_factory=list)
+
+    def render(self) -> str:
+        return self.base + "".join(f"[{lo}:{ln}]" for lo, ln in self.dims)
+
+
+@dataclass
+class MapClause:
+    kind: MapKind
+    sections: list[Section]
+
+    def render(self) -> str:
+        return f"map({self.kind.value}: " + ", ".join(s.render() for s in self.sections) + ")"
+
+
+@dataclass
+class ArrayAccessSummary:
+    """What one kernel does to one array (or pointer-to-array), over the whole nest."""
+
+    name: str
+    element_type: str  # C type of one element, e.g. "double"
+    read: bool
+    written: bool
+    section: Section  # the exact (or safely over-approximated) section touched
+    exact: bool = True  # False when the section is an over-approximation
+    written_fully: bool = False  # every element of ``section`` is written before being read
+
+
+@dataclass
+class Reduction:
+    op: str  # "+", "*", "min", "max", "&&", "||", "&", "|", "^"
+    variable: str
+
+
+@dataclass
+class NestAnalysis:
+    """The analysis of one loop nest: legality, clauses and data, with reasons."""
+
+    nest_id: str  # "<function>:<line>", stable within a source text
+    function: str
+    line: int
+    column: int
+    start_byte: int  # the ``for`` statement (the rewriter inserts directives before it)
+    end_byte: int
+    depth: int  # loops in the nest (perfect part)
+    decision: Decision
+    remarks: list[Remark] = field(default_factory=list)
+    collapse: int = 1  # loops to collapse when offloaded
+    private: list[str] = field(default_factory=list)
+    firstprivate: list[str] = field(default_factory=list)
+    reductions: list[Reduction] = field(default_factory=list)
+    arrays: list[ArrayAccessSummary] = field(default_factory=list)
+    # statements (byte ranges) that must be guarded by ``#pragma omp atomic``
+    atomic_updates: list[tuple[int, int]] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)  # user functions called (need declare target)
+    work_estimate: float = 0.0  # static estimate: trip counts x body cost
+
+
+@dataclass
+class HostAccess:
+    """A host statement between kernels that touches arrays a kernel also touches."""
+
+    start_byte: int
+    end_byte: int
+    line: int
+    reads: list[str] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FunctionAnalysis:
+    name: str
+    start_byte: int
+    end_byte: int
+    nests: list[NestAnalysis] = field(default_factory=list)
+    host_accesses: list[HostAccess] = field(default_factory=list)
+
+
+@dataclass
+class UnitAnalysis:
+    path: str
+    language: Language
+    functions: list[FunctionAnalysis] = field(default_factory=list)
+    remarks: list[Remark] = field(default_factory=list)  # unit-level (e.g. parse errors)
+    # user functions that kernels call, with their definitions' byte ranges
+    device_functions: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def nests(self) -> list[NestAnalysis]:
+        return [n for f in self.functions for n in f.nests]
+
+
+@dataclass
+class TargetUpdate:
+    byte: int  # insert ``#pragma omp target update`` before the statement starting here
+    line: int
+    direction: str  # "to" or "from"
+    sections: list[Section]
+
+
+@dataclass
+class DataRegion:
+    """A ``target data`` region that keeps arrays on the device across kernels."""
+
+    function: str
+    start_byte: int  # first statement wrapped
+    end_byte: int  # end of last statement wrapped
+    line: int
+    maps: list[MapClause]
+    updates: list[TargetUpdate] = field(default_factory=list)
+    kernels: list[str] = field(default_factory=list)  # nest_ids inside
+
+
+@dataclass
+class KernelPlan:
+    """How one nest is emitted; ``maps`` is empty when a DataRegion covers its data."""
+
+    nest_id: str
+    function: str
+    line: int
+    column: int
+    start_byte: int
+    end_byte: int
+    decision: Decision
+    remarks: list[Remark] = field(default_factory=list)
+    collapse: int = 1
+    private: list[str] = field(default_factory=list)
+    firstprivate: list[str] = field(default_factory=list)
+    reductions: list[Reduction] = field(default_factory=list)
+    maps: list[MapClause] = field(default_factory=list)
+    atomic_updates: list[tuple[int, int]] = field(default_factory=list)
+    # Tuning knobs (issue 4): None means "let the runtime choose".
+    num_teams: int | None = None
+    thread_limit: int | None = None
+    simd: bool = False
+    work_estimate: float = 0.0
+
+
+@dataclass
+class Plan:
+    path: str
+    kernels: list[KernelPlan] = field(default_factory=list)
+    regions: list[DataRegion] = field(default_factory=list)
+    declare_target: list[str] = field(default_factory=list)  # user functions
+    remarks: list[Remark] = field(default_factory=list)
+    origin: str = "static"  # "static" (proved by analysis) or "validated" (gate-passed)
+
+    def offloaded(self) -> list[KernelPlan]:
+        return [k for k in self.kernels if k.decision is Decision.OFFLOADED]
+
+
+@dataclass
+class EmittedDirective:
+    line: int  # line in the ORIGINAL source the directive applies to
+    text: str  # the pragma as emitted, without the leading '#pragma '
+    nest_id: str | None = None
+
+
+@dataclass
+class Rewrite:
+    path: str
+    text: str  # the complete rewritten source, with #line directives
+    directives: list[EmittedDirective] = field(default_factory=list)
+    remarks: list[Remark] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.directives)
+
+
+@dataclass
+class RunOutput:
+    """One run of a program (the gate's and the profiler's raw material)."""
+
+    argv: list[str]
+    returncode: int | None  # None: timed out
+    stdout: str
+    stderr: str
+    seconds: float
+    files: dict[str, str] = field(default_factory=dict)  # named output files' contents
+
+
+@dataclass
+class GateVerdict:
+    passed: bool
+    reasons: list[str] = field(default_factory=list)  # human-readable, first difference first
+
+
+@dataclass
+class KernelProfile:
+    name: str  # __omp_offloading_..._<function>_l<line>
+    function: str
+    line: int
+    launches: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Profile:
+    kernels: list[KernelProfile] = field(default_factory=list)
+    bytes_to_device: int = 0
+    bytes_from_device: int = 0
+    launches: int = 0
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Turn a dataclass tree into JSON-compatible data (enums become their values)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    return obj
+
+
+def to_json(obj: Any, **kwargs: Any) -> str:
+    return json.dumps(to_jsonable(obj), **kwargs)
+
+
+def from_jsonable(cls: Any, data: Any) -> Any:
+    """Rebuild a dataclass tree of type ``cls`` from ``to_jsonable`` output."""
+    import typing
+
+    if data is None:
+        return None
+    origin = typing.get_origin(cls)
+    args = typing.get_args(cls)
+    if origin is typing.Union or (origin is not None and str(origin) == "types.UnionType"):
+        inner = [a for a in args if a is not type(None)]
+        return from_jsonable(inner[0], data) if inner else data
+    if origin in (list,):
+        return [from_jsonable(args[0], x) for x in data]
+    if origin in (tuple,):
+        return tuple(data)
+    if origin in (dict,):
+        return {k: from_jsonable(args[1], v) for k, v in data.items()}
+    if isinstance(cls, type) and issubclass(cls, enum.Enum):
+        return cls(data)
+    if dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls)
+        kwargs = {}
+        for f in dataclasses.fields(cls):
+            if f.name in data:
+                kwargs[f.name] = from_jsonable(hints[f.name], data[f.name])
+        return cls(**kwargs)
+    return data
+
+
+def from_json(cls: Any, text: str) -> Any:
+    return from_jsonable(cls, json.loads(text))

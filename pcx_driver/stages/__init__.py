@@ -1,0 +1,1 @@
+"""The default stages: plugins on the same contract as any third-party plugin."""
