@@ -36,6 +36,8 @@ BUILTIN_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("config", None, "path of a pcx.toml to use instead of searching upward"),
     OptionSpec("cxx", None, "the real C++ compiler (default: clang++-19, clang++, g++ on PATH)"),
     OptionSpec("emit", None, "directory where each rewritten source is kept"),
+    OptionSpec("instrument", False, "compile with per-nest timing instead of offloading (pcx tune's "
+               "hotspot build)", "bool"),
     OptionSpec("max-source-bytes", 8_000_000, "sources larger than this are compiled unchanged", "int"),
     OptionSpec("mode", "validated", "which plans a build applies: validated (gate-passed, from "
                "the plan cache), static (every plan the analysis proves), off", "str",
@@ -46,6 +48,8 @@ BUILTIN_OPTIONS: tuple[OptionSpec, ...] = (
                "str", ("nvptx64-nvidia-cuda", "amdgcn-amd-amdhsa", "x86_64-pc-linux-gnu", "none")),
     OptionSpec("plan-cache", None, "directory of the validated plan cache (default: .pcx/ upward)"),
     OptionSpec("plugin", (), "extra plugin module to load (repeatable)", "list"),
+    OptionSpec("record", None, "directory where each compile writes its SourceUnit, analysis and plan "
+               "as JSON (pcx tune reads them)"),
     OptionSpec("remarks", False, "print clang-style remarks for every loop nest", "bool"),
     OptionSpec("report", None, "write a JSON report of every loop nest to this file"),
     OptionSpec("strict", False, "fail the compile on an internal pcx error instead of falling back", "bool"),
