@@ -4,13 +4,19 @@
 
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
-APT_PKGS := clang-19 clang-tools-19 libomp-19-dev csmith cmake make
+APT_PKGS := clang-19 clang-tools-19 libomp-19-dev csmith libcsmith-dev cmake make
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: toolchain setup demo test bench clean
 
 toolchain:
-	@if ! command -v clang-19 >/dev/null || ! command -v clang-linker-wrapper-19 >/dev/null 2>&1 && [ ! -x /usr/lib/llvm-19/bin/clang-linker-wrapper ] || [ ! -e /usr/lib/llvm-19/lib/libomptarget.so ] || ! command -v csmith >/dev/null; then \
+	@missing=; \
+	command -v clang-19 >/dev/null || missing=1; \
+	[ -x /usr/lib/llvm-19/bin/clang-linker-wrapper ] || missing=1; \
+	ls /usr/lib/llvm-19/lib/libomptarget.so* >/dev/null 2>&1 || missing=1; \
+	command -v csmith >/dev/null && [ -d /usr/include/csmith ] || missing=1; \
+	command -v cmake >/dev/null || missing=1; \
+	if [ -n "$$missing" ]; then \
 	  echo "pcx: installing $(APT_PKGS) with apt-get"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PKGS) >/dev/null; \

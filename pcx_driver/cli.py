@@ -37,7 +37,4 @@ def main() -> None:
 
 
 for _module, _attr in SUBCOMMANDS:
-    try:
-        main.add_command(getattr(importlib.import_module(_module), _attr))
-    except (ImportError, AttributeError):  # a subcommand still being built
-        pass
+    main.add_command(getattr(importlib.import_module(_module), _attr))

@@ -77,6 +77,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX201", "remark", "target update inserted where host code reads or writes device data"),
         RemarkSpec("PCX202", "remark", "array section over-approximated to cover all accesses"),
         RemarkSpec("PCX203", "remark", "data region not formed (pointer reassigned or escapes between kernels)"),
+        RemarkSpec("PCX204", "remark", "nest not rewritten: no place to insert its directive soundly; kept serial"),
         # -- gate, profile, tune ---------------------------------------------------------
         RemarkSpec("PCX300", "remark", "offload plan passed the correctness gate"),
         RemarkSpec("PCX301", "warning", "offloaded program output differs from the serial program"),
@@ -86,6 +87,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX305", "remark", "kernel demoted to serial after failing the gate"),
         RemarkSpec("PCX306", "remark", "tuning variant kept (faster and correct)"),
         RemarkSpec("PCX307", "warning", "cached plan is corrupt or foreign; ignored"),
+        RemarkSpec("PCX308", "error", "emitted directive is not portable OpenMP 5.0/5.1 (5.2-only or vendor syntax, or a known miscompiled form)"),
         # -- CUDA ------------------------------------------------------------------------
         RemarkSpec("PCX400", "remark", "CUDA kernel translated to an OpenMP target loop"),
         RemarkSpec("PCX401", "error", "warp shuffle/vote intrinsics have no OpenMP equivalent"),

@@ -14,13 +14,19 @@ entry-point group ``pcx`` or with ``--pcx-plugin=module``.
 
 ``firstresult`` hooks stop at the first implementation that returns something other than
 ``None``: register ``tryfirst=True`` to be asked before the default.  To adjust what another
-implementation produced (e.g. demote one nest), write a wrapper::
+implementation produced, write a wrapper::
 
     @hookimpl(wrapper=True)
-    def pcx_plan(unit, config):
+    def pcx_plan(unit, analysis, config):
+        ...  # to keep a nest serial: set its decision in ``analysis`` BEFORE the yield
         plan = yield
-        ...  # change plan.kernels
+        ...  # change plan.kernels (clauses, tuning knobs)
         return plan
+
+Never demote a kernel in the finished plan: its data region and updates were planned
+for it running on the device, and the host loop would read stale data (measured: wrong
+output).  Marked serial first, the planner copies data around the host loop.
+(examples/plugins/pcx-min-work is a complete example.)
 
 All arguments are plain dataclasses from ``pcx_driver.model`` plus ``config``, a read-only
 ``pcx_driver.config.Config``.

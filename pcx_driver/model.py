@@ -226,6 +226,22 @@ class KernelPlan:
 
 
 @dataclass
+class LocalPointer:
+    """A local pointer the rewriter declares for a C++ container used on the device.
+
+    ``auto *name = container.data();`` goes before the statement starting at ``byte``
+    (the kernel, or the data region that maps it); every byte range in ``renames`` (an
+    occurrence of the container expression inside a kernel) is replaced by ``name``.
+    """
+
+    name: str
+    container: str  # the container expression, e.g. "v"
+    byte: int
+    line: int
+    renames: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
 class Plan:
     path: str
     kernels: list[KernelPlan] = field(default_factory=list)
@@ -233,6 +249,11 @@ class Plan:
     declare_target: list[str] = field(default_factory=list)  # user functions
     remarks: list[Remark] = field(default_factory=list)
     origin: str = "static"  # "static" (proved by analysis) or "validated" (gate-passed)
+    # Byte ranges (definitions and prototypes of ``declare_target`` functions, file-scope
+    # variables used on the device) the rewriter wraps in ``declare target``.  Empty: the
+    # rewriter finds the functions named in ``declare_target`` itself.
+    declare_target_ranges: list[tuple[int, int]] = field(default_factory=list)
+    local_pointers: list[LocalPointer] = field(default_factory=list)
 
     def offloaded(self) -> list[KernelPlan]:
         return [k for k in self.kernels if k.decision is Decision.OFFLOADED]
@@ -314,13 +335,14 @@ def to_json(obj: Any, **kwargs: Any) -> str:
 
 def from_jsonable(cls: Any, data: Any) -> Any:
     """Rebuild a dataclass tree of type ``cls`` from ``to_jsonable`` output."""
+    import types
     import typing
 
     if data is None:
         return None
     origin = typing.get_origin(cls)
     args = typing.get_args(cls)
-    if origin is typing.Union or (origin is not None and str(origin) == "types.UnionType"):
+    if origin is typing.Union or origin is types.UnionType:
         inner = [a for a in args if a is not type(None)]
         return from_jsonable(inner[0], data) if inner else data
     if origin in (list,):

@@ -1,0 +1,178 @@
+"""Evaluate the translator on a set of CUDA example programs (tests and bench/pareval.py).
+
+An example directory holds, for each program ``NAME.cu``, either
+
+* ``NAME.expected``: its expected stdout, produced by an independent serial C twin
+  ``NAME.serial.c`` (never by the translator), or
+* ``NAME.refused``: lines ``PCX4nn LINE`` naming the refusals the translator must report.
+
+``evaluate(example, workdir)`` translates, builds for the host device with clang-19 (as
+C by default: the examples use no C++), runs under the gate's validation environment and
+compares with the expected output through ``pcx_driver.gate.compare_runs``.  Every step's
+failure is recorded in the result, never raised.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pcx_driver import gate
+from pcx_driver.cuda.translate import translate_source
+from pcx_driver.model import Language, RunOutput, SourceUnit
+
+CLANG = {"c": "clang-19", "c++": "clang++-19"}
+HOST_OFFLOAD_FLAGS = ["-O2", "-fopenmp", "-fopenmp-targets=x86_64-pc-linux-gnu", "-gline-tables-only",
+                      "-Wl,-rpath,/usr/lib/llvm-19/lib"]
+NVCC_FLAGS = ["-arch=sm_90", "-rdc=true"]  # -rdc: the dynamic-parallelism example is valid CUDA
+#: Numbers in the output must match the serial twin within this tolerance (reductions
+#: in a different order, libm vs CUDA fast intrinsics); other text must match exactly.
+RTOL, ATOL = 1e-5, 1e-6
+#: The gate's strict environment, plus KMP_BLOCKTIME=0: block-cooperative kernels run a
+#: block's threads as a parallel region, and with more threads than cores libomp's
+#: default 200 ms spin at each barrier makes them several times slower.  Speed only:
+#: it changes no result and hides no mapping error.
+RUN_ENV = {**gate.VALIDATION_ENV, "KMP_BLOCKTIME": "0"}
+
+
+@dataclass
+class Example:
+    name: str
+    source: Path
+    expected: str | None = None  # expected stdout (run examples)
+    refusals: list[tuple[str, int]] = field(default_factory=list)  # (ID, line) (refused examples)
+
+    @property
+    def must_refuse(self) -> bool:
+        return self.expected is None
+
+
+@dataclass
+class ExampleResult:
+    name: str
+    must_refuse: bool
+    translated: bool = False
+    compiled: bool = False
+    validated: bool = False
+    refused_as_expected: bool = False
+    kernels: dict[str, int] = field(default_factory=dict)  # kernel -> line in the .cu
+    launched: list[str] = field(default_factory=list)  # kernels seen launching (INFO 0x10)
+    detail: str = ""
+    seconds: float = 0.0
+    stdout: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.refused_as_expected if self.must_refuse else self.validated
+
+
+def discover(root: Path) -> list[Example]:
+    """Every example under ``root`` (recursively), sorted by name."""
+    out: list[Example] = []
+    for cu in sorted(root.rglob("*.cu")):
+        exp, ref = cu.with_suffix(".expected"), cu.with_suffix(".refused")
+        if exp.exists():
+            out.append(Example(cu.stem, cu, expected=exp.read_text()))
+        elif ref.exists():
+            pairs = [ln.split() for ln in ref.read_text().splitlines() if ln.strip()]
+            out.append(Example(cu.stem, cu, refusals=[(p[0], int(p[1])) for p in pairs]))
+    return out
+
+
+def nvcc_path() -> str | None:
+    return shutil.which("nvcc") or ("/usr/local/bin/nvcc" if Path("/usr/local/bin/nvcc").exists() else None)
+
+
+def nvcc_compile(source: Path, workdir: Path, timeout: float = 300) -> tuple[bool, str]:
+    """``nvcc -c`` the source: proves it is valid CUDA.  (ok, diagnostics)"""
+    nvcc = nvcc_path()
+    if nvcc is None:
+        return False, "nvcc not found"
+    obj = workdir / (source.stem + ".nvcc.o")
+    p = subprocess.run([nvcc, *NVCC_FLAGS, "-c", str(source), "-o", str(obj)], capture_output=True, text=True,
+                       timeout=timeout)
+    return p.returncode == 0, p.stderr
+
+
+NVPTX_FLAGS = ["-O2", "-fopenmp", "-fopenmp-targets=nvptx64-nvidia-cuda", "--offload-arch=sm_90",
+               "--libomptarget-nvptx-bc-path=/usr/lib/llvm-19/lib"]
+
+
+def nvptx_compile(example: Example, workdir: Path, language: str = "c") -> tuple[bool, str]:
+    """Compile the translation for a real GPU target (sm_90, object file only: no GPU here)."""
+    unit = SourceUnit(path=example.source.name, text=example.source.read_text(), language=Language.CUDA)
+    tr = translate_source(unit)
+    if not tr.ok:
+        return False, "refused"
+    src = workdir / (example.name + ".nvptx" + (".c" if language == "c" else ".cpp"))
+    src.write_text(tr.text)
+    p = subprocess.run([CLANG[language], *NVPTX_FLAGS, "-c", str(src.resolve()), "-o", str((workdir / "nvptx.o").resolve())],
+                       capture_output=True, text=True, cwd=example.source.parent)
+    return p.returncode == 0, p.stderr[-2000:]
+
+
+def _kernel_lines(remarks: list) -> dict[str, int]:
+    out = {}
+    for r in remarks:
+        m = re.match(r"CUDA kernel (\w+) translated", r.message)
+        if r.id == "PCX400" and m:
+            out[m.group(1)] = r.line
+    return out
+
+
+def launched_as(kernel: str, line: int, entry: str) -> bool:
+    """Whether offload entry ``entry`` (``__omp_offloading_<id>_<function>_l<line>[_n]``)
+    is the launcher of ``kernel`` defined at ``line`` of the .cu; in C++ the function
+    part is mangled (``_Z6reduce4dim3...``)."""
+    if not re.search(rf"_l{line}(_\d+)?$", entry):
+        return False
+    return f"_{kernel}_l{line}" in entry or f"{len(kernel)}{kernel}" in entry
+
+
+def evaluate(example: Example, workdir: Path, language: str = "c", timeout: float = 120) -> ExampleResult:
+    """Translate, build, run and compare one example (or check its refusals)."""
+    t0 = time.monotonic()
+    res = ExampleResult(example.name, example.must_refuse)
+    unit = SourceUnit(path=example.source.name, text=example.source.read_text(), language=Language.CUDA,
+                      directory=str(example.source.parent))
+    tr = translate_source(unit)
+    res.kernels = _kernel_lines(tr.remarks)
+    if example.must_refuse:
+        got = {(r.id, r.line) for r in tr.remarks}
+        missing = [f"{i} line {ln}" for i, ln in example.refusals if (i, ln) not in got]
+        res.refused_as_expected = not tr.ok and not missing
+        res.detail = ("missing refusal: " + ", ".join(missing)) if missing else ("" if not tr.ok else "translated")
+        res.seconds = time.monotonic() - t0
+        return res
+    if not tr.ok:
+        res.detail = "; ".join(r.format() for r in tr.remarks if r.id != "PCX400")
+        res.seconds = time.monotonic() - t0
+        return res
+    res.translated = True
+    src = workdir / (example.name + (".c" if language == "c" else ".cpp"))
+    src.write_text(tr.text)
+    exe = workdir / example.name
+    # Build from the example's directory: the #line directives name ``NAME.cu``, and clang
+    # names offload entries after the presumed line only when that file exists.
+    build = subprocess.run([CLANG[language], *HOST_OFFLOAD_FLAGS, str(src.resolve()), "-o", str(exe.resolve()), "-lm"],
+                           capture_output=True, text=True, cwd=example.source.parent)
+    if build.returncode != 0:
+        res.detail = "build failed: " + build.stderr[-2000:]
+        res.seconds = time.monotonic() - t0
+        return res
+    res.compiled = True
+    run = gate.run_program([str(exe)], cwd=str(workdir), env=RUN_ENV, timeout=timeout)
+    res.stdout = run.stdout
+    res.launched = gate.kernel_launches(run.stderr)
+    reference = RunOutput(argv=[], returncode=0, stdout=example.expected or "", stderr="", seconds=0.0)
+    verdict = gate.compare_runs(reference, run, rtol=RTOL, atol=ATOL)
+    unlaunched = [k for k, line in res.kernels.items() if not any(launched_as(k, line, n) for n in res.launched)]
+    res.validated = verdict.passed and not unlaunched
+    reasons = list(verdict.reasons) + [f"kernel {k} never launched on the device" for k in unlaunched]
+    res.detail = "; ".join(reasons)
+    res.seconds = time.monotonic() - t0
+    return res

@@ -1,0 +1,122 @@
+"""tree-sitter-cuda parsing and small, pure helpers over its syntax tree."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import tree_sitter_cuda
+from tree_sitter import Language, Node, Parser, Tree
+
+
+@functools.cache
+def _parser() -> Parser:
+    return Parser(Language(tree_sitter_cuda.language()))
+
+
+def parse(data: bytes) -> Tree:
+    return _parser().parse(data)
+
+
+def text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "surrogateescape")
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node under ``node`` (itself included), in source order."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def has_keyword(node: Node, keyword: str) -> bool:
+    """Whether ``node`` carries a CUDA keyword (``__global__``...) as a direct child or
+    inside a direct ``type_qualifier`` / ``storage_class_specifier`` child."""
+    for c in node.children:
+        if c.type == keyword:
+            return True
+        if c.type in ("type_qualifier", "storage_class_specifier", "attribute_specifier") and any(
+            g.type == keyword for g in c.children
+        ):
+            return True
+    return False
+
+
+def call_name(call: Node) -> str:
+    """The callee's name when it is a plain identifier, else ''."""
+    fn = call.child_by_field_name("function")
+    return text(fn) if fn is not None and fn.type == "identifier" else ""
+
+
+def call_args(call: Node) -> list[Node]:
+    args = call.child_by_field_name("arguments")
+    if args is None:
+        return []
+    return [c for c in args.named_children if c.type != "comment"]
+
+
+def declarator_name(decl: Node | None) -> str:
+    """The identifier a (possibly nested) declarator declares, or ''."""
+    while decl is not None:
+        if decl.type in ("identifier", "field_identifier"):
+            return text(decl)
+        decl = decl.child_by_field_name("declarator")
+    return ""
+
+
+def declarator_is_pointer(decl: Node | None) -> bool:
+    """Whether a parameter declarator makes a pointer (``*p``, ``p[]``)."""
+    while decl is not None:
+        if decl.type in ("pointer_declarator", "array_declarator"):
+            return True
+        if decl.type in ("identifier", "function_declarator"):
+            return False
+        decl = decl.child_by_field_name("declarator")
+    return False
+
+
+def has_side_effects(node: Node) -> bool:
+    """Conservative: calls, assignments, ++ and -- count as side effects."""
+    return any(
+        n.type in ("call_expression", "assignment_expression", "update_expression") for n in walk(node)
+    )
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    pointer: bool
+
+
+def parameters(fn_declarator: Node) -> list[Param] | None:
+    """The parameters of a function declarator; None if one is unnamed or variadic."""
+    plist = fn_declarator.child_by_field_name("parameters")
+    out: list[Param] = []
+    if plist is None:
+        return out
+    for p in plist.named_children:
+        if p.type == "comment":
+            continue
+        if p.type != "parameter_declaration":
+            return None
+        decl = p.child_by_field_name("declarator")
+        if decl is None:
+            if text(p).strip() == "void":
+                continue
+            return None
+        name = declarator_name(decl)
+        if not name:
+            return None
+        out.append(Param(name, declarator_is_pointer(decl)))
+    return out
+
+
+def function_declarator(node: Node) -> Node | None:
+    """The function_declarator of a function definition or prototype declaration."""
+    d = node.child_by_field_name("declarator")
+    while d is not None and d.type != "function_declarator":
+        d = d.child_by_field_name("declarator")
+    return d

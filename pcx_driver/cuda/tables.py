@@ -1,0 +1,152 @@
+"""What the CUDA translator knows, as data: runtime calls, intrinsics, atomics, refusals.
+
+Each table is the one home of its knowledge; ``translate.py`` only consults them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Headers the prologue replaces (their #include lines are commented out).
+CUDA_HEADERS = frozenset({
+    "cuda_runtime.h", "cuda.h", "cuda_runtime_api.h", "device_launch_parameters.h",
+    "device_functions.h", "math_constants.h",
+})
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """How a call to a CUDA runtime function is rewritten at its call site.
+
+    The prologue defines every function here under ``rename`` (default: its own name)
+    with its full arity; ``defaults`` pads calls that rely on CUDA's C++ default
+    arguments; ``cast_first`` casts a ``T **`` out-argument to ``void **`` (CUDA's
+    template overloads accept ``T **``, C and C++ do not).
+    """
+
+    arity: int
+    defaults: tuple[str, ...] = ()  # values for the trailing parameters, last ones last
+    cast_first: bool = False
+    rename: str = ""
+
+
+API: dict[str, ApiCall] = {
+    "cudaMalloc": ApiCall(2, cast_first=True),
+    "cudaMallocManaged": ApiCall(3, ("cudaMemAttachGlobal",), True, "pcx_cudaMallocManaged"),
+    "cudaMallocHost": ApiCall(2, cast_first=True),
+    "cudaHostAlloc": ApiCall(3, cast_first=True),
+    "cudaFree": ApiCall(1),
+    "cudaFreeHost": ApiCall(1),
+    "cudaMemcpy": ApiCall(4),
+    "cudaMemcpyAsync": ApiCall(5, ("0",)),
+    "cudaMemset": ApiCall(3),
+    "cudaMemsetAsync": ApiCall(4, ("0",)),
+    "cudaDeviceSynchronize": ApiCall(0),
+    "cudaThreadSynchronize": ApiCall(0),
+    "cudaDeviceReset": ApiCall(0),
+    "cudaGetLastError": ApiCall(0),
+    "cudaPeekAtLastError": ApiCall(0),
+    "cudaGetErrorString": ApiCall(1),
+    "cudaGetErrorName": ApiCall(1),
+    "cudaSetDevice": ApiCall(1),
+    "cudaGetDevice": ApiCall(1),
+    "cudaGetDeviceCount": ApiCall(1),
+    "cudaStreamCreate": ApiCall(1),
+    "cudaStreamCreateWithFlags": ApiCall(2),
+    "cudaStreamDestroy": ApiCall(1),
+    "cudaStreamSynchronize": ApiCall(1),
+    "cudaEventCreate": ApiCall(1),
+    "cudaEventCreateWithFlags": ApiCall(2),
+    "cudaEventDestroy": ApiCall(1),
+    "cudaEventRecord": ApiCall(2, ("0",)),
+    "cudaEventSynchronize": ApiCall(1),
+    "cudaEventQuery": ApiCall(1),
+    "cudaEventElapsedTime": ApiCall(3),
+}
+
+#: cudaMemcpyToSymbol(sym, src, count, offset=0, kind=HostToDevice) and the From form
+#: become per-symbol helpers ``pcx_to_symbol_<sym>`` / ``pcx_from_symbol_<sym>``.
+SYMBOL_COPIES = {"cudaMemcpyToSymbol": "to", "cudaMemcpyFromSymbol": "from",
+                 "cudaMemcpyToSymbolAsync": "to", "cudaMemcpyFromSymbolAsync": "from"}
+
+#: Types and constants the prologue defines.
+KNOWN_NAMES = frozenset({
+    "cudaError_t", "cudaMemcpyKind", "cudaEvent_t", "cudaStream_t", "cudaSuccess",
+    "cudaErrorInvalidValue", "cudaErrorMemoryAllocation", "cudaErrorLaunchFailure",
+    "cudaMemcpyHostToHost", "cudaMemcpyHostToDevice", "cudaMemcpyDeviceToHost",
+    "cudaMemcpyDeviceToDevice", "cudaMemcpyDefault", "cudaMemAttachGlobal",
+    "cudaMemAttachHost", "cudaHostAllocDefault", "cudaEventDefault", "cudaStreamDefault",
+    "cudaStreamNonBlocking",
+}) | frozenset(API) | frozenset(SYMBOL_COPIES)
+
+#: A name that belongs to the CUDA runtime or driver API.
+CUDA_API_NAME = re.compile(r"^(cuda[A-Z]|cu[A-Z][a-z])")
+
+#: Device intrinsics renamed to their C forms or to prologue helpers.
+INTRINSICS: dict[str, str] = {
+    "__expf": "expf", "__logf": "logf", "__log2f": "log2f", "__log10f": "log10f",
+    "__sinf": "sinf", "__cosf": "cosf", "__tanf": "tanf", "__powf": "powf",
+    "__exp10f": "pcx_exp10f", "exp10f": "pcx_exp10f",
+    "__fdividef": "pcx_fdividef", "__fdiv_rn": "pcx_fdividef",
+    "rsqrtf": "pcx_rsqrtf", "rsqrt": "pcx_rsqrt", "__frsqrt_rn": "pcx_rsqrtf",
+    "__fsqrt_rn": "sqrtf", "__dsqrt_rn": "sqrt", "__saturatef": "pcx_saturatef",
+    "__fmaf_rn": "fmaf", "__fma_rn": "fma", "__fmul_rn": "pcx_fmul", "__fadd_rn": "pcx_fadd",
+    "__fsub_rn": "pcx_fsub", "__dadd_rn": "pcx_dadd", "__dmul_rn": "pcx_dmul",
+    "__frcp_rn": "pcx_frcp", "__float2int_rn": "pcx_float2int_rn",
+    "__float_as_int": "pcx_float_as_int", "__int_as_float": "pcx_int_as_float",
+    "__sincosf": "pcx_sincosf", "sincosf": "pcx_sincosf",
+}
+#: CUDA's overloaded min/max; renamed to the prologue's macros unless the unit defines its own.
+MINMAX = {"min": "pcx_min", "max": "pcx_max"}
+
+#: atomicOp -> how OpenMP expresses it ("+=" style operators, "=", "max", "min", "cas").
+ATOMICS: dict[str, str] = {
+    "atomicAdd": "+", "atomicSub": "-", "atomicAnd": "&", "atomicOr": "|", "atomicXor": "^",
+    "atomicExch": "=", "atomicMax": "max", "atomicMin": "min", "atomicCAS": "cas",
+}
+#: Atomics that OpenMP cannot express (wrap-around increment/decrement).
+ATOMICS_REFUSED = frozenset({"atomicInc", "atomicDec"})
+
+
+def atomic_base(name: str) -> str:
+    """``atomicAdd_block`` and ``atomicAdd_system`` behave as ``atomicAdd`` here."""
+    for suffix in ("_block", "_system"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+@dataclass(frozen=True)
+class Refusal:
+    id: str
+    pattern: re.Pattern[str]
+    what: str  # message template; {name} is the construct
+
+
+REFUSALS: tuple[Refusal, ...] = (
+    Refusal("PCX401", re.compile(r"^__shfl"), "warp shuffle {name} has no OpenMP equivalent"),
+    Refusal("PCX401", re.compile(r"^__(ballot|any|all|activemask|syncwarp|match_any|match_all|reduce_\w+)(_sync)?$"),
+            "warp vote/synchronisation {name} has no OpenMP equivalent"),
+    Refusal("PCX402", re.compile(r"^(cooperative_groups|this_thread_block|this_grid|tiled_partition|thread_block_tile|grid_group|thread_block|coalesced_threads)$"),
+            "cooperative groups ({name}) are not supported"),
+    Refusal("PCX403", re.compile(r"^(texture|surface|tex[123]D\w*|tex1Dfetch|texCubemap\w*|surf[123]D\w*|cudaTextureObject_t|cudaSurfaceObject_t|cudaCreateTextureObject|cudaCreateSurfaceObject|cudaBindTexture\w*|cudaCreateChannelDesc|cudaArray\w*|cudaMallocArray)$"),
+            "texture/surface {name} is not supported"),
+    Refusal("PCX407", re.compile(r"^(__syncthreads_count|__syncthreads_and|__syncthreads_or|__nanosleep|clock|clock64|__prof_trigger)$"),
+            "CUDA device construct {name} has no translation"),
+)
+
+
+def refusal_for(name: str) -> Refusal | None:
+    for r in REFUSALS:
+        if r.pattern.match(name):
+            return r
+    return None
+
+
+#: Header includes refused outright (the whole program depends on them).
+REFUSED_HEADERS: dict[str, tuple[str, str]] = {
+    "cooperative_groups.h": ("PCX402", "cooperative groups (<cooperative_groups.h>) are not supported"),
+    "texture_fetch_functions.h": ("PCX403", "texture fetches (<texture_fetch_functions.h>) are not supported"),
+}
+

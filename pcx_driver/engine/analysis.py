@@ -1,0 +1,1534 @@
+"""Analysis of one translation unit: which loop nests may run on the device, and how.
+
+Entry point: ``analyse_unit(unit) -> UnitAnalysis``.
+
+For every function, each outermost ``for`` loop is a candidate nest.  A candidate that is
+provably parallel and mappable is reported OFFLOADED (with collapse, private,
+firstprivate, reductions, array sections, atomic updates, called user functions and a
+work estimate).  Otherwise it is reported SERIAL (or NOT_ANALYSED for macro, #if and
+parse problems) with remarks that name the variable and line, and the loops directly
+inside it become candidates in turn: that is how the kernels inside a time-step loop, or
+inside LU's k loop, are found.  Every refusal carries a stable PCX id.
+
+Soundness rules: a dependence is assumed unless isl proves there is none; a section is
+computed from the loop bounds and, where that is not possible, from the declared extent,
+else the nest is refused (PCX116); pointers are assumed to alias unless restrict,
+distinct local allocations, or distinct at every call site in the unit (PCX104).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from pcx_driver.engine import scalars as scalar_mod
+from pcx_driver.engine.access import ArrayRef, NestFacts, collect
+from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
+from pcx_driver.engine.dependence import (Instance, LoopBounds, NotAffine, carried_conflict, delinearise, nonneg_on,
+    nonneg_poly, param_lower_bounds)
+from pcx_driver.engine.loops import Loop, Poly, c_int_literal, eval_tokens, parse_loop, single_statement
+from pcx_driver.engine.semantics import Decl, Semantics
+from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens, walk
+from pcx_driver.model import (
+    ArrayAccessSummary,
+    Decision,
+    FunctionAnalysis,
+    Language,
+    NestAnalysis,
+    Remark,
+    Section,
+    SourceUnit,
+    UnitAnalysis,
+)
+
+#: trip count assumed for a loop whose bound is not a known constant (for work estimates)
+UNKNOWN_TRIP = 1000
+#: refusal reasons reported per nest
+MAX_REASONS = 4
+#: nests whose total iteration count is a known constant below this are kept serial
+MIN_ITERATIONS = 64
+
+ALLOCATORS = {"malloc", "calloc", "aligned_alloc", "std::malloc", "std::calloc", "memalign"}
+ARITH_TYPES = {
+    "int", "unsigned int", "long", "unsigned long", "long long", "unsigned long long", "short", "unsigned short",
+    "char", "signed char", "unsigned char", "float", "double", "long double", "bool", "_Bool",
+}
+
+
+def analyse_unit(unit: SourceUnit) -> UnitAnalysis:
+    """Analyse every loop nest of ``unit`` (see the module docstring)."""
+    return _UnitAnalyser(unit).run()
+
+
+# ============================================================================ unit
+
+
+class Refusal(Exception):
+    def __init__(self, rid: str, message: str, decision: Decision = Decision.SERIAL, recurse: bool = True):
+        super().__init__(message)
+        self.rid = rid
+        self.message = message
+        self.decision = decision
+        self.recurse = recurse
+
+
+@dataclass
+class _Nest:
+    root: Loop
+    loops: list[Loop]
+    by_node: dict[int, Loop]
+    facts: NestFacts
+    index_keys: dict[str, str] = field(default_factory=dict)  # index name -> decl key (last seen)
+    index_key_set: set[str] = field(default_factory=set)  # decl keys of every loop index of the nest
+    root_key: str | None = None
+    written: set[str] = field(default_factory=set)  # decl keys written inside the nest
+    # symbols with known values: an int (#define, const) or a Poly fact (int w = cols + 2, never changed)
+    values: dict = field(default_factory=dict)
+    wrap: set[str] = field(default_factory=set)  # symbols to parenthesise when rendered
+    local_polys: dict[str, Poly] = field(default_factory=dict)  # body-local constants
+
+
+class _UnitAnalyser:
+    def __init__(self, unit: SourceUnit):
+        self.unit = unit
+        self.model = SourceModel.parse(unit)
+        self.sem = Semantics.build(unit)
+        self.userfns = UserFunctions(self.model, self.sem)
+        self.result = UnitAnalysis(unit.path, unit.language)
+        self.fn_info: FunctionInfo | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def t(self, n: Node | None) -> str:
+        return self.model.text(n)
+
+    def line(self, n: Node | int) -> int:
+        return self.model.line_col(n if isinstance(n, int) else n.start_byte)[0]
+
+    def remark(self, rid: str, byte: int, message: str) -> Remark:
+        line, col = self.model.line_col(byte)
+        return Remark(rid, self.unit.path, line, col, message)
+
+    # ------------------------------------------------------------------ driver
+    def run(self) -> UnitAnalysis:
+        m, sem = self.model, self.sem
+        if sem.has_errors or (not sem.available and m.has_errors):
+            first = sem.error_messages[0] if sem.error_messages else "parse error"
+            where = sem.first_error_offset or (m.error_ranges[0][0] if m.error_ranges else 0)
+            self.result.remarks.append(self.remark("PCX004", where, f"source has syntax errors ({first}); not analysed"))
+            return self.result
+        omp = m.omp_pragmas()
+        if omp:
+            self.result.remarks.append(self.remark(
+                "PCX003", omp[0].start_byte, f"source already uses OpenMP (line {self.line(omp[0])}); left as it is"))
+        for fi in m.functions():
+            fa = FunctionAnalysis(fi.name, fi.node.start_byte, fi.node.end_byte)
+            self.fn_info = fi
+            body = fi.node.child_by_field_name("body")
+            if body is not None:
+                for cand in _candidates(body):
+                    if omp:
+                        self._omp_refusal(fa, fi, cand)
+                    else:
+                        self._analyse_candidate(fa, fi, cand)
+            self._macro_loops(fa, fi)
+            self.result.functions.append(fa)
+        used = sorted({c for n in self.result.nests() if n.decision is Decision.OFFLOADED for c in n.calls})
+        self.result.device_functions = self.userfns.closure(used)
+        return self.result
+
+    def _omp_refusal(self, fa: FunctionAnalysis, fi: FunctionInfo, cand: Node) -> None:
+        prev = cand.prev_named_sibling
+        under = prev is not None and prev.type == "preproc_call" and "omp" in self.t(prev)
+        rid = "PCX120" if under else "PCX003"
+        msg = ("loop is already under an OpenMP directive" if under
+               else "source already uses OpenMP directives; loop left as it is")
+        fa.nests.append(self._nest_record(fi, cand, Decision.NOT_ANALYSED, [self.remark(rid, cand.start_byte, msg)]))
+
+    def _macro_loops(self, fa: FunctionAnalysis, fi: FunctionInfo) -> None:
+        seen = set()
+        for off in self.sem.macro_loops:
+            if not (fi.node.start_byte <= off < fi.node.end_byte) or off in seen:
+                continue
+            seen.add(off)
+            node = self.model.root.descendant_for_byte_range(off, off)
+            while node is not None and node.parent is not None and node.parent.type not in ("compound_statement",):
+                node = node.parent
+            end = node.end_byte if node is not None else off
+            mu = self.sem.macro_at(off)
+            name = mu.name if mu is not None else "a macro"
+            line, col = self.model.line_col(off)
+            fa.nests.append(NestAnalysis(
+                nest_id=self._nest_id(fi.name, line, col), function=fi.name, line=line, column=col, start_byte=off, end_byte=end,
+                depth=0, decision=Decision.NOT_ANALYSED,
+                remarks=[self.remark("PCX113", off, f"loop comes from the expansion of macro '{name}'; left alone")],
+            ))
+
+    def _nest_id(self, function: str, line: int, col: int) -> str:
+        """"<function>:<line>", with ":<column>" added when two nests start on one line."""
+        used = self.__dict__.setdefault("_ids", set())
+        nid = f"{function}:{line}"
+        if nid in used:
+            nid = f"{function}:{line}:{col}"
+        used.add(nid)
+        return nid
+
+    def _nest_record(self, fi: FunctionInfo, node: Node, decision: Decision, remarks: list[Remark],
+                     depth: int = 1) -> NestAnalysis:
+        line, col = self.model.line_col(node.start_byte)
+        return NestAnalysis(
+            nest_id=self._nest_id(fi.name, line, col), function=fi.name, line=line, column=col, start_byte=node.start_byte,
+            end_byte=node.end_byte, depth=depth, decision=decision, remarks=remarks,
+        )
+
+    def _analyse_candidate(self, fa: FunctionAnalysis, fi: FunctionInfo, node: Node) -> None:
+        try:
+            nest = self._analyse_nest(fi, node)
+            fa.nests.append(nest)
+            return
+        except Refusal as r:
+            fa.nests.append(self._nest_record(fi, node, r.decision, [self.remark(r.rid, node.start_byte, r.message)]))
+            recurse = r.recurse
+        except _MultiRefusal as mr:
+            # the first reasons, one per distinct message, are enough to act on
+            fa.nests.append(self._nest_record(
+                fi, node, mr.decision, [self.remark(rid, node.start_byte, msg) for rid, msg in mr.reasons[:MAX_REASONS]]))
+            recurse = mr.recurse
+        except Exception as exc:  # an analysis bug must cost one nest, never the compile
+            fa.nests.append(self._nest_record(fi, node, Decision.NOT_ANALYSED, [self.remark(
+                "PCX122", node.start_byte, f"loop nest not analysed: internal analysis error ({type(exc).__name__}: {exc})")]))
+            recurse = True
+        if recurse:
+            body = node.child_by_field_name("body")
+            if body is not None:
+                for cand in _candidates(body):
+                    self._analyse_candidate(fa, fi, cand)
+
+    # ================================================================== one nest
+    def _analyse_nest(self, fi: FunctionInfo, node: Node) -> NestAnalysis:
+        m, sem = self.model, self.sem
+        if node.type == "for_range_loop":
+            raise Refusal("PCX110", "range-based for loop is not in canonical form (init; index < bound; index += step)")
+        if not sem.available:
+            raise Refusal("PCX122", f"semantic analysis unavailable ({sem.error}); loop not analysed",
+                          Decision.NOT_ANALYSED, recurse=False)
+        if node.start_byte not in sem.for_loops:
+            if m.in_preproc_conditional(node) or _in_inactive_function(node, sem):
+                raise Refusal("PCX114", "loop is in a preprocessor branch that is not compiled; left alone",
+                              Decision.NOT_ANALYSED, recurse=False)
+            raise Refusal("PCX113", "loop is not compiled as written (macro expansion); left alone",
+                          Decision.NOT_ANALYSED, recurse=False)
+        if m.has_error_in(node.start_byte, node.end_byte):
+            raise Refusal("PCX122", "the parser did not understand part of this loop (a macro?); not analysed",
+                          Decision.NOT_ANALYSED)
+        if m.contains_preproc(node):
+            raise Refusal("PCX114", "preprocessor directive inside the loop nest; left alone", Decision.NOT_ANALYSED)
+        for mu in sem.macros_in(node.start_byte, node.end_byte):
+            if mu.function_like:
+                raise Refusal("PCX113", f"function-like macro '{mu.name}' expands inside the loop nest (line "
+                              f"{self.line(mu.start)}); left alone", Decision.NOT_ANALYSED)
+        if fi.is_template:
+            self._check_template(fi)
+
+        nest = self._build_nest(node)
+        self._current_values = nest.values
+        root = nest.root
+        if root.problem is not None:
+            raise Refusal(*root.problem)
+        reasons: list[tuple[str, str]] = []
+        self._check_hazards(nest, reasons)
+        self._check_indices_and_bounds(nest, reasons)
+        calls = self._check_calls(nest, reasons)
+        if reasons:
+            raise _MultiRefusal(reasons)
+        fn_body = fi.node.child_by_field_name("body")
+        index_outside = {k for k in nest.index_key_set if k not in nest.facts.local_keys}
+        sv = scalar_mod.classify(nest.facts, node, m, sem, fn_body, index_outside, nest.root_key)
+        if sv.problems:
+            raise _MultiRefusal(sv.problems)
+        arrays, atomics, notes = self._check_arrays(nest, fi, reasons)
+        if reasons:
+            raise _MultiRefusal(reasons)
+        collapse = self._collapse(nest)
+        work, total, all_const = self._work(nest)
+        if all_const and total < MIN_ITERATIONS:
+            raise Refusal("PCX115", f"only {total} iterations in total; too little work to pay for an offload",
+                          recurse=False)
+        line, col = m.line_col(node.start_byte)
+        result = NestAnalysis(
+            nest_id=self._nest_id(fi.name, line, col), function=fi.name, line=line, column=col, start_byte=node.start_byte,
+            end_byte=node.end_byte, depth=_perfect_depth(root), decision=Decision.OFFLOADED, collapse=collapse,
+            private=sv.private, firstprivate=[v for v in sv.firstprivate if not self._is_index_name(nest, v)],
+            reductions=sv.reductions, arrays=arrays, atomic_updates=atomics, calls=calls, work_estimate=work,
+        )
+        clauses = []
+        if collapse > 1:
+            clauses.append(f"collapse({collapse})")
+        clauses += [f"reduction({r.op}:{r.variable})" for r in sv.reductions]
+        if sv.private:
+            clauses.append("private(" + ", ".join(sv.private) + ")")
+        summary = "loop nest offloaded to the device" + (": " + " ".join(clauses) if clauses else "")
+        result.remarks.append(self.remark("PCX100", node.start_byte, summary))
+        for rid, msg in notes:
+            result.remarks.append(self.remark(rid, node.start_byte, msg))
+        return result
+
+    def _is_index_name(self, nest: _Nest, name: str) -> bool:
+        return name in nest.index_keys
+
+    # ------------------------------------------------------------------ construction
+    def _build_nest(self, node: Node) -> _Nest:
+        text = self.t
+        loops: list[Loop] = []
+        by_node: dict[int, Loop] = {}
+
+        def build(n: Node, parent: Loop | None, depth: int) -> Loop:
+            lp = parse_loop(n, text, lambda _x: None)
+            lp.parent, lp.depth = parent, depth
+            loops.append(lp)
+            if lp.problem is None or parent is None:
+                by_node[n.id] = lp
+            body = n.child_by_field_name("body")
+            if body is not None:
+                for inner in _inner_fors(body):
+                    child = build(inner, lp, depth + 1)
+                    if child.problem is None:
+                        lp.children.append(child)
+            return lp
+
+        root = build(node, None, 0)
+        facts = collect(node, by_node, self.model, self.sem)
+        nest = _Nest(root, [lp for lp in loops if lp.node.id in by_node], by_node, facts)
+        for lp in nest.loops:
+            if lp.index_node is not None:
+                d = self.sem.decl_of(lp.index_node.start_byte) or self.sem.decl_declared_at(lp.index_node.start_byte)
+                if d is not None:
+                    anc = lp.parent
+                    while anc is not None:
+                        if anc.index == lp.index:
+                            lp.problem = ("PCX110", f"loop index '{lp.index}' shadows an outer index")
+                        anc = anc.parent
+                    nest.index_keys[lp.index] = d.key
+                    nest.index_key_set.add(d.key)
+                    if lp is root:
+                        nest.root_key = d.key
+        nest.written = {r.decl.key for r in facts.scalars if r.write and r.decl is not None}
+        self._local_constants(nest)
+        # second pass: bounds as polynomials, now that we know what the nest writes
+        for lp in nest.loops:
+            again = parse_loop(lp.node, text, lambda x: self._poly(x, nest))
+            if lp.problem is None:
+                lp.problem = again.problem
+            lp.init, lp.bound, lp.low, lp.high, lp.step, lp.op = again.init, again.bound, again.low, again.high, again.step, again.op
+        return nest
+
+    def _local_constants(self, nest: _Nest) -> None:
+        """Body-local scalars assigned once at their declaration become their value (int idx = i*n+j)."""
+        writes: dict[str, list] = {}
+        for r in nest.facts.scalars:
+            if r.write and r.decl is not None and r.decl.key in nest.facts.local_keys:
+                writes.setdefault(r.decl.key, []).append(r)
+        for key, refs in writes.items():
+            if len(refs) != 1 or refs[0].decl.key in nest.index_key_set:
+                continue
+            r = refs[0]
+            if r.assign is None or r.assign.type != "init_declarator" or not r.decl.integral:
+                continue
+            v = r.assign.child_by_field_name("value")
+            if v is None:
+                continue
+            p = self._poly(v, nest)
+            if p is not None:
+                nest.local_polys[key] = p
+
+    # ------------------------------------------------------------------ polynomials
+    def _poly(self, n: Node | None, nest: _Nest) -> Poly | None:
+        n = strip_parens(n)
+        if n is None:
+            return None
+        ty = n.type
+        if ty == "number_literal":
+            v = c_int_literal(self.t(n))
+            return Poly.const(v) if v is not None else None
+        if ty == "char_literal":
+            return None
+        if ty == "identifier":
+            return self._ident_poly(n, nest)
+        if ty == "unary_expression":
+            op = self.t(n.child_by_field_name("operator"))
+            a = self._poly(n.child_by_field_name("argument"), nest)
+            if a is None:
+                return None
+            if op == "-":
+                return -a
+            if op == "+":
+                return a
+            return self._opaque(n, nest)
+        if ty == "binary_expression":
+            op = self.t(n.child_by_field_name("operator"))
+            a = self._poly(n.child_by_field_name("left"), nest)
+            b = self._poly(n.child_by_field_name("right"), nest)
+            if a is None or b is None:
+                return None
+            if op == "+":
+                return a + b
+            if op == "-":
+                return a - b
+            if op == "*":
+                return a * b
+            if a.is_const and b.is_const:
+                x, y = a.const_value, b.const_value
+                try:
+                    return Poly.const({"/": lambda: int(x / y), "%": lambda: x - int(x / y) * y,
+                                       "<<": lambda: x << y, ">>": lambda: x >> y}[op]())
+                except (KeyError, ZeroDivisionError, ValueError):
+                    return None
+            if op == "<<" and b.is_const and 0 <= b.const_value < 31:
+                return a.scale(1 << b.const_value)
+            return self._opaque(n, nest)
+        if ty == "cast_expression":
+            tn = n.child_by_field_name("type")
+            if tn is not None and any(w in self.t(tn) for w in ("float", "double")):
+                return None
+            return self._poly(n.child_by_field_name("value"), nest)
+        if ty == "call_expression":
+            fname = self.t(n.child_by_field_name("function"))
+            args = n.child_by_field_name("arguments")
+            if fname.startswith("static_cast<") and args is not None and args.named_child_count == 1 \
+                    and not any(w in fname for w in ("float", "double")):
+                return self._poly(args.named_children[0], nest)
+        if ty in ("call_expression", "sizeof_expression", "field_expression", "conditional_expression",
+                  "qualified_identifier"):
+            return self._opaque(n, nest)
+        return None
+
+    def _ident_poly(self, n: Node, nest: _Nest) -> Poly | None:
+        name = self.t(n)
+        d = self.sem.decl_of(n.start_byte)
+        if d is None:
+            mu = self.sem.macro_at(n.start_byte)
+            if mu is None or mu.function_like:
+                return None
+            v = self._macro_value(name)
+            if v is not None:
+                nest.values[name] = v
+            elif len(mu.body) > 1:
+                nest.wrap.add(name)
+            return Poly.sym(name)
+        if d.key in nest.index_key_set:
+            return Poly.sym(name)
+        if d.key in nest.local_polys:
+            return nest.local_polys[d.key]
+        if d.kind == "enum":
+            return Poly.sym(name)
+        if d.shape != "scalar" or not (d.integral or d.dependent) or d.key in nest.written:
+            return None
+        if d.key in nest.facts.local_keys:
+            return None
+        v = self._const_value(d)
+        if v is not None:
+            nest.values[name] = v
+        elif name not in nest.values:
+            init = self._single_assignment_init(d)
+            if init is not None:
+                nest.values[name] = None  # guards against a cycle while the init is read
+                fact = self._poly(init, nest)
+                if fact is None or name in fact.symbols():
+                    del nest.values[name]
+                else:
+                    nest.values[name] = fact.const_value if fact.is_const else fact
+        return Poly.sym(name)
+
+    def _single_assignment_init(self, d: Decl) -> Node | None:
+        """The initializer of a local integer that is never changed after its declaration."""
+        cache = self.__dict__.setdefault("_sa_cache", {})
+        if d.key in cache:
+            return cache[d.key]
+        result = None
+        fi = self.fn_info
+        if d.kind == "local" and d.decl_offset is not None and fi is not None \
+                and fi.node.start_byte <= d.decl_offset < fi.node.end_byte:
+            init = None
+            ok = True
+            for x in walk(fi.node):
+                if x.type != "identifier":
+                    continue
+                if x.start_byte == d.decl_offset:
+                    p = x.parent
+                    if p is not None and p.type == "init_declarator":
+                        init = p.child_by_field_name("value")
+                    continue
+                xd = self.sem.decl_of(x.start_byte)
+                if xd is None or xd.key != d.key:
+                    continue
+                p = x.parent
+                while p is not None and p.type == "parenthesized_expression":
+                    p = p.parent
+                if p is None:
+                    continue
+                if p.type == "update_expression" or (p.type == "pointer_expression" and self.t(p)[:1] == "&") or (
+                        p.type == "assignment_expression" and p.child_by_field_name("left") is not None
+                        and p.child_by_field_name("left").start_byte <= x.start_byte
+                        < p.child_by_field_name("left").end_byte):
+                    ok = False
+                    break
+            if ok and init is not None and init.type != "initializer_list" and self._unchanging_names(init):
+                result = init
+        cache[d.key] = result
+        return result
+
+    def _unchanging_names(self, init: Node) -> bool:
+        """Every name in ``init`` keeps its value for the whole function (params never assigned,
+        single-assignment locals, constants, macros), so a fact drawn from it stays true."""
+        for x in walk(init):
+            if x.type == "call_expression":
+                return False
+            if x.type != "identifier":
+                continue
+            d = self.sem.decl_of(x.start_byte)
+            if d is None:
+                if self.sem.macro_at(x.start_byte) is None:
+                    return False
+                continue
+            if d.kind == "enum" or (d.const and d.init_tokens is not None):
+                continue
+            if d.kind == "param":
+                if self._is_stored(d):
+                    return False
+                continue
+            if self._single_assignment_init(d) is None:
+                return False
+        return True
+
+    def _is_stored(self, d: Decl) -> bool:
+        cache = self.__dict__.setdefault("_stored_cache", {})
+        if d.key not in cache:
+            cache[d.key] = self._is_stored_uncached(d)
+        return cache[d.key]
+
+    def _is_stored_uncached(self, d: Decl) -> bool:
+        fi = self.fn_info
+        if fi is None:
+            return True
+        for x in walk(fi.node):
+            if x.type != "identifier" or x.start_byte == d.decl_offset:
+                continue
+            xd = self.sem.decl_of(x.start_byte)
+            if xd is None or xd.key != d.key:
+                continue
+            p = x.parent
+            while p is not None and p.type == "parenthesized_expression":
+                p = p.parent
+            if p is None:
+                continue
+            left = p.child_by_field_name("left") if p.type == "assignment_expression" else None
+            if p.type == "update_expression" or (p.type == "pointer_expression" and self.t(p)[:1] == "&") or (
+                    left is not None and left.start_byte <= x.start_byte < left.end_byte):
+                return True
+        return False
+
+    def _opaque(self, n: Node, nest: _Nest) -> Poly | None:
+        """A loop-invariant expression we cannot expand (n/2, v.size(), sizeof(T)) as one symbol."""
+        if not self._invariant(n, nest):
+            return None
+        text = " ".join(self.t(n).split())
+        if n.type not in ("identifier", "call_expression", "field_expression", "sizeof_expression",
+                          "qualified_identifier"):
+            text = f"({text})"
+        return Poly.sym(text)
+
+    def _invariant(self, n: Node, nest: _Nest) -> bool:
+        for x in walk(n):
+            if x.type in ("assignment_expression", "update_expression"):
+                return False
+            if x.type == "call_expression":
+                f = x.child_by_field_name("function")
+                if not (f is not None and f.type == "field_expression"
+                        and self.t(f.child_by_field_name("field")) == "size"):
+                    return False
+                obj = strip_parens(f.child_by_field_name("argument"))
+                od = self.sem.decl_of(obj.start_byte) if obj is not None and obj.type == "identifier" else None
+                if od is None or od.shape != "container":
+                    return False
+            if x.type == "identifier":
+                d = self.sem.decl_of(x.start_byte)
+                if d is None:
+                    mu = self.sem.macro_at(x.start_byte)
+                    if mu is None or mu.function_like:
+                        p = x.parent
+                        if p is not None and p.type in ("sizeof_expression", "type_descriptor"):
+                            continue
+                        return False
+                    continue
+                if d.key in nest.written or d.key in nest.index_key_set or d.key in nest.facts.local_keys:
+                    return False
+                if d.shape in ("pointer", "array") and x.parent is not None and x.parent.type != "field_expression":
+                    return False
+            if x.type == "this":
+                return False
+        return True
+
+    def _macro_value(self, name: str, depth: int = 0) -> int | None:
+        entry = self.sem.macro_defs.get(name)
+        if entry is None or entry[0]:
+            return None
+        return eval_tokens(entry[1], lambda s: self._macro_value(s, depth + 1) if depth < 8 else None)
+
+    def _const_value(self, d: Decl) -> int | None:
+        if not d.const or d.init_tokens is None:
+            return None
+        return eval_tokens(d.init_tokens, lambda s: self._macro_value(s))
+
+    # ------------------------------------------------------------------ checks
+    def _check_template(self, fi: FunctionInfo) -> None:
+        name = fi.name.split("::")[-1].split("<")[0]
+        insts = self.sem.template_calls.get(name, [])
+        if not insts:
+            raise Refusal("PCX136", f"function template '{name}' has no instantiation in this file", recurse=False)
+        for args in insts:
+            for a in args:
+                base = a.replace("const ", "").replace("*", "").strip()
+                if base and not base.lstrip("-").isdigit() and base not in ARITH_TYPES:
+                    raise Refusal("PCX136", f"function template '{name}' is instantiated with '{a}', which "
+                                  "cannot be offloaded", recurse=False)
+
+    def _check_hazards(self, nest: _Nest, reasons: list[tuple[str, str]]) -> None:
+        seen = set()
+        for h in nest.facts.hazards:
+            key = (h.id, h.message)
+            if key not in seen:
+                seen.add(key)
+                reasons.append(key)
+        if any(r[0] in ("PCX113", "PCX114", "PCX122") for r in reasons):
+            raise _MultiRefusal(reasons, Decision.NOT_ANALYSED)
+        for lp in nest.loops:
+            if lp.problem is not None and lp is not nest.root:
+                pass  # a non-canonical inner loop stays a serial loop inside the kernel
+
+    def _check_indices_and_bounds(self, nest: _Nest, reasons: list[tuple[str, str]]) -> None:
+        owners = {lp.index: lp for lp in nest.loops}
+        for r in nest.facts.scalars:
+            if not r.write or r.decl is None:
+                continue
+            lp = owners.get(r.name)
+            if lp is not None and r.decl.key in nest.index_key_set and r.header_of is None:
+                reasons.append(("PCX109", f"loop index '{r.name}' is written inside the body (line {self.line(r.node)})"))
+        for lp in nest.loops:
+            # keys written inside this loop (its bounds must not change while it runs)
+            inside = {r.decl.key for r in nest.facts.scalars if r.write and r.decl is not None
+                      and lp.node.start_byte <= r.node.start_byte < lp.node.end_byte}
+            written_arrays = {a.root for a in nest.facts.arrays if a.write
+                              and lp.node.start_byte <= a.node.start_byte < lp.node.end_byte}
+            for bn in lp.bound_nodes:
+                for x in walk(bn):
+                    if x.type == "subscript_expression":
+                        base = x.child_by_field_name("argument")
+                        while base is not None and base.type == "subscript_expression":
+                            base = base.child_by_field_name("argument")
+                        if base is not None and self.t(base) in written_arrays:
+                            reasons.append(("PCX111", f"bound of loop '{lp.index}' (line {self.line(lp.node)}) reads "
+                                            f"'{self.t(base)}', which is written inside the loop"))
+                    if x.type == "identifier":
+                        d = self.sem.decl_of(x.start_byte)
+                        if d is not None and d.key in inside and d.key not in nest.index_key_set:
+                            reasons.append(("PCX111", f"bound of loop '{lp.index}' (line {self.line(lp.node)}) uses "
+                                            f"'{d.name}', which changes inside the nest"))
+                    elif x.type == "call_expression":
+                        f = x.child_by_field_name("function")
+                        if not (f is not None and f.type == "field_expression"
+                                and self.t(f.child_by_field_name("field")) == "size"):
+                            kind = classify_call(self.t(f), self.sem.callee_of(x.start_byte, x.end_byte))
+                            if kind is not CallKind.MATH:
+                                reasons.append(("PCX111", f"bound of loop '{lp.index}' calls '{self.t(f)}', which "
+                                                "may change between iterations"))
+            if lp.low is None or lp.high is None:
+                if lp is nest.root and not any(r[0] == "PCX111" for r in reasons):
+                    reasons.append(("PCX110", f"bounds of loop '{lp.index}' are not loop-invariant integer "
+                                    "expressions"))
+
+    def _check_calls(self, nest: _Nest, reasons: list[tuple[str, str]]) -> list[str]:
+        users: list[str] = []
+        for c in nest.facts.calls:
+            kind = classify_call(c.name, c.callee)
+            where = f"(line {self.line(c.node)})"
+            if kind is CallKind.MATH:
+                continue
+            if kind is CallKind.IO:
+                reasons.append(("PCX106", f"input/output call '{c.name}' inside the nest {where}"))
+            elif kind is CallKind.ALLOC:
+                reasons.append(("PCX107", f"memory allocation call '{c.name}' inside the nest {where}"))
+            elif kind is CallKind.EXIT:
+                reasons.append(("PCX108", f"'{c.name}' may leave the nest {where}"))
+            elif kind is CallKind.MEMORY:
+                reasons.append(("PCX105", f"'{c.name}' writes memory the analysis cannot see {where}"))
+            elif kind is CallKind.USER and c.callee is not None:
+                ok, why = self.userfns.check(c.callee)
+                if ok:
+                    if c.callee.name not in users:
+                        users.append(c.callee.name)
+                else:
+                    reasons.append(("PCX105", f"call to '{c.name}' {where}: {why}"))
+            else:
+                reasons.append(("PCX105", f"call to '{c.name}', which has no visible definition {where}"))
+        return users
+
+    # ------------------------------------------------------------------ arrays
+    def _check_arrays(self, nest: _Nest, fi: FunctionInfo, reasons: list[tuple[str, str]]):
+        facts = nest.facts
+        groups: dict[str, list[ArrayRef]] = {}
+        for a in facts.arrays:
+            if a.decl is not None and a.decl.key in facts.local_keys and not a.member:
+                continue  # an array declared inside the nest is private to the iteration
+            key = (a.root_decl.key if a.root_decl else a.root) + ("." + a.base.split(".")[-1].split(">")[-1] if a.member else "")
+            groups.setdefault(key, []).append(a)
+        # subscripts as polynomials
+        for refs in groups.values():
+            for a in refs:
+                a.polys = [self._poly(s, nest) for s in a.subs]
+        self._check_aliasing(groups, fi, reasons)
+        atomics: list[tuple[int, int]] = []
+        notes: list[tuple[str, str]] = []
+        summaries: list[ArrayAccessSummary] = []
+        for key, refs in groups.items():
+            atomic = self._dependences(nest, refs, reasons)
+            if atomic:
+                for a in refs:
+                    if a.stmt is not None and (a.stmt.start_byte, a.stmt.end_byte) not in atomics:
+                        atomics.append((a.stmt.start_byte, a.stmt.end_byte))
+                notes.append(("PCX117", f"update of '{refs[0].base}' made atomic (histogram idiom, line "
+                              f"{self.line(refs[0].node)})"))
+            summary = self._summary(nest, refs, reasons)
+            if summary is not None:
+                summaries.append(summary)
+        return summaries, sorted(atomics), notes
+
+    def _origin(self, d: Decl | None, fn_node: Node) -> tuple[str, str]:
+        """Where a base points: ("object", key) for distinct storage, ("param", i), ("unknown", name)."""
+        if d is None:
+            return ("unknown", "?")
+        if d.shape == "array" and d.kind in ("local", "global", "static-local"):
+            return ("object", d.key)
+        if d.shape == "container" and not d.reference and d.kind in ("local", "global", "static-local"):
+            return ("object", d.key)
+        if d.kind == "param":
+            idx = self._param_index(fn_node, d)
+            return ("param", str(idx)) if idx is not None else ("unknown", d.name)
+        if d.kind == "local" and d.shape == "pointer" and self._allocated_only(d, fn_node):
+            return ("object", d.key)
+        return ("unknown", d.name)
+
+    def _param_index(self, fn_node: Node, d: Decl) -> int | None:
+        decl = fn_node.child_by_field_name("declarator")
+        while decl is not None and decl.type != "function_declarator":
+            decl = decl.child_by_field_name("declarator")
+        if decl is None:
+            return None
+        params = decl.child_by_field_name("parameters")
+        if params is None:
+            return None
+        i = 0
+        for p in params.named_children:
+            if p.type not in ("parameter_declaration", "optional_parameter_declaration"):
+                continue
+            for x in walk(p):
+                if x.type == "identifier" and d.decl_offset == x.start_byte:
+                    return i
+            i += 1
+        return None
+
+    def _allocated_only(self, d: Decl, fn_node: Node) -> bool:
+        """Every assignment to local pointer ``d`` stores a fresh allocation, or is part of a
+        pointer swap (tmp = u; u = v; v = tmp;) with another such pointer.  Pointers of that
+        group then hold distinct allocations whenever a statement ends."""
+        memo = self.__dict__.setdefault("_alloc_memo", {})
+        if d.key in memo:
+            return memo[d.key]
+        memo[d.key] = True  # co-inductive: a swap partner may ask about us
+        result = self._allocated_only_uncached(d, fn_node)
+        memo[d.key] = result
+        return result
+
+    def _swap_partner(self, assign: Node, fn_node: Node) -> Decl | None:
+        """For ``u = v;`` or ``v = tmp;`` inside ``tmp = u; u = v; v = tmp;``, the other pointer."""
+        stmt = assign.parent
+        if stmt is None or stmt.type != "expression_statement":
+            return None
+        sibs = [c for c in stmt.parent.named_children if c.type != "comment"] if stmt.parent is not None else []
+        pos = next((k for k, c in enumerate(sibs) if c.id == stmt.id), None)
+        if pos is None:
+            return None
+
+        def parts(node: Node | None) -> tuple[str, str] | None:
+            if node is None:
+                return None
+            if node.type == "expression_statement" and node.named_child_count == 1:
+                a = node.named_children[0]
+                if a.type == "assignment_expression" and self.t(a.child_by_field_name("operator")) == "=":
+                    left, right = strip_parens(a.child_by_field_name("left")), strip_parens(a.child_by_field_name("right"))
+                    if left is not None and right is not None and left.type == right.type == "identifier":
+                        return self.t(left), self.t(right)
+            if node.type == "declaration":
+                ds = [x for x in node.children_by_field_name("declarator")]
+                if len(ds) == 1 and ds[0].type == "init_declarator":
+                    from pcx_driver.engine.source import declarator_identifier
+                    name = declarator_identifier(ds[0])
+                    v = strip_parens(ds[0].child_by_field_name("value"))
+                    if name is not None and v is not None and v.type == "identifier":
+                        return self.t(name), self.t(v)
+            return None
+
+        for start in (pos - 1, pos - 2):
+            if start < 0 or start + 2 >= len(sibs):
+                continue
+            s1, s2, s3 = parts(sibs[start]), parts(sibs[start + 1]), parts(sibs[start + 2])
+            if s1 and s2 and s3:
+                tmp, u = s1
+                if s2[0] == u and s3 == (s2[1], tmp) and len({tmp, u, s2[1]}) == 3:
+                    other = s2[1] if start == pos - 1 else u
+                    right = strip_parens(sibs[start + 1].named_children[0].child_by_field_name("right")) \
+                        if start == pos - 1 else strip_parens(sibs[start].named_children[0].child_by_field_name("right")
+                                                              if sibs[start].type == "expression_statement" else None)
+                    if right is None:
+                        # tmp declared: find u's declaration through the first statement's initializer
+                        ds = sibs[start].children_by_field_name("declarator")
+                        right = strip_parens(ds[0].child_by_field_name("value")) if ds else None
+                    od = self.sem.decl_of(right.start_byte) if right is not None else None
+                    if od is not None and od.name == other:
+                        return od
+        return None
+
+    def _allocated_only_uncached(self, d: Decl, fn_node: Node) -> bool:
+        body = fn_node
+        stores = 0
+        for x in walk(body):
+            if x.type != "identifier" or x.start_byte not in (d.decl_offset,) and not (
+                    self.sem.decl_of(x.start_byte) is not None and self.sem.decl_of(x.start_byte).key == d.key):
+                continue
+            p = x.parent
+            while p is not None and p.type in ("pointer_declarator", "parenthesized_expression"):
+                p = p.parent
+            if p is None:
+                continue
+            if p.type == "init_declarator" and x.start_byte == d.decl_offset:
+                if not self._is_allocation(p.child_by_field_name("value")):
+                    return False
+                stores += 1
+            elif p.type == "assignment_expression" and strip_parens(p.child_by_field_name("left")) is not None and \
+                    strip_parens(p.child_by_field_name("left")).id == x.id:
+                if not self._is_allocation(p.child_by_field_name("right")):
+                    partner = self._swap_partner(p, fn_node)
+                    if partner is None or partner.key == d.key or not self._allocated_only(partner, fn_node):
+                        return False
+                    continue
+                stores += 1
+            elif p.type in ("update_expression",) or (p.type == "pointer_expression" and self.t(p)[:1] == "&"):
+                return False
+        return stores >= 1
+
+    def _is_allocation(self, n: Node | None) -> bool:
+        n = strip_parens(n)
+        while n is not None and n.type == "cast_expression":
+            n = strip_parens(n.child_by_field_name("value"))
+        if n is None:
+            return False
+        if n.type == "new_expression":
+            return True
+        if n.type == "call_expression":
+            return self.t(n.child_by_field_name("function")) in ALLOCATORS
+        return False
+
+    def _check_aliasing(self, groups: dict[str, list[ArrayRef]], fi: FunctionInfo,
+                        reasons: list[tuple[str, str]]) -> None:
+        items = list(groups.values())
+        fn = fi.node
+        for i in range(len(items)):
+            for j in range(i + 1, len(items)):
+                a, b = items[i][0], items[j][0]
+                if not (any(x.write for x in items[i]) or any(x.write for x in items[j])):
+                    continue
+                if self._may_alias(a, b, fn, fi):
+                    reasons.append(("PCX104", f"'{a.base}' and '{b.base}' may point to overlapping memory (neither is "
+                                    "restrict, and they are not provably distinct allocations)"))
+
+    def _may_alias(self, a: ArrayRef, b: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:
+        if a.member or b.member:
+            for x, y in ((a, b), (b, a)):
+                if not x.member or x.decl is None:
+                    continue
+                if x.decl.shape == "pointer" and x.decl.restrict:
+                    return False
+                # an array embedded in a struct object: distinct from other arrays, unless the
+                # struct is reached through a parameter a pointer could point into
+                if x.decl.shape == "array" and x.root_decl is not None and x.root_decl.shape == "record" \
+                        and x.root_decl.kind in ("local", "global", "static-local"):
+                    return False
+                if x.decl.shape == "array" and y.member and y.decl is not None and y.decl.shape == "array":
+                    return False
+            return True
+        da, db = a.decl, b.decl
+        if da is None or db is None:
+            return True
+        if (da.shape == "pointer" and da.restrict) or (db.shape == "pointer" and db.restrict):
+            return False
+        oa, ob = self._origin(da, fn), self._origin(db, fn)
+        if oa[0] == "object" and ob[0] == "object":
+            return oa[1] == ob[1]
+        local = ("local",)
+        if oa[0] == "object" and da.kind in local and ob[0] == "param":
+            return False
+        if ob[0] == "object" and db.kind in local and oa[0] == "param":
+            return False
+        if oa[0] == "param" and ob[0] == "param":
+            return not self._distinct_at_call_sites(fi, int(oa[1]), int(ob[1]))
+        if {oa[0], ob[0]} == {"param", "object"}:
+            p_idx = int(oa[1]) if oa[0] == "param" else int(ob[1])
+            obj = da if oa[0] == "object" else db
+            return not self._param_never_is(fi, p_idx, obj)
+        return True
+
+    def _call_sites(self, fi: FunctionInfo) -> list[tuple[Node, Node]]:
+        """(call node, enclosing function node) of every call to ``fi`` in the unit."""
+        name = fi.name.split("::")[-1]
+        out = []
+        for (s, e), c in self.sem.calls.items():
+            if c.name != name or c.definition is None or c.definition[0] > fi.node.start_byte or \
+                    c.definition[1] < fi.node.end_byte:
+                continue
+            n = self.model.root.descendant_for_byte_range(s, max(s, e - 1))
+            while n is not None and n.type != "call_expression":
+                n = n.parent
+            f = n
+            while f is not None and f.type != "function_definition":
+                f = f.parent
+            if n is not None and f is not None:
+                out.append((n, f))
+        return out
+
+    def _arg_origin(self, call: Node, i: int, caller: Node) -> tuple[str, str]:
+        args = call.child_by_field_name("arguments")
+        named = [x for x in args.named_children if x.type != "comment"] if args is not None else []
+        if i >= len(named):
+            return ("unknown", "?")
+        arg = strip_parens(named[i])
+        if arg is not None and arg.type == "call_expression":
+            f = arg.child_by_field_name("function")
+            if f is not None and f.type == "field_expression" and self.t(f.child_by_field_name("field")) == "data":
+                arg = strip_parens(f.child_by_field_name("argument"))
+        if arg is None or arg.type != "identifier":
+            return ("unknown", self.t(arg))
+        d = self.sem.decl_of(arg.start_byte)
+        o = self._origin(d, caller)
+        if o[0] == "param" and d is not None and d.restrict:
+            return ("object", "restrict:" + d.key)
+        return o
+
+    def _distinct_at_call_sites(self, fi: FunctionInfo, i: int, j: int) -> bool:
+        sites = self._call_sites(fi)
+        if not sites:
+            return False
+        for call, caller in sites:
+            oa, ob = self._arg_origin(call, i, caller), self._arg_origin(call, j, caller)
+            if not (oa[0] == "object" and ob[0] == "object" and oa[1] != ob[1]):
+                return False
+        return True
+
+    def _param_never_is(self, fi: FunctionInfo, i: int, obj: Decl) -> bool:
+        sites = self._call_sites(fi)
+        if not sites:
+            return False
+        for call, caller in sites:
+            o = self._arg_origin(call, i, caller)
+            if not (o[0] == "object" and o[1] != obj.key):
+                return False
+        return True
+
+    # ------------------------------------------------------------------ dependences
+    def _bounds_of(self, a: ArrayRef) -> list[LoopBounds]:
+        return [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in a.loops]
+
+    def _dependences(self, nest: _Nest, refs: list[ArrayRef], reasons: list[tuple[str, str]]) -> bool:
+        """Test the root loop; True when the array's updates must be atomic (histogram)."""
+        writes = [a for a in refs if a.write]
+        if not writes:
+            return False
+        name = refs[0].base
+        indices = set(nest.index_keys)
+        # every subscript must be affine (after delinearisation of parametric strides)
+        nonaffine = [a for a in refs if any(p is None or p.degree_in(indices) > 1 for p in a.polys)]
+        needs_delin = [a for a in refs if a not in nonaffine and any(_index_param_product(p, indices) for p in a.polys)]
+        if nonaffine or needs_delin and not self._delinearise(nest, refs, indices):
+            if self._histogram(refs, nest):
+                return True
+            bad = (nonaffine or needs_delin)[0]
+            if bad.write:
+                reasons.append(("PCX103", f"write to '{self.t(bad.node)}' (line {self.line(bad.node)}) through a "
+                                "subscript that is not affine may conflict between iterations"))
+            else:
+                reasons.append(("PCX102", f"subscript of '{self.t(bad.node)}' (line {self.line(bad.node)}) is not an "
+                                f"affine function of the loop indices while '{name}' is written in the nest"))
+            return False
+        root_key = nest.root.node.id
+        seen = set()
+        for w in writes:
+            for x in refs:
+                if x.fields and w.fields and x.fields[0] != w.fields[0]:
+                    continue
+                sig = (tuple(w.delin or w.polys), tuple(x.delin or x.polys), id(w.loops[-1]) if w.loops else 0,
+                       id(x.loops[-1]) if x.loops else 0)
+                if sig in seen:
+                    continue
+                seen.add(sig)
+                ia = Instance(w.delin or w.polys, self._bounds_of(w), True)
+                ib = Instance(x.delin or x.polys, self._bounds_of(x), x.write)
+                try:
+                    conflict = carried_conflict(ia, ib, [], root_key, nest.values)
+                except NotAffine:
+                    reasons.append(("PCX102", f"subscripts of '{name}' cannot be tested exactly"))
+                    return False
+                if conflict is not None:
+                    if self._histogram(refs, nest):
+                        return True
+                    dist = f" (distance {conflict.distance})" if conflict.distance else ""
+                    kind = "written" if x.write else "read"
+                    same = x is w
+                    what = (f"'{self.t(w.node)}' is written by different iterations of loop '{nest.root.index}'" if same
+                            else f"{self.t(w.node)} written, {self.t(x.node)} {kind}{dist}")
+                    reasons.append(("PCX101", f"loop-carried dependence on '{name}': {what} (line {self.line(w.node)})"))
+                    return False
+        return False
+
+    def _delinearise(self, nest: _Nest, refs: list[ArrayRef], indices: set[str]) -> bool:
+        if any(len(a.polys) != 1 for a in refs):
+            return False
+        dims = delinearise([a.polys[0] for a in refs], [self._bounds_of(a) for a in refs], indices, nest.values)
+        if dims is None:
+            return False
+        for a, d in zip(refs, dims):
+            a.delin = d
+        return True
+
+    def _histogram(self, refs: list[ArrayRef], nest: _Nest) -> bool:
+        """All accesses are compound updates with one commutative operator: make them atomic."""
+        ops = set()
+        for a in refs:
+            if not a.write or a.op not in ("+=", "-=", "++", "--", "*=", "|=", "&=", "^="):
+                return False
+            if a.fields:
+                return False
+            st = a.stmt
+            if st is None or st.type != "expression_statement" or st.named_child_count != 1:
+                return False
+            if st.named_children[0].id != (a.node.parent.id if a.node.parent is not None else -1):
+                return False
+            ops.add({"-=": "+=", "++": "+=", "--": "+="}.get(a.op, a.op))
+            # the update's value must not read the same array
+            assign = st.named_children[0]
+            right = assign.child_by_field_name("right")
+            if right is not None and any(x.type == "identifier" and self.t(x) == a.root for x in walk(right)):
+                return False
+        return len(ops) == 1 and (refs[0].decl is None or refs[0].decl.shape != "container" or True)
+
+    # ------------------------------------------------------------------ sections
+    def _summary(self, nest: _Nest, refs: list[ArrayRef], reasons: list[tuple[str, str]]) -> ArrayAccessSummary | None:
+        a0 = refs[0]
+        d = a0.decl
+        name = a0.base
+        if d is None:
+            reasons.append(("PCX116", f"declaration of '{name}' is unknown; its extent cannot be determined"))
+            return None
+        ndims = {len(a.subs) for a in refs}
+        if len(ndims) != 1:
+            reasons.append(("PCX118", f"'{name}' is accessed with different numbers of subscripts"))
+            return None
+        n = ndims.pop()
+        extents = list(d.dims) if d.dims else []
+        if d.shape == "container" and d.container == "std::vector":
+            extents = [f"{a0.root}.size()"]
+        if d.shape == "pointer" and not extents:
+            extents = [None]
+        if n > len(extents):
+            reasons.append(("PCX118", f"'{name}' has more subscripts than dimensions"))
+            return None
+        if d.shape == "pointer" and d.kind == "local" and extents and extents[0] is None:
+            ext = self._allocation_extent(d)
+            if ext is not None:
+                extents[0] = ext
+        dims: list[tuple[str, str]] = []
+        exact = True
+        wrap = lambda s: f"({s})" if s in nest.wrap else s  # noqa: E731
+        for k in range(n):
+            lo_hi = self._range(nest, refs, k)
+            full = extents[k] if k < len(extents) else None
+            if k > 0 and full is not None:
+                # inner dimensions are mapped whole: a map section must be contiguous
+                if lo_hi is None or not (lo_hi[0] == Poly.const(0) and
+                                         self._equal_extent(lo_hi[1] + Poly.const(1), full, nest)):
+                    exact = False
+                dims.append(("0", full))
+                continue
+            if lo_hi is None:
+                if full is None:
+                    reasons.append(("PCX116", f"extent of '{name}' cannot be determined: the range of subscript "
+                                    f"{k + 1} ('{self.t(refs[0].subs[k])}') cannot be bounded and the array's size "
+                                    "is not known here"))
+                    return None
+                exact = False
+                dims.append(("0", full))
+                continue
+            lo, hi = lo_hi
+            inside = self._within_extent(nest, refs, lo, hi, full)
+            if not inside:
+                # a guarded access (if (x - 1 >= 0) ...) makes the bounds of the loops wider than
+                # what is touched: never map outside the object
+                if full is not None:
+                    exact = False
+                    dims.append(("0", full))
+                    continue
+                if any(a.conditional for a in refs):
+                    reasons.append(("PCX116", f"accesses to '{name}' are guarded by conditions and may reach below "
+                                    f"its start ({self.t(refs[0].node)}); its extent is not known here"))
+                    return None
+            dims.append((lo.render(wrap), (hi - lo + Poly.const(1)).render(wrap)))
+        if n == 0:
+            dims = []
+        written = any(a.write for a in refs)
+        covered = self._covers_box(nest, refs, dims) if exact else False
+        exact = exact and covered
+        fully = written and exact and self._written_first(refs)
+        summary = ArrayAccessSummary(
+            name=name, element_type=d.element_type or "", read=any(a.read for a in refs), written=written,
+            section=Section(name if not a0.via_data else a0.root, dims), exact=exact, written_fully=fully,
+        )
+        if d.shape == "container":
+            summary.container = d.container
+            summary.base_ranges = sorted({(a.base_node.start_byte, a.base_node.end_byte) for a in refs})
+            summary.section = Section(a0.root, dims)
+        if not exact:
+            pass
+        return summary
+
+    def _within_extent(self, nest: _Nest, refs: list[ArrayRef], lo: Poly, hi: Poly, full: str | None) -> bool:
+        """0 <= lo, and hi < the extent when it is known, proved on the nest's domain."""
+        doms = [self._bounds_of(a) for a in refs]
+        if not self._nonneg(lo, doms, nest):
+            return False
+        if full is None:
+            return True
+        ext = self._extent_poly(full, nest)
+        return ext is not None and self._nonneg(ext - hi - Poly.const(1), doms, nest)
+
+    def _nonneg(self, p: Poly, doms: list[list[LoopBounds]], nest: _Nest) -> bool:
+        c = _concrete(p, {k: v for k, v in nest.values.items() if isinstance(v, int)})
+        if c.is_const:
+            return c.const_value >= 0
+        for dom in doms:
+            if nonneg_on(c, [dom], nest.values):
+                continue
+            lbs = param_lower_bounds(c.symbols(), [dom], nest.values)
+            if not nonneg_poly(c, lbs):
+                return False
+        return True
+
+    def _extent_poly(self, full: str, nest: _Nest) -> Poly | None:
+        """An extent text ("100", "n", "N", "v.size()") as a Poly over the nest's symbols."""
+        v = c_int_literal(full) if full[:1].isdigit() else None
+        if v is not None:
+            return Poly.const(v)
+        text = full.strip()
+        if text.isidentifier():
+            mv = self._macro_value(text)
+            if mv is not None:
+                return Poly.const(mv)
+            return Poly.sym(text)
+        return None
+
+    def _equal_extent(self, length: Poly, full: str, nest: _Nest) -> bool:
+        v = c_int_literal(full) if full and full[:1].isdigit() else None
+        if v is not None and length.is_const:
+            return length.const_value == v
+        concrete = length
+        for s, val in nest.values.items():
+            if isinstance(val, int):
+                concrete = concrete.substitute(s, Poly.const(val))
+        if v is not None and concrete.is_const:
+            return concrete.const_value == v
+        return length.render() == full.replace(" ", "") or length == Poly.sym(full)
+
+    def _allocation_extent(self, d: Decl) -> str | None:
+        """``n`` for a local pointer initialised by malloc(n * sizeof(T)), calloc(n, ...), new T[n]."""
+        fi = self.fn_info
+        if fi is None or d.decl_offset is None:
+            return None
+        node = self.model.root.descendant_for_byte_range(d.decl_offset, d.decl_offset)
+        while node is not None and node.type != "init_declarator":
+            node = node.parent
+        if node is None:
+            return None
+        v = strip_parens(node.child_by_field_name("value"))
+        while v is not None and v.type == "cast_expression":
+            v = strip_parens(v.child_by_field_name("value"))
+        if v is None:
+            return None
+        if v.type == "new_expression":
+            dd = v.child_by_field_name("declarator")
+            if dd is not None and dd.type == "new_declarator" and dd.named_child_count:
+                return self.t(dd.named_children[0])
+            return None
+        if v.type != "call_expression":
+            return None
+        fname = self.t(v.child_by_field_name("function"))
+        args = [x for x in v.child_by_field_name("arguments").named_children if x.type != "comment"]
+        if fname in ("calloc", "std::calloc") and len(args) == 2:
+            return self.t(args[0])
+        size = args[-1] if fname in ("malloc", "std::malloc", "aligned_alloc") and args else None
+        if size is None:
+            return None
+        size = strip_parens(size)
+        if size.type == "binary_expression" and self.t(size.child_by_field_name("operator")) == "*":
+            l, r = size.child_by_field_name("left"), size.child_by_field_name("right")
+            if r is not None and r.type == "sizeof_expression":
+                return self.t(l)
+            if l is not None and l.type == "sizeof_expression":
+                return self.t(r)
+        return None
+
+    def _range(self, nest: _Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
+        """Symbolic [min, max] of subscript ``k`` over all accesses, or None."""
+        cache = self.__dict__.setdefault("_range_cache", {})
+        key = (tuple(id(a) for a in refs), k, id(nest))
+        if key not in cache:
+            cache[key] = (self._range_uncached(nest, refs, k), refs)  # refs kept alive: ids stay unique
+        return cache[key][0]
+
+    def _range_uncached(self, nest: _Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
+        lows, highs = [], []
+        for a in refs:
+            p = a.polys[k]
+            if p is None:
+                return None
+            lo = self._extreme(p, a.loops, low=True)
+            hi = self._extreme(p, a.loops, low=False)
+            if lo is None or hi is None:
+                return None
+            lows.append(lo)
+            highs.append(hi)
+        doms = [self._bounds_of(a) for a in refs]
+        lo = _fold(lows, True, nest, doms)
+        hi = _fold(highs, False, nest, doms)
+        if lo is None or hi is None:
+            return None
+        return lo, hi
+
+    def _extreme(self, p: Poly, loops: list[Loop], low: bool) -> Poly | None:
+        for lp in reversed(loops):
+            if lp.index not in p.symbols():
+                continue
+            if p.degree_in([lp.index]) > 1 or lp.low is None or lp.high is None:
+                return None
+            coeff = p.coeff_of(lp.index)
+            sign = _sign(coeff) if coeff.is_const else self._param_sign(coeff, loops)
+            if sign is None:
+                return None
+            pick_low = (sign > 0) == low
+            p = p.substitute(lp.index, lp.low if pick_low else lp.high)
+        if any(lp.index in p.symbols() for lp in loops):
+            return None
+        return p
+
+    def _param_sign(self, coeff: Poly, loops: list[Loop]) -> int | None:
+        """Sign of a parametric coefficient (the stride n of i*n), proved from the loops' bounds."""
+        cache = self.__dict__.setdefault("_sign_cache", {})
+        values = self.__dict__.get("_current_values") or {}
+        key = (coeff, tuple(lp.node.id for lp in loops),
+               tuple(sorted(((k, v) for k, v in values.items() if v is not None), key=lambda kv: kv[0])))
+        if key not in cache:
+            cache[key] = self._param_sign_uncached(coeff, loops)
+        return cache[key]
+
+    def _param_sign_uncached(self, coeff: Poly, loops: list[Loop]) -> int | None:
+        nest_values = self.__dict__.get("_current_values", {})
+        dom = [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in loops]
+        lbs = param_lower_bounds(coeff.symbols(), [dom], nest_values)
+        if nonneg_poly(coeff, lbs):
+            return 1
+        if nonneg_poly(-coeff, lbs):
+            return -1
+        return None
+
+    def _covers_box(self, nest: _Nest, refs: list[ArrayRef], dims: list[tuple[str, str]]) -> bool:
+        """Some unconditional access touches every element of the section."""
+        for a in refs:
+            if a.conditional or any(p is None for p in a.polys):
+                continue
+            if self._covers(nest, a, refs):
+                return True
+        return False
+
+    def _covers(self, nest: _Nest, a: ArrayRef, refs: list[ArrayRef]) -> bool:
+        polys = a.delin if a.delin else a.polys
+        used: set[str] = set()
+        for k, p in enumerate(polys):
+            idx = [s for s in p.symbols() if s in nest.index_keys]
+            if len(idx) != 1:
+                return False
+            i = idx[0]
+            lp = next((x for x in a.loops if x.index == i), None)
+            if lp is None or i in used or abs(lp.step) != 1 or p.coeff_of(i) != Poly.const(1) or p.degree_in([i]) != 1:
+                return False
+            if lp.low is None or lp.high is None:
+                return False
+            if any(s in nest.index_keys for s in (lp.low.symbols() | lp.high.symbols())):
+                return False  # triangular
+            used.add(i)
+            if a.delin and k > 0:
+                # inner delinearised dimension must run over the whole stride
+                if lp.low != Poly.const(0):
+                    return False
+        if a.delin:
+            return len(polys) == 2 and self._delin_full(nest, a)
+        # the access's own image equals the union's range in every dimension
+        for k in range(len(polys)):
+            mine = (self._extreme(a.polys[k], a.loops, True), self._extreme(a.polys[k], a.loops, False))
+            union = self._range(nest, refs, k)
+            if union is None or mine[0] is None or mine[1] is None:
+                return False
+            if k > 0 and a.decl is not None and len(a.decl.dims) > k and a.decl.dims[k] is not None:
+                if not (mine[0] == Poly.const(0) and self._equal_extent(mine[1] + Poly.const(1), a.decl.dims[k], nest)):
+                    return False
+            elif (mine[0] - union[0]) != Poly() or (mine[1] - union[1]) != Poly():
+                return False
+        return True
+
+    def _delin_full(self, nest: _Nest, a: ArrayRef) -> bool:
+        try:
+            return self._delin_full_unchecked(nest, a)
+        except (ValueError, StopIteration):
+            return False  # not the simple [i][j] shape
+
+    def _delin_full_unchecked(self, nest: _Nest, a: ArrayRef) -> bool:
+        q, r = a.delin
+        (i,) = [s for s in q.symbols() if s in nest.index_keys]
+        (j,) = [s for s in r.symbols() if s in nest.index_keys]
+        stride = next(iter(a.polys[0].coeff_of(i).symbols()), None)
+        lj = next(x for x in a.loops if x.index == j)
+        return stride is not None and r == Poly.sym(j) and lj.low == Poly.const(0) and lj.high == Poly.sym(stride) - Poly.const(1)
+
+    def _written_first(self, refs: list[ArrayRef]) -> bool:
+        """Every read of the array follows, in the same iteration, a plain write of the same element."""
+        writes = [a for a in refs if a.write and a.op == "=" and not a.conditional]
+        if not writes:
+            return False
+        for r in refs:
+            if not r.read:
+                continue
+            ok = False
+            for w in writes:
+                if w.node.start_byte >= r.node.start_byte or w is r:
+                    continue
+                if w.polys != r.polys or w.fields != r.fields:
+                    continue
+                if r.loops[: len(w.loops)] != w.loops:
+                    continue
+                ok = True
+                break
+            if not ok:
+                return False
+        return True
+
+    # ------------------------------------------------------------------ collapse and work
+    def _collapse(self, nest: _Nest) -> int:
+        depth = 1
+        lp = nest.root
+        collapsed = [lp]
+        outer_keys = [lp.node.id]
+        if any(x.type == "break_statement" for x in walk(nest.root.node)):
+            return 1
+        while True:
+            inner = single_statement(lp.body)
+            if inner is None or inner.type != "for_statement" or inner.id not in nest.by_node:
+                break
+            child = nest.by_node[inner.id]
+            if child.problem is not None or child.low is None or child.high is None:
+                break
+            outer_idx = {c.index for c in collapsed}
+            if (child.low.symbols() | child.high.symbols()) & outer_idx:
+                break  # triangular: not collapsed
+            if not self._parallel_at(nest, child, outer_keys):
+                break
+            depth += 1
+            collapsed.append(child)
+            outer_keys.append(child.node.id)
+            lp = child
+        return depth
+
+    def _parallel_at(self, nest: _Nest, loop: Loop, outer_keys: list[int]) -> bool:
+        groups: dict[str, list[ArrayRef]] = {}
+        for a in nest.facts.arrays:
+            if a.decl is not None and a.decl.key in nest.facts.local_keys and not a.member:
+                continue
+            groups.setdefault(a.root + "." + a.base, []).append(a)
+        for refs in groups.values():
+            writes = [a for a in refs if a.write]
+            if not writes:
+                continue
+            if any(any(p is None for p in a.polys) for a in refs):
+                return False  # histogram or unanalysable: keep the proven level only
+            for w in writes:
+                for x in refs:
+                    if x.fields and w.fields and x.fields[0] != w.fields[0]:
+                        continue
+                    try:
+                        c = carried_conflict(Instance(w.delin or w.polys, self._bounds_of(w), True),
+                                             Instance(x.delin or x.polys, self._bounds_of(x), x.write),
+                                             outer_keys, loop.node.id, nest.values)
+                    except NotAffine:
+                        return False
+                    if c is not None:
+                        return False
+        return True
+
+    def _work(self, nest: _Nest) -> tuple[float, int, bool]:
+        all_const = True
+
+        def trip(lp: Loop) -> float:
+            nonlocal all_const
+            tc = lp.trip_count()
+            if tc is not None:
+                tc = _concrete(tc, nest.values)
+            if tc is None or not tc.is_const:
+                all_const = False
+                return float(UNKNOWN_TRIP)
+            return float(max(tc.const_value, 0))
+
+        def cost(lp: Loop) -> float:
+            own = 1 + sum(1 for x in walk(lp.body) if x.type in ("expression_statement", "declaration")
+                          and _nearest_loop(x) is lp.node) if lp.body is not None else 1
+            return trip(lp) * (own + sum(cost(c) for c in lp.children))
+
+        total_iters = 1.0
+        work = cost(nest.root)
+        for lp in nest.loops:
+            total_iters *= trip(lp)
+        return work, int(total_iters), all_const
+
+
+#: when a nest has several problems, the most specific comes first
+PRIORITY = ["PCX113", "PCX114", "PCX122", "PCX110", "PCX108", "PCX106", "PCX107", "PCX133", "PCX134", "PCX130",
+            "PCX131", "PCX132", "PCX135", "PCX137", "PCX136", "PCX105", "PCX109", "PCX111", "PCX119", "PCX118",
+            "PCX104", "PCX112", "PCX101", "PCX103", "PCX102", "PCX116", "PCX115"]
+
+
+class _MultiRefusal(Exception):
+    def __init__(self, reasons: list[tuple[str, str]], decision: Decision = Decision.SERIAL, recurse: bool = True):
+        super().__init__(reasons[0][1] if reasons else "")
+        order = {rid: k for k, rid in enumerate(PRIORITY)}
+        reasons = sorted(reasons, key=lambda r: order.get(r[0], len(order)))
+        self.reasons = reasons
+        self.decision = decision
+        self.recurse = recurse
+
+
+# ============================================================================ helpers
+
+
+def _candidates(node: Node) -> list[Node]:
+    """The outermost for (and range-for) statements inside ``node`` (``node`` itself if it is one)."""
+    if node.type in ("for_statement", "for_range_loop"):
+        return [node]
+    out: list[Node] = []
+    stack = list(reversed(node.children))
+    while stack:
+        n = stack.pop()
+        if n.type in ("for_statement", "for_range_loop"):
+            out.append(n)
+            continue
+        if n.type in ("lambda_expression", "function_definition", "class_specifier", "struct_specifier"):
+            continue
+        stack.extend(reversed(n.children))
+    return out
+
+
+def _inner_fors(node: Node) -> list[Node]:
+    return [n for n in _candidates(node) if n.type == "for_statement"]
+
+
+def _nearest_loop(n: Node) -> Node | None:
+    p = n.parent
+    while p is not None and p.type != "for_statement":
+        p = p.parent
+    return p
+
+
+def _perfect_depth(root: Loop) -> int:
+    depth = 1
+    lp = root
+    while True:
+        inner = single_statement(lp.body)
+        nxt = next((c for c in lp.children if inner is not None and c.node.id == inner.id), None)
+        if nxt is None:
+            return depth
+        depth += 1
+        lp = nxt
+
+
+def _in_inactive_function(node: Node, sem: Semantics) -> bool:
+    return False
+
+
+def _concrete(p: Poly, values: dict) -> Poly:
+    """``p`` with every symbol of known value replaced, facts (Polys) included."""
+    for _ in range(4):
+        syms = p.symbols() & values.keys()
+        if not syms:
+            break
+        for s in syms:
+            v = values[s]
+            p = p.substitute(s, Poly.const(v) if isinstance(v, int) else v)
+    return p
+
+
+def _index_param_product(p: Poly, indices: set[str]) -> bool:
+    return any(any(s in indices for s in m) and any(s not in indices for s in m) for m in p.terms)
+
+
+def _sign(p: Poly) -> int | None:
+    """+1/-1 for a coefficient of known sign (parameters in strides count as positive)."""
+    if p.is_const:
+        c = p.const_value
+        return 1 if c > 0 else (-1 if c < 0 else 1)
+    signs = {1 if c > 0 else -1 for m, c in p.terms.items()}
+    if len(signs) == 1:
+        return signs.pop()
+    return None
+
+
+def _fold(ps: list[Poly], low: bool, nest: _Nest, doms: list[list[LoopBounds]] | None = None) -> Poly | None:
+    """Symbolic min (low) or max of polynomials, when isl can order them on the nest's domain."""
+    best = ps[0]
+    best_dom = doms[0] if doms else []
+    for k, p in enumerate(ps[1:], 1):
+        dom = doms[k] if doms else []
+        diff = _concrete(p - best, nest.values)
+        if diff.is_const:
+            if (diff.const_value < 0) == low and diff.const_value != 0:
+                best, best_dom = p, dom
+            continue
+        if nonneg_on(diff, [best_dom, dom], nest.values):  # p >= best
+            if not low:
+                best, best_dom = p, dom
+            continue
+        if nonneg_on(-diff, [best_dom, dom], nest.values):  # p <= best
+            if low:
+                best, best_dom = p, dom
+            continue
+        # products of parameters (ny*nz): prove the sign from each parameter's lower bound
+        lbs = param_lower_bounds(diff.symbols(), [best_dom, dom], nest.values)
+        if nonneg_poly(diff, lbs):
+            if not low:
+                best, best_dom = p, dom
+        elif nonneg_poly(-diff, lbs):
+            if low:
+                best, best_dom = p, dom
+        else:
+            return None
+    return best

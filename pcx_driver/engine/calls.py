@@ -1,0 +1,218 @@
+"""Calls inside a nest: math library, I/O, allocation, exits, and user functions.
+
+Contract:
+- ``classify_call(name, callee)`` sorts one call by what it calls (libclang's callee when
+  known, else the spelled name) into a ``CallKind``.
+- ``UserFunctions.check(callee)`` decides whether a user function defined in this unit
+  may run on the device: its body (and those of the user functions it calls) writes no
+  global or static object, does no I/O or allocation, takes no non-const pointer or
+  reference parameter, reads no global variable (it would need ``declare target``), and
+  calls only math functions and other such user functions.  Results are memoised;
+  recursion is refused.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from pcx_driver.engine.semantics import Callee, Semantics
+from pcx_driver.engine.source import SourceModel, strip_parens, walk
+
+_MATH_BASE = {
+    "sqrt", "cbrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "pow", "hypot",
+    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+    "fabs", "floor", "ceil", "round", "trunc", "rint", "nearbyint", "lround", "llround", "lrint", "fmod",
+    "remainder", "fmin", "fmax", "fdim", "fma", "copysign", "erf", "erfc", "tgamma", "lgamma", "ldexp",
+    "frexp_", "logb", "ilogb", "scalbn", "nextafter",
+}
+MATH_FUNCTIONS = (
+    _MATH_BASE | {f + "f" for f in _MATH_BASE} | {f + "l" for f in _MATH_BASE}
+    | {"abs", "labs", "llabs", "isnan", "isinf", "isfinite", "signbit", "min", "max", "__builtin_expect"}
+)
+MATH_STD = {"std::" + f for f in _MATH_BASE | {"abs", "min", "max", "isnan", "isinf", "isfinite", "signbit", "clamp"}}
+
+IO_FUNCTIONS = {
+    "printf", "fprintf", "sprintf", "snprintf", "vprintf", "vfprintf", "puts", "fputs", "putchar", "fputc",
+    "putc", "scanf", "fscanf", "sscanf", "getchar", "getc", "fgetc", "fgets", "gets", "fopen", "fclose",
+    "fread", "fwrite", "fflush", "fseek", "ftell", "rewind", "perror", "remove", "rename", "write", "read",
+    "open", "close", "system", "std::printf", "std::puts",
+}
+#: functions with hidden state (random generators, clocks): side effects, not I/O
+STATEFUL_FUNCTIONS = {"rand", "srand", "random", "drand48", "srand48", "std::rand", "time", "clock", "gettimeofday",
+                      "clock_gettime"}
+ALLOC_FUNCTIONS = {"malloc", "calloc", "realloc", "free", "aligned_alloc", "posix_memalign", "alloca",
+                   "std::malloc", "std::free", "memalign"}
+EXIT_FUNCTIONS = {"exit", "abort", "_Exit", "quick_exit", "longjmp", "assert", "__assert_fail", "std::exit",
+                  "std::abort", "std::terminate"}
+MEMORY_FUNCTIONS = {"memcpy", "memset", "memmove", "std::memcpy", "std::memset", "std::copy", "std::fill"}
+
+
+class CallKind(enum.Enum):
+    MATH = "math"
+    IO = "io"
+    ALLOC = "alloc"
+    EXIT = "exit"
+    USER = "user"
+    UNKNOWN = "unknown"
+    MEMORY = "memory"
+
+
+def classify_call(name: str, callee: Callee | None) -> CallKind:
+    qualified = callee.qualified if callee is not None else name
+    plain = callee.name if callee is not None else name.split("::")[-1]
+    for n in (qualified, name):
+        if n in IO_FUNCTIONS or n.split("::")[-1] in IO_FUNCTIONS and n.startswith("std::"):
+            return CallKind.IO
+        if n in ALLOC_FUNCTIONS:
+            return CallKind.ALLOC
+        if n in EXIT_FUNCTIONS:
+            return CallKind.EXIT
+        if n in MEMORY_FUNCTIONS:
+            return CallKind.MEMORY
+        if n in STATEFUL_FUNCTIONS:
+            return CallKind.UNKNOWN
+    if callee is not None and callee.definition is not None and callee.in_main_file:
+        return CallKind.USER
+    if qualified in MATH_STD or (qualified.startswith("std::") and plain in MATH_FUNCTIONS):
+        return CallKind.MATH
+    if plain in MATH_FUNCTIONS and (callee is None or callee.definition is None):
+        return CallKind.MATH
+    if name.startswith("__builtin_") and name[len("__builtin_"):] in MATH_FUNCTIONS:
+        return CallKind.MATH
+    return CallKind.UNKNOWN
+
+
+@dataclass
+class UserFunctions:
+    model: SourceModel
+    sem: Semantics
+    verdicts: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    _active: set[str] = field(default_factory=set)
+    definitions: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> byte range
+    needed: dict[str, list[str]] = field(default_factory=dict)  # name -> user functions it calls
+
+    def _definition_node(self, rng: tuple[int, int]) -> Node | None:
+        n = self.model.root.descendant_for_byte_range(rng[0], max(rng[0], rng[1] - 1))
+        while n is not None and n.type != "function_definition":
+            n = n.parent
+        if n is not None and n.parent is not None and n.parent.type == "template_declaration":
+            pass
+        return n
+
+    def check(self, callee: Callee) -> tuple[bool, str]:
+        """(ok, reason): may this user function be compiled for the device?"""
+        key = callee.qualified
+        if key in self.verdicts:
+            return self.verdicts[key]
+        if key in self._active:
+            return (False, f"'{callee.name}' is recursive")
+        if callee.definition is None:
+            return (False, f"no definition of '{callee.name}' in this file")
+        self._active.add(key)
+        try:
+            verdict = self._check(callee)
+        finally:
+            self._active.discard(key)
+        self.verdicts[key] = verdict
+        return verdict
+
+    def _check(self, callee: Callee) -> tuple[bool, str]:
+        if callee.kind in ("method", "constructor", "operator"):
+            return (False, f"'{callee.qualified}' is a member function")
+        fn = self._definition_node(callee.definition)
+        if fn is None:
+            return (False, f"definition of '{callee.name}' not found")
+        m, sem = self.model, self.sem
+        name = callee.name
+        body = fn.child_by_field_name("body")
+        decl = fn.child_by_field_name("declarator")
+        # parameters: only values and pointers/references to const
+        params = []
+        if decl is not None:
+            for n in walk(decl):
+                if n.type in ("parameter_declaration", "optional_parameter_declaration"):
+                    params.append(n)
+        for p in params:
+            ident = None
+            for n in walk(p):
+                if n.type == "identifier":
+                    ident = n
+            d = sem.decl_declared_at(ident.start_byte) if ident is not None else None
+            if d is None:
+                if any(x.type in ("pointer_declarator", "reference_declarator", "abstract_pointer_declarator")
+                       for x in walk(p)):
+                    return (False, f"'{name}' takes an unnamed pointer or reference parameter")
+                continue
+            if d.shape in ("pointer", "array", "container") or d.reference:
+                if not d.const:
+                    return (False, f"'{name}' may write through its parameter '{d.name}'")
+                return (False, f"'{name}' reads memory through its parameter '{d.name}'")
+        if body is None:
+            return (False, f"'{name}' has no body")
+        if m.has_error_in(fn.start_byte, fn.end_byte):
+            return (False, f"'{name}' could not be parsed")
+        calls: list[str] = []
+        for n in walk(body):
+            ty = n.type
+            if ty == "identifier":
+                d = sem.decl_of(n.start_byte)
+                if d is None and sem.decl_declared_at(n.start_byte) is not None:
+                    continue  # the name in a local declaration
+                if d is None:
+                    if sem.macro_at(n.start_byte) is None and n.parent is not None and n.parent.type != "call_expression":
+                        return (False, f"'{name}' uses '{m.text(n)}', which cannot be resolved")
+                    continue
+                if d.kind in ("global", "static-local") and not (d.const and d.shape == "scalar"):
+                    return (False, f"'{name}' uses the global or static variable '{d.name}'")
+            elif ty == "declaration" and any(c.type == "storage_class_specifier" and m.text(c) == "static"
+                                             for c in n.children):
+                return (False, f"'{name}' declares a static variable")
+            elif ty in ("new_expression", "delete_expression", "throw_statement", "throw_expression",
+                        "try_statement", "lambda_expression", "goto_statement", "gnu_asm_expression"):
+                return (False, f"'{name}' contains '{m.text(n).split()[0]}'")
+            elif ty == "call_expression":
+                f = n.child_by_field_name("function")
+                fname = m.text(f)
+                c = sem.callee_of(n.start_byte, n.end_byte)
+                kind = classify_call(fname, c)
+                if kind is CallKind.USER and c is not None:
+                    ok, why = self.check(c)
+                    if not ok:
+                        return (False, f"'{name}' calls {why}" if why.startswith("'") else why)
+                    calls.append(c.name)
+                elif kind is not CallKind.MATH:
+                    if kind is CallKind.IO:
+                        return (False, f"'{name}' performs input/output ('{fname}')")
+                    if kind is CallKind.ALLOC:
+                        return (False, f"'{name}' allocates memory ('{fname}')")
+                    return (False, f"'{name}' calls '{fname}', which has no visible definition")
+            elif ty == "pointer_expression" and m.text(n.child_by_field_name("operator")) == "*":
+                return (False, f"'{name}' dereferences a pointer")
+        self.definitions[callee.name] = self._range_with_template(fn)
+        self.needed[callee.name] = calls
+        return (True, "")
+
+    def _range_with_template(self, fn: Node) -> tuple[int, int]:
+        p = fn.parent
+        if p is not None and p.type == "template_declaration":
+            return (p.start_byte, p.end_byte)
+        return (fn.start_byte, fn.end_byte)
+
+    def closure(self, names: list[str]) -> dict[str, tuple[int, int]]:
+        """Definitions of ``names`` and of every user function they call, transitively."""
+        out: dict[str, tuple[int, int]] = {}
+        todo = list(names)
+        while todo:
+            n = todo.pop()
+            if n in out or n not in self.definitions:
+                continue
+            out[n] = self.definitions[n]
+            todo.extend(self.needed.get(n, []))
+        return out
+
+
+def strip(n: Node | None) -> Node | None:
+    return strip_parens(n)

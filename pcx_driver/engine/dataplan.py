@@ -1,0 +1,1327 @@
+"""The data-movement planner: map clauses, ``target data`` regions and ``target update``s.
+
+Contract of ``plan_unit(unit, analysis) -> Plan``:
+
+- Every nest of the analysis becomes a KernelPlan with the nest's decision and clauses.
+  An offloaded kernel's ``maps`` are correct ON THEIR OWN: ``to`` for arrays only read,
+  ``from`` for arrays written fully and not read, ``tofrom`` otherwise (``alloc``/``to``
+  when the host never reads the array after the kernel).  Inside a data region these
+  same clauses find the data present (libomptarget looks mappings up by host address)
+  and copy nothing, so a region can be dropped at any time without losing soundness.
+- Per function, the offloaded kernels are grouped into one ``target data`` region that
+  wraps the outermost sequential loop around them (time steps, convergence loops, the k
+  loop of LU) or the statements from the first kernel to the last.  A walk over the
+  region's statements (``_Flow``) follows, per array buffer, whether the host copy is
+  current and whether the device copy is defined; it places ``target update from``
+  before a host statement that reads device-written data, ``target update to`` after a
+  host statement that writes mapped data, and decides the region's map kinds: ``to``
+  only for buffers a kernel may read before the device defines them, ``from`` only for
+  buffers the host reads after the region (or that escape the function) and may be
+  stale on the host at the region's end.
+- Pointer swaps (``tmp = a; a = b; b = tmp;``) between mapped buffers are followed: the
+  walk keeps one state per assignment of names to buffers; buffers that may be swapped
+  are mapped with one common section, so each kernel's map of ``a[...]`` finds whichever
+  device buffer ``a`` points to now.
+- When a region cannot be formed soundly (a mapped pointer gets other memory, a loop
+  condition reads mapped data, ``return``/``goto`` leaves the region, section bounds
+  change inside it), the kernels keep their own maps and a PCX203 remark says why.
+  Each region carries a PCX200 remark and each update a PCX201 remark.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import tree_sitter
+
+from pcx_driver.engine import hostaccess
+from pcx_driver.engine.hostaccess import LOOP_TYPES, text_of
+from pcx_driver.model import (
+    ArrayAccessSummary,
+    DataRegion,
+    Decision,
+    FunctionAnalysis,
+    KernelPlan,
+    Language,
+    LocalPointer,
+    MapClause,
+    MapKind,
+    NestAnalysis,
+    Plan,
+    Remark,
+    Section,
+    SourceUnit,
+    TargetUpdate,
+    UnitAnalysis,
+)
+
+# Library calls that neither read nor write arrays passed to them through globals.
+_PURE_CALLS = frozenset(
+    "printf fprintf puts putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
+    "floor ceil fmin fmax abs labs rand srand clock time".split()
+)
+_MAX_STATES = 16
+_SWAP = "\0swap"  # the hidden temporary of std::swap
+
+
+class RegionRefused(Exception):
+    """A data region cannot be formed soundly; the message is the PCX203 reason."""
+
+
+# ------------------------------------------------------------------ kernels
+
+
+def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
+    return KernelPlan(
+        nest_id=n.nest_id,
+        function=n.function,
+        line=n.line,
+        column=n.column,
+        start_byte=n.start_byte,
+        end_byte=n.end_byte,
+        decision=n.decision,
+        remarks=list(n.remarks),
+        collapse=n.collapse,
+        private=list(n.private),
+        firstprivate=list(n.firstprivate),
+        reductions=list(n.reductions),
+        atomic_updates=list(n.atomic_updates),
+        work_estimate=n.work_estimate,
+    )
+
+
+def standalone_kind(a: ArrayAccessSummary, live_after: bool = True) -> MapKind:
+    """The map kind that makes one kernel correct with no enclosing data region."""
+    needs_in = a.read or (a.written and not a.written_fully)
+    needs_out = a.written and live_after
+    if needs_in and needs_out:
+        return MapKind.TOFROM
+    if needs_in:
+        return MapKind.TO
+    return MapKind.FROM if needs_out else MapKind.ALLOC
+
+
+def _maps(entries: list[tuple[MapKind, Section]]) -> list[MapClause]:
+    """Group sections by kind, in a fixed kind order (stable text)."""
+    out = []
+    for kind in (MapKind.TO, MapKind.TOFROM, MapKind.FROM, MapKind.ALLOC):
+        secs = [s for k, s in entries if k is kind]
+        if secs:
+            out.append(MapClause(kind, secs))
+    return out
+
+
+# ------------------------------------------------------------------ affine sections
+
+
+def _linear(expr: str, language: Language) -> dict[tuple[str, ...], int] | None:
+    """``expr`` as {monomial: coefficient} when it is a polynomial in identifiers with
+    integer coefficients (``n-2``, ``(i+1)*m``); None otherwise."""
+    data = f"long pcx__e = ({expr});".encode()
+    root = hostaccess.parse(data, language).root_node
+    if root.has_error:
+        return None
+    decl = root.named_children[0] if root.named_children else None
+    init = None
+    if decl is not None:
+        for c in decl.named_children:
+            if c.type == "init_declarator":
+                init = c.child_by_field_name("value")
+    if init is None:
+        return None
+
+    def lin(node: tree_sitter.Node) -> dict[tuple[str, ...], int] | None:
+        t = node.type
+        if t == "parenthesized_expression" and node.named_child_count == 1:
+            return lin(node.named_children[0])
+        if t == "number_literal":
+            try:
+                return {(): int(text_of(data, node).rstrip("uUlL"), 0)}
+            except ValueError:
+                return None
+        if t == "identifier":
+            return {(text_of(data, node),): 1}
+        if t == "unary_expression":
+            op = text_of(data, node.child_by_field_name("operator"))
+            inner = lin(node.child_by_field_name("argument"))
+            if inner is None or op not in "+-":
+                return None
+            return {m: (-c if op == "-" else c) for m, c in inner.items()}
+        if t == "binary_expression":
+            op = text_of(data, node.child_by_field_name("operator"))
+            a, b = lin(node.child_by_field_name("left")), lin(node.child_by_field_name("right"))
+            if a is None or b is None:
+                return None
+            if op in "+-":
+                out = dict(a)
+                for m, c in b.items():
+                    out[m] = out.get(m, 0) + (c if op == "+" else -c)
+                return {m: c for m, c in out.items() if c}
+            if op == "*":
+                out = {}
+                for (ma, ca), (mb, cb) in itertools.product(a.items(), b.items()):
+                    m = tuple(sorted(ma + mb))
+                    out[m] = out.get(m, 0) + ca * cb
+                return {m: c for m, c in out.items() if c}
+        return None
+
+    return lin(init)
+
+
+def _render_linear(form: dict[tuple[str, ...], int]) -> str:
+    terms = []
+    for m, c in sorted(form.items(), key=lambda mc: (-len(mc[0]), mc[0])):
+        mono = "*".join(m)
+        if not mono:
+            terms.append(str(c))
+        elif c == 1:
+            terms.append(mono)
+        elif c == -1:
+            terms.append("-" + mono)
+        else:
+            terms.append(f"{c}*{mono}")
+    if not terms:
+        return "0"
+    text = terms[0]
+    for t in terms[1:]:
+        text += f" - {t[1:]}" if t.startswith("-") else f" + {t}"
+    return text
+
+
+def _sub(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for m, c in b.items():
+        out[m] = out.get(m, 0) - c
+    return {m: c for m, c in out.items() if c}
+
+
+def union_sections(secs: list[Section], language: Language) -> Section | None:
+    """The smallest section covering ``secs`` dimension by dimension, when the bounds
+    differ by constants (``a[0:n]`` and ``a[1:n-2]`` -> ``a[0:n]``); None otherwise."""
+    first = secs[0]
+    if all(s.dims == first.dims for s in secs):
+        return Section(first.base, list(first.dims))
+    if any(len(s.dims) != len(first.dims) for s in secs):
+        return None
+    dims = []
+    for d in range(len(first.dims)):
+        lo_best = hi_best = None
+        for s in secs:
+            lo = _linear(s.dims[d][0], language)
+            ln = _linear(s.dims[d][1], language)
+            if lo is None or ln is None:
+                return None
+            hi = {m: lo.get(m, 0) + ln.get(m, 0) for m in set(lo) | set(ln)}
+            hi = {m: c for m, c in hi.items() if c}
+            if lo_best is None:
+                lo_best, hi_best = lo, hi
+                continue
+            dl, dh = _sub(lo, lo_best), _sub(hi, hi_best)
+            if any(m for m in dl) or any(m for m in dh):
+                return None  # bounds differ by more than a constant
+            if dl.get((), 0) < 0:
+                lo_best = lo
+            if dh.get((), 0) > 0:
+                hi_best = hi
+        dims.append((_render_linear(lo_best), _render_linear(_sub(hi_best, lo_best))))
+    return Section(first.base, dims)
+
+
+# ------------------------------------------------------------------ host statements
+
+
+@dataclass
+class _Use:
+    """What one host statement does to the tracked names."""
+
+    reads: set[str] = field(default_factory=set)
+    writes: set[str] = field(default_factory=set)
+    # pointer assignments ``dst = src`` between tracked names and temporaries, in order
+    moves: list[tuple[str, str]] = field(default_factory=list)
+    # calls of functions whose kernels do all their work on an array argument:
+    # (name, reads before defining, writes, defines fully)
+    device: list[tuple[str, bool, bool, bool]] = field(default_factory=list)
+
+
+@dataclass
+class _Callee:
+    """A function whose pointer parameters are touched only inside its offloaded kernels:
+    a call acts, for the caller's data plan, like those kernels on the arguments."""
+
+    name: str
+    params: list[str]
+    effects: dict[int, tuple[bool, bool, bool]]  # parameter index -> (needs in, writes, defines)
+    containers: set[int] = field(default_factory=set)  # parameters that are C++ containers
+
+
+class _Scanner:
+    """Reads host statements: tracked array names used, pointer moves, refusals."""
+
+    def __init__(self, data: bytes, tracked: set[str], globals_: set[str],
+                 callees: dict[str, _Callee] | None = None) -> None:
+        self.data = data
+        self.tracked = tracked
+        self.globals = globals_
+        self.callees = callees or {}
+        self.containers: set[str] = set()  # tracked names that are C++ containers
+        self.kernel_functions: set[str] = set()  # functions that offload, directly or not
+        self.temps: set[str] = set()  # pointer temporaries that hold a tracked buffer
+
+    def names(self) -> set[str]:
+        return self.tracked | self.temps
+
+    def scan(self, node: tree_sitter.Node) -> _Use:
+        use = _Use()
+        self._visit(node, use)
+        return use
+
+    def _ident(self, node: tree_sitter.Node | None) -> str | None:
+        node = _strip(node)
+        return text_of(self.data, node) if node is not None and node.type == "identifier" else None
+
+    def _visit(self, node: tree_sitter.Node, use: _Use) -> None:
+        t = node.type
+        if t in ("return_statement", "goto_statement"):
+            raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
+        if t == "init_declarator":
+            dst = _declared_identifier(node, self.data)
+            src = self._ident(node.child_by_field_name("value"))
+            if dst is not None and src in self.names():
+                self.temps.add(dst)
+                use.moves.append((dst, src))
+                return
+        if t == "assignment_expression":
+            left = _strip(node.child_by_field_name("left"))
+            right = node.child_by_field_name("right")
+            op = text_of(self.data, node.child_by_field_name("operator"))
+            dst = self._ident(left)
+            if dst is not None and dst in self.names():
+                src = self._ident(right)
+                if op == "=" and src is not None and src in self.names():
+                    use.moves.append((dst, src))
+                    return
+                raise RegionRefused(f"pointer '{dst}' is reassigned at line {node.start_point[0] + 1}")
+            if dst is not None and op == "=" and self._ident(right) in self.names():
+                self.temps.add(dst)
+                use.moves.append((dst, self._ident(right)))
+                return
+            self._lvalue(left, use)
+            if op != "=":
+                self._visit(left, use)
+            self._visit(right, use)
+            return
+        if t == "update_expression":
+            arg = node.child_by_field_name("argument")
+            if self._ident(arg) in self.names():
+                raise RegionRefused(f"pointer '{self._ident(arg)}' is moved at line {node.start_point[0] + 1}")
+            self._lvalue(arg, use)
+            self._visit(arg, use)
+            return
+        if t == "call_expression":
+            fn = node.child_by_field_name("function")
+            fname = text_of(self.data, fn) if fn is not None else ""
+            if fname in ("free", "realloc") or fname.endswith((".resize", ".push_back", ".clear", ".assign",
+                                                               ".swap", ".reserve", ".emplace_back",
+                                                               ".insert", ".erase", ".pop_back")):
+                for a in hostaccess.identifiers_in(node, self.data) & self.names():
+                    raise RegionRefused(f"'{a}' is reallocated or freed at line {node.start_point[0] + 1}")
+            args = node.child_by_field_name("arguments")
+            if fname in ("std::swap", "swap") and args is not None:
+                pair = [self._ident(a) for a in args.named_children if a.type != "comment"]
+                if len(pair) == 2 and all(x in self.names() for x in pair):
+                    if set(pair) & self.containers:
+                        raise RegionRefused(f"containers swapped at line {node.start_point[0] + 1}")
+                    x, y = pair  # exchange the buffers the two pointers hold
+                    use.moves.extend([(_SWAP, x), (x, y), (y, _SWAP)])
+                    return
+            callee = self.callees.get(fname)
+            if callee is None and fname in self.kernel_functions and args is not None:
+                # Its kernels map their data themselves, assuming nothing is present.
+                passed = hostaccess.identifiers_in(args, self.data) & self.names()
+                if passed or self.globals:
+                    what = f"'{sorted(passed)[0]}'" if passed else "a mapped global"
+                    raise RegionRefused(f"{what} is passed at line {node.start_point[0] + 1} to '{fname}', which "
+                                        "offloads with host code between its kernels")
+            if args is not None:
+                argv = [a for a in args.named_children if a.type != "comment"]
+                for i, a in enumerate(argv):
+                    name = self._ident(a)
+                    if callee is not None and i in callee.effects:
+                        got = passed_array(a, self.data)
+                        if got is not None and got[0] in self.names():
+                            use.device.append((got[0], *callee.effects[i]))
+                            continue
+                        if hostaccess.identifiers_in(a, self.data) & self.names():
+                            raise RegionRefused(f"line {node.start_point[0] + 1} passes part of a mapped array "
+                                                f"to '{fname}'")
+                        continue
+                    if name in self.names():  # the callee may read and write through it
+                        use.reads.add(name)
+                        use.writes.add(name)
+                    elif name is None:
+                        self._visit(a, use)
+                if fn is not None and fn.type != "identifier":
+                    self._visit(fn, use)
+                if fname not in _PURE_CALLS and self.globals:
+                    use.reads |= self.globals
+                    use.writes |= self.globals
+                return
+            if fname not in _PURE_CALLS and self.globals:
+                use.reads |= self.globals
+                use.writes |= self.globals
+        if t == "pointer_expression" and text_of(self.data, node)[:1] == "&":
+            self._lvalue(node.child_by_field_name("argument"), use)
+        if t == "identifier":
+            name = text_of(self.data, node)
+            if name in self.names():
+                use.reads.add(name)
+                self._pointer_use(node, name, use)
+            return
+        if t == "field_expression":
+            arg = node.child_by_field_name("argument")
+            if arg is not None:
+                self._visit(arg, use)
+            return
+        for c in node.children:
+            self._visit(c, use)
+
+    def _pointer_use(self, ident: tree_sitter.Node, name: str, use: _Use) -> None:
+        """A mapped pointer used as a value (``a + 1``, a cast, ``c ? a : b``) may be
+        written through later: count a write, and refuse if it is stored anywhere."""
+        top, moved = ident, False
+        while top.parent is not None and (
+                top.parent.type in ("parenthesized_expression", "cast_expression", "conditional_expression")
+                or (top.parent.type == "binary_expression"
+                    and text_of(self.data, top.parent.child_by_field_name("operator")) in ("+", "-"))):
+            top, moved = top.parent, True
+        if not moved:
+            return
+        parent = top.parent
+        if parent is not None and parent.type in ("subscript_expression", "pointer_expression") and \
+                parent.child_by_field_name("argument") == top:
+            return  # an element access: the lvalue rules see writes
+        if parent is not None and (parent.type == "init_declarator" or (
+                parent.type == "assignment_expression" and parent.child_by_field_name("right") == top)):
+            raise RegionRefused(f"a pointer into '{name}' is stored at line {ident.start_point[0] + 1}")
+        use.writes.add(name)
+
+    def _lvalue(self, node: tree_sitter.Node | None, use: _Use) -> None:
+        """Record writes through ``node`` (``a[i]``, ``*a``, ``*(a + i)``, ``a[i].x``)."""
+        node = _strip(node)
+        while node is not None and node.type in ("subscript_expression", "field_expression", "pointer_expression"):
+            node = _strip(node.child_by_field_name("argument"))
+        names = {self._ident(node)} if node is not None and node.type == "identifier" else (
+            hostaccess.identifiers_in(node, self.data) if node is not None else set())
+        for name in names & self.names():
+            use.writes.add(name)
+            use.reads.add(name)  # a partial write needs the rest of the host copy current
+
+
+def _declared_identifier(node: tree_sitter.Node, data: bytes) -> str | None:
+    d = node.child_by_field_name("declarator")
+    while d is not None and d.type != "identifier":
+        d = d.child_by_field_name("declarator")
+    return text_of(data, d) if d is not None else None
+
+
+def _strip(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    while node is not None and node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    return node
+
+
+# ------------------------------------------------------------------ the walk
+
+
+@dataclass(frozen=True)
+class _State:
+    """One abstract state: names -> buffers, host-current buffers, device-defined buffers."""
+
+    names: tuple[tuple[str, str], ...]
+    host_ok: frozenset[str]
+    dev_ok: frozenset[str]
+
+    def buf(self, name: str) -> str | None:
+        return dict(self.names).get(name)
+
+
+def _join(states: list[_State]) -> list[_State]:
+    """Join states that agree on names -> buffers (intersection of the current sets)."""
+    by_names: dict[tuple, _State] = {}
+    for s in states:
+        old = by_names.get(s.names)
+        by_names[s.names] = s if old is None else _State(s.names, old.host_ok & s.host_ok, old.dev_ok & s.dev_ok)
+    if len(by_names) > _MAX_STATES:
+        raise RegionRefused("too many pointer assignments to follow")
+    return sorted(by_names.values(), key=repr)
+
+
+class _Flow:
+    """Walks the statements of a region in program order over sets of ``_State``."""
+
+    def __init__(self, data: bytes, kernels: dict[int, NestAnalysis], tracked: set[str], globals_: set[str],
+                 region: tuple[int, int], callees: dict[str, _Callee] | None = None,
+                 sites: set[tuple[int, int]] | None = None) -> None:
+        self.data = data
+        self.kernels = kernels  # start byte -> nest
+        self.sites = sites or set()  # statements that call a kernel function
+        self.tracked = tracked
+        self.region = region
+        self.scanner = _Scanner(data, tracked, globals_, callees)
+        self.need_to: set[str] = set()  # buffers the device reads before defining them
+        self.update_from: dict[int, set[str]] = {}  # statement start -> names
+        self.update_to: dict[int, set[str]] = {}  # insertion byte -> names
+        self.swapped: list[set[str]] = []  # names that took another's buffer
+        self.breaks: list[list[_State]] = []
+        self.continues: list[list[_State]] = []
+        self.pending: set[str] = set()  # names written by the host, not yet pushed
+
+    # -- helpers
+    def _contains_kernel(self, node: tree_sitter.Node) -> bool:
+        if (node.start_byte, node.end_byte) in self.sites:
+            return False  # the call statement itself is host code with device effects
+        return any(node.start_byte <= b < node.end_byte for b in self.kernels) or any(
+            node.start_byte <= b < node.end_byte for b, _ in self.sites)
+
+    def _after(self, node: tree_sitter.Node) -> int | None:
+        """Where to insert a directive that must run right after ``node``."""
+        parent = node.parent
+        if parent is None or parent.type != "compound_statement":
+            return None
+        nxt = node.next_named_sibling
+        while nxt is not None and nxt.type == "comment":
+            nxt = nxt.next_named_sibling
+        if nxt is not None:
+            return nxt.start_byte
+        return parent.end_byte - 1  # before the block's closing brace
+
+    def _check_header(self, node: tree_sitter.Node | None) -> None:
+        if node is None:
+            return
+        if hostaccess.identifiers_in(node, self.data) & self.scanner.names():
+            raise RegionRefused(f"loop header at line {node.start_point[0] + 1} uses a mapped array")
+
+    # -- transfer functions
+    def run(self, node: tree_sitter.Node, states: list[_State]) -> list[_State]:
+        if node.start_byte in self.kernels and node.type in LOOP_TYPES:
+            return self._kernel(self.kernels[node.start_byte], states)
+        if not self._contains_kernel(node):
+            return self._host(node, states)
+        t = node.type
+        if t == "compound_statement":
+            scoped = set(self.scanner.temps)
+            states = self.run_block(node.named_children, states)
+            states = self.flush(states, node.end_byte - 1)  # before the closing brace
+            dropped = self.scanner.temps - scoped  # temporaries declared in this block die here
+            if dropped:
+                states = _join([_State(tuple((n, b) for n, b in s.names if n not in dropped), s.host_ok, s.dev_ok)
+                                for s in states])
+            return states
+        if t == "if_statement":
+            cond = node.child_by_field_name("condition")
+            states = self._host(cond, states, anchor=node)
+            then = self.run(node.child_by_field_name("consequence"), states)
+            alt = node.child_by_field_name("alternative")
+            if alt is not None:
+                body = alt.named_children[-1] if alt.type == "else_clause" else alt
+                return _join(then + self.run(body, states))
+            return _join(then + states)
+        if t in ("for_statement", "while_statement", "do_statement"):
+            if t == "for_statement":
+                init = node.child_by_field_name("initializer")
+                if init is not None:
+                    states = self._host(init, states, anchor=node)
+                self._check_header(node.child_by_field_name("condition"))
+                self._check_header(node.child_by_field_name("update"))
+            else:
+                self._check_header(node.child_by_field_name("condition"))
+            body = node.child_by_field_name("body")
+            head = states
+            for _ in range(_MAX_STATES + 2):
+                self.breaks.append([])
+                self.continues.append([])
+                end = self.run(body, head)
+                brk, cont = self.breaks.pop(), self.continues.pop()
+                new_head = _join(states + end + cont)
+                if new_head == head:
+                    break
+                head = new_head
+            else:
+                raise RegionRefused(f"loop at line {node.start_point[0] + 1} does not settle")
+            once = t == "do_statement" or (t == "for_statement" and _runs_at_least_once(node, self.data))
+            exits = _join(end + cont) + brk if once else head + brk
+            return _join(exits)
+        if t == "labeled_statement":
+            raise RegionRefused(f"label at line {node.start_point[0] + 1} inside the region")
+        raise RegionRefused(f"kernel inside a '{t}' at line {node.start_point[0] + 1}")
+
+    def _kernel(self, nest: NestAnalysis, states: list[_State]) -> list[_State]:
+        aliases = {a.name for a in nest.arrays} & (self.scanner.temps - self.tracked)
+        if aliases:
+            raise RegionRefused(f"kernel at line {nest.line} uses '{sorted(aliases)[0]}', an alias of a mapped buffer")
+        out = []
+        for s in states:
+            host_ok, dev_ok = set(s.host_ok), set(s.dev_ok)
+            for a in nest.arrays:
+                b = s.buf(a.name)
+                if b is None:
+                    continue
+                if (a.read or (a.written and not a.written_fully)) and b not in dev_ok:
+                    self.need_to.add(b)
+                    dev_ok.add(b)
+                if a.written:
+                    host_ok.discard(b)
+                    dev_ok.add(b)
+            out.append(_State(s.names, frozenset(host_ok), frozenset(dev_ok)))
+        return _join(out)
+
+    def _host(self, node: tree_sitter.Node | None, states: list[_State], anchor: tree_sitter.Node | None = None) -> list[_State]:
+        if node is None:
+            return states
+        t = node.type
+        if t in ("break_statement", "continue_statement"):
+            if not self.breaks:
+                raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
+            states = self.flush(states, node.start_byte)
+            (self.breaks if t == "break_statement" else self.continues)[-1].extend(states)
+            return []
+        if t == "comment":
+            return states
+        jumps = [j for j in _walk(node) if j.type in ("break_statement", "continue_statement")
+                 and not _target_inside(j, node)]
+        if jumps and not self.breaks:
+            raise RegionRefused(f"'{jumps[0].type.split('_')[0]}' at line {jumps[0].start_point[0] + 1} leaves the region")
+        if jumps:  # e.g. ``if (err < tol) break;``: pending updates must happen before
+            states = self.flush(states, node.start_byte)
+        use = self.scanner.scan(node)
+        stmt = anchor or node
+        if use.moves and self.pending:  # names are about to point elsewhere
+            states = self.flush(states, stmt.start_byte)
+        if use.writes and (stmt.parent is None or stmt.parent.type != "compound_statement"):
+            raise RegionRefused(f"no place for an update after line {stmt.end_point[0] + 1}")
+        if jumps and use.writes:
+            raise RegionRefused(f"host code at line {node.start_point[0] + 1} writes a mapped array and may leave the loop")
+        through_alias = (use.reads | use.writes | {d[0] for d in use.device}) - self.tracked
+        if through_alias:
+            raise RegionRefused(f"host code at line {node.start_point[0] + 1} accesses a mapped buffer through "
+                                f"'{sorted(through_alias)[0]}'")
+        if anchor is not None and (use.writes or use.device):
+            raise RegionRefused(f"condition at line {node.start_point[0] + 1} writes a mapped array")
+        if use.device and (use.reads | use.writes) & {d[0] for d in use.device}:
+            raise RegionRefused(f"line {node.start_point[0] + 1} uses an array both on the host and in a kernel call")
+        out = []
+        for s in states:
+            host_ok, dev_ok = set(s.host_ok), set(s.dev_ok)
+            for name in sorted(use.reads):
+                b = s.buf(name)
+                if b is not None and b not in host_ok:
+                    self.update_from.setdefault(stmt.start_byte, set()).add(name)
+                    host_ok.add(b)
+            for name, needs_in, writes, defines in use.device:
+                b = s.buf(name)
+                if b is None:
+                    continue
+                if needs_in and b not in dev_ok:
+                    self.need_to.add(b)
+                if needs_in or defines:
+                    dev_ok.add(b)
+                if writes:
+                    host_ok.discard(b)
+            names = dict(s.names)
+            for dst, src in use.moves:
+                if src in names:
+                    names[dst] = names[src]
+                    if dst in self.tracked and names[src] != dst:
+                        self.swapped.append({dst, names[src]})
+            names.pop(_SWAP, None)
+            for name in sorted(use.writes):
+                b = names.get(name)
+                if b is not None:  # the device copy is stale until the next flush
+                    self.pending.add(name)
+                    dev_ok.discard(b)
+            out.append(_State(tuple(sorted(names.items())), frozenset(host_ok), frozenset(dev_ok)))
+        out = _join(out)
+        if jumps:
+            target = [j.type for j in jumps]
+            if "break_statement" in target:
+                self.breaks[-1].extend(out + states)
+            if "continue_statement" in target:
+                self.continues[-1].extend(out + states)
+        return out
+
+    def flush(self, states: list[_State], pos: int) -> list[_State]:
+        """Push host writes still pending to the device with one ``update to`` at ``pos``."""
+        if not self.pending:
+            return states
+        self.update_to.setdefault(pos, set()).update(self.pending)
+        out = []
+        for s in states:
+            bufs = {s.buf(n) for n in self.pending} - {None}
+            out.append(_State(s.names, s.host_ok, s.dev_ok | frozenset(bufs)))
+        self.pending = set()
+        return _join(out)
+
+    def run_block(self, children: list[tree_sitter.Node], states: list[_State]) -> list[_State]:
+        """Run statements of one block in order, flushing pending host writes before any
+        statement that involves the device."""
+        for c in children:
+            if c.type == "comment":
+                continue
+            if self.pending and (self._contains_kernel(c) or (c.start_byte, c.end_byte) in self.sites
+                                 or (c.start_byte in self.kernels and c.type in LOOP_TYPES)):
+                states = self.flush(states, c.start_byte)
+            states = self.run(c, states)
+        return states
+
+
+def _runs_at_least_once(loop: tree_sitter.Node, data: bytes) -> bool:
+    """``for (int v = c0; v < c1; ...)`` with integer literals c0 < c1 (or <=)."""
+    init, cond = loop.child_by_field_name("initializer"), loop.child_by_field_name("condition")
+    if init is None or cond is None or cond.type != "binary_expression":
+        return False
+    if init.type == "declaration":
+        decls = [d for d in init.named_children if d.type == "init_declarator"]
+        if len(decls) != 1:
+            return False
+        var, start = decls[0].child_by_field_name("declarator"), decls[0].child_by_field_name("value")
+    elif init.type == "assignment_expression":
+        var, start = init.child_by_field_name("left"), init.child_by_field_name("right")
+    else:
+        return False
+    left, right = _strip(cond.child_by_field_name("left")), _strip(cond.child_by_field_name("right"))
+    op = text_of(data, cond.child_by_field_name("operator"))
+    if var is None or start is None or left is None or right is None or text_of(data, left) != text_of(data, var):
+        return False
+    try:
+        c0, c1 = int(text_of(data, start), 0), int(text_of(data, right), 0)
+    except ValueError:
+        return False
+    return c0 < c1 if op == "<" else c0 <= c1 if op == "<=" else False
+
+
+def _walk(node: tree_sitter.Node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
+def _target_inside(jump: tree_sitter.Node, scope: tree_sitter.Node) -> bool:
+    """Does the loop/switch that ``jump`` (break/continue) leaves lie inside ``scope``?"""
+    kinds = LOOP_TYPES | ({"switch_statement"} if jump.type == "break_statement" else set())
+    n = jump.parent
+    while n is not None and n != scope:
+        if n.type in kinds:
+            return True
+        n = n.parent
+    return n is not None and n.type in kinds
+
+
+# ------------------------------------------------------------------ regions
+
+
+@dataclass
+class _FunctionPlan:
+    unit: SourceUnit
+    data: bytes
+    fn: FunctionAnalysis
+    fnode: tree_sitter.Node
+    kernels: list[KernelPlan]
+    nests: dict[str, NestAnalysis]
+    globals_: set[str]
+    params: set[str]
+    kernel_functions: set[str] = field(default_factory=set)
+
+
+def _function_node(root: tree_sitter.Node, fa: FunctionAnalysis) -> tree_sitter.Node | None:
+    for n in _walk(root):
+        if n.type == "function_definition" and n.start_byte <= fa.start_byte < n.end_byte and n.end_byte >= fa.end_byte - 1:
+            return n
+    node = root.descendant_for_byte_range(fa.start_byte, fa.start_byte)
+    while node is not None and node.type != "function_definition":
+        node = node.parent
+    return node
+
+
+def _file_scope_names(root: tree_sitter.Node, data: bytes) -> set[str]:
+    out = set()
+    for child in root.named_children:
+        if child.type == "declaration":
+            for d in child.named_children:
+                ident = d
+                while ident is not None and ident.type not in ("identifier",):
+                    ident = ident.child_by_field_name("declarator")
+                if ident is not None and d.type != "function_declarator":
+                    out.add(text_of(data, ident))
+    return out
+
+
+def _param_names(fnode: tree_sitter.Node, data: bytes) -> list[str]:
+    """Parameter names in order ("" for an unnamed parameter)."""
+    out: list[str] = []
+    decl = fnode.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    params = decl.child_by_field_name("parameters") if decl is not None else None
+    if params is None:
+        return out
+    for p in params.named_children:
+        d = p.child_by_field_name("declarator")
+        while d is not None and d.type != "identifier":
+            d = d.child_by_field_name("declarator") if d.child_by_field_name("declarator") else (
+                d.named_children[0] if d.named_children else None)
+        if p.type in ("parameter_declaration", "optional_parameter_declaration", "variadic_parameter_declaration"):
+            out.append(text_of(data, d) if d is not None else "")
+    return out
+
+
+def _region_range(fp: _FunctionPlan, starts: list[int]) -> tuple[tree_sitter.Node, int, int]:
+    """The block and byte range to wrap: the outermost loop around each kernel (or the
+    kernel itself), climbed to the children of their deepest common block."""
+    body = fp.fnode.child_by_field_name("body")
+    anchors = []
+    for b in starts:
+        node = hostaccess.statement_at(fp.fnode, b)
+        if node is None:
+            raise RegionRefused(f"no statement at byte {b}")
+        anchor, n = node, node.parent
+        while n is not None and n != body:
+            if n.type in LOOP_TYPES:
+                anchor = n
+            n = n.parent
+        anchors.append(anchor)
+
+    def blocks(n: tree_sitter.Node) -> list[tree_sitter.Node]:
+        chain = []
+        while n is not None and n != fp.fnode:
+            if n.type == "compound_statement":
+                chain.append(n)
+            n = n.parent
+        return chain[::-1]
+
+    chains = [blocks(a.parent) for a in anchors]
+    common = None
+    for level in zip(*chains):
+        if all(x == level[0] for x in level):
+            common = level[0]
+        else:
+            break
+    if common is None:
+        raise RegionRefused("kernels share no block")
+    kids = []
+    for a in anchors:
+        n = a
+        while n.parent != common:
+            n = n.parent
+        kids.append(n)
+    return common, min(k.start_byte for k in kids), max(k.end_byte for k in kids)
+
+
+def _assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int) -> set[str]:
+    """Identifiers declared, assigned, incremented or address-taken within bytes lo..hi."""
+    out: set[str] = set()
+    for n in _walk(node):
+        if n.end_byte <= lo or n.start_byte >= hi:
+            continue
+        t = n.type
+        target = None
+        if t == "assignment_expression":
+            target = n.child_by_field_name("left")
+        elif t == "update_expression":
+            target = n.child_by_field_name("argument")
+        elif t == "pointer_expression" and text_of(data, n)[:1] == "&":
+            target = n.child_by_field_name("argument")
+        elif t in ("init_declarator", "declaration", "parameter_declaration"):
+            target = n.child_by_field_name("declarator")
+            while target is not None and target.type != "identifier":
+                target = target.child_by_field_name("declarator")
+        target = _strip(target)
+        if target is not None and target.type == "identifier":
+            out.add(text_of(data, target))
+    return out
+
+
+def _mentioned_after(fp: _FunctionPlan, names: set[str], pos: int) -> bool:
+    """Is one of ``names`` used after byte ``pos`` other than by ``free(name)``?"""
+    for n in _walk(fp.fnode):
+        if n.start_byte >= pos and n.type == "identifier" and text_of(fp.data, n) in names:
+            call = n.parent.parent if n.parent is not None and n.parent.type == "argument_list" else None
+            fn = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
+            if fn is not None and text_of(fp.data, fn) == "free":
+                continue
+            if n.parent is not None and n.parent.type == "delete_expression":
+                continue
+            return True
+    return False
+
+
+def _live_after(fp: _FunctionPlan, names: set[str], node_end: int, enclosing: tree_sitter.Node | None) -> bool:
+    """May the host read one of ``names`` after byte ``node_end``?  Parameters and globals
+    escape to the caller; inside a loop, anything the loop mentions comes round again."""
+    if names & (fp.params | fp.globals_):
+        return True
+    if _mentioned_after(fp, names, node_end):
+        return True
+    n = enclosing
+    while n is not None and n != fp.fnode:
+        if n.type in LOOP_TYPES and hostaccess.identifiers_in(n, fp.data) & names:
+            return True
+        n = n.parent
+    return False
+
+
+def _call_sites(fp: _FunctionPlan, callees: dict[str, _Callee]) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
+    """(call, statement) for every call in ``fp`` of a kernel function (not itself)."""
+    out = []
+    for n in _walk(fp.fnode):
+        if n.type != "call_expression":
+            continue
+        fn = n.child_by_field_name("function")
+        name = text_of(fp.data, fn) if fn is not None else ""
+        if name in callees and name != fp.fn.name:
+            stmt = n.parent
+            while stmt is not None and not hostaccess.is_statement(stmt):
+                stmt = stmt.parent
+            if stmt is not None:
+                out.append((n, stmt))
+    return out
+
+
+def _summarise(fp: _FunctionPlan, offl: list[KernelPlan], ordered_params: list[str]) -> _Callee | None:
+    """The kernel-function summary of ``fp`` (see ``_Callee``), or None when its pointer
+    parameters are used outside its kernels or its kernels touch other arrays."""
+    arrays = {a.name for k in offl for a in fp.nests[k.nest_id].arrays}
+    containers = {a.name for k in offl for a in fp.nests[k.nest_id].arrays if a.container}
+    if not arrays or not arrays <= set(ordered_params):
+        return None
+    spans = [(k.start_byte, k.end_byte) for k in offl]
+    for n in _walk(fp.fnode.child_by_field_name("body")):
+        if n.type == "identifier" and text_of(fp.data, n) in arrays and not any(a <= n.start_byte < b for a, b in spans):
+            if text_of(fp.data, n) in containers and _is_size_query(n, fp.data):
+                continue  # v.size() reads no element
+            return None
+    effects: dict[int, tuple[bool, bool, bool]] = {}
+    for i, p in enumerate(ordered_params):
+        if p not in arrays:
+            continue
+        needs_in = writes = defines = False
+        for k in sorted(offl, key=lambda k: k.start_byte):
+            for a in fp.nests[k.nest_id].arrays:
+                if a.name != p:
+                    continue
+                if (a.read or (a.written and not a.written_fully)) and not defines:
+                    needs_in = True
+                if a.written:
+                    writes = True
+                    defines = defines or (a.written_fully and not needs_in)
+        effects[i] = (needs_in, writes, defines)
+    return _Callee(fp.fn.name, ordered_params, effects,
+                   {i for i, p in enumerate(ordered_params) if p in containers})
+
+
+def _is_size_query(ident: tree_sitter.Node, data: bytes) -> bool:
+    """``v.size()`` / ``v.empty()``: the container's length, not its elements."""
+    fe = ident.parent
+    if fe is None or fe.type != "field_expression" or fe.child_by_field_name("argument") != ident:
+        return False
+    field_ = fe.child_by_field_name("field")
+    call = fe.parent
+    return (field_ is not None and text_of(data, field_) in ("size", "empty")
+            and call is not None and call.type == "call_expression")
+
+
+def passed_array(arg: tree_sitter.Node | None, data: bytes) -> tuple[str, bool] | None:
+    """The array an argument passes: ``x`` -> (x, False); ``x.data()`` -> (x, True);
+    ``&x[0]`` -> (x, False); None for anything else."""
+    arg = _strip(arg)
+    if arg is None:
+        return None
+    if arg.type == "identifier":
+        return text_of(data, arg), False
+    if arg.type == "call_expression":
+        fe = arg.child_by_field_name("function")
+        args = arg.child_by_field_name("arguments")
+        if fe is not None and fe.type == "field_expression" and args is not None and args.named_child_count == 0:
+            base = _strip(fe.child_by_field_name("argument"))
+            field_ = fe.child_by_field_name("field")
+            if base is not None and base.type == "identifier" and field_ is not None and text_of(data, field_) == "data":
+                return text_of(data, base), True
+    if arg.type == "pointer_expression" and text_of(data, arg)[:1] == "&":
+        sub = _strip(arg.child_by_field_name("argument"))
+        if sub is not None and sub.type == "subscript_expression":
+            base = _strip(sub.child_by_field_name("argument"))
+            idx = sub.child_by_field_name("index")
+            if base is not None and base.type == "identifier" and idx is not None and text_of(data, idx).strip() == "0":
+                return text_of(data, base), False
+    return None
+
+
+def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _Callee] | None = None
+                 ) -> tuple[DataRegion, list[str], list[str]]:
+    """Form the function's data region; returns it, the arrays mapped with their declared
+    extent (wider than the kernels touch), and the C++ containers it maps."""
+    data, lang = fp.data, fp.unit.language
+    callees = callees or {}
+    calls = _call_sites(fp, callees)
+    block, lo, hi = _region_range(fp, [k.start_byte for k in offl] + [st.start_byte for _, st in calls])
+    inside = [k for k in fp.kernels if k.decision is Decision.OFFLOADED and lo <= k.start_byte < hi]
+    nests = {k.start_byte: fp.nests[k.nest_id] for k in inside}
+    changed = _assigned_and_declared(fp.fnode, data, lo, hi)
+    # Arrays passed to kernel functions: mapped here with their declared extent.
+    passed: set[str] = set()
+    passed_containers: set[str] = set()
+    for call, _ in calls:
+        callee = callees[text_of(data, call.child_by_field_name("function"))]
+        argv = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+        for i, a in enumerate(argv):
+            got = passed_array(a, data) if i in callee.effects else None
+            if got is not None:
+                passed.add(got[0])
+                if got[1] or i in callee.containers:
+                    passed_containers.add(got[0])
+
+    # Arrays the region can hold: a plain name declared outside it, with one section
+    # (the union of the kernels' sections, or the declared extent) whose bounds do not
+    # change inside the region.  Others keep their per-kernel maps.
+    fscope = (fp.fnode.start_byte, fp.fnode.end_byte)
+    by_name: dict[str, list[ArrayAccessSummary]] = {}
+    for n in nests.values():
+        for a in n.arrays:
+            by_name.setdefault(a.name, []).append(a)
+    sections: dict[str, Section] = {}
+    over: list[str] = []
+    for name in sorted(passed):
+        by_name.setdefault(name, [])
+    for name, accs in by_name.items():
+        if not name.isidentifier() or (name in changed and not _only_pointer_moves(fp, name, lo, hi)):
+            continue
+        if any(a.element_type != accs[0].element_type for a in accs):
+            continue
+        sec = _fixed_section([a.section for a in accs], lang, changed) if accs and name not in passed else None
+        if sec is None and (name in passed_containers or any(a.container for a in accs)):
+            sec = _fixed_section([Section(name, [("0", f"{name}.size()")])], lang, changed)
+        if sec is None:
+            ext = hostaccess.declared_extent(data, lang, fscope, name)
+            if ext is not None:
+                sec = _fixed_section([Section(name, [("0", d) for d in ext.dims])], lang, changed)
+                over.append(name)
+        if sec is not None:
+            sections[name] = Section(name, sec.dims)
+    if not sections:
+        raise RegionRefused("no array section stays fixed across the kernels")
+
+    flow = _Flow(data, nests, set(sections), set(sections) & fp.globals_, (lo, hi), callees,
+                 {(st.start_byte, st.end_byte) for _, st in calls})
+    flow.scanner.containers = {a.name for accs in by_name.values() for a in accs if a.container} | passed_containers
+    flow.scanner.kernel_functions = fp.kernel_functions
+    names0 = tuple(sorted((n, n) for n in sections))
+    states = [_State(names0, frozenset(sections), frozenset())]
+    states = flow.run_block([c for c in block.named_children if lo <= c.start_byte and c.end_byte <= hi], states)
+    flow.pending = set()  # host writes after the last kernel: the host copy is the current one
+
+    # Buffers that pointer moves may exchange must share one section.
+    groups: list[set[str]] = [{n} for n in sections]
+    for pair in flow.swapped:
+        hit = [g for g in groups if g & pair]
+        groups = [g for g in groups if g not in hit] + [set().union(*hit) | pair]
+    for g in groups:
+        if len(g) > 1:
+            sec = union_sections([Section("x", sections[n].dims) for n in sorted(g)], lang)
+            if sec is None:
+                ext = [hostaccess.declared_extent(data, lang, fscope, n) for n in sorted(g)]
+                if all(e is not None for e in ext) and len({tuple(e.dims) for e in ext}) == 1:
+                    sec = _fixed_section([Section("x", [("0", d) for d in ext[0].dims])], lang, changed)
+                    over.extend(sorted(g))
+            if sec is None:
+                raise RegionRefused(f"buffers {', '.join(sorted(g))} are swapped but have different sections")
+            for n in g:
+                sections[n] = Section(n, list(sec.dims))
+
+    region_maps: list[tuple[MapKind, Section]] = []
+    final_from: list[str] = []  # names brought home by an update at the region's end
+    for g in sorted(groups, key=lambda g: sorted(g)):
+        live = _live_after(fp, g, hi, block)
+        exit_stale = {b for s in states for b in g if b not in s.host_ok}
+        if len(g) > 1 and live and not g & (fp.params | fp.globals_):
+            # Swapped buffers: after the region the host reads through the names, so
+            # copy back what each live name points to now, not every buffer.
+            for n in sorted(g):
+                if _mentioned_after(fp, {n}, hi) and any(s.buf(n) in exit_stale for s in states):
+                    final_from.append(n)
+            live = False
+        for n in sorted(g):
+            needs_in = n in flow.need_to
+            needs_out = live and n in exit_stale
+            kind = (MapKind.TOFROM if needs_in and needs_out else MapKind.TO if needs_in
+                    else MapKind.FROM if needs_out else MapKind.ALLOC)
+            region_maps.append((kind, sections[n]))
+    updates = []
+    for direction, table in (("from", flow.update_from), ("to", flow.update_to)):
+        for byte, names in sorted(table.items()):
+            secs = [sections[n] for n in sorted(names)]
+            updates.append(TargetUpdate(byte, _line(data, byte), direction, secs))
+    if final_from:  # byte == the region's end: the rewriter puts it last inside the region
+        updates.append(TargetUpdate(hi, _line(data, hi), "from", [sections[n] for n in final_from]))
+    region = DataRegion(fp.fn.name, lo, hi, _line(data, lo), _maps(region_maps), updates, [k.nest_id for k in inside])
+    mapped = {sec.base for _, sec in region_maps}
+    return region, over, sorted(mapped & flow.scanner.containers)
+
+
+def _fixed_section(secs: list[Section], lang: Language, changed: set[str]) -> Section | None:
+    """The union of ``secs`` if its bounds use no identifier that changes in the region."""
+    sec = union_sections(secs, lang)
+    if sec is None:
+        return None
+    used = set().union(*(_idents_of(e, lang) for dim in sec.dims for e in dim)) if sec.dims else set()
+    return None if used & changed else sec
+
+
+def _idents_of(expr: str, lang: Language) -> set[str]:
+    data = f"long pcx__e = ({expr});".encode()
+    return hostaccess.identifiers_in(hostaccess.parse(data, lang).root_node, data) - {"pcx__e"}
+
+
+def _only_pointer_moves(fp: _FunctionPlan, name: str, lo: int, hi: int) -> bool:
+    """True when ``name`` changes in lo..hi only by plain ``name = other`` moves (the
+    walk then checks that ``other`` is a tracked buffer)."""
+    for n in _walk(fp.fnode):
+        if n.end_byte <= lo or n.start_byte >= hi:
+            continue
+        if n.type == "assignment_expression":
+            left = _strip(n.child_by_field_name("left"))
+            if left is not None and left.type == "identifier" and text_of(fp.data, left) == name:
+                if text_of(fp.data, n.child_by_field_name("operator")) != "=":
+                    return False
+        elif n.type in ("update_expression", "init_declarator", "declaration", "parameter_declaration"):
+            target = n.child_by_field_name("argument") if n.type == "update_expression" else n.child_by_field_name("declarator")
+            while target is not None and target.type not in ("identifier",):
+                target = target.child_by_field_name("declarator")
+            if target is not None and text_of(fp.data, target) == name:
+                return False
+        elif n.type == "pointer_expression" and text_of(fp.data, n)[:1] == "&":
+            arg = _strip(n.child_by_field_name("argument"))
+            if arg is not None and arg.type == "identifier" and text_of(fp.data, arg) == name:
+                return False
+    return True
+
+
+def _line(data: bytes, pos: int) -> int:
+    return data.count(b"\n", 0, pos) + 1
+
+
+# ------------------------------------------------------------------ the unit
+
+
+def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) -> Plan:
+    """Plan data movement for every nest of ``analysis``; see the module docstring.
+
+    ``regions=False`` gives per-kernel maps only (the baseline the benchmark compares).
+    """
+    data = unit.data
+    root = hostaccess.parse(data, unit.language).root_node
+    plan = Plan(unit.path)
+    globals_ = _file_scope_names(root, data)
+    used_names: set[str] = set()
+    calls: list[str] = []
+
+    fplans: list[tuple[_FunctionPlan, list[KernelPlan]]] = []
+    seen_functions: set[int] = set()
+    for fa in analysis.functions:
+        kernels = [_kernel_from_nest(n) for n in fa.nests]
+        plan.kernels.extend(kernels)
+        nests = {n.nest_id: n for n in fa.nests}
+        offl = [k for k in kernels if k.decision is Decision.OFFLOADED]
+        fnode = _function_node(root, fa)
+        if fnode is None:
+            for k in offl:  # no syntax to reason about: the analysis's sections, tofrom-safe kinds
+                k.maps = _maps([(standalone_kind(a), Section(a.section.base, list(a.section.dims)))
+                                for a in nests[k.nest_id].arrays])
+            continue
+        seen_functions.add(fnode.start_byte)
+        fp = _FunctionPlan(unit, data, fa, fnode, kernels, nests, globals_, set(_param_names(fnode, data)))
+        for k in offl:
+            calls.extend(c for c in nests[k.nest_id].calls if c not in calls)
+        # Per-kernel maps: correct alone, and inside a region they find the data present.
+        for k in offl:
+            nest = nests[k.nest_id]
+            entries = []
+            stmt = hostaccess.statement_at(fnode, k.start_byte)
+            for a in nest.arrays:
+                live = _live_after(fp, {a.name}, k.end_byte, stmt)
+                entries.append((standalone_kind(a, live), Section(a.section.base, list(a.section.dims))))
+                if not a.exact:
+                    k.remarks.append(Remark("PCX202", unit.path, k.line, k.column,
+                                            f"section {a.section.render()} of '{a.name}' over-approximates the accesses"))
+            k.maps = _maps(entries)
+        fplans.append((fp, offl))
+
+    # Functions whose kernels do all the work on their pointer parameters: their callers
+    # can keep those arrays on the device across calls.
+    callees: dict[str, _Callee] = {}
+    for fp, offl in fplans:
+        if offl:
+            summary = _summarise(fp, offl, _param_names(fp.fnode, data))
+            if summary is not None:
+                callees[fp.fn.name] = summary
+    if callees:
+        for fnode in _walk(root):
+            if fnode.type == "function_definition" and fnode.start_byte not in seen_functions:
+                name = _function_name(fnode, data)
+                fa = FunctionAnalysis(name, fnode.start_byte, fnode.end_byte)
+                fp = _FunctionPlan(unit, data, fa, fnode, [], {}, globals_, set(_param_names(fnode, data)))
+                if _call_sites(fp, callees):
+                    fplans.append((fp, []))
+
+    kernel_functions = _offloading_functions(root, data, {fp.fn.name for fp, offl in fplans if offl})
+    for fp, offl in fplans:
+        fp.kernel_functions = kernel_functions
+        fa, fnode = fp.fn, fp.fnode
+        sites = _call_sites(fp, callees) if callees else []
+        if not offl and not sites:
+            continue
+        region = None
+        region_containers: list[str] = []
+        worth = len(offl) + len(sites) > 1 or any(_in_loop(fnode, b) for b in
+                                                  [k.start_byte for k in offl] + [st.start_byte for _, st in sites])
+        anchor = offl[0] if offl else None
+        where = (anchor.line, anchor.column) if anchor else (sites[0][1].start_point[0] + 1, sites[0][1].start_point[1] + 1)
+        if regions and worth:
+            try:
+                region, over, region_containers = _plan_region(fp, offl, callees)
+                for name in over:
+                    plan.remarks.append(Remark("PCX202", unit.path, region.line, 1,
+                                               f"'{name}' is mapped with its declared extent"))
+            except RegionRefused as why:
+                plan.remarks.append(Remark("PCX203", unit.path, *where,
+                                           f"no target data region in '{fa.name}': {why}; kernels map their own data"))
+        if region is not None:
+            plan.regions.append(region)
+            names = ", ".join(s.render() for m in region.maps for s in m.sections)
+            plan.remarks.append(Remark("PCX200", unit.path, region.line, 1,
+                                       f"target data region keeps {names} on the device across "
+                                       f"{len(region.kernels)} kernel(s) and {len(sites)} kernel call(s)"))
+            for u in region.updates:
+                plan.remarks.append(Remark("PCX201", unit.path, u.line, 1,
+                                           f"target update {u.direction}({', '.join(s.render() for s in u.sections)})"
+                                           f" where host code {'reads' if u.direction == 'from' else 'wrote'} device data"))
+        _containers(unit, plan, fp, offl, region, used_names, region_containers)
+
+    # Functions the device functions call in turn (the analysis lists them all in
+    # device_functions; only those reachable from an offloaded kernel are needed).
+    todo = list(calls)
+    while todo:
+        name = todo.pop()
+        rng = analysis.device_functions.get(name)
+        if rng is None:
+            continue
+        body = hostaccess.parse(data, unit.language).root_node.descendant_for_byte_range(rng[0], max(rng[0], rng[1] - 1))
+        for ident in hostaccess.identifiers_in(body, data) if body is not None else ():
+            if ident in analysis.device_functions and ident not in calls:
+                calls.append(ident)
+                todo.append(ident)
+    plan.declare_target = calls
+    if calls:
+        ranges = set(analysis.device_functions.get(c) for c in calls if c in analysis.device_functions)
+        ranges |= set(hostaccess.function_ranges(data, unit.language, calls))
+        # Constant file-scope tables the device functions read must exist on the device
+        # (TOOLCHAIN.md: a static const table without declare target segfaulted).
+        used: set[str] = set()
+        for lo, hi in ranges:
+            node = root.descendant_for_byte_range(lo, max(lo, hi - 1))
+            if node is not None:
+                used |= hostaccess.identifiers_in(node, data)
+        ranges |= set(hostaccess.const_globals(data, unit.language, used))
+        plan.declare_target_ranges = sorted(r for r in ranges if r)
+    return plan
+
+
+def _offloading_functions(root: tree_sitter.Node, data: bytes, direct: set[str]) -> set[str]:
+    """``direct`` (functions with offloaded kernels) and every function that calls one of
+    them, directly or through others."""
+    calls: dict[str, set[str]] = {}
+    for n in _walk(root):
+        if n.type == "function_definition":
+            called = set()
+            for c in _walk(n):
+                if c.type == "call_expression" and c.child_by_field_name("function") is not None:
+                    called.add(text_of(data, c.child_by_field_name("function")))
+            calls.setdefault(_function_name(n, data), set()).update(called)
+    out = set(direct)
+    grew = True
+    while grew:
+        grew = False
+        for f, called in calls.items():
+            if f not in out and called & out:
+                out.add(f)
+                grew = True
+    return out
+
+
+def _function_name(fnode: tree_sitter.Node, data: bytes) -> str:
+    decl = fnode.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    inner = decl.child_by_field_name("declarator") if decl is not None else None
+    return text_of(data, inner) if inner is not None else "?"
+
+
+def _in_loop(fnode: tree_sitter.Node, byte: int) -> bool:
+    n = hostaccess.statement_at(fnode, byte)
+    n = n.parent if n is not None else None
+    while n is not None and n != fnode:
+        if n.type in LOOP_TYPES:
+            return True
+        n = n.parent
+    return False
+
+
+def _unique(base: str, data: bytes, used: set[str]) -> str:
+    stem = "pcx_" + "".join(ch if ch.isalnum() else "_" for ch in base).strip("_")
+    for i in itertools.count():
+        name = stem if i == 0 else f"{stem}_{i}"
+        if name not in used and name.encode() not in data:
+            used.add(name)
+            return name
+    raise AssertionError
+
+
+def _containers(unit: SourceUnit, plan: Plan, fp: _FunctionPlan, offl: list[KernelPlan],
+                region: DataRegion | None, used: set[str], region_containers: list[str] = ()) -> None:
+    """C++ containers: a local ``auto *p = v.data()`` per kernel (or per region), maps of
+    ``p[...]``, and the container's occurrences in the nest renamed to ``p``."""
+    per_region: dict[str, LocalPointer] = {}
+    for k in offl:
+        nest = fp.nests[k.nest_id]
+        in_region = region is not None and k.nest_id in region.kernels
+        local: dict[str, str] = {}
+        for a in nest.arrays:
+            if not a.container:
+                continue
+            expr = a.section.base or a.name
+            if in_region and a.name in {s.base for m in region.maps for s in m.sections}:
+                lp = per_region.get(expr)
+                if lp is None:
+                    lp = LocalPointer(_unique(expr, fp.data, used), expr, region.start_byte, region.line)
+                    per_region[expr] = lp
+                    plan.local_pointers.append(lp)
+            else:
+                lp = LocalPointer(_unique(expr, fp.data, used), expr, k.start_byte, k.line)
+                plan.local_pointers.append(lp)
+            lp.renames.extend(a.base_ranges)
+            local[a.section.base] = lp.name
+        if local:
+            for m in k.maps:
+                m.sections = [Section(local.get(s.base, s.base), s.dims) for s in m.sections]
+    for name in region_containers:  # passed to kernel functions only: no renames here
+        if region is not None and name not in per_region:
+            lp = LocalPointer(_unique(name, fp.data, used), name, region.start_byte, region.line)
+            per_region[name] = lp
+            plan.local_pointers.append(lp)
+    if region is not None and per_region:
+        rename = {lp.container: lp.name for lp in per_region.values()}
+        for m in region.maps:
+            m.sections = [Section(rename.get(s.base, s.base), s.dims) for s in m.sections]
+        for u in region.updates:
+            u.sections = [Section(rename.get(s.base, s.base), s.dims) for s in u.sections]

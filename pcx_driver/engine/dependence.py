@@ -1,0 +1,332 @@
+"""Exact affine dependence tests with isl, and delinearisation of flattened subscripts.
+
+Contract:
+- ``carried_conflict(a, b, outer, carrier, values)`` asks isl whether two instances of
+  accesses ``a`` and ``b`` (each: affine subscripts over the loops enclosing it) touch the
+  same element in two iterations that agree on the loops in ``outer`` and differ on
+  ``carrier``.  It returns a ``Conflict`` (with an example distance), or ``None`` when isl
+  proves there is none.  It raises ``NotAffine`` when a subscript or the problem cannot be
+  expressed exactly; callers must then refuse.  Loop bounds that are not affine are dropped,
+  which only enlarges the iteration space, so ``None`` is always sound.
+- Symbols that are not loop indices are parameters: unknown integers, constant during the
+  nest.  ``values`` pins the ones with known constant values (#define, const).
+- ``delinearise(polys, domains, indices, values)`` turns flattened subscripts such as
+  ``i*n + j`` (0 <= j < n) into dimensions ``[i][j]`` when isl proves every remainder lies
+  in ``[0, stride)``; otherwise it returns None.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import islpy as isl
+
+from pcx_driver.engine.loops import Poly
+
+
+class NotAffine(Exception):
+    """A subscript (or a needed bound) is not an affine function of indices and parameters."""
+
+
+@dataclass
+class LoopBounds:
+    index: str
+    low: Poly | None
+    high: Poly | None
+    step: int
+    key: int  # identity of the loop (shared loops have equal keys)
+
+
+@dataclass
+class Instance:
+    subs: list[Poly]
+    loops: list[LoopBounds]  # enclosing loops inside the nest, outer first
+    write: bool
+    label: str = ""
+    line: int = 0
+
+
+@dataclass
+class Conflict:
+    a: Instance
+    b: Instance
+    distance: int | None = None
+
+
+@dataclass
+class _Names:
+    """Maps symbols to isl identifiers."""
+
+    index_vars: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+
+    def param(self, mono: tuple[str, ...]) -> str:
+        key = "*".join(mono)
+        if key not in self.params:
+            self.params[key] = f"p{len(self.params)}"
+        return self.params[key]
+
+
+def _lin(p: Poly, names: _Names, index_map: dict[str, str], strict: bool) -> str | None:
+    """Render ``p`` as an isl affine expression; None (or NotAffine if strict) if it is not."""
+    parts = []
+    for mono, c in p.terms.items():
+        idx = [s for s in mono if s in index_map]
+        rest = tuple(s for s in mono if s not in index_map)
+        if len(idx) > 1 or (idx and rest):
+            if strict:
+                raise NotAffine(p.render())
+            return None
+        if idx:
+            parts.append(f"{c}*{index_map[idx[0]]}")
+        elif rest:
+            parts.append(f"{c}*{names.param(rest)}")
+        else:
+            parts.append(str(c))
+    return " + ".join(parts) if parts else "0"
+
+
+def _domain(inst: Instance, prefix: str, names: _Names, values: dict[str, int],
+            shared: dict[int, str] | None = None) -> tuple[dict[str, str], list[str], list[str]]:
+    """Variables and constraints of one access's iteration domain."""
+    index_map: dict[str, str] = {}
+    variables: list[str] = []
+    cons: list[str] = []
+    for k, lp in enumerate(inst.loops):
+        var = shared.get(lp.key) if shared else None
+        if var is None:
+            var = f"{prefix}{k}"
+            variables.append(var)
+        index_map[lp.index] = var
+        lo = _lin(_subst(lp.low, values), names, index_map, False) if lp.low is not None else None
+        hi = _lin(_subst(lp.high, values), names, index_map, False) if lp.high is not None else None
+        if lo is not None:
+            cons.append(f"{var} >= {lo}")
+        if hi is not None:
+            cons.append(f"{var} <= {hi}")
+        if abs(lp.step) > 1:
+            anchor = lo if lp.step > 0 else hi
+            if anchor is not None:
+                cons.append(f"exists (e{prefix}{k}: {var} = {anchor} + {lp.step}*e{prefix}{k})")
+    return index_map, variables, cons
+
+
+def _subst(p: Poly, values: dict) -> Poly:
+    """Replace symbols with known integer values (Poly-valued facts become constraints instead)."""
+    for s in p.symbols() & values.keys():
+        if isinstance(values[s], int):
+            p = p.substitute(s, Poly.const(values[s]))
+    return p
+
+
+def _fixed(names: _Names, values: dict) -> list[str]:
+    """Constraints pinning parameters: ``n = 100`` or, for a fact such as width = cols + 2, that equality."""
+    out: list[str] = []
+    done: set[str] = set()
+    while True:
+        todo = [k for k in list(names.params) if k in values and k not in done]
+        if not todo:
+            return out
+        for k in todo:
+            done.add(k)
+            v = values[k]
+            if isinstance(v, int):
+                out.append(f"{names.params[k]} = {v}")
+            else:
+                lin = _lin(_subst(v, values), names, {}, False)
+                if lin is not None:
+                    out.append(f"{names.params[k]} = {lin}")
+
+
+def _set(params: dict[str, str], variables: list[str], cons: list[str], extra: list[str]) -> isl.Set:
+    text = "[" + ", ".join(params.values()) + "] -> { [" + ", ".join(variables) + "] : " + " and ".join(cons + extra or ["true"]) + " }"
+    return _parse_set(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_set(text: str) -> isl.Set:
+    return isl.Set(text)
+
+
+def carried_conflict(a: Instance, b: Instance, outer: list[int], carrier: int,
+                     values: dict[str, int]) -> Conflict | None:
+    if len(a.subs) != len(b.subs):
+        raise NotAffine("accesses with different numbers of subscripts")
+    names = _Names()
+    amap, avars, acons = _domain(a, "x", names, values)
+    bmap, bvars, bcons = _domain(b, "y", names, values)
+    akeys = {lp.key: amap[lp.index] for lp in a.loops}
+    bkeys = {lp.key: bmap[lp.index] for lp in b.loops}
+    if carrier not in akeys or carrier not in bkeys:
+        return None  # one of them is not inside the carrier loop
+    eqs = []
+    for k in outer:
+        if k in akeys and k in bkeys:
+            eqs.append(f"{akeys[k]} = {bkeys[k]}")
+    for sa, sb in zip(a.subs, b.subs):
+        la = _lin(_subst(sa, values), names, amap, True)
+        lb = _lin(_subst(sb, values), names, bmap, True)
+        eqs.append(f"{la} = {lb}")
+    fixed = _fixed(names, values)
+    for direction in ("<", ">"):
+        s = _set(names.params, avars + bvars, acons + bcons, eqs + fixed + [f"{akeys[carrier]} {direction} {bkeys[carrier]}"])
+        if not s.is_empty():
+            dist = None
+            try:
+                pt = s.sample_point()
+                xa = _coord(pt, avars.index(akeys[carrier]))
+                xb = _coord(pt, len(avars) + bvars.index(bkeys[carrier]))
+                if xa is not None and xb is not None:
+                    dist = abs(xb - xa)
+            except Exception:
+                dist = None
+            return Conflict(a, b, dist)
+    return None
+
+
+def _coord(pt: isl.Point, pos: int) -> int | None:
+    try:
+        return int(pt.get_coordinate_val(isl.dim_type.set, pos).to_python())
+    except Exception:
+        return None
+
+
+# ---------------------------------------------------------------------------- delinearisation
+
+
+def delinearise(polys: list[Poly], domains: list[list[LoopBounds]], indices: set[str],
+                values: dict[str, int]) -> list[list[Poly]] | None:
+    """Split flattened 1-D subscripts into dimensions; None when it cannot be proved."""
+    polys = [_subst(p, values) for p in polys]
+    dims: list[list[Poly]] = [[] for _ in polys]
+    current = list(polys)
+    for _ in range(4):
+        stride = _common_stride(current, indices)
+        if stride is None:
+            break
+        qs, rs = [], []
+        for p in current:
+            q = Poly({tuple(_drop_one(m, stride)): c for m, c in p.terms.items() if stride in m})
+            r = Poly({m: c for m, c in p.terms.items() if stride not in m})
+            qs.append(q)
+            rs.append(r)
+        for k, (r, dom) in enumerate(zip(rs, domains)):
+            # a pure multiple of the stride may belong to either part: out[j*rows + rows - 1 - i]
+            for shift in (0, 1, -1, 2, -2):
+                cand = r + Poly.sym(stride).scale(shift)
+                if _in_range(cand, stride, dom, values):
+                    rs[k] = cand
+                    qs[k] = qs[k] - Poly.const(shift)
+                    break
+            else:
+                return None
+        for d, r in zip(dims, rs):
+            d.insert(0, r)
+        current = qs
+    else:
+        return None
+    if any(p.degree_in(indices) > 1 or _has_index_param_product(p, indices) for p in current):
+        return None
+    for d, q in zip(dims, current):
+        d.insert(0, q)
+    return dims
+
+
+def _drop_one(m: tuple[str, ...], s: str) -> list[str]:
+    lst = list(m)
+    lst.remove(s)
+    return lst
+
+
+def _has_index_param_product(p: Poly, indices: set[str]) -> bool:
+    return any(any(s in indices for s in m) and any(s not in indices for s in m) for m in p.terms)
+
+
+def _common_stride(polys: list[Poly], indices: set[str]) -> str | None:
+    """A parameter dividing every index term that has a parameter factor."""
+    candidates: set[str] | None = None
+    for p in polys:
+        for m in p.terms:
+            if any(s in indices for s in m) and any(s not in indices for s in m):
+                ps = {s for s in m if s not in indices}
+                candidates = ps if candidates is None else candidates & ps
+    if not candidates:
+        return None
+    return sorted(candidates)[0]
+
+
+def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int]) -> bool:
+    """isl proves 0 <= r <= stride - 1 on the whole domain."""
+    names = _Names()
+    sp = names.param((stride,))
+    inst = Instance([r], dom, False)
+    try:
+        imap, variables, cons = _domain(inst, "x", names, values)
+        lr = _lin(r, names, imap, True)
+    except NotAffine:
+        return False
+    fixed = _fixed(names, values)
+    for bad in (f"{lr} < 0", f"{lr} > {sp} - 1"):
+        if not _set(names.params, variables, cons, fixed + [bad]).is_empty():
+            return False
+    return True
+
+
+_IDENT = re.compile(r"^[A-Za-z_]\w*$")
+
+
+def nonneg_on(diff: Poly, domains: list[list[LoopBounds]], values: dict[str, int]) -> bool:
+    """isl proves ``diff`` (parameters only) >= 0 whenever every domain in ``domains`` is non-empty."""
+    names = _Names()
+    variables: list[str] = []
+    cons: list[str] = []
+    for k, dom in enumerate(domains):
+        _, v, c = _domain(Instance([], dom, False), f"d{k}_", names, values)
+        variables += v
+        cons += c
+    try:
+        lin = _lin(_subst(diff, values), names, {}, True)
+    except NotAffine:
+        return False
+    fixed = _fixed(names, values)
+    try:
+        return _set(names.params, variables, cons, fixed + [f"{lin} < 0"]).is_empty()
+    except Exception:
+        return False
+
+
+def param_lower_bounds(symbols: set[str], domains: list[list[LoopBounds]], values: dict,
+                       candidates: tuple[int, ...] = (3, 2, 1, 0)) -> dict[str, int]:
+    """For each parameter, the largest candidate c with ``param >= c`` whenever the domains are non-empty."""
+    out: dict[str, int] = {}
+    for sym in symbols:
+        for c in candidates:
+            names = _Names()
+            variables: list[str] = []
+            cons: list[str] = []
+            for k, dom in enumerate(domains):
+                _, v, cc = _domain(Instance([], dom, False), f"d{k}_", names, values)
+                variables += v
+                cons += cc
+            p = names.param((sym,))
+            fixed = _fixed(names, values)
+            try:
+                if _set(names.params, variables, cons, fixed + [f"{p} < {c}"]).is_empty():
+                    out[sym] = c
+                    break
+            except Exception:
+                break
+    return out
+
+
+def nonneg_poly(p: Poly, lower: dict[str, int]) -> bool:
+    """``p >= 0`` for all parameters at or above their lower bounds: after s = lb + s' (s' >= 0)
+    every coefficient is non-negative.  Handles products (n*m) that isl cannot."""
+    q = p
+    for s in p.symbols():
+        if s not in lower:
+            return False
+        q = q.substitute(s, Poly.const(lower[s]) + Poly.sym(s))
+    return all(c >= 0 for c in q.terms.values())

@@ -1,0 +1,313 @@
+"""Syntax facts the data planner and the rewriter need about function bodies.
+
+The loop analysis (``engine.analysis``) describes each nest; this module answers the
+questions about the code *around* nests, from the tree-sitter tree of the unit:
+
+- which statement starts at a byte, and whether a directive can be inserted before it
+  without changing what the program means (a braceless body needs ``{ ... }``);
+- the statement structure of a function body (blocks, sequential loops such as time
+  steps, conditionals) with every host statement's reads and writes of named arrays;
+- pointer assignments (``tmp = a; a = b; b = tmp;``) that the planner must follow;
+- the definitions and prototypes of functions (for ``declare target``);
+- the extent of an array from its declaration or its ``malloc``.
+
+All positions are byte offsets into the UTF-8 text, as in ``pcx_driver.model``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import tree_sitter
+import tree_sitter_c
+import tree_sitter_cpp
+
+from pcx_driver.model import Language
+
+_LANGS = {
+    Language.C: tree_sitter.Language(tree_sitter_c.language()),
+    Language.CXX: tree_sitter.Language(tree_sitter_cpp.language()),
+}
+
+# Parents under which a statement may be preceded by another statement (a directive).
+_STATEMENT_LISTS = frozenset({"compound_statement", "case_statement", "translation_unit", "declaration_list"})
+
+LOOP_TYPES = frozenset({"for_statement", "while_statement", "do_statement", "for_range_loop"})
+
+
+def is_statement(node: tree_sitter.Node) -> bool:
+    t = node.type
+    return t.endswith("_statement") or t in ("declaration", "for_range_loop", "function_definition")
+
+
+@functools.lru_cache(maxsize=16)
+def parse(data: bytes, language: Language = Language.C) -> tree_sitter.Tree:
+    """The tree-sitter tree of ``data`` (C++ grammar for C++ and CUDA)."""
+    lang = _LANGS[Language.C] if language is Language.C else _LANGS[Language.CXX]
+    return tree_sitter.Parser(lang).parse(data)
+
+
+def statement_at(root: tree_sitter.Node, byte: int) -> tree_sitter.Node | None:
+    """The outermost statement that starts exactly at ``byte`` (None if none does)."""
+    node = root.descendant_for_byte_range(byte, byte)
+    best = None
+    while node is not None and node.start_byte == byte:
+        if is_statement(node):
+            best = node
+        node = node.parent
+    return best
+
+
+def node_for_range(root: tree_sitter.Node, start: int, end: int) -> tree_sitter.Node | None:
+    """The statement that covers exactly ``start..end`` or, failing that, the smallest
+    statement that encloses the range."""
+    node = root.descendant_for_byte_range(start, max(start, end - 1))
+    while node is not None and not is_statement(node):
+        node = node.parent
+    return node
+
+
+def needs_braces(stmt: tree_sitter.Node) -> bool:
+    """True when ``stmt`` is the braceless body of an if/else/loop/label: a directive
+    inserted before it would change the program's meaning (or not compile) unless the
+    statement and the directive are wrapped in ``{ ... }``."""
+    parent = stmt.parent
+    return parent is not None and parent.type not in _STATEMENT_LISTS
+
+
+def text_of(data: bytes, node: tree_sitter.Node) -> str:
+    return data[node.start_byte : node.end_byte].decode("utf-8", "surrogateescape")
+
+
+def identifiers_in(node: tree_sitter.Node, data: bytes) -> set[str]:
+    """Every identifier spelled inside ``node`` (variables, fields excluded)."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "identifier":
+            out.add(text_of(data, n))
+        elif n.type == "field_expression":
+            arg = n.child_by_field_name("argument")
+            if arg is not None:
+                stack.append(arg)
+            continue
+        stack.extend(n.children)
+    return out
+
+
+# ------------------------------------------------------------------ functions
+
+
+def function_ranges(data: bytes, language: Language, names: list[str]) -> list[tuple[int, int]]:
+    """Byte ranges of the file-scope definitions and prototypes of the functions ``names``
+    (each range a whole top-level declaration, ready to wrap in ``declare target``)."""
+    root = parse(data, language).root_node
+    wanted = set(names)
+    ranges: list[tuple[int, int]] = []
+
+    def declared_name(node: tree_sitter.Node) -> str | None:
+        decl = node.child_by_field_name("declarator")
+        while decl is not None and decl.type not in ("function_declarator",):
+            decl = decl.child_by_field_name("declarator")
+        if decl is None:
+            return None
+        inner = decl.child_by_field_name("declarator")
+        return text_of(data, inner) if inner is not None else None
+
+    def visit(container: tree_sitter.Node) -> None:
+        for child in container.named_children:
+            if child.type in ("function_definition", "declaration"):
+                if declared_name(child) in wanted:
+                    ranges.append((child.start_byte, child.end_byte))
+            elif child.type in ("linkage_specification", "declaration_list", "namespace_definition"):
+                body = child.child_by_field_name("body") or child
+                if body is not child:
+                    visit(body)
+                else:
+                    for c in child.named_children:
+                        if c.type == "declaration_list":
+                            visit(c)
+
+    visit(root)
+    return ranges
+
+
+def const_globals(data: bytes, language: Language, names: set[str]) -> list[tuple[int, int]]:
+    """Byte ranges of file-scope ``const`` variable declarations that declare one of
+    ``names`` (tables a device function reads)."""
+    root = parse(data, language).root_node
+    out = []
+    for child in root.named_children:
+        if child.type != "declaration":
+            continue
+        if not any(c.type == "type_qualifier" and text_of(data, c) in ("const", "constexpr") for c in child.children):
+            continue
+        for d in child.children_by_field_name("declarator"):
+            ident = d
+            while ident is not None and ident.type != "identifier":
+                ident = ident.child_by_field_name("declarator")
+            if ident is not None and text_of(data, ident) in names and d.type != "function_declarator":
+                out.append((child.start_byte, child.end_byte))
+                break
+    return out
+
+
+# ------------------------------------------------------------------ array extents
+
+
+@dataclass
+class Extent:
+    """The element count of an array from its declaration: ``dims`` are C expressions."""
+
+    name: str
+    dims: list[str] = field(default_factory=list)
+
+
+def _sizeof_factor(node: tree_sitter.Node, data: bytes) -> str | None:
+    """For ``X * sizeof(T)`` / ``sizeof(T) * X`` return the text of X."""
+    if node.type == "parenthesized_expression" and node.named_child_count == 1:
+        return _sizeof_factor(node.named_children[0], data)
+    if node.type != "binary_expression":
+        return None
+    op = node.child_by_field_name("operator")
+    if op is None or text_of(data, op) != "*":
+        return None
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if right is not None and right.type == "sizeof_expression":
+        return text_of(data, left)
+    if left is not None and left.type == "sizeof_expression":
+        return text_of(data, right)
+    inner = _sizeof_factor(left, data) if left is not None else None
+    if inner is not None and right is not None:
+        return f"({inner}) * ({text_of(data, right)})"
+    return None
+
+
+def _alloc_count(value: tree_sitter.Node, data: bytes) -> str | None:
+    """Element count of ``malloc(n * sizeof(T))`` / ``calloc(n, sizeof(T))`` (casts allowed)."""
+    while value.type in ("cast_expression", "parenthesized_expression"):
+        value = value.child_by_field_name("value") or value.named_children[-1]
+    if value.type == "new_expression":  # C++ ``new T[n]``
+        decl = value.child_by_field_name("declarator")
+        length = decl.child_by_field_name("length") if decl is not None else None
+        if length is not None and decl.child_by_field_name("declarator") is None:
+            return text_of(data, length)
+        return None
+    if value.type != "call_expression":
+        return None
+    fn = value.child_by_field_name("function")
+    args = value.child_by_field_name("arguments")
+    if fn is None or args is None:
+        return None
+    name = text_of(data, fn)
+    argv = [a for a in args.named_children if a.type != "comment"]
+    if name == "malloc" and len(argv) == 1:
+        return _sizeof_factor(argv[0], data)
+    if name == "calloc" and len(argv) == 2 and argv[1].type == "sizeof_expression":
+        return text_of(data, argv[0])
+    return None
+
+
+def declared_extent(data: bytes, language: Language, scope: tuple[int, int], name: str) -> Extent | None:
+    """The extent of array ``name`` from a declaration inside ``scope`` (a function's bytes)
+    or at file scope: ``T name[N][M]`` or ``T *name = malloc(N * sizeof(T))``."""
+    root = parse(data, language).root_node
+    found: Extent | None = None
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type == "function_definition" and not (n.start_byte <= scope[0] and scope[1] <= n.end_byte):
+            continue
+        if n.type in ("init_declarator", "array_declarator"):
+            ext = _extent_of_declarator(n, data, name)
+            if ext is not None:
+                found = ext
+        stack.extend(n.named_children)
+    return found
+
+
+def _row_pointer(decl: tree_sitter.Node, data: bytes, name: str) -> list[str] | None:
+    """For ``(*name)[m][k]`` (a pointer to rows) the row dimensions ``[m, k]``."""
+    dims: list[str] = []
+    d = decl
+    while d is not None and d.type == "array_declarator":
+        size = d.child_by_field_name("size")
+        if size is None:
+            return None
+        dims.insert(0, text_of(data, size))
+        d = d.child_by_field_name("declarator")
+    if not dims or d is None or d.type != "parenthesized_declarator" or d.named_child_count != 1:
+        return None
+    ptr = d.named_children[0]
+    inner = ptr.child_by_field_name("declarator") if ptr.type == "pointer_declarator" else None
+    if inner is None or inner.type != "identifier" or text_of(data, inner) != name:
+        return None
+    return dims
+
+
+def _sizeof_dims(node: tree_sitter.Node, data: bytes) -> list[str] | None:
+    """``sizeof(T[n][m])`` -> ``[n, m]``."""
+    node = _unparen(node)
+    if node.type != "sizeof_expression":
+        return None
+    td = node.child_by_field_name("type")
+    d = td.child_by_field_name("declarator") if td is not None else None
+    dims: list[str] = []
+    while d is not None and d.type == "abstract_array_declarator":
+        size = d.child_by_field_name("size")
+        if size is None:
+            return None
+        dims.insert(0, text_of(data, size))
+        d = d.child_by_field_name("declarator")
+    return dims or None
+
+
+def _unparen(node: tree_sitter.Node) -> tree_sitter.Node:
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    return node
+
+
+def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent | None:
+    if n.type == "init_declarator":
+        decl, value = n.child_by_field_name("declarator"), n.child_by_field_name("value")
+        rows = _row_pointer(decl, data, name) if decl is not None else None
+        if rows is not None and value is not None:
+            # ``T (*a)[m] = malloc(sizeof(T[n][m]))`` or ``malloc(n * sizeof *a)``
+            v = _unparen(value)
+            while v.type == "cast_expression":
+                v = _unparen(v.child_by_field_name("value"))
+            args = v.child_by_field_name("arguments") if v.type == "call_expression" else None
+            fn = v.child_by_field_name("function") if v.type == "call_expression" else None
+            argv = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+            if fn is not None and text_of(data, fn) == "malloc" and len(argv) == 1:
+                whole = _sizeof_dims(argv[0], data)
+                if whole is not None and whole[1:] == rows:
+                    return Extent(name, whole)
+                count = _sizeof_factor(argv[0], data)
+                if count is not None:
+                    return Extent(name, [count] + rows)
+            return None
+    if n.type == "array_declarator":
+        dims: list[str] = []
+        d = n
+        while d is not None and d.type == "array_declarator":
+            size = d.child_by_field_name("size")
+            if size is None:
+                return None
+            dims.insert(0, text_of(data, size))
+            d = d.child_by_field_name("declarator")
+        if d is not None and d.type == "identifier" and text_of(data, d) == name and n.parent.type != "array_declarator":
+            return Extent(name, dims)
+        return None
+    decl = n.child_by_field_name("declarator")
+    value = n.child_by_field_name("value")
+    if decl is None or value is None or decl.type != "pointer_declarator":
+        return None
+    inner = decl.child_by_field_name("declarator")
+    if inner is None or inner.type != "identifier" or text_of(data, inner) != name:
+        return None
+    count = _alloc_count(value, data)
+    return Extent(name, [count]) if count is not None else None

@@ -1,0 +1,310 @@
+"""Render a Plan as OpenMP target offload source with exact text edits.
+
+Contract of ``rewrite_unit(unit, plan) -> Rewrite``:
+
+- Every byte the plan does not touch is kept (comments, formatting, macros).  Edits are
+  insertions of whole directive lines, closing braces, and the renames of C++ container
+  expressions to the local pointers in ``plan.local_pointers``.
+- The text starts with ``#line 1 "<path>"`` and every inserted line is followed by
+  ``#line N "<path>"``, so every original line keeps its number: diagnostics,
+  ``__FILE__``, debug info and the kernel names (``__omp_offloading_..._l<N>``) name the
+  user's lines.  An inserted directive gets the number of the line it precedes.  (Clang
+  uses the ``#line`` name in kernel names only when that path exists from the compile's
+  working directory, which it does when the driver compiles ``unit.path`` in
+  ``unit.directory``.)
+- A directive that must precede a statement which is the braceless body of an
+  ``if``/``else``/loop/label is wrapped with that statement in ``{ ... }``; a directive in
+  the middle of a line starts a new line, and the rest of the original line is padded so
+  that it keeps its column.
+- A kernel whose position is not a statement of the source (a stale or foreign plan) is
+  not emitted (PCX204), and a data region that contains it, or whose bounds are not
+  statements of one block, is dropped with its updates.  Kernel map clauses are correct on
+  their own (present data are not copied again), so dropping a region is always sound.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from pcx_driver.engine import hostaccess
+from pcx_driver.model import (
+    DataRegion,
+    EmittedDirective,
+    KernelPlan,
+    MapKind,
+    Plan,
+    Remark,
+    Rewrite,
+    SourceUnit,
+)
+
+# Order of insertions that precede the same statement: declarations of local pointers,
+# then the data region, then target updates, then the kernel; atomics are inside nests.
+_RANK_DECL, _RANK_REGION, _RANK_UPDATE, _RANK_KERNEL, _RANK_ATOMIC = 10, 20, 30, 40, 50
+
+
+def c_string(text: str) -> str:
+    """``text`` as a C string literal (for ``#line``): quotes, backslashes and control
+    characters escaped, every other character (and undecodable byte) kept as it is."""
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\{ord(ch):03o}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def kernel_directive(k: KernelPlan) -> str:
+    """The combined construct for kernel ``k``, without the leading ``#pragma ``."""
+    parts = ["omp target teams distribute parallel for" + (" simd" if k.simd else "")]
+    if k.collapse > 1:
+        parts.append(f"collapse({k.collapse})")
+    if k.num_teams:
+        parts.append(f"num_teams({k.num_teams})")
+    if k.thread_limit:
+        parts.append(f"thread_limit({k.thread_limit})")
+    if k.private:
+        parts.append(f"private({', '.join(k.private)})")
+    if k.firstprivate:
+        parts.append(f"firstprivate({', '.join(k.firstprivate)})")
+    by_op: dict[str, list[str]] = {}
+    for r in k.reductions:
+        by_op.setdefault(r.op, []).append(r.variable)
+    for op, names in by_op.items():
+        parts.append(f"reduction({op}: {', '.join(names)})")
+    parts.extend(m.render() for m in k.maps if m.sections)
+    return " ".join(parts)
+
+
+def region_directive(r: DataRegion) -> str:
+    return " ".join(["omp target data"] + [m.render() for m in r.maps if m.sections])
+
+
+_ENTER_KIND = {MapKind.TO: MapKind.TO, MapKind.TOFROM: MapKind.TO, MapKind.FROM: MapKind.ALLOC,
+               MapKind.ALLOC: MapKind.ALLOC}
+
+
+def enter_exit_directives(r: DataRegion) -> tuple[str, str]:
+    """``target enter data`` / ``target exit data`` equivalent to the region's maps."""
+    enter: dict[str, list[str]] = {}
+    leave: dict[str, list[str]] = {}
+    for m in r.maps:
+        for sec in m.sections:
+            enter.setdefault(_ENTER_KIND[m.kind].value, []).append(sec.render())
+            out = "from" if m.kind in (MapKind.FROM, MapKind.TOFROM) else "release"
+            leave.setdefault(out, []).append(sec.render())
+
+    def render(head: str, table: dict[str, list[str]]) -> str:
+        return " ".join([head] + [f"map({k}: {', '.join(v)})" for k, v in table.items()])
+
+    return render("omp target enter data", enter), render("omp target exit data", leave)
+
+
+@dataclass
+class _Insertions:
+    """Lines to insert before one statement (or before a closing brace)."""
+
+    lines: list[tuple[int, str]] = field(default_factory=list)  # (rank, text)
+
+
+class _Editor:
+    """Collects edits against the original bytes and applies them in one pass."""
+
+    def __init__(self, unit: SourceUnit) -> None:
+        self.data = unit.data
+        self.path_literal = c_string(unit.path)
+        self.root = hostaccess.parse(self.data, unit.language).root_node
+        self.before: dict[int, _Insertions] = defaultdict(_Insertions)
+        self.after_lines: dict[int, list[str]] = defaultdict(list)
+        self.closes: dict[int, int] = defaultdict(int)
+        self.replace: dict[int, tuple[int, str]] = {}
+
+    # -- positions
+    def line_of(self, pos: int) -> int:
+        return self.data.count(b"\n", 0, pos) + 1
+
+    def line_start(self, pos: int) -> int:
+        return self.data.rfind(b"\n", 0, pos) + 1
+
+    def line_directive(self, line: int) -> str:
+        return f"#line {line} {self.path_literal}\n"
+
+    # -- collecting
+    def insert_before(self, pos: int, rank: int, text: str) -> None:
+        self.before[pos].lines.append((rank, text))
+
+    def close_after(self, pos: int) -> None:
+        self.closes[pos] += 1
+
+    def rename(self, start: int, end: int, text: str) -> None:
+        self.replace[start] = (end, text)
+
+    # -- applying
+    def _block(self, pos: int, lines: list[str]) -> tuple[int, str]:
+        """Where and what to insert so that ``lines`` precede the text at ``pos`` on lines
+        of their own, and the text at ``pos`` keeps its line number and column."""
+        line = self.line_of(pos)
+        start = self.line_start(pos)
+        body = "".join(text + "\n" + self.line_directive(line) for text in lines)
+        if not self.data[start:pos].strip():
+            return start, body
+        return pos, "\n" + self.line_directive(line) + body + " " * (pos - start)
+
+    def _after_block(self, pos: int, lines: list[str]) -> tuple[int, str]:
+        """Where and what to insert so that ``lines`` follow the text ending at ``pos``."""
+        line = self.line_of(pos)
+        body = "".join(text + "\n" for text in lines)
+        end = self.data.find(b"\n", pos)
+        if end >= 0 and not self.data[pos:end].strip():  # rest of the line is blank
+            return end + 1, body + self.line_directive(line + 1)
+        return pos, "\n" + body + self.line_directive(line) + " " * (pos - self.line_start(pos))
+
+    def apply(self) -> str:
+        wraps: set[int] = set()
+        inserts: dict[int, list[str]] = defaultdict(list)  # position in data -> texts in order
+        for pos, ins in sorted(self.before.items()):
+            lines = [text for _, text in sorted(ins.lines, key=lambda rl: rl[0])]
+            stmt = hostaccess.statement_at(self.root, pos)
+            if stmt is not None and hostaccess.needs_braces(stmt):
+                lines.insert(0, "{")
+                self.close_after(stmt.end_byte)
+                wraps.add(pos)
+            where, text = self._block(pos, lines)
+            inserts[where].append(text)
+        for pos, lines in self.after_lines.items():
+            where, text = self._after_block(pos, lines)
+            inserts[where].insert(0, text)
+        for pos, count in self.closes.items():
+            inserts[pos].insert(0, " }" * count)
+        out: list[str] = [self.line_directive(1)]
+        cursor = 0
+        data = self.data
+        points = sorted(set(inserts) | set(self.replace))
+        for pos in points:
+            if pos < cursor:  # inside a replaced range: cannot happen for sound plans
+                continue
+            out.append(data[cursor:pos].decode("utf-8", "surrogateescape"))
+            cursor = pos
+            out.extend(inserts.get(pos, ()))
+            if pos in self.replace:
+                end, text = self.replace[pos]
+                out.append(text)
+                cursor = end
+        out.append(data[cursor:].decode("utf-8", "surrogateescape"))
+        return "".join(out)
+
+
+def _remark(unit: SourceUnit, k: KernelPlan, rid: str, message: str) -> Remark:
+    return Remark(rid, unit.path, k.line, k.column, message)
+
+
+def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
+    """Render ``plan`` on ``unit``; see the module docstring for the contract."""
+    ed = _Editor(unit)
+    remarks: list[Remark] = []
+    directives: list[EmittedDirective] = []
+
+    # Kernels first: a kernel that cannot be placed takes its data region down with it.
+    emitted: list[KernelPlan] = []
+    dropped: set[str] = set()
+    for k in plan.offloaded():
+        stmt = hostaccess.statement_at(ed.root, k.start_byte)
+        if stmt is None or stmt.type not in hostaccess.LOOP_TYPES:
+            dropped.add(k.nest_id)
+            remarks.append(_remark(unit, k, "PCX204", f"no loop statement starts at byte {k.start_byte}; nest kept serial"))
+            continue
+        atomics = []
+        for s, e in k.atomic_updates:
+            node = hostaccess.node_for_range(ed.root, s, e)
+            if node is None or node.type != "expression_statement" or not (k.start_byte <= node.start_byte < k.end_byte):
+                atomics = None
+                break
+            atomics.append(node.start_byte)
+        if atomics is None:
+            dropped.add(k.nest_id)
+            remarks.append(_remark(unit, k, "PCX204", "an update to be made atomic is not an expression statement; nest kept serial"))
+            continue
+        emitted.append(k)
+        text = kernel_directive(k)
+        ed.insert_before(k.start_byte, _RANK_KERNEL, "#pragma " + text)
+        directives.append(EmittedDirective(k.line, text, k.nest_id))
+        for pos in atomics:
+            ed.insert_before(pos, _RANK_ATOMIC, "#pragma omp atomic update")
+            directives.append(EmittedDirective(ed.line_of(pos), "omp atomic update", k.nest_id))
+
+    kept_regions: list[DataRegion] = []
+    for r in plan.regions:
+        if any(n in dropped for n in r.kernels) or not any(m.sections for m in r.maps):
+            continue
+        first = hostaccess.statement_at(ed.root, r.start_byte)
+        if first is None or first.parent is None or first.parent.type != "compound_statement":
+            continue
+        block = first.parent
+        if not any(c.end_byte == r.end_byte and c.start_byte >= r.start_byte for c in block.named_children):
+            continue
+        kept_regions.append(r)
+        # A declaration among the wrapped statements may be used after them: braces would
+        # end its scope, so such a region is an enter/exit data pair instead.
+        unstructured = any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
+                           for c in block.named_children)
+        if unstructured:
+            enter, leave = enter_exit_directives(r)
+            ed.insert_before(r.start_byte, _RANK_REGION, "#pragma " + enter)
+            directives.append(EmittedDirective(r.line, enter, None))
+            directives.append(EmittedDirective(ed.line_of(r.end_byte), leave, None))
+        else:
+            text = region_directive(r)
+            ed.insert_before(r.start_byte, _RANK_REGION, "#pragma " + text)
+            ed.insert_before(r.start_byte, _RANK_REGION + 1, "{")
+            directives.append(EmittedDirective(r.line, text, None))
+        trailing = []
+        for u in r.updates:
+            if not u.sections:
+                continue
+            utext = f"omp target update {u.direction}(" + ", ".join(s.render() for s in u.sections) + ")"
+            directives.append(EmittedDirective(u.line, utext, None))
+            if u.byte == r.end_byte:  # last thing inside the region
+                trailing.append("#pragma " + utext)
+            else:
+                ed.insert_before(u.byte, _RANK_UPDATE, "#pragma " + utext)
+        if unstructured:
+            ed.after_lines[r.end_byte].extend(trailing + ["#pragma " + leave])
+        elif trailing:
+            ed.after_lines[r.end_byte].extend(trailing + ["}"])
+        else:
+            ed.close_after(r.end_byte)
+
+    live_positions = {k.start_byte for k in emitted} | {r.start_byte for r in kept_regions}
+    for lp in plan.local_pointers:
+        used = any(k.start_byte <= s < k.end_byte for s, _ in lp.renames for k in emitted)
+        if lp.byte not in live_positions and not used:
+            continue
+        ed.insert_before(lp.byte, _RANK_DECL, f"auto *{lp.name} = ({lp.container}).data();")
+        for s, e in lp.renames:
+            ed.rename(s, e, lp.name)
+
+    if emitted:
+        ranges = plan.declare_target_ranges or hostaccess.function_ranges(ed.data, unit.language, plan.declare_target)
+        for s, e in _merge(ranges):
+            ed.insert_before(s, 0, "#pragma omp declare target")
+            ed.after_lines[e].append("#pragma omp end declare target")
+            directives.append(EmittedDirective(ed.line_of(s), "omp declare target", None))
+
+    if not emitted:
+        return Rewrite(unit.path, unit.text, [], remarks)
+    return Rewrite(unit.path, ed.apply(), sorted(directives, key=lambda d: d.line), remarks)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(set(ranges)):
+        if out and s < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out

@@ -1,0 +1,444 @@
+"""Scalars of a nest: which are private, firstprivate, reductions, or carry a value.
+
+Contract: ``classify(facts, root, model, sem, function_body, index_keys)`` looks at every
+scalar declared outside the nest and referenced inside it:
+- read only -> ``firstprivate``;
+- every reference is part of a reduction update of one operator (``s += e``, ``s = s*e``,
+  ``m = fmax(m, e)``, ``m = e < m ? e : m``, ``if (e > m) m = e;``, ``&&``, ``||``, ``&``,
+  ``|``, ``^``, ``std::min/max``) -> ``Reduction``;
+- written before it is read on every path of one iteration of the root loop, and dead
+  after the nest -> ``private``;
+- otherwise a problem (PCX112) naming the variable and line.  Argmin/argmax (an index
+  updated under the same condition as a min/max) falls here: it is not a reduction.
+Scalars declared inside the nest need nothing and are not listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from pcx_driver.engine.access import NestFacts, ScalarRef
+from pcx_driver.engine.semantics import Semantics
+from pcx_driver.engine.source import SourceModel, strip_parens, walk
+from pcx_driver.model import Reduction
+
+COMPOUND_OPS = {"+=": "+", "-=": "+", "*=": "*", "&=": "&", "|=": "|", "^=": "^"}
+CHAIN_OPS = {"+", "*", "&", "|", "^", "&&", "||"}
+MINMAX_CALLS = {
+    "fmin": "min", "fminf": "min", "fminl": "min", "fmax": "max", "fmaxf": "max", "fmaxl": "max",
+    "std::min": "min", "std::max": "max", "min": "min", "max": "max", "std::fmin": "min", "std::fmax": "max",
+}
+
+
+@dataclass
+class ScalarVerdict:
+    private: list[str] = field(default_factory=list)
+    firstprivate: list[str] = field(default_factory=list)
+    reductions: list[Reduction] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (remark id, message)
+
+
+class _Ctx:
+    def __init__(self, model: SourceModel, sem: Semantics):
+        self.m = model
+        self.sem = sem
+
+    def t(self, n: Node | None) -> str:
+        return self.m.text(n)
+
+    def line(self, n: Node) -> int:
+        return self.m.line_col(n.start_byte)[0]
+
+    def key_of(self, ident: Node) -> str | None:
+        d = self.sem.decl_of(ident.start_byte)
+        return d.key if d is not None else None
+
+    def mentions(self, n: Node | None, key: str) -> bool:
+        if n is None:
+            return False
+        return any(x.type == "identifier" and self.key_of(x) == key for x in walk(n))
+
+    def is_var(self, n: Node | None, key: str) -> bool:
+        n = strip_parens(n)
+        return n is not None and n.type == "identifier" and self.key_of(n) == key
+
+    def has_side_effects(self, n: Node) -> bool:
+        return any(x.type in ("assignment_expression", "update_expression", "call_expression") for x in walk(n))
+
+
+# ---------------------------------------------------------------------------- reductions
+
+
+def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
+    """(operator, pattern node) when the write ``ref`` is a reduction update of its variable."""
+    a = ref.assign
+    key = ref.decl.key if ref.decl else None
+    if a is None or key is None:
+        return None
+    if a.type == "update_expression":
+        return ("+", a)
+    if a.type != "assignment_expression":
+        return None
+    op = ctx.t(a.child_by_field_name("operator"))
+    right = strip_parens(a.child_by_field_name("right"))
+    if right is None:
+        return None
+    if op in COMPOUND_OPS:
+        if ctx.mentions(right, key):
+            return None
+        return (COMPOUND_OPS[op], a)
+    if op != "=":
+        return None
+    if right.type == "binary_expression":
+        bop = ctx.t(right.child_by_field_name("operator"))
+        if bop == "-":
+            left = strip_parens(right.child_by_field_name("left"))
+            if ctx.is_var(left, key) and not ctx.mentions(right.child_by_field_name("right"), key):
+                return ("+", a)
+            return None
+        if bop in CHAIN_OPS:
+            operands = _flatten(right, bop, ctx)
+            hits = [o for o in operands if ctx.is_var(o, key)]
+            others = [o for o in operands if not ctx.is_var(o, key)]
+            if len(hits) == 1 and not any(ctx.mentions(o, key) for o in others):
+                return (bop, a)
+        return None
+    if right.type == "call_expression":
+        fname = ctx.t(right.child_by_field_name("function"))
+        args = right.child_by_field_name("arguments")
+        kind = MINMAX_CALLS.get(fname)
+        if kind and args is not None and args.named_child_count == 2:
+            x, y = args.named_children
+            if ctx.is_var(x, key) and not ctx.mentions(y, key):
+                return (kind, a)
+            if ctx.is_var(y, key) and not ctx.mentions(x, key):
+                return (kind, a)
+        return None
+    if right.type == "conditional_expression":
+        kind = _minmax_select(right.child_by_field_name("condition"), right.child_by_field_name("consequence"),
+                              right.child_by_field_name("alternative"), key, ctx)
+        return (kind, a) if kind else None
+    return None
+
+
+def if_reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
+    """``if (e < m) m = e;`` (min) and ``if (e > m) m = e;`` (max), without else."""
+    a = ref.assign
+    key = ref.decl.key if ref.decl else None
+    if a is None or key is None or a.type != "assignment_expression" or ctx.t(a.child_by_field_name("operator")) != "=":
+        return None
+    stmt = a.parent
+    if stmt is None or stmt.type != "expression_statement":
+        return None
+    p = stmt.parent
+    while p is not None and p.type == "compound_statement" and len([c for c in p.named_children if c.type != "comment"]) == 1:
+        p = p.parent
+    if p is None or p.type != "if_statement" or p.child_by_field_name("alternative") is not None:
+        return None
+    cons = p.child_by_field_name("consequence")
+    if cons is None or not (cons.start_byte <= a.start_byte < cons.end_byte):
+        return None
+    kind = _minmax_select(p.child_by_field_name("condition"), a.child_by_field_name("right"), a.child_by_field_name("left"),
+                          key, ctx)
+    return (kind, p) if kind else None
+
+
+def _minmax_select(cond: Node | None, chosen: Node | None, other: Node | None, key: str, ctx: _Ctx) -> str | None:
+    """``cond ? chosen : other`` where cond compares the variable with e: min, max or None."""
+    cond = strip_parens(cond)
+    chosen = strip_parens(chosen)
+    other = strip_parens(other)
+    if cond is None or cond.type != "binary_expression" or chosen is None or other is None:
+        return None
+    op = ctx.t(cond.child_by_field_name("operator"))
+    A = strip_parens(cond.child_by_field_name("left"))
+    B = strip_parens(cond.child_by_field_name("right"))
+    if op in (">", ">="):
+        A, B = B, A
+    elif op not in ("<", "<="):
+        return None
+    if A is None or B is None:
+        return None
+    # now the condition reads "A < B"
+    if ctx.is_var(A, key):
+        e = B
+    elif ctx.is_var(B, key):
+        e = A
+    else:
+        return None
+    if ctx.mentions(e, key) or ctx.has_side_effects(e):
+        return None
+    ct, ot = ctx.t(chosen), ctx.t(other)
+    if not ({ct, ot} == {ctx.t(A), ctx.t(B)} and ct != ot):
+        return None
+    return "min" if ct == ctx.t(A) else "max"
+
+
+def _flatten(n: Node, op: str, ctx: _Ctx) -> list[Node]:
+    n = strip_parens(n)
+    if n is not None and n.type == "binary_expression" and ctx.t(n.child_by_field_name("operator")) == op:
+        return _flatten(n.child_by_field_name("left"), op, ctx) + _flatten(n.child_by_field_name("right"), op, ctx)
+    return [n] if n is not None else []
+
+
+# ---------------------------------------------------------------------------- exposure
+
+
+class _Exposure:
+    """Reads of tracked variables not preceded, on every path of the iteration, by a write."""
+
+    def __init__(self, ctx: _Ctx, keys: set[str]):
+        self.ctx = ctx
+        self.keys = keys
+        self.exposed: dict[str, Node] = {}
+
+    def stmt(self, n: Node, defined: set[str]) -> set[str]:
+        ty = n.type
+        if ty == "compound_statement":
+            for c in n.named_children:
+                defined = self.stmt(c, defined)
+            return defined
+        if ty == "expression_statement":
+            for c in n.named_children:
+                defined = self.expr(c, defined)
+            return defined
+        if ty == "declaration":
+            for d in n.children_by_field_name("declarator"):
+                v = d.child_by_field_name("value") if d.type == "init_declarator" else None
+                if v is not None:
+                    defined = self.expr(v, defined)
+            return defined
+        if ty == "if_statement":
+            c = n.child_by_field_name("condition")
+            if c is not None:
+                defined = self.expr(c, defined)
+            then = n.child_by_field_name("consequence")
+            alt = n.child_by_field_name("alternative")
+            d1 = self.stmt(then, set(defined)) if then is not None else set(defined)
+            d2 = self.stmt(alt, set(defined)) if alt is not None else set(defined)
+            return d1 & d2
+        if ty == "else_clause":
+            for c in n.named_children:
+                defined = self.stmt(c, defined)
+            return defined
+        if ty == "for_statement":
+            for f in ("initializer", "condition"):
+                c = n.child_by_field_name(f)
+                if c is not None:
+                    defined = self.expr(c, defined)
+            body = n.child_by_field_name("body")
+            inner = set(defined)
+            if body is not None:
+                inner = self.stmt(body, inner)
+            upd = n.child_by_field_name("update")
+            if upd is not None:
+                self.expr(upd, inner)
+            return defined
+        if ty == "do_statement":
+            body = n.child_by_field_name("body")
+            if body is not None:
+                defined = self.stmt(body, defined)
+            c = n.child_by_field_name("condition")
+            return self.expr(c, defined) if c is not None else defined
+        # while, switch, labels, anything else: reads count, writes do not escape
+        for c in n.named_children:
+            if c.type.endswith("_statement") or c.type in ("compound_statement", "case_statement"):
+                self.stmt(c, set(defined))
+            else:
+                self.expr(c, set(defined))
+        return defined
+
+    def expr(self, n: Node, defined: set[str]) -> set[str]:
+        ty = n.type
+        if ty == "assignment_expression":
+            op = self.ctx.t(n.child_by_field_name("operator"))
+            r = n.child_by_field_name("right")
+            if r is not None:
+                defined = self.expr(r, defined)
+            left = strip_parens(n.child_by_field_name("left"))
+            if left is not None and left.type == "identifier":
+                k = self.ctx.key_of(left)
+                if op != "=":
+                    self.read(left, defined)
+                if k in self.keys:
+                    defined = defined | {k}
+                return defined
+            if left is not None:
+                defined = self.expr(left, defined)
+            return defined
+        if ty == "update_expression":
+            arg = strip_parens(n.child_by_field_name("argument"))
+            if arg is not None and arg.type == "identifier":
+                self.read(arg, defined)
+                return defined
+            return self.expr(arg, defined) if arg is not None else defined
+        if ty == "identifier":
+            self.read(n, defined)
+            return defined
+        if ty == "conditional_expression":
+            c = n.child_by_field_name("condition")
+            if c is not None:
+                defined = self.expr(c, defined)
+            for f in ("consequence", "alternative"):
+                b = n.child_by_field_name(f)
+                if b is not None:
+                    self.expr(b, set(defined))
+            return defined
+        if ty == "binary_expression" and self.ctx.t(n.child_by_field_name("operator")) in ("&&", "||"):
+            left = n.child_by_field_name("left")
+            if left is not None:
+                defined = self.expr(left, defined)
+            right = n.child_by_field_name("right")
+            if right is not None:
+                self.expr(right, set(defined))
+            return defined
+        if ty == "declaration":
+            return self.stmt(n, defined)
+        if ty == "field_expression":
+            arg = n.child_by_field_name("argument")
+            return self.expr(arg, defined) if arg is not None else defined
+        for c in n.named_children:
+            defined = self.expr(c, defined)
+        return defined
+
+    def read(self, ident: Node, defined: set[str]) -> None:
+        k = self.ctx.key_of(ident)
+        if k in self.keys and k not in defined and k not in self.exposed:
+            self.exposed[k] = ident
+
+
+# ---------------------------------------------------------------------------- liveness
+
+
+def _refs_in(node: Node, key: str, ctx: _Ctx) -> list[Node]:
+    return [x for x in walk(node) if x.type == "identifier" and ctx.key_of(x) == key]
+
+
+def _is_pure_def(ident: Node, key: str, ctx: _Ctx, stop: Node) -> bool:
+    """``ident`` is the target of ``x = e`` (e not reading x), executed unconditionally below ``stop``."""
+    a = ident.parent
+    while a is not None and a.type == "parenthesized_expression":
+        a = a.parent
+    if a is None or a.type != "assignment_expression" or ctx.t(a.child_by_field_name("operator")) != "=":
+        return False
+    if strip_parens(a.child_by_field_name("left")) != ident and strip_parens(a.child_by_field_name("left")).id != ident.id:
+        return False
+    if ctx.mentions(a.child_by_field_name("right"), key):
+        return False
+    p = a.parent
+    child = a
+    while p is not None and p.id != stop.id:
+        if p.type == "for_statement":
+            if p.child_by_field_name("initializer") is None or p.child_by_field_name("initializer").id != child.id:
+                return False
+        elif p.type not in ("expression_statement", "compound_statement", "comma_expression"):
+            return False
+        child = p
+        p = p.parent
+    return p is not None
+
+
+def live_after(key: str, nest: Node, fn_body: Node, ctx: _Ctx) -> Node | None:
+    """A reference that may read the value the nest leaves in ``key``, or None if dead."""
+    # the outermost loop enclosing the nest: its next iteration runs code before the nest too
+    outer = None
+    p = nest.parent
+    while p is not None and p.id != fn_body.id:
+        if p.type in ("for_statement", "while_statement", "do_statement", "for_range_loop"):
+            outer = p
+        p = p.parent
+    refs = [r for r in _refs_in(fn_body, key, ctx) if not (nest.start_byte <= r.start_byte < nest.end_byte)]
+    after = [r for r in refs if r.start_byte >= nest.end_byte]
+    if outer is not None:
+        before_in_outer = [r for r in refs if outer.start_byte <= r.start_byte < nest.start_byte]
+        after_in_outer = [r for r in after if r.start_byte < outer.end_byte]
+        later = [r for r in after if r.start_byte >= outer.end_byte]
+        ordered = after_in_outer + before_in_outer
+        if ordered:
+            first = ordered[0]
+            return None if _is_pure_def(first, key, ctx, fn_body) else first
+        after = later
+    if not after:
+        return None
+    first = after[0]
+    return None if _is_pure_def(first, key, ctx, fn_body) else first
+
+
+# ---------------------------------------------------------------------------- classification
+
+
+def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, fn_body: Node,
+             index_keys: set[str], root_key: str | None,
+             escaping_kinds: tuple[str, ...] = ("global", "static-local")) -> ScalarVerdict:
+    ctx = _Ctx(model, sem)
+    out = ScalarVerdict()
+    by_key: dict[str, list[ScalarRef]] = {}
+    for r in facts.scalars:
+        if r.decl is None or r.decl.key in facts.local_keys:
+            continue
+        by_key.setdefault(r.decl.key, []).append(r)
+    written_keys = {k for k, refs in by_key.items() if any(r.write for r in refs)}
+    body = root.child_by_field_name("body")
+    exposure = _Exposure(ctx, written_keys)
+    if body is not None:
+        exposure.stmt(body, set())
+    for key, refs in by_key.items():
+        d = refs[0].decl
+        name = d.name
+        if not any(r.write for r in refs):
+            if key not in index_keys and d.kind not in ("enum", "function") and name not in out.firstprivate:
+                # compile-time constants (const int N = 64) are folded: nothing to pass
+                if not d.reference and not (d.const and d.init_tokens is not None and d.kind == "global"):
+                    out.firstprivate.append(name)
+            continue
+        if key in index_keys:
+            # the nest's own loop indices declared outside the loop: private, unless read later
+            use = live_after(key, root, fn_body, ctx)
+            if use is not None:
+                out.problems.append(("PCX112", f"loop index '{name}' is used after the loop (line {ctx.line(use)})"))
+            elif key != root_key:
+                # an inner loop's index declared outside the nest is shared unless listed private
+                out.private.append(name)
+            continue
+        if d.reference:
+            out.problems.append(("PCX104", f"'{name}' is a reference written inside the nest; it may alias an array"))
+            continue
+        # reduction?
+        patterns = []
+        for r in refs:
+            if r.write:
+                pat = reduction_pattern(r, ctx) or if_reduction_pattern(r, ctx)
+                if pat is None:
+                    patterns = None
+                    break
+                patterns.append(pat)
+        if patterns:
+            ops = {p[0] for p in patterns}
+            nodes = [p[1] for p in patterns]
+            covered = all(any(n.start_byte <= r.node.start_byte < n.end_byte for n in nodes) for r in refs)
+            if len(ops) == 1 and covered:
+                op = ops.pop()
+                if op in ("&", "|", "^") and not d.integral:
+                    out.problems.append(("PCX112", f"bitwise reduction on non-integer '{name}'"))
+                    continue
+                out.reductions.append(Reduction(op, name))
+                continue
+        exposed = exposure.exposed.get(key)
+        if exposed is not None:
+            cond_write = next((r for r in refs if r.write and r.conditional), None)
+            why = f"scalar '{name}' is read (line {ctx.line(exposed)}) before it is written in an iteration"
+            if cond_write is not None and not patterns:
+                why += f"; it is updated conditionally (line {ctx.line(cond_write.node)}), e.g. an argmin/argmax, which is not a reduction"
+            out.problems.append(("PCX112", why + "; it carries a value between iterations"))
+            continue
+        if d.kind in escaping_kinds:
+            out.problems.append(("PCX112", f"global or static '{name}' is written in the nest and may be read after it"))
+            continue
+        use = live_after(key, root, fn_body, ctx)
+        if use is not None:
+            out.problems.append(("PCX112", f"scalar '{name}' written in the loop is used after it (line {ctx.line(use)})"))
+            continue
+        out.private.append(name)
+    return out

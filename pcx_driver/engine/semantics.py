@@ -1,0 +1,497 @@
+"""Meaning from libclang: declarations, types, extents, constants, callees, macros.
+
+Contract:
+- ``Semantics.build(unit)`` parses the unit once with libclang (C or C++ mode, the unit's
+  semantic_args, ``-resource-dir`` of clang 19) and indexes the MAIN FILE's cursors by byte
+  offset, the coordinates tree-sitter uses.  It never raises: when libclang fails,
+  ``available`` is False and every query answers ``None``; callers treat ``None`` as
+  "unknown" and refuse rather than guess.
+- ``decl_of(byte)``: the declaration a name at ``byte`` refers to (DeclRefExpr or
+  MemberRefExpr starting there), as a ``Decl``.
+- ``callee_of(start, end)``: what the call expression spanning those bytes calls.
+- ``macro_at(byte)``: the macro expanded at ``byte``, if any.
+- ``for_loops``: start offsets of the ``for`` statements clang compiled in the main file;
+  ``macro_loops``: offsets of expansions that produced a ``for``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pcx_driver.model import Language, SourceUnit
+
+RESOURCE_DIR = "/usr/lib/llvm-19/lib/clang/19"
+
+
+@dataclass
+class Decl:
+    """One declared object, as far as the analysis needs it."""
+
+    name: str
+    key: str  # unique within the TU (USR or file:offset)
+    kind: str  # "param", "local", "global", "field", "enum", "function", "other"
+    type_spelling: str  # as written ("real *restrict", "const std::vector<float> &")
+    shape: str  # "scalar", "pointer", "array", "container", "record", "function", "other"
+    element_type: str = ""  # innermost element (canonical spelling; "T" in templates)
+    dims: list[str | None] = field(default_factory=list)  # extents outer first; None = unknown
+    restrict: bool = False
+    const: bool = False  # the object (or, for a pointer/reference, the pointee) is const
+    volatile: bool = False
+    reference: bool = False
+    container: str = ""  # "std::vector", "std::array"
+    integral: bool = False
+    floating: bool = False
+    decl_offset: int | None = None  # byte of the declaration's name in the main file
+    init_tokens: list[str] | None = None  # const scalars: the initializer's tokens
+    dependent: bool = False  # type depends on a template parameter
+
+
+@dataclass
+class Callee:
+    name: str  # unqualified
+    qualified: str  # "std::sqrt", "sqrt", "Grid::step"
+    kind: str  # "function", "method", "constructor", "operator", "template"
+    is_virtual: bool = False
+    definition: tuple[int, int] | None = None  # byte range in the main file
+    in_main_file: bool = False
+    parent_type: str = ""  # methods: the class spelling ("std::vector<float>")
+    template_args: list[str] = field(default_factory=list)  # canonical types of a specialization
+
+
+@dataclass
+class MacroUse:
+    name: str
+    start: int
+    end: int
+    function_like: bool
+    body: list[str]  # tokens after the name (and parameter list)
+
+
+@lru_cache(maxsize=1)
+def _index():
+    import clang.cindex as ci
+
+    return ci.Index.create()
+
+
+class Semantics:
+    def __init__(self) -> None:
+        self.available = False
+        self.error: str = ""
+        self.has_errors = False
+        self.error_messages: list[str] = []
+        self.first_error_offset = 0
+        self.refs: dict[int, Decl] = {}
+        self.member_refs: dict[int, tuple[Decl, bool]] = {}  # field byte -> (decl, implicit this)
+        self.decls_at: dict[int, Decl] = {}
+        self.calls: dict[tuple[int, int], Callee] = {}
+        self.calls_by_start: dict[int, list[tuple[int, Callee]]] = {}
+        self.macros: dict[int, MacroUse] = {}
+        self.macro_defs: dict[str, tuple[bool, list[str]]] = {}  # main-file #defines
+        self.for_loops: set[int] = set()
+        self.macro_loops: list[int] = []
+        self.range_for_loops: set[int] = set()
+        self.template_calls: dict[str, list[list[str]]] = {}  # template name -> arg types per call
+        self._decl_cache: dict[str, Decl] = {}
+        self._fast_cache: dict[tuple[int, str], Decl] = {}
+
+    # ------------------------------------------------------------------ queries
+    def decl_of(self, byte: int) -> Decl | None:
+        return self.refs.get(byte)
+
+    def decl_declared_at(self, byte: int) -> Decl | None:
+        return self.decls_at.get(byte)
+
+    def member_of(self, byte: int) -> tuple[Decl, bool] | None:
+        return self.member_refs.get(byte)
+
+    def callee_of(self, start: int, end: int) -> Callee | None:
+        c = self.calls.get((start, end))
+        if c is not None:
+            return c
+        # clang's CallExpr extent may end before a trailing token tree-sitter includes
+        for e, callee in self.calls_by_start.get(start, []):
+            if abs(e - end) <= 1:
+                return callee
+        return None
+
+    def macro_at(self, byte: int) -> MacroUse | None:
+        return self.macros.get(byte)
+
+    def macros_in(self, start: int, end: int) -> list[MacroUse]:
+        return [m for b, m in self.macros.items() if start <= b < end]
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def build(cls, unit: SourceUnit) -> "Semantics":
+        sem = cls()
+        try:
+            sem._build(unit)
+            sem.available = True
+        except Exception as exc:  # libclang missing, crashed, or an unexpected cursor
+            sem.available = False
+            sem.error = f"{type(exc).__name__}: {exc}"
+        return sem
+
+    def _build(self, unit: SourceUnit) -> None:
+        import clang.cindex as ci
+
+        path = unit.path if os.path.isabs(unit.path) else os.path.join(os.path.abspath(unit.directory), unit.path)
+        lang = "c" if unit.language is Language.C else "c++"
+        args = ["-x", lang, f"-resource-dir={RESOURCE_DIR}"]
+        if lang == "c++" and not any(a.startswith("-std=") for a in unit.semantic_args):
+            args.append("-std=c++17")
+        args += list(unit.semantic_args)
+        args.append(f"-working-directory={os.path.abspath(unit.directory)}")
+        tu = _index().parse(
+            path,
+            args=args,
+            unsaved_files=[(path, unit.data)],
+            options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD,
+        )
+        self.main_file = path
+        for d in tu.diagnostics:
+            if d.severity >= ci.Diagnostic.Error:
+                if not self.has_errors and d.location.file is not None and d.location.file.name == path:
+                    self.first_error_offset = d.location.offset
+                self.has_errors = True
+                self.error_messages.append(d.spelling)
+        data = unit.data
+        K = ci.CursorKind
+        main = tu.get_file(path)
+        main_name = main.name if main is not None else path
+
+        def in_main(c) -> bool:
+            f = c.location.file
+            return f is not None and f.name == main_name
+
+        relevant = {K.MACRO_INSTANTIATION, K.MACRO_DEFINITION, K.INCLUSION_DIRECTIVE, K.FOR_STMT,
+                    K.CXX_FOR_RANGE_STMT, K.DECL_REF_EXPR, K.MEMBER_REF_EXPR, K.VAR_DECL, K.PARM_DECL, K.FIELD_DECL,
+                    K.CALL_EXPR}
+        leaves = {K.INTEGER_LITERAL, K.FLOATING_LITERAL, K.STRING_LITERAL, K.CHARACTER_LITERAL, K.TYPE_REF,
+                  K.NAMESPACE_REF, K.TEMPLATE_REF}
+        stack = [c for c in tu.cursor.get_children() if in_main(c)]
+        while stack:
+            c = stack.pop()
+            kind = c.kind
+            if kind in leaves:
+                continue
+            if kind not in relevant:
+                stack.extend(c.get_children())
+                continue
+            ext = c.extent  # extents are costly through the bindings: only for what we index
+            start = ext.start.offset
+            end = ext.end.offset
+            if kind == K.MACRO_INSTANTIATION:
+                self._record_macro(c, start, end)
+                continue
+            if kind == K.MACRO_DEFINITION:
+                self.macro_defs[c.spelling] = _macro_body(c)
+                continue
+            if kind == K.INCLUSION_DIRECTIVE:
+                continue
+            if kind == K.FOR_STMT:
+                if data[start : start + 3] == b"for":
+                    self.for_loops.add(start)
+                else:
+                    self.macro_loops.append(start)
+            elif kind == K.CXX_FOR_RANGE_STMT:
+                self.range_for_loops.add(start)
+            elif kind == K.DECL_REF_EXPR:
+                ref = c.referenced
+                if ref is not None and end > start and data[start:end].decode("utf-8", "replace").endswith(c.spelling):
+                    d = self._decl(ref)
+                    if d is not None:
+                        self.refs[end - len(c.spelling.encode())] = d
+            elif kind == K.MEMBER_REF_EXPR:
+                ref = c.referenced
+                if ref is not None and end > start:
+                    d = self._decl(ref)
+                    implicit = not any(True for _ in c.get_children())
+                    if d is not None:
+                        self.member_refs[end - len(c.spelling.encode())] = (d, implicit)
+            elif kind in (K.VAR_DECL, K.PARM_DECL, K.FIELD_DECL):
+                d = self._decl(c)
+                if d is not None and d.decl_offset is not None:
+                    self.decls_at[d.decl_offset] = d
+            elif kind == K.CALL_EXPR:
+                callee = self._callee(c, main_name)
+                if callee is not None and end > start:
+                    self.calls[(start, end)] = callee
+                    self.calls_by_start.setdefault(start, []).append((end, callee))
+                    if callee.template_args:
+                        self.template_calls.setdefault(callee.name, []).append(callee.template_args)
+            stack.extend(c.get_children())
+
+    def _record_macro(self, c, start: int, end: int) -> None:
+        ref = c.referenced
+        function_like, body = _macro_body(ref) if ref is not None else (False, [])
+        if ref is not None and c.spelling not in self.macro_defs:
+            self.macro_defs[c.spelling] = (function_like, body)
+        self.macros[start] = MacroUse(c.spelling, start, end, function_like, body)
+
+    def _callee(self, c, main_name: str) -> Callee | None:
+        import clang.cindex as ci
+
+        K = ci.CursorKind
+        ref = c.referenced
+        if ref is None:
+            return None
+        kind = {
+            K.FUNCTION_DECL: "function",
+            K.CXX_METHOD: "method",
+            K.CONSTRUCTOR: "constructor",
+            K.FUNCTION_TEMPLATE: "template",
+            K.CONVERSION_FUNCTION: "method",
+            K.DESTRUCTOR: "method",
+        }.get(ref.kind, "other")
+        name = ref.spelling
+        if name.startswith("operator"):
+            kind = "operator" if kind == "function" else kind
+        parts = [name]
+        p = ref.semantic_parent
+        parent_type = ""
+        while p is not None and p.kind != K.TRANSLATION_UNIT:
+            if p.kind in (K.NAMESPACE, K.CLASS_DECL, K.STRUCT_DECL, K.CLASS_TEMPLATE):
+                if p.spelling and p.spelling not in ("__1", "__cxx11"):
+                    parts.append(p.spelling)
+                if not parent_type and p.kind != K.NAMESPACE:
+                    parent_type = p.type.spelling if p.type is not None else p.spelling
+            p = p.semantic_parent
+        qualified = "::".join(reversed(parts))
+        definition = None
+        in_main = False
+        d = ref.get_definition()
+        if d is not None and d.location.file is not None and d.location.file.name == main_name:
+            definition = (d.extent.start.offset, d.extent.end.offset)
+            in_main = True
+        elif ref.location.file is not None and ref.location.file.name == main_name:
+            in_main = True
+        targs: list[str] = []
+        try:
+            n = ref.get_num_template_arguments()
+            for i in range(max(n, 0)):
+                if ref.get_template_argument_kind(i) == ci.TemplateArgumentKind.TYPE:
+                    targs.append(ref.get_template_argument_type(i).get_canonical().spelling)
+                else:
+                    targs.append(str(ref.get_template_argument_value(i)))
+        except Exception:
+            targs = []
+        virtual = False
+        if ref.kind == K.CXX_METHOD:
+            try:
+                virtual = ref.is_virtual_method()
+            except Exception:
+                virtual = False
+        return Callee(name, qualified, kind, virtual, definition, in_main, parent_type, targs)
+
+    def _decl(self, cur) -> Decl | None:
+        fast = (cur.hash, cur.spelling)
+        hit = self._fast_cache.get(fast)
+        if hit is not None:
+            return hit
+        d = self._decl_uncached(cur)
+        if d is not None:
+            self._fast_cache[fast] = d
+        return d
+
+    def _decl_uncached(self, cur) -> Decl | None:
+        import clang.cindex as ci
+
+        K = ci.CursorKind
+        key = cur.get_usr() or ""
+        loc = cur.location
+        if not key:
+            key = f"{loc.file.name if loc.file else '?'}:{loc.offset}"
+        cached = self._decl_cache.get(key)
+        if cached is not None:
+            return cached
+        if cur.kind == K.PARM_DECL:
+            kind = "param"
+        elif cur.kind == K.VAR_DECL:
+            sp = cur.semantic_parent
+            kind = "global" if sp is None or sp.kind in (K.TRANSLATION_UNIT, K.NAMESPACE) else "local"
+            if kind == "local" and cur.storage_class == ci.StorageClass.STATIC:
+                kind = "static-local"
+        elif cur.kind == K.FIELD_DECL:
+            kind = "field"
+        elif cur.kind == K.ENUM_CONSTANT_DECL:
+            kind = "enum"
+        elif cur.kind in (K.FUNCTION_DECL, K.CXX_METHOD, K.FUNCTION_TEMPLATE):
+            kind = "function"
+        else:
+            kind = "other"
+        t = cur.type
+        d = Decl(name=cur.spelling, key=key, kind=kind, type_spelling=t.spelling if t else "", shape="other")
+        if loc.file is not None and loc.file.name == getattr(self, "main_file", None):
+            d.decl_offset = loc.offset
+        elif loc.file is not None and os.path.abspath(loc.file.name) == os.path.abspath(getattr(self, "main_file", "")):
+            d.decl_offset = loc.offset
+        if kind in ("enum", "function"):
+            d.shape = "function" if kind == "function" else "scalar"
+            d.integral = kind == "enum"
+            d.const = True
+        else:
+            _describe_type(d, t)
+            if kind == "param" and d.shape == "array":
+                # an array parameter is a pointer; its first bracket may say restrict
+                d.shape = "pointer"
+                first = d.type_spelling[d.type_spelling.find("[") + 1 :].split("]")[0]
+                d.restrict = d.restrict or bool(re.search(r"\b(restrict|__restrict|__restrict__)\b", first))
+            if d.shape == "scalar" and d.const and cur.kind == K.VAR_DECL:
+                toks = [x.spelling for x in cur.get_tokens()]
+                if "=" in toks:
+                    d.init_tokens = toks[toks.index("=") + 1 :]
+                    if d.init_tokens and d.init_tokens[-1] == ";":
+                        d.init_tokens.pop()
+                elif "{" in toks and toks[-1] == "}":
+                    d.init_tokens = toks[toks.index("{") + 1 : -1]
+        self._decl_cache[key] = d
+        return d
+
+
+def _macro_body(ref) -> tuple[bool, list[str]]:
+    """(function-like?, replacement tokens) of a macro definition cursor."""
+    toks = list(ref.get_tokens())
+    if len(toks) >= 2 and toks[1].spelling == "(" and toks[1].extent.start.offset == toks[0].extent.end.offset:
+        depth = 0
+        for i, t in enumerate(toks[1:], 1):
+            if t.spelling == "(":
+                depth += 1
+            elif t.spelling == ")":
+                depth -= 1
+                if depth == 0:
+                    return True, [x.spelling for x in toks[i + 1 :]]
+        return True, []
+    return False, [t.spelling for t in toks[1:]]
+
+
+_STD_CONTAINERS = {"vector": "std::vector", "array": "std::array"}
+
+
+def _describe_type(d: Decl, t) -> None:
+    """Fill shape, element type, dims and qualifiers of ``d`` from libclang type ``t``."""
+    import clang.cindex as ci
+
+    TK = ci.TypeKind
+    if t is None:
+        return
+    spelling = t.spelling
+    d.dependent = "type-parameter" in t.get_canonical().spelling
+    d.volatile = t.is_volatile_qualified()
+    ct = t.get_canonical()
+    if ct.kind in (TK.LVALUEREFERENCE, TK.RVALUEREFERENCE):
+        d.reference = True
+        t = t.get_pointee()
+        ct = t.get_canonical()
+    d.const = ct.is_const_qualified()
+    dims: list[str | None] = []
+    cur_t = ct
+    nominal = t
+    while True:
+        k = cur_t.kind
+        if k == TK.CONSTANTARRAY:
+            dims.append(str(cur_t.element_count))
+            cur_t = cur_t.element_type.get_canonical()
+            nominal = cur_t
+            continue
+        if k in (TK.VARIABLEARRAY, TK.INCOMPLETEARRAY, TK.DEPENDENTSIZEDARRAY):
+            dims.append(None)
+            cur_t = cur_t.element_type.get_canonical()
+            nominal = cur_t
+            continue
+        if k == TK.POINTER and not dims:
+            d.restrict = ct.is_restrict_qualified() or t.is_restrict_qualified()
+            dims.append(None)
+            cur_t = cur_t.get_pointee().get_canonical()
+            nominal = cur_t
+            d.const = cur_t.is_const_qualified()
+            d.volatile = d.volatile or cur_t.is_volatile_qualified()
+            if cur_t.kind in (TK.CONSTANTARRAY, TK.VARIABLEARRAY):
+                continue
+            break
+        break
+    if dims:
+        d.shape = "pointer" if ct.kind == TK.POINTER else "array"
+        d.dims = dims
+        if any(x is None for x in dims[1:]) or (ct.kind != TK.POINTER and dims[0] is None):
+            _vla_dims_from_spelling(d, spelling)
+        d.element_type = _plain(cur_t.spelling)
+        d.integral, d.floating = _arith(cur_t)
+        if cur_t.kind == TK.POINTER:
+            d.element_type = _plain(cur_t.spelling)
+        return
+    if ct.kind == TK.RECORD:
+        name = ct.spelling
+        m = re.match(r"(?:const\s+)?std::(?:__\w+::)?(vector|array)<", name)
+        if m:
+            d.shape = "container"
+            d.container = _STD_CONTAINERS[m.group(1)]
+            try:
+                d.element_type = _plain(ct.get_template_argument_type(0).get_canonical().spelling)
+                if d.container == "std::array":
+                    m2 = re.search(r",\s*(\d+)[uUlL]*>\s*$", name)
+                    d.dims = [m2.group(1) if m2 else None]
+                else:
+                    d.dims = [None]
+                d.integral, d.floating = _arith(ct.get_template_argument_type(0).get_canonical())
+            except Exception:
+                d.element_type = ""
+            return
+        d.shape = "record"
+        d.element_type = _plain(name)
+        return
+    if ct.kind in (TK.ELABORATED, TK.UNEXPOSED) and d.dependent:
+        d.shape = "scalar"  # a template parameter type used as a value
+        d.element_type = _plain(t.spelling)
+        return
+    d.integral, d.floating = _arith(ct)
+    d.shape = "scalar" if (d.integral or d.floating or ct.kind == TK.BOOL) else ("pointer" if ct.kind == TK.POINTER else "other")
+    d.element_type = _plain(ct.spelling)
+
+
+def _arith(t) -> tuple[bool, bool]:
+    import clang.cindex as ci
+
+    TK = ci.TypeKind
+    integral = {
+        TK.BOOL, TK.CHAR_U, TK.UCHAR, TK.CHAR16, TK.CHAR32, TK.USHORT, TK.UINT, TK.ULONG, TK.ULONGLONG,
+        TK.UINT128, TK.CHAR_S, TK.SCHAR, TK.WCHAR, TK.SHORT, TK.INT, TK.LONG, TK.LONGLONG, TK.INT128, TK.ENUM,
+    }
+    floating = {TK.FLOAT, TK.DOUBLE, TK.LONGDOUBLE, TK.HALF, TK.FLOAT128}
+    return t.kind in integral, t.kind in floating
+
+
+def _plain(spelling: str) -> str:
+    """A type spelling without cv-qualifiers ("const double" -> "double")."""
+    s = re.sub(r"\b(const|volatile|restrict|__restrict__|__restrict)\b", "", spelling)
+    s = re.sub(r"type-parameter-0-(\d+)", lambda m: "T" if m.group(1) == "0" else f"T{m.group(1)}", s)
+    return " ".join(s.split())
+
+
+def _vla_dims_from_spelling(d: Decl, spelling: str) -> None:
+    """VLA extents are expressions clang prints in the type ("double[n][m + 1]")."""
+    dims: list[str | None] = []
+    i = spelling.find("[")
+    if "(*" in spelling:  # pointer to VLA: double (*)[n]
+        dims.append(None)
+    while i != -1:
+        depth = 0
+        for j in range(i, len(spelling)):
+            if spelling[j] == "[":
+                depth += 1
+            elif spelling[j] == "]":
+                depth -= 1
+                if depth == 0:
+                    inner = re.sub(r"\b(restrict|__restrict|__restrict__|static|const|volatile)\b", "",
+                                   spelling[i + 1 : j]).strip()
+                    dims.append(inner or None)
+                    i = spelling.find("[", j)
+                    break
+        else:
+            break
+    if dims and len(dims) == len(d.dims):
+        d.dims = dims

@@ -1,0 +1,201 @@
+"""The source model: a tree-sitter tree over the unit's bytes, the same API for C and C++.
+
+Contract:
+- ``SourceModel.parse(unit)`` never raises for any input text; a tree with ERROR or
+  MISSING nodes sets ``has_errors`` and lists ``error_ranges``.
+- All positions are UTF-8 byte offsets into ``unit.data`` (tree-sitter coordinates);
+  ``line_col`` turns one into a 1-based (line, column) pair as a compiler prints it.
+- Node types read by the analysis are the ones both grammars share (for_statement,
+  subscript_expression, assignment_expression, call_expression, field_expression, ...);
+  the C++-only shapes (``subscript_argument_list``, ``qualified_identifier``,
+  ``template_declaration``, ``lambda_expression``...) are handled where they matter.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterator
+
+from tree_sitter import Language as TSLanguage
+from tree_sitter import Node, Parser
+
+from pcx_driver.model import Language, SourceUnit
+
+
+@lru_cache(maxsize=None)
+def _parser(language: Language) -> Parser:
+    if language is Language.C:
+        import tree_sitter_c as grammar
+    else:  # C++ (CUDA sources reach the analysis already translated to C++)
+        import tree_sitter_cpp as grammar
+    return Parser(TSLanguage(grammar.language()))
+
+
+PREPROC_CONDITIONALS = frozenset(
+    {"preproc_if", "preproc_ifdef", "preproc_elif", "preproc_else", "preproc_elifdef"}
+)
+PREPROC_ANY = PREPROC_CONDITIONALS | frozenset(
+    {"preproc_def", "preproc_function_def", "preproc_call", "preproc_include", "preproc_directive"}
+)
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Pre-order walk of ``node`` and all its descendants."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def strip_parens(node: Node | None) -> Node | None:
+    while node is not None and node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    return node
+
+
+def subscript_index(node: Node) -> Node | None:
+    """The index expression of a subscript_expression in either grammar."""
+    idx = node.child_by_field_name("index")
+    if idx is not None:
+        return idx
+    lst = node.child_by_field_name("indices")  # C++: subscript_argument_list
+    if lst is not None and lst.named_child_count == 1:
+        return lst.named_children[0]
+    return None
+
+
+@dataclass
+class FunctionInfo:
+    node: Node  # the function_definition
+    name: str  # as written (may be qualified, e.g. "Grid::step")
+    is_template: bool = False
+    is_member: bool = False  # defined inside a class body, or qualified Class::name
+
+
+@dataclass
+class SourceModel:
+    unit: SourceUnit
+    data: bytes
+    tree: object
+    has_errors: bool = False
+    error_ranges: list[tuple[int, int]] = field(default_factory=list)
+    _line_starts: list[int] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def parse(cls, unit: SourceUnit) -> "SourceModel":
+        data = unit.data
+        tree = _parser(unit.language).parse(data)
+        model = cls(unit=unit, data=data, tree=tree)
+        starts = [0]
+        pos = data.find(b"\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = data.find(b"\n", pos + 1)
+        model._line_starts = starts
+        root = tree.root_node
+        if root.has_error:
+            model.has_errors = True
+            for n in walk(root):
+                if n.type == "ERROR" or n.is_missing:
+                    model.error_ranges.append((n.start_byte, n.end_byte))
+        return model
+
+    @property
+    def root(self) -> Node:
+        return self.tree.root_node
+
+    @property
+    def is_cxx(self) -> bool:
+        return self.unit.language is not Language.C
+
+    # ------------------------------------------------------------------ text and positions
+    def text(self, node: Node | None) -> str:
+        if node is None:
+            return ""
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", "surrogateescape")
+
+    def line_col(self, byte: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self._line_starts, byte) - 1
+        return i + 1, byte - self._line_starts[i] + 1
+
+    def has_error_in(self, start: int, end: int) -> bool:
+        return any(s < end and e > start or (s == e and start <= s <= end) for s, e in self.error_ranges)
+
+    # ------------------------------------------------------------------ structure
+    def functions(self) -> list[FunctionInfo]:
+        """Every function definition (free, member, template, inside namespaces)."""
+        out: list[FunctionInfo] = []
+        for n in walk(self.root):
+            if n.type != "function_definition":
+                continue
+            decl = n.child_by_field_name("declarator")
+            name_node = _declarator_name(decl)
+            name = self.text(name_node) if name_node is not None else "<anonymous>"
+            is_template = False
+            is_member = name_node is not None and name_node.type in ("qualified_identifier",) and "::" in name
+            p = n.parent
+            while p is not None:
+                if p.type == "template_declaration":
+                    is_template = True
+                if p.type in ("field_declaration_list",):
+                    is_member = True
+                p = p.parent
+            if name.startswith("std::"):
+                is_member = False
+            out.append(FunctionInfo(n, name, is_template, is_member))
+        return out
+
+    def omp_pragmas(self) -> list[Node]:
+        """``#pragma omp ...`` lines anywhere in the unit."""
+        out = []
+        for n in walk(self.root):
+            if n.type == "preproc_call":
+                d = n.child_by_field_name("directive")
+                arg = n.child_by_field_name("argument")
+                if d is not None and self.text(d).strip() == "#pragma" and self.text(arg).split()[:1] == ["omp"]:
+                    out.append(n)
+        return out
+
+    def in_preproc_conditional(self, node: Node) -> bool:
+        p = node.parent
+        while p is not None:
+            if p.type in PREPROC_CONDITIONALS:
+                return True
+            p = p.parent
+        return False
+
+    def contains_preproc(self, node: Node) -> bool:
+        return any(n.type in PREPROC_ANY for n in walk(node))
+
+
+def _declarator_name(decl: Node | None) -> Node | None:
+    """The name inside a (function) declarator: f, ns::f, Class::method, operator()."""
+    while decl is not None:
+        if decl.type in ("identifier", "qualified_identifier", "field_identifier", "destructor_name",
+                         "operator_name", "template_function"):
+            return decl
+        nxt = decl.child_by_field_name("declarator")
+        if nxt is None:
+            return None
+        decl = nxt
+    return None
+
+
+def declarator_identifier(decl: Node | None) -> Node | None:
+    """The identifier a variable declarator declares (``*a``, ``a[n]``, ``&v``, ``a = 0``)."""
+    while decl is not None:
+        if decl.type in ("identifier", "field_identifier"):
+            return decl
+        nxt = decl.child_by_field_name("declarator")
+        if nxt is None:
+            # reference_declarator (C++) has no field name for its inner declarator
+            named = [c for c in decl.named_children if c.type not in ("type_qualifier",)]
+            nxt = named[-1] if decl.type == "reference_declarator" and named else None
+        if nxt is None:
+            return None
+        decl = nxt
+    return None

@@ -1,0 +1,247 @@
+"""The ``pcx`` user commands: plugins, doctor, explain.
+
+In process through click's CliRunner, and through the installed ``.venv/bin/pcx``
+executable (what a user runs), with real compilers for ``pcx doctor``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pcx_driver.cli import SUBCOMMANDS, main
+from pcx_driver.commands import doctor as doctor_mod
+from pcx_driver.diagnostics import REMARKS
+from pcx_driver.plugins import DEFAULT_PLUGINS
+
+PCX = Path(sys.executable).parent / "pcx"
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def pcx(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(PCX), *args], capture_output=True, text=True, timeout=180,
+                          env=dict(os.environ, **(env or {})), cwd=cwd)
+
+
+# ------------------------------------------------------------------------- pcx --help
+
+
+def test_installed_pcx_help_teaches_the_commands():
+    proc = pcx("--help")
+    assert proc.returncode == 0, proc.stderr
+    listed = {line.split()[0] for line in proc.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert listed == {attr for _, attr in SUBCOMMANDS}
+    assert "CC=pcx-cc make" in proc.stdout
+
+
+# ------------------------------------------------------------------------- explain
+
+
+@pytest.mark.parametrize("given", ["PCX101", "pcx101"])
+def test_explain_prints_level_and_docs_from_the_table(given):
+    result = invoke("explain", given)
+    assert result.exit_code == 0
+    spec = REMARKS["PCX101"]
+    assert result.output.strip() == f"PCX101 ({spec.level}): {spec.summary}"
+
+
+def test_explain_several_ids_one_line_each():
+    result = invoke("explain", "PCX001", "PCX115")
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.output.splitlines()] == ["PCX001", "PCX115"]
+
+
+def test_explain_unknown_id_exits_2_with_a_message():
+    proc = pcx("explain", "PCX999")
+    assert proc.returncode == 2
+    assert "unknown remark ID PCX999" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_explain_without_an_id_is_a_usage_error():
+    result = CliRunner().invoke(main, ["explain"])
+    assert result.exit_code == 2
+    assert "--list" in result.output
+
+
+def test_explain_list_prints_the_whole_table():
+    result = invoke("explain", "--list", env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    listed = {word for line in result.output.splitlines() for word in line.replace("│", " ").split()
+              if word.startswith("PCX") and word[3:].isdigit()}
+    assert listed == set(REMARKS)
+    assert REMARKS["PCX401"].summary in result.output
+
+
+# ------------------------------------------------------------------------- plugins
+
+
+def test_plugins_lists_the_default_stages_with_their_hooks():
+    result = invoke("plugins", "--json", "--no-entry-points", env={"PCX_PLUGIN": ""})
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    hooks = {p["name"]: sorted(h["name"] for h in p["hooks"]) for p in data["plugins"]}
+    assert hooks == {
+        "pcx_driver.stages.planner": ["pcx_analyse", "pcx_plan"],
+        "pcx_driver.stages.rewriter": ["pcx_rewrite"],
+        "pcx_driver.stages.validator": ["pcx_compare", "pcx_validate"],
+        "pcx_driver.stages.profiler": ["pcx_profile"],
+    }
+    assert [p["name"] for p in data["plugins"]] == list(DEFAULT_PLUGINS)
+    assert {p["origin"] for p in data["plugins"]} == {"builtin"}
+    assert data["errors"] == []
+
+
+PLUGIN_MODULE = '''
+from pcx_driver import hookimpl
+from pcx_driver.config import OptionSpec
+
+@hookimpl(tryfirst=True)
+def pcx_analyse(unit, config):
+    return None
+
+@hookimpl
+def pcx_add_options():
+    return [OptionSpec("cli-test-knob", 3, "a test setting", "int")]
+'''
+
+
+@pytest.fixture
+def plugin_dir(tmp_path: Path) -> Path:
+    (tmp_path / "pcx_cli_test_plugin.py").write_text(PLUGIN_MODULE)
+    return tmp_path
+
+
+def _ours(data: dict) -> dict:
+    (ours,) = [p for p in data["plugins"] if p["name"] == "pcx_cli_test_plugin"]
+    return ours
+
+
+def test_plugins_shows_a_command_line_plugin_its_hook_flags_and_settings(plugin_dir):
+    proc = pcx("plugins", "--json", "--plugin", "pcx_cli_test_plugin", env={"PYTHONPATH": str(plugin_dir)},
+               cwd=plugin_dir)
+    assert proc.returncode == 0, proc.stderr
+    ours = _ours(json.loads(proc.stdout))
+    assert ours["origin"] == "command line --plugin"
+    assert ours["location"] == str(plugin_dir / "pcx_cli_test_plugin.py")
+    assert {h["name"]: h["flags"] for h in ours["hooks"]} == {"pcx_analyse": ["tryfirst"], "pcx_add_options": []}
+    assert ours["options"] == ["--pcx-cli-test-knob (PCX_CLI_TEST_KNOB, default 3)"]
+
+
+def test_plugins_reads_the_plugin_setting_from_the_environment(plugin_dir):
+    proc = pcx("plugins", "--json", env={"PYTHONPATH": str(plugin_dir), "PCX_PLUGIN": "pcx_cli_test_plugin"},
+               cwd=plugin_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert _ours(json.loads(proc.stdout))["origin"] == "environment PCX_PLUGIN"
+
+
+def test_plugins_table_output(plugin_dir):
+    proc = pcx("plugins", "--plugin", "pcx_cli_test_plugin", env={"PYTHONPATH": str(plugin_dir), "COLUMNS": "200"},
+               cwd=plugin_dir)
+    assert proc.returncode == 0, proc.stderr
+    for text in ("pcx_driver.stages.planner", "builtin", "pcx_cli_test_plugin", "command line --plugin",
+                 "pcx_analyse (tryfirst)", "--pcx-cli-test-knob"):
+        assert text in proc.stdout
+
+
+def test_plugins_reports_load_errors_and_exits_1(tmp_path):
+    (tmp_path / "pcx_cli_broken_plugin.py").write_text("raise RuntimeError('broken on purpose')\n")
+    proc = pcx("plugins", "--plugin", "pcx_cli_broken_plugin", "--plugin", "no_such_pcx_plugin",
+               env={"PYTHONPATH": str(tmp_path), "COLUMNS": "200"}, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "'pcx_cli_broken_plugin' failed to load: RuntimeError: broken on purpose" in proc.stdout
+    assert "'no_such_pcx_plugin' failed to load: ModuleNotFoundError" in proc.stdout
+    assert "pcx_driver.stages.planner" in proc.stdout  # the defaults still load
+
+
+def test_plugins_bad_pcx_toml_is_a_clean_error(tmp_path):
+    (tmp_path / "pcx.toml").write_text("[pcx]\nno-such-setting = 1\n")
+    proc = pcx("plugins", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "unknown setting" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------------- doctor
+
+
+@pytest.fixture(scope="module")
+def doctor_json() -> tuple[int, dict]:
+    proc = pcx("doctor", "--json")
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_doctor_finds_clang_19_and_the_host_device_target(doctor_json):
+    rc, data = doctor_json
+    assert rc == 0
+    assert data["ok"] is True
+    (clang,) = [c for c in data["compilers"] if c["name"] == "clang-19"]
+    assert clang["path"] and "version 19" in clang["version"]
+    (host,) = [t for t in data["targets"] if t["key"] == "x86_64-pc-linux-gnu"]
+    assert (host["built"], host["ran"], host["works"], host["offload"]) == (True, True, True, True)
+    assert "-fopenmp-targets=x86_64-pc-linux-gnu" in host["command"]
+    assert data["libomptarget"] and "libomptarget.so" in data["libomptarget"]
+
+
+def test_doctor_reports_every_target_and_the_gpus(doctor_json):
+    _, data = doctor_json
+    keys = [t["key"] for t in data["targets"]]
+    assert keys == ["x86_64-pc-linux-gnu", "nvptx64-nvidia-cuda", "amdgcn-amd-amdhsa", "gcc-host", "gcc-nvptx",
+                    "nvc-nvptx"]
+    nvptx = data["targets"][1]
+    if not data["gpus"]["nvidia"]:
+        # no GPU: a built nvptx binary must not be counted as working
+        assert nvptx["ran"] is None and nvptx["works"] is False
+    assert set(data["gpus"]) >= {"nvidia_smi", "nvidia_devices", "kfd", "nvidia"}
+    for t in data["targets"]:
+        assert t["works"] is False or t["built"] is True
+
+
+def test_doctor_without_compilers_exits_1_and_says_why(tmp_path):
+    proc = pcx("doctor", "--json", env={"PATH": str(tmp_path)})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["ok"] is False
+    assert all(c["path"] is None for c in data["compilers"])
+    assert "clang-19 not found" in data["targets"][0]["detail"]
+
+
+def test_doctor_table_output(doctor_json, monkeypatch):
+    rc, data = doctor_json
+    # render the findings already probed (probing again costs seconds on a busy machine)
+    report = doctor_mod.DoctorReport(
+        compilers=[doctor_mod.CompilerInfo(**c) for c in data["compilers"]],
+        targets=[doctor_mod.TargetResult(**t) for t in data["targets"]],
+        libomptarget=data["libomptarget"],
+        libomptarget_how=data["libomptarget_how"],
+        gpus=doctor_mod.GpuInfo(data["gpus"]["nvidia_smi"], data["gpus"]["nvidia_devices"], data["gpus"]["kfd"]),
+        ok=data["ok"],
+    )
+    monkeypatch.setattr(doctor_mod, "diagnose", lambda: report)
+    result = invoke("doctor", env={"COLUMNS": "200"})
+    assert result.exit_code == rc == 0
+    for text in ("compilers", "clang-19", "host device (x86_64-pc-linux-gnu)", "works", "libomptarget:", "GPUs:",
+                 "ok: offload works here for x86_64-pc-linux-gnu"):
+        assert text in result.output
+    report.ok = False
+    result = invoke("doctor", env={"COLUMNS": "200"})
+    assert result.exit_code == 1 and "no offload target works here" in result.output
+
+
+def test_run_bounded_kills_the_whole_process_group_on_timeout(tmp_path):
+    start = time.monotonic()
+    rc, _ = doctor_mod.run_bounded(["sh", "-c", "sleep 30 & sleep 30"], str(tmp_path), timeout=0.5)
+    assert rc is None
+    assert time.monotonic() - start < 10
+    rc, out = doctor_mod.run_bounded(["no-such-compiler-xyz"], str(tmp_path), timeout=5)
+    assert rc == 127
