@@ -31,14 +31,14 @@ def _bin(name: str) -> str:
 def main() -> int:
     from pcx_driver.gate import VALIDATION_ENV, compare_runs, kernel_launches, run_program
     from pcx_driver.profile import profile_from_info
-    from pcx_driver.toolchain import find_real_compiler
+    from pcx_driver.toolchain import autodetect
 
     console = Console()
     source = EXAMPLE
     args = ["512", "200"]
     with tempfile.TemporaryDirectory(prefix="pcx-demo-") as tmp:
         work = Path(tmp)
-        real = find_real_compiler("c")
+        real = autodetect(cxx=False).path
         console.rule(f"[bold]pcx-cc demo: {source.name}")
         console.print(f"real compiler: {real}")
 
@@ -52,7 +52,8 @@ def main() -> int:
         report = work / "report.json"
         cmd = [_bin("pcx-cc"), "--pcx-mode=static", "--pcx-remarks", f"--pcx-report={report}",
                "-O2", "-gline-tables-only", str(source), "-o", str(offload), "-lm"]
-        console.print("[bold]2. pcx-cc[/] " + " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)))
+        shown = ["pcx-cc", *(Path(c).name if c == str(source) else c for c in cmd[1:] if not c.startswith(str(work)))]
+        console.print("[bold]2. offload with[/] " + " ".join(shown), soft_wrap=True)
         built = subprocess.run(cmd, capture_output=True, text=True)
         sys.stderr.write(built.stderr)
         if built.returncode != 0:

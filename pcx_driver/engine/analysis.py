@@ -1076,7 +1076,10 @@ class _UnitAnalyser:
                 dims.append(("0", full))
                 continue
             lo, hi = lo_hi
-            inside = self._within_extent(nest, refs, lo, hi, full)
+            # unconditional accesses over rectangular loops touch both ends of the range: it lies
+            # inside the object; otherwise prove it
+            touched = not any(a.conditional for a in refs) and self._rectangular(refs)
+            inside = touched or self._within_extent(nest, refs, lo, hi, full)
             if not inside:
                 # a guarded access (if (x - 1 >= 0) ...) makes the bounds of the loops wider than
                 # what is touched: never map outside the object
@@ -1106,6 +1109,16 @@ class _UnitAnalyser:
         if not exact:
             pass
         return summary
+
+    def _rectangular(self, refs: list[ArrayRef]) -> bool:
+        for a in refs:
+            names = {lp.index for lp in a.loops}
+            for lp in a.loops:
+                if lp.low is None or lp.high is None or abs(lp.step) != 1:
+                    return False
+                if (lp.low.symbols() | lp.high.symbols()) & names:
+                    return False
+        return True
 
     def _within_extent(self, nest: _Nest, refs: list[ArrayRef], lo: Poly, hi: Poly, full: str | None) -> bool:
         """0 <= lo, and hi < the extent when it is known, proved on the nest's domain."""
