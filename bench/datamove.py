@@ -206,6 +206,8 @@ class _Liveness:
                 parent.parent.parent.type == "argument_list":  # v.data() passed on
             callee = parent.parent.parent.parent.child_by_field_name("function")
             return callee is None or self._text(callee) not in self.offloading
+        if parent.type.endswith("declarator"):
+            return False  # the name being declared
         if parent.type in ("delete_expression", "init_declarator", "return_statement"):
             return parent.type == "return_statement"
         if parent.type == "assignment_expression":
@@ -312,13 +314,25 @@ def minimum(unit: SourceUnit, analysis, naive_stderr: str, aliases: dict[str, st
                     inputs.add(buf)
             if a.written:
                 last_writer[buf] = (nest, a.name)
-    outputs = set()
+    size = lambda b: b[1] - b[0]  # noqa: E731
+    # Buffers whose pointers are swapped: what comes back is one buffer per pointer the
+    # host reads after the kernels, not every buffer of the group.
+    out_bytes = 0
+    groups: dict[frozenset, tuple[int, int]] = {}
     for buf, (nest, name) in last_writer.items():
         fn = live.functions.get(nest.function)
-        if fn is None or live.live_after(fn, name, nest.end_byte):
-            outputs.add(buf)
-    size = lambda b: b[1] - b[0]  # noqa: E731
-    return sum(size(b) for b in inputs), sum(size(b) for b in outputs)
+        if fn is None:
+            out_bytes += size(buf)
+            continue
+        group = frozenset(live._partners(fn, name))
+        live_names = sum(1 for n in group if live._live_after(fn, n, nest.end_byte))
+        if len(group) == 1:
+            out_bytes += size(buf) if live_names else 0
+        else:
+            seen_size, _ = groups.get(group, (0, 0))
+            groups[group] = (max(seen_size, size(buf)), live_names)
+    out_bytes += sum(sz * min(k, len(g)) for g, (sz, k) in groups.items())
+    return sum(size(b) for b in inputs), out_bytes
 
 
 def measure(path: Path) -> Row:

@@ -50,6 +50,13 @@ class UsageError(Exception):
     """A user mistake pcx-cc reports with ``pcx-cc: error:`` and exit status 2."""
 
 
+class TranslationRefused(Exception):
+    """A CUDA source uses constructs pcx cannot translate; its remarks say which (exit 1).
+
+    A .cu file cannot go to a non-CUDA compiler unchanged, so this is an error, not a
+    fallback."""
+
+
 class StrictFailure(Exception):
     """An internal failure in strict mode (exit status 1)."""
 
@@ -315,6 +322,10 @@ class Driver:
         except StrictFailure as exc:
             self._say("error", str(exc))
             return 1
+        except TranslationRefused as exc:
+            sys.stderr.write(str(exc))
+            self._say("error", "CUDA translation refused; nothing was compiled")
+            return 1
         except toolchain.ToolchainError as exc:
             self._say("error", str(exc))
             return 1
@@ -448,7 +459,7 @@ class Driver:
             return
         try:
             self._analyse(job, inv, mode)
-        except (StrictFailure, UsageError, KeyboardInterrupt):
+        except (StrictFailure, UsageError, TranslationRefused, KeyboardInterrupt):
             raise
         except BaseException as exc:  # a bug in pcx or a plugin (even sys.exit) must not break the build
             self._internal_error(job, exc)
@@ -460,6 +471,8 @@ class Driver:
         if mode == "validated" and not wants_analysis and src.language != "cuda" and not self._plan_cache_exists():
             return  # no plan can apply and nobody asked for analysis: the cheapest path
         path = os.path.join(self.cwd, src.path)
+        if not os.path.isfile(path):
+            return  # missing or not a regular file: the compiler says so in its own words
         if os.path.getsize(path) > int(cfg("max-source-bytes")):
             self._remark(job, "PCX005", "source is larger than the analysis limit; compiled unchanged")
             return
@@ -551,10 +564,11 @@ class Driver:
 
         tr = translate_source(job.unit)
         job.remarks.extend(getattr(tr, "remarks", []) or [])
-        if getattr(tr, "ok", False) and getattr(tr, "text", None):
-            job.text = _with_line_directive(tr.text, job.input.path)
-            job.language = "c++"
-            job.offload = True
+        if not tr.ok:
+            raise TranslationRefused("".join(r.format() + "\n" for r in tr.remarks))
+        job.text = _with_line_directive(tr.text, job.input.path)
+        job.language = "c++"
+        job.offload = True
 
     def _record(self, job: SourceJob) -> None:
         import hashlib

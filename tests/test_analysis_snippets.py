@@ -124,6 +124,20 @@ ROWS: list[Row] = [
     R("gh[idx[i] & 255]++", OFF, "PCX100", note="histogram on a global array"),
     R("lh[idx[i] & 255] += 1; lh[0] = 0", SER, "PCX103", note="plain write mixed with updates"),
     R("h[idx[i]] += 1", SER, "PCX116", note="histogram target of unknown extent"),
+    R("if (i > 0) a[i] = b[i - 1]", OFF, note="the guard i > 0 narrows the section to b[0:n - 1]"),
+    R("if (idx[i] > 0) a[i] = b[i - 1]", SER, "PCX116",
+      note="a guard that says nothing about i: b[-1] may be mapped, b's extent is unknown"),
+    R("for (int i = 0; i < 2*n; i++) if (i < n) a[i] = a[i + n]", OFF, note="the guard separates the halves"),
+    R("for (int i = 0; i < 2*n; i++) if (i <= n) a[i] = a[i + n]", SER, "PCX101", note="i = n reads a[2n]... and writes a[n]"),
+    R("if (i > 0) a[i] = g[i - 1]", OFF, note="guarded access to a global: its whole extent is mapped"),
+    R("for (int i = 0; i < 64; i++) for (int j = 0; j <= i; j++) b[i] += a[i - j]", OFF,
+      note="triangular read: bounds substituted inner loop first give exactly a[0:64]"),
+    R("for (int i = 0; i < 64; i++) for (int j = 0; j < 64; j++) if (j <= i) b[i] += a[i - j]", OFF,
+      note="guarded triangular read: the guard narrows j"),
+    R("for (int i = 0; i < 64; i++) for (int j = 0; j <= i; j++) b[i] += A[i][i - j]", OFF,
+      note="triangular read of a 2-D array: inner dimension mapped whole"),
+    R("for (int i = 0; i < n; i++) for (int j = 0; j < len2[i]; j++) { a[j & 7] = 1; len2[i] = 0; }", SER, "PCX111",
+      pre="int len2[64];", note="bound read from an array the nest writes"),
     # -- 2-D arrays, collapse, triangular nests --------------------------------------------
     R("for (int i = 0; i < n; i++) for (int j = 0; j < 64; j++) A[i][j] = B[i][j] + 1.0", OFF),
     R("for (int i = 1; i < n; i++) for (int j = 0; j < 64; j++) A[i][j] = A[i-1][j]", SER, "PCX101"),
@@ -368,6 +382,7 @@ class ClauseRow:
     calls: list[str] = field(default_factory=list)
     atomics: int = 0
     pre: str = ""
+    note: str = ""
 
 
 CLAUSES = [
@@ -377,6 +392,10 @@ CLAUSES = [
               sections={"a": "a[1:n - 2]", "b": "b[0:n]"}, fully={"a": True}),
     ClauseRow("a[i] += b[i]", sections={"a": "a[0:n]"}, fully={"a": False}),
     ClauseRow("a[i] = 0; a[i] += b[i]", fully={"a": True}),
+    ClauseRow("a[i] = a[i] + b[i]", fully={"a": False}, note="read before the store"),
+    ClauseRow("for (int i = 0; i < n; i++) { for (int j = 0; j < 64; j++) A[i][j] = 0;"
+              " for (int j = 0; j < 64; j++) A[i][j] += 1; }", fully={"A": False},
+              note="conservative: a write in a sibling loop does not cover a later read"),
     ClauseRow("if (b[i] > 0) a[i] = 1", fully={"a": False}, exact={"a": False}),
     ClauseRow("for (int i = 0; i < n; i++) for (int j = 0; j < 64; j++) A[i][j] = B[i][j]", collapse=2,
               sections={"A": "A[0:n][0:64]", "B": "B[0:n][0:64]"}, fully={"A": True}),
@@ -402,6 +421,12 @@ CLAUSES = [
     ClauseRow("u1[i] = 2 * u2[i]", pre="double *u1 = malloc(n * sizeof(double)); double *u2 = malloc(n * sizeof(double));",
               sections={"u1": "u1[0:n]", "u2": "u2[0:n]"}),
     ClauseRow("pts[i].x = 2 * pts[i].y", sections={"pts": "pts[0:n]"}),
+    ClauseRow("if (i > 0) a[i] = g[i - 1]", sections={"g": "g[0:1024]", "a": "a[1:n - 1]"},
+              exact={"g": False, "a": False}),
+    ClauseRow("if (i > 0 && i < n - 1) a[i] = b[i - 1] + b[i + 1]", sections={"b": "b[0:n]", "a": "a[1:n - 2]"}),
+    ClauseRow("if (idx[i] > 3) a[i] = g[i - 1]", sections={"g": "g[0:1024]"}, exact={"g": False}),
+    ClauseRow("for (int i = 0; i < 64; i++) for (int j = 0; j <= i; j++) b[i] += g[i - j]",
+              sections={"g": "g[0:64]", "b": "b[0:64]"}, collapse=1),
 ]
 
 

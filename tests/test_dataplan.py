@@ -192,6 +192,11 @@ int main(void) {
 
 ND = [("0", "n")]
 INNER = [("1", "n-2")]
+INNER_1 = [("1", "n-1")]
+
+
+def n_bytes(count: int, size: int = 8) -> int:
+    return count * size
 
 # name -> (source, nests, expected bytes host->device, device->host, launches)
 CASES = {
@@ -318,6 +323,7 @@ def test_union_of_sections(secs, expected) -> None:
     ("double (*a)[m] = malloc(sizeof(double[n][m]));", "a", ["n", "m"]),
     ("double (*a)[m] = malloc(n * sizeof *a);", "a", ["n", "m"]),
     ("double *a = get_buffer(n);", "a", None),
+    ("char *a = malloc((size_t)n), *b = malloc(m);", "a", ["(size_t)n"]),
 ])
 def test_declared_extent(decl: str, name: str, dims) -> None:
     from pcx_driver.engine.hostaccess import declared_extent
@@ -389,3 +395,48 @@ def test_host_statement_reads_and_writes(stmt: str, reads, writes) -> None:
         return
     use = scanner.scan(body.named_children[0])
     assert (use.reads, use.writes) == (reads, writes)
+
+
+DEFERRED = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(void) {
+    int n = 4096;
+    long *v = malloc(n * sizeof(long)), *p = malloc(n * sizeof(long)), *d = malloc(n * sizeof(long));
+    for (int i = 0; i < n; i++) /* K1 */
+        v[i] = (i * 37L) % 1000 - 300;
+    p[0] = v[0];
+    for (int i = 1; i < n; i++)
+        p[i] = p[i - 1] + v[i];
+    for (int i = 1; i < n; i++) /* K2 */
+        d[i] = p[i] - p[i - 1];
+    for (int it = 0; it < 50; it++) {
+        for (int i = 1; i < n; i++) /* K3 */
+            d[i] = d[i] / 2;
+        if (d[n - 1] == 0) break;
+    }
+    long s = 0;
+    for (int i = 1; i < n; i++) s += d[i];
+    printf("%ld %ld\n", s, p[n - 1]);
+    free(v); free(p); free(d);
+    return 0;
+}
+"""
+
+
+def test_host_writes_are_pushed_once_before_the_next_kernel(tmp_path: Path) -> None:
+    """p is written by two host statements: one `update to` right before K2, not two.
+    The `break` on a device value needs d[n-1] on the host in every iteration."""
+    unit = write_unit(tmp_path, "prog.c", DEFERRED)
+    LONG = dict(type="long")
+    nests = [Nest("/* K1 */", [Arr("v", ND, "w", full=True, **LONG)]),
+             Nest("/* K2 */", [Arr("p", ND, **LONG), Arr("d", INNER_1, "w", full=True, **LONG)]),
+             Nest("/* K3 */", [Arr("d", INNER_1, "rw", **LONG)])]
+    plan = plan_unit(unit, analysis_of(unit, nests))
+    (region,) = plan.regions
+    ups = sorted((u.direction, u.line, tuple(s.base for s in u.sections)) for u in region.updates)
+    assert ups == [("from", 9, ("v",)), ("from", 17, ("d",)), ("to", 12, ("p",))]
+    serial, off = serial_and_offloaded(tmp_path, unit, rewrite_unit(unit, plan).text)
+    assert off.stdout == serial.stdout
+    iterations = sum(1 for c in off.copies if not c.to_device and c.name.startswith("d["))
+    assert off.array_to_device == n_bytes(4096) and iterations >= 2

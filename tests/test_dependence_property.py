@@ -112,7 +112,7 @@ def _c_subscript(subs, loops) -> str:
     out = []
     for coeffs, off in subs:
         terms = [f"({c})*{name}" for c, (name, *_r) in zip(coeffs, loops) if c]
-        out.append("[" + (" + ".join(terms + [f"({off})"]) if terms else f"{off}") + " + 16]")
+        out.append("[" + (" + ".join(terms + [f"({off})"]) if terms else f"{off}") + " + 32]")
     return "".join(out)
 
 

@@ -158,7 +158,9 @@ def check_expectations(
                                 f"(applied={nest.get('applied')}, compiled={entry.get('compiled')!r}), reasons {ids}")
                 continue
             suffix = f"_l{e.line}"
-            kernels = [k for k in launched if k.endswith(suffix) and nest.get("function", "") in k]
+            # C names appear as they are, C++ names mangled: match the unqualified name.
+            function = str(nest.get("function", "")).split("::")[-1]
+            kernels = [k for k in launched if k.endswith(suffix) and function in k]
             if not kernels:
                 problems.append(f"{source_name} {e.describe()}: offloaded but no kernel ending in {suffix} "
                                 f"was launched (launched: {sorted(set(launched))})")
@@ -244,3 +246,55 @@ def test_offloaded_example_matches_serial_and_markers(name: str, tmp_path: Path)
     problems = check_expectations(name, expectations(C_DIR / name, "c"), load_report(tmp_path / "R.json"),
                                   kernel_launches(offloaded.stderr))
     assert not problems, "\n".join(problems)
+
+
+def test_expectation_checker_catches_each_disagreement(tmp_path: Path) -> None:
+    """The checker itself: every kind of disagreement is reported, agreement is not."""
+    src = tmp_path / "k.c"
+    src.write_text(
+        "void f(int n, double *restrict a) {\n"
+        "    /* pcx: expect offload */\n"
+        "    for (int i = 0; i < n; i++) a[i] = i;\n"
+        "    /* pcx: expect serial PCX101 */\n"
+        "    for (int i = 1; i < n; i++) a[i] += a[i - 1];\n"
+        "}\n"
+    )
+    expected = expectations(src)
+    assert expected == [Expectation(3, True, None), Expectation(5, False, "PCX101")]
+
+    def report(first: str, second: str, applied: bool = True, second_ids: tuple[str, ...] = ("PCX101",)) -> dict:
+        return {"sources": [{"file": "k.c", "path": str(src), "compiled": "rewritten", "nests": [
+            {"line": 3, "function": "f", "decision": first, "applied": applied, "reasons": [{"id": "PCX100"}]},
+            {"line": 5, "function": "f", "decision": second, "applied": False,
+             "reasons": [{"id": i} for i in second_ids]},
+        ]}]}
+
+    good = ["__omp_offloading_fe00_1_f_l3"]
+    assert check_expectations("k.c", expected, report("offloaded", "kept serial"), good) == []
+    assert "no kernel ending in _l3" in check_expectations("k.c", expected, report("offloaded", "kept serial"),
+                                                           ["__omp_offloading_fe00_1_f_l4"])[0]
+    assert "decision 'kept serial'" in check_expectations("k.c", expected, report("kept serial", "kept serial"), good)[0]
+    assert "applied=False" in check_expectations("k.c", expected, report("offloaded", "kept serial", False), good)[0]
+    assert "UNSOUND" in check_expectations("k.c", expected, report("offloaded", "offloaded"), good)[0]
+    assert "reasons ['PCX102']" in check_expectations("k.c", expected,
+                                                      report("offloaded", "kept serial", second_ids=("PCX102",)), good)[0]
+    empty = {"sources": [{"file": "k.c", "path": str(src), "nests": []}]}
+    assert len(check_expectations("k.c", expected, empty, good)) == 2
+    with pytest.raises(AssertionError, match="no report entry"):
+        check_expectations("other.c", expected, empty, good)
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("/* pcx: expect offload */\nint x;\n", "not directly above a for"),
+        ("void f(void) {\n  /* pcx: expect serial */\n  for (;;) {}\n}\n", "needs a PCX reason"),
+        ("void f(void) {\n  /* pcx: expect parallel */\n  for (;;) {}\n}\n", "malformed"),
+        ("void f(void) {\n  /* pcx: expect offload */\n\n  for (;;) {}\n}\n", "not directly above a for"),
+    ],
+)
+def test_misplaced_or_malformed_markers_fail(tmp_path: Path, source: str, message: str) -> None:
+    src = tmp_path / "m.c"
+    src.write_text(source)
+    with pytest.raises(AssertionError, match=message):
+        expectations(src)

@@ -184,6 +184,7 @@ def test_failing_baseline_build_is_reported_with_its_log(project):
         (("--run", "./app 'unbalanced"), "cannot split --run"),
         (("--run", "./app", "--output", "/etc/passwd"), "inside the project"),
         (("--run", "./app", "--timeout", "0"), "--timeout"),
+        (("--run", "./app", "--plugin", "no_such_pcx_plugin"), "plugin no_such_pcx_plugin failed to load"),
     ],
 )
 def test_usage_errors_exit_2(project, args, expect):

@@ -50,6 +50,7 @@ class ArrayRef:
     conditional: bool
     via_data: bool = False  # v.data()[i]
     member: bool = False  # base is a struct member (s.a, s->a)
+    guards: list = field(default_factory=list)  # (condition node, taken branch) of enclosing ifs in the nest
     polys: list = field(default_factory=list)  # subscripts as Polys (None: not affine); set by the analysis
     delin: list = field(default_factory=list)  # delinearised subscripts of a flattened access
 
@@ -103,6 +104,7 @@ class _Walker:
         self.loops_by_node = loops_by_node
         self.root = root
         self.facts = NestFacts()
+        self.guards: list[tuple[Node, bool]] = []  # if conditions around the current statement
 
     # ------------------------------------------------------------------ helpers
     def t(self, n: Node | None) -> str:
@@ -149,7 +151,11 @@ class _Walker:
             for f in ("consequence", "alternative"):
                 b = n.child_by_field_name(f)
                 if b is not None:
+                    if c is not None:
+                        self.guards.append((c, f == "consequence"))
                     self.visit(b, loops, True, None, in_switch_or_loop)
+                    if c is not None:
+                        self.guards.pop()
             return
         if ty == "else_clause":
             for c in n.named_children:
@@ -511,7 +517,7 @@ class _Walker:
         self.facts.arrays.append(ArrayRef(
             base=self.t(base) if not via_data else root, decl=decl, root=root, root_decl=root_decl, subs=subs,
             fields=tuple(fields), node=n, base_node=base, read=read, write=write, op=op, stmt=stmt, loops=loops,
-            conditional=cond, via_data=via_data, member=member,
+            conditional=cond, via_data=via_data, member=member, guards=list(self.guards),
         ))
 
     def _data_call(self, n: Node) -> Node | None:

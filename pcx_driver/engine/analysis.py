@@ -232,6 +232,7 @@ class _UnitAnalyser:
 
         nest = self._build_nest(node)
         self._current_values = nest.values
+        self._current_nest = nest
         root = nest.root
         if root.problem is not None:
             raise Refusal(*root.problem)
@@ -946,6 +947,76 @@ class _UnitAnalyser:
     def _bounds_of(self, a: ArrayRef) -> list[LoopBounds]:
         return [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in a.loops]
 
+    def _domain_of(self, a: ArrayRef, subs: list | None = None, write: bool = False) -> Instance:
+        """The access's iteration domain: its loops, and the affine if-conditions around it."""
+        return Instance(list(subs) if subs is not None else [], self._bounds_of(a), write,
+                        guards=self._guards(a))
+
+    def _tightened(self, a: ArrayRef) -> list[Loop]:
+        """The access's loops with bounds narrowed by guards such as ``if (i > 0)``: a guard
+        ``i - e >= 0`` (or ``e - i >= 0``) raises the low (lowers the high) bound of i to e when
+        e is provably tighter."""
+        guards = self._guards(a)
+        if not guards:
+            return a.loops
+        import dataclasses
+
+        loops = list(a.loops)
+        nest = self.__dict__.get("_current_nest")
+        for g in guards:
+            idx = [k for k, lp in enumerate(loops) if lp.index in g.symbols()]
+            if not idx:
+                continue
+            k = idx[-1]  # bound the innermost index by an expression in the outer ones
+            lp = loops[k]
+            c = g.coeff_of(lp.index)
+            if not c.is_const or abs(c.const_value) != 1 or g.degree_in([lp.index]) != 1:
+                continue
+            rest = g.without(lp.index)
+            inner = {x.index for x in loops[k + 1:]}
+            if rest.symbols() & inner or lp.low is None or lp.high is None:
+                continue
+            dom = Instance([], [LoopBounds(x.index, x.low, x.high, x.step, x.node.id) for x in loops], False)
+            values = nest.values if nest is not None else {}
+            if c.const_value == 1:  # i >= -rest
+                cand = -rest
+                if nonneg_on(cand - lp.low, [dom], values):
+                    loops[k] = dataclasses.replace(lp, low=cand)
+            else:  # i <= rest
+                cand = rest
+                if nonneg_on(lp.high - cand, [dom], values):
+                    loops[k] = dataclasses.replace(lp, high=cand)
+        return loops
+
+    def _guards(self, a: ArrayRef) -> list[Poly]:
+        """Affine conditions (each ``poly >= 0``) that hold whenever the access executes."""
+        nest = self.__dict__.get("_current_nest")
+        if nest is None or not a.guards:
+            return []
+        out: list[Poly] = []
+        for cond, taken in a.guards:
+            if cond.type == "condition_clause":  # C++: if (init; cond)
+                cond = cond.child_by_field_name("value") or (cond.named_children[-1] if cond.named_children else cond)
+            rels = _conjuncts(strip_parens(cond), self.t) if taken else [strip_parens(cond)]
+            for rel in rels:
+                if rel is None or rel.type != "binary_expression":
+                    continue
+                op = self.t(rel.child_by_field_name("operator"))
+                if not taken:
+                    op = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}.get(op, "")
+                left = self._poly(rel.child_by_field_name("left"), nest)
+                right = self._poly(rel.child_by_field_name("right"), nest)
+                if left is None or right is None:
+                    continue
+                # an index in the condition must be that of a loop around the if, not inside it
+                own = {lp.index for lp in a.loops if lp.node.start_byte < cond.start_byte < lp.node.end_byte}
+                if (left.symbols() | right.symbols()) & (set(nest.index_keys) - own):
+                    continue
+                one = Poly.const(1)
+                out += {"<": [right - left - one], "<=": [right - left], ">": [left - right - one],
+                        ">=": [left - right], "==": [left - right, right - left]}.get(op, [])
+        return out
+
     def _dependences(self, nest: _Nest, refs: list[ArrayRef], reasons: list[tuple[str, str]]) -> bool:
         """Test the root loop; True when the array's updates must be atomic (histogram)."""
         writes = [a for a in refs if a.write]
@@ -978,8 +1049,8 @@ class _UnitAnalyser:
                 if sig in seen:
                     continue
                 seen.add(sig)
-                ia = Instance(w.delin or w.polys, self._bounds_of(w), True)
-                ib = Instance(x.delin or x.polys, self._bounds_of(x), x.write)
+                ia = self._domain_of(w, w.delin or w.polys, True)
+                ib = self._domain_of(x, x.delin or x.polys, x.write)
                 try:
                     conflict = carried_conflict(ia, ib, [], root_key, nest.values)
                 except NotAffine:
@@ -1000,7 +1071,7 @@ class _UnitAnalyser:
     def _delinearise(self, nest: _Nest, refs: list[ArrayRef], indices: set[str]) -> bool:
         if any(len(a.polys) != 1 for a in refs):
             return False
-        dims = delinearise([a.polys[0] for a in refs], [self._bounds_of(a) for a in refs], indices, nest.values)
+        dims = delinearise([a.polys[0] for a in refs], [self._domain_of(a) for a in refs], indices, nest.values)
         if dims is None:
             return False
         for a, d in zip(refs, dims):
@@ -1087,9 +1158,10 @@ class _UnitAnalyser:
                     exact = False
                     dims.append(("0", full))
                     continue
-                if any(a.conditional for a in refs):
-                    reasons.append(("PCX116", f"accesses to '{name}' are guarded by conditions and may reach below "
-                                    f"its start ({self.t(refs[0].node)}); its extent is not known here"))
+                if any(a.conditional for a in refs) or not self._rectangular(refs):
+                    reasons.append(("PCX116", f"the bounds of the loops around '{self.t(refs[0].node)}' give a range "
+                                    f"that may reach below the start of '{name}' (guarded or triangular accesses), "
+                                    "and its extent is not known here"))
                     return None
             dims.append((lo.render(wrap), (hi - lo + Poly.const(1)).render(wrap)))
         if n == 0:
@@ -1122,7 +1194,7 @@ class _UnitAnalyser:
 
     def _within_extent(self, nest: _Nest, refs: list[ArrayRef], lo: Poly, hi: Poly, full: str | None) -> bool:
         """0 <= lo, and hi < the extent when it is known, proved on the nest's domain."""
-        doms = [self._bounds_of(a) for a in refs]
+        doms = [self._domain_of(a) for a in refs]
         if not self._nonneg(lo, doms, nest):
             return False
         if full is None:
@@ -1219,13 +1291,14 @@ class _UnitAnalyser:
             p = a.polys[k]
             if p is None:
                 return None
-            lo = self._extreme(p, a.loops, low=True)
-            hi = self._extreme(p, a.loops, low=False)
+            loops = self._tightened(a)
+            lo = self._extreme(p, loops, low=True)
+            hi = self._extreme(p, loops, low=False)
             if lo is None or hi is None:
                 return None
             lows.append(lo)
             highs.append(hi)
-        doms = [self._bounds_of(a) for a in refs]
+        doms = [self._domain_of(a) for a in refs]
         lo = _fold(lows, True, nest, doms)
         hi = _fold(highs, False, nest, doms)
         if lo is None or hi is None:
@@ -1336,7 +1409,9 @@ class _UnitAnalyser:
                 continue
             ok = False
             for w in writes:
-                if w.node.start_byte >= r.node.start_byte or w is r:
+                # the store completes with its statement: a[i] = a[i] + 1 reads before it writes
+                done = w.stmt.end_byte if w.stmt is not None else w.node.end_byte
+                if done > r.node.start_byte or w is r:
                     continue
                 if w.polys != r.polys or w.fields != r.fields:
                     continue
@@ -1391,8 +1466,8 @@ class _UnitAnalyser:
                     if x.fields and w.fields and x.fields[0] != w.fields[0]:
                         continue
                     try:
-                        c = carried_conflict(Instance(w.delin or w.polys, self._bounds_of(w), True),
-                                             Instance(x.delin or x.polys, self._bounds_of(x), x.write),
+                        c = carried_conflict(self._domain_of(w, w.delin or w.polys, True),
+                                             self._domain_of(x, x.delin or x.polys, x.write),
                                              outer_keys, loop.node.id, nest.values)
                     except NotAffine:
                         return False
@@ -1486,6 +1561,14 @@ def _perfect_depth(root: Loop) -> int:
 
 def _in_inactive_function(node: Node, sem: Semantics) -> bool:
     return False
+
+
+def _conjuncts(n: Node | None, text) -> list[Node | None]:
+    """The operands of an && chain."""
+    n = strip_parens(n)
+    if n is not None and n.type == "binary_expression" and text(n.child_by_field_name("operator")) == "&&":
+        return _conjuncts(n.child_by_field_name("left"), text) + _conjuncts(n.child_by_field_name("right"), text)
+    return [n]
 
 
 def _concrete(p: Poly, values: dict) -> Poly:

@@ -46,6 +46,7 @@ class Instance:
     write: bool
     label: str = ""
     line: int = 0
+    guards: list[Poly] = field(default_factory=list)  # affine conditions known to hold: each poly >= 0
 
 
 @dataclass
@@ -110,6 +111,11 @@ def _domain(inst: Instance, prefix: str, names: _Names, values: dict[str, int],
             anchor = lo if lp.step > 0 else hi
             if anchor is not None:
                 cons.append(f"exists (e{prefix}{k}: {var} = {anchor} + {lp.step}*e{prefix}{k})")
+    for g in inst.guards:
+        # a guard that is not affine is dropped: the domain only grows
+        lin = _lin(_subst(g, values), names, index_map, False)
+        if lin is not None:
+            cons.append(f"{lin} >= 0")
     return index_map, variables, cons
 
 
@@ -261,7 +267,7 @@ def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int
     """isl proves 0 <= r <= stride - 1 on the whole domain."""
     names = _Names()
     sp = names.param((stride,))
-    inst = Instance([r], dom, False)
+    inst = Instance([r], dom.loops, False, guards=dom.guards) if isinstance(dom, Instance) else Instance([r], dom, False)
     try:
         imap, variables, cons = _domain(inst, "x", names, values)
         lr = _lin(r, names, imap, True)
@@ -277,13 +283,17 @@ def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int
 _IDENT = re.compile(r"^[A-Za-z_]\w*$")
 
 
-def nonneg_on(diff: Poly, domains: list[list[LoopBounds]], values: dict[str, int]) -> bool:
+def _as_instance(d) -> Instance:
+    return d if isinstance(d, Instance) else Instance([], d, False)
+
+
+def nonneg_on(diff: Poly, domains: list, values: dict) -> bool:
     """isl proves ``diff`` (parameters only) >= 0 whenever every domain in ``domains`` is non-empty."""
     names = _Names()
     variables: list[str] = []
     cons: list[str] = []
     for k, dom in enumerate(domains):
-        _, v, c = _domain(Instance([], dom, False), f"d{k}_", names, values)
+        _, v, c = _domain(_as_instance(dom), f"d{k}_", names, values)
         variables += v
         cons += c
     try:
@@ -297,7 +307,7 @@ def nonneg_on(diff: Poly, domains: list[list[LoopBounds]], values: dict[str, int
         return False
 
 
-def param_lower_bounds(symbols: set[str], domains: list[list[LoopBounds]], values: dict,
+def param_lower_bounds(symbols: set[str], domains: list, values: dict,
                        candidates: tuple[int, ...] = (3, 2, 1, 0)) -> dict[str, int]:
     """For each parameter, the largest candidate c with ``param >= c`` whenever the domains are non-empty."""
     out: dict[str, int] = {}
@@ -307,7 +317,7 @@ def param_lower_bounds(symbols: set[str], domains: list[list[LoopBounds]], value
             variables: list[str] = []
             cons: list[str] = []
             for k, dom in enumerate(domains):
-                _, v, cc = _domain(Instance([], dom, False), f"d{k}_", names, values)
+                _, v, cc = _domain(_as_instance(dom), f"d{k}_", names, values)
                 variables += v
                 cons += cc
             p = names.param((sym,))

@@ -210,6 +210,18 @@ def _alloc_count(value: tree_sitter.Node, data: bytes) -> str | None:
     return None
 
 
+def _plain_malloc(value: tree_sitter.Node, data: bytes) -> str | None:
+    """The byte count of ``malloc(E)`` (casts allowed)."""
+    while value.type in ("cast_expression", "parenthesized_expression"):
+        value = value.child_by_field_name("value") or value.named_children[-1]
+    fn = value.child_by_field_name("function") if value.type == "call_expression" else None
+    args = value.child_by_field_name("arguments") if fn is not None else None
+    argv = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+    if fn is not None and text_of(data, fn) == "malloc" and len(argv) == 1:
+        return text_of(data, argv[0])
+    return None
+
+
 def declared_extent(data: bytes, language: Language, scope: tuple[int, int], name: str) -> Extent | None:
     """The extent of array ``name`` from a declaration inside ``scope`` (a function's bytes)
     or at file scope: ``T name[N][M]`` or ``T *name = malloc(N * sizeof(T))``."""
@@ -310,4 +322,9 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
     if inner is None or inner.type != "identifier" or text_of(data, inner) != name:
         return None
     count = _alloc_count(value, data)
+    if count is None and n.parent is not None and n.parent.type == "declaration":
+        # ``char *s = malloc(n)``: elements of one byte need no sizeof
+        ty = n.parent.child_by_field_name("type")
+        if ty is not None and text_of(data, ty) in ("char", "unsigned char", "signed char", "int8_t", "uint8_t"):
+            count = _plain_malloc(value, data)
     return Extent(name, [count]) if count is not None else None

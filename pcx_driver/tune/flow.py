@@ -46,6 +46,7 @@ from pcx_driver.tune.profiling import PROFILE_ENV, RunProfile, run_profile
 from pcx_driver.tune.runs import (
     RunSpec,
     TuneError,
+    UsageError,
     Workspace,
     describe_run,
     last_lines,
@@ -218,13 +219,14 @@ class Tuner:
             try:
                 pm.register(importlib.import_module(name), name=name)
             except Exception as exc:  # a user's plugin: report it, never a traceback
-                raise TuneError(f"plugin {name} failed to load: {type(exc).__name__}: {exc}") from None
+                raise UsageError(f"plugin {name} failed to load: {type(exc).__name__}: {exc}") from None
         return pm
 
     # ------------------------------------------------------------ environment
 
     def _base_env(self) -> dict[str, str]:
-        env = {"CC": self.cc, "CXX": self.cxx}
+        # settings a user's shell may carry that would change what a step builds
+        env = {"CC": self.cc, "CXX": self.cxx, "PCX_INSTRUMENT": "0", "PCX_RECORD": "", "PCX_STRICT": "0"}
         names = _plugin_names(self.o)
         if names:
             env["PCX_PLUGIN"] = ",".join(names)  # the builds load what the gate loads
