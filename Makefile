@@ -25,7 +25,9 @@ toolchain:
 $(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]' $(foreach p,$(wildcard plugins/*/pyproject.toml),-e $(dir $(p)))
+	# compat editable mode: a plain path entry, not an import-hook finder that costs every
+	# pcx-cc start-up ~25 ms (the pass-through overhead budget is 10%).
+	$(PY) -m pip install -q --config-settings editable_mode=compat -e '.[test]' $(foreach p,$(wildcard plugins/*/pyproject.toml),-e $(dir $(p)))
 	@touch $@
 
 setup: toolchain $(VENV)/.installed

@@ -491,9 +491,14 @@ class Driver:
         if language is Language.CUDA:
             self._translate_cuda(job)
             return
-        line = _openmp_directive_line(text)
+        line, has_target = _openmp_directives(text)
         if line:
             self._remark(job, "PCX003", "source already uses OpenMP directives; left as it is", line)
+            if has_target:
+                # Its own target regions (hand-written, or a gate-checked proposal) still
+                # need the offload compile: the text is compiled exactly as written.
+                job.text = _with_line_directive(text, src.path)
+                job.offload = True
             return
         pm = None
         from pcx_driver.pipeline import run_pipeline
@@ -807,21 +812,29 @@ class Driver:
 # ------------------------------------------------------------------ small pure helpers
 
 
-def _openmp_directive_line(text: str) -> int:
-    """1-based line of the first ``#pragma omp`` / ``_Pragma("omp`` (0: none).
+def _openmp_directives(text: str) -> tuple[int, bool]:
+    """1-based line of the first ``#pragma omp`` / ``_Pragma("omp`` (0: none), and whether
+    any of them is a ``target`` construct (``declare target`` included).
 
     A line-oriented scan is exact enough here: it looks only at preprocessor lines, and a
     false positive merely leaves a source unchanged.
     """
+    first, target = 0, False
     for no, line in enumerate(text.splitlines(), 1):
         s = line.lstrip()
+        words: list[str] = []
         if s.startswith("#"):
-            words = s[1:].split()
-            if len(words) >= 2 and words[0] == "pragma" and words[1] == "omp":
-                return no
+            words = s[1:].replace("(", " ").split()
+            if not (len(words) >= 2 and words[0] == "pragma" and words[1] == "omp"):
+                continue
+            words = words[2:]
         elif '_Pragma("omp' in s or "_Pragma( \"omp" in s:
-            return no
-    return 0
+            words = s.split("omp", 1)[1].replace("(", " ").replace('"', " ").split()
+        else:
+            continue
+        first = first or no
+        target = target or "target" in words[:2]
+    return first, target
 
 
 def _with_line_directive(text: str, path: str) -> str:

@@ -277,9 +277,11 @@ def test_host_access_between_kernels_gets_updates(tmp_path: Path) -> None:
     assert sum(r.id == "PCX201" for r in plan.remarks) == 2
     serial, off = serial_and_offloaded(tmp_path, unit, rewrite_unit(unit, plan).text)
     assert off.stdout == serial.stdout
-    # in: a, b once + a after each host write; out: a before each printf + b at the
-    # end (the host copy of a is current after the last `update to`)
-    assert off.array_to_device == 2 * N * D + 3 * N * D
+    # in: a, b once + the one element a[0] after each host write; out: a before each
+    # printf + b at the end (the host copy of a is current after the last `update to`)
+    assert [d.text for d in rewrite_unit(unit, plan).directives if "update to" in d.text] == \
+        ["omp target update to(a[0:1])"]
+    assert off.array_to_device == 2 * N * D + 3 * D
     assert off.array_from_device == 3 * N * D + N * D
 
 

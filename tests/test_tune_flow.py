@@ -209,8 +209,6 @@ def test_llm_without_the_plugin_is_a_usage_error(project, monkeypatch):
     assert "--llm needs the LLM plugin" in r.output
 
 
-@pytest.mark.xfail(strict=True, reason="pcx-cc compiles a source that already has OpenMP directives (PCX003) "
-                                       "without the offload flags, so a proposal's kernel never launches")
 def test_llm_proposals_for_a_refused_hot_nest_are_gated_with_feedback(project):
     r = pcx("tune", "--build", "make", "--run", "./app run 200000", *FAKE, "--plugin", "pcx_test_tune_proposer",
             "--llm", "--llm-max-attempts", "2", "--no-refine", "--repeats", "1", "--min-share", "0.001", "--json",

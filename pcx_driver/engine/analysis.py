@@ -213,7 +213,7 @@ class _UnitAnalyser:
             raise Refusal("PCX122", f"semantic analysis unavailable ({sem.error}); loop not analysed",
                           Decision.NOT_ANALYSED, recurse=False)
         if node.start_byte not in sem.for_loops:
-            if m.in_preproc_conditional(node) or _in_inactive_function(node, sem):
+            if m.in_preproc_conditional(node):
                 raise Refusal("PCX114", "loop is in a preprocessor branch that is not compiled; left alone",
                               Decision.NOT_ANALYSED, recurse=False)
             raise Refusal("PCX113", "loop is not compiled as written (macro expansion); left alone",
@@ -600,11 +600,9 @@ class _UnitAnalyser:
             if key not in seen:
                 seen.add(key)
                 reasons.append(key)
+        # (a non-canonical inner loop simply stays a serial loop inside the kernel)
         if any(r[0] in ("PCX113", "PCX114", "PCX122") for r in reasons):
             raise _MultiRefusal(reasons, Decision.NOT_ANALYSED)
-        for lp in nest.loops:
-            if lp.problem is not None and lp is not nest.root:
-                pass  # a non-canonical inner loop stays a serial loop inside the kernel
 
     def _check_indices_and_bounds(self, nest: _Nest, reasons: list[tuple[str, str]]) -> None:
         owners = {lp.index: lp for lp in nest.loops}
@@ -1097,7 +1095,7 @@ class _UnitAnalyser:
             right = assign.child_by_field_name("right")
             if right is not None and any(x.type == "identifier" and self.t(x) == a.root for x in walk(right)):
                 return False
-        return len(ops) == 1 and (refs[0].decl is None or refs[0].decl.shape != "container" or True)
+        return len(ops) == 1
 
     # ------------------------------------------------------------------ sections
     def _summary(self, nest: _Nest, refs: list[ArrayRef], reasons: list[tuple[str, str]]) -> ArrayAccessSummary | None:
@@ -1178,8 +1176,6 @@ class _UnitAnalyser:
             summary.container = d.container
             summary.base_ranges = sorted({(a.base_node.start_byte, a.base_node.end_byte) for a in refs})
             summary.section = Section(a0.root, dims)
-        if not exact:
-            pass
         return summary
 
     def _rectangular(self, refs: list[ArrayRef]) -> bool:
@@ -1557,10 +1553,6 @@ def _perfect_depth(root: Loop) -> int:
             return depth
         depth += 1
         lp = nxt
-
-
-def _in_inactive_function(node: Node, sem: Semantics) -> bool:
-    return False
 
 
 def _conjuncts(n: Node | None, text) -> list[Node | None]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pcx_driver.engine.semantics import Callee, Semantics
-from pcx_driver.engine.source import SourceModel, strip_parens, walk
+from pcx_driver.engine.source import SourceModel, walk
 
 _MATH_BASE = {
     "sqrt", "cbrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "pow", "hypot",
@@ -98,8 +98,6 @@ class UserFunctions:
         n = self.model.root.descendant_for_byte_range(rng[0], max(rng[0], rng[1] - 1))
         while n is not None and n.type != "function_definition":
             n = n.parent
-        if n is not None and n.parent is not None and n.parent.type == "template_declaration":
-            pass
         return n
 
     def check(self, callee: Callee) -> tuple[bool, str]:
@@ -212,7 +210,3 @@ class UserFunctions:
             out[n] = self.definitions[n]
             todo.extend(self.needed.get(n, []))
         return out
-
-
-def strip(n: Node | None) -> Node | None:
-    return strip_parens(n)

@@ -242,6 +242,9 @@ class _Use:
     # calls of functions whose kernels do all their work on an array argument:
     # (name, reads before defining, writes, defines fully)
     device: list[tuple[str, bool, bool, bool]] = field(default_factory=list)
+    # writes of single elements (``a[i] = ...``, ``a[i][j] += ...``): name -> index lists
+    elements: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    whole: set[str] = field(default_factory=set)  # names written in any other way
 
 
 @dataclass
@@ -274,6 +277,10 @@ class _Scanner:
     def scan(self, node: tree_sitter.Node) -> _Use:
         use = _Use()
         self._visit(node, use)
+        # calls, stored pointers and loops write more than the elements named
+        use.whole |= use.writes - set(use.elements)
+        if node.type != "expression_statement":
+            use.whole |= set(use.elements)
         return use
 
     def _ident(self, node: tree_sitter.Node | None) -> str | None:
@@ -371,7 +378,7 @@ class _Scanner:
                 use.reads |= self.globals
                 use.writes |= self.globals
         if t == "pointer_expression" and text_of(self.data, node)[:1] == "&":
-            self._lvalue(node.child_by_field_name("argument"), use)
+            self._lvalue(node.child_by_field_name("argument"), use, element=False)
         if t == "identifier":
             name = text_of(self.data, node)
             if name in self.names():
@@ -406,16 +413,26 @@ class _Scanner:
             raise RegionRefused(f"a pointer into '{name}' is stored at line {ident.start_point[0] + 1}")
         use.writes.add(name)
 
-    def _lvalue(self, node: tree_sitter.Node | None, use: _Use) -> None:
+    def _lvalue(self, node: tree_sitter.Node | None, use: _Use, element: bool = True) -> None:
         """Record writes through ``node`` (``a[i]``, ``*a``, ``*(a + i)``, ``a[i].x``)."""
         node = _strip(node)
+        index: list[str] = []
+        plain = element  # only subscripts all the way down to the name
         while node is not None and node.type in ("subscript_expression", "field_expression", "pointer_expression"):
+            if node.type == "subscript_expression" and node.child_by_field_name("index") is not None:
+                index.insert(0, text_of(self.data, node.child_by_field_name("index")))
+            else:
+                plain = False
             node = _strip(node.child_by_field_name("argument"))
         names = {self._ident(node)} if node is not None and node.type == "identifier" else (
             hostaccess.identifiers_in(node, self.data) if node is not None else set())
         for name in names & self.names():
             use.writes.add(name)
             use.reads.add(name)  # a partial write needs the rest of the host copy current
+            if plain and index and node.type == "identifier":
+                use.elements.setdefault(name, []).append(tuple(index))
+            else:
+                use.whole.add(name)
 
 
 def _declared_identifier(node: tree_sitter.Node, data: bytes) -> str | None:
@@ -471,11 +488,13 @@ class _Flow:
         self.scanner = _Scanner(data, tracked, globals_, callees)
         self.need_to: set[str] = set()  # buffers the device reads before defining them
         self.update_from: dict[int, set[str]] = {}  # statement start -> names
-        self.update_to: dict[int, set[str]] = {}  # insertion byte -> names
+        # insertion byte -> name -> element index lists (None: the whole section)
+        self.update_to: dict[int, dict[str, set[tuple[str, ...]] | None]] = {}
         self.swapped: list[set[str]] = []  # names that took another's buffer
         self.breaks: list[list[_State]] = []
         self.continues: list[list[_State]] = []
-        self.pending: set[str] = set()  # names written by the host, not yet pushed
+        # names written by the host and not yet pushed: the elements written, or None
+        self.pending: dict[str, set[tuple[str, ...]] | None] = {}
 
     # -- helpers
     def _contains_kernel(self, node: tree_sitter.Node) -> bool:
@@ -596,6 +615,12 @@ class _Flow:
             states = self.flush(states, node.start_byte)
         use = self.scanner.scan(node)
         stmt = anchor or node
+        if any(v for v in self.pending.values()):
+            # an element index whose variables change here no longer names the element
+            changed = _assigned_and_declared(node, self.data, node.start_byte, node.end_byte)
+            for name, elems in self.pending.items():
+                if elems and any(_idents_of_c(e) & changed for idx in elems for e in idx):
+                    self.pending[name] = None
         if use.moves and self.pending:  # names are about to point elsewhere
             states = self.flush(states, stmt.start_byte)
         if use.writes and (stmt.parent is None or stmt.parent.type != "compound_statement"):
@@ -638,7 +663,10 @@ class _Flow:
             for name in sorted(use.writes):
                 b = names.get(name)
                 if b is not None:  # the device copy is stale until the next flush
-                    self.pending.add(name)
+                    if name in use.whole or self.pending.get(name, set()) is None:
+                        self.pending[name] = None
+                    else:
+                        self.pending.setdefault(name, set()).update(use.elements.get(name, ()))
                     dev_ok.discard(b)
             out.append(_State(tuple(sorted(names.items())), frozenset(host_ok), frozenset(dev_ok)))
         out = _join(out)
@@ -654,12 +682,17 @@ class _Flow:
         """Push host writes still pending to the device with one ``update to`` at ``pos``."""
         if not self.pending:
             return states
-        self.update_to.setdefault(pos, set()).update(self.pending)
+        table = self.update_to.setdefault(pos, {})
+        for name, elems in self.pending.items():
+            if elems is None or table.get(name, set()) is None:
+                table[name] = None
+            else:
+                table.setdefault(name, set()).update(elems)
         out = []
         for s in states:
             bufs = {s.buf(n) for n in self.pending} - {None}
             out.append(_State(s.names, s.host_ok, s.dev_ok | frozenset(bufs)))
-        self.pending = set()
+        self.pending = {}
         return _join(out)
 
     def run_block(self, children: list[tree_sitter.Node], states: list[_State]) -> list[_State]:
@@ -1019,7 +1052,7 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
     names0 = tuple(sorted((n, n) for n in sections))
     states = [_State(names0, frozenset(sections), frozenset())]
     states = flow.run_block([c for c in block.named_children if lo <= c.start_byte and c.end_byte <= hi], states)
-    flow.pending = set()  # host writes after the last kernel: the host copy is the current one
+    flow.pending = {}  # host writes after the last kernel: the host copy is the current one
 
     # Buffers that pointer moves may exchange must share one section.
     groups: list[set[str]] = [{n} for n in sections]
@@ -1058,10 +1091,16 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
                     else MapKind.FROM if needs_out else MapKind.ALLOC)
             region_maps.append((kind, sections[n]))
     updates = []
-    for direction, table in (("from", flow.update_from), ("to", flow.update_to)):
-        for byte, names in sorted(table.items()):
-            secs = [sections[n] for n in sorted(names)]
-            updates.append(TargetUpdate(byte, _line(data, byte), direction, secs))
+    for byte, names in sorted(flow.update_from.items()):
+        updates.append(TargetUpdate(byte, _line(data, byte), "from", [sections[n] for n in sorted(names)]))
+    for byte, table in sorted(flow.update_to.items()):
+        secs = []
+        for n, elems in sorted(table.items()):
+            if elems is None or len(elems) > 8 or any(len(e) != len(sections[n].dims) for e in elems):
+                secs.append(sections[n])  # push the whole section
+            else:  # only the elements the host wrote
+                secs.extend(Section(n, [(i, "1") for i in e]) for e in sorted(elems))
+        updates.append(TargetUpdate(byte, _line(data, byte), "to", secs))
     if final_from:  # byte == the region's end: the rewriter puts it last inside the region
         updates.append(TargetUpdate(hi, _line(data, hi), "from", [sections[n] for n in final_from]))
     region = DataRegion(fp.fn.name, lo, hi, _line(data, lo), _maps(region_maps), updates, [k.nest_id for k in inside])
@@ -1076,6 +1115,10 @@ def _fixed_section(secs: list[Section], lang: Language, changed: set[str]) -> Se
         return None
     used = set().union(*(_idents_of(e, lang) for dim in sec.dims for e in dim)) if sec.dims else set()
     return None if used & changed else sec
+
+
+def _idents_of_c(expr: str) -> set[str]:
+    return _idents_of(expr, Language.C)
 
 
 def _idents_of(expr: str, lang: Language) -> set[str]:

@@ -17,7 +17,6 @@ Contract:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -280,9 +279,6 @@ def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int
     return True
 
 
-_IDENT = re.compile(r"^[A-Za-z_]\w*$")
-
-
 def _as_instance(d) -> Instance:
     return d if isinstance(d, Instance) else Instance([], d, False)
 
@@ -292,12 +288,15 @@ def nonneg_on(diff: Poly, domains: list, values: dict) -> bool:
     names = _Names()
     variables: list[str] = []
     cons: list[str] = []
+    first_map: dict[str, str] = {}
     for k, dom in enumerate(domains):
-        _, v, c = _domain(_as_instance(dom), f"d{k}_", names, values)
+        imap, v, c = _domain(_as_instance(dom), f"d{k}_", names, values)
+        if k == 0:
+            first_map = imap  # indices in diff are those of the first domain
         variables += v
         cons += c
     try:
-        lin = _lin(_subst(diff, values), names, {}, True)
+        lin = _lin(_subst(diff, values), names, first_map, True)
     except NotAffine:
         return False
     fixed = _fixed(names, values)
