@@ -442,3 +442,26 @@ def test_host_writes_are_pushed_once_before_the_next_kernel(tmp_path: Path) -> N
     assert off.stdout == serial.stdout
     iterations = sum(1 for c in off.copies if not c.to_device and c.name.startswith("d["))
     assert off.array_to_device == n_bytes(4096) and iterations >= 2
+
+
+@pytest.mark.parametrize("after, pushed", [
+    ("", "a[i:1]"),  # only the element the host wrote goes back to the device
+    ("i++;", "a[0:n]"),  # i changed before the push: a[i] names another element by then
+    ("a[i + 1] = 2;", "a[i:1], a[i + 1:1]"),
+])
+def test_update_to_covers_what_the_host_wrote(tmp_path: Path, after: str, pushed: str) -> None:
+    text = f"""
+void f(int n, double *a, int i) {{
+    for (int t = 0; t < 2; t++) {{
+        for (int j = 0; j < n; j++) /* K1 */
+            a[j] += 1;
+        a[i] = 0;
+        {after}
+    }}
+}}
+"""
+    unit = write_unit(tmp_path, "prog.c", text)
+    plan = plan_unit(unit, analysis_of(unit, [Nest("/* K1 */", [Arr("a", ND, "rw")])]))
+    (region,) = plan.regions
+    to = [u for u in region.updates if u.direction == "to"]
+    assert [", ".join(s.render() for s in u.sections) for u in to] == [pushed]

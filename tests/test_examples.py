@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
-import resource
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

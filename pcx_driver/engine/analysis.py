@@ -34,7 +34,6 @@ from pcx_driver.model import (
     ArrayAccessSummary,
     Decision,
     FunctionAnalysis,
-    Language,
     NestAnalysis,
     Remark,
     Section,

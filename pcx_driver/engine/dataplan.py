@@ -503,18 +503,6 @@ class _Flow:
         return any(node.start_byte <= b < node.end_byte for b in self.kernels) or any(
             node.start_byte <= b < node.end_byte for b, _ in self.sites)
 
-    def _after(self, node: tree_sitter.Node) -> int | None:
-        """Where to insert a directive that must run right after ``node``."""
-        parent = node.parent
-        if parent is None or parent.type != "compound_statement":
-            return None
-        nxt = node.next_named_sibling
-        while nxt is not None and nxt.type == "comment":
-            nxt = nxt.next_named_sibling
-        if nxt is not None:
-            return nxt.start_byte
-        return parent.end_byte - 1  # before the block's closing brace
-
     def _check_header(self, node: tree_sitter.Node | None) -> None:
         if node is None:
             return
