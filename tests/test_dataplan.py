@@ -465,3 +465,13 @@ void f(int n, double *a, int i) {{
     (region,) = plan.regions
     to = [u for u in region.updates if u.direction == "to"]
     assert [", ".join(s.render() for s in u.sections) for u in to] == [pushed]
+
+
+def test_declared_extent_with_a_reassigned_size_is_not_used(tmp_path: Path) -> None:
+    """`n` changes after the malloc: `a[0:n]` at the region's start would not be a."""
+    text = STENCIL_SWAP.replace("    for (int i = 0; i < n * n; i++) { a[i]", "    n = n - 1;\n    for (int i = 0; i < n * n; i++) { a[i]")
+    assert text != STENCIL_SWAP
+    unit = write_unit(tmp_path, "prog.c", text)
+    nests = [Nest("/* K1 */", [Arr("a", [("0", "n*n")]), Arr("b", [("n", "n*n-2*n")], "w")], collapse=2)]
+    plan = plan_unit(unit, analysis_of(unit, nests))
+    assert plan.regions == [] and [r.id for r in plan.remarks] == ["PCX203"]

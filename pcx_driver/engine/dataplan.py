@@ -840,7 +840,8 @@ def _region_range(fp: _FunctionPlan, starts: list[int]) -> tuple[tree_sitter.Nod
     return common, min(k.start_byte for k in kids), max(k.end_byte for k in kids)
 
 
-def _assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int) -> set[str]:
+def _assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,
+                           declarations: bool = True) -> set[str]:
     """Identifiers declared, assigned, incremented or address-taken within bytes lo..hi."""
     out: set[str] = set()
     for n in _walk(node):
@@ -854,7 +855,7 @@ def _assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int
             target = n.child_by_field_name("argument")
         elif t == "pointer_expression" and text_of(data, n)[:1] == "&":
             target = n.child_by_field_name("argument")
-        elif t in ("init_declarator", "declaration", "parameter_declaration"):
+        elif declarations and t in ("init_declarator", "declaration", "parameter_declaration"):
             target = n.child_by_field_name("declarator")
             while target is not None and target.type != "identifier":
                 target = target.child_by_field_name("declarator")
@@ -1007,6 +1008,11 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
     # (the union of the kernels' sections, or the declared extent) whose bounds do not
     # change inside the region.  Others keep their per-kernel maps.
     fscope = (fp.fnode.start_byte, fp.fnode.end_byte)
+
+    def extent_changed(ext: hostaccess.Extent) -> set[str]:
+        # A declared extent is evaluated again at the region's start: its variables must
+        # keep the values they had at the allocation.
+        return changed | _assigned_and_declared(fp.fnode, data, ext.byte, hi, declarations=False)
     by_name: dict[str, list[ArrayAccessSummary]] = {}
     for n in nests.values():
         for a in n.arrays:
@@ -1026,7 +1032,7 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
         if sec is None:
             ext = hostaccess.declared_extent(data, lang, fscope, name)
             if ext is not None:
-                sec = _fixed_section([Section(name, [("0", d) for d in ext.dims])], lang, changed)
+                sec = _fixed_section([Section(name, [("0", d) for d in ext.dims])], lang, extent_changed(ext))
                 over.append(name)
         if sec is not None:
             sections[name] = Section(name, sec.dims)
@@ -1053,7 +1059,8 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
             if sec is None:
                 ext = [hostaccess.declared_extent(data, lang, fscope, n) for n in sorted(g)]
                 if all(e is not None for e in ext) and len({tuple(e.dims) for e in ext}) == 1:
-                    sec = _fixed_section([Section("x", [("0", d) for d in ext[0].dims])], lang, changed)
+                    sec = _fixed_section([Section("x", [("0", d) for d in ext[0].dims])], lang,
+                                         set().union(*(extent_changed(e) for e in ext)))
                     over.extend(sorted(g))
             if sec is None:
                 raise RegionRefused(f"buffers {', '.join(sorted(g))} are swapped but have different sections")
@@ -1221,7 +1228,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         if regions and worth:
             try:
                 region, over, region_containers = _plan_region(fp, offl, callees)
-                for name in over:
+                for name in sorted(set(over)):
                     plan.remarks.append(Remark("PCX202", unit.path, region.line, 1,
                                                f"'{name}' is mapped with its declared extent"))
             except RegionRefused as why:

@@ -163,6 +163,7 @@ class Extent:
 
     name: str
     dims: list[str] = field(default_factory=list)
+    byte: int = 0  # end of the declaration (where the extent's variables are read)
 
 
 def _sizeof_factor(node: tree_sitter.Node, data: bytes) -> str | None:
@@ -235,6 +236,7 @@ def declared_extent(data: bytes, language: Language, scope: tuple[int, int], nam
         if n.type in ("init_declarator", "array_declarator"):
             ext = _extent_of_declarator(n, data, name)
             if ext is not None:
+                ext.byte = n.end_byte
                 found = ext
         stack.extend(n.named_children)
     return found

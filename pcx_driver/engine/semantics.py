@@ -72,8 +72,12 @@ class MacroUse:
 
 @lru_cache(maxsize=1)
 def _index():
+    import atexit
+
     import clang.cindex as ci
 
+    # drop the index before interpreter teardown, while the bindings can still free it
+    atexit.register(_index.cache_clear)
     return ci.Index.create()
 
 
