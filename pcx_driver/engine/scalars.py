@@ -313,7 +313,18 @@ class _Exposure:
 
 
 def _refs_in(node: Node, key: str, ctx: _Ctx) -> list[Node]:
-    return [x for x in walk(node) if x.type == "identifier" and ctx.key_of(x) == key]
+    """Identifiers in ``node`` that name ``key``, in source order (indexed once per subtree)."""
+    cache = ctx.sem.__dict__.setdefault("_ident_index", {})
+    index = cache.get(node.id)
+    if index is None:
+        index = {}
+        for x in walk(node):
+            if x.type == "identifier":
+                k = ctx.key_of(x)
+                if k is not None:
+                    index.setdefault(k, []).append(x)
+        cache[node.id] = index
+    return index.get(key, [])
 
 
 def _is_pure_def(ident: Node, key: str, ctx: _Ctx, stop: Node) -> bool:
