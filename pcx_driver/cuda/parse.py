@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import tree_sitter_cuda
 from tree_sitter import Language, Node, Parser, Tree
+
+from pcx_driver.engine.source import walk  # noqa: F401 - one walk for every grammar; the CUDA modules import it from here
+
 
 
 @functools.cache
@@ -21,15 +23,6 @@ def parse(data: bytes) -> Tree:
 
 def text(node: Node) -> str:
     return (node.text or b"").decode("utf-8", "surrogateescape")
-
-
-def walk(node: Node) -> Iterator[Node]:
-    """Every node under ``node`` (itself included), in source order."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
 
 
 def has_keyword(node: Node, keyword: str) -> bool:

@@ -69,6 +69,11 @@ class RegionRefused(Exception):
     """A data region cannot be formed soundly; the message is the PCX203 reason."""
 
 
+class _WholeNeeded(Exception):
+    """Element writes over a stale host copy cannot be pushed element by element: walk
+    again with every partial write reading the host copy first."""
+
+
 # ------------------------------------------------------------------ kernels
 
 
@@ -245,6 +250,12 @@ class _Use:
     # writes of single elements (``a[i] = ...``, ``a[i][j] += ...``): name -> index lists
     elements: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     whole: set[str] = field(default_factory=set)  # names written in any other way
+    # names passed to a kernel function that only reads them (on the host and in its
+    # kernels): both copies must be current at the call, and the call changes neither
+    shared: set[str] = field(default_factory=set)
+    # names written element by element whose other elements were not read (``a[i] = x``):
+    # the host copy need not be current when only the written elements are pushed
+    partial: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -270,6 +281,9 @@ class _Scanner:
         self.containers: set[str] = set()  # tracked names that are C++ containers
         self.kernel_functions: set[str] = set()  # functions that offload, directly or not
         self.temps: set[str] = set()  # pointer temporaries that hold a tracked buffer
+        # kernel functions (not summarised as callees) -> indices of parameters they only
+        # read, element by element, on the host and in their kernels
+        self.read_only: dict[str, set[int]] = {}
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
@@ -281,6 +295,8 @@ class _Scanner:
         use.whole |= use.writes - set(use.elements)
         if node.type != "expression_statement":
             use.whole |= set(use.elements)
+        use.reads |= use.partial & use.whole  # the whole section goes back: all of it must be current
+        use.partial -= use.reads
         return use
 
     def _ident(self, node: tree_sitter.Node | None) -> str | None:
@@ -343,9 +359,20 @@ class _Scanner:
                     use.moves.extend([(_SWAP, x), (x, y), (y, _SWAP)])
                     return
             callee = self.callees.get(fname)
+            shared: set[int] = set()  # argument indices passed to a reading kernel function
             if callee is None and fname in self.kernel_functions and args is not None:
-                # Its kernels map their data themselves, assuming nothing is present.
-                passed = hostaccess.identifiers_in(args, self.data) & self.names()
+                # Its kernels map their data themselves, assuming nothing is present.  An
+                # array it only reads may be present if both copies are current: its maps
+                # then copy nothing and its host code reads the same values.
+                ro = self.read_only.get(fname, set())
+                argv = [a for a in args.named_children if a.type != "comment"]
+                for i, a in enumerate(argv):
+                    name = self._ident(a)
+                    if i in ro and name in self.tracked:
+                        shared.add(i)
+                        use.shared.add(name)
+                passed = set().union(set(), *(hostaccess.identifiers_in(a, self.data) for i, a in enumerate(argv)
+                                              if i not in shared)) & self.names()
                 if passed or self.globals:
                     what = f"'{sorted(passed)[0]}'" if passed else "a mapped global"
                     raise RegionRefused(f"{what} is passed at line {node.start_point[0] + 1} to '{fname}', which "
@@ -354,6 +381,8 @@ class _Scanner:
                 argv = [a for a in args.named_children if a.type != "comment"]
                 for i, a in enumerate(argv):
                     name = self._ident(a)
+                    if i in shared:
+                        continue
                     if callee is not None and i in callee.effects:
                         got = passed_array(a, self.data)
                         if got is not None and got[0] in self.names():
@@ -421,6 +450,7 @@ class _Scanner:
         while node is not None and node.type in ("subscript_expression", "field_expression", "pointer_expression"):
             if node.type == "subscript_expression" and node.child_by_field_name("index") is not None:
                 index.insert(0, text_of(self.data, node.child_by_field_name("index")))
+                self._visit(node.child_by_field_name("index"), use)  # ``a[idx[i]] = ..`` reads idx
             else:
                 plain = False
             node = _strip(node.child_by_field_name("argument"))
@@ -428,10 +458,13 @@ class _Scanner:
             hostaccess.identifiers_in(node, self.data) if node is not None else set())
         for name in names & self.names():
             use.writes.add(name)
-            use.reads.add(name)  # a partial write needs the rest of the host copy current
             if plain and index and node.type == "identifier":
+                # Pushing back only these elements needs no other element current;
+                # ``scan`` turns this into a read if the whole section must go back.
+                use.partial.add(name)
                 use.elements.setdefault(name, []).append(tuple(index))
             else:
+                use.reads.add(name)  # a partial write needs the rest of the host copy current
                 use.whole.add(name)
 
 
@@ -479,8 +512,14 @@ class _Flow:
 
     def __init__(self, data: bytes, kernels: dict[int, NestAnalysis], tracked: set[str], globals_: set[str],
                  region: tuple[int, int], callees: dict[str, _Callee] | None = None,
-                 sites: set[tuple[int, int]] | None = None) -> None:
+                 sites: set[tuple[int, int]] | None = None, ranks: dict[str, int] | None = None,
+                 elementwise: bool = True) -> None:
         self.data = data
+        self.ranks = ranks or {}  # tracked name -> dimensions of its section
+        # push host element writes element by element even when the rest of the host copy
+        # is stale (no ``update from`` first); off after a ``_WholeNeeded``
+        self.elementwise = elementwise
+        self.stale: set[str] = set()  # pending names whose host copy is stale elsewhere
         self.kernels = kernels  # start byte -> nest
         self.sites = sites or set()  # statements that call a kernel function
         self.tracked = tracked
@@ -603,14 +642,26 @@ class _Flow:
             states = self.flush(states, node.start_byte)
         use = self.scanner.scan(node)
         stmt = anchor or node
+        if not self.elementwise:
+            use.reads |= use.partial
+            use.partial = set()
         if any(v for v in self.pending.values()):
             # an element index whose variables change here no longer names the element
             changed = _assigned_and_declared(node, self.data, node.start_byte, node.end_byte)
             for name, elems in self.pending.items():
                 if elems and any(_idents_of_c(e) & changed for idx in elems for e in idx):
-                    self.pending[name] = None
+                    self._whole(name)
+        if (use.reads | use.shared) & self.stale:
+            raise _WholeNeeded  # an ``update from`` would overwrite the elements the host wrote
         if use.moves and self.pending:  # names are about to point elsewhere
             states = self.flush(states, stmt.start_byte)
+        if use.shared:
+            if anchor is not None or use.shared & (use.writes | {d[0] for d in use.device}):
+                raise RegionRefused(f"line {node.start_point[0] + 1} passes an array it also writes")
+            if set(self.pending) & use.shared:
+                if stmt.parent is None or stmt.parent.type != "compound_statement":
+                    raise RegionRefused(f"no place for an update before line {stmt.start_point[0] + 1}")
+                states = self.flush(states, stmt.start_byte)  # the callee's kernels read the device copy
         if use.writes and (stmt.parent is None or stmt.parent.type != "compound_statement"):
             raise RegionRefused(f"no place for an update after line {stmt.end_point[0] + 1}")
         if jumps and use.writes:
@@ -626,11 +677,20 @@ class _Flow:
         out = []
         for s in states:
             host_ok, dev_ok = set(s.host_ok), set(s.dev_ok)
-            for name in sorted(use.reads):
+            for name in sorted(use.reads | use.shared):
                 b = s.buf(name)
                 if b is not None and b not in host_ok:
                     self.update_from.setdefault(stmt.start_byte, set()).add(name)
                     host_ok.add(b)
+            for name in sorted(use.shared):  # the callee's kernels read the device copy
+                b = s.buf(name)
+                if b is not None and b not in dev_ok:
+                    self.need_to.add(b)
+                    dev_ok.add(b)
+            for name in sorted(use.partial):
+                b = s.buf(name)
+                if b is not None and b not in host_ok:
+                    self.stale.add(name)
             for name, needs_in, writes, defines in use.device:
                 b = s.buf(name)
                 if b is None:
@@ -652,7 +712,7 @@ class _Flow:
                 b = names.get(name)
                 if b is not None:  # the device copy is stale until the next flush
                     if name in use.whole or self.pending.get(name, set()) is None:
-                        self.pending[name] = None
+                        self._whole(name)
                     else:
                         self.pending.setdefault(name, set()).update(use.elements.get(name, ()))
                     dev_ok.discard(b)
@@ -666,6 +726,12 @@ class _Flow:
                 self.continues[-1].extend(out + states)
         return out
 
+    def _whole(self, name: str) -> None:
+        """The whole section of ``name`` must go back to the device."""
+        if name in self.stale:
+            raise _WholeNeeded
+        self.pending[name] = None
+
     def flush(self, states: list[_State], pos: int) -> list[_State]:
         """Push host writes still pending to the device with one ``update to`` at ``pos``."""
         if not self.pending:
@@ -676,6 +742,9 @@ class _Flow:
                 table[name] = None
             else:
                 table.setdefault(name, set()).update(elems)
+            if name in self.stale and not element_push(table[name], self.ranks.get(name, -1)):
+                raise _WholeNeeded
+        self.stale = set()
         out = []
         for s in states:
             bufs = {s.buf(n) for n in self.pending} - {None}
@@ -694,6 +763,11 @@ class _Flow:
                 states = self.flush(states, c.start_byte)
             states = self.run(c, states)
         return states
+
+
+def element_push(elems: set[tuple[str, ...]] | None, rank: int) -> bool:
+    """Are host writes of ``elems`` pushed element by element (not the whole section)?"""
+    return elems is not None and len(elems) <= 8 and all(len(e) == rank for e in elems)
 
 
 def _runs_at_least_once(loop: tree_sitter.Node, data: bytes) -> bool:
@@ -754,6 +828,8 @@ class _FunctionPlan:
     globals_: set[str]
     params: set[str]
     kernel_functions: set[str] = field(default_factory=set)
+    # kernel functions -> indices of the array parameters they only read (``_read_only``)
+    read_only: dict[str, set[int]] = field(default_factory=dict)
 
 
 def _function_node(root: tree_sitter.Node, fa: FunctionAnalysis) -> tree_sitter.Node | None:
@@ -911,6 +987,74 @@ def _call_sites(fp: _FunctionPlan, callees: dict[str, _Callee]) -> list[tuple[tr
     return out
 
 
+def _kernel_function_calls(fp: _FunctionPlan, lo: int, hi: int, callees: dict[str, _Callee]
+                           ) -> list[tuple[tree_sitter.Node, str]]:
+    """Calls within bytes lo..hi of functions that offload but are not callees."""
+    out = []
+    for n in _walk(fp.fnode):
+        if n.type != "call_expression" or n.end_byte <= lo or n.start_byte >= hi:
+            continue
+        fn = n.child_by_field_name("function")
+        name = text_of(fp.data, fn) if fn is not None else ""
+        if name in fp.kernel_functions and name not in callees and n.child_by_field_name("arguments") is not None:
+            out.append((n, name))
+    return out
+
+
+# Parents of an element (``a[i][j]``) under which it is only read.
+_WRITING_PARENTS = frozenset({"update_expression", "pointer_expression", "argument_list", "field_expression",
+                              "init_declarator", "initializer_list", "compound_literal_expression"})
+
+
+def _read_only(fnode: tree_sitter.Node, data: bytes) -> set[int]:
+    """Indices of the array parameters of the C function ``fnode`` that it only reads:
+    every use is a whole element (as many subscripts as the parameter has dimensions)
+    used as a value, never assigned, incremented, address-taken, passed on, stored or
+    read through a field; the parameter itself is never reassigned."""
+    decl = fnode.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    params = decl.child_by_field_name("parameters") if decl is not None else None
+    body = fnode.child_by_field_name("body")
+    out: set[int] = set()
+    if params is None or body is None:
+        return out
+    for i, p in enumerate(params.named_children):
+        if p.type != "parameter_declaration":
+            continue
+        rank, d, name = 0, p.child_by_field_name("declarator"), None
+        while d is not None:
+            if d.type in ("pointer_declarator", "array_declarator"):
+                rank += 1
+            elif d.type == "identifier":
+                name = text_of(data, d)
+                break
+            d = d.child_by_field_name("declarator") or (d.named_children[0] if d.named_children else None)
+        if name is None or rank == 0:
+            continue
+        uses = [n for n in _walk(body) if n.type == "identifier" and text_of(data, n) == name]
+        if all(_element_read(n, rank, data) for n in uses):
+            out.add(i)
+    return out
+
+
+def _element_read(ident: tree_sitter.Node, rank: int, data: bytes) -> bool:
+    top, depth = ident, 0
+    while top.parent is not None and top.parent.type == "subscript_expression" and \
+            top.parent.child_by_field_name("argument") == top:
+        top, depth = top.parent, depth + 1
+    if depth != rank:
+        return False  # the pointer itself, or a row of it, used as a value
+    parent = top.parent
+    while parent is not None and parent.type in ("parenthesized_expression", "cast_expression"):
+        top, parent = parent, parent.parent
+    if parent is None or parent.type in _WRITING_PARENTS:
+        return False
+    if parent.type == "assignment_expression" and parent.child_by_field_name("left") == top:
+        return False
+    return True
+
+
 def _summarise(fp: _FunctionPlan, offl: list[KernelPlan], ordered_params: list[str]) -> _Callee | None:
     """The kernel-function summary of ``fp`` (see ``_Callee``), or None when its pointer
     parameters are used outside its kernels or its kernels touch other arrays."""
@@ -1004,6 +1148,23 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
                 if got[1] or i in callee.containers:
                     passed_containers.add(got[0])
 
+    # Arrays passed to kernel functions that map their own data: one such function only
+    # reads may share (declared extent, both copies current at the call); the others stay
+    # out of the region (their kernels map them, the walk does not track them).
+    excluded: dict[str, str] = {}  # name -> why it stays out
+    for call, _ in _kernel_function_calls(fp, lo, hi, callees):
+        fname = text_of(data, call.child_by_field_name("function"))
+        ro = fp.read_only.get(fname, set()) if lang is Language.C else set()
+        argv = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+        for i, a in enumerate(argv):
+            got = passed_array(a, data)
+            if i in ro and got is not None and not got[1]:
+                passed.add(got[0])
+            else:
+                for name in sorted(hostaccess.identifiers_in(a, data)):
+                    excluded.setdefault(name, f"'{name}' is passed at line {call.start_point[0] + 1} to '{fname}', "
+                                              "which offloads with host code between its kernels")
+
     # Arrays the region can hold: a plain name declared outside it, with one section
     # (the union of the kernels' sections, or the declared extent) whose bounds do not
     # change inside the region.  Others keep their per-kernel maps.
@@ -1024,6 +1185,8 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
     for name, accs in by_name.items():
         if not name.isidentifier() or (name in changed and not _only_pointer_moves(fp, name, lo, hi)):
             continue
+        if name in excluded:
+            continue
         if any(a.element_type != accs[0].element_type for a in accs):
             continue
         sec = _fixed_section([a.section for a in accs], lang, changed) if accs and name not in passed else None
@@ -1037,16 +1200,27 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
         if sec is not None:
             sections[name] = Section(name, sec.dims)
     if not sections:
-        raise RegionRefused("no array section stays fixed across the kernels")
+        why = [excluded[n] for n in sorted(by_name) if n in excluded]
+        raise RegionRefused(why[0] if why else "no array section stays fixed across the kernels")
 
-    flow = _Flow(data, nests, set(sections), set(sections) & fp.globals_, (lo, hi), callees,
-                 {(st.start_byte, st.end_byte) for _, st in calls})
-    flow.scanner.containers = {a.name for accs in by_name.values() for a in accs if a.container} | passed_containers
-    flow.scanner.kernel_functions = fp.kernel_functions
-    names0 = tuple(sorted((n, n) for n in sections))
-    states = [_State(names0, frozenset(sections), frozenset())]
-    states = flow.run_block([c for c in block.named_children if lo <= c.start_byte and c.end_byte <= hi], states)
-    flow.pending = {}  # host writes after the last kernel: the host copy is the current one
+    def walk(elementwise: bool) -> tuple[_Flow, list[_State]]:
+        flow = _Flow(data, nests, set(sections), set(sections) & fp.globals_, (lo, hi), callees,
+                     {(st.start_byte, st.end_byte) for _, st in calls},
+                     {n: len(sec.dims) for n, sec in sections.items()}, elementwise)
+        flow.scanner.containers = {a.name for accs in by_name.values() for a in accs if a.container} | passed_containers
+        flow.scanner.kernel_functions = fp.kernel_functions
+        flow.scanner.read_only = fp.read_only
+        names0 = tuple(sorted((n, n) for n in sections))
+        states = [_State(names0, frozenset(sections), frozenset())]
+        states = flow.run_block([c for c in block.named_children if lo <= c.start_byte and c.end_byte <= hi], states)
+        if flow.stale:  # the host copy is not the current one: the exit copy would lose elements
+            raise _WholeNeeded
+        flow.pending = {}  # host writes after the last kernel: the host copy is the current one
+        return flow, states
+    try:
+        flow, states = walk(True)
+    except _WholeNeeded:
+        flow, states = walk(False)
 
     # Buffers that pointer moves may exchange must share one section.
     groups: list[set[str]] = [{n} for n in sections]
@@ -1091,7 +1265,7 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
     for byte, table in sorted(flow.update_to.items()):
         secs = []
         for n, elems in sorted(table.items()):
-            if elems is None or len(elems) > 8 or any(len(e) != len(sections[n].dims) for e in elems):
+            if not element_push(elems, len(sections[n].dims)):
                 secs.append(sections[n])  # push the whole section
             else:  # only the elements the host wrote
                 secs.extend(Section(n, [(i, "1") for i in e]) for e in sorted(elems))
@@ -1213,8 +1387,14 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                     fplans.append((fp, []))
 
     kernel_functions = _offloading_functions(root, data, {fp.fn.name for fp, offl in fplans if offl})
+    read_only: dict[str, set[int]] = {}
+    if unit.language is Language.C:  # C++ references could write through an element
+        for fnode in _walk(root):
+            if fnode.type == "function_definition" and _function_name(fnode, data) in kernel_functions:
+                read_only[_function_name(fnode, data)] = _read_only(fnode, data)
     for fp, offl in fplans:
         fp.kernel_functions = kernel_functions
+        fp.read_only = read_only
         fa, fnode = fp.fn, fp.fnode
         sites = _call_sites(fp, callees) if callees else []
         if not offl and not sites:
