@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape  # array sections a[0:n] look like markup tags to rich
 from rich.table import Table
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "demo" / "heat.c"
@@ -46,7 +48,7 @@ def main() -> int:
         subprocess.run([real, "-O2", str(source), "-o", str(serial), "-lm"], check=True)
         reference = run_program([str(serial), *args])
         console.print("[bold]1. serial program[/]")
-        console.print(reference.stdout.rstrip())
+        console.print(escape(reference.stdout.rstrip()))
 
         offload = work / "heat-offload"
         report = work / "report.json"
@@ -60,10 +62,22 @@ def main() -> int:
             console.print("[red]build failed[/]")
             return 1
 
+
+        emitted = Table(title="emitted OpenMP (from --pcx-report)", show_lines=False)
+        emitted.add_column("line", justify="right")
+        emitted.add_column("decision")
+        emitted.add_column("directive / reason")
+        for entry in json.loads(report.read_text())["sources"]:
+            for nest in entry["nests"]:
+                detail = "; ".join(nest["directives"]) or "; ".join(
+                    f"[{r['id']}] {r['message']}" for r in nest["reasons"][:1])
+                emitted.add_row(str(nest["line"]), nest["decision"], escape(detail))
+        console.print(emitted)
+
         env = dict(os.environ, **VALIDATION_ENV)
         candidate = run_program([str(offload), *args], env=env)
         console.print("[bold]3. offloaded program (OMP_TARGET_OFFLOAD=MANDATORY, strict validation env)[/]")
-        console.print(candidate.stdout.rstrip())
+        console.print(escape(candidate.stdout.rstrip()))
         verdict = compare_runs(reference, candidate)
         launched = kernel_launches(candidate.stderr)
         profile = profile_from_info(candidate.stderr)

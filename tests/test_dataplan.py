@@ -475,3 +475,84 @@ def test_declared_extent_with_a_reassigned_size_is_not_used(tmp_path: Path) -> N
     nests = [Nest("/* K1 */", [Arr("a", [("0", "n*n")]), Arr("b", [("n", "n*n-2*n")], "w")], collapse=2)]
     plan = plan_unit(unit, analysis_of(unit, nests))
     assert plan.regions == [] and [r.id for r in plan.remarks] == ["PCX203"]
+
+
+READ_ONLY_CALLEE = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static double trace(int n, double a[n][n], double *w) {
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+        double t = 0;
+        for (int j = 0; j < n; j++) /* K2 */
+            t += a[i][j] * w[j];
+        w[i] = t / n + a[i][i];
+        s += w[i];
+    }
+    return s;
+}
+int main(void) {
+    int n = 64;
+    double (*a)[n] = malloc(sizeof(double[n][n]));
+    double *w = malloc(n * sizeof(double));
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) /* K1 */
+            a[i][j] = ((i * 7 + j * 3) % 11) * 0.25;
+        a[i][i] = i + 1.0;
+        w[i] = 1.0;
+    }
+    double s = trace(n, a, w);
+    double q = 0;
+    for (int i = 0; i < n; i++) /* K3 */
+        for (int j = 0; j < n; j++)
+            q += a[i][j] * (j % 3);
+    printf("%.12e %.12e %.12e\n", s, q, w[n - 1]);
+    free(a); free(w);
+    return 0;
+}
+"""
+
+
+def test_array_only_read_by_a_kernel_function_stays_resident(tmp_path: Path) -> None:
+    """trace() reads a on the host between its kernels and writes w there: main keeps a
+    (trace's maps find it present, both copies current at the call) and leaves w to
+    trace.  The host's a[i][i] over a device-written row goes back element by element,
+    without bringing the row home first."""
+    n = 64
+    unit = write_unit(tmp_path, "prog.c", READ_ONLY_CALLEE)
+    row = [("i", "1"), ("0", "n")]
+    nests = [Nest("/* K2 */", [Arr("a", row), Arr("w", ND)], reductions=[("+", "t")]),
+             Nest("/* K1 */", [Arr("a", row, "w", full=True)]),
+             Nest("/* K3 */", [Arr("a", [("0", "n"), ("0", "n")])], reductions=[("+", "q")])]
+    plan = plan_unit(unit, analysis_of(unit, nests))
+    main = [r for r in plan.regions if r.function == "main"]
+    assert len(main) == 1
+    # to: the row loop may run no times, and trace's kernels read a
+    assert {s.base: m.kind for m in main[0].maps for s in m.sections} == {"a": MapKind.TO}
+    ups = sorted((u.direction, ", ".join(s.render() for s in u.sections)) for u in main[0].updates)
+    assert ups == [("from", "a[0:n][0:n]"), ("to", "a[i:1][i:1]")]
+    serial, off = serial_and_offloaded(tmp_path, unit, rewrite_unit(unit, plan).text)
+    assert off.returncode == 0, off.stderr[-2000:]
+    assert off.stdout == serial.stdout
+    # in: a once, a[i][i] after each row (n), w once by trace's region and w[i] after
+    # each host write (2n); out: a once, before the call
+    assert off.array_to_device == n * n * D + 3 * n * D
+    assert off.array_from_device == n * n * D
+
+
+@pytest.mark.parametrize("body, ro", [
+    ("s += a[i][j] + b[i];", {1, 2}),
+    ("a[i][j] = b[i];", {2}),
+    ("b[i]++;", {1}),
+    ("g(&b[i]);", {1}),
+    ("double *r = a[i]; s += r[0];", {2}),  # a row stored: a may be written through it
+    ("s += *b;", {1}),  # not an element access the rule knows
+    ("b = 0;", {1}),
+])
+def test_read_only_parameters(body: str, ro: set[int]) -> None:
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.dataplan import _read_only
+
+    data = ("void f(int n, double a[n][n], double *b) { double s = 0; int i = 0, j = 0; " + body + " }").encode()
+    fnode = hostaccess.parse(data, Language.C).root_node.named_children[0]
+    assert _read_only(fnode, data) == ro

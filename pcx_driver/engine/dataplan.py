@@ -1175,9 +1175,11 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
         # keep the values they had at the allocation.
         return changed | _assigned_and_declared(fp.fnode, data, ext.byte, hi, declarations=False)
     by_name: dict[str, list[ArrayAccessSummary]] = {}
-    for n in nests.values():
+    starts: dict[str, list[int]] = {}  # name -> start byte of the kernel of each access
+    for b, n in nests.items():
         for a in n.arrays:
             by_name.setdefault(a.name, []).append(a)
+            starts.setdefault(a.name, []).append(b)
     sections: dict[str, Section] = {}
     over: list[str] = []
     for name in sorted(passed):
@@ -1197,6 +1199,11 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
             if ext is not None:
                 sec = _fixed_section([Section(name, [("0", d) for d in ext.dims])], lang, extent_changed(ext))
                 over.append(name)
+        if sec is None and accs and name not in passed and not any(a.container for a in accs):
+            # No extent known: the sections over every iteration of the loops around them
+            hull = [_widen(fp, a.section, b, lo, lang) for a, b in zip(accs, starts[name])]
+            if all(h is not None for h in hull):
+                sec = _fixed_section(hull, lang, changed)
         if sec is not None:
             sections[name] = Section(name, sec.dims)
     if not sections:
@@ -1275,6 +1282,80 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
     region = DataRegion(fp.fn.name, lo, hi, _line(data, lo), _maps(region_maps), updates, [k.nest_id for k in inside])
     mapped = {sec.base for _, sec in region_maps}
     return region, over, sorted(mapped & flow.scanner.containers)
+
+
+def _loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[str, dict, dict] | None:
+    """(variable, least value, greatest value) of ``for (int v = A; v < B; v++)`` (also
+    ``<=``, and ``v >= B; v--`` / ``v > B``) whose body does not assign ``v``; the values
+    as linear forms.  None for any other loop."""
+    if loop.type != "for_statement":
+        return None
+    init, cond, upd = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
+    if init is None or cond is None or upd is None or cond.type != "binary_expression":
+        return None
+    if init.type == "declaration":
+        decls = [d for d in init.named_children if d.type == "init_declarator"]
+        if len(decls) != 1:
+            return None
+        var, start = decls[0].child_by_field_name("declarator"), decls[0].child_by_field_name("value")
+    elif init.type == "assignment_expression" and text_of(data, init.child_by_field_name("operator")) == "=":
+        var, start = init.child_by_field_name("left"), init.child_by_field_name("right")
+    else:
+        return None
+    if var is None or start is None or var.type != "identifier":
+        return None
+    v = text_of(data, var)
+    left, right = _strip(cond.child_by_field_name("left")), cond.child_by_field_name("right")
+    if left is None or right is None or text_of(data, left) != v:
+        return None
+    if upd.type != "update_expression" or text_of(data, _strip(upd.child_by_field_name("argument"))) != v:
+        return None
+    up = "++" in text_of(data, upd)
+    op = text_of(data, cond.child_by_field_name("operator"))
+    first, bound = _linear(text_of(data, start), lang), _linear(text_of(data, right), lang)
+    if first is None or bound is None or v in _idents_of(text_of(data, right), lang):
+        return None
+    body = loop.child_by_field_name("body")
+    if body is None or v in _assigned_and_declared(body, data, body.start_byte, body.end_byte):
+        return None
+    shift = {"<": -1, "<=": 0} if up else {">": 1, ">=": 0}
+    if op not in shift:
+        return None
+    last = _sub(bound, {(): -shift[op]})
+    return (v, first, last) if up else (v, last, first)
+
+
+def _widen(fp: _FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language) -> Section | None:
+    """``sec`` over every iteration of the loops that enclose the kernel at byte
+    ``kernel`` and start at or after ``lo``: each dimension's least start and greatest
+    end, when the bounds are linear in the loop variables.  None when not."""
+    dims = []
+    for start, length in sec.dims:
+        a, n = _linear(start, lang), _linear(length, lang)
+        if a is None or n is None:
+            return None
+        dims.append([a, {m: c for m, c in _sub(a, {m: -c for m, c in n.items()}).items()}])  # [lo, hi)
+    node = hostaccess.statement_at(fp.fnode, kernel)
+    n = node.parent if node is not None else None
+    while n is not None and n.start_byte >= lo:
+        if n.type in LOOP_TYPES:
+            rng = _loop_range(n, fp.data, lang)
+            if rng is not None:
+                v, least, most = rng
+                for d in dims:
+                    for k, want_least in ((0, True), (1, False)):
+                        form = d[k]
+                        coef = {m: c for m, c in form.items() if v in m}
+                        if not coef:
+                            continue
+                        if list(coef) != [(v,)]:
+                            return None  # v times another variable: no extreme known
+                        c = coef[(v,)]
+                        pick = least if (c > 0) == want_least else most
+                        rest = {m: x for m, x in form.items() if m != (v,)}
+                        d[k] = _sub(rest, {m: -c * x for m, x in pick.items()})
+        n = n.parent
+    return Section(sec.base, [(_render_linear(a), _render_linear(_sub(b, a))) for a, b in dims])
 
 
 def _fixed_section(secs: list[Section], lang: Language, changed: set[str]) -> Section | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 STATUS_STYLE = {
@@ -56,7 +57,7 @@ def kernel_table(rows: Iterable[dict[str, Any]], title: str = "pcx tune") -> Tab
         table.add_row(
             f"{r.get('path')}:{r.get('line')} {r.get('function', '')}",
             f"[{STATUS_STYLE.get(status, '')}]{status}[/]" if STATUS_STYLE.get(status) else status,
-            _short(r.get("reason", "")),
+            escape(_short(r.get("reason", ""))),  # reasons quote sections like a[0:n]
             _seconds(r.get("baseline_seconds")),
             _seconds(r.get("offloaded_seconds")),
             f"{speed:.2f}x" if speed else "-",
