@@ -512,32 +512,45 @@ int main(void) {
 }
 """
 
+# trace() reads a whole row of a on the host: it needs its host copy current
+ROW_READ = ("        s += w[i];\n",
+            "        s += w[i];\n        for (int j = 0; j < n; j++)\n            s += a[i][j] / n;\n")
 
-def test_array_only_read_by_a_kernel_function_stays_resident(tmp_path: Path) -> None:
-    """trace() reads a on the host between its kernels and writes w there: main keeps a
-    (trace's maps find it present, both copies current at the call) and leaves w to
-    trace.  The host's a[i][i] over a device-written row goes back element by element,
-    without bringing the row home first."""
+
+@pytest.mark.parametrize("row_read", [False, True])
+def test_array_only_read_by_a_kernel_function_stays_resident(tmp_path: Path, row_read: bool) -> None:
+    """trace() only reads a and writes w on the host between its kernels: main keeps a
+    on the device across the call (trace's maps find it present) and leaves w to trace.
+    trace reads a[i][i] with an element update of its own, so main need not bring a
+    home first; when trace reads whole rows, main brings a home before the call.  The
+    host's a[i][i] over a device-written row goes back element by element, without
+    bringing the row home first."""
     n = 64
-    unit = write_unit(tmp_path, "prog.c", READ_ONLY_CALLEE)
+    text = READ_ONLY_CALLEE.replace(*ROW_READ) if row_read else READ_ONLY_CALLEE
+    unit = write_unit(tmp_path, "prog.c", text)
     row = [("i", "1"), ("0", "n")]
     nests = [Nest("/* K2 */", [Arr("a", row), Arr("w", ND)], reductions=[("+", "t")]),
              Nest("/* K1 */", [Arr("a", row, "w", full=True)]),
              Nest("/* K3 */", [Arr("a", [("0", "n"), ("0", "n")])], reductions=[("+", "q")])]
     plan = plan_unit(unit, analysis_of(unit, nests))
-    main = [r for r in plan.regions if r.function == "main"]
-    assert len(main) == 1
+    regions = {r.function: r for r in plan.regions}
+    assert sorted(regions) == ["main", "trace"]
     # to: the row loop may run no times, and trace's kernels read a
-    assert {s.base: m.kind for m in main[0].maps for s in m.sections} == {"a": MapKind.TO}
-    ups = sorted((u.direction, ", ".join(s.render() for s in u.sections)) for u in main[0].updates)
-    assert ups == [("from", "a[0:n][0:n]"), ("to", "a[i:1][i:1]")]
+    assert {s.base: m.kind for m in regions["main"].maps for s in m.sections} == {"a": MapKind.TO}
+    ups = sorted((u.direction, ", ".join(s.render() for s in u.sections)) for u in regions["main"].updates)
+    assert ups == ([("from", "a[0:n][0:n]")] if row_read else []) + [("to", "a[i:1][i:1]")]
+    ups = sorted((u.direction, ", ".join(s.render() for s in u.sections)) for u in regions["trace"].updates)
+    assert ups == ([] if row_read else [("from", "a[i:1][i:1]")]) + [("to", "w[i:1]")]
+    # main's region then leaves a stale on the host: it depends on trace's kernels
+    assert set(regions["trace"].kernels) <= set(regions["main"].kernels) or row_read
+    assert not set(regions["trace"].kernels) & set(regions["main"].kernels) or not row_read
     serial, off = serial_and_offloaded(tmp_path, unit, rewrite_unit(unit, plan).text)
     assert off.returncode == 0, off.stderr[-2000:]
     assert off.stdout == serial.stdout
     # in: a once, a[i][i] after each row (n), w once by trace's region and w[i] after
-    # each host write (2n); out: a once, before the call
+    # each host write (2n); out: a[i][i] in trace (n), or a once before the call
     assert off.array_to_device == n * n * D + 3 * n * D
-    assert off.array_from_device == n * n * D
+    assert off.array_from_device == (n * n * D if row_read else n * D)
 
 
 @pytest.mark.parametrize("body, ro", [
@@ -556,3 +569,66 @@ def test_read_only_parameters(body: str, ro: set[int]) -> None:
     data = ("void f(int n, double a[n][n], double *b) { double s = 0; int i = 0, j = 0; " + body + " }").encode()
     fnode = hostaccess.parse(data, Language.C).root_node.named_children[0]
     assert _read_only(fnode, data) == ro
+
+
+FORWARD = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static void forward(int n, const double *l, double *restrict x) {
+    for (int i = 1; i < n; i++) {
+        double s = 0;
+        for (int j = 0; j < i; j++) /* K1 */
+            s += l[j] * x[j];
+        x[i] = x[i] - s / n;
+    }
+}
+int main(void) {
+    int n = 256;
+    double *l = malloc(n * sizeof(double)), *x = malloc(n * sizeof(double));
+    for (int i = 0; i < n; i++) { l[i] = (i % 5) * 0.1; x[i] = 1.0 + (i % 3); }
+    forward(n, l, x);
+    double t = 0;
+    for (int i = 0; i < n; i++) t += x[i];
+    printf("%.12e\n", t);
+    free(l); free(x);
+    return 0;
+}
+"""
+
+
+def test_pointer_parameters_are_mapped_with_the_hull_over_the_loop(tmp_path: Path) -> None:
+    """l and x have no declared extent and their sections grow with i: the region maps
+    the sections over every i (length clamped at 0 for a loop that runs no times) and
+    pushes only the x[i] the host writes, instead of mapping x[0:i] per launch."""
+    n = 256
+    unit = write_unit(tmp_path, "prog.c", FORWARD)
+    upto_i = [("0", "i")]
+    plan = plan_unit(unit, analysis_of(unit, [Nest("/* K1 */", [Arr("l", upto_i), Arr("x", upto_i)],
+                                                   reductions=[("+", "s")])]))
+    (region,) = plan.regions
+    hull = "0:((n - 1) * ((n - 1) > 0))"
+    assert {(m.kind, s.render()) for m in region.maps for s in m.sections} == \
+        {(MapKind.TO, f"l[{hull}]"), (MapKind.TO, f"x[{hull}]")}
+    assert [(u.direction, [s.render() for s in u.sections]) for u in region.updates] == [("to", ["x[i:1]"])]
+    serial, off = serial_and_offloaded(tmp_path, unit, rewrite_unit(unit, plan).text)
+    assert off.returncode == 0, off.stderr[-2000:]
+    assert off.stdout == serial.stdout
+    # l and x once (n - 1 elements each), then x[i] after each host write but the last:
+    # x[n-1] lies outside the mapped section (no kernel reads it), so its update is a no-op
+    assert off.array_to_device == 2 * (n - 1) * D + (n - 2) * D
+    assert off.array_from_device == 0
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_hull_of_a_loop_that_runs_no_times_maps_nothing(tmp_path: Path, n: int) -> None:
+    """for (i = 1; i < n; ...) with n <= 1 runs no times: the hull's length n - 1 would
+    be negative (a fatal mapping error); it is clamped at 0."""
+    text = FORWARD.replace("int n = 256;", f"int n = {n};")
+    unit = write_unit(tmp_path, "prog.c", text)
+    upto_i = [("0", "i")]
+    plan = plan_unit(unit, analysis_of(unit, [Nest("/* K1 */", [Arr("l", upto_i), Arr("x", upto_i)],
+                                                   reductions=[("+", "s")])]))
+    assert len(plan.regions) == 1
+    serial, off = serial_and_offloaded(tmp_path, unit, rewrite_unit(unit, plan).text)
+    assert off.returncode == 0, off.stderr[-2000:]
+    assert off.stdout == serial.stdout

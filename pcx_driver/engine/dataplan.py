@@ -22,6 +22,19 @@ Contract of ``plan_unit(unit, analysis) -> Plan``:
   walk keeps one state per assignment of names to buffers; buffers that may be swapped
   are mapped with one common section, so each kernel's map of ``a[...]`` finds whichever
   device buffer ``a`` points to now.
+- Host writes of single elements (``a[i][i] = x``) go back with an element ``update to``
+  and need no ``update from`` of the rest first (``_Flow.stale``); when the elements
+  cannot be named at the push, the walk is redone with every partial write reading first.
+- Kernel functions that are not callees (host code between their kernels): an array a
+  function only reads (``_read_only``: element reads, on the host and in its kernels) may
+  stay in the caller's region; the caller makes both copies current before the call.
+  When the function itself reads that parameter on the host only through element updates
+  inside its own region, planned assuming nothing about the host copy (``entry_safe``),
+  the caller brings nothing home, and its region lists the function's kernels (if they
+  are dropped or kept serial, the region goes too).  Arrays passed to other kernel
+  functions stay out of the caller's region (per array, not the whole region).
+- An array with no fixed section and no declared extent (a pointer parameter) is mapped
+  with the hull of its sections over the loops around its kernels (``_widen``).
 - When a region cannot be formed soundly (a mapped pointer gets other memory, a loop
   condition reads mapped data, ``return``/``goto`` leaves the region, section bounds
   change inside it), the kernels keep their own maps and a PCX203 remark says why.
@@ -253,6 +266,9 @@ class _Use:
     # names passed to a kernel function that only reads them (on the host and in its
     # kernels): both copies must be current at the call, and the call changes neither
     shared: set[str] = field(default_factory=set)
+    # of those, names the callee reads on the host through element updates of its own
+    # (it assumes nothing about the host copy): no ``update from`` for the call
+    shared_device: set[str] = field(default_factory=set)
     # names written element by element whose other elements were not read (``a[i] = x``):
     # the host copy need not be current when only the written elements are pushed
     partial: set[str] = field(default_factory=set)
@@ -284,6 +300,8 @@ class _Scanner:
         # kernel functions (not summarised as callees) -> indices of parameters they only
         # read, element by element, on the host and in their kernels
         self.read_only: dict[str, set[int]] = {}
+        # kernel functions -> read-only parameters whose host copy they never assume current
+        self.entry_safe: dict[str, set[int]] = {}
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
@@ -371,6 +389,8 @@ class _Scanner:
                     if i in ro and name in self.tracked:
                         shared.add(i)
                         use.shared.add(name)
+                        if i in self.entry_safe.get(fname, set()):
+                            use.shared_device.add(name)
                 passed = set().union(set(), *(hostaccess.identifiers_in(a, self.data) for i, a in enumerate(argv)
                                               if i not in shared)) & self.names()
                 if passed or self.globals:
@@ -520,6 +540,10 @@ class _Flow:
         # is stale (no ``update from`` first); off after a ``_WholeNeeded``
         self.elementwise = elementwise
         self.stale: set[str] = set()  # pending names whose host copy is stale elsewhere
+        # read-only parameters whose host copy may be stale at entry (device-current
+        # data of a caller): host reads of their elements bring just those elements
+        self.stale_entry: set[str] = set()
+        self.from_elements: dict[int, dict[str, set[tuple[str, ...]]]] = {}
         self.kernels = kernels  # start byte -> nest
         self.sites = sites or set()  # statements that call a kernel function
         self.tracked = tracked
@@ -674,10 +698,19 @@ class _Flow:
             raise RegionRefused(f"condition at line {node.start_point[0] + 1} writes a mapped array")
         if use.device and (use.reads | use.writes) & {d[0] for d in use.device}:
             raise RegionRefused(f"line {node.start_point[0] + 1} uses an array both on the host and in a kernel call")
+        elem_reads = {}  # name -> element indices, for names of ``stale_entry``
+        for name in use.reads & self.stale_entry:
+            got = _element_reads(node, name, self.ranks.get(name, -1), self.data)
+            if got is not None and (stmt.parent is not None and stmt.parent.type == "compound_statement"):
+                elem_reads[name] = got
         out = []
         for s in states:
             host_ok, dev_ok = set(s.host_ok), set(s.dev_ok)
-            for name in sorted(use.reads | use.shared):
+            for name, elems in elem_reads.items():
+                b = s.buf(name)
+                if b is not None and b not in host_ok:  # stays stale but for these elements
+                    self.from_elements.setdefault(stmt.start_byte, {}).setdefault(name, set()).update(elems)
+            for name in sorted((use.reads - set(elem_reads)) | (use.shared - use.shared_device)):
                 b = s.buf(name)
                 if b is not None and b not in host_ok:
                     self.update_from.setdefault(stmt.start_byte, set()).add(name)
@@ -765,6 +798,26 @@ class _Flow:
         return states
 
 
+def _element_reads(node: tree_sitter.Node, name: str, rank: int, data: bytes) -> set[tuple[str, ...]] | None:
+    """The indices of every use of ``name`` in ``node`` when each is an element read of
+    full rank whose index variables ``node`` does not change; None otherwise."""
+    changed = _assigned_and_declared(node, data, node.start_byte, node.end_byte)
+    out: set[tuple[str, ...]] = set()
+    for n in _walk(node):
+        if n.type != "identifier" or text_of(data, n) != name:
+            continue
+        if not _element_read(n, rank, data):
+            return None
+        idx, top = [], n
+        while top.parent is not None and top.parent.type == "subscript_expression":
+            top = top.parent
+            idx.append(text_of(data, top.child_by_field_name("index")))
+        if any(_idents_of_c(e) & changed for e in idx):
+            return None
+        out.add(tuple(idx))
+    return out if 0 < len(out) <= 8 else None
+
+
 def element_push(elems: set[tuple[str, ...]] | None, rank: int) -> bool:
     """Are host writes of ``elems`` pushed element by element (not the whole section)?"""
     return elems is not None and len(elems) <= 8 and all(len(e) == rank for e in elems)
@@ -830,6 +883,8 @@ class _FunctionPlan:
     kernel_functions: set[str] = field(default_factory=set)
     # kernel functions -> indices of the array parameters they only read (``_read_only``)
     read_only: dict[str, set[int]] = field(default_factory=dict)
+    # kernel functions -> read-only parameters they never assume current on the host
+    entry_safe: dict[str, set[int]] = field(default_factory=dict)
 
 
 def _function_node(root: tree_sitter.Node, fa: FunctionAnalysis) -> tree_sitter.Node | None:
@@ -1124,8 +1179,8 @@ def passed_array(arg: tree_sitter.Node | None, data: bytes) -> tuple[str, bool] 
     return None
 
 
-def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _Callee] | None = None
-                 ) -> tuple[DataRegion, list[str], list[str]]:
+def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _Callee] | None = None,
+                 stale_entry: set[str] = frozenset()) -> tuple[DataRegion, list[str], list[str]]:
     """Form the function's data region; returns it, the arrays mapped with their declared
     extent (wider than the kernels touch), and the C++ containers it maps."""
     data, lang = fp.data, fp.unit.language
@@ -1204,6 +1259,8 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
             hull = [_widen(fp, a.section, b, lo, lang) for a, b in zip(accs, starts[name])]
             if all(h is not None for h in hull):
                 sec = _fixed_section(hull, lang, changed)
+                if sec is not None:  # loops that run no times give a negative length
+                    sec = Section(name, [(start, _non_negative(ln, lang)) for start, ln in sec.dims])
         if sec is not None:
             sections[name] = Section(name, sec.dims)
     if not sections:
@@ -1217,8 +1274,10 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
         flow.scanner.containers = {a.name for accs in by_name.values() for a in accs if a.container} | passed_containers
         flow.scanner.kernel_functions = fp.kernel_functions
         flow.scanner.read_only = fp.read_only
+        flow.scanner.entry_safe = fp.entry_safe
+        flow.stale_entry = set(stale_entry) & set(sections)
         names0 = tuple(sorted((n, n) for n in sections))
-        states = [_State(names0, frozenset(sections), frozenset())]
+        states = [_State(names0, frozenset(set(sections) - flow.stale_entry), frozenset())]
         states = flow.run_block([c for c in block.named_children if lo <= c.start_byte and c.end_byte <= hi], states)
         if flow.stale:  # the host copy is not the current one: the exit copy would lose elements
             raise _WholeNeeded
@@ -1262,13 +1321,19 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
             live = False
         for n in sorted(g):
             needs_in = n in flow.need_to
-            needs_out = live and n in exit_stale
+            # a read-only parameter's host copy is no staler at the end than at the start
+            needs_out = live and n in exit_stale and n not in flow.stale_entry
             kind = (MapKind.TOFROM if needs_in and needs_out else MapKind.TO if needs_in
                     else MapKind.FROM if needs_out else MapKind.ALLOC)
             region_maps.append((kind, sections[n]))
     updates = []
-    for byte, names in sorted(flow.update_from.items()):
-        updates.append(TargetUpdate(byte, _line(data, byte), "from", [sections[n] for n in sorted(names)]))
+    for byte in sorted(set(flow.update_from) | set(flow.from_elements)):
+        names = flow.update_from.get(byte, set())
+        secs = [sections[n] for n in sorted(names)]
+        for n, elems in sorted(flow.from_elements.get(byte, {}).items()):
+            if n not in names:  # only the elements the host reads
+                secs.extend(Section(n, [(i, "1") for i in e]) for e in sorted(elems))
+        updates.append(TargetUpdate(byte, _line(data, byte), "from", secs))
     for byte, table in sorted(flow.update_to.items()):
         secs = []
         for n, elems in sorted(table.items()):
@@ -1356,6 +1421,14 @@ def _widen(fp: _FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language
                         d[k] = _sub(rest, {m: -c * x for m, x in pick.items()})
         n = n.parent
     return Section(sec.base, [(_render_linear(a), _render_linear(_sub(b, a))) for a, b in dims])
+
+
+def _non_negative(length: str, lang: Language) -> str:
+    """``length``, or 0 where it is negative (unless it is a constant >= 0)."""
+    form = _linear(length, lang)
+    if form is not None and set(form) <= {()} and form.get((), 0) >= 0:
+        return length
+    return f"(({length}) * (({length}) > 0))"  # no ?: (clang 19 crashed on one in a section)
 
 
 def _fixed_section(secs: list[Section], lang: Language, changed: set[str]) -> Section | None:
@@ -1473,9 +1546,38 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         for fnode in _walk(root):
             if fnode.type == "function_definition" and _function_name(fnode, data) in kernel_functions:
                 read_only[_function_name(fnode, data)] = _read_only(fnode, data)
+    # Kernel functions that read an array parameter on the host only element by element,
+    # inside their region: planned assuming nothing about its host copy (element
+    # updates), so callers may pass device-current data without bringing it home.
+    entry_safe: dict[str, set[int]] = {}
+    early: dict[str, tuple[DataRegion, list[str], list[str]]] = {}
+    offloaded_in = {fp.fn.name: offl for fp, offl in fplans}
+    for fp, offl in fplans:
+        fp.kernel_functions, fp.read_only, fp.entry_safe = kernel_functions, read_only, entry_safe
+        ro = read_only.get(fp.fn.name, set())
+        if not (regions and offl and ro and fp.fn.name not in callees):
+            continue
+        params = _param_names(fp.fnode, data)
+        names = {params[i] for i in ro if i < len(params)}
+        try:
+            got = _plan_region(fp, offl, callees, names)
+        except RegionRefused:
+            continue
+        region = got[0]
+        kept = {s.base for m in region.maps for s in m.sections} & names
+        whole_from = {s.base for u in region.updates if u.direction == "from" for s in u.sections
+                      if any(ln != "1" for _, ln in s.dims)}
+        body = fp.fnode.child_by_field_name("body")
+        inside = {p for p in kept if all(region.start_byte <= n.start_byte < region.end_byte for n in _walk(body)
+                                         if n.type == "identifier" and text_of(data, n) == p)}
+        safe = {i for i in ro if i < len(params) and params[i] in inside - whole_from}
+        if safe:
+            entry_safe[fp.fn.name] = safe
+            early[fp.fn.name] = got
     for fp, offl in fplans:
         fp.kernel_functions = kernel_functions
         fp.read_only = read_only
+        fp.entry_safe = entry_safe
         fa, fnode = fp.fn, fp.fnode
         sites = _call_sites(fp, callees) if callees else []
         if not offl and not sites:
@@ -1488,7 +1590,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         where = (anchor.line, anchor.column) if anchor else (sites[0][1].start_point[0] + 1, sites[0][1].start_point[1] + 1)
         if regions and worth:
             try:
-                region, over, region_containers = _plan_region(fp, offl, callees)
+                region, over, region_containers = early.get(fa.name) or _plan_region(fp, offl, callees)
                 for name in sorted(set(over)):
                     plan.remarks.append(Remark("PCX202", unit.path, region.line, 1,
                                                f"'{name}' is mapped with its declared extent"))
@@ -1505,6 +1607,14 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                 plan.remarks.append(Remark("PCX201", unit.path, u.line, 1,
                                            f"target update {u.direction}({', '.join(s.render() for s in u.sections)})"
                                            f" where host code {'reads' if u.direction == 'from' else 'wrote'} device data"))
+        if region is not None:
+            # Data that a kernel function reads through its own element updates (its
+            # ``entry_safe`` parameters) is left stale on the host here: if its kernels
+            # are dropped or kept serial, this region must go too.
+            for call, fname in _kernel_function_calls(fp, region.start_byte, region.end_byte, callees):
+                if fname in entry_safe:
+                    region.kernels.extend(k.nest_id for k in offloaded_in.get(fname, [])
+                                          if k.nest_id not in region.kernels)
         _containers(unit, plan, fp, offl, region, used_names, region_containers)
 
     # Functions the device functions call in turn (the analysis lists them all in
