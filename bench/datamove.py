@@ -6,16 +6,19 @@ programs with clang-19 for the host device and runs each with LIBOMPTARGET_INFO=
 - ``plan``:  the static plan (analysis -> data plan -> rewrite, as ``pcx-cc
   --pcx-mode=static`` does), with its target data regions and updates;
 - ``naive``: the same kernels, each mapping every array ``tofrom``, no regions;
-- and it computes the ``minimum`` a perfect plan needs, independently of the planner,
-  from the naive run's launch trace (which host buffers each launch maps) and the
-  analysis (what each kernel reads and writes): a buffer comes in once if the first
-  kernel that touches it reads it (or writes only part of it); it goes out once if a
-  kernel writes it and the host reads it afterwards (a static check of the source: a
-  later element access, print or call outside the kernels; through callers for
-  parameters; one buffer per live pointer for swapped buffers).  Host reads between
-  kernels are not in the minimum, so a program that needs them shows a ratio above 1;
-  the liveness check is conservative, so a ratio below 1 means the estimate counted a
-  buffer that no path reads.
+- and it computes the ``minimum`` a perfect plan needs, independently of the planner.
+  In: the naive build carries host-side probes around every kernel (``with_probes``):
+  before a kernel they count, per element of each mapped section, the bytes the host
+  changed since a kernel last had them and the bytes no kernel has mapped yet; a perfect
+  plan must bring in the changed bytes of what a kernel reads, and the unseen ones where
+  the kernel only reads the array or is the first to touch it.  So an array the host
+  rewrites between two kernels counts twice, as it must, and one it leaves alone once.
+  Out: a buffer goes out once if a kernel writes it and the host reads it afterwards (a
+  static check of the source: a later element access, print or call outside the kernels;
+  through callers for parameters; one buffer per live pointer for swapped buffers).
+  Host reads between kernels are not in the out side, so a program that needs them
+  shows a ratio above 1; the liveness check is conservative, so a ratio below 1 means
+  the estimate counted a buffer that no path reads.
 
 Bytes are array sections only (INFO lines whose name has ``[``): reduction results and
 other scalars are a few bytes per launch that no plan can save.  It prints a table
@@ -93,6 +96,127 @@ def naive_plan(plan: Plan) -> Plan:
     plan.regions = []
     plan.remarks = [r for r in plan.remarks if r.id not in ("PCX200", "PCX201", "PCX203")]
     return plan
+
+
+# Host-side probes around every kernel of the naive build (which maps every section tofrom,
+# so after a kernel the host copy holds the device's result).  After a kernel a probe
+# snapshots each mapped section; before the next kernel it counts, per element, the bytes
+# the host changed since the newest snapshot covering it ("changed") and the bytes no
+# kernel has mapped yet ("unseen").  A perfect plan must bring in at least the changed
+# bytes of what a kernel reads, and the unseen ones where the kernel only reads the array
+# or is the first to touch it (an array a kernel reads and writes may have unseen bytes it
+# only writes: counting them would overstate the minimum).  That is the input side.
+PROBE_RUNTIME = r"""#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static struct { const unsigned char *p; size_t n; unsigned char *copy; } pcx_snap_[4096];
+static int pcx_nsnap_;  /* disjoint ranges: the host's copy of each as of the last kernel touching it */
+static void pcx_probe_(int after, int line, const char *name, const void *addr, size_t n, size_t es)
+{
+    const unsigned char *p = (const unsigned char *)addr;
+    size_t k, changed = 0, unseen = 0;
+    int j;
+    if (after) {  /* merge [p, p+n) with every snapshot it overlaps, then take its bytes anew */
+        const unsigned char *lo = p, *hi = p + n;
+        unsigned char *copy;
+        int kept = 0;
+        for (j = 0; j < pcx_nsnap_; j++)
+            if (pcx_snap_[j].p < p + n && p < pcx_snap_[j].p + pcx_snap_[j].n) {
+                if (pcx_snap_[j].p < lo) lo = pcx_snap_[j].p;
+                if (pcx_snap_[j].p + pcx_snap_[j].n > hi) hi = pcx_snap_[j].p + pcx_snap_[j].n;
+            }
+        copy = (unsigned char *)malloc((size_t)(hi - lo) + 1);
+        for (j = 0; j < pcx_nsnap_; j++) {
+            if (pcx_snap_[j].p < p + n && p < pcx_snap_[j].p + pcx_snap_[j].n) {
+                memcpy(copy + (pcx_snap_[j].p - lo), pcx_snap_[j].copy, pcx_snap_[j].n);
+                free(pcx_snap_[j].copy);
+            } else {
+                pcx_snap_[kept++] = pcx_snap_[j];
+            }
+        }
+        memcpy(copy + (p - lo), p, n);
+        pcx_nsnap_ = kept;
+        if (pcx_nsnap_ < 4096) {
+            pcx_snap_[pcx_nsnap_].p = lo;
+            pcx_snap_[pcx_nsnap_].n = (size_t)(hi - lo);
+            pcx_snap_[pcx_nsnap_].copy = copy;
+            pcx_nsnap_++;
+        } else {
+            free(copy);
+        }
+        return;
+    }
+    for (k = 0; k + es <= n; k += es) {
+        for (j = pcx_nsnap_ - 1; j >= 0; j--)
+            if (p + k >= pcx_snap_[j].p && p + k + es <= pcx_snap_[j].p + pcx_snap_[j].n)
+                break;
+        if (j < 0)
+            unseen += es;
+        else if (memcmp(p + k, pcx_snap_[j].copy + (p + k - pcx_snap_[j].p), es))
+            changed += es;
+    }
+    fprintf(stderr, "pcx-probe: %d %s %zu %zu %zu\n", line, name, n, changed, unseen);  /* unseen == n: first touch */
+}
+"""
+
+_PROBE = re.compile(r"^pcx-probe: (\d+) (\S+) (\d+) (\d+) (\d+)$", re.M)
+
+
+def _probe_calls(k, after: int) -> str:
+    calls = []
+    for m in k.maps:
+        for sec in m.sections:
+            first = sec.base + "".join(f"[{lo}]" for lo, _ in sec.dims)
+            count = " * ".join(f"(size_t)({ln})" for _, ln in sec.dims) or "1"
+            calls.append(f'pcx_probe_({after}, {k.line}, "{sec.base}", (const void *)&{first}, '
+                         f"{count} * sizeof {first}, sizeof {first});")
+    return " ".join(calls)
+
+
+def with_probes(text: str, plan: Plan, language: Language) -> str:
+    """The naive build's text with a probe before and after every kernel (see PROBE_RUNTIME):
+    ``{ before...`` on a line of its own ahead of the kernel's ``#pragma`` (whose ``#line``
+    restores the numbering) and ``after... }`` on the loop's last line."""
+    data = text.encode()
+    by_line = {k.line: k for k in plan.offloaded()}
+    edits: list[tuple[int, str]] = []
+    stack = [parse(data, language).root_node]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.named_children)
+        if n.type != "for_statement":
+            continue
+        line_dir, pragma = n.prev_named_sibling, n.prev_named_sibling and n.prev_named_sibling.prev_named_sibling
+        if not (line_dir and pragma and line_dir.type == pragma.type == "preproc_call"):
+            continue
+        head = data[pragma.start_byte:pragma.end_byte].decode()
+        nums = data[line_dir.start_byte:line_dir.end_byte].decode().split()
+        if not head.startswith("#pragma omp target") or len(nums) < 2 or not nums[1].isdigit():
+            continue
+        k = by_line.get(int(nums[1]))
+        if k is None or not k.maps:
+            continue
+        edits.append((pragma.start_byte, "{ " + _probe_calls(k, 0) + "\n" + _presumed(data, pragma.start_byte)))
+        edits.append((n.end_byte, " " + _probe_calls(k, 1) + " }"))
+    for pos, ins in sorted(edits, reverse=True):
+        data = data[:pos] + ins.encode() + data[pos:]
+    return PROBE_RUNTIME + data.decode()
+
+
+def _presumed(data: bytes, pos: int) -> str:
+    """A ``#line`` directive that gives the line at ``pos`` the number it has now, so that
+    the text inserted before it shifts nothing (kernel names carry line numbers)."""
+    before = data[:pos].decode().split("\n")
+    for back, text in enumerate(reversed(before[:-1])):
+        words = text.split()
+        if len(words) >= 3 and words[0] == "#line" and words[1].isdigit():
+            return f"#line {int(words[1]) + back} {words[2]}\n"
+    return f"#line {len(before)}\n"
+
+
+def host_changes(stderr: str) -> list[tuple[int, str, int, int, int]]:
+    """(kernel line, mapped name, bytes, changed bytes, unseen bytes) per probe, in order."""
+    return [(int(a), b, int(c), int(d), int(e)) for a, b, c, d, e in _PROBE.findall(stderr)]
 
 
 def _base(name: str) -> str:
@@ -290,37 +414,36 @@ class _Liveness:
 
 
 def minimum(unit: SourceUnit, analysis, naive_stderr: str, aliases: dict[str, str]) -> tuple[int, int]:
-    """Bytes a perfect plan moves (see the module doc), from the naive run's launch trace:
-    a buffer comes in once if the first kernel that touches it reads it (or writes only
-    part of it); it goes out once if a kernel writes it and the host reads it after."""
+    """Bytes a perfect plan moves (see the module doc), from the naive run's probes and
+    launch trace: what a kernel reads comes in if no kernel mapped it before or the host
+    changed it since (per element, from the probes); a buffer goes out once if a kernel
+    writes it and the host reads it after."""
     by_line = {n.line: n for n in analysis.nests()}
     from pcx_driver.model import Decision
 
     offloaded = [n for n in analysis.nests() if n.decision is Decision.OFFLOADED]
     live = _Liveness(unit, [(n.start_byte, n.end_byte) for n in offloaded], {n.function for n in offloaded})
+
+    def array(line: int, mapped: str):
+        nest = by_line.get(line)
+        base = mapped.split("[", 1)[0].strip()
+        return nest, (nest and {a.name: a for a in nest.arrays}.get(aliases.get(base, base)))
+
+    in_bytes = 0
+    for line, name, size, changed, unseen in host_changes(naive_stderr):
+        _, a = array(line, name)
+        if a is not None and (a.read or (a.written and not a.written_fully)):
+            first_touch = unseen == size
+            in_bytes += changed + (unseen if first_touch or not a.written else 0)
     launches = _trace(naive_stderr)
     buffers = _buffers(launches)
-    seen: set[tuple[int, int]] = set()
-    inputs: set[tuple[int, int]] = set()
     last_writer: dict[tuple[int, int], tuple] = {}
     for kname, items in launches:
         parsed = parse_kernel_name(kname)
-        nest = by_line.get(parsed.line) if parsed else None
-        if nest is None:
-            continue
-        arrays = {a.name: a for a in nest.arrays}
         for h, _, mapped in items:
-            base = mapped.split("[", 1)[0].strip()
-            a = arrays.get(aliases.get(base, base))
-            if a is None:
-                continue
-            buf = buffers[h]
-            if buf not in seen:
-                seen.add(buf)
-                if a.read or (a.written and not a.written_fully):
-                    inputs.add(buf)
-            if a.written:
-                last_writer[buf] = (nest, a.name)
+            nest, a = array(parsed.line, mapped) if parsed else (None, None)
+            if a is not None and a.written:
+                last_writer[buffers[h]] = (nest, a.name)
     size = lambda b: b[1] - b[0]  # noqa: E731
     # Buffers whose pointers are swapped: what comes back is one buffer per pointer the
     # host reads after the kernels, not every buffer of the group.
@@ -339,7 +462,7 @@ def minimum(unit: SourceUnit, analysis, naive_stderr: str, aliases: dict[str, st
             seen_size, _ = groups.get(group, (0, 0))
             groups[group] = (max(seen_size, size(buf)), live_names)
     out_bytes += sum(sz * min(k, len(g)) for g, (sz, k) in groups.items())
-    return sum(size(b) for b in inputs), out_bytes
+    return in_bytes, out_bytes
 
 
 def measure(path: Path) -> Row:
@@ -363,7 +486,7 @@ def measure(path: Path) -> Row:
         serial = subprocess.run([str(work / "serial")], capture_output=True, text=True, cwd=work, timeout=300)
         row.plan = build_run(rewrite_unit(unit, plan).text, unit, work, "plan")
         naive = naive_plan(plan_unit(unit, analysis, regions=False))
-        row.naive = build_run(rewrite_unit(unit, naive).text, unit, work, "naive")
+        row.naive = build_run(with_probes(rewrite_unit(unit, naive).text, naive, lang), unit, work, "naive")
         aliases = {lp.name: lp.container for lp in naive.local_pointers}
         row.min_to, row.min_from = minimum(unit, analysis, row.naive.stderr, aliases)
         row.matches_serial = row.plan.ok and first_difference(serial.stdout, row.plan.stdout) is None

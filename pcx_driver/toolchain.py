@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import os
 import sys
-from functools import lru_cache
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from pcx_driver.families import Family
 
 # This module is on pcx-cc's pass-through path: it imports only what Python has already
-# loaded at start-up (os, sys, functools); families, shutil and subprocess load lazily.
+# loaded at start-up (os, sys; not even functools, whose import costs ~2.5 ms of the
+# pass-through budget); families, shutil and subprocess load lazily.
 
 #: Set in the environment of every compiler pcx-cc runs: the realpaths it ran, joined by
 #: os.pathsep.  A pcx-cc that finds it set was reached again through another wrapper.
@@ -101,10 +101,18 @@ def _candidates(cxx: bool) -> tuple[str, ...]:
     return AUTODETECT_CXX if cxx else AUTODETECT_C
 
 
-@lru_cache(maxsize=32)
+_FAMILY_OF: dict[str, Family] = {}  # path -> family, one --version probe per process
+
+
 def detect_family(path: str) -> Family:
     """The family of the compiler at ``path``: by name (also its realpath), else by
     ``--version``; gcc when nothing answers (the most common ``cc``)."""
+    if path not in _FAMILY_OF:
+        _FAMILY_OF[path] = _detect_family(path)
+    return _FAMILY_OF[path]
+
+
+def _detect_family(path: str) -> Family:
     import subprocess
 
     from pcx_driver import families as fam
