@@ -468,8 +468,10 @@ class Driver:
         cfg = self.config.get
         src = job.input
         wants_analysis = bool(cfg("report") or cfg("remarks") or cfg("record") or cfg("instrument"))
-        if mode == "validated" and not wants_analysis and src.language != "cuda" and not self._plan_cache_exists():
-            return  # no plan can apply and nobody asked for analysis: the cheapest path
+        # No plan can apply and nobody asked for analysis: the cheapest path, which reads the
+        # source only to see whether it holds its own target regions (they need the offload
+        # compile, or they would silently run on the host).
+        cheap = mode == "validated" and not wants_analysis and src.language != "cuda" and not self._plan_cache_exists()
         path = os.path.join(self.cwd, src.path)
         if not os.path.isfile(path):
             return  # missing or not a regular file: the compiler says so in its own words
@@ -478,6 +480,8 @@ class Driver:
             return
         with open(path, "rb") as f:
             data = f.read()
+        if cheap and b"omp" not in data:
+            return
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -499,6 +503,8 @@ class Driver:
                 # need the offload compile: the text is compiled exactly as written.
                 job.text = _with_line_directive(text, src.path)
                 job.offload = True
+            return
+        if cheap:
             return
         pm = None
         from pcx_driver.pipeline import run_pipeline

@@ -192,6 +192,37 @@ def test_source_with_openmp_is_left_as_is_pcx003(project, pcx_env):
     assert r.returncode == 0 and "omp.c:4:1: remark: " in r.stderr and "[PCX003]" in r.stderr
 
 
+HAND_WRITTEN_TARGET = """#include <stdio.h>
+int main(void)
+{
+    double a[1000];
+#pragma omp target teams distribute parallel for map(from: a[0:1000])
+    for (int i = 0; i < 1000; i++)
+        a[i] = i * 0.5;
+    double s = 0.0;
+    for (int i = 0; i < 1000; i++)
+        s += a[i];
+    printf("%g\\n", s);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("steps", [["-c", "own.c", "-o", "own.o"], ["own.c", "-o", "own"]])
+def test_hand_written_target_code_is_offloaded_in_the_default_mode(project, pcx_env, steps):
+    """The default (validated, no plan cache) path does not analyse sources, but a source
+    with its own target regions still gets the offload compile and link: its kernel runs
+    on the device, not silently on the host."""
+    (project / "own.c").write_text(HAND_WRITTEN_TARGET)
+    assert run(["pcx-cc", "-O2", *steps], project, pcx_env).returncode == 0
+    if "-c" in steps:
+        assert run(["pcx-cc", "own.o", "-o", "own"], project, pcx_env).returncode == 0
+    env = {**pcx_env, "OMP_TARGET_OFFLOAD": "MANDATORY", "LIBOMPTARGET_INFO": "48"}
+    out = subprocess.run(["./own"], cwd=project, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout == "249750\n"
+    assert out.stderr.count("Launching kernel") == 1
+
+
 def test_unknown_pcx_flag_is_an_error(project, pcx_env):
     r = run(["pcx-cc", "--pcx-frobnicate=1", "-c", "src/saxpy.c"], project, pcx_env)
     assert r.returncode == 2
