@@ -22,7 +22,7 @@ toolchain:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PKGS) >/dev/null; \
 	fi
 
-$(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
+$(VENV)/.installed: pyproject.toml pcx_driver/launch/pcx-cc $(wildcard plugins/*/pyproject.toml)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# compat editable mode: a plain path entry, not an import-hook finder that costs every

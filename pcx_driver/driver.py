@@ -5,7 +5,8 @@
 
 What one command does:
  1. strip ``--pcx-NAME=V`` settings; resolve settings (flag > env > pcx.toml > default);
- 2. offload target ``none`` (``fast_pass_through``: nothing heavy imported), a command
+ 2. offload target ``none`` (``fast_pass_through``: nothing heavy imported; the sh front
+    ``pcx_driver/launch/pcx-cc`` takes the same path before Python starts), a command
     that is not a compile (-E, -M, --version, -v alone ...) or a re-entry
     (``PCX_CC_ACTIVE``): ``exec`` the real compiler with the arguments untouched;
  3. for each C/C++/CUDA source (``Driver._analyse``):
@@ -348,7 +349,8 @@ class Driver:
                 launcher, args = first, args[1:]
         cxx = self.cxx or bool(launcher and "++" in os.path.basename(launcher))
 
-        visited = {p for p in self.environ.get(toolchain.ACTIVE_ENV, "").split(os.pathsep) if p}
+        # Realpaths: the sh front (pcx_driver/launch/pcx-cc) records the path it ran as found.
+        visited = {os.path.realpath(p) for p in self.environ.get(toolchain.ACTIVE_ENV, "").split(os.pathsep) if p}
         if visited:
             # Reached again through another wrapper: forward to a real compiler, once.
             configured = self.environ.get("PCX_CXX" if cxx else "PCX_CC")
