@@ -56,15 +56,11 @@ def run_front(bed, prog: str, argv: list[str], env_extra: dict[str, str]) -> tup
     return tag, [argv0, *args], active
 
 
-def python_decision(bed, prog: str, argv: list[str], env_extra: dict[str, str]) -> list[str] | None:
+def python_decision(bed, prog: str, argv: list[str], env_extra: dict[str, str], monkeypatch) -> list[str] | None:
     _, tools, work = bed
     env = {"PATH": f"{tools}{os.pathsep}/usr/bin{os.pathsep}/bin", **env_extra}
-    old_path = os.environ["PATH"]
-    os.environ["PATH"] = env["PATH"]  # toolchain.which reads PATH from the process
-    try:
-        return fast_pass_through(argv, prog == "pcx-c++", env, str(work))
-    finally:
-        os.environ["PATH"] = old_path
+    monkeypatch.setenv("PATH", env["PATH"])  # toolchain.which reads PATH from the process
+    return fast_pass_through(argv, prog == "pcx-c++", env, str(work))
 
 
 NONE = {"PCX_OFFLOAD_TARGET": "none"}
@@ -97,9 +93,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("prog,argv,env,fast", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_front_agrees_with_the_python_driver(bed, prog, argv, env, fast):
+def test_front_agrees_with_the_python_driver(bed, prog, argv, env, fast, monkeypatch):
     tag, ran, active = run_front(bed, prog, argv, env)
-    expected = python_decision(bed, prog, argv, env)
+    expected = python_decision(bed, prog, argv, env, monkeypatch)
     if fast:
         assert tag == "COMPILER"
         assert expected is not None and ran == expected
@@ -109,12 +105,12 @@ def test_front_agrees_with_the_python_driver(bed, prog, argv, env, fast):
         assert ran == argv  # handed over untouched, --pcx-* flags included
 
 
-def test_a_pcx_toml_above_the_working_directory_defers_to_python(bed):
+def test_a_pcx_toml_above_the_working_directory_defers_to_python(bed, monkeypatch):
     _, _, work = bed
     (work.parent / "pcx.toml").write_text('cc = "gcc"\n')
     tag, ran, _ = run_front(bed, "pcx-cc", ["-c", "x.c"], NONE)
     assert (tag, ran) == ("PYTHON", ["-c", "x.c"])
-    assert python_decision(bed, "pcx-cc", ["-c", "x.c"], NONE) is None
+    assert python_decision(bed, "pcx-cc", ["-c", "x.c"], NONE, monkeypatch) is None
 
 
 def test_installed_front_runs_a_real_compile(tmp_path, pcx_env):
