@@ -113,14 +113,14 @@ def detect_family(path: str) -> Family:
 
 
 def _detect_family(path: str) -> Family:
-    import subprocess
-
     from pcx_driver import families as fam
 
     for name in (path, os.path.realpath(path)):
         f = fam.family_from_name(os.path.basename(name))
         if f is not None:
             return f
+    import subprocess  # only to ask an unknown name's --version (start-up time)
+
     try:
         out = subprocess.run(
             [path, "--version"], capture_output=True, text=True, timeout=20,
