@@ -56,6 +56,18 @@ def test_pcx_cc_prints_the_same_checksum_as_clang(seed, tmp_path):
         assert result.launches >= 1, result
 
 
+@pytest.mark.parametrize("seed", (9032, 9195))
+def test_global_loop_indices_stay_serial(seed, tmp_path):
+    """Regression seeds (loopy profile): a nest whose loop indices are globals was offloaded
+    with private copies, so the globals kept stale values after the loop and the checksum
+    changed.  Such indices now refuse the nest (PCX112)."""
+    _needs_driver()
+    result = fuzz.fuzz_one(seed, tmp_path, profile="loopy", run_timeout=5.0)
+    if result.outcome == "timeout":
+        pytest.skip(f"seed {seed}: {result.detail}")
+    assert result.outcome == "same", result
+
+
 def test_a_miscompile_is_reported_as_different(tmp_path):
     """The harness itself can fail: a "pcx-cc" that changes the program is caught."""
     fake = tmp_path / "fake-pcx-cc"

@@ -405,7 +405,13 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                     out.firstprivate.append(name)
             continue
         if key in index_keys:
-            # the nest's own loop indices declared outside the loop: private, unless read later
+            # the nest's own loop indices declared outside the loop: private, unless read later;
+            # a global's final value may be read anywhere after the loop (a private copy never
+            # writes it back), so a global or static index refuses the nest
+            if d.kind in escaping_kinds:
+                out.problems.append(("PCX112", f"loop index '{name}' is a global or static variable; its final "
+                                               "value may be read after the loop"))
+                continue
             use = live_after(key, root, fn_body, ctx)
             if use is not None:
                 out.problems.append(("PCX112", f"loop index '{name}' is used after the loop (line {ctx.line(use)})"))
