@@ -377,6 +377,28 @@ def live_after(key: str, nest: Node, fn_body: Node, ctx: _Ctx) -> Node | None:
     return None if _is_pure_def(first, key, ctx, fn_body) else first
 
 
+def alias_made(key: str, fn_body: Node, ctx: _Ctx) -> Node | None:
+    """Where the function gives ``key`` another name through which code after the loop may
+    read it: ``&x``, a C++ reference bound to it, or a lambda capturing by reference.
+    A private copy never writes its value back, so such a scalar cannot be private."""
+    for r in _refs_in(fn_body, key, ctx):
+        p = r.parent
+        while p is not None and p.type == "parenthesized_expression":
+            p = p.parent
+        if p is None:
+            continue
+        if p.type == "pointer_expression" and ctx.t(p.child_by_field_name("operator")) == "&":
+            return r
+        if p.type == "init_declarator" and (p.child_by_field_name("declarator") or p).type == "reference_declarator":
+            return r
+    for x in walk(fn_body):
+        if x.type == "lambda_expression":
+            captures = x.child_by_field_name("captures")
+            if captures is not None and "&" in ctx.t(captures):
+                return x
+    return None
+
+
 # ---------------------------------------------------------------------------- classification
 
 
@@ -413,8 +435,12 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                                                "value may be read after the loop"))
                 continue
             use = live_after(key, root, fn_body, ctx)
+            alias = alias_made(key, fn_body, ctx)
             if use is not None:
                 out.problems.append(("PCX112", f"loop index '{name}' is used after the loop (line {ctx.line(use)})"))
+            elif alias is not None:
+                out.problems.append(("PCX112", f"loop index '{name}' is reachable through another name (line "
+                                               f"{ctx.line(alias)}) that may read its final value"))
             elif key != root_key:
                 # an inner loop's index declared outside the nest is shared unless listed private
                 out.private.append(name)
@@ -456,6 +482,11 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
         use = live_after(key, root, fn_body, ctx)
         if use is not None:
             out.problems.append(("PCX112", f"scalar '{name}' written in the loop is used after it (line {ctx.line(use)})"))
+            continue
+        alias = alias_made(key, fn_body, ctx)
+        if alias is not None:
+            out.problems.append(("PCX112", f"scalar '{name}' written in the loop is reachable through another name "
+                                           f"(line {ctx.line(alias)}) that may read it after the loop"))
             continue
         out.private.append(name)
     return out
