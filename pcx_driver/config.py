@@ -105,6 +105,24 @@ def find_config_file(start: str | os.PathLike[str]) -> str | None:
         here = parent
 
 
+def config_file_table(flags: Mapping[str, list[str]], environ: Mapping[str, str],
+                      cwd: str | os.PathLike[str]) -> tuple[str | None, dict[str, Any]]:
+    """The pcx.toml in force (``--pcx-config``, ``PCX_CONFIG``, else the nearest one) and
+    its settings table (``[pcx]``, or the top level); (None, {}) when there is none."""
+    explicit = (flags.get("config") or [None])[-1] or environ.get("PCX_CONFIG")
+    file_path = explicit or find_config_file(cwd)
+    if file_path is None:
+        return None, {}
+    import tomllib
+
+    try:
+        with open(file_path, encoding="utf-8") as f:
+            raw = tomllib.loads(f.read())
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file_path}: cannot read pcx configuration: {exc}") from None
+    return file_path, raw.get("pcx", raw)
+
+
 @dataclass
 class Config:
     """Resolved settings, each with the place its value came from."""
@@ -133,17 +151,8 @@ class Config:
             if name not in specs:
                 raise ConfigError(f"unknown option --pcx-{name} (see `pcx options`)")
         file_values: dict[str, Any] = {}
-        explicit = (flags.get("config") or [None])[-1] or environ.get("PCX_CONFIG")
-        file_path = explicit or find_config_file(cwd)
+        file_path, table = config_file_table(flags, environ, cwd)
         if file_path is not None:
-            import tomllib
-
-            try:
-                with open(file_path, encoding="utf-8") as f:
-                    raw = tomllib.loads(f.read())
-            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{file_path}: cannot read pcx configuration: {exc}") from None
-            table = raw.get("pcx", raw)
             for key, value in table.items():
                 name = key.replace("_", "-")
                 if name not in specs:

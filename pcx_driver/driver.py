@@ -239,17 +239,10 @@ class Driver:
         names = [v for vs in flags.get("plugin", []) for v in vs.split(",") if v]
         names += [v for v in self.environ.get("PCX_PLUGIN", "").split(",") if v]
         try:
-            from pcx_driver.config import find_config_file
+            from pcx_driver.config import config_file_table
 
-            explicit = (flags.get("config") or [None])[-1] or self.environ.get("PCX_CONFIG")
-            path = explicit or find_config_file(self.cwd)
-            if path:
-                import tomllib  # only with a pcx.toml: it costs ~9 ms of every compile's start-up
-
-                with open(path, "rb") as f:
-                    raw = tomllib.load(f)
-                value = raw.get("pcx", raw).get("plugin", [])
-                names += [value] if isinstance(value, str) else [str(v) for v in value]
+            value = config_file_table(flags, self.environ, self.cwd)[1].get("plugin", [])
+            names += [value] if isinstance(value, str) else [str(v) for v in value]
         except Exception:  # noqa: BLE001 - Config.resolve reports a broken pcx.toml properly
             pass
         return tuple(dict.fromkeys(names))

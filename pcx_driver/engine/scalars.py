@@ -435,7 +435,7 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                                                "value may be read after the loop"))
                 continue
             use = live_after(key, root, fn_body, ctx)
-            alias = alias_made(key, fn_body, ctx)
+            alias = alias_made(key, fn_body, ctx) if use is None else None
             if use is not None:
                 out.problems.append(("PCX112", f"loop index '{name}' is used after the loop (line {ctx.line(use)})"))
             elif alias is not None:
