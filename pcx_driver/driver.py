@@ -206,6 +206,7 @@ class Driver:
         self.internal_errors: list[str] = []
         self.temp_dirs: list[str] = []
         self.archive_words: dict[int, list[str]] = {}  # argv position -> words (see _links_offload_code)
+        self._reported_plugins: set[str] = set()  # PCX006 once per plugin
 
     # ---------------------------------------------------------------- settings
 
@@ -213,7 +214,9 @@ class Driver:
         _say(self.prog, level, message)
 
     def _resolve_config(self, flags: dict[str, list[str]]) -> Any:
-        """Settings from flags, environment and pcx.toml.
+        """Settings from flags, environment and pcx.toml, leniently: a broken pcx.toml, and
+        the settings an untrusted pcx.toml may not give, are ignored with one warning each
+        (``Config.warnings``); only a bad flag or environment value is an error.
 
         Plugins' settings (``pcx_add_options``) are known only once plugins are loaded,
         which costs time: they are loaded here only when the built-in table does not
@@ -221,31 +224,42 @@ class Driver:
         the plugin manager (``_plugin_manager`` then resolves the settings again, so that
         PCX_<NAME> and pcx.toml values of plugin settings are read too).
         """
-        from pcx_driver.config import Config, ConfigError
+        from pcx_driver.config import BUILTIN_OPTIONS, Config, ConfigError
 
         self._flags = flags
+        builtin = {o.name for o in BUILTIN_OPTIONS}
+        known = {k: v for k, v in flags.items() if k in builtin}
         try:
-            return Config.resolve(flags, self.environ, self.cwd)
-        except ConfigError:
-            pass  # maybe a plugin's setting: ask the plugins which settings they add
-        pm = self._plugin_manager(self._plugin_names_before_config(flags))
-        try:
-            return Config.resolve(flags, self.environ, self.cwd, extra_specs=self._plugin_specs(pm))
+            config = Config.resolve(known, self.environ, self.cwd, strict=False)
+            if known != flags or config.unknown:
+                # maybe a plugin's setting: ask the plugins (named by the user or a trusted
+                # pcx.toml) which settings they add
+                pm = self._plugin_manager(tuple(config.get("plugin") or ()))
+                config = Config.resolve(flags, self.environ, self.cwd, extra_specs=self._plugin_specs(pm),
+                                        strict=False)
         except ConfigError as exc:
             raise UsageError(str(exc)) from None
+        for line in config.warnings():
+            self._say("warning", line)
+        if self.pm is None:
+            self._check_plugins(tuple(config.get("plugin") or ()))
+        return config
 
-    def _plugin_names_before_config(self, flags: dict[str, list[str]]) -> tuple[str, ...]:
-        """--pcx-plugin, PCX_PLUGIN and pcx.toml's ``plugin``, read leniently."""
-        names = [v for vs in flags.get("plugin", []) for v in vs.split(",") if v]
-        names += [v for v in self.environ.get("PCX_PLUGIN", "").split(",") if v]
-        try:
-            from pcx_driver.config import config_file_table
+    def _check_plugins(self, names: tuple[str, ...]) -> None:
+        """Warn now about a configured plugin that is not installed: the plugin manager may
+        never be built in this command (validated mode without a plan)."""
+        if not names:
+            return
+        import importlib.util
 
-            value = config_file_table(flags, self.environ, self.cwd)[1].get("plugin", [])
-            names += [value] if isinstance(value, str) else [str(v) for v in value]
-        except Exception:  # noqa: BLE001 - Config.resolve reports a broken pcx.toml properly
-            pass
-        return tuple(dict.fromkeys(names))
+        for name in names:
+            try:
+                found = importlib.util.find_spec(name) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                self._reported_plugins.add(name)
+                self._say("warning", f"plugin {name} failed to load: no module named {name!r} [PCX006]")
 
     @staticmethod
     def _plugin_specs(pm: Any) -> tuple[Any, ...]:
@@ -257,14 +271,17 @@ class Driver:
 
             self.pm, errors = make_plugin_manager(tuple(names))
             for e in errors:
-                self._say("warning", f"plugin {e.name} failed to load: {e.message} [PCX006]")
+                if e.name not in self._reported_plugins:
+                    self._reported_plugins.add(e.name)
+                    self._say("warning", f"plugin {e.name} failed to load: {e.message} [PCX006]")
             if self.config is not None:
                 extra = self._plugin_specs(self.pm)
                 if extra:
                     from pcx_driver.config import Config, ConfigError
 
                     try:
-                        self.config = Config.resolve(self._flags, self.environ, self.cwd, extra_specs=extra)
+                        self.config = Config.resolve(self._flags, self.environ, self.cwd, extra_specs=extra,
+                                                     strict=False)
                     except ConfigError as exc:
                         raise UsageError(str(exc)) from None
         return self.pm
@@ -362,14 +379,23 @@ class Driver:
         if inv.mode is Mode.PASS_THROUGH:
             return self._final(compiler, args)
         arch = cfg("offload-arch")
-        # Link flags only when something linked holds offload/OpenMP code: an offload link
-        # costs seconds even for plain objects (and changes nothing for them).
+        # One meaning of _OPENMP per build: where pcx can rewrite, every compile and link
+        # gets the OpenMP switch, and the analysis sees it too (see _openmp_build).
+        openmp = fam.openmp_flags(compiler.family, inv.expanded) if self._openmp_build() else []
+        if openmp and not any(a.startswith("-fopenmp") for a in inv.semantic_args):
+            inv.semantic_args.append("-fopenmp")  # the analysis is libclang's: clang's spelling
+        # Offload link flags only when something linked holds offload/OpenMP code: an
+        # offload link costs seconds even for plain objects (and changes nothing for them).
         offload_link = fam.offload_flags(compiler.family, target, "link", inv.expanded, arch,
                                          toolchain.llvm_libdir(compiler))
         link_flags: list[str] = []
         if inv.mode in (Mode.LINK, Mode.COMPILE_LINK) and offload_link and self._links_offload_code(inv, compiler):
             link_flags = offload_link
             args = _substitute(args, self.archive_words)
+        elif inv.mode in (Mode.LINK, Mode.COMPILE_LINK):
+            link_flags = list(openmp)
+        if not any(i.language in ("c", "c++", "cuda") for i in inv.inputs):
+            openmp = []  # nothing compiled here (assembly, a link): the link flags say it
         if inv.mode is Mode.LINK:
             return self._final(compiler, [*args, *link_flags])
 
@@ -390,7 +416,19 @@ class Driver:
         self._cleanup()
         self._write_outputs(jobs, target)
         original = [*args, *link_flags] if inv.mode is Mode.COMPILE_LINK else list(args)
+        original = [f for f in openmp if f not in original] + original
         return self._final(self._compiler_for(inv, jobs, compiler, rewritten=False), original)
+
+    def _openmp_build(self) -> bool:
+        """Whether this command belongs to a build in which pcx can rewrite: static mode,
+        or validated mode with a plan cache in reach (``--pcx-instrument`` builds are
+        static).  In such a build every C/C++ compile and every link gets the family's
+        OpenMP switch, so that ``_OPENMP`` means the same in every file: a rewritten unit
+        needs OpenMP, and a program whose files disagree on ``_OPENMP`` (a struct member
+        or an allocation under ``#if _OPENMP``) breaks.  Elsewhere (mode off, validated
+        without a plan cache, offload target none) the user's flags alone decide."""
+        mode = self.config.get("mode")
+        return mode == "static" or (mode == "validated" and self._plan_cache_exists())
 
     def _links_offload_code(self, inv: Invocation, compiler: toolchain.Compiler) -> bool:
         """Whether an object or archive on the line holds offload or OpenMP code.
@@ -490,9 +528,10 @@ class Driver:
         if language is Language.CUDA:
             self._translate_cuda(job)
             return
-        line, has_target = _openmp_directives(text)
+        line, has_target, pragma = _openmp_directives(text)
         if line:
-            self._remark(job, "PCX003", "source already uses OpenMP directives; left as it is", line)
+            self._remark(job, "PCX003", f"source already uses OpenMP directives ('{pragma}' at line {line}); "
+                                        "left as it is", line)
             if has_target:
                 # Its own target regions (hand-written, or a gate-checked proposal) still
                 # need the offload compile: the text is compiled exactly as written.
@@ -502,26 +541,35 @@ class Driver:
         if cheap:
             return
         pm = None
-        from pcx_driver.pipeline import run_pipeline
+        from pcx_driver.pipeline import BudgetExceeded
 
-        if mode == "validated":
-            plan = self._cached_plan(job.unit)
-            if plan is not None:
+        try:
+            if mode == "validated":
+                decisions = self._cached_decisions(job.unit)
+                if decisions is not None:
+                    pm = self._plugin_manager(tuple(cfg("plugin")))
+                    job.result = self._pipeline(job, pm, decisions)
+                    if job.result.dropped:
+                        self._say("warning", f"{src.path}: cached plan decisions dropped, the analysis does not "
+                                             f"prove them: {'; '.join(job.result.dropped)} [PCX307]")
+                    if job.result.rewrite is not None:
+                        self._remark(job, "PCX008", "a cached validated plan was applied")
+                else:
+                    self._remark(job, "PCX009", "no validated plan for this source (--pcx-mode=validated); "
+                                                "compiled unchanged")
+                    if not wants_analysis:
+                        return
+                    pm = self._plugin_manager(tuple(cfg("plugin")))
+                    job.result = self._pipeline(job, pm)
+                    job.result.rewrite = None  # analysed for the report only, not applied
+            else:  # static
                 pm = self._plugin_manager(tuple(cfg("plugin")))
-                job.result = run_pipeline(job.unit, pm, self.config, plan=plan)
-                if job.result.rewrite is not None:
-                    self._remark(job, "PCX008", "a cached validated plan was applied")
-            else:
-                self._remark(job, "PCX009", "no validated plan for this source (--pcx-mode=validated); "
-                                            "compiled unchanged")
-                if not wants_analysis:
-                    return
-                pm = self._plugin_manager(tuple(cfg("plugin")))
-                job.result = run_pipeline(job.unit, pm, self.config)
-                job.result.rewrite = None  # analysed for the report only, not applied
-        else:  # static
-            pm = self._plugin_manager(tuple(cfg("plugin")))
-            job.result = run_pipeline(job.unit, pm, self.config)
+                job.result = self._pipeline(job, pm)
+        except BudgetExceeded as exc:
+            job.result = None
+            self._remark(job, "PCX010", f"{exc}; compiled unchanged")
+            self._say("warning", f"{src.path}: {exc}; compiled the original source unchanged [PCX012]")
+            return
 
         if cfg("record"):
             self._record(job)
@@ -541,29 +589,32 @@ class Driver:
 
     def _plan_cache_exists(self) -> bool:
         """Whether a plan cache can exist (plancache's contract: --pcx-plan-cache, else
-        the nearest ``.pcx/`` upward from the working directory).  Checked before the
+        the nearest usable ``.pcx/`` upward, up to the project root).  Checked before the
         plan cache module is imported, to keep plain compiles cheap."""
         if self.config.get("plan-cache"):
             return True
-        here = os.path.realpath(self.cwd)
-        while True:
-            if os.path.isdir(os.path.join(here, ".pcx")):
-                return True
-            parent = os.path.dirname(here)
-            if parent == here:
-                return False
-            here = parent
+        from pcx_driver.config import find_plan_cache
 
-    def _cached_plan(self, unit: Any) -> Any:
-        """A validated plan from the plan cache, or None (a missing or failing plan cache
-        module is the same as no plan: the cache is an optimisation, never a build-breaker)."""
+        return find_plan_cache(self.cwd, self.config.file) is not None
+
+    def _cached_decisions(self, unit: Any) -> Any:
+        """The validated decisions for this source from the plan cache, or None (the cache
+        is an optimisation, never a build-breaker: a broken entry is a warning)."""
         try:
             from pcx_driver import plancache
 
-            lookup = getattr(plancache, "lookup", None)
-            return lookup(unit, self.config) if lookup is not None else None
-        except Exception:  # noqa: BLE001
+            return plancache.lookup(unit, self.config, warn=lambda m: self._say("warning", m))
+        except Exception as exc:  # noqa: BLE001
+            self._say("warning", f"{unit.path}: plan cache not read ({type(exc).__name__}: {exc}) [PCX307]")
             return None
+
+    def _pipeline(self, job: SourceJob, pm: Any, decisions: Any = None) -> Any:
+        """``run_pipeline`` under the analysis budget (time and memory)."""
+        from pcx_driver.pipeline import run_bounded, run_pipeline
+
+        unit, config = job.unit, self.config
+        return run_bounded(lambda: run_pipeline(unit, pm, config, decisions=decisions),
+                           float(config.get("analysis-budget") or 0), int(config.get("analysis-memory") or 0))
 
     def _translate_cuda(self, job: SourceJob) -> None:
         from pcx_driver.cuda import translate_source  # owned by the CUDA work
@@ -815,14 +866,15 @@ class Driver:
 # ------------------------------------------------------------------ small pure helpers
 
 
-def _openmp_directives(text: str) -> tuple[int, bool]:
-    """1-based line of the first ``#pragma omp`` / ``_Pragma("omp`` (0: none), and whether
-    any of them is a ``target`` construct (``declare target`` included).
+def _openmp_directives(text: str) -> tuple[int, bool, str]:
+    """1-based line of the first ``#pragma omp`` / ``_Pragma("omp`` (0: none), whether
+    any of them is a ``target`` construct (``declare target`` included), and the first
+    one's text (whitespace squeezed, at most 80 characters).
 
     A line-oriented scan is exact enough here: it looks only at preprocessor lines, and a
     false positive merely leaves a source unchanged.
     """
-    first, target = 0, False
+    first, target, first_text = 0, False, ""
     for no, line in enumerate(text.splitlines(), 1):
         s = line.lstrip()
         words: list[str] = []
@@ -835,9 +887,12 @@ def _openmp_directives(text: str) -> tuple[int, bool]:
             words = s.split("omp", 1)[1].replace("(", " ").replace('"', " ").split()
         else:
             continue
-        first = first or no
+        if not first:
+            first, first_text = no, " ".join(s.split())
+            if len(first_text) > 80:
+                first_text = first_text[:77] + "..."
         target = target or "target" in words[:2]
-    return first, target
+    return first, target, first_text
 
 
 def _with_line_directive(text: str, path: str) -> str:

@@ -1,0 +1,166 @@
+"""One meaning of ``_OPENMP`` per build (issue 17, items 1 and 2).
+
+The rule: in a build in which pcx can rewrite (static mode; validated mode with a plan
+cache in reach; pcx tune's instrumented build, which is static), every C/C++ compile and
+every link gets the compiler family's OpenMP switch, and the analysis sees it too.  In
+mode off, validated mode without a plan cache, and offload target none, the user's flags
+alone decide.
+
+tests/fixtures/openmp_project is the shape of LULESH: a struct whose layout depends on
+``_OPENMP`` and storage allocated under ``#if _OPENMP`` in one file and used in the other;
+only main.cpp holds offloadable loops.  Were ``_OPENMP`` defined in main.cpp alone, the
+program would read past the struct and write through a null pointer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, VENV_BIN
+from pcx_driver import families as fam
+from pcx_driver.gate import VALIDATION_ENV, kernel_launches
+
+FIXTURE = ROOT / "tests" / "fixtures" / "openmp_project"
+TOOLCHAIN_FILE = ROOT / "hooks" / "pcx-toolchain.cmake"
+
+needs_cmake = pytest.mark.skipif(shutil.which("cmake") is None or shutil.which("clang++-19") is None,
+                                 reason="cmake or clang++-19 missing")
+
+GUARD = "#if !defined(_OPENMP)\n#error no _OPENMP here\n#endif\nint f(void) { return 1; }\n"
+
+
+# ------------------------------------------------------------------ the rule, per command
+
+
+def test_openmp_flags_table() -> None:
+    assert fam.openmp_flags(fam.CLANG, ["-O2"]) == ["-fopenmp"]
+    assert fam.openmp_flags(fam.CLANG, ["-O2", "-fopenmp-targets=x86_64-pc-linux-gnu"]) == ["-fopenmp"]
+    assert fam.openmp_flags(fam.CLANG, ["-fopenmp=libomp"]) == []
+    assert fam.openmp_flags(fam.GCC, ["-fopenmp"]) == []
+    assert fam.openmp_flags(fam.NVC, ["-O2"]) == ["-mp"]
+    assert fam.openmp_flags(fam.NVC, ["-mp=gpu"]) == []
+
+
+def _compile(tmp_path: Path, pcx_env: dict[str, str], *settings: str, cache: bool = False) -> subprocess.CompletedProcess:
+    work = tmp_path / ("with-cache" if cache else "no-cache")
+    work.mkdir(exist_ok=True)
+    if cache:
+        (work / ".pcx").mkdir(exist_ok=True)
+    (work / "plain.c").write_text(GUARD)
+    return subprocess.run([str(VENV_BIN / "pcx-cc"), *settings, "-c", "plain.c", "-o", "plain.o"],
+                          cwd=work, env=pcx_env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("settings, cache, defined", [
+    (("--pcx-mode=static",), False, True),           # static: every file
+    (("--pcx-mode=validated",), True, True),          # validated with a plan cache in reach
+    (("--pcx-mode=validated",), False, False),        # validated, nothing can apply: the user's flags
+    (("--pcx-mode=off",), True, False),
+    (("--pcx-mode=static", "--pcx-offload-target=none"), False, False),
+    (("--pcx-mode=static", "--pcx-instrument"), False, True),  # pcx tune's hotspot build
+])
+def test_plain_file_sees_openmp_exactly_in_builds_that_can_rewrite(tmp_path, pcx_env, settings, cache, defined):
+    """A file with no loop at all, compiled on its own: whether it sees _OPENMP depends
+    only on the build's mode, never on whether this file was rewritten."""
+    r = _compile(tmp_path, pcx_env, *settings, cache=cache)
+    assert (r.returncode == 0) == defined, r.stderr
+    if not defined:
+        assert "no _OPENMP here" in r.stderr
+
+
+def test_link_of_openmp_objects_gets_the_runtime(tmp_path, pcx_env) -> None:
+    """Item 2: an object calling the OpenMP API (compiled in a build that can rewrite)
+    links in the same build, even with no offload code anywhere."""
+    (tmp_path / "a.c").write_text("#include <omp.h>\nint threads(void) { return omp_get_max_threads(); }\n")
+    (tmp_path / "main.c").write_text('#include <stdio.h>\nint threads(void);\n'
+                                     'int main(void) { printf("%d\\n", threads() > 0); return 0; }\n')
+    cc = str(VENV_BIN / "pcx-cc")
+    for src in ("a.c", "main.c"):
+        r = subprocess.run([cc, "--pcx-mode=static", "-c", src], cwd=tmp_path, env=pcx_env,
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+    r = subprocess.run([cc, "--pcx-mode=static", "a.o", "main.o", "-o", "app"], cwd=tmp_path, env=pcx_env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    run = subprocess.run(["./app"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout == "1\n", run.stderr
+
+
+def test_pcx003_names_the_pragma_and_line(tmp_path, pcx_env) -> None:
+    """Item 6: a file skipped because it already holds OpenMP says which directive."""
+    (tmp_path / "own.c").write_text(
+        "void f(double *a, int n)\n{\n    int i;\n#pragma omp parallel for   schedule(static)\n"
+        "    for (i = 0; i < n; i++) a[i] = 0;\n}\n")
+    r = subprocess.run([str(VENV_BIN / "pcx-cc"), "--pcx-mode=static", "--pcx-remarks", "-c", "own.c"],
+                       cwd=tmp_path, env=pcx_env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    line = next(ln for ln in r.stderr.splitlines() if "[PCX003]" in ln)
+    assert line.startswith("own.c:4:")
+    assert "'#pragma omp parallel for schedule(static)' at line 4" in line
+
+
+# ------------------------------------------------------------------ the two-file CMake project
+
+
+def _serial_reference(tmp_path: Path, argv: list[str]) -> str:
+    exe = tmp_path / "serial-app"
+    subprocess.run(["clang++-19", "-O1", str(FIXTURE / "main.cpp"), str(FIXTURE / "domain.cpp"), "-o", str(exe)],
+                   check=True, capture_output=True, timeout=240)
+    return subprocess.run([str(exe), *argv], check=True, capture_output=True, text=True, timeout=60).stdout
+
+
+def _cmake_build(tmp_path: Path, pcx_env: dict[str, str], name: str, how: list[str]) -> Path:
+    build = tmp_path / name
+    env = {**pcx_env, "PCX_MODE": "static"}
+    cfg = subprocess.run(["cmake", "-S", str(FIXTURE), "-B", str(build), *how], env=env,
+                         capture_output=True, text=True, timeout=240)
+    assert cfg.returncode == 0, cfg.stdout + cfg.stderr
+    b = subprocess.run(["cmake", "--build", str(build)], env={**env, "PCX_REPORT": str(tmp_path / f"{name}.json")},
+                       capture_output=True, text=True, timeout=600)
+    assert b.returncode == 0, b.stdout + b.stderr
+    assert "pcx-cc: warning" not in b.stderr and "pcx-c++: warning" not in b.stderr, b.stderr
+    return build / "app"
+
+
+@needs_cmake
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["toolchain-file", "compiler"])
+def test_cmake_project_builds_and_runs(tmp_path, pcx_env, how) -> None:
+    argv = ["3000", "4"]
+    expected = _serial_reference(tmp_path, argv)
+    flags = ([f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN_FILE}"] if how == "toolchain-file"
+             else [f"-DCMAKE_CXX_COMPILER={VENV_BIN / 'pcx-c++'}"])
+    app = _cmake_build(tmp_path, pcx_env, how, flags)
+    report = json.loads((tmp_path / f"{how}.json").read_text())
+    compiled = {Path(s["file"]).name: s["compiled"] for s in report["sources"]}
+    assert compiled == {"main.cpp": "rewritten", "domain.cpp": "original"}, compiled
+    run = subprocess.run([str(app), *argv], env={**os.environ, **VALIDATION_ENV}, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout == expected
+    assert any("axpy" in k for k in kernel_launches(run.stderr)), run.stderr[-2000:]
+
+
+@needs_cmake
+@pytest.mark.slow
+def test_pcx_tune_on_the_cmake_project(tmp_path) -> None:
+    """The instrumented build links (item 2), the gate passes the offloaded axpy, and a
+    plain CMake build afterwards applies the validated plan."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURE, project)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PCX_")}
+    r = subprocess.run([str(VENV_BIN / "pcx"), "tune", "--shell",
+                        "--build", "cmake -S . -B build >/dev/null && cmake --build build",
+                        "--run", "./build/app 20000 6", "--no-refine", "--repeats", "1", "--json"],
+                       cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    result = json.loads(r.stdout)
+    rows = {(Path(k["path"]).name, k["function"]): k for k in result["kernels"]}
+    assert rows[("main.cpp", "axpy")]["status"] == "offloaded", rows
+    assert result["saved"]
