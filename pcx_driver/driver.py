@@ -206,7 +206,6 @@ class Driver:
         self.internal_errors: list[str] = []
         self.temp_dirs: list[str] = []
         self.archive_words: dict[int, list[str]] = {}  # argv position -> words (see _links_offload_code)
-        self._reported_plugins: set[str] = set()  # PCX006 once per plugin
 
     # ---------------------------------------------------------------- settings
 
@@ -214,9 +213,7 @@ class Driver:
         _say(self.prog, level, message)
 
     def _resolve_config(self, flags: dict[str, list[str]]) -> Any:
-        """Settings from flags, environment and pcx.toml, leniently: a broken pcx.toml, and
-        the settings an untrusted pcx.toml may not give, are ignored with one warning each
-        (``Config.warnings``); only a bad flag or environment value is an error.
+        """Settings from flags, environment and pcx.toml.
 
         Plugins' settings (``pcx_add_options``) are known only once plugins are loaded,
         which costs time: they are loaded here only when the built-in table does not
@@ -224,42 +221,31 @@ class Driver:
         the plugin manager (``_plugin_manager`` then resolves the settings again, so that
         PCX_<NAME> and pcx.toml values of plugin settings are read too).
         """
-        from pcx_driver.config import BUILTIN_OPTIONS, Config, ConfigError
+        from pcx_driver.config import Config, ConfigError
 
         self._flags = flags
-        builtin = {o.name for o in BUILTIN_OPTIONS}
-        known = {k: v for k, v in flags.items() if k in builtin}
         try:
-            config = Config.resolve(known, self.environ, self.cwd, strict=False)
-            if known != flags or config.unknown:
-                # maybe a plugin's setting: ask the plugins (named by the user or a trusted
-                # pcx.toml) which settings they add
-                pm = self._plugin_manager(tuple(config.get("plugin") or ()))
-                config = Config.resolve(flags, self.environ, self.cwd, extra_specs=self._plugin_specs(pm),
-                                        strict=False)
+            return Config.resolve(flags, self.environ, self.cwd)
+        except ConfigError:
+            pass  # maybe a plugin's setting: ask the plugins which settings they add
+        pm = self._plugin_manager(self._plugin_names_before_config(flags))
+        try:
+            return Config.resolve(flags, self.environ, self.cwd, extra_specs=self._plugin_specs(pm))
         except ConfigError as exc:
             raise UsageError(str(exc)) from None
-        for line in config.warnings():
-            self._say("warning", line)
-        if self.pm is None:
-            self._check_plugins(tuple(config.get("plugin") or ()))
-        return config
 
-    def _check_plugins(self, names: tuple[str, ...]) -> None:
-        """Warn now about a configured plugin that is not installed: the plugin manager may
-        never be built in this command (validated mode without a plan)."""
-        if not names:
-            return
-        import importlib.util
+    def _plugin_names_before_config(self, flags: dict[str, list[str]]) -> tuple[str, ...]:
+        """--pcx-plugin, PCX_PLUGIN and pcx.toml's ``plugin``, read leniently."""
+        names = [v for vs in flags.get("plugin", []) for v in vs.split(",") if v]
+        names += [v for v in self.environ.get("PCX_PLUGIN", "").split(",") if v]
+        try:
+            from pcx_driver.config import config_file_table
 
-        for name in names:
-            try:
-                found = importlib.util.find_spec(name) is not None
-            except (ImportError, ValueError):
-                found = False
-            if not found:
-                self._reported_plugins.add(name)
-                self._say("warning", f"plugin {name} failed to load: no module named {name!r} [PCX006]")
+            value = config_file_table(flags, self.environ, self.cwd)[1].get("plugin", [])
+            names += [value] if isinstance(value, str) else [str(v) for v in value]
+        except Exception:  # noqa: BLE001 - Config.resolve reports a broken pcx.toml properly
+            pass
+        return tuple(dict.fromkeys(names))
 
     @staticmethod
     def _plugin_specs(pm: Any) -> tuple[Any, ...]:
@@ -271,17 +257,14 @@ class Driver:
 
             self.pm, errors = make_plugin_manager(tuple(names))
             for e in errors:
-                if e.name not in self._reported_plugins:
-                    self._reported_plugins.add(e.name)
-                    self._say("warning", f"plugin {e.name} failed to load: {e.message} [PCX006]")
+                self._say("warning", f"plugin {e.name} failed to load: {e.message} [PCX006]")
             if self.config is not None:
                 extra = self._plugin_specs(self.pm)
                 if extra:
                     from pcx_driver.config import Config, ConfigError
 
                     try:
-                        self.config = Config.resolve(self._flags, self.environ, self.cwd, extra_specs=extra,
-                                                     strict=False)
+                        self.config = Config.resolve(self._flags, self.environ, self.cwd, extra_specs=extra)
                     except ConfigError as exc:
                         raise UsageError(str(exc)) from None
         return self.pm
@@ -541,35 +524,26 @@ class Driver:
         if cheap:
             return
         pm = None
-        from pcx_driver.pipeline import BudgetExceeded
+        from pcx_driver.pipeline import run_pipeline
 
-        try:
-            if mode == "validated":
-                decisions = self._cached_decisions(job.unit)
-                if decisions is not None:
-                    pm = self._plugin_manager(tuple(cfg("plugin")))
-                    job.result = self._pipeline(job, pm, decisions)
-                    if job.result.dropped:
-                        self._say("warning", f"{src.path}: cached plan decisions dropped, the analysis does not "
-                                             f"prove them: {'; '.join(job.result.dropped)} [PCX307]")
-                    if job.result.rewrite is not None:
-                        self._remark(job, "PCX008", "a cached validated plan was applied")
-                else:
-                    self._remark(job, "PCX009", "no validated plan for this source (--pcx-mode=validated); "
-                                                "compiled unchanged")
-                    if not wants_analysis:
-                        return
-                    pm = self._plugin_manager(tuple(cfg("plugin")))
-                    job.result = self._pipeline(job, pm)
-                    job.result.rewrite = None  # analysed for the report only, not applied
-            else:  # static
+        if mode == "validated":
+            plan = self._cached_plan(job.unit)
+            if plan is not None:
                 pm = self._plugin_manager(tuple(cfg("plugin")))
-                job.result = self._pipeline(job, pm)
-        except BudgetExceeded as exc:
-            job.result = None
-            self._remark(job, "PCX010", f"{exc}; compiled unchanged")
-            self._say("warning", f"{src.path}: {exc}; compiled the original source unchanged [PCX012]")
-            return
+                job.result = run_pipeline(job.unit, pm, self.config, plan=plan)
+                if job.result.rewrite is not None:
+                    self._remark(job, "PCX008", "a cached validated plan was applied")
+            else:
+                self._remark(job, "PCX009", "no validated plan for this source (--pcx-mode=validated); "
+                                            "compiled unchanged")
+                if not wants_analysis:
+                    return
+                pm = self._plugin_manager(tuple(cfg("plugin")))
+                job.result = run_pipeline(job.unit, pm, self.config)
+                job.result.rewrite = None  # analysed for the report only, not applied
+        else:  # static
+            pm = self._plugin_manager(tuple(cfg("plugin")))
+            job.result = run_pipeline(job.unit, pm, self.config)
 
         if cfg("record"):
             self._record(job)
@@ -589,32 +563,29 @@ class Driver:
 
     def _plan_cache_exists(self) -> bool:
         """Whether a plan cache can exist (plancache's contract: --pcx-plan-cache, else
-        the nearest usable ``.pcx/`` upward, up to the project root).  Checked before the
+        the nearest ``.pcx/`` upward from the working directory).  Checked before the
         plan cache module is imported, to keep plain compiles cheap."""
         if self.config.get("plan-cache"):
             return True
-        from pcx_driver.config import find_plan_cache
+        here = os.path.realpath(self.cwd)
+        while True:
+            if os.path.isdir(os.path.join(here, ".pcx")):
+                return True
+            parent = os.path.dirname(here)
+            if parent == here:
+                return False
+            here = parent
 
-        return find_plan_cache(self.cwd, self.config.file) is not None
-
-    def _cached_decisions(self, unit: Any) -> Any:
-        """The validated decisions for this source from the plan cache, or None (the cache
-        is an optimisation, never a build-breaker: a broken entry is a warning)."""
+    def _cached_plan(self, unit: Any) -> Any:
+        """A validated plan from the plan cache, or None (a missing or failing plan cache
+        module is the same as no plan: the cache is an optimisation, never a build-breaker)."""
         try:
             from pcx_driver import plancache
 
-            return plancache.lookup(unit, self.config, warn=lambda m: self._say("warning", m))
-        except Exception as exc:  # noqa: BLE001
-            self._say("warning", f"{unit.path}: plan cache not read ({type(exc).__name__}: {exc}) [PCX307]")
+            lookup = getattr(plancache, "lookup", None)
+            return lookup(unit, self.config) if lookup is not None else None
+        except Exception:  # noqa: BLE001
             return None
-
-    def _pipeline(self, job: SourceJob, pm: Any, decisions: Any = None) -> Any:
-        """``run_pipeline`` under the analysis budget (time and memory)."""
-        from pcx_driver.pipeline import run_bounded, run_pipeline
-
-        unit, config = job.unit, self.config
-        return run_bounded(lambda: run_pipeline(unit, pm, config, decisions=decisions),
-                           float(config.get("analysis-budget") or 0), int(config.get("analysis-memory") or 0))
 
     def _translate_cuda(self, job: SourceJob) -> None:
         from pcx_driver.cuda import translate_source  # owned by the CUDA work
