@@ -16,6 +16,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("pcx_driver.commands.translate", "translate"),
     ("pcx_driver.commands.tune", "tune"),
     ("pcx_driver.commands.tune", "report"),
+    ("pcx_driver.commands.trust", "trust"),
 )
 
 
@@ -33,6 +34,7 @@ def main() -> None:
         pcx tune --build make --run "./app 512"   gate, profile and cache validated plans
         pcx translate app.cu -o app.c              CUDA to OpenMP offload
         pcx doctor                                 what compilers and targets work here
+        pcx trust [DIR]                            let DIR's pcx.toml run programs, write files
     """
 
 

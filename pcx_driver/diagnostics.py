@@ -31,7 +31,7 @@ REMARKS: dict[str, RemarkSpec] = {
     for s in [
         # -- driver and input ------------------------------------------------------------
         RemarkSpec("PCX001", "warning", "internal error in a pcx stage; the original source was compiled unchanged"),
-        RemarkSpec("PCX002", "warning", "source is not valid UTF-8; compiled unchanged"),
+        RemarkSpec("PCX002", "remark", "source is not valid UTF-8; analysed with its undecodable bytes kept as they are"),
         RemarkSpec("PCX003", "remark", "source already uses OpenMP directives; left as it is"),
         RemarkSpec("PCX004", "remark", "source has syntax errors; not analysed, the compiler reports them"),
         RemarkSpec("PCX005", "remark", "source is larger than the analysis limit; compiled unchanged"),
@@ -39,6 +39,9 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX007", "remark", "rewritten source failed to compile; the original source was compiled instead"),
         RemarkSpec("PCX008", "remark", "a cached validated plan was applied"),
         RemarkSpec("PCX009", "remark", "no validated plan for this source (--pcx-mode=validated); compiled unchanged"),
+        RemarkSpec("PCX010", "warning", "pcx.toml could not be read, or has a bad value or an unknown key; that part is ignored"),
+        RemarkSpec("PCX011", "warning", "pcx.toml is not trusted: its settings that run programs or write files are ignored (pcx trust DIR)"),
+        RemarkSpec("PCX012", "warning", "analysis ran past its time or memory budget; the original source was compiled unchanged"),
         # -- loop analysis ---------------------------------------------------------------
         RemarkSpec("PCX100", "remark", "loop nest offloaded to the device"),
         RemarkSpec("PCX101", "remark", "loop-carried dependence on an array prevents parallel execution"),

@@ -206,6 +206,7 @@ class Driver:
         self.internal_errors: list[str] = []
         self.temp_dirs: list[str] = []
         self.archive_words: dict[int, list[str]] = {}  # argv position -> words (see _links_offload_code)
+        self._reported_plugins: set[str] = set()  # PCX006 once per plugin
 
     # ---------------------------------------------------------------- settings
 
@@ -213,7 +214,9 @@ class Driver:
         _say(self.prog, level, message)
 
     def _resolve_config(self, flags: dict[str, list[str]]) -> Any:
-        """Settings from flags, environment and pcx.toml.
+        """Settings from flags, environment and pcx.toml, leniently: a broken pcx.toml, and
+        the settings an untrusted pcx.toml may not give, are ignored with one warning each
+        (``Config.warnings``); only a bad flag or environment value is an error.
 
         Plugins' settings (``pcx_add_options``) are known only once plugins are loaded,
         which costs time: they are loaded here only when the built-in table does not
@@ -221,31 +224,42 @@ class Driver:
         the plugin manager (``_plugin_manager`` then resolves the settings again, so that
         PCX_<NAME> and pcx.toml values of plugin settings are read too).
         """
-        from pcx_driver.config import Config, ConfigError
+        from pcx_driver.config import BUILTIN_OPTIONS, Config, ConfigError
 
         self._flags = flags
+        builtin = {o.name for o in BUILTIN_OPTIONS}
+        known = {k: v for k, v in flags.items() if k in builtin}
         try:
-            return Config.resolve(flags, self.environ, self.cwd)
-        except ConfigError:
-            pass  # maybe a plugin's setting: ask the plugins which settings they add
-        pm = self._plugin_manager(self._plugin_names_before_config(flags))
-        try:
-            return Config.resolve(flags, self.environ, self.cwd, extra_specs=self._plugin_specs(pm))
+            config = Config.resolve(known, self.environ, self.cwd, strict=False)
+            if known != flags or config.unknown:
+                # maybe a plugin's setting: ask the plugins (named by the user or a trusted
+                # pcx.toml) which settings they add
+                pm = self._plugin_manager(tuple(config.get("plugin") or ()))
+                config = Config.resolve(flags, self.environ, self.cwd, extra_specs=self._plugin_specs(pm),
+                                        strict=False)
         except ConfigError as exc:
             raise UsageError(str(exc)) from None
+        for line in config.warnings():
+            self._say("warning", line)
+        if self.pm is None:
+            self._check_plugins(tuple(config.get("plugin") or ()))
+        return config
 
-    def _plugin_names_before_config(self, flags: dict[str, list[str]]) -> tuple[str, ...]:
-        """--pcx-plugin, PCX_PLUGIN and pcx.toml's ``plugin``, read leniently."""
-        names = [v for vs in flags.get("plugin", []) for v in vs.split(",") if v]
-        names += [v for v in self.environ.get("PCX_PLUGIN", "").split(",") if v]
-        try:
-            from pcx_driver.config import config_file_table
+    def _check_plugins(self, names: tuple[str, ...]) -> None:
+        """Warn now about a configured plugin that is not installed: the plugin manager may
+        never be built in this command (validated mode without a plan)."""
+        if not names:
+            return
+        import importlib.util
 
-            value = config_file_table(flags, self.environ, self.cwd)[1].get("plugin", [])
-            names += [value] if isinstance(value, str) else [str(v) for v in value]
-        except Exception:  # noqa: BLE001 - Config.resolve reports a broken pcx.toml properly
-            pass
-        return tuple(dict.fromkeys(names))
+        for name in names:
+            try:
+                found = importlib.util.find_spec(name) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                self._reported_plugins.add(name)
+                self._say("warning", f"plugin {name} failed to load: no module named {name!r} [PCX006]")
 
     @staticmethod
     def _plugin_specs(pm: Any) -> tuple[Any, ...]:
@@ -257,14 +271,17 @@ class Driver:
 
             self.pm, errors = make_plugin_manager(tuple(names))
             for e in errors:
-                self._say("warning", f"plugin {e.name} failed to load: {e.message} [PCX006]")
+                if e.name not in self._reported_plugins:
+                    self._reported_plugins.add(e.name)
+                    self._say("warning", f"plugin {e.name} failed to load: {e.message} [PCX006]")
             if self.config is not None:
                 extra = self._plugin_specs(self.pm)
                 if extra:
                     from pcx_driver.config import Config, ConfigError
 
                     try:
-                        self.config = Config.resolve(self._flags, self.environ, self.cwd, extra_specs=extra)
+                        self.config = Config.resolve(self._flags, self.environ, self.cwd, extra_specs=extra,
+                                                     strict=False)
                     except ConfigError as exc:
                         raise UsageError(str(exc)) from None
         return self.pm
@@ -501,8 +518,11 @@ class Driver:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            self._remark(job, "PCX002", f"source is not valid UTF-8 (byte {exc.start}); compiled unchanged")
-            return
+            # A Latin-1 comment or string must not cost the whole file its analysis: the
+            # engine works on bytes, and undecodable ones travel through unchanged.
+            self._remark(job, "PCX002", f"source is not valid UTF-8 (byte {exc.start}); analysed with its "
+                                        f"bytes kept as they are")
+            text = data.decode("utf-8", "surrogateescape")
         from pcx_driver.model import Language, SourceUnit
 
         language = {"c": Language.C, "c++": Language.CXX, "cuda": Language.CUDA}[src.language]
@@ -524,26 +544,34 @@ class Driver:
         if cheap:
             return
         pm = None
-        from pcx_driver.pipeline import run_pipeline
+        from pcx_driver.pipeline import BudgetExceeded
 
-        if mode == "validated":
-            plan = self._cached_plan(job.unit)
-            if plan is not None:
+        try:
+            if mode == "validated":
+                decisions = self._cached_decisions(job.unit)
+                if decisions is not None:
+                    pm = self._plugin_manager(tuple(cfg("plugin")))
+                    job.result = self._pipeline(job, pm, decisions)
+                    if job.result.dropped:
+                        self._say("warning", f"{src.path}: cached plan decisions dropped, the analysis does not "
+                                             f"prove them: {'; '.join(job.result.dropped)} [PCX307]")
+                    if job.result.rewrite is not None:
+                        self._remark(job, "PCX008", "a cached validated plan was applied")
+                else:
+                    self._remark(job, "PCX009", "no validated plan for this source (--pcx-mode=validated); "
+                                                "compiled unchanged")
+                    if not wants_analysis:
+                        return
+                    pm = self._plugin_manager(tuple(cfg("plugin")))
+                    job.result = self._pipeline(job, pm)
+                    job.result.rewrite = None  # analysed for the report only, not applied
+            else:  # static
                 pm = self._plugin_manager(tuple(cfg("plugin")))
-                job.result = run_pipeline(job.unit, pm, self.config, plan=plan)
-                if job.result.rewrite is not None:
-                    self._remark(job, "PCX008", "a cached validated plan was applied")
-            else:
-                self._remark(job, "PCX009", "no validated plan for this source (--pcx-mode=validated); "
-                                            "compiled unchanged")
-                if not wants_analysis:
-                    return
-                pm = self._plugin_manager(tuple(cfg("plugin")))
-                job.result = run_pipeline(job.unit, pm, self.config)
-                job.result.rewrite = None  # analysed for the report only, not applied
-        else:  # static
-            pm = self._plugin_manager(tuple(cfg("plugin")))
-            job.result = run_pipeline(job.unit, pm, self.config)
+                job.result = self._pipeline(job, pm)
+        except BudgetExceeded as exc:
+            job.result = None
+            self._say("warning", f"{src.path}: {exc}; compiled the original source unchanged [PCX012]")
+            return
 
         if cfg("record"):
             self._record(job)
@@ -563,29 +591,32 @@ class Driver:
 
     def _plan_cache_exists(self) -> bool:
         """Whether a plan cache can exist (plancache's contract: --pcx-plan-cache, else
-        the nearest ``.pcx/`` upward from the working directory).  Checked before the
+        the nearest usable ``.pcx/`` upward, up to the project root).  Checked before the
         plan cache module is imported, to keep plain compiles cheap."""
         if self.config.get("plan-cache"):
             return True
-        here = os.path.realpath(self.cwd)
-        while True:
-            if os.path.isdir(os.path.join(here, ".pcx")):
-                return True
-            parent = os.path.dirname(here)
-            if parent == here:
-                return False
-            here = parent
+        from pcx_driver.config import find_plan_cache
 
-    def _cached_plan(self, unit: Any) -> Any:
-        """A validated plan from the plan cache, or None (a missing or failing plan cache
-        module is the same as no plan: the cache is an optimisation, never a build-breaker)."""
+        return find_plan_cache(self.cwd, self.config.file) is not None
+
+    def _cached_decisions(self, unit: Any) -> Any:
+        """The validated decisions for this source from the plan cache, or None (the cache
+        is an optimisation, never a build-breaker: a broken entry is a warning)."""
         try:
             from pcx_driver import plancache
 
-            lookup = getattr(plancache, "lookup", None)
-            return lookup(unit, self.config) if lookup is not None else None
-        except Exception:  # noqa: BLE001
+            return plancache.lookup(unit, self.config, warn=lambda m: self._say("warning", m))
+        except Exception as exc:  # noqa: BLE001
+            self._say("warning", f"{unit.path}: plan cache not read ({type(exc).__name__}: {exc}) [PCX307]")
             return None
+
+    def _pipeline(self, job: SourceJob, pm: Any, decisions: Any = None) -> Any:
+        """``run_pipeline`` under the analysis budget (time and memory)."""
+        from pcx_driver.pipeline import run_bounded, run_pipeline
+
+        unit, config = job.unit, self.config
+        return run_bounded(lambda: run_pipeline(unit, pm, config, decisions=decisions),
+                           float(config.get("analysis-budget") or 0), int(config.get("analysis-memory") or 0))
 
     def _translate_cuda(self, job: SourceJob) -> None:
         from pcx_driver.cuda import translate_source  # owned by the CUDA work
@@ -672,9 +703,13 @@ class Driver:
             sys.stderr.flush()
             self._say("error", "the rewritten source failed to compile (strict mode) [PCX007]")
             return status
+        first = _first_error(err, {j.temp_path: j.input.path for j in changed if j.temp_path})
         for j in changed:
             self._remark(j, "PCX007", "rewritten source failed to compile; the original source was compiled instead")
             j.text = None
+        names = ", ".join(j.input.path for j in changed)
+        self._say("warning", f"{names}: the rewritten source failed to compile ({first}); compiled the original "
+                             f"source unchanged [PCX007]")
         return None
 
     def _warn_internal(self) -> None:
@@ -758,6 +793,9 @@ class Driver:
         if not job.temp_path:
             return
         escaped = _make_escape(job.input.path)
+        # The compiler escapes the temp path as make reads it (``my\ loop.c``): look for
+        # it in that form first, then as written.
+        temp_forms = dict.fromkeys((_make_escape(job.temp_path), job.temp_path))
         for cand in depfile_candidates(inv, job.input):
             full = os.path.join(self.cwd, cand)
             try:
@@ -765,8 +803,11 @@ class Driver:
                     text = f.read()
             except OSError:
                 continue
-            if job.temp_path in text:
-                atomic_write(full, text.replace(job.temp_path, escaped))
+            fixed = text
+            for form in temp_forms:
+                fixed = fixed.replace(form, escaped)
+            if fixed != text:
+                atomic_write(full, fixed)
 
     # ---------------------------------------------------------------- outputs
 
@@ -819,10 +860,16 @@ class Driver:
             raise StrictFailure(message)
         self._say("warning", message)
 
+    #: Remarks that say a rewrite is in the object; untrue once the original was compiled.
+    _APPLIED_ONLY = frozenset({"PCX100", "PCX117", "PCX200", "PCX201", "PCX008"})
+
     def _all_remarks(self, job: SourceJob) -> list[Any]:
         out = list(job.remarks)
         if job.result is not None:
             out.extend(job.result.remarks)
+        if job.result is not None and job.result.rewrite is not None and not job.applied:
+            # a fallback: the object holds the original source, whatever the plan said
+            out = [r for r in out if r.id not in self._APPLIED_ONLY]
         return out
 
     def _cleanup(self) -> None:
@@ -887,6 +934,17 @@ def _substitute(args: list[str], words: dict[int, list[str]]) -> list[str]:
     for k, a in enumerate(args):
         out.extend(words.get(k, [a]))
     return out
+
+
+def _first_error(stderr: bytes, names: dict[str, str]) -> str:
+    """The compiler's first error line, naming the user's files rather than temp copies."""
+    text = stderr.decode("utf-8", "replace")
+    lines = text.splitlines()
+    line = next((ln for ln in lines if "error:" in ln), next((ln for ln in lines if ln.strip()), ""))
+    for temp, user in names.items():
+        line = line.replace(temp, user)
+    line = " ".join(line.split())
+    return (line[:300] + "...") if len(line) > 300 else (line or "no message")
 
 
 def _make_escape(path: str) -> str:

@@ -4,11 +4,16 @@ The driver, ``pcx tune`` and ``pcx translate`` all go through ``run_pipeline``; 
 stages only through the plugin manager's hooks.  Errors propagate: deciding whether an
 internal error falls back to the original source (the default) or fails (strict mode) is
 the caller's job.
+
+``run_bounded`` runs a function (the pipeline, for the driver) in a forked child under a
+time and memory budget, so that one pathological source cannot hold up a build: past the
+budget the child is killed and ``BudgetExceeded`` names the setting.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import pluggy
 
@@ -24,21 +29,31 @@ class PipelineResult:
     plan: Plan | None = None
     rewrite: Rewrite | None = None  # None: compile the original source
     remarks: list[Remark] = field(default_factory=list)
+    # cached decisions the analysis did not prove (validated mode), one message each
+    dropped: list[str] = field(default_factory=list)
 
 
 def run_pipeline(
-    unit: SourceUnit, pm: pluggy.PluginManager, config: Config, plan: Plan | None = None
+    unit: SourceUnit, pm: pluggy.PluginManager, config: Config, decisions: Any = None
 ) -> PipelineResult:
-    """Run the stages on ``unit``; with ``plan`` given (a cached validated plan), skip analysis."""
+    """Run the stages on ``unit``.
+
+    With ``decisions`` (``plancache.CachedDecisions`` from the validated plan cache) the
+    fresh plan is restricted to them (``plancache.apply_decisions``): every clause still
+    comes from this analysis of this source, never from the cache.
+    """
     result = PipelineResult(unit)
+    result.analysis = pm.hook.pcx_analyse(unit=unit, config=config)
+    if result.analysis is None:
+        return result
+    result.remarks.extend(result.analysis.remarks)
+    plan = pm.hook.pcx_plan(unit=unit, analysis=result.analysis, config=config)
     if plan is None:
-        result.analysis = pm.hook.pcx_analyse(unit=unit, config=config)
-        if result.analysis is None:
-            return result
-        result.remarks.extend(result.analysis.remarks)
-        plan = pm.hook.pcx_plan(unit=unit, analysis=result.analysis, config=config)
-        if plan is None:
-            return result
+        return result
+    if decisions is not None:
+        from pcx_driver.plancache import apply_decisions
+
+        plan, result.dropped = apply_decisions(unit, result.analysis, plan, decisions)
     result.plan = plan
     result.remarks.extend(plan.remarks)
     for k in plan.kernels:
@@ -55,3 +70,121 @@ def run_pipeline(
         return result
     result.rewrite = rewrite
     return result
+
+
+# ------------------------------------------------------------------ budgets
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """An error that the address-space limit causes: MemoryError, or a library that could
+    not be mapped (``failed to map segment``) or allocate (ENOMEM)."""
+    import errno
+
+    if isinstance(exc, MemoryError) or getattr(exc, "errno", None) == errno.ENOMEM:
+        return True
+    text = str(exc)
+    return "failed to map segment" in text or "Cannot allocate memory" in text
+
+
+class BudgetExceeded(Exception):
+    """The analysis of one source ran past its time or memory budget; the message names
+    the setting that sets it."""
+
+
+def run_bounded(fn: Callable[[], Any], seconds: float, megabytes: int) -> Any:
+    """``fn()`` in a forked child, at most ``seconds`` of wall time and ``megabytes`` of
+    address space (0: no limit); its result (or its exception) comes back pickled.
+
+    Past the time budget the child is killed; a MemoryError in the child becomes
+    BudgetExceeded too.  With no limit at all, ``fn`` runs in this process.
+    """
+    if seconds <= 0 and megabytes <= 0:
+        return fn()
+    import os
+    import pickle
+    import select
+    import signal
+    import sys
+    import time
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        status = 0
+        try:
+            os.close(read_end)
+            if megabytes > 0:
+                import resource
+
+                limit = megabytes << 20
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            try:
+                payload = pickle.dumps(("ok", fn()))
+            except MemoryError:
+                payload = pickle.dumps(("memory", None))
+            except BaseException as exc:  # noqa: BLE001 - the parent decides what an error means
+                if megabytes > 0 and _out_of_memory(exc):
+                    payload = pickle.dumps(("memory", None))
+                else:
+                    payload = None
+                try:
+                    if payload is None:
+                        payload = pickle.dumps(("error", exc))
+                except Exception:  # noqa: BLE001 - an exception that does not pickle
+                    payload = pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+        except BaseException:  # noqa: BLE001
+            status = 3
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(status)
+    os.close(write_end)
+    deadline = time.monotonic() + seconds if seconds > 0 else None
+    chunks: list[bytes] = []
+    timed_out = False
+    try:
+        while True:
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([read_end], [], [], wait)
+            if not ready:
+                continue
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        if timed_out:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _, status = os.waitpid(pid, 0)
+    if timed_out:
+        raise BudgetExceeded(f"analysis took longer than {seconds:g} s (--pcx-analysis-budget / "
+                             f"PCX_ANALYSIS_BUDGET)")
+    try:
+        kind, value = pickle.loads(b"".join(chunks))
+    except Exception:  # noqa: BLE001 - the child died before it could answer
+        if os.WIFSIGNALED(status):
+            why = f"was killed by signal {os.WTERMSIG(status)}"
+        else:
+            why = f"exited with status {os.WEXITSTATUS(status)}"
+        if megabytes > 0:
+            why += f" (memory budget {megabytes} MB: --pcx-analysis-memory / PCX_ANALYSIS_MEMORY)"
+        raise RuntimeError(f"the analysis process {why}") from None
+    if kind == "memory":
+        raise BudgetExceeded(f"analysis needed more than {megabytes} MB of memory (--pcx-analysis-memory / "
+                             f"PCX_ANALYSIS_MEMORY)")
+    if kind == "error":
+        raise value
+    return value

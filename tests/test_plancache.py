@@ -55,7 +55,7 @@ def config_for(cache: Path | None, cwd: Path) -> Config:
     return Config.resolve(flags, environ={}, cwd=cwd)
 
 
-def test_store_then_lookup_round_trips_the_plan(tmp_path):
+def test_store_keeps_decisions_only_and_lookup_round_trips_them(tmp_path):
     unit = make_unit(tmp_path)
     config = config_for(tmp_path / "cache", tmp_path)
     path = plancache.store(unit, make_plan(unit), {"speedup": 3.5}, config)
@@ -63,10 +63,11 @@ def test_store_then_lookup_round_trips_the_plan(tmp_path):
     entry = json.loads(path.read_text())
     assert entry["format"] == plancache.FORMAT
     assert entry["measurements"] == {"speedup": 3.5}
-    plan = plancache.lookup(unit, config)
-    assert plan is not None
-    assert plan.origin == "validated"  # store marks what it keeps as validated
-    assert to_jsonable(plan.kernels) == to_jsonable(make_plan(unit).kernels)
+    assert "plan" not in entry and "map" not in path.read_text()  # no clause text is stored
+    got = plancache.lookup(unit, config)
+    assert got is not None and got.origin == "validated"
+    assert got.kernels == [plancache.KernelDecision("scale:2", True, collapse=1, num_teams=64, simd=True)]
+    assert got.offloaded() == ["scale:2"]
 
 
 def test_cache_dir_is_found_upward_and_defaults_to_none(tmp_path):
@@ -76,6 +77,35 @@ def test_cache_dir_is_found_upward_and_defaults_to_none(tmp_path):
     (tmp_path / ".pcx").mkdir()
     assert plancache.cache_dir(config_for(None, sub), sub) == (tmp_path / ".pcx").resolve()
     assert plancache.cache_dir(config_for(Path("elsewhere"), sub), sub) == (sub / "elsewhere").resolve()
+
+
+def test_the_upward_search_stops_at_the_project_root(tmp_path):
+    """A .pcx above the directory holding .git, or above the pcx.toml in force, is another
+    project's (or a shared directory's): never used."""
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (tmp_path / ".pcx").mkdir()
+    assert plancache.cache_dir(config_for(None, project / "src"), project / "src") == (tmp_path / ".pcx").resolve()
+    (project / ".git").mkdir()
+    assert plancache.cache_dir(config_for(None, project / "src"), project / "src") is None
+    (project / ".git").rmdir()
+    (project / "pcx.toml").write_text("mode = 'static'\n")
+    assert plancache.cache_dir(config_for(None, project / "src"), project / "src") is None
+    (project / ".pcx").mkdir()
+    assert plancache.cache_dir(config_for(None, project / "src"), project / "src") == (project / ".pcx").resolve()
+
+
+def test_a_dot_pcx_others_may_write_or_a_symlink_is_ignored(tmp_path):
+    sub = tmp_path / "src"
+    sub.mkdir()
+    (tmp_path / ".pcx").mkdir()
+    (tmp_path / ".pcx").chmod(0o777)  # world-writable: anybody could have planted entries
+    assert plancache.cache_dir(config_for(None, sub), sub) is None
+    (tmp_path / ".pcx").chmod(0o755)
+    assert plancache.cache_dir(config_for(None, sub), sub) == (tmp_path / ".pcx").resolve()
+    (tmp_path / "elsewhere").mkdir()
+    (sub / ".pcx").symlink_to(tmp_path / "elsewhere")
+    assert plancache.cache_dir(config_for(None, sub), sub) == (tmp_path / ".pcx").resolve()
 
 
 def test_store_creates_dot_pcx_in_the_unit_directory_when_none_exists(tmp_path):
@@ -109,6 +139,7 @@ def test_missing_entry_is_silent(tmp_path, capsys):
 
 def _corrupt(kind: str, path: Path, unit: SourceUnit) -> None:
     entry = json.loads(path.read_text())
+    kernel = entry["decisions"]["kernels"][0]
     if kind == "truncated":
         path.write_text(path.read_text()[:50])
         return
@@ -121,21 +152,29 @@ def _corrupt(kind: str, path: Path, unit: SourceUnit) -> None:
         entry["key"] = "0" * 64
     elif kind == "text":
         entry["source"]["sha256"] = "1" * 64
-    elif kind == "origin":
-        entry["plan"]["origin"] = "static"
-    elif kind == "range":
-        entry["plan"]["kernels"][0]["end_byte"] = 10_000
-    elif kind == "not-a-loop":
-        entry["plan"]["kernels"][0]["start_byte"] = 0
+    elif kind == "knob-text":  # a clause smuggled in where a number belongs
+        kernel["num_teams"] = "64) map(tofrom: secret[0:1])\n#include </etc/passwd>"
+    elif kind == "knob-range":
+        kernel["thread_limit"] = -1
+    elif kind == "knob-bool":
+        kernel["collapse"] = True
+    elif kind == "offload":
+        kernel["offload"] = "yes"
+    elif kind == "nest-id":
+        kernel["nest_id"] = {"x": 1}
     elif kind == "shape":
-        entry["plan"]["kernels"] = [{"nest_id": 3}]
+        entry["decisions"]["kernels"] = [{"nest_id": 3}]
+    elif kind == "deep":
+        path.write_text(json.dumps(entry)[:-1] + ', "x": ' + "[" * 100000 + "]" * 100000 + "}")
+        return
     elif kind == "list":
         entry = [1, 2, 3]
     path.write_text(json.dumps(entry))
 
 
 @pytest.mark.parametrize(
-    "kind", ["truncated", "not-json", "format", "key", "text", "origin", "range", "not-a-loop", "shape", "list"]
+    "kind", ["truncated", "not-json", "format", "key", "text", "knob-text", "knob-range", "knob-bool", "offload",
+             "nest-id", "shape", "deep", "list"]
 )
 def test_corrupt_or_foreign_entries_are_ignored_with_pcx307(tmp_path, capsys, kind):
     unit = make_unit(tmp_path)
@@ -145,7 +184,28 @@ def test_corrupt_or_foreign_entries_are_ignored_with_pcx307(tmp_path, capsys, ki
     assert plancache.lookup(unit, config) is None
     err = capsys.readouterr().err
     assert "[PCX307]" in err and "warning:" in err and "scale.c" in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "symlink", "huge"])
+def test_an_entry_that_is_not_a_small_regular_file_is_refused_without_blocking(tmp_path, capsys, kind):
+    unit = make_unit(tmp_path)
+    config = config_for(tmp_path / "cache", tmp_path)
+    path = plancache.store(unit, make_plan(unit), {}, config)
+    real = path.read_text()
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it for reading would wait for a writer forever
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")  # reading it would never end
+    elif kind == "symlink":
+        (tmp_path / "real.json").write_text(real)
+        path.symlink_to(tmp_path / "real.json")
+    else:
+        path.write_text(real[:-2] + ', "pad": "' + "x" * (plancache.MAX_ENTRY_BYTES + 1) + '"}')
+    assert plancache.lookup(unit, config) is None
+    err = capsys.readouterr().err
+    assert "[PCX307]" in err and "unreadable" in err, err
 
 
 def test_an_entry_copied_under_another_sources_key_is_foreign(tmp_path, capsys):
@@ -217,7 +277,7 @@ def test_concurrent_writers_and_readers_never_see_a_partial_entry(tmp_path, capf
         assert json.loads(path.read_text())["measurements"]["round"] == 14
 
 
-def test_data_regions_round_trip(tmp_path):
+def test_data_regions_round_trip_by_nest_identity(tmp_path):
     unit = make_unit(tmp_path)
     plan = make_plan(unit)
     k = plan.kernels[0]
@@ -226,4 +286,4 @@ def test_data_regions_round_trip(tmp_path):
     config = config_for(tmp_path / "cache", tmp_path)
     plancache.store(unit, plan, {}, config)
     got = plancache.lookup(unit, config)
-    assert got is not None and got.regions[0].maps[0].kind is MapKind.TOFROM
+    assert got is not None and got.regions == [plancache.RegionDecision("scale", ["scale:2"])]

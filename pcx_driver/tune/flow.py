@@ -187,6 +187,8 @@ class Tuner:
         self.pm = self._plugin_manager(options)
         specs = tuple(s for specs in self.pm.hook.pcx_add_options() if specs for s in specs)
         self.config = Config.resolve({}, environ=os.environ, cwd=self.project, extra_specs=specs)
+        for line in self.config.warnings():  # e.g. llm-base-url from an untrusted pcx.toml
+            self.progress.note(f"warning: {line}")
         self.config.values.update({"rtol": options.rtol, "atol": options.atol})
         self.config.values.update(options.config_values)
         self.cc, self.cxx = pcx_compilers()
@@ -347,7 +349,7 @@ class Tuner:
         for key, plan in cand.plans().items():
             if plan.offloaded():
                 path = plancache.store(self.records[key].unit, plan, {}, config)
-                written[key] = json.dumps(json.loads(path.read_text())["plan"], sort_keys=True)
+                written[key] = json.dumps(json.loads(path.read_text())["decisions"], sort_keys=True)
         return written
 
     def evaluate(self, cand: Candidate, what: str, profile: bool = False, repeats: bool = False,
@@ -622,8 +624,8 @@ class Tuner:
         saved = {}
         for path in written:
             entry = json.loads(path.read_text())
-            if entry["plan"]["kernels"] and any(k["decision"] == "offloaded" for k in entry["plan"]["kernels"]):
-                saved[entry["key"]] = json.dumps(entry["plan"], sort_keys=True)
+            if any(k["offload"] for k in entry["decisions"]["kernels"]):
+                saved[entry["key"]] = json.dumps(entry["decisions"], sort_keys=True)
         gated = best.plans if best is not None else {}
         if saved != gated:
             for key in keys:

@@ -117,9 +117,10 @@ def rows_from_cache(directory: Path) -> tuple[list[dict[str, Any]], list[str], d
             continue
         # an entry without measurements: list its plan's kernels
         source = (entry.get("source") or {}).get("path", "?")
-        for k in (entry.get("plan") or {}).get("kernels", []):
-            rows.append({"path": source, "line": k.get("line"), "function": k.get("function"),
-                         "status": k.get("decision"), "reason": ""})
+        for k in (entry.get("decisions") or {}).get("kernels", []):
+            function, _, line = str(k.get("nest_id", "")).rpartition(":")
+            rows.append({"path": source, "line": int(line) if line.isdigit() else None, "function": function,
+                         "status": "offloaded" if k.get("offload") else "demoted", "reason": k.get("reason", "")})
     rows.sort(key=lambda r: -(r.get("baseline_seconds") or 0.0))
     return rows, warnings, latest
 
