@@ -1,0 +1,1359 @@
+"""Loop-nest fuzzing of pcx-cc: random C programs full of offloadable nests, serial vs static.
+
+csmith programs offload almost nothing (their nests hide behind pointers, globals and
+jumps).  This generator writes the shapes the engine does offload, and the ones its data
+planner must get right around them: several nests per function with host code between
+them, partial and conditional writes, kernels under run-time conditions (on argc, on
+data, on the time step), time loops around nests, host code touching single elements
+between kernels, cur/nxt pointer swaps, arrays declared through function-like macros
+(``#define ARR(v) v[restrict N]``) and typedefs, restrict and non-restrict parameters
+(aliased on purpose where that is legal), helper functions and calls, reductions (into a
+scalar, a global and an array element), 2-D arrays (static, VLA, pointer-to-VLA, flat
+malloc with ``i*ld+j``), triangular loops, stencils with neighbour reads, struct members
+holding arrays, temporaries, gathers, scatters, recurrences, memcpy between kernels.
+
+Every program is deterministic from its seed, free of undefined behaviour (unsigned
+arithmetic, exact doubles or element-wise double arithmetic only, every index proved in
+bounds by construction, every array initialised in full) and prints a checksum of every
+array and scalar.  Each is built serially (``clang-19 -O1``) and with ``pcx-cc
+--pcx-mode=static`` (offload target: the host device, which has its own memory), and both
+run under the strict environment (OMP_TARGET_OFFLOAD=MANDATORY,
+LIBOMPTARGET_MEMORY_MANAGER_THRESHOLD=0, MALLOC_PERTURB_=165, OMP_NUM_THREADS=2) with no
+argument and with one (the program's sizes and branches depend on argc).
+
+Outcomes per program (the worst over the argument variants):
+    same            every run printed the serial output and status
+    wrong           a run printed something else (a miscompile)
+    crash           a run exited with another status or a signal
+    timeout         the serial program finished, the pcx one did not
+    rejected        pcx-cc's rewrite failed to compile (remark PCX007) or pcx-cc printed a
+                    ``pcx-cc: warning:`` (internal fallback): a bug even though the build
+                    "worked"
+    build-failure   pcx-cc failed where clang-19 built the program
+    bad-program     the serial build or run failed: a generator bug, not pcx's
+
+Failures are reduced automatically (a structural block/line reducer that keeps the failure
+class and the run variant, then C-Vise when it is installed), guarded against undefined
+behaviour introduced by the reduction (ASan+UBSan and MSan builds of the serial program
+when the sanitizer runtimes exist, -Werror on uninitialised uses).  Reduced programs land
+in ``--save DIR`` (default /tmp/loopfuzz-saved) as regression candidates.
+
+Usage:
+    python bench/loopfuzz.py --count N --seed S [--jobs J] [--save DIR] [--keep-going]
+                             [--max-reduce K] [--no-cvise] [--print-program SEED]
+
+Exit status: 1 when any program is wrong, crashed, timed out, was rejected, failed the pcx
+build (or was a bad program), else 0.  tests/test_loopfuzz.py runs a fixed seed range.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import csmith_fuzz as _cf  # noqa: E402  (shared: run_bounded, find_pcx_cc, strict environment)
+
+run_bounded = _cf.run_bounded
+find_pcx_cc = _cf.find_pcx_cc
+VALIDATION_ENV = _cf.VALIDATION_ENV
+OFFLOAD_TARGET = _cf.OFFLOAD_TARGET
+
+BUGS = ("wrong", "crash", "timeout", "rejected", "build-failure", "bad-program")
+VARIANTS: tuple[tuple[str, ...], ...] = ((), ("x",))
+PLAIN_FLAGS = ("-O1", "-w")
+#: uses the reducer must not introduce (a reduced program must stay free of UB)
+STRICT_WARNINGS = ("-Werror=uninitialized", "-Werror=sometimes-uninitialized",
+                   "-Werror=implicit-function-declaration", "-Werror=int-conversion",
+                   "-Werror=incompatible-pointer-types", "-Werror=return-type",
+                   "-Werror=array-bounds", "-Werror=implicit-int")
+DEFAULT_SAVE = Path(tempfile.gettempdir()) / "loopfuzz-saved"
+
+
+# ============================================================================ generator
+
+
+class Arr:
+    """One array as a function sees it: how to index it and what it may alias."""
+
+    def __init__(self, name: str, et: str, kind: str, group: str, *, fixed: bool = False,
+                 ld: str = "ld", writable: bool = True, ptr: str | None = None,
+                 full: str = "", restrict: bool = False):
+        self.name = name          # C expression of the array: g0, bx.v, b->v, cur, F
+        self.et = et              # "u" (u32) or "d" (double)
+        self.kind = kind          # "1" 1-D, "2" 2-D [i][j], "f" flat [i*ld+j]
+        self.group = group        # storage it names (aliases share a group)
+        self.fixed = fixed        # extent is the constant N (or R x C): loops may use N
+        self.ld = ld              # leading dimension of a flat array
+        self.writable = writable  # false for const parameters
+        self.ptr = ptr or name    # expression of its first element's address
+        self.full = full          # element count for checksums (main only)
+        self.restrict = restrict
+
+    def at(self, i: str, j: str | None = None) -> str:
+        if self.kind == "1":
+            return f"{self.name}[{i}]"
+        if self.kind == "2":
+            return f"{self.name}[{i}][{j}]"
+        return f"{self.name}[({i}) * {self.ld} + {j}]"
+
+
+def off(v: str, d: int) -> str:
+    return v if d == 0 else (f"{v} + {d}" if d > 0 else f"{v} - {-d}")
+
+
+class Fn:
+    """The scope a statement is generated in."""
+
+    def __init__(self, name: str, arrays: list[Arr], us: list[str], ds: list[str], *,
+                 main: bool, top_decl: bool, params: dict | None = None):
+        self.name = name
+        self.arrays = arrays
+        self.us = us          # writable u32 scalars
+        self.ds = ds          # writable double scalars (sums of integers only: exact)
+        self.main = main
+        self.top_decl = top_decl   # loop indices declared at the top (int i, j, k;)
+        self.params = params or {}
+        self.tvars: list[str] = []  # enclosing time-loop counters
+        self.depth = 0
+        self.swap = False     # cur/nxt are in scope
+
+
+class Gen:
+    """Writes one program, deterministically from its seed."""
+
+    def __init__(self, seed: int, without: frozenset[str] = frozenset()):
+        self.seed = seed
+        self.without = frozenset(without)
+        self.r = random.Random(seed)
+        self.out: list[str] = []
+        self.ind = 0
+        self.helpers: list[dict] = []
+        self.tmp_id = 0
+
+    # -------------------------------------------------------------- small helpers
+    def chance(self, p: float) -> bool:
+        return self.r.random() < p
+
+    def pick(self, seq):
+        return self.r.choice(list(seq))
+
+    def kinds(self, seq: list[str]) -> list[str]:
+        """The declaration kinds not switched off with --without."""
+        gone = {"s": "struct", "hb": "struct", "1v": "vla", "2v": "vla", "2p": "vla", "f": "flat",
+                "2": "2d", "macro": "macro", "typedef": "typedef", "vla": "vla"}
+        kept = [k for k in seq if gone.get(k) not in self.without
+                and not (k in ("2v", "2p", "f") and "2d" in self.without)]
+        return kept or ["1"]
+
+    def emit(self, line: str) -> None:
+        self.out.append("  " * self.ind + line)
+
+    def open(self, line: str) -> None:
+        self.emit(line)
+        self.ind += 1
+
+    def close(self, line: str = "}") -> None:
+        self.ind -= 1
+        self.emit(line)
+
+    def fresh(self, stem: str) -> str:
+        self.tmp_id += 1
+        return f"{stem}{self.tmp_id}"
+
+    def for_(self, fn: Fn, v: str, lo: str, hi: str, op: str = "<") -> str:
+        decl = "" if fn.top_decl else "int "
+        return f"for ({decl}{v} = {lo}; {v} {op} {hi}; {v}++) {{"
+
+    def ucon(self) -> str:
+        return self.pick(["1u", "3u", "5u", "7u", "13u", "0x9e37u", "255u", "2654435761u", "40503u"])
+
+    # -------------------------------------------------------------- expressions
+    def uexpr(self, reads: list[str], ivars: list[str], depth: int = 0) -> str:
+        """An unsigned expression over the given element reads and loop indices."""
+        r = self.r.random()
+        if depth >= 2 or r < 0.35:
+            leaf = self.r.random()
+            if reads and leaf < 0.7:
+                return self.pick(reads)
+            if leaf < 0.85:
+                return f"(u32){self.pick(ivars)}" if ivars else self.ucon()
+            return self.ucon()
+        if r < 0.45:
+            return f"({self.uexpr(reads, ivars, depth + 1)} >> {self.pick([1, 2, 3, 5, 7])})"
+        if r < 0.5 and self.use_mix:
+            return f"mix({self.uexpr(reads, ivars, depth + 1)}, {self.uexpr(reads, ivars, depth + 1)})"
+        op = self.pick(["+", "+", "-", "*", "^", "^", "&", "|"])
+        return f"({self.uexpr(reads, ivars, depth + 1)} {op} {self.uexpr(reads, ivars, depth + 1)})"
+
+    def dexpr(self, dreads: list[str], ureads: list[str], ivars: list[str], depth: int = 0) -> str:
+        """A double expression: +, -, and products with small dyadic constants only."""
+        r = self.r.random()
+        if depth >= 2 or r < 0.35:
+            leaf = self.r.random()
+            if dreads and leaf < 0.6:
+                return self.pick(dreads)
+            if ureads and leaf < 0.75:
+                return f"(double)({self.pick(ureads)} & 1023u)"
+            if ivars and leaf < 0.9:
+                return f"(double){self.pick(ivars)}"
+            return self.pick(["0.5", "1.0", "0.25", "3.0", "-1.5"])
+        if r < 0.55:
+            return f"{self.pick(['0.5', '0.25', '0.75', '-0.5'])} * {self.dexpr(dreads, ureads, ivars, depth + 1)}"
+        op = self.pick(["+", "+", "-"])
+        return f"({self.dexpr(dreads, ureads, ivars, depth + 1)} {op} {self.dexpr(dreads, ureads, ivars, depth + 1)})"
+
+    def value(self, w: Arr, reads: list[tuple[Arr, str]], ivars: list[str]) -> str:
+        """A value for an element of w from the given (array, element-expression) reads."""
+        if w.et == "u":
+            return self.uexpr([e for a, e in reads if a.et == "u"], ivars)
+        return self.dexpr([e for a, e in reads if a.et == "d"], [e for a, e in reads if a.et == "u"], ivars)
+
+    def cond_on(self, reads: list[tuple[Arr, str]], ivars: list[str]) -> str:
+        us = [e for a, e in reads if a.et == "u"]
+        ds = [e for a, e in reads if a.et == "d"]
+        c = self.r.random()
+        if us and c < 0.4:
+            return f"({self.pick(us)} & {self.pick(['1u', '3u', '4u'])}) == 0u"
+        if ds and c < 0.55:
+            return f"{self.pick(ds)} > {self.pick(['0.0', '10.0', '100.0'])}"
+        v = self.pick(ivars)
+        return self.pick([f"{v} % 3 == 0", f"({v} & 1) != 0", f"{v} < n / 2", f"{v} > 4"])
+
+    # -------------------------------------------------------------- choosing arrays
+    def arrays(self, fn: Fn, kinds: str, et: str | None = None, writable: bool = False,
+               avoid: set[str] | None = None) -> list[Arr]:
+        return [a for a in fn.arrays if a.kind in kinds and (et is None or a.et == et)
+                and (a.writable or not writable) and not (avoid and a.group in avoid)]
+
+    def reads_for(self, fn: Fn, w: Arr, kinds: str, count: int, allow_self: bool) -> list[Arr]:
+        pool = [a for a in self.arrays(fn, kinds) if allow_self or a.group != w.group]
+        if not pool:
+            return []
+        return [self.pick(pool) for _ in range(count)]
+
+    # -------------------------------------------------------------- nests
+    def bounds(self, fn: Fn, lo_need: int, hi_need: int, size: str, fixed_size: str | None) -> tuple[str, str]:
+        """lo and hi for an index whose accesses reach lo_need below and hi_need above it."""
+        L = fixed_size if fixed_size and self.chance(0.35) else size
+        lo = lo_need + self.pick([0, 0, 0, 0, 1, 2])
+        extra = hi_need + self.pick([0, 0, 0, 0, 1])
+        shape = self.r.random()
+        if shape < 0.12:
+            hi = f"{L} / 2"
+        elif extra:
+            hi = f"{L} - {extra}"
+        else:
+            hi = L
+        return str(lo), hi
+
+    def nest_map1(self, fn: Fn) -> bool:
+        ws = self.arrays(fn, "1", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        recur = self.chance(0.08)
+        reads = self.reads_for(fn, w, "1", self.pick([1, 1, 2, 2, 3]), allow_self=False)
+        if recur or (not reads) or self.chance(0.2):
+            reads.append(w)
+        offs = []
+        for a in reads:
+            if a.group == w.group and not recur:
+                d = 0
+            else:
+                d = self.pick([0, 0, 0, -1, 1, -2, 2]) if (self.stencil_bias or self.chance(0.4)) else 0
+            offs.append(d)
+        if recur and w in reads:
+            offs[reads.index(w)] = -1
+        lo_need = max([0] + [-d for d in offs])
+        hi_need = max([0] + offs)
+        fixed = all(a.fixed for a in reads + [w])
+        lo, hi = self.bounds(fn, lo_need, hi_need, "n", "N" if fixed else None)
+        els = [(a, a.at(off("i", d))) for a, d in zip(reads, offs)]
+        self.open(self.for_(fn, "i", lo, hi))
+        self.body_assign(w, w.at("i"), els, ["i"])
+        self.close()
+        return True
+
+    def body_assign(self, w: Arr, target: str, els: list[tuple[Arr, str]], ivars: list[str]) -> None:
+        form = self.r.random()
+        val = self.value(w, els, ivars)
+        if form < 0.5:
+            self.emit(f"{target} = {val};")
+        elif form < 0.62:
+            self.emit(f"{target} += {val};")
+        elif form < 0.77:
+            self.emit(f"if ({self.cond_on(els, ivars)}) {target} = {val};")
+        elif form < 0.87:
+            self.open(f"if ({self.cond_on(els, ivars)}) {{")
+            self.emit(f"{target} = {val};")
+            self.close("} else {")
+            self.ind += 1
+            self.emit(f"{target} = {self.value(w, els, ivars)};")
+            self.close()
+        else:
+            t = "u32" if w.et == "u" else "double"
+            v = self.fresh("v")
+            self.emit(f"{t} {v} = {val};")
+            if w.et == "u":
+                self.emit(f"{target} = {v} * 3u + ({v} >> 2);")
+            else:
+                self.emit(f"{target} = {v} * 0.5 + {v};")
+
+    def nest_map2(self, fn: Fn) -> bool:
+        ws = self.arrays(fn, "2f", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        reads = self.reads_for(fn, w, "2f", self.pick([1, 1, 2]), allow_self=False)
+        if not reads or self.chance(0.2):
+            reads.append(w)
+        offs = []
+        stencil = self.stencil_bias or self.chance(0.35)
+        for a in reads:
+            if a.group == w.group or not stencil:
+                offs.append((0, 0))
+            else:
+                offs.append((self.pick([0, -1, 1]), self.pick([0, -1, 1])))
+        ilo, ihi = self.bounds(fn, max([0] + [-d[0] for d in offs]), max([0] + [d[0] for d in offs]), "r", None)
+        jlo, jhi = self.bounds(fn, max([0] + [-d[1] for d in offs]), max([0] + [d[1] for d in offs]), "c", None)
+        els = [(a, a.at(off("i", di), off("j", dj))) for a, (di, dj) in zip(reads, offs)]
+        v1 = self.arrays(fn, "1")
+        if v1 and self.chance(0.3):
+            x = self.pick(v1)
+            if x.group != w.group:
+                els.append((x, x.at(self.pick(["i", "j"]))))
+        if self.chance(0.2):   # j outermost
+            self.open(self.for_(fn, "j", jlo, jhi))
+            self.open(self.for_(fn, "i", ilo, ihi))
+        else:
+            self.open(self.for_(fn, "i", ilo, ihi))
+            self.open(self.for_(fn, "j", jlo, jhi))
+        self.body_assign(w, w.at("i", "j"), els, ["i", "j"])
+        self.close()
+        self.close()
+        return True
+
+    def nest_tri(self, fn: Fn) -> bool:
+        ws = self.arrays(fn, "2f", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        reads = self.reads_for(fn, w, "2f", 1, allow_self=False) + [w]
+        els = [(a, a.at("i", "j")) for a in reads]
+        self.open(self.for_(fn, "i", "0", "r"))
+        if self.chance(0.5):
+            self.open(self.for_(fn, "j", "0", "i", "<="))
+        else:
+            self.open(self.for_(fn, "j", "i", "c"))
+        self.body_assign(w, w.at("i", "j"), els, ["i", "j"])
+        self.close()
+        self.close()
+        return True
+
+    def nest_reduce(self, fn: Fn) -> bool:
+        kinds = self.pick(["1", "1", "2f"])
+        src = self.arrays(fn, kinds)
+        if not src:
+            return False
+        a = self.pick(src)
+        b = self.pick(self.arrays(fn, kinds))
+        if a.kind == "1":
+            loops = [("i", "0", "n")]
+            ea, eb = a.at("i"), b.at("i")
+        else:
+            loops = [("i", "0", "r"), ("j", "0", "c")]
+            ea, eb = a.at("i", "j"), b.at("i", "j")
+        ivars = [v for v, _, _ in loops]
+        target_kind = self.r.random()
+        w1 = self.arrays(fn, "1", writable=True)
+        if target_kind < 0.25 and w1:   # into an array element
+            w = self.pick(w1)
+            if w.group in (a.group, b.group):
+                return False
+            tgt = w.at(str(self.r.randrange(4)))
+            et = w.et
+        elif target_kind < 0.4 and fn.ds:
+            tgt, et = self.pick(fn.ds), "d"
+        else:
+            tgt, et = self.pick(fn.us), "u"
+        for v, lo, hi in loops:
+            self.open(self.for_(fn, v, lo, hi))
+        if et == "d":
+            us = [e for e, x in ((ea, a), (eb, b)) if x.et == "u"]
+            term = f"(double)({us[0]} & 1023u)" if us else f"(double)({' + '.join(ivars)})"
+            self.emit(f"{tgt} += {term};")
+        else:
+            us = [e for e, x in ((ea, a), (eb, b)) if x.et == "u"] or [f"(u32){ivars[0]}"]
+            val = self.uexpr(us, ivars, 1)
+            kind = self.r.random()
+            if kind < 0.6:
+                self.emit(f"{tgt} += {val};")
+            elif kind < 0.75:
+                self.emit(f"{tgt} ^= {val};")
+            elif kind < 0.85:
+                self.emit(f"{tgt} = {tgt} + {val};")
+            else:
+                self.emit(f"if ({val} > {tgt}) {tgt} = {val};")
+        for _ in loops:
+            self.close()
+        return True
+
+    def nest_rowsum(self, fn: Fn) -> bool:
+        ms = self.arrays(fn, "2f", et="u")
+        ys = self.arrays(fn, "1", et="u", writable=True)
+        if not ms or not ys:
+            return False
+        m, y = self.pick(ms), self.pick(ys)
+        xs = [x for x in self.arrays(fn, "1", et="u") if x.group != y.group]
+        s = self.fresh("s")
+        self.open(self.for_(fn, "i", "0", "r"))
+        self.emit(f"u32 {s} = {self.pick(['0u', y.at('i')])};")
+        self.open(self.for_(fn, "j", "0", "c"))
+        term = m.at("i", "j") + (f" * {self.pick(xs).at('j')}" if xs and self.chance(0.6) else "")
+        self.emit(f"{s} += {term};")
+        self.close()
+        self.emit(f"{y.at('i')} = {s};")
+        self.close()
+        return True
+
+    def nest_colsum(self, fn: Fn) -> bool:
+        ms = self.arrays(fn, "2f", et="u")
+        ys = [y for y in self.arrays(fn, "1", et="u", writable=True)]
+        if not ms or not ys:
+            return False
+        m, y = self.pick(ms), self.pick(ys)
+        self.open(self.for_(fn, "j", "0", "c"))
+        if self.chance(0.5):
+            self.emit(f"{y.at('j')} = 0u;")
+        self.open(self.for_(fn, "i", "0", "r"))
+        self.emit(f"{y.at('j')} += {m.at('i', 'j')} ^ (u32)i;")
+        self.close()
+        self.close()
+        return True
+
+    def nest_matmul(self, fn: Fn) -> bool:
+        ms = self.arrays(fn, "2f", et="u")
+        ws = self.arrays(fn, "2f", et="u", writable=True)
+        if not ws or not ms:
+            return False
+        w = self.pick(ws)
+        srcs = [m for m in ms if m.group != w.group]
+        if not srcs:
+            return False
+        a, b = self.pick(srcs), self.pick(srcs)
+        s = self.fresh("s")
+        self.open(self.for_(fn, "i", "0", "r"))
+        self.open(self.for_(fn, "j", "0", "r"))
+        self.emit(f"u32 {s} = 0u;")
+        self.open(self.for_(fn, "q", "0", "r"))
+        self.emit(f"{s} += {a.at('i', 'q')} * {b.at('q', 'j')};")
+        self.close()
+        self.emit(f"{w.at('i', 'j')} = {s};")
+        self.close()
+        self.close()
+        return True
+
+    def nest_gather(self, fn: Fn) -> bool:
+        ws = self.arrays(fn, "1", writable=True)
+        idx = self.arrays(fn, "1", et="u")
+        if not ws or not idx:
+            return False
+        w = self.pick(ws)
+        ix = self.pick(idx)
+        srcs = [a for a in self.arrays(fn, "1", et=w.et) if a.group != w.group]
+        if not srcs or ix.group == w.group:
+            return False
+        x = self.pick(srcs)
+        self.open(self.for_(fn, "i", "0", "n"))
+        self.emit(f"{w.at('i')} = {x.at(ix.at('i') + ' % (u32)n')};")
+        self.close()
+        return True
+
+    def nest_scatter(self, fn: Fn) -> bool:
+        ws = self.arrays(fn, "1", et="u", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        srcs = [a for a in self.arrays(fn, "1", et="u") if a.group != w.group]
+        val = self.uexpr([a.at("i") for a in srcs[:2]], ["i"])
+        self.open(self.for_(fn, "i", "0", "n"))
+        self.emit(f"{w.at(f'(i * {self.pick([3, 5, 7])}) % n')} = {val};")
+        self.close()
+        return True
+
+    def nest_recurrence(self, fn: Fn) -> bool:
+        ws = self.arrays(fn, "1", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        if w.et == "u":
+            self.open(self.for_(fn, "i", "1", "n"))
+            self.emit(f"{w.at('i')} = {w.at('i - 1')} * 3u + {w.at('i')};")
+        else:
+            self.open(self.for_(fn, "i", "1", "n"))
+            self.emit(f"{w.at('i')} = {w.at('i - 1')} * 0.5 + 1.0;")
+        self.close()
+        return True
+
+    def host_search(self, fn: Fn) -> bool:
+        src = self.arrays(fn, "1", et="u")
+        if not src or not fn.us:
+            return False
+        a = self.pick(src)
+        s = self.pick(fn.us)
+        self.open(self.for_(fn, "i", "0", "n"))
+        self.emit(f"if (({a.at('i')} & 15u) == 3u) break;")
+        self.emit(f"{s} += {a.at('i')};")
+        self.close()
+        return True
+
+    def host_rand(self, fn: Fn) -> bool:
+        ws = self.arrays(fn, "1", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        lo, hi = self.bounds(fn, 0, 0, "n", "N" if w.fixed else None)
+        self.open(self.for_(fn, "i", lo, hi))
+        if w.et == "u":
+            self.emit(f"{w.at('i')} ^= next_rand();")
+        else:
+            self.emit(f"{w.at('i')} += (double)(next_rand() & 63u);")
+        self.close()
+        return True
+
+    def host_touch(self, fn: Fn) -> bool:
+        """Host code touching single elements between kernels."""
+        arrs = self.arrays(fn, "12f", writable=True)
+        if not arrs:
+            return False
+        w = self.pick(arrs)
+        t = fn.tvars[-1] if fn.tvars else None
+        if w.kind == "1":
+            ks = [str(self.r.randrange(6)), f"n - {1 + self.r.randrange(3)}"]
+            if t:
+                ks += [t, f"{t} + 1", f"n - 1 - {t}"]
+            e = w.at(self.pick(ks))
+        else:   # rows: < r (r >= 5), columns: < c
+            rows = [str(self.r.randrange(3)), "r - 1"] + ([t] if t else [])
+            cols = [str(self.r.randrange(3)), "c - 1"] + ([t, f"c - 1 - {t}"] if t else [])
+            e = w.at(self.pick(rows), self.pick(cols))
+        if w.et == "u":
+            form = self.r.random()
+            if form < 0.45 or not fn.us:
+                self.emit(f"{e} = {e} * 5u + 1u;")
+            elif form < 0.7:
+                self.emit(f"{e} += {self.pick(fn.us)};")
+            else:
+                self.emit(f"{self.pick(fn.us)} += {e};")
+        else:
+            self.emit(f"{e} = {e} * 0.5 + 2.0;")
+        return True
+
+    def stmt_memcpy(self, fn: Fn) -> bool:
+        ws = self.arrays(fn, "1", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        srcs = [a for a in self.arrays(fn, "1", et=w.et) if a.group != w.group]
+        if not srcs:
+            return False
+        x = self.pick(srcs)
+        t = "u32" if w.et == "u" else "double"
+        self.emit(f"memcpy({w.ptr}, {x.ptr}, sizeof({t}) * (size_t)n);")
+        return True
+
+    def stmt_temp(self, fn: Fn) -> bool:
+        """A local temporary written in full by one nest and read by the next."""
+        ws = self.arrays(fn, "1", et="u", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        tmp = self.fresh("tmp")
+        srcs = [a for a in self.arrays(fn, "1") if a.group != w.group] or [w]
+        x = self.pick(srcs)
+        self.open("{")
+        self.emit(f"u32 {tmp}[N];")
+        self.open(self.for_(fn, "i", "0", "n"))
+        self.emit(f"{tmp}[i] = {self.uexpr([x.at('i')] if x.et == 'u' else [], ['i'])};")
+        self.close()
+        lo, hi = self.bounds(fn, 1, 1, "n", None)
+        self.open(self.for_(fn, "i", lo, hi))
+        self.emit(f"{w.at('i')} += {tmp}[i - 1] ^ {tmp}[i + 1];")
+        self.close()
+        self.close()
+        return True
+
+    def stmt_swap(self, fn: Fn) -> bool:
+        if not fn.swap:
+            return False
+        cur = next(a for a in fn.arrays if a.name == "cur")
+        nxt = next(a for a in fn.arrays if a.name == "nxt")
+        lo, hi = self.bounds(fn, 1, 1, "n", None)
+        if self.chance(0.7):
+            self.open(self.for_(fn, "i", lo, hi))
+            self.emit(f"nxt[i] = (cur[i - 1] + cur[i] + cur[i + 1]) * 3u ^ {self.ucon()};")
+            self.close()
+        else:
+            self.open(self.for_(fn, "i", lo, hi))
+            self.emit(f"nxt[i] = {self.uexpr([cur.at('i - 1'), cur.at('i + 1'), nxt.at('i')], ['i'])};")
+            self.close()
+        if self.chance(0.4):
+            self.host_touch(Fn(fn.name, [cur, nxt], fn.us, fn.ds, main=fn.main, top_decl=fn.top_decl))
+        self.emit("{ u32 *sw = cur; cur = nxt; nxt = sw; }")
+        return True
+
+    def stmt_call(self, fn: Fn) -> bool:
+        if not fn.main or not self.helpers:
+            return False
+        h = self.pick(self.helpers)
+        args = []
+        used: set[str] = set()    # storage passed so far
+        ruse: set[str] = set()    # storage passed to restrict parameters: no other access
+        for p in h["params"]:
+            if p[0] == "size":
+                args.append(p[1])
+                continue
+            if p[0] == "k":
+                args.append(f"(u32){fn.tvars[-1]}" if fn.tvars else self.ucon())
+                continue
+            if p[0] == "flag":
+                args.append(self.pick(["argc > 1", "(argc & 1) == 0", "1", "0"]))
+                continue
+            _, kind, et, restrict, pname, ld = p
+            if kind == "s":   # struct box pointer
+                cands = [a for a in fn.arrays if a.name.endswith(".v")]
+            else:
+                cands = [a for a in fn.arrays if a.kind == kind and a.et == et]
+            if restrict:   # a restrict parameter's storage is reached through it alone
+                cands = [a for a in cands if a.group not in used | set(h["globals"])]
+            else:          # aliasing non-restrict parameters is legal, and sometimes chosen
+                cands = [a for a in cands if a.group not in ruse]
+                if used and self.chance(0.7):
+                    cands = [a for a in cands if a.group not in used] or cands
+            if not cands:
+                return False
+            a = self.pick(cands)
+            used.add(a.group)
+            if restrict:
+                ruse.add(a.group)
+            args.append("&" + a.name[:-2] if kind == "s" else a.name)
+            if kind == "f":
+                args.append(a.ld)
+        call = f"{h['name']}({', '.join(args)});"
+        if h["returns"] and fn.us:
+            call = f"{self.pick(fn.us)} += {call}"
+        self.emit(call)
+        return True
+
+    def stmt_if(self, fn: Fn) -> bool:
+        if fn.depth >= 2:
+            return False
+        conds = []
+        if fn.main:
+            conds += ["argc > 1", "argc == 1", "(argc & 1) == 0"]
+        else:
+            conds += ["flag", "!flag"] if "flag" in fn.params else ["n > 40"]
+        if fn.tvars:
+            t = fn.tvars[-1]
+            conds += [f"{t} % 2 == 0", f"{t} + 1 < T", f"{t} == 1"]
+        u1 = self.arrays(fn, "1", et="u")
+        if u1:
+            conds.append(f"({self.pick(u1).at(str(self.r.randrange(4)))} & 1u) != 0u")
+        if fn.us:
+            conds.append(f"{self.pick(fn.us)} % 3u == 1u")
+        self.open(f"if ({self.pick(conds)}) {{")
+        fn.depth += 1
+        self.block(fn, self.r.randint(1, 2))
+        if self.chance(0.3):
+            self.close("} else {")
+            self.ind += 1
+            self.block(fn, 1)
+        fn.depth -= 1
+        self.close()
+        return True
+
+    def stmt_time(self, fn: Fn) -> bool:
+        if fn.depth >= 2 or len(fn.tvars) >= 2:
+            return False
+        t = "t" if not fn.tvars else "t2"
+        decl = "" if fn.main and fn.top_decl and t == "t" else "int "
+        self.open(f"for ({decl}{t} = 0; {t} < T; {t}++) {{")
+        fn.tvars.append(t)
+        fn.depth += 1
+        self.block(fn, self.r.randint(2, 4))
+        if fn.swap and self.chance(0.5):
+            self.stmt_swap(fn)
+        fn.depth -= 1
+        fn.tvars.pop()
+        self.close()
+        return True
+
+    STMTS = (  # (weight, method)
+        (30, "nest_map1"), (16, "nest_map2"), (5, "nest_tri"), (9, "nest_reduce"),
+        (4, "nest_rowsum"), (3, "nest_colsum"), (2, "nest_matmul"), (3, "nest_gather"),
+        (1, "nest_scatter"), (3, "nest_recurrence"), (1, "host_search"), (4, "host_rand"),
+        (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
+        (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"),
+    )
+
+    def block(self, fn: Fn, count: int) -> None:
+        weights = [w for w, _ in self.STMTS]
+        made = 0
+        tries = 0
+        while made < count and tries < 40:
+            tries += 1
+            _, m = self.r.choices(self.STMTS, weights)[0]
+            if FEATURE_OF.get(m) in self.without:
+                continue
+            if getattr(self, m)(fn):
+                made += 1
+
+    # -------------------------------------------------------------- whole program
+    def helper(self, idx: int, globals_: list[Arr]) -> None:
+        name = f"kern{idx}"
+        restrict_all = self.chance(0.5)
+        params: list = [("size", "n"), ("size", "r"), ("size", "c")]
+        decls = ["int n", "int r", "int c"]
+        arrays: list[Arr] = []
+        for p in range(self.r.randint(1, 4)):
+            kind = self.pick(self.kinds(["1", "1", "1", "2", "f", "s"] if p else ["1", "1", "2"]))
+            et = "u" if (kind == "s" or "double" in self.without or self.chance(0.75)) else "d"
+            t = "u32" if et == "u" else "double"
+            restrict = restrict_all or self.chance(0.25)
+            rq = " restrict" if restrict else ""
+            pname = f"p{p}"
+            const = kind != "s" and p > 0 and self.chance(0.25)
+            cq = "const " if const else ""
+            if kind == "1":
+                style = self.pick(self.kinds(["ptr", "macro", "arr", "typedef"]))
+                if style == "ptr":
+                    decls.append(f"{cq}{t} *{rq.strip() + ' ' if rq else ''}{pname}")
+                elif style == "macro" and restrict:
+                    decls.append(f"{cq}{t} {'ARR' if et == 'u' else 'ARR'}({pname})")
+                elif style == "typedef" and not restrict and not const:
+                    decls.append(f"{'vec_t' if et == 'u' else 'dvec_t'} {pname}")
+                else:
+                    decls.append(f"{cq}{t} {pname}[{'restrict ' if restrict else ''}N]")
+            elif kind == "2":
+                style = self.pick(self.kinds(["macro", "ptr", "arr", "vla", "typedef"]))
+                if style == "macro" and restrict:
+                    decls.append(f"{cq}{t} MAT({pname})")
+                elif style == "ptr":
+                    decls.append(f"{cq}{t} (*{'restrict ' if restrict else ''}{pname})[C]")
+                elif style == "vla":
+                    decls.append(f"{cq}{t} {pname}[{'restrict ' if restrict else ''}r][C]")
+                elif style == "typedef" and et == "u":
+                    decls.append(f"{cq}row_t *{'restrict ' if restrict else ''}{pname}")
+                else:
+                    decls.append(f"{cq}{t} {pname}[{'restrict ' if restrict else ''}R][C]")
+            elif kind == "f":
+                decls.append(f"{cq}{t} *{'restrict ' if restrict else ''}{pname}")
+                decls.append(f"int ld{p}")
+            else:
+                decls.append(f"struct box *{pname}")
+            params.append(("arr", kind, et, restrict, pname, f"ld{p}"))
+            if kind == "s":
+                arrays.append(Arr(f"{pname}->v", "u", "1", f"param:{pname}", fixed=True))
+            else:
+                arrays.append(Arr(pname, et, kind, f"param:{pname}", ld=f"ld{p}", writable=not const,
+                                  restrict=restrict))
+        extra = self.r.random()
+        if extra < 0.3:
+            params.append(("k",))
+            decls.append("u32 k")
+        elif extra < 0.5:
+            params.append(("flag",))
+            decls.append("int flag")
+        gl = []
+        if self.chance(0.4) and globals_:
+            g = self.pick(globals_)
+            gl.append(g.group)
+            arrays.append(g)
+        returns = self.chance(0.25)
+        top = self.chance(0.4)
+        fn = Fn(name, arrays, ["acc"] + (["gs"] if self.chance(0.5) else []), ["gd"] if self.chance(0.3) else [],
+                main=False, top_decl=top, params={p[0]: p for p in params})
+        self.open(f"static {'u32' if returns else 'void'} {name}({', '.join(decls)}) {{")
+        if top:
+            self.emit("int i, j, q;")
+        self.emit("u32 acc = 0u;")
+        if any(p[0] == "k" for p in params):
+            fn.us.append("k")
+        self.block(fn, self.r.randint(1, 4))
+        if any(a.writable for a in arrays if a.kind == "1") and not returns:
+            w = next(a for a in arrays if a.kind == "1" and a.writable)
+            self.emit(f"{w.at('0')} += {'acc' if w.et == 'u' else '(double)(acc & 1023u)'};")
+        self.emit("return acc;" if returns else "(void)acc;")
+        self.close()
+        self.emit("")
+        self.helpers.append({"name": name, "params": params, "globals": gl, "returns": returns,
+                             "restrict": restrict_all})
+
+    def program(self) -> str:
+        r = self.r
+        self.stencil_bias = self.chance(0.3)
+        self.use_mix = self.chance(0.3)
+        n = r.randint(24, 160)
+        rr = r.randint(6, 24)
+        cc = r.randint(rr + 1, min(n - 2, 40))
+        T = r.randint(2, 4)
+        e = self.emit
+        e(f"/* loopfuzz program, seed {self.seed}"
+          + (f", --without {','.join(sorted(self.without))}" if self.without else "") + " */")
+        for h in ("stdio.h", "stdlib.h", "string.h"):
+            e(f"#include <{h}>")
+        e(f"#define N {n}")
+        e(f"#define R {rr}")
+        e(f"#define C {cc}")
+        e(f"#define T {T}")
+        e("#define ARR(v) v[restrict N]")
+        e("#define MAT(v) v[restrict R][C]")
+        e("typedef unsigned int u32;")
+        e("typedef u32 vec_t[N];")
+        e("typedef double dvec_t[N];")
+        e("typedef u32 row_t[C];")
+        e("struct box { u32 v[N]; u32 tag; };")
+        e("struct hbox { u32 *p; int len; };")
+        e("")
+        e("static u32 lcg = 12345u;")
+        e("static u32 gs = 0u;")
+        e("static double gd = 0.0;")
+        e("static u32 next_rand(void) { lcg = lcg * 1103515245u + 12345u; return (lcg >> 16) & 0x7fffu; }")
+        e("static u32 mix(u32 a, u32 b) { return (a ^ (b << 3)) + 0x9e37u; }")
+        e("static u32 chk_u(const u32 *p, long n) {")
+        e("  u32 h = 2166136261u;")
+        e("  for (long q = 0; q < n; q++) h = (h ^ p[q]) * 16777619u;")
+        e("  return h;")
+        e("}")
+        e("static u32 chk_d(const double *p, long n) {")
+        e("  u32 h = 2166136261u;")
+        e("  for (long q = 0; q < n; q++) {")
+        e("    unsigned long long b;")
+        e("    memcpy(&b, &p[q], sizeof b);")
+        e("    h = (h ^ (u32)(b ^ (b >> 32))) * 16777619u;")
+        e("  }")
+        e("  return h;")
+        e("}")
+        # globals
+        globals_: list[Arr] = []
+        for g in range(r.randint(1, 3)):
+            kind = self.pick(self.kinds(["1", "1", "2", "s"]))
+            et = "u" if kind == "s" or "double" in self.without or self.chance(0.75) else "d"
+            t = "u32" if et == "u" else "double"
+            nm = f"g{g}"
+            if kind == "1":
+                e(f"static {t} {nm}[N];")
+                globals_.append(Arr(nm, et, "1", nm, fixed=True, full="N"))
+            elif kind == "2":
+                e(f"static {t} {nm}[R][C];")
+                globals_.append(Arr(nm, et, "2", nm, fixed=True, ptr=f"&{nm}[0][0]", full="R * C"))
+            else:
+                e(f"static struct box {nm};")
+                globals_.append(Arr(f"{nm}.v", "u", "1", nm, fixed=True, full="N"))
+        e("")
+        for h in range(0 if "call" in self.without else r.randint(0, 3)):
+            self.helper(h, globals_)
+        # main
+        self.open("int main(int argc, char **argv) {")
+        e("(void)argv;")
+        e("int n = N - (argc > 1);")
+        e("int r = R - (argc > 1);")
+        e("int c = C;")
+        e(f"int ld = C + {r.randint(0, 3)};")
+        top = self.chance(0.3)
+        if top:
+            e("int i, j, q, t;")
+        e("u32 s0 = 1u, s1 = 7u;")
+        e("double d0 = 0.0;")
+        arrays = list(globals_)
+        locs = r.randint(2, 5)
+        for a in range(locs):
+            kind = self.pick(self.kinds(["1", "1", "1v", "1h", "2v", "2p", "f", "s", "hb"]))
+            et = "u" if kind in ("s", "hb") or "double" in self.without or self.chance(0.75) else "d"
+            t = "u32" if et == "u" else "double"
+            nm = f"a{a}"
+            if kind == "1":
+                e(f"{t} {nm}[N];")
+                arrays.append(Arr(nm, et, "1", nm, fixed=True, full="N"))
+            elif kind == "1v":
+                e(f"{t} {nm}[n];")
+                arrays.append(Arr(nm, et, "1", nm, full="n"))
+            elif kind == "1h":
+                e(f"{t} *{nm} = malloc(sizeof({t}) * (size_t)n);")
+                arrays.append(Arr(nm, et, "1", nm, full="n"))
+            elif kind == "2v":
+                e(f"{t} {nm}[r][c];")
+                arrays.append(Arr(nm, et, "2", nm, ptr=f"&{nm}[0][0]", full="r * c"))
+            elif kind == "2p":
+                e(f"{t} (*{nm})[c] = malloc(sizeof({t}) * (size_t)r * (size_t)c);")
+                arrays.append(Arr(nm, et, "2", nm, ptr=f"&{nm}[0][0]", full="r * c"))
+            elif kind == "f":
+                e(f"{t} *{nm} = malloc(sizeof({t}) * (size_t)r * (size_t)ld);")
+                arrays.append(Arr(nm, et, "f", nm, ld="ld", full="r * ld"))
+            elif kind == "s":
+                e(f"struct box {nm};")
+                arrays.append(Arr(f"{nm}.v", "u", "1", nm, fixed=True, full="N"))
+            else:
+                e(f"struct hbox {nm} = {{ malloc(sizeof(u32) * (size_t)n), n }};")
+                arrays.append(Arr(f"{nm}.p", "u", "1", nm, full="n"))
+        fn = Fn("main", arrays, ["s0", "s1"], ["d0"], main=True, top_decl=top)
+        if "swap" not in self.without and self.chance(0.45):
+            e("u32 *bufA = malloc(sizeof(u32) * (size_t)n);")
+            e("u32 bufB[N];")
+            e("u32 *cur = bufA, *nxt = bufB;")
+            arrays.append(Arr("bufA", "u", "1", "swap", full="n"))
+            arrays.append(Arr("bufB", "u", "1", "swap", full="n"))
+            arrays.append(Arr("cur", "u", "1", "swap"))
+            arrays.append(Arr("nxt", "u", "1", "swap"))
+            fn.swap = True
+        # initialise every array in full (the checksums read all of it)
+        for a in arrays:
+            if not a.full:
+                continue
+            salt = self.ucon()
+            host = self.chance(0.3)
+            self.open(self.for_(fn, "i", "0", a.full.replace("*", "*")) if a.kind != "2" else
+                      self.for_(fn, "i", "0", a.full.split(" * ")[0]))
+            if a.kind == "2":
+                self.open(self.for_(fn, "j", "0", a.full.split(" * ")[1]))
+                tgt, ix = a.at("i", "j"), "(i * 31 + j)"
+            else:
+                tgt, ix = f"{a.ptr}[i]" if a.kind == "f" else a.at("i"), "i"
+            if a.et == "u":
+                val = f"next_rand() ^ {salt}" if host else f"((u32){ix} * 2654435761u) ^ {salt}"
+            else:
+                val = "(double)(next_rand() & 255u) * 0.5" if host else f"(double)(({ix} * 37 + 11) % 101) * 0.5"
+            e(f"{tgt} = {val};")
+            if a.kind == "2":
+                self.close()
+            self.close()
+        self.block(fn, r.randint(3, 8))
+        # checksums of everything
+        for a in arrays:
+            if a.full:
+                f = "chk_u" if a.et == "u" else "chk_d"
+                e(f'printf("{a.name} %08x\\n", {f}({a.ptr}, (long)({a.full})));')
+        if fn.swap:
+            e('printf("cur %08x nxt %08x\\n", chk_u(cur, n), chk_u(nxt, n));')
+        e('printf("s0 %u s1 %u gs %u lcg %u\\n", s0, s1, gs, lcg);')
+        e('printf("d0 %.17g gd %.17g\\n", d0, gd);')
+        e("return 0;")
+        self.close()
+        return "\n".join(self.out) + "\n"
+
+
+#: --without NAME switches these off (to look past a known bug)
+FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_memcpy": "memcpy",
+              "stmt_temp": "temp", "stmt_swap": "swap", "host_touch": "touch", "host_rand": "touch",
+              "nest_scatter": "scatter", "nest_gather": "gather", "nest_reduce": "reduce",
+              "nest_recurrence": "recurrence", "nest_matmul": "2d", "nest_map2": "2d", "nest_tri": "2d",
+              "nest_rowsum": "2d", "nest_colsum": "2d", "host_search": "touch"}
+FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
+
+
+def generate(seed: int, without: frozenset[str] | set[str] = frozenset()) -> str:
+    return Gen(seed, frozenset(without)).program()
+
+
+# ============================================================================ checking
+
+PCX_WARNING_LINE = re.compile(r"^pcx[\w+-]*: warning: .*$", re.M)
+PCX007 = re.compile(r"\[PCX007\]")
+PCX_REJECT_ERROR = re.compile(r"^pcx[\w+-]*: error: .*$", re.M)
+
+
+@dataclass
+class Result:
+    seed: int
+    outcome: str = "same"
+    detail: str = ""
+    variant: tuple[str, ...] = ()          # the argument list of the failing run
+    nests: int = 0                         # loop nests in the pcx report
+    offloaded: int = 0                     # of which offloaded and applied
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    saved: str = ""                        # the folder holding the (reduced) reproducer
+
+
+def _report_counts(path: Path) -> tuple[int, int]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return 0, 0
+    nests = [n for s in doc.get("sources", []) for n in s.get("nests", [])]
+    offloaded = [n for n in nests if n.get("decision") == "offloaded" and n.get("applied", True)]
+    return len(nests), len(offloaded)
+
+
+class Checker:
+    """Builds and runs one program both ways; the same object serves the reducer."""
+
+    def __init__(self, *, cc: str = "clang-19", pcx_cc: str | None = None, run_timeout: float = 10.0,
+                 build_timeout: float = 180.0):
+        self.cc = cc
+        self.pcx_cc = pcx_cc or find_pcx_cc()
+        self.run_timeout = run_timeout
+        self.build_timeout = build_timeout
+        self.pcx_env = {k: v for k, v in os.environ.items() if not k.startswith("PCX_")}
+        self.run_env = dict(self.pcx_env, **VALIDATION_ENV)
+
+    def check(self, text: str, d: Path, seed: int = 0, variants=VARIANTS) -> Result:
+        start = time.monotonic()
+        res = Result(seed)
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "prog.c").write_text(text)
+
+        def done(outcome: str, detail: str = "", variant: tuple[str, ...] = ()) -> Result:
+            res.outcome, res.detail, res.variant = outcome, detail, variant
+            res.seconds = round(time.monotonic() - start, 2)
+            return res
+
+        rc, _, err = run_bounded([self.cc, *PLAIN_FLAGS, "prog.c", "-o", "plain"], d, self.build_timeout)
+        if rc != 0:
+            return done("bad-program", "serial build failed: " + err.strip()[-300:])
+        plain = {}
+        for v in variants:
+            prc, pout, perr = run_bounded(["./plain", *v], d, self.run_timeout)
+            if prc != 0:
+                return done("bad-program", f"serial run {list(v)}: exit {prc} {perr.strip()[-200:]}", v)
+            plain[v] = (prc, pout)
+        report = d / "report.json"
+        report.unlink(missing_ok=True)
+        shutil.rmtree(d / "emit", ignore_errors=True)
+        rc, _, err = run_bounded(
+            [self.pcx_cc, f"--pcx-cc={self.cc}", "--pcx-mode=static", f"--pcx-offload-target={OFFLOAD_TARGET}",
+             f"--pcx-report={report}", "--pcx-remarks", f"--pcx-emit={d / 'emit'}", *PLAIN_FLAGS,
+             "prog.c", "-o", "pcx"], d, self.build_timeout, self.pcx_env)
+        (d / "pcx-build.log").write_text(err)
+        res.warnings = PCX_WARNING_LINE.findall(err)
+        res.nests, res.offloaded = _report_counts(report)
+        if rc != 0:
+            return done("build-failure", f"pcx-cc exit {rc}: " + err.strip()[-400:])
+        for v in variants:
+            xrc, xout, xerr = run_bounded(["./pcx", *v], d, self.run_timeout, self.run_env)
+            prc, pout = plain[v]
+            if xrc is None:
+                return done("timeout", f"args {list(v)}: the serial program finished, the pcx one ran "
+                                       f"past {self.run_timeout:g} s", v)
+            if xrc != prc:
+                return done("crash", f"args {list(v)}: exit {xrc} (serial {prc}) {xerr.strip()[-300:]}", v)
+            if xout != pout:
+                diff = [f"{a.strip()} != {b.strip()}" for a, b in zip(pout.splitlines(), xout.splitlines()) if a != b]
+                return done("wrong", f"args {list(v)}: serial vs pcx: " + "; ".join(diff)[:300], v)
+        if PCX007.search(err):
+            return done("rejected", "the rewritten source failed to compile (PCX007)")
+        if res.warnings:
+            return done("rejected", res.warnings[0][:300])
+        return done("same")
+
+
+# ============================================================================ reduction
+
+
+class _Sanity:
+    """Guards a reduction against introducing undefined behaviour of its own."""
+
+    _ok: dict[str, bool] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, cc: str):
+        self.cc = cc
+        self.sanitizers = [s for s in ("address,undefined", "memory,undefined") if self._works(s)]
+
+    def _works(self, san: str) -> bool:
+        with self._lock:
+            if san not in self._ok:
+                with tempfile.TemporaryDirectory() as tmp:
+                    Path(tmp, "t.c").write_text("int main(void) { return 0; }\n")
+                    rc, _, _ = run_bounded([self.cc, f"-fsanitize={san}", "t.c", "-o", "t"], Path(tmp), 60)
+                    self._ok[san] = rc == 0 and run_bounded(["./t"], Path(tmp), 30)[0] == 0
+            return self._ok[san]
+
+    def clean(self, d: Path, variant: tuple[str, ...]) -> bool:
+        rc, _, _ = run_bounded([self.cc, "-O1", "-fsyntax-only", *STRICT_WARNINGS, "prog.c"], d, 60)
+        if rc != 0:
+            return False
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", UBSAN_OPTIONS="halt_on_error=1")
+        for i, san in enumerate(self.sanitizers):
+            exe = f"san{i}"
+            rc, _, _ = run_bounded([self.cc, "-O1", "-g", "-w", f"-fsanitize={san}", "-fno-sanitize-recover=all",
+                                    "prog.c", "-o", exe], d, 120)
+            if rc != 0 or run_bounded([f"./{exe}", *variant], d, 30, env)[0] != 0:
+                return False
+        return True
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """(first, last) line spans of statements: one line, or a line ending in '{' through its
+    closing '}' (an if with its else branches counts as one)."""
+    spans = []
+    stack: list[int] = []
+    for k, line in enumerate(lines):
+        s = line.strip()
+        if s.startswith("}") and s.endswith("{"):      # } else {
+            continue
+        if s.startswith("}"):
+            if stack:
+                spans.append((stack.pop(), k))
+            continue
+        if s.endswith("{"):
+            stack.append(k)
+        elif s and not s.startswith("#") and not s.startswith("/*"):
+            spans.append((k, k))
+    return sorted(spans, key=lambda p: (p[0] - p[1], p[0]))   # largest first
+
+
+def _unwraps(lines: list[str]) -> list[tuple[int, int]]:
+    """(header, close) pairs of blocks whose body can stand alone (if, for, plain braces)."""
+    out = []
+    stack: list[int] = []
+    for k, line in enumerate(lines):
+        s = line.strip()
+        if s.startswith("}") and s.endswith("{"):
+            continue
+        if s.startswith("}"):
+            if stack:
+                h = stack.pop()
+                if re.match(r"(if|for) \(|\{$", lines[h].strip()) and "} else {" not in "".join(lines[h:k]):
+                    out.append((h, k))
+            continue
+        if s.endswith("{"):
+            stack.append(k)
+    return out
+
+
+class Reducer:
+    """Deletes statements and blocks (then runs C-Vise if asked and installed) while the
+    program keeps its failure class for the failing argument list and stays UB-free."""
+
+    def __init__(self, checker: Checker, *, cvise: bool = True, cvise_seconds: float = 600.0,
+                 log=lambda s: None):
+        self.checker = checker
+        self.sanity = _Sanity(checker.cc)
+        self.cvise = cvise and shutil.which("cvise") is not None
+        self.cvise_seconds = cvise_seconds
+        self.log = log
+        self.tests = 0
+
+    def interesting(self, text: str, d: Path, outcome: str, variant: tuple[str, ...]) -> bool:
+        self.tests += 1
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        (d / "prog.c").write_text(text)
+        if not self.sanity.clean(d, variant):
+            return False
+        return self.checker.check(text, d, variants=(variant,)).outcome == outcome
+
+    def reduce(self, text: str, d: Path, outcome: str, variant: tuple[str, ...]) -> str:
+        work = d / "try"
+        changed = True
+        while changed:
+            changed = False
+            for kind in ("delete", "unwrap"):
+                lines = text.splitlines()
+                spans = _blocks(lines) if kind == "delete" else _unwraps(lines)
+                k = 0
+                while k < len(spans):
+                    first, last = spans[k]
+                    lines = text.splitlines()
+                    if kind == "delete":
+                        cand = lines[:first] + lines[last + 1:]
+                    else:
+                        cand = lines[:first] + lines[first + 1:last] + lines[last + 1:]
+                    cand_text = "\n".join(cand) + "\n"
+                    if last < len(lines) and self.interesting(cand_text, work, outcome, variant):
+                        text = cand_text
+                        changed = True
+                        self.log(f"    reduce: {len(cand)} lines ({self.tests} tests)")
+                        lines = text.splitlines()
+                        spans = _blocks(lines) if kind == "delete" else _unwraps(lines)
+                        k = 0
+                        continue
+                    k += 1
+        if self.cvise:
+            text = self._cvise(text, d, outcome, variant)
+        return text
+
+    def _cvise(self, text: str, d: Path, outcome: str, variant: tuple[str, ...]) -> str:
+        cd = d / "cvise"
+        shutil.rmtree(cd, ignore_errors=True)
+        cd.mkdir(parents=True)
+        (cd / "prog.c").write_text(text)
+        script = cd / "test.sh"
+        args = json.dumps({"outcome": outcome, "variant": list(variant), "cc": self.checker.cc,
+                           "pcx_cc": self.checker.pcx_cc, "timeout": self.checker.run_timeout})
+        script.write_text("#!/bin/sh\nexec " + " ".join(map(_sh, [sys.executable, str(Path(__file__).resolve()),
+                                                                 "--interesting", args, "prog.c"])) + "\n")
+        script.chmod(0o755)
+        try:
+            run_bounded(["cvise", "--n", "1", "--timeout", "120", "--tidy", str(script), "prog.c"], cd,
+                        self.cvise_seconds)
+        except OSError:
+            return text
+        out = (cd / "prog.c").read_text()
+        # cvise stops on a timeout with its best so far in place; keep it only if it still fails
+        return out if self.interesting(out, d / "try", outcome, variant) else text
+
+
+def _sh(s: str) -> str:
+    return "'" + s.replace("'", "'\"'\"'") + "'"
+
+
+def interesting_main(spec: str, path: str) -> int:
+    """C-Vise's interestingness test: 0 when prog.c keeps the failure (run inside its folder)."""
+    cfg = json.loads(spec)
+    checker = Checker(cc=cfg["cc"], pcx_cc=cfg["pcx_cc"], run_timeout=cfg["timeout"])
+    red = Reducer(checker, cvise=False)
+    text = Path(path).read_text()
+    with tempfile.TemporaryDirectory(prefix="loopfuzz-i-") as tmp:
+        return 0 if red.interesting(text, Path(tmp) / "w", cfg["outcome"], tuple(cfg["variant"])) else 1
+
+
+# ============================================================================ campaign
+
+
+def summarize(results: list[Result]) -> dict:
+    c = Counter(r.outcome for r in results)
+    return {
+        "programs": len(results),
+        "offloaded_programs": sum(1 for r in results if r.offloaded),
+        "offloaded_nests": sum(r.offloaded for r in results),
+        "nests": sum(r.nests for r in results),
+        "same": c["same"],
+        "wrong": c["wrong"],
+        "crashes": c["crash"],
+        "timeouts": c["timeout"],
+        "rejected": c["rejected"],
+        "build_failures": c["build-failure"],
+        "bad_programs": c["bad-program"],
+        "failures": [(r.seed, r.outcome) for r in results if r.outcome in BUGS],
+    }
+
+
+def summary_line(s: dict) -> str:
+    return (f"{s['programs']} programs, {s['offloaded_programs']} offloaded programs, "
+            f"{s['offloaded_nests']} offloaded nests (of {s['nests']}), {s['same']} same, {s['wrong']} wrong, "
+            f"{s['crashes']} crashes, {s['timeouts']} timeouts, {s['rejected']} rejected rewrites, "
+            f"{s['build_failures']} build failures" + (f", {s['bad_programs']} bad programs" if s["bad_programs"] else ""))
+
+
+def fuzz(seeds, *, jobs: int = 1, save: Path | None = DEFAULT_SAVE, keep_going: bool = True,
+         max_reduce: int = 3, cvise: bool = True, run_timeout: float = 10.0, cc: str = "clang-19",
+         pcx_cc: str | None = None, without: frozenset[str] = frozenset(), log=print) -> list[Result]:
+    """Check every seed's program; reduce up to max_reduce failures into save/."""
+    checker = Checker(cc=cc, pcx_cc=pcx_cc, run_timeout=run_timeout)
+    results: list[Result] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    reduced = [0]
+    with tempfile.TemporaryDirectory(prefix="loopfuzz-") as tmp:
+        work = Path(tmp)
+
+        def one(seed: int) -> Result | None:
+            if stop.is_set():
+                return None
+            d = work / f"p{seed}"
+            text = generate(seed, without)
+            r = checker.check(text, d, seed)
+            with lock:
+                results.append(r)
+                k = len(results)
+            log(f"[{k:>4}] seed {seed:>7} {r.outcome:<13} offloaded {r.offloaded:>2}/{r.nests:<2} nests "
+                f"{r.seconds:5.1f}s" + (f"  {r.detail[:200]}" if r.outcome in BUGS else ""))
+            if r.outcome in BUGS:
+                if not keep_going:
+                    stop.set()
+                if save is not None:
+                    dest = save / f"seed{seed}-{r.outcome}"
+                    dest.mkdir(parents=True, exist_ok=True)
+                    (dest / "prog.c").write_text(text)
+                    (dest / "result.json").write_text(json.dumps(r.__dict__, indent=1, default=list) + "\n")
+                    if (d / "pcx-build.log").exists():
+                        shutil.copy(d / "pcx-build.log", dest / "pcx-build.log")
+                    for em in (d / "emit").glob("*") if (d / "emit").is_dir() else ():
+                        shutil.copy(em, dest / f"emitted-{em.name}")
+                    r.saved = str(dest)
+                    with lock:
+                        go = r.outcome != "bad-program" and reduced[0] < max_reduce
+                        reduced[0] += go
+                    if go:
+                        t0 = time.monotonic()
+                        red = Reducer(checker, cvise=cvise,
+                                      log=lambda s: None)
+                        small = red.reduce(text, work / f"r{seed}", r.outcome, r.variant)
+                        (dest / "reduced.c").write_text(
+                            f"/* loopfuzz seed {seed}: {r.outcome} with args {list(r.variant)}; "
+                            f"reduced from {len(text.splitlines())} to {len(small.splitlines())} lines "
+                            f"in {red.tests} tests */\n" + small)
+                        log(f"       reduced seed {seed} to {len(small.splitlines())} lines in {red.tests} tests, "
+                            f"{time.monotonic() - t0:.0f}s: {dest / 'reduced.c'}")
+            shutil.rmtree(d, ignore_errors=True)
+            return r
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            list(pool.map(one, seeds))
+    results.sort(key=lambda r: r.seed)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--count", type=int, default=20, help="number of programs (default 20)")
+    ap.add_argument("--seed", type=int, default=1, help="first seed (default 1); seeds are consecutive")
+    ap.add_argument("--jobs", type=int, default=1, help="programs in parallel (default 1)")
+    ap.add_argument("--save", type=Path, default=DEFAULT_SAVE,
+                    help=f"where failing programs and their reductions go (default {DEFAULT_SAVE})")
+    ap.add_argument("--keep-going", action="store_true", help="do not stop at the first failure")
+    ap.add_argument("--max-reduce", type=int, default=3, help="reduce at most this many failures (default 3)")
+    ap.add_argument("--no-cvise", action="store_true", help="only the built-in reducer, even if cvise is installed")
+    ap.add_argument("--timeout", type=float, default=10.0, help="seconds per run (default 10)")
+    ap.add_argument("--cc", default="clang-19", help="the serial compiler and pcx-cc's real compiler")
+    ap.add_argument("--without", default="", metavar="F,G",
+                    help=f"generate programs without these features (to look past a known bug): {','.join(FEATURES)}")
+    ap.add_argument("--json", action="store_true", help="print the summary as JSON too")
+    ap.add_argument("--print-program", type=int, metavar="SEED", help="print one seed's program and exit")
+    ap.add_argument("--interesting", nargs=2, metavar=("SPEC", "FILE"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    without = frozenset(w for w in args.without.split(",") if w)
+    if without - set(FEATURES):
+        ap.error(f"unknown features {sorted(without - set(FEATURES))}; known: {','.join(FEATURES)}")
+    if args.interesting:
+        return interesting_main(*args.interesting)
+    if args.print_program is not None:
+        sys.stdout.write(generate(args.print_program, without))
+        return 0
+    if find_pcx_cc() is None or shutil.which(args.cc) is None:
+        print(f"pcx-cc or {args.cc} not found", file=sys.stderr)
+        return 2
+    t0 = time.monotonic()
+    results = fuzz(range(args.seed, args.seed + args.count), jobs=args.jobs, save=args.save,
+                   keep_going=args.keep_going, max_reduce=args.max_reduce, cvise=not args.no_cvise,
+                   run_timeout=args.timeout, cc=args.cc, without=without)
+    s = summarize(results)
+    took = time.monotonic() - t0
+    print(f"\n{summary_line(s)}  [{took:.0f} s, {took / max(1, len(results)):.1f} s per program "
+          f"with {args.jobs} job(s)]")
+    if s["failures"]:
+        print(f"failures (seed, class): {s['failures']}; saved under {args.save}")
+    if args.json:
+        print(json.dumps(s))
+    return 1 if s["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
