@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ from pcx_driver.model import (
     Plan,
     Section,
     SourceUnit,
+    from_jsonable,
     to_jsonable,
 )
 
@@ -287,3 +291,192 @@ def test_data_regions_round_trip_by_nest_identity(tmp_path):
     plancache.store(unit, plan, {}, config)
     got = plancache.lookup(unit, config)
     assert got is not None and got.regions == [plancache.RegionDecision("scale", ["scale:2"])]
+
+
+# ------------------------------------------------------------------------- real builds
+#
+# A cache entry is untrusted input (it can come with a cloned repository): whatever it
+# says, the clauses a build compiles are those of a fresh analysis of the source, and a
+# decision the analysis does not prove is dropped with one warning.
+
+CLANG = shutil.which("clang-19")
+needs_clang = pytest.mark.skipif(CLANG is None, reason="clang-19 is not installed")
+
+PROG = """\
+#include <stdio.h>
+
+#define N 200000
+static double a[N], b[N];
+
+int main(void)
+{
+    double s = 0.0;
+    for (int i = 0; i < N; i++)
+        b[i] = i * 0.5;
+    for (int i = 0; i < N; i++)
+        a[i] = 2.0 * b[i] + 1.0;
+    for (int i = 0; i < N; i++)
+        s += a[i];
+    for (int i = 1; i < N; i++)
+        b[i] = b[i - 1] + a[i];
+    printf("%.1f %.1f\\n", s, b[N - 1]);
+    return 0;
+}
+"""
+EXPECTED = "20000100000.0 20000099999.0\n"
+INJECTED = '0:N]) map(tofrom: s)\n#include <stdlib.h>\nstatic int pcx_pwn = system("touch pwned");\n#pragma omp'
+OFFLOAD_ENV = {"OMP_TARGET_OFFLOAD": "MANDATORY", "LIBOMPTARGET_MEMORY_MANAGER_THRESHOLD": "0",
+               "MALLOC_PERTURB_": "165", "OMP_NUM_THREADS": "2", "LIBOMPTARGET_INFO": "16"}
+
+
+def _run(argv, cwd, env, timeout=120):
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def tuned(tmp_path, pcx_env):
+    """A project with prog.c and the unit, plan and cache entry pcx tune would save (every
+    nest the analysis proves offloaded), plus the rewrite a static build makes."""
+    (tmp_path / "prog.c").write_text(PROG)
+    (tmp_path / ".git").mkdir()  # the project root
+    (tmp_path / ".pcx").mkdir()
+    r = _run(["pcx-cc", "--pcx-record=rec", "--pcx-mode=static", "--pcx-emit=static", "-O1", "-c", "prog.c"],
+             tmp_path, pcx_env)
+    assert r.returncode == 0, r.stderr
+    (record,) = (tmp_path / "rec").glob("*.json")
+    doc = json.loads(record.read_text())
+    unit = from_jsonable(SourceUnit, doc["unit"])
+    plan = from_jsonable(Plan, doc["plan"])
+    assert sorted(k.nest_id for k in plan.offloaded()) == ["main:11", "main:13", "main:9"]
+    path = plancache.store(unit, plan, {}, Config(values={"plan-cache": str(tmp_path / ".pcx")}))
+    assert path.parent == tmp_path / ".pcx" / "plans"
+    return tmp_path, unit, plan, path, (tmp_path / "static" / "prog.c").read_text()
+
+
+def _build(project, env, *extra):
+    r = _run(["pcx-cc", "--pcx-emit=em", "--pcx-remarks", *extra, "-O1", "prog.c", "-o", "prog"], project, env)
+    assert r.returncode == 0, r.stderr
+    emitted = project / "em" / "prog.c"
+    return r, emitted.read_text() if emitted.exists() else None
+
+
+def _check_program(project):
+    out = _run(["./prog"], project, {**os.environ, **OFFLOAD_ENV}, timeout=60)
+    assert out.returncode == 0 and out.stdout == EXPECTED, out.stderr
+    assert not (project / "pwned").exists()
+    return out
+
+
+def _old_format_entry(unit, plan, path, poison):
+    """An entry of the first format (a whole plan, clause text included), poisoned."""
+    doc = to_jsonable(plan)
+    doc["origin"] = "validated"
+    poison(doc)
+    entry = {"format": "pcx-plan-cache/1", "key": plancache.plan_key(unit),
+             "source": {"path": unit.path, "sha256": plancache.text_hash(unit)}, "plan": doc}
+    path.write_text(json.dumps(entry))
+
+
+def _kernel(doc, nest_id):
+    return next(k for k in doc["kernels"] if k["nest_id"] == nest_id)
+
+
+def _code_in_clause(doc):
+    for k in doc["kernels"]:
+        for m in k["maps"]:
+            m["sections"][0]["dims"][0][1] = INJECTED
+    for r in doc["regions"]:
+        r["maps"][0]["sections"][0]["base"] = 'a[0:N]) \n#include <stdlib.h>\nint x = system("touch pwned");\n//'
+
+
+def _dropped_reduction(doc):
+    _kernel(doc, "main:13")["reductions"] = []
+
+
+def _wrong_section(doc):
+    for k in doc["kernels"]:
+        for m in k["maps"]:
+            for sec in m["sections"]:
+                sec["dims"] = [["0", "1"]]
+    for r in doc["regions"]:
+        for m in r["maps"]:
+            for sec in m["sections"]:
+                sec["dims"] = [["0", "1"]]
+
+
+@needs_clang
+def test_a_tuned_entry_applies_the_fresh_analysis_clauses(tuned, pcx_env):
+    project, unit, plan, path, static_text = tuned
+    r, emitted = _build(project, pcx_env)
+    assert "prog.c:1:1: remark: a cached validated plan was applied [PCX008]" in r.stderr
+    assert "pcx-cc: warning" not in r.stderr
+    assert emitted == static_text  # every nest of the static plan was decided "offload"
+    out = _check_program(project)
+    assert "Launching kernel" in out.stderr
+
+
+@needs_clang
+@pytest.mark.parametrize("poison", [_code_in_clause, _dropped_reduction, _wrong_section],
+                         ids=["code-in-clause", "dropped-reduction", "wrong-section"])
+def test_a_poisoned_old_format_entry_changes_nothing_in_the_build(tuned, pcx_env, poison):
+    project, unit, plan, path, static_text = tuned
+    _old_format_entry(unit, plan, path, poison)
+    r, emitted = _build(project, pcx_env)
+    assert "[PCX008]" in r.stderr and "pcx-cc: warning" not in r.stderr, r.stderr
+    assert emitted == static_text  # the clauses come from the analysis, not the entry
+    assert "system" not in emitted and "pwned" not in emitted
+    _check_program(project)
+
+
+@needs_clang
+def test_a_cached_decision_the_analysis_does_not_prove_is_dropped_with_a_warning(tuned, pcx_env):
+    project, unit, plan, path, static_text = tuned
+    entry = json.loads(path.read_text())
+    entry["decisions"]["kernels"].append({"nest_id": "main:15", "offload": True})  # a recurrence
+    entry["decisions"]["kernels"].append({"nest_id": "main:99", "offload": True})  # no such nest
+    entry["decisions"]["kernels"][0]["collapse"] = 3  # deeper than the nest
+    path.write_text(json.dumps(entry))
+    r, emitted = _build(project, pcx_env)
+    warnings = [ln for ln in r.stderr.splitlines() if ln.startswith("pcx-cc: warning:")]
+    assert len(warnings) == 1, r.stderr
+    assert "prog.c: cached plan decisions dropped" in warnings[0] and "[PCX307]" in warnings[0]
+    assert "main:15 is not proved parallel" in warnings[0] and "'main:99' is not in this source" in warnings[0]
+    assert "collapse(3)" in warnings[0]
+    assert emitted == static_text  # the recurrence stays serial, the rest as analysed
+    _check_program(project)
+
+
+@needs_clang
+def test_decisions_restrict_the_fresh_plan(tuned, pcx_env):
+    """A nest pcx tune demoted stays serial with its reason; a region it dropped is not
+    formed and its kernels map their own data; knobs are applied as numbers."""
+    project, unit, plan, path, static_text = tuned
+    entry = json.loads(path.read_text())
+    kernels = {k["nest_id"]: k for k in entry["decisions"]["kernels"]}
+    kernels["main:13"].update(offload=False, reason="failed the gate: output differs [PCX301]")
+    kernels["main:9"].update(num_teams=128, thread_limit=64, simd=True)
+    entry["decisions"]["regions"] = []
+    path.write_text(json.dumps(entry))
+    r, emitted = _build(project, pcx_env)
+    assert "pcx-cc: warning" not in r.stderr, r.stderr
+    assert "prog.c:13:5: remark: failed the gate: output differs [PCX301] [PCX305]" in r.stderr
+    assert "target data" not in emitted and "reduction" not in emitted
+    assert "num_teams(128)" in emitted and "thread_limit(64)" in emitted and " simd" in emitted
+    assert "map(from: b[0:N])" in emitted
+    _check_program(project)
+
+
+@needs_clang
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_fifo_or_dev_zero_entry_does_not_hang_the_build(tuned, pcx_env, kind):
+    project, unit, plan, path, static_text = tuned
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    r = _run(["pcx-cc", "-O1", "prog.c", "-o", "prog"], project, pcx_env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert re.fullmatch(r"pcx-cc: warning: prog\.c: cached plan \S+ is unreadable \(.*\); ignored \[PCX307\]\n",
+                        r.stderr), r.stderr
+    _check_program(project)
