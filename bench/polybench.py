@@ -19,7 +19,8 @@ each way (skipped when pcx-cc rewrote nothing); its output is never compared.
 
 Full precision: PolyBench prints with ``DATA_PRINTF_MODIFIER`` ("%0.2lf "), which each
 kernel's header defines unconditionally, so ``-DDATA_PRINTF_MODIFIER=...`` cannot override
-it.  Both builds therefore get ``-include OUT/pcx_bench_dump.h``: a header that defines
+it.  Both builds therefore get ``-include OUT/pcx_bench_dump.h``
+(``--polybench-precision`` leaves it out): a header that defines
 ``fprintf(...)`` as a function printing a value formatted with "%0.2lf "/"%0.2f " as
 "%.17g " and passing anything else to vfprintf.  Only print_array calls fprintf.
 
@@ -290,6 +291,7 @@ class Setup:
     timeout: float
     cc: str
     pcx: str
+    full_precision: bool = True
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None, timeout: float, log: Path | None = None):
@@ -366,8 +368,9 @@ def bench_one(setup: Setup, rel: str, config: str) -> Result:
     res.main_line = nests[mi].line if nests else 0
 
     flags = ["-O2", "-I", str(pb / "utilities"), "-I", str(src.parent), f"-D{setup.dataset}_DATASET",
-             "-DPOLYBENCH_DUMP_ARRAYS", "-DPOLYBENCH_TIME", "-include", str(setup.out / "pcx_bench_dump.h"),
-             *CONFIGS[config]]
+             "-DPOLYBENCH_DUMP_ARRAYS", "-DPOLYBENCH_TIME", *CONFIGS[config]]
+    if setup.full_precision:
+        flags += ["-include", str(setup.out / "pcx_bench_dump.h")]
     srcs = [str(pb / "utilities" / "polybench.c"), str(src)]
     env = _base_env()
     build_timeout = max(setup.timeout, 120)
@@ -512,6 +515,7 @@ def totals(results: list[Result]) -> dict[str, dict]:
         out[config] = {
             "kernels": len(rs),
             "nests_offloaded": sum(r.nests_offloaded for r in rs),
+            "nests_offloaded_same": sum(r.nests_offloaded for r in rs if r.verdict == "same"),
             "nests": sum(r.nests_total for r in rs),
             "main_offloaded": sum(r.main_offloaded for r in rs),
             "verdicts": dict(verdicts),
@@ -531,7 +535,8 @@ def totals_text(tot: dict[str, dict]) -> str:
     for config, t in tot.items():
         v = t["verdicts"]
         lines.append(
-            f"{config:9s} nests offloaded {t['nests_offloaded']}/{t['nests']}, main nest {t['main_offloaded']}/"
+            f"{config:9s} nests offloaded {t['nests_offloaded']}/{t['nests']} ({t['nests_offloaded_same']} in kernels "
+            f"with the serial output), main nest {t['main_offloaded']}/"
             f"{t['kernels']}; same {v.get('same', 0)}, WRONG {t['wrong']}, crash {t['crash']}, "
             f"build-fail {v.get('build-fail', 0)}, timeout {v.get('timeout', 0)}, fallbacks {t['fallbacks']}; "
             f"launches {t['launches']}, H->D {_bytes(t['bytes_to_device'])}, D->H {_bytes(t['bytes_from_device'])}")
@@ -541,7 +546,8 @@ def totals_text(tot: dict[str, dict]) -> str:
 
 def run_bench(pb: Path, kernels: list[str] | None = None, configs: list[str] = ("shipped", "restrict"),
               dataset: str = "MEDIUM", jobs: int = 1, timeout: float = 300, out: Path | None = None,
-              cc: str | None = None, pcx: str | None = None, progress=None) -> list[Result]:
+              cc: str | None = None, pcx: str | None = None, progress=None,
+              full_precision: bool = True) -> list[Result]:
     """Build, run and compare; results ordered by the benchmark list, then configuration."""
     rels = benchmark_list(pb)
     if kernels:
@@ -554,7 +560,8 @@ def run_bench(pb: Path, kernels: list[str] | None = None, configs: list[str] = (
     out.mkdir(parents=True, exist_ok=True)
     (out / "pcx_bench_dump.h").write_text(DUMP_HEADER)
     pcx = pcx or shutil.which("pcx-cc", path=str(Path(sys.executable).parent)) or str(ROOT / ".venv/bin/pcx-cc")
-    setup = Setup(pb.resolve(), out, dataset.upper(), timeout, cc or shutil.which("clang-19") or "clang-19", pcx)
+    setup = Setup(pb.resolve(), out, dataset.upper(), timeout, cc or shutil.which("clang-19") or "clang-19", pcx,
+                  full_precision)
     tasks = [(rel, c) for rel in rels for c in configs]
     results: dict[tuple[str, str], Result] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -590,6 +597,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=300, help="seconds per run (builds get at least 120)")
     ap.add_argument("--json", type=Path, help="write every row and the totals here")
     ap.add_argument("--out", type=Path, help="build directory (default bench/out/polybench)")
+    ap.add_argument("--polybench-precision", action="store_true",
+                    help="dump with PolyBench's own %%0.2lf (no forced include): shows that the include "
+                         "changes no pcx decision, but compares only two decimals")
     args = ap.parse_args(argv)
 
     if not (args.polybench / "utilities" / "benchmark_list").is_file():
@@ -605,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({r.seconds:.1f} s)", file=sys.stderr, flush=True)
 
     results = run_bench(args.polybench, kernels, configs, args.dataset, args.jobs, args.timeout, args.out,
-                        progress=progress)
+                        progress=progress, full_precision=not args.polybench_precision)
     wall = time.monotonic() - t0
     tot = totals(results)
     print(f"PolyBench/C 4.2.1, {args.dataset} dataset, PCX_MODE=static pcx-cc vs clang-19 -O2 "
