@@ -9,7 +9,8 @@ Layout (one directory per conversation about one nest)::
 
 Secrets never reach disk: every string written passes through ``redact``, which removes
 the API key (and any other registered secret) wherever it appears.  The key is never put
-into a record in the first place; this is the second lock.
+into a record in the first place; this is the second lock.  The records hold source code
+and prompts, so every file is mode 0600 and every directory 0700.
 """
 
 from __future__ import annotations
@@ -28,6 +29,19 @@ _SEQUENCE = itertools.count(1)
 def _slug(text: str, limit: int = 40) -> str:
     out = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text)
     return out.strip("-.")[:limit] or "x"
+
+
+def _write_private(path: Path, text: str, append: bool) -> None:
+    """Write (or append) ``text`` to a file only its owner can read (mode 0600, also when
+    it already existed), never through a symbolic link."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC) | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", closefd=False) as fh:
+            fh.write(text)
+    finally:
+        os.close(fd)
 
 
 class AuditLog:
@@ -59,9 +73,10 @@ class AuditLog:
         self.count += 1
         entry = self.redact({"session": self.session, "seq": self.count, "stage": stage, **entry})
         try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             path = self.directory / f"{self.count:04d}-{_slug(stage)}.json"
-            path.write_text(json.dumps(entry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            _write_private(path, json.dumps(entry, indent=2, ensure_ascii=False) + "\n", append=False)
             usage = entry.get("usage") or {}
             summary = {
                 "session": self.session, "seq": self.count, "stage": stage,
@@ -69,8 +84,7 @@ class AuditLog:
                 "prompt_tokens": usage.get("prompt_tokens"), "completion_tokens": usage.get("completion_tokens"),
                 "total_tokens": usage.get("total_tokens"), "seconds": entry.get("seconds"),
             }
-            with (self.root / "index.jsonl").open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(summary) + "\n")
+            _write_private(self.root / "index.jsonl", json.dumps(summary) + "\n", append=True)
             return path
         except OSError:
             return None

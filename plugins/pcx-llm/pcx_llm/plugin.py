@@ -1,8 +1,12 @@
 """The pcx plugin (entry point ``pcx: llm``): settings and ``pcx_propose_rewrite``.
 
-Off unless ``llm`` is enabled (``--pcx-llm``, ``PCX_LLM=1`` or ``llm = true`` in pcx.toml),
-because it sends source code to a server.  The API key is read from ``OPENAI_API_KEY`` at
-call time; it is never a setting, never logged and never saved.
+Off unless ``llm`` is enabled (``--pcx-llm``, ``PCX_LLM=1`` or ``llm = true`` in a trusted
+pcx.toml), because it sends source code to a server.  The API key is read from
+``OPENAI_API_KEY`` at call time; it is never a setting, never logged and never saved, and
+it goes only to an endpoint the user named: ``llm``, ``llm-base-url`` and ``llm-log-dir``
+are needs-trust settings, which a pcx.toml gives only when the user trusted it
+(``pcx trust DIR``); otherwise the command line, the environment (``PCX_LLM_BASE_URL``,
+``OPENAI_BASE_URL``) or the default api.openai.com decide.
 
 Conversations are kept per (file, nest, source text) for the life of the process, so the
 feedback ``pcx tune`` passes on a later call continues the same conversation; a call with
@@ -31,11 +35,13 @@ log = logging.getLogger("pcx_llm")
 #: The plugin's settings, one table (``--pcx-NAME``, ``PCX_NAME``, pcx.toml ``NAME``).
 OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("llm", False, "let an LLM propose rewrites for nests the rule engine kept serial "
-               "(sends source code to the server at llm-base-url)", "bool"),
+               "(sends source code to the server at llm-base-url)", "bool", needs_trust=True),
     OptionSpec("llm-backoff", 1.0, "first wait in seconds before retrying a 429/5xx/timeout (doubles each retry)", "float"),
     OptionSpec("llm-base-url", None, "OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 for vLLM "
-               "(default: OPENAI_BASE_URL, else api.openai.com); the key comes from OPENAI_API_KEY"),
-    OptionSpec("llm-log-dir", None, "where prompts and responses are saved (default: .pcx/llm of the working directory)"),
+               "(default: OPENAI_BASE_URL, else api.openai.com); the key comes from OPENAI_API_KEY",
+               needs_trust=True),
+    OptionSpec("llm-log-dir", None, "where prompts and responses are saved (default: .pcx/llm of the working directory)",
+               needs_trust=True),
     OptionSpec("llm-max-attempts", 3, "proposals per nest, and re-asks per stage for a malformed reply", "int"),
     OptionSpec("llm-max-tokens", 4096, "max_tokens of each completion", "int"),
     OptionSpec("llm-model", None, "model name the server knows (required when llm is on)"),
