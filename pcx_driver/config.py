@@ -57,6 +57,8 @@ BUILTIN_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("config", None, "path of a pcx.toml to use instead of searching upward"),
     OptionSpec("cxx", None, "the real C++ compiler (default: clang++-19, clang++, g++ on PATH)", needs_trust=True),
     OptionSpec("emit", None, "directory where each rewritten source is kept", needs_trust=True),
+    OptionSpec("ignore", (), "pcx tune: regular expressions of output lines the gate does not compare "
+               "(repeatable; pcx.toml: a list)", "list"),
     OptionSpec("instrument", False, "compile with per-nest timing instead of offloading (pcx tune's "
                "hotspot build)", "bool"),
     OptionSpec("max-source-bytes", 8_000_000, "sources larger than this are compiled unchanged", "int"),

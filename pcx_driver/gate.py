@@ -5,8 +5,15 @@
   MALLOC_PERTURB_=165, LIBOMPTARGET_INFO=51, OMP_NUM_THREADS>=2).
 - ``run_program(argv, cwd, env, timeout, prefix) -> RunOutput``: run in its own process
   group, kill the group on timeout.
-- ``compare_runs(reference, candidate, rtol, atol) -> GateVerdict``: numbers within
-  tolerance, other text exact, same exit status, no unmapped pointer, no crash/timeout.
+- ``GATE_ENV``: VALIDATION_ENV with libomptarget silent: the runs whose output is compared.
+  Launches, bytes and unmapped pointers are counted in a separate run under VALIDATION_ENV
+  (``info_run_problems``), never in a compared one.
+- ``compare_runs(reference, candidate, rtol, atol, stderr) -> GateVerdict``: numbers within
+  tolerance, other text exact, same exit status, no unmapped pointer, no crash/timeout;
+  libomptarget's and libomp's own messages are never part of the compared text.
+- ``learn_filter(first, second, patterns, timings) -> (OutputFilter, [IgnoredLine])``: from
+  two serial runs, what the gate leaves out: lines matching ``--ignore`` patterns, and
+  timings (see ``timing_positions``); ``OutputFilter.apply(run)`` removes them.
 - ``unmapped_pointers(stderr) -> list[str]``: names used as ``use_address(p)`` without a
   ``Mapping exists ... Name=p`` line (the INFO=51 rule of TOOLCHAIN.md).
 - ``kernel_launches(stderr) -> list[str]``: kernel names launched (INFO 0x10 lines).
@@ -27,7 +34,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pcx_driver.model import GateVerdict, Remark, Rewrite, RunOutput, SourceUnit
 
@@ -45,6 +52,11 @@ VALIDATION_ENV: dict[str, str] = {
     "LIBOMPTARGET_INFO": "51",
     "OMP_NUM_THREADS": "2",
 }
+
+#: The environment of a gate run whose output is compared: the same strictness, and
+#: libomptarget silent, so that nothing the runtime prints lands in the program's stderr
+#: or in a file that receives it.  (A user's LIBOMPTARGET_INFO would otherwise leak in.)
+GATE_ENV: dict[str, str] = {**VALIDATION_ENV, "LIBOMPTARGET_INFO": "0"}
 
 
 # --------------------------------------------------------------------------- running
@@ -295,15 +307,17 @@ def _describe_status(code: int | None, seconds: float) -> str:
 
 
 def compare_runs(
-    reference: RunOutput, candidate: RunOutput, rtol: float = 1e-6, atol: float = 1e-9
+    reference: RunOutput, candidate: RunOutput, rtol: float = 1e-6, atol: float = 1e-9, stderr: bool = False
 ) -> GateVerdict:
     """The correctness gate: does ``candidate`` (offloaded run) match ``reference`` (serial)?
 
     Fails, with the first difference first among the reasons, when: either run timed out
-    or the candidate crashed [PCX304/PCX303]; the exit statuses differ [PCX303]; stdout or
-    a named output file differs beyond tolerance (see ``first_difference``) [PCX301]; the
-    candidate's stderr shows a pointer used on the device without a mapping [PCX302].
-    stderr is otherwise not compared (it carries libomptarget's INFO lines and timings).
+    or the candidate crashed [PCX304/PCX303]; the exit statuses differ [PCX303]; stdout, a
+    named output file or (with ``stderr=True``, as pcx tune compares) stderr differs beyond
+    tolerance (see ``first_difference``) [PCX301]; the candidate's stderr shows a pointer
+    used on the device without a mapping [PCX302].  The runtime's own lines (libomptarget
+    INFO and errors, libomp's ``OMP: Info #``; see ``strip_runtime_lines``) are removed from
+    every compared text first: they are not the program's output.
     """
     reasons: list[str] = []
     if reference.returncode is None:
@@ -316,14 +330,17 @@ def compare_runs(
             f"offloaded run: expected {_describe_status(reference.returncode, 0)}, "
             f"got {_describe_status(candidate.returncode, 0)}" + (f" ({tail})" if tail else "") + " [PCX303]"
         )
-    if diff := first_difference(reference.stdout, candidate.stdout, rtol, atol):
+    clean = strip_runtime_lines
+    if diff := first_difference(clean(reference.stdout), clean(candidate.stdout), rtol, atol):
         reasons.append(f"stdout {diff} [PCX301]")
+    if stderr and (diff := first_difference(clean(reference.stderr), clean(candidate.stderr), rtol, atol)):
+        reasons.append(f"stderr {diff} [PCX301]")
     for name in sorted(set(reference.files) | set(candidate.files)):
         if name not in candidate.files:
             reasons.append(f"output file {name}: missing from the offloaded run [PCX301]")
         elif name not in reference.files:
             reasons.append(f"output file {name}: not written by the reference run [PCX301]")
-        elif diff := first_difference(reference.files[name], candidate.files[name], rtol, atol):
+        elif diff := first_difference(clean(reference.files[name]), clean(candidate.files[name]), rtol, atol):
             reasons.append(f"output file {name} {diff} [PCX301]")
     seen: set[str] = set()
     for site in unmapped_use_sites(candidate.stderr):
@@ -338,6 +355,219 @@ def compare_runs(
 def _last_line(text: str) -> str:
     lines = [ln for ln in text.splitlines() if ln.strip() and " info: " not in ln]
     return lines[-1].strip()[:200] if lines else ""
+
+
+def info_run_problems(reference: RunOutput, info_run: RunOutput) -> list[str]:
+    """Why the offloaded run made under VALIDATION_ENV (libomptarget INFO=51 on, output not
+    compared) fails the gate: a timeout or another exit status than the reference's
+    [PCX304/PCX303], or a pointer used on the device without a mapping [PCX302]."""
+    blank = RunOutput(reference.argv, reference.returncode, "", "", reference.seconds)
+    probe = RunOutput(info_run.argv, info_run.returncode, "", info_run.stderr, info_run.seconds)
+    reasons = compare_runs(blank, probe).reasons
+    return [f"{r} (run with LIBOMPTARGET_INFO)" if "[PCX30" in r and "[PCX302]" not in r else r for r in reasons]
+
+
+# --------------------------------------------------------------------------- what is compared
+
+#: A line the OpenMP runtime printed, not the program: libomptarget's INFO lines
+#: (``omptarget device 0 info: ...``, ``"PluginInterface" device 0 info: ...``), its errors
+#: (``omptarget error: ...``, ``file.c:7:1: omptarget fatal error 1: ...``) and libomp's
+#: messages (``OMP: Info #276: ...``).
+_RUNTIME_LINE = re.compile(
+    r'^\s*(?:"?PluginInterface"?|omptarget|[Ll]ibomptarget)(?: device -?\d+)? '
+    r'(?:info|message|warning|error|fatal error)\b'
+    r"|^\S+:\d+:\d+: omptarget (?:fatal )?error\b"
+    r"|^OMP: (?:Info|Warning|Hint|Error) #\d+"
+)
+
+
+def is_runtime_line(line: str) -> bool:
+    return bool(_RUNTIME_LINE.search(line))
+
+
+def strip_runtime_lines(text: str) -> str:
+    """``text`` without the lines the OpenMP runtime printed (see ``_RUNTIME_LINE``)."""
+    if "omptarget" not in text and "PluginInterface" not in text and "OMP: " not in text:
+        return text
+    return "".join(ln for ln in text.splitlines(keepends=True) if not _RUNTIME_LINE.search(ln))
+
+
+# Timings.  A number followed by a unit of time (``0.12 s``, ``12ms``, ``3.4 (us)``) or of
+# rate (``GB/s``, ``(z/s)``, ``GFLOPS``) is a timing wherever it stands.  A line with a
+# timing word (time, elapsed, took, runtime, duration, GFLOPS, GB/s, bandwidth ...) also
+# has the numbers that follow that word (through ``=``, ``:``, units) and every number that
+# differed between two serial runs treated as timings.  Nothing else is: a result printed
+# beside a timing is still compared.
+_TIME_UNITS = frozenset("s sec secs second seconds ms msec msecs millisecond milliseconds us usec usecs "
+                        "µs microsecond microseconds ns nsec nanoseconds min mins minutes".split())
+_RATE_UNIT = re.compile(r"(?i)^(?:[a-z]*/s(?:ec)?|[kmgtp]?flops?|[kmgtp]?flop/s)$")
+_ATTACHED_TIME = re.compile(r"(?i)^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?"
+                            r"(?:s|sec|secs|ms|msec|us|usec|µs|ns|min)$")
+_TIMING_WORD = re.compile(
+    r"(?i)(?<![a-z])(?:time|timing|timings|timer|elapsed|took|runtime|duration|walltime|wtime"
+    r"|[kmgtp]?flops|[kmgtp]?flop/s|[kmgtp]i?b/s|bandwidth|throughput)(?![a-z])"
+)
+_PUNCT = "()[]{}<>,;:=|'\""
+
+
+def _bare(text: str) -> str:
+    return text.strip(_PUNCT + ".")
+
+
+def _is_unit(token: _Token) -> bool:
+    if token.value is not None:
+        return False
+    word = _bare(token.text)
+    return word.lower() in _TIME_UNITS or word == "µs" or bool(_RATE_UNIT.match(word))
+
+
+def timing_positions(tokens: list[_Token], other: list[_Token] | None = None,
+                     rtol: float = 1e-6, atol: float = 1e-9) -> set[int]:
+    """Positions of the timing tokens of one line (``tokenize_line``), and of their units.
+
+    ``other`` is the same line from a second serial run: in a line with a timing word, a
+    number that differs between the two runs is a timing too.
+    """
+    out: set[int] = set()
+    for j, t in enumerate(tokens):
+        if t.value is None and _ATTACHED_TIME.match(_bare(t.text)):
+            out.add(j)
+        elif t.value is not None and j + 1 < len(tokens) and _is_unit(tokens[j + 1]):
+            out.update((j, j + 1))
+    if not any(t.value is None and _TIMING_WORD.search(t.text) for t in tokens):
+        return out
+    armed = False
+    for j, t in enumerate(tokens):
+        if t.value is not None:
+            if armed:
+                out.add(j)
+        elif _TIMING_WORD.search(t.text):
+            armed = True
+        elif not (_is_unit(t) or not _bare(t.text)):
+            armed = False  # another word: what follows is not the timing's value
+    if other is not None and len(other) == len(tokens):
+        for j, (a, b) in enumerate(zip(tokens, other)):
+            if a.value is not None and b.value is not None and not _numbers_match(a.value, b.value, rtol, atol):
+                out.add(j)
+    return out
+
+
+TIMING_MASK = "<timing>"
+
+
+@dataclass(frozen=True)
+class IgnoredLine:
+    """A line of the reference output that the gate does not compare, or only in part."""
+
+    stream: str  # "stdout", "stderr" or "file NAME"
+    line: int  # 1-based, in the reference output
+    text: str
+    why: str  # "timing: <tokens>", "--ignore <regex>", "stderr not compared: ..."
+
+    def describe(self) -> str:
+        if not self.line:
+            return f"{self.stream}: {self.why}"
+        return f"{self.stream} line {self.line}: {self.text.strip()[:120]!r} ({self.why})"
+
+
+@dataclass
+class OutputFilter:
+    """What the gate leaves out of one run command's output before comparing.
+
+    ``patterns`` remove whole lines (in every run, wherever they stand); ``masks`` replace
+    timing tokens, by line (counted after the pattern lines are gone) and token position,
+    with ``TIMING_MASK``; a stream in ``skipped`` is not compared at all.
+    """
+
+    patterns: tuple[re.Pattern[str], ...] = ()
+    masks: dict[str, dict[int, frozenset[int]]] = field(default_factory=dict)
+    skipped: frozenset[str] = frozenset()
+
+    def text(self, stream: str, text: str) -> str:
+        if stream in self.skipped:
+            return ""
+        lines = strip_runtime_lines(text).splitlines()
+        if self.patterns:
+            lines = [ln for ln in lines if not any(p.search(ln) for p in self.patterns)]
+        masks = self.masks.get(stream, {})
+        for i, positions in masks.items():
+            if i < len(lines):
+                tokens = tokenize_line(lines[i])
+                if positions and max(positions) < len(tokens):
+                    lines[i] = " ".join(TIMING_MASK if j in positions else t.text for j, t in enumerate(tokens))
+        return "".join(ln + "\n" for ln in lines)
+
+    def apply(self, run: RunOutput) -> RunOutput:
+        """``run`` with only what the gate compares (exit status and timing kept)."""
+        return RunOutput(
+            argv=list(run.argv), returncode=run.returncode,
+            stdout=self.text("stdout", run.stdout), stderr=self.text("stderr", run.stderr),
+            seconds=run.seconds,
+            files={name: self.text(f"file {name}", body) for name, body in run.files.items()},
+        )
+
+
+def compile_patterns(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
+    """``--ignore`` regular expressions, compiled; ValueError names a bad one."""
+    out = []
+    for p in patterns:
+        try:
+            out.append(re.compile(p))
+        except re.error as exc:
+            raise ValueError(f"--ignore {p!r}: not a regular expression ({exc})") from None
+    return tuple(out)
+
+
+def learn_filter(
+    first: RunOutput,
+    second: RunOutput,
+    patterns: Sequence[str] = (),
+    timings: bool = True,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> tuple[OutputFilter, list[IgnoredLine]]:
+    """What the gate compares of one run command, learnt from two serial runs of it.
+
+    Lines matching ``patterns`` go (reported with the pattern).  With ``timings``, every
+    line's timing tokens (``timing_positions``, the second run telling which numbers of a
+    timing line vary) are masked.  stderr is compared only when the two serial runs agree
+    on it once that is done: a program that writes varying diagnostics there keeps a
+    passing gate, and the report says stderr was not compared.  Raises ValueError for a
+    pattern that is not a regular expression.
+    """
+    compiled = compile_patterns(patterns)
+    filt = OutputFilter(patterns=compiled)
+    ignored: list[IgnoredLine] = []
+    streams = [("stdout", first.stdout, second.stdout), ("stderr", first.stderr, second.stderr)]
+    streams += [(f"file {n}", first.files[n], second.files.get(n, "")) for n in sorted(first.files)]
+    for stream, a, b in streams:
+        kept_a: list[tuple[int, str]] = []
+        for no, ln in enumerate(strip_runtime_lines(a).splitlines(), 1):
+            hit = next((p for p in compiled if p.search(ln)), None)
+            if hit is not None:
+                ignored.append(IgnoredLine(stream, no, ln, f"--ignore {hit.pattern}"))
+            else:
+                kept_a.append((no, ln))
+        kept_b = [ln for ln in strip_runtime_lines(b).splitlines() if not any(p.search(ln) for p in compiled)]
+        if timings:
+            masks: dict[int, frozenset[int]] = {}
+            for i, (no, ln) in enumerate(kept_a):
+                tokens = tokenize_line(ln)
+                other = tokenize_line(kept_b[i]) if i < len(kept_b) else None
+                positions = timing_positions(tokens, other, rtol, atol)
+                if positions:
+                    masks[i] = frozenset(positions)
+                    what = " ".join(tokens[j].text for j in sorted(positions))
+                    ignored.append(IgnoredLine(stream, no, ln, f"timing: {what}"))
+            if masks:
+                filt.masks[stream] = masks
+    if first.stderr or second.stderr:
+        diff = first_difference(filt.text("stderr", first.stderr), filt.text("stderr", second.stderr), rtol, atol)
+        if diff is not None:
+            filt.skipped = frozenset({"stderr"})
+            ignored = [x for x in ignored if x.stream != "stderr"]
+            ignored.append(IgnoredLine("stderr", 0, "", f"stderr not compared: two serial runs differ ({diff})"))
+    return filt, ignored
 
 
 # --------------------------------------------------------------------------- portable syntax

@@ -86,6 +86,11 @@ def _plugin_options(plugins: tuple[str, ...]) -> set[str]:
               help='A run command, e.g. "./app 512" (repeatable; all must pass the gate).')
 @click.option("--output", "outputs", multiple=True, metavar="FILE",
               help="A file the program writes, compared like stdout (repeatable).")
+@click.option("--ignore", "ignore", multiple=True, metavar="REGEX",
+              help="Output lines the gate does not compare (repeatable; adds to pcx.toml's `ignore`).")
+@click.option("--ignore-timings/--no-ignore-timings", default=True, show_default=True,
+              help="Leave timings (0.12 s, 12 ms, GB/s, the numbers after 'time'/'elapsed'/'took') out of "
+                   "the comparison.")
 @click.option("--rtol", type=click.FloatRange(min=0), default=1e-6, show_default=True,
               help="Relative tolerance for numbers.")
 @click.option("--atol", type=click.FloatRange(min=0), default=1e-9, show_default=True,
@@ -109,7 +114,8 @@ def _plugin_options(plugins: tuple[str, ...]) -> set[str]:
 @click.option("--llm/--no-llm", default=None, help="Offer refused hot nests to the LLM plugin.")
 @click.option("--llm-max-attempts", type=click.IntRange(min=1), default=None, help="LLM attempts per nest.")
 @click.option("--llm-max-tokens", type=click.IntRange(min=1), default=None, help="LLM tokens per attempt.")
-def tune(directory: Path, build: str, runs: tuple[str, ...], outputs: tuple[str, ...], rtol: float, atol: float,
+def tune(directory: Path, build: str, runs: tuple[str, ...], outputs: tuple[str, ...], ignore: tuple[str, ...],
+         ignore_timings: bool, rtol: float, atol: float,
          timeout: float, budget: int, repeats: int, gate_repeats: int, min_share: float, run_prefix: str | None, shell: bool,
          plugins: tuple[str, ...], refine: bool, keep_builds: bool, as_json: bool, llm: bool | None,
          llm_max_attempts: int | None, llm_max_tokens: int | None) -> None:
@@ -119,6 +125,11 @@ def tune(directory: Path, build: str, runs: tuple[str, ...], outputs: tuple[str,
     Example:
         pcx tune --build make --run "./app 512" --run "./app 64 3" --output result.txt
     Afterwards a plain `CC=pcx-cc make` applies the validated plans from .pcx/.
+
+    \b
+    The gate compares stdout, stderr and every --output file with the serial
+    run's, leaving out libomptarget's own lines, timings and --ignore lines;
+    the report lists what it left out.
     """
     console = Console(stderr=True)
     if not directory.is_dir():
@@ -127,6 +138,12 @@ def tune(directory: Path, build: str, runs: tuple[str, ...], outputs: tuple[str,
         p = Path(name)
         if p.is_absolute() or ".." in p.parts:
             raise click.UsageError(f"--output {name}: give a path inside the project")
+    from pcx_driver.gate import compile_patterns
+
+    try:
+        compile_patterns(ignore)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     llm_values: dict[str, Any] = {}
     if llm or llm_max_attempts is not None or llm_max_tokens is not None:
         known = _plugin_options(plugins)
@@ -144,6 +161,8 @@ def tune(directory: Path, build: str, runs: tuple[str, ...], outputs: tuple[str,
             build=_split_command(build, "--build", shell),
             runs=[RunSpec.parse(r, shell) for r in runs],
             outputs=tuple(outputs),
+            ignore=tuple(ignore),
+            ignore_timings=ignore_timings,
             rtol=rtol,
             atol=atol,
             timeout=timeout,

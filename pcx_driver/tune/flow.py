@@ -2,14 +2,19 @@
 
     1 baseline   build with pcx-cc in off mode (the real compiler), run every command
                  twice: the first run is the reference, the second proves the output is
-                 deterministic; then time it (``repeats`` runs, medians).
+                 deterministic once the lines the gate leaves out are gone (``--ignore``
+                 patterns and timings, ``gate.learn_filter``); then time it (``repeats``
+                 runs, medians).
     2 hotspots   build with per-nest timers and compile records (PCX_INSTRUMENT=1,
                  PCX_RECORD, static mode), run, rank the nests by measured time.
     3 candidate  the recorded plans' kernels whose nests take at least ``min_share`` of the
                  run time; written into a scratch plan cache and built with
                  PCX_MODE=validated PCX_PLAN_CACHE=<scratch> CC=pcx-cc.
-    4 gate       every run under gate.VALIDATION_ENV (through ``--run-prefix``), compared
-                 with the reference by the pcx_compare hook.  On failure: bisect over the
+    4 gate       every run under gate.GATE_ENV (through ``--run-prefix``; libomptarget
+                 silent), filtered like the reference and compared with it (stdout,
+                 stderr, ``--output`` files) by the pcx_compare hook; then one more run of
+                 each command under gate.VALIDATION_ENV (INFO=51), never compared, counts
+                 launches and bytes and finds unmapped pointers.  On failure: bisect over the
                  kernels and regions (hottest first), switch the culprit off (a kernel runs
                  serially, a region is dropped so its kernels map their own data), gate
                  again.  A kernel that passes but never launched is switched off too.
@@ -71,6 +76,8 @@ class TuneOptions:
     keep_trees: bool = False
     refine: bool = True
     gate_repeats: int = 2  # gate runs per command, with 2, 3, ... threads (races need overlap)
+    ignore: tuple[str, ...] = ()  # --ignore regular expressions (pcx.toml ``ignore`` adds to them)
+    ignore_timings: bool = True  # mask timings in the compared output (gate.timing_positions)
     config_values: dict[str, Any] = field(default_factory=dict)  # e.g. the LLM settings
 
 
@@ -134,6 +141,7 @@ class TuneResult:
     variants: list[dict[str, Any]] = field(default_factory=list)
     saved: list[str] = field(default_factory=list)
     builds: int = 0
+    ignored: list[str] = field(default_factory=list)  # what the gate does not compare, and why
     proposals: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -159,6 +167,17 @@ class Evaluation:
     build_log: str = ""
     build_failed: bool = False
     plans: dict[str, str] = field(default_factory=dict)  # plan key -> the plan JSON built
+
+
+@dataclass
+class GateRuns:
+    """The gate runs of one build: why it fails ([] when it passes), the kernels its info
+    runs launched, their launches and bytes, and the first compared runs' seconds."""
+
+    reasons: list[str] = field(default_factory=list)
+    launched: list[str] = field(default_factory=list)
+    profile: RunProfile = field(default_factory=RunProfile)
+    seconds: float = 0.0
 
 
 class Progress:
@@ -195,6 +214,8 @@ class Tuner:
         self.scratch_cache = self.run_dir / "candidate-cache"
         self.result = TuneResult(self.run_id, str(self.run_dir), "failed")
         self.references: list[RunOutput] = []
+        self.filters: list[Any] = []  # gate.OutputFilter per run command (from the baseline)
+        self.ignore_patterns = tuple(dict.fromkeys([*(self.config.get("ignore") or ()), *options.ignore]))
         self.records: dict[str, Record] = {}
         self.timings: dict[tuple[str, str], NestTiming] = {}
         self._evaluations: dict[str, Evaluation] = {}
@@ -250,8 +271,11 @@ class Tuner:
                 f"{'timed out' if build.returncode is None else f'exited with status {build.returncode}'}; "
                 f"log: {build.log}\n{last_lines(build.tail(), 8)}"
             )
+        from pcx_driver.gate import learn_filter
+
         for i, spec in enumerate(self.o.runs):
-            first = self.ws.run(build.tree, spec, f"baseline/run{i}-reference", prefix=self.o.run_prefix)
+            first = self.ws.run(build.tree, spec, f"baseline/run{i}-reference", env=QUIET_ENV,
+                                prefix=self.o.run_prefix)
             self.progress.advance()
             if first.returncode != 0:
                 raise TuneError(
@@ -259,28 +283,43 @@ class Tuner:
                     f"pcx tune needs run commands that succeed with the serial program; "
                     f"output in {self.run_dir / 'baseline' / f'run{i}-reference'}\n{last_lines(first.stderr)}"
                 )
-            second = self.ws.run(build.tree, spec, f"baseline/run{i}-again", prefix=self.o.run_prefix)
+            second = self.ws.run(build.tree, spec, f"baseline/run{i}-again", env=QUIET_ENV,
+                                 prefix=self.o.run_prefix)
             self.progress.advance()
-            verdict = self.compare(first, second)
+            try:
+                filt, ignored = learn_filter(first, second, self.ignore_patterns, self.o.ignore_timings,
+                                             self.o.rtol, self.o.atol)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            self.filters.append(filt)
+            verdict = self.compare(first, second, i)
             if not verdict.passed:
                 raise TuneError(
                     f"the serial program's output is not deterministic: two runs of `{spec.text}` differ "
                     f"({verdict.reasons[0] if verdict.reasons else 'differs'}). pcx tune checks offloaded "
-                    f"output against it, so it must not print time stamps, addresses or timings "
-                    f"(or widen --rtol/--atol for numbers)"
+                    f"output against it: leave such lines out with --ignore REGEX (timings are left out "
+                    f"already), or widen --rtol/--atol for numbers"
                 )
             self.references.append(first)
+            for line in ignored:
+                text = f"`{spec.text}` {line.describe()}"
+                self.result.ignored.append(text)
+                self.progress.note(f"not compared: {text}")
         self.result.baseline = self.time_runs(build.tree, "baseline/timing", advance=True)
         self.ws.discard(build.tree)
         self.progress.note(f"baseline: {len(self.o.runs)} run(s), median {self.result.baseline.median:.3f} s "
                            f"(noise {100 * self.result.baseline.noise:.1f}%)")
 
-    def compare(self, reference: RunOutput, candidate: RunOutput) -> GateVerdict:
+    def compare(self, reference: RunOutput, candidate: RunOutput, index: int) -> GateVerdict:
+        """Compare two runs of run command ``index`` through the pcx_compare hook, after
+        leaving out what the gate does not compare (``self.filters[index]``)."""
+        if index < len(self.filters):
+            reference, candidate = self.filters[index].apply(reference), self.filters[index].apply(candidate)
         verdict = self.pm.hook.pcx_compare(reference=reference, candidate=candidate, config=self.config)
         if verdict is None:
             from pcx_driver.gate import compare_runs
 
-            verdict = compare_runs(reference, candidate, self.o.rtol, self.o.atol)
+            verdict = compare_runs(reference, candidate, self.o.rtol, self.o.atol, stderr=True)
         return verdict
 
     def time_runs(self, tree: Path, label: str, env: dict[str, str] | None = None, advance: bool = False) -> Timing:
@@ -288,7 +327,8 @@ class Tuner:
         for r in range(self.o.repeats):
             total = 0.0
             for i, spec in enumerate(self.o.runs):
-                run = self.ws.run(tree, spec, f"{label}/rep{r}-run{i}", env=env, prefix=self.o.run_prefix)
+                run = self.ws.run(tree, spec, f"{label}/rep{r}-run{i}", env={**QUIET_ENV, **(env or {})},
+                                  prefix=self.o.run_prefix)
                 total += run.seconds
                 if advance:
                     self.progress.advance()
@@ -374,29 +414,15 @@ class Tuner:
             ev.reasons = [f"the build failed; log: {build.log}"]
             self._evaluations[memo] = ev
             return ev
-        from pcx_driver.gate import kernel_launches
-
-        launched_names: list[str] = []
-        gate_profile = RunProfile()
-        for rep, env in enumerate(gate_environments(self.o.gate_repeats)):
-            for i, spec in enumerate(self.o.runs):
-                where = f"{label}/gate-run{i}" + (f"-rep{rep}" if rep else "")
-                run = self.ws.run(build.tree, spec, where, env=env, prefix=self.o.run_prefix)
-                verdict = self.compare(self.references[i], run)
-                if not verdict.passed:
-                    threads = f" (OMP_NUM_THREADS={env['OMP_NUM_THREADS']})" if rep else ""
-                    ev.reasons = ([f"`{spec.text}`{threads}: {r}" for r in verdict.reasons]
-                                  or [f"`{spec.text}` failed the gate"])
-                    self.ws.discard(build.tree)
-                    self._evaluations[memo] = ev
-                    return ev
-                if rep == 0:
-                    launched_names += kernel_launches(run.stderr)
-                    gate_profile.merge(run_profile(self.pm.hook.pcx_profile(run=run, config=self.config),
-                                                   run.stderr, None))
+        gate = self.gate_runs(build.tree, label)
+        if gate.reasons:
+            ev.reasons = gate.reasons
+            self.ws.discard(build.tree)
+            self._evaluations[memo] = ev
+            return ev
         ev.passed = True
-        ev.launched = self._match_launches(cand, launched_names)
-        ev.profile = gate_profile
+        ev.launched = self._match_launches(cand, gate.launched)
+        ev.profile = gate.profile
         if profile:
             prof = RunProfile()
             for i, spec in enumerate(self.o.runs):
@@ -411,6 +437,40 @@ class Tuner:
         self.ws.discard(build.tree)
         self._evaluations[memo] = ev
         return ev
+
+    def gate_runs(self, tree: Path, label: str) -> GateRuns:
+        """Gate the program built in ``tree``.
+
+        Every run command runs ``gate_repeats`` times under gate.GATE_ENV (libomptarget
+        silent) and is compared with its reference; then once under gate.VALIDATION_ENV
+        (INFO=51), whose output is never compared: it only has to exit like the reference
+        and use no unmapped pointer, and it is where launches and bytes are counted.
+        """
+        from pcx_driver.gate import info_run_problems, kernel_launches
+
+        out = GateRuns()
+        for rep, env in enumerate(gate_environments(self.o.gate_repeats)):
+            for i, spec in enumerate(self.o.runs):
+                where = f"{label}/gate-run{i}" + (f"-rep{rep}" if rep else "")
+                run = self.ws.run(tree, spec, where, env=env, prefix=self.o.run_prefix)
+                if rep == 0:
+                    out.seconds += run.seconds
+                verdict = self.compare(self.references[i], run, i)
+                if not verdict.passed:
+                    threads = f" (OMP_NUM_THREADS={env['OMP_NUM_THREADS']})" if rep else ""
+                    out.reasons = ([f"`{spec.text}`{threads}: {r}" for r in verdict.reasons]
+                                   or [f"`{spec.text}` failed the gate"])
+                    return out
+        for i, spec in enumerate(self.o.runs):
+            run = self.ws.run(tree, spec, f"{label}/info-run{i}", env=info_environment(),
+                              prefix=self.o.run_prefix)
+            problems = info_run_problems(self.references[i], run)
+            if problems:
+                out.reasons = [f"`{spec.text}`: {r}" for r in problems]
+                return out
+            out.launched += kernel_launches(run.stderr)
+            out.profile.merge(run_profile(self.pm.hook.pcx_profile(run=run, config=self.config), run.stderr, None))
+        return out
 
     def _match_launches(self, cand: Candidate, names: list[str]) -> set[KernelRef]:
         from pcx_driver.profile import parse_kernel_name
@@ -689,14 +749,26 @@ class Tuner:
         self.result.proposals = offer_refused_nests(self, cand, hot, proposals)
 
 
+#: Runs whose output is compared with an offloaded run's, or timed: libomptarget silent,
+#: whatever the user's shell says.
+QUIET_ENV = {"LIBOMPTARGET_INFO": "0"}
+
+
 def gate_environments(repeats: int) -> list[dict[str, str]]:
-    """The gate's environment for each repetition: VALIDATION_ENV, then the same with one
-    more thread each time.  A race shows only when iterations of different threads
-    overlap; different team sizes on a busy machine give it more chances."""
+    """The compared gate runs' environment for each repetition: GATE_ENV, then the same
+    with one more thread each time.  A race shows only when iterations of different
+    threads overlap; different team sizes on a busy machine give it more chances."""
+    from pcx_driver.gate import GATE_ENV
+
+    base = int(GATE_ENV.get("OMP_NUM_THREADS", "2"))
+    return [{**GATE_ENV, "OMP_NUM_THREADS": str(base + r)} for r in range(max(1, repeats))]
+
+
+def info_environment() -> dict[str, str]:
+    """The environment of the run that counts launches and bytes (never compared)."""
     from pcx_driver.gate import VALIDATION_ENV
 
-    base = int(VALIDATION_ENV.get("OMP_NUM_THREADS", "2"))
-    return [{**VALIDATION_ENV, "OMP_NUM_THREADS": str(base + r)} for r in range(max(1, repeats))]
+    return dict(VALIDATION_ENV)
 
 
 def _plugin_names(options: TuneOptions) -> list[str]:
@@ -715,7 +787,7 @@ class _Tolerances:
     def pcx_compare(self, reference: RunOutput, candidate: RunOutput, config: Any) -> GateVerdict:
         from pcx_driver.gate import compare_runs
 
-        return compare_runs(reference, candidate, self.rtol, self.atol)
+        return compare_runs(reference, candidate, self.rtol, self.atol, stderr=True)
 
 
 def _same_kernel(planned_function: str, planned_line: int, launched_function: str, launched_line: int) -> bool:

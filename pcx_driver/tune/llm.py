@@ -64,8 +64,6 @@ def _source_in_tree(tuner: Any, rec: Any, tree: Path) -> Path:
 
 
 def gate_source(tuner: Any, cand: Any, rec: Any, new_source: str, GateOutcome: Any) -> Any:
-    from pcx_driver.gate import VALIDATION_ENV, kernel_launches
-
     tuner._materialise_cache(cand, tuner.scratch_cache)
 
     def prepare(tree: Path) -> None:
@@ -78,14 +76,11 @@ def gate_source(tuner: Any, cand: Any, rec: Any, new_source: str, GateOutcome: A
     if not build.ok:
         return GateOutcome(compiled=False, compile_errors=build.tail(40))
     outcome = GateOutcome(compiled=True, passed=True)
-    for i, spec in enumerate(tuner.o.runs):
-        run = tuner.ws.run(build.tree, spec, f"{label}/gate-run{i}", env=VALIDATION_ENV, prefix=tuner.o.run_prefix)
-        verdict = tuner.compare(tuner.references[i], run)
-        outcome.launched_kernels += kernel_launches(run.stderr)
-        outcome.candidate_seconds = (outcome.candidate_seconds or 0.0) + run.seconds
-        if not verdict.passed:
-            outcome.passed = False
-            outcome.reasons = [f"`{spec.text}`: {r}" for r in verdict.reasons]
-            break
+    gate = tuner.gate_runs(build.tree, label)
+    outcome.candidate_seconds = gate.seconds
+    outcome.launched_kernels += gate.launched
+    if gate.reasons:
+        outcome.passed = False
+        outcome.reasons = gate.reasons
     tuner.ws.discard(build.tree)
     return outcome

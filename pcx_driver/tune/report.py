@@ -83,6 +83,12 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
                   f"{100 * v.get('threshold', 0):.0f}% to count" if v.get("passed")
                   else _short(v.get("reason", "failed the gate")))
         lines.append(f"variant {v['variant']}: {verdict} ({detail})")
+    ignored = result.get("ignored") or []
+    if ignored:
+        lines.append(f"not compared by the gate ({len(ignored)}):")
+        lines.extend(f"  {text}" for text in ignored[:20])
+        if len(ignored) > 20:
+            lines.append(f"  ... and {len(ignored) - 20} more (result.json in the run directory lists them all)")
     if result.get("saved"):
         lines.append(f"saved {len(result['saved'])} validated plan(s) to {Path(result['saved'][0]).parent}")
     if result.get("run_dir"):
