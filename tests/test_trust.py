@@ -175,3 +175,16 @@ def test_untrusted_plugin_list_is_not_loaded(tmp_path, pcx_env):
     r = run(["pcx-cc", "-c", "hello.c"], tmp_path, pcx_env)
     assert r.returncode == 0 and not (tmp_path / "planted-ran").exists()
     assert r.stderr.count("pcx-cc: warning:") == 1 and "ignored plugin" in r.stderr
+
+
+def test_llm_audit_log_redacts_the_key_and_is_private(tmp_path):
+    from pcx_llm.audit import AuditLog
+
+    log = AuditLog(tmp_path / "llm", "prog.c-main:9", secrets=("sk-secret-123",))
+    path = log.record("analysis", {"request": {"headers": "Bearer sk-secret-123"}, "reply": "ok"})
+    assert path is not None and "sk-secret-123" not in path.read_text() and "[redacted]" in path.read_text()
+    index = tmp_path / "llm" / "index.jsonl"
+    for p in (path, index):
+        assert p.stat().st_mode & 0o777 == 0o600, p
+    for d in (tmp_path / "llm", path.parent):
+        assert d.stat().st_mode & 0o777 == 0o700, d
