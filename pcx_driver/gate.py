@@ -362,7 +362,7 @@ def info_run_problems(reference: RunOutput, info_run: RunOutput) -> list[str]:
     compared) fails the gate: a timeout or another exit status than the reference's
     [PCX304/PCX303], or a pointer used on the device without a mapping [PCX302]."""
     blank = RunOutput(reference.argv, reference.returncode, "", "", reference.seconds)
-    probe = RunOutput(info_run.argv, info_run.returncode, "", info_run.stderr, info_run.seconds)
+    probe = RunOutput(info_run.argv, info_run.returncode, "", runtime_lines(info_run), info_run.seconds)
     reasons = compare_runs(blank, probe).reasons
     return [f"{r} (run with LIBOMPTARGET_INFO)" if "[PCX30" in r and "[PCX302]" not in r else r for r in reasons]
 
@@ -383,6 +383,14 @@ _RUNTIME_LINE = re.compile(
 
 def is_runtime_line(line: str) -> bool:
     return bool(_RUNTIME_LINE.search(line))
+
+
+def runtime_lines(run: RunOutput) -> str:
+    """The OpenMP runtime's lines of a run wherever they landed: stderr, then stdout, then
+    each output file (a run command may redirect stderr, ``./app 2> log.txt``).  What the
+    INFO parsers (``kernel_launches``, ``unmapped_use_sites``, the profiler) read."""
+    parts = [run.stderr, run.stdout, *(run.files[n] for n in sorted(run.files))]
+    return "".join(ln + "\n" for part in parts for ln in part.splitlines() if _RUNTIME_LINE.search(ln))
 
 
 def strip_runtime_lines(text: str) -> str:

@@ -430,7 +430,8 @@ class Tuner:
                 run = self.ws.run(build.tree, spec, f"{label}/profile-run{i}",
                                   env={**PROFILE_ENV, "LIBOMPTARGET_PROFILE": str(trace)}, prefix=self.o.run_prefix)
                 if run.returncode == 0:
-                    prof.merge(run_profile(self.pm.hook.pcx_profile(run=run, config=self.config), run.stderr, trace))
+                    info = _info_only(run)
+                    prof.merge(run_profile(self.pm.hook.pcx_profile(run=info, config=self.config), info.stderr, trace))
             ev.profile = prof
         if repeats:
             ev.timing = self.time_runs(build.tree, f"{label}/timing", env={"OMP_TARGET_OFFLOAD": "MANDATORY"})
@@ -468,8 +469,9 @@ class Tuner:
             if problems:
                 out.reasons = [f"`{spec.text}`: {r}" for r in problems]
                 return out
-            out.launched += kernel_launches(run.stderr)
-            out.profile.merge(run_profile(self.pm.hook.pcx_profile(run=run, config=self.config), run.stderr, None))
+            info = _info_only(run)
+            out.launched += kernel_launches(info.stderr)
+            out.profile.merge(run_profile(self.pm.hook.pcx_profile(run=info, config=self.config), info.stderr, None))
         return out
 
     def _match_launches(self, cand: Candidate, names: list[str]) -> set[KernelRef]:
@@ -769,6 +771,14 @@ def info_environment() -> dict[str, str]:
     from pcx_driver.gate import VALIDATION_ENV
 
     return dict(VALIDATION_ENV)
+
+
+def _info_only(run: RunOutput) -> RunOutput:
+    """``run`` with the runtime's INFO lines as its stderr, wherever the run command sent
+    them (``./app 2> log.txt``), and nothing else: what the launch and byte counters read."""
+    from pcx_driver.gate import runtime_lines
+
+    return RunOutput(list(run.argv), run.returncode, "", runtime_lines(run), run.seconds)
 
 
 def _plugin_names(options: TuneOptions) -> list[str]:
