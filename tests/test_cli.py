@@ -68,10 +68,13 @@ def test_explain_unknown_id_exits_2_with_a_message():
     assert "Traceback" not in proc.stderr
 
 
-def test_explain_without_an_id_is_a_usage_error():
-    result = CliRunner().invoke(main, ["explain"])
-    assert result.exit_code == 2
-    assert "--list" in result.output
+def test_explain_without_an_id_lists_them_all():
+    result = invoke("explain", env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    listed = {word for line in result.output.splitlines() for word in line.replace("│", " ").split()
+              if word.startswith("PCX") and word[3:].isdigit()}
+    assert listed == set(REMARKS)
+    assert "pcx explain PCXnnn" in result.output
 
 
 def test_explain_list_prints_the_whole_table():

@@ -1,4 +1,4 @@
-"""``pcx explain PCX101``: what a remark ID means; ``pcx explain --list``: the whole table.
+"""``pcx explain PCX101``: what a remark ID means; ``pcx explain`` (or ``--list``): the whole table.
 
 The text comes from the one diagnostics table (``pcx_driver.diagnostics.REMARKS``), so
 what a user reads here is what the compiler's remarks carry.
@@ -33,18 +33,18 @@ def remarks_table() -> Table:
 @click.argument("remark_ids", metavar="[PCXnnn]...", nargs=-1)
 @click.option("--list", "list_all", is_flag=True, help="Print every remark ID with its level and meaning.")
 def explain(remark_ids: tuple[str, ...], list_all: bool) -> None:
-    """Explain a pcx remark ID such as PCX101, or list them all.
+    """Explain a pcx remark ID such as PCX101; without one, list them all.
 
     \b
     Examples:
         pcx explain PCX101
-        pcx explain --list
+        pcx explain            (the same as --list)
     """
-    if list_all:
+    if list_all or not remark_ids:
         Console(soft_wrap=False).print(remarks_table())
+        if not remark_ids:
+            click.echo("pcx explain PCXnnn shows what one of them means.")
         return
-    if not remark_ids:
-        raise click.UsageError("give a remark ID such as PCX101, or --list")
     unknown = []
     for rid in remark_ids:
         try:
