@@ -161,6 +161,22 @@ def test_pcx_tune_on_the_cmake_project(tmp_path) -> None:
                        cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     result = json.loads(r.stdout)
-    rows = {(Path(k["path"]).name, k["function"]): k for k in result["kernels"]}
+    # CMake names sources by absolute path in the scratch copy: shown relative to the project
+    rows = {(k["path"], k["function"]): k for k in result["kernels"]}
     assert rows[("main.cpp", "axpy")]["status"] == "offloaded", rows
     assert result["saved"]
+    assert all(not h["path"].startswith("/") for h in result["hotspots"])
+
+    # a plain CMake build in the default (validated) mode applies it, and the program is right
+    env["CXX"] = str(VENV_BIN / "pcx-c++")
+    build = project / "plain-build"
+    for cmd in (["cmake", "-S", ".", "-B", str(build)], ["cmake", "--build", str(build)]):
+        b = subprocess.run(cmd, cwd=project, env={**env, "PCX_REMARKS": "1"}, capture_output=True, text=True,
+                           timeout=600)
+        assert b.returncode == 0, b.stdout + b.stderr
+    assert "[PCX008]" in b.stderr, b.stderr
+    run = subprocess.run([str(build / "app"), "20000", "6"], env={**os.environ, **VALIDATION_ENV},
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout == _serial_reference(tmp_path, ["20000", "6"])
+    assert any("axpy" in k for k in kernel_launches(run.stderr))

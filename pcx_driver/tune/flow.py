@@ -359,6 +359,8 @@ class Tuner:
             total += run.seconds
         self.ws.discard(build.tree)
         self.records, problems = load_records(records_dir)
+        for rec in self.records.values():
+            _relative_to_tree(rec.unit, build.tree)
         for p in problems:
             self.progress.note(f"warning: {p}")
         if not self.records:
@@ -771,6 +773,19 @@ def info_environment() -> dict[str, str]:
     from pcx_driver.gate import VALIDATION_ENV
 
     return dict(VALIDATION_ENV)
+
+
+def _relative_to_tree(unit: Any, tree: Path) -> None:
+    """A source a build named by its absolute path inside the scratch copy (CMake does)
+    is named relative to the copy instead, as the project's own path: the table, the plan
+    cache and the LLM step then see ``main.cpp``, not ``.pcx/runs/<id>/hotspots/tree/main.cpp``."""
+    if not os.path.isabs(unit.path):
+        return
+    for root in dict.fromkeys((str(tree), os.path.realpath(tree))):
+        rel = os.path.relpath(unit.path, root)
+        if not rel.startswith(".."):
+            unit.path, unit.directory = rel, root
+            return
 
 
 def _info_only(run: RunOutput) -> RunOutput:
