@@ -1148,15 +1148,19 @@ class Reducer:
         self.cvise_seconds = cvise_seconds
         self.log = log
         self.tests = 0
+        self.seen: set[str] = set()
 
     def interesting(self, text: str, d: Path, outcome: str, variant: tuple[str, ...]) -> bool:
         self.tests += 1
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
         (d / "prog.c").write_text(text)
-        if not self.sanity.clean(d, variant):
+        rc, _, _ = run_bounded([self.checker.cc, "-fsyntax-only", *STRICT_WARNINGS, "prog.c"], d, 60)
+        if rc != 0:
             return False
-        return self.checker.check(text, d, variants=(variant,)).outcome == outcome
+        if self.checker.check(text, d, variants=(variant,)).outcome != outcome:
+            return False
+        return self.sanity.clean(d, variant)   # the costly UB guard only for a keeper
 
     def reduce(self, text: str, d: Path, outcome: str, variant: tuple[str, ...]) -> str:
         work = d / "try"
@@ -1175,14 +1179,15 @@ class Reducer:
                     else:
                         cand = lines[:first] + lines[first + 1:last] + lines[last + 1:]
                     cand_text = "\n".join(cand) + "\n"
-                    if last < len(lines) and self.interesting(cand_text, work, outcome, variant):
-                        text = cand_text
-                        changed = True
-                        self.log(f"    reduce: {len(cand)} lines ({self.tests} tests)")
-                        lines = text.splitlines()
-                        spans = _blocks(lines) if kind == "delete" else _unwraps(lines)
-                        k = 0
-                        continue
+                    if last < len(lines) and cand_text not in self.seen:
+                        self.seen.add(cand_text)
+                        if self.interesting(cand_text, work, outcome, variant):
+                            text = cand_text
+                            changed = True
+                            self.log(f"    reduce: {len(cand)} lines ({self.tests} tests)")
+                            lines = text.splitlines()
+                            spans = _blocks(lines) if kind == "delete" else _unwraps(lines)
+                            continue    # the same position now names the next candidate
                     k += 1
         if self.cvise:
             text = self._cvise(text, d, outcome, variant)
