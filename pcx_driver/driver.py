@@ -5,26 +5,34 @@
 
 What one command does:
  1. strip ``--pcx-NAME=V`` settings; resolve settings (flag > env > pcx.toml > default);
+    a broken pcx.toml is one PCX010 warning, and an untrusted one's needs-trust settings
+    (cc, plugin, report, ...) one PCX011 warning (``config.Config.resolve``, lenient);
  2. offload target ``none`` (``fast_pass_through``: nothing heavy imported; the sh front
     ``pcx_driver/launch/pcx-cc`` takes the same path before Python starts), a command
     that is not a compile (-E, -M, --version, -v alone ...) or a re-entry
     (``PCX_CC_ACTIVE``): ``exec`` the real compiler with the arguments untouched;
  3. for each C/C++/CUDA source (``Driver._analyse``):
-      validated mode  ``plancache.lookup(unit, config)``; with a plan,
-                      ``pipeline.run_pipeline(unit, pm, config, plan=plan)``; without one
-                      the source compiles unchanged (PCX009), analysed only when
+      validated mode  ``plancache.lookup(unit, config)``: cached *decisions*; with them,
+                      ``pipeline.run_pipeline(unit, pm, config, decisions=...)`` analyses
+                      and plans afresh and keeps only the decisions the analysis proves
+                      (the rest: one PCX307 warning); without them the source compiles
+                      unchanged (PCX009), analysed only when
                       --pcx-report/--pcx-remarks/--pcx-record ask;
       static mode     ``pipeline.run_pipeline(unit, pm, config)``, rewrite applied;
       .cu sources     ``cuda.translate_source(unit)``, compiled as C++ (``-x c++``);
       --pcx-instrument ``tune.instrument.instrument_source(unit, analysis)``, serial;
-    the stages are reached only through the plugin manager (``plugins.make_plugin_manager``);
+    the pipeline runs in a forked child under the analysis budget
+    (``pipeline.run_bounded``: --pcx-analysis-budget seconds, --pcx-analysis-memory MB;
+    past it, the original source and one PCX012 warning); the stages are reached only
+    through the plugin manager (``plugins.make_plugin_manager``);
  4. compile each rewritten source from a private temp dir, under its own base name, with
     ``-iquote <original dir>`` and the offload flags of the compiler family, then fix the
     ``.d`` file to name the original source; if the rewritten text does not compile,
-    compile the original (PCX007);
+    compile the original with one PCX007 warning naming the compiler's first error;
  5. link with the family's offload link flags when an input holds offload/OpenMP code;
  6. anything wrong inside pcx: compile the original unchanged, ONE PCX001 warning
-    (``--pcx-strict``/``PCX_STRICT=1``: an error, exit status 1).
+    (``--pcx-strict``/``PCX_STRICT=1``: an error, exit status 1).  After any fallback the
+    remarks no longer claim an offload.
 
 No Python traceback ever reaches a user: ``main_cc``/``main_cxx`` guard everything.
 """
