@@ -81,6 +81,14 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX202", "remark", "array section over-approximated to cover all accesses"),
         RemarkSpec("PCX203", "remark", "data region not formed (pointer reassigned or escapes between kernels)"),
         RemarkSpec("PCX204", "remark", "nest not rewritten: no place to insert its directive soundly; kept serial"),
+        # plan checker (engine/plancheck.py): the data plan failed a check and was demoted
+        RemarkSpec("PCX210", "remark", "plan check: a kernel would read device data that is undefined or older than the host's; region dropped or nest kept serial"),
+        RemarkSpec("PCX211", "remark", "plan check: host code would read data whose current value is only on the device; region dropped or nest kept serial"),
+        RemarkSpec("PCX212", "remark", "plan check: a copy to the host would overwrite newer host data or bring back undefined device data; region dropped or nest kept serial"),
+        RemarkSpec("PCX213", "remark", "plan check: a copy to the device would overwrite newer device data; region dropped or nest kept serial"),
+        RemarkSpec("PCX214", "remark", "plan check: results a kernel wrote would be dropped with the device copy while the host still needs them; region dropped or nest kept serial"),
+        RemarkSpec("PCX215", "remark", "plan check: a map would extend a present mapping, presence differs between paths, or a kernel uses unmapped data; region dropped or nest kept serial"),
+        RemarkSpec("PCX216", "remark", "plan check: the plan cannot be checked (a jump out of a region, a stored pointer into mapped data, bounds that change while mapped); region dropped or nest kept serial"),
         # -- gate, profile, tune ---------------------------------------------------------
         RemarkSpec("PCX300", "remark", "offload plan passed the correctness gate"),
         RemarkSpec("PCX301", "warning", "offloaded program output differs from the serial program"),

@@ -217,6 +217,9 @@ class KernelPlan:
     firstprivate: list[str] = field(default_factory=list)
     reductions: list[Reduction] = field(default_factory=list)
     maps: list[MapClause] = field(default_factory=list)
+    # The maps this kernel needs when no data region holds its arrays (``maps`` inside a
+    # region name the region's sections, which may differ); empty: ``maps`` serve alone.
+    alone_maps: list[MapClause] = field(default_factory=list)
     atomic_updates: list[tuple[int, int]] = field(default_factory=list)
     # Tuning knobs (issue 4): None means "let the runtime choose".
     num_teams: int | None = None

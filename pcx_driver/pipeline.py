@@ -54,6 +54,11 @@ def run_pipeline(
         from pcx_driver.plancache import apply_decisions
 
         plan, result.dropped = apply_decisions(unit, result.analysis, plan, decisions)
+    # Whatever planned it (the engine, a plugin, the LLM), a plan reaches the rewriter only
+    # after the plan checker has walked it; what fails is demoted, with its check's ID.
+    from pcx_driver.engine.plancheck import enforce as enforce_plan
+
+    plan = enforce_plan(unit, result.analysis, plan)
     result.plan = plan
     result.remarks.extend(plan.remarks)
     for k in plan.kernels:

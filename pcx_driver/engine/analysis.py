@@ -1163,6 +1163,12 @@ class _UnitAnalyser:
             dims.append((lo.render(wrap), (hi - lo + Poly.const(1)).render(wrap)))
         if n == 0:
             dims = []
+        if ("." in name or "->" in name) and (d.element_type or "").rstrip().endswith("*"):
+            # clang-19 maps a member's array of pointers (`nd.ptrs[0:n]`, void **) so that
+            # the kernel reads none of its values (seen: every element NULL or garbage).
+            reasons.append(("PCX118", f"'{name}' is a struct member holding an array of pointers, "
+                            "which is not mapped element for element"))
+            return None
         written = any(a.write for a in refs)
         covered = self._covers_box(nest, refs, dims) if exact else False
         exact = exact and covered

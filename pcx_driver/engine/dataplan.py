@@ -1599,6 +1599,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                                            f"no target data region in '{fa.name}': {why}; kernels map their own data"))
         if region is not None:
             plan.regions.append(region)
+            _kernel_maps_within(region, plan.kernels)
             names = ", ".join(s.render() for m in region.maps for s in m.sections)
             plan.remarks.append(Remark("PCX200", unit.path, region.line, 1,
                                        f"target data region keeps {names} on the device across "
@@ -1644,6 +1645,19 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         ranges |= set(hostaccess.const_globals(data, unit.language, used))
         plan.declare_target_ranges = sorted(r for r in ranges if r)
     return plan
+
+
+def _kernel_maps_within(region: DataRegion, kernels: list[KernelPlan]) -> None:
+    """Inside a region a kernel's map only looks the data up; a section that is not the
+    region's own may reach past it (a guarded or clipped access: libomptarget aborts on
+    "explicit extension not allowed").  Map exactly the region's section instead."""
+    held = {s.base: s for m in region.maps for s in m.sections}
+    for k in kernels:
+        if k.nest_id not in region.kernels:
+            continue
+        k.alone_maps = [MapClause(m.kind, [Section(s.base, list(s.dims)) for s in m.sections]) for m in k.maps]
+        for m in k.maps:
+            m.sections = [Section(s.base, list(held[s.base].dims)) if s.base in held else s for s in m.sections]
 
 
 def _offloading_functions(root: tree_sitter.Node, data: bytes, direct: set[str]) -> set[str]:

@@ -1,0 +1,1662 @@
+"""The plan checker: translation validation of a data plan, separate from the planner.
+
+The planner (``engine.dataplan``) may be clever; this module must be simple and
+obviously right.  Like Alive2 for LLVM's transforms, it does not trust how a plan was
+made: it walks each function's control flow with the plan's directives in place
+(``target data`` regions, ``target update``s, each kernel's own maps) and tracks, per
+array buffer, where its current value lives.  A buffer's state (``_Buf``) is:
+
+- whether it is present on the device, with the section that was mapped;
+- three *may* sets of sections: ``undef`` (the device copy was never defined),
+  ``host_new`` (the host wrote it since the device copy was made) and ``dev_new`` (a
+  kernel wrote it since the host copy was made).  Everything else is equal on both sides.
+
+Sets only grow by may-facts and only shrink by must-facts (a copy of an exact section, a
+kernel write the analysis proves total, checked again here against the syntax), so every
+state over-approximates what can really happen; loops are iterated to a fixpoint, with a
+section that mentions a variable the loop changes widened to the whole array.  The walk
+fails, naming one check, when:
+
+- PCX210 a kernel reads device data that is undefined or older than the host's;
+- PCX211 host code reads data whose current value is only on the device;
+- PCX212 a copy to the host (``from`` at a region's or kernel's end, ``update from``)
+  would overwrite newer host data or bring back undefined device data;
+- PCX213 a copy to the device (``update to``) would overwrite newer device data;
+- PCX214 values a kernel wrote are dropped with the device copy while the host still
+  needs them (the buffer is used later or escapes the function);
+- PCX215 a map would extend a mapping that is present, presence differs between paths,
+  or a kernel uses an array that is neither mapped nor present;
+- PCX216 the plan cannot be checked (a jump out of a region, a pointer into a mapped
+  buffer stored elsewhere, section bounds that change while mapped).
+
+``enforce(unit, analysis, plan)`` applies the verdict: a function whose plan fails loses
+its data regions (kernels' own maps are correct alone, by the planner's contract) and is
+checked again; a kernel that still fails stays serial.  Every such step leaves a remark
+with the check's ID.  Nothing that fails the check reaches the rewriter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import tree_sitter
+
+from pcx_driver.engine import hostaccess
+from pcx_driver.engine.hostaccess import LOOP_TYPES, text_of
+from pcx_driver.model import (
+    DataRegion,
+    Decision,
+    KernelPlan,
+    Language,
+    MapKind,
+    NestAnalysis,
+    Plan,
+    Remark,
+    Section,
+    SourceUnit,
+    UnitAnalysis,
+)
+
+# ------------------------------------------------------------------ symbolic sections
+# A linear form is a frozen {monomial: coefficient}; a dimension is (lo, hi) with hi
+# exclusive, None for "unbounded"; a section is a tuple of dimensions.  Comparisons are
+# decided only when two forms differ by a constant: anything else is "unknown", which
+# every caller treats on the safe side.
+
+Lin = tuple  # sorted tuple of (monomial, coefficient); monomial: sorted tuple of names
+Dim = tuple  # (Lin | None, Lin | None)
+Sect = tuple  # tuple[Dim, ...]; () means "the whole array, bounds unknown"
+WHOLE: Sect = ()
+_MAX_SET = 16
+_MAX_PASSES = 6
+
+
+def _freeze(form: dict) -> Lin:
+    return tuple(sorted((m, c) for m, c in form.items() if c))
+
+
+def _add(a: Lin, b: Lin, sign: int = 1) -> Lin:
+    out = dict(a)
+    for m, c in b:
+        out[m] = out.get(m, 0) + sign * c
+    return _freeze(out)
+
+
+def _const_diff(a: Lin | None, b: Lin | None) -> int | None:
+    """b - a when it is a constant, else None."""
+    if a is None or b is None:
+        return None
+    d = _add(b, a, -1)
+    if not d:
+        return 0
+    if len(d) == 1 and d[0][0] == ():
+        return d[0][1]
+    return None
+
+
+# Ranges of the loop indices around the statement being checked: name -> (lo, hi)
+# inclusive linear bounds, pushed and popped by the walk (``_Walker.loop``).
+_RANGES: list[dict] = []
+
+
+def _le(a: Lin | None, b: Lin | None) -> bool:
+    """Provably a <= b: b - a is a constant >= 0, possibly after bounding each loop index
+    of the enclosing loops by its range (innermost first)."""
+    if a is None or b is None:
+        return False
+    d = _add(b, a, -1)
+    for ranges in reversed(_RANGES):
+        if all(m == () for m, _ in d):
+            break
+        for name, (lo, hi) in ranges.items():
+            coef = dict(d).get((name,), 0)
+            if not coef or any(name in m and m != (name,) for m, _ in d):
+                continue
+            bound = lo if coef > 0 else hi  # the smallest value of coef * name
+            if bound is None:
+                continue
+            rest = _freeze({m: c for m, c in d if m != (name,)})
+            d = _add(rest, tuple((m, c * coef) for m, c in bound))
+    if not d:
+        return True
+    return len(d) == 1 and d[0][0] == () and d[0][1] >= 0
+
+
+_UNWRAP = frozenset({"parenthesized_expression", "cast_expression"})
+
+
+def _lin_node(node: tree_sitter.Node | None, data: bytes) -> dict | None:
+    if node is None:
+        return None
+    t = node.type
+    if t == "parenthesized_expression":
+        inner = node.named_children
+        return _lin_node(inner[0], data) if len(inner) == 1 else None
+    if t == "cast_expression":
+        return _lin_node(node.child_by_field_name("value"), data)
+    if t == "number_literal":
+        s = text_of(data, node).rstrip("uUlL")
+        try:
+            return {(): int(s, 0)}
+        except ValueError:
+            return None
+    if t in ("identifier", "field_expression"):
+        return {(text_of(data, node).replace(" ", ""),): 1}
+    if t == "call_expression":  # static_cast<long>(x): the value of x
+        fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+        if fn is not None and fn.type == "template_function" and text_of(data, fn).startswith("static_cast") \
+                and args is not None and len(args.named_children) == 1:
+            return _lin_node(args.named_children[0], data)
+    if t == "call_expression" and not node.child_by_field_name("arguments").named_children:
+        fn = node.child_by_field_name("function")  # ``v.size()``: a symbol of its own
+        if fn is not None and fn.type == "field_expression" and text_of(data, fn).endswith("size"):
+            return {(text_of(data, node).replace(" ", ""),): 1}
+    if t == "unary_expression":
+        op = node.child_by_field_name("operator")
+        arg = _lin_node(node.child_by_field_name("argument"), data)
+        if arg is None or op is None:
+            return None
+        if op.type == "-":
+            return {m: -c for m, c in arg.items()}
+        return arg if op.type == "+" else None
+    if t == "binary_expression":
+        op = node.child_by_field_name("operator")
+        a = _lin_node(node.child_by_field_name("left"), data)
+        b = _lin_node(node.child_by_field_name("right"), data)
+        if a is not None and op is not None and op.type == "*" and _is_positive_test(node, data):
+            return a  # ``(E) * ((E) > 0)``: E clamped at 0; an empty mapping when E <= 0
+        if a is None or b is None or op is None:
+            return None
+        if op.type in ("+", "-"):
+            out = dict(a)
+            for m, c in b.items():
+                out[m] = out.get(m, 0) + (c if op.type == "+" else -c)
+            return out
+        if op.type == "*":
+            out: dict = {}
+            for ma, ca in a.items():
+                for mb, cb in b.items():
+                    m = tuple(sorted(ma + mb))
+                    out[m] = out.get(m, 0) + ca * cb
+            return out
+    return None
+
+
+def _is_positive_test(node: tree_sitter.Node, data: bytes) -> bool:
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    while right is not None and right.type == "parenthesized_expression" and len(right.named_children) == 1:
+        right = right.named_children[0]
+    if right is None or right.type != "binary_expression":
+        return False
+    op, rl, rr = (right.child_by_field_name(f) for f in ("operator", "left", "right"))
+    return (op is not None and op.type == ">" and rr is not None and text_of(data, rr) == "0"
+            and rl is not None and text_of(data, rl).strip("() ") == text_of(data, left).strip("() "))
+
+
+def _lin_text(expr: str, language: Language) -> Lin | None:
+    data = f"long pcx__e = ({expr});".encode()
+    root = hostaccess.parse(data, language).root_node
+    if root.has_error or not root.named_children:
+        return None
+    for c in root.named_children[0].named_children:
+        if c.type == "init_declarator":
+            form = _lin_node(c.child_by_field_name("value"), data)
+            return None if form is None else _freeze(form)
+    return None
+
+
+def _subst(form: Lin | None, defs: dict) -> Lin | None:
+    """``form`` with every name that has a fixed linear definition replaced by it."""
+    if form is None or not defs or not any(v in defs for m, _ in form for v in m):
+        return form
+    out: dict = {}
+    for mono, coef in form:
+        terms: dict = {(): coef}
+        for v in mono:
+            factor = dict(defs.get(v, (((v,), 1),)))
+            terms = {tuple(sorted(ma + mb)): ca * cb for ma, ca in terms.items() for mb, cb in factor.items()}
+        for m, c in terms.items():
+            out[m] = out.get(m, 0) + c
+    return _freeze(out)
+
+
+def _sect_of(sec: Section, language: Language, defs: dict | None = None) -> Sect:
+    dims = []
+    for lo, ln in sec.dims:
+        a, n = _subst(_lin_text(lo, language), defs or {}), _subst(_lin_text(ln, language), defs or {})
+        dims.append((a, _add(a, n)) if a is not None and n is not None else (None, None))
+    return tuple(dims)
+
+
+def _sect_names(s: Sect) -> set[str]:
+    out: set[str] = set()
+    for lo, hi in s:
+        for form in (lo, hi):
+            for m, _ in form or ():
+                out.update(m)
+    return out
+
+
+def _contains(outer: Sect, inner: Sect) -> bool:
+    """Provably inner ⊆ outer (WHOLE as outer: only for may-sets)."""
+    if outer == WHOLE:
+        return True
+    if inner == WHOLE or len(inner) != len(outer):
+        return False
+    for (olo, ohi), (ilo, ihi) in zip(outer, inner):
+        if olo is None and ohi is None:
+            continue
+        if not ((olo is None or _le(olo, ilo)) and (ohi is None or _le(ihi, ohi))):
+            return False
+    return True
+
+
+def _disjoint(a: Sect, b: Sect) -> bool:
+    if a == WHOLE or b == WHOLE or len(a) != len(b):
+        return _empty(a) or _empty(b)
+    if _empty(a) or _empty(b):
+        return True
+    return any(_le(ahi, blo) or _le(bhi, alo) for (alo, ahi), (blo, bhi) in zip(a, b))
+
+
+def _empty(s: Sect) -> bool:
+    return s != WHOLE and any(_le(hi, lo) for lo, hi in s)
+
+
+def _minus(s: Sect, w: Sect) -> list[Sect]:
+    """Boxes whose union covers s \\ w.  A point of s outside w is outside w in some
+    dimension k, so it lies in one of the slabs [s.lo, w.lo) or [w.hi, s.hi) of
+    dimension k (other dimensions as in s).  An interval whose end is not past its start
+    is empty, so the slabs are right whatever the order of the bounds; slabs that are
+    provably empty are left out."""
+    if w == WHOLE or s == WHOLE or len(s) != len(w):
+        return [s]
+    if _contains(w, s):
+        return []
+    pieces = []
+    for k in range(len(s)):
+        (slo, shi), (wlo, whi) = s[k], w[k]
+        if _contains((w[k],), (s[k],)):
+            continue
+        if None in (slo, shi, wlo, whi):
+            return [s]
+        for lo, hi in ((slo, wlo), (whi, shi)):
+            if not _le(hi, lo):
+                pieces.append(s[:k] + ((lo, hi),) + s[k + 1:])
+    return pieces
+
+
+def _overlaps(sets: frozenset, s: Sect) -> bool:
+    return any(not _disjoint(x, s) for x in sets)
+
+
+def _with(sets: frozenset, s: Sect) -> frozenset:
+    if _empty(s) or any(_contains(x, s) for x in sets):
+        return sets
+    kept = {x for x in sets if not (_contains(s, x))}
+    kept.add(s)
+    return frozenset([WHOLE]) if len(kept) > _MAX_SET else frozenset(kept)
+
+
+def _without(sets: frozenset, w: Sect) -> frozenset:
+    out: set = set()
+    for x in sets:
+        out.update(_minus(x, w))
+    return frozenset(out)
+
+
+def _widen_sets(sets: frozenset, names: set[str]) -> frozenset:
+    out: set = set()
+    for x in sets:
+        if x != WHOLE and _sect_names(x) & names:
+            x = tuple((None, None) if _sect_names((d,)) & names else d for d in x)
+            if all(d == (None, None) for d in x):
+                x = WHOLE
+        out.add(x)
+    return frozenset([WHOLE]) if WHOLE in out else frozenset(out)
+
+
+# ------------------------------------------------------------------ abstract state
+
+
+class CheckFailed(Exception):
+    def __init__(self, rid: str, message: str, byte: int, kernel: str | None = None) -> None:
+        super().__init__(message)
+        self.rid, self.message, self.byte, self.kernel = rid, message, byte, kernel
+
+
+MAYBE = "maybe"  # presence differs between paths
+
+
+@dataclass(frozen=True)
+class _Buf:
+    present: object = None  # None, a (Section text, Sect) pair, or MAYBE
+    depth: int = 0  # nesting of regions that hold it
+    undef: frozenset = frozenset()
+    host_new: frozenset = frozenset()
+    dev_new: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class _State:
+    env: tuple  # sorted ((name, frozenset(buffer ids)), ...)
+    bufs: tuple  # sorted ((buffer id, _Buf), ...)
+
+    def names(self) -> dict:
+        return dict(self.env)
+
+    def buf(self, b: str) -> _Buf:
+        return dict(self.bufs).get(b, _Buf())
+
+    def set_buf(self, b: str, v: _Buf) -> "_State":
+        d = dict(self.bufs)
+        d[b] = _clip(v)
+        return _State(self.env, tuple(sorted(d.items())))
+
+    def bind(self, name: str, ids: frozenset) -> "_State":
+        d = dict(self.env)
+        d[name] = ids
+        return _State(tuple(sorted(d.items())), self.bufs)
+
+
+def _clip(v: _Buf) -> _Buf:
+    """Only the present section matters: an unbounded section (the whole array, or a
+    dimension widened away) becomes the present section, so a copy of it can clear it."""
+    if not isinstance(v.present, tuple):
+        return v
+    have = v.present[1]
+    if have == WHOLE or any(lo is None or hi is None for lo, hi in have):
+        return v
+
+    def fix(sets: frozenset) -> frozenset:
+        out = set()
+        for x in sets:
+            if x == WHOLE:
+                x = have
+            elif len(x) == len(have):
+                x = tuple(h if d == (None, None) else d for d, h in zip(x, have))
+            out.add(x)
+        return frozenset(out)
+
+    return dataclasses.replace(v, undef=fix(v.undef), host_new=fix(v.host_new), dev_new=fix(v.dev_new))
+
+
+def _join_buf(a: _Buf, b: _Buf) -> _Buf:
+    present = a.present if a.present == b.present else MAYBE
+    depth = a.depth if a.depth == b.depth else -1
+    return _Buf(present, depth, _union(a.undef, b.undef), _union(a.host_new, b.host_new),
+                _union(a.dev_new, b.dev_new))
+
+
+def _union(a: frozenset, b: frozenset) -> frozenset:
+    out = a
+    for s in b:
+        out = _with(out, s)
+    return out
+
+
+_MAX_ENVS = 16
+
+
+def _members(st) -> tuple:
+    """The states of a disjunction (one per assignment of names to buffers)."""
+    if st is None:
+        return ()
+    return st if isinstance(st, tuple) else (st,)
+
+
+def _merge(a: _State, b: _State) -> _State:
+    env = dict(a.env)
+    for n, ids in b.env:
+        env[n] = env.get(n, frozenset()) | ids
+    bufs = dict(a.bufs)
+    theirs = dict(b.bufs)
+    for k in set(bufs) | set(theirs):
+        bufs[k] = _join_buf(bufs.get(k, _Buf()), theirs.get(k, _Buf()))
+    return _State(tuple(sorted(env.items())), tuple(sorted(bufs.items())))
+
+
+def _join(states: list):
+    """Join states: those with the same names-to-buffers assignment merge, others stay
+    apart (so pointer swaps stay exact), up to _MAX_ENVS, then everything merges."""
+    by_env: dict = {}
+    for st in states:
+        for m in _members(st):
+            by_env[m.env] = _merge(by_env[m.env], m) if m.env in by_env else m
+    if not by_env:
+        return None
+    out = [by_env[k] for k in sorted(by_env)]
+    if len(out) > _MAX_ENVS:
+        merged = out[0]
+        for m in out[1:]:
+            merged = _merge(merged, m)
+        out = [merged]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+# ------------------------------------------------------------------ the function walk
+
+
+@dataclass
+class _Kernel:
+    plan: KernelPlan
+    nest: NestAnalysis | None
+
+
+@dataclass
+class _Region:
+    region: DataRegion
+    buffers: list = field(default_factory=list)  # (kind, Section, frozenset ids) at entry
+
+
+_WRITE_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="})
+_READ_ONLY_CALLS = frozenset(
+    "printf fprintf puts fputs putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
+    "floor ceil fmin fmax abs labs memcmp strlen".split())
+_SIZE_QUERIES = frozenset({"size", "empty", "capacity", "length"})
+_CONDITIONAL = frozenset({"if_statement", "conditional_expression", "switch_statement", "while_statement",
+                          "do_statement", "case_statement"})
+
+
+class _Walker:
+    """Walks one function body with one plan, raising CheckFailed at the first problem."""
+
+    def __init__(self, checker: "_Checker", fname: str, fnode: tree_sitter.Node) -> None:
+        self.c = checker
+        checker.defs = checker.definitions(fnode)
+        self.data = checker.data
+        self.lang = checker.lang
+        self.fname = fname
+        self.fnode = fnode
+        self.kernels: dict[int, _Kernel] = {}
+        self.before: dict[int, list] = {}  # node id -> [("region", r) | ("update", u)]
+        self.ends: dict[tuple[int, int], list[DataRegion]] = {}  # (block id, end byte)
+        self.at_end: dict[int, list] = {}  # block id -> updates before its closing brace
+        self.open: list[_Region] = []
+        self.loops: list[tuple[list, list]] = []  # (breaks, continues)
+        self.returns: list[_State] = []
+
+    # -- set-up
+    def place(self, plan: Plan) -> None:
+        root = self.c.root
+        for k in plan.offloaded():
+            if k.function != self.fname:
+                continue
+            node = hostaccess.statement_at(root, k.start_byte)
+            if node is None or node.type not in LOOP_TYPES:
+                raise CheckFailed("PCX216", "no loop statement where the kernel goes", k.start_byte, k.nest_id)
+            self.kernels[node.id] = _Kernel(k, self.c.nests.get(k.nest_id))
+        for r in plan.regions:
+            if r.function != self.fname:
+                continue
+            first = hostaccess.statement_at(root, r.start_byte)
+            if first is None or first.parent is None:
+                raise CheckFailed("PCX216", "no statement where the data region starts", r.start_byte)
+            self.before.setdefault(first.id, []).append(("region", r))
+            self.ends.setdefault((first.parent.id, r.end_byte), []).append(r)
+            for u in r.updates:
+                if u.byte == r.end_byte:
+                    continue
+                node = hostaccess.statement_at(root, u.byte)
+                if node is None:  # before a closing brace: the last thing in its block
+                    brace = root.descendant_for_byte_range(u.byte, u.byte)
+                    if brace is None or brace.type != "}" or brace.parent is None:
+                        raise CheckFailed("PCX216", "no statement where a target update goes", u.byte)
+                    self.at_end.setdefault(brace.parent.id, []).append(u)
+                    continue
+                self.before.setdefault(node.id, []).append(("update", u))
+
+    # -- helpers
+    def fail(self, rid: str, msg: str, node_or_byte, kernel: str | None = None):
+        byte = node_or_byte if isinstance(node_or_byte, int) else node_or_byte.start_byte
+        raise CheckFailed(rid, msg, byte, kernel)
+
+    def ids(self, st: _State, name: str) -> frozenset:
+        return st.names().get(self.c.canonical(name), frozenset())
+
+    def line(self, byte: int) -> int:
+        return self.data.count(b"\n", 0, byte) + 1
+
+    # -- statements
+    def each(self, st, fn):
+        """Apply ``fn`` to every state of a disjunction and join the results."""
+        if st is None:
+            return None
+        if not isinstance(st, tuple):
+            return fn(st)
+        return _join([fn(m) for m in st])
+
+    def run(self, node: tree_sitter.Node, st):
+        if st is None:
+            return None
+        if isinstance(st, tuple):
+            return self.each(st, lambda m: self.run(node, m))
+        for kind, item in self.before.get(node.id, ()):
+            if kind == "update":
+                st = self.update(item.direction, item.sections, st, node)
+        if node.id in self.kernels:
+            return self.kernel(self.kernels[node.id], node, st)
+        t = node.type
+        if t == "compound_statement":
+            for child in node.named_children:
+                for kind, item in self.before.get(child.id, ()):
+                    if kind == "region":
+                        st = self.enter_region(item, st, child)
+                st = self.run(child, st)
+                for r in self.ends.get((node.id, child.end_byte), ()):
+                    st = self.leave_region(r, st, child)
+            for u in self.at_end.get(node.id, ()):
+                st = self.each(st, lambda m, u=u: self.update(u.direction, u.sections, m, node))
+            return st
+        if t == "if_statement":
+            st = self.host(node.child_by_field_name("condition"), st)
+            then = self.run(node.child_by_field_name("consequence"), st)
+            alt = node.child_by_field_name("alternative")
+            if alt is not None:
+                body = alt.named_children[-1] if alt.type == "else_clause" else alt
+                return _join([then, self.run(body, st)])
+            return _join([then, st])
+        if t in ("for_statement", "while_statement", "do_statement", "for_range_loop"):
+            return self.loop(node, st)
+        if t == "switch_statement":
+            return self.switch(node, st)
+        if t in ("break_statement", "continue_statement"):
+            if not self.loops:
+                return None
+            self.loops[-1][0 if t == "break_statement" else 1].append(st)
+            return None
+        if t == "return_statement":
+            st = self.host(node, st)
+            if st is not None and self.open:
+                self.fail("PCX216", "a return leaves a data region", node)
+            self.returns.append(st)
+            return None
+        if t in ("goto_statement", "labeled_statement") and (self.kernels or self.before):
+            self.fail("PCX216", "goto or label in a function with device code", node)
+        if t == "labeled_statement":
+            return self.run(node.named_children[-1], st)
+        return self.host(node, st)
+
+    def switch(self, node: tree_sitter.Node, st: _State) -> _State | None:
+        st = self.host(node.child_by_field_name("condition"), st)
+        body = node.child_by_field_name("body")
+        self.loops.append(([], []))
+        cur: _State | None = None
+        for case in body.named_children if body is not None else ():
+            cur = _join([cur, st])
+            stmts = case.named_children[1:] if case.type == "case_statement" and case.child_by_field_name("value") else case.named_children
+            for s in stmts if case.type == "case_statement" else [case]:
+                cur = self.run(s, cur)
+        breaks, conts = self.loops.pop()
+        if conts:
+            self.loops[-1][1].extend(conts) if self.loops else None
+        return _join([cur, st, *breaks])
+
+    def loop(self, node: tree_sitter.Node, st: _State) -> _State | None:
+        """A loop to a fixpoint: the head state joins the entry and every back edge, with
+        sections that mention what the loop changes widened; checks run on each pass."""
+        t = node.type
+        changed = self.c.assigned(node)
+        if t == "for_statement":
+            init = node.child_by_field_name("initializer")
+            st = self.host(init, st) if init is not None else st
+        head = self.widen(st, changed)
+        body = node.child_by_field_name("body")
+        cond = node.child_by_field_name("condition")
+        upd = node.child_by_field_name("update")
+        ranges = self.c.index_range(node)
+        # a counted loop whose bounds show it runs at least once never exits from its entry
+        once = t == "do_statement" or any(_le(lo, hi) for lo, hi in ranges.values())
+        back = None
+        exit_states: list = []
+        for i in range(_MAX_PASSES + 1):
+            if i == _MAX_PASSES:
+                head = self.widen(head, None)
+            self.loops.append(([], []))
+            s = head
+            if t != "do_statement":
+                s = self.host(cond, s) if cond is not None else s
+            _RANGES.append(ranges)
+            try:
+                s = self.run(body, s)
+            finally:
+                _RANGES.pop()
+            breaks, conts = self.loops.pop()
+            s = _join([s, *conts])
+            if t == "do_statement" and s is not None and cond is not None:
+                s = self.host(cond, s)
+            if upd is not None and s is not None:
+                s = self.host(upd, s)
+            after = self.widen(s, changed) if s is not None else None
+            back = _join([back, after])
+            new_head = _join([head, after])
+            exit_states = [back if once else head, *breaks] if t != "do_statement" else [s, *breaks]
+            if new_head == head:
+                break
+            head = new_head
+        return _join(exit_states)
+
+    def widen(self, st, names: set[str] | None):
+        if isinstance(st, tuple):
+            return self.each(st, lambda m: self.widen(m, names))
+        bufs = []
+        for b, v in st.bufs:
+            if names is None:
+                bufs.append((b, dataclasses.replace(v, undef=_whole(v.undef), host_new=_whole(v.host_new),
+                                                    dev_new=_whole(v.dev_new))))
+            else:
+                bufs.append((b, dataclasses.replace(v, undef=_widen_sets(v.undef, names),
+                                                    host_new=_widen_sets(v.host_new, names),
+                                                    dev_new=_widen_sets(v.dev_new, names))))
+        return _State(st.env, tuple((b, _clip(v)) for b, v in bufs))
+
+    # -- directives
+    def enter_region(self, r: DataRegion, st, node):
+        if st is None:
+            self.open.append(_Region(r))
+            return None
+        entry = _Region(r)
+
+        def enter(m_st: _State) -> _State:
+            for m in r.maps:
+                for sec in m.sections:
+                    ids = self.ids(m_st, sec.base)
+                    if not ids:
+                        self.fail("PCX216", f"region maps '{sec.base}', which the checker cannot follow", node)
+                    entry.buffers.append((m.kind, sec, ids, m_st.env))
+                    for b in ids:
+                        m_st = m_st.set_buf(b, self.map_enter(m_st.buf(b), m.kind, sec, node, len(ids) == 1))
+            return m_st
+
+        st = self.each(st, enter)
+        self.open.append(entry)
+        return st
+
+    def map_enter(self, v: _Buf, kind: MapKind, sec: Section, node, sure: bool) -> _Buf:
+        s = _sect_of(sec, self.lang, self.c.defs)
+        if v.present is MAYBE or v.depth < 0:
+            self.fail("PCX215", f"'{sec.base}' may or may not be on the device here", node)
+        if v.present is not None:
+            self.contained(v, sec, s, node)
+            return dataclasses.replace(v, depth=v.depth + 1)
+        undef = frozenset([s]) if kind in (MapKind.FROM, MapKind.ALLOC) else frozenset()
+        return _Buf((sec.render(), s), 1, undef, frozenset(), frozenset())
+
+    def contained(self, v: _Buf, sec: Section, s: Sect, node) -> None:
+        text, have = v.present
+        if sec.render() == text or (have != WHOLE and s != WHOLE and _contains(have, s)
+                                    and all(d != (None, None) for d in have)):
+            return
+        if text == "\0caller":  # an extension here aborts the run (never a wrong answer)
+            return
+        self.fail("PCX215", f"map of {sec.render()} may extend the present mapping {text}", node)
+
+    def leave_region(self, r: DataRegion, st: _State, last) -> _State:
+        if not self.open or self.open[-1].region is not r:
+            self.fail("PCX216", "data regions do not nest", last)
+        for u in r.updates:
+            if u.byte == r.end_byte:
+                st = self.each(st, lambda m, u=u: self.update(u.direction, u.sections, m, last))
+        entry = self.open.pop()
+        held = set().union(*(b for _, _, b, _ in entry.buffers)) if entry.buffers else set()
+
+        variants: dict[str, set] = {}  # buffer -> the (kind, section) maps that took it
+        for kind, sec, ids, _ in entry.buffers:
+            for b in ids:
+                variants.setdefault(b, set()).add((kind, sec.render(), sec.base, tuple(map(tuple, sec.dims)), len(ids) == 1))
+
+        def leave(m_st: _State) -> _State:
+            for kind, sec, ids, _ in entry.buffers:
+                if not self.ids(m_st, sec.base) <= held:
+                    self.fail("PCX216", f"'{sec.base}' names other memory at the end of its region", last)
+            for b, ways in sorted(variants.items()):
+                holders = [n for n, ids in m_st.env if b in ids]
+                outs = [self.map_exit(m_st.buf(b), kind, Section(base, [tuple(d) for d in dims]), last, b, sure,
+                                      None, holders)
+                        for kind, _, base, dims, sure in sorted(ways, key=str)]
+                v = outs[0]
+                for o in outs[1:]:
+                    v = _join_buf(v, o)
+                m_st = m_st.set_buf(b, v)
+            return m_st
+
+        return self.each(st, leave)
+
+    def map_exit(self, v: _Buf, kind: MapKind, sec: Section, node, b: str, sure: bool,
+                 kernel: str | None = None, holders: list[str] | None = None) -> _Buf:
+        """Leave the device (or drop one reference); ``holders``: the names that point
+        to buffer ``b`` now, whose later uses make its device results needed."""
+        if v.present is MAYBE or v.depth < 0:
+            self.fail("PCX215", f"'{sec.base}' may or may not be on the device here", node, kernel)
+        if v.present is None:
+            self.fail("PCX216", f"'{sec.base}' leaves the device twice", node, kernel)
+        if v.depth > 1:
+            return dataclasses.replace(v, depth=v.depth - 1)
+        s = _sect_of(sec, self.lang, self.c.defs)
+        dev_new = v.dev_new
+        if kind in (MapKind.FROM, MapKind.TOFROM):
+            if _overlaps(v.host_new, s):
+                self.fail("PCX212", f"copying {sec.render()} back overwrites newer host data", node, kernel)
+            if _overlaps(v.undef, s):
+                self.fail("PCX212", f"copying {sec.render()} back brings undefined device data to the host", node, kernel)
+            dev_new = _cut(dev_new, s, sec, v)
+        if dev_new and any(self.c.live_after(n, node.end_byte, self.fnode) for n in holders or [b]):
+            self.fail("PCX214", f"device results in '{sec.base}' are dropped while the host still uses it", node, kernel)
+        return _Buf()
+
+    def update(self, direction: str, sections: list[Section], st: _State, node) -> _State:
+        for sec in sections:
+            s = _sect_of(sec, self.lang, self.c.defs)
+            ids = self.ids(st, sec.base)
+            if not ids:
+                self.fail("PCX216", f"update of '{sec.base}', which the checker cannot follow", node)
+            for b in ids:
+                v = st.buf(b)
+                if v.present is MAYBE:
+                    self.fail("PCX215", f"'{sec.base}' may or may not be on the device at the update", node)
+                if v.present is None:
+                    continue  # not present: OpenMP ignores the update
+                # An update section always comes from a host access, so it cannot reach
+                # past the array; past the mapped section libomptarget stops the run
+                # ("explicit extension not allowed"), it never computes a wrong answer.
+                if direction == "to":
+                    if _overlaps(v.dev_new, s):
+                        self.fail("PCX213", f"update to({sec.render()}) overwrites newer device data", node)
+                    if len(ids) == 1:
+                        v = dataclasses.replace(v, undef=_cut(v.undef, s, sec, v), host_new=_cut(v.host_new, s, sec, v))
+                else:
+                    if _overlaps(v.host_new, s):
+                        self.fail("PCX212", f"update from({sec.render()}) overwrites newer host data", node)
+                    if _overlaps(v.undef, s):
+                        self.fail("PCX212", f"update from({sec.render()}) brings undefined device data to the host", node)
+                    if len(ids) == 1:
+                        v = dataclasses.replace(v, dev_new=_cut(v.dev_new, s, sec, v))
+                st = st.set_buf(b, v)
+        return st
+
+    # -- kernels
+    def kernel(self, k: _Kernel, node: tree_sitter.Node, st: _State) -> _State:
+        kid = k.plan.nest_id
+        reads, writes, sure = self.c.kernel_accesses(k, node)
+        maps: dict[str, list] = {}
+        for m in k.plan.maps:
+            for sec in m.sections:
+                maps.setdefault(self.c.canonical(sec.base), []).append((m.kind, sec))
+        touched = {self.c.canonical(n) for n in reads} | {self.c.canonical(n) for n in writes}
+        # entry: the kernel's own maps
+        for name in touched | set(maps):
+            ids = self.ids(st, name)
+            if not ids:
+                if name in maps:
+                    self.fail("PCX216", f"kernel maps '{name}', which the checker cannot follow", node, kid)
+                continue
+            for b in ids:
+                v = st.buf(b)
+                if v.present is MAYBE:
+                    self.fail("PCX215", f"'{name}' may or may not be on the device at this kernel", node, kid)
+                if v.present is None and name not in maps and name in touched and not self.c.is_scalar_like(name):
+                    self.fail("PCX215", f"kernel uses '{name}', which is neither mapped nor present", node, kid)
+                for kind, sec in maps.get(name, ()):
+                    v = self.map_enter(v, kind, sec, node, len(ids) == 1)
+                st = st.set_buf(b, v)
+        # body
+        for name, secs in reads.items():
+            for b in self.ids(st, self.c.canonical(name)):
+                v = st.buf(b)
+                for s in secs:
+                    if _overlaps(v.undef, s):
+                        self.fail("PCX210", f"kernel reads '{name}' where the device copy is undefined", node, kid)
+                    if _overlaps(v.host_new, s):
+                        self.fail("PCX210", f"kernel reads '{name}' where the host has newer values", node, kid)
+        for name, secs in writes.items():
+            ids = self.ids(st, self.c.canonical(name))
+            for b in ids:
+                v = st.buf(b)
+                for s in secs:
+                    dev_new = _with(v.dev_new, s)
+                    if len(ids) == 1 and name in sure:
+                        v = dataclasses.replace(v, undef=_without(v.undef, s), host_new=_without(v.host_new, s),
+                                                dev_new=dev_new)
+                    else:
+                        v = dataclasses.replace(v, dev_new=dev_new)
+                st = st.set_buf(b, v)
+        # exit: the kernel's own maps, in reverse
+        for name, entries in maps.items():
+            ids = self.ids(st, name)
+            for b in ids:
+                v = st.buf(b)
+                holders = [n for n, i in st.env if b in i]
+                for kind, sec in reversed(entries):
+                    v = self.map_exit(v, kind, sec, node, b, len(ids) == 1, kid, holders)
+                st = st.set_buf(b, v)
+        return self.widen(st, self.c.assigned(node) & self.c.scalars_written_by(k))
+
+    # -- host code
+    def host(self, node: tree_sitter.Node | None, st):
+        if node is None or st is None:
+            return st
+        if isinstance(st, tuple):
+            return self.each(st, lambda m: self.host(node, m))
+        for kind, name, sect, sure, at in self.c.host_accesses(node, st):
+            if kind == "bind":
+                st = st.bind(name, sect)
+                continue
+            if kind == "swap":
+                one, other = self.ids(st, name), self.ids(st, sect)
+                st = st.bind(name, other).bind(sect, one)
+                continue
+            for b in self.ids(st, name) if kind != "alias" else ():
+                v = st.buf(b)
+                if v.present is None:
+                    continue
+                if v.present is MAYBE:
+                    self.fail("PCX215", f"'{name}' may or may not be on the device at line {self.line(at)}", at)
+                if kind == "read":
+                    if _overlaps(v.dev_new, sect):
+                        self.fail("PCX211", f"host code at line {self.line(at)} reads '{name}', whose current value is on the device", at)
+                elif kind == "write":
+                    v = dataclasses.replace(v, host_new=_with(v.host_new, sect))
+                    if sure and len(self.ids(st, name)) == 1:
+                        v = dataclasses.replace(v, dev_new=_without(v.dev_new, sect))
+                    st = st.set_buf(b, v)
+                elif kind == "call":
+                    st = st.set_buf(b, self.c.callee_effect(sect[0], sect[1], sect[2], v, at))
+                elif kind == "escape":
+                    self.fail("PCX216", f"a pointer into mapped '{name}' is stored at line {self.line(at)}", at)
+        changed = self.c.assigned(node)
+        for entry in self.open:
+            for _, sec, _, _ in entry.buffers:
+                if _sect_names(_sect_of(sec, self.lang, self.c.defs)) & changed or (sec.base in changed and False):
+                    self.fail("PCX216", f"the bounds of mapped {sec.render()} change inside its region", node)
+        for b, v in st.bufs:
+            if v.present not in (None, MAYBE) and _sect_names(v.present[1]) & changed:
+                self.fail("PCX216", f"the bounds of mapped {v.present[0]} change while it is on the device", node)
+        return self.widen(st, changed)
+
+
+def _cut(sets: frozenset, s: Sect, sec: Section, v: _Buf) -> frozenset:
+    """``sets`` after a copy of ``s``.  Every section in a buffer's sets comes from an
+    access of the (well-defined) program, so it lies within the present section: a copy
+    of the whole present section clears them all."""
+    if isinstance(v.present, tuple):
+        text, have = v.present
+        if sec.render() == text or (have != WHOLE and all(lo is not None and hi is not None for lo, hi in have)
+                                    and _contains(s, have)):
+            return frozenset()
+    return _without(sets, s)
+
+
+def _whole(sets: frozenset) -> frozenset:
+    return frozenset([WHOLE]) if sets else sets
+
+
+# ------------------------------------------------------------------ syntax facts
+
+
+class _Checker:
+    """Per-unit facts the walk needs: names, kernels' accesses, host accesses, liveness."""
+
+    def __init__(self, unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan) -> None:
+        self.unit = unit
+        self.data = unit.data
+        self.lang = Language.C if unit.language is Language.C else Language.CXX
+        self.root = hostaccess.parse(self.data, self.lang).root_node
+        self.nests = {n.nest_id: n for n in analysis.nests()} if analysis is not None else {}
+        self.plan = plan
+        self.aliases = {lp.name: lp.container for lp in plan.local_pointers}
+        self.tracked: set[str] = set()
+        self._device_functions: set[str] | None = None
+        self.defs: dict = {}  # the current function's fixed linear definitions
+        self.depth = 0
+        self.file_scope: set[str] = set()
+        for child in self.root.named_children:
+            if child.type == "declaration":
+                quals = {text_of(self.data, c) for c in child.children if c.type == "type_qualifier"}
+                if quals & {"const", "constexpr"}:
+                    continue  # a constant: no call can change it
+                for d in child.named_children:
+                    n = _declared_name(d, self.data)
+                    if n:
+                        self.file_scope.add(n)
+
+    def canonical(self, name: str) -> str:
+        name = name.replace(" ", "")
+        return self.aliases.get(name, name)
+
+    def is_scalar_like(self, name: str) -> bool:
+        return False
+
+    # names ------------------------------------------------------------
+    def track(self, fnode: tree_sitter.Node, plan: Plan, fname: str) -> set[str]:
+        names: set[str] = set()
+        for k in plan.offloaded():
+            if k.function != fname:
+                continue
+            for m in k.maps:
+                names.update(self.canonical(s.base) for s in m.sections)
+            nest = self.nests.get(k.nest_id)
+            for a in nest.arrays if nest is not None else ():
+                names.add(self.canonical(a.name))
+        for r in plan.regions:
+            if r.function == fname:
+                for m in r.maps:
+                    names.update(self.canonical(s.base) for s in m.sections)
+                for u in r.updates:
+                    names.update(self.canonical(s.base) for s in u.sections)
+        # pointers that take the value of a tracked pointer follow it (swaps)
+        changed = True
+        while changed:
+            changed = False
+            for lhs, rhs in _pointer_copies(fnode, self.data):
+                if rhs in names and lhs not in names:
+                    names.add(lhs)
+                    changed = True
+        return names
+
+    def index_range(self, loop: tree_sitter.Node) -> dict:
+        """{index: (lo, hi)} (inclusive, linear) inside the body of a counted ``for``
+        whose index and bounds the body does not change; {} otherwise."""
+        if loop.type != "for_statement":
+            return {}
+        init, cond, upd = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
+        if init is None or cond is None or upd is None or cond.type != "binary_expression":
+            return {}
+        if init.type == "declaration":
+            decls = [c for c in init.named_children if c.type == "init_declarator"]
+            if len(decls) != 1:
+                return {}
+            name, start = _declared_name(decls[0], self.data), decls[0].child_by_field_name("value")
+        elif init.type == "assignment_expression" and init.child_by_field_name("left").type == "identifier":
+            name, start = text_of(self.data, init.child_by_field_name("left")), init.child_by_field_name("right")
+        else:
+            return {}
+        left, right, op = (cond.child_by_field_name(f) for f in ("left", "right", "operator"))
+        if not name or left is None or right is None or op is None or text_of(self.data, left) != name:
+            return {}
+        step = text_of(self.data, upd).replace(" ", "")
+        up = step in (f"{name}++", f"++{name}") or step.startswith(f"{name}+=")
+        down = step in (f"{name}--", f"--{name}") or step.startswith(f"{name}-=")
+        first, bound = _lin_node(start, self.data), _lin_node(right, self.data)
+        if first is None or bound is None or not (up or down):
+            return {}
+        first, bound = _subst(_freeze(first), self.defs), _subst(_freeze(bound), self.defs)
+        changed = self.assigned(loop.child_by_field_name("body"), calls=True)
+        if name in changed or (_sect_names(((first, bound),)) & changed):
+            return {}
+        one = ((((), 1),))
+        edge = {"<": _add(bound, one, -1), "<=": bound, ">": _add(bound, one), ">=": bound}.get(op.type)
+        if edge is None:
+            return {}
+        if up and op.type in ("<", "<="):
+            return {name: (first, edge)}
+        if down and op.type in (">", ">="):
+            return {name: (edge, first)}
+        return {}
+
+    def definitions(self, fnode: tree_sitter.Node) -> dict:
+        """Locals declared once with a linear initialiser and never changed
+        (``size_t nn = (size_t)n * n;``): sections may name them or their value."""
+        body = fnode.child_by_field_name("body")
+        changed: dict[str, int] = {}
+        inits: dict = {}
+        for n in _walk(body):
+            if n.type == "init_declarator":
+                name = _declared_name(n, self.data)
+                form = _lin_node(n.child_by_field_name("value"), self.data)
+                if name:
+                    changed[name] = changed.get(name, 0) + 1
+                    if form is not None and n.child_by_field_name("declarator").type == "identifier":
+                        inits[name] = _freeze(form)
+        for name in self.assigned(body, calls=False):
+            changed[name] = changed.get(name, 0) + 10
+        for n in _walk(body):  # ``std::vector<T> v(count);``: v.size() is count
+            if n.parent is None or n.parent.type != "declaration" or \
+                    "vector" not in text_of(self.data, n.parent.child_by_field_name("type")):
+                continue
+            form, name = None, None
+            if n.type == "init_declarator" and n.named_children and n.named_children[-1].type == "argument_list":
+                args = n.named_children[-1].named_children
+                name = _declared_name(n, self.data)
+                form = _freeze(_lin_node(args[0], self.data) or {}) if len(args) >= 1 and _lin_node(args[0], self.data) else None
+            elif n.type == "function_declarator":  # the most vexing parse: v(a * b)
+                inner, params = n.child_by_field_name("declarator"), n.child_by_field_name("parameters")
+                name = text_of(self.data, inner) if inner is not None and inner.type == "identifier" else None
+                text = text_of(self.data, params)[1:-1] if params is not None else ""
+                form = _lin_text(text, Language.CXX) if text and "," not in text else None
+            if name and form is not None:
+                key = f"{name}.size()"
+                changed[key] = changed.get(key, 0) + 1
+                inits[key] = form
+        defs = {k: v for k, v in inits.items() if changed.get(k) == 1}
+        for _ in range(3):  # definitions in terms of earlier definitions
+            defs = {k: _subst(v, {d: f for d, f in defs.items() if d != k}) for k, v in defs.items()}
+        return defs
+
+    def assigned(self, node: tree_sitter.Node, calls: bool = True) -> set[str]:
+        """Variables (and member chains) that ``node`` may change."""
+        out: set[str] = set()
+        for n in _walk(node):
+            t = n.type
+            if t == "assignment_expression":
+                left = n.child_by_field_name("left")
+                if left is not None and left.type in ("identifier", "field_expression"):
+                    out.add(text_of(self.data, left).replace(" ", ""))
+            elif t == "update_expression":
+                arg = n.child_by_field_name("argument")
+                if arg is not None and arg.type in ("identifier", "field_expression"):
+                    out.add(text_of(self.data, arg).replace(" ", ""))
+            elif t == "init_declarator" and calls:
+                d = _declared_name(n, self.data)
+                if d:
+                    out.add(d)
+            elif t == "pointer_expression" and text_of(self.data, n).startswith("&"):
+                arg = n.child_by_field_name("argument")
+                if arg is not None and arg.type in ("identifier", "field_expression"):
+                    out.add(text_of(self.data, arg).replace(" ", ""))
+            elif t == "call_expression" and calls:
+                out.update(self.file_scope)
+        return out
+
+    def scalars_written_by(self, k: _Kernel) -> set[str]:
+        return {r.variable for r in k.plan.reductions} | set(k.plan.private)
+
+    # kernels ------------------------------------------------------------
+    def kernel_accesses(self, k: _Kernel, node: tree_sitter.Node):
+        """(reads, writes, surely_written) per array name, as sections.  The analysis
+        gives sections; the syntax of the nest is the check: an array the syntax sees
+        written that the analysis does not, is read and written whole; a write counts
+        as total only if the analysis says so and no write of it sits under a
+        condition or a jump."""
+        syn_reads, syn_writes, guarded = _syntactic_accesses(node, self.data)
+        jumps = any(n.type in ("break_statement", "return_statement", "goto_statement", "continue_statement")
+                    for n in _walk(node))
+        reads: dict[str, list] = {}
+        writes: dict[str, list] = {}
+        sure: set[str] = set()
+        known: dict[str, object] = {}
+        for a in k.nest.arrays if k.nest is not None else ():
+            name = self.canonical(a.name)
+            known[name] = a
+            s = _sect_of(a.section, self.lang, self.defs)
+            if a.read or (a.written and not a.written_fully):
+                reads.setdefault(name, []).append(s)
+            if a.written:
+                writes.setdefault(name, []).append(s)
+                if a.written_fully and a.exact and not jumps and name not in guarded:
+                    sure.add(name)
+        for name in syn_reads | syn_writes:
+            name = self.canonical(name)
+            a = known.get(name)
+            if a is None or (name in syn_writes and not a.written):
+                reads.setdefault(name, []).append(WHOLE)
+                if name in syn_writes:
+                    writes.setdefault(name, []).append(WHOLE)
+                sure.discard(name)
+        return reads, writes, sure
+
+    # host code ------------------------------------------------------------
+    def host_accesses(self, node: tree_sitter.Node, st: _State):
+        """(kind, name, section, sure, byte) for every use of a tracked name in ``node``,
+        in evaluation order: reads before the write of the same statement."""
+        out: list = []
+        names = st.names()
+        self.names_now = names
+        writes: list = []
+        for n in _walk(node):
+            t = n.type
+            if t == "call_expression":
+                fn = n.child_by_field_name("function")
+                callee = text_of(self.data, fn) if fn is not None else ""
+                if callee in self.device_functions():
+                    cnode = _function_named(self.root, callee, self.data)
+                    used = hostaccess.identifiers_in(cnode, self.data) if cnode is not None else set()
+                    for g in sorted(self.file_scope & used & set(names)):
+                        args = n.child_by_field_name("arguments")
+                        out.append(("call", g, (callee, g, self.argument_forms(args)), False, n.start_byte))
+                continue
+            if t not in ("identifier", "field_expression"):
+                continue
+            text = self.canonical(text_of(self.data, n))
+            if text not in names:
+                continue
+            if n.parent is not None and n.parent.type == "field_expression" and n.parent.child_by_field_name("field") == n:
+                continue
+            self.classify(n, text, names, out, writes)
+        return out + writes
+
+    def classify(self, n: tree_sitter.Node, name: str, names: dict, out: list, writes: list) -> None:
+        data = self.data
+        p = n.parent
+        # climb subscripts: a[i][j]
+        top = n
+        idx: list[tree_sitter.Node] = []
+        while top.parent is not None and top.parent.type == "subscript_expression" and \
+                top.parent.child_by_field_name("argument") == top:
+            top = top.parent
+            i = top.child_by_field_name("index")
+            if i is None:  # tree-sitter-cpp: subscript_argument_list
+                args = [c for c in top.named_children if c.type == "subscript_argument_list"]
+                i = args[0].named_children[0] if args and args[0].named_children else None
+            idx.append(i)
+        sect = WHOLE
+        if idx:
+            dims = []
+            for i in idx:
+                form = _lin_node(i, data) if i is not None else None
+                form = None if form is None else _subst(_freeze(form), self.defs)
+                dims.append((None, None) if form is None else (form, _add(form, ((((), 1),)))))
+            sect = tuple(dims) if any(d != (None, None) for d in dims) else WHOLE
+        parent = top.parent
+        at = n.start_byte
+        if idx:
+            # element access: written when it is the target of an assignment or ++/--
+            while parent is not None and parent.type in ("field_expression", "parenthesized_expression") and \
+                    parent.child_by_field_name("field") != top:
+                top, parent = parent, parent.parent
+                sect = sect  # a member of the element: the element is touched
+            if parent is not None and parent.type == "assignment_expression" and parent.child_by_field_name("left") == top:
+                op = parent.child_by_field_name("operator")
+                if op is not None and op.type != "=":
+                    out.append(("read", name, sect, False, at))
+                writes.append(("write", name, sect, top == n or top.type == "subscript_expression", at))
+                return
+            if parent is not None and parent.type == "update_expression":
+                out.append(("read", name, sect, False, at))
+                writes.append(("write", name, sect, True, at))
+                return
+            if parent is not None and parent.type == "pointer_expression" and text_of(data, parent).startswith("&"):
+                self.pointer_use(parent, name, out, writes)
+                return
+            out.append(("read", name, sect, False, at))
+            return
+        # the pointer or array itself
+        if parent is not None and parent.type == "assignment_expression" and parent.child_by_field_name("left") == n:
+            right = _strip(parent.child_by_field_name("right"))
+            rname = self.canonical(text_of(data, right)) if right is not None else ""
+            out.append(("bind", name, names.get(rname, frozenset([f"{name}@{n.start_byte}"])), False, at))
+            return
+        owner = _declaration_of(n)
+        if owner is not None:  # ``T *name = value;`` or ``T name[N];``
+            value = _strip(owner.child_by_field_name("value")) if owner.type == "init_declarator" else None
+            rname = self.canonical(text_of(data, value)) if value is not None else ""
+            out.append(("bind", name, names.get(rname, frozenset([f"{name}@{n.start_byte}"])), False, at))
+            return
+        if parent is not None and parent.type == "field_expression" and parent.child_by_field_name("argument") == n:
+            field = parent.child_by_field_name("field")
+            method = text_of(data, field) if field is not None else ""
+            if method in _SIZE_QUERIES:
+                return
+            if method == "data" and parent.parent is not None and parent.parent.type == "call_expression":
+                self.pointer_use(parent.parent, name, out, writes)  # ``v.data()`` is v's buffer
+                return
+            out.append(("read", name, WHOLE, False, at))  # a container's other members
+            writes.append(("write", name, WHOLE, False, at))
+            return
+        if parent is not None and parent.type in ("sizeof_expression", "delete_expression"):
+            return
+        if parent is not None and parent.type == "pointer_expression" and text_of(data, parent).startswith("*"):
+            sect = ((_freeze({(): 0}), _freeze({(): 1})),)
+            gp = parent.parent
+            if gp is not None and gp.type == "assignment_expression" and gp.child_by_field_name("left") == parent:
+                writes.append(("write", name, sect, True, at))
+            else:
+                out.append(("read", name, sect, False, at))
+            return
+        self.pointer_use(n, name, out, writes)
+
+    def pointer_use(self, n: tree_sitter.Node, name: str, out: list, writes: list) -> None:
+        """The array's address is used: passed to a call, stored, compared, offset."""
+        data = self.data
+        at = n.start_byte
+        cur = n
+        while cur.parent is not None and cur.parent.type in ("parenthesized_expression", "cast_expression", "binary_expression"):
+            if cur.parent.type == "binary_expression":
+                op = cur.parent.child_by_field_name("operator")
+                if op is not None and op.type in ("==", "!=", "<", ">", "<=", ">="):
+                    return  # pointer comparison (a null test)
+            cur = cur.parent
+        parent = cur.parent
+        names = self.names_now
+        if parent is not None and parent.type == "init_declarator" and parent.child_by_field_name("value") == cur:
+            if self.canonical(_declared_name(parent, data) or "") in names:
+                return  # the declared pointer follows this buffer (a bind)
+        if parent is not None and parent.type == "assignment_expression" and parent.child_by_field_name("right") == cur:
+            left = parent.child_by_field_name("left")
+            if left is not None and self.canonical(text_of(data, left)) in names:
+                return
+        if parent is not None and parent.type == "argument_list":
+            call = parent.parent
+            fn = call.child_by_field_name("function") if call is not None else None
+            fname = text_of(data, fn) if fn is not None else ""
+            if fname == "free":
+                return
+
+            if fname in ("std::swap", "swap") and len(parent.named_children) == 2:
+                a, b = (self.canonical(text_of(data, c)) for c in parent.named_children)
+                if a in names and b in names:
+                    if cur.id == parent.named_children[0].id:  # once per call
+                        out.append(("swap", a, b, False, at))
+                    return
+            if fname in self.device_functions():
+                out.append(("call", name, (fname, [c.id for c in parent.named_children].index(cur.id),
+                                           self.argument_forms(parent)), False, at))
+                return
+            if fname in _READ_ONLY_CALLS or self.read_only_param(fname, parent, cur):
+                out.append(("read", name, WHOLE, False, at))
+                return
+            out.append(("read", name, WHOLE, False, at))
+            writes.append(("write", name, WHOLE, False, at))
+            return
+        if parent is not None and parent.type in ("if_statement", "while_statement", "condition_clause",
+                                                  "unary_expression", "return_statement"):
+            if parent.type == "return_statement":
+                out.append(("read", name, WHOLE, False, at))
+            return
+        out.append(("escape", name, WHOLE, False, at))
+
+    def device_functions(self) -> set[str]:
+        """Functions with offloaded kernels, and every function of the unit that calls one."""
+        if self._device_functions is None:
+            found = {k.function for k in self.plan.offloaded()} | {r.function for r in self.plan.regions}
+            bodies = {}
+            for n in _walk(self.root):
+                if n.type == "function_definition":
+                    name = _function_name(n, self.data)
+                    if name:
+                        bodies[name] = n
+            grew = True
+            while grew:
+                grew = False
+                for name, fnode in bodies.items():
+                    if name in found:
+                        continue
+                    for c in _walk(fnode):
+                        fn = c.child_by_field_name("function") if c.type == "call_expression" else None
+                        if fn is not None and text_of(self.data, fn) in found:
+                            found.add(name)
+                            grew = True
+                            break
+            self._device_functions = found
+        return self._device_functions
+
+    def argument_forms(self, args: tree_sitter.Node | None) -> list:
+        """Each argument of a call as a linear form in the caller's names (or None)."""
+        out = []
+        for a in args.named_children if args is not None else ():
+            form = _lin_node(a, self.data)
+            out.append(None if form is None else _subst(_freeze(form), self.defs))
+        return out
+
+    def callee_effect(self, fname: str, arg, forms: list, v: _Buf, at: int) -> _Buf:
+        """The state of a present buffer after a call to ``fname`` (a function with device
+        code) that receives it as argument ``arg`` (a position, or a global's name).  The
+        callee is walked with the buffer present and the caller's sets; the caller's names
+        are marked (so a callee local of the same name is another variable) and each
+        parameter the callee never changes stands for its argument's value."""
+        fnode = _function_named(self.root, fname, self.data)
+        if fnode is None or self.depth >= 4:
+            raise CheckFailed("PCX216", f"'{fname}' is called with data on the device and cannot be checked", at)
+        params = _param_names(fnode, self.data)
+        param = arg if isinstance(arg, str) else (params + [""] * (arg + 1))[arg]
+        if not param:
+            raise CheckFailed("PCX216", f"'{fname}' is called with data on the device and cannot be checked", at)
+        saved = self.defs
+        inner = _Walker(self, fname, fnode)
+        changed = self.assigned(fnode.child_by_field_name("body"), calls=False)
+        bound = {p: _rename(form, _CALLER) for p, form in zip(params, forms)
+                 if p and form is not None and p not in changed}
+        for p, form in list(bound.items()):  # a container argument brings its size along
+            if len(form) == 1 and form[0][1] == 1 and len(form[0][0]) == 1:
+                arg = form[0][0][0][len(_CALLER):]
+                size = saved.get(f"{arg}.size()", ((((f"{arg}.size()",), 1),)))
+                bound[f"{p}.size()"] = _rename(size, _CALLER)
+        self.defs = {k: _subst(f, bound) for k, f in self.defs.items()} | bound
+        inner.place(self.plan)
+        names = self.track(fnode, self.plan, fname) | {param}
+        env = {n: frozenset([n]) for n in names}
+        env[param] = frozenset(["\0caller"])
+        have = v.present[1] if isinstance(v.present, tuple) else WHOLE
+        entry = _Buf(("\0caller", _rename_sect(have, _CALLER)), v.depth, _rename_sets(v.undef, _CALLER),
+                     _rename_sets(v.host_new, _CALLER), _rename_sets(v.dev_new, _CALLER))
+        st = _State(tuple(sorted(env.items())), (("\0caller", entry),))
+        self.depth += 1
+        try:
+            end = inner.run(fnode.child_by_field_name("body"), st)
+        except CheckFailed as e:
+            line = self.data.count(b"\n", 0, at) + 1
+            raise CheckFailed(e.rid, f"in '{fname}' called at line {line}: {e.message}", at)
+        finally:
+            self.depth -= 1
+            self.defs = saved
+        final = _members(_join([end, *inner.returns]))
+        out = entry
+        for m in final:  # the caller's buffer, whatever the callee's own names point to
+            v2 = m.buf("\0caller")
+            out = v2 if out is entry else _join_buf(out, v2)
+        if out.present != entry.present or out.depth != entry.depth:
+            raise CheckFailed("PCX215", f"'{fname}' changes whether its argument is on the device", at)
+        back = _uncaller
+        return dataclasses.replace(out, present=v.present, depth=v.depth, undef=back(out.undef),
+                                   host_new=back(out.host_new), dev_new=back(out.dev_new))
+
+    def read_only_param(self, fname: str, args: tree_sitter.Node, arg: tree_sitter.Node) -> bool:
+        """A call to a function of this unit that has no device code and never writes
+        through (or passes on) that parameter."""
+        fnode = _function_named(self.root, fname, self.data)
+        if fnode is None or any(k.function == fname for k in self.plan.offloaded()):
+            return False
+        try:
+            pos = [c.id for c in args.named_children].index(arg.id)
+        except ValueError:
+            return False
+        params = _param_names(fnode, self.data)
+        if pos >= len(params) or not params[pos]:
+            return False
+        reads, writes, _ = _syntactic_accesses(fnode.child_by_field_name("body"), self.data, params[pos])
+        return params[pos] not in writes
+
+    def live_after(self, buf: str, byte: int, fnode: tree_sitter.Node) -> bool:
+        """May the host use buffer ``buf`` (a name) after ``byte``?  Parameters, file-scope
+        and static names, member chains and names mentioned later (or anywhere in a loop
+        around ``byte``) are live; a later ``free(name)`` is not a use."""
+        name = buf.split("@")[0]
+        if "->" in name or "." in name or name in self.file_scope:
+            return True
+        if name in _param_names(fnode, self.data) or _is_static_local(fnode, name, self.data):
+            return True
+        lo = byte
+        node = self.root.descendant_for_byte_range(byte, byte)
+        while node is not None and node.id != fnode.id:
+            if node.type in LOOP_TYPES:
+                lo = node.start_byte
+            node = node.parent
+        body = fnode.child_by_field_name("body")
+        for n in _walk(body):
+            if n.type == "identifier" and text_of(self.data, n) == name and (n.start_byte >= byte or n.start_byte >= lo):
+                if n.start_byte < byte and n.start_byte >= lo:
+                    pass
+                call = n.parent.parent if n.parent is not None and n.parent.type == "argument_list" else None
+                fn = call.child_by_field_name("function") if call is not None else None
+                if fn is not None and text_of(self.data, fn) == "free" or (
+                        n.parent is not None and n.parent.type == "delete_expression"):
+                    continue
+                return True
+        return False
+
+
+def _declaration_of(n: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The init_declarator (or declaration) that declares identifier ``n``, if it does."""
+    cur = n
+    while cur.parent is not None and cur.parent.type in ("pointer_declarator", "array_declarator",
+                                                         "init_declarator", "reference_declarator"):
+        if cur.parent.child_by_field_name("declarator") != cur:
+            return None
+        cur = cur.parent
+        if cur.type == "init_declarator":
+            return cur
+    if cur.parent is not None and cur.parent.type == "declaration" and cur.parent.child_by_field_name("declarator") is not None \
+            and cur.type != "init_declarator" and any(c.id == cur.id for c in cur.parent.named_children[1:]):
+        return cur.parent
+    return None
+
+
+_CALLER = "\0"  # marks a caller's name inside a callee's walk
+
+
+def _rename(form: Lin | None, prefix: str) -> Lin | None:
+    if form is None:
+        return None
+    return _freeze({tuple(sorted(prefix + v for v in m)): c for m, c in form})
+
+
+def _rename_sect(s: Sect, prefix: str) -> Sect:
+    return tuple((_rename(lo, prefix), _rename(hi, prefix)) for lo, hi in s)
+
+
+def _rename_sets(sets: frozenset, prefix: str) -> frozenset:
+    return frozenset(_rename_sect(x, prefix) for x in sets)
+
+
+def _uncaller(sets: frozenset) -> frozenset:
+    """Callee-side sections in the caller's names: dimensions that mention a callee's own
+    name are widened (unbounded), the caller's marks are removed."""
+    out = set()
+    for x in sets:
+        dims = []
+        for d in x:
+            names = _sect_names((d,))
+            if any(not n.startswith(_CALLER) for n in names):
+                dims.append((None, None))
+            else:
+                lo, hi = d
+                strip = (lambda f: None if f is None else _freeze({tuple(sorted(v[1:] for v in m)): c for m, c in f}))
+                dims.append((strip(lo), strip(hi)))
+        x = tuple(dims)
+        out.add(WHOLE if x and all(d == (None, None) for d in x) else x)
+    return frozenset(out)
+
+
+def _walk(node: tree_sitter.Node | None):
+    if node is None:
+        return
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def _strip(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    while node is not None and node.type in _UNWRAP:
+        node = node.child_by_field_name("value") if node.type == "cast_expression" else (
+            node.named_children[0] if node.named_children else None)
+    return node
+
+
+def _declared_name(node: tree_sitter.Node, data: bytes) -> str | None:
+    d = node.child_by_field_name("declarator") if node.type != "identifier" else node
+    while d is not None and d.type not in ("identifier", "field_identifier"):
+        if d.type in ("function_declarator",):
+            return None
+        nxt = d.child_by_field_name("declarator")
+        if nxt is None and d.type == "reference_declarator" and d.named_children:
+            nxt = d.named_children[-1]
+        if nxt is None:
+            return None
+        d = nxt
+    return text_of(data, d) if d is not None else None
+
+
+def _param_names(fnode: tree_sitter.Node, data: bytes) -> list[str]:
+    d = fnode.child_by_field_name("declarator")
+    while d is not None and d.type != "function_declarator":
+        d = d.child_by_field_name("declarator")
+    params = d.child_by_field_name("parameters") if d is not None else None
+    out = []
+    for p in params.named_children if params is not None else ():
+        out.append(_declared_name(p, data) or "")
+    return out
+
+
+def _is_static_local(fnode: tree_sitter.Node, name: str, data: bytes) -> bool:
+    for n in _walk(fnode.child_by_field_name("body")):
+        if n.type == "declaration" and any(c.type == "storage_class_specifier" and text_of(data, c) == "static"
+                                           for c in n.children):
+            if any(_declared_name(d, data) == name for d in n.named_children):
+                return True
+    return False
+
+
+def _function_named(root: tree_sitter.Node, name: str, data: bytes) -> tree_sitter.Node | None:
+    for n in _walk(root):
+        if n.type == "function_definition":
+            d = n.child_by_field_name("declarator")
+            while d is not None and d.type != "function_declarator":
+                d = d.child_by_field_name("declarator")
+            inner = d.child_by_field_name("declarator") if d is not None else None
+            if inner is not None and text_of(data, inner) == name:
+                return n
+    return None
+
+
+def _function_name(fnode: tree_sitter.Node, data: bytes) -> str:
+    d = fnode.child_by_field_name("declarator")
+    while d is not None and d.type != "function_declarator":
+        d = d.child_by_field_name("declarator")
+    inner = d.child_by_field_name("declarator") if d is not None else None
+    return text_of(data, inner) if inner is not None else ""
+
+
+def _pointer_copies(fnode: tree_sitter.Node, data: bytes):
+    """(lhs, rhs) for every ``lhs = rhs`` and ``T *lhs = rhs`` between plain names."""
+    for n in _walk(fnode):
+        if n.type == "assignment_expression":
+            left, right = n.child_by_field_name("left"), _strip(n.child_by_field_name("right"))
+        elif n.type == "init_declarator":
+            left, right = n, _strip(n.child_by_field_name("value"))
+        else:
+            continue
+        if right is None or right.type not in ("identifier", "field_expression"):
+            continue
+        lname = _declared_name(left, data) if left.type == "init_declarator" else (
+            text_of(data, left) if left is not None and left.type in ("identifier", "field_expression") else None)
+        if lname:
+            yield lname.replace(" ", ""), text_of(data, right).replace(" ", "")
+
+
+def _syntactic_accesses(node: tree_sitter.Node | None, data: bytes, only: str | None = None):
+    """(read names, written names, names written under a condition) in ``node``: the base
+    of every subscript, dereference, or pointer passed on; a name passed to a call or
+    offset counts as written (the callee may write through it)."""
+    reads: set[str] = set()
+    writes: set[str] = set()
+    guarded: set[str] = set()
+    for n in _walk(node):
+        if n.type not in ("subscript_expression", "pointer_expression", "identifier", "field_expression"):
+            continue
+        if n.type == "subscript_expression":
+            base = n.child_by_field_name("argument")
+            while base is not None and base.type == "subscript_expression":
+                base = base.child_by_field_name("argument")
+            if base is None or base.type not in ("identifier", "field_expression"):
+                continue
+            if n.parent is not None and n.parent.type == "subscript_expression" and n.parent.child_by_field_name("argument") == n:
+                continue
+            name = text_of(data, base).replace(" ", "")
+            top = n
+        elif n.type == "pointer_expression" and text_of(data, n).startswith("*"):
+            arg = _strip(n.child_by_field_name("argument"))
+            if arg is None or arg.type != "identifier":
+                continue
+            name = text_of(data, arg)
+            top = n
+        elif n.type == "identifier" and only is not None and text_of(data, n) == only:
+            # the parameter passed on, or assigned from, makes it written
+            p = n.parent
+            while p is not None and p.type in ("parenthesized_expression", "cast_expression", "binary_expression"):
+                p = p.parent
+            if p is not None and p.type in ("argument_list", "init_declarator") or (
+                    p is not None and p.type == "assignment_expression" and p.child_by_field_name("right") is not None
+                    and n.start_byte >= p.child_by_field_name("right").start_byte):
+                writes.add(only)
+            continue
+        else:
+            continue
+        if only is not None and name != only:
+            continue
+        p = top.parent
+        while p is not None and p.type in ("field_expression", "parenthesized_expression"):
+            top, p = p, p.parent
+        written = (p is not None and p.type == "assignment_expression" and p.child_by_field_name("left") == top) or (
+            p is not None and p.type == "update_expression") or (
+            p is not None and p.type == "pointer_expression" and text_of(data, p).startswith("&"))
+        if written:
+            writes.add(name)
+            q = top.parent
+            while q is not None and q.id != node.id:
+                if q.type in _CONDITIONAL or (q.type == "binary_expression" and q.child_by_field_name("operator") is not None
+                                              and q.child_by_field_name("operator").type in ("&&", "||")):
+                    guarded.add(name)
+                    break
+                q = q.parent
+            op = p.child_by_field_name("operator") if p.type == "assignment_expression" else None
+            if p.type != "assignment_expression" or (op is not None and op.type != "="):
+                reads.add(name)
+        else:
+            reads.add(name)
+    return reads, writes, guarded
+
+
+# ------------------------------------------------------------------ entry points
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    rid: str = ""
+    message: str = ""
+    byte: int = 0
+    kernel: str | None = None
+
+
+def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, fname: str) -> Verdict:
+    """Check the plan of one function; see the module docstring."""
+    checker = _Checker(unit, analysis, plan)
+    fnode = _function_named(checker.root, fname, checker.data)
+    if fnode is None:
+        kernels = [k for k in plan.offloaded() if k.function == fname]
+        if not kernels and not any(r.function == fname for r in plan.regions):
+            return Verdict(True)
+        return Verdict(False, "PCX216", f"function '{fname}' not found", kernels[0].start_byte if kernels else 0)
+    try:
+        walker = _Walker(checker, fname, fnode)
+        walker.place(plan)
+        names = checker.track(fnode, plan, fname)
+        st = _State(tuple(sorted((n, frozenset([n])) for n in names)), ())
+        end = walker.run(fnode.child_by_field_name("body"), st)
+        for s in [m for x in [end, *walker.returns] for m in _members(x)]:
+            for b, v in s.bufs:
+                if v.present is not None:
+                    raise CheckFailed("PCX216", f"'{b}' is still on the device when '{fname}' returns",
+                                      fnode.end_byte)
+    except CheckFailed as e:
+        return Verdict(False, e.rid, e.message, e.byte, e.kernel)
+    except RecursionError:
+        return Verdict(False, "PCX216", "function too deeply nested to check", fnode.start_byte)
+    return Verdict(True)
+
+
+def enforce(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan) -> Plan:
+    """``plan`` with every function's plan checked: a failing function loses its data
+    regions, then its failing kernels, each step with a remark naming the check."""
+    functions = sorted({k.function for k in plan.offloaded()} | {r.function for r in plan.regions})
+    for fname in functions:
+        for _ in range(64):
+            v = check_function(unit, analysis, plan, fname)
+            if v.ok:
+                break
+            line = unit.data.count(b"\n", 0, v.byte) + 1
+            regions = [r for r in plan.regions if r.function == fname]
+            if regions:
+                plan = dataclasses.replace(plan, regions=[r for r in plan.regions if r.function != fname])
+                for k in plan.kernels:
+                    if k.function == fname and k.alone_maps:
+                        k.maps, k.alone_maps = k.alone_maps, []
+                for r in regions:
+                    plan.remarks.append(Remark(v.rid, unit.path, r.line, 1,
+                                               f"data region not emitted: plan check failed at line {line}: {v.message}"))
+                continue
+            culprits = [k for k in plan.offloaded() if k.function == fname and (v.kernel is None or k.nest_id == v.kernel)]
+            if not culprits:
+                break
+            victim = culprits[0] if v.kernel is not None else _nearest(culprits, v.byte)
+            victim.decision = Decision.SERIAL
+            victim.remarks.append(Remark(v.rid, unit.path, victim.line, victim.column,
+                                         f"nest kept serial: plan check failed at line {line}: {v.message}"))
+    return plan
+
+
+def _nearest(kernels: list[KernelPlan], byte: int) -> KernelPlan:
+    before = [k for k in kernels if k.start_byte <= byte]
+    return max(before, key=lambda k: k.start_byte) if before else kernels[0]
