@@ -279,13 +279,24 @@ def test_tune_a_program_printing_timings_and_results_on_stderr(timed_project):
 
 
 @pytest.mark.slow
-def test_tune_catches_a_planted_wrong_kernel_whose_result_is_only_on_stderr(timed_project):
+@pytest.mark.parametrize("wrong, good, where, plant", [
+    # shift's result (z) is printed on stderr only
+    ("shift", "scale", "stderr line 1", "z[i] + 0.5 * y[i]=>z[i] + 0.625 * y[i]"),
+    # scale's result (y) is the checksum beside a timing on stdout
+    ("scale", "shift", "checksum", "3.0 * x[i] + 1.0=>3.0 * x[i] + 1.25"),
+])
+def test_tune_catches_a_planted_wrong_kernel_beside_timings_and_on_stderr(timed_project, wrong, good, where, plant):
     (timed_project / "pcx.toml").write_text('ignore = ["^started at "]\n')  # pcx.toml's way to --ignore
-    r = pcx("tune", "--shell", "--build", "make", *RUNS, *FAKE, "--plugin", "pcx_test_tune_wrong_plan",
+    r = pcx("tune", "--shell", "--build", "make", *RUNS, *FAKE, "--plugin", "pcx_test_tune_wrong_kernel",
             "--no-refine", "--repeats", "1", "--json", cwd=timed_project,
-            env={"PCX_TEST_WRONG": "to-on-output", "PCX_TEST_WRONG_FUNCTION": "shift"})
+            env={"PCX_TEST_WRONG_KERNEL": plant})
     assert r.returncode == 0, r.stderr
     rows = {row["function"]: row for row in json.loads(r.stdout)["kernels"]}
-    assert rows["scale"]["status"] == "offloaded", rows
-    assert rows["shift"]["status"] == "demoted"
-    assert "stderr line 1" in rows["shift"]["reason"] and "PCX301" in rows["shift"]["reason"], rows["shift"]
+    assert rows[good]["status"] == "offloaded", rows
+    assert rows[wrong]["status"] == "demoted", rows[wrong]
+    assert "PCX301" in rows[wrong]["reason"], rows[wrong]
+    if where == "checksum":
+        # the checksum beside the masked kernel time (line 2 once the --ignore'd line is gone)
+        assert "stdout line 2, token 6: expected '2.099907250e+06'" in rows[wrong]["reason"], rows[wrong]
+    else:
+        assert where in rows[wrong]["reason"], rows[wrong]
