@@ -208,3 +208,30 @@ def test_the_users_parse_flags_reach_the_analysis(project, pcx_env):
     assert r.returncode == 0, r.stderr
     assert r.stderr.count("[PCX100]") == 2 and "[PCX004]" not in r.stderr, r.stderr
     works(project)
+
+
+BREAK_REWRITE = '''
+from pcx_driver import hookimpl
+
+
+@hookimpl(wrapper=True)
+def pcx_rewrite(unit, plan, config):
+    rewrite = yield
+    if rewrite is not None and rewrite.changed:  # a rewriter bug: text that cannot compile
+        rewrite.text = rewrite.text.replace("map(", "map(to: no_such_array[0:1]) map(", 1)
+    return rewrite
+'''
+
+
+def test_a_rewrite_that_does_not_compile_names_the_file_and_the_first_error(project, pcx_env):
+    (project / "pcx_break_rewrite.py").write_text(BREAK_REWRITE)
+    pcx_env["PYTHONPATH"] = str(project)
+    r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_break_rewrite", "--pcx-remarks", "-O1", "prog.c",
+             "-o", "prog"], project, pcx_env)
+    assert r.returncode == 0, r.stderr
+    (line,) = warnings(r.stderr)
+    assert re.fullmatch(r"pcx-cc: warning: prog\.c: the rewritten source failed to compile \(prog\.c:\d+:\d+: "
+                        r"error: use of undeclared identifier 'no_such_array'\); compiled the original source "
+                        r"unchanged \[PCX007\]", line), line
+    assert "[PCX100]" not in r.stderr and "offloaded" not in r.stderr  # the object holds the original
+    works(project)
