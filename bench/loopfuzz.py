@@ -1112,7 +1112,7 @@ def _blocks(lines: list[str]) -> list[tuple[int, int]]:
             continue
         if s.endswith("{"):
             stack.append(k)
-        elif s and not s.startswith("#") and not s.startswith("/*"):
+        elif s and not s.startswith("/*"):
             spans.append((k, k))
     return sorted(spans, key=lambda p: (p[0] - p[1], p[0]))   # largest first
 
