@@ -20,8 +20,12 @@ pytestmark = pytest.mark.skipif(CLANG is None, reason="clang-19 is not installed
 #: A stand-in rewriter: offloads every loop preceded by ``// pcx-test-offload: CLAUSES``
 #: exactly as written, so the driver's mechanics are tested independently of the engine.
 STAND_IN_REWRITER = r'''
+import re
+
 from pcx_driver import hookimpl
-from pcx_driver.model import (Decision, EmittedDirective, KernelPlan, Plan, Remark, Rewrite,
+from pcx_driver.engine import hostaccess
+from pcx_driver.model import (ArrayAccessSummary, Decision, EmittedDirective, FunctionAnalysis, KernelPlan,
+                              MapClause, MapKind, NestAnalysis, Plan, Reduction, Remark, Rewrite, Section,
                               UnitAnalysis)
 
 MARK = "// pcx-test-offload:"
@@ -32,17 +36,75 @@ def _marked(unit):
             for no, line in enumerate(unit.text.splitlines(), 1) if MARK in line]
 
 
+def _items(text):
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch == "[" or ch == "("
+        depth -= ch == "]" or ch == ")"
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    return out + [cur.strip()] if cur.strip() else out
+
+
+def _section(item):
+    base = item.split("[", 1)[0].strip()
+    dims = [tuple(d.split(":", 1)) for d in re.findall(r"\[([^\]]*)\]", item)]
+    return Section(base, [(lo.strip(), ln.strip()) for lo, ln in dims])
+
+
+def _nests(unit):
+    # The loop under each marker, with the arrays its clauses name: the checker judges the
+    # plan against this analysis, as it judges any plugin's.
+    root = hostaccess.parse(unit.data, unit.language).root_node
+    by_function = {}
+    for no, clauses in _marked(unit):
+        stack, loop = [root], None
+        while stack and loop is None:  # the for statement on the line after the marker
+            node = stack.pop()
+            if node.type == "for_statement" and node.start_point[0] == no:
+                loop = node
+            stack.extend(node.children)
+        if loop is None:
+            continue
+        fn = loop
+        while fn is not None and fn.type != "function_definition":
+            fn = fn.parent
+        name = hostaccess.text_of(unit.data, fn.child_by_field_name("declarator").child_by_field_name("declarator"))
+        nest = NestAnalysis(f"{name}:{no + 1}", name, no + 1, loop.start_point[1] + 1, loop.start_byte,
+                            loop.end_byte, 1, Decision.OFFLOADED,
+                            [Remark("PCX100", unit.path, no + 1, loop.start_point[1] + 1,
+                                    "loop nest offloaded to the device")])
+        maps = []
+        for kind, body in re.findall(r"map\((\w+):\s*((?:[^()]|\([^()]*\))*)\)", clauses):
+            secs = [_section(i) for i in _items(body)]
+            maps.append(MapClause(MapKind(kind), secs))
+            for sec in secs:
+                nest.arrays.append(ArrayAccessSummary(sec.base, "double", read=kind in ("to", "tofrom"),
+                                                      written=kind in ("from", "tofrom"), section=sec,
+                                                      written_fully=kind == "from"))
+        for op, var in re.findall(r"reduction\(([^:]+):\s*(\w+)\)", clauses):
+            nest.reductions.append(Reduction(op.strip(), var))
+        nest.maps = maps
+        by_function.setdefault(name, (fn, []))[1].append(nest)
+    return by_function
+
+
 @hookimpl(tryfirst=True)
 def pcx_analyse(unit, config):
-    return UnitAnalysis(path=unit.path, language=unit.language)
+    functions = [FunctionAnalysis(name, fn.start_byte, fn.end_byte, nests)
+                 for name, (fn, nests) in _nests(unit).items()]
+    return UnitAnalysis(path=unit.path, language=unit.language, functions=functions)
 
 
 @hookimpl(tryfirst=True)
 def pcx_plan(unit, analysis, config):
-    kernels = [KernelPlan(nest_id=f"f:{no + 1}", function="f", line=no + 1, column=5, start_byte=0,
-                          end_byte=0, decision=Decision.OFFLOADED,
-                          remarks=[Remark("PCX100", unit.path, no + 1, 5, "loop nest offloaded to the device")])
-               for no, _ in _marked(unit)]
+    kernels = [KernelPlan(nest_id=n.nest_id, function=n.function, line=n.line, column=n.column,
+                          start_byte=n.start_byte, end_byte=n.end_byte, decision=Decision.OFFLOADED,
+                          remarks=list(n.remarks), reductions=list(n.reductions), maps=n.maps)
+               for n in analysis.nests()]
     return Plan(path=unit.path, kernels=kernels)
 
 
@@ -55,7 +117,8 @@ def pcx_rewrite(unit, plan, config):
         if no in marked:
             text = "omp target teams distribute parallel for " + marked[no]
             out += ["#pragma " + text, f'#line {no + 1} "{unit.path}"']
-            directives.append(EmittedDirective(no + 1, text, f"f:{no + 1}"))
+            ids = {k.line: k.nest_id for k in plan.kernels}
+            directives.append(EmittedDirective(no + 1, text, ids.get(no + 1, f"f:{no + 1}")))
     return Rewrite(unit.path, "\n".join(out) + "\n", directives)
 
 

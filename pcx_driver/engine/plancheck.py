@@ -38,6 +38,7 @@ with the check's ID.  Nothing that fails the check reaches the rewriter.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -127,6 +128,20 @@ _UNWRAP = frozenset({"parenthesized_expression", "cast_expression"})
 
 
 def _lin_node(node: tree_sitter.Node | None, data: bytes) -> dict | None:
+    """``node`` as a linear form; a sub-expression that is not linear (``n / 2``) but has
+    no side effects becomes an opaque symbol of its own, spelled in parentheses."""
+    form = _lin_exact(node, data)
+    if form is None and node is not None and _pure(node):
+        return {("(" + text_of(data, node).replace(" ", "") + ")",): 1}
+    return form
+
+
+def _pure(node: tree_sitter.Node) -> bool:
+    return node.type not in ("call_expression", "assignment_expression", "update_expression", "comma_expression") \
+        and all(_pure(c) for c in node.named_children)
+
+
+def _lin_exact(node: tree_sitter.Node | None, data: bytes) -> dict | None:
     if node is None:
         return None
     t = node.type
@@ -229,12 +244,17 @@ def _sect_of(sec: Section, language: Language, defs: dict | None = None) -> Sect
     return tuple(dims)
 
 
+_IDENT = re.compile(r"[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)*")
+
+
 def _sect_names(s: Sect) -> set[str]:
+    """The variables a section's bounds depend on (those inside opaque symbols too)."""
     out: set[str] = set()
     for lo, hi in s:
         for form in (lo, hi):
             for m, _ in form or ():
-                out.update(m)
+                for v in m:
+                    out.update(_IDENT.findall(v) if v.startswith("(") else (v,))
     return out
 
 
@@ -270,8 +290,8 @@ def _minus(s: Sect, w: Sect) -> list[Sect]:
     dimension k (other dimensions as in s).  An interval whose end is not past its start
     is empty, so the slabs are right whatever the order of the bounds; slabs that are
     provably empty are left out."""
-    if w == WHOLE or s == WHOLE or len(s) != len(w):
-        return [s]
+    if not _bounded(w) or s == WHOLE or len(s) != len(w):
+        return [s]  # a must-fact with an unknown bound removes nothing
     if _contains(w, s):
         return []
     pieces = []
@@ -285,6 +305,12 @@ def _minus(s: Sect, w: Sect) -> list[Sect]:
             if not _le(hi, lo):
                 pieces.append(s[:k] + ((lo, hi),) + s[k + 1:])
     return pieces
+
+
+def _bounded(s: Sect) -> bool:
+    """Every bound known: only such a section may be a must-fact (what a copy or a write
+    surely covers)."""
+    return s != WHOLE and all(lo is not None and hi is not None for lo, hi in s)
 
 
 def _overlaps(sets: frozenset, s: Sect) -> bool:
@@ -881,8 +907,7 @@ def _cut(sets: frozenset, s: Sect, sec: Section, v: _Buf) -> frozenset:
     of the whole present section clears them all."""
     if isinstance(v.present, tuple):
         text, have = v.present
-        if sec.render() == text or (have != WHOLE and all(lo is not None and hi is not None for lo, hi in have)
-                                    and _contains(s, have)):
+        if sec.render() == text or (_bounded(have) and _bounded(s) and _contains(s, have)):
             return frozenset()
     return _without(sets, s)
 
