@@ -491,7 +491,10 @@ class _Scanner:
 def _declared_identifier(node: tree_sitter.Node, data: bytes) -> str | None:
     d = node.child_by_field_name("declarator")
     while d is not None and d.type != "identifier":
-        d = d.child_by_field_name("declarator")
+        inner = d.child_by_field_name("declarator")
+        if inner is None and d.type in ("parenthesized_declarator", "reference_declarator") and d.named_children:
+            inner = d.named_children[-1]  # ``double (*a)[n]``, ``T &r``
+        d = inner
     return text_of(data, d) if d is not None else None
 
 
@@ -885,6 +888,32 @@ class _FunctionPlan:
     read_only: dict[str, set[int]] = field(default_factory=dict)
     # kernel functions -> read-only parameters they never assume current on the host
     entry_safe: dict[str, set[int]] = field(default_factory=dict)
+    _locals: set[str] | None = None
+
+    @property
+    def locals_(self) -> set[str]:
+        """Names declared in the body.  Anything else a kernel touches (a parameter, also
+        one declared through a macro such as PolyBench's ``POLYBENCH_1D(w, N, n)``, a
+        global) belongs to the caller and escapes."""
+        if self._locals is None:
+            body = self.fnode.child_by_field_name("body")
+            self._locals = set()
+            for n in _walk(body) if body is not None else ():
+                if n.type in ("init_declarator", "declaration", "for_range_loop", "function_declarator"):
+                    name = _declared_identifier(n, self.data) if n.type != "function_declarator" else None
+                    if name:
+                        self._locals.add(name)
+                    if n.type == "function_declarator" and n.parent is not None and n.parent.type == "declaration":
+                        inner = n.child_by_field_name("declarator")  # C++ ``std::vector<T> v(n);``
+                        if inner is not None and inner.type == "identifier":
+                            self._locals.add(text_of(self.data, inner))
+                    if n.type == "declaration":
+                        for d in n.named_children:
+                            name = (text_of(self.data, d) if d.type == "identifier" else
+                                    _declared_identifier(d, self.data) if d.type != "init_declarator" else None)
+                            if name:
+                                self._locals.add(name)
+        return self._locals
 
 
 def _function_node(root: tree_sitter.Node, fa: FunctionAnalysis) -> tree_sitter.Node | None:
@@ -1013,7 +1042,7 @@ def _mentioned_after(fp: _FunctionPlan, names: set[str], pos: int) -> bool:
 def _live_after(fp: _FunctionPlan, names: set[str], node_end: int, enclosing: tree_sitter.Node | None) -> bool:
     """May the host read one of ``names`` after byte ``node_end``?  Parameters and globals
     escape to the caller; inside a loop, anything the loop mentions comes round again."""
-    if names & (fp.params | fp.globals_):
+    if names & (fp.params | fp.globals_) or names - fp.locals_:
         return True
     if _mentioned_after(fp, names, node_end):
         return True

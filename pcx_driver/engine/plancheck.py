@@ -1385,10 +1385,13 @@ class _Checker:
         """May the host use buffer ``buf`` (a name) after ``byte``?  Parameters, file-scope
         and static names, member chains and names mentioned later (or anywhere in a loop
         around ``byte``) are live; a later ``free(name)`` is not a use."""
-        name = buf.split("@")[0]
+        name = self.canonical(buf.split("@")[0])
         if "->" in name or "." in name or name in self.file_scope:
             return True
-        if name in _param_names(fnode, self.data) or _is_static_local(fnode, name, self.data):
+        # a name not declared in the body is the caller's (a parameter, also one declared
+        # through a macro, or a global): it escapes
+        if not _declared_in(fnode.child_by_field_name("body"), name, self.data) or \
+                _is_static_local(fnode, name, self.data):
             return True
         lo = byte
         node = self.root.descendant_for_byte_range(byte, byte)
@@ -1414,8 +1417,10 @@ def _declaration_of(n: tree_sitter.Node) -> tree_sitter.Node | None:
     """The init_declarator (or declaration) that declares identifier ``n``, if it does."""
     cur = n
     while cur.parent is not None and cur.parent.type in ("pointer_declarator", "array_declarator",
-                                                         "init_declarator", "reference_declarator"):
-        if cur.parent.child_by_field_name("declarator") != cur:
+                                                         "init_declarator", "reference_declarator",
+                                                         "parenthesized_declarator"):
+        if cur.parent.type not in ("parenthesized_declarator", "reference_declarator") and \
+                cur.parent.child_by_field_name("declarator") != cur:
             return None
         cur = cur.parent
         if cur.type == "init_declarator":
@@ -1502,6 +1507,19 @@ def _param_names(fnode: tree_sitter.Node, data: bytes) -> list[str]:
     for p in params.named_children if params is not None else ():
         out.append(_declared_name(p, data) or "")
     return out
+
+
+def _declared_in(body: tree_sitter.Node | None, name: str, data: bytes) -> bool:
+    for n in _walk(body):
+        if n.type == "identifier" and text_of(data, n) == name and _declaration_of(n) is not None:
+            return True
+        if n.type in ("for_range_loop", "condition_clause") and _declared_name(n, data) == name:
+            return True
+        if n.type == "function_declarator" and n.parent is not None and n.parent.type == "declaration":
+            inner = n.child_by_field_name("declarator")  # ``std::vector<int> v(n);`` as C++ parses it
+            if inner is not None and text_of(data, inner) == name:
+                return True
+    return False
 
 
 def _is_static_local(fnode: tree_sitter.Node, name: str, data: bytes) -> bool:
