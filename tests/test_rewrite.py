@@ -292,3 +292,59 @@ def test_tuning_knobs_and_clauses_render() -> None:
     assert kernel_directive(k) == (
         "omp target teams distribute parallel for simd collapse(2) num_teams(64) thread_limit(128) private(t) "
         "firstprivate(n) reduction(+: s, q) reduction(max: m) map(to: a[0:n])")
+
+
+TWO_ELEMENTS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(void) {
+    int n = 64;
+    double (*c)[n] = malloc(sizeof(double[n][n]));
+    for (int i = 0; i < n; i++) /* K1 */
+        for (int j = 0; j < n; j++)
+            c[i][j] = i + j;
+    for (int t = 1; t < 4; t++) {
+        c[t][t + 1] = 1.0;
+        c[t + 1][t] = 1.0;
+        for (int i = 0; i < n; i++) /* K2 */
+            for (int j = 0; j < n; j++)
+                c[i][j] = c[i][j] * 0.5;
+    }
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            s += c[i][j];
+    printf("%.6f\n", s);
+    free(c);
+    return 0;
+}
+"""
+
+
+def test_two_sections_of_one_array_in_an_update_compile(tmp_path: Path) -> None:
+    """Issue 12: covariance's plan `target update to(cov[i:1][j:1], cov[j:1][i:1])` names
+    one array twice in one clause, which clang-19 rejects; each repeat gets a directive of
+    its own, and the program still gives the serial output."""
+    from pcx_driver.model import DataRegion, MapClause, MapKind, Section, TargetUpdate
+
+    unit = write_unit(tmp_path, "prog.c", TWO_ELEMENTS)
+    whole = [("0", "n"), ("0", "n")]
+    nests = [Nest("/* K1 */", [Arr("c", whole, "w", full=True)], collapse=2),
+             Nest("/* K2 */", [Arr("c", whole, "rw")], collapse=2)]
+    plan = plan_unit(unit, analysis_of(unit, nests), regions=False)
+    data = unit.data
+    first, last = data.index(b"for (int i = 0; i < n; i++) /* K1 */"), data.index(b"    double s = 0;")
+    end = data.rindex(b"}", 0, last) + 1
+    push = data.index(b"for (int i = 0; i < n; i++) /* K2 */")
+    home = data.index(b"double s = 0;")
+    region = DataRegion("main", first, end, 7, [MapClause(MapKind.FROM, [Section("c", whole)])],
+                        updates=[TargetUpdate(push, 13, "to", [Section("c", [("t", "1"), ("t + 1", "1")]),
+                                                               Section("c", [("t + 1", "1"), ("t", "1")])]),
+                                 TargetUpdate(end, 16, "from", [Section("c", whole)])],
+                        kernels=[k.nest_id for k in plan.kernels])
+    region.start_byte, region.end_byte = first, end
+    plan.regions = [region]
+    text = rewrite_unit(unit, plan).text
+    assert text.count("#pragma omp target update to(") == 2
+    serial, off = serial_and_offloaded(tmp_path, unit, text)
+    assert off.returncode == 0 and off.stdout == serial.stdout, off.stderr[-2000:]

@@ -36,6 +36,7 @@ from pcx_driver.model import (
     Plan,
     Remark,
     Rewrite,
+    Section,
     SourceUnit,
 )
 
@@ -79,6 +80,20 @@ def kernel_directive(k: KernelPlan) -> str:
         parts.append(f"reduction({op}: {', '.join(names)})")
     parts.extend(m.render() for m in k.maps if m.sections)
     return " ".join(parts)
+
+
+def update_groups(sections: list[Section]) -> list[list[Section]]:
+    """Sections split so that no directive names one array twice: clang rejects
+    ``target update to(c[i:1][j:1], c[j:1][i:1])`` (two sections of one array), so each
+    repeated array goes to a directive of its own, in order."""
+    groups: list[list[Section]] = []
+    for sec in sections:
+        home = next((g for g in groups if all(x.base != sec.base for x in g)), None)
+        if home is None:
+            groups.append([sec])
+        else:
+            home.append(sec)
+    return groups
 
 
 def region_directive(r: DataRegion) -> str:
@@ -266,12 +281,13 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         for u in r.updates:
             if not u.sections:
                 continue
-            utext = f"omp target update {u.direction}(" + ", ".join(s.render() for s in u.sections) + ")"
-            directives.append(EmittedDirective(u.line, utext, None))
-            if u.byte == r.end_byte:  # last thing inside the region
-                trailing.append("#pragma " + utext)
-            else:
-                ed.insert_before(u.byte, _RANK_UPDATE, "#pragma " + utext)
+            for group in update_groups(u.sections):
+                utext = f"omp target update {u.direction}(" + ", ".join(s.render() for s in group) + ")"
+                directives.append(EmittedDirective(u.line, utext, None))
+                if u.byte == r.end_byte:  # last thing inside the region
+                    trailing.append("#pragma " + utext)
+                else:
+                    ed.insert_before(u.byte, _RANK_UPDATE, "#pragma " + utext)
         if unstructured:
             ed.after_lines[r.end_byte].extend(trailing + ["#pragma " + leave])
         elif trailing:
