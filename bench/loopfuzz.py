@@ -142,6 +142,7 @@ class Gen:
         self.out: list[str] = []
         self.ind = 0
         self.helpers: list[dict] = []
+        self.called: set[str] = set()
         self.tmp_id = 0
 
     # -------------------------------------------------------------- small helpers
@@ -616,10 +617,10 @@ class Gen:
         self.emit("{ u32 *sw = cur; cur = nxt; nxt = sw; }")
         return True
 
-    def stmt_call(self, fn: Fn) -> bool:
+    def stmt_call(self, fn: Fn, h: dict | None = None) -> bool:
         if not fn.main or not self.helpers:
             return False
-        h = self.pick(self.helpers)
+        h = h or self.pick(self.helpers)
         args = []
         used: set[str] = set()    # storage passed so far
         ruse: set[str] = set()    # storage passed to restrict parameters: no other access
@@ -654,6 +655,7 @@ class Gen:
             if kind == "f":
                 args.append(a.ld)
         call = f"{h['name']}({', '.join(args)});"
+        self.called.add(h["name"])
         if h["returns"] and fn.us:
             call = f"{self.pick(fn.us)} += {call}"
         self.emit(call)
@@ -723,17 +725,27 @@ class Gen:
                 made += 1
 
     # -------------------------------------------------------------- whole program
-    def helper(self, idx: int, globals_: list[Arr]) -> None:
+    def helper(self, idx: int, globals_: list[Arr], avail: dict[tuple[str, str], int]) -> None:
         name = f"kern{idx}"
         restrict_all = self.chance(0.5)
         params: list = [("size", "n"), ("size", "r"), ("size", "c")]
         decls = ["int n", "int r", "int c"]
         arrays: list[Arr] = []
+        left = dict(avail)   # arrays main has of each (kind, element type): what calls can pass
         for p in range(self.r.randint(1, 4)):
-            kind = self.pick(self.kinds(["1", "1", "1", "2", "f", "s"] if p else ["1", "1", "2"]))
-            et = "u" if (kind == "s" or "double" in self.without or self.chance(0.75)) else "d"
-            t = "u32" if et == "u" else "double"
+            kinds = [k for k in self.kinds(["1", "1", "1", "2", "f", "s"] if p else ["1", "1", "2"])
+                     if left.get((k, "u"), 0) + left.get((k, "d"), 0) > 0]
+            if not kinds:
+                break
+            kind = self.pick(kinds)
+            ets = [e for e in ("u", "d") if left.get((kind, e), 0) > 0]
+            et = "u" if "u" in ets and (len(ets) == 1 or self.chance(0.7)) else "d"
             restrict = restrict_all or self.chance(0.25)
+            if restrict:   # each restrict parameter needs storage of its own
+                left[(kind, et)] -= 1
+                if kind == "s":
+                    left[("1", "u")] = left.get(("1", "u"), 0) - 1
+            t = "u32" if et == "u" else "double"
             rq = " restrict" if restrict else ""
             pname = f"p{p}"
             const = kind != "s" and p > 0 and self.chance(0.25)
@@ -865,8 +877,25 @@ class Gen:
                 e(f"static struct box {nm};")
                 globals_.append(Arr(f"{nm}.v", "u", "1", nm, fixed=True, full="N"))
         e("")
+        local_kinds = []
+        for _ in range(r.randint(2, 5)):
+            kind = self.pick(self.kinds(["1", "1", "1v", "1h", "2v", "2p", "f", "s", "hb"]))
+            et = "u" if kind in ("s", "hb") or "double" in self.without or self.chance(0.75) else "d"
+            local_kinds.append((kind, et))
+        swap = "swap" not in self.without and self.chance(0.45)
+        avail: Counter = Counter()
+        for a in globals_:
+            avail[("1" if a.kind == "1" else a.kind, a.et)] += 1
+            if a.name.endswith(".v"):
+                avail[("s", "u")] += 1
+        for kind, et in local_kinds:
+            avail[({"1v": "1", "1h": "1", "hb": "1", "2v": "2", "2p": "2", "s": "1"}.get(kind, kind), et)] += 1
+            if kind == "s":
+                avail[("s", "u")] += 1
+        if swap:
+            avail[("1", "u")] += 1   # bufA/cur and bufB/nxt: one storage group
         for h in range(0 if "call" in self.without else r.randint(0, 3)):
-            self.helper(h, globals_)
+            self.helper(h, globals_, avail)
         # main
         self.open("int main(int argc, char **argv) {")
         e("(void)argv;")
@@ -880,10 +909,7 @@ class Gen:
         e("u32 s0 = 1u, s1 = 7u;")
         e("double d0 = 0.0;")
         arrays = list(globals_)
-        locs = r.randint(2, 5)
-        for a in range(locs):
-            kind = self.pick(self.kinds(["1", "1", "1v", "1h", "2v", "2p", "f", "s", "hb"]))
-            et = "u" if kind in ("s", "hb") or "double" in self.without or self.chance(0.75) else "d"
+        for a, (kind, et) in enumerate(local_kinds):
             t = "u32" if et == "u" else "double"
             nm = f"a{a}"
             if kind == "1":
@@ -911,7 +937,7 @@ class Gen:
                 e(f"struct hbox {nm} = {{ malloc(sizeof(u32) * (size_t)n), n }};")
                 arrays.append(Arr(f"{nm}.p", "u", "1", nm, full="n"))
         fn = Fn("main", arrays, ["s0", "s1"], ["d0"], main=True, top_decl=top)
-        if "swap" not in self.without and self.chance(0.45):
+        if swap:
             e("u32 *bufA = malloc(sizeof(u32) * (size_t)n);")
             e("u32 bufB[N];")
             e("u32 *cur = bufA, *nxt = bufB;")
@@ -942,6 +968,9 @@ class Gen:
                 self.close()
             self.close()
         self.block(fn, r.randint(3, 8))
+        for h in self.helpers:   # every helper runs at least once
+            if h["name"] not in self.called and not self.stmt_call(fn, h):
+                self.emit(f"/* {h['name']}: no arrays fit its parameters */")
         # checksums of everything
         for a in arrays:
             if a.full:
@@ -1257,7 +1286,7 @@ def summary_line(s: dict) -> str:
 
 
 def fuzz(seeds, *, jobs: int = 1, save: Path | None = DEFAULT_SAVE, keep_going: bool = True,
-         max_reduce: int = 3, cvise: bool = True, run_timeout: float = 10.0, cc: str = "clang-19",
+         max_reduce: int = 3, cvise: bool = True, cvise_seconds: float = 300.0, run_timeout: float = 10.0, cc: str = "clang-19",
          pcx_cc: str | None = None, without: frozenset[str] = frozenset(), log=print) -> list[Result]:
     """Check every seed's program; reduce up to max_reduce failures into save/."""
     checker = Checker(cc=cc, pcx_cc=pcx_cc, run_timeout=run_timeout)
@@ -1297,8 +1326,7 @@ def fuzz(seeds, *, jobs: int = 1, save: Path | None = DEFAULT_SAVE, keep_going: 
                         reduced[0] += go
                     if go:
                         t0 = time.monotonic()
-                        red = Reducer(checker, cvise=cvise,
-                                      log=lambda s: None)
+                        red = Reducer(checker, cvise=cvise, cvise_seconds=cvise_seconds)
                         small = red.reduce(text, work / f"r{seed}", r.outcome, r.variant)
                         (dest / "reduced.c").write_text(
                             f"/* loopfuzz seed {seed}: {r.outcome} with args {list(r.variant)}; "
@@ -1326,6 +1354,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep-going", action="store_true", help="do not stop at the first failure")
     ap.add_argument("--max-reduce", type=int, default=3, help="reduce at most this many failures (default 3)")
     ap.add_argument("--no-cvise", action="store_true", help="only the built-in reducer, even if cvise is installed")
+    ap.add_argument("--cvise-seconds", type=float, default=300.0,
+                    help="time C-Vise may spend on one reduction (default 300)")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per run (default 10)")
     ap.add_argument("--cc", default="clang-19", help="the serial compiler and pcx-cc's real compiler")
     ap.add_argument("--without", default="", metavar="F,G",
@@ -1348,6 +1378,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     results = fuzz(range(args.seed, args.seed + args.count), jobs=args.jobs, save=args.save,
                    keep_going=args.keep_going, max_reduce=args.max_reduce, cvise=not args.no_cvise,
+                   cvise_seconds=args.cvise_seconds,
                    run_timeout=args.timeout, cc=args.cc, without=without)
     s = summarize(results)
     took = time.monotonic() - t0
