@@ -112,6 +112,40 @@ def test_the_programs_own_names_are_not_refused() -> None:
     assert "pcx_min(threadIdx.x, 3u)" in t.text
 
 
+HELPERS_NOT_API = [
+    # (host statements in main; the helpers come from a header pcx does not see)
+    "cudaCheck(cudaMalloc(&d, 64));",
+    "checkCuda(cudaDeviceSynchronize());",
+    "CUDA_CHECK(cudaFree(d));",
+    "cudaCheckError();",
+    "cudaSafeCall(cudaMemset(d, 0, 64), __FILE__, __LINE__);",
+]
+
+
+@pytest.mark.parametrize("stmt", HELPERS_NOT_API)
+def test_user_error_check_helpers_are_not_cuda_api(stmt: str) -> None:
+    """Only names the CUDA headers define are API: a program's own cudaCheck is user code."""
+    t = tr("int main(void) { int *d = 0; " + stmt + " return d != 0; }\n")
+    assert t.ok, [r.format() for r in t.remarks]
+
+
+@pytest.mark.parametrize("stmt, name", [("cudaGraph_t g; cudaGraphCreate(&g, 0);", "cudaGraph_t"),
+                                        ("cudaFuncSetCacheConfig(k, cudaFuncCachePreferL1);", "cudaFuncSetCacheConfig"),
+                                        ("cuInit(0);", "cuInit")])
+def test_runtime_names_without_translation_are_still_refused(stmt: str, name: str) -> None:
+    t = tr("int main(void) { " + stmt + " return 0; }\n")
+    assert not t.ok
+    assert f"CUDA runtime API {name} has no translation" in [r for r in t.remarks if r.id == "PCX406"][0].message
+
+
+def test_user_helper_body_calls_are_translated() -> None:
+    src = ("static cudaError_t cudaSafeMalloc(float **p, size_t n) { return cudaMalloc(p, n); }\n"
+           "int main(void) { float *d; return cudaSafeMalloc(&d, 64) != cudaSuccess; }\n")
+    t = tr(src)
+    assert t.ok, [r.format() for r in t.remarks]
+    assert "return cudaMalloc((void **)(p), n);" in t.text
+
+
 def test_min_with_side_effects_is_refused() -> None:
     t = tr(KERNEL.format(body="    v[0] = min(i++, n);"))
     assert [(r.id, r.line) for r in t.remarks] == [("PCX407", 4)]

@@ -110,7 +110,7 @@ def nvptx_compile(example: Example, workdir: Path, language: str = "c") -> tuple
         return False, "refused"
     src = workdir / (example.name + ".nvptx" + (".c" if language == "c" else ".cpp"))
     src.write_text(tr.text)
-    p = subprocess.run([CLANG[language], *NVPTX_FLAGS, "-c", str(src.resolve()), "-o", str((workdir / "nvptx.o").resolve())],
+    p = subprocess.run([CLANG[language], *NVPTX_FLAGS, "-I", str(example.source.parent.resolve()), "-c", str(src.resolve()), "-o", str((workdir / "nvptx.o").resolve())],
                        capture_output=True, text=True, cwd=example.source.parent)
     return p.returncode == 0, p.stderr[-2000:]
 
@@ -158,7 +158,9 @@ def evaluate(example: Example, workdir: Path, language: str = "c", timeout: floa
     exe = workdir / example.name
     # Build from the example's directory: the #line directives name ``NAME.cu``, and clang
     # names offload entries after the presumed line only when that file exists.
-    build = subprocess.run([CLANG[language], *HOST_OFFLOAD_FLAGS, str(src.resolve()), "-o", str(exe.resolve()), "-lm"],
+    # -I: the program's own quoted headers, which the translation (written elsewhere) includes.
+    build = subprocess.run([CLANG[language], *HOST_OFFLOAD_FLAGS, "-I", str(example.source.parent.resolve()),
+                            str(src.resolve()), "-o", str(exe.resolve()), "-lm"],
                            capture_output=True, text=True, cwd=example.source.parent)
     if build.returncode != 0:
         res.detail = "build failed: " + build.stderr[-2000:]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pcx_driver.cuda.runtime_names import DRIVER_NAMES, RUNTIME_NAMES
+
 #: Headers the prologue replaces (their #include lines are commented out).
 CUDA_HEADERS = frozenset({
     "cuda_runtime.h", "cuda.h", "cuda_runtime_api.h", "device_launch_parameters.h",
@@ -80,8 +82,13 @@ KNOWN_NAMES = frozenset({
     "cudaStreamNonBlocking",
 }) | frozenset(API) | frozenset(SYMBOL_COPIES)
 
-#: A name that belongs to the CUDA runtime or driver API.
-CUDA_API_NAME = re.compile(r"^(cuda[A-Z]|cu[A-Z][a-z])")
+
+
+def is_api_name(name: str) -> bool:
+    """Whether the CUDA runtime or driver API defines ``name``.  A ``cudaCheck`` the
+    program defines (or includes from a header pcx does not see) is not API: only the
+    names the toolkit's headers define are (``runtime_names``)."""
+    return name in RUNTIME_NAMES or name in DRIVER_NAMES
 
 #: Device intrinsics renamed to their C forms or to prologue helpers.
 INTRINSICS: dict[str, str] = {

@@ -203,7 +203,7 @@ class _Translator:
             and (name not in ("texture", "surface") or node.type == "type_identifier")
         ):
             raise self.refuse(r.id, node, r.what.format(name=name))
-        elif tables.CUDA_API_NAME.match(name) and name not in tables.KNOWN_NAMES:
+        elif tables.is_api_name(name) and name not in tables.KNOWN_NAMES:
             raise self.refuse("PCX406", node, f"CUDA runtime API {name} has no translation")
         if node.type == "identifier" and ctx.kernel is not None and name in ctx.kernel.shared_scalars:
             return f"(*{name})"
