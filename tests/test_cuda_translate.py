@@ -207,6 +207,74 @@ def test_dim3_forms() -> None:
     assert "pcx_dim3_make((unsigned int)(2), (unsigned int)(3), (unsigned int)(4))" in t.text
 
 
+DIM3_PROGRAM = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+#define NT 4
+__global__ void geometry(int *hits, unsigned int *dims)
+{
+    atomicAdd(hits, 1);
+    if (blockIdx.x + blockIdx.y + blockIdx.z + threadIdx.x + threadIdx.y + threadIdx.z == 0) {
+        dims[0] = gridDim.x; dims[1] = gridDim.y; dims[2] = gridDim.z;
+        dims[3] = blockDim.x; dims[4] = blockDim.y; dims[5] = blockDim.z;
+    }
+}
+%(global)s
+int main(void)
+{
+    int n = 64, a = 2, b = 3, *hits;
+    unsigned int *dims, h[6];
+    int count = 0;
+    (void)n; (void)a; (void)b;
+    cudaMalloc(&hits, sizeof(int));
+    cudaMalloc(&dims, sizeof h);
+    cudaMemset(hits, 0, sizeof(int));
+    %(local)s
+    geometry<<<%(launch)s>>>(hits, dims);
+    cudaMemcpy(&count, hits, sizeof count, cudaMemcpyDeviceToHost);
+    cudaMemcpy(h, dims, sizeof h, cudaMemcpyDeviceToHost);
+    printf("%%d %%u %%u %%u %%u %%u %%u\n", count, h[0], h[1], h[2], h[3], h[4], h[5]);
+    return 0;
+}
+"""
+
+#: (form, file-scope declarations, local declarations, launch configuration, grid, block)
+DIM3_FORMS = [
+    ("ctor-names", "", "dim3 g(a, b);", "g, 8", (2, 3, 1), (8, 1, 1)),
+    ("ctor-product", "", "dim3 thr(NT * NT);", "2, thr", (2, 1, 1), (16, 1, 1)),
+    ("ctor-expr", "", "dim3 g(n / 16, (b + 1) / 2);", "g, 4", (4, 2, 1), (4, 1, 1)),
+    ("assign-call", "", "dim3 blk = dim3(4, 4);", "1, blk", (1, 1, 1), (4, 4, 1)),
+    ("brace", "", "dim3 blk{4, 2};", "a, blk", (2, 1, 1), (4, 2, 1)),
+    ("assign-brace", "", "dim3 blk = {4, 2, 2};", "1, blk", (1, 1, 1), (4, 2, 2)),
+    ("fields", "", "dim3 blk; blk.x = 8; blk.y = 2;", "1, blk", (1, 1, 1), (8, 2, 1)),
+    ("in-launch", "", "", "dim3(n / 16), 16", (4, 1, 1), (16, 1, 1)),
+    ("in-launch-2d", "", "", "dim3(a, b), dim3(NT, NT)", (2, 3, 1), (4, 4, 1)),
+    ("integer", "", "dim3 blk = 32;", "1, blk", (1, 1, 1), (32, 1, 1)),
+    ("const-several", "", "const dim3 g(a), blk(NT, NT, 2);", "g, blk", (2, 1, 1), (4, 4, 2)),
+    ("array", "", "dim3 geo[2] = {dim3(3), dim3(NT, 2)};", "geo[0], geo[1]", (3, 1, 1), (4, 2, 1)),
+    ("file-scope", "dim3 file_grid(NT * NT);\ndim3 file_block(NT, 2);\nstatic dim3 file_one;",
+     "", "file_grid, file_block", (16, 1, 1), (4, 2, 1)),
+    ("file-scope-call", "dim3 file_grid = dim3(2, 2);\ndim3 file_block = 8;", "", "file_grid, file_block",
+     (2, 2, 1), (8, 1, 1)),
+]
+
+
+@needs_clang
+@pytest.mark.parametrize("form, glob, local, launch, grid, block", DIM3_FORMS, ids=[f[0] for f in DIM3_FORMS])
+def test_every_dim3_form_runs(tmp_path: Path, form: str, glob: str, local: str, launch: str,
+                              grid: tuple[int, int, int], block: tuple[int, int, int]) -> None:
+    src = DIM3_PROGRAM % {"global": glob, "local": local, "launch": launch}
+    run = build_and_run(tmp_path, src)
+    threads = grid[0] * grid[1] * grid[2] * block[0] * block[1] * block[2]
+    assert run.stdout.split() == [str(v) for v in (threads, *grid, *block)]
+
+
+def test_dim3_prototypes_stay_prototypes() -> None:
+    t = tr("dim3 make_grid(int n);\ndim3 pick(Shape *s);\ntypedef int Shape;\n")
+    assert t.ok
+    assert "dim3 make_grid(int n);" in t.text and "dim3 pick(Shape *s);" in t.text
+
+
 def test_user_min_is_left_alone() -> None:
     src = "static int min(int a, int b) { return a < b ? a : b; }\nint f(void) { return min(1, 2) + max(3, 4); }\n"
     t = tr(src)

@@ -87,6 +87,16 @@ class _Ctx:
     kernel: kernels.KernelInfo | None = None  # the kernel whose body is being printed
 
 
+def _in_function(node: Node) -> bool:
+    """Whether ``node`` lies inside a function body (not at file or namespace scope)."""
+    p = node.parent
+    while p is not None:
+        if p.type in ("compound_statement", "function_definition"):
+            return True
+        p = p.parent
+    return False
+
+
 class _Translator:
     def __init__(self, unit: SourceUnit) -> None:
         self.unit = unit
@@ -100,6 +110,7 @@ class _Translator:
         self.symbols: dict[str, str] = {}  # __device__/__constant__ variable -> its kind
         self.user_minmax: set[str] = set()
         self.user_names: set[str] = set()  # functions, macros, variables the unit defines
+        self.macro_names: set[str] = set()  # the unit's #define names
         self.kernel_names: list[str] = []
 
     # ------------------------------------------------------------------ reporting
@@ -253,37 +264,70 @@ class _Translator:
         return "".join(out)
 
     def dim3_declaration(self, node: Node, ctx: _Ctx) -> str | None:
+        """Every CUDA way of declaring a dim3 (C has no constructors):
+
+        ``dim3 g(a, b);`` ``dim3 t(NT * NT);`` (both parse as prototypes) ``dim3 b(n / 256);``
+        ``dim3 b = dim3(16, 16);`` ``dim3 b{16, 16};`` ``dim3 b = {16, 16, 1};`` ``dim3 b = 64;``
+        ``dim3 b;`` (1, 1, 1).  Locals get ``pcx_dim3_make(...)``; file-scope ones a brace
+        initializer (C wants a constant there).  Arrays of and pointers to dim3 pass."""
+        file_scope = not _in_function(node)
         parts = []
         for d in node.children_by_field_name("declarator"):
             name = declarator_name(d)
             value = d.child_by_field_name("value") if d.type == "init_declarator" else None
             if d.type == "function_declarator":
-                # ``dim3 block(TILE, TILE);`` parses as a prototype when the arguments are
-                # bare identifiers (they could be type names); in CUDA it is a constructor.
-                # A parameter with a declarator or a builtin type makes it a real prototype.
                 plist = d.child_by_field_name("parameters")
                 ps = [p for p in plist.named_children if p.type != "comment"]
-                if any(p.type != "parameter_declaration" or p.child_by_field_name("declarator") is not None
-                       or p.child_by_field_name("type").type != "type_identifier" for p in ps):
-                    return None
+                if not self.dim3_constructor_params(ps, file_scope):
+                    return None  # a real prototype of a function returning dim3
                 self.dim3_names.add(name)
-                parts.append(f"{name} = {self.dim3_make([text(p) for p in ps], d)}")
+                parts.append(f"{name} = {self.dim3_make([text(p) for p in ps], d, file_scope)}")
+                continue
+            inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
+            if inner is None or inner.type != "identifier":
+                parts.append(self.emit(d, ctx))  # dim3 grids[2], dim3 *p = &g: no constructor
                 continue
             self.dim3_names.add(name)
             if value is None:
-                parts.append(f"{name} = pcx_dim3_make(1, 1, 1)")
+                parts.append(f"{name} = {self.dim3_make([], d, file_scope)}")
             elif value.type in ("argument_list", "initializer_list"):
                 args = [self.emit(a, ctx) for a in value.named_children if a.type != "comment"]
-                parts.append(f"{name} = {self.dim3_make(args, value)}")
+                parts.append(f"{name} = {self.dim3_make(args, value, file_scope)}")
+            elif file_scope and value.type == "call_expression" and call_name(value) == "dim3":
+                args = self.inner_args(value, ctx)
+                parts.append(f"{name} = {self.dim3_make(args, value, file_scope)}")
+            elif file_scope and value.type in ("number_literal", "binary_expression", "sizeof_expression"):
+                parts.append(f"{name} = {self.dim3_make([self.emit(value, ctx)], value, file_scope)}")
             else:
                 parts.append(f"{name} = {self.dim3_value(value, ctx)}")
         head = self.src(node.start_byte, node.child_by_field_name("type").end_byte)
         return f"{head} {', '.join(parts)};"
 
-    def dim3_make(self, args: list[str], node: Node) -> str:
+    def dim3_constructor_params(self, ps: list[Node], file_scope: bool) -> bool:
+        """Whether ``dim3 x(P...)`` that tree-sitter read as a prototype is a constructor.
+
+        In a function body it always is (nobody declares functions returning dim3
+        there) unless a parameter has a builtin type (``dim3 f(int n);``).  At file
+        scope, ``dim3 block(TILE, TILE);`` (bare names) and ``dim3 thr(NT * NT);``
+        where NT is a macro of the program are; ``dim3 f(Grid *g);`` is a prototype."""
+        for p in ps:
+            if p.type != "parameter_declaration":
+                return False
+            typ = p.child_by_field_name("type")
+            if typ is None or typ.type != "type_identifier":
+                return False
+            if any(c.type in ("type_qualifier", "storage_class_specifier") for c in p.children):
+                return False
+            if file_scope and p.child_by_field_name("declarator") is not None and text(typ) not in self.macro_names:
+                return False
+        return True
+
+    def dim3_make(self, args: list[str], node: Node, file_scope: bool = False) -> str:
         if len(args) > 3:
             raise self.refuse("PCX407", node, "dim3 with more than three extents")
         args = [f"(unsigned int)({a})" for a in args] + ["1"] * (3 - len(args))
+        if file_scope:
+            return "{" + ", ".join(args) + "}"
         return f"pcx_dim3_make({', '.join(args)})"
 
     def dim3_value(self, expr: Node, ctx: _Ctx) -> str:
@@ -613,6 +657,7 @@ class _Translator:
                             self.scalar_names.add(declarator_name(d))
             if n.type in ("preproc_function_def", "preproc_def"):
                 self.user_names.add(text(n.child_by_field_name("name")))
+                self.macro_names.add(text(n.child_by_field_name("name")))
             elif n.type in ("function_definition", "declaration", "parameter_declaration", "field_declaration"):
                 if has_keyword(n, "__global__") or has_keyword(n, "__device__") or has_keyword(n, "__constant__"):
                     continue  # CUDA entities keep their CUDA meaning
