@@ -84,7 +84,7 @@ UNIT_REFUSALS = [
     ("#include <cooperative_groups.h>\nint main(void) { return 0; }\n", "PCX402", 1),
     ("__global__ void k(cudaTextureObject_t t, float *o) { o[0] = tex1Dfetch<float>(t, 0); }\n", "PCX403", 1),
     ("texture<float, 1> tex;\n", "PCX403", 1),
-    ("int main(void) { cudaDeviceProp p; cudaGetDeviceProperties(&p, 0); return 0; }\n", "PCX406", 1),
+    ("int main(void) { cudaGraph_t g; cudaGraphCreate(&g, 0); return 0; }\n", "PCX406", 1),
     ("template <typename... Ts>\n__global__ void k(Ts... v) { }\n", "PCX407", 1),
     ("__managed__ int counter;\n", "PCX407", 1),
     ("__device__ int lane(void) { return threadIdx.x & 31; }\n", "PCX407", 1),
@@ -144,6 +144,44 @@ def test_user_helper_body_calls_are_translated() -> None:
     t = tr(src)
     assert t.ok, [r.format() for r in t.remarks]
     assert "return cudaMalloc((void **)(p), n);" in t.text
+
+
+DEVICE_QUERY = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+int main(void)
+{
+    int n = 0, sms = 0, warp = 0, threads = 0;
+    cudaDeviceProp p;
+    struct cudaDeviceProp q;
+    enum cudaError e = cudaGetDeviceCount(&n);
+    cudaError e2 = cudaGetDeviceProperties(&p, 0);
+    cudaGetDeviceProperties_v2(&q, n - 1);
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+    cudaDeviceGetAttribute(&warp, cudaDevAttrWarpSize, 0);
+    cudaDeviceGetAttribute(&threads, cudaDevAttrMaxThreadsPerBlock, 0);
+    printf("%d %d %d %d %d %d %d\n", n >= 1, e == cudaSuccess && e2 == cudaSuccess, p.name[0] != 0 && q.name[0] != 0,
+           sms == p.multiProcessorCount && sms > 0, warp, threads, p.totalGlobalMem > 0);
+    printf("%s %s\n", cudaGetErrorName(cudaSetDevice(n)), cudaGetErrorName(cudaGetDeviceProperties(&p, -1)));
+    return 0;
+}
+"""
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_device_queries_run(tmp_path: Path, language: str) -> None:
+    run = build_and_run(tmp_path, DEVICE_QUERY, language=language)
+    assert run.stdout.splitlines() == ["1 1 1 1 32 1024 1", "cudaErrorInvalidDevice cudaErrorInvalidDevice"]
+
+
+def test_device_attribute_table_matches_the_prologue() -> None:
+    from pcx_driver.cuda.prologue import prologue
+    from pcx_driver.cuda.tables import DEVICE_ATTRIBUTES
+
+    text = prologue()
+    for name, (value, field) in DEVICE_ATTRIBUTES.items():
+        assert f"{name} = {value}" in text and f"case {name}: *value = (int)p.{field};" in text
 
 
 def test_min_with_side_effects_is_refused() -> None:

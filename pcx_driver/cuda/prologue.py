@@ -38,13 +38,16 @@ _PROLOGUE = r"""#line 1 "pcx-cuda-prologue.h"
 #define PCX_API static inline __attribute__((unused))
 
 typedef int cudaError_t;
+typedef int cudaError; /* the legacy enum name (`enum cudaError` is rewritten to it) */
 enum { cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorMemoryAllocation = 2,
-       cudaErrorLaunchFailure = 4 };
+       cudaErrorLaunchFailure = 4, cudaErrorNoDevice = 100, cudaErrorInvalidDevice = 101 };
 typedef int cudaMemcpyKind;
 enum { cudaMemcpyHostToHost = 0, cudaMemcpyHostToDevice = 1, cudaMemcpyDeviceToHost = 2,
        cudaMemcpyDeviceToDevice = 3, cudaMemcpyDefault = 4 };
 enum { cudaMemAttachGlobal = 1, cudaMemAttachHost = 2, cudaHostAllocDefault = 0,
-       cudaEventDefault = 0, cudaStreamDefault = 0, cudaStreamNonBlocking = 1 };
+       cudaEventDefault = 0, cudaStreamDefault = 0, cudaStreamNonBlocking = 1,
+       cudaDeviceScheduleAuto = 0, cudaDeviceScheduleSpin = 1, cudaDeviceScheduleYield = 2,
+       cudaDeviceScheduleBlockingSync = 4, cudaDeviceMapHost = 8 };
 typedef struct { unsigned int x, y, z; } dim3;
 typedef struct pcx_cuda_event { double t; } *cudaEvent_t;
 typedef struct pcx_cuda_stream { int unused; } *cudaStream_t;
@@ -200,12 +203,21 @@ PCX_API cudaError_t cudaDeviceReset(void) { return cudaSuccess; }
 PCX_API cudaError_t cudaGetLastError(void) { return cudaSuccess; }
 PCX_API cudaError_t cudaPeekAtLastError(void) { return cudaSuccess; }
 PCX_API const char *cudaGetErrorString(cudaError_t e)
-{ return e == cudaSuccess ? "no error" : e == cudaErrorMemoryAllocation ? "out of memory" : "invalid argument"; }
+{ return e == cudaSuccess ? "no error" : e == cudaErrorMemoryAllocation ? "out of memory"
+         : e == cudaErrorInvalidDevice ? "invalid device ordinal" : "invalid argument"; }
 PCX_API const char *cudaGetErrorName(cudaError_t e)
-{ return e == cudaSuccess ? "cudaSuccess" : e == cudaErrorMemoryAllocation ? "cudaErrorMemoryAllocation" : "cudaErrorInvalidValue"; }
-PCX_API cudaError_t cudaSetDevice(int d) { omp_set_default_device(d); return cudaSuccess; }
+{ return e == cudaSuccess ? "cudaSuccess" : e == cudaErrorMemoryAllocation ? "cudaErrorMemoryAllocation"
+         : e == cudaErrorInvalidDevice ? "cudaErrorInvalidDevice" : "cudaErrorInvalidValue"; }
+/* CUDA device d is OpenMP device d.  With no offload device OpenMP runs target regions
+   on the initial device, whose number is then 0: it counts as the one CUDA device. */
+PCX_API cudaError_t cudaGetDeviceCount(int *n) { int k = omp_get_num_devices(); *n = k > 0 ? k : 1; return cudaSuccess; }
+PCX_API cudaError_t cudaSetDevice(int d)
+{ int n; cudaGetDeviceCount(&n); if (d < 0 || d >= n) return cudaErrorInvalidDevice; omp_set_default_device(d); return cudaSuccess; }
 PCX_API cudaError_t cudaGetDevice(int *d) { *d = omp_get_default_device(); return cudaSuccess; }
-PCX_API cudaError_t cudaGetDeviceCount(int *n) { *n = omp_get_num_devices(); return cudaSuccess; }
+PCX_API cudaError_t cudaSetDeviceFlags(unsigned int f) { (void)f; return cudaSuccess; }
+PCX_API cudaError_t cudaRuntimeGetVersion(int *v) { *v = 12000; return cudaSuccess; }
+PCX_API cudaError_t cudaDriverGetVersion(int *v) { *v = 12000; return cudaSuccess; }
+@DEVICE_PROPERTIES@
 PCX_API cudaError_t cudaStreamCreate(cudaStream_t *s) { *s = 0; return cudaSuccess; }
 PCX_API cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int f) { (void)f; *s = 0; return cudaSuccess; }
 PCX_API cudaError_t cudaStreamDestroy(cudaStream_t s) { (void)s; return cudaSuccess; }
@@ -248,6 +260,132 @@ PCX_API void pcx_cuda_block_failed(const char *kernel, long long nt)
 """
 
 
+#: cudaDeviceProp (the fields programs read; the layout is ours, not the toolkit's) and the
+#: device queries.  What OpenMP knows decides the figures: the number of devices, and
+#: which kind of device a target region runs on (the device compiler's own macros inside
+#: one); the rest are the nominal figures of that kind (sm_90 for NVIDIA, gfx90a for AMD,
+#: the host's processors and memory for the host device).  warpSize is 32 everywhere: it
+#: is the CUDA program's notion, not the device's.
+_DEVICE_PROPERTIES = r"""
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
+typedef struct cudaDeviceProp {
+  char name[256];
+  size_t totalGlobalMem, sharedMemPerBlock;
+  int regsPerBlock, warpSize;
+  size_t memPitch;
+  int maxThreadsPerBlock, maxThreadsDim[3], maxGridSize[3], clockRate;
+  size_t totalConstMem;
+  int major, minor;
+  size_t textureAlignment, texturePitchAlignment;
+  int deviceOverlap, multiProcessorCount, kernelExecTimeoutEnabled, integrated, canMapHostMemory,
+      computeMode, concurrentKernels, ECCEnabled, pciBusID, pciDeviceID, pciDomainID, tccDriver,
+      asyncEngineCount, unifiedAddressing, memoryClockRate, memoryBusWidth, l2CacheSize,
+      persistingL2CacheMaxSize, maxThreadsPerMultiProcessor, streamPrioritiesSupported,
+      globalL1CacheSupported, localL1CacheSupported;
+  size_t sharedMemPerMultiprocessor;
+  int regsPerMultiprocessor, managedMemory, isMultiGpuBoard, multiGpuBoardGroupID,
+      pageableMemoryAccess, concurrentManagedAccess, cooperativeLaunch, maxBlocksPerMultiProcessor;
+  size_t sharedMemPerBlockOptin, reservedSharedMemPerBlock;
+} cudaDeviceProp;
+typedef int cudaDeviceAttr;
+enum { @ATTRIBUTE_ENUM@ };
+
+/* 1: NVIDIA GPU, 2: AMD GPU, 0: the host (the host device or the initial device). */
+PCX_API int pcx_cuda_device_kind(int dev)
+{
+  int kind = 0;
+  if (omp_get_num_devices() == 0 || dev == omp_get_initial_device()) return 0;
+  #pragma omp target device(dev) map(tofrom: kind)
+  {
+#if defined(__NVPTX__) || defined(__nvptx__)
+    kind = 1;
+#elif defined(__AMDGCN__)
+    kind = 2;
+#else
+    kind = 0;
+#endif
+  }
+  return kind;
+}
+PCX_API cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int dev)
+{
+  int n, kind;
+  cudaGetDeviceCount(&n);
+  if (!p) return cudaErrorInvalidValue;
+  if (dev < 0 || dev >= n) return cudaErrorInvalidDevice;
+  kind = pcx_cuda_device_kind(dev);
+  memset(p, 0, sizeof *p);
+  p->warpSize = 32;
+  p->maxThreadsPerBlock = 1024;
+  p->maxThreadsDim[0] = 1024; p->maxThreadsDim[1] = 1024; p->maxThreadsDim[2] = 64;
+  p->maxGridSize[0] = 2147483647; p->maxGridSize[1] = 65535; p->maxGridSize[2] = 65535;
+  p->sharedMemPerBlock = 48 * 1024; p->totalConstMem = 64 * 1024; p->memPitch = 2147483647;
+  p->regsPerBlock = 65536; p->regsPerMultiprocessor = 65536; p->textureAlignment = 512;
+  p->major = 9; p->minor = 0; p->maxThreadsPerMultiProcessor = 2048; p->maxBlocksPerMultiProcessor = 32;
+  p->deviceOverlap = 1; p->concurrentKernels = 1; p->unifiedAddressing = 1; p->managedMemory = 1;
+  p->canMapHostMemory = 1; p->asyncEngineCount = 1; p->globalL1CacheSupported = 1; p->localL1CacheSupported = 1;
+  p->pciDeviceID = dev;
+  if (kind == 1) {
+    snprintf(p->name, sizeof p->name, "NVIDIA GPU (OpenMP offload device %d, nvptx64)", dev);
+    p->multiProcessorCount = 132; p->totalGlobalMem = (size_t)80 << 30; p->clockRate = 1755000;
+    p->memoryClockRate = 2619000; p->memoryBusWidth = 5120; p->l2CacheSize = 50 << 20;
+    p->sharedMemPerMultiprocessor = 228 * 1024; p->sharedMemPerBlockOptin = 227 * 1024;
+  } else if (kind == 2) {
+    snprintf(p->name, sizeof p->name, "AMD GPU (OpenMP offload device %d, amdgcn)", dev);
+    p->multiProcessorCount = 110; p->totalGlobalMem = (size_t)64 << 30; p->clockRate = 1700000;
+    p->memoryClockRate = 1600000; p->memoryBusWidth = 4096; p->l2CacheSize = 8 << 20;
+    p->sharedMemPerMultiprocessor = 64 * 1024; p->sharedMemPerBlockOptin = 64 * 1024;
+  } else {
+    long pages = -1, page = -1;
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    pages = sysconf(_SC_PHYS_PAGES); page = sysconf(_SC_PAGESIZE);
+#endif
+    snprintf(p->name, sizeof p->name, "OpenMP offload device %d (host CPU)", dev);
+    p->multiProcessorCount = omp_get_num_procs();
+    p->totalGlobalMem = pages > 0 && page > 0 ? (size_t)pages * (size_t)page : (size_t)8 << 30;
+    p->clockRate = 2000000; p->memoryClockRate = 1600000; p->memoryBusWidth = 64; p->l2CacheSize = 1 << 20;
+    p->integrated = 1; p->pageableMemoryAccess = 1;
+    p->sharedMemPerMultiprocessor = 228 * 1024; p->sharedMemPerBlockOptin = 227 * 1024;
+  }
+  return cudaSuccess;
+}
+#define cudaGetDeviceProperties_v2 cudaGetDeviceProperties
+PCX_API cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int dev)
+{
+  cudaDeviceProp p;
+  cudaError_t e = cudaGetDeviceProperties(&p, dev);
+  if (e != cudaSuccess) return e;
+  switch (attr) {
+@ATTRIBUTE_CASES@
+  default: return cudaErrorInvalidValue;
+  }
+  return cudaSuccess;
+}
+/* Free memory: the nominal total less what cudaMalloc/cudaMallocManaged hold now. */
+PCX_API cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total)
+{
+  cudaDeviceProp p;
+  size_t used = 0;
+  cudaGetDeviceProperties(&p, omp_get_default_device() < 0 ? 0 : omp_get_default_device());
+  for (size_t i = 0; i < pcx_cuda_nblocks; i++) used += pcx_cuda_blocks[i].size;
+  *total = p.totalGlobalMem;
+  *free_bytes = used < p.totalGlobalMem ? p.totalGlobalMem - used : 0;
+  return cudaSuccess;
+}
+"""
+
+
+def _device_properties() -> str:
+    from pcx_driver.cuda.tables import DEVICE_ATTRIBUTES
+
+    enum = ", ".join(f"{name} = {value}" for name, (value, _) in DEVICE_ATTRIBUTES.items())
+    cases = "\n".join(f"  case {name}: *value = (int)p.{field}; break;"
+                      for name, (_, field) in DEVICE_ATTRIBUTES.items())
+    return _DEVICE_PROPERTIES.replace("@ATTRIBUTE_ENUM@", enum).replace("@ATTRIBUTE_CASES@", cases)
+
+
 def prologue() -> str:
     """The compatibility prologue text (ends with a newline)."""
-    return _PROLOGUE
+    return _PROLOGUE.replace("@DEVICE_PROPERTIES@", _device_properties())

@@ -65,6 +65,51 @@ API: dict[str, ApiCall] = {
     "cudaEventSynchronize": ApiCall(1),
     "cudaEventQuery": ApiCall(1),
     "cudaEventElapsedTime": ApiCall(3),
+    "cudaGetDeviceProperties": ApiCall(2),
+    "cudaGetDeviceProperties_v2": ApiCall(2, rename="cudaGetDeviceProperties"),
+    "cudaDeviceGetAttribute": ApiCall(3),
+    "cudaMemGetInfo": ApiCall(2),
+    "cudaRuntimeGetVersion": ApiCall(1),
+    "cudaDriverGetVersion": ApiCall(1),
+    "cudaSetDeviceFlags": ApiCall(1),
+}
+
+#: cudaDeviceGetAttribute: attribute -> (its value in driver_types.h, the cudaDeviceProp
+#: field that answers it).  The prologue builds its enum and its switch from this table.
+DEVICE_ATTRIBUTES: dict[str, tuple[int, str]] = {
+    "cudaDevAttrMaxThreadsPerBlock": (1, "maxThreadsPerBlock"),
+    "cudaDevAttrMaxBlockDimX": (2, "maxThreadsDim[0]"),
+    "cudaDevAttrMaxBlockDimY": (3, "maxThreadsDim[1]"),
+    "cudaDevAttrMaxBlockDimZ": (4, "maxThreadsDim[2]"),
+    "cudaDevAttrMaxGridDimX": (5, "maxGridSize[0]"),
+    "cudaDevAttrMaxGridDimY": (6, "maxGridSize[1]"),
+    "cudaDevAttrMaxGridDimZ": (7, "maxGridSize[2]"),
+    "cudaDevAttrMaxSharedMemoryPerBlock": (8, "sharedMemPerBlock"),
+    "cudaDevAttrTotalConstantMemory": (9, "totalConstMem"),
+    "cudaDevAttrWarpSize": (10, "warpSize"),
+    "cudaDevAttrMaxPitch": (11, "memPitch"),
+    "cudaDevAttrMaxRegistersPerBlock": (12, "regsPerBlock"),
+    "cudaDevAttrClockRate": (13, "clockRate"),
+    "cudaDevAttrMultiProcessorCount": (16, "multiProcessorCount"),
+    "cudaDevAttrIntegrated": (18, "integrated"),
+    "cudaDevAttrCanMapHostMemory": (19, "canMapHostMemory"),
+    "cudaDevAttrConcurrentKernels": (31, "concurrentKernels"),
+    "cudaDevAttrEccEnabled": (32, "ECCEnabled"),
+    "cudaDevAttrPciBusId": (33, "pciBusID"),
+    "cudaDevAttrPciDeviceId": (34, "pciDeviceID"),
+    "cudaDevAttrMemoryClockRate": (36, "memoryClockRate"),
+    "cudaDevAttrGlobalMemoryBusWidth": (37, "memoryBusWidth"),
+    "cudaDevAttrL2CacheSize": (38, "l2CacheSize"),
+    "cudaDevAttrMaxThreadsPerMultiProcessor": (39, "maxThreadsPerMultiProcessor"),
+    "cudaDevAttrAsyncEngineCount": (40, "asyncEngineCount"),
+    "cudaDevAttrUnifiedAddressing": (41, "unifiedAddressing"),
+    "cudaDevAttrComputeCapabilityMajor": (75, "major"),
+    "cudaDevAttrComputeCapabilityMinor": (76, "minor"),
+    "cudaDevAttrMaxSharedMemoryPerMultiprocessor": (81, "sharedMemPerMultiprocessor"),
+    "cudaDevAttrMaxRegistersPerMultiprocessor": (82, "regsPerMultiprocessor"),
+    "cudaDevAttrManagedMemory": (83, "managedMemory"),
+    "cudaDevAttrMaxSharedMemoryPerBlockOptin": (97, "sharedMemPerBlockOptin"),
+    "cudaDevAttrMaxBlocksPerMultiprocessor": (106, "maxBlocksPerMultiProcessor"),
 }
 
 #: cudaMemcpyToSymbol(sym, src, count, offset=0, kind=HostToDevice) and the From form
@@ -74,13 +119,15 @@ SYMBOL_COPIES = {"cudaMemcpyToSymbol": "to", "cudaMemcpyFromSymbol": "from",
 
 #: Types and constants the prologue defines.
 KNOWN_NAMES = frozenset({
-    "cudaError_t", "cudaMemcpyKind", "cudaEvent_t", "cudaStream_t", "cudaSuccess",
+    "cudaError_t", "cudaError", "cudaDeviceProp", "cudaDeviceAttr", "cudaErrorNoDevice",
+    "cudaErrorInvalidDevice", "cudaDeviceScheduleAuto", "cudaDeviceScheduleSpin",
+    "cudaDeviceScheduleYield", "cudaDeviceScheduleBlockingSync", "cudaDeviceMapHost", "cudaMemcpyKind", "cudaEvent_t", "cudaStream_t", "cudaSuccess",
     "cudaErrorInvalidValue", "cudaErrorMemoryAllocation", "cudaErrorLaunchFailure",
     "cudaMemcpyHostToHost", "cudaMemcpyHostToDevice", "cudaMemcpyDeviceToHost",
     "cudaMemcpyDeviceToDevice", "cudaMemcpyDefault", "cudaMemAttachGlobal",
     "cudaMemAttachHost", "cudaHostAllocDefault", "cudaEventDefault", "cudaStreamDefault",
     "cudaStreamNonBlocking",
-}) | frozenset(API) | frozenset(SYMBOL_COPIES)
+}) | frozenset(API) | frozenset(SYMBOL_COPIES) | frozenset(DEVICE_ATTRIBUTES)
 
 
 

@@ -183,6 +183,10 @@ class _Translator:
                 raise self.refuse("PCX407", node, "this form of template kernel is not supported")
             tmpl = self.template_info(node)
             return self.kernel(inner, tmpl) if inner.type == "function_definition" else self.kernel_prototype(inner, tmpl)
+        if t == "enum_specifier" and node.child_by_field_name("body") is None and (
+            text(node.child_by_field_name("name") or node) == "cudaError"
+        ):
+            return "cudaError_t"  # the legacy ``enum cudaError e;``
         if t == "declaration":
             return self.declaration(node, ctx)
         if t == "expression_statement" and ctx.device:
