@@ -62,6 +62,9 @@ BUILTIN_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("instrument", False, "compile with per-nest timing instead of offloading (pcx tune's "
                "hotspot build)", "bool"),
     OptionSpec("max-source-bytes", 8_000_000, "sources larger than this are compiled unchanged", "int"),
+    OptionSpec("min-work", 1000.0, "work estimate (trip counts x statements) below which a kernel runs on the "
+               "host: a constant estimate keeps the nest serial (PCX115), a symbolic one becomes the kernel's "
+               "if(target: WORK >= min-work) (0: offload regardless)", "float"),
     OptionSpec("mode", "validated", "which plans a build applies: validated (gate-passed, from "
                "the plan cache), static (every plan the analysis proves), off", "str",
                ("validated", "static", "off")),

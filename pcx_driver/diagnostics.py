@@ -66,6 +66,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX120", "remark", "nest is already inside an OpenMP construct"),
         RemarkSpec("PCX121", "remark", "global variable written or read on the device without a known extent"),
         RemarkSpec("PCX122", "remark", "loop nest not analysed (unsupported statement in the body)"),
+        RemarkSpec("PCX123", "remark", "loop nest kept on the host by a plugin or at the user's request"),
         # -- C++ -------------------------------------------------------------------------
         RemarkSpec("PCX130", "remark", "lambda or function object called inside the nest"),
         RemarkSpec("PCX131", "remark", "virtual call inside the nest"),

@@ -26,7 +26,7 @@ implementation produced, write a wrapper::
 Never demote a kernel in the finished plan: its data region and updates were planned
 for it running on the device, and the host loop would read stale data (measured: wrong
 output).  Marked serial first, the planner copies data around the host loop.
-(examples/plugins/pcx-min-work is a complete example.)
+(examples/plugins/pcx-host-only is a complete example.)
 
 All arguments are plain dataclasses from ``pcx_driver.model`` plus ``config``, a read-only
 ``pcx_driver.config.Config``.

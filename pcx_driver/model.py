@@ -144,6 +144,9 @@ class NestAnalysis:
     atomic_updates: list[tuple[int, int]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # user functions called (need declare target)
     work_estimate: float = 0.0  # static estimate: trip counts x body cost
+    # the estimate as a C expression of names in scope at the nest, e.g.
+    # "(double)(n) * (1 + (double)(m) * 2)"; "" when the estimate is a compile-time constant
+    work_expr: str = ""
 
 
 @dataclass
@@ -226,6 +229,12 @@ class KernelPlan:
     thread_limit: int | None = None
     simd: bool = False
     work_estimate: float = 0.0
+    # Run-time guard (issue 16): the kernel runs on the device only when ``work_expr`` (the
+    # analysis's symbolic work estimate) is at least ``min_work``, as OpenMP's
+    # ``if(target: ...)``; "" or 0: always.  Set only on kernels outside any data region:
+    # a kernel that falls back to the host reads the host copy of its data.
+    work_expr: str = ""
+    min_work: float = 0.0
 
 
 @dataclass

@@ -141,8 +141,10 @@ ROWS: list[Row] = [
     # -- 2-D arrays, collapse, triangular nests --------------------------------------------
     R("for (int i = 0; i < n; i++) for (int j = 0; j < 64; j++) A[i][j] = B[i][j] + 1.0", OFF),
     R("for (int i = 1; i < n; i++) for (int j = 0; j < 64; j++) A[i][j] = A[i-1][j]", SER, "PCX101"),
-    R("for (int i = 1; i < n; i++) for (int j = 0; j < 64; j++) A[i][j] = A[i-1][j]", OFF, nest=1,
+    R("for (int i = 1; i < n; i++) for (int j = 0; j < m; j++) c[j] = c[j] + b[i]", OFF, nest=1,
       note="the inner loop of a serial outer loop is its own kernel"),
+    R("for (int i = 1; i < n; i++) for (int j = 0; j < 64; j++) A[i][j] = A[i-1][j]", SER, "PCX115", nest=1,
+      note="an inner loop of 64 iterations per launch is too little work"),
     R("for (int i = 0; i < n; i++) for (int j = 1; j < 64; j++) A[i][j] = A[i][j-1]", OFF,
       note="dependence carried by the inner loop only"),
     R("for (int i = 0; i < 64; i++) for (int j = 0; j < 64; j++) A[i][j] = B[j][i]", OFF),
@@ -299,6 +301,10 @@ ROWS: list[Row] = [
     # -- work ------------------------------------------------------------------------------
     R("for (int i = 0; i < SMALL; i++) a[i] = 0", SER, "PCX115"),
     R("for (int i = 0; i < 10; i++) for (int j = 0; j < 5; j++) A[i][j] = 0", SER, "PCX115"),
+    R("for (int i = 0; i < 100; i++) for (int j = 0; j < 4; j++) A[i][j] = 0", SER, "PCX115",
+      note="estimated work 100 * (1 + 4 * 2) = 900, below the default --pcx-min-work=1000"),
+    R("for (int i = 0; i < 100; i++) for (int j = 0; j < 5; j++) A[i][j] = 0", OFF,
+      note="estimated work 100 * (1 + 5 * 2) = 1100, at least the default --pcx-min-work=1000"),
     R("for (int i = 0; i < N; i++) a[i] = 0", OFF),
     R("for (int i = 0; i < CN; i++) a[i] = 0", OFF),
     R("for (int i = 0; i < 8; i++) for (int j = 0; j < n; j++) A[j][i] = 0", OFF, note="unknown inner trip count"),
@@ -429,7 +435,7 @@ CLAUSES = [
     ClauseRow("a[i] = g[i % 7]", sections={"g": "g[0:1024]"}, exact={"g": False}),
     ClauseRow("for (int i = 0; i < n; i += 2) a[i] = b[i + 1]", sections={"a": "a[0:n]", "b": "b[1:n]"},
               exact={"a": False}),
-    ClauseRow("for (int i = 0; i < 1000; i += 3) a[i] = b[i]", sections={"a": "a[0:1000]"}, exact={"a": False}),
+    ClauseRow("for (int i = 0; i < 3000; i += 3) a[i] = b[i]", sections={"a": "a[0:2998]"}, exact={"a": False}),
     ClauseRow("u1[i] = 2 * u2[i]", pre="double *u1 = malloc(n * sizeof(double)); double *u2 = malloc(n * sizeof(double));",
               sections={"u1": "u1[0:n]", "u2": "u2[0:n]"}),
     ClauseRow("pts[i].x = 2 * pts[i].y", sections={"pts": "pts[0:n]"}),
@@ -532,8 +538,8 @@ CXX_ROWS: list[CxxRow] = [
     CxxRow("float row(const std::vector<float>& v) { float m = 1e30f;"
            " for (size_t i = 0; i < v.size(); i++) m = std::min(v[i], m); return m; }", OFF, "PCX100",
            "std::min reduction"),
-    CxxRow("void row(std::array<double, CM>& a, const double* __restrict__ b) {"
-           " for (int i = 0; i < CM; i++) a[i] = std::sqrt(b[i]) + std::max(b[i], 0.0); }", OFF, "PCX100",
+    CxxRow("void row(std::array<double, CN2>& a, const double* __restrict__ b) {"
+           " for (int i = 0; i < CN2; i++) a[i] = std::sqrt(b[i]) + std::max(b[i], 0.0); }", OFF, "PCX100",
            "std::array and std::sqrt/std::max"),
     CxxRow("void row(std::vector<double>& v) { for (int i = 0; i < NX; i++) v.data()[i] = 2.0 * i; }", OFF,
            "PCX100", "v.data()[i]"),
@@ -648,7 +654,7 @@ def test_cxx_vector_containers(cxx_analysis) -> None:
     assert v.container == "std::vector" and [data[s:e] for s, e in v.base_ranges] == [b"v.data()"]
     nest = _kernel_nest(ua, 0, names[6])  # std::array
     arr = {a.name: a for a in nest.arrays}["a"]
-    assert arr.container == "std::array" and arr.section.render() == "a[0:CM]"
+    assert arr.container == "std::array" and arr.section.render() == "a[0:CN2]"
 
 
 def test_same_engine_for_c_and_cxx() -> None:

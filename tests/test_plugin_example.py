@@ -1,9 +1,9 @@
-"""The example plugin examples/plugins/pcx-min-work changes a decision, through every door.
+"""The example plugin examples/plugins/pcx-host-only changes a decision, through every door.
 
 1. its hook logic, on hand-made analyses (no engine needed);
 2. its packaging: installed with ``pip install --target``, the ``pcx`` entry point is in
    the metadata and ``pcx plugins`` finds it as an installed distribution;
-3. a real ``pcx-cc --pcx-mode=static`` build, with ``--pcx-plugin=pcx_min_work`` and with
+3. a real ``pcx-cc --pcx-mode=static`` build, with ``--pcx-plugin=pcx_host_only`` and with
    the installed entry point: the report says the nest was kept serial for the plugin's
    reason, and the program prints what the serial program prints.
 """
@@ -26,7 +26,7 @@ from pcx_driver.config import Config
 from pcx_driver.model import Decision, FunctionAnalysis, KernelPlan, NestAnalysis, Plan, SourceUnit, UnitAnalysis
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "plugins" / "pcx-min-work"
+EXAMPLE = ROOT / "examples" / "plugins" / "pcx-host-only"
 BIN = Path(sys.executable).parent
 LLVM_LIB = "/usr/lib/llvm-19/lib"
 VALIDATION_ENV = {
@@ -69,17 +69,17 @@ int main(void) {
 def example_on_path(monkeypatch):
     """Import the example module from its source folder, and forget it afterwards."""
     monkeypatch.syspath_prepend(str(EXAMPLE))
-    sys.modules.pop("pcx_min_work", None)
+    sys.modules.pop("pcx_host_only", None)
     yield
-    sys.modules.pop("pcx_min_work", None)
+    sys.modules.pop("pcx_host_only", None)
 
 
 # ------------------------------------------------------------------ 1. the hook logic
 
 
-def _nest(nest_id: str, work: float, decision: Decision = Decision.OFFLOADED) -> NestAnalysis:
-    line = int(nest_id.split(":")[1])
-    return NestAnalysis(nest_id, "f", line, 3, 0, 1, 1, decision, work_estimate=work)
+def _nest(nest_id: str, decision: Decision = Decision.OFFLOADED) -> NestAnalysis:
+    function, line = nest_id.split(":")
+    return NestAnalysis(nest_id, function, int(line), 3, 0, 1, 1, decision)
 
 
 class FakePlanner:
@@ -92,12 +92,12 @@ class FakePlanner:
 
 
 def _plan_with_plugin(nests: list[NestAnalysis], flags: dict[str, list[str]]) -> Plan:
-    import pcx_min_work
+    import pcx_host_only
 
     pm = pluggy.PluginManager("pcx")
     pm.add_hookspecs(hookspecs)
     pm.register(FakePlanner())
-    pm.register(pcx_min_work)
+    pm.register(pcx_host_only)
     specs = tuple(s for specs in pm.hook.pcx_add_options() for s in specs)
     config = Config.resolve(flags, environ={}, cwd="/", extra_specs=specs)
     unit = SourceUnit("k.c", "")
@@ -106,40 +106,39 @@ def _plan_with_plugin(nests: list[NestAnalysis], flags: dict[str, list[str]]) ->
 
 
 @pytest.mark.parametrize(
-    "flags, work, expected",
+    "flags, expected",
     [
-        ({}, 10.0, Decision.SERIAL),  # default threshold 1e6
-        ({}, 5e6, Decision.OFFLOADED),
-        ({"min-work": ["100"]}, 10.0, Decision.SERIAL),
-        ({"min-work": ["100"]}, 1000.0, Decision.OFFLOADED),
-        ({"min-work": ["0"]}, 0.5, Decision.OFFLOADED),  # 0 turns the plugin off
+        ({}, Decision.OFFLOADED),  # names nothing by default
+        ({"host-only": ["f"]}, Decision.SERIAL),  # a function
+        ({"host-only": ["f:4"]}, Decision.SERIAL),  # one nest
+        ({"host-only": ["g,f:5"]}, Decision.OFFLOADED),  # other names
     ],
 )
-def test_wrapper_demotes_small_nests_only(example_on_path, flags, work, expected):
-    plan = _plan_with_plugin([_nest("f:4", work)], flags)
+def test_wrapper_demotes_the_named_nests_only(example_on_path, flags, expected):
+    plan = _plan_with_plugin([_nest("f:4")], flags)
     (kernel,) = plan.kernels
     assert kernel.decision is expected
-    ours = [r for r in kernel.remarks if "pcx-min-work plugin" in r.message]
+    ours = [r for r in kernel.remarks if "pcx-host-only plugin" in r.message]
     assert bool(ours) == (expected is Decision.SERIAL)
     if ours:
-        assert ours[0].id == "PCX115" and (ours[0].line, ours[0].column) == (4, 3)
+        assert ours[0].id == "PCX123" and (ours[0].line, ours[0].column) == (4, 3)
 
 
 def test_wrapper_leaves_refused_nests_and_their_reasons_alone(example_on_path):
-    plan = _plan_with_plugin([_nest("f:9", 1.0, Decision.SERIAL)], {})
+    plan = _plan_with_plugin([_nest("f:9", Decision.SERIAL)], {"host-only": ["f"]})
     (kernel,) = plan.kernels
     assert kernel.decision is Decision.SERIAL and kernel.remarks == []
 
 
 def test_setting_comes_from_environment_and_pcx_toml(example_on_path, tmp_path):
-    import pcx_min_work
+    import pcx_host_only
 
-    (spec,) = pcx_min_work.pcx_add_options()
-    assert (spec.flag, spec.env) == ("--pcx-min-work", "PCX_MIN_WORK")
-    (tmp_path / "pcx.toml").write_text("[pcx]\nmin-work = 42\n")
-    assert Config.resolve({}, environ={}, cwd=tmp_path, extra_specs=(spec,)).get("min-work") == 42
-    env = Config.resolve({}, environ={"PCX_MIN_WORK": "7"}, cwd=tmp_path, extra_specs=(spec,))
-    assert pcx_min_work.min_work(env) == 7.0
+    (spec,) = pcx_host_only.pcx_add_options()
+    assert (spec.flag, spec.env) == ("--pcx-host-only", "PCX_HOST_ONLY")
+    (tmp_path / "pcx.toml").write_text('[pcx]\nhost-only = ["smooth", "main:12"]\n')
+    assert Config.resolve({}, environ={}, cwd=tmp_path, extra_specs=(spec,)).get("host-only") == ("smooth", "main:12")
+    env = Config.resolve({}, environ={"PCX_HOST_ONLY": "a,b"}, cwd=tmp_path, extra_specs=(spec,))
+    assert pcx_host_only.host_only(env) == ("a", "b")
 
 
 # ------------------------------------------------------------------ 2. packaging
@@ -163,11 +162,11 @@ def installed(tmp_path_factory) -> Path:
 
 
 def test_installed_distribution_declares_the_pcx_entry_point(installed):
-    dists = [d for d in importlib.metadata.distributions(path=[str(installed)]) if d.metadata["Name"] == "pcx-min-work"]
+    dists = [d for d in importlib.metadata.distributions(path=[str(installed)]) if d.metadata["Name"] == "pcx-host-only"]
     assert len(dists) == 1
     (ep,) = [ep for ep in dists[0].entry_points if ep.group == "pcx"]
-    assert (ep.name, ep.value) == ("pcx_min_work", "pcx_min_work")
-    assert (installed / "pcx_min_work.py").is_file()
+    assert (ep.name, ep.value) == ("pcx_host_only", "pcx_host_only")
+    assert (installed / "pcx_host_only.py").is_file()
 
 
 def _pcx_plugins(env_path: Path, *args: str) -> dict:
@@ -181,28 +180,28 @@ def _pcx_plugins(env_path: Path, *args: str) -> dict:
 
 def test_pcx_plugins_finds_the_installed_entry_point(installed):
     data = _pcx_plugins(installed)
-    (ours,) = [p for p in data["plugins"] if p["name"] == "pcx_min_work"]
-    assert ours["origin"] == "entry point pcx-min-work 0.1.0"
+    (ours,) = [p for p in data["plugins"] if p["name"] == "pcx_host_only"]
+    assert ours["origin"] == "entry point pcx-host-only 0.1.0"
     assert {h["name"]: h["flags"] for h in ours["hooks"]} == {"pcx_add_options": [], "pcx_plan": ["wrapper"]}
-    assert any(o.startswith("--pcx-min-work (PCX_MIN_WORK") for o in ours["options"])
+    assert any(o.startswith("--pcx-host-only (PCX_HOST_ONLY") for o in ours["options"])
     assert data["errors"] == []
 
 
 def test_pcx_plugins_names_the_command_line_as_origin():
-    data = _pcx_plugins(EXAMPLE, "--plugin", "pcx_min_work")
-    (ours,) = [p for p in data["plugins"] if p["name"] == "pcx_min_work"]
+    data = _pcx_plugins(EXAMPLE, "--plugin", "pcx_host_only")
+    (ours,) = [p for p in data["plugins"] if p["name"] == "pcx_host_only"]
     assert ours["origin"] == "command line --plugin"
 
 
 # ------------------------------------------------------------------ 3. a real build
 
-# Five nests the engine offloads, kept on the device by one data region; the third runs
-# only M iterations.  With --pcx-min-work between its work and the others', the plugin
-# keeps just that one serial, and the planner must then copy data around the host loop.
+# Five nests the engine offloads, kept on the device by one data region.  Named by
+# --pcx-host-only=main:12, the third stays serial, and the planner must then copy data
+# around the host loop.
 REGION_PROGRAM = r"""#include <stdio.h>
 #include <stdlib.h>
 #define N 200000
-#define M 100
+#define M 1000
 
 int main(void) {
   double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
@@ -291,16 +290,16 @@ def baseline(tmp_path_factory) -> tuple[Path, str, dict[str, dict]]:
 
 
 def _plugin_reason(nest: dict) -> bool:
-    return "pcx-min-work plugin" in json.dumps(nest)
+    return "pcx-host-only plugin" in json.dumps(nest)
 
 
 @pytest.mark.parametrize("how", ["flag", "entry-point"])
 def test_real_build_keeps_the_nest_serial_with_the_plugins_reason(baseline, how, request):
     tmp, serial, _ = baseline
     if how == "flag":
-        extra, env = ["--pcx-plugin=pcx_min_work", "--pcx-min-work=1e300"], {"PYTHONPATH": str(EXAMPLE)}
+        extra, env = ["--pcx-plugin=pcx_host_only", "--pcx-host-only=scale_add,main"], {"PYTHONPATH": str(EXAMPLE)}
     else:  # no --pcx-plugin: pcx-cc finds the plugin through the installed entry point
-        extra = ["--pcx-min-work=1e300"]
+        extra = ["--pcx-host-only=scale_add", "--pcx-host-only=main"]
         env = {"PYTHONPATH": str(request.getfixturevalue("installed"))}
     nests, out, launches = _build_and_run(tmp, f"demoted-{how}", extra, env)
     assert nests[5]["decision"] == "kept serial" and _plugin_reason(nests[5]), nests[5]
@@ -314,7 +313,7 @@ def test_demoting_one_kernel_of_a_data_region_stays_correct(tmp_path):
     _needs_driver()
     (tmp_path / "prog.c").write_text(REGION_PROGRAM)
     serial = _serial_output(tmp_path)
-    nests, out, launches = _build_and_run(tmp_path, "region", ["--pcx-plugin=pcx_min_work", "--pcx-min-work=1e4"],
+    nests, out, launches = _build_and_run(tmp_path, "region", ["--pcx-plugin=pcx_host_only", "--pcx-host-only=main:12"],
                                           {"PYTHONPATH": str(EXAMPLE)})
     assert nests[12]["decision"] == "kept serial" and _plugin_reason(nests[12]), nests[12]
     offloaded = sorted(line for line, n in nests.items() if n["decision"] == "offloaded")
@@ -325,15 +324,15 @@ def test_demoting_one_kernel_of_a_data_region_stays_correct(tmp_path):
 
 @pytest.mark.parametrize("where", ["environment", "pcx.toml"])
 def test_installed_plugin_reads_its_setting_from_environment_and_pcx_toml(tmp_path, installed, where):
-    """The threshold set without any flag; the remark quotes the value read (not the default)."""
+    """The names set without any flag; the remark quotes the name read."""
     _needs_driver()
     (tmp_path / "prog.c").write_text(PROGRAM)
     env = {"PYTHONPATH": str(installed)}
     if where == "environment":
-        env["PCX_MIN_WORK"] = "1e300"
+        env["PCX_HOST_ONLY"] = "scale_add,main"
     else:
-        (tmp_path / "pcx.toml").write_text("[pcx]\nmin-work = 1e300\n")
+        (tmp_path / "pcx.toml").write_text('[pcx]\nhost-only = ["scale_add", "main"]\n')
     nests, _, launches = _build_and_run(tmp_path, "setting", [], env)
     assert nests[5]["decision"] == "kept serial" and _plugin_reason(nests[5]), nests[5]
-    assert "below --pcx-min-work=1e+300" in json.dumps(nests[5]), nests[5]
+    assert "--pcx-host-only names 'scale_add'" in json.dumps(nests[5]), nests[5]
     assert launches == 0

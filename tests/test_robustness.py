@@ -67,7 +67,7 @@ BAD_TOML = {
     "unknown-key": b"[pcx]\nno-such-setting = 1\n",
     "not-utf8": b'[pcx]\nmode = "caf\xe9"\n',
     "pcx-not-a-table": b"pcx = 3\n",
-    "plugin-setting-without-plugin": b'[pcx]\nmin-work = 5\n',
+    "plugin-setting-without-plugin": b'[pcx]\nhost-only = ["f"]\n',
 }
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
+from pcx_driver.config import BUILTIN_OPTIONS
 from pcx_driver.engine import scalars as scalar_mod
 from pcx_driver.engine.access import ArrayRef, NestFacts, collect
 from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
@@ -45,8 +46,9 @@ from pcx_driver.model import (
 UNKNOWN_TRIP = 1000
 #: refusal reasons reported per nest
 MAX_REASONS = 4
-#: nests whose total iteration count is a known constant below this are kept serial
-MIN_ITERATIONS = 64
+#: nests whose estimated work is a known constant below this are kept serial (PCX115): the
+#: default of the ``min-work`` setting, which also guards symbolic estimates at run time
+MIN_WORK: float = next(o.default for o in BUILTIN_OPTIONS if o.name == "min-work")
 
 ALLOCATORS = {"malloc", "calloc", "aligned_alloc", "std::malloc", "std::calloc", "memalign"}
 ARITH_TYPES = {
@@ -55,9 +57,10 @@ ARITH_TYPES = {
 }
 
 
-def analyse_unit(unit: SourceUnit) -> UnitAnalysis:
-    """Analyse every loop nest of ``unit`` (see the module docstring)."""
-    return _UnitAnalyser(unit).run()
+def analyse_unit(unit: SourceUnit, min_work: float = MIN_WORK) -> UnitAnalysis:
+    """Analyse every loop nest of ``unit`` (see the module docstring); a nest whose work
+    estimate is a constant below ``min_work`` is kept serial (PCX115)."""
+    return _UnitAnalyser(unit, min_work).run()
 
 
 # ============================================================================ unit
@@ -89,8 +92,9 @@ class _Nest:
 
 
 class _UnitAnalyser:
-    def __init__(self, unit: SourceUnit):
+    def __init__(self, unit: SourceUnit, min_work: float = MIN_WORK):
         self.unit = unit
+        self.min_work = min_work
         self.model = SourceModel.parse(unit)
         self.sem = Semantics.build(unit)
         self.userfns = UserFunctions(self.model, self.sem)
@@ -250,16 +254,17 @@ class _UnitAnalyser:
         if reasons:
             raise _MultiRefusal(reasons)
         collapse = self._collapse(nest)
-        work, total, all_const = self._work(nest)
-        if all_const and total < MIN_ITERATIONS:
-            raise Refusal("PCX115", f"only {total} iterations in total; too little work to pay for an offload",
-                          recurse=False)
+        work, total, all_const, shown, work_expr, guessed = self._work(nest)
+        if all_const and work < self.min_work:
+            raise Refusal("PCX115", f"estimated work {work:.3g} ({shown}; {total} iterations in total) is below "
+                          f"--pcx-min-work={self.min_work:g}; too little work to pay for an offload", recurse=False)
         line, col = m.line_col(node.start_byte)
         result = NestAnalysis(
             nest_id=self._nest_id(fi.name, line, col), function=fi.name, line=line, column=col, start_byte=node.start_byte,
             end_byte=node.end_byte, depth=_perfect_depth(root), decision=Decision.OFFLOADED, collapse=collapse,
             private=sv.private, firstprivate=[v for v in sv.firstprivate if not self._is_index_name(nest, v)],
             reductions=sv.reductions, arrays=arrays, atomic_updates=atomics, calls=calls, work_estimate=work,
+            work_expr=work_expr,
         )
         clauses = []
         if collapse > 1:
@@ -268,6 +273,13 @@ class _UnitAnalyser:
         if sv.private:
             clauses.append("private(" + ", ".join(sv.private) + ")")
         summary = "loop nest offloaded to the device" + (": " + " ".join(clauses) if clauses else "")
+        guess = f", a trip count not known counted as {UNKNOWN_TRIP}" if guessed else ""
+        if work_expr:
+            summary += f"; estimated work {shown}{guess}"
+        elif all_const:
+            summary += f"; estimated work {work:.3g} ({shown}), at least --pcx-min-work={self.min_work:g}"
+        else:
+            summary += f"; estimated work {work:.3g} ({shown}{guess})"
         result.remarks.append(self.remark("PCX100", node.start_byte, summary))
         for rid, msg in notes:
             result.remarks.append(self.remark(rid, node.start_byte, msg))
@@ -1476,29 +1488,74 @@ class _UnitAnalyser:
                         return False
         return True
 
-    def _work(self, nest: _Nest) -> tuple[float, int, bool]:
-        all_const = True
+    def _work(self, nest: _Nest) -> tuple[float, int, bool, str, str, bool]:
+        """(estimate, iterations, whether both are constants, the estimate as shown, the
+        estimate as a C expression of names in scope at the nest: "" when it is a constant,
+        whether a trip count was guessed).
 
-        def trip(lp: Loop) -> float:
-            nonlocal all_const
+        The estimate is trip counts times body size (statements), summed over the loops.
+        A trip count that is not affine in names outside the nest (a bound read from an
+        array, a triangular inner loop) counts as ``UNKNOWN_TRIP``."""
+        all_const, guessed = True, False
+        indices = set(nest.index_keys)
+        ints = {k: v for k, v in nest.values.items() if isinstance(v, int)}
+        wrap = lambda s: f"({s})" if s in nest.wrap else s  # noqa: E731
+
+        def trip(lp: Loop) -> tuple[float, str | None]:
+            """(value for the float estimate, symbolic text or None for a constant)"""
+            nonlocal all_const, guessed
             tc = lp.trip_count()
-            if tc is not None:
-                tc = _concrete(tc, nest.values)
-            if tc is None or not tc.is_const:
+            if tc is None and lp.low is not None and lp.high is not None and lp.step:
+                span = lp.high - lp.low
+                sym = None if span.symbols() & indices else _concrete(span, ints).render(wrap)
+                all_const, guessed = False, guessed or sym is None
+                return float(UNKNOWN_TRIP), (f"({sym}) / {abs(lp.step)} + 1" if sym else None)
+            conc = _concrete(tc, nest.values) if tc is not None else None
+            if conc is None or not conc.is_const:
                 all_const = False
-                return float(UNKNOWN_TRIP)
-            return float(max(tc.const_value, 0))
+                if tc is None or tc.symbols() & indices:
+                    guessed = True
+                    return float(UNKNOWN_TRIP), None
+                return float(UNKNOWN_TRIP), _concrete(tc, ints).render(wrap)
+            return float(max(conc.const_value, 0)), None
 
-        def cost(lp: Loop) -> float:
-            own = 1 + sum(1 for x in walk(lp.body) if x.type in ("expression_statement", "declaration")
-                          and _nearest_loop(x) is lp.node) if lp.body is not None else 1
-            return trip(lp) * (own + sum(cost(c) for c in lp.children))
+        def cost(lp: Loop) -> tuple[float, str | None, str | None]:
+            """(estimate, shown, C text) of ``lp`` and the loops inside it; texts None: a constant"""
+            own = _body_size(lp)
+            value, sym = trip(lp)
+            inner = [cost(c) for c in lp.children]
+            body = own + sum(c[0] for c in inner)
+            fixed = own + sum(c[0] for c in inner if c[1] is None)
+            terms = [c for c in inner if c[1] is not None]
+            if sym is None and not terms:
+                return value * body, None, None
+            shown_body = " + ".join([f"{fixed:g}"] + [c[1] for c in terms])
+            c_body = " + ".join([f"{fixed:g}"] + [c[2] for c in terms])
+            if terms:
+                shown_body, c_body = f"({shown_body})", f"({c_body})"
+            if sym is None:
+                return value * body, f"{value:g} * {shown_body}", f"{value:g} * {c_body}"
+            factor = sym if sym.replace("_", "a").isalnum() else f"({sym})"
+            return value * body, f"{factor} * {shown_body}", f"(double)({sym}) * {c_body}"
 
         total_iters = 1.0
-        work = cost(nest.root)
+        work, shown, c_text = cost(nest.root)
+        if shown is None:
+            shown = self._work_shown(nest)
         for lp in nest.loops:
-            total_iters *= trip(lp)
-        return work, int(total_iters), all_const
+            total_iters *= trip(lp)[0]
+        return work, int(total_iters), all_const, shown, c_text or "", guessed
+
+    def _work_shown(self, nest: _Nest) -> str:
+        """A constant estimate as its factors: trip counts times statements, e.g. 10 * (1 + 5 * 2)."""
+        def shown(lp: Loop) -> str:
+            tc = lp.trip_count()
+            conc = _concrete(tc, nest.values) if tc is not None else None
+            t = str(max(conc.const_value, 0)) if conc is not None and conc.is_const else str(UNKNOWN_TRIP)
+            own = _body_size(lp)
+            return f"{t} * " + (f"({own} + " + " + ".join(shown(c) for c in lp.children) + ")" if lp.children
+                                else str(own))
+        return shown(nest.root)
 
 
 #: when a nest has several problems, the most specific comes first
@@ -1566,6 +1623,14 @@ def _conjuncts(n: Node | None, text) -> list[Node | None]:
     if n is not None and n.type == "binary_expression" and text(n.child_by_field_name("operator")) == "&&":
         return _conjuncts(n.child_by_field_name("left"), text) + _conjuncts(n.child_by_field_name("right"), text)
     return [n]
+
+
+def _body_size(lp: Loop) -> int:
+    """Statements of ``lp``'s body outside its inner loops, plus one (the work estimate's unit)."""
+    if lp.body is None:
+        return 1
+    return 1 + sum(1 for x in walk(lp.body) if x.type in ("expression_statement", "declaration")
+                   and (_nearest_loop(x) or lp.node).id == lp.node.id)
 
 
 def _concrete(p: Poly, values: dict) -> Poly:

@@ -60,9 +60,20 @@ def c_string(text: str) -> str:
     return "".join(out)
 
 
-def kernel_directive(k: KernelPlan) -> str:
-    """The combined construct for kernel ``k``, without the leading ``#pragma ``."""
+def work_guard(k: KernelPlan) -> str:
+    """OpenMP's ``if(target: ...)`` clause that runs kernel ``k`` on the host when its
+    work estimate is below ``--pcx-min-work``; "" when it has none."""
+    if not k.work_expr or k.min_work <= 0:
+        return ""
+    return f"if(target: {k.work_expr} >= {k.min_work:g})"
+
+
+def kernel_directive(k: KernelPlan, guard: bool = True) -> str:
+    """The combined construct for kernel ``k``, without the leading ``#pragma ``; with
+    ``guard``, its run-time work guard (``work_guard``) as well."""
     parts = ["omp target teams distribute parallel for" + (" simd" if k.simd else "")]
+    if guard and work_guard(k):
+        parts.append(work_guard(k))
     if k.collapse > 1:
         parts.append(f"collapse({k.collapse})")
     if k.num_teams:
@@ -80,6 +91,57 @@ def kernel_directive(k: KernelPlan) -> str:
         parts.append(f"reduction({op}: {', '.join(names)})")
     parts.extend(m.render() for m in k.maps if m.sections)
     return " ".join(parts)
+
+
+def _last_name(name: str) -> str:
+    """``ns::f`` / ``obj.f`` / ``p->f`` -> ``f``: names compared loosely, so that a call
+    that may reach a function is never missed."""
+    for sep in ("::", ".", "->"):
+        name = name.rsplit(sep, 1)[-1]
+    return name.strip()
+
+
+def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion] | None = None) -> set[str]:
+    """nest_ids of the plan's kernels whose data a ``target data`` region may hold on the
+    device: inside a region's statements, listed by a region, or in a function that a
+    region's statements call, directly or through other functions of the unit.  Such a
+    kernel must never fall back to the host (``if(target: false)`` runs it on the HOST
+    copy, stale while the region holds the data); a kernel outside them maps its own data,
+    and the host copy is current at its start."""
+    regions = plan.regions if regions is None else regions
+    if not regions:
+        return set()
+    from pcx_driver.engine.source import walk
+
+    root = hostaccess.parse(data, language).root_node
+    calls: dict[str, set[str]] = defaultdict(set)  # function -> names it calls
+    reached: set[str] = set()
+    for n in walk(root):
+        if n.type != "call_expression" or n.child_by_field_name("function") is None:
+            continue
+        callee = _last_name(hostaccess.text_of(data, n.child_by_field_name("function")))
+        if any(r.start_byte <= n.start_byte < r.end_byte for r in regions):
+            reached.add(callee)
+        fn = n.parent
+        while fn is not None and fn.type != "function_definition":
+            fn = fn.parent
+        if fn is not None:
+            decl = fn.child_by_field_name("declarator")
+            while decl is not None and decl.type != "function_declarator":
+                decl = decl.child_by_field_name("declarator")
+            inner = decl.child_by_field_name("declarator") if decl is not None else None
+            if inner is not None:
+                calls[_last_name(hostaccess.text_of(data, inner))].add(callee)
+    todo = list(reached)
+    while todo:
+        for callee in calls.get(todo.pop(), ()):
+            if callee not in reached:
+                reached.add(callee)
+                todo.append(callee)
+    listed = {n for r in regions for n in r.kernels}
+    return {k.nest_id for k in plan.kernels
+            if k.nest_id in listed or _last_name(k.function) in reached
+            or any(r.start_byte <= k.start_byte < r.end_byte for r in regions)}
 
 
 def update_groups(sections: list[Section]) -> list[list[Section]]:
@@ -227,6 +289,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     # Kernels first: a kernel that cannot be placed takes its data region down with it.
     emitted: list[KernelPlan] = []
     dropped: set[str] = set()
+    # No run-time host fallback where a data region (even one dropped below) may hold the data.
+    held = held_by_regions(ed.data, unit.language, plan) if any(work_guard(k) for k in plan.kernels) else set()
     for k in plan.offloaded():
         stmt = hostaccess.statement_at(ed.root, k.start_byte)
         if stmt is None or stmt.type not in hostaccess.LOOP_TYPES:
@@ -245,7 +309,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             remarks.append(_remark(unit, k, "PCX204", "an update to be made atomic is not an expression statement; nest kept serial"))
             continue
         emitted.append(k)
-        text = kernel_directive(k)
+        text = kernel_directive(k, guard=k.nest_id not in held)
         ed.insert_before(k.start_byte, _RANK_KERNEL, "#pragma " + text)
         directives.append(EmittedDirective(k.line, text, k.nest_id))
         for pos in atomics:

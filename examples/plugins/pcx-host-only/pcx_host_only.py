@@ -1,8 +1,10 @@
-"""pcx-min-work: keep serial every loop nest whose estimated work is below a threshold.
+"""pcx-host-only: keep on the host every loop nest of the functions (or nests) you name.
 
 A complete pcx plugin in one module.  It declares one setting through ``pcx_add_options``
-(``--pcx-min-work=N``, ``PCX_MIN_WORK=N`` or ``min-work = N`` in pcx.toml) and wraps the
-default planner's ``pcx_plan`` hook.
+(``--pcx-host-only=NAME,...``, ``PCX_HOST_ONLY=NAME,...`` or ``host-only = ["NAME"]`` in
+pcx.toml; a NAME is a function, ``scale_add``, or one nest, ``main:12``) and wraps the
+default planner's ``pcx_plan`` hook.  Use it for code you know runs better on the host, or
+to bisect a problem by hand.
 
 Why it acts BEFORE the planner (on the analysis) rather than on the finished plan: the
 planner also builds ``target data`` regions that keep arrays on the device across
@@ -17,43 +19,40 @@ from pcx_driver import hookimpl
 from pcx_driver.config import OptionSpec
 from pcx_driver.model import Decision, Remark
 
-#: Below this many estimated operations (trip counts x body cost) a nest stays serial.
-DEFAULT_MIN_WORK = 1_000_000.0
-#: The stable remark pcx already has for "too little work to pay for an offload".
-REMARK_ID = "PCX115"
+#: The stable remark for a nest a plugin keeps serial.
+REMARK_ID = "PCX123"
 OFFLOADED_ID = "PCX100"
 
 
 @hookimpl
 def pcx_add_options():
-    return [OptionSpec("min-work", DEFAULT_MIN_WORK,
-                       "keep serial every loop nest whose estimated work is below this (pcx-min-work plugin)",
-                       "float")]
+    return [OptionSpec("host-only", (), "functions (name) or loop nests (function:line) to keep on the host "
+                       "(pcx-host-only plugin; repeatable)", "list")]
 
 
-def min_work(config) -> float:
+def host_only(config) -> tuple[str, ...]:
     try:
-        value = config.get("min-work")
-    except KeyError:  # a host that did not collect pcx_add_options: use the default
-        return DEFAULT_MIN_WORK
-    return DEFAULT_MIN_WORK if value is None else float(value)
+        value = config.get("host-only")
+    except KeyError:  # a host that did not collect pcx_add_options: nothing named
+        return ()
+    return tuple(value or ())
 
 
-def reason(work: float, threshold: float) -> str:
-    return (f"kept serial by the pcx-min-work plugin: estimated work {work:.3g} "
-            f"is below --pcx-min-work={threshold:.3g}")
+def reason(name: str) -> str:
+    return f"kept on the host by the pcx-host-only plugin: --pcx-host-only names '{name}'"
 
 
 @hookimpl(wrapper=True)
 def pcx_plan(unit, analysis, config):
-    threshold = min_work(config)
+    names = host_only(config)
     demoted: dict[str, Remark] = {}
     for nest in analysis.nests():
-        if nest.decision is Decision.OFFLOADED and nest.work_estimate < threshold:
+        named = next((n for n in names if n in (nest.function, nest.nest_id)), None)
+        if nest.decision is Decision.OFFLOADED and named is not None:
             nest.decision = Decision.SERIAL
             # drop the analysis's "offloaded" remark: the nest no longer is
             nest.remarks = [r for r in nest.remarks if r.id != OFFLOADED_ID]
-            remark = Remark(REMARK_ID, unit.path, nest.line, nest.column, reason(nest.work_estimate, threshold))
+            remark = Remark(REMARK_ID, unit.path, nest.line, nest.column, reason(named))
             nest.remarks.append(remark)
             demoted[nest.nest_id] = remark
     plan = yield

@@ -1,0 +1,253 @@
+"""The cost model (issue 16): a kernel runs on the device only when its work pays.
+
+Every offloaded nest has a work estimate, trip counts times statements per iteration.  A
+constant estimate below ``--pcx-min-work`` keeps the nest serial (PCX115, with the
+figures); a symbolic one becomes OpenMP's ``if(target: WORK >= min-work)`` on the kernel,
+so small instances run on the host -- but never for a kernel whose data a ``target data``
+region holds on the device (``if(target: false)`` runs on the HOST copy, stale there).
+The guarded histogram is run both ways, small and large, under the default and the
+mandatory offload policy, against the serial build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pcx_driver.config import Config
+from pcx_driver.engine.analysis import analyse_unit
+from pcx_driver.engine.rewrite import held_by_regions, kernel_directive, work_guard
+from pcx_driver.model import DataRegion, Decision, KernelPlan, Plan, SourceUnit
+from pcx_driver.stages import planner
+
+BIN = Path(sys.executable).parent
+CLANG = shutil.which("clang-19")
+needs_clang = pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+VALIDATION_ENV = {"LIBOMPTARGET_MEMORY_MANAGER_THRESHOLD": "0", "MALLOC_PERTURB_": "165", "OMP_NUM_THREADS": "2"}
+
+# zlib's inflate_table in small: a code-length histogram whose trip count (codes) is known
+# only at run time, called many times on a few hundred codes, or once on millions.
+HISTOGRAM = r"""#include <stdio.h>
+#include <stdlib.h>
+
+static unsigned long histogram(int codes, const unsigned char *restrict lens)
+{
+    int count[16];
+    for (int len = 0; len < 16; len++)
+        count[len] = 0;
+    for (int sym = 0; sym < codes; sym++)
+        count[lens[sym] & 15]++;
+    unsigned long s = 0;
+    for (int len = 0; len < 16; len++)
+        s = s * 31u + (unsigned long)count[len];
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 100;
+    int reps = argc > 2 ? atoi(argv[2]) : 1;
+    unsigned char *lens = malloc((size_t)n);
+    unsigned int seed = 12345u;
+    for (int i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        lens[i] = (unsigned char)(seed >> 16);
+    }
+    unsigned long total = 0;
+    for (int r = 0; r < reps; r++) {
+        lens[r % n] ^= 1;
+        total = total * 7u + histogram(n, lens);
+    }
+    printf("n=%d reps=%d total=%lu\n", n, reps, total);
+    free(lens);
+    return 0;
+}
+"""
+HISTOGRAM_LINE = 9  # the guarded nest
+
+# Two kernels in a time-step loop: one data region keeps u and v on the device, so neither
+# kernel may fall back to the host, whatever n is.
+REGION = r"""#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 100;
+    double *u = malloc((size_t)n * sizeof *u), *v = malloc((size_t)n * sizeof *v);
+    for (int i = 0; i < n; i++)
+        u[i] = i % 11;
+    for (int t = 0; t < 10; t++) {
+        for (int i = 1; i < n - 1; i++)
+            v[i] = 0.5 * (u[i - 1] + u[i + 1]);
+        for (int i = 1; i < n - 1; i++)
+            u[i] = v[i];
+    }
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += u[i] * (i % 3);
+    printf("%.6f\n", s);
+    free(u);
+    free(v);
+    return 0;
+}
+"""
+
+SMALL_CONSTANT = r"""
+void clear(double *restrict a, double (*restrict m)[64]) {
+    for (int i = 0; i < 8; i++)
+        a[i] = 0;
+    for (int i = 0; i < 10; i++)
+        for (int j = 0; j < 64; j++)
+            m[i][j] = 0;
+}
+"""
+
+
+def _nests(src: str, min_work: float | None = None):
+    unit = SourceUnit("k.c", src)
+    ua = analyse_unit(unit) if min_work is None else analyse_unit(unit, min_work=min_work)
+    return {n.line: n for n in ua.nests()}
+
+
+# ------------------------------------------------------------------ the analysis
+
+
+def test_a_small_constant_nest_stays_serial_with_its_figures():
+    nests = _nests(SMALL_CONSTANT)
+    small, bigger = nests[3], nests[5]
+    assert small.decision is Decision.SERIAL
+    (r,) = small.remarks
+    assert r.id == "PCX115"
+    assert r.message.startswith("estimated work 16 (8 * 2; 8 iterations in total) is below --pcx-min-work=1000")
+    # 10 * (1 + 64 * 2) = 1290: offloaded, and the remark shows why
+    assert bigger.decision is Decision.OFFLOADED and bigger.work_estimate == 1290 and bigger.work_expr == ""
+    assert "estimated work 1.29e+03 (10 * (1 + 64 * 2)), at least --pcx-min-work=1000" in bigger.remarks[0].message
+
+
+def test_the_threshold_is_a_setting():
+    assert _nests(SMALL_CONSTANT, min_work=10)[3].decision is Decision.OFFLOADED
+    assert _nests(SMALL_CONSTANT, min_work=2000)[5].decision is Decision.SERIAL
+    assert _nests(SMALL_CONSTANT, min_work=0)[3].decision is Decision.OFFLOADED
+
+
+def test_the_setting_comes_from_flag_environment_and_pcx_toml(tmp_path):
+    assert planner.min_work(Config.resolve({}, environ={}, cwd=tmp_path)) == 1000.0
+    assert planner.min_work(Config.resolve({"min-work": ["5e4"]}, environ={}, cwd=tmp_path)) == 5e4
+    assert planner.min_work(Config.resolve({}, environ={"PCX_MIN_WORK": "7"}, cwd=tmp_path)) == 7.0
+    (tmp_path / "pcx.toml").write_text("[pcx]\nmin-work = 42\n")
+    assert planner.min_work(Config.resolve({}, environ={}, cwd=tmp_path)) == 42.0
+
+
+def test_a_run_time_trip_count_gives_a_symbolic_estimate():
+    nest = _nests(HISTOGRAM)[HISTOGRAM_LINE]
+    assert nest.decision is Decision.OFFLOADED
+    assert nest.work_expr == "(double)(codes) * 2"
+    assert "estimated work codes * 2" in nest.remarks[0].message
+    src = ("void f(int n, int m, double (*restrict a)[64], double *restrict b) {\n"
+           "  for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) { a[i][j & 63] = 1; b[i] += 2; }\n"
+           "  for (int i = 0; i < 2 * n; i += 4) b[i] = 0;\n"
+           "  for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) a[i][j] = 0;\n}\n")
+    by_line = {n.line: n for n in analyse_unit(SourceUnit("k.c", src)).nests()}
+    assert by_line[3].work_expr == "(double)((2*n - 1) / 4 + 1) * 2"
+    # a triangular inner loop: its trip count is counted as 1000, and the remark says so
+    assert by_line[4].work_expr == "(double)(n) * 2001"
+    assert "a trip count not known counted as 1000" in by_line[4].remarks[0].message
+
+
+# ------------------------------------------------------------------ where the guard goes
+
+
+def test_the_guard_renders_only_with_an_expression_and_a_threshold():
+    k = KernelPlan("f:3", "f", 3, 1, 0, 10, Decision.OFFLOADED, work_expr="(double)(n) * 2", min_work=1000)
+    assert work_guard(k) == "if(target: (double)(n) * 2 >= 1000)"
+    assert kernel_directive(k).startswith("omp target teams distribute parallel for if(target: (double)(n) * 2 >= 1000)")
+    assert "if(" not in kernel_directive(k, guard=False)
+    k.min_work = 0
+    assert work_guard(k) == ""
+
+
+def test_kernels_a_region_may_hold_get_no_guard():
+    src = ("void f(int n, double *a) { for (int i = 0; i < n; i++) a[i] = 0; }\n"
+           "void g(int n, double *a) { f(n, a); }\n"
+           "void h(int n, double *a) { for (int i = 0; i < n; i++) a[i] = 1; }\n"
+           "int main(void) {\n  double a[100];\n  g(100, a);\n  for (int i = 0; i < 100; i++) a[i] += 1;\n"
+           "  h(100, a);\n  return 0;\n}\n")
+    data = src.encode()
+
+    def kernel(fn: str, marker: str) -> KernelPlan:
+        start = data.index(marker.encode())
+        return KernelPlan(f"{fn}:1", fn, 1, 1, start, start + 10, Decision.OFFLOADED)
+
+    kf, kh, km = kernel("f", "for (int i = 0; i < n; i++) a[i] = 0"), kernel("h", "for (int i = 0; i < n; i++) a[i] = 1"), \
+        kernel("main", "for (int i = 0; i < 100")
+    region_start = data.index(b"g(100, a);")
+    region = DataRegion("main", region_start, data.index(b"a[i] += 1;") + 10, 6, [])
+    plan = Plan("k.c", [kf, kh, km], [region])
+    # f is reached from the region through g; main's kernel is inside it; h is called after it
+    assert held_by_regions(data, SourceUnit("k.c", src).language, plan) == {"f:1", "main:1"}
+    assert held_by_regions(data, SourceUnit("k.c", src).language, Plan("k.c", [kf, kh, km])) == set()
+
+
+# ------------------------------------------------------------------ real builds and runs
+
+
+def _build(tmp: Path, name: str, src: str, *extra: str) -> tuple[Path, str, str]:
+    (tmp / f"{name}.c").write_text(src)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PCX_")}
+    emit = tmp / f"{name}-emit"
+    r = subprocess.run([str(BIN / "pcx-cc"), "--pcx-mode=static", "--pcx-offload-target=x86_64-pc-linux-gnu",
+                        "--pcx-remarks", f"--pcx-emit={emit}", *extra, "-O2", "-gline-tables-only",
+                        f"{name}.c", "-o", name], cwd=tmp, capture_output=True, text=True, env=env, timeout=180)
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+    (emitted,) = emit.rglob("*.c")
+    return tmp / name, emitted.read_text(), r.stderr
+
+
+def _run(exe: Path, args: list[str], policy: str | None) -> tuple[str, int]:
+    env = dict(os.environ, LIBOMPTARGET_INFO="16", **VALIDATION_ENV)
+    if policy is not None:
+        env["OMP_TARGET_OFFLOAD"] = policy
+    r = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    return r.stdout, r.stderr.count("Launching kernel")
+
+
+@needs_clang
+def test_guarded_histogram_runs_on_the_host_when_small_and_on_the_device_when_large(tmp_path):
+    exe, text, remarks = _build(tmp_path, "hist", HISTOGRAM)
+    assert "omp target teams distribute parallel for if(target: (double)(codes) * 2 >= 1000)" in text
+    assert (f"hist.c:{HISTOGRAM_LINE}:5: remark: loop nest offloaded to the device; estimated work codes * 2; "
+            "on the host when below --pcx-min-work=1000 (if(target:)) [PCX100]") in remarks
+    assert "hist.c:7:5: remark: estimated work 32 (16 * 2; 16 iterations in total) is below" in remarks
+    subprocess.run([CLANG, "-O2", "hist.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    for args, launches in ((["300", "200"], 0), (["300000", "2"], 2)):
+        serial = subprocess.run([str(tmp_path / "serial"), *args], capture_output=True, text=True, check=True,
+                                timeout=120).stdout
+        for policy in ("DEFAULT", "MANDATORY"):
+            out, launched = _run(exe, args, policy)
+            assert (out, launched) == (serial, launches), (args, policy)
+
+
+@needs_clang
+def test_min_work_zero_offloads_regardless(tmp_path):
+    exe, text, _ = _build(tmp_path, "hist", HISTOGRAM, "--pcx-min-work=0")
+    assert "if(target:" not in text
+    assert _run(exe, ["300", "3"], "MANDATORY")[1] == 2 * 3  # per call: the 16-trip clearing loop, the histogram
+
+
+@needs_clang
+def test_kernels_in_a_data_region_always_run_on_the_device(tmp_path):
+    exe, text, remarks = _build(tmp_path, "region", REGION)
+    assert "omp target data" in text or "omp target enter data" in text
+    assert "if(target:" not in text
+    assert "always on the device: a target data region holds its data [PCX100]" in remarks
+    subprocess.run([CLANG, "-O2", "region.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    serial = subprocess.run([str(tmp_path / "serial"), "50"], capture_output=True, text=True, check=True,
+                            timeout=60).stdout
+    out, launched = _run(exe, ["50"], "DEFAULT")
+    assert out == serial and launched >= 20
