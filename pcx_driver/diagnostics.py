@@ -100,6 +100,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX306", "remark", "tuning variant kept (faster and correct)"),
         RemarkSpec("PCX307", "warning", "cached plan is corrupt or foreign; ignored"),
         RemarkSpec("PCX308", "error", "emitted directive is not portable OpenMP 5.0/5.1 (5.2-only or vendor syntax, or a known miscompiled form)"),
+        RemarkSpec("PCX309", "remark", "kernel demoted (or plan not kept): measured slower than the serial code it replaces"),
         # -- CUDA ------------------------------------------------------------------------
         RemarkSpec("PCX400", "remark", "CUDA kernel translated to an OpenMP target loop"),
         RemarkSpec("PCX401", "error", "warp shuffle/vote intrinsics have no OpenMP equivalent"),
@@ -109,6 +110,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX405", "error", "atomic operation without an OpenMP equivalent"),
         RemarkSpec("PCX406", "error", "CUDA API call without a translation"),
         RemarkSpec("PCX407", "error", "CUDA construct not supported by the translator"),
+        RemarkSpec("PCX408", "error", "a project header holds CUDA code: translate the program into a directory (pcx translate main.cu -o OUTDIR/)"),
         # -- LLM -------------------------------------------------------------------------
         RemarkSpec("PCX500", "remark", "LLM rewrite accepted after passing the gate"),
         RemarkSpec("PCX501", "remark", "LLM rewrite rejected"),

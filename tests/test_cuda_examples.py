@@ -53,10 +53,12 @@ def test_example_is_valid_cuda(example: Example, tmp_path: Path, request: pytest
         pytest.skip("nvcc is not installed (expected at /usr/local/bin/nvcc): cannot prove the example is valid CUDA")
     # nvcc takes ~2 s a file; a verdict is cached under the hash of the exact source and
     # nvcc flags, so any edit of the example is compiled again.
-    key = "pcx-cuda/nvcc/" + hashlib.sha256(example.source.read_bytes() + nvcc_path().encode()).hexdigest()
+    content = b"".join(p.read_bytes() for p in sorted(example.source.parent.iterdir()) if p.is_file()) \
+        if example.program else example.source.read_bytes()
+    key = "pcx-cuda/nvcc/" + hashlib.sha256(content + nvcc_path().encode()).hexdigest()
     if request.config.cache.get(key, False):
         return
-    ok, err = nvcc_compile(example.source, tmp_path)
+    ok, err = nvcc_compile(example, tmp_path)
     assert ok, f"nvcc rejected {example.source.name}:\n{err}"
     request.config.cache.set(key, True)
 
@@ -89,7 +91,7 @@ def test_example_is_refused(example: Example, tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
 @pytest.mark.parametrize("example", RUN, ids=_ids)
 def test_expected_output_is_the_serial_twins(example: Example, tmp_path: Path) -> None:
-    twin = example.source.with_suffix(".serial.c")
+    twin = example.twin
     assert twin.exists(), f"{example.name} has no serial twin"
     exe = tmp_path / "serial"
     subprocess.run(["gcc", "-O1", str(twin), "-o", str(exe), "-lm"], check=True, capture_output=True)

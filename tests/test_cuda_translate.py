@@ -607,3 +607,117 @@ def test_translation_compiles_for_nvptx(tmp_path: Path) -> None:
                         "--libomptarget-nvptx-bc-path=/usr/lib/llvm-19/lib", "-c", "b.c", "-o", "b.o"],
                        cwd=tmp_path, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+# --------------------------------------------------------------------------- programs of several files
+
+PROJECT = {
+    "src/main.cu": r"""
+#include <stdio.h>
+#include "kernels.cuh"
+#include <shared_defs.h>
+int main(void)
+{
+    float h[N], *d;
+    for (int i = 0; i < N; i++) h[i] = (float)i;
+    cudaCheck(cudaMalloc(&d, sizeof h));
+    cudaCheck(cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice));
+    twice<<<1, N>>>(d);
+    add_offset(d);
+    cudaCheck(cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost));
+    printf("%.1f %.1f %d\n", h[0], h[N - 1], SHARED_ANSWER);
+    return 0;
+}
+""",
+    "src/offset.cu": r"""
+#include "kernels.cuh"
+__constant__ float offset_value;
+__global__ void add(float *v) { v[threadIdx.x] += offset_value + bump(); }
+void add_offset(float *d)
+{
+    float o = 0.5f;
+    cudaCheck(cudaMemcpyToSymbol(offset_value, &o, sizeof o));
+    add<<<1, N>>>(d);
+}
+""",
+    "src/kernels.cuh": r"""
+#pragma once
+#include <cuda_runtime.h>
+#include "check.h"
+#define N 32
+static __device__ float bump(void) { return 1.0f; }
+static __global__ void twice(float *v) { v[threadIdx.x] *= 2.0f; }
+void add_offset(float *d);
+""",
+    "src/check.h": r"""
+#pragma once
+#include <stdlib.h>
+static void cudaCheck(cudaError_t e) { if (e != cudaSuccess) { printf("%s\n", cudaGetErrorString(e)); exit(1); } }
+""",
+    "include/shared_defs.h": "#define SHARED_ANSWER 42\n",
+}
+
+
+def _write_project(root: Path) -> None:
+    for name, text in PROJECT.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+@needs_clang
+@pytest.mark.skipif(not PCX.exists(), reason="pcx is not installed in .venv")
+def test_program_of_several_files_translates_into_a_directory(tmp_path: Path) -> None:
+    _write_project(tmp_path)
+    p = subprocess.run([str(PCX), "translate", "src/main.cu", "src/offset.cu", "-I", "include", "-o", "out/"],
+                       cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    out = tmp_path / "out"
+    names = sorted(str(f.relative_to(out)) for f in out.rglob("*") if f.is_file())
+    # the common directory of the files is the project root: src/ and include/ keep their places
+    assert names == ["include/shared_defs.h", "pcx_cuda_runtime.h", "src/check.h", "src/kernels.cuh",
+                     "src/main.c", "src/offset.c"]
+    runtime = (out / "pcx_cuda_runtime.h").read_text()
+    assert runtime.startswith("#ifndef PCX_CUDA_RUNTIME_H\n#define PCX_CUDA_RUNTIME_H\n")
+    for f in ("src/main.c", "src/offset.c", "src/kernels.cuh"):
+        text = (out / f).read_text()
+        assert text.startswith('#include "../pcx_cuda_runtime.h"\n') and "end of prologue" not in text
+    # plain headers are copied as they are; an -I header is respelled relative to its includer
+    assert (out / "src/check.h").read_text() == PROJECT["src/check.h"]
+    assert '#include "../include/shared_defs.h"' in (out / "src/main.c").read_text()
+    assert "src/kernels.cuh:7:1: remark: CUDA kernel twice translated" in p.stderr
+    b = subprocess.run(["clang-19", *FLAGS, "-Wall", "-Werror", "-Wno-unused-function", "out/src/main.c",
+                        "out/src/offset.c", "-o", "app", "-lm"], cwd=tmp_path, capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr
+    run = gate.run_program([str(tmp_path / "app")], cwd=str(tmp_path), env=gate.VALIDATION_ENV, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout == f"{1.5:.1f} {31 * 2 + 1.5:.1f} 42\n"
+    launched = " ".join(gate.kernel_launches(run.stderr))
+    assert "twice_l7" in launched and "add_l4" in launched
+
+
+def test_single_file_translation_refuses_a_header_with_cuda_code(tmp_path: Path) -> None:
+    _write_project(tmp_path)
+    res = CliRunner().invoke(translate_cmd, [str(tmp_path / "src/offset.cu"), "-o", str(tmp_path / "offset.c")])
+    assert res.exit_code == 1
+    assert "offset.cu:2:1: error: header " in res.output and "kernels.cuh holds CUDA code" in res.output
+    assert "[PCX408]" in res.output
+    assert not (tmp_path / "offset.c").exists()
+
+
+def test_single_file_translation_knows_the_names_its_headers_define(tmp_path: Path) -> None:
+    """A __constant__ declared in a plain-looking header is a cudaMemcpyToSymbol target."""
+    (tmp_path / "tab.h").write_text("#pragma once\nextern int unused_here;\n#define cudaCheckAll(x) (x)\n")
+    (tmp_path / "app.cu").write_text('#include "tab.h"\nint main(void) { return cudaCheckAll(0); }\n')
+    res = CliRunner().invoke(translate_cmd, [str(tmp_path / "app.cu"), "-o", str(tmp_path / "app.c")])
+    assert res.exit_code == 0, res.output
+
+
+def test_cxx_sources_of_a_program_become_cpp(tmp_path: Path) -> None:
+    from pcx_driver.cuda.project import translate_project
+
+    (tmp_path / "t.cuh").write_text("template <typename T> __global__ void fill(T *v, T x) { v[threadIdx.x] = x; }\n")
+    (tmp_path / "a.cu").write_text('#include "t.cuh"\nint main() { return 0; }\n')
+    (tmp_path / "b.cu").write_text("#include <stdio.h>\nint helper(void) { return 1; }\n")
+    tr = translate_project([str(tmp_path / "a.cu"), str(tmp_path / "b.cu")], str(tmp_path / "o"), base=str(tmp_path))
+    assert tr.ok
+    assert sorted(Path(p).name for p in tr.sources) == ["a.cpp", "b.c"]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pcx_driver import gate
+from pcx_driver.cuda.project import ProjectTranslation, translate_project, translate_single
 from pcx_driver.cuda.translate import translate_source
 from pcx_driver.model import Language, RunOutput, SourceUnit
 
@@ -45,10 +46,22 @@ class Example:
     source: Path
     expected: str | None = None  # expected stdout (run examples)
     refusals: list[tuple[str, int]] = field(default_factory=list)  # (ID, line) (refused examples)
+    program: list[Path] = field(default_factory=list)  # a multi-file program's sources (else empty)
 
     @property
     def must_refuse(self) -> bool:
         return self.expected is None
+
+    @property
+    def sources(self) -> list[Path]:
+        return self.program or [self.source]
+
+    @property
+    def twin(self) -> Path:
+        """The independent serial C twin whose output is ``expected``."""
+        if self.program:
+            return self.source.parent / f"{self.name}.serial.c"
+        return self.source.with_suffix(".serial.c")
 
 
 @dataclass
@@ -71,31 +84,46 @@ class ExampleResult:
 
 
 def discover(root: Path) -> list[Example]:
-    """Every example under ``root`` (recursively), sorted by name."""
+    """Every example under ``root`` (recursively), sorted by name.
+
+    A directory ``D`` holding ``D.expected`` is one program of several files: its ``.cu``
+    files are translated together (``pcx_driver.cuda.project``), its twin is
+    ``D/D.serial.c``."""
     out: list[Example] = []
+    programs = sorted(d for d in root.rglob("*") if d.is_dir() and (d / f"{d.name}.expected").exists())
+    for d in programs:
+        cus = sorted(d.glob("*.cu"))
+        main = d / "main.cu" if (d / "main.cu").exists() else cus[0]
+        out.append(Example(d.name, main, expected=(d / f"{d.name}.expected").read_text(), program=cus))
     for cu in sorted(root.rglob("*.cu")):
+        if any(d in cu.parents for d in programs):
+            continue
         exp, ref = cu.with_suffix(".expected"), cu.with_suffix(".refused")
         if exp.exists():
             out.append(Example(cu.stem, cu, expected=exp.read_text()))
         elif ref.exists():
             pairs = [ln.split() for ln in ref.read_text().splitlines() if ln.strip()]
             out.append(Example(cu.stem, cu, refusals=[(p[0], int(p[1])) for p in pairs]))
-    return out
+    return sorted(out, key=lambda e: e.name)
 
 
 def nvcc_path() -> str | None:
     return shutil.which("nvcc") or ("/usr/local/bin/nvcc" if Path("/usr/local/bin/nvcc").exists() else None)
 
 
-def nvcc_compile(source: Path, workdir: Path, timeout: float = 300) -> tuple[bool, str]:
-    """``nvcc -c`` the source: proves it is valid CUDA.  (ok, diagnostics)"""
+def nvcc_compile(source: Path | Example, workdir: Path, timeout: float = 300) -> tuple[bool, str]:
+    """``nvcc -c`` the source (each source of a program): proves it is valid CUDA.
+    (ok, diagnostics)"""
     nvcc = nvcc_path()
     if nvcc is None:
         return False, "nvcc not found"
-    obj = workdir / (source.stem + ".nvcc.o")
-    p = subprocess.run([nvcc, *NVCC_FLAGS, "-c", str(source), "-o", str(obj)], capture_output=True, text=True,
-                       timeout=timeout)
-    return p.returncode == 0, p.stderr
+    for src in source.sources if isinstance(source, Example) else [source]:
+        obj = workdir / (src.stem + ".nvcc.o")
+        p = subprocess.run([nvcc, *NVCC_FLAGS, "-c", str(src), "-o", str(obj)], capture_output=True, text=True,
+                           timeout=timeout)
+        if p.returncode != 0:
+            return False, p.stderr
+    return True, ""
 
 
 NVPTX_FLAGS = ["-O2", "-fopenmp", "-fopenmp-targets=nvptx64-nvidia-cuda", "--offload-arch=sm_90",
@@ -104,6 +132,17 @@ NVPTX_FLAGS = ["-O2", "-fopenmp", "-fopenmp-targets=nvptx64-nvidia-cuda", "--off
 
 def nvptx_compile(example: Example, workdir: Path, language: str = "c") -> tuple[bool, str]:
     """Compile the translation for a real GPU target (sm_90, object file only: no GPU here)."""
+    if example.program:
+        tr = _translate_program(example, workdir / "nvptx")
+        if not tr.ok:
+            return False, "refused"
+        for i, src in enumerate(tr.sources):
+            p = subprocess.run([CLANG[language], *NVPTX_FLAGS, *(["-x", "c++"] if language == "c++" else []), "-c",
+                                src, "-o", str((workdir / f"nvptx{i}.o").resolve())],
+                               capture_output=True, text=True, cwd=example.source.parent)
+            if p.returncode != 0:
+                return False, p.stderr[-2000:]
+        return True, ""
     unit = SourceUnit(path=example.source.name, text=example.source.read_text(), language=Language.CUDA)
     tr = translate_source(unit)
     if not tr.ok:
@@ -133,13 +172,42 @@ def launched_as(kernel: str, line: int, entry: str) -> bool:
     return f"_{kernel}_l{line}" in entry or f"{len(kernel)}{kernel}" in entry
 
 
-def evaluate(example: Example, workdir: Path, language: str = "c", timeout: float = 120) -> ExampleResult:
-    """Translate, build, run and compare one example (or check its refusals)."""
+def _translate_program(example: Example, outdir: Path) -> ProjectTranslation:
+    """Translate a multi-file example into ``outdir`` (written), as ``pcx translate
+    main.cu other.cu -o outdir/`` run from the example's directory would."""
+    tr = translate_project([str(s) for s in example.program], str(outdir.resolve()), base=str(example.source.parent))
+    if tr.ok:
+        for path, content in tr.files.items():
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(content)
+    return tr
+
+
+def _evaluate_program(example: Example, workdir: Path, language: str, timeout: float) -> ExampleResult:
     t0 = time.monotonic()
     res = ExampleResult(example.name, example.must_refuse)
-    unit = SourceUnit(path=example.source.name, text=example.source.read_text(), language=Language.CUDA,
-                      directory=str(example.source.parent))
-    tr = translate_source(unit)
+    tr = _translate_program(example, workdir / "out")
+    res.kernels = _kernel_lines(tr.remarks)
+    if not tr.ok:
+        res.detail = "; ".join(r.format() for r in tr.remarks if r.id != "PCX400")
+        res.seconds = time.monotonic() - t0
+        return res
+    res.translated = True
+    exe = workdir / example.name
+    build = subprocess.run([CLANG[language], *HOST_OFFLOAD_FLAGS, *(["-x", "c++"] if language == "c++" else []),
+                            *tr.sources, "-o", str(exe.resolve()), "-lm"],
+                           capture_output=True, text=True, cwd=example.source.parent)
+    return _run_and_compare(example, res, build, exe, workdir, timeout, t0)
+
+
+def evaluate(example: Example, workdir: Path, language: str = "c", timeout: float = 120) -> ExampleResult:
+    """Translate, build, run and compare one example (or check its refusals)."""
+    if example.program:
+        return _evaluate_program(example, workdir, language, timeout)
+    t0 = time.monotonic()
+    res = ExampleResult(example.name, example.must_refuse)
+    # As ``pcx translate NAME.cu -o NAME.c`` run in the example's directory would.
+    tr = translate_single(str(example.source), base=str(example.source.parent))
     res.kernels = _kernel_lines(tr.remarks)
     if example.must_refuse:
         got = {(r.id, r.line) for r in tr.remarks}
@@ -162,6 +230,11 @@ def evaluate(example: Example, workdir: Path, language: str = "c", timeout: floa
     build = subprocess.run([CLANG[language], *HOST_OFFLOAD_FLAGS, "-I", str(example.source.parent.resolve()),
                             str(src.resolve()), "-o", str(exe.resolve()), "-lm"],
                            capture_output=True, text=True, cwd=example.source.parent)
+    return _run_and_compare(example, res, build, exe, workdir, timeout, t0)
+
+
+def _run_and_compare(example: Example, res: ExampleResult, build: subprocess.CompletedProcess, exe: Path,
+                     workdir: Path, timeout: float, t0: float) -> ExampleResult:
     if build.returncode != 0:
         res.detail = "build failed: " + build.stderr[-2000:]
         res.seconds = time.monotonic() - t0

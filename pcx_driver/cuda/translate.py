@@ -75,6 +75,7 @@ class CudaTranslation:
     remarks: list[Remark] = field(default_factory=list)
     ok: bool = True
     kernels: list[str] = field(default_factory=list)  # kernels translated, in source order
+    body: str = ""  # the translated unit without its prologue (equal to the source: nothing to translate)
 
 
 class _Refused(Exception):
@@ -85,6 +86,59 @@ class _Refused(Exception):
 class _Ctx:
     device: bool = False  # inside __global__ / __device__ code
     kernel: kernels.KernelInfo | None = None  # the kernel whose body is being printed
+
+
+@dataclass
+class Names:
+    """What a unit declares that changes how other code is translated: the program's own
+    names (a ``cudaCheck`` is user code), macros, dim3 and scalar variables, and
+    ``__device__``/``__constant__`` variables (``cudaMemcpyToSymbol`` targets).  A
+    multi-file translation hands each file the names of the headers it includes."""
+
+    user: set[str] = field(default_factory=set)
+    macros: set[str] = field(default_factory=set)
+    dim3: set[str] = field(default_factory=set)
+    scalars: set[str] = field(default_factory=set)
+    symbols: dict[str, str] = field(default_factory=dict)
+
+    def update(self, other: Names) -> None:
+        self.user |= other.user
+        self.macros |= other.macros
+        self.dim3 |= other.dim3
+        self.scalars |= other.scalars
+        self.symbols.update(other.symbols)
+
+
+def scan_names(root: Node) -> Names:
+    """The names a syntax tree declares (see ``Names``)."""
+    names = Names()
+    for n in walk(root):
+        if n.type in ("parameter_declaration", "declaration"):
+            typ = n.child_by_field_name("type")
+            if typ is not None and text(typ) == "dim3":
+                for d in n.children_by_field_name("declarator"):
+                    names.dim3.add(declarator_name(d))
+            elif typ is not None and typ.type in ("primitive_type", "sized_type_specifier"):
+                for d in n.children_by_field_name("declarator"):
+                    if d.type in ("identifier", "init_declarator") and (
+                        d.type == "identifier" or d.child_by_field_name("declarator").type == "identifier"
+                    ):
+                        names.scalars.add(declarator_name(d))
+        if n.type in ("preproc_function_def", "preproc_def"):
+            names.user.add(text(n.child_by_field_name("name")))
+            names.macros.add(text(n.child_by_field_name("name")))
+        elif n.type in ("function_definition", "declaration", "parameter_declaration", "field_declaration"):
+            cuda_var = has_keyword(n, "__device__") or has_keyword(n, "__constant__")
+            if n.type == "declaration" and cuda_var and not _in_function(n) and function_declarator(n) is None:
+                for d in n.children_by_field_name("declarator"):
+                    names.symbols[declarator_name(d)] = "constant" if has_keyword(n, "__constant__") else "device"
+            if has_keyword(n, "__global__") or cuda_var:
+                continue  # CUDA entities keep their CUDA meaning
+            for d in n.children_by_field_name("declarator"):
+                name = declarator_name(d)
+                if name:
+                    names.user.add(name)
+    return names
 
 
 def _in_function(node: Node) -> bool:
@@ -98,7 +152,11 @@ def _in_function(node: Node) -> bool:
 
 
 class _Translator:
-    def __init__(self, unit: SourceUnit) -> None:
+    def __init__(self, unit: SourceUnit, context: Names | None = None, runtime_include: str | None = None,
+                 include_map: dict[str, str] | None = None) -> None:
+        self.context = context
+        self.runtime_include = runtime_include
+        self.include_map = include_map or {}
         self.unit = unit
         self.file = unit.path
         self.data = unit.data
@@ -204,9 +262,11 @@ class _Translator:
         if base in tables.REFUSED_HEADERS:
             rid, msg = tables.REFUSED_HEADERS[base]
             raise self.refuse(rid, node, msg)
+        nl = "\n" if text(node).endswith("\n") else ""
         if base in tables.CUDA_HEADERS:
-            nl = "\n" if text(node).endswith("\n") else ""
             return f"/* pcx: #include <{name}> is replaced by the prologue */{nl}"
+        if name in self.include_map:
+            return f'#include "{self.include_map[name]}"{nl}'
         return None
 
     def name(self, node: Node, ctx: _Ctx) -> str | None:
@@ -646,29 +706,17 @@ class _Translator:
     # ------------------------------------------------------------------ driver
 
     def prescan(self) -> None:
-        root = self.tree.root_node
-        for n in walk(root):
-            if n.type in ("parameter_declaration", "declaration"):
-                typ = n.child_by_field_name("type")
-                if typ is not None and text(typ) == "dim3":
-                    for d in n.children_by_field_name("declarator"):
-                        self.dim3_names.add(declarator_name(d))
-                elif typ is not None and typ.type in ("primitive_type", "sized_type_specifier"):
-                    for d in n.children_by_field_name("declarator"):
-                        if d.type in ("identifier", "init_declarator") and (
-                            d.type == "identifier" or d.child_by_field_name("declarator").type == "identifier"
-                        ):
-                            self.scalar_names.add(declarator_name(d))
-            if n.type in ("preproc_function_def", "preproc_def"):
-                self.user_names.add(text(n.child_by_field_name("name")))
-                self.macro_names.add(text(n.child_by_field_name("name")))
-            elif n.type in ("function_definition", "declaration", "parameter_declaration", "field_declaration"):
-                if has_keyword(n, "__global__") or has_keyword(n, "__device__") or has_keyword(n, "__constant__"):
-                    continue  # CUDA entities keep their CUDA meaning
-                for d in n.children_by_field_name("declarator"):
-                    name = declarator_name(d)
-                    if name:
-                        self.user_names.add(name)
+        names = scan_names(self.tree.root_node)
+        if self.context is not None:
+            names.update(self.context)
+        self.dim3_names |= names.dim3
+        self.scalar_names |= names.scalars
+        self.user_names |= names.user
+        self.macro_names |= names.macros
+        # Symbols of this unit are registered where their definitions are printed (with
+        # their copy helpers); the context's come from headers translated alongside.
+        if self.context is not None:
+            self.symbols.update(self.context.symbols)
         self.user_minmax = {m for m in tables.MINMAX if m in self.user_names}
 
     def run(self) -> CudaTranslation:
@@ -678,14 +726,22 @@ class _Translator:
             self.remark("PCX407", bad, "CUDA source has syntax errors the translator cannot parse")
             return CudaTranslation(self.unit.text, self.remarks, ok=False)
         self.prescan()
-        body = self.emit(root, _Ctx())
+        # The root starts at its first token: keep what precedes it (blank lines), or
+        # every #line-less line of the unit would be off by that many.
+        body = self.src(0, root.start_byte) + self.emit(root, _Ctx()) + self.src(root.end_byte, len(self.data))
         path = self.file.replace("\\", "\\\\").replace('"', '\\"')
-        out = prologue() + f'#line 1 "{path}"\n' + body
+        head = f'#include "{self.runtime_include}"\n' if self.runtime_include else prologue()
+        out = head + f'#line 1 "{path}"\n' + body
         ok = not any(level_of(r.id) == "error" for r in self.remarks)
         self.remarks.sort(key=lambda r: (r.line, r.column))
-        return CudaTranslation(out, self.remarks, ok=ok, kernels=self.kernel_names)
+        return CudaTranslation(out, self.remarks, ok=ok, kernels=self.kernel_names, body=body)
 
 
-def translate_source(unit: SourceUnit) -> CudaTranslation:
-    """Translate one CUDA unit; never raises for bad input (remarks say what went wrong)."""
-    return _Translator(unit).run()
+def translate_source(unit: SourceUnit, context: Names | None = None, runtime_include: str | None = None,
+                     include_map: dict[str, str] | None = None) -> CudaTranslation:
+    """Translate one CUDA unit; never raises for bad input (remarks say what went wrong).
+
+    ``context``: names the unit's headers declare (``scan_names``); ``runtime_include``:
+    include this header instead of heading the text with the prologue; ``include_map``:
+    ``#include`` spellings to replace (a header's place in the output tree)."""
+    return _Translator(unit, context, runtime_include, include_map).run()

@@ -1,0 +1,215 @@
+"""Translate a CUDA program, not a file: sources, the project headers they include, and
+one runtime header.
+
+``pcx translate main.cu other.cu -o outdir/`` follows the ``#include``s of each source
+(quoted ones next to the including file, then in ``-I`` directories; ``<...>`` ones in
+``-I`` directories only), translates every project file it reaches with the names all of
+them declare (a ``cudaCheck`` or ``__constant__`` table in a header is known in the
+sources), and writes:
+
+* ``outdir/pcx_cuda_runtime.h``: the runtime prologue, once, behind an include guard;
+* each source at its place relative to the files' common directory, ``.cu`` becoming
+  ``.c`` (``.cpp`` when it or a header it reaches uses C++);
+* each header under its own name, translated (it then includes the runtime header) when
+  its translation differs from it, else copied unchanged.  Includes found through ``-I``
+  are respelled relative to the including file, so ``outdir`` compiles with no ``-I``.
+
+``translate_single`` is ``pcx translate app.cu -o app.c``: the prologue inline as
+before; the headers it reaches lend their names, and one that holds CUDA code is refused
+(PCX408): a single output file cannot carry its translation.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pcx_driver.cuda import tables
+from pcx_driver.cuda.parse import parse, text, walk
+from pcx_driver.cuda.prologue import prologue
+from pcx_driver.cuda.translate import CudaTranslation, Names, scan_names, translate_source
+from pcx_driver.diagnostics import level_of
+from pcx_driver.model import Language, Remark, SourceUnit
+
+RUNTIME_HEADER = "pcx_cuda_runtime.h"
+
+#: Syntax only C++ has: a unit with any of it (or reaching a header with it) is C++.
+_CXX_NODES = frozenset({
+    "template_declaration", "namespace_definition", "class_specifier", "qualified_identifier",
+    "new_expression", "delete_expression", "reference_declarator", "using_declaration",
+    "alias_declaration", "lambda_expression", "linkage_specification", "template_function", "this",
+    "nullptr", "access_specifier", "operator_name", "static_assert_declaration",
+})
+
+
+@dataclass
+class Include:
+    spelled: str  # as written between the quotes or brackets
+    target: str  # absolute path of the file it names
+    line: int
+    column: int
+
+
+@dataclass
+class ProjectFile:
+    path: str  # absolute
+    display: str  # what #line and remarks name (relative to the base directory)
+    data: bytes
+    source: bool  # named on the command line (a translation unit)
+    includes: list[Include] = field(default_factory=list)
+    cxx: bool = False
+    names: Names = field(default_factory=Names)
+
+
+@dataclass
+class ProjectTranslation:
+    files: dict[str, str] = field(default_factory=dict)  # output path -> text
+    remarks: list[Remark] = field(default_factory=list)
+    ok: bool = True
+    kernels: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # output paths of the translation units
+
+
+def _display(path: str, base: str) -> str:
+    rel = os.path.relpath(path, base)
+    return path if rel.startswith("..") else rel
+
+
+def _resolve(spelled: str, quoted: bool, including_dir: str, include_dirs: list[str]) -> str | None:
+    for d in ([including_dir] if quoted else []) + include_dirs:
+        cand = os.path.normpath(os.path.join(d, spelled))
+        if os.path.isfile(cand):
+            return cand
+    return None
+
+
+def _scan(pf: ProjectFile, include_dirs: list[str]) -> None:
+    root = parse(pf.data).root_node
+    pf.names = scan_names(root)
+    for n in walk(root):
+        if n.type in _CXX_NODES:
+            pf.cxx = True
+        if n.type != "preproc_include":
+            continue
+        p = n.child_by_field_name("path")
+        if p is None:
+            continue
+        raw = text(p)
+        spelled = raw.strip('<>"')
+        if spelled.rsplit("/", 1)[-1] in tables.CUDA_HEADERS:
+            continue
+        if raw.startswith("<") and "." not in spelled.rsplit("/", 1)[-1]:
+            pf.cxx = True  # <cstdio>, <vector>: the C++ library
+        target = _resolve(spelled, raw.startswith('"'), os.path.dirname(pf.path), include_dirs)
+        if target is not None:
+            pf.includes.append(Include(spelled, target, n.start_point.row + 1, n.start_point.column + 1))
+
+
+def collect(sources: list[str], include_dirs: list[str], base: str) -> dict[str, ProjectFile]:
+    """Every project file the sources reach through their includes, by absolute path
+    (sources first, in order).  Files outside ``base`` and ``-I`` directories are reached
+    too if an include names them: the compiler would read them as well."""
+    incs = [os.path.abspath(d) for d in include_dirs]
+    files: dict[str, ProjectFile] = {}
+    todo: deque[tuple[str, bool]] = deque((os.path.abspath(s), True) for s in sources)
+    while todo:
+        path, is_source = todo.popleft()
+        if path in files:
+            files[path].source |= is_source
+            continue
+        with open(path, "rb") as f:
+            data = f.read()
+        pf = ProjectFile(path, _display(path, base), data, is_source)
+        _scan(pf, incs)
+        files[path] = pf
+        todo.extend((inc.target, False) for inc in pf.includes)
+    return files
+
+
+def _reach(files: dict[str, ProjectFile], start: str) -> list[ProjectFile]:
+    """``start`` and every file it reaches, in discovery order."""
+    seen, order, todo = {start}, [], deque([start])
+    while todo:
+        pf = files[todo.popleft()]
+        order.append(pf)
+        for inc in pf.includes:
+            if inc.target not in seen:
+                seen.add(inc.target)
+                todo.append(inc.target)
+    return order
+
+
+def _context(files: dict[str, ProjectFile], start: str) -> Names:
+    names = Names()
+    for pf in _reach(files, start)[1:]:
+        names.update(pf.names)
+    return names
+
+
+def _unit(pf: ProjectFile, base: str) -> SourceUnit:
+    return SourceUnit(path=pf.display, text=pf.data.decode("utf-8", "surrogateescape"), language=Language.CUDA,
+                      directory=base)
+
+
+def translate_single(source: str, include_dirs: list[str] = (), base: str | None = None) -> CudaTranslation:
+    """One source into one text with the prologue inline (``pcx translate app.cu -o app.c``)."""
+    base = base or os.getcwd()
+    files = collect([source], list(include_dirs), base)
+    main = files[os.path.abspath(source)]
+    result = translate_source(_unit(main, base), context=_context(files, main.path))
+    includer = {inc.target: (f, inc) for f in files.values() for inc in f.includes}
+    for pf in _reach(files, main.path)[1:]:
+        tr = translate_source(_unit(pf, base), context=_context(files, pf.path), runtime_include=RUNTIME_HEADER)
+        if tr.body == pf.data.decode("utf-8", "surrogateescape"):
+            continue
+        by, inc = includer[pf.path]
+        result.remarks.append(Remark(
+            "PCX408", by.display, inc.line, inc.column,
+            f"header {pf.display} holds CUDA code that must be translated too; translate the program into a "
+            f"directory: pcx translate {main.display} -o OUTDIR/"))
+        result.ok = False
+    return result
+
+
+def _out_path(pf: ProjectFile, root: str, outdir: str, cxx: bool) -> str:
+    rel = os.path.relpath(pf.path, root)
+    if pf.source:
+        rel = str(Path(rel).with_suffix(".cpp" if cxx else ".c"))
+    return os.path.join(outdir, rel)
+
+
+def translate_project(sources: list[str], outdir: str, include_dirs: list[str] = (),
+                      base: str | None = None) -> ProjectTranslation:
+    """Translate the program made of ``sources`` into ``outdir`` (nothing is written:
+    ``files`` maps each output path to its text)."""
+    base = base or os.getcwd()
+    files = collect(sources, list(include_dirs), base)
+    root = os.path.commonpath([os.path.dirname(p) for p in files])
+    cxx = {p: any(f.cxx for f in _reach(files, p)) for p in files}
+    out = {p: _out_path(pf, root, outdir, cxx[p]) for p, pf in files.items()}
+    runtime = os.path.join(outdir, RUNTIME_HEADER)
+    result = ProjectTranslation()
+    guard = "PCX_CUDA_RUNTIME_H"
+    body = prologue().split("\n", 1)[1]  # without its #line: it is a real file now
+    result.files[runtime] = f"#ifndef {guard}\n#define {guard}\n{body}#endif /* {guard} */\n"
+    for path, pf in files.items():
+        here = os.path.dirname(out[path])
+        include_map = {}
+        for inc in pf.includes:
+            spelled = os.path.relpath(out[inc.target], here).replace(os.sep, "/")
+            if spelled != inc.spelled:
+                include_map[inc.spelled] = spelled
+        tr = translate_source(_unit(pf, base), context=_context(files, path),
+                              runtime_include=os.path.relpath(runtime, here).replace(os.sep, "/"),
+                              include_map=include_map)
+        result.remarks += tr.remarks
+        result.kernels += tr.kernels
+        result.ok &= tr.ok
+        original = pf.data.decode("utf-8", "surrogateescape")
+        result.files[out[path]] = original if (not pf.source and tr.body == original) else tr.text
+        if pf.source:
+            result.sources.append(out[path])
+    result.ok = result.ok and not any(level_of(r.id) == "error" for r in result.remarks)
+    return result
