@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -122,12 +121,6 @@ def _c_loop(name, lo, hi, step) -> str:
     return f"for (int {name} = {hi}; {name} >= {lo}; {name} -= {-step})"
 
 
-@pytest.fixture(autouse=True)
-def no_work_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
-    # tiny generated nests would otherwise be kept serial as too little work (PCX115)
-    monkeypatch.setattr(analysis_mod, "MIN_ITERATIONS", 0)
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(nest_st())
@@ -141,7 +134,8 @@ def test_whole_pipeline_never_offloads_a_conflict(nest) -> None:
                      for k, w in enumerate(writes))
     header = " ".join(_c_loop(*lp) for lp in loops)
     src = f"void k({decl}) {{ {header} {{ {stmts} }} }}\n"
-    ua = analysis_mod.analyse_unit(SourceUnit("p.c", src))
+    # min_work=0: tiny generated nests would otherwise be kept serial as too little work (PCX115)
+    ua = analysis_mod.analyse_unit(SourceUnit("p.c", src), min_work=0)
     nests = ua.nests()
     assert nests, src
     root = nests[0]

@@ -262,7 +262,7 @@ def test_tune_a_program_printing_timings_and_results_on_stderr(timed_project):
     the results on stderr and in the file that receives stderr are compared, and both
     kernels pass (the gate's own runs have libomptarget silent)."""
     r = pcx("tune", "--shell", "--build", "make", *RUNS, "--ignore", "^started at ", *FAKE, "--no-refine",
-            "--repeats", "1", "--json", cwd=timed_project)
+            "--repeats", "1", "--json", "--keep-slower", cwd=timed_project)
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     rows = {row["function"]: row for row in result["kernels"]}
@@ -288,7 +288,7 @@ def test_tune_a_program_printing_timings_and_results_on_stderr(timed_project):
 def test_tune_catches_a_planted_wrong_kernel_beside_timings_and_on_stderr(timed_project, wrong, good, where, plant):
     (timed_project / "pcx.toml").write_text('ignore = ["^started at "]\n')  # pcx.toml's way to --ignore
     r = pcx("tune", "--shell", "--build", "make", *RUNS, *FAKE, "--plugin", "pcx_test_tune_wrong_kernel",
-            "--no-refine", "--repeats", "1", "--json", cwd=timed_project,
+            "--no-refine", "--repeats", "1", "--json", "--keep-slower", cwd=timed_project,
             env={"PCX_TEST_WRONG_KERNEL": plant})
     assert r.returncode == 0, r.stderr
     rows = {row["function"]: row for row in json.loads(r.stdout)["kernels"]}

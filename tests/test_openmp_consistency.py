@@ -157,7 +157,8 @@ def test_pcx_tune_on_the_cmake_project(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PCX_")}
     r = subprocess.run([str(VENV_BIN / "pcx"), "tune", "--shell",
                         "--build", "cmake -S . -B build >/dev/null && cmake --build build",
-                        "--run", "./build/app 20000 6", "--min-share", "0", "--no-refine", "--repeats", "1", "--json"],
+                        "--run", "./build/app 20000 6", "--min-share", "0", "--no-refine", "--repeats", "1", "--json",
+                        "--keep-slower"],
                        cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     result = json.loads(r.stdout)

@@ -19,7 +19,7 @@ def test_tune_project_end_to_end(tmp_path):
     need_engine()
     project = copy_example(tmp_path)
     r = pcx("tune", "--build", "make", "--run", "./app 128 2", "--run", "./app 40 3", "--output", "result.txt",
-            "--budget", "1", "--repeats", "2", "--json", cwd=project)
+            "--budget", "1", "--repeats", "2", "--json", "--keep-slower", cwd=project)
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     run_dir = project / ".pcx" / "runs" / result["run_id"]

@@ -110,7 +110,7 @@ def test_planted_wrong_map_is_caught_bisected_and_demoted_and_the_good_kernel_is
     prefix.chmod(0o755)
     # a wrong kernel body (the plan checker would refuse a wrong map before the gate sees it)
     r = pcx("tune", "--build", "make", "--run", "./app run 200000", "--output", "out.txt", *FAKE,
-            "--plugin", "pcx_test_tune_wrong_kernel", "--no-refine", "--repeats", "1", "--json",
+            "--plugin", "pcx_test_tune_wrong_kernel", "--no-refine", "--repeats", "1", "--json", "--keep-slower",
             "--run-prefix", str(prefix), cwd=project,
             env={"PCX_TEST_WRONG_KERNEL": "z[i] + 0.5 * y[i]=>z[i] + 0.625 * y[i]"})
     assert r.returncode == 0, r.stderr

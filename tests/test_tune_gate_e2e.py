@@ -24,7 +24,7 @@ def test_planted_wrong_plans_are_caught_bisected_and_demoted(tmp_path):
     project = copy_example(tmp_path)
     r = pcx("tune", "--build", "make", "--run", "./app 96 2", "--output", "result.txt", "--no-refine",
             "--repeats", "1", "--gate-repeats", "1", "--min-share", "0", "--plugin", "pcx_test_tune_wrong_plan",
-            "--json",
+            "--json", "--keep-slower",
             cwd=project, env={"PCX_TEST_WRONG": "to-on-output,missing-update,racy"})
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)

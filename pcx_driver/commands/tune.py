@@ -109,6 +109,8 @@ def _plugin_options(plugins: tuple[str, ...]) -> set[str]:
 @click.option("--shell", is_flag=True, help="Run --build and --run commands through /bin/sh.")
 @click.option("--plugin", "plugins", multiple=True, metavar="MODULE", help="Extra pcx plugin (repeatable).")
 @click.option("--refine/--no-refine", default=True, show_default=True, help="Try tuning variants.")
+@click.option("--keep-slower", is_flag=True,
+              help="Keep kernels, and plans, measured slower than the serial code (your GPU differs from this machine).")
 @click.option("--keep-builds", is_flag=True, help="Keep every build tree under .pcx/runs/<id>/.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option("--llm/--no-llm", default=None, help="Offer refused hot nests to the LLM plugin.")
@@ -117,7 +119,8 @@ def _plugin_options(plugins: tuple[str, ...]) -> set[str]:
 def tune(directory: Path, build: str, runs: tuple[str, ...], outputs: tuple[str, ...], ignore: tuple[str, ...],
          ignore_timings: bool, rtol: float, atol: float,
          timeout: float, budget: int, repeats: int, gate_repeats: int, min_share: float, run_prefix: str | None, shell: bool,
-         plugins: tuple[str, ...], refine: bool, keep_builds: bool, as_json: bool, llm: bool | None,
+         plugins: tuple[str, ...], refine: bool, keep_slower: bool, keep_builds: bool, as_json: bool,
+         llm: bool | None,
          llm_max_attempts: int | None, llm_max_tokens: int | None) -> None:
     """Gate, profile and refine offload plans for a project; cache the validated ones.
 
@@ -174,6 +177,7 @@ def tune(directory: Path, build: str, runs: tuple[str, ...], outputs: tuple[str,
             plugins=tuple(plugins),
             keep_trees=keep_builds,
             refine=refine,
+            keep_slower=keep_slower,
             config_values=llm_values,
         )
     except UsageError as exc:

@@ -24,6 +24,11 @@
                  num_teams, dropping a data region), each gated and timed; kept only when
                  its median beats the best by more than the measured noise.  ``budget``
                  bounds the number of variants built.
+    6b demote    a kernel measured slower on the device (its launches and copies, from
+                 the trace) than its serial loop (the instrumented build) is demoted, with
+                 both figures (PCX309); then, if the whole program still runs slower than
+                 the serial build, no kernel is kept.  ``keep_slower`` skips this step
+                 (for a user whose GPU differs from the machine of the tune).
     7 save       each source's final plan into the project's plan cache (origin
                  "validated", with its measurements), checked to be exactly the plans
                  the gate passed.
@@ -78,6 +83,7 @@ class TuneOptions:
     gate_repeats: int = 2  # gate runs per command, with 2, 3, ... threads (races need overlap)
     ignore: tuple[str, ...] = ()  # --ignore regular expressions (pcx.toml ``ignore`` adds to them)
     ignore_timings: bool = True  # mask timings in the compared output (gate.timing_positions)
+    keep_slower: bool = False  # keep kernels (and plans) measured slower than the serial code
     config_values: dict[str, Any] = field(default_factory=dict)  # e.g. the LLM settings
 
 
@@ -407,8 +413,12 @@ class Tuner:
             plans = self._materialise_cache(cand, cache)
         (self.run_dir / label).mkdir(parents=True, exist_ok=True)
         (self.run_dir / label / "candidate.json").write_text(json.dumps(cand.describe(), indent=1))
+        # PCX_MIN_WORK=0: no run-time guard (if(target: WORK >= min-work)), so that every
+        # kernel of the candidate runs on the device, where the gate validates it, whatever
+        # the run commands' sizes; the cached decisions came from the analysis at the
+        # user's min-work (the hotspots build), and the user's builds add the guard again.
         build = self.ws.build(label, {**self._base_env(), "PCX_MODE": "validated", "PCX_PLAN_CACHE": str(cache),
-                                      "PCX_REMARKS": "1"})
+                                      "PCX_REMARKS": "1", "PCX_MIN_WORK": "0"})
         self.result.builds += 1
         ev = Evaluation(False, build_log=str(build.log), plans=plans)
         if not build.ok:
@@ -597,6 +607,33 @@ class Tuner:
                 cand, best = trial, ev
         return cand, best
 
+    # ------------------------------------------------------------ step 6b: demote
+
+    def demote_slower(self, cand: Candidate, best: Evaluation, order: list[KernelRef]
+                      ) -> tuple[Candidate, Evaluation | None]:
+        """Demote the kernels measured slower than their serial loops, gate what is left;
+        keep nothing when the whole program is still slower than the serial build."""
+        slow = slower_kernels(cand, self.timings, best)
+        if slow:
+            self.progress.step(f"demote: {len(slow)} kernel(s) slower than their serial loops", total=None)
+            for ref, reason in slow.items():
+                label = cand.label(ref)
+                cand = cand.without(Item("kernel", ref[0], ref[1], label), reason)
+                self.progress.note(f"demoted {label}: {reason}")
+            if not cand.kernels:
+                return cand, None
+            cand, ev = self.gate_and_bisect(cand, [r for r in order if r in cand.kernels])
+            if ev is None:
+                return cand, None
+            best = ev
+        why = whole_program_slower(self.result.baseline, best.timing)
+        if why is None:
+            return cand, best
+        self.progress.note(f"no kernel kept: {why}")
+        for ref in sorted(cand.kernels):
+            cand = cand.without(Item("kernel", ref[0], ref[1], cand.label(ref)), why)
+        return cand, None
+
     # ------------------------------------------------------------ the whole flow
 
     def run(self) -> TuneResult:
@@ -646,6 +683,8 @@ class Tuner:
             best = first
         if first is not None and self.o.refine:
             cand, best = self.refine(cand, first, order)
+        if best is not None and not self.o.keep_slower:
+            cand, best = self.demote_slower(cand, best, order)
         self.result.offloaded = best.timing if best is not None else Timing()
         if self.o.config_values.get("llm"):
             self.offer_to_llm(cand, hot)
@@ -735,7 +774,8 @@ class Tuner:
                     reason = cand.demoted.get(ref, "not selected")
                     row.status = ("cold" if reason.startswith("cold") else
                                   "not run" if reason.startswith("not run") else "demoted")
-                    row.reason = reason + (" [PCX305]" if row.status == "demoted" else "")
+                    tagged = reason.rstrip().endswith("]") and "[PCX" in reason
+                    row.reason = reason + (" [PCX305]" if row.status == "demoted" and not tagged else "")
                 rows.append(row)
         rows.sort(key=lambda r: -(r.baseline_seconds or 0.0))
         return rows
@@ -751,6 +791,48 @@ class Tuner:
         from pcx_driver.tune.llm import offer_refused_nests
 
         self.result.proposals = offer_refused_nests(self, cand, hot, proposals)
+
+
+#: A kernel is slower than its serial loop when its device time (launches and own copies)
+#: exceeds the loop's serial time by this factor and by ``SLOWER_SECONDS``: both figures
+#: come from single runs, so small differences are noise.
+SLOWER_FACTOR = 1.25
+SLOWER_SECONDS = 0.005
+
+
+def slower_kernels(cand: Candidate, timings: dict[KernelRef, NestTiming], ev: Evaluation) -> dict[KernelRef, str]:
+    """The kernels of ``cand`` measured slower on the device (``ev``'s profile) than their
+    serial loops (``timings``, the instrumented build), each with a reason that has both figures."""
+    out: dict[KernelRef, str] = {}
+    for ref in sorted(cand.kernels):
+        k = cand.kernel_plan(ref)
+        serial = timings.get(ref)
+        nums = _kernel_numbers(ev, k) if k is not None else None
+        if serial is None or nums is None or nums.seconds <= 0:
+            continue
+        if nums.seconds > serial.seconds * SLOWER_FACTOR and nums.seconds - serial.seconds > SLOWER_SECONDS:
+            out[ref] = (f"slower than the serial loop it replaces: {_ms(nums.seconds)} on the device "
+                        f"({nums.launches} launch{'es' if nums.launches != 1 else ''}, {nums.bytes_moved} bytes "
+                        f"moved) vs {_ms(serial.seconds)} serial ({serial.entries} entr"
+                        f"{'ies' if serial.entries != 1 else 'y'}); --keep-slower keeps it [PCX309]")
+    return out
+
+
+def whole_program_slower(baseline: Timing, offloaded: Timing) -> str | None:
+    """Why a plan must not be kept: the offloaded program's median time is above the
+    serial one's by more than the noise of either (3% at least); None when it is not."""
+    if not baseline.samples or not offloaded.samples or baseline.median <= 0:
+        return None
+    margin = max(0.03, 2 * max(baseline.noise, offloaded.noise))
+    if offloaded.median <= baseline.median * (1 + margin):
+        return None
+    return (f"the whole program ran slower offloaded: {offloaded.median:.3f} s vs {baseline.median:.3f} s "
+            f"serial (medians of {len(offloaded.samples)} and {len(baseline.samples)} runs); "
+            f"--keep-slower keeps the plan [PCX309]")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms" if seconds < 10 else f"{seconds:.2f} s"
 
 
 #: Runs whose output is compared with an offloaded run's, or timed: libomptarget silent,
