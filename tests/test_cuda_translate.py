@@ -184,6 +184,46 @@ def test_device_attribute_table_matches_the_prologue() -> None:
         assert f"{name} = {value}" in text and f"case {name}: *value = (int)p.{field};" in text
 
 
+HIDDEN_WARP = [
+    # (macros, kernel body line 4 using them, ID, words)
+    ("#define SUM(v) v += __shfl_down_sync(0xffffffff, v, 16)", "    float s = v[i]; SUM(s); v[i] = s;", "PCX401",
+     "macro SUM expands to __shfl_down_sync"),
+    ("#define SHFL(v, o) __shfl_xor_sync(0xffffffff, v, o)\n#define RED(v) v += SHFL(v, 1)",
+     "    float s = v[i]; RED(s); v[i] = s;", "PCX401", "macro RED expands to __shfl_xor_sync (through SHFL)"),
+    ("#define LANE (threadIdx.x & (warpSize - 1))", "    if (LANE == 0) v[i] = 0.0f;", "PCX401",
+     "macro LANE expands to warpSize"),
+    ("#define VOTE(p) __ballot_sync(0xffffffffu, p)", "    unsigned m = VOTE(v[i] > 0); v[i] = m;", "PCX401",
+     "__ballot_sync"),
+    ("#define TILE cooperative_groups::this_thread_block()", "    (void)TILE;", "PCX402", "macro TILE expands to cooperative_groups"),
+]
+
+
+@pytest.mark.parametrize("macros, body, rid, words", HIDDEN_WARP, ids=[h[3] for h in HIDDEN_WARP])
+def test_warp_functions_behind_a_macro_are_refused(macros: str, body: str, rid: str, words: str) -> None:
+    src = KERNEL.format(body=body)
+    t = tr(macros + "\n" + src)
+    line = macros.count("\n") + 1 + 4
+    assert not t.ok
+    hits = [r for r in t.remarks if r.id == rid and r.line == line]
+    assert hits and words in hits[0].message, [r.format() for r in t.remarks]
+
+
+def test_an_unused_warp_macro_is_harmless() -> None:
+    t = tr("#define SUM(v) v += __shfl_down_sync(0xffffffff, v, 16)\n#ifdef SUM\n#endif\n"
+           + KERNEL.format(body="    v[i] = 1.0f;"))
+    assert t.ok, [r.format() for r in t.remarks]
+
+
+def test_a_warp_macro_from_a_header_is_refused_where_used(tmp_path: Path) -> None:
+    from pcx_driver.cuda.project import translate_project
+
+    (tmp_path / "warp.cuh").write_text("#define WARP_MAX(v) __shfl_down_sync(0xffffffffu, v, 1)\n")
+    (tmp_path / "a.cu").write_text('#include "warp.cuh"\n' + KERNEL.format(body="    v[i] = WARP_MAX(v[i]);"))
+    res = translate_project([str(tmp_path / "a.cu")], str(tmp_path / "o"), base=str(tmp_path))
+    assert not res.ok
+    assert [(r.file, r.line, r.id) for r in res.remarks if r.id != "PCX400"] == [("a.cu", 5, "PCX401")]
+
+
 def test_min_with_side_effects_is_refused() -> None:
     t = tr(KERNEL.format(body="    v[0] = min(i++, n);"))
     assert [(r.id, r.line) for r in t.remarks] == [("PCX407", 4)]

@@ -34,6 +34,7 @@ What each construct becomes (details in ``kernels.py`` and ``prologue.py``):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -100,8 +101,11 @@ class Names:
     dim3: set[str] = field(default_factory=set)
     scalars: set[str] = field(default_factory=set)
     symbols: dict[str, str] = field(default_factory=dict)
+    #: macros whose expansion holds a refused construct: macro -> (ID, the construct)
+    hidden: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def update(self, other: Names) -> None:
+        self.hidden.update(other.hidden)
         self.user |= other.user
         self.macros |= other.macros
         self.dim3 |= other.dim3
@@ -138,7 +142,44 @@ def scan_names(root: Node) -> Names:
                 name = declarator_name(d)
                 if name:
                     names.user.add(name)
+    names.hidden = _hidden_refusals(root, {})
     return names
+
+
+_TOKEN = re.compile(r"[A-Za-z_]\w*")
+
+
+def _hidden_refusals(root: Node, known: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Macros whose bodies use a construct the translator refuses (warp shuffles and
+    votes, ``warpSize``, cooperative groups, textures), directly or through another such
+    macro.  The preprocessor would paste it into translated code that cannot compile,
+    so each use of the macro is refused with the construct's ID."""
+    bodies: dict[str, set[str]] = {}
+    for n in walk(root):
+        if n.type in ("preproc_def", "preproc_function_def"):
+            value = n.child_by_field_name("value")
+            bodies[text(n.child_by_field_name("name"))] = set(_TOKEN.findall(text(value))) if value is not None else set()
+    hidden = dict(known)
+    changed = True
+    while changed:
+        changed = False
+        for macro, tokens in bodies.items():
+            if macro in hidden:
+                continue
+            for tok in sorted(tokens):
+                r = tables.refusal_for(tok)
+                if tok == "warpSize":
+                    found = ("PCX401", tok)
+                elif r is not None and r.id in ("PCX401", "PCX402", "PCX403"):
+                    found = (r.id, tok)
+                elif tok in hidden and tok != macro:
+                    found = (hidden[tok][0], f"{hidden[tok][1]} (through {tok})")
+                else:
+                    continue
+                hidden[macro] = found
+                changed = True
+                break
+    return hidden
 
 
 def _in_function(node: Node) -> bool:
@@ -170,6 +211,7 @@ class _Translator:
         self.user_names: set[str] = set()  # functions, macros, variables the unit defines
         self.macro_names: set[str] = set()  # the unit's #define names
         self.kernel_names: list[str] = []
+        self.hidden: dict[str, tuple[str, str]] = {}  # macros hiding a refused construct
 
     # ------------------------------------------------------------------ reporting
 
@@ -271,6 +313,11 @@ class _Translator:
 
     def name(self, node: Node, ctx: _Ctx) -> str | None:
         name = text(node)
+        if name in self.hidden and not (node.parent is not None and node.parent.type in (
+            "preproc_def", "preproc_function_def", "preproc_ifdef", "preproc_defined"
+        )):
+            rid, what = self.hidden[name]
+            raise self.refuse(rid, node, f"macro {name} expands to {what}, which has no OpenMP equivalent")
         if name in self.user_names:
             pass  # the program's own helper (cudaCheck, a variable named clock, ...)
         elif (r := tables.refusal_for(name)) is not None and (
@@ -718,6 +765,8 @@ class _Translator:
         if self.context is not None:
             self.symbols.update(self.context.symbols)
         self.user_minmax = {m for m in tables.MINMAX if m in self.user_names}
+        # A header's macro may be used in this unit's macros: close over both.
+        self.hidden = _hidden_refusals(self.tree.root_node, names.hidden)
 
     def run(self) -> CudaTranslation:
         root = self.tree.root_node
