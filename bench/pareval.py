@@ -11,6 +11,10 @@ example and the rates:
     validation rate  = output matched and every kernel launched on the device / programs
     refusal accuracy = refused with the expected IDs and lines / programs to refuse
 
+and, per program, the translated program's run time on the host device next to its
+serial twin's (clang-19 -O2), and their ratio ("x serial"; process start and the
+offload runtime's start-up included, so tiny programs show the runtime's fixed cost).
+
 Usage:  .venv/bin/python bench/pareval.py [--examples DIR] [--json OUT] [--cxx] [--nvcc] [--nvptx]
 """
 
@@ -29,7 +33,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pcx_driver.cuda.evaluate import ExampleResult, discover, evaluate, nvcc_compile, nvptx_compile  # noqa: E402
+from pcx_driver.cuda.evaluate import (  # noqa: E402
+    ExampleResult, discover, evaluate, nvcc_compile, nvptx_compile, serial_seconds)
 
 
 def rates(results: list[ExampleResult]) -> dict[str, float | int]:
@@ -67,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[ExampleResult] = []
     nvcc_ok: dict[str, bool] = {}
     nvptx_ok: dict[str, bool] = {}
+    serial: dict[str, float | None] = {}
     with tempfile.TemporaryDirectory(prefix="pcx-pareval-") as tmp:
         for ex in examples:
             work = Path(tmp) / ex.name
@@ -74,13 +80,14 @@ def main(argv: list[str] | None = None) -> int:
             if args.nvcc:
                 nvcc_ok[ex.name] = nvcc_compile(ex.source, work)[0]
             results.append(evaluate(ex, work, language="c++" if args.cxx else "c"))
+            serial[ex.name] = serial_seconds(ex, work)
             if args.nvptx and not ex.must_refuse:
                 nvptx_ok[ex.name] = nvptx_compile(ex, work, language="c++" if args.cxx else "c")[0]
 
     table = Table(title=f"CUDA -> OpenMP offload ({'C++' if args.cxx else 'C'} build, host device)")
     for col in ["example", "expect", *(["nvcc"] if args.nvcc else []), *(["sm_90"] if args.nvptx else []),
                 "translated", "compiled",
-                "validated / refused", "kernels", "launches", "seconds"]:
+                "validated / refused", "kernels", "launches", "run s", "serial s", "x serial", "seconds"]:
         table.add_column(col, overflow="fold")
     mark = {True: "[green]yes[/]", False: "[red]no[/]"}
     for r in results:
@@ -89,7 +96,11 @@ def main(argv: list[str] | None = None) -> int:
             *([mark[nvcc_ok[r.name]]] if args.nvcc else []),
             *([mark[nvptx_ok[r.name]] if r.name in nvptx_ok else "-"] if args.nvptx else []),
             "-" if r.must_refuse else mark[r.translated], "-" if r.must_refuse else mark[r.compiled],
-            mark[r.passed], str(len(r.kernels)), str(len(r.launched)), f"{r.seconds:.1f}",
+            mark[r.passed], str(len(r.kernels)), str(len(r.launched)),
+            f"{r.run_seconds:.2f}" if r.compiled else "-",
+            f"{serial[r.name]:.2f}" if serial.get(r.name) is not None else "-",
+            f"{r.run_seconds / max(serial[r.name], 1e-3):.1f}" if r.compiled and serial.get(r.name) else "-",
+            f"{r.seconds:.1f}",
         )
     console = Console(width=None if sys.stdout.isatty() else 120)
     console.print(table)
@@ -107,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.nvptx:
         console.print(f"compiles for sm_90 (nvptx64) {sum(nvptx_ok.values())}/{len(nvptx_ok)}")
     if args.json:
-        args.json.write_text(json.dumps({"rates": rt, "results": [asdict(r) for r in results],
+        args.json.write_text(json.dumps({"rates": rt, "results": [asdict(r) for r in results], "serial_seconds": serial,
                                          "nvcc": nvcc_ok, "nvptx": nvptx_ok}, indent=2))
     return 0 if all(r.passed for r in results) else 1
 

@@ -76,6 +76,7 @@ class ExampleResult:
     launched: list[str] = field(default_factory=list)  # kernels seen launching (INFO 0x10)
     detail: str = ""
     seconds: float = 0.0
+    run_seconds: float = 0.0  # the translated program's run alone (strict environment)
     stdout: str = ""
 
     @property
@@ -242,6 +243,7 @@ def _run_and_compare(example: Example, res: ExampleResult, build: subprocess.Com
     res.compiled = True
     run = gate.run_program([str(exe)], cwd=str(workdir), env=RUN_ENV, timeout=timeout)
     res.stdout = run.stdout
+    res.run_seconds = run.seconds
     res.launched = gate.kernel_launches(run.stderr)
     reference = RunOutput(argv=[], returncode=0, stdout=example.expected or "", stderr="", seconds=0.0)
     verdict = gate.compare_runs(reference, run, rtol=RTOL, atol=ATOL)
@@ -251,3 +253,16 @@ def _run_and_compare(example: Example, res: ExampleResult, build: subprocess.Com
     res.detail = "; ".join(reasons)
     res.seconds = time.monotonic() - t0
     return res
+
+
+def serial_seconds(example: Example, workdir: Path, timeout: float = 120) -> float | None:
+    """Build the serial twin with ``clang-19 -O2`` and time one run (None: no twin or it failed)."""
+    if example.must_refuse or not example.twin.exists():
+        return None
+    exe = workdir / (example.name + ".serial")
+    b = subprocess.run([CLANG["c"], "-O2", str(example.twin.resolve()), "-o", str(exe.resolve()), "-lm"],
+                       capture_output=True, text=True)
+    if b.returncode != 0:
+        return None
+    run = gate.run_program([str(exe)], cwd=str(workdir), env=RUN_ENV, timeout=timeout)
+    return run.seconds if run.returncode == 0 else None
