@@ -40,12 +40,13 @@ needs_clang = pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang
 # bench run at a4f2746), one per PolyBench group, each offloading a nest of its kernel in at
 # least one configuration (a subset that offloads nothing proves nothing) except jacobi-2d,
 # whose restrict build offloads only init_array today.  They are not the hard cases: those
-# are KNOWN_WRONG below.
+# are ONCE_WRONG below.
 KERNELS = ["gemm", "atax", "correlation", "ludcmp", "jacobi-2d"]
 
-# Wrong with -DPOLYBENCH_USE_RESTRICT today (issue 12): the data plan.  Strict xfail: when a
-# fix makes one right, its XPASS fails this file; move it to KERNELS then.
-KNOWN_WRONG = ["3mm", "gemver", "symm", "trmm", "deriche", "fdtd-2d"]
+# Wrong with -DPOLYBENCH_USE_RESTRICT before the plan checker and the planner's liveness
+# fix (issue 12): their results were never copied back (arrays declared through
+# POLYBENCH_nD macros were taken for dead locals).  Regression tests now.
+ONCE_WRONG = ["3mm", "gemver", "symm", "trmm", "deriche", "fdtd-2d"]
 
 
 def test_the_kernel_functions_have_51_top_level_nests():
@@ -86,8 +87,7 @@ def test_polybench_subset_gives_the_serial_output(tmp_path):
 
 
 @needs_clang
-@pytest.mark.parametrize("kernel", KNOWN_WRONG)
-@pytest.mark.xfail(strict=True, reason="issue 12: wrong data plan with -DPOLYBENCH_USE_RESTRICT")
-def test_known_wrong_restrict_kernels(kernel, tmp_path):
+@pytest.mark.parametrize("kernel", ONCE_WRONG)
+def test_once_wrong_restrict_kernels_give_the_serial_output(kernel, tmp_path):
     (r,) = polybench.run_bench(PB, [kernel], ["restrict"], dataset="SMALL", timeout=120, out=tmp_path)
     assert r.verdict == "same", f"{r.verdict} {'; '.join(r.notes)}"

@@ -153,6 +153,9 @@ def _linear(expr: str, language: Language) -> dict[tuple[str, ...], int] | None:
         t = node.type
         if t == "parenthesized_expression" and node.named_child_count == 1:
             return lin(node.named_children[0])
+        if t == "cast_expression":  # (size_t)(n + 1): an extent's value
+            value = node.child_by_field_name("value")
+            return lin(value) if value is not None else None
         if t == "number_literal":
             try:
                 return {(): int(text_of(data, node).rstrip("uUlL"), 0)}
@@ -185,6 +188,20 @@ def _linear(expr: str, language: Language) -> dict[tuple[str, ...], int] | None:
         return None
 
     return lin(init)
+
+
+def _same_section(a: Section, b: Section | None, language: Language = Language.C) -> bool:
+    """The same elements: every bound equal as a polynomial (``n*n`` and ``(n) * (n)``)."""
+    if b is None or len(a.dims) != len(b.dims):
+        return False
+    for (alo, aln), (blo, bln) in zip(a.dims, b.dims):
+        for x, y in ((alo, blo), (aln, bln)):
+            if x.replace(" ", "") == y.replace(" ", ""):
+                continue
+            fx, fy = _linear(x, language), _linear(y, language)
+            if fx is None or fy is None or _sub(fx, fy):
+                return False
+    return True
 
 
 def _render_linear(form: dict[tuple[str, ...], int]) -> str:
@@ -553,6 +570,7 @@ class _Flow:
         self.region = region
         self.scanner = _Scanner(data, tracked, globals_, callees)
         self.need_to: set[str] = set()  # buffers the device reads before defining them
+        self.whole: dict[str, Section] = {}  # tracked name -> the region's section of it
         self.update_from: dict[int, set[str]] = {}  # statement start -> names
         # insertion byte -> name -> element index lists (None: the whole section)
         self.update_to: dict[int, dict[str, set[tuple[str, ...]] | None]] = {}
@@ -640,7 +658,10 @@ class _Flow:
                 b = s.buf(a.name)
                 if b is None:
                     continue
-                if (a.read or (a.written and not a.written_fully)) and b not in dev_ok:
+                covers = a.written_fully and a.exact and _same_section(a.section, self.whole.get(a.name))
+                if (a.read or (a.written and not covers)) and b not in dev_ok:
+                    # read, or written only in part: the rest of the device copy must be
+                    # the host's (a column the host wrote stays live into the region)
                     self.need_to.add(b)
                     dev_ok.add(b)
                 if a.written:
@@ -701,6 +722,10 @@ class _Flow:
             raise RegionRefused(f"condition at line {node.start_point[0] + 1} writes a mapped array")
         if use.device and (use.reads | use.writes) & {d[0] for d in use.device}:
             raise RegionRefused(f"line {node.start_point[0] + 1} uses an array both on the host and in a kernel call")
+        if any(dst in self.pending or src in self.pending for dst, src in use.moves):
+            # host writes pending under a name that is about to point elsewhere (a swap):
+            # push them now, while the name still means the buffer they went to
+            states = self.flush(states, stmt.start_byte)
         elem_reads = {}  # name -> element indices, for names of ``stale_entry``
         for name in use.reads & self.stale_entry:
             got = _element_reads(node, name, self.ranks.get(name, -1), self.data)
@@ -718,6 +743,8 @@ class _Flow:
                 if b is not None and b not in host_ok:
                     self.update_from.setdefault(stmt.start_byte, set()).add(name)
                     host_ok.add(b)
+                    if b not in dev_ok:  # on some path no kernel defined it: copy it in first
+                        self.need_to.add(b)
             for name in sorted(use.shared):  # the callee's kernels read the device copy
                 b = s.buf(name)
                 if b is not None and b not in dev_ok:
@@ -744,7 +771,15 @@ class _Flow:
                     if dst in self.tracked and names[src] != dst:
                         self.swapped.append({dst, names[src]})
             names.pop(_SWAP, None)
-            for name in sorted(use.writes):
+            written = set(use.writes)
+            if use.moves and written:
+                # writes and pointer moves in one statement (a host time loop that swaps):
+                # which buffer got the writes is lost, so every buffer the moves touch goes back
+                moved = {n for pair in use.moves for n in pair} | written
+                written |= {n for n in moved if n in self.tracked}
+                for n in written - set(use.writes):
+                    self._whole(n)
+            for name in sorted(written):
                 b = names.get(name)
                 if b is not None:  # the device copy is stale until the next flush
                     if name in use.whole or self.pending.get(name, set()) is None:
@@ -783,7 +818,8 @@ class _Flow:
         self.stale = set()
         out = []
         for s in states:
-            bufs = {s.buf(n) for n in self.pending} - {None}
+            # a whole push defines the device copy; an element push defines those elements only
+            bufs = {s.buf(n) for n, elems in self.pending.items() if table.get(n) is None} - {None}
             out.append(_State(s.names, s.host_ok, s.dev_ok | frozenset(bufs)))
         self.pending = {}
         return _join(out)
@@ -898,7 +934,13 @@ class _FunctionPlan:
         if self._locals is None:
             body = self.fnode.child_by_field_name("body")
             self._locals = set()
+            statics = [] if self.fn.name == "main" else [  # a static local outlives the call
+                (n.start_byte, n.end_byte) for n in (_walk(body) if body is not None else ())
+                if n.type == "declaration" and any(c.type == "storage_class_specifier"
+                                                   and text_of(self.data, c) == "static" for c in n.children)]
             for n in _walk(body) if body is not None else ():
+                if any(lo <= n.start_byte < hi for lo, hi in statics):
+                    continue
                 if n.type in ("init_declarator", "declaration", "for_range_loop", "function_declarator"):
                     name = _declared_identifier(n, self.data) if n.type != "function_declarator" else None
                     if name:
@@ -1305,6 +1347,7 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
         flow.scanner.read_only = fp.read_only
         flow.scanner.entry_safe = fp.entry_safe
         flow.stale_entry = set(stale_entry) & set(sections)
+        flow.whole = dict(sections)
         names0 = tuple(sorted((n, n) for n in sections))
         states = [_State(names0, frozenset(set(sections) - flow.stale_entry), frozenset())]
         states = flow.run_block([c for c in block.named_children if lo <= c.start_byte and c.end_byte <= hi], states)
@@ -1349,9 +1392,11 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
                     final_from.append(n)
             live = False
         for n in sorted(g):
-            needs_in = n in flow.need_to
             # a read-only parameter's host copy is no staler at the end than at the start
             needs_out = live and n in exit_stale and n not in flow.stale_entry
+            # copied back, it must be defined on the device on every path (a kernel under
+            # a condition that did not run leaves the host's values, which must be there)
+            needs_in = n in flow.need_to or (needs_out and any(n not in s.dev_ok for s in states))
             kind = (MapKind.TOFROM if needs_in and needs_out else MapKind.TO if needs_in
                     else MapKind.FROM if needs_out else MapKind.ALLOC)
             region_maps.append((kind, sections[n]))
