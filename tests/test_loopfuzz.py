@@ -26,9 +26,9 @@ lf = importlib.util.module_from_spec(_spec)
 sys.modules["loopfuzz"] = lf
 _spec.loader.exec_module(lf)
 
-#: the CI campaign: 40 programs (about a minute with two jobs on two cores)
+#: the CI campaign: 80 programs (about a minute with two jobs on two idle cores)
 FIRST_SEED = 1
-COUNT = 40
+COUNT = 80
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed"),
