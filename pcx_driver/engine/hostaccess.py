@@ -242,6 +242,23 @@ def declared_extent(data: bytes, language: Language, scope: tuple[int, int], nam
     return found
 
 
+def _in_parameter_list(node: tree_sitter.Node) -> bool:
+    n = node.parent
+    while n is not None and n.type not in ("compound_statement", "translation_unit"):
+        if n.type in ("parameter_declaration", "parameter_list"):
+            return True
+        n = n.parent
+    return False
+
+
+def _walk_nodes(node: tree_sitter.Node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
 def _row_pointer(decl: tree_sitter.Node, data: bytes, name: str) -> list[str] | None:
     """For ``(*name)[m][k]`` (a pointer to rows) the row dimensions ``[m, k]``."""
     dims: list[str] = []
@@ -302,7 +319,11 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
                     return Extent(name, whole)
                 count = _sizeof_factor(argv[0], data)
                 if count is not None:
-                    return Extent(name, [count] + rows)
+                    sizes = [c for c in _walk_nodes(argv[0]) if c.type == "sizeof_expression"]
+                    if sizes and all(name in identifiers_in(c, data) for c in sizes):
+                        return Extent(name, [count] + rows)  # ``n * sizeof *a``: n rows
+                    # ``sizeof(T) * r * c``: a count of elements, so rows are that over a row's
+                    return Extent(name, [f"({count}) / ({' * '.join(f'({r})' for r in rows)})"] + rows)
             return None
     if n.type == "array_declarator":
         dims: list[str] = []
@@ -314,6 +335,10 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
             dims.insert(0, text_of(data, size))
             d = d.child_by_field_name("declarator")
         if d is not None and d.type == "identifier" and text_of(data, d) == name and n.parent.type != "array_declarator":
+            if _in_parameter_list(n) and "static" not in text_of(data, n):
+                # ``T p[R][C]`` as a parameter is ``T (*p)[C]``: the caller may pass fewer
+                # than R rows, so R is no extent (``T p[static R]`` would promise it)
+                return None
             return Extent(name, dims)
         return None
     decl = n.child_by_field_name("declarator")

@@ -480,6 +480,11 @@ _WRITE_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<
 _READ_ONLY_CALLS = frozenset(
     "printf fprintf puts fputs putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
     "floor ceil fmin fmax abs labs memcmp strlen".split())
+# Library functions that never offload: a buffer passed to them is host data, read and written.
+_LIBC = frozenset(
+    "memcpy memmove memset memcmp strcpy strncpy strcat strcmp strncmp sprintf snprintf sscanf scanf fscanf "
+    "fread fwrite fgets fputs fprintf printf qsort bsearch free realloc std::copy std::fill std::sort "
+    "std::memcpy std::memset std::accumulate std::min_element std::max_element".split())
 _SIZE_QUERIES = frozenset({"size", "empty", "capacity", "length"})
 _CONDITIONAL = frozenset({"if_statement", "conditional_expression", "switch_statement", "while_statement",
                           "do_statement", "case_statement"})
@@ -810,6 +815,11 @@ class _Walker:
             for sec in m.sections:
                 maps.setdefault(self.c.canonical(sec.base), []).append((m.kind, sec))
         touched = {self.c.canonical(n) for n in reads} | {self.c.canonical(n) for n in writes}
+        if k.plan.work_expr and k.plan.min_work > 0:  # if(target: ...) may run it on the host
+            for name in touched | set(maps):
+                if any(st.buf(b).present is not None for b in self.ids(st, name)):
+                    self.fail("PCX215", f"kernel guarded by if(target: ...) may run on the host while '{name}' "
+                                        "is on the device", node, kid)
         # entry: the kernel's own maps
         for name in touched | set(maps):
             ids = self.ids(st, name)
@@ -886,6 +896,9 @@ class _Walker:
                     if sure and len(self.ids(st, name)) == 1:
                         v = dataclasses.replace(v, dev_new=_without(v.dev_new, sect))
                     st = st.set_buf(b, v)
+                elif kind == "extern":
+                    self.fail("PCX216", f"'{name}' is passed at line {self.line(at)} to '{sect}', defined in another "
+                                        "file, while it is on the device (its kernels would find it there)", at)
                 elif kind == "call":
                     st = st.set_buf(b, self.c.callee_effect(sect[0], sect[1], sect[2], v, at))
                 elif kind == "escape":
@@ -1270,6 +1283,8 @@ class _Checker:
             if fname in _READ_ONLY_CALLS or self.read_only_param(fname, parent, cur):
                 out.append(("read", name, WHOLE, False, at))
                 return
+            if fname not in _LIBC and _function_named(self.root, fname, self.data) is None:
+                out.append(("extern", name, fname, False, at))  # may offload with our data present
             out.append(("read", name, WHOLE, False, at))
             writes.append(("write", name, WHOLE, False, at))
             return
@@ -1390,9 +1405,10 @@ class _Checker:
             return True
         # a name not declared in the body is the caller's (a parameter, also one declared
         # through a macro, or a global): it escapes
-        if not _declared_in(fnode.child_by_field_name("body"), name, self.data) or \
-                _is_static_local(fnode, name, self.data):
+        if not _declared_in(fnode.child_by_field_name("body"), name, self.data):
             return True
+        if _is_static_local(fnode, name, self.data) and _function_name(fnode, self.data) != "main":
+            return True  # the next call sees it (main is not called again)
         lo = byte
         node = self.root.descendant_for_byte_range(byte, byte)
         while node is not None and node.id != fnode.id:
@@ -1520,6 +1536,23 @@ def _declared_in(body: tree_sitter.Node | None, name: str, data: bytes) -> bool:
             if inner is not None and text_of(data, inner) == name:
                 return True
     return False
+
+
+def _unrestricted_pointer_params(fnode: tree_sitter.Node, data: bytes) -> list[str]:
+    """Parameters that are pointers (or arrays, which are pointers) with no ``restrict``."""
+    d = fnode.child_by_field_name("declarator")
+    while d is not None and d.type != "function_declarator":
+        d = d.child_by_field_name("declarator")
+    params = d.child_by_field_name("parameters") if d is not None else None
+    out = []
+    for p in params.named_children if params is not None else ():
+        text = text_of(data, p)
+        if "restrict" in text or not ("*" in text or "[" in text or "(" in text):
+            continue
+        name = _declared_name(p, data)
+        if name:
+            out.append(name)
+    return out
 
 
 def _is_static_local(fnode: tree_sitter.Node, name: str, data: bytes) -> bool:
@@ -1656,7 +1689,15 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
         walker = _Walker(checker, fname, fnode)
         walker.place(plan)
         names = checker.track(fnode, plan, fname)
-        st = _State(tuple(sorted((n, frozenset([n])) for n in names)), ())
+        env = {n: frozenset([n]) for n in names}
+        # Pointer parameters without restrict may point into one array (the caller may pass
+        # the same buffer twice): each names every one of them, so nothing about one is
+        # taken as sure while another may be the same memory.
+        group = frozenset(p for p in _unrestricted_pointer_params(fnode, checker.data) if p in names)
+        if len(group) > 1:
+            for p in group:
+                env[p] = group
+        st = _State(tuple(sorted(env.items())), ())
         end = walker.run(fnode.child_by_field_name("body"), st)
         for s in [m for x in [end, *walker.returns] for m in _members(x)]:
             for b, v in s.bufs:
