@@ -1,0 +1,45 @@
+"""Programs bench/loopfuzz.py found wrong (reduced, each with a comment saying what was
+wrong), kept as regression tests: each goes through ``PCX_MODE=static pcx-cc`` for the host
+device and must print what the serial build prints, with and without an argument (the
+programs take other branches and sizes with one), under the strict environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from offload_helpers import RUN_ENV  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+CASES = sorted((HERE / "fixtures" / "loopfuzz").glob("*.c"))
+ROOT = HERE.parent
+PCX_CC = ROOT / ".venv" / "bin" / "pcx-cc" if (ROOT / ".venv" / "bin" / "pcx-cc").exists() else \
+    Path(sys.executable).parent / "pcx-cc"
+CLANG = shutil.which("clang-19")
+
+
+def _run(exe: Path, args: list[str]) -> tuple[int, str]:
+    env = dict(os.environ, **RUN_ENV)
+    env.pop("LIBOMPTARGET_INFO", None)
+    p = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=120)
+    return p.returncode, p.stdout
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_fuzz_finding_gives_the_serial_output(tmp_path, case):
+    serial, offload = tmp_path / "serial", tmp_path / "offload"
+    r = subprocess.run([CLANG, "-O1", "-w", str(case), "-o", str(serial), "-lm"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
+    r = subprocess.run([str(PCX_CC), "-O1", "-w", str(case), "-o", str(offload), "-lm"], capture_output=True,
+                       text=True, env=env, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0 and "pcx-cc: warning" not in r.stderr, r.stderr
+    for args in ([], ["x"]):
+        assert _run(offload, args) == _run(serial, args), f"{case.name} {args}"
