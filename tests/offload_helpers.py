@@ -170,6 +170,14 @@ def run(exe: Path, env_extra: dict[str, str] | None = None) -> RunResult:
                      sum(c.size for c in cs if not c.to_device), launches, cs)
 
 
+def run_with_args(exe: Path, args: list[str]) -> tuple[int, str]:
+    """(exit status, stdout) of ``exe args`` the strict way, without libomptarget's report."""
+    env = dict(os.environ, **RUN_ENV)
+    env.pop("LIBOMPTARGET_INFO", None)
+    p = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=120)
+    return p.returncode, p.stdout
+
+
 def write_unit(tmp: Path, name: str, text: str) -> SourceUnit:
     (tmp / name).write_text(text)
     lang = Language.CXX if name.endswith((".cpp", ".cc")) else Language.C

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from offload_helpers import RUN_ENV  # noqa: E402
+from offload_helpers import run_with_args  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CASES = sorted((HERE / "fixtures" / "loopfuzz").glob("*.c"))
@@ -24,11 +24,6 @@ PCX_CC = ROOT / ".venv" / "bin" / "pcx-cc" if (ROOT / ".venv" / "bin" / "pcx-cc"
 CLANG = shutil.which("clang-19")
 
 
-def _run(exe: Path, args: list[str]) -> tuple[int, str]:
-    env = dict(os.environ, **RUN_ENV)
-    env.pop("LIBOMPTARGET_INFO", None)
-    p = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=120)
-    return p.returncode, p.stdout
 
 
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
@@ -42,4 +37,4 @@ def test_fuzz_finding_gives_the_serial_output(tmp_path, case):
                        text=True, env=env, cwd=tmp_path, timeout=300)
     assert r.returncode == 0 and "pcx-cc: warning" not in r.stderr, r.stderr
     for args in ([], ["x"]):
-        assert _run(offload, args) == _run(serial, args), f"{case.name} {args}"
+        assert run_with_args(offload, args) == run_with_args(serial, args), f"{case.name} {args}"

@@ -15,7 +15,6 @@ Two kinds of tests:
 from __future__ import annotations
 
 import copy
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from offload_helpers import CLANG, HOST_OFFLOAD, RUN_ENV  # noqa: E402
+from offload_helpers import CLANG, HOST_OFFLOAD, run_with_args  # noqa: E402
 
 from pcx_driver.engine import plancheck  # noqa: E402
 from pcx_driver.engine.analysis import analyse_unit  # noqa: E402
@@ -323,11 +322,6 @@ int main(int argc, char **argv) {
 }
 
 
-def _run(exe: Path, args: list[str]) -> tuple[int, str]:
-    env = dict(os.environ, **RUN_ENV)
-    env.pop("LIBOMPTARGET_INFO", None)
-    p = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=120)
-    return p.returncode, p.stdout
 
 
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
@@ -348,5 +342,5 @@ def test_reproducer_gives_the_serial_output(tmp_path, name):
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
         assert r.returncode == 0, r.stderr
     for args in ([], ["x"]):  # argc == 1 and argc == 2 take each branch
-        want, got = _run(serial, args), _run(offload, args)
+        want, got = run_with_args(serial, args), run_with_args(offload, args)
         assert got == want, f"{name} {args}: serial {want}, offloaded {got}"

@@ -1757,11 +1757,7 @@ def _offloading_functions(root: tree_sitter.Node, data: bytes, direct: set[str])
 
 
 def _function_name(fnode: tree_sitter.Node, data: bytes) -> str:
-    decl = fnode.child_by_field_name("declarator")
-    while decl is not None and decl.type != "function_declarator":
-        decl = decl.child_by_field_name("declarator")
-    inner = decl.child_by_field_name("declarator") if decl is not None else None
-    return text_of(data, inner) if inner is not None else "?"
+    return hostaccess.function_name(fnode, data) or "?"
 
 
 def _in_loop(fnode: tree_sitter.Node, byte: int) -> bool:

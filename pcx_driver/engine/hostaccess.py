@@ -100,6 +100,21 @@ def identifiers_in(node: tree_sitter.Node, data: bytes) -> set[str]:
 # ------------------------------------------------------------------ functions
 
 
+def function_declarator(fnode: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The ``function_declarator`` of a function definition (under pointers, references)."""
+    d = fnode.child_by_field_name("declarator")
+    while d is not None and d.type != "function_declarator":
+        d = d.child_by_field_name("declarator")
+    return d
+
+
+def function_name(fnode: tree_sitter.Node, data: bytes) -> str:
+    """The name a function definition declares ("" when there is none)."""
+    d = function_declarator(fnode)
+    inner = d.child_by_field_name("declarator") if d is not None else None
+    return text_of(data, inner) if inner is not None else ""
+
+
 def function_ranges(data: bytes, language: Language, names: list[str]) -> list[tuple[int, int]]:
     """Byte ranges of the file-scope definitions and prototypes of the functions ``names``
     (each range a whole top-level declaration, ready to wrap in ``declare target``)."""

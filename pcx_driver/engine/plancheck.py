@@ -1515,9 +1515,7 @@ def _declared_name(node: tree_sitter.Node, data: bytes) -> str | None:
 
 
 def _param_names(fnode: tree_sitter.Node, data: bytes) -> list[str]:
-    d = fnode.child_by_field_name("declarator")
-    while d is not None and d.type != "function_declarator":
-        d = d.child_by_field_name("declarator")
+    d = hostaccess.function_declarator(fnode)
     params = d.child_by_field_name("parameters") if d is not None else None
     out = []
     for p in params.named_children if params is not None else ():
@@ -1540,9 +1538,7 @@ def _declared_in(body: tree_sitter.Node | None, name: str, data: bytes) -> bool:
 
 def _unrestricted_pointer_params(fnode: tree_sitter.Node, data: bytes) -> list[str]:
     """Parameters that are pointers (or arrays, which are pointers) with no ``restrict``."""
-    d = fnode.child_by_field_name("declarator")
-    while d is not None and d.type != "function_declarator":
-        d = d.child_by_field_name("declarator")
+    d = hostaccess.function_declarator(fnode)
     params = d.child_by_field_name("parameters") if d is not None else None
     out = []
     for p in params.named_children if params is not None else ():
@@ -1566,22 +1562,12 @@ def _is_static_local(fnode: tree_sitter.Node, name: str, data: bytes) -> bool:
 
 def _function_named(root: tree_sitter.Node, name: str, data: bytes) -> tree_sitter.Node | None:
     for n in _walk(root):
-        if n.type == "function_definition":
-            d = n.child_by_field_name("declarator")
-            while d is not None and d.type != "function_declarator":
-                d = d.child_by_field_name("declarator")
-            inner = d.child_by_field_name("declarator") if d is not None else None
-            if inner is not None and text_of(data, inner) == name:
-                return n
+        if n.type == "function_definition" and hostaccess.function_name(n, data) == name:
+            return n
     return None
 
 
-def _function_name(fnode: tree_sitter.Node, data: bytes) -> str:
-    d = fnode.child_by_field_name("declarator")
-    while d is not None and d.type != "function_declarator":
-        d = d.child_by_field_name("declarator")
-    inner = d.child_by_field_name("declarator") if d is not None else None
-    return text_of(data, inner) if inner is not None else ""
+_function_name = hostaccess.function_name
 
 
 def _pointer_copies(fnode: tree_sitter.Node, data: bytes):
