@@ -40,7 +40,12 @@ in ``--save DIR`` (default /tmp/loopfuzz-saved) as regression candidates.
 
 Usage:
     python bench/loopfuzz.py --count N --seed S [--jobs J] [--save DIR] [--keep-going]
-                             [--max-reduce K] [--no-cvise] [--print-program SEED]
+                             [--max-reduce K] [--no-cvise] [--cvise-seconds S]
+                             [--without FEATURE,...] [--print-program SEED] [--json]
+
+``--without struct`` (or swap, call, 2d, ...) generates programs without a feature, to look
+past a known bug; a program is reproducible from its seed and that list (both are in its
+first line).
 
 Exit status: 1 when any program is wrong, crashed, timed out, was rejected, failed the pcx
 build (or was a bad program), else 0.  tests/test_loopfuzz.py runs a fixed seed range.
@@ -54,7 +59,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
