@@ -824,7 +824,7 @@ class Gen:
         self.stencil_bias = self.chance(0.3)
         self.use_mix = self.chance(0.3)
         n = r.randint(24, 160)
-        rr = r.randint(6, 24)
+        rr = r.randint(6, min(24, n - 4))
         cc = r.randint(rr + 1, min(n - 2, 40))
         T = r.randint(2, 4)
         e = self.emit
@@ -1305,8 +1305,13 @@ def fuzz(seeds, *, jobs: int = 1, save: Path | None = DEFAULT_SAVE, keep_going: 
             if stop.is_set():
                 return None
             d = work / f"p{seed}"
-            text = generate(seed, without)
-            r = checker.check(text, d, seed)
+            try:
+                text = generate(seed, without)
+            except Exception as exc:  # noqa: BLE001  (a generator bug: count it, go on)
+                text = f"/* generator failed: {type(exc).__name__}: {exc} */\n"
+                r = Result(seed, "bad-program", f"generator failed: {type(exc).__name__}: {exc}")
+            else:
+                r = checker.check(text, d, seed)
             with lock:
                 results.append(r)
                 k = len(results)
