@@ -1083,7 +1083,9 @@ class Checker:
                 return done("timeout", f"args {list(v)}: the serial program finished, the pcx one ran "
                                        f"past {self.run_timeout:g} s", v)
             if xrc != prc:
-                return done("crash", f"args {list(v)}: exit {xrc} (serial {prc}) {xerr.strip()[-300:]}", v)
+                e = xerr.strip()
+                e = e if len(e) <= 400 else e[:250] + " ... " + e[-150:]   # the first message says why
+                return done("crash", f"args {list(v)}: exit {xrc} (serial {prc}) {e}", v)
             if xout != pout:
                 diff = [f"{a.strip()} != {b.strip()}" for a, b in zip(pout.splitlines(), xout.splitlines()) if a != b]
                 return done("wrong", f"args {list(v)}: serial vs pcx: " + "; ".join(diff)[:300], v)
