@@ -1545,6 +1545,8 @@ def _unrestricted_pointer_params(fnode: tree_sitter.Node, data: bytes) -> list[s
         text = text_of(data, p)
         if "restrict" in text or not ("*" in text or "[" in text or "(" in text):
             continue
+        if "**" in text or "*[" in text.replace(" ", ""):
+            continue  # pointers to pointers (argv) point into arrays of pointers, not our data
         name = _declared_name(p, data)
         if name:
             out.append(name)
@@ -1675,14 +1677,20 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
         walker = _Walker(checker, fname, fnode)
         walker.place(plan)
         names = checker.track(fnode, plan, fname)
-        env = {n: frozenset([n]) for n in names}
         # Pointer parameters without restrict may point into one array (the caller may pass
-        # the same buffer twice): each names every one of them, so nothing about one is
-        # taken as sure while another may be the same memory.
-        group = frozenset(p for p in _unrestricted_pointer_params(fnode, checker.data) if p in names)
-        if len(group) > 1:
-            for p in group:
-                env[p] = group
+        # the same buffer twice, or a global the function also uses): each names every one
+        # of them, so nothing about one is taken as sure while another may be the same memory.
+        # A parameter the plan never maps counts too: it may be a mapped global.
+        params = set(_unrestricted_pointer_params(fnode, checker.data))
+        shared = {n for n in names if n in checker.file_scope}
+        if params & names or (params and shared):
+            names = names | params
+        env = {n: frozenset([n]) for n in names}
+        if params & names and len(params | shared) > 1:
+            for p in params:  # a parameter may be another one, or any global used here
+                env[p] = frozenset(params | shared)
+            for g in shared:  # a global may be any parameter (but not another global)
+                env[g] = frozenset({g} | params)
         st = _State(tuple(sorted(env.items())), ())
         end = walker.run(fnode.child_by_field_name("body"), st)
         for s in [m for x in [end, *walker.returns] for m in _members(x)]:
