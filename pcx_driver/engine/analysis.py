@@ -1126,6 +1126,10 @@ class _UnitAnalyser:
             extents = [f"{a0.root}.size()"]
         if d.shape == "pointer" and not extents:
             extents = [None]
+        if d.kind == "param" and extents:
+            # ``T p[R][C]`` as a parameter is ``T (*p)[C]``: the caller may pass fewer than R
+            # rows (a mapped section of R rows would reach past its array), so R is no extent
+            extents[0] = None
         if n > len(extents):
             reasons.append(("PCX118", f"'{name}' has more subscripts than dimensions"))
             return None
