@@ -1682,7 +1682,7 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
         # of them, so nothing about one is taken as sure while another may be the same memory.
         # A parameter the plan never maps counts too: it may be a mapped global.
         params = set(_unrestricted_pointer_params(fnode, checker.data))
-        shared = {n for n in names if n in checker.file_scope}
+        shared = {n for n in names if re.split(r"\.|->", n)[0] in checker.file_scope}  # g, g.v, g->p
         if params & names or (params and shared):
             names = names | params
         env = {n: frozenset([n]) for n in names}
