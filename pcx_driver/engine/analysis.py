@@ -1126,7 +1126,7 @@ class _UnitAnalyser:
             extents = [f"{a0.root}.size()"]
         if d.shape == "pointer" and not extents:
             extents = [None]
-        if d.kind == "param" and extents:
+        if d.kind == "param" and d.shape != "container" and extents:
             # ``T p[R][C]`` as a parameter is ``T (*p)[C]``: the caller may pass fewer than R
             # rows (a mapped section of R rows would reach past its array), so R is no extent
             extents[0] = None
