@@ -145,7 +145,7 @@ def _decisions(report: object) -> list[str]:
 
 def fuzz_one(seed: int, workdir: Path, *, profile: str | None = None, cc: str = "clang-19",
              run_timeout: float = 5.0, build_timeout: float = 120.0, pcx_cc: str | None = None,
-             include: Path | None = None) -> SeedResult:
+             include: Path | None = None, pcx_flags: tuple[str, ...] = ()) -> SeedResult:
     """Generate, build both ways, run both ways, compare.  Never raises for a seed's failure."""
     start = time.monotonic()
     profile = profile or profile_for(seed)
@@ -179,7 +179,7 @@ def fuzz_one(seed: int, workdir: Path, *, profile: str | None = None, cc: str = 
     report = d / "report.json"
     rc, _, err = run_bounded(
         [pcx_cc, f"--pcx-cc={cc}", "--pcx-mode=static", f"--pcx-offload-target={OFFLOAD_TARGET}",
-         f"--pcx-report={report}", *flags, "prog.c", "-o", "pcx"], d, build_timeout, env)
+         f"--pcx-report={report}", *pcx_flags, *flags, "prog.c", "-o", "pcx"], d, build_timeout, env)
     result.pcx_warnings = PCX_WARNING.findall(err)
     if rc != 0:
         return done("pcx-build-failed", err.strip()[-600:])

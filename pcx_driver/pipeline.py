@@ -184,6 +184,12 @@ def run_bounded(fn: Callable[[], Any], seconds: float, megabytes: int) -> Any:
             why = f"was killed by signal {os.WTERMSIG(status)}"
         else:
             why = f"exited with status {os.WEXITSTATUS(status)}"
+        if megabytes > 0 and os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGABRT, signal.SIGSEGV,
+                                                                               signal.SIGKILL, signal.SIGBUS):
+            # under an address-space limit, a library that cannot allocate aborts (LLVM's
+            # "out of memory") or faults: that is the budget, not a bug
+            raise BudgetExceeded(f"analysis {why} under its memory budget of {megabytes} MB "
+                                 "(--pcx-analysis-memory / PCX_ANALYSIS_MEMORY)") from None
         if megabytes > 0:
             why += f" (memory budget {megabytes} MB: --pcx-analysis-memory / PCX_ANALYSIS_MEMORY)"
         raise RuntimeError(f"the analysis process {why}") from None

@@ -982,14 +982,16 @@ class _Checker:
                     names.update(self.canonical(s.base) for s in m.sections)
                 for u in r.updates:
                     names.update(self.canonical(s.base) for s in u.sections)
-        # pointers that take the value of a tracked pointer follow it (swaps)
+        # pointers that take the value of a tracked pointer follow it (swaps), and what a
+        # tracked pointer takes its value from (``nxt = bufB``: bufB is that buffer's name too)
         changed = True
         while changed:
             changed = False
             for lhs, rhs in _pointer_copies(fnode, self.data):
-                if rhs in names and lhs not in names:
-                    names.add(lhs)
-                    changed = True
+                for a, b in ((lhs, rhs), (rhs, lhs)):
+                    if b in names and a not in names:
+                        names.add(a)
+                        changed = True
         return names
 
     def index_range(self, loop: tree_sitter.Node) -> dict:
