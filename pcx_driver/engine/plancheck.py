@@ -11,7 +11,8 @@ array buffer, where its current value lives.  A buffer's state (``_Buf``) is:
   ``host_new`` (the host wrote it since the device copy was made) and ``dev_new`` (a
   kernel wrote it since the host copy was made).  Everything else is equal on both sides.
 
-Sets only grow by may-facts and only shrink by must-facts (a copy of an exact section, a
+The section algebra (linear forms, boxes, may-sets) is ``engine.symsect``.  Sets only
+grow by may-facts and only shrink by must-facts (a copy of an exact section, a
 kernel write the analysis proves total, checked again here against the syntax), so every
 state over-approximates what can really happen; loops are iterated to a fixpoint, with a
 section that mentions a variable the loop changes widened to the whole array.  The walk
@@ -45,6 +46,31 @@ import tree_sitter
 
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import LOOP_TYPES, text_of
+from pcx_driver.engine.symsect import (
+    CALLER,
+    RANGES,
+    UNWRAP,
+    WHOLE,
+    Sect,
+    add,
+    bounded,
+    contains,
+    excluding,
+    freeze,
+    including,
+    le,
+    lin_node,
+    lin_text,
+    overlaps,
+    rename,
+    rename_sect,
+    rename_sets,
+    sect_names,
+    sect_of,
+    subst,
+    uncaller,
+    widen_sets,
+)
 from pcx_driver.model import (
     DataRegion,
     Decision,
@@ -59,288 +85,7 @@ from pcx_driver.model import (
     UnitAnalysis,
 )
 
-# ------------------------------------------------------------------ symbolic sections
-# A linear form is a frozen {monomial: coefficient}; a dimension is (lo, hi) with hi
-# exclusive, None for "unbounded"; a section is a tuple of dimensions.  Comparisons are
-# decided only when two forms differ by a constant: anything else is "unknown", which
-# every caller treats on the safe side.
-
-Lin = tuple  # sorted tuple of (monomial, coefficient); monomial: sorted tuple of names
-Dim = tuple  # (Lin | None, Lin | None)
-Sect = tuple  # tuple[Dim, ...]; () means "the whole array, bounds unknown"
-WHOLE: Sect = ()
-_MAX_SET = 16
-_MAX_PASSES = 6
-
-
-def _freeze(form: dict) -> Lin:
-    return tuple(sorted((m, c) for m, c in form.items() if c))
-
-
-def _add(a: Lin, b: Lin, sign: int = 1) -> Lin:
-    out = dict(a)
-    for m, c in b:
-        out[m] = out.get(m, 0) + sign * c
-    return _freeze(out)
-
-
-def _const_diff(a: Lin | None, b: Lin | None) -> int | None:
-    """b - a when it is a constant, else None."""
-    if a is None or b is None:
-        return None
-    d = _add(b, a, -1)
-    if not d:
-        return 0
-    if len(d) == 1 and d[0][0] == ():
-        return d[0][1]
-    return None
-
-
-# Ranges of the loop indices around the statement being checked: name -> (lo, hi)
-# inclusive linear bounds, pushed and popped by the walk (``_Walker.loop``).
-_RANGES: list[dict] = []
-
-
-def _le(a: Lin | None, b: Lin | None) -> bool:
-    """Provably a <= b: b - a is a constant >= 0, possibly after bounding each loop index
-    of the enclosing loops by its range (innermost first)."""
-    if a is None or b is None:
-        return False
-    d = _add(b, a, -1)
-    for ranges in reversed(_RANGES):
-        if all(m == () for m, _ in d):
-            break
-        for name, (lo, hi) in ranges.items():
-            coef = dict(d).get((name,), 0)
-            if not coef or any(name in m and m != (name,) for m, _ in d):
-                continue
-            bound = lo if coef > 0 else hi  # the smallest value of coef * name
-            if bound is None:
-                continue
-            rest = _freeze({m: c for m, c in d if m != (name,)})
-            d = _add(rest, tuple((m, c * coef) for m, c in bound))
-    if not d:
-        return True
-    return len(d) == 1 and d[0][0] == () and d[0][1] >= 0
-
-
-_UNWRAP = frozenset({"parenthesized_expression", "cast_expression"})
-
-
-def _lin_node(node: tree_sitter.Node | None, data: bytes) -> dict | None:
-    """``node`` as a linear form; a sub-expression that is not linear (``n / 2``) but has
-    no side effects becomes an opaque symbol of its own, spelled in parentheses."""
-    form = _lin_exact(node, data)
-    if form is None and node is not None and _pure(node):
-        return {("(" + text_of(data, node).replace(" ", "") + ")",): 1}
-    return form
-
-
-def _pure(node: tree_sitter.Node) -> bool:
-    return node.type not in ("call_expression", "assignment_expression", "update_expression", "comma_expression") \
-        and all(_pure(c) for c in node.named_children)
-
-
-def _lin_exact(node: tree_sitter.Node | None, data: bytes) -> dict | None:
-    if node is None:
-        return None
-    t = node.type
-    if t == "parenthesized_expression":
-        inner = node.named_children
-        return _lin_node(inner[0], data) if len(inner) == 1 else None
-    if t == "cast_expression":
-        return _lin_node(node.child_by_field_name("value"), data)
-    if t == "number_literal":
-        s = text_of(data, node).rstrip("uUlL")
-        try:
-            return {(): int(s, 0)}
-        except ValueError:
-            return None
-    if t in ("identifier", "field_expression"):
-        return {(text_of(data, node).replace(" ", ""),): 1}
-    if t == "call_expression":  # static_cast<long>(x): the value of x
-        fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
-        if fn is not None and fn.type == "template_function" and text_of(data, fn).startswith("static_cast") \
-                and args is not None and len(args.named_children) == 1:
-            return _lin_node(args.named_children[0], data)
-    if t == "call_expression" and not node.child_by_field_name("arguments").named_children:
-        fn = node.child_by_field_name("function")  # ``v.size()``: a symbol of its own
-        if fn is not None and fn.type == "field_expression" and text_of(data, fn).endswith("size"):
-            return {(text_of(data, node).replace(" ", ""),): 1}
-    if t == "unary_expression":
-        op = node.child_by_field_name("operator")
-        arg = _lin_node(node.child_by_field_name("argument"), data)
-        if arg is None or op is None:
-            return None
-        if op.type == "-":
-            return {m: -c for m, c in arg.items()}
-        return arg if op.type == "+" else None
-    if t == "binary_expression":
-        op = node.child_by_field_name("operator")
-        a = _lin_node(node.child_by_field_name("left"), data)
-        b = _lin_node(node.child_by_field_name("right"), data)
-        if a is not None and op is not None and op.type == "*" and _is_positive_test(node, data):
-            return a  # ``(E) * ((E) > 0)``: E clamped at 0; an empty mapping when E <= 0
-        if a is None or b is None or op is None:
-            return None
-        if op.type in ("+", "-"):
-            out = dict(a)
-            for m, c in b.items():
-                out[m] = out.get(m, 0) + (c if op.type == "+" else -c)
-            return out
-        if op.type == "*":
-            out: dict = {}
-            for ma, ca in a.items():
-                for mb, cb in b.items():
-                    m = tuple(sorted(ma + mb))
-                    out[m] = out.get(m, 0) + ca * cb
-            return out
-    return None
-
-
-def _is_positive_test(node: tree_sitter.Node, data: bytes) -> bool:
-    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-    while right is not None and right.type == "parenthesized_expression" and len(right.named_children) == 1:
-        right = right.named_children[0]
-    if right is None or right.type != "binary_expression":
-        return False
-    op, rl, rr = (right.child_by_field_name(f) for f in ("operator", "left", "right"))
-    return (op is not None and op.type == ">" and rr is not None and text_of(data, rr) == "0"
-            and rl is not None and text_of(data, rl).strip("() ") == text_of(data, left).strip("() "))
-
-
-def _lin_text(expr: str, language: Language) -> Lin | None:
-    data = f"long pcx__e = ({expr});".encode()
-    root = hostaccess.parse(data, language).root_node
-    if root.has_error or not root.named_children:
-        return None
-    for c in root.named_children[0].named_children:
-        if c.type == "init_declarator":
-            form = _lin_node(c.child_by_field_name("value"), data)
-            return None if form is None else _freeze(form)
-    return None
-
-
-def _subst(form: Lin | None, defs: dict) -> Lin | None:
-    """``form`` with every name that has a fixed linear definition replaced by it."""
-    if form is None or not defs or not any(v in defs for m, _ in form for v in m):
-        return form
-    out: dict = {}
-    for mono, coef in form:
-        terms: dict = {(): coef}
-        for v in mono:
-            factor = dict(defs.get(v, (((v,), 1),)))
-            terms = {tuple(sorted(ma + mb)): ca * cb for ma, ca in terms.items() for mb, cb in factor.items()}
-        for m, c in terms.items():
-            out[m] = out.get(m, 0) + c
-    return _freeze(out)
-
-
-def _sect_of(sec: Section, language: Language, defs: dict | None = None) -> Sect:
-    dims = []
-    for lo, ln in sec.dims:
-        a, n = _subst(_lin_text(lo, language), defs or {}), _subst(_lin_text(ln, language), defs or {})
-        dims.append((a, _add(a, n)) if a is not None and n is not None else (None, None))
-    return tuple(dims)
-
-
-_IDENT = re.compile(r"[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)*")
-
-
-def _sect_names(s: Sect) -> set[str]:
-    """The variables a section's bounds depend on (those inside opaque symbols too)."""
-    out: set[str] = set()
-    for lo, hi in s:
-        for form in (lo, hi):
-            for m, _ in form or ():
-                for v in m:
-                    out.update(_IDENT.findall(v) if v.startswith("(") else (v,))
-    return out
-
-
-def _contains(outer: Sect, inner: Sect) -> bool:
-    """Provably inner ⊆ outer (WHOLE as outer: only for may-sets)."""
-    if outer == WHOLE:
-        return True
-    if inner == WHOLE or len(inner) != len(outer):
-        return False
-    for (olo, ohi), (ilo, ihi) in zip(outer, inner):
-        if olo is None and ohi is None:
-            continue
-        if not ((olo is None or _le(olo, ilo)) and (ohi is None or _le(ihi, ohi))):
-            return False
-    return True
-
-
-def _disjoint(a: Sect, b: Sect) -> bool:
-    if a == WHOLE or b == WHOLE or len(a) != len(b):
-        return _empty(a) or _empty(b)
-    if _empty(a) or _empty(b):
-        return True
-    return any(_le(ahi, blo) or _le(bhi, alo) for (alo, ahi), (blo, bhi) in zip(a, b))
-
-
-def _empty(s: Sect) -> bool:
-    return s != WHOLE and any(_le(hi, lo) for lo, hi in s)
-
-
-def _minus(s: Sect, w: Sect) -> list[Sect]:
-    """Boxes whose union covers s \\ w.  A point of s outside w is outside w in some
-    dimension k, so it lies in one of the slabs [s.lo, w.lo) or [w.hi, s.hi) of
-    dimension k (other dimensions as in s).  An interval whose end is not past its start
-    is empty, so the slabs are right whatever the order of the bounds; slabs that are
-    provably empty are left out."""
-    if not _bounded(w) or s == WHOLE or len(s) != len(w):
-        return [s]  # a must-fact with an unknown bound removes nothing
-    if _contains(w, s):
-        return []
-    pieces = []
-    for k in range(len(s)):
-        (slo, shi), (wlo, whi) = s[k], w[k]
-        if _contains((w[k],), (s[k],)):
-            continue
-        if None in (slo, shi, wlo, whi):
-            return [s]
-        for lo, hi in ((slo, wlo), (whi, shi)):
-            if not _le(hi, lo):
-                pieces.append(s[:k] + ((lo, hi),) + s[k + 1:])
-    return pieces
-
-
-def _bounded(s: Sect) -> bool:
-    """Every bound known: only such a section may be a must-fact (what a copy or a write
-    surely covers)."""
-    return s != WHOLE and all(lo is not None and hi is not None for lo, hi in s)
-
-
-def _overlaps(sets: frozenset, s: Sect) -> bool:
-    return any(not _disjoint(x, s) for x in sets)
-
-
-def _with(sets: frozenset, s: Sect) -> frozenset:
-    if _empty(s) or any(_contains(x, s) for x in sets):
-        return sets
-    kept = {x for x in sets if not (_contains(s, x))}
-    kept.add(s)
-    return frozenset([WHOLE]) if len(kept) > _MAX_SET else frozenset(kept)
-
-
-def _without(sets: frozenset, w: Sect) -> frozenset:
-    out: set = set()
-    for x in sets:
-        out.update(_minus(x, w))
-    return frozenset(out)
-
-
-def _widen_sets(sets: frozenset, names: set[str]) -> frozenset:
-    out: set = set()
-    for x in sets:
-        if x != WHOLE and _sect_names(x) & names:
-            x = tuple((None, None) if _sect_names((d,)) & names else d for d in x)
-            if all(d == (None, None) for d in x):
-                x = WHOLE
-        out.add(x)
-    return frozenset([WHOLE]) if WHOLE in out else frozenset(out)
+_MAX_PASSES = 6  # loop passes before everything a loop touches is widened whole
 
 
 # ------------------------------------------------------------------ abstract state
@@ -418,7 +163,7 @@ def _join_buf(a: _Buf, b: _Buf) -> _Buf:
 def _union(a: frozenset, b: frozenset) -> frozenset:
     out = a
     for s in b:
-        out = _with(out, s)
+        out = including(out, s)
     return out
 
 
@@ -638,7 +383,7 @@ class _Walker:
         upd = node.child_by_field_name("update")
         ranges = self.c.index_range(node)
         # a counted loop whose bounds show it runs at least once never exits from its entry
-        once = t == "do_statement" or any(_le(lo, hi) for lo, hi in ranges.values())
+        once = t == "do_statement" or any(le(lo, hi) for lo, hi in ranges.values())
         back = None
         exit_states: list = []
         for i in range(_MAX_PASSES + 1):
@@ -648,11 +393,11 @@ class _Walker:
             s = head
             if t != "do_statement":
                 s = self.host(cond, s) if cond is not None else s
-            _RANGES.append(ranges)
+            RANGES.append(ranges)
             try:
                 s = self.run(body, s)
             finally:
-                _RANGES.pop()
+                RANGES.pop()
             breaks, conts = self.loops.pop()
             s = _join([s, *conts])
             if t == "do_statement" and s is not None and cond is not None:
@@ -677,9 +422,9 @@ class _Walker:
                 bufs.append((b, dataclasses.replace(v, undef=_whole(v.undef), host_new=_whole(v.host_new),
                                                     dev_new=_whole(v.dev_new))))
             else:
-                bufs.append((b, dataclasses.replace(v, undef=_widen_sets(v.undef, names),
-                                                    host_new=_widen_sets(v.host_new, names),
-                                                    dev_new=_widen_sets(v.dev_new, names))))
+                bufs.append((b, dataclasses.replace(v, undef=widen_sets(v.undef, names),
+                                                    host_new=widen_sets(v.host_new, names),
+                                                    dev_new=widen_sets(v.dev_new, names))))
         return _State(st.env, tuple((b, _clip(v)) for b, v in bufs))
 
     # -- directives
@@ -705,7 +450,7 @@ class _Walker:
         return st
 
     def map_enter(self, v: _Buf, kind: MapKind, sec: Section, node, sure: bool) -> _Buf:
-        s = _sect_of(sec, self.lang, self.c.defs)
+        s = sect_of(sec, self.lang, self.c.defs)
         if v.present is MAYBE or v.depth < 0:
             self.fail("PCX215", f"'{sec.base}' may or may not be on the device here", node)
         if v.present is not None:
@@ -716,7 +461,7 @@ class _Walker:
 
     def contained(self, v: _Buf, sec: Section, s: Sect, node) -> None:
         text, have = v.present
-        if sec.render() == text or (have != WHOLE and s != WHOLE and _contains(have, s)
+        if sec.render() == text or (have != WHOLE and s != WHOLE and contains(have, s)
                                     and all(d != (None, None) for d in have)):
             return
         if text == "\0caller":  # an extension here aborts the run (never a wrong answer)
@@ -764,12 +509,12 @@ class _Walker:
             self.fail("PCX216", f"'{sec.base}' leaves the device twice", node, kernel)
         if v.depth > 1:
             return dataclasses.replace(v, depth=v.depth - 1)
-        s = _sect_of(sec, self.lang, self.c.defs)
+        s = sect_of(sec, self.lang, self.c.defs)
         dev_new = v.dev_new
         if kind in (MapKind.FROM, MapKind.TOFROM):
-            if _overlaps(v.host_new, s):
+            if overlaps(v.host_new, s):
                 self.fail("PCX212", f"copying {sec.render()} back overwrites newer host data", node, kernel)
-            if _overlaps(v.undef, s):
+            if overlaps(v.undef, s):
                 self.fail("PCX212", f"copying {sec.render()} back brings undefined device data to the host", node, kernel)
             dev_new = _cut(dev_new, s, sec, v)
         if dev_new and any(self.c.live_after(n, node.end_byte, self.fnode) for n in holders or [b]):
@@ -778,7 +523,7 @@ class _Walker:
 
     def update(self, direction: str, sections: list[Section], st: _State, node) -> _State:
         for sec in sections:
-            s = _sect_of(sec, self.lang, self.c.defs)
+            s = sect_of(sec, self.lang, self.c.defs)
             ids = self.ids(st, sec.base)
             if not ids:
                 self.fail("PCX216", f"update of '{sec.base}', which the checker cannot follow", node)
@@ -792,14 +537,14 @@ class _Walker:
                 # past the array; past the mapped section libomptarget stops the run
                 # ("explicit extension not allowed"), it never computes a wrong answer.
                 if direction == "to":
-                    if _overlaps(v.dev_new, s):
+                    if overlaps(v.dev_new, s):
                         self.fail("PCX213", f"update to({sec.render()}) overwrites newer device data", node)
                     if len(ids) == 1:
                         v = dataclasses.replace(v, undef=_cut(v.undef, s, sec, v), host_new=_cut(v.host_new, s, sec, v))
                 else:
-                    if _overlaps(v.host_new, s):
+                    if overlaps(v.host_new, s):
                         self.fail("PCX212", f"update from({sec.render()}) overwrites newer host data", node)
-                    if _overlaps(v.undef, s):
+                    if overlaps(v.undef, s):
                         self.fail("PCX212", f"update from({sec.render()}) brings undefined device data to the host", node)
                     if len(ids) == 1:
                         v = dataclasses.replace(v, dev_new=_cut(v.dev_new, s, sec, v))
@@ -841,18 +586,18 @@ class _Walker:
             for b in self.ids(st, self.c.canonical(name)):
                 v = st.buf(b)
                 for s in secs:
-                    if _overlaps(v.undef, s):
+                    if overlaps(v.undef, s):
                         self.fail("PCX210", f"kernel reads '{name}' where the device copy is undefined", node, kid)
-                    if _overlaps(v.host_new, s):
+                    if overlaps(v.host_new, s):
                         self.fail("PCX210", f"kernel reads '{name}' where the host has newer values", node, kid)
         for name, secs in writes.items():
             ids = self.ids(st, self.c.canonical(name))
             for b in ids:
                 v = st.buf(b)
                 for s in secs:
-                    dev_new = _with(v.dev_new, s)
+                    dev_new = including(v.dev_new, s)
                     if len(ids) == 1 and name in sure:
-                        v = dataclasses.replace(v, undef=_without(v.undef, s), host_new=_without(v.host_new, s),
+                        v = dataclasses.replace(v, undef=excluding(v.undef, s), host_new=excluding(v.host_new, s),
                                                 dev_new=dev_new)
                     else:
                         v = dataclasses.replace(v, dev_new=dev_new)
@@ -889,12 +634,12 @@ class _Walker:
                 if v.present is MAYBE:
                     self.fail("PCX215", f"'{name}' may or may not be on the device at line {self.line(at)}", at)
                 if kind == "read":
-                    if _overlaps(v.dev_new, sect):
+                    if overlaps(v.dev_new, sect):
                         self.fail("PCX211", f"host code at line {self.line(at)} reads '{name}', whose current value is on the device", at)
                 elif kind == "write":
-                    v = dataclasses.replace(v, host_new=_with(v.host_new, sect))
+                    v = dataclasses.replace(v, host_new=including(v.host_new, sect))
                     if sure and len(self.ids(st, name)) == 1:
-                        v = dataclasses.replace(v, dev_new=_without(v.dev_new, sect))
+                        v = dataclasses.replace(v, dev_new=excluding(v.dev_new, sect))
                     st = st.set_buf(b, v)
                 elif kind == "extern":
                     self.fail("PCX216", f"'{name}' is passed at line {self.line(at)} to '{sect}', defined in another "
@@ -906,10 +651,10 @@ class _Walker:
         changed = self.c.assigned(node)
         for entry in self.open:
             for _, sec, _, _ in entry.buffers:
-                if _sect_names(_sect_of(sec, self.lang, self.c.defs)) & changed or (sec.base in changed and False):
+                if sect_names(sect_of(sec, self.lang, self.c.defs)) & changed or (sec.base in changed and False):
                     self.fail("PCX216", f"the bounds of mapped {sec.render()} change inside its region", node)
         for b, v in st.bufs:
-            if v.present not in (None, MAYBE) and _sect_names(v.present[1]) & changed:
+            if v.present not in (None, MAYBE) and sect_names(v.present[1]) & changed:
                 self.fail("PCX216", f"the bounds of mapped {v.present[0]} change while it is on the device", node)
         return self.widen(st, changed)
 
@@ -920,9 +665,9 @@ def _cut(sets: frozenset, s: Sect, sec: Section, v: _Buf) -> frozenset:
     of the whole present section clears them all."""
     if isinstance(v.present, tuple):
         text, have = v.present
-        if sec.render() == text or (_bounded(have) and _bounded(s) and _contains(s, have)):
+        if sec.render() == text or (bounded(have) and bounded(s) and contains(s, have)):
             return frozenset()
-    return _without(sets, s)
+    return excluding(sets, s)
 
 
 def _whole(sets: frozenset) -> frozenset:
@@ -1017,15 +762,15 @@ class _Checker:
         step = text_of(self.data, upd).replace(" ", "")
         up = step in (f"{name}++", f"++{name}") or step.startswith(f"{name}+=")
         down = step in (f"{name}--", f"--{name}") or step.startswith(f"{name}-=")
-        first, bound = _lin_node(start, self.data), _lin_node(right, self.data)
+        first, bound = lin_node(start, self.data), lin_node(right, self.data)
         if first is None or bound is None or not (up or down):
             return {}
-        first, bound = _subst(_freeze(first), self.defs), _subst(_freeze(bound), self.defs)
+        first, bound = subst(freeze(first), self.defs), subst(freeze(bound), self.defs)
         changed = self.assigned(loop.child_by_field_name("body"), calls=True)
-        if name in changed or (_sect_names(((first, bound),)) & changed):
+        if name in changed or (sect_names(((first, bound),)) & changed):
             return {}
         one = ((((), 1),))
-        edge = {"<": _add(bound, one, -1), "<=": bound, ">": _add(bound, one), ">=": bound}.get(op.type)
+        edge = {"<": add(bound, one, -1), "<=": bound, ">": add(bound, one), ">=": bound}.get(op.type)
         if edge is None:
             return {}
         if up and op.type in ("<", "<="):
@@ -1043,11 +788,11 @@ class _Checker:
         for n in _walk(body):
             if n.type == "init_declarator":
                 name = _declared_name(n, self.data)
-                form = _lin_node(n.child_by_field_name("value"), self.data)
+                form = lin_node(n.child_by_field_name("value"), self.data)
                 if name:
                     changed[name] = changed.get(name, 0) + 1
                     if form is not None and n.child_by_field_name("declarator").type == "identifier":
-                        inits[name] = _freeze(form)
+                        inits[name] = freeze(form)
         for name in self.assigned(body, calls=False):
             changed[name] = changed.get(name, 0) + 10
         for n in _walk(body):  # ``std::vector<T> v(count);``: v.size() is count
@@ -1058,19 +803,19 @@ class _Checker:
             if n.type == "init_declarator" and n.named_children and n.named_children[-1].type == "argument_list":
                 args = n.named_children[-1].named_children
                 name = _declared_name(n, self.data)
-                form = _freeze(_lin_node(args[0], self.data) or {}) if len(args) >= 1 and _lin_node(args[0], self.data) else None
+                form = freeze(lin_node(args[0], self.data) or {}) if len(args) >= 1 and lin_node(args[0], self.data) else None
             elif n.type == "function_declarator":  # the most vexing parse: v(a * b)
                 inner, params = n.child_by_field_name("declarator"), n.child_by_field_name("parameters")
                 name = text_of(self.data, inner) if inner is not None and inner.type == "identifier" else None
                 text = text_of(self.data, params)[1:-1] if params is not None else ""
-                form = _lin_text(text, Language.CXX) if text and "," not in text else None
+                form = lin_text(text, Language.CXX) if text and "," not in text else None
             if name and form is not None:
                 key = f"{name}.size()"
                 changed[key] = changed.get(key, 0) + 1
                 inits[key] = form
         defs = {k: v for k, v in inits.items() if changed.get(k) == 1}
         for _ in range(3):  # definitions in terms of earlier definitions
-            defs = {k: _subst(v, {d: f for d, f in defs.items() if d != k}) for k, v in defs.items()}
+            defs = {k: subst(v, {d: f for d, f in defs.items() if d != k}) for k, v in defs.items()}
         return defs
 
     def assigned(self, node: tree_sitter.Node, calls: bool = True) -> set[str]:
@@ -1118,7 +863,7 @@ class _Checker:
         for a in k.nest.arrays if k.nest is not None else ():
             name = self.canonical(a.name)
             known[name] = a
-            s = _sect_of(a.section, self.lang, self.defs)
+            s = sect_of(a.section, self.lang, self.defs)
             if a.read or (a.written and not a.written_fully):
                 reads.setdefault(name, []).append(s)
             if a.written:
@@ -1183,9 +928,9 @@ class _Checker:
         if idx:
             dims = []
             for i in idx:
-                form = _lin_node(i, data) if i is not None else None
-                form = None if form is None else _subst(_freeze(form), self.defs)
-                dims.append((None, None) if form is None else (form, _add(form, ((((), 1),)))))
+                form = lin_node(i, data) if i is not None else None
+                form = None if form is None else subst(freeze(form), self.defs)
+                dims.append((None, None) if form is None else (form, add(form, ((((), 1),)))))
             sect = tuple(dims) if any(d != (None, None) for d in dims) else WHOLE
         parent = top.parent
         at = n.start_byte
@@ -1236,7 +981,7 @@ class _Checker:
         if parent is not None and parent.type in ("sizeof_expression", "delete_expression"):
             return
         if parent is not None and parent.type == "pointer_expression" and text_of(data, parent).startswith("*"):
-            sect = ((_freeze({(): 0}), _freeze({(): 1})),)
+            sect = ((freeze({(): 0}), freeze({(): 1})),)
             gp = parent.parent
             if gp is not None and gp.type == "assignment_expression" and gp.child_by_field_name("left") == parent:
                 writes.append(("write", name, sect, True, at))
@@ -1326,8 +1071,8 @@ class _Checker:
         """Each argument of a call as a linear form in the caller's names (or None)."""
         out = []
         for a in args.named_children if args is not None else ():
-            form = _lin_node(a, self.data)
-            out.append(None if form is None else _subst(_freeze(form), self.defs))
+            form = lin_node(a, self.data)
+            out.append(None if form is None else subst(freeze(form), self.defs))
         return out
 
     def callee_effect(self, fname: str, arg, forms: list, v: _Buf, at: int) -> _Buf:
@@ -1346,21 +1091,21 @@ class _Checker:
         saved = self.defs
         inner = _Walker(self, fname, fnode)
         changed = self.assigned(fnode.child_by_field_name("body"), calls=False)
-        bound = {p: _rename(form, _CALLER) for p, form in zip(params, forms)
+        bound = {p: rename(form, CALLER) for p, form in zip(params, forms)
                  if p and form is not None and p not in changed}
         for p, form in list(bound.items()):  # a container argument brings its size along
             if len(form) == 1 and form[0][1] == 1 and len(form[0][0]) == 1:
-                arg = form[0][0][0][len(_CALLER):]
+                arg = form[0][0][0][len(CALLER):]
                 size = saved.get(f"{arg}.size()", ((((f"{arg}.size()",), 1),)))
-                bound[f"{p}.size()"] = _rename(size, _CALLER)
-        self.defs = {k: _subst(f, bound) for k, f in self.defs.items()} | bound
+                bound[f"{p}.size()"] = rename(size, CALLER)
+        self.defs = {k: subst(f, bound) for k, f in self.defs.items()} | bound
         inner.place(self.plan)
         names = self.track(fnode, self.plan, fname) | {param}
         env = {n: frozenset([n]) for n in names}
         env[param] = frozenset(["\0caller"])
         have = v.present[1] if isinstance(v.present, tuple) else WHOLE
-        entry = _Buf(("\0caller", _rename_sect(have, _CALLER)), v.depth, _rename_sets(v.undef, _CALLER),
-                     _rename_sets(v.host_new, _CALLER), _rename_sets(v.dev_new, _CALLER))
+        entry = _Buf(("\0caller", rename_sect(have, CALLER)), v.depth, rename_sets(v.undef, CALLER),
+                     rename_sets(v.host_new, CALLER), rename_sets(v.dev_new, CALLER))
         st = _State(tuple(sorted(env.items())), (("\0caller", entry),))
         self.depth += 1
         try:
@@ -1378,7 +1123,7 @@ class _Checker:
             out = v2 if out is entry else _join_buf(out, v2)
         if out.present != entry.present or out.depth != entry.depth:
             raise CheckFailed("PCX215", f"'{fname}' changes whether its argument is on the device", at)
-        back = _uncaller
+        back = uncaller
         return dataclasses.replace(out, present=v.present, depth=v.depth, undef=back(out.undef),
                                    host_new=back(out.host_new), dev_new=back(out.dev_new))
 
@@ -1449,42 +1194,6 @@ def _declaration_of(n: tree_sitter.Node) -> tree_sitter.Node | None:
     return None
 
 
-_CALLER = "\0"  # marks a caller's name inside a callee's walk
-
-
-def _rename(form: Lin | None, prefix: str) -> Lin | None:
-    if form is None:
-        return None
-    return _freeze({tuple(sorted(prefix + v for v in m)): c for m, c in form})
-
-
-def _rename_sect(s: Sect, prefix: str) -> Sect:
-    return tuple((_rename(lo, prefix), _rename(hi, prefix)) for lo, hi in s)
-
-
-def _rename_sets(sets: frozenset, prefix: str) -> frozenset:
-    return frozenset(_rename_sect(x, prefix) for x in sets)
-
-
-def _uncaller(sets: frozenset) -> frozenset:
-    """Callee-side sections in the caller's names: dimensions that mention a callee's own
-    name are widened (unbounded), the caller's marks are removed."""
-    out = set()
-    for x in sets:
-        dims = []
-        for d in x:
-            names = _sect_names((d,))
-            if any(not n.startswith(_CALLER) for n in names):
-                dims.append((None, None))
-            else:
-                lo, hi = d
-                strip = (lambda f: None if f is None else _freeze({tuple(sorted(v[1:] for v in m)): c for m, c in f}))
-                dims.append((strip(lo), strip(hi)))
-        x = tuple(dims)
-        out.add(WHOLE if x and all(d == (None, None) for d in x) else x)
-    return frozenset(out)
-
-
 def _walk(node: tree_sitter.Node | None):
     if node is None:
         return
@@ -1496,7 +1205,7 @@ def _walk(node: tree_sitter.Node | None):
 
 
 def _strip(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
-    while node is not None and node.type in _UNWRAP:
+    while node is not None and node.type in UNWRAP:
         node = node.child_by_field_name("value") if node.type == "cast_expression" else (
             node.named_children[0] if node.named_children else None)
     return node
