@@ -871,6 +871,9 @@ class _UnitAnalyser:
                 # struct is reached through a parameter a pointer could point into
                 if x.decl.shape == "array" and x.root_decl is not None and x.root_decl.shape == "record" \
                         and x.root_decl.kind in ("local", "global", "static-local"):
+                    if x.root_decl.kind != "local" and y.decl is not None and y.decl.kind == "param" \
+                            and not y.member and not (y.decl.shape == "pointer" and y.decl.restrict):
+                        return True  # a pointer parameter may point into a global struct's array
                     return False
                 if x.decl.shape == "array" and y.member and y.decl is not None and y.decl.shape == "array":
                     return False

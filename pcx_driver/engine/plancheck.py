@@ -560,6 +560,11 @@ class _Walker:
             for sec in m.sections:
                 maps.setdefault(self.c.canonical(sec.base), []).append((m.kind, sec))
         touched = {self.c.canonical(n) for n in reads} | {self.c.canonical(n) for n in writes}
+        mapped = sorted(maps)
+        for i, a in enumerate(mapped):  # one array under two names in one construct
+            for b in mapped[i + 1:]:
+                if self.ids(st, a) & self.ids(st, b) and (a in writes or b in writes):
+                    self.fail("PCX215", f"'{a}' and '{b}' may be one array, mapped twice by this kernel", node, kid)
         if k.plan.work_expr and k.plan.min_work > 0:  # if(target: ...) may run it on the host
             for name in touched | set(maps):
                 if any(st.buf(b).present is not None for b in self.ids(st, name)):
