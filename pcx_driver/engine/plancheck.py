@@ -561,9 +561,16 @@ class _Walker:
                 maps.setdefault(self.c.canonical(sec.base), []).append((m.kind, sec))
         touched = {self.c.canonical(n) for n in reads} | {self.c.canonical(n) for n in writes}
         mapped = sorted(maps)
-        for i, a in enumerate(mapped):  # one array under two names in one construct
-            for b in mapped[i + 1:]:
-                if self.ids(st, a) & self.ids(st, b) and (a in writes or b in writes):
+        for i, a in enumerate(mapped):  # one array under two names in one construct: a
+            for b in mapped[i + 1:]:    # global's own device copy, or sections that overlap
+                if not (self.ids(st, a) & self.ids(st, b) and (a in writes or b in writes)):
+                    continue            # without one holding the other, are two arrays
+                sa = [sect_of(sec, self.lang, self.c.defs) for _, sec in maps[a]]
+                sb = [sect_of(sec, self.lang, self.c.defs) for _, sec in maps[b]]
+                nested = all(contains(x, y) or contains(y, x) for x in sa for y in sb
+                             if bounded(x) and bounded(y)) and all(bounded(x) for x in sa + sb)
+                if re.split(r"\.|->", a)[0] in self.c.file_scope or re.split(r"\.|->", b)[0] in self.c.file_scope \
+                        or not nested:
                     self.fail("PCX215", f"'{a}' and '{b}' may be one array, mapped twice by this kernel", node, kid)
         if k.plan.work_expr and k.plan.min_work > 0:  # if(target: ...) may run it on the host
             for name in touched | set(maps):
