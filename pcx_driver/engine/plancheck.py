@@ -1263,16 +1263,38 @@ def _unrestricted_pointer_params(fnode: tree_sitter.Node, data: bytes) -> list[s
     """Parameters that are pointers (or arrays, which are pointers) with no ``restrict``."""
     d = hostaccess.function_declarator(fnode)
     params = d.child_by_field_name("parameters") if d is not None else None
+    root = fnode
+    while root.parent is not None:
+        root = root.parent
+    pointer_types = _pointer_typedefs(root, data)
     out = []
     for p in params.named_children if params is not None else ():
         text = text_of(data, p)
-        if "restrict" in text or not ("*" in text or "[" in text or "(" in text):
+        ty = p.child_by_field_name("type")
+        typed = ty is not None and text_of(data, ty) in pointer_types  # ``vec_t p`` with vec_t an array
+        if "restrict" in text or not ("*" in text or "[" in text or "(" in text or typed):
             continue
         if "**" in text or "*[" in text.replace(" ", ""):
             continue  # pointers to pointers (argv) point into arrays of pointers, not our data
         name = _declared_name(p, data)
         if name:
             out.append(name)
+    return out
+
+
+def _pointer_typedefs(root: tree_sitter.Node, data: bytes) -> set[str]:
+    """Names ``typedef``'d to an array or pointer type (a parameter of such a type is a pointer)."""
+    out = set()
+    for n in root.named_children:
+        if n.type != "type_definition":
+            continue
+        for d in n.children_by_field_name("declarator"):
+            if d.type in ("array_declarator", "pointer_declarator"):
+                inner = d
+                while inner is not None and inner.type != "type_identifier":
+                    inner = inner.child_by_field_name("declarator")
+                if inner is not None:
+                    out.add(text_of(data, inner))
     return out
 
 
