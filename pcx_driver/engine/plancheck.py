@@ -573,12 +573,14 @@ class _Walker:
                         or not nested:
                     self.fail("PCX215", f"'{a}' and '{b}' may be one array, mapped twice by this kernel", node, kid)
         if k.plan.work_expr and k.plan.min_work > 0:  # if(target: ...) may run it on the host
-            for name in touched | set(maps):
+            for name in sorted(touched | set(maps)):
                 if any(st.buf(b).present is not None for b in self.ids(st, name)):
                     self.fail("PCX215", f"kernel guarded by if(target: ...) may run on the host while '{name}' "
                                         "is on the device", node, kid)
-        # entry: the kernel's own maps
-        for name in touched | set(maps):
+        # entry: the kernel's own maps, in the order the rewriter emits the clauses, which is
+        # the order libomptarget maps them in (a section mapped after a longer one of the same
+        # array is a lookup; mapped before it, the longer one would extend it)
+        for name in list(maps) + sorted(touched - set(maps)):
             ids = self.ids(st, name)
             if not ids:
                 if name in maps:
