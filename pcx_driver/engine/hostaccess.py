@@ -23,6 +23,7 @@ import tree_sitter
 import tree_sitter_c
 import tree_sitter_cpp
 
+from pcx_driver.engine.source import walk
 from pcx_driver.model import Language
 
 _LANGS = {
@@ -266,14 +267,6 @@ def _in_parameter_list(node: tree_sitter.Node) -> bool:
     return False
 
 
-def _walk_nodes(node: tree_sitter.Node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
-
-
 def _row_pointer(decl: tree_sitter.Node, data: bytes, name: str) -> list[str] | None:
     """For ``(*name)[m][k]`` (a pointer to rows) the row dimensions ``[m, k]``."""
     dims: list[str] = []
@@ -334,7 +327,7 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
                     return Extent(name, whole)
                 count = _sizeof_factor(argv[0], data)
                 if count is not None:
-                    sizes = [c for c in _walk_nodes(argv[0]) if c.type == "sizeof_expression"]
+                    sizes = [c for c in walk(argv[0]) if c.type == "sizeof_expression"]
                     if sizes and all(name in identifiers_in(c, data) for c in sizes):
                         return Extent(name, [count] + rows)  # ``n * sizeof *a``: n rows
                     # ``sizeof(T) * r * c``: a count of elements, so rows are that over a row's

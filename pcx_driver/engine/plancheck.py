@@ -46,6 +46,7 @@ import tree_sitter
 
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import LOOP_TYPES, text_of
+from pcx_driver.engine.source import walk
 from pcx_driver.engine.symsect import (
     CALLER,
     RANGES,
@@ -221,7 +222,6 @@ class _Region:
     buffers: list = field(default_factory=list)  # (kind, Section, frozenset ids) at entry
 
 
-_WRITE_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="})
 _READ_ONLY_CALLS = frozenset(
     "printf fprintf puts fputs putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
     "floor ceil fmin fmax abs labs memcmp strlen".split())
@@ -440,16 +440,16 @@ class _Walker:
                     ids = self.ids(m_st, sec.base)
                     if not ids:
                         self.fail("PCX216", f"region maps '{sec.base}', which the checker cannot follow", node)
-                    entry.buffers.append((m.kind, sec, ids, m_st.env))
+                    entry.buffers.append((m.kind, sec, ids))
                     for b in ids:
-                        m_st = m_st.set_buf(b, self.map_enter(m_st.buf(b), m.kind, sec, node, len(ids) == 1))
+                        m_st = m_st.set_buf(b, self.map_enter(m_st.buf(b), m.kind, sec, node))
             return m_st
 
         st = self.each(st, enter)
         self.open.append(entry)
         return st
 
-    def map_enter(self, v: _Buf, kind: MapKind, sec: Section, node, sure: bool) -> _Buf:
+    def map_enter(self, v: _Buf, kind: MapKind, sec: Section, node) -> _Buf:
         s = sect_of(sec, self.lang, self.c.defs)
         if v.present is MAYBE or v.depth < 0:
             self.fail("PCX215", f"'{sec.base}' may or may not be on the device here", node)
@@ -475,22 +475,21 @@ class _Walker:
             if u.byte == r.end_byte:
                 st = self.each(st, lambda m, u=u: self.update(u.direction, u.sections, m, last))
         entry = self.open.pop()
-        held = set().union(*(b for _, _, b, _ in entry.buffers)) if entry.buffers else set()
+        held = set().union(*(b for _, _, b in entry.buffers)) if entry.buffers else set()
 
         variants: dict[str, set] = {}  # buffer -> the (kind, section) maps that took it
-        for kind, sec, ids, _ in entry.buffers:
+        for kind, sec, ids in entry.buffers:
             for b in ids:
-                variants.setdefault(b, set()).add((kind, sec.render(), sec.base, tuple(map(tuple, sec.dims)), len(ids) == 1))
+                variants.setdefault(b, set()).add((kind, sec.render(), sec.base, tuple(map(tuple, sec.dims))))
 
         def leave(m_st: _State) -> _State:
-            for kind, sec, ids, _ in entry.buffers:
+            for _, sec, _ in entry.buffers:
                 if not self.ids(m_st, sec.base) <= held:
                     self.fail("PCX216", f"'{sec.base}' names other memory at the end of its region", last)
             for b, ways in sorted(variants.items()):
                 holders = [n for n, ids in m_st.env if b in ids]
-                outs = [self.map_exit(m_st.buf(b), kind, Section(base, [tuple(d) for d in dims]), last, b, sure,
-                                      None, holders)
-                        for kind, _, base, dims, sure in sorted(ways, key=str)]
+                outs = [self.map_exit(m_st.buf(b), kind, Section(base, [tuple(d) for d in dims]), last, b, None, holders)
+                        for kind, _, base, dims in sorted(ways, key=str)]
                 v = outs[0]
                 for o in outs[1:]:
                     v = _join_buf(v, o)
@@ -499,7 +498,7 @@ class _Walker:
 
         return self.each(st, leave)
 
-    def map_exit(self, v: _Buf, kind: MapKind, sec: Section, node, b: str, sure: bool,
+    def map_exit(self, v: _Buf, kind: MapKind, sec: Section, node, b: str,
                  kernel: str | None = None, holders: list[str] | None = None) -> _Buf:
         """Leave the device (or drop one reference); ``holders``: the names that point
         to buffer ``b`` now, whose later uses make its device results needed."""
@@ -590,10 +589,10 @@ class _Walker:
                 v = st.buf(b)
                 if v.present is MAYBE:
                     self.fail("PCX215", f"'{name}' may or may not be on the device at this kernel", node, kid)
-                if v.present is None and name not in maps and name in touched and not self.c.is_scalar_like(name):
+                if v.present is None and name not in maps and name in touched:
                     self.fail("PCX215", f"kernel uses '{name}', which is neither mapped nor present", node, kid)
                 for kind, sec in maps.get(name, ()):
-                    v = self.map_enter(v, kind, sec, node, len(ids) == 1)
+                    v = self.map_enter(v, kind, sec, node)
                 st = st.set_buf(b, v)
         # body
         for name, secs in reads.items():
@@ -623,7 +622,7 @@ class _Walker:
                 v = st.buf(b)
                 holders = [n for n, i in st.env if b in i]
                 for kind, sec in reversed(entries):
-                    v = self.map_exit(v, kind, sec, node, b, len(ids) == 1, kid, holders)
+                    v = self.map_exit(v, kind, sec, node, b, kid, holders)
                 st = st.set_buf(b, v)
         return self.widen(st, self.c.assigned(node) & self.c.scalars_written_by(k))
 
@@ -664,7 +663,7 @@ class _Walker:
                     self.fail("PCX216", f"a pointer into mapped '{name}' is stored at line {self.line(at)}", at)
         changed = self.c.assigned(node)
         for entry in self.open:
-            for _, sec, _, _ in entry.buffers:
+            for _, sec, _ in entry.buffers:
                 if sect_names(sect_of(sec, self.lang, self.c.defs)) & changed or (sec.base in changed and False):
                     self.fail("PCX216", f"the bounds of mapped {sec.render()} change inside its region", node)
         for b, v in st.bufs:
@@ -702,7 +701,6 @@ class _Checker:
         self.nests = {n.nest_id: n for n in analysis.nests()} if analysis is not None else {}
         self.plan = plan
         self.aliases = {lp.name: lp.container for lp in plan.local_pointers}
-        self.tracked: set[str] = set()
         self._device_functions: set[str] | None = None
         self.defs: dict = {}  # the current function's fixed linear definitions
         self.depth = 0
@@ -720,9 +718,6 @@ class _Checker:
     def canonical(self, name: str) -> str:
         name = name.replace(" ", "")
         return self.aliases.get(name, name)
-
-    def is_scalar_like(self, name: str) -> bool:
-        return False
 
     # names ------------------------------------------------------------
     def track(self, fnode: tree_sitter.Node, plan: Plan, fname: str) -> set[str]:
@@ -900,7 +895,6 @@ class _Checker:
         in evaluation order: reads before the write of the same statement."""
         out: list = []
         names = st.names()
-        self.names_now = names
         writes: list = []
         for n in _walk(node):
             t = n.type
@@ -965,7 +959,7 @@ class _Checker:
                 writes.append(("write", name, sect, True, at))
                 return
             if parent is not None and parent.type == "pointer_expression" and text_of(data, parent).startswith("&"):
-                self.pointer_use(parent, name, out, writes)
+                self.pointer_use(parent, name, names, out, writes)
                 return
             out.append(("read", name, sect, False, at))
             return
@@ -987,7 +981,7 @@ class _Checker:
             if method in _SIZE_QUERIES:
                 return
             if method == "data" and parent.parent is not None and parent.parent.type == "call_expression":
-                self.pointer_use(parent.parent, name, out, writes)  # ``v.data()`` is v's buffer
+                self.pointer_use(parent.parent, name, names, out, writes)  # ``v.data()`` is v's buffer
                 return
             out.append(("read", name, WHOLE, False, at))  # a container's other members
             writes.append(("write", name, WHOLE, False, at))
@@ -1002,9 +996,9 @@ class _Checker:
             else:
                 out.append(("read", name, sect, False, at))
             return
-        self.pointer_use(n, name, out, writes)
+        self.pointer_use(n, name, names, out, writes)
 
-    def pointer_use(self, n: tree_sitter.Node, name: str, out: list, writes: list) -> None:
+    def pointer_use(self, n: tree_sitter.Node, name: str, names: dict, out: list, writes: list) -> None:
         """The array's address is used: passed to a call, stored, compared, offset."""
         data = self.data
         at = n.start_byte
@@ -1016,7 +1010,6 @@ class _Checker:
                     return  # pointer comparison (a null test)
             cur = cur.parent
         parent = cur.parent
-        names = self.names_now
         if parent is not None and parent.type == "init_declarator" and parent.child_by_field_name("value") == cur:
             if self.canonical(_declared_name(parent, data) or "") in names:
                 return  # the declared pointer follows this buffer (a bind)
@@ -1209,13 +1202,8 @@ def _declaration_of(n: tree_sitter.Node) -> tree_sitter.Node | None:
 
 
 def _walk(node: tree_sitter.Node | None):
-    if node is None:
-        return
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
+    """``source.walk`` (pre-order), nothing for a missing node."""
+    return walk(node) if node is not None else ()
 
 
 def _strip(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
