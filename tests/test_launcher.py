@@ -124,3 +124,163 @@ def test_installed_front_runs_a_real_compile(tmp_path, pcx_env):
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         assert subprocess.run(["./hello"], cwd=tmp_path, capture_output=True, text=True).stdout == "hi\n"
+
+
+# ------------------------------------------------------------------ the default mode, no plan
+#
+# In the default (validated) mode with no plan cache in reach nothing can be rewritten, so
+# the Python driver runs the compiler with the user's arguments unchanged (no OpenMP
+# switch: not an OpenMP build) unless a source holds its own OpenMP directives or a linked
+# object holds OpenMP code.  The front takes that path itself; these cases run both the
+# front and the real Python driver (stand-in compilers report what they were run with)
+# and require the same command line, or a hand-over to Python.
+
+import sys  # noqa: E402
+
+from pcx_driver.config import BUILTIN_OPTIONS  # noqa: E402
+from pcx_driver.driver import _OPENMP_MARKERS  # noqa: E402
+
+PY_DRIVER = ("import sys\nfrom pcx_driver.driver import main_cc, main_cxx\n"
+             "sys.exit(main_cxx() if sys.argv.pop(1) == 'c++' else main_cc())")
+
+LOOP_C = "void scale(int n, double *a) { for (int i = 0; i < n; i++) a[i] *= 2.0; }\n"
+# "omp" inside ordinary words (compress, component) and pragmas that are not OpenMP
+WORDY_C = ('#pragma GCC diagnostic ignored "-Wunused"\n#pragma once\n'
+           "/* compress the component */\nint compress_component(int x) { return x + 1; }\n")
+TARGET_C = "void f(int n, double *a) {\n#pragma omp target teams distribute parallel for map(tofrom: a[0:n])\n" \
+           "  for (int i = 0; i < n; i++) a[i] += 1.0;\n}\n"
+PARALLEL_C = "void f(int n, double *a) {\n  #  pragma   omp parallel for\n  for (int i = 0; i < n; i++) a[i] += 1.0;\n}\n"
+PRAGMA_OP_C = 'void f(int n, double *a) {\n  _Pragma("omp parallel for")\n  for (int i = 0; i < n; i++) a[i] += 1.0;\n}\n'
+PLAIN_OBJ = b"\x7fELF\0\0plain object: main scale printf\0"
+
+
+def openmp_object(marker: bytes) -> bytes:
+    return PLAIN_OBJ + marker + b"_fork_call\0"
+
+
+# (id, program, files, argv, environment, the front runs the compiler itself)
+DEFAULT_CASES = [
+    ("compile", "pcx-cc", {"x.c": LOOP_C}, ["-O2", "-c", "x.c", "-o", "x.o"], {}, True),
+    ("compile-deps", "pcx-cc", {"x.c": LOOP_C}, ["-O2", "-MD", "-MF", "x.d", "-c", "x.c", "-o", "x.o"], {}, True),
+    ("host-target", "pcx-cc", {"x.c": LOOP_C}, ["-c", "x.c"], {"PCX_OFFLOAD_TARGET": "x86_64-pc-linux-gnu"}, True),
+    ("target-flag", "pcx-cc", {"x.c": LOOP_C}, ["--pcx-offload-target=nvptx64-nvidia-cuda", "-c", "x.c"], {}, True),
+    ("validated-flag", "pcx-cc", {"x.c": LOOP_C}, ["--pcx-mode=validated", "-c", "x.c"], {}, True),
+    ("validated-env", "pcx-cc", {"x.c": LOOP_C}, ["-c", "x.c"], {"PCX_MODE": "validated"}, True),
+    ("omp-in-words", "pcx-cc", {"x.c": WORDY_C}, ["-c", "x.c"], {}, True),
+    ("env-cc", "pcx-cc", {"x.c": LOOP_C}, ["-c", "x.c"], {"PCX_CC": "gcc"}, True),
+    ("compile-and-link", "pcx-cc", {"x.c": LOOP_C, "y.o": PLAIN_OBJ}, ["-O2", "x.c", "y.o", "-o", "app"], {}, True),
+    ("link", "pcx-cc", {"y.o": PLAIN_OBJ, "libz.a": PLAIN_OBJ}, ["-o", "app", "y.o", "libz.a", "-lm"], {}, True),
+    ("link-missing-object", "pcx-cc", {"y.o": PLAIN_OBJ}, ["-o", "app", "y.o", "gone.o"], {}, True),
+    ("c++", "pcx-c++", {"x.cpp": LOOP_C}, ["-O2", "-std=c++17", "-c", "x.cpp"], {}, True),
+    ("mode-off", "pcx-cc", {"x.c": TARGET_C}, ["-c", "x.c"], {"PCX_MODE": "off"}, True),
+    ("not-a-compile", "pcx-cc", {}, ["--version"], {}, True),
+    # Python's to decide (it may well give the same command line: the front cannot tell)
+    ("own-target-region", "pcx-cc", {"x.c": TARGET_C}, ["-c", "x.c"], {}, False),
+    ("own-parallel", "pcx-cc", {"x.c": PARALLEL_C}, ["-c", "x.c"], {}, False),
+    ("pragma-operator", "pcx-c++", {"x.cpp": PRAGMA_OP_C}, ["-c", "x.cpp"], {}, False),
+    ("directive-in-second-source", "pcx-cc", {"x.c": LOOP_C, "y.c": TARGET_C}, ["x.c", "y.c", "-o", "app"], {}, False),
+    ("missing-source", "pcx-cc", {}, ["-c", "gone.c"], {}, False),
+    ("cuda", "pcx-c++", {"k.cu": LOOP_C}, ["-c", "k.cu"], {}, False),
+    ("c++-given-to-pcx-cc", "pcx-cc", {"x.cpp": LOOP_C}, ["-c", "x.cpp"], {}, False),
+    ("response-file", "pcx-cc", {"x.c": LOOP_C, "args": "-c x.c\n"}, ["-O2", "@args"], {}, False),
+    ("language-by-hand", "pcx-cc", {"x.txt": LOOP_C}, ["-x", "c", "-c", "x.txt"], {}, False),
+    ("stdin", "pcx-cc", {}, ["-x", "c", "-c", "-"], {}, False),
+    ("static", "pcx-cc", {"x.c": LOOP_C}, ["-c", "x.c"], {"PCX_MODE": "static"}, False),
+    ("static-flag", "pcx-cc", {"x.c": LOOP_C}, ["--pcx-mode=static", "-c", "x.c"], {}, False),
+    ("mode-flag-with-none", "pcx-cc", {"x.c": LOOP_C}, ["--pcx-mode=static", "-c", "x.c"], NONE, False),
+    ("bad-mode", "pcx-cc", {"x.c": LOOP_C}, ["-c", "x.c"], {"PCX_MODE": ""}, False),
+    ("bad-target", "pcx-cc", {"x.c": LOOP_C}, ["-c", "x.c"], {"PCX_OFFLOAD_TARGET": ""}, False),
+    ("report", "pcx-cc", {"x.c": LOOP_C}, ["-c", "x.c"], {"PCX_REPORT": "r.json"}, False),
+    ("report-flag", "pcx-cc", {"x.c": LOOP_C}, ["--pcx-report=r.json", "-c", "x.c"], {}, False),
+    ("plan-cache-setting", "pcx-cc", {"x.c": LOOP_C}, ["-c", "x.c"], {"PCX_PLAN_CACHE": "/nowhere"}, False),
+    ("strict", "pcx-cc", {"x.c": LOOP_C}, ["-c", "x.c"], {"PCX_STRICT": "1"}, False),
+    *[(f"openmp-object-{m.decode()}", "pcx-cc", {"x.c": LOOP_C, "y.o": openmp_object(m)},
+       ["x.c", "y.o", "-o", "app"], {}, False) for m in _OPENMP_MARKERS],
+    ("openmp-archive", "pcx-cc", {"libk.a": openmp_object(b"__tgt_")}, ["-o", "app", "libk.a"], {}, False),
+]
+
+
+def put_files(work: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        if isinstance(content, bytes):
+            (work / name).write_bytes(content)
+        else:
+            (work / name).write_text(content)
+
+
+def run_python_driver(bed, prog: str, argv: list[str], env_extra: dict[str, str]) -> tuple[list[str], str, str]:
+    """(argv the real compiler got, its PCX_CC_ACTIVE, the driver's stderr): the Python
+    driver in full, as pcx-driver-cc runs it."""
+    _, tools, work = bed
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PCX_")}
+    env["PATH"] = f"{tools}{os.pathsep}/usr/bin{os.pathsep}/bin"
+    env.update(env_extra)
+    out = subprocess.run([sys.executable, "-c", PY_DRIVER, "c++" if prog == "pcx-c++" else "cc", *argv],
+                         cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    tag, argv0, *args, active = out.stdout.split("\n")[:-1]
+    assert tag == "COMPILER", out.stdout
+    return [argv0, *args], active.removeprefix("ACTIVE="), out.stderr
+
+
+def assert_same_command(bed, prog: str, argv: list[str], env: dict[str, str]) -> None:
+    tag, ran, active = run_front(bed, prog, argv, env)
+    assert tag == "COMPILER", "the front handed the command to Python"
+    expected, py_active, stderr = run_python_driver(bed, prog, argv, env)
+    assert ran == expected
+    assert stderr == ""
+    assert os.path.realpath(active.removeprefix("ACTIVE=")) == os.path.realpath(py_active)
+
+
+@pytest.mark.parametrize("prog,files,argv,env,fast", [c[1:] for c in DEFAULT_CASES], ids=[c[0] for c in DEFAULT_CASES])
+def test_default_mode_front_agrees_with_the_python_driver(bed, prog, files, argv, env, fast):
+    put_files(bed[2], files)
+    if fast:
+        assert_same_command(bed, prog, argv, env)
+    else:
+        assert run_front(bed, prog, argv, env)[:2] == ("PYTHON", argv)  # untouched
+
+
+def test_a_plan_cache_in_reach_goes_to_python(bed):
+    """A .pcx/ upward may hold a plan for the source: Python looks it up."""
+    _, _, work = bed
+    put_files(work, {"x.c": LOOP_C})
+    (work.parent / ".pcx").mkdir()
+    assert run_front(bed, "pcx-cc", ["-c", "x.c"], {})[:2] == ("PYTHON", ["-c", "x.c"])
+    (work.parent / ".pcx").rmdir()
+    (work.parent / ".pcx").write_text("not a directory, but Python is the one to say so\n")
+    assert run_front(bed, "pcx-cc", ["-c", "x.c"], {})[:2] == ("PYTHON", ["-c", "x.c"])
+
+
+def test_a_plan_cache_beyond_the_project_root_is_out_of_reach(bed):
+    """config.find_plan_cache stops at the directory that holds .git: so does the front."""
+    _, _, work = bed
+    put_files(work, {"x.c": LOOP_C})
+    (work.parent / ".git").mkdir()
+    (work.parent.parent / ".pcx").mkdir()
+    assert_same_command(bed, "pcx-cc", ["-O2", "-c", "x.c"], {})
+
+
+def test_a_pcx_toml_in_reach_goes_to_python_in_the_default_mode(bed):
+    _, _, work = bed
+    put_files(work, {"x.c": LOOP_C})
+    (work.parent / "pcx.toml").write_text('mode = "static"\n')
+    assert run_front(bed, "pcx-cc", ["-c", "x.c"], {})[:2] == ("PYTHON", ["-c", "x.c"])
+
+
+def test_the_front_knows_every_builtin_setting():
+    """Each PCX_* variable of config.BUILTIN_OPTIONS is either handled by the front or in
+    its list of settings that send a command to Python: a new setting cannot slip by."""
+    text = FRONT.read_text()
+    listed = set(text[text.index("other_settings_set() {"):text.index("# grep_sources")].split("${")[1:])
+    listed = {w.split("+", 1)[0] for w in listed}
+    handled = {"PCX_CC", "PCX_CXX", "PCX_CONFIG", "PCX_MODE", "PCX_OFFLOAD_TARGET"}
+    assert {o.env for o in BUILTIN_OPTIONS} == listed | handled
+    assert not listed & handled
+
+
+def test_the_front_greps_for_the_drivers_openmp_markers():
+    line = next(ln for ln in FRONT.read_text().splitlines() if "grep -a -q -F" in ln)
+    words = line.split()
+    front = {words[k + 1] for k, w in enumerate(words) if w == "-e"}
+    assert front == {m.decode() for m in _OPENMP_MARKERS}
