@@ -67,6 +67,11 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX121", "remark", "global variable written or read on the device without a known extent"),
         RemarkSpec("PCX122", "remark", "loop nest not analysed (unsupported statement in the body)"),
         RemarkSpec("PCX123", "remark", "loop nest kept on the host by a plugin or at the user's request"),
+        # sources that already use OpenMP (engine/ompport.py)
+        RemarkSpec("PCX124", "remark", "the user's OpenMP 'parallel for' ported to the device (its pragma replaced by a target construct)"),
+        RemarkSpec("PCX125", "warning", "the user's OpenMP pragma ignores a loop-carried dependence or a race the analysis found; loop kept on the CPU with its pragma"),
+        RemarkSpec("PCX126", "remark", "the user's OpenMP loop kept on the CPU as written: pcx cannot confirm the pragma's claim, and does not offload on it alone"),
+        RemarkSpec("PCX127", "remark", "loop inside, around or called from an OpenMP construct pcx does not port (barrier, single, critical, ordered, tasks, atomics, locks, thread-number-dependent work); kept on the CPU"),
         # -- C++ -------------------------------------------------------------------------
         RemarkSpec("PCX130", "remark", "lambda or function object called inside the nest"),
         RemarkSpec("PCX131", "remark", "virtual call inside the nest"),

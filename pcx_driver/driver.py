@@ -540,7 +540,14 @@ class Driver:
             self._translate_cuda(job)
             return
         line, has_target, pragma = _openmp_directives(text)
-        if line:
+        if line and not (has_target or cheap):
+            # CPU OpenMP goes through the pipeline: the 'parallel for' loops the analysis proves
+            # become kernels, the rest stays as written, each loop with its remark
+            # (pcx_driver/engine/ompport.py).
+            self._remark(job, "PCX003", f"source already uses OpenMP directives ('{pragma}' at line {line}); "
+                                        "its 'parallel for' loops are ported where pcx proves them, the rest is "
+                                        "left as it is", line)
+        elif line:
             self._remark(job, "PCX003", f"source already uses OpenMP directives ('{pragma}' at line {line}); "
                                         "left as it is", line)
             if has_target:

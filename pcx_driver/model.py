@@ -52,6 +52,10 @@ class SourceUnit:
     directory: str = "."  # the working directory of the compile
     # Flags that change meaning (-I, -D, -U, -std, -include, -isystem, ...), for libclang.
     semantic_args: list[str] = field(default_factory=list)
+    # The user's OpenMP directives (``engine.ompport.OpenMPScan`` of the text as written),
+    # set by the pipeline when it hands the analysis a copy with them blanked out and the
+    # rewriter the text as written; None: the text has no OpenMP to port.
+    openmp: Any = None
 
     @property
     def data(self) -> bytes:

@@ -12,6 +12,8 @@ budget the child is killed and ``BudgetExceeded`` names the setting.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -19,7 +21,11 @@ import pluggy
 
 from pcx_driver.config import Config
 from pcx_driver.diagnostics import level_of
-from pcx_driver.model import Plan, Remark, Rewrite, SourceUnit, UnitAnalysis
+from pcx_driver.model import Language, Plan, Remark, Rewrite, SourceUnit, UnitAnalysis
+
+
+#: a line that may hold OpenMP (engine/ompport.py decides exactly)
+_OPENMP_HINT = re.compile(r"#\s*pragma\s+omp|_Pragma")
 
 
 @dataclass
@@ -43,6 +49,23 @@ def run_pipeline(
     comes from this analysis of this source, never from the cache.
     """
     result = PipelineResult(unit)
+    # A source that already uses OpenMP: the analysis, the planner and the plan checker see
+    # its pragmas blanked (its loops as serial code, every offset unchanged); the rewriter
+    # and the validator see the text as written, and replace the pragmas of ported loops.
+    written = unit
+    if unit.openmp is None and unit.language is not Language.CUDA and _OPENMP_HINT.search(unit.text):
+        from pcx_driver.engine import ompport
+
+        found = ompport.scan(unit.data, unit.language)
+        if found.refuse:
+            p = found.pragmas[0] if found.pragmas else None
+            line, col = (p.line, p.column) if p is not None else (1, 1)
+            result.remarks.append(Remark("PCX003", unit.path, line, col, f"source already uses OpenMP directives; "
+                                         f"left as it is: {found.refuse}"))
+            return result
+        if found.pragmas:
+            written = dataclasses.replace(unit, openmp=found)
+            unit = dataclasses.replace(unit, text=ompport.blanked(unit, found), openmp=found)
     result.analysis = pm.hook.pcx_analyse(unit=unit, config=config)
     if result.analysis is None:
         return result
@@ -65,11 +88,11 @@ def run_pipeline(
         result.remarks.extend(k.remarks)
     if not plan.offloaded():
         return result
-    rewrite = pm.hook.pcx_rewrite(unit=unit, plan=plan, config=config)
+    rewrite = pm.hook.pcx_rewrite(unit=written, plan=plan, config=config)
     if rewrite is None:
         return result
     result.remarks.extend(rewrite.remarks)
-    problems = [r for rs in pm.hook.pcx_validate(unit=unit, rewrite=rewrite, config=config) if rs for r in rs]
+    problems = [r for rs in pm.hook.pcx_validate(unit=written, rewrite=rewrite, config=config) if rs for r in rs]
     result.remarks.extend(problems)
     if any(level_of(r.id) == "error" for r in problems):
         return result

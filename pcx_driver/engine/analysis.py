@@ -122,6 +122,7 @@ class _UnitAnalyser:
             return self.result
         omp = m.omp_pragmas()
         if omp:
+        port = self.unit.openmp  # the user's OpenMP pragmas, blanked in this text (engine/ompport.py)
             self.result.remarks.append(self.remark(
                 "PCX003", omp[0].start_byte, f"source already uses OpenMP (line {self.line(omp[0])}); left as it is"))
         for fi in m.functions():
@@ -130,18 +131,40 @@ class _UnitAnalyser:
             body = fi.node.child_by_field_name("body")
             if body is not None:
                 for cand in _candidates(body):
-                    if omp:
+                    if omp or port is not None:
                         self._omp_refusal(fa, fi, cand)
                     else:
                         self._analyse_candidate(fa, fi, cand)
             self._macro_loops(fa, fi)
             self.result.functions.append(fa)
         used = sorted({c for n in self.result.nests() if n.decision is Decision.OFFLOADED for c in n.calls})
+        if port is not None and not omp:
+            from pcx_driver.engine.ompport import settle
+
+            settle(self.result, port)
         self.result.device_functions = self.userfns.closure(used)
         return self.result
 
     def _omp_refusal(self, fa: FunctionAnalysis, fi: FunctionInfo, cand: Node) -> None:
         prev = cand.prev_named_sibling
+        port = self.unit.openmp
+        if port is not None and not self.model.omp_pragmas():
+            # The user's pragmas are blanked in this text: a loop goes through the normal
+            # analysis unless an OpenMP construct that stays on the CPU holds it, calls its
+            # function, or sits inside it (then only the loops inside are analysed).
+            from pcx_driver.engine.ompport import KEPT_CONSTRUCT, cpu_reason
+
+            why = cpu_reason(port, fi.name, cand.start_byte, cand.end_byte)
+            if why is None:
+                self._analyse_candidate(fa, fi, cand)
+                return
+            fa.nests.append(self._nest_record(fi, cand, Decision.SERIAL,
+                                              [self.remark(KEPT_CONSTRUCT, cand.start_byte, why[0])]))
+            body = cand.child_by_field_name("body")
+            if why[1] and body is not None:
+                for inner in _candidates(body):
+                    self._omp_refusal(fa, fi, inner)
+            return
         under = prev is not None and prev.type == "preproc_call" and "omp" in self.t(prev)
         rid = "PCX120" if under else "PCX003"
         msg = ("loop is already under an OpenMP directive" if under

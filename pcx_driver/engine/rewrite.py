@@ -276,6 +276,72 @@ class _Editor:
         return "".join(out)
 
 
+class _UserOpenMP:
+    """The user's OpenMP pragmas (``unit.openmp``, engine/ompport.py) in the rewrite.
+
+    - A kernel under or around a pragma that stays (a construct pcx does not port, or a
+      ``parallel for`` the analysis kept on the CPU) is not emitted (``blocked``).
+    - The pragma of a ported loop (the kernel's own loop, or a loop inside the kernel) is
+      removed, its line left blank (``remove_ported``).
+    - An insertion before a statement that a kept pragma applies to goes before the pragma
+      (``place``); a data region with a bound or an update inside a kept construct's
+      statement is dropped (``region_fits``: one thread would not run it alone).
+    """
+
+    def __init__(self, scan, plan: Plan) -> None:
+        self.pragmas = list(scan.pragmas) if scan is not None else []
+        self.blocked: dict[str, str] = {}
+        kernels = plan.offloaded()
+        while True:  # a blocked kernel un-ports the pragmas it held: to a fixed point
+            live = [k for k in kernels if k.nest_id not in self.blocked]
+            self.ported = [p for p in self.pragmas if p.candidate and any(
+                k.start_byte == p.loop or k.start_byte <= p.start < k.end_byte for k in live)]
+            kept = [p for p in self.pragmas if p not in self.ported]
+            more = False
+            for k in live:
+                for p in kept:
+                    inside = p.scope is not None and p.scope[0] <= k.start_byte < p.scope[1]
+                    if inside or k.start_byte <= p.start < k.end_byte:
+                        self.blocked[k.nest_id] = (f"the loop is {'under' if inside else 'around'} the OpenMP "
+                                                   f"'{p.name}' at line {p.line}, which stays as written")
+                        more = True
+                        break
+            if not more:
+                break
+        self.kept = [p for p in self.pragmas if p not in self.ported]
+
+    def place(self, pos: int) -> int:
+        """Where a line that must precede the statement at ``pos`` goes: before the kept
+        pragmas that apply to that statement."""
+        for p in sorted(self.kept, key=lambda p: p.start):
+            if p.scope is not None and p.scope[0] == pos:
+                return p.start
+        return pos
+
+    def region_fits(self, r: DataRegion) -> bool:
+        points = [r.start_byte, r.end_byte] + [u.byte for u in r.updates]
+        return not any(p.scope is not None and p.scope[0] < x < p.scope[1] for p in self.kept for x in points)
+
+    def remove_ported(self, ed: _Editor, unit: SourceUnit, emitted: list[KernelPlan]) -> list[Remark]:
+        out = []
+        for p in self.ported:
+            k = next((k for k in emitted if k.start_byte == p.loop), None)
+            inner = next((k for k in emitted if k.start_byte <= p.start < k.end_byte), None)
+            if k is None and inner is None:
+                continue
+            ed.rename(p.start, p.end, "")
+            dropped = f"; dropped {', '.join(p.dropped)}" if p.dropped else ""
+            if k is not None:
+                msg = (f"OpenMP '{p.name}' ported to the device: the analysis proves the loop independent and "
+                       f"computes its data; the pragma is replaced by 'omp target teams distribute parallel for'"
+                       f"{dropped}")
+            else:
+                msg = (f"OpenMP '{p.name}' removed: its loop runs inside the kernel of the nest at line "
+                       f"{inner.line}{dropped}")
+            out.append(Remark("PCX124", unit.path, p.line, p.column, msg))
+        return out
+
+
 def _remark(unit: SourceUnit, k: KernelPlan, rid: str, message: str) -> Remark:
     return Remark(rid, unit.path, k.line, k.column, message)
 
@@ -318,28 +384,33 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
 
     kept_regions: list[DataRegion] = []
     for r in plan.regions:
-        if any(n in dropped for n in r.kernels) or not any(m.sections for m in r.maps):
+        if any(n in dropped for n in r.kernels) or not any(m.sections for m in r.maps) or not omp.region_fits(r):
             continue
         first = hostaccess.statement_at(ed.root, r.start_byte)
         if first is None or first.parent is None or first.parent.type != "compound_statement":
+    omp = _UserOpenMP(unit.openmp, plan)
             continue
         block = first.parent
         if not any(c.end_byte == r.end_byte and c.start_byte >= r.start_byte for c in block.named_children):
             continue
         kept_regions.append(r)
         # A declaration among the wrapped statements may be used after them: braces would
+        if k.nest_id in omp.blocked:
+            dropped.add(k.nest_id)
+            remarks.append(_remark(unit, k, "PCX204", f"{omp.blocked[k.nest_id]}; nest kept serial"))
+            continue
         # end its scope, so such a region is an enter/exit data pair instead.
         unstructured = any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
                            for c in block.named_children)
         if unstructured:
             enter, leave = enter_exit_directives(r)
-            ed.insert_before(r.start_byte, _RANK_REGION, "#pragma " + enter)
+            ed.insert_before(omp.place(r.start_byte), _RANK_REGION, "#pragma " + enter)
             directives.append(EmittedDirective(r.line, enter, None))
             directives.append(EmittedDirective(ed.line_of(r.end_byte), leave, None))
         else:
             text = region_directive(r)
-            ed.insert_before(r.start_byte, _RANK_REGION, "#pragma " + text)
-            ed.insert_before(r.start_byte, _RANK_REGION + 1, "{")
+            ed.insert_before(omp.place(r.start_byte), _RANK_REGION, "#pragma " + text)
+            ed.insert_before(omp.place(r.start_byte), _RANK_REGION + 1, "{")
             directives.append(EmittedDirective(r.line, text, None))
         trailing = []
         for u in r.updates:
@@ -351,7 +422,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
                 if u.byte == r.end_byte:  # last thing inside the region
                     trailing.append("#pragma " + utext)
                 else:
-                    ed.insert_before(u.byte, _RANK_UPDATE, "#pragma " + utext)
+                    ed.insert_before(omp.place(u.byte), _RANK_UPDATE, "#pragma " + utext)
         if unstructured:
             ed.after_lines[r.end_byte].extend(trailing + ["#pragma " + leave])
         elif trailing:
@@ -364,7 +435,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         used = any(k.start_byte <= s < k.end_byte for s, _ in lp.renames for k in emitted)
         if lp.byte not in live_positions and not used:
             continue
-        ed.insert_before(lp.byte, _RANK_DECL, f"auto *{lp.name} = ({lp.container}).data();")
+        ed.insert_before(omp.place(lp.byte), _RANK_DECL, f"auto *{lp.name} = ({lp.container}).data();")
         for s, e in lp.renames:
             ed.rename(s, e, lp.name)
 
@@ -388,3 +459,4 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((s, e))
     return out
+    remarks.extend(omp.remove_ported(ed, unit, emitted))

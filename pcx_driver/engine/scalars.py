@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pcx_driver.engine.access import NestFacts, ScalarRef
+from pcx_driver.engine.liveness import FunctionCfg, Unsupported, first_read
 from pcx_driver.engine.semantics import Semantics
 from pcx_driver.engine.source import SourceModel, strip_parens, walk
 from pcx_driver.model import Reduction
@@ -327,54 +328,29 @@ def _refs_in(node: Node, key: str, ctx: _Ctx) -> list[Node]:
     return index.get(key, [])
 
 
-def _is_pure_def(ident: Node, key: str, ctx: _Ctx, stop: Node) -> bool:
-    """``ident`` is the target of ``x = e`` (e not reading x), executed unconditionally below ``stop``."""
-    a = ident.parent
-    while a is not None and a.type == "parenthesized_expression":
-        a = a.parent
-    if a is None or a.type != "assignment_expression" or ctx.t(a.child_by_field_name("operator")) != "=":
-        return False
-    if strip_parens(a.child_by_field_name("left")) != ident and strip_parens(a.child_by_field_name("left")).id != ident.id:
-        return False
-    if ctx.mentions(a.child_by_field_name("right"), key):
-        return False
-    p = a.parent
-    child = a
-    while p is not None and p.id != stop.id:
-        if p.type == "for_statement":
-            if p.child_by_field_name("initializer") is None or p.child_by_field_name("initializer").id != child.id:
-                return False
-        elif p.type not in ("expression_statement", "compound_statement", "comma_expression"):
-            return False
-        child = p
-        p = p.parent
-    return p is not None
-
-
 def live_after(key: str, nest: Node, fn_body: Node, ctx: _Ctx) -> Node | None:
-    """A reference that may read the value the nest leaves in ``key``, or None if dead."""
-    # the outermost loop enclosing the nest: its next iteration runs code before the nest too
-    outer = None
-    p = nest.parent
-    while p is not None and p.id != fn_body.id:
-        if p.type in ("for_statement", "while_statement", "do_statement", "for_range_loop"):
-            outer = p
-        p = p.parent
-    refs = [r for r in _refs_in(fn_body, key, ctx) if not (nest.start_byte <= r.start_byte < nest.end_byte)]
-    after = [r for r in refs if r.start_byte >= nest.end_byte]
-    if outer is not None:
-        before_in_outer = [r for r in refs if outer.start_byte <= r.start_byte < nest.start_byte]
-        after_in_outer = [r for r in after if r.start_byte < outer.end_byte]
-        later = [r for r in after if r.start_byte >= outer.end_byte]
-        ordered = after_in_outer + before_in_outer
-        if ordered:
-            first = ordered[0]
-            return None if _is_pure_def(first, key, ctx, fn_body) else first
-        after = later
-    if not after:
-        return None
-    first = after[0]
-    return None if _is_pure_def(first, key, ctx, fn_body) else first
+    """A reference that may read the value the nest leaves in ``key``, or None if dead.
+
+    Decided by liveness over the function's control-flow graph (engine/liveness.py): the
+    value is dead when every path from the end of the nest defines ``key`` (``for (j = 0;
+    ...)``, ``j = e``) before reading it, or leaves the function.  Where the graph cannot be
+    built, any reference outside the nest counts as a read."""
+    cache = ctx.sem.__dict__.setdefault("_cfg_cache", {})
+    cfg = cache.get(fn_body.id)
+    if cfg is None:
+        try:
+            cfg = FunctionCfg.build(fn_body)
+        except Unsupported:
+            cfg = False
+        cache[fn_body.id] = cfg
+    start = cfg.after(nest) if cfg else None
+    if cfg and start is not None:
+        try:
+            return first_read(cfg, start, key, lambda ident: ctx.key_of(ident))
+        except Unsupported:
+            pass
+    outside = [r for r in _refs_in(fn_body, key, ctx) if not (nest.start_byte <= r.start_byte < nest.end_byte)]
+    return next((r for r in outside if r.start_byte >= nest.end_byte), outside[0] if outside else None)
 
 
 def alias_made(key: str, fn_body: Node, ctx: _Ctx) -> Node | None:
@@ -433,6 +409,11 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
             if d.kind in escaping_kinds:
                 out.problems.append(("PCX112", f"loop index '{name}' is a global or static variable; its final "
                                                "value may be read after the loop"))
+                continue
+            if d.reference:
+                # a reference index writes through to a variable the caller may read later
+                out.problems.append(("PCX112", f"loop index '{name}' is a reference; its final value may be read "
+                                               "after the loop"))
                 continue
             use = live_after(key, root, fn_body, ctx)
             alias = alias_made(key, fn_body, ctx) if use is None else None

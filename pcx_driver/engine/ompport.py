@@ -1,0 +1,583 @@
+"""Sources that already use OpenMP: which of the user's CPU loops may move to the device.
+
+Contract:
+
+- ``scan(data, language) -> OpenMPScan`` finds every ``#pragma omp`` line with tree-sitter
+  (``preproc_call`` nodes), splits it into directive words and clauses, and classifies it:
+
+  * a **candidate**: ``parallel for`` / ``parallel for simd`` directly before a ``for``
+    in a block, not inside another OpenMP construct, whose clauses pcx can carry
+    (private, firstprivate, lastprivate, reduction over named scalars, collapse, schedule,
+    if, num_threads, default, shared, proc_bind, nowait, order and the simd clauses), whose
+    loop holds no other OpenMP directive and calls no ``omp_*`` routine.  The loop goes
+    through the engine's normal analysis as if the pragma were absent;
+  * anything else is **kept**: it stays as written, and so does every loop in its scope
+    (the statement it applies to), every loop that contains it, and every loop of a
+    function that a kept parallel construct calls (its threads would each launch the
+    kernel) or that holds an orphaned worksharing/synchronisation directive (it runs
+    inside a caller's parallel region).  Each such loop gets a remark that names the
+    construct and its line (PCX127).
+
+- ``blanked(unit, scan)`` is the text the analysis sees: every OpenMP pragma replaced by
+  spaces (newlines kept), so every byte offset and line stays where it was.
+- ``cpu_reason`` answers, for one outermost loop, whether it must stay on the CPU before
+  any analysis; ``settle`` runs after the analysis of the whole unit and decides each
+  candidate: offloaded by the engine with clauses that agree with the pragma (ported;
+  the rewriter replaces the pragma line), a dependence or race the pragma ignores
+  (warning PCX125, loop kept with its pragma), or not provable (PCX126, kept).  It then
+  demotes every offloaded nest that a kept candidate's scope or callees contain, to a
+  fixed point.
+
+Soundness: the user's pragma is never trusted on its own.  A loop leaves the CPU only when
+the engine proves its serial form parallel and computes its maps, and the pragma's clauses
+agree with the engine's (so the CPU-OpenMP program and the serial one compute the same).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from pcx_driver.engine import hostaccess
+from pcx_driver.engine.source import walk
+from pcx_driver.model import Decision, Language, Remark, SourceUnit, UnitAnalysis
+
+#: remark IDs (pcx_driver/diagnostics.py)
+PORTED, IGNORED_DEPENDENCE, NOT_CONFIRMED, KEPT_CONSTRUCT = "PCX124", "PCX125", "PCX126", "PCX127"
+
+# Directive words that may follow the first one in a combined or compound directive name.
+_MORE_WORDS = frozenset({
+    "for", "simd", "parallel", "teams", "distribute", "loop", "taskloop", "sections", "data", "enter", "exit",
+    "update", "point", "read", "write", "capture", "compare", "workshare", "masked", "master", "target",
+    "variant", "mapper", "reduction", "begin",
+})
+# Directives without an associated statement.
+_STANDALONE = frozenset({
+    "barrier", "taskwait", "taskyield", "flush", "threadprivate", "declare", "end", "requires", "cancel",
+    "cancellation", "scan", "depobj", "error", "nothing", "interop", "allocate", "begin", "assumes",
+})
+# Directives that bind to an enclosing parallel region: orphaned in a function, that
+# function runs inside a caller's team.
+_BINDS_TO_TEAM = frozenset({"for", "sections", "single", "barrier", "master", "masked", "workshare", "ordered",
+                            "critical", "task", "taskloop", "taskwait", "atomic", "flush", "cancel", "scan"})
+# Clauses pcx can carry to (or drop from) the device construct.
+_CARRIED = frozenset({"private", "firstprivate", "lastprivate", "reduction", "collapse"})
+_DROPPED = frozenset({"schedule", "if", "num_threads", "default", "shared", "proc_bind", "nowait", "order",
+                      "safelen", "simdlen", "aligned", "nontemporal"})
+_REDUCTION_OPS = {"+": "+", "-": "+", "*": "*", "&": "&", "|": "|", "^": "^", "&&": "&&", "||": "||",
+                  "min": "min", "max": "max"}
+_IDENT = re.compile(r"[A-Za-z_]\w*$")
+_ITEM = re.compile(r"\s*,?\s*([A-Za-z_]\w*)\s*")
+
+
+@dataclass
+class OmpPragma:
+    """One ``#pragma omp`` line of the source."""
+
+    start: int  # the '#'
+    end: int  # end of the pragma text (its newline excluded)
+    line: int
+    column: int
+    words: list[str]  # directive name, e.g. ["parallel", "for"]
+    clauses: list[tuple[str, str | None]]  # (name, argument text or None)
+    function: str = ""  # enclosing function ("" at file scope)
+    scope: tuple[int, int] | None = None  # the associated statement (None: standalone)
+    loop: int | None = None  # start byte of the for statement a candidate applies to
+    candidate: bool = False
+    why_kept: str = ""  # for a kept construct: what pcx cannot port (shown in remarks)
+    # candidates: the user's clauses, parsed
+    reductions: dict[str, str] = field(default_factory=dict)  # variable -> operator
+    private: list[str] = field(default_factory=list)
+    firstprivate: list[str] = field(default_factory=list)
+    lastprivate: list[str] = field(default_factory=list)
+    collapse: int = 1
+    dropped: list[str] = field(default_factory=list)  # clauses the device construct drops, as written
+    indices: list[str] = field(default_factory=list)  # indices of the loops the pragma applies to
+    callees: list[str] = field(default_factory=list)  # functions called in the scope (last names)
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.words)
+
+
+@dataclass
+class OpenMPScan:
+    """The OpenMP directives of one source and what they mean for its loops."""
+
+    pragmas: list[OmpPragma] = field(default_factory=list)
+    # function (last name) -> why its loops stay on the CPU (called from a kept parallel
+    # construct, or holds an orphaned directive that binds to a caller's team)
+    cpu_functions: dict[str, str] = field(default_factory=dict)
+    calls: dict[str, list[str]] = field(default_factory=dict)  # function (last name) -> callees (last names)
+    pragma_functions: list[str] = field(default_factory=list)  # functions holding any OpenMP pragma
+    refuse: str = ""  # non-empty: the file cannot be ported at all (the reason)
+
+    def candidates(self) -> list[OmpPragma]:
+        return [p for p in self.pragmas if p.candidate]
+
+    def kept(self) -> list[OmpPragma]:
+        return [p for p in self.pragmas if not p.candidate]
+
+
+# ------------------------------------------------------------------------- scanning
+
+
+def split_pragma(text: str) -> tuple[list[str], list[tuple[str, str | None]]] | None:
+    """``omp parallel for reduction(+: s) nowait`` -> (["parallel", "for"], [("reduction",
+    "+: s"), ("nowait", None)]); None when the text is not a sequence of ``name`` /
+    ``name(balanced text)`` items."""
+    text = text.replace("\\\n", " ").replace("\\\r\n", " ").strip()
+    if not text.startswith("omp"):
+        return None
+    text = text[3:]
+    items: list[tuple[str, str | None]] = []
+    i = 0
+    while True:
+        m = _ITEM.match(text, i)
+        if m is None:
+            if text[i:].strip(" \t,"):
+                return None
+            break
+        name, i = m.group(1), m.end()
+        arg = None
+        if i < len(text) and text[i] == "(":
+            depth, j = 0, i
+            while j < len(text):
+                depth += {"(": 1, ")": -1}.get(text[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            if depth:
+                return None
+            arg, i = text[i + 1:j].strip(), j + 1
+        items.append((name, arg))
+    if not items:
+        return None
+    words = [items[0][0]]  # an argument of the first word (critical(name)) is not a clause
+    k = 1
+    while k < len(items) and items[k][1] is None and items[k][0] in _MORE_WORDS:
+        words.append(items[k][0])
+        k += 1
+    return words, items[k:]
+
+
+def _names(arg: str | None) -> list[str] | None:
+    if not arg:
+        return None
+    out = [a.strip() for a in arg.split(",")]
+    return out if all(_IDENT.match(a) for a in out) else None
+
+
+def _parse_clauses(p: OmpPragma) -> str:
+    """Fill the candidate's clause fields; "" or the reason its clauses cannot be carried."""
+    for name, arg in p.clauses:
+        shown = name if arg is None else f"{name}({arg})"
+        if name in ("private", "firstprivate", "lastprivate"):
+            names = _names(arg)
+            if names is None:
+                return f"clause '{shown}' is not a list of variables pcx can carry"
+            getattr(p, name).extend(names)
+        elif name == "reduction":
+            op, sep, rest = (arg or "").partition(":")
+            names = _names(rest)
+            if not sep or op.strip() not in _REDUCTION_OPS or names is None:
+                return f"clause '{shown}' (a reduction modifier, a user-defined operator or an array section)"
+            for v in names:
+                p.reductions[v] = _REDUCTION_OPS[op.strip()]
+        elif name == "collapse":
+            if arg is None or not arg.strip().isdigit():
+                return f"clause '{shown}'"
+            p.collapse = int(arg)
+        elif name in _DROPPED:
+            p.dropped.append(shown)
+        else:
+            return f"clause '{shown}'"
+    return ""
+
+
+def _function_of(node: Node) -> Node | None:
+    p = node.parent
+    while p is not None and p.type != "function_definition":
+        p = p.parent
+    return p
+
+
+def _scope_of(pragma: Node) -> tuple[int, int] | None:
+    nxt = pragma.next_named_sibling
+    while nxt is not None and nxt.type == "comment":
+        nxt = nxt.next_named_sibling
+    if nxt is None:
+        return None
+    if nxt.type == "preproc_call":  # a second directive line before the statement
+        inner = _scope_of(nxt)
+        return (nxt.start_byte, inner[1]) if inner else None
+    return (nxt.start_byte, nxt.end_byte)
+
+
+def _loop_indices(loop: Node, data: bytes, depth: int) -> list[str]:
+    """Index names of ``loop`` and the loops perfectly nested in it, ``depth`` of them."""
+    out: list[str] = []
+    while loop is not None and loop.type == "for_statement" and len(out) < depth:
+        init = loop.child_by_field_name("initializer")
+        name = None
+        for n in walk(init) if init is not None else ():
+            if n.type == "identifier":
+                name = hostaccess.text_of(data, n)
+                break
+        if name is None:
+            break
+        out.append(name)
+        body = loop.child_by_field_name("body")
+        while body is not None and body.type == "compound_statement" and body.named_child_count == 1:
+            body = body.named_children[0]
+        loop = body
+    return out
+
+
+def _last_name(name: str) -> str:
+    for sep in ("::", ".", "->"):
+        name = name.rsplit(sep, 1)[-1]
+    return name.strip()
+
+
+def _omp_calls(node: Node, data: bytes) -> list[tuple[str, int]]:
+    out = []
+    for n in walk(node):
+        if n.type == "call_expression":
+            fn = n.child_by_field_name("function")
+            name = hostaccess.text_of(data, fn) if fn is not None else ""
+            if name.startswith("omp_") and name not in ("omp_get_wtime", "omp_get_wtick"):
+                out.append((name, n.start_byte))
+    return out
+
+
+def scan(data: bytes, language: Language = Language.C) -> OpenMPScan:
+    """Every OpenMP pragma of ``data`` and what it means for the loops (module docstring)."""
+    out = OpenMPScan()
+    root = hostaccess.parse(data, language).root_node
+    line_starts = [0] + [i + 1 for i, b in enumerate(data) if b == 0x0A]
+
+    def line_col(byte: int) -> tuple[int, int]:
+        import bisect
+
+        i = bisect.bisect_right(line_starts, byte) - 1
+        return i + 1, byte - line_starts[i] + 1
+
+    nodes: list[Node] = []
+    for n in walk(root):
+        if n.type == "preproc_call":
+            d = n.child_by_field_name("directive")
+            arg = n.child_by_field_name("argument")
+            if d is not None and "".join(hostaccess.text_of(data, d).split()) == "#pragma" and arg is not None \
+                    and hostaccess.text_of(data, arg).split()[:1] == ["omp"]:
+                nodes.append(n)
+    # A line scan must find the same pragmas: one that tree-sitter did not see as a
+    # preproc_call (a macro, _Pragma, a pragma inside a parse error) would escape the port.
+    lines = sum(1 for ln in data.split(b"\n") if re.match(rb"\s*#\s*pragma\s+omp\b", ln))
+    operator = re.search(rb'_Pragma\s*\(\s*"\s*omp', data) is not None
+    if not (lines or nodes or operator):
+        return out
+    if lines != len(nodes) or operator or root.has_error:
+        out.refuse = ("an OpenMP directive that pcx cannot place (a _Pragma operator, a macro, or a parse "
+                      "problem)")
+        return out
+    for n in nodes:
+        arg_text = hostaccess.text_of(data, n.child_by_field_name("argument"))
+        split = split_pragma(arg_text)
+        end = n.end_byte
+        while end > n.start_byte and data[end - 1:end] in (b"\n", b"\r"):
+            end -= 1
+        line, col = line_col(n.start_byte)
+        if split is None:
+            p = OmpPragma(n.start_byte, end, line, col, ["?"], [], why_kept="a directive pcx cannot parse")
+        else:
+            p = OmpPragma(n.start_byte, end, line, col, split[0], split[1])
+        fn = _function_of(n)
+        p.function = _last_name(hostaccess.function_name(fn, data)) if fn is not None else ""
+        if p.words[0] not in _STANDALONE and not (p.words[0] == "target" and p.words[1:2] in (["update"], ["enter"],
+                                                                                            ["exit"])):
+            p.scope = _scope_of(n)
+        if p.words[0] == "ordered" and any(c[0] in ("depend", "doacross") for c in p.clauses):
+            p.scope = None
+        out.pragmas.append(p)
+        if p.words[0] in ("target", "declare") and ("target" in p.words or p.words[0] == "target"):
+            out.refuse = f"it has its own target code ('{p.name}' at line {p.line}); pcx does not plan that yet"
+        p._node = n  # type: ignore[attr-defined]  # scan-local, dropped below
+    if out.refuse:
+        for p in out.pragmas:
+            p.__dict__.pop("_node", None)
+        return out
+    for p in out.pragmas:
+        _classify(p, out.pragmas, data)
+    _cpu_functions(out, root, data)
+    for p in out.pragmas:
+        p.__dict__.pop("_node", None)
+    return out
+
+
+def _inside(p: OmpPragma, q: OmpPragma) -> bool:
+    """Whether pragma ``p`` lies in ``q``'s scope."""
+    return q.scope is not None and q.scope[0] <= p.start < q.scope[1]
+
+
+def _classify(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> None:
+    node: Node = p._node  # type: ignore[attr-defined]
+    outer = [q for q in all_pragmas if q is not p and _inside(p, q)]
+    if p.why_kept:
+        return
+    if p.words not in (["parallel", "for"], ["parallel", "for", "simd"]):
+        p.why_kept = _describe_construct(p, all_pragmas, data)
+        return
+    loop = node.next_named_sibling
+    if outer:
+        p.why_kept = f"it is nested in the OpenMP '{outer[0].name}' at line {outer[0].line}"
+    elif loop is None or loop.type != "for_statement" or node.parent is None \
+            or node.parent.type != "compound_statement":
+        p.why_kept = "it does not stand directly before a for statement in a block"
+    elif any(p.scope and p.scope[0] <= q.start < p.scope[1] for q in all_pragmas if q is not p):
+        q = next(q for q in all_pragmas if q is not p and p.scope and p.scope[0] <= q.start < p.scope[1])
+        p.why_kept = f"its loop holds the OpenMP directive '{q.name}' (line {q.line})"
+    elif _omp_calls(loop, data):
+        name, byte = _omp_calls(loop, data)[0]
+        p.why_kept = (f"its loop calls the OpenMP runtime ('{name}', line {_line(data, byte)}), "
+                      "whose answer depends on the CPU team")
+    else:
+        why = _parse_clauses(p)
+        if why:
+            p.why_kept = f"pcx cannot carry its {why} to the device"
+        else:
+            p.candidate = True
+            p.loop = loop.start_byte
+            p.indices = _loop_indices(loop, data, max(p.collapse, 1))
+
+
+def _line(data: bytes, byte: int) -> int:
+    return data.count(b"\n", 0, byte) + 1
+
+
+def _describe_construct(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> str:
+    """Why a construct that is not a candidate stays as written, naming what is inside."""
+    if p.words[0] != "parallel":
+        return f"pcx ports only 'parallel for' loops, not '{p.name}'"
+    inner = [q for q in all_pragmas if q is not p and _inside(q, p)]
+    node: Node = p._node  # type: ignore[attr-defined]
+    what = [f"'{q.name}' (line {q.line})" for q in inner if q.words[0] != "for"][:3]
+    stmt = node.next_named_sibling
+    calls = _omp_calls(stmt, data) if stmt is not None else []
+    what += [f"'{c}()' (line {_line(data, b)})" for c, b in calls[:2]]
+    fors = [q for q in inner if q.words[0] == "for"]
+    if what:
+        return "its threads synchronise or share work by thread: " + ", ".join(what)
+    if fors:
+        return (f"a 'parallel' region with worksharing loops ('{fors[0].name}' at line {fors[0].line}); pcx ports "
+                "only combined 'parallel for' loops")
+    return "a 'parallel' region runs its statements on every thread"
+
+
+def _cpu_functions(out: OpenMPScan, root: Node, data: bytes) -> None:
+    """Functions whose loops stay on the CPU: those a kept parallel construct calls
+    (transitively), and those holding an orphaned directive that binds to a caller's team."""
+    calls: dict[str, set[str]] = defaultdict(set)
+    for n in walk(root):
+        if n.type == "call_expression" and n.child_by_field_name("function") is not None:
+            fn = _function_of(n)
+            if fn is not None:
+                calls[_last_name(hostaccess.function_name(fn, data))].add(
+                    _last_name(hostaccess.text_of(data, n.child_by_field_name("function"))))
+    out.calls = {k: sorted(v) for k, v in calls.items()}
+    out.pragma_functions = sorted({p.function for p in out.pragmas if p.function})
+    parallel = [p for p in out.pragmas if not p.candidate and "parallel" in p.words]
+    for p in out.pragmas:
+        if p.function and p.words[0] in _BINDS_TO_TEAM and not any(_inside(p, q) for q in parallel):
+            out.cpu_functions.setdefault(p.function, f"it holds the orphaned OpenMP '{p.name}' (line {p.line}), "
+                                                     "which runs in a caller's parallel region")
+    for p in out.pragmas:
+        if p.scope is not None:
+            p.callees = sorted(_callees_in(root, data, p.scope))
+    for p in parallel:
+        reach_from(out, set(p.callees), f"it is called from the OpenMP '{p.name}' at line {p.line}, on every "
+                                        "thread of its team")
+
+
+def _callees_in(root: Node, data: bytes, scope: tuple[int, int]) -> set[str]:
+    out = set()
+    for n in walk(root):
+        if n.type == "call_expression" and scope[0] <= n.start_byte < scope[1]:
+            fn = n.child_by_field_name("function")
+            if fn is not None:
+                out.add(_last_name(hostaccess.text_of(data, fn)))
+    return out
+
+
+def reach_from(out: OpenMPScan, start: set[str], why: str) -> set[str]:
+    """Mark ``start`` and every function they call as CPU functions; the new ones."""
+    todo, new = list(start), set()
+    while todo:
+        f = todo.pop()
+        if f in out.cpu_functions:
+            continue
+        out.cpu_functions[f] = why
+        new.add(f)
+        todo.extend(out.calls.get(f, ()))
+    return new
+
+
+# ------------------------------------------------------------------------- the analysis' view
+
+
+def blanked(unit: SourceUnit, scan_: OpenMPScan) -> str:
+    """``unit.text`` with every OpenMP pragma replaced by spaces (newlines kept)."""
+    data = bytearray(unit.data)
+    for p in scan_.pragmas:
+        for i in range(p.start, p.end):
+            if data[i] not in (0x0A, 0x0D):
+                data[i] = 0x20
+    return bytes(data).decode("utf-8", "surrogateescape")
+
+
+def cpu_reason(scan_: OpenMPScan, function: str, start: int, end: int) -> tuple[str, bool] | None:
+    """Why the outermost loop ``start..end`` of ``function`` stays on the CPU before any
+    analysis, and whether the loops inside it may still be analysed; None: analyse it."""
+    fn = _last_name(function)
+    if fn in scan_.cpu_functions:
+        return f"loop kept on the CPU: its function '{fn}' is not ported: {scan_.cpu_functions[fn]}", False
+    for p in scan_.kept():
+        if p.scope is not None and p.scope[0] <= start < p.scope[1]:
+            return (f"loop is inside the OpenMP '{p.name}' at line {p.line}, kept on the CPU as written: "
+                    f"{p.why_kept}"), False
+    for p in scan_.kept():
+        if start <= p.start < end:
+            return (f"loop nest holds the OpenMP '{p.name}' at line {p.line}, which stays as written "
+                    f"({p.why_kept}); the loops inside it are analysed on their own"), True
+    return None
+
+
+# ------------------------------------------------------------------------- after the analysis
+
+
+def _agreement(p: OmpPragma, nest) -> tuple[str, str] | None:
+    """(remark id, message) when the pragma's clauses disagree with what the engine proved
+    about the serial loop; None when they agree."""
+    shared_ok = set(p.indices)
+    listed = set(p.private) | set(p.firstprivate) | set(p.lastprivate)
+    for r in nest.reductions:
+        op = p.reductions.get(r.variable)
+        if op == r.op:
+            continue
+        if op is not None or r.variable in listed:
+            return NOT_CONFIRMED, (f"the pragma at line {p.line} gives '{r.variable}' another data-sharing than the "
+                                   f"'{r.op}' reduction the loop performs")
+        return IGNORED_DEPENDENCE, (f"'{r.variable}' accumulates across iterations ('{r.op}' reduction) but the "
+                                    f"pragma at line {p.line} leaves it shared: a data race")
+    engine_red = {r.variable for r in nest.reductions}
+    for v in p.reductions:
+        if v not in engine_red:
+            return NOT_CONFIRMED, (f"the pragma at line {p.line} reduces '{v}', which the analysis does not find "
+                                   "to be a reduction of the loop")
+    for v in nest.private:
+        if v not in listed and v not in shared_ok and v not in p.reductions:
+            return IGNORED_DEPENDENCE, (f"'{v}' is written by every iteration but the pragma at line {p.line} "
+                                        "leaves it shared: a data race")
+    for v in nest.firstprivate:
+        if v in p.private or v in p.lastprivate:
+            return IGNORED_DEPENDENCE, (f"the loop reads the value '{v}' has before it, but the pragma at line "
+                                        f"{p.line} makes '{v}' private (uninitialised in each thread)")
+    return None
+
+
+def _demote(nest, rid: str, message: str, path: str) -> None:
+    nest.decision = Decision.SERIAL
+    nest.remarks = [Remark(rid, path, nest.line, nest.column, message)]
+
+
+def settle(analysis: UnitAnalysis, scan_: OpenMPScan) -> None:
+    """Decide every candidate after the analysis (module docstring); edits ``analysis``."""
+    path = analysis.path
+    nests = analysis.nests()
+    by_start = {n.start_byte: n for n in nests}
+    settled: set[int] = set()  # candidate pragmas (start bytes) already given their remark
+    while True:
+        changed = False
+        offloaded = [n for n in nests if n.decision is Decision.OFFLOADED]
+        kept: list[OmpPragma] = []
+        for p in scan_.candidates():
+            nest = by_start.get(p.loop)
+            if nest is not None and nest.decision is Decision.OFFLOADED:
+                bad = _agreement(p, nest)
+                if bad is None:
+                    continue
+                _demote(nest, bad[0], f"{bad[1]}; loop kept on the CPU with its pragma", path)
+                changed = True
+                settled.add(p.start)
+                kept.append(p)
+                continue
+            if any(n.start_byte < p.start and p.loop < n.end_byte for n in offloaded):
+                continue  # an offloaded outer nest holds it: its pragma goes with the kernel
+            kept.append(p)
+            if p.start in settled:
+                continue
+            settled.add(p.start)
+            if nest is None:
+                continue  # inside a nest kept whole: that nest's remark says why
+            carried = next((r for r in nest.remarks if r.id == "PCX101"), None)
+            if carried is not None:
+                nest.remarks.insert(0, Remark(IGNORED_DEPENDENCE, path, nest.line, nest.column, (
+                    f"the OpenMP pragma at line {p.line} runs this loop in parallel, but it carries a dependence: "
+                    f"{carried.message}; loop kept on the CPU with its pragma")))
+            else:
+                why = "; ".join(r.message for r in nest.remarks[:2]) or "the analysis cannot prove it"
+                nest.remarks.insert(0, Remark(NOT_CONFIRMED, path, nest.line, nest.column, (
+                    f"OpenMP loop (pragma at line {p.line}) kept on the CPU as written: pcx cannot confirm that it "
+                    f"is independent and its data can be mapped ({why}); it does not offload on the pragma's "
+                    "word alone")))
+        # what a kept parallel loop contains or calls must stay on the CPU too
+        for p in kept:
+            reach_from(scan_, set(p.callees),
+                       f"it is called from the OpenMP '{p.name}' at line {p.line}, on every thread of its team")
+        scopes = [(p, by_start.get(p.loop)) for p in kept]
+        for n in nests:
+            if n.decision is not Decision.OFFLOADED:
+                continue
+            for p, pn in scopes:
+                end = pn.end_byte if pn is not None else _scope_end(p)
+                if p.loop < n.start_byte < end:
+                    _demote(n, KEPT_CONSTRUCT, f"loop is inside the OpenMP '{p.name}' at line {p.line}, which "
+                                               "stays on the CPU; kept on the CPU", path)
+                    changed = True
+                    break
+            else:
+                fn = _last_name(n.function)
+                if fn in scan_.cpu_functions:
+                    _demote(n, KEPT_CONSTRUCT, f"loop kept on the CPU: its function '{fn}' is not ported: "
+                                               f"{scan_.cpu_functions[fn]}", path)
+                    changed = True
+                elif _reaches(scan_, n.calls):
+                    _demote(n, KEPT_CONSTRUCT, f"loop calls '{_reaches(scan_, n.calls)}', which holds OpenMP "
+                                               "directives; kept on the CPU", path)
+                    changed = True
+        if not changed:
+            return
+
+
+def _scope_end(p: OmpPragma) -> int:
+    return p.scope[1] if p.scope is not None else p.end
+
+
+
+
+def _reaches(scan_: OpenMPScan, calls: list[str]) -> str:
+    """The first function with OpenMP pragmas that ``calls`` reach (transitively), or ""."""
+    seen: set[str] = set()
+    todo = [_last_name(c) for c in calls]
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        if f in scan_.pragma_functions:
+            return f
+        todo.extend(scan_.calls.get(f, ()))
+    return ""
