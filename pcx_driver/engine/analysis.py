@@ -121,8 +121,8 @@ class _UnitAnalyser:
             self.result.remarks.append(self.remark("PCX004", where, f"source has syntax errors ({first}); not analysed"))
             return self.result
         omp = m.omp_pragmas()
-        if omp:
         port = self.unit.openmp  # the user's OpenMP pragmas, blanked in this text (engine/ompport.py)
+        if omp:
             self.result.remarks.append(self.remark(
                 "PCX003", omp[0].start_byte, f"source already uses OpenMP (line {self.line(omp[0])}); left as it is"))
         for fi in m.functions():
@@ -137,16 +137,15 @@ class _UnitAnalyser:
                         self._analyse_candidate(fa, fi, cand)
             self._macro_loops(fa, fi)
             self.result.functions.append(fa)
-        used = sorted({c for n in self.result.nests() if n.decision is Decision.OFFLOADED for c in n.calls})
         if port is not None and not omp:
             from pcx_driver.engine.ompport import settle
 
             settle(self.result, port)
+        used = sorted({c for n in self.result.nests() if n.decision is Decision.OFFLOADED for c in n.calls})
         self.result.device_functions = self.userfns.closure(used)
         return self.result
 
     def _omp_refusal(self, fa: FunctionAnalysis, fi: FunctionInfo, cand: Node) -> None:
-        prev = cand.prev_named_sibling
         port = self.unit.openmp
         if port is not None and not self.model.omp_pragmas():
             # The user's pragmas are blanked in this text: a loop goes through the normal
@@ -165,6 +164,7 @@ class _UnitAnalyser:
                 for inner in _candidates(body):
                     self._omp_refusal(fa, fi, inner)
             return
+        prev = cand.prev_named_sibling
         under = prev is not None and prev.type == "preproc_call" and "omp" in self.t(prev)
         rid = "PCX120" if under else "PCX003"
         msg = ("loop is already under an OpenMP directive" if under

@@ -357,11 +357,16 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     dropped: set[str] = set()
     # No run-time host fallback where a data region (even one dropped below) may hold the data.
     held = held_by_regions(ed.data, unit.language, plan) if any(work_guard(k) for k in plan.kernels) else set()
+    omp = _UserOpenMP(unit.openmp, plan)
     for k in plan.offloaded():
         stmt = hostaccess.statement_at(ed.root, k.start_byte)
         if stmt is None or stmt.type not in hostaccess.LOOP_TYPES:
             dropped.add(k.nest_id)
             remarks.append(_remark(unit, k, "PCX204", f"no loop statement starts at byte {k.start_byte}; nest kept serial"))
+            continue
+        if k.nest_id in omp.blocked:
+            dropped.add(k.nest_id)
+            remarks.append(_remark(unit, k, "PCX204", f"{omp.blocked[k.nest_id]}; nest kept serial"))
             continue
         atomics = []
         for s, e in k.atomic_updates:
@@ -388,17 +393,12 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             continue
         first = hostaccess.statement_at(ed.root, r.start_byte)
         if first is None or first.parent is None or first.parent.type != "compound_statement":
-    omp = _UserOpenMP(unit.openmp, plan)
             continue
         block = first.parent
         if not any(c.end_byte == r.end_byte and c.start_byte >= r.start_byte for c in block.named_children):
             continue
         kept_regions.append(r)
         # A declaration among the wrapped statements may be used after them: braces would
-        if k.nest_id in omp.blocked:
-            dropped.add(k.nest_id)
-            remarks.append(_remark(unit, k, "PCX204", f"{omp.blocked[k.nest_id]}; nest kept serial"))
-            continue
         # end its scope, so such a region is an enter/exit data pair instead.
         unstructured = any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
                            for c in block.named_children)
@@ -446,6 +446,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             ed.after_lines[e].append("#pragma omp end declare target")
             directives.append(EmittedDirective(ed.line_of(s), "omp declare target", None))
 
+    remarks.extend(omp.remove_ported(ed, unit, emitted))
     if not emitted:
         return Rewrite(unit.path, unit.text, [], remarks)
     return Rewrite(unit.path, ed.apply(), sorted(directives, key=lambda d: d.line), remarks)
@@ -459,4 +460,3 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((s, e))
     return out
-    remarks.extend(omp.remove_ported(ed, unit, emitted))
