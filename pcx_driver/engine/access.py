@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pcx_driver.engine.loops import Loop
+from pcx_driver.engine.macros import macro_problem
 from pcx_driver.engine.semantics import Callee, Decl, Semantics
-from pcx_driver.engine.source import SourceModel, declarator_identifier, strip_parens, subscript_index
+from pcx_driver.engine.source import SourceModel, declarator_identifier, strip_parens, subscript_index, walk
 
 GROWING_METHODS = frozenset(
     {"push_back", "emplace_back", "pop_back", "resize", "reserve", "insert", "emplace", "erase",
@@ -528,6 +529,29 @@ class _Walker:
                 return obj
         return None
 
+    def _macro_call(self, n: Node, name: str, args: Node | None, loops, cond, stmt, header_of) -> None:
+        """``M(e1, ...)`` of a function-like macro: when its expansion is an expression over its
+        arguments alone (engine/macros.py), the arguments are what the expansion reads."""
+        why = macro_problem(name, self.sem)
+        if why is None and args is not None:
+            for a in args.named_children:
+                bare = strip_parens(a)
+                if bare is not None and bare.type == "identifier":
+                    d = self.decl(bare)
+                    if d is not None and d.shape in ("array", "pointer", "container"):
+                        why = f"array '{d.name}' is an argument of macro '{name}'"
+                        break
+                if any(x.type in ("assignment_expression", "update_expression", "comma_expression")
+                       for x in walk(a)):
+                    why = f"an argument of macro '{name}' has side effects (the expansion may evaluate it twice)"
+                    break
+        if why is not None:
+            self.hazard("PCX113", f"function-like macro '{name}' cannot be analysed through: {why}", n)
+            return
+        if args is not None:
+            for a in args.named_children:
+                self.expr(a, loops, cond, stmt, header_of)
+
     def call(self, n: Node, loops, cond, stmt, header_of) -> None:
         f = n.child_by_field_name("function")
         args = n.child_by_field_name("arguments")
@@ -577,7 +601,7 @@ class _Walker:
                     self.hazard("PCX105", f"call through function pointer '{name}'", n)
                 return
             if self.sem.macro_at(f.start_byte) is not None:
-                self.hazard("PCX113", f"function-like macro '{name}' expands inside the nest", n)
+                self._macro_call(n, name, args, loops, cond, stmt, header_of)
                 return
         elif f is not None and f.type not in ("qualified_identifier", "template_function"):
             self.hazard("PCX130", f"call through expression '{name}'", n)

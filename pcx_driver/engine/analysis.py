@@ -29,6 +29,7 @@ from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
 from pcx_driver.engine.dependence import (Instance, LoopBounds, NotAffine, carried_conflict, delinearise, nonneg_on,
     nonneg_poly, param_lower_bounds)
 from pcx_driver.engine.loops import Loop, Poly, c_int_literal, eval_tokens, parse_loop, single_statement
+from pcx_driver.engine.macros import macro_problem
 from pcx_driver.engine.semantics import Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens, walk
 from pcx_driver.model import (
@@ -250,9 +251,12 @@ class _UnitAnalyser:
         if m.contains_preproc(node):
             raise Refusal("PCX114", "preprocessor directive inside the loop nest; left alone", Decision.NOT_ANALYSED)
         for mu in sem.macros_in(node.start_byte, node.end_byte):
-            if mu.function_like:
-                raise Refusal("PCX113", f"function-like macro '{mu.name}' expands inside the loop nest (line "
-                              f"{self.line(mu.start)}); left alone", Decision.NOT_ANALYSED)
+            # a macro whose expansion is an expression over its arguments is analysed through its
+            # arguments (engine/macros.py); any other is refused here, whatever the walk later sees
+            why = macro_problem(mu.name, sem) if mu.function_like else None
+            if why is not None:
+                raise Refusal("PCX113", f"function-like macro '{mu.name}' (line {self.line(mu.start)}) cannot be "
+                              f"analysed through: {why}; left alone", Decision.NOT_ANALYSED)
         if fi.is_template:
             self._check_template(fi)
 
@@ -578,6 +582,8 @@ class _UnitAnalyser:
                 return False
             if x.type == "call_expression":
                 f = x.child_by_field_name("function")
+                if self._pure_macro(f):
+                    continue
                 if not (f is not None and f.type == "field_expression"
                         and self.t(f.child_by_field_name("field")) == "size"):
                     return False
@@ -589,6 +595,8 @@ class _UnitAnalyser:
                 d = self.sem.decl_of(x.start_byte)
                 if d is None:
                     mu = self.sem.macro_at(x.start_byte)
+                    if self._pure_macro(x):
+                        continue
                     if mu is None or mu.function_like:
                         p = x.parent
                         if p is not None and p.type in ("sizeof_expression", "type_descriptor"):
@@ -602,6 +610,13 @@ class _UnitAnalyser:
             if x.type == "this":
                 return False
         return True
+
+    def _pure_macro(self, f: Node | None) -> bool:
+        """``f`` names a function-like macro that expands to an expression over its arguments."""
+        if f is None or f.type != "identifier":
+            return False
+        mu = self.sem.macro_at(f.start_byte)
+        return mu is not None and mu.function_like and macro_problem(mu.name, self.sem) is None
 
     def _macro_value(self, name: str, depth: int = 0) -> int | None:
         entry = self.sem.macro_defs.get(name)
@@ -669,7 +684,7 @@ class _UnitAnalyser:
                     elif x.type == "call_expression":
                         f = x.child_by_field_name("function")
                         if not (f is not None and f.type == "field_expression"
-                                and self.t(f.child_by_field_name("field")) == "size"):
+                                and self.t(f.child_by_field_name("field")) == "size") and not self._pure_macro(f):
                             kind = classify_call(self.t(f), self.sem.callee_of(x.start_byte, x.end_byte))
                             if kind is not CallKind.MATH:
                                 reasons.append(("PCX111", f"bound of loop '{lp.index}' calls '{self.t(f)}', which "

@@ -68,6 +68,7 @@ class MacroUse:
     end: int
     function_like: bool
     body: list[str]  # tokens after the name (and parameter list)
+    params: list[str] = field(default_factory=list)  # function-like: parameter names ("..." as __VA_ARGS__)
 
 
 @lru_cache(maxsize=1)
@@ -95,6 +96,7 @@ class Semantics:
         self.calls_by_start: dict[int, list[tuple[int, Callee]]] = {}
         self.macros: dict[int, MacroUse] = {}
         self.macro_defs: dict[str, tuple[bool, list[str]]] = {}  # main-file #defines
+        self.macro_params: dict[str, list[str]] = {}  # function-like macros seen: name -> parameters
         self.for_loops: set[int] = set()
         self.macro_loops: list[int] = []
         self.range_for_loops: set[int] = set()
@@ -194,6 +196,7 @@ class Semantics:
                 continue
             if kind == K.MACRO_DEFINITION:
                 self.macro_defs[c.spelling] = _macro_body(c)
+                self.macro_params[c.spelling] = _macro_params(c) if self.macro_defs[c.spelling][0] else []
                 continue
             if kind == K.INCLUSION_DIRECTIVE:
                 continue
@@ -210,6 +213,15 @@ class Semantics:
                     d = self._decl(ref)
                     if d is not None:
                         self.refs[end - len(c.spelling.encode())] = d
+                elif ref is not None:
+                    # a name written in a macro argument: its extent is the whole expansion, but
+                    # its file location is where the argument spells it (tree-sitter sees it there)
+                    off = _file_offset(c)
+                    name = c.spelling.encode()
+                    if off is not None and data[off : off + len(name)] == name:
+                        d = self._decl(ref)
+                        if d is not None:
+                            self.refs.setdefault(off, d)
             elif kind == K.MEMBER_REF_EXPR:
                 ref = c.referenced
                 if ref is not None and end > start:
@@ -233,9 +245,11 @@ class Semantics:
     def _record_macro(self, c, start: int, end: int) -> None:
         ref = c.referenced
         function_like, body = _macro_body(ref) if ref is not None else (False, [])
+        params = _macro_params(ref) if ref is not None and function_like else []
         if ref is not None and c.spelling not in self.macro_defs:
             self.macro_defs[c.spelling] = (function_like, body)
-        self.macros[start] = MacroUse(c.spelling, start, end, function_like, body)
+            self.macro_params[c.spelling] = params
+        self.macros[start] = MacroUse(c.spelling, start, end, function_like, body, params)
 
     def _callee(self, c, main_name: str) -> Callee | None:
         import clang.cindex as ci
@@ -371,6 +385,47 @@ def _macro_body(ref) -> tuple[bool, list[str]]:
                     return True, [x.spelling for x in toks[i + 1 :]]
         return True, []
     return False, [t.spelling for t in toks[1:]]
+
+
+@lru_cache(maxsize=1)
+def _file_location_fn():
+    import ctypes
+
+    import clang.cindex as ci
+
+    fn = ci.conf.lib.clang_getFileLocation
+    fn.argtypes = [ci.SourceLocation] + [ctypes.c_void_p] * 4
+    fn.restype = None
+    return fn
+
+
+def _file_offset(c) -> int | None:
+    """Byte offset of cursor ``c``'s file location (clang's getFileLoc: for a token from a macro
+    argument, where the argument spells it; for one from a macro body, the expansion)."""
+    import ctypes
+
+    f, line, col, off = ctypes.c_void_p(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
+    try:
+        _file_location_fn()(c.location, ctypes.byref(f), ctypes.byref(line), ctypes.byref(col), ctypes.byref(off))
+    except (AttributeError, TypeError, ctypes.ArgumentError):
+        return None
+    return off.value
+
+
+def _macro_params(ref) -> list[str]:
+    """Parameter names of a function-like macro definition cursor ("..." becomes __VA_ARGS__)."""
+    toks = [t.spelling for t in ref.get_tokens()]
+    if len(toks) < 2 or toks[1] != "(":
+        return []
+    out: list[str] = []
+    for t in toks[2:]:
+        if t == ")":
+            break
+        if t == "...":
+            out.append("__VA_ARGS__")
+        elif t != ",":
+            out.append(t)
+    return out
 
 
 _STD_CONTAINERS = {"vector": "std::vector", "array": "std::array"}

@@ -1,0 +1,77 @@
+"""Function-like macros inside a nest: which ones the analysis may read through.
+
+Contract: ``macro_problem(name, sem)`` returns None when every expansion of the
+function-like macro ``name`` is an expression over its arguments alone, and otherwise a
+phrase saying why not (for a PCX113 remark).  ``argument_problem(args, ...)`` adds the
+conditions on one use's arguments.
+
+Why this is enough: the analysis reads the tree-sitter tree of the source as written,
+where ``M(e1, e2)`` is a call whose arguments are real source text.  When the replacement
+list names nothing but its parameters, literals, type words, math functions and other such
+macros, and neither assigns, increments, subscripts, dereferences nor pastes tokens, the
+expansion reads exactly what its arguments read: analysing the arguments as plain reads
+is analysing the expanded code.  The rewrite only inserts pragma lines before real ``for``
+tokens, and every name a clause needs appears in the arguments, so nothing is edited
+inside an expansion.  Arguments with side effects are refused (the replacement list may
+evaluate a parameter twice, or not at all).
+"""
+
+from __future__ import annotations
+
+from pcx_driver.engine.calls import MATH_FUNCTIONS, MATH_STD
+from pcx_driver.engine.semantics import Semantics
+
+TYPE_WORDS = {
+    "void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool", "bool", "const",
+    "volatile", "sizeof", "__int128", "_Float16", "size_t", "true", "false",
+}
+WRITE_TOKENS = {"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^=", "++", "--"}
+MEMORY_TOKENS = {"[": "subscripts memory", "->": "accesses a member", ".": "accesses a member"}
+STATEMENT_TOKENS = {"{", "}", ";"}
+
+
+def _is_identifier(tok: str) -> bool:
+    return bool(tok) and (tok[0].isalpha() or tok[0] == "_") and all(ch.isalnum() or ch == "_" for ch in tok)
+
+
+def _is_operand_end(tok: str) -> bool:
+    """A token after which ``*`` or ``&`` is binary (multiplication, bitwise and)."""
+    return tok in (")", "]") or _is_identifier(tok) and tok not in TYPE_WORDS or tok[:1].isdigit() or tok[:1] in "'\""
+
+
+def macro_problem(name: str, sem: Semantics, depth: int = 0) -> str | None:
+    """None when macro ``name`` expands to an expression over its arguments; else why not."""
+    entry = sem.macro_defs.get(name)
+    if entry is None:
+        return f"the definition of macro '{name}' is not visible"
+    function_like, body = entry
+    params = set(sem.macro_params.get(name, [])) if function_like else set()
+    if not body:
+        return None
+    prev = ""
+    for k, tok in enumerate(body):
+        nxt = body[k + 1] if k + 1 < len(body) else ""
+        if tok in ("#", "##", "#@"):
+            return f"macro '{name}' pastes or stringifies tokens"
+        if tok in STATEMENT_TOKENS:
+            return f"macro '{name}' expands to statements"
+        if tok in WRITE_TOKENS:
+            return f"macro '{name}' assigns or increments ('{tok}')"
+        if tok in MEMORY_TOKENS:
+            return f"macro '{name}' {MEMORY_TOKENS[tok]} ('{tok}')"
+        if tok in ("*", "&") and not _is_operand_end(prev):
+            return f"macro '{name}' dereferences or takes an address (unary '{tok}')"
+        if _is_identifier(tok) and tok not in params and tok not in TYPE_WORDS:
+            if nxt == "(" and (tok in MATH_FUNCTIONS or tok in MATH_STD):
+                pass
+            elif tok in sem.macro_defs and tok != name and depth < 8:
+                why = macro_problem(tok, sem, depth + 1)
+                if why is not None:
+                    return why
+            elif tok == name:
+                pass  # a macro's own name in its list is not expanded again
+            else:
+                return f"macro '{name}' refers to '{tok}', which is not one of its arguments"
+        prev = tok
+    return None
+

@@ -1,0 +1,115 @@
+"""Issue 15, cause 2: a function-like macro inside a nest is analysed through its arguments
+when its expansion is an expression over them alone (engine/macros.py), as PolyBench's
+SCALAR_VAL, SQRT_FUN and EXP_FUN are; any other is refused with PCX113 and the reason.
+A table of kernels with the decision for each nest, then one program built with
+``PCX_MODE=static pcx-cc`` and run on the host device."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from pcx_driver.engine.analysis import analyse_unit
+from pcx_driver.model import Decision, Language, SourceUnit
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare  # noqa: E402
+
+OFF, NA, SER = Decision.OFFLOADED, Decision.NOT_ANALYSED, Decision.SERIAL
+
+DEFINES = r"""
+double sqrt(double); double exp(double);
+#define SCALAR_VAL(x) x
+#define SQRT_FUN(x) sqrt(x)
+#define MAXI(a, b) ((a) > (b) ? (a) : (b))
+#define TWICE(x) (2 * (x))
+#define NESTED(x) TWICE(SCALAR_VAL(x))
+#define AT(i) a[i]
+#define BUMP(x) ((x)++)
+#define DEREF(p) (*(p))
+#define PASTE(x) x##0
+#define STMT(x) { (void)(x); }
+double g;
+#define USEG(x) ((x) + g)
+"""
+
+# (loop, decision, remark id, words the remark must contain)
+CASES = [
+    ("for (i = 0; i < n; i++) a[i] = SCALAR_VAL(2.0) * SQRT_FUN(b[i]);", OFF, "PCX100", ""),
+    ("for (i = 0; i < n; i++) a[i] = MAXI(b[i], SCALAR_VAL(0.5));", OFF, "PCX100", ""),
+    ("for (i = 0; i < n; i++) a[i] = NESTED(b[i]);", OFF, "PCX100", ""),
+    # offloadable to the analysis; the plan checker refuses a macro call as a section length
+    ("for (i = 0; i < MAXI(n, 4); i++) a[i] = 1.0;", OFF, "PCX100", ""),
+    ("for (i = 0; i < n; i++) for (j = 0; j < n; j++) a[i * n + j] = SCALAR_VAL(b[j * n + i]);", OFF, "PCX100", ""),
+    ("for (i = 0; i < n; i++) b[i] = AT(i);", NA, "PCX113", "refers to 'a'"),
+    ("for (i = 0; i < n; i++) b[i] = BUMP(a[i]);", NA, "PCX113", "assigns or increments"),
+    ("for (i = 0; i < n; i++) b[i] = DEREF(a + i);", NA, "PCX113", "dereferences"),
+    ("for (i = 0; i < n; i++) b[i] = PASTE(1);", NA, "PCX113", "pastes"),
+    ("for (i = 0; i < n; i++) STMT(a[i]);", NA, "PCX113", "statements"),
+    ("for (i = 0; i < n; i++) b[i] = USEG(a[i]);", NA, "PCX113", "refers to 'g'"),
+    ("for (i = 0; i < n; i++) b[i] = SCALAR_VAL(a[i]++);", NA, "PCX113", "side effects"),
+    ("for (i = 0; i < n; i++) b[i] = MAXI(a, b) == 0;", NA, "PCX113", "array 'a'"),
+]
+
+
+@pytest.mark.parametrize("loop,decision,rid,words", CASES, ids=[c[0][24:70] for c in CASES])
+def test_macro_in_nest(loop, decision, rid, words) -> None:
+    src = DEFINES + "void kernel(int n, double *restrict a, double *restrict b) {\n  int i, j;\n  " + loop + "\n}\n"
+    ua = analyse_unit(SourceUnit("t.c", src, Language.C))
+    nest = [n for f in ua.functions if f.name == "kernel" for n in f.nests][0]
+    msgs = [r.format() for r in nest.remarks]
+    assert nest.decision is decision and nest.remarks[0].id == rid, msgs
+    assert words in nest.remarks[0].message, msgs
+
+
+def test_loop_from_a_macro_is_still_left_alone() -> None:
+    src = ("#define FOR_N(i, n) for (i = 0; i < (n); i++)\n"
+           "void kernel(int n, double *restrict a) {\n  int i;\n  FOR_N(i, n) a[i] = 1.0;\n}\n")
+    ua = analyse_unit(SourceUnit("t.c", src, Language.C))
+    nests = [n for f in ua.functions if f.name == "kernel" for n in f.nests]
+    assert nests and all(n.decision is not OFF for n in nests)
+    assert nests[0].remarks[0].id == "PCX113", [r.format() for r in nests[0].remarks]
+
+
+PROGRAM = r"""
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#define DATA_TYPE double
+#define SCALAR_VAL(x) x
+#define SQRT_FUN(x) sqrt(x)
+#define EXP_FUN(x) exp(x)
+#define MAXI(a, b) ((a) > (b) ? (a) : (b))
+static void kernel(int n, DATA_TYPE *restrict a, DATA_TYPE *restrict b, DATA_TYPE *restrict c) {
+  int i, j;
+  for (i = 0; i < n; i++)                     /* NEST1 */
+    for (j = 0; j < n; j++)
+      a[i * n + j] = SCALAR_VAL(1.0) / (SCALAR_VAL(1.0) + i + j);
+  for (i = 0; i < n; i++) {                   /* NEST2 */
+    b[i] = SCALAR_VAL(0.0);
+    for (j = 0; j < n; j++)
+      b[i] += SQRT_FUN(a[i * n + j]) * EXP_FUN(-a[j * n + i]);
+  }
+  for (i = 0; i < n; i++)                     /* NEST3 */
+    c[i] = MAXI(b[i], SCALAR_VAL(0.25));
+}
+int main(int argc, char **argv) {
+  int n = argc > 1 ? 250 : 160;
+  DATA_TYPE *a = malloc(sizeof(DATA_TYPE) * n * n), *b = malloc(sizeof(DATA_TYPE) * n), *c = malloc(sizeof(DATA_TYPE) * n);
+  kernel(n, a, b, c);
+  double s = 0;
+  for (int i = 0; i < n; i++) s += b[i] + c[i];
+  printf("%.9f\n", s);
+  for (int i = 0; i < n; i += 29) printf("%.9f %.9f\n", b[i], c[i]);
+  free(a); free(b); free(c);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_macros_program_offloads_and_gives_the_serial_output(tmp_path) -> None:
+    build_and_compare(tmp_path, PROGRAM, ["NEST1", "NEST2", "NEST3"])
