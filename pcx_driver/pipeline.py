@@ -82,6 +82,10 @@ def run_pipeline(
     from pcx_driver.engine.plancheck import enforce as enforce_plan
 
     plan = enforce_plan(unit, result.analysis, plan)
+    # Run-time work guards depend on the data regions the check left standing.
+    from pcx_driver.engine.workguard import attach_work_guards, min_work
+
+    attach_work_guards(unit, result.analysis, plan, min_work(config))
     result.plan = plan
     result.remarks.extend(plan.remarks)
     for k in plan.kernels:

@@ -251,3 +251,85 @@ def test_kernels_in_a_data_region_always_run_on_the_device(tmp_path):
                             timeout=60).stdout
     out, launched = _run(exe, ["50"], "DEFAULT")
     assert out == serial and launched >= 20
+
+
+# A k-means assignment step: the 8-iteration loop inside the distance helper becomes a
+# guarded kernel, and the helper is called for every point and centroid.  Below the
+# threshold the loop must run as written, not through the construct's host fallback
+# (which forks teams and threads per call: the program ran 1,000x slower than serial).
+KMEANS = r"""#include <stdio.h>
+#include <stdlib.h>
+static double dist(const double *a, const double *b, int d) {
+  double s = 0.0;
+  for (int k = 0; k < d; k++) { double t = a[k] - b[k]; s += t * t; }
+  return s;
+}
+int main(int argc, char **argv) {
+  int n = 2000, d = argc > 1 ? atoi(argv[1]) : 8, K = 16;
+  double *pts = malloc(sizeof(double) * n * d), *cent = malloc(sizeof(double) * K * d);
+  int *assign = malloc(sizeof(int) * n);
+  for (int i = 0; i < n * d; i++) pts[i] = (double)((i * 7919u) % 1000u);  /* whole numbers: */
+  for (int c = 0; c < K * d; c++) cent[c] = pts[c * 13];  /* sums exact in any order, so ties too */
+  for (int i = 0; i < n; i++) {
+    int best = 0; double bd = 1e300;
+    for (int c = 0; c < K; c++) { double dd = dist(&pts[i * d], &cent[c * d], d); if (dd < bd) { bd = dd; best = c; } }
+    assign[i] = best;
+  }
+  long s = 0; for (int i = 0; i < n; i++) s += assign[i] * (i % 7);
+  printf("%ld\n", s);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_guarded_helper_called_per_element_runs_as_written_below_the_threshold(tmp_path):
+    exe, text, remarks = _build(tmp_path, "km", KMEANS)
+    assert "km.c:5:3: remark: loop nest offloaded to the device: reduction(+:s); estimated work d * 3" in remarks
+    # the loop as written, then the kernel, chosen by one comparison per call
+    assert "if (!((double)(d) * 3 >= 1000)) {" in text
+    subprocess.run([CLANG, "-O2", "km.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    for args in (["8"], ["600"]):  # 8: all 32,000 calls on the host; 600: every call on the device
+        serial = subprocess.run([str(tmp_path / "serial"), *args], capture_output=True, text=True, check=True,
+                                timeout=120).stdout
+        out, launched = _run(exe, args, "MANDATORY")
+        calls = 2000 * 16 if args == ["600"] else 0
+        assert out == serial
+        assert launched - calls in (1, 2, 3), (args, launched)  # + the main nests that are kernels of their own
+
+
+BRACELESS = r"""#include <stdio.h>
+#include <stdlib.h>
+static void square(long *v, int n) {
+  if (n > 0)
+    for (int i = 0; i < n; i++) v[i] = (long)i * i;   /* the braceless body of an if */
+}
+static void sign(long *restrict w, const long *restrict v, int n) {
+  for (int i = 0; i < n; i++)   /* a switch inside is copied whole */
+    switch (i % 3) { case 0: w[i] = v[i]; break; case 1: w[i] = -v[i]; break; default: w[i] = 1; }
+}
+int main(int argc, char **argv) {
+  int n = atoi(argv[1]);
+  long *v = malloc(sizeof(long) * (n + 1)), *w = malloc(sizeof(long) * (n + 1)), s = 0;
+  square(v, n);
+  sign(w, v, n);
+  for (int i = 0; i < n; i++) s = (s + w[i]) % 1000003;
+  printf("%ld\n", s);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_host_versions_keep_braceless_bodies_and_switches(tmp_path):
+    exe, text, remarks = _build(tmp_path, "br", BRACELESS)
+    assert text.count("if (!((double)(n) * ") == 2, remarks
+    subprocess.run([CLANG, "-O2", "br.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    for args in (["10"], ["5000"], ["0"]):
+        serial = subprocess.run([str(tmp_path / "serial"), *args], capture_output=True, text=True, check=True,
+                                timeout=120).stdout
+        for policy in ("DEFAULT", "MANDATORY"):
+            out, launched = _run(exe, args, policy)
+            assert out == serial, (args, policy)
+            if policy == "MANDATORY":
+                assert launched == (2 if args == ["5000"] else 0), (args, launched)

@@ -342,6 +342,37 @@ class _UserOpenMP:
         return out
 
 
+def _can_version(stmt) -> bool:
+    """Whether a copy of loop ``stmt`` may stand beside it: not with a label inside, nor a
+    ``case`` of a switch around it (either would be defined twice), nor a preprocessor line
+    (its effect would happen twice)."""
+    from pcx_driver.engine.source import walk
+
+    def foreign_case(n) -> bool:
+        up = n.parent
+        while up is not None and up.type != "switch_statement":
+            up = up.parent
+        return up is None or up.start_byte < stmt.start_byte
+
+    return not any(n.type == "labeled_statement" or n.type.startswith("preproc_")
+                   or (n.type == "case_statement" and foreign_case(n)) for n in walk(stmt))
+
+
+def _host_version(ed: _Editor, k: KernelPlan, stmt) -> str:
+    """``if (!(WORK >= min)) { <the loop as written> } else`` before a guarded kernel.
+
+    Below the threshold the loop runs as the user wrote it.  The kernel's ``if(target:)``
+    alone would run it on the host too, but through the construct's host fallback, which
+    still forks teams and threads: about 14 us a call on clang-19, so a helper with a
+    small loop called per element (k-means' distance function) ran 1,000x slower than
+    serial; this branch costs one comparison.  The clause stays on the kernel, where it is
+    always true, as the OpenMP-visible form of the same guard."""
+    copy = ed.data[stmt.start_byte:stmt.end_byte].decode("utf-8", "surrogateescape")
+    pad = " " * (stmt.start_byte - ed.line_start(stmt.start_byte))
+    test = work_guard(k)[len("if(target: "):-1]
+    return (f"if (!({test})) {{\n{ed.line_directive(ed.line_of(stmt.start_byte))}{pad}{copy}\n}} else")
+
+
 def _remark(unit: SourceUnit, k: KernelPlan, rid: str, message: str) -> Remark:
     return Remark(rid, unit.path, k.line, k.column, message)
 
@@ -381,6 +412,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             continue
         emitted.append(k)
         text = kernel_directive(k, guard=k.nest_id not in held)
+        if k.nest_id not in held and work_guard(k) and _can_version(stmt):
+            ed.insert_before(k.start_byte, _RANK_KERNEL - 1, _host_version(ed, k, stmt))
         ed.insert_before(k.start_byte, _RANK_KERNEL, "#pragma " + text)
         directives.append(EmittedDirective(k.line, text, k.nest_id))
         for pos in atomics:
