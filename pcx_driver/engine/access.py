@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pcx_driver.engine.loops import Loop
+from pcx_driver.engine.macros import arithmetic_type_tokens as _arithmetic_type_tokens
 from pcx_driver.engine.macros import macro_problem
 from pcx_driver.engine.semantics import Callee, Decl, Semantics
 from pcx_driver.engine.source import SourceModel, declarator_identifier, strip_parens, subscript_index, walk
@@ -529,6 +530,26 @@ class _Walker:
                 return obj
         return None
 
+    def _is_cast(self, n: Node, f: Node | None) -> bool:
+        """tree-sitter's call ``n`` is a cast to an arithmetic type in libclang's view.
+
+        The start byte must be a real token of the call (``(`` of a C cast, the type name of a
+        C++ functional cast), not a macro whose whole expansion is a cast: that expansion may
+        read more than the arguments show."""
+        if f is None or n.start_byte not in self.sem.casts:
+            return False
+        if f.type == "parenthesized_expression":
+            inner = strip_parens(f)
+            if inner is None or inner.type not in ("identifier", "type_identifier", "primitive_type"):
+                return False
+            mu = self.sem.macro_at(inner.start_byte)
+            if mu is not None and (mu.function_like or not _arithmetic_type_tokens(mu.body, self.sem)):
+                return False
+            return self.sem.macro_at(n.start_byte) is None
+        if f.type == "identifier":  # Real_t(e): a type name, neither a macro nor a variable
+            return self.sem.macro_at(f.start_byte) is None and self.decl(f) is None
+        return f.type in ("type_identifier", "primitive_type", "qualified_identifier")
+
     def _macro_call(self, n: Node, name: str, args: Node | None, loops, cond, stmt, header_of) -> None:
         """``M(e1, ...)`` of a function-like macro: when its expansion is an expression over its
         arguments alone (engine/macros.py), the arguments are what the expansion reads."""
@@ -584,6 +605,13 @@ class _Walker:
             self.hazard("PCX105", f"method call '{self.t(f)}()' inside the nest", n)
             return
         name = self.t(f) if f is not None else "?"
+        if self._is_cast(n, f):
+            # "(DATA_TYPE) (e)" with a macro or typedef type, "Real_t(e)": libclang says cast,
+            # and a cast reads its operand and nothing else
+            if args is not None:
+                for a in args.named_children:
+                    self.expr(a, loops, cond, stmt, header_of)
+            return
         if name.startswith(("static_cast<", "const_cast<", "std::move", "std::forward")):
             if args is not None:  # a conversion, not a call
                 for a in args.named_children:

@@ -75,3 +75,17 @@ def macro_problem(name: str, sem: Semantics, depth: int = 0) -> str | None:
         prev = tok
     return None
 
+
+def arithmetic_type_tokens(body: list[str], sem: Semantics, depth: int = 0) -> bool:
+    """An object-like macro's replacement names an arithmetic type (``double``, ``unsigned
+    long``, or another such macro): a cast to it converts a value and touches no memory."""
+    if not body:
+        return False
+    for tok in body:
+        if tok in TYPE_WORDS and tok not in ("sizeof", "true", "false", "void"):
+            continue
+        entry = sem.macro_defs.get(tok)
+        if entry is not None and not entry[0] and depth < 8 and arithmetic_type_tokens(entry[1], sem, depth + 1):
+            continue
+        return False
+    return True

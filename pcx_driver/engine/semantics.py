@@ -97,6 +97,7 @@ class Semantics:
         self.macros: dict[int, MacroUse] = {}
         self.macro_defs: dict[str, tuple[bool, list[str]]] = {}  # main-file #defines
         self.macro_params: dict[str, list[str]] = {}  # function-like macros seen: name -> parameters
+        self.casts: set[int] = set()  # start bytes of C / C++ functional casts to arithmetic types
         self.for_loops: set[int] = set()
         self.macro_loops: list[int] = []
         self.range_for_loops: set[int] = set()
@@ -176,7 +177,7 @@ class Semantics:
 
         relevant = {K.MACRO_INSTANTIATION, K.MACRO_DEFINITION, K.INCLUSION_DIRECTIVE, K.FOR_STMT,
                     K.CXX_FOR_RANGE_STMT, K.DECL_REF_EXPR, K.MEMBER_REF_EXPR, K.VAR_DECL, K.PARM_DECL, K.FIELD_DECL,
-                    K.CALL_EXPR}
+                    K.CALL_EXPR, K.CSTYLE_CAST_EXPR, K.CXX_FUNCTIONAL_CAST_EXPR}
         leaves = {K.INTEGER_LITERAL, K.FLOATING_LITERAL, K.STRING_LITERAL, K.CHARACTER_LITERAL, K.TYPE_REF,
                   K.NAMESPACE_REF, K.TEMPLATE_REF}
         stack = [c for c in tu.cursor.get_children() if in_main(c)]
@@ -197,6 +198,13 @@ class Semantics:
             if kind == K.MACRO_DEFINITION:
                 self.macro_defs[c.spelling] = _macro_body(c)
                 self.macro_params[c.spelling] = _macro_params(c) if self.macro_defs[c.spelling][0] else []
+                continue
+            if kind in (K.CSTYLE_CAST_EXPR, K.CXX_FUNCTIONAL_CAST_EXPR):
+                # tree-sitter reads "(T) (e)" with a macro or typedef T, and "T(e)", as calls;
+                # only a conversion to an arithmetic type is a plain value (a pointer cast is not)
+                if any(_arith(c.type.get_canonical())):
+                    self.casts.add(start)
+                stack.extend(c.get_children())
                 continue
             if kind == K.INCLUSION_DIRECTIVE:
                 continue
