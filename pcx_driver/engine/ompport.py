@@ -342,8 +342,8 @@ def _classify(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> None:
         p.why_kept = f"its loop holds the OpenMP directive '{q.name}' (line {q.line})"
     elif _omp_calls(loop, data):
         name, byte = _omp_calls(loop, data)[0]
-        p.why_kept = (f"its loop calls the OpenMP runtime ('{name}', line {_line(data, byte)}), "
-                      "whose answer depends on the CPU team")
+        p.why_kept = (f"its loop calls the OpenMP runtime ('{name}', line {_line(data, byte)}): thread numbers "
+                      "and locks belong to the CPU team")
     else:
         why = _parse_clauses(p)
         if why:

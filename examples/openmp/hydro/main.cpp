@@ -41,6 +41,7 @@ static const Real_t u_cut = 1.0e-7;
 
 static void InitStressTermsForElems(Index_t numElem)
 {
+// pcx: expect offload
 #pragma omp parallel for firstprivate(numElem)
     for (Index_t i = 0; i < numElem; ++i)
         sig[i] = -p[i] - q[i];
@@ -50,6 +51,7 @@ static void InitStressTermsForElems(Index_t numElem)
 // the element's centre: a gather of 8 nodes through the node list.
 static void IntegrateStressForElems(Index_t numElem)
 {
+// pcx: expect offload
 #pragma omp parallel for
     for (Index_t k = 0; k < numElem; ++k) {
         Real_t x_local[8], y_local[8], z_local[8];
@@ -77,6 +79,7 @@ static void IntegrateStressForElems(Index_t numElem)
 // Each node sums the corner forces of the elements around it (no scatter, no atomics).
 static void GatherForcesToNodes(Index_t numNode)
 {
+// pcx: expect offload
 #pragma omp parallel for schedule(static)
     for (Index_t gnode = 0; gnode < numNode; ++gnode) {
         Real_t fxs = 0.0, fys = 0.0, fzs = 0.0;
@@ -94,6 +97,7 @@ static void GatherForcesToNodes(Index_t numNode)
 
 static void CalcAccelerationForNodes(Index_t numNode)
 {
+// pcx: expect offload
 #pragma omp parallel for
     for (Index_t i = 0; i < numNode; ++i) {
         xdd[i] = fx[i] / nodalMass[i];
@@ -106,6 +110,7 @@ static void CalcAccelerationForNodes(Index_t numNode)
 // once, so the pragma is right, but no analysis can see that from this function.
 static void ApplyAccelerationBoundaryConditions(Index_t numSymm)
 {
+// pcx: expect serial PCX126
 #pragma omp parallel for
     for (Index_t i = 0; i < numSymm; ++i) {
         xdd[symm[i]] = 0.0;
@@ -116,6 +121,7 @@ static void ApplyAccelerationBoundaryConditions(Index_t numSymm)
 
 static void CalcVelocityForNodes(Index_t numNode, Real_t dt)
 {
+// pcx: expect offload
 #pragma omp parallel for firstprivate(dt)
     for (Index_t i = 0; i < numNode; ++i) {
         Real_t xdtmp = xd[i] + xdd[i] * dt;
@@ -129,6 +135,7 @@ static void CalcVelocityForNodes(Index_t numNode, Real_t dt)
 
 static void CalcPositionForNodes(Index_t numNode, Real_t dt)
 {
+// pcx: expect offload
 #pragma omp parallel for
     for (Index_t i = 0; i < numNode; ++i) {
         x[i] += xd[i] * dt;
@@ -142,6 +149,7 @@ static void CalcPositionForNodes(Index_t numNode, Real_t dt)
 // New relative volume of each element from its bounding box (another 8-node gather).
 static void CalcKinematicsForElems(Index_t numElem)
 {
+// pcx: expect offload
 #pragma omp parallel for
     for (Index_t k = 0; k < numElem; ++k) {
         Real_t xmin = 1e30, xmax = -1e30, ymin = 1e30, ymax = -1e30, zmin = 1e30, zmax = -1e30;
@@ -162,6 +170,7 @@ static void CalcKinematicsForElems(Index_t numElem)
 
 static void CalcQForElems(Index_t numElem)
 {
+// pcx: expect offload
 #pragma omp parallel for
     for (Index_t k = 0; k < numElem; ++k) {
         Real_t rho = 1.0 / v[k];
@@ -171,6 +180,7 @@ static void CalcQForElems(Index_t numElem)
 
 static void CalcEnergyForElems(Index_t numElem)
 {
+// pcx: expect offload
 #pragma omp parallel for
     for (Index_t k = 0; k < numElem; ++k) {
         Real_t enew = e[k] - 0.5 * delv[k] * (p[k] + q[k]);
@@ -183,6 +193,7 @@ static void CalcEnergyForElems(Index_t numElem)
 
 static void CalcSoundSpeedForElems(Index_t numElem)
 {
+// pcx: expect offload
 #pragma omp parallel for
     for (Index_t k = 0; k < numElem; ++k)
         ss[k] = std::sqrt(gamma_gas * p[k] * v[k] + 1.0e-12);
@@ -191,6 +202,7 @@ static void CalcSoundSpeedForElems(Index_t numElem)
 static Real_t CalcCourantConstraintForElems(Index_t numElem, Real_t h)
 {
     Real_t dtcourant = 1.0e20;
+// pcx: expect offload
 #pragma omp parallel for reduction(min : dtcourant)
     for (Index_t k = 0; k < numElem; ++k) {
         Real_t dtk = h * std::cbrt(v[k]) / (ss[k] + 1.0e-20);
@@ -213,6 +225,7 @@ int main(int argc, char **argv)
     Index_t numElem = nx * nx * nx, numNode = np * np * np;
     Real_t h = 1.125 / nx;
 
+// pcx: expect offload
 #pragma omp parallel for
     for (Index_t n = 0; n < numNode; ++n) {
         x[n] = h * (n % np);
@@ -241,6 +254,7 @@ int main(int argc, char **argv)
     for (Index_t n = numNode; n > 0; --n)  // the fill moved each start to the next node's start
         nodeElemStart[n] = nodeElemStart[n - 1];
     nodeElemStart[0] = 0;
+// pcx: expect offload
 #pragma omp parallel for
     for (Index_t k = 0; k < numElem; ++k) {
         volo[k] = h * h * h;
@@ -258,6 +272,7 @@ int main(int argc, char **argv)
     for (Index_t n = 0; n < numNode; ++n)
         if (n % np == 0 || (n / np) % np == 0 || n / (np * np) == 0)
             symm[numSymm++] = n;
+// pcx: expect offload
 #pragma omp parallel for
     for (Index_t k = 0; k < numElem; ++k)
         p[k] = (gamma_gas - 1.0) * e[k] / v[k];

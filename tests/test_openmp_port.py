@@ -1,0 +1,353 @@
+"""Sources that already use OpenMP (issue 18): CPU ``parallel for`` loops ported to the
+device, everything else kept on the CPU with a remark (pcx_driver/engine/ompport.py).
+
+The examples under examples/openmp/ are CPU-OpenMP programs.  A marker comment states what
+pcx must do with a loop; it sits directly above the loop's ``#pragma omp`` line (or above
+the ``for`` when no pragma is its own)::
+
+    /* pcx: expect offload */          the pragma's loop is ported and its kernel launched,
+                                       and the pragma line is gone from the emitted source
+    /* pcx: expect serial PCX125 */    the loop stays on the CPU with this remark ID, and
+                                       its pragma (if any) is in the emitted source unchanged
+
+Each example is built twice: the CPU-OpenMP build the user has (clang-19 -fopenmp) and the
+pcx build for the host device; the pcx build runs in the gate's validation environment
+(OMP_TARGET_OFFLOAD=MANDATORY, no pooled device memory, poisoned malloc, two threads) and
+the correctness gate must pass against the CPU-OpenMP output.  planted.c runs with one
+thread on both sides: its planted loop races on the CPU as the user wrote it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_examples import (  # noqa: E402
+    ATOL,
+    PCX_FLAGS,
+    RTOL,
+    VENV_BIN,
+    Expectation,
+    check_expectations,
+    compile_or_fail,
+    load_report,
+    pcx_env,
+)
+
+from pcx_driver.diagnostics import REMARKS  # noqa: E402
+from pcx_driver.engine import ompport  # noqa: E402
+from pcx_driver.gate import VALIDATION_ENV, compare_runs, kernel_launches, run_program  # noqa: E402
+from pcx_driver.model import Decision, Language, SourceUnit  # noqa: E402
+from pcx_driver.profile import copies  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+OMP_DIR = ROOT / "examples" / "openmp"
+CLANG = shutil.which("clang-19")
+CLANGXX = shutil.which("clang++-19")
+needs_clang = pytest.mark.skipif(CLANG is None or CLANGXX is None, reason="clang-19 not installed")
+
+# name -> (source path under examples/openmp, language, argv, OMP_NUM_THREADS of both runs)
+EXAMPLES = {
+    "hydro": ("hydro/main.cpp", "c++", ["./app", "12", "20"], "2"),
+    "stencil": ("stencil.c", "c", ["./app", "128", "100"], "2"),
+    "planted": ("planted.c", "c", ["./app"], "1"),
+    "kept": ("kept.c", "c", ["./app", "50000"], "2"),
+}
+
+
+def omp_expectations(path: Path, language: str) -> list[Expectation]:
+    """The markers of one OpenMP example (see the module docstring), found with tree-sitter."""
+    from tree_sitter import Language as TSLanguage
+    from tree_sitter import Parser
+
+    import tree_sitter_c
+    import tree_sitter_cpp
+
+    grammar = tree_sitter_c if language == "c" else tree_sitter_cpp
+    data = path.read_bytes()
+    root = Parser(TSLanguage(grammar.language())).parse(data).root_node
+    found = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type != "comment" or b"pcx:" not in data[node.start_byte:node.end_byte]:
+            continue
+        text = data[node.start_byte:node.end_byte].decode().strip("/* \n")
+        words = text.split()
+        assert words[:2] == ["pcx:", "expect"] and words[2] in ("offload", "serial"), f"{path}: bad marker {text!r}"
+        nxt = node.next_sibling
+        while nxt is not None and nxt.type == "preproc_call":
+            nxt = nxt.next_sibling
+        assert nxt is not None and nxt.type == "for_statement", f"{path}:{node.start_point[0] + 1}: marker not above a loop"
+        reason = words[3] if words[2] == "serial" else None
+        assert words[2] == "offload" or reason in REMARKS, f"{path}: marker needs a known PCX ID: {text!r}"
+        found.append(Expectation(nxt.start_point[0] + 1, words[2] == "offload", reason))
+    return sorted(found, key=lambda e: e.line)
+
+
+def build_both(name: str, tmp_path: Path) -> tuple:
+    """The CPU-OpenMP run, the pcx run (validation environment), the report and the emitted source."""
+    rel, language, argv, threads = EXAMPLES[name]
+    src = OMP_DIR / rel
+    local = tmp_path / Path(rel).name
+    shutil.copy(src, local)
+    compiler = CLANG if language == "c" else CLANGXX
+    driver = "pcx-cc" if language == "c" else "pcx-c++"
+    compile_or_fail([compiler, "-O2", "-fopenmp", local.name, "-o", "cpu", "-lm"], tmp_path)
+    compile_or_fail([str(VENV_BIN / driver), *PCX_FLAGS, "--pcx-report=R.json", "--pcx-emit=emitted", "-O2",
+                     "-gline-tables-only", "-fopenmp", local.name, "-o", "app", "-lm"], tmp_path, env=pcx_env())
+    cpu = run_program(["./cpu", *argv[1:]], cwd=tmp_path, env={"OMP_NUM_THREADS": threads}, timeout=120)
+    assert cpu.returncode == 0, cpu.stderr
+    ported = run_program(argv, cwd=tmp_path, env={**VALIDATION_ENV, "OMP_NUM_THREADS": threads}, timeout=300)
+    emitted = (tmp_path / "emitted" / local.name).read_text()
+    return cpu, ported, load_report(tmp_path / "R.json"), emitted, local
+
+
+@needs_clang
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_example_is_ported_and_matches_the_cpu_openmp_build(name: str, tmp_path: Path) -> None:
+    rel, language, _, _ = EXAMPLES[name]
+    cpu, ported, report, emitted, local = build_both(name, tmp_path)
+    verdict = compare_runs(cpu, ported, rtol=RTOL, atol=ATOL)
+    assert verdict.passed, "\n".join(verdict.reasons)
+    expected = omp_expectations(OMP_DIR / rel, language)
+    assert any(e.offload for e in expected)
+    problems = check_expectations(local.name, expected, report, kernel_launches(ported.stderr), label=name)
+    assert not problems, "\n".join(problems)
+    # The pragma of each ported loop is gone; each kept loop's pragma is still there, as written.
+    original = local.read_text().splitlines()
+    kept_text = "\n".join(line for line in emitted.splitlines())
+    for e in expected:
+        pragma = original[e.line - 2]
+        if not pragma.lstrip().startswith("#pragma omp"):
+            continue
+        if e.offload:
+            assert emitted.count(pragma) < local.read_text().count(pragma) or pragma not in kept_text
+        else:
+            assert pragma in kept_text, f"{name}: the pragma of line {e.line - 1} was not kept: {pragma!r}"
+    assert "omp target teams distribute parallel for" in emitted
+
+
+def measured(stderr: str) -> tuple[int, int]:
+    """(launches, bytes copied) from LIBOMPTARGET_INFO lines."""
+    return len(kernel_launches(stderr)), sum(c.size for c in copies(stderr))
+
+
+@needs_clang
+def test_hydro_figures(tmp_path: Path) -> None:
+    """The LULESH-style mini-app: 14 of its 15 `parallel for` loops run on the device (the
+    symmetry-plane scatter stays on the CPU, PCX126), and the time loop launches them every
+    cycle."""
+    _, ported, report, emitted, _ = build_both("hydro", tmp_path)
+    launches, moved = measured(ported.stderr)
+    nests = [n for s in report["sources"] for n in s.get("nests", [])]
+    assert sum(1 for n in nests if n["decision"] == "offloaded" and n.get("applied")) >= 14
+    assert emitted.count("#pragma omp parallel for") == 1  # the scatter
+    # 11 kernels in each of the 20 cycles (the twelfth function, the scatter, runs on the CPU)
+    assert launches >= 20 * 11, launches
+    assert moved > 0
+
+
+@needs_clang
+def test_planted_dependence_is_warned_about_and_stays(tmp_path: Path) -> None:
+    shutil.copy(OMP_DIR / "planted.c", tmp_path / "planted.c")
+    proc = compile_or_fail([str(VENV_BIN / "pcx-cc"), *PCX_FLAGS, "--pcx-remarks", "-fopenmp", "-O2", "-c",
+                            "planted.c"], tmp_path, env=pcx_env())
+    warnings = [ln for ln in proc.stderr.splitlines() if "[PCX125]" in ln]
+    assert len(warnings) == 1, proc.stderr
+    line = next(e.line for e in omp_expectations(OMP_DIR / "planted.c", "c") if not e.offload)
+    assert warnings[0].startswith(f"planted.c:{line}:") and ": warning: " in warnings[0]
+    assert f"pragma at line {line - 1}" in warnings[0] and "a[i - 1]" in warnings[0]
+
+
+# --------------------------------------------------------------------------- the scan, on snippets
+
+
+def scan_of(text: str, language: Language = Language.C) -> ompport.OpenMPScan:
+    return ompport.scan(text.encode(), language)
+
+
+@pytest.mark.parametrize("pragma, words, clauses", [
+    ("omp parallel for", ["parallel", "for"], []),
+    ("omp parallel for simd reduction(+: s) nowait", ["parallel", "for", "simd"], [("reduction", "+: s"),
+                                                                                     ("nowait", None)]),
+    ("omp parallel for \\\n  private(a, b) schedule(dynamic, 4)", ["parallel", "for"],
+     [("private", "a, b"), ("schedule", "dynamic, 4")]),
+    ("omp critical(name)", ["critical"], []),
+    ("omp target teams distribute parallel for map(to: a[0:n])",
+     ["target", "teams", "distribute", "parallel", "for"], [("map", "to: a[0:n]")]),
+])
+def test_split_pragma(pragma: str, words: list[str], clauses: list) -> None:
+    assert ompport.split_pragma(pragma) == (words, clauses)
+
+
+def test_split_pragma_refuses_what_it_cannot_read() -> None:
+    assert ompport.split_pragma("omp parallel for reduction(+: s") is None
+    assert ompport.split_pragma("omp parallel for 3") is None
+
+
+LOOP = "void f(int n, double *a, double *b) {\n%s\n  for (int i = 0; i < n; i++) a[i] = b[i];\n}\n"
+
+
+@pytest.mark.parametrize("pragma, candidate, why", [
+    ("#pragma omp parallel for", True, ""),
+    ("#pragma omp parallel for simd schedule(static) num_threads(4) if(n > 100) default(shared)", True, ""),
+    ("#pragma omp parallel for private(t) firstprivate(n) lastprivate(x) collapse(1) reduction(max: m)", True, ""),
+    ("#pragma omp parallel for linear(i)", False, "linear(i)"),
+    ("#pragma omp parallel for ordered", False, "ordered"),
+    ("#pragma omp parallel for copyin(g)", False, "copyin(g)"),
+    ("#pragma omp parallel for reduction(+: a[0:n])", False, "array section"),
+    ("#pragma omp parallel for reduction(inscan, +: s)", False, "reduction modifier"),
+    ("#pragma omp simd", False, "not 'simd'"),
+    ("#pragma omp for", False, "not 'for'"),
+])
+def test_candidates_and_their_clauses(pragma: str, candidate: bool, why: str) -> None:
+    found = scan_of(LOOP % pragma)
+    assert not found.refuse
+    (p,) = found.pragmas
+    assert p.candidate is candidate
+    assert why in p.why_kept
+
+
+def test_clauses_are_parsed_for_the_agreement_check() -> None:
+    (p,) = scan_of(LOOP % "#pragma omp parallel for private(t, u) reduction(+: s, z) reduction(max: m) collapse(2) "
+                          "schedule(static) num_threads(8)").pragmas
+    assert p.private == ["t", "u"] and p.reductions == {"s": "+", "z": "+", "m": "max"} and p.collapse == 2
+    assert p.dropped == ["schedule(static)", "num_threads(8)"]
+    assert p.indices == ["i"]
+
+
+@pytest.mark.parametrize("text, reason", [
+    ('void f(int n, double *a) {\n  _Pragma("omp parallel for")\n  for (int i = 0; i < n; i++) a[i] = 0;\n}\n',
+     "_Pragma"),
+    ("#define PAR _Pragma(\"omp parallel for\")\nvoid f(void) {}\n", "_Pragma"),
+    ("void f(int n, double *a) {\n#pragma omp target teams distribute parallel for map(a[0:n])\n"
+     "  for (int i = 0; i < n; i++) a[i] = 0;\n}\n", "own target code"),
+    ("#pragma omp declare target\nint g;\n#pragma omp end declare target\n", "own target code"),
+    ("/*\n#pragma omp parallel for\n*/\nvoid f(void) {}\n", "cannot place"),
+])
+def test_whole_file_refusals(text: str, reason: str) -> None:
+    assert reason in scan_of(text).refuse
+
+
+def test_a_serial_file_is_not_refused() -> None:
+    found = scan_of("int compute(int x) { return x; } /* _Pragma is only a word here */\n")
+    assert found.pragmas == []
+
+
+def test_functions_called_from_a_parallel_region_stay_on_the_cpu() -> None:
+    text = ("void leaf(double *a, int n) { for (int i = 0; i < n; i++) a[i] = 0; }\n"
+            "void mid(double *a, int n) { leaf(a, n); }\n"
+            "void other(double *a, int n) { for (int i = 0; i < n; i++) a[i] = 1; }\n"
+            "void orphan(double *a, int n) {\n#pragma omp for\n  for (int i = 0; i < n; i++) a[i] = 2;\n}\n"
+            "void top(double *a, int n) {\n#pragma omp parallel\n  { mid(a, n); }\n  other(a, n);\n}\n")
+    found = scan_of(text)
+    assert set(found.cpu_functions) == {"mid", "leaf", "orphan"}
+    assert "called from the OpenMP 'parallel' at line" in found.cpu_functions["leaf"]
+    assert "orphaned" in found.cpu_functions["orphan"]
+
+
+def test_blanking_keeps_every_offset() -> None:
+    text = LOOP % "#pragma omp parallel for \\\n      schedule(static)"
+    unit = SourceUnit("t.c", text)
+    found = ompport.scan(unit.data, unit.language)
+    blank = ompport.blanked(unit, found)
+    assert len(blank) == len(text) and blank.count("\n") == text.count("\n") and "pragma" not in blank
+
+
+# --------------------------------------------------------------------------- the pipeline, on snippets
+
+
+def pipeline(text: str, language: Language = Language.C):
+    from pcx_driver.config import Config
+    from pcx_driver.pipeline import run_pipeline
+    from pcx_driver.plugins import make_plugin_manager
+
+    unit = SourceUnit("t.c" if language is Language.C else "t.cpp", text, language, semantic_args=["-fopenmp"])
+    pm, errors = make_plugin_manager(entry_points=False)
+    assert not errors
+    return run_pipeline(unit, pm, Config.resolve({}, environ={}))
+
+
+def remark_ids(result) -> list[str]:
+    return [r.id for r in result.remarks]
+
+
+@pytest.mark.parametrize("body, rid, words", [
+    # the user forgot the reduction: a race the pragma ignores
+    ("#pragma omp parallel for\n  for (int i = 0; i < n; i++) s += a[i];", "PCX125", "leaves it shared"),
+    # a scalar written by every iteration, shared under the pragma
+    ("#pragma omp parallel for\n  for (int i = 0; i < n; i++) { t = a[i] * 2; b[i] = t; }", "PCX125",
+     "'t' is written by every iteration"),
+    # an inner index declared outside: shared in C unless listed
+    ("#pragma omp parallel for\n  for (i = 0; i < n; i++) for (j = 0; j < 4; j++) c[i * 4 + j] = a[i];",
+     "PCX125", "'j' is written by every iteration"),
+    # a real dependence
+    ("#pragma omp parallel for\n  for (int i = 1; i < n; i++) a[i] = a[i - 1] + b[i];", "PCX125",
+     "carries a dependence"),
+    # a reduction the loop does not perform
+    ("#pragma omp parallel for reduction(+: s)\n  for (int i = 0; i < n; i++) b[i] = a[i];", "PCX126",
+     "does not find"),
+    # a pointer chase the analysis cannot bound: not offloaded on the pragma's word
+    ("#pragma omp parallel for\n  for (int i = 0; i < n; i++) b[idx[i]] = a[i];", "PCX126",
+     "does not offload on the pragma's word alone"),
+])
+def test_disagreements_keep_the_loop_on_the_cpu(body: str, rid: str, words: str) -> None:
+    text = ("#include <stdlib.h>\nint main(int argc, char **argv) {\n  int n = argc * 1000, i, j;\n"
+            "  double s = 0, t;\n  double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);\n"
+            "  double *c = malloc(4 * n * sizeof *c);\n  int *idx = malloc(n * sizeof *idx);\n"
+            "  for (int k = 0; k < n; k++) { a[k] = k; idx[k] = n - 1 - k; }\n"
+            f"  {body}\n"
+            "  return (int)(s + a[1] + b[1] + c[1]);\n}\n")
+    result = pipeline(text)
+    mine = [r for r in result.remarks if r.id == rid]
+    assert mine and words in mine[0].message, [r.format() for r in result.remarks]
+    assert mine[0].line == 10
+    nest = next(n for n in result.analysis.nests() if n.line == 10)
+    assert nest.decision is not Decision.OFFLOADED
+    text_out = result.rewrite.text if result.rewrite is not None else text
+    assert body.splitlines()[0] in text_out  # the user's pragma, untouched
+
+
+def test_ported_loop_keeps_every_line_and_drops_only_its_pragma() -> None:
+    text = ("#include <stdlib.h>\nint main(int argc, char **argv) {\n  int n = argc * 100000;\n"
+            "  double *a = malloc(n * sizeof *a), s = 0;\n"
+            "#pragma omp parallel for schedule(static, 4) num_threads(8)\n"
+            "  for (int i = 0; i < n; i++) a[i] = i;\n"
+            "#pragma omp parallel for reduction(+: s)\n"
+            "  for (int i = 0; i < n; i++) s += a[i];\n"
+            "  return s > 0;\n}\n")
+    result = pipeline(text)
+    assert result.rewrite is not None
+    out = result.rewrite.text
+    assert "schedule" not in out and "num_threads" not in out and "#pragma omp parallel for" not in out
+    assert out.count("omp target teams distribute parallel for") == 2
+    assert "reduction(+: s)" in out
+    ported = [r for r in result.remarks if r.id == "PCX124"]
+    assert [r.line for r in ported] == [5, 7] and "dropped schedule(static, 4), num_threads(8)" in ported[0].message
+
+
+def test_loops_in_kept_regions_and_around_kept_pragmas() -> None:
+    text = ("#include <stdlib.h>\n#include <omp.h>\nint main(int argc, char **argv) {\n"
+            "  int n = argc * 100000;\n  double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);\n"
+            "#pragma omp parallel\n  {\n    for (int i = 0; i < n; i++) a[i] = i;\n#pragma omp barrier\n  }\n"
+            "  for (int t = 0; t < 3; t++) {\n#pragma omp parallel for ordered\n"
+            "    for (int i = 0; i < n; i++) b[i] = a[i] + t;\n    for (int i = 0; i < n; i++) a[i] = b[i];\n  }\n"
+            "  return (int)a[1];\n}\n")
+    result = pipeline(text)
+    by_line = {n.line: n for n in result.analysis.nests()}
+    assert by_line[8].decision is Decision.SERIAL and "'barrier' (line 9)" in by_line[8].remarks[0].message
+    assert by_line[11].remarks[0].id == "PCX127" and "holds the OpenMP 'parallel for'" in by_line[11].remarks[0].message
+    assert by_line[13].remarks[0].id == "PCX127" and "'ordered'" in by_line[13].remarks[0].message
+    assert by_line[14].decision is Decision.OFFLOADED  # a serial loop beside them still moves
+    out = result.rewrite.text
+    # the data region around the time loop's kernels goes before the kept pragma, never between it and its loop
+    lines = out.splitlines()
+    k = next(i for i, ln in enumerate(lines) if ln.startswith("#pragma omp parallel for ordered"))
+    assert lines[k + 1].lstrip().startswith(("for", "#line")) and "for (int i" in "\n".join(lines[k + 1:k + 3])
