@@ -351,3 +351,32 @@ def test_loops_in_kept_regions_and_around_kept_pragmas() -> None:
     lines = out.splitlines()
     k = next(i for i, ln in enumerate(lines) if ln.startswith("#pragma omp parallel for ordered"))
     assert lines[k + 1].lstrip().startswith(("for", "#line")) and "for (int i" in "\n".join(lines[k + 1:k + 3])
+
+
+def test_an_array_the_pragma_privatises_is_not_called_a_race() -> None:
+    text = ("#include <stdlib.h>\nint main(int argc, char **argv) {\n  int n = argc * 100000;\n"
+            "  double *a = malloc(n * sizeof *a), tmp[3];\n"
+            "#pragma omp parallel for private(tmp)\n"
+            "  for (int i = 0; i < n; i++) { tmp[0] = i; tmp[1] = 2 * i; a[i] = tmp[0] + tmp[1]; }\n"
+            "  return (int)a[1];\n}\n")
+    result = pipeline(text)
+    ids = remark_ids(result)
+    assert "PCX125" not in ids and "PCX126" in ids
+    nest = next(n for n in result.analysis.nests() if n.line == 6)
+    assert nest.decision is not Decision.OFFLOADED
+
+
+def test_loops_inside_a_kept_parallel_for_stay_on_the_cpu() -> None:
+    """The analysis refuses the outer loop (a real dependence) and would offload the inner
+    one on its own: under the user's CPU-parallel outer loop it must stay too."""
+    text = ("#include <stdlib.h>\nint main(int argc, char **argv) {\n  int n = argc * 1000, m = 1000;\n"
+            "  double *a = calloc((size_t)n * m, sizeof *a);\n"
+            "#pragma omp parallel for\n"
+            "  for (int i = 1; i < n; i++)\n"
+            "    for (int j = 0; j < m; j++) a[i * m + j] = a[(i - 1) * m + j] + 1;\n"
+            "  return (int)a[m + 1];\n}\n")
+    result = pipeline(text)
+    by_line = {n.line: n for n in result.analysis.nests()}
+    assert by_line[6].remarks[0].id == "PCX125"
+    assert all(n.decision is not Decision.OFFLOADED for n in result.analysis.nests())
+    assert result.rewrite is None or "target teams" not in result.rewrite.text

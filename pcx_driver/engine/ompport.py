@@ -523,6 +523,9 @@ def settle(analysis: UnitAnalysis, scan_: OpenMPScan) -> None:
             if nest is None:
                 continue  # inside a nest kept whole: that nest's remark says why
             carried = next((r for r in nest.remarks if r.id == "PCX101"), None)
+            on = re.search(r"dependence on '([^']+)'", carried.message) if carried is not None else None
+            if on is not None and on.group(1) in set(p.private) | set(p.firstprivate) | set(p.lastprivate):
+                carried = None  # the pragma privatises that array: no race, but pcx does not privatise arrays
             if carried is not None:
                 nest.remarks.insert(0, Remark(IGNORED_DEPENDENCE, path, nest.line, nest.column, (
                     f"the OpenMP pragma at line {p.line} runs this loop in parallel, but it carries a dependence: "
