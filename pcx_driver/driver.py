@@ -215,6 +215,7 @@ class Driver:
         self.temp_dirs: list[str] = []
         self.archive_words: dict[int, list[str]] = {}  # argv position -> words (see _links_offload_code)
         self._reported_plugins: set[str] = set()  # PCX006 once per plugin
+        self.speculation: Any = None  # speculate.Speculation: the original compile, started early
 
     # ---------------------------------------------------------------- settings
 
@@ -349,6 +350,7 @@ class Driver:
             self._say("error", str(exc))
             return 1
         finally:
+            self._drop_speculation()
             self._cleanup()
 
     def _run(self, argv: list[str]) -> int:
@@ -408,6 +410,15 @@ class Driver:
             return self._final(compiler, [*args, *link_flags])
 
         jobs = [SourceJob(i) for i in inv.sources]
+
+        def original_command() -> tuple[toolchain.Compiler, list[str]]:
+            # The original source(s), exactly as the user asked (plus the offload link flags).
+            original = [*args, *link_flags] if inv.mode is Mode.COMPILE_LINK else list(args)
+            original = [f for f in openmp if f not in original] + original
+            return self._compiler_for(inv, jobs, compiler, rewritten=False), original
+
+        if self._should_speculate(inv, jobs, compiler):
+            self._speculate(*original_command())
         for job in jobs:
             self._process(job, inv)
         self._emit_sources(jobs)
@@ -415,17 +426,61 @@ class Driver:
             self._warn_internal()
         changed = [j for j in jobs if j.text is not None]
         if changed:
+            self._drop_speculation()  # stopped before anything else writes the outputs
             status = self._try_rewritten(inv, jobs, changed, compiler, target, arch,
                                          offload_link if inv.mode is Mode.COMPILE_LINK else [])
             if status is not None:
                 self._write_outputs(jobs, target)
                 return status
-        # The original source(s), exactly as the user asked (plus the offload link flags).
         self._cleanup()
         self._write_outputs(jobs, target)
-        original = [*args, *link_flags] if inv.mode is Mode.COMPILE_LINK else list(args)
-        original = [f for f in openmp if f not in original] + original
-        return self._final(self._compiler_for(inv, jobs, compiler, rewritten=False), original)
+        real, original = original_command()
+        if self.speculation is not None:
+            from pcx_driver import speculate
+
+            if self.speculation.argv == [real.path, *speculate.colour_args(original), *original]:
+                spec, self.speculation = self.speculation, None
+                return spec.take()
+            self._drop_speculation()
+        return self._final(real, original)
+
+    def _should_speculate(self, inv: Invocation, jobs: list[SourceJob], compiler: toolchain.Compiler) -> bool:
+        """Whether to compile the original source(s) while the analysis runs (see
+        pcx_driver/speculate.py): a ``-c`` compile by clang whose sources will be analysed
+        (static mode; validated mode with a plan cache or asked for a report, remarks or
+        a record), with a second core to do it on.  Outside strict mode every way this
+        command ends compiles either that same command or the rewritten text, which
+        writes the same outputs over it."""
+        from pcx_driver.invocation import Mode
+
+        cfg = self.config.get
+        if inv.mode is not Mode.COMPILE or inv.too_hard or compiler.family.name != "clang" or cfg("instrument"):
+            return False
+        if cfg("strict"):
+            return False  # a failed command must leave no object, and the early one may be done
+        if not any(j.input.rewritable for j in jobs) or any(j.input.language == "cuda" for j in jobs):
+            return False
+        mode = cfg("mode")
+        if not (mode == "static" or (mode == "validated" and (cfg("report") or cfg("remarks") or cfg("record")
+                                                              or self._plan_cache_exists()))):
+            return False
+        from pcx_driver import speculate
+
+        return speculate.worth_it()
+
+    def _speculate(self, real: toolchain.Compiler, original: list[str]) -> None:
+        from pcx_driver import speculate
+
+        argv = [real.path, *speculate.colour_args(original), *original]
+        try:
+            self.speculation = speculate.Speculation(argv, self._child_env(real), self.cwd)
+        except OSError:
+            self.speculation = None  # the compile runs afterwards, as without speculation
+
+    def _drop_speculation(self) -> None:
+        if self.speculation is not None:
+            spec, self.speculation = self.speculation, None
+            spec.cancel()
 
     def _openmp_build(self) -> bool:
         """Whether this command belongs to a build in which pcx can rewrite: static mode,
