@@ -380,3 +380,71 @@ def test_loops_inside_a_kept_parallel_for_stay_on_the_cpu() -> None:
     assert by_line[6].remarks[0].id == "PCX125"
     assert all(n.decision is not Decision.OFFLOADED for n in result.analysis.nests())
     assert result.rewrite is None or "target teams" not in result.rewrite.text
+
+
+GROUPS = """#include <stdlib.h>
+int main(int argc, char **argv) {
+  int n = argc * 100000;
+  double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), t;
+#pragma omp parallel private(t) num_threads(2)
+  {
+#pragma omp for nowait
+    for (int i = 0; i < n; i++) { t = i * 0.5; a[i] = t; }
+#pragma omp for schedule(static)
+    for (int i = 0; i < n; i++) b[i] = 2 * a[i];
+  }
+#pragma omp parallel
+  {
+#pragma omp for
+    for (int i = 0; i < n; i++) a[i] = b[i] + 1;
+#pragma omp for
+    for (int i = 1; i < n; i++) b[i] = b[i - 1] + a[i];
+  }
+  return (int)(a[1] + b[2]);
+}
+"""
+
+
+def test_a_parallel_region_of_worksharing_loops_moves_as_a_whole() -> None:
+    found = scan_of(GROUPS)
+    heads = [p for p in found.pragmas if p.members]
+    assert [h.line for h in heads] == [5, 12] and all(h.candidate for h in heads)
+    assert [p.group for p in found.pragmas if p.words == ["for"]] == [heads[0].start] * 2 + [heads[1].start] * 2
+    result = pipeline(GROUPS)
+    by_line = {n.line: n for n in result.analysis.nests()}
+    # the first region: both loops proved (t is private through the region's clause), region removed
+    assert by_line[8].decision is Decision.OFFLOADED and by_line[10].decision is Decision.OFFLOADED
+    # the second: its second loop carries a dependence, so its first stays on the CPU with it
+    assert by_line[17].remarks[0].id == "PCX125"
+    assert by_line[15].decision is Decision.SERIAL and by_line[15].remarks[0].id == "PCX127"
+    assert "'parallel' region at line 12 stays on the CPU" in by_line[15].remarks[0].message
+    out = result.rewrite.text.splitlines()
+    assert "#pragma omp parallel private(t) num_threads(2)" not in out
+    assert sum(ln.startswith("#pragma omp for") for ln in out) == 2  # the second region's, as written
+    assert "#pragma omp parallel" in out
+    removed = [r for r in result.remarks if r.id == "PCX124" and "region removed" in r.message]
+    assert [r.line for r in removed] == [5]
+
+
+def test_a_region_with_anything_but_worksharing_loops_is_not_a_group() -> None:
+    text = GROUPS.replace("#pragma omp for schedule(static)\n", "  t = 1;\n#pragma omp for schedule(static)\n")
+    found = scan_of(text)
+    assert not found.pragmas[0].candidate and not found.pragmas[0].members
+    assert "other statements on every thread besides its worksharing loops" in found.pragmas[0].why_kept
+
+
+def test_a_region_inside_an_offloaded_nest_goes_with_its_loops() -> None:
+    """A parallel region of worksharing loops inside a loop the engine offloads whole: the
+    region's pragma and its loops' pragmas leave together (none may stay inside a kernel)."""
+    text = ("#include <stdlib.h>\nint main(int argc, char **argv) {\n  int n = argc * 1000, m = 100;\n"
+            "  double *a = malloc((size_t)n * m * sizeof *a);\n"
+            "  for (int b = 0; b < n; b++) {\n"
+            "#pragma omp parallel\n    {\n#pragma omp for\n"
+            "      for (int i = 0; i < m; i++) a[b * m + i] = b + i;\n    }\n  }\n"
+            "  return (int)a[3];\n}\n")
+    result = pipeline(text)
+    outer = next(n for n in result.analysis.nests() if n.line == 5)
+    if outer.decision is Decision.OFFLOADED:
+        assert "#pragma omp parallel" not in result.rewrite.text and "#pragma omp for" not in result.rewrite.text
+    else:
+        assert result.rewrite is None or "#pragma omp parallel\n" in result.rewrite.text

@@ -97,6 +97,11 @@ class OmpPragma:
     dropped: list[str] = field(default_factory=list)  # clauses the device construct drops, as written
     indices: list[str] = field(default_factory=list)  # indices of the loops the pragma applies to
     callees: list[str] = field(default_factory=list)  # functions called in the scope (last names)
+    # A ``parallel`` region whose block holds only worksharing loops (``omp for``) is a
+    # group: its head lists its loops' pragmas (start bytes), each loop names its head;
+    # the group moves to the device only as a whole.
+    members: list[int] = field(default_factory=list)
+    group: int | None = None
 
     @property
     def name(self) -> str:
@@ -328,11 +333,27 @@ def _classify(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> None:
     outer = [q for q in all_pragmas if q is not p and _inside(p, q)]
     if p.why_kept:
         return
-    if p.words not in (["parallel", "for"], ["parallel", "for", "simd"]):
+    if p.words == ["parallel"] and not outer and _group_shape(p, all_pragmas, node, data):
+        why = _parse_region_clauses(p)
+        if not why:
+            p.candidate = True  # a group head: ported when every loop of its region is
+            return
+        p.members = []
+        p.why_kept = f"pcx cannot carry its {why} to the device"
+        return
+    member = p.words in (["for"], ["for", "simd"]) and len(outer) == 1 and outer[0].candidate \
+        and p.start in outer[0].members
+    if p.words not in (["parallel", "for"], ["parallel", "for", "simd"]) and not member:
         p.why_kept = _describe_construct(p, all_pragmas, data)
         return
     loop = node.next_named_sibling
-    if outer:
+    if member:
+        head = outer[0]
+        p.group = head.start
+        # variables private to the region are private in each of its loops
+        p.private.extend(head.private)
+        p.firstprivate.extend(head.firstprivate)
+    if outer and not member:
         p.why_kept = f"it is nested in the OpenMP '{outer[0].name}' at line {outer[0].line}"
     elif loop is None or loop.type != "for_statement" or node.parent is None \
             or node.parent.type != "compound_statement":
@@ -354,6 +375,45 @@ def _classify(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> None:
             p.indices = _loop_indices(loop, data, max(p.collapse, 1))
 
 
+def _group_shape(p: OmpPragma, all_pragmas: list[OmpPragma], node: Node, data: bytes) -> bool:
+    """Whether ``parallel`` pragma ``p`` applies to a block that holds nothing but
+    worksharing loops (``#pragma omp for`` / ``for simd``, each before its ``for``), and
+    records their pragmas' start bytes in ``p.members``."""
+    block = node.next_named_sibling
+    if block is None or block.type != "compound_statement":
+        return False
+    by_start = {q.start: q for q in all_pragmas}
+    members: list[int] = []
+    kids = [c for c in block.named_children if c.type != "comment"]
+    i = 0
+    while i < len(kids):
+        q = by_start.get(kids[i].start_byte) if kids[i].type == "preproc_call" else None
+        if q is None or q.words not in (["for"], ["for", "simd"]) or i + 1 >= len(kids) \
+                or kids[i + 1].type != "for_statement":
+            return False
+        members.append(q.start)
+        i += 2
+    p.members = members
+    return bool(members)
+
+
+def _parse_region_clauses(p: OmpPragma) -> str:
+    """A group head's clauses: data-sharing that its loops inherit, and what the device
+    construct drops; "" or what cannot be carried."""
+    for name, arg in p.clauses:
+        shown = name if arg is None else f"{name}({arg})"
+        if name in ("private", "firstprivate"):
+            names = _names(arg)
+            if names is None:
+                return f"clause '{shown}' is not a list of variables pcx can carry"
+            getattr(p, name).extend(names)
+        elif name in ("shared", "default", "num_threads", "proc_bind", "if"):
+            p.dropped.append(shown)
+        else:
+            return f"clause '{shown}' on a parallel region"
+    return ""
+
+
 def _line(data: bytes, byte: int) -> int:
     return data.count(b"\n", 0, byte) + 1
 
@@ -372,8 +432,8 @@ def _describe_construct(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes)
     if what:
         return "its threads synchronise or share work by thread: " + ", ".join(what)
     if fors:
-        return (f"a 'parallel' region with worksharing loops ('{fors[0].name}' at line {fors[0].line}); pcx ports "
-                "only combined 'parallel for' loops")
+        return (f"its region runs other statements on every thread besides its worksharing loops ('{fors[0].name}' "
+                f"at line {fors[0].line})")
     return "a 'parallel' region runs its statements on every thread"
 
 
@@ -390,8 +450,9 @@ def _cpu_functions(out: OpenMPScan, root: Node, data: bytes) -> None:
     out.calls = {k: sorted(v) for k, v in calls.items()}
     out.pragma_functions = sorted({p.function for p in out.pragmas if p.function})
     parallel = [p for p in out.pragmas if not p.candidate and "parallel" in p.words]
+    regions = [p for p in out.pragmas if "parallel" in p.words]
     for p in out.pragmas:
-        if p.function and p.words[0] in _BINDS_TO_TEAM and not any(_inside(p, q) for q in parallel):
+        if p.function and p.words[0] in _BINDS_TO_TEAM and not any(_inside(p, q) for q in regions):
             out.cpu_functions.setdefault(p.function, f"it holds the orphaned OpenMP '{p.name}' (line {p.line}), "
                                                      "which runs in a caller's parallel region")
     for p in out.pragmas:
@@ -504,6 +565,8 @@ def settle(analysis: UnitAnalysis, scan_: OpenMPScan) -> None:
         offloaded = [n for n in nests if n.decision is Decision.OFFLOADED]
         kept: list[OmpPragma] = []
         for p in scan_.candidates():
+            if p.loop is None:
+                continue  # a group head: decided below, from its loops
             nest = by_start.get(p.loop)
             if nest is not None and nest.decision is Decision.OFFLOADED:
                 bad = _agreement(p, nest)
@@ -537,18 +600,34 @@ def settle(analysis: UnitAnalysis, scan_: OpenMPScan) -> None:
                     f"is independent and its data can be mapped ({why}); it does not offload on the pragma's "
                     "word alone")))
         # what a kept parallel loop contains or calls must stay on the CPU too
+        scopes: list[tuple[int, int, str]] = []  # (start, end, why) of what stays
+        for p in kept:
+            pn = by_start.get(p.loop)
+            scopes.append((p.loop + 1, pn.end_byte if pn is not None else _scope_end(p),
+                           f"loop is inside the OpenMP '{p.name}' at line {p.line}, which stays on the CPU; "
+                           "kept on the CPU"))
+        # a parallel region of worksharing loops moves as a whole or not at all
+        for h in scan_.candidates():
+            if not h.members or h.scope is None:
+                continue
+            members = [q for q in scan_.pragmas if q.start in h.members]
+            stays = next((q for q in members if not q.candidate or q in kept), None)
+            if stays is None:
+                continue
+            kept.append(h)
+            settled.update(h.members)
+            scopes.append((h.scope[0], h.scope[1], (
+                f"the OpenMP 'parallel' region at line {h.line} stays on the CPU with its loops: its "
+                f"'{stays.name}' at line {stays.line} does")))
         for p in kept:
             reach_from(scan_, set(p.callees),
                        f"it is called from the OpenMP '{p.name}' at line {p.line}, on every thread of its team")
-        scopes = [(p, by_start.get(p.loop)) for p in kept]
         for n in nests:
             if n.decision is not Decision.OFFLOADED:
                 continue
-            for p, pn in scopes:
-                end = pn.end_byte if pn is not None else _scope_end(p)
-                if p.loop < n.start_byte < end:
-                    _demote(n, KEPT_CONSTRUCT, f"loop is inside the OpenMP '{p.name}' at line {p.line}, which "
-                                               "stays on the CPU; kept on the CPU", path)
+            for start, end, why in scopes:
+                if start <= n.start_byte < end:
+                    _demote(n, KEPT_CONSTRUCT, why, path)
                     changed = True
                     break
             else:

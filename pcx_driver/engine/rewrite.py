@@ -276,6 +276,19 @@ class _Editor:
         return "".join(out)
 
 
+def _placeable(root, k: KernelPlan) -> bool:
+    """Whether the kernel loop below emits kernel ``k`` (else PCX204): a loop statement
+    starts at it, and every update to make atomic is an expression statement inside it."""
+    stmt = hostaccess.statement_at(root, k.start_byte)
+    if stmt is None or stmt.type not in hostaccess.LOOP_TYPES:
+        return False
+    for s, e in k.atomic_updates:
+        node = hostaccess.node_for_range(root, s, e)
+        if node is None or node.type != "expression_statement" or not (k.start_byte <= node.start_byte < k.end_byte):
+            return False
+    return True
+
+
 class _UserOpenMP:
     """The user's OpenMP pragmas (``unit.openmp``, engine/ompport.py) in the rewrite.
 
@@ -288,14 +301,18 @@ class _UserOpenMP:
       statement is dropped (``region_fits``: one thread would not run it alone).
     """
 
-    def __init__(self, scan, plan: Plan) -> None:
+    def __init__(self, scan, plan: Plan, root=None) -> None:
         self.pragmas = list(scan.pragmas) if scan is not None else []
         self.blocked: dict[str, str] = {}
-        kernels = plan.offloaded()
+        # Only kernels the rewrite can place: one it drops (PCX204) must not count as
+        # carrying a pragma away (a region's other loops would then leave without it).
+        kernels = [k for k in plan.offloaded() if root is None or _placeable(root, k)]
         while True:  # a blocked kernel un-ports the pragmas it held: to a fixed point
             live = [k for k in kernels if k.nest_id not in self.blocked]
-            self.ported = [p for p in self.pragmas if p.candidate and any(
+            self.ported = [p for p in self.pragmas if p.candidate and p.loop is not None and any(
                 k.start_byte == p.loop or k.start_byte <= p.start < k.end_byte for k in live)]
+            starts = {p.start for p in self.ported}  # a parallel region goes when all its loops do
+            self.ported += [h for h in self.pragmas if h.candidate and h.members and set(h.members) <= starts]
             kept = [p for p in self.pragmas if p not in self.ported]
             more = False
             for k in live:
@@ -324,12 +341,16 @@ class _UserOpenMP:
 
     def remove_ported(self, ed: _Editor, unit: SourceUnit, emitted: list[KernelPlan]) -> list[Remark]:
         out = []
+        removed: set[int] = set()
         for p in self.ported:
+            if p.members:
+                continue
             k = next((k for k in emitted if k.start_byte == p.loop), None)
             inner = next((k for k in emitted if k.start_byte <= p.start < k.end_byte), None)
             if k is None and inner is None:
                 continue
             ed.rename(p.start, p.end, "")
+            removed.add(p.start)
             dropped = f"; dropped {', '.join(p.dropped)}" if p.dropped else ""
             if k is not None:
                 msg = (f"OpenMP '{p.name}' ported to the device: the analysis proves the loop independent and "
@@ -339,6 +360,12 @@ class _UserOpenMP:
                 msg = (f"OpenMP '{p.name}' removed: its loop runs inside the kernel of the nest at line "
                        f"{inner.line}{dropped}")
             out.append(Remark("PCX124", unit.path, p.line, p.column, msg))
+        for h in self.ported:
+            if h.members and set(h.members) <= removed:
+                ed.rename(h.start, h.end, "")
+                out.append(Remark("PCX124", unit.path, h.line, h.column, (
+                    f"OpenMP 'parallel' region removed: each of its {len(h.members)} worksharing loop(s) runs "
+                    "on the device")))
         return out
 
 
@@ -388,7 +415,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     dropped: set[str] = set()
     # No run-time host fallback where a data region (even one dropped below) may hold the data.
     held = held_by_regions(ed.data, unit.language, plan) if any(work_guard(k) for k in plan.kernels) else set()
-    omp = _UserOpenMP(unit.openmp, plan)
+    omp = _UserOpenMP(unit.openmp, plan, ed.root)
     for k in plan.offloaded():
         stmt = hostaccess.statement_at(ed.root, k.start_byte)
         if stmt is None or stmt.type not in hostaccess.LOOP_TYPES:
