@@ -448,3 +448,16 @@ def test_a_region_inside_an_offloaded_nest_goes_with_its_loops() -> None:
         assert "#pragma omp parallel" not in result.rewrite.text and "#pragma omp for" not in result.rewrite.text
     else:
         assert result.rewrite is None or "#pragma omp parallel\n" in result.rewrite.text
+
+
+def test_a_histogram_without_atomic_is_a_race_warning() -> None:
+    text = ("#include <stdlib.h>\nint main(int argc, char **argv) {\n  int n = argc * 100000;\n"
+            "  int *idx = malloc(n * sizeof *idx), h[16] = {0};\n"
+            "  for (int i = 0; i < n; i++) idx[i] = (i * 7) % 16;\n"
+            "#pragma omp parallel for\n"
+            "  for (int i = 0; i < n; i++) h[idx[i]]++;\n"
+            "  return h[3];\n}\n")
+    result = pipeline(text)
+    warned = [r for r in result.remarks if r.id == "PCX125"]
+    assert warned and "may collide" in warned[0].message and warned[0].line == 7
+    assert "#pragma omp parallel for\n" in (result.rewrite.text if result.rewrite else text)

@@ -533,6 +533,10 @@ def _agreement(p: OmpPragma, nest) -> tuple[str, str] | None:
                                    f"'{r.op}' reduction the loop performs")
         return IGNORED_DEPENDENCE, (f"'{r.variable}' accumulates across iterations ('{r.op}' reduction) but the "
                                     f"pragma at line {p.line} leaves it shared: a data race")
+    if nest.atomic_updates:
+        return IGNORED_DEPENDENCE, (f"updates through an index in this loop may collide between iterations (the "
+                                    f"analysis makes them atomic), but the pragma at line {p.line} runs them "
+                                    "unprotected: a data race")
     engine_red = {r.variable for r in nest.reductions}
     for v in p.reductions:
         if v not in engine_red:
