@@ -113,3 +113,17 @@ int main(int argc, char **argv) {
 @pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
 def test_macros_program_offloads_and_gives_the_serial_output(tmp_path) -> None:
     build_and_compare(tmp_path, PROGRAM, ["NEST1", "NEST2", "NEST3"])
+
+
+def test_float_scalar_val_pastes_a_suffix_onto_literals_only() -> None:
+    """PolyBench's SCALAR_VAL for float data is x##f: fine on a number literal (the
+    expansion is a literal), refused on anything else (it would name another variable)."""
+    head = "#define SCALAR_VAL(x) x##f\nvoid kernel(int n, float *restrict a, float *restrict b) {\n  int i;\n  "
+    ok = analyse_unit(SourceUnit("t.c", head + "for (i = 0; i < n; i++) a[i] = SCALAR_VAL(0.5) * b[i];\n}\n",
+                                 Language.C))
+    nest = [n for f in ok.functions for n in f.nests][0]
+    assert nest.decision is OFF, [r.format() for r in nest.remarks]
+    bad = analyse_unit(SourceUnit("t.c", "float nf;\n" + head + "for (i = 0; i < n; i++) a[i] = SCALAR_VAL(n);\n}\n",
+                                  Language.C))
+    nest = [n for f in bad.functions for n in f.nests][0]
+    assert nest.decision is NA and "not a number literal" in nest.remarks[0].message, [r.format() for r in nest.remarks]

@@ -20,9 +20,9 @@ from tree_sitter import Node
 
 from pcx_driver.engine.loops import Loop
 from pcx_driver.engine.macros import arithmetic_type_tokens as _arithmetic_type_tokens
-from pcx_driver.engine.macros import macro_problem
+from pcx_driver.engine.macros import use_problem
 from pcx_driver.engine.semantics import Callee, Decl, Semantics
-from pcx_driver.engine.source import SourceModel, declarator_identifier, strip_parens, subscript_index, walk
+from pcx_driver.engine.source import SourceModel, declarator_identifier, strip_parens, subscript_index
 
 GROWING_METHODS = frozenset(
     {"push_back", "emplace_back", "pop_back", "resize", "reserve", "insert", "emplace", "erase",
@@ -553,19 +553,7 @@ class _Walker:
     def _macro_call(self, n: Node, name: str, args: Node | None, loops, cond, stmt, header_of) -> None:
         """``M(e1, ...)`` of a function-like macro: when its expansion is an expression over its
         arguments alone (engine/macros.py), the arguments are what the expansion reads."""
-        why = macro_problem(name, self.sem)
-        if why is None and args is not None:
-            for a in args.named_children:
-                bare = strip_parens(a)
-                if bare is not None and bare.type == "identifier":
-                    d = self.decl(bare)
-                    if d is not None and d.shape in ("array", "pointer", "container"):
-                        why = f"array '{d.name}' is an argument of macro '{name}'"
-                        break
-                if any(x.type in ("assignment_expression", "update_expression", "comma_expression")
-                       for x in walk(a)):
-                    why = f"an argument of macro '{name}' has side effects (the expansion may evaluate it twice)"
-                    break
+        why = use_problem(name, args, self.sem, self.decl)
         if why is not None:
             self.hazard("PCX113", f"function-like macro '{name}' cannot be analysed through: {why}", n)
             return

@@ -29,7 +29,7 @@ from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
 from pcx_driver.engine.dependence import (Instance, LoopBounds, NotAffine, carried_conflict, delinearise, nonneg_on,
     nonneg_poly, param_lower_bounds)
 from pcx_driver.engine.loops import Loop, Poly, c_int_literal, eval_tokens, parse_loop, single_statement
-from pcx_driver.engine.macros import macro_problem
+from pcx_driver.engine.macros import use_problem
 from pcx_driver.engine.semantics import Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens, walk
 from pcx_driver.model import (
@@ -253,7 +253,7 @@ class _UnitAnalyser:
         for mu in sem.macros_in(node.start_byte, node.end_byte):
             # a macro whose expansion is an expression over its arguments is analysed through its
             # arguments (engine/macros.py); any other is refused here, whatever the walk later sees
-            why = macro_problem(mu.name, sem) if mu.function_like else None
+            why = self._macro_use_problem(mu) if mu.function_like else None
             if why is not None:
                 raise Refusal("PCX113", f"function-like macro '{mu.name}' (line {self.line(mu.start)}) cannot be "
                               f"analysed through: {why}; left alone", Decision.NOT_ANALYSED)
@@ -611,12 +611,21 @@ class _UnitAnalyser:
                 return False
         return True
 
+    def _macro_use_problem(self, mu) -> str | None:
+        """Why the function-like macro use ``mu`` cannot be read through its arguments, or None."""
+        ident = self.model.root.descendant_for_byte_range(mu.start, mu.start + len(mu.name.encode()))
+        call = ident.parent if ident is not None and ident.type == "identifier" else None
+        if call is None or call.type != "call_expression" or call.child_by_field_name("function") != ident:
+            return f"macro '{mu.name}' is not used as an expression"
+        return use_problem(mu.name, call.child_by_field_name("arguments"), self.sem,
+                           lambda x: self.sem.decl_of(x.start_byte))
+
     def _pure_macro(self, f: Node | None) -> bool:
         """``f`` names a function-like macro that expands to an expression over its arguments."""
         if f is None or f.type != "identifier":
             return False
         mu = self.sem.macro_at(f.start_byte)
-        return mu is not None and mu.function_like and macro_problem(mu.name, self.sem) is None
+        return mu is not None and mu.function_like and self._macro_use_problem(mu) is None
 
     def _macro_value(self, name: str, depth: int = 0) -> int | None:
         entry = self.sem.macro_defs.get(name)

@@ -18,8 +18,13 @@ evaluate a parameter twice, or not at all).
 
 from __future__ import annotations
 
+from typing import Callable
+
+from tree_sitter import Node
+
 from pcx_driver.engine.calls import MATH_FUNCTIONS, MATH_STD
-from pcx_driver.engine.semantics import Semantics
+from pcx_driver.engine.semantics import Decl, Semantics
+from pcx_driver.engine.source import strip_parens, walk
 
 TYPE_WORDS = {
     "void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool", "bool", "const",
@@ -28,6 +33,8 @@ TYPE_WORDS = {
 WRITE_TOKENS = {"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^=", "++", "--"}
 MEMORY_TOKENS = {"[": "subscripts memory", "->": "accesses a member", ".": "accesses a member"}
 STATEMENT_TOKENS = {"{", "}", ";"}
+#: what ``x##S`` may paste onto a number literal (PolyBench's float SCALAR_VAL(x) is x##f)
+LITERAL_SUFFIXES = {"f", "F", "l", "L", "u", "U", "ul", "UL", "ll", "LL", "ull", "ULL"}
 
 
 def _is_identifier(tok: str) -> bool:
@@ -51,7 +58,10 @@ def macro_problem(name: str, sem: Semantics, depth: int = 0) -> str | None:
     prev = ""
     for k, tok in enumerate(body):
         nxt = body[k + 1] if k + 1 < len(body) else ""
-        if tok in ("#", "##", "#@"):
+        if tok == "##" and prev in params and nxt in LITERAL_SUFFIXES:
+            prev = ""  # x##f: a suffix on a number literal (use_problem checks the argument)
+            continue
+        if prev == "##" or tok in ("#", "##", "#@"):
             return f"macro '{name}' pastes or stringifies tokens"
         if tok in STATEMENT_TOKENS:
             return f"macro '{name}' expands to statements"
@@ -61,6 +71,9 @@ def macro_problem(name: str, sem: Semantics, depth: int = 0) -> str | None:
             return f"macro '{name}' {MEMORY_TOKENS[tok]} ('{tok}')"
         if tok in ("*", "&") and not _is_operand_end(prev):
             return f"macro '{name}' dereferences or takes an address (unary '{tok}')"
+        if k >= 2 and body[k - 1] == "##" and tok in LITERAL_SUFFIXES and body[k - 2] in params:
+            prev = tok
+            continue
         if _is_identifier(tok) and tok not in params and tok not in TYPE_WORDS:
             if nxt == "(" and (tok in MATH_FUNCTIONS or tok in MATH_STD):
                 pass
@@ -89,3 +102,35 @@ def arithmetic_type_tokens(body: list[str], sem: Semantics, depth: int = 0) -> b
             continue
         return False
     return True
+
+
+def pasted_params(name: str, sem: Semantics) -> set[str]:
+    """Parameters of macro ``name`` that its replacement list pastes a literal suffix onto."""
+    entry = sem.macro_defs.get(name)
+    body = entry[1] if entry is not None else []
+    return {body[k - 1] for k in range(1, len(body) - 1) if body[k] == "##"}
+
+
+def use_problem(name: str, args: Node | None, sem: Semantics, decl_of: Callable[[Node], Decl | None]) -> str | None:
+    """None when this use ``name(args)`` reads exactly what its arguments read; else why not."""
+    why = macro_problem(name, sem)
+    if why is not None:
+        return why
+    arg_nodes = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+    pasted = pasted_params(name, sem)
+    if pasted:
+        params = sem.macro_params.get(name, [])
+        if len(arg_nodes) != len(params):
+            return f"macro '{name}' pastes onto an argument and is given {len(arg_nodes)} of {len(params)}"
+        for p, a in zip(params, arg_nodes):
+            if p in pasted and a.type != "number_literal":
+                return f"macro '{name}' pastes a suffix onto '{a.text.decode(errors='replace')}', not a number literal"
+    for a in arg_nodes:
+        bare = strip_parens(a)
+        if bare is not None and bare.type == "identifier":
+            d = decl_of(bare)
+            if d is not None and d.shape in ("array", "pointer", "container"):
+                return f"array '{d.name}' is an argument of macro '{name}'"
+        if any(x.type in ("assignment_expression", "update_expression", "comma_expression") for x in walk(a)):
+            return f"an argument of macro '{name}' has side effects (the expansion may evaluate it twice)"
+    return None
