@@ -1,0 +1,73 @@
+"""Issue 15, cause 5(a): arrays that are only read in the whole nest never conflict,
+whatever they alias: PCX104 fires only for a pair where one of them is written.  Analysis
+rows, then a program whose read-only parameters are one array in one call and two in the
+other, built with ``PCX_MODE=static pcx-cc`` and run on the host device."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from pcx_driver.engine.analysis import analyse_unit
+from pcx_driver.model import Decision, Language, SourceUnit
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare  # noqa: E402
+
+OFF, SER = Decision.OFFLOADED, Decision.SERIAL
+
+RO = "const double *a, const double *b, double *restrict c"  # a and b may alias; only read
+RW = "const double *a, double *b, double *restrict c, double *p"  # b and p may alias a and are written
+
+# (parameters, loop, decision, remark id)
+CASES = [
+    (RO, "for (int i = 0; i < n; i++) c[i] = a[i] + b[i] * a[i];", OFF, "PCX100"),
+    (RO, "for (int i = 0; i < n; i++) { double t = 0; for (int j = 0; j < n; j++) t += a[i * n + j] * b[j]; "
+         "c[i] = t; }", OFF, "PCX100"),
+    (RW, "for (int i = 0; i < n; i++) p[i] = a[i] + b[i];", SER, "PCX104"),
+    (RW, "for (int i = 0; i < n; i++) { c[i] = a[i]; if (c[i] < 0) b[i] = 0; }", SER, "PCX104"),
+]
+
+
+@pytest.mark.parametrize("params,loop,decision,rid", CASES, ids=[c[1][29:80] for c in CASES])
+def test_read_only_pairs_do_not_conflict(params, loop, decision, rid) -> None:
+    src = f"void kernel(int n, {params}) {{\n  {loop}\n}}\n"
+    ua = analyse_unit(SourceUnit("t.c", src, Language.C))
+    nest = [n for f in ua.functions if f.name == "kernel" for n in f.nests][0]
+    msgs = [r.format() for r in nest.remarks]
+    assert nest.decision is decision and nest.remarks[0].id == rid, msgs
+    if decision is OFF:
+        assert not any(r.id == "PCX104" for r in nest.remarks), msgs
+
+
+PROGRAM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+/* a and b are only read: one array in the second call, two in the first; c is restrict */
+static void axpy(int n, double s, const double *a, const double *b, double *restrict c) {
+  for (int i = 0; i < n; i++)             /* NEST1 */
+    c[i] = s * a[i] + b[i] * b[i];
+}
+int main(int argc, char **argv) {
+  int n = argc > 1 ? 7000 : 5000;
+  double *x = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n), *z = malloc(sizeof(double) * n);
+  for (int i = 0; i < n; i++) { x[i] = i % 13; y[i] = (i * 7) % 5; }
+  axpy(n, 2.0, x, y, z);
+  double s1 = 0;
+  for (int i = 0; i < n; i++) s1 += z[i];
+  axpy(n, 3.0, x, x, z);
+  double s2 = 0;
+  for (int i = 0; i < n; i++) s2 += z[i];
+  printf("%.6f %.6f %.6f\n", s1, s2, z[n / 3]);
+  free(x); free(y); free(z);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_read_only_aliases_program_offloads_and_gives_the_serial_output(tmp_path) -> None:
+    build_and_compare(tmp_path, PROGRAM, ["NEST1"])
