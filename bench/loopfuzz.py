@@ -1067,9 +1067,13 @@ class Checker:
         report = d / "report.json"
         report.unlink(missing_ok=True)
         shutil.rmtree(d / "emit", ignore_errors=True)
+        # Odd seeds: --pcx-min-work=0, every kernel runs on the device (the data plans are
+        # what is tested); even seeds: the default, so the run-time work guards and the
+        # host copies of small loops and regions are tested too.
+        min_work = ["--pcx-min-work=0"] if seed % 2 else []
         rc, _, err = run_bounded(
             [self.pcx_cc, f"--pcx-cc={self.cc}", "--pcx-mode=static", f"--pcx-offload-target={OFFLOAD_TARGET}",
-             f"--pcx-report={report}", "--pcx-remarks", f"--pcx-emit={d / 'emit'}", *PLAIN_FLAGS,
+             *min_work, f"--pcx-report={report}", "--pcx-remarks", f"--pcx-emit={d / 'emit'}", *PLAIN_FLAGS,
              "prog.c", "-o", "pcx"], d, self.build_timeout, self.pcx_env)
         (d / "pcx-build.log").write_text(err)
         res.warnings = PCX_WARNING_LINE.findall(err)
@@ -1176,8 +1180,9 @@ class Reducer:
     program keeps its failure class for the failing argument list and stays UB-free."""
 
     def __init__(self, checker: Checker, *, cvise: bool = True, cvise_seconds: float = 600.0,
-                 log=lambda s: None):
+                 log=lambda s: None, seed: int = 0):
         self.checker = checker
+        self.seed = seed  # the failing program's: it decides the build's --pcx-min-work
         self.sanity = _Sanity(checker.cc)
         self.cvise = cvise and shutil.which("cvise") is not None
         self.cvise_seconds = cvise_seconds
@@ -1193,7 +1198,7 @@ class Reducer:
         rc, _, _ = run_bounded([self.checker.cc, "-fsyntax-only", *STRICT_WARNINGS, "prog.c"], d, 60)
         if rc != 0:
             return False
-        if self.checker.check(text, d, variants=(variant,)).outcome != outcome:
+        if self.checker.check(text, d, self.seed, variants=(variant,)).outcome != outcome:
             return False
         return self.sanity.clean(d, variant)   # the costly UB guard only for a keeper
 
@@ -1337,7 +1342,7 @@ def fuzz(seeds, *, jobs: int = 1, save: Path | None = DEFAULT_SAVE, keep_going: 
                         reduced[0] += go
                     if go:
                         t0 = time.monotonic()
-                        red = Reducer(checker, cvise=cvise, cvise_seconds=cvise_seconds)
+                        red = Reducer(checker, cvise=cvise, cvise_seconds=cvise_seconds, seed=seed)
                         small = red.reduce(text, work / f"r{seed}", r.outcome, r.variant)
                         (dest / "reduced.c").write_text(
                             f"/* loopfuzz seed {seed}: {r.outcome} with args {list(r.variant)}; "

@@ -454,6 +454,19 @@ def bench_one(setup: Setup, rel: str, config: str) -> Result:
             res.kernel_launches = sum(k.launches for k in prof.kernels if k.function.startswith("kernel_"))
             res.bytes_to_device = prof.bytes_to_device
             res.bytes_from_device = prof.bytes_from_device
+            # An offload counts only if it ran: a nest whose kernels a run-time work guard
+            # kept on the host (below --pcx-min-work) is counted as serial, with a note.
+            ran = [k.line for k in prof.kernels if k.launches and k.function.startswith("kernel_")]
+            spans = {t.line: t for t in nests}
+            idle = [ln for ln in res.offloaded_lines
+                    if not any(spans[ln].line <= x <= spans[ln].end_line for x in ran)]
+            if idle:
+                res.offloaded_lines = [ln for ln in res.offloaded_lines if ln not in idle]
+                res.nests_offloaded = len(res.offloaded_lines)
+                res.main_offloaded = res.main_offloaded and nests[mi].line not in idle
+                res.reasons["host(min-work)"] = len(idle)
+                res.notes.append(f"nests at lines {', '.join(map(str, idle))} ran on the host "
+                                 f"(run-time work guard below --pcx-min-work)")
     res.seconds = time.monotonic() - t_start
     return res
 

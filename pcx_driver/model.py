@@ -205,6 +205,10 @@ class DataRegion:
     maps: list[MapClause]
     updates: list[TargetUpdate] = field(default_factory=list)
     kernels: list[str] = field(default_factory=list)  # nest_ids inside
+    # Run-time guard of the whole region (issue 16): a C condition, evaluated just before
+    # it, under which the region and its kernels run; otherwise the statements run on the
+    # host as written.  "": always.  Set by engine/workguard.py after the plan check.
+    work_guard: str = ""
 
 
 @dataclass

@@ -241,10 +241,10 @@ def test_min_work_zero_offloads_regardless(tmp_path):
 
 
 @needs_clang
-def test_kernels_in_a_data_region_always_run_on_the_device(tmp_path):
+def test_kernels_in_a_data_region_never_fall_back_alone(tmp_path):
     exe, text, remarks = _build(tmp_path, "region", REGION)
-    assert "omp target data" in text or "omp target enter data" in text
-    assert "if(target:" not in text
+    assert "omp target enter data" in text  # a declaration among its statements: no braces,
+    assert "if(target:" not in text and "if (!(" not in text  # so no copy of them either
     assert "always on the device: a target data region holds its data [PCX100]" in remarks
     subprocess.run([CLANG, "-O2", "region.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
     serial = subprocess.run([str(tmp_path / "serial"), "50"], capture_output=True, text=True, check=True,
@@ -333,3 +333,66 @@ def test_host_versions_keep_braceless_bodies_and_switches(tmp_path):
             assert out == serial, (args, policy)
             if policy == "MANDATORY":
                 assert launched == (2 if args == ["5000"] else 0), (args, launched)
+
+
+# doitgen's shape: inner loops under two serial loops, launched once per (r, q) pair.  The
+# kernels share a data region, so each cannot fall back alone; the region as a whole runs
+# on the host, as written, unless every kernel in it does --pcx-min-work per launch.
+INNER_UNDER_TWO_SERIAL = r"""#include <stdio.h>
+#include <stdlib.h>
+/* doitgen's shape: two serial loops around inner loops that share a scratch row */
+static void step(int nr, int nq, int np, double *restrict A, const double *restrict C4, double *restrict sum) {
+  for (int r = 0; r < nr; r++)
+    for (int q = 0; q < nq; q++) {
+      for (int p = 0; p < np; p++) {
+        double s = 0.0;
+        for (int k = 0; k < np; k++) s += A[(r * nq + q) * np + k] * C4[k * np + p];
+        sum[p] = s;
+      }
+      for (int p = 0; p < np; p++) A[(r * nq + q) * np + p] = sum[p];
+    }
+}
+int main(int argc, char **argv) {
+  int nr = atoi(argv[1]), nq = atoi(argv[2]), np = atoi(argv[3]);
+  double *A = malloc(sizeof(double) * nr * nq * np), *C4 = malloc(sizeof(double) * np * np);
+  double *sum = malloc(sizeof(double) * np);
+  unsigned seed = 7u;   /* host recurrences: main holds no data region */
+  for (int i = 0; i < nr * nq * np; i++) { seed = seed * 1103515245u + 12345u; A[i] = (double)(seed >> 28); }
+  for (int i = 0; i < np * np; i++) { seed = seed * 1103515245u + 12345u; C4[i] = (double)(seed >> 29) - 2.0; }
+  step(nr, nq, np, A, C4, sum);
+  double t = 0.0;
+  for (int i = 0; i < nr * nq * np; i++) t = t * 0.5 + A[i];
+  printf("%.1f\n", t);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_region_of_small_kernels_under_serial_loops_runs_on_the_host_as_written(tmp_path):
+    exe, text, remarks = _build(tmp_path, "dg", INNER_UNDER_TWO_SERIAL)
+    assert ("dg.c:12:7: remark: loop nest offloaded to the device; estimated work np * 2; the region at line 5 "
+            "runs on the host, as written, when below --pcx-min-work=1000 [PCX100]") in remarks
+    assert "if (!((double)(np) * (3 + (double)(np) * 2) >= 1000 && (double)(np) * 2 >= 1000)) {" in text
+    subprocess.run([CLANG, "-O2", "dg.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    for args, launches in ((["20", "20", "200"], 0), (["2", "3", "600"], 2 * 2 * 3)):
+        serial = subprocess.run([str(tmp_path / "serial"), *args], capture_output=True, text=True, check=True,
+                                timeout=120).stdout
+        assert _run(exe, args, "MANDATORY") == (serial, launches), args
+
+
+# The same function called inside a caller's data region: the region's data may be on the
+# device where it starts, so it is never guarded (its host copy would read stale data).
+HELD_BY_CALLER = INNER_UNDER_TWO_SERIAL.replace(
+    "for (int i = 0; i < np * np; i++) { seed = seed * 1103515245u + 12345u; C4[i] = (double)(seed >> 29) - 2.0; }",
+    "for (int i = 0; i < np * np; i++) C4[i] = (double)(i % 5) - 2.0;")
+
+
+@needs_clang
+def test_a_region_whose_data_a_caller_may_hold_is_never_guarded(tmp_path):
+    exe, text, remarks = _build(tmp_path, "held", HELD_BY_CALLER)
+    assert "runs on the host, as written" not in remarks and "if (!(" not in text.split("int main")[0]
+    subprocess.run([CLANG, "-O2", "held.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    serial = subprocess.run([str(tmp_path / "serial"), "4", "4", "30"], capture_output=True, text=True,
+                            check=True, timeout=120).stdout
+    assert _run(exe, ["4", "4", "30"], "MANDATORY")[0] == serial

@@ -369,7 +369,7 @@ class _UserOpenMP:
         return out
 
 
-def _can_version(stmt) -> bool:
+def can_copy(stmt) -> bool:
     """Whether a copy of loop ``stmt`` may stand beside it: not with a label inside, nor a
     ``case`` of a switch around it (either would be defined twice), nor a preprocessor line
     (its effect would happen twice)."""
@@ -385,6 +385,13 @@ def _can_version(stmt) -> bool:
                    or (n.type == "case_statement" and foreign_case(n)) for n in walk(stmt))
 
 
+def _host_copy(ed: _Editor, condition: str, start: int, end: int) -> str:
+    """``if (!(condition)) { <the statements start..end as written> } else``."""
+    copy = ed.data[start:end].decode("utf-8", "surrogateescape")
+    pad = " " * (start - ed.line_start(start))
+    return f"if (!({condition})) {{\n{ed.line_directive(ed.line_of(start))}{pad}{copy}\n}} else"
+
+
 def _host_version(ed: _Editor, k: KernelPlan, stmt) -> str:
     """``if (!(WORK >= min)) { <the loop as written> } else`` before a guarded kernel.
 
@@ -394,10 +401,7 @@ def _host_version(ed: _Editor, k: KernelPlan, stmt) -> str:
     small loop called per element (k-means' distance function) ran 1,000x slower than
     serial; this branch costs one comparison.  The clause stays on the kernel, where it is
     always true, as the OpenMP-visible form of the same guard."""
-    copy = ed.data[stmt.start_byte:stmt.end_byte].decode("utf-8", "surrogateescape")
-    pad = " " * (stmt.start_byte - ed.line_start(stmt.start_byte))
-    test = work_guard(k)[len("if(target: "):-1]
-    return (f"if (!({test})) {{\n{ed.line_directive(ed.line_of(stmt.start_byte))}{pad}{copy}\n}} else")
+    return _host_copy(ed, work_guard(k)[len("if(target: "):-1], stmt.start_byte, stmt.end_byte)
 
 
 def _remark(unit: SourceUnit, k: KernelPlan, rid: str, message: str) -> Remark:
@@ -439,7 +443,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             continue
         emitted.append(k)
         text = kernel_directive(k, guard=k.nest_id not in held)
-        if k.nest_id not in held and work_guard(k) and _can_version(stmt):
+        if k.nest_id not in held and work_guard(k) and can_copy(stmt):
             ed.insert_before(k.start_byte, _RANK_KERNEL - 1, _host_version(ed, k, stmt))
         ed.insert_before(k.start_byte, _RANK_KERNEL, "#pragma " + text)
         directives.append(EmittedDirective(k.line, text, k.nest_id))
@@ -469,6 +473,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             directives.append(EmittedDirective(ed.line_of(r.end_byte), leave, None))
         else:
             text = region_directive(r)
+            if r.work_guard:  # (workguard.region_guard: the statements can be copied)
+                ed.insert_before(r.start_byte, _RANK_REGION - 1, _host_copy(ed, r.work_guard, r.start_byte, r.end_byte))
             ed.insert_before(omp.place(r.start_byte), _RANK_REGION, "#pragma " + text)
             ed.insert_before(omp.place(r.start_byte), _RANK_REGION + 1, "{")
             directives.append(EmittedDirective(r.line, text, None))

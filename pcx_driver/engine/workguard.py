@@ -42,11 +42,141 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
     if not kernels:
         return
     held = held_by_regions(unit.data, unit.language, plan)
+    guarded_regions = {}
+    for r in plan.regions:
+        r.work_guard = region_guard(unit, plan, r, exprs, threshold)
+        if r.work_guard:
+            guarded_regions.update({n: r for n in r.kernels})
     for k in kernels:
-        if k.nest_id in held:
+        if k.nest_id in guarded_regions:
+            note = (f"; the region at line {guarded_regions[k.nest_id].line} runs on the host, as written, when "
+                    f"below --pcx-min-work={threshold:g}")
+        elif k.nest_id in held:
             note = HELD_NOTE
         else:
             k.work_expr, k.min_work = exprs[k.nest_id], threshold
             note = f"; on the host when below --pcx-min-work={threshold:g} (if(target:))"
         k.remarks = [Remark(r.id, r.file, r.line, r.column, r.message + note) if r.id == "PCX100" else r
                      for r in k.remarks]
+
+
+def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], threshold: float) -> str:
+    """The condition under which ``region`` pays: every kernel in it does at least
+    ``threshold`` work per launch (a kernel launched once per iteration of a serial loop
+    around it -- doitgen's inner loops, 4,000 launches of 160 iterations -- costs more in
+    launches than it saves).  "" when the region cannot be guarded: a kernel it holds is
+    reached through a call (its maps assume the region; the host copy would run it
+    without), another region may hold its data (the host copy may be stale where it
+    starts), or an estimate names something not yet known there."""
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.rewrite import can_copy, held_by_regions
+
+    # The rewrite copies the region's statements as written: one block's statements with
+    # no declaration among them (the region has braces), each one copyable, no user OpenMP.
+    first = hostaccess.statement_at(hostaccess.parse(unit.data, unit.language).root_node, region.start_byte)
+    if first is None or first.parent is None or first.parent.type != "compound_statement" or (
+            unit.openmp is not None and unit.openmp.pragmas):
+        return ""
+    stmts = [c for c in first.parent.named_children if region.start_byte <= c.start_byte < region.end_byte]
+    if any(c.type == "declaration" or not can_copy(c) for c in stmts):
+        return ""
+    inside = [k for k in plan.offloaded() if k.function == region.function
+              and region.start_byte <= k.start_byte < region.end_byte]
+    ids = {k.nest_id for k in inside}
+    held = held_by_regions(unit.data, unit.language, plan, [region]) & {k.nest_id for k in plan.offloaded()}
+    if not inside or held != ids:
+        return ""
+    # Inside another region's reach (a caller's, around the call), the host copy of the
+    # data may be stale where this region starts: the statements as written would read it.
+    others = [x for x in plan.regions if x is not region]
+    if others and held_by_regions(unit.data, unit.language, plan, others) & ids:
+        return ""
+    terms = [exprs[k.nest_id] for k in inside if exprs.get(k.nest_id)]
+    if not terms:  # constant estimates, each already at least the threshold (PCX115)
+        return ""
+    known = _known_at(unit, region.start_byte)
+    if known is None or any(not known.covers(_names_in(t)) for t in terms):
+        return ""
+    return " && ".join(f"{t} >= {threshold:g}" for t in dict.fromkeys(terms))
+
+
+def _names_in(expr: str) -> set[str]:
+    """The identifiers an estimate (a C expression) reads."""
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.source import walk
+
+    data = f"void f(void) {{ (void)({expr}); }}".encode()
+    root = hostaccess.parse(data).root_node
+    return {hostaccess.text_of(data, n) for n in walk(root) if n.type == "identifier"} - {"f"}
+
+
+def _known_at(unit: SourceUnit, pos: int) -> "_Known | None":
+    """Names whose values are set where the statement at ``pos`` starts: the enclosing
+    function's parameters, file-scope variables, and locals of enclosing blocks declared
+    before ``pos`` with an initializer (or as a loop index).  A guard reads only these: it
+    is a heuristic, either branch is right, but it must compile and not read garbage."""
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.source import walk
+
+    data = unit.data
+    root = hostaccess.parse(data, unit.language).root_node
+    node = hostaccess.statement_at(root, pos)
+    names: set[str] = set()
+
+    def declared(decl, with_value: bool) -> None:
+        for d in decl.children_by_field_name("declarator"):
+            if with_value and d.type != "init_declarator":
+                continue
+            while d is not None and d.type not in ("identifier",):
+                d = d.child_by_field_name("declarator")
+            if d is not None:
+                names.add(hostaccess.text_of(data, d))
+
+    fn = None
+    while node is not None:
+        parent = node.parent
+        if parent is None:
+            break
+        if parent.type == "compound_statement":
+            for c in parent.named_children:
+                if c.start_byte >= node.start_byte:
+                    break
+                if c.type == "declaration":
+                    declared(c, True)
+        elif parent.type == "for_statement":
+            init = parent.child_by_field_name("initializer")
+            if init is not None and init.type == "declaration" and node != init:
+                declared(init, True)
+        elif parent.type == "function_definition":
+            fn = parent
+        node = parent
+    if fn is None:
+        return None
+    for n in walk(fn.child_by_field_name("declarator")):
+        if n.type in ("parameter_declaration", "optional_parameter_declaration"):
+            for d in walk(n):
+                if d.type == "identifier":
+                    names.add(hostaccess.text_of(data, d))
+    for c in root.named_children:
+        if c.type == "declaration":
+            declared(c, False)
+    # A name the function never declares is a global, an enumerator or a macro
+    # (PolyBench's _PB_N): visible wherever the function's loops use it.
+    local: set[str] = set()
+    for n in walk(fn.child_by_field_name("body")):
+        if n.type == "declaration":
+            before = set(names)
+            declared(n, False)
+            local |= names - before
+            names = before
+    return _Known(names, local)
+
+
+class _Known:
+    """``name in known``: set where the region starts, or never declared in the function."""
+
+    def __init__(self, names: set[str], local: set[str]) -> None:
+        self.names, self.local = names, local
+
+    def covers(self, wanted: set[str]) -> bool:
+        return all(n in self.names or n not in self.local for n in wanted)
