@@ -595,13 +595,22 @@ class Driver:
             self._translate_cuda(job)
             return
         line, has_target, pragma = _openmp_directives(text)
-        if line and not (has_target or cheap):
+        planned = False  # target loops the user wrote without maps: pcx plans their data
+        if line and has_target and not cheap:
+            from pcx_driver.engine.ompport import scan as scan_openmp
+
+            planned = not scan_openmp(job.unit.data, language).refuse
+        if line and (planned or not (has_target or cheap)):
             # CPU OpenMP goes through the pipeline: the 'parallel for' loops the analysis proves
             # become kernels, the rest stays as written, each loop with its remark
             # (pcx_driver/engine/ompport.py).
-            self._remark(job, "PCX003", f"source already uses OpenMP directives ('{pragma}' at line {line}); "
-                                        "its 'parallel for' loops are ported where pcx proves them, the rest is "
-                                        "left as it is", line)
+            self._remark(job, "PCX003", f"source already uses OpenMP directives ('{pragma}' at line {line}); " + (
+                "pcx plans the data of its own target loops and ports its 'parallel for' loops where it proves "
+                "them" if has_target else "its 'parallel for' loops are ported where pcx proves them, the rest is "
+                "left as it is"), line)
+            if has_target:  # whatever the pipeline decides, the text needs the offload compile
+                job.text = _with_line_directive(text, src.path)
+                job.offload = True
         elif line:
             self._remark(job, "PCX003", f"source already uses OpenMP directives ('{pragma}' at line {line}); "
                                         "left as it is", line)

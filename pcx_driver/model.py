@@ -243,6 +243,10 @@ class KernelPlan:
     # a kernel that falls back to the host reads the host copy of its data.
     work_expr: str = ""
     min_work: float = 0.0
+    # A target loop the user wrote (issue 18): its construct as written, without
+    # '#pragma ', which the rewriter keeps, adding only ``maps``; such a kernel has no
+    # run-time guard (the user asked for the device).  "": a kernel pcx made.
+    user_directive: str = ""
 
 
 @dataclass

@@ -69,6 +69,10 @@ def run_pipeline(
     result.analysis = pm.hook.pcx_analyse(unit=unit, config=config)
     if result.analysis is None:
         return result
+    if unit.openmp is not None and unit.openmp.refuse:  # the user's own kernels cannot be planned
+        result.remarks.append(Remark("PCX003", unit.path, 1, 1, f"source already uses OpenMP directives; left as "
+                                     f"it is: {unit.openmp.refuse}"))
+        return result
     result.remarks.extend(result.analysis.remarks)
     plan = pm.hook.pcx_plan(unit=unit, analysis=result.analysis, config=config)
     if plan is None:
@@ -86,6 +90,14 @@ def run_pipeline(
     from pcx_driver.engine.workguard import attach_work_guards, min_work
 
     attach_work_guards(unit, result.analysis, plan, min_work(config))
+    if unit.openmp is not None:
+        from pcx_driver.engine.ompport import keep_user_kernels
+
+        why = keep_user_kernels(plan, unit.openmp)
+        if why:
+            result.remarks.append(Remark("PCX003", unit.path, 1, 1, f"source already uses OpenMP directives; left "
+                                         f"as it is: {why}"))
+            return result
     result.plan = plan
     result.remarks.extend(plan.remarks)
     for k in plan.kernels:

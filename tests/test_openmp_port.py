@@ -57,6 +57,7 @@ EXAMPLES = {
     "stencil": ("stencil.c", "c", ["./app", "128", "100"], "2"),
     "planted": ("planted.c", "c", ["./app"], "1"),
     "kept": ("kept.c", "c", ["./app", "50000"], "2"),
+    "handwritten": ("handwritten.c", "c", ["./app", "50000", "100"], "2"),
 }
 
 
@@ -127,7 +128,10 @@ def test_example_is_ported_and_matches_the_cpu_openmp_build(name: str, tmp_path:
         pragma = original[e.line - 2]
         if not pragma.lstrip().startswith("#pragma omp"):
             continue
-        if e.offload:
+        if e.offload and " target " in pragma:  # the user's own kernel: its text, and the maps pcx planned
+            assert any(ln.startswith(pragma.strip() + " map(") for ln in emitted.splitlines()) or \
+                "target data" in emitted, f"{name}: line {e.line - 1} kept no text of its own"
+        elif e.offload:
             assert emitted.count(pragma) < local.read_text().count(pragma) or pragma not in kept_text
         else:
             assert pragma in kept_text, f"{name}: the pragma of line {e.line - 1} was not kept: {pragma!r}"
@@ -461,3 +465,54 @@ def test_a_histogram_without_atomic_is_a_race_warning() -> None:
     warned = [r for r in result.remarks if r.id == "PCX125"]
     assert warned and "may collide" in warned[0].message and warned[0].line == 7
     assert "#pragma omp parallel for\n" in (result.rewrite.text if result.rewrite else text)
+
+
+USER_KERNEL = """#include <stdlib.h>
+int main(int argc, char **argv) {
+  int n = argc * 100000;
+  double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), s = 0;
+#pragma omp target teams distribute parallel for %s
+  for (int i = 0; i < n; i++) { a[i] = i; b[i] = 2 * i; }
+#pragma omp target teams distribute parallel for reduction(+: s)
+  for (int i = 0; i < n; i++) s += a[i] * b[i];
+  return s > 0;
+}
+"""
+
+
+def test_user_kernels_without_maps_keep_their_text_and_get_a_data_plan() -> None:
+    result = pipeline(USER_KERNEL % "num_teams(8)")
+    out = result.rewrite.text
+    assert "#pragma omp target teams distribute parallel for num_teams(8) map(" in out
+    assert "#pragma omp target teams distribute parallel for reduction(+: s) map(" in out or "target data" in out
+    assert "if(target:" not in out and "firstprivate(n)" not in out  # no guard, no clause of pcx's own
+    kept = [r for r in result.remarks if r.id == "PCX124"]
+    assert len(kept) == 2 and all("keeps its text" in r.message for r in kept)
+
+
+@pytest.mark.parametrize("clause, why", [
+    ("map(from: a[0:n], b[0:n])", "clause 'map'"),
+    ("nowait", "clause 'nowait'"),
+    ("if(n > 10)", "clause 'if'"),
+])
+def test_user_kernels_pcx_does_not_plan_leave_the_file_as_written(clause: str, why: str) -> None:
+    found = scan_of(USER_KERNEL % clause)
+    assert why in found.refuse
+    result = pipeline(USER_KERNEL % clause)
+    assert result.rewrite is None and any(r.id == "PCX003" and why in r.message for r in result.remarks)
+
+
+@pytest.mark.parametrize("text, why", [
+    ("void f(int n, double *a) {\n#pragma omp target data map(a[0:n])\n  { a[0] = 1; }\n}\n", "'target data'"),
+    ("void f(int n, double *a) {\n#pragma omp target\n  { a[0] = 1; }\n}\n", "'target'"),
+    ("#pragma omp declare target\nint g;\n#pragma omp end declare target\n", "'declare target'"),
+])
+def test_other_target_code_is_left_as_written(text: str, why: str) -> None:
+    assert why in scan_of(text).refuse
+
+
+def test_a_racy_user_kernel_leaves_the_file_as_written() -> None:
+    text = USER_KERNEL.replace("reduction(+: s)", "")  % ""
+    result = pipeline(text)
+    assert result.rewrite is None
+    assert any(r.id == "PCX003" and "line 7" in r.message for r in result.remarks), [r.format() for r in result.remarks]

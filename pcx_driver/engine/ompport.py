@@ -102,6 +102,10 @@ class OmpPragma:
     # the group moves to the device only as a whole.
     members: list[int] = field(default_factory=list)
     group: int | None = None
+    # A target loop the user wrote without maps: it keeps its text (``text``, the pragma
+    # after '#pragma ', on one line) and pcx plans its data.
+    kernel: bool = False
+    text: str = ""
 
     @property
     def name(self) -> str:
@@ -308,19 +312,68 @@ def scan(data: bytes, language: Language = Language.C) -> OpenMPScan:
         if p.words[0] == "ordered" and any(c[0] in ("depend", "doacross") for c in p.clauses):
             p.scope = None
         out.pragmas.append(p)
-        if p.words[0] in ("target", "declare") and ("target" in p.words or p.words[0] == "target"):
-            out.refuse = f"it has its own target code ('{p.name}' at line {p.line}); pcx does not plan that yet"
+        p.text = " ".join(arg_text.replace("\\\n", " ").split())
         p._node = n  # type: ignore[attr-defined]  # scan-local, dropped below
+        if p.words[0] == "target" or "target" in p.words[:2]:
+            why = _user_kernel(p, out.pragmas, data) if p.words in _USER_KERNELS else (
+                f"'{p.name}' (only combined target loops without maps are planned)")
+            if why:
+                out.refuse = f"it has its own target code pcx does not plan: {why}, at line {p.line}"
     if out.refuse:
         for p in out.pragmas:
             p.__dict__.pop("_node", None)
         return out
+    try:
+        for p in out.pragmas:
+            _classify(p, out.pragmas, data)
+    except _NotPlanned as exc:
+        out.refuse = f"it has its own target code pcx does not plan: {exc}"
     for p in out.pragmas:
-        _classify(p, out.pragmas, data)
+        if p.kernel and (p.function in _team_functions(out) or any(_inside(p, q) for q in out.pragmas if q is not p)):
+            out.refuse = f"it has its own target code pcx does not plan: the target loop at line {p.line} runs " \
+                         "inside a parallel region"
     _cpu_functions(out, root, data)
     for p in out.pragmas:
         p.__dict__.pop("_node", None)
     return out
+
+
+_USER_KERNELS = (["target", "teams", "distribute", "parallel", "for"], ["target", "teams", "distribute", "parallel",
+                 "for", "simd"], ["target", "parallel", "for"], ["target", "parallel", "for", "simd"])
+# Clauses of a user's kernel that pcx keeps as written (its data are what pcx plans).
+_KERNEL_KEPT = frozenset({"private", "firstprivate", "reduction", "collapse", "num_teams", "thread_limit", "schedule",
+                          "dist_schedule", "order", "safelen", "simdlen", "aligned", "nontemporal"})
+
+
+def _user_kernel(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> str:
+    """Make ``p`` (a combined target loop) a user kernel whose data pcx plans; "" or why
+    it cannot be one.  It must map nothing itself (pcx adds the maps, and a map of its
+    own would have to agree with the plan), stand before a for in a block, and hold no
+    other directive."""
+    node: Node = p._node  # type: ignore[attr-defined]
+    loop = node.next_named_sibling
+    for name, arg in p.clauses:
+        if name not in _KERNEL_KEPT:
+            return f"clause '{name}' on '{p.name}'"
+        if name in ("private", "firstprivate") and _names(arg) is None:
+            return f"clause '{name}({arg})' on '{p.name}'"
+    if loop is None or loop.type != "for_statement" or node.parent is None or node.parent.type != "compound_statement":
+        return f"'{p.name}' does not stand directly before a for statement in a block"
+    if any(q is not p and q.start > p.start for q in all_pragmas):
+        pass  # pragmas after it are scanned later; the loop's own body is checked in _classify
+    if _omp_calls(loop, data):
+        return f"'{p.name}' calls the OpenMP runtime"
+    saved = list(p.clauses)
+    p.clauses = [c for c in p.clauses if c[0] in _CARRIED]
+    why = _parse_clauses(p)
+    p.clauses = saved
+    if why:
+        return f"'{p.name}' has {why}"
+    p.kernel = True
+    p.candidate = True
+    p.loop = loop.start_byte
+    p.indices = _loop_indices(loop, data, max(p.collapse, 1))
+    return ""
 
 
 def _inside(p: OmpPragma, q: OmpPragma) -> bool:
@@ -331,6 +384,11 @@ def _inside(p: OmpPragma, q: OmpPragma) -> bool:
 def _classify(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> None:
     node: Node = p._node  # type: ignore[attr-defined]
     outer = [q for q in all_pragmas if q is not p and _inside(p, q)]
+    if p.kernel:
+        inner = next((q for q in all_pragmas if q is not p and p.scope and p.scope[0] <= q.start < p.scope[1]), None)
+        if inner is not None or outer:
+            raise _NotPlanned(f"the target loop at line {p.line} is nested in or holds another OpenMP directive")
+        return
     if p.why_kept:
         return
     if p.words == ["parallel"] and not outer and _group_shape(p, all_pragmas, node, data):
@@ -412,6 +470,18 @@ def _parse_region_clauses(p: OmpPragma) -> str:
         else:
             return f"clause '{shown}' on a parallel region"
     return ""
+
+
+class _NotPlanned(Exception):
+    """The file's own target code is of a shape pcx does not plan (the message says why)."""
+
+
+def _team_functions(out: OpenMPScan) -> set[str]:
+    """Functions that hold an orphaned directive binding to a caller's team (cheap check
+    before the call graph exists)."""
+    regions = [q for q in out.pragmas if "parallel" in q.words and "target" not in q.words]
+    return {q.function for q in out.pragmas
+            if q.function and q.words[0] in _BINDS_TO_TEAM and not any(_inside(q, r) for r in regions)}
 
 
 def _line(data: bytes, byte: int) -> int:
@@ -572,6 +642,15 @@ def settle(analysis: UnitAnalysis, scan_: OpenMPScan) -> None:
             if p.loop is None:
                 continue  # a group head: decided below, from its loops
             nest = by_start.get(p.loop)
+            if p.kernel and not (nest is not None and nest.decision is Decision.OFFLOADED and _agreement(p, nest) is None):
+                # The user's own kernel: pcx plans its data only when the analysis describes
+                # it exactly; otherwise the whole file is compiled as written.
+                why = (_agreement(p, nest) or ("", ""))[1] if nest is not None and nest.decision is Decision.OFFLOADED \
+                    else "; ".join(r.message for r in (nest.remarks[:2] if nest is not None else [])) or \
+                    "it is not analysed on its own"
+                scan_.refuse = (f"it has its own target code pcx does not plan: the analysis cannot describe the "
+                                f"data of the target loop at line {p.line} ({why})")
+                return
             if nest is not None and nest.decision is Decision.OFFLOADED:
                 bad = _agreement(p, nest)
                 if bad is None:
@@ -666,4 +745,27 @@ def _reaches(scan_: OpenMPScan, calls: list[str]) -> str:
         if f in scan_.pragma_functions:
             return f
         todo.extend(scan_.calls.get(f, ()))
+    return ""
+
+
+def keep_user_kernels(plan, scan_: OpenMPScan) -> str:
+    """After planning: give each kernel the user wrote its text back (``user_directive``,
+    no run-time guard, nor one on a data region around it: the host branch of a guard runs
+    the statements as written, whose kernels have no maps).  "" or why the file must be
+    compiled as written: a user's kernel the plan does not offload (the plan checker
+    demoted it) would run on the device with data the plan believes is on the host."""
+    kernels = [p for p in scan_.pragmas if p.kernel]
+    if not kernels:
+        return ""
+    by_start = {k.start_byte: k for k in plan.kernels}
+    for p in kernels:
+        k = by_start.get(p.loop)
+        if k is None or k.decision is not Decision.OFFLOADED:
+            return f"the plan for the target loop at line {p.line} did not pass the plan checker"
+        k.user_directive = p.text
+        k.work_expr, k.min_work = "", 0.0
+        for r in plan.regions:
+            if r.start_byte <= k.start_byte < r.end_byte or k.nest_id in r.kernels:
+                if getattr(r, "work_guard", ""):
+                    r.work_guard = ""
     return ""

@@ -63,7 +63,7 @@ def c_string(text: str) -> str:
 def work_guard(k: KernelPlan) -> str:
     """OpenMP's ``if(target: ...)`` clause that runs kernel ``k`` on the host when its
     work estimate is below ``--pcx-min-work``; "" when it has none."""
-    if not k.work_expr or k.min_work <= 0:
+    if not k.work_expr or k.min_work <= 0 or k.user_directive:
         return ""
     return f"if(target: {k.work_expr} >= {k.min_work:g})"
 
@@ -71,6 +71,8 @@ def work_guard(k: KernelPlan) -> str:
 def kernel_directive(k: KernelPlan, guard: bool = True) -> str:
     """The combined construct for kernel ``k``, without the leading ``#pragma ``; with
     ``guard``, its run-time work guard (``work_guard``) as well."""
+    if k.user_directive:  # the user's own kernel keeps its text; pcx adds the maps it planned
+        return " ".join([k.user_directive] + [m.render() for m in k.maps if m.sections])
     parts = ["omp target teams distribute parallel for" + (" simd" if k.simd else "")]
     if guard and work_guard(k):
         parts.append(work_guard(k))
@@ -352,7 +354,10 @@ class _UserOpenMP:
             ed.rename(p.start, p.end, "")
             removed.add(p.start)
             dropped = f"; dropped {', '.join(p.dropped)}" if p.dropped else ""
-            if k is not None:
+            if k is not None and p.kernel:
+                maps = " ".join(m.render() for m in k.maps if m.sections) or "no maps: a data region holds its data"
+                msg = (f"OpenMP '{p.name}' written by the user keeps its text; pcx adds its data plan: {maps}")
+            elif k is not None:
                 msg = (f"OpenMP '{p.name}' ported to the device: the analysis proves the loop independent and "
                        f"computes its data; the pragma is replaced by 'omp target teams distribute parallel for'"
                        f"{dropped}")
@@ -513,6 +518,11 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             directives.append(EmittedDirective(ed.line_of(s), "omp declare target", None))
 
     remarks.extend(omp.remove_ported(ed, unit, emitted))
+    if any(p.kernel and p not in omp.ported for p in omp.pragmas) or \
+            any(k.user_directive and k not in emitted for k in plan.offloaded()):
+        # a kernel the user wrote that this plan does not emit would run with data the plan
+        # believes is on the host: the source is compiled as written
+        return Rewrite(unit.path, unit.text, [], remarks)
     if not emitted:
         return Rewrite(unit.path, unit.text, [], remarks)
     return Rewrite(unit.path, ed.apply(), sorted(directives, key=lambda d: d.line), remarks)
