@@ -516,3 +516,16 @@ def test_a_racy_user_kernel_leaves_the_file_as_written() -> None:
     result = pipeline(text)
     assert result.rewrite is None
     assert any(r.id == "PCX003" and "line 7" in r.message for r in result.remarks), [r.format() for r in result.remarks]
+
+
+def test_a_continued_pragma_leaves_every_line_in_place() -> None:
+    text = ("#include <stdlib.h>\nint main(int argc, char **argv) {\n  int n = argc * 100000;\n"
+            "  double *a = malloc(n * sizeof *a), s = 0;\n"
+            "#pragma omp parallel for \\\n      reduction(+: s) \\\n      schedule(static)\n"
+            "  for (int i = 0; i < n; i++) s += i;\n"
+            "  a[0] = s;\n  return a[0] > 0;\n}\n")
+    result = pipeline(text)
+    out = result.rewrite.text
+    assert "schedule" not in out and "reduction(+: s)" in out
+    # the pragma's three lines are three empty lines: what follows keeps its number
+    assert out.split("s = 0;\n", 1)[1].startswith("\n\n\n") and "#line 8 " in out

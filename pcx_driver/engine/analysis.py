@@ -123,6 +123,7 @@ class _UnitAnalyser:
             return self.result
         omp = m.omp_pragmas()
         port = self.unit.openmp  # the user's OpenMP pragmas, blanked in this text (engine/ompport.py)
+        self._port = port if not omp else None
         if omp:
             self.result.remarks.append(self.remark(
                 "PCX003", omp[0].start_byte, f"source already uses OpenMP (line {self.line(omp[0])}); left as it is"))
@@ -147,8 +148,8 @@ class _UnitAnalyser:
         return self.result
 
     def _omp_refusal(self, fa: FunctionAnalysis, fi: FunctionInfo, cand: Node) -> None:
-        port = self.unit.openmp
-        if port is not None and not self.model.omp_pragmas():
+        port = getattr(self, "_port", None)
+        if port is not None:
             # The user's pragmas are blanked in this text: a loop goes through the normal
             # analysis unless an OpenMP construct that stays on the CPU holds it, calls its
             # function, or sits inside it (then only the loops inside are analysed).

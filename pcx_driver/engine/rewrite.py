@@ -278,6 +278,12 @@ class _Editor:
         return "".join(out)
 
 
+def _blank_lines(ed: _Editor, p) -> str:
+    """What replaces a removed pragma: its newlines (a pragma continued with backslashes
+    spans several lines), so that every later line keeps its number."""
+    return "\n" * ed.data.count(b"\n", p.start, p.end)
+
+
 def _placeable(root, k: KernelPlan) -> bool:
     """Whether the kernel loop below emits kernel ``k`` (else PCX204): a loop statement
     starts at it, and every update to make atomic is an expression statement inside it."""
@@ -351,7 +357,7 @@ class _UserOpenMP:
             inner = next((k for k in emitted if k.start_byte <= p.start < k.end_byte), None)
             if k is None and inner is None:
                 continue
-            ed.rename(p.start, p.end, "")
+            ed.rename(p.start, p.end, _blank_lines(ed, p))
             removed.add(p.start)
             dropped = f"; dropped {', '.join(p.dropped)}" if p.dropped else ""
             if k is not None and p.kernel:
@@ -367,7 +373,7 @@ class _UserOpenMP:
             out.append(Remark("PCX124", unit.path, p.line, p.column, msg))
         for h in self.ported:
             if h.members and set(h.members) <= removed:
-                ed.rename(h.start, h.end, "")
+                ed.rename(h.start, h.end, _blank_lines(ed, h))
                 out.append(Remark("PCX124", unit.path, h.line, h.column, (
                     f"OpenMP 'parallel' region removed: each of its {len(h.members)} worksharing loop(s) runs "
                     "on the device")))
