@@ -54,6 +54,12 @@ CASES = [
     ("int *pj = &j; j = 0; b[0] = *pj;", SER, "PCX112", "address taken"),
     ("use(j);", SER, "PCX112", "passed to a call"),
     ("return;", OFF, "PCX100", "function ends"),
+    (("for (t = 0; t < n; t++) {", "if (t > 2) break; j = 0; } b[0] = j;"), SER, "PCX112", "break skips the redefinition"),
+    (("for (t = 0; t < n; t++) {", "if (t > 2) continue; j = 0; b[1] = j; }"), OFF, "PCX100",
+     "continue reaches the next iteration's redefinition"),
+    (("do {", "} while (j < n);"), SER, "PCX112", "read in the do-while condition around the nest"),
+    (("t = 0; while (t < n) {", "t++; } b[0] = j;"), SER, "PCX112", "read after the loop around the nest"),
+    ("L: if (n > 5) { j = 0; n--; goto L; } b[0] = j;", SER, "PCX112", "a goto back edge does not hide the exit path"),
 ]
 
 
