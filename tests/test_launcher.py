@@ -174,6 +174,10 @@ DEFAULT_CASES = [
     ("c++", "pcx-c++", {"x.cpp": LOOP_C}, ["-O2", "-std=c++17", "-c", "x.cpp"], {}, True),
     ("mode-off", "pcx-cc", {"x.c": TARGET_C}, ["-c", "x.c"], {"PCX_MODE": "off"}, True),
     ("not-a-compile", "pcx-cc", {}, ["--version"], {}, True),
+    ("source-first", "pcx-cc", {"x.c": LOOP_C}, ["x.c", "-O2", "-o", "app"], {}, True),
+    ("object-first", "pcx-cc", {"y.o": PLAIN_OBJ}, ["y.o", "-o", "app"], {}, True),
+    ("launcher-form", "pcx-cc", {"x.c": LOOP_C}, ["clang-19", "-c", "x.c"], {}, False),
+    ("other-first-word", "pcx-cc", {"x.s": "nop\n"}, ["x.s", "-c"], {}, False),
     # Python's to decide (it may well give the same command line: the front cannot tell)
     ("own-target-region", "pcx-cc", {"x.c": TARGET_C}, ["-c", "x.c"], {}, False),
     ("own-parallel", "pcx-cc", {"x.c": PARALLEL_C}, ["-c", "x.c"], {}, False),
