@@ -10,7 +10,13 @@ Contract:
     (private, firstprivate, lastprivate, reduction over named scalars, collapse, schedule,
     if, num_threads, default, shared, proc_bind, nowait, order and the simd clauses), whose
     loop holds no other OpenMP directive and calls no ``omp_*`` routine.  The loop goes
-    through the engine's normal analysis as if the pragma were absent;
+    through the engine's normal analysis as if the pragma were absent.  So does each
+    ``omp for`` of a ``parallel`` region whose block holds nothing but such loops (a
+    group: it moves as a whole, or stays as a whole);
+  * a **user kernel**: a combined target loop the user wrote without map clauses; it
+    keeps its text and gets the engine's data plan (``keep_user_kernels``).  Any other
+    target code, or a user kernel the analysis cannot describe, sets ``refuse``: the file
+    is compiled as written;
   * anything else is **kept**: it stays as written, and so does every loop in its scope
     (the statement it applies to), every loop that contains it, and every loop of a
     function that a kept parallel construct calls (its threads would each launch the
@@ -359,8 +365,6 @@ def _user_kernel(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> str
             return f"clause '{name}({arg})' on '{p.name}'"
     if loop is None or loop.type != "for_statement" or node.parent is None or node.parent.type != "compound_statement":
         return f"'{p.name}' does not stand directly before a for statement in a block"
-    if any(q is not p and q.start > p.start for q in all_pragmas):
-        pass  # pragmas after it are scanned later; the loop's own body is checked in _classify
     if _omp_calls(loop, data):
         return f"'{p.name}' calls the OpenMP runtime"
     saved = list(p.clauses)
