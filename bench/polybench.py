@@ -41,7 +41,10 @@ Per kernel and configuration the table shows:
 - ``t_off``/``t_ser``: PolyBench's own kernel timer (POLYBENCH_TIME), offloaded and serial,
   and their ratio (serial / offloaded: above 1 the offloaded build is faster);
 - verdict: same, WRONG (the arrays differ: the first differing array is named in the
-  notes and the JSON), crash (non-zero exit, signal, or no complete dump), build-fail
+  notes and the JSON), unstable (they differ, and so does the serial build compiled with
+  ``-fassociative-math``: the kernel's output changes with the order of its sums, as
+  gramschmidt's does on its rank-deficient input, so no comparison can judge a parallel
+  reduction there; never counted as same), crash (non-zero exit, signal, or no complete dump), build-fail
   (either build failed; the log is in the build directory), timeout.
   ``fallback`` in the notes means pcx-cc compiled the original source after its own
   rewrite failed to compile (PCX007) or an internal error (PCX001): not wrong, but a bug.
@@ -326,6 +329,19 @@ def _base_env() -> dict[str, str]:
     return env
 
 
+def _reassociation_changes(setup, flags, srcs, d: Path, env, run_env, serial_err: str, timeout: float) -> bool:
+    """Whether the serial program's dump changes when clang may reassociate its sums."""
+    loose = ["-fassociative-math", "-fno-signed-zeros", "-fno-trapping-math"]
+    rc, _, _ = _run([setup.cc, *flags, *loose, *srcs, "-o", "serial-reassoc", "-lm"], d, env, timeout,
+                    d / "serial-reassoc-build.log")
+    if rc != 0:
+        return False
+    rc, _, err = _run(["./serial-reassoc"], d, run_env, setup.timeout)
+    if rc != 0:
+        return False
+    return bool(compare_dumps(parse_dump(serial_err) or {}, parse_dump(err) or {}))
+
+
 def _status_crashed(rc: int | None, stderr: str) -> str | None:
     if rc is None:
         return "timeout"
@@ -436,7 +452,15 @@ def bench_one(setup: Setup, rel: str, config: str) -> Result:
         res.t_offload = _kernel_time(out_o)
         diffs = compare_dumps(parse_dump(err_s) or {}, parse_dump(err_o) or {})
         res.diffs = [asdict(x) for x in diffs]
-        if diffs:
+        if diffs and _reassociation_changes(setup, flags, srcs, d, env, run_env, err_s, build_timeout):
+            # The serial program itself gives these answers once its sums are reassociated
+            # (as every parallel reduction does): the kernel is ill-conditioned, and the
+            # comparison cannot tell a wrong plan from rounding.  Reported apart, never "same".
+            res.verdict = "unstable"
+            x = diffs[0]
+            res.notes.append(f"{x.array}: {x.wrong}/{x.elements} differ, and the serial build with "
+                             f"-fassociative-math differs too: ill-conditioned under reassociation")
+        elif diffs:
             res.verdict = "WRONG"
             x = diffs[0]
             res.notes.append(f"{x.array}: {x.wrong}/{x.elements} differ, first [{x.first_index}] "
@@ -550,7 +574,8 @@ def totals_text(tot: dict[str, dict]) -> str:
         lines.append(
             f"{config:9s} nests offloaded {t['nests_offloaded']}/{t['nests']} ({t['nests_offloaded_same']} in kernels "
             f"with the serial output), main nest {t['main_offloaded']}/"
-            f"{t['kernels']}; same {v.get('same', 0)}, WRONG {t['wrong']}, crash {t['crash']}, "
+            f"{t['kernels']}; same {v.get('same', 0)}, WRONG {t['wrong']}, unstable {v.get('unstable', 0)}, "
+            f"crash {t['crash']}, "
             f"build-fail {v.get('build-fail', 0)}, timeout {v.get('timeout', 0)}, fallbacks {t['fallbacks']}; "
             f"launches {t['launches']}, H->D {_bytes(t['bytes_to_device'])}, D->H {_bytes(t['bytes_from_device'])}")
         lines.append(f"{'':9s} reasons: {_reasons(t['reasons'])}")

@@ -396,3 +396,78 @@ def test_a_region_whose_data_a_caller_may_hold_is_never_guarded(tmp_path):
     serial = subprocess.run([str(tmp_path / "serial"), "4", "4", "30"], capture_output=True, text=True,
                             check=True, timeout=120).stdout
     assert _run(exe, ["4", "4", "30"], "MANDATORY")[0] == serial
+
+
+# LU, left-looking: the host computes row i's lower part, a kernel its upper part; host and
+# kernel each need the other's rows, so the whole matrix goes from and to the device once
+# per row.  The kernel's work per launch, (n - i) * i, grows no faster than the n x n copies.
+LU_COPIES = r"""#include <stdio.h>
+#include <stdlib.h>
+#define N 300
+static double A[N][N];
+static void kernel_lu(int n, double A[N][N]) {
+  int i, j, k;
+  for (i = 0; i < n; i++) {
+    for (j = 0; j < i; j++) {
+      for (k = 0; k < j; k++) A[i][j] -= A[i][k] * A[k][j];
+      A[i][j] /= A[j][j];
+    }
+    for (j = i; j < n; j++)
+      for (k = 0; k < i; k++) A[i][j] -= A[i][k] * A[k][j];
+  }
+}
+int main(void) {
+  for (int i = 0; i < N; i++) for (int j = 0; j < N; j++) A[i][j] = (i == j) ? N + 1.0 : (double)((i * j) % 7) / N;
+  kernel_lu(N, A);
+  double s = 0; for (int i = 0; i < N; i++) s += A[i][(i * 7) % N];
+  printf("%.8f\n", s);
+}
+"""
+
+# The same copies around a matrix product (work n^3 per launch on n^2 data) do pay.
+PRODUCT_COPIES = r"""#include <stdio.h>
+#include <stdlib.h>
+#define N 96
+static double A[N][N], B[N][N], C[N][N];
+int main(int argc, char **argv) {
+  int n = argc > 1 ? atoi(argv[1]) : N;
+  unsigned seed = 3u;
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < N; j++) {
+      seed = seed * 1103515245u + 12345u; A[i][j] = (double)(seed >> 28);
+      seed = seed * 1103515245u + 12345u; B[i][j] = (double)(seed >> 29);
+    }
+  double acc = 0.0;
+  for (int t = 0; t < 4; t++) {
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < n; j++) {
+        double s = 0.0;
+        for (int k = 0; k < n; k++) s += A[i][k] * B[k][j];
+        C[i][j] = s;
+      }
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < n; j++) acc = acc * 0.5 + C[i][j];   /* host: reads all of C */
+    A[t][t] += 1.0;
+  }
+  printf("%.6f\\n", acc);
+  return 0;
+}
+"""
+
+
+@needs_clang
+@pytest.mark.parametrize("name, src, offloaded", [("lu", LU_COPIES, False), ("product", PRODUCT_COPIES, True)])
+def test_whole_array_copies_in_a_loop_are_charged_to_the_kernels_they_serve(tmp_path, name, src, offloaded):
+    exe, text, remarks = _build(tmp_path, name, src)
+    charged = "once per iteration of the loop at line 7, and the kernel's work per launch"
+    if offloaded:
+        assert "omp target update from(C[0:" in text and "work per launch" not in remarks
+    else:
+        assert (f"{name}.c:12:5: remark: the data plan copies all of 'A' (A[0:N][0:N]) from the device at line 8, "
+                + charged) in remarks
+        assert "kept serial [PCX115]" in remarks and "target update" not in text
+    subprocess.run([CLANG, "-O2", f"{name}.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    serial = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True, check=True,
+                            timeout=120).stdout
+    out, launched = _run(exe, [], "MANDATORY")
+    assert out == serial and (launched >= 4) == offloaded

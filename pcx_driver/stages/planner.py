@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
 from pcx_driver import hookimpl
+from pcx_driver.engine.traffic import outweighed
+from pcx_driver.model import Decision, Remark
 from pcx_driver.engine.workguard import min_work
 
 
@@ -18,4 +22,17 @@ def pcx_plan(unit, analysis, config):
     from pcx_driver.engine.dataplan import plan_unit
 
     # (work guards come after the plan checker: pipeline.run_pipeline, engine/workguard.py)
-    return plan_unit(unit, analysis)
+    plan = plan_unit(unit, analysis)
+    heavy = outweighed(unit, analysis, plan)
+    if not heavy:
+        return plan
+    # Kernels whose copies cost more than they save stay serial, and their functions are
+    # planned again without them (the data of the others may then move less).
+    reasons = {h.nest_id: h.message for h in heavy}
+    trimmed = copy.deepcopy(analysis)
+    for n in trimmed.nests():
+        if n.nest_id in reasons:
+            n.decision = Decision.SERIAL
+            n.remarks = [r for r in n.remarks if r.id != "PCX100"]
+            n.remarks.append(Remark("PCX115", unit.path, n.line, n.column, reasons[n.nest_id]))
+    return plan_unit(unit, trimmed)
