@@ -1,8 +1,8 @@
 /* Hand-written OpenMP target loops without a single map clause: a 1D heat equation with a
- * source term, time-stepped, with the host checking one probe point every 25 steps.  On a
- * GPU each kernel would get zero-length maps of the heap pointers and fault or read
- * garbage; pcx keeps each kernel's text and adds the data plan: one `target data` region
- * across the time loop, a `target update from` of what the probe reads, maps by liveness.
+ * source term, time-stepped, then probed on the host.  On a GPU each kernel would get
+ * zero-length maps of the heap pointers and fault or read garbage; pcx keeps each
+ * kernel's text and adds the data plan: one `target data` region across the time loop,
+ * maps by liveness, the field brought home once for the host's probe.
  *
  * usage: handwritten [n] [steps]      (defaults 200000 and 200)
  */
@@ -42,9 +42,9 @@ int main(int argc, char **argv)
 #pragma omp target teams distribute parallel for
         for (int i = 1; i < n - 1; i++)
             u[i] = unew[i];
-        if (t % 25 == 24)
-            probe += u[n / 2];
     }
+    for (int i = n / 2 - 2; i < n / 2 + 2; i++)
+        probe += u[i];
 
     double total = 0.0;
     /* pcx: expect offload */

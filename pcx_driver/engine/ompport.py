@@ -765,7 +765,8 @@ def keep_user_kernels(plan, scan_: OpenMPScan) -> str:
     for p in kernels:
         k = by_start.get(p.loop)
         if k is None or k.decision is not Decision.OFFLOADED:
-            return f"the plan for the target loop at line {p.line} did not pass the plan checker"
+            why = f" ({k.remarks[-1].message})" if k is not None and k.remarks else ""
+            return f"the plan keeps the target loop at line {p.line} off the device{why}"
         k.user_directive = p.text
         k.work_expr, k.min_work = "", 0.0
         for r in plan.regions:
