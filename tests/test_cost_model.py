@@ -222,6 +222,7 @@ def test_guarded_histogram_runs_on_the_host_when_small_and_on_the_device_when_la
     exe, text, remarks = _build(tmp_path, "hist", HISTOGRAM)
     assert "omp target teams distribute parallel for if(target: (double)(codes) * 2 >= 1000)" in text
     assert (f"hist.c:{HISTOGRAM_LINE}:5: remark: loop nest offloaded to the device; estimated work codes * 2; "
+            "launched once per iteration of loops around calls to 'histogram' (line 28); "
             "on the host when below --pcx-min-work=1000 (if(target:)) [PCX100]") in remarks
     assert "hist.c:7:5: remark: estimated work 32 (16 * 2; 16 iterations in total) is below" in remarks
     subprocess.run([CLANG, "-O2", "hist.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
@@ -285,7 +286,8 @@ int main(int argc, char **argv) {
 @needs_clang
 def test_a_guarded_helper_called_per_element_runs_as_written_below_the_threshold(tmp_path):
     exe, text, remarks = _build(tmp_path, "km", KMEANS)
-    assert "km.c:5:3: remark: loop nest offloaded to the device: reduction(+:s); estimated work d * 3" in remarks
+    assert ("km.c:5:3: remark: loop nest offloaded to the device: reduction(+:s); estimated work d * 3; launched "
+            "once per iteration of loops around calls to 'dist' (lines 14, 16)") in remarks
     # the loop as written, then the kernel, chosen by one comparison per call
     assert "if (!((double)(d) * 3 >= 1000)) {" in text
     subprocess.run([CLANG, "-O2", "km.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
@@ -371,11 +373,13 @@ int main(int argc, char **argv) {
 @needs_clang
 def test_a_region_of_small_kernels_under_serial_loops_runs_on_the_host_as_written(tmp_path):
     exe, text, remarks = _build(tmp_path, "dg", INNER_UNDER_TWO_SERIAL)
-    assert ("dg.c:12:7: remark: loop nest offloaded to the device; estimated work np * 2; the region at line 5 "
-            "runs on the host, as written, when below --pcx-min-work=1000 [PCX100]") in remarks
-    assert "if (!((double)(np) * (3 + (double)(np) * 2) >= 1000 && (double)(np) * 2 >= 1000)) {" in text
+    assert ("dg.c:12:7: remark: loop nest offloaded to the device; estimated work np * 2; launched once per "
+            "iteration of the loops at lines 5, 6; the region at line 5 runs on the host, as written, when below "
+            "--pcx-min-work=1000 [PCX100]") in remarks
+    # one launch costs about min-work: the kernels must average that much per launch
+    assert "if (!(((double)(np) * (3 + (double)(np) * 2)) + ((double)(np) * 2) >= 2000)) {" in text
     subprocess.run([CLANG, "-O2", "dg.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
-    for args, launches in ((["20", "20", "200"], 0), (["2", "3", "600"], 2 * 2 * 3)):
+    for args, launches in ((["20", "20", "20"], 0), (["2", "3", "60"], 2 * 2 * 3)):
         serial = subprocess.run([str(tmp_path / "serial"), *args], capture_output=True, text=True, check=True,
                                 timeout=120).stdout
         assert _run(exe, args, "MANDATORY") == (serial, launches), args

@@ -83,6 +83,8 @@ def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Out
     data = unit.data
     root = hostaccess.parse(data, unit.language).root_node
     exprs = {n.nest_id: n for n in analysis.nests()}
+    scan = unit.openmp  # engine/ompport.py: the user's own target loops are not second-guessed
+    user_kernels = {p.loop for p in scan.pragmas if p.kernel} if scan is not None else set()
     found: dict[str, Outweighed] = {}
     for r in plan.regions:
         whole = {m_sec.base: m_sec for m in r.maps for m_sec in m.sections}
@@ -98,6 +100,8 @@ def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Out
                 if size == 0:
                     continue
                 for k in kernels:
+                    if k.start_byte in user_kernels:  # a target loop the user wrote: kept on the device
+                        continue
                     nest = exprs.get(k.nest_id)
                     if nest is None or k.nest_id in found or not (loop.start_byte <= k.start_byte < loop.end_byte):
                         continue

@@ -35,7 +35,10 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
     of the final plan may hold its data, and say which in its PCX100 remark."""
     from pcx_driver.engine.rewrite import held_by_regions
 
-    if analysis is None or threshold <= 0:
+    if analysis is None:
+        return
+    _note_launches(unit, plan)
+    if threshold <= 0:
         return
     exprs = {n.nest_id: n.work_expr for n in analysis.nests() if n.work_expr}
     kernels = [k for k in plan.kernels if k.decision is Decision.OFFLOADED and exprs.get(k.nest_id)]
@@ -61,10 +64,9 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
 
 
 def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], threshold: float) -> str:
-    """The condition under which ``region`` pays: every kernel in it does at least
-    ``threshold`` work per launch (a kernel launched once per iteration of a serial loop
-    around it -- doitgen's inner loops, 4,000 launches of 160 iterations -- costs more in
-    launches than it saves).  "" when the region cannot be guarded: a kernel it holds is
+    """The condition under which ``region`` pays: its kernels do at least ``threshold``
+    work per launch on average (kernels launched once per iteration of a serial loop cost a
+    launch each time: a region of small ones costs more in launches than it saves).  "" when the region cannot be guarded: a kernel it holds is
     reached through a call (its maps assume the region; the host copy would run it
     without), another region may hold its data (the host copy may be stale where it
     starts), or an estimate names something not yet known there."""
@@ -91,13 +93,19 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     others = [x for x in plan.regions if x is not region]
     if others and held_by_regions(unit.data, unit.language, plan, others) & ids:
         return ""
-    terms = [exprs[k.nest_id] for k in inside if exprs.get(k.nest_id)]
-    if not terms:  # constant estimates, each already at least the threshold (PCX115)
+    if not any(exprs.get(k.nest_id) for k in inside):  # constant estimates: decided (PCX115)
         return ""
+    terms = [exprs.get(k.nest_id) or f"{k.work_estimate:g}" for k in inside]
     known = _known_at(unit, region.start_byte)
     if known is None or any(not known.covers(_names_in(t)) for t in terms):
         return ""
-    return " && ".join(f"{t} >= {threshold:g}" for t in dict.fromkeys(terms))
+    # One launch costs about --pcx-min-work of host work (that is what the setting means), so
+    # the region pays when its kernels do at least that much per launch on average: the
+    # sum of their estimates against the threshold times their number.  (Every kernel at
+    # least the threshold would send a time loop to the host for one small boundary kernel.)
+    if len(inside) == 1:
+        return f"{terms[0]} >= {threshold:g}"
+    return f"{' + '.join(f'({t})' for t in terms)} >= {threshold * len(inside):g}"
 
 
 def _names_in(expr: str) -> set[str]:
@@ -180,3 +188,48 @@ class _Known:
 
     def covers(self, wanted: set[str]) -> bool:
         return all(n in self.names or n not in self.local for n in wanted)
+
+
+def _note_launches(unit: SourceUnit, plan: Plan) -> None:
+    """Say in each kernel's PCX100 remark how often it launches: once per run, or once per
+    iteration of the serial loops around it (and of loops around calls to its function in
+    this file), which is what its estimate must pay for every time."""
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.source import walk
+
+    kernels = plan.offloaded()
+    if not kernels:
+        return
+    data = unit.data
+    root = hostaccess.parse(data, unit.language).root_node
+
+    def loops_around(node) -> list[int]:
+        lines = []
+        up = node.parent
+        while up is not None and up.type != "function_definition":
+            if up.type in hostaccess.LOOP_TYPES:
+                lines.append(up.start_point[0] + 1)
+            up = up.parent
+        return sorted(lines)
+
+    callers: dict[str, list[int]] = {}
+    for n in walk(root):
+        if n.type == "call_expression":
+            f = n.child_by_field_name("function")
+            if f is not None and f.type == "identifier":
+                callers.setdefault(hostaccess.text_of(data, f), []).extend(loops_around(n))
+    for k in kernels:
+        stmt = hostaccess.statement_at(root, k.start_byte)
+        if stmt is None:
+            continue
+        own, outer = loops_around(stmt), sorted(set(callers.get(k.function, [])))
+        if not own and not outer:
+            note = "; launched once per call"
+        else:
+            where = [f"the loop{'s' if len(own) > 1 else ''} at line{'s' if len(own) > 1 else ''} "
+                     f"{', '.join(map(str, own))}"] if own else []
+            where += [f"loops around calls to '{k.function}' (line{'s' if len(outer) > 1 else ''} "
+                      f"{', '.join(map(str, outer))})"] if outer else []
+            note = "; launched once per iteration of " + " and ".join(where)
+        k.remarks = [Remark(r.id, r.file, r.line, r.column, r.message + note) if r.id == "PCX100" else r
+                     for r in k.remarks]
