@@ -344,3 +344,42 @@ def test_reproducer_gives_the_serial_output(tmp_path, name):
     for args in ([], ["x"]):  # argc == 1 and argc == 2 take each branch
         want, got = run_with_args(serial, args), run_with_args(offload, args)
         assert got == want, f"{name} {args}: serial {want}, offloaded {got}"
+
+
+# Pointer parameters of different arithmetic types cannot address one object (C11 6.5p7,
+# what -fstrict-aliasing assumes): an ``int *`` index array and a ``double *`` vector are
+# two arrays, so the callee keeps its region; two ``double *`` (or a ``char *``, which may
+# address anything) still may be one array.
+TYPED_PARAMS = r"""
+static void scale(int n, int *idx, double *v) {
+  for (int i = 0; i < n; i++) idx[i] = i % 7;
+  for (int i = 0; i < n; i++) v[i] = v[i] * 2.0 + idx[i];
+}
+int main(int argc, char **argv) {
+  int n = 100000; int *idx = malloc(sizeof(int) * n); double *v = malloc(sizeof(double) * n);
+  unsigned seed = 1; for (int i = 0; i < n; i++) { seed = seed * 1103515245u + 12345u; v[i] = (double)(seed >> 20); }
+  for (int r = 0; r < argc; r++) scale(n, idx, v);
+  double s = 0; for (int i = 0; i < n; i++) s = s * 0.999 + v[i];
+  printf("%.6f\n", s);
+  return 0;
+}
+"""
+
+
+def test_pointers_to_different_arithmetic_types_are_two_arrays():
+    unit, analysis, plan = _plan("#include <stdio.h>\n#include <stdlib.h>\n" + TYPED_PARAMS)
+    assert plancheck.check_function(unit, analysis, plan, "scale").ok
+    for same in ("double *idx", "char *idx"):
+        text = TYPED_PARAMS.replace("int *idx", same)
+        unit, analysis, plan = _plan("#include <stdio.h>\n#include <stdlib.h>\n" + text)
+        assert any(r.function == "scale" for r in plan.regions)
+        assert not plancheck.check_function(unit, analysis, plan, "scale").ok, same
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_typed_parameters_give_the_serial_output(tmp_path):
+    REPRODUCERS["typed"] = TYPED_PARAMS
+    try:
+        test_reproducer_gives_the_serial_output(tmp_path, "typed")
+    finally:
+        del REPRODUCERS["typed"]

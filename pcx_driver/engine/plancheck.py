@@ -1272,6 +1272,37 @@ def _unrestricted_pointer_params(fnode: tree_sitter.Node, data: bytes) -> list[s
     return out
 
 
+def _pointee_kinds(fnode: tree_sitter.Node, data: bytes) -> dict[str, str]:
+    """Parameter -> the arithmetic type it points to (``int``, ``double``; signedness and
+    qualifiers dropped), for parameters declared as one level of pointer or array of a
+    built-in type other than ``char``; the others (typedefs, structs, void, char) are left
+    out: they may point anywhere."""
+    d = hostaccess.function_declarator(fnode)
+    params = d.child_by_field_name("parameters") if d is not None else None
+    out = {}
+    for p in params.named_children if params is not None else ():
+        ty = p.child_by_field_name("type")
+        if ty is None or ty.type not in ("primitive_type", "sized_type_specifier"):
+            continue
+        words = [w for w in text_of(data, ty).split() if w not in ("signed", "unsigned")]
+        kind = " ".join(words) or "int"
+        decl = p.child_by_field_name("declarator")
+        depth = 0
+        while decl is not None and decl.type in ("pointer_declarator", "array_declarator"):
+            depth += 1
+            decl = decl.child_by_field_name("declarator")
+        if depth == 1 and decl is not None and decl.type == "identifier" and "char" not in kind:
+            out[text_of(data, decl)] = kind
+    return out
+
+
+def _may_alias(a: str | None, b: str | None) -> bool:
+    """Whether pointers to these kinds may address one object: C's effective-type rule
+    (C11 6.5p7, what -fstrict-aliasing assumes) lets an ``int *`` and a ``double *`` never
+    do so; an unknown kind (None) may alias anything."""
+    return a is None or b is None or a == b
+
+
 def _pointer_typedefs(root: tree_sitter.Node, data: bytes) -> set[str]:
     """Names ``typedef``'d to an array or pointer type (a parameter of such a type is a pointer)."""
     out = set()
@@ -1422,8 +1453,9 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
             names = names | params
         env = {n: frozenset([n]) for n in names}
         if params & names and len(params | shared) > 1:
+            kinds = _pointee_kinds(fnode, checker.data)
             for p in params:  # a parameter may be another one, or any global used here
-                env[p] = frozenset(params | shared)
+                env[p] = frozenset({q for q in params if _may_alias(kinds.get(p), kinds.get(q))} | shared)
             for g in shared:  # a global may be any parameter (but not another global)
                 env[g] = frozenset({g} | params)
         st = _State(tuple(sorted(env.items())), ())
