@@ -383,3 +383,48 @@ def test_typed_parameters_give_the_serial_output(tmp_path):
         test_reproducer_gives_the_serial_output(tmp_path, "typed")
     finally:
         del REPRODUCERS["typed"]
+
+
+# A callee's kernel the check demotes after its caller was checked (functions are checked
+# in name order: main before mv): the caller's region, planned for a kernel on the device,
+# must be checked again with the kernel on the host.  Before, main kept its region, the
+# host mv read stale A and x, and the program printed 0.
+CALLEE_DEMOTED_LATER = r"""
+static void mv(int n, const double *A, const double *x, double *restrict y) {
+  for (int i = 0; i < n; i++) {
+    double t = 0;
+    for (int j = 0; j < n; j++) t += A[i * n + j] * x[j];
+    y[i] = t;
+  }
+}
+int main(int argc, char **argv) {
+  int n = argc > 1 ? 300 : 200;
+  double *x = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n), *z = malloc(sizeof(double) * n);
+  double *A = malloc(sizeof(double) * n * n);
+  for (int i = 0; i < n; i++) x[i] = i % 13;
+  for (int i = 0; i < n * n; i++) A[i] = (i % 17) * 0.25;
+  mv(n, A, x, z);
+  mv(n, A, A, y);   /* x and A one array: mv's kernel cannot map both */
+  double s = 0;
+  for (int i = 0; i < n; i++) s += z[i] + y[i];
+  printf("%.6f\n", s);
+  return 0;
+}
+"""
+
+
+def test_a_callee_demoted_after_its_caller_was_checked_takes_the_callers_region_down():
+    unit, analysis, plan = _plan("#include <stdio.h>\n#include <stdlib.h>\n" + CALLEE_DEMOTED_LATER)
+    assert any(r.function == "main" for r in plan.regions)
+    checked = plancheck.enforce(unit, analysis, plan)
+    assert {k.decision for k in checked.kernels if k.function == "mv"} == {Decision.SERIAL}
+    assert not any(r.function == "main" for r in checked.regions)
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_callee_demoted_later_gives_the_serial_output(tmp_path):
+    REPRODUCERS["demoted"] = CALLEE_DEMOTED_LATER
+    try:
+        test_reproducer_gives_the_serial_output(tmp_path, "demoted")
+    finally:
+        del REPRODUCERS["demoted"]

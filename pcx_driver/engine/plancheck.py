@@ -1475,6 +1475,32 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
 def enforce(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan) -> Plan:
     """``plan`` with every function's plan checked: a failing function loses its data
     regions, then its failing kernels, each step with a remark naming the check."""
+    # Functions are checked again until none changes: a caller's region is checked with its
+    # callees' kernels as the plan has them, so a kernel demoted in a callee checked later
+    # (main < mv) must send the caller back through the check, or the caller keeps a region
+    # planned for a kernel that now runs on the host.
+    for _ in range(16):
+        before = _shape(plan)
+        plan = _enforce_once(unit, analysis, plan)
+        if _shape(plan) == before:
+            return plan
+    return _without_offload(unit, plan)
+
+
+def _shape(plan: Plan) -> tuple:
+    return (tuple(k.decision for k in plan.kernels), len(plan.regions))
+
+
+def _without_offload(unit: SourceUnit, plan: Plan) -> Plan:
+    """No fixpoint in sight: nothing of the plan is emitted (never reached in practice)."""
+    for k in plan.offloaded():
+        k.decision = Decision.SERIAL
+        k.remarks.append(Remark("PCX216", unit.path, k.line, k.column,
+                                "nest kept serial: the plan check did not settle"))
+    return dataclasses.replace(plan, regions=[])
+
+
+def _enforce_once(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan) -> Plan:
     functions = sorted({k.function for k in plan.offloaded()} | {r.function for r in plan.regions})
     for fname in functions:
         for _ in range(64):
