@@ -38,6 +38,7 @@ struct soa { double *restrict xs; double *restrict ys; int len; };
 #define N 1024
 #define SMALL 8
 #define SQ(v) ((v) * (v))
+#define BUMP(v) ((v)++)
 double g[N]; int gh[256]; const int CN = 2048;
 """
 
@@ -277,6 +278,7 @@ ROWS: list[Row] = [
     R("a[i] = 0; free(malloc(16))", SER, "PCX107"),
     R("memcpy(&a[i], &b[i], 8)", SER, "PCX105"),
     R("a[i] = SQ(b[i])", OFF, note="function-like macro in the body: analysed through its arguments"),
+    R("BUMP(a[i])", NA, "PCX113", note="function-like macro that increments its argument: not analysed through"),
     # -- pointers, aliasing, structs ------------------------------------------------------------
     R("p[i] = q[i]", SER, "PCX104", note="neither pointer is restrict"),
     R("p[i] = a[i]", OFF, note="a is restrict"),
