@@ -376,13 +376,6 @@ def test_pointers_to_different_arithmetic_types_are_two_arrays():
         assert not plancheck.check_function(unit, analysis, plan, "scale").ok, same
 
 
-@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
-def test_typed_parameters_give_the_serial_output(tmp_path):
-    REPRODUCERS["typed"] = TYPED_PARAMS
-    try:
-        test_reproducer_gives_the_serial_output(tmp_path, "typed")
-    finally:
-        del REPRODUCERS["typed"]
 
 
 # A callee's kernel the check demotes after its caller was checked (functions are checked
@@ -421,10 +414,11 @@ def test_a_callee_demoted_after_its_caller_was_checked_takes_the_callers_region_
     assert not any(r.function == "main" for r in checked.regions)
 
 
+LATER_REPRODUCERS = {"typed": TYPED_PARAMS, "demoted": CALLEE_DEMOTED_LATER}
+
+
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
-def test_a_callee_demoted_later_gives_the_serial_output(tmp_path):
-    REPRODUCERS["demoted"] = CALLEE_DEMOTED_LATER
-    try:
-        test_reproducer_gives_the_serial_output(tmp_path, "demoted")
-    finally:
-        del REPRODUCERS["demoted"]
+@pytest.mark.parametrize("name", sorted(LATER_REPRODUCERS))
+def test_later_reproducer_gives_the_serial_output(tmp_path, name, monkeypatch):
+    monkeypatch.setitem(REPRODUCERS, name, LATER_REPRODUCERS[name])
+    test_reproducer_gives_the_serial_output(tmp_path, name)
