@@ -1519,8 +1519,7 @@ def _idents_of_c(expr: str) -> set[str]:
 
 
 def _idents_of(expr: str, lang: Language) -> set[str]:
-    data = f"long pcx__e = ({expr});".encode()
-    return hostaccess.identifiers_in(hostaccess.parse(data, lang).root_node, data) - {"pcx__e"}
+    return hostaccess.expression_identifiers(expr, lang)
 
 
 def _only_pointer_moves(fp: _FunctionPlan, name: str, lo: int, hi: int) -> bool:

@@ -98,6 +98,22 @@ def identifiers_in(node: tree_sitter.Node, data: bytes) -> set[str]:
     return out
 
 
+def parse_expression(expr: str, language: Language = Language.C) -> tuple[bytes, tree_sitter.Node | None]:
+    """``expr`` (a C expression the engine wrote: a section bound, a work estimate) parsed
+    on its own: the bytes parsed and the expression's node (None if it is not one)."""
+    data = f"long pcx__e = ({expr});".encode()
+    decl = parse(data, language).root_node.named_children[0]
+    init = decl.child_by_field_name("declarator")
+    value = init.child_by_field_name("value") if init is not None else None
+    return data, value
+
+
+def expression_identifiers(expr: str, language: Language = Language.C) -> set[str]:
+    """The identifiers an expression written by the engine reads (fields excluded)."""
+    data, node = parse_expression(expr, language)
+    return identifiers_in(node, data) if node is not None else set()
+
+
 # ------------------------------------------------------------------ functions
 
 

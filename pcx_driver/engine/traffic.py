@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pcx_driver.engine import hostaccess
-from pcx_driver.engine.source import walk
 from pcx_driver.model import Plan, Section, SourceUnit, UnitAnalysis
 
 
@@ -32,14 +31,8 @@ class Outweighed:
 def degree(expr: str) -> int | None:
     """The polynomial degree of a C expression in its identifiers (``(n - i) * (1 + i * 2)``
     -> 2); None where it is not a polynomial (a division by a variable, a call)."""
-    data = f"void f(void) {{ (void)({expr}); }}".encode()
-    root = hostaccess.parse(data).root_node
-    body = root.named_children[0].child_by_field_name("body") if root.named_children else None
-    stmt = body.named_children[0] if body is not None and body.named_children else None
-    node = stmt.named_children[0] if stmt is not None and stmt.named_children else None
-    if node is None or node.type != "cast_expression":
-        return None
-    return _deg(node.child_by_field_name("value"), data)
+    data, node = hostaccess.parse_expression(expr)
+    return _deg(node, data)
 
 
 def _deg(n, data: bytes) -> int | None:
@@ -121,9 +114,9 @@ def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Out
 
 def _innermost_loop(root, pos: int, floor: int):
     """The innermost loop around position ``pos`` that starts at or after ``floor``."""
-    best = None
-    for n in walk(root):
-        if n.type in hostaccess.LOOP_TYPES and n.start_byte >= floor and n.start_byte < pos < n.end_byte:
-            if best is None or n.start_byte >= best.start_byte:
-                best = n
-    return best
+    n = root.descendant_for_byte_range(pos, pos)
+    while n is not None and n.start_byte >= floor:
+        if n.type in hostaccess.LOOP_TYPES and n.start_byte < pos < n.end_byte:
+            return n
+        n = n.parent
+    return None

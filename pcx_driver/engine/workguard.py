@@ -59,8 +59,7 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
         else:
             k.work_expr, k.min_work = exprs[k.nest_id], threshold
             note = f"; on the host when below --pcx-min-work={threshold:g} (if(target:))"
-        k.remarks = [Remark(r.id, r.file, r.line, r.column, r.message + note) if r.id == "PCX100" else r
-                     for r in k.remarks]
+        _annotate(k, note)
 
 
 def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], threshold: float) -> str:
@@ -97,7 +96,7 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
         return ""
     terms = [exprs.get(k.nest_id) or f"{k.work_estimate:g}" for k in inside]
     known = _known_at(unit, region.start_byte)
-    if known is None or any(not known.covers(_names_in(t)) for t in terms):
+    if known is None or any(not known.covers(hostaccess.expression_identifiers(t)) for t in terms):
         return ""
     # One launch costs about --pcx-min-work of host work (that is what the setting means), so
     # the region pays when its kernels do at least that much per launch on average: the
@@ -106,16 +105,6 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     if len(inside) == 1:
         return f"{terms[0]} >= {threshold:g}"
     return f"{' + '.join(f'({t})' for t in terms)} >= {threshold * len(inside):g}"
-
-
-def _names_in(expr: str) -> set[str]:
-    """The identifiers an estimate (a C expression) reads."""
-    from pcx_driver.engine import hostaccess
-    from pcx_driver.engine.source import walk
-
-    data = f"void f(void) {{ (void)({expr}); }}".encode()
-    root = hostaccess.parse(data).root_node
-    return {hostaccess.text_of(data, n) for n in walk(root) if n.type == "identifier"} - {"f"}
 
 
 def _known_at(unit: SourceUnit, pos: int) -> "_Known | None":
@@ -231,5 +220,10 @@ def _note_launches(unit: SourceUnit, plan: Plan) -> None:
             where += [f"loops around calls to '{k.function}' (line{'s' if len(outer) > 1 else ''} "
                       f"{', '.join(map(str, outer))})"] if outer else []
             note = "; launched once per iteration of " + " and ".join(where)
-        k.remarks = [Remark(r.id, r.file, r.line, r.column, r.message + note) if r.id == "PCX100" else r
-                     for r in k.remarks]
+        _annotate(k, note)
+
+
+def _annotate(k, note: str) -> None:
+    """Append ``note`` to kernel ``k``'s PCX100 remark (what decided it, how often it runs)."""
+    k.remarks = [Remark(r.id, r.file, r.line, r.column, r.message + note) if r.id == "PCX100" else r
+                 for r in k.remarks]
