@@ -63,9 +63,16 @@ def c_string(text: str) -> str:
 def work_guard(k: KernelPlan) -> str:
     """OpenMP's ``if(target: ...)`` clause that runs kernel ``k`` on the host when its
     work estimate is below ``--pcx-min-work``; "" when it has none."""
+    test = work_test(k)
+    return f"if(target: {test})" if test else ""
+
+
+def work_test(k: KernelPlan) -> str:
+    """The C condition ``WORK >= min-work`` under which kernel ``k`` runs on the device;
+    "" when it always does."""
     if not k.work_expr or k.min_work <= 0 or k.user_directive:
         return ""
-    return f"if(target: {k.work_expr} >= {k.min_work:g})"
+    return f"{k.work_expr} >= {k.min_work:g}"
 
 
 def kernel_directive(k: KernelPlan, guard: bool = True) -> str:
@@ -412,7 +419,7 @@ def _host_version(ed: _Editor, k: KernelPlan, stmt) -> str:
     small loop called per element (k-means' distance function) ran 1,000x slower than
     serial; this branch costs one comparison.  The clause stays on the kernel, where it is
     always true, as the OpenMP-visible form of the same guard."""
-    return _host_copy(ed, work_guard(k)[len("if(target: "):-1], stmt.start_byte, stmt.end_byte)
+    return _host_copy(ed, work_test(k), stmt.start_byte, stmt.end_byte)
 
 
 def _remark(unit: SourceUnit, k: KernelPlan, rid: str, message: str) -> Remark:
