@@ -151,6 +151,11 @@ class NestAnalysis:
     # the estimate as a C expression of names in scope at the nest, e.g.
     # "(double)(n) * (1 + (double)(m) * 2)"; "" when the estimate is a compile-time constant
     work_expr: str = ""
+    # Pairs of pointers the nest reads or writes that may point into one array (neither is
+    # restrict, nor provably distinct): the nest is offloaded as if they did not, and the
+    # rewrite versions it at run time (issue 15, cause 5(c)): the device version runs only
+    # when the address ranges of the two sections are disjoint, the loop as written otherwise.
+    alias_checks: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -243,6 +248,11 @@ class KernelPlan:
     # a kernel that falls back to the host reads the host copy of its data.
     work_expr: str = ""
     min_work: float = 0.0
+    # Run-time alias check (issue 15, cause 5(c)): a C condition, true when the sections of
+    # each pair of possibly overlapping pointers are disjoint; the kernel runs on the device
+    # only then, and as written otherwise.  Such a kernel maps its own data: no data region
+    # may hold it (its host version reads the host copies).  "": no check.
+    alias_test: str = ""
     # A target loop the user wrote (issue 18): its construct as written, without
     # '#pragma ', which the rewriter keeps, adding only ``maps``; such a kernel has no
     # run-time guard (the user asked for the device).  "": a kernel pcx made.

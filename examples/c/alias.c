@@ -1,8 +1,10 @@
 /* An aliasing trap.  smooth_into() is called once with distinct arrays and once with
  * dst = src + 1, so that each iteration reads the value the previous one wrote: the
  * serial loop then computes a recurrence.  Nothing in smooth_into() tells a compiler
- * that dst and src do not overlap, so offloading it would be wrong for the second call.
- * blend() has restrict pointers: it may be offloaded.
+ * that dst and src do not overlap, so offloading it unconditionally would be wrong for
+ * the second call.  pcx-cc versions the loop (remark PCX128): the device version runs
+ * when the address ranges of dst[0:n] and src[0:n] are disjoint (the first call), the
+ * loop as written otherwise (the second).  blend() has restrict pointers: no check.
  *
  * usage: alias [n]
  */
@@ -11,7 +13,7 @@
 
 static void smooth_into(int n, double *dst, const double *src)
 {
-    /* pcx: expect serial PCX104 */
+    /* pcx: expect offload */
     for (int i = 0; i < n; i++)
         dst[i] = 0.5 * src[i] + 1.0;
 }

@@ -58,6 +58,22 @@ ARITH_TYPES = {
 }
 
 
+def _addressable(refs: list[ArrayRef]) -> bool:
+    """Whether the memory these references touch is one contiguous range whose ends the
+    host can compute from the base pointer alone: a variable (not a member) that is an
+    array or a pointer to arithmetic elements, subscripted as often as it has dimensions
+    (``double **`` rows would need loads; a run-time alias check cannot see them)."""
+    for a in refs:
+        d = a.decl
+        if d is None or a.member or a.via_data or a.fields or a.base != a.root or d.reference \
+                or d.shape not in ("pointer", "array") or len(a.subs) != len(d.dims) or not d.dims:
+            return False
+        element = " ".join(w for w in d.element_type.split() if w not in ("const", "volatile", "restrict"))
+        if element not in ARITH_TYPES:
+            return False
+    return True
+
+
 def analyse_unit(unit: SourceUnit, min_work: float = MIN_WORK) -> UnitAnalysis:
     """Analyse every loop nest of ``unit`` (see the module docstring); a nest whose work
     estimate is a constant below ``min_work`` is kept serial (PCX115)."""
@@ -278,7 +294,8 @@ class _UnitAnalyser:
         sv = scalar_mod.classify(nest.facts, node, m, sem, fn_body, index_outside, nest.root_key)
         if sv.problems:
             raise _MultiRefusal(sv.problems)
-        arrays, atomics, notes = self._check_arrays(nest, fi, reasons)
+        versioned: list[tuple[str, str]] = []
+        arrays, atomics, notes = self._check_arrays(nest, fi, reasons, versioned)
         if reasons:
             raise _MultiRefusal(reasons)
         collapse = self._collapse(nest)
@@ -292,7 +309,7 @@ class _UnitAnalyser:
             end_byte=node.end_byte, depth=_perfect_depth(root), decision=Decision.OFFLOADED, collapse=collapse,
             private=sv.private, firstprivate=[v for v in sv.firstprivate if not self._is_index_name(nest, v)],
             reductions=sv.reductions, arrays=arrays, atomic_updates=atomics, calls=calls, work_estimate=work,
-            work_expr=work_expr,
+            work_expr=work_expr, alias_checks=versioned,
         )
         clauses = []
         if collapse > 1:
@@ -311,6 +328,12 @@ class _UnitAnalyser:
         result.remarks.append(self.remark("PCX100", node.start_byte, summary))
         for rid, msg in notes:
             result.remarks.append(self.remark(rid, node.start_byte, msg))
+        if versioned:
+            pairs = ", ".join(f"'{a}' and '{b}'" for a, b in versioned)
+            result.remarks.append(self.remark(
+                "PCX128", node.start_byte, f"{pairs} may point into one array (not restrict, not provably distinct "
+                "allocations): the loop is versioned at run time, on the device when their address ranges are "
+                "disjoint, as written otherwise"))
         return result
 
     def _is_index_name(self, nest: _Nest, name: str) -> bool:
@@ -731,7 +754,8 @@ class _UnitAnalyser:
         return users
 
     # ------------------------------------------------------------------ arrays
-    def _check_arrays(self, nest: _Nest, fi: FunctionInfo, reasons: list[tuple[str, str]]):
+    def _check_arrays(self, nest: _Nest, fi: FunctionInfo, reasons: list[tuple[str, str]],
+                      versioned: list[tuple[str, str]]):
         facts = nest.facts
         groups: dict[str, list[ArrayRef]] = {}
         for a in facts.arrays:
@@ -743,7 +767,7 @@ class _UnitAnalyser:
         for refs in groups.values():
             for a in refs:
                 a.polys = [self._poly(s, nest) for s in a.subs]
-        self._check_aliasing(groups, fi, reasons)
+        self._check_aliasing(groups, fi, reasons, versioned)
         atomics: list[tuple[int, int]] = []
         notes: list[tuple[str, str]] = []
         summaries: list[ArrayAccessSummary] = []
@@ -896,7 +920,10 @@ class _UnitAnalyser:
         return False
 
     def _check_aliasing(self, groups: dict[str, list[ArrayRef]], fi: FunctionInfo,
-                        reasons: list[tuple[str, str]]) -> None:
+                        reasons: list[tuple[str, str]], versioned: list[tuple[str, str]]) -> None:
+        """A written array that may overlap another one the nest uses: PCX104, or, where both
+        are plain arrays or pointers whose sections have an address range the host can
+        compute before the loop (no loads), a pair in ``versioned`` for a run-time check."""
         items = list(groups.values())
         fn = fi.node
         for i in range(len(items)):
@@ -905,6 +932,9 @@ class _UnitAnalyser:
                 if not (any(x.write for x in items[i]) or any(x.write for x in items[j])):
                     continue
                 if self._may_alias(a, b, fn, fi):
+                    if _addressable(items[i]) and _addressable(items[j]):
+                        versioned.append((a.base, b.base))
+                        continue
                     reasons.append(("PCX104", f"'{a.base}' and '{b.base}' may point to overlapping memory (neither is "
                                     "restrict, and they are not provably distinct allocations)"))
 

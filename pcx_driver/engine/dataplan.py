@@ -109,6 +109,65 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
     )
 
 
+def _version_for_aliasing(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[KernelPlan],
+                          nests: dict[str, NestAnalysis]) -> list[KernelPlan]:
+    """Give each kernel whose nest may touch one array through two pointers (the analysis's
+    ``alias_checks``) its run-time alias test over its own map sections; keep serial, with
+    PCX104, one that cannot be versioned: the loop cannot be copied beside itself
+    (labels, cases, preprocessor lines), or the file holds the user's OpenMP (whose
+    directives a host copy of the loop would lose).  The offloaded kernels are returned."""
+    kept = []
+    for k in offl:
+        pairs = nests[k.nest_id].alias_checks
+        if pairs:
+            stmt = hostaccess.statement_at(fnode, k.start_byte)
+            test = alias_test(pairs, k.maps)
+            why = ("the file holds OpenMP directives of its own" if unit.openmp is not None and unit.openmp.pragmas
+                   else "the loop cannot be copied for a run-time check (a label, case or preprocessor line)"
+                   if stmt is None or not hostaccess.can_copy(stmt)
+                   else "a pointer is not mapped by the kernel" if not test else "")
+            if why:
+                k.decision = Decision.SERIAL
+                names = ", ".join(f"'{a}' and '{b}'" for a, b in pairs)
+                k.remarks = [r for r in k.remarks if r.id not in ("PCX100", "PCX128")]
+                k.remarks.append(Remark("PCX104", unit.path, k.line, k.column,
+                                        f"{names} may point to overlapping memory (neither is restrict, and they are "
+                                        f"not provably distinct allocations), and the loop is not versioned: {why}"))
+                continue
+            k.alias_test = test
+        kept.append(k)
+    return kept
+
+
+def address_range(sec: Section) -> tuple[str, str]:
+    """C integer expressions of the address of section ``sec``'s first element and of the
+    byte after its last one (row-major: every element lies between the two)."""
+    first = sec.base + "".join(f"[{lo}]" for lo, _ in sec.dims)
+    last = sec.base + "".join(f"[({lo}) + ({ln}) - 1]" for lo, ln in sec.dims)
+    return (f"(unsigned long long)(const void *)&{first}", f"(unsigned long long)(const void *)(&{last} + 1)")
+
+
+def alias_test(pairs: list[tuple[str, str]], maps: list[MapClause]) -> str:
+    """The C condition under which no section of one pointer of each pair overlaps a section
+    of the other: an empty section overlaps nothing (its ends are not computed), else one
+    range ends before the other starts.  "" when a pointer has no section in ``maps``."""
+    by_base: dict[str, list[Section]] = {}
+    for m in maps:
+        for sec in m.sections:
+            by_base.setdefault(sec.base, []).append(sec)
+    tests = []
+    for a, b in pairs:
+        if not by_base.get(a) or not by_base.get(b):
+            return ""
+        for sa in by_base[a]:
+            for sb in by_base[b]:
+                (a0, a1), (b0, b1) = address_range(sa), address_range(sb)
+                empty = list(dict.fromkeys(f"({ln}) <= 0" for _, ln in sa.dims + sb.dims
+                                           if not (ln.isdigit() and int(ln) > 0)))
+                tests.append("(" + " || ".join(empty + [f"{a1} <= {b0}", f"{b1} <= {a0}"]) + ")")
+    return " && ".join(tests)
+
+
 def standalone_kind(a: ArrayAccessSummary, live_after: bool = True) -> MapKind:
     """The map kind that makes one kernel correct with no enclosing data region."""
     needs_in = a.read or (a.written and not a.written_fully)
@@ -1567,6 +1626,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
 
     fplans: list[tuple[_FunctionPlan, list[KernelPlan]]] = []
     seen_functions: set[int] = set()
+    versioned: set[str] = set()  # functions with a kernel versioned for aliasing: no region
     for fa in analysis.functions:
         kernels = [_kernel_from_nest(n) for n in fa.nests]
         plan.kernels.extend(kernels)
@@ -1575,6 +1635,9 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         fnode = _function_node(root, fa)
         if fnode is None:
             for k in offl:  # no syntax to reason about: the analysis's sections, tofrom-safe kinds
+                if nests[k.nest_id].alias_checks:  # and no loop to version
+                    k.decision = Decision.SERIAL
+                    continue
                 k.maps = _maps([(standalone_kind(a), Section(a.section.base, list(a.section.dims)))
                                 for a in nests[k.nest_id].arrays])
             continue
@@ -1594,13 +1657,16 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                     k.remarks.append(Remark("PCX202", unit.path, k.line, k.column,
                                             f"section {a.section.render()} of '{a.name}' over-approximates the accesses"))
             k.maps = _maps(entries)
+        offl = _version_for_aliasing(unit, fnode, offl, nests)
+        if any(k.alias_test for k in offl):
+            versioned.add(fa.name)
         fplans.append((fp, offl))
 
     # Functions whose kernels do all the work on their pointer parameters: their callers
     # can keep those arrays on the device across calls.
     callees: dict[str, _Callee] = {}
     for fp, offl in fplans:
-        if offl:
+        if offl and fp.fn.name not in versioned:
             summary = _summarise(fp, offl, _param_names(fp.fnode, data))
             if summary is not None:
                 callees[fp.fn.name] = summary
@@ -1628,7 +1694,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
     for fp, offl in fplans:
         fp.kernel_functions, fp.read_only, fp.entry_safe = kernel_functions, read_only, entry_safe
         ro = read_only.get(fp.fn.name, set())
-        if not (regions and offl and ro and fp.fn.name not in callees):
+        if not (regions and offl and ro and fp.fn.name not in callees) or fp.fn.name in versioned:
             continue
         params = _param_names(fp.fnode, data)
         names = {params[i] for i in ro if i < len(params)}
@@ -1661,7 +1727,12 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                                                   [k.start_byte for k in offl] + [st.start_byte for _, st in sites])
         anchor = offl[0] if offl else None
         where = (anchor.line, anchor.column) if anchor else (sites[0][1].start_point[0] + 1, sites[0][1].start_point[1] + 1)
-        if regions and worth:
+        if regions and worth and fa.name in versioned:
+            k = next(k for k in offl if k.alias_test)
+            plan.remarks.append(Remark("PCX203", unit.path, *where,
+                                       f"no target data region in '{fa.name}': the kernel at line {k.line} is "
+                                       "versioned at run time for aliasing (PCX128), so it maps its own data"))
+        elif regions and worth:
             try:
                 region, over, region_containers = early.get(fa.name) or _plan_region(fp, offl, callees)
                 for name in sorted(set(over)):

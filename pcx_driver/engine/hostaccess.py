@@ -379,3 +379,18 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
         if ty is not None and text_of(data, ty) in ("char", "unsigned char", "signed char", "int8_t", "uint8_t"):
             count = _plain_malloc(value, data)
     return Extent(name, [count]) if count is not None else None
+
+
+def can_copy(stmt) -> bool:
+    """Whether a copy of loop ``stmt`` may stand beside it: not with a label inside, nor a
+    ``case`` of a switch around it (either would be defined twice), nor a preprocessor line
+    (its effect would happen twice)."""
+
+    def foreign_case(n) -> bool:
+        up = n.parent
+        while up is not None and up.type != "switch_statement":
+            up = up.parent
+        return up is None or up.start_byte < stmt.start_byte
+
+    return not any(n.type == "labeled_statement" or n.type.startswith("preproc_")
+                   or (n.type == "case_statement" and foreign_case(n)) for n in walk(stmt))

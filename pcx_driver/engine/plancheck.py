@@ -552,6 +552,8 @@ class _Walker:
 
     # -- kernels
     def kernel(self, k: _Kernel, node: tree_sitter.Node, st: _State) -> _State:
+        if k.plan.alias_test:
+            return self.versioned_kernel(k, node, st)
         kid = k.plan.nest_id
         reads, writes, sure = self.c.kernel_accesses(k, node)
         maps: dict[str, list] = {}
@@ -625,6 +627,25 @@ class _Walker:
                     v = self.map_exit(v, kind, sec, node, b, kid, holders)
                 st = st.set_buf(b, v)
         return self.widen(st, self.c.assigned(node) & self.c.scalars_written_by(k))
+
+    def versioned_kernel(self, k: _Kernel, node: tree_sitter.Node, st: _State) -> _State:
+        """A kernel versioned for aliasing runs on the device only when the address ranges of
+        its possibly overlapping pointers are disjoint, and as written on the host otherwise.
+        Checked as both versions: nothing it touches may be on the device (the host version
+        reads the host copies, and a region would give one buffer two names); its own maps
+        are checked with each name its own buffer, which is what the run-time test
+        guarantees; and its effect is the host loop's (both leave every result on the host)."""
+        kid = k.plan.nest_id
+        reads, writes, _ = self.c.kernel_accesses(k, node)
+        names = {self.c.canonical(n) for n in [*reads, *writes]}
+        names |= {self.c.canonical(sec.base) for m in k.plan.maps for sec in m.sections}
+        for name in sorted(names):
+            if any(st.buf(b).present is not None for b in self.ids(st, name)):
+                self.fail("PCX215", f"kernel versioned for aliasing may run on the host while '{name}' is on the device",
+                          node, kid)
+        alone = _State(tuple(sorted((n, frozenset([n])) for n in names)), ())
+        self.kernel(dataclasses.replace(k, plan=dataclasses.replace(k.plan, alias_test="")), node, alone)
+        return self.loop(node, st)
 
     # -- host code
     def host(self, node: tree_sitter.Node | None, st):

@@ -24,6 +24,7 @@ Contract of ``rewrite_unit(unit, plan) -> Rewrite``:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -75,6 +76,13 @@ def work_test(k: KernelPlan) -> str:
     return f"{k.work_expr} >= {k.min_work:g}"
 
 
+def device_test(k: KernelPlan) -> str:
+    """The C condition under which kernel ``k``'s device version runs: its work test and its
+    run-time alias test (``KernelPlan.alias_test``); "" when it always does."""
+    tests = [t for t in (work_test(k), k.alias_test) if t]
+    return tests[0] if len(tests) == 1 else " && ".join(f"({t})" for t in tests)
+
+
 def kernel_directive(k: KernelPlan, guard: bool = True) -> str:
     """The combined construct for kernel ``k``, without the leading ``#pragma ``; with
     ``guard``, its run-time work guard (``work_guard``) as well."""
@@ -116,7 +124,12 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
     region's statements call, directly or through other functions of the unit.  Such a
     kernel must never fall back to the host (``if(target: false)`` runs it on the HOST
     copy, stale while the region holds the data); a kernel outside them maps its own data,
-    and the host copy is current at its start."""
+    and the host copy is current at its start.
+
+    A function a region's statements call directly does not count when none of those
+    calls passes anything the region maps and the function never names it (a global):
+    the region then holds none of its data (alias.c's ``smooth_into(n, b, a)`` in a main
+    whose region maps only ``c``)."""
     regions = plan.regions if regions is None else regions
     if not regions:
         return set()
@@ -124,33 +137,52 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
 
     root = hostaccess.parse(data, language).root_node
     calls: dict[str, set[str]] = defaultdict(set)  # function -> names it calls
-    reached: set[str] = set()
+    bodies: dict[str, set[str]] = defaultdict(set)  # function -> identifiers it names
+    direct: dict[str, bool] = {}  # callee of a region's statements -> whether a call may pass mapped data
+    # the variable each mapped section starts from: "s" for s->p, "v" for v[0:n]
+    mapped = [{re.split(r"\.|->|\[", sec.base)[0].strip("(*& ") for m in r.maps for sec in m.sections}
+              for r in regions]
     for n in walk(root):
+        if n.type == "function_definition":
+            name = _function_name(n, data)
+            if name:
+                bodies[name] |= hostaccess.identifiers_in(n, data)
+            continue
         if n.type != "call_expression" or n.child_by_field_name("function") is None:
             continue
         callee = _last_name(hostaccess.text_of(data, n.child_by_field_name("function")))
-        if any(r.start_byte <= n.start_byte < r.end_byte for r in regions):
-            reached.add(callee)
+        for r, names in zip(regions, mapped):
+            if r.start_byte <= n.start_byte < r.end_byte:
+                args = n.child_by_field_name("arguments")
+                passes = args is None or bool(hostaccess.identifiers_in(args, data) & names) or not names
+                direct[callee] = direct.get(callee, False) or passes
         fn = n.parent
         while fn is not None and fn.type != "function_definition":
             fn = fn.parent
-        if fn is not None:
-            decl = fn.child_by_field_name("declarator")
-            while decl is not None and decl.type != "function_declarator":
-                decl = decl.child_by_field_name("declarator")
-            inner = decl.child_by_field_name("declarator") if decl is not None else None
-            if inner is not None:
-                calls[_last_name(hostaccess.text_of(data, inner))].add(callee)
-    todo = list(reached)
-    while todo:
+        if fn is not None and _function_name(fn, data):
+            calls[_function_name(fn, data)].add(callee)
+    reached: set[str] = {f for f, passes in direct.items() if passes}
+    todo = list(direct)
+    while todo:  # anything reached through another function counts
         for callee in calls.get(todo.pop(), ()):
             if callee not in reached:
                 reached.add(callee)
                 todo.append(callee)
+    all_mapped = set().union(*mapped)
+    reached |= {f for f in direct if bodies.get(f, set()) & all_mapped}
     listed = {n for r in regions for n in r.kernels}
     return {k.nest_id for k in plan.kernels
             if k.nest_id in listed or _last_name(k.function) in reached
             or any(r.start_byte <= k.start_byte < r.end_byte for r in regions)}
+
+
+def _function_name(fn, data: bytes) -> str:
+    """The (last part of the) name a function definition defines; "" when it has none."""
+    decl = fn.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    inner = decl.child_by_field_name("declarator") if decl is not None else None
+    return _last_name(hostaccess.text_of(data, inner)) if inner is not None else ""
 
 
 def update_groups(sections: list[Section]) -> list[list[Section]]:
@@ -387,22 +419,6 @@ class _UserOpenMP:
         return out
 
 
-def can_copy(stmt) -> bool:
-    """Whether a copy of loop ``stmt`` may stand beside it: not with a label inside, nor a
-    ``case`` of a switch around it (either would be defined twice), nor a preprocessor line
-    (its effect would happen twice)."""
-    from pcx_driver.engine.source import walk
-
-    def foreign_case(n) -> bool:
-        up = n.parent
-        while up is not None and up.type != "switch_statement":
-            up = up.parent
-        return up is None or up.start_byte < stmt.start_byte
-
-    return not any(n.type == "labeled_statement" or n.type.startswith("preproc_")
-                   or (n.type == "case_statement" and foreign_case(n)) for n in walk(stmt))
-
-
 def _host_copy(ed: _Editor, condition: str, start: int, end: int) -> str:
     """``if (!(condition)) { <the statements start..end as written> } else``."""
     copy = ed.data[start:end].decode("utf-8", "surrogateescape")
@@ -411,7 +427,8 @@ def _host_copy(ed: _Editor, condition: str, start: int, end: int) -> str:
 
 
 def _host_version(ed: _Editor, k: KernelPlan, stmt) -> str:
-    """``if (!(WORK >= min)) { <the loop as written> } else`` before a guarded kernel.
+    """``if (!(WORK >= min)) { <the loop as written> } else`` before a guarded kernel (with
+    its alias test too, ``device_test``: overlapping pointers run the loop as written).
 
     Below the threshold the loop runs as the user wrote it.  The kernel's ``if(target:)``
     alone would run it on the host too, but through the construct's host fallback, which
@@ -419,7 +436,7 @@ def _host_version(ed: _Editor, k: KernelPlan, stmt) -> str:
     small loop called per element (k-means' distance function) ran 1,000x slower than
     serial; this branch costs one comparison.  The clause stays on the kernel, where it is
     always true, as the OpenMP-visible form of the same guard."""
-    return _host_copy(ed, work_test(k), stmt.start_byte, stmt.end_byte)
+    return _host_copy(ed, device_test(k), stmt.start_byte, stmt.end_byte)
 
 
 def _remark(unit: SourceUnit, k: KernelPlan, rid: str, message: str) -> Remark:
@@ -436,7 +453,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     emitted: list[KernelPlan] = []
     dropped: set[str] = set()
     # No run-time host fallback where a data region (even one dropped below) may hold the data.
-    held = held_by_regions(ed.data, unit.language, plan) if any(work_guard(k) for k in plan.kernels) else set()
+    held = held_by_regions(ed.data, unit.language, plan) if any(device_test(k) for k in plan.kernels) else set()
     omp = _UserOpenMP(unit.openmp, plan, ed.root)
     for k in plan.offloaded():
         stmt = hostaccess.statement_at(ed.root, k.start_byte)
@@ -459,9 +476,14 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             dropped.add(k.nest_id)
             remarks.append(_remark(unit, k, "PCX204", "an update to be made atomic is not an expression statement; nest kept serial"))
             continue
+        if k.alias_test and (k.nest_id in held or not hostaccess.can_copy(stmt)):  # (the checker refuses these)
+            dropped.add(k.nest_id)
+            remarks.append(_remark(unit, k, "PCX204", "a kernel versioned for aliasing needs its own maps and a copy "
+                                                      "of the loop; nest kept serial"))
+            continue
         emitted.append(k)
         text = kernel_directive(k, guard=k.nest_id not in held)
-        if k.nest_id not in held and work_guard(k) and can_copy(stmt):
+        if k.nest_id not in held and device_test(k) and hostaccess.can_copy(stmt):
             ed.insert_before(k.start_byte, _RANK_KERNEL - 1, _host_version(ed, k, stmt))
         ed.insert_before(k.start_byte, _RANK_KERNEL, "#pragma " + text)
         directives.append(EmittedDirective(k.line, text, k.nest_id))

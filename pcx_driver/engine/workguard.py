@@ -70,7 +70,8 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     without), another region may hold its data (the host copy may be stale where it
     starts), or an estimate names something not yet known there."""
     from pcx_driver.engine import hostaccess
-    from pcx_driver.engine.rewrite import can_copy, held_by_regions
+    from pcx_driver.engine.hostaccess import can_copy
+    from pcx_driver.engine.rewrite import held_by_regions
 
     # The rewrite copies the region's statements as written: one block's statements with
     # no declaration among them (the region has braces), each one copyable, no user OpenMP.
