@@ -20,9 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import islpy as isl
-
 from pcx_driver.engine.loops import Poly
+
+# islpy (and the importlib.metadata it loads for its version) costs about a tenth of a
+# second to import, on every compile: it is imported where a set is first built
+# (``_parse_set``), so a source whose nests never reach an exact test does not pay for it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import islpy as isl
 
 
 class NotAffine(Exception):
@@ -152,6 +157,8 @@ def _set(params: dict[str, str], variables: list[str], cons: list[str], extra: l
 
 @lru_cache(maxsize=4096)
 def _parse_set(text: str) -> isl.Set:
+    import islpy as isl
+
     return isl.Set(text)
 
 
@@ -192,6 +199,8 @@ def carried_conflict(a: Instance, b: Instance, outer: list[int], carrier: int,
 
 
 def _coord(pt: isl.Point, pos: int) -> int | None:
+    import islpy as isl  # loaded already: pt came from a set
+
     try:
         return int(pt.get_coordinate_val(isl.dim_type.set, pos).to_python())
     except Exception:
