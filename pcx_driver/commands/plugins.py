@@ -66,7 +66,7 @@ def _options_of(pm: pluggy.PluginManager, plugin: object) -> list[str]:
 
 def collect(extra: tuple[str, ...], extra_origin: str, entry_points: bool = True) -> PluginReport:
     """Load plugins as a build would and describe each one, in registration order."""
-    pm, errors = make_plugin_manager(extra, entry_points=entry_points)
+    pm, errors = make_plugin_manager(extra, entry_points=entry_points, distributions=True)
     dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     report = PluginReport(errors=list(errors))
     for name, plugin in pm.list_name_plugin():
