@@ -15,8 +15,6 @@ empty feedback starts a new one.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
 from collections import OrderedDict
 from pathlib import Path
@@ -26,11 +24,13 @@ from pcx_driver import hookimpl
 from pcx_driver.config import OptionSpec
 from pcx_driver.model import NestAnalysis, SourceUnit
 
-from pcx_llm.agent import NestSession
-from pcx_llm.audit import AuditLog
-from pcx_llm.client import ChatClient, ClientSettings
-
-log = logging.getLogger("pcx_llm")
+# Every build that has this plugin installed imports this module (its settings must be
+# known), and almost none turns it on: what only a proposal needs (the agent, the client,
+# the audit log, logging, hashlib) is imported by the first proposal.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pcx_llm.agent import NestSession
+    from pcx_llm.client import ClientSettings
 
 #: The plugin's settings, one table (``--pcx-NAME``, ``PCX_NAME``, pcx.toml ``NAME``).
 OPTIONS: tuple[OptionSpec, ...] = (
@@ -68,7 +68,15 @@ def reset_sessions() -> None:
     _sessions.clear()
 
 
+def _log() -> Any:
+    import logging
+
+    return logging.getLogger("pcx_llm")
+
+
 def _key(unit: SourceUnit, nest: NestAnalysis, settings: ClientSettings) -> tuple[str, ...]:
+    import hashlib
+
     digest = hashlib.sha256(unit.data).hexdigest()
     return (unit.path, nest.nest_id, digest, settings.base_url or "", settings.model)
 
@@ -93,16 +101,20 @@ def pcx_propose_rewrite(unit: SourceUnit, nest: NestAnalysis, feedback: list[str
     try:
         return _propose(unit, nest, list(feedback or []), config)
     except Exception as exc:  # no traceback reaches a user; the audit log has the exchanges
-        log.warning("%s:%d:%d: warning: LLM proposal failed: %s: %s [PCX502]",
-                    unit.path, nest.line, nest.column, type(exc).__name__, exc)
+        _log().warning("%s:%d:%d: warning: LLM proposal failed: %s: %s [PCX502]",
+                       unit.path, nest.line, nest.column, type(exc).__name__, exc)
         return None
 
 
 def _propose(unit: SourceUnit, nest: NestAnalysis, feedback: list[str], config: Any) -> str | None:
+    from pcx_llm.agent import NestSession
+    from pcx_llm.audit import AuditLog
+    from pcx_llm.client import ChatClient, ClientSettings
+
     model = _setting(config, "llm-model")
     if not model:
-        log.warning("%s:%d:%d: warning: llm is on but no model is set (PCX_LLM_MODEL / --pcx-llm-model) [PCX502]",
-                    unit.path, nest.line, nest.column)
+        _log().warning("%s:%d:%d: warning: llm is on but no model is set (PCX_LLM_MODEL / --pcx-llm-model) [PCX502]",
+                       unit.path, nest.line, nest.column)
         return None
     settings = ClientSettings(
         model=str(model),
