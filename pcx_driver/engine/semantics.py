@@ -171,9 +171,25 @@ class Semantics:
         main = tu.get_file(path)
         main_name = main.name if main is not None else path
 
+        # The top level of a translation unit holds thousands of header declarations (9,500
+        # for <vector> and <cmath>), and ``c.location.file.name`` costs each of them a File
+        # object and three more library calls for its name: the expansion location's file
+        # is asked for alone, and each file's name once (a CXFile is one file of this unit).
+        import ctypes
+
+        lib = ci.conf.lib
+        main_by_file: dict[int, bool] = {}
+
         def in_main(c) -> bool:
-            f = c.location.file
-            return f is not None and f.name == main_name
+            f = ci.c_object_p()
+            lib.clang_getInstantiationLocation(c.location, ctypes.byref(f), None, None, None)
+            if not f:
+                return False
+            key = ctypes.cast(f, ctypes.c_void_p).value
+            found = main_by_file.get(key)
+            if found is None:
+                found = main_by_file[key] = ci.File(f).name == main_name
+            return found
 
         relevant = {K.MACRO_INSTANTIATION, K.MACRO_DEFINITION, K.INCLUSION_DIRECTIVE, K.FOR_STMT,
                     K.CXX_FOR_RANGE_STMT, K.DECL_REF_EXPR, K.MEMBER_REF_EXPR, K.VAR_DECL, K.PARM_DECL, K.FIELD_DECL,
