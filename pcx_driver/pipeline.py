@@ -119,7 +119,7 @@ def run_pipeline(
 # ------------------------------------------------------------------ budgets
 
 
-def _out_of_memory(exc: BaseException) -> bool:
+def out_of_memory(exc: BaseException) -> bool:
     """An error that the address-space limit causes: MemoryError, or a library that could
     not be mapped (``failed to map segment``) or allocate (ENOMEM)."""
     import errno
@@ -169,7 +169,7 @@ def run_bounded(fn: Callable[[], Any], seconds: float, megabytes: int) -> Any:
             except MemoryError:
                 payload = pickle.dumps(("memory", None))
             except BaseException as exc:  # noqa: BLE001 - the parent decides what an error means
-                if megabytes > 0 and _out_of_memory(exc):
+                if megabytes > 0 and out_of_memory(exc):
                     payload = pickle.dumps(("memory", None))
                 else:
                     payload = None

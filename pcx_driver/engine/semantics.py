@@ -139,6 +139,13 @@ class Semantics:
             sem._build(unit)
             sem.available = True
         except Exception as exc:  # libclang missing, crashed, or an unexpected cursor
+            from pcx_driver.pipeline import out_of_memory
+
+            if out_of_memory(exc):
+                # not "unavailable": the analysis ran out of memory (under
+                # --pcx-analysis-memory, libclang's library may be the first thing that
+                # cannot be mapped), and the memory budget says so (PCX012)
+                raise
             sem.available = False
             sem.error = f"{type(exc).__name__}: {exc}"
         return sem
