@@ -214,6 +214,10 @@ class DataRegion:
     # it, under which the region and its kernels run; otherwise the statements run on the
     # host as written.  "": always.  Set by engine/workguard.py after the plan check.
     work_guard: str = ""
+    # Run-time alias check of the whole region (issue 15, cause 5(c)): true when the
+    # sections it maps are pairwise disjoint; otherwise its statements run on the host as
+    # written.  Its kernels' own tests (``KernelPlan.alias_test``) are then not emitted.
+    alias_test: str = ""
 
 
 @dataclass

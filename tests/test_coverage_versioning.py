@@ -24,6 +24,7 @@ from offload_helpers import RUN_ENV, run_with_args  # noqa: E402
 from test_coverage_liveness import build_and_compare  # noqa: E402
 
 from pcx_driver.engine import dataplan
+from pcx_driver.profile import copies
 from pcx_driver.model import MapClause, MapKind, Section
 
 CLANG = shutil.which("clang-19")
@@ -146,3 +147,53 @@ def test_alias_test_in_c(tmp_path: Path, first, second, expected) -> None:
     subprocess.run([CLANG, "-O1", str(src), "-o", str(tmp_path / "t")], check=True, capture_output=True)
     out = subprocess.run([str(tmp_path / "t")], capture_output=True, text=True, check=True).stdout
     assert int(out) == expected
+
+
+# A time loop whose kernels share two pointers that may alias: one data region for the
+# whole loop, versioned once at run time (its sections compared before it starts).
+STENCIL = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static void jacobi(int steps, int n, double *A, double *B) {
+  for (int t = 0; t < steps; t++) {
+    for (int i = 1; i < n - 1; i++)          /* NEST1 */
+      B[i] = (A[i - 1] + A[i] + A[i + 1]) / 3.0;
+    for (int i = 1; i < n - 1; i++)          /* NEST2 */
+      A[i] = (B[i - 1] + B[i] + B[i + 1]) / 3.0;
+  }
+}
+int main(int argc, char **argv) {
+  int n = 20000;
+  double *a = malloc(sizeof(double) * (n + 1)), *b = malloc(sizeof(double) * n);
+  for (int i = 0; i <= n; i++) a[i] = (i * 37 % 101) * 0.5;
+  for (int i = 0; i < n; i++) b[i] = 0;
+  jacobi(50, n, a, b);                       /* distinct */
+  jacobi(50, n, a, argc > 1 ? a + 1 : b);    /* B inside A with an argument */
+  double s = 0;
+  for (int i = 0; i <= n; i++) s += a[i] * (i % 7 + 1);
+  for (int i = 0; i < n; i++) s += b[i];
+  printf("%.6f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_time_loop_is_versioned_once_and_keeps_its_data_on_the_device(tmp_path: Path) -> None:
+    data = build_and_compare(tmp_path, STENCIL, ["NEST1", "NEST2"])
+    (region,) = [r for s in data["sources"] for r in s.get("remarks", []) if r["id"] == "PCX200"] or [None]
+    assert region is not None and "versioned at run time" in region["message"], data
+    env = dict(os.environ, **dict(RUN_ENV, LIBOMPTARGET_INFO="48"))
+
+    def run(args: list[str]) -> tuple[int, int]:
+        p = subprocess.run([str(tmp_path / "offload"), *args], capture_output=True, text=True, env=env, timeout=120)
+        assert p.returncode == 0, p.stderr[-2000:]
+        jacobi = [ln for ln in p.stderr.splitlines() if "Launching kernel" in ln and "_jacobi_l" in ln]
+        return len(jacobi), sum(c.size for c in copies(p.stderr) if c.to_device)
+
+    n = 20000
+    launches, to_device = run([])
+    assert launches == 2 * 2 * 50  # both calls, every step, on the device
+    # A and B in once per call, not once per step (and main's own kernels' arrays once)
+    assert to_device <= 4 * 2 * (n + 1) * 8, to_device
+    assert run(["x"])[0] == 2 * 50  # overlapping: the second call runs as written

@@ -139,6 +139,70 @@ def _version_for_aliasing(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[
     return kept
 
 
+def _version_region(fp: _FunctionPlan, region: DataRegion, offl: list[KernelPlan]) -> str:
+    """Give ``region`` (in a function with kernels versioned for aliasing) one run-time
+    check: its statements run on the device path only when the sections it maps are
+    pairwise disjoint, as written on the host otherwise (``DataRegion.alias_test``).  On
+    the device path each name it maps is then its own array, which is what the plan
+    assumed.  "" when done, else why not: the host path must be a copy of the statements
+    (workguard.region_statements), every kernel's data must be the region's, and host code
+    inside the region must touch none of it, nor anything that may be it: no mapped name,
+    pointer parameter or file-scope name, and no call but to pure library functions."""
+    from pcx_driver.engine import workguard
+
+    data = fp.data
+    bases = [sec.base for m in region.maps for sec in m.sections]
+    if not bases or any(not b.isidentifier() for b in bases) or len(set(bases)) != len(bases):
+        return "a mapped section is not a plain variable's"
+    inside = [k for k in offl if region.start_byte <= k.start_byte < region.end_byte]
+    if {k.nest_id for k in inside} != set(region.kernels) or set(region.kernels) != {k.nest_id for k in offl}:
+        return "a kernel of the function is outside the region"
+    if any(sec.base not in bases for k in inside for m in k.maps for sec in m.sections):
+        return "a kernel maps data the region does not"
+    if region.updates:
+        return "host code inside the region uses device data"
+    if workguard.region_statements(fp.unit, region) is None:
+        return "its statements cannot be copied for a run-time check"
+    touchy = set(bases) | fp.globals_ | _pointer_params(fp.fnode, data)
+    for n in _walk(fp.fnode):
+        if not (region.start_byte <= n.start_byte < region.end_byte) or \
+                any(k.start_byte <= n.start_byte < k.end_byte for k in inside):
+            continue
+        if n.type == "call_expression":
+            fn = n.child_by_field_name("function")
+            if fn is None or text_of(data, fn) not in _PURE_CALLS:
+                return f"host code inside the region calls '{text_of(data, fn) if fn is not None else '?'}'"
+        elif n.type == "identifier" and text_of(data, n) in touchy and not (
+                n.parent is not None and n.parent.type == "call_expression"):
+            return f"host code inside the region uses '{text_of(data, n)}' (line {n.start_point[0] + 1})"
+    pairs = [(a, b) for i, a in enumerate(bases) for b in bases[i + 1:]]
+    test = alias_test(pairs, region.maps)
+    known = workguard.known_at(fp.unit, region.start_byte)
+    if not test or known is None or not known.covers(hostaccess.expression_identifiers(test)):
+        return "the bounds of its sections are not known where it starts"
+    region.alias_test = test
+    return ""
+
+
+def _pointer_params(fnode: tree_sitter.Node, data: bytes) -> set[str]:
+    """Parameters declared as pointers or arrays (what another pointer may point into)."""
+    out = set()
+    decl = fnode.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    params = decl.child_by_field_name("parameters") if decl is not None else None
+    for p in params.named_children if params is not None else ():
+        d = p.child_by_field_name("declarator")
+        shaped = False
+        while d is not None and d.type != "identifier":
+            shaped = shaped or d.type in ("pointer_declarator", "array_declarator", "reference_declarator")
+            d = d.child_by_field_name("declarator") if d.type != "reference_declarator" else (
+                d.named_children[0] if d.named_children else None)
+        if d is not None and shaped:
+            out.add(text_of(data, d))
+    return out
+
+
 def address_range(sec: Section) -> tuple[str, str]:
     """C integer expressions of the address of section ``sec``'s first element and of the
     byte after its last one (row-major: every element lies between the two)."""
@@ -1728,10 +1792,22 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         anchor = offl[0] if offl else None
         where = (anchor.line, anchor.column) if anchor else (sites[0][1].start_point[0] + 1, sites[0][1].start_point[1] + 1)
         if regions and worth and fa.name in versioned:
-            k = next(k for k in offl if k.alias_test)
-            plan.remarks.append(Remark("PCX203", unit.path, *where,
-                                       f"no target data region in '{fa.name}': the kernel at line {k.line} is "
-                                       "versioned at run time for aliasing (PCX128), so it maps its own data"))
+            # One run-time check for the whole region, or each kernel its own (and no region)
+            try:
+                region, over, region_containers = _plan_region(fp, offl, callees)
+                _kernel_maps_within(region, plan.kernels)
+                why = _version_region(fp, region, offl)
+            except RegionRefused as refused:
+                region, why = None, str(refused)
+            if why:
+                if region is not None:
+                    for k in offl:
+                        if k.alone_maps:
+                            k.maps, k.alone_maps = k.alone_maps, []
+                region, region_containers = None, []
+                plan.remarks.append(Remark("PCX203", unit.path, *where,
+                                           f"no target data region in '{fa.name}': {why}; each kernel versioned for "
+                                           "aliasing (PCX128) maps its own data"))
         elif regions and worth:
             try:
                 region, over, region_containers = early.get(fa.name) or _plan_region(fp, offl, callees)
@@ -1743,11 +1819,15 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                                            f"no target data region in '{fa.name}': {why}; kernels map their own data"))
         if region is not None:
             plan.regions.append(region)
-            _kernel_maps_within(region, plan.kernels)
+            if not region.alias_test:
+                _kernel_maps_within(region, plan.kernels)
             names = ", ".join(s.render() for m in region.maps for s in m.sections)
             plan.remarks.append(Remark("PCX200", unit.path, region.line, 1,
                                        f"target data region keeps {names} on the device across "
-                                       f"{len(region.kernels)} kernel(s) and {len(sites)} kernel call(s)"))
+                                       f"{len(region.kernels)} kernel(s) and {len(sites)} kernel call(s)"
+                                       + ("; versioned at run time for aliasing: on the device when these sections "
+                                          "are pairwise disjoint, as written otherwise (PCX128)"
+                                          if region.alias_test else "")))
             for u in region.updates:
                 plan.remarks.append(Remark("PCX201", unit.path, u.line, 1,
                                            f"target update {u.direction}({', '.join(s.render() for s in u.sections)})"

@@ -39,6 +39,7 @@ with the check's ID.  Nothing that fails the check reaches the rewriter.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -220,6 +221,8 @@ class _Kernel:
 class _Region:
     region: DataRegion
     buffers: list = field(default_factory=list)  # (kind, Section, frozenset ids) at entry
+    # a region versioned for aliasing: the names it maps, with the buffers each named before
+    rebound: dict = field(default_factory=dict)
 
 
 _READ_ONLY_CALLS = frozenset(
@@ -433,6 +436,10 @@ class _Walker:
             self.open.append(_Region(r))
             return None
         entry = _Region(r)
+        if r.alias_test:
+            if isinstance(st, tuple):  # one binding of names to buffers per path: not followed
+                self.fail("PCX216", "region versioned for aliasing where pointers may name other memory", node)
+            st = self.unalias(r, st, entry, node)
 
         def enter(m_st: _State) -> _State:
             for m in r.maps:
@@ -496,7 +503,25 @@ class _Walker:
                 m_st = m_st.set_buf(b, v)
             return m_st
 
-        return self.each(st, leave)
+        st = self.each(st, leave)
+        if entry.rebound:  # past the region its names may be one array again
+            st = self.each(st, lambda m_st: functools.reduce(lambda a, kv: a.bind(*kv), entry.rebound.items(), m_st))
+        return st
+
+    def unalias(self, r: DataRegion, st: _State, entry: _Region, node) -> _State:
+        """Entering a region versioned for aliasing (``DataRegion.alias_test``): its
+        statements run as written on the host unless the sections it maps are pairwise
+        disjoint, so on the device path each name it maps is its own buffer.  Nothing it
+        maps may be on the device already (the host path reads the host copies)."""
+        for m in r.maps:
+            for sec in m.sections:
+                ids = self.ids(st, sec.base)
+                if any(st.buf(b).present is not None for b in ids):
+                    self.fail("PCX215", f"region versioned for aliasing starts while '{sec.base}' is on the device", node)
+                entry.rebound.setdefault(sec.base, ids)
+        for name in entry.rebound:
+            st = st.bind(name, frozenset([name]))
+        return st
 
     def map_exit(self, v: _Buf, kind: MapKind, sec: Section, node, b: str,
                  kernel: str | None = None, holders: list[str] | None = None) -> _Buf:
@@ -552,8 +577,8 @@ class _Walker:
 
     # -- kernels
     def kernel(self, k: _Kernel, node: tree_sitter.Node, st: _State) -> _State:
-        if k.plan.alias_test:
-            return self.versioned_kernel(k, node, st)
+        if k.plan.alias_test and not any(e.region.alias_test for e in self.open):
+            return self.versioned_kernel(k, node, st)  # (inside a versioned region: its test covers the kernel)
         kid = k.plan.nest_id
         reads, writes, sure = self.c.kernel_accesses(k, node)
         maps: dict[str, list] = {}

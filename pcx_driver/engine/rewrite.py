@@ -24,6 +24,7 @@ Contract of ``rewrite_unit(unit, plan) -> Rewrite``:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -455,6 +456,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     # No run-time host fallback where a data region (even one dropped below) may hold the data.
     held = held_by_regions(ed.data, unit.language, plan) if any(device_test(k) for k in plan.kernels) else set()
     omp = _UserOpenMP(unit.openmp, plan, ed.root)
+    # Kernels of a region versioned for aliasing: the region's test covers them.
+    covered = {n for r in plan.regions if r.alias_test for n in r.kernels}
     for k in plan.offloaded():
         stmt = hostaccess.statement_at(ed.root, k.start_byte)
         if stmt is None or stmt.type not in hostaccess.LOOP_TYPES:
@@ -476,6 +479,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             dropped.add(k.nest_id)
             remarks.append(_remark(unit, k, "PCX204", "an update to be made atomic is not an expression statement; nest kept serial"))
             continue
+        if k.nest_id in covered:
+            k = dataclasses.replace(k, alias_test="")
         if k.alias_test and (k.nest_id in held or not hostaccess.can_copy(stmt)):  # (the checker refuses these)
             dropped.add(k.nest_id)
             remarks.append(_remark(unit, k, "PCX204", "a kernel versioned for aliasing needs its own maps and a copy "
@@ -492,6 +497,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             directives.append(EmittedDirective(ed.line_of(pos), "omp atomic update", k.nest_id))
 
     kept_regions: list[DataRegion] = []
+    if any(n in dropped for n in covered):  # its other kernels were placed without their own test
+        raise RuntimeError("a kernel of a region versioned for aliasing could not be placed")
     for r in plan.regions:
         if any(n in dropped for n in r.kernels) or not any(m.sections for m in r.maps) or not omp.region_fits(r):
             continue
@@ -501,6 +508,9 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         block = first.parent
         if not any(c.end_byte == r.end_byte and c.start_byte >= r.start_byte for c in block.named_children):
             continue
+        if r.alias_test and any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
+                                for c in block.named_children):
+            raise RuntimeError("a region versioned for aliasing has declarations among its statements")
         kept_regions.append(r)
         # A declaration among the wrapped statements may be used after them: braces would
         # end its scope, so such a region is an enter/exit data pair instead.
@@ -513,8 +523,10 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             directives.append(EmittedDirective(ed.line_of(r.end_byte), leave, None))
         else:
             text = region_directive(r)
-            if r.work_guard:  # (workguard.region_guard: the statements can be copied)
-                ed.insert_before(r.start_byte, _RANK_REGION - 1, _host_copy(ed, r.work_guard, r.start_byte, r.end_byte))
+            tests = [t for t in (r.work_guard, r.alias_test) if t]
+            test = tests[0] if len(tests) == 1 else " && ".join(f"({t})" for t in tests)
+            if test:  # (workguard.region_statements: the statements can be copied)
+                ed.insert_before(r.start_byte, _RANK_REGION - 1, _host_copy(ed, test, r.start_byte, r.end_byte))
             ed.insert_before(omp.place(r.start_byte), _RANK_REGION, "#pragma " + text)
             ed.insert_before(omp.place(r.start_byte), _RANK_REGION + 1, "{")
             directives.append(EmittedDirective(r.line, text, None))
@@ -536,6 +548,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         else:
             ed.close_after(r.end_byte)
 
+    if any(r.alias_test and r not in kept_regions for r in plan.regions):
+        raise RuntimeError("a region versioned for aliasing could not be placed; its kernels have no test")
     live_positions = {k.start_byte for k in emitted} | {r.start_byte for r in kept_regions}
     for lp in plan.local_pointers:
         used = any(k.start_byte <= s < k.end_byte for s, _ in lp.renames for k in emitted)

@@ -70,17 +70,9 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     without), another region may hold its data (the host copy may be stale where it
     starts), or an estimate names something not yet known there."""
     from pcx_driver.engine import hostaccess
-    from pcx_driver.engine.hostaccess import can_copy
     from pcx_driver.engine.rewrite import held_by_regions
 
-    # The rewrite copies the region's statements as written: one block's statements with
-    # no declaration among them (the region has braces), each one copyable, no user OpenMP.
-    first = hostaccess.statement_at(hostaccess.parse(unit.data, unit.language).root_node, region.start_byte)
-    if first is None or first.parent is None or first.parent.type != "compound_statement" or (
-            unit.openmp is not None and unit.openmp.pragmas):
-        return ""
-    stmts = [c for c in first.parent.named_children if region.start_byte <= c.start_byte < region.end_byte]
-    if any(c.type == "declaration" or not can_copy(c) for c in stmts):
+    if region_statements(unit, region) is None:
         return ""
     inside = [k for k in plan.offloaded() if k.function == region.function
               and region.start_byte <= k.start_byte < region.end_byte]
@@ -96,7 +88,7 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     if not any(exprs.get(k.nest_id) for k in inside):  # constant estimates: decided (PCX115)
         return ""
     terms = [exprs.get(k.nest_id) or f"{k.work_estimate:g}" for k in inside]
-    known = _known_at(unit, region.start_byte)
+    known = known_at(unit, region.start_byte)
     if known is None or any(not known.covers(hostaccess.expression_identifiers(t)) for t in terms):
         return ""
     # One launch costs about --pcx-min-work of host work (that is what the setting means), so
@@ -108,7 +100,23 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     return f"{' + '.join(f'({t})' for t in terms)} >= {threshold * len(inside):g}"
 
 
-def _known_at(unit: SourceUnit, pos: int) -> "_Known | None":
+def region_statements(unit: SourceUnit, region) -> list | None:
+    """The statements of ``region`` when the rewrite can copy them as written (a run-time
+    guard's host path): one block's statements with no declaration among them (the region
+    has braces), each one copyable, in a file without the user's OpenMP; else None."""
+    from pcx_driver.engine import hostaccess
+
+    first = hostaccess.statement_at(hostaccess.parse(unit.data, unit.language).root_node, region.start_byte)
+    if first is None or first.parent is None or first.parent.type != "compound_statement" or (
+            unit.openmp is not None and unit.openmp.pragmas):
+        return None
+    stmts = [c for c in first.parent.named_children if region.start_byte <= c.start_byte < region.end_byte]
+    if not stmts or any(c.type == "declaration" or not hostaccess.can_copy(c) for c in stmts):
+        return None
+    return stmts
+
+
+def known_at(unit: SourceUnit, pos: int) -> "_Known | None":
     """Names whose values are set where the statement at ``pos`` starts: the enclosing
     function's parameters, file-scope variables, and locals of enclosing blocks declared
     before ``pos`` with an initializer (or as a loop index).  A guard reads only these: it
