@@ -187,9 +187,7 @@ def _version_region(fp: _FunctionPlan, region: DataRegion, offl: list[KernelPlan
 def _pointer_params(fnode: tree_sitter.Node, data: bytes) -> set[str]:
     """Parameters declared as pointers or arrays (what another pointer may point into)."""
     out = set()
-    decl = fnode.child_by_field_name("declarator")
-    while decl is not None and decl.type != "function_declarator":
-        decl = decl.child_by_field_name("declarator")
+    decl = hostaccess.function_declarator(fnode)
     params = decl.child_by_field_name("parameters") if decl is not None else None
     for p in params.named_children if params is not None else ():
         d = p.child_by_field_name("declarator")

@@ -138,16 +138,14 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
 
     root = hostaccess.parse(data, language).root_node
     calls: dict[str, set[str]] = defaultdict(set)  # function -> names it calls
-    bodies: dict[str, set[str]] = defaultdict(set)  # function -> identifiers it names
+    definitions: dict[str, list] = defaultdict(list)  # function -> its definitions
     direct: dict[str, bool] = {}  # callee of a region's statements -> whether a call may pass mapped data
     # the variable each mapped section starts from: "s" for s->p, "v" for v[0:n]
     mapped = [{re.split(r"\.|->|\[", sec.base)[0].strip("(*& ") for m in r.maps for sec in m.sections}
               for r in regions]
     for n in walk(root):
         if n.type == "function_definition":
-            name = _function_name(n, data)
-            if name:
-                bodies[name] |= hostaccess.identifiers_in(n, data)
+            definitions[_last_name(hostaccess.function_name(n, data))].append(n)
             continue
         if n.type != "call_expression" or n.child_by_field_name("function") is None:
             continue
@@ -160,8 +158,8 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
         fn = n.parent
         while fn is not None and fn.type != "function_definition":
             fn = fn.parent
-        if fn is not None and _function_name(fn, data):
-            calls[_function_name(fn, data)].add(callee)
+        if fn is not None and hostaccess.function_name(fn, data):
+            calls[_last_name(hostaccess.function_name(fn, data))].add(callee)
     reached: set[str] = {f for f, passes in direct.items() if passes}
     todo = list(direct)
     while todo:  # anything reached through another function counts
@@ -170,20 +168,12 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
                 reached.add(callee)
                 todo.append(callee)
     all_mapped = set().union(*mapped)
-    reached |= {f for f in direct if bodies.get(f, set()) & all_mapped}
+    reached |= {f for f in direct if f not in reached and any(
+        hostaccess.identifiers_in(d, data) & all_mapped for d in definitions.get(f, ()))}
     listed = {n for r in regions for n in r.kernels}
     return {k.nest_id for k in plan.kernels
             if k.nest_id in listed or _last_name(k.function) in reached
             or any(r.start_byte <= k.start_byte < r.end_byte for r in regions)}
-
-
-def _function_name(fn, data: bytes) -> str:
-    """The (last part of the) name a function definition defines; "" when it has none."""
-    decl = fn.child_by_field_name("declarator")
-    while decl is not None and decl.type != "function_declarator":
-        decl = decl.child_by_field_name("declarator")
-    inner = decl.child_by_field_name("declarator") if decl is not None else None
-    return _last_name(hostaccess.text_of(data, inner)) if inner is not None else ""
 
 
 def update_groups(sections: list[Section]) -> list[list[Section]]:
