@@ -72,7 +72,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX125", "warning", "the user's OpenMP pragma ignores a loop-carried dependence or a race the analysis found; loop kept on the CPU with its pragma"),
         RemarkSpec("PCX126", "remark", "the user's OpenMP loop kept on the CPU as written: pcx cannot confirm the pragma's claim, and does not offload on it alone"),
         RemarkSpec("PCX127", "remark", "loop inside, around or called from an OpenMP construct pcx does not port (barrier, single, critical, ordered, tasks, atomics, locks, thread-number-dependent work); kept on the CPU"),
-        RemarkSpec("PCX128", "remark", "loop versioned at run time: the device version runs when the address ranges of pointers that may alias are disjoint, the loop as written otherwise"),
+        RemarkSpec("PCX128", "remark", "loop or data region versioned at run time: the device version runs when the address ranges of pointers that may alias are disjoint (or, for two only read, the same), the statements as written otherwise"),
         # -- C++ -------------------------------------------------------------------------
         RemarkSpec("PCX130", "remark", "lambda or function object called inside the nest"),
         RemarkSpec("PCX131", "remark", "virtual call inside the nest"),

@@ -156,6 +156,9 @@ class NestAnalysis:
     # rewrite versions it at run time (issue 15, cause 5(c)): the device version runs only
     # when the address ranges of the two sections are disjoint, the loop as written otherwise.
     alias_checks: list[tuple[str, str]] = field(default_factory=list)
+    # The pairs of ``alias_checks`` the nest only reads: one buffer mapped twice under the
+    # same section is found present, so their test also passes when the sections coincide.
+    alias_reads: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -176,6 +179,9 @@ class FunctionAnalysis:
     end_byte: int
     nests: list[NestAnalysis] = field(default_factory=list)
     host_accesses: list[HostAccess] = field(default_factory=list)
+    # Arrays of different offloaded nests that may be one array (not restrict, not provably
+    # distinct allocations): a data region mapping both would map one buffer twice.
+    alias_pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -186,6 +192,8 @@ class UnitAnalysis:
     remarks: list[Remark] = field(default_factory=list)  # unit-level (e.g. parse errors)
     # user functions that kernels call, with their definitions' byte ranges
     device_functions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # integer values of the object-like macros the offloaded nests' sections name
+    constants: dict[str, int] = field(default_factory=dict)
 
     def nests(self) -> list[NestAnalysis]:
         return [n for f in self.functions for n in f.nests]
@@ -257,6 +265,10 @@ class KernelPlan:
     # only then, and as written otherwise.  Such a kernel maps its own data: no data region
     # may hold it (its host version reads the host copies).  "": no check.
     alias_test: str = ""
+    # Every pair the test guards is only read: where a caller's data region holds the data
+    # (one section per caller array, found present under both names), the kernel runs
+    # without the test, and its function may still be summarised for its callers.
+    alias_read_only: bool = False
     # A target loop the user wrote (issue 18): its construct as written, without
     # '#pragma ', which the rewriter keeps, adding only ``maps``; such a kernel has no
     # run-time guard (the user asked for the device).  "": a kernel pcx made.
@@ -292,6 +304,9 @@ class Plan:
     # rewriter finds the functions named in ``declare_target`` itself.
     declare_target_ranges: list[tuple[int, int]] = field(default_factory=list)
     local_pointers: list[LocalPointer] = field(default_factory=list)
+    # integer values of macros its sections name (UnitAnalysis.constants): a section
+    # length that is a constant >= 0 is emitted as written, any other is clamped at 0
+    constants: dict[str, int] = field(default_factory=dict)
 
     def offloaded(self) -> list[KernelPlan]:
         return [k for k in self.kernels if k.decision is Decision.OFFLOADED]

@@ -231,8 +231,8 @@ def test_declaration_between_kernels_gets_enter_exit_data(tmp_path: Path) -> Non
     an = analysis_of(unit, [Nest("/* K1 */", [Arr("x", ND, "w", full=True)]),
                             Nest("/* K2 */", [Arr("x", ND)], reductions=[("+", "s")])])
     rw = rewrite_unit(unit, plan_unit(unit, an))
-    assert "#pragma omp target enter data map(alloc: x[0:n])" in rw.text
-    assert "#pragma omp target exit data map(from: x[0:n])" in rw.text
+    assert "#pragma omp target enter data map(alloc: x[0:n * (n > 0)])" in rw.text
+    assert "#pragma omp target exit data map(from: x[0:n * (n > 0)])" in rw.text
     serial, off = serial_and_offloaded(tmp_path, unit, rw.text)
     assert off.stdout == serial.stdout
     assert off.array_to_device == 0 and off.array_from_device == 5000 * 8
@@ -287,11 +287,25 @@ def test_tuning_knobs_and_clauses_render() -> None:
 
     k = KernelPlan("f:3", "f", 3, 5, 0, 10, Decision.OFFLOADED, collapse=2, private=["t"], firstprivate=["n"],
                    reductions=[Reduction("+", "s"), Reduction("max", "m"), Reduction("+", "q")],
-                   maps=[MapClause(MapKind.TO, [Section("a", [("0", "n")])])], num_teams=64, thread_limit=128,
+                   maps=[MapClause(MapKind.TO, [Section("a", [("0", "N")])])], num_teams=64, thread_limit=128,
                    simd=True)
-    assert kernel_directive(k) == (
+    assert kernel_directive(k, constants={"N": 100}) == (
         "omp target teams distribute parallel for simd collapse(2) num_teams(64) thread_limit(128) private(t) "
-        "firstprivate(n) reduction(+: s, q) reduction(max: m) map(to: a[0:n])")
+        "firstprivate(n) reduction(+: s, q) reduction(max: m) map(to: a[0:N])")
+
+
+def test_section_lengths_that_may_be_negative_are_clamped_at_zero() -> None:
+    """A hull over loops that run no iteration has a negative length (OpenMP forbids one;
+    libomptarget aborts on the allocation): emitted lengths are clamped unless they are
+    constants >= 0, macros included.  Branch-free, as clang-19 crashes on ?: in a map."""
+    from pcx_driver.engine.rewrite import emitted_length
+
+    assert emitted_length("64", {}) == "64"
+    assert emitted_length("2*N + 1", {"N": 10}) == "2*N + 1"
+    assert emitted_length("N - 20", {"N": 10}) == "(N - 20) * ((N - 20) > 0)"
+    assert emitted_length("n", {}) == "n * (n > 0)"
+    assert emitted_length("(r / 2)*ld + c - 3*ld - 1", {}) == \
+        "((r / 2)*ld + c - 3*ld - 1) * (((r / 2)*ld + c - 3*ld - 1) > 0)"
 
 
 TWO_ELEMENTS = r"""

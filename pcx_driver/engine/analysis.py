@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pcx_driver.config import BUILTIN_OPTIONS
+from pcx_driver.engine import hostaccess
 from pcx_driver.engine import scalars as scalar_mod
 from pcx_driver.engine.access import ArrayRef, NestFacts, collect
 from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
@@ -147,6 +148,7 @@ class _UnitAnalyser:
             fa = FunctionAnalysis(fi.name, fi.node.start_byte, fi.node.end_byte)
             self.fn_info = fi
             body = fi.node.child_by_field_name("body")
+            self._offloaded_groups: list[dict[str, list[ArrayRef]]] = []
             if body is not None:
                 for cand in _candidates(body):
                     if omp or port is not None:
@@ -154,11 +156,18 @@ class _UnitAnalyser:
                     else:
                         self._analyse_candidate(fa, fi, cand)
             self._macro_loops(fa, fi)
+            fa.alias_pairs = self._cross_nest_aliasing(fi, self._offloaded_groups)
             self.result.functions.append(fa)
         if port is not None and not omp:
             from pcx_driver.engine.ompport import settle
 
             settle(self.result, port)
+        for n in self.result.nests():
+            for a in n.arrays if n.decision is Decision.OFFLOADED else ():
+                for name in set().union(*(hostaccess.expression_identifiers(x) for d in a.section.dims for x in d)):
+                    value = self._macro_value(name) if name not in self.result.constants else None
+                    if value is not None:
+                        self.result.constants[name] = value
         used = sorted({c for n in self.result.nests() if n.decision is Decision.OFFLOADED for c in n.calls})
         self.result.device_functions = self.userfns.closure(used)
         return self.result
@@ -294,8 +303,8 @@ class _UnitAnalyser:
         sv = scalar_mod.classify(nest.facts, node, m, sem, fn_body, index_outside, nest.root_key)
         if sv.problems:
             raise _MultiRefusal(sv.problems)
-        versioned: list[tuple[str, str]] = []
-        arrays, atomics, notes = self._check_arrays(nest, fi, reasons, versioned)
+        versioned: list[tuple[str, str, bool]] = []  # (pointer, pointer, either written)
+        arrays, atomics, notes, groups = self._check_arrays(nest, fi, reasons, versioned)
         if reasons:
             raise _MultiRefusal(reasons)
         collapse = self._collapse(nest)
@@ -309,8 +318,10 @@ class _UnitAnalyser:
             end_byte=node.end_byte, depth=_perfect_depth(root), decision=Decision.OFFLOADED, collapse=collapse,
             private=sv.private, firstprivate=[v for v in sv.firstprivate if not self._is_index_name(nest, v)],
             reductions=sv.reductions, arrays=arrays, atomic_updates=atomics, calls=calls, work_estimate=work,
-            work_expr=work_expr, alias_checks=versioned,
+            work_expr=work_expr, alias_checks=[(a, b) for a, b, _ in versioned],
+            alias_reads=[(a, b) for a, b, written in versioned if not written],
         )
+        self._offloaded_groups.append(groups)
         clauses = []
         if collapse > 1:
             clauses.append(f"collapse({collapse})")
@@ -329,11 +340,12 @@ class _UnitAnalyser:
         for rid, msg in notes:
             result.remarks.append(self.remark(rid, node.start_byte, msg))
         if versioned:
-            pairs = ", ".join(f"'{a}' and '{b}'" for a, b in versioned)
+            pairs = ", ".join(f"'{a}' and '{b}'" for a, b, _ in versioned)
             result.remarks.append(self.remark(
                 "PCX128", node.start_byte, f"{pairs} may point into one array (not restrict, not provably distinct "
                 "allocations): the loop is versioned at run time, on the device when their address ranges are "
-                "disjoint, as written otherwise"))
+                "disjoint" + (" (or, for a pair only read, the same)" if any(not w for _, _, w in versioned) else "")
+                + ", as written otherwise"))
         return result
 
     def _is_index_name(self, nest: _Nest, name: str) -> bool:
@@ -755,7 +767,7 @@ class _UnitAnalyser:
 
     # ------------------------------------------------------------------ arrays
     def _check_arrays(self, nest: _Nest, fi: FunctionInfo, reasons: list[tuple[str, str]],
-                      versioned: list[tuple[str, str]]):
+                      versioned: list[tuple[str, str, bool]]):
         facts = nest.facts
         groups: dict[str, list[ArrayRef]] = {}
         for a in facts.arrays:
@@ -782,7 +794,7 @@ class _UnitAnalyser:
             summary = self._summary(nest, refs, reasons)
             if summary is not None:
                 summaries.append(summary)
-        return summaries, sorted(atomics), notes
+        return summaries, sorted(atomics), notes, groups
 
     def _origin(self, d: Decl | None, fn_node: Node) -> tuple[str, str]:
         """Where a base points: ("object", key) for distinct storage, ("param", i), ("unknown", name)."""
@@ -920,7 +932,7 @@ class _UnitAnalyser:
         return False
 
     def _check_aliasing(self, groups: dict[str, list[ArrayRef]], fi: FunctionInfo,
-                        reasons: list[tuple[str, str]], versioned: list[tuple[str, str]]) -> None:
+                        reasons: list[tuple[str, str]], versioned: list[tuple[str, str, bool]]) -> None:
         """A written array that may overlap another one the nest uses: PCX104, or, where both
         are plain arrays or pointers whose sections have an address range the host can
         compute before the loop (no loads), a pair in ``versioned`` for a run-time check."""
@@ -929,14 +941,43 @@ class _UnitAnalyser:
         for i in range(len(items)):
             for j in range(i + 1, len(items)):
                 a, b = items[i][0], items[j][0]
-                if not (any(x.write for x in items[i]) or any(x.write for x in items[j])):
+                written = any(x.write for x in items[i]) or any(x.write for x in items[j])
+                if not self._may_alias(a, b, fn, fi):
                     continue
-                if self._may_alias(a, b, fn, fi):
-                    if _addressable(items[i]) and _addressable(items[j]):
-                        versioned.append((a.base, b.base))
-                        continue
+                # Two read-only names of one buffer are no dependence, but their maps are
+                # one buffer mapped twice: libomptarget aborts when the second section
+                # extends the first.  A run-time check where one can be made; a member or
+                # container pair that is only read is left as it is.
+                if a.base != b.base and _addressable(items[i]) and _addressable(items[j]):
+                    versioned.append((a.base, b.base, written))
+                    continue
+                if written:
                     reasons.append(("PCX104", f"'{a.base}' and '{b.base}' may point to overlapping memory (neither is "
-                                    "restrict, and they are not provably distinct allocations)"))
+                                        "restrict, and they are not provably distinct allocations)"))
+
+    def _cross_nest_aliasing(self, fi: FunctionInfo, nest_groups: list[dict[str, list[ArrayRef]]]
+                             ) -> list[tuple[str, str]]:
+        """Pairs of arrays of different offloaded nests that may be one array.  One nest's
+        own pairs are its ``alias_checks`` (or refused it); these matter to a data region
+        over several kernels, which would map the one buffer under two names: libomptarget
+        then finds the second section present, or aborts when it extends the first."""
+        refs: dict[str, ArrayRef] = {}
+        together: set[frozenset] = set()
+        for groups in nest_groups:
+            keys = list(groups)
+            for k in keys:
+                refs.setdefault(k, groups[k][0])
+            together.update(frozenset((a, b)) for i, a in enumerate(keys) for b in keys[i + 1:])
+        keys = list(refs)
+        pairs = []
+        for i, ka in enumerate(keys):
+            for kb in keys[i + 1:]:
+                a, b = refs[ka], refs[kb]
+                if frozenset((ka, kb)) in together or a.base == b.base:
+                    continue
+                if self._may_alias(a, b, fi.node, fi) and (a.base, b.base) not in pairs:
+                    pairs.append((a.base, b.base))
+        return pairs
 
     def _may_alias(self, a: ArrayRef, b: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:
         if a.member or b.member:

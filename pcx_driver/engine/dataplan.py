@@ -121,7 +121,7 @@ def _version_for_aliasing(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[
         pairs = nests[k.nest_id].alias_checks
         if pairs:
             stmt = hostaccess.statement_at(fnode, k.start_byte)
-            test = alias_test(pairs, k.maps)
+            test = alias_test(pairs, k.maps, set(nests[k.nest_id].alias_reads))
             why = ("the file holds OpenMP directives of its own" if unit.openmp is not None and unit.openmp.pragmas
                    else "the loop cannot be copied for a run-time check (a label, case or preprocessor line)"
                    if stmt is None or not hostaccess.can_copy(stmt)
@@ -135,6 +135,7 @@ def _version_for_aliasing(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[
                                         f"not provably distinct allocations), and the loop is not versioned: {why}"))
                 continue
             k.alias_test = test
+            k.alias_read_only = set(pairs) <= set(nests[k.nest_id].alias_reads)
         kept.append(k)
     return kept
 
@@ -209,10 +210,13 @@ def address_range(sec: Section) -> tuple[str, str]:
     return (f"(unsigned long long)(const void *)&{first}", f"(unsigned long long)(const void *)(&{last} + 1)")
 
 
-def alias_test(pairs: list[tuple[str, str]], maps: list[MapClause]) -> str:
+def alias_test(pairs: list[tuple[str, str]], maps: list[MapClause],
+               same_ok: set[tuple[str, str]] = frozenset()) -> str:
     """The C condition under which no section of one pointer of each pair overlaps a section
     of the other: an empty section overlaps nothing (its ends are not computed), else one
-    range ends before the other starts.  "" when a pointer has no section in ``maps``."""
+    range ends before the other starts.  For a pair in ``same_ok`` (only read), two sections
+    over the very same range pass too: the second map finds the first present.  "" when a
+    pointer has no section in ``maps``."""
     by_base: dict[str, list[Section]] = {}
     for m in maps:
         for sec in m.sections:
@@ -226,7 +230,8 @@ def alias_test(pairs: list[tuple[str, str]], maps: list[MapClause]) -> str:
                 (a0, a1), (b0, b1) = address_range(sa), address_range(sb)
                 empty = list(dict.fromkeys(f"({ln}) <= 0" for _, ln in sa.dims + sb.dims
                                            if not (ln.isdigit() and int(ln) > 0)))
-                tests.append("(" + " || ".join(empty + [f"{a1} <= {b0}", f"{b1} <= {a0}"]) + ")")
+                same = [f"({a0} == {b0} && {a1} == {b1})"] if (a, b) in same_ok or (b, a) in same_ok else []
+                tests.append("(" + " || ".join(empty + [f"{a1} <= {b0}", f"{b1} <= {a0}"] + same) + ")")
     return " && ".join(tests)
 
 
@@ -1451,8 +1456,7 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
             hull = [_widen(fp, a.section, b, lo, lang) for a, b in zip(accs, starts[name])]
             if all(h is not None for h in hull):
                 sec = _fixed_section(hull, lang, changed)
-                if sec is not None:  # loops that run no times give a negative length
-                    sec = Section(name, [(start, _non_negative(ln, lang)) for start, ln in sec.dims])
+                # (loops that run no times give a negative length: rewrite.emitted_length)
         if sec is not None:
             sections[name] = Section(name, sec.dims)
     if not sections:
@@ -1618,14 +1622,6 @@ def _widen(fp: _FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language
     return Section(sec.base, [(_render_linear(a), _render_linear(_sub(b, a))) for a, b in dims])
 
 
-def _non_negative(length: str, lang: Language) -> str:
-    """``length``, or 0 where it is negative (unless it is a constant >= 0)."""
-    form = _linear(length, lang)
-    if form is not None and set(form) <= {()} and form.get((), 0) >= 0:
-        return length
-    return f"(({length}) * (({length}) > 0))"  # no ?: (clang 19 crashed on one in a section)
-
-
 def _fixed_section(secs: list[Section], lang: Language, changed: set[str]) -> Section | None:
     """The union of ``secs`` if its bounds use no identifier that changes in the region."""
     sec = union_sections(secs, lang)
@@ -1681,7 +1677,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
     """
     data = unit.data
     root = hostaccess.parse(data, unit.language).root_node
-    plan = Plan(unit.path)
+    plan = Plan(unit.path, constants=dict(analysis.constants))
     globals_ = _file_scope_names(root, data)
     used_names: set[str] = set()
     calls: list[str] = []
@@ -1689,6 +1685,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
     fplans: list[tuple[_FunctionPlan, list[KernelPlan]]] = []
     seen_functions: set[int] = set()
     versioned: set[str] = set()  # functions with a kernel versioned for aliasing: no region
+    unsummarised: set[str] = set()  # ... unless every test guards pairs only read
     for fa in analysis.functions:
         kernels = [_kernel_from_nest(n) for n in fa.nests]
         plan.kernels.extend(kernels)
@@ -1720,15 +1717,19 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                                             f"section {a.section.render()} of '{a.name}' over-approximates the accesses"))
             k.maps = _maps(entries)
         offl = _version_for_aliasing(unit, fnode, offl, nests)
-        if any(k.alias_test for k in offl):
+        mapped = {sec.base for k in offl for m in k.maps for sec in m.sections}
+        cross = any(a in mapped and b in mapped for a, b in fa.alias_pairs)
+        if any(k.alias_test for k in offl) or cross:
             versioned.add(fa.name)
+        if any(k.alias_test and not k.alias_read_only for k in offl) or cross:
+            unsummarised.add(fa.name)
         fplans.append((fp, offl))
 
     # Functions whose kernels do all the work on their pointer parameters: their callers
     # can keep those arrays on the device across calls.
     callees: dict[str, _Callee] = {}
     for fp, offl in fplans:
-        if offl and fp.fn.name not in versioned:
+        if offl and fp.fn.name not in unsummarised:
             summary = _summarise(fp, offl, _param_names(fp.fnode, data))
             if summary is not None:
                 callees[fp.fn.name] = summary
@@ -1803,9 +1804,11 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                         if k.alone_maps:
                             k.maps, k.alone_maps = k.alone_maps, []
                 region, region_containers = None, []
+                alias = "each kernel versioned for aliasing (PCX128) maps its own data" if any(
+                    k.alias_test for k in offl) else "kernels map their own data, as " + ", ".join(
+                    f"'{a}' and '{b}'" for a, b in fa.alias_pairs) + " may be one array (PCX128)"
                 plan.remarks.append(Remark("PCX203", unit.path, *where,
-                                           f"no target data region in '{fa.name}': {why}; each kernel versioned for "
-                                           "aliasing (PCX128) maps its own data"))
+                                           f"no target data region in '{fa.name}': {why}; {alias}"))
         elif regions and worth:
             try:
                 region, over, region_containers = early.get(fa.name) or _plan_region(fp, offl, callees)

@@ -578,7 +578,11 @@ class _Walker:
     # -- kernels
     def kernel(self, k: _Kernel, node: tree_sitter.Node, st: _State) -> _State:
         if k.plan.alias_test and not any(e.region.alias_test for e in self.open):
-            return self.versioned_kernel(k, node, st)  # (inside a versioned region: its test covers the kernel)
+            if not (k.plan.alias_read_only and self.holds_any(k, node, st)):
+                return self.versioned_kernel(k, node, st)  # (inside a versioned region: its test covers it)
+            # pairs only read, data held by a region: the rewrite drops the test (rewrite.held_by_regions),
+            # and the kernel is checked as it then runs, on the device with its maps found present
+            k = dataclasses.replace(k, plan=dataclasses.replace(k.plan, alias_test=""))
         kid = k.plan.nest_id
         reads, writes, sure = self.c.kernel_accesses(k, node)
         maps: dict[str, list] = {}
@@ -589,10 +593,15 @@ class _Walker:
         mapped = sorted(maps)
         for i, a in enumerate(mapped):  # one array under two names in one construct: a
             for b in mapped[i + 1:]:    # global's own device copy, or sections that overlap
-                if not (self.ids(st, a) & self.ids(st, b) and (a in writes or b in writes)):
+                if not self.ids(st, a) & self.ids(st, b):
                     continue            # without one holding the other, are two arrays
                 sa = [sect_of(sec, self.lang, self.c.defs) for _, sec in maps[a]]
                 sb = [sect_of(sec, self.lang, self.c.defs) for _, sec in maps[b]]
+                if a not in writes and b not in writes:  # only read: the same section is found
+                    if not all(x == y and bounded(x) for x in sa for y in sb):  # present, any other
+                        self.fail("PCX215", f"'{a}' and '{b}' may be one array, read through two "  # may extend it
+                                            "sections by this kernel", node, kid)
+                    continue
                 nested = all(contains(x, y) or contains(y, x) for x in sa for y in sb
                              if bounded(x) and bounded(y)) and all(bounded(x) for x in sa + sb)
                 if re.split(r"\.|->", a)[0] in self.c.file_scope or re.split(r"\.|->", b)[0] in self.c.file_scope \
@@ -652,6 +661,13 @@ class _Walker:
                     v = self.map_exit(v, kind, sec, node, b, kid, holders)
                 st = st.set_buf(b, v)
         return self.widen(st, self.c.assigned(node) & self.c.scalars_written_by(k))
+
+    def holds_any(self, k: _Kernel, node: tree_sitter.Node, st: _State) -> bool:
+        """Whether something kernel ``k`` touches or maps is on the device in ``st``."""
+        reads, writes, _ = self.c.kernel_accesses(k, node)
+        names = {self.c.canonical(n) for n in [*reads, *writes]}
+        names |= {self.c.canonical(sec.base) for m in k.plan.maps for sec in m.sections}
+        return any(st.buf(b).present is not None for name in names for b in self.ids(st, name))
 
     def versioned_kernel(self, k: _Kernel, node: tree_sitter.Node, st: _State) -> _State:
         """A kernel versioned for aliasing runs on the device only when the address ranges of

@@ -29,11 +29,13 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from pcx_driver.engine import hostaccess
+from pcx_driver.engine import hostaccess, symsect
 from pcx_driver.model import (
     DataRegion,
     EmittedDirective,
     KernelPlan,
+    Language,
+    MapClause,
     MapKind,
     Plan,
     Remark,
@@ -84,11 +86,35 @@ def device_test(k: KernelPlan) -> str:
     return tests[0] if len(tests) == 1 else " && ".join(f"({t})" for t in tests)
 
 
-def kernel_directive(k: KernelPlan, guard: bool = True) -> str:
+def emitted_length(length: str, constants: dict[str, int]) -> str:
+    """A section length as emitted: as planned when it is a constant >= 0 (macros valued
+    by ``constants``), else clamped at zero, ``(E) * ((E) > 0)``.  A hull computed from loop
+    bounds has a negative length when the loops run no iteration (``for (i = 2; i < n;
+    i++)`` with ``n < 2``); OpenMP forbids it and libomptarget takes it for a huge
+    allocation.  The plan and its checker read such a section as empty, as the clamped one
+    is.  No ``?:``: clang-19 crashes on one in the map of a ``target data``."""
+    text = length.strip()
+    form = symsect.subst(symsect.lin_text(text, Language.C), {n: (((), v),) for n, v in constants.items()})
+    if form is not None and all(m == () for m, _ in form) and sum(c for _, c in form) >= 0:
+        return text
+    inner = text if text.isidentifier() else f"({text})"
+    return f"{inner} * ({inner} > 0)"
+
+
+def section_text(sec: Section, constants: dict[str, int] | None = None) -> str:
+    """``sec`` as written in an emitted directive (lengths through ``emitted_length``)."""
+    return sec.base + "".join(f"[{lo}:{emitted_length(ln, constants or {})}]" for lo, ln in sec.dims)
+
+
+def map_text(m: MapClause, constants: dict[str, int] | None = None) -> str:
+    return f"map({m.kind.value}: " + ", ".join(section_text(s, constants) for s in m.sections) + ")"
+
+
+def kernel_directive(k: KernelPlan, guard: bool = True, constants: dict[str, int] | None = None) -> str:
     """The combined construct for kernel ``k``, without the leading ``#pragma ``; with
     ``guard``, its run-time work guard (``work_guard``) as well."""
     if k.user_directive:  # the user's own kernel keeps its text; pcx adds the maps it planned
-        return " ".join([k.user_directive] + [m.render() for m in k.maps if m.sections])
+        return " ".join([k.user_directive] + [map_text(m, constants) for m in k.maps if m.sections])
     parts = ["omp target teams distribute parallel for" + (" simd" if k.simd else "")]
     if guard and work_guard(k):
         parts.append(work_guard(k))
@@ -107,7 +133,7 @@ def kernel_directive(k: KernelPlan, guard: bool = True) -> str:
         by_op.setdefault(r.op, []).append(r.variable)
     for op, names in by_op.items():
         parts.append(f"reduction({op}: {', '.join(names)})")
-    parts.extend(m.render() for m in k.maps if m.sections)
+    parts.extend(map_text(m, constants) for m in k.maps if m.sections)
     return " ".join(parts)
 
 
@@ -190,23 +216,23 @@ def update_groups(sections: list[Section]) -> list[list[Section]]:
     return groups
 
 
-def region_directive(r: DataRegion) -> str:
-    return " ".join(["omp target data"] + [m.render() for m in r.maps if m.sections])
+def region_directive(r: DataRegion, constants: dict[str, int] | None = None) -> str:
+    return " ".join(["omp target data"] + [map_text(m, constants) for m in r.maps if m.sections])
 
 
 _ENTER_KIND = {MapKind.TO: MapKind.TO, MapKind.TOFROM: MapKind.TO, MapKind.FROM: MapKind.ALLOC,
                MapKind.ALLOC: MapKind.ALLOC}
 
 
-def enter_exit_directives(r: DataRegion) -> tuple[str, str]:
+def enter_exit_directives(r: DataRegion, constants: dict[str, int] | None = None) -> tuple[str, str]:
     """``target enter data`` / ``target exit data`` equivalent to the region's maps."""
     enter: dict[str, list[str]] = {}
     leave: dict[str, list[str]] = {}
     for m in r.maps:
         for sec in m.sections:
-            enter.setdefault(_ENTER_KIND[m.kind].value, []).append(sec.render())
+            enter.setdefault(_ENTER_KIND[m.kind].value, []).append(section_text(sec, constants))
             out = "from" if m.kind in (MapKind.FROM, MapKind.TOFROM) else "release"
-            leave.setdefault(out, []).append(sec.render())
+            leave.setdefault(out, []).append(section_text(sec, constants))
 
     def render(head: str, table: dict[str, list[str]]) -> str:
         return " ".join([head] + [f"map({k}: {', '.join(v)})" for k, v in table.items()])
@@ -469,15 +495,15 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             dropped.add(k.nest_id)
             remarks.append(_remark(unit, k, "PCX204", "an update to be made atomic is not an expression statement; nest kept serial"))
             continue
-        if k.nest_id in covered:
-            k = dataclasses.replace(k, alias_test="")
+        if k.nest_id in covered or (k.alias_read_only and k.nest_id in held):
+            k = dataclasses.replace(k, alias_test="")  # (a region's test, or data a region holds)
         if k.alias_test and (k.nest_id in held or not hostaccess.can_copy(stmt)):  # (the checker refuses these)
             dropped.add(k.nest_id)
             remarks.append(_remark(unit, k, "PCX204", "a kernel versioned for aliasing needs its own maps and a copy "
                                                       "of the loop; nest kept serial"))
             continue
         emitted.append(k)
-        text = kernel_directive(k, guard=k.nest_id not in held)
+        text = kernel_directive(k, guard=k.nest_id not in held, constants=plan.constants)
         if k.nest_id not in held and device_test(k) and hostaccess.can_copy(stmt):
             ed.insert_before(k.start_byte, _RANK_KERNEL - 1, _host_version(ed, k, stmt))
         ed.insert_before(k.start_byte, _RANK_KERNEL, "#pragma " + text)
@@ -507,12 +533,12 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         unstructured = any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
                            for c in block.named_children)
         if unstructured:
-            enter, leave = enter_exit_directives(r)
+            enter, leave = enter_exit_directives(r, plan.constants)
             ed.insert_before(omp.place(r.start_byte), _RANK_REGION, "#pragma " + enter)
             directives.append(EmittedDirective(r.line, enter, None))
             directives.append(EmittedDirective(ed.line_of(r.end_byte), leave, None))
         else:
-            text = region_directive(r)
+            text = region_directive(r, plan.constants)
             tests = [t for t in (r.work_guard, r.alias_test) if t]
             test = tests[0] if len(tests) == 1 else " && ".join(f"({t})" for t in tests)
             if test:  # (workguard.region_statements: the statements can be copied)
@@ -525,7 +551,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             if not u.sections:
                 continue
             for group in update_groups(u.sections):
-                utext = f"omp target update {u.direction}(" + ", ".join(s.render() for s in group) + ")"
+                utext = f"omp target update {u.direction}(" + ", ".join(section_text(s, plan.constants) for s in group) + ")"
                 directives.append(EmittedDirective(u.line, utext, None))
                 if u.byte == r.end_byte:  # last thing inside the region
                     trailing.append("#pragma " + utext)
