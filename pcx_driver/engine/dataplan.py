@@ -1084,9 +1084,10 @@ class _FunctionPlan:
         return self._locals
 
 
-def _function_node(root: tree_sitter.Node, fa: FunctionAnalysis) -> tree_sitter.Node | None:
-    for n in _walk(root):
-        if n.type == "function_definition" and n.start_byte <= fa.start_byte < n.end_byte and n.end_byte >= fa.end_byte - 1:
+def _function_node(root: tree_sitter.Node, fa: FunctionAnalysis, data: bytes,
+                   language: Language) -> tree_sitter.Node | None:
+    for n in hostaccess.function_definitions(data, language):
+        if n.start_byte <= fa.start_byte < n.end_byte and n.end_byte >= fa.end_byte - 1:
             return n
     node = root.descendant_for_byte_range(fa.start_byte, fa.start_byte)
     while node is not None and node.type != "function_definition":
@@ -1691,7 +1692,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         plan.kernels.extend(kernels)
         nests = {n.nest_id: n for n in fa.nests}
         offl = [k for k in kernels if k.decision is Decision.OFFLOADED]
-        fnode = _function_node(root, fa)
+        fnode = _function_node(root, fa, data, unit.language)
         if fnode is None:
             for k in offl:  # no syntax to reason about: the analysis's sections, tofrom-safe kinds
                 if nests[k.nest_id].alias_checks:  # and no loop to version

@@ -125,6 +125,15 @@ def function_declarator(fnode: tree_sitter.Node) -> tree_sitter.Node | None:
     return d
 
 
+@functools.lru_cache(maxsize=16)
+def function_definitions(data: bytes, language: Language = Language.C) -> tuple[tree_sitter.Node, ...]:
+    """Every function definition of ``data`` (nodes of ``parse(data, language)``), in
+    pre-order: found once per text, where the planner and the checker look functions up
+    by name or by position many times (a LULESH-sized file walked its 560,000 nodes 200
+    times)."""
+    return tuple(n for n in walk(parse(data, language).root_node) if n.type == "function_definition")
+
+
 def function_name(fnode: tree_sitter.Node, data: bytes) -> str:
     """The name a function definition declares ("" when there is none)."""
     d = function_declarator(fnode)

@@ -964,7 +964,7 @@ class _Checker:
                 fn = n.child_by_field_name("function")
                 callee = text_of(self.data, fn) if fn is not None else ""
                 if callee in self.device_functions():
-                    cnode = _function_named(self.root, callee, self.data)
+                    cnode = _function_named(self.data, self.lang, callee)
                     used = hostaccess.identifiers_in(cnode, self.data) if cnode is not None else set()
                     for g in sorted(self.file_scope & used & set(names)):
                         args = n.child_by_field_name("arguments")
@@ -1099,7 +1099,7 @@ class _Checker:
             if fname in _READ_ONLY_CALLS or self.read_only_param(fname, parent, cur):
                 out.append(("read", name, WHOLE, False, at))
                 return
-            if fname not in _LIBC and _function_named(self.root, fname, self.data) is None:
+            if fname not in _LIBC and _function_named(self.data, self.lang, fname) is None:
                 out.append(("extern", name, fname, False, at))  # may offload with our data present
             out.append(("read", name, WHOLE, False, at))
             writes.append(("write", name, WHOLE, False, at))
@@ -1150,7 +1150,7 @@ class _Checker:
         callee is walked with the buffer present and the caller's sets; the caller's names
         are marked (so a callee local of the same name is another variable) and each
         parameter the callee never changes stands for its argument's value."""
-        fnode = _function_named(self.root, fname, self.data)
+        fnode = _function_named(self.data, self.lang, fname)
         if fnode is None or self.depth >= 4:
             raise CheckFailed("PCX216", f"'{fname}' is called with data on the device and cannot be checked", at)
         params = _param_names(fnode, self.data)
@@ -1199,7 +1199,7 @@ class _Checker:
     def read_only_param(self, fname: str, args: tree_sitter.Node, arg: tree_sitter.Node) -> bool:
         """A call to a function of this unit that has no device code and never writes
         through (or passes on) that parameter."""
-        fnode = _function_named(self.root, fname, self.data)
+        fnode = _function_named(self.data, self.lang, fname)
         if fnode is None or any(k.function == fname for k in self.plan.offloaded()):
             return False
         try:
@@ -1390,11 +1390,17 @@ def _is_static_local(fnode: tree_sitter.Node, name: str, data: bytes) -> bool:
     return False
 
 
-def _function_named(root: tree_sitter.Node, name: str, data: bytes) -> tree_sitter.Node | None:
-    for n in _walk(root):
-        if n.type == "function_definition" and hostaccess.function_name(n, data) == name:
-            return n
-    return None
+def _function_named(data: bytes, language: Language, name: str) -> tree_sitter.Node | None:
+    """The first definition of function ``name`` in ``hostaccess.parse(data, language)``."""
+    return _functions_by_name(data, language).get(name)
+
+
+@functools.lru_cache(maxsize=16)
+def _functions_by_name(data: bytes, language: Language) -> dict[str, tree_sitter.Node]:
+    out: dict[str, tree_sitter.Node] = {}
+    for n in hostaccess.function_definitions(data, language):
+        out.setdefault(hostaccess.function_name(n, data), n)
+    return out
 
 
 _function_name = hostaccess.function_name
@@ -1495,7 +1501,7 @@ class Verdict:
 def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, fname: str) -> Verdict:
     """Check the plan of one function; see the module docstring."""
     checker = _Checker(unit, analysis, plan)
-    fnode = _function_named(checker.root, fname, checker.data)
+    fnode = _function_named(checker.data, checker.lang, fname)
     if fnode is None:
         kernels = [k for k in plan.offloaded() if k.function == fname]
         if not kernels and not any(r.function == fname for r in plan.regions):

@@ -25,6 +25,7 @@ Contract of ``rewrite_unit(unit, plan) -> Rewrite``:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -145,6 +146,47 @@ def _last_name(name: str) -> str:
     return name.strip()
 
 
+@dataclass
+class _CallIndex:
+    """The calls of one text, found once (``held_by_regions`` runs once per region guard)."""
+
+    sites: list[tuple[int, str, frozenset | None]]  # (byte, callee's last name, names its arguments read)
+    calls: dict[str, set[str]]  # function -> the functions it calls (last names)
+    definitions: dict[str, list]  # last name -> its definitions
+    data: bytes
+    _names: dict[int, set[str]] = field(default_factory=dict)
+
+    def names_in(self, fn) -> set[str]:
+        """The identifiers a function definition names (cached by its start byte)."""
+        if fn.start_byte not in self._names:
+            self._names[fn.start_byte] = hostaccess.identifiers_in(fn, self.data)
+        return self._names[fn.start_byte]
+
+
+@functools.lru_cache(maxsize=8)
+def _call_index(data: bytes, language) -> _CallIndex:
+    from pcx_driver.engine.source import walk
+
+    root = hostaccess.parse(data, language).root_node
+    index = _CallIndex([], defaultdict(set), defaultdict(list), data)
+    for n in walk(root):
+        if n.type == "function_definition":
+            index.definitions[_last_name(hostaccess.function_name(n, data))].append(n)
+            continue
+        if n.type != "call_expression" or n.child_by_field_name("function") is None:
+            continue
+        callee = _last_name(hostaccess.text_of(data, n.child_by_field_name("function")))
+        args = n.child_by_field_name("arguments")
+        index.sites.append((n.start_byte, callee, None if args is None else
+                            frozenset(hostaccess.identifiers_in(args, data))))
+        fn = n.parent
+        while fn is not None and fn.type != "function_definition":
+            fn = fn.parent
+        if fn is not None and hostaccess.function_name(fn, data):
+            index.calls[_last_name(hostaccess.function_name(fn, data))].add(callee)
+    return index
+
+
 def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion] | None = None) -> set[str]:
     """nest_ids of the plan's kernels whose data a ``target data`` region may hold on the
     device: inside a region's statements, listed by a region, or in a function that a
@@ -160,42 +202,26 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
     regions = plan.regions if regions is None else regions
     if not regions:
         return set()
-    from pcx_driver.engine.source import walk
-
-    root = hostaccess.parse(data, language).root_node
-    calls: dict[str, set[str]] = defaultdict(set)  # function -> names it calls
-    definitions: dict[str, list] = defaultdict(list)  # function -> its definitions
+    index = _call_index(data, language)
     direct: dict[str, bool] = {}  # callee of a region's statements -> whether a call may pass mapped data
     # the variable each mapped section starts from: "s" for s->p, "v" for v[0:n]
     mapped = [{re.split(r"\.|->|\[", sec.base)[0].strip("(*& ") for m in r.maps for sec in m.sections}
               for r in regions]
-    for n in walk(root):
-        if n.type == "function_definition":
-            definitions[_last_name(hostaccess.function_name(n, data))].append(n)
-            continue
-        if n.type != "call_expression" or n.child_by_field_name("function") is None:
-            continue
-        callee = _last_name(hostaccess.text_of(data, n.child_by_field_name("function")))
+    for byte, callee, args in index.sites:
         for r, names in zip(regions, mapped):
-            if r.start_byte <= n.start_byte < r.end_byte:
-                args = n.child_by_field_name("arguments")
-                passes = args is None or bool(hostaccess.identifiers_in(args, data) & names) or not names
+            if r.start_byte <= byte < r.end_byte:
+                passes = args is None or bool(args & names) or not names
                 direct[callee] = direct.get(callee, False) or passes
-        fn = n.parent
-        while fn is not None and fn.type != "function_definition":
-            fn = fn.parent
-        if fn is not None and hostaccess.function_name(fn, data):
-            calls[_last_name(hostaccess.function_name(fn, data))].add(callee)
     reached: set[str] = {f for f, passes in direct.items() if passes}
     todo = list(direct)
     while todo:  # anything reached through another function counts
-        for callee in calls.get(todo.pop(), ()):
+        for callee in index.calls.get(todo.pop(), ()):
             if callee not in reached:
                 reached.add(callee)
                 todo.append(callee)
     all_mapped = set().union(*mapped)
     reached |= {f for f in direct if f not in reached and any(
-        hostaccess.identifiers_in(d, data) & all_mapped for d in definitions.get(f, ()))}
+        index.names_in(d) & all_mapped for d in index.definitions.get(f, ()))}
     listed = {n for r in regions for n in r.kernels}
     return {k.nest_id for k in plan.kernels
             if k.nest_id in listed or _last_name(k.function) in reached
