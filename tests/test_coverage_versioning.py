@@ -197,3 +197,55 @@ def test_a_time_loop_is_versioned_once_and_keeps_its_data_on_the_device(tmp_path
     # A and B in once per call, not once per step (and main's own kernels' arrays once)
     assert to_device <= 4 * 2 * (n + 1) * 8, to_device
     assert run(["x"])[0] == 2 * 50  # overlapping: the second call runs as written
+
+
+# A versioned region whose host code uses its data between the kernels: boundary values
+# the host sets each step (ludcmp's and fdtd's shape).  The plan's updates keep both copies
+# right, and the region's test makes each name its own array on the device path.
+BOUNDARY = r"""
+#include <stdio.h>
+#include <stdlib.h>
+
+static void relax(int steps, int n, double *u, double *v) {
+  for (int t = 0; t < steps; t++) {
+    for (int i = 1; i < n - 1; i++)          /* NEST1 */
+      v[i] = (u[i - 1] + u[i] + u[i + 1]) / 3.0;
+    v[0] = 0.5 * t;                           /* host: boundaries of v */
+    v[n - 1] = -0.25 * t;
+    for (int i = 0; i < n; i++)              /* NEST2 */
+      u[i] = 0.5 * (u[i] + v[i]);
+  }
+}
+
+int main(int argc, char **argv) {
+  int n = 30000;
+  double *a = malloc(sizeof(double) * 2 * n);
+  for (int i = 0; i < 2 * n; i++) a[i] = (i * 7 % 13) * 0.25;
+  relax(40, n, a, argc > 1 ? a + n / 2 : a + n);   /* v overlaps u with an argument */
+  double s = 0;
+  for (int i = 0; i < 2 * n; i++) s += a[i] * (i % 5);
+  printf("%.6f\n", s);
+  return 0;
+}
+"""
+
+
+def test_a_host_access_beyond_a_mapped_section_fails_the_check_in_a_versioned_region() -> None:
+    """The region's test proves only its mapped sections disjoint, so host code inside a
+    versioned region may use its names only within their sections: the planner keeps the
+    region (and its updates of v[0:1] and v[n - 1:1]), and the plan checker refuses it,
+    since v[0] lies outside v[0:n] when n is 0 (ludcmp's y[i] beside a region mapping
+    y[0:n-1] is the same check).  The program then gives the serial output on both paths."""
+    from pcx_driver.engine import plancheck
+    from test_plancheck import _plan
+
+    unit, analysis, plan = _plan(BOUNDARY)
+    (region,) = [r for r in plan.regions if r.function == "relax"]
+    assert region.alias_test and region.updates
+    verdict = plancheck.check_function(unit, analysis, plan, "relax")
+    assert not verdict.ok and "beyond its mapped section" in verdict.message, verdict
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_host_code_between_versioned_kernels_gives_the_serial_output(tmp_path: Path) -> None:
+    build_and_compare(tmp_path, BOUNDARY, [])

@@ -160,11 +160,11 @@ def _version_region(fp: _FunctionPlan, region: DataRegion, offl: list[KernelPlan
         return "a kernel of the function is outside the region"
     if any(sec.base not in bases for k in inside for m in k.maps for sec in m.sections):
         return "a kernel maps data the region does not"
-    if region.updates:
-        return "host code inside the region uses device data"
     if workguard.region_statements(fp.unit, region) is None:
         return "its statements cannot be copied for a run-time check"
-    touchy = set(bases) | fp.globals_ | _pointer_params(fp.fnode, data)
+    # Host code may use the mapped names (the plan's updates keep both copies right, and the
+    # test makes each name its own array), but nothing else that may point into them.
+    touchy = (fp.globals_ | _pointer_params(fp.fnode, data)) - set(bases)
     for n in _walk(fp.fnode):
         if not (region.start_byte <= n.start_byte < region.end_byte) or \
                 any(k.start_byte <= n.start_byte < k.end_byte for k in inside):

@@ -708,6 +708,11 @@ class _Walker:
                     continue
                 if v.present is MAYBE:
                     self.fail("PCX215", f"'{name}' may or may not be on the device at line {self.line(at)}", at)
+                if kind in ("read", "write") and any(e.region.alias_test for e in self.open) and not (
+                        isinstance(v.present, tuple) and contains(v.present[1], sect)):
+                    # the region's test proved only its mapped sections disjoint
+                    self.fail("PCX216", f"host code at line {self.line(at)} uses '{name}' beyond its mapped section, "
+                                        "inside a region versioned for aliasing", at)
                 if kind == "read":
                     if overlaps(v.dev_new, sect):
                         self.fail("PCX211", f"host code at line {self.line(at)} reads '{name}', whose current value is on the device", at)
