@@ -316,7 +316,10 @@ int main(void)
 }
 """
 
+DIV_UP = "static int div_up(int x, int y) { return (x + y - 1) / y; }"
+
 #: (form, file-scope declarations, local declarations, launch configuration, grid, block)
+#: in main: int n = 64, a = 2, b = 3; NT is 4.
 DIM3_FORMS = [
     ("ctor-names", "", "dim3 g(a, b);", "g, 8", (2, 3, 1), (8, 1, 1)),
     ("ctor-product", "", "dim3 thr(NT * NT);", "2, thr", (2, 1, 1), (16, 1, 1)),
@@ -334,6 +337,24 @@ DIM3_FORMS = [
      "", "file_grid, file_block", (16, 1, 1), (4, 2, 1)),
     ("file-scope-call", "dim3 file_grid = dim3(2, 2);\ndim3 file_block = 8;", "", "file_grid, file_block",
      (2, 2, 1), (8, 1, 1)),
+    ("ctor-3d", "", "dim3 blk(NT, 2, b);", "1, blk", (1, 1, 1), (4, 2, 3)),
+    ("ctor-call", DIV_UP, "dim3 g(div_up(n, 16), 1);", "g, 16", (4, 1, 1), (16, 1, 1)),
+    ("ctor-macro-call", "#define CEIL_DIV(x, y) (((x) + (y) - 1) / (y))", "dim3 g(CEIL_DIV(n, NT * NT), a + 1);",
+     "g, NT", (4, 3, 1), (4, 1, 1)),
+    ("ctor-expr-2d", "", "dim3 g((n + NT - 1) / NT, 1);", "g, 1", (16, 1, 1), (1, 1, 1)),
+    ("several", "", "dim3 g(n / 16), blk(16);", "g, blk", (4, 1, 1), (16, 1, 1)),
+    ("assign-call-of-call", DIV_UP, "dim3 g = dim3(div_up(n, 32), b);", "g, 2", (2, 3, 1), (2, 1, 1)),
+    ("copy", "", "dim3 g(a, b);\n    dim3 g2(g), blk{NT};", "g2, blk", (2, 3, 1), (4, 1, 1)),
+    ("copy-of-call", "static dim3 grid_for(int n) { return dim3(n / 32, 2); }", "dim3 g(grid_for(n));", "g, 2",
+     (2, 2, 1), (2, 1, 1)),
+    ("copy-of-element", "", "dim3 geo[2] = {dim3(3), dim3(NT, 2)};\n    dim3 g(geo[0]), blk(geo[1]);", "g, blk",
+     (3, 1, 1), (4, 2, 1)),
+    ("copy-file-scope", "dim3 file_block(NT, 2);", "dim3 blk(file_block);", "a, blk", (2, 1, 1), (4, 2, 1)),
+    ("in-launch-call", DIV_UP, "", "dim3(div_up(n, 16), a), NT", (4, 2, 1), (4, 1, 1)),
+    ("file-scope-enum", "enum { EB = 4 };\ndim3 file_block(EB * 2, EB / 2);", "", "a, file_block", (2, 1, 1),
+     (8, 2, 1)),
+    ("file-scope-const", "static const int CB = 3;\ndim3 file_block(CB * 2);", "", "1, file_block", (1, 1, 1),
+     (6, 1, 1)),
 ]
 
 
@@ -345,6 +366,27 @@ def test_every_dim3_form_runs(tmp_path: Path, form: str, glob: str, local: str, 
     run = build_and_run(tmp_path, src)
     threads = grid[0] * grid[1] * grid[2] * block[0] * block[1] * block[2]
     assert run.stdout.split() == [str(v) for v in (threads, *grid, *block)]
+
+
+#: Forms whose single extent may itself be a dim3: decided by type (pcx_dim3_of), which is
+#: _Generic in C and an overload in C++.
+DIM3_BY_TYPE = [f for f in DIM3_FORMS if f[0].startswith("copy")]
+
+
+@needs_clang
+@pytest.mark.parametrize("form, glob, local, launch, grid, block", DIM3_BY_TYPE, ids=[f[0] for f in DIM3_BY_TYPE])
+def test_dim3_copies_run_as_cxx(tmp_path: Path, form: str, glob: str, local: str, launch: str,
+                                grid: tuple[int, int, int], block: tuple[int, int, int]) -> None:
+    src = DIM3_PROGRAM % {"global": glob, "local": local, "launch": launch}
+    run = build_and_run(tmp_path, src, language="c++")
+    threads = grid[0] * grid[1] * grid[2] * block[0] * block[1] * block[2]
+    assert run.stdout.split() == [str(v) for v in (threads, *grid, *block)]
+
+
+def test_dim3_constructor_arguments_go_through_the_rules() -> None:
+    """``dim3 b(warpSize)`` reads warpSize as a parameter type: still refused at its place."""
+    t = tr("void f(void)\n{\n    dim3 blk(warpSize), grid(4);\n}\n")
+    assert [(r.id, r.line, r.column) for r in t.remarks] == [("PCX401", 3, 14)]
 
 
 def test_dim3_prototypes_stay_prototypes() -> None:

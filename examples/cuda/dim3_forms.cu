@@ -1,6 +1,7 @@
-/* Every way CUDA declares a launch geometry: dim3 constructors with names, products
-   and expressions, = dim3(...), brace forms, default + field writes, an integer, a
-   file-scope dim3 and dim3(...) inside the launch itself. */
+/* Every way CUDA declares a launch geometry: dim3 constructors with names, products,
+   expressions and calls, several in one declaration, a copy, = dim3(...), brace forms,
+   default + field writes, an integer, a file-scope dim3 and dim3(...) inside the launch
+   itself. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <cuda_runtime.h>
@@ -9,6 +10,8 @@
 #define H 38
 #define TX 8
 #define TY 4
+
+static int div_up(int a, int b) { return (a + b - 1) / b; }
 
 dim3 vol_block(TX, TY, 2);       /* file scope, read as a prototype by a C parser */
 dim3 vol_threads(TX * TY);       /* file scope, a product of macros */
@@ -65,7 +68,7 @@ int main(void)
     dim3 grd((W + TX - 1) / TX, (H + TY - 1) / TY);    /* expressions */
     init<<<grd, blk>>>(img);
 
-    dim3 nb = dim3((n + TX * TY - 1) / (TX * TY));     /* = dim3(...) */
+    dim3 nb = dim3(div_up(n, TX * TY), 1);             /* = dim3(...) of a call */
     scale<<<nb, vol_threads>>>(img, 0.5f, n);
 
     dim3 b3{16, 2};                                    /* brace initialisation */
@@ -80,8 +83,9 @@ int main(void)
     g4.y = (H + 1) / 2;
     add_column_index<<<g4, b4>>>(tmp);
 
-    volume<<<dim3((W + TX - 1) / TX, (H + TY - 1) / TY, (depth + 1) / 2), vol_block>>>(tmp, vol, depth);
-    scale<<<dim3((n + 255) / 256), 256>>>(tmp, 2.0f, n);  /* dim3(...) in the launch */
+    dim3 vgrid(div_up(W, TX), div_up(H, TY), (depth + 1) / 2), vblock(vol_block); /* two, 3D, a copy */
+    volume<<<vgrid, vblock>>>(tmp, vol, depth);
+    scale<<<dim3((n + 255) / 256, 1), 256>>>(tmp, 2.0f, n);  /* dim3(...) in the launch */
 
     cudaMemcpy(h, vol, n * depth * sizeof(float), cudaMemcpyDeviceToHost);
     double sv = 0.0;

@@ -128,6 +128,8 @@ def scan_names(root: Node) -> Names:
                         d.type == "identifier" or d.child_by_field_name("declarator").type == "identifier"
                     ):
                         names.scalars.add(declarator_name(d))
+        if n.type == "enumerator":  # an int constant: dim3 t(NT * NT) at file scope is a constructor
+            names.scalars.add(text(n.child_by_field_name("name")))
         if n.type in ("preproc_function_def", "preproc_def"):
             names.user.add(text(n.child_by_field_name("name")))
             names.macros.add(text(n.child_by_field_name("name")))
@@ -205,7 +207,7 @@ class _Translator:
         self.remarks: list[Remark] = []
         self._seen: set[tuple[str, int, int]] = set()
         self.dim3_names: set[str] = set()
-        self.scalar_names: set[str] = set()  # names declared with an arithmetic type
+        self.scalar_names: set[str] = set()  # names declared with an arithmetic type, enumerators
         self.symbols: dict[str, str] = {}  # __device__/__constant__ variable -> its kind
         self.user_minmax: set[str] = set()
         self.user_names: set[str] = set()  # functions, macros, variables the unit defines
@@ -329,7 +331,8 @@ class _Translator:
             raise self.refuse("PCX406", node, f"CUDA runtime API {name} has no translation")
         if node.type == "identifier" and ctx.kernel is not None and name in ctx.kernel.shared_scalars:
             return f"(*{name})"
-        if node.type == "identifier" and name in ("warpSize",):
+        # ``dim3 b(warpSize);`` reads warpSize as a parameter's type: refused there too.
+        if node.type in ("identifier", "type_identifier") and name == "warpSize":
             raise self.refuse("PCX401", node, "warpSize assumes warp-synchronous execution, which OpenMP does not have")
         return None
 
@@ -392,7 +395,7 @@ class _Translator:
                 if not self.dim3_constructor_params(ps, file_scope):
                     return None  # a real prototype of a function returning dim3
                 self.dim3_names.add(name)
-                parts.append(f"{name} = {self.dim3_make([text(p) for p in ps], d, file_scope)}")
+                parts.append(f"{name} = {self.dim3_constructed(ps, d, ctx, file_scope)}")
                 continue
             inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
             if inner is None or inner.type != "identifier":
@@ -402,8 +405,8 @@ class _Translator:
             if value is None:
                 parts.append(f"{name} = {self.dim3_make([], d, file_scope)}")
             elif value.type in ("argument_list", "initializer_list"):
-                args = [self.emit(a, ctx) for a in value.named_children if a.type != "comment"]
-                parts.append(f"{name} = {self.dim3_make(args, value, file_scope)}")
+                args = [a for a in value.named_children if a.type != "comment"]
+                parts.append(f"{name} = {self.dim3_constructed(args, value, ctx, file_scope)}")
             elif file_scope and value.type == "call_expression" and call_name(value) == "dim3":
                 args = self.inner_args(value, ctx)
                 parts.append(f"{name} = {self.dim3_make(args, value, file_scope)}")
@@ -420,7 +423,8 @@ class _Translator:
         In a function body it always is (nobody declares functions returning dim3
         there) unless a parameter has a builtin type (``dim3 f(int n);``).  At file
         scope, ``dim3 block(TILE, TILE);`` (bare names) and ``dim3 thr(NT * NT);``
-        where NT is a macro of the program are; ``dim3 f(Grid *g);`` is a prototype."""
+        where NT is a macro, an enumerator or an arithmetic variable of the program are;
+        ``dim3 f(Grid *g);`` is a prototype."""
         for p in ps:
             if p.type != "parameter_declaration":
                 return False
@@ -429,9 +433,35 @@ class _Translator:
                 return False
             if any(c.type in ("type_qualifier", "storage_class_specifier") for c in p.children):
                 return False
-            if file_scope and p.child_by_field_name("declarator") is not None and text(typ) not in self.macro_names:
+            if file_scope and p.child_by_field_name("declarator") is not None and (
+                text(typ) not in self.macro_names and text(typ) not in self.scalar_names
+            ):
                 return False
         return True
+
+    def dim3_constructed(self, args: list[Node], node: Node, ctx: _Ctx, file_scope: bool) -> str:
+        """The value of ``dim3 x(args)``, ``dim3 x{args}`` or ``dim3 x = {args}``.
+
+        ``args`` are expressions, or the parameter declarations tree-sitter read them as
+        (``dim3 t(NT * NT)`` is a prototype to it).  Each is printed through the rules, so
+        a refused or renamed name in it is handled like anywhere else.  A single argument
+        may be a dim3 itself (``dim3 b(grid)``, ``dim3 b(make_grid(n))``: a copy), so a
+        local one is decided like a launch extent (``dim3_value``); file-scope ones stay
+        constant brace initializers, where only extents can appear."""
+        if len(args) == 1 and not file_scope:
+            arg = args[0]
+            if arg.type != "parameter_declaration":
+                return self.dim3_value(arg, ctx)
+            declarator = arg.child_by_field_name("declarator")
+            if declarator is None and text(arg) in self.dim3_names:
+                return self.emit(arg, ctx)  # dim3 b(grid): a copy
+            # n * m reads as ``n *m``: a product.  A name of unknown type, geo[0] or
+            # make_grid(n) may be a dim3: the type decides.
+            if not (declarator is None and text(arg) in self.scalar_names) and (
+                declarator is None or declarator.type != "pointer_declarator"
+            ):
+                return f"pcx_dim3_of({self.emit(arg, ctx)})"
+        return self.dim3_make([self.emit(a, ctx) for a in args], node, file_scope)
 
     def dim3_make(self, args: list[str], node: Node, file_scope: bool = False) -> str:
         if len(args) > 3:
