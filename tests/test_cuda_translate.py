@@ -146,6 +146,111 @@ def test_user_helper_body_calls_are_translated() -> None:
     assert "return cudaMalloc((void **)(p), n);" in t.text
 
 
+#: The shapes programs give their own error checks: (id, definitions, how a call is checked).
+USER_CHECKS = [
+    ("do-while-macro",
+     "#define cudaCheck(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { \\\n"
+     "    fprintf(stderr, \"%s\\n\", cudaGetErrorString(e_)); exit(1); } checks++; } while (0)\n",
+     "cudaCheck({})"),
+    ("function-file-line",
+     "static inline void checkCuda(cudaError_t e, const char *file, int line)\n"
+     "{\n    if (e != cudaSuccess) { fprintf(stderr, \"%s:%d: %s\\n\", file, line, cudaGetErrorName(e)); exit(1); }\n"
+     "    checks++;\n}\n",
+     "checkCuda({}, __FILE__, __LINE__)"),
+    ("macro-over-function",
+     "static void check_status(cudaError_t e, const char *call)\n"
+     "{\n    if (e != cudaSuccess) { fprintf(stderr, \"%s: %s\\n\", call, cudaGetErrorString(e)); exit(1); }\n"
+     "    checks++;\n}\n#define CHECK_CUDA(call) check_status((call), #call)\n",
+     "CHECK_CUDA({})"),
+    ("gpuErrchk-gpuAssert",
+     "#define gpuErrchk(ans) { gpuAssert((ans), __FILE__, __LINE__); }\n"
+     "static void gpuAssert(cudaError_t code, const char *file, int line)\n"
+     "{\n    if (code != cudaSuccess) { fprintf(stderr, \"%s %s %d\\n\", cudaGetErrorString(code), file, line); exit(code); }\n"
+     "    checks++;\n}\n",
+     "gpuErrchk({})"),
+]
+
+USER_CHECK_PROGRAM = """#include <stdio.h>
+#include <stdlib.h>
+#include <cuda_runtime.h>
+static int checks = 0;
+{helpers}
+__global__ void twice(int *v, int n)
+{{
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) v[i] *= 2;
+}}
+int main(void)
+{{
+    int h[100], *d, s = 0;
+    for (int i = 0; i < 100; i++) h[i] = i;
+    {malloc};
+    {copy_in};
+    twice<<<4, 32>>>(d, 100);
+    {launch};
+    {extra}
+    {copy_out};
+    {free};
+    for (int i = 0; i < 100; i++) s += h[i];
+    printf("%d %d\\n", s, checks);
+    return 0;
+}}
+"""
+
+
+def user_check_program(helpers: str, check: str, extra: str = "") -> str:
+    """USER_CHECK_PROGRAM with every runtime call wrapped in ``check`` (``"CHECK({})"``)."""
+    calls = {"malloc": "cudaMalloc(&d, sizeof h)", "copy_in": "cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice)",
+             "launch": "cudaGetLastError()", "copy_out": "cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost)",
+             "free": "cudaFree(d)"}
+    return USER_CHECK_PROGRAM.format(helpers=helpers, extra=extra,
+                                     **{k: check.format(v) for k, v in calls.items()})
+
+
+@needs_clang
+@pytest.mark.parametrize("helpers, check", [u[1:] for u in USER_CHECKS], ids=[u[0] for u in USER_CHECKS])
+def test_user_error_checks_translate_and_run(tmp_path: Path, helpers: str, check: str) -> None:
+    """The program's own checks are user code (not refused); what they wrap, and the
+    CUDA names in their bodies, translate; every check passes on the host device."""
+    run = build_and_run(tmp_path, user_check_program(helpers, check))
+    assert run.stdout == "9900 5\n"
+
+
+@pytest.mark.parametrize("helpers, check", [u[1:] for u in USER_CHECKS], ids=[u[0] for u in USER_CHECKS])
+def test_user_error_checks_around_an_untranslatable_api_are_refused(helpers: str, check: str) -> None:
+    """A runtime API without a translation stays refused inside the program's own check,
+    with PCX406 at its line naming it; the helper itself is never reported."""
+    extra = check.format("cudaFuncSetCacheConfig(twice, cudaFuncCachePreferL1)") + ";"
+    src = user_check_program(helpers, check, extra)
+    line = src.splitlines().index("    " + extra) + 1
+    t = tr(src)
+    assert not t.ok
+    errors = [(r.id, r.line, r.message) for r in t.remarks if r.id != "PCX400"]
+    assert errors == [
+        ("PCX406", line, "CUDA runtime API cudaFuncSetCacheConfig has no translation"),
+        ("PCX406", line, "CUDA runtime API cudaFuncCachePreferL1 has no translation"),
+    ]
+
+
+def test_an_untranslatable_api_inside_a_checking_macro_is_refused_where_used() -> None:
+    """A macro body is pasted by the preprocessor, untranslated: a runtime API without a
+    translation in it is refused (PCX406) at each use of the macro, through other
+    macros too; an unused one is harmless."""
+    src = ("#define CHECK(x) do { if ((x) != cudaSuccess) return 1; } while (0)\n"
+           "#define REPLAY(g, s) CHECK(cudaGraphLaunch(g, s))\n"
+           "#define REPLAY_TWICE(g, s) do { REPLAY(g, s); REPLAY(g, s); } while (0)\n"
+           "#define PROFILE_ON() cudaProfilerStart()\n"
+           "int main(void)\n{\n    int *d;\n    CHECK(cudaMalloc(&d, 64));\n"
+           "    REPLAY(0, 0);\n    REPLAY_TWICE(0, 0);\n    return 0;\n}\n")
+    t = tr(src)
+    assert not t.ok
+    assert [(r.id, r.line, r.message) for r in t.remarks] == [
+        ("PCX406", 9, "macro REPLAY expands to CUDA runtime API cudaGraphLaunch, which has no OpenMP equivalent"),
+        ("PCX406", 10, "macro REPLAY_TWICE expands to CUDA runtime API cudaGraphLaunch (through REPLAY), "
+                       "which has no OpenMP equivalent"),
+    ]
+
+
 DEVICE_QUERY = r"""
 #include <stdio.h>
 #include <cuda_runtime.h>

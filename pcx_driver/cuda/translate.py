@@ -153,9 +153,10 @@ _TOKEN = re.compile(r"[A-Za-z_]\w*")
 
 def _hidden_refusals(root: Node, known: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     """Macros whose bodies use a construct the translator refuses (warp shuffles and
-    votes, ``warpSize``, cooperative groups, textures), directly or through another such
-    macro.  The preprocessor would paste it into translated code that cannot compile,
-    so each use of the macro is refused with the construct's ID."""
+    votes, ``warpSize``, cooperative groups, textures, a CUDA runtime API without a
+    translation such as an error-check helper calling ``cudaGraphLaunch``), directly or
+    through another such macro.  The preprocessor would paste it into translated code
+    that cannot compile, so each use of the macro is refused with the construct's ID."""
     bodies: dict[str, set[str]] = {}
     for n in walk(root):
         if n.type in ("preproc_def", "preproc_function_def"):
@@ -174,6 +175,8 @@ def _hidden_refusals(root: Node, known: dict[str, tuple[str, str]]) -> dict[str,
                     found = ("PCX401", tok)
                 elif r is not None and r.id in ("PCX401", "PCX402", "PCX403"):
                     found = (r.id, tok)
+                elif tables.is_api_name(tok) and tok not in tables.KNOWN_NAMES and tok not in bodies:
+                    found = ("PCX406", f"CUDA runtime API {tok}")
                 elif tok in hidden and tok != macro:
                     found = (hidden[tok][0], f"{hidden[tok][1]} (through {tok})")
                 else:
