@@ -34,15 +34,18 @@ def tr(src: str, path: str = "app.cu") -> CudaTranslation:
     return translate_source(SourceUnit(path=path, text=src, language=Language.CUDA))
 
 
-def build_and_run(tmp_path: Path, src: str, name: str = "app", language: str = "c") -> RunOutput:
-    """Translate ``src`` (written as tmp_path/NAME.cu), build from tmp_path, run strictly."""
+def build_and_run(tmp_path: Path, src: str, name: str = "app", language: str = "c",
+                  extra_flags: tuple[str, ...] = ()) -> RunOutput:
+    """Translate ``src`` (written as tmp_path/NAME.cu), build from tmp_path (FLAGS, then
+    ``extra_flags``), run strictly."""
     (tmp_path / f"{name}.cu").write_text(src)
     t = tr(src, f"{name}.cu")
     assert t.ok, [r.format() for r in t.remarks]
     out = tmp_path / (f"{name}.c" if language == "c" else f"{name}.cpp")
     out.write_text(t.text)
     compiler = "clang-19" if language == "c" else "clang++-19"
-    p = subprocess.run([compiler, *FLAGS, out.name, "-o", name, "-lm"], cwd=tmp_path, capture_output=True, text=True)
+    p = subprocess.run([compiler, *FLAGS, *extra_flags, out.name, "-o", name, "-lm"], cwd=tmp_path, capture_output=True,
+                       text=True)
     assert p.returncode == 0, p.stderr
     run = gate.run_program([str(tmp_path / name)], cwd=str(tmp_path),
                            env={**gate.VALIDATION_ENV, "KMP_BLOCKTIME": "0"}, timeout=60)
@@ -230,6 +233,53 @@ def test_user_error_checks_around_an_untranslatable_api_are_refused(helpers: str
         ("PCX406", line, "CUDA runtime API cudaFuncSetCacheConfig has no translation"),
         ("PCX406", line, "CUDA runtime API cudaFuncCachePreferL1 has no translation"),
     ]
+
+
+INLINE_HELPERS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <cuda_runtime.h>
+#ifndef HELPERS_H
+#define HELPERS_H
+inline void checkCuda(cudaError_t e, const char *file, int line)
+{
+    if (e != cudaSuccess) { fprintf(stderr, "%s:%d: %s\n", file, line, cudaGetErrorString(e)); exit(1); }
+}
+#endif
+inline int blocks_for(int n, int per);
+inline int blocks_for(int n, int per) { return (n + per - 1) / per; }
+void report(int sum);
+inline void report(int sum) { printf("sum=%d\n", sum); }
+__device__ inline int square(int x) { return x * x; }
+__global__ void squares(int *v, int n)
+{
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) v[i] = square(i);
+}
+int main(void)
+{
+    int h[50], *d, s = 0;
+    checkCuda(cudaMalloc(&d, sizeof h), __FILE__, __LINE__);
+    squares<<<blocks_for(50, 16), 16>>>(d, 50);
+    checkCuda(cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost), __FILE__, __LINE__);
+    for (int i = 0; i < 50; i++) s += h[i];
+    report(s);
+    return 0;
+}
+"""
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_inline_helpers_link_without_optimisation(tmp_path: Path, language: str) -> None:
+    """``inline void checkCuda(...)`` is C++'s inline in CUDA; C's emits no symbol, so an
+    -O0 build failed to link.  Such functions become ``static inline``; one also declared
+    without ``inline`` stays as written (C emits its definition)."""
+    t = tr(INLINE_HELPERS)
+    assert "\nstatic inline void checkCuda(" in t.body and "\nstatic inline int blocks_for(int n, int per);" in t.body
+    assert "\ninline void report(int sum)" in t.body
+    run = build_and_run(tmp_path, INLINE_HELPERS, language=language, extra_flags=("-O0",))
+    assert run.stdout == f"sum={sum(i * i for i in range(50))}\n"
 
 
 def test_an_untranslatable_api_inside_a_checking_macro_is_refused_where_used() -> None:

@@ -19,7 +19,7 @@ static int checks = 0; /* every check that passed */
         checks++;                                                                      \
     } while (0)
 
-static inline void checkCuda(cudaError_t e, const char *file, int line)
+inline void checkCuda(cudaError_t e, const char *file, int line)
 {
     if (e != cudaSuccess) {
         fprintf(stderr, "%s:%d: CUDA error %s: %s\n", file, line, cudaGetErrorName(e), cudaGetErrorString(e));

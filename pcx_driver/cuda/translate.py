@@ -27,6 +27,8 @@ What each construct becomes (details in ``kernels.py`` and ``prologue.py``):
 * ``__device__`` / ``__host__ __device__`` functions and ``__device__`` / ``__constant__``
   variables -> ``declare target``; ``cudaMemcpyToSymbol`` -> memcpy + ``target update``.
 * atomics -> ``omp atomic`` update/write/capture/compare forms.
+* a function declared only ``inline`` (C++'s one definition program-wide) -> ``static
+  inline``, since C's ``inline`` alone emits no definition (``inline_only_functions``).
 * warp shuffles/votes (PCX401), cooperative groups (PCX402), textures (PCX403), launches
   from device code (PCX404), untranslatable atomics (PCX405) and runtime calls (PCX406),
   and other constructs (PCX407) are refused with the construct's name and line.
@@ -187,6 +189,38 @@ def _hidden_refusals(root: Node, known: dict[str, tuple[str, str]]) -> dict[str,
     return hidden
 
 
+def inline_only_functions(root: Node) -> set[str]:
+    """The functions every file-scope declaration of the unit declares ``inline``, never
+    ``static`` or ``extern`` (``inline void checkCuda(cudaError_t e) {...}``).
+
+    CUDA is C++, where such a function has one definition program-wide.  In C it is an
+    inline definition that emits no symbol, so a call the compiler does not inline (any
+    -O0 build) fails to link; these are translated ``static inline``, a copy per unit as
+    a header-defined helper gets anyway.  A function also declared without ``inline`` is
+    left alone: C then emits its definition.  Templates are C++ only and keep theirs."""
+    inline_everywhere: dict[str, bool] = {}
+    for n in walk(root):
+        if n.type not in ("function_definition", "declaration") or not _at_file_scope(n):
+            continue
+        fd = function_declarator(n)
+        if fd is None or fd.child_by_field_name("declarator").type != "identifier":
+            continue  # a variable, or a pointer to a function
+        specs = {text(c) for c in n.children if c.type == "storage_class_specifier"}
+        name = declarator_name(fd)
+        inline_everywhere[name] = inline_everywhere.get(name, True) and "inline" in specs and not (
+            specs & {"static", "extern"}
+        )
+    return {name for name, only in inline_everywhere.items() if only}
+
+
+def _at_file_scope(node: Node) -> bool:
+    """Whether ``node`` is a top-level declaration of the unit (also inside ``#if``s)."""
+    p = node.parent
+    while p is not None and p.type.startswith("preproc_"):
+        p = p.parent
+    return p is not None and p.type == "translation_unit"
+
+
 def _in_function(node: Node) -> bool:
     """Whether ``node`` lies inside a function body (not at file or namespace scope)."""
     p = node.parent
@@ -217,6 +251,7 @@ class _Translator:
         self.macro_names: set[str] = set()  # the unit's #define names
         self.kernel_names: list[str] = []
         self.hidden: dict[str, tuple[str, str]] = {}  # macros hiding a refused construct
+        self.inline_only: set[str] = set()  # functions translated static inline
 
     # ------------------------------------------------------------------ reporting
 
@@ -276,6 +311,11 @@ class _Translator:
             return ""
         if t == "preproc_include":
             return self.include(node)
+        if t == "storage_class_specifier" and text(node) == "inline" and node.parent is not None and (
+            node.parent.type in ("function_definition", "declaration") and _at_file_scope(node.parent)
+            and declarator_name(function_declarator(node.parent)) in self.inline_only
+        ):
+            return "static inline"  # C's inline is not C++'s (inline_only_functions)
         if t == "function_definition":
             if has_keyword(node, "__global__"):
                 return self.kernel(node)
@@ -800,6 +840,7 @@ class _Translator:
         self.user_minmax = {m for m in tables.MINMAX if m in self.user_names}
         # A header's macro may be used in this unit's macros: close over both.
         self.hidden = _hidden_refusals(self.tree.root_node, names.hidden)
+        self.inline_only = inline_only_functions(self.tree.root_node)
 
     def run(self) -> CudaTranslation:
         root = self.tree.root_node
