@@ -840,7 +840,9 @@ class _Translator:
         self.user_minmax = {m for m in tables.MINMAX if m in self.user_names}
         # A header's macro may be used in this unit's macros: close over both.
         self.hidden = _hidden_refusals(self.tree.root_node, names.hidden)
-        self.inline_only = inline_only_functions(self.tree.root_node)
+        # A function its headers declare too may be declared there without inline: C would
+        # then reject a static definition here (the header's own translation handles its).
+        self.inline_only = inline_only_functions(self.tree.root_node) - (self.context.user if self.context else set())
 
     def run(self) -> CudaTranslation:
         root = self.tree.root_node
