@@ -13,7 +13,8 @@ inside LU's k loop, are found.  Every refusal carries a stable PCX id.
 Soundness rules: a dependence is assumed unless isl proves there is none; a section is
 computed from the loop bounds and, where that is not possible, from the declared extent,
 else the nest is refused (PCX116); pointers are assumed to alias unless restrict,
-distinct local allocations, or distinct at every call site in the unit (PCX104).
+distinct local allocations, or distinct at every call site in the unit (PCX104; decided in
+engine/aliasing.py).
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from pcx_driver.config import BUILTIN_OPTIONS
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine import scalars as scalar_mod
 from pcx_driver.engine.access import ArrayRef, NestFacts, collect
+from pcx_driver.engine.aliasing import AliasOracle
 from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
 from pcx_driver.engine.dependence import (Instance, LoopBounds, NotAffine, carried_conflict, delinearise, nonneg_on,
     nonneg_poly, param_lower_bounds)
 from pcx_driver.engine.loops import Loop, Poly, c_int_literal, eval_tokens, parse_loop, single_statement
 from pcx_driver.engine.macros import use_problem
-from pcx_driver.engine.semantics import Decl, Semantics
+from pcx_driver.engine.semantics import ARITH_TYPES, Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens, walk
 from pcx_driver.model import (
     ArrayAccessSummary,
@@ -51,28 +53,6 @@ MAX_REASONS = 4
 #: nests whose estimated work is a known constant below this are kept serial (PCX115): the
 #: default of the ``min-work`` setting, which also guards symbolic estimates at run time
 MIN_WORK: float = next(o.default for o in BUILTIN_OPTIONS if o.name == "min-work")
-
-ALLOCATORS = {"malloc", "calloc", "aligned_alloc", "std::malloc", "std::calloc", "memalign"}
-ARITH_TYPES = {
-    "int", "unsigned int", "long", "unsigned long", "long long", "unsigned long long", "short", "unsigned short",
-    "char", "signed char", "unsigned char", "float", "double", "long double", "bool", "_Bool",
-}
-
-
-def _addressable(refs: list[ArrayRef]) -> bool:
-    """Whether the memory these references touch is one contiguous range whose ends the
-    host can compute from the base pointer alone: a variable (not a member) that is an
-    array or a pointer to arithmetic elements, subscripted as often as it has dimensions
-    (``double **`` rows would need loads; a run-time alias check cannot see them)."""
-    for a in refs:
-        d = a.decl
-        if d is None or a.member or a.via_data or a.fields or a.base != a.root or d.reference \
-                or d.shape not in ("pointer", "array") or len(a.subs) != len(d.dims) or not d.dims:
-            return False
-        element = " ".join(w for w in d.element_type.split() if w not in ("const", "volatile", "restrict"))
-        if element not in ARITH_TYPES:
-            return False
-    return True
 
 
 def analyse_unit(unit: SourceUnit, min_work: float = MIN_WORK) -> UnitAnalysis:
@@ -116,6 +96,7 @@ class _UnitAnalyser:
         self.model = SourceModel.parse(unit)
         self.sem = Semantics.build(unit)
         self.userfns = UserFunctions(self.model, self.sem)
+        self.aliases = AliasOracle(self.model, self.sem)
         self.result = UnitAnalysis(unit.path, unit.language)
         self.fn_info: FunctionInfo | None = None
 
@@ -156,7 +137,7 @@ class _UnitAnalyser:
                     else:
                         self._analyse_candidate(fa, fi, cand)
             self._macro_loops(fa, fi)
-            fa.alias_pairs = self._cross_nest_aliasing(fi, self._offloaded_groups)
+            fa.alias_pairs = self.aliases.cross_nest_pairs(fi, self._offloaded_groups)
             self.result.functions.append(fa)
         if port is not None and not omp:
             from pcx_driver.engine.ompport import settle
@@ -779,7 +760,7 @@ class _UnitAnalyser:
         for refs in groups.values():
             for a in refs:
                 a.polys = [self._poly(s, nest) for s in a.subs]
-        self._check_aliasing(groups, fi, reasons, versioned)
+        self.aliases.check_nest(groups, fi, reasons, versioned)
         atomics: list[tuple[int, int]] = []
         notes: list[tuple[str, str]] = []
         summaries: list[ArrayAccessSummary] = []
@@ -795,284 +776,6 @@ class _UnitAnalyser:
             if summary is not None:
                 summaries.append(summary)
         return summaries, sorted(atomics), notes, groups
-
-    def _origin(self, d: Decl | None, fn_node: Node) -> tuple[str, str]:
-        """Where a base points: ("object", key) for distinct storage, ("param", i), ("unknown", name)."""
-        if d is None:
-            return ("unknown", "?")
-        if d.shape == "array" and d.kind in ("local", "global", "static-local"):
-            return ("object", d.key)
-        if d.shape == "container" and not d.reference and d.kind in ("local", "global", "static-local"):
-            return ("object", d.key)
-        if d.kind == "param":
-            idx = self._param_index(fn_node, d)
-            return ("param", str(idx)) if idx is not None else ("unknown", d.name)
-        if d.kind == "local" and d.shape == "pointer" and self._allocated_only(d, fn_node):
-            return ("object", d.key)
-        return ("unknown", d.name)
-
-    def _param_index(self, fn_node: Node, d: Decl) -> int | None:
-        decl = fn_node.child_by_field_name("declarator")
-        while decl is not None and decl.type != "function_declarator":
-            decl = decl.child_by_field_name("declarator")
-        if decl is None:
-            return None
-        params = decl.child_by_field_name("parameters")
-        if params is None:
-            return None
-        i = 0
-        for p in params.named_children:
-            if p.type not in ("parameter_declaration", "optional_parameter_declaration"):
-                continue
-            for x in walk(p):
-                if x.type == "identifier" and d.decl_offset == x.start_byte:
-                    return i
-            i += 1
-        return None
-
-    def _allocated_only(self, d: Decl, fn_node: Node) -> bool:
-        """Every assignment to local pointer ``d`` stores a fresh allocation, or is part of a
-        pointer swap (tmp = u; u = v; v = tmp;) with another such pointer.  Pointers of that
-        group then hold distinct allocations whenever a statement ends."""
-        memo = self.__dict__.setdefault("_alloc_memo", {})
-        if d.key in memo:
-            return memo[d.key]
-        memo[d.key] = True  # co-inductive: a swap partner may ask about us
-        result = self._allocated_only_uncached(d, fn_node)
-        memo[d.key] = result
-        return result
-
-    def _swap_partner(self, assign: Node, fn_node: Node) -> Decl | None:
-        """For ``u = v;`` or ``v = tmp;`` inside ``tmp = u; u = v; v = tmp;``, the other pointer."""
-        stmt = assign.parent
-        if stmt is None or stmt.type != "expression_statement":
-            return None
-        sibs = [c for c in stmt.parent.named_children if c.type != "comment"] if stmt.parent is not None else []
-        pos = next((k for k, c in enumerate(sibs) if c.id == stmt.id), None)
-        if pos is None:
-            return None
-
-        def parts(node: Node | None) -> tuple[str, str] | None:
-            if node is None:
-                return None
-            if node.type == "expression_statement" and node.named_child_count == 1:
-                a = node.named_children[0]
-                if a.type == "assignment_expression" and self.t(a.child_by_field_name("operator")) == "=":
-                    left, right = strip_parens(a.child_by_field_name("left")), strip_parens(a.child_by_field_name("right"))
-                    if left is not None and right is not None and left.type == right.type == "identifier":
-                        return self.t(left), self.t(right)
-            if node.type == "declaration":
-                ds = [x for x in node.children_by_field_name("declarator")]
-                if len(ds) == 1 and ds[0].type == "init_declarator":
-                    from pcx_driver.engine.source import declarator_identifier
-                    name = declarator_identifier(ds[0])
-                    v = strip_parens(ds[0].child_by_field_name("value"))
-                    if name is not None and v is not None and v.type == "identifier":
-                        return self.t(name), self.t(v)
-            return None
-
-        for start in (pos - 1, pos - 2):
-            if start < 0 or start + 2 >= len(sibs):
-                continue
-            s1, s2, s3 = parts(sibs[start]), parts(sibs[start + 1]), parts(sibs[start + 2])
-            if s1 and s2 and s3:
-                tmp, u = s1
-                if s2[0] == u and s3 == (s2[1], tmp) and len({tmp, u, s2[1]}) == 3:
-                    other = s2[1] if start == pos - 1 else u
-                    right = strip_parens(sibs[start + 1].named_children[0].child_by_field_name("right")) \
-                        if start == pos - 1 else strip_parens(sibs[start].named_children[0].child_by_field_name("right")
-                                                              if sibs[start].type == "expression_statement" else None)
-                    if right is None:
-                        # tmp declared: find u's declaration through the first statement's initializer
-                        ds = sibs[start].children_by_field_name("declarator")
-                        right = strip_parens(ds[0].child_by_field_name("value")) if ds else None
-                    od = self.sem.decl_of(right.start_byte) if right is not None else None
-                    if od is not None and od.name == other:
-                        return od
-        return None
-
-    def _allocated_only_uncached(self, d: Decl, fn_node: Node) -> bool:
-        body = fn_node
-        stores = 0
-        for x in walk(body):
-            if x.type != "identifier" or x.start_byte not in (d.decl_offset,) and not (
-                    self.sem.decl_of(x.start_byte) is not None and self.sem.decl_of(x.start_byte).key == d.key):
-                continue
-            p = x.parent
-            while p is not None and p.type in ("pointer_declarator", "parenthesized_expression"):
-                p = p.parent
-            if p is None:
-                continue
-            if p.type == "init_declarator" and x.start_byte == d.decl_offset:
-                if not self._is_allocation(p.child_by_field_name("value")):
-                    return False
-                stores += 1
-            elif p.type == "assignment_expression" and strip_parens(p.child_by_field_name("left")) is not None and \
-                    strip_parens(p.child_by_field_name("left")).id == x.id:
-                if not self._is_allocation(p.child_by_field_name("right")):
-                    partner = self._swap_partner(p, fn_node)
-                    if partner is None or partner.key == d.key or not self._allocated_only(partner, fn_node):
-                        return False
-                    continue
-                stores += 1
-            elif p.type in ("update_expression",) or (p.type == "pointer_expression" and self.t(p)[:1] == "&"):
-                return False
-        return stores >= 1
-
-    def _is_allocation(self, n: Node | None) -> bool:
-        n = strip_parens(n)
-        while n is not None and n.type == "cast_expression":
-            n = strip_parens(n.child_by_field_name("value"))
-        if n is None:
-            return False
-        if n.type == "new_expression":
-            return True
-        if n.type == "call_expression":
-            return self.t(n.child_by_field_name("function")) in ALLOCATORS
-        return False
-
-    def _check_aliasing(self, groups: dict[str, list[ArrayRef]], fi: FunctionInfo,
-                        reasons: list[tuple[str, str]], versioned: list[tuple[str, str, bool]]) -> None:
-        """A written array that may overlap another one the nest uses: PCX104, or, where both
-        are plain arrays or pointers whose sections have an address range the host can
-        compute before the loop (no loads), a pair in ``versioned`` for a run-time check."""
-        items = list(groups.values())
-        fn = fi.node
-        for i in range(len(items)):
-            for j in range(i + 1, len(items)):
-                a, b = items[i][0], items[j][0]
-                written = any(x.write for x in items[i]) or any(x.write for x in items[j])
-                if not self._may_alias(a, b, fn, fi):
-                    continue
-                # Two read-only names of one buffer are no dependence, but their maps are
-                # one buffer mapped twice: libomptarget aborts when the second section
-                # extends the first.  A run-time check where one can be made; a member or
-                # container pair that is only read is left as it is.
-                if a.base != b.base and _addressable(items[i]) and _addressable(items[j]):
-                    versioned.append((a.base, b.base, written))
-                    continue
-                if written:
-                    reasons.append(("PCX104", f"'{a.base}' and '{b.base}' may point to overlapping memory (neither is "
-                                        "restrict, and they are not provably distinct allocations)"))
-
-    def _cross_nest_aliasing(self, fi: FunctionInfo, nest_groups: list[dict[str, list[ArrayRef]]]
-                             ) -> list[tuple[str, str]]:
-        """Pairs of arrays of different offloaded nests that may be one array.  One nest's
-        own pairs are its ``alias_checks`` (or refused it); these matter to a data region
-        over several kernels, which would map the one buffer under two names: libomptarget
-        then finds the second section present, or aborts when it extends the first."""
-        refs: dict[str, ArrayRef] = {}
-        together: set[frozenset] = set()
-        for groups in nest_groups:
-            keys = list(groups)
-            for k in keys:
-                refs.setdefault(k, groups[k][0])
-            together.update(frozenset((a, b)) for i, a in enumerate(keys) for b in keys[i + 1:])
-        keys = list(refs)
-        pairs = []
-        for i, ka in enumerate(keys):
-            for kb in keys[i + 1:]:
-                a, b = refs[ka], refs[kb]
-                if frozenset((ka, kb)) in together or a.base == b.base:
-                    continue
-                if self._may_alias(a, b, fi.node, fi) and (a.base, b.base) not in pairs:
-                    pairs.append((a.base, b.base))
-        return pairs
-
-    def _may_alias(self, a: ArrayRef, b: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:
-        if a.member or b.member:
-            for x, y in ((a, b), (b, a)):
-                if not x.member or x.decl is None:
-                    continue
-                if x.decl.shape == "pointer" and x.decl.restrict:
-                    return False
-                # an array embedded in a struct object: distinct from other arrays, unless the
-                # struct is reached through a parameter a pointer could point into
-                if x.decl.shape == "array" and x.root_decl is not None and x.root_decl.shape == "record" \
-                        and x.root_decl.kind in ("local", "global", "static-local"):
-                    if x.root_decl.kind != "local" and y.decl is not None and y.decl.kind == "param" \
-                            and not y.member and not (y.decl.shape == "pointer" and y.decl.restrict):
-                        return True  # a pointer parameter may point into a global struct's array
-                    return False
-                if x.decl.shape == "array" and y.member and y.decl is not None and y.decl.shape == "array":
-                    return False
-            return True
-        da, db = a.decl, b.decl
-        if da is None or db is None:
-            return True
-        if (da.shape == "pointer" and da.restrict) or (db.shape == "pointer" and db.restrict):
-            return False
-        oa, ob = self._origin(da, fn), self._origin(db, fn)
-        if oa[0] == "object" and ob[0] == "object":
-            return oa[1] == ob[1]
-        local = ("local",)
-        if oa[0] == "object" and da.kind in local and ob[0] == "param":
-            return False
-        if ob[0] == "object" and db.kind in local and oa[0] == "param":
-            return False
-        if oa[0] == "param" and ob[0] == "param":
-            return not self._distinct_at_call_sites(fi, int(oa[1]), int(ob[1]))
-        if {oa[0], ob[0]} == {"param", "object"}:
-            p_idx = int(oa[1]) if oa[0] == "param" else int(ob[1])
-            obj = da if oa[0] == "object" else db
-            return not self._param_never_is(fi, p_idx, obj)
-        return True
-
-    def _call_sites(self, fi: FunctionInfo) -> list[tuple[Node, Node]]:
-        """(call node, enclosing function node) of every call to ``fi`` in the unit."""
-        name = fi.name.split("::")[-1]
-        out = []
-        for (s, e), c in self.sem.calls.items():
-            if c.name != name or c.definition is None or c.definition[0] > fi.node.start_byte or \
-                    c.definition[1] < fi.node.end_byte:
-                continue
-            n = self.model.root.descendant_for_byte_range(s, max(s, e - 1))
-            while n is not None and n.type != "call_expression":
-                n = n.parent
-            f = n
-            while f is not None and f.type != "function_definition":
-                f = f.parent
-            if n is not None and f is not None:
-                out.append((n, f))
-        return out
-
-    def _arg_origin(self, call: Node, i: int, caller: Node) -> tuple[str, str]:
-        args = call.child_by_field_name("arguments")
-        named = [x for x in args.named_children if x.type != "comment"] if args is not None else []
-        if i >= len(named):
-            return ("unknown", "?")
-        arg = strip_parens(named[i])
-        if arg is not None and arg.type == "call_expression":
-            f = arg.child_by_field_name("function")
-            if f is not None and f.type == "field_expression" and self.t(f.child_by_field_name("field")) == "data":
-                arg = strip_parens(f.child_by_field_name("argument"))
-        if arg is None or arg.type != "identifier":
-            return ("unknown", self.t(arg))
-        d = self.sem.decl_of(arg.start_byte)
-        o = self._origin(d, caller)
-        if o[0] == "param" and d is not None and d.restrict:
-            return ("object", "restrict:" + d.key)
-        return o
-
-    def _distinct_at_call_sites(self, fi: FunctionInfo, i: int, j: int) -> bool:
-        sites = self._call_sites(fi)
-        if not sites:
-            return False
-        for call, caller in sites:
-            oa, ob = self._arg_origin(call, i, caller), self._arg_origin(call, j, caller)
-            if not (oa[0] == "object" and ob[0] == "object" and oa[1] != ob[1]):
-                return False
-        return True
-
-    def _param_never_is(self, fi: FunctionInfo, i: int, obj: Decl) -> bool:
-        sites = self._call_sites(fi)
-        if not sites:
-            return False
-        for call, caller in sites:
-            o = self._arg_origin(call, i, caller)
-            if not (o[0] == "object" and o[1] != obj.key):
-                return False
-        return True
 
     # ------------------------------------------------------------------ dependences
     def _bounds_of(self, a: ArrayRef) -> list[LoopBounds]:

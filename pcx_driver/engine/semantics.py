@@ -24,6 +24,11 @@ from functools import lru_cache
 from pcx_driver.model import Language, SourceUnit
 
 RESOURCE_DIR = "/usr/lib/llvm-19/lib/clang/19"
+#: spellings of the arithmetic types (a ``Decl.element_type`` with its qualifiers dropped)
+ARITH_TYPES = {
+    "int", "unsigned int", "long", "unsigned long", "long long", "unsigned long long", "short", "unsigned short",
+    "char", "signed char", "unsigned char", "float", "double", "long double", "bool", "_Bool",
+}
 
 
 @dataclass
