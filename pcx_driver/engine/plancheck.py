@@ -662,12 +662,15 @@ class _Walker:
                 st = st.set_buf(b, v)
         return self.widen(st, self.c.assigned(node) & self.c.scalars_written_by(k))
 
-    def holds_any(self, k: _Kernel, node: tree_sitter.Node, st: _State) -> bool:
-        """Whether something kernel ``k`` touches or maps is on the device in ``st``."""
+    def kernel_names(self, k: _Kernel, node: tree_sitter.Node) -> set[str]:
+        """The names kernel ``k`` touches or maps, canonical."""
         reads, writes, _ = self.c.kernel_accesses(k, node)
         names = {self.c.canonical(n) for n in [*reads, *writes]}
-        names |= {self.c.canonical(sec.base) for m in k.plan.maps for sec in m.sections}
-        return any(st.buf(b).present is not None for name in names for b in self.ids(st, name))
+        return names | {self.c.canonical(sec.base) for m in k.plan.maps for sec in m.sections}
+
+    def holds_any(self, k: _Kernel, node: tree_sitter.Node, st: _State) -> bool:
+        """Whether something kernel ``k`` touches or maps is on the device in ``st``."""
+        return any(st.buf(b).present is not None for name in self.kernel_names(k, node) for b in self.ids(st, name))
 
     def versioned_kernel(self, k: _Kernel, node: tree_sitter.Node, st: _State) -> _State:
         """A kernel versioned for aliasing runs on the device only when the address ranges of
@@ -677,9 +680,7 @@ class _Walker:
         are checked with each name its own buffer, which is what the run-time test
         guarantees; and its effect is the host loop's (both leave every result on the host)."""
         kid = k.plan.nest_id
-        reads, writes, _ = self.c.kernel_accesses(k, node)
-        names = {self.c.canonical(n) for n in [*reads, *writes]}
-        names |= {self.c.canonical(sec.base) for m in k.plan.maps for sec in m.sections}
+        names = self.kernel_names(k, node)
         for name in sorted(names):
             if any(st.buf(b).present is not None for b in self.ids(st, name)):
                 self.fail("PCX215", f"kernel versioned for aliasing may run on the host while '{name}' is on the device",
