@@ -386,6 +386,68 @@ def test_a_region_of_small_kernels_under_serial_loops_runs_on_the_host_as_writte
         assert _run(exe, args, "MANDATORY") == (serial, launches), args
 
 
+# Levinson-Durbin in small: kernels whose work is the index of the serial loop around them
+# (``k``, unknown where the region starts).  The region's guard averages it over the loop:
+# (1 + n - 1) / 2 per launch, so small n runs as written on the host, large n on the device.
+TRIANGULAR_UNDER_SERIAL = r"""#include <stdio.h>
+#include <stdlib.h>
+
+static void solve(int n, const double *restrict r, double *restrict y, double *restrict z)
+{
+    int i, k;
+    double alpha = -r[0], beta = 1.0, sum;
+    y[0] = -r[0];
+    for (k = 1; k < n; k++) {
+        beta = (1 - alpha * alpha) * beta;
+        sum = 0.0;
+        for (i = 0; i < k; i++)
+            sum += r[k - i - 1] * y[i];
+        alpha = -(r[k] + sum) / beta;
+        for (i = 0; i < k; i++)
+            z[i] = y[i] + alpha * y[k - i - 1];
+        for (i = 0; i < k; i++)
+            y[i] = z[i];
+        y[k] = alpha;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 100;
+    double *r = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n), *z = malloc(sizeof(double) * n);
+    double s = 1.0;
+    for (int i = 0; i < n; i++) {  /* recurrences: serial, so no region of main's holds r or y */
+        s = s * 0.75 + 0.25;
+        r[i] = s / (i + 2.0) / (n + 1);
+    }
+    solve(n, r, y, z);
+    for (int i = 0; i < n; i++)
+        s = s * 0.5 + y[i];
+    printf("%.12e\n", s);
+    free(r); free(y); free(z);
+    return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_serial_loops_index_in_the_estimate_is_averaged_over_that_loop(tmp_path):
+    exe, text, remarks = _build(tmp_path, "durbin", TRIANGULAR_UNDER_SERIAL)
+    assert ("durbin.c:12:9: remark: loop nest offloaded to the device: reduction(+:sum); estimated work k * 2; "
+            "launched once per iteration of the loop at line 9; the region at line 9 runs on the host, as "
+            "written, when below --pcx-min-work=1000 [PCX100]") in remarks
+    mean_k = "((((double)(1) + (double)(n) - 1) / 2))"
+    per_kernel = f"((double)({mean_k}) * 2)"
+    assert f"if (!({per_kernel} + {per_kernel} + {per_kernel} >= 3000)) {{" in text
+    subprocess.run([CLANG, "-O2", "durbin.c", "-o", "serial", "-lm"], cwd=tmp_path, check=True, timeout=120)
+    # n = 300: k averages 150, 300 work per launch: host.  n = 3000: 3000 per launch: device,
+    # three kernels per iteration of k (the y[k] write goes to the device by an update).
+    for args, launches in ((["300"], 0), (["3000"], 3 * 2999)):
+        serial = subprocess.run([str(tmp_path / "serial"), *args], capture_output=True, text=True, check=True,
+                                timeout=120).stdout
+        assert _run(exe, args, "MANDATORY") == (serial, launches), args
+
+
 # The same function called inside a caller's data region: the region's data may be on the
 # device where it starts, so it is never guarded (its host copy would read stale data).
 HELD_BY_CALLER = INNER_UNDER_TWO_SERIAL.replace(

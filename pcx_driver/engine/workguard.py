@@ -87,7 +87,8 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
         return ""
     if not any(exprs.get(k.nest_id) for k in inside):  # constant estimates: decided (PCX115)
         return ""
-    terms = [exprs.get(k.nest_id) or f"{k.work_estimate:g}" for k in inside]
+    terms = [averaged_over_loops(unit, region, k, exprs[k.nest_id]) if exprs.get(k.nest_id)
+             else f"{k.work_estimate:g}" for k in inside]
     known = known_at(unit, region.start_byte)
     if known is None or any(not known.covers(hostaccess.expression_identifiers(t)) for t in terms):
         return ""
@@ -98,6 +99,88 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     if len(inside) == 1:
         return f"{terms[0]} >= {threshold:g}"
     return f"{' + '.join(f'({t})' for t in terms)} >= {threshold * len(inside):g}"
+
+
+def averaged_over_loops(unit: SourceUnit, region, kernel, work: str) -> str:
+    """``work`` (a kernel's estimate) with the index of each serial loop of ``region``
+    around the kernel replaced by its mean over that loop, so that the region's guard,
+    evaluated where the region starts, can read it: durbin's kernels do ``k * 2`` work in
+    ``for (k = 1; k < n; k++)``, on average ``n`` per launch.  Loops whose header is not
+    ``i = lo; i < hi (or <=); i++ (or ++i, i += 1)`` are left alone (the guard then names an
+    index not yet set and is dropped).  Innermost first, so that a triangular inner
+    loop's bounds are averaged over the outer one too."""
+    from pcx_driver.engine import hostaccess
+
+    root = hostaccess.parse(unit.data, unit.language).root_node
+    node = hostaccess.statement_at(root, kernel.start_byte)
+    up = node.parent if node is not None else None
+    while up is not None and up.start_byte >= region.start_byte:
+        if up.type == "for_statement":
+            bounds = _counted_loop(unit.data, up)
+            if bounds is not None:
+                index, lo, hi = bounds
+                work = substitute(work, {index: f"(((double)({lo}) + (double)({hi}) - 1) / 2)"}, unit.language)
+        up = up.parent
+    return work
+
+
+def _counted_loop(data: bytes, loop) -> tuple[str, str, str] | None:
+    """``(index, lo, hi)`` of ``for (index = lo; index < hi; index++)`` (``<=`` gives
+    ``hi + 1``), in source text; None for any other header."""
+    from pcx_driver.engine.hostaccess import text_of
+
+    init, cond, step = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
+    if init is None or cond is None or step is None:
+        return None
+    if init.type == "assignment_expression" and init.child_by_field_name("operator").type == "=":
+        target, lo = init.child_by_field_name("left"), init.child_by_field_name("right")
+    elif init.type == "declaration" and len(init.children_by_field_name("declarator")) == 1:
+        d = init.child_by_field_name("declarator")
+        if d.type != "init_declarator":
+            return None
+        target, lo = d.child_by_field_name("declarator"), d.child_by_field_name("value")
+    else:
+        return None
+    if target is None or target.type != "identifier" or lo is None:
+        return None
+    index = text_of(data, target)
+    if cond.type != "binary_expression" or text_of(data, cond.child_by_field_name("left")) != index:
+        return None
+    op, hi = cond.child_by_field_name("operator").type, text_of(data, cond.child_by_field_name("right"))
+    if op == "<=":
+        hi = f"{hi} + 1"
+    elif op != "<":
+        return None
+    if text_of(data, step).replace(" ", "") not in (f"{index}++", f"++{index}", f"{index}+=1"):
+        return None
+    return index, text_of(data, lo), hi
+
+
+def substitute(expr: str, values: dict[str, str], language) -> str:
+    """``expr`` (an expression the engine wrote) with each identifier named in ``values``
+    replaced by its value, parenthesised (tree-sitter finds the identifiers; fields and
+    calls' names are left as they are)."""
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.source import walk
+
+    data, node = hostaccess.parse_expression(expr, language)
+    if node is None:
+        return expr
+    edits = []
+    for n in walk(node):
+        if n.type == "identifier" and hostaccess.text_of(data, n) in values:
+            parent = n.parent
+            if parent is not None and parent.type == "call_expression" and parent.child_by_field_name("function") == n:
+                continue
+            edits.append((n.start_byte, n.end_byte, f"({values[hostaccess.text_of(data, n)]})"))
+    if not edits:
+        return expr
+    out = data
+    for start, end, text in sorted(edits, reverse=True):
+        out = out[:start] + text.encode() + out[end:]
+    # the expression sits between the parentheses parse_expression put around it
+    head, tail = data.index(expr.encode()), len(data) - data.index(expr.encode()) - len(expr.encode())
+    return out[head:len(out) - tail].decode("utf-8", "surrogateescape")
 
 
 def region_statements(unit: SourceUnit, region) -> list | None:
