@@ -436,7 +436,7 @@ def test_a_serial_loops_index_in_the_estimate_is_averaged_over_that_loop(tmp_pat
     assert ("durbin.c:12:9: remark: loop nest offloaded to the device: reduction(+:sum); estimated work k * 2; "
             "launched once per iteration of the loop at line 9; the region at line 9 runs on the host, as "
             "written, when below --pcx-min-work=1000 [PCX100]") in remarks
-    mean_k = "((((double)(1) + (double)(n) - 1) / 2))"
+    mean_k = "((((double)(1) + (double)(n - 1)) / 2))"
     per_kernel = f"((double)({mean_k}) * 2)"
     assert f"if (!({per_kernel} + {per_kernel} + {per_kernel} >= 3000)) {{" in text
     subprocess.run([CLANG, "-O2", "durbin.c", "-o", "serial", "-lm"], cwd=tmp_path, check=True, timeout=120)

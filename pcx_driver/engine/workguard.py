@@ -105,9 +105,9 @@ def averaged_over_loops(unit: SourceUnit, region, kernel, work: str) -> str:
     """``work`` (a kernel's estimate) with the index of each serial loop of ``region``
     around the kernel replaced by its mean over that loop, so that the region's guard,
     evaluated where the region starts, can read it: durbin's kernels do ``k * 2`` work in
-    ``for (k = 1; k < n; k++)``, on average ``n`` per launch.  Loops whose header is not
-    ``i = lo; i < hi (or <=); i++ (or ++i, i += 1)`` are left alone (the guard then names an
-    index not yet set and is dropped).  Innermost first, so that a triangular inner
+    ``for (k = 1; k < n; k++)``, on average ``n`` per launch.  Loops that are not canonical
+    with a unit step are left alone (the guard then names an index not yet set and is
+    dropped).  Innermost first, so that a triangular inner
     loop's bounds are averaged over the outer one too."""
     from pcx_driver.engine import hostaccess
 
@@ -119,41 +119,26 @@ def averaged_over_loops(unit: SourceUnit, region, kernel, work: str) -> str:
             bounds = _counted_loop(unit.data, up)
             if bounds is not None:
                 index, lo, hi = bounds
-                work = substitute(work, {index: f"(((double)({lo}) + (double)({hi}) - 1) / 2)"}, unit.language)
+                work = substitute(work, {index: f"(((double)({lo}) + (double)({hi})) / 2)"}, unit.language)
         up = up.parent
     return work
 
 
-def _counted_loop(data: bytes, loop) -> tuple[str, str, str] | None:
-    """``(index, lo, hi)`` of ``for (index = lo; index < hi; index++)`` (``<=`` gives
-    ``hi + 1``), in source text; None for any other header."""
+def _counted_loop(data: bytes, node) -> tuple[str, str, str] | None:
+    """``(index, low, high)`` of a canonical ``for`` loop of unit step (engine/loops.py
+    reads the header; ``high`` is inclusive), bounds as C text; None for any other."""
     from pcx_driver.engine.hostaccess import text_of
+    from pcx_driver.engine.loops import Poly, c_int_literal, parse_loop
 
-    init, cond, step = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
-    if init is None or cond is None or step is None:
+    def opaque(n) -> Poly:
+        t = text_of(data, n)
+        v = c_int_literal(t)
+        return Poly.const(v) if v is not None else Poly.sym(t if n.type == "identifier" else f"({t})")
+
+    loop = parse_loop(node, lambda n: text_of(data, n), opaque)
+    if loop.problem or loop.low is None or loop.high is None or abs(loop.step) != 1:
         return None
-    if init.type == "assignment_expression" and init.child_by_field_name("operator").type == "=":
-        target, lo = init.child_by_field_name("left"), init.child_by_field_name("right")
-    elif init.type == "declaration" and len(init.children_by_field_name("declarator")) == 1:
-        d = init.child_by_field_name("declarator")
-        if d.type != "init_declarator":
-            return None
-        target, lo = d.child_by_field_name("declarator"), d.child_by_field_name("value")
-    else:
-        return None
-    if target is None or target.type != "identifier" or lo is None:
-        return None
-    index = text_of(data, target)
-    if cond.type != "binary_expression" or text_of(data, cond.child_by_field_name("left")) != index:
-        return None
-    op, hi = cond.child_by_field_name("operator").type, text_of(data, cond.child_by_field_name("right"))
-    if op == "<=":
-        hi = f"{hi} + 1"
-    elif op != "<":
-        return None
-    if text_of(data, step).replace(" ", "") not in (f"{index}++", f"++{index}", f"{index}+=1"):
-        return None
-    return index, text_of(data, lo), hi
+    return loop.index, loop.low.render(), loop.high.render()
 
 
 def substitute(expr: str, values: dict[str, str], language) -> str:
