@@ -90,6 +90,9 @@ def run_pipeline(
     from pcx_driver.engine.workguard import attach_work_guards, min_work
 
     attach_work_guards(unit, result.analysis, plan, min_work(config))
+    from pcx_driver.engine.traffic import region_traffic
+
+    plan.remarks.extend(region_traffic(unit, result.analysis, plan))
     if unit.openmp is not None:
         from pcx_driver.engine.ompport import keep_user_kernels
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pcx_driver.engine import hostaccess
-from pcx_driver.model import Plan, Section, SourceUnit, UnitAnalysis
+from pcx_driver.model import Plan, Remark, Section, SourceUnit, UnitAnalysis
 
 
 @dataclass
@@ -120,3 +120,151 @@ def _innermost_loop(root, pos: int, floor: int):
             return n
         n = n.parent
     return None
+
+
+# ------------------------------------------------------------- bytes next to a naive plan
+
+#: bytes of the element types the planner maps (anything else is written ``sizeof(T)``)
+_SIZES = {"char": 1, "signed char": 1, "unsigned char": 1, "bool": 1, "_Bool": 1, "int8_t": 1, "uint8_t": 1,
+          "short": 2, "unsigned short": 2, "int16_t": 2, "uint16_t": 2, "int": 4, "unsigned": 4,
+          "unsigned int": 4, "float": 4, "int32_t": 4, "uint32_t": 4, "long": 8, "unsigned long": 8,
+          "long long": 8, "unsigned long long": 8, "double": 8, "size_t": 8, "int64_t": 8, "uint64_t": 8}
+
+
+def region_traffic(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Remark]:
+    """One PCX205 remark per data region: the bytes its maps and updates move, next to what
+    a naive plan moves that maps every array a kernel touches ``tofrom`` at every launch
+    (what a hand port without a data plan does; issue 18).  Both are polynomials of the
+    program's sizes, per run of the region.  A loop without a canonical header counts as
+    ``iterations_L`` (L its line); a section that grows with a serial loop's index is
+    counted at the index's last value, and the naive figure is then an upper bound."""
+    from pcx_driver.engine.loops import Poly
+
+    if not plan.regions:
+        return []
+    data = unit.data
+    root = hostaccess.parse(data, unit.language).root_node
+    types = {(n.function, a.name): a.element_type for n in analysis.nests() for a in n.arrays}
+    out = []
+    for r in plan.regions:
+        kernels = [k for k in plan.offloaded() if k.function == r.function and r.start_byte <= k.start_byte < r.end_byte]
+        if not kernels:
+            continue
+        bounded = False
+
+        def moved(sec: Section, loops: list[tuple[str, Poly, Poly]]) -> Poly:
+            nonlocal bounded
+            elem = types.get((r.function, sec.base))
+            total = Poly.const(_SIZES[elem]) if elem in _SIZES else Poly.sym(f"sizeof({elem or 'element'})")
+            for _, ln in sec.dims:
+                length = _poly(ln, unit)
+                for index, count, last in loops:
+                    if index in length.symbols():
+                        length, bounded = length.substitute(index, last), True
+                total = total * length
+            for _, count, _ in loops:
+                total = total * count
+            return total
+
+        into, back, naive = Poly(), Poly(), Poly()
+        for m in r.maps:
+            for sec in m.sections:
+                if m.kind.value in ("to", "tofrom"):
+                    into = into + moved(sec, [])
+                if m.kind.value in ("from", "tofrom"):
+                    back = back + moved(sec, [])
+        for u in r.updates:
+            loops = _loops_around(data, root, u.byte, r.start_byte, unit)
+            for sec in u.sections:
+                if u.direction == "to":
+                    into = into + moved(sec, loops)
+                else:
+                    back = back + moved(sec, loops)
+        for k in kernels:
+            loops = _loops_around(data, root, k.start_byte, r.start_byte, unit)
+            for m in (k.alone_maps or k.maps):
+                for sec in m.sections:
+                    naive = naive + moved(sec, loops).scale(2)
+        calls = ("; kernels in functions the region calls are not counted"
+                 if _calls_kernel_holders(data, root, r, plan) else "")
+        out.append(Remark("PCX205", unit.path, r.line, 1, (
+            f"data moved by this region, per run: {_bytes(into)} in, {_bytes(back)} out; a naive plan mapping each "
+            f"kernel's arrays tofrom at every launch: {'at most ' if bounded else ''}{_bytes(naive)}{calls}")))
+    return out
+
+
+def _bytes(p) -> str:
+    return f"{p.const_value:,} bytes" if p.is_const else f"{p.render()} bytes"
+
+
+def _poly(expr: str, unit: SourceUnit):
+    """``expr`` (a section length the planner wrote) as a polynomial: literals, names,
+    ``+ - *`` and parentheses; any other subexpression is one opaque symbol."""
+    from pcx_driver.engine.loops import Poly, c_int_literal
+
+    data, node = hostaccess.parse_expression(expr, unit.language)
+
+    def conv(n) -> Poly:
+        t = hostaccess.text_of(data, n)
+        if n.type == "parenthesized_expression" and n.named_child_count == 1:
+            return conv(n.named_children[0])
+        if n.type == "number_literal" and c_int_literal(t) is not None:
+            return Poly.const(c_int_literal(t))
+        if n.type == "cast_expression":  # (size_t)n: a length's value, whatever its type
+            return conv(n.child_by_field_name("value"))
+        if n.type == "unary_expression" and hostaccess.text_of(data, n.child_by_field_name("operator")) == "-":
+            return -conv(n.child_by_field_name("argument"))
+        if n.type == "binary_expression":
+            op = hostaccess.text_of(data, n.child_by_field_name("operator"))
+            if op in ("+", "-", "*"):
+                a, b = conv(n.child_by_field_name("left")), conv(n.child_by_field_name("right"))
+                return a + b if op == "+" else a - b if op == "-" else a * b
+        return Poly.sym(t if n.type == "identifier" else f"({t})")
+
+    return conv(node) if node is not None else Poly.sym(f"({expr})")
+
+
+def _loops_around(data: bytes, root, pos: int, floor: int, unit: SourceUnit) -> list:
+    """``(index, iterations, last index value)`` of each loop around ``pos`` that starts at
+    or after ``floor``, innermost first (engine/loops.py reads canonical headers; any other
+    loop runs ``iterations_L`` times, L its line)."""
+    from pcx_driver.engine.loops import Poly, c_int_literal, parse_loop
+
+    def opaque(n) -> Poly:
+        t = hostaccess.text_of(data, n)
+        v = c_int_literal(t)
+        return Poly.const(v) if v is not None else Poly.sym(t if n.type == "identifier" else f"({t})")
+
+    found = []
+    n = root.descendant_for_byte_range(pos, pos)
+    while n is not None and n.start_byte >= floor:
+        if n.type in hostaccess.LOOP_TYPES and n.start_byte < pos < n.end_byte:
+            loop = parse_loop(n, lambda x: hostaccess.text_of(data, x), opaque) if n.type == "for_statement" else None
+            trip = loop.trip_count() if loop is not None and not loop.problem else None
+            if trip is not None:
+                last = loop.high if loop.step > 0 else loop.low
+                found.append((loop.index, trip, last))
+            else:
+                found.append(("", Poly.sym(f"iterations_{n.start_point[0] + 1}"), Poly()))
+        n = n.parent
+    # an inner loop's bounds may name an outer index: count it at that index's last value
+    out = []
+    for i, (index, trip, last) in enumerate(found):
+        for outer, _, outer_last in found[i + 1:]:
+            if outer and outer in trip.symbols():
+                trip = trip.substitute(outer, outer_last)
+        out.append((index, trip, last))
+    return out
+
+
+def _calls_kernel_holders(data: bytes, root, region, plan: Plan) -> bool:
+    """Whether the region calls a function of this file that holds a kernel."""
+    from pcx_driver.engine.source import walk
+
+    holders = {k.function for k in plan.offloaded()}
+    for n in walk(root):
+        if n.type == "call_expression" and region.start_byte <= n.start_byte < region.end_byte:
+            f = n.child_by_field_name("function")
+            if f is not None and hostaccess.text_of(data, f) in holders:
+                return True
+    return False
