@@ -530,3 +530,68 @@ def test_a_continued_pragma_leaves_every_line_in_place() -> None:
     assert "schedule" not in out and "reduction(+: s)" in out
     # the pragma's three lines are three empty lines: what follows keeps its number
     assert out.split("s = 0;\n", 1)[1].startswith("\n\n\n") and "#line 8 " in out
+
+
+# tree-sitter-cpp reads `new double *[n]` as a parse error (Rodinia's pathfinder allocates
+# its rows so).  An error in a function without OpenMP hides only that function: the
+# other functions' loops are still ported; the erroneous function is taken to call every
+# function, and an error in a function that holds a pragma still refuses the file.
+ROWS_BY_NEW = r"""#include <cstdio>
+#include <cstdlib>
+
+static double **rows_of(double *block, int n, int m)
+{
+    double **rows = new double *[n];
+    for (int i = 0; i < n; i++)
+        rows[i] = block + (long)i * m;
+    return rows;
+}
+
+static void scale(int n, double *__restrict out, const double *__restrict in)
+{
+#pragma omp parallel for
+    for (int i = 0; i < n; i++)
+        out[i] = 2.0 * in[i] + 1.0;
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 1000, m = 4;
+    double *block = new double[(long)n * m], *in = new double[n], *out = new double[n];
+    for (int i = 0; i < n * m; i++)
+        block[i] = i % 7;
+    double **rows = rows_of(block, n, m);
+    for (int i = 0; i < n; i++)
+        in[i] = rows[i][i % m];
+    scale(n, out, in);
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s = s * 0.5 + out[i];
+    printf("%.12e\n", s);
+    delete[] rows; delete[] block; delete[] in; delete[] out;
+    return 0;
+}
+"""
+
+
+def test_a_parse_error_in_a_function_without_openmp_refuses_only_that_function() -> None:
+    found = scan_of(ROWS_BY_NEW, Language.CXX)
+    assert found.refuse == "" and found.opaque_functions == ["rows_of"]
+    assert {"main", "scale", "rows_of"} <= set(found.calls["rows_of"])  # its calls cannot all be seen
+    with_pragma = ROWS_BY_NEW.replace("    double **rows = new double *[n];",
+                                      "    double **rows = new double *[n];\n#pragma omp parallel for\n"
+                                      "    for (int i = 0; i < n; i++) block[i] = 0;")
+    assert "parse problem in a function that holds OpenMP directives" in scan_of(with_pragma, Language.CXX).refuse
+
+
+@needs_clang
+def test_a_loop_beside_a_parse_error_is_ported_and_runs_on_the_device(tmp_path: Path) -> None:
+    (tmp_path / "rows.cpp").write_text(ROWS_BY_NEW)
+    compile_or_fail([CLANGXX, "-O2", "-fopenmp", "rows.cpp", "-o", "cpu"], tmp_path)
+    compile_or_fail([str(VENV_BIN / "pcx-c++"), *PCX_FLAGS, "--pcx-remarks", "-O2", "-gline-tables-only", "-fopenmp",
+                     "rows.cpp", "-o", "app"], tmp_path, env=pcx_env())
+    cpu = run_program(["./cpu", "5000"], cwd=tmp_path, env={"OMP_NUM_THREADS": "2"}, timeout=120)
+    ported = run_program(["./app", "5000"], cwd=tmp_path, env={**VALIDATION_ENV, "OMP_NUM_THREADS": "2"},
+                         timeout=120)
+    assert ported.returncode == 0 and ported.stdout == cpu.stdout, ported.stderr[-2000:]
+    assert any("scale" in k and k.endswith("_l15") for k in kernel_launches(ported.stderr)), ported.stderr[-2000:]

@@ -128,6 +128,7 @@ class OpenMPScan:
     cpu_functions: dict[str, str] = field(default_factory=dict)
     calls: dict[str, list[str]] = field(default_factory=dict)  # function (last name) -> callees (last names)
     pragma_functions: list[str] = field(default_factory=list)  # functions holding any OpenMP pragma
+    opaque_functions: list[str] = field(default_factory=list)  # functions with a parse error (call anything)
     refuse: str = ""  # non-empty: the file cannot be ported at all (the reason)
 
     def candidates(self) -> list[OmpPragma]:
@@ -295,9 +296,20 @@ def scan(data: bytes, language: Language = Language.C) -> OpenMPScan:
     operator = re.search(rb'_Pragma\s*\(\s*"\s*omp', data) is not None
     if not (lines or nodes or operator):
         return out
-    if lines != len(nodes) or operator or root.has_error:
+    if lines != len(nodes) or operator:
         out.refuse = ("an OpenMP directive that pcx cannot place (a _Pragma operator, a macro, or a parse "
                       "problem)")
+        return out
+    # A parse error elsewhere (tree-sitter-cpp misreads Rodinia's `new int*[rows]`) hides
+    # only what lies inside it: refused are errors outside any function, and errors in a
+    # function that holds a pragma; a function with an error is taken to call every
+    # function (its calls cannot all be seen), so a kept construct that reaches it keeps
+    # everything on the CPU.
+    out.opaque_functions = _functions_with_errors(root, data)
+    if out.opaque_functions is None or set(out.opaque_functions) & {
+            _last_name(hostaccess.function_name(f, data)) for n in nodes if (f := _function_of(n)) is not None}:
+        out.refuse = ("a parse problem in a function that holds OpenMP directives, or outside any function "
+                      f"(line {_first_error_line(root)})")
         return out
     for n in nodes:
         arg_text = hostaccess.text_of(data, n.child_by_field_name("argument"))
@@ -521,6 +533,9 @@ def _cpu_functions(out: OpenMPScan, root: Node, data: bytes) -> None:
             if fn is not None:
                 calls[_last_name(hostaccess.function_name(fn, data))].add(
                     _last_name(hostaccess.text_of(data, n.child_by_field_name("function"))))
+    defined = {_last_name(hostaccess.function_name(n, data)) for n in walk(root) if n.type == "function_definition"}
+    for f in out.opaque_functions:
+        calls[f] |= defined
     out.calls = {k: sorted(v) for k, v in calls.items()}
     out.pragma_functions = sorted({p.function for p in out.pragmas if p.function})
     parallel = [p for p in out.pragmas if not p.candidate and "parallel" in p.words]
@@ -535,6 +550,26 @@ def _cpu_functions(out: OpenMPScan, root: Node, data: bytes) -> None:
     for p in parallel:
         reach_from(out, set(p.callees), f"it is called from the OpenMP '{p.name}' at line {p.line}, on every "
                                         "thread of its team")
+
+
+def _functions_with_errors(root: Node, data: bytes) -> list[str] | None:
+    """The (last) names of the functions that hold a parse error; None when an error lies
+    outside every function definition."""
+    names = set()
+    for n in walk(root):
+        if n.type == "ERROR" or n.is_missing:
+            fn = _function_of(n)
+            if fn is None:
+                return None
+            names.add(_last_name(hostaccess.function_name(fn, data)))
+    return sorted(names)
+
+
+def _first_error_line(root: Node) -> int:
+    for n in walk(root):
+        if n.type == "ERROR" or n.is_missing:
+            return n.start_point[0] + 1
+    return 0
 
 
 def _callees_in(root: Node, data: bytes, scope: tuple[int, int]) -> set[str]:

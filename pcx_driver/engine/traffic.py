@@ -145,6 +145,7 @@ def region_traffic(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list
     data = unit.data
     root = hostaccess.parse(data, unit.language).root_node
     types = {(n.function, a.name): a.element_type for n in analysis.nests() for a in n.arrays}
+    by_name = {a.name: a.element_type for n in analysis.nests() for a in n.arrays}  # a callee's, say
     out = []
     for r in plan.regions:
         kernels = [k for k in plan.offloaded() if k.function == r.function and r.start_byte <= k.start_byte < r.end_byte]
@@ -154,7 +155,7 @@ def region_traffic(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list
 
         def moved(sec: Section, loops: list[tuple[str, Poly, Poly]]) -> Poly:
             nonlocal bounded
-            elem = types.get((r.function, sec.base))
+            elem = types.get((r.function, sec.base)) or by_name.get(sec.base)
             total = Poly.const(_SIZES[elem]) if elem in _SIZES else Poly.sym(f"sizeof({elem or 'element'})")
             for _, ln in sec.dims:
                 length = _poly(ln, unit)
