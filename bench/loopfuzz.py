@@ -998,8 +998,57 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 
-def generate(seed: int, without: frozenset[str] | set[str] = frozenset()) -> str:
-    return Gen(seed, frozenset(without)).program()
+def generate(seed: int, without: frozenset[str] | set[str] = frozenset(), openmp: bool = False) -> str:
+    text = Gen(seed, frozenset(without)).program()
+    return with_parallel_for(text, seed) if openmp else text
+
+
+#: what --openmp puts before a chosen loop (the user's claims, right or wrong)
+PARALLEL_FOR = ("#pragma omp parallel for", "#pragma omp parallel for schedule(static)",
+                "#pragma omp parallel for simd")
+
+
+def _leaves(loop) -> bool:
+    """Whether a loop may leave early (``break``, ``return``, ``goto``): OpenMP forbids a
+    worksharing loop that does, so no user could have written the pragma there."""
+    stack = [loop]
+    while stack:
+        n = stack.pop()
+        if n.type in ("break_statement", "return_statement", "goto_statement"):
+            return True
+        stack.extend(n.children)
+    return False
+
+
+def with_parallel_for(text: str, seed: int) -> str:
+    """``text`` as a CPU-OpenMP program (issue 18's port): about half of the outermost loops
+    of each block get a ``parallel for`` line.  Nothing checks that the claim is true: a
+    loop that carries a dependence or writes a shared scalar is a planted wrong pragma,
+    which pcx must warn about and leave on the CPU (PCX125), never offload.  tree-sitter
+    finds the loops; each pragma goes on its own line before its ``for``."""
+    import tree_sitter_c
+    from tree_sitter import Language, Parser
+
+    rng = random.Random(seed * 7919 + 18)
+    data = text.encode()
+    root = Parser(Language(tree_sitter_c.language())).parse(data).root_node
+    inserts: list[int] = []
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type == "for_statement":
+            if n.parent is not None and n.parent.type == "compound_statement" and not _leaves(n) \
+                    and rng.random() < 0.5:
+                inserts.append(n.start_byte)
+            continue  # loops inside a loop stay as they are
+        stack.extend(reversed(n.children))
+    out = data
+    for pos in sorted(inserts, reverse=True):
+        line_start = out.rfind(b"\n", 0, pos) + 1
+        indent = out[line_start:pos]
+        pragma = rng.choice(PARALLEL_FOR).encode()
+        out = out[:pos] + pragma + b"\n" + indent + out[pos:]
+    return out.decode()
 
 
 # ============================================================================ checking
@@ -1018,6 +1067,8 @@ class Result:
     nests: int = 0                         # loop nests in the pcx report
     offloaded: int = 0                     # of which offloaded and applied
     warnings: list[str] = field(default_factory=list)
+    ported: int = 0                        # --openmp: parallel for loops moved to the device (PCX124)
+    warned: int = 0                        # --openmp: pragmas warned about and left on the CPU (PCX125)
     seconds: float = 0.0
     saved: str = ""                        # the folder holding the (reduced) reproducer
 
@@ -1036,13 +1087,22 @@ class Checker:
     """Builds and runs one program both ways; the same object serves the reducer."""
 
     def __init__(self, *, cc: str = "clang-19", pcx_cc: str | None = None, run_timeout: float = 10.0,
-                 build_timeout: float = 180.0):
+                 build_timeout: float = 180.0, openmp: bool = False):
         self.cc = cc
         self.pcx_cc = pcx_cc or find_pcx_cc()
         self.run_timeout = run_timeout
         self.build_timeout = build_timeout
         self.pcx_env = {k: v for k, v in os.environ.items() if not k.startswith("PCX_")}
         self.run_env = dict(self.pcx_env, **VALIDATION_ENV)
+        # --openmp: pcx builds the program as the CPU-OpenMP program it is; the loops it
+        # keeps on the CPU run on one thread, so a planted wrong pragma that pcx rightly
+        # leaves alone cannot race (the serial build ignores the pragmas).
+        self.pcx_flags = ["-fopenmp"] if openmp else []
+        # the CPU-OpenMP build (it must compile: a pragma no user could write is the generator's bug)
+        self.plain_flags = ["-fopenmp", "-Wl,-rpath,/usr/lib/llvm-19/lib"] if openmp else []
+        self.plain_env = dict(os.environ, OMP_NUM_THREADS="1") if openmp else None
+        if openmp:
+            self.run_env["OMP_NUM_THREADS"] = "1"
 
     def check(self, text: str, d: Path, seed: int = 0, variants=VARIANTS) -> Result:
         start = time.monotonic()
@@ -1055,12 +1115,13 @@ class Checker:
             res.seconds = round(time.monotonic() - start, 2)
             return res
 
-        rc, _, err = run_bounded([self.cc, *PLAIN_FLAGS, "prog.c", "-o", "plain"], d, self.build_timeout)
+        rc, _, err = run_bounded([self.cc, *PLAIN_FLAGS, *self.plain_flags, "prog.c", "-o", "plain"], d,
+                                 self.build_timeout)
         if rc != 0:
             return done("bad-program", "serial build failed: " + err.strip()[-300:])
         plain = {}
         for v in variants:
-            prc, pout, perr = run_bounded(["./plain", *v], d, self.run_timeout)
+            prc, pout, perr = run_bounded(["./plain", *v], d, self.run_timeout, self.plain_env)
             if prc != 0:
                 return done("bad-program", f"serial run {list(v)}: exit {prc} {perr.strip()[-200:]}", v)
             plain[v] = (prc, pout)
@@ -1074,8 +1135,9 @@ class Checker:
         rc, _, err = run_bounded(
             [self.pcx_cc, f"--pcx-cc={self.cc}", "--pcx-mode=static", f"--pcx-offload-target={OFFLOAD_TARGET}",
              *min_work, f"--pcx-report={report}", "--pcx-remarks", f"--pcx-emit={d / 'emit'}", *PLAIN_FLAGS,
-             "prog.c", "-o", "pcx"], d, self.build_timeout, self.pcx_env)
+             *self.pcx_flags, "prog.c", "-o", "pcx"], d, self.build_timeout, self.pcx_env)
         (d / "pcx-build.log").write_text(err)
+        res.ported, res.warned = err.count("[PCX124]"), err.count("[PCX125]")
         res.warnings = PCX_WARNING_LINE.findall(err)
         res.nests, res.offloaded = _report_counts(report)
         if rc != 0:
@@ -1307,6 +1369,8 @@ def summarize(results: list[Result]) -> dict:
         "rejected": c["rejected"],
         "build_failures": c["build-failure"],
         "bad_programs": c["bad-program"],
+        "ported_loops": sum(r.ported for r in results),
+        "warned_loops": sum(r.warned for r in results),
         "failures": [(r.seed, r.outcome) for r in results if r.outcome in BUGS],
     }
 
@@ -1315,14 +1379,17 @@ def summary_line(s: dict) -> str:
     return (f"{s['programs']} programs, {s['offloaded_programs']} offloaded programs, "
             f"{s['offloaded_nests']} offloaded nests (of {s['nests']}), {s['same']} same, {s['wrong']} wrong, "
             f"{s['crashes']} crashes, {s['timeouts']} timeouts, {s['rejected']} rejected rewrites, "
-            f"{s['build_failures']} build failures" + (f", {s['bad_programs']} bad programs" if s["bad_programs"] else ""))
+            f"{s['build_failures']} build failures" + (f", {s['bad_programs']} bad programs" if s["bad_programs"] else "")
+            + (f"; parallel for loops: {s['ported_loops']} ported, {s['warned_loops']} warned about (PCX125)"
+               if s["ported_loops"] or s["warned_loops"] else ""))
 
 
 def fuzz(seeds, *, jobs: int = 1, save: Path | None = DEFAULT_SAVE, keep_going: bool = True,
          max_reduce: int = 3, cvise: bool = True, cvise_seconds: float = 300.0, run_timeout: float = 10.0, cc: str = "clang-19",
-         pcx_cc: str | None = None, without: frozenset[str] = frozenset(), log=print) -> list[Result]:
+         pcx_cc: str | None = None, without: frozenset[str] = frozenset(), openmp: bool = False,
+         log=print) -> list[Result]:
     """Check every seed's program; reduce up to max_reduce failures into save/."""
-    checker = Checker(cc=cc, pcx_cc=pcx_cc, run_timeout=run_timeout)
+    checker = Checker(cc=cc, pcx_cc=pcx_cc, run_timeout=run_timeout, openmp=openmp)
     results: list[Result] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -1335,7 +1402,7 @@ def fuzz(seeds, *, jobs: int = 1, save: Path | None = DEFAULT_SAVE, keep_going: 
                 return None
             d = work / f"p{seed}"
             try:
-                text = generate(seed, without)
+                text = generate(seed, without, openmp)
             except Exception as exc:  # noqa: BLE001  (a generator bug: count it, go on)
                 text = f"/* generator failed: {type(exc).__name__}: {exc} */\n"
                 r = Result(seed, "bad-program", f"generator failed: {type(exc).__name__}: {exc}")
@@ -1398,6 +1465,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cc", default="clang-19", help="the serial compiler and pcx-cc's real compiler")
     ap.add_argument("--without", default="", metavar="F,G",
                     help=f"generate programs without these features (to look past a known bug): {','.join(FEATURES)}")
+    ap.add_argument("--openmp", action="store_true",
+                    help="CPU-OpenMP programs: 'parallel for' before about half the outer loops, right or "
+                         "wrong, built with -fopenmp (issue 18's port of such loops)")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON too")
     ap.add_argument("--print-program", type=int, metavar="SEED", help="print one seed's program and exit")
     ap.add_argument("--interesting", nargs=2, metavar=("SPEC", "FILE"), help=argparse.SUPPRESS)
@@ -1408,7 +1478,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.interesting:
         return interesting_main(*args.interesting)
     if args.print_program is not None:
-        sys.stdout.write(generate(args.print_program, without))
+        sys.stdout.write(generate(args.print_program, without, args.openmp))
         return 0
     if find_pcx_cc() is None or shutil.which(args.cc) is None:
         print(f"pcx-cc or {args.cc} not found", file=sys.stderr)
@@ -1417,7 +1487,7 @@ def main(argv: list[str] | None = None) -> int:
     results = fuzz(range(args.seed, args.seed + args.count), jobs=args.jobs, save=args.save,
                    keep_going=args.keep_going, max_reduce=args.max_reduce, cvise=not args.no_cvise,
                    cvise_seconds=args.cvise_seconds,
-                   run_timeout=args.timeout, cc=args.cc, without=without)
+                   run_timeout=args.timeout, cc=args.cc, without=without, openmp=args.openmp)
     s = summarize(results)
     took = time.monotonic() - t0
     print(f"\n{summary_line(s)}  [{took:.0f} s, {took / max(1, len(results)):.1f} s per program "

@@ -60,6 +60,32 @@ def test_fixed_seed_campaign_has_no_failures_and_offloads(tmp_path):
     assert s["offloaded_programs"] * 2 >= s["programs"], report
 
 
+#: the CI campaign of CPU-OpenMP programs (issue 18's port): a `parallel for` before about
+#: half the outer loops, right or wrong
+OPENMP_SEEDS = range(1, 25)
+
+
+@pytest.mark.slow
+def test_cpu_openmp_programs_are_ported_or_warned_about_never_wrong(tmp_path):
+    _needs_driver()
+    lines: list[str] = []
+    results = lf.fuzz(OPENMP_SEEDS, jobs=2, save=tmp_path / "saved", max_reduce=0, openmp=True, log=lines.append)
+    s = lf.summarize(results)
+    report = lf.summary_line(s) + "\n" + "\n".join(lines)
+    assert s["programs"] == len(OPENMP_SEEDS) and s["same"] == s["programs"], report
+    # the user's claims were put on the device where pcx proved them, refused where wrong
+    assert s["ported_loops"] >= 2 * len(OPENMP_SEEDS) and s["warned_loops"] >= len(OPENMP_SEEDS) // 4, report
+
+
+def test_openmp_programs_put_the_pragma_on_its_own_line_before_a_loop_that_may_not_leave():
+    text = lf.generate(3, openmp=True)
+    lines = text.splitlines()
+    pragmas = [i for i, ln in enumerate(lines) if ln.strip().startswith("#pragma omp parallel for")]
+    assert pragmas and all(lines[i + 1].strip().startswith("for (") for i in pragmas)
+    assert lf.generate(3, openmp=True) == text and lf.generate(3) == "\n".join(
+        ln for ln in lines if not ln.strip().startswith("#pragma omp")) + "\n"
+
+
 def test_generator_is_deterministic_and_varied():
     a, b = lf.generate(17), lf.generate(17)
     assert a == b
