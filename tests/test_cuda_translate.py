@@ -70,7 +70,7 @@ REFUSALS = [
     ("    long long t = clock64();", "PCX407", 4, "clock64"),
     ("    k<<<1, 1>>>(v, n);", "PCX404", 4, "dynamic parallelism"),
     ("    cudaMalloc((void **)&v, 4);", "PCX406", 4, "called from device code"),
-    ("    if (i >= n) return;\n    __syncthreads();", "PCX407", 4, "return before __syncthreads"),
+    ("    if (i >= n) return;\n    __syncthreads();\n    v[i] = 0.0f;", "PCX407", 4, "return before __syncthreads"),
 ]
 
 
@@ -417,16 +417,43 @@ def test_kernel_becomes_target_loop_over_the_grid() -> None:
     assert [r.id for r in t.remarks] == ["PCX400"]
 
 
-def test_shared_memory_kernel_becomes_teams_with_parallel_and_barrier() -> None:
+def test_shared_memory_kernel_becomes_teams_with_barrier_phases() -> None:
     src = ("__global__ void r(float *v)\n{\n    __shared__ float buf[64];\n    buf[threadIdx.x] = v[threadIdx.x];\n"
            "    __syncthreads();\n    v[threadIdx.x] = buf[63 - threadIdx.x];\n}\n")
     t = tr(src)
     assert t.ok
-    assert "#pragma omp barrier" in t.text
-    assert "#pragma omp parallel num_threads(pcx_threads)" in t.text
-    assert "thread_limit(pcx_threads)" in t.text
+    assert "#pragma omp barrier" not in t.text
+    # Two phases, each a parallel loop over the block's threads (and, for a device
+    # thread running a whole block, a plain loop).
+    assert t.text.count("#pragma omp parallel for collapse(3)\nfor (unsigned int pcx_z = 0; pcx_z < blockDim.z; pcx_z++)") == 2
+    assert t.text.count("\nfor (unsigned int pcx_z = 0; pcx_z < blockDim.z; pcx_z++)") == 4
+    assert "#pragma omp target teams distribute thread_limit(pcx_threads)" in t.text
     assert "float buf[64];" in t.text  # team-local copy
     assert "__shared__" not in t.text.split("end of prologue")[1]
+    assert "2 barrier phase(s)" in t.remarks[0].message
+
+
+UNPHASED = [
+    # (kernel body between a __shared__ buffer and its use, why it keeps one parallel region per block)
+    ("    int s = 32;\n    while (s > 0) { if (t < s) buf[t] += buf[t + s]; __syncthreads(); s /= 2; }",
+     "__syncthreads() inside a while statement"),
+    ("    if (t < 32) { buf[t] += 1; __syncthreads(); }", "condition that may differ between threads"),
+    ("    for (int s = 32; s > 0; s /= 2) { if (t < s) buf[t] += buf[t + s]; else s = 0; __syncthreads(); }",
+     "the loop counter s is written inside the loop"),
+    ("    for (int s = t; s > 0; s /= 2) { __syncthreads(); }", "starts from a value that may differ"),
+    ("    for (int s = 32; s > 0; s /= 2) { if (buf[0] > 3) break; __syncthreads(); }", "a break leaving a barrier phase"),
+]
+
+
+@pytest.mark.parametrize("body, why", UNPHASED, ids=[u[1] for u in UNPHASED])
+def test_block_kernels_outside_the_phase_scheme_keep_a_parallel_region(body: str, why: str) -> None:
+    src = ("__global__ void r(int *v)\n{\n    __shared__ int buf[64];\n    int t = threadIdx.x;\n    buf[t] = v[t];\n"
+           "    __syncthreads();\n" + body + "\n    v[t] = buf[t];\n}\n")
+    t = tr(src)
+    assert t.ok, [r.format() for r in t.remarks]
+    assert "#pragma omp barrier" in t.text
+    assert "#pragma omp parallel num_threads(pcx_threads)" in t.text
+    assert why in t.remarks[0].message, t.remarks[0].message
 
 
 def test_dim3_forms() -> None:
@@ -734,6 +761,105 @@ def test_block_kernel_with_2d_threads_scalar_and_dynamic_shared(tmp_path: Path, 
             sums.append(3 * sum((by * 4 + y) * 8 + bx * 4 + x for y in range(4) for x in range(4)))
     assert run.stdout == " ".join(map(str, sums)) + "\n"
     assert "tile_sum" in " ".join(gate.kernel_launches(run.stderr))
+
+
+PHASES = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+#define B 64
+
+/* Blocks past the work leave before any barrier (SimpleMOC's shape); values live across
+   barriers; a uniform loop bound from a declaration; a barrier under a uniform if/else;
+   a return in the last phase ends only its thread; a break stays in its own loop. */
+__global__ void block_sums(const int *v, int *out, int nblocks, int n)
+{
+    if (blockIdx.x >= nblocks) return;
+    __shared__ int buf[B];
+    int t = threadIdx.x;
+    const int *base = v + blockIdx.x * B;
+    int mine = base[t] * 2;
+    buf[t] = mine;
+    __syncthreads();
+    int half = B / 2;
+    for (int s = half; s > 0; s >>= 1) {
+        if (t < s) buf[t] += buf[t + s];
+        __syncthreads();
+    }
+    int total = buf[0];
+    __syncthreads();
+    if (n > 0) {
+        buf[t] = total - mine;
+        __syncthreads();
+    } else {
+        buf[t] = 0;
+        __syncthreads();
+    }
+    if (t >= n) return;
+    int k = 0;
+    for (int j = 0; j < 4; j++) { if (j == t) break; k++; }
+    out[blockIdx.x * B + t] = buf[(t + 1) % B] + base[t] + k;
+}
+
+/* Outside the phase scheme (a while loop over a thread's own copy of s): one parallel
+   region of B threads per block, still right. */
+__global__ void halving(int *out)
+{
+    __shared__ int buf[B];
+    int t = threadIdx.x;
+    buf[t] = t;
+    __syncthreads();
+    int s = B / 2;
+    while (s > 0) {
+        if (t < s) buf[t] += buf[t + s];
+        __syncthreads();
+        s /= 2;
+    }
+    if (t == 0) out[blockIdx.x] = buf[0];
+}
+
+int main(void)
+{
+    const int nblocks = 5, n = 40, len = nblocks * B;
+    int h[5 * B], o[5 * B], hv[3], *d, *dout, *dh;
+    for (int i = 0; i < len; i++) h[i] = i % 7 + 1;
+    cudaMalloc(&d, sizeof h);
+    cudaMalloc(&dout, sizeof o);
+    cudaMalloc(&dh, sizeof hv);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    cudaMemset(dout, 0xff, sizeof o);
+    block_sums<<<nblocks + 2, B>>>(d, dout, nblocks, n);
+    halving<<<3, B>>>(dh);
+    cudaMemcpy(o, dout, sizeof o, cudaMemcpyDeviceToHost);
+    cudaMemcpy(hv, dh, sizeof hv, cudaMemcpyDeviceToHost);
+    for (int i = 0; i < len; i++) printf("%d ", o[i]);
+    printf("| %d %d %d\n", hv[0], hv[1], hv[2]);
+    return 0;
+}
+"""
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_barrier_phases_run(tmp_path: Path, language: str) -> None:
+    """C++ too: the return of the last phase jumps out of a scope holding initialised
+    declarations, which C++ allows only out of, never over."""
+    run = build_and_run(tmp_path, PHASES, language=language)
+    expected = []
+    for b in range(5):
+        v = [(b * 64 + t) % 7 + 1 for t in range(64)]
+        total = 2 * sum(v)
+        for t in range(64):
+            expected.append(total - 2 * v[(t + 1) % 64] + v[t] + min(t, 4) if t < 40 else -1)
+    assert run.stdout == " ".join(map(str, expected)) + " | 2016 2016 2016\n"
+    launched = " ".join(gate.kernel_launches(run.stderr))
+    assert "block_sums" in launched and "halving" in launched
+    remarks = {r.message.split()[2]: r.message for r in tr(PHASES).remarks}
+    assert "6 barrier phase(s)" in remarks["block_sums"]
+    assert "not split at its barriers: __syncthreads() inside a while statement" in remarks["halving"]
+    text = tr(PHASES).text
+    # t is recomputed in each phase that reads it; mine, total and base are kept per thread.
+    assert "int mine__pcx[1024];" in text and "int total__pcx[1024];" in text and "const int *base__pcx[1024];" in text
+    assert "t__pcx" not in text and text.count("int t = threadIdx.x;") > 3
 
 
 TEMPLATES = r"""

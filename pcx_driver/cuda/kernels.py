@@ -7,9 +7,17 @@ A kernel ``k(P)`` becomes two functions:
   expression, guard and ``return`` means what it meant.
 * ``void k(dim3 pcx_grid, dim3 pcx_block, size_t pcx_shmem, P)``: the host launcher.
 
-Launchers come in two shapes.  A kernel without block cooperation runs every (block,
+Launchers come in three shapes.  A kernel without block cooperation runs every (block,
 thread) pair as one iteration of ``target teams distribute parallel for collapse(2)``.
-A kernel with ``__shared__`` memory or ``__syncthreads()`` runs one block per
+
+A kernel with ``__shared__`` memory or ``__syncthreads()`` that ``phases.py`` can split at
+its barriers becomes a *block function* ``k__pcx_block(blockIdx, blockDim, gridDim,
+[shared arrays,] P)`` whose phases are loops over the block's threads.  Where the device
+gives a team the block's threads (a GPU, by the probe below) one team runs each block and
+each phase is a ``parallel for``; elsewhere (the host device) the blocks are the
+``parallel for`` and ``k__pcx_block_serial`` runs each phase as a plain loop.
+
+Any other block-cooperative kernel runs one block per
 ``distribute`` iteration: the shared arrays are declared in the team, and a
 ``parallel num_threads(B)`` region supplies the block's threads (an orphaned
 ``#pragma omp barrier`` in the body is the ``__syncthreads``).  The host device gives a
@@ -29,6 +37,11 @@ from tree_sitter import Node
 from pcx_driver.cuda.parse import Param
 
 BODY_SUFFIX = "__pcx_body"
+BLOCK_SUFFIX = "__pcx_block"  # a phased kernel's block function, its phases parallel loops
+SERIAL_BLOCK_SUFFIX = "__pcx_block_serial"  # the same with plain loops: one device thread runs the block
+#: CUDA's limit on the threads of a block: the length of a per-thread array.
+MAX_BLOCK = 1024
+PER_THREAD_SUFFIX = "__pcx"  # ``acc`` living across a barrier is ``acc__pcx[pcx_t]``
 
 
 @dataclass
@@ -53,6 +66,7 @@ class KernelInfo:
     dynamic_shared: list[tuple[str, str]] = field(default_factory=list)  # (spec, name)
     template: str = ""  # "template <typename T, int B> " for a template kernel
     template_args: str = ""  # "<T, B>": how the launcher names the body's instantiation
+    phases: int = 0  # > 0: the body runs once per block, split into this many barrier phases
 
 
 def _with_params(prefix: list[str], param_text: str) -> str:
@@ -69,9 +83,29 @@ def body_header(k: KernelInfo) -> str:
     return f"{k.template}static void {k.name}{BODY_SUFFIX}({_with_params(extra, k.param_text)}) "
 
 
+def block_header(k: KernelInfo, serial: bool = False) -> str:
+    """The head of a phased kernel's block function: it runs one whole block, its phases
+    looping over the block's threads (``phases.py``), so it takes no threadIdx."""
+    extra = ["dim3 blockIdx", "dim3 blockDim", "dim3 gridDim"]
+    for s in k.shared:
+        extra.append(f"{s.spec} *{s.name}" if s.scalar else f"{s.spec} {s.declarator}")
+    for spec, name in k.dynamic_shared:
+        extra.append(f"{spec} *{name}")
+    suffix = SERIAL_BLOCK_SUFFIX if serial else BLOCK_SUFFIX
+    return f"{k.template}static void {k.name}{suffix}({_with_params(extra, k.param_text)}) "
+
+
 def launcher_prototype(k: KernelInfo) -> str:
     storage = "static " if k.static else ""
     return f"{k.template}{storage}void {k.name}({_with_params(['dim3 pcx_grid', 'dim3 pcx_block', 'size_t pcx_shmem'], k.param_text)})"
+
+
+def _block_call(k: KernelInfo, serial: bool) -> str:
+    args = ["pcx_dim3_unflatten(pcx_b, pcx_grid)", "pcx_block", "pcx_grid"]
+    args += [f"&{s.name}" if s.scalar else s.name for s in k.shared]
+    args += [f"({spec} *)(pcx_dyn + pcx_b * pcx_dyn_stride)" for spec, _ in k.dynamic_shared]
+    args += [p.name for p in k.params]
+    return f"{k.name}{SERIAL_BLOCK_SUFFIX if serial else BLOCK_SUFFIX}{k.template_args}({', '.join(args)});"
 
 
 def _body_call(k: KernelInfo, thread: str) -> str:
@@ -113,6 +147,34 @@ def launcher(k: KernelInfo, file: str) -> str:
             "    for (long long pcx_t = 0; pcx_t < pcx_nt; pcx_t++)",
             "      " + _body_call(k, "pcx_t"),
         ]
+    elif k.phases:
+        # Where the device gives a team the block's threads (a GPU), one team per block,
+        # its shared arrays in the team and each phase a parallel loop over its threads.
+        # Elsewhere (the host device gives a parallel region nested in teams two threads,
+        # and a fork per phase costs more than the phase) the blocks are the parallel
+        # loop and each runs its phases as plain loops.  Either way every phase covers all
+        # of the block's threads, whatever number of threads the device gives.
+        decls = "".join(f"    {s.spec} {s.declarator};\n" for s in k.shared)
+        if k.dynamic_shared:
+            lines += [
+                "  size_t pcx_dyn_stride = (pcx_shmem + 15) & ~(size_t)15;",
+                "  char *pcx_dyn = (char *)omp_target_alloc(pcx_nb * pcx_dyn_stride + 16, omp_get_default_device());",
+            ]
+        lines += [
+            f'  if (pcx_nt > {MAX_BLOCK}) pcx_cuda_block_failed("{k.name}", pcx_nt);',
+            "  int pcx_threads = (int)pcx_nt;",
+            "  if (pcx_cuda_teams_give_threads(pcx_threads)) {",
+            here,
+            f"#pragma omp target teams distribute thread_limit(pcx_threads) firstprivate(pcx_grid, pcx_block){is_dev}",
+            "  for (long long pcx_b = 0; pcx_b < pcx_nb; pcx_b++) {\n" + decls + "    " + _block_call(k, False) + "\n  }",
+            "  } else {",
+            here,
+            f"#pragma omp target teams distribute parallel for firstprivate(pcx_grid, pcx_block){is_dev}",
+            "  for (long long pcx_b = 0; pcx_b < pcx_nb; pcx_b++) {\n" + decls + "    " + _block_call(k, True) + "\n  }",
+            "  }",
+        ]
+        if k.dynamic_shared:
+            lines.append("  omp_target_free(pcx_dyn, omp_get_default_device());")
     else:
         if k.dynamic_shared:
             lines += [
@@ -151,7 +213,7 @@ def launcher(k: KernelInfo, file: str) -> str:
         if k.dynamic_shared:
             lines.append("  omp_target_free(pcx_dyn, omp_get_default_device());")
     lines.append("  pcx_cuda_managed_pull();")
-    if k.block:
+    if k.block and not k.phases:
         lines.append(f'  if (pcx_short) pcx_cuda_block_failed("{k.name}", pcx_nt);')
     lines.append("}")
     return "\n".join(lines)

@@ -190,6 +190,12 @@ PCX_API cudaError_t cudaMemset(void *p, int value, size_t n)
 {
   unsigned char *q = (unsigned char *)p;
   if (pcx_cuda_find(p, 1)) { memset(p, value, n); return cudaSuccess; }
+  if (n <= 4096) { /* a counter or a partial sum: one copy costs less than a kernel launch */
+    unsigned char bytes[4096];
+    memset(bytes, value, n);
+    omp_target_memcpy(p, bytes, n, 0, 0, omp_get_default_device(), omp_get_initial_device());
+    return cudaSuccess;
+  }
   #pragma omp target teams distribute parallel for is_device_ptr(q)
   for (size_t i = 0; i < n; i++) q[i] = (unsigned char)value;
   return cudaSuccess;

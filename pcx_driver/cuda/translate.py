@@ -16,9 +16,12 @@ What each construct becomes (details in ``kernels.py`` and ``prologue.py``):
   parallel for collapse(2)`` loop with the pointer parameters ``is_device_ptr``.  Any
   1D/2D/3D index arithmetic, ``if (i < n)`` guard, early ``return`` or grid-stride loop
   therefore keeps its exact CUDA meaning.
-* kernels with ``__shared__`` or ``__syncthreads()`` -> one team per block with the shared
-  arrays team-local, and a ``parallel num_threads(B)`` region whose threads are the
-  block's threads; ``__syncthreads()`` is ``#pragma omp barrier``.
+* kernels with ``__shared__`` or ``__syncthreads()`` -> split at the barriers into phases,
+  each a loop over the block's threads, values living across a barrier expanded to
+  per-thread arrays (``phases.py``: MCUDA/COX style); where that cannot be proved right,
+  one team per block with the shared arrays team-local, and a ``parallel num_threads(B)``
+  region whose threads are the block's threads; ``__syncthreads()`` is ``#pragma omp
+  barrier``.  The PCX400 remark says which, and why not phases.
 * template kernels -> template body functions and template launchers (C++ output).
 * ``k<<<g, b, shmem, stream>>>(args)`` -> ``k(dim3 g, dim3 b, shmem, args)``; an extent
   is dim3 or an integer by its syntax or declaration, else by type at compile time
@@ -37,11 +40,11 @@ What each construct becomes (details in ``kernels.py`` and ``prologue.py``):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tree_sitter import Node
 
-from pcx_driver.cuda import kernels, tables
+from pcx_driver.cuda import kernels, phases, tables
 from pcx_driver.cuda.parse import (
     call_args,
     call_name,
@@ -89,6 +92,8 @@ class _Refused(Exception):
 class _Ctx:
     device: bool = False  # inside __global__ / __device__ code
     kernel: kernels.KernelInfo | None = None  # the kernel whose body is being printed
+    per_thread: frozenset[str] = frozenset()  # locals living across a barrier: one per thread
+    thread_exit: bool = False  # in a final phase: ``return`` ends only the thread's iteration
 
 
 @dataclass
@@ -336,6 +341,8 @@ class _Translator:
             return self.declaration(node, ctx)
         if t == "expression_statement" and ctx.device:
             return self.device_statement(node, ctx)
+        if t == "return_statement" and ctx.thread_exit:
+            return "goto pcx_thread_done;"
         if t == "call_expression":
             return self.call(node, ctx)
         if t in ("identifier", "type_identifier", "namespace_identifier"):
@@ -374,6 +381,8 @@ class _Translator:
             raise self.refuse("PCX406", node, f"CUDA runtime API {name} has no translation")
         if node.type == "identifier" and ctx.kernel is not None and name in ctx.kernel.shared_scalars:
             return f"(*{name})"
+        if node.type == "identifier" and name in ctx.per_thread:
+            return f"{name}{kernels.PER_THREAD_SUFFIX}[pcx_t]"
         # ``dim3 b(warpSize);`` reads warpSize as a parameter's type: refused there too.
         if node.type in ("identifier", "type_identifier") and name == "warpSize":
             raise self.refuse("PCX401", node, "warpSize assumes warp-synchronous execution, which OpenMP does not have")
@@ -393,6 +402,8 @@ class _Translator:
                 raise self.refuse("PCX407", node, "__shared__ variable outside a kernel body is not supported")
             return ""  # hoisted into the team by the kernel's launcher
         typ = node.child_by_field_name("type")
+        if ctx.per_thread and any(declarator_name(d) in ctx.per_thread for d in node.children_by_field_name("declarator")):
+            return self.per_thread_declaration(node, ctx)
         if typ is not None and text(typ) == "dim3":
             return self.dim3_declaration(node, ctx)
         if ctx.device:
@@ -408,6 +419,20 @@ class _Translator:
                     target = declarator_name(d)
                     return head + name_part + "; " + self.atomic(v, ctx, capture=target, stmt=node)
         return None
+
+    def per_thread_declaration(self, node: Node, ctx: _Ctx) -> str:
+        """``float acc = 0, t;`` where acc lives across a barrier: its element of the
+        thread is assigned (``acc__pcx[pcx_t] = 0;``), the other declarators stay."""
+        typ = node.child_by_field_name("type")
+        head = self.emit_children_range(node, ctx, node.start_byte, typ.end_byte)
+        parts = []
+        for d in node.children_by_field_name("declarator"):
+            name = declarator_name(d)
+            if name not in ctx.per_thread:
+                parts.append(f"{head} {self.emit(d, ctx)};")
+            elif d.type == "init_declarator":  # without one the element keeps its value (CUDA: indeterminate)
+                parts.append(f"{name}{kernels.PER_THREAD_SUFFIX}[pcx_t] = {self.emit(d.child_by_field_name('value'), ctx)};")
+        return " ".join(parts)
 
     def emit_children_range(self, node: Node, ctx: _Ctx, start: int, end: int) -> str:
         out, pos = [], start
@@ -608,33 +633,97 @@ class _Translator:
         body = node.child_by_field_name("body")
         info.param_text = self.param_text(info, _Ctx())
         refused = False
+        plan: phases.PhasePlan | str = ""
         try:
             self.collect_shared(info, body)
-            self.check_block_returns(info, body)
+            if info.block:
+                shared = {s.name for s in info.shared} | {name for _, name in info.dynamic_shared}
+                plan = phases.plan_phases(body, {p.name for p in info.params}, shared)
+            if not isinstance(plan, phases.PhasePlan):
+                self.check_block_returns(info, body)
         except _Refused:
             refused = True  # still print the body: it reports its own refusals too
-        ctx = _Ctx(device=True, kernel=info)
         errors_before = len(self.remarks)
-        body_text = self.emit(body, ctx)
+        if isinstance(plan, phases.PhasePlan):
+            info.phases = max(plan.phases, 1)
+            body_text = (self.phased_body(info, plan, parallel=True) + "\n" + kernels.block_header(info, serial=True)
+                         + self.phased_body(info, plan, parallel=False))
+            header = kernels.block_header(info)
+        else:
+            body_text = self.emit(body, _Ctx(device=True, kernel=info))
+            # The body may use only some of the launch geometry: keep -Wunused-parameter
+            # quiet (on the line of the opening brace, so no line moves).
+            body_text = "{ (void)blockIdx; (void)threadIdx; (void)blockDim; (void)gridDim;" + body_text[1:]
+            header = kernels.body_header(info)
         if len(self.remarks) > errors_before:
             refused = True  # something in the body was refused: the kernel is not translated
-        # The body may use only some of the launch geometry: keep -Wunused-parameter quiet
-        # (on the line of the opening brace, so no line moves).
-        body_text = "{ (void)blockIdx; (void)threadIdx; (void)blockDim; (void)gridDim;" + body_text[1:]
         if refused:
             raise _Refused()
         self.kernel_names.append(info.name)
-        how = ("a target teams region, one team per block with a parallel region of blockDim threads"
-               if info.block else "a target teams distribute parallel for loop over its launch grid")
+        if info.phases:
+            how = (f"a target teams region, one team per block, its {info.phases} barrier phase(s) each a "
+                   "parallel loop over the block's threads")
+        elif info.block:
+            how = ("a target teams region, one team per block with a parallel region of blockDim threads "
+                   f"(not split at its barriers: {plan})")
+        else:
+            how = "a target teams distribute parallel for loop over its launch grid"
         self.remark("PCX400", node, f"CUDA kernel {info.name} translated to {how}")
         return (
             "\n#pragma omp declare target" + self.line_at(info.plist)
-            + kernels.body_header(info) + body_text
+            + header + body_text
             + "\n#pragma omp end declare target\n"
             + f'#line {info.line} "{self.file}"\n'
             + kernels.launcher(info, self.file.replace("\\", "\\\\").replace('"', '\\"'))
             + self.line_at(node, end=True)
         )
+
+    def phased_body(self, info: kernels.KernelInfo, plan: phases.PhasePlan, parallel: bool) -> str:
+        """A block function's body: per-thread arrays, then the steps (``phases.py``), each
+        phase a ``parallel for`` over the block's threads or, for the device thread that
+        runs a whole block (``kernels.launcher``), a plain loop."""
+        ctx = _Ctx(device=True, kernel=info, per_thread=frozenset(plan.per_thread))
+        out = ["{ (void)blockIdx; (void)blockDim; (void)gridDim;"]
+        for v in plan.per_thread.values():
+            d = v.declarator
+            ident = next(n for n in walk(d) if n.type == "identifier")
+            decl = (self.src(d.start_byte, ident.start_byte)
+                    + f"{v.name}{kernels.PER_THREAD_SUFFIX}[{kernels.MAX_BLOCK}]" + self.src(ident.end_byte, d.end_byte))
+            out.append(f"\n  {'const ' if v.const_pointee else ''}{self.emit(v.type, ctx)} {decl};")
+        out.append(self.print_steps(plan.steps, ctx, "#pragma omp parallel for collapse(3)\n" if parallel else ""))
+        return "".join(out) + "\n}"
+
+    def print_steps(self, steps: list[phases.Step], ctx: _Ctx, loop_pragma: str) -> str:
+        out = []
+        for st in steps:
+            if isinstance(st, phases.Phase):
+                inner = "".join(
+                    self.line_at(r.statement) + self.emit_children_range(
+                        r.statement, ctx, r.statement.start_byte, r.statement.child_by_field_name("type").end_byte)
+                    + " " + self.emit(r.declarator, ctx) + ";"
+                    for r in st.preamble
+                ) + "".join(self.line_at(s) + self.emit(s, replace(ctx, thread_exit=st.final)) for s in st.statements)
+                if st.final:  # a return leaves this block scope, never jumps over a declaration
+                    inner = "{" + inner + "\n}\npcx_thread_done: ;"
+                # Three loops, not one over pcx_t unflattened: no divisions per thread.
+                out.append("\n" + loop_pragma
+                           + "for (unsigned int pcx_z = 0; pcx_z < blockDim.z; pcx_z++)\n"
+                           "for (unsigned int pcx_y = 0; pcx_y < blockDim.y; pcx_y++)\n"
+                           "for (unsigned int pcx_x = 0; pcx_x < blockDim.x; pcx_x++) {\n"
+                           "const int pcx_t = (int)((pcx_z * blockDim.y + pcx_y) * blockDim.x + pcx_x); (void)pcx_t;\n"
+                           "dim3 threadIdx = pcx_dim3_make(pcx_x, pcx_y, pcx_z); (void)threadIdx;"
+                           + inner + "\n}")
+            elif st.kind == "uniform":
+                out.append(self.line_at(st.node) + self.emit(st.node, ctx))
+            elif st.kind == "block":
+                out.append("\n{" + self.print_steps(st.body, ctx, loop_pragma) + "\n}")
+            else:
+                body = st.node.child_by_field_name("body" if st.kind == "for" else "consequence")
+                out.append(self.line_at(st.node) + self.emit_children_range(st.node, ctx, st.node.start_byte, body.start_byte)
+                           + "{" + self.print_steps(st.body, ctx, loop_pragma) + "\n}")
+                if st.orelse is not None:
+                    out.append(" else {" + self.print_steps(st.orelse, ctx, loop_pragma) + "\n}")
+        return "".join(out)
 
     def collect_shared(self, info: kernels.KernelInfo, body: Node) -> None:
         for n in walk(body):

@@ -1,0 +1,418 @@
+"""Barrier phases of a block-cooperative kernel (MCUDA / COX style), decided on the syntax tree.
+
+A kernel with ``__syncthreads()`` is split at its barriers into *phases*: runs of
+statements that every thread of the block executes between two barriers.  Each phase
+becomes a loop over the block's threads (a ``parallel for`` whose end is the barrier),
+and what is left between the phases runs once per block:
+
+* a ``for`` or ``if`` holding a barrier, whose header is *uniform* (the same for every
+  thread of the block: CUDA requires it, since every thread must reach the same
+  barriers) and so is evaluated once;
+* declarations whose values are uniform (``int tiles = (n + T - 1) / T;``), never
+  written afterwards;
+* an early ``return`` whose condition is uniform (``if (blockIdx.x >= nb) return;``):
+  the whole block leaves together, so it is no barrier hazard.
+
+A local declared in one phase and used in another lives across a barrier, so each thread
+needs its own copy: it is *expanded* to an array indexed by the thread.  A ``return``
+inside the last phase ends only its thread.
+
+``plan_phases`` answers with a ``PhasePlan`` or, when the kernel is outside what this
+scheme proves (a barrier under a thread-dependent condition, a ``while``, a ``goto``, a
+``return`` that a later barrier would miss, a shadowed name...), the reason as a string;
+the translator then keeps the one-team-per-block form, which is correct but slow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from pcx_driver.cuda.parse import call_name, declarator_name, has_keyword, text, walk
+from pcx_driver.cuda.tables import MINMAX
+
+#: Calls a uniform expression may contain: pure functions of their arguments.
+_PURE_CALLS = frozenset(MINMAX) | {"fminf", "fmaxf", "fmin", "fmax", "abs", "umin", "umax", "llmin", "llmax"}
+
+
+@dataclass
+class Recomputed:
+    """A local that lives across a barrier but is a pure function of threadIdx and uniform
+    values (``int tx = threadIdx.x;``, ``int row = blockIdx.y * T + ty;``), never written:
+    each later phase that reads it declares it again instead of keeping a per-thread array
+    (COX's rematerialisation: it stays in a register)."""
+
+    name: str
+    statement: Node  # its declaration
+    declarator: Node  # its init_declarator
+
+
+@dataclass
+class Phase:
+    """Statements every thread runs, one after another, between two barriers."""
+
+    statements: list[Node] = field(default_factory=list)
+    final: bool = False  # no barrier follows: a return in it ends only its own thread
+    preamble: list[Recomputed] = field(default_factory=list)  # declared again at its top, in source order
+
+
+@dataclass
+class BlockStep:
+    """A statement run once per block: ``kind`` is "uniform" (a declaration or an early
+    return, printed as written), "for", "if" or "block" (a barrier-holding compound
+    statement; ``body``/``orelse`` are its own steps)."""
+
+    node: Node
+    kind: str
+    body: list[Step] = field(default_factory=list)
+    orelse: list[Step] | None = None
+
+
+Step = Phase | BlockStep
+
+
+@dataclass
+class PerThreadVar:
+    """A local that lives across a barrier: one element per thread of the block."""
+
+    name: str
+    type: Node  # its type specifier
+    const_pointee: bool  # ``const T *p``: the array holds pointers to const
+    declarator: Node  # identifier or pointer_declarator naming it
+
+
+@dataclass
+class PhasePlan:
+    steps: list[Step]
+    per_thread: dict[str, PerThreadVar]
+    phases: int
+
+
+class _NoPhases(Exception):
+    pass
+
+
+def _is_barrier(stmt: Node) -> bool:
+    if stmt.type != "expression_statement" or not stmt.named_children:
+        return False
+    e = stmt.named_children[0]
+    return e.type == "call_expression" and call_name(e) == "__syncthreads"
+
+
+def _has_barrier(node: Node) -> bool:
+    return any(n.type == "call_expression" and call_name(n) == "__syncthreads" for n in walk(node))
+
+
+def _is_unroll_hint(node: Node) -> bool:
+    """``#pragma unroll [N]``: a hint, dropped where it would stand between phases."""
+    return node.type == "preproc_call" and text(node).split()[:2] in (["#pragma", "unroll"], ["#pragma", "nounroll"])
+
+
+def _statements(node: Node) -> list[Node]:
+    """The statement list of a loop/if body (a single statement is a list of one)."""
+    if node.type == "compound_statement":
+        return [c for c in node.named_children]
+    return [node]
+
+
+def _written_name(target: Node) -> str:
+    return text(target) if target.type == "identifier" else ""
+
+
+class _Planner:
+    def __init__(self, body: Node, params: set[str], shared: set[str]) -> None:
+        self.body = body
+        self.params = params
+        self.shared = shared
+        self.block_names: set[str] = set()  # uniform locals and block-level loop variables
+        self.loop_headers: dict[str, Node] = {}  # loop variable -> its for statement
+        self.locals: dict[str, list[Node]] = {}  # name -> its declarators (all of the kernel)
+        self.writes: dict[str, list[Node]] = {}  # name -> nodes writing it (or taking its address)
+        self.stmt_phase: dict[int, Phase] = {}  # a phase's statement (Node.id) -> its phase
+        self.phases: list[Phase] = []
+        for n in walk(body):
+            if n.type == "declaration" and not has_keyword(n, "__shared__"):
+                for d in n.children_by_field_name("declarator"):
+                    self.locals.setdefault(declarator_name(d), []).append(d)
+            elif n.type == "assignment_expression":
+                name = _written_name(n.child_by_field_name("left"))
+                if name:
+                    self.writes.setdefault(name, []).append(n)
+            elif n.type == "update_expression":
+                name = _written_name(n.child_by_field_name("argument"))
+                if name:
+                    self.writes.setdefault(name, []).append(n)
+            elif n.type == "pointer_expression" and text(n.child_by_field_name("operator")) == "&":
+                name = _written_name(n.child_by_field_name("argument"))
+                if name:
+                    self.writes.setdefault(name, []).append(n)
+            elif _is_unroll_hint(n):
+                continue
+            elif n.type in ("goto_statement", "labeled_statement") or n.type.startswith("preproc_"):
+                raise _NoPhases(f"the kernel has a {n.type.replace('_', ' ')}")
+            elif n.type in ("lambda_expression", "for_range_loop", "try_statement") and _has_barrier(n):
+                raise _NoPhases(f"__syncthreads() inside a {n.type.replace('_', ' ')}")
+
+    # -------------------------------------------------------------- uniformity
+
+    def uniform(self, expr: Node | None, extra: frozenset[str] = frozenset(), thread: bool = False) -> bool:
+        """Whether ``expr`` has the same value in every thread of the block: it reads only
+        blockIdx/blockDim/gridDim, constants and macros, parameters and globals the
+        kernel never writes, and uniform locals; no memory (subscripts, ``*p``, ``->``).
+        With ``thread``: the same value whenever one thread computes it (threadIdx too)."""
+        if expr is None:
+            return True
+        for n in walk(expr):
+            t = n.type
+            if t in ("subscript_expression", "assignment_expression", "update_expression", "comma_expression"):
+                return False
+            if t == "pointer_expression" and text(n.child_by_field_name("operator")) == "*":
+                return False
+            if t == "field_expression" and text(n.child_by_field_name("operator")) == "->":
+                return False
+            if t == "call_expression":
+                fn = n.child_by_field_name("function")
+                if fn is None or fn.type != "identifier" or text(fn) not in _PURE_CALLS:
+                    return False
+            if t == "identifier":
+                name = text(n)
+                if (name == "threadIdx" and not thread) or name in self.shared:
+                    return False
+                if name in self.block_names or name in extra:
+                    continue
+                if name in self.locals or name in self.writes:
+                    return False
+        return True
+
+    def uniform_declaration(self, stmt: Node) -> bool:
+        """``T a = <uniform>, b = <uniform>;``, none of them ever written again."""
+        if stmt.type != "declaration" or has_keyword(stmt, "__shared__") or has_keyword(stmt, "static"):
+            return False
+        decls = stmt.children_by_field_name("declarator")
+        if not decls:
+            return False
+        for d in decls:
+            if d.type != "init_declarator" or d.child_by_field_name("declarator").type != "identifier":
+                return False
+            name = declarator_name(d)
+            if name in self.writes or len(self.locals.get(name, [])) != 1 or name in self.params:
+                return False
+            if not self.uniform(d.child_by_field_name("value")):
+                return False
+        for d in decls:
+            self.block_names.add(declarator_name(d))
+        return True
+
+    def uniform_return(self, stmt: Node) -> bool:
+        """``return;`` or ``if (<uniform>) return;``: the whole block leaves together."""
+        if stmt.type == "return_statement":
+            return True
+        if stmt.type != "if_statement" or stmt.child_by_field_name("alternative") is not None:
+            return False
+        then = _statements(stmt.child_by_field_name("consequence"))
+        return (len(then) == 1 and then[0].type == "return_statement"
+                and self.uniform(stmt.child_by_field_name("condition")))
+
+    def block_for(self, stmt: Node) -> BlockStep:
+        init = stmt.child_by_field_name("initializer")
+        loop_vars: set[str] = set()
+        if init is not None:
+            if init.type != "declaration":
+                raise _NoPhases("a loop holding __syncthreads() must declare its own counter")
+            for d in init.children_by_field_name("declarator"):
+                if d.type != "init_declarator" or not self.uniform(d.child_by_field_name("value")):
+                    raise _NoPhases("a loop holding __syncthreads() starts from a value that may differ between threads")
+                name = declarator_name(d)
+                if len(self.locals.get(name, [])) != 1 or name in self.params:
+                    raise _NoPhases(f"the loop counter {name} is declared twice")
+                loop_vars.add(name)
+        update = stmt.child_by_field_name("update")
+        for name in loop_vars:
+            if any(update is None or not (update.start_byte <= w.start_byte < update.end_byte)
+                   for w in self.writes.get(name, [])):
+                raise _NoPhases(f"the loop counter {name} is written inside the loop")
+        lv = frozenset(loop_vars)
+        if not self.uniform(stmt.child_by_field_name("condition"), lv):
+            raise _NoPhases("a loop holding __syncthreads() has a condition that may differ between threads")
+        if update is not None:
+            for n in walk(update):
+                if n.type in ("assignment_expression", "update_expression"):
+                    target = n.child_by_field_name("left" if n.type == "assignment_expression" else "argument")
+                    if _written_name(target) not in loop_vars:
+                        raise _NoPhases("the update of a loop holding __syncthreads() writes more than its counter")
+                    value = n.child_by_field_name("right")
+                    if value is not None and not self.uniform(value, lv):
+                        raise _NoPhases("the update of a loop holding __syncthreads() may differ between threads")
+                elif n.type in ("call_expression", "subscript_expression"):
+                    raise _NoPhases("the update of a loop holding __syncthreads() is not plain arithmetic")
+        self.block_names |= loop_vars
+        return BlockStep(stmt, "for", self.steps(_statements(stmt.child_by_field_name("body"))))
+
+    def block_if(self, stmt: Node) -> BlockStep:
+        if not self.uniform(stmt.child_by_field_name("condition")):
+            raise _NoPhases("__syncthreads() under a condition that may differ between threads")
+        alt = stmt.child_by_field_name("alternative")
+        orelse = None
+        if alt is not None:
+            inner = next(c for c in alt.named_children if c.type != "comment") if alt.type == "else_clause" else alt
+            orelse = self.steps(_statements(inner))
+        return BlockStep(stmt, "if", self.steps(_statements(stmt.child_by_field_name("consequence"))), orelse)
+
+    # -------------------------------------------------------------- steps
+
+    def steps(self, stmts: list[Node]) -> list[Step]:
+        out: list[Step] = []
+        current: Phase | None = None
+
+        def close() -> None:
+            nonlocal current
+            if current is not None and any(s.type != "comment" for s in current.statements):
+                out.append(current)
+                self.phases.append(current)
+                for s in current.statements:
+                    self.stmt_phase[s.id] = current
+            current = None
+
+        for s in stmts:
+            if _is_unroll_hint(s) and s.next_named_sibling is not None and _has_barrier(s.next_named_sibling):
+                continue  # it would stand alone at the end of a phase
+            if _is_barrier(s):
+                close()
+            elif _has_barrier(s):
+                close()
+                if s.type == "for_statement":
+                    out.append(self.block_for(s))
+                elif s.type == "if_statement":
+                    out.append(self.block_if(s))
+                elif s.type == "compound_statement":
+                    out.append(BlockStep(s, "block", self.steps(_statements(s))))
+                else:
+                    raise _NoPhases(f"__syncthreads() inside a {s.type.replace('_', ' ')}")
+            elif self.uniform_declaration(s) or self.uniform_return(s):
+                close()
+                out.append(BlockStep(s, "uniform"))
+            else:
+                if current is None:
+                    current = Phase()
+                current.statements.append(s)
+        close()
+        return out
+
+    # -------------------------------------------------------------- checks over the phases
+
+    def phase_of(self, node: Node) -> Phase | None:
+        p: Node | None = node
+        while p is not None and p.id != self.body.id:
+            ph = self.stmt_phase.get(p.id)
+            if ph is not None:
+                return ph
+            p = p.parent
+        return None
+
+    def check_jumps(self) -> None:
+        """``break``/``continue`` must stay inside their phase; ``return`` only in the
+        final phase (a thread that left would miss a later barrier)."""
+        for ph in self.phases:
+            for s in ph.statements:
+                for n in walk(s):
+                    if n.type == "return_statement" and not ph.final:
+                        raise _NoPhases("a return that a later __syncthreads() would miss")
+                    if n.type in ("break_statement", "continue_statement"):
+                        p = n.parent
+                        ok = False
+                        while p is not None:
+                            if p.type in ("for_statement", "while_statement", "do_statement") or (
+                                p.type == "switch_statement" and n.type == "break_statement"
+                            ):
+                                ok = True
+                                break
+                            if p.id == s.id:
+                                break
+                            p = p.parent
+                        if not ok:
+                            raise _NoPhases(f"a {text(n).rstrip(';')} leaving a barrier phase")
+
+    def recomputable(self, stmt: Node, d: Node, known: dict[str, Recomputed]) -> bool:
+        if d.type != "init_declarator" or has_keyword(stmt, "static") or has_keyword(stmt, "volatile"):
+            return False
+        inner = d.child_by_field_name("declarator")
+        typ = stmt.child_by_field_name("type")
+        return (inner.type == "identifier" and typ is not None and text(typ) != "dim3"
+                and declarator_name(d) not in self.writes
+                and self.uniform(d.child_by_field_name("value"), frozenset(known), thread=True))
+
+    def preambles(self, recomputed: dict[str, Recomputed]) -> None:
+        """Each phase declares again the recomputed locals it reads (and what they read)."""
+        for ph in self.phases:
+            own = {declarator_name(d) for s in ph.statements if s.type == "declaration"
+                   for d in s.children_by_field_name("declarator")}
+            need: set[str] = set()
+            todo = [text(n) for s in ph.statements for n in walk(s) if n.type == "identifier" and text(n) in recomputed]
+            while todo:
+                name = todo.pop()
+                if name in need or name in own:
+                    continue
+                need.add(name)
+                value = recomputed[name].declarator.child_by_field_name("value")
+                todo += [text(n) for n in walk(value) if n.type == "identifier" and text(n) in recomputed]
+            ph.preamble = sorted((recomputed[n] for n in need), key=lambda r: r.declarator.start_byte)
+
+    def per_thread(self) -> dict[str, PerThreadVar]:
+        """Locals declared in one phase and used in another: one copy per thread, unless
+        it can be recomputed (``Recomputed``)."""
+        out: dict[str, PerThreadVar] = {}
+        recomputed: dict[str, Recomputed] = {}
+        for ph in self.phases:
+            for s in ph.statements:
+                if s.type != "declaration" or has_keyword(s, "__shared__"):
+                    continue
+                for d in s.children_by_field_name("declarator"):
+                    name = declarator_name(d)
+                    uses = [n for n in walk(self.body) if n.type == "identifier" and text(n) == name]
+                    if all(self.phase_of(u) is ph for u in uses):
+                        continue
+                    if len(self.locals.get(name, [])) != 1 or name in self.params or name in self.shared:
+                        raise _NoPhases(f"{name} lives across __syncthreads() and is declared twice")
+                    if any(self.phase_of(u) is None for u in uses):
+                        raise _NoPhases(f"{name} differs between threads and steers a __syncthreads()")
+                    if self.recomputable(s, d, recomputed):
+                        recomputed[name] = Recomputed(name, s, d)
+                        continue
+                    inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
+                    chain = inner
+                    while chain.type == "pointer_declarator":
+                        if any(c.type == "type_qualifier" for c in chain.children):
+                            raise _NoPhases(f"{name} lives across __syncthreads() and is a const pointer")
+                        chain = chain.child_by_field_name("declarator")
+                    typ = s.child_by_field_name("type")
+                    if chain.type != "identifier" or typ is None or text(typ) in ("auto", "dim3") or has_keyword(s, "static"):
+                        raise _NoPhases(f"{name} lives across __syncthreads() and is not a plain scalar or pointer")
+                    value = d.child_by_field_name("value") if d.type == "init_declarator" else None
+                    if value is not None and (value.type == "initializer_list" or any(
+                        n.type == "call_expression" and call_name(n).startswith("atomic") for n in walk(value)
+                    )):
+                        raise _NoPhases(f"{name} lives across __syncthreads() and is initialised by a list or an atomic")
+                    # const on the pointee stays (the array holds const T *); on a scalar it goes (we assign).
+                    const = inner.type == "pointer_declarator" and any(
+                        c.type == "type_qualifier" and text(c) == "const" for c in s.children)
+                    out[name] = PerThreadVar(name, typ, const, inner)
+        self.preambles(recomputed)
+        return out
+
+
+def plan_phases(body: Node, params: set[str], shared: set[str]) -> PhasePlan | str:
+    """The phases of a kernel body holding ``__syncthreads()``, or why it has none."""
+    try:
+        planner = _Planner(body, params, shared)
+        steps = planner.steps(_statements(body))
+        # The final phase: no phase runs after it (only uniform statements may follow).
+        for step in reversed(steps):
+            if isinstance(step, Phase):
+                step.final = True
+            if not (isinstance(step, BlockStep) and step.kind == "uniform"):
+                break
+        planner.check_jumps()
+        return PhasePlan(steps, planner.per_thread(), len(planner.phases))
+    except _NoPhases as e:
+        return str(e)
