@@ -60,10 +60,12 @@ KERNEL = "__global__ void k(float *v, int n)\n{{\n    int i = blockIdx.x * block
 
 REFUSALS = [
     # (body of a kernel (lines 4...), remark ID, line, words the message must contain)
-    ("    float s = __shfl_xor_sync(0xffffffff, v[i], 1);", "PCX401", 4, "warp shuffle __shfl_xor_sync"),
-    ("    unsigned m = __ballot_sync(0xffffffff, v[i] > 0);", "PCX401", 4, "__ballot_sync"),
-    ("    __syncwarp();", "PCX401", 4, "__syncwarp"),
-    ("    if (i < n) v[i] = warpSize;", "PCX401", 4, "warpSize"),
+    ("    v[i] = 1.0f + __shfl_xor_sync(0xffffffff, v[i], 1);", "PCX401", 4,
+     "__shfl_xor_sync cannot be translated here: __shfl_xor_sync must be the whole right-hand side"),
+    ("    if (i < n) { unsigned m = __ballot_sync(0xffffffff, v[i] > 0); v[i] = m; }", "PCX401", 4,
+     "a warp vote under a condition that may differ between threads"),
+    ("    while (i < n) { v[i] = __shfl_down_sync(0xffffffff, v[i], 1); i += 32; }", "PCX401", 4, "inside a while"),
+    ("    unsigned m = __activemask(); v[i] = m;", "PCX401", 4, "__activemask"),
     ("    unsigned int s = atomicInc((unsigned int *)v, 4u);", "PCX405", 4, "atomicInc"),
     ("    v[0] = 1 + atomicAdd(&v[1], 1.0f);", "PCX405", 4, "atomicAdd whose result is used inside an expression"),
     ("    int c = __syncthreads_count(v[i] > 0);", "PCX407", 4, "__syncthreads_count"),
@@ -345,8 +347,6 @@ HIDDEN_WARP = [
      "macro SUM expands to __shfl_down_sync"),
     ("#define SHFL(v, o) __shfl_xor_sync(0xffffffff, v, o)\n#define RED(v) v += SHFL(v, 1)",
      "    float s = v[i]; RED(s); v[i] = s;", "PCX401", "macro RED expands to __shfl_xor_sync (through SHFL)"),
-    ("#define LANE (threadIdx.x & (warpSize - 1))", "    if (LANE == 0) v[i] = 0.0f;", "PCX401",
-     "macro LANE expands to warpSize"),
     ("#define VOTE(p) __ballot_sync(0xffffffffu, p)", "    unsigned m = VOTE(v[i] > 0); v[i] = m;", "PCX401",
      "__ballot_sync"),
     ("#define TILE cooperative_groups::this_thread_block()", "    (void)TILE;", "PCX402", "macro TILE expands to cooperative_groups"),
@@ -388,7 +388,8 @@ def test_remark_prints_compiler_style() -> None:
     src = KERNEL.format(body="    v[i] += __shfl_down_sync(0xffffffffu, v[i], 16);")
     t = tr(src)
     assert [r.format() for r in t.remarks] == [
-        "app.cu:4:13: error: warp shuffle __shfl_down_sync has no OpenMP equivalent [PCX401]"
+        "app.cu:4:13: error: warp function __shfl_down_sync cannot be translated here: __shfl_down_sync must be the "
+        "whole right-hand side of an assignment or declaration, or __syncwarp() a statement of its own [PCX401]"
     ]
 
 
@@ -566,9 +567,9 @@ def test_dim3_copies_run_as_cxx(tmp_path: Path, form: str, glob: str, local: str
 
 
 def test_dim3_constructor_arguments_go_through_the_rules() -> None:
-    """``dim3 b(warpSize)`` reads warpSize as a parameter type: still refused at its place."""
-    t = tr("void f(void)\n{\n    dim3 blk(warpSize), grid(4);\n}\n")
-    assert [(r.id, r.line, r.column) for r in t.remarks] == [("PCX401", 3, 14)]
+    """``dim3 b(cudaTextureObject_t)`` reads the name as a parameter type: still refused at its place."""
+    t = tr("void f(void)\n{\n    dim3 blk(cudaTextureObject_t), grid(4);\n}\n")
+    assert [(r.id, r.line, r.column) for r in t.remarks] == [("PCX403", 3, 14)]
 
 
 def test_dim3_prototypes_stay_prototypes() -> None:
@@ -862,6 +863,64 @@ def test_barrier_phases_run(tmp_path: Path, language: str) -> None:
     assert "t__pcx" not in text and text.count("int t = threadIdx.x;") > 3
 
 
+WARPS = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+#define LANE (threadIdx.x & (warpSize - 1))
+
+__global__ void lanes(const int *in, int *out)
+{
+    int t = threadIdx.x;
+    int x = in[blockIdx.x * blockDim.x + t];
+    int down = __shfl_down_sync(0xffffffff, x, 3);
+    int seg = __shfl_xor_sync(0xffffffff, x, 2, 8);
+    int bc;
+    bc = __shfl_sync(0xffffffff, x, LANE + 5, 16);
+    __syncwarp();
+    unsigned int b = __ballot_sync(0xffffffff, x & 1);
+    out[blockIdx.x * blockDim.x + t] = down * 1000000 + seg * 10000 + bc * 100 + (int)(b % 97);
+}
+
+int main(void)
+{
+    int h[128], o[128], *d, *dout;
+    for (int i = 0; i < 128; i++) h[i] = (i * 37 + 11) % 100;
+    cudaMalloc(&d, sizeof h);
+    cudaMalloc(&dout, sizeof o);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    lanes<<<2, 64>>>(d, dout);
+    cudaMemcpy(o, dout, sizeof o, cudaMemcpyDeviceToHost);
+    for (int i = 0; i < 128; i++) printf("%d ", o[i]);
+    printf("\n");
+    return 0;
+}
+"""
+
+
+def _warp_lanes_expected() -> list[int]:
+    """What CUDA computes for WARPS: a warp is 32 consecutive threads of a 64-thread block."""
+    out = []
+    x = [(i * 37 + 11) % 100 for i in range(128)]
+    for i in range(128):
+        lane, base = i % 32, i - i % 32
+        down = x[base + lane + 3] if lane + 3 < 32 else x[i]
+        seg = x[i - lane % 8 + ((lane % 8) ^ 2)]
+        bc = x[i - lane % 16 + (lane + 5) % 16]
+        ballot = sum(1 << k for k in range(32) if x[base + k] & 1)
+        out.append(down * 1000000 + seg * 10000 + bc * 100 + ballot % 97)
+    return out
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_warp_functions_run_as_exchanges_between_phases(tmp_path: Path, language: str) -> None:
+    """__shfl_down/xor (with a width)/sync, __syncwarp, __ballot_sync, warpSize behind the
+    program's macro: each thread reads its source lane's value, as on a GPU."""
+    run = build_and_run(tmp_path, WARPS, language=language)
+    assert run.stdout == " ".join(map(str, _warp_lanes_expected())) + " \n"
+    assert "lanes" in " ".join(gate.kernel_launches(run.stderr))
+
+
 TEMPLATES = r"""
 #include <cstdio>
 #include <cuda_runtime.h>
@@ -928,10 +987,11 @@ def test_cli_translate_writes_output(tmp_path: Path) -> None:
 
 def test_cli_translate_refusal_exits_1_and_writes_nothing(tmp_path: Path) -> None:
     src = tmp_path / "bad.cu"
-    src.write_text(KERNEL.format(body="    v[i] = __shfl_sync(0xffffffffu, v[i], 0);"))
+    src.write_text(KERNEL.format(body="    v[i] = 1.0f + __shfl_sync(0xffffffffu, v[i], 0);"))
     res = CliRunner().invoke(translate_cmd, [str(src), "-o", str(tmp_path / "bad.c")])
     assert res.exit_code == 1
-    assert f"{src}:4:12: error: warp shuffle __shfl_sync has no OpenMP equivalent [PCX401]" in res.output
+    assert f"{src}:4:19: error: warp function __shfl_sync cannot be translated here: __shfl_sync must be the whole " \
+           "right-hand side of an assignment or declaration, or __syncwarp() a statement of its own [PCX401]" in res.output
     assert not (tmp_path / "bad.c").exists()
 
 

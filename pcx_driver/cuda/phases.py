@@ -17,6 +17,14 @@ A local declared in one phase and used in another lives across a barrier, so eac
 needs its own copy: it is *expanded* to an array indexed by the thread.  A ``return``
 inside the last phase ends only its thread.
 
+Warp functions live in the same scheme, a warp being 32 consecutive threads of the block:
+``x = __shfl_down_sync(m, v, d);`` (also ``__shfl_sync``/``_up``/``_xor``, ``__ballot_sync``,
+``__any_sync``, ``__all_sync``, as ``=``, ``op=`` or a declaration) ends a phase in which every
+thread publishes ``v`` and opens the next one, in which each thread reads its source lane's
+value; ``__syncwarp()`` ends a phase.  An exchange under a condition that may differ between
+threads (``if (warp == 0) ...``: CUDA requires the warp's lanes to agree) stores the
+condition per thread and guards the phases inside with it.
+
 ``plan_phases`` answers with a ``PhasePlan`` or, when the kernel is outside what this
 scheme proves (a barrier under a thread-dependent condition, a ``while``, a ``goto``, a
 ``return`` that a later barrier would miss, a shadowed name...), the reason as a string;
@@ -48,6 +56,36 @@ class Recomputed:
     declarator: Node  # its init_declarator
 
 
+#: Warp shuffles by how the source lane is found (``pcx_warp_src`` in the prologue).
+SHUFFLES = {"__shfl_sync": 0, "__shfl_up_sync": 1, "__shfl_down_sync": 2, "__shfl_xor_sync": 3}
+VOTES = frozenset({"__ballot_sync", "__any_sync", "__all_sync"})
+WARP_CALLS = frozenset(SHUFFLES) | VOTES | {"__syncwarp"}
+
+
+@dataclass
+class Exchange:
+    """``x op= W(mask, value, ...);`` or ``T x = W(...);``: ``value`` is published by every
+    thread at the end of one phase (into ``pcx_xchg<index>``), and the next phase opens by
+    reading the source lane's."""
+
+    statement: Node
+    call: Node
+    name: str  # the warp function
+    target: Node  # the identifier x
+    op: str  # "=", "+=", ... or "decl"
+    index: int
+    type: Node | None  # the element type of the buffer (None: a vote, int)
+
+
+@dataclass
+class Predicate:
+    """A condition that may differ between threads around an exchange: stored per thread
+    (``pcx_pred<index>``) at the end of a phase, it guards the phases inside the ``if``."""
+
+    condition: Node
+    index: int
+
+
 @dataclass
 class Phase:
     """Statements every thread runs, one after another, between two barriers."""
@@ -55,18 +93,22 @@ class Phase:
     statements: list[Node] = field(default_factory=list)
     final: bool = False  # no barrier follows: a return in it ends only its own thread
     preamble: list[Recomputed] = field(default_factory=list)  # declared again at its top, in source order
+    opening: Exchange | None = None  # the exchange whose values it reads first
+    closing: Exchange | Predicate | None = None  # what it publishes last
 
 
 @dataclass
 class BlockStep:
     """A statement run once per block: ``kind`` is "uniform" (a declaration or an early
     return, printed as written), "for", "if" or "block" (a barrier-holding compound
-    statement; ``body``/``orelse`` are its own steps)."""
+    statement; ``body``/``orelse`` are its own steps), or "guarded" (an ``if`` whose
+    condition ``predicate`` stored per thread guards the phases of its branches)."""
 
     node: Node
     kind: str
     body: list[Step] = field(default_factory=list)
     orelse: list[Step] | None = None
+    predicate: int = -1
 
 
 Step = Phase | BlockStep
@@ -87,6 +129,8 @@ class PhasePlan:
     steps: list[Step]
     per_thread: dict[str, PerThreadVar]
     phases: int
+    exchanges: list[Exchange] = field(default_factory=list)
+    predicates: int = 0
 
 
 class _NoPhases(Exception):
@@ -104,6 +148,20 @@ def _has_barrier(node: Node) -> bool:
     return any(n.type == "call_expression" and call_name(n) == "__syncthreads" for n in walk(node))
 
 
+def _has_warp_call(node: Node) -> bool:
+    return any(n.type == "call_expression" and call_name(n) in WARP_CALLS for n in walk(node))
+
+
+def _has_split(node: Node) -> bool:
+    """Whether a phase must end inside ``node``: a barrier, or a warp exchange."""
+    return _has_barrier(node) or _has_warp_call(node)
+
+
+def _is_syncwarp(stmt: Node) -> bool:
+    return (stmt.type == "expression_statement" and bool(stmt.named_children)
+            and stmt.named_children[0].type == "call_expression" and call_name(stmt.named_children[0]) == "__syncwarp")
+
+
 def _is_unroll_hint(node: Node) -> bool:
     """``#pragma unroll [N]``: a hint, dropped where it would stand between phases."""
     return node.type == "preproc_call" and text(node).split()[:2] in (["#pragma", "unroll"], ["#pragma", "nounroll"])
@@ -114,6 +172,19 @@ def _statements(node: Node) -> list[Node]:
     if node.type == "compound_statement":
         return [c for c in node.named_children]
     return [node]
+
+
+def _in_own_update(write: Node, name: str) -> bool:
+    """Whether ``write`` lies in the update of a ``for`` that declares ``name`` itself."""
+    p = write.parent
+    while p is not None:
+        if p.type == "for_statement":
+            update, init = p.child_by_field_name("update"), p.child_by_field_name("initializer")
+            if (update is not None and update.start_byte <= write.start_byte < update.end_byte and init is not None
+                    and any(declarator_name(d) == name for d in init.children_by_field_name("declarator"))):
+                return True
+        p = p.parent
+    return False
 
 
 def _written_name(target: Node) -> str:
@@ -131,6 +202,9 @@ class _Planner:
         self.writes: dict[str, list[Node]] = {}  # name -> nodes writing it (or taking its address)
         self.stmt_phase: dict[int, Phase] = {}  # a phase's statement (Node.id) -> its phase
         self.phases: list[Phase] = []
+        self.exchanges: list[Exchange] = []
+        self.predicates = 0
+        self.guarded = 0  # depth of "guarded" ifs being planned
         for n in walk(body):
             if n.type == "declaration" and not has_keyword(n, "__shared__"):
                 for d in n.children_by_field_name("declarator"):
@@ -224,13 +298,18 @@ class _Planner:
                 if d.type != "init_declarator" or not self.uniform(d.child_by_field_name("value")):
                     raise _NoPhases("a loop holding __syncthreads() starts from a value that may differ between threads")
                 name = declarator_name(d)
-                if len(self.locals.get(name, [])) != 1 or name in self.params:
+                # Two loops may reuse a counter's name (each its own scope) when every
+                # declaration of it is such a loop's: the name then is uniform wherever used.
+                if name in self.params or not all(
+                    o.parent is not None and o.parent.parent is not None and o.parent.parent.type == "for_statement"
+                    and o.parent.id == o.parent.parent.child_by_field_name("initializer").id and _has_split(o.parent.parent)
+                    for o in self.locals.get(name, [])
+                ):
                     raise _NoPhases(f"the loop counter {name} is declared twice")
                 loop_vars.add(name)
         update = stmt.child_by_field_name("update")
         for name in loop_vars:
-            if any(update is None or not (update.start_byte <= w.start_byte < update.end_byte)
-                   for w in self.writes.get(name, [])):
+            if not all(_in_own_update(w, name) for w in self.writes.get(name, [])):
                 raise _NoPhases(f"the loop counter {name} is written inside the loop")
         lv = frozenset(loop_vars)
         if not self.uniform(stmt.child_by_field_name("condition"), lv):
@@ -249,15 +328,61 @@ class _Planner:
         self.block_names |= loop_vars
         return BlockStep(stmt, "for", self.steps(_statements(stmt.child_by_field_name("body"))))
 
-    def block_if(self, stmt: Node) -> BlockStep:
-        if not self.uniform(stmt.child_by_field_name("condition")):
+    def block_if(self, stmt: Node, predicate: int = -1) -> BlockStep:
+        guarded = predicate >= 0
+        if guarded and _has_barrier(stmt):
             raise _NoPhases("__syncthreads() under a condition that may differ between threads")
+        if guarded and any(n.type == "call_expression" and call_name(n) in VOTES for n in walk(stmt)):
+            raise _NoPhases("a warp vote under a condition that may differ between threads")
+        self.guarded += guarded
         alt = stmt.child_by_field_name("alternative")
         orelse = None
         if alt is not None:
             inner = next(c for c in alt.named_children if c.type != "comment") if alt.type == "else_clause" else alt
             orelse = self.steps(_statements(inner))
-        return BlockStep(stmt, "if", self.steps(_statements(stmt.child_by_field_name("consequence"))), orelse)
+        body = self.steps(_statements(stmt.child_by_field_name("consequence")))
+        self.guarded -= guarded
+        if not guarded:
+            return BlockStep(stmt, "if", body, orelse)
+        return BlockStep(stmt, "guarded", body, orelse, predicate=predicate)
+
+    def exchange(self, stmt: Node) -> Exchange | None:
+        """``x op= W(...);`` / ``T x = W(...);`` with W a shuffle or vote, nowhere else in it."""
+        if stmt.type == "expression_statement" and stmt.named_children:
+            e = stmt.named_children[0]
+            if e.type != "assignment_expression":
+                return None
+            target, call, op = e.child_by_field_name("left"), e.child_by_field_name("right"), text(e.child_by_field_name("operator"))
+        elif stmt.type == "declaration" and len(stmt.children_by_field_name("declarator")) == 1:
+            d = stmt.child_by_field_name("declarator")
+            if d.type != "init_declarator":
+                return None
+            target, call, op = d.child_by_field_name("declarator"), d.child_by_field_name("value"), "decl"
+        else:
+            return None
+        name = call_name(call) if call is not None and call.type == "call_expression" else ""
+        if target.type != "identifier" or name not in SHUFFLES and name not in VOTES:
+            return None
+        if sum(n.type == "call_expression" and call_name(n) in WARP_CALLS for n in walk(stmt)) != 1:
+            return None
+        args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+        if len(args) != (2 if name in VOTES else 3) and not (name in SHUFFLES and len(args) == 4):
+            raise _NoPhases(f"{name} with {len(args)} arguments")
+        typ = None
+        if name in SHUFFLES:
+            if op == "decl":
+                typ = stmt.child_by_field_name("type")
+            else:
+                decls = self.locals.get(text(target), [])
+                if len(decls) != 1 or decls[0].parent is None or decls[0].parent.type != "declaration":
+                    raise _NoPhases(f"{name} into {text(target)}, which is not a local variable")
+                typ = decls[0].parent.child_by_field_name("type")
+                inner = decls[0].child_by_field_name("declarator") if decls[0].type == "init_declarator" else decls[0]
+                if inner.type != "identifier":
+                    raise _NoPhases(f"{name} into {text(target)}, which is not a scalar")
+        ex = Exchange(stmt, call, name, target, op, len(self.exchanges), typ)
+        self.exchanges.append(ex)
+        return ex
 
     # -------------------------------------------------------------- steps
 
@@ -267,35 +392,63 @@ class _Planner:
 
         def close() -> None:
             nonlocal current
-            if current is not None and any(s.type != "comment" for s in current.statements):
+            if current is not None and (current.opening or current.closing or any(
+                s.type != "comment" for s in current.statements
+            )):
                 out.append(current)
                 self.phases.append(current)
                 for s in current.statements:
                     self.stmt_phase[s.id] = current
+                if current.opening is not None:
+                    self.stmt_phase[current.opening.statement.id] = current
+                if isinstance(current.closing, Exchange):
+                    args = current.closing.call.child_by_field_name("arguments").named_children
+                    self.stmt_phase[[a for a in args if a.type != "comment"][1].id] = current
+                elif isinstance(current.closing, Predicate):
+                    self.stmt_phase[current.closing.condition.id] = current
             current = None
 
+        def phase() -> Phase:
+            nonlocal current
+            if current is None:
+                current = Phase()
+            return current
+
         for s in stmts:
-            if _is_unroll_hint(s) and s.next_named_sibling is not None and _has_barrier(s.next_named_sibling):
+            if _is_unroll_hint(s) and s.next_named_sibling is not None and _has_split(s.next_named_sibling):
                 continue  # it would stand alone at the end of a phase
-            if _is_barrier(s):
+            if _is_barrier(s) or _is_syncwarp(s):
                 close()
-            elif _has_barrier(s):
+            elif (ex := self.exchange(s)) is not None:
+                phase().closing = ex
+                close()
+                phase().opening = ex
+            elif _has_split(s):
+                predicate = -1
+                if s.type == "if_statement" and not self.uniform(s.child_by_field_name("condition")):
+                    predicate = self.predicates
+                    self.predicates += 1
+                    phase().closing = Predicate(s.child_by_field_name("condition"), predicate)
                 close()
                 if s.type == "for_statement":
                     out.append(self.block_for(s))
                 elif s.type == "if_statement":
-                    out.append(self.block_if(s))
+                    out.append(self.block_if(s, predicate))
                 elif s.type == "compound_statement":
                     out.append(BlockStep(s, "block", self.steps(_statements(s))))
-                else:
+                elif _has_barrier(s):
                     raise _NoPhases(f"__syncthreads() inside a {s.type.replace('_', ' ')}")
-            elif self.uniform_declaration(s) or self.uniform_return(s):
+                else:
+                    call = next(n for n in walk(s) if n.type == "call_expression" and call_name(n) in WARP_CALLS)
+                    if s.type not in ("expression_statement", "declaration"):
+                        raise _NoPhases(f"{call_name(call)} inside a {s.type.replace('_', ' ')}")
+                    raise _NoPhases(f"{call_name(call)} must be the whole right-hand side of an assignment or "
+                                    "declaration, or __syncwarp() a statement of its own")
+            elif self.uniform_declaration(s) or (self.uniform_return(s) and not self.guarded):
                 close()
                 out.append(BlockStep(s, "uniform"))
             else:
-                if current is None:
-                    current = Phase()
-                current.statements.append(s)
+                phase().statements.append(s)
         close()
         return out
 
@@ -345,10 +498,12 @@ class _Planner:
     def preambles(self, recomputed: dict[str, Recomputed]) -> None:
         """Each phase declares again the recomputed locals it reads (and what they read)."""
         for ph in self.phases:
-            own = {declarator_name(d) for s in ph.statements if s.type == "declaration"
+            opening = [ph.opening.statement] if ph.opening is not None else []
+            own = {declarator_name(d) for s in ph.statements + opening if s.type == "declaration"
                    for d in s.children_by_field_name("declarator")}
             need: set[str] = set()
-            todo = [text(n) for s in ph.statements for n in walk(s) if n.type == "identifier" and text(n) in recomputed]
+            todo = [text(n) for n in walk(self.body)
+                    if n.type == "identifier" and text(n) in recomputed and self.phase_of(n) is ph]
             while todo:
                 name = todo.pop()
                 if name in need or name in own:
@@ -364,7 +519,8 @@ class _Planner:
         out: dict[str, PerThreadVar] = {}
         recomputed: dict[str, Recomputed] = {}
         for ph in self.phases:
-            for s in ph.statements:
+            opening = [ph.opening.statement] if ph.opening is not None and ph.opening.op == "decl" else []
+            for s in ph.statements + opening:
                 if s.type != "declaration" or has_keyword(s, "__shared__"):
                     continue
                 for d in s.children_by_field_name("declarator"):
@@ -413,6 +569,6 @@ def plan_phases(body: Node, params: set[str], shared: set[str]) -> PhasePlan | s
             if not (isinstance(step, BlockStep) and step.kind == "uniform"):
                 break
         planner.check_jumps()
-        return PhasePlan(steps, planner.per_thread(), len(planner.phases))
+        return PhasePlan(steps, planner.per_thread(), len(planner.phases), planner.exchanges, planner.predicates)
     except _NoPhases as e:
         return str(e)

@@ -74,6 +74,32 @@ PCX_API int pcx_float2int_rn(float x) { return (int)rintf(x); }
 PCX_API int pcx_float_as_int(float x) { int i; memcpy(&i, &x, sizeof i); return i; }
 PCX_API float pcx_int_as_float(int i) { float x; memcpy(&x, &i, sizeof x); return x; }
 PCX_API void pcx_sincosf(float x, float *s, float *c) { *s = sinf(x); *c = cosf(x); }
+/* A warp is 32 consecutive threads of the block (thread t's lane is t % 32).  Warp
+   functions are exchanges between barrier phases: every thread publishes its value, then
+   reads its source lane's; a source outside the width segment or the block reads its own. */
+enum { warpSize = 32 };
+PCX_API int pcx_warp_src(int t, int nt, int kind, int arg, int width)
+{
+  int w = width > 0 && width <= 32 ? width : 32, l = (t & 31) % w, s;
+  if (kind == 0) s = ((arg % w) + w) % w;       /* __shfl_sync: lane srcLane */
+  else if (kind == 1) s = l - arg;              /* __shfl_up_sync */
+  else if (kind == 2) s = l + arg;              /* __shfl_down_sync */
+  else s = l ^ arg;                             /* __shfl_xor_sync */
+  if (s < 0 || s >= w || t - l + s >= nt) return t;
+  return t - l + s;
+}
+PCX_API unsigned int pcx_warp_ballot(const int *pred, int t, int nt, unsigned int mask)
+{
+  unsigned int bits = 0;
+  for (int l = 0; l < 32 && (t & ~31) + l < nt; l++)
+    if (pred[(t & ~31) + l]) bits |= 1u << l;
+  return bits & mask;
+}
+PCX_API unsigned int pcx_warp_present(int t, int nt, unsigned int mask)
+{
+  int n = nt - (t & ~31);
+  return (n >= 32 ? 0xffffffffu : (1u << n) - 1u) & mask;
+}
 #pragma omp end declare target
 /* A launch extent whose type the translator could not see: dim3 passes, integers widen. */
 #ifdef __cplusplus

@@ -32,7 +32,9 @@ What each construct becomes (details in ``kernels.py`` and ``prologue.py``):
 * atomics -> ``omp atomic`` update/write/capture/compare forms.
 * a function declared only ``inline`` (C++'s one definition program-wide) -> ``static
   inline``, since C's ``inline`` alone emits no definition (``inline_only_functions``).
-* warp shuffles/votes (PCX401), cooperative groups (PCX402), textures (PCX403), launches
+* warp shuffles and votes -> exchanges between barrier phases (``phases.py``); where that
+  scheme does not apply (in a ``__device__`` function, inside an expression), PCX401.
+* cooperative groups (PCX402), textures (PCX403), launches
   from device code (PCX404), untranslatable atomics (PCX405) and runtime calls (PCX406),
   and other constructs (PCX407) are refused with the construct's name and line.
 """
@@ -94,6 +96,7 @@ class _Ctx:
     kernel: kernels.KernelInfo | None = None  # the kernel whose body is being printed
     per_thread: frozenset[str] = frozenset()  # locals living across a barrier: one per thread
     thread_exit: bool = False  # in a final phase: ``return`` ends only the thread's iteration
+    guards: tuple[str, ...] = ()  # per-thread conditions around the phases being printed (phases.Predicate)
 
 
 @dataclass
@@ -178,9 +181,7 @@ def _hidden_refusals(root: Node, known: dict[str, tuple[str, str]]) -> dict[str,
                 continue
             for tok in sorted(tokens):
                 r = tables.refusal_for(tok)
-                if tok == "warpSize":
-                    found = ("PCX401", tok)
-                elif r is not None and r.id in ("PCX401", "PCX402", "PCX403"):
+                if r is not None and r.id in ("PCX401", "PCX402", "PCX403"):
                     found = (r.id, tok)
                 elif tables.is_api_name(tok) and tok not in tables.KNOWN_NAMES and tok not in bodies:
                     found = ("PCX406", f"CUDA runtime API {tok}")
@@ -383,9 +384,6 @@ class _Translator:
             return f"(*{name})"
         if node.type == "identifier" and name in ctx.per_thread:
             return f"{name}{kernels.PER_THREAD_SUFFIX}[pcx_t]"
-        # ``dim3 b(warpSize);`` reads warpSize as a parameter's type: refused there too.
-        if node.type in ("identifier", "type_identifier") and name == "warpSize":
-            raise self.refuse("PCX401", node, "warpSize assumes warp-synchronous execution, which OpenMP does not have")
         return None
 
     # -- declarations ---------------------------------------------------------
@@ -577,6 +575,9 @@ class _Translator:
         for n in walk(node):
             if n.type == "call_expression" and call_name(n) == "__syncthreads":
                 raise self.refuse("PCX407", n, "__syncthreads() in a __device__ function is not supported; call it from the kernel")
+            if n.type == "call_expression" and call_name(n) in phases.WARP_CALLS:
+                raise self.refuse("PCX401", n, f"warp function {call_name(n)} in a __device__ function is not supported; "
+                                               "write it in the kernel")
             if n.type == "field_expression" and text(n.child_by_field_name("argument")) in (
                 "threadIdx", "blockIdx", "blockDim", "gridDim"
             ):
@@ -640,6 +641,9 @@ class _Translator:
                 shared = {s.name for s in info.shared} | {name for _, name in info.dynamic_shared}
                 plan = phases.plan_phases(body, {p.name for p in info.params}, shared)
             if not isinstance(plan, phases.PhasePlan):
+                warp = next((n for n in walk(body) if n.type == "call_expression" and call_name(n) in phases.WARP_CALLS), None)
+                if warp is not None:
+                    raise self.refuse("PCX401", warp, f"warp function {call_name(warp)} cannot be translated here: {plan}")
                 self.check_block_returns(info, body)
         except _Refused:
             refused = True  # still print the body: it reports its own refusals too
@@ -683,7 +687,12 @@ class _Translator:
         phase a ``parallel for`` over the block's threads or, for the device thread that
         runs a whole block (``kernels.launcher``), a plain loop."""
         ctx = _Ctx(device=True, kernel=info, per_thread=frozenset(plan.per_thread))
-        out = ["{ (void)blockIdx; (void)blockDim; (void)gridDim;"]
+        out = ["{ (void)blockIdx; (void)blockDim; (void)gridDim;",
+               "\n  const int pcx_nt = (int)(blockDim.x * blockDim.y * blockDim.z); (void)pcx_nt;"]
+        for ex in plan.exchanges:
+            elem = self.emit(ex.type, ctx) if ex.type is not None else "int"
+            out.append(f"\n  {elem} pcx_xchg{ex.index}[{kernels.MAX_BLOCK}];")
+        out += [f"\n  int pcx_pred{k}[{kernels.MAX_BLOCK}];" for k in range(plan.predicates)]
         for v in plan.per_thread.values():
             d = v.declarator
             ident = next(n for n in walk(d) if n.type == "identifier")
@@ -702,7 +711,11 @@ class _Translator:
                         r.statement, ctx, r.statement.start_byte, r.statement.child_by_field_name("type").end_byte)
                     + " " + self.emit(r.declarator, ctx) + ";"
                     for r in st.preamble
-                ) + "".join(self.line_at(s) + self.emit(s, replace(ctx, thread_exit=st.final)) for s in st.statements)
+                ) + (self.receive(st.opening, ctx) if st.opening is not None else "") + "".join(
+                    self.line_at(s) + self.emit(s, replace(ctx, thread_exit=st.final)) for s in st.statements
+                ) + (self.publish(st.closing, ctx) if st.closing is not None else "")
+                if ctx.guards:
+                    inner = f"\nif ({' && '.join(ctx.guards)}) {{" + inner + "\n}"
                 if st.final:  # a return leaves this block scope, never jumps over a declaration
                     inner = "{" + inner + "\n}\npcx_thread_done: ;"
                 # Three loops, not one over pcx_t unflattened: no divisions per thread.
@@ -715,6 +728,11 @@ class _Translator:
                            + inner + "\n}")
             elif st.kind == "uniform":
                 out.append(self.line_at(st.node) + self.emit(st.node, ctx))
+            elif st.kind == "guarded":
+                pred = f"pcx_pred{st.predicate}[pcx_t]"
+                out.append(self.print_steps(st.body, replace(ctx, guards=ctx.guards + (pred,)), loop_pragma))
+                if st.orelse is not None:
+                    out.append(self.print_steps(st.orelse, replace(ctx, guards=ctx.guards + ("!" + pred,)), loop_pragma))
             elif st.kind == "block":
                 out.append("\n{" + self.print_steps(st.body, ctx, loop_pragma) + "\n}")
             else:
@@ -725,9 +743,39 @@ class _Translator:
                     out.append(" else {" + self.print_steps(st.orelse, ctx, loop_pragma) + "\n}")
         return "".join(out)
 
+    def publish(self, what: phases.Exchange | phases.Predicate, ctx: _Ctx) -> str:
+        """The end of a phase: each thread stores what the next phase reads (phases.py)."""
+        if isinstance(what, phases.Predicate):
+            return self.line_at(what.condition) + f"pcx_pred{what.index}[pcx_t] = ({self.emit(what.condition, ctx)}) != 0;"
+        value = self.emit(call_args(what.call)[1], ctx)
+        if what.name in phases.VOTES:
+            value = f"({value}) != 0"
+        return self.line_at(what.statement) + f"pcx_xchg{what.index}[pcx_t] = {value};"
+
+    def receive(self, ex: phases.Exchange, ctx: _Ctx) -> str:
+        """The start of the next phase: each thread reads its source lane's value (a warp
+        is 32 consecutive threads of the block; ``pcx_warp_*`` in the prologue)."""
+        args = [self.emit(a, ctx) for a in call_args(ex.call)]
+        if ex.name in phases.SHUFFLES:
+            width = f"(int)({args[3]})" if len(args) == 4 else "32"
+            rhs = f"pcx_xchg{ex.index}[pcx_warp_src(pcx_t, pcx_nt, {phases.SHUFFLES[ex.name]}, (int)({args[2]}), {width})]"
+        else:
+            ballot = f"pcx_warp_ballot(pcx_xchg{ex.index}, pcx_t, pcx_nt, (unsigned int)({args[0]}))"
+            rhs = {"__ballot_sync": ballot, "__any_sync": f"({ballot} != 0u)",
+                   "__all_sync": f"({ballot} == pcx_warp_present(pcx_t, pcx_nt, (unsigned int)({args[0]})))"}[ex.name]
+        name = text(ex.target)
+        if ex.op != "decl":
+            stmt = f"{self.emit(ex.target, ctx)} {ex.op} {rhs};"
+        elif name in ctx.per_thread:
+            stmt = f"{name}{kernels.PER_THREAD_SUFFIX}[pcx_t] = {rhs};"
+        else:
+            typ = ex.statement.child_by_field_name("type")
+            stmt = f"{self.emit_children_range(ex.statement, ctx, ex.statement.start_byte, typ.end_byte)} {name} = {rhs};"
+        return self.line_at(ex.statement) + stmt
+
     def collect_shared(self, info: kernels.KernelInfo, body: Node) -> None:
         for n in walk(body):
-            if n.type == "call_expression" and call_name(n) == "__syncthreads":
+            if n.type == "call_expression" and (call_name(n) == "__syncthreads" or call_name(n) in phases.WARP_CALLS):
                 info.block = True
             if n.type != "declaration" or not has_keyword(n, "__shared__"):
                 continue

@@ -1,13 +1,20 @@
-/* Must be REFUSED (PCX401): a warp-level reduction with __shfl_down_sync. */
+/* Must be REFUSED (PCX401): a warp shuffle in a __device__ helper (only kernels'
+   own warp functions are translated, as exchanges between barrier phases). */
 #include <stdio.h>
 #include <cuda_runtime.h>
 
-__global__ void warp_sum(const float *in, float *out, int n)
+__device__ float warp_sum(float v)
+{
+    for (int offset = 16; offset > 0; offset /= 2)
+        v +=
+             __shfl_down_sync(0xffffffffu, v, offset);
+    return v;
+}
+
+__global__ void sums(const float *in, float *out, int n)
 {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
-    float v = i < n ? in[i] : 0.0f;
-    for (int offset = 16; offset > 0; offset /= 2)
-        v += __shfl_down_sync(0xffffffffu, v, offset);
+    float v = warp_sum(i < n ? in[i] : 0.0f);
     if ((threadIdx.x & 31) == 0)
         atomicAdd(out, v);
 }
@@ -17,7 +24,7 @@ int main(void)
     float *in, *out;
     cudaMalloc(&in, 1024 * sizeof(float));
     cudaMalloc(&out, sizeof(float));
-    warp_sum<<<4, 256>>>(in, out, 1024);
+    sums<<<4, 256>>>(in, out, 1024);
     cudaDeviceSynchronize();
     printf("done\n");
     return 0;
