@@ -111,9 +111,11 @@ def profile_for(seed: int) -> str:
 
 def run_bounded(argv: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None
                 ) -> tuple[int | None, str, str]:
-    """Run in a new process group; kill the group on timeout (returns status None)."""
+    """Run in a new process group; kill the group on timeout (returns status None).  A
+    process group, not a new session: Linux schedules each session as its own autogroup,
+    so a session per compile would take every compile out of the campaign's priority."""
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+                            stdin=subprocess.DEVNULL, process_group=0)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
