@@ -206,6 +206,8 @@ def _poly(expr: str, unit: SourceUnit):
     data, node = hostaccess.parse_expression(expr, unit.language)
 
     def conv(n) -> Poly:
+        if n is None:
+            return Poly.sym(f"({expr})")
         t = hostaccess.text_of(data, n)
         if n.type == "parenthesized_expression" and n.named_child_count == 1:
             return conv(n.named_children[0])
