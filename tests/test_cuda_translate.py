@@ -94,6 +94,9 @@ UNIT_REFUSALS = [
     ("__managed__ int counter;\n", "PCX407", 1),
     ("__device__ int lane(void) { return threadIdx.x & 31; }\n", "PCX407", 1),
     ("__global__ void k(float *v) { v[0] = 1.0f;\n", "PCX407", 1),  # syntax error
+    ("#include <thrust/reduce.h>\n", "PCX409", 1),
+    ("#include <cstdio>\nint main() { int s = thrust::reduce(thrust::device, p, p + 4); return s; }\n", "PCX409", 2),
+    ("#include <cub/cub.cuh>\n", "PCX409", 1),
 ]
 
 
@@ -919,6 +922,71 @@ def test_warp_functions_run_as_exchanges_between_phases(tmp_path: Path, language
     run = build_and_run(tmp_path, WARPS, language=language)
     assert run.stdout == " ".join(map(str, _warp_lanes_expected())) + " \n"
     assert "lanes" in " ".join(gate.kernel_launches(run.stderr))
+
+
+MACRO_ALLOCATIONS = r"""
+#include <cstdio>
+#include <cuda_runtime.h>
+#define ALLOC(p, n) cudaMalloc(&p, (n) * sizeof(*p))
+#define MANAGED(p, n) cudaMallocManaged(&p, (n) * sizeof(*p))
+__global__ void twice(float *v, int n) { int i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) v[i] *= 2.0f; }
+int main()
+{
+    float *d, *m, h[64];
+    ALLOC(d, 64);
+    MANAGED(m, 64);
+    for (int i = 0; i < 64; i++) { h[i] = (float)i; m[i] = 1.0f + i; }
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    twice<<<2, 32>>>(d, 64);
+    twice<<<2, 32>>>(m, 64);
+    cudaDeviceSynchronize();
+    cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost);
+    std::printf("%.1f %.1f\n", h[63], m[63]);
+    return 0;
+}
+"""
+
+
+@needs_clang
+def test_allocations_in_the_programs_macros_build_as_cxx(tmp_path: Path) -> None:
+    """A macro body is pasted untranslated: cudaMalloc(&p, n) with a float ** must still
+    compile as C++ (CUDA's template overloads, in the prologue)."""
+    run = build_and_run(tmp_path, MACRO_ALLOCATIONS, language="c++")
+    assert run.stdout == "126.0 128.0\n"
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_forceinline_helper_in_a_shared_header_links(tmp_path: Path, language: str) -> None:
+    """__forceinline__ is inline: two sources including its header must not both define it."""
+    from pcx_driver.cuda.project import translate_project
+
+    (tmp_path / "sq.cuh").write_text("#pragma once\n__device__ __forceinline__ float sq(float x) { return x * x; }\n"
+                                     "static __device__ __forceinline__ float half(float x) { return x / 2; }\n")
+    for name, scale in (("a", "2.0f"), ("b", "3.0f")):
+        (tmp_path / f"{name}.cu").write_text(
+            '#include "sq.cuh"\n'
+            f"__global__ void k_{name}(float *v) {{ v[threadIdx.x] = half(sq(v[threadIdx.x])) * {scale}; }}\n"
+            f"void run_{name}(float *d) {{ k_{name}<<<1, 4>>>(d); }}\n")
+    (tmp_path / "main.cu").write_text(
+        "#include <stdio.h>\nvoid run_a(float *d);\nvoid run_b(float *d);\n"
+        "int main(void) { float h[4] = {1, 2, 3, 4}, *d; cudaMalloc(&d, sizeof h);\n"
+        "  cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice); run_a(d); run_b(d);\n"
+        "  cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost); printf(\"%.1f %.1f\\n\", h[0], h[3]); return 0; }\n")
+    res = translate_project([str(tmp_path / f) for f in ("main.cu", "a.cu", "b.cu")], str(tmp_path / "out"),
+                            base=str(tmp_path))
+    assert res.ok, [r.format() for r in res.remarks]
+    for path, content in res.files.items():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(content)
+    compiler = "clang-19" if language == "c" else "clang++-19"
+    b = subprocess.run([compiler, *FLAGS, *(["-x", "c++"] if language == "c++" else []), *res.sources, "-o", "app", "-lm"],
+                       cwd=tmp_path, capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr
+    run = gate.run_program([str(tmp_path / "app")], cwd=str(tmp_path), env=gate.VALIDATION_ENV, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    # a: sq/2*2 = x^2; b: (x^2)^2/2*3
+    assert run.stdout == f"{1.5:.1f} {16 ** 2 / 2 * 3:.1f}\n"
 
 
 TEMPLATES = r"""

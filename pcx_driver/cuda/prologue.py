@@ -180,6 +180,17 @@ PCX_API cudaError_t pcx_cudaMallocManaged(void **p, size_t n, unsigned int flags
 }
 PCX_API cudaError_t cudaMallocHost(void **p, size_t n) { *p = malloc(n ? n : 1); return *p ? cudaSuccess : cudaErrorMemoryAllocation; }
 PCX_API cudaError_t cudaHostAlloc(void **p, size_t n, unsigned int f) { (void)f; return cudaMallocHost(p, n); }
+#ifdef __cplusplus
+/* CUDA's template overloads taking T **: a call the translator rewrote passes void **, but
+   one pasted from the program's own macro (#define ALLOC(p, n) cudaMalloc(&p, n)) is not
+   rewritten, and C++ converts no T ** to void ** (C only warns). */
+template <class T> static inline cudaError_t cudaMalloc(T **p, size_t n) { return cudaMalloc((void **)p, n); }
+template <class T> static inline cudaError_t cudaMallocHost(T **p, size_t n) { return cudaMallocHost((void **)p, n); }
+template <class T> static inline cudaError_t cudaHostAlloc(T **p, size_t n, unsigned int f)
+{ return cudaHostAlloc((void **)p, n, f); }
+template <class T> static inline cudaError_t cudaMallocManaged(T **p, size_t n, unsigned int f = cudaMemAttachGlobal)
+{ return pcx_cudaMallocManaged((void **)p, n, f); }
+#endif
 PCX_API cudaError_t cudaFreeHost(void *p) { free(p); return cudaSuccess; }
 PCX_API cudaError_t cudaFree(void *p)
 {

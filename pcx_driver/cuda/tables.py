@@ -198,6 +198,10 @@ def refusal_for(name: str) -> Refusal | None:
     return None
 
 
+#: Libraries of device algorithms and containers (``#include <thrust/reduce.h>``,
+#: ``thrust::reduce(thrust::device, ...)``): refused (PCX409) at each header and each use.
+REFUSED_LIBRARIES: dict[str, str] = {"thrust": "Thrust", "cub": "CUB"}
+
 #: Header includes refused outright (the whole program depends on them).
 REFUSED_HEADERS: dict[str, tuple[str, str]] = {
     "cooperative_groups.h": ("PCX402", "cooperative groups (<cooperative_groups.h>) are not supported"),

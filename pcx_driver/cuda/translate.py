@@ -36,7 +36,7 @@ What each construct becomes (details in ``kernels.py`` and ``prologue.py``):
   scheme does not apply (in a ``__device__`` function, inside an expression), PCX401.
 * cooperative groups (PCX402), textures (PCX403), launches
   from device code (PCX404), untranslatable atomics (PCX405) and runtime calls (PCX406),
-  and other constructs (PCX407) are refused with the construct's name and line.
+  other constructs (PCX407), and Thrust and CUB (PCX409: each header and each use) are refused with the construct's name and line.
 """
 
 from __future__ import annotations
@@ -313,6 +313,11 @@ class _Translator:
 
     def rule(self, node: Node, ctx: _Ctx) -> str | None:
         t = node.type
+        if t == "__forceinline__" and node.parent is not None and node.parent.type in ("function_definition", "declaration") \
+                and not any(c.type == "storage_class_specifier" for c in node.parent.children):
+            # CUDA's __forceinline__ is inline: in a header shared by two sources it must not
+            # become an external definition in each (C's plain inline emits none at all).
+            return "static inline"
         if t in _DROPPED_KEYWORDS:
             return ""
         if t == "preproc_include":
@@ -354,6 +359,9 @@ class _Translator:
         path = node.child_by_field_name("path")
         name = text(path).strip('<>"') if path is not None else ""
         base = name.rsplit("/", 1)[-1]
+        library = name.split("/", 1)[0]
+        if library in tables.REFUSED_LIBRARIES and "/" in name:
+            raise self.refuse("PCX409", node, f"<{name}>: {tables.REFUSED_LIBRARIES[library]} is not translated")
         if base in tables.REFUSED_HEADERS:
             rid, msg = tables.REFUSED_HEADERS[base]
             raise self.refuse(rid, node, msg)
@@ -371,6 +379,8 @@ class _Translator:
         )):
             rid, what = self.hidden[name]
             raise self.refuse(rid, node, f"macro {name} expands to {what}, which has no OpenMP equivalent")
+        if node.type == "namespace_identifier" and name in tables.REFUSED_LIBRARIES and node.parent is not None:
+            raise self.refuse("PCX409", node, f"{tables.REFUSED_LIBRARIES[name]} {text(node.parent)} has no translation")
         if name in self.user_names:
             pass  # the program's own helper (cudaCheck, a variable named clock, ...)
         elif (r := tables.refusal_for(name)) is not None and (
