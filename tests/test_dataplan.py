@@ -15,7 +15,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from offload_helpers import Arr, Nest, analysis_of, serial_and_offloaded, write_unit  # noqa: E402
 
-from pcx_driver.engine.dataplan import plan_unit, union_sections  # noqa: E402
+from pcx_driver.engine.dataplan import plan_unit  # noqa: E402
+from pcx_driver.engine.sections import union_sections  # noqa: E402
 from pcx_driver.engine.rewrite import rewrite_unit  # noqa: E402
 from pcx_driver.model import Language, MapKind, Section  # noqa: E402
 

@@ -50,6 +50,7 @@ import tree_sitter
 
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import LOOP_TYPES, text_of
+from pcx_driver.engine.sections import fixed_section, linear_form, render_form, same_section, subtract, union_sections
 from pcx_driver.model import (
     ArrayAccessSummary,
     DataRegion,
@@ -254,139 +255,6 @@ def _maps(entries: list[tuple[MapKind, Section]]) -> list[MapClause]:
         if secs:
             out.append(MapClause(kind, secs))
     return out
-
-
-# ------------------------------------------------------------------ affine sections
-
-
-def _linear(expr: str, language: Language) -> dict[tuple[str, ...], int] | None:
-    """``expr`` as {monomial: coefficient} when it is a polynomial in identifiers with
-    integer coefficients (``n-2``, ``(i+1)*m``); None otherwise."""
-    data = f"long pcx__e = ({expr});".encode()
-    root = hostaccess.parse(data, language).root_node
-    if root.has_error:
-        return None
-    decl = root.named_children[0] if root.named_children else None
-    init = None
-    if decl is not None:
-        for c in decl.named_children:
-            if c.type == "init_declarator":
-                init = c.child_by_field_name("value")
-    if init is None:
-        return None
-
-    def lin(node: tree_sitter.Node) -> dict[tuple[str, ...], int] | None:
-        t = node.type
-        if t == "parenthesized_expression" and node.named_child_count == 1:
-            return lin(node.named_children[0])
-        if t == "cast_expression":  # (size_t)(n + 1): an extent's value
-            value = node.child_by_field_name("value")
-            return lin(value) if value is not None else None
-        if t == "number_literal":
-            try:
-                return {(): int(text_of(data, node).rstrip("uUlL"), 0)}
-            except ValueError:
-                return None
-        if t == "identifier":
-            return {(text_of(data, node),): 1}
-        if t == "unary_expression":
-            op = text_of(data, node.child_by_field_name("operator"))
-            inner = lin(node.child_by_field_name("argument"))
-            if inner is None or op not in "+-":
-                return None
-            return {m: (-c if op == "-" else c) for m, c in inner.items()}
-        if t == "binary_expression":
-            op = text_of(data, node.child_by_field_name("operator"))
-            a, b = lin(node.child_by_field_name("left")), lin(node.child_by_field_name("right"))
-            if a is None or b is None:
-                return None
-            if op in "+-":
-                out = dict(a)
-                for m, c in b.items():
-                    out[m] = out.get(m, 0) + (c if op == "+" else -c)
-                return {m: c for m, c in out.items() if c}
-            if op == "*":
-                out = {}
-                for (ma, ca), (mb, cb) in itertools.product(a.items(), b.items()):
-                    m = tuple(sorted(ma + mb))
-                    out[m] = out.get(m, 0) + ca * cb
-                return {m: c for m, c in out.items() if c}
-        return None
-
-    return lin(init)
-
-
-def _same_section(a: Section, b: Section | None, language: Language = Language.C) -> bool:
-    """The same elements: every bound equal as a polynomial (``n*n`` and ``(n) * (n)``)."""
-    if b is None or len(a.dims) != len(b.dims):
-        return False
-    for (alo, aln), (blo, bln) in zip(a.dims, b.dims):
-        for x, y in ((alo, blo), (aln, bln)):
-            if x.replace(" ", "") == y.replace(" ", ""):
-                continue
-            fx, fy = _linear(x, language), _linear(y, language)
-            if fx is None or fy is None or _sub(fx, fy):
-                return False
-    return True
-
-
-def _render_linear(form: dict[tuple[str, ...], int]) -> str:
-    terms = []
-    for m, c in sorted(form.items(), key=lambda mc: (-len(mc[0]), mc[0])):
-        mono = "*".join(m)
-        if not mono:
-            terms.append(str(c))
-        elif c == 1:
-            terms.append(mono)
-        elif c == -1:
-            terms.append("-" + mono)
-        else:
-            terms.append(f"{c}*{mono}")
-    if not terms:
-        return "0"
-    text = terms[0]
-    for t in terms[1:]:
-        text += f" - {t[1:]}" if t.startswith("-") else f" + {t}"
-    return text
-
-
-def _sub(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for m, c in b.items():
-        out[m] = out.get(m, 0) - c
-    return {m: c for m, c in out.items() if c}
-
-
-def union_sections(secs: list[Section], language: Language) -> Section | None:
-    """The smallest section covering ``secs`` dimension by dimension, when the bounds
-    differ by constants (``a[0:n]`` and ``a[1:n-2]`` -> ``a[0:n]``); None otherwise."""
-    first = secs[0]
-    if all(s.dims == first.dims for s in secs):
-        return Section(first.base, list(first.dims))
-    if any(len(s.dims) != len(first.dims) for s in secs):
-        return None
-    dims = []
-    for d in range(len(first.dims)):
-        lo_best = hi_best = None
-        for s in secs:
-            lo = _linear(s.dims[d][0], language)
-            ln = _linear(s.dims[d][1], language)
-            if lo is None or ln is None:
-                return None
-            hi = {m: lo.get(m, 0) + ln.get(m, 0) for m in set(lo) | set(ln)}
-            hi = {m: c for m, c in hi.items() if c}
-            if lo_best is None:
-                lo_best, hi_best = lo, hi
-                continue
-            dl, dh = _sub(lo, lo_best), _sub(hi, hi_best)
-            if any(m for m in dl) or any(m for m in dh):
-                return None  # bounds differ by more than a constant
-            if dl.get((), 0) < 0:
-                lo_best = lo
-            if dh.get((), 0) > 0:
-                hi_best = hi
-        dims.append((_render_linear(lo_best), _render_linear(_sub(hi_best, lo_best))))
-    return Section(first.base, dims)
 
 
 # ------------------------------------------------------------------ host statements
@@ -784,7 +652,7 @@ class _Flow:
                 b = s.buf(a.name)
                 if b is None:
                     continue
-                covers = a.written_fully and a.exact and _same_section(a.section, self.whole.get(a.name))
+                covers = a.written_fully and a.exact and same_section(a.section, self.whole.get(a.name))
                 if (a.read or (a.written and not covers)) and b not in dev_ok:
                     # read, or written only in part: the rest of the device copy must be
                     # the host's (a column the host wrote stays live into the region)
@@ -1444,19 +1312,19 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
             continue
         if any(a.element_type != accs[0].element_type for a in accs):
             continue
-        sec = _fixed_section([a.section for a in accs], lang, changed) if accs and name not in passed else None
+        sec = fixed_section([a.section for a in accs], lang, changed) if accs and name not in passed else None
         if sec is None and (name in passed_containers or any(a.container for a in accs)):
-            sec = _fixed_section([Section(name, [("0", f"{name}.size()")])], lang, changed)
+            sec = fixed_section([Section(name, [("0", f"{name}.size()")])], lang, changed)
         if sec is None:
             ext = hostaccess.declared_extent(data, lang, fscope, name)
             if ext is not None:
-                sec = _fixed_section([Section(name, [("0", d) for d in ext.dims])], lang, extent_changed(ext))
+                sec = fixed_section([Section(name, [("0", d) for d in ext.dims])], lang, extent_changed(ext))
                 over.append(name)
         if sec is None and accs and name not in passed and not any(a.container for a in accs):
             # No extent known: the sections over every iteration of the loops around them
             hull = [_widen(fp, a.section, b, lo, lang) for a, b in zip(accs, starts[name])]
             if all(h is not None for h in hull):
-                sec = _fixed_section(hull, lang, changed)
+                sec = fixed_section(hull, lang, changed)
                 # (loops that run no times give a negative length: rewrite.emitted_length)
         if sec is not None:
             sections[name] = Section(name, sec.dims)
@@ -1497,7 +1365,7 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
             if sec is None:
                 ext = [hostaccess.declared_extent(data, lang, fscope, n) for n in sorted(g)]
                 if all(e is not None for e in ext) and len({tuple(e.dims) for e in ext}) == 1:
-                    sec = _fixed_section([Section("x", [("0", d) for d in ext[0].dims])], lang,
+                    sec = fixed_section([Section("x", [("0", d) for d in ext[0].dims])], lang,
                                          set().union(*(extent_changed(e) for e in ext)))
                     over.extend(sorted(g))
             if sec is None:
@@ -1577,7 +1445,7 @@ def _loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[st
         return None
     up = "++" in text_of(data, upd)
     op = text_of(data, cond.child_by_field_name("operator"))
-    first, bound = _linear(text_of(data, start), lang), _linear(text_of(data, right), lang)
+    first, bound = linear_form(text_of(data, start), lang), linear_form(text_of(data, right), lang)
     if first is None or bound is None or v in _idents_of(text_of(data, right), lang):
         return None
     body = loop.child_by_field_name("body")
@@ -1586,7 +1454,7 @@ def _loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[st
     shift = {"<": -1, "<=": 0} if up else {">": 1, ">=": 0}
     if op not in shift:
         return None
-    last = _sub(bound, {(): -shift[op]})
+    last = subtract(bound, {(): -shift[op]})
     return (v, first, last) if up else (v, last, first)
 
 
@@ -1596,10 +1464,10 @@ def _widen(fp: _FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language
     end, when the bounds are linear in the loop variables.  None when not."""
     dims = []
     for start, length in sec.dims:
-        a, n = _linear(start, lang), _linear(length, lang)
+        a, n = linear_form(start, lang), linear_form(length, lang)
         if a is None or n is None:
             return None
-        dims.append([a, {m: c for m, c in _sub(a, {m: -c for m, c in n.items()}).items()}])  # [lo, hi)
+        dims.append([a, {m: c for m, c in subtract(a, {m: -c for m, c in n.items()}).items()}])  # [lo, hi)
     node = hostaccess.statement_at(fp.fnode, kernel)
     n = node.parent if node is not None else None
     while n is not None and n.start_byte >= lo:
@@ -1618,18 +1486,10 @@ def _widen(fp: _FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language
                         c = coef[(v,)]
                         pick = least if (c > 0) == want_least else most
                         rest = {m: x for m, x in form.items() if m != (v,)}
-                        d[k] = _sub(rest, {m: -c * x for m, x in pick.items()})
+                        d[k] = subtract(rest, {m: -c * x for m, x in pick.items()})
         n = n.parent
-    return Section(sec.base, [(_render_linear(a), _render_linear(_sub(b, a))) for a, b in dims])
+    return Section(sec.base, [(render_form(a), render_form(subtract(b, a))) for a, b in dims])
 
-
-def _fixed_section(secs: list[Section], lang: Language, changed: set[str]) -> Section | None:
-    """The union of ``secs`` if its bounds use no identifier that changes in the region."""
-    sec = union_sections(secs, lang)
-    if sec is None:
-        return None
-    used = set().union(*(_idents_of(e, lang) for dim in sec.dims for e in dim)) if sec.dims else set()
-    return None if used & changed else sec
 
 
 def _idents_of_c(expr: str) -> set[str]:

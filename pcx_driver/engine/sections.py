@@ -1,0 +1,160 @@
+"""Section algebra over the planner's ``Section`` texts: linear forms, equality, unions.
+
+A linear form is a {monomial: coefficient} dict over identifier names (a monomial is a
+sorted tuple of names; ``()`` the constant term), read from an expression the engine
+wrote (``linear_form``) and written back as C (``render_form``).  Sections are compared
+and merged only where their bounds are such forms differing by constants; anything else
+answers None (or False), which every caller takes as "not known".  Pure functions: no
+tree of the unit, no plan state.  The plan checker has its own symbolic sections over
+the unit's tree (engine/symsect.py); see docs/ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import tree_sitter
+
+from pcx_driver.engine import hostaccess
+from pcx_driver.engine.hostaccess import text_of
+from pcx_driver.model import Language, Section
+
+
+def linear_form(expr: str, language: Language) -> dict[tuple[str, ...], int] | None:
+    """``expr`` as {monomial: coefficient} when it is a polynomial in identifiers with
+    integer coefficients (``n-2``, ``(i+1)*m``); None otherwise."""
+    data = f"long pcx__e = ({expr});".encode()
+    root = hostaccess.parse(data, language).root_node
+    if root.has_error:
+        return None
+    decl = root.named_children[0] if root.named_children else None
+    init = None
+    if decl is not None:
+        for c in decl.named_children:
+            if c.type == "init_declarator":
+                init = c.child_by_field_name("value")
+    if init is None:
+        return None
+
+    def lin(node: tree_sitter.Node) -> dict[tuple[str, ...], int] | None:
+        t = node.type
+        if t == "parenthesized_expression" and node.named_child_count == 1:
+            return lin(node.named_children[0])
+        if t == "cast_expression":  # (size_t)(n + 1): an extent's value
+            value = node.child_by_field_name("value")
+            return lin(value) if value is not None else None
+        if t == "number_literal":
+            try:
+                return {(): int(text_of(data, node).rstrip("uUlL"), 0)}
+            except ValueError:
+                return None
+        if t == "identifier":
+            return {(text_of(data, node),): 1}
+        if t == "unary_expression":
+            op = text_of(data, node.child_by_field_name("operator"))
+            inner = lin(node.child_by_field_name("argument"))
+            if inner is None or op not in "+-":
+                return None
+            return {m: (-c if op == "-" else c) for m, c in inner.items()}
+        if t == "binary_expression":
+            op = text_of(data, node.child_by_field_name("operator"))
+            a, b = lin(node.child_by_field_name("left")), lin(node.child_by_field_name("right"))
+            if a is None or b is None:
+                return None
+            if op in "+-":
+                out = dict(a)
+                for m, c in b.items():
+                    out[m] = out.get(m, 0) + (c if op == "+" else -c)
+                return {m: c for m, c in out.items() if c}
+            if op == "*":
+                out = {}
+                for (ma, ca), (mb, cb) in itertools.product(a.items(), b.items()):
+                    m = tuple(sorted(ma + mb))
+                    out[m] = out.get(m, 0) + ca * cb
+                return {m: c for m, c in out.items() if c}
+        return None
+
+    return lin(init)
+
+
+def same_section(a: Section, b: Section | None, language: Language = Language.C) -> bool:
+    """The same elements: every bound equal as a polynomial (``n*n`` and ``(n) * (n)``)."""
+    if b is None or len(a.dims) != len(b.dims):
+        return False
+    for (alo, aln), (blo, bln) in zip(a.dims, b.dims):
+        for x, y in ((alo, blo), (aln, bln)):
+            if x.replace(" ", "") == y.replace(" ", ""):
+                continue
+            fx, fy = linear_form(x, language), linear_form(y, language)
+            if fx is None or fy is None or subtract(fx, fy):
+                return False
+    return True
+
+
+def render_form(form: dict[tuple[str, ...], int]) -> str:
+    terms = []
+    for m, c in sorted(form.items(), key=lambda mc: (-len(mc[0]), mc[0])):
+        mono = "*".join(m)
+        if not mono:
+            terms.append(str(c))
+        elif c == 1:
+            terms.append(mono)
+        elif c == -1:
+            terms.append("-" + mono)
+        else:
+            terms.append(f"{c}*{mono}")
+    if not terms:
+        return "0"
+    text = terms[0]
+    for t in terms[1:]:
+        text += f" - {t[1:]}" if t.startswith("-") else f" + {t}"
+    return text
+
+
+def subtract(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for m, c in b.items():
+        out[m] = out.get(m, 0) - c
+    return {m: c for m, c in out.items() if c}
+
+
+def union_sections(secs: list[Section], language: Language) -> Section | None:
+    """The smallest section covering ``secs`` dimension by dimension, when the bounds
+    differ by constants (``a[0:n]`` and ``a[1:n-2]`` -> ``a[0:n]``); None otherwise."""
+    first = secs[0]
+    if all(s.dims == first.dims for s in secs):
+        return Section(first.base, list(first.dims))
+    if any(len(s.dims) != len(first.dims) for s in secs):
+        return None
+    dims = []
+    for d in range(len(first.dims)):
+        lo_best = hi_best = None
+        for s in secs:
+            lo = linear_form(s.dims[d][0], language)
+            ln = linear_form(s.dims[d][1], language)
+            if lo is None or ln is None:
+                return None
+            hi = {m: lo.get(m, 0) + ln.get(m, 0) for m in set(lo) | set(ln)}
+            hi = {m: c for m, c in hi.items() if c}
+            if lo_best is None:
+                lo_best, hi_best = lo, hi
+                continue
+            dl, dh = subtract(lo, lo_best), subtract(hi, hi_best)
+            if any(m for m in dl) or any(m for m in dh):
+                return None  # bounds differ by more than a constant
+            if dl.get((), 0) < 0:
+                lo_best = lo
+            if dh.get((), 0) > 0:
+                hi_best = hi
+        dims.append((render_form(lo_best), render_form(subtract(hi_best, lo_best))))
+    return Section(first.base, dims)
+
+
+def fixed_section(secs: list[Section], lang: Language, changed: set[str]) -> Section | None:
+    """The union of ``secs`` if its bounds use no identifier that changes in the region."""
+    sec = union_sections(secs, lang)
+    if sec is None:
+        return None
+    used = (set().union(*(hostaccess.expression_identifiers(e, lang) for dim in sec.dims for e in dim))
+            if sec.dims else set())
+    return None if used & changed else sec
