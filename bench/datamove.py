@@ -42,7 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pcx_driver.engine.dataplan import passed_array, plan_unit  # noqa: E402
+from pcx_driver.engine.dataplan import plan_unit  # noqa: E402
+from pcx_driver.engine.hostscan import passed_array  # noqa: E402
 from pcx_driver.engine.hostaccess import identifiers_in, parse  # noqa: E402
 from pcx_driver.engine.rewrite import rewrite_unit  # noqa: E402
 from pcx_driver.model import Language, MapClause, MapKind, Plan, SourceUnit  # noqa: E402

@@ -387,11 +387,11 @@ def test_no_caller_region_across_a_callee_with_host_code(tmp_path: Path) -> None
 ])
 def test_host_statement_reads_and_writes(stmt: str, reads, writes) -> None:
     from pcx_driver.engine import hostaccess
-    from pcx_driver.engine.dataplan import RegionRefused, _Scanner
+    from pcx_driver.engine.hostscan import HostScanner, RegionRefused
 
     data = ("void z(double *a, double *b) { " + stmt + " }").encode()
     body = hostaccess.parse(data, Language.C).root_node.named_children[0].child_by_field_name("body")
-    scanner = _Scanner(data, {"a", "b"}, set())
+    scanner = HostScanner(data, {"a", "b"}, set())
     if reads is None:
         with pytest.raises(RegionRefused):
             scanner.scan(body.named_children[0])

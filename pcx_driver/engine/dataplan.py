@@ -11,7 +11,7 @@ Contract of ``plan_unit(unit, analysis) -> Plan``:
 - Per function, the offloaded kernels are grouped into one ``target data`` region that
   wraps the outermost sequential loop around them (time steps, convergence loops, the k
   loop of LU) or the statements from the first kernel to the last.  A walk over the
-  region's statements (``_Flow``) follows, per array buffer, whether the host copy is
+  region's statements (``Flow``) follows, per array buffer, whether the host copy is
   current and whether the device copy is defined; it places ``target update from``
   before a host statement that reads device-written data, ``target update to`` after a
   host statement that writes mapped data, and decides the region's map kinds: ``to``
@@ -23,7 +23,7 @@ Contract of ``plan_unit(unit, analysis) -> Plan``:
   are mapped with one common section, so each kernel's map of ``a[...]`` finds whichever
   device buffer ``a`` points to now.
 - Host writes of single elements (``a[i][i] = x``) go back with an element ``update to``
-  and need no ``update from`` of the rest first (``_Flow.stale``); when the elements
+  and need no ``update from`` of the rest first (``Flow.stale``); when the elements
   cannot be named at the push, the walk is redone with every partial write reading first.
 - Kernel functions that are not callees (host code between their kernels): an array a
   function only reads (``_read_only``: element reads, on the host and in its kernels) may
@@ -49,8 +49,18 @@ from dataclasses import dataclass, field
 import tree_sitter
 
 from pcx_driver.engine import hostaccess
-from pcx_driver.engine.hostaccess import LOOP_TYPES, text_of
-from pcx_driver.engine.sections import fixed_section, linear_form, render_form, same_section, subtract, union_sections
+from pcx_driver.engine.dataflow import Flow, State, WholeNeeded, element_push
+from pcx_driver.engine.hostaccess import (
+    LOOP_TYPES,
+    all_nodes,
+    assigned_and_declared,
+    declared_identifier,
+    is_element_read,
+    text_of,
+)
+from pcx_driver.engine.hostscan import PURE_CALLS, Callee, RegionRefused, passed_array
+from pcx_driver.engine.sections import fixed_section, linear_form, render_form, subtract, union_sections
+from pcx_driver.engine.source import strip_parens
 from pcx_driver.model import (
     ArrayAccessSummary,
     DataRegion,
@@ -69,23 +79,6 @@ from pcx_driver.model import (
     TargetUpdate,
     UnitAnalysis,
 )
-
-# Library calls that neither read nor write arrays passed to them through globals.
-_PURE_CALLS = frozenset(
-    "printf fprintf puts putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
-    "floor ceil fmin fmax abs labs rand srand clock time".split()
-)
-_MAX_STATES = 16
-_SWAP = "\0swap"  # the hidden temporary of std::swap
-
-
-class RegionRefused(Exception):
-    """A data region cannot be formed soundly; the message is the PCX203 reason."""
-
-
-class _WholeNeeded(Exception):
-    """Element writes over a stale host copy cannot be pushed element by element: walk
-    again with every partial write reading the host copy first."""
 
 
 # ------------------------------------------------------------------ kernels
@@ -166,13 +159,13 @@ def _version_region(fp: _FunctionPlan, region: DataRegion, offl: list[KernelPlan
     # Host code may use the mapped names (the plan's updates keep both copies right, and the
     # test makes each name its own array), but nothing else that may point into them.
     touchy = (fp.globals_ | _pointer_params(fp.fnode, data)) - set(bases)
-    for n in _walk(fp.fnode):
+    for n in all_nodes(fp.fnode):
         if not (region.start_byte <= n.start_byte < region.end_byte) or \
                 any(k.start_byte <= n.start_byte < k.end_byte for k in inside):
             continue
         if n.type == "call_expression":
             fn = n.child_by_field_name("function")
-            if fn is None or text_of(data, fn) not in _PURE_CALLS:
+            if fn is None or text_of(data, fn) not in PURE_CALLS:
                 return f"host code inside the region calls '{text_of(data, fn) if fn is not None else '?'}'"
         elif n.type == "identifier" and text_of(data, n) in touchy and not (
                 n.parent is not None and n.parent.type == "call_expression"):
@@ -257,649 +250,6 @@ def _maps(entries: list[tuple[MapKind, Section]]) -> list[MapClause]:
     return out
 
 
-# ------------------------------------------------------------------ host statements
-
-
-@dataclass
-class _Use:
-    """What one host statement does to the tracked names."""
-
-    reads: set[str] = field(default_factory=set)
-    writes: set[str] = field(default_factory=set)
-    # pointer assignments ``dst = src`` between tracked names and temporaries, in order
-    moves: list[tuple[str, str]] = field(default_factory=list)
-    # calls of functions whose kernels do all their work on an array argument:
-    # (name, reads before defining, writes, defines fully)
-    device: list[tuple[str, bool, bool, bool]] = field(default_factory=list)
-    # writes of single elements (``a[i] = ...``, ``a[i][j] += ...``): name -> index lists
-    elements: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
-    whole: set[str] = field(default_factory=set)  # names written in any other way
-    # names passed to a kernel function that only reads them (on the host and in its
-    # kernels): both copies must be current at the call, and the call changes neither
-    shared: set[str] = field(default_factory=set)
-    # of those, names the callee reads on the host through element updates of its own
-    # (it assumes nothing about the host copy): no ``update from`` for the call
-    shared_device: set[str] = field(default_factory=set)
-    # names written element by element whose other elements were not read (``a[i] = x``):
-    # the host copy need not be current when only the written elements are pushed
-    partial: set[str] = field(default_factory=set)
-
-
-@dataclass
-class _Callee:
-    """A function whose pointer parameters are touched only inside its offloaded kernels:
-    a call acts, for the caller's data plan, like those kernels on the arguments."""
-
-    name: str
-    params: list[str]
-    effects: dict[int, tuple[bool, bool, bool]]  # parameter index -> (needs in, writes, defines)
-    containers: set[int] = field(default_factory=set)  # parameters that are C++ containers
-
-
-class _Scanner:
-    """Reads host statements: tracked array names used, pointer moves, refusals."""
-
-    def __init__(self, data: bytes, tracked: set[str], globals_: set[str],
-                 callees: dict[str, _Callee] | None = None) -> None:
-        self.data = data
-        self.tracked = tracked
-        self.globals = globals_
-        self.callees = callees or {}
-        self.containers: set[str] = set()  # tracked names that are C++ containers
-        self.kernel_functions: set[str] = set()  # functions that offload, directly or not
-        self.temps: set[str] = set()  # pointer temporaries that hold a tracked buffer
-        # kernel functions (not summarised as callees) -> indices of parameters they only
-        # read, element by element, on the host and in their kernels
-        self.read_only: dict[str, set[int]] = {}
-        # kernel functions -> read-only parameters whose host copy they never assume current
-        self.entry_safe: dict[str, set[int]] = {}
-
-    def names(self) -> set[str]:
-        return self.tracked | self.temps
-
-    def scan(self, node: tree_sitter.Node) -> _Use:
-        use = _Use()
-        self._visit(node, use)
-        # calls, stored pointers and loops write more than the elements named
-        use.whole |= use.writes - set(use.elements)
-        if node.type != "expression_statement":
-            use.whole |= set(use.elements)
-        use.reads |= use.partial & use.whole  # the whole section goes back: all of it must be current
-        use.partial -= use.reads
-        return use
-
-    def _ident(self, node: tree_sitter.Node | None) -> str | None:
-        node = _strip(node)
-        return text_of(self.data, node) if node is not None and node.type == "identifier" else None
-
-    def _visit(self, node: tree_sitter.Node, use: _Use) -> None:
-        t = node.type
-        if t in ("return_statement", "goto_statement"):
-            raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
-        if t == "init_declarator":
-            dst = _declared_identifier(node, self.data)
-            src = self._ident(node.child_by_field_name("value"))
-            if dst is not None and src in self.names():
-                self.temps.add(dst)
-                use.moves.append((dst, src))
-                return
-        if t == "assignment_expression":
-            left = _strip(node.child_by_field_name("left"))
-            right = node.child_by_field_name("right")
-            op = text_of(self.data, node.child_by_field_name("operator"))
-            dst = self._ident(left)
-            if dst is not None and dst in self.names():
-                src = self._ident(right)
-                if op == "=" and src is not None and src in self.names():
-                    use.moves.append((dst, src))
-                    return
-                raise RegionRefused(f"pointer '{dst}' is reassigned at line {node.start_point[0] + 1}")
-            if dst is not None and op == "=" and self._ident(right) in self.names():
-                self.temps.add(dst)
-                use.moves.append((dst, self._ident(right)))
-                return
-            self._lvalue(left, use)
-            if op != "=":
-                self._visit(left, use)
-            self._visit(right, use)
-            return
-        if t == "update_expression":
-            arg = node.child_by_field_name("argument")
-            if self._ident(arg) in self.names():
-                raise RegionRefused(f"pointer '{self._ident(arg)}' is moved at line {node.start_point[0] + 1}")
-            self._lvalue(arg, use)
-            self._visit(arg, use)
-            return
-        if t == "call_expression":
-            fn = node.child_by_field_name("function")
-            fname = text_of(self.data, fn) if fn is not None else ""
-            if fname in ("free", "realloc") or fname.endswith((".resize", ".push_back", ".clear", ".assign",
-                                                               ".swap", ".reserve", ".emplace_back",
-                                                               ".insert", ".erase", ".pop_back")):
-                for a in hostaccess.identifiers_in(node, self.data) & self.names():
-                    raise RegionRefused(f"'{a}' is reallocated or freed at line {node.start_point[0] + 1}")
-            args = node.child_by_field_name("arguments")
-            if fname in ("std::swap", "swap") and args is not None:
-                pair = [self._ident(a) for a in args.named_children if a.type != "comment"]
-                if len(pair) == 2 and all(x in self.names() for x in pair):
-                    if set(pair) & self.containers:
-                        raise RegionRefused(f"containers swapped at line {node.start_point[0] + 1}")
-                    x, y = pair  # exchange the buffers the two pointers hold
-                    use.moves.extend([(_SWAP, x), (x, y), (y, _SWAP)])
-                    return
-            callee = self.callees.get(fname)
-            shared: set[int] = set()  # argument indices passed to a reading kernel function
-            if callee is None and fname in self.kernel_functions and args is not None:
-                # Its kernels map their data themselves, assuming nothing is present.  An
-                # array it only reads may be present if both copies are current: its maps
-                # then copy nothing and its host code reads the same values.
-                ro = self.read_only.get(fname, set())
-                argv = [a for a in args.named_children if a.type != "comment"]
-                for i, a in enumerate(argv):
-                    name = self._ident(a)
-                    if i in ro and name in self.tracked:
-                        shared.add(i)
-                        use.shared.add(name)
-                        if i in self.entry_safe.get(fname, set()):
-                            use.shared_device.add(name)
-                passed = set().union(set(), *(hostaccess.identifiers_in(a, self.data) for i, a in enumerate(argv)
-                                              if i not in shared)) & self.names()
-                if passed or self.globals:
-                    what = f"'{sorted(passed)[0]}'" if passed else "a mapped global"
-                    raise RegionRefused(f"{what} is passed at line {node.start_point[0] + 1} to '{fname}', which "
-                                        "offloads with host code between its kernels")
-            if args is not None:
-                argv = [a for a in args.named_children if a.type != "comment"]
-                for i, a in enumerate(argv):
-                    name = self._ident(a)
-                    if i in shared:
-                        continue
-                    if callee is not None and i in callee.effects:
-                        got = passed_array(a, self.data)
-                        if got is not None and got[0] in self.names():
-                            use.device.append((got[0], *callee.effects[i]))
-                            continue
-                        if hostaccess.identifiers_in(a, self.data) & self.names():
-                            raise RegionRefused(f"line {node.start_point[0] + 1} passes part of a mapped array "
-                                                f"to '{fname}'")
-                        continue
-                    if name in self.names():  # the callee may read and write through it
-                        use.reads.add(name)
-                        use.writes.add(name)
-                    elif name is None:
-                        self._visit(a, use)
-                if fn is not None and fn.type != "identifier":
-                    self._visit(fn, use)
-                if fname not in _PURE_CALLS and self.globals:
-                    use.reads |= self.globals
-                    use.writes |= self.globals
-                return
-            if fname not in _PURE_CALLS and self.globals:
-                use.reads |= self.globals
-                use.writes |= self.globals
-        if t == "pointer_expression" and text_of(self.data, node)[:1] == "&":
-            self._lvalue(node.child_by_field_name("argument"), use, element=False)
-        if t == "identifier":
-            name = text_of(self.data, node)
-            if name in self.names():
-                use.reads.add(name)
-                self._pointer_use(node, name, use)
-            return
-        if t == "field_expression":
-            arg = node.child_by_field_name("argument")
-            if arg is not None:
-                self._visit(arg, use)
-            return
-        for c in node.children:
-            self._visit(c, use)
-
-    def _pointer_use(self, ident: tree_sitter.Node, name: str, use: _Use) -> None:
-        """A mapped pointer used as a value (``a + 1``, a cast, ``c ? a : b``) may be
-        written through later: count a write, and refuse if it is stored anywhere."""
-        top, moved = ident, False
-        while top.parent is not None and (
-                top.parent.type in ("parenthesized_expression", "cast_expression", "conditional_expression")
-                or (top.parent.type == "binary_expression"
-                    and text_of(self.data, top.parent.child_by_field_name("operator")) in ("+", "-"))):
-            top, moved = top.parent, True
-        if not moved:
-            return
-        parent = top.parent
-        if parent is not None and parent.type in ("subscript_expression", "pointer_expression") and \
-                parent.child_by_field_name("argument") == top:
-            return  # an element access: the lvalue rules see writes
-        if parent is not None and (parent.type == "init_declarator" or (
-                parent.type == "assignment_expression" and parent.child_by_field_name("right") == top)):
-            raise RegionRefused(f"a pointer into '{name}' is stored at line {ident.start_point[0] + 1}")
-        use.writes.add(name)
-
-    def _lvalue(self, node: tree_sitter.Node | None, use: _Use, element: bool = True) -> None:
-        """Record writes through ``node`` (``a[i]``, ``*a``, ``*(a + i)``, ``a[i].x``)."""
-        node = _strip(node)
-        index: list[str] = []
-        plain = element  # only subscripts all the way down to the name
-        while node is not None and node.type in ("subscript_expression", "field_expression", "pointer_expression"):
-            if node.type == "subscript_expression" and node.child_by_field_name("index") is not None:
-                index.insert(0, text_of(self.data, node.child_by_field_name("index")))
-                self._visit(node.child_by_field_name("index"), use)  # ``a[idx[i]] = ..`` reads idx
-            else:
-                plain = False
-            node = _strip(node.child_by_field_name("argument"))
-        names = {self._ident(node)} if node is not None and node.type == "identifier" else (
-            hostaccess.identifiers_in(node, self.data) if node is not None else set())
-        for name in names & self.names():
-            use.writes.add(name)
-            if plain and index and node.type == "identifier":
-                # Pushing back only these elements needs no other element current;
-                # ``scan`` turns this into a read if the whole section must go back.
-                use.partial.add(name)
-                use.elements.setdefault(name, []).append(tuple(index))
-            else:
-                use.reads.add(name)  # a partial write needs the rest of the host copy current
-                use.whole.add(name)
-
-
-def _declared_identifier(node: tree_sitter.Node, data: bytes) -> str | None:
-    d = node.child_by_field_name("declarator")
-    while d is not None and d.type != "identifier":
-        inner = d.child_by_field_name("declarator")
-        if inner is None and d.type in ("parenthesized_declarator", "reference_declarator") and d.named_children:
-            inner = d.named_children[-1]  # ``double (*a)[n]``, ``T &r``
-        d = inner
-    return text_of(data, d) if d is not None else None
-
-
-def _strip(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
-    while node is not None and node.type == "parenthesized_expression" and node.named_child_count == 1:
-        node = node.named_children[0]
-    return node
-
-
-# ------------------------------------------------------------------ the walk
-
-
-@dataclass(frozen=True)
-class _State:
-    """One abstract state: names -> buffers, host-current buffers, device-defined buffers."""
-
-    names: tuple[tuple[str, str], ...]
-    host_ok: frozenset[str]
-    dev_ok: frozenset[str]
-
-    def buf(self, name: str) -> str | None:
-        return dict(self.names).get(name)
-
-
-def _join(states: list[_State]) -> list[_State]:
-    """Join states that agree on names -> buffers (intersection of the current sets)."""
-    by_names: dict[tuple, _State] = {}
-    for s in states:
-        old = by_names.get(s.names)
-        by_names[s.names] = s if old is None else _State(s.names, old.host_ok & s.host_ok, old.dev_ok & s.dev_ok)
-    if len(by_names) > _MAX_STATES:
-        raise RegionRefused("too many pointer assignments to follow")
-    return sorted(by_names.values(), key=repr)
-
-
-class _Flow:
-    """Walks the statements of a region in program order over sets of ``_State``."""
-
-    def __init__(self, data: bytes, kernels: dict[int, NestAnalysis], tracked: set[str], globals_: set[str],
-                 region: tuple[int, int], callees: dict[str, _Callee] | None = None,
-                 sites: set[tuple[int, int]] | None = None, ranks: dict[str, int] | None = None,
-                 elementwise: bool = True) -> None:
-        self.data = data
-        self.ranks = ranks or {}  # tracked name -> dimensions of its section
-        # push host element writes element by element even when the rest of the host copy
-        # is stale (no ``update from`` first); off after a ``_WholeNeeded``
-        self.elementwise = elementwise
-        self.stale: set[str] = set()  # pending names whose host copy is stale elsewhere
-        # read-only parameters whose host copy may be stale at entry (device-current
-        # data of a caller): host reads of their elements bring just those elements
-        self.stale_entry: set[str] = set()
-        self.from_elements: dict[int, dict[str, set[tuple[str, ...]]]] = {}
-        self.kernels = kernels  # start byte -> nest
-        self.sites = sites or set()  # statements that call a kernel function
-        self.tracked = tracked
-        self.region = region
-        self.scanner = _Scanner(data, tracked, globals_, callees)
-        self.need_to: set[str] = set()  # buffers the device reads before defining them
-        self.whole: dict[str, Section] = {}  # tracked name -> the region's section of it
-        self.update_from: dict[int, set[str]] = {}  # statement start -> names
-        # insertion byte -> name -> element index lists (None: the whole section)
-        self.update_to: dict[int, dict[str, set[tuple[str, ...]] | None]] = {}
-        self.swapped: list[set[str]] = []  # names that took another's buffer
-        self.breaks: list[list[_State]] = []
-        self.continues: list[list[_State]] = []
-        # names written by the host and not yet pushed: the elements written, or None
-        self.pending: dict[str, set[tuple[str, ...]] | None] = {}
-
-    # -- helpers
-    def _contains_kernel(self, node: tree_sitter.Node) -> bool:
-        if (node.start_byte, node.end_byte) in self.sites:
-            return False  # the call statement itself is host code with device effects
-        return any(node.start_byte <= b < node.end_byte for b in self.kernels) or any(
-            node.start_byte <= b < node.end_byte for b, _ in self.sites)
-
-    def _check_header(self, node: tree_sitter.Node | None) -> None:
-        if node is None:
-            return
-        if hostaccess.identifiers_in(node, self.data) & self.scanner.names():
-            raise RegionRefused(f"loop header at line {node.start_point[0] + 1} uses a mapped array")
-
-    # -- transfer functions
-    def run(self, node: tree_sitter.Node, states: list[_State]) -> list[_State]:
-        if node.start_byte in self.kernels and node.type in LOOP_TYPES:
-            return self._kernel(self.kernels[node.start_byte], states)
-        if not self._contains_kernel(node):
-            return self._host(node, states)
-        t = node.type
-        if t == "compound_statement":
-            scoped = set(self.scanner.temps)
-            states = self.run_block(node.named_children, states)
-            states = self.flush(states, node.end_byte - 1)  # before the closing brace
-            dropped = self.scanner.temps - scoped  # temporaries declared in this block die here
-            if dropped:
-                states = _join([_State(tuple((n, b) for n, b in s.names if n not in dropped), s.host_ok, s.dev_ok)
-                                for s in states])
-            return states
-        if t == "if_statement":
-            cond = node.child_by_field_name("condition")
-            states = self._host(cond, states, anchor=node)
-            then = self.run(node.child_by_field_name("consequence"), states)
-            alt = node.child_by_field_name("alternative")
-            if alt is not None:
-                body = alt.named_children[-1] if alt.type == "else_clause" else alt
-                return _join(then + self.run(body, states))
-            return _join(then + states)
-        if t in ("for_statement", "while_statement", "do_statement"):
-            if t == "for_statement":
-                init = node.child_by_field_name("initializer")
-                if init is not None:
-                    states = self._host(init, states, anchor=node)
-                self._check_header(node.child_by_field_name("condition"))
-                self._check_header(node.child_by_field_name("update"))
-            else:
-                self._check_header(node.child_by_field_name("condition"))
-            body = node.child_by_field_name("body")
-            head = states
-            for _ in range(_MAX_STATES + 2):
-                self.breaks.append([])
-                self.continues.append([])
-                end = self.run(body, head)
-                brk, cont = self.breaks.pop(), self.continues.pop()
-                new_head = _join(states + end + cont)
-                if new_head == head:
-                    break
-                head = new_head
-            else:
-                raise RegionRefused(f"loop at line {node.start_point[0] + 1} does not settle")
-            once = t == "do_statement" or (t == "for_statement" and _runs_at_least_once(node, self.data))
-            exits = _join(end + cont) + brk if once else head + brk
-            return _join(exits)
-        if t == "labeled_statement":
-            raise RegionRefused(f"label at line {node.start_point[0] + 1} inside the region")
-        raise RegionRefused(f"kernel inside a '{t}' at line {node.start_point[0] + 1}")
-
-    def _kernel(self, nest: NestAnalysis, states: list[_State]) -> list[_State]:
-        aliases = {a.name for a in nest.arrays} & (self.scanner.temps - self.tracked)
-        if aliases:
-            raise RegionRefused(f"kernel at line {nest.line} uses '{sorted(aliases)[0]}', an alias of a mapped buffer")
-        out = []
-        for s in states:
-            host_ok, dev_ok = set(s.host_ok), set(s.dev_ok)
-            for a in nest.arrays:
-                b = s.buf(a.name)
-                if b is None:
-                    continue
-                covers = a.written_fully and a.exact and same_section(a.section, self.whole.get(a.name))
-                if (a.read or (a.written and not covers)) and b not in dev_ok:
-                    # read, or written only in part: the rest of the device copy must be
-                    # the host's (a column the host wrote stays live into the region)
-                    self.need_to.add(b)
-                    dev_ok.add(b)
-                if a.written:
-                    host_ok.discard(b)
-                    dev_ok.add(b)
-            out.append(_State(s.names, frozenset(host_ok), frozenset(dev_ok)))
-        return _join(out)
-
-    def _host(self, node: tree_sitter.Node | None, states: list[_State], anchor: tree_sitter.Node | None = None) -> list[_State]:
-        if node is None:
-            return states
-        t = node.type
-        if t in ("break_statement", "continue_statement"):
-            if not self.breaks:
-                raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
-            states = self.flush(states, node.start_byte)
-            (self.breaks if t == "break_statement" else self.continues)[-1].extend(states)
-            return []
-        if t == "comment":
-            return states
-        jumps = [j for j in _walk(node) if j.type in ("break_statement", "continue_statement")
-                 and not _target_inside(j, node)]
-        if jumps and not self.breaks:
-            raise RegionRefused(f"'{jumps[0].type.split('_')[0]}' at line {jumps[0].start_point[0] + 1} leaves the region")
-        if jumps:  # e.g. ``if (err < tol) break;``: pending updates must happen before
-            states = self.flush(states, node.start_byte)
-        use = self.scanner.scan(node)
-        stmt = anchor or node
-        if not self.elementwise:
-            use.reads |= use.partial
-            use.partial = set()
-        if any(v for v in self.pending.values()):
-            # an element index whose variables change here no longer names the element
-            changed = _assigned_and_declared(node, self.data, node.start_byte, node.end_byte)
-            for name, elems in self.pending.items():
-                if elems and any(_idents_of_c(e) & changed for idx in elems for e in idx):
-                    self._whole(name)
-        if (use.reads | use.shared) & self.stale:
-            raise _WholeNeeded  # an ``update from`` would overwrite the elements the host wrote
-        if use.moves and self.pending:  # names are about to point elsewhere
-            states = self.flush(states, stmt.start_byte)
-        if use.shared:
-            if anchor is not None or use.shared & (use.writes | {d[0] for d in use.device}):
-                raise RegionRefused(f"line {node.start_point[0] + 1} passes an array it also writes")
-            if set(self.pending) & use.shared:
-                if stmt.parent is None or stmt.parent.type != "compound_statement":
-                    raise RegionRefused(f"no place for an update before line {stmt.start_point[0] + 1}")
-                states = self.flush(states, stmt.start_byte)  # the callee's kernels read the device copy
-        if use.writes and (stmt.parent is None or stmt.parent.type != "compound_statement"):
-            raise RegionRefused(f"no place for an update after line {stmt.end_point[0] + 1}")
-        if jumps and use.writes:
-            raise RegionRefused(f"host code at line {node.start_point[0] + 1} writes a mapped array and may leave the loop")
-        through_alias = (use.reads | use.writes | {d[0] for d in use.device}) - self.tracked
-        if through_alias:
-            raise RegionRefused(f"host code at line {node.start_point[0] + 1} accesses a mapped buffer through "
-                                f"'{sorted(through_alias)[0]}'")
-        if anchor is not None and (use.writes or use.device):
-            raise RegionRefused(f"condition at line {node.start_point[0] + 1} writes a mapped array")
-        if use.device and (use.reads | use.writes) & {d[0] for d in use.device}:
-            raise RegionRefused(f"line {node.start_point[0] + 1} uses an array both on the host and in a kernel call")
-        if any(dst in self.pending or src in self.pending for dst, src in use.moves):
-            # host writes pending under a name that is about to point elsewhere (a swap):
-            # push them now, while the name still means the buffer they went to
-            states = self.flush(states, stmt.start_byte)
-        elem_reads = {}  # name -> element indices, for names of ``stale_entry``
-        for name in use.reads & self.stale_entry:
-            got = _element_reads(node, name, self.ranks.get(name, -1), self.data)
-            if got is not None and (stmt.parent is not None and stmt.parent.type == "compound_statement"):
-                elem_reads[name] = got
-        out = []
-        for s in states:
-            host_ok, dev_ok = set(s.host_ok), set(s.dev_ok)
-            for name, elems in elem_reads.items():
-                b = s.buf(name)
-                if b is not None and b not in host_ok:  # stays stale but for these elements
-                    self.from_elements.setdefault(stmt.start_byte, {}).setdefault(name, set()).update(elems)
-            for name in sorted((use.reads - set(elem_reads)) | (use.shared - use.shared_device)):
-                b = s.buf(name)
-                if b is not None and b not in host_ok:
-                    self.update_from.setdefault(stmt.start_byte, set()).add(name)
-                    host_ok.add(b)
-                    if b not in dev_ok:  # on some path no kernel defined it: copy it in first
-                        self.need_to.add(b)
-            for name in sorted(use.shared):  # the callee's kernels read the device copy
-                b = s.buf(name)
-                if b is not None and b not in dev_ok:
-                    self.need_to.add(b)
-                    dev_ok.add(b)
-            for name in sorted(use.partial):
-                b = s.buf(name)
-                if b is not None and b not in host_ok:
-                    self.stale.add(name)
-            for name, needs_in, writes, defines in use.device:
-                b = s.buf(name)
-                if b is None:
-                    continue
-                if needs_in and b not in dev_ok:
-                    self.need_to.add(b)
-                if needs_in or defines:
-                    dev_ok.add(b)
-                if writes:
-                    host_ok.discard(b)
-            names = dict(s.names)
-            for dst, src in use.moves:
-                if src in names:
-                    names[dst] = names[src]
-                    if dst in self.tracked and names[src] != dst:
-                        self.swapped.append({dst, names[src]})
-            names.pop(_SWAP, None)
-            written = set(use.writes)
-            if use.moves and written:
-                # writes and pointer moves in one statement (a host time loop that swaps):
-                # which buffer got the writes is lost, so every buffer the moves touch goes back
-                moved = {n for pair in use.moves for n in pair} | written
-                written |= {n for n in moved if n in self.tracked}
-                for n in written - set(use.writes):
-                    self._whole(n)
-            for name in sorted(written):
-                b = names.get(name)
-                if b is not None:  # the device copy is stale until the next flush
-                    if name in use.whole or self.pending.get(name, set()) is None:
-                        self._whole(name)
-                    else:
-                        self.pending.setdefault(name, set()).update(use.elements.get(name, ()))
-                    dev_ok.discard(b)
-            out.append(_State(tuple(sorted(names.items())), frozenset(host_ok), frozenset(dev_ok)))
-        out = _join(out)
-        if jumps:
-            target = [j.type for j in jumps]
-            if "break_statement" in target:
-                self.breaks[-1].extend(out + states)
-            if "continue_statement" in target:
-                self.continues[-1].extend(out + states)
-        return out
-
-    def _whole(self, name: str) -> None:
-        """The whole section of ``name`` must go back to the device."""
-        if name in self.stale:
-            raise _WholeNeeded
-        self.pending[name] = None
-
-    def flush(self, states: list[_State], pos: int) -> list[_State]:
-        """Push host writes still pending to the device with one ``update to`` at ``pos``."""
-        if not self.pending:
-            return states
-        table = self.update_to.setdefault(pos, {})
-        for name, elems in self.pending.items():
-            if elems is None or table.get(name, set()) is None:
-                table[name] = None
-            else:
-                table.setdefault(name, set()).update(elems)
-            if name in self.stale and not element_push(table[name], self.ranks.get(name, -1)):
-                raise _WholeNeeded
-        self.stale = set()
-        out = []
-        for s in states:
-            # a whole push defines the device copy; an element push defines those elements only
-            bufs = {s.buf(n) for n, elems in self.pending.items() if table.get(n) is None} - {None}
-            out.append(_State(s.names, s.host_ok, s.dev_ok | frozenset(bufs)))
-        self.pending = {}
-        return _join(out)
-
-    def run_block(self, children: list[tree_sitter.Node], states: list[_State]) -> list[_State]:
-        """Run statements of one block in order, flushing pending host writes before any
-        statement that involves the device."""
-        for c in children:
-            if c.type == "comment":
-                continue
-            if self.pending and (self._contains_kernel(c) or (c.start_byte, c.end_byte) in self.sites
-                                 or (c.start_byte in self.kernels and c.type in LOOP_TYPES)):
-                states = self.flush(states, c.start_byte)
-            states = self.run(c, states)
-        return states
-
-
-def _element_reads(node: tree_sitter.Node, name: str, rank: int, data: bytes) -> set[tuple[str, ...]] | None:
-    """The indices of every use of ``name`` in ``node`` when each is an element read of
-    full rank whose index variables ``node`` does not change; None otherwise."""
-    changed = _assigned_and_declared(node, data, node.start_byte, node.end_byte)
-    out: set[tuple[str, ...]] = set()
-    for n in _walk(node):
-        if n.type != "identifier" or text_of(data, n) != name:
-            continue
-        if not _element_read(n, rank, data):
-            return None
-        idx, top = [], n
-        while top.parent is not None and top.parent.type == "subscript_expression":
-            top = top.parent
-            idx.append(text_of(data, top.child_by_field_name("index")))
-        if any(_idents_of_c(e) & changed for e in idx):
-            return None
-        out.add(tuple(idx))
-    return out if 0 < len(out) <= 8 else None
-
-
-def element_push(elems: set[tuple[str, ...]] | None, rank: int) -> bool:
-    """Are host writes of ``elems`` pushed element by element (not the whole section)?"""
-    return elems is not None and len(elems) <= 8 and all(len(e) == rank for e in elems)
-
-
-def _runs_at_least_once(loop: tree_sitter.Node, data: bytes) -> bool:
-    """``for (int v = c0; v < c1; ...)`` with integer literals c0 < c1 (or <=)."""
-    init, cond = loop.child_by_field_name("initializer"), loop.child_by_field_name("condition")
-    if init is None or cond is None or cond.type != "binary_expression":
-        return False
-    if init.type == "declaration":
-        decls = [d for d in init.named_children if d.type == "init_declarator"]
-        if len(decls) != 1:
-            return False
-        var, start = decls[0].child_by_field_name("declarator"), decls[0].child_by_field_name("value")
-    elif init.type == "assignment_expression":
-        var, start = init.child_by_field_name("left"), init.child_by_field_name("right")
-    else:
-        return False
-    left, right = _strip(cond.child_by_field_name("left")), _strip(cond.child_by_field_name("right"))
-    op = text_of(data, cond.child_by_field_name("operator"))
-    if var is None or start is None or left is None or right is None or text_of(data, left) != text_of(data, var):
-        return False
-    try:
-        c0, c1 = int(text_of(data, start), 0), int(text_of(data, right), 0)
-    except ValueError:
-        return False
-    return c0 < c1 if op == "<" else c0 <= c1 if op == "<=" else False
-
-
-def _walk(node: tree_sitter.Node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
-
-
-def _target_inside(jump: tree_sitter.Node, scope: tree_sitter.Node) -> bool:
-    """Does the loop/switch that ``jump`` (break/continue) leaves lie inside ``scope``?"""
-    kinds = LOOP_TYPES | ({"switch_statement"} if jump.type == "break_statement" else set())
-    n = jump.parent
-    while n is not None and n != scope:
-        if n.type in kinds:
-            return True
-        n = n.parent
-    return n is not None and n.type in kinds
-
-
 # ------------------------------------------------------------------ regions
 
 
@@ -929,14 +279,14 @@ class _FunctionPlan:
             body = self.fnode.child_by_field_name("body")
             self._locals = set()
             statics = [] if self.fn.name == "main" else [  # a static local outlives the call
-                (n.start_byte, n.end_byte) for n in (_walk(body) if body is not None else ())
+                (n.start_byte, n.end_byte) for n in (all_nodes(body) if body is not None else ())
                 if n.type == "declaration" and any(c.type == "storage_class_specifier"
                                                    and text_of(self.data, c) == "static" for c in n.children)]
-            for n in _walk(body) if body is not None else ():
+            for n in all_nodes(body) if body is not None else ():
                 if any(lo <= n.start_byte < hi for lo, hi in statics):
                     continue
                 if n.type in ("init_declarator", "declaration", "for_range_loop", "function_declarator"):
-                    name = _declared_identifier(n, self.data) if n.type != "function_declarator" else None
+                    name = declared_identifier(n, self.data) if n.type != "function_declarator" else None
                     if name:
                         self._locals.add(name)
                     if n.type == "function_declarator" and n.parent is not None and n.parent.type == "declaration":
@@ -946,7 +296,7 @@ class _FunctionPlan:
                     if n.type == "declaration":
                         for d in n.named_children:
                             name = (text_of(self.data, d) if d.type == "identifier" else
-                                    _declared_identifier(d, self.data) if d.type != "init_declarator" else None)
+                                    declared_identifier(d, self.data) if d.type != "init_declarator" else None)
                             if name:
                                 self._locals.add(name)
         return self._locals
@@ -1037,34 +387,9 @@ def _region_range(fp: _FunctionPlan, starts: list[int]) -> tuple[tree_sitter.Nod
     return common, min(k.start_byte for k in kids), max(k.end_byte for k in kids)
 
 
-def _assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,
-                           declarations: bool = True) -> set[str]:
-    """Identifiers declared, assigned, incremented or address-taken within bytes lo..hi."""
-    out: set[str] = set()
-    for n in _walk(node):
-        if n.end_byte <= lo or n.start_byte >= hi:
-            continue
-        t = n.type
-        target = None
-        if t == "assignment_expression":
-            target = n.child_by_field_name("left")
-        elif t == "update_expression":
-            target = n.child_by_field_name("argument")
-        elif t == "pointer_expression" and text_of(data, n)[:1] == "&":
-            target = n.child_by_field_name("argument")
-        elif declarations and t in ("init_declarator", "declaration", "parameter_declaration"):
-            target = n.child_by_field_name("declarator")
-            while target is not None and target.type != "identifier":
-                target = target.child_by_field_name("declarator")
-        target = _strip(target)
-        if target is not None and target.type == "identifier":
-            out.add(text_of(data, target))
-    return out
-
-
 def _mentioned_after(fp: _FunctionPlan, names: set[str], pos: int) -> bool:
     """Is one of ``names`` used after byte ``pos`` other than by ``free(name)``?"""
-    for n in _walk(fp.fnode):
+    for n in all_nodes(fp.fnode):
         if n.start_byte >= pos and n.type == "identifier" and text_of(fp.data, n) in names:
             call = n.parent.parent if n.parent is not None and n.parent.type == "argument_list" else None
             fn = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
@@ -1091,10 +416,10 @@ def _live_after(fp: _FunctionPlan, names: set[str], node_end: int, enclosing: tr
     return False
 
 
-def _call_sites(fp: _FunctionPlan, callees: dict[str, _Callee]) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
+def _call_sites(fp: _FunctionPlan, callees: dict[str, Callee]) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
     """(call, statement) for every call in ``fp`` of a kernel function (not itself)."""
     out = []
-    for n in _walk(fp.fnode):
+    for n in all_nodes(fp.fnode):
         if n.type != "call_expression":
             continue
         fn = n.child_by_field_name("function")
@@ -1108,11 +433,11 @@ def _call_sites(fp: _FunctionPlan, callees: dict[str, _Callee]) -> list[tuple[tr
     return out
 
 
-def _kernel_function_calls(fp: _FunctionPlan, lo: int, hi: int, callees: dict[str, _Callee]
+def _kernel_function_calls(fp: _FunctionPlan, lo: int, hi: int, callees: dict[str, Callee]
                            ) -> list[tuple[tree_sitter.Node, str]]:
     """Calls within bytes lo..hi of functions that offload but are not callees."""
     out = []
-    for n in _walk(fp.fnode):
+    for n in all_nodes(fp.fnode):
         if n.type != "call_expression" or n.end_byte <= lo or n.start_byte >= hi:
             continue
         fn = n.child_by_field_name("function")
@@ -1120,11 +445,6 @@ def _kernel_function_calls(fp: _FunctionPlan, lo: int, hi: int, callees: dict[st
         if name in fp.kernel_functions and name not in callees and n.child_by_field_name("arguments") is not None:
             out.append((n, name))
     return out
-
-
-# Parents of an element (``a[i][j]``) under which it is only read.
-_WRITING_PARENTS = frozenset({"update_expression", "pointer_expression", "argument_list", "field_expression",
-                              "init_declarator", "initializer_list", "compound_literal_expression"})
 
 
 def _read_only(fnode: tree_sitter.Node, data: bytes) -> set[int]:
@@ -1153,38 +473,21 @@ def _read_only(fnode: tree_sitter.Node, data: bytes) -> set[int]:
             d = d.child_by_field_name("declarator") or (d.named_children[0] if d.named_children else None)
         if name is None or rank == 0:
             continue
-        uses = [n for n in _walk(body) if n.type == "identifier" and text_of(data, n) == name]
-        if all(_element_read(n, rank, data) for n in uses):
+        uses = [n for n in all_nodes(body) if n.type == "identifier" and text_of(data, n) == name]
+        if all(is_element_read(n, rank, data) for n in uses):
             out.add(i)
     return out
 
 
-def _element_read(ident: tree_sitter.Node, rank: int, data: bytes) -> bool:
-    top, depth = ident, 0
-    while top.parent is not None and top.parent.type == "subscript_expression" and \
-            top.parent.child_by_field_name("argument") == top:
-        top, depth = top.parent, depth + 1
-    if depth != rank:
-        return False  # the pointer itself, or a row of it, used as a value
-    parent = top.parent
-    while parent is not None and parent.type in ("parenthesized_expression", "cast_expression"):
-        top, parent = parent, parent.parent
-    if parent is None or parent.type in _WRITING_PARENTS:
-        return False
-    if parent.type == "assignment_expression" and parent.child_by_field_name("left") == top:
-        return False
-    return True
-
-
-def _summarise(fp: _FunctionPlan, offl: list[KernelPlan], ordered_params: list[str]) -> _Callee | None:
-    """The kernel-function summary of ``fp`` (see ``_Callee``), or None when its pointer
+def _summarise(fp: _FunctionPlan, offl: list[KernelPlan], ordered_params: list[str]) -> Callee | None:
+    """The kernel-function summary of ``fp`` (see ``Callee``), or None when its pointer
     parameters are used outside its kernels or its kernels touch other arrays."""
     arrays = {a.name for k in offl for a in fp.nests[k.nest_id].arrays}
     containers = {a.name for k in offl for a in fp.nests[k.nest_id].arrays if a.container}
     if not arrays or not arrays <= set(ordered_params):
         return None
     spans = [(k.start_byte, k.end_byte) for k in offl]
-    for n in _walk(fp.fnode.child_by_field_name("body")):
+    for n in all_nodes(fp.fnode.child_by_field_name("body")):
         if n.type == "identifier" and text_of(fp.data, n) in arrays and not any(a <= n.start_byte < b for a, b in spans):
             if text_of(fp.data, n) in containers and _is_size_query(n, fp.data):
                 continue  # v.size() reads no element
@@ -1204,7 +507,7 @@ def _summarise(fp: _FunctionPlan, offl: list[KernelPlan], ordered_params: list[s
                     writes = True
                     defines = defines or (a.written_fully and not needs_in)
         effects[i] = (needs_in, writes, defines)
-    return _Callee(fp.fn.name, ordered_params, effects,
+    return Callee(fp.fn.name, ordered_params, effects,
                    {i for i, p in enumerate(ordered_params) if p in containers})
 
 
@@ -1219,33 +522,7 @@ def _is_size_query(ident: tree_sitter.Node, data: bytes) -> bool:
             and call is not None and call.type == "call_expression")
 
 
-def passed_array(arg: tree_sitter.Node | None, data: bytes) -> tuple[str, bool] | None:
-    """The array an argument passes: ``x`` -> (x, False); ``x.data()`` -> (x, True);
-    ``&x[0]`` -> (x, False); None for anything else."""
-    arg = _strip(arg)
-    if arg is None:
-        return None
-    if arg.type == "identifier":
-        return text_of(data, arg), False
-    if arg.type == "call_expression":
-        fe = arg.child_by_field_name("function")
-        args = arg.child_by_field_name("arguments")
-        if fe is not None and fe.type == "field_expression" and args is not None and args.named_child_count == 0:
-            base = _strip(fe.child_by_field_name("argument"))
-            field_ = fe.child_by_field_name("field")
-            if base is not None and base.type == "identifier" and field_ is not None and text_of(data, field_) == "data":
-                return text_of(data, base), True
-    if arg.type == "pointer_expression" and text_of(data, arg)[:1] == "&":
-        sub = _strip(arg.child_by_field_name("argument"))
-        if sub is not None and sub.type == "subscript_expression":
-            base = _strip(sub.child_by_field_name("argument"))
-            idx = sub.child_by_field_name("index")
-            if base is not None and base.type == "identifier" and idx is not None and text_of(data, idx).strip() == "0":
-                return text_of(data, base), False
-    return None
-
-
-def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _Callee] | None = None,
+def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, Callee] | None = None,
                  stale_entry: set[str] = frozenset()) -> tuple[DataRegion, list[str], list[str]]:
     """Form the function's data region; returns it, the arrays mapped with their declared
     extent (wider than the kernels touch), and the C++ containers it maps."""
@@ -1255,7 +532,7 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
     block, lo, hi = _region_range(fp, [k.start_byte for k in offl] + [st.start_byte for _, st in calls])
     inside = [k for k in fp.kernels if k.decision is Decision.OFFLOADED and lo <= k.start_byte < hi]
     nests = {k.start_byte: fp.nests[k.nest_id] for k in inside}
-    changed = _assigned_and_declared(fp.fnode, data, lo, hi)
+    changed = assigned_and_declared(fp.fnode, data, lo, hi)
     # Arrays passed to kernel functions: mapped here with their declared extent.
     passed: set[str] = set()
     passed_containers: set[str] = set()
@@ -1294,7 +571,7 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
     def extent_changed(ext: hostaccess.Extent) -> set[str]:
         # A declared extent is evaluated again at the region's start: its variables must
         # keep the values they had at the allocation.
-        return changed | _assigned_and_declared(fp.fnode, data, ext.byte, hi, declarations=False)
+        return changed | assigned_and_declared(fp.fnode, data, ext.byte, hi, declarations=False)
     by_name: dict[str, list[ArrayAccessSummary]] = {}
     starts: dict[str, list[int]] = {}  # name -> start byte of the kernel of each access
     for b, n in nests.items():
@@ -1332,8 +609,8 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
         why = [excluded[n] for n in sorted(by_name) if n in excluded]
         raise RegionRefused(why[0] if why else "no array section stays fixed across the kernels")
 
-    def walk(elementwise: bool) -> tuple[_Flow, list[_State]]:
-        flow = _Flow(data, nests, set(sections), set(sections) & fp.globals_, (lo, hi), callees,
+    def walk(elementwise: bool) -> tuple[Flow, list[State]]:
+        flow = Flow(data, nests, set(sections), set(sections) & fp.globals_, (lo, hi), callees,
                      {(st.start_byte, st.end_byte) for _, st in calls},
                      {n: len(sec.dims) for n, sec in sections.items()}, elementwise)
         flow.scanner.containers = {a.name for accs in by_name.values() for a in accs if a.container} | passed_containers
@@ -1343,15 +620,15 @@ def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, _
         flow.stale_entry = set(stale_entry) & set(sections)
         flow.whole = dict(sections)
         names0 = tuple(sorted((n, n) for n in sections))
-        states = [_State(names0, frozenset(set(sections) - flow.stale_entry), frozenset())]
+        states = [State(names0, frozenset(set(sections) - flow.stale_entry), frozenset())]
         states = flow.run_block([c for c in block.named_children if lo <= c.start_byte and c.end_byte <= hi], states)
         if flow.stale:  # the host copy is not the current one: the exit copy would lose elements
-            raise _WholeNeeded
+            raise WholeNeeded
         flow.pending = {}  # host writes after the last kernel: the host copy is the current one
         return flow, states
     try:
         flow, states = walk(True)
-    except _WholeNeeded:
+    except WholeNeeded:
         flow, states = walk(False)
 
     # Buffers that pointer moves may exchange must share one section.
@@ -1438,10 +715,10 @@ def _loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[st
     if var is None or start is None or var.type != "identifier":
         return None
     v = text_of(data, var)
-    left, right = _strip(cond.child_by_field_name("left")), cond.child_by_field_name("right")
+    left, right = strip_parens(cond.child_by_field_name("left")), cond.child_by_field_name("right")
     if left is None or right is None or text_of(data, left) != v:
         return None
-    if upd.type != "update_expression" or text_of(data, _strip(upd.child_by_field_name("argument"))) != v:
+    if upd.type != "update_expression" or text_of(data, strip_parens(upd.child_by_field_name("argument"))) != v:
         return None
     up = "++" in text_of(data, upd)
     op = text_of(data, cond.child_by_field_name("operator"))
@@ -1449,7 +726,7 @@ def _loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[st
     if first is None or bound is None or v in _idents_of(text_of(data, right), lang):
         return None
     body = loop.child_by_field_name("body")
-    if body is None or v in _assigned_and_declared(body, data, body.start_byte, body.end_byte):
+    if body is None or v in assigned_and_declared(body, data, body.start_byte, body.end_byte):
         return None
     shift = {"<": -1, "<=": 0} if up else {">": 1, ">=": 0}
     if op not in shift:
@@ -1491,11 +768,6 @@ def _widen(fp: _FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language
     return Section(sec.base, [(render_form(a), render_form(subtract(b, a))) for a, b in dims])
 
 
-
-def _idents_of_c(expr: str) -> set[str]:
-    return _idents_of(expr, Language.C)
-
-
 def _idents_of(expr: str, lang: Language) -> set[str]:
     return hostaccess.expression_identifiers(expr, lang)
 
@@ -1503,11 +775,11 @@ def _idents_of(expr: str, lang: Language) -> set[str]:
 def _only_pointer_moves(fp: _FunctionPlan, name: str, lo: int, hi: int) -> bool:
     """True when ``name`` changes in lo..hi only by plain ``name = other`` moves (the
     walk then checks that ``other`` is a tracked buffer)."""
-    for n in _walk(fp.fnode):
+    for n in all_nodes(fp.fnode):
         if n.end_byte <= lo or n.start_byte >= hi:
             continue
         if n.type == "assignment_expression":
-            left = _strip(n.child_by_field_name("left"))
+            left = strip_parens(n.child_by_field_name("left"))
             if left is not None and left.type == "identifier" and text_of(fp.data, left) == name:
                 if text_of(fp.data, n.child_by_field_name("operator")) != "=":
                     return False
@@ -1518,7 +790,7 @@ def _only_pointer_moves(fp: _FunctionPlan, name: str, lo: int, hi: int) -> bool:
             if target is not None and text_of(fp.data, target) == name:
                 return False
         elif n.type == "pointer_expression" and text_of(fp.data, n)[:1] == "&":
-            arg = _strip(n.child_by_field_name("argument"))
+            arg = strip_parens(n.child_by_field_name("argument"))
             if arg is not None and arg.type == "identifier" and text_of(fp.data, arg) == name:
                 return False
     return True
@@ -1588,14 +860,14 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
 
     # Functions whose kernels do all the work on their pointer parameters: their callers
     # can keep those arrays on the device across calls.
-    callees: dict[str, _Callee] = {}
+    callees: dict[str, Callee] = {}
     for fp, offl in fplans:
         if offl and fp.fn.name not in unsummarised:
             summary = _summarise(fp, offl, _param_names(fp.fnode, data))
             if summary is not None:
                 callees[fp.fn.name] = summary
     if callees:
-        for fnode in _walk(root):
+        for fnode in all_nodes(root):
             if fnode.type == "function_definition" and fnode.start_byte not in seen_functions:
                 name = _function_name(fnode, data)
                 fa = FunctionAnalysis(name, fnode.start_byte, fnode.end_byte)
@@ -1606,7 +878,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
     kernel_functions = _offloading_functions(root, data, {fp.fn.name for fp, offl in fplans if offl})
     read_only: dict[str, set[int]] = {}
     if unit.language is Language.C:  # C++ references could write through an element
-        for fnode in _walk(root):
+        for fnode in all_nodes(root):
             if fnode.type == "function_definition" and _function_name(fnode, data) in kernel_functions:
                 read_only[_function_name(fnode, data)] = _read_only(fnode, data)
     # Kernel functions that read an array parameter on the host only element by element,
@@ -1631,7 +903,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         whole_from = {s.base for u in region.updates if u.direction == "from" for s in u.sections
                       if any(ln != "1" for _, ln in s.dims)}
         body = fp.fnode.child_by_field_name("body")
-        inside = {p for p in kept if all(region.start_byte <= n.start_byte < region.end_byte for n in _walk(body)
+        inside = {p for p in kept if all(region.start_byte <= n.start_byte < region.end_byte for n in all_nodes(body)
                                          if n.type == "identifier" and text_of(data, n) == p)}
         safe = {i for i in ro if i < len(params) and params[i] in inside - whole_from}
         if safe:
@@ -1750,10 +1022,10 @@ def _offloading_functions(root: tree_sitter.Node, data: bytes, direct: set[str])
     """``direct`` (functions with offloaded kernels) and every function that calls one of
     them, directly or through others."""
     calls: dict[str, set[str]] = {}
-    for n in _walk(root):
+    for n in all_nodes(root):
         if n.type == "function_definition":
             called = set()
-            for c in _walk(n):
+            for c in all_nodes(n):
                 if c.type == "call_expression" and c.child_by_field_name("function") is not None:
                     called.add(text_of(data, c.child_by_field_name("function")))
             calls.setdefault(_function_name(n, data), set()).update(called)

@@ -23,7 +23,7 @@ import tree_sitter
 import tree_sitter_c
 import tree_sitter_cpp
 
-from pcx_driver.engine.source import walk
+from pcx_driver.engine.source import strip_parens, walk
 from pcx_driver.model import Language
 
 _LANGS = {
@@ -403,3 +403,73 @@ def can_copy(stmt) -> bool:
 
     return not any(n.type == "labeled_statement" or n.type.startswith("preproc_")
                    or (n.type == "case_statement" and foreign_case(n)) for n in walk(stmt))
+
+
+def declared_identifier(node: tree_sitter.Node, data: bytes) -> str | None:
+    """The name a declaration (or init declarator) declares, through pointer, array,
+    parenthesised and reference declarators; None when there is none."""
+    d = node.child_by_field_name("declarator")
+    while d is not None and d.type != "identifier":
+        inner = d.child_by_field_name("declarator")
+        if inner is None and d.type in ("parenthesized_declarator", "reference_declarator") and d.named_children:
+            inner = d.named_children[-1]  # ``double (*a)[n]``, ``T &r``
+        d = inner
+    return text_of(data, d) if d is not None else None
+
+
+def all_nodes(node: tree_sitter.Node):
+    """``node`` and every node below it, in stack order (for questions where order does
+    not matter; ``source.walk`` is the pre-order walk)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
+def assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,
+                           declarations: bool = True) -> set[str]:
+    """Identifiers declared, assigned, incremented or address-taken within bytes lo..hi."""
+    out: set[str] = set()
+    for n in all_nodes(node):
+        if n.end_byte <= lo or n.start_byte >= hi:
+            continue
+        t = n.type
+        target = None
+        if t == "assignment_expression":
+            target = n.child_by_field_name("left")
+        elif t == "update_expression":
+            target = n.child_by_field_name("argument")
+        elif t == "pointer_expression" and text_of(data, n)[:1] == "&":
+            target = n.child_by_field_name("argument")
+        elif declarations and t in ("init_declarator", "declaration", "parameter_declaration"):
+            target = n.child_by_field_name("declarator")
+            while target is not None and target.type != "identifier":
+                target = target.child_by_field_name("declarator")
+        target = strip_parens(target)
+        if target is not None and target.type == "identifier":
+            out.add(text_of(data, target))
+    return out
+
+
+# Parents of an element (``a[i][j]``) under which it is only read.
+_WRITING_PARENTS = frozenset({"update_expression", "pointer_expression", "argument_list", "field_expression",
+                              "init_declarator", "initializer_list", "compound_literal_expression"})
+
+
+def is_element_read(ident: tree_sitter.Node, rank: int, data: bytes) -> bool:
+    """Is ``ident`` a whole element (``rank`` subscripts) used only as a value?"""
+    top, depth = ident, 0
+    while top.parent is not None and top.parent.type == "subscript_expression" and \
+            top.parent.child_by_field_name("argument") == top:
+        top, depth = top.parent, depth + 1
+    if depth != rank:
+        return False  # the pointer itself, or a row of it, used as a value
+    parent = top.parent
+    while parent is not None and parent.type in ("parenthesized_expression", "cast_expression"):
+        top, parent = parent, parent.parent
+    if parent is None or parent.type in _WRITING_PARENTS:
+        return False
+    if parent.type == "assignment_expression" and parent.child_by_field_name("left") == top:
+        return False
+    return True

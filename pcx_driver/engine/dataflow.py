@@ -1,0 +1,409 @@
+"""Where each tracked buffer's current value lives along a data region's statements.
+
+``Flow`` walks the region in program order over sets of ``State`` (per assignment of
+names to buffers: which buffers are current on the host, which are defined on the
+device).  From the walk come the region's ``target update``s (``from`` before host code
+that reads device-written data, ``to`` after host code that writes mapped data, element
+by element where the written elements can be named), the buffers a kernel reads before
+the device defines them (the region's ``to`` maps), and the names pointer moves exchange.
+What the host statements do comes from ``engine.hostscan``; the region's placement and
+its map kinds are decided by ``engine.regions``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tree_sitter
+
+from pcx_driver.engine import hostaccess
+from pcx_driver.engine.hostaccess import LOOP_TYPES, all_nodes, assigned_and_declared, is_element_read, text_of
+from pcx_driver.engine.hostscan import SWAP, Callee, HostScanner, RegionRefused
+from pcx_driver.engine.sections import same_section
+from pcx_driver.engine.source import strip_parens
+from pcx_driver.model import Language, NestAnalysis, Section
+
+_MAX_STATES = 16
+
+
+class WholeNeeded(Exception):
+    """Element writes over a stale host copy cannot be pushed element by element: walk
+    again with every partial write reading the host copy first."""
+
+
+@dataclass(frozen=True)
+class State:
+    """One abstract state: names -> buffers, host-current buffers, device-defined buffers."""
+
+    names: tuple[tuple[str, str], ...]
+    host_ok: frozenset[str]
+    dev_ok: frozenset[str]
+
+    def buf(self, name: str) -> str | None:
+        return dict(self.names).get(name)
+
+
+def join_states(states: list[State]) -> list[State]:
+    """Join states that agree on names -> buffers (intersection of the current sets)."""
+    by_names: dict[tuple, State] = {}
+    for s in states:
+        old = by_names.get(s.names)
+        by_names[s.names] = s if old is None else State(s.names, old.host_ok & s.host_ok, old.dev_ok & s.dev_ok)
+    if len(by_names) > _MAX_STATES:
+        raise RegionRefused("too many pointer assignments to follow")
+    return sorted(by_names.values(), key=repr)
+
+
+class Flow:
+    """Walks the statements of a region in program order over sets of ``State``."""
+
+    def __init__(self, data: bytes, kernels: dict[int, NestAnalysis], tracked: set[str], globals_: set[str],
+                 region: tuple[int, int], callees: dict[str, Callee] | None = None,
+                 sites: set[tuple[int, int]] | None = None, ranks: dict[str, int] | None = None,
+                 elementwise: bool = True) -> None:
+        self.data = data
+        self.ranks = ranks or {}  # tracked name -> dimensions of its section
+        # push host element writes element by element even when the rest of the host copy
+        # is stale (no ``update from`` first); off after a ``WholeNeeded``
+        self.elementwise = elementwise
+        self.stale: set[str] = set()  # pending names whose host copy is stale elsewhere
+        # read-only parameters whose host copy may be stale at entry (device-current
+        # data of a caller): host reads of their elements bring just those elements
+        self.stale_entry: set[str] = set()
+        self.from_elements: dict[int, dict[str, set[tuple[str, ...]]]] = {}
+        self.kernels = kernels  # start byte -> nest
+        self.sites = sites or set()  # statements that call a kernel function
+        self.tracked = tracked
+        self.region = region
+        self.scanner = HostScanner(data, tracked, globals_, callees)
+        self.need_to: set[str] = set()  # buffers the device reads before defining them
+        self.whole: dict[str, Section] = {}  # tracked name -> the region's section of it
+        self.update_from: dict[int, set[str]] = {}  # statement start -> names
+        # insertion byte -> name -> element index lists (None: the whole section)
+        self.update_to: dict[int, dict[str, set[tuple[str, ...]] | None]] = {}
+        self.swapped: list[set[str]] = []  # names that took another's buffer
+        self.breaks: list[list[State]] = []
+        self.continues: list[list[State]] = []
+        # names written by the host and not yet pushed: the elements written, or None
+        self.pending: dict[str, set[tuple[str, ...]] | None] = {}
+
+    # -- helpers
+    def _contains_kernel(self, node: tree_sitter.Node) -> bool:
+        if (node.start_byte, node.end_byte) in self.sites:
+            return False  # the call statement itself is host code with device effects
+        return any(node.start_byte <= b < node.end_byte for b in self.kernels) or any(
+            node.start_byte <= b < node.end_byte for b, _ in self.sites)
+
+    def _check_header(self, node: tree_sitter.Node | None) -> None:
+        if node is None:
+            return
+        if hostaccess.identifiers_in(node, self.data) & self.scanner.names():
+            raise RegionRefused(f"loop header at line {node.start_point[0] + 1} uses a mapped array")
+
+    # -- transfer functions
+    def run(self, node: tree_sitter.Node, states: list[State]) -> list[State]:
+        if node.start_byte in self.kernels and node.type in LOOP_TYPES:
+            return self._kernel(self.kernels[node.start_byte], states)
+        if not self._contains_kernel(node):
+            return self._host(node, states)
+        t = node.type
+        if t == "compound_statement":
+            scoped = set(self.scanner.temps)
+            states = self.run_block(node.named_children, states)
+            states = self.flush(states, node.end_byte - 1)  # before the closing brace
+            dropped = self.scanner.temps - scoped  # temporaries declared in this block die here
+            if dropped:
+                states = join_states([State(tuple((n, b) for n, b in s.names if n not in dropped), s.host_ok, s.dev_ok)
+                                for s in states])
+            return states
+        if t == "if_statement":
+            cond = node.child_by_field_name("condition")
+            states = self._host(cond, states, anchor=node)
+            then = self.run(node.child_by_field_name("consequence"), states)
+            alt = node.child_by_field_name("alternative")
+            if alt is not None:
+                body = alt.named_children[-1] if alt.type == "else_clause" else alt
+                return join_states(then + self.run(body, states))
+            return join_states(then + states)
+        if t in ("for_statement", "while_statement", "do_statement"):
+            if t == "for_statement":
+                init = node.child_by_field_name("initializer")
+                if init is not None:
+                    states = self._host(init, states, anchor=node)
+                self._check_header(node.child_by_field_name("condition"))
+                self._check_header(node.child_by_field_name("update"))
+            else:
+                self._check_header(node.child_by_field_name("condition"))
+            body = node.child_by_field_name("body")
+            head = states
+            for _ in range(_MAX_STATES + 2):
+                self.breaks.append([])
+                self.continues.append([])
+                end = self.run(body, head)
+                brk, cont = self.breaks.pop(), self.continues.pop()
+                new_head = join_states(states + end + cont)
+                if new_head == head:
+                    break
+                head = new_head
+            else:
+                raise RegionRefused(f"loop at line {node.start_point[0] + 1} does not settle")
+            once = t == "do_statement" or (t == "for_statement" and _runs_at_least_once(node, self.data))
+            exits = join_states(end + cont) + brk if once else head + brk
+            return join_states(exits)
+        if t == "labeled_statement":
+            raise RegionRefused(f"label at line {node.start_point[0] + 1} inside the region")
+        raise RegionRefused(f"kernel inside a '{t}' at line {node.start_point[0] + 1}")
+
+    def _kernel(self, nest: NestAnalysis, states: list[State]) -> list[State]:
+        aliases = {a.name for a in nest.arrays} & (self.scanner.temps - self.tracked)
+        if aliases:
+            raise RegionRefused(f"kernel at line {nest.line} uses '{sorted(aliases)[0]}', an alias of a mapped buffer")
+        out = []
+        for s in states:
+            host_ok, dev_ok = set(s.host_ok), set(s.dev_ok)
+            for a in nest.arrays:
+                b = s.buf(a.name)
+                if b is None:
+                    continue
+                covers = a.written_fully and a.exact and same_section(a.section, self.whole.get(a.name))
+                if (a.read or (a.written and not covers)) and b not in dev_ok:
+                    # read, or written only in part: the rest of the device copy must be
+                    # the host's (a column the host wrote stays live into the region)
+                    self.need_to.add(b)
+                    dev_ok.add(b)
+                if a.written:
+                    host_ok.discard(b)
+                    dev_ok.add(b)
+            out.append(State(s.names, frozenset(host_ok), frozenset(dev_ok)))
+        return join_states(out)
+
+    def _host(self, node: tree_sitter.Node | None, states: list[State], anchor: tree_sitter.Node | None = None) -> list[State]:
+        if node is None:
+            return states
+        t = node.type
+        if t in ("break_statement", "continue_statement"):
+            if not self.breaks:
+                raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
+            states = self.flush(states, node.start_byte)
+            (self.breaks if t == "break_statement" else self.continues)[-1].extend(states)
+            return []
+        if t == "comment":
+            return states
+        jumps = [j for j in all_nodes(node) if j.type in ("break_statement", "continue_statement")
+                 and not _target_inside(j, node)]
+        if jumps and not self.breaks:
+            raise RegionRefused(f"'{jumps[0].type.split('_')[0]}' at line {jumps[0].start_point[0] + 1} leaves the region")
+        if jumps:  # e.g. ``if (err < tol) break;``: pending updates must happen before
+            states = self.flush(states, node.start_byte)
+        use = self.scanner.scan(node)
+        stmt = anchor or node
+        if not self.elementwise:
+            use.reads |= use.partial
+            use.partial = set()
+        if any(v for v in self.pending.values()):
+            # an element index whose variables change here no longer names the element
+            changed = assigned_and_declared(node, self.data, node.start_byte, node.end_byte)
+            for name, elems in self.pending.items():
+                if elems and any(_idents_of_c(e) & changed for idx in elems for e in idx):
+                    self._whole(name)
+        if (use.reads | use.shared) & self.stale:
+            raise WholeNeeded  # an ``update from`` would overwrite the elements the host wrote
+        if use.moves and self.pending:  # names are about to point elsewhere
+            states = self.flush(states, stmt.start_byte)
+        if use.shared:
+            if anchor is not None or use.shared & (use.writes | {d[0] for d in use.device}):
+                raise RegionRefused(f"line {node.start_point[0] + 1} passes an array it also writes")
+            if set(self.pending) & use.shared:
+                if stmt.parent is None or stmt.parent.type != "compound_statement":
+                    raise RegionRefused(f"no place for an update before line {stmt.start_point[0] + 1}")
+                states = self.flush(states, stmt.start_byte)  # the callee's kernels read the device copy
+        if use.writes and (stmt.parent is None or stmt.parent.type != "compound_statement"):
+            raise RegionRefused(f"no place for an update after line {stmt.end_point[0] + 1}")
+        if jumps and use.writes:
+            raise RegionRefused(f"host code at line {node.start_point[0] + 1} writes a mapped array and may leave the loop")
+        through_alias = (use.reads | use.writes | {d[0] for d in use.device}) - self.tracked
+        if through_alias:
+            raise RegionRefused(f"host code at line {node.start_point[0] + 1} accesses a mapped buffer through "
+                                f"'{sorted(through_alias)[0]}'")
+        if anchor is not None and (use.writes or use.device):
+            raise RegionRefused(f"condition at line {node.start_point[0] + 1} writes a mapped array")
+        if use.device and (use.reads | use.writes) & {d[0] for d in use.device}:
+            raise RegionRefused(f"line {node.start_point[0] + 1} uses an array both on the host and in a kernel call")
+        if any(dst in self.pending or src in self.pending for dst, src in use.moves):
+            # host writes pending under a name that is about to point elsewhere (a swap):
+            # push them now, while the name still means the buffer they went to
+            states = self.flush(states, stmt.start_byte)
+        elem_reads = {}  # name -> element indices, for names of ``stale_entry``
+        for name in use.reads & self.stale_entry:
+            got = _element_reads(node, name, self.ranks.get(name, -1), self.data)
+            if got is not None and (stmt.parent is not None and stmt.parent.type == "compound_statement"):
+                elem_reads[name] = got
+        out = []
+        for s in states:
+            host_ok, dev_ok = set(s.host_ok), set(s.dev_ok)
+            for name, elems in elem_reads.items():
+                b = s.buf(name)
+                if b is not None and b not in host_ok:  # stays stale but for these elements
+                    self.from_elements.setdefault(stmt.start_byte, {}).setdefault(name, set()).update(elems)
+            for name in sorted((use.reads - set(elem_reads)) | (use.shared - use.shared_device)):
+                b = s.buf(name)
+                if b is not None and b not in host_ok:
+                    self.update_from.setdefault(stmt.start_byte, set()).add(name)
+                    host_ok.add(b)
+                    if b not in dev_ok:  # on some path no kernel defined it: copy it in first
+                        self.need_to.add(b)
+            for name in sorted(use.shared):  # the callee's kernels read the device copy
+                b = s.buf(name)
+                if b is not None and b not in dev_ok:
+                    self.need_to.add(b)
+                    dev_ok.add(b)
+            for name in sorted(use.partial):
+                b = s.buf(name)
+                if b is not None and b not in host_ok:
+                    self.stale.add(name)
+            for name, needs_in, writes, defines in use.device:
+                b = s.buf(name)
+                if b is None:
+                    continue
+                if needs_in and b not in dev_ok:
+                    self.need_to.add(b)
+                if needs_in or defines:
+                    dev_ok.add(b)
+                if writes:
+                    host_ok.discard(b)
+            names = dict(s.names)
+            for dst, src in use.moves:
+                if src in names:
+                    names[dst] = names[src]
+                    if dst in self.tracked and names[src] != dst:
+                        self.swapped.append({dst, names[src]})
+            names.pop(SWAP, None)
+            written = set(use.writes)
+            if use.moves and written:
+                # writes and pointer moves in one statement (a host time loop that swaps):
+                # which buffer got the writes is lost, so every buffer the moves touch goes back
+                moved = {n for pair in use.moves for n in pair} | written
+                written |= {n for n in moved if n in self.tracked}
+                for n in written - set(use.writes):
+                    self._whole(n)
+            for name in sorted(written):
+                b = names.get(name)
+                if b is not None:  # the device copy is stale until the next flush
+                    if name in use.whole or self.pending.get(name, set()) is None:
+                        self._whole(name)
+                    else:
+                        self.pending.setdefault(name, set()).update(use.elements.get(name, ()))
+                    dev_ok.discard(b)
+            out.append(State(tuple(sorted(names.items())), frozenset(host_ok), frozenset(dev_ok)))
+        out = join_states(out)
+        if jumps:
+            target = [j.type for j in jumps]
+            if "break_statement" in target:
+                self.breaks[-1].extend(out + states)
+            if "continue_statement" in target:
+                self.continues[-1].extend(out + states)
+        return out
+
+    def _whole(self, name: str) -> None:
+        """The whole section of ``name`` must go back to the device."""
+        if name in self.stale:
+            raise WholeNeeded
+        self.pending[name] = None
+
+    def flush(self, states: list[State], pos: int) -> list[State]:
+        """Push host writes still pending to the device with one ``update to`` at ``pos``."""
+        if not self.pending:
+            return states
+        table = self.update_to.setdefault(pos, {})
+        for name, elems in self.pending.items():
+            if elems is None or table.get(name, set()) is None:
+                table[name] = None
+            else:
+                table.setdefault(name, set()).update(elems)
+            if name in self.stale and not element_push(table[name], self.ranks.get(name, -1)):
+                raise WholeNeeded
+        self.stale = set()
+        out = []
+        for s in states:
+            # a whole push defines the device copy; an element push defines those elements only
+            bufs = {s.buf(n) for n, elems in self.pending.items() if table.get(n) is None} - {None}
+            out.append(State(s.names, s.host_ok, s.dev_ok | frozenset(bufs)))
+        self.pending = {}
+        return join_states(out)
+
+    def run_block(self, children: list[tree_sitter.Node], states: list[State]) -> list[State]:
+        """Run statements of one block in order, flushing pending host writes before any
+        statement that involves the device."""
+        for c in children:
+            if c.type == "comment":
+                continue
+            if self.pending and (self._contains_kernel(c) or (c.start_byte, c.end_byte) in self.sites
+                                 or (c.start_byte in self.kernels and c.type in LOOP_TYPES)):
+                states = self.flush(states, c.start_byte)
+            states = self.run(c, states)
+        return states
+
+
+def _element_reads(node: tree_sitter.Node, name: str, rank: int, data: bytes) -> set[tuple[str, ...]] | None:
+    """The indices of every use of ``name`` in ``node`` when each is an element read of
+    full rank whose index variables ``node`` does not change; None otherwise."""
+    changed = assigned_and_declared(node, data, node.start_byte, node.end_byte)
+    out: set[tuple[str, ...]] = set()
+    for n in all_nodes(node):
+        if n.type != "identifier" or text_of(data, n) != name:
+            continue
+        if not is_element_read(n, rank, data):
+            return None
+        idx, top = [], n
+        while top.parent is not None and top.parent.type == "subscript_expression":
+            top = top.parent
+            idx.append(text_of(data, top.child_by_field_name("index")))
+        if any(_idents_of_c(e) & changed for e in idx):
+            return None
+        out.add(tuple(idx))
+    return out if 0 < len(out) <= 8 else None
+
+
+def element_push(elems: set[tuple[str, ...]] | None, rank: int) -> bool:
+    """Are host writes of ``elems`` pushed element by element (not the whole section)?"""
+    return elems is not None and len(elems) <= 8 and all(len(e) == rank for e in elems)
+
+
+def _runs_at_least_once(loop: tree_sitter.Node, data: bytes) -> bool:
+    """``for (int v = c0; v < c1; ...)`` with integer literals c0 < c1 (or <=)."""
+    init, cond = loop.child_by_field_name("initializer"), loop.child_by_field_name("condition")
+    if init is None or cond is None or cond.type != "binary_expression":
+        return False
+    if init.type == "declaration":
+        decls = [d for d in init.named_children if d.type == "init_declarator"]
+        if len(decls) != 1:
+            return False
+        var, start = decls[0].child_by_field_name("declarator"), decls[0].child_by_field_name("value")
+    elif init.type == "assignment_expression":
+        var, start = init.child_by_field_name("left"), init.child_by_field_name("right")
+    else:
+        return False
+    left, right = strip_parens(cond.child_by_field_name("left")), strip_parens(cond.child_by_field_name("right"))
+    op = text_of(data, cond.child_by_field_name("operator"))
+    if var is None or start is None or left is None or right is None or text_of(data, left) != text_of(data, var):
+        return False
+    try:
+        c0, c1 = int(text_of(data, start), 0), int(text_of(data, right), 0)
+    except ValueError:
+        return False
+    return c0 < c1 if op == "<" else c0 <= c1 if op == "<=" else False
+
+
+def _target_inside(jump: tree_sitter.Node, scope: tree_sitter.Node) -> bool:
+    """Does the loop/switch that ``jump`` (break/continue) leaves lie inside ``scope``?"""
+    kinds = LOOP_TYPES | ({"switch_statement"} if jump.type == "break_statement" else set())
+    n = jump.parent
+    while n is not None and n != scope:
+        if n.type in kinds:
+            return True
+        n = n.parent
+    return n is not None and n.type in kinds
+
+
+def _idents_of_c(expr: str) -> set[str]:
+    return hostaccess.expression_identifiers(expr, Language.C)

@@ -1,0 +1,297 @@
+"""What one host statement of a data region does to the arrays the region tracks.
+
+``HostScanner.scan(statement) -> HostUse``: the tracked names it reads and writes,
+element writes it makes (pushed back element by element when they can be named), pointer
+moves between tracked buffers and temporaries (``tmp = a; a = b; b = tmp;``,
+``std::swap``), and calls of kernel functions, which act on their array arguments like
+their kernels (``Callee``).  Anything the region cannot follow soundly (a ``return`` out
+of it, a tracked pointer stored or reallocated, part of an array passed to a function that
+offloads) raises ``RegionRefused``, whose message is the PCX203 reason.  The flow walk
+(``engine.dataflow``) asks this module about every host statement it meets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import tree_sitter
+
+from pcx_driver.engine import hostaccess
+from pcx_driver.engine.hostaccess import declared_identifier, text_of
+from pcx_driver.engine.source import strip_parens
+
+# Library calls that neither read nor write arrays passed to them through globals.
+PURE_CALLS = frozenset(
+    "printf fprintf puts putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
+    "floor ceil fmin fmax abs labs rand srand clock time".split()
+)
+SWAP = "\0swap"  # the hidden temporary of std::swap
+
+
+class RegionRefused(Exception):
+    """A data region cannot be formed soundly; the message is the PCX203 reason."""
+
+
+@dataclass
+class HostUse:
+    """What one host statement does to the tracked names."""
+
+    reads: set[str] = field(default_factory=set)
+    writes: set[str] = field(default_factory=set)
+    # pointer assignments ``dst = src`` between tracked names and temporaries, in order
+    moves: list[tuple[str, str]] = field(default_factory=list)
+    # calls of functions whose kernels do all their work on an array argument:
+    # (name, reads before defining, writes, defines fully)
+    device: list[tuple[str, bool, bool, bool]] = field(default_factory=list)
+    # writes of single elements (``a[i] = ...``, ``a[i][j] += ...``): name -> index lists
+    elements: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    whole: set[str] = field(default_factory=set)  # names written in any other way
+    # names passed to a kernel function that only reads them (on the host and in its
+    # kernels): both copies must be current at the call, and the call changes neither
+    shared: set[str] = field(default_factory=set)
+    # of those, names the callee reads on the host through element updates of its own
+    # (it assumes nothing about the host copy): no ``update from`` for the call
+    shared_device: set[str] = field(default_factory=set)
+    # names written element by element whose other elements were not read (``a[i] = x``):
+    # the host copy need not be current when only the written elements are pushed
+    partial: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Callee:
+    """A function whose pointer parameters are touched only inside its offloaded kernels:
+    a call acts, for the caller's data plan, like those kernels on the arguments."""
+
+    name: str
+    params: list[str]
+    effects: dict[int, tuple[bool, bool, bool]]  # parameter index -> (needs in, writes, defines)
+    containers: set[int] = field(default_factory=set)  # parameters that are C++ containers
+
+
+class HostScanner:
+    """Reads host statements: tracked array names used, pointer moves, refusals."""
+
+    def __init__(self, data: bytes, tracked: set[str], globals_: set[str],
+                 callees: dict[str, Callee] | None = None) -> None:
+        self.data = data
+        self.tracked = tracked
+        self.globals = globals_
+        self.callees = callees or {}
+        self.containers: set[str] = set()  # tracked names that are C++ containers
+        self.kernel_functions: set[str] = set()  # functions that offload, directly or not
+        self.temps: set[str] = set()  # pointer temporaries that hold a tracked buffer
+        # kernel functions (not summarised as callees) -> indices of parameters they only
+        # read, element by element, on the host and in their kernels
+        self.read_only: dict[str, set[int]] = {}
+        # kernel functions -> read-only parameters whose host copy they never assume current
+        self.entry_safe: dict[str, set[int]] = {}
+
+    def names(self) -> set[str]:
+        return self.tracked | self.temps
+
+    def scan(self, node: tree_sitter.Node) -> HostUse:
+        use = HostUse()
+        self._visit(node, use)
+        # calls, stored pointers and loops write more than the elements named
+        use.whole |= use.writes - set(use.elements)
+        if node.type != "expression_statement":
+            use.whole |= set(use.elements)
+        use.reads |= use.partial & use.whole  # the whole section goes back: all of it must be current
+        use.partial -= use.reads
+        return use
+
+    def _ident(self, node: tree_sitter.Node | None) -> str | None:
+        node = strip_parens(node)
+        return text_of(self.data, node) if node is not None and node.type == "identifier" else None
+
+    def _visit(self, node: tree_sitter.Node, use: HostUse) -> None:
+        t = node.type
+        if t in ("return_statement", "goto_statement"):
+            raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
+        if t == "init_declarator":
+            dst = declared_identifier(node, self.data)
+            src = self._ident(node.child_by_field_name("value"))
+            if dst is not None and src in self.names():
+                self.temps.add(dst)
+                use.moves.append((dst, src))
+                return
+        if t == "assignment_expression":
+            left = strip_parens(node.child_by_field_name("left"))
+            right = node.child_by_field_name("right")
+            op = text_of(self.data, node.child_by_field_name("operator"))
+            dst = self._ident(left)
+            if dst is not None and dst in self.names():
+                src = self._ident(right)
+                if op == "=" and src is not None and src in self.names():
+                    use.moves.append((dst, src))
+                    return
+                raise RegionRefused(f"pointer '{dst}' is reassigned at line {node.start_point[0] + 1}")
+            if dst is not None and op == "=" and self._ident(right) in self.names():
+                self.temps.add(dst)
+                use.moves.append((dst, self._ident(right)))
+                return
+            self._lvalue(left, use)
+            if op != "=":
+                self._visit(left, use)
+            self._visit(right, use)
+            return
+        if t == "update_expression":
+            arg = node.child_by_field_name("argument")
+            if self._ident(arg) in self.names():
+                raise RegionRefused(f"pointer '{self._ident(arg)}' is moved at line {node.start_point[0] + 1}")
+            self._lvalue(arg, use)
+            self._visit(arg, use)
+            return
+        if t == "call_expression":
+            fn = node.child_by_field_name("function")
+            fname = text_of(self.data, fn) if fn is not None else ""
+            if fname in ("free", "realloc") or fname.endswith((".resize", ".push_back", ".clear", ".assign",
+                                                               ".swap", ".reserve", ".emplace_back",
+                                                               ".insert", ".erase", ".pop_back")):
+                for a in hostaccess.identifiers_in(node, self.data) & self.names():
+                    raise RegionRefused(f"'{a}' is reallocated or freed at line {node.start_point[0] + 1}")
+            args = node.child_by_field_name("arguments")
+            if fname in ("std::swap", "swap") and args is not None:
+                pair = [self._ident(a) for a in args.named_children if a.type != "comment"]
+                if len(pair) == 2 and all(x in self.names() for x in pair):
+                    if set(pair) & self.containers:
+                        raise RegionRefused(f"containers swapped at line {node.start_point[0] + 1}")
+                    x, y = pair  # exchange the buffers the two pointers hold
+                    use.moves.extend([(SWAP, x), (x, y), (y, SWAP)])
+                    return
+            callee = self.callees.get(fname)
+            shared: set[int] = set()  # argument indices passed to a reading kernel function
+            if callee is None and fname in self.kernel_functions and args is not None:
+                # Its kernels map their data themselves, assuming nothing is present.  An
+                # array it only reads may be present if both copies are current: its maps
+                # then copy nothing and its host code reads the same values.
+                ro = self.read_only.get(fname, set())
+                argv = [a for a in args.named_children if a.type != "comment"]
+                for i, a in enumerate(argv):
+                    name = self._ident(a)
+                    if i in ro and name in self.tracked:
+                        shared.add(i)
+                        use.shared.add(name)
+                        if i in self.entry_safe.get(fname, set()):
+                            use.shared_device.add(name)
+                passed = set().union(set(), *(hostaccess.identifiers_in(a, self.data) for i, a in enumerate(argv)
+                                              if i not in shared)) & self.names()
+                if passed or self.globals:
+                    what = f"'{sorted(passed)[0]}'" if passed else "a mapped global"
+                    raise RegionRefused(f"{what} is passed at line {node.start_point[0] + 1} to '{fname}', which "
+                                        "offloads with host code between its kernels")
+            if args is not None:
+                argv = [a for a in args.named_children if a.type != "comment"]
+                for i, a in enumerate(argv):
+                    name = self._ident(a)
+                    if i in shared:
+                        continue
+                    if callee is not None and i in callee.effects:
+                        got = passed_array(a, self.data)
+                        if got is not None and got[0] in self.names():
+                            use.device.append((got[0], *callee.effects[i]))
+                            continue
+                        if hostaccess.identifiers_in(a, self.data) & self.names():
+                            raise RegionRefused(f"line {node.start_point[0] + 1} passes part of a mapped array "
+                                                f"to '{fname}'")
+                        continue
+                    if name in self.names():  # the callee may read and write through it
+                        use.reads.add(name)
+                        use.writes.add(name)
+                    elif name is None:
+                        self._visit(a, use)
+                if fn is not None and fn.type != "identifier":
+                    self._visit(fn, use)
+                if fname not in PURE_CALLS and self.globals:
+                    use.reads |= self.globals
+                    use.writes |= self.globals
+                return
+            if fname not in PURE_CALLS and self.globals:
+                use.reads |= self.globals
+                use.writes |= self.globals
+        if t == "pointer_expression" and text_of(self.data, node)[:1] == "&":
+            self._lvalue(node.child_by_field_name("argument"), use, element=False)
+        if t == "identifier":
+            name = text_of(self.data, node)
+            if name in self.names():
+                use.reads.add(name)
+                self._pointer_use(node, name, use)
+            return
+        if t == "field_expression":
+            arg = node.child_by_field_name("argument")
+            if arg is not None:
+                self._visit(arg, use)
+            return
+        for c in node.children:
+            self._visit(c, use)
+
+    def _pointer_use(self, ident: tree_sitter.Node, name: str, use: HostUse) -> None:
+        """A mapped pointer used as a value (``a + 1``, a cast, ``c ? a : b``) may be
+        written through later: count a write, and refuse if it is stored anywhere."""
+        top, moved = ident, False
+        while top.parent is not None and (
+                top.parent.type in ("parenthesized_expression", "cast_expression", "conditional_expression")
+                or (top.parent.type == "binary_expression"
+                    and text_of(self.data, top.parent.child_by_field_name("operator")) in ("+", "-"))):
+            top, moved = top.parent, True
+        if not moved:
+            return
+        parent = top.parent
+        if parent is not None and parent.type in ("subscript_expression", "pointer_expression") and \
+                parent.child_by_field_name("argument") == top:
+            return  # an element access: the lvalue rules see writes
+        if parent is not None and (parent.type == "init_declarator" or (
+                parent.type == "assignment_expression" and parent.child_by_field_name("right") == top)):
+            raise RegionRefused(f"a pointer into '{name}' is stored at line {ident.start_point[0] + 1}")
+        use.writes.add(name)
+
+    def _lvalue(self, node: tree_sitter.Node | None, use: HostUse, element: bool = True) -> None:
+        """Record writes through ``node`` (``a[i]``, ``*a``, ``*(a + i)``, ``a[i].x``)."""
+        node = strip_parens(node)
+        index: list[str] = []
+        plain = element  # only subscripts all the way down to the name
+        while node is not None and node.type in ("subscript_expression", "field_expression", "pointer_expression"):
+            if node.type == "subscript_expression" and node.child_by_field_name("index") is not None:
+                index.insert(0, text_of(self.data, node.child_by_field_name("index")))
+                self._visit(node.child_by_field_name("index"), use)  # ``a[idx[i]] = ..`` reads idx
+            else:
+                plain = False
+            node = strip_parens(node.child_by_field_name("argument"))
+        names = {self._ident(node)} if node is not None and node.type == "identifier" else (
+            hostaccess.identifiers_in(node, self.data) if node is not None else set())
+        for name in names & self.names():
+            use.writes.add(name)
+            if plain and index and node.type == "identifier":
+                # Pushing back only these elements needs no other element current;
+                # ``scan`` turns this into a read if the whole section must go back.
+                use.partial.add(name)
+                use.elements.setdefault(name, []).append(tuple(index))
+            else:
+                use.reads.add(name)  # a partial write needs the rest of the host copy current
+                use.whole.add(name)
+
+
+def passed_array(arg: tree_sitter.Node | None, data: bytes) -> tuple[str, bool] | None:
+    """The array an argument passes: ``x`` -> (x, False); ``x.data()`` -> (x, True);
+    ``&x[0]`` -> (x, False); None for anything else."""
+    arg = strip_parens(arg)
+    if arg is None:
+        return None
+    if arg.type == "identifier":
+        return text_of(data, arg), False
+    if arg.type == "call_expression":
+        fe = arg.child_by_field_name("function")
+        args = arg.child_by_field_name("arguments")
+        if fe is not None and fe.type == "field_expression" and args is not None and args.named_child_count == 0:
+            base = strip_parens(fe.child_by_field_name("argument"))
+            field_ = fe.child_by_field_name("field")
+            if base is not None and base.type == "identifier" and field_ is not None and text_of(data, field_) == "data":
+                return text_of(data, base), True
+    if arg.type == "pointer_expression" and text_of(data, arg)[:1] == "&":
+        sub = strip_parens(arg.child_by_field_name("argument"))
+        if sub is not None and sub.type == "subscript_expression":
+            base = strip_parens(sub.child_by_field_name("argument"))
+            idx = sub.child_by_field_name("index")
+            if base is not None and base.type == "identifier" and idx is not None and text_of(data, idx).strip() == "0":
+                return text_of(data, base), False
+    return None
