@@ -1,4 +1,9 @@
-"""The data-movement planner: map clauses, ``target data`` regions and ``target update``s.
+"""The data plan of a unit (``plan_unit``): per-kernel maps, regions, updates, versioning.
+
+This module puts the plan together; the questions it asks have their own modules:
+``sections`` (the section algebra), ``hostscan`` (what a host statement does to the
+tracked arrays), ``dataflow`` (where each buffer's current value lives along a region,
+hence its updates) and ``regions`` (where a function's region goes and its map kinds).
 
 Contract of ``plan_unit(unit, analysis) -> Plan``:
 
@@ -44,23 +49,23 @@ Contract of ``plan_unit(unit, analysis) -> Plan``:
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 
 import tree_sitter
 
 from pcx_driver.engine import hostaccess
-from pcx_driver.engine.dataflow import Flow, State, WholeNeeded, element_push
-from pcx_driver.engine.hostaccess import (
-    LOOP_TYPES,
-    all_nodes,
-    assigned_and_declared,
-    declared_identifier,
-    is_element_read,
-    text_of,
+from pcx_driver.engine.hostaccess import LOOP_TYPES, all_nodes, is_element_read, text_of
+from pcx_driver.engine.hostscan import PURE_CALLS, Callee, RegionRefused
+from pcx_driver.engine.regions import (
+    FunctionPlan,
+    call_sites,
+    file_scope_names,
+    function_node,
+    kernel_function_calls,
+    live_after,
+    map_clauses,
+    param_names,
+    plan_region,
 )
-from pcx_driver.engine.hostscan import PURE_CALLS, Callee, RegionRefused, passed_array
-from pcx_driver.engine.sections import fixed_section, linear_form, render_form, subtract, union_sections
-from pcx_driver.engine.source import strip_parens
 from pcx_driver.model import (
     ArrayAccessSummary,
     DataRegion,
@@ -76,7 +81,6 @@ from pcx_driver.model import (
     Remark,
     Section,
     SourceUnit,
-    TargetUpdate,
     UnitAnalysis,
 )
 
@@ -134,7 +138,7 @@ def _version_for_aliasing(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[
     return kept
 
 
-def _version_region(fp: _FunctionPlan, region: DataRegion, offl: list[KernelPlan]) -> str:
+def _version_region(fp: FunctionPlan, region: DataRegion, offl: list[KernelPlan]) -> str:
     """Give ``region`` (in a function with kernels versioned for aliasing) one run-time
     check: its statements run on the device path only when the sections it maps are
     pairwise disjoint, as written on the host otherwise (``DataRegion.alias_test``).  On
@@ -240,211 +244,6 @@ def standalone_kind(a: ArrayAccessSummary, live_after: bool = True) -> MapKind:
     return MapKind.FROM if needs_out else MapKind.ALLOC
 
 
-def _maps(entries: list[tuple[MapKind, Section]]) -> list[MapClause]:
-    """Group sections by kind, in a fixed kind order (stable text)."""
-    out = []
-    for kind in (MapKind.TO, MapKind.TOFROM, MapKind.FROM, MapKind.ALLOC):
-        secs = [s for k, s in entries if k is kind]
-        if secs:
-            out.append(MapClause(kind, secs))
-    return out
-
-
-# ------------------------------------------------------------------ regions
-
-
-@dataclass
-class _FunctionPlan:
-    unit: SourceUnit
-    data: bytes
-    fn: FunctionAnalysis
-    fnode: tree_sitter.Node
-    kernels: list[KernelPlan]
-    nests: dict[str, NestAnalysis]
-    globals_: set[str]
-    params: set[str]
-    kernel_functions: set[str] = field(default_factory=set)
-    # kernel functions -> indices of the array parameters they only read (``_read_only``)
-    read_only: dict[str, set[int]] = field(default_factory=dict)
-    # kernel functions -> read-only parameters they never assume current on the host
-    entry_safe: dict[str, set[int]] = field(default_factory=dict)
-    _locals: set[str] | None = None
-
-    @property
-    def locals_(self) -> set[str]:
-        """Names declared in the body.  Anything else a kernel touches (a parameter, also
-        one declared through a macro such as PolyBench's ``POLYBENCH_1D(w, N, n)``, a
-        global) belongs to the caller and escapes."""
-        if self._locals is None:
-            body = self.fnode.child_by_field_name("body")
-            self._locals = set()
-            statics = [] if self.fn.name == "main" else [  # a static local outlives the call
-                (n.start_byte, n.end_byte) for n in (all_nodes(body) if body is not None else ())
-                if n.type == "declaration" and any(c.type == "storage_class_specifier"
-                                                   and text_of(self.data, c) == "static" for c in n.children)]
-            for n in all_nodes(body) if body is not None else ():
-                if any(lo <= n.start_byte < hi for lo, hi in statics):
-                    continue
-                if n.type in ("init_declarator", "declaration", "for_range_loop", "function_declarator"):
-                    name = declared_identifier(n, self.data) if n.type != "function_declarator" else None
-                    if name:
-                        self._locals.add(name)
-                    if n.type == "function_declarator" and n.parent is not None and n.parent.type == "declaration":
-                        inner = n.child_by_field_name("declarator")  # C++ ``std::vector<T> v(n);``
-                        if inner is not None and inner.type == "identifier":
-                            self._locals.add(text_of(self.data, inner))
-                    if n.type == "declaration":
-                        for d in n.named_children:
-                            name = (text_of(self.data, d) if d.type == "identifier" else
-                                    declared_identifier(d, self.data) if d.type != "init_declarator" else None)
-                            if name:
-                                self._locals.add(name)
-        return self._locals
-
-
-def _function_node(root: tree_sitter.Node, fa: FunctionAnalysis, data: bytes,
-                   language: Language) -> tree_sitter.Node | None:
-    for n in hostaccess.function_definitions(data, language):
-        if n.start_byte <= fa.start_byte < n.end_byte and n.end_byte >= fa.end_byte - 1:
-            return n
-    node = root.descendant_for_byte_range(fa.start_byte, fa.start_byte)
-    while node is not None and node.type != "function_definition":
-        node = node.parent
-    return node
-
-
-def _file_scope_names(root: tree_sitter.Node, data: bytes) -> set[str]:
-    out = set()
-    for child in root.named_children:
-        if child.type == "declaration":
-            for d in child.named_children:
-                ident = d
-                while ident is not None and ident.type not in ("identifier",):
-                    ident = ident.child_by_field_name("declarator")
-                if ident is not None and d.type != "function_declarator":
-                    out.add(text_of(data, ident))
-    return out
-
-
-def _param_names(fnode: tree_sitter.Node, data: bytes) -> list[str]:
-    """Parameter names in order ("" for an unnamed parameter)."""
-    out: list[str] = []
-    decl = fnode.child_by_field_name("declarator")
-    while decl is not None and decl.type != "function_declarator":
-        decl = decl.child_by_field_name("declarator")
-    params = decl.child_by_field_name("parameters") if decl is not None else None
-    if params is None:
-        return out
-    for p in params.named_children:
-        d = p.child_by_field_name("declarator")
-        while d is not None and d.type != "identifier":
-            d = d.child_by_field_name("declarator") if d.child_by_field_name("declarator") else (
-                d.named_children[0] if d.named_children else None)
-        if p.type in ("parameter_declaration", "optional_parameter_declaration", "variadic_parameter_declaration"):
-            out.append(text_of(data, d) if d is not None else "")
-    return out
-
-
-def _region_range(fp: _FunctionPlan, starts: list[int]) -> tuple[tree_sitter.Node, int, int]:
-    """The block and byte range to wrap: the outermost loop around each kernel (or the
-    kernel itself), climbed to the children of their deepest common block."""
-    body = fp.fnode.child_by_field_name("body")
-    anchors = []
-    for b in starts:
-        node = hostaccess.statement_at(fp.fnode, b)
-        if node is None:
-            raise RegionRefused(f"no statement at byte {b}")
-        anchor, n = node, node.parent
-        while n is not None and n != body:
-            if n.type in LOOP_TYPES:
-                anchor = n
-            n = n.parent
-        anchors.append(anchor)
-
-    def blocks(n: tree_sitter.Node) -> list[tree_sitter.Node]:
-        chain = []
-        while n is not None and n != fp.fnode:
-            if n.type == "compound_statement":
-                chain.append(n)
-            n = n.parent
-        return chain[::-1]
-
-    chains = [blocks(a.parent) for a in anchors]
-    common = None
-    for level in zip(*chains):
-        if all(x == level[0] for x in level):
-            common = level[0]
-        else:
-            break
-    if common is None:
-        raise RegionRefused("kernels share no block")
-    kids = []
-    for a in anchors:
-        n = a
-        while n.parent != common:
-            n = n.parent
-        kids.append(n)
-    return common, min(k.start_byte for k in kids), max(k.end_byte for k in kids)
-
-
-def _mentioned_after(fp: _FunctionPlan, names: set[str], pos: int) -> bool:
-    """Is one of ``names`` used after byte ``pos`` other than by ``free(name)``?"""
-    for n in all_nodes(fp.fnode):
-        if n.start_byte >= pos and n.type == "identifier" and text_of(fp.data, n) in names:
-            call = n.parent.parent if n.parent is not None and n.parent.type == "argument_list" else None
-            fn = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
-            if fn is not None and text_of(fp.data, fn) == "free":
-                continue
-            if n.parent is not None and n.parent.type == "delete_expression":
-                continue
-            return True
-    return False
-
-
-def _live_after(fp: _FunctionPlan, names: set[str], node_end: int, enclosing: tree_sitter.Node | None) -> bool:
-    """May the host read one of ``names`` after byte ``node_end``?  Parameters and globals
-    escape to the caller; inside a loop, anything the loop mentions comes round again."""
-    if names & (fp.params | fp.globals_) or names - fp.locals_:
-        return True
-    if _mentioned_after(fp, names, node_end):
-        return True
-    n = enclosing
-    while n is not None and n != fp.fnode:
-        if n.type in LOOP_TYPES and hostaccess.identifiers_in(n, fp.data) & names:
-            return True
-        n = n.parent
-    return False
-
-
-def _call_sites(fp: _FunctionPlan, callees: dict[str, Callee]) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
-    """(call, statement) for every call in ``fp`` of a kernel function (not itself)."""
-    out = []
-    for n in all_nodes(fp.fnode):
-        if n.type != "call_expression":
-            continue
-        fn = n.child_by_field_name("function")
-        name = text_of(fp.data, fn) if fn is not None else ""
-        if name in callees and name != fp.fn.name:
-            stmt = n.parent
-            while stmt is not None and not hostaccess.is_statement(stmt):
-                stmt = stmt.parent
-            if stmt is not None:
-                out.append((n, stmt))
-    return out
-
-
-def _kernel_function_calls(fp: _FunctionPlan, lo: int, hi: int, callees: dict[str, Callee]
-                           ) -> list[tuple[tree_sitter.Node, str]]:
-    """Calls within bytes lo..hi of functions that offload but are not callees."""
-    out = []
-    for n in all_nodes(fp.fnode):
-        if n.type != "call_expression" or n.end_byte <= lo or n.start_byte >= hi:
-            continue
-        fn = n.child_by_field_name("function")
-        name = text_of(fp.data, fn) if fn is not None else ""
-        if name in fp.kernel_functions and name not in callees and n.child_by_field_name("arguments") is not None:
-            out.append((n, name))
-    return out
 
 
 def _read_only(fnode: tree_sitter.Node, data: bytes) -> set[int]:
@@ -479,7 +278,7 @@ def _read_only(fnode: tree_sitter.Node, data: bytes) -> set[int]:
     return out
 
 
-def _summarise(fp: _FunctionPlan, offl: list[KernelPlan], ordered_params: list[str]) -> Callee | None:
+def _summarise(fp: FunctionPlan, offl: list[KernelPlan], ordered_params: list[str]) -> Callee | None:
     """The kernel-function summary of ``fp`` (see ``Callee``), or None when its pointer
     parameters are used outside its kernels or its kernels touch other arrays."""
     arrays = {a.name for k in offl for a in fp.nests[k.nest_id].arrays}
@@ -522,283 +321,6 @@ def _is_size_query(ident: tree_sitter.Node, data: bytes) -> bool:
             and call is not None and call.type == "call_expression")
 
 
-def _plan_region(fp: _FunctionPlan, offl: list[KernelPlan], callees: dict[str, Callee] | None = None,
-                 stale_entry: set[str] = frozenset()) -> tuple[DataRegion, list[str], list[str]]:
-    """Form the function's data region; returns it, the arrays mapped with their declared
-    extent (wider than the kernels touch), and the C++ containers it maps."""
-    data, lang = fp.data, fp.unit.language
-    callees = callees or {}
-    calls = _call_sites(fp, callees)
-    block, lo, hi = _region_range(fp, [k.start_byte for k in offl] + [st.start_byte for _, st in calls])
-    inside = [k for k in fp.kernels if k.decision is Decision.OFFLOADED and lo <= k.start_byte < hi]
-    nests = {k.start_byte: fp.nests[k.nest_id] for k in inside}
-    changed = assigned_and_declared(fp.fnode, data, lo, hi)
-    # Arrays passed to kernel functions: mapped here with their declared extent.
-    passed: set[str] = set()
-    passed_containers: set[str] = set()
-    for call, _ in calls:
-        callee = callees[text_of(data, call.child_by_field_name("function"))]
-        argv = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
-        for i, a in enumerate(argv):
-            got = passed_array(a, data) if i in callee.effects else None
-            if got is not None:
-                passed.add(got[0])
-                if got[1] or i in callee.containers:
-                    passed_containers.add(got[0])
-
-    # Arrays passed to kernel functions that map their own data: one such function only
-    # reads may share (declared extent, both copies current at the call); the others stay
-    # out of the region (their kernels map them, the walk does not track them).
-    excluded: dict[str, str] = {}  # name -> why it stays out
-    for call, _ in _kernel_function_calls(fp, lo, hi, callees):
-        fname = text_of(data, call.child_by_field_name("function"))
-        ro = fp.read_only.get(fname, set()) if lang is Language.C else set()
-        argv = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
-        for i, a in enumerate(argv):
-            got = passed_array(a, data)
-            if i in ro and got is not None and not got[1]:
-                passed.add(got[0])
-            else:
-                for name in sorted(hostaccess.identifiers_in(a, data)):
-                    excluded.setdefault(name, f"'{name}' is passed at line {call.start_point[0] + 1} to '{fname}', "
-                                              "which offloads with host code between its kernels")
-
-    # Arrays the region can hold: a plain name declared outside it, with one section
-    # (the union of the kernels' sections, or the declared extent) whose bounds do not
-    # change inside the region.  Others keep their per-kernel maps.
-    fscope = (fp.fnode.start_byte, fp.fnode.end_byte)
-
-    def extent_changed(ext: hostaccess.Extent) -> set[str]:
-        # A declared extent is evaluated again at the region's start: its variables must
-        # keep the values they had at the allocation.
-        return changed | assigned_and_declared(fp.fnode, data, ext.byte, hi, declarations=False)
-    by_name: dict[str, list[ArrayAccessSummary]] = {}
-    starts: dict[str, list[int]] = {}  # name -> start byte of the kernel of each access
-    for b, n in nests.items():
-        for a in n.arrays:
-            by_name.setdefault(a.name, []).append(a)
-            starts.setdefault(a.name, []).append(b)
-    sections: dict[str, Section] = {}
-    over: list[str] = []
-    for name in sorted(passed):
-        by_name.setdefault(name, [])
-    for name, accs in by_name.items():
-        if not name.isidentifier() or (name in changed and not _only_pointer_moves(fp, name, lo, hi)):
-            continue
-        if name in excluded:
-            continue
-        if any(a.element_type != accs[0].element_type for a in accs):
-            continue
-        sec = fixed_section([a.section for a in accs], lang, changed) if accs and name not in passed else None
-        if sec is None and (name in passed_containers or any(a.container for a in accs)):
-            sec = fixed_section([Section(name, [("0", f"{name}.size()")])], lang, changed)
-        if sec is None:
-            ext = hostaccess.declared_extent(data, lang, fscope, name)
-            if ext is not None:
-                sec = fixed_section([Section(name, [("0", d) for d in ext.dims])], lang, extent_changed(ext))
-                over.append(name)
-        if sec is None and accs and name not in passed and not any(a.container for a in accs):
-            # No extent known: the sections over every iteration of the loops around them
-            hull = [_widen(fp, a.section, b, lo, lang) for a, b in zip(accs, starts[name])]
-            if all(h is not None for h in hull):
-                sec = fixed_section(hull, lang, changed)
-                # (loops that run no times give a negative length: rewrite.emitted_length)
-        if sec is not None:
-            sections[name] = Section(name, sec.dims)
-    if not sections:
-        why = [excluded[n] for n in sorted(by_name) if n in excluded]
-        raise RegionRefused(why[0] if why else "no array section stays fixed across the kernels")
-
-    def walk(elementwise: bool) -> tuple[Flow, list[State]]:
-        flow = Flow(data, nests, set(sections), set(sections) & fp.globals_, (lo, hi), callees,
-                     {(st.start_byte, st.end_byte) for _, st in calls},
-                     {n: len(sec.dims) for n, sec in sections.items()}, elementwise)
-        flow.scanner.containers = {a.name for accs in by_name.values() for a in accs if a.container} | passed_containers
-        flow.scanner.kernel_functions = fp.kernel_functions
-        flow.scanner.read_only = fp.read_only
-        flow.scanner.entry_safe = fp.entry_safe
-        flow.stale_entry = set(stale_entry) & set(sections)
-        flow.whole = dict(sections)
-        names0 = tuple(sorted((n, n) for n in sections))
-        states = [State(names0, frozenset(set(sections) - flow.stale_entry), frozenset())]
-        states = flow.run_block([c for c in block.named_children if lo <= c.start_byte and c.end_byte <= hi], states)
-        if flow.stale:  # the host copy is not the current one: the exit copy would lose elements
-            raise WholeNeeded
-        flow.pending = {}  # host writes after the last kernel: the host copy is the current one
-        return flow, states
-    try:
-        flow, states = walk(True)
-    except WholeNeeded:
-        flow, states = walk(False)
-
-    # Buffers that pointer moves may exchange must share one section.
-    groups: list[set[str]] = [{n} for n in sections]
-    for pair in flow.swapped:
-        hit = [g for g in groups if g & pair]
-        groups = [g for g in groups if g not in hit] + [set().union(*hit) | pair]
-    for g in groups:
-        if len(g) > 1:
-            sec = union_sections([Section("x", sections[n].dims) for n in sorted(g)], lang)
-            if sec is None:
-                ext = [hostaccess.declared_extent(data, lang, fscope, n) for n in sorted(g)]
-                if all(e is not None for e in ext) and len({tuple(e.dims) for e in ext}) == 1:
-                    sec = fixed_section([Section("x", [("0", d) for d in ext[0].dims])], lang,
-                                         set().union(*(extent_changed(e) for e in ext)))
-                    over.extend(sorted(g))
-            if sec is None:
-                raise RegionRefused(f"buffers {', '.join(sorted(g))} are swapped but have different sections")
-            for n in g:
-                sections[n] = Section(n, list(sec.dims))
-
-    region_maps: list[tuple[MapKind, Section]] = []
-    final_from: list[str] = []  # names brought home by an update at the region's end
-    for g in sorted(groups, key=lambda g: sorted(g)):
-        live = _live_after(fp, g, hi, block)
-        exit_stale = {b for s in states for b in g if b not in s.host_ok}
-        if len(g) > 1 and live and not g & (fp.params | fp.globals_):
-            # Swapped buffers: after the region the host reads through the names, so
-            # copy back what each live name points to now, not every buffer.
-            for n in sorted(g):
-                if _mentioned_after(fp, {n}, hi) and any(s.buf(n) in exit_stale for s in states):
-                    final_from.append(n)
-            live = False
-        for n in sorted(g):
-            # a read-only parameter's host copy is no staler at the end than at the start
-            needs_out = live and n in exit_stale and n not in flow.stale_entry
-            # copied back, it must be defined on the device on every path (a kernel under
-            # a condition that did not run leaves the host's values, which must be there)
-            needs_in = n in flow.need_to or (needs_out and any(n not in s.dev_ok for s in states))
-            kind = (MapKind.TOFROM if needs_in and needs_out else MapKind.TO if needs_in
-                    else MapKind.FROM if needs_out else MapKind.ALLOC)
-            region_maps.append((kind, sections[n]))
-    updates = []
-    for byte in sorted(set(flow.update_from) | set(flow.from_elements)):
-        names = flow.update_from.get(byte, set())
-        secs = [sections[n] for n in sorted(names)]
-        for n, elems in sorted(flow.from_elements.get(byte, {}).items()):
-            if n not in names:  # only the elements the host reads
-                secs.extend(Section(n, [(i, "1") for i in e]) for e in sorted(elems))
-        updates.append(TargetUpdate(byte, _line(data, byte), "from", secs))
-    for byte, table in sorted(flow.update_to.items()):
-        secs = []
-        for n, elems in sorted(table.items()):
-            if not element_push(elems, len(sections[n].dims)):
-                secs.append(sections[n])  # push the whole section
-            else:  # only the elements the host wrote
-                secs.extend(Section(n, [(i, "1") for i in e]) for e in sorted(elems))
-        updates.append(TargetUpdate(byte, _line(data, byte), "to", secs))
-    if final_from:  # byte == the region's end: the rewriter puts it last inside the region
-        updates.append(TargetUpdate(hi, _line(data, hi), "from", [sections[n] for n in final_from]))
-    region = DataRegion(fp.fn.name, lo, hi, _line(data, lo), _maps(region_maps), updates, [k.nest_id for k in inside])
-    mapped = {sec.base for _, sec in region_maps}
-    return region, over, sorted(mapped & flow.scanner.containers)
-
-
-def _loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[str, dict, dict] | None:
-    """(variable, least value, greatest value) of ``for (int v = A; v < B; v++)`` (also
-    ``<=``, and ``v >= B; v--`` / ``v > B``) whose body does not assign ``v``; the values
-    as linear forms.  None for any other loop."""
-    if loop.type != "for_statement":
-        return None
-    init, cond, upd = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
-    if init is None or cond is None or upd is None or cond.type != "binary_expression":
-        return None
-    if init.type == "declaration":
-        decls = [d for d in init.named_children if d.type == "init_declarator"]
-        if len(decls) != 1:
-            return None
-        var, start = decls[0].child_by_field_name("declarator"), decls[0].child_by_field_name("value")
-    elif init.type == "assignment_expression" and text_of(data, init.child_by_field_name("operator")) == "=":
-        var, start = init.child_by_field_name("left"), init.child_by_field_name("right")
-    else:
-        return None
-    if var is None or start is None or var.type != "identifier":
-        return None
-    v = text_of(data, var)
-    left, right = strip_parens(cond.child_by_field_name("left")), cond.child_by_field_name("right")
-    if left is None or right is None or text_of(data, left) != v:
-        return None
-    if upd.type != "update_expression" or text_of(data, strip_parens(upd.child_by_field_name("argument"))) != v:
-        return None
-    up = "++" in text_of(data, upd)
-    op = text_of(data, cond.child_by_field_name("operator"))
-    first, bound = linear_form(text_of(data, start), lang), linear_form(text_of(data, right), lang)
-    if first is None or bound is None or v in _idents_of(text_of(data, right), lang):
-        return None
-    body = loop.child_by_field_name("body")
-    if body is None or v in assigned_and_declared(body, data, body.start_byte, body.end_byte):
-        return None
-    shift = {"<": -1, "<=": 0} if up else {">": 1, ">=": 0}
-    if op not in shift:
-        return None
-    last = subtract(bound, {(): -shift[op]})
-    return (v, first, last) if up else (v, last, first)
-
-
-def _widen(fp: _FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language) -> Section | None:
-    """``sec`` over every iteration of the loops that enclose the kernel at byte
-    ``kernel`` and start at or after ``lo``: each dimension's least start and greatest
-    end, when the bounds are linear in the loop variables.  None when not."""
-    dims = []
-    for start, length in sec.dims:
-        a, n = linear_form(start, lang), linear_form(length, lang)
-        if a is None or n is None:
-            return None
-        dims.append([a, {m: c for m, c in subtract(a, {m: -c for m, c in n.items()}).items()}])  # [lo, hi)
-    node = hostaccess.statement_at(fp.fnode, kernel)
-    n = node.parent if node is not None else None
-    while n is not None and n.start_byte >= lo:
-        if n.type in LOOP_TYPES:
-            rng = _loop_range(n, fp.data, lang)
-            if rng is not None:
-                v, least, most = rng
-                for d in dims:
-                    for k, want_least in ((0, True), (1, False)):
-                        form = d[k]
-                        coef = {m: c for m, c in form.items() if v in m}
-                        if not coef:
-                            continue
-                        if list(coef) != [(v,)]:
-                            return None  # v times another variable: no extreme known
-                        c = coef[(v,)]
-                        pick = least if (c > 0) == want_least else most
-                        rest = {m: x for m, x in form.items() if m != (v,)}
-                        d[k] = subtract(rest, {m: -c * x for m, x in pick.items()})
-        n = n.parent
-    return Section(sec.base, [(render_form(a), render_form(subtract(b, a))) for a, b in dims])
-
-
-def _idents_of(expr: str, lang: Language) -> set[str]:
-    return hostaccess.expression_identifiers(expr, lang)
-
-
-def _only_pointer_moves(fp: _FunctionPlan, name: str, lo: int, hi: int) -> bool:
-    """True when ``name`` changes in lo..hi only by plain ``name = other`` moves (the
-    walk then checks that ``other`` is a tracked buffer)."""
-    for n in all_nodes(fp.fnode):
-        if n.end_byte <= lo or n.start_byte >= hi:
-            continue
-        if n.type == "assignment_expression":
-            left = strip_parens(n.child_by_field_name("left"))
-            if left is not None and left.type == "identifier" and text_of(fp.data, left) == name:
-                if text_of(fp.data, n.child_by_field_name("operator")) != "=":
-                    return False
-        elif n.type in ("update_expression", "init_declarator", "declaration", "parameter_declaration"):
-            target = n.child_by_field_name("argument") if n.type == "update_expression" else n.child_by_field_name("declarator")
-            while target is not None and target.type not in ("identifier",):
-                target = target.child_by_field_name("declarator")
-            if target is not None and text_of(fp.data, target) == name:
-                return False
-        elif n.type == "pointer_expression" and text_of(fp.data, n)[:1] == "&":
-            arg = strip_parens(n.child_by_field_name("argument"))
-            if arg is not None and arg.type == "identifier" and text_of(fp.data, arg) == name:
-                return False
-    return True
-
-
-def _line(data: bytes, pos: int) -> int:
-    return data.count(b"\n", 0, pos) + 1
-
 
 # ------------------------------------------------------------------ the unit
 
@@ -811,11 +333,11 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
     data = unit.data
     root = hostaccess.parse(data, unit.language).root_node
     plan = Plan(unit.path, constants=dict(analysis.constants))
-    globals_ = _file_scope_names(root, data)
+    globals_ = file_scope_names(root, data)
     used_names: set[str] = set()
     calls: list[str] = []
 
-    fplans: list[tuple[_FunctionPlan, list[KernelPlan]]] = []
+    fplans: list[tuple[FunctionPlan, list[KernelPlan]]] = []
     seen_functions: set[int] = set()
     versioned: set[str] = set()  # functions with a kernel versioned for aliasing: no region
     unsummarised: set[str] = set()  # ... unless every test guards pairs only read
@@ -824,17 +346,17 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         plan.kernels.extend(kernels)
         nests = {n.nest_id: n for n in fa.nests}
         offl = [k for k in kernels if k.decision is Decision.OFFLOADED]
-        fnode = _function_node(root, fa, data, unit.language)
+        fnode = function_node(root, fa, data, unit.language)
         if fnode is None:
             for k in offl:  # no syntax to reason about: the analysis's sections, tofrom-safe kinds
                 if nests[k.nest_id].alias_checks:  # and no loop to version
                     k.decision = Decision.SERIAL
                     continue
-                k.maps = _maps([(standalone_kind(a), Section(a.section.base, list(a.section.dims)))
+                k.maps = map_clauses([(standalone_kind(a), Section(a.section.base, list(a.section.dims)))
                                 for a in nests[k.nest_id].arrays])
             continue
         seen_functions.add(fnode.start_byte)
-        fp = _FunctionPlan(unit, data, fa, fnode, kernels, nests, globals_, set(_param_names(fnode, data)))
+        fp = FunctionPlan(unit, data, fa, fnode, kernels, nests, globals_, set(param_names(fnode, data)))
         for k in offl:
             calls.extend(c for c in nests[k.nest_id].calls if c not in calls)
         # Per-kernel maps: correct alone, and inside a region they find the data present.
@@ -843,12 +365,12 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
             entries = []
             stmt = hostaccess.statement_at(fnode, k.start_byte)
             for a in nest.arrays:
-                live = _live_after(fp, {a.name}, k.end_byte, stmt)
+                live = live_after(fp, {a.name}, k.end_byte, stmt)
                 entries.append((standalone_kind(a, live), Section(a.section.base, list(a.section.dims))))
                 if not a.exact:
                     k.remarks.append(Remark("PCX202", unit.path, k.line, k.column,
                                             f"section {a.section.render()} of '{a.name}' over-approximates the accesses"))
-            k.maps = _maps(entries)
+            k.maps = map_clauses(entries)
         offl = _version_for_aliasing(unit, fnode, offl, nests)
         mapped = {sec.base for k in offl for m in k.maps for sec in m.sections}
         cross = any(a in mapped and b in mapped for a, b in fa.alias_pairs)
@@ -863,7 +385,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
     callees: dict[str, Callee] = {}
     for fp, offl in fplans:
         if offl and fp.fn.name not in unsummarised:
-            summary = _summarise(fp, offl, _param_names(fp.fnode, data))
+            summary = _summarise(fp, offl, param_names(fp.fnode, data))
             if summary is not None:
                 callees[fp.fn.name] = summary
     if callees:
@@ -871,8 +393,8 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
             if fnode.type == "function_definition" and fnode.start_byte not in seen_functions:
                 name = _function_name(fnode, data)
                 fa = FunctionAnalysis(name, fnode.start_byte, fnode.end_byte)
-                fp = _FunctionPlan(unit, data, fa, fnode, [], {}, globals_, set(_param_names(fnode, data)))
-                if _call_sites(fp, callees):
+                fp = FunctionPlan(unit, data, fa, fnode, [], {}, globals_, set(param_names(fnode, data)))
+                if call_sites(fp, callees):
                     fplans.append((fp, []))
 
     kernel_functions = _offloading_functions(root, data, {fp.fn.name for fp, offl in fplans if offl})
@@ -892,10 +414,10 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         ro = read_only.get(fp.fn.name, set())
         if not (regions and offl and ro and fp.fn.name not in callees) or fp.fn.name in versioned:
             continue
-        params = _param_names(fp.fnode, data)
+        params = param_names(fp.fnode, data)
         names = {params[i] for i in ro if i < len(params)}
         try:
-            got = _plan_region(fp, offl, callees, names)
+            got = plan_region(fp, offl, callees, names)
         except RegionRefused:
             continue
         region = got[0]
@@ -914,7 +436,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         fp.read_only = read_only
         fp.entry_safe = entry_safe
         fa, fnode = fp.fn, fp.fnode
-        sites = _call_sites(fp, callees) if callees else []
+        sites = call_sites(fp, callees) if callees else []
         if not offl and not sites:
             continue
         region = None
@@ -926,7 +448,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         if regions and worth and fa.name in versioned:
             # One run-time check for the whole region, or each kernel its own (and no region)
             try:
-                region, over, region_containers = _plan_region(fp, offl, callees)
+                region, over, region_containers = plan_region(fp, offl, callees)
                 _kernel_maps_within(region, plan.kernels)
                 why = _version_region(fp, region, offl)
             except RegionRefused as refused:
@@ -944,7 +466,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                                            f"no target data region in '{fa.name}': {why}; {alias}"))
         elif regions and worth:
             try:
-                region, over, region_containers = early.get(fa.name) or _plan_region(fp, offl, callees)
+                region, over, region_containers = early.get(fa.name) or plan_region(fp, offl, callees)
                 for name in sorted(set(over)):
                     plan.remarks.append(Remark("PCX202", unit.path, region.line, 1,
                                                f"'{name}' is mapped with its declared extent"))
@@ -970,7 +492,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
             # Data that a kernel function reads through its own element updates (its
             # ``entry_safe`` parameters) is left stale on the host here: if its kernels
             # are dropped or kept serial, this region must go too.
-            for call, fname in _kernel_function_calls(fp, region.start_byte, region.end_byte, callees):
+            for call, fname in kernel_function_calls(fp, region.start_byte, region.end_byte, callees):
                 if fname in entry_safe:
                     region.kernels.extend(k.nest_id for k in offloaded_in.get(fname, [])
                                           if k.nest_id not in region.kernels)
@@ -1064,7 +586,7 @@ def _unique(base: str, data: bytes, used: set[str]) -> str:
     raise AssertionError
 
 
-def _containers(unit: SourceUnit, plan: Plan, fp: _FunctionPlan, offl: list[KernelPlan],
+def _containers(unit: SourceUnit, plan: Plan, fp: FunctionPlan, offl: list[KernelPlan],
                 region: DataRegion | None, used: set[str], region_containers: list[str] = ()) -> None:
     """C++ containers: a local ``auto *p = v.data()`` per kernel (or per region), maps of
     ``p[...]``, and the container's occurrences in the nest renamed to ``p``."""
