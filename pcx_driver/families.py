@@ -220,7 +220,7 @@ def openmp_flags(family: Family, user_args: list[str]) -> list[str]:
     Contract: pure.  A user's ``-fopenmp=libgomp`` or any of the family's own target
     options (``-mp=gpu``) counts as given.  In a build in which pcx can rewrite, every
     C/C++ compile and every link gets these flags, so that ``_OPENMP`` means the same in
-    every file of the build (see the driver's ``_openmp_build``).
+    every file of the build (see ``cc.state.Command.openmp_build``).
     """
     user_keys = {_option_key(a) for a in user_args} | {a.split("=", 1)[0] for a in user_args if "=" in a}
     return [f for f in family.openmp if _option_key(f) not in user_keys]

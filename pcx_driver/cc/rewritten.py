@@ -1,0 +1,211 @@
+"""The compile of the rewritten sources: each rewritten text in a private temp dir under
+its own base name, ``-iquote`` the original directory and the family's offload flags,
+the ``.d`` file fixed to name the original source; if the text does not compile, the
+original is compiled instead with one PCX007 warning naming the compiler's first error."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pcx_driver import toolchain
+from pcx_driver.cc.compilers import capture
+from pcx_driver.cc.state import StrictFailure
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pcx_driver.cc.sources import SourceJob
+    from pcx_driver.cc.state import Command
+    from pcx_driver.invocation import Input, Invocation
+
+
+def try_rewritten(
+    cmd: Command,
+    inv: Invocation,
+    jobs: list[SourceJob],
+    changed: list[SourceJob],
+    compiler: toolchain.Compiler,
+    target: str,
+    arch: str | None,
+    link_flags: list[str],
+) -> int | None:
+    """Compile with the rewritten sources.  Returns the status to exit with, or None
+    to compile the original instead (the rewritten text failed, or building the
+    command failed)."""
+    try:
+        real = compiler_for(cmd, inv, jobs, compiler, rewritten=True)
+        args = _rewritten_args(cmd, inv, changed, real, target, arch, link_flags)
+    except StrictFailure:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        cmd.internal_error(None, exc)
+        cmd.warn_internal()
+        for j in changed:
+            j.text = None
+        return None
+    status, out, err = capture(cmd, real, args)
+    if status == 0:
+        sys.stdout.buffer.write(out)
+        sys.stdout.flush()
+        sys.stderr.buffer.write(err)
+        sys.stderr.flush()
+        for j in changed:
+            j.applied = True
+            try:
+                _fix_depfiles(cmd, inv, j)
+            except Exception as exc:  # noqa: BLE001
+                cmd.internal_error(j, exc)
+                cmd.warn_internal()
+        return 0
+    if cmd.config.get("strict"):
+        sys.stderr.buffer.write(err)
+        sys.stderr.flush()
+        cmd.say("error", "the rewritten source failed to compile (strict mode) [PCX007]")
+        return status
+    first = _first_error(err, {j.temp_path: j.input.path for j in changed if j.temp_path})
+    for j in changed:
+        j.remark("PCX007", "rewritten source failed to compile; the original source was compiled instead")
+        j.text = None
+    names = ", ".join(j.input.path for j in changed)
+    cmd.say("warning", f"{names}: the rewritten source failed to compile ({first}); compiled the original "
+                       f"source unchanged [PCX007]")
+    return None
+
+
+def compiler_for(
+    cmd: Command, inv: Invocation, jobs: list[SourceJob], base: toolchain.Compiler, rewritten: bool
+) -> toolchain.Compiler:
+    """The C driver links like the real driver would; C++ compiles use the C++ driver
+    of the family; translated CUDA needs the C++ driver throughout (it links C++)."""
+    from pcx_driver.invocation import Mode
+
+    if cmd.cxx or "++" in os.path.basename(base.path):
+        return base
+    if rewritten and any(j.language == "c++" and j.input.language == "cuda" and j.text is not None for j in jobs):
+        return toolchain.cxx_companion(base)
+    if inv.mode is Mode.COMPILE and inv.sources and all(s.language == "c++" for s in inv.sources):
+        return toolchain.cxx_companion(base)
+    return base
+
+
+def _rewritten_args(
+    cmd: Command,
+    inv: Invocation,
+    changed: list[SourceJob],
+    compiler: toolchain.Compiler,
+    target: str,
+    arch: str | None,
+    link_flags: list[str],
+) -> list[str]:
+    """The original arguments with each rewritten source replaced by its temp copy."""
+    import tempfile
+
+    from pcx_driver import families as fam
+
+    from pcx_driver.report import atomic_write
+
+    front: list[str] = []
+    replace: dict[int, list[str]] = {}
+    # The C++ driver (chosen for translated CUDA) would compile .c files as C++.
+    keep_c = "++" in os.path.basename(compiler.path) and not cmd.cxx
+    for j in changed:
+        tmp = tempfile.mkdtemp(prefix="pcx-")
+        cmd.temp_dirs.append(tmp)
+        j.temp_path = os.path.join(tmp, os.path.basename(j.input.path))
+        atomic_write(j.temp_path, j.text or "")
+        orig_dir = os.path.dirname(j.input.path) or "."
+        # The original directory stands where the source's own directory stood in the
+        # include search: first of the quoted-include directories.
+        front.extend(("-iquote", orig_dir))
+        if compiler.family in (fam.CLANG, fam.GCC):  # debug info names the user's dir
+            front.append(f"-fdebug-prefix-map={tmp}={os.path.abspath(os.path.join(cmd.cwd, orig_dir))}")
+        language = j.language or j.input.language
+        words = [j.temp_path]
+        if language != j.input.language or (keep_c and language == "c" and j.input.x_language is None):
+            words = _with_language(language, j.temp_path, j.input, inv)
+        replace[j.input.position] = words  # type: ignore[index]
+    if keep_c:
+        for src in inv.sources:
+            if src.language == "c" and src.position is not None and src.position not in replace \
+                    and src.x_language is None:
+                replace[src.position] = _with_language("c", src.path, src, inv)
+    args = substitute(inv.args, {**cmd.archive_words, **replace})
+    offload = any(j.offload for j in changed)
+    extra: list[str] = []
+    if offload:
+        extra = fam.offload_flags(compiler.family, target, "compile", inv.expanded, arch,
+                                  toolchain.llvm_libdir(compiler))
+    elif any(j.openmp for j in changed):
+        extra = [f for f in compiler.family.openmp if f not in inv.expanded]
+    link = [f for f in link_flags if f not in extra]
+    return [*_dedupe_pairs(front), *extra, *args, *link]
+
+
+def _fix_depfiles(cmd: Command, inv: Invocation, job: SourceJob) -> None:
+    """Make the .d file name the original source, never the temp copy (atomic)."""
+    from pcx_driver.invocation import depfile_candidates
+    from pcx_driver.report import atomic_write
+
+    if not job.temp_path:
+        return
+    escaped = _make_escape(job.input.path)
+    # The compiler escapes the temp path as make reads it (``my\ loop.c``): look for
+    # it in that form first, then as written.
+    temp_forms = dict.fromkeys((_make_escape(job.temp_path), job.temp_path))
+    for cand in depfile_candidates(inv, job.input):
+        full = os.path.join(cmd.cwd, cand)
+        try:
+            with open(full, encoding="utf-8", errors="surrogateescape") as f:
+                text = f.read()
+        except OSError:
+            continue
+        fixed = text
+        for form in temp_forms:
+            fixed = fixed.replace(form, escaped)
+        if fixed != text:
+            atomic_write(full, fixed)
+
+
+def _with_language(language: str, path: str, original: Input, inv: Invocation) -> list[str]:
+    """``-x LANGUAGE path``, then the ``-x`` that was in force again if inputs follow
+    (a trailing ``-x`` draws an "unused argument" warning)."""
+    later = any(i.position is not None and i.position > (original.position or 0) for i in inv.inputs)
+    return ["-x", language, path, *(["-x", original.x_language or "none"] if later else [])]
+
+
+def substitute(args: list[str], words: dict[int, list[str]]) -> list[str]:
+    """``args`` with the argument at each position in ``words`` replaced by those words."""
+    out: list[str] = []
+    for k, a in enumerate(args):
+        out.extend(words.get(k, [a]))
+    return out
+
+
+def _first_error(stderr: bytes, names: dict[str, str]) -> str:
+    """The compiler's first error line, naming the user's files rather than temp copies."""
+    text = stderr.decode("utf-8", "replace")
+    lines = text.splitlines()
+    line = next((ln for ln in lines if "error:" in ln), next((ln for ln in lines if ln.strip()), ""))
+    for temp, user in names.items():
+        line = line.replace(temp, user)
+    line = " ".join(line.split())
+    return (line[:300] + "...") if len(line) > 300 else (line or "no message")
+
+
+def _make_escape(path: str) -> str:
+    """A path as make reads it in a dependency file."""
+    return path.replace("\\", "\\\\").replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$")
+
+
+def _dedupe_pairs(words: list[str]) -> list[str]:
+    """Drop repeated ``-iquote DIR`` pairs and repeated single flags, keeping order."""
+    out: list[str] = []
+    seen: set[tuple[str, ...]] = set()
+    i = 0
+    while i < len(words):
+        item = tuple(words[i : i + 2]) if words[i] == "-iquote" else (words[i],)
+        if item not in seen:
+            seen.add(item)
+            out.extend(item)
+        i += len(item)
+    return out

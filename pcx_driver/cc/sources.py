@@ -1,0 +1,273 @@
+"""What to compile for each source of a pcx-cc command (``SourceStage.process``).
+
+Per source, by mode: the plan cache's validated decisions through the pipeline
+(validated), the pipeline's rewrite (static), the CUDA translation (.cu), or the
+instrumented text (--pcx-instrument); sources that already use OpenMP keep their own
+directives.  The result is a ``SourceJob``: the text to compile instead of the original
+(or None), the flags it needs, and the driver-level remarks.  Nothing here raises but a
+usage error, a refused CUDA translation or a strict-mode failure; anything else is an
+internal error and the source compiles unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pcx_driver.cc.state import StrictFailure, TranslationRefused, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from pcx_driver.cc.settings import Settings
+    from pcx_driver.cc.state import Command
+    from pcx_driver.invocation import Input, Invocation
+
+
+class SourceJob:
+    """What happens to one source of the command."""
+
+    def __init__(self, input: Input) -> None:
+        self.input = input
+        self.unit: Any = None  # model.SourceUnit
+        self.result: Any = None  # pipeline.PipelineResult
+        self.text: str | None = None  # text to compile instead of the original (None: original)
+        self.language: str | None = None  # language of ``text`` when it differs (CUDA -> "c++")
+        self.offload = False  # ``text`` needs the offload compile flags
+        self.openmp = False  # ``text`` needs the OpenMP switch only (instrumented builds)
+        self.remarks: list[Any] = []  # driver-level remarks (PCX00x)
+        self.temp_path: str | None = None
+        self.applied = False  # the rewritten text was compiled
+
+    def remark(self, rid: str, message: str, line: int = 1) -> None:
+        from pcx_driver.model import Remark
+
+        self.remarks.append(Remark(rid, self.input.path, line, 1, message))
+
+
+class SourceStage:
+    """Decides, per source, what the command compiles (see the module docstring)."""
+
+    def __init__(self, cmd: Command, settings: Settings) -> None:
+        self.cmd = cmd
+        self.settings = settings
+
+    def process(self, job: SourceJob, inv: Invocation) -> None:
+        """Decide what to compile for one source; never raises (except in strict mode)."""
+        cfg = self.cmd.config.get
+        mode = cfg("mode")
+        if mode == "off" or not job.input.rewritable:
+            return
+        if inv.too_hard:
+            return
+        try:
+            self._analyse(job, inv, mode)
+        except (StrictFailure, UsageError, TranslationRefused, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # a bug in pcx or a plugin (even sys.exit) must not break the build
+            self.cmd.internal_error(job, exc)
+
+    def _analyse(self, job: SourceJob, inv: Invocation, mode: str) -> None:
+        cfg = self.cmd.config.get
+        src = job.input
+        wants_analysis = bool(cfg("report") or cfg("remarks") or cfg("record") or cfg("instrument"))
+        # No plan can apply and nobody asked for analysis: the cheapest path, which reads the
+        # source only to see whether it holds its own target regions (they need the offload
+        # compile, or they would silently run on the host).
+        cheap = (mode == "validated" and not wants_analysis and src.language != "cuda"
+                 and not self.cmd.plan_cache_exists())
+        path = os.path.join(self.cmd.cwd, src.path)
+        if not os.path.isfile(path):
+            return  # missing or not a regular file: the compiler says so in its own words
+        if os.path.getsize(path) > int(cfg("max-source-bytes")):
+            job.remark("PCX005", "source is larger than the analysis limit; compiled unchanged")
+            return
+        with open(path, "rb") as f:
+            data = f.read()
+        if cheap and b"omp" not in data:
+            return
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A Latin-1 comment or string must not cost the whole file its analysis: the
+            # engine works on bytes, and undecodable ones travel through unchanged.
+            job.remark("PCX002", f"source is not valid UTF-8 (byte {exc.start}); analysed with its "
+                                 f"bytes kept as they are")
+            text = data.decode("utf-8", "surrogateescape")
+        from pcx_driver.model import Language, SourceUnit
+
+        language = {"c": Language.C, "c++": Language.CXX, "cuda": Language.CUDA}[src.language]
+        job.unit = SourceUnit(path=src.path, text=text, language=language, directory=self.cmd.cwd,
+                              semantic_args=list(inv.semantic_args))
+        if language is Language.CUDA:
+            self._translate_cuda(job)
+            return
+        line, has_target, pragma = _openmp_directives(text)
+        planned = False  # target loops the user wrote without maps: pcx plans their data
+        if line and has_target and not cheap:
+            from pcx_driver.engine.ompport import scan as scan_openmp
+
+            planned = not scan_openmp(job.unit.data, language).refuse
+        if line and (planned or not (has_target or cheap)):
+            # CPU OpenMP goes through the pipeline: the 'parallel for' loops the analysis proves
+            # become kernels, the rest stays as written, each loop with its remark
+            # (pcx_driver/engine/ompport.py).
+            job.remark("PCX003", f"source already uses OpenMP directives ('{pragma}' at line {line}); " + (
+                "pcx plans the data of its own target loops and ports its 'parallel for' loops where it proves "
+                "them" if has_target else "its 'parallel for' loops are ported where pcx proves them, the rest is "
+                "left as it is"), line)
+            if has_target:  # whatever the pipeline decides, the text needs the offload compile
+                job.text = _with_line_directive(text, src.path)
+                job.offload = True
+        elif line:
+            job.remark("PCX003", f"source already uses OpenMP directives ('{pragma}' at line {line}); "
+                                 "left as it is", line)
+            if has_target:
+                # Its own target regions (hand-written, or a gate-checked proposal) still
+                # need the offload compile: the text is compiled exactly as written.
+                job.text = _with_line_directive(text, src.path)
+                job.offload = True
+            return
+        if cheap:
+            return
+        pm = None
+        from pcx_driver.pipeline import BudgetExceeded
+
+        try:
+            if mode == "validated":
+                decisions = self._cached_decisions(job.unit)
+                if decisions is not None:
+                    pm = self.settings.plugin_manager(tuple(cfg("plugin")))
+                    job.result = self._pipeline(job, pm, decisions)
+                    if job.result.dropped:
+                        self.cmd.say("warning", f"{src.path}: cached plan decisions dropped, the analysis "
+                                                f"does not prove them: {'; '.join(job.result.dropped)} [PCX307]")
+                    if job.result.rewrite is not None:
+                        job.remark("PCX008", "a cached validated plan was applied")
+                else:
+                    job.remark("PCX009", "no validated plan for this source (--pcx-mode=validated); "
+                                         "compiled unchanged")
+                    if not wants_analysis:
+                        return
+                    pm = self.settings.plugin_manager(tuple(cfg("plugin")))
+                    job.result = self._pipeline(job, pm)
+                    job.result.rewrite = None  # analysed for the report only, not applied
+            else:  # static
+                pm = self.settings.plugin_manager(tuple(cfg("plugin")))
+                job.result = self._pipeline(job, pm)
+        except BudgetExceeded as exc:
+            job.result = None
+            self.cmd.say("warning", f"{src.path}: {exc}; compiled the original source unchanged [PCX012]")
+            return
+
+        if cfg("record"):
+            self._record(job)
+        if cfg("instrument"):
+            analysis = job.result.analysis if job.result is not None else None
+            if analysis is None:
+                analysis = pm.hook.pcx_analyse(unit=job.unit, config=self.cmd.config)
+            from pcx_driver.tune.instrument import instrument_source  # owned by the tune work
+
+            job.text = _with_line_directive(instrument_source(job.unit, analysis), src.path)
+            job.openmp = True
+            return
+        rewrite = job.result.rewrite if job.result is not None else None
+        if rewrite is not None and rewrite.changed:
+            job.text = _with_line_directive(rewrite.text, src.path)
+            job.offload = True
+
+    def _cached_decisions(self, unit: Any) -> Any:
+        """The validated decisions for this source from the plan cache, or None (the cache
+        is an optimisation, never a build-breaker: a broken entry is a warning)."""
+        try:
+            from pcx_driver import plancache
+
+            return plancache.lookup(unit, self.cmd.config, warn=lambda m: self.cmd.say("warning", m))
+        except Exception as exc:  # noqa: BLE001
+            self.cmd.say("warning", f"{unit.path}: plan cache not read ({type(exc).__name__}: {exc}) [PCX307]")
+            return None
+
+    def _pipeline(self, job: SourceJob, pm: Any, decisions: Any = None) -> Any:
+        """``run_pipeline`` under the analysis budget (time and memory)."""
+        from pcx_driver.pipeline import run_bounded, run_pipeline
+
+        unit, config = job.unit, self.cmd.config
+        return run_bounded(lambda: run_pipeline(unit, pm, config, decisions=decisions),
+                           float(config.get("analysis-budget") or 0), int(config.get("analysis-memory") or 0))
+
+    def _translate_cuda(self, job: SourceJob) -> None:
+        from pcx_driver.cuda import translate_source  # owned by the CUDA work
+
+        tr = translate_source(job.unit)
+        job.remarks.extend(getattr(tr, "remarks", []) or [])
+        if not tr.ok:
+            raise TranslationRefused("".join(r.format() + "\n" for r in tr.remarks))
+        job.text = _with_line_directive(tr.text, job.input.path)
+        job.language = "c++"
+        job.offload = True
+
+    def _record(self, job: SourceJob) -> None:
+        import hashlib
+
+        from pcx_driver.model import to_jsonable
+        from pcx_driver.report import atomic_write
+        import json
+
+        unit = job.unit
+        try:
+            from pcx_driver.plancache import plan_key
+
+            key = plan_key(unit)
+        except Exception:  # noqa: BLE001 - the plan cache is another engineer's module
+            h = hashlib.sha256()
+            for part in (unit.text, unit.language.value, *unit.semantic_args):
+                h.update(part.encode("utf-8", "surrogateescape") + b"\0")
+            key = h.hexdigest()
+        directory = os.path.join(self.cmd.cwd, self.cmd.config.get("record"))
+        os.makedirs(directory, exist_ok=True)
+        result = job.result
+        doc = {
+            "key": key,
+            "directory": self.cmd.cwd,
+            "unit": to_jsonable(unit),
+            "analysis": to_jsonable(getattr(result, "analysis", None)),
+            "plan": to_jsonable(getattr(result, "plan", None)),
+        }
+        atomic_write(os.path.join(directory, f"{key}.json"), json.dumps(doc) + "\n")
+
+
+def _openmp_directives(text: str) -> tuple[int, bool, str]:
+    """1-based line of the first ``#pragma omp`` / ``_Pragma("omp`` (0: none), whether
+    any of them is a ``target`` construct (``declare target`` included), and the first
+    one's text (whitespace squeezed, at most 80 characters).
+
+    A line-oriented scan is exact enough here: it looks only at preprocessor lines, and a
+    false positive merely leaves a source unchanged.
+    """
+    first, target, first_text = 0, False, ""
+    for no, line in enumerate(text.splitlines(), 1):
+        s = line.lstrip()
+        words: list[str] = []
+        if s.startswith("#"):
+            words = s[1:].replace("(", " ").split()
+            if not (len(words) >= 2 and words[0] == "pragma" and words[1] == "omp"):
+                continue
+            words = words[2:]
+        elif '_Pragma("omp' in s or "_Pragma( \"omp" in s:
+            words = s.split("omp", 1)[1].replace("(", " ").replace('"', " ").split()
+        else:
+            continue
+        if not first:
+            first, first_text = no, " ".join(s.split())
+            if len(first_text) > 80:
+                first_text = first_text[:77] + "..."
+        target = target or "target" in words[:2]
+    return first, target, first_text
+
+
+def _with_line_directive(text: str, path: str) -> str:
+    """Make sure the text starts by naming the user's file (``#line 1 "path"``)."""
+    if text.lstrip().startswith("#line"):
+        return text
+    quoted = path.replace("\\", "\\\\").replace('"', '\\"')
+    return f'#line 1 "{quoted}"\n{text}'
