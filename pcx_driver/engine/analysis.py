@@ -19,20 +19,19 @@ engine/aliasing.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from tree_sitter import Node
 
 from pcx_driver.config import BUILTIN_OPTIONS
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine import scalars as scalar_mod
-from pcx_driver.engine.access import ArrayRef, NestFacts, collect
+from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.aliasing import AliasOracle
 from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
 from pcx_driver.engine.dependence import (Instance, LoopBounds, NotAffine, carried_conflict, delinearise, nonneg_on,
     nonneg_poly, param_lower_bounds)
-from pcx_driver.engine.loops import Loop, Poly, c_int_literal, eval_tokens, parse_loop, single_statement
+from pcx_driver.engine.loops import Loop, Poly, c_int_literal, eval_tokens, single_statement
 from pcx_driver.engine.macros import use_problem
+from pcx_driver.engine.nest import Nest, build_nest, candidates, perfect_depth
 from pcx_driver.engine.semantics import ARITH_TYPES, Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens, walk
 from pcx_driver.model import (
@@ -71,22 +70,6 @@ class Refusal(Exception):
         self.message = message
         self.decision = decision
         self.recurse = recurse
-
-
-@dataclass
-class _Nest:
-    root: Loop
-    loops: list[Loop]
-    by_node: dict[int, Loop]
-    facts: NestFacts
-    index_keys: dict[str, str] = field(default_factory=dict)  # index name -> decl key (last seen)
-    index_key_set: set[str] = field(default_factory=set)  # decl keys of every loop index of the nest
-    root_key: str | None = None
-    written: set[str] = field(default_factory=set)  # decl keys written inside the nest
-    # symbols with known values: an int (#define, const) or a Poly fact (int w = cols + 2, never changed)
-    values: dict = field(default_factory=dict)
-    wrap: set[str] = field(default_factory=set)  # symbols to parenthesise when rendered
-    local_polys: dict[str, Poly] = field(default_factory=dict)  # body-local constants
 
 
 class _UnitAnalyser:
@@ -131,7 +114,7 @@ class _UnitAnalyser:
             body = fi.node.child_by_field_name("body")
             self._offloaded_groups: list[dict[str, list[ArrayRef]]] = []
             if body is not None:
-                for cand in _candidates(body):
+                for cand in candidates(body):
                     if omp or port is not None:
                         self._omp_refusal(fa, fi, cand)
                     else:
@@ -169,7 +152,7 @@ class _UnitAnalyser:
                                               [self.remark(KEPT_CONSTRUCT, cand.start_byte, why[0])]))
             body = cand.child_by_field_name("body")
             if why[1] and body is not None:
-                for inner in _candidates(body):
+                for inner in candidates(body):
                     self._omp_refusal(fa, fi, inner)
             return
         prev = cand.prev_named_sibling
@@ -235,7 +218,7 @@ class _UnitAnalyser:
         if recurse:
             body = node.child_by_field_name("body")
             if body is not None:
-                for cand in _candidates(body):
+                for cand in candidates(body):
                     self._analyse_candidate(fa, fi, cand)
 
     # ================================================================== one nest
@@ -267,7 +250,7 @@ class _UnitAnalyser:
         if fi.is_template:
             self._check_template(fi)
 
-        nest = self._build_nest(node)
+        nest = build_nest(node, self.model, self.sem, self._poly)
         self._current_values = nest.values
         self._current_nest = nest
         root = nest.root
@@ -296,7 +279,7 @@ class _UnitAnalyser:
         line, col = m.line_col(node.start_byte)
         result = NestAnalysis(
             nest_id=self._nest_id(fi.name, line, col), function=fi.name, line=line, column=col, start_byte=node.start_byte,
-            end_byte=node.end_byte, depth=_perfect_depth(root), decision=Decision.OFFLOADED, collapse=collapse,
+            end_byte=node.end_byte, depth=perfect_depth(root), decision=Decision.OFFLOADED, collapse=collapse,
             private=sv.private, firstprivate=[v for v in sv.firstprivate if not self._is_index_name(nest, v)],
             reductions=sv.reductions, arrays=arrays, atomic_updates=atomics, calls=calls, work_estimate=work,
             work_expr=work_expr, alias_checks=[(a, b) for a, b, _ in versioned],
@@ -329,76 +312,11 @@ class _UnitAnalyser:
                 + ", as written otherwise"))
         return result
 
-    def _is_index_name(self, nest: _Nest, name: str) -> bool:
+    def _is_index_name(self, nest: Nest, name: str) -> bool:
         return name in nest.index_keys
 
-    # ------------------------------------------------------------------ construction
-    def _build_nest(self, node: Node) -> _Nest:
-        text = self.t
-        loops: list[Loop] = []
-        by_node: dict[int, Loop] = {}
-
-        def build(n: Node, parent: Loop | None, depth: int) -> Loop:
-            lp = parse_loop(n, text, lambda _x: None)
-            lp.parent, lp.depth = parent, depth
-            loops.append(lp)
-            if lp.problem is None or parent is None:
-                by_node[n.id] = lp
-            body = n.child_by_field_name("body")
-            if body is not None:
-                for inner in _inner_fors(body):
-                    child = build(inner, lp, depth + 1)
-                    if child.problem is None:
-                        lp.children.append(child)
-            return lp
-
-        root = build(node, None, 0)
-        facts = collect(node, by_node, self.model, self.sem)
-        nest = _Nest(root, [lp for lp in loops if lp.node.id in by_node], by_node, facts)
-        for lp in nest.loops:
-            if lp.index_node is not None:
-                d = self.sem.decl_of(lp.index_node.start_byte) or self.sem.decl_declared_at(lp.index_node.start_byte)
-                if d is not None:
-                    anc = lp.parent
-                    while anc is not None:
-                        if anc.index == lp.index:
-                            lp.problem = ("PCX110", f"loop index '{lp.index}' shadows an outer index")
-                        anc = anc.parent
-                    nest.index_keys[lp.index] = d.key
-                    nest.index_key_set.add(d.key)
-                    if lp is root:
-                        nest.root_key = d.key
-        nest.written = {r.decl.key for r in facts.scalars if r.write and r.decl is not None}
-        self._local_constants(nest)
-        # second pass: bounds as polynomials, now that we know what the nest writes
-        for lp in nest.loops:
-            again = parse_loop(lp.node, text, lambda x: self._poly(x, nest))
-            if lp.problem is None:
-                lp.problem = again.problem
-            lp.init, lp.bound, lp.low, lp.high, lp.step, lp.op = again.init, again.bound, again.low, again.high, again.step, again.op
-        return nest
-
-    def _local_constants(self, nest: _Nest) -> None:
-        """Body-local scalars assigned once at their declaration become their value (int idx = i*n+j)."""
-        writes: dict[str, list] = {}
-        for r in nest.facts.scalars:
-            if r.write and r.decl is not None and r.decl.key in nest.facts.local_keys:
-                writes.setdefault(r.decl.key, []).append(r)
-        for key, refs in writes.items():
-            if len(refs) != 1 or refs[0].decl.key in nest.index_key_set:
-                continue
-            r = refs[0]
-            if r.assign is None or r.assign.type != "init_declarator" or not r.decl.integral:
-                continue
-            v = r.assign.child_by_field_name("value")
-            if v is None:
-                continue
-            p = self._poly(v, nest)
-            if p is not None:
-                nest.local_polys[key] = p
-
     # ------------------------------------------------------------------ polynomials
-    def _poly(self, n: Node | None, nest: _Nest) -> Poly | None:
+    def _poly(self, n: Node | None, nest: Nest) -> Poly | None:
         n = strip_parens(n)
         if n is None:
             return None
@@ -458,7 +376,7 @@ class _UnitAnalyser:
             return self._opaque(n, nest)
         return None
 
-    def _ident_poly(self, n: Node, nest: _Nest) -> Poly | None:
+    def _ident_poly(self, n: Node, nest: Nest) -> Poly | None:
         name = self.t(n)
         d = self.sem.decl_of(n.start_byte)
         if d is None:
@@ -583,7 +501,7 @@ class _UnitAnalyser:
                 return True
         return False
 
-    def _opaque(self, n: Node, nest: _Nest) -> Poly | None:
+    def _opaque(self, n: Node, nest: Nest) -> Poly | None:
         """A loop-invariant expression we cannot expand (n/2, v.size(), sizeof(T)) as one symbol."""
         if not self._invariant(n, nest):
             return None
@@ -593,7 +511,7 @@ class _UnitAnalyser:
             text = f"({text})"
         return Poly.sym(text)
 
-    def _invariant(self, n: Node, nest: _Nest) -> bool:
+    def _invariant(self, n: Node, nest: Nest) -> bool:
         for x in walk(n):
             if x.type in ("assignment_expression", "update_expression"):
                 return False
@@ -668,7 +586,7 @@ class _UnitAnalyser:
                     raise Refusal("PCX136", f"function template '{name}' is instantiated with '{a}', which "
                                   "cannot be offloaded", recurse=False)
 
-    def _check_hazards(self, nest: _Nest, reasons: list[tuple[str, str]]) -> None:
+    def _check_hazards(self, nest: Nest, reasons: list[tuple[str, str]]) -> None:
         seen = set()
         for h in nest.facts.hazards:
             key = (h.id, h.message)
@@ -679,7 +597,7 @@ class _UnitAnalyser:
         if any(r[0] in ("PCX113", "PCX114", "PCX122") for r in reasons):
             raise _MultiRefusal(reasons, Decision.NOT_ANALYSED)
 
-    def _check_indices_and_bounds(self, nest: _Nest, reasons: list[tuple[str, str]]) -> None:
+    def _check_indices_and_bounds(self, nest: Nest, reasons: list[tuple[str, str]]) -> None:
         owners = {lp.index: lp for lp in nest.loops}
         for r in nest.facts.scalars:
             if not r.write or r.decl is None:
@@ -720,7 +638,7 @@ class _UnitAnalyser:
                     reasons.append(("PCX110", f"bounds of loop '{lp.index}' are not loop-invariant integer "
                                     "expressions"))
 
-    def _check_calls(self, nest: _Nest, reasons: list[tuple[str, str]]) -> list[str]:
+    def _check_calls(self, nest: Nest, reasons: list[tuple[str, str]]) -> list[str]:
         users: list[str] = []
         for c in nest.facts.calls:
             kind = classify_call(c.name, c.callee)
@@ -747,7 +665,7 @@ class _UnitAnalyser:
         return users
 
     # ------------------------------------------------------------------ arrays
-    def _check_arrays(self, nest: _Nest, fi: FunctionInfo, reasons: list[tuple[str, str]],
+    def _check_arrays(self, nest: Nest, fi: FunctionInfo, reasons: list[tuple[str, str]],
                       versioned: list[tuple[str, str, bool]]):
         facts = nest.facts
         groups: dict[str, list[ArrayRef]] = {}
@@ -851,7 +769,7 @@ class _UnitAnalyser:
                         ">=": [left - right], "==": [left - right, right - left]}.get(op, [])
         return out
 
-    def _dependences(self, nest: _Nest, refs: list[ArrayRef], reasons: list[tuple[str, str]]) -> bool:
+    def _dependences(self, nest: Nest, refs: list[ArrayRef], reasons: list[tuple[str, str]]) -> bool:
         """Test the root loop; True when the array's updates must be atomic (histogram)."""
         writes = [a for a in refs if a.write]
         if not writes:
@@ -902,7 +820,7 @@ class _UnitAnalyser:
                     return False
         return False
 
-    def _delinearise(self, nest: _Nest, refs: list[ArrayRef], indices: set[str]) -> bool:
+    def _delinearise(self, nest: Nest, refs: list[ArrayRef], indices: set[str]) -> bool:
         if any(len(a.polys) != 1 for a in refs):
             return False
         dims = delinearise([a.polys[0] for a in refs], [self._domain_of(a) for a in refs], indices, nest.values)
@@ -912,7 +830,7 @@ class _UnitAnalyser:
             a.delin = d
         return True
 
-    def _histogram(self, refs: list[ArrayRef], nest: _Nest) -> bool:
+    def _histogram(self, refs: list[ArrayRef], nest: Nest) -> bool:
         """All accesses are compound updates with one commutative operator: make them atomic."""
         ops = set()
         for a in refs:
@@ -934,7 +852,7 @@ class _UnitAnalyser:
         return len(ops) == 1
 
     # ------------------------------------------------------------------ sections
-    def _summary(self, nest: _Nest, refs: list[ArrayRef], reasons: list[tuple[str, str]]) -> ArrayAccessSummary | None:
+    def _summary(self, nest: Nest, refs: list[ArrayRef], reasons: list[tuple[str, str]]) -> ArrayAccessSummary | None:
         a0 = refs[0]
         d = a0.decl
         name = a0.base
@@ -1034,7 +952,7 @@ class _UnitAnalyser:
                     return False
         return True
 
-    def _within_extent(self, nest: _Nest, refs: list[ArrayRef], lo: Poly, hi: Poly, full: str | None) -> bool:
+    def _within_extent(self, nest: Nest, refs: list[ArrayRef], lo: Poly, hi: Poly, full: str | None) -> bool:
         """0 <= lo, and hi < the extent when it is known, proved on the nest's domain."""
         doms = [self._domain_of(a) for a in refs]
         if not self._nonneg(lo, doms, nest):
@@ -1044,7 +962,7 @@ class _UnitAnalyser:
         ext = self._extent_poly(full, nest)
         return ext is not None and self._nonneg(ext - hi - Poly.const(1), doms, nest)
 
-    def _nonneg(self, p: Poly, doms: list[list[LoopBounds]], nest: _Nest) -> bool:
+    def _nonneg(self, p: Poly, doms: list[list[LoopBounds]], nest: Nest) -> bool:
         c = _concrete(p, {k: v for k, v in nest.values.items() if isinstance(v, int)})
         if c.is_const:
             return c.const_value >= 0
@@ -1056,7 +974,7 @@ class _UnitAnalyser:
                 return False
         return True
 
-    def _extent_poly(self, full: str, nest: _Nest) -> Poly | None:
+    def _extent_poly(self, full: str, nest: Nest) -> Poly | None:
         """An extent text ("100", "n", "N", "v.size()") as a Poly over the nest's symbols."""
         v = c_int_literal(full) if full[:1].isdigit() else None
         if v is not None:
@@ -1069,7 +987,7 @@ class _UnitAnalyser:
             return Poly.sym(text)
         return None
 
-    def _equal_extent(self, length: Poly, full: str, nest: _Nest) -> bool:
+    def _equal_extent(self, length: Poly, full: str, nest: Nest) -> bool:
         v = c_int_literal(full) if full and full[:1].isdigit() else None
         if v is not None and length.is_const:
             return length.const_value == v
@@ -1119,7 +1037,7 @@ class _UnitAnalyser:
                 return self.t(r)
         return None
 
-    def _range(self, nest: _Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
+    def _range(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
         """Symbolic [min, max] of subscript ``k`` over all accesses, or None."""
         cache = self.__dict__.setdefault("_range_cache", {})
         key = (tuple(id(a) for a in refs), k, id(nest))
@@ -1127,7 +1045,7 @@ class _UnitAnalyser:
             cache[key] = (self._range_uncached(nest, refs, k), refs)  # refs kept alive: ids stay unique
         return cache[key][0]
 
-    def _range_uncached(self, nest: _Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
+    def _range_uncached(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
         lows, highs = [], []
         for a in refs:
             p = a.polys[k]
@@ -1183,7 +1101,7 @@ class _UnitAnalyser:
             return -1
         return None
 
-    def _covers_box(self, nest: _Nest, refs: list[ArrayRef], dims: list[tuple[str, str]]) -> bool:
+    def _covers_box(self, nest: Nest, refs: list[ArrayRef], dims: list[tuple[str, str]]) -> bool:
         """Some unconditional access touches every element of the section."""
         for a in refs:
             if a.conditional or any(p is None for p in a.polys):
@@ -1192,7 +1110,7 @@ class _UnitAnalyser:
                 return True
         return False
 
-    def _covers(self, nest: _Nest, a: ArrayRef, refs: list[ArrayRef]) -> bool:
+    def _covers(self, nest: Nest, a: ArrayRef, refs: list[ArrayRef]) -> bool:
         polys = a.delin if a.delin else a.polys
         used: set[str] = set()
         for k, p in enumerate(polys):
@@ -1227,13 +1145,13 @@ class _UnitAnalyser:
                 return False
         return True
 
-    def _delin_full(self, nest: _Nest, a: ArrayRef) -> bool:
+    def _delin_full(self, nest: Nest, a: ArrayRef) -> bool:
         try:
             return self._delin_full_unchecked(nest, a)
         except (ValueError, StopIteration):
             return False  # not the simple [i][j] shape
 
-    def _delin_full_unchecked(self, nest: _Nest, a: ArrayRef) -> bool:
+    def _delin_full_unchecked(self, nest: Nest, a: ArrayRef) -> bool:
         q, r = a.delin
         (i,) = [s for s in q.symbols() if s in nest.index_keys]
         (j,) = [s for s in r.symbols() if s in nest.index_keys]
@@ -1266,7 +1184,7 @@ class _UnitAnalyser:
         return True
 
     # ------------------------------------------------------------------ collapse and work
-    def _collapse(self, nest: _Nest) -> int:
+    def _collapse(self, nest: Nest) -> int:
         depth = 1
         lp = nest.root
         collapsed = [lp]
@@ -1291,7 +1209,7 @@ class _UnitAnalyser:
             lp = child
         return depth
 
-    def _parallel_at(self, nest: _Nest, loop: Loop, outer_keys: list[int]) -> bool:
+    def _parallel_at(self, nest: Nest, loop: Loop, outer_keys: list[int]) -> bool:
         groups: dict[str, list[ArrayRef]] = {}
         for a in nest.facts.arrays:
             if a.decl is not None and a.decl.key in nest.facts.local_keys and not a.member:
@@ -1317,7 +1235,7 @@ class _UnitAnalyser:
                         return False
         return True
 
-    def _work(self, nest: _Nest) -> tuple[float, int, bool, str, str, bool]:
+    def _work(self, nest: Nest) -> tuple[float, int, bool, str, str, bool]:
         """(estimate, iterations, whether both are constants, the estimate as shown, the
         estimate as a C expression of names in scope at the nest: "" when it is a constant,
         whether a trip count was guessed).
@@ -1375,7 +1293,7 @@ class _UnitAnalyser:
             total_iters *= trip(lp)[0]
         return work, int(total_iters), all_const, shown, c_text or "", guessed
 
-    def _work_shown(self, nest: _Nest) -> str:
+    def _work_shown(self, nest: Nest) -> str:
         """A constant estimate as its factors: trip counts times statements, e.g. 10 * (1 + 5 * 2)."""
         def shown(lp: Loop) -> str:
             tc = lp.trip_count()
@@ -1406,44 +1324,11 @@ class _MultiRefusal(Exception):
 # ============================================================================ helpers
 
 
-def _candidates(node: Node) -> list[Node]:
-    """The outermost for (and range-for) statements inside ``node`` (``node`` itself if it is one)."""
-    if node.type in ("for_statement", "for_range_loop"):
-        return [node]
-    out: list[Node] = []
-    stack = list(reversed(node.children))
-    while stack:
-        n = stack.pop()
-        if n.type in ("for_statement", "for_range_loop"):
-            out.append(n)
-            continue
-        if n.type in ("lambda_expression", "function_definition", "class_specifier", "struct_specifier"):
-            continue
-        stack.extend(reversed(n.children))
-    return out
-
-
-def _inner_fors(node: Node) -> list[Node]:
-    return [n for n in _candidates(node) if n.type == "for_statement"]
-
-
 def _nearest_loop(n: Node) -> Node | None:
     p = n.parent
     while p is not None and p.type != "for_statement":
         p = p.parent
     return p
-
-
-def _perfect_depth(root: Loop) -> int:
-    depth = 1
-    lp = root
-    while True:
-        inner = single_statement(lp.body)
-        nxt = next((c for c in lp.children if inner is not None and c.node.id == inner.id), None)
-        if nxt is None:
-            return depth
-        depth += 1
-        lp = nxt
 
 
 def _conjuncts(n: Node | None, text) -> list[Node | None]:
@@ -1489,7 +1374,7 @@ def _sign(p: Poly) -> int | None:
     return None
 
 
-def _fold(ps: list[Poly], low: bool, nest: _Nest, doms: list[list[LoopBounds]] | None = None) -> Poly | None:
+def _fold(ps: list[Poly], low: bool, nest: Nest, doms: list[list[LoopBounds]] | None = None) -> Poly | None:
     """Symbolic min (low) or max of polynomials, when isl can order them on the nest's domain."""
     best = ps[0]
     best_dom = doms[0] if doms else []

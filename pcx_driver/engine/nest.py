@@ -1,0 +1,144 @@
+"""One candidate loop nest as the analyses see it: its loops, what it touches, what it knows.
+
+Contract:
+- ``candidates(node)``: the outermost ``for`` statements inside a node (the candidate
+  nests of a function body, or the loops inside a refused nest).
+- ``build_nest(node, model, sem, poly) -> Nest``: the loops of the nest rooted at ``node``
+  (each with its bounds read as ``Poly`` by ``poly``, once what the nest writes is known),
+  what it touches (``access.collect``), its loop indices, the scalars it writes and its
+  body-local constants (``int idx = i * n + j`` becomes its value).  ``poly(node, nest)`` is
+  the affine reader (``affine.AffineForms.poly``); it may record known values in
+  ``nest.values`` and names to parenthesise in ``nest.wrap``.
+- ``perfect_depth(root)``: how many loops are perfectly nested from the root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from pcx_driver.engine.access import NestFacts, collect
+from pcx_driver.engine.loops import Loop, Poly, parse_loop, single_statement
+from pcx_driver.engine.semantics import Semantics
+from pcx_driver.engine.source import SourceModel
+
+
+@dataclass
+class Nest:
+    root: Loop
+    loops: list[Loop]
+    by_node: dict[int, Loop]
+    facts: NestFacts
+    index_keys: dict[str, str] = field(default_factory=dict)  # index name -> decl key (last seen)
+    index_key_set: set[str] = field(default_factory=set)  # decl keys of every loop index of the nest
+    root_key: str | None = None
+    written: set[str] = field(default_factory=set)  # decl keys written inside the nest
+    # symbols with known values: an int (#define, const) or a Poly fact (int w = cols + 2, never changed)
+    values: dict = field(default_factory=dict)
+    wrap: set[str] = field(default_factory=set)  # symbols to parenthesise when rendered
+    local_polys: dict[str, Poly] = field(default_factory=dict)  # body-local constants
+
+
+#: reads an expression node of a nest as a polynomial, or None (``AffineForms.poly``)
+PolyReader = Callable[[Node | None, Nest], Poly | None]
+
+
+def build_nest(node: Node, model: SourceModel, sem: Semantics, poly: PolyReader) -> Nest:
+    text = model.text
+    loops: list[Loop] = []
+    by_node: dict[int, Loop] = {}
+
+    def build(n: Node, parent: Loop | None, depth: int) -> Loop:
+        lp = parse_loop(n, text, lambda _x: None)
+        lp.parent, lp.depth = parent, depth
+        loops.append(lp)
+        if lp.problem is None or parent is None:
+            by_node[n.id] = lp
+        body = n.child_by_field_name("body")
+        if body is not None:
+            for inner in inner_fors(body):
+                child = build(inner, lp, depth + 1)
+                if child.problem is None:
+                    lp.children.append(child)
+        return lp
+
+    root = build(node, None, 0)
+    facts = collect(node, by_node, model, sem)
+    nest = Nest(root, [lp for lp in loops if lp.node.id in by_node], by_node, facts)
+    for lp in nest.loops:
+        if lp.index_node is not None:
+            d = sem.decl_of(lp.index_node.start_byte) or sem.decl_declared_at(lp.index_node.start_byte)
+            if d is not None:
+                anc = lp.parent
+                while anc is not None:
+                    if anc.index == lp.index:
+                        lp.problem = ("PCX110", f"loop index '{lp.index}' shadows an outer index")
+                    anc = anc.parent
+                nest.index_keys[lp.index] = d.key
+                nest.index_key_set.add(d.key)
+                if lp is root:
+                    nest.root_key = d.key
+    nest.written = {r.decl.key for r in facts.scalars if r.write and r.decl is not None}
+    _local_constants(nest, poly)
+    # second pass: bounds as polynomials, now that we know what the nest writes
+    for lp in nest.loops:
+        again = parse_loop(lp.node, text, lambda x: poly(x, nest))
+        if lp.problem is None:
+            lp.problem = again.problem
+        lp.init, lp.bound, lp.low, lp.high, lp.step, lp.op = again.init, again.bound, again.low, again.high, again.step, again.op
+    return nest
+
+
+def _local_constants(nest: Nest, poly: PolyReader) -> None:
+    """Body-local scalars assigned once at their declaration become their value (int idx = i*n+j)."""
+    writes: dict[str, list] = {}
+    for r in nest.facts.scalars:
+        if r.write and r.decl is not None and r.decl.key in nest.facts.local_keys:
+            writes.setdefault(r.decl.key, []).append(r)
+    for key, refs in writes.items():
+        if len(refs) != 1 or refs[0].decl.key in nest.index_key_set:
+            continue
+        r = refs[0]
+        if r.assign is None or r.assign.type != "init_declarator" or not r.decl.integral:
+            continue
+        v = r.assign.child_by_field_name("value")
+        if v is None:
+            continue
+        p = poly(v, nest)
+        if p is not None:
+            nest.local_polys[key] = p
+
+
+def candidates(node: Node) -> list[Node]:
+    """The outermost for (and range-for) statements inside ``node`` (``node`` itself if it is one)."""
+    if node.type in ("for_statement", "for_range_loop"):
+        return [node]
+    out: list[Node] = []
+    stack = list(reversed(node.children))
+    while stack:
+        n = stack.pop()
+        if n.type in ("for_statement", "for_range_loop"):
+            out.append(n)
+            continue
+        if n.type in ("lambda_expression", "function_definition", "class_specifier", "struct_specifier"):
+            continue
+        stack.extend(reversed(n.children))
+    return out
+
+
+def inner_fors(node: Node) -> list[Node]:
+    return [n for n in candidates(node) if n.type == "for_statement"]
+
+
+def perfect_depth(root: Loop) -> int:
+    depth = 1
+    lp = root
+    while True:
+        inner = single_statement(lp.body)
+        nxt = next((c for c in lp.children if inner is not None and c.node.id == inner.id), None)
+        if nxt is None:
+            return depth
+        depth += 1
+        lp = nxt
