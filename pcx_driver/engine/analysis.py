@@ -25,12 +25,12 @@ from pcx_driver.config import BUILTIN_OPTIONS
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine import scalars as scalar_mod
 from pcx_driver.engine.access import ArrayRef
+from pcx_driver.engine.affine import AffineForms, concrete
 from pcx_driver.engine.aliasing import AliasOracle
 from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
 from pcx_driver.engine.dependence import (Instance, LoopBounds, NotAffine, carried_conflict, delinearise, nonneg_on,
     nonneg_poly, param_lower_bounds)
-from pcx_driver.engine.loops import Loop, Poly, c_int_literal, eval_tokens, single_statement
-from pcx_driver.engine.macros import use_problem
+from pcx_driver.engine.loops import Loop, Poly, c_int_literal, single_statement
 from pcx_driver.engine.nest import Nest, build_nest, candidates, perfect_depth
 from pcx_driver.engine.semantics import ARITH_TYPES, Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens, walk
@@ -80,6 +80,7 @@ class _UnitAnalyser:
         self.sem = Semantics.build(unit)
         self.userfns = UserFunctions(self.model, self.sem)
         self.aliases = AliasOracle(self.model, self.sem)
+        self.affine = AffineForms(self.model, self.sem)
         self.result = UnitAnalysis(unit.path, unit.language)
         self.fn_info: FunctionInfo | None = None
 
@@ -111,6 +112,7 @@ class _UnitAnalyser:
         for fi in m.functions():
             fa = FunctionAnalysis(fi.name, fi.node.start_byte, fi.node.end_byte)
             self.fn_info = fi
+            self.affine.function = fi
             body = fi.node.child_by_field_name("body")
             self._offloaded_groups: list[dict[str, list[ArrayRef]]] = []
             if body is not None:
@@ -129,7 +131,7 @@ class _UnitAnalyser:
         for n in self.result.nests():
             for a in n.arrays if n.decision is Decision.OFFLOADED else ():
                 for name in set().union(*(hostaccess.expression_identifiers(x) for d in a.section.dims for x in d)):
-                    value = self._macro_value(name) if name not in self.result.constants else None
+                    value = self.affine.macro_value(name) if name not in self.result.constants else None
                     if value is not None:
                         self.result.constants[name] = value
         used = sorted({c for n in self.result.nests() if n.decision is Decision.OFFLOADED for c in n.calls})
@@ -243,14 +245,14 @@ class _UnitAnalyser:
         for mu in sem.macros_in(node.start_byte, node.end_byte):
             # a macro whose expansion is an expression over its arguments is analysed through its
             # arguments (engine/macros.py); any other is refused here, whatever the walk later sees
-            why = self._macro_use_problem(mu) if mu.function_like else None
+            why = self.affine.macro_use_problem(mu) if mu.function_like else None
             if why is not None:
                 raise Refusal("PCX113", f"function-like macro '{mu.name}' (line {self.line(mu.start)}) cannot be "
                               f"analysed through: {why}; left alone", Decision.NOT_ANALYSED)
         if fi.is_template:
             self._check_template(fi)
 
-        nest = build_nest(node, self.model, self.sem, self._poly)
+        nest = build_nest(node, self.model, self.sem, self.affine.poly)
         self._current_values = nest.values
         self._current_nest = nest
         root = nest.root
@@ -315,264 +317,6 @@ class _UnitAnalyser:
     def _is_index_name(self, nest: Nest, name: str) -> bool:
         return name in nest.index_keys
 
-    # ------------------------------------------------------------------ polynomials
-    def _poly(self, n: Node | None, nest: Nest) -> Poly | None:
-        n = strip_parens(n)
-        if n is None:
-            return None
-        ty = n.type
-        if ty == "number_literal":
-            v = c_int_literal(self.t(n))
-            return Poly.const(v) if v is not None else None
-        if ty == "char_literal":
-            return None
-        if ty == "identifier":
-            return self._ident_poly(n, nest)
-        if ty == "unary_expression":
-            op = self.t(n.child_by_field_name("operator"))
-            a = self._poly(n.child_by_field_name("argument"), nest)
-            if a is None:
-                return None
-            if op == "-":
-                return -a
-            if op == "+":
-                return a
-            return self._opaque(n, nest)
-        if ty == "binary_expression":
-            op = self.t(n.child_by_field_name("operator"))
-            a = self._poly(n.child_by_field_name("left"), nest)
-            b = self._poly(n.child_by_field_name("right"), nest)
-            if a is None or b is None:
-                return None
-            if op == "+":
-                return a + b
-            if op == "-":
-                return a - b
-            if op == "*":
-                return a * b
-            if a.is_const and b.is_const:
-                x, y = a.const_value, b.const_value
-                try:
-                    return Poly.const({"/": lambda: int(x / y), "%": lambda: x - int(x / y) * y,
-                                       "<<": lambda: x << y, ">>": lambda: x >> y}[op]())
-                except (KeyError, ZeroDivisionError, ValueError):
-                    return None
-            if op == "<<" and b.is_const and 0 <= b.const_value < 31:
-                return a.scale(1 << b.const_value)
-            return self._opaque(n, nest)
-        if ty == "cast_expression":
-            tn = n.child_by_field_name("type")
-            if tn is not None and any(w in self.t(tn) for w in ("float", "double")):
-                return None
-            return self._poly(n.child_by_field_name("value"), nest)
-        if ty == "call_expression":
-            fname = self.t(n.child_by_field_name("function"))
-            args = n.child_by_field_name("arguments")
-            if fname.startswith("static_cast<") and args is not None and args.named_child_count == 1 \
-                    and not any(w in fname for w in ("float", "double")):
-                return self._poly(args.named_children[0], nest)
-        if ty in ("call_expression", "sizeof_expression", "field_expression", "conditional_expression",
-                  "qualified_identifier"):
-            return self._opaque(n, nest)
-        return None
-
-    def _ident_poly(self, n: Node, nest: Nest) -> Poly | None:
-        name = self.t(n)
-        d = self.sem.decl_of(n.start_byte)
-        if d is None:
-            mu = self.sem.macro_at(n.start_byte)
-            if mu is None or mu.function_like:
-                return None
-            v = self._macro_value(name)
-            if v is not None:
-                nest.values[name] = v
-            elif len(mu.body) > 1:
-                nest.wrap.add(name)
-            return Poly.sym(name)
-        if d.key in nest.index_key_set:
-            return Poly.sym(name)
-        if d.key in nest.local_polys:
-            return nest.local_polys[d.key]
-        if d.kind == "enum":
-            return Poly.sym(name)
-        if d.shape != "scalar" or not (d.integral or d.dependent) or d.key in nest.written:
-            return None
-        if d.key in nest.facts.local_keys:
-            return None
-        v = self._const_value(d)
-        if v is not None:
-            nest.values[name] = v
-        elif name not in nest.values:
-            init = self._single_assignment_init(d)
-            if init is not None:
-                nest.values[name] = None  # guards against a cycle while the init is read
-                fact = self._poly(init, nest)
-                if fact is None or name in fact.symbols():
-                    del nest.values[name]
-                else:
-                    nest.values[name] = fact.const_value if fact.is_const else fact
-        return Poly.sym(name)
-
-    def _single_assignment_init(self, d: Decl) -> Node | None:
-        """The initializer of a local integer that is never changed after its declaration."""
-        cache = self.__dict__.setdefault("_sa_cache", {})
-        if d.key in cache:
-            return cache[d.key]
-        result = None
-        fi = self.fn_info
-        if d.kind == "local" and d.decl_offset is not None and fi is not None \
-                and fi.node.start_byte <= d.decl_offset < fi.node.end_byte:
-            init = None
-            ok = True
-            for x in walk(fi.node):
-                if x.type != "identifier":
-                    continue
-                if x.start_byte == d.decl_offset:
-                    p = x.parent
-                    if p is not None and p.type == "init_declarator":
-                        init = p.child_by_field_name("value")
-                    continue
-                xd = self.sem.decl_of(x.start_byte)
-                if xd is None or xd.key != d.key:
-                    continue
-                p = x.parent
-                while p is not None and p.type == "parenthesized_expression":
-                    p = p.parent
-                if p is None:
-                    continue
-                if p.type == "update_expression" or (p.type == "pointer_expression" and self.t(p)[:1] == "&") or (
-                        p.type == "assignment_expression" and p.child_by_field_name("left") is not None
-                        and p.child_by_field_name("left").start_byte <= x.start_byte
-                        < p.child_by_field_name("left").end_byte):
-                    ok = False
-                    break
-            if ok and init is not None and init.type != "initializer_list" and self._unchanging_names(init):
-                result = init
-        cache[d.key] = result
-        return result
-
-    def _unchanging_names(self, init: Node) -> bool:
-        """Every name in ``init`` keeps its value for the whole function (params never assigned,
-        single-assignment locals, constants, macros), so a fact drawn from it stays true."""
-        for x in walk(init):
-            if x.type == "call_expression":
-                return False
-            if x.type != "identifier":
-                continue
-            d = self.sem.decl_of(x.start_byte)
-            if d is None:
-                if self.sem.macro_at(x.start_byte) is None:
-                    return False
-                continue
-            if d.kind == "enum" or (d.const and d.init_tokens is not None):
-                continue
-            if d.kind == "param":
-                if self._is_stored(d):
-                    return False
-                continue
-            if self._single_assignment_init(d) is None:
-                return False
-        return True
-
-    def _is_stored(self, d: Decl) -> bool:
-        cache = self.__dict__.setdefault("_stored_cache", {})
-        if d.key not in cache:
-            cache[d.key] = self._is_stored_uncached(d)
-        return cache[d.key]
-
-    def _is_stored_uncached(self, d: Decl) -> bool:
-        fi = self.fn_info
-        if fi is None:
-            return True
-        for x in walk(fi.node):
-            if x.type != "identifier" or x.start_byte == d.decl_offset:
-                continue
-            xd = self.sem.decl_of(x.start_byte)
-            if xd is None or xd.key != d.key:
-                continue
-            p = x.parent
-            while p is not None and p.type == "parenthesized_expression":
-                p = p.parent
-            if p is None:
-                continue
-            left = p.child_by_field_name("left") if p.type == "assignment_expression" else None
-            if p.type == "update_expression" or (p.type == "pointer_expression" and self.t(p)[:1] == "&") or (
-                    left is not None and left.start_byte <= x.start_byte < left.end_byte):
-                return True
-        return False
-
-    def _opaque(self, n: Node, nest: Nest) -> Poly | None:
-        """A loop-invariant expression we cannot expand (n/2, v.size(), sizeof(T)) as one symbol."""
-        if not self._invariant(n, nest):
-            return None
-        text = " ".join(self.t(n).split())
-        if n.type not in ("identifier", "call_expression", "field_expression", "sizeof_expression",
-                          "qualified_identifier"):
-            text = f"({text})"
-        return Poly.sym(text)
-
-    def _invariant(self, n: Node, nest: Nest) -> bool:
-        for x in walk(n):
-            if x.type in ("assignment_expression", "update_expression"):
-                return False
-            if x.type == "call_expression":
-                f = x.child_by_field_name("function")
-                if self._pure_macro(f):
-                    continue
-                if not (f is not None and f.type == "field_expression"
-                        and self.t(f.child_by_field_name("field")) == "size"):
-                    return False
-                obj = strip_parens(f.child_by_field_name("argument"))
-                od = self.sem.decl_of(obj.start_byte) if obj is not None and obj.type == "identifier" else None
-                if od is None or od.shape != "container":
-                    return False
-            if x.type == "identifier":
-                d = self.sem.decl_of(x.start_byte)
-                if d is None:
-                    mu = self.sem.macro_at(x.start_byte)
-                    if self._pure_macro(x):
-                        continue
-                    if mu is None or mu.function_like:
-                        p = x.parent
-                        if p is not None and p.type in ("sizeof_expression", "type_descriptor"):
-                            continue
-                        return False
-                    continue
-                if d.key in nest.written or d.key in nest.index_key_set or d.key in nest.facts.local_keys:
-                    return False
-                if d.shape in ("pointer", "array") and x.parent is not None and x.parent.type != "field_expression":
-                    return False
-            if x.type == "this":
-                return False
-        return True
-
-    def _macro_use_problem(self, mu) -> str | None:
-        """Why the function-like macro use ``mu`` cannot be read through its arguments, or None."""
-        ident = self.model.root.descendant_for_byte_range(mu.start, mu.start + len(mu.name.encode()))
-        call = ident.parent if ident is not None and ident.type == "identifier" else None
-        if call is None or call.type != "call_expression" or call.child_by_field_name("function") != ident:
-            return f"macro '{mu.name}' is not used as an expression"
-        return use_problem(mu.name, call.child_by_field_name("arguments"), self.sem,
-                           lambda x: self.sem.decl_of(x.start_byte))
-
-    def _pure_macro(self, f: Node | None) -> bool:
-        """``f`` names a function-like macro that expands to an expression over its arguments."""
-        if f is None or f.type != "identifier":
-            return False
-        mu = self.sem.macro_at(f.start_byte)
-        return mu is not None and mu.function_like and self._macro_use_problem(mu) is None
-
-    def _macro_value(self, name: str, depth: int = 0) -> int | None:
-        entry = self.sem.macro_defs.get(name)
-        if entry is None or entry[0]:
-            return None
-        return eval_tokens(entry[1], lambda s: self._macro_value(s, depth + 1) if depth < 8 else None)
-
-    def _const_value(self, d: Decl) -> int | None:
-        if not d.const or d.init_tokens is None:
-            return None
-        return eval_tokens(d.init_tokens, lambda s: self._macro_value(s))
-
     # ------------------------------------------------------------------ checks
     def _check_template(self, fi: FunctionInfo) -> None:
         name = fi.name.split("::")[-1].split("<")[0]
@@ -628,7 +372,7 @@ class _UnitAnalyser:
                     elif x.type == "call_expression":
                         f = x.child_by_field_name("function")
                         if not (f is not None and f.type == "field_expression"
-                                and self.t(f.child_by_field_name("field")) == "size") and not self._pure_macro(f):
+                                and self.t(f.child_by_field_name("field")) == "size") and not self.affine.pure_macro(f):
                             kind = classify_call(self.t(f), self.sem.callee_of(x.start_byte, x.end_byte))
                             if kind is not CallKind.MATH:
                                 reasons.append(("PCX111", f"bound of loop '{lp.index}' calls '{self.t(f)}', which "
@@ -677,7 +421,7 @@ class _UnitAnalyser:
         # subscripts as polynomials
         for refs in groups.values():
             for a in refs:
-                a.polys = [self._poly(s, nest) for s in a.subs]
+                a.polys = [self.affine.poly(s, nest) for s in a.subs]
         self.aliases.check_nest(groups, fi, reasons, versioned)
         atomics: list[tuple[int, int]] = []
         notes: list[tuple[str, str]] = []
@@ -756,8 +500,8 @@ class _UnitAnalyser:
                 op = self.t(rel.child_by_field_name("operator"))
                 if not taken:
                     op = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}.get(op, "")
-                left = self._poly(rel.child_by_field_name("left"), nest)
-                right = self._poly(rel.child_by_field_name("right"), nest)
+                left = self.affine.poly(rel.child_by_field_name("left"), nest)
+                right = self.affine.poly(rel.child_by_field_name("right"), nest)
                 if left is None or right is None:
                     continue
                 # an index in the condition must be that of a loop around the if, not inside it
@@ -963,7 +707,7 @@ class _UnitAnalyser:
         return ext is not None and self._nonneg(ext - hi - Poly.const(1), doms, nest)
 
     def _nonneg(self, p: Poly, doms: list[list[LoopBounds]], nest: Nest) -> bool:
-        c = _concrete(p, {k: v for k, v in nest.values.items() if isinstance(v, int)})
+        c = concrete(p, {k: v for k, v in nest.values.items() if isinstance(v, int)})
         if c.is_const:
             return c.const_value >= 0
         for dom in doms:
@@ -981,7 +725,7 @@ class _UnitAnalyser:
             return Poly.const(v)
         text = full.strip()
         if text.isidentifier():
-            mv = self._macro_value(text)
+            mv = self.affine.macro_value(text)
             if mv is not None:
                 return Poly.const(mv)
             return Poly.sym(text)
@@ -1254,16 +998,16 @@ class _UnitAnalyser:
             tc = lp.trip_count()
             if tc is None and lp.low is not None and lp.high is not None and lp.step:
                 span = lp.high - lp.low
-                sym = None if span.symbols() & indices else _concrete(span, ints).render(wrap)
+                sym = None if span.symbols() & indices else concrete(span, ints).render(wrap)
                 all_const, guessed = False, guessed or sym is None
                 return float(UNKNOWN_TRIP), (f"({sym}) / {abs(lp.step)} + 1" if sym else None)
-            conc = _concrete(tc, nest.values) if tc is not None else None
+            conc = concrete(tc, nest.values) if tc is not None else None
             if conc is None or not conc.is_const:
                 all_const = False
                 if tc is None or tc.symbols() & indices:
                     guessed = True
                     return float(UNKNOWN_TRIP), None
-                return float(UNKNOWN_TRIP), _concrete(tc, ints).render(wrap)
+                return float(UNKNOWN_TRIP), concrete(tc, ints).render(wrap)
             return float(max(conc.const_value, 0)), None
 
         def cost(lp: Loop) -> tuple[float, str | None, str | None]:
@@ -1297,7 +1041,7 @@ class _UnitAnalyser:
         """A constant estimate as its factors: trip counts times statements, e.g. 10 * (1 + 5 * 2)."""
         def shown(lp: Loop) -> str:
             tc = lp.trip_count()
-            conc = _concrete(tc, nest.values) if tc is not None else None
+            conc = concrete(tc, nest.values) if tc is not None else None
             t = str(max(conc.const_value, 0)) if conc is not None and conc.is_const else str(UNKNOWN_TRIP)
             own = _body_size(lp)
             return f"{t} * " + (f"({own} + " + " + ".join(shown(c) for c in lp.children) + ")" if lp.children
@@ -1347,18 +1091,6 @@ def _body_size(lp: Loop) -> int:
                    and (_nearest_loop(x) or lp.node).id == lp.node.id)
 
 
-def _concrete(p: Poly, values: dict) -> Poly:
-    """``p`` with every symbol of known value replaced, facts (Polys) included."""
-    for _ in range(4):
-        syms = p.symbols() & values.keys()
-        if not syms:
-            break
-        for s in syms:
-            v = values[s]
-            p = p.substitute(s, Poly.const(v) if isinstance(v, int) else v)
-    return p
-
-
 def _index_param_product(p: Poly, indices: set[str]) -> bool:
     return any(any(s in indices for s in m) and any(s not in indices for s in m) for m in p.terms)
 
@@ -1380,7 +1112,7 @@ def _fold(ps: list[Poly], low: bool, nest: Nest, doms: list[list[LoopBounds]] | 
     best_dom = doms[0] if doms else []
     for k, p in enumerate(ps[1:], 1):
         dom = doms[k] if doms else []
-        diff = _concrete(p - best, nest.values)
+        diff = concrete(p - best, nest.values)
         if diff.is_const:
             if (diff.const_value < 0) == low and diff.const_value != 0:
                 best, best_dom = p, dom

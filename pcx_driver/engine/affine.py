@@ -1,0 +1,310 @@
+"""Affine forms of a nest's expressions: polynomials over its indices and loop-invariant names.
+
+Contract:
+- ``AffineForms(model, sem)`` reads expressions of one translation unit; set ``function``
+  to the function being analysed before asking about a nest of it (facts about its locals
+  are read from its body); its memos live as long as it does.
+- ``poly(node, nest)``: the expression as a ``Poly`` over the nest's indices and names that
+  do not change inside it, or None.  Constants (``#define``, ``const``) and facts about
+  single-assignment locals (``int w = cols + 2``) are recorded in ``nest.values``; a
+  loop-invariant expression it cannot expand (``n / 2``, ``v.size()``, ``sizeof(T)``) becomes
+  one opaque symbol; object-like macros whose body is more than one token go in
+  ``nest.wrap`` (parenthesised when rendered).
+- ``macro_value(name)``: the value of an object-like macro that folds to an integer, or None.
+- ``macro_use_problem(mu)``: why a function-like macro use cannot be read through its
+  arguments, or None; ``pure_macro(node)``: the node names a macro that can.
+- ``concrete(poly, values)``: ``poly`` with every known value substituted.
+"""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from pcx_driver.engine.loops import Poly, c_int_literal, eval_tokens
+from pcx_driver.engine.macros import use_problem
+from pcx_driver.engine.nest import Nest
+from pcx_driver.engine.semantics import Decl, Semantics
+from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens, walk
+
+
+class AffineForms:
+    """Polynomials and invariance of one unit's expressions (see the module docstring)."""
+
+    def __init__(self, model: SourceModel, sem: Semantics):
+        self.model = model
+        self.sem = sem
+        self.function: FunctionInfo | None = None  # the function whose nests are asked about
+        self._sa_cache: dict[str, Node | None] = {}  # decl key -> single-assignment init
+        self._stored_cache: dict[str, bool] = {}  # decl key -> assigned or address taken
+
+    def _t(self, n: Node | None) -> str:
+        return self.model.text(n)
+
+    def poly(self, n: Node | None, nest: Nest) -> Poly | None:
+        n = strip_parens(n)
+        if n is None:
+            return None
+        ty = n.type
+        if ty == "number_literal":
+            v = c_int_literal(self._t(n))
+            return Poly.const(v) if v is not None else None
+        if ty == "char_literal":
+            return None
+        if ty == "identifier":
+            return self._ident_poly(n, nest)
+        if ty == "unary_expression":
+            op = self._t(n.child_by_field_name("operator"))
+            a = self.poly(n.child_by_field_name("argument"), nest)
+            if a is None:
+                return None
+            if op == "-":
+                return -a
+            if op == "+":
+                return a
+            return self._opaque(n, nest)
+        if ty == "binary_expression":
+            op = self._t(n.child_by_field_name("operator"))
+            a = self.poly(n.child_by_field_name("left"), nest)
+            b = self.poly(n.child_by_field_name("right"), nest)
+            if a is None or b is None:
+                return None
+            if op == "+":
+                return a + b
+            if op == "-":
+                return a - b
+            if op == "*":
+                return a * b
+            if a.is_const and b.is_const:
+                x, y = a.const_value, b.const_value
+                try:
+                    return Poly.const({"/": lambda: int(x / y), "%": lambda: x - int(x / y) * y,
+                                       "<<": lambda: x << y, ">>": lambda: x >> y}[op]())
+                except (KeyError, ZeroDivisionError, ValueError):
+                    return None
+            if op == "<<" and b.is_const and 0 <= b.const_value < 31:
+                return a.scale(1 << b.const_value)
+            return self._opaque(n, nest)
+        if ty == "cast_expression":
+            tn = n.child_by_field_name("type")
+            if tn is not None and any(w in self._t(tn) for w in ("float", "double")):
+                return None
+            return self.poly(n.child_by_field_name("value"), nest)
+        if ty == "call_expression":
+            fname = self._t(n.child_by_field_name("function"))
+            args = n.child_by_field_name("arguments")
+            if fname.startswith("static_cast<") and args is not None and args.named_child_count == 1 \
+                    and not any(w in fname for w in ("float", "double")):
+                return self.poly(args.named_children[0], nest)
+        if ty in ("call_expression", "sizeof_expression", "field_expression", "conditional_expression",
+                  "qualified_identifier"):
+            return self._opaque(n, nest)
+        return None
+
+    def _ident_poly(self, n: Node, nest: Nest) -> Poly | None:
+        name = self._t(n)
+        d = self.sem.decl_of(n.start_byte)
+        if d is None:
+            mu = self.sem.macro_at(n.start_byte)
+            if mu is None or mu.function_like:
+                return None
+            v = self.macro_value(name)
+            if v is not None:
+                nest.values[name] = v
+            elif len(mu.body) > 1:
+                nest.wrap.add(name)
+            return Poly.sym(name)
+        if d.key in nest.index_key_set:
+            return Poly.sym(name)
+        if d.key in nest.local_polys:
+            return nest.local_polys[d.key]
+        if d.kind == "enum":
+            return Poly.sym(name)
+        if d.shape != "scalar" or not (d.integral or d.dependent) or d.key in nest.written:
+            return None
+        if d.key in nest.facts.local_keys:
+            return None
+        v = self._const_value(d)
+        if v is not None:
+            nest.values[name] = v
+        elif name not in nest.values:
+            init = self._single_assignment_init(d)
+            if init is not None:
+                nest.values[name] = None  # guards against a cycle while the init is read
+                fact = self.poly(init, nest)
+                if fact is None or name in fact.symbols():
+                    del nest.values[name]
+                else:
+                    nest.values[name] = fact.const_value if fact.is_const else fact
+        return Poly.sym(name)
+
+    def _single_assignment_init(self, d: Decl) -> Node | None:
+        """The initializer of a local integer that is never changed after its declaration."""
+        cache = self._sa_cache
+        if d.key in cache:
+            return cache[d.key]
+        result = None
+        fi = self.function
+        if d.kind == "local" and d.decl_offset is not None and fi is not None \
+                and fi.node.start_byte <= d.decl_offset < fi.node.end_byte:
+            init = None
+            ok = True
+            for x in walk(fi.node):
+                if x.type != "identifier":
+                    continue
+                if x.start_byte == d.decl_offset:
+                    p = x.parent
+                    if p is not None and p.type == "init_declarator":
+                        init = p.child_by_field_name("value")
+                    continue
+                xd = self.sem.decl_of(x.start_byte)
+                if xd is None or xd.key != d.key:
+                    continue
+                p = x.parent
+                while p is not None and p.type == "parenthesized_expression":
+                    p = p.parent
+                if p is None:
+                    continue
+                if p.type == "update_expression" or (p.type == "pointer_expression" and self._t(p)[:1] == "&") or (
+                        p.type == "assignment_expression" and p.child_by_field_name("left") is not None
+                        and p.child_by_field_name("left").start_byte <= x.start_byte
+                        < p.child_by_field_name("left").end_byte):
+                    ok = False
+                    break
+            if ok and init is not None and init.type != "initializer_list" and self._unchanging_names(init):
+                result = init
+        cache[d.key] = result
+        return result
+
+    def _unchanging_names(self, init: Node) -> bool:
+        """Every name in ``init`` keeps its value for the whole function (params never assigned,
+        single-assignment locals, constants, macros), so a fact drawn from it stays true."""
+        for x in walk(init):
+            if x.type == "call_expression":
+                return False
+            if x.type != "identifier":
+                continue
+            d = self.sem.decl_of(x.start_byte)
+            if d is None:
+                if self.sem.macro_at(x.start_byte) is None:
+                    return False
+                continue
+            if d.kind == "enum" or (d.const and d.init_tokens is not None):
+                continue
+            if d.kind == "param":
+                if self._is_stored(d):
+                    return False
+                continue
+            if self._single_assignment_init(d) is None:
+                return False
+        return True
+
+    def _is_stored(self, d: Decl) -> bool:
+        cache = self._stored_cache
+        if d.key not in cache:
+            cache[d.key] = self._is_stored_uncached(d)
+        return cache[d.key]
+
+    def _is_stored_uncached(self, d: Decl) -> bool:
+        fi = self.function
+        if fi is None:
+            return True
+        for x in walk(fi.node):
+            if x.type != "identifier" or x.start_byte == d.decl_offset:
+                continue
+            xd = self.sem.decl_of(x.start_byte)
+            if xd is None or xd.key != d.key:
+                continue
+            p = x.parent
+            while p is not None and p.type == "parenthesized_expression":
+                p = p.parent
+            if p is None:
+                continue
+            left = p.child_by_field_name("left") if p.type == "assignment_expression" else None
+            if p.type == "update_expression" or (p.type == "pointer_expression" and self._t(p)[:1] == "&") or (
+                    left is not None and left.start_byte <= x.start_byte < left.end_byte):
+                return True
+        return False
+
+    def _opaque(self, n: Node, nest: Nest) -> Poly | None:
+        """A loop-invariant expression we cannot expand (n/2, v.size(), sizeof(T)) as one symbol."""
+        if not self._invariant(n, nest):
+            return None
+        text = " ".join(self._t(n).split())
+        if n.type not in ("identifier", "call_expression", "field_expression", "sizeof_expression",
+                          "qualified_identifier"):
+            text = f"({text})"
+        return Poly.sym(text)
+
+    def _invariant(self, n: Node, nest: Nest) -> bool:
+        for x in walk(n):
+            if x.type in ("assignment_expression", "update_expression"):
+                return False
+            if x.type == "call_expression":
+                f = x.child_by_field_name("function")
+                if self.pure_macro(f):
+                    continue
+                if not (f is not None and f.type == "field_expression"
+                        and self._t(f.child_by_field_name("field")) == "size"):
+                    return False
+                obj = strip_parens(f.child_by_field_name("argument"))
+                od = self.sem.decl_of(obj.start_byte) if obj is not None and obj.type == "identifier" else None
+                if od is None or od.shape != "container":
+                    return False
+            if x.type == "identifier":
+                d = self.sem.decl_of(x.start_byte)
+                if d is None:
+                    mu = self.sem.macro_at(x.start_byte)
+                    if self.pure_macro(x):
+                        continue
+                    if mu is None or mu.function_like:
+                        p = x.parent
+                        if p is not None and p.type in ("sizeof_expression", "type_descriptor"):
+                            continue
+                        return False
+                    continue
+                if d.key in nest.written or d.key in nest.index_key_set or d.key in nest.facts.local_keys:
+                    return False
+                if d.shape in ("pointer", "array") and x.parent is not None and x.parent.type != "field_expression":
+                    return False
+            if x.type == "this":
+                return False
+        return True
+
+    def macro_use_problem(self, mu) -> str | None:
+        """Why the function-like macro use ``mu`` cannot be read through its arguments, or None."""
+        ident = self.model.root.descendant_for_byte_range(mu.start, mu.start + len(mu.name.encode()))
+        call = ident.parent if ident is not None and ident.type == "identifier" else None
+        if call is None or call.type != "call_expression" or call.child_by_field_name("function") != ident:
+            return f"macro '{mu.name}' is not used as an expression"
+        return use_problem(mu.name, call.child_by_field_name("arguments"), self.sem,
+                           lambda x: self.sem.decl_of(x.start_byte))
+
+    def pure_macro(self, f: Node | None) -> bool:
+        """``f`` names a function-like macro that expands to an expression over its arguments."""
+        if f is None or f.type != "identifier":
+            return False
+        mu = self.sem.macro_at(f.start_byte)
+        return mu is not None and mu.function_like and self.macro_use_problem(mu) is None
+
+    def macro_value(self, name: str, depth: int = 0) -> int | None:
+        entry = self.sem.macro_defs.get(name)
+        if entry is None or entry[0]:
+            return None
+        return eval_tokens(entry[1], lambda s: self.macro_value(s, depth + 1) if depth < 8 else None)
+
+    def _const_value(self, d: Decl) -> int | None:
+        if not d.const or d.init_tokens is None:
+            return None
+        return eval_tokens(d.init_tokens, lambda s: self.macro_value(s))
+
+
+def concrete(p: Poly, values: dict) -> Poly:
+    """``p`` with every symbol of known value replaced, facts (Polys) included."""
+    for _ in range(4):
+        syms = p.symbols() & values.keys()
+        if not syms:
+            break
+        for s in syms:
+            v = values[s]
+            p = p.substitute(s, Poly.const(v) if isinstance(v, int) else v)
+    return p
