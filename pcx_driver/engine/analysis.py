@@ -27,12 +27,13 @@ from pcx_driver.engine import scalars as scalar_mod
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms, concrete
 from pcx_driver.engine.aliasing import AliasOracle
-from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
+from pcx_driver.engine.calls import UserFunctions
 from pcx_driver.engine.dependence import (Instance, LoopBounds, NotAffine, carried_conflict, delinearise, nonneg_on,
     nonneg_poly, param_lower_bounds)
+from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
 from pcx_driver.engine.loops import Loop, Poly, c_int_literal, single_statement
 from pcx_driver.engine.nest import Nest, build_nest, candidates, perfect_depth
-from pcx_driver.engine.semantics import ARITH_TYPES, Decl, Semantics
+from pcx_driver.engine.semantics import Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens, walk
 from pcx_driver.model import (
     ArrayAccessSummary,
@@ -63,15 +64,6 @@ def analyse_unit(unit: SourceUnit, min_work: float = MIN_WORK) -> UnitAnalysis:
 # ============================================================================ unit
 
 
-class Refusal(Exception):
-    def __init__(self, rid: str, message: str, decision: Decision = Decision.SERIAL, recurse: bool = True):
-        super().__init__(message)
-        self.rid = rid
-        self.message = message
-        self.decision = decision
-        self.recurse = recurse
-
-
 class _UnitAnalyser:
     def __init__(self, unit: SourceUnit, min_work: float = MIN_WORK):
         self.unit = unit
@@ -81,6 +73,7 @@ class _UnitAnalyser:
         self.userfns = UserFunctions(self.model, self.sem)
         self.aliases = AliasOracle(self.model, self.sem)
         self.affine = AffineForms(self.model, self.sem)
+        self.legality = Legality(self.model, self.sem, self.userfns, self.affine)
         self.result = UnitAnalysis(unit.path, unit.language)
         self.fn_info: FunctionInfo | None = None
 
@@ -208,7 +201,7 @@ class _UnitAnalyser:
         except Refusal as r:
             fa.nests.append(self._nest_record(fi, node, r.decision, [self.remark(r.rid, node.start_byte, r.message)]))
             recurse = r.recurse
-        except _MultiRefusal as mr:
+        except MultiRefusal as mr:
             # the first reasons, one per distinct message, are enough to act on
             fa.nests.append(self._nest_record(
                 fi, node, mr.decision, [self.remark(rid, node.start_byte, msg) for rid, msg in mr.reasons[:MAX_REASONS]]))
@@ -250,7 +243,7 @@ class _UnitAnalyser:
                 raise Refusal("PCX113", f"function-like macro '{mu.name}' (line {self.line(mu.start)}) cannot be "
                               f"analysed through: {why}; left alone", Decision.NOT_ANALYSED)
         if fi.is_template:
-            self._check_template(fi)
+            self.legality.template(fi)
 
         nest = build_nest(node, self.model, self.sem, self.affine.poly)
         self._current_values = nest.values
@@ -259,20 +252,20 @@ class _UnitAnalyser:
         if root.problem is not None:
             raise Refusal(*root.problem)
         reasons: list[tuple[str, str]] = []
-        self._check_hazards(nest, reasons)
-        self._check_indices_and_bounds(nest, reasons)
-        calls = self._check_calls(nest, reasons)
+        self.legality.hazards(nest, reasons)
+        self.legality.indices_and_bounds(nest, reasons)
+        calls = self.legality.calls(nest, reasons)
         if reasons:
-            raise _MultiRefusal(reasons)
+            raise MultiRefusal(reasons)
         fn_body = fi.node.child_by_field_name("body")
         index_outside = {k for k in nest.index_key_set if k not in nest.facts.local_keys}
         sv = scalar_mod.classify(nest.facts, node, m, sem, fn_body, index_outside, nest.root_key)
         if sv.problems:
-            raise _MultiRefusal(sv.problems)
+            raise MultiRefusal(sv.problems)
         versioned: list[tuple[str, str, bool]] = []  # (pointer, pointer, either written)
         arrays, atomics, notes, groups = self._check_arrays(nest, fi, reasons, versioned)
         if reasons:
-            raise _MultiRefusal(reasons)
+            raise MultiRefusal(reasons)
         collapse = self._collapse(nest)
         work, total, all_const, shown, work_expr, guessed = self._work(nest)
         if all_const and work < self.min_work:
@@ -316,97 +309,6 @@ class _UnitAnalyser:
 
     def _is_index_name(self, nest: Nest, name: str) -> bool:
         return name in nest.index_keys
-
-    # ------------------------------------------------------------------ checks
-    def _check_template(self, fi: FunctionInfo) -> None:
-        name = fi.name.split("::")[-1].split("<")[0]
-        insts = self.sem.template_calls.get(name, [])
-        if not insts:
-            raise Refusal("PCX136", f"function template '{name}' has no instantiation in this file", recurse=False)
-        for args in insts:
-            for a in args:
-                base = a.replace("const ", "").replace("*", "").strip()
-                if base and not base.lstrip("-").isdigit() and base not in ARITH_TYPES:
-                    raise Refusal("PCX136", f"function template '{name}' is instantiated with '{a}', which "
-                                  "cannot be offloaded", recurse=False)
-
-    def _check_hazards(self, nest: Nest, reasons: list[tuple[str, str]]) -> None:
-        seen = set()
-        for h in nest.facts.hazards:
-            key = (h.id, h.message)
-            if key not in seen:
-                seen.add(key)
-                reasons.append(key)
-        # (a non-canonical inner loop simply stays a serial loop inside the kernel)
-        if any(r[0] in ("PCX113", "PCX114", "PCX122") for r in reasons):
-            raise _MultiRefusal(reasons, Decision.NOT_ANALYSED)
-
-    def _check_indices_and_bounds(self, nest: Nest, reasons: list[tuple[str, str]]) -> None:
-        owners = {lp.index: lp for lp in nest.loops}
-        for r in nest.facts.scalars:
-            if not r.write or r.decl is None:
-                continue
-            lp = owners.get(r.name)
-            if lp is not None and r.decl.key in nest.index_key_set and r.header_of is None:
-                reasons.append(("PCX109", f"loop index '{r.name}' is written inside the body (line {self.line(r.node)})"))
-        for lp in nest.loops:
-            # keys written inside this loop (its bounds must not change while it runs)
-            inside = {r.decl.key for r in nest.facts.scalars if r.write and r.decl is not None
-                      and lp.node.start_byte <= r.node.start_byte < lp.node.end_byte}
-            written_arrays = {a.root for a in nest.facts.arrays if a.write
-                              and lp.node.start_byte <= a.node.start_byte < lp.node.end_byte}
-            for bn in lp.bound_nodes:
-                for x in walk(bn):
-                    if x.type == "subscript_expression":
-                        base = x.child_by_field_name("argument")
-                        while base is not None and base.type == "subscript_expression":
-                            base = base.child_by_field_name("argument")
-                        if base is not None and self.t(base) in written_arrays:
-                            reasons.append(("PCX111", f"bound of loop '{lp.index}' (line {self.line(lp.node)}) reads "
-                                            f"'{self.t(base)}', which is written inside the loop"))
-                    if x.type == "identifier":
-                        d = self.sem.decl_of(x.start_byte)
-                        if d is not None and d.key in inside and d.key not in nest.index_key_set:
-                            reasons.append(("PCX111", f"bound of loop '{lp.index}' (line {self.line(lp.node)}) uses "
-                                            f"'{d.name}', which changes inside the nest"))
-                    elif x.type == "call_expression":
-                        f = x.child_by_field_name("function")
-                        if not (f is not None and f.type == "field_expression"
-                                and self.t(f.child_by_field_name("field")) == "size") and not self.affine.pure_macro(f):
-                            kind = classify_call(self.t(f), self.sem.callee_of(x.start_byte, x.end_byte))
-                            if kind is not CallKind.MATH:
-                                reasons.append(("PCX111", f"bound of loop '{lp.index}' calls '{self.t(f)}', which "
-                                                "may change between iterations"))
-            if lp.low is None or lp.high is None:
-                if lp is nest.root and not any(r[0] == "PCX111" for r in reasons):
-                    reasons.append(("PCX110", f"bounds of loop '{lp.index}' are not loop-invariant integer "
-                                    "expressions"))
-
-    def _check_calls(self, nest: Nest, reasons: list[tuple[str, str]]) -> list[str]:
-        users: list[str] = []
-        for c in nest.facts.calls:
-            kind = classify_call(c.name, c.callee)
-            where = f"(line {self.line(c.node)})"
-            if kind is CallKind.MATH:
-                continue
-            if kind is CallKind.IO:
-                reasons.append(("PCX106", f"input/output call '{c.name}' inside the nest {where}"))
-            elif kind is CallKind.ALLOC:
-                reasons.append(("PCX107", f"memory allocation call '{c.name}' inside the nest {where}"))
-            elif kind is CallKind.EXIT:
-                reasons.append(("PCX108", f"'{c.name}' may leave the nest {where}"))
-            elif kind is CallKind.MEMORY:
-                reasons.append(("PCX105", f"'{c.name}' writes memory the analysis cannot see {where}"))
-            elif kind is CallKind.USER and c.callee is not None:
-                ok, why = self.userfns.check(c.callee)
-                if ok:
-                    if c.callee.name not in users:
-                        users.append(c.callee.name)
-                else:
-                    reasons.append(("PCX105", f"call to '{c.name}' {where}: {why}"))
-            else:
-                reasons.append(("PCX105", f"call to '{c.name}', which has no visible definition {where}"))
-        return users
 
     # ------------------------------------------------------------------ arrays
     def _check_arrays(self, nest: Nest, fi: FunctionInfo, reasons: list[tuple[str, str]],
@@ -1047,22 +949,6 @@ class _UnitAnalyser:
             return f"{t} * " + (f"({own} + " + " + ".join(shown(c) for c in lp.children) + ")" if lp.children
                                 else str(own))
         return shown(nest.root)
-
-
-#: when a nest has several problems, the most specific comes first
-PRIORITY = ["PCX113", "PCX114", "PCX122", "PCX110", "PCX108", "PCX106", "PCX107", "PCX133", "PCX134", "PCX130",
-            "PCX131", "PCX132", "PCX135", "PCX137", "PCX136", "PCX105", "PCX109", "PCX111", "PCX119", "PCX118",
-            "PCX104", "PCX112", "PCX101", "PCX103", "PCX102", "PCX116", "PCX115"]
-
-
-class _MultiRefusal(Exception):
-    def __init__(self, reasons: list[tuple[str, str]], decision: Decision = Decision.SERIAL, recurse: bool = True):
-        super().__init__(reasons[0][1] if reasons else "")
-        order = {rid: k for k, rid in enumerate(PRIORITY)}
-        reasons = sorted(reasons, key=lambda r: order.get(r[0], len(order)))
-        self.reasons = reasons
-        self.decision = decision
-        self.recurse = recurse
 
 
 # ============================================================================ helpers
