@@ -29,11 +29,12 @@ from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms, concrete
 from pcx_driver.engine.aliasing import AliasOracle
 from pcx_driver.engine.calls import UserFunctions
-from pcx_driver.engine.dependence import (Instance, LoopBounds, NotAffine, carried_conflict, delinearise, nonneg_on,
+from pcx_driver.engine.dependence import (LoopBounds, NotAffine, carried_conflict, delinearise, nonneg_on,
     nonneg_poly, param_lower_bounds)
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
 from pcx_driver.engine.loops import Loop, Poly, c_int_literal, single_statement
 from pcx_driver.engine.nest import Nest, build_nest, candidates, perfect_depth
+from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.semantics import Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens, walk
 from pcx_driver.model import (
@@ -72,6 +73,7 @@ class _UnitAnalyser:
         self.userfns = UserFunctions(self.model, self.sem)
         self.aliases = AliasOracle(self.model, self.sem)
         self.affine = AffineForms(self.model, self.sem)
+        self.ranges = AccessRanges(self.model, self.affine)
         self.legality = Legality(self.model, self.sem, self.userfns, self.affine)
         self.result = UnitAnalysis(unit.path, unit.language)
         self.fn_info: FunctionInfo | None = None
@@ -245,8 +247,6 @@ class _UnitAnalyser:
             self.legality.template(fi)
 
         nest = build_nest(node, self.model, self.sem, self.affine.poly)
-        self._current_values = nest.values
-        self._current_nest = nest
         root = nest.root
         if root.problem is not None:
             raise Refusal(*root.problem)
@@ -341,79 +341,6 @@ class _UnitAnalyser:
         return summaries, sorted(atomics), notes, groups
 
     # ------------------------------------------------------------------ dependences
-    def _bounds_of(self, a: ArrayRef) -> list[LoopBounds]:
-        return [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in a.loops]
-
-    def _domain_of(self, a: ArrayRef, subs: list | None = None, write: bool = False) -> Instance:
-        """The access's iteration domain: its loops, and the affine if-conditions around it."""
-        return Instance(list(subs) if subs is not None else [], self._bounds_of(a), write,
-                        guards=self._guards(a))
-
-    def _tightened(self, a: ArrayRef) -> list[Loop]:
-        """The access's loops with bounds narrowed by guards such as ``if (i > 0)``: a guard
-        ``i - e >= 0`` (or ``e - i >= 0``) raises the low (lowers the high) bound of i to e when
-        e is provably tighter."""
-        guards = self._guards(a)
-        if not guards:
-            return a.loops
-        import dataclasses
-
-        loops = list(a.loops)
-        nest = self.__dict__.get("_current_nest")
-        for g in guards:
-            idx = [k for k, lp in enumerate(loops) if lp.index in g.symbols()]
-            if not idx:
-                continue
-            k = idx[-1]  # bound the innermost index by an expression in the outer ones
-            lp = loops[k]
-            c = g.coeff_of(lp.index)
-            if not c.is_const or abs(c.const_value) != 1 or g.degree_in([lp.index]) != 1:
-                continue
-            rest = g.without(lp.index)
-            inner = {x.index for x in loops[k + 1:]}
-            if rest.symbols() & inner or lp.low is None or lp.high is None:
-                continue
-            dom = Instance([], [LoopBounds(x.index, x.low, x.high, x.step, x.node.id) for x in loops], False)
-            values = nest.values if nest is not None else {}
-            if c.const_value == 1:  # i >= -rest
-                cand = -rest
-                if nonneg_on(cand - lp.low, [dom], values):
-                    loops[k] = dataclasses.replace(lp, low=cand)
-            else:  # i <= rest
-                cand = rest
-                if nonneg_on(lp.high - cand, [dom], values):
-                    loops[k] = dataclasses.replace(lp, high=cand)
-        return loops
-
-    def _guards(self, a: ArrayRef) -> list[Poly]:
-        """Affine conditions (each ``poly >= 0``) that hold whenever the access executes."""
-        nest = self.__dict__.get("_current_nest")
-        if nest is None or not a.guards:
-            return []
-        out: list[Poly] = []
-        for cond, taken in a.guards:
-            if cond.type == "condition_clause":  # C++: if (init; cond)
-                cond = cond.child_by_field_name("value") or (cond.named_children[-1] if cond.named_children else cond)
-            rels = _conjuncts(strip_parens(cond), self.t) if taken else [strip_parens(cond)]
-            for rel in rels:
-                if rel is None or rel.type != "binary_expression":
-                    continue
-                op = self.t(rel.child_by_field_name("operator"))
-                if not taken:
-                    op = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}.get(op, "")
-                left = self.affine.poly(rel.child_by_field_name("left"), nest)
-                right = self.affine.poly(rel.child_by_field_name("right"), nest)
-                if left is None or right is None:
-                    continue
-                # an index in the condition must be that of a loop around the if, not inside it
-                own = {lp.index for lp in a.loops if lp.node.start_byte < cond.start_byte < lp.node.end_byte}
-                if (left.symbols() | right.symbols()) & (set(nest.index_keys) - own):
-                    continue
-                one = Poly.const(1)
-                out += {"<": [right - left - one], "<=": [right - left], ">": [left - right - one],
-                        ">=": [left - right], "==": [left - right, right - left]}.get(op, [])
-        return out
-
     def _dependences(self, nest: Nest, refs: list[ArrayRef], reasons: list[tuple[str, str]]) -> bool:
         """Test the root loop; True when the array's updates must be atomic (histogram)."""
         writes = [a for a in refs if a.write]
@@ -446,8 +373,8 @@ class _UnitAnalyser:
                 if sig in seen:
                     continue
                 seen.add(sig)
-                ia = self._domain_of(w, w.delin or w.polys, True)
-                ib = self._domain_of(x, x.delin or x.polys, x.write)
+                ia = self.ranges.domain_of(w, nest, w.delin or w.polys, True)
+                ib = self.ranges.domain_of(x, nest, x.delin or x.polys, x.write)
                 try:
                     conflict = carried_conflict(ia, ib, [], root_key, nest.values)
                 except NotAffine:
@@ -468,7 +395,7 @@ class _UnitAnalyser:
     def _delinearise(self, nest: Nest, refs: list[ArrayRef], indices: set[str]) -> bool:
         if any(len(a.polys) != 1 for a in refs):
             return False
-        dims = delinearise([a.polys[0] for a in refs], [self._domain_of(a) for a in refs], indices, nest.values)
+        dims = delinearise([a.polys[0] for a in refs], [self.ranges.domain_of(a, nest) for a in refs], indices, nest.values)
         if dims is None:
             return False
         for a, d in zip(refs, dims):
@@ -529,7 +456,7 @@ class _UnitAnalyser:
         exact = True
         wrap = lambda s: f"({s})" if s in nest.wrap else s  # noqa: E731
         for k in range(n):
-            lo_hi = self._range(nest, refs, k)
+            lo_hi = self.ranges.subscript_range(nest, refs, k)
             full = extents[k] if k < len(extents) else None
             if k > 0 and full is not None:
                 # inner dimensions are mapped whole: a map section must be contiguous
@@ -599,7 +526,7 @@ class _UnitAnalyser:
 
     def _within_extent(self, nest: Nest, refs: list[ArrayRef], lo: Poly, hi: Poly, full: str | None) -> bool:
         """0 <= lo, and hi < the extent when it is known, proved on the nest's domain."""
-        doms = [self._domain_of(a) for a in refs]
+        doms = [self.ranges.domain_of(a, nest) for a in refs]
         if not self._nonneg(lo, doms, nest):
             return False
         if full is None:
@@ -682,70 +609,6 @@ class _UnitAnalyser:
                 return self.t(r)
         return None
 
-    def _range(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
-        """Symbolic [min, max] of subscript ``k`` over all accesses, or None."""
-        cache = self.__dict__.setdefault("_range_cache", {})
-        key = (tuple(id(a) for a in refs), k, id(nest))
-        if key not in cache:
-            cache[key] = (self._range_uncached(nest, refs, k), refs)  # refs kept alive: ids stay unique
-        return cache[key][0]
-
-    def _range_uncached(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
-        lows, highs = [], []
-        for a in refs:
-            p = a.polys[k]
-            if p is None:
-                return None
-            loops = self._tightened(a)
-            lo = self._extreme(p, loops, low=True)
-            hi = self._extreme(p, loops, low=False)
-            if lo is None or hi is None:
-                return None
-            lows.append(lo)
-            highs.append(hi)
-        doms = [self._domain_of(a) for a in refs]
-        lo = _fold(lows, True, nest, doms)
-        hi = _fold(highs, False, nest, doms)
-        if lo is None or hi is None:
-            return None
-        return lo, hi
-
-    def _extreme(self, p: Poly, loops: list[Loop], low: bool) -> Poly | None:
-        for lp in reversed(loops):
-            if lp.index not in p.symbols():
-                continue
-            if p.degree_in([lp.index]) > 1 or lp.low is None or lp.high is None:
-                return None
-            coeff = p.coeff_of(lp.index)
-            sign = _sign(coeff) if coeff.is_const else self._param_sign(coeff, loops)
-            if sign is None:
-                return None
-            pick_low = (sign > 0) == low
-            p = p.substitute(lp.index, lp.low if pick_low else lp.high)
-        if any(lp.index in p.symbols() for lp in loops):
-            return None
-        return p
-
-    def _param_sign(self, coeff: Poly, loops: list[Loop]) -> int | None:
-        """Sign of a parametric coefficient (the stride n of i*n), proved from the loops' bounds."""
-        cache = self.__dict__.setdefault("_sign_cache", {})
-        values = self.__dict__.get("_current_values") or {}
-        key = (coeff, tuple(lp.node.id for lp in loops),
-               tuple(sorted(((k, v) for k, v in values.items() if v is not None), key=lambda kv: kv[0])))
-        if key not in cache:
-            cache[key] = self._param_sign_uncached(coeff, loops)
-        return cache[key]
-
-    def _param_sign_uncached(self, coeff: Poly, loops: list[Loop]) -> int | None:
-        nest_values = self.__dict__.get("_current_values", {})
-        dom = [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in loops]
-        lbs = param_lower_bounds(coeff.symbols(), [dom], nest_values)
-        if nonneg_poly(coeff, lbs):
-            return 1
-        if nonneg_poly(-coeff, lbs):
-            return -1
-        return None
-
     def _covers_box(self, nest: Nest, refs: list[ArrayRef], dims: list[tuple[str, str]]) -> bool:
         """Some unconditional access touches every element of the section."""
         for a in refs:
@@ -779,8 +642,9 @@ class _UnitAnalyser:
             return len(polys) == 2 and self._delin_full(nest, a)
         # the access's own image equals the union's range in every dimension
         for k in range(len(polys)):
-            mine = (self._extreme(a.polys[k], a.loops, True), self._extreme(a.polys[k], a.loops, False))
-            union = self._range(nest, refs, k)
+            mine = (self.ranges.extreme(a.polys[k], a.loops, True, nest.values),
+                    self.ranges.extreme(a.polys[k], a.loops, False, nest.values))
+            union = self.ranges.subscript_range(nest, refs, k)
             if union is None or mine[0] is None or mine[1] is None:
                 return False
             if k > 0 and a.decl is not None and len(a.decl.dims) > k and a.decl.dims[k] is not None:
@@ -871,8 +735,8 @@ class _UnitAnalyser:
                     if x.fields and w.fields and x.fields[0] != w.fields[0]:
                         continue
                     try:
-                        c = carried_conflict(self._domain_of(w, w.delin or w.polys, True),
-                                             self._domain_of(x, x.delin or x.polys, x.write),
+                        c = carried_conflict(self.ranges.domain_of(w, nest, w.delin or w.polys, True),
+                                             self.ranges.domain_of(x, nest, x.delin or x.polys, x.write),
                                              outer_keys, loop.node.id, nest.values)
                     except NotAffine:
                         return False
@@ -883,56 +747,5 @@ class _UnitAnalyser:
 # ============================================================================ helpers
 
 
-def _conjuncts(n: Node | None, text) -> list[Node | None]:
-    """The operands of an && chain."""
-    n = strip_parens(n)
-    if n is not None and n.type == "binary_expression" and text(n.child_by_field_name("operator")) == "&&":
-        return _conjuncts(n.child_by_field_name("left"), text) + _conjuncts(n.child_by_field_name("right"), text)
-    return [n]
-
-
 def _index_param_product(p: Poly, indices: set[str]) -> bool:
     return any(any(s in indices for s in m) and any(s not in indices for s in m) for m in p.terms)
-
-
-def _sign(p: Poly) -> int | None:
-    """+1/-1 for a coefficient of known sign (parameters in strides count as positive)."""
-    if p.is_const:
-        c = p.const_value
-        return 1 if c > 0 else (-1 if c < 0 else 1)
-    signs = {1 if c > 0 else -1 for m, c in p.terms.items()}
-    if len(signs) == 1:
-        return signs.pop()
-    return None
-
-
-def _fold(ps: list[Poly], low: bool, nest: Nest, doms: list[list[LoopBounds]] | None = None) -> Poly | None:
-    """Symbolic min (low) or max of polynomials, when isl can order them on the nest's domain."""
-    best = ps[0]
-    best_dom = doms[0] if doms else []
-    for k, p in enumerate(ps[1:], 1):
-        dom = doms[k] if doms else []
-        diff = concrete(p - best, nest.values)
-        if diff.is_const:
-            if (diff.const_value < 0) == low and diff.const_value != 0:
-                best, best_dom = p, dom
-            continue
-        if nonneg_on(diff, [best_dom, dom], nest.values):  # p >= best
-            if not low:
-                best, best_dom = p, dom
-            continue
-        if nonneg_on(-diff, [best_dom, dom], nest.values):  # p <= best
-            if low:
-                best, best_dom = p, dom
-            continue
-        # products of parameters (ny*nz): prove the sign from each parameter's lower bound
-        lbs = param_lower_bounds(diff.symbols(), [best_dom, dom], nest.values)
-        if nonneg_poly(diff, lbs):
-            if not low:
-                best, best_dom = p, dom
-        elif nonneg_poly(-diff, lbs):
-            if low:
-                best, best_dom = p, dom
-        else:
-            return None
-    return best

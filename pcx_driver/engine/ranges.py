@@ -1,0 +1,223 @@
+"""Where an array access runs and what it reaches: its iteration domain and subscript ranges.
+
+Contract: ``AccessRanges(model, affine)`` for one translation unit; its memos live as long
+as it does.
+- ``domain_of(a, nest, subs, write)``: the access's ``dependence.Instance``: its loops'
+  bounds and the affine if-conditions that hold whenever it executes (``if (i > 0)``).
+- ``tightened(a, nest)``: the access's loops with bounds narrowed by those conditions.
+- ``subscript_range(nest, refs, k)``: the symbolic [min, max] of subscript ``k`` over all
+  accesses, or None when isl cannot order their ends.
+- ``extreme(p, loops, low, values)``: the least or greatest value of ``p`` over ``loops``.
+"""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from pcx_driver.engine.access import ArrayRef
+from pcx_driver.engine.affine import AffineForms, concrete
+from pcx_driver.engine.dependence import Instance, LoopBounds, nonneg_on, nonneg_poly, param_lower_bounds
+from pcx_driver.engine.loops import Loop, Poly
+from pcx_driver.engine.nest import Nest
+from pcx_driver.engine.source import SourceModel, strip_parens
+
+
+class AccessRanges:
+    """Iteration domains and subscript ranges of one unit's array accesses (see the module
+    docstring)."""
+
+    def __init__(self, model: SourceModel, affine: AffineForms):
+        self.model = model
+        self.affine = affine
+        self._range_cache: dict = {}  # (ids of the refs, k, id of the nest) -> (range, refs)
+        self._sign_cache: dict = {}  # (coefficient, loop node ids, known values) -> sign
+
+    def _t(self, n: Node | None) -> str:
+        return self.model.text(n)
+
+    def _bounds_of(self, a: ArrayRef) -> list[LoopBounds]:
+        return [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in a.loops]
+
+    def domain_of(self, a: ArrayRef, nest: Nest, subs: list | None = None, write: bool = False) -> Instance:
+        """The access's iteration domain: its loops, and the affine if-conditions around it."""
+        return Instance(list(subs) if subs is not None else [], self._bounds_of(a), write,
+                        guards=self._guards(a, nest))
+
+    def tightened(self, a: ArrayRef, nest: Nest) -> list[Loop]:
+        """The access's loops with bounds narrowed by guards such as ``if (i > 0)``: a guard
+        ``i - e >= 0`` (or ``e - i >= 0``) raises the low (lowers the high) bound of i to e when
+        e is provably tighter."""
+        guards = self._guards(a, nest)
+        if not guards:
+            return a.loops
+        import dataclasses
+
+        loops = list(a.loops)
+        for g in guards:
+            idx = [k for k, lp in enumerate(loops) if lp.index in g.symbols()]
+            if not idx:
+                continue
+            k = idx[-1]  # bound the innermost index by an expression in the outer ones
+            lp = loops[k]
+            c = g.coeff_of(lp.index)
+            if not c.is_const or abs(c.const_value) != 1 or g.degree_in([lp.index]) != 1:
+                continue
+            rest = g.without(lp.index)
+            inner = {x.index for x in loops[k + 1:]}
+            if rest.symbols() & inner or lp.low is None or lp.high is None:
+                continue
+            dom = Instance([], [LoopBounds(x.index, x.low, x.high, x.step, x.node.id) for x in loops], False)
+            values = nest.values if nest is not None else {}
+            if c.const_value == 1:  # i >= -rest
+                cand = -rest
+                if nonneg_on(cand - lp.low, [dom], values):
+                    loops[k] = dataclasses.replace(lp, low=cand)
+            else:  # i <= rest
+                cand = rest
+                if nonneg_on(lp.high - cand, [dom], values):
+                    loops[k] = dataclasses.replace(lp, high=cand)
+        return loops
+
+    def _guards(self, a: ArrayRef, nest: Nest) -> list[Poly]:
+        """Affine conditions (each ``poly >= 0``) that hold whenever the access executes."""
+        if nest is None or not a.guards:
+            return []
+        out: list[Poly] = []
+        for cond, taken in a.guards:
+            if cond.type == "condition_clause":  # C++: if (init; cond)
+                cond = cond.child_by_field_name("value") or (cond.named_children[-1] if cond.named_children else cond)
+            rels = _conjuncts(strip_parens(cond), self._t) if taken else [strip_parens(cond)]
+            for rel in rels:
+                if rel is None or rel.type != "binary_expression":
+                    continue
+                op = self._t(rel.child_by_field_name("operator"))
+                if not taken:
+                    op = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}.get(op, "")
+                left = self.affine.poly(rel.child_by_field_name("left"), nest)
+                right = self.affine.poly(rel.child_by_field_name("right"), nest)
+                if left is None or right is None:
+                    continue
+                # an index in the condition must be that of a loop around the if, not inside it
+                own = {lp.index for lp in a.loops if lp.node.start_byte < cond.start_byte < lp.node.end_byte}
+                if (left.symbols() | right.symbols()) & (set(nest.index_keys) - own):
+                    continue
+                one = Poly.const(1)
+                out += {"<": [right - left - one], "<=": [right - left], ">": [left - right - one],
+                        ">=": [left - right], "==": [left - right, right - left]}.get(op, [])
+        return out
+
+    def subscript_range(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
+        """Symbolic [min, max] of subscript ``k`` over all accesses, or None."""
+        cache = self._range_cache
+        key = (tuple(id(a) for a in refs), k, id(nest))
+        if key not in cache:
+            cache[key] = (self._range_uncached(nest, refs, k), refs)  # refs kept alive: ids stay unique
+        return cache[key][0]
+
+    def _range_uncached(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
+        lows, highs = [], []
+        for a in refs:
+            p = a.polys[k]
+            if p is None:
+                return None
+            loops = self.tightened(a, nest)
+            lo = self.extreme(p, loops, True, nest.values)
+            hi = self.extreme(p, loops, False, nest.values)
+            if lo is None or hi is None:
+                return None
+            lows.append(lo)
+            highs.append(hi)
+        doms = [self.domain_of(a, nest) for a in refs]
+        lo = _fold(lows, True, nest, doms)
+        hi = _fold(highs, False, nest, doms)
+        if lo is None or hi is None:
+            return None
+        return lo, hi
+
+    def extreme(self, p: Poly, loops: list[Loop], low: bool, values: dict) -> Poly | None:
+        """The least (low) or greatest value of ``p`` over the loops, as a Poly over the names
+        outside them, or None; ``values``: the nest's known values."""
+        for lp in reversed(loops):
+            if lp.index not in p.symbols():
+                continue
+            if p.degree_in([lp.index]) > 1 or lp.low is None or lp.high is None:
+                return None
+            coeff = p.coeff_of(lp.index)
+            sign = _sign(coeff) if coeff.is_const else self._param_sign(coeff, loops, values)
+            if sign is None:
+                return None
+            pick_low = (sign > 0) == low
+            p = p.substitute(lp.index, lp.low if pick_low else lp.high)
+        if any(lp.index in p.symbols() for lp in loops):
+            return None
+        return p
+
+    def _param_sign(self, coeff: Poly, loops: list[Loop], values: dict) -> int | None:
+        """Sign of a parametric coefficient (the stride n of i*n), proved from the loops' bounds."""
+        cache = self._sign_cache
+        values = values or {}
+        key = (coeff, tuple(lp.node.id for lp in loops),
+               tuple(sorted(((k, v) for k, v in values.items() if v is not None), key=lambda kv: kv[0])))
+        if key not in cache:
+            cache[key] = self._param_sign_uncached(coeff, loops, values)
+        return cache[key]
+
+    def _param_sign_uncached(self, coeff: Poly, loops: list[Loop], nest_values: dict) -> int | None:
+        dom = [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in loops]
+        lbs = param_lower_bounds(coeff.symbols(), [dom], nest_values)
+        if nonneg_poly(coeff, lbs):
+            return 1
+        if nonneg_poly(-coeff, lbs):
+            return -1
+        return None
+
+
+def _conjuncts(n: Node | None, text) -> list[Node | None]:
+    """The operands of an && chain."""
+    n = strip_parens(n)
+    if n is not None and n.type == "binary_expression" and text(n.child_by_field_name("operator")) == "&&":
+        return _conjuncts(n.child_by_field_name("left"), text) + _conjuncts(n.child_by_field_name("right"), text)
+    return [n]
+
+
+def _sign(p: Poly) -> int | None:
+    """+1/-1 for a coefficient of known sign (parameters in strides count as positive)."""
+    if p.is_const:
+        c = p.const_value
+        return 1 if c > 0 else (-1 if c < 0 else 1)
+    signs = {1 if c > 0 else -1 for m, c in p.terms.items()}
+    if len(signs) == 1:
+        return signs.pop()
+    return None
+
+
+def _fold(ps: list[Poly], low: bool, nest: Nest, doms: list[list[LoopBounds]] | None = None) -> Poly | None:
+    """Symbolic min (low) or max of polynomials, when isl can order them on the nest's domain."""
+    best = ps[0]
+    best_dom = doms[0] if doms else []
+    for k, p in enumerate(ps[1:], 1):
+        dom = doms[k] if doms else []
+        diff = concrete(p - best, nest.values)
+        if diff.is_const:
+            if (diff.const_value < 0) == low and diff.const_value != 0:
+                best, best_dom = p, dom
+            continue
+        if nonneg_on(diff, [best_dom, dom], nest.values):  # p >= best
+            if not low:
+                best, best_dom = p, dom
+            continue
+        if nonneg_on(-diff, [best_dom, dom], nest.values):  # p <= best
+            if low:
+                best, best_dom = p, dom
+            continue
+        # products of parameters (ny*nz): prove the sign from each parameter's lower bound
+        lbs = param_lower_bounds(diff.symbols(), [best_dom, dom], nest.values)
+        if nonneg_poly(diff, lbs):
+            if not low:
+                best, best_dom = p, dom
+        elif nonneg_poly(-diff, lbs):
+            if low:
+                best, best_dom = p, dom
+        else:
+            return None
+    return best
