@@ -1,0 +1,174 @@
+"""Which loops of a nest run in parallel: dependence tests of its arrays, and collapse depth.
+
+Contract: ``Parallelism(model, ranges)`` for one translation unit:
+- ``check_root(nest, refs, reasons)``: tests the nest's root loop against the accesses
+  ``refs`` to one array; a dependence it carries (PCX101) or subscripts isl cannot test
+  (PCX102, PCX103) go in ``reasons``, unless every access is a compound update with one
+  commutative operator (a histogram): then it returns True and the updates are to be made
+  atomic.  Parametric strides (``a[i * n + j]``) are delinearised first (``a.delin``).
+- ``collapse(nest)``: how many perfectly nested, rectangular loops from the root carry
+  no dependence either (the ``collapse`` clause).
+The dependence tests themselves (isl) are in ``engine/dependence.py``.
+"""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from pcx_driver.engine.access import ArrayRef
+from pcx_driver.engine.dependence import NotAffine, carried_conflict, delinearise
+from pcx_driver.engine.loops import Loop, Poly, single_statement
+from pcx_driver.engine.nest import Nest
+from pcx_driver.engine.ranges import AccessRanges
+from pcx_driver.engine.source import SourceModel, walk
+
+
+class Parallelism:
+    """Dependence verdicts for one unit's nests (see the module docstring)."""
+
+    def __init__(self, model: SourceModel, ranges: AccessRanges):
+        self.model = model
+        self.ranges = ranges
+
+    def _t(self, n: Node | None) -> str:
+        return self.model.text(n)
+
+    def _line(self, n: Node | int) -> int:
+        return self.model.line_col(n if isinstance(n, int) else n.start_byte)[0]
+
+    def check_root(self, nest: Nest, refs: list[ArrayRef], reasons: list[tuple[str, str]]) -> bool:
+        """Test the root loop; True when the array's updates must be atomic (histogram)."""
+        writes = [a for a in refs if a.write]
+        if not writes:
+            return False
+        name = refs[0].base
+        indices = set(nest.index_keys)
+        # every subscript must be affine (after delinearisation of parametric strides)
+        nonaffine = [a for a in refs if any(p is None or p.degree_in(indices) > 1 for p in a.polys)]
+        needs_delin = [a for a in refs if a not in nonaffine and any(_index_param_product(p, indices) for p in a.polys)]
+        if nonaffine or needs_delin and not self._delinearise(nest, refs, indices):
+            if self._histogram(refs, nest):
+                return True
+            bad = (nonaffine or needs_delin)[0]
+            if bad.write:
+                reasons.append(("PCX103", f"write to '{self._t(bad.node)}' (line {self._line(bad.node)}) through a "
+                                "subscript that is not affine may conflict between iterations"))
+            else:
+                reasons.append(("PCX102", f"subscript of '{self._t(bad.node)}' (line {self._line(bad.node)}) is not an "
+                                f"affine function of the loop indices while '{name}' is written in the nest"))
+            return False
+        root_key = nest.root.node.id
+        seen = set()
+        for w in writes:
+            for x in refs:
+                if x.fields and w.fields and x.fields[0] != w.fields[0]:
+                    continue
+                sig = (tuple(w.delin or w.polys), tuple(x.delin or x.polys), id(w.loops[-1]) if w.loops else 0,
+                       id(x.loops[-1]) if x.loops else 0)
+                if sig in seen:
+                    continue
+                seen.add(sig)
+                ia = self.ranges.domain_of(w, nest, w.delin or w.polys, True)
+                ib = self.ranges.domain_of(x, nest, x.delin or x.polys, x.write)
+                try:
+                    conflict = carried_conflict(ia, ib, [], root_key, nest.values)
+                except NotAffine:
+                    reasons.append(("PCX102", f"subscripts of '{name}' cannot be tested exactly"))
+                    return False
+                if conflict is not None:
+                    if self._histogram(refs, nest):
+                        return True
+                    dist = f" (distance {conflict.distance})" if conflict.distance else ""
+                    kind = "written" if x.write else "read"
+                    same = x is w
+                    what = (f"'{self._t(w.node)}' is written by different iterations of loop '{nest.root.index}'" if same
+                            else f"{self._t(w.node)} written, {self._t(x.node)} {kind}{dist}")
+                    reasons.append(("PCX101", f"loop-carried dependence on '{name}': {what} (line {self._line(w.node)})"))
+                    return False
+        return False
+
+    def _delinearise(self, nest: Nest, refs: list[ArrayRef], indices: set[str]) -> bool:
+        if any(len(a.polys) != 1 for a in refs):
+            return False
+        dims = delinearise([a.polys[0] for a in refs], [self.ranges.domain_of(a, nest) for a in refs], indices, nest.values)
+        if dims is None:
+            return False
+        for a, d in zip(refs, dims):
+            a.delin = d
+        return True
+
+    def _histogram(self, refs: list[ArrayRef], nest: Nest) -> bool:
+        """All accesses are compound updates with one commutative operator: make them atomic."""
+        ops = set()
+        for a in refs:
+            if not a.write or a.op not in ("+=", "-=", "++", "--", "*=", "|=", "&=", "^="):
+                return False
+            if a.fields:
+                return False
+            st = a.stmt
+            if st is None or st.type != "expression_statement" or st.named_child_count != 1:
+                return False
+            if st.named_children[0].id != (a.node.parent.id if a.node.parent is not None else -1):
+                return False
+            ops.add({"-=": "+=", "++": "+=", "--": "+="}.get(a.op, a.op))
+            # the update's value must not read the same array
+            assign = st.named_children[0]
+            right = assign.child_by_field_name("right")
+            if right is not None and any(x.type == "identifier" and self._t(x) == a.root for x in walk(right)):
+                return False
+        return len(ops) == 1
+
+    def collapse(self, nest: Nest) -> int:
+        depth = 1
+        lp = nest.root
+        collapsed = [lp]
+        outer_keys = [lp.node.id]
+        if any(x.type == "break_statement" for x in walk(nest.root.node)):
+            return 1
+        while True:
+            inner = single_statement(lp.body)
+            if inner is None or inner.type != "for_statement" or inner.id not in nest.by_node:
+                break
+            child = nest.by_node[inner.id]
+            if child.problem is not None or child.low is None or child.high is None:
+                break
+            outer_idx = {c.index for c in collapsed}
+            if (child.low.symbols() | child.high.symbols()) & outer_idx:
+                break  # triangular: not collapsed
+            if not self._parallel_at(nest, child, outer_keys):
+                break
+            depth += 1
+            collapsed.append(child)
+            outer_keys.append(child.node.id)
+            lp = child
+        return depth
+
+    def _parallel_at(self, nest: Nest, loop: Loop, outer_keys: list[int]) -> bool:
+        groups: dict[str, list[ArrayRef]] = {}
+        for a in nest.facts.arrays:
+            if a.decl is not None and a.decl.key in nest.facts.local_keys and not a.member:
+                continue
+            groups.setdefault(a.root + "." + a.base, []).append(a)
+        for refs in groups.values():
+            writes = [a for a in refs if a.write]
+            if not writes:
+                continue
+            if any(any(p is None for p in a.polys) for a in refs):
+                return False  # histogram or unanalysable: keep the proven level only
+            for w in writes:
+                for x in refs:
+                    if x.fields and w.fields and x.fields[0] != w.fields[0]:
+                        continue
+                    try:
+                        c = carried_conflict(self.ranges.domain_of(w, nest, w.delin or w.polys, True),
+                                             self.ranges.domain_of(x, nest, x.delin or x.polys, x.write),
+                                             outer_keys, loop.node.id, nest.values)
+                    except NotAffine:
+                        return False
+                    if c is not None:
+                        return False
+        return True
+
+
+def _index_param_product(p: Poly, indices: set[str]) -> bool:
+    return any(any(s in indices for s in m) and any(s not in indices for s in m) for m in p.terms)
