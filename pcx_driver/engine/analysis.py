@@ -26,24 +26,22 @@ from pcx_driver.engine import hostaccess
 from pcx_driver.engine import scalars as scalar_mod
 from pcx_driver.engine import work as work_mod
 from pcx_driver.engine.access import ArrayRef
-from pcx_driver.engine.affine import AffineForms, concrete
+from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.aliasing import AliasOracle
 from pcx_driver.engine.calls import UserFunctions
-from pcx_driver.engine.dependence import LoopBounds, nonneg_on, nonneg_poly, param_lower_bounds
+from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
-from pcx_driver.engine.loops import Poly, c_int_literal
 from pcx_driver.engine.nest import Nest, build_nest, candidates, perfect_depth
 from pcx_driver.engine.parallel import Parallelism
 from pcx_driver.engine.ranges import AccessRanges
-from pcx_driver.engine.semantics import Decl, Semantics
-from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens
+from pcx_driver.engine.semantics import Semantics
+from pcx_driver.engine.source import FunctionInfo, SourceModel
 from pcx_driver.model import (
     ArrayAccessSummary,
     Decision,
     FunctionAnalysis,
     NestAnalysis,
     Remark,
-    Section,
     SourceUnit,
     UnitAnalysis,
 )
@@ -75,9 +73,9 @@ class _UnitAnalyser:
         self.affine = AffineForms(self.model, self.sem)
         self.ranges = AccessRanges(self.model, self.affine)
         self.parallel = Parallelism(self.model, self.ranges)
+        self.extents = Extents(self.model, self.affine, self.ranges)
         self.legality = Legality(self.model, self.sem, self.userfns, self.affine)
         self.result = UnitAnalysis(unit.path, unit.language)
-        self.fn_info: FunctionInfo | None = None
 
     # ------------------------------------------------------------------ helpers
     def t(self, n: Node | None) -> str:
@@ -106,7 +104,6 @@ class _UnitAnalyser:
                 "PCX003", omp[0].start_byte, f"source already uses OpenMP (line {self.line(omp[0])}); left as it is"))
         for fi in m.functions():
             fa = FunctionAnalysis(fi.name, fi.node.start_byte, fi.node.end_byte)
-            self.fn_info = fi
             self.affine.function = fi
             body = fi.node.child_by_field_name("body")
             self._offloaded_groups: list[dict[str, list[ArrayRef]]] = []
@@ -336,276 +333,7 @@ class _UnitAnalyser:
                         atomics.append((a.stmt.start_byte, a.stmt.end_byte))
                 notes.append(("PCX117", f"update of '{refs[0].base}' made atomic (histogram idiom, line "
                               f"{self.line(refs[0].node)})"))
-            summary = self._summary(nest, refs, reasons)
+            summary = self.extents.summary(nest, fi, refs, reasons)
             if summary is not None:
                 summaries.append(summary)
         return summaries, sorted(atomics), notes, groups
-
-    # ------------------------------------------------------------------ sections
-    def _summary(self, nest: Nest, refs: list[ArrayRef], reasons: list[tuple[str, str]]) -> ArrayAccessSummary | None:
-        a0 = refs[0]
-        d = a0.decl
-        name = a0.base
-        if d is None:
-            reasons.append(("PCX116", f"declaration of '{name}' is unknown; its extent cannot be determined"))
-            return None
-        ndims = {len(a.subs) for a in refs}
-        if len(ndims) != 1:
-            reasons.append(("PCX118", f"'{name}' is accessed with different numbers of subscripts"))
-            return None
-        n = ndims.pop()
-        extents = list(d.dims) if d.dims else []
-        if d.shape == "container" and d.container == "std::vector":
-            extents = [f"{a0.root}.size()"]
-        if d.shape == "pointer" and not extents:
-            extents = [None]
-        if d.kind == "param" and d.shape != "container" and extents:
-            # ``T p[R][C]`` as a parameter is ``T (*p)[C]``: the caller may pass fewer than R
-            # rows (a mapped section of R rows would reach past its array), so R is no extent
-            extents[0] = None
-        if n > len(extents):
-            reasons.append(("PCX118", f"'{name}' has more subscripts than dimensions"))
-            return None
-        if d.shape == "pointer" and d.kind == "local" and extents and extents[0] is None:
-            ext = self._allocation_extent(d)
-            if ext is not None:
-                extents[0] = ext
-        dims: list[tuple[str, str]] = []
-        exact = True
-        wrap = lambda s: f"({s})" if s in nest.wrap else s  # noqa: E731
-        for k in range(n):
-            lo_hi = self.ranges.subscript_range(nest, refs, k)
-            full = extents[k] if k < len(extents) else None
-            if k > 0 and full is not None:
-                # inner dimensions are mapped whole: a map section must be contiguous
-                if lo_hi is None or not (lo_hi[0] == Poly.const(0) and
-                                         self._equal_extent(lo_hi[1] + Poly.const(1), full, nest)):
-                    exact = False
-                dims.append(("0", full))
-                continue
-            if lo_hi is None:
-                if full is None:
-                    reasons.append(("PCX116", f"extent of '{name}' cannot be determined: the range of subscript "
-                                    f"{k + 1} ('{self.t(refs[0].subs[k])}') cannot be bounded and the array's size "
-                                    "is not known here"))
-                    return None
-                exact = False
-                dims.append(("0", full))
-                continue
-            lo, hi = lo_hi
-            # unconditional accesses over rectangular loops touch both ends of the range: it lies
-            # inside the object; otherwise prove it
-            touched = not any(a.conditional for a in refs) and self._rectangular(refs)
-            inside = touched or self._within_extent(nest, refs, lo, hi, full)
-            if not inside:
-                # a guarded access (if (x - 1 >= 0) ...) makes the bounds of the loops wider than
-                # what is touched: never map outside the object
-                if full is not None:
-                    exact = False
-                    dims.append(("0", full))
-                    continue
-                if any(a.conditional for a in refs) or not self._rectangular(refs):
-                    reasons.append(("PCX116", f"the bounds of the loops around '{self.t(refs[0].node)}' give a range "
-                                    f"that may reach below the start of '{name}' (guarded or triangular accesses), "
-                                    "and its extent is not known here"))
-                    return None
-            dims.append((lo.render(wrap), (hi - lo + Poly.const(1)).render(wrap)))
-        if n == 0:
-            dims = []
-        if ("." in name or "->" in name) and (d.element_type or "").rstrip().endswith("*"):
-            # clang-19 maps a member's array of pointers (`nd.ptrs[0:n]`, void **) so that
-            # the kernel reads none of its values (seen: every element NULL or garbage).
-            reasons.append(("PCX118", f"'{name}' is a struct member holding an array of pointers, "
-                            "which is not mapped element for element"))
-            return None
-        written = any(a.write for a in refs)
-        covered = self._covers_box(nest, refs, dims) if exact else False
-        exact = exact and covered
-        fully = written and exact and self._written_first(refs)
-        summary = ArrayAccessSummary(
-            name=name, element_type=d.element_type or "", read=any(a.read for a in refs), written=written,
-            section=Section(name if not a0.via_data else a0.root, dims), exact=exact, written_fully=fully,
-        )
-        if d.shape == "container":
-            summary.container = d.container
-            summary.base_ranges = sorted({(a.base_node.start_byte, a.base_node.end_byte) for a in refs})
-            summary.section = Section(a0.root, dims)
-        return summary
-
-    def _rectangular(self, refs: list[ArrayRef]) -> bool:
-        for a in refs:
-            names = {lp.index for lp in a.loops}
-            for lp in a.loops:
-                if lp.low is None or lp.high is None or abs(lp.step) != 1:
-                    return False
-                if (lp.low.symbols() | lp.high.symbols()) & names:
-                    return False
-        return True
-
-    def _within_extent(self, nest: Nest, refs: list[ArrayRef], lo: Poly, hi: Poly, full: str | None) -> bool:
-        """0 <= lo, and hi < the extent when it is known, proved on the nest's domain."""
-        doms = [self.ranges.domain_of(a, nest) for a in refs]
-        if not self._nonneg(lo, doms, nest):
-            return False
-        if full is None:
-            return True
-        ext = self._extent_poly(full, nest)
-        return ext is not None and self._nonneg(ext - hi - Poly.const(1), doms, nest)
-
-    def _nonneg(self, p: Poly, doms: list[list[LoopBounds]], nest: Nest) -> bool:
-        c = concrete(p, {k: v for k, v in nest.values.items() if isinstance(v, int)})
-        if c.is_const:
-            return c.const_value >= 0
-        for dom in doms:
-            if nonneg_on(c, [dom], nest.values):
-                continue
-            lbs = param_lower_bounds(c.symbols(), [dom], nest.values)
-            if not nonneg_poly(c, lbs):
-                return False
-        return True
-
-    def _extent_poly(self, full: str, nest: Nest) -> Poly | None:
-        """An extent text ("100", "n", "N", "v.size()") as a Poly over the nest's symbols."""
-        v = c_int_literal(full) if full[:1].isdigit() else None
-        if v is not None:
-            return Poly.const(v)
-        text = full.strip()
-        if text.isidentifier():
-            mv = self.affine.macro_value(text)
-            if mv is not None:
-                return Poly.const(mv)
-            return Poly.sym(text)
-        return None
-
-    def _equal_extent(self, length: Poly, full: str, nest: Nest) -> bool:
-        v = c_int_literal(full) if full and full[:1].isdigit() else None
-        if v is not None and length.is_const:
-            return length.const_value == v
-        concrete = length
-        for s, val in nest.values.items():
-            if isinstance(val, int):
-                concrete = concrete.substitute(s, Poly.const(val))
-        if v is not None and concrete.is_const:
-            return concrete.const_value == v
-        return length.render() == full.replace(" ", "") or length == Poly.sym(full)
-
-    def _allocation_extent(self, d: Decl) -> str | None:
-        """``n`` for a local pointer initialised by malloc(n * sizeof(T)), calloc(n, ...), new T[n]."""
-        fi = self.fn_info
-        if fi is None or d.decl_offset is None:
-            return None
-        node = self.model.root.descendant_for_byte_range(d.decl_offset, d.decl_offset)
-        while node is not None and node.type != "init_declarator":
-            node = node.parent
-        if node is None:
-            return None
-        v = strip_parens(node.child_by_field_name("value"))
-        while v is not None and v.type == "cast_expression":
-            v = strip_parens(v.child_by_field_name("value"))
-        if v is None:
-            return None
-        if v.type == "new_expression":
-            dd = v.child_by_field_name("declarator")
-            if dd is not None and dd.type == "new_declarator" and dd.named_child_count:
-                return self.t(dd.named_children[0])
-            return None
-        if v.type != "call_expression":
-            return None
-        fname = self.t(v.child_by_field_name("function"))
-        args = [x for x in v.child_by_field_name("arguments").named_children if x.type != "comment"]
-        if fname in ("calloc", "std::calloc") and len(args) == 2:
-            return self.t(args[0])
-        size = args[-1] if fname in ("malloc", "std::malloc", "aligned_alloc") and args else None
-        if size is None:
-            return None
-        size = strip_parens(size)
-        if size.type == "binary_expression" and self.t(size.child_by_field_name("operator")) == "*":
-            l, r = size.child_by_field_name("left"), size.child_by_field_name("right")
-            if r is not None and r.type == "sizeof_expression":
-                return self.t(l)
-            if l is not None and l.type == "sizeof_expression":
-                return self.t(r)
-        return None
-
-    def _covers_box(self, nest: Nest, refs: list[ArrayRef], dims: list[tuple[str, str]]) -> bool:
-        """Some unconditional access touches every element of the section."""
-        for a in refs:
-            if a.conditional or any(p is None for p in a.polys):
-                continue
-            if self._covers(nest, a, refs):
-                return True
-        return False
-
-    def _covers(self, nest: Nest, a: ArrayRef, refs: list[ArrayRef]) -> bool:
-        polys = a.delin if a.delin else a.polys
-        used: set[str] = set()
-        for k, p in enumerate(polys):
-            idx = [s for s in p.symbols() if s in nest.index_keys]
-            if len(idx) != 1:
-                return False
-            i = idx[0]
-            lp = next((x for x in a.loops if x.index == i), None)
-            if lp is None or i in used or abs(lp.step) != 1 or p.coeff_of(i) != Poly.const(1) or p.degree_in([i]) != 1:
-                return False
-            if lp.low is None or lp.high is None:
-                return False
-            if any(s in nest.index_keys for s in (lp.low.symbols() | lp.high.symbols())):
-                return False  # triangular
-            used.add(i)
-            if a.delin and k > 0:
-                # inner delinearised dimension must run over the whole stride
-                if lp.low != Poly.const(0):
-                    return False
-        if a.delin:
-            return len(polys) == 2 and self._delin_full(nest, a)
-        # the access's own image equals the union's range in every dimension
-        for k in range(len(polys)):
-            mine = (self.ranges.extreme(a.polys[k], a.loops, True, nest.values),
-                    self.ranges.extreme(a.polys[k], a.loops, False, nest.values))
-            union = self.ranges.subscript_range(nest, refs, k)
-            if union is None or mine[0] is None or mine[1] is None:
-                return False
-            if k > 0 and a.decl is not None and len(a.decl.dims) > k and a.decl.dims[k] is not None:
-                if not (mine[0] == Poly.const(0) and self._equal_extent(mine[1] + Poly.const(1), a.decl.dims[k], nest)):
-                    return False
-            elif (mine[0] - union[0]) != Poly() or (mine[1] - union[1]) != Poly():
-                return False
-        return True
-
-    def _delin_full(self, nest: Nest, a: ArrayRef) -> bool:
-        try:
-            return self._delin_full_unchecked(nest, a)
-        except (ValueError, StopIteration):
-            return False  # not the simple [i][j] shape
-
-    def _delin_full_unchecked(self, nest: Nest, a: ArrayRef) -> bool:
-        q, r = a.delin
-        (i,) = [s for s in q.symbols() if s in nest.index_keys]
-        (j,) = [s for s in r.symbols() if s in nest.index_keys]
-        stride = next(iter(a.polys[0].coeff_of(i).symbols()), None)
-        lj = next(x for x in a.loops if x.index == j)
-        return stride is not None and r == Poly.sym(j) and lj.low == Poly.const(0) and lj.high == Poly.sym(stride) - Poly.const(1)
-
-    def _written_first(self, refs: list[ArrayRef]) -> bool:
-        """Every read of the array follows, in the same iteration, a plain write of the same element."""
-        writes = [a for a in refs if a.write and a.op == "=" and not a.conditional]
-        if not writes:
-            return False
-        for r in refs:
-            if not r.read:
-                continue
-            ok = False
-            for w in writes:
-                # the store completes with its statement: a[i] = a[i] + 1 reads before it writes
-                done = w.stmt.end_byte if w.stmt is not None else w.node.end_byte
-                if done > r.node.start_byte or w is r:
-                    continue
-                if w.polys != r.polys or w.fields != r.fields:
-                    continue
-                if r.loops[: len(w.loops)] != w.loops:
-                    continue
-                ok = True
-                break
-            if not ok:
-                return False
-        return True
