@@ -15,6 +15,14 @@ computed from the loop bounds and, where that is not possible, from the declared
 else the nest is refused (PCX116); pointers are assumed to alias unless restrict,
 distinct local allocations, or distinct at every call site in the unit (PCX104; decided in
 engine/aliasing.py).
+
+This module only runs the analyses per candidate and turns their answers into the
+decision and its remarks; each question has its own module: the nest (``nest.py``),
+affine forms and invariants (``affine.py``), legality of indices, bounds, calls and
+hazards (``legality.py``, ``calls.py``), scalars (``scalars.py``), aliasing
+(``aliasing.py``), iteration domains and subscript ranges (``ranges.py``), dependences
+and collapse depth (``parallel.py``, ``dependence.py``), array sections (``extents.py``)
+and the work estimate (``work.py``).
 """
 
 from __future__ import annotations

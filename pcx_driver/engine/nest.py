@@ -27,6 +27,8 @@ from pcx_driver.engine.source import SourceModel
 
 @dataclass
 class Nest:
+    """A candidate nest: its loops (outer first), what it touches and what is known in it."""
+
     root: Loop
     loops: list[Loop]
     by_node: dict[int, Loop]
@@ -129,10 +131,12 @@ def candidates(node: Node) -> list[Node]:
 
 
 def inner_fors(node: Node) -> list[Node]:
+    """The outermost canonical ``for`` statements inside ``node``."""
     return [n for n in candidates(node) if n.type == "for_statement"]
 
 
 def perfect_depth(root: Loop) -> int:
+    """How many loops, from ``root``, each hold the next as their only statement."""
     depth = 1
     lp = root
     while True:
