@@ -193,8 +193,10 @@ def _pointer_params(fnode: tree_sitter.Node, data: bytes) -> set[str]:
         shaped = False
         while d is not None and d.type != "identifier":
             shaped = shaped or d.type in ("pointer_declarator", "array_declarator", "reference_declarator")
-            d = d.child_by_field_name("declarator") if d.type != "reference_declarator" else (
-                d.named_children[0] if d.named_children else None)
+            inner = d.child_by_field_name("declarator")
+            if inner is None and d.named_children:  # ``double (*p)[C]``, ``T &r``: no field to follow
+                inner = d.named_children[0]
+            d = inner
         if d is not None and shaped:
             out.add(text_of(data, d))
     return out
