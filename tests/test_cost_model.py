@@ -389,45 +389,7 @@ def test_a_region_of_small_kernels_under_serial_loops_runs_on_the_host_as_writte
 # Levinson-Durbin in small: kernels whose work is the index of the serial loop around them
 # (``k``, unknown where the region starts).  The region's guard averages it over the loop:
 # (1 + n - 1) / 2 per launch, so small n runs as written on the host, large n on the device.
-TRIANGULAR_UNDER_SERIAL = r"""#include <stdio.h>
-#include <stdlib.h>
-
-static void solve(int n, const double *restrict r, double *restrict y, double *restrict z)
-{
-    int i, k;
-    double alpha = -r[0], beta = 1.0, sum;
-    y[0] = -r[0];
-    for (k = 1; k < n; k++) {
-        beta = (1 - alpha * alpha) * beta;
-        sum = 0.0;
-        for (i = 0; i < k; i++)
-            sum += r[k - i - 1] * y[i];
-        alpha = -(r[k] + sum) / beta;
-        for (i = 0; i < k; i++)
-            z[i] = y[i] + alpha * y[k - i - 1];
-        for (i = 0; i < k; i++)
-            y[i] = z[i];
-        y[k] = alpha;
-    }
-}
-
-int main(int argc, char **argv)
-{
-    int n = argc > 1 ? atoi(argv[1]) : 100;
-    double *r = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n), *z = malloc(sizeof(double) * n);
-    double s = 1.0;
-    for (int i = 0; i < n; i++) {  /* recurrences: serial, so no region of main's holds r or y */
-        s = s * 0.75 + 0.25;
-        r[i] = s / (i + 2.0) / (n + 1);
-    }
-    solve(n, r, y, z);
-    for (int i = 0; i < n; i++)
-        s = s * 0.5 + y[i];
-    printf("%.12e\n", s);
-    free(r); free(y); free(z);
-    return 0;
-}
-"""
+TRIANGULAR_UNDER_SERIAL = (Path(__file__).parent / "fixtures" / "programs" / "levinson_durbin.c").read_text()
 
 
 @needs_clang

@@ -32,45 +32,7 @@ REMARK = re.compile(r"remark: data moved by this region, per run: (.+?)(?: bytes
 
 # A triangular solve in the shape of Levinson-Durbin: the host writes y[k] in each
 # iteration of the serial loop, so the region pushes one element per iteration.
-DURBIN = r"""#include <stdio.h>
-#include <stdlib.h>
-
-static void solve(int n, const double *restrict r, double *restrict y, double *restrict z)
-{
-    int i, k;
-    double alpha = -r[0], beta = 1.0, sum;
-    y[0] = -r[0];
-    for (k = 1; k < n; k++) {
-        beta = (1 - alpha * alpha) * beta;
-        sum = 0.0;
-        for (i = 0; i < k; i++)
-            sum += r[k - i - 1] * y[i];
-        alpha = -(r[k] + sum) / beta;
-        for (i = 0; i < k; i++)
-            z[i] = y[i] + alpha * y[k - i - 1];
-        for (i = 0; i < k; i++)
-            y[i] = z[i];
-        y[k] = alpha;
-    }
-}
-
-int main(int argc, char **argv)
-{
-    int n = argc > 1 ? atoi(argv[1]) : 100;
-    double *r = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n), *z = malloc(sizeof(double) * n);
-    double s = 1.0;
-    for (int i = 0; i < n; i++) {
-        s = s * 0.75 + 0.25;
-        r[i] = s / (i + 2.0) / (n + 1);
-    }
-    solve(n, r, y, z);
-    for (int i = 0; i < n; i++)
-        s = s * 0.5 + y[i];
-    printf("%.12e\n", s);
-    free(r); free(y); free(z);
-    return 0;
-}
-"""
+DURBIN = (ROOT / "tests" / "fixtures" / "programs" / "levinson_durbin.c").read_text()
 
 
 def _build(tmp: Path, source: Path, *flags: str) -> tuple[Path, str]:
