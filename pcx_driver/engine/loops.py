@@ -272,6 +272,21 @@ class Loop:
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "!=": "!="}
 
 
+def parse_header(node: Node, data: bytes) -> Loop:
+    """``parse_loop`` for code outside a nest's analysis (a region's serial loops): each
+    bound is a literal or one opaque symbol, its source text (parenthesised unless a name)."""
+
+    def text(n: Node) -> str:
+        return data[n.start_byte:n.end_byte].decode("utf-8", "surrogateescape")
+
+    def opaque(n: Node) -> Poly:
+        t = text(n)
+        v = c_int_literal(t)
+        return Poly.const(v) if v is not None else Poly.sym(t if n.type == "identifier" else f"({t})")
+
+    return parse_loop(node, text, opaque)
+
+
 def parse_loop(node: Node, text: Callable[[Node], str], to_poly: ToPoly) -> Loop:
     """Read the header of one for statement (see the module contract)."""
     loop = Loop(node)

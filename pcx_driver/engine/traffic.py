@@ -231,18 +231,13 @@ def _loops_around(data: bytes, root, pos: int, floor: int, unit: SourceUnit) -> 
     """``(index, iterations, last index value)`` of each loop around ``pos`` that starts at
     or after ``floor``, innermost first (engine/loops.py reads canonical headers; any other
     loop runs ``iterations_L`` times, L its line)."""
-    from pcx_driver.engine.loops import Poly, c_int_literal, parse_loop
-
-    def opaque(n) -> Poly:
-        t = hostaccess.text_of(data, n)
-        v = c_int_literal(t)
-        return Poly.const(v) if v is not None else Poly.sym(t if n.type == "identifier" else f"({t})")
+    from pcx_driver.engine.loops import Poly, parse_header
 
     found = []
     n = root.descendant_for_byte_range(pos, pos)
     while n is not None and n.start_byte >= floor:
         if n.type in hostaccess.LOOP_TYPES and n.start_byte < pos < n.end_byte:
-            loop = parse_loop(n, lambda x: hostaccess.text_of(data, x), opaque) if n.type == "for_statement" else None
+            loop = parse_header(n, data) if n.type == "for_statement" else None
             trip = loop.trip_count() if loop is not None and not loop.problem else None
             if trip is not None:
                 last = loop.high if loop.step > 0 else loop.low

@@ -127,15 +127,9 @@ def averaged_over_loops(unit: SourceUnit, region, kernel, work: str) -> str:
 def _counted_loop(data: bytes, node) -> tuple[str, str, str] | None:
     """``(index, low, high)`` of a canonical ``for`` loop of unit step (engine/loops.py
     reads the header; ``high`` is inclusive), bounds as C text; None for any other."""
-    from pcx_driver.engine.hostaccess import text_of
-    from pcx_driver.engine.loops import Poly, c_int_literal, parse_loop
+    from pcx_driver.engine.loops import parse_header
 
-    def opaque(n) -> Poly:
-        t = text_of(data, n)
-        v = c_int_literal(t)
-        return Poly.const(v) if v is not None else Poly.sym(t if n.type == "identifier" else f"({t})")
-
-    loop = parse_loop(node, lambda n: text_of(data, n), opaque)
+    loop = parse_header(node, data)
     if loop.problem or loop.low is None or loop.high is None or abs(loop.step) != 1:
         return None
     return loop.index, loop.low.render(), loop.high.render()
