@@ -287,6 +287,21 @@ def parse_header(node: Node, data: bytes) -> Loop:
     return parse_loop(node, text, opaque)
 
 
+def loops_around(root: Node, data: bytes, pos: int, floor: int) -> list[tuple[Node, Loop | None]]:
+    """The loops around byte ``pos`` (strictly: a loop starting at ``pos`` is not one) that
+    start at or after ``floor``, innermost first, each with its header as ``parse_header``
+    reads it (None for a ``while``, ``do`` or range loop)."""
+    from pcx_driver.engine.hostaccess import LOOP_TYPES
+
+    out = []
+    n = root.descendant_for_byte_range(pos, pos)
+    while n is not None and n.start_byte >= floor:
+        if n.type in LOOP_TYPES and n.start_byte < pos < n.end_byte:
+            out.append((n, parse_header(n, data) if n.type == "for_statement" else None))
+        n = n.parent
+    return out
+
+
 def parse_loop(node: Node, text: Callable[[Node], str], to_poly: ToPoly) -> Loop:
     """Read the header of one for statement (see the module contract)."""
     loop = Loop(node)

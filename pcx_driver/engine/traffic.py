@@ -175,14 +175,14 @@ def region_traffic(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list
                 if m.kind.value in ("from", "tofrom"):
                     back = back + moved(sec, [])
         for u in r.updates:
-            loops = _loops_around(data, root, u.byte, r.start_byte, unit)
+            loops = _loops_around(data, root, u.byte, r.start_byte)
             for sec in u.sections:
                 if u.direction == "to":
                     into = into + moved(sec, loops)
                 else:
                     back = back + moved(sec, loops)
         for k in kernels:
-            loops = _loops_around(data, root, k.start_byte, r.start_byte, unit)
+            loops = _loops_around(data, root, k.start_byte, r.start_byte)
             for m in (k.alone_maps or k.maps):
                 for sec in m.sections:
                     naive = naive + moved(sec, loops).scale(2)
@@ -227,24 +227,19 @@ def _poly(expr: str, unit: SourceUnit):
     return conv(node) if node is not None else Poly.sym(f"({expr})")
 
 
-def _loops_around(data: bytes, root, pos: int, floor: int, unit: SourceUnit) -> list:
+def _loops_around(data: bytes, root, pos: int, floor: int) -> list:
     """``(index, iterations, last index value)`` of each loop around ``pos`` that starts at
     or after ``floor``, innermost first (engine/loops.py reads canonical headers; any other
     loop runs ``iterations_L`` times, L its line)."""
-    from pcx_driver.engine.loops import Poly, parse_header
+    from pcx_driver.engine.loops import Poly, loops_around
 
     found = []
-    n = root.descendant_for_byte_range(pos, pos)
-    while n is not None and n.start_byte >= floor:
-        if n.type in hostaccess.LOOP_TYPES and n.start_byte < pos < n.end_byte:
-            loop = parse_header(n, data) if n.type == "for_statement" else None
-            trip = loop.trip_count() if loop is not None and not loop.problem else None
-            if trip is not None:
-                last = loop.high if loop.step > 0 else loop.low
-                found.append((loop.index, trip, last))
-            else:
-                found.append(("", Poly.sym(f"iterations_{n.start_point[0] + 1}"), Poly()))
-        n = n.parent
+    for n, loop in loops_around(root, data, pos, floor):
+        trip = loop.trip_count() if loop is not None and not loop.problem else None
+        if trip is not None:
+            found.append((loop.index, trip, loop.high if loop.step > 0 else loop.low))
+        else:
+            found.append(("", Poly.sym(f"iterations_{n.start_point[0] + 1}"), Poly()))
     # an inner loop's bounds may name an outer index: count it at that index's last value
     out = []
     for i, (index, trip, last) in enumerate(found):

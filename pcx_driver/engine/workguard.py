@@ -107,32 +107,18 @@ def averaged_over_loops(unit: SourceUnit, region, kernel, work: str) -> str:
     evaluated where the region starts, can read it: durbin's kernels do ``k * 2`` work in
     ``for (k = 1; k < n; k++)``, on average ``n`` per launch.  Loops that are not canonical
     with a unit step are left alone (the guard then names an index not yet set and is
-    dropped).  Innermost first, so that a triangular inner
-    loop's bounds are averaged over the outer one too."""
+    dropped).  Innermost first, so that a triangular inner loop's bounds are averaged over
+    the outer one too."""
     from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.loops import loops_around
 
     root = hostaccess.parse(unit.data, unit.language).root_node
-    node = hostaccess.statement_at(root, kernel.start_byte)
-    up = node.parent if node is not None else None
-    while up is not None and up.start_byte >= region.start_byte:
-        if up.type == "for_statement":
-            bounds = _counted_loop(unit.data, up)
-            if bounds is not None:
-                index, lo, hi = bounds
-                work = substitute(work, {index: f"(((double)({lo}) + (double)({hi})) / 2)"}, unit.language)
-        up = up.parent
+    for _, loop in loops_around(root, unit.data, kernel.start_byte, region.start_byte):
+        if loop is None or loop.problem or loop.low is None or loop.high is None or abs(loop.step) != 1:
+            continue
+        mean = f"(((double)({loop.low.render()}) + (double)({loop.high.render()})) / 2)"
+        work = substitute(work, {loop.index: mean}, unit.language)
     return work
-
-
-def _counted_loop(data: bytes, node) -> tuple[str, str, str] | None:
-    """``(index, low, high)`` of a canonical ``for`` loop of unit step (engine/loops.py
-    reads the header; ``high`` is inclusive), bounds as C text; None for any other."""
-    from pcx_driver.engine.loops import parse_header
-
-    loop = parse_header(node, data)
-    if loop.problem or loop.low is None or loop.high is None or abs(loop.step) != 1:
-        return None
-    return loop.index, loop.low.render(), loop.high.render()
 
 
 def substitute(expr: str, values: dict[str, str], language) -> str:
