@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
+from pcx_driver.engine import hostaccess
 from pcx_driver.engine.semantics import Callee, Semantics
 from pcx_driver.engine.source import SourceModel, walk
 
@@ -85,20 +86,6 @@ def classify_call(name: str, callee: Callee | None) -> CallKind:
     return CallKind.UNKNOWN
 
 
-def declared_name(param: Node) -> Node | None:
-    """The identifier a parameter declares, down its declarator chain: ``p0`` in
-    ``u32 p0[restrict N]`` (the last identifier there is the size ``N``: taking it once let
-    a function that writes through ``p0`` pass for one that does not), ``a`` in
-    ``double (*a)[n]``; None for an unnamed parameter."""
-    d = param.child_by_field_name("declarator")
-    while d is not None and d.type != "identifier":
-        inner = d.child_by_field_name("declarator")
-        if inner is None and d.type in ("parenthesized_declarator", "reference_declarator") and d.named_children:
-            inner = d.named_children[-1]
-        d = inner
-    return d
-
-
 @dataclass
 class UserFunctions:
     model: SourceModel
@@ -148,7 +135,8 @@ class UserFunctions:
                 if n.type in ("parameter_declaration", "optional_parameter_declaration"):
                     params.append(n)
         for p in params:
-            ident = declared_name(p)
+            # down the declarator chain: the last identifier of `u32 p0[restrict N]` is N
+            ident = hostaccess.declared_identifier_node(p)
             d = sem.decl_declared_at(ident.start_byte) if ident is not None else None
             if d is None:
                 if any(x.type in ("pointer_declarator", "reference_declarator", "abstract_pointer_declarator",

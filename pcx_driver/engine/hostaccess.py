@@ -405,15 +405,22 @@ def can_copy(stmt) -> bool:
                    or (n.type == "case_statement" and foreign_case(n)) for n in walk(stmt))
 
 
-def declared_identifier(node: tree_sitter.Node, data: bytes) -> str | None:
-    """The name a declaration (or init declarator) declares, through pointer, array,
-    parenthesised and reference declarators; None when there is none."""
+def declared_identifier_node(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The identifier a declaration, init declarator or parameter declares, down its
+    declarator chain through pointer, array, parenthesised and reference declarators
+    (``p0`` in ``u32 p0[restrict N]``, never the size ``N``); None when there is none."""
     d = node.child_by_field_name("declarator")
     while d is not None and d.type != "identifier":
         inner = d.child_by_field_name("declarator")
         if inner is None and d.type in ("parenthesized_declarator", "reference_declarator") and d.named_children:
             inner = d.named_children[-1]  # ``double (*a)[n]``, ``T &r``
         d = inner
+    return d
+
+
+def declared_identifier(node: tree_sitter.Node, data: bytes) -> str | None:
+    """The name ``declared_identifier_node`` finds, as text."""
+    d = declared_identifier_node(node)
     return text_of(data, d) if d is not None else None
 
 
