@@ -80,6 +80,9 @@ BUILTIN_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("remarks", False, "print clang-style remarks for every loop nest", "bool"),
     OptionSpec("report", None, "write a JSON report of every loop nest to this file", needs_trust=True),
     OptionSpec("strict", False, "fail the compile on an internal pcx error instead of falling back", "bool"),
+    OptionSpec("trust-pragmas", False, "offload a loop under the user's 'parallel for' whose subscripts pcx "
+               "cannot analyse on the pragma's word (PCX129); pcx tune sets it for the builds its gate checks, "
+               "and a validated plan applies such a loop only where that gate passed it", "bool"),
 )
 
 

@@ -73,6 +73,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX126", "remark", "the user's OpenMP loop kept on the CPU as written: pcx cannot confirm the pragma's claim, and does not offload on it alone"),
         RemarkSpec("PCX127", "remark", "loop inside, around or called from an OpenMP construct pcx does not port (barrier, single, critical, ordered, tasks, atomics, locks, thread-number-dependent work); kept on the CPU"),
         RemarkSpec("PCX128", "remark", "loop or data region versioned at run time: the device version runs when the address ranges of pointers that may alias are disjoint (or, for two only read, the same), the statements as written otherwise"),
+        RemarkSpec("PCX129", "remark", "the user's OpenMP loop offloaded on its pragma's word: a subscript pcx cannot analyse, trusted under --pcx-trust-pragmas (pcx tune sets it and its gate checks the result)"),
         # -- C++ -------------------------------------------------------------------------
         RemarkSpec("PCX130", "remark", "lambda or function object called inside the nest"),
         RemarkSpec("PCX131", "remark", "virtual call inside the nest"),

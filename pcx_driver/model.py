@@ -159,6 +159,10 @@ class NestAnalysis:
     # The pairs of ``alias_checks`` the nest only reads: one buffer mapped twice under the
     # same section is found present, so their test also passes when the sections coincide.
     alias_reads: list[tuple[str, str]] = field(default_factory=list)
+    # The line of the user's ``parallel for`` whose claim of independence this offload rests
+    # on, where the analysis could not test a subscript (PCX129, --pcx-trust-pragmas); 0:
+    # the analysis proved the nest parallel.
+    pragma_claim: int = 0
 
 
 @dataclass
@@ -273,6 +277,8 @@ class KernelPlan:
     # '#pragma ', which the rewriter keeps, adding only ``maps``; such a kernel has no
     # run-time guard (the user asked for the device).  "": a kernel pcx made.
     user_directive: str = ""
+    # NestAnalysis.pragma_claim: the user's pragma line this kernel's parallelism rests on
+    pragma_claim: int = 0
 
 
 @dataclass

@@ -66,6 +66,9 @@ def run_pipeline(
         if found.pragmas:
             written = dataclasses.replace(unit, openmp=found)
             unit = dataclasses.replace(unit, text=ompport.blanked(unit, found), openmp=found)
+    if decisions is not None and decisions.trusts_pragmas():
+        # the gate passed a kernel that rests on the user's pragma (PCX129): analyse as it did
+        config = dataclasses.replace(config, values={**config.values, "trust-pragmas": True})
     result.analysis = pm.hook.pcx_analyse(unit=unit, config=config)
     if result.analysis is None:
         return result

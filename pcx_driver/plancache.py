@@ -36,7 +36,7 @@ Format: one JSON file per source, ``<cache_dir>/plans/<plan_key>.json``::
      "source": {"path": ..., "language": "c", "semantic_args": [...], "sha256": "<text hash>"},
      "decisions": {"kernels": [{"nest_id": "scale:2", "offload": true, "collapse": 1,
                                 "num_teams": 128, "thread_limit": null, "simd": false,
-                                "reason": ""}, ...],
+                                "reason": "", "trusted": false}, ...],
                    "regions": [{"function": "jacobi", "kernels": ["jacobi:12", "jacobi:16"]}]},
      "measurements": {...},                      # free-form numbers from pcx tune (reports only)
      "created": "<ISO time>", "pcx_version": "..."}
@@ -94,6 +94,9 @@ class KernelDecision:
     thread_limit: int | None = None
     simd: bool = False
     reason: str = ""  # why a nest the analysis proves is not offloaded (shown as PCX305)
+    # offloaded on the user's pragma's word (PCX129): the gate passed it, so a build that
+    # applies this decision analyses the source with --pcx-trust-pragmas
+    trusted: bool = False
 
 
 @dataclass
@@ -112,6 +115,10 @@ class CachedDecisions:
 
     def offloaded(self) -> list[str]:
         return [k.nest_id for k in self.kernels if k.offload]
+
+    def trusts_pragmas(self) -> bool:
+        """Whether a kernel rests on the user's pragma (the gate passed it)."""
+        return any(k.offload and k.trusted for k in self.kernels)
 
 
 # ------------------------------------------------------------------------- locating
@@ -203,13 +210,15 @@ def _kernel(d: Any, offload: Any) -> KernelDecision:
         raise CacheEntryError("a kernel decision is not an object")
     if not isinstance(offload, bool):
         raise CacheEntryError(f"offload of nest {str(d.get('nest_id'))[:80]!r} is not true or false")
-    simd = d.get("simd", False)
-    if not isinstance(simd, bool):
-        raise CacheEntryError(f"simd of nest {str(d.get('nest_id'))[:80]!r} is not true or false")
+    simd, trusted = d.get("simd", False), d.get("trusted", False)
+    for name, value in (("simd", simd), ("trusted", trusted)):
+        if not isinstance(value, bool):
+            raise CacheEntryError(f"{name} of nest {str(d.get('nest_id'))[:80]!r} is not true or false")
     return KernelDecision(
         nest_id=_nest_id(d.get("nest_id")), offload=offload,
         collapse=_knob(d, "collapse", 1, 64), num_teams=_knob(d, "num_teams", 1, MAX_KNOB),
         thread_limit=_knob(d, "thread_limit", 1, MAX_KNOB), simd=simd, reason=_reason(d.get("reason")),
+        trusted=trusted,
     )
 
 
@@ -267,7 +276,8 @@ def decisions_of(plan: Plan) -> CachedDecisions:
     for k in plan.kernels:
         demoted = [r.message for r in k.remarks if r.id == "PCX305"]
         if k.decision is Decision.OFFLOADED:
-            kernels.append(KernelDecision(k.nest_id, True, k.collapse, k.num_teams, k.thread_limit, bool(k.simd)))
+            kernels.append(KernelDecision(k.nest_id, True, k.collapse, k.num_teams, k.thread_limit, bool(k.simd),
+                                          trusted=bool(k.pragma_claim)))
         elif demoted:
             kernels.append(KernelDecision(k.nest_id, False, reason=_reason(demoted[-1])))
     regions = [RegionDecision(r.function, sorted(r.kernels)) for r in plan.regions]

@@ -136,3 +136,42 @@ def test_candidate_kernels_inside_serial_loops_get_their_own_timer(tmp_path):
     by_nest = {r["nest"]: r for r in map(json.loads, timing.read_text().splitlines())}
     assert by_nest["work:10"]["entries"] == 3 * 200 and by_nest["work:9"]["entries"] == 3
     assert by_nest["work:9"]["seconds"] >= by_nest["work:10"]["seconds"] > 0
+
+
+PRAGMAS = r"""#include <stdio.h>
+
+int main(void)
+{
+    static double a[4000];
+    double s = 0;
+#pragma omp parallel for \
+        schedule(static)
+    for (int i = 0; i < 4000; i++)
+        a[i] = i * 0.5;
+#pragma omp parallel for reduction(+: s)
+    for (int i = 0; i < 4000; i++)
+        s += a[i];
+#pragma omp parallel for // a comment in the pragma line: this loop is not timed
+    for (int i = 0; i < 4000; i++)
+        a[i] = 0;
+    printf("%.1f line %d\n", s, __LINE__);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("compiler", ["clang-19", "gcc"])
+def test_a_loops_own_pragmas_move_inside_its_timer(tmp_path, compiler):
+    """A `#pragma omp parallel for` must stay right before its loop: the timer goes around
+    both, the pragma becoming a _Pragma operator (lines kept); a pragma line holding a
+    comment, which _Pragma cannot hold, leaves its loop untimed."""
+    unit = SourceUnit("t.c", PRAGMAS, Language.C, str(tmp_path))
+    text = instrument_source(unit, analysis_of(unit))
+    assert '_Pragma("omp parallel for schedule(static)")' in text
+    (tmp_path / "t.c").write_text(text)
+    subprocess.run([compiler, "-O1", "-fopenmp", "-Wall", "-Werror", "t.c", "-o", "t"], cwd=tmp_path, check=True)
+    timing = tmp_path / "timing.jsonl"
+    got = subprocess.run(["./t"], cwd=tmp_path, capture_output=True, text=True, check=True,
+                         env={"PCX_TIMING_FILE": str(timing), "OMP_NUM_THREADS": "2"})
+    assert got.stdout == "3999000.0 line 17\n"
+    assert sorted(json.loads(line)["nest"] for line in timing.read_text().splitlines()) == ["main:12", "main:9"]

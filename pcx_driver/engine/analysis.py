@@ -61,19 +61,28 @@ MAX_REASONS = 4
 MIN_WORK: float = next(o.default for o in BUILTIN_OPTIONS if o.name == "min-work")
 
 
-def analyse_unit(unit: SourceUnit, min_work: float = MIN_WORK) -> UnitAnalysis:
+#: refusals a user's ``parallel for`` may answer for under --pcx-trust-pragmas: a subscript
+#: the dependence test cannot read (never a dependence it found, PCX101, nor anything about
+#: the data: extents, aliasing, calls)
+PRAGMA_ANSWERS = frozenset({"PCX102", "PCX103"})
+
+
+def analyse_unit(unit: SourceUnit, min_work: float = MIN_WORK, trust_pragmas: bool = False) -> UnitAnalysis:
     """Analyse every loop nest of ``unit`` (see the module docstring); a nest whose work
-    estimate is a constant below ``min_work`` is kept serial (PCX115)."""
-    return _UnitAnalyser(unit, min_work).run()
+    estimate is a constant below ``min_work`` is kept serial (PCX115).  With
+    ``trust_pragmas``, a loop under the user's ``parallel for`` refused only for subscripts
+    the analysis cannot test (PRAGMA_ANSWERS) is offloaded on the pragma's word (PCX129)."""
+    return _UnitAnalyser(unit, min_work, trust_pragmas).run()
 
 
 # ============================================================================ unit
 
 
 class _UnitAnalyser:
-    def __init__(self, unit: SourceUnit, min_work: float = MIN_WORK):
+    def __init__(self, unit: SourceUnit, min_work: float = MIN_WORK, trust_pragmas: bool = False):
         self.unit = unit
         self.min_work = min_work
+        self.trust_pragmas = trust_pragmas
         self.model = SourceModel.parse(unit)
         self.sem = Semantics.build(unit)
         self.userfns = UserFunctions(self.model, self.sem)
@@ -269,6 +278,9 @@ class _UnitAnalyser:
             raise MultiRefusal(sv.problems)
         versioned: list[tuple[str, str, bool]] = []  # (pointer, pointer, either written)
         arrays, atomics, notes, groups = self._check_arrays(nest, fi, reasons, versioned)
+        claim = self._pragma_claim(node, reasons)
+        if claim:
+            answered, reasons = reasons, []
         if reasons:
             raise MultiRefusal(reasons)
         collapse = self.parallel.collapse(nest)
@@ -283,7 +295,7 @@ class _UnitAnalyser:
             private=sv.private, firstprivate=[v for v in sv.firstprivate if not self._is_index_name(nest, v)],
             reductions=sv.reductions, arrays=arrays, atomic_updates=atomics, calls=calls, work_estimate=work,
             work_expr=work_expr, alias_checks=[(a, b) for a, b, _ in versioned],
-            alias_reads=[(a, b) for a, b, written in versioned if not written],
+            alias_reads=[(a, b) for a, b, written in versioned if not written], pragma_claim=claim,
         )
         self._offloaded_groups.append(groups)
         clauses = []
@@ -303,6 +315,11 @@ class _UnitAnalyser:
         result.remarks.append(self.remark("PCX100", node.start_byte, summary))
         for rid, msg in notes:
             result.remarks.append(self.remark(rid, node.start_byte, msg))
+        if claim:
+            result.remarks.append(self.remark("PCX129", node.start_byte, (
+                f"offloaded on the word of the OpenMP pragma at line {claim} (--pcx-trust-pragmas): pcx cannot test "
+                f"{'; '.join(msg for _, msg in answered[:MAX_REASONS])}; the pragma says the iterations are "
+                "independent (pcx tune's gate checks the result)")))
         if versioned:
             pairs = ", ".join(f"'{a}' and '{b}'" for a, b, _ in versioned)
             result.remarks.append(self.remark(
@@ -311,6 +328,19 @@ class _UnitAnalyser:
                 "disjoint" + (" (or, for a pair only read, the same)" if any(not w for _, _, w in versioned) else "")
                 + ", as written otherwise"))
         return result
+
+    def _pragma_claim(self, node: Node, reasons: list[tuple[str, str]]) -> int:
+        """The line of the user's ``parallel for`` over ``node`` that answers every one of
+        ``reasons`` (PRAGMA_ANSWERS) when pragmas are trusted; 0 otherwise."""
+        port = getattr(self, "_port", None)
+        if not (reasons and self.trust_pragmas and port is not None):
+            return 0
+        if any(rid not in PRAGMA_ANSWERS for rid, _ in reasons):
+            return 0
+        for p in port.candidates():
+            if p.loop == node.start_byte and not p.kernel and p.group is None:
+                return p.line
+        return 0
 
     def _is_index_name(self, nest: Nest, name: str) -> bool:
         return name in nest.index_keys

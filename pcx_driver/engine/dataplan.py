@@ -104,6 +104,7 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         reductions=list(n.reductions),
         atomic_updates=list(n.atomic_updates),
         work_estimate=n.work_estimate,
+        pragma_claim=n.pragma_claim,
     )
 
 

@@ -717,10 +717,14 @@ def settle(analysis: UnitAnalysis, scan_: OpenMPScan) -> None:
                     f"{carried.message}; loop kept on the CPU with its pragma")))
             else:
                 why = "; ".join(r.message for r in nest.remarks[:2]) or "the analysis cannot prove it"
+                from pcx_driver.engine.analysis import PRAGMA_ANSWERS
+
+                answerable = nest.remarks and all(r.id in PRAGMA_ANSWERS for r in nest.remarks) and p.group is None
                 nest.remarks.insert(0, Remark(NOT_CONFIRMED, path, nest.line, nest.column, (
                     f"OpenMP loop (pragma at line {p.line}) kept on the CPU as written: pcx cannot confirm that it "
                     f"is independent and its data can be mapped ({why}); it does not offload on the pragma's "
-                    "word alone")))
+                    "word alone" + ("; pcx tune does, and its gate checks the result (--pcx-trust-pragmas)"
+                                    if answerable else ""))))
         # what a kept parallel loop contains or calls must stay on the CPU too
         scopes: list[tuple[int, int, str]] = []  # (start, end, why) of what stays
         for p in kept:

@@ -446,9 +446,10 @@ class _UserOpenMP:
                 maps = " ".join(m.render() for m in k.maps if m.sections) or "no maps: a data region holds its data"
                 msg = (f"OpenMP '{p.name}' written by the user keeps its text; pcx adds its data plan: {maps}")
             elif k is not None:
-                msg = (f"OpenMP '{p.name}' ported to the device: the analysis proves the loop independent and "
-                       f"computes its data; the pragma is replaced by 'omp target teams distribute parallel for'"
-                       f"{dropped}")
+                why = ("on the pragma's word (PCX129), with the data the analysis computes" if k.pragma_claim
+                       else "the analysis proves the loop independent and computes its data")
+                msg = (f"OpenMP '{p.name}' ported to the device: {why}; the pragma is replaced by "
+                       f"'omp target teams distribute parallel for'{dropped}")
             else:
                 msg = (f"OpenMP '{p.name}' removed: its loop runs inside the kernel of the nest at line "
                        f"{inner.line}{dropped}")

@@ -14,7 +14,15 @@ from pcx_driver.engine.workguard import min_work
 def pcx_analyse(unit, config):
     from pcx_driver.engine.analysis import analyse_unit
 
-    return analyse_unit(unit, min_work=min_work(config))
+    return analyse_unit(unit, min_work=min_work(config), trust_pragmas=trusts_pragmas(config))
+
+
+def trusts_pragmas(config) -> bool:
+    """The ``trust-pragmas`` setting (False for a config without it)."""
+    try:
+        return bool(config.get("trust-pragmas"))
+    except (KeyError, AttributeError):
+        return False
 
 
 @hookimpl

@@ -255,7 +255,8 @@ class Tuner:
 
     def _base_env(self) -> dict[str, str]:
         # settings a user's shell may carry that would change what a step builds
-        env = {"CC": self.cc, "CXX": self.cxx, "PCX_INSTRUMENT": "0", "PCX_RECORD": "", "PCX_STRICT": "0"}
+        env = {"CC": self.cc, "CXX": self.cxx, "PCX_INSTRUMENT": "0", "PCX_RECORD": "", "PCX_STRICT": "0",
+               "PCX_TRUST_PRAGMAS": "0"}
         names = _plugin_names(self.o)
         if names:
             env["PCX_PLUGIN"] = ",".join(names)  # the builds load what the gate loads
@@ -346,7 +347,10 @@ class Tuner:
     def hotspots(self) -> list[Hotspot]:
         self.progress.step("hotspots: instrumented build and timed runs", total=len(self.o.runs))
         records_dir = self.run_dir / "records"
+        # PCX_TRUST_PRAGMAS: a loop under the user's 'parallel for' that the analysis cannot
+        # test is a candidate on the pragma's word (PCX129); the gate checks it like any other
         env = {**self._base_env(), "PCX_MODE": "static", "PCX_INSTRUMENT": "1", "PCX_RECORD": str(records_dir),
+               "PCX_TRUST_PRAGMAS": "1",
                "PCX_PLAN_CACHE": str(self.run_dir / "empty-cache")}
         build = self.ws.build("hotspots", env)
         self.result.builds += 1

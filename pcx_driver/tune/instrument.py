@@ -158,18 +158,60 @@ def instrument_source(unit: SourceUnit, analysis: UnitAnalysis) -> str:
     from pcx_driver.plancache import plan_key  # the key pcx tune matches timings to records by
 
     p = PREFIX
+    pragmas = _loop_pragmas(unit, {n.start_byte for n in nests})
+    nests = [n for n in nests if pragmas.get(n.start_byte) is not None]
+    if not nests:
+        return unit.text
+    blanked = bytearray(data)
     # (position, order, text): at one position closing text goes first (a nest ending
     # where the next starts), inner nests close before outer ones and open after them.
     edits: list[tuple[int, tuple[int, int], bytes]] = []
     for i, nest in enumerate(nests):
-        edits.append((nest.start_byte, (1, -nest.end_byte), f"{{ double {p}t0_{i} = {p}now(); {{ ".encode()))
+        moved = ""
+        for start, end, argument in pragmas[nest.start_byte]:
+            # the loop's own pragmas move inside the timer as _Pragma operators (a pragma
+            # line must stay right before its loop); their lines stay, blank
+            blanked[start:end] = bytes(b if b in b"\r\n" else 0x20 for b in data[start:end])
+            moved += f"_Pragma({c_string(argument)}) "
+        edits.append((nest.start_byte, (1, -nest.end_byte), f"{{ double {p}t0_{i} = {p}now(); {{ {moved}".encode()))
         edits.append((nest.end_byte, (0, -nest.start_byte), f" }} {p}add({i}, {p}t0_{i}); }}".encode()))
     out = bytearray()
     pos = 0
     for at, _order, text in sorted(edits, key=lambda e: (e[0], e[1])):
-        out += data[pos:at]
+        out += blanked[pos:at]
         out += text
         pos = at
-    out += data[pos:]
+    out += blanked[pos:]
     body = out.decode("utf-8", "surrogateescape")
     return _prelude(unit, plan_key(unit), nests) + body
+
+
+def _loop_pragmas(unit: SourceUnit, starts: set[int]) -> dict[int, list[tuple[int, int, str]] | None]:
+    """For each loop starting at one of ``starts``: the ``#pragma`` lines right before it
+    (its OpenMP or unroll directives), as (start, end, argument) in source order; None for
+    a loop whose pragma cannot be written as ``_Pragma`` (a comment in it): not timed."""
+    from pcx_driver.engine.source import SourceModel
+
+    root = SourceModel.parse(unit).root
+    out: dict[int, list[tuple[int, int, str]] | None] = {}
+    for start in starts:
+        node = root.descendant_for_byte_range(start, start)
+        while node is not None and node.parent is not None and node.parent.start_byte == start:
+            node = node.parent
+        found: list[tuple[int, int, str]] | None = []
+        prev = node.prev_sibling if node is not None else None
+        while prev is not None and prev.type == "preproc_call":
+            directive = prev.child_by_field_name("directive")
+            argument = prev.child_by_field_name("argument")
+            if directive is None or unit.data[directive.start_byte:directive.end_byte] != b"#pragma":
+                break
+            text = "" if argument is None else argument.text.decode("utf-8", "surrogateescape")
+            text = " ".join(text.replace("\\\r\n", " ").replace("\\\n", " ").split())
+            if "/*" in text or "//" in text:
+                found = None
+                break
+            end = argument.end_byte if argument is not None else directive.end_byte
+            found.append((prev.start_byte, end, text))
+            prev = prev.prev_sibling
+        out[start] = None if found is None else found[::-1]
+    return out
