@@ -24,6 +24,8 @@ Contract of ``rewrite_unit(unit, plan) -> Rewrite``:
 
 from __future__ import annotations
 
+import bisect
+
 import dataclasses
 import functools
 import re
@@ -184,6 +186,7 @@ def _call_index(data: bytes, language) -> _CallIndex:
             fn = fn.parent
         if fn is not None and hostaccess.function_name(fn, data):
             index.calls[_last_name(hostaccess.function_name(fn, data))].add(callee)
+    index.sites.sort(key=lambda site: site[0])
     return index
 
 
@@ -207,11 +210,14 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
     # the variable each mapped section starts from: "s" for s->p, "v" for v[0:n]
     mapped = [{re.split(r"\.|->|\[", sec.base)[0].strip("(*& ") for m in r.maps for sec in m.sections}
               for r in regions]
-    for byte, callee, args in index.sites:
-        for r, names in zip(regions, mapped):
-            if r.start_byte <= byte < r.end_byte:
-                passes = args is None or bool(args & names) or not names
-                direct[callee] = direct.get(callee, False) or passes
+    starts = [site[0] for site in index.sites]
+    for r, names in zip(regions, mapped):
+        # the sites inside the region (sorted by byte: a file's thousands of calls are not
+        # each compared with every region)
+        for _, callee, args in index.sites[bisect.bisect_left(starts, r.start_byte):
+                                           bisect.bisect_left(starts, r.end_byte)]:
+            passes = args is None or bool(args & names) or not names
+            direct[callee] = direct.get(callee, False) or passes
     reached: set[str] = {f for f, passes in direct.items() if passes}
     todo = list(direct)
     while todo:  # anything reached through another function counts

@@ -255,7 +255,10 @@ def _calls_kernel_holders(data: bytes, root, region, plan: Plan) -> bool:
     from pcx_driver.engine.source import walk
 
     holders = {k.function for k in plan.offloaded()}
-    for n in walk(root):
+    # the smallest node around the region's statements: a walk of the whole file per
+    # region made this remark cost more than the analysis on a long file
+    around = root.descendant_for_byte_range(region.start_byte, max(region.start_byte, region.end_byte - 1)) or root
+    for n in walk(around):
         if n.type == "call_expression" and region.start_byte <= n.start_byte < region.end_byte:
             f = n.child_by_field_name("function")
             if f is not None and hostaccess.text_of(data, f) in holders:
