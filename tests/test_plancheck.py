@@ -120,6 +120,45 @@ def test_a_partial_write_copied_back_whole_is_rejected():
     assert "undefined device data" in v.message
 
 
+MEMBERS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+typedef struct { float weight; float *coord; long assign; } Point;
+int main(int argc, char **argv) {
+  int n = 1000 + argc;
+  float *block = malloc(sizeof(float) * n);
+  Point *pts = malloc(sizeof(Point) * n);
+  for (int i = 0; i < n; i++) { block[i] = i; pts[i].coord = &block[i]; pts[i].assign = i; }
+  for (int i = 0; i < n; i++) pts[i].weight = 1.0f;
+  for (int i = 0; i < n; i++) { pts[i].weight = 2.0f; pts[i].coord = 0; pts[i].assign = -1; }
+  printf("%ld\n", pts[n - 1].assign);
+  return 0;
+}
+"""
+
+
+def test_a_member_write_copied_back_whole_is_rejected():
+    """``pts[i].weight = 1`` defines one member: the rest of each element must come in.
+    Rodinia's streamcluster crashed through coordinate pointers that a ``map(from:)``
+    brought back uninitialised (fixture 20); assigning every member defines the element."""
+    unit = SourceUnit("p.c", MEMBERS, Language.C)
+    analysis = analyse_unit(unit, min_work=0)
+    one, every = (next(n for n in analysis.nests() if n.line == line) for line in (10, 11))
+    assert not next(a for a in one.arrays if a.name == "pts").written_fully
+    assert next(a for a in every.arrays if a.name == "pts").written_fully
+    plan = plan_unit(unit, analysis, regions=False)
+    kernel = next(k for k in plan.offloaded() if k.line == 10)
+    assert [m.kind for m in kernel.maps if any(s.base == "pts" for s in m.sections)] == [MapKind.TOFROM]
+    assert plancheck.check_function(unit, analysis, plan, "main").ok
+    planted = copy.deepcopy(plan)
+    for m in next(k for k in planted.offloaded() if k.line == 10).maps:
+        if any(s.base == "pts" for s in m.sections):
+            m.kind = MapKind.FROM  # what the planner did before
+    v = plancheck.check_function(unit, analysis, planted, "main")
+    # the rest of each element is read from, and copied back as, undefined device data
+    assert not v.ok and v.rid in ("PCX210", "PCX212") and "undefined" in v.message, v
+
+
 def test_a_host_read_of_data_left_on_the_device_is_rejected():
     unit, analysis, plan = _plan(HALF)
     assert plancheck.check_function(unit, analysis, plan, "main").ok

@@ -121,6 +121,7 @@ class Extents:
         summary = ArrayAccessSummary(
             name=name, element_type=d.element_type or "", read=any(a.read for a in refs), written=written,
             section=Section(name if not a0.via_data else a0.root, dims), exact=exact, written_fully=fully,
+            element_fields=list(d.element_fields),
         )
         if d.shape == "container":
             summary.container = d.container
@@ -281,10 +282,37 @@ class Extents:
         lj = next(x for x in a.loops if x.index == j)
         return stride is not None and r == Poly.sym(j) and lj.low == Poly.const(0) and lj.high == Poly.sym(stride) - Poly.const(1)
 
+    @staticmethod
+    def _whole_elements(refs: list[ArrayRef], writes: list[ArrayRef]) -> bool:
+        """Every element written through a member (``p[i].x = ...``) has each member of
+        its struct assigned at the same position by ``writes`` (plain, unconditional)."""
+        members = [a for a in refs if a.write and a.fields]
+        if not members:
+            return True
+        decl = refs[0].decl
+        fields = set(decl.element_fields) if decl is not None else set()
+        if not fields:
+            return False
+
+        def position(a: ArrayRef):
+            return tuple(p.render() if p is not None else None for p in a.polys), tuple(id(lp) for lp in a.loops)
+
+        assigned: dict[tuple, set[str]] = {}
+        for w in writes:
+            got = assigned.setdefault(position(w), set())
+            if not w.fields:
+                got |= fields
+            elif len(w.fields) == 1:
+                got.add(w.fields[0])
+        return all(assigned.get(position(a), set()) >= fields for a in members)
+
     def _written_first(self, refs: list[ArrayRef]) -> bool:
-        """Every read of the array follows, in the same iteration, a plain write of the same element."""
+        """Every read of the array follows, in the same iteration, a plain write of the same
+        element, and every write stores whole elements: ``p[i].w = 1`` leaves the rest of
+        ``p[i]`` as it was, so the section must come in (a ``from`` map would bring back
+        the device's uninitialised members: Rodinia's streamcluster, PCX's fixture 20)."""
         writes = [a for a in refs if a.write and a.op == "=" and not a.conditional]
-        if not writes:
+        if not writes or not self._whole_elements(refs, writes):
             return False
         for r in refs:
             if not r.read:

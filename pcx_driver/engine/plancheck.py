@@ -930,7 +930,7 @@ class _Checker:
         written that the analysis does not, is read and written whole; a write counts
         as total only if the analysis says so and no write of it sits under a
         condition or a jump."""
-        syn_reads, syn_writes, guarded = _syntactic_accesses(node, self.data)
+        syn_reads, syn_writes, guarded, members = _syntactic_accesses(node, self.data)
         jumps = any(n.type in ("break_statement", "return_statement", "goto_statement", "continue_statement")
                     for n in _walk(node))
         reads: dict[str, list] = {}
@@ -945,7 +945,9 @@ class _Checker:
                 reads.setdefault(name, []).append(s)
             if a.written:
                 writes.setdefault(name, []).append(s)
-                if a.written_fully and a.exact and not jumps and name not in guarded:
+                # written member by member: whole only if the syntax assigns every member
+                whole = name not in members or (a.element_fields and members[name] >= set(a.element_fields))
+                if a.written_fully and a.exact and not jumps and name not in guarded and whole:
                     sure.add(name)
         for name in syn_reads | syn_writes:
             name = self.canonical(name)
@@ -1215,7 +1217,7 @@ class _Checker:
         params = _param_names(fnode, self.data)
         if pos >= len(params) or not params[pos]:
             return False
-        reads, writes, _ = _syntactic_accesses(fnode.child_by_field_name("body"), self.data, params[pos])
+        reads, writes, _, _ = _syntactic_accesses(fnode.child_by_field_name("body"), self.data, params[pos])
         return params[pos] not in writes
 
     def live_after(self, buf: str, byte: int, fnode: tree_sitter.Node) -> bool:
@@ -1430,12 +1432,17 @@ def _pointer_copies(fnode: tree_sitter.Node, data: bytes):
 
 
 def _syntactic_accesses(node: tree_sitter.Node | None, data: bytes, only: str | None = None):
-    """(read names, written names, names written under a condition) in ``node``: the base
-    of every subscript, dereference, or pointer passed on; a name passed to a call or
-    offset counts as written (the callee may write through it)."""
+    """(read names, written names, names written under a condition, members written) in
+    ``node``: the base of every subscript, dereference, or pointer passed on; a name passed
+    to a call or offset counts as written (the callee may write through it).  A write to a
+    member of an element (``p[i].w = 1``) is partial: the rest of the element keeps its
+    value.  ``members`` maps each name written that way to the first-level members that
+    plain, unconditional assignments write ("" for a deeper or compound write, which
+    writes no member whole); a write not through a member is never in it."""
     reads: set[str] = set()
     writes: set[str] = set()
     guarded: set[str] = set()
+    members: dict[str, set[str]] = {}
     for n in _walk(node):
         if n.type not in ("subscript_expression", "pointer_expression", "identifier", "field_expression"):
             continue
@@ -1470,26 +1477,35 @@ def _syntactic_accesses(node: tree_sitter.Node | None, data: bytes, only: str | 
         if only is not None and name != only:
             continue
         p = top.parent
+        member: list[str] = []  # the members selected above the element, outermost last
         while p is not None and p.type in ("field_expression", "parenthesized_expression"):
+            if p.type == "field_expression":
+                member.append(text_of(data, p.child_by_field_name("field")) if p.child_by_field_name("field") else "")
             top, p = p, p.parent
         written = (p is not None and p.type == "assignment_expression" and p.child_by_field_name("left") == top) or (
             p is not None and p.type == "update_expression") or (
             p is not None and p.type == "pointer_expression" and text_of(data, p).startswith("&"))
         if written:
             writes.add(name)
+            conditional = False
             q = top.parent
             while q is not None and q.id != node.id:
                 if q.type in _CONDITIONAL or (q.type == "binary_expression" and q.child_by_field_name("operator") is not None
                                               and q.child_by_field_name("operator").type in ("&&", "||")):
                     guarded.add(name)
+                    conditional = True
                     break
                 q = q.parent
             op = p.child_by_field_name("operator") if p.type == "assignment_expression" else None
+            if member:
+                plain = (len(member) == 1 and not conditional and p.type == "assignment_expression"
+                         and op is not None and op.type == "=")
+                members.setdefault(name, set()).add(member[0] if plain else "")
             if p.type != "assignment_expression" or (op is not None and op.type != "="):
                 reads.add(name)
         else:
             reads.add(name)
-    return reads, writes, guarded
+    return reads, writes, guarded, members
 
 
 # ------------------------------------------------------------------ entry points

@@ -52,6 +52,10 @@ class Decl:
     decl_offset: int | None = None  # byte of the declaration's name in the main file
     init_tokens: list[str] | None = None  # const scalars: the initializer's tokens
     dependent: bool = False  # type depends on a template parameter
+    # The members of the element type when it is a plain struct (every member named, no
+    # bit-field, no base class, not a union), in order; () otherwise.  A kernel that
+    # assigns each of them defines the element whole (engine/extents.py).
+    element_fields: tuple[str, ...] = ()
 
 
 @dataclass
@@ -467,6 +471,26 @@ def _macro_params(ref) -> list[str]:
 _STD_CONTAINERS = {"vector": "std::vector", "array": "std::array"}
 
 
+def _record_fields(rt) -> tuple[str, ...]:
+    """The member names of struct type ``rt`` (canonical), or () when it is not a plain
+    struct: a union, a class with a base, an unnamed member or a bit-field."""
+    import clang.cindex as ci
+
+    if rt.kind != ci.TypeKind.RECORD:
+        return ()
+    decl = rt.get_declaration()
+    if decl.kind not in (ci.CursorKind.STRUCT_DECL, ci.CursorKind.CLASS_DECL):
+        return ()
+    if any(c.kind == ci.CursorKind.CXX_BASE_SPECIFIER for c in decl.get_children()):
+        return ()
+    names = []
+    for f in rt.get_fields():
+        if not f.spelling or f.is_bitfield():
+            return ()
+        names.append(f.spelling)
+    return tuple(names)
+
+
 def _describe_type(d: Decl, t) -> None:
     """Fill shape, element type, dims and qualifiers of ``d`` from libclang type ``t``."""
     import clang.cindex as ci
@@ -516,6 +540,7 @@ def _describe_type(d: Decl, t) -> None:
             _vla_dims_from_spelling(d, spelling)
         d.element_type = _plain(cur_t.spelling)
         d.integral, d.floating = _arith(cur_t)
+        d.element_fields = _record_fields(cur_t)
         if cur_t.kind == TK.POINTER:
             d.element_type = _plain(cur_t.spelling)
         return
@@ -533,6 +558,7 @@ def _describe_type(d: Decl, t) -> None:
                 else:
                     d.dims = [None]
                 d.integral, d.floating = _arith(ct.get_template_argument_type(0).get_canonical())
+                d.element_fields = _record_fields(ct.get_template_argument_type(0).get_canonical())
             except Exception:
                 d.element_type = ""
             return
