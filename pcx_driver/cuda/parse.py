@@ -113,3 +113,21 @@ def function_declarator(node: Node) -> Node | None:
     while d is not None and d.type != "function_declarator":
         d = d.child_by_field_name("declarator")
     return d
+
+
+def at_file_scope(node: Node) -> bool:
+    """Whether ``node`` is a top-level declaration of the unit (also inside ``#if``s)."""
+    p = node.parent
+    while p is not None and p.type.startswith("preproc_"):
+        p = p.parent
+    return p is not None and p.type == "translation_unit"
+
+
+def in_function(node: Node) -> bool:
+    """Whether ``node`` lies inside a function body (not at file or namespace scope)."""
+    p = node.parent
+    while p is not None:
+        if p.type in ("compound_statement", "function_definition"):
+            return True
+        p = p.parent
+    return False

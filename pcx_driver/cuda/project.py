@@ -29,7 +29,8 @@ from pathlib import Path
 from pcx_driver.cuda import tables
 from pcx_driver.cuda.parse import parse, text, walk
 from pcx_driver.cuda.prologue import prologue
-from pcx_driver.cuda.translate import CudaTranslation, Names, scan_names, translate_source
+from pcx_driver.cuda.names import Names, scan_names
+from pcx_driver.cuda.translate import CudaTranslation, translate_source
 from pcx_driver.diagnostics import level_of
 from pcx_driver.model import Language, Remark, SourceUnit
 

@@ -1,6 +1,6 @@
 """What the CUDA translator knows, as data: runtime calls, intrinsics, atomics, refusals.
 
-Each table is the one home of its knowledge; ``translate.py`` only consults them.
+Each table is the one home of its knowledge; the translator's rule modules only consult them.
 """
 
 from __future__ import annotations

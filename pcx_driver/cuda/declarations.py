@@ -1,0 +1,113 @@
+"""How declarations are translated, and ``__device__`` functions.
+
+File-scope ``__device__``/``__constant__`` variables and ``__device__`` functions go into
+``declare target`` (each variable with the copy helpers ``cudaMemcpyToSymbol`` uses);
+a ``__shared__`` declaration is hoisted out of the body by the kernel's launcher; a local
+living across a barrier becomes its thread's element of a per-thread array; dim3s are
+``dim3.py``'s; ``T old = atomicAdd(p, v);`` declares ``old`` and captures into it.
+"""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from pcx_driver.cuda import kernels, phases, tables
+from pcx_driver.cuda.dim3 import Dim3Rules
+from pcx_driver.cuda.kernel_def import KernelDefinitions
+from pcx_driver.cuda.names import UnitScope
+from pcx_driver.cuda.parse import call_name, declarator_name, function_declarator, has_keyword, text, walk
+from pcx_driver.cuda.printer import Ctx, Printer
+from pcx_driver.cuda.statements import DeviceStatements
+
+
+class DeclarationRules:
+    """The rules for ``declaration`` nodes and ``__device__`` function definitions; a
+    ``__device__``/``__constant__`` variable printed is added to ``scope.symbols``."""
+
+    def __init__(self, printer: Printer, scope: UnitScope, dim3: Dim3Rules, kernel_defs: KernelDefinitions,
+                 statements: DeviceStatements) -> None:
+        self.printer = printer
+        self.scope = scope
+        self.dim3 = dim3
+        self.kernel_defs = kernel_defs
+        self.statements = statements
+
+    def declaration(self, node: Node, ctx: Ctx) -> str | None:
+        if has_keyword(node, "__global__"):
+            return self.kernel_defs.prototype(node)
+        if has_keyword(node, "__managed__") or "__managed__" in text(node).split():
+            raise self.printer.refuse("PCX407", node, "__managed__ variables are not supported")
+        if not ctx.device and (has_keyword(node, "__device__") or has_keyword(node, "__constant__")):
+            return self.device_variable(node)
+        if has_keyword(node, "__shared__"):
+            if ctx.kernel is None:
+                raise self.printer.refuse("PCX407", node, "__shared__ variable outside a kernel body is not supported")
+            return ""  # hoisted into the team by the kernel's launcher
+        typ = node.child_by_field_name("type")
+        if ctx.per_thread and any(declarator_name(d) in ctx.per_thread for d in node.children_by_field_name("declarator")):
+            return self.per_thread(node, ctx)
+        if typ is not None and text(typ) == "dim3":
+            return self.dim3.declaration(node, ctx)
+        if ctx.device:
+            inits = [c for c in node.children_by_field_name("declarator")]
+            for d in inits:
+                v = d.child_by_field_name("value") if d.type == "init_declarator" else None
+                if v is not None and v.type == "call_expression" and tables.atomic_base(call_name(v)) in tables.ATOMICS:
+                    if len(inits) != 1:
+                        raise self.printer.refuse("PCX405", v, f"{call_name(v)} in a declaration of several variables is not supported")
+                    # ``T old = atomicAdd(p, v);`` -> ``T old; <atomic capture into old>``
+                    head = self.printer.emit_children_range(node, ctx, node.start_byte, d.start_byte)
+                    name_part = self.printer.emit(d.child_by_field_name("declarator"), ctx)
+                    target = declarator_name(d)
+                    return head + name_part + "; " + self.statements.atomic(v, ctx, capture=target, stmt=node)
+        return None
+
+    def per_thread(self, node: Node, ctx: Ctx) -> str:
+        """``float acc = 0, t;`` where acc lives across a barrier: its element of the
+        thread is assigned (``acc__pcx[pcx_t] = 0;``), the other declarators stay."""
+        typ = node.child_by_field_name("type")
+        head = self.printer.emit_children_range(node, ctx, node.start_byte, typ.end_byte)
+        parts = []
+        for d in node.children_by_field_name("declarator"):
+            name = declarator_name(d)
+            if name not in ctx.per_thread:
+                parts.append(f"{head} {self.printer.emit(d, ctx)};")
+            elif d.type == "init_declarator":  # without one the element keeps its value (CUDA: indeterminate)
+                parts.append(f"{name}{kernels.PER_THREAD_SUFFIX}[pcx_t] = {self.printer.emit(d.child_by_field_name('value'), ctx)};")
+        return " ".join(parts)
+
+    def device_variable(self, node: Node) -> str:
+        """File-scope ``__device__``/``__constant__`` variables (and ``__device__``
+        prototypes) live on the device too: ``declare target``."""
+        ctx = Ctx()
+        body = self.printer.emit_children(node, ctx)
+        helpers = []
+        for d in node.children_by_field_name("declarator"):
+            if function_declarator(node) is not None:
+                break
+            name = declarator_name(d)
+            self.scope.symbols[name] = "constant" if has_keyword(node, "__constant__") else "device"
+            helpers.append(kernels.symbol_helpers(name))
+        return (
+            "\n#pragma omp declare target" + self.printer.line_at(node) + body.strip()
+            + "\n#pragma omp end declare target\n" + "".join(helpers) + self.printer.line_at(node, end=True)
+        )
+
+    def device_function(self, node: Node, ctx: Ctx) -> str:
+        """A ``__device__`` function definition: ``declare target``, refused where it
+        uses what only a kernel has (barriers, warp functions, the launch geometry)."""
+        for n in walk(node):
+            if n.type == "call_expression" and call_name(n) == "__syncthreads":
+                raise self.printer.refuse("PCX407", n, "__syncthreads() in a __device__ function is not supported; call it from the kernel")
+            if n.type == "call_expression" and call_name(n) in phases.WARP_CALLS:
+                raise self.printer.refuse("PCX401", n, f"warp function {call_name(n)} in a __device__ function is not supported; "
+                                                       "write it in the kernel")
+            if n.type == "field_expression" and text(n.child_by_field_name("argument")) in (
+                "threadIdx", "blockIdx", "blockDim", "gridDim"
+            ):
+                raise self.printer.refuse("PCX407", n, f"{text(n)} in a __device__ function is not supported; pass it from the kernel")
+        body = self.printer.emit_children(node, ctx)
+        return (
+            "\n#pragma omp declare target" + self.printer.line_at(node) + body.lstrip()
+            + "\n#pragma omp end declare target" + self.printer.line_at(node, end=True)
+        )

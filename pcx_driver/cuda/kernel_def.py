@@ -1,0 +1,161 @@
+"""How a ``__global__`` kernel definition or prototype is translated.
+
+A kernel becomes a ``declare target`` body function and a host launcher (the texts are
+``kernels.py``'s).  Here is decided which form it takes: a kernel with ``__shared__``
+memory, barriers or warp functions is block-cooperative, and is split into barrier phases
+where ``phases.plan_phases`` proves it can (printed by ``phase_print.py``), else run as
+one parallel region per block; every other kernel is one parallel loop over its launch
+grid.  The PCX400 remark names the form and, for a block kernel not split, why not.
+A kernel any part of which is refused is not translated at all.
+"""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from pcx_driver.cuda import kernels, phases
+from pcx_driver.cuda.parse import call_name, declarator_name, function_declarator, has_keyword, parameters, text, walk
+from pcx_driver.cuda.phase_print import PhasePrinter
+from pcx_driver.cuda.printer import Ctx, Printer, Refused
+
+
+class KernelDefinitions:
+    """The rules for kernel definitions and prototypes; ``translated`` lists the kernels
+    translated, in source order."""
+
+    def __init__(self, printer: Printer) -> None:
+        self.printer = printer
+        self.phase_printer = PhasePrinter(printer)
+        self.translated: list[str] = []
+
+    def template_info(self, node: Node) -> tuple[str, str]:
+        """(``template <...> `` head, ``<A, B>`` arguments naming its parameters)."""
+        plist = node.child_by_field_name("parameters")
+        names = []
+        for p in plist.named_children if plist is not None else []:
+            if p.type == "type_parameter_declaration":
+                name = next((text(c) for c in p.named_children if c.type == "type_identifier"), "")
+            elif p.type == "parameter_declaration":
+                name = declarator_name(p.child_by_field_name("declarator"))
+            else:
+                name = ""
+            if not name:
+                raise self.printer.refuse("PCX407", p, f"template parameter {text(p)} of a kernel is not supported")
+            names.append(name)
+        return f"template {text(plist)} ", f"<{', '.join(names)}>"
+
+    def kernel_info(self, node: Node) -> kernels.KernelInfo:
+        fd = function_declarator(node)
+        if fd is None:
+            raise self.printer.refuse("PCX407", node, "kernel declarator not understood")
+        name = declarator_name(fd)
+        params = parameters(fd)
+        if params is None:
+            raise self.printer.refuse("PCX407", fd, f"kernel {name} has an unnamed or variadic parameter")
+        plist = fd.child_by_field_name("parameters")
+        return kernels.KernelInfo(name=name, params=params, static=has_keyword(node, "static"),
+                                  param_text="", line=node.start_point.row + 1, plist=plist)
+
+    def param_text(self, info: kernels.KernelInfo, ctx: Ctx) -> str:
+        inner = self.printer.emit_children(info.plist, ctx)[1:-1].strip()
+        return "" if inner in ("", "void") else inner
+
+    def prototype(self, node: Node, template: tuple[str, str] = ("", "")) -> str:
+        info = self.kernel_info(node)
+        info.template, info.template_args = template
+        info.param_text = self.param_text(info, Ctx())
+        return kernels.launcher_prototype(info) + ";"
+
+    def definition(self, node: Node, template: tuple[str, str] = ("", "")) -> str:
+        info = self.kernel_info(node)
+        info.template, info.template_args = template
+        body = node.child_by_field_name("body")
+        info.param_text = self.param_text(info, Ctx())
+        refused = False
+        plan: phases.PhasePlan | str = ""
+        try:
+            self.collect_shared(info, body)
+            if info.block:
+                shared = {s.name for s in info.shared} | {name for _, name in info.dynamic_shared}
+                plan = phases.plan_phases(body, {p.name for p in info.params}, shared)
+            if not isinstance(plan, phases.PhasePlan):
+                warp = next((n for n in walk(body) if n.type == "call_expression" and call_name(n) in phases.WARP_CALLS), None)
+                if warp is not None:
+                    raise self.printer.refuse("PCX401", warp, f"warp function {call_name(warp)} cannot be translated here: {plan}")
+                self.check_block_returns(info, body)
+        except Refused:
+            refused = True  # still print the body: it reports its own refusals too
+        errors_before = len(self.printer.remarks)
+        if isinstance(plan, phases.PhasePlan):
+            info.phases = max(plan.phases, 1)
+            body_text = (self.phase_printer.block_body(info, plan, parallel=True) + "\n" + kernels.block_header(info, serial=True)
+                         + self.phase_printer.block_body(info, plan, parallel=False))
+            header = kernels.block_header(info)
+        else:
+            body_text = self.printer.emit(body, Ctx(device=True, kernel=info))
+            # The body may use only some of the launch geometry: keep -Wunused-parameter
+            # quiet (on the line of the opening brace, so no line moves).
+            body_text = "{ (void)blockIdx; (void)threadIdx; (void)blockDim; (void)gridDim;" + body_text[1:]
+            header = kernels.body_header(info)
+        if len(self.printer.remarks) > errors_before:
+            refused = True  # something in the body was refused: the kernel is not translated
+        if refused:
+            raise Refused()
+        self.translated.append(info.name)
+        if info.phases:
+            how = (f"a target teams region, one team per block, its {info.phases} barrier phase(s) each a "
+                   "parallel loop over the block's threads")
+        elif info.block:
+            how = ("a target teams region, one team per block with a parallel region of blockDim threads "
+                   f"(not split at its barriers: {plan})")
+        else:
+            how = "a target teams distribute parallel for loop over its launch grid"
+        self.printer.remark("PCX400", node, f"CUDA kernel {info.name} translated to {how}")
+        return (
+            "\n#pragma omp declare target" + self.printer.line_at(info.plist)
+            + header + body_text
+            + "\n#pragma omp end declare target\n"
+            + f'#line {info.line} "{self.printer.file}"\n'
+            + kernels.launcher(info, self.printer.file.replace("\\", "\\\\").replace('"', '\\"'))
+            + self.printer.line_at(node, end=True)
+        )
+
+    def collect_shared(self, info: kernels.KernelInfo, body: Node) -> None:
+        for n in walk(body):
+            if n.type == "call_expression" and (call_name(n) == "__syncthreads" or call_name(n) in phases.WARP_CALLS):
+                info.block = True
+            if n.type != "declaration" or not has_keyword(n, "__shared__"):
+                continue
+            info.block = True
+            is_extern = has_keyword(n, "extern")
+            typ = n.child_by_field_name("type")
+            spec = " ".join(
+                text(c) for c in n.children
+                if c.end_byte <= typ.end_byte and c.type not in ("storage_class_specifier",)
+                and not (c.type == "type_qualifier" and text(c) == "__shared__")
+            )
+            for d in n.children_by_field_name("declarator"):
+                name = declarator_name(d)
+                if d.type == "init_declarator":
+                    raise self.printer.refuse("PCX407", d, f"__shared__ variable {name} with an initializer")
+                if is_extern:
+                    if d.type != "array_declarator" or d.child_by_field_name("size") is not None:
+                        raise self.printer.refuse("PCX407", d, f"extern __shared__ {name} must be an unsized array")
+                    info.dynamic_shared.append((spec, name))
+                elif d.type == "identifier":
+                    info.shared_scalars.append(name)
+                    info.shared.append(kernels.SharedVar(spec, name, text(d), scalar=True))
+                else:
+                    info.shared.append(kernels.SharedVar(spec, name, text(d), scalar=False))
+
+    def check_block_returns(self, info: kernels.KernelInfo, body: Node) -> None:
+        if not info.block:
+            return
+        syncs = [n.end_byte for n in walk(body) if n.type == "call_expression" and call_name(n) == "__syncthreads"]
+        last = max(syncs, default=-1)
+        for n in walk(body):
+            if n.type == "return_statement" and n.start_byte < last:
+                raise self.printer.refuse(
+                    "PCX407", n,
+                    f"return before __syncthreads() in kernel {info.name}: the threads that left would miss the barrier",
+                )

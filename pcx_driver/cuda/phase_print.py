@@ -1,0 +1,115 @@
+"""How a kernel split at its barriers (``phases.py``) is printed as a block function's body.
+
+The plan's per-thread locals become arrays indexed by the thread, each phase a loop over
+the block's threads (a ``parallel for`` on a device that gives a team the block's threads,
+a plain loop in the serial block function), a warp exchange a store at the end of one
+phase and a read of the source lane's value at the start of the next, and a
+thread-dependent condition around exchanges a per-thread predicate guarding the phases
+inside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pcx_driver.cuda import kernels, phases
+from pcx_driver.cuda.parse import call_args, text, walk
+from pcx_driver.cuda.printer import Ctx, Printer
+
+
+class PhasePrinter:
+    """Prints a ``phases.PhasePlan``; every statement in it goes through the printer's rules."""
+
+    def __init__(self, printer: Printer) -> None:
+        self.printer = printer
+
+    def block_body(self, info: kernels.KernelInfo, plan: phases.PhasePlan, parallel: bool) -> str:
+        """A block function's body: per-thread arrays, then the steps (``phases.py``), each
+        phase a ``parallel for`` over the block's threads or, for the device thread that
+        runs a whole block (``kernels.launcher``), a plain loop."""
+        ctx = Ctx(device=True, kernel=info, per_thread=frozenset(plan.per_thread))
+        out = ["{ (void)blockIdx; (void)blockDim; (void)gridDim;",
+               "\n  const int pcx_nt = (int)(blockDim.x * blockDim.y * blockDim.z); (void)pcx_nt;"]
+        for ex in plan.exchanges:
+            elem = self.printer.emit(ex.type, ctx) if ex.type is not None else "int"
+            out.append(f"\n  {elem} pcx_xchg{ex.index}[{kernels.MAX_BLOCK}];")
+        out += [f"\n  int pcx_pred{k}[{kernels.MAX_BLOCK}];" for k in range(plan.predicates)]
+        for v in plan.per_thread.values():
+            d = v.declarator
+            ident = next(n for n in walk(d) if n.type == "identifier")
+            decl = (self.printer.src(d.start_byte, ident.start_byte)
+                    + f"{v.name}{kernels.PER_THREAD_SUFFIX}[{kernels.MAX_BLOCK}]" + self.printer.src(ident.end_byte, d.end_byte))
+            out.append(f"\n  {'const ' if v.const_pointee else ''}{self.printer.emit(v.type, ctx)} {decl};")
+        out.append(self.print_steps(plan.steps, ctx, "#pragma omp parallel for collapse(3)\n" if parallel else ""))
+        return "".join(out) + "\n}"
+
+    def print_steps(self, steps: list[phases.Step], ctx: Ctx, loop_pragma: str) -> str:
+        out = []
+        for st in steps:
+            if isinstance(st, phases.Phase):
+                inner = "".join(
+                    self.printer.line_at(r.statement) + self.printer.emit_children_range(
+                        r.statement, ctx, r.statement.start_byte, r.statement.child_by_field_name("type").end_byte)
+                    + " " + self.printer.emit(r.declarator, ctx) + ";"
+                    for r in st.preamble
+                ) + (self.receive(st.opening, ctx) if st.opening is not None else "") + "".join(
+                    self.printer.line_at(s) + self.printer.emit(s, replace(ctx, thread_exit=st.final)) for s in st.statements
+                ) + (self.publish(st.closing, ctx) if st.closing is not None else "")
+                if ctx.guards:
+                    inner = f"\nif ({' && '.join(ctx.guards)}) {{" + inner + "\n}"
+                if st.final:  # a return leaves this block scope, never jumps over a declaration
+                    inner = "{" + inner + "\n}\npcx_thread_done: ;"
+                # Three loops, not one over pcx_t unflattened: no divisions per thread.
+                out.append("\n" + loop_pragma
+                           + "for (unsigned int pcx_z = 0; pcx_z < blockDim.z; pcx_z++)\n"
+                           "for (unsigned int pcx_y = 0; pcx_y < blockDim.y; pcx_y++)\n"
+                           "for (unsigned int pcx_x = 0; pcx_x < blockDim.x; pcx_x++) {\n"
+                           "const int pcx_t = (int)((pcx_z * blockDim.y + pcx_y) * blockDim.x + pcx_x); (void)pcx_t;\n"
+                           "dim3 threadIdx = pcx_dim3_make(pcx_x, pcx_y, pcx_z); (void)threadIdx;"
+                           + inner + "\n}")
+            elif st.kind == "uniform":
+                out.append(self.printer.line_at(st.node) + self.printer.emit(st.node, ctx))
+            elif st.kind == "guarded":
+                pred = f"pcx_pred{st.predicate}[pcx_t]"
+                out.append(self.print_steps(st.body, replace(ctx, guards=ctx.guards + (pred,)), loop_pragma))
+                if st.orelse is not None:
+                    out.append(self.print_steps(st.orelse, replace(ctx, guards=ctx.guards + ("!" + pred,)), loop_pragma))
+            elif st.kind == "block":
+                out.append("\n{" + self.print_steps(st.body, ctx, loop_pragma) + "\n}")
+            else:
+                body = st.node.child_by_field_name("body" if st.kind == "for" else "consequence")
+                out.append(self.printer.line_at(st.node) + self.printer.emit_children_range(st.node, ctx, st.node.start_byte, body.start_byte)
+                           + "{" + self.print_steps(st.body, ctx, loop_pragma) + "\n}")
+                if st.orelse is not None:
+                    out.append(" else {" + self.print_steps(st.orelse, ctx, loop_pragma) + "\n}")
+        return "".join(out)
+
+    def publish(self, what: phases.Exchange | phases.Predicate, ctx: Ctx) -> str:
+        """The end of a phase: each thread stores what the next phase reads (phases.py)."""
+        if isinstance(what, phases.Predicate):
+            return self.printer.line_at(what.condition) + f"pcx_pred{what.index}[pcx_t] = ({self.printer.emit(what.condition, ctx)}) != 0;"
+        value = self.printer.emit(call_args(what.call)[1], ctx)
+        if what.name in phases.VOTES:
+            value = f"({value}) != 0"
+        return self.printer.line_at(what.statement) + f"pcx_xchg{what.index}[pcx_t] = {value};"
+
+    def receive(self, ex: phases.Exchange, ctx: Ctx) -> str:
+        """The start of the next phase: each thread reads its source lane's value (a warp
+        is 32 consecutive threads of the block; ``pcx_warp_*`` in the prologue)."""
+        args = [self.printer.emit(a, ctx) for a in call_args(ex.call)]
+        if ex.name in phases.SHUFFLES:
+            width = f"(int)({args[3]})" if len(args) == 4 else "32"
+            rhs = f"pcx_xchg{ex.index}[pcx_warp_src(pcx_t, pcx_nt, {phases.SHUFFLES[ex.name]}, (int)({args[2]}), {width})]"
+        else:
+            ballot = f"pcx_warp_ballot(pcx_xchg{ex.index}, pcx_t, pcx_nt, (unsigned int)({args[0]}))"
+            rhs = {"__ballot_sync": ballot, "__any_sync": f"({ballot} != 0u)",
+                   "__all_sync": f"({ballot} == pcx_warp_present(pcx_t, pcx_nt, (unsigned int)({args[0]})))"}[ex.name]
+        name = text(ex.target)
+        if ex.op != "decl":
+            stmt = f"{self.printer.emit(ex.target, ctx)} {ex.op} {rhs};"
+        elif name in ctx.per_thread:
+            stmt = f"{name}{kernels.PER_THREAD_SUFFIX}[pcx_t] = {rhs};"
+        else:
+            typ = ex.statement.child_by_field_name("type")
+            stmt = f"{self.printer.emit_children_range(ex.statement, ctx, ex.statement.start_byte, typ.end_byte)} {name} = {rhs};"
+        return self.printer.line_at(ex.statement) + stmt
