@@ -1,0 +1,112 @@
+"""Array references in a nest: ``base[s1][s2]...(.field)*`` with the member and pointer
+chains their bases go through (``s.a``, ``s->a``, ``v.data()``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from pcx_driver.engine.access.facts import ArrayRef
+from pcx_driver.engine.source import strip_parens, subscript_index
+
+if TYPE_CHECKING:
+    from pcx_driver.engine.access.walk import Walk
+
+
+def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str, assign) -> None:
+    fields: list[str] = []
+    cur = strip_parens(n)
+    while cur.type == "field_expression":
+        if w.t(cur.child_by_field_name("operator")) != ".":
+            w.hazard("PCX118", f"pointer chain '{w.t(n)}' cannot be analysed", n)
+            return
+        fields.insert(0, w.t(cur.child_by_field_name("field")))
+        cur = strip_parens(cur.child_by_field_name("argument"))
+    subs: list[Node] = []
+    while cur is not None and cur.type == "subscript_expression":
+        idx = subscript_index(cur)
+        if idx is None:
+            w.hazard("PCX102", f"subscript of '{w.t(cur)}' cannot be analysed", cur)
+            return
+        subs.insert(0, idx)
+        cur = strip_parens(cur.child_by_field_name("argument"))
+    for s in subs:
+        w.expr(s, loops, cond, stmt)
+    base = cur
+    if base is None:
+        return
+    via_data = False
+    member = False
+    if base.type == "identifier":
+        if w.sem.member_of(base.start_byte) is not None:
+            w.hazard("PCX137", f"member array '{w.t(base)}' of this object used inside the nest", n)
+            return
+        decl = w.decl(base)
+        root_decl = decl
+        root = w.t(base)
+    elif base.type == "call_expression" and _data_call(w, base) is not None:
+        obj = _data_call(w, base)
+        decl = w.decl(obj)
+        root_decl = decl
+        root = w.t(obj)
+        via_data = True
+    elif base.type == "field_expression":
+        arg = strip_parens(base.child_by_field_name("argument"))
+        fname = base.child_by_field_name("field")
+        if arg is not None and arg.type == "this":
+            w.hazard("PCX137", f"array '{w.t(base)}' of this object used inside the nest", n)
+            return
+        if arg is None or arg.type != "identifier" or fname is None:
+            w.hazard("PCX118", f"pointer chain '{w.t(base)}' cannot be analysed", n)
+            return
+        info = w.sem.member_of(fname.start_byte)
+        decl = info[0] if info else None
+        root_decl = w.decl(arg)
+        root = w.t(arg)
+        member = True
+        if root_decl is not None and root_decl.shape == "pointer" and decl is not None and decl.shape == "array":
+            w.hazard("PCX118", f"array member '{w.t(base)}' reached through a pointer", n)
+            return
+    else:
+        w.hazard("PCX118", f"access '{w.t(n)}' through a computed pointer cannot be analysed", n)
+        return
+    if base.type == "identifier" and decl is None:
+        w.hazard("PCX122", f"cannot resolve '{w.t(base)}'", n)
+        return
+    if decl is not None and base.type == "identifier" and w.sem.member_of(base.start_byte) is not None:
+        # an implicit this->member inside a member function
+        w.hazard("PCX137", f"member array '{root}' of this object used inside the nest", n)
+        return
+    if decl is not None and decl.shape == "record" and not via_data:
+        w.hazard("PCX118", f"subscript on class object '{root}' (user operator[])", n)
+        return
+    if decl is not None and decl.shape not in ("array", "pointer", "container"):
+        w.hazard("PCX118", f"'{w.t(base)}' is not an array", n)
+        return
+    if decl is not None and decl.volatile:
+        w.hazard("PCX119", f"volatile array '{root}' used inside the nest", n)
+        return
+    w.facts.arrays.append(ArrayRef(
+        base=w.t(base) if not via_data else root, decl=decl, root=root, root_decl=root_decl, subs=subs,
+        fields=tuple(fields), node=n, base_node=base, read=read, write=write, op=op, stmt=stmt, loops=loops,
+        conditional=cond, via_data=via_data, member=member, guards=list(w.guards),
+    ))
+
+
+def _data_call(w: Walk, n: Node) -> Node | None:
+    f = n.child_by_field_name("function")
+    if f is not None and f.type == "field_expression" and w.t(f.child_by_field_name("field")) == "data":
+        obj = strip_parens(f.child_by_field_name("argument"))
+        if obj is not None and obj.type == "identifier":
+            return obj
+    return None
+
+
+def is_access_chain(n: Node) -> bool:
+    """field_expression over a subscript (p[i].x) or a member array (s.a / s->a used as a base)."""
+    while n.type == "field_expression":
+        n = strip_parens(n.child_by_field_name("argument"))
+        if n is None:
+            return False
+    return n.type == "subscript_expression"

@@ -1,0 +1,131 @@
+"""Calls in a nest: functions, container methods, casts and function-like macros."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from pcx_driver.engine.access.facts import CallRef
+from pcx_driver.engine.macros import arithmetic_type_tokens as _arithmetic_type_tokens
+from pcx_driver.engine.macros import use_problem
+from pcx_driver.engine.source import strip_parens
+
+if TYPE_CHECKING:
+    from pcx_driver.engine.access.walk import Walk
+
+GROWING_METHODS = frozenset(
+    {"push_back", "emplace_back", "pop_back", "resize", "reserve", "insert", "emplace", "erase",
+     "clear", "assign", "shrink_to_fit", "swap", "append"}
+)
+READONLY_METHODS = frozenset({"size", "data", "empty", "capacity", "max_size"})
+
+
+def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
+    f = n.child_by_field_name("function")
+    args = n.child_by_field_name("arguments")
+    callee = w.sem.callee_of(n.start_byte, n.end_byte)
+    if f is not None and f.type == "field_expression":
+        obj = strip_parens(f.child_by_field_name("argument"))
+        method = w.t(f.child_by_field_name("field"))
+        obj_decl = w.decl(obj) if obj is not None and obj.type == "identifier" else None
+        if obj is not None and obj.type == "this":
+            w.hazard("PCX137", f"member function '{method}' of this object called inside the nest", n)
+            return
+        if obj_decl is not None and obj_decl.shape == "container":
+            if method in GROWING_METHODS:
+                w.hazard("PCX135", f"'{obj_decl.name}.{method}()' may grow or reallocate the container", n)
+            elif method == "at":
+                w.hazard("PCX132", f"'{obj_decl.name}.at()' may throw", n)
+            elif method == "size":
+                w.facts.container_sizes.append((obj_decl.name, n))
+            elif method == "data":
+                w.hazard("PCX118", f"'{obj_decl.name}.data()' used other than as a subscript base", n)
+            elif method not in READONLY_METHODS:
+                w.hazard("PCX118", f"container method '{obj_decl.name}.{method}()' inside the nest", n)
+            if args is not None:
+                for a in args.named_children:
+                    w.expr(a, loops, cond, stmt, header_of)
+            return
+        if callee is not None and callee.is_virtual:
+            w.hazard("PCX131", f"virtual call '{w.t(f)}()' inside the nest", n)
+            return
+        w.hazard("PCX105", f"method call '{w.t(f)}()' inside the nest", n)
+        return
+    name = w.t(f) if f is not None else "?"
+    if _is_cast(w, n, f):
+        # "(DATA_TYPE) (e)" with a macro or typedef type, "Real_t(e)": libclang says cast,
+        # and a cast reads its operand and nothing else
+        if args is not None:
+            for a in args.named_children:
+                w.expr(a, loops, cond, stmt, header_of)
+        return
+    if name.startswith(("static_cast<", "const_cast<", "std::move", "std::forward")):
+        if args is not None:  # a conversion, not a call
+            for a in args.named_children:
+                w.expr(a, loops, cond, stmt, header_of)
+        return
+    if name.startswith(("reinterpret_cast<", "dynamic_cast<", "std::bit_cast")):
+        w.hazard("PCX118", f"'{name.split('<')[0]}' inside the nest cannot be analysed", n)
+        return
+    if f is not None and f.type == "identifier":
+        d = w.decl(f)
+        if d is not None and d.kind != "function":
+            if w.m.is_cxx:
+                w.hazard("PCX130", f"call through '{name}', a function pointer or function object", n)
+            else:
+                w.hazard("PCX105", f"call through function pointer '{name}'", n)
+            return
+        if w.sem.macro_at(f.start_byte) is not None:
+            _macro_call(w, n, name, args, loops, cond, stmt, header_of)
+            return
+    elif f is not None and f.type not in ("qualified_identifier", "template_function"):
+        w.hazard("PCX130", f"call through expression '{name}'", n)
+        return
+    if callee is not None and callee.kind == "other":
+        w.hazard("PCX130", f"call to function object '{name}'", n)
+        return
+    w.facts.calls.append(CallRef(n, name, callee, loops))
+    if args is not None:
+        for a in args.named_children:
+            bare = strip_parens(a)
+            if bare is not None and bare.type == "identifier":
+                d = w.decl(bare)
+                if d is not None and d.shape in ("array", "pointer", "container") \
+                        and d.key not in w.facts.local_arrays:
+                    w.hazard("PCX105", f"array '{d.name}' is passed to '{name}', which may access it", n)
+                    continue
+            w.expr(a, loops, cond, stmt, header_of)
+
+
+def _is_cast(w: Walk, n: Node, f: Node | None) -> bool:
+    """tree-sitter's call ``n`` is a cast to an arithmetic type in libclang's view.
+
+    The start byte must be a real token of the call (``(`` of a C cast, the type name of a
+    C++ functional cast), not a macro whose whole expansion is a cast: that expansion may
+    read more than the arguments show."""
+    if f is None or n.start_byte not in w.sem.casts:
+        return False
+    if f.type == "parenthesized_expression":
+        inner = strip_parens(f)
+        if inner is None or inner.type not in ("identifier", "type_identifier", "primitive_type"):
+            return False
+        mu = w.sem.macro_at(inner.start_byte)
+        if mu is not None and (mu.function_like or not _arithmetic_type_tokens(mu.body, w.sem)):
+            return False
+        return w.sem.macro_at(n.start_byte) is None
+    if f.type == "identifier":  # Real_t(e): a type name, neither a macro nor a variable
+        return w.sem.macro_at(f.start_byte) is None and w.decl(f) is None
+    return f.type in ("type_identifier", "primitive_type", "qualified_identifier")
+
+
+def _macro_call(w: Walk, n: Node, name: str, args: Node | None, loops, cond, stmt, header_of) -> None:
+    """``M(e1, ...)`` of a function-like macro: when its expansion is an expression over its
+    arguments alone (engine/macros.py), the arguments are what the expansion reads."""
+    why = use_problem(name, args, w.sem, w.decl)
+    if why is not None:
+        w.hazard("PCX113", f"function-like macro '{name}' cannot be analysed through: {why}", n)
+        return
+    if args is not None:
+        for a in args.named_children:
+            w.expr(a, loops, cond, stmt, header_of)

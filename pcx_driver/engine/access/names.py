@@ -1,0 +1,83 @@
+"""Scalar reads and writes in a nest: identifiers, assignment targets and member reads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from pcx_driver.engine.access import arrays, calls
+from pcx_driver.engine.access.facts import ScalarRef
+from pcx_driver.engine.source import strip_parens
+
+if TYPE_CHECKING:
+    from pcx_driver.engine.access.walk import Walk
+
+
+def lvalue(w: Walk, n: Node, loops, cond, stmt, op: str, assign: Node, read: bool, header_of=None) -> None:
+    n = strip_parens(n)
+    if n.type == "identifier":
+        ident(w, n, loops, cond, stmt, read=read, write=True, op=op, assign=assign, header_of=header_of)
+        return
+    if n.type == "subscript_expression" or (n.type == "field_expression" and arrays.is_access_chain(n)):
+        arrays.access(w, n, loops, cond, stmt, read=read, write=True, op=op, assign=assign)
+        return
+    if n.type == "field_expression":
+        w.hazard("PCX118", f"write to struct member '{w.t(n)}' inside the nest", n)
+        return
+    if n.type == "pointer_expression":
+        w.hazard("PCX118", f"write through pointer dereference '{w.t(n)}'", n)
+        return
+    if n.type == "call_expression":
+        # v.at(i) = x, or a user operator: analysed as a call and refused there
+        calls.call(w, n, loops, cond, stmt, None)
+        w.hazard("PCX118", f"write through the result of a call '{w.t(n)}'", n)
+        return
+    w.hazard("PCX118", f"write to '{w.t(n)}' cannot be analysed", n)
+
+
+def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str, assign, header_of=None) -> None:
+    name = w.t(n)
+    decl = w.decl(n)
+    if decl is None:
+        if w.sem.member_of(n.start_byte) is not None:
+            w.hazard("PCX137", f"member '{name}' of this object used inside the nest", n)
+            return
+        macro = w.sem.macro_at(n.start_byte)
+        if macro is not None:
+            if write:
+                w.hazard("PCX113", f"write to macro '{name}'", n)
+            return
+        w.hazard("PCX122", f"cannot resolve '{name}'", n)
+        return
+    if decl.kind in ("enum", "function"):
+        return
+    if decl.shape in ("array", "pointer", "container") and not (decl.shape == "pointer" and write and False):
+        if decl.key in w.facts.local_arrays:
+            return
+        w.hazard("PCX118", f"'{name}' is used as a pointer value, not through a subscript", n)
+        return
+    if decl.volatile:
+        w.hazard("PCX119", f"volatile variable '{name}' used inside the nest", n)
+        return
+    w.facts.scalars.append(ScalarRef(name, decl, n, read, write, op, assign, stmt, loops, cond, header_of))
+
+
+def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
+    arg = strip_parens(n.child_by_field_name("argument"))
+    op = w.t(n.child_by_field_name("operator"))
+    if arg is not None and arg.type == "this":
+        w.hazard("PCX137", f"member '{w.t(n)}' of this object used inside the nest", n)
+        return
+    if op == "->":
+        if header_of is not None and header_of.depth == 0:
+            return  # evaluated once on the host before the nest starts
+        w.hazard("PCX118", f"member '{w.t(n)}' read through a pointer inside the nest", n)
+        return
+    root = arg
+    while root is not None and root.type == "field_expression":
+        root = strip_parens(root.child_by_field_name("argument"))
+    if root is not None and root.type == "identifier":
+        ident(w, root, loops, cond, stmt, read=True, write=False, op="", assign=None, header_of=header_of)
+        return
+    w.expr(arg, loops, cond, stmt, header_of) if arg is not None else None

@@ -1,0 +1,164 @@
+"""Statements of a nest: loops, branches and declarations, and the statements that stop it
+(return, goto, a break out of the parallel loop, exceptions, assembly, preprocessor lines)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from pcx_driver.engine.access.facts import ScalarRef
+from pcx_driver.engine.loops import Loop
+from pcx_driver.engine.source import declarator_identifier
+
+if TYPE_CHECKING:
+    from pcx_driver.engine.access.walk import Walk
+
+
+def visit(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None, in_switch_or_loop: bool) -> None:
+    ty = n.type
+    if ty == "for_statement":
+        loop = w.loops_by_node.get(n.id)
+        inner = loops + [loop] if loop is not None else loops
+        for f in ("initializer", "condition", "update"):
+            c = n.child_by_field_name(f)
+            if c is not None:
+                w.expr(c, inner, cond, n, header_of=loop)
+        body = n.child_by_field_name("body")
+        if body is not None:
+            # a break in the nest root's own body leaves the parallel loop
+            visit(w, body, inner, cond if loop is not None else True, None, n.id != w.root.id)
+        return
+    if ty in ("for_range_loop",):
+        w.hazard("PCX110", "range-based for loop inside the nest", n)
+        return
+    if ty in ("while_statement", "do_statement"):
+        for c in n.named_children:
+            if c.type in ("parenthesized_expression", "condition_clause"):
+                w.expr(c, loops, True, n)
+            else:
+                visit(w, c, loops, True, None, True)
+        return
+    if ty == "if_statement":
+        c = n.child_by_field_name("condition")
+        if c is not None:
+            w.expr(c, loops, cond, n)
+        for f in ("consequence", "alternative"):
+            b = n.child_by_field_name(f)
+            if b is not None:
+                if c is not None:
+                    w.guards.append((c, f == "consequence"))
+                visit(w, b, loops, True, None, in_switch_or_loop)
+                if c is not None:
+                    w.guards.pop()
+        return
+    if ty == "else_clause":
+        for c in n.named_children:
+            visit(w, c, loops, True, None, in_switch_or_loop)
+        return
+    if ty == "switch_statement":
+        c = n.child_by_field_name("condition")
+        if c is not None:
+            w.expr(c, loops, cond, n)
+        b = n.child_by_field_name("body")
+        if b is not None:
+            visit(w, b, loops, True, None, True)
+        return
+    if ty in ("compound_statement", "case_statement", "labeled_statement"):
+        value = n.child_by_field_name("value") if ty == "case_statement" else None
+        label = n.child_by_field_name("label") if ty == "labeled_statement" else None
+        for c in n.named_children:
+            if (value is not None and c.id == value.id) or (label is not None and c.id == label.id):
+                continue  # the case constant / the label name
+            visit(w, c, loops, cond or ty == "case_statement", None, in_switch_or_loop)
+        return
+    if ty == "expression_statement":
+        w.facts.statements += 1
+        for c in n.named_children:
+            w.expr(c, loops, cond, n)
+        return
+    if ty == "declaration":
+        w.facts.statements += 1
+        declaration(w, n, loops, cond)
+        return
+    if ty == "return_statement":
+        w.hazard("PCX108", "return statement leaves the nest", n)
+        return
+    if ty == "goto_statement":
+        w.hazard("PCX108", "goto statement inside the nest", n)
+        return
+    if ty == "break_statement":
+        if not in_switch_or_loop:
+            w.hazard("PCX108", "break leaves the parallel loop", n)
+        return
+    if ty in ("continue_statement", "comment", ";", "empty_statement"):
+        return
+    if ty in ("throw_statement", "try_statement"):
+        w.hazard("PCX132", "exception handling (throw/try) inside the nest", n)
+        return
+    if ty in ("gnu_asm_expression", "asm_statement"):
+        w.hazard("PCX122", "inline assembly inside the nest", n)
+        return
+    if ty in ("type_definition", "struct_specifier", "class_specifier", "alias_declaration",
+              "using_declaration", "static_assert_declaration"):
+        return
+    if ty.startswith("preproc"):
+        w.hazard("PCX114", "preprocessor directive inside the nest", n)
+        return
+    if n.is_named and ty.endswith("_expression"):
+        w.expr(n, loops, cond, stmt)
+        return
+    w.hazard("PCX122", f"statement '{ty}' is not supported inside a nest", n)
+
+
+def declaration(w: Walk, n: Node, loops: list[Loop], cond: bool) -> None:
+    if any(c.type == "storage_class_specifier" and w.t(c) == "static" for c in n.children):
+        w.hazard("PCX119", "static local variable declared inside the nest", n)
+        return
+    for d in n.children_by_field_name("declarator"):
+        ident = declarator_identifier(d)
+        decl = w.sem.decl_declared_at(ident.start_byte) if ident is not None else None
+        if decl is not None:
+            w.facts.local_keys.add(decl.key)
+            if decl.shape == "array":
+                w.facts.local_arrays.add(decl.key)
+            if decl.shape == "pointer" and d.type == "init_declarator":
+                w.hazard("PCX118", f"pointer '{decl.name}' declared inside the nest may alias an array", d)
+            if decl.reference and d.type == "init_declarator":
+                w.hazard("PCX118", f"reference '{decl.name}' declared inside the nest may alias an array", d)
+            if decl.shape == "container":
+                w.hazard("PCX135", f"container '{decl.name}' constructed inside the nest", d)
+        elif ident is not None:
+            w.hazard("PCX122", f"cannot resolve the declaration of '{w.t(ident)}'", d)
+        if d.type == "init_declarator":
+            v = d.child_by_field_name("value")
+            if v is not None:
+                w.expr(v, loops, cond, n)
+            if ident is not None and decl is not None:
+                w.facts.scalars.append(
+                    ScalarRef(decl.name, decl, ident, False, True, "=", d, n, loops, cond)
+                )
+        # VLA sizes and array declarators: their size expressions are reads
+        for sub in _walk_sizes(d):
+            w.expr(sub, loops, cond, n)
+
+
+def _walk_sizes(d: Node):
+    """Size expressions of array declarators inside declarator ``d``."""
+    out = []
+    stack = [d]
+    while stack:
+        n = stack.pop()
+        if n.type == "array_declarator":
+            s = n.child_by_field_name("size")
+            if s is not None:
+                out.append(s)
+        if n.type in ("init_declarator",):
+            x = n.child_by_field_name("declarator")
+            if x is not None:
+                stack.append(x)
+            continue
+        x = n.child_by_field_name("declarator")
+        if x is not None:
+            stack.append(x)
+    return out
