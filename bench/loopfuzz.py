@@ -10,7 +10,9 @@ between kernels, cur/nxt pointer swaps, arrays declared through function-like ma
 (aliased on purpose where that is legal), helper functions and calls, reductions (into a
 scalar, a global and an array element), 2-D arrays (static, VLA, pointer-to-VLA, flat
 malloc with ``i*ld+j``), triangular loops, stencils with neighbour reads, struct members
-holding arrays, temporaries, gathers, scatters, recurrences, memcpy between kernels.
+holding arrays, arrays of structs whose kernels write one member of each element (Rodinia's
+streamcluster was planned wrong that way), temporaries, gathers, scatters, recurrences,
+memcpy between kernels.
 
 Every program is deterministic from its seed, free of undefined behaviour (unsigned
 arithmetic, exact doubles or element-wise double arithmetic only, every index proved in
@@ -95,7 +97,7 @@ class Arr:
 
     def __init__(self, name: str, et: str, kind: str, group: str, *, fixed: bool = False,
                  ld: str = "ld", writable: bool = True, ptr: str | None = None,
-                 full: str = "", restrict: bool = False):
+                 full: str = "", restrict: bool = False, member: str = ""):
         self.name = name          # C expression of the array: g0, bx.v, b->v, cur, F
         self.et = et              # "u" (u32) or "d" (double)
         self.kind = kind          # "1" 1-D, "2" 2-D [i][j], "f" flat [i*ld+j]
@@ -106,8 +108,11 @@ class Arr:
         self.ptr = ptr or name    # expression of its first element's address
         self.full = full          # element count for checksums (main only)
         self.restrict = restrict
+        self.member = member      # one member of an array of structs: name[i].member
 
     def at(self, i: str, j: str | None = None) -> str:
+        if self.member:
+            return f"{self.name}[{i}].{self.member}"
         if self.kind == "1":
             return f"{self.name}[{i}]"
         if self.kind == "2":
@@ -158,7 +163,7 @@ class Gen:
 
     def kinds(self, seq: list[str]) -> list[str]:
         """The declaration kinds not switched off with --without."""
-        gone = {"s": "struct", "hb": "struct", "1v": "vla", "2v": "vla", "2p": "vla", "f": "flat",
+        gone = {"s": "struct", "hb": "struct", "ao": "struct", "1v": "vla", "2v": "vla", "2p": "vla", "f": "flat",
                 "2": "2d", "macro": "macro", "typedef": "typedef", "vla": "vla"}
         kept = [k for k in seq if gone.get(k) not in self.without
                 and not (k in ("2v", "2p", "f") and "2d" in self.without)]
@@ -569,11 +574,11 @@ class Gen:
         return True
 
     def stmt_memcpy(self, fn: Fn) -> bool:
-        ws = self.arrays(fn, "1", writable=True)
+        ws = [a for a in self.arrays(fn, "1", writable=True) if not a.member]  # contiguous arrays only
         if not ws:
             return False
         w = self.pick(ws)
-        srcs = [a for a in self.arrays(fn, "1", et=w.et) if a.group != w.group]
+        srcs = [a for a in self.arrays(fn, "1", et=w.et) if a.group != w.group and not a.member]
         if not srcs:
             return False
         x = self.pick(srcs)
@@ -642,7 +647,7 @@ class Gen:
             if kind == "s":   # struct box pointer
                 cands = [a for a in fn.arrays if a.name.endswith(".v")]
             else:
-                cands = [a for a in fn.arrays if a.kind == kind and a.et == et]
+                cands = [a for a in fn.arrays if a.kind == kind and a.et == et and not a.member]
             if restrict:   # a restrict parameter's storage is reached through it alone
                 cands = [a for a in cands if a.group not in used | set(h["globals"])]
             else:          # aliasing non-restrict parameters is legal, and sometimes chosen
@@ -844,6 +849,7 @@ class Gen:
         e("typedef u32 row_t[C];")
         e("struct box { u32 v[N]; u32 tag; };")
         e("struct hbox { u32 *p; int len; };")
+        e("struct pt { u32 a; u32 b; };")
         e("")
         e("static u32 lcg = 12345u;")
         e("static u32 gs = 0u;")
@@ -853,6 +859,11 @@ class Gen:
         e("static u32 chk_u(const u32 *p, long n) {")
         e("  u32 h = 2166136261u;")
         e("  for (long q = 0; q < n; q++) h = (h ^ p[q]) * 16777619u;")
+        e("  return h;")
+        e("}")
+        e("static u32 chk_pt(const struct pt *p, long n) {")
+        e("  u32 h = 2166136261u;")
+        e("  for (long q = 0; q < n; q++) h = ((h ^ p[q].a) * 16777619u ^ p[q].b) * 16777619u;")
         e("  return h;")
         e("}")
         e("static u32 chk_d(const double *p, long n) {")
@@ -883,8 +894,8 @@ class Gen:
         e("")
         local_kinds = []
         for _ in range(r.randint(2, 5)):
-            kind = self.pick(self.kinds(["1", "1", "1v", "1h", "2v", "2p", "f", "s", "hb"]))
-            et = "u" if kind in ("s", "hb") or "double" in self.without or self.chance(0.75) else "d"
+            kind = self.pick(self.kinds(["1", "1", "1v", "1h", "2v", "2p", "f", "s", "hb", "ao"]))
+            et = "u" if kind in ("s", "hb", "ao") or "double" in self.without or self.chance(0.75) else "d"
             local_kinds.append((kind, et))
         swap = "swap" not in self.without and self.chance(0.45)
         avail: Counter = Counter()
@@ -893,6 +904,8 @@ class Gen:
             if a.name.endswith(".v"):
                 avail[("s", "u")] += 1
         for kind, et in local_kinds:
+            if kind == "ao":
+                continue  # its members are no pointer a helper could take
             avail[({"1v": "1", "1h": "1", "hb": "1", "2v": "2", "2p": "2", "s": "1"}.get(kind, kind), et)] += 1
             if kind == "s":
                 avail[("s", "u")] += 1
@@ -913,6 +926,7 @@ class Gen:
         e("u32 s0 = 1u, s1 = 7u;")
         e("double d0 = 0.0;")
         arrays = list(globals_)
+        structs: list[str] = []  # arrays of struct pt
         for a, (kind, et) in enumerate(local_kinds):
             t = "u32" if et == "u" else "double"
             nm = f"a{a}"
@@ -937,6 +951,11 @@ class Gen:
             elif kind == "s":
                 e(f"struct box {nm};")
                 arrays.append(Arr(f"{nm}.v", "u", "1", nm, fixed=True, full="N"))
+            elif kind == "ao":   # an array of structs, each member an array of its own to the nests
+                e(f"struct pt *{nm} = malloc(sizeof(struct pt) * (size_t)n);")
+                arrays.append(Arr(nm, "u", "1", nm, member="a"))
+                arrays.append(Arr(nm, "u", "1", nm, member="b"))
+                structs.append(nm)
             else:
                 e(f"struct hbox {nm} = {{ malloc(sizeof(u32) * (size_t)n), n }};")
                 arrays.append(Arr(f"{nm}.p", "u", "1", nm, full="n"))
@@ -951,6 +970,11 @@ class Gen:
             arrays.append(Arr("nxt", "u", "1", "swap"))
             fn.swap = True
         # initialise every array in full (the checksums read all of it)
+        for nm in structs:
+            self.open(self.for_(fn, "i", "0", "n"))
+            e(f"{nm}[i].a = ((u32)i * 2654435761u) ^ {self.ucon()};")
+            e(f"{nm}[i].b = next_rand() ^ {self.ucon()};" if self.chance(0.3) else f"{nm}[i].b = (u32)i * 7u;")
+            self.close()
         for a in arrays:
             if not a.full:
                 continue
@@ -980,6 +1004,8 @@ class Gen:
             if a.full:
                 f = "chk_u" if a.et == "u" else "chk_d"
                 e(f'printf("{a.name} %08x\\n", {f}({a.ptr}, (long)({a.full})));')
+        for nm in structs:
+            e(f'printf("{nm} %08x\\n", chk_pt({nm}, (long)n));')
         if fn.swap:
             e('printf("cur %08x nxt %08x\\n", chk_u(cur, n), chk_u(nxt, n));')
         e('printf("s0 %u s1 %u gs %u lcg %u\\n", s0, s1, gs, lcg);')

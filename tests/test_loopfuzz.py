@@ -92,10 +92,12 @@ def test_generator_is_deterministic_and_varied():
     assert lf.generate(18) != a
     texts = "".join(lf.generate(s) for s in range(1, 40))
     for shape in ("ARR(", "MAT(", "vec_t", "restrict", "cur = nxt", "for (int t = 0; t < T", "if (argc",
-                  "* ld + ", "<= i", "struct box", "[r][c]", "memcpy(", "+= ", "kern"):
+                  "* ld + ", "<= i", "struct box", "[r][c]", "memcpy(", "+= ", "kern",
+                  "malloc(sizeof(struct pt)", "[i].b"):
         assert shape in texts, shape
     plain = lf.generate(17, {"struct", "swap"})
-    assert not any(d in plain for d in ("struct box g", "struct box a", "struct box *p", "struct hbox a", "cur"))
+    assert not any(d in plain for d in ("struct box g", "struct box a", "struct box *p", "struct hbox a", "cur",
+                                        "malloc(sizeof(struct pt)"))
 
 
 def test_generated_programs_are_free_of_undefined_behaviour(tmp_path):
