@@ -1,0 +1,310 @@
+"""Per-unit facts the plan checker's walk asks about: names, definitions, what code may change, kernels' accesses, liveness.
+
+``UnitFacts`` is built once per check from the unit, its analysis and the plan under
+check; the walk (``walk.py``) sets ``defs`` to the function it walks.  The analysis's
+sections are trusted only where the syntax agrees (``kernel_accesses``).
+"""
+
+from __future__ import annotations
+
+import tree_sitter
+
+from pcx_driver.engine import hostaccess
+from pcx_driver.engine.hostaccess import LOOP_TYPES, text_of
+from pcx_driver.engine.plancheck.frame import PlacedKernel
+from pcx_driver.engine.plancheck.syntax import (
+    declared_in,
+    declared_name,
+    function_named,
+    is_static_local,
+    param_names,
+    pointer_copies,
+    preorder,
+    syntactic_accesses,
+)
+from pcx_driver.engine.symsect import WHOLE, add, freeze, lin_node, lin_text, sect_names, sect_of, subst
+from pcx_driver.model import Language, Plan, SourceUnit, UnitAnalysis
+
+
+class UnitFacts:
+    """Per-unit facts the walk needs: names, definitions, what code may change, kernels' accesses,
+    functions with device code, liveness."""
+
+    def __init__(self, unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan) -> None:
+        self.unit = unit
+        self.data = unit.data
+        self.lang = Language.C if unit.language is Language.C else Language.CXX
+        self.root = hostaccess.parse(self.data, self.lang).root_node
+        self.nests = {n.nest_id: n for n in analysis.nests()} if analysis is not None else {}
+        self.plan = plan
+        self.aliases = {lp.name: lp.container for lp in plan.local_pointers}
+        self._device_functions: set[str] | None = None
+        self.defs: dict = {}  # the current function's fixed linear definitions
+        self.depth = 0  # callees being walked inside one another (walk.callee_effect)
+        self.file_scope: set[str] = set()
+        for child in self.root.named_children:
+            if child.type == "declaration":
+                quals = {text_of(self.data, c) for c in child.children if c.type == "type_qualifier"}
+                if quals & {"const", "constexpr"}:
+                    continue  # a constant: no call can change it
+                for d in child.named_children:
+                    n = declared_name(d, self.data)
+                    if n:
+                        self.file_scope.add(n)
+
+    def canonical(self, name: str) -> str:
+        name = name.replace(" ", "")
+        return self.aliases.get(name, name)
+
+    # names ------------------------------------------------------------
+    def track(self, fnode: tree_sitter.Node, plan: Plan, fname: str) -> set[str]:
+        names: set[str] = set()
+        for k in plan.offloaded():
+            if k.function != fname:
+                continue
+            for m in k.maps:
+                names.update(self.canonical(s.base) for s in m.sections)
+            nest = self.nests.get(k.nest_id)
+            for a in nest.arrays if nest is not None else ():
+                names.add(self.canonical(a.name))
+        for r in plan.regions:
+            if r.function == fname:
+                for m in r.maps:
+                    names.update(self.canonical(s.base) for s in m.sections)
+                for u in r.updates:
+                    names.update(self.canonical(s.base) for s in u.sections)
+        # pointers that take the value of a tracked pointer follow it (swaps), and what a
+        # tracked pointer takes its value from (``nxt = bufB``: bufB is that buffer's name too)
+        changed = True
+        while changed:
+            changed = False
+            for lhs, rhs in pointer_copies(fnode, self.data):
+                for a, b in ((lhs, rhs), (rhs, lhs)):
+                    if b in names and a not in names:
+                        names.add(a)
+                        changed = True
+        return names
+
+    def index_range(self, loop: tree_sitter.Node) -> dict:
+        """{index: (lo, hi)} (inclusive, linear) inside the body of a counted ``for``
+        whose index and bounds the body does not change; {} otherwise."""
+        if loop.type != "for_statement":
+            return {}
+        init, cond, upd = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
+        if init is None or cond is None or upd is None or cond.type != "binary_expression":
+            return {}
+        if init.type == "declaration":
+            decls = [c for c in init.named_children if c.type == "init_declarator"]
+            if len(decls) != 1:
+                return {}
+            name, start = declared_name(decls[0], self.data), decls[0].child_by_field_name("value")
+        elif init.type == "assignment_expression" and init.child_by_field_name("left").type == "identifier":
+            name, start = text_of(self.data, init.child_by_field_name("left")), init.child_by_field_name("right")
+        else:
+            return {}
+        left, right, op = (cond.child_by_field_name(f) for f in ("left", "right", "operator"))
+        if not name or left is None or right is None or op is None or text_of(self.data, left) != name:
+            return {}
+        step = text_of(self.data, upd).replace(" ", "")
+        up = step in (f"{name}++", f"++{name}") or step.startswith(f"{name}+=")
+        down = step in (f"{name}--", f"--{name}") or step.startswith(f"{name}-=")
+        first, bound = lin_node(start, self.data), lin_node(right, self.data)
+        if first is None or bound is None or not (up or down):
+            return {}
+        first, bound = subst(freeze(first), self.defs), subst(freeze(bound), self.defs)
+        changed = self.assigned(loop.child_by_field_name("body"), calls=True)
+        if name in changed or (sect_names(((first, bound),)) & changed):
+            return {}
+        one = ((((), 1),))
+        edge = {"<": add(bound, one, -1), "<=": bound, ">": add(bound, one), ">=": bound}.get(op.type)
+        if edge is None:
+            return {}
+        if up and op.type in ("<", "<="):
+            return {name: (first, edge)}
+        if down and op.type in (">", ">="):
+            return {name: (edge, first)}
+        return {}
+
+    def definitions(self, fnode: tree_sitter.Node) -> dict:
+        """Locals declared once with a linear initialiser and never changed
+        (``size_t nn = (size_t)n * n;``): sections may name them or their value."""
+        body = fnode.child_by_field_name("body")
+        changed: dict[str, int] = {}
+        inits: dict = {}
+        for n in preorder(body):
+            if n.type == "init_declarator":
+                name = declared_name(n, self.data)
+                form = lin_node(n.child_by_field_name("value"), self.data)
+                if name:
+                    changed[name] = changed.get(name, 0) + 1
+                    if form is not None and n.child_by_field_name("declarator").type == "identifier":
+                        inits[name] = freeze(form)
+        for name in self.assigned(body, calls=False):
+            changed[name] = changed.get(name, 0) + 10
+        for n in preorder(body):  # ``std::vector<T> v(count);``: v.size() is count
+            if n.parent is None or n.parent.type != "declaration" or \
+                    "vector" not in text_of(self.data, n.parent.child_by_field_name("type")):
+                continue
+            form, name = None, None
+            if n.type == "init_declarator" and n.named_children and n.named_children[-1].type == "argument_list":
+                args = n.named_children[-1].named_children
+                name = declared_name(n, self.data)
+                form = freeze(lin_node(args[0], self.data) or {}) if len(args) >= 1 and lin_node(args[0], self.data) else None
+            elif n.type == "function_declarator":  # the most vexing parse: v(a * b)
+                inner, params = n.child_by_field_name("declarator"), n.child_by_field_name("parameters")
+                name = text_of(self.data, inner) if inner is not None and inner.type == "identifier" else None
+                text = text_of(self.data, params)[1:-1] if params is not None else ""
+                form = lin_text(text, Language.CXX) if text and "," not in text else None
+            if name and form is not None:
+                key = f"{name}.size()"
+                changed[key] = changed.get(key, 0) + 1
+                inits[key] = form
+        defs = {k: v for k, v in inits.items() if changed.get(k) == 1}
+        for _ in range(3):  # definitions in terms of earlier definitions
+            defs = {k: subst(v, {d: f for d, f in defs.items() if d != k}) for k, v in defs.items()}
+        return defs
+
+    def assigned(self, node: tree_sitter.Node, calls: bool = True) -> set[str]:
+        """Variables (and member chains) that ``node`` may change."""
+        out: set[str] = set()
+        for n in preorder(node):
+            t = n.type
+            if t == "assignment_expression":
+                left = n.child_by_field_name("left")
+                if left is not None and left.type in ("identifier", "field_expression"):
+                    out.add(text_of(self.data, left).replace(" ", ""))
+            elif t == "update_expression":
+                arg = n.child_by_field_name("argument")
+                if arg is not None and arg.type in ("identifier", "field_expression"):
+                    out.add(text_of(self.data, arg).replace(" ", ""))
+            elif t == "init_declarator" and calls:
+                d = declared_name(n, self.data)
+                if d:
+                    out.add(d)
+            elif t == "pointer_expression" and text_of(self.data, n).startswith("&"):
+                arg = n.child_by_field_name("argument")
+                if arg is not None and arg.type in ("identifier", "field_expression"):
+                    out.add(text_of(self.data, arg).replace(" ", ""))
+            elif t == "call_expression" and calls:
+                out.update(self.file_scope)
+        return out
+
+    def scalars_written_by(self, k: PlacedKernel) -> set[str]:
+        return {r.variable for r in k.plan.reductions} | set(k.plan.private)
+
+    # kernels ------------------------------------------------------------
+    def kernel_accesses(self, k: PlacedKernel, node: tree_sitter.Node):
+        """(reads, writes, surely_written) per array name, as sections.  The analysis
+        gives sections; the syntax of the nest is the check: an array the syntax sees
+        written that the analysis does not, is read and written whole; a write counts
+        as total only if the analysis says so and no write of it sits under a
+        condition or a jump."""
+        syn_reads, syn_writes, guarded, members = syntactic_accesses(node, self.data)
+        jumps = any(n.type in ("break_statement", "return_statement", "goto_statement", "continue_statement")
+                    for n in preorder(node))
+        reads: dict[str, list] = {}
+        writes: dict[str, list] = {}
+        sure: set[str] = set()
+        known: dict[str, object] = {}
+        for a in k.nest.arrays if k.nest is not None else ():
+            name = self.canonical(a.name)
+            known[name] = a
+            s = sect_of(a.section, self.lang, self.defs)
+            if a.read or (a.written and not a.written_fully):
+                reads.setdefault(name, []).append(s)
+            if a.written:
+                writes.setdefault(name, []).append(s)
+                # written member by member: whole only if the syntax assigns every member
+                whole = name not in members or (a.element_fields and members[name] >= set(a.element_fields))
+                if a.written_fully and a.exact and not jumps and name not in guarded and whole:
+                    sure.add(name)
+        for name in syn_reads | syn_writes:
+            name = self.canonical(name)
+            a = known.get(name)
+            if a is None or (name in syn_writes and not a.written):
+                reads.setdefault(name, []).append(WHOLE)
+                if name in syn_writes:
+                    writes.setdefault(name, []).append(WHOLE)
+                sure.discard(name)
+        return reads, writes, sure
+
+    def device_functions(self) -> set[str]:
+        """Functions with offloaded kernels, and every function of the unit that calls one."""
+        if self._device_functions is None:
+            found = {k.function for k in self.plan.offloaded()} | {r.function for r in self.plan.regions}
+            bodies = {}
+            for n in preorder(self.root):
+                if n.type == "function_definition":
+                    name = hostaccess.function_name(n, self.data)
+                    if name:
+                        bodies[name] = n
+            grew = True
+            while grew:
+                grew = False
+                for name, fnode in bodies.items():
+                    if name in found:
+                        continue
+                    for c in preorder(fnode):
+                        fn = c.child_by_field_name("function") if c.type == "call_expression" else None
+                        if fn is not None and text_of(self.data, fn) in found:
+                            found.add(name)
+                            grew = True
+                            break
+            self._device_functions = found
+        return self._device_functions
+
+    def argument_forms(self, args: tree_sitter.Node | None) -> list:
+        """Each argument of a call as a linear form in the caller's names (or None)."""
+        out = []
+        for a in args.named_children if args is not None else ():
+            form = lin_node(a, self.data)
+            out.append(None if form is None else subst(freeze(form), self.defs))
+        return out
+
+    def read_only_param(self, fname: str, args: tree_sitter.Node, arg: tree_sitter.Node) -> bool:
+        """A call to a function of this unit that has no device code and never writes
+        through (or passes on) that parameter."""
+        fnode = function_named(self.data, self.lang, fname)
+        if fnode is None or any(k.function == fname for k in self.plan.offloaded()):
+            return False
+        try:
+            pos = [c.id for c in args.named_children].index(arg.id)
+        except ValueError:
+            return False
+        params = param_names(fnode, self.data)
+        if pos >= len(params) or not params[pos]:
+            return False
+        reads, writes, _, _ = syntactic_accesses(fnode.child_by_field_name("body"), self.data, params[pos])
+        return params[pos] not in writes
+
+    def live_after(self, buf: str, byte: int, fnode: tree_sitter.Node) -> bool:
+        """May the host use buffer ``buf`` (a name) after ``byte``?  Parameters, file-scope
+        and static names, member chains and names mentioned later (or anywhere in a loop
+        around ``byte``) are live; a later ``free(name)`` is not a use."""
+        name = self.canonical(buf.split("@")[0])
+        if "->" in name or "." in name or name in self.file_scope:
+            return True
+        # a name not declared in the body is the caller's (a parameter, also one declared
+        # through a macro, or a global): it escapes
+        if not declared_in(fnode.child_by_field_name("body"), name, self.data):
+            return True
+        if is_static_local(fnode, name, self.data) and hostaccess.function_name(fnode, self.data) != "main":
+            return True  # the next call sees it (main is not called again)
+        lo = byte
+        node = self.root.descendant_for_byte_range(byte, byte)
+        while node is not None and node.id != fnode.id:
+            if node.type in LOOP_TYPES:
+                lo = node.start_byte
+            node = node.parent
+        body = fnode.child_by_field_name("body")
+        for n in preorder(body):
+            if n.type == "identifier" and text_of(self.data, n) == name and (n.start_byte >= byte or n.start_byte >= lo):
+                if n.start_byte < byte and n.start_byte >= lo:
+                    pass
+                call = n.parent.parent if n.parent is not None and n.parent.type == "argument_list" else None
+                fn = call.child_by_field_name("function") if call is not None else None
+                if fn is not None and text_of(self.data, fn) == "free" or (
+                        n.parent is not None and n.parent.type == "delete_expression"):
+                    continue
+                return True
+        return False

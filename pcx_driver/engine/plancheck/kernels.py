@@ -1,0 +1,144 @@
+"""The checks at a kernel: its own maps, what it reads and writes on the device, and kernels versioned for aliasing.
+
+A kernel fails PCX210 when it reads device data that is undefined or older than the
+host's, PCX215 when one array is mapped under two names, when it may run on the host
+(``if(target: ...)``, or a version for aliasing) while its data is on the device, or when
+it uses an array that is neither mapped nor present, and PCX216 when it maps a name the
+checker cannot follow.  Its own maps go through ``directives.map_enter`` and
+``directives.map_exit``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+
+import tree_sitter
+
+from pcx_driver.engine.plancheck.directives import map_enter, map_exit
+from pcx_driver.engine.plancheck.frame import Frame, PlacedKernel
+from pcx_driver.engine.plancheck.state import MAYBE, State, fail, widen
+from pcx_driver.engine.symsect import bounded, contains, excluding, including, overlaps
+
+# walks a loop statement as host code: (loop node, state before) -> state after
+HostLoop = Callable[[tree_sitter.Node, State], "State | None"]
+
+
+def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_loop: HostLoop) -> State:
+    """Kernel ``k`` at loop ``node``: its maps in, its reads and writes, its maps out.
+    ``host_loop`` walks a loop as host code (a kernel versioned for aliasing may run so)."""
+    if k.plan.alias_test and not any(e.region.alias_test for e in f.open):
+        if not (k.plan.alias_read_only and holds_any(f, k, node, st)):
+            return versioned_kernel(f, k, node, st, host_loop)  # (inside a versioned region: its test covers it)
+        # pairs only read, data held by a region: the rewrite drops the test (rewrite.held_by_regions),
+        # and the kernel is checked as it then runs, on the device with its maps found present
+        k = dataclasses.replace(k, plan=dataclasses.replace(k.plan, alias_test=""))
+    kid = k.plan.nest_id
+    reads, writes, sure = f.facts.kernel_accesses(k, node)
+    maps: dict[str, list] = {}
+    for m in k.plan.maps:
+        for sec in m.sections:
+            maps.setdefault(f.facts.canonical(sec.base), []).append((m.kind, sec))
+    touched = {f.facts.canonical(n) for n in reads} | {f.facts.canonical(n) for n in writes}
+    mapped = sorted(maps)
+    for i, a in enumerate(mapped):  # one array under two names in one construct: a
+        for b in mapped[i + 1:]:    # global's own device copy, or sections that overlap
+            if not f.ids(st, a) & f.ids(st, b):
+                continue            # without one holding the other, are two arrays
+            sa = [f.sect(sec) for _, sec in maps[a]]
+            sb = [f.sect(sec) for _, sec in maps[b]]
+            if a not in writes and b not in writes:  # only read: the same section is found
+                if not all(x == y and bounded(x) for x in sa for y in sb):  # present, any other
+                    fail("PCX215", f"'{a}' and '{b}' may be one array, read through two "  # may extend it
+                                   "sections by this kernel", node, kid)
+                continue
+            nested = all(contains(x, y) or contains(y, x) for x in sa for y in sb
+                         if bounded(x) and bounded(y)) and all(bounded(x) for x in sa + sb)
+            if re.split(r"\.|->", a)[0] in f.facts.file_scope or re.split(r"\.|->", b)[0] in f.facts.file_scope \
+                    or not nested:
+                fail("PCX215", f"'{a}' and '{b}' may be one array, mapped twice by this kernel", node, kid)
+    if k.plan.work_expr and k.plan.min_work > 0:  # if(target: ...) may run it on the host
+        for name in sorted(touched | set(maps)):
+            if any(st.buf(b).present is not None for b in f.ids(st, name)):
+                fail("PCX215", f"kernel guarded by if(target: ...) may run on the host while '{name}' "
+                               "is on the device", node, kid)
+    # entry: the kernel's own maps, in the order the rewriter emits the clauses, which is
+    # the order libomptarget maps them in (a section mapped after a longer one of the same
+    # array is a lookup; mapped before it, the longer one would extend it)
+    for name in list(maps) + sorted(touched - set(maps)):
+        ids = f.ids(st, name)
+        if not ids:
+            if name in maps:
+                fail("PCX216", f"kernel maps '{name}', which the checker cannot follow", node, kid)
+            continue
+        for b in ids:
+            v = st.buf(b)
+            if v.present is MAYBE:
+                fail("PCX215", f"'{name}' may or may not be on the device at this kernel", node, kid)
+            if v.present is None and name not in maps and name in touched:
+                fail("PCX215", f"kernel uses '{name}', which is neither mapped nor present", node, kid)
+            for kind, sec in maps.get(name, ()):
+                v = map_enter(f, v, kind, sec, node)
+            st = st.set_buf(b, v)
+    # body
+    for name, secs in reads.items():
+        for b in f.ids(st, f.facts.canonical(name)):
+            v = st.buf(b)
+            for s in secs:
+                if overlaps(v.undef, s):
+                    fail("PCX210", f"kernel reads '{name}' where the device copy is undefined", node, kid)
+                if overlaps(v.host_new, s):
+                    fail("PCX210", f"kernel reads '{name}' where the host has newer values", node, kid)
+    for name, secs in writes.items():
+        ids = f.ids(st, f.facts.canonical(name))
+        for b in ids:
+            v = st.buf(b)
+            for s in secs:
+                dev_new = including(v.dev_new, s)
+                if len(ids) == 1 and name in sure:
+                    v = dataclasses.replace(v, undef=excluding(v.undef, s), host_new=excluding(v.host_new, s),
+                                            dev_new=dev_new)
+                else:
+                    v = dataclasses.replace(v, dev_new=dev_new)
+            st = st.set_buf(b, v)
+    # exit: the kernel's own maps, in reverse
+    for name, entries in maps.items():
+        ids = f.ids(st, name)
+        for b in ids:
+            v = st.buf(b)
+            holders = [n for n, i in st.env if b in i]
+            for kind, sec in reversed(entries):
+                v = map_exit(f, v, kind, sec, node, b, kid, holders)
+            st = st.set_buf(b, v)
+    return widen(st, f.facts.assigned(node) & f.facts.scalars_written_by(k))
+
+
+def kernel_names(f: Frame, k: PlacedKernel, node: tree_sitter.Node) -> set[str]:
+    """The names kernel ``k`` touches or maps, canonical."""
+    reads, writes, _ = f.facts.kernel_accesses(k, node)
+    names = {f.facts.canonical(n) for n in [*reads, *writes]}
+    return names | {f.facts.canonical(sec.base) for m in k.plan.maps for sec in m.sections}
+
+
+def holds_any(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State) -> bool:
+    """Whether something kernel ``k`` touches or maps is on the device in ``st``."""
+    return any(st.buf(b).present is not None for name in kernel_names(f, k, node) for b in f.ids(st, name))
+
+
+def versioned_kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_loop: HostLoop) -> State:
+    """A kernel versioned for aliasing runs on the device only when the address ranges of
+    its possibly overlapping pointers are disjoint, and as written on the host otherwise.
+    Checked as both versions: nothing it touches may be on the device (the host version
+    reads the host copies, and a region would give one buffer two names); its own maps
+    are checked with each name its own buffer, which is what the run-time test
+    guarantees; and its effect is the host loop's (both leave every result on the host)."""
+    kid = k.plan.nest_id
+    names = kernel_names(f, k, node)
+    for name in sorted(names):
+        if any(st.buf(b).present is not None for b in f.ids(st, name)):
+            fail("PCX215", f"kernel versioned for aliasing may run on the host while '{name}' is on the device",
+                 node, kid)
+    alone = State(tuple(sorted((n, frozenset([n])) for n in names)), ())
+    kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, alias_test="")), node, alone, host_loop)
+    return host_loop(node, st)

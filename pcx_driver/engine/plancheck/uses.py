@@ -1,0 +1,190 @@
+"""Host uses: what each piece of host code does to the buffers the plan checker tracks.
+
+``host_accesses`` lists, in evaluation order, every use of a tracked name: a read or a
+write of a section, a new binding of a pointer, a swap, a call into a function with
+device code, a call into another file, or an address stored where the checker cannot
+follow it.  The checks at host code (``host.py``) apply them to the state.
+"""
+
+from __future__ import annotations
+
+import tree_sitter
+
+from pcx_driver.engine import hostaccess
+from pcx_driver.engine.hostaccess import text_of
+from pcx_driver.engine.plancheck.facts import UnitFacts
+from pcx_driver.engine.plancheck.state import State
+from pcx_driver.engine.plancheck.syntax import declaration_of, declared_name, function_named, preorder, strip
+from pcx_driver.engine.symsect import WHOLE, add, freeze, lin_node, subst
+
+_READ_ONLY_CALLS = frozenset(
+    "printf fprintf puts fputs putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
+    "floor ceil fmin fmax abs labs memcmp strlen".split())
+# Library functions that never offload: a buffer passed to them is host data, read and written.
+_LIBC = frozenset(
+    "memcpy memmove memset memcmp strcpy strncpy strcat strcmp strncmp sprintf snprintf sscanf scanf fscanf "
+    "fread fwrite fgets fputs fprintf printf qsort bsearch free realloc std::copy std::fill std::sort "
+    "std::memcpy std::memset std::accumulate std::min_element std::max_element".split())
+_SIZE_QUERIES = frozenset({"size", "empty", "capacity", "length"})
+
+
+def host_accesses(facts: UnitFacts, node: tree_sitter.Node, st: State):
+    """(kind, name, section, sure, byte) for every use of a tracked name in ``node``,
+    in evaluation order: reads before the write of the same statement."""
+    out: list = []
+    names = st.names()
+    writes: list = []
+    for n in preorder(node):
+        t = n.type
+        if t == "call_expression":
+            fn = n.child_by_field_name("function")
+            callee = text_of(facts.data, fn) if fn is not None else ""
+            if callee in facts.device_functions():
+                cnode = function_named(facts.data, facts.lang, callee)
+                used = hostaccess.identifiers_in(cnode, facts.data) if cnode is not None else set()
+                for g in sorted(facts.file_scope & used & set(names)):
+                    args = n.child_by_field_name("arguments")
+                    out.append(("call", g, (callee, g, facts.argument_forms(args)), False, n.start_byte))
+            continue
+        if t not in ("identifier", "field_expression"):
+            continue
+        text = facts.canonical(text_of(facts.data, n))
+        if text not in names:
+            continue
+        if n.parent is not None and n.parent.type == "field_expression" and n.parent.child_by_field_name("field") == n:
+            continue
+        classify(facts, n, text, names, out, writes)
+    return out + writes
+
+
+def classify(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, out: list, writes: list) -> None:
+    data = facts.data
+    p = n.parent
+    # climb subscripts: a[i][j]
+    top = n
+    idx: list[tree_sitter.Node] = []
+    while top.parent is not None and top.parent.type == "subscript_expression" and \
+            top.parent.child_by_field_name("argument") == top:
+        top = top.parent
+        i = top.child_by_field_name("index")
+        if i is None:  # tree-sitter-cpp: subscript_argument_list
+            args = [c for c in top.named_children if c.type == "subscript_argument_list"]
+            i = args[0].named_children[0] if args and args[0].named_children else None
+        idx.append(i)
+    sect = WHOLE
+    if idx:
+        dims = []
+        for i in idx:
+            form = lin_node(i, data) if i is not None else None
+            form = None if form is None else subst(freeze(form), facts.defs)
+            dims.append((None, None) if form is None else (form, add(form, ((((), 1),)))))
+        sect = tuple(dims) if any(d != (None, None) for d in dims) else WHOLE
+    parent = top.parent
+    at = n.start_byte
+    if idx:
+        # element access: written when it is the target of an assignment or ++/--
+        while parent is not None and parent.type in ("field_expression", "parenthesized_expression") and \
+                parent.child_by_field_name("field") != top:
+            top, parent = parent, parent.parent
+            sect = sect  # a member of the element: the element is touched
+        if parent is not None and parent.type == "assignment_expression" and parent.child_by_field_name("left") == top:
+            op = parent.child_by_field_name("operator")
+            if op is not None and op.type != "=":
+                out.append(("read", name, sect, False, at))
+            writes.append(("write", name, sect, top == n or top.type == "subscript_expression", at))
+            return
+        if parent is not None and parent.type == "update_expression":
+            out.append(("read", name, sect, False, at))
+            writes.append(("write", name, sect, True, at))
+            return
+        if parent is not None and parent.type == "pointer_expression" and text_of(data, parent).startswith("&"):
+            pointer_use(facts, parent, name, names, out, writes)
+            return
+        out.append(("read", name, sect, False, at))
+        return
+    # the pointer or array itself
+    if parent is not None and parent.type == "assignment_expression" and parent.child_by_field_name("left") == n:
+        right = strip(parent.child_by_field_name("right"))
+        rname = facts.canonical(text_of(data, right)) if right is not None else ""
+        out.append(("bind", name, names.get(rname, frozenset([f"{name}@{n.start_byte}"])), False, at))
+        return
+    owner = declaration_of(n)
+    if owner is not None:  # ``T *name = value;`` or ``T name[N];``
+        value = strip(owner.child_by_field_name("value")) if owner.type == "init_declarator" else None
+        rname = facts.canonical(text_of(data, value)) if value is not None else ""
+        out.append(("bind", name, names.get(rname, frozenset([f"{name}@{n.start_byte}"])), False, at))
+        return
+    if parent is not None and parent.type == "field_expression" and parent.child_by_field_name("argument") == n:
+        field = parent.child_by_field_name("field")
+        method = text_of(data, field) if field is not None else ""
+        if method in _SIZE_QUERIES:
+            return
+        if method == "data" and parent.parent is not None and parent.parent.type == "call_expression":
+            pointer_use(facts, parent.parent, name, names, out, writes)  # ``v.data()`` is v's buffer
+            return
+        out.append(("read", name, WHOLE, False, at))  # a container's other members
+        writes.append(("write", name, WHOLE, False, at))
+        return
+    if parent is not None and parent.type in ("sizeof_expression", "delete_expression"):
+        return
+    if parent is not None and parent.type == "pointer_expression" and text_of(data, parent).startswith("*"):
+        sect = ((freeze({(): 0}), freeze({(): 1})),)
+        gp = parent.parent
+        if gp is not None and gp.type == "assignment_expression" and gp.child_by_field_name("left") == parent:
+            writes.append(("write", name, sect, True, at))
+        else:
+            out.append(("read", name, sect, False, at))
+        return
+    pointer_use(facts, n, name, names, out, writes)
+
+
+def pointer_use(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, out: list, writes: list) -> None:
+    """The array's address is used: passed to a call, stored, compared, offset."""
+    data = facts.data
+    at = n.start_byte
+    cur = n
+    while cur.parent is not None and cur.parent.type in ("parenthesized_expression", "cast_expression", "binary_expression"):
+        if cur.parent.type == "binary_expression":
+            op = cur.parent.child_by_field_name("operator")
+            if op is not None and op.type in ("==", "!=", "<", ">", "<=", ">="):
+                return  # pointer comparison (a null test)
+        cur = cur.parent
+    parent = cur.parent
+    if parent is not None and parent.type == "init_declarator" and parent.child_by_field_name("value") == cur:
+        if facts.canonical(declared_name(parent, data) or "") in names:
+            return  # the declared pointer follows this buffer (a bind)
+    if parent is not None and parent.type == "assignment_expression" and parent.child_by_field_name("right") == cur:
+        left = parent.child_by_field_name("left")
+        if left is not None and facts.canonical(text_of(data, left)) in names:
+            return
+    if parent is not None and parent.type == "argument_list":
+        call = parent.parent
+        fn = call.child_by_field_name("function") if call is not None else None
+        fname = text_of(data, fn) if fn is not None else ""
+        if fname == "free":
+            return
+
+        if fname in ("std::swap", "swap") and len(parent.named_children) == 2:
+            a, b = (facts.canonical(text_of(data, c)) for c in parent.named_children)
+            if a in names and b in names:
+                if cur.id == parent.named_children[0].id:  # once per call
+                    out.append(("swap", a, b, False, at))
+                return
+        if fname in facts.device_functions():
+            out.append(("call", name, (fname, [c.id for c in parent.named_children].index(cur.id),
+                                       facts.argument_forms(parent)), False, at))
+            return
+        if fname in _READ_ONLY_CALLS or facts.read_only_param(fname, parent, cur):
+            out.append(("read", name, WHOLE, False, at))
+            return
+        if fname not in _LIBC and function_named(facts.data, facts.lang, fname) is None:
+            out.append(("extern", name, fname, False, at))  # may offload with our data present
+        out.append(("read", name, WHOLE, False, at))
+        writes.append(("write", name, WHOLE, False, at))
+        return
+    if parent is not None and parent.type in ("if_statement", "while_statement", "condition_clause",
+                                              "unary_expression", "return_statement"):
+        if parent.type == "return_statement":
+            out.append(("read", name, WHOLE, False, at))
+        return
+    out.append(("escape", name, WHOLE, False, at))
