@@ -90,7 +90,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX203", "remark", "data region not formed (pointer reassigned or escapes between kernels)"),
         RemarkSpec("PCX204", "remark", "nest not rewritten: no place to insert its directive soundly; kept serial"),
         RemarkSpec("PCX205", "remark", "bytes a data region moves, next to a naive plan that maps each kernel's arrays tofrom at every launch"),
-        # plan checker (engine/plancheck.py): the data plan failed a check and was demoted
+        # plan checker (engine/plancheck/): the data plan failed a check and was demoted
         RemarkSpec("PCX210", "remark", "plan check: a kernel would read device data that is undefined or older than the host's; region dropped or nest kept serial"),
         RemarkSpec("PCX211", "remark", "plan check: host code would read data whose current value is only on the device; region dropped or nest kept serial"),
         RemarkSpec("PCX212", "remark", "plan check: a copy to the host would overwrite newer host data or bring back undefined device data; region dropped or nest kept serial"),

@@ -1,4 +1,4 @@
-"""The plan checker (``engine/plancheck.py``): translation validation of data plans.
+"""The plan checker (``engine/plancheck/``): translation validation of data plans.
 
 Two kinds of tests:
 

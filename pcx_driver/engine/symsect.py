@@ -56,7 +56,7 @@ def const_diff(a: Lin | None, b: Lin | None) -> int | None:
 
 
 # Ranges of the loop indices around the statement being checked: name -> (lo, hi)
-# inclusive linear bounds, pushed and popped by the walk (``_Walker.loop``).
+# inclusive linear bounds, pushed and popped by the plan checker's walk (``plancheck.walk.Walker.loop``).
 RANGES: list[dict] = []
 
 
