@@ -55,8 +55,8 @@ def declared_name(node: tree_sitter.Node, data: bytes) -> str | None:
         if d.type in ("function_declarator",):
             return None
         nxt = d.child_by_field_name("declarator")
-        if nxt is None and d.type == "reference_declarator" and d.named_children:
-            nxt = d.named_children[-1]
+        if nxt is None and d.type in ("reference_declarator", "parenthesized_declarator") and d.named_children:
+            nxt = d.named_children[-1]  # ``T &r``, ``double (*b)[C]`` (seed 801115's b went unseen)
         if nxt is None:
             return None
         d = nxt
