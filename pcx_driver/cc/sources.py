@@ -104,10 +104,12 @@ class SourceStage:
             return
         line, has_target, pragma = _openmp_directives(text)
         planned = False  # target loops the user wrote without maps: pcx plans their data
+        refusal = ""  # why the file's own OpenMP keeps pcx out of it (names the construct and line)
         if line and has_target and not cheap:
             from pcx_driver.engine.ompport import scan as scan_openmp
 
-            planned = not scan_openmp(job.unit.data, language).refuse
+            refusal = scan_openmp(job.unit.data, language).refuse
+            planned = not refusal
         if line and (planned or not (has_target or cheap)):
             # CPU OpenMP goes through the pipeline: the 'parallel for' loops the analysis proves
             # become kernels, the rest stays as written, each loop with its remark
@@ -121,7 +123,7 @@ class SourceStage:
                 job.offload = True
         elif line:
             job.remark("PCX003", f"source already uses OpenMP directives ('{pragma}' at line {line}); "
-                                 "left as it is", line)
+                                 f"left as it is" + (f": {refusal}" if refusal else ""), line)
             if has_target:
                 # Its own target regions (hand-written, or a gate-checked proposal) still
                 # need the offload compile: the text is compiled exactly as written.
