@@ -52,6 +52,19 @@ def run_pipeline(
     # A source that already uses OpenMP: the analysis, the planner and the plan checker see
     # its pragmas blanked (its loops as serial code, every offset unchanged); the rewriter
     # and the validator see the text as written, and replace the pragmas of ported loops.
+    if unit.openmp is None and unit.language is not Language.CUDA and _OPENMP_HINT.search(unit.text):
+        # OpenMP under #ifdef: decided on the branches these flags compile (target code in
+        # a branch the build leaves out is not the user's offload code); every stage, the
+        # rewriter included, sees that text (engine/conditionals.py)
+        from pcx_driver.engine.conditionals import active_view
+
+        view = active_view(unit)
+        if view is not None:
+            unit = dataclasses.replace(unit, text=view.text)
+            spans = ", ".join(f"{a}-{b}" for a, b in view.skipped_lines[:6]) + (", ..." if len(view.skipped_lines) > 6 else "")
+            result.remarks.append(Remark("PCX013", unit.path, view.skipped_lines[0][0], 1, (
+                f"preprocessor branches these flags do not compile (lines {spans}) and the #if/#ifdef lines "
+                "are left out of the analysis and of the rewritten source")))
     written = unit
     if unit.openmp is None and unit.language is not Language.CUDA and _OPENMP_HINT.search(unit.text):
         from pcx_driver.engine import ompport

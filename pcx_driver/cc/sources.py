@@ -11,6 +11,8 @@ internal error and the source compiles unchanged.
 
 from __future__ import annotations
 
+import re
+
 import os
 
 from pcx_driver.cc.state import StrictFailure, TranslationRefused, UsageError
@@ -109,7 +111,9 @@ class SourceStage:
             from pcx_driver.engine.ompport import scan as scan_openmp
 
             refusal = scan_openmp(job.unit.data, language).refuse
-            planned = not refusal
+            # the target code that refuses may sit in a branch these flags do not compile:
+            # the pipeline decides on the text they compile (engine/conditionals.py)
+            planned = not refusal or re.search(r"(?m)^[ \t]*#[ \t]*if", text) is not None
         if line and (planned or not (has_target or cheap)):
             # CPU OpenMP goes through the pipeline: the 'parallel for' loops the analysis proves
             # become kernels, the rest stays as written, each loop with its remark
