@@ -5,7 +5,7 @@ The guard is attached after the plan checker has settled the data regions, becau
 whether a kernel may fall back to the host depends on them: a kernel whose data a
 ``target data`` region may hold must always run on the device (``if(target: false)``
 would run it on the HOST copy, stale while the region holds the data; see
-``rewrite.held_by_regions``).  A kernel outside every region maps its own data, so the
+``regionreach.held_by_regions``).  A kernel outside every region maps its own data, so the
 host copy is current at its start and the fallback is sound.
 """
 
@@ -33,7 +33,7 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
     """Give each offloaded kernel with a symbolic work estimate its run-time guard
     (``if(target: WORK >= threshold)``, rendered by the rewriter), unless a data region
     of the final plan may hold its data, and say which in its PCX100 remark."""
-    from pcx_driver.engine.rewrite import held_by_regions
+    from pcx_driver.engine.regionreach import held_by_regions
 
     if analysis is None:
         return
@@ -70,7 +70,7 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     without), another region may hold its data (the host copy may be stale where it
     starts), or an estimate names something not yet known there."""
     from pcx_driver.engine import hostaccess
-    from pcx_driver.engine.rewrite import held_by_regions
+    from pcx_driver.engine.regionreach import held_by_regions
 
     if region_statements(unit, region) is None:
         return ""

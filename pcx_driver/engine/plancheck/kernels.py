@@ -31,7 +31,7 @@ def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_lo
     if k.plan.alias_test and not any(e.region.alias_test for e in f.open):
         if not (k.plan.alias_read_only and holds_any(f, k, node, st)):
             return versioned_kernel(f, k, node, st, host_loop)  # (inside a versioned region: its test covers it)
-        # pairs only read, data held by a region: the rewrite drops the test (rewrite.held_by_regions),
+        # pairs only read, data held by a region: the rewrite drops the test (regionreach.held_by_regions),
         # and the kernel is checked as it then runs, on the device with its maps found present
         k = dataclasses.replace(k, plan=dataclasses.replace(k.plan, alias_test=""))
     kid = k.plan.nest_id
