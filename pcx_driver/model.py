@@ -113,15 +113,15 @@ class ArrayAccessSummary:
     section: Section  # the exact (or safely over-approximated) section touched
     exact: bool = True  # False when the section is an over-approximation
     written_fully: bool = False  # every element of ``section`` is written before being read
-    # The members of a struct element type (semantics.Decl.element_fields): a kernel that
-    # writes elements member by member defines them whole only by assigning each of these
-    # (the plan checker verifies it in the syntax).
-    element_fields: list[str] = field(default_factory=list)
     # C++ containers (std::vector, std::array) cannot be mapped as objects: the rewriter
     # maps ``name.data()`` through a local pointer and renames these byte ranges (each an
     # occurrence of the container expression inside the nest) to that pointer.
     container: str = ""  # "", "std::vector", "std::array"
     base_ranges: list[tuple[int, int]] = field(default_factory=list)
+    # The members of a struct element type (semantics.Decl.element_fields): a kernel that
+    # writes elements member by member defines them whole only by assigning each of these
+    # (the plan checker verifies it in the syntax).
+    element_fields: list[str] = field(default_factory=list)
 
 
 @dataclass
