@@ -94,8 +94,8 @@ UNIT_REFUSALS = [
     ("__managed__ int counter;\n", "PCX407", 1),
     ("__device__ int lane(void) { return threadIdx.x & 31; }\n", "PCX407", 1),
     ("__global__ void k(float *v) { v[0] = 1.0f;\n", "PCX407", 1),  # syntax error
-    ("#include <thrust/reduce.h>\n", "PCX409", 1),
-    ("#include <cstdio>\nint main() { int s = thrust::reduce(thrust::device, p, p + 4); return s; }\n", "PCX409", 2),
+    ("#include <thrust/sort.h>\n", "PCX409", 1),
+    ("#include <cstdio>\nint main() { thrust::sort(thrust::device, p, p + 4); return 0; }\n", "PCX409", 2),
     ("#include <cub/cub.cuh>\n", "PCX409", 1),
 ]
 

@@ -7,9 +7,10 @@ An example directory holds, for each program ``NAME.cu``, either
 * ``NAME.refused``: lines ``PCX4nn LINE`` naming the refusals the translator must report.
 
 ``evaluate(example, workdir)`` translates, builds for the host device with clang-19 (as
-C by default: the examples use no C++), runs under the gate's validation environment and
-compares with the expected output through ``pcx_driver.gate.compare_runs``.  Every step's
-failure is recorded in the result, never raised.
+C by default: the examples use no C++; as C++ where the translation uses the Thrust
+runtime), runs under the gate's validation environment and compares with the expected
+output through ``pcx_driver.gate.compare_runs``.  Every step's failure is recorded in the
+result, never raised.
 """
 
 from __future__ import annotations
@@ -148,6 +149,8 @@ def nvptx_compile(example: Example, workdir: Path, language: str = "c") -> tuple
     tr = translate_source(unit)
     if not tr.ok:
         return False, "refused"
+    if tr.cxx:
+        language = "c++"  # the Thrust runtime is C++
     src = workdir / (example.name + ".nvptx" + (".c" if language == "c" else ".cpp"))
     src.write_text(tr.text)
     p = subprocess.run([CLANG[language], *NVPTX_FLAGS, "-I", str(example.source.parent.resolve()), "-c", str(src.resolve()), "-o", str((workdir / "nvptx.o").resolve())],
@@ -222,6 +225,8 @@ def evaluate(example: Example, workdir: Path, language: str = "c", timeout: floa
         res.seconds = time.monotonic() - t0
         return res
     res.translated = True
+    if tr.cxx:
+        language = "c++"  # the Thrust runtime is C++
     src = workdir / (example.name + (".c" if language == "c" else ".cpp"))
     src.write_text(tr.text)
     exe = workdir / example.name

@@ -199,8 +199,29 @@ def refusal_for(name: str) -> Refusal | None:
 
 
 #: Libraries of device algorithms and containers (``#include <thrust/reduce.h>``,
-#: ``thrust::reduce(thrust::device, ...)``): refused (PCX409) at each header and each use.
+#: ``thrust::reduce(thrust::device, ...)``): refused (PCX409) at each header and each use,
+#: except the Thrust subset below.
 REFUSED_LIBRARIES: dict[str, str] = {"thrust": "Thrust", "cub": "CUB"}
+
+#: The Thrust headers whose contents the Thrust runtime (``thrust_runtime.py``) stands in
+#: for; ``#include <thrust/NAME>`` of any other is refused (PCX409).
+THRUST_HEADERS = frozenset({
+    "device_vector.h", "host_vector.h", "device_ptr.h", "execution_policy.h", "functional.h",
+    "reduce.h", "transform.h", "count.h", "fill.h", "sequence.h", "scan.h", "copy.h",
+})
+#: Thrust algorithms translated to OpenMP target loops (PCX410 at each call).
+THRUST_ALGORITHMS = frozenset({
+    "reduce", "transform", "count", "count_if", "fill", "sequence", "inclusive_scan", "exclusive_scan", "copy",
+})
+#: Every ``thrust::NAME`` the runtime defines with Thrust's meaning: ``thrust::`` becomes
+#: ``pcx_thrust::`` on these; any other Thrust name is refused (PCX409).
+THRUST_NAMES = THRUST_ALGORITHMS | frozenset({
+    "device_vector", "host_vector", "device_ptr", "device_reference", "device", "host",
+    "raw_pointer_cast", "device_pointer_cast",
+    "plus", "minus", "multiplies", "divides", "modulus", "maximum", "minimum", "negate", "identity",
+})
+#: Members of a container an iterator argument of a translated algorithm may call.
+THRUST_ITERATOR_MEMBERS = frozenset({"begin", "end", "cbegin", "cend", "data"})
 
 #: Header includes refused outright (the whole program depends on them).
 REFUSED_HEADERS: dict[str, tuple[str, str]] = {

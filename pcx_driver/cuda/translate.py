@@ -18,8 +18,9 @@ per question:
 * ``statements.py``: barriers, fences and atomics in device code;
 * ``declarations.py``: device variables and functions, per-thread locals;
 * ``dim3.py``: dim3 declarations and launch extents;
-* ``prologue.py``: the C runtime that heads the output; ``tables.py``: what each CUDA
-  name becomes or why it is refused.
+* ``thrust.py``: the Thrust subset translated, the rest refused;
+* ``prologue.py``: the C runtime that heads the output (``thrust_runtime.py`` its C++
+  Thrust part); ``tables.py``: what each CUDA name becomes or why it is refused.
 
 What each construct becomes:
 
@@ -51,6 +52,9 @@ What each construct becomes:
 * cooperative groups (PCX402), textures (PCX403), launches
   from device code (PCX404), untranslatable atomics (PCX405) and runtime calls (PCX406),
   other constructs (PCX407), and Thrust and CUB (PCX409: each header and each use) are refused with the construct's name and line.
+* except the Thrust subset (``thrust.py``): ``thrust::NAME`` -> ``pcx_thrust::NAME``, defined
+  by the Thrust runtime (``thrust_runtime.py``) after the prologue as OpenMP target loops;
+  the output is then C++ only (``CudaTranslation.cxx``).
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ from pcx_driver.cuda.parse import at_file_scope, declarator_name, function_decla
 from pcx_driver.cuda.printer import Ctx, Printer
 from pcx_driver.cuda.prologue import prologue
 from pcx_driver.cuda.statements import DeviceStatements
+from pcx_driver.cuda.thrust import ThrustRules, thrust_callee
+from pcx_driver.cuda.thrust_runtime import THRUST_RUNTIME
 from pcx_driver.diagnostics import level_of
 from pcx_driver.model import Remark, SourceUnit
 
@@ -93,6 +99,7 @@ class CudaTranslation:
     ok: bool = True
     kernels: list[str] = field(default_factory=list)  # kernels translated, in source order
     body: str = ""  # the translated unit without its prologue (equal to the source: nothing to translate)
+    cxx: bool = False  # the text is C++ only (it uses the Thrust runtime)
 
 
 class _Translator(Printer):
@@ -109,6 +116,7 @@ class _Translator(Printer):
         self.kernel_defs = KernelDefinitions(self)
         self.declarations = DeclarationRules(self, scope, self.dim3, self.kernel_defs, self.statements)
         self.calls = CallRules(self, scope, self.dim3)
+        self.thrust = ThrustRules(self)
 
     def rule(self, node: Node, ctx: Ctx) -> str | None:
         t = node.type
@@ -149,6 +157,9 @@ class _Translator(Printer):
         if t == "return_statement" and ctx.thread_exit:
             return "goto pcx_thread_done;"
         if t == "call_expression":
+            if thrust_callee(node) in tables.THRUST_ALGORITHMS:
+                self.thrust.call(node, thrust_callee(node), ctx)
+                return None  # reprinted as it is: thrust:: becomes the runtime's namespace
             return self.calls.call(node, ctx)
         if t in ("identifier", "type_identifier", "namespace_identifier"):
             return self.name(node, ctx)
@@ -159,6 +170,8 @@ class _Translator(Printer):
         name = text(path).strip('<>"') if path is not None else ""
         base = name.rsplit("/", 1)[-1]
         library = name.split("/", 1)[0]
+        if library == "thrust" and "/" in name and (kept := self.thrust.include(node, name)) is not None:
+            return kept
         if library in tables.REFUSED_LIBRARIES and "/" in name:
             raise self.refuse("PCX409", node, f"<{name}>: {tables.REFUSED_LIBRARIES[library]} is not translated")
         if base in tables.REFUSED_HEADERS:
@@ -178,6 +191,11 @@ class _Translator(Printer):
         )):
             rid, what = self.scope.hidden[name]
             raise self.refuse(rid, node, f"macro {name} expands to {what}, which has no OpenMP equivalent")
+        if node.type == "namespace_identifier" and name == "thrust" and (kept := self.thrust.name(node, ctx)) is not None:
+            return kept
+        if node.type == "identifier" and name in tables.REFUSED_LIBRARIES and node.parent is not None \
+                and node.parent.type == "using_declaration":  # using namespace thrust;
+            raise self.refuse("PCX409", node, f"{tables.REFUSED_LIBRARIES[name]} {text(node.parent)} has no translation")
         if node.type == "namespace_identifier" and name in tables.REFUSED_LIBRARIES and node.parent is not None:
             raise self.refuse("PCX409", node, f"{tables.REFUSED_LIBRARIES[name]} {text(node.parent)} has no translation")
         if name in self.scope.user:
@@ -202,10 +220,13 @@ class _Translator(Printer):
         body = self.src(0, root.start_byte) + self.emit(root, Ctx()) + self.src(root.end_byte, len(self.data))
         path = self.file.replace("\\", "\\\\").replace('"', '\\"')
         head = f'#include "{self.runtime_include}"\n' if self.runtime_include else prologue()
+        if self.thrust.used:
+            head += THRUST_RUNTIME
         out = head + f'#line 1 "{path}"\n' + body
         ok = not any(level_of(r.id) == "error" for r in self.remarks)
         self.remarks.sort(key=lambda r: (r.line, r.column))
-        return CudaTranslation(out, self.remarks, ok=ok, kernels=self.kernel_defs.translated, body=body)
+        return CudaTranslation(out, self.remarks, ok=ok, kernels=self.kernel_defs.translated, body=body,
+                               cxx=self.thrust.used)
 
 
 def translate_source(unit: SourceUnit, context: Names | None = None, runtime_include: str | None = None,
