@@ -66,6 +66,10 @@ REFUSED = [
      "  thrust::copy(v.begin(), v.end(), std::back_inserter(h));\n}\n", 5, "std::back_inserter"),
     ("int main() {\n  thrust::device_vector<int> v(4);\n  int s = thrust::reduce(v.begin(), v.end(), 0, std::plus<int>());\n}\n",
      3, "std::plus<int>"),
+    ("int main() {\n  thrust::device_vector<int> v(4);\n  thrust::inclusive_scan(v.begin(), v.end(), v.begin(), 0, f());\n}\n",
+     3, "thrust::inclusive_scan with 5 arguments"),
+    ("int main() {\n  thrust::device_vector<int> v;\n  v.push_back(3);\n}\n", 3, "push_back"),
+    ("void add(thrust::device_vector<int> &v) {\n  v.insert(v.end(), 3);\n}\n", 2, "insert"),
     ("using namespace thrust;\nint main() { return 0; }\n", 1, "thrust"),
     ("namespace th = thrust;\nint main() { return 0; }\n", 1, "thrust"),
     ("__global__ void k(int *v) { v[0] = thrust::maximum<int>()(v[1], v[2]); }\n", 1, "thrust::maximum<int>"),
@@ -160,7 +164,10 @@ int main() {
          thrust::reduce(d.begin(), d.end(), 1 << 30, thrust::minimum<int>()));
   thrust::transform(d.begin(), d.end(), d.begin(), twice());
   printf("%ld %d\\n", (long)thrust::count(d.begin(), d.end(), 2 * (10 + 3 * 500)), (int)d[999]);
-  thrust::host_vector<int> h = d;
+  thrust::device_vector<int> e(1000);
+  thrust::copy(thrust::device, thrust::raw_pointer_cast(d.data()), thrust::raw_pointer_cast(d.data()) + 1000,
+               thrust::raw_pointer_cast(e.data()));
+  thrust::host_vector<int> h = e;
   int plain[5] = {5, 1, 4, 1, 3};
   printf("%d %ld %d\\n", thrust::reduce(h.begin(), h.end()), (long)thrust::count(plain, plain + 5, 1),
          thrust::reduce(plain, plain + 5, 0, thrust::maximum<int>()));
@@ -171,3 +178,12 @@ int main() {
     doubled = [2 * x for x in seq]
     expected = [f"42 {sum(seq)} 10", f"1 {doubled[999]}", f"{sum(doubled)} 2 5"]
     assert run_program(tmp_path, body).splitlines() == expected
+
+
+def test_device_vector_members_the_runtime_has_translate() -> None:
+    """The member check knows device_vector parameters too, and leaves host_vector
+    (a std::vector) alone."""
+    t = tr("#include <thrust/device_vector.h>\n#include <thrust/host_vector.h>\n"
+           "int grow(thrust::device_vector<int> &v, thrust::host_vector<int> &h) {\n"
+           "  v.resize(v.size() + 1); h.push_back(v.back()); v.clear(); return (int)h.size() + v.empty();\n}\n")
+    assert t.ok and t.cxx, [r.format() for r in t.remarks]

@@ -209,19 +209,34 @@ THRUST_HEADERS = frozenset({
     "device_vector.h", "host_vector.h", "device_ptr.h", "execution_policy.h", "functional.h",
     "reduce.h", "transform.h", "count.h", "fill.h", "sequence.h", "scan.h", "copy.h",
 })
-#: Thrust algorithms translated to OpenMP target loops (PCX410 at each call).
-THRUST_ALGORITHMS = frozenset({
-    "reduce", "transform", "count", "count_if", "fill", "sequence", "inclusive_scan", "exclusive_scan", "copy",
-})
+#: Thrust algorithms translated to OpenMP target loops (PCX410 at each call): how many
+#: arguments each form the runtime defines takes, not counting a leading
+#: ``thrust::device``/``thrust::host``.
+THRUST_ALGORITHMS: dict[str, frozenset[int]] = {
+    "reduce": frozenset({2, 3, 4}),
+    "transform": frozenset({4, 5}),  # unary, binary
+    "count": frozenset({3}),
+    "count_if": frozenset({3}),
+    "fill": frozenset({3}),
+    "sequence": frozenset({2, 3, 4}),
+    "inclusive_scan": frozenset({3, 4}),
+    "exclusive_scan": frozenset({3, 4, 5}),
+    "copy": frozenset({3}),
+}
+#: The execution policies an algorithm may name first.
+THRUST_POLICIES = frozenset({"thrust::device", "thrust::host"})
 #: Every ``thrust::NAME`` the runtime defines with Thrust's meaning: ``thrust::`` becomes
 #: ``pcx_thrust::`` on these; any other Thrust name is refused (PCX409).
-THRUST_NAMES = THRUST_ALGORITHMS | frozenset({
+THRUST_NAMES = frozenset(THRUST_ALGORITHMS) | frozenset({
     "device_vector", "host_vector", "device_ptr", "device_reference", "device", "host",
     "raw_pointer_cast", "device_pointer_cast",
     "plus", "minus", "multiplies", "divides", "modulus", "maximum", "minimum", "negate", "identity",
 })
 #: Members of a container an iterator argument of a translated algorithm may call.
 THRUST_ITERATOR_MEMBERS = frozenset({"begin", "end", "cbegin", "cend", "data"})
+#: The members of ``thrust::device_vector`` the runtime defines (a ``host_vector`` is a
+#: ``std::vector`` and has all of its).
+DEVICE_VECTOR_MEMBERS = THRUST_ITERATOR_MEMBERS | frozenset({"size", "empty", "front", "back", "clear", "resize"})
 
 #: Header includes refused outright (the whole program depends on them).
 REFUSED_HEADERS: dict[str, tuple[str, str]] = {

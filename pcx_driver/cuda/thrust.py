@@ -4,10 +4,12 @@
 which the runtime heading the output (``thrust_runtime.py``) defines with Thrust's
 meaning as OpenMP target loops; a header of ``tables.THRUST_HEADERS`` is replaced by
 that runtime.  Every other Thrust name or header, Thrust in device code, a Thrust name
-reached other than as ``thrust::NAME`` (``using namespace thrust``, an alias), and an
-algorithm call with an argument the runtime cannot take (another library's iterator or
-function object, a container member other than ``tables.THRUST_ITERATOR_MEMBERS``) is
-refused (PCX409) with the construct and its line, so what is translated always builds.
+reached other than as ``thrust::NAME`` (``using namespace thrust``, an alias), an
+algorithm call in a form the runtime does not define (``tables.THRUST_ALGORITHMS``: its
+argument counts) or with an argument it cannot take (another library's iterator or
+function object, a container member other than ``tables.THRUST_ITERATOR_MEMBERS``), and a
+``device_vector`` member the runtime lacks (``push_back``) are refused (PCX409) with the
+construct and its line, so what is translated always builds.
 """
 
 from __future__ import annotations
@@ -34,6 +36,33 @@ def _qualified_base(qualified: Node) -> str:
     return text(name) if name is not None else ""
 
 
+def _declared_name(decl: Node | None) -> str:
+    """The name ``thrust::device_vector<int> &v`` or ``v(n)`` declares."""
+    while decl is not None:
+        if decl.type == "identifier":
+            return text(decl)
+        if decl.type == "reference_declarator":
+            decl = decl.named_children[-1] if decl.named_children else None
+        else:
+            decl = decl.child_by_field_name("declarator")
+    return ""
+
+
+def device_vectors(root: Node) -> set[str]:
+    """The names the unit declares ``thrust::device_vector`` (variables, parameters,
+    members), whatever their scope: a member call on one of these names is checked."""
+    names = set()
+    for n in walk(root):
+        if n.type not in ("declaration", "parameter_declaration", "field_declaration"):
+            continue
+        typ = n.child_by_field_name("type")
+        if typ is None or typ.type != "qualified_identifier" or text(typ.child_by_field_name("scope") or typ) != "thrust" \
+                or _qualified_base(typ) != "device_vector" or "::" in text(typ.child_by_field_name("name") or typ):
+            continue  # not a device_vector (thrust::device_vector<int>::iterator is not one)
+        names |= {_declared_name(d) for d in n.children_by_field_name("declarator")} - {""}
+    return names
+
+
 def thrust_callee(call: Node) -> str:
     """``reduce`` for a call of ``thrust::reduce`` (or ``thrust::plus<int>``), else ''."""
     fn = call.child_by_field_name("function")
@@ -52,6 +81,17 @@ class ThrustRules:
     def __init__(self, printer: Printer) -> None:
         self.printer = printer
         self.used = False
+        self.device_vectors = device_vectors(printer.tree.root_node)
+
+    def member_call(self, node: Node) -> None:
+        """``v.push_back(x)`` on a ``device_vector`` v: refused unless the runtime has the member."""
+        fn = node.child_by_field_name("function")
+        if fn is None or fn.type != "field_expression":
+            return
+        obj, member = fn.child_by_field_name("argument"), text(fn.child_by_field_name("field"))
+        if obj is not None and obj.type == "identifier" and text(obj) in self.device_vectors \
+                and member not in tables.DEVICE_VECTOR_MEMBERS:
+            raise self.printer.refuse("PCX409", node, f"thrust::device_vector member {member} ({text(fn)}) has no translation")
 
     def include(self, node: Node, name: str) -> str | None:
         """``#include <thrust/NAME>``: replaced by the runtime when it defines the header's subset."""
@@ -77,7 +117,11 @@ class ThrustRules:
         takes (raises ``Refused``); reports PCX410."""
         if ctx.device:
             raise self.printer.refuse("PCX409", node, f"thrust::{algorithm} in device code has no translation")
-        for arg in call_args(node):
+        args = call_args(node)
+        policy = bool(args) and text(args[0]) in tables.THRUST_POLICIES
+        if len(args) - policy not in tables.THRUST_ALGORITHMS[algorithm]:
+            raise self.printer.refuse("PCX409", node, f"thrust::{algorithm} with {len(args)} arguments has no translation")
+        for arg in args:
             bad = self._foreign(arg)
             if bad is not None:
                 raise self.printer.refuse("PCX409", bad, f"thrust::{algorithm} with the argument {text(bad)} has no "

@@ -499,6 +499,18 @@ template <class It, class Out> Out copy(It first, It last, Out result)
   }
 }
 
+template <class It, class Out> Out copy(const device_t &, It first, It last, Out result)
+{
+  const auto *in = detail::dev(first);
+  auto *out = detail::dev(result);
+  std::size_t n = (std::size_t)(last - first);
+#pragma omp target teams distribute parallel for is_device_ptr(in, out) device(pcx_cuda_dev())
+  for (std::size_t i = 0; i < n; i++) out[i] = in[i];
+  return result + (std::ptrdiff_t)n;
+}
+template <class It, class Out> Out copy(const host_t &, It first, It last, Out result)
+{ for (; first != last; ++first, ++result) *result = *first; return result; }
+
 } // namespace pcx_thrust
 #endif /* PCX_THRUST_RUNTIME */
 """

@@ -160,6 +160,7 @@ class _Translator(Printer):
             if thrust_callee(node) in tables.THRUST_ALGORITHMS:
                 self.thrust.call(node, thrust_callee(node), ctx)
                 return None  # reprinted as it is: thrust:: becomes the runtime's namespace
+            self.thrust.member_call(node)
             return self.calls.call(node, ctx)
         if t in ("identifier", "type_identifier", "namespace_identifier"):
             return self.name(node, ctx)
