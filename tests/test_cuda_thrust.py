@@ -71,6 +71,7 @@ REFUSED = [
     ("int main() {\n  thrust::device_vector<int> v;\n  v.push_back(3);\n}\n", 3, "push_back"),
     ("void add(thrust::device_vector<int> &v) {\n  v.insert(v.end(), 3);\n}\n", 2, "insert"),
     ("using namespace thrust;\nint main() { return 0; }\n", 1, "thrust"),
+    ("using thrust::reduce;\nint main() { return 0; }\n", 1, "thrust::reduce"),
     ("namespace th = thrust;\nint main() { return 0; }\n", 1, "thrust"),
     ("__global__ void k(int *v) { v[0] = thrust::maximum<int>()(v[1], v[2]); }\n", 1, "thrust::maximum<int>"),
 ]

@@ -4,12 +4,13 @@
 which the runtime heading the output (``thrust_runtime.py``) defines with Thrust's
 meaning as OpenMP target loops; a header of ``tables.THRUST_HEADERS`` is replaced by
 that runtime.  Every other Thrust name or header, Thrust in device code, a Thrust name
-reached other than as ``thrust::NAME`` (``using namespace thrust``, an alias), an
-algorithm call in a form the runtime does not define (``tables.THRUST_ALGORITHMS``: its
-argument counts) or with an argument it cannot take (another library's iterator or
-function object, a container member other than ``tables.THRUST_ITERATOR_MEMBERS``), and a
-``device_vector`` member the runtime lacks (``push_back``) are refused (PCX409) with the
-construct and its line, so what is translated always builds.
+reached other than as ``thrust::NAME`` (``using namespace thrust``, ``using
+thrust::reduce``, an alias), an algorithm call in a form the runtime does not define
+(``tables.THRUST_ALGORITHMS``: its argument counts) or with an argument it cannot take
+(another library's iterator or function object, a container member other than
+``tables.THRUST_ITERATOR_MEMBERS``), and a ``device_vector`` member the runtime lacks
+(``push_back``) are refused (PCX409) with the construct and its line, so what is
+translated always builds.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ class ThrustRules:
             return None
         if ctx.device or _qualified_base(parent) not in tables.THRUST_NAMES:
             return None
+        if parent.parent is not None and parent.parent.type == "using_declaration":
+            return None  # using thrust::reduce: its calls would escape the checks of ``call``
         self.used = True
         return RUNTIME_NAMESPACE
 
