@@ -255,7 +255,7 @@ template <class V> struct equal_to_value {
   bool operator()(const V &x) const { return x == v; }
 };
 
-/* Inclusive (has_init false) or exclusive scan of in[0, n) into out (in == out allowed). */
+/* Inclusive or (exclusive, from init) exclusive scan of in[0, n) into out (in == out allowed). */
 template <class T, class V, class Out, class Op>
 void scan(const V *in, std::size_t n, Out *out, bool exclusive, T init, Op op)
 {
