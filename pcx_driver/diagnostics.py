@@ -113,7 +113,7 @@ REMARKS: dict[str, RemarkSpec] = {
         # -- CUDA ------------------------------------------------------------------------
         RemarkSpec("PCX400", "remark", "CUDA kernel translated to an OpenMP target loop"),
         RemarkSpec("PCX401", "error", "warp shuffle/vote intrinsics have no OpenMP equivalent"),
-        RemarkSpec("PCX402", "error", "cooperative groups are not supported"),
+        RemarkSpec("PCX402", "error", "cooperative groups other than the thread block and its tiles (or used outside a kernel) are not supported"),
         RemarkSpec("PCX403", "error", "texture and surface objects are not supported"),
         RemarkSpec("PCX404", "error", "dynamic parallelism (kernel launch from device code) is not supported"),
         RemarkSpec("PCX405", "error", "atomic operation without an OpenMP equivalent"),

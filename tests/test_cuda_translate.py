@@ -86,7 +86,7 @@ def test_refusals_name_construct_and_line(body: str, rid: str, line: int, words:
 
 
 UNIT_REFUSALS = [
-    ("#include <cooperative_groups.h>\nint main(void) { return 0; }\n", "PCX402", 1),
+    ("#include <cooperative_groups/memcpy_async.h>\nint main(void) { return 0; }\n", "PCX402", 1),
     ("__global__ void k(cudaTextureObject_t t, float *o) { o[0] = tex1Dfetch<float>(t, 0); }\n", "PCX403", 1),
     ("texture<float, 1> tex;\n", "PCX403", 1),
     ("int main(void) { cudaGraph_t g; cudaGraphCreate(&g, 0); return 0; }\n", "PCX406", 1),

@@ -31,6 +31,8 @@ class CallRules:
         launch = next((c for c in node.children if c.type == "kernel_call_syntax"), None)
         if launch is not None:
             return self.launch(node, launch, ctx)
+        if ctx.kernel is not None and ctx.kernel.groups.method(node) is not None:
+            return self.group_query(node, ctx)
         name = call_name(node)
         if not name:
             return None
@@ -60,6 +62,15 @@ class CallRules:
                 raise self.printer.refuse("PCX406", node, f"{name} called from device code has no translation")
             return self.api_call(node, name, api, ctx)
         return None
+
+    def group_query(self, node: Node, ctx: Ctx) -> str:
+        """``block.thread_rank()``, ``tile.size()``...: its C text (``coop.Groups.expression``);
+        a tile's exchanges are statements of their own (``phases.py``)."""
+        expr = ctx.kernel.groups.expression(node)
+        if expr is None:
+            raise self.printer.refuse("PCX402", node, f"cooperative groups {text(node)} has no translation here (a shuffle, "
+                                      "vote or sync must be a statement of its own in a kernel split at its barriers)")
+        return expr
 
     def api_call(self, node: Node, name: str, api: tables.ApiCall, ctx: Ctx) -> str:
         args = self.printer.inner_args(node, ctx)

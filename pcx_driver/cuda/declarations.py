@@ -39,6 +39,8 @@ class DeclarationRules:
             raise self.printer.refuse("PCX407", node, "__managed__ variables are not supported")
         if not ctx.device and (has_keyword(node, "__device__") or has_keyword(node, "__constant__")):
             return self.device_variable(node)
+        if ctx.kernel is not None and any(g.statement.id == node.id for g in ctx.kernel.groups.groups.values()):
+            return ""  # ``cg::thread_block b = cg::this_thread_block();``: calls on b are translated
         if has_keyword(node, "__shared__"):
             if ctx.kernel is None:
                 raise self.printer.refuse("PCX407", node, "__shared__ variable outside a kernel body is not supported")

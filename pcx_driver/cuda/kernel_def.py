@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from pcx_driver.cuda import kernels, phases
-from pcx_driver.cuda.parse import call_name, declarator_name, function_declarator, has_keyword, parameters, text, walk
+from pcx_driver.cuda import coop, kernels, phases
+from pcx_driver.cuda.parse import declarator_name, function_declarator, has_keyword, parameters, text, walk
 from pcx_driver.cuda.phase_print import PhasePrinter
 from pcx_driver.cuda.printer import Ctx, Printer, Refused
 
@@ -23,8 +23,9 @@ class KernelDefinitions:
     """The rules for kernel definitions and prototypes; ``translated`` lists the kernels
     translated, in source order."""
 
-    def __init__(self, printer: Printer) -> None:
+    def __init__(self, printer: Printer, cg_namespaces: frozenset[str] = frozenset({coop.NAMESPACE})) -> None:
         self.printer = printer
+        self.cg_namespaces = cg_namespaces  # cooperative_groups and the unit's aliases of it
         self.phase_printer = PhasePrinter(printer)
         self.translated: list[str] = []
 
@@ -73,15 +74,25 @@ class KernelDefinitions:
         info.param_text = self.param_text(info, Ctx())
         refused = False
         plan: phases.PhasePlan | str = ""
+        info.groups = coop.kernel_groups(body, self.cg_namespaces)
         try:
+            if info.groups.groups:
+                hiding = coop.macros_naming(self.printer.tree.root_node, set(info.groups.groups))
+                use = next((n for n in walk(body) if n.type == "identifier" and text(n) in hiding), None)
+                if use is not None:
+                    raise self.printer.refuse("PCX402", use, f"macro {text(use)} uses a cooperative group of kernel {info.name}, "
+                                              "which is translated only where the kernel names it")
             self.collect_shared(info, body)
             if info.block:
                 shared = {s.name for s in info.shared} | {name for _, name in info.dynamic_shared}
-                plan = phases.plan_phases(body, {p.name for p in info.params}, shared)
+                plan = phases.plan_phases(body, {p.name for p in info.params}, shared, info.groups)
             if not isinstance(plan, phases.PhasePlan):
-                warp = next((n for n in walk(body) if n.type == "call_expression" and call_name(n) in phases.WARP_CALLS), None)
+                warp = next((op for n in walk(body) if (op := phases.warp_op(n, info.groups)) is not None), None)
+                if warp is not None and warp.spelling in phases.WARP_CALLS:
+                    raise self.printer.refuse("PCX401", warp.call, f"warp function {warp.spelling} cannot be translated here: {plan}")
                 if warp is not None:
-                    raise self.printer.refuse("PCX401", warp, f"warp function {call_name(warp)} cannot be translated here: {plan}")
+                    raise self.printer.refuse("PCX402", warp.call, f"cooperative groups {warp.spelling} cannot be translated "
+                                              f"here: {plan}")
                 self.check_block_returns(info, body)
         except Refused:
             refused = True  # still print the body: it reports its own refusals too
@@ -122,7 +133,7 @@ class KernelDefinitions:
 
     def collect_shared(self, info: kernels.KernelInfo, body: Node) -> None:
         for n in walk(body):
-            if n.type == "call_expression" and (call_name(n) == "__syncthreads" or call_name(n) in phases.WARP_CALLS):
+            if n.type == "call_expression" and (info.groups.is_barrier(n) or phases.warp_op(n, info.groups) is not None):
                 info.block = True
             if n.type != "declaration" or not has_keyword(n, "__shared__"):
                 continue
@@ -151,7 +162,7 @@ class KernelDefinitions:
     def check_block_returns(self, info: kernels.KernelInfo, body: Node) -> None:
         if not info.block:
             return
-        syncs = [n.end_byte for n in walk(body) if n.type == "call_expression" and call_name(n) == "__syncthreads"]
+        syncs = [n.end_byte for n in walk(body) if info.groups.is_barrier(n)]
         last = max(syncs, default=-1)
         for n in walk(body):
             if n.type == "return_statement" and n.start_byte < last:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
+from pcx_driver.cuda.coop import Groups
 from pcx_driver.cuda.parse import Param
 
 BODY_SUFFIX = "__pcx_body"
@@ -67,6 +68,7 @@ class KernelInfo:
     template: str = ""  # "template <typename T, int B> " for a template kernel
     template_args: str = ""  # "<T, B>": how the launcher names the body's instantiation
     phases: int = 0  # > 0: the body runs once per block, split into this many barrier phases
+    groups: Groups = field(default_factory=Groups)  # its cooperative groups (coop.py)
 
 
 def _with_params(prefix: list[str], param_text: str) -> str:

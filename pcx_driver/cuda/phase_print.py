@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pcx_driver.cuda import kernels, phases
-from pcx_driver.cuda.parse import call_args, text, walk
+from pcx_driver.cuda.parse import text, walk
 from pcx_driver.cuda.printer import Ctx, Printer
 
 
@@ -88,22 +88,36 @@ class PhasePrinter:
         """The end of a phase: each thread stores what the next phase reads (phases.py)."""
         if isinstance(what, phases.Predicate):
             return self.printer.line_at(what.condition) + f"pcx_pred{what.index}[pcx_t] = ({self.printer.emit(what.condition, ctx)}) != 0;"
-        value = self.printer.emit(call_args(what.call)[1], ctx)
-        if what.name in phases.VOTES:
+        value = self.printer.emit(what.warp.value, ctx)
+        if what.warp.kind == "vote":
             value = f"({value}) != 0"
         return self.printer.line_at(what.statement) + f"pcx_xchg{what.index}[pcx_t] = {value};"
 
     def receive(self, ex: phases.Exchange, ctx: Ctx) -> str:
         """The start of the next phase: each thread reads its source lane's value (a warp
-        is 32 consecutive threads of the block; ``pcx_warp_*`` in the prologue)."""
-        args = [self.printer.emit(a, ctx) for a in call_args(ex.call)]
-        if ex.name in phases.SHUFFLES:
-            width = f"(int)({args[3]})" if len(args) == 4 else "32"
-            rhs = f"pcx_xchg{ex.index}[pcx_warp_src(pcx_t, pcx_nt, {phases.SHUFFLES[ex.name]}, (int)({args[2]}), {width})]"
-        else:
-            ballot = f"pcx_warp_ballot(pcx_xchg{ex.index}, pcx_t, pcx_nt, (unsigned int)({args[0]}))"
-            rhs = {"__ballot_sync": ballot, "__any_sync": f"({ballot} != 0u)",
-                   "__all_sync": f"({ballot} == pcx_warp_present(pcx_t, pcx_nt, (unsigned int)({args[0]})))"}[ex.name]
+        is 32 consecutive threads of the block; ``pcx_warp_*`` in the prologue), or
+        combines its tile's values (``cg::reduce``; a tile is ``warp.tile`` consecutive
+        threads of a warp, and sums the lanes the block has)."""
+        op, buf, first = ex.warp, f"pcx_xchg{ex.index}", ""
+        if op.kind == "shuffle":
+            width = f"(int)({self.printer.emit(op.width, ctx)})" if op.width is not None else str(op.tile)
+            rhs = f"{buf}[pcx_warp_src(pcx_t, pcx_nt, {op.shuffle}, (int)({self.printer.emit(op.lane, ctx)}), {width})]"
+        elif op.kind == "vote":
+            # A tile's lanes within its warp: the member mask of its __*_sync form.
+            lanes = f"((pcx_t & 31) & ~{op.tile - 1})"
+            mask = (f"(unsigned int)({self.printer.emit(op.mask, ctx)})" if op.mask is not None
+                    else "0xffffffffu" if op.tile == 32 else f"({(1 << op.tile) - 1}u << {lanes})")
+            ballot = f"pcx_warp_ballot({buf}, pcx_t, pcx_nt, {mask})"
+            rhs = {"__ballot_sync": ballot if op.mask is not None or op.tile == 32 else f"({ballot} >> {lanes})",
+                   "__any_sync": f"({ballot} != 0u)",
+                   "__all_sync": f"({ballot} == pcx_warp_present(pcx_t, pcx_nt, {mask}))"}[op.vote]
+        else:  # reduce: every lane of the tile combines the same values in the same order
+            typ = self.printer.emit(op.type, ctx)
+            acc = f"pcx_red{ex.index}"
+            first = (f"{typ} {acc} = {buf}[pcx_t & ~{op.tile - 1}]; "
+                     f"for (int pcx_l = (pcx_t & ~{op.tile - 1}) + 1; pcx_l < (pcx_t & ~{op.tile - 1}) + {op.tile} && pcx_l < pcx_nt; pcx_l++) "
+                     f"{acc} = {op.combine.format(a=acc, b=f'{buf}[pcx_l]')}; ")
+            rhs = acc
         name = text(ex.target)
         if ex.op != "decl":
             stmt = f"{self.printer.emit(ex.target, ctx)} {ex.op} {rhs};"
@@ -112,4 +126,4 @@ class PhasePrinter:
         else:
             typ = ex.statement.child_by_field_name("type")
             stmt = f"{self.printer.emit_children_range(ex.statement, ctx, ex.statement.start_byte, typ.end_byte)} {name} = {rhs};"
-        return self.printer.line_at(ex.statement) + stmt
+        return self.printer.line_at(ex.statement) + first + stmt

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from pcx_driver.cuda.parse import call_name, declarator_name, has_keyword, text, walk
+from pcx_driver.cuda.coop import Groups, WarpOp
+from pcx_driver.cuda.parse import call_args, call_name, declarator_name, has_keyword, text, walk
 from pcx_driver.cuda.tables import MINMAX
 
 #: Calls a uniform expression may contain: pure functions of their arguments.
@@ -66,15 +67,16 @@ WARP_CALLS = frozenset(SHUFFLES) | VOTES | {"__syncwarp"}
 class Exchange:
     """``x op= W(mask, value, ...);`` or ``T x = W(...);``: ``value`` is published by every
     thread at the end of one phase (into ``pcx_xchg<index>``), and the next phase opens by
-    reading the source lane's."""
+    reading the source lane's (or, for ``cg::reduce``, combining its tile's)."""
 
     statement: Node
     call: Node
-    name: str  # the warp function
+    name: str  # the warp function: a __*_sync name, or "reduce" (cg::reduce)
     target: Node  # the identifier x
     op: str  # "=", "+=", ... or "decl"
     index: int
     type: Node | None  # the element type of the buffer (None: a vote, int)
+    warp: WarpOp | None = None  # what the call does, however spelled (coop.WarpOp)
 
 
 @dataclass
@@ -137,29 +139,36 @@ class _NoPhases(Exception):
     pass
 
 
-def _is_barrier(stmt: Node) -> bool:
+def warp_op(node: Node, groups: Groups) -> WarpOp | None:
+    """The warp-level call ``node`` is (a ``__*_sync`` function or a tile's), or None."""
+    return groups.warp_op(node, SHUFFLES, VOTES)
+
+
+def _is_barrier(stmt: Node, groups: Groups) -> bool:
+    """``__syncthreads();`` or ``block.sync();``"""
     if stmt.type != "expression_statement" or not stmt.named_children:
         return False
-    e = stmt.named_children[0]
-    return e.type == "call_expression" and call_name(e) == "__syncthreads"
+    return groups.is_barrier(stmt.named_children[0])
 
 
-def _has_barrier(node: Node) -> bool:
-    return any(n.type == "call_expression" and call_name(n) == "__syncthreads" for n in walk(node))
+def _has_barrier(node: Node, groups: Groups) -> bool:
+    return any(groups.is_barrier(n) for n in walk(node))
 
 
-def _has_warp_call(node: Node) -> bool:
-    return any(n.type == "call_expression" and call_name(n) in WARP_CALLS for n in walk(node))
+def _has_warp_call(node: Node, groups: Groups) -> bool:
+    return any(warp_op(n, groups) is not None for n in walk(node))
 
 
-def _has_split(node: Node) -> bool:
+def _has_split(node: Node, groups: Groups) -> bool:
     """Whether a phase must end inside ``node``: a barrier, or a warp exchange."""
-    return _has_barrier(node) or _has_warp_call(node)
+    return _has_barrier(node, groups) or _has_warp_call(node, groups)
 
 
-def _is_syncwarp(stmt: Node) -> bool:
-    return (stmt.type == "expression_statement" and bool(stmt.named_children)
-            and stmt.named_children[0].type == "call_expression" and call_name(stmt.named_children[0]) == "__syncwarp")
+def _is_syncwarp(stmt: Node, groups: Groups) -> bool:
+    if stmt.type != "expression_statement" or not stmt.named_children:
+        return False
+    op = warp_op(stmt.named_children[0], groups)
+    return op is not None and op.kind == "syncwarp" and op.arity_ok
 
 
 def _is_unroll_hint(node: Node) -> bool:
@@ -192,8 +201,9 @@ def _written_name(target: Node) -> str:
 
 
 class _Planner:
-    def __init__(self, body: Node, params: set[str], shared: set[str]) -> None:
+    def __init__(self, body: Node, params: set[str], shared: set[str], groups: Groups) -> None:
         self.body = body
+        self.groups = groups
         self.params = params
         self.shared = shared
         self.block_names: set[str] = set()  # uniform locals and block-level loop variables
@@ -225,7 +235,7 @@ class _Planner:
                 continue
             elif n.type in ("goto_statement", "labeled_statement") or n.type.startswith("preproc_"):
                 raise _NoPhases(f"the kernel has a {n.type.replace('_', ' ')}")
-            elif n.type in ("lambda_expression", "for_range_loop", "try_statement") and _has_barrier(n):
+            elif n.type in ("lambda_expression", "for_range_loop", "try_statement") and _has_barrier(n, groups):
                 raise _NoPhases(f"__syncthreads() inside a {n.type.replace('_', ' ')}")
 
     # -------------------------------------------------------------- uniformity
@@ -247,10 +257,14 @@ class _Planner:
                 return False
             if t == "call_expression":
                 fn = n.child_by_field_name("function")
+                if self.groups.uniform_call(n, thread):
+                    continue  # block.size(), and with ``thread`` block.thread_rank()
                 if fn is None or fn.type != "identifier" or text(fn) not in _PURE_CALLS:
                     return False
             if t == "identifier":
                 name = text(n)
+                if name in self.groups.groups:
+                    continue  # the group itself; calls on it are judged above
                 if (name == "threadIdx" and not thread) or name in self.shared:
                     return False
                 if name in self.block_names or name in extra:
@@ -302,7 +316,8 @@ class _Planner:
                 # declaration of it is such a loop's: the name then is uniform wherever used.
                 if name in self.params or not all(
                     o.parent is not None and o.parent.parent is not None and o.parent.parent.type == "for_statement"
-                    and o.parent.id == o.parent.parent.child_by_field_name("initializer").id and _has_split(o.parent.parent)
+                    and o.parent.id == o.parent.parent.child_by_field_name("initializer").id
+                    and _has_split(o.parent.parent, self.groups)
                     for o in self.locals.get(name, [])
                 ):
                     raise _NoPhases(f"the loop counter {name} is declared twice")
@@ -330,10 +345,13 @@ class _Planner:
 
     def block_if(self, stmt: Node, predicate: int = -1) -> BlockStep:
         guarded = predicate >= 0
-        if guarded and _has_barrier(stmt):
+        if guarded and _has_barrier(stmt, self.groups):
             raise _NoPhases("__syncthreads() under a condition that may differ between threads")
-        if guarded and any(n.type == "call_expression" and call_name(n) in VOTES for n in walk(stmt)):
-            raise _NoPhases("a warp vote under a condition that may differ between threads")
+        reading_all = next((op for n in walk(stmt) if (op := warp_op(n, self.groups)) is not None
+                            and op.kind in ("vote", "reduce")), None) if guarded else None
+        if reading_all is not None:  # every lane's value is read: every lane must have published one
+            what = "a warp vote" if reading_all.kind == "vote" else "cg::reduce"
+            raise _NoPhases(f"{what} under a condition that may differ between threads")
         self.guarded += guarded
         alt = stmt.child_by_field_name("alternative")
         orelse = None
@@ -360,16 +378,20 @@ class _Planner:
             target, call, op = d.child_by_field_name("declarator"), d.child_by_field_name("value"), "decl"
         else:
             return None
-        name = call_name(call) if call is not None and call.type == "call_expression" else ""
-        if target.type != "identifier" or name not in SHUFFLES and name not in VOTES:
+        wop = warp_op(call, self.groups) if call is not None else None
+        if target.type != "identifier" or wop is None or wop.kind == "syncwarp":
             return None
-        if sum(n.type == "call_expression" and call_name(n) in WARP_CALLS for n in walk(stmt)) != 1:
+        if sum(warp_op(n, self.groups) is not None for n in walk(stmt)) != 1:
             return None
-        args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
-        if len(args) != (2 if name in VOTES else 3) and not (name in SHUFFLES and len(args) == 4):
-            raise _NoPhases(f"{name} with {len(args)} arguments")
+        name = {"vote": wop.vote, "reduce": "reduce"}.get(wop.kind, wop.spelling)
+        if not wop.arity_ok:
+            raise _NoPhases(f"{wop.spelling} with {len(call_args(call))} arguments" if wop.kind != "reduce" else
+                            f"{wop.spelling}: only cg::reduce(tile, v, cg::OP<T>()) over a thread_block_tile, "
+                            "OP one of plus, less, greater, bit_and, bit_or, bit_xor")
         typ = None
-        if name in SHUFFLES:
+        if wop.kind == "reduce":
+            typ = wop.type
+        elif wop.kind == "shuffle":
             if op == "decl":
                 typ = stmt.child_by_field_name("type")
             else:
@@ -380,7 +402,7 @@ class _Planner:
                 inner = decls[0].child_by_field_name("declarator") if decls[0].type == "init_declarator" else decls[0]
                 if inner.type != "identifier":
                     raise _NoPhases(f"{name} into {text(target)}, which is not a scalar")
-        ex = Exchange(stmt, call, name, target, op, len(self.exchanges), typ)
+        ex = Exchange(stmt, call, name, target, op, len(self.exchanges), typ, wop)
         self.exchanges.append(ex)
         return ex
 
@@ -402,8 +424,7 @@ class _Planner:
                 if current.opening is not None:
                     self.stmt_phase[current.opening.statement.id] = current
                 if isinstance(current.closing, Exchange):
-                    args = current.closing.call.child_by_field_name("arguments").named_children
-                    self.stmt_phase[[a for a in args if a.type != "comment"][1].id] = current
+                    self.stmt_phase[current.closing.warp.value.id] = current
                 elif isinstance(current.closing, Predicate):
                     self.stmt_phase[current.closing.condition.id] = current
             current = None
@@ -415,15 +436,17 @@ class _Planner:
             return current
 
         for s in stmts:
-            if _is_unroll_hint(s) and s.next_named_sibling is not None and _has_split(s.next_named_sibling):
+            if _is_unroll_hint(s) and s.next_named_sibling is not None and _has_split(s.next_named_sibling, self.groups):
                 continue  # it would stand alone at the end of a phase
-            if _is_barrier(s) or _is_syncwarp(s):
+            if any(g.statement.id == s.id for g in self.groups.groups.values()):
+                continue  # a cooperative group's declaration: it prints as nothing
+            if _is_barrier(s, self.groups) or _is_syncwarp(s, self.groups):
                 close()
             elif (ex := self.exchange(s)) is not None:
                 phase().closing = ex
                 close()
                 phase().opening = ex
-            elif _has_split(s):
+            elif _has_split(s, self.groups):
                 predicate = -1
                 if s.type == "if_statement" and not self.uniform(s.child_by_field_name("condition")):
                     predicate = self.predicates
@@ -436,13 +459,13 @@ class _Planner:
                     out.append(self.block_if(s, predicate))
                 elif s.type == "compound_statement":
                     out.append(BlockStep(s, "block", self.steps(_statements(s))))
-                elif _has_barrier(s):
+                elif _has_barrier(s, self.groups):
                     raise _NoPhases(f"__syncthreads() inside a {s.type.replace('_', ' ')}")
                 else:
-                    call = next(n for n in walk(s) if n.type == "call_expression" and call_name(n) in WARP_CALLS)
+                    wop = next(op for n in walk(s) if (op := warp_op(n, self.groups)) is not None)
                     if s.type not in ("expression_statement", "declaration"):
-                        raise _NoPhases(f"{call_name(call)} inside a {s.type.replace('_', ' ')}")
-                    raise _NoPhases(f"{call_name(call)} must be the whole right-hand side of an assignment or "
+                        raise _NoPhases(f"{wop.spelling} inside a {s.type.replace('_', ' ')}")
+                    raise _NoPhases(f"{wop.spelling} must be the whole right-hand side of an assignment or "
                                     "declaration, or __syncwarp() a statement of its own")
             elif self.uniform_declaration(s) or (self.uniform_return(s) and not self.guarded):
                 close()
@@ -557,10 +580,12 @@ class _Planner:
         return out
 
 
-def plan_phases(body: Node, params: set[str], shared: set[str]) -> PhasePlan | str:
-    """The phases of a kernel body holding ``__syncthreads()``, or why it has none."""
+def plan_phases(body: Node, params: set[str], shared: set[str], groups: Groups | None = None) -> PhasePlan | str:
+    """The phases of a kernel body holding ``__syncthreads()``, or why it has none;
+    ``groups``: its cooperative groups (``coop.py``), spellings of the same barriers and
+    warp functions."""
     try:
-        planner = _Planner(body, params, shared)
+        planner = _Planner(body, params, shared, groups or Groups())
         steps = planner.steps(_statements(body))
         # The final phase: no phase runs after it (only uniform statements may follow).
         for step in reversed(steps):

@@ -24,6 +24,11 @@ class DeviceStatements:
         expr = node.named_children[0] if node.named_children else None
         if expr is None:
             return None
+        if ctx.kernel is not None and any(g.statement.id == node.id for g in ctx.kernel.groups.groups.values()):
+            return ""  # ``cg::thread_block_tile<N> t = cg::tiled_partition<N>(b);``: calls on t are translated
+        if ctx.kernel is not None and expr.type == "call_expression" and call_name(expr) != "__syncthreads" \
+                and ctx.kernel.groups.is_barrier(expr):
+            return "{\n#pragma omp barrier" + self.printer.line_at(node) + "}"  # block.sync()
         if expr.type == "call_expression":
             name = call_name(expr)
             if name == "__syncthreads":

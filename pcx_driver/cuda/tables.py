@@ -240,7 +240,6 @@ DEVICE_VECTOR_MEMBERS = THRUST_ITERATOR_MEMBERS | frozenset({"size", "empty", "f
 
 #: Header includes refused outright (the whole program depends on them).
 REFUSED_HEADERS: dict[str, tuple[str, str]] = {
-    "cooperative_groups.h": ("PCX402", "cooperative groups (<cooperative_groups.h>) are not supported"),
     "texture_fetch_functions.h": ("PCX403", "texture fetches (<texture_fetch_functions.h>) are not supported"),
 }
 

@@ -49,7 +49,10 @@ What each construct becomes:
   inline``, since C's ``inline`` alone emits no definition (``names.inline_only_functions``).
 * warp shuffles and votes -> exchanges between barrier phases (``phases.py``); where that
   scheme does not apply (in a ``__device__`` function, inside an expression), PCX401.
-* cooperative groups (PCX402), textures (PCX403), launches
+* cooperative groups: the thread block and its ``tiled_partition<N>`` tiles (N up to 32)
+  -> the same barriers, exchanges and thread-index arithmetic (``coop.py``), with
+  ``cg::reduce`` an exchange that combines the tile's values; every other group PCX402.
+* textures (PCX403), launches
   from device code (PCX404), untranslatable atomics (PCX405) and runtime calls (PCX406),
   other constructs (PCX407), and Thrust and CUB (PCX409: each header and each use) are refused with the construct's name and line.
 * except the Thrust subset (``thrust.py``): ``thrust::NAME`` -> ``pcx_thrust::NAME``, defined
@@ -63,7 +66,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node, Tree
 
-from pcx_driver.cuda import kernels, tables
+from pcx_driver.cuda import coop, kernels, tables
 from pcx_driver.cuda.calls import CallRules
 from pcx_driver.cuda.declarations import DeclarationRules
 from pcx_driver.cuda.dim3 import Dim3Rules
@@ -113,7 +116,8 @@ class _Translator(Printer):
         self.include_map = include_map
         self.dim3 = Dim3Rules(self, scope)
         self.statements = DeviceStatements(self)
-        self.kernel_defs = KernelDefinitions(self)
+        self.cg = coop.Groups(coop.namespaces(tree.root_node))  # cooperative_groups and its aliases, no groups
+        self.kernel_defs = KernelDefinitions(self, self.cg.namespaces)
         self.declarations = DeclarationRules(self, scope, self.dim3, self.kernel_defs, self.statements)
         self.calls = CallRules(self, scope, self.dim3)
         self.thrust = ThrustRules(self)
@@ -129,6 +133,16 @@ class _Translator(Printer):
             return ""
         if t == "preproc_include":
             return self.include(node)
+        if t == "namespace_alias_definition" and coop.is_alias(node):
+            return f"/* pcx: {text(node)} (its translated subset needs no namespace) */"
+        if t == "qualified_identifier" and (what := self.cg.in_namespace(node)):
+            raise self.refuse("PCX402", node, f"cooperative groups {text(node)} has no translation"
+                              if what not in ("thread_block", "thread_block_tile", "this_thread_block", "tiled_partition",
+                                              "reduce", "plus", "less", "greater", "bit_and", "bit_or", "bit_xor")
+                              else f"cooperative groups {text(node)} is translated only in the forms "
+                              "'cg::thread_block b = cg::this_thread_block();', 'cg::thread_block_tile<N> t = "
+                              "cg::tiled_partition<N>(b);' (N a power of two up to 32) and 'x = cg::reduce(t, v, cg::plus<T>());' "
+                              "in a kernel")
         if t == "storage_class_specifier" and text(node) == "inline" and node.parent is not None and (
             node.parent.type in ("function_definition", "declaration") and at_file_scope(node.parent)
             and declarator_name(function_declarator(node.parent)) in self.scope.inline_only
@@ -175,6 +189,10 @@ class _Translator(Printer):
             return kept
         if library in tables.REFUSED_LIBRARIES and "/" in name:
             raise self.refuse("PCX409", node, f"<{name}>: {tables.REFUSED_LIBRARIES[library]} is not translated")
+        if name.split("/", 1)[0].startswith("cooperative_groups"):
+            if name not in coop.HEADERS:
+                raise self.refuse("PCX402", node, f"cooperative groups <{name}> are not supported")
+            return f"/* pcx: #include <{name}>: its translated subset needs no header */" + ("\n" if text(node).endswith("\n") else "")
         if base in tables.REFUSED_HEADERS:
             rid, msg = tables.REFUSED_HEADERS[base]
             raise self.refuse(rid, node, msg)
@@ -208,6 +226,17 @@ class _Translator(Printer):
             raise self.refuse(r.id, node, r.what.format(name=name))
         elif tables.is_api_name(name) and name not in tables.KNOWN_NAMES:
             raise self.refuse("PCX406", node, f"CUDA runtime API {name} has no translation")
+        if node.type == "identifier" and ctx.kernel is not None and (
+            name in ctx.kernel.groups.groups or name in ctx.kernel.groups.others
+        ):
+            use = node.parent.parent if node.parent is not None and node.parent.type == "field_expression" else node
+            if name in ctx.kernel.groups.others:
+                raise self.refuse("PCX402", node, f"{text(use)}: {name} is a {ctx.kernel.groups.others[name]}, which has no "
+                                  "translation (only the thread block and its tiles of 1 to 32 threads have)")
+            raise self.refuse("PCX402", node, f"{text(use)}: the group {name} is translated only through its methods "
+                              "thread_rank, size, num_threads, sync (a block also group_index, thread_index, dim_threads; "
+                              "a tile also shfl, shfl_up, shfl_down, shfl_xor, any, all, ballot, meta_group_rank, "
+                              "meta_group_size) and cg::reduce")
         if node.type == "identifier" and ctx.kernel is not None and name in ctx.kernel.shared_scalars:
             return f"(*{name})"
         if node.type == "identifier" and name in ctx.per_thread:
