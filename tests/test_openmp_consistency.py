@@ -92,15 +92,19 @@ def test_link_of_openmp_objects_gets_the_runtime(tmp_path, pcx_env) -> None:
     assert run.returncode == 0 and run.stdout == "1\n", run.stderr
 
 
-def test_pcx003_names_the_pragma_and_line(tmp_path, pcx_env) -> None:
-    """Item 6: a file skipped because it already holds OpenMP says which directive."""
-    (tmp_path / "own.c").write_text(
-        "void f(double *a, int n)\n{\n    int i;\n#pragma omp parallel for   schedule(static)\n"
-        "    for (i = 0; i < n; i++) a[i] = 0;\n}\n")
+def pcx003_line(tmp_path, pcx_env, source: str) -> str:
+    """The PCX003 remark of a static build of ``source`` as own.c."""
+    (tmp_path / "own.c").write_text(source)
     r = subprocess.run([str(VENV_BIN / "pcx-cc"), "--pcx-mode=static", "--pcx-remarks", "-c", "own.c"],
                        cwd=tmp_path, env=pcx_env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    line = next(ln for ln in r.stderr.splitlines() if "[PCX003]" in ln)
+    return next(ln for ln in r.stderr.splitlines() if "[PCX003]" in ln)
+
+
+def test_pcx003_names_the_pragma_and_line(tmp_path, pcx_env) -> None:
+    """Item 6: a file skipped because it already holds OpenMP says which directive."""
+    line = pcx003_line(tmp_path, pcx_env, "void f(double *a, int n)\n{\n    int i;\n"
+                       "#pragma omp parallel for   schedule(static)\n    for (i = 0; i < n; i++) a[i] = 0;\n}\n")
     assert line.startswith("own.c:4:")
     assert "'#pragma omp parallel for schedule(static)' at line 4" in line
 
@@ -109,13 +113,8 @@ def test_pcx003_says_which_construct_keeps_pcx_out_of_a_file(tmp_path, pcx_env) 
     """A file left as written because of its own target code says which construct, at which
     line, made it so (Rodinia's hotspot: a 'parallel for' at the top, a plain 'target' under
     #ifdef OMP_OFFLOAD further down), not only the first pragma."""
-    (tmp_path / "own.c").write_text(
-        "void f(double *a, int n)\n{\n    int i;\n#pragma omp parallel for\n"
-        "    for (i = 0; i < n; i++) a[i] = 0;\n#pragma omp target\n    a[0] = 1;\n}\n")
-    r = subprocess.run([str(VENV_BIN / "pcx-cc"), "--pcx-mode=static", "--pcx-remarks", "-c", "own.c"],
-                       cwd=tmp_path, env=pcx_env, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    line = next(ln for ln in r.stderr.splitlines() if "[PCX003]" in ln)
+    line = pcx003_line(tmp_path, pcx_env, "void f(double *a, int n)\n{\n    int i;\n#pragma omp parallel for\n"
+                       "    for (i = 0; i < n; i++) a[i] = 0;\n#pragma omp target\n    a[0] = 1;\n}\n")
     assert line.startswith("own.c:4:") and "left as it is: it has its own target code pcx does not plan" in line
     assert "at line 6" in line
 
