@@ -11,8 +11,6 @@ internal error and the source compiles unchanged.
 
 from __future__ import annotations
 
-import re
-
 import os
 
 from pcx_driver.cc.state import StrictFailure, TranslationRefused, UsageError
@@ -113,7 +111,9 @@ class SourceStage:
             refusal = scan_openmp(job.unit.data, language).refuse
             # the target code that refuses may sit in a branch these flags do not compile:
             # the pipeline decides on the text they compile (engine/conditionals.py)
-            planned = not refusal or re.search(r"(?m)^[ \t]*#[ \t]*if", text) is not None
+            from pcx_driver.engine.conditionals import has_conditionals
+
+            planned = not refusal or has_conditionals(job.unit.data)
         if line and (planned or not (has_target or cheap)):
             # CPU OpenMP goes through the pipeline: the 'parallel for' loops the analysis proves
             # become kernels, the rest stays as written, each loop with its remark

@@ -37,6 +37,11 @@ class ActiveView:
     skipped_lines: list[tuple[int, int]]  # first and last line of each inactive branch
 
 
+def has_conditionals(data: bytes) -> bool:
+    """Whether the text holds a conditional directive (``#if``, ``#ifdef``, ...)."""
+    return any(_DIRECTIVE.match(line) for line in data.splitlines())
+
+
 def active_view(unit: SourceUnit) -> ActiveView | None:
     """See the module docstring."""
     if unit.language is Language.CUDA or b"#" not in unit.data:
