@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from pcx_driver.engine import hostaccess
+from pcx_driver.engine import callgraph, hostaccess
 from pcx_driver.engine.semantics import Callee, Semantics
 from pcx_driver.engine.source import SourceModel, walk
 
@@ -93,7 +93,6 @@ class UserFunctions:
     verdicts: dict[str, tuple[bool, str]] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)
     definitions: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> byte range
-    needed: dict[str, list[str]] = field(default_factory=dict)  # name -> user functions it calls
 
     def _definition_node(self, rng: tuple[int, int]) -> Node | None:
         n = self.model.root.descendant_for_byte_range(rng[0], max(rng[0], rng[1] - 1))
@@ -151,7 +150,6 @@ class UserFunctions:
             return (False, f"'{name}' has no body")
         if m.has_error_in(fn.start_byte, fn.end_byte):
             return (False, f"'{name}' could not be parsed")
-        calls: list[str] = []
         for n in walk(body):
             ty = n.type
             if ty == "identifier":
@@ -179,7 +177,6 @@ class UserFunctions:
                     ok, why = self.check(c)
                     if not ok:
                         return (False, f"'{name}' calls {why}" if why.startswith("'") else why)
-                    calls.append(c.name)
                 elif kind is not CallKind.MATH:
                     if kind is CallKind.IO:
                         return (False, f"'{name}' performs input/output ('{fname}')")
@@ -189,7 +186,6 @@ class UserFunctions:
             elif ty == "pointer_expression" and m.text(n.child_by_field_name("operator")) == "*":
                 return (False, f"'{name}' dereferences a pointer")
         self.definitions[callee.name] = self._range_with_template(fn)
-        self.needed[callee.name] = calls
         return (True, "")
 
     def _range_with_template(self, fn: Node) -> tuple[int, int]:
@@ -199,7 +195,9 @@ class UserFunctions:
         return (fn.start_byte, fn.end_byte)
 
     def closure(self, names: list[str]) -> dict[str, tuple[int, int]]:
-        """Definitions of ``names`` and of every user function they call, transitively."""
+        """Definitions of ``names`` and of every user function they call, transitively (the
+        unit's call graph, through the functions ``check`` passed)."""
+        calls = callgraph.of(self.model.data, self.model.unit.language).calls
         out: dict[str, tuple[int, int]] = {}
         todo = list(names)
         while todo:
@@ -207,5 +205,5 @@ class UserFunctions:
             if n in out or n not in self.definitions:
                 continue
             out[n] = self.definitions[n]
-            todo.extend(self.needed.get(n, []))
+            todo.extend(calls.get(n, ()))
         return out

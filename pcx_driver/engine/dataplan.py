@@ -52,7 +52,7 @@ import itertools
 
 import tree_sitter
 
-from pcx_driver.engine import hostaccess
+from pcx_driver.engine import callgraph, hostaccess
 from pcx_driver.engine.hostaccess import LOOP_TYPES, all_nodes, is_element_read, text_of
 from pcx_driver.engine.hostscan import PURE_CALLS, Callee, RegionRefused
 from pcx_driver.engine.regions import (
@@ -400,7 +400,9 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                 if call_sites(fp, callees):
                     fplans.append((fp, []))
 
-    kernel_functions = _offloading_functions(root, data, {fp.fn.name for fp, offl in fplans if offl})
+    # functions with offloaded kernels, and every function that calls one, directly or not
+    kernel_functions = callgraph.of(data, unit.language).reaching({fp.fn.name for fp, offl in fplans if offl},
+                                                                 spelled=True)
     read_only: dict[str, set[int]] = {}
     if unit.language is Language.C:  # C++ references could write through an element
         for fnode in all_nodes(root):
@@ -541,28 +543,6 @@ def _kernel_maps_within(region: DataRegion, kernels: list[KernelPlan]) -> None:
         k.alone_maps = [MapClause(m.kind, [Section(s.base, list(s.dims)) for s in m.sections]) for m in k.maps]
         for m in k.maps:
             m.sections = [Section(s.base, list(held[s.base].dims)) if s.base in held else s for s in m.sections]
-
-
-def _offloading_functions(root: tree_sitter.Node, data: bytes, direct: set[str]) -> set[str]:
-    """``direct`` (functions with offloaded kernels) and every function that calls one of
-    them, directly or through others."""
-    calls: dict[str, set[str]] = {}
-    for n in all_nodes(root):
-        if n.type == "function_definition":
-            called = set()
-            for c in all_nodes(n):
-                if c.type == "call_expression" and c.child_by_field_name("function") is not None:
-                    called.add(text_of(data, c.child_by_field_name("function")))
-            calls.setdefault(_function_name(n, data), set()).update(called)
-    out = set(direct)
-    grew = True
-    while grew:
-        grew = False
-        for f, called in calls.items():
-            if f not in out and called & out:
-                out.add(f)
-                grew = True
-    return out
 
 
 def _function_name(fnode: tree_sitter.Node, data: bytes) -> str:

@@ -20,16 +20,10 @@ import functools
 from dataclasses import dataclass, field
 
 import tree_sitter
-import tree_sitter_c
-import tree_sitter_cpp
 
-from pcx_driver.engine.source import strip_parens, walk
+# ``parse`` is the unit's one tree (source.parse); the planning stages read it through here
+from pcx_driver.engine.source import parse, parse_snippet, strip_parens, walk
 from pcx_driver.model import Language
-
-_LANGS = {
-    Language.C: tree_sitter.Language(tree_sitter_c.language()),
-    Language.CXX: tree_sitter.Language(tree_sitter_cpp.language()),
-}
 
 # Parents under which a statement may be preceded by another statement (a directive).
 _STATEMENT_LISTS = frozenset({"compound_statement", "case_statement", "translation_unit", "declaration_list"})
@@ -40,13 +34,6 @@ LOOP_TYPES = frozenset({"for_statement", "while_statement", "do_statement", "for
 def is_statement(node: tree_sitter.Node) -> bool:
     t = node.type
     return t.endswith("_statement") or t in ("declaration", "for_range_loop", "function_definition")
-
-
-@functools.lru_cache(maxsize=16)
-def parse(data: bytes, language: Language = Language.C) -> tree_sitter.Tree:
-    """The tree-sitter tree of ``data`` (C++ grammar for C++ and CUDA)."""
-    lang = _LANGS[Language.C] if language is Language.C else _LANGS[Language.CXX]
-    return tree_sitter.Parser(lang).parse(data)
 
 
 def statement_at(root: tree_sitter.Node, byte: int) -> tree_sitter.Node | None:
@@ -102,7 +89,7 @@ def parse_expression(expr: str, language: Language = Language.C) -> tuple[bytes,
     """``expr`` (a C expression the engine wrote: a section bound, a work estimate) parsed
     on its own: the bytes parsed and the expression's node (None if it is not one)."""
     data = f"long pcx__e = ({expr});".encode()
-    decl = parse(data, language).root_node.named_children[0]
+    decl = parse_snippet(data, language).root_node.named_children[0]
     init = decl.child_by_field_name("declarator")
     value = init.child_by_field_name("value") if init is not None else None
     return data, value

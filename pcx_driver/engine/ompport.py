@@ -47,7 +47,8 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from pcx_driver.engine import hostaccess
+from pcx_driver.engine import callgraph, hostaccess
+from pcx_driver.engine.callgraph import last_name
 from pcx_driver.engine.source import walk
 from pcx_driver.model import Decision, Language, Remark, SourceUnit, UnitAnalysis
 
@@ -253,12 +254,6 @@ def _loop_indices(loop: Node, data: bytes, depth: int) -> list[str]:
     return out
 
 
-def _last_name(name: str) -> str:
-    for sep in ("::", ".", "->"):
-        name = name.rsplit(sep, 1)[-1]
-    return name.strip()
-
-
 def _omp_calls(node: Node, data: bytes) -> list[tuple[str, int]]:
     out = []
     for n in walk(node):
@@ -307,7 +302,7 @@ def scan(data: bytes, language: Language = Language.C) -> OpenMPScan:
     # everything on the CPU.
     out.opaque_functions = _functions_with_errors(root, data)
     if out.opaque_functions is None or set(out.opaque_functions) & {
-            _last_name(hostaccess.function_name(f, data)) for n in nodes if (f := _function_of(n)) is not None}:
+            last_name(hostaccess.function_name(f, data)) for n in nodes if (f := _function_of(n)) is not None}:
         out.refuse = ("a parse problem in a function that holds OpenMP directives, or outside any function "
                       f"(line {_first_error_line(root)})")
         return out
@@ -323,7 +318,7 @@ def scan(data: bytes, language: Language = Language.C) -> OpenMPScan:
         else:
             p = OmpPragma(n.start_byte, end, line, col, split[0], split[1])
         fn = _function_of(n)
-        p.function = _last_name(hostaccess.function_name(fn, data)) if fn is not None else ""
+        p.function = last_name(hostaccess.function_name(fn, data)) if fn is not None else ""
         if p.words[0] not in _STANDALONE and not (p.words[0] == "target" and p.words[1:2] in (["update"], ["enter"],
                                                                                             ["exit"])):
             p.scope = _scope_of(n)
@@ -350,7 +345,7 @@ def scan(data: bytes, language: Language = Language.C) -> OpenMPScan:
         if p.kernel and (p.function in _team_functions(out) or any(_inside(p, q) for q in out.pragmas if q is not p)):
             out.refuse = f"it has its own target code pcx does not plan: the target loop at line {p.line} runs " \
                          "inside a parallel region"
-    _cpu_functions(out, root, data)
+    _cpu_functions(out, callgraph.of(data, language))
     for p in out.pragmas:
         p.__dict__.pop("_node", None)
     return out
@@ -523,17 +518,14 @@ def _describe_construct(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes)
     return "a 'parallel' region runs its statements on every thread"
 
 
-def _cpu_functions(out: OpenMPScan, root: Node, data: bytes) -> None:
+def _cpu_functions(out: OpenMPScan, graph: callgraph.CallGraph) -> None:
     """Functions whose loops stay on the CPU: those a kept parallel construct calls
     (transitively), and those holding an orphaned directive that binds to a caller's team."""
     calls: dict[str, set[str]] = defaultdict(set)
-    for n in walk(root):
-        if n.type == "call_expression" and n.child_by_field_name("function") is not None:
-            fn = _function_of(n)
-            if fn is not None:
-                calls[_last_name(hostaccess.function_name(fn, data))].add(
-                    _last_name(hostaccess.text_of(data, n.child_by_field_name("function"))))
-    defined = {_last_name(hostaccess.function_name(n, data)) for n in walk(root) if n.type == "function_definition"}
+    for site in graph.sites:
+        if site.caller is not None:
+            calls[last_name(site.caller)].add(site.name)
+    defined = set(graph.definitions)
     for f in out.opaque_functions:
         calls[f] |= defined
     out.calls = {k: sorted(v) for k, v in calls.items()}
@@ -546,7 +538,7 @@ def _cpu_functions(out: OpenMPScan, root: Node, data: bytes) -> None:
                                                      "which runs in a caller's parallel region")
     for p in out.pragmas:
         if p.scope is not None:
-            p.callees = sorted(_callees_in(root, data, p.scope))
+            p.callees = sorted({site.name for site in graph.sites_between(*p.scope)})
     for p in parallel:
         reach_from(out, set(p.callees), f"it is called from the OpenMP '{p.name}' at line {p.line}, on every "
                                         "thread of its team")
@@ -561,7 +553,7 @@ def _functions_with_errors(root: Node, data: bytes) -> list[str] | None:
             fn = _function_of(n)
             if fn is None:
                 return None
-            names.add(_last_name(hostaccess.function_name(fn, data)))
+            names.add(last_name(hostaccess.function_name(fn, data)))
     return sorted(names)
 
 
@@ -570,16 +562,6 @@ def _first_error_line(root: Node) -> int:
         if n.type == "ERROR" or n.is_missing:
             return n.start_point[0] + 1
     return 0
-
-
-def _callees_in(root: Node, data: bytes, scope: tuple[int, int]) -> set[str]:
-    out = set()
-    for n in walk(root):
-        if n.type == "call_expression" and scope[0] <= n.start_byte < scope[1]:
-            fn = n.child_by_field_name("function")
-            if fn is not None:
-                out.add(_last_name(hostaccess.text_of(data, fn)))
-    return out
 
 
 def reach_from(out: OpenMPScan, start: set[str], why: str) -> set[str]:
@@ -611,7 +593,7 @@ def blanked(unit: SourceUnit, scan_: OpenMPScan) -> str:
 def cpu_reason(scan_: OpenMPScan, function: str, start: int, end: int) -> tuple[str, bool] | None:
     """Why the outermost loop ``start..end`` of ``function`` stays on the CPU before any
     analysis, and whether the loops inside it may still be analysed; None: analyse it."""
-    fn = _last_name(function)
+    fn = last_name(function)
     if fn in scan_.cpu_functions:
         return f"loop kept on the CPU: its function '{fn}' is not ported: {scan_.cpu_functions[fn]}", False
     for p in scan_.kept():
@@ -757,7 +739,7 @@ def settle(analysis: UnitAnalysis, scan_: OpenMPScan) -> None:
                     changed = True
                     break
             else:
-                fn = _last_name(n.function)
+                fn = last_name(n.function)
                 if fn in scan_.cpu_functions:
                     _demote(n, KEPT_CONSTRUCT, f"loop kept on the CPU: its function '{fn}' is not ported: "
                                                f"{scan_.cpu_functions[fn]}", path)
@@ -779,7 +761,7 @@ def _scope_end(p: OmpPragma) -> int:
 def _reaches(scan_: OpenMPScan, calls: list[str]) -> str:
     """The first function with OpenMP pragmas that ``calls`` reach (transitively), or ""."""
     seen: set[str] = set()
-    todo = [_last_name(c) for c in calls]
+    todo = [last_name(c) for c in calls]
     while todo:
         f = todo.pop()
         if f in seen:

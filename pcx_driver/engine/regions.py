@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
-from pcx_driver.engine import hostaccess
+from pcx_driver.engine import callgraph, hostaccess
 from pcx_driver.engine.dataflow import Flow, State, WholeNeeded, element_push
 from pcx_driver.engine.hostaccess import (
     LOOP_TYPES,
@@ -223,32 +223,26 @@ def live_after(fp: FunctionPlan, names: set[str], node_end: int, enclosing: tree
 def call_sites(fp: FunctionPlan, callees: dict[str, Callee]) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
     """(call, statement) for every call in ``fp`` of a kernel function (not itself)."""
     out = []
-    for n in all_nodes(fp.fnode):
-        if n.type != "call_expression":
-            continue
-        fn = n.child_by_field_name("function")
-        name = text_of(fp.data, fn) if fn is not None else ""
-        if name in callees and name != fp.fn.name:
-            stmt = n.parent
+    for site in _sites_in(fp):
+        if site.spelled in callees and site.spelled != fp.fn.name:
+            stmt = site.node.parent
             while stmt is not None and not hostaccess.is_statement(stmt):
                 stmt = stmt.parent
             if stmt is not None:
-                out.append((n, stmt))
+                out.append((site.node, stmt))
     return out
 
 
 def kernel_function_calls(fp: FunctionPlan, lo: int, hi: int, callees: dict[str, Callee]
                            ) -> list[tuple[tree_sitter.Node, str]]:
     """Calls within bytes lo..hi of functions that offload but are not callees."""
-    out = []
-    for n in all_nodes(fp.fnode):
-        if n.type != "call_expression" or n.end_byte <= lo or n.start_byte >= hi:
-            continue
-        fn = n.child_by_field_name("function")
-        name = text_of(fp.data, fn) if fn is not None else ""
-        if name in fp.kernel_functions and name not in callees and n.child_by_field_name("arguments") is not None:
-            out.append((n, name))
-    return out
+    return [(site.node, site.spelled) for site in _sites_in(fp)
+            if site.node.end_byte > lo and site.start_byte < hi and site.spelled in fp.kernel_functions
+            and site.spelled not in callees and site.arguments is not None]
+
+
+def _sites_in(fp: FunctionPlan) -> list[callgraph.CallSite]:
+    return callgraph.of(fp.data, fp.unit.language).sites_between(fp.fnode.start_byte, fp.fnode.end_byte)
 
 
 def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Callee] | None = None,

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Iterator
 
 from tree_sitter import Language as TSLanguage
-from tree_sitter import Node, Parser
+from tree_sitter import Node, Parser, Tree
 
 from pcx_driver.model import Language, SourceUnit
 
@@ -31,6 +31,20 @@ def _parser(language: Language) -> Parser:
     else:  # C++ (CUDA sources reach the analysis already translated to C++)
         import tree_sitter_cpp as grammar
     return Parser(TSLanguage(grammar.language()))
+
+
+@lru_cache(maxsize=16)
+def parse(data: bytes, language: Language = Language.C) -> Tree:
+    """The tree-sitter tree of a unit's text (C++ grammar for C++ and CUDA), parsed once per
+    text: the analysis (``SourceModel``), the call graph and the planning stages share it."""
+    return _parser(language).parse(data)
+
+
+@lru_cache(maxsize=4096)
+def parse_snippet(data: bytes, language: Language = Language.C) -> Tree:
+    """A short text the engine wrote (a bound, an estimate) parsed on its own, cached apart
+    from the units' trees so that thousands of them never push a unit's tree out."""
+    return _parser(language).parse(data)
 
 
 PREPROC_CONDITIONALS = frozenset(
@@ -88,7 +102,7 @@ class SourceModel:
     @classmethod
     def parse(cls, unit: SourceUnit) -> "SourceModel":
         data = unit.data
-        tree = _parser(unit.language).parse(data)
+        tree = parse(data, unit.language)
         model = cls(unit=unit, data=data, tree=tree)
         starts = [0]
         pos = data.find(b"\n")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pcx_driver.engine import hostaccess
+from pcx_driver.engine import callgraph, hostaccess
 from pcx_driver.model import Plan, Remark, Section, SourceUnit, UnitAnalysis
 
 
@@ -187,7 +187,7 @@ def region_traffic(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list
                 for sec in m.sections:
                     naive = naive + moved(sec, loops).scale(2)
         calls = ("; kernels in functions the region calls are not counted"
-                 if _calls_kernel_holders(data, root, r, plan) else "")
+                 if _calls_kernel_holders(unit, r, plan) else "")
         out.append(Remark("PCX205", unit.path, r.line, 1, (
             f"data moved by this region, per run: {_bytes(into)} in, {_bytes(back)} out; a naive plan mapping each "
             f"kernel's arrays tofrom at every launch: {'at most ' if bounded else ''}{_bytes(naive)}{calls}")))
@@ -250,17 +250,8 @@ def _loops_around(data: bytes, root, pos: int, floor: int) -> list:
     return out
 
 
-def _calls_kernel_holders(data: bytes, root, region, plan: Plan) -> bool:
+def _calls_kernel_holders(unit: SourceUnit, region, plan: Plan) -> bool:
     """Whether the region calls a function of this file that holds a kernel."""
-    from pcx_driver.engine.source import walk
-
     holders = {k.function for k in plan.offloaded()}
-    # the smallest node around the region's statements: a walk of the whole file per
-    # region made this remark cost more than the analysis on a long file
-    around = root.descendant_for_byte_range(region.start_byte, max(region.start_byte, region.end_byte - 1)) or root
-    for n in walk(around):
-        if n.type == "call_expression" and region.start_byte <= n.start_byte < region.end_byte:
-            f = n.child_by_field_name("function")
-            if f is not None and hostaccess.text_of(data, f) in holders:
-                return True
-    return False
+    return any(site.spelled in holders
+               for site in callgraph.of(unit.data, unit.language).sites_between(region.start_byte, region.end_byte))

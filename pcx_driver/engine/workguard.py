@@ -240,8 +240,7 @@ def _note_launches(unit: SourceUnit, plan: Plan) -> None:
     """Say in each kernel's PCX100 remark how often it launches: once per run, or once per
     iteration of the serial loops around it (and of loops around calls to its function in
     this file), which is what its estimate must pay for every time."""
-    from pcx_driver.engine import hostaccess
-    from pcx_driver.engine.source import walk
+    from pcx_driver.engine import callgraph, hostaccess
 
     kernels = plan.offloaded()
     if not kernels:
@@ -259,11 +258,9 @@ def _note_launches(unit: SourceUnit, plan: Plan) -> None:
         return sorted(lines)
 
     callers: dict[str, list[int]] = {}
-    for n in walk(root):
-        if n.type == "call_expression":
-            f = n.child_by_field_name("function")
-            if f is not None and f.type == "identifier":
-                callers.setdefault(hostaccess.text_of(data, f), []).extend(loops_around(n))
+    for site in callgraph.of(data, unit.language).sites:
+        if site.plain:
+            callers.setdefault(site.spelled, []).extend(site.loop_lines)
     for k in kernels:
         stmt = hostaccess.statement_at(root, k.start_byte)
         if stmt is None:
