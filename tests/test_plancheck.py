@@ -483,3 +483,47 @@ LATER_REPRODUCERS = {"typed": TYPED_PARAMS, "demoted": CALLEE_DEMOTED_LATER}
 def test_later_reproducer_gives_the_serial_output(tmp_path, name, monkeypatch):
     monkeypatch.setitem(REPRODUCERS, name, LATER_REPRODUCERS[name])
     test_reproducer_gives_the_serial_output(tmp_path, name)
+
+
+# Comments between a call's arguments are not arguments: the checker once counted them,
+# so ``smooth(n, /* into */ b, /* from */ a)`` sent ``b`` to the callee's third parameter
+# and it refused the region (PCX216) that the same call without comments kept.
+COMMENTED_CALLS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static void smooth(int n, double *dst, /* read only */ const double *src) {
+  for (int i = 1; i < n - 1; i++)
+    dst[i] = (src[i - 1] + src[i] + src[i + 1]) / 3.0;
+}
+int main(int argc, char **argv) {
+  int n = 4000 + argc;
+  double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+  for (int i = 0; i < n; i++) { a[i] = i % 7; b[i] = 0; }
+  for (int t = 0; t < 10; t++) {
+    smooth(n, /* into */ b, /* from */ a);
+    smooth(n /* length */, a, b);
+  }
+  double s = 0;
+  for (int i = 0; i < n; i++) s += a[i] * (i % 5);
+  printf("%.6f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_comments_between_arguments_do_not_shift_them(tmp_path):
+    unit = SourceUnit("commented.c", COMMENTED_CALLS, Language.C, str(tmp_path))
+    analysis = analyse_unit(unit)
+    plan = plancheck.enforce(unit, analysis, plan_unit(unit, analysis))
+    assert [r.function for r in plan.regions] == ["main"]
+    assert not [r for r in plan.remarks if r.id == "PCX216"], plan.remarks
+    src, rewritten = tmp_path / "commented.c", tmp_path / "commented_omp.c"
+    src.write_text(COMMENTED_CALLS)
+    rewritten.write_text(rewrite_unit(unit, plan).text)
+    serial, offload = tmp_path / "serial", tmp_path / "offload"
+    for cmd in ([CLANG, "-O1", str(src), "-o", str(serial)],
+                [CLANG, *HOST_OFFLOAD, str(rewritten), "-o", str(offload)]):
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+        assert r.returncode == 0, r.stderr
+    assert run_with_args(offload, []) == run_with_args(serial, [])

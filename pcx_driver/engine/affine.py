@@ -24,7 +24,7 @@ from pcx_driver.engine.loops import Poly, c_int_literal, eval_tokens
 from pcx_driver.engine.macros import use_problem
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import Decl, Semantics
-from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens, walk
+from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, strip_parens, walk
 
 
 class AffineForms:
@@ -92,9 +92,9 @@ class AffineForms:
         if ty == "call_expression":
             fname = self._t(n.child_by_field_name("function"))
             args = n.child_by_field_name("arguments")
-            if fname.startswith("static_cast<") and args is not None and args.named_child_count == 1 \
+            if fname.startswith("static_cast<") and len(arguments_of(args)) == 1 \
                     and not any(w in fname for w in ("float", "double")):
-                return self.poly(args.named_children[0], nest)
+                return self.poly(arguments_of(args)[0], nest)
         if ty in ("call_expression", "sizeof_expression", "field_expression", "conditional_expression",
                   "qualified_identifier"):
             return self._opaque(n, nest)

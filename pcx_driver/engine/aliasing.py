@@ -23,7 +23,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.semantics import ARITH_TYPES, Decl, Semantics
-from pcx_driver.engine.source import FunctionInfo, SourceModel, declarator_identifier, strip_parens, walk
+from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, declarator_identifier, strip_parens, walk
 
 #: calls whose result is fresh storage no other pointer holds
 ALLOCATORS = {"malloc", "calloc", "aligned_alloc", "std::malloc", "std::calloc", "memalign"}
@@ -298,7 +298,7 @@ class AliasOracle:
 
     def _arg_origin(self, call: Node, i: int, caller: Node) -> tuple[str, str]:
         args = call.child_by_field_name("arguments")
-        named = [x for x in args.named_children if x.type != "comment"] if args is not None else []
+        named = arguments_of(args)
         if i >= len(named):
             return ("unknown", "?")
         arg = strip_parens(named[i])

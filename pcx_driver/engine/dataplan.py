@@ -53,7 +53,7 @@ import itertools
 import tree_sitter
 
 from pcx_driver.engine import callgraph, hostaccess
-from pcx_driver.engine.hostaccess import LOOP_TYPES, all_nodes, is_element_read, text_of
+from pcx_driver.engine.hostaccess import LOOP_TYPES, all_nodes, is_element_read, param_names, text_of
 from pcx_driver.engine.hostscan import PURE_CALLS, Callee, RegionRefused
 from pcx_driver.engine.regions import (
     FunctionPlan,
@@ -63,7 +63,6 @@ from pcx_driver.engine.regions import (
     kernel_function_calls,
     live_after,
     map_clauses,
-    param_names,
     plan_region,
 )
 from pcx_driver.model import (
@@ -187,19 +186,12 @@ def _version_region(fp: FunctionPlan, region: DataRegion, offl: list[KernelPlan]
 def _pointer_params(fnode: tree_sitter.Node, data: bytes) -> set[str]:
     """Parameters declared as pointers or arrays (what another pointer may point into)."""
     out = set()
-    decl = hostaccess.function_declarator(fnode)
-    params = decl.child_by_field_name("parameters") if decl is not None else None
-    for p in params.named_children if params is not None else ():
-        d = p.child_by_field_name("declarator")
-        shaped = False
-        while d is not None and d.type != "identifier":
-            shaped = shaped or d.type in ("pointer_declarator", "array_declarator", "reference_declarator")
-            inner = d.child_by_field_name("declarator")
-            if inner is None and d.named_children:  # ``double (*p)[C]``, ``T &r``: no field to follow
-                inner = d.named_children[0]
-            d = inner
-        if d is not None and shaped:
-            out.add(text_of(data, d))
+    for p in hostaccess.parameters(fnode):
+        shaped = any(d.type in ("pointer_declarator", "array_declarator", "reference_declarator")
+                     for d in hostaccess.declarator_chain(p))
+        name = hostaccess.declared_identifier(p, data)
+        if name and shaped:
+            out.add(name)
     return out
 
 

@@ -22,7 +22,7 @@ from pcx_driver.engine.loops import Poly, c_int_literal
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.semantics import Decl
-from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens
+from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, strip_parens
 from pcx_driver.model import ArrayAccessSummary, Section
 
 
@@ -208,7 +208,7 @@ class Extents:
         if v.type != "call_expression":
             return None
         fname = self._t(v.child_by_field_name("function"))
-        args = [x for x in v.child_by_field_name("arguments").named_children if x.type != "comment"]
+        args = arguments_of(v.child_by_field_name("arguments"))
         if fname in ("calloc", "std::calloc") and len(args) == 2:
             return self._t(args[0])
         size = args[-1] if fname in ("malloc", "std::malloc", "aligned_alloc") and args else None

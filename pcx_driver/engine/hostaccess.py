@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import tree_sitter
 
 # ``parse`` is the unit's one tree (source.parse); the planning stages read it through here
-from pcx_driver.engine.source import parse, parse_snippet, strip_parens, walk
+from pcx_driver.engine.source import arguments_of, parse, parse_snippet, strip_parens, walk
 from pcx_driver.model import Language
 
 # Parents under which a statement may be preceded by another statement (a directive).
@@ -231,7 +231,7 @@ def _alloc_count(value: tree_sitter.Node, data: bytes) -> str | None:
     if fn is None or args is None:
         return None
     name = text_of(data, fn)
-    argv = [a for a in args.named_children if a.type != "comment"]
+    argv = arguments_of(args)
     if name == "malloc" and len(argv) == 1:
         return _sizeof_factor(argv[0], data)
     if name == "calloc" and len(argv) == 2 and argv[1].type == "sizeof_expression":
@@ -245,7 +245,7 @@ def _plain_malloc(value: tree_sitter.Node, data: bytes) -> str | None:
         value = value.child_by_field_name("value") or value.named_children[-1]
     fn = value.child_by_field_name("function") if value.type == "call_expression" else None
     args = value.child_by_field_name("arguments") if fn is not None else None
-    argv = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+    argv = arguments_of(args)
     if fn is not None and text_of(data, fn) == "malloc" and len(argv) == 1:
         return text_of(data, argv[0])
     return None
@@ -332,7 +332,7 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
                 v = _unparen(v.child_by_field_name("value"))
             args = v.child_by_field_name("arguments") if v.type == "call_expression" else None
             fn = v.child_by_field_name("function") if v.type == "call_expression" else None
-            argv = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+            argv = arguments_of(args)
             if fn is not None and text_of(data, fn) == "malloc" and len(argv) == 1:
                 whole = _sizeof_dims(argv[0], data)
                 if whole is not None and whole[1:] == rows:
@@ -392,23 +392,52 @@ def can_copy(stmt) -> bool:
                    or (n.type == "case_statement" and foreign_case(n)) for n in walk(stmt))
 
 
-def declared_identifier_node(node: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The identifier a declaration, init declarator or parameter declares, down its
-    declarator chain through pointer, array, parenthesised and reference declarators
-    (``p0`` in ``u32 p0[restrict N]``, never the size ``N``); None when there is none."""
+def declarator_chain(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The declarators of a declaration, init declarator or parameter, outermost first,
+    through pointer, array, function, parenthesised and reference declarators, ending at
+    the identifier it declares (``(*b)``, ``*b``, ``b`` in ``double (*b)[C]``; never the
+    size ``N`` of ``u32 p0[restrict N]``)."""
+    out = []
     d = node.child_by_field_name("declarator")
-    while d is not None and d.type != "identifier":
+    while d is not None:
+        out.append(d)
+        if d.type == "identifier":
+            break
         inner = d.child_by_field_name("declarator")
         if inner is None and d.type in ("parenthesized_declarator", "reference_declarator") and d.named_children:
-            inner = d.named_children[-1]  # ``double (*a)[n]``, ``T &r``
+            inner = d.named_children[-1]  # ``double (*a)[n]``, ``T &r``: no field to follow
         d = inner
-    return d
+    return out
+
+
+def declared_identifier_node(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The identifier a declaration, init declarator or parameter declares, at the end of its
+    ``declarator_chain``; None when there is none."""
+    chain = declarator_chain(node)
+    return chain[-1] if chain and chain[-1].type == "identifier" else None
 
 
 def declared_identifier(node: tree_sitter.Node, data: bytes) -> str | None:
     """The name ``declared_identifier_node`` finds, as text."""
     d = declared_identifier_node(node)
     return text_of(data, d) if d is not None else None
+
+
+_PARAMETERS = frozenset({"parameter_declaration", "optional_parameter_declaration", "variadic_parameter_declaration"})
+
+
+def parameters(fnode: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """A function definition's parameter declarations in order (comments and a C ``...``
+    are not parameters)."""
+    d = function_declarator(fnode)
+    params = d.child_by_field_name("parameters") if d is not None else None
+    return [p for p in (params.named_children if params is not None else ()) if p.type in _PARAMETERS]
+
+
+def param_names(fnode: tree_sitter.Node, data: bytes) -> list[str]:
+    """The parameters' names in order ("" for an unnamed one), as the planner and the plan
+    checker both read them."""
+    return [declared_identifier(p, data) or "" for p in parameters(fnode)]
 
 
 def all_nodes(node: tree_sitter.Node):

@@ -18,7 +18,7 @@ import tree_sitter
 
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import declared_identifier, text_of
-from pcx_driver.engine.source import strip_parens
+from pcx_driver.engine.source import arguments_of, strip_parens
 
 # Library calls that neither read nor write arrays passed to them through globals.
 PURE_CALLS = frozenset(
@@ -152,7 +152,7 @@ class HostScanner:
                     raise RegionRefused(f"'{a}' is reallocated or freed at line {node.start_point[0] + 1}")
             args = node.child_by_field_name("arguments")
             if fname in ("std::swap", "swap") and args is not None:
-                pair = [self._ident(a) for a in args.named_children if a.type != "comment"]
+                pair = [self._ident(a) for a in arguments_of(args)]
                 if len(pair) == 2 and all(x in self.names() for x in pair):
                     if set(pair) & self.containers:
                         raise RegionRefused(f"containers swapped at line {node.start_point[0] + 1}")
@@ -166,7 +166,7 @@ class HostScanner:
                 # array it only reads may be present if both copies are current: its maps
                 # then copy nothing and its host code reads the same values.
                 ro = self.read_only.get(fname, set())
-                argv = [a for a in args.named_children if a.type != "comment"]
+                argv = arguments_of(args)
                 for i, a in enumerate(argv):
                     name = self._ident(a)
                     if i in ro and name in self.tracked:
@@ -181,7 +181,7 @@ class HostScanner:
                     raise RegionRefused(f"{what} is passed at line {node.start_point[0] + 1} to '{fname}', which "
                                         "offloads with host code between its kernels")
             if args is not None:
-                argv = [a for a in args.named_children if a.type != "comment"]
+                argv = arguments_of(args)
                 for i, a in enumerate(argv):
                     name = self._ident(a)
                     if i in shared:

@@ -24,7 +24,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine.calls import MATH_FUNCTIONS, MATH_STD
 from pcx_driver.engine.semantics import Decl, Semantics
-from pcx_driver.engine.source import strip_parens, walk
+from pcx_driver.engine.source import arguments_of, strip_parens, walk
 
 TYPE_WORDS = {
     "void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool", "bool", "const",
@@ -116,7 +116,7 @@ def use_problem(name: str, args: Node | None, sem: Semantics, decl_of: Callable[
     why = macro_problem(name, sem)
     if why is not None:
         return why
-    arg_nodes = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+    arg_nodes = arguments_of(args)
     pasted = pasted_params(name, sem)
     if pasted:
         params = sem.macro_params.get(name, [])

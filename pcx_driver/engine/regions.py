@@ -27,7 +27,7 @@ from pcx_driver.engine.hostaccess import (
 )
 from pcx_driver.engine.hostscan import Callee, RegionRefused, passed_array
 from pcx_driver.engine.sections import fixed_section, linear_form, render_form, subtract, union_sections
-from pcx_driver.engine.source import strip_parens
+from pcx_driver.engine.source import arguments_of, strip_parens
 from pcx_driver.model import (
     ArrayAccessSummary,
     DataRegion,
@@ -127,25 +127,6 @@ def file_scope_names(root: tree_sitter.Node, data: bytes) -> set[str]:
                     ident = ident.child_by_field_name("declarator")
                 if ident is not None and d.type != "function_declarator":
                     out.add(text_of(data, ident))
-    return out
-
-
-def param_names(fnode: tree_sitter.Node, data: bytes) -> list[str]:
-    """Parameter names in order ("" for an unnamed parameter)."""
-    out: list[str] = []
-    decl = fnode.child_by_field_name("declarator")
-    while decl is not None and decl.type != "function_declarator":
-        decl = decl.child_by_field_name("declarator")
-    params = decl.child_by_field_name("parameters") if decl is not None else None
-    if params is None:
-        return out
-    for p in params.named_children:
-        d = p.child_by_field_name("declarator")
-        while d is not None and d.type != "identifier":
-            d = d.child_by_field_name("declarator") if d.child_by_field_name("declarator") else (
-                d.named_children[0] if d.named_children else None)
-        if p.type in ("parameter_declaration", "optional_parameter_declaration", "variadic_parameter_declaration"):
-            out.append(text_of(data, d) if d is not None else "")
     return out
 
 
@@ -261,7 +242,7 @@ def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Cal
     passed_containers: set[str] = set()
     for call, _ in calls:
         callee = callees[text_of(data, call.child_by_field_name("function"))]
-        argv = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+        argv = arguments_of(call.child_by_field_name("arguments"))
         for i, a in enumerate(argv):
             got = passed_array(a, data) if i in callee.effects else None
             if got is not None:
@@ -276,7 +257,7 @@ def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Cal
     for call, _ in kernel_function_calls(fp, lo, hi, callees):
         fname = text_of(data, call.child_by_field_name("function"))
         ro = fp.read_only.get(fname, set()) if lang is Language.C else set()
-        argv = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+        argv = arguments_of(call.child_by_field_name("arguments"))
         for i, a in enumerate(argv):
             got = passed_array(a, data)
             if i in ro and got is not None and not got[1]:

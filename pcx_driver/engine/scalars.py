@@ -22,7 +22,7 @@ from tree_sitter import Node
 from pcx_driver.engine.access import NestFacts, ScalarRef
 from pcx_driver.engine.liveness import FunctionCfg, Unsupported, first_read
 from pcx_driver.engine.semantics import Semantics
-from pcx_driver.engine.source import SourceModel, strip_parens, walk
+from pcx_driver.engine.source import SourceModel, arguments_of, strip_parens, walk
 from pcx_driver.model import Reduction
 
 COMPOUND_OPS = {"+=": "+", "-=": "+", "*=": "*", "&=": "&", "|=": "|", "^=": "^"}
@@ -110,8 +110,8 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
         fname = ctx.t(right.child_by_field_name("function"))
         args = right.child_by_field_name("arguments")
         kind = MINMAX_CALLS.get(fname)
-        if kind and args is not None and args.named_child_count == 2:
-            x, y = args.named_children
+        if kind and len(arguments_of(args)) == 2:
+            x, y = arguments_of(args)
             if ctx.is_var(x, key) and not ctx.mentions(y, key):
                 return (kind, a)
             if ctx.is_var(y, key) and not ctx.mentions(x, key):

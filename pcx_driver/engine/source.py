@@ -70,6 +70,12 @@ def strip_parens(node: Node | None) -> Node | None:
     return node
 
 
+def arguments_of(args: Node | None) -> list[Node]:
+    """The arguments of an ``argument_list`` in order; comments between them are not
+    arguments (``f(n, /* dst */ b)``: ``b`` is the second)."""
+    return [a for a in args.named_children if a.type != "comment"] if args is not None else []
+
+
 def subscript_index(node: Node) -> Node | None:
     """The index expression of a subscript_expression in either grammar."""
     idx = node.child_by_field_name("index")

@@ -18,6 +18,7 @@ import tree_sitter
 
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import text_of
+from pcx_driver.engine.source import arguments_of
 from pcx_driver.model import Language, Section
 
 # A linear form is a frozen {monomial: coefficient}; a dimension is (lo, hi) with hi
@@ -120,8 +121,8 @@ def lin_exact(node: tree_sitter.Node | None, data: bytes) -> dict | None:
     if t == "call_expression":  # static_cast<long>(x): the value of x
         fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
         if fn is not None and fn.type == "template_function" and text_of(data, fn).startswith("static_cast") \
-                and args is not None and len(args.named_children) == 1:
-            return lin_node(args.named_children[0], data)
+                and len(arguments_of(args)) == 1:
+            return lin_node(arguments_of(args)[0], data)
     if t == "call_expression" and not node.child_by_field_name("arguments").named_children:
         fn = node.child_by_field_name("function")  # ``v.size()``: a symbol of its own
         if fn is not None and fn.type == "field_expression" and text_of(data, fn).endswith("size"):

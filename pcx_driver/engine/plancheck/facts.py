@@ -10,18 +10,18 @@ from __future__ import annotations
 import tree_sitter
 
 from pcx_driver.engine import hostaccess
-from pcx_driver.engine.hostaccess import LOOP_TYPES, text_of
+from pcx_driver.engine.hostaccess import LOOP_TYPES, param_names, text_of
 from pcx_driver.engine.plancheck.frame import PlacedKernel
 from pcx_driver.engine.plancheck.syntax import (
     declared_in,
     declared_name,
     function_named,
     is_static_local,
-    param_names,
     pointer_copies,
     preorder,
     syntactic_accesses,
 )
+from pcx_driver.engine.source import arguments_of
 from pcx_driver.engine.symsect import WHOLE, add, freeze, lin_node, lin_text, sect_names, sect_of, subst
 from pcx_driver.model import Language, Plan, SourceUnit, UnitAnalysis
 
@@ -256,7 +256,7 @@ class UnitFacts:
     def argument_forms(self, args: tree_sitter.Node | None) -> list:
         """Each argument of a call as a linear form in the caller's names (or None)."""
         out = []
-        for a in args.named_children if args is not None else ():
+        for a in arguments_of(args):
             form = lin_node(a, self.data)
             out.append(None if form is None else subst(freeze(form), self.defs))
         return out
@@ -268,7 +268,7 @@ class UnitFacts:
         if fnode is None or any(k.function == fname for k in self.plan.offloaded()):
             return False
         try:
-            pos = [c.id for c in args.named_children].index(arg.id)
+            pos = [c.id for c in arguments_of(args)].index(arg.id)
         except ValueError:
             return False
         params = param_names(fnode, self.data)

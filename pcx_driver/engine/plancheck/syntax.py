@@ -63,15 +63,6 @@ def declared_name(node: tree_sitter.Node, data: bytes) -> str | None:
     return text_of(data, d) if d is not None else None
 
 
-def param_names(fnode: tree_sitter.Node, data: bytes) -> list[str]:
-    d = hostaccess.function_declarator(fnode)
-    params = d.child_by_field_name("parameters") if d is not None else None
-    out = []
-    for p in params.named_children if params is not None else ():
-        out.append(declared_name(p, data) or "")
-    return out
-
-
 def declared_in(body: tree_sitter.Node | None, name: str, data: bytes) -> bool:
     for n in preorder(body):
         if n.type == "identifier" and text_of(data, n) == name and declaration_of(n) is not None:

@@ -15,6 +15,7 @@ from pcx_driver.engine.hostaccess import text_of
 from pcx_driver.engine.plancheck.facts import UnitFacts
 from pcx_driver.engine.plancheck.state import State
 from pcx_driver.engine.plancheck.syntax import declaration_of, declared_name, function_named, preorder, strip
+from pcx_driver.engine.source import arguments_of
 from pcx_driver.engine.symsect import WHOLE, add, freeze, lin_node, subst
 
 _READ_ONLY_CALLS = frozenset(
@@ -164,14 +165,15 @@ def pointer_use(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, o
         if fname == "free":
             return
 
-        if fname in ("std::swap", "swap") and len(parent.named_children) == 2:
-            a, b = (facts.canonical(text_of(data, c)) for c in parent.named_children)
+        argv = arguments_of(parent)
+        if fname in ("std::swap", "swap") and len(argv) == 2:
+            a, b = (facts.canonical(text_of(data, c)) for c in argv)
             if a in names and b in names:
-                if cur.id == parent.named_children[0].id:  # once per call
+                if cur.id == argv[0].id:  # once per call
                     out.append(("swap", a, b, False, at))
                 return
         if fname in facts.device_functions():
-            out.append(("call", name, (fname, [c.id for c in parent.named_children].index(cur.id),
+            out.append(("call", name, (fname, [c.id for c in argv].index(cur.id),
                                        facts.argument_forms(parent)), False, at))
             return
         if fname in _READ_ONLY_CALLS or facts.read_only_param(fname, parent, cur):

@@ -22,7 +22,8 @@ from pcx_driver.engine.plancheck.frame import Frame, PlacedKernel
 from pcx_driver.engine.plancheck.host import host_code
 from pcx_driver.engine.plancheck.kernels import kernel
 from pcx_driver.engine.plancheck.state import Buf, CheckFailed, State, each, fail, join, join_buf, members, widen
-from pcx_driver.engine.plancheck.syntax import function_named, param_names
+from pcx_driver.engine.hostaccess import param_names
+from pcx_driver.engine.plancheck.syntax import function_named
 from pcx_driver.engine.symsect import CALLER, RANGES, WHOLE, le, rename, rename_sect, rename_sets, subst, uncaller
 from pcx_driver.model import DataRegion, Plan
 
