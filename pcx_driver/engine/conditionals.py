@@ -124,19 +124,11 @@ def _skipped_ranges(unit: SourceUnit) -> list[tuple[int, int]]:
     flags; [] when the unit has errors libclang reports (its view would not be trusted)."""
     import clang.cindex as ci
 
-    from pcx_driver.engine.semantics import RESOURCE_DIR, _index
+    from pcx_driver.engine.semantics import parse_translation_unit
 
     get_all, dispose = _range_list()
-    directory = os.path.abspath(unit.directory or ".")
-    path = unit.path if os.path.isabs(unit.path) else os.path.join(directory, unit.path)
-    lang = "c" if unit.language is Language.C else "c++"
-    args = ["-x", lang, f"-resource-dir={RESOURCE_DIR}"]
-    if lang == "c++" and not any(a.startswith("-std=") for a in unit.semantic_args):
-        args.append("-std=c++17")
-    args += [*unit.semantic_args, f"-working-directory={directory}"]
-    tu = _index().parse(path, args=args, unsaved_files=[(path, unit.data)],
-                        options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
-                        | ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
+    tu, path = parse_translation_unit(unit, ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+                                      | ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
     if any(d.severity >= ci.Diagnostic.Error for d in tu.diagnostics):
         return []
     found = get_all(tu)

@@ -91,6 +91,20 @@ def _index():
     return ci.Index.create()
 
 
+def parse_translation_unit(unit: SourceUnit, options: int):
+    """libclang's translation unit of ``unit`` as its compile sees it: its language, clang's
+    resource directory, the compile's own flags (C++17 unless they say otherwise) and its
+    working directory.  Returns (the translation unit, the main file's path)."""
+    directory = os.path.abspath(unit.directory or ".")
+    path = unit.path if os.path.isabs(unit.path) else os.path.join(directory, unit.path)
+    lang = "c" if unit.language is Language.C else "c++"
+    args = ["-x", lang, f"-resource-dir={RESOURCE_DIR}"]
+    if lang == "c++" and not any(a.startswith("-std=") for a in unit.semantic_args):
+        args.append("-std=c++17")
+    args += [*unit.semantic_args, f"-working-directory={directory}"]
+    return _index().parse(path, args=args, unsaved_files=[(path, unit.data)], options=options), path
+
+
 class Semantics:
     def __init__(self) -> None:
         self.available = False
@@ -162,19 +176,7 @@ class Semantics:
     def _build(self, unit: SourceUnit) -> None:
         import clang.cindex as ci
 
-        path = unit.path if os.path.isabs(unit.path) else os.path.join(os.path.abspath(unit.directory), unit.path)
-        lang = "c" if unit.language is Language.C else "c++"
-        args = ["-x", lang, f"-resource-dir={RESOURCE_DIR}"]
-        if lang == "c++" and not any(a.startswith("-std=") for a in unit.semantic_args):
-            args.append("-std=c++17")
-        args += list(unit.semantic_args)
-        args.append(f"-working-directory={os.path.abspath(unit.directory)}")
-        tu = _index().parse(
-            path,
-            args=args,
-            unsaved_files=[(path, unit.data)],
-            options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD,
-        )
+        tu, path = parse_translation_unit(unit, ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
         self.main_file = path
         for d in tu.diagnostics:
             if d.severity >= ci.Diagnostic.Error:
