@@ -42,7 +42,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX010", "warning", "pcx.toml could not be read, or has a bad value or an unknown key; that part is ignored"),
         RemarkSpec("PCX011", "warning", "pcx.toml is not trusted: its settings that run programs or write files are ignored (pcx trust DIR)"),
         RemarkSpec("PCX012", "warning", "analysis ran past its time or memory budget; the original source was compiled unchanged"),
-        RemarkSpec("PCX013", "remark", "a source with OpenMP under #if/#ifdef: the branches these flags do not compile, and the conditional directive lines, are left out of the analysis and of the rewritten source (the compiled program is the same)"),
+        RemarkSpec("PCX013", "remark", "a source with OpenMP and #if/#ifdef: the branches these flags do not compile (if any), and the conditional directive lines, are left out of the analysis and of the rewritten source (the compiled program is the same)"),
         # -- loop analysis ---------------------------------------------------------------
         RemarkSpec("PCX100", "remark", "loop nest offloaded to the device"),
         RemarkSpec("PCX101", "remark", "loop-carried dependence on an array prevents parallel execution"),

@@ -61,10 +61,15 @@ def run_pipeline(
         view = active_view(unit)
         if view is not None:
             unit = dataclasses.replace(unit, text=view.text)
+        if view is not None and view.skipped_lines:
             spans = ", ".join(f"{a}-{b}" for a, b in view.skipped_lines[:6]) + (", ..." if len(view.skipped_lines) > 6 else "")
             result.remarks.append(Remark("PCX013", unit.path, view.skipped_lines[0][0], 1, (
                 f"preprocessor branches these flags do not compile (lines {spans}) and the #if/#ifdef lines "
                 "are left out of the analysis and of the rewritten source")))
+        elif view is not None:
+            result.remarks.append(Remark("PCX013", unit.path, view.directive_lines[0], 1, (
+                "these flags compile every preprocessor branch; the #if/#ifdef lines are left out of the analysis "
+                "and of the rewritten source")))
     written = unit
     if unit.openmp is None and unit.language is not Language.CUDA and _OPENMP_HINT.search(unit.text):
         from pcx_driver.engine import ompport

@@ -64,3 +64,58 @@ def test_each_set_of_flags_builds_the_serial_answer(tmp_path, flags, kernel_line
     assert (run.returncode, run.stdout) == (0, want)
     smooth = [k for k in kernel_launches(run.stderr) if "smooth" in k]
     assert len(smooth) == 4 and all(k.endswith(f"smooth_l{kernel_line}") for k in smooth), smooth
+
+
+# NPB's CG: an '#if defined(_OPENMP)' that every -fopenmp build compiles, around two lines of
+# main(), and C89 loop indices reused by every 'parallel for'.  Nothing is skipped, but the
+# directive lines used to stay: the liveness of 'j' could not be followed through main
+# (PCX112 'loop index is used after the loop' on every loop).  Commented-out pragmas (NPB
+# keeps old ones in /* */ blocks) are no directives either.
+ACTIVE_BRANCH = r"""
+#include <stdio.h>
+#include <omp.h>
+int main(void) {
+  int i, j, n = 5000, threads = 1;
+  static double x[5000], z[5000];
+#pragma omp parallel for private(j)
+  for (j = 0; j < n; j++) z[j] = (j % 13) * 0.5;
+/*
+#pragma omp for nowait
+*/
+#pragma omp parallel for private(j)
+  for (j = 0; j < n; j++) x[j] = 2.0 * z[j] + 1.0;
+#pragma omp parallel
+  {
+#if defined(_OPENMP)
+#pragma omp master
+    threads = omp_get_num_threads();
+#endif
+  }
+  double s = 0;
+  for (i = 0; i < n; i++) s += x[i] * (i % 7);
+  printf("%.3f %d\n", s, threads > 0);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_an_active_branch_and_commented_pragmas_leave_the_loops_to_the_analysis(tmp_path):
+    src = tmp_path / "active.c"
+    src.write_text(ACTIVE_BRANCH)
+    view = active_view(SourceUnit("active.c", ACTIVE_BRANCH, Language.C, str(tmp_path), ["-fopenmp"]))
+    assert view is not None and view.skipped_lines == [] and "#if" not in view.text
+    serial = subprocess.run(["clang-19", "-O1", "-fopenmp", str(src), "-o", str(tmp_path / "serial")],
+                            capture_output=True, text=True)
+    assert serial.returncode == 0, serial.stderr
+    want = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True).stdout
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PCX_")}
+    build = subprocess.run([str(BIN / "pcx-cc"), "--pcx-mode=static", "--pcx-remarks", "--pcx-min-work=0",
+                            "--pcx-offload-target=x86_64-pc-linux-gnu", "-O1", "-fopenmp", str(src),
+                            "-o", str(tmp_path / "app")], capture_output=True, text=True, env=env)
+    assert build.returncode == 0, build.stderr
+    assert "PCX112" not in build.stderr and build.stderr.count("[PCX124]") == 2, build.stderr
+    run = subprocess.run([str(tmp_path / "app")], capture_output=True, text=True,
+                         env={**os.environ, **VALIDATION_ENV, "LIBOMPTARGET_INFO": "48"})
+    assert run.returncode == 0 and run.stdout == want
+    assert len(kernel_launches(run.stderr)) >= 2

@@ -5,8 +5,9 @@ Contract:
   skips some preprocessor branches of the main file, the unit's text with those branches
   and every conditional directive line of the file (``#if``, ``#ifdef``, ``#ifndef``,
   ``#elif``, ``#else``, ``#endif``, with their continuation lines) replaced by spaces,
-  newlines kept: every byte offset and line stays where it was.  None when nothing is
-  skipped, or libclang cannot parse the unit (then the text is analysed as it was).
+  newlines kept: every byte offset and line stays where it was.  None when the file has
+  no conditional directive, or libclang cannot parse the unit (then the text is analysed
+  as it was).
 
 Why: code that chooses between CPU OpenMP and offload code by a macro (Rodinia's
 ``#ifdef OMP_OFFLOAD`` target regions, ``#ifdef OPEN`` pragmas, a loop header in each
@@ -35,6 +36,7 @@ _DIRECTIVE = re.compile(rb"[ \t]*#[ \t]*(if|ifdef|ifndef|elif|elifdef|elifndef|e
 class ActiveView:
     text: str
     skipped_lines: list[tuple[int, int]]  # first and last line of each inactive branch
+    directive_lines: list[int]  # the line of each conditional directive blanked
 
 
 def has_conditionals(data: bytes) -> bool:
@@ -50,17 +52,22 @@ def active_view(unit: SourceUnit) -> ActiveView | None:
         skipped = _skipped_ranges(unit)
     except Exception:  # libclang missing or failing: analyse the text as written
         return None
-    if not skipped:
+    directives = _directive_lines(unit.data)
+    # Nothing skipped still leaves the directive lines of active branches: a '#if
+    # defined(_OPENMP)' around two lines of main() (NPB's CG) hides main's control flow
+    # from the liveness of its loop indices, so they go too.
+    if skipped is None or not (skipped or directives):
         return None
     data = bytearray(unit.data)
     for start, end in skipped:
         _blank(data, start, end)
     # (found in the text as written: a skipped range ends after its closing directive's
     # name, so '#elif defined(X)' would leave 'defined(X)' behind)
-    for start, end in _directive_lines(unit.data):
+    for start, end in directives:
         _blank(data, start, end)
     lines = [(unit.data.count(b"\n", 0, s) + 1, unit.data.count(b"\n", 0, e) + 1) for s, e in skipped]
-    return ActiveView(bytes(data).decode("utf-8", "surrogateescape"), lines)
+    return ActiveView(bytes(data).decode("utf-8", "surrogateescape"), lines,
+                      [unit.data.count(b"\n", 0, s) + 1 for s, _ in directives])
 
 
 def _blank(data: bytearray, start: int, end: int) -> None:
@@ -119,9 +126,9 @@ def _range_list():
     return get_all, dispose
 
 
-def _skipped_ranges(unit: SourceUnit) -> list[tuple[int, int]]:
+def _skipped_ranges(unit: SourceUnit) -> list[tuple[int, int]] | None:
     """Byte ranges of the main file that libclang's preprocessor skipped under the unit's
-    flags; [] when the unit has errors libclang reports (its view would not be trusted)."""
+    flags; None when the unit has errors libclang reports (its view would not be trusted)."""
     import clang.cindex as ci
 
     from pcx_driver.engine.semantics import parse_translation_unit
@@ -130,7 +137,7 @@ def _skipped_ranges(unit: SourceUnit) -> list[tuple[int, int]]:
     tu, path = parse_translation_unit(unit, ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
                                       | ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
     if any(d.severity >= ci.Diagnostic.Error for d in tu.diagnostics):
-        return []
+        return None
     found = get_all(tu)
     out = []
     try:

@@ -287,13 +287,19 @@ def scan(data: bytes, language: Language = Language.C) -> OpenMPScan:
                 nodes.append(n)
     # A line scan must find the same pragmas: one that tree-sitter did not see as a
     # preproc_call (a macro, _Pragma, a pragma inside a parse error) would escape the port.
-    lines = sum(1 for ln in data.split(b"\n") if re.match(rb"\s*#\s*pragma\s+omp\b", ln))
-    operator = re.search(rb'_Pragma\s*\(\s*"\s*omp', data) is not None
+    # A pragma line inside a /* */ comment is no directive (NPB's commented-out ones).
+    lines = [m.start() for m in re.finditer(rb"(?m)^[^\S\n]*#[^\S\n]*pragma[^\S\n]+omp\b", data)
+             if not _in_comment(root, m.end() - 1)]
+    operator = re.search(rb'_Pragma\s*\(\s*"\s*omp', data)
     if not (lines or nodes or operator):
         return out
-    if lines != len(nodes) or operator:
-        out.refuse = ("an OpenMP directive that pcx cannot place (a _Pragma operator, a macro, or a parse "
-                      "problem)")
+    placed = {n.start_point[0] + 1 for n in nodes}
+    unplaced = [line_col(b)[0] for b in lines if line_col(b)[0] not in placed]
+    if unplaced or len(lines) != len(nodes) or operator:
+        where = unplaced[0] if unplaced else line_col(operator.start())[0] if operator else 0
+        out.refuse = (f"an OpenMP directive that pcx cannot place (line {where}: a _Pragma operator, a macro, "
+                      "or a parse problem)" if where else
+                      "an OpenMP directive that pcx cannot place (a _Pragma operator, a macro, or a parse problem)")
         return out
     # A parse error elsewhere (tree-sitter-cpp misreads Rodinia's `new int*[rows]`) hides
     # only what lies inside it: refused are errors outside any function, and errors in a
@@ -542,6 +548,15 @@ def _cpu_functions(out: OpenMPScan, graph: callgraph.CallGraph) -> None:
     for p in parallel:
         reach_from(out, set(p.callees), f"it is called from the OpenMP '{p.name}' at line {p.line}, on every "
                                         "thread of its team")
+
+
+def _in_comment(root: Node, byte: int) -> bool:
+    n = root.descendant_for_byte_range(byte, byte)
+    while n is not None:
+        if n.type == "comment":
+            return True
+        n = n.parent
+    return False
 
 
 def _functions_with_errors(root: Node, data: bytes) -> list[str] | None:
