@@ -379,6 +379,14 @@ def test_c_snippet(row: Row) -> None:
     assert all(len(r.message) > 20 for r in nest.remarks)
 
 
+def test_a_pointer_to_pointers_is_refused_for_what_it_is() -> None:
+    """NPB's MG passes ``double ***u`` everywhere: each row its own allocation."""
+    row = R("for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) pp[i][j] = 0", SER, "PCX118",
+            glob="double **pp;")
+    (remark,) = [r for r in _kernel_nest(_analyse(row.source()), 0).remarks if r.id == "PCX118"]
+    assert "'pp' is a pointer to pointers ('double **')" in remark.message
+
+
 @pytest.mark.parametrize("code", ["p[i] = q[i]", "g[i] = p[i]", "q[i] = p[i] + p[i + 1]"])
 def test_pointers_that_may_alias_are_versioned_at_run_time(code: str) -> None:
     # issue 15, cause 5(c): the nest is offloaded with the pair to compare at run time,

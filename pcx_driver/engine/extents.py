@@ -60,7 +60,13 @@ class Extents:
             # rows (a mapped section of R rows would reach past its array), so R is no extent
             extents[0] = None
         if n > len(extents):
-            reasons.append(("PCX118", f"'{name}' has more subscripts than dimensions"))
+            if d.shape == "pointer" and d.type_spelling.count("*") > 1:
+                # ``double ***u``: each row is an allocation of its own, which no map clause
+                # copies (OpenMP maps one contiguous section per name)
+                reasons.append(("PCX118", f"'{name}' is a pointer to pointers ('{d.type_spelling}'): its rows are "
+                                          "separate allocations that a map clause cannot copy"))
+            else:
+                reasons.append(("PCX118", f"'{name}' has more subscripts than dimensions"))
             return None
         if d.shape == "pointer" and d.kind == "local" and extents and extents[0] is None:
             ext = self._allocation_extent(d, fi)
