@@ -444,6 +444,61 @@ def test_a_region_with_anything_but_worksharing_loops_is_not_a_group() -> None:
     assert "other statements on every thread besides its worksharing loops" in found.pragmas[0].why_kept
 
 
+# NPB's LU opens its regions with the region's own declarations and 'dsspm = dssp;' before
+# the worksharing loops: every thread doing that does what one run does (ompregion.py), so
+# the region still moves as a whole.  A statement reading what a loop wrote does not.
+REGION_LOCALS = r"""
+#include <stdio.h>
+static double u[64][64], f[64][64];
+static double coef = 0.25;
+static void step(int n) {
+#pragma omp parallel
+  {
+    int i, j;
+    double c, xi;
+    c = coef;
+#pragma omp for
+    for (i = 0; i < n; i++) {
+      xi = (double)i / (n - 1);
+      for (j = 0; j < n; j++) f[i][j] = c * xi + j;
+    }
+#pragma omp for nowait
+    for (i = 1; i < n - 1; i++)
+      for (j = 0; j < n; j++) u[i][j] = f[i - 1][j] + f[i + 1][j];
+  }
+}
+int main(void) {
+  step(64);
+  double s = 0;
+  for (int i = 0; i < 64; i++)
+    for (int j = 0; j < 64; j++) s += u[i][j] * ((i + j) % 5);
+  printf("%.4f\n", s);
+  return 0;
+}
+"""
+
+
+def test_a_region_that_sets_its_own_variables_first_moves_as_a_whole() -> None:
+    (head,) = [p for p in scan_of(REGION_LOCALS).pragmas if p.words == ["parallel"]]
+    assert head.candidate and len(head.members) == 2 and head.region_locals == ["c", "i", "j", "xi"]
+    for reads_a_result in ("    c = f[0][1];\n", "    c = coef; coef = 1;\n", "    static double k;\n"):
+        text = REGION_LOCALS.replace("#pragma omp for nowait\n", reads_a_result + "#pragma omp for nowait\n")
+        (head,) = [p for p in scan_of(text).pragmas if p.words == ["parallel"]]
+        assert not head.candidate and "other statements on every thread" in head.why_kept, reads_a_result
+
+
+@needs_clang
+def test_a_region_that_sets_its_own_variables_first_runs_on_the_device(tmp_path: Path) -> None:
+    (tmp_path / "lu_like.c").write_text(REGION_LOCALS)
+    compile_or_fail([CLANG, "-O2", "-fopenmp", "lu_like.c", "-o", "cpu"], tmp_path)
+    compile_or_fail([str(VENV_BIN / "pcx-cc"), *PCX_FLAGS, "--pcx-remarks", "-O2", "-fopenmp", "lu_like.c",
+                     "-o", "app"], tmp_path, env=pcx_env())
+    cpu = run_program(["./cpu"], cwd=tmp_path, env={"OMP_NUM_THREADS": "2"}, timeout=120)
+    ported = run_program(["./app"], cwd=tmp_path, env={**VALIDATION_ENV, "OMP_NUM_THREADS": "2"}, timeout=120)
+    assert compare_runs(cpu, ported, rtol=RTOL, atol=ATOL).passed
+    assert len(kernel_launches(ported.stderr)) >= 2
+
+
 def test_a_region_inside_an_offloaded_nest_goes_with_its_loops() -> None:
     """A parallel region of worksharing loops inside a loop the engine offloads whole: the
     region's pragma and its loops' pragmas leave together (none may stay inside a kernel)."""

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from pcx_driver.engine import callgraph, hostaccess
+from pcx_driver.engine import callgraph, hostaccess, ompregion
 from pcx_driver.engine.callgraph import last_name
 from pcx_driver.engine.source import walk
 from pcx_driver.model import Decision, Language, Remark, SourceUnit, UnitAnalysis
@@ -109,6 +109,9 @@ class OmpPragma:
     # the group moves to the device only as a whole.
     members: list[int] = field(default_factory=list)
     group: int | None = None
+    # the variables a group's block declares: each thread's own, like ``private`` ones, but
+    # set by the block's statements before its loops (ompregion)
+    region_locals: list[str] = field(default_factory=list)
     # A target loop the user wrote without maps: it keeps its text (``text``, the pragma
     # after '#pragma ', on one line) and pcx plans its data.
     kernel: bool = False
@@ -428,6 +431,7 @@ def _classify(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> None:
         # variables private to the region are private in each of its loops
         p.private.extend(head.private)
         p.firstprivate.extend(head.firstprivate)
+        p.region_locals = list(head.region_locals)
     if outer and not member:
         p.why_kept = f"it is nested in the OpenMP '{outer[0].name}' at line {outer[0].line}"
     elif loop is None or loop.type != "for_statement" or node.parent is None \
@@ -452,23 +456,30 @@ def _classify(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> None:
 
 def _group_shape(p: OmpPragma, all_pragmas: list[OmpPragma], node: Node, data: bytes) -> bool:
     """Whether ``parallel`` pragma ``p`` applies to a block that holds nothing but
-    worksharing loops (``#pragma omp for`` / ``for simd``, each before its ``for``), and
-    records their pragmas' start bytes in ``p.members``."""
+    worksharing loops (``#pragma omp for`` / ``for simd``, each before its ``for``) and
+    statements that every thread runs to the same effect as one run (``ompregion``: the
+    region's own declarations, ``x = e`` into them), and records the loops' pragmas' start
+    bytes in ``p.members``."""
     block = node.next_named_sibling
     if block is None or block.type != "compound_statement":
         return False
     by_start = {q.start: q for q in all_pragmas}
     members: list[int] = []
     kids = [c for c in block.named_children if c.type != "comment"]
+    facts = ompregion.region_facts(block, data)
     i = 0
     while i < len(kids):
         q = by_start.get(kids[i].start_byte) if kids[i].type == "preproc_call" else None
+        if q is None and kids[i].type != "preproc_call" and ompregion.replicable(kids[i], facts, data):
+            i += 1
+            continue
         if q is None or q.words not in (["for"], ["for", "simd"]) or i + 1 >= len(kids) \
                 or kids[i + 1].type != "for_statement":
             return False
         members.append(q.start)
         i += 2
     p.members = members
+    p.region_locals = sorted(facts.declared)
     return bool(members)
 
 
@@ -649,7 +660,7 @@ def _agreement(p: OmpPragma, nest) -> tuple[str, str] | None:
             return NOT_CONFIRMED, (f"the pragma at line {p.line} reduces '{v}', which the analysis does not find "
                                    "to be a reduction of the loop")
     for v in nest.private:
-        if v not in listed and v not in shared_ok and v not in p.reductions:
+        if v not in listed and v not in shared_ok and v not in p.reductions and v not in p.region_locals:
             return IGNORED_DEPENDENCE, (f"'{v}' is written by every iteration but the pragma at line {p.line} "
                                         "leaves it shared: a data race")
     for v in nest.firstprivate:
@@ -706,7 +717,7 @@ def settle(analysis: UnitAnalysis, scan_: OpenMPScan) -> None:
                 continue  # inside a nest kept whole: that nest's remark says why
             carried = next((r for r in nest.remarks if r.id == "PCX101"), None)
             on = re.search(r"dependence on '([^']+)'", carried.message) if carried is not None else None
-            if on is not None and on.group(1) in set(p.private) | set(p.firstprivate) | set(p.lastprivate):
+            if on is not None and on.group(1) in {*p.private, *p.firstprivate, *p.lastprivate, *p.region_locals}:
                 carried = None  # the pragma privatises that array: no race, but pcx does not privatise arrays
             if carried is not None:
                 nest.remarks.insert(0, Remark(IGNORED_DEPENDENCE, path, nest.line, nest.column, (
