@@ -499,6 +499,78 @@ def test_a_region_that_sets_its_own_variables_first_runs_on_the_device(tmp_path:
     assert len(kernel_launches(ported.stderr)) >= 2
 
 
+# NPB's BT and SP: '#pragma omp parallel' before a lone call 'compute_rhs();' whose body is
+# the region (its own declarations, then orphaned '#pragma omp for' loops); verify() also
+# calls it on one thread.  Every thread running it does what one run with each loop on the
+# device does, so the region moves as a whole with the callee's loops.
+CALL_GROUPS = r"""
+#include <stdio.h>
+#define N 4000
+static double u[N], r[N];
+static void rhs(void) {
+  int i;
+  double c;
+  c = 0.5;
+#pragma omp for
+  for (i = 0; i < N; i++) r[i] = c * (i % 17);
+#pragma omp for nowait
+  for (i = 0; i < N; i++) r[i] += 1.0;
+}
+static void add(void) {
+  int i;
+#pragma omp for
+  for (i = 0; i < N; i++) u[i] += r[i];
+}
+static double check(void) {
+  double s = 0;
+  rhs();
+  for (int i = 0; i < N; i++) s += r[i];
+  return s;
+}
+static void step(void) {
+#pragma omp parallel
+  rhs();
+#pragma omp parallel
+  add();
+}
+int main(void) {
+  double add = 0;
+  for (int t = 0; t < 5; t++) step();
+  for (int i = 0; i < N; i++) add += u[i] * (i % 3);
+  printf("%.3f %.3f\n", add, check());
+  return 0;
+}
+"""
+
+
+def test_a_region_that_only_calls_a_group_function_is_a_group() -> None:
+    found = scan_of(CALL_GROUPS)
+    heads = [p for p in found.pragmas if p.words == ["parallel"]]
+    assert [(h.candidate, len(h.members)) for h in heads] == [(True, 2), (True, 1)]
+    assert heads[0].region_locals == ["c", "i"] and heads[0].group_scope is not None
+    assert all(p.candidate and p.group is not None for p in found.pragmas if p.words == ["for"])
+    assert not found.cpu_functions
+    twice = CALL_GROUPS.replace("#pragma omp parallel\n  add();", "#pragma omp parallel\n  add();\n"
+                                "#pragma omp parallel\n  rhs();")  # two teams call rhs
+    assert [p.candidate for p in scan_of(twice).pragmas if p.words == ["parallel"]] == [False, True, False]
+    barrier = CALL_GROUPS.replace("#pragma omp for nowait\n", "#pragma omp barrier\n#pragma omp for nowait\n")
+    assert not [p for p in scan_of(barrier).pragmas if p.words == ["parallel"]][0].candidate
+    escapes = CALL_GROUPS.replace("int main(void) {\n", "void (*hook)(void) = rhs;\nint main(void) {\n")
+    assert not [p for p in scan_of(escapes).pragmas if p.words == ["parallel"]][0].candidate
+
+
+@needs_clang
+def test_a_region_that_only_calls_a_group_function_runs_on_the_device(tmp_path: Path) -> None:
+    (tmp_path / "bt_like.c").write_text(CALL_GROUPS)
+    compile_or_fail([CLANG, "-O2", "-fopenmp", "bt_like.c", "-o", "cpu"], tmp_path)
+    compile_or_fail([str(VENV_BIN / "pcx-cc"), *PCX_FLAGS, "-O2", "-fopenmp", "bt_like.c", "-o", "app"], tmp_path,
+                    env=pcx_env())
+    cpu = run_program(["./cpu"], cwd=tmp_path, env={"OMP_NUM_THREADS": "2"}, timeout=120)
+    ported = run_program(["./app"], cwd=tmp_path, env={**VALIDATION_ENV, "OMP_NUM_THREADS": "2"}, timeout=120)
+    assert compare_runs(cpu, ported, rtol=RTOL, atol=ATOL).passed
+    assert len(kernel_launches(ported.stderr)) >= 3 * 5
+
+
 def test_a_region_inside_an_offloaded_nest_goes_with_its_loops() -> None:
     """A parallel region of worksharing loops inside a loop the engine offloads whole: the
     region's pragma and its loops' pragmas leave together (none may stay inside a kernel)."""

@@ -112,6 +112,10 @@ class OmpPragma:
     # the variables a group's block declares: each thread's own, like ``private`` ones, but
     # set by the block's statements before its loops (ompregion)
     region_locals: list[str] = field(default_factory=list)
+    # A ``parallel`` region that only calls a function whose body is such a block (NPB's
+    # ``#pragma omp parallel`` / ``compute_rhs();``): its members are the orphaned loops of
+    # that function, whose body is ``group_scope`` (start, end).
+    group_scope: tuple[int, int] | None = None
     # A target loop the user wrote without maps: it keeps its text (``text``, the pragma
     # after '#pragma ', on one line) and pcx plans its data.
     kernel: bool = False
@@ -345,8 +349,10 @@ def scan(data: bytes, language: Language = Language.C) -> OpenMPScan:
         for p in out.pragmas:
             p.__dict__.pop("_node", None)
         return out
+    _call_groups(out.pragmas, data, language)
     try:
-        for p in out.pragmas:
+        # a call group's head before its members, which its callee may define above it
+        for p in sorted(out.pragmas, key=lambda p: p.group_scope is None):
             _classify(p, out.pragmas, data)
     except _NotPlanned as exc:
         out.refuse = f"it has its own target code pcx does not plan: {exc}"
@@ -411,7 +417,8 @@ def _classify(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> None:
         return
     if p.why_kept:
         return
-    if p.words == ["parallel"] and not outer and _group_shape(p, all_pragmas, node, data):
+    if p.words == ["parallel"] and not outer and (p.group_scope is not None
+                                                  or _group_shape(p, all_pragmas, node, data)):
         why = _parse_region_clauses(p)
         if not why:
             p.candidate = True  # a group head: ported when every loop of its region is
@@ -419,14 +426,14 @@ def _classify(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> None:
         p.members = []
         p.why_kept = f"pcx cannot carry its {why} to the device"
         return
-    member = p.words in (["for"], ["for", "simd"]) and len(outer) == 1 and outer[0].candidate \
-        and p.start in outer[0].members
+    heads = [h for h in all_pragmas if h.candidate and p.start in h.members]
+    member = p.words in (["for"], ["for", "simd"]) and len(heads) == 1 and outer in ([], heads)
     if p.words not in (["parallel", "for"], ["parallel", "for", "simd"]) and not member:
         p.why_kept = _describe_construct(p, all_pragmas, data)
         return
     loop = node.next_named_sibling
     if member:
-        head = outer[0]
+        head = heads[0]
         p.group = head.start
         # variables private to the region are private in each of its loops
         p.private.extend(head.private)
@@ -455,14 +462,24 @@ def _classify(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> None:
 
 
 def _group_shape(p: OmpPragma, all_pragmas: list[OmpPragma], node: Node, data: bytes) -> bool:
-    """Whether ``parallel`` pragma ``p`` applies to a block that holds nothing but
-    worksharing loops (``#pragma omp for`` / ``for simd``, each before its ``for``) and
-    statements that every thread runs to the same effect as one run (``ompregion``: the
-    region's own declarations, ``x = e`` into them), and records the loops' pragmas' start
-    bytes in ``p.members``."""
+    """Whether ``parallel`` pragma ``p`` applies to a block that is a group (``_group_members``),
+    and records its loops' pragmas' start bytes in ``p.members``."""
     block = node.next_named_sibling
     if block is None or block.type != "compound_statement":
         return False
+    found = _group_members(block, all_pragmas, data)
+    if found is None:
+        return False
+    p.members, p.region_locals = found
+    return True
+
+
+def _group_members(block: Node, all_pragmas: list[OmpPragma], data: bytes) -> tuple[list[int], list[str]] | None:
+    """The worksharing loops' pragmas (start bytes) and the declared variables of a block
+    that holds nothing but worksharing loops (``#pragma omp for`` / ``for simd``, each
+    before its ``for``) and statements that every thread runs to the same effect as one
+    run (``ompregion``: the block's own declarations, ``x = e`` into them); None when the
+    block holds anything else or no loop."""
     by_start = {q.start: q for q in all_pragmas}
     members: list[int] = []
     kids = [c for c in block.named_children if c.type != "comment"]
@@ -475,12 +492,89 @@ def _group_shape(p: OmpPragma, all_pragmas: list[OmpPragma], node: Node, data: b
             continue
         if q is None or q.words not in (["for"], ["for", "simd"]) or i + 1 >= len(kids) \
                 or kids[i + 1].type != "for_statement":
-            return False
+            return None
         members.append(q.start)
         i += 2
-    p.members = members
-    p.region_locals = sorted(facts.declared)
-    return bool(members)
+    return (members, sorted(facts.declared)) if members else None
+
+
+def _serial_site(site: callgraph.CallSite, pragmas: list[OmpPragma], graph: callgraph.CallGraph, data: bytes,
+                 seen: set[str]) -> bool:
+    """Whether a call runs on one thread only: under no OpenMP construct, in ``main`` or in a
+    static function whose every call is such a call (another file cannot call it)."""
+    if any(q.scope is not None and q.scope[0] <= site.start_byte < q.scope[1] for q in pragmas):
+        return False
+    caller = site.caller
+    if caller == "main":
+        return True
+    defs = graph.defined_as.get(caller or "", [])
+    if caller is None or caller in seen or len(defs) != 1 or not any(
+            c.type == "storage_class_specifier" and hostaccess.text_of(data, c) == "static" for c in defs[0].children):
+        return False
+    seen.add(caller)
+    return all(s.plain and _serial_site(s, pragmas, graph, data, seen)
+               for s in graph.sites if s.name == callgraph.last_name(caller))
+
+
+def _shadowed(ident: Node, name: str, data: bytes) -> bool:
+    """Whether ``ident`` names a variable of a block or function around it, not the function
+    ``name`` (BT's ``add()`` and ``double add;`` elsewhere)."""
+    n = ident.parent
+    while n is not None:
+        if n.type == "compound_statement":
+            decls = [c for c in n.named_children if c.type == "declaration"]
+        elif n.type == "function_definition":
+            decls = hostaccess.parameters(n)
+        else:
+            decls = []
+        for d in decls:
+            targets = d.children_by_field_name("declarator") if d.type == "declaration" else [d]
+            if any(hostaccess.declared_identifier(t, data) == name or hostaccess.text_of(data, t) == name
+                   for t in targets):
+                return True
+        n = n.parent
+    return False
+
+
+def _call_groups(pragmas: list[OmpPragma], data: bytes, language: Language) -> None:
+    """Parallel regions whose statement is only ``f();``, where ``f`` takes no parameters,
+    is called nowhere else, and its body is a group of orphaned worksharing loops: every
+    thread running ``f`` then does what one run of ``f`` with each loop on the device does
+    (NPB's BT and SP call their solvers so).  Such a region is a group head whose members
+    are ``f``'s loops; it moves with all of them, or stays with all of them."""
+    graph = callgraph.of(data, language)
+    root = hostaccess.parse(data, language).root_node
+    lone: dict[str, list[tuple[OmpPragma, Node]]] = defaultdict(list)
+    for p in pragmas:
+        stmt = p._node.next_named_sibling if p.words == ["parallel"] else None  # type: ignore[attr-defined]
+        if stmt is not None and stmt.type == "compound_statement" and stmt.named_child_count == 1:
+            stmt = stmt.named_children[0]
+        call = stmt.named_children[0] if stmt is not None and stmt.type == "expression_statement" \
+            and stmt.named_child_count == 1 else None
+        fn = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
+        args = call.child_by_field_name("arguments") if fn is not None else None
+        if fn is not None and fn.type == "identifier" and args is not None and not args.named_children:
+            lone[hostaccess.text_of(data, fn)].append((p, call))
+    for name, heads in lone.items():
+        defs = graph.defined_as.get(name, [])
+        sites = [s for s in graph.sites if s.name == name]
+        # named nowhere but in its declarations and this call (no pointer to it escapes)
+        uses = [n for n in walk(root) if n.type == "identifier" and n.parent is not None
+                and n.parent.type != "function_declarator" and hostaccess.text_of(data, n) == name
+                and not _shadowed(n, name, data)]
+        head_call = heads[0][1] if len(heads) == 1 else None
+        others = [site for site in sites if site.node is not head_call and site.node != head_call]
+        if head_call is None or len(defs) != 1 or len(uses) != len(sites) or any(hostaccess.param_names(defs[0], data)) \
+                or not all(site.plain and _serial_site(site, pragmas, graph, data, set()) for site in others):
+            continue
+        body = defs[0].child_by_field_name("body")
+        inside = [q for q in pragmas if body is not None and body.start_byte <= q.start < body.end_byte]
+        found = _group_members(body, inside, data) if body is not None else None
+        if found is None or any(q.start not in found[0] for q in inside):
+            continue
+        p = heads[0][0]
+        p.members, p.region_locals = found
+        p.group_scope = (body.start_byte, body.end_byte)
 
 
 def _parse_region_clauses(p: OmpPragma) -> str:
@@ -550,7 +644,8 @@ def _cpu_functions(out: OpenMPScan, graph: callgraph.CallGraph) -> None:
     parallel = [p for p in out.pragmas if not p.candidate and "parallel" in p.words]
     regions = [p for p in out.pragmas if "parallel" in p.words]
     for p in out.pragmas:
-        if p.function and p.words[0] in _BINDS_TO_TEAM and not any(_inside(p, q) for q in regions):
+        if p.function and p.words[0] in _BINDS_TO_TEAM and not any(_inside(p, q) for q in regions) \
+                and p.group is None:  # a call group's loop binds to its head's team
             out.cpu_functions.setdefault(p.function, f"it holds the orphaned OpenMP '{p.name}' (line {p.line}), "
                                                      "which runs in a caller's parallel region")
     for p in out.pragmas:
@@ -750,9 +845,9 @@ def settle(analysis: UnitAnalysis, scan_: OpenMPScan) -> None:
                 continue
             kept.append(h)
             settled.update(h.members)
-            scopes.append((h.scope[0], h.scope[1], (
-                f"the OpenMP 'parallel' region at line {h.line} stays on the CPU with its loops: its "
-                f"'{stays.name}' at line {stays.line} does")))
+            for lo, hi in [r for r in (h.scope, h.group_scope) if r is not None]:
+                scopes.append((lo, hi, (f"the OpenMP 'parallel' region at line {h.line} stays on the CPU with its "
+                                        f"loops: its '{stays.name}' at line {stays.line} does")))
         for p in kept:
             reach_from(scan_, set(p.callees),
                        f"it is called from the OpenMP '{p.name}' at line {p.line}, on every thread of its team")

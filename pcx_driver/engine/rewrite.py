@@ -316,7 +316,7 @@ class _UserOpenMP:
             more = False
             for k in live:
                 for p in kept:
-                    inside = p.scope is not None and p.scope[0] <= k.start_byte < p.scope[1]
+                    inside = any(r is not None and r[0] <= k.start_byte < r[1] for r in (p.scope, p.group_scope))
                     if inside or k.start_byte <= p.start < k.end_byte:
                         self.blocked[k.nest_id] = (f"the loop is {'under' if inside else 'around'} the OpenMP "
                                                    f"'{p.name}' at line {p.line}, which stays as written")
