@@ -24,7 +24,7 @@ from pcx_driver.engine.loops import Poly, c_int_literal, eval_tokens
 from pcx_driver.engine.macros import use_problem
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import Decl, Semantics
-from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, strip_parens, walk
+from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, strip_parens, subscript_index, walk
 
 
 class AffineForms:
@@ -98,7 +98,35 @@ class AffineForms:
         if ty in ("call_expression", "sizeof_expression", "field_expression", "conditional_expression",
                   "qualified_identifier"):
             return self._opaque(n, nest)
+        if ty == "subscript_expression":
+            return self._element(n, nest)
         return None
+
+    def _element(self, n: Node, nest: Nest) -> Poly | None:
+        """``g[0]``, an element of an integer array at constant subscripts, as one symbol,
+        when nothing in the nest can change it: NPB's ``i < grid_points[0]-1``.  The array
+        is a declared one (no pointer may be it), not volatile, and the nest writes neither it
+        nor any integer memory through a pointer (which might point into it)."""
+        subs = []
+        base = n
+        while base is not None and base.type == "subscript_expression":
+            k = self.poly(subscript_index(base), nest)
+            if k is None or not k.is_const:
+                return None
+            subs.append(k.const_value)
+            base = strip_parens(base.child_by_field_name("argument"))
+        d = self.sem.decl_of(base.start_byte) if base is not None and base.type == "identifier" else None
+        if d is None or d.shape != "array" or not d.integral or d.volatile or len(subs) != len(d.dims):
+            return None
+        for k, dim in zip(reversed(subs), d.dims):
+            extent = c_int_literal(dim) if dim is not None else None
+            if k < 0 or (extent is not None and k >= extent):
+                return None
+        for a in nest.facts.arrays:
+            if a.write and (a.decl is None or a.decl.key == d.key or a.decl.shape != "array"
+                            and (a.decl.integral or a.decl.element_type in ("char", "unsigned char", "signed char"))):
+                return None
+        return Poly.sym(" ".join(self._t(n).split()))
 
     def _ident_poly(self, n: Node, nest: Nest) -> Poly | None:
         name = self._t(n)

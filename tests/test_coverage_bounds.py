@@ -1,0 +1,47 @@
+"""Loop bounds read from an integer array element (NPB's ``for (i = 1; i < grid_points[0]-1;
+i++)``): ``g[0]`` at constant subscripts of a declared integer array that the nest never
+writes, and no integer memory written through a pointer in the nest, is one symbol of the
+bound (``affine._element``).  The analysis rows are in test_analysis_snippets.py; here a
+program of that shape, built with ``PCX_MODE=static`` and run on the host device."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare  # noqa: E402
+
+PROGRAM = r"""
+#include <stdio.h>
+static int grid_points[3];
+static double u[40][40][5], rhs[40][40][5];
+static void add(void) {
+  int i, j, m;
+  for (i = 1; i < grid_points[0] - 1; i++)          /* NEST1 */
+    for (j = 1; j < grid_points[1] - 1; j++)
+      for (m = 0; m < 5; m++)
+        u[i][j][m] = u[i][j][m] + rhs[i][j][m];
+}
+int main(int argc, char **argv) {
+  grid_points[0] = 30 + argc;
+  grid_points[1] = 40 - argc;
+  for (int i = 0; i < 40; i++)
+    for (int j = 0; j < 40; j++)
+      for (int m = 0; m < 5; m++) { u[i][j][m] = i - j; rhs[i][j][m] = (i * j + m) % 7; }
+  for (int t = 0; t < 3; t++) add();
+  double s = 0;
+  for (int i = 0; i < 40; i++)
+    for (int j = 0; j < 40; j++) s += u[i][j][i % 5] * ((i + 2 * j) % 9);
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_bounds_from_an_integer_array_element(tmp_path: Path) -> None:
+    build_and_compare(tmp_path, PROGRAM, ["NEST1"])
