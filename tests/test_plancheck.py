@@ -527,3 +527,45 @@ def test_comments_between_arguments_do_not_shift_them(tmp_path):
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
         assert r.returncode == 0, r.stderr
     assert run_with_args(offload, []) == run_with_args(serial, [])
+
+
+# Fixture 21 (loopfuzz seed 3301262), reduced: host code inside the region writes bufA
+# through its second name 'cur'.  The checker rejects the region, also when the unit's tree
+# leaves the parse cache between planning and checking (it once keyed the kernels by one
+# parse's node ids and walked another parse's function: it saw no kernel and passed).
+ALIAS_WRITE = r"""
+#include <stdio.h>
+#include <stdlib.h>
+typedef unsigned int u32;
+int main(int argc, char **argv) {
+  int n = 54 - (argc > 1);
+  u32 *bufA = malloc(sizeof(u32) * (size_t)n);
+  u32 *cur = bufA;
+  double g[64];
+  for (int i = 0; i < n; i++) bufA[i] = ((u32)i * 2654435761u) ^ 40503u;
+  cur[0] = cur[0] * 5u + 1u;
+  for (int j = 0; j < n; j++) g[j] = 0.75 * j + (double)(bufA[j] & 1023u);
+  u32 s = 0;
+  double d = 0;
+  for (int i = 0; i < n; i++) { s = s * 31u + bufA[i]; d += g[i]; }
+  printf("%u %.3f\n", s, d);
+  return 0;
+}
+"""
+
+
+def test_a_write_through_a_second_name_is_caught_after_the_tree_is_parsed_again(monkeypatch):
+    import functools
+
+    from pcx_driver.engine import hostaccess, source
+
+    one_tree = functools.lru_cache(maxsize=1)(source.parse.__wrapped__)  # every other text evicts it
+    monkeypatch.setattr(source, "parse", one_tree)
+    monkeypatch.setattr(hostaccess, "parse", one_tree)
+    unit = SourceUnit("alias.c", ALIAS_WRITE, Language.C)
+    analysis = analyse_unit(unit, min_work=0)
+    plan = plan_unit(unit, analysis)
+    assert [r.function for r in plan.regions] == ["main"]  # the planner's region, bufA held across
+    one_tree(b"int other;")  # the unit's tree leaves the cache: the checker works on a new parse
+    v = plancheck.check_function(unit, analysis, plan, "main")
+    assert not v.ok and v.rid == "PCX211" and "'cur'" in v.message, v

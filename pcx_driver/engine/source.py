@@ -70,6 +70,16 @@ def strip_parens(node: Node | None) -> Node | None:
     return node
 
 
+def node_key(node: Node) -> tuple[int, int, str]:
+    """A node's place in its text: equal for the same node of two parses of one text.
+
+    ``Node.id`` is only meaningful within one tree, and a unit's text may be parsed again
+    when its tree leaves the cache: the plan checker once keyed its kernels by the ids of
+    one parse and walked the function of another, saw no kernel, and passed a plan that
+    left a host read stale (fuzz seed 3301262)."""
+    return (node.start_byte, node.end_byte, node.type)
+
+
 def arguments_of(args: Node | None) -> list[Node]:
     """The arguments of an ``argument_list`` in order; comments between them are not
     arguments (``f(n, /* dst */ b)``: ``b`` is the second)."""

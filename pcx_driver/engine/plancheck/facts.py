@@ -21,7 +21,7 @@ from pcx_driver.engine.plancheck.syntax import (
     preorder,
     syntactic_accesses,
 )
-from pcx_driver.engine.source import arguments_of
+from pcx_driver.engine.source import arguments_of, node_key
 from pcx_driver.engine.symsect import WHOLE, add, freeze, lin_node, lin_text, sect_names, sect_of, subst
 from pcx_driver.model import Language, Plan, SourceUnit, UnitAnalysis
 
@@ -292,7 +292,7 @@ class UnitFacts:
             return True  # the next call sees it (main is not called again)
         lo = byte
         node = self.root.descendant_for_byte_range(byte, byte)
-        while node is not None and node.id != fnode.id:
+        while node is not None and node_key(node) != node_key(fnode):
             if node.type in LOOP_TYPES:
                 lo = node.start_byte
             node = node.parent

@@ -11,7 +11,7 @@ import tree_sitter
 
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import text_of
-from pcx_driver.engine.source import walk
+from pcx_driver.engine.source import node_key, walk
 from pcx_driver.engine.symsect import UNWRAP
 from pcx_driver.model import Language
 
@@ -243,7 +243,7 @@ def syntactic_accesses(node: tree_sitter.Node | None, data: bytes, only: str | N
             writes.add(name)
             conditional = False
             q = top.parent
-            while q is not None and q.id != node.id:
+            while q is not None and node_key(q) != node_key(node):
                 if q.type in _CONDITIONAL or (q.type == "binary_expression" and q.child_by_field_name("operator") is not None
                                               and q.child_by_field_name("operator").type in ("&&", "||")):
                     guarded.add(name)

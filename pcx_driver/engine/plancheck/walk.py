@@ -15,15 +15,15 @@ import dataclasses
 import tree_sitter
 
 from pcx_driver.engine import hostaccess
-from pcx_driver.engine.hostaccess import LOOP_TYPES
+from pcx_driver.engine.hostaccess import LOOP_TYPES, param_names
 from pcx_driver.engine.plancheck.directives import enter_region, leave_region, update
 from pcx_driver.engine.plancheck.facts import UnitFacts
 from pcx_driver.engine.plancheck.frame import Frame, PlacedKernel
 from pcx_driver.engine.plancheck.host import host_code
 from pcx_driver.engine.plancheck.kernels import kernel
 from pcx_driver.engine.plancheck.state import Buf, CheckFailed, State, each, fail, join, join_buf, members, widen
-from pcx_driver.engine.hostaccess import param_names
 from pcx_driver.engine.plancheck.syntax import function_named
+from pcx_driver.engine.source import node_key
 from pcx_driver.engine.symsect import CALLER, RANGES, WHOLE, le, rename, rename_sect, rename_sets, subst, uncaller
 from pcx_driver.model import DataRegion, Plan
 
@@ -55,15 +55,15 @@ class Walker:
             node = hostaccess.statement_at(root, k.start_byte)
             if node is None or node.type not in LOOP_TYPES:
                 raise CheckFailed("PCX216", "no loop statement where the kernel goes", k.start_byte, k.nest_id)
-            self.kernels[node.id] = PlacedKernel(k, self.facts.nests.get(k.nest_id))
+            self.kernels[node_key(node)] = PlacedKernel(k, self.facts.nests.get(k.nest_id))
         for r in plan.regions:
             if r.function != self.fname:
                 continue
             first = hostaccess.statement_at(root, r.start_byte)
             if first is None or first.parent is None:
                 raise CheckFailed("PCX216", "no statement where the data region starts", r.start_byte)
-            self.before.setdefault(first.id, []).append(("region", r))
-            self.ends.setdefault((first.parent.id, r.end_byte), []).append(r)
+            self.before.setdefault(node_key(first), []).append(("region", r))
+            self.ends.setdefault((node_key(first.parent), r.end_byte), []).append(r)
             for u in r.updates:
                 if u.byte == r.end_byte:
                     continue
@@ -72,9 +72,9 @@ class Walker:
                     brace = root.descendant_for_byte_range(u.byte, u.byte)
                     if brace is None or brace.type != "}" or brace.parent is None:
                         raise CheckFailed("PCX216", "no statement where a target update goes", u.byte)
-                    self.at_end.setdefault(brace.parent.id, []).append(u)
+                    self.at_end.setdefault(node_key(brace.parent), []).append(u)
                     continue
-                self.before.setdefault(node.id, []).append(("update", u))
+                self.before.setdefault(node_key(node), []).append(("update", u))
 
     def host(self, node: tree_sitter.Node | None, st):
         """Host code ``node``: see ``host.host_code``."""
@@ -86,21 +86,21 @@ class Walker:
             return None
         if isinstance(st, tuple):
             return each(st, lambda m: self.run(node, m))
-        for kind, item in self.before.get(node.id, ()):
+        for kind, item in self.before.get(node_key(node), ()):
             if kind == "update":
                 st = update(self.frame, item.direction, item.sections, st, node)
-        if node.id in self.kernels:
-            return kernel(self.frame, self.kernels[node.id], node, st, self.loop)
+        if node_key(node) in self.kernels:
+            return kernel(self.frame, self.kernels[node_key(node)], node, st, self.loop)
         t = node.type
         if t == "compound_statement":
             for child in node.named_children:
-                for kind, item in self.before.get(child.id, ()):
+                for kind, item in self.before.get(node_key(child), ()):
                     if kind == "region":
                         st = enter_region(self.frame, item, st, child)
                 st = self.run(child, st)
-                for r in self.ends.get((node.id, child.end_byte), ()):
+                for r in self.ends.get((node_key(node), child.end_byte), ()):
                     st = leave_region(self.frame, r, st, child)
-            for u in self.at_end.get(node.id, ()):
+            for u in self.at_end.get(node_key(node), ()):
                 st = each(st, lambda m, u=u: update(self.frame, u.direction, u.sections, m, node))
             return st
         if t == "if_statement":
