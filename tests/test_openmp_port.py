@@ -728,3 +728,19 @@ def test_a_loop_beside_a_parse_error_is_ported_and_runs_on_the_device(tmp_path: 
                          timeout=120)
     assert ported.returncode == 0 and ported.stdout == cpu.stdout, ported.stderr[-2000:]
     assert any("scale" in k and k.endswith("_l15") for k in kernel_launches(ported.stderr)), ported.stderr[-2000:]
+
+
+def test_a_loop_over_a_threadprivate_variable_stays_on_the_cpu() -> None:
+    """NPB's EP: 'static double x[N]; #pragma omp threadprivate(x)' and a 'parallel for' over
+    x.  Each thread has its own x; clang rejects it in a map clause (the rewrite once failed
+    to compile, PCX007)."""
+    text = ("static double x[4096];\n#pragma omp threadprivate(x)\nstatic double q[4096];\n"
+            "int main(void) {\n  int i;\n#pragma omp parallel for private(i)\n"
+            "  for (i = 0; i < 4096; i++) x[i] = -1.0;\n#pragma omp parallel for private(i)\n"
+            "  for (i = 0; i < 4096; i++) q[i] = i * 0.5;\n  return (int)(q[7] + x[3]);\n}\n")
+    result = pipeline(text)
+    by_line = {n.line: n for n in result.analysis.nests()}
+    assert by_line[7].decision is not Decision.OFFLOADED
+    assert "'x', a threadprivate variable" in by_line[7].remarks[-1].message
+    assert by_line[9].decision is Decision.OFFLOADED
+    assert "map(" in result.rewrite.text and "x[0:" not in result.rewrite.text

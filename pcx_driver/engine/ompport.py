@@ -137,6 +137,9 @@ class OpenMPScan:
     calls: dict[str, list[str]] = field(default_factory=dict)  # function (last name) -> callees (last names)
     pragma_functions: list[str] = field(default_factory=list)  # functions holding any OpenMP pragma
     opaque_functions: list[str] = field(default_factory=list)  # functions with a parse error (call anything)
+    # (byte, name) of each use of a 'threadprivate' variable: each CPU thread's own copy,
+    # which no device copy may stand for (clang rejects it in a map clause)
+    threadprivate_uses: list[tuple[int, str]] = field(default_factory=list)
     refuse: str = ""  # non-empty: the file cannot be ported at all (the reason)
 
     def candidates(self) -> list[OmpPragma]:
@@ -350,6 +353,7 @@ def scan(data: bytes, language: Language = Language.C) -> OpenMPScan:
             p.__dict__.pop("_node", None)
         return out
     _call_groups(out.pragmas, data, language)
+    _threadprivate_uses(out, root, data)
     try:
         # a call group's head before its members, which its callee may define above it
         for p in sorted(out.pragmas, key=lambda p: p.group_scope is None):
@@ -665,6 +669,17 @@ def _in_comment(root: Node, byte: int) -> bool:
     return False
 
 
+def _threadprivate_uses(out: OpenMPScan, root: Node, data: bytes) -> None:
+    names: set[str] = set()
+    for p in out.pragmas:
+        if p.words[:1] == ["threadprivate"]:
+            inside = p.text[p.text.find("(") + 1:p.text.rfind(")")] if "(" in p.text else ""
+            names |= {w.strip() for w in inside.split(",") if w.strip()}
+    if names:
+        out.threadprivate_uses = [(n.start_byte, hostaccess.text_of(data, n)) for n in walk(root)
+                                  if n.type == "identifier" and hostaccess.text_of(data, n) in names]
+
+
 def _functions_with_errors(root: Node, data: bytes) -> list[str] | None:
     """The (last) names of the functions that hold a parse error; None when an error lies
     outside every function definition."""
@@ -715,6 +730,10 @@ def cpu_reason(scan_: OpenMPScan, function: str, start: int, end: int) -> tuple[
     """Why the outermost loop ``start..end`` of ``function`` stays on the CPU before any
     analysis, and whether the loops inside it may still be analysed; None: analyse it."""
     fn = last_name(function)
+    used = next((name for byte, name in scan_.threadprivate_uses if start <= byte < end), None)
+    if used is not None:
+        return (f"loop kept on the CPU: it uses '{used}', a threadprivate variable (each CPU thread's own copy, "
+                "which no device copy may stand for)"), False
     if fn in scan_.cpu_functions:
         return f"loop kept on the CPU: its function '{fn}' is not ported: {scan_.cpu_functions[fn]}", False
     for p in scan_.kept():
