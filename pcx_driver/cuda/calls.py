@@ -37,6 +37,9 @@ class CallRules:
         if not name:
             return None
         if name == "dim3":
+            args = call_args(node)
+            if len(args) == 1:  # dim3(grid) copies a dim3, dim3(n) makes one: the type decides
+                return self.dim3.value(args[0], ctx)
             return self.dim3.make(self.printer.inner_args(node, ctx), node)
         base = tables.atomic_base(name)
         if base in tables.ATOMICS:

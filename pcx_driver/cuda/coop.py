@@ -144,14 +144,22 @@ class Groups:
         if self.in_namespace(fn) == "reduce":
             tile = self.groups.get(text(args[0])) if args and args[0].type == "identifier" else None
             op = args[2] if len(args) == 3 else None
-            opname = self.in_namespace(op.child_by_field_name("function")) if op is not None and op.type == "call_expression" else ""
-            targs = op.child_by_field_name("function").child_by_field_name("name") if opname else None
+            # cg::plus<T>() is a call; cg::plus<T>{} a compound literal: both build the functor
+            # with no arguments
+            functor = {"call_expression": "function", "compound_literal_expression": "type"}.get(op.type) if op else None
+            opname = self.in_namespace(op.child_by_field_name(functor)) if functor else ""
+            targs = op.child_by_field_name(functor).child_by_field_name("name") if opname else None
             typ = None
-            if targs is not None and targs.type == "template_function":
+            if targs is not None and targs.type in ("template_function", "template_type"):
                 tlist = [a for a in targs.child_by_field_name("arguments").named_children if a.type != "comment"]
                 typ = tlist[0] if len(tlist) == 1 and tlist[0].type == "type_descriptor" else None
+            ctor_args = []  # cg::plus<T>(x) or cg::plus<T>{x} is no functor the reduce knows
+            if opname and op.type == "call_expression":
+                ctor_args = call_args(op)
+            elif opname and op.child_by_field_name("value") is not None:
+                ctor_args = [a for a in op.child_by_field_name("value").named_children if a.type != "comment"]
             ok = (tile is not None and tile.size > 0 and opname in REDUCE_OPS and typ is not None
-                  and not call_args(op))
+                  and not ctor_args)
             return WarpOp(call, f"{text(fn)}({', '.join(text(a) for a in args)})" if not ok else text(fn), "reduce", ok,
                           value=_at(args, 1), tile=tile.size if tile is not None and tile.size > 0 else 32,
                           combine=REDUCE_OPS.get(opname, ""), type=typ)
@@ -191,12 +199,14 @@ def _at(args: list[Node], i: int) -> Node | None:
 
 
 def namespaces(root: Node) -> frozenset[str]:
-    """``cooperative_groups`` and the unit's file-scope aliases of it."""
-    out = {NAMESPACE}
-    for n in root.named_children:
-        if n.type == "namespace_alias_definition" and is_alias(n):
-            out.add(text(n.child_by_field_name("name")))
-    return frozenset(out)
+    """``cooperative_groups`` and the unit's aliases of it, at file scope or in a function
+    (``namespace cg = cooperative_groups;`` as a kernel's first statement).  A name the
+    unit also aliases to another namespace somewhere is left out: its uses stay unknown."""
+    aliases, other = {NAMESPACE}, set()
+    for n in walk(root):
+        if n.type == "namespace_alias_definition":
+            (aliases if is_alias(n) else other).add(text(n.child_by_field_name("name")))
+    return frozenset(aliases - other)
 
 
 def is_alias(node: Node) -> bool:

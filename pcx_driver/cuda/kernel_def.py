@@ -36,7 +36,9 @@ class KernelDefinitions:
         for p in plist.named_children if plist is not None else []:
             if p.type == "type_parameter_declaration":
                 name = next((text(c) for c in p.named_children if c.type == "type_identifier"), "")
-            elif p.type == "parameter_declaration":
+            elif p.type == "optional_type_parameter_declaration":  # typename T = float
+                name = text(p.child_by_field_name("name"))
+            elif p.type in ("parameter_declaration", "optional_parameter_declaration"):  # int C (= 32)
                 name = declarator_name(p.child_by_field_name("declarator"))
             else:
                 name = ""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pcx_driver.cuda import tables
-from pcx_driver.cuda.parse import at_file_scope, declarator_name, function_declarator, has_keyword, in_function, text, walk
+from pcx_driver.cuda.parse import at_file_scope, declarator_name, function_declarator, has_keyword, in_function, parse, text, walk
 
 
 @dataclass
@@ -78,6 +78,17 @@ def scan_names(root: Node) -> Names:
 _TOKEN = re.compile(r"[A-Za-z_]\w*")
 
 
+#: What a macro whose body launches a kernel expands to (refused at each use: the launch
+#: is not rewritten inside a macro body).
+MACRO_LAUNCH = "a kernel launch <<<...>>>"
+
+
+def _launches(body: Node) -> bool:
+    """Whether a macro body holds a kernel launch (the body parsed as statements)."""
+    tree = parse(b"void pcx_macro_body(void) {\n" + (body.text or b"") + b"\n}\n")
+    return any(n.type == "kernel_call_syntax" for n in walk(tree.root_node))
+
+
 def _hidden_refusals(root: Node, known: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     """Macros whose bodies use a construct the translator refuses (warp shuffles and
     votes, ``warpSize``, cooperative groups, textures, a CUDA runtime API without a
@@ -85,11 +96,14 @@ def _hidden_refusals(root: Node, known: dict[str, tuple[str, str]]) -> dict[str,
     through another such macro.  The preprocessor would paste it into translated code
     that cannot compile, so each use of the macro is refused with the construct's ID."""
     bodies: dict[str, set[str]] = {}
+    hidden = dict(known)
     for n in walk(root):
         if n.type in ("preproc_def", "preproc_function_def"):
             value = n.child_by_field_name("value")
-            bodies[text(n.child_by_field_name("name"))] = set(_TOKEN.findall(text(value))) if value is not None else set()
-    hidden = dict(known)
+            macro = text(n.child_by_field_name("name"))
+            bodies[macro] = set(_TOKEN.findall(text(value))) if value is not None else set()
+            if value is not None and _launches(value):
+                hidden[macro] = ("PCX407", MACRO_LAUNCH)
     changed = True
     while changed:
         changed = False

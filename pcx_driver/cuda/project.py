@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pcx_driver.cuda import tables
+from pcx_driver.cuda.runtime_names import DRIVER_NAMES, RUNTIME_NAMES
 from pcx_driver.cuda.parse import parse, text, walk
 from pcx_driver.cuda.prologue import prologue
 from pcx_driver.cuda.names import Names, scan_names
@@ -62,6 +63,9 @@ class ProjectFile:
     includes: list[Include] = field(default_factory=list)
     cxx: bool = False
     names: Names = field(default_factory=Names)
+    #: a header tree-sitter cannot parse that holds no CUDA (``extern "C" {`` opened and
+    #: closed under ``#ifdef __cplusplus``): the compiler reads it as it is, so it is copied
+    plain_unparsable: bool = False
 
 
 @dataclass
@@ -86,9 +90,27 @@ def _resolve(spelled: str, quoted: bool, including_dir: str, include_dirs: list[
     return None
 
 
+#: Words only CUDA code holds (with the runtime's and driver's names and ``<<<``).
+_CUDA_WORDS = frozenset({
+    "__global__", "__device__", "__host__", "__shared__", "__constant__", "__managed__", "__launch_bounds__",
+    "threadIdx", "blockIdx", "blockDim", "gridDim", "warpSize", "__syncthreads", "dim3", "<<<",
+})
+
+
+def _holds_cuda(root) -> bool:
+    """Whether any token of the tree (error nodes included) is CUDA's own."""
+    for n in walk(root):
+        if n.child_count == 0:
+            word = text(n)
+            if word in _CUDA_WORDS or word in RUNTIME_NAMES or word in DRIVER_NAMES or word.startswith("__shfl"):
+                return True
+    return False
+
+
 def _scan(pf: ProjectFile, include_dirs: list[str]) -> None:
     root = parse(pf.data).root_node
     pf.names = scan_names(root)
+    pf.plain_unparsable = not pf.source and root.has_error and not _holds_cuda(root)
     for n in walk(root):
         if n.type in _CXX_NODES:
             pf.cxx = True
@@ -162,6 +184,8 @@ def translate_single(source: str, include_dirs: list[str] = (), base: str | None
     result = translate_source(_unit(main, base), context=_context(files, main.path))
     includer = {inc.target: (f, inc) for f in files.values() for inc in f.includes}
     for pf in _reach(files, main.path)[1:]:
+        if pf.plain_unparsable:
+            continue  # nothing to translate: the compiler reads it as it is
         tr = translate_source(_unit(pf, base), context=_context(files, pf.path), runtime_include=RUNTIME_HEADER)
         if tr.body == pf.data.decode("utf-8", "surrogateescape"):
             continue
@@ -202,6 +226,9 @@ def translate_project(sources: list[str], outdir: str, include_dirs: list[str] =
             spelled = os.path.relpath(out[inc.target], here).replace(os.sep, "/")
             if spelled != inc.spelled:
                 include_map[inc.spelled] = spelled
+        if pf.plain_unparsable and not include_map:
+            result.files[out[path]] = pf.data.decode("utf-8", "surrogateescape")  # as the compiler reads it
+            continue
         tr = translate_source(_unit(pf, base), context=_context(files, path),
                               runtime_include=os.path.relpath(runtime, here).replace(os.sep, "/"),
                               include_map=include_map)

@@ -243,3 +243,27 @@ REFUSED_HEADERS: dict[str, tuple[str, str]] = {
     "texture_fetch_functions.h": ("PCX403", "texture fetches (<texture_fetch_functions.h>) are not supported"),
 }
 
+#: CUDA toolkit libraries the translator does not translate, by how their headers' names
+#: begin (``curand_kernel.h``, ``cublas_v2.h``, ``cusolverDn.h``).  Their headers exist only
+#: where CUDA is installed: a program that includes one is refused at the include (PCX406),
+#: never translated into a file that cannot compile.
+TOOLKIT_LIBRARIES: dict[str, str] = {
+    "curand": "cuRAND", "cublas": "cuBLAS", "cufft": "cuFFT", "cusparse": "cuSPARSE", "cusolver": "cuSOLVER",
+    "cudnn": "cuDNN", "nccl": "NCCL", "nvml": "NVML", "nvrtc": "NVRTC", "nvToolsExt": "NVTX", "nvtx3": "NVTX",
+    "cuda_fp16": "half precision", "cuda_bf16": "bfloat16", "cuda_fp8": "FP8", "cuComplex": "cuComplex",
+    "cuda_profiler_api": "the profiler API", "cuda_pipeline": "asynchronous copies", "cuda_awbarrier": "asynchronous barriers",
+}
+#: Toolkit headers matched by their whole name (``mma.h``: warp matrix functions), and
+#: libcu++ (``<cuda/std/...>``, ``<cuda/atomic>``) by its directory.
+TOOLKIT_HEADERS: dict[str, str] = {"mma.h": "warp matrix functions (WMMA)", "cuda": "libcu++"}
+
+
+def toolkit_library(include: str) -> str:
+    """The untranslated CUDA library an ``#include`` spelling names, or ''."""
+    first = include.split("/", 1)[0]
+    if "/" in include and first in TOOLKIT_HEADERS:
+        return TOOLKIT_HEADERS[first]
+    if include in TOOLKIT_HEADERS:
+        return TOOLKIT_HEADERS[include]
+    return next((lib for prefix, lib in TOOLKIT_LIBRARIES.items() if first.startswith(prefix)), "")
+

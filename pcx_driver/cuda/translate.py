@@ -71,7 +71,7 @@ from pcx_driver.cuda.calls import CallRules
 from pcx_driver.cuda.declarations import DeclarationRules
 from pcx_driver.cuda.dim3 import Dim3Rules
 from pcx_driver.cuda.kernel_def import KernelDefinitions
-from pcx_driver.cuda.names import Names, UnitScope, unit_scope
+from pcx_driver.cuda.names import MACRO_LAUNCH, Names, UnitScope, unit_scope
 from pcx_driver.cuda.parse import at_file_scope, declarator_name, function_declarator, has_keyword, parse, text, walk
 from pcx_driver.cuda.printer import Ctx, Printer
 from pcx_driver.cuda.prologue import prologue
@@ -196,6 +196,8 @@ class _Translator(Printer):
         if base in tables.REFUSED_HEADERS:
             rid, msg = tables.REFUSED_HEADERS[base]
             raise self.refuse(rid, node, msg)
+        if library := tables.toolkit_library(name):
+            raise self.refuse("PCX406", node, f"<{name}>: {library} from the CUDA toolkit is not translated")
         nl = "\n" if text(node).endswith("\n") else ""
         if base in tables.CUDA_HEADERS:
             return f"/* pcx: #include <{name}> is replaced by the prologue */{nl}"
@@ -209,7 +211,9 @@ class _Translator(Printer):
             "preproc_def", "preproc_function_def", "preproc_ifdef", "preproc_defined"
         )):
             rid, what = self.scope.hidden[name]
-            raise self.refuse(rid, node, f"macro {name} expands to {what}, which has no OpenMP equivalent")
+            tail = (", which is not rewritten inside a macro body; launch the kernel where the macro is used"
+                    if what.startswith(MACRO_LAUNCH) else ", which has no OpenMP equivalent")
+            raise self.refuse(rid, node, f"macro {name} expands to {what}{tail}")
         if node.type == "namespace_identifier" and name == "thrust" and (kept := self.thrust.name(node, ctx)) is not None:
             return kept
         if node.type == "identifier" and name in tables.REFUSED_LIBRARIES and node.parent is not None \
