@@ -366,6 +366,56 @@ def test_warp_functions_behind_a_macro_are_refused(macros: str, body: str, rid: 
     assert hits and words in hits[0].message, [r.format() for r in t.remarks]
 
 
+LAUNCH_MACROS = [
+    # (macros, the host statement using one (line 4 after the macros), ID or None, words)
+    ("#define CFG <<<1, 32>>>", "    k CFG (v, 32);", "PCX407",
+     "macro CFG expands to a kernel launch <<<...>>> in a body that does not parse as statements"),
+    ("#define CFG <<<1, 32>>>\n#define GO k CFG (v, 32)", "    GO;", "PCX407", "(through CFG)"),
+    ("#define GO(ker, n) ker<<<dim3(((n) + 31) / 32), 32>>>(v, n)", "    GO(k, 32);", None,
+     "ker(pcx_dim3_of(((n) + 31) / 32), pcx_dim3_of(32), 0, v, n)"),
+    ("#define GO(ker) do { ker<<<dim3(2, 1), dim3(16), 8 * sizeof(float)>>>(v, 32); } while (0)", "    GO(k);", None,
+     "ker(pcx_dim3_make((unsigned int)(2), (unsigned int)(1), 1), pcx_dim3_of(16), (size_t)(8 * sizeof(float)), v, 32)"),
+]
+
+
+@pytest.mark.parametrize("macros, use, rid, words", LAUNCH_MACROS, ids=[m[3][:40] for m in LAUNCH_MACROS])
+def test_kernel_launches_in_macro_bodies(macros: str, use: str, rid: str | None, words: str) -> None:
+    """A launch in a macro body that parses is rewritten there; a body holding only part
+    of a launch is refused where the macro is used (the program runs: macro_launch)."""
+    host = "void run(float *v)\n{\n" + use + "\n}\n"
+    t = tr(macros + "\n" + KERNEL.format(body="    if (i < n) v[i] += 1.0f;") + host)
+    line = macros.count("\n") + 1 + KERNEL.count("\n") + 3
+    if rid is None:
+        assert t.ok and words in t.text, [r.format() for r in t.remarks]
+        return
+    assert not t.ok
+    hits = [r for r in t.remarks if r.id == rid and r.line == line]
+    assert hits and words in hits[0].message, [r.format() for r in t.remarks]
+
+
+SPLIT_EXTERN_C = "#ifdef __cplusplus\nextern \"C\" {{\n#endif\n{decl}\n#ifdef __cplusplus\n}}\n#endif\n"
+
+
+def test_a_header_that_does_not_parse_is_kept_only_without_cuda(tmp_path: Path) -> None:
+    """A C header whose extern "C" block opens and closes under #ifdef __cplusplus has no
+    syntax tree of its own: with no CUDA in it, it is read as it is (column_stats runs
+    such a program); with CUDA in it, the program is refused, never half translated."""
+    from pcx_driver.cuda.project import translate_project, translate_single
+
+    (tmp_path / "plain.h").write_text(SPLIT_EXTERN_C.format(decl="static inline int twice(int x) { return 2 * x; }"))
+    (tmp_path / "dev.h").write_text(SPLIT_EXTERN_C.format(decl="__device__ static inline int thrice(int x) { return 3 * x; }"))
+    body = KERNEL.format(body="    if (i < n) v[i] = twice(i);")
+    (tmp_path / "a.cu").write_text('#include "plain.h"\n' + body)
+    (tmp_path / "b.cu").write_text('#include "dev.h"\n' + body)
+    single = translate_single(str(tmp_path / "a.cu"), base=str(tmp_path))
+    assert single.ok, [r.format() for r in single.remarks]
+    program = translate_project([str(tmp_path / "a.cu")], str(tmp_path / "out"), base=str(tmp_path))
+    assert program.ok and program.files[str(tmp_path / "out" / "plain.h")] == (tmp_path / "plain.h").read_text()
+    refused = translate_project([str(tmp_path / "b.cu")], str(tmp_path / "out2"), base=str(tmp_path))
+    assert not refused.ok
+    assert any(r.id == "PCX407" and r.file == "dev.h" for r in refused.remarks), [r.format() for r in refused.remarks]
+
+
 def test_an_unused_warp_macro_is_harmless() -> None:
     t = tr("#define SUM(v) v += __shfl_down_sync(0xffffffff, v, 16)\n#ifdef SUM\n#endif\n"
            + KERNEL.format(body="    v[i] = 1.0f;"))

@@ -15,7 +15,7 @@ from tree_sitter import Node
 from pcx_driver.cuda import tables
 from pcx_driver.cuda.dim3 import Dim3Rules
 from pcx_driver.cuda.names import UnitScope
-from pcx_driver.cuda.parse import call_args, call_name, text, walk
+from pcx_driver.cuda.parse import MACRO_BODY_HEAD, call_args, call_name, launches, parse_macro_body, text, walk
 from pcx_driver.cuda.printer import Ctx, Printer
 
 
@@ -110,6 +110,31 @@ class CallRules:
         args += defaults[len(args) - 2:]
         return f"pcx_{direction}_symbol_{sym}({', '.join(args[:4])})"
 
+    def macro_body(self, body: Node) -> str | None:
+        """A ``#define`` body that launches kernels (``#define RUN(k, g) k<<<dim3(g), 256>>>(d, n)``),
+        each launch rewritten as a launch in code is (``launch``); None when it launches none.
+
+        The launch's parts are macro text (``k`` may be a parameter), so they are kept as
+        written; only the extents are made dim3s, by type (``pcx_dim3_of``) or from a
+        ``dim3(...)`` spelled in the body.  A body with ``<<<`` that does not parse as
+        statements is refused where the macro is used (``names.MACRO_LAUNCH``)."""
+        tree = parse_macro_body(body)
+        found = launches(tree.root_node)
+        if not found or tree.root_node.has_error:
+            return None
+        raw, shift, out, pos = body.text or b"", len(MACRO_BODY_HEAD), [], 0
+        for call in found:
+            config = next(c for c in call.children if c.type == "kernel_call_syntax")
+            parts = [c for c in config.named_children if c.type != "comment"]
+            fn = call.child_by_field_name("function")
+            if not 2 <= len(parts) <= 4 or fn.type not in ("identifier", "template_function"):
+                raise self.printer.refuse("PCX407", body, f"kernel launch {text(call)} in a macro body is not understood")
+            shmem = f"(size_t)({text(parts[2])})" if len(parts) > 2 else "0"
+            launch = f"{text(fn)}({', '.join([_macro_extent(parts[0]), _macro_extent(parts[1]), shmem] + [text(a) for a in call_args(call)])})"
+            out += [raw[pos:call.start_byte - shift].decode("utf-8", "surrogateescape"), launch]
+            pos = call.end_byte - shift
+        return "".join(out) + raw[pos:].decode("utf-8", "surrogateescape")
+
     def launch(self, node: Node, config: Node, ctx: Ctx) -> str:
         kname = text(node.child_by_field_name("function"))
         if ctx.device:
@@ -126,3 +151,16 @@ class CallRules:
         shmem = f"(size_t)({self.printer.emit(parts[2], ctx)})" if len(parts) > 2 else "0"
         args = self.printer.inner_args(node, ctx)
         return f"{kname}({', '.join([grid, block, shmem] + args)})"
+
+
+def _macro_extent(expr: Node) -> str:
+    """A launch extent written in a macro body, as a dim3: ``dim3(a, b)`` is made, anything
+    else (an int, a dim3, ``dim3(g)`` around either) goes through ``pcx_dim3_of``."""
+    if expr.type == "call_expression" and call_name(expr) == "dim3":
+        args = [text(a) for a in call_args(expr)]
+        if len(args) == 1:
+            return f"pcx_dim3_of({args[0]})"
+        if 2 <= len(args) <= 3:
+            return "pcx_dim3_make(" + ", ".join([f"(unsigned int)({a})" for a in args] + ["1"] * (3 - len(args))) + ")"
+    return f"pcx_dim3_of({text(expr)})"
+

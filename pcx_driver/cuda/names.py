@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pcx_driver.cuda import tables
-from pcx_driver.cuda.parse import at_file_scope, declarator_name, function_declarator, has_keyword, in_function, parse, text, walk
+from pcx_driver.cuda.parse import at_file_scope, declarator_name, function_declarator, has_keyword, in_function, parse_macro_body, text, walk
 
 
 @dataclass
@@ -78,15 +78,15 @@ def scan_names(root: Node) -> Names:
 _TOKEN = re.compile(r"[A-Za-z_]\w*")
 
 
-#: What a macro whose body launches a kernel expands to (refused at each use: the launch
-#: is not rewritten inside a macro body).
-MACRO_LAUNCH = "a kernel launch <<<...>>>"
+#: What a macro whose body launches a kernel but does not parse as statements expands to
+#: (refused at each use: only launches in bodies that parse are rewritten, ``CallRules.macro_body``).
+MACRO_LAUNCH = "a kernel launch <<<...>>> in a body that does not parse as statements"
 
 
-def _launches(body: Node) -> bool:
-    """Whether a macro body holds a kernel launch (the body parsed as statements)."""
-    tree = parse(b"void pcx_macro_body(void) {\n" + (body.text or b"") + b"\n}\n")
-    return any(n.type == "kernel_call_syntax" for n in walk(tree.root_node))
+def _unparsable_launch(body: Node) -> bool:
+    """Whether a macro body holds a ``<<<`` but does not parse as statements."""
+    root = parse_macro_body(body).root_node
+    return root.has_error and any(n.type == "<<<" for n in walk(root))
 
 
 def _hidden_refusals(root: Node, known: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
@@ -102,7 +102,7 @@ def _hidden_refusals(root: Node, known: dict[str, tuple[str, str]]) -> dict[str,
             value = n.child_by_field_name("value")
             macro = text(n.child_by_field_name("name"))
             bodies[macro] = set(_TOKEN.findall(text(value))) if value is not None else set()
-            if value is not None and _launches(value):
+            if value is not None and _unparsable_launch(value):
                 hidden[macro] = ("PCX407", MACRO_LAUNCH)
     changed = True
     while changed:

@@ -131,3 +131,34 @@ def in_function(node: Node) -> bool:
             return True
         p = p.parent
     return False
+
+
+#: What a macro body is wrapped in to parse it as statements (its byte offsets in the
+#: tree are this much past the body's own).
+MACRO_BODY_HEAD = b"void pcx_macro_body(void) {\n"
+
+
+def parse_macro_body(body: Node) -> Tree:
+    """A ``#define``'s body parsed as the statements of a function (``\\`` line
+    continuations are blanks to the grammar), or else as one statement missing its ``;``
+    (``do { ... } while (0)``, an expression); offsets are ``len(MACRO_BODY_HEAD)`` past
+    the body's.  The tree has errors when neither parses."""
+    raw = body.text or b""
+    tree = parse(MACRO_BODY_HEAD + raw + b"\n}\n")
+    if tree.root_node.has_error:
+        closed = parse(MACRO_BODY_HEAD + raw + b";\n}\n")
+        if not closed.root_node.has_error:
+            return closed
+    return tree
+
+
+def launches(root: Node) -> list[Node]:
+    """The kernel launches (``k<<<g, b>>>(...)`` calls) under ``root``, outermost only."""
+    out: list[Node] = []
+    for n in walk(root):
+        if n.type == "call_expression" and any(c.type == "kernel_call_syntax" for c in n.children) and not any(
+            o.start_byte <= n.start_byte and n.end_byte <= o.end_byte for o in out
+        ):
+            out.append(n)
+    return out
+

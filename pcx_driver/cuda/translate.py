@@ -133,6 +133,8 @@ class _Translator(Printer):
             return ""
         if t == "preproc_include":
             return self.include(node)
+        if t == "preproc_arg" and node.parent is not None and node.parent.type in ("preproc_def", "preproc_function_def"):
+            return self.calls.macro_body(node)
         if t == "namespace_alias_definition" and coop.is_alias(node):
             return f"/* pcx: {text(node)} (its translated subset needs no namespace) */"
         if t == "qualified_identifier" and (what := self.cg.in_namespace(node)):
@@ -211,8 +213,8 @@ class _Translator(Printer):
             "preproc_def", "preproc_function_def", "preproc_ifdef", "preproc_defined"
         )):
             rid, what = self.scope.hidden[name]
-            tail = (", which is not rewritten inside a macro body; launch the kernel where the macro is used"
-                    if what.startswith(MACRO_LAUNCH) else ", which has no OpenMP equivalent")
+            tail = ("; launch the kernel where the macro is used" if what.startswith(MACRO_LAUNCH)
+                    else ", which has no OpenMP equivalent")
             raise self.refuse(rid, node, f"macro {name} expands to {what}{tail}")
         if node.type == "namespace_identifier" and name == "thrust" and (kept := self.thrust.name(node, ctx)) is not None:
             return kept
