@@ -73,6 +73,12 @@ REFUSALS = [
     ("    k<<<1, 1>>>(v, n);", "PCX404", 4, "dynamic parallelism"),
     ("    cudaMalloc((void **)&v, 4);", "PCX406", 4, "called from device code"),
     ("    if (i >= n) return;\n    __syncthreads();\n    v[i] = 0.0f;", "PCX407", 4, "return before __syncthreads"),
+    # A warp may leave before its shuffles (warp_rows runs that), never before a block
+    # barrier, nor before a vote (a lane that left votes false in CUDA).
+    ("    if (i >= n) return;\n    float s = __shfl_down_sync(0xffffffff, v[i], 1);\n    __syncthreads();\n    v[i] = s;",
+     "PCX401", 5, "a return that a later __syncthreads() would miss"),
+    ("    if (i >= n) return;\n    unsigned b = __ballot_sync(0xffffffffu, v[i] > 0.0f);\n    v[i] = b;",
+     "PCX401", 5, "a warp vote in a kernel whose threads may return before it"),
 ]
 
 
@@ -97,6 +103,9 @@ UNIT_REFUSALS = [
     ("#include <thrust/sort.h>\n", "PCX409", 1),
     ("#include <cstdio>\nint main() { thrust::sort(thrust::device, p, p + 4); return 0; }\n", "PCX409", 2),
     ("#include <cub/cub.cuh>\n", "PCX409", 1),
+    ("#include <stdio.h>\n#include <curand_kernel.h>\n", "PCX406", 2),
+    ("#include <cublas_v2.h>\n", "PCX406", 1),
+    ("#include <cuda/std/atomic>\n", "PCX406", 1),
 ]
 
 

@@ -34,6 +34,10 @@ class PhasePrinter:
             elem = self.printer.emit(ex.type, ctx) if ex.type is not None else "int"
             out.append(f"\n  {elem} pcx_xchg{ex.index}[{kernels.MAX_BLOCK}];")
         out += [f"\n  int pcx_pred{k}[{kernels.MAX_BLOCK}];" for k in range(plan.predicates)]
+        if plan.leaves:  # which threads returned before the last phase (phases.PhasePlan.leaves)
+            out.append(f"\n  unsigned char pcx_left[{kernels.MAX_BLOCK}];"
+                       "\n  for (int pcx_i = 0; pcx_i < pcx_nt; pcx_i++) pcx_left[pcx_i] = 0;")
+            ctx = replace(ctx, leaves=True)
         for v in plan.per_thread.values():
             d = v.declarator
             ident = next(n for n in walk(d) if n.type == "identifier")
@@ -47,18 +51,24 @@ class PhasePrinter:
         out = []
         for st in steps:
             if isinstance(st, phases.Phase):
+                leave = f"pcx_thread_left{st.number}" if ctx.leaves and not st.final else ""
                 inner = "".join(
                     self.printer.line_at(r.statement) + self.printer.emit_children_range(
                         r.statement, ctx, r.statement.start_byte, r.statement.child_by_field_name("type").end_byte)
                     + " " + self.printer.emit(r.declarator, ctx) + ";"
                     for r in st.preamble
                 ) + (self.receive(st.opening, ctx) if st.opening is not None else "") + "".join(
-                    self.printer.line_at(s) + self.printer.emit(s, replace(ctx, thread_exit=st.final)) for s in st.statements
+                    self.printer.line_at(s) + self.printer.emit(s, replace(ctx, thread_exit=st.final, leave_label=leave))
+                    for s in st.statements
                 ) + (self.publish(st.closing, ctx) if st.closing is not None else "")
                 if ctx.guards:
                     inner = f"\nif ({' && '.join(ctx.guards)}) {{" + inner + "\n}"
                 if st.final:  # a return leaves this block scope, never jumps over a declaration
                     inner = "{" + inner + "\n}\npcx_thread_done: ;"
+                elif leave:
+                    inner = "{" + inner + f"\n}}\n{leave}: ;"
+                if ctx.leaves:
+                    inner = "\nif (pcx_left[pcx_t]) continue;" + inner
                 # Three loops, not one over pcx_t unflattened: no divisions per thread.
                 out.append("\n" + loop_pragma
                            + "for (unsigned int pcx_z = 0; pcx_z < blockDim.z; pcx_z++)\n"

@@ -97,6 +97,7 @@ class Phase:
     preamble: list[Recomputed] = field(default_factory=list)  # declared again at its top, in source order
     opening: Exchange | None = None  # the exchange whose values it reads first
     closing: Exchange | Predicate | None = None  # what it publishes last
+    number: int = 0  # its place among the kernel's phases (names its exit label)
 
 
 @dataclass
@@ -133,6 +134,9 @@ class PhasePlan:
     phases: int
     exchanges: list[Exchange] = field(default_factory=list)
     predicates: int = 0
+    #: a thread may return before the last phase (no block barrier follows the return):
+    #: each thread's flag says it left, and the later phases skip it
+    leaves: bool = False
 
 
 class _NoPhases(Exception):
@@ -215,6 +219,7 @@ class _Planner:
         self.exchanges: list[Exchange] = []
         self.predicates = 0
         self.guarded = 0  # depth of "guarded" ifs being planned
+        self.leaves = False  # a return before the last phase, no block barrier after it
         for n in walk(body):
             if n.type == "declaration" and not has_keyword(n, "__shared__"):
                 for d in n.children_by_field_name("declarator"):
@@ -418,6 +423,7 @@ class _Planner:
                 s.type != "comment" for s in current.statements
             )):
                 out.append(current)
+                current.number = len(self.phases)
                 self.phases.append(current)
                 for s in current.statements:
                     self.stmt_phase[s.id] = current
@@ -477,6 +483,19 @@ class _Planner:
 
     # -------------------------------------------------------------- checks over the phases
 
+    def barrier_after(self, ret: Node) -> bool:
+        """Whether a block barrier may run after ``ret``: later in the body, or anywhere
+        in a loop around it."""
+        loops, p = [], ret.parent
+        while p is not None and p.id != self.body.id:
+            if p.type in ("for_statement", "while_statement", "do_statement"):
+                loops.append(p)
+            p = p.parent
+        return any(
+            n.start_byte > ret.start_byte or any(lp.start_byte <= n.start_byte < lp.end_byte for lp in loops)
+            for n in walk(self.body) if self.groups.is_barrier(n)
+        )
+
     def phase_of(self, node: Node) -> Phase | None:
         p: Node | None = node
         while p is not None and p.id != self.body.id:
@@ -487,13 +506,20 @@ class _Planner:
         return None
 
     def check_jumps(self) -> None:
-        """``break``/``continue`` must stay inside their phase; ``return`` only in the
-        final phase (a thread that left would miss a later barrier)."""
+        """``break``/``continue`` must stay inside their phase; ``return`` in the final
+        phase, or before it where no block barrier follows (a thread that left would miss
+        it): only warp exchanges do, which CUDA defines only when the whole warp or tile
+        left together, so the phases after skip the threads that left (``leaves``)."""
         for ph in self.phases:
             for s in ph.statements:
                 for n in walk(s):
                     if n.type == "return_statement" and not ph.final:
-                        raise _NoPhases("a return that a later __syncthreads() would miss")
+                        if self.barrier_after(n):
+                            raise _NoPhases("a return that a later __syncthreads() would miss")
+                        # a lane that left votes false in CUDA; its slot here holds nothing
+                        if any(ex.warp.kind == "vote" for ex in self.exchanges):
+                            raise _NoPhases("a warp vote in a kernel whose threads may return before it (the lanes that left would vote)")
+                        self.leaves = True
                     if n.type in ("break_statement", "continue_statement"):
                         p = n.parent
                         ok = False
@@ -594,6 +620,7 @@ def plan_phases(body: Node, params: set[str], shared: set[str], groups: Groups |
             if not (isinstance(step, BlockStep) and step.kind == "uniform"):
                 break
         planner.check_jumps()
-        return PhasePlan(steps, planner.per_thread(), len(planner.phases), planner.exchanges, planner.predicates)
+        return PhasePlan(steps, planner.per_thread(), len(planner.phases), planner.exchanges, planner.predicates,
+                         planner.leaves)
     except _NoPhases as e:
         return str(e)

@@ -30,6 +30,8 @@ class Ctx:
     kernel: kernels.KernelInfo | None = None  # the kernel whose body is being printed
     per_thread: frozenset[str] = frozenset()  # locals living across a barrier: one per thread
     thread_exit: bool = False  # in a final phase: ``return`` ends only the thread's iteration
+    leave_label: str = ""  # in an earlier phase: ``return`` marks the thread left and jumps here
+    leaves: bool = False  # the kernel's threads may leave before its last phase: phases skip them
     guards: tuple[str, ...] = ()  # per-thread conditions around the phases being printed (phases.Predicate)
 
 

@@ -172,6 +172,8 @@ class _Translator(Printer):
             return self.statements.expression_statement(node, ctx)
         if t == "return_statement" and ctx.thread_exit:
             return "goto pcx_thread_done;"
+        if t == "return_statement" and ctx.leave_label:
+            return f"{{ pcx_left[pcx_t] = 1; goto {ctx.leave_label}; }}"
         if t == "call_expression":
             if thrust_callee(node) in tables.THRUST_ALGORITHMS:
                 self.thrust.call(node, thrust_callee(node), ctx)
