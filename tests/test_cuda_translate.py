@@ -505,7 +505,22 @@ UNPHASED = [
      "the loop counter s is written inside the loop"),
     ("    for (int s = t; s > 0; s /= 2) { __syncthreads(); }", "starts from a value that may differ"),
     ("    for (int s = 32; s > 0; s /= 2) { if (buf[0] > 3) break; __syncthreads(); }", "a break leaving a barrier phase"),
+    # A __shared__ flag decides for the whole block only when read after the barrier that
+    # follows its write (last_block_sum), and when no pointer to it may write it unseen.
+    ("    __shared__ int flag;\n    if (t == 0) flag = buf[0] > 3;\n    if (flag) { buf[t] += 1; __syncthreads(); }",
+     "condition that may differ between threads"),
+    ("    __shared__ int flag;\n    int *p = &flag;\n    if (t == 0) *p = buf[0] > 3;\n    __syncthreads();\n"
+     "    if (flag) { buf[t] += 1; __syncthreads(); }", "condition that may differ between threads"),
 ]
+
+
+def test_a_shared_flag_read_after_its_barrier_decides_for_the_block() -> None:
+    src = ("__global__ void r(int *v)\n{\n    __shared__ int buf[64];\n    __shared__ int flag;\n    int t = threadIdx.x;\n"
+           "    buf[t] = v[t];\n    if (t == 0) flag = v[0] > 3;\n    __syncthreads();\n"
+           "    if (flag) { buf[t] += buf[63 - t]; __syncthreads(); }\n    v[t] = buf[t];\n}\n")
+    t = tr(src)
+    assert t.ok and "#pragma omp barrier" not in t.text, [r.format() for r in t.remarks]
+    assert "barrier phase(s)" in t.remarks[0].message
 
 
 @pytest.mark.parametrize("body, why", UNPHASED, ids=[u[1] for u in UNPHASED])

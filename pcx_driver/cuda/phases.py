@@ -175,6 +175,17 @@ def _is_syncwarp(stmt: Node, groups: Groups) -> bool:
     return op is not None and op.kind == "syncwarp" and op.arity_ok
 
 
+def _address_kept(write: Node) -> bool:
+    """``&x`` anywhere but as an atomic's target (``atomicAdd(&x, v)``): a pointer that may
+    write ``x`` where the syntax no longer shows it."""
+    if write.type != "pointer_expression":
+        return False
+    args = write.parent
+    call = args.parent if args is not None and args.type == "argument_list" else None
+    return not (call is not None and call.type == "call_expression" and call_name(call).startswith("atomic")
+                and call_args(call) and call_args(call)[0].id == write.id)
+
+
 def _is_unroll_hint(node: Node) -> bool:
     """``#pragma unroll [N]``: a hint, dropped where it would stand between phases."""
     return node.type == "preproc_call" and text(node).split()[:2] in (["#pragma", "unroll"], ["#pragma", "nounroll"])
@@ -245,11 +256,14 @@ class _Planner:
 
     # -------------------------------------------------------------- uniformity
 
-    def uniform(self, expr: Node | None, extra: frozenset[str] = frozenset(), thread: bool = False) -> bool:
+    def uniform(self, expr: Node | None, extra: frozenset[str] = frozenset(), thread: bool = False,
+                settled: frozenset[str] = frozenset()) -> bool:
         """Whether ``expr`` has the same value in every thread of the block: it reads only
         blockIdx/blockDim/gridDim, constants and macros, parameters and globals the
         kernel never writes, and uniform locals; no memory (subscripts, ``*p``, ``->``).
-        With ``thread``: the same value whenever one thread computes it (threadIdx too)."""
+        With ``thread``: the same value whenever one thread computes it (threadIdx too).
+        ``settled``: ``__shared__`` scalars no thread writes between the last barrier and
+        ``expr`` (``settled_shared``), so every thread reads the same value."""
         if expr is None:
             return True
         for n in walk(expr):
@@ -270,6 +284,8 @@ class _Planner:
                 name = text(n)
                 if name in self.groups.groups:
                     continue  # the group itself; calls on it are judged above
+                if name in self.shared and name in settled:
+                    continue
                 if (name == "threadIdx" and not thread) or name in self.shared:
                     return False
                 if name in self.block_names or name in extra:
@@ -277,6 +293,18 @@ class _Planner:
                 if name in self.locals or name in self.writes:
                     return False
         return True
+
+    def settled_shared(self, open_phase: Phase | None) -> frozenset[str]:
+        """The ``__shared__`` names no statement of ``open_phase`` (the statements since
+        the last barrier) writes: read right after it, every thread sees the same value
+        (``if (isLastBlockDone) { ... __syncthreads(); ... }`` after a barrier).  A write
+        in that phase would race with the other threads' reads in CUDA."""
+        since = open_phase.statements if open_phase is not None else []
+        return frozenset(
+            name for name in self.shared
+            if not any(s.start_byte <= w.start_byte < s.end_byte for s in since for w in self.writes.get(name, []))
+            and not any(_address_kept(w) for w in self.writes.get(name, []))
+        )
 
     def uniform_declaration(self, stmt: Node) -> bool:
         """``T a = <uniform>, b = <uniform>;``, none of them ever written again."""
@@ -454,7 +482,8 @@ class _Planner:
                 phase().opening = ex
             elif _has_split(s, self.groups):
                 predicate = -1
-                if s.type == "if_statement" and not self.uniform(s.child_by_field_name("condition")):
+                if s.type == "if_statement" and not self.uniform(s.child_by_field_name("condition"),
+                                                                 settled=self.settled_shared(current)):
                     predicate = self.predicates
                     self.predicates += 1
                     phase().closing = Predicate(s.child_by_field_name("condition"), predicate)

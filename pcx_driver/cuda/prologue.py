@@ -33,6 +33,9 @@ _PROLOGUE = r"""#line 1 "pcx-cuda-prologue.h"
 #include <string.h>
 #include <math.h>
 #include <omp.h>
+#ifndef __cplusplus
+#include <stdbool.h> /* CUDA is C++: a program translated to C still says bool, true, false */
+#endif
 
 /* Not every translated unit uses every helper: keep -Wunused-function quiet. */
 #define PCX_API static inline __attribute__((unused))
