@@ -100,8 +100,8 @@ UNIT_REFUSALS = [
     ("__managed__ int counter;\n", "PCX407", 1),
     ("__device__ int lane(void) { return threadIdx.x & 31; }\n", "PCX407", 1),
     ("__global__ void k(float *v) { v[0] = 1.0f;\n", "PCX407", 1),  # syntax error
-    ("#include <thrust/sort.h>\n", "PCX409", 1),
-    ("#include <cstdio>\nint main() { thrust::sort(thrust::device, p, p + 4); return 0; }\n", "PCX409", 2),
+    ("#include <thrust/unique.h>\n", "PCX409", 1),
+    ("#include <cstdio>\nint main() { thrust::unique(thrust::device, p, p + 4); return 0; }\n", "PCX409", 2),
     ("#include <cub/cub.cuh>\n", "PCX409", 1),
     ("#include <stdio.h>\n#include <curand_kernel.h>\n", "PCX406", 2),
     ("#include <cublas_v2.h>\n", "PCX406", 1),

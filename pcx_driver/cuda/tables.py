@@ -207,7 +207,7 @@ REFUSED_LIBRARIES: dict[str, str] = {"thrust": "Thrust", "cub": "CUB"}
 #: for; ``#include <thrust/NAME>`` of any other is refused (PCX409).
 THRUST_HEADERS = frozenset({
     "device_vector.h", "host_vector.h", "device_ptr.h", "execution_policy.h", "functional.h",
-    "reduce.h", "transform.h", "count.h", "fill.h", "sequence.h", "scan.h", "copy.h",
+    "reduce.h", "transform.h", "count.h", "fill.h", "sequence.h", "scan.h", "copy.h", "sort.h", "partition.h",
 })
 #: Thrust algorithms translated to OpenMP target loops (PCX410 at each call): how many
 #: arguments each form the runtime defines takes, not counting a leading
@@ -222,7 +222,13 @@ THRUST_ALGORITHMS: dict[str, frozenset[int]] = {
     "inclusive_scan": frozenset({3, 4}),
     "exclusive_scan": frozenset({3, 4, 5}),
     "copy": frozenset({3}),
+    "sort": frozenset({2, 3}),
+    "sort_by_key": frozenset({3, 4}),
+    "partition": frozenset({3, 4}),  # in place; with a stencil
 }
+#: The algorithms above that run on the host: the range is copied there, ordered with the
+#: standard library (a stable order, one of those Thrust may give) and copied back.
+THRUST_STAGED = frozenset({"sort", "sort_by_key", "partition"})
 #: The execution policies an algorithm may name first.
 THRUST_POLICIES = frozenset({"thrust::device", "thrust::host"})
 #: Every ``thrust::NAME`` the runtime defines with Thrust's meaning: ``thrust::`` becomes

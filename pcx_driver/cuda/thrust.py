@@ -130,6 +130,10 @@ class ThrustRules:
                 raise self.printer.refuse("PCX409", bad, f"thrust::{algorithm} with the argument {text(bad)} has no "
                                                          "translation (only device_vector, host_vector, device_ptr and "
                                                          "pointer iterators, and Thrust's or the program's function objects)")
+        if algorithm in tables.THRUST_STAGED:
+            self.printer.remark("PCX410", node, f"thrust::{algorithm} translated ({RUNTIME_NAMESPACE}::{algorithm}): "
+                                                "device data is copied to the host, ordered there and copied back")
+            return
         self.printer.remark("PCX410", node, f"thrust::{algorithm} translated to OpenMP target loops "
                                             f"({RUNTIME_NAMESPACE}::{algorithm}) where its data is on the device")
 

@@ -1,6 +1,6 @@
-/* Must be REFUSED (PCX409): Thrust beyond the translated subset (PCX410), each header
-   and each use named: sort, partition, unique, a counting_iterator, a reverse iterator
-   (rbegin) and a std::ostream_iterator as arguments of algorithms that translate. */
+/* Must be REFUSED (PCX409): Thrust beyond the translated subset (PCX410; sort and partition
+   are in it), each header and each use named: unique, a counting_iterator, a reverse
+   iterator (rbegin) and a std::ostream_iterator as arguments of algorithms that translate. */
 #include <cstdio>
 #include <iostream>
 #include <iterator>
