@@ -413,16 +413,18 @@ def test_a_header_that_does_not_parse_is_kept_only_without_cuda(tmp_path: Path) 
 
     (tmp_path / "plain.h").write_text(SPLIT_EXTERN_C.format(decl="static inline int twice(int x) { return 2 * x; }"))
     (tmp_path / "dev.h").write_text(SPLIT_EXTERN_C.format(decl="__device__ static inline int thrice(int x) { return 3 * x; }"))
+    (tmp_path / "rt.h").write_text("#include <cuda_runtime.h>\n" + SPLIT_EXTERN_C.format(decl="static inline int twice(int x) { return 2 * x; }"))
     body = KERNEL.format(body="    if (i < n) v[i] = twice(i);")
     (tmp_path / "a.cu").write_text('#include "plain.h"\n' + body)
-    (tmp_path / "b.cu").write_text('#include "dev.h"\n' + body)
     single = translate_single(str(tmp_path / "a.cu"), base=str(tmp_path))
     assert single.ok, [r.format() for r in single.remarks]
     program = translate_project([str(tmp_path / "a.cu")], str(tmp_path / "out"), base=str(tmp_path))
     assert program.ok and program.files[str(tmp_path / "out" / "plain.h")] == (tmp_path / "plain.h").read_text()
-    refused = translate_project([str(tmp_path / "b.cu")], str(tmp_path / "out2"), base=str(tmp_path))
-    assert not refused.ok
-    assert any(r.id == "PCX407" and r.file == "dev.h" for r in refused.remarks), [r.format() for r in refused.remarks]
+    for header, source in (("dev.h", "b.cu"), ("rt.h", "c.cu")):  # CUDA code, or a CUDA header it includes
+        (tmp_path / source).write_text(f'#include "{header}"\n' + body)
+        refused = translate_project([str(tmp_path / source)], str(tmp_path / ("out_" + source)), base=str(tmp_path))
+        assert not refused.ok
+        assert any(r.id == "PCX407" and r.file == header for r in refused.remarks), [r.format() for r in refused.remarks]
 
 
 def test_an_unused_warp_macro_is_harmless() -> None:

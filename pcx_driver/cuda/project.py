@@ -98,8 +98,15 @@ _CUDA_WORDS = frozenset({
 
 
 def _holds_cuda(root) -> bool:
-    """Whether any token of the tree (error nodes included) is CUDA's own."""
+    """Whether any token of the tree (error nodes included) is CUDA's own, or it includes
+    a header of the CUDA toolkit, Thrust, CUB or cooperative groups."""
     for n in walk(root):
+        if n.type == "preproc_include" and n.child_by_field_name("path") is not None:
+            name = text(n.child_by_field_name("path")).strip('<>"')
+            if (name.rsplit("/", 1)[-1] in tables.CUDA_HEADERS or tables.toolkit_library(name)
+                    or name.split("/", 1)[0] in tables.REFUSED_LIBRARIES
+                    or name.split("/", 1)[0].startswith("cooperative_groups")):
+                return True
         if n.child_count == 0:
             word = text(n)
             if word in _CUDA_WORDS or word in RUNTIME_NAMES or word in DRIVER_NAMES or word.startswith("__shfl"):
