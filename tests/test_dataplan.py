@@ -634,3 +634,38 @@ def test_hull_of_a_loop_that_runs_no_times_maps_nothing(tmp_path: Path, n: int) 
     serial, off = serial_and_offloaded(tmp_path, unit, rewrite_unit(unit, plan).text)
     assert off.returncode == 0, off.stderr[-2000:]
     assert off.stdout == serial.stdout
+
+
+# Fixture 22 (loopfuzz seed 3500108), reduced: inside main's region, which holds 'b', a
+# kernel function is called with 'q', a second name of b.  Its kernel must never fall back
+# to the host copy (the region holds b on the device), so it gets no work guard.
+ALIAS_CALL = r"""
+#include <stdio.h>
+static void fill(int n, unsigned *restrict p) {
+  for (int i = 0; i < n - 2; i++) p[i] = 7u;
+}
+int main(int argc, char **argv) {
+  int n = 64 - (argc > 1);
+  unsigned b[64];
+  unsigned *q = b;
+  for (int i = 0; i < n; i++) b[i] = (unsigned)i * 2654435761u;
+  fill(n, q);
+  for (int i = 2; i < n; i++) b[i] = b[i] ^ 5u;
+  unsigned h = 0;
+  for (int i = 0; i < n; i++) h = h * 31u + b[i];
+  printf("%u\n", h);
+  return 0;
+}
+"""
+
+
+def test_a_kernel_function_given_a_second_name_of_held_data_never_falls_back():
+    from pcx_driver.engine.analysis import analyse_unit
+    from pcx_driver.engine.regionreach import held_by_regions
+    from pcx_driver.model import SourceUnit
+
+    unit = SourceUnit("alias_call.c", ALIAS_CALL, Language.C)
+    plan = plan_unit(unit, analyse_unit(unit))
+    assert [r.function for r in plan.regions] == ["main"]
+    fill = next(k for k in plan.kernels if k.function == "fill")
+    assert fill.nest_id in held_by_regions(unit.data, unit.language, plan)

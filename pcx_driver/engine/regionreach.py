@@ -37,6 +37,9 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
     # the variable each mapped section starts from: "s" for s->p, "v" for v[0:n]
     mapped = [{re.split(r"\.|->|\[", sec.base)[0].strip("(*& ") for m in r.maps for sec in m.sections}
               for r in regions]
+    # a pointer the function sets from a mapped name passes the same data (fuzz seed 3500108:
+    # 'u32 *nxt = bufB;' ... 'kern0(..., nxt, ...)' inside a region holding bufB)
+    mapped = [names | _aliases(graph, r, names) for r, names in zip(regions, mapped)]
     for r, names in zip(regions, mapped):
         for site in graph.sites_between(r.start_byte, r.end_byte):
             passes = site.arguments is None or bool(site.arguments & names) or not names
@@ -51,3 +54,38 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
     return {k.nest_id for k in plan.kernels
             if k.nest_id in listed or callgraph.last_name(k.function) in reached
             or any(r.start_byte <= k.start_byte < r.end_byte for r in regions)}
+
+
+def _aliases(graph: callgraph.CallGraph, region: DataRegion, names: set[str]) -> set[str]:
+    """Variables of the region's function that may hold a pointer into ``names``: set from
+    an expression naming one of them (``u32 *nxt = bufB;``, ``p = a + k;``), transitively."""
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.source import walk
+
+    fn = next((d for d in graph.defined_as.get(region.function, [])
+               if d.start_byte <= region.start_byte < d.end_byte), None)
+    if fn is None or not names:
+        return set()
+    sets = []  # (the variable set, the names its value reads)
+    for n in walk(fn):
+        if n.type == "init_declarator" and n.child_by_field_name("value") is not None:
+            target = hostaccess.declared_identifier(n, graph.data)
+            value = n.child_by_field_name("value")
+        elif n.type == "assignment_expression":
+            left = n.child_by_field_name("left")
+            target = hostaccess.text_of(graph.data, left) if left is not None and left.type == "identifier" else None
+            value = n.child_by_field_name("right")
+        else:
+            continue
+        if target and value is not None:
+            sets.append((target, hostaccess.identifiers_in(value, graph.data)))
+    out: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for target, read in sets:
+            if target not in out and target not in names and read & (names | out):
+                out.add(target)
+                grew = True
+    return out
+
