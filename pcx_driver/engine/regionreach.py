@@ -11,6 +11,7 @@ Contract:
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pcx_driver.engine import callgraph
@@ -39,7 +40,8 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
               for r in regions]
     # a pointer the function sets from a mapped name passes the same data (fuzz seed 3500108:
     # 'u32 *nxt = bufB;' ... 'kern0(..., nxt, ...)' inside a region holding bufB)
-    mapped = [names | _aliases(graph, r, names) for r, names in zip(regions, mapped)]
+    mapped = [names | _aliases(data, language, r.function, r.start_byte, frozenset(names))
+              for r, names in zip(regions, mapped)]
     for r, names in zip(regions, mapped):
         for site in graph.sites_between(r.start_byte, r.end_byte):
             passes = site.arguments is None or bool(site.arguments & names) or not names
@@ -56,16 +58,18 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
             or any(r.start_byte <= k.start_byte < r.end_byte for r in regions)}
 
 
-def _aliases(graph: callgraph.CallGraph, region: DataRegion, names: set[str]) -> set[str]:
-    """Variables of the region's function that may hold a pointer into ``names``: set from
-    an expression naming one of them (``u32 *nxt = bufB;``, ``p = a + k;``), transitively."""
+@functools.lru_cache(maxsize=256)
+def _aliases(data: bytes, language, function: str, byte: int, names: frozenset[str]) -> frozenset[str]:
+    """Variables of the function around ``byte`` that may hold a pointer into ``names``: set
+    from an expression naming one of them (``u32 *nxt = bufB;``, ``p = a + k;``),
+    transitively (memoised: the work guards ask once per region and kernel)."""
     from pcx_driver.engine import hostaccess
     from pcx_driver.engine.source import walk
 
-    fn = next((d for d in graph.defined_as.get(region.function, [])
-               if d.start_byte <= region.start_byte < d.end_byte), None)
+    graph = callgraph.of(data, language)
+    fn = next((d for d in graph.defined_as.get(function, []) if d.start_byte <= byte < d.end_byte), None)
     if fn is None or not names:
-        return set()
+        return frozenset()
     sets = []  # (the variable set, the names its value reads)
     for n in walk(fn):
         if n.type == "init_declarator" and n.child_by_field_name("value") is not None:
@@ -87,5 +91,5 @@ def _aliases(graph: callgraph.CallGraph, region: DataRegion, names: set[str]) ->
             if target not in out and target not in names and read & (names | out):
                 out.add(target)
                 grew = True
-    return out
+    return frozenset(out)
 
