@@ -567,7 +567,7 @@ def _call_groups(pragmas: list[OmpPragma], data: bytes, language: Language) -> N
                 and n.parent.type != "function_declarator" and hostaccess.text_of(data, n) == name
                 and not _shadowed(n, name, data)]
         head_call = heads[0][1] if len(heads) == 1 else None
-        others = [site for site in sites if site.node is not head_call and site.node != head_call]
+        others = [site for site in sites if site.node != head_call]
         if head_call is None or len(defs) != 1 or len(uses) != len(sites) or any(hostaccess.param_names(defs[0], data)) \
                 or not all(site.plain and _serial_site(site, pragmas, graph, data, set()) for site in others):
             continue
