@@ -1288,3 +1288,56 @@ def test_cxx_sources_of_a_program_become_cpp(tmp_path: Path) -> None:
     tr = translate_project([str(tmp_path / "a.cu"), str(tmp_path / "b.cu")], str(tmp_path / "o"), base=str(tmp_path))
     assert tr.ok
     assert sorted(Path(p).name for p in tr.sources) == ["a.cpp", "b.c"]
+
+
+@needs_clang
+def test_a_variable_template_in_a_header_is_one_device_table_per_type(tmp_path: Path) -> None:
+    """``template <typename T> __constant__ T scale[4];`` declared in a header and filled from
+    the .cu with cudaMemcpyToSymbol(scale<T>, ...): clang-19 gives variable templates no
+    device definition, so each instantiation must still reach the device (a wrong table
+    prints 0s)."""
+    from pcx_driver.cuda.project import translate_project
+
+    (tmp_path / "tab.cuh").write_text(
+        "#pragma once\n#include <cuda_runtime.h>\n"
+        "template <typename T>\n__constant__ T scale[4];\n"
+        "template <typename T>\n__global__ void apply(T *v) { v[threadIdx.x] *= scale<T>[threadIdx.x % 4]; }\n")
+    (tmp_path / "app.cu").write_text(r"""
+#include <stdio.h>
+#include "tab.cuh"
+template <typename T>
+static double run(T first)
+{
+    T table[4] = {first, 2, 3, 4}, h[8], *d;
+    for (int i = 0; i < 8; i++) h[i] = (T)(i + 1);
+    cudaMalloc((void **)&d, sizeof h);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    cudaMemcpyToSymbol(scale<T>, table, sizeof table);
+    apply<T><<<1, 8>>>(d);
+    cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost);
+    cudaFree(d);
+    double s = 0;
+    for (int i = 0; i < 8; i++) s += h[i];
+    return s;
+}
+int main(void)
+{
+    double a = run<double>(0.5), b = run<int>(10);
+    printf("%.1f %.1f\n", a, b);
+    return 0;
+}
+""")
+    tr = translate_project([str(tmp_path / "app.cu")], str(tmp_path / "o"), base=str(tmp_path))
+    assert tr.ok, [r.format() for r in tr.remarks]
+    assert sorted(Path(p).name for p in tr.sources) == ["app.cpp"]
+    for path, content in tr.files.items():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(content)
+    b = subprocess.run(["clang++-19", *FLAGS, "-Wall", "-Werror", "-Wno-unused-function", "o/app.cpp", "-o", "app"],
+                       cwd=tmp_path, capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr
+    run = gate.run_program([str(tmp_path / "app")], cwd=str(tmp_path), env=gate.VALIDATION_ENV, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    # double: 1*0.5 + 2*2 + 3*3 + 4*4 + 5*0.5 + 6*2 + 7*3 + 8*4; int: the same with 10
+    assert run.stdout == f"{0.5 + 4 + 9 + 16 + 2.5 + 12 + 21 + 32:.1f} {10 + 4 + 9 + 16 + 50 + 12 + 21 + 32:.1f}\n"
+    assert len(gate.kernel_launches(run.stderr)) >= 2

@@ -98,9 +98,13 @@ class CallRules:
         sym_node = raw[sym_index]
         if sym_node.type == "pointer_expression":
             sym_node = sym_node.child_by_field_name("argument")
-        sym = text(sym_node)
+        sym, targs = text(sym_node), ""
+        if sym_node.type == "template_function" and text(sym_node.child_by_field_name("name")) in self.scope.templates:
+            sym, targs = text(sym_node.child_by_field_name("name")), text(sym_node.child_by_field_name("arguments"))
         if sym not in self.scope.symbols:
             raise self.printer.refuse("PCX406", node, f"{name} on {sym}, which is not a __device__/__constant__ variable defined earlier in this file")
+        if sym in self.scope.templates and not targs:
+            raise self.printer.refuse("PCX406", node, f"{name} on the variable template {sym} without its template arguments")
         args = self.printer.inner_args(node, ctx)
         del args[sym_index]
         defaults = ["0", "cudaMemcpyHostToDevice" if direction == "to" else "cudaMemcpyDeviceToHost"]
@@ -108,7 +112,7 @@ class CallRules:
             raise self.printer.refuse("PCX406", node, f"{name} called with {len(args) + 1} arguments")
         args = args[:4]
         args += defaults[len(args) - 2:]
-        return f"pcx_{direction}_symbol_{sym}({', '.join(args[:4])})"
+        return f"pcx_{direction}_symbol_{sym}{targs}({', '.join(args[:4])})"  # coef<T>: pcx_to_symbol_coef<T>
 
     def macro_body(self, body: Node) -> str | None:
         """A ``#define`` body that launches kernels (``#define RUN(k, g) k<<<dim3(g), 256>>>(d, n)``),

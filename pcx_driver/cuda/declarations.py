@@ -95,6 +95,47 @@ class DeclarationRules:
             + "\n#pragma omp end declare target\n" + "".join(helpers) + self.printer.line_at(node, end=True)
         )
 
+    def variable_template(self, node: Node) -> str | None:
+        """``template <typename T> __constant__ T coef[W];`` (None when ``node`` is not a
+        variable template of device memory).  clang-19 gives a variable template's
+        instantiations no device definition, even inside ``declare target``, so the
+        variable becomes the static member ``v`` of a class template (whose members it
+        does define), ``pcx_var_coef<T>::v``, which every use ``coef<T>`` names
+        (``template_use``); its copy helpers are templates too (``pcx_to_symbol_coef<T>``)."""
+        inner = next((c for c in node.named_children if c.type == "declaration"), None)
+        if inner is None or function_declarator(inner) is not None or not (
+            has_keyword(inner, "__device__") or has_keyword(inner, "__constant__")
+        ):
+            return None
+        decls = inner.children_by_field_name("declarator")
+        if len(decls) != 1:
+            raise self.printer.refuse("PCX407", inner, "a variable template declaring several variables is not supported")
+        d = decls[0]
+        name = declarator_name(d)
+        head, args = self.kernel_defs.template_info(node)
+        ctx = Ctx()
+        typ = self.printer.emit_children_range(inner, ctx, inner.start_byte, d.start_byte).strip()
+        target = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
+        ident = next(n for n in walk(target) if n.type == "identifier" and text(n) == name)
+        shape = self.printer.emit_children_range(target, ctx, ident.end_byte, target.end_byte)
+        value = d.child_by_field_name("value") if d.type == "init_declarator" else None
+        init = f" = {self.printer.emit(value, ctx)}" if value is not None else ""
+        holder = f"pcx_var_{name}"
+        self.scope.symbols[name] = "constant" if has_keyword(inner, "__constant__") else "device"
+        self.scope.templates.add(name)
+        return (
+            "\n#pragma omp declare target" + self.printer.line_at(node)
+            + f"{head}struct {holder} {{ static {typ} v{shape}; }};\n"
+            + f"{head}{typ} {holder}{args}::v{shape}{init};"
+            + "\n#pragma omp end declare target\n"
+            + kernels.symbol_helpers(name, (head, f"{holder}{args}::v")) + self.printer.line_at(node, end=True)
+        )
+
+    @staticmethod
+    def template_use(node: Node, arguments: str) -> str:
+        """``coef<T>``, a use of a device variable template (``variable_template``)."""
+        return f"pcx_var_{text(node.child_by_field_name('name'))}{arguments}::v"
+
     def device_function(self, node: Node, ctx: Ctx) -> str:
         """A ``__device__`` function definition: ``declare target``, refused where it
         uses what only a kernel has (barriers, warp functions, the launch geometry)."""

@@ -221,26 +221,29 @@ def launcher(k: KernelInfo, file: str) -> str:
     return "\n".join(lines)
 
 
-def symbol_helpers(name: str) -> str:
+def symbol_helpers(name: str, template: tuple[str, str] | None = None) -> str:
     """``pcx_to_symbol_<name>`` / ``pcx_from_symbol_<name>``: cudaMemcpy{To,From}Symbol
-    for one ``declare target`` variable (host copy + ``target update``)."""
+    for one ``declare target`` variable (host copy + ``target update``); for a variable
+    template, ``template`` is the helpers' template head and the expression naming the
+    variable (``pcx_var_coef<T>::v``)."""
+    head, ref = template if template is not None else ("", name)
     return (
-        f"PCX_API cudaError_t pcx_to_symbol_{name}(const void *src, size_t n, size_t off, cudaMemcpyKind kind)\n"
+        f"{head}PCX_API cudaError_t pcx_to_symbol_{name}(const void *src, size_t n, size_t off, cudaMemcpyKind kind)\n"
         "{\n"
         "  if (kind == cudaMemcpyDeviceToDevice)\n"
-        f"    omp_target_memcpy((char *)&{name} + off, (void *)src, n, 0, 0, omp_get_initial_device(), omp_get_default_device());\n"
+        f"    omp_target_memcpy((char *)&{ref} + off, (void *)src, n, 0, 0, omp_get_initial_device(), omp_get_default_device());\n"
         "  else\n"
-        f"    memcpy((char *)&{name} + off, src, n);\n"
-        f"#pragma omp target update to({name})\n"
+        f"    memcpy((char *)&{ref} + off, src, n);\n"
+        f"#pragma omp target update to({ref})\n"
         "  return cudaSuccess;\n"
         "}\n"
-        f"PCX_API cudaError_t pcx_from_symbol_{name}(void *dst, size_t n, size_t off, cudaMemcpyKind kind)\n"
+        f"{head}PCX_API cudaError_t pcx_from_symbol_{name}(void *dst, size_t n, size_t off, cudaMemcpyKind kind)\n"
         "{\n"
-        f"#pragma omp target update from({name})\n"
+        f"#pragma omp target update from({ref})\n"
         "  if (kind == cudaMemcpyDeviceToDevice)\n"
-        f"    omp_target_memcpy(dst, (char *)&{name} + off, n, 0, 0, omp_get_default_device(), omp_get_initial_device());\n"
+        f"    omp_target_memcpy(dst, (char *)&{ref} + off, n, 0, 0, omp_get_default_device(), omp_get_initial_device());\n"
         "  else\n"
-        f"    memcpy(dst, (char *)&{name} + off, n);\n"
+        f"    memcpy(dst, (char *)&{ref} + off, n);\n"
         "  return cudaSuccess;\n"
         "}\n"
     )

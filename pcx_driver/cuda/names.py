@@ -28,6 +28,7 @@ class Names:
     dim3: set[str] = field(default_factory=set)
     scalars: set[str] = field(default_factory=set)
     symbols: dict[str, str] = field(default_factory=dict)
+    templates: set[str] = field(default_factory=set)  # the symbols that are variable templates
     #: macros whose expansion holds a refused construct: macro -> (ID, the construct)
     hidden: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -38,6 +39,7 @@ class Names:
         self.dim3 |= other.dim3
         self.scalars |= other.scalars
         self.symbols.update(other.symbols)
+        self.templates |= other.templates
 
 
 def scan_names(root: Node) -> Names:
@@ -65,6 +67,8 @@ def scan_names(root: Node) -> Names:
             if n.type == "declaration" and cuda_var and not in_function(n) and function_declarator(n) is None:
                 for d in n.children_by_field_name("declarator"):
                     names.symbols[declarator_name(d)] = "constant" if has_keyword(n, "__constant__") else "device"
+                    if n.parent is not None and n.parent.type == "template_declaration":
+                        names.templates.add(declarator_name(d))
             if has_keyword(n, "__global__") or cuda_var:
                 continue  # CUDA entities keep their CUDA meaning
             for d in n.children_by_field_name("declarator"):
@@ -163,6 +167,7 @@ class UnitScope:
     dim3: set[str] = field(default_factory=set)
     scalars: set[str] = field(default_factory=set)  # names declared with an arithmetic type, enumerators
     symbols: dict[str, str] = field(default_factory=dict)  # __device__/__constant__ variable -> its kind
+    templates: set[str] = field(default_factory=set)  # the symbols that are variable templates (coef<T>)
     user_minmax: set[str] = field(default_factory=set)  # min/max the program defines itself
     user: set[str] = field(default_factory=set)  # functions, macros, variables the unit defines
     macros: set[str] = field(default_factory=set)  # the unit's #define names
@@ -184,6 +189,7 @@ def unit_scope(root: Node, context: Names | None) -> UnitScope:
     # their copy helpers); the context's come from headers translated alongside.
     if context is not None:
         scope.symbols.update(context.symbols)
+        scope.templates |= context.templates
     scope.user_minmax = {m for m in tables.MINMAX if m in scope.user}
     # A header's macro may be used in this unit's macros: close over both.
     scope.hidden = _hidden_refusals(root, names.hidden)

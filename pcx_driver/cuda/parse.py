@@ -162,3 +162,17 @@ def launches(root: Node) -> list[Node]:
             out.append(n)
     return out
 
+
+#: Syntax only C++ has: a unit with any of it (or reaching a header with it) is C++.
+CXX_NODES = frozenset({
+    "template_declaration", "namespace_definition", "class_specifier", "qualified_identifier",
+    "new_expression", "delete_expression", "reference_declarator", "using_declaration",
+    "alias_declaration", "lambda_expression", "linkage_specification", "template_function", "this",
+    "nullptr", "access_specifier", "operator_name", "static_assert_declaration",
+})
+
+
+def uses_cxx(root: Node) -> bool:
+    """Whether the tree holds syntax only C++ has (``CXX_NODES``)."""
+    return any(n.type in CXX_NODES for n in walk(root))
+

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pcx_driver.cuda import tables
 from pcx_driver.cuda.runtime_names import DRIVER_NAMES, RUNTIME_NAMES
-from pcx_driver.cuda.parse import parse, text, walk
+from pcx_driver.cuda.parse import CXX_NODES, parse, text, walk
 from pcx_driver.cuda.prologue import prologue
 from pcx_driver.cuda.names import Names, scan_names
 from pcx_driver.cuda.translate import CudaTranslation, translate_source
@@ -36,14 +36,6 @@ from pcx_driver.diagnostics import level_of
 from pcx_driver.model import Language, Remark, SourceUnit
 
 RUNTIME_HEADER = "pcx_cuda_runtime.h"
-
-#: Syntax only C++ has: a unit with any of it (or reaching a header with it) is C++.
-_CXX_NODES = frozenset({
-    "template_declaration", "namespace_definition", "class_specifier", "qualified_identifier",
-    "new_expression", "delete_expression", "reference_declarator", "using_declaration",
-    "alias_declaration", "lambda_expression", "linkage_specification", "template_function", "this",
-    "nullptr", "access_specifier", "operator_name", "static_assert_declaration",
-})
 
 
 @dataclass
@@ -119,7 +111,7 @@ def _scan(pf: ProjectFile, include_dirs: list[str]) -> None:
     pf.names = scan_names(root)
     pf.plain_unparsable = not pf.source and root.has_error and not _holds_cuda(root)
     for n in walk(root):
-        if n.type in _CXX_NODES:
+        if n.type in CXX_NODES:
             pf.cxx = True
         if n.type != "preproc_include":
             continue

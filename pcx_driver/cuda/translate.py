@@ -72,7 +72,7 @@ from pcx_driver.cuda.declarations import DeclarationRules
 from pcx_driver.cuda.dim3 import Dim3Rules
 from pcx_driver.cuda.kernel_def import KernelDefinitions
 from pcx_driver.cuda.names import MACRO_LAUNCH, Names, UnitScope, unit_scope
-from pcx_driver.cuda.parse import at_file_scope, declarator_name, function_declarator, has_keyword, parse, text, walk
+from pcx_driver.cuda.parse import at_file_scope, declarator_name, function_declarator, has_keyword, parse, text, uses_cxx, walk
 from pcx_driver.cuda.printer import Ctx, Printer
 from pcx_driver.cuda.prologue import prologue
 from pcx_driver.cuda.statements import DeviceStatements
@@ -102,7 +102,7 @@ class CudaTranslation:
     ok: bool = True
     kernels: list[str] = field(default_factory=list)  # kernels translated, in source order
     body: str = ""  # the translated unit without its prologue (equal to the source: nothing to translate)
-    cxx: bool = False  # the text is C++ only (it uses the Thrust runtime)
+    cxx: bool = False  # the text is C++ only (C++ syntax, or the Thrust runtime)
 
 
 class _Translator(Printer):
@@ -156,6 +156,8 @@ class _Translator(Printer):
             if has_keyword(node, "__device__"):
                 return self.declarations.device_function(node, Ctx(device=True))
             return None
+        if t == "template_declaration" and at_file_scope(node) and (var := self.declarations.variable_template(node)) is not None:
+            return var
         if t == "template_declaration" and any(n.type == "__global__" for n in walk(node)):
             inner = next((c for c in node.named_children if c.type in ("function_definition", "declaration")), None)
             if inner is None or not has_keyword(inner, "__global__"):
@@ -180,6 +182,8 @@ class _Translator(Printer):
                 return None  # reprinted as it is: thrust:: becomes the runtime's namespace
             self.thrust.member_call(node)
             return self.calls.call(node, ctx)
+        if t == "template_function" and text(node.child_by_field_name("name")) in self.scope.templates:
+            return self.declarations.template_use(node, self.emit(node.child_by_field_name("arguments"), ctx))
         if t in ("identifier", "type_identifier", "namespace_identifier"):
             return self.name(node, ctx)
         return None
@@ -264,7 +268,7 @@ class _Translator(Printer):
         ok = not any(level_of(r.id) == "error" for r in self.remarks)
         self.remarks.sort(key=lambda r: (r.line, r.column))
         return CudaTranslation(out, self.remarks, ok=ok, kernels=self.kernel_defs.translated, body=body,
-                               cxx=self.thrust.used)
+                               cxx=self.thrust.used or uses_cxx(root))
 
 
 def translate_source(unit: SourceUnit, context: Names | None = None, runtime_include: str | None = None,
