@@ -193,6 +193,7 @@ def test_pcx_cc_refuses_a_warp_shuffle(tmp_path: Path) -> None:
     p = subprocess.run([str(VENV_BIN / "pcx-cc"), "-c", "warp_shuffle.cu", "-o", "ws.o"], cwd=tmp_path,
                        env=_pcx_env(), capture_output=True, text=True)
     assert p.returncode == 1
-    assert ("warp_shuffle.cu:10:14: error: warp function __shfl_down_sync in a __device__ function is not supported; "
+    assert ("warp_shuffle.cu:10:14: error: warp function __shfl_down_sync in a __device__ function that is not inlined "
+            "into its kernel (called where it may not run, or from host code) is not supported; "
             "write it in the kernel [PCX401]") in p.stderr
     assert not (tmp_path / "ws.o").exists()

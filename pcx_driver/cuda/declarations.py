@@ -136,21 +136,26 @@ class DeclarationRules:
         """``coef<T>``, a use of a device variable template (``variable_template``)."""
         return f"pcx_var_{text(node.child_by_field_name('name'))}{arguments}::v"
 
-    def device_function(self, node: Node, ctx: Ctx) -> str:
+    def device_function(self, node: Node, ctx: Ctx, head: str = "") -> str:
         """A ``__device__`` function definition: ``declare target``, refused where it
-        uses what only a kernel has (barriers, warp functions, the launch geometry)."""
+        uses what only a kernel has (barriers, warp functions, the launch geometry; a helper
+        the kernels call with those is inlined into them first, ``inline.py``).  ``head``:
+        the ``template <...>`` of a function template, which goes inside the directive."""
         for n in walk(node):
             if n.type == "call_expression" and call_name(n) == "__syncthreads":
-                raise self.printer.refuse("PCX407", n, "__syncthreads() in a __device__ function is not supported; call it from the kernel")
+                raise self.printer.refuse("PCX407", n, "__syncthreads() in a __device__ function that is not inlined into its kernel "
+                                                       "(called where it may not run, or from host code) is not supported; call it from the kernel")
             if n.type == "call_expression" and call_name(n) in phases.WARP_CALLS:
-                raise self.printer.refuse("PCX401", n, f"warp function {call_name(n)} in a __device__ function is not supported; "
+                raise self.printer.refuse("PCX401", n, f"warp function {call_name(n)} in a __device__ function that is not inlined into its kernel "
+                                                       "(called where it may not run, or from host code) is not supported; "
                                                        "write it in the kernel")
             if n.type == "field_expression" and text(n.child_by_field_name("argument")) in (
                 "threadIdx", "blockIdx", "blockDim", "gridDim"
             ):
-                raise self.printer.refuse("PCX407", n, f"{text(n)} in a __device__ function is not supported; pass it from the kernel")
+                raise self.printer.refuse("PCX407", n, f"{text(n)} in a __device__ function that is not inlined into its kernel "
+                                                       "(called where it may not run, or from host code) is not supported; pass it from the kernel")
         body = self.printer.emit_children(node, ctx)
         return (
-            "\n#pragma omp declare target" + self.printer.line_at(node) + body.lstrip()
+            "\n#pragma omp declare target" + self.printer.line_at(node.parent if head else node) + head + body.lstrip()
             + "\n#pragma omp end declare target" + self.printer.line_at(node, end=True)
         )

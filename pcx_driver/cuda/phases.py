@@ -426,7 +426,7 @@ class _Planner:
             typ = wop.type
         elif wop.kind == "shuffle":
             if op == "decl":
-                typ = stmt.child_by_field_name("type")
+                typ = self.declared_type(stmt, call)
             else:
                 decls = self.locals.get(text(target), [])
                 if len(decls) != 1 or decls[0].parent is None or decls[0].parent.type != "declaration":
@@ -438,6 +438,22 @@ class _Planner:
         ex = Exchange(stmt, call, name, target, op, len(self.exchanges), typ, wop)
         self.exchanges.append(ex)
         return ex
+
+    def declared_type(self, stmt: Node, value: Node | None) -> Node | None:
+        """The type specifier of declaration ``stmt``; for ``auto x = __shfl_*_sync(m, v, ...)``
+        with ``v`` a scalar local (what an inlined helper's ``auto`` exchange looks like,
+        ``inline.py``), ``v``'s, which the shuffle returns."""
+        typ = stmt.child_by_field_name("type")
+        if typ is None or text(typ) != "auto" or value is None or call_name(value) not in SHUFFLES:
+            return typ
+        args = call_args(value)
+        if len(args) < 2 or args[1].type != "identifier":
+            return typ
+        decls = self.locals.get(text(args[1]), [])
+        if len(decls) != 1 or decls[0].parent is None or decls[0].parent.type != "declaration":
+            return typ
+        inner = decls[0].child_by_field_name("declarator") if decls[0].type == "init_declarator" else decls[0]
+        return decls[0].parent.child_by_field_name("type") if inner.type == "identifier" else typ
 
     # -------------------------------------------------------------- steps
 
@@ -619,7 +635,7 @@ class _Planner:
                         if any(c.type == "type_qualifier" for c in chain.children):
                             raise _NoPhases(f"{name} lives across __syncthreads() and is a const pointer")
                         chain = chain.child_by_field_name("declarator")
-                    typ = s.child_by_field_name("type")
+                    typ = self.declared_type(s, d.child_by_field_name("value") if d.type == "init_declarator" else None)
                     if chain.type != "identifier" or typ is None or text(typ) in ("auto", "dim3") or has_keyword(s, "static"):
                         raise _NoPhases(f"{name} lives across __syncthreads() and is not a plain scalar or pointer")
                     value = d.child_by_field_name("value") if d.type == "init_declarator" else None

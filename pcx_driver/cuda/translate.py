@@ -62,13 +62,14 @@ What each construct becomes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tree_sitter import Node, Tree
 
 from pcx_driver.cuda import coop, kernels, tables
 from pcx_driver.cuda.calls import CallRules
 from pcx_driver.cuda.declarations import DeclarationRules
+from pcx_driver.cuda.inline import inline_cooperative_helpers
 from pcx_driver.cuda.dim3 import Dim3Rules
 from pcx_driver.cuda.kernel_def import KernelDefinitions
 from pcx_driver.cuda.names import MACRO_LAUNCH, Names, UnitScope, unit_scope
@@ -109,8 +110,9 @@ class _Translator(Printer):
     """The printer whose ``rule`` sends each node to the rule module for its construct."""
 
     def __init__(self, unit: SourceUnit, tree: Tree, scope: UnitScope, runtime_include: str | None,
-                 include_map: dict[str, str]) -> None:
+                 include_map: dict[str, str], cxx: bool = False) -> None:
         super().__init__(unit, tree)
+        self.cxx = cxx  # C++ before its helpers were inlined
         self.scope = scope
         self.runtime_include = runtime_include
         self.include_map = include_map
@@ -158,6 +160,8 @@ class _Translator(Printer):
             return None
         if t == "template_declaration" and at_file_scope(node) and (var := self.declarations.variable_template(node)) is not None:
             return var
+        if t == "template_declaration" and (inner := _device_function_template(node)) is not None:
+            return self.declarations.device_function(inner, Ctx(device=True), head=self.src(node.start_byte, inner.start_byte))
         if t == "template_declaration" and any(n.type == "__global__" for n in walk(node)):
             inner = next((c for c in node.named_children if c.type in ("function_definition", "declaration")), None)
             if inner is None or not has_keyword(inner, "__global__"):
@@ -268,7 +272,15 @@ class _Translator(Printer):
         ok = not any(level_of(r.id) == "error" for r in self.remarks)
         self.remarks.sort(key=lambda r: (r.line, r.column))
         return CudaTranslation(out, self.remarks, ok=ok, kernels=self.kernel_defs.translated, body=body,
-                               cxx=self.thrust.used or uses_cxx(root))
+                               cxx=self.thrust.used or self.cxx or uses_cxx(root))
+
+
+def _device_function_template(node: Node) -> Node | None:
+    """The ``__device__`` function a template declaration defines, or None."""
+    inner = next((c for c in node.named_children if c.type == "function_definition"), None)
+    if inner is None or not has_keyword(inner, "__device__") or has_keyword(inner, "__global__"):
+        return None
+    return inner
 
 
 def translate_source(unit: SourceUnit, context: Names | None = None, runtime_include: str | None = None,
@@ -278,6 +290,11 @@ def translate_source(unit: SourceUnit, context: Names | None = None, runtime_inc
     ``context``: names the unit's headers declare (``names.scan_names``); ``runtime_include``:
     include this header instead of heading the text with the prologue; ``include_map``:
     ``#include`` spellings to replace (a header's place in the output tree)."""
+    inlined = inline_cooperative_helpers(unit.data)
+    cxx = False
+    if inlined != unit.data:  # the helpers inlined may have been the unit's only C++ (templates)
+        cxx = uses_cxx(parse(unit.data).root_node)
+        unit = replace(unit, text=inlined.decode("utf-8", "surrogateescape"))
     tree = parse(unit.data)
     root = tree.root_node
     if root.has_error:
@@ -285,4 +302,4 @@ def translate_source(unit: SourceUnit, context: Names | None = None, runtime_inc
         reporter = Printer(unit, tree)
         reporter.remark("PCX407", bad, "CUDA source has syntax errors the translator cannot parse")
         return CudaTranslation(unit.text, reporter.remarks, ok=False)
-    return _Translator(unit, tree, unit_scope(root, context), runtime_include, include_map or {}).run()
+    return _Translator(unit, tree, unit_scope(root, context), runtime_include, include_map or {}, cxx).run()

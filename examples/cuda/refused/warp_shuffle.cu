@@ -1,5 +1,5 @@
-/* Must be REFUSED (PCX401): a warp shuffle in a __device__ helper (only kernels'
-   own warp functions are translated, as exchanges between barrier phases). */
+/* Must be REFUSED (PCX401): a warp shuffle in a __device__ helper called where it may not run
+   (a ?: branch): pcx inlines helpers only where the call surely runs, once (cuda/inline.py). */
 #include <stdio.h>
 #include <cuda_runtime.h>
 
@@ -14,7 +14,7 @@ __device__ float warp_sum(float v)
 __global__ void sums(const float *in, float *out, int n)
 {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
-    float v = warp_sum(i < n ? in[i] : 0.0f);
+    float v = i < n ? warp_sum(in[i]) : 0.0f;
     if ((threadIdx.x & 31) == 0)
         atomicAdd(out, v);
 }
