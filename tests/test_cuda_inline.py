@@ -141,3 +141,16 @@ int main(void)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout == " ".join(str(1 + b * 127 * 128 // 2) for b in range(8)) + " \n"
     assert any("sums" in name for name in gate.kernel_launches(run.stderr))
+
+
+def test_a_header_keeps_its_helpers_for_the_files_that_include_it(tmp_path: Path) -> None:
+    """Blanking out an uncalled helper is for the file that owns it: in a header, the
+    includer's kernels may call it, so it stays (and is refused there as before)."""
+    from pcx_driver.cuda.project import translate_project
+
+    (tmp_path / "sum.cuh").write_text("#pragma once\n" + WARP_SUM)
+    (tmp_path / "app.cu").write_text('#include "sum.cuh"\n__global__ void k(float *v) { v[0] = warp_sum(v[threadIdx.x]); }\n'
+                                     "int main(void) { return 0; }\n")
+    res = translate_project([str(tmp_path / "app.cu")], str(tmp_path / "out"), base=str(tmp_path))
+    assert not res.ok
+    assert any(r.id == "PCX401" and r.file.endswith("sum.cuh") for r in res.remarks), [r.format() for r in res.remarks]

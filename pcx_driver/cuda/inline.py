@@ -23,7 +23,8 @@ a kernel is replaced by the helper's body, as a compiler's inliner would:
 The body is written on the call's line (comments and ``#pragma unroll`` dropped), so every
 later line keeps its number and remarks and ``#line`` stay right.  Rounds repeat until no
 call of a cooperative helper is left in a kernel (helpers call helpers); a cooperative
-helper none of whose calls remain is blanked out of the text (its lines kept).  A call the
+helper none of whose calls remain is blanked out of the text (its lines kept), except in a
+file that other files of the program include.  A call the
 inliner cannot handle is left as written, and the translator refuses the helper as before
 (PCX401, PCX407).
 """
@@ -68,9 +69,10 @@ class _Helper:
     free: set[str] = field(default_factory=set)  # identifiers the body reads that it does not declare
 
 
-def inline_cooperative_helpers(data: bytes) -> bytes:
+def inline_cooperative_helpers(data: bytes, drop: bool = True) -> bytes:
     """``data`` with every inlinable call of a cooperative helper in a kernel replaced by the
-    helper's body (see the module); ``data`` itself when there is none."""
+    helper's body (see the module); ``data`` itself when there is none.  ``drop``: blank out
+    the helpers left uncalled (not in a file that others include: theirs may call them)."""
     out = data
     counter = [0]
     inlined: set[str] = set()
@@ -83,7 +85,7 @@ def inline_cooperative_helpers(data: bytes) -> bytes:
             return out
         edits = _round(root, helpers, counter, inlined)
         if not edits:
-            return _drop_unused(out, root, helpers, inlined)
+            return _drop_unused(out, root, helpers, inlined) if drop else out
         for start, end, new in sorted(edits, reverse=True):
             out = out[:start] + new.encode("utf-8", "surrogateescape") + out[end:]
     return out

@@ -185,7 +185,8 @@ def translate_single(source: str, include_dirs: list[str] = (), base: str | None
     for pf in _reach(files, main.path)[1:]:
         if pf.plain_unparsable:
             continue  # nothing to translate: the compiler reads it as it is
-        tr = translate_source(_unit(pf, base), context=_context(files, pf.path), runtime_include=RUNTIME_HEADER)
+        tr = translate_source(_unit(pf, base), context=_context(files, pf.path), runtime_include=RUNTIME_HEADER,
+                              included=True)
         if tr.body == pf.data.decode("utf-8", "surrogateescape"):
             continue
         by, inc = includer[pf.path]
@@ -218,6 +219,7 @@ def translate_project(sources: list[str], outdir: str, include_dirs: list[str] =
     guard = "PCX_CUDA_RUNTIME_H"
     body = prologue().split("\n", 1)[1]  # without its #line: it is a real file now
     result.files[runtime] = f"#ifndef {guard}\n#define {guard}\n{body}#endif /* {guard} */\n"
+    included = {inc.target for f in files.values() for inc in f.includes}
     for path, pf in files.items():
         here = os.path.dirname(out[path])
         include_map = {}
@@ -230,7 +232,7 @@ def translate_project(sources: list[str], outdir: str, include_dirs: list[str] =
             continue
         tr = translate_source(_unit(pf, base), context=_context(files, path),
                               runtime_include=os.path.relpath(runtime, here).replace(os.sep, "/"),
-                              include_map=include_map)
+                              include_map=include_map, included=path in included)
         result.remarks += tr.remarks
         result.kernels += tr.kernels
         result.ok &= tr.ok

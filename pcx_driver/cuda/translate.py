@@ -284,13 +284,14 @@ def _device_function_template(node: Node) -> Node | None:
 
 
 def translate_source(unit: SourceUnit, context: Names | None = None, runtime_include: str | None = None,
-                     include_map: dict[str, str] | None = None) -> CudaTranslation:
+                     include_map: dict[str, str] | None = None, included: bool = False) -> CudaTranslation:
     """Translate one CUDA unit; never raises for bad input (remarks say what went wrong).
 
     ``context``: names the unit's headers declare (``names.scan_names``); ``runtime_include``:
     include this header instead of heading the text with the prologue; ``include_map``:
-    ``#include`` spellings to replace (a header's place in the output tree)."""
-    inlined = inline_cooperative_helpers(unit.data)
+    ``#include`` spellings to replace (a header's place in the output tree); ``included``:
+    other files of the program include this one (its device helpers stay for them)."""
+    inlined = inline_cooperative_helpers(unit.data, drop=not included)
     cxx = False
     if inlined != unit.data:  # the helpers inlined may have been the unit's only C++ (templates)
         cxx = uses_cxx(parse(unit.data).root_node)
