@@ -572,6 +572,23 @@ def test_read_only_parameters(body: str, ro: set[int]) -> None:
     assert _read_only(fnode, data) == ro
 
 
+@pytest.mark.parametrize("macros, params, names", [
+    ("#define ARR(v) v[restrict N]\n", "int n, u32 ARR(p2), u32 q[N]", ["n", "p2", "q"]),
+    # PolyBench's form: the name is the macro's first argument, the sizes follow
+    ("#define POLY_2D(var, d1, d2, dd1, dd2) var[d1][d2]\n", "int n, double POLY_2D(A, N, N, n, n)", ["n", "A"]),
+    ("", "int n, int g(int)", ["n", "g"]),  # a real function parameter keeps its name
+    ("#define WRAP(v) (v)\n", "int WRAP(x)", ["WRAP"]),  # not a declaring macro: left as read
+])
+def test_parameters_declared_through_a_macro_have_the_name_it_declares(macros: str, params: str, names: list[str]) -> None:
+    """``u32 ARR(p2)`` reads as a function declarator named ARR; the planner and the plan
+    checker find parameters by position, so the name must be p2 (loopfuzz seed 3602047)."""
+    from pcx_driver.engine import hostaccess
+
+    data = (macros + "typedef unsigned u32;\nvoid f(" + params + ") { }\n").encode()
+    fnode = [n for n in hostaccess.parse(data, Language.C).root_node.named_children if n.type == "function_definition"][0]
+    assert hostaccess.param_names(fnode, data) == names
+
+
 FORWARD = r"""
 #include <stdio.h>
 #include <stdlib.h>

@@ -418,9 +418,57 @@ def declared_identifier_node(node: tree_sitter.Node) -> tree_sitter.Node | None:
 
 
 def declared_identifier(node: tree_sitter.Node, data: bytes) -> str | None:
-    """The name ``declared_identifier_node`` finds, as text."""
+    """The name ``declared_identifier_node`` finds, as text; for a parameter declared
+    through a function-like macro (``u32 ARR(p2)``), the name the macro declares."""
     d = declared_identifier_node(node)
-    return text_of(data, d) if d is not None else None
+    if d is None:
+        return None
+    if node.type in _PARAMETERS and d.parent is not None and d.parent.type == "function_declarator":
+        named = macro_declared_name(d.parent, data)
+        if named is not None:
+            return named
+    return text_of(data, d)
+
+
+def macro_declared_name(fd: tree_sitter.Node, data: bytes) -> str | None:
+    """``u32 ARR(p2)`` (tree-sitter reads a function declarator) declares ``p2`` when ARR is
+    a function-like macro of the unit whose replacement begins with one of its parameters
+    (``#define ARR(v) v[restrict N]``, PolyBench's ``POLYBENCH_1D(var, dim1, ddim1)``):
+    that argument, when it is a plain name; None otherwise."""
+    macro = text_of(data, fd.child_by_field_name("declarator"))
+    root = fd
+    while root.parent is not None:
+        root = root.parent
+    position = _declaring_macros(root, data).get(macro)
+    params = fd.child_by_field_name("parameters")
+    args = [text_of(data, a).strip() for a in params.named_children] if params is not None else []
+    if position is None or position >= len(args) or not args[position].isidentifier():
+        return None
+    return args[position]
+
+
+_MACRO_CACHE: dict[tuple[int, int], dict[str, int]] = {}
+
+
+def _declaring_macros(root: tree_sitter.Node, data: bytes) -> dict[str, int]:
+    """Function-like macros whose replacement list begins with a parameter: name -> its position."""
+    key = (hash(data), root.end_byte)
+    if key not in _MACRO_CACHE:
+        out: dict[str, int] = {}
+        for n in walk(root):
+            if n.type != "preproc_function_def":
+                continue
+            ps = n.child_by_field_name("parameters")
+            names = [text_of(data, c) for c in ps.named_children] if ps is not None else []
+            value = n.child_by_field_name("value")
+            body = text_of(data, value).lstrip() if value is not None else ""
+            first = body[:len(body) - len(body.lstrip("_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))]
+            if first in names and body[len(first):].lstrip()[:1] == "[":
+                out[text_of(data, n.child_by_field_name("name"))] = names.index(first)
+        if len(_MACRO_CACHE) > 32:
+            _MACRO_CACHE.clear()
+        _MACRO_CACHE[key] = out
+    return _MACRO_CACHE[key]
 
 
 _PARAMETERS = frozenset({"parameter_declaration", "optional_parameter_declaration", "variadic_parameter_declaration"})

@@ -232,6 +232,19 @@ def contains(outer: Sect, inner: Sect) -> bool:
     return True
 
 
+def extends(outer: Sect, inner: Sect) -> bool:
+    """Provably not inner ⊆ outer for a non-empty inner: in some dimension inner starts
+    before outer or ends after it, by a constant (``[0:n]`` against ``[1:n - 3]``)."""
+    if outer == WHOLE or inner == WHOLE or len(inner) != len(outer):
+        return False
+    one = freeze({(): 1})
+    for (olo, ohi), (ilo, ihi) in zip(outer, inner):
+        if (olo is not None and ilo is not None and le(add(ilo, one), olo)) or \
+                (ohi is not None and ihi is not None and le(add(ohi, one), ihi)):
+            return True
+    return False
+
+
 def disjoint(a: Sect, b: Sect) -> bool:
     if a == WHOLE or b == WHOLE or len(a) != len(b):
         return empty(a) or empty(b)

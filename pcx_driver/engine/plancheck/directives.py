@@ -15,7 +15,7 @@ import functools
 
 from pcx_driver.engine.plancheck.frame import Frame, OpenRegion
 from pcx_driver.engine.plancheck.state import MAYBE, Buf, State, cut, each, fail, join_buf
-from pcx_driver.engine.symsect import WHOLE, Sect, contains, overlaps
+from pcx_driver.engine.symsect import WHOLE, Sect, contains, extends, overlaps
 from pcx_driver.model import DataRegion, MapKind, Section
 
 
@@ -64,9 +64,14 @@ def contained(v: Buf, sec: Section, s: Sect, node) -> None:
     if sec.render() == text or (have != WHOLE and s != WHOLE and contains(have, s)
                                 and all(d != (None, None) for d in have)):
         return
-    if text == "\0caller":  # an extension here aborts the run (never a wrong answer)
-        return
-    fail("PCX215", f"map of {sec.render()} may extend the present mapping {text}", node)
+    if text != "\0caller":
+        fail("PCX215", f"map of {sec.render()} may extend the present mapping {text}", node)
+    # In a callee, ``have`` is the caller's section in the caller's terms, which the callee's
+    # bound parameters share, and the callee's own symbols (its loop bounds, macros) often
+    # leave containment undecided: an extension there can only abort the run, never change
+    # its answer, so only a map that surely extends the argument's section fails.
+    if extends(have, s):
+        fail("PCX215", f"map of {sec.render()} extends the present mapping of the argument", node)
 
 
 def leave_region(f: Frame, r: DataRegion, st: State, last) -> State:
