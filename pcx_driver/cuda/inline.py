@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from pcx_driver.cuda.parse import call_args, declarator_name, function_declarator, has_keyword, parse, text, walk
+from pcx_driver.cuda.parse import (call_args, declarator_name, function_declarator, has_keyword, parameter_declarations,
+                                   parse, text, walk)
 from pcx_driver.cuda.phases import WARP_CALLS
 
 GEOMETRY = frozenset({"threadIdx", "blockIdx", "blockDim", "gridDim"})
@@ -150,16 +151,11 @@ def _helper(name: str, fn: Node) -> _Helper | None:
                 return None  # defaults, variadic packs
     body = fn.child_by_field_name("body")
     params = []
-    for p in function_declarator(fn).child_by_field_name("parameters").named_children:
-        if p.type == "comment":
-            continue
-        if p.type != "parameter_declaration":
-            return None
+    decls = parameter_declarations(function_declarator(fn))
+    if decls is None:
+        return None  # an unnamed or variadic parameter
+    for p in decls:
         d = p.child_by_field_name("declarator")
-        if d is None:
-            if text(p).strip() == "void":
-                continue
-            return None
         reference, shape = d.type == "reference_declarator", "value"
         inner = d.named_children[0] if reference and d.named_children else d
         if inner.type == "pointer_declarator" and inner.child_by_field_name("declarator").type == "identifier":

@@ -84,22 +84,32 @@ class Param:
     pointer: bool
 
 
-def parameters(fn_declarator: Node) -> list[Param] | None:
-    """The parameters of a function declarator; None if one is unnamed or variadic."""
+def parameter_declarations(fn_declarator: Node) -> list[Node] | None:
+    """The parameter declarations of a function declarator (none for ``(void)``); None if
+    one is unnamed or variadic."""
     plist = fn_declarator.child_by_field_name("parameters")
-    out: list[Param] = []
-    if plist is None:
-        return out
-    for p in plist.named_children:
+    out: list[Node] = []
+    for p in plist.named_children if plist is not None else ():
         if p.type == "comment":
             continue
         if p.type != "parameter_declaration":
             return None
-        decl = p.child_by_field_name("declarator")
-        if decl is None:
+        if p.child_by_field_name("declarator") is None:
             if text(p).strip() == "void":
                 continue
             return None
+        out.append(p)
+    return out
+
+
+def parameters(fn_declarator: Node) -> list[Param] | None:
+    """The parameters of a function declarator; None if one is unnamed or variadic."""
+    decls = parameter_declarations(fn_declarator)
+    if decls is None:
+        return None
+    out: list[Param] = []
+    for p in decls:
+        decl = p.child_by_field_name("declarator")
         name = declarator_name(decl)
         if not name:
             return None
