@@ -16,7 +16,7 @@ from pcx_driver.cuda.translate import translate_source
 from pcx_driver.model import Language, SourceUnit
 
 FLAGS = ["-O2", "-fopenmp", "-fopenmp-targets=x86_64-pc-linux-gnu", "-gline-tables-only",
-         "-Wl,-rpath,/usr/lib/llvm-19/lib", "-Wall", "-Werror", "-Wno-unused-function", "-Wno-unused-label"]
+         "-Wl,-rpath,/usr/lib/llvm-19/lib", "-Wall", "-Werror", "-Wno-unused-function"]
 
 WARP_SUM = """\
 template <typename T>

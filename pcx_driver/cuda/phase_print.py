@@ -63,9 +63,11 @@ class PhasePrinter:
                 ) + (self.publish(st.closing, ctx) if st.closing is not None else "")
                 if ctx.guards:
                     inner = f"\nif ({' && '.join(ctx.guards)}) {{" + inner + "\n}"
-                if st.final:  # a return leaves this block scope, never jumps over a declaration
+                # a return leaves this block scope, never jumps over a declaration; a label no
+                # return jumps to is left out (-Wunused-label)
+                if st.final and "goto pcx_thread_done;" in inner:
                     inner = "{" + inner + "\n}\npcx_thread_done: ;"
-                elif leave:
+                elif leave and f"goto {leave};" in inner:
                     inner = "{" + inner + f"\n}}\n{leave}: ;"
                 if ctx.leaves:
                     inner = "\nif (pcx_left[pcx_t]) continue;" + inner
