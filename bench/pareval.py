@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     for col in ["example", "expect", *(["nvcc"] if args.nvcc else []), *(["sm_90"] if args.nvptx else []),
                 "translated", "compiled",
                 "validated / refused", "kernels", "launches", "run s", "serial s", "x serial", "seconds"]:
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col == "example")  # names stay whole in logs
     mark = {True: "[green]yes[/]", False: "[red]no[/]"}
     for r in results:
         table.add_row(
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.run_seconds / max(serial[r.name], 1e-3):.1f}" if r.compiled and serial.get(r.name) else "-",
             f"{r.seconds:.1f}",
         )
-    console = Console(width=None if sys.stdout.isatty() else 120)
+    console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(table)
     for r in results:
         if not r.passed:
