@@ -17,6 +17,7 @@ All positions are byte offsets into the UTF-8 text, as in ``pcx_driver.model``.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -447,28 +448,24 @@ def macro_declared_name(fd: tree_sitter.Node, data: bytes) -> str | None:
     return args[position]
 
 
-_MACRO_CACHE: dict[tuple[int, int], dict[str, int]] = {}
-
-
+@functools.lru_cache(maxsize=16)
 def _declaring_macros(root: tree_sitter.Node, data: bytes) -> dict[str, int]:
-    """Function-like macros whose replacement list begins with a parameter: name -> its position."""
-    key = (hash(data), root.end_byte)
-    if key not in _MACRO_CACHE:
-        out: dict[str, int] = {}
-        for n in walk(root):
-            if n.type != "preproc_function_def":
-                continue
-            ps = n.child_by_field_name("parameters")
-            names = [text_of(data, c) for c in ps.named_children] if ps is not None else []
-            value = n.child_by_field_name("value")
-            body = text_of(data, value).lstrip() if value is not None else ""
-            first = body[:len(body) - len(body.lstrip("_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))]
-            if first in names and body[len(first):].lstrip()[:1] == "[":
-                out[text_of(data, n.child_by_field_name("name"))] = names.index(first)
-        if len(_MACRO_CACHE) > 32:
-            _MACRO_CACHE.clear()
-        _MACRO_CACHE[key] = out
-    return _MACRO_CACHE[key]
+    """Function-like macros whose replacement list begins with a parameter followed by ``[``
+    (a declarator): name -> that parameter's position."""
+    out: dict[str, int] = {}
+    for n in walk(root):
+        if n.type != "preproc_function_def":
+            continue
+        ps = n.child_by_field_name("parameters")
+        names = [text_of(data, c) for c in ps.named_children] if ps is not None else []
+        value = n.child_by_field_name("value")
+        first = _LEADING_NAME.match(text_of(data, value)) if value is not None else None
+        if first is not None and first.group(1) in names:
+            out[text_of(data, n.child_by_field_name("name"))] = names.index(first.group(1))
+    return out
+
+
+_LEADING_NAME = re.compile(r"\s*([A-Za-z_]\w*)\s*\[")
 
 
 _PARAMETERS = frozenset({"parameter_declaration", "optional_parameter_declaration", "variadic_parameter_declaration"})
