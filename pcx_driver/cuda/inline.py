@@ -37,7 +37,7 @@ from tree_sitter import Node
 
 from pcx_driver.cuda.parse import (call_args, declarator_name, function_declarator, has_keyword, parameter_declarations,
                                    parse, text, walk)
-from pcx_driver.cuda.phases import WARP_CALLS
+from pcx_driver.cuda.phases import WARP_CALLS, is_unroll_hint
 
 GEOMETRY = frozenset({"threadIdx", "blockIdx", "blockDim", "gridDim"})
 SUFFIX = "__pcx_in"
@@ -172,7 +172,7 @@ def _helper(name: str, fn: Node) -> _Helper | None:
         return None
     if value_return and (fn.child_by_field_name("declarator").type != "function_declarator"):
         return None  # returns a pointer or reference: left alone
-    if any(n.type.startswith("preproc_") and not _is_unroll(n) and not (n.parent is not None and _is_unroll(n.parent))
+    if any(n.type.startswith("preproc_") and not is_unroll_hint(n) and not (n.parent is not None and is_unroll_hint(n.parent))
            for n in walk(body)):
         return None
     h = _Helper(name, fn, outer, template, params, value_return)
@@ -204,10 +204,6 @@ def _renamable(n: Node) -> bool:
     if p.type == "qualified_identifier" and p.child_by_field_name("name") is not None and p.child_by_field_name("name").id == n.id:
         return False
     return p.type not in ("goto_statement", "labeled_statement")  # a member is a field_identifier
-
-
-def _is_unroll(n: Node) -> bool:
-    return n.type == "preproc_call" and text(n).split()[:2] in (["#pragma", "unroll"], ["#pragma", "nounroll"])
 
 
 # ---------------------------------------------------------------------------- one round
@@ -290,18 +286,19 @@ def _inline(call: Node, stmt: Node, h: _Helper, caller: Node, k: int) -> str | N
     body = h.definition.child_by_field_name("body")
     stmts = [c for c in body.named_children if c.type != "comment"]
     result = f"pcx_ret{SUFFIX}{k}"
+    whole = _is_call_stmt(call, stmt)  # the call is the statement: its value is not used
     parts = list(copies)
     for s in stmts:
         if s.type == "return_statement":
             if h.returns:
                 value = _render(s.named_children[0], rename, types)
-                parts.append(f"{result} = ({value});" if not _is_call_stmt(call, stmt) else f"(void)({value});")
+                parts.append(f"(void)({value});" if whole else f"{result} = ({value});")
             continue
-        if _is_unroll(s):
+        if is_unroll_hint(s):
             continue
         parts.append(_render(s, rename, types))
     block = "{ " + " ".join(parts) + " }"
-    if _is_call_stmt(call, stmt):
+    if whole:
         return block
     if not h.returns:
         return None  # a void helper's value used in an expression
@@ -380,7 +377,7 @@ def _render(node: Node, rename: dict[str, str], types: dict[str, str], skip_ampe
         emit_gap(leaf.start_byte)
         pos = leaf.end_byte
         t = text(leaf)
-        if leaf.type == "comment" or _is_unroll(leaf):
+        if leaf.type == "comment" or is_unroll_hint(leaf):
             out.append(" ")
         elif leaf.type == "identifier" and _renamable(leaf) and t in rename:
             out.append(rename[t])

@@ -186,7 +186,7 @@ def _address_kept(write: Node) -> bool:
                 and call_args(call) and call_args(call)[0].id == write.id)
 
 
-def _is_unroll_hint(node: Node) -> bool:
+def is_unroll_hint(node: Node) -> bool:
     """``#pragma unroll [N]``: a hint, dropped where it would stand between phases."""
     return node.type == "preproc_call" and text(node).split()[:2] in (["#pragma", "unroll"], ["#pragma", "nounroll"])
 
@@ -247,7 +247,7 @@ class _Planner:
                 name = _written_name(n.child_by_field_name("argument"))
                 if name:
                     self.writes.setdefault(name, []).append(n)
-            elif _is_unroll_hint(n):
+            elif is_unroll_hint(n):
                 continue
             elif n.type in ("goto_statement", "labeled_statement") or n.type.startswith("preproc_"):
                 raise _NoPhases(f"the kernel has a {n.type.replace('_', ' ')}")
@@ -486,7 +486,7 @@ class _Planner:
             return current
 
         for s in stmts:
-            if _is_unroll_hint(s) and s.next_named_sibling is not None and _has_split(s.next_named_sibling, self.groups):
+            if is_unroll_hint(s) and s.next_named_sibling is not None and _has_split(s.next_named_sibling, self.groups):
                 continue  # it would stand alone at the end of a phase
             if any(g.statement.id == s.id for g in self.groups.groups.values()):
                 continue  # a cooperative group's declaration: it prints as nothing
