@@ -6,6 +6,7 @@ documentation; ``pcx explain PCX101`` prints it.  Ranges:
     PCX0xx  driver and input handling
     PCX1xx  loop analysis (why a nest was or was not offloaded)
     PCX13x  C++ constructs
+    PCX140  loop analysis, continued (array privatisation)
     PCX2xx  data-movement planning
     PCX3xx  correctness gate, profiling and tuning
     PCX4xx  CUDA translation
@@ -84,6 +85,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX135", "remark", "container that may grow or reallocate inside the nest"),
         RemarkSpec("PCX136", "remark", "loop in a function template with an instantiation that cannot be offloaded"),
         RemarkSpec("PCX137", "remark", "member function loop over this-> arrays cannot be mapped soundly"),
+        RemarkSpec("PCX140", "remark", "array private to each iteration of the offloaded loops: every iteration writes the elements it reads first, in its own copy (a constant-size array, the declared extent), and the last iteration copies them back; the loop runs as written when the range does not fit that extent"),
         # -- data planning ---------------------------------------------------------------
         RemarkSpec("PCX200", "remark", "target data region keeps arrays on the device across kernels"),
         RemarkSpec("PCX201", "remark", "target update inserted where host code reads or writes device data"),

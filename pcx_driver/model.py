@@ -131,6 +131,34 @@ class Reduction:
 
 
 @dataclass
+class PrivateArray:
+    """An array private to each iteration of a nest (engine/privatise.py), with what the
+    rewriter needs to emit it: a copy declared in the loops' body, the uses renamed, and
+    the last iteration's copy-back."""
+
+    name: str
+    private_name: str  # the per-iteration copy, e.g. pcx_priv_sum
+    element_type: str
+    extent: int
+    body_start: int  # the first statement of the perfect loops' body (the copy is declared before it)
+    body_end: int  # the end of that body's last statement (the copy-back follows it)
+    uses: list[tuple[int, int]] = field(default_factory=list)  # byte ranges of the name, renamed
+    low: str = ""  # the range every iteration writes, inclusive bounds as C text
+    high: str = ""
+    last: list[tuple[str, str]] = field(default_factory=list)  # (index, its last value) of each perfect loop
+    bounds_test: str = ""  # C condition under which x[low..high] fits the copy
+
+    def declaration(self) -> str:
+        return f"{self.element_type} {self.private_name}[{self.extent}];"
+
+    def copy_back(self) -> str:
+        last = " && ".join(f"{i} == ({v})" for i, v in self.last)
+        k = f"pcx_k_{self.name}"
+        return (f"if ({last}) for (long long {k} = ({self.low}); {k} <= ({self.high}); {k}++) "
+                f"{self.name}[{k}] = {self.private_name}[{k}];")
+
+
+@dataclass
 class NestAnalysis:
     """The analysis of one loop nest: legality, clauses and data, with reasons."""
 
@@ -167,6 +195,9 @@ class NestAnalysis:
     # on, where the analysis could not test a subscript (PCX129, --pcx-trust-pragmas); 0:
     # the analysis proved the nest parallel.
     pragma_claim: int = 0
+    # Arrays private to each iteration (engine/privatise.py); the kernel runs only where
+    # each one's ``bounds_test`` holds, as written otherwise.
+    private_arrays: list[PrivateArray] = field(default_factory=list)
 
 
 @dataclass
@@ -283,6 +314,8 @@ class KernelPlan:
     user_directive: str = ""
     # NestAnalysis.pragma_claim: the user's pragma line this kernel's parallelism rests on
     pragma_claim: int = 0
+    # NestAnalysis.private_arrays: declared, renamed and copied back by the rewriter
+    private_arrays: list[PrivateArray] = field(default_factory=list)
 
 
 @dataclass

@@ -41,6 +41,7 @@ from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
 from pcx_driver.engine.nest import Nest, build_nest, candidates, perfect_depth
 from pcx_driver.engine.parallel import Parallelism
+from pcx_driver.engine.privatise import perfect_loops, private_array, private_note
 from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.semantics import Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel
@@ -49,6 +50,7 @@ from pcx_driver.model import (
     Decision,
     FunctionAnalysis,
     NestAnalysis,
+    PrivateArray,
     Remark,
     SourceUnit,
     UnitAnalysis,
@@ -277,7 +279,8 @@ class _UnitAnalyser:
         if sv.problems:
             raise MultiRefusal(sv.problems)
         versioned: list[tuple[str, str, bool]] = []  # (pointer, pointer, either written)
-        arrays, atomics, notes, groups = self._check_arrays(nest, fi, reasons, versioned)
+        privates: list[PrivateArray] = []
+        arrays, atomics, notes, groups = self._check_arrays(nest, fi, reasons, versioned, privates)
         claim = self._pragma_claim(node, reasons)
         if claim:
             answered, reasons = reasons, []
@@ -296,6 +299,7 @@ class _UnitAnalyser:
             reductions=sv.reductions, arrays=arrays, atomic_updates=atomics, calls=calls, work_estimate=work,
             work_expr=work_expr, alias_checks=[(a, b) for a, b, _ in versioned],
             alias_reads=[(a, b) for a, b, written in versioned if not written], pragma_claim=claim,
+            private_arrays=privates,
         )
         self._offloaded_groups.append(groups)
         clauses = []
@@ -347,7 +351,7 @@ class _UnitAnalyser:
 
     # ------------------------------------------------------------------ arrays
     def _check_arrays(self, nest: Nest, fi: FunctionInfo, reasons: list[tuple[str, str]],
-                      versioned: list[tuple[str, str, bool]]):
+                      versioned: list[tuple[str, str, bool]], privates: list[PrivateArray]):
         facts = nest.facts
         groups: dict[str, list[ArrayRef]] = {}
         for a in facts.arrays:
@@ -364,7 +368,16 @@ class _UnitAnalyser:
         notes: list[tuple[str, str]] = []
         summaries: list[ArrayAccessSummary] = []
         for key, refs in groups.items():
-            atomic = self.parallel.check_root(nest, refs, reasons)
+            carried: list[tuple[str, str]] = []
+            atomic = self.parallel.check_root(nest, refs, carried)
+            if carried and not atomic:
+                private, _ = private_array(nest, refs, self.model)
+                if private is None:
+                    reasons.extend(carried)
+                else:  # each iteration has its own copy: the dependence is gone
+                    privates.append(private)
+                    nest.private_arrays.add(private.name)
+                    notes.append(("PCX140", private_note(private, perfect_loops(nest), self.line)))
             if atomic:
                 for a in refs:
                     if a.stmt is not None and (a.stmt.start_byte, a.stmt.end_byte) not in atomics:

@@ -104,6 +104,7 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         atomic_updates=list(n.atomic_updates),
         work_estimate=n.work_estimate,
         pragma_claim=n.pragma_claim,
+        private_arrays=list(n.private_arrays),
     )
 
 

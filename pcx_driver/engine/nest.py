@@ -41,6 +41,8 @@ class Nest:
     values: dict = field(default_factory=dict)
     wrap: set[str] = field(default_factory=set)  # symbols to parenthesise when rendered
     local_polys: dict[str, Poly] = field(default_factory=dict)  # body-local constants
+    # arrays private to each iteration (engine/privatise.py): no dependence to test
+    private_arrays: set[str] = field(default_factory=set)
 
 
 #: reads an expression node of a nest as a polynomial, or None (``AffineForms.poly``)

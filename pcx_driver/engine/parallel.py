@@ -148,6 +148,8 @@ class Parallelism:
         for a in nest.facts.arrays:
             if a.decl is not None and a.decl.key in nest.facts.local_keys and not a.member:
                 continue
+            if a.base in nest.private_arrays and not a.member:
+                continue  # a copy per iteration (engine/privatise.py)
             groups.setdefault(a.root + "." + a.base, []).append(a)
         for refs in groups.values():
             writes = [a for a in refs if a.write]

@@ -45,8 +45,9 @@ from pcx_driver.model import (
 )
 
 # Order of insertions that precede the same statement: declarations of local pointers,
-# then the data region, then target updates, then the kernel; atomics are inside nests.
-_RANK_DECL, _RANK_REGION, _RANK_UPDATE, _RANK_KERNEL, _RANK_ATOMIC = 10, 20, 30, 40, 50
+# then the data region, then target updates, then the kernel; private arrays and atomics
+# are inside nests.
+_RANK_DECL, _RANK_REGION, _RANK_UPDATE, _RANK_KERNEL, _RANK_PRIVATE, _RANK_ATOMIC = 10, 20, 30, 40, 45, 50
 
 
 def c_string(text: str) -> str:
@@ -80,9 +81,10 @@ def work_test(k: KernelPlan) -> str:
 
 
 def device_test(k: KernelPlan) -> str:
-    """The C condition under which kernel ``k``'s device version runs: its work test and its
-    run-time alias test (``KernelPlan.alias_test``); "" when it always does."""
-    tests = [t for t in (work_test(k), k.alias_test) if t]
+    """The C condition under which kernel ``k``'s device version runs: its work test, its
+    run-time alias test (``KernelPlan.alias_test``) and the bounds test of each private
+    array (``PrivateArray.bounds_test``); "" when it always does."""
+    tests = [t for t in (work_test(k), k.alias_test, *(p.bounds_test for p in k.private_arrays)) if t]
     return tests[0] if len(tests) == 1 else " && ".join(f"({t})" for t in tests)
 
 
@@ -438,7 +440,17 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             remarks.append(_remark(unit, k, "PCX204", "a kernel versioned for aliasing needs its own maps and a copy "
                                                       "of the loop; nest kept serial"))
             continue
+        if any(p.bounds_test for p in k.private_arrays) and (k.nest_id in held or not hostaccess.can_copy(stmt)):
+            dropped.add(k.nest_id)
+            remarks.append(_remark(unit, k, "PCX204", "a kernel with a private array checks its range at run time "
+                                                      "and needs its own maps and a copy of the loop; nest kept serial"))
+            continue
         emitted.append(k)
+        for p in k.private_arrays:  # (engine/privatise.py)
+            ed.insert_before(p.body_start, _RANK_PRIVATE, p.declaration())
+            for start, end in p.uses:
+                ed.rename(start, end, p.private_name)
+            ed.after_lines[p.body_end].append(p.copy_back())
         text = kernel_directive(k, guard=k.nest_id not in held, constants=plan.constants)
         if k.nest_id not in held and device_test(k) and hostaccess.can_copy(stmt):
             ed.insert_before(k.start_byte, _RANK_KERNEL - 1, _host_version(ed, k, stmt))

@@ -1,0 +1,173 @@
+"""Array privatisation: a scratch array that each iteration of a nest writes before it
+reads it gets a private copy per iteration (issue 16: doitgen's ``sum``).
+
+PolyBench's doitgen computes, for every ``(r, q)``, a row ``sum[0:np]`` and copies it into
+``A[r][q][:]``.  ``sum`` is written by every iteration of ``r`` and ``q`` (PCX101), so
+only the inner ``p`` loops were kernels: 4,000 launches where an expert launches one.
+Each iteration writes all of ``sum`` before reading any of it, so each may have its own.
+
+Contract: ``private_array(nest, refs, model) -> (PrivateArray | None, why)``: ``refs`` are
+every access of one array in ``nest``.  The array is private to each iteration of the
+nest's perfectly nested loops (their body is ``B``) when, and only when, all of these hold
+(each is checked in the syntax; any doubt refuses):
+
+1. it is a one-dimensional array whose extent ``E`` is a constant of its declaration, of
+   an arithmetic element type, and every use of its name in the nest is a subscript
+   ``x[v]`` listed in ``refs`` (no pointer arithmetic, no call argument, no alias taken);
+   the nest calls nothing but pure library functions (a callee could reach the shared
+   array as a global or through another pointer);
+2. ``B`` is a block of statements, with no ``break``, ``continue``, ``goto`` or ``return``;
+3. the first statement of ``B`` that uses the array is a canonical loop ``F`` (unit step,
+   affine bounds ``[lo, hi]``) whose body begins with ``x[p] = e;`` (``p`` its index,
+   ``e`` not using the array): every iteration of ``F`` writes ``x[p]`` before anything
+   else, so ``F`` writes all of ``x[lo..hi]``, and its other uses are ``x[p]`` too;
+4. every later statement of ``B`` that uses the array is a canonical loop with the same
+   bounds whose uses are ``x[its index]``: each reads only what ``F`` wrote in the same
+   iteration of ``B``;
+5. ``lo`` and ``hi`` name nothing the nest writes or declares, nor an index of its loops,
+   and the perfectly nested loops are canonical, unit-step and rectangular.
+
+Then an iteration of ``B`` computes the same values from a fresh array ``T pcx_priv_x[E]``
+as from the shared one, which it never reads.  The last iteration (every index of the
+perfect loops at its upper bound) copies ``x[lo..hi]`` back: the serial program leaves
+there what its last iteration wrote, and touches nothing else of ``x``.  ``E`` must hold
+``x[lo..hi]``: the kernel runs only when ``lo >= 0 && hi < E`` (``bounds_test``), the loop
+as written otherwise, which the rewriter emits as it does the run-time alias test.
+
+A plan for the nest as written stays right for the privatised kernel: it leaves ``x`` on
+the device as the original would, and reads no element of it.
+"""
+
+from __future__ import annotations
+
+from pcx_driver.engine.access import ArrayRef
+from pcx_driver.engine.hostscan import PURE_CALLS
+from pcx_driver.engine.loops import Loop, single_statement
+from pcx_driver.engine.nest import Nest
+from pcx_driver.engine.source import SourceModel, walk
+from pcx_driver.model import PrivateArray
+
+#: the words an element type may be made of: a private copy is declared with it
+ARITHMETIC = {"char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool", "bool"}
+JUMPS = {"break_statement", "continue_statement", "goto_statement", "return_statement"}
+
+
+def perfect_loops(nest: Nest) -> list[Loop]:
+    """The root and the loops perfectly nested in it (each the only statement of the last)."""
+    chain = [nest.root]
+    while True:
+        inner = single_statement(chain[-1].body)
+        if inner is None or inner.type != "for_statement" or inner.id not in nest.by_node:
+            return chain
+        chain.append(nest.by_node[inner.id])
+
+
+def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple[PrivateArray | None, str]:
+    """The privatisation of the array ``refs`` access, or (None, why not); see the module."""
+    text = model.text
+    a0 = refs[0]
+    d = a0.decl
+    name = a0.base
+    if d is None or not name.isidentifier() or any(a.base != name or a.member or a.fields or a.via_data
+                                                    or len(a.subs) != 1 for a in refs):
+        return None, "not a one-dimensional array named by a variable"
+    if d.shape not in ("array", "pointer") or d.kind not in ("param", "local", "global"):
+        return None, "not an array or pointer variable"
+    impure = [c.name for c in nest.facts.calls if c.name not in PURE_CALLS]
+    if impure:  # a callee may reach the shared array through another name, or as a global
+        return None, f"the nest calls '{impure[0]}'"
+    if len(d.dims) != 1 or d.dims[0] is None or not d.dims[0].isdigit() or int(d.dims[0]) <= 0:
+        return None, "its declaration gives no constant extent"
+    if not d.element_type or any(w not in ARITHMETIC for w in d.element_type.replace("const", "").split()):
+        return None, f"its element type '{d.element_type}' is not arithmetic"
+    bases = {a.base_node.start_byte for a in refs}
+    for n in walk(nest.root.node):
+        if n.type == "identifier" and text(n) == name and n.start_byte not in bases:
+            return None, f"'{name}' is used other than subscripted (line {model.line_col(n.start_byte)[0]})"
+    chain = perfect_loops(nest)
+    body = chain[-1].body
+    if body is None or body.type != "compound_statement":
+        return None, "the loops' body is a single statement"
+    if any(n.type in JUMPS for n in walk(body)):
+        return None, "the loops' body holds a jump statement"
+    declared = {text(n) for d_ in walk(nest.root.node) if d_.type == "declaration"
+                for c in d_.children_by_field_name("declarator") for n in walk(c) if n.type == "identifier"}
+    written = {s.name for s in nest.facts.scalars if s.write} | {lp.index for lp in nest.loops}
+    wrap = lambda s: f"({s})" if s in nest.wrap else s  # noqa: E731
+    for lp in chain:
+        if lp.problem or lp.step != 1 or lp.low is None or lp.high is None or \
+                (lp.low.symbols() | lp.high.symbols()) & (written | declared):
+            return None, f"loop '{lp.index}' is not canonical and rectangular with a unit step"
+    stmts = [c for c in body.named_children if c.type != "comment"]
+    using = [s for s in stmts if any(s.start_byte <= a.node.start_byte < s.end_byte for a in refs)]
+    if sum(len([a for a in refs if s.start_byte <= a.node.start_byte < s.end_byte]) for s in using) != len(refs):
+        return None, "a use is outside the loops' body"
+    loops = []
+    for s in using:
+        lp = nest.by_node.get(s.id) if s.type == "for_statement" else None
+        if lp is None or lp.problem or lp.step != 1 or lp.low is None or lp.high is None:
+            return None, f"a statement using it (line {model.line_col(s.start_byte)[0]}) is not a canonical loop"
+        own = [a for a in refs if s.start_byte <= a.node.start_byte < s.end_byte]
+        lbody = lp.body
+        if lbody is None or any(not (lbody.start_byte <= a.node.start_byte < lbody.end_byte) for a in own):
+            return None, f"the loop at line {model.line_col(s.start_byte)[0]} uses it in its header"
+        if any(a.subs[0].type != "identifier" or text(a.subs[0]) != lp.index for a in own):
+            return None, f"the loop at line {model.line_col(s.start_byte)[0]} subscripts it other than by its index"
+        if any(sc.write and sc.name == lp.index and lbody.start_byte <= sc.node.start_byte < lbody.end_byte
+               for sc in nest.facts.scalars) or any(
+                n.type == "declaration" and any(i.type == "identifier" and text(i) == lp.index
+                                                for c in n.children_by_field_name("declarator") for i in walk(c))
+                for n in walk(lbody)):
+            return None, f"the loop at line {model.line_col(s.start_byte)[0]} writes or redeclares its own index"
+        loops.append((s, lp, own))
+    s, f_loop, own = loops[0]
+    if (f_loop.low.symbols() | f_loop.high.symbols()) & (written | declared):
+        return None, f"the bounds of the loop at line {model.line_col(s.start_byte)[0]} change in the nest"
+    if any(not (lp.low == f_loop.low and lp.high == f_loop.high) for _, lp, _ in loops[1:]):
+        return None, "the loops using it do not all have the bounds of the first"
+    lead = _leading_write(f_loop, own, name, text)
+    if lead is None:
+        return None, (f"the loop at line {model.line_col(s.start_byte)[0]} does not begin with "
+                      f"'{name}[{f_loop.index}] = ...' (every element written before it is read)")
+    low, high = f_loop.low.render(wrap), f_loop.high.render(wrap)
+    extent = int(d.dims[0])
+    tests = [] if f_loop.low.is_const and f_loop.low.const_value >= 0 else [f"({low}) >= 0"]
+    if not (f_loop.high.is_const and f_loop.high.const_value < extent):
+        tests.append(f"({high}) < {extent}")
+    return PrivateArray(
+        name=name, private_name=f"pcx_priv_{name}", element_type=" ".join(d.element_type.split()), extent=extent,
+        body_start=stmts[0].start_byte, body_end=stmts[-1].end_byte,
+        uses=sorted((a.base_node.start_byte, a.base_node.end_byte) for a in refs), low=low, high=high,
+        last=[(lp.index, lp.high.render(wrap)) for lp in chain], bounds_test=" && ".join(tests),
+    ), ""
+
+
+def _leading_write(lp: Loop, own: list[ArrayRef], name: str, text) -> ArrayRef | None:
+    """The access ``x[p] = e;`` that begins the body of loop ``lp``, with ``e`` free of
+    ``x``; None when the body begins otherwise."""
+    body = lp.body
+    first = body
+    while first is not None and first.type == "compound_statement":
+        kids = [c for c in first.named_children if c.type != "comment"]
+        first = kids[0] if kids else None
+    if first is None or first.type != "expression_statement" or first.named_child_count != 1:
+        return None
+    assign = first.named_children[0]
+    if assign.type != "assignment_expression" or text(assign.child_by_field_name("operator")) != "=":
+        return None
+    left, right = assign.child_by_field_name("left"), assign.child_by_field_name("right")
+    for a in own:
+        if a.node.id == getattr(left, "id", None) and a.write and not a.conditional:
+            if right is not None and any(n.type == "identifier" and text(n) == name for n in walk(right)):
+                return None
+            return a
+    return None
+
+
+def private_note(p: PrivateArray, chain: list[Loop], line_of) -> str:
+    """The PCX140 remark of a privatised array."""
+    where = f"line {line_of(chain[-1].node)}" if len(chain) > 1 else f"line {line_of(chain[0].node)}"
+    guard = f"; on the device only when {p.bounds_test}, as written otherwise" if p.bounds_test else ""
+    return (f"'{p.name}' is private to each iteration of the loop at {where}: each writes "
+            f"{p.name}[{p.low}..{p.high}] before reading it, in a copy of {p.extent} elements, and the last "
+            f"iteration copies it back{guard}")

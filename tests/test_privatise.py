@@ -1,0 +1,190 @@
+"""Array privatisation (issue 16): a scratch array each iteration writes before it reads.
+
+PolyBench's doitgen fills ``sum[0:np]`` for every ``(r, q)`` and copies it into ``A``:
+``sum`` is written by every iteration (PCX101), so only the inner loops were kernels,
+4,000 launches of little work.  Each iteration writes the whole of ``sum`` before reading
+it, so it may have its own copy: the outer loops become one kernel, with a per-iteration
+``double pcx_priv_sum[E]`` (``E``, the declared extent), and the last iteration copies it
+back, which is what the serial program leaves in ``sum`` (engine/privatise.py, PCX140).
+The kernel runs only where the written range fits ``E``, the loop as written otherwise.
+
+Each program below runs serially and through ``PCX_MODE=static`` on the host device,
+with inputs that take both sides of the range test; the shapes that must not be
+privatised are refused with the dependence they leave.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from offload_helpers import RUN_ENV  # noqa: E402
+
+from pcx_driver.engine.analysis import analyse_unit
+from pcx_driver.model import Decision, Language, SourceUnit
+
+CLANG = shutil.which("clang-19")
+PCX_CC = Path(sys.executable).parent / "pcx-cc"
+needs_clang = pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+
+# A row transform with a scratch row in a parameter declared tmp[NP]; m (argv[1]) is the
+# row length: up to NP the rows run as one kernel, past it as written (tmp has room).
+ROWS = r"""#include <stdio.h>
+#include <stdlib.h>
+#define NP 32
+#define NC 64
+
+static void rows(int nr, int m, double A[][NC], const double *w, double tmp[NP])
+{
+  for (int r = 0; r < nr; r++) {            /* ROWS */
+    for (int p = 0; p < m; p++) {
+      tmp[p] = A[r][p] * w[p];
+      for (int s = 0; s < p; s++)
+        tmp[p] += 0.25 * A[r][s];
+    }
+    for (int p = 0; p < m; p++)
+      A[r][p] = tmp[p] - 0.5 * w[p];
+  }
+}
+
+int main(int argc, char **argv)
+{
+  int nr = 300, m = argc > 1 ? atoi(argv[1]) : NP;
+  double (*A)[NC] = malloc(sizeof(double) * nr * NC);
+  double *w = malloc(sizeof(double) * NC), *tmp = calloc(NC, sizeof(double));
+  for (int r = 0; r < nr; r++)
+    for (int c = 0; c < NC; c++)
+      A[r][c] = (double)((r * 7 + c * 3) % 17) / 17.0;
+  for (int c = 0; c < NC; c++)
+    w[c] = 1.0 + c % 5;
+  rows(nr, m, A, w, tmp);
+  double s = 0, t = 0;
+  for (int r = 0; r < nr; r++)
+    for (int c = 0; c < NC; c++)
+      s += A[r][c] * (c + 1);
+  for (int c = 0; c < NC; c++)
+    t += tmp[c] * (c + 2);
+  printf("m=%d A %.10e tmp %.10e\n", m, s, t);
+  free(A); free(w); free(tmp);
+  return 0;
+}
+"""
+
+# A local scratch array of constant extent in main, read after the nest: the value it has
+# there is the last iteration's, which the copy-back must leave.
+LOCAL = r"""#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+  int n = argc > 1 ? atoi(argv[1]) : 5000;
+  double *x = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n);
+  double acc[8];
+  for (int i = 0; i < n; i++) {
+    x[i] = (double)(i % 13) - 6.0;
+    y[i] = 0.0;
+  }
+  for (int k = 0; k < 8; k++)
+    acc[k] = -1.0;
+  for (int i = 0; i < n; i++) {              /* LOCAL */
+    for (int k = 0; k < 8; k++)
+      acc[k] = x[i] * (k + 1);
+    for (int k = 0; k < 8; k++)
+      y[i] += acc[k] * acc[k];
+  }
+  double s = 0;
+  for (int i = 0; i < n; i++)
+    s += y[i] * (i % 7);
+  printf("n=%d s=%.10e acc3=%.6f acc7=%.6f\n", n, s, acc[3], acc[7]);
+  return 0;
+}
+"""
+
+
+def _build(tmp_path: Path, program: str) -> tuple[Path, Path, list[dict], str]:
+    src = tmp_path / "prog.c"
+    src.write_text(program)
+    serial, offload, report = tmp_path / "serial", tmp_path / "offload", tmp_path / "report.json"
+    r = subprocess.run([CLANG, "-O1", "-w", str(src), "-o", str(serial), "-lm"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
+    r = subprocess.run([str(PCX_CC), "-O1", "-w", "--pcx-min-work=0", "--pcx-remarks", f"--pcx-report={report}",
+                        str(src), "-o", str(offload), "-lm"], capture_output=True, text=True, env=env,
+                       cwd=tmp_path, timeout=300)
+    assert r.returncode == 0 and "pcx-cc: warning" not in r.stderr, r.stderr
+    nests = [n for s in json.loads(report.read_text())["sources"] for n in s["nests"]]
+    return serial, offload, nests, r.stderr
+
+
+def _run(exe: Path, args: list[str]) -> tuple[str, str]:
+    env = dict(os.environ, **{**RUN_ENV, "LIBOMPTARGET_INFO": "16"})
+    p = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stdout, p.stderr
+
+
+def _line_of(program: str, marker: str) -> int:
+    return next(k + 1 for k, text in enumerate(program.splitlines()) if marker in text)
+
+
+@needs_clang
+def test_a_scratch_row_is_private_and_its_loops_are_one_kernel(tmp_path) -> None:
+    serial, offload, nests, remarks = _build(tmp_path, ROWS)
+    line = _line_of(ROWS, "ROWS")
+    (nest,) = [n for n in nests if n["line"] == line]
+    assert nest["applied"], nest
+    assert f"prog.c:{line}:3: remark: 'tmp' is private to each iteration" in remarks
+    assert "(m - 1) < 32" in remarks  # the range test, named in the remark
+    for args, launches in ((["32"], 1), (["7"], 1), (["1"], 1), (["0"], 1), (["40"], 0)):
+        want, _ = _run(serial, args)
+        got, info = _run(offload, args)
+        assert got == want, args
+        # one launch of the whole nest where the range fits; the loop as written past it
+        assert info.count(f"_rows_l{line} ") == launches, (args, info.count("Launching"))
+
+
+@needs_clang
+def test_the_last_iteration_leaves_the_scratch_array_as_the_serial_program_does(tmp_path) -> None:
+    serial, offload, nests, remarks = _build(tmp_path, LOCAL)
+    line = _line_of(LOCAL, "LOCAL")
+    (nest,) = [n for n in nests if n["line"] == line]
+    assert nest["applied"], nest
+    assert "'acc' is private to each iteration" in remarks and "as written otherwise" not in remarks.split(
+        "'acc' is private")[1].splitlines()[0]  # a constant range needs no run-time test
+    for args in ([], ["1"], ["0"], ["77"]):
+        assert _run(offload, args)[0] == _run(serial, args)[0], args
+
+
+# Shapes that must keep their dependence: (what changes in ROWS' kernel, replacement).
+NOT_PRIVATE = {
+    "the first loop reads before it writes": ("tmp[p] = A[r][p] * w[p];", "tmp[p] += A[r][p] * w[p];"),
+    "a later loop reads past the element it owns": ("A[r][p] = tmp[p] - 0.5 * w[p];", "A[r][p] = tmp[p + 1];"),
+    "the write is conditional": ("tmp[p] = A[r][p] * w[p];", "if (w[p] > 2) tmp[p] = A[r][p] * w[p];"),
+    "a later loop runs further": ("    for (int p = 0; p < m; p++)\n      A[r][p]", "    for (int p = 0; p <= m; p++)\n      A[r][p]"),
+    "the nest calls a function": ("tmp[p] = A[r][p] * w[p];", "tmp[p] = scale(A[r][p]) * w[p];"),
+    "the extent is not declared": ("double tmp[NP])", "double *tmp)"),
+    "the range moves with the outer index": ("    for (int p = 0; p < m; p++) {\n      tmp[p]", "    for (int p = r % 2; p < m; p++) {\n      tmp[p]"),
+    "the name is used unsubscripted": ("tmp[p] = A[r][p] * w[p];", "tmp[p] = A[r][p] * w[p] + (tmp == w);"),
+}
+
+
+@pytest.mark.parametrize("why", sorted(NOT_PRIVATE))
+def test_shapes_that_are_not_private_keep_their_dependence(why: str) -> None:
+    old, new = NOT_PRIVATE[why]
+    assert old in ROWS
+    text = ROWS.replace(old, new).replace("static void rows", "static double scale(double v) { return v * 2; }\n"
+                                                           "static void rows")
+    unit = SourceUnit("rows.c", text, Language.C)
+    line = _line_of(text, "ROWS")
+    (nest,) = [n for f in analyse_unit(unit).functions for n in f.nests if n.line == line]
+    assert nest.decision is not Decision.OFFLOADED, why
+    assert not nest.private_arrays
+    # the dependence on tmp, or an earlier refusal that names it
+    assert any("'tmp'" in r.message for r in nest.remarks), (why, [r.message for r in nest.remarks])
