@@ -607,6 +607,55 @@ class Gen:
         self.close()
         return True
 
+    def nest_scratch(self, fn: Fn) -> bool:
+        """A scratch row that each iteration of a row loop writes before it reads it
+        (doitgen's ``sum``): private to each iteration (engine/privatise.py), or, in one
+        of the mutations (a compound first write, a conditional one, a read of the next
+        element, a longer second loop), a dependence the engine must keep."""
+        ws = self.arrays(fn, "2f", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        x = self.pick(self.arrays(fn, "2f"))
+        t = "u32" if w.et == "u" else "double"
+        fixed = [a for a in self.arrays(fn, "1", et=w.et, writable=True) if a.fixed and not a.member]
+        local = not fixed or self.chance(0.6)
+        if local:
+            sc = self.fresh("sc")
+            self.open("{")
+            self.emit(f"{t} {sc}[N] = {{0}};")
+        else:
+            sc = self.pick(fixed).name
+        lo = self.pick(["0", "0", "0", "1"])
+        mutation = self.pick(["none"] * 6 + ["compound", "conditional", "next", "longer"])
+        hi = "c - 1" if mutation == "longer" else self.pick(["c", "c", "c - 1"])
+        self.open(self.for_(fn, "i", "0", "r"))
+        self.open(self.for_(fn, "j", lo, hi))
+        val = self.value(w, [(x, x.at("i", "j"))], ["i", "j"])
+        if mutation == "compound":
+            self.emit(f"{sc}[j] += {val};")
+        elif mutation == "conditional":
+            self.emit(f"if ({self.cond_on([(x, x.at('i', 'j'))], ['i', 'j'])}) {sc}[j] = {val};")
+        else:
+            self.emit(f"{sc}[j] = {val};")
+        if self.chance(0.5):
+            self.open(self.for_(fn, "q", "0", "c"))
+            self.emit(f"{sc}[j] += {x.at('i', 'q')}" + (" * 3u;" if w.et == "u" and x.et == "u" else ";")
+                      if x.et == w.et else f"{sc}[j] += ({t}){x.at('i', 'q')};")
+            self.close()
+        self.close()
+        self.open(self.for_(fn, "j", lo, "c" if mutation == "longer" else hi))
+        nxt = f"{sc}[j + 1]" if mutation == "next" else f"{sc}[j]"
+        self.emit(f"{w.at('i', 'j')} = {nxt} " + ("^ 5u;" if w.et == "u" else "* 0.5;"))
+        self.close()
+        self.close()
+        if local:
+            scal = fn.us if w.et == "u" else fn.ds
+            if scal and self.chance(0.6):  # what the last iteration left
+                self.emit(f"{self.pick(scal)} += {sc}[{lo}] + {sc}[c - 2];")
+            self.close()
+        return True
+
     def stmt_swap(self, fn: Fn) -> bool:
         if not fn.swap:
             return False
@@ -718,7 +767,7 @@ class Gen:
         (4, "nest_rowsum"), (3, "nest_colsum"), (2, "nest_matmul"), (3, "nest_gather"),
         (1, "nest_scatter"), (3, "nest_recurrence"), (1, "host_search"), (4, "host_rand"),
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
-        (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"),
+        (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1020,7 +1069,7 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "stmt_temp": "temp", "stmt_swap": "swap", "host_touch": "touch", "host_rand": "touch",
               "nest_scatter": "scatter", "nest_gather": "gather", "nest_reduce": "reduce",
               "nest_recurrence": "recurrence", "nest_matmul": "2d", "nest_map2": "2d", "nest_tri": "2d",
-              "nest_rowsum": "2d", "nest_colsum": "2d", "host_search": "touch"}
+              "nest_rowsum": "2d", "nest_colsum": "2d", "host_search": "touch", "nest_scratch": "2d"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 

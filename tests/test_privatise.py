@@ -108,6 +108,44 @@ int main(int argc, char **argv)
 """
 
 
+# A scratch parameter beside other kernels of its function, and a caller whose kernels
+# would keep the arrays on the device across the call: the kernel that may run as written
+# (its range test) must find every array it touches on the host.
+BESIDE_A_REGION = r"""#include <stdio.h>
+#include <stdlib.h>
+#define NP 40
+
+static void work(int n, int r, int c, double *restrict a, double *restrict g, double tmp[NP])
+{
+  for (int i = 0; i < n; i++)
+    a[i] = i * 0.5;
+  for (int i = 1; i < n - 1; i++)
+    a[i] = i * 2.0 + 1.0;
+  for (int i = 0; i < r; i++) {              /* SCRATCH */
+    for (int j = 0; j < c; j++)
+      tmp[j] = g[i * c + j] + j;
+    for (int j = 0; j < c; j++)
+      g[i * c + j] = tmp[j] * 2.0;
+  }
+}
+
+int main(int argc, char **argv)
+{
+  int n = 1000 + argc, r = 50, c = argc > 1 ? 41 : 32;
+  double *a = malloc(sizeof(double) * n), *g = malloc(sizeof(double) * r * 64);
+  double *tmp = calloc(64, sizeof(double));
+  for (int i = 0; i < r * 64; i++)
+    g[i] = (i * 7) % 13;
+  work(n, r, c, a, g, tmp);
+  double s = 0, t = 0;
+  for (int i = 0; i < n; i++) s += a[i] * (i % 5 + 1);
+  for (int i = 0; i < r * c; i++) t += g[i] * (i % 3 + 1);
+  printf("%.6f %.6f %.6f %.6f\n", s, t, tmp[0], tmp[c - 1]);
+  return 0;
+}
+"""
+
+
 def _build(tmp_path: Path, program: str) -> tuple[Path, Path, list[dict], str]:
     src = tmp_path / "prog.c"
     src.write_text(program)
@@ -188,3 +226,15 @@ def test_shapes_that_are_not_private_keep_their_dependence(why: str) -> None:
     assert not nest.private_arrays
     # the dependence on tmp, or an earlier refusal that names it
     assert any("'tmp'" in r.message for r in nest.remarks), (why, [r.message for r in nest.remarks])
+
+
+@needs_clang
+def test_a_kernel_with_a_range_test_finds_its_data_on_the_host(tmp_path) -> None:
+    serial, offload, nests, remarks = _build(tmp_path, BESIDE_A_REGION)
+    line = _line_of(BESIDE_A_REGION, "SCRATCH")
+    (nest,) = [n for n in nests if n["line"] == line]
+    assert nest["applied"], nest
+    # the plan checker refuses a region around it: its host version would read stale copies
+    assert "may run on the host while" in remarks and "[PCX215]" in remarks
+    for args in ([], ["x"]):  # c = 32 on the device, c = 41 as written
+        assert _run(offload, args)[0] == _run(serial, args)[0], args

@@ -362,3 +362,39 @@ def test_two_sections_of_one_array_in_an_update_compile(tmp_path: Path) -> None:
     assert text.count("#pragma omp target update to(") == 2
     serial, off = serial_and_offloaded(tmp_path, unit, text)
     assert off.returncode == 0 and off.stdout == serial.stdout, off.stderr[-2000:]
+
+
+PARTIAL_WRITE = r"""#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+    int n = 4000 + argc;
+    double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * n);
+    for (int i = 0; i < n; i++) a[i] = i * 0.5;            /* K1 */
+    for (int i = 1; i < n - 1; i++) a[i] = i * 2.0 + 1.0;  /* K2 */
+    for (int i = 0; i < n; i++) b[i] = a[i] * 3.0;          /* K3 */
+    double s = 0, t = 0;
+    for (int i = 0; i < n; i++) { s += a[i] * (i % 5); t += b[i] * (i % 3); }
+    printf("%.3f %.3f %.3f %.3f\n", s, t, a[0], a[n - 1]);
+    return 0;
+}
+"""
+
+
+def test_a_dropped_region_leaves_its_kernels_their_own_sections(tmp_path: Path) -> None:
+    """Inside a region K2 maps the region's a[0:n] (its own a[1:n-2] might reach past a
+    clipped region section); when the region is not emitted, because K3 cannot be placed,
+    K2 must map its own section again: ``map(from: a[0:n])`` would copy back two elements
+    it never wrote over the host's values."""
+    from pcx_driver.engine.analysis import analyse_unit
+
+    unit = write_unit(tmp_path, "prog.c", PARTIAL_WRITE)
+    plan = plan_unit(unit, analyse_unit(unit))
+    assert len(plan.regions) == 1 and len(plan.offloaded()) == 4
+    k2 = next(k for k in plan.kernels if k.line == 7)
+    assert k2.alone_maps and k2.maps != k2.alone_maps  # the region's section, and its own
+    next(k for k in plan.kernels if k.line == 8).start_byte += 3  # K3 cannot be placed
+    rw = rewrite_unit(unit, plan)
+    assert "omp target data" not in rw.text and "PCX204" in [r.id for r in rw.remarks]
+    assert "map(from: a[1:(n - 2) * ((n - 2) > 0)])" in rw.text
+    serial, off = serial_and_offloaded(tmp_path, unit, rw.text)
+    assert off.stdout == serial.stdout

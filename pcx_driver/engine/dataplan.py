@@ -372,7 +372,8 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
         cross = any(a in mapped and b in mapped for a, b in fa.alias_pairs)
         if any(k.alias_test for k in offl) or cross:
             versioned.add(fa.name)
-        if any(k.alias_test and not k.alias_read_only for k in offl) or cross:
+        if any(k.alias_test and not k.alias_read_only for k in offl) or cross or \
+                any(p.bounds_test for k in offl for p in k.private_arrays):  # (a kernel that may run as written)
             unsummarised.add(fa.name)
         fplans.append((fp, offl))
 

@@ -31,8 +31,13 @@ Then an iteration of ``B`` computes the same values from a fresh array ``T pcx_p
 as from the shared one, which it never reads.  The last iteration (every index of the
 perfect loops at its upper bound) copies ``x[lo..hi]`` back: the serial program leaves
 there what its last iteration wrote, and touches nothing else of ``x``.  ``E`` must hold
-``x[lo..hi]``: the kernel runs only when ``lo >= 0 && hi < E`` (``bounds_test``), the loop
-as written otherwise, which the rewriter emits as it does the run-time alias test.
+``x[lo..hi]``.  For an array object (a local or global ``T x[E]``) it does: the serial
+program writes every one of those elements itself, and a write outside the object would
+be undefined behaviour, which compilers assume away too.  A parameter declared
+``T x[E]`` is a pointer, whose ``E`` binds nothing: the kernel runs only when
+``lo >= 0 && hi < E`` (``bounds_test``), the loop as written otherwise, which the
+rewriter emits as it does the run-time alias test; such a kernel cannot be held by a data
+region (the rewriter keeps it serial there, PCX204).
 
 A plan for the nest as written stays right for the privatised kernel: it leaves ``x`` on
 the device as the original would, and reads no element of it.
@@ -40,6 +45,7 @@ the device as the original would, and reads no element of it.
 
 from __future__ import annotations
 
+from pcx_driver.engine import hostaccess
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.hostscan import PURE_CALLS
 from pcx_driver.engine.loops import Loop, single_statement
@@ -134,6 +140,10 @@ def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple
     tests = [] if f_loop.low.is_const and f_loop.low.const_value >= 0 else [f"({low}) >= 0"]
     if not (f_loop.high.is_const and f_loop.high.const_value < extent):
         tests.append(f"({high}) < {extent}")
+    if d.shape == "array" and d.kind in ("local", "global"):
+        tests = []  # an array object: the serial program's own writes x[lo..hi] are within it
+    if tests and not hostaccess.can_copy(nest.root.node):
+        return None, "the loop cannot be copied beside itself for its range test (a label, case or preprocessor line)"
     return PrivateArray(
         name=name, private_name=f"pcx_priv_{name}", element_type=" ".join(d.element_type.split()), extent=extent,
         body_start=stmts[0].start_byte, body_end=stmts[-1].end_byte,

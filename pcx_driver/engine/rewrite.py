@@ -18,8 +18,9 @@ Contract of ``rewrite_unit(unit, plan) -> Rewrite``:
   that it keeps its column.
 - A kernel whose position is not a statement of the source (a stale or foreign plan) is
   not emitted (PCX204), and a data region that contains it, or whose bounds are not
-  statements of one block, is dropped with its updates.  Kernel map clauses are correct on
-  their own (present data are not copied again), so dropping a region is always sound.
+  statements of one block, is dropped with its updates.  Its kernels then map what they
+  touch, as planned alone (``KernelPlan.alone_maps``: inside a region a kernel names the
+  region's sections), so dropping a region is always sound.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
+
+from tree_sitter import Node
 
 from pcx_driver.engine import hostaccess, symsect
 from pcx_driver.engine.regionreach import held_by_regions
@@ -394,6 +397,21 @@ def _host_version(ed: _Editor, k: KernelPlan, stmt) -> str:
     return _host_copy(ed, device_test(k), stmt.start_byte, stmt.end_byte)
 
 
+def _region_block(ed: _Editor, omp: "_UserOpenMP", r: DataRegion, dropped: set[str]) -> Node | None:
+    """The block whose statements region ``r`` wraps, or None when it is not emitted: a
+    kernel of it was dropped, it maps nothing, the user's OpenMP is in the way, or its
+    bounds are not statements of one block."""
+    if any(n in dropped for n in r.kernels) or not any(m.sections for m in r.maps) or not omp.region_fits(r):
+        return None
+    first = hostaccess.statement_at(ed.root, r.start_byte)
+    if first is None or first.parent is None or first.parent.type != "compound_statement":
+        return None
+    block = first.parent
+    if not any(c.end_byte == r.end_byte and c.start_byte >= r.start_byte for c in block.named_children):
+        return None
+    return block
+
+
 def _remark(unit: SourceUnit, k: KernelPlan, rid: str, message: str) -> Remark:
     return Remark(rid, unit.path, k.line, k.column, message)
 
@@ -405,6 +423,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     directives: list[EmittedDirective] = []
 
     # Kernels first: a kernel that cannot be placed takes its data region down with it.
+    placed: list[tuple[KernelPlan, Node, list[int]]] = []  # (kernel, its loop, its atomic updates)
     emitted: list[KernelPlan] = []
     dropped: set[str] = set()
     # No run-time host fallback where a data region (even one dropped below) may hold the data.
@@ -441,10 +460,20 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
                                                       "of the loop; nest kept serial"))
             continue
         if any(p.bounds_test for p in k.private_arrays) and (k.nest_id in held or not hostaccess.can_copy(stmt)):
-            dropped.add(k.nest_id)
-            remarks.append(_remark(unit, k, "PCX204", "a kernel with a private array checks its range at run time "
-                                                      "and needs its own maps and a copy of the loop; nest kept serial"))
-            continue
+            # (the analysis and the plan checker refuse these; a caller's region may hold its data)
+            raise RuntimeError("a kernel with a private array's range test is held by a data region")
+        placed.append((k, stmt, atomics))
+
+    if any(n in dropped for n in covered):  # its other kernels were placed without their own test
+        raise RuntimeError("a kernel of a region versioned for aliasing could not be placed")
+    blocks = {id(r): _region_block(ed, omp, r, dropped) for r in plan.regions}
+    kept_regions: list[DataRegion] = [r for r in plan.regions if blocks[id(r)] is not None]
+    # Inside a region a kernel maps the region's sections (dataplan._kernel_maps_within); a
+    # kernel whose region is not emitted maps what it touches, as planned alone.
+    unheld = {n for r in plan.regions if r not in kept_regions for n in r.kernels}
+    for k, stmt, atomics in placed:
+        if k.nest_id in unheld and k.alone_maps:
+            k = dataclasses.replace(k, maps=k.alone_maps, alone_maps=[])
         emitted.append(k)
         for p in k.private_arrays:  # (engine/privatise.py)
             ed.insert_before(p.body_start, _RANK_PRIVATE, p.declaration())
@@ -460,22 +489,11 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             ed.insert_before(pos, _RANK_ATOMIC, "#pragma omp atomic update")
             directives.append(EmittedDirective(ed.line_of(pos), "omp atomic update", k.nest_id))
 
-    kept_regions: list[DataRegion] = []
-    if any(n in dropped for n in covered):  # its other kernels were placed without their own test
-        raise RuntimeError("a kernel of a region versioned for aliasing could not be placed")
-    for r in plan.regions:
-        if any(n in dropped for n in r.kernels) or not any(m.sections for m in r.maps) or not omp.region_fits(r):
-            continue
-        first = hostaccess.statement_at(ed.root, r.start_byte)
-        if first is None or first.parent is None or first.parent.type != "compound_statement":
-            continue
-        block = first.parent
-        if not any(c.end_byte == r.end_byte and c.start_byte >= r.start_byte for c in block.named_children):
-            continue
+    for r in kept_regions:
+        block = blocks[id(r)]
         if r.alias_test and any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
                                 for c in block.named_children):
             raise RuntimeError("a region versioned for aliasing has declarations among its statements")
-        kept_regions.append(r)
         # A declaration among the wrapped statements may be used after them: braces would
         # end its scope, so such a region is an enter/exit data pair instead.
         unstructured = any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte

@@ -2,9 +2,9 @@
 
 A kernel fails PCX210 when it reads device data that is undefined or older than the
 host's, PCX215 when one array is mapped under two names, when it may run on the host
-(``if(target: ...)``, or a version for aliasing) while its data is on the device, or when
-it uses an array that is neither mapped nor present, and PCX216 when it maps a name the
-checker cannot follow.  Its own maps go through ``directives.map_enter`` and
+(``if(target: ...)``, a version for aliasing or for a private array's range) while its
+data is on the device, or when it uses an array that is neither mapped nor present, and
+PCX216 when it maps a name the checker cannot follow.  Its own maps go through ``directives.map_enter`` and
 ``directives.map_exit``.
 """
 
@@ -28,6 +28,10 @@ HostLoop = Callable[[tree_sitter.Node, State], "State | None"]
 def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_loop: HostLoop) -> State:
     """Kernel ``k`` at loop ``node``: its maps in, its reads and writes, its maps out.
     ``host_loop`` walks a loop as host code (a kernel versioned for aliasing may run so)."""
+    if any(p.bounds_test for p in k.plan.private_arrays):  # the range test of a private array
+        # (engine/privatise.py) is a version of its own, which no region's test covers
+        return versioned_kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, private_arrays=[])),
+                                node, st, host_loop)
     if k.plan.alias_test and not any(e.region.alias_test for e in f.open):
         if not (k.plan.alias_read_only and holds_any(f, k, node, st)):
             return versioned_kernel(f, k, node, st, host_loop)  # (inside a versioned region: its test covers it)
@@ -137,8 +141,8 @@ def versioned_kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: Stat
     names = kernel_names(f, k, node)
     for name in sorted(names):
         if any(st.buf(b).present is not None for b in f.ids(st, name)):
-            fail("PCX215", f"kernel versioned for aliasing may run on the host while '{name}' is on the device",
-                 node, kid)
+            fail("PCX215", f"kernel versioned at run time (aliasing, or a private array's range) may run on "
+                           f"the host while '{name}' is on the device", node, kid)
     alone = State(tuple(sorted((n, frozenset([n])) for n in names)), ())
     kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, alias_test="")), node, alone, host_loop)
     return host_loop(node, st)
