@@ -238,3 +238,14 @@ def test_a_kernel_with_a_range_test_finds_its_data_on_the_host(tmp_path) -> None
     assert "may run on the host while" in remarks and "[PCX215]" in remarks
     for args in ([], ["x"]):  # c = 32 on the device, c = 41 as written
         assert _run(offload, args)[0] == _run(serial, args)[0], args
+
+
+def test_the_first_use_may_follow_statements_that_do_not_name_the_array() -> None:
+    text = ROWS.replace("      tmp[p] = A[r][p] * w[p];", "      double v = A[r][p] * 0.5;\n      tmp[p] = v * w[p];")
+    (nest,) = [n for f in analyse_unit(SourceUnit("rows.c", text, Language.C)).functions for n in f.nests
+               if n.line == _line_of(text, "ROWS")]
+    assert nest.decision is Decision.OFFLOADED and [p.name for p in nest.private_arrays] == ["tmp"]
+    nested = text.replace("      tmp[p] = v * w[p];", "      { tmp[p] = v * w[p]; }")
+    (nest,) = [n for f in analyse_unit(SourceUnit("rows.c", nested, Language.C)).functions for n in f.nests
+               if n.line == _line_of(nested, "ROWS")]
+    assert [p.name for p in nest.private_arrays] == ["tmp"]  # a block is still the top level

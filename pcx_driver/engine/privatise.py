@@ -18,9 +18,10 @@ nest's perfectly nested loops (their body is ``B``) when, and only when, all of 
    array as a global or through another pointer);
 2. ``B`` is a block of statements, with no ``break``, ``continue``, ``goto`` or ``return``;
 3. the first statement of ``B`` that uses the array is a canonical loop ``F`` (unit step,
-   affine bounds ``[lo, hi]``) whose body begins with ``x[p] = e;`` (``p`` its index,
-   ``e`` not using the array): every iteration of ``F`` writes ``x[p]`` before anything
-   else, so ``F`` writes all of ``x[lo..hi]``, and its other uses are ``x[p]`` too;
+   affine bounds ``[lo, hi]``) whose body's first statement to use it is ``x[p] = e;``
+   (``p`` its index, ``e`` not using the array), at the top level of the body: every
+   iteration of ``F`` writes ``x[p]`` before it reads any element, so ``F`` writes all of
+   ``x[lo..hi]``, and its other uses are ``x[p]`` too;
 4. every later statement of ``B`` that uses the array is a canonical loop with the same
    bounds whose uses are ``x[its index]``: each reads only what ``F`` wrote in the same
    iteration of ``B``;
@@ -96,8 +97,7 @@ def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple
         return None, "the loops' body is a single statement"
     if any(n.type in JUMPS for n in walk(body)):
         return None, "the loops' body holds a jump statement"
-    declared = {text(n) for d_ in walk(nest.root.node) if d_.type == "declaration"
-                for c in d_.children_by_field_name("declarator") for n in walk(c) if n.type == "identifier"}
+    declared = _declared_names(nest.root.node, text)
     written = {s.name for s in nest.facts.scalars if s.write} | {lp.index for lp in nest.loops}
     wrap = lambda s: f"({s})" if s in nest.wrap else s  # noqa: E731
     for lp in chain:
@@ -120,10 +120,7 @@ def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple
         if any(a.subs[0].type != "identifier" or text(a.subs[0]) != lp.index for a in own):
             return None, f"the loop at line {model.line_col(s.start_byte)[0]} subscripts it other than by its index"
         if any(sc.write and sc.name == lp.index and lbody.start_byte <= sc.node.start_byte < lbody.end_byte
-               for sc in nest.facts.scalars) or any(
-                n.type == "declaration" and any(i.type == "identifier" and text(i) == lp.index
-                                                for c in n.children_by_field_name("declarator") for i in walk(c))
-                for n in walk(lbody)):
+               for sc in nest.facts.scalars) or lp.index in _declared_names(lbody, text):
             return None, f"the loop at line {model.line_col(s.start_byte)[0]} writes or redeclares its own index"
         loops.append((s, lp, own))
     s, f_loop, own = loops[0]
@@ -152,14 +149,34 @@ def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple
     ), ""
 
 
+def _declared_names(node, text) -> set[str]:
+    """The names that declarations inside ``node`` declare (not those their initialisers
+    or array sizes read, which a declarator's subtree also holds: only its name)."""
+    out = set()
+    for d in walk(node):
+        if d.type not in ("declaration", "parameter_declaration"):
+            continue
+        for top in d.children_by_field_name("declarator"):
+            c = top
+            while c is not None and c.type != "identifier":
+                c = c.child_by_field_name("declarator")
+            if c is not None:
+                out.add(text(c))
+            else:  # a shape this walk does not know ((*p), a macro): every name in it
+                out |= {text(n) for n in walk(top) if n.type == "identifier"}
+    return out
+
+
 def _leading_write(lp: Loop, own: list[ArrayRef], name: str, text) -> ArrayRef | None:
-    """The access ``x[p] = e;`` that begins the body of loop ``lp``, with ``e`` free of
-    ``x``; None when the body begins otherwise."""
+    """The access ``x[p] = e;`` (``e`` free of ``x``) that is the first statement of loop
+    ``lp``'s body to use ``x``, at the body's top level (so it runs in every iteration:
+    the body has no jump); None when the first use is anything else."""
     body = lp.body
+    while body is not None and body.type == "compound_statement":
+        kids = [c for c in body.named_children if c.type != "comment"]
+        using = [c for c in kids if any(n.type == "identifier" and text(n) == name for n in walk(c))]
+        body = using[0] if using else None
     first = body
-    while first is not None and first.type == "compound_statement":
-        kids = [c for c in first.named_children if c.type != "comment"]
-        first = kids[0] if kids else None
     if first is None or first.type != "expression_statement" or first.named_child_count != 1:
         return None
     assign = first.named_children[0]
