@@ -609,9 +609,10 @@ class Gen:
 
     def nest_scratch(self, fn: Fn) -> bool:
         """A scratch row that each iteration of a row loop writes before it reads it
-        (doitgen's ``sum``): private to each iteration (engine/privatise.py), or, in one
-        of the mutations (a compound first write, a conditional one, a read of the next
-        element, a longer second loop), a dependence the engine must keep."""
+        (doitgen's ``sum``): private to each iteration (engine/privatise.py), also when a
+        later loop reads the neighbours of its element, or, in one of the mutations (a
+        compound first write, a conditional one, a read of the next element past the
+        written range, a longer second loop), a dependence the engine must keep."""
         ws = self.arrays(fn, "2f", writable=True)
         if not ws:
             return False
@@ -627,7 +628,7 @@ class Gen:
         else:
             sc = self.pick(fixed).name
         lo = self.pick(["0", "0", "0", "1"])
-        mutation = self.pick(["none"] * 6 + ["compound", "conditional", "next", "longer"])
+        mutation = self.pick(["none"] * 5 + ["neighbours", "compound", "conditional", "next", "longer"])
         hi = "c - 1" if mutation == "longer" else self.pick(["c", "c", "c - 1"])
         self.open(self.for_(fn, "i", "0", "r"))
         self.open(self.for_(fn, "j", lo, hi))
@@ -644,8 +645,12 @@ class Gen:
                       if x.et == w.et else f"{sc}[j] += ({t}){x.at('i', 'q')};")
             self.close()
         self.close()
-        self.open(self.for_(fn, "j", lo, "c" if mutation == "longer" else hi))
-        nxt = f"{sc}[j + 1]" if mutation == "next" else f"{sc}[j]"
+        if mutation == "neighbours":  # NPB's cv[i - 1], cv[i + 1] over the inner points
+            self.open(self.for_(fn, "j", f"{lo} + 1", f"{hi} - 1"))
+            nxt = f"({sc}[j - 1] + {sc}[j + 1])"
+        else:
+            self.open(self.for_(fn, "j", lo, "c" if mutation == "longer" else hi))
+            nxt = f"{sc}[j + 1]" if mutation == "next" else f"{sc}[j]"
         self.emit(f"{w.at('i', 'j')} = {nxt} " + ("^ 5u;" if w.et == "u" else "* 0.5;"))
         self.close()
         self.close()

@@ -249,3 +249,24 @@ def test_the_first_use_may_follow_statements_that_do_not_name_the_array() -> Non
     (nest,) = [n for f in analyse_unit(SourceUnit("rows.c", nested, Language.C)).functions for n in f.nests
                if n.line == _line_of(nested, "ROWS")]
     assert [p.name for p in nest.private_arrays] == ["tmp"]  # a block is still the top level
+
+
+# NPB's line solvers fill cv[0..n-1] and read cv[i-1], cv[i+1] over the inner points.
+NEIGHBOURS = ROWS.replace("""    for (int p = 0; p < m; p++)
+      A[r][p] = tmp[p] - 0.5 * w[p];""", """    for (int p = 1; p < m - 1; p++)
+      A[r][p] = tmp[p - 1] - 2.0 * tmp[p] + tmp[p + 1];""")
+
+
+@needs_clang
+def test_later_loops_may_read_neighbours_within_what_the_first_wrote(tmp_path) -> None:
+    assert NEIGHBOURS != ROWS
+    serial, offload, nests, remarks = _build(tmp_path, NEIGHBOURS)
+    (nest,) = [n for n in nests if n["line"] == _line_of(NEIGHBOURS, "ROWS")]
+    assert nest["applied"] and "'tmp' is private" in remarks, remarks
+    for args in (["32"], ["5"], ["2"], ["40"]):
+        assert _run(offload, args)[0] == _run(serial, args)[0], args
+    # one element further and the read is of the previous iteration's value: a dependence
+    further = NEIGHBOURS.replace("tmp[p + 1];", "tmp[p + 2];")
+    (refused,) = [n for f in analyse_unit(SourceUnit("rows.c", further, Language.C)).functions for n in f.nests
+                  if n.line == _line_of(further, "ROWS")]
+    assert not refused.private_arrays and refused.decision is not Decision.OFFLOADED

@@ -22,9 +22,10 @@ nest's perfectly nested loops (their body is ``B``) when, and only when, all of 
    (``p`` its index, ``e`` not using the array), at the top level of the body: every
    iteration of ``F`` writes ``x[p]`` before it reads any element, so ``F`` writes all of
    ``x[lo..hi]``, and its other uses are ``x[p]`` too;
-4. every later statement of ``B`` that uses the array is a canonical loop with the same
-   bounds whose uses are ``x[its index]``: each reads only what ``F`` wrote in the same
-   iteration of ``B``;
+4. every later statement of ``B`` that uses the array is a canonical loop whose uses are
+   ``x[its index + c]`` (constant ``c``, NPB's ``cv[i - 1]``, ``cv[i + 1]``) and whose
+   bounds, shifted by each ``c``, lie within ``[lo, hi]``: each reads only what ``F``
+   wrote in the same iteration of ``B``;
 5. ``lo`` and ``hi`` name nothing the nest writes or declares, nor an index of its loops,
    and the perfectly nested loops are canonical, unit-step and rectangular.
 
@@ -49,7 +50,7 @@ from __future__ import annotations
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.hostscan import PURE_CALLS
-from pcx_driver.engine.loops import Loop, single_statement
+from pcx_driver.engine.loops import Loop, Poly, single_statement
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.source import SourceModel, walk
 from pcx_driver.model import PrivateArray
@@ -117,17 +118,23 @@ def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple
         lbody = lp.body
         if lbody is None or any(not (lbody.start_byte <= a.node.start_byte < lbody.end_byte) for a in own):
             return None, f"the loop at line {model.line_col(s.start_byte)[0]} uses it in its header"
-        if any(a.subs[0].type != "identifier" or text(a.subs[0]) != lp.index for a in own):
-            return None, f"the loop at line {model.line_col(s.start_byte)[0]} subscripts it other than by its index"
+        offsets = [_offset(a, lp.index, text) for a in own]
+        if any(c is None for c in offsets) or (not loops and any(offsets)):
+            return None, (f"the loop at line {model.line_col(s.start_byte)[0]} subscripts it other than by its "
+                          "index" + ("" if loops else " (the first loop: its index alone)"))
         if any(sc.write and sc.name == lp.index and lbody.start_byte <= sc.node.start_byte < lbody.end_byte
                for sc in nest.facts.scalars) or lp.index in _declared_names(lbody, text):
             return None, f"the loop at line {model.line_col(s.start_byte)[0]} writes or redeclares its own index"
-        loops.append((s, lp, own))
-    s, f_loop, own = loops[0]
-    if (f_loop.low.symbols() | f_loop.high.symbols()) & (written | declared):
-        return None, f"the bounds of the loop at line {model.line_col(s.start_byte)[0]} change in the nest"
-    if any(not (lp.low == f_loop.low and lp.high == f_loop.high) for _, lp, _ in loops[1:]):
-        return None, "the loops using it do not all have the bounds of the first"
+        if (lp.low.symbols() | lp.high.symbols()) & (written | declared):
+            return None, f"the bounds of the loop at line {model.line_col(s.start_byte)[0]} change in the nest"
+        loops.append((s, lp, own, offsets))
+    s, f_loop, own, _ = loops[0]
+    for g, lp, _, offsets in loops[1:]:  # reads within what the first loop wrote
+        below = lp.low + Poly.const(min(offsets)) - f_loop.low
+        above = f_loop.high - lp.high - Poly.const(max(offsets))
+        if not (below.is_const and below.const_value >= 0 and above.is_const and above.const_value >= 0):
+            return None, (f"the loop at line {model.line_col(g.start_byte)[0]} reaches past what the loop at line "
+                          f"{model.line_col(s.start_byte)[0]} writes")
     lead = _leading_write(f_loop, own, name, text)
     if lead is None:
         return None, (f"the loop at line {model.line_col(s.start_byte)[0]} does not begin with "
@@ -147,6 +154,18 @@ def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple
         uses=sorted((a.base_node.start_byte, a.base_node.end_byte) for a in refs), low=low, high=high,
         last=[(lp.index, lp.high.render(wrap)) for lp in chain], bounds_test=" && ".join(tests),
     ), ""
+
+
+def _offset(a: ArrayRef, index: str, text) -> int | None:
+    """``c`` for an access ``x[index + c]`` (0 for ``x[index]``), else None."""
+    sub = a.subs[0]
+    if sub.type == "identifier" and text(sub) == index:
+        return 0
+    poly = a.polys[0] if a.polys else None
+    if poly is None:
+        return None
+    rest = poly - Poly.sym(index)
+    return rest.const_value if rest.is_const else None
 
 
 def _declared_names(node, text) -> set[str]:
