@@ -26,8 +26,8 @@ nest's perfectly nested loops (their body is ``B``) when, and only when, all of 
    ``x[its index + c]`` (constant ``c``, NPB's ``cv[i - 1]``, ``cv[i + 1]``) and whose
    bounds, shifted by each ``c``, lie within ``[lo, hi]``: each reads only what ``F``
    wrote in the same iteration of ``B``;
-5. ``lo`` and ``hi`` name nothing the nest writes or declares, nor an index of its loops,
-   and the perfectly nested loops are canonical, unit-step and rectangular.
+5. the bounds of these loops name nothing the nest writes or declares, nor an index of
+   its loops, and the perfectly nested loops are canonical, unit-step and rectangular.
 
 Then an iteration of ``B`` computes the same values from a fresh array ``T pcx_priv_x[E]``
 as from the shared one, which it never reads.  The last iteration (every index of the
@@ -38,8 +38,10 @@ program writes every one of those elements itself, and a write outside the objec
 be undefined behaviour, which compilers assume away too.  A parameter declared
 ``T x[E]`` is a pointer, whose ``E`` binds nothing: the kernel runs only when
 ``lo >= 0 && hi < E`` (``bounds_test``), the loop as written otherwise, which the
-rewriter emits as it does the run-time alias test; such a kernel cannot be held by a data
-region (the rewriter keeps it serial there, PCX204).
+rewriter emits as it does the run-time alias test.  Such a kernel may run as written, on
+the host copies, so no data region may hold its data: the plan checker checks it as a
+version (plancheck/kernels.py, PCX215), and its function is not summarised for its
+callers' regions (dataplan.py).
 
 A plan for the nest as written stays right for the privatised kernel: it leaves ``x`` on
 the device as the original would, and reads no element of it.
