@@ -398,3 +398,41 @@ def test_a_dropped_region_leaves_its_kernels_their_own_sections(tmp_path: Path) 
     assert "map(from: a[1:(n - 2) * ((n - 2) > 0)])" in rw.text
     serial, off = serial_and_offloaded(tmp_path, unit, rw.text)
     assert off.stdout == serial.stdout
+
+
+AROUND_A_CALL = r"""#include <stdio.h>
+#include <stdlib.h>
+static void scale(int n, double *restrict a) {
+    for (int i = 0; i < n; i++) a[i] = a[i] * 2.0 + 1.0;   /* CALLEE */
+}
+int main(int argc, char **argv) {
+    int n = 5000 + argc;
+    double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * n);
+    for (int i = 0; i < n; i++) a[i] = i * 0.25;
+    scale(n, a);
+    for (int i = 0; i < n; i++) b[i] = a[i] + 3.0;
+    double s = 0;
+    for (int i = 0; i < n; i++) s += a[i] * (i % 7) + b[i];
+    printf("%.3f\n", s);
+    return 0;
+}
+"""
+
+
+def test_a_callee_kernel_that_cannot_be_placed_takes_the_callers_region_along(tmp_path: Path) -> None:
+    """main's region keeps ``a`` on the device across ``scale(n, a)``, whose kernel then
+    finds it present.  If that kernel is kept serial, its loop runs on the host copy: the
+    region around the call must not be emitted either, or main reads a stale ``a``."""
+    from pcx_driver.engine.analysis import analyse_unit
+    from pcx_driver.engine.regionreach import held_by_regions
+
+    unit = write_unit(tmp_path, "prog.c", AROUND_A_CALL)
+    plan = plan_unit(unit, analyse_unit(unit))
+    callee = next(k for k in plan.kernels if k.function == "scale")
+    assert [r.function for r in plan.regions] == ["main"]
+    assert callee.nest_id in held_by_regions(unit.data, unit.language, plan)
+    callee.start_byte += 3  # the callee's kernel cannot be placed
+    rw = rewrite_unit(unit, plan)
+    assert "omp target data" not in rw.text and "omp target enter data" not in rw.text
+    serial, off = serial_and_offloaded(tmp_path, unit, rw.text)
+    assert off.stdout == serial.stdout

@@ -17,8 +17,8 @@ Contract of ``rewrite_unit(unit, plan) -> Rewrite``:
   the middle of a line starts a new line, and the rest of the original line is padded so
   that it keeps its column.
 - A kernel whose position is not a statement of the source (a stale or foreign plan) is
-  not emitted (PCX204), and a data region that contains it, or whose bounds are not
-  statements of one block, is dropped with its updates.  Its kernels then map what they
+  not emitted (PCX204), and a data region that contains it or may hold its data (around
+  a call), or whose bounds are not statements of one block, is dropped with its updates.  Its kernels then map what they
   touch, as planned alone (``KernelPlan.alone_maps``: inside a region a kernel names the
   region's sections), so dropping a region is always sound.
 """
@@ -466,7 +466,10 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
 
     if any(n in dropped for n in covered):  # its other kernels were placed without their own test
         raise RuntimeError("a kernel of a region versioned for aliasing could not be placed")
-    blocks = {id(r): _region_block(ed, omp, r, dropped) for r in plan.regions}
+    # A kernel kept serial whose data a region may hold (a caller's, around the call) would
+    # read stale host copies: that region goes too.
+    lost = {id(r) for r in plan.regions if dropped and held_by_regions(ed.data, unit.language, plan, [r]) & dropped}
+    blocks = {id(r): None if id(r) in lost else _region_block(ed, omp, r, dropped) for r in plan.regions}
     kept_regions: list[DataRegion] = [r for r in plan.regions if blocks[id(r)] is not None]
     # Inside a region a kernel maps the region's sections (dataplan._kernel_maps_within); a
     # kernel whose region is not emitted maps what it touches, as planned alone.
