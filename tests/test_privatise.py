@@ -270,3 +270,14 @@ def test_later_loops_may_read_neighbours_within_what_the_first_wrote(tmp_path) -
     (refused,) = [n for f in analyse_unit(SourceUnit("rows.c", further, Language.C)).functions for n in f.nests
                   if n.line == _line_of(further, "ROWS")]
     assert not refused.private_arrays and refused.decision is not Decision.OFFLOADED
+
+
+def test_a_few_iterations_around_wide_loops_keep_the_inner_kernels() -> None:
+    """A time loop of 4 steps around the rows: privatising would make 4 threads of what
+    are two row-wide kernels; the inner loops stay the kernels."""
+    text = ROWS.replace("for (int r = 0; r < nr; r++) {            /* ROWS */",
+                        "for (int r = 0; r < 4; r++) {            /* ROWS */")
+    nests = [n for f in analyse_unit(SourceUnit("rows.c", text, Language.C)).functions for n in f.nests]
+    (outer,) = [n for n in nests if n.line == _line_of(text, "ROWS")]
+    assert outer.decision is not Decision.OFFLOADED and not outer.private_arrays
+    assert any(n.decision is Decision.OFFLOADED and outer.line < n.line < outer.line + 10 for n in nests)

@@ -27,7 +27,10 @@ nest's perfectly nested loops (their body is ``B``) when, and only when, all of 
    bounds, shifted by each ``c``, lie within ``[lo, hi]``: each reads only what ``F``
    wrote in the same iteration of ``B``;
 5. the bounds of these loops name nothing the nest writes or declares, nor an index of
-   its loops, and the perfectly nested loops are canonical, unit-step and rectangular.
+   its loops, and the perfectly nested loops are canonical, unit-step and rectangular;
+   where their trip counts are constants, they run at least ``MIN_ITERATIONS`` (fewer
+   would make a narrow kernel of what were wide ones: a profitability rule, not a
+   legality one).
 
 Then an iteration of ``B`` computes the same values from a fresh array ``T pcx_priv_x[E]``
 as from the shared one, which it never reads.  The last iteration (every index of the
@@ -60,6 +63,17 @@ from pcx_driver.model import PrivateArray
 #: the words an element type may be made of: a private copy is declared with it
 ARITHMETIC = {"char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool", "bool"}
 JUMPS = {"break_statement", "continue_statement", "goto_statement", "return_statement"}
+#: a nest whose loops run a known number of iterations below this keeps its dependence:
+#: a copy per iteration would make a kernel of few threads, each running the inner loops
+#: that were kernels of their own (a time loop of 4 steps around two row loops)
+MIN_ITERATIONS = 256
+
+
+def _product(values) -> int:
+    out = 1
+    for v in values:
+        out *= v
+    return out
 
 
 def perfect_loops(nest: Nest) -> list[Loop]:
@@ -107,6 +121,10 @@ def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple
         if lp.problem or lp.step != 1 or lp.low is None or lp.high is None or \
                 (lp.low.symbols() | lp.high.symbols()) & (written | declared):
             return None, f"loop '{lp.index}' is not canonical and rectangular with a unit step"
+    trips = [lp.high - lp.low + Poly.const(1) for lp in chain]
+    if all(t.is_const for t in trips) and _product(t.const_value for t in trips) < MIN_ITERATIONS:
+        return None, (f"the loops it would be private to run {_product(t.const_value for t in trips)} iterations: "
+                      "the loops inside them are the wider kernels")
     stmts = [c for c in body.named_children if c.type != "comment"]
     using = [s for s in stmts if any(s.start_byte <= a.node.start_byte < s.end_byte for a in refs)]
     if sum(len([a for a in refs if s.start_byte <= a.node.start_byte < s.end_byte]) for s in using) != len(refs):
