@@ -276,7 +276,8 @@ def test_a_few_iterations_around_wide_loops_keep_the_inner_kernels() -> None:
     """A time loop of 4 steps around the rows: privatising would make 4 threads of what
     are two row-wide kernels; the inner loops stay the kernels."""
     text = ROWS.replace("for (int r = 0; r < nr; r++) {            /* ROWS */",
-                        "for (int r = 0; r < 4; r++) {            /* ROWS */")
+                        "for (int r = 0; r < STEPS; r++) {            /* ROWS */").replace(
+                        "#define NP 32", "#define NP 32\n#define STEPS 4")
     nests = [n for f in analyse_unit(SourceUnit("rows.c", text, Language.C)).functions for n in f.nests]
     (outer,) = [n for n in nests if n.line == _line_of(text, "ROWS")]
     assert outer.decision is not Decision.OFFLOADED and not outer.private_arrays

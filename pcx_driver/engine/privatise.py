@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.access import ArrayRef
+from pcx_driver.engine.affine import concrete
 from pcx_driver.engine.hostscan import PURE_CALLS
 from pcx_driver.engine.loops import Loop, Poly, single_statement
 from pcx_driver.engine.nest import Nest
@@ -121,7 +122,7 @@ def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple
         if lp.problem or lp.step != 1 or lp.low is None or lp.high is None or \
                 (lp.low.symbols() | lp.high.symbols()) & (written | declared):
             return None, f"loop '{lp.index}' is not canonical and rectangular with a unit step"
-    trips = [lp.high - lp.low + Poly.const(1) for lp in chain]
+    trips = [concrete(lp.high - lp.low + Poly.const(1), nest.values) for lp in chain]
     if all(t.is_const for t in trips) and _product(t.const_value for t in trips) < MIN_ITERATIONS:
         return None, (f"the loops it would be private to run {_product(t.const_value for t in trips)} iterations: "
                       "the loops inside them are the wider kernels")
