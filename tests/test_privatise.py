@@ -172,12 +172,26 @@ def _line_of(program: str, marker: str) -> int:
     return next(k + 1 for k, text in enumerate(program.splitlines()) if marker in text)
 
 
+def _build_offloaded(tmp_path: Path, program: str, marker: str) -> tuple[Path, Path, str, int]:
+    """(serial, offloaded, remarks, line): the nest marked ``marker`` must be applied."""
+    serial, offload, nests, remarks = _build(tmp_path, program)
+    line = _line_of(program, marker)
+    (nest,) = [n for n in nests if n["line"] == line]
+    assert nest["applied"], (nest, remarks)
+    return serial, offload, remarks, line
+
+
+def _analysed(text: str, marker: str = "ROWS"):
+    """The analysis of the nest marked ``marker`` in C source ``text``."""
+    line = _line_of(text, marker)
+    (nest,) = [n for f in analyse_unit(SourceUnit("rows.c", text, Language.C)).functions for n in f.nests
+               if n.line == line]
+    return nest
+
+
 @needs_clang
 def test_a_scratch_row_is_private_and_its_loops_are_one_kernel(tmp_path) -> None:
-    serial, offload, nests, remarks = _build(tmp_path, ROWS)
-    line = _line_of(ROWS, "ROWS")
-    (nest,) = [n for n in nests if n["line"] == line]
-    assert nest["applied"], nest
+    serial, offload, remarks, line = _build_offloaded(tmp_path, ROWS, "ROWS")
     assert f"prog.c:{line}:3: remark: 'tmp' is private to each iteration" in remarks
     assert "(m - 1) < 32" in remarks  # the range test, named in the remark
     for args, launches in ((["32"], 1), (["7"], 1), (["1"], 1), (["0"], 1), (["40"], 0)):
@@ -190,10 +204,7 @@ def test_a_scratch_row_is_private_and_its_loops_are_one_kernel(tmp_path) -> None
 
 @needs_clang
 def test_the_last_iteration_leaves_the_scratch_array_as_the_serial_program_does(tmp_path) -> None:
-    serial, offload, nests, remarks = _build(tmp_path, LOCAL)
-    line = _line_of(LOCAL, "LOCAL")
-    (nest,) = [n for n in nests if n["line"] == line]
-    assert nest["applied"], nest
+    serial, offload, remarks, _ = _build_offloaded(tmp_path, LOCAL, "LOCAL")
     assert "'acc' is private to each iteration" in remarks and "as written otherwise" not in remarks.split(
         "'acc' is private")[1].splitlines()[0]  # a constant range needs no run-time test
     for args in ([], ["1"], ["0"], ["77"]):
@@ -219,9 +230,7 @@ def test_shapes_that_are_not_private_keep_their_dependence(why: str) -> None:
     assert old in ROWS
     text = ROWS.replace(old, new).replace("static void rows", "static double scale(double v) { return v * 2; }\n"
                                                            "static void rows")
-    unit = SourceUnit("rows.c", text, Language.C)
-    line = _line_of(text, "ROWS")
-    (nest,) = [n for f in analyse_unit(unit).functions for n in f.nests if n.line == line]
+    nest = _analysed(text)
     assert nest.decision is not Decision.OFFLOADED, why
     assert not nest.private_arrays
     # the dependence on tmp, or an earlier refusal that names it
@@ -230,10 +239,7 @@ def test_shapes_that_are_not_private_keep_their_dependence(why: str) -> None:
 
 @needs_clang
 def test_a_kernel_with_a_range_test_finds_its_data_on_the_host(tmp_path) -> None:
-    serial, offload, nests, remarks = _build(tmp_path, BESIDE_A_REGION)
-    line = _line_of(BESIDE_A_REGION, "SCRATCH")
-    (nest,) = [n for n in nests if n["line"] == line]
-    assert nest["applied"], nest
+    serial, offload, remarks, _ = _build_offloaded(tmp_path, BESIDE_A_REGION, "SCRATCH")
     # the plan checker refuses a region around it: its host version would read stale copies
     assert "may run on the host while" in remarks and "[PCX215]" in remarks
     for args in ([], ["x"]):  # c = 32 on the device, c = 41 as written
@@ -242,12 +248,10 @@ def test_a_kernel_with_a_range_test_finds_its_data_on_the_host(tmp_path) -> None
 
 def test_the_first_use_may_follow_statements_that_do_not_name_the_array() -> None:
     text = ROWS.replace("      tmp[p] = A[r][p] * w[p];", "      double v = A[r][p] * 0.5;\n      tmp[p] = v * w[p];")
-    (nest,) = [n for f in analyse_unit(SourceUnit("rows.c", text, Language.C)).functions for n in f.nests
-               if n.line == _line_of(text, "ROWS")]
+    nest = _analysed(text)
     assert nest.decision is Decision.OFFLOADED and [p.name for p in nest.private_arrays] == ["tmp"]
     nested = text.replace("      tmp[p] = v * w[p];", "      { tmp[p] = v * w[p]; }")
-    (nest,) = [n for f in analyse_unit(SourceUnit("rows.c", nested, Language.C)).functions for n in f.nests
-               if n.line == _line_of(nested, "ROWS")]
+    nest = _analysed(nested)
     assert [p.name for p in nest.private_arrays] == ["tmp"]  # a block is still the top level
 
 
@@ -260,15 +264,13 @@ NEIGHBOURS = ROWS.replace("""    for (int p = 0; p < m; p++)
 @needs_clang
 def test_later_loops_may_read_neighbours_within_what_the_first_wrote(tmp_path) -> None:
     assert NEIGHBOURS != ROWS
-    serial, offload, nests, remarks = _build(tmp_path, NEIGHBOURS)
-    (nest,) = [n for n in nests if n["line"] == _line_of(NEIGHBOURS, "ROWS")]
-    assert nest["applied"] and "'tmp' is private" in remarks, remarks
+    serial, offload, remarks, _ = _build_offloaded(tmp_path, NEIGHBOURS, "ROWS")
+    assert "'tmp' is private" in remarks, remarks
     for args in (["32"], ["5"], ["2"], ["40"]):
         assert _run(offload, args)[0] == _run(serial, args)[0], args
     # one element further and the read is of the previous iteration's value: a dependence
     further = NEIGHBOURS.replace("tmp[p + 1];", "tmp[p + 2];")
-    (refused,) = [n for f in analyse_unit(SourceUnit("rows.c", further, Language.C)).functions for n in f.nests
-                  if n.line == _line_of(further, "ROWS")]
+    refused = _analysed(further)
     assert not refused.private_arrays and refused.decision is not Decision.OFFLOADED
 
 
