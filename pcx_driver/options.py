@@ -98,6 +98,13 @@ OPTIONS: tuple[CompilerOption, ...] = tuple(
         ("-U", ARG | SEMANTIC),
         ("-Wa,", TAKES_CONCAT_ARG),
         ("-Wl,", TAKES_CONCAT_ARG | LINK_ONLY),
+        # clang 16+ makes these errors in C99 and later; turned off (or back into warnings)
+        # they decide whether old C parses at all, so the analysis parse needs them too
+        ("-Wno-error=", TAKES_CONCAT_ARG | SEMANTIC),
+        ("-Wno-implicit-function-declaration", SEMANTIC),
+        ("-Wno-implicit-int", SEMANTIC),
+        ("-Wno-incompatible-pointer-types", SEMANTIC),
+        ("-Wno-int-conversion", SEMANTIC),
         ("-Wp,", TAKES_CONCAT_ARG | TOO_HARD),  # may hide -MD,file / -D from our parsing
         ("-Xarch_device", TAKES_ARG),
         ("-Xarch_host", TAKES_ARG),

@@ -64,6 +64,11 @@ CASES = [
     pytest.param("-std=c11 -include cfg.h -isystem /sys -iquote q -U X -c a.c", Mode.COMPILE, [("a.c", "c")],
                  None, {"semantic": ["-std=c11", "-include", "cfg.h", "-isystem", "/sys", "-iquote", "q", "-U", "X"]},
                  id="semantic-flags"),
+    # errors by default in C99 and later (clang 16+): whether old C parses depends on them
+    pytest.param("-std=c99 -Wall -Wno-error=implicit-int -Wno-implicit-function-declaration -Wno-unused -c a.c",
+                 Mode.COMPILE, [("a.c", "c")], None,
+                 {"semantic": ["-std=c99", "-Wno-error=implicit-int", "-Wno-implicit-function-declaration"]},
+                 id="errors-made-warnings"),
 ]
 
 

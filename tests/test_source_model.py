@@ -200,3 +200,23 @@ def test_nest_ids_are_unique() -> None:
     ids = [n.nest_id for n in ua.nests()]
     assert len(ids) == len(set(ids)) == 2
     assert ua.nests()[0].remarks[0].id == "PCX111"
+
+
+OLD_C = """static scale(double *a, int n)   /* implicit int: an error in C99 unless the build says not */
+{
+    int i;
+    for (i = 0; i < n; i++) a[i] = a[i] * 2.0 + 1.0;
+    return 0;
+}
+"""
+
+
+def test_the_analysis_parses_with_the_flags_that_turn_errors_into_warnings() -> None:
+    """Rodinia's backprop builds with -Wno-error=implicit-int; the analysis parse must
+    take it too, or the file is 'not analysed' (PCX004) though the compiler accepts it."""
+    def pcx004(args: list[str]) -> bool:
+        unit = SourceUnit("old.c", OLD_C, Language.C, semantic_args=args)
+        return any(r.id == "PCX004" for r in analyse_unit(unit).remarks)
+
+    assert pcx004(["-std=c99"])
+    assert not pcx004(["-std=c99", "-Wno-error=implicit-int"])
