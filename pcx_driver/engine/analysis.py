@@ -41,7 +41,7 @@ from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
 from pcx_driver.engine.nest import Nest, build_nest, candidates, perfect_depth
 from pcx_driver.engine.parallel import Parallelism
-from pcx_driver.engine.privatise import perfect_loops, private_array, private_note
+from pcx_driver.engine.privatise import private_array, private_note
 from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.semantics import Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel
@@ -377,7 +377,7 @@ class _UnitAnalyser:
                 else:  # each iteration has its own copy: the dependence is gone
                     privates.append(private)
                     nest.private_arrays.add(private.name)
-                    notes.append(("PCX140", private_note(private, perfect_loops(nest), self.line)))
+                    notes.append(("PCX140", private_note(private, nest, self.line)))
             if atomic:
                 for a in refs:
                     if a.stmt is not None and (a.stmt.start_byte, a.stmt.end_byte) not in atomics:

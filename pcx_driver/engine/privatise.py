@@ -52,6 +52,8 @@ the device as the original would, and reads no element of it.
 
 from __future__ import annotations
 
+import math
+
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import concrete
@@ -68,13 +70,6 @@ JUMPS = {"break_statement", "continue_statement", "goto_statement", "return_stat
 #: a copy per iteration would make a kernel of few threads, each running the inner loops
 #: that were kernels of their own (a time loop of 4 steps around two row loops)
 MIN_ITERATIONS = 256
-
-
-def _product(values) -> int:
-    out = 1
-    for v in values:
-        out *= v
-    return out
 
 
 def perfect_loops(nest: Nest) -> list[Loop]:
@@ -123,8 +118,8 @@ def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple
                 (lp.low.symbols() | lp.high.symbols()) & (written | declared):
             return None, f"loop '{lp.index}' is not canonical and rectangular with a unit step"
     trips = [concrete(lp.high - lp.low + Poly.const(1), nest.values) for lp in chain]
-    if all(t.is_const for t in trips) and _product(t.const_value for t in trips) < MIN_ITERATIONS:
-        return None, (f"the loops it would be private to run {_product(t.const_value for t in trips)} iterations: "
+    if all(t.is_const for t in trips) and math.prod(t.const_value for t in trips) < MIN_ITERATIONS:
+        return None, (f"the loops it would be private to run {math.prod(t.const_value for t in trips)} iterations: "
                       "the loops inside them are the wider kernels")
     stmts = [c for c in body.named_children if c.type != "comment"]
     using = [s for s in stmts if any(s.start_byte <= a.node.start_byte < s.end_byte for a in refs)]
@@ -231,9 +226,10 @@ def _leading_write(lp: Loop, own: list[ArrayRef], name: str, text) -> ArrayRef |
     return None
 
 
-def private_note(p: PrivateArray, chain: list[Loop], line_of) -> str:
-    """The PCX140 remark of a privatised array."""
-    where = f"line {line_of(chain[-1].node)}" if len(chain) > 1 else f"line {line_of(chain[0].node)}"
+def private_note(p: PrivateArray, nest: Nest, line_of) -> str:
+    """The PCX140 remark of an array privatised in ``nest``: a copy per iteration of the
+    innermost of its perfectly nested loops."""
+    where = f"line {line_of(perfect_loops(nest)[-1].node)}"
     guard = f"; on the device only when {p.bounds_test}, as written otherwise" if p.bounds_test else ""
     return (f"'{p.name}' is private to each iteration of the loop at {where}: each writes "
             f"{p.name}[{p.low}..{p.high}] before reading it, in a copy of {p.extent} elements, and the last "

@@ -18,9 +18,10 @@ Contract of ``rewrite_unit(unit, plan) -> Rewrite``:
   that it keeps its column.
 - A kernel whose position is not a statement of the source (a stale or foreign plan) is
   not emitted (PCX204), and a data region that contains it or may hold its data (around
-  a call), or whose bounds are not statements of one block, is dropped with its updates.  Its kernels then map what they
-  touch, as planned alone (``KernelPlan.alone_maps``: inside a region a kernel names the
-  region's sections), so dropping a region is always sound.
+  a call), or whose bounds are not statements of one block, is dropped with its updates.
+  Its kernels then map what they touch, as planned alone (``KernelPlan.alone_maps``:
+  inside a region a kernel names the region's sections), so dropping a region is always
+  sound.
 """
 
 from __future__ import annotations

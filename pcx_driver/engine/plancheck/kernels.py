@@ -4,8 +4,8 @@ A kernel fails PCX210 when it reads device data that is undefined or older than 
 host's, PCX215 when one array is mapped under two names, when it may run on the host
 (``if(target: ...)``, a version for aliasing or for a private array's range) while its
 data is on the device, or when it uses an array that is neither mapped nor present, and
-PCX216 when it maps a name the checker cannot follow.  Its own maps go through ``directives.map_enter`` and
-``directives.map_exit``.
+PCX216 when it maps a name the checker cannot follow.  Its own maps go through
+``directives.map_enter`` and ``directives.map_exit``.
 """
 
 from __future__ import annotations
