@@ -127,3 +127,63 @@ def test_float_scalar_val_pastes_a_suffix_onto_literals_only() -> None:
                                   Language.C))
     nest = [n for f in bad.functions for n in f.nests][0]
     assert nest.decision is NA and "not a number literal" in nest.remarks[0].message, [r.format() for r in nest.remarks]
+
+
+# A flattened grid addressed through a function-like macro, as HeCBench's jacobi does
+# (``#define IDX(i, j) ((i) + (j) * N)``), in buffers from aligned_alloc: the subscripts
+# are the expansion's polynomials, and one data region holds both grids across the
+# convergence loop (the kernels' sections differ by multiples of NX, a macro of known value).
+GRID = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define NX 96
+#define AT(i, j) ((i) + (j) * NX)
+int main(int argc, char **argv) {
+  int steps = argc > 1 ? 40 : 25;
+  float *u = aligned_alloc(64, NX * NX * sizeof(float));
+  float *v = aligned_alloc(64, NX * NX * sizeof(float));
+  for (int j = 0; j < NX; j++)                /* INIT */
+    for (int i = 0; i < NX; i++)
+      u[AT(i, j)] = v[AT(i, j)] = (i == 0 || j == NX - 1) ? 1.0f : 0.0f;
+  float change = 1.0f;
+  int it = 0;
+  while (change > 1e-4f && it < steps) {
+    change = 0.0f;
+    for (int i = 1; i < NX - 1; i++)          /* SWEEP */
+      for (int j = 1; j < NX - 1; j++) {
+        float t = 0.25f * (u[AT(i - 1, j)] + u[AT(i + 1, j)] + u[AT(i, j - 1)] + u[AT(i, j + 1)]);
+        change += (t - u[AT(i, j)]) * (t - u[AT(i, j)]);
+        v[AT(i, j)] = t;
+      }
+    for (int j = 1; j < NX - 1; j++)          /* COPY */
+      for (int i = 1; i < NX - 1; i++)
+        u[AT(i, j)] = v[AT(i, j)];
+    it++;
+  }
+  double s = 0;
+  for (int k = 0; k < NX * NX; k++) s += u[k] * (k % 7 + 1);
+  printf("%d %.4f %.3e\n", it, s, change);
+  free(u); free(v);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_subscripts_through_an_index_macro_offload_in_one_region(tmp_path) -> None:
+    report = build_and_compare(tmp_path, GRID, ["INIT", "SWEEP", "COPY"])
+    enter = [d["text"] for s in report["sources"] for d in s["directives"] if "target enter data" in d["text"]]
+    assert len(enter) == 1 and "u[0:" in enter[0] and "v[0:" in enter[0], enter
+
+
+def test_an_unparenthesised_macro_parameter_is_not_read_as_its_argument() -> None:
+    """``SQ(i + 1)`` of ``#define SQ(x) x * x`` is ``i + 1 * i + 1``: the argument binds to
+    the neighbouring operators, so the subscript is not the argument's square (nor read
+    as anything else): the write stays serial."""
+    src = ("#define SQ(x) x * x\n#define TWICE(x) (x) * 2\n"
+           "void kernel(int n, double *restrict a) {\n  for (int i = 0; i < n; i++) a[SQ(i + 1)] = 1.0;\n"
+           "  for (int i = 0; i < n; i++) a[TWICE(i + 1)] = 2.0;\n}\n")
+    ua = analyse_unit(SourceUnit("t.c", src, Language.C))
+    textual, parenthesised = [n for f in ua.functions for n in f.nests]
+    assert textual.decision is not OFF and textual.remarks[0].id == "PCX103", [r.format() for r in textual.remarks]
+    assert parenthesised.decision is OFF, [r.format() for r in parenthesised.remarks]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from pcx_driver.engine.loops import Poly, c_int_literal, eval_tokens
+from pcx_driver.engine.loops import Poly, c_int_literal, eval_tokens, poly_of_tokens
 from pcx_driver.engine.macros import use_problem
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import Decl, Semantics
@@ -95,12 +95,44 @@ class AffineForms:
             if fname.startswith("static_cast<") and len(arguments_of(args)) == 1 \
                     and not any(w in fname for w in ("float", "double")):
                 return self.poly(arguments_of(args)[0], nest)
+            if self.pure_macro(n.child_by_field_name("function")):
+                expanded = self._macro_poly(fname, arguments_of(args), nest)
+                if expanded is not None:
+                    return expanded
         if ty in ("call_expression", "sizeof_expression", "field_expression", "conditional_expression",
                   "qualified_identifier"):
             return self._opaque(n, nest)
         if ty == "subscript_expression":
             return self._element(n, nest)
         return None
+
+    def _macro_poly(self, name: str, args: list[Node], nest: Nest) -> Poly | None:
+        """``IDX(i, j)`` of ``#define IDX(i, j) ((i) + (j) * N)``, expanded: the replacement
+        list read as a polynomial with each parameter standing for its argument's.  That is
+        the preprocessor's textual substitution only where the argument cannot bind to a
+        neighbouring operator: the parameter is parenthesised in the list, or the argument
+        is a primary expression (a name, a literal, a parenthesised expression)."""
+        params = self.sem.macro_params.get(name, [])
+        body = self.sem.macro_defs.get(name, (False, []))[1]
+        if len(params) != len(args):
+            return None
+        arg_of = dict(zip(params, args))
+        for k, tok in enumerate(body):
+            if tok in arg_of and not (0 < k < len(body) - 1 and body[k - 1] == "(" and body[k + 1] == ")") \
+                    and strip_parens(arg_of[tok]) is arg_of[tok] \
+                    and arg_of[tok].type not in ("identifier", "number_literal", "parenthesized_expression"):
+                return None
+
+        def value(tok: str) -> Poly | None:
+            if tok in arg_of:
+                return self.poly(arg_of[tok], nest)
+            v = self.macro_value(tok)
+            if v is None or self.sem.macro_defs.get(tok, (True, []))[0]:
+                return None
+            nest.values[tok] = v
+            return Poly.sym(tok)
+
+        return poly_of_tokens(body, value)
 
     def _element(self, n: Node, nest: Nest) -> Poly | None:
         """``g[0]``, an element of an integer array at constant subscripts, as one symbol,
@@ -141,6 +173,8 @@ class AffineForms:
             elif len(mu.body) > 1:
                 nest.wrap.add(name)
             return Poly.sym(name)
+        if d.key in nest.facts.bindings:  # a parameter of a helper walked as if inlined
+            return self.poly(nest.facts.bindings[d.key], nest)
         if d.key in nest.index_key_set:
             return Poly.sym(name)
         if d.key in nest.local_polys:
@@ -254,8 +288,13 @@ class AffineForms:
         return False
 
     def _opaque(self, n: Node, nest: Nest) -> Poly | None:
-        """A loop-invariant expression we cannot expand (n/2, v.size(), sizeof(T)) as one symbol."""
+        """A loop-invariant expression we cannot expand (n/2, v.size(), sizeof(T)) as one symbol.
+        Not one in an inlined helper that names its parameters: the symbol's text would
+        name them where the caller's clauses cannot."""
         if not self._invariant(n, nest):
+            return None
+        if nest.facts.bindings and any(x.type == "identifier" and (d := self.sem.decl_of(x.start_byte)) is not None
+                                       and d.key in nest.facts.bindings for x in walk(n)):
             return None
         text = " ".join(self._t(n).split())
         if n.type not in ("identifier", "call_expression", "field_expression", "sizeof_expression",

@@ -5,8 +5,9 @@ Contract:
   known, else the spelled name) into a ``CallKind``.
 - ``UserFunctions.check(callee)`` decides whether a user function defined in this unit
   may run on the device: its body (and those of the user functions it calls) writes no
-  global or static object, does no I/O or allocation, takes no non-const pointer or
-  reference parameter, reads no global variable (it would need ``declare target``), and
+  global or static object, does no I/O or allocation, takes no pointer or reference
+  parameter (but pointers a nest's walk read it through as if inlined, which are only
+  read), reads no global variable (it would need ``declare target``), and
   calls only math functions and other such user functions.  Results are memoised;
   recursion is refused.
 """
@@ -100,9 +101,11 @@ class UserFunctions:
             n = n.parent
         return n
 
-    def check(self, callee: Callee) -> tuple[bool, str]:
-        """(ok, reason): may this user function be compiled for the device?"""
-        key = callee.qualified
+    def check(self, callee: Callee, inlined: bool = False) -> tuple[bool, str]:
+        """(ok, reason): may this user function be compiled for the device?  ``inlined``:
+        the nest's walk read its body in place of the call (access/inline.py), so its
+        pointer and array parameters are known to be only subscripted and read."""
+        key = callee.qualified + (" (inlined)" if inlined else "")
         if key in self.verdicts:
             return self.verdicts[key]
         if key in self._active:
@@ -111,13 +114,13 @@ class UserFunctions:
             return (False, f"no definition of '{callee.name}' in this file")
         self._active.add(key)
         try:
-            verdict = self._check(callee)
+            verdict = self._check(callee, inlined)
         finally:
             self._active.discard(key)
         self.verdicts[key] = verdict
         return verdict
 
-    def _check(self, callee: Callee) -> tuple[bool, str]:
+    def _check(self, callee: Callee, inlined: bool) -> tuple[bool, str]:
         if callee.kind in ("method", "constructor", "operator"):
             return (False, f"'{callee.qualified}' is a member function")
         fn = self._definition_node(callee.definition)
@@ -141,6 +144,8 @@ class UserFunctions:
                 if any(x.type in ("pointer_declarator", "reference_declarator", "abstract_pointer_declarator",
                                   "array_declarator", "abstract_array_declarator") for x in walk(p)):
                     return (False, f"'{name}' takes an unnamed pointer, array or reference parameter")
+                continue
+            if d.shape in ("pointer", "array") and inlined and not d.reference:
                 continue
             if d.shape in ("pointer", "array", "container") or d.reference:
                 if not d.const:
@@ -171,10 +176,22 @@ class UserFunctions:
             elif ty == "call_expression":
                 f = n.child_by_field_name("function")
                 fname = m.text(f)
+                mu = sem.macro_at(f.start_byte) if f is not None and f.type == "identifier" else None
+                if mu is not None and mu.function_like:
+                    # a macro whose expansion is an expression over its arguments reads them
+                    # and nothing else (engine/macros.py, which reads this module's tables
+                    # of math functions); the walk goes on into them
+                    from pcx_driver.engine.macros import use_problem
+
+                    why = use_problem(fname, n.child_by_field_name("arguments"), sem,
+                                      lambda x: sem.decl_of(x.start_byte))
+                    if why is not None:
+                        return (False, f"'{name}' uses macro '{fname}', which cannot be read through: {why}")
+                    continue
                 c = sem.callee_of(n.start_byte, n.end_byte)
                 kind = classify_call(fname, c)
                 if kind is CallKind.USER and c is not None:
-                    ok, why = self.check(c)
+                    ok, why = self.check(c, inlined)
                     if not ok:
                         return (False, f"'{name}' calls {why}" if why.startswith("'") else why)
                 elif kind is not CallKind.MATH:

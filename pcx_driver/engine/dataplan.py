@@ -352,7 +352,8 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                                 for a in nests[k.nest_id].arrays])
             continue
         seen_functions.add(fnode.start_byte)
-        fp = FunctionPlan(unit, data, fa, fnode, kernels, nests, globals_, set(param_names(fnode, data)))
+        fp = FunctionPlan(unit, data, fa, fnode, kernels, nests, globals_, set(param_names(fnode, data)),
+                          constants=plan.constants)
         for k in offl:
             calls.extend(c for c in nests[k.nest_id].calls if c not in calls)
         # Per-kernel maps: correct alone, and inside a region they find the data present.
@@ -390,7 +391,8 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
             if fnode.type == "function_definition" and fnode.start_byte not in seen_functions:
                 name = _function_name(fnode, data)
                 fa = FunctionAnalysis(name, fnode.start_byte, fnode.end_byte)
-                fp = FunctionPlan(unit, data, fa, fnode, [], {}, globals_, set(param_names(fnode, data)))
+                fp = FunctionPlan(unit, data, fa, fnode, [], {}, globals_, set(param_names(fnode, data)),
+                                  constants=plan.constants)
                 if call_sites(fp, callees):
                     fplans.append((fp, []))
 

@@ -18,11 +18,12 @@ from tree_sitter import Node
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms, concrete
 from pcx_driver.engine.dependence import LoopBounds, nonneg_on, nonneg_poly, param_lower_bounds
+from pcx_driver.engine.hostaccess import allocation_count
 from pcx_driver.engine.loops import Poly, c_int_literal
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.semantics import Decl
-from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, strip_parens
+from pcx_driver.engine.source import FunctionInfo, SourceModel
 from pcx_driver.model import ArrayAccessSummary, Section
 
 
@@ -201,33 +202,7 @@ class Extents:
             node = node.parent
         if node is None:
             return None
-        v = strip_parens(node.child_by_field_name("value"))
-        while v is not None and v.type == "cast_expression":
-            v = strip_parens(v.child_by_field_name("value"))
-        if v is None:
-            return None
-        if v.type == "new_expression":
-            dd = v.child_by_field_name("declarator")
-            if dd is not None and dd.type == "new_declarator" and dd.named_child_count:
-                return self._t(dd.named_children[0])
-            return None
-        if v.type != "call_expression":
-            return None
-        fname = self._t(v.child_by_field_name("function"))
-        args = arguments_of(v.child_by_field_name("arguments"))
-        if fname in ("calloc", "std::calloc") and len(args) == 2:
-            return self._t(args[0])
-        size = args[-1] if fname in ("malloc", "std::malloc", "aligned_alloc") and args else None
-        if size is None:
-            return None
-        size = strip_parens(size)
-        if size.type == "binary_expression" and self._t(size.child_by_field_name("operator")) == "*":
-            l, r = size.child_by_field_name("left"), size.child_by_field_name("right")
-            if r is not None and r.type == "sizeof_expression":
-                return self._t(l)
-            if l is not None and l.type == "sizeof_expression":
-                return self._t(r)
-        return None
+        return allocation_count(node, self.model.data, d.name)
 
     def _covers_box(self, nest: Nest, refs: list[ArrayRef], dims: list[tuple[str, str]]) -> bool:
         """Some unconditional access touches every element of the section."""
@@ -323,6 +298,8 @@ class Extents:
         for r in refs:
             if not r.read:
                 continue
+            if r.via is not None:  # read in a helper: where it happens is the call, not r.node
+                return False
             ok = False
             for w in writes:
                 # the store completes with its statement: a[i] = a[i] + 1 reads before it writes

@@ -215,6 +215,22 @@ def _sizeof_factor(node: tree_sitter.Node, data: bytes) -> str | None:
     return None
 
 
+#: allocators whose last argument is the byte count (aligned_alloc(align, bytes))
+BYTE_ALLOCATORS = frozenset({"malloc", "std::malloc", "aligned_alloc", "std::aligned_alloc", "memalign"})
+#: allocators of (count, element size)
+COUNT_ALLOCATORS = frozenset({"calloc", "std::calloc"})
+
+
+def _byte_count_arg(call: tree_sitter.Node, data: bytes) -> tree_sitter.Node | None:
+    """The byte-count argument of ``malloc(E)``, ``aligned_alloc(A, E)``, ``memalign(A, E)``."""
+    fn = call.child_by_field_name("function")
+    argv = arguments_of(call.child_by_field_name("arguments"))
+    if fn is None or text_of(data, fn) not in BYTE_ALLOCATORS:
+        return None
+    wanted = 1 if text_of(data, fn) in ("malloc", "std::malloc") else 2
+    return argv[-1] if len(argv) == wanted else None
+
+
 def _alloc_count(value: tree_sitter.Node, data: bytes) -> str | None:
     """Element count of ``malloc(n * sizeof(T))`` / ``calloc(n, sizeof(T))`` (casts allowed)."""
     while value.type in ("cast_expression", "parenthesized_expression"):
@@ -231,25 +247,42 @@ def _alloc_count(value: tree_sitter.Node, data: bytes) -> str | None:
     args = value.child_by_field_name("arguments")
     if fn is None or args is None:
         return None
-    name = text_of(data, fn)
     argv = arguments_of(args)
-    if name == "malloc" and len(argv) == 1:
-        return _sizeof_factor(argv[0], data)
-    if name == "calloc" and len(argv) == 2 and argv[1].type == "sizeof_expression":
+    size = _byte_count_arg(value, data)
+    if size is not None:
+        return _sizeof_factor(size, data)
+    if text_of(data, fn) in COUNT_ALLOCATORS and len(argv) == 2 and argv[1].type == "sizeof_expression":
         return text_of(data, argv[0])
     return None
+
+
+def allocation_count(init: tree_sitter.Node, data: bytes, name: str) -> str | None:
+    """The element count of ``T *name = malloc(n * sizeof(T))`` (``calloc(n, sizeof(T))``,
+    ``aligned_alloc``, ``new T[n]``) at init declarator ``init``: only when every ``sizeof``
+    in it names the pointee as declared (``T``, ``*name``, ``name[0]``).  With ``typedef
+    double row_t[NY][NZ]``, ``row_t *a = malloc(sizeof(double) * NX * NY * NZ)`` holds NX
+    rows, not NX * NY * NZ: a count of other units is no extent."""
+    value = init.child_by_field_name("value")
+    count = _alloc_count(value, data) if value is not None else None
+    if count is None or value is None or _unparen(value).type == "new_expression":
+        return count
+    decl = init.parent
+    ty = decl.child_by_field_name("type") if decl is not None and decl.type == "declaration" else None
+    pointee = {f"*{name}", f"{name}[0]"} | ({"".join(text_of(data, ty).split())} if ty is not None else set())
+    sizes = [c for c in walk(value) if c.type == "sizeof_expression"]
+    for sz in sizes:
+        operand = sz.child_by_field_name("type") or sz.child_by_field_name("value")
+        if operand is None or "".join(text_of(data, _unparen(operand)).split()) not in pointee:
+            return None
+    return count if sizes else None
 
 
 def _plain_malloc(value: tree_sitter.Node, data: bytes) -> str | None:
-    """The byte count of ``malloc(E)`` (casts allowed)."""
+    """The byte count of ``malloc(E)`` or ``aligned_alloc(A, E)`` (casts allowed)."""
     while value.type in ("cast_expression", "parenthesized_expression"):
         value = value.child_by_field_name("value") or value.named_children[-1]
-    fn = value.child_by_field_name("function") if value.type == "call_expression" else None
-    args = value.child_by_field_name("arguments") if fn is not None else None
-    argv = arguments_of(args)
-    if fn is not None and text_of(data, fn) == "malloc" and len(argv) == 1:
-        return text_of(data, argv[0])
-    return None
+    size = _byte_count_arg(value, data) if value.type == "call_expression" else None
+    return text_of(data, size) if size is not None else None
 
 
 def declared_extent(data: bytes, language: Language, scope: tuple[int, int], name: str) -> Extent | None:
@@ -331,16 +364,14 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
             v = _unparen(value)
             while v.type == "cast_expression":
                 v = _unparen(v.child_by_field_name("value"))
-            args = v.child_by_field_name("arguments") if v.type == "call_expression" else None
-            fn = v.child_by_field_name("function") if v.type == "call_expression" else None
-            argv = arguments_of(args)
-            if fn is not None and text_of(data, fn) == "malloc" and len(argv) == 1:
-                whole = _sizeof_dims(argv[0], data)
+            size = _byte_count_arg(v, data) if v.type == "call_expression" else None
+            if size is not None:
+                whole = _sizeof_dims(size, data)
                 if whole is not None and whole[1:] == rows:
                     return Extent(name, whole)
-                count = _sizeof_factor(argv[0], data)
+                count = _sizeof_factor(size, data)
                 if count is not None:
-                    sizes = [c for c in walk(argv[0]) if c.type == "sizeof_expression"]
+                    sizes = [c for c in walk(size) if c.type == "sizeof_expression"]
                     if sizes and all(name in identifiers_in(c, data) for c in sizes):
                         return Extent(name, [count] + rows)  # ``n * sizeof *a``: n rows
                     # ``sizeof(T) * r * c``: a count of elements, so rows are that over a row's
@@ -369,7 +400,7 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
     inner = decl.child_by_field_name("declarator")
     if inner is None or inner.type != "identifier" or text_of(data, inner) != name:
         return None
-    count = _alloc_count(value, data)
+    count = allocation_count(n, data, name)
     if count is None and n.parent is not None and n.parent.type == "declaration":
         # ``char *s = malloc(n)``: elements of one byte need no sizeof
         ty = n.parent.child_by_field_name("type")

@@ -152,7 +152,7 @@ class Legality:
             elif kind is CallKind.MEMORY:
                 reasons.append(("PCX105", f"'{c.name}' writes memory the analysis cannot see {where}"))
             elif kind is CallKind.USER and c.callee is not None:
-                ok, why = self.userfns.check(c.callee)
+                ok, why = self.userfns.check(c.callee, c.inlined)
                 if ok:
                     if c.callee.name not in users:
                         users.append(c.callee.name)

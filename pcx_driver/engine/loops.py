@@ -153,7 +153,30 @@ def c_int_literal(text: str) -> int | None:
 
 def eval_tokens(tokens: list[str], lookup: Callable[[str], int | None], depth: int = 0) -> int | None:
     """Value of an integer constant expression given as C tokens (a #define or const init)."""
-    if depth > 8 or not tokens:
+    if depth > 8:
+        return None
+
+    def as_poly(name: str) -> Poly | None:
+        v = lookup(name)
+        return Poly.const(v) if v is not None else None
+
+    p = poly_of_tokens(tokens, as_poly)
+    return p.const_value if p is not None and p.is_const else None
+
+
+#: integer operators that polynomials have; the others need constant operands
+_CONST_OPS: dict[str, Callable[[int, int], int]] = {
+    "|": lambda a, b: a | b, "^": lambda a, b: a ^ b, "&": lambda a, b: a & b,
+    "<<": lambda a, b: a << b, ">>": lambda a, b: a >> b,
+    "/": lambda a, b: int(a / b), "%": lambda a, b: a - int(a / b) * b,
+}
+
+
+def poly_of_tokens(tokens: list[str], lookup: Callable[[str], "Poly | None"]) -> Poly | None:
+    """An integer expression given as C tokens (a macro's replacement list) as a polynomial;
+    ``lookup`` gives each identifier's value.  Sums, differences and products of any
+    values; the other integer operators of constants only; None for anything else."""
+    if not tokens:
         return None
     pos = 0
 
@@ -165,7 +188,7 @@ def eval_tokens(tokens: list[str], lookup: Callable[[str], int | None], depth: i
         pos += 1
         return tokens[pos - 1]
 
-    def primary() -> int | None:
+    def primary() -> Poly | None:
         t = peek()
         if t is None:
             return None
@@ -176,52 +199,51 @@ def eval_tokens(tokens: list[str], lookup: Callable[[str], int | None], depth: i
                 while peek() not in (")", None):
                     take()
                 take()
-                return unary()
-            v = expr()
+                return primary()
+            v = binary(0)
             if peek() != ")":
                 return None
             take()
             return v
         if t in ("-", "+", "~"):
             take()
-            v = unary()
+            v = primary()
             if v is None:
                 return None
-            return -v if t == "-" else (~v if t == "~" else v)
+            if t == "~":
+                return Poly.const(~v.const_value) if v.is_const else None
+            return -v if t == "-" else v
         take()
         if t[:1].isdigit():
-            return c_int_literal(t)
+            c = c_int_literal(t)
+            return Poly.const(c) if c is not None else None
         if t.isidentifier():
             return lookup(t)
         return None
 
-    def unary() -> int | None:
-        return primary()
-
-    def binary(level: int) -> int | None:
+    def binary(level: int) -> Poly | None:
         ops = [("|",), ("^",), ("&",), ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
         if level == len(ops):
-            return unary()
+            return primary()
         v = binary(level + 1)
         while v is not None and peek() in ops[level]:
             op = take()
             r = binary(level + 1)
             if r is None:
                 return None
-            if op in ("/", "%") and r == 0:
+            if op == "+":
+                v = v + r
+            elif op == "-":
+                v = v - r
+            elif op == "*":
+                v = v * r
+            elif not (v.is_const and r.is_const) or op in ("/", "%") and r.const_value == 0:
                 return None
-            v = {
-                "|": lambda a, b: a | b, "^": lambda a, b: a ^ b, "&": lambda a, b: a & b,
-                "<<": lambda a, b: a << b, ">>": lambda a, b: a >> b, "+": lambda a, b: a + b,
-                "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-                "/": lambda a, b: int(a / b), "%": lambda a, b: a - int(a / b) * b,
-            }[op](v, r)
+            else:
+                v = Poly.const(_CONST_OPS[op](v.const_value, r.const_value))
         return v
 
-    def expr() -> int | None:
-        return binary(0)
-
-    v = expr()
+    v = binary(0)
     return v if pos == len(tokens) else None
 
 

@@ -98,7 +98,11 @@ class AccessRanges:
                 if left is None or right is None:
                     continue
                 # an index in the condition must be that of a loop around the if, not inside it
-                own = {lp.index for lp in a.loops if lp.node.start_byte < cond.start_byte < lp.node.end_byte}
+                # (a condition in a helper walked as if inlined is where the call is)
+                at = cond.start_byte
+                if a.via is not None and not nest.root.node.start_byte <= at < nest.root.node.end_byte:
+                    at = a.via.start_byte
+                own = {lp.index for lp in a.loops if lp.node.start_byte < at < lp.node.end_byte}
                 if (left.symbols() | right.symbols()) & (set(nest.index_keys) - own):
                     continue
                 one = Poly.const(1)

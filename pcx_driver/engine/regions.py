@@ -72,6 +72,8 @@ class FunctionPlan:
     read_only: dict[str, set[int]] = field(default_factory=dict)
     # kernel functions -> read-only parameters they never assume current on the host
     entry_safe: dict[str, set[int]] = field(default_factory=dict)
+    # integer values of the macros the kernels' sections name (Plan.constants)
+    constants: dict[str, int] = field(default_factory=dict)
     _locals: set[str] | None = None
 
     @property
@@ -293,7 +295,7 @@ def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Cal
             continue
         if any(a.element_type != accs[0].element_type for a in accs):
             continue
-        sec = fixed_section([a.section for a in accs], lang, changed) if accs and name not in passed else None
+        sec = fixed_section([a.section for a in accs], lang, changed, fp.constants) if accs and name not in passed else None
         if sec is None and (name in passed_containers or any(a.container for a in accs)):
             sec = fixed_section([Section(name, [("0", f"{name}.size()")])], lang, changed)
         if sec is None:
@@ -305,7 +307,7 @@ def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Cal
             # No extent known: the sections over every iteration of the loops around them
             hull = [_widen(fp, a.section, b, lo, lang) for a, b in zip(accs, starts[name])]
             if all(h is not None for h in hull):
-                sec = fixed_section(hull, lang, changed)
+                sec = fixed_section(hull, lang, changed, fp.constants)
                 # (loops that run no times give a negative length: rewrite.emitted_length)
         if sec is not None:
             sections[name] = Section(name, sec.dims)

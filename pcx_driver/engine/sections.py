@@ -3,7 +3,8 @@
 A linear form is a {monomial: coefficient} dict over identifier names (a monomial is a
 sorted tuple of names; ``()`` the constant term), read from an expression the engine
 wrote (``linear_form``) and written back as C (``render_form``).  Sections are compared
-and merged only where their bounds are such forms differing by constants; anything else
+and merged only where their bounds are such forms differing by constants (or by names
+whose values the caller knows, object-like macros); anything else
 answers None (or False), which every caller takes as "not known".  Pure functions: no
 tree of the unit, no plan state.  The plan checker has its own symbolic sections over
 the unit's tree (engine/symsect.py); see docs/ARCHITECTURE.md.
@@ -118,9 +119,25 @@ def subtract(a: dict, b: dict) -> dict:
     return {m: c for m, c in out.items() if c}
 
 
-def union_sections(secs: list[Section], language: Language) -> Section | None:
+def known_value(form: dict[tuple[str, ...], int], constants: dict[str, int]) -> int | None:
+    """The value of a linear form whose every name is a known constant (a macro's value)."""
+    total = 0
+    for m, c in form.items():
+        if any(name not in constants for name in m):
+            return None
+        term = c
+        for name in m:
+            term *= constants[name]
+        total += term
+    return total
+
+
+def union_sections(secs: list[Section], language: Language, constants: dict[str, int] | None = None
+                   ) -> Section | None:
     """The smallest section covering ``secs`` dimension by dimension, when the bounds
-    differ by constants (``a[0:n]`` and ``a[1:n-2]`` -> ``a[0:n]``); None otherwise."""
+    differ by constants (``a[0:n]`` and ``a[1:n-2]`` -> ``a[0:n]``), also by names of known
+    value (``constants``: ``a[0:N*N]`` and ``a[N+1:N*N-2*N-2]`` with ``N`` 2048); None
+    otherwise."""
     first = secs[0]
     if all(s.dims == first.dims for s in secs):
         return Section(first.base, list(first.dims))
@@ -139,20 +156,22 @@ def union_sections(secs: list[Section], language: Language) -> Section | None:
             if lo_best is None:
                 lo_best, hi_best = lo, hi
                 continue
-            dl, dh = subtract(lo, lo_best), subtract(hi, hi_best)
-            if any(m for m in dl) or any(m for m in dh):
+            dl = known_value(subtract(lo, lo_best), constants or {})
+            dh = known_value(subtract(hi, hi_best), constants or {})
+            if dl is None or dh is None:
                 return None  # bounds differ by more than a constant
-            if dl.get((), 0) < 0:
+            if dl < 0:
                 lo_best = lo
-            if dh.get((), 0) > 0:
+            if dh > 0:
                 hi_best = hi
         dims.append((render_form(lo_best), render_form(subtract(hi_best, lo_best))))
     return Section(first.base, dims)
 
 
-def fixed_section(secs: list[Section], lang: Language, changed: set[str]) -> Section | None:
+def fixed_section(secs: list[Section], lang: Language, changed: set[str], constants: dict[str, int] | None = None
+                  ) -> Section | None:
     """The union of ``secs`` if its bounds use no identifier that changes in the region."""
-    sec = union_sections(secs, lang)
+    sec = union_sections(secs, lang, constants)
     if sec is None:
         return None
     used = (set().union(*(hostaccess.expression_identifiers(e, lang) for dim in sec.dims for e in dim))

@@ -117,6 +117,7 @@ class Semantics:
         self.decls_at: dict[int, Decl] = {}
         self.calls: dict[tuple[int, int], Callee] = {}
         self.calls_by_start: dict[int, list[tuple[int, Callee]]] = {}
+        self.calls_spelled_at: dict[int, Callee] = {}  # calls in macro arguments, by their name's byte
         self.macros: dict[int, MacroUse] = {}
         self.macro_defs: dict[str, tuple[bool, list[str]]] = {}  # main-file #defines
         self.macro_params: dict[str, list[str]] = {}  # function-like macros seen: name -> parameters
@@ -146,7 +147,7 @@ class Semantics:
         for e, callee in self.calls_by_start.get(start, []):
             if abs(e - end) <= 1:
                 return callee
-        return None
+        return self.calls_spelled_at.get(start)
 
     def macro_at(self, byte: int) -> MacroUse | None:
         return self.macros.get(byte)
@@ -277,6 +278,12 @@ class Semantics:
                     self.decls_at[d.decl_offset] = d
             elif kind == K.CALL_EXPR:
                 callee = self._callee(c, main_name)
+                if callee is not None and not data[start:end].startswith(callee.name.encode()):
+                    # a call written in a macro argument (``SQ(An(x))``): its extent is the
+                    # macro use; its file location is where the argument spells it
+                    off = _file_offset(c)
+                    if off is not None and data[off : off + len(callee.name)] == callee.name.encode():
+                        self.calls_spelled_at.setdefault(off, callee)
                 if callee is not None and end > start:
                     self.calls[(start, end)] = callee
                     self.calls_by_start.setdefault(start, []).append((end, callee))

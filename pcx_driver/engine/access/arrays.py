@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
+from pcx_driver.engine.access import inline
 from pcx_driver.engine.access.facts import ArrayRef
 from pcx_driver.engine.source import strip_parens, subscript_index
 
@@ -38,6 +39,16 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
         return
     via_data = False
     member = False
+    via = None
+    if base.type == "identifier" and w.inlining:
+        d = w.decl(base)
+        if d is not None and d.key in w.facts.bindings:  # a helper's parameter: the caller's array
+            if write:
+                w.hazard("PCX105", f"'{w.inlining[-1]}' writes through its parameter '{d.name}'", n)
+                return
+            base = inline.resolve(w, base)
+    if w.inlining and w.site is not None:
+        via, stmt = w.site
     if base.type == "identifier":
         if w.sem.member_of(base.start_byte) is not None:
             w.hazard("PCX137", f"member array '{w.t(base)}' of this object used inside the nest", n)
@@ -90,7 +101,7 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
     w.facts.arrays.append(ArrayRef(
         base=w.t(base) if not via_data else root, decl=decl, root=root, root_decl=root_decl, subs=subs,
         fields=tuple(fields), node=n, base_node=base, read=read, write=write, op=op, stmt=stmt, loops=loops,
-        conditional=cond, via_data=via_data, member=member, guards=list(w.guards),
+        conditional=cond, via_data=via_data, member=member, guards=list(w.guards), via=via,
     ))
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
+from pcx_driver.engine.access import inline
 from pcx_driver.engine.access.facts import CallRef
 from pcx_driver.engine.macros import arithmetic_type_tokens as _arithmetic_type_tokens
 from pcx_driver.engine.macros import use_problem
@@ -85,17 +86,36 @@ def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
     if callee is not None and callee.kind == "other":
         w.hazard("PCX130", f"call to function object '{name}'", n)
         return
-    w.facts.calls.append(CallRef(n, name, callee, loops))
+    ref = CallRef(n, name, callee, loops)
+    w.facts.calls.append(ref)
+    passed = [d for d in map(_passed_array(w), args.named_children if args is not None else []) if d is not None]
+    why = None
+    if passed and callee is not None:
+        why = inline.inline(w, n, callee, loops, stmt)
+        if why is None:
+            ref.inlined = True
+            return
     if args is not None:
         for a in args.named_children:
-            bare = strip_parens(a)
-            if bare is not None and bare.type == "identifier":
-                d = w.decl(bare)
-                if d is not None and d.shape in ("array", "pointer", "container") \
-                        and d.key not in w.facts.local_arrays:
-                    w.hazard("PCX105", f"array '{d.name}' is passed to '{name}', which may access it", n)
-                    continue
+            d = _passed_array(w)(a)
+            if d is not None:
+                w.hazard("PCX105", f"array '{d.name}' is passed to '{name}', which may access it"
+                         + (f" ({why})" if why else ""), n)
+                continue
             w.expr(a, loops, cond, stmt, header_of)
+
+
+def _passed_array(w: Walk):
+    """The declaration of an argument that passes an array by name (not one declared in the nest)."""
+    def of(a: Node):
+        bare = strip_parens(a)
+        if bare is None or bare.type != "identifier":
+            return None
+        d = w.decl(bare)
+        if d is not None and d.shape in ("array", "pointer", "container") and d.key not in w.facts.local_arrays:
+            return d
+        return None
+    return of
 
 
 def _is_cast(w: Walk, n: Node, f: Node | None) -> bool:

@@ -31,6 +31,7 @@ class ArrayRef:
     guards: list = field(default_factory=list)  # (condition node, taken branch) of enclosing ifs in the nest
     polys: list = field(default_factory=list)  # subscripts as Polys (None: not affine); set by the analysis
     delin: list = field(default_factory=list)  # delinearised subscripts of a flattened access
+    via: Node | None = None  # in a helper walked as if inlined: the call in the nest (access/inline.py)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class CallRef:
     name: str
     callee: Callee | None
     loops: list[Loop]
+    inlined: bool = False  # its body was walked in place of the call (access/inline.py)
 
 
 @dataclass
@@ -73,3 +75,5 @@ class NestFacts:
     local_arrays: set[str] = field(default_factory=set)  # array keys declared inside
     container_sizes: list[tuple[str, Node]] = field(default_factory=list)  # v.size() uses
     statements: int = 0  # rough body cost
+    # parameters of helpers walked as if inlined -> the argument node each one stands for
+    bindings: dict[str, Node] = field(default_factory=dict)

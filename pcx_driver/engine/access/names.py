@@ -52,6 +52,13 @@ def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str,
         return
     if decl.kind in ("enum", "function"):
         return
+    if decl.key in w.facts.bindings:  # a parameter of a helper walked as if inlined
+        if decl.shape in ("array", "pointer", "container"):
+            w.hazard("PCX105", f"'{w.inlining[-1] if w.inlining else name}' uses its parameter '{name}' as a "
+                               "pointer value", n)
+        elif write:
+            w.hazard("PCX105", f"'{w.inlining[-1] if w.inlining else name}' assigns its parameter '{name}'", n)
+        return  # a read of the argument, which the caller's walk read
     if decl.shape in ("array", "pointer", "container") and not (decl.shape == "pointer" and write and False):
         if decl.key in w.facts.local_arrays:
             return

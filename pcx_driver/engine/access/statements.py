@@ -82,6 +82,10 @@ def visit(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None, in
         declaration(w, n, loops, cond)
         return
     if ty == "return_statement":
+        if w.inlining:  # the helper's result: a read of the expression
+            for c in n.named_children:
+                w.expr(c, loops, True, n)
+            return
         w.hazard("PCX108", "return statement leaves the nest", n)
         return
     if ty == "goto_statement":

@@ -24,6 +24,10 @@ class Walk:
         self.root = root
         self.facts = NestFacts()
         self.guards: list[tuple[Node, bool]] = []  # if conditions around the current statement
+        # helpers being walked as if inlined (access/inline.py), innermost last, and the
+        # call in the nest with its statement, where their accesses happen
+        self.inlining: list[str] = []
+        self.site: tuple[Node, Node | None] | None = None
 
     # ------------------------------------------------------------------ helpers
     def t(self, n: Node | None) -> str:

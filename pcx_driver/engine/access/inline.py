@@ -1,0 +1,151 @@
+"""Helpers called in a nest, walked as if inlined (issue 15, cause 4).
+
+``GradientX(phi, dx, ix, iy, iz)``, defined in the unit as ``return (phi[x+1][y][z] -
+phi[x-1][y][z]) / (2*dx);``, reads ``phi`` at subscripts over its parameters.  Walking
+the helper's body in place of the call, with each parameter standing for its argument
+(``NestFacts.bindings``: the parameter's key -> the argument's node), turns those reads
+into reads of the caller's array at the caller's subscripts, ``phi[ix+1][iy][iz]``; the
+dependence test, the extents and the data plan then treat them like any other access.
+
+``inline(w, call, callee, loops, stmt)`` walks the body and returns None, or says why it
+cannot (the call is then refused as before).  What makes the substitution exact:
+
+- an array or pointer parameter is given a plain array name of the same element type and
+  the same extents after the first (``double p[][Y][X]`` and ``double a[N][Y][X]`` index
+  the same elements with the same subscripts); inside the helper it is only subscripted
+  and read, or passed on in the same way to another helper (the walk refuses a write
+  through it, a use as a pointer value, a dereference);
+- a scalar parameter is never assigned in the helper (a copy that changes would not stay
+  equal to its argument); a reference parameter is refused;
+- the body has no loop (the nest's loops are the only ones an access may vary with) and
+  no static variable; ``return e`` reads ``e``; every access inside counts as conditional,
+  and what follows ``if (c) return e;`` is guarded by ``!c`` (``if (k >= n) return v[n-1];
+  return v[k];`` reads ``v`` below ``n`` only).
+
+The helper is still a call for the other checks: ``UserFunctions.check`` (calls.py) decides
+whether it may be compiled for the device (its pointer parameters are allowed because this
+walk read them), and the rewriter declares it ``declare target``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from pcx_driver.engine.hostaccess import declared_identifier_node
+from pcx_driver.engine.semantics import Callee, Decl
+from pcx_driver.engine.source import strip_parens, walk
+
+if TYPE_CHECKING:
+    from pcx_driver.engine.access.walk import Walk
+
+MAX_DEPTH = 4  # helpers calling helpers
+LOOP_TYPES = ("for_statement", "while_statement", "do_statement", "for_range_loop")
+
+
+def _definition(w: Walk, callee: Callee) -> Node | None:
+    if callee.definition is None or not callee.in_main_file or callee.kind != "function":
+        return None
+    lo, hi = callee.definition
+    n = w.m.root.descendant_for_byte_range(lo, max(lo, hi - 1))
+    while n is not None and n.type != "function_definition":
+        n = n.parent
+    return n
+
+
+def _parameters(w: Walk, fn: Node) -> list[Decl] | None:
+    decl = fn.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    plist = decl.child_by_field_name("parameters") if decl is not None else None
+    if plist is None:
+        return None
+    out = []
+    for p in plist.named_children:
+        if p.type == "comment":
+            continue
+        if p.type != "parameter_declaration":
+            return None  # variadic, default argument
+        ident = declared_identifier_node(p)
+        d = w.sem.decl_declared_at(ident.start_byte) if ident is not None else None
+        if d is None:
+            if w.t(p).strip() == "void":
+                continue
+            return None
+        out.append(d)
+    return out
+
+
+def resolve(w: Walk, n: Node) -> Node:
+    """The caller's node a parameter of an inlined helper stands for (helpers calling helpers)."""
+    n = strip_parens(n) or n
+    while n.type == "identifier":
+        d = w.decl(n)
+        if d is None or d.key not in w.facts.bindings:
+            break
+        n = strip_parens(w.facts.bindings[d.key]) or w.facts.bindings[d.key]
+    return n
+
+
+def inline(w: Walk, call: Node, callee: Callee, loops, stmt: Node | None) -> str | None:
+    """Walk ``callee``'s body in place of ``call``; None, or why it cannot be."""
+    name = callee.name
+    if name in w.inlining or len(w.inlining) >= MAX_DEPTH:
+        return f"'{name}' calls itself or nests helpers too deeply"
+    fn = _definition(w, callee)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if body is None:
+        return f"'{name}' has no definition in this file that can be walked"
+    params = _parameters(w, fn)
+    args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
+    if params is None or len(params) != len(args):
+        return f"the parameters of '{name}' cannot be matched to the arguments"
+    for x in walk(body):
+        if x.type in LOOP_TYPES:
+            return f"'{name}' has a loop (line {w.line(x)})"
+    binds: dict[str, Node] = {}
+    for p, a in zip(params, args):
+        if p.reference:
+            return f"'{name}' takes '{p.name}' by reference"
+        if p.shape in ("array", "pointer"):
+            got = resolve(w, a)
+            d = w.decl(got) if got.type == "identifier" else None
+            if d is None or d.shape not in ("array", "pointer") or d.element_type != p.element_type \
+                    or len(d.dims) != len(p.dims) or d.dims[1:] != p.dims[1:] or d.volatile:
+                return (f"argument '{w.t(a)}' for the array parameter '{p.name}' of '{name}' is not an array "
+                        "of the same element type and extents")
+            binds[p.key] = got
+        elif p.shape == "scalar":
+            binds[p.key] = a
+        else:
+            return f"'{name}' takes '{p.name}' of type '{p.type_spelling}'"
+    for p, a in zip(params, args):  # the arguments are evaluated in the caller
+        if p.shape == "scalar":
+            w.expr(a, loops, True, stmt)
+    w.facts.bindings.update(binds)
+    if not w.inlining:
+        w.site = (call, stmt)
+    w.inlining.append(name)
+    depth = len(w.guards)
+    try:
+        for c in body.named_children:
+            w.visit(c, loops, True, stmt, False)
+            cond = _returns_when(c)
+            if cond is not None:  # what follows runs only where the condition is false
+                w.guards.append((cond, False))
+    finally:
+        w.inlining.pop()
+        del w.guards[depth:]
+    return None
+
+
+def _returns_when(st: Node) -> Node | None:
+    """The condition of ``if (c) return e;`` (or a block ending in a return), with no else."""
+    if st.type != "if_statement" or st.child_by_field_name("alternative") is not None:
+        return None
+    then = st.child_by_field_name("consequence")
+    if then is not None and then.type == "compound_statement":
+        inner = [c for c in then.named_children if c.type != "comment"]
+        then = inner[-1] if inner else None
+    return st.child_by_field_name("condition") if then is not None and then.type == "return_statement" else None

@@ -1,0 +1,129 @@
+"""Issue 15, cause 4: helpers that read arrays through their parameters.
+
+``grad(phi, x, y, z)`` returning ``phi[x+1][y][z] - phi[x-1][y][z]`` is walked as if
+inlined (engine/access/inline.py): its reads become reads of the caller's array at the
+caller's subscripts, so the nest that calls it is tested for dependences and mapped like
+any other, and the helper is compiled for the device.  A helper that writes through a
+parameter, assigns one, loops, or is given an array of other extents is refused with the
+reason.  Each program runs serially and through ``PCX_MODE=static`` on the host device.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from pcx_driver.engine.analysis import analyse_unit
+from pcx_driver.model import Decision, Language, SourceUnit
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare  # noqa: E402
+
+OFF = Decision.OFFLOADED
+needs_clang = pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+
+# A phase-field style step: 3-D grids passed as T (*)[NY][NZ], gradients by helpers that call
+# helpers, a macro around a helper's call, an early return, and a scalar helper argument
+# that is an expression of the caller's indices.
+PROGRAM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define NX 20
+#define NY 18
+#define NZ 16
+#define SQ(x) ((x) * (x))
+typedef double grid_t[NY][NZ];
+
+static double gx(double p[][NY][NZ], double h, int x, int y, int z) { return (p[x + 1][y][z] - p[x - 1][y][z]) / (2 * h); }
+static double gy(double p[][NY][NZ], double h, int x, int y, int z) { return (p[x][y + 1][z] - p[x][y - 1][z]) / (2 * h); }
+static double gz(double p[][NY][NZ], double h, int x, int y, int z) { return (p[x][y][z + 1] - p[x][y][z - 1]) / (2 * h); }
+static double weight(double a) { return 1.0 + 0.1 * a; }
+static double norm2(double p[][NY][NZ], double h, int x, int y, int z) {
+  return SQ(gx(p, h, x, y, z)) + SQ(gy(p, h, x, y, z)) + SQ(weight(gz(p, h, x, y, z)));
+}
+static double clamp_read(const double *v, int k, int n) {
+  if (k >= n) return v[n - 1];
+  return v[k];
+}
+
+static void step(grid_t *restrict phi, grid_t *restrict out, const double *restrict w, double h) {
+  for (int x = 1; x < NX - 1; x++)                          /* FORCE */
+    for (int y = 1; y < NY - 1; y++)
+      for (int z = 1; z < NZ - 1; z++)
+        out[x][y][z] = norm2(phi, h, x, y, z) * clamp_read(w, z + 2, NZ);
+}
+
+int main(int argc, char **argv) {
+  int steps = argc > 1 ? 3 : 2;
+  grid_t *a = malloc(sizeof(double) * NX * NY * NZ), *b = malloc(sizeof(double) * NX * NY * NZ);
+  double *w = malloc(sizeof(double) * NZ);
+  for (int z = 0; z < NZ; z++) w[z] = 0.5 + 0.01 * z;
+  for (int x = 0; x < NX; x++)
+    for (int y = 0; y < NY; y++)
+      for (int z = 0; z < NZ; z++)
+        a[x][y][z] = b[x][y][z] = ((x * 7 + y * 3 + z) % 11) * 0.1;
+  for (int s = 0; s < steps; s++) {
+    step(a, b, w, 0.5);
+    grid_t *t = a; a = b; b = t;
+  }
+  double sum = 0;
+  for (int x = 0; x < NX; x++)
+    for (int y = 0; y < NY; y++)
+      for (int z = 0; z < NZ; z++) sum += a[x][y][z] * (1 + (x + y + z) % 5);
+  printf("%.9e\n", sum);
+  free(a); free(b); free(w);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_nest_calling_array_reading_helpers_offloads_and_gives_the_serial_output(tmp_path) -> None:
+    build_and_compare(tmp_path, PROGRAM, ["FORCE"])
+
+
+HELPERS = r"""
+#define N 64
+static double get(const double *v, int k) { return v[k]; }
+static void put(double *v, int k, double x) { v[k] = x; }
+static double bump(const double *v, int k) { k = k + 1; return v[k]; }
+static double total(const double *v, int n) { double s = 0; for (int k = 0; k < n; k++) s += v[k]; return s; }
+static double at2(double m[][N], int i, int j) { return m[i][j]; }
+static double half(const double *v, int k) { return v[k / 2]; }
+"""
+
+# (loop, offloaded?, remark id, words the first remark holds)
+CASES = [
+    ("for (int i = 0; i < n; i++) b[i] = get(a, i) + get(a, i + 1);", True, "PCX100", ""),
+    # the helper's read of a[i + 1] is an anti-dependence on the nest's write of a[i]
+    ("for (int i = 0; i < n - 1; i++) a[i] = get(a, i + 1);", False, "PCX101", "'a'"),
+    ("for (int i = 0; i < n; i++) put(b, i, a[i]);", False, "PCX105", "writes through its parameter 'v'"),
+    ("for (int i = 0; i < n; i++) b[i] = bump(a, i);", False, "PCX105", "assigns its parameter 'k'"),
+    ("for (int i = 0; i < n; i++) b[i] = total(a, i);", False, "PCX105", "has a loop"),
+    ("for (int i = 0; i < n; i++) b[i] = at2(m3, i, 0);", False, "PCX105", "same element type and extents"),
+]
+
+
+@pytest.mark.parametrize("loop,offloaded,rid,words", CASES, ids=[c[0][28:70] for c in CASES])
+def test_helper_calls_in_a_nest(loop, offloaded, rid, words) -> None:
+    src = (HELPERS + "void kernel(int n, double *restrict a, double *restrict b, double (*restrict m3)[N + 1]) {\n  "
+           + loop + "\n}\n")
+    ua = analyse_unit(SourceUnit("t.c", src, Language.C))
+    nest = [n for f in ua.functions if f.name == "kernel" for n in f.nests][0]
+    msgs = [r.format() for r in nest.remarks]
+    assert (nest.decision is OFF) == offloaded and nest.remarks[0].id == rid, msgs
+    assert words in nest.remarks[0].message, msgs
+
+
+def test_a_helper_subscript_that_cannot_be_expanded_names_no_helper_parameter() -> None:
+    """``v[k / 2]`` with ``k`` bound to the caller's ``i``: not a loop-invariant symbol
+    (which would put the helper's ``k`` into the caller's map clauses)."""
+    src = HELPERS + "void kernel(int n, double *restrict a, double *restrict b) {\n  " \
+        "for (int i = 0; i < n; i++) b[i] = half(a, i);\n}\n"
+    ua = analyse_unit(SourceUnit("t.c", src, Language.C))
+    nest = [n for f in ua.functions if f.name == "kernel" for n in f.nests][0]
+    for a in nest.arrays:
+        assert "k" not in " ".join(x for d in a.section.dims for x in d).split(), a.section
