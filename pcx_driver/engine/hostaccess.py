@@ -268,7 +268,11 @@ def allocation_count(init: tree_sitter.Node, data: bytes, name: str) -> str | No
         return count
     decl = init.parent
     ty = decl.child_by_field_name("type") if decl is not None and decl.type == "declaration" else None
-    pointee = {f"*{name}", f"{name}[0]"} | ({"".join(text_of(data, ty).split())} if ty is not None else set())
+    pointer = init.child_by_field_name("declarator")
+    plain = pointer is not None and pointer.type == "pointer_declarator" and \
+        getattr(pointer.child_by_field_name("declarator"), "type", None) == "identifier"
+    # the declared type is the pointee only for ``T *name``; ``T (*name)[c]`` points to rows
+    pointee = {f"*{name}", f"{name}[0]"} | ({"".join(text_of(data, ty).split())} if ty is not None and plain else set())
     sizes = [c for c in walk(value) if c.type == "sizeof_expression"]
     for sz in sizes:
         operand = sz.child_by_field_name("type") or sz.child_by_field_name("value")
