@@ -661,6 +661,47 @@ class Gen:
             self.close()
         return True
 
+    def nest_helper(self, fn: Fn) -> bool:
+        """A 1-D nest whose reads go through the element helpers (rdu, rdd, nbu, pairu),
+        sometimes of the array it writes (a dependence through a helper), sometimes a write
+        through one (setu): the nests a walk of the helpers as if inlined must get right."""
+        if not fn.main:
+            return False
+        whole = [a for a in self.arrays(fn, "1") if a.full in ("N", "n") and not a.member and "." not in a.name]
+        ws = [a for a in whole if a.writable]
+        if not ws:
+            return False
+        w = self.pick(ws)
+        same = [a for a in whole if a.et == w.et and a.group != w.group] or [w]
+        reads = [self.pick(same) for _ in range(self.pick([1, 1, 2]))]
+        if self.chance(0.15):
+            reads.append(w)
+        lo, hi = ("1", "n - 1") if self.chance(0.5) else (str(self.pick([0, 0, 1, 2])), self.pick(["n", "n - 1", "n / 2"]))
+        terms = []
+        for a in reads:
+            d = self.pick([0, 0, 1, -1, 2, 3])
+            if w.et == "d":
+                terms.append(f"rdd({a.name}, {off('i', d)}, {a.full})")
+            elif lo == "1" and hi == "n - 1" and self.chance(0.3):
+                terms.append(f"nbu({a.name}, i)")
+            elif self.chance(0.3):
+                q = self.pick(same + [w])
+                terms.append(f"pairu({a.name}, {q.name}, {off('i', d) if d >= 0 else 'i'}, {a.full})")
+                if q.full == "n" or d > 0:   # q[k] is read unclamped: keep k below n
+                    hi = "n / 2"
+            else:
+                terms.append(f"rdu({a.name}, {off('i', d)}, {a.full})")
+        val = (" + " if w.et == "d" else " ^ ").join(terms)
+        self.open(self.for_(fn, "i", lo, hi))
+        if w.et == "u" and self.chance(0.15):
+            self.emit(f"setu({w.name}, i, {val});")
+        elif self.chance(0.25):
+            self.emit(f"if ({self.cond_on([(w, w.at('i'))], ['i'])}) {w.at('i')} = {val};")
+        else:
+            self.emit(f"{w.at('i')} = {val};")
+        self.close()
+        return True
+
     def stmt_swap(self, fn: Fn) -> bool:
         if not fn.swap:
             return False
@@ -772,7 +813,7 @@ class Gen:
         (4, "nest_rowsum"), (3, "nest_colsum"), (2, "nest_matmul"), (3, "nest_gather"),
         (1, "nest_scatter"), (3, "nest_recurrence"), (1, "host_search"), (4, "host_rand"),
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
-        (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"),
+        (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -910,6 +951,15 @@ class Gen:
         e("static double gd = 0.0;")
         e("static u32 next_rand(void) { lcg = lcg * 1103515245u + 12345u; return (lcg >> 16) & 0x7fffu; }")
         e("static u32 mix(u32 a, u32 b) { return (a ^ (b << 3)) + 0x9e37u; }")
+        # element helpers a nest calls (nest_helper): they read arrays through their
+        # parameters, clamp an index with early returns, call one another, or write
+        e("static u32 rdu(const u32 *p, int k, int m) { if (k >= m) return p[m - 1]; if (k < 0) return p[0];"
+          " return p[k] + (p[k] >> 3); }")
+        e("static double rdd(const double *p, int k, int m) { if (k >= m) return p[m - 1]; if (k < 0) return p[0];"
+          " return 0.5 * p[k]; }")
+        e("static u32 nbu(const u32 *p, int k) { return p[k - 1] ^ (p[k + 1] << 1); }")
+        e("static u32 pairu(const u32 *p, const u32 *q, int k, int m) { return rdu(p, k, m) + mix(q[k], 3u); }")
+        e("static void setu(u32 *p, int k, u32 v) { p[k] = v; }")
         e("static u32 chk_u(const u32 *p, long n) {")
         e("  u32 h = 2166136261u;")
         e("  for (long q = 0; q < n; q++) h = (h ^ p[q]) * 16777619u;")
@@ -1074,7 +1124,8 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "stmt_temp": "temp", "stmt_swap": "swap", "host_touch": "touch", "host_rand": "touch",
               "nest_scatter": "scatter", "nest_gather": "gather", "nest_reduce": "reduce",
               "nest_recurrence": "recurrence", "nest_matmul": "2d", "nest_map2": "2d", "nest_tri": "2d",
-              "nest_rowsum": "2d", "nest_colsum": "2d", "host_search": "touch", "nest_scratch": "2d"}
+              "nest_rowsum": "2d", "nest_colsum": "2d", "host_search": "touch", "nest_scratch": "2d",
+              "nest_helper": "call"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 
