@@ -551,9 +551,9 @@ class CxxRow:
 
 CXX_ROWS: list[CxxRow] = [
     # -- containers, references, raw pointers -----------------------------------------------------
-    CxxRow("void row(float a, const std::vector<float>& x, std::vector<float>& y) {"
+    CxxRow("static void row(float a, const std::vector<float>& x, std::vector<float>& y) {"
            " for (size_t i = 0; i < x.size(); ++i) y[i] = a * x[i] + y[i]; }", OFF, "PCX100",
-           "saxpy on vectors, distinct at the call site",
+           "saxpy on vectors, distinct at the call site of a static function",
            "void call_row(){ std::vector<float> p(8), q(8); row(2.0f, p, q); }"),
     CxxRow("void row(float a, const std::vector<float>& x, std::vector<float>& y) {"
            " for (size_t i = 0; i < x.size(); ++i) y[i] = a * x[i] + y[i]; }", SER, "PCX104",

@@ -127,3 +127,17 @@ def test_a_helper_subscript_that_cannot_be_expanded_names_no_helper_parameter() 
     nest = [n for f in ua.functions if f.name == "kernel" for n in f.nests][0]
     for a in nest.arrays:
         assert "k" not in " ".join(x for d in a.section.dims for x in d).split(), a.section
+
+
+def test_reads_a_clamping_helper_never_makes_do_not_bound_the_section() -> None:
+    """``rdu(a2, i + 1, n)`` reads ``p[m - 1]`` only when ``k >= m`` and ``p[0]`` only when
+    ``k < 0``, neither of which happens for ``i + 1`` in ``[2, n - 1]``: the section must still
+    cover the reads that do run (loopfuzz seed 9200047 mapped ``a2[n - 1:1]``)."""
+    src = ("typedef unsigned int u32;\n"
+           "static u32 rdu(const u32 *p, int k, int m) { if (k >= m) return p[m - 1]; if (k < 0) return p[0];"
+           " return p[k] + (p[k] >> 3); }\n"
+           "void f(int n, u32 *restrict a1, u32 *restrict a2) {\n"
+           "  for (int i = 1; i < n - 1; i++) a1[i] = rdu(a2, i + 1, n);\n}\n")
+    nest = analyse_unit(SourceUnit("t.c", src, Language.C)).nests()[0]
+    lo, length = {a.name: a.section.dims[0] for a in nest.arrays}["a2"]
+    assert nest.decision is OFF and lo in ("0", "2") and length in ("n", "n - 2"), (lo, length)

@@ -9,7 +9,8 @@ Contract:
 - ``may_alias(a, b, fn, fi)``: False only when the two references provably never share
   memory: one is restrict, both are distinct objects, a local object against a
   parameter, or two parameters (or a parameter and an object) distinct at every call
-  site in the unit.  Everything else may alias.
+  site in the unit of a function that only this unit can call (``static``, its address
+  never taken).  Everything else may alias.
 - ``check_nest(groups, fi, reasons, versioned)``: a nest's pairs that may alias are
   refused (PCX104) or, where the host can compute both address ranges, put in
   ``versioned`` for a run-time check.
@@ -53,6 +54,7 @@ class AliasOracle:
         self.model = model
         self.sem = sem
         self._alloc_memo: dict[str, bool] = {}  # decl key -> allocated_only
+        self._closed_memo: dict[int, bool] = {}  # function start byte -> every caller is in the unit
 
     def _t(self, n: Node | None) -> str:
         return self.model.text(n)
@@ -314,9 +316,42 @@ class AliasOracle:
             return ("object", "restrict:" + d.key)
         return o
 
+    def _callers_all_seen(self, fi: FunctionInfo) -> bool:
+        """Every call of ``fi`` is a direct call in this unit: it has internal linkage
+        (``static``, or in an unnamed namespace), so no other file can call it, and its
+        name is used only as a callee, so no pointer to it escapes to a caller we cannot
+        see.  Only then do its call sites here tell where its parameters point."""
+        key = fi.node.start_byte
+        if key not in self._closed_memo:
+            self._closed_memo[key] = self._callers_all_seen_uncached(fi)
+        return self._closed_memo[key]
+
+    def _callers_all_seen_uncached(self, fi: FunctionInfo) -> bool:
+        node = fi.node
+        static = any(c.type == "storage_class_specifier" and self._t(c) == "static" for c in node.children)
+        p = node.parent
+        while p is not None and not static:
+            if p.type == "namespace_definition" and p.child_by_field_name("name") is None:
+                static = True
+            p = p.parent
+        if not static:
+            return False
+        name = fi.name.split("::")[-1]
+        decl = fi.node.child_by_field_name("declarator")
+        own = declarator_identifier(decl) if decl is not None else None
+        for x in walk(self.model.root):
+            if x.type != "identifier" or self._t(x) != name or (own is not None and x.start_byte == own.start_byte):
+                continue
+            parent = x.parent
+            if parent is not None and parent.type == "function_declarator":
+                continue  # a prototype
+            if parent is None or parent.type != "call_expression" or parent.child_by_field_name("function") != x:
+                return False  # its address is taken, or the name means something else here
+        return True
+
     def _distinct_at_call_sites(self, fi: FunctionInfo, i: int, j: int) -> bool:
         sites = self._call_sites(fi)
-        if not sites:
+        if not sites or not self._callers_all_seen(fi):
             return False
         for call, caller in sites:
             oa, ob = self._arg_origin(call, i, caller), self._arg_origin(call, j, caller)
@@ -326,7 +361,7 @@ class AliasOracle:
 
     def _param_never_is(self, fi: FunctionInfo, i: int, obj: Decl) -> bool:
         sites = self._call_sites(fi)
-        if not sites:
+        if not sites or not self._callers_all_seen(fi):
             return False
         for call, caller in sites:
             o = self._arg_origin(call, i, caller)

@@ -195,33 +195,26 @@ def _sign(p: Poly) -> int | None:
     return None
 
 
-def _fold(ps: list[Poly], low: bool, nest: Nest, doms: list[list[LoopBounds]] | None = None) -> Poly | None:
-    """Symbolic min (low) or max of polynomials, when isl can order them on the nest's domain."""
-    best = ps[0]
-    best_dom = doms[0] if doms else []
-    for k, p in enumerate(ps[1:], 1):
-        dom = doms[k] if doms else []
-        diff = concrete(p - best, nest.values)
-        if diff.is_const:
-            if (diff.const_value < 0) == low and diff.const_value != 0:
-                best, best_dom = p, dom
-            continue
-        if nonneg_on(diff, [best_dom, dom], nest.values):  # p >= best
-            if not low:
-                best, best_dom = p, dom
-            continue
-        if nonneg_on(-diff, [best_dom, dom], nest.values):  # p <= best
-            if low:
-                best, best_dom = p, dom
-            continue
-        # products of parameters (ny*nz): prove the sign from each parameter's lower bound
-        lbs = param_lower_bounds(diff.symbols(), [best_dom, dom], nest.values)
-        if nonneg_poly(diff, lbs):
-            if not low:
-                best, best_dom = p, dom
-        elif nonneg_poly(-diff, lbs):
-            if low:
-                best, best_dom = p, dom
-        else:
-            return None
-    return best
+def _fold(ps: list[Poly], low: bool, nest: Nest, doms: list | None = None) -> Poly | None:
+    """Symbolic min (low) or max of polynomials, each the extreme of one access over its own
+    domain, when isl can order them: the candidate that bounds every other one wherever that
+    other access runs (its domain is non-empty).  An access whose guards make its domain empty
+    bounds nothing; one that runs only for some parameters is compared only there.  (Proving
+    an order on the parameters where both of two domains are non-empty is not enough: an
+    access that never runs once made its value the bound, fuzz seed 9200047.)"""
+    doms = doms if doms else [[] for _ in ps]
+    for c, cand in enumerate(ps):
+        if all(k == c or _bounds(cand, p, low, nest, dom) for k, (p, dom) in enumerate(zip(ps, doms))):
+            return cand
+    return None
+
+
+def _bounds(cand: Poly, p: Poly, low: bool, nest: Nest, dom) -> bool:
+    """``cand <= p`` (low) or ``cand >= p`` wherever ``dom`` is non-empty."""
+    diff = concrete(p - cand if low else cand - p, nest.values)
+    if diff.is_const:
+        return diff.const_value >= 0
+    if nonneg_on(diff, [dom], nest.values):
+        return True
+    # products of parameters (ny*nz): prove the sign from each parameter's lower bound
+    return nonneg_poly(diff, param_lower_bounds(diff.symbols(), [dom], nest.values))

@@ -1,0 +1,92 @@
+"""Call-site provenance holds only for functions no other file can call.
+
+``smooth(out, in, n)`` is called in its own file with two fresh allocations, so the
+unit's call sites say ``out`` and ``in`` are distinct.  But it has external linkage: the
+program's other file calls it in place, ``smooth(a, a + 1, n)``.  Trusting the one file's
+call sites offloaded it unchecked, and that call aborted on the host device (one buffer
+mapped twice, the second section extending the first).  Only a ``static`` function whose
+address is never taken has all its callers in the unit; this one is versioned at run time
+(PCX128) and runs as written on the overlapping call.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pcx_driver.engine.analysis import analyse_unit
+from pcx_driver.model import Decision, Language, SourceUnit
+
+sys.path.insert(0, str(Path(__file__).parent))
+from offload_helpers import RUN_ENV  # noqa: E402
+
+CLANG = shutil.which("clang-19")
+PCX_CC = Path(sys.executable).parent / "pcx-cc"
+
+LIB = r"""
+#include <stdlib.h>
+SCOPE void smooth(double *out, const double *in, int n) {
+  for (int i = 0; i < n - 2; i++)
+    out[i] = 0.25 * in[i] + 0.5 * in[i + 1] + 0.25 * in[i + 2];
+}
+double lib_run(int n) {
+  double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * n);
+  for (int i = 0; i < n; i++) a[i] = (i * 7) % 13;
+  smooth(b, a, n);
+  double s = 0;
+  for (int i = 0; i < n - 2; i++) s += b[i];
+  free(a); free(b);
+  return s;
+}
+"""
+
+MAIN = r"""
+#include <stdio.h>
+#include <stdlib.h>
+void smooth(double *out, const double *in, int n);
+double lib_run(int n);
+int main(void) {
+  int n = 5000;
+  double *a = malloc(sizeof(double) * (n + 1));
+  for (int i = 0; i <= n; i++) a[i] = (i * 5) % 11;
+  smooth(a, a + 1, n);
+  double s = 0;
+  for (int i = 0; i <= n; i++) s += a[i] * (i % 3 + 1);
+  printf("%.6f %.6f\n", s, lib_run(n));
+  free(a);
+  return 0;
+}
+"""
+
+
+def _smooth_nest(scope: str, extra: str = ""):
+    ua = analyse_unit(SourceUnit("lib.c", LIB.replace("SCOPE", scope) + extra, Language.C))
+    return next(n for f in ua.functions if f.name == "smooth" for n in f.nests)
+
+
+def test_call_sites_prove_distinct_parameters_only_of_a_static_function() -> None:
+    closed = _smooth_nest("static")
+    assert closed.decision is Decision.OFFLOADED and not closed.alias_checks, [r.format() for r in closed.remarks]
+    for nest in (_smooth_nest(""),  # external linkage: other files may call it
+                 _smooth_nest("static", "void (*hook)(double *, const double *, int) = smooth;\n")):  # escapes
+        assert nest.alias_checks, [r.format() for r in nest.remarks]
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_function_called_from_another_file_in_place_gives_the_serial_output(tmp_path) -> None:
+    (tmp_path / "lib.c").write_text(LIB.replace("SCOPE", ""))
+    (tmp_path / "main.c").write_text(MAIN)
+    r = subprocess.run([CLANG, "-O1", "lib.c", "main.c", "-o", "serial"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
+    for argv in (["-c", "lib.c"], ["-c", "main.c"], ["lib.o", "main.o", "-o", "offload"]):
+        r = subprocess.run([str(PCX_CC), "-O1", *argv], cwd=tmp_path, capture_output=True, text=True, env=env)
+        assert r.returncode == 0 and "pcx-cc: warning" not in r.stderr, r.stderr
+    serial = subprocess.run(["./serial"], cwd=tmp_path, capture_output=True, text=True)
+    offload = subprocess.run(["./offload"], cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ, **RUN_ENV))
+    assert (offload.returncode, offload.stdout) == (0, serial.stdout), offload.stderr
