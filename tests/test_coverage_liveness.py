@@ -60,6 +60,15 @@ CASES = [
     (("do {", "} while (j < n);"), SER, "PCX112", "read in the do-while condition around the nest"),
     (("t = 0; while (t < n) {", "t++; } b[0] = j;"), SER, "PCX112", "read after the loop around the nest"),
     ("L: if (n > 5) { j = 0; n--; goto L; } b[0] = j;", SER, "PCX112", "a goto back edge does not hide the exit path"),
+    # a preprocessor conditional between statements: any part may be the compiled one
+    ("\n#ifdef OPEN\n  use(0);\n#endif\n  for (j = 0; j < n; j++) b[j] = 1.0;", OFF, "PCX100",
+     "an #ifdef before the redefinition"),
+    ("\n#ifdef OPEN\n  b[0] = j;\n#else\n  j = 0;\n#endif\n  b[1] = j;", SER, "PCX112",
+     "an #ifdef part reads it"),
+    # names in a part that is not compiled resolve to nothing: its assignment defines nothing
+    ("\n#if defined(OPEN)\n  j = 1;\n#elif defined(CLOSED)\n  j = 2;\n#else\n  j = 3;\n#endif\n  b[0] = j;", SER,
+     "PCX112", "only the compiled #if part is read"),
+    ("\n#ifdef OPEN\n  j = 1;\n#endif\n  b[0] = j;", SER, "PCX112", "an #ifdef without #else may skip it"),
 ]
 
 

@@ -17,8 +17,9 @@ Soundness rules: only plain ``x = e`` (e evaluated first), ``for (x = e; ...)`` 
 declaration of ``x`` define it; a definition under ``&&``, ``||`` or ``?:``, inside a
 lambda or statement expression is ignored (it may not run); ``x += e``, ``x++`` read it.
 Any construct the builder does not model (``switch`` with nested case labels, ``try``,
-computed goto, ``setjmp``, preprocessor conditionals) raises ``Unsupported`` and the
-caller treats the value as live.  Globals, references and address-taken variables are the
+computed goto, ``setjmp``, a preprocessor conditional inside an expression or one whose
+parts are not whole statements) raises ``Unsupported`` and the caller treats the value as
+live; a preprocessor conditional between statements branches to each of its parts.  Globals, references and address-taken variables are the
 caller's business (it refuses them before asking).
 """
 
@@ -173,7 +174,26 @@ class _Builder:
             return ln
         if ty == "switch_statement":
             return self.switch(n, nxt)
+        if ty in ("preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef", "preproc_else"):
+            return self.preprocessor_branch(n, nxt)
         raise Unsupported(f"statement '{ty}'")
+
+    def preprocessor_branch(self, n: Node, nxt: int) -> int:
+        """``#ifdef X ... #else ... #endif`` between statements: which part is compiled is
+        fixed at build time, so a path through any part (or none, without ``#else``) covers
+        it.  Only when each part holds whole statements that tree-sitter parsed cleanly."""
+        if n.has_error:
+            raise Unsupported("preprocessor conditional that does not hold whole statements")
+        alt = n.child_by_field_name("alternative")
+        skip = {c.id for c in (n.child_by_field_name("name"), n.child_by_field_name("condition"), alt) if c is not None}
+        body = [c for c in n.named_children if c.id not in skip]
+        if any(c.type.endswith("_expression") or c.type == "identifier" for c in body):
+            raise Unsupported("preprocessor conditional around part of an expression")
+        first = self.seq(body, nxt)
+        other = self.preprocessor_branch(alt, nxt) if alt is not None else nxt
+        if n.type == "preproc_else":
+            return first
+        return self.new([], [first, other])
 
     def switch(self, n: Node, nxt: int) -> int:
         body = n.child_by_field_name("body")
