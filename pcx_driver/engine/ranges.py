@@ -53,6 +53,7 @@ class AccessRanges:
         import dataclasses
 
         loops = list(a.loops)
+        values = nest.values if nest is not None else {}
         for g in guards:
             idx = [k for k, lp in enumerate(loops) if lp.index in g.symbols()]
             if not idx:
@@ -67,7 +68,6 @@ class AccessRanges:
             if rest.symbols() & inner or lp.low is None or lp.high is None:
                 continue
             dom = Instance([], [LoopBounds(x.index, x.low, x.high, x.step, x.node.id) for x in loops], False)
-            values = nest.values if nest is not None else {}
             if c.const_value == 1:  # i >= -rest
                 cand = -rest
                 if nonneg_on(cand - lp.low, [dom], values):
@@ -79,15 +79,49 @@ class AccessRanges:
         return loops
 
     def _guards(self, a: ArrayRef, nest: Nest) -> list[Poly]:
-        """Affine conditions (each ``poly >= 0``) that hold whenever the access executes."""
+        """Affine conditions (each ``poly >= 0``) that hold whenever the access executes; an
+        ``i != e`` where ``e`` is a bound of ``i``'s loop gives ``i >= e + 1`` (or ``<= e - 1``)."""
+        out, unequal = self._guard_facts(a, nest)
+        values = nest.values if nest is not None else {}
+        one = Poly.const(1)
+        for d in unequal:
+            for lp in a.loops:
+                c = d.coeff_of(lp.index)
+                if lp.index not in d.symbols() or not c.is_const or abs(c.const_value) != 1 \
+                        or d.degree_in([lp.index]) != 1 or lp.low is None or lp.high is None:
+                    continue
+                e = -d.without(lp.index) if c.const_value == 1 else d.without(lp.index)
+                i = Poly.sym(lp.index)
+                if concrete(e - lp.low, values) == Poly.const(0):
+                    out.append(i - e - one)
+                elif concrete(e - lp.high, values) == Poly.const(0):
+                    out.append(e - one - i)
+        return out
+
+    def _guard_facts(self, a: ArrayRef, nest: Nest) -> tuple[list[Poly], list[Poly]]:
+        """(``p >= 0`` facts, ``p != 0`` facts) of the if-conditions around the access.  An
+        untaken ``x == e`` gives ``x - e != 0``; an untaken ``A && B`` whose ``A`` is the
+        text of a taken condition around the same access gives what ``!B`` gives (in an
+        else-if chain of boundary cases, ``if (r == 0 && c == 0) ... else if (r == 0)``:
+        there ``c != 0``)."""
         if nest is None or not a.guards:
-            return []
+            return [], []
         out: list[Poly] = []
+        neq: list[Poly] = []
+        taken_texts = set()  # relations that hold here, over values nothing in the nest changes
         for cond, taken in a.guards:
-            if cond.type == "condition_clause":  # C++: if (init; cond)
-                cond = cond.child_by_field_name("value") or (cond.named_children[-1] if cond.named_children else cond)
-            rels = _conjuncts(strip_parens(cond), self._t) if taken else [strip_parens(cond)]
+            if taken:
+                cond = self._condition(cond)
+                taken_texts |= {self._norm(r) for r in _conjuncts(strip_parens(cond), self._t)
+                                if r is not None and self._affine_relation(r, nest)}
+        for cond, taken in a.guards:
+            cond = self._condition(cond)
+            rels = _conjuncts(strip_parens(cond), self._t)
+            if not taken:
+                rest = [r for r in rels if r is None or self._norm(r) not in taken_texts]
+                rels = rest if len(rest) == 1 else [strip_parens(cond)]
             for rel in rels:
+                rel = strip_parens(rel)
                 if rel is None or rel.type != "binary_expression":
                     continue
                 op = self._t(rel.child_by_field_name("operator"))
@@ -106,9 +140,26 @@ class AccessRanges:
                 if (left.symbols() | right.symbols()) & (set(nest.index_keys) - own):
                     continue
                 one = Poly.const(1)
+                if op == "!=":
+                    neq.append(left - right)
                 out += {"<": [right - left - one], "<=": [right - left], ">": [left - right - one],
                         ">=": [left - right], "==": [left - right, right - left]}.get(op, [])
-        return out
+        return out, neq
+
+    def _affine_relation(self, rel: Node, nest: Nest) -> bool:
+        rel = strip_parens(rel)
+        return rel is not None and rel.type == "binary_expression" and \
+            self.affine.poly(rel.child_by_field_name("left"), nest) is not None and \
+            self.affine.poly(rel.child_by_field_name("right"), nest) is not None
+
+    @staticmethod
+    def _condition(cond: Node) -> Node:
+        if cond.type == "condition_clause":  # C++: if (init; cond)
+            return cond.child_by_field_name("value") or (cond.named_children[-1] if cond.named_children else cond)
+        return cond
+
+    def _norm(self, n: Node) -> str:
+        return "".join(self._t(strip_parens(n) or n).split())
 
     def subscript_range(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
         """Symbolic [min, max] of subscript ``k`` over all accesses, or None."""
@@ -125,8 +176,8 @@ class AccessRanges:
             if p is None:
                 return None
             loops = self.tightened(a, nest)
-            lo = self.extreme(p, loops, True, nest.values)
-            hi = self.extreme(p, loops, False, nest.values)
+            lo = self.extreme(p, loops, True, nest.values, a.loops)
+            hi = self.extreme(p, loops, False, nest.values, a.loops)
             if lo is None or hi is None:
                 return None
             lows.append(lo)
@@ -138,16 +189,18 @@ class AccessRanges:
             return None
         return lo, hi
 
-    def extreme(self, p: Poly, loops: list[Loop], low: bool, values: dict) -> Poly | None:
+    def extreme(self, p: Poly, loops: list[Loop], low: bool, values: dict, within: list[Loop] | None = None
+                ) -> Poly | None:
         """The least (low) or greatest value of ``p`` over the loops, as a Poly over the names
-        outside them, or None; ``values``: the nest's known values."""
+        outside them, or None; ``values``: the nest's known values; ``within``: the loops these
+        were tightened from (their bounds hold too, and help prove a stride's sign)."""
         for lp in reversed(loops):
             if lp.index not in p.symbols():
                 continue
             if p.degree_in([lp.index]) > 1 or lp.low is None or lp.high is None:
                 return None
             coeff = p.coeff_of(lp.index)
-            sign = _sign(coeff) if coeff.is_const else self._param_sign(coeff, loops, values)
+            sign = _sign(coeff) if coeff.is_const else self._param_sign(coeff, loops, values, within)
             if sign is None:
                 return None
             pick_low = (sign > 0) == low
@@ -156,19 +209,22 @@ class AccessRanges:
             return None
         return p
 
-    def _param_sign(self, coeff: Poly, loops: list[Loop], values: dict) -> int | None:
-        """Sign of a parametric coefficient (the stride n of i*n), proved from the loops' bounds."""
+    def _param_sign(self, coeff: Poly, loops: list[Loop], values: dict, within: list[Loop] | None = None
+                    ) -> int | None:
+        """Sign of a parametric coefficient (the stride n of i*n), proved from the loops' bounds
+        (the key holds the bounds: a loop tightened by a guard is another domain)."""
         cache = self._sign_cache
         values = values or {}
-        key = (coeff, tuple(lp.node.id for lp in loops),
+        key = (coeff, tuple((lp.node.id, lp.low, lp.high) for lp in loops + (within or [])),
                tuple(sorted(((k, v) for k, v in values.items() if v is not None), key=lambda kv: kv[0])))
         if key not in cache:
-            cache[key] = self._param_sign_uncached(coeff, loops, values)
+            cache[key] = self._param_sign_uncached(coeff, loops, values, within)
         return cache[key]
 
-    def _param_sign_uncached(self, coeff: Poly, loops: list[Loop], nest_values: dict) -> int | None:
-        dom = [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in loops]
-        lbs = param_lower_bounds(coeff.symbols(), [dom], nest_values)
+    def _param_sign_uncached(self, coeff: Poly, loops: list[Loop], nest_values: dict,
+                             within: list[Loop] | None = None) -> int | None:
+        doms = [[LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in ls] for ls in (loops, within) if ls]
+        lbs = param_lower_bounds(coeff.symbols(), doms, nest_values)
         if nonneg_poly(coeff, lbs):
             return 1
         if nonneg_poly(-coeff, lbs):
