@@ -702,6 +702,40 @@ class Gen:
         self.close()
         return True
 
+    def nest_edges(self, fn: Fn) -> bool:
+        """Boundary cases as an else-if chain, ``if (i == lo) ... else if (i == hi - 1) ...
+        else``, whose last branch reads the neighbours the first two exclude; sometimes a
+        case on a value that is no bound of the loop (then the neighbour stays unread)."""
+        if not fn.main:
+            return False
+        whole = [x for x in self.arrays(fn, "1") if x.full in ("N", "n") and not x.member and "." not in x.name]
+        ws = [x for x in whole if x.writable]
+        if not ws:
+            return False
+        w = self.pick(ws)
+        others = [x for x in whole if x.group != w.group]
+        if not others:
+            return False
+        a = self.pick(others)
+        lo = self.pick(["0", "0", "1"])
+        hi = self.pick(["n", "n - 1"])
+        first = self.pick([lo, lo, "2"])            # "2" is no bound: i - 1 is not read
+        last = self.pick([f"{hi} - 1", f"{hi} - 1", f"{hi} - 2"])
+        below = a.at(off("i", -1)) if first == lo else a.at("i")
+        above = a.at(off("i", 1)) if last == f"{hi} - 1" else a.at("i")
+        self.open(self.for_(fn, "i", lo, hi))
+        self.open(f"if (i == {first}) {{")
+        self.emit(f"{w.at('i')} = {self.value(w, [(a, a.at('i'))], ['i'])};")
+        self.close("} else if (i == " + last + ") {")
+        self.ind += 1
+        self.emit(f"{w.at('i')} = {self.value(w, [(a, below)], ['i'])};")
+        self.close("} else {")
+        self.ind += 1
+        self.emit(f"{w.at('i')} = {self.value(w, [(a, below), (a, above)], ['i'])};")
+        self.close()
+        self.close()
+        return True
+
     def stmt_swap(self, fn: Fn) -> bool:
         if not fn.swap:
             return False
@@ -813,7 +847,7 @@ class Gen:
         (4, "nest_rowsum"), (3, "nest_colsum"), (2, "nest_matmul"), (3, "nest_gather"),
         (1, "nest_scatter"), (3, "nest_recurrence"), (1, "host_search"), (4, "host_rand"),
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
-        (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"),
+        (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"), (3, "nest_edges"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1125,7 +1159,7 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "nest_scatter": "scatter", "nest_gather": "gather", "nest_reduce": "reduce",
               "nest_recurrence": "recurrence", "nest_matmul": "2d", "nest_map2": "2d", "nest_tri": "2d",
               "nest_rowsum": "2d", "nest_colsum": "2d", "host_search": "touch", "nest_scratch": "2d",
-              "nest_helper": "call"}
+              "nest_helper": "call", "nest_edges": "if"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 
