@@ -73,3 +73,30 @@ def test_a_chain_whose_reads_need_a_larger_array_than_the_loop_stays_serial() ->
     nest = analyse_unit(SourceUnit("t.c", src, Language.C)).nests()[0]
     assert nest.decision is not Decision.OFFLOADED and nest.remarks[0].id == "PCX116", \
         [r.format() for r in nest.remarks]
+
+
+# A triangular update under a serial loop (symmetric-multiply style): the inner ``j`` nest
+# reads C[k][j] for k < i, so C's rows are bounded by 0 only because i >= 0, which the
+# serial loop around it says (``Nest.context``); a loop whose index its body may assign says
+# nothing.
+TRIANGLE = """void k(int m, int n, double A[m][m], double B[m][n], double C[m][n]) {
+  for (int i = 0; i < m; i++) {
+    for (int j = 0; j < n; j++) {
+      double t = 0;
+      for (int k = 0; k < i; k++) { C[k][j] += B[i][j] * A[i][k]; t += B[k][j] * A[i][k]; }
+      C[i][j] = C[i][j] + t;
+    }
+    AFTER
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("after,offloaded", [("", True), ("if (m < 0) i = m;", False)],
+                         ids=["the loop around bounds i", "its body may assign i"])
+def test_the_serial_loop_around_a_nest_bounds_its_index(after, offloaded) -> None:
+    ua = analyse_unit(SourceUnit("t.c", TRIANGLE.replace("AFTER", after), Language.C))
+    nest = next(n for n in ua.nests() if n.line == 3)
+    assert (nest.decision is Decision.OFFLOADED) == offloaded, [r.format() for r in nest.remarks]
+    if not offloaded:
+        assert nest.remarks[0].id == "PCX116", [r.format() for r in nest.remarks]

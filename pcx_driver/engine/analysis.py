@@ -39,12 +39,12 @@ from pcx_driver.engine.aliasing import AliasOracle
 from pcx_driver.engine.calls import UserFunctions
 from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
-from pcx_driver.engine.nest import Nest, build_nest, candidates, perfect_depth
+from pcx_driver.engine.nest import Nest, build_nest, candidates, enclosing_facts, perfect_depth
 from pcx_driver.engine.parallel import Parallelism
 from pcx_driver.engine.privatise import private_array, private_note
 from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.semantics import Semantics
-from pcx_driver.engine.source import FunctionInfo, SourceModel
+from pcx_driver.engine.source import FunctionInfo, SourceModel, walk
 from pcx_driver.model import (
     ArrayAccessSummary,
     Decision,
@@ -264,6 +264,8 @@ class _UnitAnalyser:
             self.legality.template(fi)
 
         nest = build_nest(node, self.model, self.sem, self.affine.poly)
+        nest.context = enclosing_facts(nest, fi.node.child_by_field_name("body") or fi.node, m.text, self.affine.poly,
+                                       lambda loop, name: self._may_change(fi, loop, name))
         root = nest.root
         if root.problem is not None:
             raise Refusal(*root.problem)
@@ -345,6 +347,30 @@ class _UnitAnalyser:
             if p.loop == node.start_byte and not p.kernel and p.group is None:
                 return p.line
         return 0
+
+    def _may_change(self, fi: FunctionInfo, loop, name: str) -> bool:
+        """Whether ``name``, read in the header of ``loop`` (a serial loop around a nest), may
+        change while the loop's body runs: assigned or declared in the body, not a local or
+        parameter (a call could change a global), or its address taken in the function."""
+        body = loop.child_by_field_name("body")
+        if body is None or name in hostaccess.assigned_and_declared(body, self.model.data, body.start_byte,
+                                                                     body.end_byte):
+            return True
+        header = [x for x in walk(loop) if x.type == "identifier" and self.model.text(x) == name
+                  and not (body.start_byte <= x.start_byte < body.end_byte)]
+        for x in header:
+            d = self.sem.decl_of(x.start_byte) or self.sem.decl_declared_at(x.start_byte)
+            if d is None:
+                if self.sem.macro_at(x.start_byte) is None:
+                    return True
+            elif d.kind not in ("local", "param") and not (d.const and d.shape == "scalar") and d.kind != "enum":
+                return True
+        for x in walk(fi.node):
+            if x.type == "pointer_expression" and self.model.text(x)[:1] == "&":
+                arg = x.child_by_field_name("argument")
+                if arg is not None and self.model.text(arg).strip("() ") == name:
+                    return True
+        return False
 
     def _is_index_name(self, nest: Nest, name: str) -> bool:
         return name in nest.index_keys

@@ -43,6 +43,9 @@ class Nest:
     local_polys: dict[str, Poly] = field(default_factory=dict)  # body-local constants
     # arrays private to each iteration (engine/privatise.py): no dependence to test
     private_arrays: set[str] = field(default_factory=set)
+    # facts (each ``p >= 0``) from the serial loops around the nest: ``i >= 0`` and
+    # ``i <= m - 1`` for an enclosing ``for (i = 0; i < m; i++)`` (``enclosing_facts``)
+    context: list[Poly] = field(default_factory=list)
 
 
 #: reads an expression node of a nest as a polynomial, or None (``AffineForms.poly``)
@@ -148,3 +151,35 @@ def perfect_depth(root: Loop) -> int:
             return depth
         depth += 1
         lp = nxt
+
+
+def enclosing_facts(nest: Nest, fn_body: Node, text: Callable[[Node], str], poly: PolyReader,
+                    changed: Callable[[Node, str], bool]) -> list[Poly]:
+    """Bounds of the index of each ``for`` loop around the nest, inside the function: they hold
+    wherever the nest runs when nothing in that loop but its own update assigns the index or
+    a name its bounds read (``changed(loop, name)``), and the nest names no other variable so
+    (a shadowing declaration would make the fact about another ``i``)."""
+    inner = {lp.index for lp in nest.loops} | {
+        text(x) for x in _identifiers(nest.root.node) if x.parent is not None and x.parent.type in (
+            "init_declarator", "declaration", "parameter_declaration", "array_declarator", "pointer_declarator")}
+    out: list[Poly] = []
+    n = nest.root.node.parent
+    while n is not None and n.id != fn_body.id:
+        if n.type == "for_statement":
+            lp = parse_loop(n, text, lambda x: poly(x, nest))
+            if lp.problem is None and lp.low is not None and lp.high is not None and lp.index not in inner:
+                names = {lp.index} | lp.low.symbols() | lp.high.symbols()
+                if not any(changed(n, name) for name in names):
+                    i = Poly.sym(lp.index)
+                    out += [i - lp.low, lp.high - i]
+        n = n.parent
+    return out
+
+
+def _identifiers(node: Node):
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if x.type == "identifier":
+            yield x
+        stack.extend(x.children)

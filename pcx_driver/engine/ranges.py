@@ -79,9 +79,11 @@ class AccessRanges:
         return loops
 
     def _guards(self, a: ArrayRef, nest: Nest) -> list[Poly]:
-        """Affine conditions (each ``poly >= 0``) that hold whenever the access executes; an
-        ``i != e`` where ``e`` is a bound of ``i``'s loop gives ``i >= e + 1`` (or ``<= e - 1``)."""
+        """Affine conditions (each ``poly >= 0``) that hold whenever the access executes: its
+        if-conditions, the bounds of the serial loops around the nest (``Nest.context``), and
+        an ``i != e`` where ``e`` is a bound of ``i``'s loop as ``i >= e + 1`` (or ``<= e - 1``)."""
         out, unequal = self._guard_facts(a, nest)
+        out = out + list(nest.context if nest is not None else [])  # the serial loops around the nest
         values = nest.values if nest is not None else {}
         one = Poly.const(1)
         for d in unequal:
