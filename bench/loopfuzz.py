@@ -661,13 +661,17 @@ class Gen:
             self.close()
         return True
 
+    def whole_1d(self, fn: Fn) -> list[Arr]:
+        """main's 1-D arrays of at least n elements, named by a plain variable."""
+        if not fn.main:
+            return []
+        return [a for a in self.arrays(fn, "1") if a.full in ("N", "n") and not a.member and "." not in a.name]
+
     def nest_helper(self, fn: Fn) -> bool:
         """A 1-D nest whose reads go through the element helpers (rdu, rdd, nbu, pairu),
         sometimes of the array it writes (a dependence through a helper), sometimes a write
         through one (setu): the nests a walk of the helpers as if inlined must get right."""
-        if not fn.main:
-            return False
-        whole = [a for a in self.arrays(fn, "1") if a.full in ("N", "n") and not a.member and "." not in a.name]
+        whole = self.whole_1d(fn)
         ws = [a for a in whole if a.writable]
         if not ws:
             return False
@@ -706,9 +710,7 @@ class Gen:
         """Boundary cases as an else-if chain, ``if (i == lo) ... else if (i == hi - 1) ...
         else``, whose last branch reads the neighbours the first two exclude; sometimes a
         case on a value that is no bound of the loop (then the neighbour stays unread)."""
-        if not fn.main:
-            return False
-        whole = [x for x in self.arrays(fn, "1") if x.full in ("N", "n") and not x.member and "." not in x.name]
+        whole = self.whole_1d(fn)
         ws = [x for x in whole if x.writable]
         if not ws:
             return False
