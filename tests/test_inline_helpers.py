@@ -97,7 +97,11 @@ static double half(const double *v, int k) { return v[k / 2]; }
 
 # (loop, offloaded?, remark id, words the first remark holds)
 CASES = [
-    ("for (int i = 0; i < n; i++) b[i] = get(a, i) + get(a, i + 1);", True, "PCX100", ""),
+    ("for (int i = 0; i < n; i++) b[i] = get(a, i) * get(a, i);", True, "PCX100", ""),
+    # each parameter stands for one argument in the nest: get(a, i + 2) would be read as
+    # a[i] once get(a, i) rebinds k (loopfuzz seed 9501133 lost a dependence so)
+    ("for (int i = 0; i < n - 2; i++) a[i] = get(a, i) + get(a, i + 2) + get(a, i);", False, "PCX105",
+     "called more than once in the nest with other arguments"),
     # the helper's read of a[i + 1] is an anti-dependence on the nest's write of a[i]
     ("for (int i = 0; i < n - 1; i++) a[i] = get(a, i + 1);", False, "PCX101", "'a'"),
     ("for (int i = 0; i < n; i++) put(b, i, a[i]);", False, "PCX105", "writes through its parameter 'v'"),
