@@ -31,6 +31,7 @@ class AccessRanges:
         self.affine = affine
         self._range_cache: dict = {}  # (ids of the refs, k, id of the nest) -> (range, refs)
         self._sign_cache: dict = {}  # (coefficient, loop node ids, known values) -> sign
+        self._guard_cache: dict = {}  # (id of the access, id of the nest) -> (access, nest, guards)
 
     def _t(self, n: Node | None) -> str:
         return self.model.text(n)
@@ -82,6 +83,10 @@ class AccessRanges:
         """Affine conditions (each ``poly >= 0``) that hold whenever the access executes: its
         if-conditions, the bounds of the serial loops around the nest (``Nest.context``), and
         an ``i != e`` where ``e`` is a bound of ``i``'s loop as ``i >= e + 1`` (or ``<= e - 1``)."""
+        key = (id(a), id(nest))
+        hit = self._guard_cache.get(key)
+        if hit is not None:  # asked per domain, per tightening and per fold: read once
+            return list(hit[2])
         out, unequal = self._guard_facts(a, nest)
         out = out + list(nest.context if nest is not None else [])  # the serial loops around the nest
         values = nest.values if nest is not None else {}
@@ -98,7 +103,8 @@ class AccessRanges:
                     out.append(i - e - one)
                 elif concrete(e - lp.high, values) == Poly.const(0):
                     out.append(e - one - i)
-        return out
+        self._guard_cache[key] = (a, nest, out)  # a and nest kept alive: their ids stay unique
+        return list(out)
 
     def _guard_facts(self, a: ArrayRef, nest: Nest) -> tuple[list[Poly], list[Poly]]:
         """(``p >= 0`` facts, ``p != 0`` facts) of the if-conditions around the access.  An
