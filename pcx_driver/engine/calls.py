@@ -52,6 +52,14 @@ EXIT_FUNCTIONS = {"exit", "abort", "_Exit", "quick_exit", "longjmp", "assert", "
 MEMORY_FUNCTIONS = {"memcpy", "memset", "memmove", "std::memcpy", "std::memset", "std::copy", "std::fill"}
 
 
+def definition_node(model: SourceModel, rng: tuple[int, int]) -> Node | None:
+    """The function_definition covering byte range ``rng`` (a callee's definition)."""
+    n = model.root.descendant_for_byte_range(rng[0], max(rng[0], rng[1] - 1))
+    while n is not None and n.type != "function_definition":
+        n = n.parent
+    return n
+
+
 class CallKind(enum.Enum):
     MATH = "math"
     IO = "io"
@@ -96,10 +104,7 @@ class UserFunctions:
     definitions: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> byte range
 
     def _definition_node(self, rng: tuple[int, int]) -> Node | None:
-        n = self.model.root.descendant_for_byte_range(rng[0], max(rng[0], rng[1] - 1))
-        while n is not None and n.type != "function_definition":
-            n = n.parent
-        return n
+        return definition_node(self.model, rng)
 
     def check(self, callee: Callee, inlined: bool = False) -> tuple[bool, str]:
         """(ok, reason): may this user function be compiled for the device?  ``inlined``:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
+from pcx_driver.engine.calls import definition_node
 from pcx_driver.engine.hostaccess import declared_identifier_node
 from pcx_driver.engine.semantics import Callee, Decl
 from pcx_driver.engine.source import strip_parens, walk
@@ -49,11 +50,7 @@ LOOP_TYPES = ("for_statement", "while_statement", "do_statement", "for_range_loo
 def _definition(w: Walk, callee: Callee) -> Node | None:
     if callee.definition is None or not callee.in_main_file or callee.kind != "function":
         return None
-    lo, hi = callee.definition
-    n = w.m.root.descendant_for_byte_range(lo, max(lo, hi - 1))
-    while n is not None and n.type != "function_definition":
-        n = n.parent
-    return n
+    return definition_node(w.m, callee.definition)
 
 
 def _parameters(w: Walk, fn: Node) -> list[Decl] | None:
