@@ -107,6 +107,9 @@ def run_pipeline(
     from pcx_driver.engine.plancheck import enforce as enforce_plan
 
     plan = enforce_plan(unit, result.analysis, plan)
+    from pcx_driver.engine.traffic import keep_outweighed_serial
+
+    keep_outweighed_serial(unit, result.analysis, plan)
     # Run-time work guards depend on the data regions the check left standing.
     from pcx_driver.engine.workguard import attach_work_guards, min_work
 

@@ -500,3 +500,63 @@ def test_whole_array_copies_in_a_loop_are_charged_to_the_kernels_they_serve(tmp_
                             timeout=120).stdout
     out, launched = _run(exe, [], "MANDATORY")
     assert out == serial and (launched >= 4) == offloaded
+
+
+# PolyBench's ludcmp in small: parameters that may alias version the function's kernels at
+# run time, so the plan checker drops the data region around LU's row loop, and the row
+# update then maps its own rows, A[0:i + 1][0:n], at each of n launches.  Its work per
+# launch, (n - i) * (3 + 2i), grows no faster than those round trips: it is kept serial
+# after the check.  The substitution's reduction only reads its row of A: not charged.
+LU_OWN_COPIES = r"""#include <stdio.h>
+#include <stdlib.h>
+#define N 200
+void solve(int n, double A[N][N], double *b, double *y) {
+  int i, j, k;
+  double w;
+  for (i = 0; i < n; i++) {
+    for (j = 0; j < i; j++) {
+      w = A[i][j];
+      for (k = 0; k < j; k++) w -= A[i][k] * A[k][j];
+      A[i][j] = w / A[j][j];
+    }
+    for (j = i; j < n; j++) {
+      w = A[i][j];
+      for (k = 0; k < i; k++) w -= A[i][k] * A[k][j];
+      A[i][j] = w;
+    }
+  }
+  for (i = 0; i < n; i++) {
+    w = b[i];
+    for (j = 0; j < i; j++) w -= A[i][j] * y[j];
+    y[i] = w;
+  }
+}
+int main(void) {
+  double (*A)[N] = malloc(sizeof(double[N][N]));
+  double *b = malloc(N * sizeof(double)), *y = malloc(N * sizeof(double));
+  for (int i = 0; i < N; i++) {
+    b[i] = (i + 1) / (double)N;
+    for (int j = 0; j < N; j++) A[i][j] = (i == j) ? N + 1.0 : (double)((i * j) % 7) / N;
+  }
+  solve(N, A, b, y);
+  double s = 0;
+  for (int i = 0; i < N; i++) s += y[i] + A[i][(i * 7) % N];
+  printf("%.10f\n", s);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_kernel_copying_its_own_rows_each_iteration_stays_serial(tmp_path):
+    exe, text, remarks = _build(tmp_path, "lud", LU_OWN_COPIES)
+    assert ("lud.c:13:5: remark: the kernel maps 'A[0:i + 1][0:200]' tofrom the device at each launch, once per "
+            "iteration of the loop at line 7, and its work per launch") in remarks
+    assert "lud.c:21:5: remark: loop nest offloaded to the device: reduction(+:w)" in remarks
+    assert "(degree 2 <= 2): the copies cost more than the kernel saves; kept serial [PCX115]" in remarks
+    assert "lud.c:13:5: remark: loop nest offloaded" not in remarks
+    subprocess.run([CLANG, "-O2", "lud.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    serial = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True, check=True,
+                            timeout=120).stdout
+    out, launched = _run(exe, [], "MANDATORY")
+    assert out == serial and launched <= 1 + 200  # main's initialisation, the substitution

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pcx_driver.engine import callgraph, hostaccess
-from pcx_driver.model import Plan, Remark, Section, SourceUnit, UnitAnalysis
+from pcx_driver.model import Decision, Plan, Remark, Section, SourceUnit, UnitAnalysis
 
 
 @dataclass
@@ -63,10 +63,21 @@ def _deg(n, data: bytes) -> int | None:
     return None
 
 
-def _section_degree(sec: Section) -> int:
-    """Dimensions of a section longer than one element: a whole n x 400 array counts 2, as
-    an array's dimensions are the problem's sizes whether or not they are literals."""
-    return sum(1 for _, ln in sec.dims if ln.strip() != "1")
+#: a literal section length up to this counts as a constant, not a problem size (``c[0:3]``)
+_SMALL_LITERAL = 16
+
+
+def _section_degree(sec: Section, literal_floor: int = 1) -> int:
+    """Dimensions of a section longer than ``literal_floor`` elements: a whole n x 400 array
+    counts 2, as an array's dimensions are the problem's sizes whether or not they are
+    literals (a length that is a literal of at most ``literal_floor`` counts 0)."""
+    from pcx_driver.engine.loops import c_int_literal
+
+    def small(ln: str) -> bool:
+        v = c_int_literal(ln.strip())
+        return v is not None and v <= literal_floor
+
+    return sum(1 for _, ln in sec.dims if not small(ln))
 
 
 def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Outweighed]:
@@ -110,6 +121,63 @@ def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Out
                         f"launch ({nest.work_expr}) grows no faster than that array (degree {d} <= {size}): the copies "
                         f"cost more than the kernel saves; kept serial"))
     return list(found.values())
+
+
+def keep_outweighed_serial(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> None:
+    """Demote, in the checked plan, each kernel that maps its own data inside a serial loop
+    where those copies outweigh its work (PCX115 with the figures).  This runs after the
+    plan checker, which may have dropped the region that held a kernel's data (ludcmp's
+    row update lost its region, then mapped ``A[0:i + 1][0:400]`` at each of 400 launches:
+    290 MB in, 3.9x the serial time).  Such a kernel reads and writes its data only
+    through its own maps, so running it as written on the host changes nothing else."""
+    data = unit.data
+    root = hostaccess.parse(data, unit.language).root_node
+    exprs = {n.nest_id: n for n in analysis.nests()}
+    scan = unit.openmp
+    user_kernels = {p.loop for p in scan.pragmas if p.kernel} if scan is not None else set()
+    graph = callgraph.of(data, unit.language)
+    # a caller's region may hold a callee kernel's data: its maps then find it present
+    held = graph.reachable({s.spelled for r in plan.regions for s in graph.sites_between(r.start_byte, r.end_byte)},
+                           spelled=True)
+    for k in plan.offloaded():
+        if k.start_byte in user_kernels or k.nest_id not in exprs or not k.maps or k.function in held:
+            continue
+        if any(r.function == k.function and r.start_byte <= k.start_byte < r.end_byte for r in plan.regions):
+            continue  # a region holds its data: outweighed() judged its updates
+        why = _own_copies_outweigh(data, root, k, exprs[k.nest_id])
+        if why:
+            k.decision = Decision.SERIAL
+            k.remarks = [r for r in k.remarks if r.id != "PCX100"]
+            k.remarks.append(Remark("PCX115", unit.path, k.line, k.column, why))
+
+
+def _own_copies_outweigh(data: bytes, root, k, nest) -> str:
+    """Why a kernel that maps its own data inside a serial loop copies more than it works
+    (ludcmp's row update: ``A[0:i + 1][0:n]`` in each of ``n`` launches of ``(n - i) * i``
+    work), or "".  Copies at every launch are the kernel's own map clauses.  A section the
+    kernel writes crosses the bus back (and, ``tofrom``, both ways) at every launch, and a
+    round trip of a section of degree ``s`` costs at least as much as ``s``-degree work on
+    the host, which touches each element once at memory speed.  Sections only read are not
+    charged: a copy one way of a small element type can cost less than the work on it
+    (Needleman-Wunsch's diagonal kernel copies one character of each sequence per cell)."""
+    loop = _innermost_loop(root, k.start_byte, 0)
+    if loop is None:
+        return ""
+    d = degree(nest.work_expr) if nest.work_expr else None
+    if d is None:
+        return ""
+    for m in k.maps:
+        if m.kind.value not in ("from", "tofrom"):
+            continue
+        for sec in m.sections:
+            size = _section_degree(sec, literal_floor=_SMALL_LITERAL)
+            if size and d <= size:
+                line = data.count(b"\n", 0, loop.start_byte) + 1
+                return (f"the kernel maps '{sec.render()}' {m.kind.value} the device at each launch, once per "
+                        f"iteration of the loop at line {line}, and its work per launch ({nest.work_expr}) grows no "
+                        f"faster than that section (degree {d} <= {size}): the copies cost more than the kernel "
+                        f"saves; kept serial")
+    return ""
 
 
 def _innermost_loop(root, pos: int, floor: int):
