@@ -560,3 +560,23 @@ def test_a_kernel_copying_its_own_rows_each_iteration_stays_serial(tmp_path):
                             timeout=120).stdout
     out, launched = _run(exe, [], "MANDATORY")
     assert out == serial and launched <= 1 + 200  # main's initialisation, the substitution
+
+
+@needs_clang
+def test_a_plan_made_again_without_a_costly_kernel_is_judged_again(tmp_path):
+    """The same solver with restrict parameters: the first plan's region copies all of A
+    out per column step, so the column kernel stays serial; planned again, the region
+    around the row loop copies all of A both ways per row, which the row update's work
+    does not pay for either.  Judged again, it stays serial too, and the copies go."""
+    src = LU_OWN_COPIES.replace("void solve(int n, double A[N][N], double *b, double *y)",
+                                "void solve(int n, double A[restrict N][N], double *restrict b, double *restrict y)")
+    exe, text, remarks = _build(tmp_path, "ludr", src)
+    assert ("ludr.c:13:5: remark: the data plan copies all of 'A' (A[0:n][0:200]) from the device at line 8, once "
+            "per iteration of the loop at line 7") in remarks
+    assert "ludr.c:21:5: remark: loop nest offloaded to the device: reduction(+:w)" in remarks
+    assert "target update from(A" not in text and "target update to(A" not in text
+    subprocess.run([CLANG, "-O2", "ludr.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    serial = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True, check=True,
+                            timeout=120).stdout
+    out, _ = _run(exe, [], "MANDATORY")
+    assert out == serial

@@ -31,16 +31,25 @@ def pcx_plan(unit, analysis, config):
 
     # (work guards come after the plan checker: pipeline.run_pipeline, engine/workguard.py)
     plan = plan_unit(unit, analysis)
-    heavy = outweighed(unit, analysis, plan)
-    if not heavy:
-        return plan
     # Kernels whose copies cost more than they save stay serial, and their functions are
-    # planned again without them (the data of the others may then move less).
-    reasons = {h.nest_id: h.message for h in heavy}
-    trimmed = copy.deepcopy(analysis)
-    for n in trimmed.nests():
-        if n.nest_id in reasons:
-            n.decision = Decision.SERIAL
-            n.remarks = [r for r in n.remarks if r.id != "PCX100"]
-            n.remarks.append(Remark("PCX115", unit.path, n.line, n.column, reasons[n.nest_id]))
-    return plan_unit(unit, trimmed)
+    # planned again without them.  The data of the others may then move less, or more: a
+    # new plan can hold whole-array updates in a loop that the first did not (ludcmp with
+    # restrict: once its column kernel stays serial, the row update's region copies all of
+    # A both ways per row), so the new plan is judged again.
+    for _ in range(_REPLANS):
+        heavy = outweighed(unit, analysis, plan)
+        if not heavy:
+            break
+        analysis = copy.deepcopy(analysis)
+        reasons = {h.nest_id: h.message for h in heavy}
+        for n in analysis.nests():
+            if n.nest_id in reasons:
+                n.decision = Decision.SERIAL
+                n.remarks = [r for r in n.remarks if r.id != "PCX100"]
+                n.remarks.append(Remark("PCX115", unit.path, n.line, n.column, reasons[n.nest_id]))
+        plan = plan_unit(unit, analysis)
+    return plan
+
+
+#: rounds of planning without outweighed kernels (each demotes at least one kernel)
+_REPLANS = 4
