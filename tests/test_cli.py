@@ -248,3 +248,35 @@ def test_run_bounded_kills_the_whole_process_group_on_timeout(tmp_path):
     assert time.monotonic() - start < 10
     rc, out = doctor_mod.run_bounded(["no-such-compiler-xyz"], str(tmp_path), timeout=5)
     assert rc == 127
+
+
+def _elf_header(machine: int, abi_version: int) -> bytes:
+    head = bytearray(64)
+    head[0:4] = b"\x7fELF"
+    head[4], head[5], head[6], head[7], head[8] = 2, 1, 1, 0x41, abi_version
+    head[18:20] = machine.to_bytes(2, "little")
+    return bytes(head)
+
+
+def test_cubin_abi_versions_reads_the_cuda_images_inside_a_binary(tmp_path):
+    """A host ELF (machine 62, x86-64) holding a CUDA 13 image (machine 190, ABI 8) and a
+    CUDA 12 one (ABI 7): only the CUDA images count."""
+    binary = tmp_path / "prog"
+    binary.write_bytes(_elf_header(62, 0) + b"\0" * 100 + _elf_header(190, 8) + b"pad" + _elf_header(190, 7))
+    assert doctor_mod.cubin_abi_versions(binary) == [8, 7]
+    assert doctor_mod.cubin_abi_versions(tmp_path / "missing") == []
+
+
+def test_doctor_says_when_clang_19_builds_cubins_its_runtime_cannot_load(doctor_json, tmp_path):
+    """Where CUDA 13 is the toolkit clang-19 finds, the nvptx probe builds, but LLVM 19's
+    runtime cannot read the cubin's header: the row must say so, and how to build instead."""
+    _, data = doctor_json
+    nvptx = data["targets"][1]
+    if not nvptx["built"]:
+        pytest.skip("clang-19 does not build for nvptx here (no CUDA toolkit)")
+    (tmp_path / "p.c").write_text(doctor_mod.PROBE_SOURCE)
+    subprocess.run(nvptx["command"].replace("probe.c", "p.c").split(), cwd=tmp_path, check=True, timeout=300)
+    v8 = doctor_mod.CUDA_ABI_V8 in doctor_mod.cubin_abi_versions(tmp_path / "probe")
+    assert ("CUDA 13 cubin (ELF ABI version 8)" in nvptx["detail"]) == v8
+    if v8:
+        assert "--cuda-path=" in nvptx["detail"]

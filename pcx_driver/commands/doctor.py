@@ -192,6 +192,33 @@ def first_error(output: str) -> str:
     return line if len(line) <= 220 else line[:217] + "..."
 
 
+#: ELF ABI version of the cubins CUDA 13's ptxas and nvlink write; LLVM 19's offload
+#: runtime reads the GPU architecture from the older (version 7) header layout, finds
+#: "No images found compatible with the installed hardware" and, under the default
+#: offload policy, runs every kernel on the host (seen on an H200 with driver 580).
+CUDA_ABI_V8 = 8
+EM_CUDA = 190
+UNREADABLE_CUBIN = (
+    "; but its GPU code is a CUDA 13 cubin (ELF ABI version 8), which LLVM 19's offload runtime "
+    "cannot load: kernels would not run on the GPU. Build with --cuda-path= naming a CUDA 12 "
+    "toolkit (`python bench/gpu.py toolchain --out DIR` makes one from pip wheels)")
+
+
+def cubin_abi_versions(binary: Path) -> list[int]:
+    """The ELF ABI versions of the CUDA device images embedded in ``binary`` (clang keeps
+    them whole inside the offload section, so their ELF headers can be found by magic)."""
+    try:
+        data = binary.read_bytes()
+    except OSError:
+        return []
+    found, at = [], data.find(b"\x7fELF", 1)
+    while at >= 0:
+        if len(data) >= at + 20 and int.from_bytes(data[at + 18:at + 20], "little") == EM_CUDA:
+            found.append(data[at + 8])
+        at = data.find(b"\x7fELF", at + 4)
+    return found
+
+
 def probe_target(probe: TargetProbe, workdir: Path, gpus: GpuInfo) -> TargetResult:
     """Build the probe for one target in its own directory; run it where a device exists."""
     result = TargetResult(probe.key, probe.title, probe.offload)
@@ -216,9 +243,13 @@ def probe_target(probe: TargetProbe, workdir: Path, gpus: GpuInfo) -> TargetResu
         result.detail = f"does not build: {first_error(out)} ({probe.hint})"
         return result
     result.built = True
+    unreadable = ""
+    if probe.family == fam.CLANG and probe.target == fam.NVPTX and CUDA_ABI_V8 in cubin_abi_versions(here / "probe"):
+        unreadable = UNREADABLE_CUBIN
     has_device = {"host": True, "nvidia": gpus.nvidia, "amd": gpus.kfd}[probe.device]
     if not has_device:
-        result.detail = f"builds; not run (no {probe.device.upper() if probe.device == 'amd' else 'NVIDIA'} GPU here)"
+        result.detail = (f"builds; not run (no {probe.device.upper() if probe.device == 'amd' else 'NVIDIA'} GPU "
+                         f"here){unreadable}")
         return result
     env = dict(os.environ, OMP_NUM_THREADS="2")
     if probe.offload:
@@ -230,7 +261,7 @@ def probe_target(probe: TargetProbe, workdir: Path, gpus: GpuInfo) -> TargetResu
     if rc is None:
         result.detail = f"run timed out after {RUN_TIMEOUT:.0f} s"
     elif rc != 0 or found is None:
-        result.detail = f"run failed (exit {rc}): {first_error(out)}"
+        result.detail = f"run failed (exit {rc}): {first_error(out)}{unreadable}"
     elif found.group(1) != PROBE_SUM:
         result.detail = f"wrong result: sum={found.group(1)}, expected {PROBE_SUM}"
     elif probe.offload and found.group(2) != "0":
