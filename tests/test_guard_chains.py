@@ -64,15 +64,47 @@ def test_else_if_boundary_chains_offload_and_give_the_serial_output(tmp_path) ->
     build_and_compare(tmp_path, PROGRAM, ["EDGES", "ROWS"])
 
 
-def test_a_chain_whose_reads_need_a_larger_array_than_the_loop_stays_serial() -> None:
-    """``if (i == 0) b[i] = a[i + 1]`` reads ``a[1]`` even when ``n`` is 1: no single bound
-    covers both ``1`` and ``n - 1``, so the extent is refused (PCX116), not guessed."""
+def test_a_chain_whose_reads_need_a_larger_array_than_the_loop_maps_their_maximum() -> None:
+    """``if (i == 0) b[i] = a[i + 1]`` reads ``a[1]`` even when ``n`` is 1: no single
+    access's bound covers both ``1`` and ``n - 2``, so the section's length is their C
+    maximum (``subscript_bounds``; Rodinia's hotspot reads ``temp[col]`` at a corner)."""
     src = ("void f(int n, const double *restrict a, double *restrict b) {\n"
            "  for (int i = 0; i < n; i++) {\n    if (i == 0) b[i] = a[i + 1];\n"
            "    else b[i] = a[i - 1];\n  }\n}\n")
     nest = analyse_unit(SourceUnit("t.c", src, Language.C)).nests()[0]
-    assert nest.decision is not Decision.OFFLOADED and nest.remarks[0].id == "PCX116", \
-        [r.format() for r in nest.remarks]
+    assert nest.decision is Decision.OFFLOADED, [r.format() for r in nest.remarks]
+    sections = {a.name: a.section.render() for a in nest.arrays}
+    assert sections == {"a": "a[0:((2) > (n - 1) ? (2) : (n - 1))]", "b": "b[0:n]"}
+
+
+# One element, where the corner's read is the greater; thousands, where the others are.
+MAXIMUM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static void shift(int n, const double *restrict a, double *restrict b) {
+  for (int i = 0; i < n; i++) {                 /* SHIFT */
+    if (i == 0) b[i] = a[i + 1];
+    else b[i] = a[i - 1];
+  }
+}
+int main(int argc, char **argv) {
+  int n = argc > 1 ? 1 : 3000;
+  double *a = malloc(sizeof(double) * (n + 1)), *b = malloc(sizeof(double) * n);
+  for (int i = 0; i <= n; i++) a[i] = (i * 13) % 17 + 0.5;
+  shift(n, a, b);
+  double s = 0;
+  for (int i = 0; i < n; i++) s += b[i] * (i % 3 + 1);
+  printf("%.3f\n", s);
+  free(a); free(b);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_section_of_the_maximum_of_two_reads_gives_the_serial_output(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PCX_MIN_WORK", "0")  # one element runs on the device too
+    build_and_compare(tmp_path, MAXIMUM, ["SHIFT"])
 
 
 # A triangular update under a serial loop (symmetric-multiply style): the inner ``j`` nest

@@ -26,6 +26,9 @@ from pcx_driver.engine.semantics import Decl
 from pcx_driver.engine.source import FunctionInfo, SourceModel
 from pcx_driver.model import ArrayAccessSummary, Section
 
+#: most accesses whose maxima a section length may take the maximum of
+MAX_HULL = 4
+
 
 class Extents:
     """The array sections of one unit's nests (see the module docstring)."""
@@ -86,6 +89,12 @@ class Extents:
                     exact = False
                 dims.append(("0", full))
                 continue
+            if lo_hi is None and full is None and k == 0:
+                hull = self._max_hull(nest, refs, k, wrap)
+                if hull is not None:
+                    exact = False
+                    dims.append(hull)
+                    continue
             if lo_hi is None:
                 if full is None:
                     reasons.append(("PCX116", f"extent of '{name}' cannot be determined: the range of subscript "
@@ -145,6 +154,23 @@ class Extents:
                 if (lp.low.symbols() | lp.high.symbols()) & names:
                     return False
         return True
+
+    def _max_hull(self, nest: Nest, refs: list[ArrayRef], k: int, wrap) -> tuple[str, str] | None:
+        """``(lower, length)`` of subscript ``k`` where its greatest value is the maximum of
+        several accesses' (``temp[col]`` at a corner, ``temp[(r+1)*col+c]`` inside): the
+        length is their C maximum, ``((a) > (b) ? (a) : (b))``; the lower end must be
+        provably at least 0.  None when the bounds cannot be had."""
+        bounds = self.ranges.subscript_bounds(nest, refs, k)
+        if bounds is None or len(bounds[1]) > MAX_HULL:
+            return None
+        lo, highs = bounds
+        if not self._within_extent(nest, refs, lo, highs[0], None):
+            return None
+        lengths = [(hi - lo + Poly.const(1)).render(wrap) for hi in highs]
+        length = lengths[0]
+        for other in lengths[1:]:
+            length = f"(({length}) > ({other}) ? ({length}) : ({other}))"
+        return lo.render(wrap), length
 
     def _within_extent(self, nest: Nest, refs: list[ArrayRef], lo: Poly, hi: Poly, full: str | None) -> bool:
         """0 <= lo, and hi < the extent when it is known, proved on the nest's domain."""

@@ -7,6 +7,8 @@ as it does.
 - ``tightened(a, nest)``: the access's loops with bounds narrowed by those conditions.
 - ``subscript_range(nest, refs, k)``: the symbolic [min, max] of subscript ``k`` over all
   accesses, or None when isl cannot order their ends.
+- ``subscript_bounds(nest, refs, k)``: the min, and the max as a list of candidates that
+  no other bounds (a section's length is then their C maximum).
 - ``extreme(p, loops, low, values)``: the least or greatest value of ``p`` over ``loops``.
 """
 
@@ -176,6 +178,43 @@ class AccessRanges:
         if key not in cache:
             cache[key] = (self._range_uncached(nest, refs, k), refs)  # refs kept alive: ids stay unique
         return cache[key][0]
+
+    def subscript_bounds(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, list[Poly]] | None:
+        """The least value of subscript ``k`` over all accesses, and its greatest as the
+        maximum of a few candidates, when no one access's maximum bounds all the others
+        (Rodinia's hotspot reads ``temp[col]`` at a corner and ``temp[(r+1)*col+c]``
+        elsewhere: which is greater depends on ``row``).  Each candidate left is one
+        access's maximum that no other bounds where it runs; None when a low or a maximum
+        cannot be had."""
+        ends = self._ends(nest, refs, k)
+        if ends is None:
+            return None
+        lows, highs, doms = ends
+        lo = _fold(lows, True, nest, doms)
+        if lo is None:
+            return None
+        keep: list[int] = []
+        for c, cand in enumerate(highs):
+            dominated = any(o != c and _bounds(highs[o], cand, False, nest, doms[c])
+                            and (highs[o] != cand or o < c) for o in range(len(highs)))
+            if not dominated:
+                keep.append(c)
+        return lo, [highs[c] for c in keep]
+
+    def _ends(self, nest: Nest, refs: list[ArrayRef], k: int):
+        lows, highs = [], []
+        for a in refs:
+            p = a.polys[k]
+            if p is None:
+                return None
+            loops = self.tightened(a, nest)
+            lo = self.extreme(p, loops, True, nest.values, a.loops)
+            hi = self.extreme(p, loops, False, nest.values, a.loops)
+            if lo is None or hi is None:
+                return None
+            lows.append(lo)
+            highs.append(hi)
+        return lows, highs, [self.domain_of(a, nest) for a in refs]
 
     def _range_uncached(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
         lows, highs = [], []
