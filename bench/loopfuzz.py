@@ -718,16 +718,21 @@ class Gen:
         others = [x for x in whole if x.group != w.group]
         if not others:
             return False
-        a = self.pick(others)
+        usable = [x for x in others if x.et == w.et or w.et == "d"]  # a read value() can use
+        a = self.pick(usable or others)
         lo = self.pick(["0", "0", "1"])
         hi = self.pick(["n", "n - 1"])
         first = self.pick([lo, lo, "2"])            # "2" is no bound: i - 1 is not read
         last = self.pick([f"{hi} - 1", f"{hi} - 1", f"{hi} - 2"])
         below = a.at(off("i", -1)) if first == lo else a.at("i")
         above = a.at(off("i", 1)) if last == f"{hi} - 1" else a.at("i")
+        # a corner that reads ahead (a[i + 2] at i == 0): whether it or the last branch's
+        # read is the greater depends on n, so the section is their maximum (N >= 24 keeps
+        # it in the array)
+        corner = self.pick([a.at("i"), a.at("i"), a.at(off("i", 1)), a.at(off("i", 2))])
         self.open(self.for_(fn, "i", lo, hi))
         self.open(f"if (i == {first}) {{")
-        self.emit(f"{w.at('i')} = {self.value(w, [(a, a.at('i'))], ['i'])};")
+        self.emit(f"{w.at('i')} = {self.value(w, [(a, corner)], ['i'])};")
         self.close("} else if (i == " + last + ") {")
         self.ind += 1
         self.emit(f"{w.at('i')} = {self.value(w, [(a, below)], ['i'])};")
