@@ -175,6 +175,8 @@ class AffineForms:
             return Poly.sym(name)
         if d.key in nest.facts.bindings:  # a parameter of a helper walked as if inlined
             return self.poly(nest.facts.bindings[d.key], nest)
+        if d.key in nest.facts.ambiguous:  # bound by several calls, read outside any of them
+            return None
         if d.key in nest.index_key_set:
             return Poly.sym(name)
         if d.key in nest.local_polys:
@@ -293,8 +295,9 @@ class AffineForms:
         name them where the caller's clauses cannot."""
         if not self._invariant(n, nest):
             return None
-        if nest.facts.bindings and any(x.type == "identifier" and (d := self.sem.decl_of(x.start_byte)) is not None
-                                       and d.key in nest.facts.bindings for x in walk(n)):
+        if (nest.facts.bindings or nest.facts.ambiguous) and any(
+                x.type == "identifier" and (d := self.sem.decl_of(x.start_byte)) is not None
+                and (d.key in nest.facts.bindings or d.key in nest.facts.ambiguous) for x in walk(n)):
             return None
         text = " ".join(self._t(n).split())
         if n.type not in ("identifier", "call_expression", "field_expression", "sizeof_expression",

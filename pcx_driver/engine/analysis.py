@@ -388,7 +388,8 @@ class _UnitAnalyser:
         # subscripts as polynomials
         for refs in groups.values():
             for a in refs:
-                a.polys = [self.affine.poly(s, nest) for s in a.subs]
+                with facts.bound(a.bindings):
+                    a.polys = [self.affine.poly(s, nest) for s in a.subs]
         self.aliases.check_nest(groups, fi, reasons, versioned)
         atomics: list[tuple[int, int]] = []
         notes: list[tuple[str, str]] = []

@@ -113,7 +113,8 @@ def _local_constants(nest: Nest, poly: PolyReader) -> None:
         v = r.assign.child_by_field_name("value")
         if v is None:
             continue
-        p = poly(v, nest)
+        with nest.facts.bound(r.bindings):
+            p = poly(v, nest)
         if p is not None:
             nest.local_polys[key] = p
 

@@ -89,7 +89,11 @@ class AccessRanges:
         hit = self._guard_cache.get(key)
         if hit is not None:  # asked per domain, per tightening and per fold: read once
             return list(hit[2])
-        out, unequal = self._guard_facts(a, nest)
+        if nest is not None:
+            with nest.facts.bound(a.bindings):  # a helper's conditions, over this call's arguments
+                out, unequal = self._guard_facts(a, nest)
+        else:
+            out, unequal = self._guard_facts(a, nest)
         out = out + list(nest.context if nest is not None else [])  # the serial loops around the nest
         values = nest.values if nest is not None else {}
         one = Poly.const(1)

@@ -102,6 +102,7 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
         base=w.t(base) if not via_data else root, decl=decl, root=root, root_decl=root_decl, subs=subs,
         fields=tuple(fields), node=n, base_node=base, read=read, write=write, op=op, stmt=stmt, loops=loops,
         conditional=cond, via_data=via_data, member=member, guards=list(w.guards), via=via,
+        bindings=dict(w.facts.bindings) if w.inlining else {},
     ))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -32,6 +34,9 @@ class ArrayRef:
     polys: list = field(default_factory=list)  # subscripts as Polys (None: not affine); set by the analysis
     delin: list = field(default_factory=list)  # delinearised subscripts of a flattened access
     via: Node | None = None  # in a helper walked as if inlined: the call in the nest (access/inline.py)
+    # in a helper walked as if inlined: its parameters -> the arguments of this call
+    # (access/inline.py; NestFacts.bound makes them the ones its subscripts are read with)
+    bindings: dict[str, Node] = field(default_factory=dict)
 
 
 @dataclass
@@ -47,6 +52,7 @@ class ScalarRef:
     loops: list[Loop]
     conditional: bool
     header_of: Loop | None = None  # reference in this loop's own init/test/update
+    bindings: dict[str, Node] = field(default_factory=dict)  # as ArrayRef.bindings
 
 
 @dataclass
@@ -75,5 +81,25 @@ class NestFacts:
     local_arrays: set[str] = field(default_factory=set)  # array keys declared inside
     container_sizes: list[tuple[str, Node]] = field(default_factory=list)  # v.size() uses
     statements: int = 0  # rough body cost
-    # parameters of helpers walked as if inlined -> the argument node each one stands for
+    # parameters of helpers walked as if inlined -> the argument node each one stands for:
+    # during the walk, those of the calls being walked; after it, those that every call
+    # of their helper in the nest binds to the same argument
     bindings: dict[str, Node] = field(default_factory=dict)
+    # parameters that calls of one helper bind to different arguments (``rd(a, i)`` and
+    # ``rd(a, i + 1)``): they are read only through the bindings of the access that names
+    # them (``bound``); anywhere else they are no affine value
+    ambiguous: set[str] = field(default_factory=set)
+
+    @contextmanager
+    def bound(self, bindings: dict[str, Node]) -> Iterator[None]:
+        """Read a reference's subscripts and guards with the parameters of the call it
+        was walked in (ArrayRef.bindings); the nest's own bindings again afterwards."""
+        if not bindings:
+            yield
+            return
+        saved = self.bindings
+        self.bindings = {**saved, **bindings}
+        try:
+            yield
+        finally:
+            self.bindings = saved

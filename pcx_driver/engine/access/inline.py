@@ -17,8 +17,10 @@ cannot (the call is then refused as before).  What makes the substitution exact:
   through it, a use as a pointer value, a dereference);
 - a scalar parameter is never assigned in the helper (a copy that changes would not stay
   equal to its argument); a reference parameter is refused;
-- each parameter stands for one argument in the whole nest: a helper called twice must get
-  the same arguments (the bindings are the nest's, not the call's);
+- each parameter stands for its argument in the references that call's walk makes (they
+  keep the call's bindings, ``ArrayRef.bindings``, which ``NestFacts.bound`` puts back
+  when their subscripts and guards are read); a helper called twice with other arguments
+  leaves its parameters ambiguous anywhere else (no affine value);
 - the body has no loop (the nest's loops are the only ones an access may vary with) and
   no static variable; ``return e`` reads ``e``; every access inside counts as conditional,
   and what follows ``if (c) return e;`` is guarded by ``!c`` (``if (k >= n) return v[n-1];
@@ -119,13 +121,15 @@ def inline(w: Walk, call: Node, callee: Callee, loops, stmt: Node | None) -> str
             binds[p.key] = a
         else:
             return f"'{name}' takes '{p.name}' of type '{p.type_spelling}'"
-    # One binding per parameter for the whole nest: a second call with other arguments
-    # would rebind what the first call's accesses read (loopfuzz seed 9501133 read
-    # rdd(a3, i + 2, n) as a3[i] once rdd(a3, i, n) followed it, and lost a dependence)
+    # Each call binds the parameters for the references its walk makes (they keep a copy,
+    # ArrayRef.bindings); a parameter that another call of the helper bound to other
+    # arguments is ambiguous for any reading that is not one reference's (loopfuzz seed
+    # 9501133 read rdd(a3, i + 2, n) as a3[i] once rdd(a3, i, n) followed it, when the
+    # nest kept one binding per parameter)
     for key, node in binds.items():
         old = w.facts.bindings.get(key)
         if old is not None and "".join(w.t(old).split()) != "".join(w.t(node).split()):
-            return f"'{name}' is called more than once in the nest with other arguments"
+            w.facts.ambiguous.add(key)
     for p, a in zip(params, args):  # the arguments are evaluated in the caller
         if p.shape == "scalar":
             w.expr(a, loops, True, stmt)
@@ -143,6 +147,8 @@ def inline(w: Walk, call: Node, callee: Callee, loops, stmt: Node | None) -> str
     finally:
         w.inlining.pop()
         del w.guards[depth:]
+        for key in binds.keys() & w.facts.ambiguous:  # no one value outside its references
+            w.facts.bindings.pop(key, None)
     return None
 
 

@@ -67,7 +67,8 @@ def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str,
     if decl.volatile:
         w.hazard("PCX119", f"volatile variable '{name}' used inside the nest", n)
         return
-    w.facts.scalars.append(ScalarRef(name, decl, n, read, write, op, assign, stmt, loops, cond, header_of))
+    w.facts.scalars.append(ScalarRef(name, decl, n, read, write, op, assign, stmt, loops, cond, header_of,
+                                     bindings=dict(w.facts.bindings) if w.inlining else {}))
 
 
 def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
