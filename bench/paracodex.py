@@ -19,7 +19,8 @@ Makefile's are sized for a GPU):
    rule: a line whose varying tokens are times), numbers within 1e-6.
 
 A row reads ``hot+same`` (the goal), ``same`` (right, hot loop serial: the remark says
-why), ``WRONG``, ``crash``, ``timeout`` or ``build-fail``.
+why), ``hot+close``/``close`` (equal within 1e-5 but not 1e-6: a single-precision sum in
+another order), ``WRONG``, ``crash``, ``timeout`` or ``build-fail``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ HECBENCH = Path("workdirs/serial_omp_hecbench_workdir")
 #: Run arguments for a 2-core host device: the Makefile's are sized for a GPU (colorwheel's
 #: serial run alone passes 120 s here).  Same meaning, fewer repeats or smaller inputs.
 HOST_ARGS = {
-    "ace": ["1"], "atomicIntrinsics": ["10"], "bsearch": ["1048576", "2"], "colorwheel": ["10", "1024", "2"],
+    "ace": ["1"], "atomicCost": ["8", "2"], "atomicIntrinsics": ["10"], "bsearch": ["1048576", "2"], "colorwheel": ["10", "1024", "2"],
     "convolution1D": ["100000", "5"], "dense-embedding": ["10000", "256", "2"], "entropy": ["1024", "1024", "2"],
     "geodesic": ["1"], "heat": ["1024", "50"], "keogh": ["128", "200000", "2"], "layout": ["10"],
     "matrix-rotate": ["1000", "2"], "michalewicz": ["100000", "2"], "mixbench": ["4"],
@@ -62,6 +63,7 @@ HOST_ARGS = {
 STRICT = {"OMP_TARGET_OFFLOAD": "MANDATORY", "OMP_NUM_THREADS": "2"}
 TIMING_LINE = re.compile(r"(?i)(\btime\b|elapsed|\btook\b|\bms\b|\bsec\b|seconds|\bus\b|GB/s|GFLOP|throughput|"
                          r"bandwidth|\(s\)|\(ms\)|\(us\))")
+FLOAT_RTOL = 1e-5  # single precision, summed in another order
 KERNEL_LINE = re.compile(r"Launching kernel __omp_offloading_\w+?_l(\d+)\b")
 
 
@@ -119,7 +121,9 @@ def measure(checkout: Path, name: str, work: Path, timeout: float) -> Row:
     shutil.copytree(src_dir, d, ignore=shutil.ignore_patterns("main", "*.o"))
     sources, std, args = makefile_facts((d / "Makefile.nvc").read_text(errors="replace"))
     args = HOST_ARGS.get(name, args)
-    flags = ["-O2", "-I", str(checkout / HECBENCH / "gate_sdk"), "-w"] + ([std] if std else [])
+    # -fopenmp: the Makefiles build with nvc -mp, and several "serial" programs call the
+    # OpenMP runtime (omp_get_thread_num in bsearch, omp_get_wtime for their timers)
+    flags = ["-O2", "-fopenmp", "-I", str(checkout / HECBENCH / "gate_sdk"), "-w"] + ([std] if std else [])
     bin_dir = Path(sys.executable).parent
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PCX_", "LIBOMPTARGET_", "OMP_"))}
     env = {**base, **STRICT}
@@ -173,8 +177,16 @@ def measure(checkout: Path, name: str, work: Path, timeout: float) -> Row:
     if rc != 0:
         row.verdict, row.note = "crash", (err_o.strip().splitlines() or [""])[-1][:160]
         return row
-    diff = first_difference(_untimed(out_s), _untimed(out_o)) or first_difference(_untimed(err_s), _untimed(err_o))
-    if diff:
+    def differs(rtol: float) -> str | None:
+        return (first_difference(_untimed(out_s), _untimed(out_o), rtol=rtol)
+                or first_difference(_untimed(err_s), _untimed(err_o), rtol=rtol))
+
+    diff = differs(1e-6)
+    if diff and differs(FLOAT_RTOL) is None:
+        # single-precision sums in another order (jacobi's float `error`: serial 0.00781058,
+        # offloaded 0.00781059, the sum in double 0.0078105924): not a wrong plan, shown apart
+        row.verdict, row.note = ("hot+close" if row.hot_offloaded else "close"), f"1e-6: {diff[:150]}"
+    elif diff:
         row.verdict, row.note = "WRONG", diff[:200]
     else:
         row.verdict = "hot+same" if row.hot_offloaded else "same"
@@ -191,8 +203,10 @@ def table(rows: list[Row]) -> str:
         out.append(f"| {r.program} | {r.verdict} | {hot} | {r.nests_offloaded} | {launched} | {r.t_serial:.2f} | "
                    f"{r.t_offload:.2f} | {why} |")
     hot = sum(r.verdict == "hot+same" for r in rows)
+    close = sum(r.verdict == "hot+close" for r in rows)
     wrong = sum(r.verdict == "WRONG" for r in rows)
-    out.append(f"\nhot loop offloaded with the serial output: {hot}/{len(rows)}; WRONG: {wrong}")
+    out.append(f"\nhot loop offloaded with the serial output: {hot}/{len(rows)} (and {close} equal only within "
+               f"{FLOAT_RTOL:g}, single-precision sums in another order); WRONG: {wrong}")
     return "\n".join(out)
 
 

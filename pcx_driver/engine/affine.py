@@ -356,6 +356,22 @@ class AffineForms:
         mu = self.sem.macro_at(f.start_byte)
         return mu is not None and mu.function_like and self.macro_use_problem(mu) is None
 
+    def int_constant(self, n: Node | None) -> int | None:
+        """The value of a compile-time integer: a literal, an object-like macro, or a
+        ``const`` variable with a constant initialiser (a loop's ``i = i + BLOCK_SIZE``)."""
+        n = strip_parens(n)
+        if n is None:
+            return None
+        if n.type == "number_literal":
+            return c_int_literal(self._t(n))
+        if n.type != "identifier":
+            return None
+        d = self.sem.decl_of(n.start_byte)
+        if d is None:
+            mu = self.sem.macro_at(n.start_byte)
+            return None if mu is None or mu.function_like else self.macro_value(self._t(n))
+        return self._const_value(d)
+
     def macro_value(self, name: str, depth: int = 0) -> int | None:
         entry = self.sem.macro_defs.get(name)
         if entry is None or entry[0]:

@@ -324,8 +324,10 @@ def loops_around(root: Node, data: bytes, pos: int, floor: int) -> list[tuple[No
     return out
 
 
-def parse_loop(node: Node, text: Callable[[Node], str], to_poly: ToPoly) -> Loop:
-    """Read the header of one for statement (see the module contract)."""
+def parse_loop(node: Node, text: Callable[[Node], str], to_poly: ToPoly,
+               constant: Callable[[Node], int | None] | None = None) -> Loop:
+    """Read the header of one for statement (see the module contract); ``constant`` reads a
+    step that is no literal (``i = i + BLOCK_SIZE``, a macro or a ``const`` variable)."""
     loop = Loop(node)
     init = node.child_by_field_name("initializer")
     cond = strip_parens(node.child_by_field_name("condition"))
@@ -374,9 +376,10 @@ def parse_loop(node: Node, text: Callable[[Node], str], to_poly: ToPoly) -> Loop
     if bound_node is not None:
         loop.bound_nodes.append(bound_node)
     # -- increment
-    step = _step_of(update, loop.index, text)
+    step = _step_of(update, loop.index, text, constant)
     if step is None or step == 0:
-        loop.problem = ("PCX110", f"loop increment of '{loop.index}' is not ++, --, += c or -= c")
+        loop.problem = ("PCX110", f"loop increment of '{loop.index}' is not ++, --, += c, -= c or "
+                                  "index = index + c, with c a compile-time integer")
         return loop
     loop.step = step
     if (step > 0 and op in (">", ">=")) or (step < 0 and op in ("<", "<=")):
@@ -407,7 +410,18 @@ def parse_loop(node: Node, text: Callable[[Node], str], to_poly: ToPoly) -> Loop
     return loop
 
 
-def _step_of(update: Node | None, index: str, text: Callable[[Node], str]) -> int | None:
+def _step_of(update: Node | None, index: str, text: Callable[[Node], str],
+             constant: Callable[[Node], int | None] | None = None) -> int | None:
+    """The step of ``i++``, ``i -= 2``, ``i = i + C``, ``i = C + i``: C a literal, or what
+    ``constant`` says it is (an object-like macro, a ``const`` variable)."""
+
+    def value(n: Node | None) -> int | None:
+        if n is None:
+            return None
+        if n.type == "number_literal":
+            return c_int_literal(text(n))
+        return constant(n) if constant is not None else None
+
     update = strip_parens(update)
     if update is None:
         return None
@@ -422,8 +436,8 @@ def _step_of(update: Node | None, index: str, text: Callable[[Node], str]) -> in
             return None
         op = text(update.child_by_field_name("operator"))
         right = strip_parens(update.child_by_field_name("right"))
-        if op in ("+=", "-=") and right is not None and right.type == "number_literal":
-            v = c_int_literal(text(right))
+        if op in ("+=", "-="):
+            v = value(right)
             if v is None:
                 return None
             return v if op == "+=" else -v
@@ -431,11 +445,11 @@ def _step_of(update: Node | None, index: str, text: Callable[[Node], str]) -> in
             bop = text(right.child_by_field_name("operator"))
             a = strip_parens(right.child_by_field_name("left"))
             b = strip_parens(right.child_by_field_name("right"))
-            if bop in ("+", "-") and a is not None and text(a) == index and b is not None and b.type == "number_literal":
-                v = c_int_literal(text(b))
+            if bop in ("+", "-") and a is not None and text(a) == index and b is not None:
+                v = value(b)
                 return None if v is None else (v if bop == "+" else -v)
-            if bop == "+" and b is not None and text(b) == index and a is not None and a.type == "number_literal":
-                return c_int_literal(text(a))
+            if bop == "+" and b is not None and text(b) == index and a is not None:
+                return value(a)
     return None
 
 

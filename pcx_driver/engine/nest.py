@@ -52,13 +52,16 @@ class Nest:
 PolyReader = Callable[[Node | None, Nest], Poly | None]
 
 
-def build_nest(node: Node, model: SourceModel, sem: Semantics, poly: PolyReader) -> Nest:
+def build_nest(node: Node, model: SourceModel, sem: Semantics, poly: PolyReader,
+               constant: Callable[[Node], int | None] | None = None) -> Nest:
+    """``constant``: a compile-time integer's value (``AffineForms.int_constant``), for
+    steps written with a macro or a ``const`` variable."""
     text = model.text
     loops: list[Loop] = []
     by_node: dict[int, Loop] = {}
 
     def build(n: Node, parent: Loop | None, depth: int) -> Loop:
-        lp = parse_loop(n, text, lambda _x: None)
+        lp = parse_loop(n, text, lambda _x: None, constant)
         lp.parent, lp.depth = parent, depth
         loops.append(lp)
         if lp.problem is None or parent is None:
@@ -74,6 +77,7 @@ def build_nest(node: Node, model: SourceModel, sem: Semantics, poly: PolyReader)
     root = build(node, None, 0)
     facts = collect(node, by_node, model, sem)
     nest = Nest(root, [lp for lp in loops if lp.node.id in by_node], by_node, facts)
+    root_problem = None
     for lp in nest.loops:
         if lp.index_node is not None:
             d = sem.decl_of(lp.index_node.start_byte) or sem.decl_declared_at(lp.index_node.start_byte)
@@ -82,16 +86,26 @@ def build_nest(node: Node, model: SourceModel, sem: Semantics, poly: PolyReader)
                 while anc is not None:
                     if anc.index == lp.index:
                         lp.problem = ("PCX110", f"loop index '{lp.index}' shadows an outer index")
+                        # The nest's reading of subscripts keys indices by name: the outer
+                        # loop would be taken as varying what the inner 'i' varies, and
+                        # judged parallel (a race: `for i < R { for (int i ...) b[i] += }`).
+                        # The outer nest is refused; the inner loop is a nest of its own.
+                        if root_problem is None:
+                            root_problem = ("PCX110", f"loop index '{lp.index}' (line "
+                                            f"{lp.node.start_point[0] + 1}) shadows the index of an "
+                                            "enclosing loop of the nest")
                     anc = anc.parent
                 nest.index_keys[lp.index] = d.key
                 nest.index_key_set.add(d.key)
                 if lp is root:
                     nest.root_key = d.key
+    if root_problem is not None and root.problem is None:
+        root.problem = root_problem
     nest.written = {r.decl.key for r in facts.scalars if r.write and r.decl is not None}
     _local_constants(nest, poly)
     # second pass: bounds as polynomials, now that we know what the nest writes
     for lp in nest.loops:
-        again = parse_loop(lp.node, text, lambda x: poly(x, nest))
+        again = parse_loop(lp.node, text, lambda x: poly(x, nest), constant)
         if lp.problem is None:
             lp.problem = again.problem
         lp.init, lp.bound, lp.low, lp.high, lp.step, lp.op = again.init, again.bound, again.low, again.high, again.step, again.op

@@ -1,0 +1,58 @@
+"""Issue 15, cause 13: loop forms.  ``i = i + BLOCK`` with ``BLOCK`` a macro (or a
+``const`` variable) is a canonical OpenMP increment, and a block-tiled stencil whose block
+loop steps so is offloaded whole, its tile private to each block.  A repeat loop around
+it that reuses the name ``i`` (``for (int i ...) for (int i ...; i = i + BLOCK)``) is
+refused as a nest of its own (PCX110): the engine keys indices by name, and would read
+the outer loop as varying what the inner ``i`` varies (a race).  The inner loop is then
+a nest of its own, launched once per repeat: 6 launches where the inner ``j`` loops made
+thousands (HeCBench's stencil1d, checked outside the repository: 18.7 s against 0.07 s
+serial before, the serial time after).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare  # noqa: E402
+
+TILED = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define RADIUS 3
+#define BLOCK 128
+int main(int argc, char **argv) {
+  int length = argc > 1 ? 3 * BLOCK : 40 * BLOCK, repeat = 3;
+  int *a = malloc(sizeof(int) * (length + 2 * RADIUS)), *b = malloc(sizeof(int) * length);
+  for (int i = 0; i < length + 2 * RADIUS; i++) a[i] = (i * 7) % 23;
+  for (int i = 0; i < repeat; i++) {
+    for (int i = 0; i < length; i = i + BLOCK) {           /* TILES */
+      int tile[BLOCK + 2 * RADIUS];
+      for (int j = 0; j < BLOCK + 2 * RADIUS; j++) tile[j] = a[i + j];
+      for (int j = 0; j < BLOCK; j++) {
+        int s = 0;
+        for (int o = 0; o <= 2 * RADIUS; o++) s += tile[j + o];
+        b[i + j] = s;
+      }
+    }
+  }
+  long check = 0;
+  for (int i = 0; i < length; i++) check += (long)b[i] * (i % 5 + 1);
+  printf("%ld\n", check);
+  free(a); free(b);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_tiled_stencil_stepping_by_a_macro_offloads_its_block_loop(tmp_path) -> None:
+    data = build_and_compare(tmp_path, TILED, ["TILES"])
+    nests = {n["line"]: n for s in data["sources"] for n in s["nests"]}
+    repeat_line = next(k + 1 for k, t in enumerate(TILED.splitlines()) if "i < repeat" in t)
+    assert not nests[repeat_line].get("applied")
+    assert any("shadows the index of an enclosing loop" in r["message"] for r in nests[repeat_line]["reasons"])
