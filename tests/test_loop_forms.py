@@ -56,3 +56,40 @@ def test_a_tiled_stencil_stepping_by_a_macro_offloads_its_block_loop(tmp_path) -
     repeat_line = next(k + 1 for k, t in enumerate(TILED.splitlines()) if "i < repeat" in t)
     assert not nests[repeat_line].get("applied")
     assert any("shadows the index of an enclosing loop" in r["message"] for r in nests[repeat_line]["reasons"])
+
+
+# Loop hints inside a nest (HeCBench's pnpoly, CUDA habits): `#pragma unroll` changes nothing
+# the analysis reads and compiles inside a kernel, so it is no reason to refuse the nest.  A
+# loop right after its own hint cannot take a directive (neither order compiles): it is
+# refused with that reason, and its inner loops are analysed.
+HINTS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define T 4
+int main(int argc, char **argv) {
+  int n = argc > 1 ? 333 : 4000;
+  float *x = malloc(sizeof(float) * n * T), *y = malloc(sizeof(float) * n);
+  for (int k = 0; k < n * T; k++) x[k] = (k % 17) * 0.5f;
+  for (int i = 0; i < n; i++) {                     /* HINTED */
+    float s = 0.f;
+    #pragma unroll
+    for (int t = 0; t < T; t++) s += x[i * T + t] * (t + 1);
+    y[i] = s;
+  }
+  #pragma GCC unroll 2
+  for (int i = 0; i < n; i++) y[i] *= 0.5f;        /* OWN_HINT */
+  double sum = 0; for (int i = 0; i < n; i++) sum += y[i] * (i % 3);
+  printf("%.3f\n", sum);
+  free(x); free(y);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_loop_hints_inside_a_nest_do_not_stop_its_offload(tmp_path) -> None:
+    data = build_and_compare(tmp_path, HINTS, ["HINTED"])
+    nests = {n["line"]: n for s in data["sources"] for n in s["nests"]}
+    own = next(k + 1 for k, t in enumerate(HINTS.splitlines()) if "OWN_HINT" in t)
+    assert not nests[own].get("applied")
+    assert any("belongs to this loop" in r["message"] for r in nests[own]["reasons"])

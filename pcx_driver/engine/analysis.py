@@ -253,6 +253,12 @@ class _UnitAnalyser:
                           Decision.NOT_ANALYSED)
         if m.contains_preproc(node):
             raise Refusal("PCX114", "preprocessor directive inside the loop nest; left alone", Decision.NOT_ANALYSED)
+        hint = m.loop_hint_before(node)
+        if hint is not None:
+            # the hint must be followed by its loop, and an OpenMP loop directive too: no order
+            # of the two compiles (clang: "expected a for ... to follow '#pragma unroll'")
+            raise Refusal("PCX114", f"'{m.text(hint).strip()}' (line {self.line(hint.start_byte)}) belongs to this "
+                          "loop, and no directive can go between it and the loop; its inner loops are analysed")
         for mu in sem.macros_in(node.start_byte, node.end_byte):
             # a macro whose expansion is an expression over its arguments is analysed through its
             # arguments (engine/macros.py); any other is refused here, whatever the walk later sees

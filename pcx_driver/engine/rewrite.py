@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pcx_driver.engine import hostaccess, symsect
+from pcx_driver.engine.source import loop_hint_before
 from pcx_driver.engine.regionreach import held_by_regions
 from pcx_driver.model import (
     DataRegion,
@@ -250,6 +251,9 @@ class _Editor:
                 lines.insert(0, "{")
                 self.close_after(stmt.end_byte)
                 wraps.add(pos)
+            hint = loop_hint_before(stmt, self.data) if stmt is not None and stmt.start_byte == pos else None
+            if hint is not None:  # `#pragma unroll` must stay right before its loop
+                pos = hint.start_byte
             where, text = self._block(pos, lines)
             inserts[where].append(text)
         for pos, lines in self.after_lines.items():

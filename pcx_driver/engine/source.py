@@ -199,7 +199,39 @@ class SourceModel:
         return False
 
     def contains_preproc(self, node: Node) -> bool:
-        return any(n.type in PREPROC_ANY for n in walk(node))
+        """A preprocessor line inside ``node``, other than a loop hint (``#pragma unroll``),
+        which changes nothing the analysis reads and compiles inside a kernel too."""
+        return any(n.type in PREPROC_ANY and not self.is_loop_hint(n)
+                   and not (n.parent is not None and self.is_loop_hint(n.parent)) for n in walk(node))
+
+    def loop_hint_before(self, node: Node) -> Node | None:
+        return loop_hint_before(node, self.data)
+
+    def is_loop_hint(self, n: Node) -> bool:
+        return is_loop_hint(n, self.data)
+
+
+def is_loop_hint(n: Node, data: bytes) -> bool:
+    """``#pragma unroll [N]``, ``#pragma nounroll``, ``#pragma GCC unroll N``, ``#pragma GCC
+    ivdep``, ``#pragma clang loop ...``: a hint to the compiler about the loop after it."""
+    if n.type != "preproc_call":
+        return False
+    words = data[n.start_byte:n.end_byte].decode("utf-8", "replace").split()
+    if len(words) < 2 or words[0] != "#pragma":
+        return False
+    if words[1] in ("unroll", "nounroll"):
+        return True
+    return len(words) >= 3 and ((words[1] == "GCC" and words[2] in ("unroll", "ivdep"))
+                                or (words[1] == "clang" and words[2].startswith("loop")))
+
+
+def loop_hint_before(node: Node, data: bytes) -> Node | None:
+    """The loop hint written right before the statement ``node`` (comments between), if any:
+    whatever is inserted before the statement goes before its hint."""
+    prev = node.prev_sibling
+    while prev is not None and prev.type == "comment":
+        prev = prev.prev_sibling
+    return prev if prev is not None and is_loop_hint(prev, data) else None
 
 
 def _declarator_name(decl: Node | None) -> Node | None:

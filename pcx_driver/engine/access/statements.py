@@ -107,7 +107,8 @@ def visit(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None, in
               "using_declaration", "static_assert_declaration"):
         return
     if ty.startswith("preproc"):
-        w.hazard("PCX114", "preprocessor directive inside the nest", n)
+        if not w.m.is_loop_hint(n):  # #pragma unroll: a hint to the compiler, read by nothing here
+            w.hazard("PCX114", "preprocessor directive inside the nest", n)
         return
     if n.is_named and ty.endswith("_expression"):
         w.expr(n, loops, cond, stmt)
