@@ -206,6 +206,8 @@ class AccessRanges:
         return lo, [highs[c] for c in keep]
 
     def _ends(self, nest: Nest, refs: list[ArrayRef], k: int):
+        """Each access's least and greatest subscript ``k`` over its own domain, and the
+        domains; None when one is not affine or not bounded."""
         lows, highs = [], []
         for a in refs:
             p = a.polys[k]
@@ -221,19 +223,10 @@ class AccessRanges:
         return lows, highs, [self.domain_of(a, nest) for a in refs]
 
     def _range_uncached(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
-        lows, highs = [], []
-        for a in refs:
-            p = a.polys[k]
-            if p is None:
-                return None
-            loops = self.tightened(a, nest)
-            lo = self.extreme(p, loops, True, nest.values, a.loops)
-            hi = self.extreme(p, loops, False, nest.values, a.loops)
-            if lo is None or hi is None:
-                return None
-            lows.append(lo)
-            highs.append(hi)
-        doms = [self.domain_of(a, nest) for a in refs]
+        ends = self._ends(nest, refs, k)
+        if ends is None:
+            return None
+        lows, highs, doms = ends
         lo = _fold(lows, True, nest, doms)
         hi = _fold(highs, False, nest, doms)
         if lo is None or hi is None:
