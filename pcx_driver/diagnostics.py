@@ -55,11 +55,13 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX107", "remark", "memory allocation or deallocation inside the nest"),
         RemarkSpec("PCX108", "remark", "early exit (break, return, goto) leaves the nest"),
         RemarkSpec("PCX109", "remark", "loop index written inside the body"),
-        RemarkSpec("PCX110", "remark", "loop is not in canonical form (init; index < bound; index += step)"),
+        RemarkSpec("PCX110", "remark", "loop is not in canonical form (init; index < bound; index += step, "
+                   "step a compile-time integer), or its index shadows an enclosing loop's"),
         RemarkSpec("PCX111", "remark", "loop bound or step changes inside the nest"),
         RemarkSpec("PCX112", "remark", "scalar carries a value between iterations (neither private nor a reduction)"),
         RemarkSpec("PCX113", "remark", "loop comes from a macro expansion; left alone"),
-        RemarkSpec("PCX114", "remark", "loop is in a preprocessor branch that is not compiled; left alone"),
+        RemarkSpec("PCX114", "remark", "loop is in a preprocessor branch that is not compiled, holds a "
+                   "preprocessor line other than a loop hint, or follows its own #pragma unroll; left alone"),
         RemarkSpec("PCX115", "remark", "too little work to pay for an offload"),
         RemarkSpec("PCX116", "remark", "extent of an array cannot be determined; its data cannot be mapped"),
         RemarkSpec("PCX117", "remark", "histogram update made atomic (#pragma omp atomic)"),
