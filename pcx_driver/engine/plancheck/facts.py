@@ -42,6 +42,7 @@ class UnitFacts:
         self.defs: dict = {}  # the current function's fixed linear definitions
         self.depth = 0  # callees being walked inside one another (walk.callee_effect)
         self.file_scope: set[str] = set()
+        self.file_scope_buffers: set[str] = set()  # file-scope arrays and pointers
         for child in self.root.named_children:
             if child.type == "declaration":
                 quals = {text_of(self.data, c) for c in child.children if c.type == "type_qualifier"}
@@ -51,6 +52,18 @@ class UnitFacts:
                     n = declared_name(d, self.data)
                     if n:
                         self.file_scope.add(n)
+                        inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
+                        if inner is not None and inner.type in ("array_declarator", "pointer_declarator"):
+                            self.file_scope_buffers.add(n)
+
+    def globals_used(self, fnode: tree_sitter.Node) -> set[str]:
+        """The file-scope arrays and pointers that ``fnode`` names (by name: a local of the
+        same name makes this larger, never smaller)."""
+        body = fnode.child_by_field_name("body")
+        if body is None or not self.file_scope_buffers:
+            return set()
+        return {text_of(self.data, n) for n in preorder(body)
+                if n.type == "identifier" and text_of(self.data, n) in self.file_scope_buffers}
 
     def canonical(self, name: str) -> str:
         name = name.replace(" ", "")

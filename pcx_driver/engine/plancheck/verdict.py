@@ -48,6 +48,11 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
         # A parameter the plan never maps counts too: it may be a mapped global.
         params = set(unrestricted_pointer_params(fnode, facts.data))
         shared = {n for n in names if re.split(r"\.|->", n)[0] in facts.file_scope}  # g, g.v, g->p
+        if params:
+            # a global array the function writes or reads by its own name, while a parameter
+            # may point to it (loopfuzz seed 13003235: host code wrote g0[t] inside a region
+            # holding p2, which the only call passed g0 for; the update went missing)
+            shared |= facts.globals_used(fnode)
         if params & names or (params and shared):
             names = names | params
         env = {n: frozenset([n]) for n in names}
