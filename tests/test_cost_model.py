@@ -580,3 +580,44 @@ def test_a_plan_made_again_without_a_costly_kernel_is_judged_again(tmp_path):
                             timeout=120).stdout
     out, _ = _run(exe, [], "MANDATORY")
     assert out == serial
+
+
+# meanshift's shape (HeCBench): a tile loop whose trip count is `count = MIN(TILE, n - base)`
+# runs at most TILE iterations, so its work per launch is bounded by a constant below
+# --pcx-min-work, however large n is: kept serial (PCX115, "at most"), not launched once
+# per tile per point (meanshift ran past 120 s against 13 s serial).
+TILED_MIN = r"""#include <stdio.h>
+#include <stdlib.h>
+#define TILE 32
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+int main(int argc, char **argv) {
+  int n = argc > 1 ? 700 : 900;
+  int tile = argc > 5 ? 16 : TILE;
+  float *x = malloc(sizeof(float) * n), *y = calloc(n, sizeof(float));
+  for (int i = 0; i < n; i++) x[i] = (i % 11) * 0.5f;
+  for (int p = 0; p < n; p++) {
+    float acc = 0.f;
+    for (int base = 0; base < n; base += tile) {
+      int count = MIN(TILE, n - base);
+      for (int i = 0; i < count; i++) acc += x[base + i] * (p % 3);
+    }
+    y[p] = acc + (p > 0 ? y[p - 1] * 0.5f : 0.f);
+  }
+  double s = 0;
+  for (int i = 0; i < n; i++) s += y[i];
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_tile_loop_bounded_by_a_min_is_too_little_work(tmp_path):
+    exe, text, remarks = _build(tmp_path, "tiles", TILED_MIN)
+    assert ("tiles.c:14:7: remark: estimated work at most 64 (count <= 32) is below --pcx-min-work=1000; "
+            "too little work to pay for an offload [PCX115]") in remarks
+    subprocess.run([CLANG, "-O2", "tiles.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    serial = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True, check=True,
+                            timeout=120).stdout
+    out, launched = _run(exe, [], "MANDATORY")
+    assert out == serial and launched <= 2  # the initialisation and the final sum, never per tile

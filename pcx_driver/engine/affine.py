@@ -202,7 +202,13 @@ class AffineForms:
         return Poly.sym(name)
 
     def _single_assignment_init(self, d: Decl) -> Node | None:
-        """The initializer of a local integer that is never changed after its declaration."""
+        """The initializer of a local integer that is never changed after its declaration,
+        when every name in it keeps its value too (a fact drawn from it stays true)."""
+        init = self._declared_once(d)
+        return init if init is not None and self._unchanging_names(init) else None
+
+    def _declared_once(self, d: Decl) -> Node | None:
+        """The initializer of a local that nothing assigns after its declaration."""
         cache = self._sa_cache
         if d.key in cache:
             return cache[d.key]
@@ -234,10 +240,27 @@ class AffineForms:
                         < p.child_by_field_name("left").end_byte):
                     ok = False
                     break
-            if ok and init is not None and init.type != "initializer_list" and self._unchanging_names(init):
+            if ok and init is not None and init.type != "initializer_list":
                 result = init
         cache[d.key] = result
         return result
+
+    def upper_bound(self, d: Decl) -> int | None:
+        """A compile-time bound on a local integer that is never changed after its
+        declaration as ``min(C, e)`` (``std::min<size_t>(TILE_WIDTH, N - base)``, ``MIN``):
+        the value is at most ``C`` whatever ``e`` is.  None otherwise."""
+        init = strip_parens(self._declared_once(d))
+        if init is None or init.type != "call_expression":
+            return None
+        fn = init.child_by_field_name("function")
+        name = "".join(self._t(fn).split()).split("<")[0] if fn is not None else ""
+        if name not in ("min", "std::min", "MIN", "imin", "umin"):
+            return None
+        args = init.child_by_field_name("arguments")
+        consts = [self.int_constant(a) for a in (args.named_children if args is not None else [])
+                  if a.type != "comment"]
+        consts = [c for c in consts if c is not None and c >= 0]
+        return min(consts) if consts else None
 
     def _unchanging_names(self, init: Node) -> bool:
         """Every name in ``init`` keeps its value for the whole function (params never assigned,

@@ -299,6 +299,10 @@ class _UnitAnalyser:
         if all_const and work < self.min_work:
             raise Refusal("PCX115", f"estimated work {work:.3g} ({shown}; {total} iterations in total) is below "
                           f"--pcx-min-work={self.min_work:g}; too little work to pay for an offload", recurse=False)
+        capped = None if all_const else self._capped_work(nest)
+        if capped is not None and capped[0] < self.min_work:
+            raise Refusal("PCX115", f"estimated work at most {capped[0]:.3g} ({capped[1]}) is below "
+                          f"--pcx-min-work={self.min_work:g}; too little work to pay for an offload", recurse=False)
         line, col = m.line_col(node.start_byte)
         result = NestAnalysis(
             nest_id=self._nest_id(fi.name, line, col), function=fi.name, line=line, column=col, start_byte=node.start_byte,
@@ -377,6 +381,44 @@ class _UnitAnalyser:
                 if arg is not None and self.model.text(arg).strip("() ") == name:
                     return True
         return False
+
+    def _capped_work(self, nest: Nest) -> tuple[float, str] | None:
+        """The work estimate with each trip count's bounded names at their bounds (a tile
+        loop ``i < tile_count``, ``tile_count = std::min(TILE_WIDTH, n - base)``: at most
+        ``TILE_WIDTH`` iterations), when that makes it a constant: (work, the bounds used).
+        Only names a trip count grows with are capped (a bound on ``m`` in ``n - m`` would
+        give a lower trip count, not a higher one)."""
+        bounds: dict[str, int] = {}
+        for lp in nest.loops:
+            tc = lp.trip_count()
+            if tc is None:
+                return None
+            for node in lp.bound_nodes:
+                for x in walk(node):
+                    if x.type != "identifier":
+                        continue
+                    d = self.sem.decl_of(x.start_byte)
+                    b = self.affine.upper_bound(d) if d is not None and d.kind == "local" else None
+                    name = self.t(x)
+                    if b is None or name not in tc.symbols():
+                        continue
+                    c = tc.coeff_of(name)
+                    if tc.degree_in([name]) != 1 or not c.is_const or c.const_value < 0:
+                        return None
+                    bounds[name] = b
+        if not bounds:
+            return None
+        saved = {k: nest.values[k] for k in bounds if k in nest.values}
+        nest.values.update(bounds)
+        try:
+            work, _, all_const, _, _, _ = work_mod.estimate(nest)
+        finally:
+            for k in bounds:
+                nest.values.pop(k, None)
+            nest.values.update(saved)
+        if not all_const:
+            return None
+        return work, ", ".join(f"{k} <= {v}" for k, v in sorted(bounds.items()))
 
     def _is_index_name(self, nest: Nest, name: str) -> bool:
         return name in nest.index_keys
