@@ -74,7 +74,7 @@ def test_a_chain_whose_reads_need_a_larger_array_than_the_loop_maps_their_maximu
     nest = analyse_unit(SourceUnit("t.c", src, Language.C)).nests()[0]
     assert nest.decision is Decision.OFFLOADED, [r.format() for r in nest.remarks]
     sections = {a.name: a.section.render() for a in nest.arrays}
-    assert sections == {"a": "a[0:((2) > (n - 1) ? (2) : (n - 1))]", "b": "b[0:n]"}
+    assert sections == {"a": "a[0:((2) + ((n - 1) - (2)) * ((n - 1) > (2)))]", "b": "b[0:n]"}
 
 
 # One element, where the corner's read is the greater; thousands, where the others are.

@@ -158,7 +158,7 @@ class Extents:
     def _max_hull(self, nest: Nest, refs: list[ArrayRef], k: int, wrap) -> tuple[str, str] | None:
         """``(lower, length)`` of subscript ``k`` where its greatest value is the maximum of
         several accesses' (``temp[col]`` at a corner, ``temp[(r+1)*col+c]`` inside): the
-        length is their C maximum, ``((a) > (b) ? (a) : (b))``; the lower end must be
+        length is their maximum, ``((a) + ((b) - (a)) * ((b) > (a)))``; the lower end must be
         provably at least 0.  None when the bounds cannot be had."""
         bounds = self.ranges.subscript_bounds(nest, refs, k)
         if bounds is None or len(bounds[1]) > MAX_HULL:
@@ -169,7 +169,9 @@ class Extents:
         lengths = [(hi - lo + Poly.const(1)).render(wrap) for hi in highs]
         length = lengths[0]
         for other in lengths[1:]:
-            length = f"(({length}) > ({other}) ? ({length}) : ({other}))"
+            # max(a, b) as arithmetic: clang-19 crashed (SimplifyCFG, loopfuzz seed 17000686)
+            # on a conditional expression in a section length of a target data region
+            length = f"(({length}) + (({other}) - ({length})) * (({other}) > ({length})))"
         return lo.render(wrap), length
 
     def _within_extent(self, nest: Nest, refs: list[ArrayRef], lo: Poly, hi: Poly, full: str | None) -> bool:
