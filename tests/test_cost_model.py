@@ -208,6 +208,12 @@ def _build(tmp: Path, name: str, src: str, *extra: str) -> tuple[Path, str, str]
     return tmp / name, emitted.read_text(), r.stderr
 
 
+def _serial_output(tmp: Path, source: str, *libs: str) -> str:
+    """What the serial build of ``source`` (clang-19 -O2) prints, run once without arguments."""
+    subprocess.run([CLANG, "-O2", source, "-o", "serial", *libs], cwd=tmp, check=True, timeout=120)
+    return subprocess.run([str(tmp / "serial")], capture_output=True, text=True, check=True, timeout=120).stdout
+
+
 def _run(exe: Path, args: list[str], policy: str | None) -> tuple[str, int]:
     env = dict(os.environ, LIBOMPTARGET_INFO="16", **VALIDATION_ENV)
     if policy is not None:
@@ -495,9 +501,7 @@ def test_whole_array_copies_in_a_loop_are_charged_to_the_kernels_they_serve(tmp_
         assert (f"{name}.c:12:5: remark: the data plan copies all of 'A' (A[0:N][0:N]) from the device at line 8, "
                 + charged) in remarks
         assert "kept serial [PCX115]" in remarks and "target update" not in text
-    subprocess.run([CLANG, "-O2", f"{name}.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
-    serial = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True, check=True,
-                            timeout=120).stdout
+    serial = _serial_output(tmp_path, f"{name}.c")
     out, launched = _run(exe, [], "MANDATORY")
     assert out == serial and (launched >= 4) == offloaded
 
@@ -555,9 +559,7 @@ def test_a_kernel_copying_its_own_rows_each_iteration_stays_serial(tmp_path):
     assert "lud.c:21:5: remark: loop nest offloaded to the device: reduction(+:w)" in remarks
     assert "(degree 2 <= 2): the copies cost more than the kernel saves; kept serial [PCX115]" in remarks
     assert "lud.c:13:5: remark: loop nest offloaded" not in remarks
-    subprocess.run([CLANG, "-O2", "lud.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
-    serial = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True, check=True,
-                            timeout=120).stdout
+    serial = _serial_output(tmp_path, "lud.c")
     out, launched = _run(exe, [], "MANDATORY")
     assert out == serial and launched <= 1 + 200  # main's initialisation, the substitution
 
@@ -575,9 +577,7 @@ def test_a_plan_made_again_without_a_costly_kernel_is_judged_again(tmp_path):
             "per iteration of the loop at line 7") in remarks
     assert "ludr.c:21:5: remark: loop nest offloaded to the device: reduction(+:w)" in remarks
     assert "target update from(A" not in text and "target update to(A" not in text
-    subprocess.run([CLANG, "-O2", "ludr.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
-    serial = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True, check=True,
-                            timeout=120).stdout
+    serial = _serial_output(tmp_path, "ludr.c")
     out, _ = _run(exe, [], "MANDATORY")
     assert out == serial
 
@@ -616,8 +616,6 @@ def test_a_tile_loop_bounded_by_a_min_is_too_little_work(tmp_path):
     exe, text, remarks = _build(tmp_path, "tiles", TILED_MIN)
     assert ("tiles.c:14:7: remark: estimated work at most 64 (count <= 32) is below --pcx-min-work=1000; "
             "too little work to pay for an offload [PCX115]") in remarks
-    subprocess.run([CLANG, "-O2", "tiles.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
-    serial = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True, check=True,
-                            timeout=120).stdout
+    serial = _serial_output(tmp_path, "tiles.c")
     out, launched = _run(exe, [], "MANDATORY")
     assert out == serial and launched <= 2  # the initialisation and the final sum, never per tile
