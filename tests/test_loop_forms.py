@@ -93,3 +93,31 @@ def test_loop_hints_inside_a_nest_do_not_stop_its_offload(tmp_path) -> None:
     own = next(k + 1 for k, t in enumerate(HINTS.splitlines()) if "OWN_HINT" in t)
     assert not nests[own].get("applied")
     assert any("belongs to this loop" in r["message"] for r in nests[own]["reasons"])
+
+
+def test_a_step_read_through_namespace_constants_is_canonical() -> None:
+    """HeCBench meanshift's constants: ``TILE = THREADS`` in a header namespace, used through
+    a local ``const`` alias.  The step's value follows the chain (``Semantics.
+    const_globals_named``), so the loop is canonical and its tile's bound ``std::min(TILE,
+    ...)`` caps the work of the loop inside (PCX115, "at most")."""
+    from pcx_driver.engine.analysis import analyse_unit
+    from pcx_driver.model import Language, SourceUnit
+
+    src = ("namespace ms { namespace gpu { constexpr int THREADS = 16; constexpr int TILE = THREADS; } }\n"
+           "namespace std { template <class T> const T &min(const T &a, const T &b) { return b < a ? b : a; } }\n"
+           "void k(int n, float *__restrict x, float *__restrict y) {\n"
+           "  const int tile = ms::gpu::TILE;\n"
+           "  for (int p = 0; p < n; p++) {\n"
+           "    float acc = 0.f;\n"
+           "    for (int base = 0; base < n; base += tile) {\n"
+           "      int count = std::min<int>(tile, n - base);\n"
+           "      for (int i = 0; i < count; i++) acc += x[base + i];\n"
+           "    }\n"
+           "    y[p] = acc + (p > 0 ? y[p - 1] : 0.f);\n"
+           "  }\n"
+           "}\n")
+    ua = analyse_unit(SourceUnit("t.cpp", src, Language.CXX))
+    by_line = {n.line: n for n in ua.nests()}
+    assert not any(r.id == "PCX110" for r in by_line[7].remarks), [r.format() for r in by_line[7].remarks]
+    msgs = [r.format() for r in by_line[9].remarks]
+    assert any("estimated work at most 32 (count <= 16)" in m for m in msgs), msgs

@@ -401,10 +401,25 @@ class AffineForms:
             return None
         return eval_tokens(entry[1], lambda s: self.macro_value(s, depth + 1) if depth < 8 else None)
 
-    def _const_value(self, d: Decl) -> int | None:
-        if not d.const or d.init_tokens is None:
+    def _const_value(self, d: Decl, depth: int = 0) -> int | None:
+        """A constant's value from its initialiser's tokens: macros, and other constants by
+        name where exactly one global constant has it (``TILE_WIDTH = THREADS``, each a
+        ``constexpr`` in a header namespace; ``ns::gpu::N`` is read as ``N``)."""
+        if not d.const or d.init_tokens is None or depth > 8:
             return None
-        return eval_tokens(d.init_tokens, lambda s: self.macro_value(s))
+        tokens = list(d.init_tokens)
+        while "::" in tokens:  # a qualified name: its last part
+            i = tokens.index("::")
+            del tokens[max(i - 1, 0):i + 1]
+
+        def name_value(s: str) -> int | None:
+            v = self.macro_value(s)
+            if v is not None:
+                return v
+            found = {x for x in (self._const_value(g, depth + 1) for g in self.sem.const_globals_named(s))}
+            return found.pop() if len(found) == 1 and None not in found else None
+
+        return eval_tokens(tokens, name_value)
 
 
 def concrete(p: Poly, values: dict) -> Poly:

@@ -128,8 +128,20 @@ class Semantics:
         self.template_calls: dict[str, list[list[str]]] = {}  # template name -> arg types per call
         self._decl_cache: dict[str, Decl] = {}
         self._fast_cache: dict[tuple[int, str], Decl] = {}
+        self._const_globals: dict[str, list[Decl]] | None = None
 
     # ------------------------------------------------------------------ queries
+    def const_globals_named(self, name: str) -> list[Decl]:
+        """The file- or namespace-scope constants called ``name`` that the unit uses
+        (``constexpr int THREADS = 64;`` in a header), for reading a constant's value
+        through another's (``TILE_WIDTH = THREADS``)."""
+        if self._const_globals is None:
+            self._const_globals = {}
+            for d in self._decl_cache.values():
+                if d.const and d.kind == "global" and d.init_tokens is not None:
+                    self._const_globals.setdefault(d.name, []).append(d)
+        return self._const_globals.get(name, [])
+
     def decl_of(self, byte: int) -> Decl | None:
         return self.refs.get(byte)
 
