@@ -87,8 +87,7 @@ def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Out
     data = unit.data
     root = hostaccess.parse(data, unit.language).root_node
     exprs = {n.nest_id: n for n in analysis.nests()}
-    scan = unit.openmp  # engine/ompport.py: the user's own target loops are not second-guessed
-    user_kernels = {p.loop for p in scan.pragmas if p.kernel} if scan is not None else set()
+    user_kernels = _user_kernels(unit)
     found: dict[str, Outweighed] = {}
     for r in plan.regions:
         whole = {m_sec.base: m_sec for m in r.maps for m_sec in m.sections}
@@ -133,8 +132,7 @@ def keep_outweighed_serial(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan)
     data = unit.data
     root = hostaccess.parse(data, unit.language).root_node
     exprs = {n.nest_id: n for n in analysis.nests()}
-    scan = unit.openmp
-    user_kernels = {p.loop for p in scan.pragmas if p.kernel} if scan is not None else set()
+    user_kernels = _user_kernels(unit)
     graph = callgraph.of(data, unit.language)
     # a caller's region may hold a callee kernel's data: its maps then find it present
     held = graph.reachable({s.spelled for r in plan.regions for s in graph.sites_between(r.start_byte, r.end_byte)},
@@ -149,6 +147,13 @@ def keep_outweighed_serial(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan)
             k.decision = Decision.SERIAL
             k.remarks = [r for r in k.remarks if r.id != "PCX100"]
             k.remarks.append(Remark("PCX115", unit.path, k.line, k.column, why))
+
+
+def _user_kernels(unit: SourceUnit) -> set[int]:
+    """Start bytes of the target loops the user wrote (engine/ompport.py): they are not
+    second-guessed."""
+    scan = unit.openmp
+    return {p.loop for p in scan.pragmas if p.kernel} if scan is not None else set()
 
 
 def _own_copies_outweigh(data: bytes, root, k, nest) -> str:
