@@ -467,7 +467,16 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                                            f"no target data region in '{fa.name}': {why}; {alias}"))
         elif regions and worth:
             try:
-                region, over, region_containers = early.get(fa.name) or plan_region(fp, offl, callees)
+                got = early.get(fa.name)
+                if got is None:
+                    got, after, blocked = _region_past_blocks(fp, offl, callees)
+                    if blocked is not None:
+                        sites = [(c, st) for c, st in sites if st.start_byte > after]
+                        line = data.count(b"\n", 0, after) + 1
+                        plan.remarks.append(Remark("PCX203", unit.path, got[0].line, 1,
+                                                   f"the target data region in '{fa.name}' starts after line "
+                                                   f"{line}: {blocked}"))
+                region, over, region_containers = got
                 for name in sorted(set(over)):
                     plan.remarks.append(Remark("PCX202", unit.path, region.line, 1,
                                                f"'{name}' is mapped with its declared extent"))
@@ -543,6 +552,31 @@ def _kernel_maps_within(region: DataRegion, kernels: list[KernelPlan]) -> None:
 
 def _function_name(fnode: tree_sitter.Node, data: bytes) -> str:
     return hostaccess.function_name(fnode, data) or "?"
+
+
+def _region_past_blocks(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Callee]
+                        ) -> tuple[tuple[DataRegion, list[str], list[str]], int, RegionRefused | None]:
+    """``plan_region`` over the function's kernels; when host code between them stops it (a
+    call into another file with a mapped array: ``RegionRefused.byte``), a region over the
+    kernels after that code, if there are two or one in a loop.  Also the byte the region
+    starts after (-1 when it holds every kernel) and the refusal that made it start there."""
+    after = -1
+    first: RegionRefused | None = None
+    for _ in range(8):
+        part = [k for k in offl if k.start_byte > after]
+        try:
+            return plan_region(fp, part, callees, after=after), after, first
+        except RegionRefused as refused:
+            first = first or refused
+            if refused.byte is None or refused.byte <= after:
+                raise first from None
+            after = hostaccess.statement_at(fp.fnode, refused.byte).end_byte \
+                if hostaccess.statement_at(fp.fnode, refused.byte) is not None else refused.byte
+            starts = [k.start_byte for k in offl if k.start_byte > after] + \
+                [st.start_byte for _, st in call_sites(fp, callees) if st.start_byte > after]
+            if not (len(starts) > 1 or any(_in_loop(fp.fnode, b) for b in starts)):
+                raise first from None
+    raise first
 
 
 def _in_loop(fnode: tree_sitter.Node, byte: int) -> bool:

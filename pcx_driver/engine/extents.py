@@ -18,7 +18,7 @@ from tree_sitter import Node
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms, concrete
 from pcx_driver.engine.dependence import LoopBounds, nonneg_on, nonneg_poly, param_lower_bounds
-from pcx_driver.engine.hostaccess import allocation_count
+from pcx_driver.engine.hostaccess import allocation_count, assigned_allocation
 from pcx_driver.engine.loops import Poly, c_int_literal
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.ranges import AccessRanges
@@ -73,7 +73,7 @@ class Extents:
                 reasons.append(("PCX118", f"'{name}' has more subscripts than dimensions"))
             return None
         if d.shape == "pointer" and d.kind == "local" and extents and extents[0] is None:
-            ext = self._allocation_extent(d, fi)
+            ext = self._allocation_extent(d, fi, nest.root.node.start_byte)
             if ext is not None:
                 extents[0] = ext
         dims: list[tuple[str, str]] = []
@@ -221,16 +221,20 @@ class Extents:
             return concrete.const_value == v
         return length.render() == full.replace(" ", "") or length == Poly.sym(full)
 
-    def _allocation_extent(self, d: Decl, fi: FunctionInfo | None) -> str | None:
-        """``n`` for a local pointer initialised by malloc(n * sizeof(T)), calloc(n, ...), new T[n]."""
+    def _allocation_extent(self, d: Decl, fi: FunctionInfo | None, use: int) -> str | None:
+        """``n`` for a local pointer initialised by malloc(n * sizeof(T)), calloc(n, ...), new T[n],
+        or assigned one such allocation before the nest at ``use`` (``assigned_allocation``)."""
         if fi is None or d.decl_offset is None:
             return None
         node = self.model.root.descendant_for_byte_range(d.decl_offset, d.decl_offset)
-        while node is not None and node.type != "init_declarator":
+        while node is not None and node.type not in ("init_declarator", "declaration"):
             node = node.parent
-        if node is None:
-            return None
-        return allocation_count(node, self.model.data, d.name)
+        if node is not None and node.type == "init_declarator":
+            count = allocation_count(node, self.model.data, d.name)
+            if count is not None:
+                return count
+        ext = assigned_allocation(fi.node, self.model.data, d.name, use)
+        return ext.dims[0] if ext is not None else None
 
     def _covers_box(self, nest: Nest, refs: list[ArrayRef], dims: list[tuple[str, str]]) -> bool:
         """Some unconditional access touches every element of the section."""

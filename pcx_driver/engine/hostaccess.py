@@ -122,6 +122,26 @@ def function_definitions(data: bytes, language: Language = Language.C) -> tuple[
     return tuple(n for n in walk(parse(data, language).root_node) if n.type == "function_definition")
 
 
+#: library functions that never offload: an array passed to one is host data, read and written
+HOST_LIBRARY_CALLS = frozenset(
+    "memcpy memmove memset memcmp strcpy strncpy strcat strcmp strncmp sprintf snprintf sscanf scanf fscanf "
+    "fread fwrite fgets fputs fprintf printf qsort bsearch free realloc std::copy std::fill std::sort "
+    "std::memcpy std::memset std::accumulate std::min_element std::max_element".split())
+
+
+@functools.lru_cache(maxsize=16)
+def defined_functions(data: bytes, language: Language = Language.C) -> frozenset[str]:
+    """The names of the functions ``data`` defines."""
+    return frozenset(function_name(n, data) for n in function_definitions(data, language))
+
+
+def unseen_call(data: bytes, language: Language, fname: str) -> bool:
+    """A call of a function this file does not define (a header's or another file's), and
+    no library function that never offloads: its body may hold kernels of its own, which
+    would find data that a region holds present on the device and use that copy."""
+    return fname not in HOST_LIBRARY_CALLS and fname not in defined_functions(data, language)
+
+
 def function_name(fnode: tree_sitter.Node, data: bytes) -> str:
     """The name a function definition declares ("" when there is none)."""
     d = function_declarator(fnode)
@@ -279,6 +299,81 @@ def allocation_count(init: tree_sitter.Node, data: bytes, name: str) -> str | No
         if operand is None or "".join(text_of(data, _unparen(operand)).split()) not in pointee:
             return None
     return count if sizes else None
+
+
+_NULLS = frozenset({"NULL", "0", "nullptr", "((void*)0)", "(void*)0"})
+
+
+def assigned_allocation(fnode: tree_sitter.Node, data: bytes, name: str, use: int) -> Extent | None:
+    """The extent of local pointer ``name`` from the one statement that stores to it,
+    ``name = malloc(n * sizeof *name);`` (calloc, aligned_alloc, ``new T[n]``), for a use
+    at byte ``use`` of function ``fnode``: C89 and HeCBench style, ``double *a, *b;`` and
+    the allocations later.  Only where that is the pointer's value at the use:
+
+    - ``name`` is declared once in the function, as ``T *name`` with no initialiser (or a
+      null one), and nothing else stores to it or takes its address;
+    - the allocation is a statement of a block that holds the use, before it, so every
+      path to the use runs it (no ``goto`` in the function);
+    - no variable of the count changes between the allocation and the use.
+
+    ``Extent.byte`` is the end of the allocation statement."""
+    decls: list[tuple[tree_sitter.Node, tree_sitter.Node | None]] = []  # (declarator, its init value)
+    stores: list[tree_sitter.Node] = []
+    for n in all_nodes(fnode):
+        t = n.type
+        if t == "goto_statement":
+            return None
+        if t in ("init_declarator", "pointer_declarator", "array_declarator", "function_declarator") \
+                and n.parent is not None and n.parent.type in ("declaration", "parameter_declaration"):
+            value = n.child_by_field_name("value") if t == "init_declarator" else None
+            d = n.child_by_field_name("declarator") if t == "init_declarator" else n
+            ident = d
+            while ident is not None and ident.type != "identifier":
+                ident = ident.child_by_field_name("declarator")
+            if ident is not None and text_of(data, ident) == name:
+                decls.append((d, value))
+        elif t == "assignment_expression":
+            left = strip_parens(n.child_by_field_name("left"))
+            if left is not None and left.type == "identifier" and text_of(data, left) == name:
+                stores.append(n)
+        elif t == "update_expression" or (t == "pointer_expression" and text_of(data, n)[:1] == "&"):
+            arg = strip_parens(n.child_by_field_name("argument"))
+            if arg is not None and arg.type == "identifier" and text_of(data, arg) == name:
+                return None
+    if len(decls) != 1 or len(stores) != 1:
+        return None
+    declarator, init = decls[0]
+    if declarator.type != "pointer_declarator" or declarator.parent is None \
+            or declarator.child_by_field_name("declarator").type != "identifier":
+        return None
+    if init is not None and "".join(text_of(data, init).split()) not in _NULLS:
+        return None
+    store = stores[0]
+    stmt = store.parent
+    block = stmt.parent if stmt is not None else None
+    if stmt is None or stmt.type != "expression_statement" or block is None \
+            or block.type != "compound_statement" or text_of(data, store.child_by_field_name("operator")) != "=" \
+            or not (stmt.end_byte <= use < block.end_byte):
+        return None
+    value = store.child_by_field_name("right")
+    count = _alloc_count(value, data) if value is not None else None
+    if count is None:
+        return None
+    if _unparen(value).type != "new_expression":
+        decl = declarator.parent if declarator.parent.type == "declaration" else declarator.parent.parent
+        ty = decl.child_by_field_name("type") if decl is not None else None
+        pointee = {f"*{name}", f"{name}[0]"} | ({"".join(text_of(data, ty).split())} if ty is not None else set())
+        sizes = [c for c in walk(value) if c.type == "sizeof_expression"]
+        for sz in sizes:
+            operand = sz.child_by_field_name("type") or sz.child_by_field_name("value")
+            if operand is None or "".join(text_of(data, _unparen(operand)).split()) not in pointee:
+                return None
+        if not sizes:
+            return None
+    counted = identifiers_in(value, data) - {name}
+    if counted & assigned_and_declared(fnode, data, stmt.end_byte, use, declarations=False):
+        return None
+    return Extent(name, [count], stmt.end_byte)
 
 
 def _plain_malloc(value: tree_sitter.Node, data: bytes) -> str | None:

@@ -12,6 +12,7 @@ offloads) raises ``RegionRefused``, whose message is the PCX203 reason.  The flo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -29,7 +30,12 @@ SWAP = "\0swap"  # the hidden temporary of std::swap
 
 
 class RegionRefused(Exception):
-    """A data region cannot be formed soundly; the message is the PCX203 reason."""
+    """A data region cannot be formed soundly; the message is the PCX203 reason, ``byte``
+    the host statement that stops it, when one does (a region beside it may still do)."""
+
+    def __init__(self, message: str, byte: int | None = None) -> None:
+        super().__init__(message)
+        self.byte = byte
 
 
 @dataclass
@@ -85,6 +91,8 @@ class HostScanner:
         self.read_only: dict[str, set[int]] = {}
         # kernel functions -> read-only parameters whose host copy they never assume current
         self.entry_safe: dict[str, set[int]] = {}
+        # calls this file cannot see into (hostaccess.unseen_call), by name
+        self.unseen: Callable[[str], bool] = lambda _name: False
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
@@ -196,6 +204,10 @@ class HostScanner:
                                                 f"to '{fname}'")
                         continue
                     if name in self.names():  # the callee may read and write through it
+                        if self.unseen(fname):
+                            raise RegionRefused(f"'{name}' is passed at line {node.start_point[0] + 1} to '{fname}', "
+                                                "defined in another file, whose kernels would find it on the device",
+                                                node.start_byte)
                         use.reads.add(name)
                         use.writes.add(name)
                     elif name is None:

@@ -229,12 +229,15 @@ def _sites_in(fp: FunctionPlan) -> list[callgraph.CallSite]:
 
 
 def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Callee] | None = None,
-                 stale_entry: set[str] = frozenset()) -> tuple[DataRegion, list[str], list[str]]:
+                 stale_entry: set[str] = frozenset(), after: int = -1) -> tuple[DataRegion, list[str], list[str]]:
     """Form the function's data region; returns it, the arrays mapped with their declared
-    extent (wider than the kernels touch), and the C++ containers it maps."""
+    extent (wider than the kernels touch), and the C++ containers it maps.  ``after``: only
+    the calls of kernel functions that start after that byte (``offl`` is chosen alike)."""
     data, lang = fp.data, fp.unit.language
     callees = callees or {}
-    calls = call_sites(fp, callees)
+    calls = [(c, st) for c, st in call_sites(fp, callees) if st.start_byte > after]
+    if not offl and not calls:
+        raise RegionRefused("no kernel after the host code that stops the region")
     block, lo, hi = _region_range(fp, [k.start_byte for k in offl] + [st.start_byte for _, st in calls])
     inside = [k for k in fp.kernels if k.decision is Decision.OFFLOADED and lo <= k.start_byte < hi]
     nests = {k.start_byte: fp.nests[k.nest_id] for k in inside}
@@ -299,7 +302,8 @@ def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Cal
         if sec is None and (name in passed_containers or any(a.container for a in accs)):
             sec = fixed_section([Section(name, [("0", f"{name}.size()")])], lang, changed)
         if sec is None:
-            ext = hostaccess.declared_extent(data, lang, fscope, name)
+            ext = hostaccess.declared_extent(data, lang, fscope, name) \
+                or hostaccess.assigned_allocation(fp.fnode, data, name, lo)
             if ext is not None:
                 sec = fixed_section([Section(name, [("0", d) for d in ext.dims])], lang, extent_changed(ext))
                 over.append(name)
@@ -323,6 +327,7 @@ def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Cal
         flow.scanner.kernel_functions = fp.kernel_functions
         flow.scanner.read_only = fp.read_only
         flow.scanner.entry_safe = fp.entry_safe
+        flow.scanner.unseen = lambda fname: hostaccess.unseen_call(data, lang, fname)
         flow.stale_entry = set(stale_entry) & set(sections)
         flow.whole = dict(sections)
         names0 = tuple(sorted((n, n) for n in sections))

@@ -21,11 +21,6 @@ from pcx_driver.engine.symsect import WHOLE, add, freeze, lin_node, subst
 _READ_ONLY_CALLS = frozenset(
     "printf fprintf puts fputs putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
     "floor ceil fmin fmax abs labs memcmp strlen".split())
-# Library functions that never offload: a buffer passed to them is host data, read and written.
-_LIBC = frozenset(
-    "memcpy memmove memset memcmp strcpy strncpy strcat strcmp strncmp sprintf snprintf sscanf scanf fscanf "
-    "fread fwrite fgets fputs fprintf printf qsort bsearch free realloc std::copy std::fill std::sort "
-    "std::memcpy std::memset std::accumulate std::min_element std::max_element".split())
 _SIZE_QUERIES = frozenset({"size", "empty", "capacity", "length"})
 
 
@@ -179,7 +174,7 @@ def pointer_use(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, o
         if fname in _READ_ONLY_CALLS or facts.read_only_param(fname, parent, cur):
             out.append(("read", name, WHOLE, False, at))
             return
-        if fname not in _LIBC and function_named(facts.data, facts.lang, fname) is None:
+        if hostaccess.unseen_call(facts.data, facts.lang, fname):
             out.append(("extern", name, fname, False, at))  # may offload with our data present
         out.append(("read", name, WHOLE, False, at))
         writes.append(("write", name, WHOLE, False, at))
