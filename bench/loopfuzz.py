@@ -706,6 +706,44 @@ class Gen:
         self.close()
         return True
 
+    def nest_window(self, fn: Fn) -> bool:
+        """A 1-D nest whose reads go through helpers with loops of their own, passed a place
+        in an array (``a + i``, ``&a[i + 1]``, ``a + (i + 2)``), which the engine reads as
+        reads of the whole array (access/footprint.py); sometimes of the array the nest
+        writes (a dependence), sometimes the write itself through a helper (fillw)."""
+        whole = self.whole_1d(fn)
+        ws = [a for a in whole if a.writable]
+        if not ws:
+            return False
+        w = self.pick(ws)
+        same = [a for a in whole if a.et == w.et and a.group != w.group] or [w]
+        reads = [self.pick(same) for _ in range(self.pick([1, 1, 2]))]
+        if self.chance(0.15):
+            reads.append(w)
+        k = self.pick([2, 3, 4])
+
+        def place(a: Arr) -> str:
+            d = self.pick([0, 0, 1, 2])
+            form = self.pick(["plus", "plus", "amp"])
+            if form == "amp":
+                return f"&{a.name}[{off('i', d)}]"
+            return f"{a.name} + i" if d == 0 else f"{a.name} + (i + {d})"
+
+        terms = []
+        for a in reads:
+            if w.et == "d":
+                terms.append(f"wind({place(a)}, {place(self.pick(same + [a]))}, {k})")
+            else:
+                terms.append(f"{self.pick(['winu', 'winu', 'win2u'])}({place(a)}, {k})")
+        val = (" + " if w.et == "d" else " ^ ").join(terms)
+        self.open(self.for_(fn, "i", "0", f"n - {k + 3}"))
+        if w.et == "u" and self.chance(0.15):
+            self.emit(f"fillw({w.name} + i, 1, {val});")
+        else:
+            self.emit(f"{w.at('i')} = {val};")
+        self.close()
+        return True
+
     def nest_edges(self, fn: Fn) -> bool:
         """Boundary cases as an else-if chain, ``if (i == lo) ... else if (i == hi - 1) ...
         else``, whose last branch reads the neighbours the first two exclude; sometimes a
@@ -855,6 +893,7 @@ class Gen:
         (1, "nest_scatter"), (3, "nest_recurrence"), (1, "host_search"), (4, "host_rand"),
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
         (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"), (3, "nest_edges"),
+        (3, "nest_window"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1001,6 +1040,13 @@ class Gen:
         e("static u32 nbu(const u32 *p, int k) { return p[k - 1] ^ (p[k + 1] << 1); }")
         e("static u32 pairu(const u32 *p, const u32 *q, int k, int m) { return rdu(p, k, m) + mix(q[k], 3u); }")
         e("static void setu(u32 *p, int k, u32 v) { p[k] = v; }")
+        # window helpers (nest_window): loops of their own over a place in an array
+        e("static u32 winu(const u32 *p, int k) { u32 s = 0u; for (int q = 0; q < k; q++) s = (s ^ p[q]) * 31u + (u32)q;"
+          " return s; }")
+        e("static u32 win2u(const u32 *p, int k) { return winu(p, k) + winu(p + 1, k - 1); }")
+        e("static double wind(const double *p, const double *w, int k) { double s = 0.0;"
+          " for (int q = 0; q < k; q++) s += 0.25 * p[q] + 0.5 * w[q]; return s; }")
+        e("static void fillw(u32 *p, int k, u32 v) { for (int q = 0; q < k; q++) p[q] = v + (u32)q; }")
         e("static u32 chk_u(const u32 *p, long n) {")
         e("  u32 h = 2166136261u;")
         e("  for (long q = 0; q < n; q++) h = (h ^ p[q]) * 16777619u;")
@@ -1166,7 +1212,7 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "nest_scatter": "scatter", "nest_gather": "gather", "nest_reduce": "reduce",
               "nest_recurrence": "recurrence", "nest_matmul": "2d", "nest_map2": "2d", "nest_tri": "2d",
               "nest_rowsum": "2d", "nest_colsum": "2d", "host_search": "touch", "nest_scratch": "2d",
-              "nest_helper": "call", "nest_edges": "if"}
+              "nest_helper": "call", "nest_edges": "if", "nest_window": "call"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 

@@ -15,6 +15,7 @@ environment are always the user's own.  An untrusted file's other settings still
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
 
@@ -344,7 +345,10 @@ class Config:
         specs = {s.name: s for s in (*BUILTIN_OPTIONS, *extra_specs)}
         for name in flags:
             if name not in specs:
-                raise ConfigError(f"unknown option --pcx-{name} (see `pcx options`)")
+                close = difflib.get_close_matches(name, sorted(specs), n=1)
+                hint = f"did you mean --pcx-{close[0]}? " if close else ""
+                raise ConfigError(f"unknown option --pcx-{name}; {hint}the settings are "
+                                  + ", ".join(f"--pcx-{n}" for n in sorted(specs)) + " (README: Configuration reference)")
         config = cls(specs=specs)
         file_values: dict[str, Any] = {}
         file_path, named = config_file_path(flags, environ, cwd)

@@ -6,7 +6,7 @@ documentation; ``pcx explain PCX101`` prints it.  Ranges:
     PCX0xx  driver and input handling
     PCX1xx  loop analysis (why a nest was or was not offloaded)
     PCX13x  C++ constructs
-    PCX140  loop analysis, continued (array privatisation)
+    PCX14x  loop analysis, continued (array privatisation, loops in device functions)
     PCX2xx  data-movement planning
     PCX3xx  correctness gate, profiling and tuning
     PCX4xx  CUDA translation
@@ -88,6 +88,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX136", "remark", "loop in a function template with an instantiation that cannot be offloaded"),
         RemarkSpec("PCX137", "remark", "member function loop over this-> arrays cannot be mapped soundly"),
         RemarkSpec("PCX140", "remark", "array private to each iteration of the offloaded loops: every iteration writes the elements it reads first, in its own copy (a constant-size array, the declared extent), and the last iteration copies them back; the loop runs as written when the range does not fit that extent"),
+        RemarkSpec("PCX141", "remark", "loop in a function that offloaded kernels call: it runs inside those kernels, on the device, and is not a kernel of its own (a target construct inside a target region is unspecified in OpenMP)"),
         # -- data planning ---------------------------------------------------------------
         RemarkSpec("PCX200", "remark", "target data region keeps arrays on the device across kernels"),
         RemarkSpec("PCX201", "remark", "target update inserted where host code reads or writes device data"),

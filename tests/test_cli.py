@@ -280,3 +280,15 @@ def test_doctor_says_when_clang_19_builds_cubins_its_runtime_cannot_load(doctor_
     assert ("CUDA 13 cubin (ELF ABI version 8)" in nvptx["detail"]) == v8
     if v8:
         assert "--cuda-path=" in nvptx["detail"]
+
+
+def test_a_mistyped_pcx_flag_names_the_closest_setting(tmp_path):
+    """The error points at something that exists: the nearest setting and the full list."""
+    src = tmp_path / "a.c"
+    src.write_text("int main(void) { return 0; }\n")
+    cc = Path(sys.executable).parent / "pcx-cc"
+    proc = subprocess.run([str(cc), "--pcx-remark", "-c", str(src), "-o", str(tmp_path / "a.o")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "unknown option --pcx-remark; did you mean --pcx-remarks?" in proc.stderr
+    assert "--pcx-min-work" in proc.stderr and "Traceback" not in proc.stderr

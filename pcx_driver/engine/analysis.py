@@ -145,9 +145,29 @@ class _UnitAnalyser:
                     value = self.affine.macro_value(name) if name not in self.result.constants else None
                     if value is not None:
                         self.result.constants[name] = value
-        used = sorted({c for n in self.result.nests() if n.decision is Decision.OFFLOADED for c in n.calls})
-        self.result.device_functions = self.userfns.closure(used)
+        self._device_functions()
         return self.result
+
+    def _device_functions(self) -> None:
+        """The functions offloaded kernels call (``declare target``).  A kernel inside one
+        of them would be a target construct inside a target region; it stays a loop there
+        (PCX141), which can make others serial in turn."""
+        for _ in range(16):
+            offloaded = [n for n in self.result.nests() if n.decision is Decision.OFFLOADED]
+            used = sorted({c for n in offloaded for c in n.calls})
+            self.result.device_functions = self.userfns.closure(used)
+            inside = [(n, name) for n in offloaded for name, (lo, hi) in self.result.device_functions.items()
+                      if lo <= n.start_byte < hi]
+            if not inside:
+                return
+            for n, name in inside:
+                callers = sorted({k.line for k in offloaded if k is not n and name in self.userfns.closure(k.calls)})
+                where = f" (line{'s' if len(callers) > 1 else ''} {', '.join(map(str, callers))})" if callers else ""
+                n.decision = Decision.SERIAL
+                n.remarks = [r for r in n.remarks if r.id not in ("PCX100", "PCX128", "PCX140", "PCX202")]
+                n.remarks.append(Remark("PCX141", self.unit.path, n.line, n.column,
+                                        f"loop in '{name}', which offloaded kernels call{where}: it runs inside them, "
+                                        "on the device, not as a kernel of its own"))
 
     def _omp_refusal(self, fa: FunctionAnalysis, fi: FunctionInfo, cand: Node) -> None:
         port = getattr(self, "_port", None)
@@ -437,7 +457,7 @@ class _UnitAnalyser:
         for refs in groups.values():
             for a in refs:
                 with facts.bound(a.bindings):
-                    a.polys = [self.affine.poly(s, nest) for s in a.subs]
+                    a.polys = [None if a.whole else self.affine.poly(s, nest) for s in a.subs]
         self.aliases.check_nest(groups, fi, reasons, versioned)
         atomics: list[tuple[int, int]] = []
         notes: list[tuple[str, str]] = []

@@ -210,6 +210,101 @@ class UserFunctions:
         self.definitions[callee.name] = self._range_with_template(fn)
         return (True, "")
 
+    def reads_only_through_pointers(self, callee: Callee) -> tuple[bool, str]:
+        """(ok, reason): every pointer or array parameter of ``callee`` is only read, element
+        by element (``p[i]``, ``p[i][j]``, ``p[i].x``), or passed, as it is or offset, to a
+        user function that reads its own in the same way.  Any other use (a write through
+        it, a copy into a pointer variable, an address taken, a row passed on) is refused.
+        With ``check(callee, True)`` this is what a call whose array arguments are read
+        whole (access/footprint.py) relies on."""
+        key = "reads only: " + callee.qualified
+        if key in self.verdicts:
+            return self.verdicts[key]
+        if key in self._active:
+            return (False, f"'{callee.name}' is recursive")
+        fn = self._definition_node(callee.definition) if callee.definition is not None else None
+        if fn is None:
+            return (False, f"no definition of '{callee.name}' in this file")
+        self._active.add(key)
+        try:
+            verdict = self._reads_only(callee.name, fn)
+        finally:
+            self._active.discard(key)
+        self.verdicts[key] = verdict
+        return verdict
+
+    def _reads_only(self, name: str, fn: Node) -> tuple[bool, str]:
+        m, sem = self.model, self.sem
+        decl = fn.child_by_field_name("declarator")
+        ranks: dict[str, int] = {}  # parameter key -> subscripts that reach an element
+        for p in walk(decl) if decl is not None else ():
+            if p.type not in ("parameter_declaration", "optional_parameter_declaration"):
+                continue
+            ident = hostaccess.declared_identifier_node(p)
+            d = sem.decl_declared_at(ident.start_byte) if ident is not None else None
+            if d is not None and d.shape in ("pointer", "array") and not d.reference:
+                ranks[d.key] = len(d.dims) or 1  # ``T *p``: [None]; ``T (*p)[C]``: [None, C]
+        body = fn.child_by_field_name("body")
+        for n in walk(body) if body is not None else ():
+            if n.type != "identifier":
+                continue
+            d = sem.decl_of(n.start_byte)
+            if d is None or d.key not in ranks:
+                continue
+            why = self._pointer_use(n, ranks[d.key])
+            if why is not None:
+                return (False, f"'{name}' does more than read its parameter '{d.name}': it {why} (line {m.line_col(n.start_byte)[0]})")
+        return (True, "")
+
+    def _pointer_use(self, n: Node, rank: int) -> str | None:
+        """None when this use of a pointer parameter only reads; else what it does."""
+        m = self.model
+
+        def up(x: Node) -> Node:
+            while x.parent is not None and x.parent.type == "parenthesized_expression":
+                x = x.parent
+            return x
+
+        cur = up(n)
+        parent = cur.parent
+        if parent is not None and parent.type == "subscript_expression" \
+                and parent.child_by_field_name("argument").id == cur.id:
+            elem, depth = up(parent), 1
+            while elem.parent is not None and elem.parent.type == "subscript_expression" \
+                    and elem.parent.child_by_field_name("argument").id == elem.id:
+                elem, depth = up(elem.parent), depth + 1
+            if depth < rank:
+                return "passes a row of it on"
+            while elem.parent is not None and elem.parent.type == "field_expression" \
+                    and m.text(elem.parent.child_by_field_name("operator")) == "." \
+                    and elem.parent.child_by_field_name("argument").id == elem.id:
+                elem = up(elem.parent)
+            q = elem.parent
+            if q is None:
+                return None
+            if q.type == "assignment_expression" and q.child_by_field_name("left").id == elem.id:
+                return "writes through it"
+            if q.type == "update_expression":
+                return "writes through it"
+            if q.type == "pointer_expression" and m.text(q.child_by_field_name("operator")) == "&":
+                return "takes the address of an element"
+            if q.type == "field_expression" and m.text(q.child_by_field_name("operator")) == "->":
+                return "follows a pointer stored in it"
+            return None
+        arg = cur
+        if parent is not None and parent.type == "binary_expression" \
+                and m.text(parent.child_by_field_name("operator")) in ("+", "-"):
+            arg = up(parent)  # p + k, passed on
+        if arg.parent is not None and arg.parent.type == "argument_list":
+            call = arg.parent.parent
+            f = call.child_by_field_name("function") if call is not None else None
+            c = self.sem.callee_of(call.start_byte, call.end_byte) if call is not None else None
+            if f is None or c is None or classify_call(m.text(f), c) is not CallKind.USER:
+                return f"passes it to '{m.text(f) if f is not None else '?'}'"
+            ok, why = self.reads_only_through_pointers(c)
+            return None if ok else f"passes it to '{c.name}' ({why})"
+        return "uses it as a pointer value"
+
     def _range_with_template(self, fn: Node) -> tuple[int, int]:
         p = fn.parent
         if p is not None and p.type == "template_declaration":

@@ -96,6 +96,15 @@ class Extents:
                     dims.append(hull)
                     continue
             if lo_hi is None:
+                whole = next((a for a in refs if a.whole), None)
+                if full is None and whole is not None:
+                    call = whole.node.parent.parent if whole.node.parent is not None else None
+                    fname = self._t(call.child_by_field_name("function")) if call is not None \
+                        and call.type == "call_expression" else "a helper"
+                    reasons.append(("PCX116", f"extent of '{name}' cannot be determined: '{fname}' (line "
+                                    f"{self.model.line_col(whole.node.start_byte)[0]}) may read any element of it, "
+                                    "and the array's size is not known here"))
+                    return None
                 if full is None:
                     reasons.append(("PCX116", f"extent of '{name}' cannot be determined: the range of subscript "
                                     f"{k + 1} ('{self._t(refs[0].subs[k])}') cannot be bounded and the array's size "

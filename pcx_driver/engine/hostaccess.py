@@ -284,6 +284,10 @@ def allocation_count(init: tree_sitter.Node, data: bytes, name: str) -> str | No
     rows, not NX * NY * NZ: a count of other units is no extent."""
     value = init.child_by_field_name("value")
     count = _alloc_count(value, data) if value is not None else None
+    if count is None and value is not None:
+        # ``malloc(bytes)`` with ``const size_t bytes = n * sizeof(T);`` before it
+        value = _const_byte_count(value, data, init)
+        count = _sizeof_factor(value, data) if value is not None else None
     if count is None or value is None or _unparen(value).type == "new_expression":
         return count
     decl = init.parent
@@ -299,6 +303,36 @@ def allocation_count(init: tree_sitter.Node, data: bytes, name: str) -> str | No
         if operand is None or "".join(text_of(data, _unparen(operand)).split()) not in pointee:
             return None
     return count if sizes else None
+
+
+def _const_byte_count(value: tree_sitter.Node, data: bytes, at: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The initialiser of ``bytes`` in ``malloc(bytes)`` (``aligned_alloc(A, bytes)``) when
+    ``bytes`` is a ``const`` (or ``constexpr``) variable declared before ``at`` in a block
+    around it: ``const size_t size_bytes = size * sizeof(float);`` (HeCBench's style).
+    Nothing can store to it after its initialiser."""
+    while value.type in ("cast_expression", "parenthesized_expression"):
+        value = value.child_by_field_name("value") or value.named_children[-1]
+    arg = _byte_count_arg(value, data) if value.type == "call_expression" else None
+    if arg is None or _unparen(arg).type != "identifier":
+        return None
+    name = text_of(data, _unparen(arg))
+    block = at.parent
+    while block is not None:
+        if block.type in ("compound_statement", "translation_unit"):
+            found = None
+            for c in block.named_children:
+                if c.start_byte >= at.start_byte:
+                    break
+                if c.type == "declaration" and any(q.type == "type_qualifier" and text_of(data, q) in ("const", "constexpr")
+                                                   for q in c.children):
+                    for d in c.children_by_field_name("declarator"):
+                        ident = d.child_by_field_name("declarator") if d.type == "init_declarator" else None
+                        if ident is not None and ident.type == "identifier" and text_of(data, ident) == name:
+                            found = d.child_by_field_name("value")
+            if found is not None:
+                return found
+        block = block.parent
+    return None
 
 
 _NULLS = frozenset({"NULL", "0", "nullptr", "((void*)0)", "(void*)0"})

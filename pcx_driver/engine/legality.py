@@ -152,7 +152,9 @@ class Legality:
             elif kind is CallKind.MEMORY:
                 reasons.append(("PCX105", f"'{c.name}' writes memory the analysis cannot see {where}"))
             elif kind is CallKind.USER and c.callee is not None:
-                ok, why = self.userfns.check(c.callee, c.inlined)
+                ok, why = self.userfns.check(c.callee, c.inlined or c.footprint)
+                if ok and c.footprint:
+                    ok, why = self.userfns.reads_only_through_pointers(c.callee)
                 if ok:
                     if c.callee.name not in users:
                         users.append(c.callee.name)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from pcx_driver.engine.access import inline
+from pcx_driver.engine.access import footprint, inline
 from pcx_driver.engine.access.facts import CallRef
 from pcx_driver.engine.macros import arithmetic_type_tokens as _arithmetic_type_tokens
 from pcx_driver.engine.macros import use_problem
@@ -95,6 +95,10 @@ def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
         if why is None:
             ref.inlined = True
             return
+    if callee is not None and args is not None and footprint.read_whole(w, callee, args.named_children, loops, cond,
+                                                                        stmt, header_of):
+        ref.footprint = True  # legality checks that the helper only reads them
+        return
     if args is not None:
         for a in args.named_children:
             d = _passed_array(w)(a)

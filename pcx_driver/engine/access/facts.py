@@ -37,6 +37,9 @@ class ArrayRef:
     # in a helper walked as if inlined: its parameters -> the arguments of this call
     # (access/inline.py; NestFacts.bound makes them the ones its subscripts are read with)
     bindings: dict[str, Node] = field(default_factory=dict)
+    # read anywhere in the array: what a helper that only reads its array parameters may
+    # touch (access/footprint.py); ``subs`` then hold the argument, one per dimension
+    whole: bool = False
 
 
 @dataclass
@@ -62,6 +65,7 @@ class CallRef:
     callee: Callee | None
     loops: list[Loop]
     inlined: bool = False  # its body was walked in place of the call (access/inline.py)
+    footprint: bool = False  # its array arguments read whole (access/footprint.py)
 
 
 @dataclass

@@ -49,13 +49,13 @@ MAX_DEPTH = 4  # helpers calling helpers
 LOOP_TYPES = ("for_statement", "while_statement", "do_statement", "for_range_loop")
 
 
-def _definition(w: Walk, callee: Callee) -> Node | None:
+def definition(w: Walk, callee: Callee) -> Node | None:
     if callee.definition is None or not callee.in_main_file or callee.kind != "function":
         return None
     return definition_node(w.m, callee.definition)
 
 
-def _parameters(w: Walk, fn: Node) -> list[Decl] | None:
+def parameters(w: Walk, fn: Node) -> list[Decl] | None:
     decl = fn.child_by_field_name("declarator")
     while decl is not None and decl.type != "function_declarator":
         decl = decl.child_by_field_name("declarator")
@@ -94,11 +94,11 @@ def inline(w: Walk, call: Node, callee: Callee, loops, stmt: Node | None) -> str
     name = callee.name
     if name in w.inlining or len(w.inlining) >= MAX_DEPTH:
         return f"'{name}' calls itself or nests helpers too deeply"
-    fn = _definition(w, callee)
+    fn = definition(w, callee)
     body = fn.child_by_field_name("body") if fn is not None else None
     if body is None:
         return f"'{name}' has no definition in this file that can be walked"
-    params = _parameters(w, fn)
+    params = parameters(w, fn)
     args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
     if params is None or len(params) != len(args):
         return f"the parameters of '{name}' cannot be matched to the arguments"
