@@ -47,6 +47,17 @@ def test_cxx_functional_cast() -> None:
     assert nest.decision is OFF, [r.format() for r in nest.remarks]
 
 
+def test_a_cast_to_a_template_parameter_reads_its_operand() -> None:
+    """``(T)(2 * i + 7)`` in a function template (HeCBench atomicIntrinsics): libclang's type
+    is the dependent parameter, a value conversion in every instantiation, not a call."""
+    src = ("template <class T>\nvoid f(T *__restrict out, const T *__restrict in, int n) {\n"
+           "  for (int i = 0; i < n; i++) out[i] = in[i] * (T)(2 * i + 7) + (T)3;\n}\n"
+           "void use(float *o, const float *v, int n) { f<float>(o, v, n); }\n")
+    ua = analyse_unit(SourceUnit("t.cpp", src, Language.CXX))
+    nest = [n for f in ua.functions if f.name == "f" for n in f.nests][0]
+    assert nest.decision is OFF, [r.format() for r in nest.remarks]
+
+
 C_PROGRAM = r"""
 #include <stdio.h>
 #include <stdlib.h>

@@ -249,7 +249,9 @@ class Semantics:
             if kind in (K.CSTYLE_CAST_EXPR, K.CXX_FUNCTIONAL_CAST_EXPR):
                 # tree-sitter reads "(T) (e)" with a macro or typedef T, and "T(e)", as calls;
                 # only a conversion to an arithmetic type is a plain value (a pointer cast is not)
-                if any(_arith(c.type.get_canonical())):
+                canonical = c.type.get_canonical()
+                if any(_arith(canonical)) or canonical.spelling.startswith("type-parameter-"):
+                    # a template's ``(T)(e)``: a value conversion in every instantiation
                     self.casts.add(start)
                 stack.extend(c.get_children())
                 continue
