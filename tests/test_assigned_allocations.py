@@ -53,6 +53,9 @@ def _extent(body: str, name: str) -> list[str] | None:
     ("  double buf[4];\n  double *a = buf;\n  a = malloc(n * sizeof(double));", None),
     # a count of other units is no extent
     ("  double *a;\n  a = malloc(n * sizeof(float));", None),
+    # the one store through its address: posix_memalign
+    ("  double *a = NULL;\n  posix_memalign((void **)&a, 64, n * sizeof(double));", ["n"]),
+    ("  double *a;\n  if (posix_memalign((void **)&a, 64, n * sizeof(double))) return;", None),
 ])
 def test_one_allocating_store_before_the_use_gives_the_extent(body, dims) -> None:
     assert _extent(body, "a") == dims

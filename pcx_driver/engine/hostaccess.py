@@ -373,7 +373,10 @@ def assigned_allocation(fnode: tree_sitter.Node, data: bytes, name: str, use: in
         elif t == "update_expression" or (t == "pointer_expression" and text_of(data, n)[:1] == "&"):
             arg = strip_parens(n.child_by_field_name("argument"))
             if arg is not None and arg.type == "identifier" and text_of(data, arg) == name:
-                return None
+                call = _posix_memalign_of(n, data)
+                if call is None:
+                    return None
+                stores.append(call)
     if len(decls) != 1 or len(stores) != 1:
         return None
     declarator, init = decls[0]
@@ -385,12 +388,17 @@ def assigned_allocation(fnode: tree_sitter.Node, data: bytes, name: str, use: in
     store = stores[0]
     stmt = store.parent
     block = stmt.parent if stmt is not None else None
-    if stmt is None or stmt.type != "expression_statement" or block is None \
-            or block.type != "compound_statement" or text_of(data, store.child_by_field_name("operator")) != "=" \
+    memalign = store.type == "call_expression"
+    if stmt is None or stmt.type != "expression_statement" or block is None or block.type != "compound_statement" \
+            or not memalign and text_of(data, store.child_by_field_name("operator")) != "=" \
             or not (stmt.end_byte <= use < block.end_byte):
         return None
-    value = store.child_by_field_name("right")
-    count = _alloc_count(value, data) if value is not None else None
+    if memalign:  # posix_memalign(&name, alignment, bytes)
+        value = arguments_of(store.child_by_field_name("arguments"))[2]
+        count = _sizeof_factor(value, data)
+    else:
+        value = store.child_by_field_name("right")
+        count = _alloc_count(value, data) if value is not None else None
     if count is None:
         return None
     if _unparen(value).type != "new_expression":
@@ -408,6 +416,25 @@ def assigned_allocation(fnode: tree_sitter.Node, data: bytes, name: str, use: in
     if counted & assigned_and_declared(fnode, data, stmt.end_byte, use, declarations=False):
         return None
     return Extent(name, [count], stmt.end_byte)
+
+
+def _posix_memalign_of(amp: tree_sitter.Node, data: bytes) -> tree_sitter.Node | None:
+    """The call ``posix_memalign(&p, A, bytes)`` (``(void **)&p`` too) whose first argument
+    is ``amp``, when that call is a statement of its own; None otherwise."""
+    arg = amp
+    while arg.parent is not None and arg.parent.type in ("cast_expression", "parenthesized_expression"):
+        arg = arg.parent
+    args = arg.parent
+    call = args.parent if args is not None and args.type == "argument_list" else None
+    if call is None or call.type != "call_expression" or call.parent is None \
+            or call.parent.type != "expression_statement":
+        return None
+    argv = arguments_of(args)
+    fn = call.child_by_field_name("function")
+    if fn is None or text_of(data, fn) not in ("posix_memalign", "std::posix_memalign") or len(argv) != 3 \
+            or argv[0].id != arg.id:
+        return None
+    return call
 
 
 def _plain_malloc(value: tree_sitter.Node, data: bytes) -> str | None:
