@@ -249,3 +249,40 @@ def test_a_host_access_beyond_a_mapped_section_fails_the_check_in_a_versioned_re
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
 def test_host_code_between_versioned_kernels_gives_the_serial_output(tmp_path: Path) -> None:
     build_and_compare(tmp_path, BOUNDARY, [])
+
+
+# A function template over its element type (HeCBench stddev): ``Type *std`` and ``const
+# Type *data`` may be one array whatever ``Type`` is, and their address ranges can be
+# compared all the same.  Called once with two arrays and once with one array twice.
+TEMPLATE = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <math.h>
+template <typename Type, typename IdxType = int>
+void colnorm(Type *out, const Type *data, IdxType D, IdxType N) {
+  for (IdxType c = 0; c < D; c++) {                 /* NEST1 */
+    Type sum = 0;
+    for (IdxType r = 0; r < N; r++) sum += data[r * D + c] * data[r * D + c];
+    out[c] = sqrtf(sum / N);
+  }
+}
+int main(int argc, char **argv) {
+  int D = 64 + (argc > 1), N = 50;
+  float *data = (float *)malloc(sizeof(float) * D * N), *out = (float *)malloc(sizeof(float) * D);
+  for (int i = 0; i < D * N; i++) data[i] = (float)(i % 17) * 0.25f;
+  colnorm(out, data, D, N);
+  double s = 0;
+  for (int c = 0; c < D; c++) s += out[c];
+  colnorm(data, data, D, 1);                        /* one array under both names */
+  for (int c = 0; c < D; c++) s += data[c];
+  printf("%.4f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_template_over_its_element_type_is_versioned(tmp_path: Path) -> None:
+    data = build_and_compare(tmp_path, TEMPLATE, ["NEST1"], suffix=".cpp")
+    reasons = [r["id"] for s in data["sources"] for n in s["nests"] for r in n["reasons"]]
+    assert "PCX128" in reasons, reasons

@@ -41,7 +41,9 @@ def addressable(refs: list[ArrayRef]) -> bool:
                 or d.shape not in ("pointer", "array") or len(a.subs) != len(d.dims) or not d.dims:
             return False
         element = " ".join(w for w in d.element_type.split() if w not in ("const", "volatile", "restrict"))
-        if element not in ARITH_TYPES:
+        if element not in ARITH_TYPES and not d.dependent:
+            # (a template's ``Type *data``: whatever Type is, ``data[k]`` is the k-th element
+            # of one contiguous array, which is all the range test needs)
             return False
     return True
 
