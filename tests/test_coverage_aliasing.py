@@ -76,3 +76,21 @@ int main(int argc, char **argv) {
 @pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
 def test_read_only_aliases_program_offloads_and_gives_the_serial_output(tmp_path) -> None:
     build_and_compare(tmp_path, PROGRAM, ["NEST1"])
+
+
+@pytest.mark.parametrize("alloc,distinct", [
+    # posix_memalign's out-parameter, after a null initialiser: two fresh allocations
+    ("double *a = NULL, *b = NULL;\n  posix_memalign((void **)&a, 64, n * sizeof(double));\n"
+     "  posix_memalign((void **)&b, 64, n * sizeof(double));", True),
+    # the address escapes to a call that is not an allocator: anything may be stored there
+    ("double *a = NULL, *b = NULL;\n  posix_memalign((void **)&a, 64, n * sizeof(double));\n"
+     "  get_buffer(&b, n);", False),
+])
+def test_posix_memalign_gives_distinct_allocations(alloc, distinct) -> None:
+    src = ("#include <stdlib.h>\nvoid get_buffer(double **p, int n);\nint main(int argc, char **argv) {\n"
+           f"  int n = 100 + argc;\n  {alloc}\n  for (int i = 0; i < n; i++) b[i] = 2.0 * i;\n"
+           "  for (int i = 0; i < n; i++) a[i] = b[i] + 1.0;  /* NEST */\n  return (int)a[3];\n}\n")
+    ua = analyse_unit(SourceUnit("t.c", src, Language.C))
+    nest = next(n for n in ua.nests() if "NEST" in src.splitlines()[n.line - 1])
+    assert nest.decision is OFF, [r.format() for r in nest.remarks]
+    assert (not nest.alias_checks) == distinct, nest.alias_checks

@@ -23,8 +23,11 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
+from pcx_driver.engine.hostaccess import posix_memalign_of
 from pcx_driver.engine.semantics import ARITH_TYPES, Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, declarator_identifier, strip_parens, walk
+
+_NULLS = frozenset({"NULL", "0", "nullptr", "((void*)0)", "(void*)0"})
 
 #: calls whose result is fresh storage no other pointer holds
 ALLOCATORS = {"malloc", "calloc", "aligned_alloc", "std::malloc", "std::calloc", "memalign"}
@@ -168,7 +171,10 @@ class AliasOracle:
             if p is None:
                 continue
             if p.type == "init_declarator" and x.start_byte == d.decl_offset:
-                if not self._is_allocation(p.child_by_field_name("value")):
+                value = p.child_by_field_name("value")
+                if "".join(self._t(value).split()) in _NULLS:
+                    continue  # a null pointer is no other object's storage
+                if not self._is_allocation(value):
                     return False
                 stores += 1
             elif p.type == "assignment_expression" and strip_parens(p.child_by_field_name("left")) is not None and \
@@ -179,6 +185,9 @@ class AliasOracle:
                         return False
                     continue
                 stores += 1
+            elif p.type == "pointer_expression" and self._t(p)[:1] == "&" \
+                    and posix_memalign_of(p, self.model.data) is not None:
+                stores += 1  # posix_memalign(&p, alignment, bytes): a fresh allocation
             elif p.type in ("update_expression",) or (p.type == "pointer_expression" and self._t(p)[:1] == "&"):
                 return False
         return stores >= 1

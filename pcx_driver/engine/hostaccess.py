@@ -373,7 +373,7 @@ def assigned_allocation(fnode: tree_sitter.Node, data: bytes, name: str, use: in
         elif t == "update_expression" or (t == "pointer_expression" and text_of(data, n)[:1] == "&"):
             arg = strip_parens(n.child_by_field_name("argument"))
             if arg is not None and arg.type == "identifier" and text_of(data, arg) == name:
-                call = _posix_memalign_of(n, data)
+                call = posix_memalign_of(n, data)
                 if call is None:
                     return None
                 stores.append(call)
@@ -418,7 +418,7 @@ def assigned_allocation(fnode: tree_sitter.Node, data: bytes, name: str, use: in
     return Extent(name, [count], stmt.end_byte)
 
 
-def _posix_memalign_of(amp: tree_sitter.Node, data: bytes) -> tree_sitter.Node | None:
+def posix_memalign_of(amp: tree_sitter.Node, data: bytes) -> tree_sitter.Node | None:
     """The call ``posix_memalign(&p, A, bytes)`` (``(void **)&p`` too) whose first argument
     is ``amp``, when that call is a statement of its own; None otherwise."""
     arg = amp
