@@ -175,3 +175,51 @@ def build_and_compare(tmp_path: Path, program: str, markers: list[str], suffix: 
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
 def test_reused_indices_program_offloads_and_gives_the_serial_output(tmp_path) -> None:
     build_and_compare(tmp_path, PROGRAM, ["NEST1", "NEST2", "NEST3"])
+
+
+# Subscripts through a scalar declared at the top of the function and assigned at the top
+# of the loop body (Rodinia srad and nw, C89 style): ``k = i + Nr * j; d[k] = img[k] ...``.
+# That one unconditional store, read only after it in the body, is the scalar's value there.
+ASSIGNED = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int Nr = 40 + (argc > 1), Nc = 30, i, j, k, n, s;
+  float *img = malloc(sizeof(float) * Nr * Nc), *dN = malloc(sizeof(float) * Nr * Nc);
+  float *dS = malloc(sizeof(float) * Nr * Nc);
+  for (k = 0; k < Nr * Nc; k++) img[k] = (float)((k * 7) % 13);
+  for (j = 0; j < Nc; j++)                              /* NEST1 */
+    for (i = 0; i < Nr; i++) {
+      k = i + Nr * j;
+      n = (i == 0) ? k : k - 1;
+      s = (i == Nr - 1) ? k : k + 1;
+      dN[k] = img[n] - img[k];
+      dS[k] = img[s] - img[k];
+    }
+  double t = 0;
+  for (k = 0; k < Nr * Nc; k++) t += dN[k] * 3 + dS[k];
+  printf("%.3f %d\n", t, k);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_subscript_through_a_scalar_assigned_first_in_the_body(tmp_path) -> None:
+    build_and_compare(tmp_path, ASSIGNED, ["NEST1"])
+
+
+@pytest.mark.parametrize("body,offloaded", [
+    ("k = i + n * j; a[k] = b[k] * 2;", True),
+    # read before the store: the previous iteration's value
+    ("a[k] = b[i + n * j]; k = i + n * j;", False),
+    # stored under a condition
+    ("if (i > 0) k = i + n * j; a[i + n * j] = b[k];", False),
+    # stored twice
+    ("k = i + n * j; a[k] = 1; k = k + 1; b[k] = 2;", False),
+])
+def test_a_scalar_holds_its_one_store_only_where_it_dominates_the_reads(body, offloaded) -> None:
+    src = ("void f(float *restrict a, float *restrict b, int n, int m) {\n  int i, j, k = 0;\n"
+           f"  for (j = 0; j < m; j++)\n    for (i = 0; i < n; i++) {{ {body} }}\n}}\n")
+    nest = analyse_unit(SourceUnit("t.c", src, Language.C)).nests()[0]
+    assert (nest.decision is Decision.OFFLOADED) == offloaded, [r.format() for r in nest.remarks]

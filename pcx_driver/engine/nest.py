@@ -131,6 +131,37 @@ def _local_constants(nest: Nest, poly: PolyReader) -> None:
             p = poly(v, nest)
         if p is not None:
             nest.local_polys[key] = p
+    _assigned_constants(nest, poly)
+
+
+def _assigned_constants(nest: Nest, poly: PolyReader) -> None:
+    """A scalar declared outside the nest (C89 style, ``int i, j, k;`` at the top) that one
+    unconditional statement of a loop body assigns, ``k = i + Nr * j;``, and that is read
+    only after it in that body, holds that value wherever it is read: Rodinia srad's and
+    nw's subscripts go through such a ``k``.  (Whether ``k`` is private or live after the
+    nest is the scalar analysis's question; this is only its value.)"""
+    writes: dict[str, list] = {}
+    for r in nest.facts.scalars:
+        if r.write and r.decl is not None and r.decl.key not in nest.facts.local_keys \
+                and r.decl.key not in nest.index_key_set:
+            writes.setdefault(r.decl.key, []).append(r)
+    for key, refs in writes.items():
+        r = refs[0]
+        if len(refs) != 1 or r.op != "=" or r.conditional or r.bindings or not r.decl.integral \
+                or r.assign is None or r.assign.type != "assignment_expression":
+            continue
+        stmt = r.assign.parent
+        block = stmt.parent if stmt is not None else None
+        if stmt is None or stmt.type != "expression_statement" or block is None or block.type != "compound_statement" \
+                or block.parent is None or block.parent.id not in nest.by_node:
+            continue
+        reads = [x for x in nest.facts.scalars if x.read and x.decl is not None and x.decl.key == key]
+        if any(x.bindings or x.header_of is not None or x.assign is not None
+               or not (stmt.end_byte <= x.node.start_byte and x.node.end_byte <= block.end_byte) for x in reads):
+            continue
+        p = poly(r.assign.child_by_field_name("right"), nest)
+        if p is not None:
+            nest.local_polys[key] = p
 
 
 def candidates(node: Node) -> list[Node]:
