@@ -744,6 +744,38 @@ class Gen:
         self.close()
         return True
 
+    def nest_index(self, fn: Fn) -> bool:
+        """A 1-D nest whose subscripts go through ``k``, declared at the top of main (C89
+        style, as Rodinia's srad and nw): ``k = i + d;`` first in the body, then ``w[k] =
+        ...r[k]...``; sometimes ``k`` is read before its store (last iteration's value) or
+        stored under a condition, where it carries a value between iterations."""
+        if not (fn.main and fn.top_decl):
+            return False
+        ws = [a for a in self.arrays(fn, "1", writable=True) if a.full in ("N", "n")]
+        if not ws:
+            return False
+        w = self.pick(ws)
+        reads = self.reads_for(fn, w, "1", self.pick([1, 2]), allow_self=False) or [w]
+        reads = [a for a in reads if a.full in ("N", "n")] or [w]
+        d = self.pick([0, 0, 1])
+        lo, hi = self.bounds(fn, 0, d + 1, "n", None)
+        kind = self.r.random()
+        self.open(self.for_(fn, "i", lo, hi))
+        if kind < 0.7:
+            self.emit(f"k = {off('i', d)};")
+            els = [(a, a.at(self.pick(["k", "k", "k + 1"]))) for a in reads]
+            self.emit(f"{w.at('k')} = {self.value(w, els, ['i'])};")
+        elif kind < 0.85:
+            els = [(a, a.at("k")) for a in reads]
+            self.emit(f"{w.at(off('i', d))} = {self.value(w, els, ['i'])};")
+            self.emit(f"k = {off('i', d)};")
+        else:
+            self.emit(f"if (i & 1) k = {off('i', d)};")
+            els = [(a, a.at("k")) for a in reads]
+            self.emit(f"{w.at(off('i', d))} = {self.value(w, els, ['i'])};")
+        self.close()
+        return True
+
     def nest_edges(self, fn: Fn) -> bool:
         """Boundary cases as an else-if chain, ``if (i == lo) ... else if (i == hi - 1) ...
         else``, whose last branch reads the neighbours the first two exclude; sometimes a
@@ -893,7 +925,7 @@ class Gen:
         (1, "nest_scatter"), (3, "nest_recurrence"), (1, "host_search"), (4, "host_rand"),
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
         (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"), (3, "nest_edges"),
-        (3, "nest_window"),
+        (3, "nest_window"), (3, "nest_index"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1113,7 +1145,7 @@ class Gen:
         e(f"int ld = C + {r.randint(0, 3)};")
         top = self.chance(0.3)
         if top:
-            e("int i, j, q, t;")
+            e("int i, j, q, t, k = 0;")
         e("u32 s0 = 1u, s1 = 7u;")
         e("double d0 = 0.0;")
         arrays = list(globals_)
@@ -1212,7 +1244,7 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "nest_scatter": "scatter", "nest_gather": "gather", "nest_reduce": "reduce",
               "nest_recurrence": "recurrence", "nest_matmul": "2d", "nest_map2": "2d", "nest_tri": "2d",
               "nest_rowsum": "2d", "nest_colsum": "2d", "host_search": "touch", "nest_scratch": "2d",
-              "nest_helper": "call", "nest_edges": "if", "nest_window": "call"}
+              "nest_helper": "call", "nest_edges": "if", "nest_window": "call", "nest_index": "flat"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 
