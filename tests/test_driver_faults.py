@@ -251,6 +251,18 @@ def test_rewrite_that_does_not_compile_falls_back_pcx007(project, pcx_env):
     assert strict.returncode != 0 and "pcx-cc: error:" in strict.stderr
 
 
+def test_an_error_in_a_source_left_as_written_blames_no_rewrite(project, pcx_env):
+    """A command compiling two sources, one rewritten and one with the user's own error:
+    the compiler's error is the user's (the original compile fails the same way), and no
+    PCX007 warning says the rewrite failed (Rodinia lud built with -std=c99 got one)."""
+    (project / "bad.c").write_text("int helper(void) { return undeclared_name; }\n")
+    r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_standin", "-c", "src/saxpy.c", "bad.c"],
+            project, pcx_env)
+    assert r.returncode != 0
+    assert "bad.c:1:27: error: use of undeclared identifier 'undeclared_name'" in r.stderr, r.stderr
+    assert "pcx-cc: warning" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
 def test_non_utf8_source_is_analysed_with_its_bytes_kept_pcx002(project, pcx_env):
     (project / "latin1.c").write_bytes(b'#include <stdio.h>\nint main(void) { puts("caf\xe9"); return 0; }\n')
     r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_standin", "--pcx-remarks", "latin1.c",

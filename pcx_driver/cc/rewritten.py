@@ -66,10 +66,22 @@ def try_rewritten(
     for j in changed:
         j.remark("PCX007", "rewritten source failed to compile; the original source was compiled instead")
         j.text = None
+    untouched = {os.path.realpath(j.input.path) for j in jobs if j not in changed}
+    if _error_file(first) in untouched:
+        # the first error is in a source this command compiles as the user wrote it: the
+        # original compile fails the same way and says so; no pcx warning to blame a rewrite
+        return None
     names = ", ".join(j.input.path for j in changed)
     cmd.say("warning", f"{names}: the rewritten source failed to compile ({first}); compiled the original "
                        f"source unchanged [PCX007]")
     return None
+
+
+def _error_file(line: str) -> str | None:
+    """The real path of the file a ``file:line:col: error: ...`` line names, if any."""
+    head = line.split(": error:", 1)[0] if ": error:" in line else ""
+    parts = head.rsplit(":", 2)
+    return os.path.realpath(parts[0]) if len(parts) == 3 and parts[1].isdigit() else None
 
 
 def compiler_for(
