@@ -55,7 +55,7 @@ HECBENCH = Path("workdirs/serial_omp_hecbench_workdir")
 #: serial run alone passes 120 s here).  Same meaning, fewer repeats or smaller inputs.
 HOST_ARGS = {
     "ace": ["1"], "atomicCost": ["8", "2"], "atomicIntrinsics": ["10"], "bsearch": ["1048576", "2"], "colorwheel": ["10", "1024", "2"],
-    "convolution1D": ["100000", "5"], "dense-embedding": ["100000", "256", "2"], "entropy": ["1024", "1024", "2"],
+    "convolution1D": ["100000", "5"], "dense-embedding": ["10000", "64", "1"], "entropy": ["1024", "1024", "2"],
     "geodesic": ["1"], "heat": ["1024", "50"], "keogh": ["128", "200000", "2"], "layout": ["10"],
     "matrix-rotate": ["1000", "2"], "michalewicz": ["100000", "2"], "mixbench": ["4"],
     "particlefilter": ["-x", "128", "-y", "128", "-z", "10", "-np", "4000"], "pathfinder": ["100000", "100", "5"],

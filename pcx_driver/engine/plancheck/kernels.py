@@ -19,6 +19,7 @@ import tree_sitter
 from pcx_driver.engine.plancheck.directives import map_enter, map_exit
 from pcx_driver.engine.plancheck.frame import Frame, PlacedKernel
 from pcx_driver.engine.plancheck.state import MAYBE, State, fail, widen
+from pcx_driver.engine.plancheck.syntax import declared_name, preorder
 from pcx_driver.engine.symsect import bounded, contains, excluding, including, overlaps
 
 # walks a loop statement as host code: (loop node, state before) -> state after
@@ -143,6 +144,13 @@ def versioned_kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: Stat
         if any(st.buf(b).present is not None for b in f.ids(st, name)):
             fail("PCX215", f"kernel versioned at run time (aliasing, or a private array's range) may run on "
                            f"the host while '{name}' is on the device", node, kid)
-    alone = State(tuple(sorted((n, frozenset([n])) for n in names)), ())
+    # each name its own buffer, but for the arrays the loop body declares: every iteration's
+    # own (``float acc[3] = {0};``), on the device's stack or the host's, never mapped
+    inner = {declared_name(d, f.facts.data) for d in preorder(node.child_by_field_name("body"))
+             if d.type in ("init_declarator", "array_declarator") and d.parent is not None
+             and d.parent.type in ("declaration", "init_declarator")}
+    inner -= {f.facts.canonical(a.name) for a in (k.nest.arrays if k.nest is not None else ())}
+    inner -= {f.facts.canonical(sec.base) for m in k.plan.maps for sec in m.sections}
+    alone = State(tuple(sorted((n, frozenset([n])) for n in names - inner)), ())
     kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, alias_test="")), node, alone, host_loop)
     return host_loop(node, st)
