@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -151,3 +152,32 @@ def test_whole_pipeline_never_offloads_a_conflict(nest) -> None:
         assert root.remarks[0].id in ("PCX101", "PCX110"), (src, root.remarks)
         if root.remarks[0].id == "PCX101":
             assert any(brute_conflict(loops, w, x, 0) for w, x in pairs), ("refused without a conflict", src)
+
+
+def _flat_conflict(jlo: int, jhi_off: int, n: int, m: int) -> bool:
+    """Brute force: do two iterations (j, k) != (j', k') of ``w[k * n + j]`` (j from jlo to
+    n + jhi_off, k from 0 to m) with different j write one element?"""
+    seen: dict[int, int] = {}
+    for j in range(jlo, n + jhi_off + 1):
+        for k in range(0, m + 1):
+            a = k * n + j
+            if a in seen and seen[a] != j:
+                return True
+            seen.setdefault(a, j)
+    return False
+
+
+@pytest.mark.parametrize("jlo,jhi_off", [(0, -1), (1, 0), (0, 0), (1, 1), (-1, -2), (2, 1), (2, 0)])
+def test_a_flattened_subscript_with_a_shifted_inner_range_is_parallel_only_when_no_two_collide(jlo, jhi_off):
+    """``w[k * n + j]`` with ``j`` over ``[jlo, n + jhi_off]`` (Rodinia backprop: 1..n): the
+    delinearisation may take each remainder within ``[c, c + n - 1]`` for one ``c``; the
+    verdict must agree with brute force for every small n."""
+    hi = f"n + {jhi_off}" if jhi_off >= 0 else f"n - {-jhi_off}"
+    src = (f"void f(float *restrict w, int n, int m) {{\n  for (int j = {jlo}; j <= {hi}; j++)\n"
+           "    for (int k = 0; k <= m; k++)\n      w[k * n + j] = (float)(j + 2 * k);\n}\n")
+    nest = analysis_mod.analyse_unit(SourceUnit("t.c", src)).nests()[0]
+    conflict = any(_flat_conflict(jlo, jhi_off, n, m) for n in range(1, 7) for m in range(0, 4))
+    if nest.decision is Decision.OFFLOADED:
+        assert not conflict, [r.format() for r in nest.remarks]
+    if (jlo, jhi_off) in ((0, -1), (1, 0)):
+        assert nest.decision is Decision.OFFLOADED, [r.format() for r in nest.remarks]

@@ -226,16 +226,27 @@ def delinearise(polys: list[Poly], domains: list[list[LoopBounds]], indices: set
             r = Poly({m: c for m, c in p.terms.items() if stride not in m})
             qs.append(q)
             rs.append(r)
-        for k, (r, dom) in enumerate(zip(rs, domains)):
-            # a pure multiple of the stride may belong to either part: out[j*rows + rows - 1 - i]
-            for shift in (0, 1, -1, 2, -2):
-                cand = r + Poly.sym(stride).scale(shift)
-                if _in_range(cand, stride, dom, values):
-                    rs[k] = cand
-                    qs[k] = qs[k] - Poly.const(shift)
+        # Each remainder within [c, c + stride - 1], one c for all (0, or 1 for Rodinia
+        # backprop's 1-based ``w[k * n + j]``, j = 1..n): then q * stride + r is q and r
+        # alone, as with c = 0 (subtract c from every address).  A pure multiple of the
+        # stride may belong to either part: out[j*rows + rows - 1 - i].
+        for c in (0, 1, -1):
+            picked: list[tuple[Poly, int]] = []
+            for r, dom in zip(rs, domains):
+                for shift in (0, 1, -1, 2, -2):
+                    cand = r + Poly.sym(stride).scale(shift)
+                    if _in_range(cand - Poly.const(c), stride, dom, values):
+                        picked.append((cand, shift))
+                        break
+                else:
                     break
-            else:
-                return None
+            if len(picked) == len(rs):
+                break
+        else:
+            return None
+        for k, (cand, shift) in enumerate(picked):
+            rs[k] = cand
+            qs[k] = qs[k] - Poly.const(shift)
         for d, r in zip(dims, rs):
             d.insert(0, r)
         current = qs
