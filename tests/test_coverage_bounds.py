@@ -45,3 +45,45 @@ int main(int argc, char **argv) {
 @pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
 def test_bounds_from_an_integer_array_element(tmp_path: Path) -> None:
     build_and_compare(tmp_path, PROGRAM, ["NEST1"])
+
+
+# Rodinia lud's column walk below the diagonal, ``a[j * size + i]`` with ``j`` from ``i + 1``,
+# in a function that takes ``a`` as a pointer: the section's end needs the sign of the stride
+# ``size``, which only the serial loop around the nest gives (``0 <= i <= size - 1``, so
+# ``size >= i + 2 >= 2`` wherever the nest runs).
+LUD = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static void lud(float *a, int size) {
+  int i, j, k;
+  float sum;
+  for (i = 0; i < size; i++) {
+    for (j = i; j < size; j++) {                      /* ROW */
+      sum = a[i * size + j];
+      for (k = 0; k < i; k++) sum -= a[i * size + k] * a[k * size + j];
+      a[i * size + j] = sum;
+    }
+    for (j = i + 1; j < size; j++) {                  /* COLUMN */
+      sum = a[j * size + i];
+      for (k = 0; k < i; k++) sum -= a[j * size + k] * a[k * size + i];
+      a[j * size + i] = sum / a[i * size + i];
+    }
+  }
+}
+int main(int argc, char **argv) {
+  int n = 48 + (argc > 1);
+  float *a = malloc(sizeof(float) * n * n);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) a[i * n + j] = (i == j) ? n + 1.0f : 1.0f / (1 + i + 2 * j);
+  lud(a, n);
+  double s = 0;
+  for (int i = 0; i < n * n; i++) s += a[i] * (i % 7 + 1);
+  printf("%.4f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_an_lu_column_walk_over_a_pointer_is_bounded_by_the_loop_around_it(tmp_path) -> None:
+    build_and_compare(tmp_path, LUD, ["ROW", "COLUMN"])

@@ -214,8 +214,9 @@ class AccessRanges:
             if p is None:
                 return None
             loops = self.tightened(a, nest)
-            lo = self.extreme(p, loops, True, nest.values, a.loops)
-            hi = self.extreme(p, loops, False, nest.values, a.loops)
+            guards = self._guards(a, nest)
+            lo = self.extreme(p, loops, True, nest.values, a.loops, guards)
+            hi = self.extreme(p, loops, False, nest.values, a.loops, guards)
             if lo is None or hi is None:
                 return None
             lows.append(lo)
@@ -233,18 +234,20 @@ class AccessRanges:
             return None
         return lo, hi
 
-    def extreme(self, p: Poly, loops: list[Loop], low: bool, values: dict, within: list[Loop] | None = None
-                ) -> Poly | None:
+    def extreme(self, p: Poly, loops: list[Loop], low: bool, values: dict, within: list[Loop] | None = None,
+                guards: list[Poly] | None = None) -> Poly | None:
         """The least (low) or greatest value of ``p`` over the loops, as a Poly over the names
         outside them, or None; ``values``: the nest's known values; ``within``: the loops these
-        were tightened from (their bounds hold too, and help prove a stride's sign)."""
+        were tightened from (their bounds hold too, and help prove a stride's sign);
+        ``guards``: conditions (each ``poly >= 0``) that hold there too, such as the bounds
+        of the serial loops around the nest (LU's ``j * size + i`` with ``j > i >= 0``)."""
         for lp in reversed(loops):
             if lp.index not in p.symbols():
                 continue
             if p.degree_in([lp.index]) > 1 or lp.low is None or lp.high is None:
                 return None
             coeff = p.coeff_of(lp.index)
-            sign = _sign(coeff) if coeff.is_const else self._param_sign(coeff, loops, values, within)
+            sign = _sign(coeff) if coeff.is_const else self._param_sign(coeff, loops, values, within, guards)
             if sign is None:
                 return None
             pick_low = (sign > 0) == low
@@ -253,21 +256,24 @@ class AccessRanges:
             return None
         return p
 
-    def _param_sign(self, coeff: Poly, loops: list[Loop], values: dict, within: list[Loop] | None = None
-                    ) -> int | None:
+    def _param_sign(self, coeff: Poly, loops: list[Loop], values: dict, within: list[Loop] | None = None,
+                    guards: list[Poly] | None = None) -> int | None:
         """Sign of a parametric coefficient (the stride n of i*n), proved from the loops' bounds
-        (the key holds the bounds: a loop tightened by a guard is another domain)."""
+        and the guards (the key holds the bounds: a loop tightened by a guard is another domain)."""
         cache = self._sign_cache
         values = values or {}
         key = (coeff, tuple((lp.node.id, lp.low, lp.high) for lp in loops + (within or [])),
-               tuple(sorted(((k, v) for k, v in values.items() if v is not None), key=lambda kv: kv[0])))
+               tuple(sorted(((k, v) for k, v in values.items() if v is not None), key=lambda kv: kv[0])),
+               tuple(guards or ()))
         if key not in cache:
-            cache[key] = self._param_sign_uncached(coeff, loops, values, within)
+            cache[key] = self._param_sign_uncached(coeff, loops, values, within, guards)
         return cache[key]
 
     def _param_sign_uncached(self, coeff: Poly, loops: list[Loop], nest_values: dict,
-                             within: list[Loop] | None = None) -> int | None:
-        doms = [[LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in ls] for ls in (loops, within) if ls]
+                             within: list[Loop] | None = None, guards: list[Poly] | None = None) -> int | None:
+        doms = [Instance([], [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in ls], False,
+                         guards=list(guards or []))
+                for ls in (loops, within) if ls]
         lbs = param_lower_bounds(coeff.symbols(), doms, nest_values)
         if nonneg_poly(coeff, lbs):
             return 1
