@@ -18,6 +18,8 @@ Contract: ``Legality(model, sem, userfns, affine)`` for one translation unit:
 
 from __future__ import annotations
 
+import os
+
 from tree_sitter import Node
 
 from pcx_driver.engine.affine import AffineForms
@@ -160,6 +162,9 @@ class Legality:
                         users.append(c.callee.name)
                 else:
                     reasons.append(("PCX105", f"call to '{c.name}' {where}: {why}"))
+            elif c.callee is not None and c.callee.defined_in:
+                reasons.append(("PCX105", f"call to '{c.name}', defined in {os.path.basename(c.callee.defined_in)}, "
+                                          f"where pcx does not analyse it {where}"))
             else:
                 reasons.append(("PCX105", f"call to '{c.name}', which has no visible definition {where}"))
         return users

@@ -68,6 +68,7 @@ class Callee:
     in_main_file: bool = False
     parent_type: str = ""  # methods: the class spelling ("std::vector<float>")
     template_args: list[str] = field(default_factory=list)  # canonical types of a specialization
+    defined_in: str = ""  # the file of a definition outside the main file (a header), if any
 
 
 @dataclass
@@ -345,12 +346,15 @@ class Semantics:
         qualified = "::".join(reversed(parts))
         definition = None
         in_main = False
+        elsewhere = ""
         d = ref.get_definition()
         if d is not None and d.location.file is not None and d.location.file.name == main_name:
             definition = (d.extent.start.offset, d.extent.end.offset)
             in_main = True
         elif ref.location.file is not None and ref.location.file.name == main_name:
             in_main = True
+        if d is not None and d.location.file is not None and d.location.file.name != main_name:
+            elsewhere = d.location.file.name
         targs: list[str] = []
         try:
             n = ref.get_num_template_arguments()
@@ -367,7 +371,7 @@ class Semantics:
                 virtual = ref.is_virtual_method()
             except Exception:
                 virtual = False
-        return Callee(name, qualified, kind, virtual, definition, in_main, parent_type, targs)
+        return Callee(name, qualified, kind, virtual, definition, in_main, parent_type, targs, elsewhere)
 
     def _decl(self, cur) -> Decl | None:
         fast = (cur.hash, cur.spelling)
