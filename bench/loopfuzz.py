@@ -667,19 +667,28 @@ class Gen:
             return []
         return [a for a in self.arrays(fn, "1") if a.full in ("N", "n") and not a.member and "." not in a.name]
 
-    def nest_helper(self, fn: Fn) -> bool:
-        """A 1-D nest whose reads go through the element helpers (rdu, rdd, nbu, pairu),
-        sometimes of the array it writes (a dependence through a helper), sometimes a write
-        through one (setu): the nests a walk of the helpers as if inlined must get right."""
+    def helper_arrays(self, fn: Fn) -> tuple[Arr, list[Arr], list[Arr]] | None:
+        """For the helper nests: the array written, the arrays of its type in other storage
+        (or itself), and one or two of those to read, sometimes the written one too."""
         whole = self.whole_1d(fn)
         ws = [a for a in whole if a.writable]
         if not ws:
-            return False
+            return None
         w = self.pick(ws)
         same = [a for a in whole if a.et == w.et and a.group != w.group] or [w]
         reads = [self.pick(same) for _ in range(self.pick([1, 1, 2]))]
         if self.chance(0.15):
             reads.append(w)
+        return w, same, reads
+
+    def nest_helper(self, fn: Fn) -> bool:
+        """A 1-D nest whose reads go through the element helpers (rdu, rdd, nbu, pairu),
+        sometimes of the array it writes (a dependence through a helper), sometimes a write
+        through one (setu): the nests a walk of the helpers as if inlined must get right."""
+        picked = self.helper_arrays(fn)
+        if picked is None:
+            return False
+        w, same, reads = picked
         lo, hi = ("1", "n - 1") if self.chance(0.5) else (str(self.pick([0, 0, 1, 2])), self.pick(["n", "n - 1", "n / 2"]))
         terms = []
         for a in reads:
@@ -711,15 +720,10 @@ class Gen:
         in an array (``a + i``, ``&a[i + 1]``, ``a + (i + 2)``), which the engine reads as
         reads of the whole array (access/footprint.py); sometimes of the array the nest
         writes (a dependence), sometimes the write itself through a helper (fillw)."""
-        whole = self.whole_1d(fn)
-        ws = [a for a in whole if a.writable]
-        if not ws:
+        picked = self.helper_arrays(fn)
+        if picked is None:
             return False
-        w = self.pick(ws)
-        same = [a for a in whole if a.et == w.et and a.group != w.group] or [w]
-        reads = [self.pick(same) for _ in range(self.pick([1, 1, 2]))]
-        if self.chance(0.15):
-            reads.append(w)
+        w, same, reads = picked
         k = self.pick([2, 3, 4])
 
         def place(a: Arr) -> str:

@@ -13,9 +13,6 @@ that follows it, instead of being dropped whole by the plan checker.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,10 +21,8 @@ import pytest
 from pcx_driver.engine.hostaccess import assigned_allocation, parse
 from pcx_driver.model import Language
 sys.path.insert(0, str(Path(__file__).parent))
-from offload_helpers import CLANG, run, run_with_args  # noqa: E402
-
-PCX_CC = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "pcx-cc"
-
+from offload_helpers import CLANG, run  # noqa: E402
+from test_coverage_liveness import build_and_compare  # noqa: E402
 
 def _extent(body: str, name: str) -> list[str] | None:
     src = f"#include <stdlib.h>\nvoid f(int n, int m, int c) {{\n{body}\n  /*USE*/ g(a);\n}}\n"
@@ -104,22 +99,12 @@ int main(int argc, char **argv) {
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
 def test_the_region_starts_after_a_call_into_another_file(tmp_path) -> None:
     (tmp_path / "check.h").write_text(CHECK_H)
-    src = tmp_path / "prog.c"
-    src.write_text(PROGRAM)
-    serial, offload, report = tmp_path / "serial", tmp_path / "offload", tmp_path / "report.json"
-    r = subprocess.run([CLANG, "-O1", "-w", str(src), "-o", str(serial), "-lm"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
-    r = subprocess.run([str(PCX_CC), "-O1", "-w", f"--pcx-report={report}", str(src), "-o", str(offload), "-lm"],
-                       capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
-    assert r.returncode == 0 and "pcx-cc: warning" not in r.stderr, r.stderr
-    remarks = [m["message"] for s in json.loads(report.read_text())["sources"] for m in s["remarks"]]
+    report = build_and_compare(tmp_path, PROGRAM, ["STEP", "INIT"])
+    remarks = [m["message"] for s in report["sources"] for m in s["remarks"]]
     assert any("starts after line 20" in m and "'host_checksum', defined in another file" in m for m in remarks), remarks
     assert any(m.startswith("target data region keeps") for m in remarks), remarks
     assert not any("plan check failed" in m for m in remarks), remarks
-    for args in ([], ["x"]):
-        assert run_with_args(offload, args) == run_with_args(serial, args), args
-    got = run(offload)
+    got = run(tmp_path / "offload")
     n = 20000
     assert got.launches >= 30 + 2
     # a and b go to the device once for the 30 steps, not once per step
