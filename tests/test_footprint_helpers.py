@@ -103,6 +103,9 @@ static double via_local(const double *p, int k) { const double *r = p; double s 
   for (int q = 0; q < k; q++) s += r[q]; return s; }
 static double via_fill(double *p, int k) { fill(p, k); return p[0]; }
 static double through(const double *p, int k) { return sum(p + 1, k - 1) + sum(p, 1); }
+static double scratch(const double *p, int k) { double t[4]; struct { double s; } acc; acc.s = 0;
+  for (int q = 0; q < 4; q++) t[q] = p[q]; for (int q = 0; q < 4; q++) acc.s += t[q] * k; return acc.s; }
+static double forge(const double *p, long addr) { ((double *)addr)[0] = p[0]; return p[1]; }
 """
 
 
@@ -112,11 +115,15 @@ static double through(const double *p, int k) { return sum(p + 1, k - 1) + sum(p
     # reads the array the nest writes: the whole read meets the write
     ("a[i] = sum(a + i, 4);", False, "PCX102"),
     # writes through its parameter
-    ("fill(b + i, 1);", False, "writes through it"),
+    ("fill(b + i, 1);", False, "writes through"),
     # copies its parameter into a pointer variable
     ("b[i] = via_local(&a[i], 4);", False, "uses it as a pointer value"),
     # passes it to a helper that writes
     ("b[i] = via_fill(a + i, 4);", False, "passes it to 'fill'"),
+    # writes only its own local array and struct: offloaded
+    ("b[i] = scratch(a + i, 3);", True, ""),
+    # writes through a pointer it made from an integer
+    ("b[i] = forge(a + i, (long)i);", False, "which is not an array of its own"),
 ])
 def test_a_helper_that_does_more_than_read_keeps_the_nest_serial(body, offloaded, why) -> None:
     src = PRELUDE + ("int main(int argc, char **argv) {\n  int n = 100 + argc;\n"

@@ -21,7 +21,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine import callgraph, hostaccess
 from pcx_driver.engine.semantics import Callee, Semantics
-from pcx_driver.engine.source import SourceModel, walk
+from pcx_driver.engine.source import SourceModel, strip_parens, walk
 
 _MATH_BASE = {
     "sqrt", "cbrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "pow", "hypot",
@@ -246,6 +246,17 @@ class UserFunctions:
                 ranks[d.key] = len(d.dims) or 1  # ``T *p``: [None]; ``T (*p)[C]``: [None, C]
         body = fn.child_by_field_name("body")
         for n in walk(body) if body is not None else ():
+            if n.type in ("assignment_expression", "update_expression"):
+                # what it may write: its own scalars, and elements of its own local arrays
+                target = n.child_by_field_name("left" if n.type == "assignment_expression" else "argument")
+                base = strip_parens(target)
+                while base is not None and base.type in ("subscript_expression", "field_expression"):
+                    base = strip_parens(base.child_by_field_name("argument"))
+                chain = base is not None and target is not None and base.id != strip_parens(target).id
+                if chain and not (base.type == "identifier" and (d := sem.decl_of(base.start_byte)) is not None
+                                  and d.shape in ("array", "record") and d.kind == "local" and d.key not in ranks):
+                    return (False, f"'{name}' writes through '{m.text(target)}', which is not an array of its own "
+                                   f"(line {m.line_col(n.start_byte)[0]})")
             if n.type != "identifier":
                 continue
             d = sem.decl_of(n.start_byte)
