@@ -1291,7 +1291,9 @@ def with_parallel_for(text: str, seed: int) -> str:
     while stack:
         n = stack.pop()
         if n.type == "for_statement":
-            if n.parent is not None and n.parent.type == "compound_statement" and not _leaves(n) \
+            line_start = data.rfind(b"\n", 0, n.start_byte) + 1
+            own_line = not data[line_start:n.start_byte].strip()  # (not a one-line helper's loop)
+            if n.parent is not None and n.parent.type == "compound_statement" and not _leaves(n) and own_line \
                     and rng.random() < 0.5:
                 inserts.append(n.start_byte)
             continue  # loops inside a loop stay as they are
