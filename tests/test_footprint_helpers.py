@@ -106,6 +106,7 @@ static double through(const double *p, int k) { return sum(p + 1, k - 1) + sum(p
 static double scratch(const double *p, int k) { double t[4]; struct { double s; } acc; acc.s = 0;
   for (int q = 0; q < 4; q++) t[q] = p[q]; for (int q = 0; q < 4; q++) acc.s += t[q] * k; return acc.s; }
 static double forge(const double *p, long addr) { ((double *)addr)[0] = p[0]; return p[1]; }
+static double peek(const double *p, long addr) { const double *q = (const double *)addr; return q[0] + p[0]; }
 """
 
 
@@ -124,6 +125,8 @@ static double forge(const double *p, long addr) { ((double *)addr)[0] = p[0]; re
     ("b[i] = scratch(a + i, 3);", True, ""),
     # writes through a pointer it made from an integer
     ("b[i] = forge(a + i, (long)i);", False, "which is not an array of its own"),
+    # reads through a pointer it made from an integer
+    ("b[i] = peek(a + i, (long)i);", False, "which is neither its parameter nor an array of its own"),
 ])
 def test_a_helper_that_does_more_than_read_keeps_the_nest_serial(body, offloaded, why) -> None:
     src = PRELUDE + ("int main(int argc, char **argv) {\n  int n = 100 + argc;\n"

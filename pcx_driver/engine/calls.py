@@ -246,6 +246,17 @@ class UserFunctions:
                 ranks[d.key] = len(d.dims) or 1  # ``T *p``: [None]; ``T (*p)[C]``: [None, C]
         body = fn.child_by_field_name("body")
         for n in walk(body) if body is not None else ():
+            if n.type == "subscript_expression" and not (n.parent is not None and n.parent.type == "subscript_expression"
+                                                         and n.parent.child_by_field_name("argument").id == n.id):
+                # what it may read: its parameters' elements and its own arrays, nothing a
+                # pointer variable or an expression computes (``((double *)addr)[0]``)
+                base = strip_parens(n.child_by_field_name("argument"))
+                while base is not None and base.type == "subscript_expression":
+                    base = strip_parens(base.child_by_field_name("argument"))
+                d = sem.decl_of(base.start_byte) if base is not None and base.type == "identifier" else None
+                if d is None or not (d.key in ranks or (d.shape == "array" and d.kind == "local")):
+                    return (False, f"'{name}' reads through '{m.text(base)}', which is neither its parameter nor an "
+                                   f"array of its own (line {m.line_col(n.start_byte)[0]})")
             if n.type in ("assignment_expression", "update_expression"):
                 # what it may write: its own scalars, and elements of its own local arrays
                 target = n.child_by_field_name("left" if n.type == "assignment_expression" else "argument")

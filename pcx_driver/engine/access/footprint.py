@@ -14,10 +14,12 @@ read of that array with no affine subscript (``ArrayRef.whole``):
   check for a call marked ``CallRef.footprint``, proves the helper reads only, and the
   helper and its callees go to the device with ``declare target``.
 
-``read_whole(w, callee, args, ...)`` takes the call when every argument is a scalar
-expression or one of ``a``, ``a + e``, ``e + a``, ``a - e`` or ``&a[e]`` with ``a`` an array
-or a pointer to elements (the offsets only into a one-dimensional one), and at least one
-is an array; it returns False, having recorded nothing, otherwise.
+``read_whole(w, callee, args, ...)`` takes the call when each pointer or array parameter
+is passed one of ``a``, ``a + e``, ``e + a``, ``a - e`` or ``&a[e]``, with ``a`` an array or
+a pointer to elements of the parameter's type (the offsets only into a one-dimensional
+one), and every other parameter is a scalar; it returns False, having recorded nothing,
+otherwise.  The helper itself may then read only its parameters' elements and its own
+arrays, and write only its own scalars, arrays and structs (``reads_only_through_pointers``).
 """
 
 from __future__ import annotations
