@@ -23,11 +23,9 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
-from pcx_driver.engine.hostaccess import posix_memalign_of
+from pcx_driver.engine.hostaccess import NULL_POINTERS, posix_memalign_of
 from pcx_driver.engine.semantics import ARITH_TYPES, Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, declarator_identifier, strip_parens, walk
-
-_NULLS = frozenset({"NULL", "0", "nullptr", "((void*)0)", "(void*)0"})
 
 #: calls whose result is fresh storage no other pointer holds
 ALLOCATORS = {"malloc", "calloc", "aligned_alloc", "std::malloc", "std::calloc", "memalign"}
@@ -172,7 +170,7 @@ class AliasOracle:
                 continue
             if p.type == "init_declarator" and x.start_byte == d.decl_offset:
                 value = p.child_by_field_name("value")
-                if "".join(self._t(value).split()) in _NULLS:
+                if "".join(self._t(value).split()) in NULL_POINTERS:
                     continue  # a null pointer is no other object's storage
                 if not self._is_allocation(value):
                     return False

@@ -570,8 +570,8 @@ def _region_past_blocks(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[
             first = first or refused
             if refused.byte is None or refused.byte <= after:
                 raise first from None
-            after = hostaccess.statement_at(fp.fnode, refused.byte).end_byte \
-                if hostaccess.statement_at(fp.fnode, refused.byte) is not None else refused.byte
+            stmt = hostaccess.statement_at(fp.fnode, refused.byte)
+            after = stmt.end_byte if stmt is not None else refused.byte
             starts = [k.start_byte for k in offl if k.start_byte > after] + \
                 [st.start_byte for _, st in call_sites(fp, callees) if st.start_byte > after]
             if not (len(starts) > 1 or any(_in_loop(fp.fnode, b) for b in starts)):

@@ -130,16 +130,19 @@ HOST_LIBRARY_CALLS = frozenset(
 
 
 @functools.lru_cache(maxsize=16)
-def defined_functions(data: bytes, language: Language = Language.C) -> frozenset[str]:
-    """The names of the functions ``data`` defines."""
-    return frozenset(function_name(n, data) for n in function_definitions(data, language))
+def functions_by_name(data: bytes, language: Language = Language.C) -> dict[str, tree_sitter.Node]:
+    """The first definition of each function ``data`` defines, by name."""
+    out: dict[str, tree_sitter.Node] = {}
+    for n in function_definitions(data, language):
+        out.setdefault(function_name(n, data), n)
+    return out
 
 
 def unseen_call(data: bytes, language: Language, fname: str) -> bool:
     """A call of a function this file does not define (a header's or another file's), and
     no library function that never offloads: its body may hold kernels of its own, which
     would find data that a region holds present on the device and use that copy."""
-    return fname not in HOST_LIBRARY_CALLS and fname not in defined_functions(data, language)
+    return fname not in HOST_LIBRARY_CALLS and fname not in functions_by_name(data, language)
 
 
 def function_name(fnode: tree_sitter.Node, data: bytes) -> str:
@@ -296,13 +299,19 @@ def allocation_count(init: tree_sitter.Node, data: bytes, name: str) -> str | No
     plain = pointer is not None and pointer.type == "pointer_declarator" and \
         getattr(pointer.child_by_field_name("declarator"), "type", None) == "identifier"
     # the declared type is the pointee only for ``T *name``; ``T (*name)[c]`` points to rows
-    pointee = {f"*{name}", f"{name}[0]"} | ({"".join(text_of(data, ty).split())} if ty is not None and plain else set())
+    return count if _sizeofs_name_pointee(value, data, name, ty if plain else None) else None
+
+
+def _sizeofs_name_pointee(value: tree_sitter.Node, data: bytes, name: str, ty: tree_sitter.Node | None) -> bool:
+    """``value`` (an allocation's byte count) has a ``sizeof`` and each one names what
+    pointer ``name`` points to: ``*name``, ``name[0]``, or the declared type ``ty``."""
+    pointee = {f"*{name}", f"{name}[0]"} | ({"".join(text_of(data, ty).split())} if ty is not None else set())
     sizes = [c for c in walk(value) if c.type == "sizeof_expression"]
     for sz in sizes:
         operand = sz.child_by_field_name("type") or sz.child_by_field_name("value")
         if operand is None or "".join(text_of(data, _unparen(operand)).split()) not in pointee:
-            return None
-    return count if sizes else None
+            return False
+    return bool(sizes)
 
 
 def _const_byte_count(value: tree_sitter.Node, data: bytes, at: tree_sitter.Node) -> tree_sitter.Node | None:
@@ -335,7 +344,8 @@ def _const_byte_count(value: tree_sitter.Node, data: bytes, at: tree_sitter.Node
     return None
 
 
-_NULLS = frozenset({"NULL", "0", "nullptr", "((void*)0)", "(void*)0"})
+#: initialisers that leave a pointer pointing at nothing
+NULL_POINTERS = frozenset({"NULL", "0", "nullptr", "((void*)0)", "(void*)0"})
 
 
 def assigned_allocation(fnode: tree_sitter.Node, data: bytes, name: str, use: int) -> Extent | None:
@@ -383,7 +393,7 @@ def assigned_allocation(fnode: tree_sitter.Node, data: bytes, name: str, use: in
     if declarator.type != "pointer_declarator" or declarator.parent is None \
             or declarator.child_by_field_name("declarator").type != "identifier":
         return None
-    if init is not None and "".join(text_of(data, init).split()) not in _NULLS:
+    if init is not None and "".join(text_of(data, init).split()) not in NULL_POINTERS:
         return None
     store = stores[0]
     stmt = store.parent
@@ -403,14 +413,7 @@ def assigned_allocation(fnode: tree_sitter.Node, data: bytes, name: str, use: in
         return None
     if _unparen(value).type != "new_expression":
         decl = declarator.parent if declarator.parent.type == "declaration" else declarator.parent.parent
-        ty = decl.child_by_field_name("type") if decl is not None else None
-        pointee = {f"*{name}", f"{name}[0]"} | ({"".join(text_of(data, ty).split())} if ty is not None else set())
-        sizes = [c for c in walk(value) if c.type == "sizeof_expression"]
-        for sz in sizes:
-            operand = sz.child_by_field_name("type") or sz.child_by_field_name("value")
-            if operand is None or "".join(text_of(data, _unparen(operand)).split()) not in pointee:
-                return None
-        if not sizes:
+        if not _sizeofs_name_pointee(value, data, name, decl.child_by_field_name("type") if decl is not None else None):
             return None
     counted = identifiers_in(value, data) - {name}
     if counted & assigned_and_declared(fnode, data, stmt.end_byte, use, declarations=False):

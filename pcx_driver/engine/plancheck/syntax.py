@@ -5,7 +5,6 @@ Pure functions of a tree-sitter node and the unit's bytes; nothing here knows th
 
 from __future__ import annotations
 
-import functools
 
 import tree_sitter
 
@@ -157,15 +156,7 @@ def is_static_local(fnode: tree_sitter.Node, name: str, data: bytes) -> bool:
 
 def function_named(data: bytes, language: Language, name: str) -> tree_sitter.Node | None:
     """The first definition of function ``name`` in ``hostaccess.parse(data, language)``."""
-    return _functions_by_name(data, language).get(name)
-
-
-@functools.lru_cache(maxsize=16)
-def _functions_by_name(data: bytes, language: Language) -> dict[str, tree_sitter.Node]:
-    out: dict[str, tree_sitter.Node] = {}
-    for n in hostaccess.function_definitions(data, language):
-        out.setdefault(hostaccess.function_name(n, data), n)
-    return out
+    return hostaccess.functions_by_name(data, language).get(name)
 
 
 def pointer_copies(fnode: tree_sitter.Node, data: bytes):
