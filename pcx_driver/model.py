@@ -221,6 +221,10 @@ class FunctionAnalysis:
     # Arrays of different offloaded nests that may be one array (not restrict, not provably
     # distinct allocations): a data region mapping both would map one buffer twice.
     alias_pairs: list[tuple[str, str]] = field(default_factory=list)
+    # arrays of arrays the function declares (parameters and locals, ``double A[N][M]``):
+    # the constant extents of their dimensions after the first (None: not constant).  An
+    # index into one of those stays inside it (C forbids reaching the next row through it).
+    row_extents: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -233,6 +237,10 @@ class UnitAnalysis:
     device_functions: dict[str, tuple[int, int]] = field(default_factory=dict)
     # integer values of the object-like macros the offloaded nests' sections name
     constants: dict[str, int] = field(default_factory=dict)
+    # function-like macros whose every expansion is an expression over their arguments
+    # (engine.macros.macro_problem is None: PolyBench's SCALAR_VAL, SQRT_FUN): host code
+    # that uses one reads its arguments and nothing else, like a libm call
+    pure_macros: set[str] = field(default_factory=set)
 
     def nests(self) -> list[NestAnalysis]:
         return [n for f in self.functions for n in f.nests]

@@ -320,3 +320,60 @@ def test_a_versioned_kernel_with_a_scratch_array_passes_the_plan_check(tmp_path:
     data = build_and_compare(tmp_path, SCRATCH, ["NEST1"])
     reasons = [r["id"] for s in data["sources"] for n in s["nests"] for r in n["reasons"]]
     assert "PCX128" in reasons and "PCX215" not in reasons, reasons
+
+
+# PolyBench gramschmidt's shape: a versioned region over a column loop whose host code
+# calls function-like macros (an identity ``ZERO(x) x``, ``ROOT(x) sqrt(x)``) and writes
+# the diagonal ``R[k][k]`` of a parameter ``double R[N][N]``.  A macro that expands to an
+# expression over its arguments calls nothing; ``R[k][k]`` lies inside the mapped rows
+# ``R[0:n][0:N]`` because a subscript stays inside its row.  The third call passes Q == A:
+# the region's test sends it down the host path.
+COLUMNS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <math.h>
+#define M 1500
+#define N 24
+#define ZERO(x) x
+#define ROOT(x) sqrt(x)
+
+static void columns(int m, int n, double A[M][N], double R[N][N], double Q[M][N]) {
+  int i, j, k;
+  for (k = 0; k < n; k++) {
+    R[k][k] = ROOT(ZERO(1.0) + k);
+    for (i = 0; i < m; i++)                     /* NEST1 */
+      Q[i][k] = A[i][k] / R[k][k];
+    for (j = k + 1; j < n; j++)                 /* NEST2 */
+      for (i = 0; i < m; i++)
+        A[i][j] = A[i][j] - Q[i][k] * 0.5;
+  }
+}
+
+int main(int argc, char **argv) {
+  double (*A)[N] = malloc(sizeof(double) * M * N), (*Q)[N] = malloc(sizeof(double) * M * N);
+  double (*R)[N] = malloc(sizeof(double) * N * N);
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j++) A[i][j] = (i * 3 + j * 5) % 11;
+  columns(M, N, A, R, Q);
+  columns(M, N, A, R, argc > 1 ? A : Q);        /* Q is A: the host path */
+  double s = 0;
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j++) s += A[i][j] * ((i + j) % 3) + Q[i][j];
+  for (int k = 0; k < N; k++) s += R[k][k];
+  printf("%.6f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_host_macro_calls_and_row_subscripts_keep_a_versioned_region(tmp_path: Path) -> None:
+    data = build_and_compare(tmp_path, COLUMNS, ["NEST1", "NEST2"])
+    regions = [r["message"] for s in data["sources"] for r in s.get("remarks", []) if r["id"] == "PCX200"]
+    assert any("versioned at run time" in m for m in regions), data
+    refusals = [r["message"] for s in data["sources"] for r in s.get("remarks", []) if r["id"] in ("PCX203", "PCX216") and "'main'" not in r["message"]]
+    assert not refusals, refusals
+    env = dict(os.environ, **dict(RUN_ENV, LIBOMPTARGET_INFO="48"))
+    p = subprocess.run([str(tmp_path / "offload")], capture_output=True, text=True, env=env, timeout=120)
+    launches = [ln for ln in p.stderr.splitlines() if "Launching kernel" in ln and "_columns_l" in ln]
+    assert p.returncode == 0 and len(launches) == 2 * 2 * 24, len(launches)

@@ -39,6 +39,7 @@ from pcx_driver.engine.aliasing import AliasOracle
 from pcx_driver.engine.calls import UserFunctions
 from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
+from pcx_driver.engine.macros import macro_problem
 from pcx_driver.engine.nest import Nest, build_nest, candidates, enclosing_facts, perfect_depth
 from pcx_driver.engine.parallel import Parallelism
 from pcx_driver.engine.privatise import private_array, private_note
@@ -134,6 +135,7 @@ class _UnitAnalyser:
                         self._analyse_candidate(fa, fi, cand)
             self._macro_loops(fa, fi)
             fa.alias_pairs = self.aliases.cross_nest_pairs(fi, self._offloaded_groups)
+            fa.row_extents = self._row_extents(fi)
             self.result.functions.append(fa)
         if port is not None and not omp:
             from pcx_driver.engine.ompport import settle
@@ -146,7 +148,21 @@ class _UnitAnalyser:
                     if value is not None:
                         self.result.constants[name] = value
         self._device_functions()
+        self.result.pure_macros = {name for name, (function_like, _) in sem.macro_defs.items()
+                                   if function_like and macro_problem(name, sem) is None}
         return self.result
+
+    def _row_extents(self, fi: FunctionInfo) -> dict[str, tuple[int | None, ...]]:
+        """FunctionAnalysis.row_extents: the function's parameters and locals declared with
+        two or more dimensions, and the constant extents of all but the first."""
+        out: dict[str, tuple[int | None, ...]] = {}
+        for byte, d in self.sem.decls_at.items():
+            if not (fi.node.start_byte <= byte < fi.node.end_byte) or d.kind not in ("param", "local") \
+                    or len(d.dims) < 2:
+                continue
+            rows = tuple(int(x) if x is not None and x.isdigit() else None for x in d.dims[1:])  # libclang's counts
+            out[d.name] = rows if d.name not in out or out[d.name] == rows else tuple(None for _ in rows)
+        return out
 
     def _device_functions(self) -> None:
         """The functions offloaded kernels call (``declare target``).  A kernel inside one

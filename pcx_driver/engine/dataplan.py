@@ -53,6 +53,7 @@ import itertools
 import tree_sitter
 
 from pcx_driver.engine import callgraph, hostaccess
+from pcx_driver.engine.calls import MATH_FUNCTIONS
 from pcx_driver.engine.hostaccess import LOOP_TYPES, all_nodes, is_element_read, param_names, text_of
 from pcx_driver.engine.hostscan import PURE_CALLS, Callee, RegionRefused
 from pcx_driver.engine.regions import (
@@ -139,6 +140,10 @@ def _version_for_aliasing(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[
     return kept
 
 
+#: libm functions host code may call in a versioned region (a user's own min/max might not be pure)
+LIBM = MATH_FUNCTIONS - {"min", "max"}
+
+
 def _version_region(fp: FunctionPlan, region: DataRegion, offl: list[KernelPlan]) -> str:
     """Give ``region`` (in a function with kernels versioned for aliasing) one run-time
     check: its statements run on the device path only when the sections it maps are
@@ -147,7 +152,8 @@ def _version_region(fp: FunctionPlan, region: DataRegion, offl: list[KernelPlan]
     assumed.  "" when done, else why not: the host path must be a copy of the statements
     (workguard.region_statements), every kernel's data must be the region's, and host code
     inside the region must touch none of it, nor anything that may be it: no mapped name,
-    pointer parameter or file-scope name, and no call but to pure library functions."""
+    pointer parameter or file-scope name, and no call but to pure library functions (libm
+    included) and macros that expand to an expression over their arguments."""
     from pcx_driver.engine import workguard
 
     data = fp.data
@@ -170,8 +176,9 @@ def _version_region(fp: FunctionPlan, region: DataRegion, offl: list[KernelPlan]
             continue
         if n.type == "call_expression":
             fn = n.child_by_field_name("function")
-            if fn is None or text_of(data, fn) not in PURE_CALLS:
-                return f"host code inside the region calls '{text_of(data, fn) if fn is not None else '?'}'"
+            name = text_of(data, fn) if fn is not None else "?"
+            if name not in PURE_CALLS and name not in LIBM and name not in fp.pure_macros:
+                return f"host code inside the region calls '{name}'"
         elif n.type == "identifier" and text_of(data, n) in touchy and not (
                 n.parent is not None and n.parent.type == "call_expression"):
             return f"host code inside the region uses '{text_of(data, n)}' (line {n.start_point[0] + 1})"
@@ -353,7 +360,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
             continue
         seen_functions.add(fnode.start_byte)
         fp = FunctionPlan(unit, data, fa, fnode, kernels, nests, globals_, set(param_names(fnode, data)),
-                          constants=plan.constants)
+                          constants=plan.constants, pure_macros=analysis.pure_macros)
         for k in offl:
             calls.extend(c for c in nests[k.nest_id].calls if c not in calls)
         # Per-kernel maps: correct alone, and inside a region they find the data present.

@@ -74,6 +74,9 @@ class FunctionPlan:
     entry_safe: dict[str, set[int]] = field(default_factory=dict)
     # integer values of the macros the kernels' sections name (Plan.constants)
     constants: dict[str, int] = field(default_factory=dict)
+    # function-like macros that expand to an expression over their arguments
+    # (UnitAnalysis.pure_macros): host code calling one calls nothing
+    pure_macros: set[str] = field(default_factory=set)
     _locals: set[str] | None = None
 
     @property

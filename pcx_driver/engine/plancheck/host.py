@@ -18,11 +18,26 @@ from pcx_driver.engine.plancheck.facts import UnitFacts
 from pcx_driver.engine.plancheck.frame import Frame
 from pcx_driver.engine.plancheck.state import MAYBE, Buf, each, fail, widen
 from pcx_driver.engine.plancheck.uses import host_accesses
-from pcx_driver.engine.symsect import contains, excluding, including, overlaps, sect_names
+from pcx_driver.engine.symsect import WHOLE, Sect, contains, excluding, freeze, including, overlaps, sect_names
 
 # a present buffer's state after a call: (facts, callee, argument position or global name,
 # the arguments' linear forms, the buffer's state before, the call's byte) -> state after
 CalleeEffect = Callable[[UnitFacts, str, object, list, Buf, int], Buf]
+
+
+def within_rows(f: Frame, name: str, present: Sect, sect: Sect) -> Sect:
+    """``sect``, an element of array of arrays ``name``, with every dimension after the
+    first that ``present`` maps whole (``[0:E]``, E its declared extent) taken as that
+    range: an index there stays inside its row (C's rule for subscripts; the kernels'
+    sections assume it too), so the address lies inside the mapped range."""
+    rows = f.facts.row_extents.get((f.fname, f.fnode.start_byte), {}).get(name)
+    if not rows or sect == WHOLE or present == WHOLE or len(sect) != len(present) or len(rows) != len(sect) - 1:
+        return sect
+    out = [sect[0]]
+    for extent, mapped, used in zip(rows, present[1:], sect[1:]):
+        whole = extent is not None and mapped == (freeze({(): 0}), freeze({(): extent}))
+        out.append(mapped if whole else used)
+    return tuple(out)
 
 
 def host_code(f: Frame, node: tree_sitter.Node | None, st, callee_effect: CalleeEffect):
@@ -48,7 +63,7 @@ def host_code(f: Frame, node: tree_sitter.Node | None, st, callee_effect: Callee
             if v.present is MAYBE:
                 fail("PCX215", f"'{name}' may or may not be on the device at line {f.line(at)}", at)
             if kind in ("read", "write") and any(e.region.alias_test for e in f.open) and not (
-                    isinstance(v.present, tuple) and contains(v.present[1], sect)):
+                    isinstance(v.present, tuple) and contains(v.present[1], within_rows(f, name, v.present[1], sect))):
                 # the region's test proved only its mapped sections disjoint
                 fail("PCX216", f"host code at line {f.line(at)} uses '{name}' beyond its mapped section, "
                                "inside a region versioned for aliasing", at)
