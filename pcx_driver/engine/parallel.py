@@ -3,9 +3,9 @@
 Contract: ``Parallelism(model, ranges)`` for one translation unit:
 - ``check_root(nest, refs, reasons)``: tests the nest's root loop against the accesses
   ``refs`` to one array; a dependence it carries (PCX101) or subscripts isl cannot test
-  (PCX102, PCX103) go in ``reasons``, unless every access is a compound update with one
-  commutative operator (a histogram): then it returns True and the updates are to be made
-  atomic.  Parametric strides (``a[i * n + j]``) are delinearised first (``a.delin``).
+  (PCX102, PCX103) go in ``reasons``, unless every access is an update with one
+  commutative operator, compound (``h[k] += v``) or spelled out (``s[j] = s[j] + v``), a
+  histogram: then it returns True and the updates are to be made atomic.  Parametric strides (``a[i * n + j]``) are delinearised first (``a.delin``).
 - ``collapse(nest)``: how many perfectly nested, rectangular loops from the root carry
   no dependence either (the ``collapse`` clause).
 The dependence tests themselves (isl) are in ``engine/dependence.py``.
@@ -20,7 +20,7 @@ from pcx_driver.engine.dependence import NotAffine, carried_conflict, delinearis
 from pcx_driver.engine.loops import Loop, Poly, single_statement
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.ranges import AccessRanges
-from pcx_driver.engine.source import SourceModel, walk
+from pcx_driver.engine.source import SourceModel, strip_parens, walk
 
 
 class Parallelism:
@@ -98,10 +98,14 @@ class Parallelism:
         return True
 
     def _histogram(self, refs: list[ArrayRef], nest: Nest) -> bool:
-        """All accesses are compound updates with one commutative operator: make them atomic."""
+        """All accesses are updates with one commutative operator, compound (``h[k] += v``)
+        or spelled out (``s[j] = s[j] + v``, PolyBench's bicg and atax): make them atomic."""
         ops = set()
+        operands = {x.node.id for a in refs if a.write and a.op == "=" for x in [self._spelled_out(a, refs)] if x}
         for a in refs:
-            if not a.write or a.op not in ("+=", "-=", "++", "--", "*=", "|=", "&=", "^="):
+            if not a.write and a.node.id in operands:
+                continue  # the ``s[j]`` read on the right of a spelled-out update
+            if not a.write or a.op not in ("+=", "-=", "++", "--", "*=", "|=", "&=", "^=", "="):
                 return False
             if a.fields:
                 return False
@@ -110,13 +114,53 @@ class Parallelism:
                 return False
             if st.named_children[0].id != (a.node.parent.id if a.node.parent is not None else -1):
                 return False
-            ops.add({"-=": "+=", "++": "+=", "--": "+="}.get(a.op, a.op))
-            # the update's value must not read the same array
             assign = st.named_children[0]
             right = assign.child_by_field_name("right")
+            if a.op == "=":
+                read = self._spelled_out(a, refs)
+                if read is None:
+                    return False
+                op = self._t(strip_parens(right).child_by_field_name("operator"))
+                ops.add({"-": "+="}.get(op, op + "="))
+                # the rest of the value must not read the same array
+                rest = [c for c in (strip_parens(right).child_by_field_name(f) for f in ("left", "right"))
+                        if c is not None and c.id != read.node.id]
+                if any(x.type == "identifier" and self._t(x) == a.root for c in rest for x in walk(c)):
+                    return False
+                continue
+            ops.add({"-=": "+=", "++": "+=", "--": "+="}.get(a.op, a.op))
+            # the update's value must not read the same array
             if right is not None and any(x.type == "identifier" and self._t(x) == a.root for x in walk(right)):
                 return False
         return len(ops) == 1
+
+    def _spelled_out(self, w: ArrayRef, refs: list[ArrayRef]) -> ArrayRef | None:
+        """The read ``x[e]`` of ``x[e] = x[e] op v`` (or ``v op x[e]`` for a commutative
+        op) when ``w`` is that assignment's target: OpenMP's ``x = x binop expr`` form of
+        an atomic update.  The subscripts must be the same side-effect-free text, and the
+        statement the nest's own (not a helper's walked as if inlined)."""
+        assign = w.node.parent
+        if w.via is not None or assign is None or assign.type != "assignment_expression" or \
+                assign.child_by_field_name("left") != w.node:
+            return None
+        right = strip_parens(assign.child_by_field_name("right"))
+        if right is None or right.type != "binary_expression":
+            return None
+        op = self._t(right.child_by_field_name("operator"))
+        sides = {"+": ("left", "right"), "*": ("left", "right"), "|": ("left", "right"), "&": ("left", "right"),
+                 "^": ("left", "right"), "-": ("left",)}.get(op, ())
+        target = "".join(self._t(w.node).split())
+        if any(x.type in ("call_expression", "assignment_expression", "update_expression", "comma_expression")
+               for x in walk(w.node)):
+            return None
+        for side in sides:
+            operand = strip_parens(right.child_by_field_name(side))
+            if operand is None or "".join(self._t(operand).split()) != target:
+                continue
+            for x in refs:
+                if not x.write and x.node.id == operand.id and not x.fields:
+                    return x
+        return None
 
     def collapse(self, nest: Nest) -> int:
         depth = 1
