@@ -254,6 +254,20 @@ class TargetUpdate:
     sections: list[Section]
 
 
+@dataclass(frozen=True)
+class Assumption:
+    """``name >= bound`` (``at_least``) or ``name <= bound``: what a data region's run-time
+    test checks before the region, so that a union of sections whose bounds differ by one
+    name is a plain section (``ey[0:1]`` and ``ey[0:NX]`` -> ``ey[0:NX]`` when NX >= 1)."""
+
+    name: str
+    bound: int
+    at_least: bool = True
+
+    def render(self) -> str:
+        return f"({self.name}) {'>=' if self.at_least else '<='} {self.bound}"
+
+
 @dataclass
 class DataRegion:
     """A ``target data`` region that keeps arrays on the device across kernels."""
@@ -273,6 +287,13 @@ class DataRegion:
     # sections it maps are pairwise disjoint; otherwise its statements run on the host as
     # written.  Its kernels' own tests (``KernelPlan.alias_test``) are then not emitted.
     alias_test: str = ""
+    # What its sections assume of names they differ by (``sections.union_sections``):
+    # checked at run time before it, with the host path as written when false.
+    assumptions: list[Assumption] = field(default_factory=list)
+
+    @property
+    def bounds_test(self) -> str:
+        return " && ".join(a.render() for a in self.assumptions)
 
 
 @dataclass

@@ -30,6 +30,7 @@ from pcx_driver.engine.sections import fixed_section, linear_form, render_form, 
 from pcx_driver.engine.source import arguments_of, strip_parens
 from pcx_driver.model import (
     ArrayAccessSummary,
+    Assumption,
     DataRegion,
     Decision,
     FunctionAnalysis,
@@ -235,7 +236,27 @@ def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Cal
                  stale_entry: set[str] = frozenset(), after: int = -1) -> tuple[DataRegion, list[str], list[str]]:
     """Form the function's data region; returns it, the arrays mapped with their declared
     extent (wider than the kernels touch), and the C++ containers it maps.  ``after``: only
-    the calls of kernel functions that start after that byte (``offl`` is chosen alike)."""
+    the calls of kernel functions that start after that byte (``offl`` is chosen alike).
+
+    An array whose kernels' sections differ by a name (``ey[0:1]`` beside ``ey[0:NX]``) is
+    held with the union under an assumption on that name (``DataRegion.assumptions``),
+    tested at run time before the region, whose statements then run as written when it
+    fails; where they cannot be copied, or the names are not set where the region starts,
+    the region is planned again without assumptions (such arrays keep per-kernel maps)."""
+    from pcx_driver.engine import workguard
+
+    got = _plan_region(fp, offl, callees, stale_entry, after, True)
+    region = got[0]
+    if region.assumptions:
+        known = workguard.known_at(fp.unit, region.start_byte)
+        if workguard.region_statements(fp.unit, region) is None or known is None or \
+                not known.covers({a.name for a in region.assumptions}):
+            got = _plan_region(fp, offl, callees, stale_entry, after, False)
+    return got
+
+
+def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Callee] | None,
+                 stale_entry: set[str], after: int, assume: bool) -> tuple[DataRegion, list[str], list[str]]:
     data, lang = fp.data, fp.unit.language
     callees = callees or {}
     calls = [(c, st) for c, st in call_sites(fp, callees) if st.start_byte > after]
@@ -292,6 +313,7 @@ def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Cal
             starts.setdefault(a.name, []).append(b)
     sections: dict[str, Section] = {}
     over: list[str] = []
+    assumptions: list[Assumption] = []  # what the sections assume (fixed_section)
     for name in sorted(passed):
         by_name.setdefault(name, [])
     for name, accs in by_name.items():
@@ -301,7 +323,8 @@ def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Cal
             continue
         if any(a.element_type != accs[0].element_type for a in accs):
             continue
-        sec = fixed_section([a.section for a in accs], lang, changed, fp.constants) if accs and name not in passed else None
+        sec = fixed_section([a.section for a in accs], lang, changed, fp.constants,
+                            assumptions if assume else None) if accs and name not in passed else None
         if sec is None and (name in passed_containers or any(a.container for a in accs)):
             sec = fixed_section([Section(name, [("0", f"{name}.size()")])], lang, changed)
         if sec is None:
@@ -404,6 +427,7 @@ def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Cal
     if final_from:  # byte == the region's end: the rewriter puts it last inside the region
         updates.append(TargetUpdate(hi, _line(data, hi), "from", [sections[n] for n in final_from]))
     region = DataRegion(fp.fn.name, lo, hi, _line(data, lo), map_clauses(region_maps), updates, [k.nest_id for k in inside])
+    region.assumptions = assumptions
     mapped = {sec.base for _, sec in region_maps}
     return region, over, sorted(mapped & flow.scanner.containers)
 

@@ -499,9 +499,9 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
 
     for r in kept_regions:
         block = blocks[id(r)]
-        if r.alias_test and any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
-                                for c in block.named_children):
-            raise RuntimeError("a region versioned for aliasing has declarations among its statements")
+        if (r.alias_test or r.bounds_test) and any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
+                                                   for c in block.named_children):
+            raise RuntimeError("a region with a run-time test has declarations among its statements")
         # A declaration among the wrapped statements may be used after them: braces would
         # end its scope, so such a region is an enter/exit data pair instead.
         unstructured = any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
@@ -513,7 +513,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             directives.append(EmittedDirective(ed.line_of(r.end_byte), leave, None))
         else:
             text = region_directive(r, plan.constants)
-            tests = [t for t in (r.work_guard, r.alias_test) if t]
+            tests = [t for t in (r.bounds_test, r.work_guard, r.alias_test) if t]
             test = tests[0] if len(tests) == 1 else " && ".join(f"({t})" for t in tests)
             if test:  # (workguard.region_statements: the statements can be copied)
                 ed.insert_before(r.start_byte, _RANK_REGION - 1, _host_copy(ed, test, r.start_byte, r.end_byte))

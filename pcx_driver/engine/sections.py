@@ -18,7 +18,7 @@ import tree_sitter
 
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import text_of
-from pcx_driver.model import Language, Section
+from pcx_driver.model import Assumption, Language, Section
 
 
 def linear_form(expr: str, language: Language) -> dict[tuple[str, ...], int] | None:
@@ -132,12 +132,26 @@ def known_value(form: dict[tuple[str, ...], int], constants: dict[str, int]) -> 
     return total
 
 
-def union_sections(secs: list[Section], language: Language, constants: dict[str, int] | None = None
-                   ) -> Section | None:
+def _ordered(diff: dict) -> tuple[int, Assumption] | None:
+    """For ``diff`` = x - y of the form ``±name + c``: the sign of x - y once ``name`` is
+    at least a bound (sizes are large, so that is the assumption to make), and that
+    bound; None for any other form."""
+    names = [m for m in diff if m != ()]
+    if len(names) != 1 or len(names[0]) != 1 or diff[names[0]] not in (1, -1):
+        return None
+    coef, c = diff[names[0]], diff.get((), 0)
+    # coef = 1: name + c >= 0 when name >= -c;  coef = -1: c - name <= 0 when name >= c
+    return (1, Assumption(names[0][0], -c)) if coef == 1 else (-1, Assumption(names[0][0], c))
+
+
+def union_sections(secs: list[Section], language: Language, constants: dict[str, int] | None = None,
+                   assume: list[Assumption] | None = None) -> Section | None:
     """The smallest section covering ``secs`` dimension by dimension, when the bounds
     differ by constants (``a[0:n]`` and ``a[1:n-2]`` -> ``a[0:n]``), also by names of known
     value (``constants``: ``a[0:N*N]`` and ``a[N+1:N*N-2*N-2]`` with ``N`` 2048); None
-    otherwise."""
+    otherwise.  With ``assume`` (a list to extend), bounds that differ by one name and a
+    constant are ordered by an assumption on that name, appended there: the caller
+    makes the section's users check it at run time."""
     first = secs[0]
     if all(s.dims == first.dims for s in secs):
         return Section(first.base, list(first.dims))
@@ -158,8 +172,17 @@ def union_sections(secs: list[Section], language: Language, constants: dict[str,
                 continue
             dl = known_value(subtract(lo, lo_best), constants or {})
             dh = known_value(subtract(hi, hi_best), constants or {})
+            for which in ("lo", "hi") if assume is not None else ():
+                if (dl if which == "lo" else dh) is not None:
+                    continue
+                got = _ordered(subtract(lo, lo_best) if which == "lo" else subtract(hi, hi_best))
+                if got is None:
+                    return None
+                sign, assumption = got
+                assume.append(assumption)
+                dl, dh = (sign, dh) if which == "lo" else (dl, sign)
             if dl is None or dh is None:
-                return None  # bounds differ by more than a constant
+                return None
             if dl < 0:
                 lo_best = lo
             if dh > 0:
@@ -168,12 +191,18 @@ def union_sections(secs: list[Section], language: Language, constants: dict[str,
     return Section(first.base, dims)
 
 
-def fixed_section(secs: list[Section], lang: Language, changed: set[str], constants: dict[str, int] | None = None
-                  ) -> Section | None:
-    """The union of ``secs`` if its bounds use no identifier that changes in the region."""
-    sec = union_sections(secs, lang, constants)
+def fixed_section(secs: list[Section], lang: Language, changed: set[str], constants: dict[str, int] | None = None,
+                  assume: list[Assumption] | None = None) -> Section | None:
+    """The union of ``secs`` if its bounds use no identifier that changes in the region
+    (nor do the assumptions it needs, appended to ``assume``: see ``union_sections``)."""
+    needed: list[Assumption] = []
+    sec = union_sections(secs, lang, constants, needed if assume is not None else None)
     if sec is None:
         return None
     used = (set().union(*(hostaccess.expression_identifiers(e, lang) for dim in sec.dims for e in dim))
             if sec.dims else set())
-    return None if used & changed else sec
+    if (used | {a.name for a in needed}) & changed:
+        return None
+    if assume is not None:
+        assume.extend(a for a in needed if a not in assume)
+    return sec

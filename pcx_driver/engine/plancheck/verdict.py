@@ -15,6 +15,7 @@ from pcx_driver.engine.plancheck.facts import UnitFacts
 from pcx_driver.engine.plancheck.state import CheckFailed, State, members
 from pcx_driver.engine.plancheck.syntax import function_named, may_alias, pointee_kinds, unrestricted_pointer_params
 from pcx_driver.engine.plancheck.walk import Walker
+from pcx_driver.engine.symsect import RANGES
 from pcx_driver.model import Decision, KernelPlan, Plan, Remark, SourceUnit, UnitAnalysis
 
 
@@ -73,6 +74,8 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
         return Verdict(False, e.rid, e.message, e.byte, e.kernel)
     except RecursionError:
         return Verdict(False, "PCX216", "function too deeply nested to check", fnode.start_byte)
+    finally:
+        RANGES.clear()  # a failure inside a region leaves its assumptions on the stack
     return Verdict(True)
 
 

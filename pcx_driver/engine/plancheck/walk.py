@@ -24,10 +24,21 @@ from pcx_driver.engine.plancheck.kernels import kernel
 from pcx_driver.engine.plancheck.state import Buf, CheckFailed, State, each, fail, join, join_buf, members, widen
 from pcx_driver.engine.plancheck.syntax import function_named
 from pcx_driver.engine.source import node_key
-from pcx_driver.engine.symsect import CALLER, RANGES, WHOLE, le, rename, rename_sect, rename_sets, subst, uncaller
+from pcx_driver.engine.symsect import CALLER, RANGES, WHOLE, freeze, le, rename, rename_sect, rename_sets, subst, uncaller
 from pcx_driver.model import DataRegion, Plan
 
 MAX_PASSES = 6  # loop passes before everything a loop touches is widened whole
+
+
+def assumed_ranges(r: DataRegion) -> dict:
+    """What region ``r``'s run-time test guarantees inside it, as ranges of names
+    (``DataRegion.assumptions``: the device path runs only when they hold)."""
+    out: dict = {}
+    for a in r.assumptions:
+        lo, hi = out.get(a.name, (None, None))
+        bound = freeze({(): a.bound})
+        out[a.name] = (bound, hi) if a.at_least else (lo, bound)
+    return out
 
 
 class Walker:
@@ -97,9 +108,11 @@ class Walker:
                 for kind, item in self.before.get(node_key(child), ()):
                     if kind == "region":
                         st = enter_region(self.frame, item, st, child)
+                        RANGES.append(assumed_ranges(item))
                 st = self.run(child, st)
                 for r in self.ends.get((node_key(node), child.end_byte), ()):
                     st = leave_region(self.frame, r, st, child)
+                    RANGES.pop()
             for u in self.at_end.get(node_key(node), ()):
                 st = each(st, lambda m, u=u: update(self.frame, u.direction, u.sections, m, node))
             return st
@@ -225,12 +238,18 @@ def callee_effect(facts: UnitFacts, fname: str, arg, forms: list, v: Buf, at: in
                 rename_sets(v.host_new, CALLER), rename_sets(v.dev_new, CALLER))
     st = State(tuple(sorted(env.items())), (("\0caller", entry),))
     facts.depth += 1
+    # the caller's loop ranges (and region assumptions) are about the caller's names, which
+    # the callee's walk marks: a callee variable of the same name is another one
+    outer_ranges = list(RANGES)
+    RANGES[:] = [{CALLER + n: (rename(lo, CALLER), rename(hi, CALLER)) for n, (lo, hi) in r.items()}
+                 for r in outer_ranges]
     try:
         end = inner.run(fnode.child_by_field_name("body"), st)
     except CheckFailed as e:
         line = facts.data.count(b"\n", 0, at) + 1
         raise CheckFailed(e.rid, f"in '{fname}' called at line {line}: {e.message}", at)
     finally:
+        RANGES[:] = outer_ranges
         facts.depth -= 1
         facts.defs = saved
     final = members(join([end, *inner.returns]))
