@@ -440,17 +440,48 @@ class Gen:
         self.close()
         return True
 
+    def nest_boundary(self, fn: Fn) -> bool:
+        """One boundary row written alone, ``w[0][j] = ...`` (PolyBench fdtd-2d's
+        ``ey[0][j] = _fict_[t]``): beside nests over w's rows ``1 .. r`` or ``0 .. r``, a
+        region's sections of w differ by the row count (a run-time assumption on it)."""
+        ws = self.arrays(fn, "2f", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        reads = self.reads_for(fn, w, "2f", 1, allow_self=False)
+        v1 = [x for x in self.arrays(fn, "1") if x.group != w.group]
+        els = [(a, a.at(self.pick(["0", "1", "r - 1"]), "j")) for a in reads]
+        if v1 and self.chance(0.5):
+            x = self.pick(v1)
+            els.append((x, x.at("j")))
+        self.open(self.for_(fn, "j", "0", "c"))
+        self.emit(f"{w.at(self.pick(['0', '0', '1', 'r - 1']), 'j')} = {self.value(w, els, ['j'])};")
+        self.close()
+        return True
+
     def nest_colsum(self, fn: Fn) -> bool:
         ms = self.arrays(fn, "2f", et="u")
         ys = [y for y in self.arrays(fn, "1", et="u", writable=True)]
         if not ms or not ys:
             return False
         m, y = self.pick(ms), self.pick(ys)
-        self.open(self.for_(fn, "j", "0", "c"))
+        term = f"{m.at('i', 'j')} ^ (u32)i"
+        # the update compound or spelled out (bicg's s[j] = s[j] + ...), and with the row
+        # loop outside (atax's shape: the outer loop carries only the updates) or inside
+        update = self.pick([f"{y.at('j')} += {term};", f"{y.at('j')} = {y.at('j')} + ({term});",
+                            f"{y.at('j')} = ({term}) + {y.at('j')};", f"{y.at('j')} = {y.at('j')} * 3u + ({term});"])
         if self.chance(0.5):
-            self.emit(f"{y.at('j')} = 0u;")
+            self.open(self.for_(fn, "j", "0", "c"))
+            if self.chance(0.5):
+                self.emit(f"{y.at('j')} = 0u;")
+            self.open(self.for_(fn, "i", "0", "r"))
+            self.emit(update)
+            self.close()
+            self.close()
+            return True
         self.open(self.for_(fn, "i", "0", "r"))
-        self.emit(f"{y.at('j')} += {m.at('i', 'j')} ^ (u32)i;")
+        self.open(self.for_(fn, "j", "0", "c"))
+        self.emit(update)
         self.close()
         self.close()
         return True
@@ -929,7 +960,7 @@ class Gen:
         (1, "nest_scatter"), (3, "nest_recurrence"), (1, "host_search"), (4, "host_rand"),
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
         (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"), (3, "nest_edges"),
-        (3, "nest_window"), (3, "nest_index"),
+        (3, "nest_window"), (3, "nest_index"), (3, "nest_boundary"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1247,7 +1278,7 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "stmt_temp": "temp", "stmt_swap": "swap", "host_touch": "touch", "host_rand": "touch",
               "nest_scatter": "scatter", "nest_gather": "gather", "nest_reduce": "reduce",
               "nest_recurrence": "recurrence", "nest_matmul": "2d", "nest_map2": "2d", "nest_tri": "2d",
-              "nest_rowsum": "2d", "nest_colsum": "2d", "host_search": "touch", "nest_scratch": "2d",
+              "nest_rowsum": "2d", "nest_colsum": "2d", "nest_boundary": "2d", "host_search": "touch", "nest_scratch": "2d",
               "nest_helper": "call", "nest_edges": "if", "nest_window": "call", "nest_index": "flat"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 

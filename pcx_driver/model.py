@@ -256,16 +256,15 @@ class TargetUpdate:
 
 @dataclass(frozen=True)
 class Assumption:
-    """``name >= bound`` (``at_least``) or ``name <= bound``: what a data region's run-time
+    """``name >= bound``: what a data region's run-time
     test checks before the region, so that a union of sections whose bounds differ by one
     name is a plain section (``ey[0:1]`` and ``ey[0:NX]`` -> ``ey[0:NX]`` when NX >= 1)."""
 
     name: str
     bound: int
-    at_least: bool = True
 
     def render(self) -> str:
-        return f"({self.name}) {'>=' if self.at_least else '<='} {self.bound}"
+        return f"({self.name}) >= {self.bound}"
 
 
 @dataclass
@@ -449,6 +448,8 @@ def to_jsonable(obj: Any) -> Any:
         return obj.value
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(x) for x in obj]
+    if isinstance(obj, (set, frozenset)):
+        return sorted(to_jsonable(x) for x in obj)
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     return obj
@@ -474,6 +475,8 @@ def from_jsonable(cls: Any, data: Any) -> Any:
         return [from_jsonable(args[0], x) for x in data]
     if origin in (tuple,):
         return tuple(data)
+    if origin in (set, frozenset):
+        return origin(from_jsonable(args[0], x) for x in data)
     if origin in (dict,):
         return {k: from_jsonable(args[1], v) for k, v in data.items()}
     if isinstance(cls, type) and issubclass(cls, enum.Enum):

@@ -123,7 +123,9 @@ def test_libclang_failure_degrades_to_refusal(monkeypatch: pytest.MonkeyPatch) -
 
 def test_analysis_round_trips_through_json() -> None:
     ua = analyse(VADD + "double dot(int n, const double *a) { double s = 0; for (int i = 0; i < n; i++) s += a[i];"
-                 " return s; }\n")
+                 " return s; }\n#define HALF(x) ((x) / 2)\n"
+                 "void rows(int n, double A[n][8]) { for (int i = 0; i < n; i++) A[i][0] = HALF(A[i][1]); }\n")
+    assert ua.pure_macros == {"HALF"} and ua.functions[-1].row_extents == {"A": (8,)}
     again = from_json(UnitAnalysis, to_json(ua))
     assert again == ua
 

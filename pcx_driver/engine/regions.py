@@ -427,7 +427,10 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
     if final_from:  # byte == the region's end: the rewriter puts it last inside the region
         updates.append(TargetUpdate(hi, _line(data, hi), "from", [sections[n] for n in final_from]))
     region = DataRegion(fp.fn.name, lo, hi, _line(data, lo), map_clauses(region_maps), updates, [k.nest_id for k in inside])
-    region.assumptions = assumptions
+    strongest: dict[str, int] = {}  # name -> the greatest bound assumed (all are ``>=``)
+    for a in assumptions:
+        strongest[a.name] = max(strongest.get(a.name, a.bound), a.bound)
+    region.assumptions = [Assumption(n, b) for n, b in sorted(strongest.items())]
     mapped = {sec.base for _, sec in region_maps}
     return region, over, sorted(mapped & flow.scanner.containers)
 

@@ -33,12 +33,7 @@ MAX_PASSES = 6  # loop passes before everything a loop touches is widened whole
 def assumed_ranges(r: DataRegion) -> dict:
     """What region ``r``'s run-time test guarantees inside it, as ranges of names
     (``DataRegion.assumptions``: the device path runs only when they hold)."""
-    out: dict = {}
-    for a in r.assumptions:
-        lo, hi = out.get(a.name, (None, None))
-        bound = freeze({(): a.bound})
-        out[a.name] = (bound, hi) if a.at_least else (lo, bound)
-    return out
+    return {a.name: (freeze({(): a.bound}), None) for a in r.assumptions}
 
 
 class Walker:
