@@ -56,6 +56,10 @@ class SourceUnit:
     # set by the pipeline when it hands the analysis a copy with them blanked out and the
     # rewriter the text as written; None: the text has no OpenMP to port.
     openmp: Any = None
+    # The command compiles this one source and links it into an executable with no other
+    # user code (``pcx-c++ main.cpp -o main``): every call of its functions is in this text
+    # (cc.sources.whole_program), so a pointer parameter's extent may come from them.
+    whole_program: bool = False
 
     @property
     def data(self) -> bytes:

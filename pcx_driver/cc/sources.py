@@ -98,7 +98,7 @@ class SourceStage:
 
         language = {"c": Language.C, "c++": Language.CXX, "cuda": Language.CUDA}[src.language]
         job.unit = SourceUnit(path=src.path, text=text, language=language, directory=self.cmd.cwd,
-                              semantic_args=list(inv.semantic_args))
+                              semantic_args=list(inv.semantic_args), whole_program=whole_program(inv))
         if language is Language.CUDA:
             self._translate_cuda(job)
             return
@@ -277,3 +277,18 @@ def _with_line_directive(text: str, path: str) -> str:
         return text
     quoted = path.replace("\\", "\\\\").replace('"', '\\"')
     return f'#line 1 "{quoted}"\n{text}'
+
+
+#: options that let code outside the command's one source call its functions: a shared
+#: library or relocatable output, objects handed to the linker, exported symbols
+_OPEN_PROGRAM = ("-shared", "-r", "-rdynamic", "-Wl,", "-Xlinker", "-export-dynamic", "-Wl,-E", "-c")
+
+
+def whole_program(inv: Invocation) -> bool:
+    """The command builds an executable from exactly one source and nothing else of the
+    user's: no other source, object or archive, no shared or relocatable output, no
+    symbols exported to libraries loaded later."""
+    from pcx_driver.invocation import Mode
+
+    return inv.mode is Mode.COMPILE_LINK and len(inv.inputs) == 1 and inv.inputs[0].rewritable and \
+        not any(a == o or a.startswith(o) and o.endswith(",") for a in inv.expanded for o in _OPEN_PROGRAM)

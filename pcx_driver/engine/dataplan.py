@@ -328,10 +328,16 @@ def _is_size_query(ident: tree_sitter.Node, data: bytes) -> bool:
 # ------------------------------------------------------------------ the unit
 
 
-def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) -> Plan:
+def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
+              no_assumptions: frozenset[str] | None = None) -> Plan:
     """Plan data movement for every nest of ``analysis``; see the module docstring.
 
     ``regions=False`` gives per-kernel maps only (the baseline the benchmark compares).
+    A region whose sections need a run-time assumption (``DataRegion.assumptions``) runs
+    its statements as written on the host when it fails; where another region may hold
+    its kernels' data (a caller's region around a call), that host copy may be stale, so
+    the unit is planned again with no assumptions in those functions
+    (``no_assumptions``).
     """
     data = unit.data
     root = hostaccess.parse(data, unit.language).root_node
@@ -360,7 +366,8 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
             continue
         seen_functions.add(fnode.start_byte)
         fp = FunctionPlan(unit, data, fa, fnode, kernels, nests, globals_, set(param_names(fnode, data)),
-                          constants=plan.constants, pure_macros=analysis.pure_macros)
+                          constants=plan.constants, pure_macros=analysis.pure_macros,
+                          assume=fa.name not in (no_assumptions or ()))
         for k in offl:
             calls.extend(c for c in nests[k.nest_id].calls if c not in calls)
         # Per-kernel maps: correct alone, and inside a region they find the data present.
@@ -541,6 +548,13 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True) ->
                 used |= hostaccess.identifiers_in(node, data)
         ranges |= set(hostaccess.const_globals(data, unit.language, used))
         plan.declare_target_ranges = sorted(r for r in ranges if r)
+    if no_assumptions is None:
+        from pcx_driver.engine.regionreach import held_by_regions
+
+        held = {r.function for r in plan.regions if r.assumptions and held_by_regions(
+            data, unit.language, plan, [x for x in plan.regions if x is not r]) & set(r.kernels)}
+        if held:
+            return plan_unit(unit, analysis, regions, frozenset(held))
     return plan
 
 

@@ -76,6 +76,8 @@ class Extents:
             ext = self._allocation_extent(d, fi, nest.root.node.start_byte)
             if ext is not None:
                 extents[0] = ext
+        elif d.shape == "pointer" and d.kind == "param" and extents == [None]:
+            extents[0] = self._param_extent(d, fi)
         dims: list[tuple[str, str]] = []
         exact = True
         wrap = lambda s: f"({s})" if s in nest.wrap else s  # noqa: E731
@@ -244,6 +246,98 @@ class Extents:
                 return count
         ext = assigned_allocation(fi.node, self.model.data, d.name, use)
         return ext.dims[0] if ext is not None else None
+
+    def _param_extent(self, d: Decl, fi: FunctionInfo | None) -> str | None:
+        """The extent of pointer parameter ``d`` of ``fi`` from the calls of ``fi``, when the
+        unit is the whole program (``SourceUnit.whole_program``: no other code can call it)
+        and ``fi`` is only ever called, never named otherwise: each call passes a local
+        pointer or array whose element count (``a = malloc(aSize * sizeof(T))``,
+        ``aligned_alloc(64, n * n * sizeof(float))``) is written in variables passed as
+        other parameters, which ``fi`` never assigns (``bs(aSize, zSize, a, ...)``): the
+        count in those parameters' names (``aSize``, ``n * n``), the same at every call,
+        or None."""
+        from pcx_driver.engine.hostaccess import assigned_and_declared, expression_identifiers, param_names
+        from pcx_driver.engine.source import arguments_of, strip_parens, walk
+
+        if fi is None or not self.model.unit.whole_program or fi.is_member:
+            return None
+        params = param_names(fi.node, self.model.data)
+        if d.name not in params or params.count(d.name) != 1:
+            return None
+        at = params.index(d.name)
+        bare = fi.name.split("::")[-1]
+        body = fi.node.child_by_field_name("body")
+        assigned = assigned_and_declared(body, self.model.data, body.start_byte, body.end_byte) if body else set()
+        callers = {f.node.id: f for f in self.model.functions()}
+        common: str | None = None  # the extent in the callee's names, the same at every call
+        for n in walk(self.model.root):
+            if n.type != "identifier" or self._t(n) != bare:
+                continue
+            use = n.parent.parent if n.parent is not None and n.parent.type == "template_function" else n.parent
+            if use is not None and use.type == "function_declarator":
+                continue  # the definition or a prototype
+            fn = n.parent if n.parent is not None and n.parent.type == "template_function" else n
+            callee = use.child_by_field_name("function") if use is not None else None
+            if use is None or use.type != "call_expression" or callee is None or callee.id != fn.id:
+                return None  # named without being called: its address may go anywhere
+            caller = use.parent
+            while caller is not None and caller.type != "function_definition":
+                caller = caller.parent
+            if caller is None or caller.id == fi.node.id or caller.id not in callers:
+                return None  # a call at file scope, or a recursive one
+            argv = [strip_parens(a) for a in arguments_of(use.child_by_field_name("arguments"))]
+            if len(argv) != len(params) or argv[at] is None or argv[at].type != "identifier":
+                return None
+            got = self.affine.sem.decl_of(argv[at].start_byte)
+            if got is None or got.kind not in ("local", "global") or \
+                    (got.element_type != d.element_type and not d.dependent):
+                return None
+            count = (self._allocation_extent(got, callers[caller.id], use.start_byte) if got.shape == "pointer"
+                     else got.dims[0] if got.shape == "array" and len(got.dims) == 1 else None)
+            cbody = caller.child_by_field_name("body")
+            if count is None or cbody is None or expression_identifiers(count) & assigned_and_declared(
+                    cbody, self.model.data, cbody.start_byte, cbody.end_byte, declarations=False):
+                return None  # (a count whose variables change may not be the one at the call)
+            here = self._in_callee_terms(count, argv, params, at, assigned)
+            if here is None or (common is not None and here != common):
+                return None
+            common = here
+        return common
+
+    def _in_callee_terms(self, count: str, argv: list, params: list[str], at: int, assigned: set[str]) -> str | None:
+        """``count``, an element count in a caller's names, in the callee's: each variable
+        replaced by the parameter whose argument at this call is that very variable (one
+        the callee never assigns); object-like macros stay.  None when a name has no such
+        parameter."""
+        from pcx_driver.engine.hostaccess import parse
+        from pcx_driver.engine.source import strip_parens, walk
+
+        data = f"long pcx__e = ({count});".encode()
+        root = parse(data, self.model.unit.language).root_node
+        if root.has_error:
+            return None
+        value = strip_parens(next((n.child_by_field_name("value") for n in walk(root)
+                                   if n.type == "init_declarator"), None))
+        if value is None:
+            return None
+        edits: list[tuple[int, int, str]] = []
+        for n in walk(value):
+            if n.type != "identifier":
+                continue
+            name = n.text.decode()
+            q = next((q for q, a in enumerate(argv) if q != at and a is not None and a.type == "identifier"
+                      and self._t(a) == name and params[q] not in assigned), None)
+            if q is not None:
+                edits.append((n.start_byte, n.end_byte, params[q]))
+            elif not (name in self.affine.sem.macro_defs and not self.affine.sem.macro_defs[name][0]
+                      and name not in params):
+                return None
+        out = data[value.start_byte:value.end_byte]
+        for lo, hi, text in sorted(edits, reverse=True):
+            lo, hi = lo - value.start_byte, hi - value.start_byte
+            out = out[:lo] + text.encode() + out[hi:]
+        return out.decode()
+
 
     def _covers_box(self, nest: Nest, refs: list[ArrayRef], dims: list[tuple[str, str]]) -> bool:
         """Some unconditional access touches every element of the section."""

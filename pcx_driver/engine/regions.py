@@ -78,6 +78,9 @@ class FunctionPlan:
     # function-like macros that expand to an expression over their arguments
     # (UnitAnalysis.pure_macros): host code calling one calls nothing
     pure_macros: set[str] = field(default_factory=set)
+    # whether its region's sections may rest on run-time assumptions (plan_unit's
+    # ``no_assumptions``: not where another region may hold its kernels' data)
+    assume: bool = True
     _locals: set[str] | None = None
 
     @property
@@ -245,7 +248,7 @@ def plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Cal
     the region is planned again without assumptions (such arrays keep per-kernel maps)."""
     from pcx_driver.engine import workguard
 
-    got = _plan_region(fp, offl, callees, stale_entry, after, True)
+    got = _plan_region(fp, offl, callees, stale_entry, after, fp.assume)
     region = got[0]
     if region.assumptions:
         known = workguard.known_at(fp.unit, region.start_byte)
