@@ -498,4 +498,5 @@ class _UnitAnalyser:
             summary = self.extents.summary(nest, fi, refs, reasons)
             if summary is not None:
                 summaries.append(summary)
+                notes.extend(self.extents.take_notes())
         return summaries, sorted(atomics), notes, groups

@@ -37,12 +37,19 @@ class Extents:
         self.model = model
         self.affine = affine
         self.ranges = ranges
+        self._notes: list[tuple[str, str]] = []  # for the nest's remarks (take_notes)
+
+    def take_notes(self) -> list[tuple[str, str]]:
+        """Remarks about the last summary's extents (where a parameter's came from)."""
+        out, self._notes = self._notes, []
+        return out
 
     def _t(self, n: Node | None) -> str:
         return self.model.text(n)
 
     def summary(self, nest: Nest, fi: FunctionInfo | None, refs: list[ArrayRef],
                 reasons: list[tuple[str, str]]) -> ArrayAccessSummary | None:
+        self._notes = []
         a0 = refs[0]
         d = a0.decl
         name = a0.base
@@ -76,8 +83,7 @@ class Extents:
             ext = self._allocation_extent(d, fi, nest.root.node.start_byte)
             if ext is not None:
                 extents[0] = ext
-        elif d.shape == "pointer" and d.kind == "param" and extents == [None]:
-            extents[0] = self._param_extent(d, fi)
+
         dims: list[tuple[str, str]] = []
         exact = True
         wrap = lambda s: f"({s})" if s in nest.wrap else s  # noqa: E731
@@ -97,6 +103,12 @@ class Extents:
                     exact = False
                     dims.append(hull)
                     continue
+                if d.shape == "pointer" and d.kind == "param" and len(extents) == 1:
+                    full = self._param_extent(d, fi)
+                    if full is not None and fi is not None:
+                        self._notes.append(("PCX202", f"extent of '{name}' is {full}: every call of '{fi.name}' "
+                                            "passes an allocation of that many elements (the build links this one "
+                                            "source alone)"))
             if lo_hi is None:
                 whole = next((a for a in refs if a.whole), None)
                 if full is None and whole is not None:
