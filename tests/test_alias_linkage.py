@@ -5,8 +5,9 @@ unit's call sites say ``out`` and ``in`` are distinct.  But it has external link
 program's other file calls it in place, ``smooth(a, a + 1, n)``.  Trusting the one file's
 call sites offloaded it unchecked, and that call aborted on the host device (one buffer
 mapped twice, the second section extending the first).  Only a ``static`` function whose
-address is never taken has all its callers in the unit; this one is versioned at run time
-(PCX128) and runs as written on the overlapping call.
+address is never taken has all its callers in the unit (or any such function, when the
+build links this one source alone); this one is versioned at run time (PCX128) and runs as
+written on the overlapping call.
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ int main(void) {
 """
 
 
-def _smooth_nest(scope: str, extra: str = ""):
-    ua = analyse_unit(SourceUnit("lib.c", LIB.replace("SCOPE", scope) + extra, Language.C))
+def _smooth_nest(scope: str, extra: str = "", whole_program: bool = False):
+    ua = analyse_unit(SourceUnit("lib.c", LIB.replace("SCOPE", scope) + extra, Language.C,
+                                 whole_program=whole_program))
     return next(n for f in ua.functions if f.name == "smooth" for n in f.nests)
 
 
@@ -90,3 +92,12 @@ def test_a_function_called_from_another_file_in_place_gives_the_serial_output(tm
     serial = subprocess.run(["./serial"], cwd=tmp_path, capture_output=True, text=True)
     offload = subprocess.run(["./offload"], cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ, **RUN_ENV))
     assert (offload.returncode, offload.stdout) == (0, serial.stdout), offload.stderr
+
+
+def test_a_build_of_this_one_source_alone_has_every_call_in_it() -> None:
+    """``pcx-cc lib.c -o prog`` (SourceUnit.whole_program): no other file exists to call
+    ``smooth``, external linkage or not; an escaping address still counts."""
+    whole = _smooth_nest("", whole_program=True)
+    assert whole.decision is Decision.OFFLOADED and not whole.alias_checks, [r.format() for r in whole.remarks]
+    escaped = _smooth_nest("", "void (*hook)(double *, const double *, int) = smooth;\n", whole_program=True)
+    assert escaped.alias_checks, [r.format() for r in escaped.remarks]

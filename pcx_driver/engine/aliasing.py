@@ -31,6 +31,37 @@ from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, de
 ALLOCATORS = {"malloc", "calloc", "aligned_alloc", "std::malloc", "std::calloc", "memalign"}
 
 
+def callers_all_seen(model: SourceModel, fi: FunctionInfo) -> bool:
+    """Every call of ``fi`` is a direct call in this unit: no other file can call it (it
+    has internal linkage, ``static`` or in an unnamed namespace, or the build links this
+    one source alone, ``SourceUnit.whole_program``), and its name is used only as a
+    callee, so no pointer to it escapes to a caller we cannot see."""
+    node = fi.node
+    static = model.unit.whole_program or any(
+        c.type == "storage_class_specifier" and model.text(c) == "static" for c in node.children)
+    p = node.parent
+    while p is not None and not static:
+        if p.type == "namespace_definition" and p.child_by_field_name("name") is None:
+            static = True
+        p = p.parent
+    if not static:
+        return False
+    name = fi.name.split("::")[-1]
+    decl = fi.node.child_by_field_name("declarator")
+    own = declarator_identifier(decl) if decl is not None else None
+    for x in walk(model.root):
+        if x.type != "identifier" or model.text(x) != name or (own is not None and x.start_byte == own.start_byte):
+            continue
+        parent = x.parent
+        if parent is not None and parent.type == "function_declarator":
+            continue  # a prototype
+        if parent is not None and parent.type == "template_function":  # f<T>(...)
+            x, parent = parent, parent.parent
+        if parent is None or parent.type != "call_expression" or parent.child_by_field_name("function") != x:
+            return False  # its address is taken, or the name means something else here
+    return True
+
+
 def addressable(refs: list[ArrayRef]) -> bool:
     """Whether the memory these references touch is one contiguous range whose ends the
     host can compute from the base pointer alone: a variable (not a member) that is an
@@ -326,37 +357,12 @@ class AliasOracle:
         return o
 
     def _callers_all_seen(self, fi: FunctionInfo) -> bool:
-        """Every call of ``fi`` is a direct call in this unit: it has internal linkage
-        (``static``, or in an unnamed namespace), so no other file can call it, and its
-        name is used only as a callee, so no pointer to it escapes to a caller we cannot
-        see.  Only then do its call sites here tell where its parameters point."""
+        """``callers_all_seen``, memoised: only then do its call sites here tell where its
+        parameters point."""
         key = fi.node.start_byte
         if key not in self._closed_memo:
-            self._closed_memo[key] = self._callers_all_seen_uncached(fi)
+            self._closed_memo[key] = callers_all_seen(self.model, fi)
         return self._closed_memo[key]
-
-    def _callers_all_seen_uncached(self, fi: FunctionInfo) -> bool:
-        node = fi.node
-        static = any(c.type == "storage_class_specifier" and self._t(c) == "static" for c in node.children)
-        p = node.parent
-        while p is not None and not static:
-            if p.type == "namespace_definition" and p.child_by_field_name("name") is None:
-                static = True
-            p = p.parent
-        if not static:
-            return False
-        name = fi.name.split("::")[-1]
-        decl = fi.node.child_by_field_name("declarator")
-        own = declarator_identifier(decl) if decl is not None else None
-        for x in walk(self.model.root):
-            if x.type != "identifier" or self._t(x) != name or (own is not None and x.start_byte == own.start_byte):
-                continue
-            parent = x.parent
-            if parent is not None and parent.type == "function_declarator":
-                continue  # a prototype
-            if parent is None or parent.type != "call_expression" or parent.child_by_field_name("function") != x:
-                return False  # its address is taken, or the name means something else here
-        return True
 
     def _distinct_at_call_sites(self, fi: FunctionInfo, i: int, j: int) -> bool:
         sites = self._call_sites(fi)

@@ -107,8 +107,7 @@ class Extents:
                     full = self._param_extent(d, fi)
                     if full is not None and fi is not None:
                         self._notes.append(("PCX202", f"extent of '{name}' is {full}: every call of '{fi.name}' "
-                                            "passes an allocation of that many elements (the build links this one "
-                                            "source alone)"))
+                                            "passes an allocation of that many elements"))
             if lo_hi is None:
                 whole = next((a for a in refs if a.whole), None)
                 if full is None and whole is not None:
@@ -260,18 +259,18 @@ class Extents:
         return ext.dims[0] if ext is not None else None
 
     def _param_extent(self, d: Decl, fi: FunctionInfo | None) -> str | None:
-        """The extent of pointer parameter ``d`` of ``fi`` from the calls of ``fi``, when the
-        unit is the whole program (``SourceUnit.whole_program``: no other code can call it)
-        and ``fi`` is only ever called, never named otherwise: each call passes a local
-        pointer or array whose element count (``a = malloc(aSize * sizeof(T))``,
-        ``aligned_alloc(64, n * n * sizeof(float))``) is written in variables passed as
-        other parameters, which ``fi`` never assigns (``bs(aSize, zSize, a, ...)``): the
-        count in those parameters' names (``aSize``, ``n * n``), the same at every call,
-        or None."""
+        """The extent of pointer parameter ``d`` of ``fi`` from the calls of ``fi``, when
+        they are all in this text (``aliasing.callers_all_seen``: ``static``, or the build
+        links this one source alone) and each passes a local pointer or array whose
+        element count (``a = malloc(aSize * sizeof(T))``, ``aligned_alloc(64, n * n *
+        sizeof(float))``) is written in variables passed as other parameters, which ``fi``
+        never assigns (``bs(aSize, zSize, a, ...)``): the count in those parameters'
+        names (``aSize``, ``n * n``), the same at every call, or None."""
+        from pcx_driver.engine.aliasing import callers_all_seen
         from pcx_driver.engine.hostaccess import assigned_and_declared, expression_identifiers, param_names
         from pcx_driver.engine.source import arguments_of, strip_parens, walk
 
-        if fi is None or not self.model.unit.whole_program or fi.is_member:
+        if fi is None or fi.is_member or not callers_all_seen(self.model, fi):
             return None
         params = param_names(fi.node, self.model.data)
         if d.name not in params or params.count(d.name) != 1:
@@ -282,16 +281,13 @@ class Extents:
         assigned = assigned_and_declared(body, self.model.data, body.start_byte, body.end_byte) if body else set()
         callers = {f.node.id: f for f in self.model.functions()}
         common: str | None = None  # the extent in the callee's names, the same at every call
-        for n in walk(self.model.root):
-            if n.type != "identifier" or self._t(n) != bare:
+        for use in walk(self.model.root):
+            if use.type != "call_expression":
                 continue
-            use = n.parent.parent if n.parent is not None and n.parent.type == "template_function" else n.parent
-            if use is not None and use.type == "function_declarator":
-                continue  # the definition or a prototype
-            fn = n.parent if n.parent is not None and n.parent.type == "template_function" else n
-            callee = use.child_by_field_name("function") if use is not None else None
-            if use is None or use.type != "call_expression" or callee is None or callee.id != fn.id:
-                return None  # named without being called: its address may go anywhere
+            fn = use.child_by_field_name("function")
+            name = fn.child_by_field_name("name") if fn is not None and fn.type == "template_function" else fn
+            if name is None or name.type != "identifier" or self._t(name) != bare:
+                continue
             caller = use.parent
             while caller is not None and caller.type != "function_definition":
                 caller = caller.parent
