@@ -101,3 +101,35 @@ def test_a_build_of_this_one_source_alone_has_every_call_in_it() -> None:
     assert whole.decision is Decision.OFFLOADED and not whole.alias_checks, [r.format() for r in whole.remarks]
     escaped = _smooth_nest("", "void (*hook)(double *, const double *, int) = smooth;\n", whole_program=True)
     assert escaped.alias_checks, [r.format() for r in escaped.remarks]
+
+
+CHAIN = r"""
+#include <stdlib.h>
+static void step(double *out, const double *in, const double *w, int n) {
+  for (int i = 0; i < n; i++)
+    out[i] = in[i] * w[i] + 1.0;
+}
+static void run(double *out, int reps, double *in, double *w, int n) {
+  for (int r = 0; r < reps; r++)
+    step(out, in, w, n);
+  REASSIGN
+}
+double go(int n) {
+  double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * n), *c = malloc(sizeof(double) * n);
+  for (int i = 0; i < n; i++) { b[i] = i; c[i] = 2; }
+  run(a, 3, b, c, n);
+  return a[n - 1];
+}
+"""
+
+
+@pytest.mark.parametrize("reassign,distinct", [("", True), ("in = out;", False)],
+                         ids=["passed on unchanged", "the caller reassigns one"])
+def test_parameters_passed_on_are_distinct_where_the_callers_are(reassign, distinct) -> None:
+    """Rodinia hotspot's shape: ``run`` passes its own parameters on to ``step``; they are
+    distinct allocations at ``run``'s only call, so ``step``'s are too, unless ``run``
+    reassigns one of them."""
+    ua = analyse_unit(SourceUnit("chain.c", CHAIN.replace("REASSIGN", reassign), Language.C))
+    (nest,) = [n for f in ua.functions if f.name == "step" for n in f.nests]
+    assert nest.decision is Decision.OFFLOADED and (not nest.alias_checks) is distinct, \
+        [r.format() for r in nest.remarks]

@@ -364,15 +364,39 @@ class AliasOracle:
             self._closed_memo[key] = callers_all_seen(self.model, fi)
         return self._closed_memo[key]
 
-    def _distinct_at_call_sites(self, fi: FunctionInfo, i: int, j: int) -> bool:
+    def _distinct_at_call_sites(self, fi: FunctionInfo, i: int, j: int, depth: int = 0) -> bool:
+        """Parameters ``i`` and ``j`` of ``fi`` point to distinct objects at every call: two
+        distinct allocations, arrays or globals, or two parameters of the caller that it
+        never reassigns and that are distinct at every call of the caller in turn
+        (Rodinia hotspot's ``compute_tran_temp(result, ..., temp, power)`` passing them on
+        to ``single_iteration(result, temp, power, ...)``), a few calls deep."""
         sites = self._call_sites(fi)
         if not sites or not self._callers_all_seen(fi):
             return False
         for call, caller in sites:
             oa, ob = self._arg_origin(call, i, caller), self._arg_origin(call, j, caller)
-            if not (oa[0] == "object" and ob[0] == "object" and oa[1] != ob[1]):
-                return False
+            if oa[0] == "object" and ob[0] == "object" and oa[1] != ob[1]:
+                continue
+            if oa[0] == ob[0] == "param" and oa[1] != ob[1] and depth < 3 and \
+                    self._passed_on(call, (i, j), caller, (int(oa[1]), int(ob[1])), depth):
+                continue
+            return False
         return True
+
+    def _passed_on(self, call: Node, args: tuple[int, int], caller: Node, params: tuple[int, int], depth: int) -> bool:
+        """The caller passes its own parameters ``params`` on as ``args``, never assigns
+        them, and they are distinct at every call of the caller."""
+        from pcx_driver.engine.hostaccess import assigned_and_declared
+
+        fi = next((f for f in self.model.functions() if f.node.id == caller.id), None)
+        body = caller.child_by_field_name("body")
+        if fi is None or body is None:
+            return False
+        named = arguments_of(call.child_by_field_name("arguments"))
+        names = {self._t(strip_parens(named[a])) for a in args}
+        if names & assigned_and_declared(body, self.model.data, body.start_byte, body.end_byte, declarations=False):
+            return False
+        return self._distinct_at_call_sites(fi, params[0], params[1], depth + 1)
 
     def _param_never_is(self, fi: FunctionInfo, i: int, obj: Decl) -> bool:
         sites = self._call_sites(fi)
