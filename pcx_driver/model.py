@@ -229,6 +229,9 @@ class FunctionAnalysis:
     # the constant extents of their dimensions after the first (None: not constant).  An
     # index into one of those stays inside it (C forbids reaching the next row through it).
     row_extents: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
+    # pointer parameters that point to distinct objects at every call of the function
+    # (aliasing.AliasOracle: every call in this text passes distinct allocations)
+    distinct_params: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -133,3 +133,41 @@ def test_parameters_passed_on_are_distinct_where_the_callers_are(reassign, disti
     (nest,) = [n for f in ua.functions if f.name == "step" for n in f.nests]
     assert nest.decision is Decision.OFFLOADED and (not nest.alias_checks) is distinct, \
         [r.format() for r in nest.remarks]
+
+
+COLNORM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <math.h>
+template <typename T>
+void colnorm(T *out, const T *data, int D, int N) {
+  for (int c = 0; c < D; c++) {                      /* NEST1 */
+    T s = 0;
+    for (int r = 0; r < N; r++) s += data[r * D + c] * data[r * D + c];
+    out[c] = sqrt(s / N);
+  }
+}
+int main(int argc, char **argv) {
+  int D = 4000 + (argc > 1), N = 64;
+  double *data = (double *)malloc(sizeof(double) * D * N), *out = (double *)malloc(sizeof(double) * D);
+  for (int i = 0; i < D * N; i++) data[i] = (i % 17) * 0.25;
+  colnorm(out, data, D, N);
+  double s = 0;
+  for (int c = 0; c < D; c++) s += out[c];
+  printf("%.6f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_the_plan_checker_knows_parameters_the_calls_prove_distinct(tmp_path) -> None:
+    """HeCBench stddev's shape, built as the whole program: ``out`` and ``data`` are
+    distinct allocations at the only call, so the kernel is not versioned; the plan
+    checker, which takes two unrestricted pointer parameters for one array unless told
+    otherwise (FunctionAnalysis.distinct_params), must not then refuse it (PCX215)."""
+    from test_coverage_liveness import build_and_compare
+
+    data = build_and_compare(tmp_path, COLNORM, ["NEST1"], suffix=".cpp")
+    ids = [r["id"] for s in data["sources"] for n in s["nests"] for r in n["reasons"]]
+    assert "PCX128" not in ids and "PCX215" not in ids, ids

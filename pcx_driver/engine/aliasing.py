@@ -89,6 +89,9 @@ class AliasOracle:
         self.sem = sem
         self._alloc_memo: dict[str, bool] = {}  # decl key -> allocated_only
         self._closed_memo: dict[int, bool] = {}  # function start byte -> every caller is in the unit
+        # function start byte -> pointer parameters its call sites prove distinct (for the
+        # plan checker: FunctionAnalysis.distinct_params)
+        self.distinct_params: dict[int, set[tuple[str, str]]] = {}
 
     def _t(self, n: Node | None) -> str:
         return self.model.text(n)
@@ -313,7 +316,10 @@ class AliasOracle:
         if ob[0] == "object" and db.kind in local and oa[0] == "param":
             return False
         if oa[0] == "param" and ob[0] == "param":
-            return not self._distinct_at_call_sites(fi, int(oa[1]), int(ob[1]))
+            if self._distinct_at_call_sites(fi, int(oa[1]), int(ob[1])):
+                self.distinct_params.setdefault(fi.node.start_byte, set()).add(tuple(sorted((da.name, db.name))))
+                return False
+            return True
         if {oa[0], ob[0]} == {"param", "object"}:
             p_idx = int(oa[1]) if oa[0] == "param" else int(ob[1])
             obj = da if oa[0] == "object" else db

@@ -40,6 +40,9 @@ class UnitFacts:
         # function -> its arrays of arrays -> constant extents after the first dimension
         self.row_extents = {(fa.name, fa.start_byte): fa.row_extents for fa in analysis.functions} \
             if analysis is not None else {}
+        # function -> pointer parameters the analysis proved distinct at every call
+        self.distinct_params = {(fa.name, fa.start_byte): {frozenset(p) for p in fa.distinct_params}
+                                for fa in analysis.functions} if analysis is not None else {}
         self.aliases = {lp.name: lp.container for lp in plan.local_pointers}
         self._device_functions: set[str] | None = None
         self.defs: dict = {}  # the current function's fixed linear definitions

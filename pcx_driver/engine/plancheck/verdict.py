@@ -59,8 +59,11 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
         env = {n: frozenset([n]) for n in names}
         if params & names and len(params | shared) > 1:
             kinds = pointee_kinds(fnode, facts.data)
+            # (but not one that every call of the function passes a distinct object for)
+            apart = facts.distinct_params.get((fname, fnode.start_byte), set())
             for p in params:  # a parameter may be another one, or any global used here
-                env[p] = frozenset({q for q in params if may_alias(kinds.get(p), kinds.get(q))} | shared)
+                env[p] = frozenset({q for q in params if may_alias(kinds.get(p), kinds.get(q))
+                                    and frozenset((p, q)) not in apart} | shared)
             for g in shared:  # a global may be any parameter (but not another global)
                 env[g] = frozenset({g} | params)
         st = State(tuple(sorted(env.items())), ())
