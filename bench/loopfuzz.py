@@ -1050,7 +1050,11 @@ class Gen:
         top = self.chance(0.4)
         fn = Fn(name, arrays, ["acc"] + (["gs"] if self.chance(0.5) else []), ["gd"] if self.chance(0.3) else [],
                 main=False, top_decl=top, params={p[0]: p for p in params})
-        self.open(f"static {'u32' if returns else 'void'} {name}({', '.join(decls)}) {{")
+        # every other kernel function has external linkage: in a program built from this one
+        # source its calls are still all here (SourceUnit.whole_program), which the alias
+        # test and parameter extents rely on (chosen by name, not drawn: seeds keep their programs)
+        linkage = "" if name[-1:].isdigit() and int(name[-1]) % 2 == 1 else "static "
+        self.open(f"{linkage}{'u32' if returns else 'void'} {name}({', '.join(decls)}) {{")
         if top:
             self.emit("int i, j, q;")
         self.emit("u32 acc = 0u;")
