@@ -143,3 +143,16 @@ def test_a_whole_program_is_one_source_linked_alone(args, whole) -> None:
     from pcx_driver.invocation import parse
 
     assert whole_program(parse(args)) is whole
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(("  search(aSize, zSize, a, z, r);", "  a = a + 1;\n  search(aSize, zSize, a, z, r);"),
+                 id="the caller moves the pointer after its allocation"),
+    pytest.param(("  for (int i = 0; i < zSize; i++) {", "  acc_a += 0;\n  for (int i = 0; i < zSize; i++) {"),
+                 id="the function moves its parameter"),
+])
+def test_a_pointer_that_moves_keeps_its_extent_unknown(change) -> None:
+    old, new = change
+    assert SEARCH.count(old) == 1
+    decision, remarks = _decision(SEARCH.replace(old, new), "NEST1")
+    assert decision is not Decision.OFFLOADED and any("extent of 'acc_a'" in m for m in remarks), remarks

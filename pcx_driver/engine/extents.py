@@ -279,6 +279,8 @@ class Extents:
         bare = fi.name.split("::")[-1]
         body = fi.node.child_by_field_name("body")
         assigned = assigned_and_declared(body, self.model.data, body.start_byte, body.end_byte) if body else set()
+        if body is None or d.name in assigned:
+            return None  # the pointer moves: the count no longer starts where it points
         callers = {f.node.id: f for f in self.model.functions()}
         common: str | None = None  # the extent in the callee's names, the same at every call
         for use in walk(self.model.root):
@@ -306,11 +308,35 @@ class Extents:
             if count is None or cbody is None or expression_identifiers(count) & assigned_and_declared(
                     cbody, self.model.data, cbody.start_byte, cbody.end_byte, declarations=False):
                 return None  # (a count whose variables change may not be the one at the call)
+            if got.shape == "pointer" and self._stores(cbody, got.name) > (0 if self._initialised(got) else 1):
+                return None  # the pointer is set again (or moved) after its one allocation
             here = self._in_callee_terms(count, argv, params, at, assigned)
             if here is None or (common is not None and here != common):
                 return None
             common = here
         return common
+
+    def _stores(self, body: Node, name: str) -> int:
+        """Assignments, increments and address-takings of ``name`` in ``body``."""
+        from pcx_driver.engine.source import strip_parens, walk
+
+        count = 0
+        for n in walk(body):
+            target = (n.child_by_field_name("left") if n.type == "assignment_expression"
+                      else n.child_by_field_name("argument") if n.type == "update_expression"
+                      or (n.type == "pointer_expression" and self._t(n)[:1] == "&") else None)
+            target = strip_parens(target)
+            if target is not None and target.type == "identifier" and self._t(target) == name:
+                count += 1
+        return count
+
+    def _initialised(self, d: Decl) -> bool:
+        """``d`` is declared with an initialiser (``T *a = malloc(...)``)."""
+        node = self.model.root.descendant_for_byte_range(d.decl_offset, d.decl_offset) \
+            if d.decl_offset is not None else None
+        while node is not None and node.type not in ("init_declarator", "declaration"):
+            node = node.parent
+        return node is not None and node.type == "init_declarator"
 
     def _in_callee_terms(self, count: str, argv: list, params: list[str], at: int, assigned: set[str]) -> str | None:
         """``count``, an element count in a caller's names, in the callee's: each variable
