@@ -156,3 +156,13 @@ def test_a_pointer_that_moves_keeps_its_extent_unknown(change) -> None:
     assert SEARCH.count(old) == 1
     decision, remarks = _decision(SEARCH.replace(old, new), "NEST1")
     assert decision is not Decision.OFFLOADED and any("extent of 'acc_a'" in m for m in remarks), remarks
+
+
+def test_an_allocation_by_posix_memalign_gives_the_count_too() -> None:
+    """bsearch allocates with ``posix_memalign((void **)&a, 1024, aSize * sizeof(Real_t))``
+    after ``Real_t *a = NULL;``: that one store is the allocation."""
+    old = "  float *a = (float *)malloc(aSize * sizeof(float));"
+    assert SEARCH.count(old) == 1
+    src = SEARCH.replace(old, "  float *a = NULL;\n  posix_memalign((void **)&a, 64, aSize * sizeof(float));")
+    decision, remarks = _decision(src, "NEST1")
+    assert decision is Decision.OFFLOADED, remarks

@@ -308,7 +308,8 @@ class Extents:
             if count is None or cbody is None or expression_identifiers(count) & assigned_and_declared(
                     cbody, self.model.data, cbody.start_byte, cbody.end_byte, declarations=False):
                 return None  # (a count whose variables change may not be the one at the call)
-            if got.shape == "pointer" and self._stores(cbody, got.name) > (0 if self._initialised(got) else 1):
+            if got.shape == "pointer" and self._stores(cbody, got.name) > (0 if self._allocated_where_declared(got)
+                                                                           else 1):
                 return None  # the pointer is set again (or moved) after its one allocation
             here = self._in_callee_terms(count, argv, params, at, assigned)
             if here is None or (common is not None and here != common):
@@ -330,13 +331,15 @@ class Extents:
                 count += 1
         return count
 
-    def _initialised(self, d: Decl) -> bool:
-        """``d`` is declared with an initialiser (``T *a = malloc(...)``)."""
+    def _allocated_where_declared(self, d: Decl) -> bool:
+        """``T *a = malloc(...)``: the declaration is the allocation (else one store is,
+        ``a = malloc(...)`` or ``posix_memalign(&a, ...)``)."""
         node = self.model.root.descendant_for_byte_range(d.decl_offset, d.decl_offset) \
             if d.decl_offset is not None else None
         while node is not None and node.type not in ("init_declarator", "declaration"):
             node = node.parent
-        return node is not None and node.type == "init_declarator"
+        return node is not None and node.type == "init_declarator" and \
+            allocation_count(node, self.model.data, d.name) is not None
 
     def _in_callee_terms(self, count: str, argv: list, params: list[str], at: int, assigned: set[str]) -> str | None:
         """``count``, an element count in a caller's names, in the callee's: each variable
