@@ -103,11 +103,7 @@ class Extents:
                     exact = False
                     dims.append(hull)
                     continue
-                if d.shape == "pointer" and d.kind == "param" and len(extents) == 1:
-                    full = self._param_extent(d, fi)
-                    if full is not None and fi is not None:
-                        self._notes.append(("PCX202", f"extent of '{name}' is {full}: every call of '{fi.name}' "
-                                            "passes an allocation of that many elements"))
+                full = self._param_extent_noted(d, fi, name, extents)
             if lo_hi is None:
                 whole = next((a for a in refs if a.whole), None)
                 if full is None and whole is not None:
@@ -134,6 +130,8 @@ class Extents:
             if not inside:
                 # a guarded access (if (x - 1 >= 0) ...) makes the bounds of the loops wider than
                 # what is touched: never map outside the object
+                if full is None and k == 0:
+                    full = self._param_extent_noted(d, fi, name, extents)
                 if full is not None:
                     exact = False
                     dims.append(("0", full))
@@ -257,6 +255,16 @@ class Extents:
                 return count
         ext = assigned_allocation(fi.node, self.model.data, d.name, use)
         return ext.dims[0] if ext is not None else None
+
+    def _param_extent_noted(self, d: Decl, fi: FunctionInfo | None, name: str, extents: list) -> str | None:
+        """``_param_extent`` for a pointer parameter, with a PCX202 note saying where it came from."""
+        if d.shape != "pointer" or d.kind != "param" or len(extents) != 1:
+            return None
+        full = self._param_extent(d, fi)
+        if full is not None and fi is not None:
+            self._notes.append(("PCX202", f"extent of '{name}' is {full}: every call of '{fi.name}' passes an "
+                                "allocation of that many elements"))
+        return full
 
     def _param_extent(self, d: Decl, fi: FunctionInfo | None) -> str | None:
         """The extent of pointer parameter ``d`` of ``fi`` from the calls of ``fi``, when

@@ -76,7 +76,7 @@ class Legality:
 
     def template(self, fi: FunctionInfo) -> None:
         name = fi.name.split("::")[-1].split("<")[0]
-        insts = self.sem.template_calls.get(name, [])
+        insts = self.sem.template_calls.get(name, []) or self._instantiated_in_templates(fi, name)
         if not insts:
             raise Refusal("PCX136", f"function template '{name}' has no instantiation in this file", recurse=False)
         for args in insts:
@@ -85,6 +85,64 @@ class Legality:
                 if base and not base.lstrip("-").isdigit() and base not in ARITH_TYPES:
                     raise Refusal("PCX136", f"function template '{name}' is instantiated with '{a}', which "
                                   "cannot be offloaded", recurse=False)
+
+    def _instantiated_in_templates(self, fi: FunctionInfo, name: str, depth: int = 0) -> list[list[str]]:
+        """The instantiations of function template ``name`` made only by calls in other
+        templates' bodies (HeCBench atomicCost<T> calling ``wiAtomicOnGlobalMem<T>(...)``,
+        conv1D<T> calling ``conv1d(mask, a, b, ...)``): each instantiation of the calling
+        template, its arguments put in for the call's, written (``<T>``) or deduced from an
+        argument declared with the caller's parameter (``T *a`` passed for ``T *in``).  []
+        when a call cannot be followed, so the template keeps PCX136."""
+        own = template_parameters(fi.node, self.model)
+        if depth > 3 or not own:
+            return []
+        out: list[list[str]] = []
+        for caller in self.model.functions():
+            if not caller.is_template or caller.node.id == fi.node.id:
+                continue
+            calls = [c for c in walk(caller.node) if c.type == "call_expression" and _called_name(c, self.model) == name]
+            if not calls:
+                continue
+            cparams = [p for p, _ in template_parameters(caller.node, self.model)]
+            cname = caller.name.split("::")[-1].split("<")[0]
+            cinsts = self.sem.template_calls.get(cname, []) or self._instantiated_in_templates(caller, cname, depth + 1)
+            if not cinsts:
+                return []
+            for call in calls:
+                binding = self._template_binding(call, fi, own, cparams)
+                if binding is None:
+                    return []
+                for cargs in cinsts:
+                    actual = dict(zip(cparams, cargs))
+                    out.append([actual.get(binding[p], binding[p]) for p, _ in own])
+        return out
+
+    def _template_binding(self, call: Node, fi: FunctionInfo, own: list[tuple[str, str | None]],
+                          cparams: list[str]) -> dict[str, str] | None:
+        """Each type parameter of ``fi`` at ``call`` (inside a template with type
+        parameters ``cparams``): one of those names, or an arithmetic type; None if not known."""
+        fn = call.child_by_field_name("function")
+        written: list[str] = []
+        if fn is not None and fn.type == "template_function":
+            targs = fn.child_by_field_name("arguments")
+            written = [self._t(a).strip() for a in (targs.named_children if targs is not None else [])]
+        argv = [a for a in (call.child_by_field_name("arguments").named_children
+                            if call.child_by_field_name("arguments") is not None else []) if a.type != "comment"]
+        ptypes = _parameter_types(fi.node, self.model)
+        binding: dict[str, str] = {}
+        for k, (p, default) in enumerate(own):
+            got = written[k] if k < len(written) else None
+            if got is None:  # deduced from an argument whose parameter is declared with p
+                at = next((i for i, t in enumerate(ptypes) if _type_base(t) == p), None)
+                if at is not None and at < len(argv) and argv[at].type == "identifier":
+                    d = self.sem.decl_of(argv[at].start_byte)
+                    got = _type_base(d.type_spelling) if d is not None else None
+                elif default is not None:
+                    got = default
+            if got is None or not (got in cparams or _type_base(got) in ARITH_TYPES):
+                return None
+            binding[p] = got
+        return binding
 
     def hazards(self, nest: Nest, reasons: list[tuple[str, str]]) -> None:
         seen = set()
@@ -168,3 +226,56 @@ class Legality:
             else:
                 reasons.append(("PCX105", f"call to '{c.name}', which has no visible definition {where}"))
         return users
+
+
+def template_parameters(fnode: Node, model: SourceModel) -> list[tuple[str, str | None]]:
+    """The type parameters of the template whose definition is ``fnode``, in order, with
+    their default types (``template <typename T, typename I = int>``: T, then I = int)."""
+    decl = fnode.parent
+    if decl is None or decl.type != "template_declaration":
+        return []
+    plist = decl.child_by_field_name("parameters")
+    out: list[tuple[str, str | None]] = []
+    for p in plist.named_children if plist is not None else []:
+        if p.type == "type_parameter_declaration":
+            ident = next((c for c in p.named_children if c.type == "type_identifier"), None)
+            if ident is not None:
+                out.append((model.text(ident), None))
+        elif p.type == "optional_type_parameter_declaration":
+            ident, default = p.child_by_field_name("name"), p.child_by_field_name("default_type")
+            if ident is not None:
+                out.append((model.text(ident), model.text(default) if default is not None else None))
+    return out
+
+
+def _called_name(call: Node, model: SourceModel) -> str:
+    fn = call.child_by_field_name("function")
+    if fn is not None and fn.type == "template_function":
+        fn = fn.child_by_field_name("name")
+    return model.text(fn) if fn is not None and fn.type == "identifier" else ""
+
+
+def _parameter_types(fnode: Node, model: SourceModel) -> list[str]:
+    """The declared type of each parameter of ``fnode`` as written (``const T *``)."""
+    decl = fnode.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    params = decl.child_by_field_name("parameters") if decl is not None else None
+    out = []
+    for p in params.named_children if params is not None else []:
+        if p.type in ("parameter_declaration", "optional_parameter_declaration"):
+            ty = p.child_by_field_name("type")
+            d = p.child_by_field_name("declarator")
+            stars = "".join(ch for ch in (model.text(d) if d is not None else "") if ch in "*&")
+            out.append((model.text(ty) if ty is not None else "") + " " + stars)
+    return out
+
+
+def _type_base(spelling: str | None) -> str | None:
+    """``T`` of ``const T *``, ``T &``, ``T [10]``, ``T``."""
+    if spelling is None:
+        return None
+    spelling = spelling.split("[")[0]  # an array ``T [10]``: its element type
+    words = [w for w in spelling.replace("*", " ").replace("&", " ").split() if w not in ("const", "volatile",
+                                                                                          "restrict", "__restrict")]
+    return " ".join(words) if words else None

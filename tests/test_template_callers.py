@@ -1,0 +1,92 @@
+"""A function template instantiated only by calls in another template's body.
+
+HeCBench's atomicCost calls ``wiAtomicOnGlobalMem<T>(result, size, n)`` inside the
+template ``atomicCost<T>``, which main instantiates with double, int and float; its
+convolution1D calls ``conv1d(mask, a, b, ...)`` inside ``conv1D<T>``.  libclang lists no
+instantiation of the callee (its calls are dependent), so its loops were refused as a
+template "with no instantiation in this file" (PCX136).  The callee's instantiations are
+the caller's, put in for the call's template arguments, written (``<T>``) or deduced from
+an argument declared with the caller's parameter; a type that is not arithmetic, or a call
+that cannot be followed, keeps PCX136.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare  # noqa: E402
+
+from pcx_driver.engine.analysis import analyse_unit
+from pcx_driver.model import Decision, Language, SourceUnit
+
+CLANGXX = shutil.which("clang++-19")
+
+PROGRAM = r"""
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+template <typename T>
+void accumulate(T *result, int size, int n) {
+  for (int tid = 0; tid < n; tid++)                         /* NEST1 */
+    for (int i = tid * size; i < (tid + 1) * size; i++)
+      result[tid] += i % 2;
+}
+template <typename T>
+void smooth(const T *in, T *out, int n) {
+  for (int i = 1; i < n - 1; i++)                           /* NEST2 */
+    out[i] = (in[i - 1] + in[i] + in[i + 1]) / 3;
+}
+template <typename T>
+void run(int n, int size) {
+  T *r = (T *)malloc(sizeof(T) * n), *a = (T *)malloc(sizeof(T) * n), *b = (T *)malloc(sizeof(T) * n);
+  memset(r, 0, sizeof(T) * n);
+  for (int i = 0; i < n; i++) { a[i] = i % 7; b[i] = 0; }
+  accumulate<T>(r, size, n);
+  smooth(a, b, n);
+  double s = 0;
+  for (int i = 0; i < n; i++) s += r[i] + b[i];
+  printf("%.3f\n", s);
+  free(r); free(a); free(b);
+}
+int main(int argc, char **argv) {
+  run<double>(20000 + (argc > 1), 8);
+  run<int>(20000, 8);
+  run<float>(20000, 8);
+  return 0;
+}
+"""
+
+
+def _decision(src: str, marker: str) -> tuple[Decision, list[str]]:
+    ua = analyse_unit(SourceUnit("t.cpp", src, Language.CXX))
+    line = next(k + 1 for k, text in enumerate(src.splitlines()) if marker in text)
+    (nest,) = [n for n in ua.nests() if n.line == line]
+    return nest.decision, [r.format() for r in nest.remarks]
+
+
+def test_the_calling_templates_instantiations_are_the_callees() -> None:
+    for marker in ("NEST1", "NEST2"):
+        decision, remarks = _decision(PROGRAM, marker)
+        assert decision is Decision.OFFLOADED, remarks
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(("accumulate<T>(r, size, n);", "accumulate<T *>((T **)0, size, 0);"), id="a pointer type"),
+    pytest.param(("smooth(a, b, n);", "smooth(a + 0, b, n);"), id="an argument whose type is not a declaration's"),
+])
+def test_calls_that_do_not_give_arithmetic_types_keep_pcx136(change) -> None:
+    old, new = change
+    assert PROGRAM.count(old) == 1
+    marker = "NEST2" if "smooth" in old else "NEST1"
+    decision, remarks = _decision(PROGRAM.replace(old, new), marker)
+    assert decision is not Decision.OFFLOADED and any("PCX136" in r for r in remarks), remarks
+
+
+@pytest.mark.skipif(CLANGXX is None, reason="clang++-19 not installed")
+def test_templates_called_from_templates_offload_and_give_the_serial_output(tmp_path: Path) -> None:
+    build_and_compare(tmp_path, PROGRAM, ["NEST1", "NEST2"], suffix=".cpp")
