@@ -27,6 +27,53 @@ class RemarkSpec:
     summary: str  # one line of documentation
 
 
+#: What a user can do about a remark (``pcx explain`` prints it under the summary): only
+#: changes that pcx really takes into account.
+ADVICE: dict[str, str] = {
+    "PCX101": "If the iterations are independent in fact (the dependence is only on paper), rewrite the "
+              "loop so that each iteration writes its own elements (a temporary per iteration, a separate "
+              "output array); a sum or minimum into one element is recognised as a reduction when it is a "
+              "scalar, and updates a[e] += v or a[e] = a[e] + v are made atomic (PCX117) when every access "
+              "to the array is one.  A true recurrence (Gauss-Seidel, a triangular solve) stays serial.",
+    "PCX102": "Write the subscript as an affine function of the loop indices (i * n + j, not i * j); a "
+              "scalar set once at the top of the body from the indices counts as its value.",
+    "PCX103": "A scatter through an index array cannot be proved conflict-free: write a[idx[i]] += v (made "
+              "atomic, PCX117) if the writes accumulate, or keep the loop serial.",
+    "PCX104": "Mark the pointers restrict, allocate them separately in the same file, or build the "
+              "program from this one source (pcx-cc main.c -o prog): pcx then compares the calls.",
+    "PCX105": "Define the called function in this translation unit (a static or inline helper in the file "
+              "or a header it includes); pcx walks its body.  Library calls other than libm stay on the host.",
+    "PCX106": "Move printf and other I/O out of the loop (collect into an array, print after it).",
+    "PCX108": "Replace the early exit with a flag or a bound computed before the loop.",
+    "PCX110": "Write the loop as for (i = start; i < bound; i++) (or += constant) with bounds that do not "
+              "change inside it, and a fresh index that no enclosing loop shares.",
+    "PCX112": "Declare the scalar inside the loop body, or give it a value at the top of every iteration; "
+              "a value needed after the loop must be recomputed there.",
+    "PCX113": "Only function-like macros that expand to an expression over their arguments are read through; "
+              "use an inline function instead of a macro with statements, assignments or globals.",
+    "PCX114": "Keep #if/#ifdef lines outside the loop nest.",
+    "PCX115": "The work per launch is small or its copies cost more than it saves: run with larger sizes, "
+              "lower --pcx-min-work (PCX_MIN_WORK, pcx.toml) if your device launches cheaply, or keep the "
+              "data on the device across the serial loop (no host code that needs the array between kernels).",
+    "PCX116": "Give the array an extent pcx can see: a declared size, a malloc/new of n elements in the same "
+              "function, or, for a pointer parameter, calls in this file (a static function, or a program "
+              "built from this one source) that pass allocations whose size is another argument.",
+    "PCX117": "Nothing to do: the updates run as atomics.  A separate array per iteration block (and a sum "
+              "after) is faster on a GPU when contention is high.",
+    "PCX118": "Access the array through a plain pointer or array variable (copy p->a to a local pointer "
+              "before the loop); an array of pointers to rows cannot be mapped, one contiguous block can.",
+    "PCX128": "Mark the pointers restrict (or pass distinct allocations from a static function's only calls) "
+              "to drop the run-time check.",
+    "PCX136": "Instantiate the template with arithmetic types in this file (a call such as f<double>(...), "
+              "directly or from another template that is instantiated so).",
+    "PCX141": "Nothing to do: the loop runs inside the calling kernels on the device.",
+    "PCX202": "Nothing to do: the section covers more than the accesses (a declared or allocated extent); "
+              "exact loop bounds make it tighter.",
+    "PCX203": "Keep host code between kernels from moving or storing the arrays' pointers, and from calling "
+              "functions in other files with them; the remark names the statement that stopped the region.",
+}
+
+
 REMARKS: dict[str, RemarkSpec] = {
     s.id: s
     for s in [
@@ -144,4 +191,5 @@ def explain(remark_id: str) -> str:
     spec = REMARKS.get(remark_id.upper())
     if spec is None:
         raise KeyError(remark_id)
-    return f"{spec.id} ({spec.level}): {spec.summary}"
+    advice = ADVICE.get(spec.id)
+    return f"{spec.id} ({spec.level}): {spec.summary}" + (f"\n  What you can do: {advice}" if advice else "")

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from pcx_driver.cli import SUBCOMMANDS, main
 from pcx_driver.commands import doctor as doctor_mod
-from pcx_driver.diagnostics import REMARKS
+from pcx_driver.diagnostics import ADVICE, REMARKS
 from pcx_driver.plugins import DEFAULT_PLUGINS
 
 PCX = Path(sys.executable).parent / "pcx"
@@ -48,17 +48,27 @@ def test_installed_pcx_help_teaches_the_commands():
 
 
 @pytest.mark.parametrize("given", ["PCX101", "pcx101"])
-def test_explain_prints_level_and_docs_from_the_table(given):
+def test_explain_prints_level_docs_and_what_to_do_from_the_table(given):
     result = invoke("explain", given)
     assert result.exit_code == 0
     spec = REMARKS["PCX101"]
-    assert result.output.strip() == f"PCX101 ({spec.level}): {spec.summary}"
+    assert result.output.strip() == f"PCX101 ({spec.level}): {spec.summary}\n  What you can do: {ADVICE['PCX101']}"
 
 
-def test_explain_several_ids_one_line_each():
+def test_explain_several_ids_one_entry_each():
     result = invoke("explain", "PCX001", "PCX115")
     assert result.exit_code == 0
-    assert [line.split()[0] for line in result.output.splitlines()] == ["PCX001", "PCX115"]
+    assert [line.split()[0] for line in result.output.splitlines() if not line.startswith(" ")] == \
+        ["PCX001", "PCX115"]
+
+
+def test_every_reason_polybench_leaves_says_what_to_do():
+    """The refusals bench/polybench.py reports for the nests it leaves serial (and the
+    versioning and over-approximation notes beside offloaded ones) each carry advice."""
+    assert set(ADVICE) <= set(REMARKS)
+    for rid in ("PCX101", "PCX104", "PCX105", "PCX110", "PCX112", "PCX113", "PCX115", "PCX116", "PCX128",
+                "PCX202", "PCX203"):
+        assert rid in ADVICE, rid
 
 
 def test_explain_unknown_id_exits_2_with_a_message():
