@@ -251,15 +251,22 @@ def test_rewrite_that_does_not_compile_falls_back_pcx007(project, pcx_env):
     assert strict.returncode != 0 and "pcx-cc: error:" in strict.stderr
 
 
-def test_an_error_in_a_source_left_as_written_blames_no_rewrite(project, pcx_env):
+@pytest.mark.parametrize("bad,error", [
+    ("int helper(void) { return undeclared_name; }\n",
+     "bad.c:1:27: error: use of undeclared identifier 'undeclared_name'"),
+    ("#include \"../../common/missing.h\"\nint helper(void) { return 0; }\n",
+     "bad.c:1:10: fatal error: '../../common/missing.h' file not found"),
+], ids=["an error", "a missing header (a fatal error)"])
+def test_an_error_in_a_source_left_as_written_blames_no_rewrite(project, pcx_env, bad, error):
     """A command compiling two sources, one rewritten and one with the user's own error:
     the compiler's error is the user's (the original compile fails the same way), and no
-    PCX007 warning says the rewrite failed (Rodinia lud built with -std=c99 got one)."""
-    (project / "bad.c").write_text("int helper(void) { return undeclared_name; }\n")
+    PCX007 warning says the rewrite failed (Rodinia lud built with -std=c99 got one, and
+    built from another directory, with its ``../../common`` header missing, another)."""
+    (project / "bad.c").write_text(bad)
     r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_standin", "-c", "src/saxpy.c", "bad.c"],
             project, pcx_env)
     assert r.returncode != 0
-    assert "bad.c:1:27: error: use of undeclared identifier 'undeclared_name'" in r.stderr, r.stderr
+    assert error in r.stderr, r.stderr
     assert "pcx-cc: warning" not in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 

@@ -78,8 +78,10 @@ def try_rewritten(
 
 
 def _error_file(line: str) -> str | None:
-    """The real path of the file a ``file:line:col: error: ...`` line names, if any."""
-    head = line.split(": error:", 1)[0] if ": error:" in line else ""
+    """The real path of the file a ``file:line:col: error: ...`` (or ``fatal error:``, a
+    missing header) line names, if any."""
+    marker = next((m for m in (": fatal error:", ": error:") if m in line), None)
+    head = line.split(marker, 1)[0] if marker else ""
     parts = head.rsplit(":", 2)
     return os.path.realpath(parts[0]) if len(parts) == 3 and parts[1].isdigit() else None
 
