@@ -171,3 +171,30 @@ def test_the_plan_checker_knows_parameters_the_calls_prove_distinct(tmp_path) ->
     data = build_and_compare(tmp_path, COLNORM, ["NEST1"], suffix=".cpp")
     ids = [r["id"] for s in data["sources"] for n in s["nests"] for r in n["reasons"]]
     assert "PCX128" not in ids and "PCX215" not in ids, ids
+
+
+METHOD = r"""
+#include <stdlib.h>
+struct Grid {
+  static void smooth(double *out, const double *in, int n) {
+    for (int i = 0; i < n - 2; i++)
+      out[i] = 0.25 * in[i] + 0.5 * in[i + 1] + 0.25 * in[i + 2];
+  }
+};
+double run(int n) {
+  double *a = (double *)malloc(sizeof(double) * n), *b = (double *)malloc(sizeof(double) * n);
+  for (int i = 0; i < n; i++) a[i] = (i * 7) % 13;
+  Grid::smooth(b, a, n);
+  return b[0];
+}
+"""
+
+
+def test_a_method_is_never_taken_for_having_all_its_calls_here() -> None:
+    """A ``static`` member function has external linkage (and a virtual one is called
+    through its base): its calls here prove nothing about its parameters, whole program
+    or not."""
+    for whole in (False, True):
+        ua = analyse_unit(SourceUnit("m.cpp", METHOD, Language.CXX, whole_program=whole))
+        (nest,) = [n for n in ua.nests() if n.line == 5]
+        assert nest.decision is not Decision.OFFLOADED or nest.alias_checks, [r.format() for r in nest.remarks]

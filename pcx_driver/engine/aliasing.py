@@ -35,7 +35,10 @@ def callers_all_seen(model: SourceModel, fi: FunctionInfo) -> bool:
     """Every call of ``fi`` is a direct call in this unit: no other file can call it (it
     has internal linkage, ``static`` or in an unnamed namespace, or the build links this
     one source alone, ``SourceUnit.whole_program``), and its name is used only as a
-    callee, so no pointer to it escapes to a caller we cannot see."""
+    callee, so no pointer to it escapes to a caller we cannot see.  Never a method (a
+    ``static`` one has external linkage, and a virtual one is called through its base)."""
+    if fi.is_member:
+        return False  # a method: virtual calls and calls through objects are not spelled as its name
     node = fi.node
     static = model.unit.whole_program or any(
         c.type == "storage_class_specifier" and model.text(c) == "static" for c in node.children)
