@@ -281,7 +281,7 @@ def _with_line_directive(text: str, path: str) -> str:
 
 #: options that let code outside the command's one source call its functions: a shared
 #: library or relocatable output, objects handed to the linker, exported symbols
-_OPEN_PROGRAM = ("-shared", "-r", "-rdynamic", "-Wl,", "-Xlinker", "-export-dynamic", "-Wl,-E", "-c")
+_OPEN_PROGRAM = ("-shared", "-r", "-rdynamic", "-Wl,", "-Xlinker", "-export-dynamic")
 
 
 def whole_program(inv: Invocation) -> bool:

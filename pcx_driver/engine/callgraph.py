@@ -54,6 +54,15 @@ class CallSite:
         """Is the callee a plain identifier (``f(x)``, not ``obj.f(x)`` or ``(*fp)(x)``)?"""
         return self.node.child_by_field_name("function").type == "identifier"
 
+    @property
+    def unqualified(self) -> bool:
+        """Is the callee a plain identifier, with template arguments or not (``f(x)``,
+        ``f<T>(x)``; not ``obj.f(x)``, ``ns::f(x)`` or ``(*fp)(x)``)?"""
+        fn = self.node.child_by_field_name("function")
+        if fn.type == "template_function":
+            fn = fn.child_by_field_name("name")
+        return fn is not None and fn.type == "identifier"
+
 
 @dataclass
 class CallGraph:

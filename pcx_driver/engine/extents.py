@@ -274,11 +274,12 @@ class Extents:
         sizeof(float))``) is written in variables passed as other parameters, which ``fi``
         never assigns (``bs(aSize, zSize, a, ...)``): the count in those parameters'
         names (``aSize``, ``n * n``), the same at every call, or None."""
+        from pcx_driver.engine import callgraph
         from pcx_driver.engine.aliasing import callers_all_seen
         from pcx_driver.engine.hostaccess import assigned_and_declared, expression_identifiers, param_names
-        from pcx_driver.engine.source import arguments_of, strip_parens, walk
+        from pcx_driver.engine.source import arguments_of, strip_parens
 
-        if fi is None or fi.is_member or not callers_all_seen(self.model, fi):
+        if fi is None or not callers_all_seen(self.model, fi):
             return None
         params = param_names(fi.node, self.model.data)
         if d.name not in params or params.count(d.name) != 1:
@@ -291,13 +292,10 @@ class Extents:
             return None  # the pointer moves: the count no longer starts where it points
         callers = {f.node.id: f for f in self.model.functions()}
         common: str | None = None  # the extent in the callee's names, the same at every call
-        for use in walk(self.model.root):
-            if use.type != "call_expression":
+        for site in callgraph.of(self.model.data, self.model.unit.language).sites:
+            if site.name != bare or not site.unqualified:
                 continue
-            fn = use.child_by_field_name("function")
-            name = fn.child_by_field_name("name") if fn is not None and fn.type == "template_function" else fn
-            if name is None or name.type != "identifier" or self._t(name) != bare:
-                continue
+            use = site.node
             caller = use.parent
             while caller is not None and caller.type != "function_definition":
                 caller = caller.parent
@@ -313,31 +311,19 @@ class Extents:
             count = (self._allocation_extent(got, callers[caller.id], use.start_byte) if got.shape == "pointer"
                      else got.dims[0] if got.shape == "array" and len(got.dims) == 1 else None)
             cbody = caller.child_by_field_name("body")
-            if count is None or cbody is None or expression_identifiers(count) & assigned_and_declared(
-                    cbody, self.model.data, cbody.start_byte, cbody.end_byte, declarations=False):
+            stored = assigned_and_declared(cbody, self.model.data, cbody.start_byte, cbody.end_byte,
+                                           declarations=False) if cbody is not None else set()
+            if count is None or cbody is None or expression_identifiers(count) & stored:
                 return None  # (a count whose variables change may not be the one at the call)
-            if got.shape == "pointer" and self._stores(cbody, got.name) > (0 if self._allocated_where_declared(got)
-                                                                           else 1):
-                return None  # the pointer is set again (or moved) after its one allocation
+            # A pointer set by its one store (``assigned_allocation`` saw to it) may have
+            # no other; one allocated where it is declared, none at all.
+            if got.shape == "pointer" and got.name in stored and self._allocated_where_declared(got):
+                return None  # the pointer is set again (or moved) after its allocation
             here = self._in_callee_terms(count, argv, params, at, assigned)
             if here is None or (common is not None and here != common):
                 return None
             common = here
         return common
-
-    def _stores(self, body: Node, name: str) -> int:
-        """Assignments, increments and address-takings of ``name`` in ``body``."""
-        from pcx_driver.engine.source import strip_parens, walk
-
-        count = 0
-        for n in walk(body):
-            target = (n.child_by_field_name("left") if n.type == "assignment_expression"
-                      else n.child_by_field_name("argument") if n.type == "update_expression"
-                      or (n.type == "pointer_expression" and self._t(n)[:1] == "&") else None)
-            target = strip_parens(target)
-            if target is not None and target.type == "identifier" and self._t(target) == name:
-                count += 1
-        return count
 
     def _allocated_where_declared(self, d: Decl) -> bool:
         """``T *a = malloc(...)``: the declaration is the allocation (else one store is,
@@ -354,16 +340,15 @@ class Extents:
         replaced by the parameter whose argument at this call is that very variable (one
         the callee never assigns); object-like macros stay.  None when a name has no such
         parameter."""
-        from pcx_driver.engine.hostaccess import parse
+        from pcx_driver.engine.hostaccess import parse_expression
         from pcx_driver.engine.source import strip_parens, walk
 
-        data = f"long pcx__e = ({count});".encode()
-        root = parse(data, self.model.unit.language).root_node
-        if root.has_error:
-            return None
-        value = strip_parens(next((n.child_by_field_name("value") for n in walk(root)
-                                   if n.type == "init_declarator"), None))
-        if value is None:
+        data, value = parse_expression(count, self.model.unit.language)
+        root = value
+        while root is not None and root.parent is not None:
+            root = root.parent
+        value = strip_parens(value)
+        if value is None or root.has_error:
             return None
         edits: list[tuple[int, int, str]] = []
         for n in walk(value):

@@ -22,6 +22,7 @@ import os
 
 from tree_sitter import Node
 
+from pcx_driver.engine import callgraph, hostaccess
 from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
 from pcx_driver.engine.nest import Nest
@@ -96,11 +97,13 @@ class Legality:
         own = template_parameters(fi.node, self.model)
         if depth > 3 or not own:
             return []
+        graph = callgraph.of(self.model.data, self.model.unit.language)
         out: list[list[str]] = []
         for caller in self.model.functions():
             if not caller.is_template or caller.node.id == fi.node.id:
                 continue
-            calls = [c for c in walk(caller.node) if c.type == "call_expression" and _called_name(c, self.model) == name]
+            calls = [c.node for c in graph.sites_between(caller.node.start_byte, caller.node.end_byte)
+                     if c.name == name and c.unqualified]
             if not calls:
                 continue
             cparams = [p for p, _ in template_parameters(caller.node, self.model)]
@@ -248,26 +251,14 @@ def template_parameters(fnode: Node, model: SourceModel) -> list[tuple[str, str 
     return out
 
 
-def _called_name(call: Node, model: SourceModel) -> str:
-    fn = call.child_by_field_name("function")
-    if fn is not None and fn.type == "template_function":
-        fn = fn.child_by_field_name("name")
-    return model.text(fn) if fn is not None and fn.type == "identifier" else ""
-
-
 def _parameter_types(fnode: Node, model: SourceModel) -> list[str]:
     """The declared type of each parameter of ``fnode`` as written (``const T *``)."""
-    decl = fnode.child_by_field_name("declarator")
-    while decl is not None and decl.type != "function_declarator":
-        decl = decl.child_by_field_name("declarator")
-    params = decl.child_by_field_name("parameters") if decl is not None else None
     out = []
-    for p in params.named_children if params is not None else []:
-        if p.type in ("parameter_declaration", "optional_parameter_declaration"):
-            ty = p.child_by_field_name("type")
-            d = p.child_by_field_name("declarator")
-            stars = "".join(ch for ch in (model.text(d) if d is not None else "") if ch in "*&")
-            out.append((model.text(ty) if ty is not None else "") + " " + stars)
+    for p in hostaccess.parameters(fnode):
+        ty = p.child_by_field_name("type")
+        d = p.child_by_field_name("declarator")
+        stars = "".join(ch for ch in (model.text(d) if d is not None else "") if ch in "*&")
+        out.append((model.text(ty) if ty is not None else "") + " " + stars)
     return out
 
 

@@ -5,7 +5,8 @@ Contract: ``Parallelism(model, ranges)`` for one translation unit:
   ``refs`` to one array; a dependence it carries (PCX101) or subscripts isl cannot test
   (PCX102, PCX103) go in ``reasons``, unless every access is an update with one
   commutative operator, compound (``h[k] += v``) or spelled out (``s[j] = s[j] + v``), a
-  histogram: then it returns True and the updates are to be made atomic.  Parametric strides (``a[i * n + j]``) are delinearised first (``a.delin``).
+  histogram: then it returns True and the updates are to be made atomic.  Parametric
+  strides (``a[i * n + j]``) are delinearised first (``a.delin``).
 - ``collapse(nest)``: how many perfectly nested, rectangular loops from the root carry
   no dependence either (the ``collapse`` clause).
 The dependence tests themselves (isl) are in ``engine/dependence.py``.
@@ -101,7 +102,9 @@ class Parallelism:
         """All accesses are updates with one commutative operator, compound (``h[k] += v``)
         or spelled out (``s[j] = s[j] + v``, PolyBench's bicg and atax): make them atomic."""
         ops = set()
-        operands = {x.node.id for a in refs if a.write and a.op == "=" for x in [self._spelled_out(a, refs)] if x}
+        # spelled-out updates: the target's node -> the read of the same element on the right
+        spelled = {a.node.id: x for a in refs if a.write and a.op == "=" for x in [self._spelled_out(a, refs)] if x}
+        operands = {x.node.id for x in spelled.values()}
         for a in refs:
             if not a.write and a.node.id in operands:
                 continue  # the ``s[j]`` read on the right of a spelled-out update
@@ -117,13 +120,14 @@ class Parallelism:
             assign = st.named_children[0]
             right = assign.child_by_field_name("right")
             if a.op == "=":
-                read = self._spelled_out(a, refs)
+                read = spelled.get(a.node.id)
                 if read is None:
                     return False
-                op = self._t(strip_parens(right).child_by_field_name("operator"))
+                value = strip_parens(right)
+                op = self._t(value.child_by_field_name("operator"))
                 ops.add({"-": "+="}.get(op, op + "="))
                 # the rest of the value must not read the same array
-                rest = [c for c in (strip_parens(right).child_by_field_name(f) for f in ("left", "right"))
+                rest = [c for c in (value.child_by_field_name(f) for f in ("left", "right"))
                         if c is not None and c.id != read.node.id]
                 if any(x.type == "identifier" and self._t(x) == a.root for c in rest for x in walk(c)):
                     return False

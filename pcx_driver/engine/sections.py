@@ -132,16 +132,17 @@ def known_value(form: dict[tuple[str, ...], int], constants: dict[str, int]) -> 
     return total
 
 
-def _ordered(diff: dict) -> tuple[int, Assumption] | None:
+def _assumed_sign(diff: dict, assume: list[Assumption]) -> int | None:
     """For ``diff`` = x - y of the form ``±name + c``: the sign of x - y once ``name`` is
-    at least a bound (sizes are large, so that is the assumption to make), and that
-    bound; None for any other form."""
+    at least a bound (sizes are large, so that is the assumption to make), that bound
+    appended to ``assume``; None for any other form."""
     names = [m for m in diff if m != ()]
     if len(names) != 1 or len(names[0]) != 1 or diff[names[0]] not in (1, -1):
         return None
     coef, c = diff[names[0]], diff.get((), 0)
     # coef = 1: name + c >= 0 when name >= -c;  coef = -1: c - name <= 0 when name >= c
-    return (1, Assumption(names[0][0], -c)) if coef == 1 else (-1, Assumption(names[0][0], c))
+    assume.append(Assumption(names[0][0], -c if coef == 1 else c))
+    return coef
 
 
 def union_sections(secs: list[Section], language: Language, constants: dict[str, int] | None = None,
@@ -172,17 +173,11 @@ def union_sections(secs: list[Section], language: Language, constants: dict[str,
                 continue
             dl = known_value(subtract(lo, lo_best), constants or {})
             dh = known_value(subtract(hi, hi_best), constants or {})
-            for which in ("lo", "hi") if assume is not None else ():
-                if (dl if which == "lo" else dh) is not None:
-                    continue
-                got = _ordered(subtract(lo, lo_best) if which == "lo" else subtract(hi, hi_best))
-                if got is None:
-                    return None
-                sign, assumption = got
-                assume.append(assumption)
-                dl, dh = (sign, dh) if which == "lo" else (dl, sign)
+            if assume is not None:  # bounds that differ by one name: ordered by an assumption
+                dl = dl if dl is not None else _assumed_sign(subtract(lo, lo_best), assume)
+                dh = dh if dh is not None else _assumed_sign(subtract(hi, hi_best), assume)
             if dl is None or dh is None:
-                return None
+                return None  # bounds differ by more than a constant
             if dl < 0:
                 lo_best = lo
             if dh > 0:
@@ -204,5 +199,5 @@ def fixed_section(secs: list[Section], lang: Language, changed: set[str], consta
     if (used | {a.name for a in needed}) & changed:
         return None
     if assume is not None:
-        assume.extend(a for a in needed if a not in assume)
+        assume.extend(needed)
     return sec

@@ -37,12 +37,9 @@ class UnitFacts:
         self.root = hostaccess.parse(self.data, self.lang).root_node
         self.nests = {n.nest_id: n for n in analysis.nests()} if analysis is not None else {}
         self.plan = plan
-        # function -> its arrays of arrays -> constant extents after the first dimension
-        self.row_extents = {(fa.name, fa.start_byte): fa.row_extents for fa in analysis.functions} \
-            if analysis is not None else {}
-        # function -> pointer parameters the analysis proved distinct at every call
-        self.distinct_params = {(fa.name, fa.start_byte): {frozenset(p) for p in fa.distinct_params}
-                                for fa in analysis.functions} if analysis is not None else {}
+        # (name, start byte) -> the function's analysis: its arrays of arrays' row extents,
+        # the pointer parameters proved distinct at every call
+        self.functions = {(fa.name, fa.start_byte): fa for fa in analysis.functions} if analysis is not None else {}
         self.aliases = {lp.name: lp.container for lp in plan.local_pointers}
         self._device_functions: set[str] | None = None
         self.defs: dict = {}  # the current function's fixed linear definitions

@@ -30,7 +30,8 @@ def within_rows(f: Frame, name: str, present: Sect, sect: Sect) -> Sect:
     first that ``present`` maps whole (``[0:E]``, E its declared extent) taken as that
     range: an index there stays inside its row (C's rule for subscripts; the kernels'
     sections assume it too), so the address lies inside the mapped range."""
-    rows = f.facts.row_extents.get((f.fname, f.fnode.start_byte), {}).get(name)
+    fa = f.facts.functions.get((f.fname, f.fnode.start_byte))
+    rows = fa.row_extents.get(name) if fa is not None else None
     if not rows or sect == WHOLE or present == WHOLE or len(sect) != len(present) or len(rows) != len(sect) - 1:
         return sect
     out = [sect[0]]

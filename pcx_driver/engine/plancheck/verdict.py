@@ -60,7 +60,8 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
         if params & names and len(params | shared) > 1:
             kinds = pointee_kinds(fnode, facts.data)
             # (but not one that every call of the function passes a distinct object for)
-            apart = facts.distinct_params.get((fname, fnode.start_byte), set())
+            fa = facts.functions.get((fname, fnode.start_byte))
+            apart = {frozenset(pair) for pair in fa.distinct_params} if fa is not None else set()
             for p in params:  # a parameter may be another one, or any global used here
                 env[p] = frozenset({q for q in params if may_alias(kinds.get(p), kinds.get(q))
                                     and frozenset((p, q)) not in apart} | shared)
