@@ -1341,3 +1341,82 @@ int main(void)
     # double: 1*0.5 + 2*2 + 3*3 + 4*4 + 5*0.5 + 6*2 + 7*3 + 8*4; int: the same with 10
     assert run.stdout == f"{0.5 + 4 + 9 + 16 + 2.5 + 12 + 21 + 32:.1f} {10 + 4 + 9 + 16 + 50 + 12 + 21 + 32:.1f}\n"
     assert len(gate.kernel_launches(run.stderr)) >= 2
+
+
+STRIDED = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+#define B 64
+
+__global__ void strided(const int *in, long long *sums, int *firsts, int n)
+{
+    __shared__ long long part[B];
+    int t = threadIdx.x;
+    long long mine = 0;
+    int first = -1;
+    for (int i = blockIdx.x * B + t; i < n; i = i + gridDim.x * B) {
+        mine += (long long)in[i] * (i % 5 + 1);
+        for (int k = 0; k < 8; k++)
+            if (in[(i + k) % n] == 3) { first = first < 0 ? i : first; break; }
+    }
+    part[t] = mine;
+    __syncthreads();
+    for (int s = B / 2; s > 0; s >>= 1) {
+        if (t < s)
+            part[t] += part[t + s];
+        __syncthreads();
+    }
+    if (t == 0)
+        sums[blockIdx.x] = part[0];
+    firsts[blockIdx.x * B + t] = first;
+}
+
+int main(void)
+{
+    const int n = 1000, nb = 3;
+    int h[1000], f[3 * B], *d, *df;
+    long long s[3], *ds;
+    for (int i = 0; i < n; i++) h[i] = (i * 7 + 3) % 11;
+    cudaMalloc(&d, sizeof h);
+    cudaMalloc(&ds, sizeof s);
+    cudaMalloc(&df, sizeof f);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    strided<<<nb, B>>>(d, ds, df, n);
+    cudaMemcpy(s, ds, sizeof s, cudaMemcpyDeviceToHost);
+    cudaMemcpy(f, df, sizeof f, cudaMemcpyDeviceToHost);
+    printf("%lld %lld %lld |", s[0], s[1], s[2]);
+    for (int i = 0; i < nb * B; i++) printf(" %d", f[i]);
+    printf("\n");
+    return 0;
+}
+"""
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_strided_thread_loops_run_in_lockstep_where_one_thread_runs_the_block(tmp_path: Path, language: str) -> None:
+    """A block-stride loop whose trip count differs between threads (1000 elements over
+    192 threads), with a per-thread sum and an inner loop that breaks: the block function
+    one thread runs takes its iterations thread after thread, round by round (each
+    thread's counter and running sum kept per thread); the team-parallel form keeps it
+    a plain loop per thread."""
+    run = build_and_run(tmp_path, STRIDED, language=language)
+    n, nb, block = 1000, 3, 64
+    h = [(i * 7 + 3) % 11 for i in range(n)]
+    sums, firsts = [], []
+    for b in range(nb):
+        total = 0
+        for t in range(block):
+            first = -1
+            for i in range(b * block + t, n, nb * block):
+                total += h[i] * (i % 5 + 1)
+                if first < 0 and any(h[(i + k) % n] == 3 for k in range(8)):
+                    first = i
+            firsts.append(first)
+        sums.append(total)
+    assert run.stdout == " ".join(map(str, sums)) + " |" + "".join(f" {x}" for x in firsts) + "\n"
+    text = tr(STRIDED).text
+    serial = text[text.index("strided__pcx_block_serial"):]
+    parallel = text[text.index("strided__pcx_block("):text.index("strided__pcx_block_serial")]
+    assert "i__pcx[pcx_t] = i__pcx[pcx_t] + gridDim.x * B;" in serial and "long long mine__pcx[1024];" in serial
+    assert "pcx_on" not in parallel and "i__pcx" not in parallel

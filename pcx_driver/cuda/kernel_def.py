@@ -76,6 +76,7 @@ class KernelDefinitions:
         info.param_text = self.param_text(info, Ctx())
         refused = False
         plan: phases.PhasePlan | str = ""
+        serial_plan: phases.PhasePlan | str = ""  # for the block function one thread runs
         info.groups = coop.kernel_groups(body, self.cg_namespaces)
         try:
             if info.groups.groups:
@@ -88,6 +89,7 @@ class KernelDefinitions:
             if info.block:
                 shared = {s.name for s in info.shared} | {name for _, name in info.dynamic_shared}
                 plan = phases.plan_phases(body, {p.name for p in info.params}, shared, info.groups)
+                serial_plan = phases.plan_phases(body, {p.name for p in info.params}, shared, info.groups, lockstep=True)
             if not isinstance(plan, phases.PhasePlan):
                 warp = next((op for n in walk(body) if (op := phases.warp_op(n, info.groups)) is not None), None)
                 if warp is not None and warp.spelling in phases.WARP_CALLS:
@@ -102,7 +104,8 @@ class KernelDefinitions:
         if isinstance(plan, phases.PhasePlan):
             info.phases = max(plan.phases, 1)
             body_text = (self.phase_printer.block_body(info, plan, parallel=True) + "\n" + kernels.block_header(info, serial=True)
-                         + self.phase_printer.block_body(info, plan, parallel=False))
+                         + self.phase_printer.block_body(
+                             info, serial_plan if isinstance(serial_plan, phases.PhasePlan) else plan, parallel=False))
             header = kernels.block_header(info)
         else:
             body_text = self.printer.emit(body, Ctx(device=True, kernel=info))

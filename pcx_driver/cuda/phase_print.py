@@ -13,8 +13,22 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pcx_driver.cuda import kernels, phases
-from pcx_driver.cuda.parse import text, walk
+from tree_sitter import Node
+
+from pcx_driver.cuda.parse import declarator_name, text, walk
 from pcx_driver.cuda.printer import Ctx, Printer
+
+
+def _threads(loop_pragma: str, inner: str) -> str:
+    """A loop over the block's threads running ``inner`` for each (three loops, not one
+    over pcx_t unflattened: no divisions per thread)."""
+    return ("\n" + loop_pragma
+            + "for (unsigned int pcx_z = 0; pcx_z < blockDim.z; pcx_z++)\n"
+            "for (unsigned int pcx_y = 0; pcx_y < blockDim.y; pcx_y++)\n"
+            "for (unsigned int pcx_x = 0; pcx_x < blockDim.x; pcx_x++) {\n"
+            "const int pcx_t = (int)((pcx_z * blockDim.y + pcx_y) * blockDim.x + pcx_x); (void)pcx_t;\n"
+            "dim3 threadIdx = pcx_dim3_make(pcx_x, pcx_y, pcx_z); (void)threadIdx;"
+            + inner + "\n}")
 
 
 class PhasePrinter:
@@ -52,15 +66,11 @@ class PhasePrinter:
         for st in steps:
             if isinstance(st, phases.Phase):
                 leave = f"pcx_thread_left{st.number}" if ctx.leaves and not st.final else ""
-                inner = "".join(
-                    self.printer.line_at(r.statement) + self.printer.emit_children_range(
-                        r.statement, ctx, r.statement.start_byte, r.statement.child_by_field_name("type").end_byte)
-                    + " " + self.printer.emit(r.declarator, ctx) + ";"
-                    for r in st.preamble
-                ) + (self.receive(st.opening, ctx) if st.opening is not None else "") + "".join(
+                inner = self.preamble(st, ctx) + (self.receive(st.opening, ctx) if st.opening is not None else "") + "".join(
                     self.printer.line_at(s) + self.printer.emit(s, replace(ctx, thread_exit=st.final, leave_label=leave))
                     for s in st.statements
-                ) + (self.publish(st.closing, ctx) if st.closing is not None else "")
+                ) + "".join(f"\n(void){name};" for name in st.recomputed_later) + (
+                    self.publish(st.closing, ctx) if st.closing is not None else "")
                 if ctx.guards:
                     inner = f"\nif ({' && '.join(ctx.guards)}) {{" + inner + "\n}"
                 # a return leaves this block scope, never jumps over a declaration; a label no
@@ -71,14 +81,9 @@ class PhasePrinter:
                     inner = "{" + inner + f"\n}}\n{leave}: ;"
                 if ctx.leaves:
                     inner = "\nif (pcx_left[pcx_t]) continue;" + inner
-                # Three loops, not one over pcx_t unflattened: no divisions per thread.
-                out.append("\n" + loop_pragma
-                           + "for (unsigned int pcx_z = 0; pcx_z < blockDim.z; pcx_z++)\n"
-                           "for (unsigned int pcx_y = 0; pcx_y < blockDim.y; pcx_y++)\n"
-                           "for (unsigned int pcx_x = 0; pcx_x < blockDim.x; pcx_x++) {\n"
-                           "const int pcx_t = (int)((pcx_z * blockDim.y + pcx_y) * blockDim.x + pcx_x); (void)pcx_t;\n"
-                           "dim3 threadIdx = pcx_dim3_make(pcx_x, pcx_y, pcx_z); (void)threadIdx;"
-                           + inner + "\n}")
+                out.append(_threads(loop_pragma, inner))
+            elif st.kind == "lockstep":
+                out.append(self.lockstep(st.node, st.body[0], ctx, loop_pragma))
             elif st.kind == "uniform":
                 out.append(self.printer.line_at(st.node) + self.printer.emit(st.node, ctx))
             elif st.kind == "guarded":
@@ -95,6 +100,38 @@ class PhasePrinter:
                 if st.orelse is not None:
                     out.append(" else {" + self.print_steps(st.orelse, ctx, loop_pragma) + "\n}")
         return "".join(out)
+
+    def preamble(self, ph: phases.Phase, ctx: Ctx, unused_ok: bool = False) -> str:
+        """The recomputed locals ``ph`` reads, declared again at its top (``unused_ok``:
+        where only part of the phase is printed, as a lockstep loop's start)."""
+        return "".join(
+            self.printer.line_at(r.statement) + self.printer.emit_children_range(
+                r.statement, ctx, r.statement.start_byte, r.statement.child_by_field_name("type").end_byte)
+            + " " + self.printer.emit(r.declarator, ctx) + ";" + (f" (void){r.name};" if unused_ok else "")
+            for r in ph.preamble)
+
+    def lockstep(self, loop: Node, body: phases.Phase, ctx: Ctx, loop_pragma: str) -> str:
+        """A strided per-thread loop (``phases._Planner.lockstep_loop``) run in lockstep:
+        each thread starts its counter (its element of a per-thread array) and tests the
+        condition, then every round each thread still running takes one iteration, until
+        none is.  Threads that left or that a guard excludes never start."""
+        assert not loop_pragma, "lockstep loops are for a block run by one thread"
+        n = body.number
+        decl = loop.child_by_field_name("initializer").child_by_field_name("declarator")
+        counter = f"{declarator_name(decl)}{kernels.PER_THREAD_SUFFIX}[pcx_t]"
+        cond = loop.child_by_field_name("condition")
+        test = f"({self.printer.emit(cond, ctx)}) != 0" if cond is not None else "1"
+        start = " && ".join(("!pcx_left[pcx_t]",) * ctx.leaves + ctx.guards + (test,))
+        pre = self.preamble(body, ctx, unused_ok=True)
+        stmts = "".join(self.printer.line_at(s) + self.printer.emit(s, ctx) for s in body.statements)
+        return (f"\n{{ unsigned char pcx_on{n}[{kernels.MAX_BLOCK}]; int pcx_any{n};"
+                + _threads("", pre + self.printer.line_at(loop) + f"{counter} = {self.printer.emit(decl.child_by_field_name('value'), ctx)};"
+                           f" pcx_on{n}[pcx_t] = {start};")
+                + f"\ndo {{ pcx_any{n} = 0;"
+                + _threads("", f"\nif (!pcx_on{n}[pcx_t]) continue;" + pre + "\n{" + stmts + "\n}"
+                           + self.printer.line_at(loop) + f"{self.printer.emit(loop.child_by_field_name('update'), ctx)};"
+                           f" if ((pcx_on{n}[pcx_t] = {test})) pcx_any{n} = 1;")
+                + f"\n}} while (pcx_any{n});\n}}")
 
     def publish(self, what: phases.Exchange | phases.Predicate, ctx: Ctx) -> str:
         """The end of a phase: each thread stores what the next phase reads (phases.py)."""

@@ -98,14 +98,17 @@ class Phase:
     opening: Exchange | None = None  # the exchange whose values it reads first
     closing: Exchange | Predicate | None = None  # what it publishes last
     number: int = 0  # its place among the kernel's phases (names its exit label)
+    recomputed_later: list[str] = field(default_factory=list)  # its locals later phases declare again
 
 
 @dataclass
 class BlockStep:
     """A statement run once per block: ``kind`` is "uniform" (a declaration or an early
     return, printed as written), "for", "if" or "block" (a barrier-holding compound
-    statement; ``body``/``orelse`` are its own steps), or "guarded" (an ``if`` whose
-    condition ``predicate`` stored per thread guards the phases of its branches)."""
+    statement; ``body``/``orelse`` are its own steps), "guarded" (an ``if`` whose
+    condition ``predicate`` stored per thread guards the phases of its branches), or
+    "lockstep" (a per-thread strided loop whose iterations the block's threads take in
+    turn; ``body`` is one phase, its body: see ``_Planner.lockstep_loop``)."""
 
     node: Node
     kind: str
@@ -125,6 +128,22 @@ class PerThreadVar:
     type: Node  # its type specifier
     const_pointee: bool  # ``const T *p``: the array holds pointers to const
     declarator: Node  # identifier or pointer_declarator naming it
+
+
+def _breaks_out(body: Node) -> bool:
+    """Whether a ``break``/``continue`` in ``body`` (a loop's body) leaves that loop."""
+    for n in walk(body):
+        if n.type in ("break_statement", "continue_statement"):
+            p = n.parent
+            while p is not None and p.id != body.id:
+                if p.type in ("for_statement", "while_statement", "do_statement") or (
+                    p.type == "switch_statement" and n.type == "break_statement"
+                ):
+                    break
+                p = p.parent
+            else:
+                return True
+    return False
 
 
 @dataclass
@@ -216,8 +235,10 @@ def _written_name(target: Node) -> str:
 
 
 class _Planner:
-    def __init__(self, body: Node, params: set[str], shared: set[str], groups: Groups) -> None:
+    def __init__(self, body: Node, params: set[str], shared: set[str], groups: Groups, lockstep: bool = False) -> None:
         self.body = body
+        self.lockstep = lockstep
+        self.lockstep_vars: dict[str, PerThreadVar] = {}  # the counters of lockstep loops
         self.groups = groups
         self.params = params
         self.shared = shared
@@ -397,6 +418,47 @@ class _Planner:
             return BlockStep(stmt, "if", body, orelse)
         return BlockStep(stmt, "guarded", body, orelse, predicate=predicate)
 
+    def lockstep_loop(self, stmt: Node) -> PerThreadVar | None:
+        """A loop every thread runs on its own, from a start that differs between threads
+        by a uniform stride (a block- or grid-stride loop, ``for (int i = blockIdx.x * B + t;
+        i < n; i += gridDim.x * B)``), as the counter it needs per thread; else None.
+
+        Between two barriers CUDA orders no thread's statements against another's, so the
+        threads may take such a loop's iterations in turn (iteration k of every thread,
+        then k + 1): a legal schedule, and where one thread runs a whole block (the serial
+        block function) it walks memory as the block does on a GPU, where thread after
+        thread would walk one stride apart (a cache set conflict when the stride is a
+        power of two: shared_stencil's reduction ran 5x slower)."""
+        init, update = stmt.child_by_field_name("initializer"), stmt.child_by_field_name("update")
+        if stmt.type != "for_statement" or init is None or init.type != "declaration" or update is None:
+            return None
+        decls = init.children_by_field_name("declarator")
+        typ = init.child_by_field_name("type")
+        if (len(decls) != 1 or decls[0].type != "init_declarator" or typ is None or text(typ) in ("auto", "dim3")
+                or has_keyword(init, "static") or decls[0].child_by_field_name("declarator").type != "identifier"):
+            return None
+        name = declarator_name(decls[0])
+        if (name in self.params or name in self.shared or len(self.locals.get(name, [])) != 1
+                or self.uniform(decls[0].child_by_field_name("value"))):
+            return None  # declared again elsewhere (its uses would all be renamed), or the same start in every thread
+        step = None
+        if update.type == "assignment_expression" and _written_name(update.child_by_field_name("left")) == name:
+            right = update.child_by_field_name("right")
+            if text(update.child_by_field_name("operator")) == "+=":
+                step = right
+            elif (text(update.child_by_field_name("operator")) == "=" and right.type == "binary_expression"
+                  and text(right.child_by_field_name("operator")) == "+"
+                  and _written_name(right.child_by_field_name("left")) == name):
+                step = right.child_by_field_name("right")
+        if step is None or step.type == "number_literal" or not self.uniform(step):
+            return None
+        if not all(_in_own_update(w, name) for w in self.writes.get(name, [])):
+            return None
+        body = stmt.child_by_field_name("body")
+        if _breaks_out(body) or any(n.type in ("return_statement", "goto_statement") for n in walk(body)):
+            return None
+        return PerThreadVar(name, typ, False, decls[0].child_by_field_name("declarator"))
+
     def exchange(self, stmt: Node) -> Exchange | None:
         """``x op= W(...);`` / ``T x = W(...);`` with W a shuffle or vote, nowhere else in it."""
         if stmt.type == "expression_statement" and stmt.named_children:
@@ -467,16 +529,7 @@ class _Planner:
                 s.type != "comment" for s in current.statements
             )):
                 out.append(current)
-                current.number = len(self.phases)
-                self.phases.append(current)
-                for s in current.statements:
-                    self.stmt_phase[s.id] = current
-                if current.opening is not None:
-                    self.stmt_phase[current.opening.statement.id] = current
-                if isinstance(current.closing, Exchange):
-                    self.stmt_phase[current.closing.warp.value.id] = current
-                elif isinstance(current.closing, Predicate):
-                    self.stmt_phase[current.closing.condition.id] = current
+                self.register(current)
             current = None
 
         def phase() -> Phase:
@@ -521,10 +574,30 @@ class _Planner:
             elif self.uniform_declaration(s) or (self.uniform_return(s) and not self.guarded):
                 close()
                 out.append(BlockStep(s, "uniform"))
+            elif self.lockstep and not self.guarded and (counter := self.lockstep_loop(s)) is not None:
+                close()
+                body = Phase(_statements(s.child_by_field_name("body")))
+                self.register(body, [s.child_by_field_name(f) for f in ("initializer", "condition", "update")])
+                self.lockstep_vars[counter.name] = counter
+                out.append(BlockStep(s, "lockstep", [body]))
             else:
                 phase().statements.append(s)
         close()
         return out
+
+    def register(self, ph: Phase, extra: list[Node | None] = ()) -> None:
+        """Number ``ph`` and record which phase each of its statements (and ``extra``
+        nodes: a lockstep loop's header) belongs to."""
+        ph.number = len(self.phases)
+        self.phases.append(ph)
+        for s in ph.statements + [n for n in extra if n is not None]:
+            self.stmt_phase[s.id] = ph
+        if ph.opening is not None:
+            self.stmt_phase[ph.opening.statement.id] = ph
+        if isinstance(ph.closing, Exchange):
+            self.stmt_phase[ph.closing.warp.value.id] = ph
+        elif isinstance(ph.closing, Predicate):
+            self.stmt_phase[ph.closing.condition.id] = ph
 
     # -------------------------------------------------------------- checks over the phases
 
@@ -628,6 +701,7 @@ class _Planner:
                         raise _NoPhases(f"{name} differs between threads and steers a __syncthreads()")
                     if self.recomputable(s, d, recomputed):
                         recomputed[name] = Recomputed(name, s, d)
+                        ph.recomputed_later.append(name)
                         continue
                     inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
                     chain = inner
@@ -648,15 +722,18 @@ class _Planner:
                         c.type == "type_qualifier" and text(c) == "const" for c in s.children)
                     out[name] = PerThreadVar(name, typ, const, inner)
         self.preambles(recomputed)
-        return out
+        return out | self.lockstep_vars
 
 
-def plan_phases(body: Node, params: set[str], shared: set[str], groups: Groups | None = None) -> PhasePlan | str:
+def plan_phases(body: Node, params: set[str], shared: set[str], groups: Groups | None = None,
+                lockstep: bool = False) -> PhasePlan | str:
     """The phases of a kernel body holding ``__syncthreads()``, or why it has none;
     ``groups``: its cooperative groups (``coop.py``), spellings of the same barriers and
-    warp functions."""
+    warp functions.  ``lockstep``: run strided per-thread loops in lockstep
+    (``_Planner.lockstep_loop``), for a block function in which one thread runs the
+    whole block."""
     try:
-        planner = _Planner(body, params, shared, groups or Groups())
+        planner = _Planner(body, params, shared, groups or Groups(), lockstep)
         steps = planner.steps(_statements(body))
         # The final phase: no phase runs after it (only uniform statements may follow).
         for step in reversed(steps):
