@@ -13,7 +13,10 @@ example and the rates:
 
 and, per program, the translated program's run time on the host device next to its
 serial twin's (clang-19 -O2), and their ratio ("x serial"; process start and the
-offload runtime's start-up included, so tiny programs show the runtime's fixed cost).
+offload runtime's start-up included).  A program whose serial twin runs under
+TIMED_SERIAL_SECONDS, and whose translation runs within that of the offload runtime's
+fixed cost (printed once: a program with one empty target region), gets no ratio
+("start-up"): both runs measure start-up, not kernels.
 
 Usage:  .venv/bin/python bench/pareval.py [--examples DIR] [--json OUT] [--cxx] [--nvcc] [--nvptx]
 """
@@ -34,7 +37,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pcx_driver.cuda.evaluate import (  # noqa: E402
-    ExampleResult, discover, evaluate, nvcc_compile, nvptx_compile, serial_seconds)
+    TIMED_SERIAL_SECONDS, ExampleResult, discover, evaluate, nvcc_compile, nvptx_compile, serial_seconds,
+    startup_seconds)
+
+
+def ratio(r: ExampleResult, serial: float | None, startup: float | None) -> str:
+    """The "x serial" cell: run time over the serial twin's, unless both are start-up
+    (the twin under TIMED_SERIAL_SECONDS, the translation within that of the offload
+    start-up)."""
+    if not r.compiled or serial is None:
+        return "-"
+    if serial < TIMED_SERIAL_SECONDS and r.run_seconds - (startup or 0.0) < TIMED_SERIAL_SECONDS:
+        return "start-up"
+    return f"{r.run_seconds / max(serial, 1e-3):.1f}"
 
 
 def rates(results: list[ExampleResult]) -> dict[str, float | int]:
@@ -74,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     nvptx_ok: dict[str, bool] = {}
     serial: dict[str, float | None] = {}
     with tempfile.TemporaryDirectory(prefix="pcx-pareval-") as tmp:
+        startup = startup_seconds(Path(tmp))
         for ex in examples:
             work = Path(tmp) / ex.name
             work.mkdir()
@@ -99,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             mark[r.passed], str(len(r.kernels)), str(len(r.launched)),
             f"{r.run_seconds:.2f}" if r.compiled else "-",
             f"{serial[r.name]:.2f}" if serial.get(r.name) is not None else "-",
-            f"{r.run_seconds / max(serial[r.name], 1e-3):.1f}" if r.compiled and serial.get(r.name) else "-",
+            ratio(r, serial.get(r.name), startup),
             f"{r.seconds:.1f}",
         )
     console = Console(width=None if sys.stdout.isatty() else 160)
@@ -117,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.nvptx:
         console.print(f"compiles for sm_90 (nvptx64) {sum(nvptx_ok.values())}/{len(nvptx_ok)}")
+    if startup is not None:
+        console.print(f"offload start-up (a program with one empty target region): {startup:.2f} s; "
+                      f"no ratio where both runs are start-up (within {TIMED_SERIAL_SECONDS} s of it)")
     if args.json:
         args.json.write_text(json.dumps({"rates": rt, "results": [asdict(r) for r in results], "serial_seconds": serial,
+                                         "startup_seconds": startup,
                                          "nvcc": nvcc_ok, "nvptx": nvptx_ok}, indent=2))
     return 0 if all(r.passed for r in results) else 1
 

@@ -87,3 +87,49 @@ int main(int argc, char **argv) {
 @pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
 def test_an_lu_column_walk_over_a_pointer_is_bounded_by_the_loop_around_it(tmp_path) -> None:
     build_and_compare(tmp_path, LUD, ["ROW", "COLUMN"])
+
+
+# A convolution's edges (HeCBench convolution1D): ``in[start + j]`` runs over
+# [i - r, i + r], below 0 and past n - 1 at the ends, but only under the guard that keeps it
+# inside: the guard is the subscript's bound, ``in[0:n]``, whatever the loops reach.
+# ``conv`` is called through a pointer, so no call gives ``in``'s extent.
+CONVOLUTION = r"""
+#include <stdio.h>
+#include <stdlib.h>
+void conv(const double *in, double *out, const double *w, int n, int r) {
+  for (int i = 0; i < n; i++) {                       /* CONV */
+    double s = 0;
+    int start = i - r;
+    for (int j = 0; j <= 2 * r; j++)
+      if (start + j >= 0 && start + j < n)
+        s += in[start + j] * w[j];
+    out[i] = s;
+  }
+}
+void edges(const float *in, float *out, int n) {
+  for (int i = 0; i < n; i++)                         /* EDGES */
+    out[i] = (i > 0 ? in[i - 1] : 0.0f) + in[i] + (i + 1 < n ? in[i + 1] : 0.0f);
+}
+int main(int argc, char **argv) {
+  int n = 1000 + 37 * (argc > 1), r = 3;
+  double *in = malloc(sizeof(double) * n), *out = malloc(sizeof(double) * n), w[7];
+  float *f = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * n);
+  for (int i = 0; i < n; i++) { in[i] = (i * 7) % 13 - 6; f[i] = (float)((i * 5) % 11); }
+  for (int j = 0; j < 7; j++) w[j] = 1.0 / (j + 1);
+  void (*volatile run)(const double *, double *, const double *, int, int) = conv;
+  void (*volatile run_edges)(const float *, float *, int) = edges;
+  run(in, out, w, n, r);
+  run_edges(f, g, n);
+  double s = 0;
+  for (int i = 0; i < n; i++) s += out[i] * (i % 5 + 1) + g[i];
+  printf("%.6f %.3f %.3f\n", s, out[0], g[n - 1]);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_guard_on_the_subscript_bounds_a_convolutions_edges(tmp_path) -> None:
+    data = build_and_compare(tmp_path, CONVOLUTION, ["CONV", "EDGES"])
+    maps = " ".join(str(n) for s in data["sources"] for n in s["nests"] if n.get("applied"))
+    assert "in[0:n]" in maps, maps

@@ -271,3 +271,22 @@ def serial_seconds(example: Example, workdir: Path, timeout: float = 120) -> flo
         return None
     run = gate.run_program([str(exe)], cwd=str(workdir), env=RUN_ENV, timeout=timeout)
     return run.seconds if run.returncode == 0 else None
+
+
+#: Below this serial time a run measures process and offload start-up, not the kernels.
+TIMED_SERIAL_SECONDS = 0.05
+
+
+def startup_seconds(workdir: Path, timeout: float = 60) -> float | None:
+    """One run of a program whose only work is an empty target region, built like the
+    translations: what every translated program pays before its first kernel (process
+    start, the offload runtime's start-up and image registration)."""
+    src = workdir / "pcx_startup.c"
+    src.write_text("#include <stdio.h>\nint main(void)\n{\n  int x = 0;\n"
+                   "#pragma omp target map(tofrom: x)\n  x = 1;\n  printf(\"%d\\n\", x);\n  return 0;\n}\n")
+    exe = workdir / "pcx_startup"
+    b = subprocess.run([CLANG["c"], *HOST_OFFLOAD_FLAGS, str(src), "-o", str(exe)], capture_output=True, text=True)
+    if b.returncode != 0:
+        return None
+    run = gate.run_program([str(exe)], cwd=str(workdir), env=RUN_ENV, timeout=timeout)
+    return run.seconds if run.returncode == 0 else None

@@ -217,11 +217,31 @@ class AccessRanges:
             guards = self._guards(a, nest)
             lo = self.extreme(p, loops, True, nest.values, a.loops, guards)
             hi = self.extreme(p, loops, False, nest.values, a.loops, guards)
+            lo, hi = self._guarded_ends(a, nest, p, lo, hi, guards)
             if lo is None or hi is None:
                 return None
             lows.append(lo)
             highs.append(hi)
         return lows, highs, [self.domain_of(a, nest) for a in refs]
+
+    def _guarded_ends(self, a: ArrayRef, nest: Nest, p: Poly, lo: Poly | None, hi: Poly | None,
+                      guards: list[Poly]) -> tuple[Poly | None, Poly | None]:
+        """``lo``/``hi`` (the subscript ``p``'s ends over its loops), or the bound a guard
+        puts on the subscript itself where the loops' is not provably as tight:
+        ``if (start + j >= 0 && start + j < n) ... in[start + j]`` lies in [0, n - 1]
+        whatever the loops around it reach (a convolution's edges)."""
+        indices = {lp.index for lp in a.loops}
+        if not guards or not p.symbols() & indices:
+            return lo, hi
+        dom = self.domain_of(a, nest)
+        for g in guards:
+            below = p - g  # g = p - L >= 0: p >= L
+            if not below.symbols() & indices and (lo is None or not nonneg_on(lo - below, [dom], nest.values)):
+                lo = below
+            above = p + g  # g = H - p >= 0: p <= H
+            if not above.symbols() & indices and (hi is None or not nonneg_on(above - hi, [dom], nest.values)):
+                hi = above
+        return lo, hi
 
     def _range_uncached(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
         ends = self._ends(nest, refs, k)

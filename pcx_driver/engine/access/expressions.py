@@ -76,7 +76,13 @@ def expr(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None,
         for f in ("consequence", "alternative"):
             b = n.child_by_field_name(f)
             if b is not None:
+                # a branch runs only where the condition says so, as an if's: a guard of its
+                # accesses (``i > 0 ? u[i - 1] : 0.0``)
+                if c is not None:
+                    w.guards.append((c, f == "consequence"))
                 expr(w, b, loops, True, stmt, header_of)
+                if c is not None:
+                    w.guards.pop()
         return
     if ty == "binary_expression":
         op = w.t(n.child_by_field_name("operator"))
@@ -85,7 +91,12 @@ def expr(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None,
         if left is not None:
             expr(w, left, loops, cond, stmt, header_of)
         if right is not None:
+            short = op in ("&&", "||") and left is not None
+            if short:  # evaluated only when the left operand is true (&&) or false (||)
+                w.guards.append((left, op == "&&"))
             expr(w, right, loops, cond or op in ("&&", "||"), stmt, header_of)
+            if short:
+                w.guards.pop()
         if op in ("<<", ">>") and _is_stream(w, left):
             w.hazard("PCX134", "iostream output/input inside the nest", n)
         return
