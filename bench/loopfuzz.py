@@ -848,6 +848,46 @@ class Gen:
         self.close()
         return True
 
+    def nest_guarded(self, fn: Fn) -> bool:
+        """Reads kept inside their array only by a guard on the subscript: a window
+        ``if (i + j - R >= 0 && i + j - R < n) s += a[i + j - R]`` (a convolution's edges,
+        sometimes a tighter bound than the array's), neighbours under ``?:``
+        (``i > 0 ? a[i - 1] : c``), or behind ``&&`` (``i + 1 < n && ...a[i + 1]...``)."""
+        whole = self.whole_1d(fn)
+        ws = [x for x in whole if x.writable]
+        if not ws:
+            return False
+        w = self.pick(ws)
+        others = [x for x in whole if x.group != w.group]
+        if not others:
+            return False
+        a = self.pick(others)
+        zero = "0u" if a.et == "u" else "0.0"
+        form = self.pick(["window", "window", "ternary", "andand"])
+        self.open(self.for_(fn, "i", "0", "n"))
+        if form == "window":
+            r = self.pick([1, 2, 3])
+            sub = f"i + j - {r}"
+            low = self.pick([f"{sub} >= 0", f"i + j >= {r}", f"0 <= {sub}"])
+            high = self.pick([f"{sub} < n", f"{sub} <= n - 1", f"i + j < n + {r}", f"{sub} < n - 1"])
+            typ = "u32" if a.et == "u" else "double"
+            self.emit(f"{typ} s = {zero};")
+            self.open(f"for (int j = 0; j < {2 * r + 1}; j++) {{")
+            self.emit(f"if ({low} && {high}) s += {a.at(sub)}" + (" * (u32)(j + 1);" if a.et == "u" else " * 0.5;"))
+            self.close()
+            self.emit(f"{w.at('i')} = {self.value(w, [(a if a.et == w.et else w, 's' if a.et == w.et else w.at('i'))], ['i'])};")
+        elif form == "ternary":
+            left = f"(i > 0 ? {a.at('i - 1')} : {zero})"
+            right = f"(i + 1 < n ? {a.at('i + 1')} : {zero})"
+            self.emit(f"{w.at('i')} = {self.value(w, [(a, left), (a, a.at('i')), (a, right)], ['i'])};")
+        else:
+            test = f"({a.at('i + 1')} & 1u) == 0u" if a.et == "u" else f"{a.at('i + 1')} > 0.5"
+            self.open(f"if (i + 1 < n && {test}) {{")
+            self.emit(f"{w.at('i')} = {self.value(w, [(a, a.at('i + 1')), (a, a.at('i'))], ['i'])};")
+            self.close()
+        self.close()
+        return True
+
     def stmt_swap(self, fn: Fn) -> bool:
         if not fn.swap:
             return False
@@ -960,7 +1000,7 @@ class Gen:
         (1, "nest_scatter"), (3, "nest_recurrence"), (1, "host_search"), (4, "host_rand"),
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
         (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"), (3, "nest_edges"),
-        (3, "nest_window"), (3, "nest_index"), (3, "nest_boundary"),
+        (3, "nest_window"), (3, "nest_index"), (3, "nest_boundary"), (3, "nest_guarded"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1283,7 +1323,8 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "nest_scatter": "scatter", "nest_gather": "gather", "nest_reduce": "reduce",
               "nest_recurrence": "recurrence", "nest_matmul": "2d", "nest_map2": "2d", "nest_tri": "2d",
               "nest_rowsum": "2d", "nest_colsum": "2d", "nest_boundary": "2d", "host_search": "touch", "nest_scratch": "2d",
-              "nest_helper": "call", "nest_edges": "if", "nest_window": "call", "nest_index": "flat"}
+              "nest_helper": "call", "nest_edges": "if", "nest_window": "call", "nest_index": "flat",
+              "nest_guarded": "if"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 
