@@ -1420,3 +1420,80 @@ def test_strided_thread_loops_run_in_lockstep_where_one_thread_runs_the_block(tm
     parallel = text[text.index("strided__pcx_block("):text.index("strided__pcx_block_serial")]
     assert "i__pcx[pcx_t] = i__pcx[pcx_t] + gridDim.x * B;" in serial and "long long mine__pcx[1024];" in serial
     assert "pcx_on" not in parallel and "i__pcx" not in parallel
+
+
+GRID_STRIDE = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+
+__global__ void scale(int n, float a, const float *x, float *y, int *count)
+{
+    int gid = blockIdx.x * blockDim.x + threadIdx.x;
+    int stride = blockDim.x * gridDim.x;
+    if (gid >= n / 2 + 5) return;
+    int mine = 0;
+    for (int i = gid; i < n; i += stride) {
+        if (threadIdx.y == 0)
+            y[i] = a * x[i] + y[i];
+        mine++;
+    }
+    atomicAdd(count, mine);
+    if (threadIdx.y == 1)
+        atomicAdd(count + 1, 1);
+}
+
+int main(void)
+{
+    const int n = 1000;
+    float hx[1000], hy[1000], *x, *y;
+    int hc[2] = {0, 0}, *c;
+    for (int i = 0; i < n; i++) { hx[i] = (float)(i % 17); hy[i] = (float)(i % 5); }
+    cudaMalloc(&x, sizeof hx);
+    cudaMalloc(&y, sizeof hy);
+    cudaMalloc(&c, sizeof hc);
+    cudaMemcpy(x, hx, sizeof hx, cudaMemcpyHostToDevice);
+    cudaMemcpy(y, hy, sizeof hy, cudaMemcpyHostToDevice);
+    cudaMemcpy(c, hc, sizeof hc, cudaMemcpyHostToDevice);
+    scale<<<3, 64>>>(n, 2.0f, x, y, c);
+    dim3 block(32, 2);
+    scale<<<2, block>>>(n, 0.5f, x, y, c);
+    cudaMemcpy(hy, y, sizeof hy, cudaMemcpyDeviceToHost);
+    cudaMemcpy(hc, c, sizeof hc, cudaMemcpyDeviceToHost);
+    double s = 0;
+    for (int i = 0; i < n; i++) s += hy[i] * (i % 7 + 1);
+    printf("%.1f %d %d\n", s, hc[0], hc[1]);
+    return 0;
+}
+"""
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_grid_stride_loops_run_in_lockstep_where_teams_have_no_threads(tmp_path: Path, language: str) -> None:
+    """A grid-stride loop after an early return, with a per-thread count, launched once
+    1-D and once with 2-D blocks (each threadIdx.y row walks the x threads' elements, as in
+    CUDA; row 0 writes them): where the device gives a team no threads (the host device) the blocks run in
+    parallel, each taking its threads' iterations round by round."""
+    run = build_and_run(tmp_path, GRID_STRIDE, language=language)
+    n = 1000
+    x = [float(i % 17) for i in range(n)]
+    y = [float(i % 5) for i in range(n)]
+    count = [0, 0]
+    for a, blocks, bx, by in ((2.0, 3, 64, 1), (0.5, 2, 32, 2)):
+        stride = blocks * bx
+        for b in range(blocks):
+            for ty in range(by):
+                for tx in range(bx):
+                    gid = b * bx + tx
+                    if gid >= n // 2 + 5:
+                        continue
+                    for i in range(gid, n, stride):
+                        if ty == 0:
+                            y[i] = a * x[i] + y[i]  # exact in float: small integers and halves
+                        count[0] += 1
+                    count[1] += ty == 1
+    assert run.stdout == f"{sum(v * (i % 7 + 1) for i, v in enumerate(y)):.1f} {count[0]} {count[1]}\n"
+    assert "scale" in " ".join(gate.kernel_launches(run.stderr))
+    t = tr(GRID_STRIDE)
+    assert "scale__pcx_block_serial" in t.text and "i__pcx[pcx_t] += stride;" in t.text
+    assert "strided loop in lockstep" in t.remarks[0].message

@@ -113,6 +113,11 @@ class KernelDefinitions:
             # quiet (on the line of the opening brace, so no line moves).
             body_text = "{ (void)blockIdx; (void)threadIdx; (void)blockDim; (void)gridDim;" + body_text[1:]
             header = kernels.body_header(info)
+            lockstep = self.lockstep_plan(info, body) if not info.block and not refused else None
+            if lockstep is not None:
+                info.lockstep = True
+                body_text += ("\n" + kernels.block_header(info, serial=True)
+                              + self.phase_printer.block_body(info, lockstep, parallel=False))
         if len(self.printer.remarks) > errors_before:
             refused = True  # something in the body was refused: the kernel is not translated
         if refused:
@@ -126,6 +131,9 @@ class KernelDefinitions:
                    f"(not split at its barriers: {plan})")
         else:
             how = "a target teams distribute parallel for loop over its launch grid"
+            if info.lockstep:
+                how += (" (where a team has no threads for it, a parallel loop over the blocks, each running its "
+                        "threads' strided loop in lockstep)")
         self.printer.remark("PCX400", node, f"CUDA kernel {info.name} translated to {how}")
         return (
             "\n#pragma omp declare target" + self.printer.line_at(info.plist)
@@ -135,6 +143,17 @@ class KernelDefinitions:
             + kernels.launcher(info, self.printer.file.replace("\\", "\\\\").replace('"', '\\"'))
             + self.printer.line_at(node, end=True)
         )
+
+    @staticmethod
+    def lockstep_plan(info: kernels.KernelInfo, body: Node) -> phases.PhasePlan | None:
+        """For a kernel without block cooperation: its phases with a strided loop in
+        lockstep (a grid-stride loop, ``phases._Planner.lockstep_loop``), or None when it
+        has none."""
+        plan = phases.plan_phases(body, {p.name for p in info.params}, set(), info.groups, lockstep=True)
+        if isinstance(plan, phases.PhasePlan) and any(
+                isinstance(s, phases.BlockStep) and s.kind == "lockstep" for s in plan.steps):
+            return plan
+        return None
 
     def collect_shared(self, info: kernels.KernelInfo, body: Node) -> None:
         for n in walk(body):

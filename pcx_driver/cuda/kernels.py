@@ -68,6 +68,9 @@ class KernelInfo:
     template: str = ""  # "template <typename T, int B> " for a template kernel
     template_args: str = ""  # "<T, B>": how the launcher names the body's instantiation
     phases: int = 0  # > 0: the body runs once per block, split into this many barrier phases
+    #: a kernel without block cooperation whose strided loop runs in lockstep in a serial
+    #: block function where a team has no threads for it (``phases.py``, lockstep loops)
+    lockstep: bool = False
     groups: Groups = field(default_factory=Groups)  # its cooperative groups (coop.py)
 
 
@@ -142,13 +145,27 @@ def launcher(k: KernelInfo, file: str) -> str:
     lines += [f"  {p} = (__typeof__({p}))pcx_cuda_devptr((void *){p});" for p in ptrs if p != "pcx_dyn"]
     lines.append("  pcx_cuda_managed_push();")
     if not k.block:
-        lines += [
+        grid = [
             here,
             f"#pragma omp target teams distribute parallel for collapse(2) firstprivate(pcx_grid, pcx_block){is_dev}",
             "  for (long long pcx_b = 0; pcx_b < pcx_nb; pcx_b++)",
             "    for (long long pcx_t = 0; pcx_t < pcx_nt; pcx_t++)",
             "      " + _body_call(k, "pcx_t"),
         ]
+        if k.lockstep:
+            # A thread per iteration where teams have threads (a GPU); elsewhere the
+            # blocks are the parallel loop and each runs its threads' strided loop in
+            # lockstep: one device thread walking a thread's stride after another's
+            # touches a cache line per element.
+            grid = [
+                f"  if (pcx_nt > {MAX_BLOCK} || pcx_cuda_teams_give_threads((int)pcx_nt)) {{", *grid, "  } else {",
+                here,
+                f"#pragma omp target teams distribute parallel for firstprivate(pcx_grid, pcx_block){is_dev}",
+                "  for (long long pcx_b = 0; pcx_b < pcx_nb; pcx_b++)",
+                "    " + _block_call(k, True),
+                "  }",
+            ]
+        lines += grid
     elif k.phases:
         # Where the device gives a team the block's threads (a GPU), one team per block,
         # its shared arrays in the team and each phase a parallel loop over its threads.
