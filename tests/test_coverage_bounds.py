@@ -92,7 +92,10 @@ def test_an_lu_column_walk_over_a_pointer_is_bounded_by_the_loop_around_it(tmp_p
 # A convolution's edges (HeCBench convolution1D): ``in[start + j]`` runs over
 # [i - r, i + r], below 0 and past n - 1 at the ends, but only under the guard that keeps it
 # inside: the guard is the subscript's bound, ``in[0:n]``, whatever the loops reach.
-# ``conv`` is called through a pointer, so no call gives ``in``'s extent.
+# ``conv`` is called through a pointer, so no call gives ``in``'s extent.  ``conv_half``
+# starts its window at ``i - width / 2``: that the window's end, ``i + width - 1 - width / 2``,
+# is at least the guard's ``n - 1`` at the last ``i`` takes C's integer division (isl is
+# told what ``width / 2`` is: dependence._division_facts).
 CONVOLUTION = r"""
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +109,16 @@ void conv(const double *in, double *out, const double *w, int n, int r) {
     out[i] = s;
   }
 }
+void conv_half(const double *in, double *out, const double *w, int n, int width) {
+  for (int i = 0; i < n; i++) {                       /* HALF */
+    double s = 0;
+    int start = i - width / 2;
+    for (int j = 0; j < width; j++)
+      if (start + j >= 0 && start + j < n)
+        s += in[start + j] * w[j];
+    out[i] = s;
+  }
+}
 void edges(const float *in, float *out, int n) {
   for (int i = 0; i < n; i++)                         /* EDGES */
     out[i] = (i > 0 ? in[i - 1] : 0.0f) + in[i] + (i + 1 < n ? in[i + 1] : 0.0f);
@@ -113,15 +126,18 @@ void edges(const float *in, float *out, int n) {
 int main(int argc, char **argv) {
   int n = 1000 + 37 * (argc > 1), r = 3;
   double *in = malloc(sizeof(double) * n), *out = malloc(sizeof(double) * n), w[7];
+  double *half = malloc(sizeof(double) * n);
   float *f = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * n);
   for (int i = 0; i < n; i++) { in[i] = (i * 7) % 13 - 6; f[i] = (float)((i * 5) % 11); }
   for (int j = 0; j < 7; j++) w[j] = 1.0 / (j + 1);
   void (*volatile run)(const double *, double *, const double *, int, int) = conv;
+  void (*volatile run_half)(const double *, double *, const double *, int, int) = conv_half;
   void (*volatile run_edges)(const float *, float *, int) = edges;
   run(in, out, w, n, r);
   run_edges(f, g, n);
+  run_half(in, half, w, n, 5);
   double s = 0;
-  for (int i = 0; i < n; i++) s += out[i] * (i % 5 + 1) + g[i];
+  for (int i = 0; i < n; i++) s += out[i] * (i % 5 + 1) + g[i] + half[i] * (i % 3);
   printf("%.6f %.3f %.3f\n", s, out[0], g[n - 1]);
   return 0;
 }
@@ -130,6 +146,36 @@ int main(int argc, char **argv) {
 
 @pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
 def test_a_guard_on_the_subscript_bounds_a_convolutions_edges(tmp_path) -> None:
-    data = build_and_compare(tmp_path, CONVOLUTION, ["CONV", "EDGES"])
+    data = build_and_compare(tmp_path, CONVOLUTION, ["CONV", "HALF", "EDGES"])
     maps = " ".join(str(n) for s in data["sources"] for n in s["nests"] if n.get("applied"))
     assert "in[0:n]" in maps, maps
+
+
+# A guard looser than its loop (loopfuzz seed 41100031): ``i < n / 2`` inside ``i < r`` with
+# n / 2 past the rows of the VLA.  The section stays the loop's, p[0:r]: a guard never widens it.
+LOOSER = r"""
+#include <stdio.h>
+static void fill(int n, int r, int c, double p[][16]) {
+  for (int j = 0; j < c; j++)                         /* LOOSE */
+    for (int i = 0; i < r; i++)
+      if (i < n / 2) p[i][j] = 1.0 + i * 0.5 + j;
+}
+int main(int argc, char **argv) {
+  int r = 14 + (argc > 1), n = 114, c = 16;
+  double a[r][16], s = 0;
+  for (int i = 0; i < r; i++)
+    for (int j = 0; j < c; j++) a[i][j] = -1.0;
+  fill(n, r, c, a);
+  for (int i = 0; i < r; i++)
+    for (int j = 0; j < c; j++) s += a[i][j] * (i + 2 * j + 1);
+  printf("%.2f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_guard_looser_than_its_loop_never_widens_the_section(tmp_path) -> None:
+    data = build_and_compare(tmp_path, LOOSER, ["LOOSE"])
+    maps = " ".join(str(n) for s in data["sources"] for n in s["nests"] if n.get("applied"))
+    assert "p[0:r" in maps and "n / 2" not in maps, maps

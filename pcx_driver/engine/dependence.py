@@ -17,6 +17,8 @@ Contract:
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -131,9 +133,29 @@ def _subst(p: Poly, values: dict) -> Poly:
     return p
 
 
-def _fixed(names: _Names, values: dict) -> list[str]:
-    """Constraints pinning parameters: ``n = 100`` or, for a fact such as width = cols + 2, that equality."""
+#: an opaque symbol that is a name divided by a positive constant: ``(mask_width / 2)``
+_DIVISION = re.compile(r"\((\w+) / (\d+)\)")
+
+
+def _division_facts(names: _Names) -> list[str]:
+    """What C's integer division says of each ``(x / c)`` parameter q: c*q <= x <= c*q + c - 1
+    where x >= 0, c*q - c + 1 <= x <= c*q where x < 0 (it truncates toward zero), so that
+    ``i - mask_width / 2`` and ``mask_width`` can be compared."""
     out: list[str] = []
+    for key, q in list(names.params.items()):
+        m = _DIVISION.fullmatch(key)
+        if m is None or int(m.group(2)) < 1 or m.group(1).isdigit():
+            continue
+        x, c = names.param((m.group(1),)), int(m.group(2))
+        out.append(f"(({x} >= 0 and {c}*{q} <= {x} and {x} <= {c}*{q} + {c - 1}) or "
+                   f"({x} < 0 and {c}*{q} - {c - 1} <= {x} and {x} <= {c}*{q}))")
+    return out
+
+
+def _fixed(names: _Names, values: dict) -> list[str]:
+    """Constraints pinning parameters: ``n = 100`` or, for a fact such as width = cols + 2, that
+    equality; and what integer division says of a ``(x / c)`` parameter (``_division_facts``)."""
+    out: list[str] = _division_facts(names)
     done: set[str] = set()
     while True:
         todo = [k for k in list(names.params) if k in values and k not in done]

@@ -226,22 +226,34 @@ class AccessRanges:
 
     def _guarded_ends(self, a: ArrayRef, nest: Nest, p: Poly, lo: Poly | None, hi: Poly | None,
                       guards: list[Poly]) -> tuple[Poly | None, Poly | None]:
-        """``lo``/``hi`` (the subscript ``p``'s ends over its loops), or the bound a guard
-        puts on the subscript itself where the loops' is not provably as tight:
-        ``if (start + j >= 0 && start + j < n) ... in[start + j]`` lies in [0, n - 1]
-        whatever the loops around it reach (a convolution's edges)."""
+        """``lo``/``hi`` (the subscript ``p``'s ends over its loops), narrowed by guards on
+        the subscript itself: ``if (start + j >= 0 && start + j < n) ... in[start + j]``.
+
+        A guard's bound replaces the loops' where it is provably as tight (or the loops
+        give none).  Where the loops' low end is not provably at least 0 (a window that
+        reaches below the array at its edge) a guard's low end that is replaces it, but
+        then the high end must come from a guard that is provably as tight as the loops':
+        a guard looser than its loop (``i < r`` around ``if (i < n / 2)``) never widens
+        the section, and a clipped window is clipped at both ends or not at all."""
         indices = {lp.index for lp in a.loops}
         if not guards or not p.symbols() & indices:
             return lo, hi
         dom = self.domain_of(a, nest)
+        proved = lambda q: nonneg_on(q, [dom], nest.values)  # noqa: E731
+        new_lo, new_hi, clipped = lo, hi, False
         for g in guards:
             below = p - g  # g = p - L >= 0: p >= L
-            if not below.symbols() & indices and (lo is None or not nonneg_on(lo - below, [dom], nest.values)):
-                lo = below
+            if not below.symbols() & indices:
+                if new_lo is None or proved(below - new_lo):
+                    new_lo = below
+                elif not proved(new_lo) and proved(below):
+                    new_lo, clipped = below, True
             above = p + g  # g = H - p >= 0: p <= H
-            if not above.symbols() & indices and (hi is None or not nonneg_on(above - hi, [dom], nest.values)):
-                hi = above
-        return lo, hi
+            if not above.symbols() & indices and (new_hi is None or proved(new_hi - above)):
+                new_hi = above
+        if clipped and (new_hi is hi or new_hi is None):
+            return lo, hi  # clipped below only: the loops' high end is no bound of a window
+        return new_lo, new_hi
 
     def _range_uncached(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
         ends = self._ends(nest, refs, k)
