@@ -29,6 +29,10 @@ ROCM_DEVICE_LIB = "/usr/lib/x86_64-linux-gnu/amdgcn/bitcode"
 class OffloadFlags:
     compile: tuple[str, ...]
     link: tuple[str, ...]
+    #: added to a compile as one unit (an option and its argument), unless the user chose
+    #: the target: clang compiles the source a second time for the device, and ``-w``
+    #: there keeps each of the user's warnings to one copy, the host pass's
+    device_only: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,18 +64,21 @@ CLANG = Family(
         HOST: OffloadFlags(
             compile=("-fopenmp", "-fopenmp-targets=x86_64-pc-linux-gnu"),
             link=("-fopenmp", "-fopenmp-targets=x86_64-pc-linux-gnu", "-Wl,-rpath,{llvm_lib}"),
+            device_only=("-Xopenmp-target=x86_64-pc-linux-gnu", "-w"),
         ),
         NVPTX: OffloadFlags(
             compile=("-fopenmp", "-fopenmp-targets=nvptx64-nvidia-cuda", "--offload-arch={arch}",
                      "--libomptarget-nvptx-bc-path={llvm_lib}"),
             link=("-fopenmp", "-fopenmp-targets=nvptx64-nvidia-cuda", "--offload-arch={arch}",
                   "--libomptarget-nvptx-bc-path={llvm_lib}", "-Wl,-rpath,{llvm_lib}"),
+            device_only=("-Xopenmp-target=nvptx64-nvidia-cuda", "-w"),
         ),
         AMDGCN: OffloadFlags(
             compile=("-fopenmp", "-fopenmp-targets=amdgcn-amd-amdhsa", "--offload-arch={arch}",
                      "--rocm-device-lib-path={rocm_lib}"),
             link=("-fopenmp", "-fopenmp-targets=amdgcn-amd-amdhsa", "--offload-arch={arch}",
                   "--rocm-device-lib-path={rocm_lib}", "-Wl,-rpath,{llvm_lib}"),
+            device_only=("-Xopenmp-target=amdgcn-amd-amdhsa", "-w"),
         ),
     },
     default_arch=dict(DEFAULT_ARCH),
@@ -211,6 +218,8 @@ def offload_flags(
         if _option_key(flag) in user_keys or flag in out:
             continue
         out.append(flag)
+    if stage == "compile" and not user_chose_target:
+        out += spec.device_only
     return out
 
 

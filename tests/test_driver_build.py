@@ -156,3 +156,30 @@ def test_cmake(tmp_path, standin_env, cmake_reference, hook):
     assert str(FIXTURES / "cmake_project" / "lib" / "vecops.c") in depfile and "/pcx-" not in depfile
     report = json.loads(Path(standin_env["PCX_REPORT"]).read_text())
     assert {Path(e["file"]).name for e in report["sources"]} >= {"vecops.c", "main.c"}
+
+
+# ------------------------------------------------------------------ warnings
+
+WARNS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int unused;
+  int n = 100000 + argc;
+  double *a = malloc(n * sizeof(double)), s = 0;
+  for (int i = 0; i < n; i++) a[i] = i * 2.0;
+  for (int i = 0; i < n; i++) s += a[i];
+  printf("%.1f\n", s);
+  return 0;
+}
+"""
+
+
+def test_each_warning_of_an_offloaded_source_is_printed_once(pcx_env, tmp_path):
+    """clang compiles an offloaded source twice (host, then device); the user sees the
+    host pass's warnings, not a second copy from the device pass."""
+    (tmp_path / "w.c").write_text(WARNS)
+    r = sh(["pcx-cc", "-Wall", "-O2", "--pcx-remarks", "w.c", "-o", "w"], tmp_path, {**pcx_env, "PCX_MODE": "static"})
+    assert "PCX100" in r.stderr  # offloaded: the device pass ran
+    assert r.stderr.count("warning: unused variable 'unused'") == 1, r.stderr
+    assert run_program(tmp_path / "w", offloaded=True).stdout == "10000100000.0\n"
