@@ -126,6 +126,10 @@ class ArrayAccessSummary:
     # writes elements member by member defines them whole only by assigning each of these
     # (the plan checker verifies it in the syntax).
     element_fields: list[str] = field(default_factory=list)
+    # What the kernel writes, over-approximated as ``section`` is (None: not known or not
+    # written): a data region may copy just this back after the kernel, where host code
+    # in the loop around reads the array (engine/dataflow.py).
+    write_section: Section | None = None
 
 
 @dataclass

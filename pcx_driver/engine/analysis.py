@@ -53,6 +53,7 @@ from pcx_driver.model import (
     NestAnalysis,
     PrivateArray,
     Remark,
+    Section,
     SourceUnit,
     UnitAnalysis,
 )
@@ -164,6 +165,18 @@ class _UnitAnalyser:
             rows = tuple(int(x) if x is not None and x.isdigit() else None for x in d.dims[1:])  # libclang's counts
             out[d.name] = rows if d.name not in out or out[d.name] == rows else tuple(None for _ in rows)
         return out
+
+    def _write_section(self, nest, fi: FunctionInfo, refs: list, summary: ArrayAccessSummary) -> Section | None:
+        """ArrayAccessSummary.write_section: the section of the writes alone, where some
+        accesses only read (``A[i][j] -= A[i][k] * A[k][j]`` writes row i, reads rows < i)."""
+        writes = [a for a in refs if a.write]
+        if not writes or summary.container or any(a.whole for a in refs):
+            return None
+        if len(writes) == len(refs):
+            return summary.section
+        alone = self.extents.summary(nest, fi, writes, [])
+        self.extents.take_notes()  # said once, of the whole section
+        return alone.section if alone is not None else None
 
     def _device_functions(self) -> None:
         """The functions offloaded kernels call (``declare target``).  A kernel inside one
@@ -500,4 +513,5 @@ class _UnitAnalyser:
             if summary is not None:
                 summaries.append(summary)
                 notes.extend(self.extents.take_notes())
+                summary.write_section = self._write_section(nest, fi, refs, summary)
         return summaries, sorted(atomics), notes, groups

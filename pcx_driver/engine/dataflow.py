@@ -19,7 +19,15 @@ import tree_sitter
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import LOOP_TYPES, all_nodes, assigned_and_declared, is_element_read, text_of
 from pcx_driver.engine.hostscan import SWAP, Callee, HostScanner, RegionRefused
-from pcx_driver.engine.sections import same_section
+from pcx_driver.engine.sections import (
+    linear_form,
+    loop_range,
+    render_form,
+    same_section,
+    subtract,
+    union_sections,
+    widen_over,
+)
 from pcx_driver.engine.source import strip_parens
 from pcx_driver.model import Language, NestAnalysis, Section
 
@@ -86,6 +94,14 @@ class Flow:
         self.continues: list[list[State]] = []
         # names written by the host and not yet pushed: the elements written, or None
         self.pending: dict[str, set[tuple[str, ...]] | None] = {}
+        # insertion byte (right after a kernel) -> name -> the section it wrote, copied back
+        # there so that the host copy stays current (``_eager_pulls``)
+        self.after_kernel: dict[int, dict[str, Section]] = {}
+        # names a host loop wrote, over a section its loops bound, not yet pushed (the
+        # host copy was current, so the section's other elements are current too)
+        self.pending_sections: dict[str, list[Section]] = {}
+        # insertion byte -> name -> sections pushed there (``update_to`` pushes the rest)
+        self.update_to_sections: dict[int, dict[str, list[Section]]] = {}
 
     # -- helpers
     def _contains_kernel(self, node: tree_sitter.Node) -> bool:
@@ -103,7 +119,7 @@ class Flow:
     # -- transfer functions
     def run(self, node: tree_sitter.Node, states: list[State]) -> list[State]:
         if node.start_byte in self.kernels and node.type in LOOP_TYPES:
-            return self._kernel(self.kernels[node.start_byte], states)
+            return self._kernel(self.kernels[node.start_byte], states, node)
         if not self._contains_kernel(node):
             return self._host(node, states)
         t = node.type
@@ -154,10 +170,11 @@ class Flow:
             raise RegionRefused(f"label at line {node.start_point[0] + 1} inside the region")
         raise RegionRefused(f"kernel inside a '{t}' at line {node.start_point[0] + 1}")
 
-    def _kernel(self, nest: NestAnalysis, states: list[State]) -> list[State]:
+    def _kernel(self, nest: NestAnalysis, states: list[State], node: tree_sitter.Node | None = None) -> list[State]:
         aliases = {a.name for a in nest.arrays} & (self.scanner.temps - self.tracked)
         if aliases:
             raise RegionRefused(f"kernel at line {nest.line} uses '{sorted(aliases)[0]}', an alias of a mapped buffer")
+        pulled = self._eager_pulls(nest, node, states) if node is not None else set()
         out = []
         for s in states:
             host_ok, dev_ok = set(s.host_ok), set(s.dev_ok)
@@ -172,10 +189,47 @@ class Flow:
                     self.need_to.add(b)
                     dev_ok.add(b)
                 if a.written:
-                    host_ok.discard(b)
+                    if a.name not in pulled:  # else copied back right after the kernel
+                        host_ok.discard(b)
                     dev_ok.add(b)
             out.append(State(s.names, frozenset(host_ok), frozenset(dev_ok)))
         return join_states(out)
+
+    def _eager_pulls(self, nest: NestAnalysis, node: tree_sitter.Node, states: list[State]) -> set[str]:
+        """The arrays a kernel inside a loop of the region writes only in part and host code
+        in that loop reads (LU's row update under a serial row loop whose host part reads
+        the rows above): each is copied back right after the kernel, its written section
+        only, instead of whole before the host reads it.  Where the host copy was current
+        before the kernel, and the device copy is current after it (the kernel's own maps
+        make it so), that copy leaves the host current everywhere."""
+        parent = node.parent
+        if parent is None or parent.type != "compound_statement":
+            return set()
+        after = node.next_named_sibling
+        while after is not None and after.type == "comment":
+            after = after.next_named_sibling
+        pos = after.start_byte if after is not None else parent.end_byte - 1
+        loop = parent
+        while loop is not None and loop.type not in LOOP_TYPES:
+            loop = loop.parent
+        if loop is None or loop.start_byte < self.region[0]:
+            return set()
+        kernels = [(b, k.end_byte) for b, k in self.kernels.items()]
+        pulled: set[str] = set()
+        for a in nest.arrays:
+            if not a.written or a.write_section is None or a.container \
+                    or same_section(a.write_section, self.whole.get(a.name)):
+                continue
+            if not all(s.buf(a.name) is not None and s.buf(a.name) in s.host_ok for s in states):
+                continue
+            host_reads = any(
+                n.type == "identifier" and text_of(self.data, n) == a.name and not _stored_into(n)
+                and not any(lo <= n.start_byte < hi for lo, hi in kernels)
+                for n in all_nodes(loop))
+            if host_reads:
+                self.after_kernel.setdefault(pos, {})[a.name] = a.write_section
+                pulled.add(a.name)
+        return pulled
 
     def _host(self, node: tree_sitter.Node | None, states: list[State], anchor: tree_sitter.Node | None = None) -> list[State]:
         if node is None:
@@ -200,20 +254,23 @@ class Flow:
         if not self.elementwise:
             use.reads |= use.partial
             use.partial = set()
-        if any(v for v in self.pending.values()):
+        if any(v for v in self.pending.values()) or self.pending_sections:
             # an element index whose variables change here no longer names the element
             changed = assigned_and_declared(node, self.data, node.start_byte, node.end_byte)
-            for name, elems in self.pending.items():
+            for name, elems in list(self.pending.items()):
                 if elems and any(_idents_of_c(e) & changed for idx in elems for e in idx):
+                    self._whole(name)
+            for name, secs in list(self.pending_sections.items()):
+                if any(_idents_of_c(x) & changed for sec in secs for dim in sec.dims for x in dim):
                     self._whole(name)
         if (use.reads | use.shared) & self.stale:
             raise WholeNeeded  # an ``update from`` would overwrite the elements the host wrote
-        if use.moves and self.pending:  # names are about to point elsewhere
+        if use.moves and self._pending_names():  # names are about to point elsewhere
             states = self.flush(states, stmt.start_byte)
         if use.shared:
             if anchor is not None or use.shared & (use.writes | {d[0] for d in use.device}):
                 raise RegionRefused(f"line {node.start_point[0] + 1} passes an array it also writes")
-            if set(self.pending) & use.shared:
+            if self._pending_names() & use.shared:
                 if stmt.parent is None or stmt.parent.type != "compound_statement":
                     raise RegionRefused(f"no place for an update before line {stmt.start_point[0] + 1}")
                 states = self.flush(states, stmt.start_byte)  # the callee's kernels read the device copy
@@ -229,7 +286,7 @@ class Flow:
             raise RegionRefused(f"condition at line {node.start_point[0] + 1} writes a mapped array")
         if use.device and (use.reads | use.writes) & {d[0] for d in use.device}:
             raise RegionRefused(f"line {node.start_point[0] + 1} uses an array both on the host and in a kernel call")
-        if any(dst in self.pending or src in self.pending for dst, src in use.moves):
+        if any(dst in self._pending_names() or src in self._pending_names() for dst, src in use.moves):
             # host writes pending under a name that is about to point elsewhere (a swap):
             # push them now, while the name still means the buffer they went to
             states = self.flush(states, stmt.start_byte)
@@ -289,7 +346,13 @@ class Flow:
             for name in sorted(written):
                 b = names.get(name)
                 if b is not None:  # the device copy is stale until the next flush
-                    if name in use.whole or self.pending.get(name, set()) is None:
+                    # (current on the host, and defined on the device but for what this writes)
+                    looped = (name in use.whole and b in host_ok and b in dev_ok and not any(name in m for m in use.moves)
+                              and self.pending.get(name, set()) is not None
+                              and (sec := self._loop_written(node, name, use)) is not None)
+                    if looped:
+                        self.pending_sections.setdefault(name, []).append(sec)
+                    elif name in use.whole or self.pending.get(name, set()) is None:
                         self._whole(name)
                     else:
                         self.pending.setdefault(name, set()).update(use.elements.get(name, ()))
@@ -304,6 +367,38 @@ class Flow:
                 self.continues[-1].extend(out + states)
         return out
 
+    def _loop_written(self, node: tree_sitter.Node, name: str, use) -> Section | None:
+        """The section a host loop nest ``node`` writes ``name`` in, when every write is an
+        element of full rank (``A[i][j] /= A[j][j]``) whose indices the loops inside
+        ``node`` bound: LU's row of L, ``A[i:1][0:i]`` under ``for (j = 0; j < i; j++)``.
+        None otherwise (the whole section goes back)."""
+        elems = use.elements.get(name) or []
+        rank = self.ranks.get(name, -1)
+        if not elems or any(len(e) != rank for e in elems) or not _only_elements(node, name, rank, self.data):
+            return None
+        loops = sorted((n for n in all_nodes(node) if n.type == "for_statement"), key=_depth, reverse=True)
+        ranges = [loop_range(lp, self.data, Language.C) for lp in loops]
+        if not loops or any(r is None for r in ranges):
+            return None
+        changed = assigned_and_declared(node, self.data, node.start_byte, node.end_byte)
+        secs = []
+        for e in set(elems):
+            forms = [linear_form(x, Language.C) for x in e]
+            if any(f is None for f in forms):
+                return None
+            dims = [[f, subtract(f, {(): -1})] for f in forms]  # [index, index + 1)
+            for rng in ranges:
+                if not widen_over(dims, rng):
+                    return None
+            if any(v in changed for d in dims for form in d for m in form for v in m):
+                return None  # an index the loops do not bound (a scalar the loop sets)
+            secs.append(Section(name, [(render_form(lo), render_form(subtract(hi, lo))) for lo, hi in dims]))
+        return secs[0] if len(secs) == 1 else union_sections(secs, Language.C)
+
+    def _pending_names(self) -> set[str]:
+        """Names with host writes not yet pushed, element by element, whole or by section."""
+        return set(self.pending) | set(self.pending_sections)
+
     def _whole(self, name: str) -> None:
         """The whole section of ``name`` must go back to the device."""
         if name in self.stale:
@@ -312,6 +407,16 @@ class Flow:
 
     def flush(self, states: list[State], pos: int) -> list[State]:
         """Push host writes still pending to the device with one ``update to`` at ``pos``."""
+        by_section = set()
+        for name, secs in self.pending_sections.items():
+            if self.pending.get(name, set()) is not None:  # (a whole push of the name covers them)
+                self.update_to_sections.setdefault(pos, {}).setdefault(name, []).extend(
+                    s for s in secs if s not in self.update_to_sections.get(pos, {}).get(name, []))
+                by_section.add(name)
+        self.pending_sections = {}
+        if by_section:  # the device copy was defined but for what the host loops wrote: now all of it
+            states = join_states([State(s.names, s.host_ok, s.dev_ok | frozenset({s.buf(n) for n in by_section} - {None}))
+                                  for s in states])
         if not self.pending:
             return states
         table = self.update_to.setdefault(pos, {})
@@ -337,7 +442,7 @@ class Flow:
         for c in children:
             if c.type == "comment":
                 continue
-            if self.pending and (self._contains_kernel(c) or (c.start_byte, c.end_byte) in self.sites
+            if self._pending_names() and (self._contains_kernel(c) or (c.start_byte, c.end_byte) in self.sites
                                  or (c.start_byte in self.kernels and c.type in LOOP_TYPES)):
                 states = self.flush(states, c.start_byte)
             states = self.run(c, states)
@@ -403,6 +508,44 @@ def _target_inside(jump: tree_sitter.Node, scope: tree_sitter.Node) -> bool:
             return True
         n = n.parent
     return n is not None and n.type in kinds
+
+
+def _stored_into(ident: tree_sitter.Node) -> bool:
+    """Whether this use of a name is an element (or the name) a plain ``=`` only stores
+    into (``y[k] = alpha``): no read of the array."""
+    top = ident
+    while top.parent is not None and top.parent.type == "subscript_expression" \
+            and top.parent.child_by_field_name("argument") == top:
+        top = top.parent
+    p = top.parent
+    return (p is not None and p.type == "assignment_expression" and p.child_by_field_name("left") == top
+            and p.child_by_field_name("operator") is not None and p.child_by_field_name("operator").type == "=")
+
+
+def _only_elements(node: tree_sitter.Node, name: str, rank: int, data: bytes) -> bool:
+    """Whether every use of ``name`` in ``node`` is an element of full rank, read or
+    assigned (``A[i][j] /= A[j][j]``): no call, pointer or address sees the array."""
+    for n in all_nodes(node):
+        if n.type != "identifier" or text_of(data, n) != name or is_element_read(n, rank, data):
+            continue
+        top = n
+        for _ in range(rank):
+            p = top.parent
+            if p is None or p.type != "subscript_expression" or p.child_by_field_name("argument") != top:
+                return False
+            top = p
+        p = top.parent
+        if p is None or not ((p.type == "assignment_expression" and p.child_by_field_name("left") == top)
+                             or p.type == "update_expression"):
+            return False
+    return True
+
+
+def _depth(n: tree_sitter.Node) -> int:
+    d = 0
+    while n.parent is not None:
+        n, d = n.parent, d + 1
+    return d
 
 
 def _idents_of_c(expr: str) -> set[str]:

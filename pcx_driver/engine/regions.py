@@ -26,7 +26,16 @@ from pcx_driver.engine.hostaccess import (
     text_of,
 )
 from pcx_driver.engine.hostscan import Callee, RegionRefused, passed_array
-from pcx_driver.engine.sections import fixed_section, linear_form, render_form, subtract, union_sections
+from pcx_driver.engine.sections import (
+    fixed_section,
+    linear_form,
+    loop_range,
+    render_form,
+    same_section,
+    subtract,
+    union_sections,
+    widen_over,
+)
 from pcx_driver.engine.source import arguments_of, strip_parens
 from pcx_driver.model import (
     ArrayAccessSummary,
@@ -348,7 +357,9 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         why = [excluded[n] for n in sorted(by_name) if n in excluded]
         raise RegionRefused(why[0] if why else "no array section stays fixed across the kernels")
 
-    def walk(elementwise: bool) -> tuple[Flow, list[State]]:
+    def walk(elementwise: bool, defined: frozenset[str] = frozenset()) -> tuple[Flow, list[State]]:
+        """``defined``: buffers the region maps ``to`` (a walk before found the device
+        reads them first), so the device copy is defined from the region's start."""
         flow = Flow(data, nests, set(sections), set(sections) & fp.globals_, (lo, hi), callees,
                      {(st.start_byte, st.end_byte) for _, st in calls},
                      {n: len(sec.dims) for n, sec in sections.items()}, elementwise)
@@ -360,16 +371,36 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         flow.stale_entry = set(stale_entry) & set(sections)
         flow.whole = dict(sections)
         names0 = tuple(sorted((n, n) for n in sections))
-        states = [State(names0, frozenset(set(sections) - flow.stale_entry), frozenset())]
+        flow.need_to = set(defined)
+        states = [State(names0, frozenset(set(sections) - flow.stale_entry), defined)]
         states = flow.run_block([c for c in block.named_children if lo <= c.start_byte and c.end_byte <= hi], states)
         if flow.stale:  # the host copy is not the current one: the exit copy would lose elements
             raise WholeNeeded
-        flow.pending = {}  # host writes after the last kernel: the host copy is the current one
+        flow.pending, flow.pending_sections = {}, {}  # host writes after the last kernel: the host copy is current
+        return flow, states
+    def in_loop(pos: int) -> bool:
+        n = fp.fnode.descendant_for_byte_range(pos, pos)
+        while n is not None and n.start_byte >= lo:
+            if n.type in LOOP_TYPES and n.start_byte < pos:
+                return True
+            n = n.parent
+        return False
+
+    def settled(elementwise: bool) -> tuple[Flow, list[State]]:
+        flow, states = walk(elementwise)
+        # A whole push inside a loop of the region (LU's row of L, written by a host loop
+        # before each kernel) because the device copy was not yet defined there: walk
+        # again with the region's entry map defining it, so that host loops push only
+        # what they wrote (Flow._loop_written).
+        again = {n for pos, table in flow.update_to.items() if in_loop(pos)
+                 for n, elems in table.items() if elems is None}
+        if again:
+            flow, states = walk(elementwise, frozenset(again | flow.need_to))
         return flow, states
     try:
-        flow, states = walk(True)
+        flow, states = settled(True)
     except WholeNeeded:
-        flow, states = walk(False)
+        flow, states = settled(False)
 
     # Buffers that pointer moves may exchange must share one section.
     groups: list[set[str]] = [{n} for n in sections]
@@ -419,13 +450,28 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
             if n not in names:  # only the elements the host reads
                 secs.extend(Section(n, [(i, "1") for i in e]) for e in sorted(elems))
         updates.append(TargetUpdate(byte, _line(data, byte), "from", secs))
-    for byte, table in sorted(flow.update_to.items()):
+    for byte, written in sorted(flow.after_kernel.items()):  # right after a kernel: what it wrote
+        updates.append(TargetUpdate(byte, _line(data, byte), "from", [written[n] for n in sorted(written)]))
+    for byte in sorted(set(flow.update_to) | set(flow.update_to_sections)):
         secs = []
-        for n, elems in sorted(table.items()):
-            if not element_push(elems, len(sections[n].dims)):
+        table = flow.update_to.get(byte, {})
+        looped = flow.update_to_sections.get(byte, {})
+        for n in sorted(set(table) | set(looped)):
+            elems = table.get(n, set())
+            if elems is not None and not element_push(elems, len(sections[n].dims)):
+                elems = None
+            if elems is None:
                 secs.append(sections[n])  # push the whole section
-            else:  # only the elements the host wrote
-                secs.extend(Section(n, [(i, "1") for i in e]) for e in sorted(elems))
+                continue
+            # only the elements the host wrote, and what host loops wrote (Flow._loop_written)
+            parts = [Section(n, [(i, "1") for i in e]) for e in sorted(elems)] + looped.get(n, [])
+            # a host loop wrote with the host copy current, so it is current at this push:
+            # the hull of the parts may be pushed (element pushes alone never are joined:
+            # the host copy may be stale between them)
+            joined = union_sections(parts, lang, fp.constants) if len(parts) > 1 and looped.get(n) else None
+            if joined is not None and same_section(joined, sections[n], lang):
+                joined = sections[n]
+            secs.extend([Section(n, joined.dims)] if joined is not None else parts)
         updates.append(TargetUpdate(byte, _line(data, byte), "to", secs))
     if final_from:  # byte == the region's end: the rewriter puts it last inside the region
         updates.append(TargetUpdate(hi, _line(data, hi), "from", [sections[n] for n in final_from]))
@@ -436,47 +482,6 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
     region.assumptions = [Assumption(n, b) for n, b in sorted(strongest.items())]
     mapped = {sec.base for _, sec in region_maps}
     return region, over, sorted(mapped & flow.scanner.containers)
-
-
-def _loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[str, dict, dict] | None:
-    """(variable, least value, greatest value) of ``for (int v = A; v < B; v++)`` (also
-    ``<=``, and ``v >= B; v--`` / ``v > B``) whose body does not assign ``v``; the values
-    as linear forms.  None for any other loop."""
-    if loop.type != "for_statement":
-        return None
-    init, cond, upd = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
-    if init is None or cond is None or upd is None or cond.type != "binary_expression":
-        return None
-    if init.type == "declaration":
-        decls = [d for d in init.named_children if d.type == "init_declarator"]
-        if len(decls) != 1:
-            return None
-        var, start = decls[0].child_by_field_name("declarator"), decls[0].child_by_field_name("value")
-    elif init.type == "assignment_expression" and text_of(data, init.child_by_field_name("operator")) == "=":
-        var, start = init.child_by_field_name("left"), init.child_by_field_name("right")
-    else:
-        return None
-    if var is None or start is None or var.type != "identifier":
-        return None
-    v = text_of(data, var)
-    left, right = strip_parens(cond.child_by_field_name("left")), cond.child_by_field_name("right")
-    if left is None or right is None or text_of(data, left) != v:
-        return None
-    if upd.type != "update_expression" or text_of(data, strip_parens(upd.child_by_field_name("argument"))) != v:
-        return None
-    up = "++" in text_of(data, upd)
-    op = text_of(data, cond.child_by_field_name("operator"))
-    first, bound = linear_form(text_of(data, start), lang), linear_form(text_of(data, right), lang)
-    if first is None or bound is None or v in _idents_of(text_of(data, right), lang):
-        return None
-    body = loop.child_by_field_name("body")
-    if body is None or v in assigned_and_declared(body, data, body.start_byte, body.end_byte):
-        return None
-    shift = {"<": -1, "<=": 0} if up else {">": 1, ">=": 0}
-    if op not in shift:
-        return None
-    last = subtract(bound, {(): -shift[op]})
-    return (v, first, last) if up else (v, last, first)
 
 
 def _widen(fp: FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language) -> Section | None:
@@ -493,21 +498,9 @@ def _widen(fp: FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language)
     n = node.parent if node is not None else None
     while n is not None and n.start_byte >= lo:
         if n.type in LOOP_TYPES:
-            rng = _loop_range(n, fp.data, lang)
-            if rng is not None:
-                v, least, most = rng
-                for d in dims:
-                    for k, want_least in ((0, True), (1, False)):
-                        form = d[k]
-                        coef = {m: c for m, c in form.items() if v in m}
-                        if not coef:
-                            continue
-                        if list(coef) != [(v,)]:
-                            return None  # v times another variable: no extreme known
-                        c = coef[(v,)]
-                        pick = least if (c > 0) == want_least else most
-                        rest = {m: x for m, x in form.items() if m != (v,)}
-                        d[k] = subtract(rest, {m: -c * x for m, x in pick.items()})
+            rng = loop_range(n, fp.data, lang)
+            if rng is not None and not widen_over(dims, rng):
+                return None
         n = n.parent
     return Section(sec.base, [(render_form(a), render_form(subtract(b, a))) for a, b in dims])
 

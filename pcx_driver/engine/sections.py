@@ -17,7 +17,8 @@ import itertools
 import tree_sitter
 
 from pcx_driver.engine import hostaccess
-from pcx_driver.engine.hostaccess import text_of
+from pcx_driver.engine.hostaccess import assigned_and_declared, text_of
+from pcx_driver.engine.source import strip_parens
 from pcx_driver.model import Assumption, Language, Section
 
 
@@ -201,3 +202,65 @@ def fixed_section(secs: list[Section], lang: Language, changed: set[str], consta
     if assume is not None:
         assume.extend(needed)
     return sec
+
+
+def loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[str, dict, dict] | None:
+    """(variable, least value, greatest value) of ``for (int v = A; v < B; v++)`` (also
+    ``<=``, and ``v >= B; v--`` / ``v > B``) whose body does not assign ``v``; the values
+    as linear forms.  None for any other loop."""
+    if loop.type != "for_statement":
+        return None
+    init, cond, upd = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
+    if init is None or cond is None or upd is None or cond.type != "binary_expression":
+        return None
+    if init.type == "declaration":
+        decls = [d for d in init.named_children if d.type == "init_declarator"]
+        if len(decls) != 1:
+            return None
+        var, start = decls[0].child_by_field_name("declarator"), decls[0].child_by_field_name("value")
+    elif init.type == "assignment_expression" and text_of(data, init.child_by_field_name("operator")) == "=":
+        var, start = init.child_by_field_name("left"), init.child_by_field_name("right")
+    else:
+        return None
+    if var is None or start is None or var.type != "identifier":
+        return None
+    v = text_of(data, var)
+    left, right = strip_parens(cond.child_by_field_name("left")), cond.child_by_field_name("right")
+    if left is None or right is None or text_of(data, left) != v:
+        return None
+    if upd.type != "update_expression" or text_of(data, strip_parens(upd.child_by_field_name("argument"))) != v:
+        return None
+    up = "++" in text_of(data, upd)
+    op = text_of(data, cond.child_by_field_name("operator"))
+    first, bound = linear_form(text_of(data, start), lang), linear_form(text_of(data, right), lang)
+    if first is None or bound is None or v in hostaccess.expression_identifiers(text_of(data, right), lang):
+        return None
+    body = loop.child_by_field_name("body")
+    if body is None or v in assigned_and_declared(body, data, body.start_byte, body.end_byte):
+        return None
+    shift = {"<": -1, "<=": 0} if up else {">": 1, ">=": 0}
+    if op not in shift:
+        return None
+    last = subtract(bound, {(): -shift[op]})
+    return (v, first, last) if up else (v, last, first)
+
+
+def widen_over(dims: list[list[dict]], rng: tuple[str, dict, dict]) -> bool:
+    """Widen each ``[lo, hi)`` pair of linear forms in ``dims`` over a loop's range
+    (``loop_range``: its variable, least and greatest value), in place: the least ``lo``
+    and the greatest ``hi`` over the loop's iterations.  False when a form multiplies the
+    loop variable by another name (no extreme known)."""
+    v, least, most = rng
+    for d in dims:
+        for k, want_least in ((0, True), (1, False)):
+            form = d[k]
+            coef = {m: c for m, c in form.items() if v in m}
+            if not coef:
+                continue
+            if list(coef) != [(v,)]:
+                return False
+            c = coef[(v,)]
+            pick = least if (c > 0) == want_least else most
+            rest = {m: x for m, x in form.items() if m != (v,)}
+            d[k] = subtract(rest, {m: -c * x for m, x in pick.items()})
+    return True

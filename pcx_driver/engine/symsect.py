@@ -316,6 +316,42 @@ def widen_sets(sets: frozenset, names: set[str]) -> frozenset:
     return frozenset([WHOLE]) if WHOLE in out else frozenset(out)
 
 
+def hull_sets(sets: frozenset, ranges: dict) -> frozenset:
+    """Each section over every value of the loop indices in ``ranges`` ({index: (lo, hi)}
+    inclusive, ``facts.index_range``): a dimension linear in an index, with a constant
+    coefficient, takes its least start and greatest end over the range (``A[i][j]`` over
+    ``0 <= j <= i - 1`` is ``A[i][0:i]``); any other mention of an index leaves that
+    dimension unbounded, as ``widen_sets`` would."""
+    out: set = set()
+    for x in sets:
+        if x != WHOLE and sect_names(x) & set(ranges):
+            x = tuple(_hull_dim(d, ranges) for d in x)
+            if all(d == (None, None) for d in x):
+                x = WHOLE
+        out.add(x)
+    return frozenset([WHOLE]) if WHOLE in out else frozenset(out)
+
+
+def _hull_dim(d: Dim, ranges: dict) -> Dim:
+    lo, hi = d
+    for name, (rlo, rhi) in ranges.items():
+        lo, hi = _extreme(lo, name, rlo, rhi, True), _extreme(hi, name, rlo, rhi, False)
+    return (lo, hi) if lo is not None and hi is not None else (None, None)
+
+
+def _extreme(form: Lin | None, name: str, rlo: Lin | None, rhi: Lin | None, least: bool) -> Lin | None:
+    if form is None or any(name in m and m != (name,) for m, _ in form):
+        return None
+    coef = dict(form).get((name,), 0)
+    if not coef:
+        return form
+    bound = rlo if (coef > 0) == least else rhi
+    if bound is None or any(name in m for m, _ in bound):
+        return None
+    rest = freeze({m: c for m, c in form if m != (name,)})
+    return add(rest, freeze({m: c * coef for m, c in bound}))
+
+
 CALLER = "\0"  # marks a caller's name inside a callee's walk
 
 

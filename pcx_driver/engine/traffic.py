@@ -83,7 +83,8 @@ def _section_degree(sec: Section, literal_floor: int = 1) -> int:
 def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Outweighed]:
     """Kernels inside a serial loop of a data region that also holds a whole-array
     ``target update`` of an array the kernel uses, where the kernel's work per launch is of
-    no higher degree than that array's size."""
+    no higher degree than that array's size; and kernels of a region launched in two or
+    more of its serial loops for work per launch of degree 1 or less (``_launch_bound``)."""
     data = unit.data
     root = hostaccess.parse(data, unit.language).root_node
     exprs = {n.nest_id: n for n in analysis.nests()}
@@ -92,6 +93,11 @@ def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Out
     for r in plan.regions:
         whole = {m_sec.base: m_sec for m in r.maps for m_sec in m.sections}
         kernels = [k for k in plan.offloaded() if k.function == r.function and r.start_byte <= k.start_byte < r.end_byte]
+        for k in kernels:
+            if k.start_byte not in user_kernels and k.nest_id in exprs and k.nest_id not in found:
+                why = _launch_bound(data, root, r.start_byte, k, exprs[k.nest_id])
+                if why:
+                    found[k.nest_id] = Outweighed(k.nest_id, why)
         for u in r.updates:
             loop = _innermost_loop(root, u.byte, r.start_byte)
             if loop is None:
@@ -183,6 +189,44 @@ def _own_copies_outweigh(data: bytes, root, k, nest) -> str:
                         f"faster than that section (degree {d} <= {size}): the copies cost more than the kernel "
                         f"saves; kept serial")
     return ""
+
+
+def _launch_bound(data: bytes, root, floor: int, k, nest) -> str:
+    """Why a kernel launched once per iteration of two or more serial loops of its region
+    costs its launches more than it saves, or "": its work per launch has degree 1 or less
+    (ludcmp's ``w -= A[i][k] * A[k][j]`` over ``k < j``, inside the ``i`` and ``j`` loops:
+    80,000 launches of at most 2n work each ran 190x slower than serial)."""
+    loops, n = [], root.descendant_for_byte_range(k.start_byte, k.start_byte)
+    while n is not None and n.start_byte >= floor:
+        if n.type in hostaccess.LOOP_TYPES and n.start_byte < k.start_byte:
+            loops.append(n)
+        n = n.parent
+    d = degree(nest.work_expr) if nest.work_expr else None
+    if len(loops) < 2 or d is None or d > 1:
+        return ""
+    # work that names no index of those loops is the same at every launch: the region's
+    # run-time guard weighs it (``np * 2`` inside the r and q loops); work that grows with
+    # them (``j * 2`` for j < i < n) cannot be weighed where the region starts
+    if not hostaccess.expression_identifiers(nest.work_expr) & {_loop_index(data, lp) for lp in loops}:
+        return ""
+    lines = ", ".join(str(data.count(b"\n", 0, lp.start_byte) + 1) for lp in reversed(loops))
+    return (f"launched once per iteration of the serial loops at lines {lines} for work per launch of degree {d} "
+            f"({nest.work_expr}): the launches cost more than the kernel saves; kept serial")
+
+
+def _loop_index(data: bytes, loop) -> str:
+    """The variable a ``for`` loop's initialiser sets ("" when there is none)."""
+    init = loop.child_by_field_name("initializer") if loop.type == "for_statement" else None
+    if init is None:
+        return ""
+    if init.type == "declaration":
+        d = next((c for c in init.named_children if c.type == "init_declarator"), None)
+        v = d.child_by_field_name("declarator") if d is not None else None
+    elif init.type == "assignment_expression":
+        v = init.child_by_field_name("left")
+    else:
+        return ""
+    return hostaccess.text_of(data, v) if v is not None and v.type == "identifier" else ""
 
 
 def _innermost_loop(root, pos: int, floor: int):

@@ -228,8 +228,9 @@ class UnitFacts:
             s = sect_of(a.section, self.lang, self.defs)
             if a.read or (a.written and not a.written_fully):
                 reads.setdefault(name, []).append(s)
-            if a.written:
-                writes.setdefault(name, []).append(s)
+            if a.written:  # the section of its writes alone, where the analysis has one
+                ws = sect_of(a.write_section, self.lang, self.defs) if a.write_section is not None else s
+                writes.setdefault(name, []).append(ws)
                 # written member by member: whole only if the syntax assigns every member
                 whole = name not in members or (a.element_fields and members[name] >= set(a.element_fields))
                 if a.written_fully and a.exact and not jumps and name not in guarded and whole:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from pcx_driver.engine.symsect import WHOLE, Sect, bounded, contains, excluding, including, widen_sets
+from pcx_driver.engine.symsect import WHOLE, Sect, bounded, contains, excluding, hull_sets, including, widen_sets
 from pcx_driver.model import Section
 
 
@@ -163,6 +163,19 @@ def each(st, fn):
     if not isinstance(st, tuple):
         return fn(st)
     return join([fn(m) for m in st])
+
+
+def hull(st, ranges: dict):
+    """``st`` with every section that mentions a loop index of ``ranges`` taken over the
+    index's whole range (``symsect.hull_sets``): what one iteration did, as every
+    iteration did it."""
+    if not ranges or st is None:
+        return st
+    if isinstance(st, tuple):
+        return each(st, lambda m: hull(m, ranges))
+    bufs = [(b, dataclasses.replace(v, undef=hull_sets(v.undef, ranges), host_new=hull_sets(v.host_new, ranges),
+                                    dev_new=hull_sets(v.dev_new, ranges))) for b, v in st.bufs]
+    return State(st.env, tuple((b, clip(v)) for b, v in bufs))
 
 
 def widen(st, names: set[str] | None):

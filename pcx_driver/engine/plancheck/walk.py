@@ -21,7 +21,7 @@ from pcx_driver.engine.plancheck.facts import UnitFacts
 from pcx_driver.engine.plancheck.frame import Frame, PlacedKernel
 from pcx_driver.engine.plancheck.host import host_code
 from pcx_driver.engine.plancheck.kernels import kernel
-from pcx_driver.engine.plancheck.state import Buf, CheckFailed, State, each, fail, join, join_buf, members, widen
+from pcx_driver.engine.plancheck.state import Buf, CheckFailed, State, each, fail, join, hull, join_buf, members, widen
 from pcx_driver.engine.plancheck.syntax import function_named
 from pcx_driver.engine.source import node_key
 from pcx_driver.engine.symsect import CALLER, RANGES, WHOLE, freeze, le, rename, rename_sect, rename_sets, subst, uncaller
@@ -185,7 +185,9 @@ class Walker:
             finally:
                 RANGES.pop()
             breaks, conts = self.loops.pop()
-            s = join([s, *conts])
+            # what this iteration did, as every iteration of the counted loop did it (before
+            # the update moves the index, which would widen the sections away)
+            s = hull(join([s, *conts]), ranges)
             if t == "do_statement" and s is not None and cond is not None:
                 s = self.host(cond, s)
             if upd is not None and s is not None:
