@@ -888,6 +888,33 @@ class Gen:
         self.close()
         return True
 
+    def nest_rowsweep(self, fn: Fn) -> bool:
+        """A serial row loop whose host part writes the first elements of row i (a
+        recurrence along the row, reading the row above where the kernel wrote it) and
+        whose kernel writes the rest of the row from them and from the row above: host and
+        device each need the other's part of each row (LU's shape)."""
+        ws = self.arrays(fn, "2", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        others = [a for a in self.arrays(fn, "2") if a.group != w.group]
+        width = self.pick([1, 2, 3])
+        self.open(self.for_(fn, "i", "1", "r"))
+        self.emit(f"{w.at('i', '0')} = {w.at('i - 1', str(width))};")
+        if width > 1:
+            self.open(self.for_(fn, "j", "1", str(width)))
+            self.emit(f"{w.at('i', 'j')} = {w.at('i', 'j - 1')} + {w.at('i - 1', f'j + {width}')};")
+            self.close()
+        reads = [(w, w.at("i", "0")), (w, w.at("i - 1", "j"))] + [(w, w.at("i", str(width - 1)))] * (width > 1)
+        if others:
+            o = self.pick(others)
+            reads.append((o, o.at("i", "j")))
+        self.open(self.for_(fn, "j", str(width), "c"))
+        self.emit(f"{w.at('i', 'j')} = {self.value(w, reads, ['i', 'j'])};")
+        self.close()
+        self.close()
+        return True
+
     def stmt_swap(self, fn: Fn) -> bool:
         if not fn.swap:
             return False
@@ -1000,7 +1027,7 @@ class Gen:
         (1, "nest_scatter"), (3, "nest_recurrence"), (1, "host_search"), (4, "host_rand"),
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
         (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"), (3, "nest_edges"),
-        (3, "nest_window"), (3, "nest_index"), (3, "nest_boundary"), (3, "nest_guarded"),
+        (3, "nest_window"), (3, "nest_index"), (3, "nest_boundary"), (3, "nest_guarded"), (3, "nest_rowsweep"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1324,7 +1351,7 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "nest_recurrence": "recurrence", "nest_matmul": "2d", "nest_map2": "2d", "nest_tri": "2d",
               "nest_rowsum": "2d", "nest_colsum": "2d", "nest_boundary": "2d", "host_search": "touch", "nest_scratch": "2d",
               "nest_helper": "call", "nest_edges": "if", "nest_window": "call", "nest_index": "flat",
-              "nest_guarded": "if"}
+              "nest_guarded": "if", "nest_rowsweep": "2d"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 

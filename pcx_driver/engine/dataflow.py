@@ -102,6 +102,9 @@ class Flow:
         self.pending_sections: dict[str, list[Section]] = {}
         # insertion byte -> name -> sections pushed there (``update_to`` pushes the rest)
         self.update_to_sections: dict[int, dict[str, list[Section]]] = {}
+        # name -> whether its device copy was defined when the host first wrote it since the
+        # last push (the writes since then are all pending, so all of them go back)
+        self.pending_defined: dict[str, bool] = {}
 
     # -- helpers
     def _contains_kernel(self, node: tree_sitter.Node) -> bool:
@@ -290,6 +293,8 @@ class Flow:
             # host writes pending under a name that is about to point elsewhere (a swap):
             # push them now, while the name still means the buffer they went to
             states = self.flush(states, stmt.start_byte)
+        for name in use.writes - self._pending_names():  # first host write since the last push
+            self.pending_defined[name] = all(s.buf(name) is not None and s.buf(name) in s.dev_ok for s in states)
         elem_reads = {}  # name -> element indices, for names of ``stale_entry``
         for name in use.reads & self.stale_entry:
             got = _element_reads(node, name, self.ranks.get(name, -1), self.data)
@@ -346,8 +351,9 @@ class Flow:
             for name in sorted(written):
                 b = names.get(name)
                 if b is not None:  # the device copy is stale until the next flush
-                    # (current on the host, and defined on the device but for what this writes)
-                    looped = (name in use.whole and b in host_ok and b in dev_ok and not any(name in m for m in use.moves)
+                    # (current on the host, and defined on the device but for what the host wrote)
+                    defined = b in dev_ok or self.pending_defined.get(name, False)
+                    looped = (name in use.whole and b in host_ok and defined and not any(name in m for m in use.moves)
                               and self.pending.get(name, set()) is not None
                               and (sec := self._loop_written(node, name, use)) is not None)
                     if looped:
@@ -414,6 +420,7 @@ class Flow:
                     s for s in secs if s not in self.update_to_sections.get(pos, {}).get(name, []))
                 by_section.add(name)
         self.pending_sections = {}
+        self.pending_defined = {}
         if by_section:  # the device copy was defined but for what the host loops wrote: now all of it
             states = join_states([State(s.names, s.host_ok, s.dev_ok | frozenset({s.buf(n) for n in by_section} - {None}))
                                   for s in states])
