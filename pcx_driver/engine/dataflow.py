@@ -398,7 +398,14 @@ class Flow:
                     return None
             if any(v in changed for d in dims for form in d for m in form for v in m):
                 return None  # an index the loops do not bound (a scalar the loop sets)
-            secs.append(Section(name, [(render_form(lo), render_form(subtract(hi, lo))) for lo, hi in dims]))
+            # Dimensions after the first are pushed whole, as they are mapped: a contiguous
+            # section.  (clang-19 copies the wrong bytes for `target update to(a[i:1][0:3])`:
+            # 4 of them; and for a[i:1][1:k] a whole row.)
+            whole = self.whole.get(name)
+            if whole is None or len(whole.dims) != len(dims):
+                return None
+            secs.append(Section(name, [(render_form(dims[0][0]), render_form(subtract(dims[0][1], dims[0][0])))]
+                                + list(whole.dims[1:])))
         return secs[0] if len(secs) == 1 else union_sections(secs, Language.C)
 
     def _pending_names(self) -> set[str]:

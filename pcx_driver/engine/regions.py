@@ -465,13 +465,14 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
                 continue
             # only the elements the host wrote, and what host loops wrote (Flow._loop_written)
             parts = [Section(n, [(i, "1") for i in e]) for e in sorted(elems)] + looped.get(n, [])
-            # a host loop wrote with the host copy current, so it is current at this push:
-            # the hull of the parts may be pushed (element pushes alone never are joined:
-            # the host copy may be stale between them)
-            joined = union_sections(parts, lang, fp.constants) if len(parts) > 1 and looped.get(n) else None
-            if joined is not None and same_section(joined, sections[n], lang):
-                joined = sections[n]
-            secs.extend([Section(n, joined.dims)] if joined is not None else parts)
+            if not looped.get(n):
+                secs.extend(parts)
+                continue
+            # A host loop wrote with the host copy current, so it is current at this push:
+            # the hull of the parts may go, or else the whole section (one section per
+            # array: clang-19 rejects two elements of one array in an update).
+            joined = union_sections(parts, lang, fp.constants) if len(parts) > 1 else parts[0]
+            secs.append(Section(n, joined.dims) if joined is not None else sections[n])
         updates.append(TargetUpdate(byte, _line(data, byte), "to", secs))
     if final_from:  # byte == the region's end: the rewriter puts it last inside the region
         updates.append(TargetUpdate(hi, _line(data, hi), "from", [sections[n] for n in final_from]))

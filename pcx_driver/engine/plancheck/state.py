@@ -107,6 +107,13 @@ def cut(sets: frozenset, s: Sect, sec: Section, v: Buf) -> frozenset:
         text, have = v.present
         if sec.render() == text or (bounded(have) and bounded(s) and contains(s, have)):
             return frozenset()
+        if have != WHOLE and s != WHOLE and len(have) == len(s):
+            # so, too, a dimension the copy takes whole (``A[i:1][0:N]`` of ``A[0:N][0:N]``)
+            # holds every section's range there: LU's host loop wrote ``A[i][0:i]``
+            full = [k for k, (d, h) in enumerate(zip(s, have)) if d == h]
+            if full:
+                sets = frozenset(x if x == WHOLE or len(x) != len(s)
+                                 else tuple(have[k] if k in full else d for k, d in enumerate(x)) for x in sets)
     return excluding(sets, s)
 
 
