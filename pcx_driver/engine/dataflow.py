@@ -375,37 +375,38 @@ class Flow:
 
     def _loop_written(self, node: tree_sitter.Node, name: str, use) -> Section | None:
         """The section a host loop nest ``node`` writes ``name`` in, when every write is an
-        element of full rank (``A[i][j] /= A[j][j]``) whose indices the loops inside
-        ``node`` bound: LU's row of L, ``A[i:1][0:i]`` under ``for (j = 0; j < i; j++)``.
-        None otherwise (the whole section goes back)."""
-        elems = use.elements.get(name) or []
+        element of full rank (``A[i][j] /= A[j][j]``) whose indices the loops around that
+        write, inside ``node``, bound: LU's row of L under ``for (j = 0; j < i; j++)`` is
+        row ``i``.  None otherwise (the whole section goes back)."""
         rank = self.ranks.get(name, -1)
-        if not elems or any(len(e) != rank for e in elems) or not _only_elements(node, name, rank, self.data):
-            return None
-        loops = sorted((n for n in all_nodes(node) if n.type == "for_statement"), key=_depth, reverse=True)
-        ranges = [loop_range(lp, self.data, Language.C) for lp in loops]
-        if not loops or any(r is None for r in ranges):
+        whole = self.whole.get(name)
+        if rank < 1 or whole is None or len(whole.dims) != rank or not _only_elements(node, name, rank, self.data):
             return None
         changed = assigned_and_declared(node, self.data, node.start_byte, node.end_byte)
         secs = []
-        for e in set(elems):
-            forms = [linear_form(x, Language.C) for x in e]
+        for index, write in _element_writes(node, name, rank, self.data):
+            forms = [linear_form(x, Language.C) for x in index]
             if any(f is None for f in forms):
                 return None
             dims = [[f, subtract(f, {(): -1})] for f in forms]  # [index, index + 1)
-            for rng in ranges:
-                if not widen_over(dims, rng):
-                    return None
+            p = write.parent
+            while p is not None:
+                if p.type in LOOP_TYPES:  # the loops around this write, innermost first
+                    rng = loop_range(p, self.data, Language.C)
+                    if rng is None or not widen_over(dims, rng):
+                        return None
+                if p.id == node.id:
+                    break
+                p = p.parent
             if any(v in changed for d in dims for form in d for m in form for v in m):
                 return None  # an index the loops do not bound (a scalar the loop sets)
             # Dimensions after the first are pushed whole, as they are mapped: a contiguous
             # section.  (clang-19 copies the wrong bytes for `target update to(a[i:1][0:3])`:
             # 4 of them; and for a[i:1][1:k] a whole row.)
-            whole = self.whole.get(name)
-            if whole is None or len(whole.dims) != len(dims):
-                return None
             secs.append(Section(name, [(render_form(dims[0][0]), render_form(subtract(dims[0][1], dims[0][0])))]
                                 + list(whole.dims[1:])))
+        if not secs:
+            return None
         return secs[0] if len(secs) == 1 else union_sections(secs, Language.C)
 
     def _pending_names(self) -> set[str]:
@@ -534,6 +535,23 @@ def _stored_into(ident: tree_sitter.Node) -> bool:
     p = top.parent
     return (p is not None and p.type == "assignment_expression" and p.child_by_field_name("left") == top
             and p.child_by_field_name("operator") is not None and p.child_by_field_name("operator").type == "=")
+
+
+def _element_writes(node: tree_sitter.Node, name: str, rank: int, data: bytes):
+    """(index texts, the assignment or update) of each element write of ``name`` in ``node``."""
+    for n in all_nodes(node):
+        if n.type == "assignment_expression":
+            target = n.child_by_field_name("left")
+        elif n.type == "update_expression":
+            target = n.child_by_field_name("argument")
+        else:
+            continue
+        index, t = [], strip_parens(target)
+        while t is not None and t.type == "subscript_expression":
+            index.insert(0, text_of(data, t.child_by_field_name("index")))
+            t = strip_parens(t.child_by_field_name("argument"))
+        if t is not None and t.type == "identifier" and text_of(data, t) == name and len(index) == rank:
+            yield tuple(index), n
 
 
 def _only_elements(node: tree_sitter.Node, name: str, rank: int, data: bytes) -> bool:

@@ -28,6 +28,7 @@ from pcx_driver.engine.hostaccess import (
 from pcx_driver.engine.hostscan import Callee, RegionRefused, passed_array
 from pcx_driver.engine.sections import (
     fixed_section,
+    known_value,
     linear_form,
     loop_range,
     render_form,
@@ -452,6 +453,20 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         updates.append(TargetUpdate(byte, _line(data, byte), "from", secs))
     for byte, written in sorted(flow.after_kernel.items()):  # right after a kernel: what it wrote
         updates.append(TargetUpdate(byte, _line(data, byte), "from", [written[n] for n in sorted(written)]))
+    def _whole_object(name: str) -> bool:
+        """Whether the region maps all of the array (its declared or allocated extent)."""
+        if name in over:
+            return True
+        ext = hostaccess.declared_extent(data, lang, fscope, name)
+        if ext is None or len(ext.dims) != len(sections[name].dims):
+            return False
+        for whole, (start, length) in zip(ext.dims, sections[name].dims):
+            forms = [linear_form(x, lang) for x in ("0", start, whole, length)]
+            if any(f is None for f in forms) or any(
+                    known_value(subtract(a, b), fp.constants) != 0 for a, b in (forms[:2], forms[2:])):
+                return False
+        return True
+
     for byte in sorted(set(flow.update_to) | set(flow.update_to_sections)):
         secs = []
         table = flow.update_to.get(byte, {})
@@ -472,6 +487,15 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
             # the hull of the parts may go, or else the whole section (one section per
             # array: clang-19 rejects two elements of one array in an update).
             joined = union_sections(parts, lang, fp.constants) if len(parts) > 1 else parts[0]
+            if joined is not None and not _whole_object(n):
+                # The parts come from the host's accesses, so they lie inside the array, but
+                # the region maps only what its kernels touch: an update reaching past that
+                # copies nothing at all (libomptarget skips a section not wholly present).
+                # Over the loops around the update it must lie inside, or the region's goes.
+                wide = _widen(fp, joined, byte, lo, lang)
+                hull = union_sections([wide, sections[n]], lang, fp.constants) if wide is not None else None
+                if hull is None or not same_section(hull, sections[n], lang):
+                    joined = None
             secs.append(Section(n, joined.dims) if joined is not None else sections[n])
         updates.append(TargetUpdate(byte, _line(data, byte), "to", secs))
     if final_from:  # byte == the region's end: the rewriter puts it last inside the region
