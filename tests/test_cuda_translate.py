@@ -66,6 +66,9 @@ REFUSALS = [
      "a warp vote under a condition that may differ between threads"),
     ("    while (i < n) { v[i] = __shfl_down_sync(0xffffffff, v[i], 1); i += 32; }", "PCX401", 4, "inside a while"),
     ("    unsigned m = __activemask(); v[i] = m;", "PCX401", 4, "__activemask"),
+    # HeCBench degrid's shape: the loop is warp-uniform, not block-uniform
+    ("    for (int q = threadIdx.x; q < n; q += 32) { float s = __shfl_down_sync(0xffffffff, v[q], 1); v[q] = s; }",
+     "PCX401", 4, "a loop holding a warp function starts from a value that may differ between threads"),
     ("    unsigned int s = atomicInc((unsigned int *)v, 4u);", "PCX405", 4, "atomicInc"),
     ("    v[0] = 1 + atomicAdd(&v[1], 1.0f);", "PCX405", 4, "atomicAdd whose result is used inside an expression"),
     ("    int c = __syncthreads_count(v[i] > 0);", "PCX407", 4, "__syncthreads_count"),

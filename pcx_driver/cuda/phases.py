@@ -358,13 +358,15 @@ class _Planner:
 
     def block_for(self, stmt: Node) -> BlockStep:
         init = stmt.child_by_field_name("initializer")
+        # what the loop holds that every thread must reach (the reasons name it)
+        what = "__syncthreads()" if _has_barrier(stmt, self.groups) else "a warp function"
         loop_vars: set[str] = set()
         if init is not None:
             if init.type != "declaration":
-                raise _NoPhases("a loop holding __syncthreads() must declare its own counter")
+                raise _NoPhases(f"a loop holding {what} must declare its own counter")
             for d in init.children_by_field_name("declarator"):
                 if d.type != "init_declarator" or not self.uniform(d.child_by_field_name("value")):
-                    raise _NoPhases("a loop holding __syncthreads() starts from a value that may differ between threads")
+                    raise _NoPhases(f"a loop holding {what} starts from a value that may differ between threads")
                 name = declarator_name(d)
                 # Two loops may reuse a counter's name (each its own scope) when every
                 # declaration of it is such a loop's: the name then is uniform wherever used.
@@ -382,18 +384,18 @@ class _Planner:
                 raise _NoPhases(f"the loop counter {name} is written inside the loop")
         lv = frozenset(loop_vars)
         if not self.uniform(stmt.child_by_field_name("condition"), lv):
-            raise _NoPhases("a loop holding __syncthreads() has a condition that may differ between threads")
+            raise _NoPhases(f"a loop holding {what} has a condition that may differ between threads")
         if update is not None:
             for n in walk(update):
                 if n.type in ("assignment_expression", "update_expression"):
                     target = n.child_by_field_name("left" if n.type == "assignment_expression" else "argument")
                     if _written_name(target) not in loop_vars:
-                        raise _NoPhases("the update of a loop holding __syncthreads() writes more than its counter")
+                        raise _NoPhases(f"the update of a loop holding {what} writes more than its counter")
                     value = n.child_by_field_name("right")
                     if value is not None and not self.uniform(value, lv):
-                        raise _NoPhases("the update of a loop holding __syncthreads() may differ between threads")
+                        raise _NoPhases(f"the update of a loop holding {what} may differ between threads")
                 elif n.type in ("call_expression", "subscript_expression"):
-                    raise _NoPhases("the update of a loop holding __syncthreads() is not plain arithmetic")
+                    raise _NoPhases(f"the update of a loop holding {what} is not plain arithmetic")
         self.block_names |= loop_vars
         return BlockStep(stmt, "for", self.steps(_statements(stmt.child_by_field_name("body"))))
 
