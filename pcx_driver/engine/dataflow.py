@@ -28,7 +28,7 @@ from pcx_driver.engine.sections import (
     union_sections,
     widen_over,
 )
-from pcx_driver.engine.source import strip_parens
+from pcx_driver.engine.source import strip_parens, subscript_index
 from pcx_driver.model import Language, NestAnalysis, Section
 
 _MAX_STATES = 16
@@ -548,7 +548,10 @@ def _element_writes(node: tree_sitter.Node, name: str, rank: int, data: bytes):
             continue
         index, t = [], strip_parens(target)
         while t is not None and t.type == "subscript_expression":
-            index.insert(0, text_of(data, t.child_by_field_name("index")))
+            sub = subscript_index(t)  # C's index field, C++'s subscript argument list
+            if sub is None:
+                break
+            index.insert(0, text_of(data, sub))
             t = strip_parens(t.child_by_field_name("argument"))
         if t is not None and t.type == "identifier" and text_of(data, t) == name and len(index) == rank:
             yield tuple(index), n
