@@ -698,6 +698,16 @@ class Gen:
             return []
         return [a for a in self.arrays(fn, "1") if a.full in ("N", "n") and not a.member and "." not in a.name]
 
+    def written_and_others(self, fn: Fn) -> tuple[Arr, list[Arr]] | None:
+        """One of main's whole 1-D arrays to write, and those in other storage (or None)."""
+        whole = self.whole_1d(fn)
+        ws = [x for x in whole if x.writable]
+        if not ws:
+            return None
+        w = self.pick(ws)
+        others = [x for x in whole if x.group != w.group]
+        return (w, others) if others else None
+
     def helper_arrays(self, fn: Fn) -> tuple[Arr, list[Arr], list[Arr]] | None:
         """For the helper nests: the array written, the arrays of its type in other storage
         (or itself), and one or two of those to read, sometimes the written one too."""
@@ -815,14 +825,10 @@ class Gen:
         """Boundary cases as an else-if chain, ``if (i == lo) ... else if (i == hi - 1) ...
         else``, whose last branch reads the neighbours the first two exclude; sometimes a
         case on a value that is no bound of the loop (then the neighbour stays unread)."""
-        whole = self.whole_1d(fn)
-        ws = [x for x in whole if x.writable]
-        if not ws:
+        picked = self.written_and_others(fn)
+        if picked is None:
             return False
-        w = self.pick(ws)
-        others = [x for x in whole if x.group != w.group]
-        if not others:
-            return False
+        w, others = picked
         usable = [x for x in others if x.et == w.et or w.et == "d"]  # a read value() can use
         a = self.pick(usable or others)
         lo = self.pick(["0", "0", "1"])
@@ -853,14 +859,10 @@ class Gen:
         ``if (i + j - R >= 0 && i + j - R < n) s += a[i + j - R]`` (a convolution's edges,
         sometimes a tighter bound than the array's), neighbours under ``?:``
         (``i > 0 ? a[i - 1] : c``), or behind ``&&`` (``i + 1 < n && ...a[i + 1]...``)."""
-        whole = self.whole_1d(fn)
-        ws = [x for x in whole if x.writable]
-        if not ws:
+        picked = self.written_and_others(fn)
+        if picked is None:
             return False
-        w = self.pick(ws)
-        others = [x for x in whole if x.group != w.group]
-        if not others:
-            return False
+        w, others = picked
         a = self.pick(others)
         zero = "0u" if a.et == "u" else "0.0"
         form = self.pick(["window", "window", "ternary", "andand"])

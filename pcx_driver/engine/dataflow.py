@@ -22,6 +22,7 @@ from pcx_driver.engine.hostscan import SWAP, Callee, HostScanner, RegionRefused
 from pcx_driver.engine.sections import (
     linear_form,
     loop_range,
+    loop_start,
     render_form,
     same_section,
     subtract,
@@ -491,18 +492,11 @@ def element_push(elems: set[tuple[str, ...]] | None, rank: int) -> bool:
 
 def _runs_at_least_once(loop: tree_sitter.Node, data: bytes) -> bool:
     """``for (int v = c0; v < c1; ...)`` with integer literals c0 < c1 (or <=)."""
-    init, cond = loop.child_by_field_name("initializer"), loop.child_by_field_name("condition")
-    if init is None or cond is None or cond.type != "binary_expression":
+    cond = loop.child_by_field_name("condition")
+    got = loop_start(loop, data)
+    if got is None or cond is None or cond.type != "binary_expression":
         return False
-    if init.type == "declaration":
-        decls = [d for d in init.named_children if d.type == "init_declarator"]
-        if len(decls) != 1:
-            return False
-        var, start = decls[0].child_by_field_name("declarator"), decls[0].child_by_field_name("value")
-    elif init.type == "assignment_expression":
-        var, start = init.child_by_field_name("left"), init.child_by_field_name("right")
-    else:
-        return False
+    var, start = got
     left, right = strip_parens(cond.child_by_field_name("left")), strip_parens(cond.child_by_field_name("right"))
     op = text_of(data, cond.child_by_field_name("operator"))
     if var is None or start is None or left is None or right is None or text_of(data, left) != text_of(data, var):

@@ -204,14 +204,11 @@ def fixed_section(secs: list[Section], lang: Language, changed: set[str], consta
     return sec
 
 
-def loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[str, dict, dict] | None:
-    """(variable, least value, greatest value) of ``for (int v = A; v < B; v++)`` (also
-    ``<=``, and ``v >= B; v--`` / ``v > B``) whose body does not assign ``v``; the values
-    as linear forms.  None for any other loop."""
-    if loop.type != "for_statement":
-        return None
-    init, cond, upd = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
-    if init is None or cond is None or upd is None or cond.type != "binary_expression":
+def loop_start(loop: tree_sitter.Node, data: bytes) -> tuple[tree_sitter.Node, tree_sitter.Node] | None:
+    """(variable, start value) of a ``for`` loop's ``int v = A`` or ``v = A`` initialiser;
+    None for any other."""
+    init = loop.child_by_field_name("initializer") if loop.type == "for_statement" else None
+    if init is None:
         return None
     if init.type == "declaration":
         decls = [d for d in init.named_children if d.type == "init_declarator"]
@@ -224,6 +221,22 @@ def loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[str
         return None
     if var is None or start is None or var.type != "identifier":
         return None
+    return var, start
+
+
+def loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[str, dict, dict] | None:
+    """(variable, least value, greatest value) of ``for (int v = A; v < B; v++)`` (also
+    ``<=``, and ``v >= B; v--`` / ``v > B``) whose body does not assign ``v``; the values
+    as linear forms.  None for any other loop."""
+    if loop.type != "for_statement":
+        return None
+    cond, upd = loop.child_by_field_name("condition"), loop.child_by_field_name("update")
+    if cond is None or upd is None or cond.type != "binary_expression":
+        return None
+    got = loop_start(loop, data)
+    if got is None:
+        return None
+    var, start = got
     v = text_of(data, var)
     left, right = strip_parens(cond.child_by_field_name("left")), cond.child_by_field_name("right")
     if left is None or right is None or text_of(data, left) != v:

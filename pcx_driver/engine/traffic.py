@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pcx_driver.engine import callgraph, hostaccess
+from pcx_driver.engine.sections import loop_start
 from pcx_driver.model import Decision, Plan, Remark, Section, SourceUnit, UnitAnalysis
 
 
@@ -207,26 +208,12 @@ def _launch_bound(data: bytes, root, floor: int, k, nest) -> str:
     # work that names no index of those loops is the same at every launch: the region's
     # run-time guard weighs it (``np * 2`` inside the r and q loops); work that grows with
     # them (``j * 2`` for j < i < n) cannot be weighed where the region starts
-    if not hostaccess.expression_identifiers(nest.work_expr) & {_loop_index(data, lp) for lp in loops}:
+    indices = {hostaccess.text_of(data, got[0]) for lp in loops if (got := loop_start(lp, data)) is not None}
+    if not hostaccess.expression_identifiers(nest.work_expr) & indices:
         return ""
     lines = ", ".join(str(data.count(b"\n", 0, lp.start_byte) + 1) for lp in reversed(loops))
     return (f"launched once per iteration of the serial loops at lines {lines} for work per launch of degree {d} "
             f"({nest.work_expr}): the launches cost more than the kernel saves; kept serial")
-
-
-def _loop_index(data: bytes, loop) -> str:
-    """The variable a ``for`` loop's initialiser sets ("" when there is none)."""
-    init = loop.child_by_field_name("initializer") if loop.type == "for_statement" else None
-    if init is None:
-        return ""
-    if init.type == "declaration":
-        d = next((c for c in init.named_children if c.type == "init_declarator"), None)
-        v = d.child_by_field_name("declarator") if d is not None else None
-    elif init.type == "assignment_expression":
-        v = init.child_by_field_name("left")
-    else:
-        return ""
-    return hostaccess.text_of(data, v) if v is not None and v.type == "identifier" else ""
 
 
 def _innermost_loop(root, pos: int, floor: int):
