@@ -153,25 +153,7 @@ def test_a_guard_on_the_subscript_bounds_a_convolutions_edges(tmp_path) -> None:
 
 # A guard looser than its loop (loopfuzz seed 41100031): ``i < n / 2`` inside ``i < r`` with
 # n / 2 past the rows of the VLA.  The section stays the loop's, p[0:r]: a guard never widens it.
-LOOSER = r"""
-#include <stdio.h>
-static void fill(int n, int r, int c, double p[][16]) {
-  for (int j = 0; j < c; j++)                         /* LOOSE */
-    for (int i = 0; i < r; i++)
-      if (i < n / 2) p[i][j] = 1.0 + i * 0.5 + j;
-}
-int main(int argc, char **argv) {
-  int r = 14 + (argc > 1), n = 114, c = 16;
-  double a[r][16], s = 0;
-  for (int i = 0; i < r; i++)
-    for (int j = 0; j < c; j++) a[i][j] = -1.0;
-  fill(n, r, c, a);
-  for (int i = 0; i < r; i++)
-    for (int j = 0; j < c; j++) s += a[i][j] * (i + 2 * j + 1);
-  printf("%.2f\n", s);
-  return 0;
-}
-"""
+LOOSER = (Path(__file__).parent / "fixtures" / "loopfuzz" / "30-guard-looser-than-its-loop.c").read_text()
 
 
 @pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")

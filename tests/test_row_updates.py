@@ -88,33 +88,7 @@ def test_a_row_loop_keeps_its_matrix_on_the_device_and_moves_only_rows(tmp_path:
 # loopfuzz seed 43000047 in small: the host writes a row's first three elements (one
 # statement and a loop) from the row above, the kernel the rest of the row.  Pushed as
 # ``p0[i:1][0:3]``, clang-19 copied 4 bytes, and the kernel read two stale elements.
-FIRST_COLUMNS = r"""
-#include <stdio.h>
-typedef unsigned int u32;
-#define R 23
-#define C 26
-static void sweep(int r, int c, u32 (*restrict p0)[C]) {
-  for (int i = 1; i < r; i++) {
-    p0[i][0] = p0[i - 1][3];
-    for (int j = 1; j < 3; j++)
-      p0[i][j] = p0[i][j - 1] + p0[i - 1][j + 3];
-    for (int j = 3; j < c; j++)                       /* REST */
-      p0[i][j] = (p0[i][0] | p0[i][2]) * ((u32)i + p0[i][2]);
-  }
-}
-int main(int argc, char **argv) {
-  int r = R - (argc > 1), c = C;
-  u32 a[R][C];
-  for (int i = 0; i < R; i++)
-    for (int j = 0; j < C; j++) a[i][j] = ((u32)(i * 31 + j) * 2654435761u) ^ 255u;
-  sweep(r, c, a);
-  u32 h = 0;
-  for (int i = 0; i < R; i++)
-    for (int j = 0; j < C; j++) h = h * 31u + a[i][j];
-  printf("%08x\n", h);
-  return 0;
-}
-"""
+FIRST_COLUMNS = (Path(__file__).parent / "fixtures" / "loopfuzz" / "31-row-prefix-pushed-as-a-partial-row.c").read_text()
 
 
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
