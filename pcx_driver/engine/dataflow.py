@@ -356,7 +356,7 @@ class Flow:
                     defined = b in dev_ok or self.pending_defined.get(name, False)
                     looped = (name in use.whole and b in host_ok and defined and not any(name in m for m in use.moves)
                               and self.pending.get(name, set()) is not None
-                              and (sec := self._loop_written(node, name, use)) is not None)
+                              and (sec := self._loop_written(node, name)) is not None)
                     if looped:
                         self.pending_sections.setdefault(name, []).append(sec)
                     elif name in use.whole or self.pending.get(name, set()) is None:
@@ -374,7 +374,7 @@ class Flow:
                 self.continues[-1].extend(out + states)
         return out
 
-    def _loop_written(self, node: tree_sitter.Node, name: str, use) -> Section | None:
+    def _loop_written(self, node: tree_sitter.Node, name: str) -> Section | None:
         """The section a host loop nest ``node`` writes ``name`` in, when every write is an
         element of full rank (``A[i][j] /= A[j][j]``) whose indices the loops around that
         write, inside ``node``, bound: LU's row of L under ``for (j = 0; j < i; j++)`` is

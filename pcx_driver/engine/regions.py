@@ -379,6 +379,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
             raise WholeNeeded
         flow.pending, flow.pending_sections = {}, {}  # host writes after the last kernel: the host copy is current
         return flow, states
+
     def in_loop(pos: int) -> bool:
         n = fp.fnode.descendant_for_byte_range(pos, pos)
         while n is not None and n.start_byte >= lo:
@@ -398,6 +399,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         if again:
             flow, states = walk(elementwise, frozenset(again | flow.need_to))
         return flow, states
+
     try:
         flow, states = settled(True)
     except WholeNeeded:
@@ -453,6 +455,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         updates.append(TargetUpdate(byte, _line(data, byte), "from", secs))
     for byte, written in sorted(flow.after_kernel.items()):  # right after a kernel: what it wrote
         updates.append(TargetUpdate(byte, _line(data, byte), "from", [written[n] for n in sorted(written)]))
+
     def _whole_object(name: str) -> bool:
         """Whether the region maps all of the array (its declared or allocated extent)."""
         if name in over:
