@@ -1500,3 +1500,64 @@ def test_grid_stride_loops_run_in_lockstep_where_teams_have_no_threads(tmp_path:
     t = tr(GRID_STRIDE)
     assert "scale__pcx_block_serial" in t.text and "i__pcx[pcx_t] += stride;" in t.text
     assert "strided loop in lockstep" in t.remarks[0].message
+
+
+EARLY_RETURN = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+#define B 32
+__global__ void seg(const int *in, int *out, int nseg, int per)
+{
+    __shared__ int part[B];
+    int blockId = blockIdx.y * gridDim.x + blockIdx.x;
+    if (blockId >= nseg)
+        return;
+    blockId *= per;
+    int t = threadIdx.x;
+    part[t] = in[blockId * B + t];
+    __syncthreads();
+    for (int s = B / 2; s > 0; s >>= 1) {
+        if (t < s)
+            part[t] += part[t + s];
+        __syncthreads();
+    }
+    if (t == 0)
+        out[blockId / per] = part[0] + blockId;
+}
+int main(void)
+{
+    int h[8 * B], o[8], *d, *dout;
+    for (int i = 0; i < 8 * B; i++) h[i] = i % 13;
+    for (int i = 0; i < 8; i++) o[i] = -1;
+    cudaMalloc(&d, sizeof h);
+    cudaMalloc(&dout, sizeof o);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    cudaMemcpy(dout, o, sizeof o, cudaMemcpyHostToDevice);
+    dim3 grid(4, 2);
+    seg<<<grid, B>>>(d, dout, 5, 1);
+    cudaMemcpy(o, dout, sizeof o, cudaMemcpyDeviceToHost);
+    for (int i = 0; i < 8; i++) printf("%d ", o[i]);
+    printf("\n");
+    return 0;
+}
+"""
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_an_early_return_on_a_block_index_local_written_later_leaves_with_its_block(tmp_path: Path,
+                                                                                    language: str) -> None:
+    """SimpleMOC's shape (issue 19, cause 7): ``blockId`` is computed from blockIdx, tested
+    by an early return before the barriers, and rewritten after it.  At the return it still
+    holds its uniform value, so the whole block leaves together: the return runs once per
+    block with that value, and the kernel is split at its barriers (before: PCX407)."""
+    run = build_and_run(tmp_path, EARLY_RETURN, language=language)
+    h = [i % 13 for i in range(8 * 32)]
+    expected = [sum(h[b * 32:(b + 1) * 32]) + b if b < 5 else -1 for b in range(8)]
+    assert run.stdout == " ".join(map(str, expected)) + " \n"
+    assert "if ((blockIdx.y * gridDim.x + blockIdx.x) >= nseg)" in tr(EARLY_RETURN).text
+    # written before the test, the local no longer holds its uniform value there
+    moved = EARLY_RETURN.replace("    if (blockId >= nseg)\n        return;\n    blockId *= per;",
+                                 "    blockId *= per;\n    if (blockId >= nseg)\n        return;")
+    assert moved != EARLY_RETURN
+    assert any(r.id == "PCX407" for r in tr(moved).remarks)

@@ -85,7 +85,11 @@ class PhasePrinter:
             elif st.kind == "lockstep":
                 out.append(self.lockstep(st.node, st.body[0], ctx, loop_pragma))
             elif st.kind == "uniform":
-                out.append(self.printer.line_at(st.node) + self.printer.emit(st.node, ctx))
+                here = ctx
+                if st.values:  # (phases._Planner.uniform_return)
+                    here = replace(ctx, uniform_values=tuple(
+                        (name, self.printer.emit(value, ctx)) for name, value in st.values.items()))
+                out.append(self.printer.line_at(st.node) + self.printer.emit(st.node, here))
             elif st.kind == "guarded":
                 pred = f"pcx_pred{st.predicate}[pcx_t]"
                 out.append(self.print_steps(st.body, replace(ctx, guards=ctx.guards + (pred,)), loop_pragma))

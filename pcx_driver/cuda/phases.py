@@ -115,6 +115,8 @@ class BlockStep:
     body: list[Step] = field(default_factory=list)
     orelse: list[Step] | None = None
     predicate: int = -1
+    # a uniform return's test reads these locals as the values they were declared with
+    values: dict[str, Node] = field(default_factory=dict)
 
 
 Step = Phase | BlockStep
@@ -239,6 +241,7 @@ class _Planner:
         self.body = body
         self.lockstep = lockstep
         self.lockstep_vars: dict[str, PerThreadVar] = {}  # the counters of lockstep loops
+        self.return_values: dict[int, dict[str, Node]] = {}  # uniform returns: what their locals hold there
         self.groups = groups
         self.params = params
         self.shared = shared
@@ -347,14 +350,38 @@ class _Planner:
         return True
 
     def uniform_return(self, stmt: Node) -> bool:
-        """``return;`` or ``if (<uniform>) return;``: the whole block leaves together."""
+        """``return;`` or ``if (<uniform>) return;``: the whole block leaves together.  The
+        condition may read a local declared before it, at the top of the body, from a
+        uniform value and written only after it (SimpleMOC's ``int blockId = blockIdx.y *
+        gridDim.x + blockIdx.x; if (blockId >= n) return; ... blockId *= k;``): there it
+        still has that value, which the return's test reads instead (``values``)."""
         if stmt.type == "return_statement":
             return True
         if stmt.type != "if_statement" or stmt.child_by_field_name("alternative") is not None:
             return False
         then = _statements(stmt.child_by_field_name("consequence"))
-        return (len(then) == 1 and then[0].type == "return_statement"
-                and self.uniform(stmt.child_by_field_name("condition")))
+        if len(then) != 1 or then[0].type != "return_statement":
+            return False
+        cond = stmt.child_by_field_name("condition")
+        values = {}
+        for n in walk(cond):
+            name = text(n) if n.type == "identifier" else ""
+            decls = self.locals.get(name, [])
+            if len(decls) != 1 or decls[0].type != "init_declarator" or name in values:
+                continue
+            d = decls[0]
+            decl = d.parent
+            if (decl is None or decl.parent is None or decl.parent.id != self.body.id or d.end_byte > stmt.start_byte
+                    or d.child_by_field_name("declarator").type != "identifier"
+                    or any(w.start_byte < stmt.end_byte for w in self.writes.get(name, []))
+                    or not self.uniform(d.child_by_field_name("value"))):
+                continue
+            values[name] = d.child_by_field_name("value")
+        if not self.uniform(cond, frozenset(values)):
+            return False
+        if values:
+            self.return_values[stmt.id] = values
+        return True
 
     def block_for(self, stmt: Node) -> BlockStep:
         init = stmt.child_by_field_name("initializer")
@@ -575,7 +602,7 @@ class _Planner:
                                     "declaration, or __syncwarp() a statement of its own")
             elif self.uniform_declaration(s) or (self.uniform_return(s) and not self.guarded):
                 close()
-                out.append(BlockStep(s, "uniform"))
+                out.append(BlockStep(s, "uniform", values=self.return_values.get(s.id, {})))
             elif self.lockstep and not self.guarded and (counter := self.lockstep_loop(s)) is not None:
                 close()
                 body = Phase(_statements(s.child_by_field_name("body")))
@@ -586,6 +613,16 @@ class _Planner:
                 phase().statements.append(s)
         close()
         return out
+
+    def read_as_value(self, use: Node, name: str) -> bool:
+        """Whether ``use`` is in the test of a uniform return that reads ``name`` as the
+        value it was declared with (``uniform_return``): no use of the variable."""
+        p = use.parent
+        while p is not None and p.id != self.body.id:
+            if name in self.return_values.get(p.id, {}):
+                return True
+            p = p.parent
+        return False
 
     def register(self, ph: Phase, extra: list[Node | None] = ()) -> None:
         """Number ``ph`` and record which phase each of its statements (and ``extra``
@@ -694,7 +731,8 @@ class _Planner:
                     continue
                 for d in s.children_by_field_name("declarator"):
                     name = declarator_name(d)
-                    uses = [n for n in walk(self.body) if n.type == "identifier" and text(n) == name]
+                    uses = [n for n in walk(self.body) if n.type == "identifier" and text(n) == name
+                             and not self.read_as_value(n, name)]
                     if all(self.phase_of(u) is ph for u in uses):
                         continue
                     if len(self.locals.get(name, [])) != 1 or name in self.params or name in self.shared:

@@ -33,6 +33,7 @@ class Ctx:
     leave_label: str = ""  # in an earlier phase: ``return`` marks the thread left and jumps here
     leaves: bool = False  # the kernel's threads may leave before its last phase: phases skip them
     guards: tuple[str, ...] = ()  # per-thread conditions around the phases being printed (phases.Predicate)
+    uniform_values: tuple[tuple[str, str], ...] = ()  # locals read as the values they still hold (a uniform return)
 
 
 class Printer:

@@ -255,6 +255,8 @@ class _Translator(Printer):
                               "meta_group_size) and cg::reduce")
         if node.type == "identifier" and ctx.kernel is not None and name in ctx.kernel.shared_scalars:
             return f"(*{name})"
+        if node.type == "identifier" and ctx.uniform_values and name in dict(ctx.uniform_values):
+            return f"({dict(ctx.uniform_values)[name]})"
         if node.type == "identifier" and name in ctx.per_thread:
             return f"{name}{kernels.PER_THREAD_SUFFIX}[pcx_t]"
         return None
