@@ -1561,3 +1561,17 @@ def test_an_early_return_on_a_block_index_local_written_later_leaves_with_its_bl
                                  "    blockId *= per;\n    if (blockId >= nseg)\n        return;")
     assert moved != EARLY_RETURN
     assert any(r.id == "PCX407" for r in tr(moved).remarks)
+
+
+@needs_clang
+def test_an_early_return_that_the_whole_block_takes_is_kept_where_the_kernel_is_not_split(tmp_path: Path) -> None:
+    """The same kernel with a preprocessor line in it (SimpleMOC's has an #ifdef) is not
+    split at its barriers: it runs one parallel region per block, where the early return
+    is no hazard either, since every thread of the block takes it or none does."""
+    src = EARLY_RETURN.replace("    blockId *= per;", "#ifdef PCX_NEVER_DEFINED\n    blockId += 1;\n#endif\n    blockId *= per;")
+    assert src != EARLY_RETURN
+    t = tr(src)
+    assert "not split at its barriers: the kernel has a preproc ifdef" in t.remarks[0].message
+    run = build_and_run(tmp_path, src)
+    h = [i % 13 for i in range(8 * 32)]
+    assert run.stdout == " ".join(str(sum(h[b * 32:(b + 1) * 32]) + b if b < 5 else -1) for b in range(8)) + " \n"

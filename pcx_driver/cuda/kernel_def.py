@@ -188,8 +188,13 @@ class KernelDefinitions:
             return
         syncs = [n.end_byte for n in walk(body) if info.groups.is_barrier(n)]
         last = max(syncs, default=-1)
+        shared = {s.name for s in info.shared} | {name for _, name in info.dynamic_shared}
         for n in walk(body):
             if n.type == "return_statement" and n.start_byte < last:
+                test = n.parent.parent if n.parent is not None and n.parent.type == "compound_statement" else n.parent
+                if test is not None and test.type == "if_statement" and phases.leaves_together(
+                        body, {p.name for p in info.params}, shared, info.groups, test):
+                    continue  # the whole block leaves: no thread misses a barrier the others reach
                 raise self.printer.refuse(
                     "PCX407", n,
                     f"return before __syncthreads() in kernel {info.name}: the threads that left would miss the barrier",

@@ -237,7 +237,10 @@ def _written_name(target: Node) -> str:
 
 
 class _Planner:
-    def __init__(self, body: Node, params: set[str], shared: set[str], groups: Groups, lockstep: bool = False) -> None:
+    def __init__(self, body: Node, params: set[str], shared: set[str], groups: Groups, lockstep: bool = False,
+                 facts_only: bool = False) -> None:
+        """``facts_only``: read the body's locals and writes, refusing nothing (for
+        ``leaves_together``, asked of kernels the phase split does not take)."""
         self.body = body
         self.lockstep = lockstep
         self.lockstep_vars: dict[str, PerThreadVar] = {}  # the counters of lockstep loops
@@ -272,6 +275,8 @@ class _Planner:
                 if name:
                     self.writes.setdefault(name, []).append(n)
             elif is_unroll_hint(n):
+                continue
+            elif facts_only:
                 continue
             elif n.type in ("goto_statement", "labeled_statement") or n.type.startswith("preproc_"):
                 raise _NoPhases(f"the kernel has a {n.type.replace('_', ' ')}")
@@ -763,6 +768,15 @@ class _Planner:
                     out[name] = PerThreadVar(name, typ, const, inner)
         self.preambles(recomputed)
         return out | self.lockstep_vars
+
+
+def leaves_together(body: Node, params: set[str], shared: set[str], groups: Groups | None, stmt: Node) -> bool:
+    """Whether ``stmt``, an ``if (...) return;`` among the kernel body's own statements, is
+    a return every thread of the block takes or none does (``_Planner.uniform_return``):
+    no thread can then miss a barrier the others reach."""
+    if stmt.parent is None or stmt.parent.id != body.id:
+        return False
+    return _Planner(body, params, shared, groups or Groups(), facts_only=True).uniform_return(stmt)
 
 
 def plan_phases(body: Node, params: set[str], shared: set[str], groups: Groups | None = None,
