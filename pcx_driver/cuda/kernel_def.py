@@ -87,9 +87,8 @@ class KernelDefinitions:
                                               "which is translated only where the kernel names it")
             self.collect_shared(info, body)
             if info.block:
-                shared = {s.name for s in info.shared} | {name for _, name in info.dynamic_shared}
-                plan = phases.plan_phases(body, {p.name for p in info.params}, shared, info.groups)
-                serial_plan = phases.plan_phases(body, {p.name for p in info.params}, shared, info.groups, lockstep=True)
+                plan = phases.plan_phases(body, info.param_names(), info.shared_names(), info.groups)
+                serial_plan = phases.plan_phases(body, info.param_names(), info.shared_names(), info.groups, lockstep=True)
             if not isinstance(plan, phases.PhasePlan):
                 warp = next((op for n in walk(body) if (op := phases.warp_op(n, info.groups)) is not None), None)
                 if warp is not None and warp.spelling in phases.WARP_CALLS:
@@ -149,7 +148,7 @@ class KernelDefinitions:
         """For a kernel without block cooperation: its phases with a strided loop in
         lockstep (a grid-stride loop, ``phases._Planner.lockstep_loop``), or None when it
         has none."""
-        plan = phases.plan_phases(body, {p.name for p in info.params}, set(), info.groups, lockstep=True)
+        plan = phases.plan_phases(body, info.param_names(), set(), info.groups, lockstep=True)
         if isinstance(plan, phases.PhasePlan) and any(
                 isinstance(s, phases.BlockStep) and s.kind == "lockstep" for s in plan.steps):
             return plan
@@ -188,12 +187,11 @@ class KernelDefinitions:
             return
         syncs = [n.end_byte for n in walk(body) if info.groups.is_barrier(n)]
         last = max(syncs, default=-1)
-        shared = {s.name for s in info.shared} | {name for _, name in info.dynamic_shared}
         for n in walk(body):
             if n.type == "return_statement" and n.start_byte < last:
                 test = n.parent.parent if n.parent is not None and n.parent.type == "compound_statement" else n.parent
                 if test is not None and test.type == "if_statement" and phases.leaves_together(
-                        body, {p.name for p in info.params}, shared, info.groups, test):
+                        body, info.param_names(), info.shared_names(), info.groups, test):
                     continue  # the whole block leaves: no thread misses a barrier the others reach
                 raise self.printer.refuse(
                     "PCX407", n,

@@ -73,6 +73,13 @@ class KernelInfo:
     lockstep: bool = False
     groups: Groups = field(default_factory=Groups)  # its cooperative groups (coop.py)
 
+    def param_names(self) -> set[str]:
+        return {p.name for p in self.params}
+
+    def shared_names(self) -> set[str]:
+        """Its ``__shared__`` variables, static and dynamic."""
+        return {s.name for s in self.shared} | {name for _, name in self.dynamic_shared}
+
 
 def _with_params(prefix: list[str], param_text: str) -> str:
     return ", ".join(prefix + ([param_text] if param_text else []))

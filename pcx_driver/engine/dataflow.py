@@ -219,6 +219,8 @@ class Flow:
         if loop is None or loop.start_byte < self.region[0]:
             return set()
         kernels = [(b, k.end_byte) for b, k in self.kernels.items()]
+        host_reads = {text_of(self.data, n) for n in all_nodes(loop) if n.type == "identifier" and not _stored_into(n)
+                      and not any(lo <= n.start_byte < hi for lo, hi in kernels)}
         pulled: set[str] = set()
         for a in nest.arrays:
             if not a.written or a.write_section is None or a.container \
@@ -226,11 +228,7 @@ class Flow:
                 continue
             if not all(s.buf(a.name) is not None and s.buf(a.name) in s.host_ok for s in states):
                 continue
-            host_reads = any(
-                n.type == "identifier" and text_of(self.data, n) == a.name and not _stored_into(n)
-                and not any(lo <= n.start_byte < hi for lo, hi in kernels)
-                for n in all_nodes(loop))
-            if host_reads:
+            if a.name in host_reads:
                 self.after_kernel.setdefault(pos, {})[a.name] = a.write_section
                 pulled.add(a.name)
         return pulled

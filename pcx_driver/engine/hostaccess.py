@@ -48,6 +48,16 @@ def statement_at(root: tree_sitter.Node, byte: int) -> tree_sitter.Node | None:
     return best
 
 
+def innermost_loop(root: tree_sitter.Node, pos: int, floor: int) -> tree_sitter.Node | None:
+    """The innermost loop around position ``pos`` that starts at or after ``floor``."""
+    n = root.descendant_for_byte_range(pos, pos)
+    while n is not None and n.start_byte >= floor:
+        if n.type in LOOP_TYPES and n.start_byte < pos < n.end_byte:
+            return n
+        n = n.parent
+    return None
+
+
 def node_for_range(root: tree_sitter.Node, start: int, end: int) -> tree_sitter.Node | None:
     """The statement that covers exactly ``start..end`` or, failing that, the smallest
     statement that encloses the range."""

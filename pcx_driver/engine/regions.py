@@ -380,21 +380,13 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         flow.pending, flow.pending_sections = {}, {}  # host writes after the last kernel: the host copy is current
         return flow, states
 
-    def in_loop(pos: int) -> bool:
-        n = fp.fnode.descendant_for_byte_range(pos, pos)
-        while n is not None and n.start_byte >= lo:
-            if n.type in LOOP_TYPES and n.start_byte < pos:
-                return True
-            n = n.parent
-        return False
-
     def settled(elementwise: bool) -> tuple[Flow, list[State]]:
         flow, states = walk(elementwise)
         # A whole push inside a loop of the region (LU's row of L, written by a host loop
         # before each kernel) because the device copy was not yet defined there: walk
         # again with the region's entry map defining it, so that host loops push only
         # what they wrote (Flow._loop_written).
-        again = {n for pos, table in flow.update_to.items() if in_loop(pos)
+        again = {n for pos, table in flow.update_to.items() if hostaccess.innermost_loop(fp.fnode, pos, lo) is not None
                  for n, elems in table.items() if elems is None}
         if again:
             flow, states = walk(elementwise, frozenset(again | flow.need_to))

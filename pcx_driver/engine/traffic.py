@@ -100,7 +100,7 @@ def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Out
                 if why:
                     found[k.nest_id] = Outweighed(k.nest_id, why)
         for u in r.updates:
-            loop = _innermost_loop(root, u.byte, r.start_byte)
+            loop = hostaccess.innermost_loop(root, u.byte, r.start_byte)
             if loop is None:
                 continue
             for sec in u.sections:
@@ -172,7 +172,7 @@ def _own_copies_outweigh(data: bytes, root, k, nest) -> str:
     the host, which touches each element once at memory speed.  Sections only read are not
     charged: a copy one way of a small element type can cost less than the work on it
     (Needleman-Wunsch's diagonal kernel copies one character of each sequence per cell)."""
-    loop = _innermost_loop(root, k.start_byte, 0)
+    loop = hostaccess.innermost_loop(root, k.start_byte, 0)
     if loop is None:
         return ""
     d = degree(nest.work_expr) if nest.work_expr else None
@@ -214,16 +214,6 @@ def _launch_bound(data: bytes, root, floor: int, k, nest) -> str:
     lines = ", ".join(str(data.count(b"\n", 0, lp.start_byte) + 1) for lp in reversed(loops))
     return (f"launched once per iteration of the serial loops at lines {lines} for work per launch of degree {d} "
             f"({nest.work_expr}): the launches cost more than the kernel saves; kept serial")
-
-
-def _innermost_loop(root, pos: int, floor: int):
-    """The innermost loop around position ``pos`` that starts at or after ``floor``."""
-    n = root.descendant_for_byte_range(pos, pos)
-    while n is not None and n.start_byte >= floor:
-        if n.type in hostaccess.LOOP_TYPES and n.start_byte < pos < n.end_byte:
-            return n
-        n = n.parent
-    return None
 
 
 # ------------------------------------------------------------- bytes next to a naive plan
