@@ -52,13 +52,15 @@ def run_pipeline(
     # A source that already uses OpenMP: the analysis, the planner and the plan checker see
     # its pragmas blanked (its loops as serial code, every offset unchanged); the rewriter
     # and the validator see the text as written, and replace the pragmas of ported loops.
-    if unit.openmp is None and unit.language is not Language.CUDA and _OPENMP_HINT.search(unit.text):
+    from pcx_driver.engine import conditionals
+
+    if unit.openmp is None and unit.language is not Language.CUDA and (
+            _OPENMP_HINT.search(unit.text) or conditionals.inside_functions(unit)):
         # OpenMP under #ifdef: decided on the branches these flags compile (target code in
         # a branch the build leaves out is not the user's offload code); every stage, the
-        # rewriter included, sees that text (engine/conditionals.py)
-        from pcx_driver.engine.conditionals import active_view
-
-        view = active_view(unit)
+        # rewriter included, sees that text (engine/conditionals.py).  So does a unit with
+        # #if lines in its function bodies (debug prints in a loop nest)
+        view = conditionals.active_view(unit)
         if view is not None:
             unit = dataclasses.replace(unit, text=view.text)
         if view is not None and view.skipped_lines:

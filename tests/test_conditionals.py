@@ -119,3 +119,62 @@ def test_an_active_branch_and_commented_pragmas_leave_the_loops_to_the_analysis(
                          env={**os.environ, **VALIDATION_ENV, "LIBOMPTARGET_INFO": "48"})
     assert run.returncode == 0 and run.stdout == want
     assert len(kernel_launches(run.stderr)) >= 2
+
+
+# A particle filter's frame loop (Rodinia, HeCBench) with '#ifdef DEBUG' prints between its
+# kernels: no OpenMP anywhere, yet the #if lines inside the loop nest kept the whole frame
+# loop out of the analysis (PCX114).  Without -DDEBUG the prints are not compiled and the
+# inner loops are kernels inside a data region around the frame loop; with it, the active
+# print reads the weights each frame, and the program is still the serial one.
+DEBUG_PRINTS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int n = 4000 + (argc > 1), frames = 5;
+  float *w = malloc(n * sizeof *w), *x = malloc(n * sizeof *x);
+  for (int i = 0; i < n; i++) { w[i] = 1.0f / n; x[i] = (i % 17) * 0.25f; }
+  for (int f = 0; f < frames; f++) {
+    for (int i = 0; i < n; i++)                 /* MOVE */
+      x[i] = x[i] * 0.5f + (float)((i * 7 + f) % 11);
+#ifdef DEBUG
+    printf("frame %d: x[0] = %f\n", f, x[0]);
+#endif
+    for (int i = 0; i < n; i++)                 /* WEIGH */
+      w[i] = w[i] * 0.75f + x[i] * 0.001f;
+#if defined(DEBUG) && DEBUG > 1
+    for (int i = 0; i < n; i++) printf("%f\n", w[i]);
+#endif
+  }
+  double s = 0;
+  for (int i = 0; i < n; i++) s += w[i] * (i % 5) + x[i];
+  printf("%.4f\n", s);
+  return 0;
+}
+"""
+
+
+@needs_clang
+@pytest.mark.parametrize("flags", [[], ["-DDEBUG"]])
+def test_debug_prints_under_ifdef_leave_a_time_loops_kernels_to_the_analysis(tmp_path, flags):
+    src = tmp_path / "frames.c"
+    src.write_text(DEBUG_PRINTS)
+    serial = subprocess.run(["clang-19", "-O1", *flags, str(src), "-o", str(tmp_path / "serial")],
+                            capture_output=True, text=True)
+    assert serial.returncode == 0, serial.stderr
+    want = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True).stdout
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PCX_")}
+    build = subprocess.run([str(BIN / "pcx-cc"), "--pcx-mode=static", "--pcx-remarks", "--pcx-min-work=0",
+                            "--pcx-offload-target=x86_64-pc-linux-gnu", "-O1", *flags, str(src),
+                            "-o", str(tmp_path / "app")], capture_output=True, text=True, env=env)
+    assert build.returncode == 0 and "pcx-cc: warning" not in build.stderr, build.stderr
+    assert "PCX114" not in build.stderr and "[PCX013]" in build.stderr, build.stderr
+    run = subprocess.run([str(tmp_path / "app")], capture_output=True, text=True,
+                         env={**os.environ, **VALIDATION_ENV, "LIBOMPTARGET_INFO": "48"})
+    assert run.returncode == 0 and run.stdout == want, run.stderr[-2000:]
+    if flags:  # the print reads x every frame: whatever the plan, the output is the serial one
+        return
+    lines = DEBUG_PRINTS.splitlines()
+    for marker in ("MOVE", "WEIGH"):
+        line = next(k + 1 for k, t in enumerate(lines) if marker in t)
+        launched = [k for k in kernel_launches(run.stderr) if k.endswith(f"_l{line}")]
+        assert len(launched) == 5, (marker, kernel_launches(run.stderr))

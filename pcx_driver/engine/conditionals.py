@@ -1,6 +1,7 @@
 """The text a compile with these flags sees through ``#if``/``#ifdef``: inactive branches out.
 
 Contract:
+- ``inside_functions(unit)``: whether the unit needs the view for its function bodies.
 - ``active_view(unit) -> ActiveView | None``: when libclang, given the unit's own flags,
   skips some preprocessor branches of the main file, the unit's text with those branches
   and every conditional directive line of the file (``#if``, ``#ifdef``, ``#ifndef``,
@@ -42,6 +43,29 @@ class ActiveView:
 def has_conditionals(data: bytes) -> bool:
     """Whether the text holds a conditional directive (``#if``, ``#ifdef``, ...)."""
     return any(_DIRECTIVE.match(line) for line in data.splitlines())
+
+
+def inside_functions(unit: SourceUnit) -> bool:
+    """Whether a conditional directive stands inside a function body (or where tree-sitter
+    could not parse the text): a ``#ifdef DEBUG`` block of prints in a time-step loop
+    (Rodinia's and HeCBench's particle filters) would keep the whole loop nest out of the
+    analysis (PCX114), while one branch or none of it is what these flags compile.  Header
+    guards and ``#ifdef __cplusplus`` at file scope need no view."""
+    if b"#" not in unit.data or not has_conditionals(unit.data):
+        return False
+    from pcx_driver.engine.source import PREPROC_CONDITIONALS, parse, walk
+
+    root = parse(unit.data, unit.language).root_node
+    if root.has_error:
+        return True
+    for n in walk(root):
+        if n.type in PREPROC_CONDITIONALS:
+            p = n.parent
+            while p is not None and p.type not in ("compound_statement", "function_definition"):
+                p = p.parent
+            if p is not None:
+                return True
+    return False
 
 
 def active_view(unit: SourceUnit) -> ActiveView | None:

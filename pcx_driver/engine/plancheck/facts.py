@@ -19,6 +19,7 @@ from pcx_driver.engine.plancheck.syntax import (
     is_static_local,
     pointer_copies,
     preorder,
+    skippable_writes,
     syntactic_accesses,
 )
 from pcx_driver.engine.source import arguments_of, node_key
@@ -216,8 +217,7 @@ class UnitFacts:
         as total only if the analysis says so and no write of it sits under a
         condition or a jump."""
         syn_reads, syn_writes, guarded, members = syntactic_accesses(node, self.data)
-        jumps = any(n.type in ("break_statement", "return_statement", "goto_statement", "continue_statement")
-                    for n in preorder(node))
+        skipped = skippable_writes(node, self.data)  # None: a return or goto may skip any write
         reads: dict[str, list] = {}
         writes: dict[str, list] = {}
         sure: set[str] = set()
@@ -233,7 +233,8 @@ class UnitFacts:
                 writes.setdefault(name, []).append(ws)
                 # written member by member: whole only if the syntax assigns every member
                 whole = name not in members or (a.element_fields and members[name] >= set(a.element_fields))
-                if a.written_fully and a.exact and not jumps and name not in guarded and whole:
+                if a.written_fully and a.exact and skipped is not None and name not in skipped \
+                        and name not in guarded and whole:
                     sure.add(name)
         for name in syn_reads | syn_writes:
             name = self.canonical(name)

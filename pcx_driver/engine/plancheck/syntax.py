@@ -253,4 +253,32 @@ def syntactic_accesses(node: tree_sitter.Node | None, data: bytes, only: str | N
     return reads, writes, guarded, members
 
 
+
+_JUMP_TARGETS = {"continue_statement": ("for_statement", "for_range_loop", "while_statement", "do_statement"),
+                 "break_statement": ("for_statement", "for_range_loop", "while_statement", "do_statement",
+                                     "switch_statement")}
+
+
+def skippable_writes(node: tree_sitter.Node | None, data: bytes) -> set[str] | None:
+    """Names written where a jump inside ``node`` may skip the write: a ``break`` or
+    ``continue`` skips the rest of the loop (or switch) it leaves, and nothing after it, so
+    a search loop with a ``break`` leaves the writes after that loop sure (particlefilter's
+    resampling: ``for (x...) if (cdf[x] >= u) { index = x; break; }  xj[i] = ax[index];``).
+    None when a ``return`` or ``goto`` may skip anything."""
+    names: set[str] = set()
+    for n in preorder(node):
+        if n.type in ("return_statement", "goto_statement"):
+            return None
+        targets = _JUMP_TARGETS.get(n.type)
+        if targets is None:
+            continue
+        t = n.parent
+        while t is not None and t.type not in targets and node_key(t) != node_key(node):
+            t = t.parent
+        if t is None or t.type not in targets:
+            return None
+        names |= syntactic_accesses(t, data)[1]
+    return names
+
+
 # ------------------------------------------------------------------ entry points

@@ -1,0 +1,100 @@
+"""A ``break`` or ``continue`` skips only the rest of the loop it leaves.
+
+Particle filters resample with a linear search per particle (Rodinia/HeCBench
+particlefilter): ``for (x = 0; x < n; x++) if (cdf[x] >= u[i]) { index = x; break; }``
+and then ``xj[i] = ax[index]``.  The search's ``break`` cannot skip the write after the
+search loop, so the kernel writes all of ``xj[0:n]`` and the plan copies it back with
+``from``.  The plan checker once counted any jump in the nest against every write and
+refused the kernel (PCX212: "copying xj[0:n] back brings undefined device data").  A
+``continue`` of the parallel loop itself does skip the write: that kernel must keep the
+host's values where it skips (``tofrom``), and the output says whether it does.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare  # noqa: E402
+
+CLANG = shutil.which("clang-19")
+
+SEARCH = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int n = 3000 + (argc > 1);
+  float *cdf = malloc(n * sizeof *cdf), *u = malloc(n * sizeof *u);
+  float *ax = malloc(n * sizeof *ax), *xj = malloc(n * sizeof *xj);
+  for (int i = 0; i < n; i++) {
+    cdf[i] = (float)(i + 1) / n;
+    u[i] = (float)((i * 37) % n) / n;
+    ax[i] = i * 0.5f;
+  }
+  for (int i = 0; i < n; i++) {                 /* SEARCH */
+    int index = -1;
+    int x;
+    for (x = 0; x < n; x++) {
+      if (cdf[x] >= u[i]) {
+        index = x;
+        break;
+      }
+    }
+    if (index == -1) index = n - 1;
+    xj[i] = ax[index];
+  }
+  double s = 0;
+  for (int i = 0; i < n; i++) s += xj[i] * (i % 7);
+  printf("%.6f\n", s);
+  return 0;
+}
+"""
+
+SKIP = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int n = 3000 + (argc > 1);
+  float *u = malloc(n * sizeof *u), *ax = malloc(n * sizeof *ax), *xj = malloc(n * sizeof *xj);
+  for (int i = 0; i < n; i++) {
+    u[i] = (float)((i * 37) % n) / n;
+    ax[i] = i * 0.5f;
+    xj[i] = -1.0f;
+  }
+  for (int i = 0; i < n; i++) {                 /* SKIP */
+    float acc = 0;
+    for (int x = 0; x < n; x += 97) {
+      if (x > i) break;
+      acc += ax[x];
+    }
+    if (u[i] < 0.5f) continue;
+    xj[i] = acc;
+  }
+  double s = 0;
+  for (int i = 0; i < n; i++) s += xj[i] * (i % 7);
+  printf("%.6f\n", s);
+  return 0;
+}
+"""
+
+
+def _offloaded_with(data: dict, line_marker: str, program: str) -> str:
+    line = next(k + 1 for k, t in enumerate(program.splitlines()) if line_marker in t)
+    (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
+    return " ".join(nest["directives"])
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_search_loops_break_does_not_skip_the_write_after_it(tmp_path: Path) -> None:
+    data = build_and_compare(tmp_path, SEARCH, ["SEARCH"])
+    directive = _offloaded_with(data, "SEARCH", SEARCH)
+    assert "map(from: xj[0:n" in directive, directive
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_continue_of_the_parallel_loop_keeps_the_skipped_elements(tmp_path: Path) -> None:
+    build_and_compare(tmp_path, SKIP, ["SKIP"])
