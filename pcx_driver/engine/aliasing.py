@@ -112,7 +112,74 @@ class AliasOracle:
             return ("param", str(idx)) if idx is not None else ("unknown", d.name)
         if d.kind == "local" and d.shape == "pointer" and self._allocated_only(d, fn_node):
             return ("object", d.key)
+        if d.kind == "local" and d.shape == "pointer":
+            src = self._derived_from(d, fn_node)
+            if src is not None:
+                return self.origin(src, fn_node)
         return ("unknown", d.name)
+
+    def _derived_from(self, d: Decl, fn_node: Node) -> Decl | None:
+        """The one pointer or array that every store to local pointer ``d`` takes, cast or
+        offset (``AppleTree *trees = (AppleTree *) data;``, ``q = data + n``, ``&data[k]``),
+        when that one is itself distinct storage: ``d`` points into the same object, so the
+        two share an origin and are distinct from every other."""
+        src: Decl | None = None
+        stores = 0
+        for x in walk(fn_node):
+            if x.type != "identifier":
+                continue
+            if x.start_byte != d.decl_offset and not ((r := self.sem.decl_of(x.start_byte)) is not None
+                                                      and r.key == d.key):
+                continue
+            p = x.parent
+            while p is not None and p.type in ("pointer_declarator", "parenthesized_expression"):
+                p = p.parent
+            if p is None:
+                continue
+            if p.type == "init_declarator" and x.start_byte == d.decl_offset:
+                value = p.child_by_field_name("value")
+            elif p.type == "assignment_expression" and strip_parens(p.child_by_field_name("left")) is not None \
+                    and strip_parens(p.child_by_field_name("left")).id == x.id:
+                if self._t(p.child_by_field_name("operator")) != "=":
+                    return None
+                value = p.child_by_field_name("right")
+            elif p.type == "update_expression" or (p.type == "pointer_expression" and self._t(p)[:1] == "&"):
+                return None
+            else:
+                continue
+            base = self._pointer_base(value)
+            got = self.sem.decl_of(base.start_byte) if base is not None else None
+            if got is None or got.key == d.key or (src is not None and got.key != src.key):
+                return None
+            src, stores = got, stores + 1
+        if src is None or stores == 0:
+            return None
+        if src.shape == "array" and src.kind in ("local", "global", "static-local"):
+            return src
+        if src.kind == "local" and src.shape == "pointer" and self._allocated_only(src, fn_node):
+            return src
+        return None
+
+    def _pointer_base(self, n: Node | None) -> Node | None:
+        """The identifier ``n`` points into: ``(T *) p``, ``p + e``, ``&p[e]``; None otherwise."""
+        n = strip_parens(n)
+        while n is not None and n.type == "cast_expression":
+            n = strip_parens(n.child_by_field_name("value"))
+        if n is None:
+            return None
+        if n.type == "binary_expression" and self._t(n.child_by_field_name("operator")) in ("+", "-"):
+            left = strip_parens(n.child_by_field_name("left"))
+            if left is not None and left.type == "identifier":
+                d = self.sem.decl_of(left.start_byte)
+                return left if d is not None and d.shape in ("pointer", "array") else None
+            return None
+        if n.type == "pointer_expression" and self._t(n)[:1] == "&":
+            sub = strip_parens(n.child_by_field_name("argument"))
+            if sub is not None and sub.type == "subscript_expression":
+                base = strip_parens(sub.child_by_field_name("argument"))
+                return base if base is not None and base.type == "identifier" else None
+            return None
+        return n if n.type == "identifier" else None
 
     def _param_index(self, fn_node: Node, d: Decl) -> int | None:
         decl = fn_node.child_by_field_name("declarator")

@@ -68,6 +68,12 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
         if arg is not None and arg.type == "this":
             w.hazard("PCX137", f"array '{w.t(base)}' of this object used inside the nest", n)
             return
+        if arg is not None and fname is not None and arg.type == "subscript_expression" and not write \
+                and w.t(base.child_by_field_name("operator")) == "." \
+                and (info := w.sem.member_of(fname.start_byte)) is not None and info[0].shape == "array":
+            # a member array lies inside the element; a pointer member points elsewhere
+            _element_member_read(w, n, arg, loops, cond, stmt)
+            return
         if arg is None or arg.type != "identifier" or fname is None:
             w.hazard("PCX118", f"pointer chain '{w.t(base)}' cannot be analysed", n)
             return
@@ -103,6 +109,36 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
         fields=tuple(fields), node=n, base_node=base, read=read, write=write, op=op, stmt=stmt, loops=loops,
         conditional=cond, via_data=via_data, member=member, guards=list(w.guards), via=via,
         bindings=dict(w.facts.bindings) if w.inlining else {},
+    ))
+
+
+def _element_member_read(w: Walk, n: Node, element: Node, loops, cond, stmt) -> None:
+    """``trees[gid].apples[i]``: a read inside element ``trees[gid]`` of an array of structs
+    whose member is an array of its own (HeCBench layout's AoS).  It is recorded as a read
+    of the whole element (no fields), which is what the dependence test and the map need
+    (reads never conflict with reads, and a write anywhere in an element meets it), with
+    the subscripts inside the element read as expressions.  Writes stay refused: a write
+    of one member element is no write of the element."""
+    subs: list[Node] = []
+    cur = element
+    while cur is not None and cur.type == "subscript_expression":
+        idx = subscript_index(cur)
+        if idx is None:
+            w.hazard("PCX102", f"subscript of '{w.t(cur)}' cannot be analysed", cur)
+            return
+        subs.insert(0, idx)
+        cur = strip_parens(cur.child_by_field_name("argument"))
+    decl = w.decl(cur) if cur is not None and cur.type == "identifier" else None
+    if decl is None or decl.shape not in ("array", "pointer") or decl.volatile or w.inlining \
+            or w.sem.member_of(cur.start_byte) is not None or len(subs) != max(1, len(decl.dims)):
+        w.hazard("PCX118", f"pointer chain '{w.t(n)}' cannot be analysed", n)
+        return
+    for s in subs:
+        w.expr(s, loops, cond, stmt)
+    w.facts.arrays.append(ArrayRef(
+        base=w.t(cur), decl=decl, root=w.t(cur), root_decl=decl, subs=subs, fields=(), node=element,
+        base_node=cur, read=True, write=False, op="", stmt=stmt, loops=loops, conditional=cond,
+        guards=list(w.guards),
     ))
 
 
