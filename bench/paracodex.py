@@ -114,18 +114,34 @@ def _untimed(text: str) -> str:
                    not ln.startswith(("omptarget", '"PluginInterface"')))
 
 
-def measure(checkout: Path, name: str, work: Path, timeout: float) -> Row:
+def sibling_includes(text: str, hecbench: Path | None) -> list[str]:
+    """``-I`` flags for the Makefile's ``-I../<dir>`` that a HeCBench checkout holds: the
+    ParaCodex copy of a program keeps only its own folder (entropy's ``reference.h`` lives
+    in ``../entropy-cuda``), so without them its serial build fails."""
+    if hecbench is None:
+        return []
+    out = []
+    for rel in re.findall(r"-I\.\./([\w.-]+)", text):
+        d = hecbench / "src" / rel
+        if d.is_dir():
+            out += ["-I", str(d)]
+    return out
+
+
+def measure(checkout: Path, name: str, work: Path, timeout: float, hecbench: Path | None = None) -> Row:
     row = Row(name)
     src_dir = checkout / HECBENCH / "golden_labels" / "src" / f"{name}-serial"
     d = work / name
     if d.exists():
         shutil.rmtree(d)
     shutil.copytree(src_dir, d, ignore=shutil.ignore_patterns("main", "*.o"))
-    sources, std, args = makefile_facts((d / "Makefile.nvc").read_text(errors="replace"))
+    makefile = (d / "Makefile.nvc").read_text(errors="replace")
+    sources, std, args = makefile_facts(makefile)
     args = HOST_ARGS.get(name, args)
     # -fopenmp: the Makefiles build with nvc -mp, and several "serial" programs call the
     # OpenMP runtime (omp_get_thread_num in bsearch, omp_get_wtime for their timers)
-    flags = ["-O2", "-fopenmp", "-I", str(checkout / HECBENCH / "gate_sdk"), "-w"] + ([std] if std else [])
+    flags = ["-O2", "-fopenmp", "-I", str(checkout / HECBENCH / "gate_sdk"), *sibling_includes(makefile, hecbench),
+             "-w"] + ([std] if std else [])
     bin_dir = Path(sys.executable).parent
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PCX_", "LIBOMPTARGET_", "OMP_"))}
     env = {**base, **STRICT}
@@ -242,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=120, help="seconds per run")
     ap.add_argument("--work", type=Path, help="build folder (default: a temporary one)")
     ap.add_argument("--json", type=Path, help="write the rows here")
+    ap.add_argument("--hecbench", type=Path, help="a HeCBench checkout, for headers a program includes from a "
+                                                   "sibling folder (entropy: -I../entropy-cuda)")
     args = ap.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="pcx-paracodex-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -249,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def one(name: str) -> Row:
         try:
-            r = measure(args.paracodex, name, work, args.timeout)
+            r = measure(args.paracodex, name, work, args.timeout, args.hecbench)
         except Exception as exc:  # a harness error is a row, not the end of the run
             r = Row(name, verdict="harness-error", note=f"{type(exc).__name__}: {exc}")
         print(f"{r.program:20} {r.verdict:12} hot {r.hot_function}:{r.hot_line} offloaded={r.hot_offloaded} "

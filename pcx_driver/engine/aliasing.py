@@ -24,11 +24,11 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.hostaccess import NULL_POINTERS, posix_memalign_of
-from pcx_driver.engine.semantics import ARITH_TYPES, Decl, Semantics
+from pcx_driver.engine.semantics import ALLOCATION_FUNCTIONS, ARITH_TYPES, Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, declarator_identifier, strip_parens, walk
 
 #: calls whose result is fresh storage no other pointer holds
-ALLOCATORS = {"malloc", "calloc", "aligned_alloc", "std::malloc", "std::calloc", "memalign"}
+ALLOCATORS = ALLOCATION_FUNCTIONS | {"std::malloc", "std::calloc"}
 
 
 def callers_all_seen(model: SourceModel, fi: FunctionInfo) -> bool:
@@ -292,7 +292,19 @@ class AliasOracle:
                 stores += 1  # posix_memalign(&p, alignment, bytes): a fresh allocation
             elif p.type in ("update_expression",) or (p.type == "pointer_expression" and self._t(p)[:1] == "&"):
                 return False
+            elif p.type == "argument_list" and self._macro_call(p.parent) is not None:
+                # passed to a macro, which may store into it: what libclang saw stored counts
+                alloc, other = self.sem.pointer_stores.get(d.key, (0, 0))
+                if other:
+                    return False
+                stores += alloc
         return stores >= 1
+
+    def _macro_call(self, call: Node | None):
+        """The function-like macro that ``call`` uses, or None."""
+        f = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
+        mu = self.sem.macro_at(f.start_byte) if f is not None and f.type == "identifier" else None
+        return mu if mu is not None and mu.function_like else None
 
     def _is_allocation(self, n: Node | None) -> bool:
         n = strip_parens(n)
@@ -420,6 +432,11 @@ class AliasOracle:
         if i >= len(named):
             return ("unknown", "?")
         arg = strip_parens(named[i])
+        mu = self._macro_call(arg)
+        if mu is not None and len(mu.params) == 1 and "".join(mu.body).strip("()") in (mu.params[0], "*" + mu.params[0]):
+            # ``POLYBENCH_ARRAY(A)``, defined as ``*A``: the storage ``A`` points to
+            inner = arguments_of(arg.child_by_field_name("arguments"))
+            arg = strip_parens(inner[0]) if len(inner) == 1 else None
         if arg is not None and arg.type == "call_expression":
             f = arg.child_by_field_name("function")
             if f is not None and f.type == "field_expression" and self._t(f.child_by_field_name("field")) == "data":

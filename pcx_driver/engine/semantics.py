@@ -127,6 +127,11 @@ class Semantics:
         self.macro_loops: list[int] = []
         self.range_for_loops: set[int] = set()
         self.template_calls: dict[str, list[list[str]]] = {}  # template name -> arg types per call
+        # local pointer key -> (stores of a fresh allocation, other stores), as libclang sees
+        # every ``p = e`` of the main file, those a macro expansion makes included
+        # (PolyBench's ``POLYBENCH_1D_ARRAY_DECL(x, ...)`` declares ``x`` and stores
+        # ``polybench_alloc_data(...)`` in it; tree-sitter sees one macro call)
+        self.pointer_stores: dict[str, tuple[int, int]] = {}
         self._decl_cache: dict[str, Decl] = {}
         self._fast_cache: dict[tuple[int, str], Decl] = {}
         self._const_globals: dict[str, list[Decl]] | None = None
@@ -235,6 +240,8 @@ class Semantics:
             if kind in leaves:
                 continue
             if kind not in relevant:
+                if kind == K.BINARY_OPERATOR:
+                    self._record_pointer_store(c)
                 stack.extend(c.get_children())
                 continue
             ext = c.extent  # extents are costly through the bindings: only for what we index
@@ -373,6 +380,29 @@ class Semantics:
                 virtual = False
         return Callee(name, qualified, kind, virtual, definition, in_main, parent_type, targs, elsewhere)
 
+    def _record_pointer_store(self, c) -> None:
+        """``p = e`` with ``p`` a pointer variable: a fresh allocation or another store."""
+        import clang.cindex as ci
+
+        if _binary_operator_kind(c) != _ASSIGN:
+            return
+        kids = list(c.get_children())
+        if len(kids) != 2 or kids[0].kind != ci.CursorKind.DECL_REF_EXPR:
+            return
+        ref = kids[0].referenced
+        d = self._decl(ref) if ref is not None else None
+        if d is None or d.shape != "pointer":
+            return
+        rhs = kids[1]
+        while rhs.kind in (ci.CursorKind.UNEXPOSED_EXPR, ci.CursorKind.CSTYLE_CAST_EXPR, ci.CursorKind.PAREN_EXPR):
+            inner = list(rhs.get_children())
+            if not inner:
+                break
+            rhs = inner[-1]  # a cast's operand comes after its type's parts (``(double (*)[N + 0]) e``)
+        fresh = rhs.kind == ci.CursorKind.CALL_EXPR and rhs.spelling in ALLOCATION_FUNCTIONS
+        alloc, other = self.pointer_stores.get(d.key, (0, 0))
+        self.pointer_stores[d.key] = (alloc + 1, other) if fresh else (alloc, other + 1)
+
     def _decl(self, cur) -> Decl | None:
         fast = (cur.hash, cur.spelling)
         hit = self._fast_cache.get(fast)
@@ -452,6 +482,37 @@ def _macro_body(ref) -> tuple[bool, list[str]]:
                     return True, [x.spelling for x in toks[i + 1 :]]
         return True, []
     return False, [t.spelling for t in toks[1:]]
+
+
+#: functions whose result is a fresh allocation: the C library's, and PolyBench's wrapper
+#: (``polybench_alloc_data``, posix_memalign underneath), which issue 15 names
+ALLOCATION_FUNCTIONS = frozenset({"malloc", "calloc", "aligned_alloc", "memalign", "polybench_alloc_data"})
+_ASSIGN = 22  # CXBinaryOperator_Assign
+
+
+def _binary_operator_kind(c) -> int:
+    import ctypes
+
+    import clang.cindex as ci
+
+    fn = _binop_fn()
+    try:
+        return fn(c)
+    except (AttributeError, ctypes.ArgumentError, ci.LibclangError):
+        return -1
+
+
+@lru_cache(maxsize=1)
+def _binop_fn():
+    import ctypes
+
+    import clang.cindex as ci
+
+    fn = getattr(ci.conf.lib, "clang_getCursorBinaryOperatorKind", None)
+    if fn is None:  # libclang before 17: no store is recorded, macros stay opaque
+        return lambda _c: -1
+    fn.argtypes, fn.restype = [ci.Cursor], ctypes.c_int
+    return fn
 
 
 @lru_cache(maxsize=1)
