@@ -67,6 +67,8 @@ ADVICE: dict[str, str] = {
     "PCX136": "Instantiate the template with arithmetic types in this file (a call such as f<double>(...), "
               "directly or from another template that is instantiated so).",
     "PCX141": "Nothing to do: the loop runs inside the calling kernels on the device.",
+    "PCX142": "Nothing to do: a graph without negative cycles keeps the pivot row and column fixed, and the "
+              "kernel runs in parallel; with one, that step runs as written.",
     "PCX202": "Nothing to do: the section covers more than the accesses (a declared or allocated extent); "
               "exact loop bounds make it tighter.",
     "PCX203": "Keep host code between kernels from moving or storing the arrays' pointers, and from calling "
@@ -136,6 +138,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX137", "remark", "member function loop over this-> arrays cannot be mapped soundly"),
         RemarkSpec("PCX140", "remark", "array private to each iteration of the offloaded loops: every iteration writes the elements it reads first, in its own copy (a constant-size array, the declared extent), and the last iteration copies them back; the loop runs as written when the range does not fit that extent"),
         RemarkSpec("PCX141", "remark", "loop in a function that offloaded kernels call: it runs inside those kernels, on the device, and is not a kernel of its own (a target construct inside a target region is unspecified in OpenMP)"),
+        RemarkSpec("PCX142", "remark", "min-plus relaxation through a pivot (Floyd-Warshall): the loops are parallel while the pivot's own element is not negative, tested on the device before each launch; the loop runs as written, on one device thread, where it fails"),
         # -- data planning ---------------------------------------------------------------
         RemarkSpec("PCX200", "remark", "target data region keeps arrays on the device across kernels"),
         RemarkSpec("PCX201", "remark", "target update inserted where host code reads or writes device data"),

@@ -206,6 +206,10 @@ class NestAnalysis:
     # Arrays private to each iteration (engine/privatise.py); the kernel runs only where
     # each one's ``bounds_test`` holds, as written otherwise.
     private_arrays: list[PrivateArray] = field(default_factory=list)
+    # A min-plus relaxation through a pivot (engine/pivot.py): a C test of the pivot's own
+    # element (``path[k][k] >= 0``) under which the nest is parallel; evaluated on the
+    # device before each launch, the loop running as written (one thread) where it fails.
+    pivot_test: str = ""
 
 
 @dataclass
@@ -355,6 +359,8 @@ class KernelPlan:
     pragma_claim: int = 0
     # NestAnalysis.private_arrays: declared, renamed and copied back by the rewriter
     private_arrays: list[PrivateArray] = field(default_factory=list)
+    # NestAnalysis.pivot_test: the rewriter's pivot block tests it on the device
+    pivot_test: str = ""
 
 
 @dataclass

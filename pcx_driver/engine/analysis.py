@@ -42,6 +42,7 @@ from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
 from pcx_driver.engine.macros import macro_problem
 from pcx_driver.engine.nest import Nest, build_nest, candidates, enclosing_facts, perfect_depth
 from pcx_driver.engine.parallel import Parallelism
+from pcx_driver.engine.pivot import pivot_relaxation
 from pcx_driver.engine.privatise import private_array, private_note
 from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.semantics import Semantics
@@ -338,7 +339,8 @@ class _UnitAnalyser:
             raise MultiRefusal(sv.problems)
         versioned: list[tuple[str, str, bool]] = []  # (pointer, pointer, either written)
         privates: list[PrivateArray] = []
-        arrays, atomics, notes, groups = self._check_arrays(nest, fi, reasons, versioned, privates)
+        pivots: list[str] = []
+        arrays, atomics, notes, groups = self._check_arrays(nest, fi, reasons, versioned, privates, pivots)
         claim = self._pragma_claim(node, reasons)
         if claim:
             answered, reasons = reasons, []
@@ -361,7 +363,7 @@ class _UnitAnalyser:
             reductions=sv.reductions, arrays=arrays, atomic_updates=atomics, calls=calls, work_estimate=work,
             work_expr=work_expr, alias_checks=[(a, b) for a, b, _ in versioned],
             alias_reads=[(a, b) for a, b, written in versioned if not written], pragma_claim=claim,
-            private_arrays=privates,
+            private_arrays=privates, pivot_test=" && ".join(f"({t})" for t in pivots) if len(pivots) > 1 else "".join(pivots),
         )
         self._offloaded_groups.append(groups)
         clauses = []
@@ -475,7 +477,7 @@ class _UnitAnalyser:
 
     # ------------------------------------------------------------------ arrays
     def _check_arrays(self, nest: Nest, fi: FunctionInfo, reasons: list[tuple[str, str]],
-                      versioned: list[tuple[str, str, bool]], privates: list[PrivateArray]):
+                      versioned: list[tuple[str, str, bool]], privates: list[PrivateArray], pivots: list[str]):
         facts = nest.facts
         groups: dict[str, list[ArrayRef]] = {}
         for a in facts.arrays:
@@ -495,7 +497,14 @@ class _UnitAnalyser:
         for key, refs in groups.items():
             carried: list[tuple[str, str]] = []
             atomic = self.parallel.check_root(nest, refs, carried)
-            if carried and not atomic:
+            pivot = pivot_relaxation(nest, refs, self.model.text) if carried and not atomic else None
+            if pivot is not None:  # stores that change nothing while the test holds
+                pivots.append(pivot)
+                nest.pivot_arrays.add(refs[0].base)
+                notes.append(("PCX142", f"'{refs[0].base}' is relaxed through a pivot (min-plus, line "
+                              f"{self.line(refs[0].node)}): the loops are parallel while {pivot}, tested on the "
+                              "device before each launch; the loop runs as written where it fails"))
+            elif carried and not atomic:
                 private, _ = private_array(nest, refs, self.model)
                 if private is None:
                     reasons.extend(carried)

@@ -106,6 +106,7 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         work_estimate=n.work_estimate,
         pragma_claim=n.pragma_claim,
         private_arrays=list(n.private_arrays),
+        pivot_test=n.pivot_test,
     )
 
 

@@ -43,6 +43,8 @@ class Nest:
     local_polys: dict[str, Poly] = field(default_factory=dict)  # body-local constants
     # arrays private to each iteration (engine/privatise.py): no dependence to test
     private_arrays: set[str] = field(default_factory=set)
+    # arrays whose only dependences are a pivot's silent stores (engine/pivot.py)
+    pivot_arrays: set[str] = field(default_factory=set)
     # facts (each ``p >= 0``) from the serial loops around the nest: ``i >= 0`` and
     # ``i <= m - 1`` for an enclosing ``for (i = 0; i < m; i++)`` (``enclosing_facts``)
     context: list[Poly] = field(default_factory=list)

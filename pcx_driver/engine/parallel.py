@@ -198,6 +198,8 @@ class Parallelism:
                 continue
             if a.base in nest.private_arrays and not a.member:
                 continue  # a copy per iteration (engine/privatise.py)
+            if a.base in nest.pivot_arrays and not a.member:
+                continue  # stores that change nothing under the kernel's pivot test (engine/pivot.py)
             groups.setdefault(a.root + "." + a.base, []).append(a)
         for refs in groups.values():
             writes = [a for a in refs if a.write]

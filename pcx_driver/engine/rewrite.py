@@ -402,6 +402,33 @@ def _host_version(ed: _Editor, k: KernelPlan, stmt) -> str:
     return _host_copy(ed, device_test(k), stmt.start_byte, stmt.end_byte)
 
 
+def _pivot_version(ed: _Editor, k: KernelPlan, stmt, sections: list[str]) -> str:
+    """Before a kernel relaxed through a pivot (engine/pivot.py): its test, computed where
+    the data is, and the loop as written on one device thread where the test fails::
+
+        { int pcx_pivot_L = 0;
+        #pragma omp target map(tofrom: pcx_pivot_L) MAPS
+        pcx_pivot_L = (TEST);
+        if (!pcx_pivot_L) {
+        #pragma omp target MAPS
+          <the loop as written>
+        } else <the kernel> }
+
+    (the closing brace follows the loop).  The two small target regions carry the loop's
+    last line, so their kernel names never take the kernel's own ``_l<line>``.  Outside a
+    data region the test maps the kernel's sections ``to`` and the loop as written maps
+    them ``tofrom``; inside one they are present."""
+    name = f"pcx_pivot_{k.line}"
+    last = ed.line_directive(ed.line_of(max(stmt.start_byte, stmt.end_byte - 1)))
+    copy = ed.data[stmt.start_byte:stmt.end_byte].decode("utf-8", "surrogateescape")
+    pad = " " * (stmt.start_byte - ed.line_start(stmt.start_byte))
+    listed = ", ".join(sections)
+    to, tofrom = (f" map(to: {listed})", f" map(tofrom: {listed})") if sections else ("", "")
+    return (f"{{ int {name} = 0;\n{last}#pragma omp target map(tofrom: {name}){to}\n"
+            f"{name} = ({k.pivot_test});\nif (!{name}) {{\n{last}#pragma omp target{tofrom}\n"
+            f"{ed.line_directive(ed.line_of(stmt.start_byte))}{pad}{copy}\n}} else")
+
+
 def _region_block(ed: _Editor, omp: "_UserOpenMP", r: DataRegion, dropped: set[str]) -> Node | None:
     """The block whose statements region ``r`` wraps, or None when it is not emitted: a
     kernel of it was dropped, it maps nothing, the user's OpenMP is in the way, or its
@@ -464,6 +491,11 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             remarks.append(_remark(unit, k, "PCX204", "a kernel versioned for aliasing needs its own maps and a copy "
                                                       "of the loop; nest kept serial"))
             continue
+        if k.pivot_test and (not hostaccess.can_copy(stmt) or k.private_arrays or k.alias_test):
+            dropped.add(k.nest_id)
+            remarks.append(_remark(unit, k, "PCX204", "a kernel tested on its pivot needs a copy of the loop; nest "
+                                                      "kept serial"))
+            continue
         if any(p.bounds_test for p in k.private_arrays) and (k.nest_id in held or not hostaccess.can_copy(stmt)):
             # (the analysis and the plan checker refuse these; a caller's region may hold its data)
             raise RuntimeError("a kernel with a private array's range test is held by a data region")
@@ -491,6 +523,10 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         text = kernel_directive(k, guard=k.nest_id not in held, constants=plan.constants)
         if k.nest_id not in held and device_test(k) and hostaccess.can_copy(stmt):
             ed.insert_before(k.start_byte, _RANK_KERNEL - 1, _host_version(ed, k, stmt))
+        if k.pivot_test:
+            sections = [section_text(sec, plan.constants) for m in k.maps for sec in m.sections]
+            ed.insert_before(k.start_byte, _RANK_KERNEL - 0.5, _pivot_version(ed, k, stmt, sections))
+            ed.close_after(k.end_byte)
         ed.insert_before(k.start_byte, _RANK_KERNEL, "#pragma " + text)
         directives.append(EmittedDirective(k.line, text, k.nest_id))
         for pos in atomics:
