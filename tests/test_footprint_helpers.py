@@ -120,7 +120,7 @@ static double peek(const double *p, long addr) { const double *q = (const double
     # copies its parameter into a pointer variable
     ("b[i] = via_local(&a[i], 4);", False, "uses it as a pointer value"),
     # passes it to a helper that writes
-    ("b[i] = via_fill(a + i, 4);", False, "passes it to 'fill'"),
+    ("b[i] = via_fill(a + i, 4);", False, "cannot be bounded"),
     # writes only its own local array and struct: offloaded
     ("b[i] = scratch(a + i, 3);", True, ""),
     # writes through a pointer it made from an integer

@@ -39,6 +39,7 @@ from pcx_driver.engine.aliasing import AliasOracle
 from pcx_driver.engine.calls import UserFunctions
 from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
+from pcx_driver.engine.loops import Poly
 from pcx_driver.engine.macros import macro_problem
 from pcx_driver.engine.nest import Nest, build_nest, candidates, enclosing_facts, perfect_depth
 from pcx_driver.engine.parallel import Parallelism
@@ -489,6 +490,10 @@ class _UnitAnalyser:
         for refs in groups.values():
             for a in refs:
                 with facts.bound(a.bindings):
+                    if a.window:  # a helper's window: its offset plus the window's own index
+                        off = self.affine.poly(a.window_offset, nest) if a.window_offset is not None else Poly.const(0)
+                        a.polys = [None if off is None else off + Poly.sym(a.window)]
+                        continue
                     a.polys = [None if a.whole else self.affine.poly(s, nest) for s in a.subs]
         self.aliases.check_nest(groups, fi, reasons, versioned)
         atomics: list[tuple[int, int]] = []

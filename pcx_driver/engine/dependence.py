@@ -17,6 +17,7 @@ Contract:
 
 from __future__ import annotations
 
+import math
 import re
 
 from dataclasses import dataclass, field
@@ -242,9 +243,17 @@ def delinearise(polys: list[Poly], domains: list[list[LoopBounds]], indices: set
         stride = _common_stride(current, indices)
         if stride is None:
             break
+        # the row width is the stride times the coefficients' common factor: colorwheel's
+        # RGB image ``pix[(y * size + x) * 3 + c]`` has rows of 3 * size elements
+        g = 0
+        for p in current:
+            for m, c in p.terms.items():
+                if stride in m:
+                    g = math.gcd(g, abs(c))
+        g = max(g, 1)
         qs, rs = [], []
         for p in current:
-            q = Poly({tuple(_drop_one(m, stride)): c for m, c in p.terms.items() if stride in m})
+            q = Poly({tuple(_drop_one(m, stride)): c // g for m, c in p.terms.items() if stride in m})
             r = Poly({m: c for m, c in p.terms.items() if stride not in m})
             qs.append(q)
             rs.append(r)
@@ -256,8 +265,8 @@ def delinearise(polys: list[Poly], domains: list[list[LoopBounds]], indices: set
             picked: list[tuple[Poly, int]] = []
             for r, dom in zip(rs, domains):
                 for shift in (0, 1, -1, 2, -2):
-                    cand = r + Poly.sym(stride).scale(shift)
-                    if _in_range(cand - Poly.const(c), stride, dom, values):
+                    cand = r + Poly.sym(stride).scale(shift * g)
+                    if _in_range(cand - Poly.const(c), stride, dom, values, g):
                         picked.append((cand, shift))
                         break
                 else:
@@ -304,8 +313,8 @@ def _common_stride(polys: list[Poly], indices: set[str]) -> str | None:
     return sorted(candidates)[0]
 
 
-def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int]) -> bool:
-    """isl proves 0 <= r <= stride - 1 on the whole domain."""
+def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int], scale: int = 1) -> bool:
+    """isl proves 0 <= r <= scale * stride - 1 on the whole domain."""
     names = _Names()
     sp = names.param((stride,))
     inst = Instance([r], dom.loops, False, guards=dom.guards) if isinstance(dom, Instance) else Instance([r], dom, False)
@@ -315,7 +324,7 @@ def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int
     except NotAffine:
         return False
     fixed = _fixed(names, values)
-    for bad in (f"{lr} < 0", f"{lr} > {sp} - 1"):
+    for bad in (f"{lr} < 0", f"{lr} > {scale}*{sp} - 1"):
         if not _set(names.params, variables, cons, fixed + [bad]).is_empty():
             return False
     return True

@@ -215,7 +215,7 @@ class Legality:
             elif kind is CallKind.MEMORY:
                 reasons.append(("PCX105", f"'{c.name}' writes memory the analysis cannot see {where}"))
             elif kind is CallKind.USER and c.callee is not None:
-                ok, why = self.userfns.check(c.callee, c.inlined or c.footprint)
+                ok, why = self.userfns.check(c.callee, c.inlined or c.footprint or c.windowed)
                 if ok and c.footprint:
                     ok, why = self.userfns.reads_only_through_pointers(c.callee)
                 if ok:

@@ -43,7 +43,7 @@ class Parallelism:
         if not writes:
             return False
         name = refs[0].base
-        indices = set(nest.index_keys)
+        indices = set(nest.index_keys) | {a.window for a in refs if a.window}  # a window's index is a loop's
         # every subscript must be affine (after delinearisation of parametric strides)
         nonaffine = [a for a in refs if any(p is None or p.degree_in(indices) > 1 for p in a.polys)]
         needs_delin = [a for a in refs if a not in nonaffine and any(_index_param_product(p, indices) for p in a.polys)]

@@ -95,9 +95,20 @@ def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
         if why is None:
             ref.inlined = True
             return
-    if callee is not None and args is not None and footprint.read_whole(w, callee, args.named_children, loops, cond,
+    writes = False
+    if callee is not None and args is not None:
+        windows_why = footprint.windowed(w, callee, args.named_children, loops, cond, stmt, header_of)
+        if windows_why is None:
+            ref.windowed = True
+            return
+        writes = footprint.writes_through_parameters(w, callee)
+        why = windows_why if writes or not why else why
+    if callee is not None and args is not None and not writes and footprint.read_whole(w, callee, args.named_children, loops, cond,
                                                                         stmt, header_of):
         ref.footprint = True  # legality checks that the helper only reads them
+        return
+    if writes and not passed:  # a place in an array passed to a helper that writes through it
+        w.hazard("PCX105", f"call to '{name}': {why}", n)
         return
     if args is not None:
         for a in args.named_children:

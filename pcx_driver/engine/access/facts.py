@@ -40,6 +40,11 @@ class ArrayRef:
     # read anywhere in the array: what a helper that only reads its array parameters may
     # touch (access/footprint.py); ``subs`` then hold the argument, one per dimension
     whole: bool = False
+    # a helper's window around a place it is passed (engine/paramwindows.py): the index of
+    # the window's own loop (the last of ``loops``), which the analysis adds to the offset
+    # ``window_offset`` (None: the array's start); ``subs`` hold the argument
+    window: str = ""
+    window_offset: Node | None = None
 
 
 @dataclass
@@ -66,6 +71,7 @@ class CallRef:
     loops: list[Loop]
     inlined: bool = False  # its body was walked in place of the call (access/inline.py)
     footprint: bool = False  # its array arguments read whole (access/footprint.py)
+    windowed: bool = False  # its pointer arguments touched in windows (engine/paramwindows.py)
 
 
 @dataclass

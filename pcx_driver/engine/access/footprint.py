@@ -30,6 +30,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import inline
 from pcx_driver.engine.access.facts import ArrayRef
+from pcx_driver.engine.loops import Loop, Poly
 from pcx_driver.engine.semantics import Callee, Decl
 from pcx_driver.engine.source import strip_parens, subscript_index
 
@@ -104,3 +105,79 @@ def read_whole(w: Walk, callee: Callee, args: list[Node], loops, cond, stmt, hea
             guards=list(w.guards), whole=True,
         ))
     return True
+
+
+def windowed(w: Walk, callee: Callee, args: list[Node], loops, cond, stmt, header_of) -> str | None:
+    """A helper that reads and writes through its pointer parameters in windows
+    (engine/paramwindows.py): each such argument is an array of this iteration (declared
+    in the nest: the helper's writes stay in its private copy) or a place ``a + off`` /
+    ``&a[off]`` / ``a`` in a one-dimensional array of the parameter's element type, which
+    becomes one access ``a[off + x]``, ``x`` over the window's constant range, written
+    where the helper writes (conditionally: it may skip some).  None when the call was
+    recorded so; else why not, having recorded nothing."""
+    from pcx_driver.engine.paramwindows import param_windows
+
+    if w.inlining or callee.kind != "function":
+        return f"'{callee.name}' is not a plain function"
+    wins, why = param_windows(w.m, w.sem, callee)
+    fn = inline.definition(w, callee)
+    params = inline.parameters(w, fn) if fn is not None else None
+    args = [a for a in args if a.type != "comment"]
+    if wins is None or params is None:
+        return why or f"the parameters of '{callee.name}' cannot be read"
+    if all(win is None for win in wins):
+        return f"'{callee.name}' takes no pointer"
+    if len(wins) != len(args) or len(params) != len(args):
+        return f"the parameters of '{callee.name}' cannot be matched to the arguments"
+    plan: list[tuple[Node, object]] = []
+    for p, win, a in zip(params, wins, args):
+        if win is None:
+            plan.append((a, None))
+            continue
+        bare = strip_parens(a) or a
+        d = w.decl(bare) if bare.type == "identifier" else None
+        if d is not None and d.key in w.facts.local_arrays:
+            plan.append((a, "private"))  # an array of this iteration: the helper writes its own copy
+            continue
+        if not (win.reads or win.writes):
+            return f"'{callee.name}' passes '{p.name}' on unused"  # (no access to record)
+        got = _array_argument(w, a)
+        if got is None or _rank(got[1]) != 1 or got[1].element_type != p.element_type or got[1].volatile:
+            return (f"argument '{w.t(a)}' for '{p.name}' of '{callee.name}' is not a place in a one-dimensional "
+                    "array of its element type")
+        if not win.bounded:
+            return (f"'{callee.name}' {'writes' if win.writes else 'reads'} through '{p.name}' at offsets that "
+                    "cannot be bounded (subscripts over its constant loops)")
+        plan.append((a, (got, win)))
+    for a, item in plan:
+        if item is None:
+            w.expr(a, loops, cond, stmt, header_of)
+            continue
+        if item == "private":
+            continue
+        (base, d, offsets), win = item
+        for off in offsets:
+            w.expr(off, loops, cond, stmt, header_of)
+        index = f"pcx_window_{a.start_byte}"
+        window = Loop(a, index=index, low=Poly.const(win.lo), high=Poly.const(win.hi), step=1,
+                      parent=loops[-1] if loops else None, depth=len(loops))
+        w.facts.arrays.append(ArrayRef(
+            base=w.t(base), decl=d, root=w.t(base), root_decl=d, subs=[a], fields=(), node=a, base_node=base,
+            read=win.reads, write=win.writes, op="=" if win.writes else "", stmt=stmt, loops=[*loops, window],
+            conditional=True, guards=list(w.guards), window=index,
+            window_offset=offsets[0] if offsets else None,
+        ))
+    return None
+
+
+def writes_through_parameters(w: Walk, callee: Callee) -> bool:
+    """Whether the helper writes through a pointer parameter (as its windows read): a call
+    that passes it an array is then no read of that array alone.  A helper whose uses of a
+    pointer the windows cannot read is left to ``read_whole``, whose legality check
+    (``reads_only_through_pointers``) refuses any write."""
+    from pcx_driver.engine.paramwindows import param_windows
+
+    if callee.kind != "function" or callee.definition is None or not callee.in_main_file:
+        return False
+    wins, _ = param_windows(w.m, w.sem, callee)
+    return wins is not None and any(win is not None and win.writes for win in wins)

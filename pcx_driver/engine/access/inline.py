@@ -56,6 +56,12 @@ def definition(w: Walk, callee: Callee) -> Node | None:
 
 
 def parameters(w: Walk, fn: Node) -> list[Decl] | None:
+    return parameter_decls(w.sem, w.t, fn)
+
+
+def parameter_decls(sem, text, fn: Node) -> list[Decl] | None:
+    """The declarations of ``fn``'s parameters, in order; None for a variadic function,
+    a default argument or a parameter libclang did not declare."""
     decl = fn.child_by_field_name("declarator")
     while decl is not None and decl.type != "function_declarator":
         decl = decl.child_by_field_name("declarator")
@@ -69,9 +75,9 @@ def parameters(w: Walk, fn: Node) -> list[Decl] | None:
         if p.type != "parameter_declaration":
             return None  # variadic, default argument
         ident = declared_identifier_node(p)
-        d = w.sem.decl_declared_at(ident.start_byte) if ident is not None else None
+        d = sem.decl_declared_at(ident.start_byte) if ident is not None else None
         if d is None:
-            if w.t(p).strip() == "void":
+            if text(p).strip() == "void":
                 continue
             return None
         out.append(d)
