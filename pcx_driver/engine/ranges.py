@@ -252,8 +252,31 @@ class AccessRanges:
             if not above.symbols() & indices and (new_hi is None or proved(new_hi - above)):
                 new_hi = above
         if clipped and (new_hi is hi or new_hi is None):
-            return lo, hi  # clipped below only: the loops' high end is no bound of a window
+            new_lo, new_hi = lo, hi  # clipped below only: the loops' high end is no bound of a window
+        if new_lo is None or not proved(new_lo):
+            rows = self._guarded_rows(p, guards, indices, proved)
+            if rows is not None:
+                return rows
         return new_lo, new_hi
+
+    @staticmethod
+    def _guarded_rows(p: Poly, guards: list[Poly], indices: set[str], proved) -> tuple[Poly, Poly] | None:
+        """A row-major subscript ``r * w + c`` whose guards keep the row and the column in
+        the array: ``if (xx >= 0 && yy >= 0 && yy < height && xx < width) ... v[yy * width
+        + xx]`` (a 5x5 window clipped at the image's edges, HeCBench entropy).  With ``r >=
+        0``, ``0 <= c <= w - 1`` and a guard ``r <= H``, the subscript lies in ``[0, (H + 1)
+        * w - 1]`` though the loops' bounds reach outside on every side."""
+        for w in sorted(p.symbols() - indices):
+            r, c = p.coeff_of(w), p.without(w)
+            if r.is_const or w in r.symbols() or w in c.symbols() or r * Poly.sym(w) + c != p:
+                continue
+            if not (proved(r) and proved(c) and proved(Poly.sym(w) - Poly.const(1) - c)):
+                continue
+            for g in guards:
+                top = r + g  # g = H - r >= 0
+                if not top.symbols() & indices:
+                    return Poly.const(0), (top + Poly.const(1)) * Poly.sym(w) - Poly.const(1)
+        return None
 
     def _range_uncached(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
         ends = self._ends(nest, refs, k)
