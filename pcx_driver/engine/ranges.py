@@ -255,7 +255,8 @@ class AccessRanges:
             new_lo, new_hi = lo, hi  # clipped below only: the loops' high end is no bound of a window
         if new_lo is None or not proved(new_lo):
             rows = self._guarded_rows(p, guards, indices, proved)
-            if rows is not None:
+            # a guard looser than the loops (``yy < height + 5``) never widens the section
+            if rows is not None and (new_hi is None or proved(new_hi - rows[1])):
                 return rows
         return new_lo, new_hi
 
@@ -268,12 +269,12 @@ class AccessRanges:
         * w - 1]`` though the loops' bounds reach outside on every side."""
         for w in sorted(p.symbols() - indices):
             r, c = p.coeff_of(w), p.without(w)
-            if r.is_const or w in r.symbols() or w in c.symbols() or r * Poly.sym(w) + c != p:
-                continue
+            if not r.symbols() & indices or w in r.symbols() or w in c.symbols() or r * Poly.sym(w) + c != p:
+                continue  # (a row that does not vary in the nest needs no guard)
             if not (proved(r) and proved(c) and proved(Poly.sym(w) - Poly.const(1) - c)):
                 continue
             for g in guards:
-                top = r + g  # g = H - r >= 0
+                top = r + g  # g = H - r >= 0: its index terms cancel the row's
                 if not top.symbols() & indices:
                     return Poly.const(0), (top + Poly.const(1)) * Poly.sym(w) - Poly.const(1)
         return None
