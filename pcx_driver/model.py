@@ -206,6 +206,10 @@ class NestAnalysis:
     # Arrays private to each iteration (engine/privatise.py); the kernel runs only where
     # each one's ``bounds_test`` holds, as written otherwise.
     private_arrays: list[PrivateArray] = field(default_factory=list)
+    # The root loop's index, read after the loop: ``lastprivate`` with the value the loop's
+    # initialisation gives it first (``lastprivate_init``), for a loop that runs no iteration
+    lastprivate: list[str] = field(default_factory=list)
+    lastprivate_init: str = ""
     # A min-plus relaxation through a pivot (engine/pivot.py): a C test of the pivot's own
     # element (``path[k][k] >= 0``) under which the nest is parallel; evaluated on the
     # device before each launch, the loop running as written (one thread) where it fails.
@@ -361,6 +365,10 @@ class KernelPlan:
     private_arrays: list[PrivateArray] = field(default_factory=list)
     # NestAnalysis.pivot_test: the rewriter's pivot block tests it on the device
     pivot_test: str = ""
+    # NestAnalysis.lastprivate: the clause, a tofrom map of the index, and the index set to
+    # ``lastprivate_init`` before the loop (no iteration leaves it so)
+    lastprivate: list[str] = field(default_factory=list)
+    lastprivate_init: str = ""
 
 
 @dataclass

@@ -223,3 +223,38 @@ def test_a_scalar_holds_its_one_store_only_where_it_dominates_the_reads(body, of
            f"  for (j = 0; j < m; j++)\n    for (i = 0; i < n; i++) {{ {body} }}\n}}\n")
     nest = analyse_unit(SourceUnit("t.c", src, Language.C)).nests()[0]
     assert (nest.decision is Decision.OFFLOADED) == offloaded, [r.format() for r in nest.remarks]
+
+
+# An index read after its loop (HeCBench randomAccess reuses the outer loop's ``i`` for an
+# inner loop; C89 code reads a loop's final index): the root loop's index comes back with
+# ``lastprivate(i) map(tofrom: i)`` (clang-19 copies a lastprivate scalar of a combined
+# target construct back only when it is mapped too), and is first given the loop's start,
+# which is what the serial loop leaves there when it runs no iteration.
+FINAL_INDEX = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int n = 5000 + (argc > 1), i, rep = 3, lim = (argc > 1) ? 3 : 3000;
+  double *t = malloc(sizeof(double) * n);
+  long s = 0;
+  for (i = 0; i < rep; i++) {
+    for (i = 0; i < n; i++)                      /* REUSED */
+      t[i] = i * 0.5;
+    s += i;
+  }
+  for (i = n; i > 7; i -= 3) t[i - 1] += 1.0;    /* DOWN */
+  int last = i;
+  for (i = 5; i < lim; i++) t[i] *= 2;           /* MAYBE: no iteration with an argument */
+  double z = 0;
+  for (int k = 0; k < n; k++) z += t[k];
+  printf("%ld %d %d %.2f\n", s, last, i, z);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_an_index_read_after_its_loop_comes_back_through_lastprivate(tmp_path) -> None:
+    data = build_and_compare(tmp_path, FINAL_INDEX, ["REUSED", "DOWN", "MAYBE"])
+    directives = " ".join(d for s in data["sources"] for n in s["nests"] for d in n["directives"])
+    assert directives.count("lastprivate(i) map(tofrom: i)") == 3, directives

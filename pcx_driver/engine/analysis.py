@@ -336,6 +336,12 @@ class _UnitAnalyser:
         fn_body = fi.node.child_by_field_name("body")
         index_outside = {k for k in nest.index_key_set if k not in nest.facts.local_keys}
         sv = scalar_mod.classify(nest.facts, node, m, sem, fn_body, index_outside, nest.root_key)
+        start = root.bound_nodes[0] if root.bound_nodes else None
+        if sv.lastprivate and (root.init is None or start is None or any(
+                x.type in ("call_expression", "assignment_expression", "update_expression") for x in walk(start))):
+            sv.problems.append(("PCX112", f"loop index '{root.index}' is used after the loop, and its start "
+                                          f"'{m.text(start) if start is not None else '?'}' is no plain value to "
+                                          "give it where the loop runs no iteration"))
         if sv.problems:
             raise MultiRefusal(sv.problems)
         versioned: list[tuple[str, str, bool]] = []  # (pointer, pointer, either written)
@@ -365,6 +371,7 @@ class _UnitAnalyser:
             work_expr=work_expr, alias_checks=[(a, b) for a, b, _ in versioned],
             alias_reads=[(a, b) for a, b, written in versioned if not written], pragma_claim=claim,
             private_arrays=privates, pivot_test=" && ".join(f"({t})" for t in pivots) if len(pivots) > 1 else "".join(pivots),
+            lastprivate=sv.lastprivate, lastprivate_init=m.text(start) if sv.lastprivate and start is not None else "",
         )
         self._offloaded_groups.append(groups)
         clauses = []

@@ -107,6 +107,8 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         pragma_claim=n.pragma_claim,
         private_arrays=list(n.private_arrays),
         pivot_test=n.pivot_test,
+        lastprivate=list(n.lastprivate),
+        lastprivate_init=n.lastprivate_init,
     )
 
 

@@ -135,6 +135,9 @@ def kernel_directive(k: KernelPlan, guard: bool = True, constants: dict[str, int
         parts.append(f"private({', '.join(k.private)})")
     if k.firstprivate:
         parts.append(f"firstprivate({', '.join(k.firstprivate)})")
+    if k.lastprivate:  # (on a combined construct a list item may also be mapped: clang-19
+        # copies a lastprivate scalar back only when it is)
+        parts.append(f"lastprivate({', '.join(k.lastprivate)}) map(tofrom: {', '.join(k.lastprivate)})")
     by_op: dict[str, list[str]] = {}
     for r in k.reductions:
         by_op.setdefault(r.op, []).append(r.variable)
@@ -521,6 +524,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
                 ed.rename(start, end, p.private_name)
             ed.after_lines[p.body_end].append(p.copy_back())
         text = kernel_directive(k, guard=k.nest_id not in held, constants=plan.constants)
+        if k.lastprivate:  # what the loop leaves in its index when it runs no iteration
+            ed.insert_before(k.start_byte, _RANK_KERNEL - 2, f"{k.lastprivate[0]} = {k.lastprivate_init};")
         if k.nest_id not in held and device_test(k) and hostaccess.can_copy(stmt):
             ed.insert_before(k.start_byte, _RANK_KERNEL - 1, _host_version(ed, k, stmt))
         if k.pivot_test:

@@ -39,6 +39,9 @@ class ScalarVerdict:
     firstprivate: list[str] = field(default_factory=list)
     reductions: list[Reduction] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (remark id, message)
+    # the root loop's index, a local read after the loop (C89 code that reuses ``i``): its
+    # final value comes back through ``lastprivate`` (KernelPlan.lastprivate)
+    lastprivate: list[str] = field(default_factory=list)
 
 
 class _Ctx:
@@ -417,7 +420,9 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                 continue
             use = live_after(key, root, fn_body, ctx)
             alias = alias_made(key, fn_body, ctx) if use is None else None
-            if use is not None:
+            if use is not None and key == root_key and d.kind == "local" and alias_made(key, fn_body, ctx) is None:
+                out.lastprivate.append(name)
+            elif use is not None:
                 out.problems.append(("PCX112", f"loop index '{name}' is used after the loop (line {ctx.line(use)})"))
             elif alias is not None:
                 out.problems.append(("PCX112", f"loop index '{name}' is reachable through another name (line "
