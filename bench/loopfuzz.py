@@ -789,6 +789,31 @@ class Gen:
         self.close()
         return True
 
+    def nest_put(self, fn: Fn) -> bool:
+        """A 1-D nest that writes through a helper with a constant window (put3u writes
+        ``p[0..2]``, add2u updates ``p[0..1]``; engine/paramwindows.py): each iteration's
+        window starts ``s * i + d`` into the array, ``s`` from 1 to 4, so windows overlap
+        when ``s`` is smaller than the window (a dependence the engine must see), and are
+        disjoint otherwise; sometimes into an array of the iteration, read back after."""
+        whole = [a for a in self.whole_1d(fn) if a.writable and a.et == "u"]
+        if not whole:
+            return False
+        w = self.pick(whole)
+        src = self.pick([a for a in self.whole_1d(fn) if a.et == "u" and a.group != w.group] or [w])
+        s, d = self.pick([1, 2, 3, 3, 4]), self.pick([0, 0, 1])
+        helper = self.pick(["put3u", "put3u", "add2u"])
+        self.open(self.for_(fn, "i", "0", f"(n - 4) / {s}"))
+        val = f"{src.at('i')} ^ (u32)i"
+        if self.chance(0.25):
+            self.emit("u32 t[3] = {0u, 0u, 0u};")
+            self.emit(f"{helper}(t, {val});")
+            self.emit(f"{w.at('i')} = t[0] ^ (t[1] << 1) ^ t[2];")
+        else:
+            place = f"{w.name} + {s} * i" + (f" + {d}" if d else "")
+            self.emit(f"{helper}({place}, {val});")
+        self.close()
+        return True
+
     def nest_index(self, fn: Fn) -> bool:
         """A 1-D nest whose subscripts go through ``k``, declared at the top of main (C89
         style, as Rodinia's srad and nw): ``k = i + d;`` first in the body, then ``w[k] =
@@ -1030,6 +1055,7 @@ class Gen:
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
         (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"), (3, "nest_edges"),
         (3, "nest_window"), (3, "nest_index"), (3, "nest_boundary"), (3, "nest_guarded"), (3, "nest_rowsweep"),
+        (3, "nest_put"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1187,6 +1213,9 @@ class Gen:
         e("static double wind(const double *p, const double *w, int k) { double s = 0.0;"
           " for (int q = 0; q < k; q++) s += 0.25 * p[q] + 0.5 * w[q]; return s; }")
         e("static void fillw(u32 *p, int k, u32 v) { for (int q = 0; q < k; q++) p[q] = v + (u32)q; }")
+        # constant windows (nest_put): the helper writes a few elements from its pointer
+        e("static void put3u(u32 *p, u32 v) { for (int q = 0; q < 3; q++) p[2 - q] = v ^ (u32)(q * 7); }")
+        e("static void add2u(u32 *p, u32 v) { for (int q = 0; q < 2; q++) p[q] += v + (u32)q; }")
         e("static u32 chk_u(const u32 *p, long n) {")
         e("  u32 h = 2166136261u;")
         e("  for (long q = 0; q < n; q++) h = (h ^ p[q]) * 16777619u;")
@@ -1353,7 +1382,7 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "nest_recurrence": "recurrence", "nest_matmul": "2d", "nest_map2": "2d", "nest_tri": "2d",
               "nest_rowsum": "2d", "nest_colsum": "2d", "nest_boundary": "2d", "host_search": "touch", "nest_scratch": "2d",
               "nest_helper": "call", "nest_edges": "if", "nest_window": "call", "nest_index": "flat",
-              "nest_guarded": "if", "nest_rowsweep": "2d"}
+              "nest_guarded": "if", "nest_rowsweep": "2d", "nest_put": "call"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 
