@@ -499,6 +499,53 @@ def test_a_region_that_sets_its_own_variables_first_runs_on_the_device(tmp_path:
     assert len(kernel_launches(ported.stderr)) >= 2
 
 
+# HeCBench winograd: '#pragma omp parallel' over a loop whose every iteration shares out the
+# '#pragma omp for' inside it.  Each thread runs the outer loop with its own index (declared
+# in the loop), so the region computes what the loop computes with its inner loops run one
+# after the other: the analysis sees the nest as written, and the region moves with it.
+CONTROL_LOOP = r"""
+#include <stdio.h>
+static float in[256 * 256], out[256 * 256];
+static void tiles(int rows, int cols) {
+#pragma omp parallel
+  for (int r = 0; r < rows; r++) {
+#pragma omp for
+    for (int c = 0; c < cols; c++)
+      out[r * 256 + c] = 0.5f * in[r * 256 + c] + (float)(r ^ c);
+  }
+}
+int main(void) {
+  for (int i = 0; i < 256 * 256; i++) in[i] = (float)(i % 97);
+  tiles(256, 256);
+  double s = 0;
+  for (int i = 0; i < 256 * 256; i++) s += out[i] * (i % 7);
+  printf("%.2f\n", s);
+  return 0;
+}
+"""
+
+
+def test_a_region_over_a_loop_of_worksharing_loops_is_a_group() -> None:
+    (head,) = [p for p in scan_of(CONTROL_LOOP).pragmas if p.words == ["parallel"]]
+    assert head.candidate and len(head.members) == 1
+    # an index declared outside the loop is one variable for the whole team
+    shared = CONTROL_LOOP.replace("  for (int r = 0; r < rows; r++) {", "  int r;\n  for (r = 0; r < rows; r++) {")
+    (head,) = [p for p in scan_of(shared).pragmas if p.words == ["parallel"]]
+    assert not head.candidate
+
+
+@needs_clang
+def test_a_region_over_a_loop_of_worksharing_loops_runs_on_the_device(tmp_path: Path) -> None:
+    (tmp_path / "tiles.c").write_text(CONTROL_LOOP)
+    compile_or_fail([CLANG, "-O2", "-fopenmp", "tiles.c", "-o", "cpu"], tmp_path)
+    compile_or_fail([str(VENV_BIN / "pcx-cc"), *PCX_FLAGS, "--pcx-remarks", "-O2", "-fopenmp", "tiles.c",
+                     "-o", "app"], tmp_path, env=pcx_env())
+    cpu = run_program(["./cpu"], cwd=tmp_path, env={"OMP_NUM_THREADS": "2"}, timeout=120)
+    ported = run_program(["./app"], cwd=tmp_path, env={**VALIDATION_ENV, "OMP_NUM_THREADS": "2"}, timeout=120)
+    assert compare_runs(cpu, ported, rtol=RTOL, atol=ATOL).passed
+    assert kernel_launches(ported.stderr), ported.stderr[-2000:]
+
+
 # NPB's BT and SP: '#pragma omp parallel' before a lone call 'compute_rhs();' whose body is
 # the region (its own declarations, then orphaned '#pragma omp for' loops); verify() also
 # calls it on one thread.  Every thread running it does what one run with each loop on the

@@ -467,8 +467,20 @@ def _classify(p: OmpPragma, all_pragmas: list[OmpPragma], data: bytes) -> None:
 
 def _group_shape(p: OmpPragma, all_pragmas: list[OmpPragma], node: Node, data: bytes) -> bool:
     """Whether ``parallel`` pragma ``p`` applies to a block that is a group (``_group_members``),
-    and records its loops' pragmas' start bytes in ``p.members``."""
+    and records its loops' pragmas' start bytes in ``p.members``.
+
+    Also a ``for`` loop whose index it declares and whose body is such a block: every
+    thread runs the loop, and each iteration shares out the worksharing loops inside, with
+    a barrier after each (HeCBench winograd: ``#pragma omp parallel`` over ``for (tile_i
+    ...)`` around ``#pragma omp for`` over ``for (tile_j ...)``).  Each thread's copy of
+    the index takes the same values, so the region computes what the loop computes with
+    its worksharing loops run serially; the analysis then sees that loop as written."""
     block = node.next_named_sibling
+    if block is not None and block.type == "for_statement":
+        init = block.child_by_field_name("initializer")
+        if init is None or init.type != "declaration":
+            return False  # an index declared outside would be shared by the team
+        block = block.child_by_field_name("body")
     if block is None or block.type != "compound_statement":
         return False
     found = _group_members(block, all_pragmas, data)
