@@ -161,3 +161,39 @@ def test_a_guard_looser_than_its_loop_never_widens_the_section(tmp_path) -> None
     data = build_and_compare(tmp_path, LOOSER, ["LOOSE"])
     maps = " ".join(str(n) for s in data["sources"] for n in s["nests"] if n.get("applied"))
     assert "p[0:r" in maps and "n / 2" not in maps, maps
+
+
+# A bound read through a pointer to integers (HeCBench winograd's ``tile_i <
+# cpu_global_size[0]``): one symbol when the nest writes no integer memory at all, which
+# the pointer might point into; a nest that writes integers keeps it unknown (PCX110).
+DIMS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static void run(float *out, const float *in, size_t *dims, int *counter) {
+  for (int i = 0; i < (int)dims[0]; i++)        /* ROWS */
+    for (int j = 0; j < 300; j++)
+      out[i * 300 + j] = in[i * 300 + j] * 2.0f + (float)dims[1];
+  for (int i = 0; i < (int)dims[0]; i++)        /* COUNTS */
+    counter[i] = (int)dims[1] + i;
+}
+int main(int argc, char **argv) {
+  size_t *dims = malloc(2 * sizeof(size_t));
+  dims[0] = 200 + (argc > 1); dims[1] = 300;
+  float *in = malloc(sizeof(float) * 300 * 300), *out = malloc(sizeof(float) * 300 * 300);
+  int *cnt = malloc(sizeof(int) * 300);
+  for (int i = 0; i < 300 * 300; i++) { in[i] = (float)(i % 11); out[i] = 0; }
+  run(out, in, dims, cnt);
+  double s = 0;
+  for (int i = 0; i < 300 * 300; i++) s += out[i] * (i % 3);
+  printf("%.2f %d\n", s, cnt[7]);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_bound_read_through_a_pointer_to_integers(tmp_path) -> None:
+    data = build_and_compare(tmp_path, DIMS, ["ROWS"])
+    line = next(k + 1 for k, t in enumerate(DIMS.splitlines()) if "COUNTS" in t)
+    (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
+    assert not nest["applied"] and any(r["id"] == "PCX110" for r in nest["reasons"]), nest

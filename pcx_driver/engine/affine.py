@@ -138,7 +138,8 @@ class AffineForms:
         """``g[0]``, an element of an integer array at constant subscripts, as one symbol,
         when nothing in the nest can change it: NPB's ``i < grid_points[0]-1``.  The array
         is a declared one (no pointer may be it), not volatile, and the nest writes neither it
-        nor any integer memory through a pointer (which might point into it)."""
+        nor any integer memory through a pointer (which might point into it); or ``p[0]`` of
+        a pointer to integers, when the nest writes no integer memory at all."""
         subs = []
         base = n
         while base is not None and base.type == "subscript_expression":
@@ -148,15 +149,20 @@ class AffineForms:
             subs.append(k.const_value)
             base = strip_parens(base.child_by_field_name("argument"))
         d = self.sem.decl_of(base.start_byte) if base is not None and base.type == "identifier" else None
-        if d is None or d.shape != "array" or not d.integral or d.volatile or len(subs) != len(d.dims):
+        pointer = d is not None and d.shape == "pointer" and d.dims == [None] and d.type_spelling.count("*") == 1
+        if d is None or (d.shape != "array" and not pointer) or not d.integral or d.volatile \
+                or len(subs) != len(d.dims) or d.reference:
             return None
         for k, dim in zip(reversed(subs), d.dims):
             extent = c_int_literal(dim) if dim is not None else None
             if k < 0 or (extent is not None and k >= extent):
                 return None
         for a in nest.facts.arrays:
-            if a.write and (a.decl is None or a.decl.key == d.key or a.decl.shape != "array"
-                            and (a.decl.integral or a.decl.element_type in ("char", "unsigned char", "signed char"))):
+            # (a pointer, HeCBench winograd's ``size_t *cpu_global_size``, may point into any
+            # integer memory: no integer write at all)
+            integral = a.decl is not None and (a.decl.integral or a.decl.element_type in ("char", "unsigned char",
+                                                                                          "signed char"))
+            if a.write and (a.decl is None or a.decl.key == d.key or integral and (pointer or a.decl.shape != "array")):
                 return None
         return Poly.sym(" ".join(self._t(n).split()))
 
