@@ -98,3 +98,36 @@ def test_a_search_loops_break_does_not_skip_the_write_after_it(tmp_path: Path) -
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
 def test_a_continue_of_the_parallel_loop_keeps_the_skipped_elements(tmp_path: Path) -> None:
     build_and_compare(tmp_path, SKIP, ["SKIP"])
+
+
+# HeCBench winograd writes each 2x2 output tile element ``out[x * W + y]`` after ``if (x >= W
+# || y >= W) continue;``: what follows the ``continue`` runs only where both are false, so
+# the row and the column are in range and the flattened subscript delinearises (the
+# write is also conditional: the elements skipped keep their values).
+TILES = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int W = 201 + (argc > 1), tiles = (W + 1) / 2;
+  float *out = malloc(sizeof(float) * W * W);
+  for (int i = 0; i < W * W; i++) out[i] = -1;
+  for (int ti = 0; ti < tiles; ti++)               /* TILES */
+    for (int tj = 0; tj < tiles; tj++)
+      for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+          int x = 2 * ti + i, y = 2 * tj + j;
+          if (x >= W || y >= W) continue;
+          out[x * W + y] = (float)(x ^ y);
+        }
+  double s = 0;
+  for (int i = 0; i < W * W; i++) s += out[i] * (i % 5);
+  printf("%.1f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_what_follows_a_continue_runs_only_where_its_condition_is_false(tmp_path: Path) -> None:
+    data = build_and_compare(tmp_path, TILES, ["TILES"])
+    assert "collapse(4)" in _offloaded_with(data, "TILES", TILES)

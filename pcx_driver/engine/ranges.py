@@ -131,7 +131,10 @@ class AccessRanges:
         for cond, taken in a.guards:
             cond = self._condition(cond)
             rels = _conjuncts(strip_parens(cond), self._t)
-            if not taken:
+            if not taken and len(_conjuncts(strip_parens(cond), self._t, "||")) > 1:
+                # an untaken ``A || B`` (``if (x >= n || y >= n) continue;``): neither holds
+                rels = _conjuncts(strip_parens(cond), self._t, "||")
+            elif not taken:
                 rest = [r for r in rels if r is None or self._norm(r) not in taken_texts]
                 rels = rest if len(rest) == 1 else [strip_parens(cond)]
             for rel in rels:
@@ -338,11 +341,11 @@ class AccessRanges:
         return None
 
 
-def _conjuncts(n: Node | None, text) -> list[Node | None]:
-    """The operands of an && chain."""
+def _conjuncts(n: Node | None, text, op: str = "&&") -> list[Node | None]:
+    """The operands of an && chain (of an || chain with ``op="||"``)."""
     n = strip_parens(n)
-    if n is not None and n.type == "binary_expression" and text(n.child_by_field_name("operator")) == "&&":
-        return _conjuncts(n.child_by_field_name("left"), text) + _conjuncts(n.child_by_field_name("right"), text)
+    if n is not None and n.type == "binary_expression" and text(n.child_by_field_name("operator")) == op:
+        return _conjuncts(n.child_by_field_name("left"), text, op) + _conjuncts(n.child_by_field_name("right"), text, op)
     return [n]
 
 

@@ -160,10 +160,16 @@ def inline(w: Walk, call: Node, callee: Callee, loops, stmt: Node | None) -> str
 
 def _returns_when(st: Node) -> Node | None:
     """The condition of ``if (c) return e;`` (or a block ending in a return), with no else."""
+    return leaves_when(st, ("return_statement",))
+
+
+def leaves_when(st: Node, jumps: tuple[str, ...]) -> Node | None:
+    """The condition of ``if (c) <jump>;`` (or a block ending in one of ``jumps``), with no
+    else: what follows ``st`` in its block runs only where the condition is false."""
     if st.type != "if_statement" or st.child_by_field_name("alternative") is not None:
         return None
     then = st.child_by_field_name("consequence")
     if then is not None and then.type == "compound_statement":
         inner = [c for c in then.named_children if c.type != "comment"]
         then = inner[-1] if inner else None
-    return st.child_by_field_name("condition") if then is not None and then.type == "return_statement" else None
+    return st.child_by_field_name("condition") if then is not None and then.type in jumps else None

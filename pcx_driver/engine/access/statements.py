@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from pcx_driver.engine.access.facts import ScalarRef
+from pcx_driver.engine.access.inline import leaves_when
 from pcx_driver.engine.loops import Loop
 from pcx_driver.engine.source import declarator_identifier
 
@@ -67,10 +68,18 @@ def visit(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None, in
     if ty in ("compound_statement", "case_statement", "labeled_statement"):
         value = n.child_by_field_name("value") if ty == "case_statement" else None
         label = n.child_by_field_name("label") if ty == "labeled_statement" else None
+        depth = len(w.guards)
+        skipped = False
         for c in n.named_children:
             if (value is not None and c.id == value.id) or (label is not None and c.id == label.id):
                 continue  # the case constant / the label name
-            visit(w, c, loops, cond or ty == "case_statement", None, in_switch_or_loop)
+            visit(w, c, loops, cond or skipped or ty == "case_statement", None, in_switch_or_loop)
+            # ``if (x >= n) continue;``: the rest of the block runs only where x < n, and may not run
+            jumped = leaves_when(c, ("continue_statement", "break_statement")) if ty == "compound_statement" else None
+            if jumped is not None:
+                w.guards.append((jumped, False))
+                skipped = True
+        del w.guards[depth:]
         return
     if ty == "expression_statement":
         w.facts.statements += 1
