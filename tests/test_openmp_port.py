@@ -546,6 +546,49 @@ def test_a_region_over_a_loop_of_worksharing_loops_runs_on_the_device(tmp_path: 
     assert kernel_launches(ported.stderr), ported.stderr[-2000:]
 
 
+# A file with OpenMP of its own elsewhere (HeCBench winograd's utils.cpp): a serial loop over
+# pointer parameters that may alias is versioned at run time like any other (the host path
+# is the loop as written, which holds no directive).
+VERSIONED_BESIDE = r"""
+#include <stdio.h>
+#include <stdlib.h>
+void conv(float *in, float *out, int n) {
+  for (int i = 0; i < n; i++)                     /* CONV */
+    out[i] = 0.25f * in[i] + 0.5f * in[i + 1] + 0.25f * in[i + 2];
+}
+void scale(float *v, int n) {
+#pragma omp parallel for
+  for (int i = 0; i < n; i++) v[i] *= 2.0f;
+}
+int main(int argc, char **argv) {
+  int n = 20000 + argc;
+  float *a = malloc(sizeof(float) * (n + 2)), *b = malloc(sizeof(float) * n);
+  for (int i = 0; i < n + 2; i++) a[i] = (float)(i % 17);
+  conv(a, b, n);
+  scale(b, n);
+  conv(a, a, n);          /* the same array: the test fails, the loop runs as written */
+  double s = 0;
+  for (int i = 0; i < n; i++) s += b[i] * (i % 3) + a[i];
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_file_with_openmp_elsewhere_still_versions_its_loops(tmp_path: Path) -> None:
+    (tmp_path / "beside.c").write_text(VERSIONED_BESIDE)
+    compile_or_fail([CLANG, "-O2", "-fopenmp", "beside.c", "-o", "cpu"], tmp_path)
+    build = compile_or_fail([str(VENV_BIN / "pcx-cc"), *PCX_FLAGS, "--pcx-remarks", "-O2", "-fopenmp", "beside.c",
+                             "-o", "app"], tmp_path, env=pcx_env())
+    cpu = run_program(["./cpu"], cwd=tmp_path, env={"OMP_NUM_THREADS": "2"}, timeout=120)
+    ported = run_program(["./app"], cwd=tmp_path, env={**VALIDATION_ENV, "OMP_NUM_THREADS": "2"}, timeout=120)
+    assert compare_runs(cpu, ported, rtol=RTOL, atol=ATOL).passed
+    line = next(k + 1 for k, t in enumerate(VERSIONED_BESIDE.splitlines()) if "CONV" in t)
+    assert "versioned at run time" in build.stderr, build.stderr
+    assert any(k.endswith(f"_l{line}") for k in kernel_launches(ported.stderr)), ported.stderr[-2000:]
+
+
 # NPB's BT and SP: '#pragma omp parallel' before a lone call 'compute_rhs();' whose body is
 # the region (its own declarations, then orphaned '#pragma omp for' loops); verify() also
 # calls it on one thread.  Every thread running it does what one run with each loop on the

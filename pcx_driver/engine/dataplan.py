@@ -112,6 +112,20 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
     )
 
 
+def _user_openmp_in_the_way(unit: SourceUnit, k: KernelPlan) -> bool:
+    """Whether the user's OpenMP keeps kernel ``k`` from a run-time alias test, whose host
+    path is a copy of the loop as written: every pragma the loop holds must be a
+    worksharing ``for`` of a region pcx removes (HeCBench winograd's ``#pragma omp for``
+    under its ported ``parallel``), which the copy runs on the one host thread, as an
+    orphaned worksharing loop outside a parallel region does: the serial loop."""
+    if unit.openmp is None or not unit.openmp.pragmas:
+        return False
+    inside = [p for p in unit.openmp.pragmas if k.start_byte <= p.start < k.end_byte]
+    around = [p for p in unit.openmp.pragmas if p.scope is not None and p.scope[0] <= k.start_byte < p.scope[1]]
+    return any(not (p.words in (["for"], ["for", "simd"]) and p.group is not None) for p in inside) or \
+        any(not (p.words == ["parallel"] and p.candidate) for p in around)
+
+
 def _version_for_aliasing(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[KernelPlan],
                           nests: dict[str, NestAnalysis]) -> list[KernelPlan]:
     """Give each kernel whose nest may touch one array through two pointers (the analysis's
@@ -125,7 +139,7 @@ def _version_for_aliasing(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[
         if pairs:
             stmt = hostaccess.statement_at(fnode, k.start_byte)
             test = alias_test(pairs, k.maps, set(nests[k.nest_id].alias_reads))
-            why = ("the file holds OpenMP directives of its own" if unit.openmp is not None and unit.openmp.pragmas
+            why = ("the file holds OpenMP directives of its own" if _user_openmp_in_the_way(unit, k)
                    else "the loop cannot be copied for a run-time check (a label, case or preprocessor line)"
                    if stmt is None or not hostaccess.can_copy(stmt)
                    else "a pointer is not mapped by the kernel" if not test else "")
