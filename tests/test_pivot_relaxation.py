@@ -65,6 +65,7 @@ def _test_of(data: dict) -> str:
     ("int", MIN_LT, "path[k][k] >= 0"),
     ("double", MIN_LT, "path[k][k] > 0"),     # a tie stores the sum: -0.0 + 0.0 is +0.0
     ("float", SUM_LE, "path[k][k] > 0"),
+    ("unsigned", MIN_LT, "path[k][k] == 0"),  # an unsigned sum wraps: only a zero pivot is safe
 ])
 def test_floyd_warshall_runs_one_kernel_per_pivot(tmp_path: Path, type_: str, statement: str, test: str) -> None:
     data = build_and_compare(tmp_path, _program(type_, statement), ["RELAX"])
@@ -95,3 +96,12 @@ def test_other_relaxations_stay_serial(statement: str) -> None:
     ua = analyse_unit(SourceUnit("t.c", src, Language.C))
     (nest,) = [x for f in ua.functions for x in f.nests if x.line == 2 and x.column == 3]
     assert nest.decision is not Decision.OFFLOADED and not nest.pivot_test, nest.remarks
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_unsigned_sums_that_wrap_run_the_step_as_written(tmp_path: Path) -> None:
+    # weights near UINT_MAX: path[i][k] + path[k][j] wraps below path[i][j], and a non-zero
+    # diagonal changes row and column k as the step runs; only the loop as written is right
+    src = _program("unsigned", MIN_LT, "300000000u").replace("(i * j) % 17 + 1", "4000000000u + (unsigned)((i * j) % 17)")
+    data = build_and_compare(tmp_path, src, ["RELAX"])
+    assert "path[k][k] == 0" in _test_of(data)

@@ -7,8 +7,8 @@ writes ``p[i][k]``, which later iterations of row ``i`` read, and ``(k, j)`` wri
 ``p[k][j]``, which later rows read: isl finds loop-carried dependences (PCX101).  Those
 writes store ``min(p[i][k], p[i][k] + p[k][k])`` and ``min(p[k][j], p[k][k] + p[k][j])``:
 the value already there whenever ``p[k][k] >= 0`` (``> 0`` for a floating type under
-``<``, where ``x + 0.0`` may turn ``-0.0`` into ``+0.0``), and ``p[k][k]`` itself is one of
-them.  So when the test holds on entry, no store changes the pivot row or column, every
+``<``, where ``x + 0.0`` may turn ``-0.0`` into ``+0.0``; ``== 0`` for an unsigned type,
+whose sums wrap), and ``p[k][k]`` itself is one of them.  So when the test holds on entry, no store changes the pivot row or column, every
 read of them sees the value it had on entry, in any order, and each ``p[i][j]`` is
 computed from the same values as in the serial loop: bit for bit the same result.  When it
 fails (a negative cycle), the loop must run as written.
@@ -105,10 +105,23 @@ def pivot_relaxation(nest: Nest, refs: list[ArrayRef], text: Callable[[Node], st
     # the pivot must not be written in the nest (nor anything in its subscript)
     if any(text(c_row) == name for name in _written_names(nest, text)):
         return None
-    words = set((w.decl.element_type if w.decl is not None else "").replace("*", " ").split())
+    element = w.decl.element_type if w.decl is not None else ""
+    words = set(element.replace("*", " ").split())
     integer = bool(words) and words <= _INTEGER_WORDS | {"const", "volatile"}
     base, k = text(w.base_node), text(c_row)
+    if integer and _wraps(element):
+        # an unsigned sum wraps (defined in C): x + p[k][k] may be below x for any p[k][k]
+        # but 0, so only a zero pivot leaves row and column as they are
+        return f"{base}[{k}][{k}] == 0"
     return f"{base}[{k}][{k}] {'>' if sum_on_tie and not integer else '>='} 0"
+
+
+def _wraps(element: str) -> bool:
+    """An unsigned type that C's promotions do not widen to int: its sums wrap."""
+    words = [w for w in element.split() if w not in ("const", "volatile")]
+    if "unsigned" not in words and not any(w.startswith("uint") or w == "size_t" for w in words):
+        return False
+    return not any(w in ("char", "short", "uint8_t", "uint16_t") for w in words)
 
 
 def _written_names(nest: Nest, text: Callable[[Node], str]) -> set[str]:
