@@ -814,6 +814,51 @@ class Gen:
         self.close()
         return True
 
+    def nest_pivot(self, fn: Fn) -> bool:
+        """Floyd-Warshall's relaxation over a 2-D array (engine/pivot.py): for each k, every
+        (i, j) takes min(p[i][j], p[i][k] + p[k][j]); the kernel runs only where the pivot's
+        own element keeps row and column k fixed (u32 sums wrap: only a zero pivot does)."""
+        ws = self.arrays(fn, "2", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        x, s = w.at("i", "j"), f"{w.at('i', 'k')} + {w.at('k', 'j')}"
+        form = self.pick(["lt", "le", "swap"])
+        rhs = (f"{x} < {s} ? {x} : {s}" if form == "lt" else f"{x} <= {s} ? {x} : {s}" if form == "le"
+               else f"{s} < {x} ? {s} : {x}")
+        self.open(self.for_(fn, "k", "0", "(r < c ? r : c)"))
+        self.open(self.for_(fn, "i", "0", "r"))
+        self.open(self.for_(fn, "j", "0", "c"))
+        self.emit(f"{x} = {rhs};")
+        self.close()
+        self.close()
+        self.close()
+        return True
+
+    def nest_skip(self, fn: Fn) -> bool:
+        """Tiles written after ``if (x >= r || y >= c) continue;`` (HeCBench winograd): the
+        rest of the body runs only where the row and column are in range."""
+        ws = self.arrays(fn, "f", writable=True)
+        if not ws:
+            return False
+        w = self.pick(ws)
+        src = self.pick(self.arrays(fn, "f") + [w])
+        t = self.pick([2, 2, 3])
+        self.open(self.for_(fn, "i", "0", f"(r + {t - 1}) / {t}"))
+        self.open(self.for_(fn, "j", "0", f"(c + {t - 1}) / {t}"))
+        self.open(f"for (int ia = 0; ia < {t}; ia++) {{")
+        self.open(f"for (int ib = 0; ib < {t}; ib++) {{")
+        self.emit(f"int x = {t} * i + ia, y = {t} * j + ib;")
+        self.emit("if (x >= r || y >= c) continue;")
+        val = f"{src.at('x', 'y')} * 3u + (u32)(ia ^ ib)" if w.et == "u" and src.et == "u" else \
+            (f"{src.at('x', 'y')} * 0.5 + ia" if w.et == "d" and src.et == "d" else "(u32)(x + y)" if w.et == "u" else "0.25 * (x + y)")
+        self.emit(f"{w.at('x', 'y')} = {val};")
+        self.close()
+        self.close()
+        self.close()
+        self.close()
+        return True
+
     def nest_index(self, fn: Fn) -> bool:
         """A 1-D nest whose subscripts go through ``k``, declared at the top of main (C89
         style, as Rodinia's srad and nw): ``k = i + d;`` first in the body, then ``w[k] =
@@ -1055,7 +1100,7 @@ class Gen:
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
         (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"), (3, "nest_edges"),
         (3, "nest_window"), (3, "nest_index"), (3, "nest_boundary"), (3, "nest_guarded"), (3, "nest_rowsweep"),
-        (3, "nest_put"),
+        (3, "nest_put"), (2, "nest_pivot"), (2, "nest_skip"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1382,7 +1427,8 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "nest_recurrence": "recurrence", "nest_matmul": "2d", "nest_map2": "2d", "nest_tri": "2d",
               "nest_rowsum": "2d", "nest_colsum": "2d", "nest_boundary": "2d", "host_search": "touch", "nest_scratch": "2d",
               "nest_helper": "call", "nest_edges": "if", "nest_window": "call", "nest_index": "flat",
-              "nest_guarded": "if", "nest_rowsweep": "2d", "nest_put": "call"}
+              "nest_guarded": "if", "nest_rowsweep": "2d", "nest_put": "call",
+              "nest_pivot": "2d", "nest_skip": "flat"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 
