@@ -487,15 +487,23 @@ def test_a_region_that_sets_its_own_variables_first_moves_as_a_whole() -> None:
         assert not head.candidate and "other statements on every thread" in head.why_kept, reads_a_result
 
 
-@needs_clang
-def test_a_region_that_sets_its_own_variables_first_runs_on_the_device(tmp_path: Path) -> None:
-    (tmp_path / "lu_like.c").write_text(REGION_LOCALS)
-    compile_or_fail([CLANG, "-O2", "-fopenmp", "lu_like.c", "-o", "cpu"], tmp_path)
-    compile_or_fail([str(VENV_BIN / "pcx-cc"), *PCX_FLAGS, "--pcx-remarks", "-O2", "-fopenmp", "lu_like.c",
-                     "-o", "app"], tmp_path, env=pcx_env())
+def port_and_compare(tmp_path: Path, name: str, text: str):
+    """Build ``text`` as the CPU OpenMP program and with pcx-cc, run both with two threads
+    (the pcx build under the strict environment), and require the same output; returns
+    (pcx-cc's build, its run)."""
+    (tmp_path / name).write_text(text)
+    compile_or_fail([CLANG, "-O2", "-fopenmp", name, "-o", "cpu"], tmp_path)
+    build = compile_or_fail([str(VENV_BIN / "pcx-cc"), *PCX_FLAGS, "--pcx-remarks", "-O2", "-fopenmp", name,
+                             "-o", "app"], tmp_path, env=pcx_env())
     cpu = run_program(["./cpu"], cwd=tmp_path, env={"OMP_NUM_THREADS": "2"}, timeout=120)
     ported = run_program(["./app"], cwd=tmp_path, env={**VALIDATION_ENV, "OMP_NUM_THREADS": "2"}, timeout=120)
     assert compare_runs(cpu, ported, rtol=RTOL, atol=ATOL).passed
+    return build, ported
+
+
+@needs_clang
+def test_a_region_that_sets_its_own_variables_first_runs_on_the_device(tmp_path: Path) -> None:
+    _, ported = port_and_compare(tmp_path, "lu_like.c", REGION_LOCALS)
     assert len(kernel_launches(ported.stderr)) >= 2
 
 
@@ -536,13 +544,7 @@ def test_a_region_over_a_loop_of_worksharing_loops_is_a_group() -> None:
 
 @needs_clang
 def test_a_region_over_a_loop_of_worksharing_loops_runs_on_the_device(tmp_path: Path) -> None:
-    (tmp_path / "tiles.c").write_text(CONTROL_LOOP)
-    compile_or_fail([CLANG, "-O2", "-fopenmp", "tiles.c", "-o", "cpu"], tmp_path)
-    compile_or_fail([str(VENV_BIN / "pcx-cc"), *PCX_FLAGS, "--pcx-remarks", "-O2", "-fopenmp", "tiles.c",
-                     "-o", "app"], tmp_path, env=pcx_env())
-    cpu = run_program(["./cpu"], cwd=tmp_path, env={"OMP_NUM_THREADS": "2"}, timeout=120)
-    ported = run_program(["./app"], cwd=tmp_path, env={**VALIDATION_ENV, "OMP_NUM_THREADS": "2"}, timeout=120)
-    assert compare_runs(cpu, ported, rtol=RTOL, atol=ATOL).passed
+    _, ported = port_and_compare(tmp_path, "tiles.c", CONTROL_LOOP)
     assert kernel_launches(ported.stderr), ported.stderr[-2000:]
 
 
@@ -577,13 +579,7 @@ int main(int argc, char **argv) {
 
 @needs_clang
 def test_a_file_with_openmp_elsewhere_still_versions_its_loops(tmp_path: Path) -> None:
-    (tmp_path / "beside.c").write_text(VERSIONED_BESIDE)
-    compile_or_fail([CLANG, "-O2", "-fopenmp", "beside.c", "-o", "cpu"], tmp_path)
-    build = compile_or_fail([str(VENV_BIN / "pcx-cc"), *PCX_FLAGS, "--pcx-remarks", "-O2", "-fopenmp", "beside.c",
-                             "-o", "app"], tmp_path, env=pcx_env())
-    cpu = run_program(["./cpu"], cwd=tmp_path, env={"OMP_NUM_THREADS": "2"}, timeout=120)
-    ported = run_program(["./app"], cwd=tmp_path, env={**VALIDATION_ENV, "OMP_NUM_THREADS": "2"}, timeout=120)
-    assert compare_runs(cpu, ported, rtol=RTOL, atol=ATOL).passed
+    build, ported = port_and_compare(tmp_path, "beside.c", VERSIONED_BESIDE)
     line = next(k + 1 for k, t in enumerate(VERSIONED_BESIDE.splitlines()) if "CONV" in t)
     assert "versioned at run time" in build.stderr, build.stderr
     assert any(k.endswith(f"_l{line}") for k in kernel_launches(ported.stderr)), ported.stderr[-2000:]

@@ -125,17 +125,7 @@ class AliasOracle:
         two share an origin and are distinct from every other."""
         src: Decl | None = None
         stores = 0
-        for x in walk(fn_node):
-            if x.type != "identifier":
-                continue
-            if x.start_byte != d.decl_offset and not ((r := self.sem.decl_of(x.start_byte)) is not None
-                                                      and r.key == d.key):
-                continue
-            p = x.parent
-            while p is not None and p.type in ("pointer_declarator", "parenthesized_expression"):
-                p = p.parent
-            if p is None:
-                continue
+        for x, p in self._uses(d, fn_node):
             if p.type == "init_declarator" and x.start_byte == d.decl_offset:
                 value = p.child_by_field_name("value")
             elif p.type == "assignment_expression" and strip_parens(p.child_by_field_name("left")) is not None \
@@ -143,8 +133,10 @@ class AliasOracle:
                 if self._t(p.child_by_field_name("operator")) != "=":
                     return None
                 value = p.child_by_field_name("right")
-            elif p.type == "update_expression" or (p.type == "pointer_expression" and self._t(p)[:1] == "&"):
-                return None
+            elif p.type == "update_expression" or (p.type == "pointer_expression" and self._t(p)[:1] == "&") or (
+                    p.type == "argument_list" and self._macro_call(p.parent) is not None
+                    and self.sem.pointer_stores.get(d.key, (0, 0)) != (0, 0)):
+                return None  # moved, its address taken, or stored by a macro
             else:
                 continue
             base = self._pointer_base(value)
@@ -260,18 +252,24 @@ class AliasOracle:
                         return od
         return None
 
-    def _allocated_only_uncached(self, d: Decl, fn_node: Node) -> bool:
-        body = fn_node
-        stores = 0
-        for x in walk(body):
-            if x.type != "identifier" or x.start_byte not in (d.decl_offset,) and not (
-                    self.sem.decl_of(x.start_byte) is not None and self.sem.decl_of(x.start_byte).key == d.key):
+    def _uses(self, d: Decl, fn_node: Node):
+        """Each occurrence of ``d``'s name in the function (its declaration included), with
+        the node above its declarators and parentheses."""
+        for x in walk(fn_node):
+            if x.type != "identifier":
+                continue
+            if x.start_byte != d.decl_offset and not ((r := self.sem.decl_of(x.start_byte)) is not None
+                                                      and r.key == d.key):
                 continue
             p = x.parent
             while p is not None and p.type in ("pointer_declarator", "parenthesized_expression"):
                 p = p.parent
-            if p is None:
-                continue
+            if p is not None:
+                yield x, p
+
+    def _allocated_only_uncached(self, d: Decl, fn_node: Node) -> bool:
+        stores = 0
+        for x, p in self._uses(d, fn_node):
             if p.type == "init_declarator" and x.start_byte == d.decl_offset:
                 value = p.child_by_field_name("value")
                 if "".join(self._t(value).split()) in NULL_POINTERS:

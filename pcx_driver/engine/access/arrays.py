@@ -24,14 +24,10 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
             return
         fields.insert(0, w.t(cur.child_by_field_name("field")))
         cur = strip_parens(cur.child_by_field_name("argument"))
-    subs: list[Node] = []
-    while cur is not None and cur.type == "subscript_expression":
-        idx = subscript_index(cur)
-        if idx is None:
-            w.hazard("PCX102", f"subscript of '{w.t(cur)}' cannot be analysed", cur)
-            return
-        subs.insert(0, idx)
-        cur = strip_parens(cur.child_by_field_name("argument"))
+    peeled = _subscripts(w, cur)
+    if peeled is None:
+        return
+    subs, cur = peeled
     for s in subs:
         w.expr(s, loops, cond, stmt)
     base = cur
@@ -112,6 +108,20 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
     ))
 
 
+def _subscripts(w: Walk, cur: Node | None) -> tuple[list[Node], Node | None] | None:
+    """(the subscripts of ``a[s0][s1]...``, outer first, and ``a``); None, with PCX102, when
+    one cannot be read."""
+    subs: list[Node] = []
+    while cur is not None and cur.type == "subscript_expression":
+        idx = subscript_index(cur)
+        if idx is None:
+            w.hazard("PCX102", f"subscript of '{w.t(cur)}' cannot be analysed", cur)
+            return None
+        subs.insert(0, idx)
+        cur = strip_parens(cur.child_by_field_name("argument"))
+    return subs, cur
+
+
 def _element_member_read(w: Walk, n: Node, element: Node, loops, cond, stmt) -> None:
     """``trees[gid].apples[i]``: a read inside element ``trees[gid]`` of an array of structs
     whose member is an array of its own (HeCBench layout's AoS).  It is recorded as a read
@@ -119,15 +129,10 @@ def _element_member_read(w: Walk, n: Node, element: Node, loops, cond, stmt) -> 
     (reads never conflict with reads, and a write anywhere in an element meets it), with
     the subscripts inside the element read as expressions.  Writes stay refused: a write
     of one member element is no write of the element."""
-    subs: list[Node] = []
-    cur = element
-    while cur is not None and cur.type == "subscript_expression":
-        idx = subscript_index(cur)
-        if idx is None:
-            w.hazard("PCX102", f"subscript of '{w.t(cur)}' cannot be analysed", cur)
-            return
-        subs.insert(0, idx)
-        cur = strip_parens(cur.child_by_field_name("argument"))
+    peeled = _subscripts(w, element)
+    if peeled is None:
+        return
+    subs, cur = peeled
     decl = w.decl(cur) if cur is not None and cur.type == "identifier" else None
     if decl is None or decl.shape not in ("array", "pointer") or decl.volatile or w.inlining \
             or w.sem.member_of(cur.start_byte) is not None or len(subs) != max(1, len(decl.dims)):
