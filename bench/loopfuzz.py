@@ -826,7 +826,7 @@ class Gen:
         form = self.pick(["lt", "le", "swap"])
         rhs = (f"{x} < {s} ? {x} : {s}" if form == "lt" else f"{x} <= {s} ? {x} : {s}" if form == "le"
                else f"{s} < {x} ? {s} : {x}")
-        self.open(self.for_(fn, "k", "0", "(r < c ? r : c)"))
+        self.open("for (int k = 0; k < (r < c ? r : c); k++) {")  # (k is no index a C89 function declares)
         self.open(self.for_(fn, "i", "0", "r"))
         self.open(self.for_(fn, "j", "0", "c"))
         self.emit(f"{x} = {rhs};")
