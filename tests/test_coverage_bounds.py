@@ -197,3 +197,26 @@ def test_a_bound_read_through_a_pointer_to_integers(tmp_path) -> None:
     line = next(k + 1 for k, t in enumerate(DIMS.splitlines()) if "COUNTS" in t)
     (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
     assert not nest["applied"] and any(r["id"] == "PCX110" for r in nest["reasons"]), nest
+
+
+# ``n < sizeof(dims) / sizeof(int)`` (HeCBench dense-embedding's loop over its table sizes):
+# sizeof reads no value of its operand, so the bound is one loop-invariant symbol.
+SIZEOF_BOUND = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  const int dims[] = {768, 2048, 1024 + (argc > 1)};
+  float *out = malloc(sizeof(float) * 4096 * 3);
+  for (size_t n = 0; n < sizeof(dims) / sizeof(int); n++)     /* TABLES */
+    for (int i = 0; i < 4096; i++) out[n * 4096 + i] = (float)(i % dims[n] + n);
+  double s = 0;
+  for (int i = 0; i < 4096 * 3; i++) s += out[i] * (i % 3);
+  printf("%.1f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_bound_of_sizeof_over_sizeof_is_loop_invariant(tmp_path) -> None:
+    build_and_compare(tmp_path, SIZEOF_BOUND, ["TABLES"])

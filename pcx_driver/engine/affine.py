@@ -335,7 +335,10 @@ class AffineForms:
         return Poly.sym(text)
 
     def _invariant(self, n: Node, nest: Nest) -> bool:
+        sized = {y.id for z in walk(n) if z.type == "sizeof_expression" for y in walk(z) if y.id != z.id}
         for x in walk(n):
+            if x.id in sized:
+                continue  # ``sizeof(dims) / sizeof(int)``: sizeof reads no value of its operand
             if x.type in ("assignment_expression", "update_expression"):
                 return False
             if x.type == "call_expression":
