@@ -121,3 +121,37 @@ def test_a_step_read_through_namespace_constants_is_canonical() -> None:
     assert not any(r.id == "PCX110" for r in by_line[7].remarks), [r.format() for r in by_line[7].remarks]
     msgs = [r.format() for r in by_line[9].remarks]
     assert any("estimated work at most 32 (count <= 16)" in m for m in msgs), msgs
+
+
+# An inner loop that stops at the end of the data (HeCBench convolution1D's tiled version:
+# ``for (t = 0; t < TILE && base + t < n; t++)``): the test's first operand bounds the
+# index, the others are an if around the body (the loop may stop earlier, which runs fewer
+# of the same iterations), so the block loop around it is parallel and its sections come
+# from the guard.  Such a loop is no OpenMP loop: never the kernel's, never collapsed.
+TILE_END = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define T 64
+int main(int argc, char **argv) {
+  int n = 10000 + (argc > 1) * 37, nb = (n + T - 1) / T;
+  float *in = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * n);
+  for (int i = 0; i < n; i++) { in[i] = (float)(i % 23); out[i] = -1; }
+  for (int b = 0; b < nb; b++)                        /* BLOCKS */
+    for (int t = 0; t < T && b * T + t < n; t++)
+      out[b * T + t] = in[b * T + t] * 2.0f + (float)t;
+  for (int t = 0; t < n && in[t] < 100.0f; t++)       /* STOPS */
+    out[t] += 1.0f;
+  double s = 0;
+  for (int i = 0; i < n; i++) s += out[i] * (i % 7);
+  printf("%.2f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_an_inner_loop_that_stops_at_the_end_of_the_data(tmp_path) -> None:
+    data = build_and_compare(tmp_path, TILE_END, ["BLOCKS"])
+    line = next(k + 1 for k, t in enumerate(TILE_END.splitlines()) if "STOPS" in t)
+    (stops,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
+    assert not stops["applied"] and stops["reasons"][0]["id"] == "PCX110", stops

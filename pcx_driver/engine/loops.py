@@ -151,6 +151,14 @@ def c_int_literal(text: str) -> int | None:
         return None
 
 
+def _walk_nodes(n: Node):
+    stack = [n]
+    while stack:
+        x = stack.pop()
+        yield x
+        stack.extend(x.children)
+
+
 def eval_tokens(tokens: list[str], lookup: Callable[[str], int | None], depth: int = 0) -> int | None:
     """Value of an integer constant expression given as C tokens (a #define or const init)."""
     if depth > 8:
@@ -269,6 +277,9 @@ class Loop:
     children: list["Loop"] = field(default_factory=list)
     parent: "Loop | None" = None
     depth: int = 0  # 0 for the nest root
+    # the other operands of an ``&&`` test (``t < TILE && base + t < n``), read as an if
+    # around the body (parse_loop's ``conditions``); such a loop is no OpenMP loop itself
+    conditions: list[Node] = field(default_factory=list)
 
     @property
     def body(self) -> Node | None:
@@ -325,12 +336,30 @@ def loops_around(root: Node, data: bytes, pos: int, floor: int) -> list[tuple[No
 
 
 def parse_loop(node: Node, text: Callable[[Node], str], to_poly: ToPoly,
-               constant: Callable[[Node], int | None] | None = None) -> Loop:
+               constant: Callable[[Node], int | None] | None = None, conditions: bool = False) -> Loop:
     """Read the header of one for statement (see the module contract); ``constant`` reads a
-    step that is no literal (``i = i + BLOCK_SIZE``, a macro or a ``const`` variable)."""
+    step that is no literal (``i = i + BLOCK_SIZE``, a macro or a ``const`` variable).
+    With ``conditions``, a test ``i < n && c1 && ...`` is the loop ``i < n`` with the rest
+    in ``Loop.conditions``: the iterations it runs are among those where they all hold
+    (an early exit runs fewer), which is what an if around the body says."""
     loop = Loop(node)
     init = node.child_by_field_name("initializer")
     cond = strip_parens(node.child_by_field_name("condition"))
+    if conditions and cond is not None and cond.type == "binary_expression" and \
+            text(cond.child_by_field_name("operator")) == "&&":
+        parts: list[Node] = []
+        stack = [cond]
+        while stack:
+            x = strip_parens(stack.pop())
+            if x is not None and x.type == "binary_expression" and text(x.child_by_field_name("operator")) == "&&":
+                stack += [x.child_by_field_name("right"), x.child_by_field_name("left")]
+            elif x is not None:
+                parts.append(x)
+        if any(x.type in ("assignment_expression", "update_expression", "call_expression", "comma_expression")
+               for p in parts for x in _walk_nodes(p)):
+            loop.problem = ("PCX110", "loop test has side effects")
+            return loop
+        cond, loop.conditions = parts[0], parts[1:]
     update = node.child_by_field_name("update")
     # -- init
     value: Node | None = None

@@ -63,7 +63,7 @@ def build_nest(node: Node, model: SourceModel, sem: Semantics, poly: PolyReader,
     by_node: dict[int, Loop] = {}
 
     def build(n: Node, parent: Loop | None, depth: int) -> Loop:
-        lp = parse_loop(n, text, lambda _x: None, constant)
+        lp = parse_loop(n, text, lambda _x: None, constant, conditions=parent is not None)
         lp.parent, lp.depth = parent, depth
         loops.append(lp)
         if lp.problem is None or parent is None:
@@ -107,7 +107,7 @@ def build_nest(node: Node, model: SourceModel, sem: Semantics, poly: PolyReader,
     _local_constants(nest, poly)
     # second pass: bounds as polynomials, now that we know what the nest writes
     for lp in nest.loops:
-        again = parse_loop(lp.node, text, lambda x: poly(x, nest), constant)
+        again = parse_loop(lp.node, text, lambda x: poly(x, nest), constant, conditions=lp.parent is not None)
         if lp.problem is None:
             lp.problem = again.problem
         lp.init, lp.bound, lp.low, lp.high, lp.step, lp.op = again.init, again.bound, again.low, again.high, again.step, again.op

@@ -178,8 +178,8 @@ class Parallelism:
             if inner is None or inner.type != "for_statement" or inner.id not in nest.by_node:
                 break
             child = nest.by_node[inner.id]
-            if child.problem is not None or child.low is None or child.high is None:
-                break
+            if child.problem is not None or child.low is None or child.high is None or child.conditions:
+                break  # (a loop with an ``&&`` test is no OpenMP loop)
             outer_idx = {c.index for c in collapsed}
             if (child.low.symbols() | child.high.symbols()) & outer_idx:
                 break  # triangular: not collapsed

@@ -27,8 +27,11 @@ def visit(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None, in
                 w.expr(c, inner, cond, n, header_of=loop)
         body = n.child_by_field_name("body")
         if body is not None:
+            extra = loop.conditions if loop is not None else []
+            w.guards.extend((c, True) for c in extra)  # ``t < T && base + t < n``: an if around the body
             # a break in the nest root's own body leaves the parallel loop
-            visit(w, body, inner, cond if loop is not None else True, None, n.id != w.root.id)
+            visit(w, body, inner, cond if loop is not None and not extra else True, None, n.id != w.root.id)
+            del w.guards[len(w.guards) - len(extra):]
         return
     if ty in ("for_range_loop",):
         w.hazard("PCX110", "range-based for loop inside the nest", n)
