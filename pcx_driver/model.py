@@ -365,6 +365,10 @@ class KernelPlan:
     private_arrays: list[PrivateArray] = field(default_factory=list)
     # NestAnalysis.pivot_test: the rewriter's pivot block tests it on the device
     pivot_test: str = ""
+    # Structs whose pointer members' sections the kernel maps (``points.p[0:n]``): mapped
+    # ``to`` themselves, so that the device copy's member points at the device section (a
+    # firstprivate copy keeps the host's pointer: Rodinia streamcluster crashed)
+    struct_maps: list[str] = field(default_factory=list)
     # NestAnalysis.lastprivate: the clause, a tofrom map of the index, and the index set to
     # ``lastprivate_init`` before the loop (no iteration leaves it so)
     lastprivate: list[str] = field(default_factory=list)

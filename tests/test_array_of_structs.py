@@ -81,3 +81,40 @@ def test_a_pointer_into_the_same_allocation_is_the_same_object(tmp_path: Path) -
     data = build_and_compare(tmp_path, SAME_OBJECT, [])
     (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == 12]
     assert not nest["applied"], nest
+
+
+# Rodinia streamcluster: ``for (i = 0; i < points.num; i++) points.p[i].weight = 1.0;``
+# with ``Points points`` a local struct holding the element pointer ``p``.  The kernel maps
+# ``points.p[0:points.num]``, and the struct itself must be mapped too (before its member's
+# section, which then attaches to the struct's device copy): as firstprivate, the device
+# copy kept the host's pointer and the kernel wrote through it (a segfault).
+STREAM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+typedef struct { float weight; float *coord; long assign; float cost; } Point;
+typedef struct { long num; int dim; Point *p; } Points;
+int main(int argc, char **argv) {
+  Points points;
+  points.num = 4000 + (argc > 1);
+  points.dim = 4;
+  points.p = (Point *)malloc(points.num * sizeof(Point));
+  for (int i = 0; i < points.num; i++) {
+    points.p[i].weight = 0; points.p[i].assign = i; points.p[i].cost = 0; points.p[i].coord = 0;
+  }
+  for (int i = 0; i < points.num; i++)        /* WEIGHTS */
+    points.p[i].weight = 1.0f;
+  double s = 0;
+  for (int i = 0; i < points.num; i++) s += points.p[i].weight * (i % 3) + points.p[i].assign;
+  printf("%.1f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_struct_whose_member_elements_a_kernel_maps_is_mapped_itself(tmp_path: Path) -> None:
+    data = build_and_compare(tmp_path, STREAM, ["WEIGHTS"])
+    line = next(k + 1 for k, t in enumerate(STREAM.splitlines()) if "WEIGHTS" in t)
+    (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
+    directive = " ".join(nest["directives"])
+    assert "map(to: points) map(" in directive and "firstprivate(points" not in directive, directive

@@ -89,6 +89,8 @@ from pcx_driver.model import (
 
 
 def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
+    # a struct whose member's elements the kernel maps is mapped itself, not firstprivate
+    roots = {a.name.split(".")[0] for a in n.arrays if "." in a.name}
     return KernelPlan(
         nest_id=n.nest_id,
         function=n.function,
@@ -100,7 +102,8 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         remarks=list(n.remarks),
         collapse=n.collapse,
         private=list(n.private),
-        firstprivate=list(n.firstprivate),
+        firstprivate=[v for v in n.firstprivate if v not in roots],
+        struct_maps=[v for v in n.firstprivate if v in roots],
         reductions=list(n.reductions),
         atomic_updates=list(n.atomic_updates),
         work_estimate=n.work_estimate,
