@@ -656,6 +656,8 @@ CXX_ROWS: list[CxxRow] = [
     CxxRow("template <typename T> void row(T* __restrict__ x, T s, int n) { for (int i = 0; i < n; i++) x[i] *= s; }",
            SER, "PCX136", "template never instantiated"),
     CxxRow("void row(std::vector<float>& v) { for (float& e : v) e *= 2; }", SER, "PCX110", "range-based for"),
+    CxxRow("int& slot(int i); void row(int n) { for (int i = 0; i < n; i++) { slot(i) = 0; } }", NA, "PCX122",
+           "a call's reference result assigned, which tree-sitter reads as a declaration (LULESH)"),
 ]
 
 
