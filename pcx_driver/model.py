@@ -155,6 +155,9 @@ class PrivateArray:
     high: str = ""
     last: list[tuple[str, str]] = field(default_factory=list)  # (index, its last value) of each perfect loop
     bounds_test: str = ""  # C condition under which x[low..high] fits the copy
+    # False for a local array nothing reads after the nest (privatise.covered_private_array):
+    # no copy back
+    copy: bool = True
 
     def declaration(self) -> str:
         return f"{self.element_type} {self.private_name}[{self.extent}];"

@@ -26,6 +26,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from offload_helpers import RUN_ENV  # noqa: E402
+from test_coverage_liveness import build_and_compare  # noqa: E402
 
 from pcx_driver.engine.analysis import analyse_unit
 from pcx_driver.model import Decision, Language, SourceUnit
@@ -284,3 +285,71 @@ def test_a_few_iterations_around_wide_loops_keep_the_inner_kernels() -> None:
     (outer,) = [n for n in nests if n.line == _line_of(text, "ROWS")]
     assert outer.decision is not Decision.OFFLOADED and not outer.private_arrays
     assert any(n.decision is Decision.OFFLOADED and outer.line < n.line < outer.line + 10 for n in nests)
+
+
+# A tile filled in regions before it is read (HeCBench convolution1D's tiled version): the
+# left halo, the centre and the right halo are three loops at offsets 0, r and r + TILE
+# (r = m / 2, not constants), then the stencil reads tile[t + j].  isl proves every
+# element read is written first in the same block (privatise.covered_private_array, C's
+# division telling it 2 * (m / 2) >= m - 1); nothing reads the tile after the loop, so
+# each block has its own copy and none is copied back.  A pointer to the tile, or a read
+# one past what the halos write, keeps the block loop serial.
+TILED = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define TILE 64
+#define MAXM 9
+static void conv_tiled(const float *mask, const float *in, float *out, int n, int m) {
+  float tile[TILE + MAXM - 1];
+  const int r = m / 2;
+  for (int b = 0; b < n; b += TILE) {              /* TILED */
+    for (int t = 0; t < r; t++) {
+      const int src = b - r + t;
+      tile[t] = (src >= 0) ? in[src] : 0.0f;
+    }
+    for (int t = 0; t < TILE; t++) {
+      const int src = b + t;
+      tile[r + t] = (src < n) ? in[src] : 0.0f;
+    }
+    for (int t = 0; t < r; t++) {
+      const int src = b + TILE + t;
+      tile[r + TILE + t] = (src < n) ? in[src] : 0.0f;
+    }
+    for (int t = 0; t < TILE && b + t < n; t++) {
+      float s = 0;
+      for (int j = 0; j < m; j++) s += tile[t + j] * mask[j];
+      out[b + t] = s;
+    }
+  }
+}
+int main(int argc, char **argv) {
+  int n = 20000 + (argc > 1) * 13, m = 7;
+  float *in = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * n), mask[MAXM];
+  for (int i = 0; i < n; i++) in[i] = (float)(i % 19);
+  for (int j = 0; j < m; j++) mask[j] = 1.0f / (j + 1);
+  conv_tiled(mask, in, out, n, m);
+  double s = 0;
+  for (int i = 0; i < n; i++) s += out[i] * (i % 5);
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_tile_filled_in_regions_is_private_to_each_block(tmp_path: Path) -> None:
+    data = build_and_compare(tmp_path, TILED, ["TILED"])
+    remarks = " ".join(r["message"] for s in data["sources"] for n in s["nests"] for r in n["reasons"])
+    assert "'tile' is private to each iteration" in remarks, remarks
+
+
+@pytest.mark.parametrize("change", [
+    ("  const int r = m / 2;\n", "  const int r = m / 2;\n  float *alias = tile;\n"),   # another name for it
+    ("s += tile[t + j]", "s += tile[t + j + 1]"),                                       # one past the halo
+])
+def test_a_tile_with_another_name_or_read_past_its_writes_stays_shared(change) -> None:
+    src = TILED.replace(*change).split("int main")[0]
+    ua = analyse_unit(SourceUnit("t.c", src, Language.C))
+    line = next(k + 1 for k, t in enumerate(src.splitlines()) if "TILED" in t)
+    (nest,) = [n for f in ua.functions for n in f.nests if n.line == line]
+    assert nest.decision is not Decision.OFFLOADED and nest.remarks[0].id == "PCX101", nest.remarks

@@ -44,7 +44,7 @@ from pcx_driver.engine.macros import macro_problem
 from pcx_driver.engine.nest import Nest, build_nest, candidates, enclosing_facts, perfect_depth
 from pcx_driver.engine.parallel import Parallelism
 from pcx_driver.engine.pivot import pivot_relaxation
-from pcx_driver.engine.privatise import private_array, private_note
+from pcx_driver.engine.privatise import covered_private_array, private_array, private_note
 from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.semantics import Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, walk
@@ -518,6 +518,9 @@ class _UnitAnalyser:
                               "device before each launch; the loop runs as written where it fails"))
             elif carried and not atomic:
                 private, _ = private_array(nest, refs, self.model)
+                if private is None:
+                    private, _ = covered_private_array(nest, refs, self.model, self.ranges,
+                                                       fi.node.child_by_field_name("body") or fi.node)
                 if private is None:
                     reasons.extend(carried)
                 else:  # each iteration has its own copy: the dependence is gone

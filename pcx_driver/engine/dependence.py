@@ -330,6 +330,42 @@ def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int
     return True
 
 
+def covers(writes: list[Instance], reads: list[Instance], values: dict[str, int]) -> bool:
+    """isl proves every element a read instance reaches (one subscript each) is one some
+    write instance reaches: the union of the reads' images lies in the union of the
+    writes'.  Symbols that are no loop of an instance are parameters, shared by all (the
+    indices of the loops around them: one iteration of those)."""
+    import islpy as isl
+
+    names = _Names()
+
+    def image(inst: Instance, prefix: str) -> "isl.Set | None":
+        try:
+            imap, variables, cons = _domain(inst, prefix, names, values)
+            sub = _lin(_subst(inst.subs[0], values), names, imap, True)
+        except NotAffine:
+            return None
+        inner = ", ".join(variables)
+        body = " and ".join([f"e = {sub}"] + cons)
+        return f"exists ({inner}: {body})" if inner else body
+
+    parts_w = [image(w, f"w{k}_") for k, w in enumerate(writes)]
+    parts_r = [image(r, f"r{k}_") for k, r in enumerate(reads)]
+    if any(p is None for p in parts_w + parts_r) or not parts_w:
+        return False
+    fixed = _fixed(names, values)
+    # (a fact ``r = (m / 2)`` names its division only now: what C's division says of it too)
+    fixed += [f for f in _division_facts(names) if f not in fixed]
+    params = ", ".join(sorted(set(names.params.values())))
+    extra = (" and " + " and ".join(fixed)) if fixed else ""
+    try:
+        w_set = isl.Set(f"[{params}] -> {{ [e] : (({') or ('.join(parts_w)})){extra} }}")
+        r_set = isl.Set(f"[{params}] -> {{ [e] : (({') or ('.join(parts_r)})){extra} }}")
+        return r_set.is_subset(w_set)
+    except Exception:  # islpy raising on a set it cannot read: not proved
+        return False
+
+
 def _as_instance(d) -> Instance:
     return d if isinstance(d, Instance) else Instance([], d, False)
 

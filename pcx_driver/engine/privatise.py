@@ -172,6 +172,84 @@ def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple
     ), ""
 
 
+def covered_private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel, ranges, fn_body) -> \
+        tuple[PrivateArray | None, str]:
+    """A local scratch array written in whole regions before it is read, in each iteration
+    of the nest's perfectly nested loops (HeCBench convolution1D's tiled version fills
+    ``tile[0..r-1]``, ``tile[r..r+TILE-1]`` and ``tile[r+TILE..2r+TILE-1]``, then reads
+    ``tile[t + j]``): each statement of the loops' body that writes it comes before every
+    one that reads it, its writes are unconditional ``x[e] = v`` in counted loops, and isl
+    proves every element read is one written (``dependence.covers``, the loops' indices
+    fixed).  The array is a local of the function that nothing reads after the nest, so
+    the copy per iteration needs no copy back."""
+    from pcx_driver.engine.dependence import Instance, covers
+
+    text = model.text
+    a0 = refs[0]
+    d = a0.decl
+    name = a0.base
+    if d is None or d.shape != "array" or d.kind != "local" or not name.isidentifier() or \
+            any(a.base != name or a.member or a.fields or a.via_data or len(a.subs) != 1 or a.whole or a.window
+                for a in refs):
+        return None, "not a local one-dimensional array"
+    if len(d.dims) != 1 or d.dims[0] is None or not d.dims[0].isdigit() or \
+            any(w not in ARITHMETIC for w in d.element_type.replace("const", "").split()):
+        return None, "no constant extent or no arithmetic elements"
+    if any(c.name not in PURE_CALLS for c in nest.facts.calls):
+        return None, "the nest calls a function"
+    bases = {a.base_node.start_byte for a in refs}
+    for n in walk(nest.root.node):
+        if n.type == "identifier" and text(n) == name and n.start_byte not in bases:
+            return None, f"'{name}' is used other than subscripted"
+    if any(n.type == "identifier" and text(n) == name and n.start_byte >= nest.root.node.end_byte
+           for n in walk(fn_body)):
+        return None, f"'{name}' is used after the nest"
+    for n in walk(fn_body):  # no other name for it: a pointer to it would still reach the shared copy
+        if n.type != "identifier" or text(n) != name or n.start_byte == d.decl_offset:
+            continue
+        up = n.parent
+        if up is None or not ((up.type == "subscript_expression" and up.child_by_field_name("argument") is not None
+                               and up.child_by_field_name("argument").id == n.id)
+                              or up.type in ("sizeof_expression", "parenthesized_expression")
+                              and up.parent is not None and up.parent.type == "sizeof_expression"):
+            return None, f"'{name}' is used other than subscripted in the function (line {model.line_col(n.start_byte)[0]})"
+    chain = perfect_loops(nest)
+    body = chain[-1].body
+    if body is None or body.type != "compound_statement":
+        return None, "the loops' body is a single statement"
+    stmts = [c for c in body.named_children if c.type != "comment"]
+
+    def where(a: ArrayRef) -> int | None:
+        return next((k for k, st in enumerate(stmts) if st.start_byte <= a.node.start_byte < st.end_byte), None)
+
+    writes, reads = [a for a in refs if a.write], [a for a in refs if a.read]
+    if not writes or not reads or any(where(a) is None for a in refs):
+        return None, "it is not both written and read in the loops' body"
+    if max(where(a) for a in writes) >= min(where(a) for a in reads):
+        return None, "a statement reads it before (or where) the last one writes it"
+    if any(n.type in JUMPS for k in {where(a) for a in writes} for n in walk(stmts[k])):
+        return None, "a statement that writes it may stop early (a jump)"
+    chain_keys = {lp.node.id for lp in chain}
+    for a in writes:
+        inner = [lp for lp in a.loops if lp.node.id not in chain_keys]
+        if a.op != "=" or a.conditional or a.guards or a.polys[0] is None or any(
+                lp.problem or lp.conditions or lp.low is None or lp.high is None or lp.step != 1 for lp in inner):
+            return None, "a write of it is conditional, compound or not over counted loops"
+
+    def instance(a: ArrayRef) -> Instance:
+        inst = ranges.domain_of(a, nest, a.polys, a.write)
+        return Instance(inst.subs, [lb for lb in inst.loops if lb.key not in chain_keys], a.write, guards=inst.guards)
+
+    if any(a.polys[0] is None for a in reads) or not covers([instance(a) for a in writes],
+                                                          [instance(a) for a in reads], nest.values):
+        return None, "isl cannot prove each element read is written first in the same iteration"
+    return PrivateArray(
+        name=name, private_name=f"pcx_priv_{name}", element_type=" ".join(d.element_type.split()),
+        extent=int(d.dims[0]), body_start=stmts[0].start_byte, body_end=stmts[-1].end_byte,
+        uses=sorted((a.base_node.start_byte, a.base_node.end_byte) for a in refs), copy=False,
+    ), ""
+
+
 def _offset(a: ArrayRef, index: str, text) -> int | None:
     """``c`` for an access ``x[index + c]`` (0 for ``x[index]``), else None."""
     sub = a.subs[0]
@@ -230,6 +308,9 @@ def private_note(p: PrivateArray, nest: Nest, line_of) -> str:
     """The PCX140 remark of an array privatised in ``nest``: a copy per iteration of the
     innermost of its perfectly nested loops."""
     where = f"line {line_of(perfect_loops(nest)[-1].node)}"
+    if not p.copy:
+        return (f"'{p.name}' is private to each iteration of the loop at {where}: each writes every element it "
+                f"reads first, in a copy of {p.extent} elements; nothing reads it after the loop")
     guard = f"; on the device only when {p.bounds_test}, as written otherwise" if p.bounds_test else ""
     return (f"'{p.name}' is private to each iteration of the loop at {where}: each writes "
             f"{p.name}[{p.low}..{p.high}] before reading it, in a copy of {p.extent} elements, and the last "

@@ -524,7 +524,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             ed.insert_before(p.body_start, _RANK_PRIVATE, p.declaration())
             for start, end in p.uses:
                 ed.rename(start, end, p.private_name)
-            ed.after_lines[p.body_end].append(p.copy_back())
+            if p.copy:
+                ed.after_lines[p.body_end].append(p.copy_back())
         text = kernel_directive(k, guard=k.nest_id not in held, constants=plan.constants)
         if k.lastprivate:  # what the loop leaves in its index when it runs no iteration
             ed.insert_before(k.start_byte, _RANK_KERNEL - 2, f"{k.lastprivate[0]} = {k.lastprivate_init};")
