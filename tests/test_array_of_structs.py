@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_coverage_liveness import build_and_compare  # noqa: E402
+from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
 
 CLANG = shutil.which("clang-19")
 
@@ -114,7 +114,5 @@ int main(int argc, char **argv) {
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
 def test_a_struct_whose_member_elements_a_kernel_maps_is_mapped_itself(tmp_path: Path) -> None:
     data = build_and_compare(tmp_path, STREAM, ["WEIGHTS"])
-    line = next(k + 1 for k, t in enumerate(STREAM.splitlines()) if "WEIGHTS" in t)
-    (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
-    directive = " ".join(nest["directives"])
+    directive = " ".join(nest_at(data, STREAM, "WEIGHTS")["directives"])
     assert "map(to: points) map(" in directive and "firstprivate(points" not in directive, directive

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_coverage_liveness import build_and_compare  # noqa: E402
+from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
 
 PROGRAM = r"""
 #include <stdio.h>
@@ -194,8 +194,7 @@ int main(int argc, char **argv) {
 @pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
 def test_a_bound_read_through_a_pointer_to_integers(tmp_path) -> None:
     data = build_and_compare(tmp_path, DIMS, ["ROWS"])
-    line = next(k + 1 for k, t in enumerate(DIMS.splitlines()) if "COUNTS" in t)
-    (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
+    nest = nest_at(data, DIMS, "COUNTS")
     assert not nest["applied"] and any(r["id"] == "PCX110" for r in nest["reasons"]), nest
 
 

@@ -172,6 +172,13 @@ def build_and_compare(tmp_path: Path, program: str, markers: list[str], suffix: 
     return data
 
 
+def nest_at(data: dict, program: str, marker: str) -> dict:
+    """The report's record of the nest on the line of ``program`` that carries ``marker``."""
+    line = next(k + 1 for k, text in enumerate(program.splitlines()) if marker in text)
+    (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
+    return nest
+
+
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
 def test_reused_indices_program_offloads_and_gives_the_serial_output(tmp_path) -> None:
     build_and_compare(tmp_path, PROGRAM, ["NEST1", "NEST2", "NEST3"])

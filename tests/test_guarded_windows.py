@@ -22,7 +22,7 @@ from pcx_driver.engine.analysis import analyse_unit
 from pcx_driver.model import Decision, Language, SourceUnit
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_coverage_liveness import build_and_compare  # noqa: E402
+from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
 
 CLANG = shutil.which("clang-19")
 
@@ -69,9 +69,8 @@ int main(int argc, char **argv) {
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
 def test_a_window_clipped_at_the_edges_maps_the_whole_image(tmp_path: Path) -> None:
     data = build_and_compare(tmp_path, ENTROPY, ["PIXELS"])
-    line = next(k + 1 for k, t in enumerate(ENTROPY.splitlines()) if "PIXELS" in t)
-    (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
-    assert "map(to: v[0:(height*width)" in " ".join(nest["directives"]), nest["directives"]
+    directives = nest_at(data, ENTROPY, "PIXELS")["directives"]
+    assert "map(to: v[0:(height*width)" in " ".join(directives), directives
 
 
 def test_a_column_guard_wider_than_the_row_keeps_the_nest_serial() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_coverage_liveness import build_and_compare  # noqa: E402
+from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
 
 CLANG = shutil.which("clang-19")
 
@@ -83,9 +83,7 @@ int main(int argc, char **argv) {
 
 
 def _offloaded_with(data: dict, line_marker: str, program: str) -> str:
-    line = next(k + 1 for k, t in enumerate(program.splitlines()) if line_marker in t)
-    (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
-    return " ".join(nest["directives"])
+    return " ".join(nest_at(data, program, line_marker)["directives"])
 
 
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")

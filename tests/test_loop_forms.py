@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_coverage_liveness import build_and_compare  # noqa: E402
+from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
 
 TILED = r"""
 #include <stdio.h>
@@ -152,6 +152,5 @@ int main(int argc, char **argv) {
 @pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
 def test_an_inner_loop_that_stops_at_the_end_of_the_data(tmp_path) -> None:
     data = build_and_compare(tmp_path, TILE_END, ["BLOCKS"])
-    line = next(k + 1 for k, t in enumerate(TILE_END.splitlines()) if "STOPS" in t)
-    (stops,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
+    stops = nest_at(data, TILE_END, "STOPS")
     assert not stops["applied"] and stops["reasons"][0]["id"] == "PCX110", stops

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_coverage_liveness import build_and_compare  # noqa: E402
+from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
 
 from pcx_driver.engine.analysis import analyse_unit  # noqa: E402
 from pcx_driver.model import Decision, Language, SourceUnit  # noqa: E402
@@ -71,8 +71,7 @@ int main(int argc, char **argv) {
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
 def test_a_helper_writing_three_bytes_per_pixel_and_one_writing_a_local_array(tmp_path: Path) -> None:
     data = build_and_compare(tmp_path, IMAGE, ["IMAGE", "LOCAL"])
-    line = next(k + 1 for k, t in enumerate(IMAGE.splitlines()) if "IMAGE" in t)
-    (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
+    nest = nest_at(data, IMAGE, "IMAGE")
     assert "collapse(2)" in " ".join(nest["directives"]), nest
 
 
