@@ -335,11 +335,9 @@ def covers(writes: list[Instance], reads: list[Instance], values: dict[str, int]
     write instance reaches: the union of the reads' images lies in the union of the
     writes'.  Symbols that are no loop of an instance are parameters, shared by all (the
     indices of the loops around them: one iteration of those)."""
-    import islpy as isl
-
     names = _Names()
 
-    def image(inst: Instance, prefix: str) -> "isl.Set | None":
+    def image(inst: Instance, prefix: str) -> str | None:
         try:
             imap, variables, cons = _domain(inst, prefix, names, values)
             sub = _lin(_subst(inst.subs[0], values), names, imap, True)
@@ -359,8 +357,8 @@ def covers(writes: list[Instance], reads: list[Instance], values: dict[str, int]
     params = ", ".join(sorted(set(names.params.values())))
     extra = (" and " + " and ".join(fixed)) if fixed else ""
     try:
-        w_set = isl.Set(f"[{params}] -> {{ [e] : (({') or ('.join(parts_w)})){extra} }}")
-        r_set = isl.Set(f"[{params}] -> {{ [e] : (({') or ('.join(parts_r)})){extra} }}")
+        w_set = _parse_set(f"[{params}] -> {{ [e] : (({') or ('.join(parts_w)})){extra} }}")
+        r_set = _parse_set(f"[{params}] -> {{ [e] : (({') or ('.join(parts_r)})){extra} }}")
         return r_set.is_subset(w_set)
     except Exception:  # islpy raising on a set it cannot read: not proved
         return False

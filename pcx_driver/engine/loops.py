@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 from tree_sitter import Node
 
-from pcx_driver.engine.source import strip_parens, walk
+from pcx_driver.engine.source import operands, strip_parens, walk
 
 Monomial = tuple[str, ...]
 
@@ -149,14 +149,6 @@ def c_int_literal(text: str) -> int | None:
         return int(t)
     except ValueError:
         return None
-
-
-def _walk_nodes(n: Node):
-    stack = [n]
-    while stack:
-        x = stack.pop()
-        yield x
-        stack.extend(x.children)
 
 
 def eval_tokens(tokens: list[str], lookup: Callable[[str], int | None], depth: int = 0) -> int | None:
@@ -347,16 +339,9 @@ def parse_loop(node: Node, text: Callable[[Node], str], to_poly: ToPoly,
     cond = strip_parens(node.child_by_field_name("condition"))
     if conditions and cond is not None and cond.type == "binary_expression" and \
             text(cond.child_by_field_name("operator")) == "&&":
-        parts: list[Node] = []
-        stack = [cond]
-        while stack:
-            x = strip_parens(stack.pop())
-            if x is not None and x.type == "binary_expression" and text(x.child_by_field_name("operator")) == "&&":
-                stack += [x.child_by_field_name("right"), x.child_by_field_name("left")]
-            elif x is not None:
-                parts.append(x)
+        parts = [x for x in operands(cond, text) if x is not None]
         if any(x.type in ("assignment_expression", "update_expression", "call_expression", "comma_expression")
-               for p in parts for x in _walk_nodes(p)):
+               for p in parts for x in walk(p)):
             loop.problem = ("PCX110", "loop test has side effects")
             return loop
         cond, loop.conditions = parts[0], parts[1:]

@@ -32,7 +32,8 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import inline
 from pcx_driver.engine.calls import CallKind, classify_call, definition_node
-from pcx_driver.engine.loops import Poly, c_int_literal, eval_tokens, parse_loop, poly_of_tokens
+from pcx_driver.engine.affine import AffineForms
+from pcx_driver.engine.loops import Poly, c_int_literal, parse_loop, poly_of_tokens
 from pcx_driver.engine.semantics import ARITH_TYPES, Callee, Decl, Semantics
 from pcx_driver.engine.source import SourceModel, strip_parens, subscript_index, walk
 
@@ -87,6 +88,7 @@ def pointer_parameter(d: Decl) -> int:
 class _Summaries:
     def __init__(self, model: SourceModel, sem: Semantics):
         self.m, self.sem = model, sem
+        self.affine = AffineForms(model, sem)  # macro values
         self.memo: dict[str, tuple[list[Window | None] | None, str]] = {}
         self.active: set[str] = set()
 
@@ -259,30 +261,15 @@ class _Summaries:
         n = strip_parens(n)
         if n is None:
             return None
-        tokens = [self.t(x) for x in _leaves(n)]
+        tokens = [self.t(x) for x in walk(n) if x.child_count == 0]
 
         def lookup(name: str) -> Poly | None:
             if name in ranges:
                 return Poly.sym(name)
-            v = self._macro(name)
+            v = self.affine.macro_value(name)
             return Poly.const(v) if v is not None else None
 
         return poly_of_tokens(tokens, lookup)
-
-    def _macro(self, name: str, depth: int = 0) -> int | None:
-        entry = self.sem.macro_defs.get(name)
-        if entry is None or entry[0] or depth > 8:
-            return None
-        return eval_tokens(entry[1], lambda s: self._macro(s, depth + 1))
-
-
-def _leaves(n: Node) -> list[Node]:
-    if n.child_count == 0:
-        return [n]
-    out: list[Node] = []
-    for c in n.children:
-        out.extend(_leaves(c))
-    return out
 
 
 def _effect(top: Node, text) -> tuple[bool, bool]:

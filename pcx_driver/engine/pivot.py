@@ -32,8 +32,6 @@ from pcx_driver.engine.loops import Poly
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.source import strip_parens
 
-_INTEGER_WORDS = {"char", "short", "int", "long", "unsigned", "signed", "size_t", "int32_t", "int64_t", "uint32_t",
-                  "uint64_t", "int16_t", "uint16_t", "int8_t", "uint8_t", "ptrdiff_t"}
 _MIN_CALLS = {"min", "fmin", "fminf", "fminl", "std::min", "std::fmin"}
 
 
@@ -91,7 +89,7 @@ def pivot_relaxation(nest: Nest, refs: list[ArrayRef], text: Callable[[Node], st
     pivot = row.polys[1]
     if any(s in indices for mono in pivot.terms for s in mono):
         return None  # the pivot varies in the nest: a real dependence
-    if c_row.type != "identifier" or (nest.index_keys.get(text(c_row)) is not None):
+    if c_row.type != "identifier":
         return None
     # the only accesses: the write, reads of the same element, the row and the column
     allowed = {w.node.id, row.node.id, col.node.id}
@@ -102,14 +100,12 @@ def pivot_relaxation(nest: Nest, refs: list[ArrayRef], text: Callable[[Node], st
             return None
         if not (rhs.start_byte <= r.node.start_byte < rhs.end_byte):
             return None
-    # the pivot must not be written in the nest (nor anything in its subscript)
-    if any(text(c_row) == name for name in _written_names(nest, text)):
+    # the pivot must not be written in the nest
+    if any(r.write and r.name == text(c_row) for r in nest.facts.scalars):
         return None
-    element = w.decl.element_type if w.decl is not None else ""
-    words = set(element.replace("*", " ").split())
-    integer = bool(words) and words <= _INTEGER_WORDS | {"const", "volatile"}
+    integer = w.decl is not None and w.decl.integral
     base, k = text(w.base_node), text(c_row)
-    if integer and _wraps(element):
+    if integer and _wraps(w.decl.element_type):
         # an unsigned sum wraps (defined in C): x + p[k][k] may be below x for any p[k][k]
         # but 0, so only a zero pivot leaves row and column as they are
         return f"{base}[{k}][{k}] == 0"
@@ -122,10 +118,6 @@ def _wraps(element: str) -> bool:
     if "unsigned" not in words and not any(w.startswith("uint") or w == "size_t" for w in words):
         return False
     return not any(w in ("char", "short", "uint8_t", "uint16_t") for w in words)
-
-
-def _written_names(nest: Nest, text: Callable[[Node], str]) -> set[str]:
-    return {r.name for r in nest.facts.scalars if r.write}
 
 
 def _min_operands(rhs: Node | None, text: Callable[[Node], str]) -> tuple[Node, Node, Node | None] | None:

@@ -82,28 +82,40 @@ def perfect_loops(nest: Nest) -> list[Loop]:
         chain.append(nest.by_node[inner.id])
 
 
+def _scratch_problem(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> str:
+    """Why the array ``refs`` access is no scratch array either rule may copy ("" when it
+    is one): a one-dimensional array named by a variable, of a constant extent and an
+    arithmetic element type, named in the nest only where it is subscripted, in a nest
+    that calls nothing but pure library functions (a callee may reach the shared array
+    through another name, or as a global)."""
+    d, name = refs[0].decl, refs[0].base
+    if d is None or not name.isidentifier() or any(a.base != name or a.member or a.fields or a.via_data or a.whole
+                                                    or a.window or len(a.subs) != 1 for a in refs):
+        return "not a one-dimensional array named by a variable"
+    impure = [c.name for c in nest.facts.calls if c.name not in PURE_CALLS]
+    if impure:
+        return f"the nest calls '{impure[0]}'"
+    if len(d.dims) != 1 or d.dims[0] is None or not d.dims[0].isdigit() or int(d.dims[0]) <= 0:
+        return "its declaration gives no constant extent"
+    if not d.element_type or any(w not in ARITHMETIC for w in d.element_type.replace("const", "").split()):
+        return f"its element type '{d.element_type}' is not arithmetic"
+    bases = {a.base_node.start_byte for a in refs}
+    for n in walk(nest.root.node):
+        if n.type == "identifier" and model.text(n) == name and n.start_byte not in bases:
+            return f"'{name}' is used other than subscripted (line {model.line_col(n.start_byte)[0]})"
+    return ""
+
+
 def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple[PrivateArray | None, str]:
     """The privatisation of the array ``refs`` access, or (None, why not); see the module."""
     text = model.text
-    a0 = refs[0]
-    d = a0.decl
-    name = a0.base
-    if d is None or not name.isidentifier() or any(a.base != name or a.member or a.fields or a.via_data
-                                                    or len(a.subs) != 1 for a in refs):
-        return None, "not a one-dimensional array named by a variable"
-    if d.shape not in ("array", "pointer") or d.kind not in ("param", "local", "global"):
+    d = refs[0].decl
+    name = refs[0].base
+    if d is not None and (d.shape not in ("array", "pointer") or d.kind not in ("param", "local", "global")):
         return None, "not an array or pointer variable"
-    impure = [c.name for c in nest.facts.calls if c.name not in PURE_CALLS]
-    if impure:  # a callee may reach the shared array through another name, or as a global
-        return None, f"the nest calls '{impure[0]}'"
-    if len(d.dims) != 1 or d.dims[0] is None or not d.dims[0].isdigit() or int(d.dims[0]) <= 0:
-        return None, "its declaration gives no constant extent"
-    if not d.element_type or any(w not in ARITHMETIC for w in d.element_type.replace("const", "").split()):
-        return None, f"its element type '{d.element_type}' is not arithmetic"
-    bases = {a.base_node.start_byte for a in refs}
-    for n in walk(nest.root.node):
-        if n.type == "identifier" and text(n) == name and n.start_byte not in bases:
-            return None, f"'{name}' is used other than subscripted (line {model.line_col(n.start_byte)[0]})"
+    why = _scratch_problem(nest, refs, model)
+    if why:
+        return None, why
     chain = perfect_loops(nest)
     body = chain[-1].body
     if body is None or body.type != "compound_statement":
@@ -185,28 +197,19 @@ def covered_private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel, 
     from pcx_driver.engine.dependence import Instance, covers
 
     text = model.text
-    a0 = refs[0]
-    d = a0.decl
-    name = a0.base
-    if d is None or d.shape != "array" or d.kind != "local" or not name.isidentifier() or \
-            any(a.base != name or a.member or a.fields or a.via_data or len(a.subs) != 1 or a.whole or a.window
-                for a in refs):
-        return None, "not a local one-dimensional array"
-    if len(d.dims) != 1 or d.dims[0] is None or not d.dims[0].isdigit() or \
-            any(w not in ARITHMETIC for w in d.element_type.replace("const", "").split()):
-        return None, "no constant extent or no arithmetic elements"
-    if any(c.name not in PURE_CALLS for c in nest.facts.calls):
-        return None, "the nest calls a function"
-    bases = {a.base_node.start_byte for a in refs}
-    for n in walk(nest.root.node):
-        if n.type == "identifier" and text(n) == name and n.start_byte not in bases:
-            return None, f"'{name}' is used other than subscripted"
-    if any(n.type == "identifier" and text(n) == name and n.start_byte >= nest.root.node.end_byte
-           for n in walk(fn_body)):
-        return None, f"'{name}' is used after the nest"
-    for n in walk(fn_body):  # no other name for it: a pointer to it would still reach the shared copy
+    d = refs[0].decl
+    name = refs[0].base
+    if d is None or d.shape != "array" or d.kind != "local":
+        return None, "not a local array"
+    why = _scratch_problem(nest, refs, model)
+    if why:
+        return None, why
+    for n in walk(fn_body):
         if n.type != "identifier" or text(n) != name or n.start_byte == d.decl_offset:
             continue
+        if n.start_byte >= nest.root.node.end_byte:
+            return None, f"'{name}' is used after the nest"
+        # no other name for it: a pointer to it would still reach the shared copy
         up = n.parent
         if up is None or not ((up.type == "subscript_expression" and up.child_by_field_name("argument") is not None
                                and up.child_by_field_name("argument").id == n.id)

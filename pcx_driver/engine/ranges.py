@@ -21,7 +21,7 @@ from pcx_driver.engine.affine import AffineForms, concrete
 from pcx_driver.engine.dependence import Instance, LoopBounds, nonneg_on, nonneg_poly, param_lower_bounds
 from pcx_driver.engine.loops import Loop, Poly
 from pcx_driver.engine.nest import Nest
-from pcx_driver.engine.source import SourceModel, strip_parens
+from pcx_driver.engine.source import SourceModel, operands, strip_parens
 
 
 class AccessRanges:
@@ -126,14 +126,15 @@ class AccessRanges:
         for cond, taken in a.guards:
             if taken:
                 cond = self._condition(cond)
-                taken_texts |= {self._norm(r) for r in _conjuncts(strip_parens(cond), self._t)
+                taken_texts |= {self._norm(r) for r in operands(cond, self._t)
                                 if r is not None and self._affine_relation(r, nest)}
         for cond, taken in a.guards:
             cond = self._condition(cond)
-            rels = _conjuncts(strip_parens(cond), self._t)
-            if not taken and len(_conjuncts(strip_parens(cond), self._t, "||")) > 1:
+            rels = operands(cond, self._t)
+            either = operands(cond, self._t, "||") if not taken else []
+            if len(either) > 1:
                 # an untaken ``A || B`` (``if (x >= n || y >= n) continue;``): neither holds
-                rels = _conjuncts(strip_parens(cond), self._t, "||")
+                rels = either
             elif not taken:
                 rest = [r for r in rels if r is None or self._norm(r) not in taken_texts]
                 rels = rest if len(rest) == 1 else [strip_parens(cond)]
@@ -339,14 +340,6 @@ class AccessRanges:
         if nonneg_poly(-coeff, lbs):
             return -1
         return None
-
-
-def _conjuncts(n: Node | None, text, op: str = "&&") -> list[Node | None]:
-    """The operands of an && chain (of an || chain with ``op="||"``)."""
-    n = strip_parens(n)
-    if n is not None and n.type == "binary_expression" and text(n.child_by_field_name("operator")) == op:
-        return _conjuncts(n.child_by_field_name("left"), text, op) + _conjuncts(n.child_by_field_name("right"), text, op)
-    return [n]
 
 
 def _sign(p: Poly) -> int | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterator
+from typing import Callable, Iterator
 
 from tree_sitter import Language as TSLanguage
 from tree_sitter import Node, Parser, Tree
@@ -68,6 +68,15 @@ def strip_parens(node: Node | None) -> Node | None:
     while node is not None and node.type == "parenthesized_expression" and node.named_child_count == 1:
         node = node.named_children[0]
     return node
+
+
+def operands(n: Node | None, text: Callable[[Node], str], op: str = "&&") -> list[Node | None]:
+    """The operands of an ``&&`` chain (of an ``||`` chain with ``op="||"``), parentheses
+    stripped; ``[n]`` when ``n`` is no such chain."""
+    n = strip_parens(n)
+    if n is not None and n.type == "binary_expression" and text(n.child_by_field_name("operator")) == op:
+        return operands(n.child_by_field_name("left"), text, op) + operands(n.child_by_field_name("right"), text, op)
+    return [n]
 
 
 def node_key(node: Node) -> tuple[int, int, str]:

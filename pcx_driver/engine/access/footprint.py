@@ -177,7 +177,5 @@ def writes_through_parameters(w: Walk, callee: Callee) -> bool:
     (``reads_only_through_pointers``) refuses any write."""
     from pcx_driver.engine.paramwindows import param_windows
 
-    if callee.kind != "function" or callee.definition is None or not callee.in_main_file:
-        return False
-    wins, _ = param_windows(w.m, w.sem, callee)
+    wins, _ = param_windows(w.m, w.sem, callee)  # (None for anything it cannot walk)
     return wins is not None and any(win is not None and win.writes for win in wins)
