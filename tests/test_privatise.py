@@ -26,7 +26,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from offload_helpers import RUN_ENV  # noqa: E402
-from test_coverage_liveness import build_and_compare  # noqa: E402
+from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
 
 from pcx_driver.engine.analysis import analyse_unit
 from pcx_driver.model import Decision, Language, SourceUnit
@@ -341,6 +341,33 @@ def test_a_tile_filled_in_regions_is_private_to_each_block(tmp_path: Path) -> No
     data = build_and_compare(tmp_path, TILED, ["TILED"])
     remarks = " ".join(r["message"] for s in data["sources"] for n in s["nests"] for r in n["reasons"])
     assert "'tile' is private to each iteration" in remarks, remarks
+
+
+# The same tile in a C++ function template (HeCBench's own conv1d_tiled<T>): the tile's
+# element type is the template's parameter, arithmetic in every instantiation the file
+# makes (double and float), which is when the template is analysed at all.  The kernel
+# names only its private copy, so the shared tile is not mapped.
+TILED_TEMPLATE = (TILED.replace("static void conv_tiled(const float *mask, const float *in, float *out",
+                                "template <typename T>\nstatic void conv_tiled(const T *mask, const T *in, T *out")
+                  .replace("float tile[", "T tile[").replace("float s = 0;", "T s = 0;")
+                  .replace(" : 0.0f;", " : (T)0;")
+                  .replace("float *in = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * n), mask[MAXM];",
+                           "float *in = (float *)malloc(sizeof(float) * n), *out = (float *)malloc(sizeof(float) * n),"
+                           " mask[MAXM];\n  double *din = new double[n], *dout = new double[n], dmask[MAXM];")
+                  .replace("  conv_tiled(mask, in, out, n, m);",
+                           "  for (int i = 0; i < n; i++) din[i] = in[i];\n"
+                           "  for (int j = 0; j < m; j++) dmask[j] = mask[j];\n"
+                           "  conv_tiled<float>(mask, in, out, n, m);\n  conv_tiled<double>(dmask, din, dout, n, m);")
+                  .replace("s += out[i] * (i % 5);", "s += out[i] * (i % 5) + dout[i];"))
+
+
+@pytest.mark.skipif(shutil.which("clang++-19") is None, reason="clang-19 not installed")
+def test_a_tile_of_the_templates_element_type_is_private_to_each_block(tmp_path: Path) -> None:
+    assert "T tile[" in TILED_TEMPLATE and "conv_tiled<double>" in TILED_TEMPLATE
+    data = build_and_compare(tmp_path, TILED_TEMPLATE, ["TILED"], suffix=".cpp")
+    nest = nest_at(data, TILED_TEMPLATE, "TILED")
+    assert any("'tile' is private to each iteration" in r["message"] for r in nest["reasons"]), nest
+    assert not any("tile[" in d for d in nest["directives"]), nest["directives"]  # only the copy is used
 
 
 @pytest.mark.parametrize("change", [

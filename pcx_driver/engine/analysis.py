@@ -527,6 +527,8 @@ class _UnitAnalyser:
                     privates.append(private)
                     nest.private_arrays.add(private.name)
                     notes.append(("PCX140", private_note(private, nest, self.line)))
+                    if not private.copy:
+                        continue  # the kernel names only its copy: nothing of the array to map
             if atomic:
                 for a in refs:
                     if a.stmt is not None and (a.stmt.start_byte, a.stmt.end_byte) not in atomics:

@@ -97,13 +97,25 @@ def _scratch_problem(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> st
         return f"the nest calls '{impure[0]}'"
     if len(d.dims) != 1 or d.dims[0] is None or not d.dims[0].isdigit() or int(d.dims[0]) <= 0:
         return "its declaration gives no constant extent"
-    if not d.element_type or any(w not in ARITHMETIC for w in d.element_type.replace("const", "").split()):
+    # in a function template, a type parameter is arithmetic: the nest is analysed only
+    # when every instantiation in the file is with arithmetic types (Legality.template)
+    words = ARITHMETIC | _type_parameters(nest.root.node, model)
+    if not d.element_type or any(w not in words for w in d.element_type.replace("const", "").split()):
         return f"its element type '{d.element_type}' is not arithmetic"
     bases = {a.base_node.start_byte for a in refs}
     for n in walk(nest.root.node):
         if n.type == "identifier" and model.text(n) == name and n.start_byte not in bases:
             return f"'{name}' is used other than subscripted (line {model.line_col(n.start_byte)[0]})"
     return ""
+
+
+def _type_parameters(node, model: SourceModel) -> set[str]:
+    """The type parameters of the function template around ``node`` (none outside one)."""
+    from pcx_driver.engine.legality import template_parameters
+
+    while node is not None and node.type != "function_definition":
+        node = node.parent
+    return {p for p, _ in template_parameters(node, model)} if node is not None else set()
 
 
 def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple[PrivateArray | None, str]:
