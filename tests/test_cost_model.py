@@ -619,3 +619,53 @@ def test_a_tile_loop_bounded_by_a_min_is_too_little_work(tmp_path):
     serial = _serial_output(tmp_path, "tiles.c")
     out, launched = _run(exe, [], "MANDATORY")
     assert out == serial and launched <= 2  # the initialisation and the final sum, never per tile
+
+
+# HeCBench randomAccess's shape: each step the host seeds 128 generators (a helper with a
+# search loop, serial), then a kernel runs every generator over n/32 updates of the table
+# (atomic xors).  The region copies the seeds back and forth each step: 1 KB, the same at
+# every table size, which a kernel whose work grows with n outgrows (traffic._small_constant);
+# charging it as a problem-sized array kept the update loop serial.
+SEEDED_UPDATES = r"""#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+static uint64_t seed_of(uint64_t k) {
+  uint64_t v = k * 2654435761u + 12345u;
+  for (int b = 0; b < 8; b++) {
+    if (v & 1) break;
+    v >>= 1;
+  }
+  return v | 1;
+}
+int main(int argc, char **argv) {
+  uint64_t n = argc > 1 ? 1u << 12 : 1u << 14;
+  uint64_t *table = malloc(sizeof(uint64_t) * n);
+  uint64_t seed[128];
+  for (int r = 0; r < 3; r++) {
+    for (uint64_t i = 0; i < n; i++) table[i] = i;
+    for (int j = 0; j < 128; j++) seed[j] = seed_of((uint64_t)j * n + r);
+    for (int j = 0; j < 128; j++) {                     /* UPDATES */
+      for (uint64_t u = 0; u < 4 * n / 128; u++) {
+        seed[j] = (seed[j] << 1) ^ ((int64_t)seed[j] < 0 ? 7u : 0u);
+        table[seed[j] & (n - 1)] ^= seed[j];
+      }
+    }
+  }
+  uint64_t sum = 0;
+  for (uint64_t i = 0; i < n; i++) sum += table[i] * (i % 7);
+  for (int j = 0; j < 128; j++) sum ^= seed[j];
+  printf("%llu\n", (unsigned long long)sum);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_small_fixed_array_copied_each_step_does_not_outweigh_a_growing_kernel(tmp_path):
+    exe, text, remarks = _build(tmp_path, "seeded", SEEDED_UPDATES)
+    line = next(k + 1 for k, t in enumerate(SEEDED_UPDATES.splitlines()) if "UPDATES" in t)
+    assert f"seeded.c:{line}:5: remark: loop nest offloaded" in remarks, remarks
+    assert "seed[0:128]" in text and "omp atomic" in text
+    serial = _serial_output(tmp_path, "seeded.c")
+    out, launched = _run(exe, [], "MANDATORY")
+    assert out == serial and launched >= 3  # the update kernel at each of the 3 steps

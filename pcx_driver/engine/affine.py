@@ -10,6 +10,7 @@ Contract:
   loop-invariant expression it cannot expand (``n / 2``, ``v.size()``, ``sizeof(T)``) becomes
   one opaque symbol; object-like macros whose body is more than one token go in
   ``nest.wrap`` (parenthesised when rendered).
+- ``min_arms(node, nest)``: the arms of a minimum that bounds a loop, or None.
 - ``macro_value(name)``: the value of an object-like macro that folds to an integer, or None.
 - ``macro_use_problem(mu)``: why a function-like macro use cannot be read through its
   arguments, or None; ``pure_macro(node)``: the node names a macro that can.
@@ -22,6 +23,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine.loops import Poly, c_int_literal, eval_tokens, poly_of_tokens
 from pcx_driver.engine.macros import use_problem
+from pcx_driver.engine.minimum import minimum_arguments
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, strip_parens, subscript_index, walk
@@ -250,6 +252,67 @@ class AffineForms:
                 result = init
         cache[d.key] = result
         return result
+
+    def min_arms(self, n: Node | None, nest: Nest) -> list[Poly] | None:
+        """The arms of a minimum that bounds a loop, each a polynomial: ``MIN(ii + B, n)``
+        itself, or a local set once to one and never changed, in the nest's body
+        (``Nest.local_mins``) or before it (``cnt = std::min(B, n - base)``); None
+        otherwise (engine/minimum.py says what computes a minimum)."""
+        n = strip_parens(n)
+        if n is not None and n.type == "identifier":
+            d = self.sem.decl_of(n.start_byte)
+            if d is None:
+                return None
+            if d.key in nest.local_mins:
+                return nest.local_mins[d.key]
+            if d.key in nest.written or d.key in nest.facts.local_keys or d.shape != "scalar" or not d.integral:
+                return None
+            init = strip_parens(self._declared_once(d))
+            args = minimum_arguments(init, self.model, self.sem)
+            if args is None or not all(self._unchanging_names(a) or self._unchanged_until(a, init, nest)
+                                       for a in args):
+                return None
+        else:
+            args = minimum_arguments(n, self.model, self.sem)
+        if args is None:
+            return None
+        arms = [self.poly(a, nest) for a in args]
+        return None if any(a is None for a in arms) else arms
+
+    def _unchanged_until(self, expr: Node, init: Node, nest: Nest) -> bool:
+        """The names ``expr`` reads keep, through ``nest``, the values they had at the
+        declaration holding ``init``: that declaration is a statement of the block holding
+        the nest, and neither the statements between them nor the nest change those names
+        (``cnt = imin(B, n - ii)`` just before the loop over ``i < cnt``, in ``ii``'s body)."""
+        stmt = init.parent
+        while stmt is not None and stmt.type != "declaration":
+            stmt = stmt.parent
+        root = nest.root.node
+        if stmt is None or stmt.parent is None or root.parent is None or stmt.parent.id != root.parent.id:
+            return False
+        names = {self._t(x) for x in walk(expr) if x.type == "identifier"}
+        if any(x.type == "call_expression" for x in walk(expr)):
+            return False
+        for x in walk(expr):
+            d = self.sem.decl_of(x.start_byte) if x.type == "identifier" else None
+            if d is not None and d.key in nest.written:
+                return False
+        for sib in stmt.parent.named_children:
+            if not (stmt.end_byte <= sib.start_byte < root.start_byte):
+                continue
+            for x in walk(sib):
+                target = None
+                if x.type == "assignment_expression":
+                    target = x.child_by_field_name("left")
+                elif x.type == "update_expression":
+                    target = x.child_by_field_name("argument")
+                elif x.type == "pointer_expression" and self._t(x)[:1] == "&":
+                    target = x.child_by_field_name("argument")
+                elif x.type == "call_expression":
+                    return False  # a call may change a global the bound reads
+                if target is not None and self._t(strip_parens(target)) in names:
+                    return False
+        return True
 
     def upper_bound(self, d: Decl) -> int | None:
         """A compile-time bound on a local integer that is never changed after its

@@ -321,7 +321,8 @@ class _UnitAnalyser:
         if fi.is_template:
             self.legality.template(fi)
 
-        nest = build_nest(node, self.model, self.sem, self.affine.poly, self.affine.int_constant)
+        nest = build_nest(node, self.model, self.sem, self.affine.poly, self.affine.int_constant,
+                          self.affine.min_arms)
         nest.context = enclosing_facts(nest, fi.node.child_by_field_name("body") or fi.node, m.text, self.affine.poly,
                                        lambda loop, name: self._may_change(fi, loop, name))
         root = nest.root

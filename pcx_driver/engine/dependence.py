@@ -391,6 +391,27 @@ def nonneg_on(diff: Poly, domains: list, values: dict) -> bool:
         return False
 
 
+def attained(p: Poly, value: Poly, dom, values: dict) -> bool:
+    """isl proves ``p`` (over ``dom``'s indices) equals ``value`` (parameters only) at some
+    point of ``dom`` for every parameter value where ``dom`` is non-empty: a bound of
+    ``p`` that is also attained is its exact extreme, so a section to it stays inside
+    what the loops touch (``ranges.extreme`` over a minimum's arms)."""
+    names = _Names()
+    imap, variables, cons = _domain(_as_instance(dom), "a", names, values)
+    try:
+        lin_p = _lin(_subst(p, values), names, imap, True)
+        lin_v = _lin(_subst(value, values), names, {}, True)
+    except NotAffine:
+        return False
+    fixed = _fixed(names, values)
+    try:
+        some = _set(names.params, variables, cons, fixed).params()
+        hit = _set(names.params, variables, cons, fixed + [f"{lin_p} = {lin_v}"]).params()
+        return some.is_subset(hit)
+    except Exception:  # islpy raising on a set it cannot read: not proved
+        return False
+
+
 def param_lower_bounds(symbols: set[str], domains: list, values: dict,
                        candidates: tuple[int, ...] = (3, 2, 1, 0)) -> dict[str, int]:
     """For each parameter, the largest candidate c with ``param >= c`` whenever the domains are non-empty."""

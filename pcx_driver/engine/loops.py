@@ -272,6 +272,13 @@ class Loop:
     # the other operands of an ``&&`` test (``t < TILE && base + t < n``), read as an if
     # around the body (parse_loop's ``conditions``); such a loop is no OpenMP loop itself
     conditions: list[Node] = field(default_factory=list)
+    # further upper bounds of the index where the test is a minimum (``i < MIN(ii + B,
+    # n)``: ``high`` is one arm's, these the others'; engine/minimum.py).  ``high`` alone
+    # is a true bound, not the least one: an extreme over it is checked to be attained
+    alt_highs: list[Poly] = field(default_factory=list)
+    # facts (each ``p >= 0``) about the bound's own symbol: ``count <= 16`` and ``count <= n
+    # - base`` for ``i < count`` where ``count = std::min(16, n - base)``
+    bound_facts: list[Poly] = field(default_factory=list)
 
     @property
     def body(self) -> Node | None:

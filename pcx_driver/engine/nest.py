@@ -41,6 +41,8 @@ class Nest:
     values: dict = field(default_factory=dict)
     wrap: set[str] = field(default_factory=set)  # symbols to parenthesise when rendered
     local_polys: dict[str, Poly] = field(default_factory=dict)  # body-local constants
+    # body-local scalars set once to a minimum (``int cnt = imin(B, n - base)``): its arms
+    local_mins: dict[str, list[Poly]] = field(default_factory=dict)
     # arrays private to each iteration (engine/privatise.py): no dependence to test
     private_arrays: set[str] = field(default_factory=set)
     # arrays whose only dependences are a pivot's silent stores (engine/pivot.py)
@@ -52,12 +54,15 @@ class Nest:
 
 #: reads an expression node of a nest as a polynomial, or None (``AffineForms.poly``)
 PolyReader = Callable[[Node | None, Nest], Poly | None]
+#: the arms of a minimum as polynomials, or None (``AffineForms.min_arms``)
+ArmsReader = Callable[[Node | None, "Nest"], "list[Poly] | None"]
 
 
 def build_nest(node: Node, model: SourceModel, sem: Semantics, poly: PolyReader,
-               constant: Callable[[Node], int | None] | None = None) -> Nest:
+               constant: Callable[[Node], int | None] | None = None, arms: ArmsReader | None = None) -> Nest:
     """``constant``: a compile-time integer's value (``AffineForms.int_constant``), for
-    steps written with a macro or a ``const`` variable."""
+    steps written with a macro or a ``const`` variable; ``arms``: the arms of a minimum a
+    loop is bounded by (``AffineForms.min_arms``)."""
     text = model.text
     loops: list[Loop] = []
     by_node: dict[int, Loop] = {}
@@ -104,17 +109,38 @@ def build_nest(node: Node, model: SourceModel, sem: Semantics, poly: PolyReader,
     if root_problem is not None and root.problem is None:
         root.problem = root_problem
     nest.written = {r.decl.key for r in facts.scalars if r.write and r.decl is not None}
-    _local_constants(nest, poly)
+    _local_constants(nest, poly, arms)
     # second pass: bounds as polynomials, now that we know what the nest writes
     for lp in nest.loops:
         again = parse_loop(lp.node, text, lambda x: poly(x, nest), constant, conditions=lp.parent is not None)
         if lp.problem is None:
             lp.problem = again.problem
         lp.init, lp.bound, lp.low, lp.high, lp.step, lp.op = again.init, again.bound, again.low, again.high, again.step, again.op
+        if arms is not None and lp.problem is None and lp.step > 0 and lp.op in ("<", "<=") \
+                and len(again.bound_nodes) == 2 and lp.init is not None:
+            _bound_by_minimum(lp, arms(again.bound_nodes[1], nest))
     return nest
 
 
-def _local_constants(nest: Nest, poly: PolyReader) -> None:
+def _bound_by_minimum(lp: Loop, arms: list[Poly] | None) -> None:
+    """``i < min(a, b)``: each arm bounds the index too (``alt_highs``).  A bound that is
+    one symbol where the nest runs (``count``, set before it) stays the loop's high, with
+    ``count <= a`` and ``count <= b`` as facts; one that is not (a local of the nest's
+    body) gives way to a constant arm's (a bound that stays small wherever the others
+    are not read), or the first's."""
+    if not arms:
+        return
+    less = Poly.const(1 if lp.op == "<" else 0)
+    if lp.bound is not None and lp.high is not None:
+        lp.alt_highs = [a - less for a in arms]
+        lp.bound_facts = [a - lp.bound for a in arms]
+        return
+    primary = next((a for a in arms if a.is_const), arms[0])
+    lp.bound, lp.low, lp.high = primary, lp.init, primary - less
+    lp.alt_highs = [a - less for a in arms if a is not primary]
+
+
+def _local_constants(nest: Nest, poly: PolyReader, arms: ArmsReader | None = None) -> None:
     """Body-local scalars assigned once at their declaration become their value (int idx = i*n+j)."""
     writes: dict[str, list] = {}
     for r in nest.facts.scalars:
@@ -131,8 +157,11 @@ def _local_constants(nest: Nest, poly: PolyReader) -> None:
             continue
         with nest.facts.bound(r.bindings):
             p = poly(v, nest)
+            both = arms(v, nest) if p is None and arms is not None else None
         if p is not None:
             nest.local_polys[key] = p
+        elif both:
+            nest.local_mins[key] = both
     _assigned_constants(nest, poly)
 
 

@@ -59,6 +59,7 @@ from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import concrete
 from pcx_driver.engine.hostscan import PURE_CALLS
 from pcx_driver.engine.loops import Loop, Poly, single_statement
+from pcx_driver.engine.minimum import computes_minimum
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.source import SourceModel, walk
 from pcx_driver.model import PrivateArray
@@ -92,7 +93,7 @@ def _scratch_problem(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> st
     if d is None or not name.isidentifier() or any(a.base != name or a.member or a.fields or a.via_data or a.whole
                                                     or a.window or len(a.subs) != 1 for a in refs):
         return "not a one-dimensional array named by a variable"
-    impure = [c.name for c in nest.facts.calls if c.name not in PURE_CALLS]
+    impure = [c.name for c in nest.facts.calls if c.name not in PURE_CALLS and not computes_minimum(c.callee, model)]
     if impure:
         return f"the nest calls '{impure[0]}'"
     if len(d.dims) != 1 or d.dims[0] is None or not d.dims[0].isdigit() or int(d.dims[0]) <= 0:
@@ -232,10 +233,21 @@ def covered_private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel, 
     body = chain[-1].body
     if body is None or body.type != "compound_statement":
         return None, "the loops' body is a single statement"
-    stmts = [c for c in body.named_children if c.type != "comment"]
+    stmts = top = [c for c in body.named_children if c.type != "comment"]
 
     def where(a: ArrayRef) -> int | None:
         return next((k for k, st in enumerate(stmts) if st.start_byte <= a.node.start_byte < st.end_byte), None)
+
+    # every use inside one serial loop of the body (HeCBench meanshift's tiles, filled and
+    # read in each step of ``for (base = 0; base < n; base += TILE)``): the same test in each
+    # iteration of that loop, its index fixed too
+    while len({where(a) for a in refs}) == 1 and where(refs[0]) is not None:
+        inner = nest.by_node.get(stmts[where(refs[0])].id)
+        if inner is None or inner.problem or inner.conditions or inner.body is None \
+                or inner.body.type != "compound_statement":
+            break
+        chain = chain + [inner]
+        stmts = [c for c in inner.body.named_children if c.type != "comment"]
 
     writes, reads = [a for a in refs if a.write], [a for a in refs if a.read]
     if not writes or not reads or any(where(a) is None for a in refs):
@@ -260,7 +272,7 @@ def covered_private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel, 
         return None, "isl cannot prove each element read is written first in the same iteration"
     return PrivateArray(
         name=name, private_name=f"pcx_priv_{name}", element_type=" ".join(d.element_type.split()),
-        extent=int(d.dims[0]), body_start=stmts[0].start_byte, body_end=stmts[-1].end_byte,
+        extent=int(d.dims[0]), body_start=top[0].start_byte, body_end=top[-1].end_byte,
         uses=sorted((a.base_node.start_byte, a.base_node.end_byte) for a in refs), copy=False,
     ), ""
 

@@ -18,7 +18,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms, concrete
-from pcx_driver.engine.dependence import Instance, LoopBounds, nonneg_on, nonneg_poly, param_lower_bounds
+from pcx_driver.engine.dependence import Instance, LoopBounds, attained, nonneg_on, nonneg_poly, param_lower_bounds
 from pcx_driver.engine.loops import Loop, Poly
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.source import SourceModel, operands, strip_parens
@@ -95,6 +95,7 @@ class AccessRanges:
         else:
             out, unequal = self._guard_facts(a, nest)
         out = out + list(nest.context if nest is not None else [])  # the serial loops around the nest
+        out += _minimum_facts(a.loops)  # ``i < MIN(ii + B, n)``
         values = nest.values if nest is not None else {}
         one = Poly.const(1)
         for d in unequal:
@@ -221,7 +222,9 @@ class AccessRanges:
             guards = self._guards(a, nest)
             lo = self.extreme(p, loops, True, nest.values, a.loops, guards)
             hi = self.extreme(p, loops, False, nest.values, a.loops, guards)
-            lo, hi = self._guarded_ends(a, nest, p, lo, hi, guards)
+            # (a minimum's arms are no guard to take where the loops give no end: not attained)
+            arms = _minimum_facts(a.loops)
+            lo, hi = self._guarded_ends(a, nest, p, lo, hi, [g for g in guards if g not in arms])
             if lo is None or hi is None:
                 return None
             lows.append(lo)
@@ -300,7 +303,35 @@ class AccessRanges:
         outside them, or None; ``values``: the nest's known values; ``within``: the loops these
         were tightened from (their bounds hold too, and help prove a stride's sign);
         ``guards``: conditions (each ``poly >= 0``) that hold there too, such as the bounds
-        of the serial loops around the nest (LU's ``j * size + i`` with ``j > i >= 0``)."""
+        of the serial loops around the nest (LU's ``j * size + i`` with ``j > i >= 0``).
+
+        A loop bounded by a minimum (``Loop.alt_highs``) gives one bound per arm; each is a
+        true bound, and the one isl proves attained everywhere is the extreme (None if none
+        is: a bound never reached could make a section reach past the array)."""
+        split = [lp for lp in loops if lp.alt_highs]
+        if not split:
+            return self._extreme(p, loops, low, values, within, guards)
+        import dataclasses
+        import itertools
+
+        facts = list(guards or []) + [f for f in _minimum_facts(split) if f not in (guards or [])]
+        dom = Instance([], [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in loops], False,
+                       guards=facts)
+        seen: list[Poly] = []
+        for highs in itertools.islice(itertools.product(*[[lp.high, *lp.alt_highs] for lp in split]), 16):
+            chosen = dict(zip((lp.node.id for lp in split), highs))
+            variant = [dataclasses.replace(lp, high=chosen[lp.node.id], alt_highs=[]) if lp.node.id in chosen else lp
+                       for lp in loops]
+            end = self._extreme(p, variant, low, values, within, facts)
+            if end is None or end in seen:
+                continue
+            seen.append(end)
+            if attained(p, end, dom, values):
+                return end
+        return None
+
+    def _extreme(self, p: Poly, loops: list[Loop], low: bool, values: dict, within: list[Loop] | None,
+                 guards: list[Poly] | None) -> Poly | None:
         for lp in reversed(loops):
             if lp.index not in p.symbols():
                 continue
@@ -340,6 +371,12 @@ class AccessRanges:
         if nonneg_poly(-coeff, lbs):
             return -1
         return None
+
+
+def _minimum_facts(loops: list[Loop]) -> list[Poly]:
+    """What loops bounded by a minimum say (each ``p >= 0``): the index below every arm,
+    and the bound's own symbol at most each arm (``Loop.alt_highs``, ``Loop.bound_facts``)."""
+    return [h - Poly.sym(lp.index) for lp in loops for h in lp.alt_highs] + [f for lp in loops for f in lp.bound_facts]
 
 
 def _sign(p: Poly) -> int | None:

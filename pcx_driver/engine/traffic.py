@@ -81,6 +81,25 @@ def _section_degree(sec: Section, literal_floor: int = 1) -> int:
     return sum(1 for _, ln in sec.dims if not small(ln))
 
 
+#: a section of literal lengths of at most this many elements costs one transfer's latency
+_SMALL_COPY = 1024
+
+
+def _small_constant(sec: Section) -> bool:
+    """Every length of ``sec`` is a literal and it holds at most ``_SMALL_COPY`` elements
+    (HeCBench randomAccess's ``ran[0:128]``): its copy costs the same at every problem
+    size, so a kernel whose work grows with one (degree 1 or more) outgrows it."""
+    from pcx_driver.engine.loops import c_int_literal
+
+    total = 1
+    for _, ln in sec.dims:
+        v = c_int_literal(ln.strip())
+        if v is None:
+            return False
+        total *= max(v, 0)
+    return total <= _SMALL_COPY
+
+
 def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Outweighed]:
     """Kernels inside a serial loop of a data region that also holds a whole-array
     ``target update`` of an array the kernel uses, where the kernel's work per launch is of
@@ -109,6 +128,7 @@ def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Out
                 size = _section_degree(sec)
                 if size == 0:
                     continue
+                small = _small_constant(sec)
                 for k in kernels:
                     if k.start_byte in user_kernels:  # a target loop the user wrote: kept on the device
                         continue
@@ -118,8 +138,8 @@ def outweighed(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Out
                     if all(a.name != sec.base and a.section.base != sec.base for a in nest.arrays):
                         continue
                     d = degree(nest.work_expr) if nest.work_expr else None
-                    if d is None or d > size:
-                        continue
+                    if d is None or d > size or (small and d >= 1):
+                        continue  # (a few hundred elements of fixed size: outgrown by any growing kernel)
                     line = data.count(b"\n", 0, loop.start_byte) + 1
                     found[k.nest_id] = Outweighed(k.nest_id, (
                         f"the data plan copies all of '{sec.base}' ({sec.render()}) {u.direction} the device at "

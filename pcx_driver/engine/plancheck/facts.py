@@ -236,7 +236,11 @@ class UnitFacts:
                 if a.written_fully and a.exact and skipped is not None and name not in skipped \
                         and name not in guarded and whole:
                     sure.add(name)
+        # a private array the kernel copies nothing back to: it names only its own copy
+        own = {p.name for p in k.plan.private_arrays if not p.copy}
         for name in syn_reads | syn_writes:
+            if name in own:
+                continue
             name = self.canonical(name)
             a = known.get(name)
             if a is None or (name in syn_writes and not a.written):
