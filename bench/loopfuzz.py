@@ -859,6 +859,46 @@ class Gen:
         self.close()
         return True
 
+    def nest_tilemin(self, fn: Fn) -> bool:
+        """Tiles bounded by a minimum (engine/minimum.py): ``for ii += B: for i = ii; i <
+        MINM(ii + B, n)`` writing ``w[i]`` with a value of its tile (tiles that overlap by
+        one, or a larger-of called ``minb``, are dependences the engine must see); or
+        meanshift's shape, a scratch tile filled and read in each step of a ``base`` loop
+        inside a loop over the points, its count ``imin2(16, n - base)`` (a read one past
+        the tile's fill, or over all 16, reads what another step left)."""
+        whole = [a for a in self.whole_1d(fn) if a.writable and a.et == "u"]
+        if not whole:
+            return False
+        w = self.pick(whole)
+        src = self.pick([a for a in self.whole_1d(fn) if a.et == "u" and a.group != w.group] or [w])
+        if self.chance(0.5):
+            b = self.pick([8, 16, 32])
+            bound = self.pick([f"MINM(ii + {b}, n)", f"MINM(n, ii + {b})", f"imin2(ii + {b}, n)",
+                               f"imin2(ii + {b}, n - 1)", f"MINM(ii + {b} + 1, n)", f"minb(ii + {b}, n)"])
+            self.open(f"for (int ii = 0; ii < n; ii += {b}) {{")
+            self.open(f"for (int i = ii; i < {bound}; i++) {{")
+            self.emit(f"{w.at('i')} = {src.at('i')} * 3u + (u32)ii;")
+            self.close()
+            self.close()
+            return True
+        tl = self.fresh("tl")
+        cnt = self.pick(["imin2(16, n - base)", "MINM(16, n - base)", "MINM(n - base, 16)"])
+        read_bound, read_off = self.pick([("cnt", ""), ("cnt", ""), ("cnt", ""), ("cnt", " + 1"), ("16", "")])
+        self.open("{")
+        self.emit(f"u32 {tl}[17];")
+        self.emit(f"for (int q = 0; q < 17; q++) {tl}[q] = (u32)q;")
+        self.open("for (int t = 0; t < n; t++) {")
+        self.emit("u32 acc = 0u;")
+        self.open("for (int base = 0; base < n; base += 16) {")
+        self.emit(f"int cnt = {cnt};")
+        self.emit(f"for (int q = 0; q < cnt; q++) {tl}[q] = {src.at('base + q')} ^ (u32)t;")
+        self.emit(f"for (int q = 0; q < {read_bound}; q++) acc = acc * 7u + {tl}[q{read_off}];")
+        self.close()
+        self.emit(f"{w.at('t')} = acc;")
+        self.close()
+        self.close()
+        return True
+
     def nest_index(self, fn: Fn) -> bool:
         """A 1-D nest whose subscripts go through ``k``, declared at the top of main (C89
         style, as Rodinia's srad and nw): ``k = i + d;`` first in the body, then ``w[k] =
@@ -1100,7 +1140,7 @@ class Gen:
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
         (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"), (3, "nest_edges"),
         (3, "nest_window"), (3, "nest_index"), (3, "nest_boundary"), (3, "nest_guarded"), (3, "nest_rowsweep"),
-        (3, "nest_put"), (2, "nest_pivot"), (2, "nest_skip"),
+        (3, "nest_put"), (2, "nest_pivot"), (2, "nest_skip"), (2, "nest_tilemin"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1261,6 +1301,10 @@ class Gen:
         # constant windows (nest_put): the helper writes a few elements from its pointer
         e("static void put3u(u32 *p, u32 v) { for (int q = 0; q < 3; q++) p[2 - q] = v ^ (u32)(q * 7); }")
         e("static void add2u(u32 *p, u32 v) { for (int q = 0; q < 2; q++) p[q] += v + (u32)q; }")
+        # tile bounds (nest_tilemin): two minimums, and a larger-of named like one
+        e("#define MINM(a, b) ((a) < (b) ? (a) : (b))")
+        e("static int imin2(int a, int b) { return a < b ? a : b; }")
+        e("static int minb(int a, int b) { return a > b ? a : b; }")
         e("static u32 chk_u(const u32 *p, long n) {")
         e("  u32 h = 2166136261u;")
         e("  for (long q = 0; q < n; q++) h = (h ^ p[q]) * 16777619u;")
@@ -1428,7 +1472,7 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "nest_rowsum": "2d", "nest_colsum": "2d", "nest_boundary": "2d", "host_search": "touch", "nest_scratch": "2d",
               "nest_helper": "call", "nest_edges": "if", "nest_window": "call", "nest_index": "flat",
               "nest_guarded": "if", "nest_rowsweep": "2d", "nest_put": "call",
-              "nest_pivot": "2d", "nest_skip": "flat"}
+              "nest_pivot": "2d", "nest_skip": "flat", "nest_tilemin": "call"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 
