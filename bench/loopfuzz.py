@@ -874,8 +874,9 @@ class Gen:
         if self.chance(0.5):
             b = self.pick([8, 16, 32])
             bound = self.pick([f"MINM(ii + {b}, n)", f"MINM(n, ii + {b})", f"imin2(ii + {b}, n)",
-                               f"imin2(ii + {b}, n - 1)", f"MINM(ii + {b} + 1, n)", f"minb(ii + {b}, n)"])
-            self.open(f"for (int ii = 0; ii < n; ii += {b}) {{")
+                               f"imin2(ii + {b}, n - 1)", f"MINM(ii + {b} + 1, n)", f"minb(ii + {b}, n / 2)"])
+            # (ii < n - 32: the larger-of stays inside the array, max(ii + b, n) would not)
+            self.open(f"for (int ii = 0; ii < n - 32; ii += {b}) {{")
             self.open(f"for (int i = ii; i < {bound}; i++) {{")
             self.emit(f"{w.at('i')} = {src.at('i')} * 3u + (u32)ii;")
             self.close()
