@@ -261,19 +261,63 @@ def loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[str
 def widen_over(dims: list[list[dict]], rng: tuple[str, dict, dict]) -> bool:
     """Widen each ``[lo, hi)`` pair of linear forms in ``dims`` over a loop's range
     (``loop_range``: its variable, least and greatest value), in place: the least ``lo``
-    and the greatest ``hi`` over the loop's iterations.  False when a form multiplies the
-    loop variable by another name (no extreme known)."""
+    and the greatest ``hi`` over the loop's iterations.  The loop variable's coefficient
+    may be a form in other names whose sign the loop proves where it runs (Needleman-
+    Wunsch's diagonal ``(i + 1) * max_cols`` under ``i < max_cols - 2``: ``max_cols >= 3``).
+    False when no extreme is known."""
     v, least, most = rng
     for d in dims:
         for k, want_least in ((0, True), (1, False)):
             form = d[k]
-            coef = {m: c for m, c in form.items() if v in m}
-            if not coef:
+            if not any(v in m for m in form):
                 continue
-            if list(coef) != [(v,)]:
+            coef: dict = {}  # the variable's coefficient, a form in the other names
+            rest: dict = {}
+            for m, c in form.items():
+                if m.count(v) > 1:
+                    return False
+                if v in m:
+                    other = list(m)
+                    other.remove(v)
+                    coef[tuple(other)] = coef.get(tuple(other), 0) + c
+                else:
+                    rest[m] = c
+            sign = _sign_where_run(coef, least, most)
+            if sign is None:
                 return False
-            c = coef[(v,)]
-            pick = least if (c > 0) == want_least else most
-            rest = {m: x for m, x in form.items() if m != (v,)}
-            d[k] = subtract(rest, {m: -c * x for m, x in pick.items()})
+            pick = least if (sign > 0) == want_least else most
+            d[k] = subtract(rest, {m: -x for m, x in _times(coef, pick).items()})
     return True
+
+
+def _times(a: dict, b: dict) -> dict:
+    """The product of two forms (monomials as sorted tuples of names)."""
+    out: dict = {}
+    for ma, ca in a.items():
+        for mb, cb in b.items():
+            m = tuple(sorted(ma + mb))
+            out[m] = out.get(m, 0) + ca * cb
+    return {m: c for m, c in out.items() if c}
+
+
+def _sign_where_run(coef: dict, least: dict, most: dict) -> int | None:
+    """+1 or -1: the sign of the form ``coef`` wherever the loop runs (``most - least >=
+    0``): a constant's own, or ``coef = a * (most - least) + b`` with ``a >= 0`` and a
+    constant ``b`` of the sign (or the same for ``-coef``); a zero counts either way."""
+    names = [m for m in coef if m]
+    if not names:
+        c = coef.get((), 0)
+        return 1 if c >= 0 else -1
+    span = subtract(most, least)
+    for sign in (1, -1):
+        f = {m: sign * c for m, c in coef.items()}
+        m0 = names[0]
+        if not span.get(m0):
+            return None
+        if f[m0] % span[m0]:
+            continue
+        a = f[m0] // span[m0]
+        left = subtract(f, {m: a * c for m, c in span.items()})
+        if a >= 0 and set(left) <= {()} and left.get((), 0) >= 0:
+            return sign
+    return None
