@@ -333,7 +333,8 @@ ROWS: list[Row] = [
     R("a[i] = pts->x", SER, "PCX118", note="member read through a pointer"),
     R("*p = a[i]", SER, "PCX118"),
     R("a[i] = *(b + i)", SER, "PCX118"),
-    R("double *r = &a[i]; r[0] = 1", SER, "PCX119"),
+    R("double *r = &a[i]; r[0] = 1", OFF, note="a pointer into a declared in the body: a[i] (access/views.py)"),
+    R("double *r = &a[i]; r[0] = 1; r = b", SER, "PCX119", note="a pointer into a that moves"),
     R("a[i] = vv", SER, "PCX119", pre="volatile double vv = 0;"),
     R("static int calls = 0; a[i] = calls", SER, "PCX119"),
     # -- work ------------------------------------------------------------------------------

@@ -503,6 +503,9 @@ class _UnitAnalyser:
                         a.polys = [None if off is None else off + Poly.sym(a.window)]
                         continue
                     a.polys = [None if a.whole else self.affine.poly(s, nest) for s in a.subs]
+                    if a.offset is not None:  # through a view ``row = A + e`` (access/views.py)
+                        off = self.affine.poly(a.offset, nest)
+                        a.polys[-1] = None if off is None or a.polys[-1] is None else off + a.polys[-1]
         self.aliases.check_nest(groups, fi, reasons, versioned)
         atomics: list[tuple[int, int]] = []
         notes: list[tuple[str, str]] = []

@@ -91,7 +91,7 @@ def _scratch_problem(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> st
     through another name, or as a global)."""
     d, name = refs[0].decl, refs[0].base
     if d is None or not name.isidentifier() or any(a.base != name or a.member or a.fields or a.via_data or a.whole
-                                                    or a.window or len(a.subs) != 1 for a in refs):
+                                                    or a.window or a.view or len(a.subs) != 1 for a in refs):
         return "not a one-dimensional array named by a variable"
     impure = [c.name for c in nest.facts.calls if c.name not in PURE_CALLS and not computes_minimum(c.callee, model)]
     if impure:

@@ -45,6 +45,16 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
             base = inline.resolve(w, base)
     if w.inlining and w.site is not None:
         via, stmt = w.site
+    view = None
+    if base.type == "identifier" and not w.inlining:
+        d = w.decl(base)
+        view = w.facts.views.get(d.key) if d is not None else None
+        if view is not None:  # a pointer the nest declared into an array (access/views.py)
+            if len(subs) != 1:
+                w.hazard("PCX118", f"'{w.t(base)}' points into an array and is subscripted twice", n)
+                return
+            subs = [*view.prefix, *subs]
+            base = view.base
     if base.type == "identifier":
         if w.sem.member_of(base.start_byte) is not None:
             w.hazard("PCX137", f"member array '{w.t(base)}' of this object used inside the nest", n)
@@ -105,6 +115,7 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
         fields=tuple(fields), node=n, base_node=base, read=read, write=write, op=op, stmt=stmt, loops=loops,
         conditional=cond, via_data=via_data, member=member, guards=list(w.guards), via=via,
         bindings=dict(w.facts.bindings) if w.inlining else {},
+        view=view is not None, offset=view.offset if view is not None else None,
     ))
 
 

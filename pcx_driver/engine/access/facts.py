@@ -45,6 +45,10 @@ class ArrayRef:
     # ``window_offset`` (None: the array's start); ``subs`` hold the argument
     window: str = ""
     window_offset: Node | None = None
+    # through a pointer the nest declares into the array (access/views.py): the view's
+    # offset, added to the one subscript written (None: the array's start or a row)
+    view: bool = False
+    offset: Node | None = None
 
 
 @dataclass
@@ -99,6 +103,8 @@ class NestFacts:
     # ``rd(a, i + 1)``): they are read only through the bindings of the access that names
     # them (``bound``); anywhere else they are no affine value
     ambiguous: set[str] = field(default_factory=set)
+    # pointers declared in the nest into an array (access/views.py): decl key -> View
+    views: dict = field(default_factory=dict)
 
     @contextmanager
     def bound(self, bindings: dict[str, Node]) -> Iterator[None]:

@@ -9,6 +9,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access.facts import ScalarRef
 from pcx_driver.engine.access.inline import leaves_when
+from pcx_driver.engine.access.views import view_of
 from pcx_driver.engine.loops import Loop
 from pcx_driver.engine.source import declarator_identifier
 
@@ -146,7 +147,15 @@ def declaration(w: Walk, n: Node, loops: list[Loop], cond: bool) -> None:
             if decl.shape == "array":
                 w.facts.local_arrays.add(decl.key)
             if decl.shape == "pointer" and d.type == "init_declarator":
-                w.hazard("PCX118", f"pointer '{decl.name}' declared inside the nest may alias an array", d)
+                view = view_of(w, decl, d.child_by_field_name("value"))
+                if view is None:
+                    w.hazard("PCX118", f"pointer '{decl.name}' declared inside the nest may alias an array", d)
+                else:  # ``row = A + i * m``: its subscripts are A's (access/views.py)
+                    w.facts.views[decl.key] = view
+                    for e in [*view.prefix, view.offset]:
+                        if e is not None:
+                            w.expr(e, loops, cond, n)
+                    continue
             if decl.reference and d.type == "init_declarator":
                 w.hazard("PCX118", f"reference '{decl.name}' declared inside the nest may alias an array", d)
             if decl.shape == "container":
