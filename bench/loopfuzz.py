@@ -900,6 +900,36 @@ class Gen:
         self.close()
         return True
 
+    def nest_view(self, fn: Fn) -> bool:
+        """Row pointers the loop body declares into flat arrays (engine/access/views.py):
+        ``u32 *row = F + i * ld;`` (or ``&F[i * ld]``, ``i * ld + F``) written through
+        ``row[j]``, read through another view that may be the row before in the same array
+        (a dependence the engine must see), or a view that then moves (it must stay serial)."""
+        flat = [a for a in self.arrays(fn, "f") if a.name.isidentifier() and not a.member]
+        ws = [a for a in flat if a.writable]
+        if not ws:
+            return False
+        w = self.pick(ws)
+        src = self.pick(flat)
+        ct = {"u": "u32", "d": "double"}
+        back = self.pick([0, 0, 0, 1]) if src.group == w.group else 0
+        row = self.pick([f"{w.name} + i * {w.ld}", f"&{w.name}[i * {w.ld}]", f"i * {w.ld} + {w.name}"])
+        self.open(self.for_(fn, "i", "1", "r"))
+        self.emit(f"{ct[w.et]} *row = {row};")
+        self.emit(f"const {ct[src.et]} *in = {src.name} + (i - {back}) * {src.ld};")
+        moves = self.chance(0.1)
+        self.open(self.for_(fn, "j", "0", "c"))
+        val = "in[j]" if src.et == w.et else (f"(u32)in[j]" if w.et == "u" else "(double)(in[j] & 1023u)")
+        if w.et == "u":
+            self.emit(f"row[j] = {val} * 3u + (u32)j;")
+        else:
+            self.emit(f"row[j] = 0.5 * {val} + j;")
+        if moves:
+            self.emit("if (j == c - 1) row = row + 0;")
+        self.close()
+        self.close()
+        return True
+
     def nest_index(self, fn: Fn) -> bool:
         """A 1-D nest whose subscripts go through ``k``, declared at the top of main (C89
         style, as Rodinia's srad and nw): ``k = i + d;`` first in the body, then ``w[k] =
@@ -1141,7 +1171,7 @@ class Gen:
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
         (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"), (3, "nest_edges"),
         (3, "nest_window"), (3, "nest_index"), (3, "nest_boundary"), (3, "nest_guarded"), (3, "nest_rowsweep"),
-        (3, "nest_put"), (2, "nest_pivot"), (2, "nest_skip"), (2, "nest_tilemin"),
+        (3, "nest_put"), (2, "nest_pivot"), (2, "nest_skip"), (2, "nest_tilemin"), (2, "nest_view"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1473,7 +1503,7 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "nest_rowsum": "2d", "nest_colsum": "2d", "nest_boundary": "2d", "host_search": "touch", "nest_scratch": "2d",
               "nest_helper": "call", "nest_edges": "if", "nest_window": "call", "nest_index": "flat",
               "nest_guarded": "if", "nest_rowsweep": "2d", "nest_put": "call",
-              "nest_pivot": "2d", "nest_skip": "flat", "nest_tilemin": "call"}
+              "nest_pivot": "2d", "nest_skip": "flat", "nest_tilemin": "call", "nest_view": "flat"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 
