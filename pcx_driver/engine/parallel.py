@@ -100,8 +100,12 @@ class Parallelism:
 
     def _histogram(self, refs: list[ArrayRef], nest: Nest) -> bool:
         """All accesses are updates with one commutative operator, compound (``h[k] += v``)
-        or spelled out (``s[j] = s[j] + v``, PolyBench's bicg and atax): make them atomic."""
+        or spelled out (``s[j] = s[j] + v``, PolyBench's bicg and atax): make them atomic.
+        Several operators are fine where each one's updates touch elements no other
+        operator's do: constant subscripts, different for each operator (HeCBench
+        atomicIntrinsics: ``g[0] += 10; g[4] &= v; g[5] |= w;`` in one loop)."""
         ops = set()
+        by_op: dict[str, list[ArrayRef]] = {}
         # spelled-out updates: the target's node -> the read of the same element on the right
         spelled = {a.node.id: x for a in refs if a.write and a.op == "=" for x in [self._spelled_out(a, refs)] if x}
         operands = {x.node.id for x in spelled.values()}
@@ -126,6 +130,7 @@ class Parallelism:
                 value = strip_parens(right)
                 op = self._t(value.child_by_field_name("operator"))
                 ops.add({"-": "+="}.get(op, op + "="))
+                by_op.setdefault({"-": "+="}.get(op, op + "="), []).append(a)
                 # the rest of the value must not read the same array
                 rest = [c for c in (value.child_by_field_name(f) for f in ("left", "right"))
                         if c is not None and c.id != read.node.id]
@@ -133,10 +138,22 @@ class Parallelism:
                     return False
                 continue
             ops.add({"-=": "+=", "++": "+=", "--": "+="}.get(a.op, a.op))
+            by_op.setdefault({"-=": "+=", "++": "+=", "--": "+="}.get(a.op, a.op), []).append(a)
             # the update's value must not read the same array
             if right is not None and any(x.type == "identifier" and self._t(x) == a.root for x in walk(right)):
                 return False
-        return len(ops) == 1
+        if len(ops) == 1:
+            return True
+        # each operator on elements of its own: constant subscripts, no element shared
+        elements: list[set] = []
+        for group in by_op.values():
+            consts = set()
+            for a in group:
+                if not a.polys or any(p is None or not p.is_const for p in a.polys):
+                    return False
+                consts.add(tuple(p.const_value for p in a.polys))
+            elements.append(consts)
+        return all(not (x & y) for i, x in enumerate(elements) for y in elements[i + 1:])
 
     def _spelled_out(self, w: ArrayRef, refs: list[ArrayRef]) -> ArrayRef | None:
         """The read ``x[e]`` of ``x[e] = x[e] op v`` (or ``v op x[e]`` for a commutative
