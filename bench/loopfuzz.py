@@ -930,6 +930,27 @@ class Gen:
         self.close()
         return True
 
+    def nest_mixops(self, fn: Fn) -> bool:
+        """Updates of a few fixed elements with several operators in one loop (HeCBench
+        atomicIntrinsics): ``w[0] += v; w[2] &= v | 0xf0u; w[3] ^= (u32)i``; sometimes two
+        operators meet on one element, or an element is ``i & 3`` (both must stay serial)."""
+        whole = [a for a in self.whole_1d(fn) if a.writable and a.et == "u"]
+        if not whole:
+            return False
+        w = self.pick(whole)
+        src = self.pick([a for a in self.whole_1d(fn) if a.et == "u" and a.group != w.group] or [w])
+        ops = self.r.sample(["+=", "-=", "&=", "|=", "^="], self.pick([2, 3, 4]))
+        slots = self.r.sample([0, 1, 2, 3, 4, 5], len(ops))
+        if self.chance(0.15):
+            slots[-1] = slots[0]  # two operators on one element
+        self.open(self.for_(fn, "i", "0", "n"))
+        for op, k in zip(ops, slots):
+            at = "i & 3" if self.chance(0.05) else str(k)
+            v = {"&=": f"{src.at('i')} | 0xf0u", "|=": "(1u << (i & 15))", "^=": "(u32)i"}.get(op, f"{src.at('i')} >> 3")
+            self.emit(f"{w.at(at)} {op} {v};")
+        self.close()
+        return True
+
     def nest_index(self, fn: Fn) -> bool:
         """A 1-D nest whose subscripts go through ``k``, declared at the top of main (C89
         style, as Rodinia's srad and nw): ``k = i + d;`` first in the body, then ``w[k] =
@@ -1171,7 +1192,7 @@ class Gen:
         (9, "host_touch"), (3, "stmt_memcpy"), (3, "stmt_temp"), (4, "stmt_swap"),
         (10, "stmt_call"), (6, "stmt_if"), (7, "stmt_time"), (3, "nest_scratch"), (3, "nest_helper"), (3, "nest_edges"),
         (3, "nest_window"), (3, "nest_index"), (3, "nest_boundary"), (3, "nest_guarded"), (3, "nest_rowsweep"),
-        (3, "nest_put"), (2, "nest_pivot"), (2, "nest_skip"), (2, "nest_tilemin"), (2, "nest_view"),
+        (3, "nest_put"), (2, "nest_pivot"), (2, "nest_skip"), (2, "nest_tilemin"), (2, "nest_view"), (2, "nest_mixops"),
     )
 
     def block(self, fn: Fn, count: int) -> None:
@@ -1503,7 +1524,7 @@ FEATURE_OF = {"stmt_call": "call", "stmt_if": "if", "stmt_time": "time", "stmt_m
               "nest_rowsum": "2d", "nest_colsum": "2d", "nest_boundary": "2d", "host_search": "touch", "nest_scratch": "2d",
               "nest_helper": "call", "nest_edges": "if", "nest_window": "call", "nest_index": "flat",
               "nest_guarded": "if", "nest_rowsweep": "2d", "nest_put": "call",
-              "nest_pivot": "2d", "nest_skip": "flat", "nest_tilemin": "call", "nest_view": "flat"}
+              "nest_pivot": "2d", "nest_skip": "flat", "nest_tilemin": "call", "nest_view": "flat", "nest_mixops": "scatter"}
 FEATURES = sorted(set(FEATURE_OF.values()) | {"struct", "vla", "flat", "macro", "typedef", "double"})
 
 
