@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pcx_driver.engine import callgraph, hostaccess
+from pcx_driver.engine.functors import enclosing_class, stateless_class
 from pcx_driver.engine.semantics import Callee, Semantics
 from pcx_driver.engine.source import SourceModel, strip_parens, walk
 
@@ -126,9 +127,13 @@ class UserFunctions:
         return verdict
 
     def _check(self, callee: Callee, inlined: bool) -> tuple[bool, str]:
-        if callee.kind in ("method", "constructor", "operator"):
-            return (False, f"'{callee.qualified}' is a member function")
         fn = self._definition_node(callee.definition)
+        # a method of a class with no data, walked in place of its call: a helper spelled
+        # through an object (engine/functors.py)
+        functor = callee.kind == "method" and inlined and fn is not None and stateless_class(enclosing_class(fn),
+                                                                                             self.model)
+        if callee.kind in ("method", "constructor", "operator") and not functor:
+            return (False, f"'{callee.qualified}' is a member function")
         if fn is None:
             return (False, f"definition of '{callee.name}' not found")
         m, sem = self.model, self.sem
@@ -152,6 +157,8 @@ class UserFunctions:
                 continue
             if d.shape in ("pointer", "array") and inlined and not d.reference:
                 continue
+            if d.shape == "scalar" and d.reference and d.const and inlined:
+                continue  # a const reference the walk bound to its argument, as a value
             if d.shape in ("pointer", "array", "container") or d.reference:
                 if not d.const:
                     return (False, f"'{name}' may write through its parameter '{d.name}'")
@@ -206,7 +213,10 @@ class UserFunctions:
                         return (False, f"'{name}' allocates memory ('{fname}')")
                     return (False, f"'{name}' calls '{fname}', which has no visible definition")
             elif ty == "pointer_expression" and m.text(n.child_by_field_name("operator")) == "*":
-                return (False, f"'{name}' dereferences a pointer")
+                arg = strip_parens(n.child_by_field_name("argument"))
+                d = sem.decl_of(arg.start_byte) if inlined and arg is not None and arg.type == "identifier" else None
+                if d is None or d.kind != "param":  # (``*dx`` of a parameter the walk bound to ``&g``)
+                    return (False, f"'{name}' dereferences a pointer")
         self.definitions[callee.name] = self._range_with_template(fn)
         return (True, "")
 
@@ -328,6 +338,15 @@ class UserFunctions:
         return "uses it as a pointer value"
 
     def _range_with_template(self, fn: Node) -> tuple[int, int]:
+        """What ``declare target`` wraps: the function with its template header; a
+        method's whole class (with its own), as the directive stands at namespace scope."""
+        cls = enclosing_class(fn)
+        if cls is not None:
+            fn = cls
+            after = fn.next_sibling
+            if fn.parent is not None and fn.parent.type != "template_declaration" and after is not None \
+                    and after.type == ";":  # ``struct S {...};``: the semicolon is the class's
+                return (fn.start_byte, after.end_byte)
         p = fn.parent
         if p is not None and p.type == "template_declaration":
             return (p.start_byte, p.end_byte)

@@ -25,6 +25,7 @@ from tree_sitter import Node
 from pcx_driver.engine import callgraph, hostaccess
 from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
+from pcx_driver.engine.functors import class_named, stateless_class
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import ARITH_TYPES, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, walk
@@ -83,9 +84,18 @@ class Legality:
         for args in insts:
             for a in args:
                 base = a.replace("const ", "").replace("*", "").strip()
-                if base and not base.lstrip("-").isdigit() and base not in ARITH_TYPES:
+                if base and not base.lstrip("-").isdigit() and base not in ARITH_TYPES and not self._functor_type(base):
                     raise Refusal("PCX136", f"function template '{name}' is instantiated with '{a}', which "
                                   "cannot be offloaded", recurse=False)
+
+    def _functor_type(self, spelled: str) -> bool:
+        """``AvgPoolGrad<float>``: a class (template) of the unit with no data
+        (engine/functors.py), over arithmetic types: passed by value, it is a policy
+        whose methods are helpers, never data."""
+        name, _, rest = spelled.partition("<")
+        targs = [t.strip() for t in rest.rstrip(">").split(",")] if rest else []
+        return stateless_class(class_named(name.strip(), self.model), self.model) and all(
+            t.replace("const ", "").strip() in ARITH_TYPES for t in targs if t)
 
     def _instantiated_in_templates(self, fi: FunctionInfo, name: str, depth: int = 0) -> list[list[str]]:
         """The instantiations of function template ``name`` made only by calls in other

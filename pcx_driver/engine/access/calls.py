@@ -8,6 +8,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import footprint, inline
 from pcx_driver.engine.access.facts import CallRef
+from pcx_driver.engine.functors import method_callee
 from pcx_driver.engine.macros import arithmetic_type_tokens as _arithmetic_type_tokens
 from pcx_driver.engine.macros import use_problem
 from pcx_driver.engine.source import strip_parens
@@ -51,7 +52,11 @@ def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
         if callee is not None and callee.is_virtual:
             w.hazard("PCX131", f"virtual call '{w.t(f)}()' inside the nest", n)
             return
-        w.hazard("PCX105", f"method call '{w.t(f)}()' inside the nest", n)
+        functor = _functor_callee(w, n, obj_decl, method)
+        if functor is None:
+            w.hazard("PCX105", f"method call '{w.t(f)}()' inside the nest", n)
+            return
+        _functor_call(w, n, w.t(f), functor, loops, stmt)
         return
     name = w.t(f) if f is not None else "?"
     if _is_cast(w, n, f):
@@ -71,6 +76,11 @@ def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
         return
     if f is not None and f.type == "identifier":
         d = w.decl(f)
+        functor = _functor_callee(w, n, d, "operator()") if d is not None and d.kind != "function" and w.m.is_cxx \
+            else None
+        if functor is not None:  # ``op(a, b)`` of an object of a class with no data
+            _functor_call(w, n, name, functor, loops, stmt)
+            return
         if d is not None and d.kind != "function":
             if w.m.is_cxx:
                 w.hazard("PCX130", f"call through '{name}', a function pointer or function object", n)
@@ -118,6 +128,34 @@ def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
                          + (f" ({why})" if why else ""), n)
                 continue
             w.expr(a, loops, cond, stmt, header_of)
+
+
+def _functor_call(w: Walk, n: Node, name: str, functor, loops, stmt) -> None:
+    """A method of a class with no data: a helper spelled through an object, walked in
+    place of its call (engine/functors.py)."""
+    ref = CallRef(n, name, functor, loops)
+    w.facts.calls.append(ref)
+    why = inline.inline(w, n, functor, loops, stmt)
+    if why is not None:
+        w.hazard("PCX105", f"call to '{name}': {why}", n)
+        return
+    ref.inlined = True
+
+
+def _functor_callee(w: Walk, call: Node, obj_decl, method: str):
+    """The method a call on an object of a stateless class calls (engine/functors.py);
+    inside a function template, through the class its instantiations give the object."""
+    fnode = w.root
+    while fnode is not None and fnode.type != "function_definition":
+        fnode = fnode.parent
+    name = ""
+    if fnode is not None:
+        d = fnode.child_by_field_name("declarator")
+        while d is not None and d.type != "function_declarator":
+            d = d.child_by_field_name("declarator")
+        ident = d.child_by_field_name("declarator") if d is not None else None
+        name = w.t(ident).split("::")[-1] if ident is not None else ""
+    return method_callee(call, obj_decl, method, fnode, w.m, w.sem, w.sem.template_calls.get(name, []))
 
 
 def _passed_array(w: Walk):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from pcx_driver.engine.access import arrays, calls, names
+from pcx_driver.engine.access import arrays, calls, inline, names
 from pcx_driver.engine.access.facts import ScalarRef
 from pcx_driver.engine.loops import Loop
 from pcx_driver.engine.source import declarator_identifier
@@ -64,6 +64,10 @@ def expr(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None,
         return
     if ty == "pointer_expression":
         op = w.t(n.child_by_field_name("operator"))
+        target = inline.dereferenced_scalar(w, n)
+        if target is not None:  # ``*dx`` in a helper given ``&g``: a read of g
+            names.ident(w, target, loops, cond, stmt, read=True, write=False, op="", assign=None, header_of=header_of)
+            return
         if op == "&":
             w.hazard("PCX119", f"address of '{w.t(n.child_by_field_name('argument'))}' taken inside the nest", n)
         else:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from pcx_driver.engine.calls import definition_node
+from pcx_driver.engine.functors import enclosing_class, stateless_class
 from pcx_driver.engine.hostaccess import declared_identifier_node
 from pcx_driver.engine.semantics import Callee, Decl
 from pcx_driver.engine.source import strip_parens, walk
@@ -50,9 +51,14 @@ LOOP_TYPES = ("for_statement", "while_statement", "do_statement", "for_range_loo
 
 
 def definition(w: Walk, callee: Callee) -> Node | None:
-    if callee.definition is None or not callee.in_main_file or callee.kind != "function":
+    """A function's definition; a method's only where its class has no data (the walk then
+    refuses any use of ``this`` or a member: engine/functors.py)."""
+    if callee.definition is None or not callee.in_main_file or callee.kind not in ("function", "method"):
         return None
-    return definition_node(w.m, callee.definition)
+    fn = definition_node(w.m, callee.definition)
+    if fn is not None and callee.kind == "method" and not stateless_class(enclosing_class(fn), w.m):
+        return None
+    return fn
 
 
 def parameters(w: Walk, fn: Node) -> list[Decl] | None:
@@ -113,8 +119,15 @@ def inline(w: Walk, call: Node, callee: Callee, loops, stmt: Node | None) -> str
             return f"'{name}' has a loop (line {w.line(x)})"
     binds: dict[str, Node] = {}
     for p, a in zip(params, args):
-        if p.reference:
+        if p.reference and not (p.const and p.shape == "scalar"):
             return f"'{name}' takes '{p.name}' by reference"
+        if p.shape == "pointer" and (target := _address_of_scalar(w, a, p)) is not None:
+            # ``T *dx`` given ``&g``: ``*dx`` in the helper is ``g`` (the one way the walk lets
+            # it be used), which no other argument may read
+            if any(target in {w.t(x) for x in walk(b) if x.type == "identifier"} for b in args if b is not a):
+                return f"'{target}' is passed to '{name}' both by address and otherwise"
+            binds[p.key] = resolve(w, a)
+            continue
         if p.shape in ("array", "pointer"):
             got = resolve(w, a)
             d = w.decl(got) if got.type == "identifier" else None
@@ -156,6 +169,37 @@ def inline(w: Walk, call: Node, callee: Callee, loops, stmt: Node | None) -> str
         for key in binds.keys() & w.facts.ambiguous:  # no one value outside its references
             w.facts.bindings.pop(key, None)
     return None
+
+
+def _address_of_scalar(w: Walk, a: Node, p: Decl) -> str | None:
+    """The name of the scalar ``&g`` whose address ``a`` is, of the element type of pointer
+    parameter ``p``; None for anything else."""
+    got = resolve(w, a)
+    if got.type != "pointer_expression" or w.t(got.child_by_field_name("operator")) != "&":
+        return None
+    arg = strip_parens(got.child_by_field_name("argument"))
+    d = w.decl(arg) if arg is not None and arg.type == "identifier" else None
+    if d is None or d.shape != "scalar" or d.volatile or d.reference or p.dims != [None] \
+            or " ".join(d.type_spelling.replace("const", "").split()) != " ".join(
+                p.element_type.replace("const", "").split()):
+        return None
+    return d.name
+
+
+def dereferenced_scalar(w: Walk, n: Node) -> Node | None:
+    """``*dx`` in a helper walked as if inlined, where ``dx`` stands for ``&g``: the
+    caller's ``g`` (its identifier in the call's argument)."""
+    if n.type != "pointer_expression" or w.t(n.child_by_field_name("operator")) != "*" or not w.inlining:
+        return None
+    arg = strip_parens(n.child_by_field_name("argument"))
+    d = w.decl(arg) if arg is not None and arg.type == "identifier" else None
+    if d is None or d.key not in w.facts.bindings:
+        return None
+    got = resolve(w, arg)
+    if got.type != "pointer_expression" or w.t(got.child_by_field_name("operator")) != "&":
+        return None
+    target = strip_parens(got.child_by_field_name("argument"))
+    return target if target is not None and target.type == "identifier" else None
 
 
 def _returns_when(st: Node) -> Node | None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from pcx_driver.engine.access import arrays, calls
+from pcx_driver.engine.access import arrays, calls, inline
 from pcx_driver.engine.access.facts import ScalarRef
 from pcx_driver.engine.source import strip_parens
 
@@ -26,6 +26,10 @@ def lvalue(w: Walk, n: Node, loops, cond, stmt, op: str, assign: Node, read: boo
         w.hazard("PCX118", f"write to struct member '{w.t(n)}' inside the nest", n)
         return
     if n.type == "pointer_expression":
+        target = inline.dereferenced_scalar(w, n)
+        if target is not None:  # ``*dx += v`` in a helper given ``&g``: a write of g
+            ident(w, target, loops, cond, stmt, read=read, write=True, op=op, assign=assign, header_of=header_of)
+            return
         w.hazard("PCX118", f"write through pointer dereference '{w.t(n)}'", n)
         return
     if n.type == "call_expression":
