@@ -41,7 +41,8 @@ from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
 from pcx_driver.engine.loops import Poly
 from pcx_driver.engine.macros import macro_problem
-from pcx_driver.engine.nest import Nest, build_nest, candidates, enclosing_facts, perfect_depth
+from pcx_driver.engine.dependence import Instance, LoopBounds, nonneg_on
+from pcx_driver.engine.nest import Nest, build_nest, candidates, check_minimum_arms, enclosing_facts, perfect_depth
 from pcx_driver.engine.parallel import Parallelism
 from pcx_driver.engine.pivot import pivot_relaxation
 from pcx_driver.engine.privatise import covered_private_array, private_array, private_note
@@ -325,6 +326,9 @@ class _UnitAnalyser:
                           self.affine.min_arms)
         nest.context = enclosing_facts(nest, fi.node.child_by_field_name("body") or fi.node, m.text, self.affine.poly,
                                        lambda loop, name: self._may_change(fi, loop, name))
+        check_minimum_arms(nest, lambda arm, loops: nonneg_on(
+            arm, [Instance([], [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in loops], False,
+                           guards=list(nest.context))], nest.values))
         root = nest.root
         if root.problem is not None:
             raise Refusal(*root.problem)

@@ -279,6 +279,11 @@ class Loop:
     # facts (each ``p >= 0``) about the bound's own symbol: ``count <= 16`` and ``count <= n
     # - base`` for ``i < count`` where ``count = std::min(16, n - base)``
     bound_facts: list[Poly] = field(default_factory=list)
+    # the minimum's arms themselves, and whether ``high`` is one of them (nest.py); the
+    # analysis keeps all this only where every arm is provably >= 0 (an unsigned minimum
+    # of a wrapped difference is the other arm, not the difference)
+    min_arms: list[Poly] = field(default_factory=list)
+    high_from_arm: bool = False
 
     @property
     def body(self) -> Node | None:

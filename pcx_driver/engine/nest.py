@@ -131,6 +131,7 @@ def _bound_by_minimum(lp: Loop, arms: list[Poly] | None) -> None:
     if not arms:
         return
     less = Poly.const(1 if lp.op == "<" else 0)
+    lp.min_arms = list(arms)
     if lp.bound is not None and lp.high is not None:
         lp.alt_highs = [a - less for a in arms]
         lp.bound_facts = [a - lp.bound for a in arms]
@@ -138,6 +139,27 @@ def _bound_by_minimum(lp: Loop, arms: list[Poly] | None) -> None:
     primary = next((a for a in arms if a.is_const), arms[0])
     lp.bound, lp.low, lp.high = primary, lp.init, primary - less
     lp.alt_highs = [a - less for a in arms if a is not primary]
+    lp.high_from_arm = True
+
+
+def check_minimum_arms(nest: Nest, nonneg: Callable[[Poly, list[Loop]], bool]) -> None:
+    """Keep what a minimum says of a loop only where each arm is provably >= 0 over the
+    loops around it (``nonneg(arm, loops)``): ``std::min<size_t>(T, n - b)`` is ``T`` when
+    ``n - b`` wraps, and the facts ``i <= n - b - 1`` would then be false.  Otherwise the
+    loop is as if its bound were opaque: its high is dropped where it came from an arm."""
+    for lp in nest.loops:
+        if not lp.min_arms:
+            continue
+        outer = []
+        up = lp.parent
+        while up is not None:
+            outer.insert(0, up)
+            up = up.parent
+        if all(a.is_const and a.const_value >= 0 or nonneg(a, outer) for a in lp.min_arms):
+            continue
+        lp.alt_highs, lp.bound_facts, lp.min_arms = [], [], []
+        if lp.high_from_arm:
+            lp.bound, lp.low, lp.high, lp.high_from_arm = None, None, None, False
 
 
 def _local_constants(nest: Nest, poly: PolyReader, arms: ArmsReader | None = None) -> None:
