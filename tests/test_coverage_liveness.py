@@ -172,6 +172,16 @@ def build_and_compare(tmp_path: Path, program: str, markers: list[str], suffix: 
     return data
 
 
+def analysed_nest(program: str, marker: str, path: str = "t.c"):
+    """The analysis (``NestAnalysis``) of the nest on the line of ``program`` that carries
+    ``marker``, the program analysed as the file ``path`` (its suffix says C or C++)."""
+    lang = Language.CXX if path.endswith((".cpp", ".cc")) else Language.C
+    ua = analyse_unit(SourceUnit(path, program, lang))
+    line = next(k + 1 for k, t in enumerate(program.splitlines()) if marker in t)
+    (nest,) = [n for f in ua.functions for n in f.nests if n.line == line]
+    return nest
+
+
 def nest_at(data: dict, program: str, marker: str) -> dict:
     """The report's record of the nest on the line of ``program`` that carries ``marker``."""
     line = next(k + 1 for k, text in enumerate(program.splitlines()) if marker in text)

@@ -21,10 +21,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
+from test_coverage_liveness import analysed_nest, build_and_compare, nest_at  # noqa: E402
 
-from pcx_driver.engine.analysis import analyse_unit
-from pcx_driver.model import Decision, Language, SourceUnit
+from pcx_driver.model import Decision
 
 FUNCTORS = r"""#include <cstdio>
 #include <cstdlib>
@@ -77,11 +76,6 @@ def test_methods_of_classes_with_no_data_run_on_the_device(tmp_path: Path) -> No
     assert nest_at(data, FUNCTORS, "GRAD")["applied"]
 
 
-def _nest(src: str, marker: str):
-    ua = analyse_unit(SourceUnit("f.cpp", src, Language.CXX))
-    line = next(k + 1 for k, t in enumerate(src.splitlines()) if marker in t)
-    (nest,) = [n for f in ua.functions for n in f.nests if n.line == line]
-    return nest
 
 
 @pytest.mark.parametrize("change, marker", [
@@ -98,5 +92,5 @@ def _nest(src: str, marker: str):
 def test_a_class_with_state_or_a_write_through_its_parameters_keeps_the_loop_serial(change, marker) -> None:
     src = FUNCTORS.replace(*change)
     assert src != FUNCTORS
-    nest = _nest(src, marker)
+    nest = analysed_nest(src, marker, "f.cpp")
     assert nest.decision is not Decision.OFFLOADED, [r.format() for r in nest.remarks]

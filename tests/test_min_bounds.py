@@ -20,10 +20,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
+from test_coverage_liveness import analysed_nest, build_and_compare, nest_at  # noqa: E402
 
-from pcx_driver.engine.analysis import analyse_unit
-from pcx_driver.model import Decision, Language, SourceUnit
+from pcx_driver.model import Decision
 
 needs_clang = pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
 
@@ -93,11 +92,6 @@ def test_tile_loops_bounded_by_a_minimum_offload_with_the_serial_output(tmp_path
     assert any("'tile' is private to each iteration" in r["message"] for r in tile["reasons"]), tile
 
 
-def _nest(src: str, marker: str):
-    ua = analyse_unit(SourceUnit("t.c", src, Language.C))
-    line = next(k + 1 for k, t in enumerate(src.splitlines()) if marker in t)
-    (nest,) = [n for f in ua.functions for n in f.nests if n.line == line]
-    return nest
 
 
 @pytest.mark.parametrize("change", [
@@ -109,7 +103,7 @@ def _nest(src: str, marker: str):
 def test_a_call_that_is_no_minimum_is_no_bound(change) -> None:
     src = TILED.replace(*change)
     marker = "LOCAL" if "imin" in change[0] else "SWAPPED"
-    nest = _nest(src, marker)
+    nest = analysed_nest(src, marker, "t.c")
     assert nest.decision is not Decision.OFFLOADED, nest.remarks
 
 
@@ -120,6 +114,6 @@ def test_a_bound_no_arm_attains_gives_no_section() -> None:
     src = TILED.replace("void scale(int n, const float *in, float *out) {",
                         "void scale(int n, const float *in, float *out, int m) {").replace(
                         "i < MIN(ii + B, n)", "i < MIN(ii + B, m)").split("int main")[0]
-    nest = _nest(src, "MACRO")
+    nest = analysed_nest(src, "MACRO")
     assert nest.decision is not Decision.OFFLOADED
     assert any(r.id == "PCX116" for r in nest.remarks), nest.remarks

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_coverage_liveness import build_and_compare  # noqa: E402
+from test_coverage_liveness import analysed_nest, build_and_compare  # noqa: E402
 
-from pcx_driver.engine.analysis import analyse_unit
-from pcx_driver.model import Decision, Language, SourceUnit
+from pcx_driver.model import Decision
 
 VIEWS = r"""#include <stdio.h>
 #include <stdlib.h>
@@ -75,15 +74,10 @@ def test_row_pointers_declared_in_the_loop_offload_with_the_serial_output(tmp_pa
     build_and_compare(tmp_path, VIEWS, ["PLUS", "ADDRESS", "ROW"])
 
 
-def _decision(src: str, marker: str):
-    ua = analyse_unit(SourceUnit("v.c", src, Language.C))
-    line = next(k + 1 for k, t in enumerate(src.splitlines()) if marker in t)
-    (nest,) = [n for f in ua.functions for n in f.nests if n.line == line]
-    return nest
 
 
 def test_a_row_read_from_the_row_a_neighbour_writes_is_a_dependence() -> None:
-    nest = _decision(VIEWS, "SHIFTED")
+    nest = analysed_nest(VIEWS, "SHIFTED")
     assert nest.decision is not Decision.OFFLOADED and nest.remarks[0].id == "PCX101", nest.remarks
 
 
@@ -100,6 +94,6 @@ def test_a_row_read_from_the_row_a_neighbour_writes_is_a_dependence() -> None:
 def test_a_view_that_moves_escapes_or_changes_type_keeps_the_nest_serial(change, rid) -> None:
     src = VIEWS.replace(*change)
     assert src != VIEWS
-    nest = _decision(src, "PLUS")
+    nest = analysed_nest(src, "PLUS")
     assert nest.decision is not Decision.OFFLOADED
     assert any(r.id == rid for r in nest.remarks), nest.remarks

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
+from pcx_driver.engine.hostaccess import assigned_and_declared
 from pcx_driver.engine.loops import Poly, c_int_literal, eval_tokens, poly_of_tokens
 from pcx_driver.engine.macros import use_problem
 from pcx_driver.engine.minimum import minimum_arguments
@@ -297,22 +298,10 @@ class AffineForms:
             d = self.sem.decl_of(x.start_byte) if x.type == "identifier" else None
             if d is not None and d.key in nest.written:
                 return False
-        for sib in stmt.parent.named_children:
-            if not (stmt.end_byte <= sib.start_byte < root.start_byte):
-                continue
-            for x in walk(sib):
-                target = None
-                if x.type == "assignment_expression":
-                    target = x.child_by_field_name("left")
-                elif x.type == "update_expression":
-                    target = x.child_by_field_name("argument")
-                elif x.type == "pointer_expression" and self._t(x)[:1] == "&":
-                    target = x.child_by_field_name("argument")
-                elif x.type == "call_expression":
-                    return False  # a call may change a global the bound reads
-                if target is not None and self._t(strip_parens(target)) in names:
-                    return False
-        return True
+        between = (stmt.end_byte, root.start_byte)
+        if any(x.type == "call_expression" and between[0] <= x.start_byte < between[1] for x in walk(stmt.parent)):
+            return False  # a call may change a global the bound reads
+        return not names & assigned_and_declared(stmt.parent, self.model.data, *between, declarations=False)
 
     def upper_bound(self, d: Decl) -> int | None:
         """A compile-time bound on a local integer that is never changed after its

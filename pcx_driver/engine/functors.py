@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
+from pcx_driver.engine.hostaccess import function_name
 from pcx_driver.engine.semantics import Callee, Decl, Semantics
 from pcx_driver.engine.source import SourceModel, walk
 
@@ -64,13 +65,7 @@ def _method(cls: Node, name: str, model: SourceModel) -> Node | None:
     body = cls.child_by_field_name("body")
     found = []
     for member in body.named_children if body is not None else []:
-        if member.type != "function_definition":
-            continue
-        d = member.child_by_field_name("declarator")
-        while d is not None and d.type != "function_declarator":
-            d = d.child_by_field_name("declarator")
-        ident = d.child_by_field_name("declarator") if d is not None else None
-        if ident is not None and "".join(model.text(ident).split()) == name:
+        if member.type == "function_definition" and "".join(function_name(member, model.data).split()) == name:
             found.append(member)
     return found[0] if len(found) == 1 else None
 

@@ -9,6 +9,7 @@ from tree_sitter import Node
 from pcx_driver.engine.access import footprint, inline
 from pcx_driver.engine.access.facts import CallRef
 from pcx_driver.engine.functors import method_callee
+from pcx_driver.engine.hostaccess import function_name
 from pcx_driver.engine.macros import arithmetic_type_tokens as _arithmetic_type_tokens
 from pcx_driver.engine.macros import use_problem
 from pcx_driver.engine.source import strip_parens
@@ -148,13 +149,7 @@ def _functor_callee(w: Walk, call: Node, obj_decl, method: str):
     fnode = w.root
     while fnode is not None and fnode.type != "function_definition":
         fnode = fnode.parent
-    name = ""
-    if fnode is not None:
-        d = fnode.child_by_field_name("declarator")
-        while d is not None and d.type != "function_declarator":
-            d = d.child_by_field_name("declarator")
-        ident = d.child_by_field_name("declarator") if d is not None else None
-        name = w.t(ident).split("::")[-1] if ident is not None else ""
+    name = function_name(fnode, w.m.data).split("::")[-1] if fnode is not None else ""
     return method_callee(call, obj_decl, method, fnode, w.m, w.sem, w.sem.template_calls.get(name, []))
 
 

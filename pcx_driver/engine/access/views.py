@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
+from pcx_driver.engine.hostaccess import assigned_and_declared
 from pcx_driver.engine.semantics import Decl
-from pcx_driver.engine.source import strip_parens, subscript_index, walk
+from pcx_driver.engine.source import strip_parens, subscript_index
 
 if TYPE_CHECKING:
     from pcx_driver.engine.access.walk import Walk
@@ -77,22 +78,11 @@ def view_of(w: Walk, decl: Decl, init: Node | None) -> View | None:
     if d is None or d.shape not in ("array", "pointer") or d.volatile or len(d.dims) != rank \
             or _element(d) != _element(decl) or w.sem.member_of(view.base.start_byte) is not None:
         return None
-    if _changed(w, decl.name) or _changed(w, d.name, address=False):
+    if _changed(w, decl.name) or _changed(w, d.name):
         return None
     return view
 
 
-def _changed(w: Walk, name: str, address: bool = True) -> bool:
-    """Something in the nest assigns or increments ``name`` (or takes its address)."""
-    for x in walk(w.root):
-        target = None
-        if x.type == "assignment_expression":
-            target = x.child_by_field_name("left")
-        elif x.type == "update_expression":
-            target = x.child_by_field_name("argument")
-        elif address and x.type == "pointer_expression" and w.t(x)[:1] == "&":
-            target = x.child_by_field_name("argument")
-        target = strip_parens(target)
-        if target is not None and target.type == "identifier" and w.t(target) == name:
-            return True
-    return False
+def _changed(w: Walk, name: str) -> bool:
+    """Something in the nest assigns, increments or takes the address of ``name``."""
+    return name in assigned_and_declared(w.root, w.m.data, w.root.start_byte, w.root.end_byte, declarations=False)
