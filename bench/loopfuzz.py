@@ -918,12 +918,16 @@ class Gen:
         self.emit(f"{ct[w.et]} *row = {row};")
         self.emit(f"const {ct[src.et]} *in = {src.name} + (i - {back}) * {src.ld};")
         moves = self.chance(0.1)
+        target = "row"
+        if self.chance(0.15):  # a view of the view
+            self.emit(f"{ct[w.et]} *r2 = row + 0;")
+            target = "r2"
         self.open(self.for_(fn, "j", "0", "c"))
         val = "in[j]" if src.et == w.et else (f"(u32)in[j]" if w.et == "u" else "(double)(in[j] & 1023u)")
         if w.et == "u":
-            self.emit(f"row[j] = {val} * 3u + (u32)j;")
+            self.emit(f"{target}[j] = {val} * 3u + (u32)j;")
         else:
-            self.emit(f"row[j] = 0.5 * {val} + j;")
+            self.emit(f"{target}[j] = 0.5 * {val} + j;")
         if moves:
             self.emit("if (j == c - 1) row = row + 0;")
         self.close()

@@ -90,6 +90,10 @@ def test_a_row_read_from_the_row_a_neighbour_writes_is_a_dependence() -> None:
      "PCX105"),
     # another element type: its subscripts scale differently
     (("double *row = A + i * m;", "char *row = (char *)A + i * m;"), "PCX118"),
+    # a view of a view: the writes reach A through a pointer the nest declared
+    (("double *row = A + i * m;\n    for (int j = 0; j < m; j++) row[j] *= s[j];",
+      "double *row = A + i * m;\n    double *r2 = row + 1;\n    for (int j = 0; j < m - 1; j++) r2[j] *= s[j];"),
+     "PCX118"),
 ])
 def test_a_view_that_moves_escapes_or_changes_type_keeps_the_nest_serial(change, rid) -> None:
     src = VIEWS.replace(*change)

@@ -75,7 +75,10 @@ def view_of(w: Walk, decl: Decl, init: Node | None) -> View | None:
         return None
     d = w.decl(view.base)
     rank = 2 if view.prefix else 1
+    # (a pointer the nest declares, a view among them, is no array of its own: the
+    # accesses through this view would be taken for a private array's)
     if d is None or d.shape not in ("array", "pointer") or d.volatile or len(d.dims) != rank \
+            or (d.shape == "pointer" and d.key in w.facts.local_keys) \
             or _element(d) != _element(decl) or w.sem.member_of(view.base.start_byte) is not None:
         return None
     if _changed(w, decl.name) or _changed(w, d.name):
