@@ -348,7 +348,8 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
                 over.append(name)
         if sec is None and accs and name not in passed and not any(a.container for a in accs):
             # No extent known: the sections over every iteration of the loops around them
-            hull = [_widen(fp, a.section, b, lo, lang) for a, b in zip(accs, starts[name])]
+            hull = [_widen(fp, a.section, b, lo, lang, assumptions if assume else None)
+                    for a, b in zip(accs, starts[name])]
             if all(h is not None for h in hull):
                 sec = fixed_section(hull, lang, changed, fp.constants)
                 # (loops that run no times give a negative length: rewrite.emitted_length)
@@ -504,10 +505,14 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
     return region, over, sorted(mapped & flow.scanner.containers)
 
 
-def _widen(fp: FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language) -> Section | None:
+def _widen(fp: FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language,
+           assumptions: list[Assumption] | None = None) -> Section | None:
     """``sec`` over every iteration of the loops that enclose the kernel at byte
     ``kernel`` and start at or after ``lo``: each dimension's least start and greatest
-    end, when the bounds are linear in the loop variables.  None when not."""
+    end, when the bounds are linear in the loop variables.  None when not.  With
+    ``assumptions`` (a list), a loop variable may multiply a name whose sign the loop
+    proves where it runs: that the loop runs (``m >= 3``) is added to them, the region's
+    run-time test (``sections.widen_over``)."""
     dims = []
     for start, length in sec.dims:
         a, n = linear_form(start, lang), linear_form(length, lang)
@@ -516,12 +521,18 @@ def _widen(fp: FunctionPlan, sec: Section, kernel: int, lo: int, lang: Language)
         dims.append([a, {m: c for m, c in subtract(a, {m: -c for m, c in n.items()}).items()}])  # [lo, hi)
     node = hostaccess.statement_at(fp.fnode, kernel)
     n = node.parent if node is not None else None
+    runs: list[dict] = []
     while n is not None and n.start_byte >= lo:
         if n.type in LOOP_TYPES:
             rng = loop_range(n, fp.data, lang)
-            if rng is not None and not widen_over(dims, rng):
+            if rng is not None and not widen_over(dims, rng, runs if assumptions is not None else None):
                 return None
         n = n.parent
+    for span in runs:  # ``m - 3 >= 0``: one name, coefficient 1, is what a region's test says
+        names = [m for m in span if m]
+        if len(names) != 1 or len(names[0]) != 1 or span[names[0]] != 1:
+            return None
+        assumptions.append(Assumption(names[0][0], -span.get((), 0)))
     return Section(sec.base, [(render_form(a), render_form(subtract(b, a))) for a, b in dims])
 
 

@@ -258,13 +258,15 @@ def loop_range(loop: tree_sitter.Node, data: bytes, lang: Language) -> tuple[str
     return (v, first, last) if up else (v, last, first)
 
 
-def widen_over(dims: list[list[dict]], rng: tuple[str, dict, dict]) -> bool:
+def widen_over(dims: list[list[dict]], rng: tuple[str, dict, dict], runs: list[dict] | None = None) -> bool:
     """Widen each ``[lo, hi)`` pair of linear forms in ``dims`` over a loop's range
     (``loop_range``: its variable, least and greatest value), in place: the least ``lo``
-    and the greatest ``hi`` over the loop's iterations.  The loop variable's coefficient
-    may be a form in other names whose sign the loop proves where it runs (Needleman-
-    Wunsch's diagonal ``(i + 1) * max_cols`` under ``i < max_cols - 2``: ``max_cols >= 3``).
-    False when no extreme is known."""
+    and the greatest ``hi`` over the loop's iterations.  With ``runs`` (a list), the loop
+    variable's coefficient may be a form in other names whose sign the loop proves where
+    it runs (Needleman-Wunsch's diagonal ``(i + 1) * max_cols`` under ``i < max_cols - 2``:
+    ``max_cols >= 3``); the span ``most - least`` whose being >= 0 that rests on is added to
+    ``runs``, for the caller to test (where the loop runs no iteration the hull could be
+    anything).  False when no extreme is known."""
     v, least, most = rng
     for d in dims:
         for k, want_least in ((0, True), (1, False)):
@@ -282,9 +284,13 @@ def widen_over(dims: list[list[dict]], rng: tuple[str, dict, dict]) -> bool:
                     coef[tuple(other)] = coef.get(tuple(other), 0) + c
                 else:
                     rest[m] = c
+            if any(m for m in coef) and runs is None:
+                return False
             sign = _sign_where_run(coef, least, most)
             if sign is None:
                 return False
+            if any(m for m in coef):
+                runs.append(subtract(most, least))
             pick = least if (sign > 0) == want_least else most
             d[k] = subtract(rest, {m: -x for m, x in _times(coef, pick).items()})
     return True
