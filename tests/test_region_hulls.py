@@ -17,6 +17,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_coverage_liveness import build_and_compare  # noqa: E402
 
+from pcx_driver.engine.dependence import nonneg_below_bounds
+from pcx_driver.engine.loops import Poly
 from pcx_driver.engine.sections import linear_form, render_form, subtract, widen_over
 from pcx_driver.model import Language
 
@@ -26,6 +28,15 @@ static void sweep(int m, int *score, const int *cost) {
   for (int d = 0; d < m - 2; d++) {                       /* DIAG */
     for (int k = 0; k <= d; k++) {                          /* CELLS */
       int at = (k + 1) * m + (d + 1 - k);
+      int best = score[at - 1 - m] + cost[at];
+      if (score[at - 1] - 3 > best) best = score[at - 1] - 3;
+      if (score[at - m] - 3 > best) best = score[at - m] - 3;
+      score[at] = best;
+    }
+  }
+  for (int d = m - 4; d >= 0; d--) {                      /* BACK */
+    for (int k = 0; k <= d; k++) {                          /* BACKCELLS */
+      int at = (m - k - 2) * m + k + m - d - 2;
       int best = score[at - 1 - m] + cost[at];
       if (score[at - 1] - 3 > best) best = score[at - 1] - 3;
       if (score[at - m] - 3 > best) best = score[at - m] - 3;
@@ -50,10 +61,20 @@ int main(int argc, char **argv) {
 
 @pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
 def test_a_diagonal_sweep_keeps_its_matrix_in_one_region(tmp_path: Path) -> None:
-    data = build_and_compare(tmp_path, SWEEP, ["CELLS"])
+    data = build_and_compare(tmp_path, SWEEP, ["CELLS", "BACKCELLS"])
     diag = next(k + 1 for k, t in enumerate(SWEEP.splitlines()) if "DIAG" in t)
     regions = [r["message"] for s in data["sources"] for r in s["remarks"] if r["id"] == "PCX200" and r["line"] == diag]
-    assert regions and "score[0:m*m - 2*m + 2]" in regions[0], regions
+    # both sweeps' hulls: the first from 0, the second up to (m - 2) * m + m - 2
+    assert regions and "score[0:m*m - m - 1]" in regions[0], regions
+
+
+def test_a_product_is_proved_nonnegative_through_an_upper_bound() -> None:
+    """The back sweep's least element, ``(m - d - 2) * m - 3`` under ``0 <= d <= m - 4``:
+    ``d = m - 4 - s`` (s >= 0) makes it ``2m + s*m - 3``, non-negative for m >= 3."""
+    m, d = Poly.sym("m"), Poly.sym("d")
+    least = (m - d - Poly.const(2)) * m - Poly.const(3)
+    assert nonneg_below_bounds(least, [d, m - Poly.const(4) - d], {"m": 3, "d": 0})
+    assert not nonneg_below_bounds(least, [d, m - Poly.const(1) - d], {"m": 3, "d": 0})  # d up to m - 1
 
 
 def _widened(lo: str, length: str, var: str, least: str, most: str, runs: list | None = None):

@@ -436,6 +436,26 @@ def param_lower_bounds(symbols: set[str], domains: list, values: dict,
     return out
 
 
+def nonneg_below_bounds(p: Poly, guards: list[Poly], lower: dict[str, int]) -> bool:
+    """``p >= 0`` given the facts ``guards`` (each ``g >= 0``) and the lower bounds, where
+    ``p`` multiplies a name by another: a fact ``U - x >= 0`` (x once, coefficient -1) makes
+    ``x = U - s`` with a slack ``s >= 0``, and ``nonneg_poly`` then proves the result
+    (Needleman-Wunsch's ``(m - i - 2) * m - 3`` under ``i <= m - 4``: ``2m + s*m - 3``)."""
+    for g in guards:
+        for x in sorted(g.symbols() & p.symbols()):
+            c = g.coeff_of(x)
+            if not c.is_const or c.const_value != -1 or g.degree_in([x]) != 1:
+                continue
+            upper = g + Poly.sym(x)  # g = U - x
+            if x in upper.symbols():
+                continue
+            slack = "pcx_slack_" + x
+            q = p.substitute(x, upper - Poly.sym(slack))
+            if nonneg_poly(q, {**lower, slack: 0}):
+                return True
+    return False
+
+
 def nonneg_poly(p: Poly, lower: dict[str, int]) -> bool:
     """``p >= 0`` for all parameters at or above their lower bounds: after s = lb + s' (s' >= 0)
     every coefficient is non-negative.  Handles products (n*m) that isl cannot."""

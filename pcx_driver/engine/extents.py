@@ -17,7 +17,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms, concrete
-from pcx_driver.engine.dependence import LoopBounds, nonneg_on, nonneg_poly, param_lower_bounds
+from pcx_driver.engine.dependence import LoopBounds, nonneg_below_bounds, nonneg_on, nonneg_poly, param_lower_bounds
 from pcx_driver.engine.hostaccess import allocation_count, assigned_allocation
 from pcx_driver.engine.loops import Poly, c_int_literal
 from pcx_driver.engine.nest import Nest
@@ -212,7 +212,7 @@ class Extents:
             if nonneg_on(c, [dom], nest.values):
                 continue
             lbs = param_lower_bounds(c.symbols(), [dom], nest.values)
-            if not nonneg_poly(c, lbs):
+            if not nonneg_poly(c, lbs) and not nonneg_below_bounds(c, list(dom.guards), lbs):
                 return False
         return True
 

@@ -351,7 +351,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
             hull = [_widen(fp, a.section, b, lo, lang, assumptions if assume else None)
                     for a, b in zip(accs, starts[name])]
             if all(h is not None for h in hull):
-                sec = fixed_section(hull, lang, changed, fp.constants)
+                sec = fixed_section(hull, lang, changed, fp.constants, assumptions if assume else None)
                 # (loops that run no times give a negative length: rewrite.emitted_length)
         if sec is not None:
             sections[name] = Section(name, sec.dims)

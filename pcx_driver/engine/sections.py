@@ -134,16 +134,17 @@ def known_value(form: dict[tuple[str, ...], int], constants: dict[str, int]) -> 
 
 
 def _assumed_sign(diff: dict, assume: list[Assumption]) -> int | None:
-    """For ``diff`` = x - y of the form ``±name + c``: the sign of x - y once ``name`` is
+    """For ``diff`` = x - y of the form ``k * name + c``: the sign of x - y once ``name`` is
     at least a bound (sizes are large, so that is the assumption to make), that bound
     appended to ``assume``; None for any other form."""
     names = [m for m in diff if m != ()]
-    if len(names) != 1 or len(names[0]) != 1 or diff[names[0]] not in (1, -1):
+    if len(names) != 1 or len(names[0]) != 1 or not diff[names[0]]:
         return None
-    coef, c = diff[names[0]], diff.get((), 0)
-    # coef = 1: name + c >= 0 when name >= -c;  coef = -1: c - name <= 0 when name >= c
-    assume.append(Assumption(names[0][0], -c if coef == 1 else c))
-    return coef
+    k, c = diff[names[0]], diff.get((), 0)
+    # k > 0: k * name + c >= 0 when name >= ceil(-c / k);  k < 0: <= 0 when name >= ceil(c / -k)
+    bound = -(c // k) if k > 0 else -(-c // -k)
+    assume.append(Assumption(names[0][0], bound))
+    return 1 if k > 0 else -1
 
 
 def union_sections(secs: list[Section], language: Language, constants: dict[str, int] | None = None,
