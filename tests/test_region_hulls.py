@@ -3,8 +3,10 @@
 ``score[(k + 1) * m + (d + 1 - k)]`` for ``k <= d``, a section that grows with ``d``.  The
 region around the ``d`` loop maps the hull over every ``d``: the index's coefficient is
 ``m``, a name, whose sign the loop proves where it runs (``d < m - 2``: ``m >= 3``;
-``sections.widen_over``).  Before, no section stayed fixed and each diagonal mapped its
-own (PCX203), or the kernel stayed serial for its copies."""
+``sections.widen_over``), which the region tests before it starts.  The back sweep's
+least element, ``(m - d - 2) * m - 3``, is non-negative through ``d``'s upper bound
+(``dependence.nonneg_below_bounds``).  Before, no section stayed fixed and each diagonal
+mapped its own (PCX203), or the kernel stayed serial for its copies."""
 
 from __future__ import annotations
 
