@@ -61,11 +61,14 @@ ADVICE: dict[str, str] = {
     "PCX117": "Nothing to do: the updates run as atomics.  A separate array per iteration block (and a sum "
               "after) is faster on a GPU when contention is high.",
     "PCX118": "Access the array through a plain pointer or array variable (copy p->a to a local pointer "
-              "before the loop); an array of pointers to rows cannot be mapped, one contiguous block can.",
+              "before the loop); a pointer declared in the loop into an array (row = A + i * m) is read as "
+              "A, if nothing moves it or passes it on; an array of pointers to rows cannot be mapped, one "
+              "contiguous block can.",
     "PCX128": "Mark the pointers restrict (or pass distinct allocations from a static function's only calls) "
               "to drop the run-time check.",
     "PCX136": "Instantiate the template with arithmetic types in this file (a call such as f<double>(...), "
-              "directly or from another template that is instantiated so).",
+              "directly or from another template that is instantiated so), or with a class that has no "
+              "data members (a policy object whose methods are helpers).",
     "PCX141": "Nothing to do: the loop runs inside the calling kernels on the device.",
     "PCX142": "Nothing to do: a graph without negative cycles keeps the pivot row and column fixed, and the "
               "kernel runs in parallel; with one, that step runs as written.",
