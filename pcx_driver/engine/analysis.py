@@ -37,11 +37,11 @@ from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.aliasing import AliasOracle
 from pcx_driver.engine.calls import UserFunctions
+from pcx_driver.engine.dependence import Instance, LoopBounds, nonneg_on
 from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
 from pcx_driver.engine.loops import Poly
 from pcx_driver.engine.macros import macro_problem
-from pcx_driver.engine.dependence import Instance, LoopBounds, nonneg_on
 from pcx_driver.engine.nest import Nest, build_nest, candidates, check_minimum_arms, enclosing_facts, perfect_depth
 from pcx_driver.engine.parallel import Parallelism
 from pcx_driver.engine.pivot import pivot_relaxation

@@ -272,22 +272,32 @@ class Loop:
     # the other operands of an ``&&`` test (``t < TILE && base + t < n``), read as an if
     # around the body (parse_loop's ``conditions``); such a loop is no OpenMP loop itself
     conditions: list[Node] = field(default_factory=list)
-    # further upper bounds of the index where the test is a minimum (``i < MIN(ii + B,
-    # n)``: ``high`` is one arm's, these the others'; engine/minimum.py).  ``high`` alone
-    # is a true bound, not the least one: an extreme over it is checked to be attained
-    alt_highs: list[Poly] = field(default_factory=list)
-    # facts (each ``p >= 0``) about the bound's own symbol: ``count <= 16`` and ``count <= n
-    # - base`` for ``i < count`` where ``count = std::min(16, n - base)``
-    bound_facts: list[Poly] = field(default_factory=list)
-    # the minimum's arms themselves, and whether ``high`` is one of them (nest.py); the
-    # analysis keeps all this only where every arm is provably >= 0 (an unsigned minimum
-    # of a wrapped difference is the other arm, not the difference)
+    # the arms of a minimum the test bounds the index by (``i < MIN(ii + B, n)``;
+    # engine/minimum.py), and whether ``high`` is one of them (nest.py) rather than the
+    # bound's own symbol; the analysis keeps them only where every arm is provably >= 0
+    # (an unsigned minimum of a wrapped difference is the other arm, not the difference)
     min_arms: list[Poly] = field(default_factory=list)
     high_from_arm: bool = False
 
     @property
     def body(self) -> Node | None:
         return self.node.child_by_field_name("body")
+
+    @property
+    def alt_highs(self) -> list[Poly]:
+        """Further upper bounds of the index, one per arm of its minimum but the one
+        ``high`` is: ``high`` alone is a true bound, not the least one (an extreme over
+        it is checked to be attained, ranges.extreme)."""
+        less = Poly.const(1 if self.op == "<" else 0)
+        return [a - less for a in self.min_arms if not (self.high_from_arm and a - less == self.high)]
+
+    @property
+    def bound_facts(self) -> list[Poly]:
+        """Facts (each ``p >= 0``) about the bound's own symbol: ``count <= 16`` and
+        ``count <= n - base`` for ``i < count`` where ``count = std::min(16, n - base)``."""
+        if self.high_from_arm or self.bound is None:
+            return []
+        return [a - self.bound for a in self.min_arms]
 
     def trip_count(self) -> Poly | None:
         if self.low is None or self.high is None or self.step == 0:

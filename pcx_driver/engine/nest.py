@@ -130,15 +130,11 @@ def _bound_by_minimum(lp: Loop, arms: list[Poly] | None) -> None:
     are not read), or the first's."""
     if not arms:
         return
-    less = Poly.const(1 if lp.op == "<" else 0)
     lp.min_arms = list(arms)
     if lp.bound is not None and lp.high is not None:
-        lp.alt_highs = [a - less for a in arms]
-        lp.bound_facts = [a - lp.bound for a in arms]
-        return
+        return  # (``Loop.alt_highs`` and ``Loop.bound_facts`` follow from the arms)
     primary = next((a for a in arms if a.is_const), arms[0])
-    lp.bound, lp.low, lp.high = primary, lp.init, primary - less
-    lp.alt_highs = [a - less for a in arms if a is not primary]
+    lp.bound, lp.low, lp.high = primary, lp.init, primary - Poly.const(1 if lp.op == "<" else 0)
     lp.high_from_arm = True
 
 
@@ -157,7 +153,7 @@ def check_minimum_arms(nest: Nest, nonneg: Callable[[Poly, list[Loop]], bool]) -
             up = up.parent
         if all(a.is_const and a.const_value >= 0 or nonneg(a, outer) for a in lp.min_arms):
             continue
-        lp.alt_highs, lp.bound_facts, lp.min_arms = [], [], []
+        lp.min_arms = []
         if lp.high_from_arm:
             lp.bound, lp.low, lp.high, lp.high_from_arm = None, None, None, False
 

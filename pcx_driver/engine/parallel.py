@@ -104,8 +104,7 @@ class Parallelism:
         Several operators are fine where each one's updates touch elements no other
         operator's do: constant subscripts, different for each operator (HeCBench
         atomicIntrinsics: ``g[0] += 10; g[4] &= v; g[5] |= w;`` in one loop)."""
-        ops = set()
-        by_op: dict[str, list[ArrayRef]] = {}
+        by_op: dict[str, list[ArrayRef]] = {}  # each operator's updates
         # spelled-out updates: the target's node -> the read of the same element on the right
         spelled = {a.node.id: x for a in refs if a.write and a.op == "=" for x in [self._spelled_out(a, refs)] if x}
         operands = {x.node.id for x in spelled.values()}
@@ -129,7 +128,6 @@ class Parallelism:
                     return False
                 value = strip_parens(right)
                 op = self._t(value.child_by_field_name("operator"))
-                ops.add({"-": "+="}.get(op, op + "="))
                 by_op.setdefault({"-": "+="}.get(op, op + "="), []).append(a)
                 # the rest of the value must not read the same array
                 rest = [c for c in (value.child_by_field_name(f) for f in ("left", "right"))
@@ -137,12 +135,11 @@ class Parallelism:
                 if any(x.type == "identifier" and self._t(x) == a.root for c in rest for x in walk(c)):
                     return False
                 continue
-            ops.add({"-=": "+=", "++": "+=", "--": "+="}.get(a.op, a.op))
             by_op.setdefault({"-=": "+=", "++": "+=", "--": "+="}.get(a.op, a.op), []).append(a)
             # the update's value must not read the same array
             if right is not None and any(x.type == "identifier" and self._t(x) == a.root for x in walk(right)):
                 return False
-        if len(ops) == 1:
+        if len(by_op) == 1:
             return True
         # each operator on elements of its own: constant subscripts, no element shared
         elements: list[set] = []

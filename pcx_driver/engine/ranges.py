@@ -320,7 +320,7 @@ class AccessRanges:
         seen: list[Poly] = []
         for highs in itertools.islice(itertools.product(*[[lp.high, *lp.alt_highs] for lp in split]), 16):
             chosen = dict(zip((lp.node.id for lp in split), highs))
-            variant = [dataclasses.replace(lp, high=chosen[lp.node.id], alt_highs=[]) if lp.node.id in chosen else lp
+            variant = [dataclasses.replace(lp, high=chosen[lp.node.id], min_arms=[]) if lp.node.id in chosen else lp
                        for lp in loops]
             end = self._extreme(p, variant, low, values, within, facts)
             if end is None or end in seen:

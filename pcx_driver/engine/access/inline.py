@@ -171,14 +171,20 @@ def inline(w: Walk, call: Node, callee: Callee, loops, stmt: Node | None) -> str
     return None
 
 
+def _address_target(w: Walk, n: Node) -> Node | None:
+    """The identifier ``g`` where ``n`` (through the bindings) is ``&g``; None otherwise."""
+    got = resolve(w, n)
+    if got.type != "pointer_expression" or w.t(got.child_by_field_name("operator")) != "&":
+        return None
+    target = strip_parens(got.child_by_field_name("argument"))
+    return target if target is not None and target.type == "identifier" else None
+
+
 def _address_of_scalar(w: Walk, a: Node, p: Decl) -> str | None:
     """The name of the scalar ``&g`` whose address ``a`` is, of the element type of pointer
     parameter ``p``; None for anything else."""
-    got = resolve(w, a)
-    if got.type != "pointer_expression" or w.t(got.child_by_field_name("operator")) != "&":
-        return None
-    arg = strip_parens(got.child_by_field_name("argument"))
-    d = w.decl(arg) if arg is not None and arg.type == "identifier" else None
+    arg = _address_target(w, a)
+    d = w.decl(arg) if arg is not None else None
     if d is None or d.shape != "scalar" or d.volatile or d.reference or p.dims != [None] \
             or " ".join(d.type_spelling.replace("const", "").split()) != " ".join(
                 p.element_type.replace("const", "").split()):
@@ -195,11 +201,7 @@ def dereferenced_scalar(w: Walk, n: Node) -> Node | None:
     d = w.decl(arg) if arg is not None and arg.type == "identifier" else None
     if d is None or d.key not in w.facts.bindings:
         return None
-    got = resolve(w, arg)
-    if got.type != "pointer_expression" or w.t(got.child_by_field_name("operator")) != "&":
-        return None
-    target = strip_parens(got.child_by_field_name("argument"))
-    return target if target is not None and target.type == "identifier" else None
+    return _address_target(w, arg)
 
 
 def _returns_when(st: Node) -> Node | None:

@@ -81,11 +81,6 @@ def view_of(w: Walk, decl: Decl, init: Node | None) -> View | None:
             or (d.shape == "pointer" and d.key in w.facts.local_keys) \
             or _element(d) != _element(decl) or w.sem.member_of(view.base.start_byte) is not None:
         return None
-    if _changed(w, decl.name) or _changed(w, d.name):
-        return None
-    return view
-
-
-def _changed(w: Walk, name: str) -> bool:
-    """Something in the nest assigns, increments or takes the address of ``name``."""
-    return name in assigned_and_declared(w.root, w.m.data, w.root.start_byte, w.root.end_byte, declarations=False)
+    # nothing in the nest assigns, increments or takes the address of the view or the array
+    changed = assigned_and_declared(w.root, w.m.data, w.root.start_byte, w.root.end_byte, declarations=False)
+    return None if decl.name in changed or d.name in changed else view
