@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from pcx_driver import gate
-from pcx_driver.cuda.evaluate import Example, discover, evaluate, launched_as, nvcc_compile, nvcc_path
+from pcx_driver.cuda.evaluate import Example, discover, evaluate, launched_as, missing_toolkit_header, nvcc_compile, nvcc_path
 from pcx_driver.model import RunOutput
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,9 @@ def test_example_is_valid_cuda(example: Example, tmp_path: Path, request: pytest
     if request.config.cache.get(key, False):
         return
     ok, err = nvcc_compile(example, tmp_path)
+    if not ok and (header := missing_toolkit_header(err)):
+        pytest.skip(f"this nvcc has no <{header}> (a toolkit library installed apart: set PCX_NVCC_INCLUDE to "
+                    "its include directory)")
     assert ok, f"nvcc rejected {example.source.name}:\n{err}"
     request.config.cache.set(key, True)
 

@@ -75,11 +75,13 @@ REFUSALS = [
     ("    long long t = clock64();", "PCX407", 4, "clock64"),
     ("    k<<<1, 1>>>(v, n);", "PCX404", 4, "dynamic parallelism"),
     ("    cudaMalloc((void **)&v, 4);", "PCX406", 4, "called from device code"),
-    ("    if (i >= n) return;\n    __syncthreads();\n    v[i] = 0.0f;", "PCX407", 4, "return before __syncthreads"),
-    # A warp may leave before its shuffles (warp_rows runs that), never before a block
-    # barrier, nor before a vote (a lane that left votes false in CUDA).
-    ("    if (i >= n) return;\n    float s = __shfl_down_sync(0xffffffff, v[i], 1);\n    __syncthreads();\n    v[i] = s;",
-     "PCX401", 5, "a return that a later __syncthreads() would miss"),
+    # Split into phases, a thread that returned is skipped by the phases after (the
+    # hardware releases a barrier that only exited threads hold up); one parallel region
+    # per block (a barrier in a while loop) cannot let a thread leave before a barrier.
+    ("    if (i >= n) return;\n    int s = 2;\n    while (s > 0) { __syncthreads(); s--; }\n    v[i] = 0.0f;",
+     "PCX407", 4, "return before __syncthreads"),
+    # A warp may leave before its shuffles (warp_rows runs that), not before a vote (a
+    # lane that left votes false in CUDA).
     ("    if (i >= n) return;\n    unsigned b = __ballot_sync(0xffffffffu, v[i] > 0.0f);\n    v[i] = b;",
      "PCX401", 5, "a warp vote in a kernel whose threads may return before it"),
 ]
@@ -106,8 +108,9 @@ UNIT_REFUSALS = [
     ("#include <thrust/unique.h>\n", "PCX409", 1),
     ("#include <cstdio>\nint main() { thrust::unique(thrust::device, p, p + 4); return 0; }\n", "PCX409", 2),
     ("#include <cub/cub.cuh>\n", "PCX409", 1),
-    ("#include <stdio.h>\n#include <curand_kernel.h>\n", "PCX406", 2),
-    ("#include <cublas_v2.h>\n", "PCX406", 1),
+    ("#include <stdio.h>\n#include <curand.h>\n", "PCX406", 2),
+    ("#include <cublasLt.h>\n", "PCX406", 1),
+    ("#include <cublas_v2.h>\nint f(cublasHandle_t h) { return cublasSgeam(h); }\n", "PCX406", 2),
     ("#include <cuda/std/atomic>\n", "PCX406", 1),
 ]
 
@@ -461,7 +464,8 @@ def test_remark_prints_compiler_style() -> None:
 
 
 def test_a_refused_kernel_is_reported_once() -> None:
-    src = KERNEL.format(body="    if (i >= n) return;\n    __syncthreads();\n    atomicAdd(&v[0], 1.0f);")
+    src = KERNEL.format(body="    if (i >= n) return;\n    int s = 2;\n    while (s > 0) { __syncthreads(); s--; }\n"
+                             "    atomicAdd(&v[0], 1.0f);")
     ids = [r.id for r in tr(src).remarks]
     assert ids == ["PCX407"]
 
@@ -516,6 +520,15 @@ UNPHASED = [
      "condition that may differ between threads"),
     ("    __shared__ int flag;\n    int *p = &flag;\n    if (t == 0) *p = buf[0] > 3;\n    __syncthreads();\n"
      "    if (flag) { buf[t] += 1; __syncthreads(); }", "condition that may differ between threads"),
+    # Conditional compilation is a statement of its phase only when it holds no barrier,
+    # declaration or jump: a branch the preprocessor keeps must not move a phase boundary.
+    ("#ifdef TWICE\n    __syncthreads();\n#endif\n    buf[t] += 1;",
+     "a barrier or warp function inside conditional compilation (#ifdef)"),
+    ("#if SCALE > 1\n    int s = 2;\n#else\n    int s = 1;\n#endif\n    buf[t] *= s;",
+     "a declaration inside conditional compilation (#if)"),
+    ("    for (int s = 0; s < 2; s++) {\n#ifndef KEEP\n        if (buf[t] > 3) break;\n#endif\n"
+     "        __syncthreads();\n    }", "a break statement inside conditional compilation (#ifndef)"),
+    ("#define HALF 32\n    buf[t] += HALF;", "the kernel has a preproc def"),
 ]
 
 
@@ -943,6 +956,197 @@ def test_barrier_phases_run(tmp_path: Path, language: str) -> None:
     # t is recomputed in each phase that reads it; mine, total and base are kept per thread.
     assert "int mine__pcx[1024];" in text and "int total__pcx[1024];" in text and "const int *base__pcx[1024];" in text
     assert "t__pcx" not in text and text.count("int t = threadIdx.x;") > 3
+
+
+CONDITIONAL = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+#define B 64
+
+__global__ void rotate_sum(const int *in, int *out, int rounds)
+{
+    __shared__ int buf[B];
+    __shared__ int pick[8];
+    int t = threadIdx.x;
+    if (t == 0)
+        for (int i = 0; i < 8; i++) /* thread 0's loop: the block loop below reuses its counter's name */
+            pick[i] = (blockIdx.x * 5 + i * 3) % B;
+    buf[t] = in[blockIdx.x * B + t];
+    __syncthreads();
+    int acc = 0;
+    for (int i = 0; i < rounds; i++) {
+        int v = buf[(t + pick[i % 8]) % B];
+#ifdef DOUBLE
+        acc += 2 * v;
+#elif defined(TRIPLE)
+        acc += 3 * v;
+#else
+        acc += v;
+#endif
+        __syncthreads();
+        buf[t] = acc % 1000;
+        __syncthreads();
+    }
+    out[blockIdx.x * B + t] = acc;
+}
+
+int main(void)
+{
+    int h[3 * B], o[3 * B], *d, *dout;
+    for (int i = 0; i < 3 * B; i++) h[i] = (i * 7 + 3) % 50;
+    cudaMalloc(&d, sizeof h);
+    cudaMalloc(&dout, sizeof o);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    rotate_sum<<<3, B>>>(d, dout, 11);
+    cudaMemcpy(o, dout, sizeof o, cudaMemcpyDeviceToHost);
+    for (int i = 0; i < 3 * B; i++) printf("%d ", o[i]);
+    printf("\n");
+    return 0;
+}
+"""
+
+
+def _rotate_sum_expected(factor: int) -> str:
+    out = []
+    for b in range(3):
+        pick = [(b * 5 + i * 3) % 64 for i in range(8)]
+        buf = [((b * 64 + t) * 7 + 3) % 50 for t in range(64)]
+        acc = [0] * 64
+        for i in range(11):
+            acc = [acc[t] + factor * buf[(t + pick[i % 8]) % 64] for t in range(64)]
+            buf = [a % 1000 for a in acc]
+        out += acc
+    return " ".join(map(str, out)) + " \n"
+
+
+@needs_clang
+@pytest.mark.parametrize("define, factor", [("", 1), ("-DDOUBLE", 2), ("-DTRIPLE", 3)])
+def test_conditional_compilation_inside_a_phase_runs_with_either_branch(tmp_path: Path, define: str,
+                                                                         factor: int) -> None:
+    """An ``#ifdef`` chain of plain statements stays in its phase whichever branch the
+    build keeps (SimpleMOC's ``#ifdef TABLE``), and a block loop's counter may share its
+    name with a loop of one thread."""
+    t = tr(CONDITIONAL)
+    assert "barrier phase(s)" in t.remarks[0].message, t.remarks[0].message
+    run = build_and_run(tmp_path, CONDITIONAL, extra_flags=(define,) if define else ())
+    assert run.stdout == _rotate_sum_expected(factor)
+    assert "rotate_sum" in " ".join(gate.kernel_launches(run.stderr))
+
+
+WARPS_LEAVE = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+
+/* llm.c's layernorm backward shape: a warp per row, warps past the last row return, the
+   others reduce their row, add into shared sums, and after the block barrier the block
+   adds its sums to the output. */
+__global__ void row_sums(const float *in, float *col, float *rowsum, int rows, int C)
+{
+    extern __shared__ float shared[];
+    cg::thread_block block = cg::this_thread_block();
+    cg::thread_block_tile<32> warp = cg::tiled_partition<32>(block);
+    int idx = blockIdx.x * warp.meta_group_size() + warp.meta_group_rank();
+    for (int i = threadIdx.x; i < C; i += blockDim.x)
+        shared[i] = 0.0f;
+    __syncthreads();
+    if (idx >= rows) { return; }
+    float s = 0.0f;
+    for (int i = warp.thread_rank(); i < C; i += warp.size()) {
+        s += in[idx * C + i];
+        atomicAdd(&shared[i], in[idx * C + i]);
+    }
+    s = cg::reduce(warp, s, cg::plus<float>{});
+    if (warp.thread_rank() == 0)
+        rowsum[idx] = s;
+    __syncthreads();
+    for (int i = threadIdx.x; i < C; i += blockDim.x)
+        atomicAdd(&col[i], shared[i]);
+}
+
+int main(void)
+{
+    const int rows = 11, C = 40;
+    float h[rows * C], hc[C], hr[rows], *d, *dc, *dr;
+    for (int i = 0; i < rows * C; i++) h[i] = (float)((i * 13) % 9);
+    cudaMalloc(&d, sizeof h);
+    cudaMalloc(&dc, sizeof hc);
+    cudaMalloc(&dr, sizeof hr);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    cudaMemset(dc, 0, sizeof hc);
+    row_sums<<<(rows + 3) / 4, 128, C * sizeof(float)>>>(d, dc, dr, rows, C);
+    cudaMemcpy(hc, dc, sizeof hc, cudaMemcpyDeviceToHost);
+    cudaMemcpy(hr, dr, sizeof hr, cudaMemcpyDeviceToHost);
+    for (int i = 0; i < C; i++) printf("%g ", hc[i]);
+    printf("|");
+    for (int i = 0; i < rows; i++) printf(" %g", hr[i]);
+    printf("\n");
+    return 0;
+}
+"""
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_warps_that_return_before_a_block_barrier_are_skipped_by_the_phases_after(tmp_path: Path,
+                                                                                  language: str) -> None:
+    t = tr(WARPS_LEAVE)
+    assert t.ok and "barrier phase(s)" in t.remarks[0].message, [r.format() for r in t.remarks]
+    run = build_and_run(tmp_path, WARPS_LEAVE, language=language)
+    h = [float((i * 13) % 9) for i in range(11 * 40)]
+    cols = [sum(h[r * 40 + i] for r in range(11)) for i in range(40)]
+    rows = [sum(h[r * 40:(r + 1) * 40]) for r in range(11)]
+    assert run.stdout == " ".join(f"{c:g}" for c in cols) + " |" + "".join(f" {r:g}" for r in rows) + "\n"
+
+
+VECTORS = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+
+/* llm.c's shapes: float4 loads through a cast pointer, make_float4, cache-hinted loads and
+   stores (__ldcs, __stcs, __ldg), and an int2 built in a kernel. */
+__global__ void scale4(const float *in, float *out, int2 *meta, int n4)
+{
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n4) return;
+    float4 v = *(const float4 *)(in + 4 * i);
+    float4 w = make_float4(v.w, v.z * 2.0f, v.y + __ldg(&in[0]), __ldcs(&v.x) - 1.0f);
+    *(float4 *)(out + 4 * i) = w;
+    __stcs(&out[4 * i], w.x + 0.5f);
+    meta[i] = make_int2(i, (int)(sizeof(float4) + sizeof(int2) * 100 + _Alignof(float4) * 10000));
+}
+
+int main(void)
+{
+    float h[64], o[64], *d, *dout;
+    int2 m[16], *dm;
+    for (int i = 0; i < 64; i++) h[i] = (float)(i % 9) - 2.0f;
+    cudaMalloc((void **)&d, sizeof h);
+    cudaMalloc((void **)&dout, sizeof o);
+    cudaMalloc((void **)&dm, sizeof m);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    scale4<<<2, 8>>>(d, dout, dm, 16);
+    cudaMemcpy(o, dout, sizeof o, cudaMemcpyDeviceToHost);
+    cudaMemcpy(m, dm, sizeof m, cudaMemcpyDeviceToHost);
+    for (int i = 0; i < 64; i++) printf("%g ", o[i]);
+    printf("| %d %d %d\n", m[3].x, m[15].x, m[15].y);
+    return 0;
+}
+"""
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_vector_types_and_cache_hints_run(tmp_path: Path, language: str) -> None:
+    src = VECTORS if language == "c" else VECTORS.replace("_Alignof", "alignof")
+    run = build_and_run(tmp_path, src, language=language)
+    h = [float(i % 9) - 2.0 for i in range(64)]
+    out = []
+    for i in range(16):
+        x, y, z, w = h[4 * i:4 * i + 4]
+        out += [w + 0.5, z * 2.0, y + h[0], x - 1.0]
+    assert run.stdout == " ".join(f"{v:g}" for v in out) + " | 3 15 160816\n"
 
 
 WARPS = r"""
@@ -1556,22 +1760,24 @@ def test_an_early_return_on_a_block_index_local_written_later_leaves_with_its_bl
     expected = [sum(h[b * 32:(b + 1) * 32]) + b if b < 5 else -1 for b in range(8)]
     assert run.stdout == " ".join(map(str, expected)) + " \n"
     assert "if ((blockIdx.y * gridDim.x + blockIdx.x) >= nseg)" in tr(EARLY_RETURN).text
-    # written before the test, the local no longer holds its uniform value there
+    # Written before the test, the local no longer holds its uniform value there: the
+    # return is a thread's, and the phases after skip the threads that left.
     moved = EARLY_RETURN.replace("    if (blockId >= nseg)\n        return;\n    blockId *= per;",
                                  "    blockId *= per;\n    if (blockId >= nseg)\n        return;")
     assert moved != EARLY_RETURN
-    assert any(r.id == "PCX407" for r in tr(moved).remarks)
+    assert "pcx_left[pcx_t] = 1" in tr(moved).text
+    assert build_and_run(tmp_path, moved, name="moved", language=language).stdout == run.stdout
 
 
 @needs_clang
 def test_an_early_return_that_the_whole_block_takes_is_kept_where_the_kernel_is_not_split(tmp_path: Path) -> None:
-    """The same kernel with a preprocessor line in it (SimpleMOC's has an #ifdef) is not
-    split at its barriers: it runs one parallel region per block, where the early return
-    is no hazard either, since every thread of the block takes it or none does."""
-    src = EARLY_RETURN.replace("    blockId *= per;", "#ifdef PCX_NEVER_DEFINED\n    blockId += 1;\n#endif\n    blockId *= per;")
+    """The same kernel with a ``#define`` in it is not split at its barriers: it runs one
+    parallel region per block, where the early return is no hazard either, since every
+    thread of the block takes it or none does."""
+    src = EARLY_RETURN.replace("    blockId *= per;", "#define PCX_UNUSED 1\n    blockId *= per;")
     assert src != EARLY_RETURN
     t = tr(src)
-    assert "not split at its barriers: the kernel has a preproc ifdef" in t.remarks[0].message
+    assert "not split at its barriers: the kernel has a preproc def" in t.remarks[0].message
     run = build_and_run(tmp_path, src)
     h = [i % 13 for i in range(8 * 32)]
     assert run.stdout == " ".join(str(sum(h[b * 32:(b + 1) * 32]) + b if b < 5 else -1) for b in range(8)) + " \n"

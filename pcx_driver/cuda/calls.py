@@ -48,9 +48,12 @@ class CallRules:
             raise self.printer.refuse("PCX405", node, f"{name} (wrap-around atomic) has no OpenMP equivalent")
         if name in ("__syncthreads", "__threadfence", "__threadfence_block", "__threadfence_system"):
             raise self.printer.refuse("PCX407", node, f"{name}() must be a statement of its own")
-        if name == "__ldg":
+        if name in tables.CACHE_LOADS:  # __ldg, __ldcs...: a load with a cache hint
             args = self.printer.inner_args(node, ctx)
             return f"(*({args[0]}))" if len(args) == 1 else None
+        if name in tables.CACHE_STORES:  # __stcs...: a store with a cache hint
+            args = self.printer.inner_args(node, ctx)
+            return f"((void)(*({args[0]}) = ({args[1]})))" if len(args) == 2 else None
         if name in tables.INTRINSICS:
             return tables.INTRINSICS[name] + self.printer.emit(node.child_by_field_name("arguments"), ctx)
         if name in tables.MINMAX and name not in self.scope.user_minmax:

@@ -15,6 +15,7 @@ result, never raised.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from pcx_driver import gate
 from pcx_driver.cuda.project import ProjectTranslation, translate_project, translate_single
+from pcx_driver.cuda.tables import toolkit_library
 from pcx_driver.cuda.translate import translate_source
 from pcx_driver.model import Language, RunOutput, SourceUnit
 
@@ -113,6 +115,20 @@ def nvcc_path() -> str | None:
     return shutil.which("nvcc") or ("/usr/local/bin/nvcc" if Path("/usr/local/bin/nvcc").exists() else None)
 
 
+def nvcc_includes() -> list[str]:
+    """``-I`` flags for toolkit libraries installed apart from nvcc (the ``nvidia-curand``
+    wheel's ``include``), from ``PCX_NVCC_INCLUDE`` (directories, ``:``-separated)."""
+    return [f"-I{d}" for d in os.environ.get("PCX_NVCC_INCLUDE", "").split(os.pathsep) if d]
+
+
+def missing_toolkit_header(diagnostics: str) -> str:
+    """The toolkit library header nvcc could not find (``curand_kernel.h``), or ''."""
+    for m in re.finditer(r"fatal error: ([\w./]+): No such file", diagnostics):
+        if toolkit_library(m.group(1)):
+            return m.group(1)
+    return ""
+
+
 def nvcc_compile(source: Path | Example, workdir: Path, timeout: float = 300) -> tuple[bool, str]:
     """``nvcc -c`` the source (each source of a program): proves it is valid CUDA.
     (ok, diagnostics)"""
@@ -121,8 +137,8 @@ def nvcc_compile(source: Path | Example, workdir: Path, timeout: float = 300) ->
         return False, "nvcc not found"
     for src in source.sources if isinstance(source, Example) else [source]:
         obj = workdir / (src.stem + ".nvcc.o")
-        p = subprocess.run([nvcc, *NVCC_FLAGS, "-c", str(src), "-o", str(obj)], capture_output=True, text=True,
-                           timeout=timeout)
+        p = subprocess.run([nvcc, *NVCC_FLAGS, *nvcc_includes(), "-c", str(src), "-o", str(obj)], capture_output=True,
+                           text=True, timeout=timeout)
         if p.returncode != 0:
             return False, p.stderr
     return True, ""

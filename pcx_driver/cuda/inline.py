@@ -70,10 +70,11 @@ class _Helper:
     free: set[str] = field(default_factory=set)  # identifiers the body reads that it does not declare
 
 
-def inline_cooperative_helpers(data: bytes, drop: bool = True) -> bytes:
+def inline_cooperative_helpers(data: bytes, drop: bool = True, keep: frozenset[str] = frozenset()) -> bytes:
     """``data`` with every inlinable call of a cooperative helper in a kernel replaced by the
     helper's body (see the module); ``data`` itself when there is none.  ``drop``: blank out
-    the helpers left uncalled (not in a file that others include: theirs may call them)."""
+    the helpers left uncalled, except those named in ``keep`` (in a file that others
+    include, the helpers their code names: they may call them)."""
     out = data
     counter = [0]
     inlined: set[str] = set()
@@ -86,7 +87,7 @@ def inline_cooperative_helpers(data: bytes, drop: bool = True) -> bytes:
             return out
         edits = _round(root, helpers, counter, inlined)
         if not edits:
-            return _drop_unused(out, root, helpers, inlined) if drop else out
+            return _drop_unused(out, root, {n: h for n, h in helpers.items() if n not in keep}, inlined) if drop else out
         for start, end, new in sorted(edits, reverse=True):
             out = out[:start] + new.encode("utf-8", "surrogateescape") + out[end:]
     return out

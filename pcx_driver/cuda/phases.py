@@ -212,6 +212,26 @@ def is_unroll_hint(node: Node) -> bool:
     return node.type == "preproc_call" and text(node).split()[:2] in (["#pragma", "unroll"], ["#pragma", "nounroll"])
 
 
+#: The pieces of conditional compilation (``#ifdef TABLE ... #else ... #endif``).
+_CONDITIONAL_PIECES = frozenset({"preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef", "preproc_else"})
+
+
+def _conditional_refusal(node: Node, groups: Groups) -> str:
+    """Why a conditional-compilation block keeps the kernel from its phases, or ''.  One
+    of statements, with no barrier, warp function, declaration or jump inside, is a
+    statement of its phase like any other: whichever branch the preprocessor keeps stays
+    in that phase, and the analysis has read the names of both."""
+    if node.parent is None or node.parent.type not in ("compound_statement", *_CONDITIONAL_PIECES):
+        return f"the kernel has a {node.type.replace('_', ' ')} inside a statement"
+    for n in walk(node):
+        if n.type in ("declaration", "return_statement", "break_statement", "continue_statement", "goto_statement",
+                      "labeled_statement"):
+            return f"the kernel has a {n.type.replace('_', ' ')} inside conditional compilation ({text(node).split()[0]})"
+    if _has_split(node, groups):
+        return f"the kernel has a barrier or warp function inside conditional compilation ({text(node).split()[0]})"
+    return ""
+
+
 def _statements(node: Node) -> list[Node]:
     """The statement list of a loop/if body (a single statement is a list of one)."""
     if node.type == "compound_statement":
@@ -274,11 +294,15 @@ class _Planner:
                 name = _written_name(n.child_by_field_name("argument"))
                 if name:
                     self.writes.setdefault(name, []).append(n)
-            elif is_unroll_hint(n):
-                continue
+            elif is_unroll_hint(n) or (n.parent is not None and is_unroll_hint(n.parent)):
+                continue  # the hint and its pieces (#pragma, unroll)
             elif facts_only:
                 continue
-            elif n.type in ("goto_statement", "labeled_statement") or n.type.startswith("preproc_"):
+            elif n.type in _CONDITIONAL_PIECES and (why := _conditional_refusal(n, groups)):
+                raise _NoPhases(why)
+            elif n.type in ("goto_statement", "labeled_statement") or (
+                n.type.startswith("preproc_") and n.type not in _CONDITIONAL_PIECES and n.type != "preproc_defined"
+            ):
                 raise _NoPhases(f"the kernel has a {n.type.replace('_', ' ')}")
             elif n.type in ("lambda_expression", "for_range_loop", "try_statement") and _has_barrier(n, groups):
                 raise _NoPhases(f"__syncthreads() inside a {n.type.replace('_', ' ')}")
@@ -400,12 +424,13 @@ class _Planner:
                 if d.type != "init_declarator" or not self.uniform(d.child_by_field_name("value")):
                     raise _NoPhases(f"a loop holding {what} starts from a value that may differ between threads")
                 name = declarator_name(d)
-                # Two loops may reuse a counter's name (each its own scope) when every
-                # declaration of it is such a loop's: the name then is uniform wherever used.
+                # Loops may reuse a counter's name (each its own scope) when every
+                # declaration of it is a loop's counter.  The name is then uniform wherever
+                # a uniformity question is asked: a loop holding no barrier lies inside one
+                # phase, and nothing in its body is asked (no split there).
                 if name in self.params or not all(
                     o.parent is not None and o.parent.parent is not None and o.parent.parent.type == "for_statement"
                     and o.parent.id == o.parent.parent.child_by_field_name("initializer").id
-                    and _has_split(o.parent.parent, self.groups)
                     for o in self.locals.get(name, [])
                 ):
                     raise _NoPhases(f"the loop counter {name} is declared twice")
@@ -508,7 +533,13 @@ class _Planner:
         else:
             return None
         wop = warp_op(call, self.groups) if call is not None else None
-        if target.type != "identifier" or wop is None or wop.kind == "syncwarp":
+        if wop is None or wop.kind == "syncwarp":
+            return None
+        # An element (``acc[warp.meta_group_rank()] = cg::reduce(...)``) is assigned in the
+        # receiving phase, its subscript evaluated there by the same thread; a reduction or
+        # a vote has its type, a shuffle takes its target's declaration.
+        if target.type != "identifier" and not (target.type == "subscript_expression" and op == "="
+                                                and wop.kind in ("reduce", "vote")):
             return None
         if sum(warp_op(n, self.groups) is not None for n in walk(stmt)) != 1:
             return None
@@ -645,19 +676,6 @@ class _Planner:
 
     # -------------------------------------------------------------- checks over the phases
 
-    def barrier_after(self, ret: Node) -> bool:
-        """Whether a block barrier may run after ``ret``: later in the body, or anywhere
-        in a loop around it."""
-        loops, p = [], ret.parent
-        while p is not None and p.id != self.body.id:
-            if p.type in ("for_statement", "while_statement", "do_statement"):
-                loops.append(p)
-            p = p.parent
-        return any(
-            n.start_byte > ret.start_byte or any(lp.start_byte <= n.start_byte < lp.end_byte for lp in loops)
-            for n in walk(self.body) if self.groups.is_barrier(n)
-        )
-
     def phase_of(self, node: Node) -> Phase | None:
         p: Node | None = node
         while p is not None and p.id != self.body.id:
@@ -668,16 +686,17 @@ class _Planner:
         return None
 
     def check_jumps(self) -> None:
-        """``break``/``continue`` must stay inside their phase; ``return`` in the final
-        phase, or before it where no block barrier follows (a thread that left would miss
-        it): only warp exchanges do, which CUDA defines only when the whole warp or tile
-        left together, so the phases after skip the threads that left (``leaves``)."""
+        """``break``/``continue`` must stay inside their phase.  A ``return`` before the
+        final phase ends its thread, and the phases after skip the threads that left
+        (``leaves``): that is what the hardware does, where a thread that exited no
+        longer holds up a barrier (PTX ``exit``: the remaining threads meet at it alone;
+        llm.c's layernorm backward returns warps past the last row before its
+        ``__syncthreads()``), and what CUDA defines for warp exchanges when the whole warp
+        or tile left together."""
         for ph in self.phases:
             for s in ph.statements:
                 for n in walk(s):
                     if n.type == "return_statement" and not ph.final:
-                        if self.barrier_after(n):
-                            raise _NoPhases("a return that a later __syncthreads() would miss")
                         # a lane that left votes false in CUDA; its slot here holds nothing
                         if any(ex.warp.kind == "vote" for ex in self.exchanges):
                             raise _NoPhases("a warp vote in a kernel whose threads may return before it (the lanes that left would vote)")

@@ -55,6 +55,7 @@ class ProjectFile:
     includes: list[Include] = field(default_factory=list)
     cxx: bool = False
     names: Names = field(default_factory=Names)
+    identifiers: frozenset[str] = frozenset()  # every identifier the file names
     #: a header tree-sitter cannot parse that holds no CUDA (``extern "C" {`` opened and
     #: closed under ``#ifdef __cplusplus``): the compiler reads it as it is, so it is copied
     plain_unparsable: bool = False
@@ -109,6 +110,7 @@ def _holds_cuda(root) -> bool:
 def _scan(pf: ProjectFile, include_dirs: list[str]) -> None:
     root = parse(pf.data).root_node
     pf.names = scan_names(root)
+    pf.identifiers = frozenset(text(n) for n in walk(root) if n.type == "identifier")
     pf.plain_unparsable = not pf.source and root.has_error and not _holds_cuda(root)
     for n in walk(root):
         if n.type in CXX_NODES:
@@ -170,6 +172,12 @@ def _context(files: dict[str, ProjectFile], start: str) -> Names:
     return names
 
 
+def _named_elsewhere(files: dict[str, ProjectFile], path: str) -> frozenset[str]:
+    """The identifiers the program's other files name (a helper of ``path`` they never name
+    is not theirs to call)."""
+    return frozenset().union(*(f.identifiers for p, f in files.items() if p != path))
+
+
 def _unit(pf: ProjectFile, base: str) -> SourceUnit:
     return SourceUnit(path=pf.display, text=pf.data.decode("utf-8", "surrogateescape"), language=Language.CUDA,
                       directory=base)
@@ -186,7 +194,7 @@ def translate_single(source: str, include_dirs: list[str] = (), base: str | None
         if pf.plain_unparsable:
             continue  # nothing to translate: the compiler reads it as it is
         tr = translate_source(_unit(pf, base), context=_context(files, pf.path), runtime_include=RUNTIME_HEADER,
-                              included=True)
+                              included=True, named_elsewhere=_named_elsewhere(files, pf.path))
         if tr.body == pf.data.decode("utf-8", "surrogateescape"):
             continue
         by, inc = includer[pf.path]
@@ -232,7 +240,8 @@ def translate_project(sources: list[str], outdir: str, include_dirs: list[str] =
             continue
         tr = translate_source(_unit(pf, base), context=_context(files, path),
                               runtime_include=os.path.relpath(runtime, here).replace(os.sep, "/"),
-                              include_map=include_map, included=path in included)
+                              include_map=include_map, included=path in included,
+                              named_elsewhere=_named_elsewhere(files, path))
         result.remarks += tr.remarks
         result.kernels += tr.kernels
         result.ok &= tr.ok

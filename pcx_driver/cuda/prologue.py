@@ -112,6 +112,8 @@ PCX_API dim3 pcx_dim3_of(unsigned long long x) { return pcx_dim3_make((unsigned 
 #define pcx_dim3_of(e) _Generic((e), dim3: (e), \
     default: pcx_dim3_make((unsigned int)_Generic((e), dim3: 0, default: (e)), 1, 1))
 #endif
+/* CUDA's built-in vector types (float4, int2, ...), with their alignment, and make_*. */
+@VECTOR_TYPES@
 #define pcx_min(a, b) ((a) < (b) ? (a) : (b))
 #define pcx_max(a, b) ((a) > (b) ? (a) : (b))
 
@@ -432,6 +434,31 @@ def _device_properties() -> str:
     return _DEVICE_PROPERTIES.replace("@ATTRIBUTE_ENUM@", enum).replace("@ATTRIBUTE_CASES@", cases)
 
 
+#: CUDA's vector types: (prefix, C element type, byte size of one element).
+_VECTOR_ELEMENTS = (("char", "signed char", 1), ("uchar", "unsigned char", 1), ("short", "short", 2),
+                    ("ushort", "unsigned short", 2), ("int", "int", 4), ("uint", "unsigned int", 4),
+                    ("long", "long", 8), ("ulong", "unsigned long", 8), ("longlong", "long long", 8),
+                    ("ulonglong", "unsigned long long", 8), ("float", "float", 4), ("double", "double", 8))
+
+
+def _vector_types() -> str:
+    """``typedef struct { T x, y; } float2;`` and ``make_float2`` for every element type
+    and width 1-4, aligned as CUDA aligns them (a 2- or 4-vector to its size, up to 16
+    bytes; a 3-vector to its element), in ``declare target``."""
+    lines = ["#pragma omp declare target"]
+    for prefix, ctype, size in _VECTOR_ELEMENTS:
+        for n in range(1, 5):
+            name, fields = f"{prefix}{n}", "xyzw"[:n]
+            align = size if n in (1, 3) else min(size * n, 16)
+            members = ", ".join(fields)
+            lines.append(f"typedef struct __attribute__((aligned({align}))) {{ {ctype} {members}; }} {name};")
+            params = ", ".join(f"{ctype} {f}" for f in fields)
+            sets = " ".join(f"v.{f} = {f};" for f in fields)
+            lines.append(f"PCX_API {name} make_{name}({params}) {{ {name} v; {sets} return v; }}")
+    lines.append("#pragma omp end declare target")
+    return "\n".join(lines)
+
+
 def prologue() -> str:
     """The compatibility prologue text (ends with a newline)."""
-    return _PROLOGUE.replace("@DEVICE_PROPERTIES@", _device_properties())
+    return _PROLOGUE.replace("@DEVICE_PROPERTIES@", _device_properties()).replace("@VECTOR_TYPES@", _vector_types())

@@ -137,6 +137,11 @@ def is_api_name(name: str) -> bool:
     names the toolkit's headers define are (``runtime_names``)."""
     return name in RUNTIME_NAMES or name in DRIVER_NAMES
 
+#: Loads and stores with a cache hint (``__ldcs(p)``, ``__stcs(p, v)``): plain memory
+#: accesses here.
+CACHE_LOADS = frozenset({"__ldg", "__ldcg", "__ldca", "__ldcs", "__ldlu", "__ldcv"})
+CACHE_STORES = frozenset({"__stcg", "__stcs", "__stwb", "__stwt"})
+
 #: Device intrinsics renamed to their C forms or to prologue helpers.
 INTRINSICS: dict[str, str] = {
     "__expf": "expf", "__logf": "logf", "__log2f": "log2f", "__log10f": "log10f",
@@ -259,6 +264,48 @@ TOOLKIT_LIBRARIES: dict[str, str] = {
     "cuda_fp16": "half precision", "cuda_bf16": "bfloat16", "cuda_fp8": "FP8", "cuComplex": "cuComplex",
     "cuda_profiler_api": "the profiler API", "cuda_pipeline": "asynchronous copies", "cuda_awbarrier": "asynchronous barriers",
 }
+#: cuRAND's device API for its default generator (XORWOW), which ``curand_runtime.py``
+#: defines: ``#include <curand_kernel.h>`` is translated, every other cuRAND header and name
+#: (the host API, the other generators, discrete distributions) refused (PCX406).
+CURAND_HEADER = "curand_kernel.h"
+CURAND_NAMES = frozenset({
+    "curandState", "curandState_t", "curandStateXORWOW", "curandStateXORWOW_t",
+    "curand_init", "curand", "curand_uniform", "curand_uniform_double", "curand_normal",
+    "curand_normal_double", "curand_log_normal", "curand_log_normal_double", "skipahead",
+    "skipahead_sequence",
+})
+#: The cuBLAS subset ``cublas_runtime.py`` defines (``#include <cublas_v2.h>``); any other
+#: ``cublas*``/``CUBLAS_*`` name is refused (PCX406), as are cuBLASLt and the legacy API.
+CUBLAS_HEADER = "cublas_v2.h"
+CUBLAS_NAMES = frozenset({
+    "cublasHandle_t", "cublasStatus_t", "cublasOperation_t", "cublasMath_t", "cublasComputeType_t",
+    "cublasPointerMode_t", "cublasCreate", "cublasDestroy", "cublasSetMathMode", "cublasGetMathMode",
+    "cublasSetPointerMode", "cublasGetPointerMode", "cublasSetStream", "cublasGetStream", "cublasGetStatusString",
+    "CUBLAS_STATUS_SUCCESS", "CUBLAS_STATUS_NOT_INITIALIZED", "CUBLAS_STATUS_ALLOC_FAILED",
+    "CUBLAS_STATUS_INVALID_VALUE", "CUBLAS_STATUS_ARCH_MISMATCH", "CUBLAS_STATUS_MAPPING_ERROR",
+    "CUBLAS_STATUS_EXECUTION_FAILED", "CUBLAS_STATUS_INTERNAL_ERROR", "CUBLAS_STATUS_NOT_SUPPORTED",
+    "CUBLAS_OP_N", "CUBLAS_OP_T", "CUBLAS_OP_C", "CUBLAS_DEFAULT_MATH", "CUBLAS_TENSOR_OP_MATH",
+    "CUBLAS_PEDANTIC_MATH", "CUBLAS_TF32_TENSOR_OP_MATH", "CUBLAS_COMPUTE_32F", "CUBLAS_COMPUTE_32F_PEDANTIC",
+    "CUBLAS_COMPUTE_32F_FAST_16F", "CUBLAS_COMPUTE_32F_FAST_16BF", "CUBLAS_COMPUTE_32F_FAST_TF32",
+    "CUBLAS_COMPUTE_64F", "CUBLAS_COMPUTE_64F_PEDANTIC", "CUBLAS_POINTER_MODE_HOST", "CUBLAS_POINTER_MODE_DEVICE",
+}) | frozenset(f"cublas{p}{r}" for p in "SD" for r in (
+    "gemm", "gemmStridedBatched", "gemv", "axpy", "dot", "scal", "nrm2", "copy"))
+#: Toolkit libraries translated in part: the header, the runtime's name, the names it
+#: defines, and the prefixes of the library's other names (refused where used).
+TRANSLATED_LIBRARIES: dict[str, tuple[str, frozenset[str], tuple[str, ...]]] = {
+    CURAND_HEADER: ("cuRAND", CURAND_NAMES, ("curand",)),
+    CUBLAS_HEADER: ("cuBLAS", CUBLAS_NAMES, ("cublas", "CUBLAS_")),
+}
+
+
+def untranslated_library_name(name: str) -> str:
+    """The library (``cuRAND``) of a name it defines that has no translation, or ''."""
+    for library, names, prefixes in TRANSLATED_LIBRARIES.values():
+        if name.startswith(prefixes) and name not in names:
+            return library
+    return ""
+
+
 #: Toolkit headers matched by their whole name (``mma.h``: warp matrix functions), and
 #: libcu++ (``<cuda/std/...>``, ``<cuda/atomic>``) by its directory.
 TOOLKIT_HEADERS: dict[str, str] = {"mma.h": "warp matrix functions (WMMA)", "cuda": "libcu++"}

@@ -68,6 +68,8 @@ from tree_sitter import Node, Tree
 
 from pcx_driver.cuda import coop, kernels, tables
 from pcx_driver.cuda.calls import CallRules
+from pcx_driver.cuda.cublas_runtime import CUBLAS_RUNTIME
+from pcx_driver.cuda.curand_runtime import curand_runtime
 from pcx_driver.cuda.declarations import DeclarationRules
 from pcx_driver.cuda.inline import inline_cooperative_helpers
 from pcx_driver.cuda.dim3 import Dim3Rules
@@ -87,6 +89,15 @@ _DROPPED_KEYWORDS = frozenset({
     "__global__", "__device__", "__host__", "__constant__", "__shared__", "__forceinline__",
     "__noinline__", "launch_bounds",
 })
+
+
+#: What is translated of a library, for the refusal of its other names.
+_LIBRARY_SUBSETS = {
+    "cuRAND": "of cuRAND, the device API of its default XORWOW generator is translated: curandState, curand_init, "
+              "curand, curand_uniform, curand_normal, curand_log_normal and their _double forms, skipahead",
+    "cuBLAS": "of cuBLAS, <cublas_v2.h>'s handle, modes and streams and, in S and D precision, gemm, "
+              "gemmStridedBatched, gemv, axpy, dot, scal, nrm2 and copy are translated",
+}
 
 
 @dataclass
@@ -123,6 +134,7 @@ class _Translator(Printer):
         self.declarations = DeclarationRules(self, scope, self.dim3, self.kernel_defs, self.statements)
         self.calls = CallRules(self, scope, self.dim3)
         self.thrust = ThrustRules(self)
+        self.libraries: set[str] = set()  # toolkit headers included whose runtime heads the text
 
     def rule(self, node: Node, ctx: Ctx) -> str | None:
         t = node.type
@@ -208,6 +220,10 @@ class _Translator(Printer):
         if base in tables.REFUSED_HEADERS:
             rid, msg = tables.REFUSED_HEADERS[base]
             raise self.refuse(rid, node, msg)
+        if name in tables.TRANSLATED_LIBRARIES:
+            self.libraries.add(name)
+            return (f"/* pcx: #include <{name}> is replaced by the {tables.TRANSLATED_LIBRARIES[name][0]} runtime */"
+                    + ("\n" if text(node).endswith("\n") else ""))
         if library := tables.toolkit_library(name):
             raise self.refuse("PCX406", node, f"<{name}>: {library} from the CUDA toolkit is not translated")
         nl = "\n" if text(node).endswith("\n") else ""
@@ -240,6 +256,8 @@ class _Translator(Printer):
             and (name not in ("texture", "surface") or node.type == "type_identifier")
         ):
             raise self.refuse(r.id, node, r.what.format(name=name))
+        elif library := tables.untranslated_library_name(name):
+            raise self.refuse("PCX406", node, f"{library} {name} has no translation ({_LIBRARY_SUBSETS[library]})")
         elif tables.is_api_name(name) and name not in tables.KNOWN_NAMES:
             raise self.refuse("PCX406", node, f"CUDA runtime API {name} has no translation")
         if node.type == "identifier" and ctx.kernel is not None and (
@@ -268,6 +286,10 @@ class _Translator(Printer):
         body = self.src(0, root.start_byte) + self.emit(root, Ctx()) + self.src(root.end_byte, len(self.data))
         path = self.file.replace("\\", "\\\\").replace('"', '\\"')
         head = f'#include "{self.runtime_include}"\n' if self.runtime_include else prologue()
+        if tables.CURAND_HEADER in self.libraries:
+            head += curand_runtime()
+        if tables.CUBLAS_HEADER in self.libraries:
+            head += CUBLAS_RUNTIME
         if self.thrust.used:
             head += THRUST_RUNTIME
         out = head + f'#line 1 "{path}"\n' + body
@@ -286,14 +308,21 @@ def _device_function_template(node: Node) -> Node | None:
 
 
 def translate_source(unit: SourceUnit, context: Names | None = None, runtime_include: str | None = None,
-                     include_map: dict[str, str] | None = None, included: bool = False) -> CudaTranslation:
+                     include_map: dict[str, str] | None = None, included: bool = False,
+                     named_elsewhere: frozenset[str] | None = None) -> CudaTranslation:
     """Translate one CUDA unit; never raises for bad input (remarks say what went wrong).
 
     ``context``: names the unit's headers declare (``names.scan_names``); ``runtime_include``:
     include this header instead of heading the text with the prologue; ``include_map``:
     ``#include`` spellings to replace (a header's place in the output tree); ``included``:
-    other files of the program include this one (its device helpers stay for them)."""
-    inlined = inline_cooperative_helpers(unit.data, drop=not included)
+    other files of the program include this one: its device helpers stay for them, all of
+    them or, where ``named_elsewhere`` says which names the other files use, those."""
+    if not included:
+        inlined = inline_cooperative_helpers(unit.data)
+    elif named_elsewhere is None:
+        inlined = inline_cooperative_helpers(unit.data, drop=False)
+    else:
+        inlined = inline_cooperative_helpers(unit.data, keep=named_elsewhere)
     cxx = False
     if inlined != unit.data:  # the helpers inlined may have been the unit's only C++ (templates)
         cxx = uses_cxx(parse(unit.data).root_node)

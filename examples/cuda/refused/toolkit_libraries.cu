@@ -1,7 +1,8 @@
 /* CUDA toolkit libraries the translator does not translate: half precision and
    cuComplex.  Their headers exist only where CUDA is installed, so each include is
    refused with PCX406 (the library named), never passed to a build that cannot find it
-   (cuRAND's <curand_kernel.h>, cuBLAS's <cublas_v2.h> and the like are refused alike). */
+   (cuBLAS's <cublas_v2.h>, cuRAND's host API <curand.h> and the like are refused alike;
+   cuRAND's device API, <curand_kernel.h>, is translated: curand_monte_carlo.cu). */
 #include <stdio.h>
 #include <cuda_fp16.h>
 #include <cuComplex.h>
