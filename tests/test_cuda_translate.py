@@ -529,6 +529,11 @@ UNPHASED = [
     ("    for (int s = 0; s < 2; s++) {\n#ifndef KEEP\n        if (buf[t] > 3) break;\n#endif\n"
      "        __syncthreads();\n    }", "a break statement inside conditional compilation (#ifndef)"),
     ("#define HALF 32\n    buf[t] += HALF;", "the kernel has a preproc def"),
+    # A parameter is each thread's own variable: the block function has one copy, which
+    # only a once-per-block update with a value every thread computes alike may move.
+    ("    v += threadIdx.x;\n    buf[t] += v[0];", "the parameter v is written with a value that may differ between threads"),
+    ("    if (t == 0) v += 1;\n    __syncthreads();", "the parameter v is written by the block's threads one by one"),
+    ("    int *w = (v += 2);\n    buf[t] += w[0];", "the parameter v is written inside a statement"),
 ]
 
 
@@ -1147,6 +1152,60 @@ def test_vector_types_and_cache_hints_run(tmp_path: Path, language: str) -> None
         x, y, z, w = h[4 * i:4 * i + 4]
         out += [w + 0.5, z * 2.0, y + h[0], x - 1.0]
     assert run.stdout == " ".join(f"{v:g}" for v in out) + " | 3 15 160816\n"
+
+
+PARAM_STEPS = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+
+/* llm.c's softmax backward shape: pointer parameters moved to the block's row once, at the
+   top, then a block reduction over the row. */
+__global__ void row_total(const int *in, int *out, int width)
+{
+    __shared__ int part[64];
+    in += blockIdx.x * width;
+    out += blockIdx.x;
+    width -= 1; /* the last column is left out */
+    int t = threadIdx.x, s = 0;
+    for (int i = t; i < width; i += blockDim.x)
+        s += in[i];
+    part[t] = s;
+    __syncthreads();
+    for (int h = 32; h > 0; h >>= 1) {
+        if (t < h)
+            part[t] += part[t + h];
+        __syncthreads();
+    }
+    if (t == 0)
+        *out = part[0] * 1000 + width;
+}
+
+int main(void)
+{
+    int h[5 * 100], o[5], *d, *dout;
+    for (int i = 0; i < 5 * 100; i++) h[i] = (i * 7) % 11;
+    cudaMalloc(&d, sizeof h);
+    cudaMalloc(&dout, sizeof o);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    row_total<<<5, 64>>>(d, dout, 100);
+    cudaMemcpy(o, dout, sizeof o, cudaMemcpyDeviceToHost);
+    for (int i = 0; i < 5; i++) printf("%d ", o[i]);
+    printf("\n");
+    return 0;
+}
+"""
+
+
+@needs_clang
+def test_parameters_moved_once_per_block_run_as_steps_of_the_block(tmp_path: Path) -> None:
+    """Each thread of the block would move its own copy of ``in`` and ``out`` by the same
+    amount: the block function moves its one copy once (it moved it once per thread, 64
+    rows past the block's, before)."""
+    t = tr(PARAM_STEPS)
+    assert "barrier phase(s)" in t.remarks[0].message, t.remarks[0].message
+    run = build_and_run(tmp_path, PARAM_STEPS)
+    h = [(i * 7) % 11 for i in range(500)]
+    assert run.stdout == " ".join(str(sum(h[b * 100:b * 100 + 99]) * 1000 + 99) for b in range(5)) + " \n"
 
 
 WARPS = r"""

@@ -142,7 +142,10 @@ def _helper(name: str, fn: Node) -> _Helper | None:
         plist = outer.child_by_field_name("parameters")
         for p in plist.named_children if plist is not None else []:
             if p.type in ("type_parameter_declaration", "template_template_parameter_declaration"):
-                names = [c for c in p.named_children if c.type == "type_identifier"]
+                # ``template <class> class Func`` names its parameter in an inner declaration
+                named = next((c for c in p.named_children if c.type == "type_parameter_declaration"), p) \
+                    if p.type == "template_template_parameter_declaration" else p
+                names = [c for c in named.named_children if c.type == "type_identifier"]
                 if not names:
                     return None
                 template.append(text(names[-1]))

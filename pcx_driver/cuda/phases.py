@@ -252,6 +252,12 @@ def _in_own_update(write: Node, name: str) -> bool:
     return False
 
 
+def _own_statement_update(write: Node, name: str) -> bool:
+    """``name op= ...;`` or ``name++;``: the write is the whole expression statement."""
+    return (write.type in ("assignment_expression", "update_expression") and write.parent is not None
+            and write.parent.type == "expression_statement" and write.parent.named_children[0].id == write.id)
+
+
 def _written_name(target: Node) -> str:
     return text(target) if target.type == "identifier" else ""
 
@@ -306,6 +312,28 @@ class _Planner:
                 raise _NoPhases(f"the kernel has a {n.type.replace('_', ' ')}")
             elif n.type in ("lambda_expression", "for_range_loop", "try_statement") and _has_barrier(n, groups):
                 raise _NoPhases(f"__syncthreads() inside a {n.type.replace('_', ' ')}")
+        # A kernel's parameters are each thread's own variables; the block function has one
+        # copy for the block.  A parameter stays one copy where every write of it is a
+        # statement of its own, ``p += <uniform>;``, that runs once per block as a step
+        # (llm.c's ``att += idx * T * T;``): every thread would compute the same value.
+        self.param_updates = {name for name in self.params if name in self.writes and all(
+            _own_statement_update(w, name) for w in self.writes[name])}
+        if not facts_only:
+            for name in sorted(set(self.params) & set(self.writes) - self.param_updates):
+                raise _NoPhases(f"the parameter {name} is written inside a statement (each thread has its own)")
+
+    def param_update(self, stmt: Node) -> bool:
+        """``p op= <uniform>;`` or ``p++;`` for a parameter every write of which has that
+        form (``param_updates``): a step of the block, run once."""
+        if stmt.type != "expression_statement" or not stmt.named_children:
+            return False
+        e = stmt.named_children[0]
+        target = e.child_by_field_name("left" if e.type == "assignment_expression" else "argument")
+        if target is None or _written_name(target) not in self.param_updates:
+            return False
+        if self.guarded or (e.type == "assignment_expression" and not self.uniform(e.child_by_field_name("right"))):
+            raise _NoPhases(f"the parameter {text(target)} is written with a value that may differ between threads")
+        return True
 
     # -------------------------------------------------------------- uniformity
 
@@ -343,7 +371,7 @@ class _Planner:
                     return False
                 if name in self.block_names or name in extra:
                     continue
-                if name in self.locals or name in self.writes:
+                if name in self.locals or (name in self.writes and name not in self.param_updates):
                     return False
         return True
 
@@ -636,6 +664,9 @@ class _Planner:
                         raise _NoPhases(f"{wop.spelling} inside a {s.type.replace('_', ' ')}")
                     raise _NoPhases(f"{wop.spelling} must be the whole right-hand side of an assignment or "
                                     "declaration, or __syncwarp() a statement of its own")
+            elif self.param_update(s):
+                close()
+                out.append(BlockStep(s, "uniform"))
             elif self.uniform_declaration(s) or (self.uniform_return(s) and not self.guarded):
                 close()
                 out.append(BlockStep(s, "uniform", values=self.return_values.get(s.id, {})))
@@ -684,6 +715,13 @@ class _Planner:
                 return ph
             p = p.parent
         return None
+
+    def check_param_writes(self) -> None:
+        """A parameter update inside a phase (``if (t == 0) p += 4;``) would run once per
+        thread on the block's one copy."""
+        for name in sorted(self.param_updates):
+            if any(self.phase_of(w) is not None for w in self.writes[name]):
+                raise _NoPhases(f"the parameter {name} is written by the block's threads one by one")
 
     def check_jumps(self) -> None:
         """``break``/``continue`` must stay inside their phase.  A ``return`` before the
@@ -815,6 +853,7 @@ def plan_phases(body: Node, params: set[str], shared: set[str], groups: Groups |
             if not (isinstance(step, BlockStep) and step.kind == "uniform"):
                 break
         planner.check_jumps()
+        planner.check_param_writes()
         return PhasePlan(steps, planner.per_thread(), len(planner.phases), planner.exchanges, planner.predicates,
                          planner.leaves)
     except _NoPhases as e:
