@@ -1208,6 +1208,117 @@ def test_parameters_moved_once_per_block_run_as_steps_of_the_block(tmp_path: Pat
     assert run.stdout == " ".join(str(sum(h[b * 100:b * 100 + 99]) * 1000 + 99) for b in range(5)) + " \n"
 
 
+BLOCK_SUMS = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+#define B 64
+
+/* dynamic shared memory, a grid-stride prefix, the sum into an element chosen by a parameter */
+__global__ void dyn_sum(const int *in, unsigned long long *out, int n, int slot)
+{
+    extern __shared__ unsigned long long acc[];
+    int tid = threadIdx.x;
+    unsigned long long s = 0;
+    for (int i = blockIdx.x * blockDim.x + tid; i < n; i += blockDim.x * gridDim.x)
+        s += (unsigned long long)in[i] * in[i];
+    acc[tid] = s;
+    __syncthreads();
+    for (int k = blockDim.x / 2; k > 0; k /= 2) {
+        if (tid < k)
+            acc[tid] = acc[tid] + acc[tid + k];
+        __syncthreads();
+    }
+    if (tid == 0)
+        atomicAdd(&out[slot], acc[0]);
+}
+
+/* a constant start: the tree is the idiom's where the block has B threads */
+__global__ void const_sum(const int *in, int *out, int *hits, int n)
+{
+    __shared__ int part[B];
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    part[threadIdx.x] = i < n ? in[i] : 0;
+    if (i < n && in[i] == 7)
+        atomicAdd(hits, 1);
+    __syncthreads();
+    for (int s = B / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s)
+            part[threadIdx.x] += part[threadIdx.x + s];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        atomicAdd(out, part[0]);
+}
+
+int main(void)
+{
+    const int n = 1000;
+    int h[1000], *d, *dc, hc[2];
+    unsigned long long o[3], *dout;
+    for (int i = 0; i < n; i++) h[i] = (i * 13) % 17;
+    cudaMalloc(&d, sizeof h);
+    cudaMalloc(&dout, sizeof o);
+    cudaMalloc(&dc, sizeof hc);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    cudaMemset(dout, 0, sizeof o);
+    cudaMemset(dc, 0, sizeof hc);
+    dyn_sum<<<5, 64, 64 * sizeof(unsigned long long)>>>(d, dout, n, 1);
+    dyn_sum<<<5, 48, 48 * sizeof(unsigned long long)>>>(d, dout, n, 2); /* not a power of two: the tree drops a partial */
+    const_sum<<<(n + B - 1) / B, B>>>(d, dc, dc + 1, n);
+    cudaMemcpy(o, dout, sizeof o, cudaMemcpyDeviceToHost);
+    cudaMemcpy(hc, dc, sizeof hc, cudaMemcpyDeviceToHost);
+    printf("%llu %llu %llu %d %d\n", o[0], o[1], o[2], hc[0], hc[1]);
+    return 0;
+}
+"""
+
+
+def _block_sums_expected() -> str:
+    h = [(i * 13) % 17 for i in range(1000)]
+
+    def tree(block: int, grid: int) -> int:
+        total = 0
+        for b in range(grid):
+            acc = [sum(h[i] * h[i] for i in range(b * block + t, 1000, block * grid)) for t in range(block)]
+            k = block // 2
+            while k > 0:
+                for t in range(k):
+                    acc[t] += acc[t + k]
+                k //= 2
+            total += acc[0]
+        return total
+
+    return f"0 {tree(64, 5)} {tree(48, 5)} {sum(h)} {h.count(7)}\n"
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_a_shared_memory_tree_ending_in_one_atomic_add_per_block_is_a_grid_reduction(tmp_path: Path,
+                                                                                      language: str) -> None:
+    """Cause 7's idiom: where the block is 1-D and a power of two in size, the kernel runs
+    as a reduction(+) over its grid and one add (two launches, no phases); any other
+    launch (48 threads: CUDA's tree drops a partial there) runs the phases, CUDA's result."""
+    remarks = {r.message.split()[2]: r.message for r in tr(BLOCK_SUMS).remarks}
+    assert "a reduction(+) over its launch grid" in remarks["dyn_sum"]
+    assert "a reduction(+) over its launch grid" in remarks["const_sum"]
+    run = build_and_run(tmp_path, BLOCK_SUMS, language=language)
+    assert run.stdout == _block_sums_expected()
+    assert sum(1 for name in gate.kernel_launches(run.stderr) if "dyn_sum" in name) == 2 + 1  # idiom twice, phases once
+
+
+@pytest.mark.parametrize("change", [
+    ("if (tid < k)", "if (tid < k && tid + k < n)"),  # a tree guarded by more than its half
+    ("atomicAdd(&out[slot], acc[0]);", "atomicAdd(&out[blockIdx.x], acc[0]);"),  # an element per block
+    ("acc[tid] = s;", "acc[tid] = s;\n    if (s > 3) return;"),  # a thread leaves before the barrier
+    ("k /= 2", "k /= 3"),
+], ids=["guard", "per-block", "return", "third"])
+def test_other_trees_keep_their_phases(change: tuple[str, str]) -> None:
+    src = BLOCK_SUMS.replace(*change)
+    assert src != BLOCK_SUMS
+    remarks = {r.message.split()[2]: r.message for r in tr(src).remarks}
+    assert "reduction(+)" not in remarks["dyn_sum"] and "barrier phase(s)" in remarks["dyn_sum"]
+
+
 WARPS = r"""
 #include <stdio.h>
 #include <cuda_runtime.h>

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from pcx_driver.cuda import coop, kernels, phases
+from pcx_driver.cuda import block_sum, coop, kernels, phases
 from pcx_driver.cuda.parse import declarator_name, function_declarator, has_keyword, parameters, text, walk
 from pcx_driver.cuda.phase_print import PhasePrinter
 from pcx_driver.cuda.printer import Ctx, Printer, Refused
@@ -100,12 +100,20 @@ class KernelDefinitions:
         except Refused:
             refused = True  # still print the body: it reports its own refusals too
         errors_before = len(self.printer.remarks)
+        idiom = None
         if isinstance(plan, phases.PhasePlan):
             info.phases = max(plan.phases, 1)
             body_text = (self.phase_printer.block_body(info, plan, parallel=True) + "\n" + kernels.block_header(info, serial=True)
                          + self.phase_printer.block_body(
                              info, serial_plan if isinstance(serial_plan, phases.PhasePlan) else plan, parallel=False))
             header = kernels.block_header(info)
+            idiom = block_sum.match(body, info, info.groups, _written_names(body))
+            if idiom is not None:
+                device = Ctx(device=True, kernel=info)
+                body_text += "\n" + block_sum.value_function(info, idiom, lambda n: self.printer.emit(n, device),
+                                                             self.printer.line_at)
+                info.block_sum = (block_sum.launch_condition(idiom), idiom.element,
+                                  self.printer.emit(idiom.target, device))
         else:
             body_text = self.printer.emit(body, Ctx(device=True, kernel=info))
             # The body may use only some of the launch geometry: keep -Wunused-parameter
@@ -125,6 +133,9 @@ class KernelDefinitions:
         if info.phases:
             how = (f"a target teams region, one team per block, its {info.phases} barrier phase(s) each a "
                    "parallel loop over the block's threads")
+            if idiom is not None:
+                how = ("a reduction(+) over its launch grid into one element where its block is one-dimensional and "
+                       "a power of two in size (a shared-memory tree ending in one atomicAdd per block), else " + how)
         elif info.block:
             how = ("a target teams region, one team per block with a parallel region of blockDim threads "
                    f"(not split at its barriers: {plan})")
@@ -197,3 +208,19 @@ class KernelDefinitions:
                     "PCX407", n,
                     f"return before __syncthreads() in kernel {info.name}: the threads that left would miss the barrier",
                 )
+
+
+def _written_names(body: Node) -> set[str]:
+    """The names a kernel body assigns, increments or takes the address of."""
+    out = set()
+    for n in walk(body):
+        target = None
+        if n.type == "assignment_expression":
+            target = n.child_by_field_name("left")
+        elif n.type == "update_expression":
+            target = n.child_by_field_name("argument")
+        elif n.type == "pointer_expression" and text(n.child_by_field_name("operator")) == "&":
+            target = n.child_by_field_name("argument")
+        if target is not None and target.type == "identifier":
+            out.add(text(target))
+    return out

@@ -72,6 +72,9 @@ class KernelInfo:
     #: block function where a team has no threads for it (``phases.py``, lockstep loops)
     lockstep: bool = False
     groups: Groups = field(default_factory=Groups)  # its cooperative groups (coop.py)
+    #: the block-sum idiom (block_sum.py): (launch condition, element type, atomicAdd's
+    #: target as C); the launcher runs a grid reduction where the condition holds
+    block_sum: tuple[str, str, str] | None = None
 
     def param_names(self) -> set[str]:
         return {p.name for p in self.params}
@@ -129,6 +132,12 @@ def _body_call(k: KernelInfo, thread: str) -> str:
     return f"{k.name}{BODY_SUFFIX}{k.template_args}({', '.join(args)});"
 
 
+def _value_call(k: KernelInfo) -> str:
+    args = ["pcx_dim3_unflatten(pcx_b, pcx_grid)", "pcx_dim3_unflatten(pcx_t, pcx_block)", "pcx_block", "pcx_grid"]
+    args += [p.name for p in k.params]
+    return f"{k.name}__pcx_value{k.template_args}({', '.join(args)});"
+
+
 def launcher(k: KernelInfo, file: str) -> str:
     """The host launcher's full definition; its target regions carry the kernel's line
     in ``file`` (so LIBOMPTARGET_INFO names ``..._<kernel>_l<line>``)."""
@@ -138,6 +147,8 @@ def launcher(k: KernelInfo, file: str) -> str:
     if k.dynamic_shared:
         ptrs.append("pcx_dyn")
     is_dev = f" is_device_ptr({', '.join(ptrs)})" if ptrs else ""
+    param_ptrs = [p.name for p in k.params if p.pointer]
+    param_dev = f" is_device_ptr({', '.join(param_ptrs)})" if param_ptrs else ""
     lines = [
         launcher_prototype(k),
         "{",
@@ -185,6 +196,26 @@ def launcher(k: KernelInfo, file: str) -> str:
             lines += [
                 "  size_t pcx_dyn_stride = (pcx_shmem + 15) & ~(size_t)15;",
                 "  char *pcx_dyn = (char *)omp_target_alloc(pcx_nb * pcx_dyn_stride + 16, omp_get_default_device());",
+            ]
+        if k.block_sum is not None:
+            # Where the tree adds every thread's value of its block (block_sum.py), the
+            # kernel adds the grid's total to one element: a reduction, then one add.
+            cond, element, target = k.block_sum
+            lines += [
+                f"  if ({cond}) {{",
+                f"    {element} pcx_sum = 0;",
+                here,
+                f"#pragma omp target teams distribute parallel for collapse(2) firstprivate(pcx_grid, pcx_block) "
+                f"reduction(+: pcx_sum){param_dev}",
+                "  for (long long pcx_b = 0; pcx_b < pcx_nb; pcx_b++)",
+                "    for (long long pcx_t = 0; pcx_t < pcx_nt; pcx_t++)",
+                f"      pcx_sum += {_value_call(k)}",
+                here,
+                f"#pragma omp target firstprivate(pcx_sum){param_dev}",
+                f"  *({target}) += pcx_sum;",
+                "    pcx_cuda_managed_pull();",
+                "    return;",
+                "  }",
             ]
         lines += [
             f'  if (pcx_nt > {MAX_BLOCK}) pcx_cuda_block_failed("{k.name}", pcx_nt);',
