@@ -13,6 +13,7 @@ import pytest
 from pcx_driver import gate
 from pcx_driver.cuda.inline import inline_cooperative_helpers
 from pcx_driver.cuda.translate import translate_source
+from pcx_driver.diagnostics import level_of
 from pcx_driver.model import Language, SourceUnit
 
 FLAGS = ["-O2", "-fopenmp", "-fopenmp-targets=x86_64-pc-linux-gnu", "-gline-tables-only",
@@ -143,9 +144,10 @@ int main(void)
     assert any("sums" in name for name in gate.kernel_launches(run.stderr))
 
 
-def test_a_header_keeps_its_helpers_for_the_files_that_include_it(tmp_path: Path) -> None:
-    """Blanking out an uncalled helper is for the file that owns it: in a header, the
-    includer's kernels may call it, so it stays (and is refused there as before)."""
+def test_a_headers_helpers_are_its_includers_to_inline(tmp_path: Path) -> None:
+    """A cooperative helper has no form of its own: a header loses it, and each file that
+    includes the header inlines its calls; a call that file cannot inline (its template
+    argument is deduced from no variable) is refused there, at the call."""
     from pcx_driver.cuda.project import translate_project
 
     (tmp_path / "sum.cuh").write_text("#pragma once\n" + WARP_SUM)
@@ -153,4 +155,8 @@ def test_a_header_keeps_its_helpers_for_the_files_that_include_it(tmp_path: Path
                                      "int main(void) { return 0; }\n")
     res = translate_project([str(tmp_path / "app.cu")], str(tmp_path / "out"), base=str(tmp_path))
     assert not res.ok
-    assert any(r.id == "PCX401" and r.file.endswith("sum.cuh") for r in res.remarks), [r.format() for r in res.remarks]
+    assert [(r.id, r.file, r.line) for r in res.remarks if level_of(r.id) == "error"] == [("PCX401", "app.cu", 2)]
+    assert "warp_sum" not in res.files[str(tmp_path / "out" / "sum.cuh")]
+    (tmp_path / "app.cu").write_text('#include "sum.cuh"\n__global__ void k(float *v) { float x = v[threadIdx.x]; '
+                                     "v[0] = warp_sum(x); }\nint main(void) { return 0; }\n")
+    assert translate_project([str(tmp_path / "app.cu")], str(tmp_path / "out"), base=str(tmp_path)).ok

@@ -534,6 +534,11 @@ UNPHASED = [
     ("    v += threadIdx.x;\n    buf[t] += v[0];", "the parameter v is written with a value that may differ between threads"),
     ("    if (t == 0) v += 1;\n    __syncthreads();", "the parameter v is written by the block's threads one by one"),
     ("    int *w = (v += 2);\n    buf[t] += w[0];", "the parameter v is written inside a statement"),
+    # A thread's array across a barrier is one copy per thread of the largest block.
+    ("    int big[16][8];\n    big[1][t % 8] = buf[t];\n    __syncthreads();\n    buf[t] = big[1][t % 8];",
+     "big lives across __syncthreads() and is an array of 128 elements (a copy per thread: at most 64)"),
+    ("    int one[2] = {buf[t], 1};\n    __syncthreads();\n    buf[t] = one[0];",
+     "one lives across __syncthreads() and is initialised by a list other than {}"),
 ]
 
 
@@ -1320,6 +1325,73 @@ def test_other_trees_keep_their_phases(change: tuple[str, str]) -> None:
     assert "reduction(+)" not in remarks["dyn_sum"] and "barrier phase(s)" in remarks["dyn_sum"]
 
 
+THREAD_ARRAYS = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+
+/* llm.c's matmul shape: each thread keeps a small tile of sums (float vals[4][2] = {}) and
+   an array it fills before a barrier (rmsnorm's registers), across the block's barriers. */
+__global__ void tile_sums(const float *in, float *out, int rounds)
+{
+    __shared__ float row[64];
+    int t = threadIdx.x;
+    float vals[4][2] = {};
+    float regs[3];
+    for (int k = 0; k < 3; k++)
+        regs[k] = in[blockIdx.x * 64 + t] * (k + 1);
+    for (int r = 0; r < rounds; r++) {
+        row[t] = in[blockIdx.x * 64 + (t + r) % 64];
+        __syncthreads();
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 2; j++)
+                vals[i][j] += row[(t + i * 2 + j) % 64];
+        __syncthreads();
+    }
+    float s = 0.0f;
+    for (int i = 0; i < 4; i++)
+        s += vals[i][0] * 10.0f + vals[i][1];
+    out[blockIdx.x * 64 + t] = s + regs[0] + regs[1] * 100.0f + regs[2];
+}
+
+int main(void)
+{
+    float h[2 * 64], o[2 * 64], *d, *dout;
+    for (int i = 0; i < 2 * 64; i++) h[i] = (float)(i % 5);
+    cudaMalloc((void **)&d, sizeof h);
+    cudaMalloc((void **)&dout, sizeof o);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    tile_sums<<<2, 64>>>(d, dout, 3);
+    cudaMemcpy(o, dout, sizeof o, cudaMemcpyDeviceToHost);
+    for (int i = 0; i < 2 * 64; i++) printf("%g ", o[i]);
+    printf("\n");
+    return 0;
+}
+"""
+
+
+@needs_clang
+@pytest.mark.parametrize("language", ["c", "c++"])
+def test_a_threads_arrays_live_across_barriers_one_copy_per_thread(tmp_path: Path, language: str) -> None:
+    t = tr(THREAD_ARRAYS)
+    assert "barrier phase(s)" in t.remarks[0].message, t.remarks[0].message
+    assert "float vals__pcx[1024][4][2];" in t.text and "__builtin_memset(vals__pcx[pcx_t], 0" in t.text
+    run = build_and_run(tmp_path, THREAD_ARRAYS, language=language)
+    h = [float(i % 5) for i in range(128)]
+    out = []
+    for b in range(2):
+        for th in range(64):
+            vals = [[0.0, 0.0] for _ in range(4)]
+            for r in range(3):
+                row = [h[b * 64 + (x + r) % 64] for x in range(64)]
+                for i in range(4):
+                    for j in range(2):
+                        vals[i][j] += row[(th + i * 2 + j) % 64]
+            s = sum(vals[i][0] * 10.0 + vals[i][1] for i in range(4))
+            x = h[b * 64 + th]
+            out.append(s + x + 2 * x * 100.0 + 3 * x)
+    assert run.stdout == " ".join(f"{v:g}" for v in out) + " \n"
+
+
 WARPS = r"""
 #include <stdio.h>
 #include <cuda_runtime.h>
@@ -1638,6 +1710,112 @@ def test_program_of_several_files_translates_into_a_directory(tmp_path: Path) ->
     assert run.stdout == f"{1.5:.1f} {31 * 2 + 1.5:.1f} 42\n"
     launched = " ".join(gate.kernel_launches(run.stderr))
     assert "twice_l7" in launched and "add_l4" in launched
+
+
+HEADER_HELPERS = {
+    "reduce.cuh": r"""#pragma once
+#define LANES 32
+template <typename T> struct Add {
+    __device__ static T init() { return T(0); }
+    __device__ static T op(const T &a, const T &b) { return a + b; }
+};
+template <typename T> struct Max {
+    __device__ static T init() { return T(-1e30); }
+    __device__ static T op(const T &a, const T &b) { return a > b ? a : b; }
+};
+
+template <template <class> class F, typename T>
+__device__ T warp_all(T v)
+{
+    for (int d = LANES / 2; d > 0; d >>= 1) {
+        T other = __shfl_xor_sync(0xffffffff, v, d);
+        v = F<T>::op(v, other);
+    }
+    return v;
+}
+
+/* rmsnorm's shape: a block reduction in a header, its __shared__ array sized by a constexpr */
+template <template <class> class F, typename T>
+__device__ T block_all(const T &v)
+{
+    constexpr int MAX_WARPS = 1024 / LANES;
+    __shared__ T part[MAX_WARPS];
+    const int warps = (blockDim.x + LANES - 1) / LANES;
+    T w = warp_all<F, T>(v);
+    if (threadIdx.x % LANES == 0)
+        part[threadIdx.x / LANES] = w;
+    __syncthreads();
+    if (threadIdx.x / LANES == 0) {
+        w = (threadIdx.x < warps) ? part[threadIdx.x] : F<T>::init();
+        w = warp_all<F, T>(w);
+        if (threadIdx.x == 0)
+            part[0] = w;
+    }
+    __syncthreads();
+    return part[0];
+}
+""",
+    "main.cu": r"""#include <stdio.h>
+#include <cuda_runtime.h>
+#include "reduce.cuh"
+
+__global__ void stats(const float *in, float *out, int n)
+{
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    float x = i < n ? in[i] : 0.0f;
+    float total = block_all<Add, float>(x);
+    float top = block_all<Max, float>(x);
+    if (threadIdx.x == 0) {
+        out[2 * blockIdx.x] = total;
+        out[2 * blockIdx.x + 1] = top;
+    }
+}
+
+int main(void)
+{
+    const int n = 300;
+    float h[300], o[6], *d, *dout;
+    for (int i = 0; i < n; i++) h[i] = (float)((i * 7) % 23);
+    cudaMalloc((void **)&d, sizeof h);
+    cudaMalloc((void **)&dout, sizeof o);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    stats<<<3, 128>>>(d, dout, n);
+    cudaMemcpy(o, dout, sizeof o, cudaMemcpyDeviceToHost);
+    for (int b = 0; b < 6; b++) printf("%g ", o[b]);
+    printf("\n");
+    return 0;
+}
+""",
+}
+
+
+@needs_clang
+@pytest.mark.skipif(not PCX.exists(), reason="pcx is not installed in .venv")
+def test_cooperative_helpers_of_a_header_are_inlined_into_the_units_kernels(tmp_path: Path) -> None:
+    """HeCBench rmsnorm's shape: a block reduction template (template template parameter,
+    a constexpr-sized __shared__ array) in a header; the unit inlines it, the header keeps
+    its other definitions and loses the helpers, which have no form of their own."""
+    for name, body in HEADER_HELPERS.items():
+        (tmp_path / name).write_text(body)
+    p = subprocess.run([str(PCX), "translate", "main.cu", "-o", "out/"], cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "barrier phase(s)" in p.stderr
+    header = (tmp_path / "out" / "reduce.cuh").read_text()
+    assert "struct Add" in header and "block_all" not in header and "__shfl_xor_sync" not in header
+    b = subprocess.run(["clang++-19", *FLAGS, "out/main.cpp", "-o", "app", "-lm"], cwd=tmp_path, capture_output=True,
+                       text=True)
+    assert b.returncode == 0, b.stderr
+    run = gate.run_program([str(tmp_path / "app")], cwd=str(tmp_path), env=gate.VALIDATION_ENV, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    h = [float((i * 7) % 23) for i in range(300)]
+    blocks = [h[b * 128:(b + 1) * 128] + [0.0] * (128 - len(h[b * 128:(b + 1) * 128])) for b in range(3)]
+    assert run.stdout == " ".join(f"{sum(x):g} {max(x):g}" for x in blocks) + " \n"
+    # a call the unit cannot inline (a ?: branch) is refused where it is, not in the header
+    (tmp_path / "main.cu").write_text(HEADER_HELPERS["main.cu"].replace(
+        "float top = block_all<Max, float>(x);", "float top = n > 0 ? block_all<Max, float>(x) : 0.0f;"))
+    p = subprocess.run([str(PCX), "translate", "main.cu", "-o", "out2/"], cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 1
+    assert "main.cu:10:25: error: block_all, a __device__ helper of a header" in p.stderr, p.stderr
 
 
 def test_single_file_translation_refuses_a_header_with_cuda_code(tmp_path: Path) -> None:

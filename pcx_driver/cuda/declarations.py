@@ -74,6 +74,10 @@ class DeclarationRules:
             name = declarator_name(d)
             if name not in ctx.per_thread:
                 parts.append(f"{head} {self.printer.emit(d, ctx)};")
+            elif d.type == "init_declarator" and d.child_by_field_name("value").type == "initializer_list":
+                # an array set to zero (phases._zero_list): the thread's copy
+                element = f"{name}{kernels.PER_THREAD_SUFFIX}[pcx_t]"
+                parts.append(f"__builtin_memset({element}, 0, sizeof {element});")
             elif d.type == "init_declarator":  # without one the element keeps its value (CUDA: indeterminate)
                 parts.append(f"{name}{kernels.PER_THREAD_SUFFIX}[pcx_t] = {self.printer.emit(d.child_by_field_name('value'), ctx)};")
         return " ".join(parts)

@@ -31,6 +31,7 @@ inliner cannot handle is left as written, and the translator refuses the helper 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -68,13 +69,23 @@ class _Helper:
     returns: bool  # the body ends with ``return expr;``
     locals: set[str] = field(default_factory=set)
     free: set[str] = field(default_factory=set)  # identifiers the body reads that it does not declare
+    constants: dict[str, Node] = field(default_factory=dict)  # constexpr locals of constant value (_constants)
 
 
-def inline_cooperative_helpers(data: bytes, drop: bool = True, keep: frozenset[str] = frozenset()) -> bytes:
+def inline_cooperative_helpers(data: bytes, drop: bool = True, keep: frozenset[str] = frozenset(),
+                               headers: Sequence[bytes] = (), header: bool = False) -> bytes:
     """``data`` with every inlinable call of a cooperative helper in a kernel replaced by the
     helper's body (see the module); ``data`` itself when there is none.  ``drop``: blank out
     the helpers left uncalled, except those named in ``keep`` (in a file that others
-    include, the helpers their code names: they may call them)."""
+    include, the helpers their code names: they may call them).  ``headers``: the texts of
+    the project headers the unit includes, whose cooperative helpers are inlined too.
+    ``header``: ``data`` is such a header: a helper its own text no longer names is blanked
+    whatever its linkage (each unit inlines it, or refuses the call: ``cooperative_names``)."""
+    foreign: dict[str, _Helper] = {}
+    for h in headers:
+        hroot = parse(h).root_node
+        if not hroot.has_error:
+            foreign.update(_cooperative_helpers(hroot))
     out = data
     counter = [0]
     inlined: set[str] = set()
@@ -82,15 +93,22 @@ def inline_cooperative_helpers(data: bytes, drop: bool = True, keep: frozenset[s
         root = parse(out).root_node
         if root.has_error:
             return data
-        helpers = _cooperative_helpers(root)
-        if not helpers:
+        helpers = _cooperative_helpers(root, set(foreign))
+        if not helpers and not foreign:
             return out
-        edits = _round(root, helpers, counter, inlined)
+        edits = _round(root, {**foreign, **helpers}, counter, inlined)
         if not edits:
-            return _drop_unused(out, root, {n: h for n, h in helpers.items() if n not in keep}, inlined) if drop else out
+            own = {n: h for n, h in helpers.items() if n not in keep}
+            return _drop_unused(out, root, own, inlined, header) if drop else out
         for start, end, new in sorted(edits, reverse=True):
             out = out[:start] + new.encode("utf-8", "surrogateescape") + out[end:]
     return out
+
+
+def cooperative_names(data: bytes) -> frozenset[str]:
+    """The cooperative helpers a text defines (a unit including it must inline their calls)."""
+    root = parse(data).root_node
+    return frozenset() if root.has_error else frozenset(_cooperative_helpers(root))
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -112,7 +130,9 @@ def _callee_name(fn: Node | None) -> str:
     return text(fn) if fn is not None and fn.type == "identifier" else ""
 
 
-def _cooperative_helpers(root: Node) -> dict[str, _Helper]:
+def _cooperative_helpers(root: Node, foreign: set[str] = frozenset()) -> dict[str, _Helper]:
+    """The cooperative helpers ``root`` defines; ``foreign``: those of its headers (a
+    helper calling one is cooperative too)."""
     defs: dict[str, list[Node]] = {}
     for n in walk(root):
         if n.type == "function_definition" and has_keyword(n, "__device__") and not has_keyword(n, "__global__"):
@@ -123,7 +143,7 @@ def _cooperative_helpers(root: Node) -> dict[str, _Helper]:
     cooperative: set[str] = set()
     while True:  # a helper calling a cooperative helper is cooperative too
         grown = {name for name, fn in unique.items() if name not in cooperative
-                 and any(_is_cooperative_node(n, cooperative) for n in walk(fn.child_by_field_name("body")))}
+                 and any(_is_cooperative_node(n, cooperative | foreign) for n in walk(fn.child_by_field_name("body")))}
         if not grown:
             break
         cooperative |= grown
@@ -184,7 +204,28 @@ def _helper(name: str, fn: Node) -> _Helper | None:
                 for d in n.children_by_field_name("declarator")}
     declared = h.locals | {p.name for p in params} | set(template)
     h.free = {text(n) for n in walk(body) if n.type == "identifier" and _renamable(n)} - declared
+    h.constants = _constants(body, declared)
     return h
+
+
+def _constants(body: Node, declared: set[str]) -> dict[str, Node]:
+    """The body's own ``constexpr`` locals initialised from constants alone (literals,
+    macros, template parameters, other such locals): name -> its value.  Inlined, each
+    use is its value, so it may size a ``__shared__`` array the kernel's launcher declares
+    (rmsnorm's ``__shared__ T smem[MAX_NUM_WARPS];``)."""
+    out: dict[str, Node] = {}
+    for s in body.named_children:
+        if s.type != "declaration" or not any(c.type == "type_qualifier" and text(c) == "constexpr" for c in s.children):
+            continue
+        decls = s.children_by_field_name("declarator")
+        values = [d.child_by_field_name("value") for d in decls if d.type == "init_declarator"]
+        if len(values) != len(decls) or any(
+            n.type == "identifier" and text(n) in declared and text(n) not in out for v in values for n in walk(v)
+        ) or any(n.type in ("call_expression", "assignment_expression", "update_expression") for v in values for n in walk(v)):
+            continue
+        for d, v in zip(decls, values):
+            out[declarator_name(d)] = v
+    return out
 
 
 def _written(body: Node, name: str) -> bool:
@@ -275,6 +316,8 @@ def _inline(call: Node, stmt: Node, h: _Helper, caller: Node, k: int) -> str | N
     if h.free & caller_names:
         return None  # the caller's variable would hide a global the helper reads
     rename = {name: f"{name}{SUFFIX}{k}" for name in h.locals}
+    for name, value in h.constants.items():  # in order: a value may read an earlier constant
+        rename[name] = "(" + _render(value, rename, types) + ")"
     copies = []
     ref_args = {text(a) for p, a in zip(h.params, args) if p.reference and a.type == "identifier"}
     for p, a in zip(h.params, args):
@@ -298,8 +341,9 @@ def _inline(call: Node, stmt: Node, h: _Helper, caller: Node, k: int) -> str | N
                 value = _render(s.named_children[0], rename, types)
                 parts.append(f"(void)({value});" if whole else f"{result} = ({value});")
             continue
-        if is_unroll_hint(s):
-            continue
+        if is_unroll_hint(s) or (s.type == "declaration" and all(
+                declarator_name(d) in h.constants for d in s.children_by_field_name("declarator"))):
+            continue  # a hint, or constants whose uses are their values
         parts.append(_render(s, rename, types))
     block = "{ " + " ".join(parts) + " }"
     if whole:
@@ -411,13 +455,14 @@ def _source(stmt: Node, start: int, end: int) -> str:
 # ---------------------------------------------------------------------------- cleanup
 
 
-def _drop_unused(data: bytes, root: Node, helpers: dict[str, _Helper], inlined: set[str]) -> bytes:
+def _drop_unused(data: bytes, root: Node, helpers: dict[str, _Helper], inlined: set[str], header: bool = False) -> bytes:
     """Blank out cooperative helpers that were inlined, or that no other unit can call
-    (``static``, ``inline``, templates), and that nothing names any more but their own
-    bodies and other helpers blanked out (a helper called only by a dropped one goes too).
-    Any other keeps its refusal: an external helper may be another unit's."""
+    (``static``, ``inline``, templates; in a ``header``, any), and that nothing names any
+    more but their own bodies and other helpers blanked out (a helper called only by a
+    dropped one goes too).  Any other keeps its refusal: an external helper may be another
+    unit's."""
     spans = {name: (h.outer.start_byte, h.outer.end_byte) for name, h in helpers.items()
-             if name in inlined or _internal(h)}
+             if name in inlined or header or _internal(h)}
     named = [(text(n), n.start_byte) for n in walk(root) if n.type == "identifier" and text(n) in spans]
     dropped: set[str] = set()
     while True:

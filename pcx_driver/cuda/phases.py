@@ -252,6 +252,34 @@ def _in_own_update(write: Node, name: str) -> bool:
     return False
 
 
+#: The most elements a thread's array living across a barrier may have where its size is
+#: written out: each becomes an array of one per thread of the largest block.
+MAX_PER_THREAD_ELEMENTS = 64
+
+
+def _per_thread_array(declarator: Node, name: str) -> Node:
+    """The identifier of ``name[N][M]`` (no initializer), for an array of one such array per
+    thread; ``_NoPhases`` where a size is missing or, written out, too large."""
+    node, elements = declarator, 1
+    while node.type == "array_declarator":
+        size = node.child_by_field_name("size")
+        if size is None:
+            raise _NoPhases(f"{name} lives across __syncthreads() and is an array of no size")
+        if size.type == "number_literal" and text(size).isdigit():
+            elements *= int(text(size))
+        node = node.child_by_field_name("declarator")
+    if elements > MAX_PER_THREAD_ELEMENTS:
+        raise _NoPhases(f"{name} lives across __syncthreads() and is an array of {elements} elements "
+                        f"(a copy per thread: at most {MAX_PER_THREAD_ELEMENTS})")
+    return node
+
+
+def _zero_list(value: Node | None) -> bool:
+    """``{}`` or ``{0}``: every element zero."""
+    return value is not None and value.type == "initializer_list" and (
+        not value.named_children or (len(value.named_children) == 1 and text(value.named_children[0]) in ("0", "0.0", "0.0f", "0.f")))
+
+
 def _own_statement_update(write: Node, name: str) -> bool:
     """``name op= ...;`` or ``name++;``: the write is the whole expression statement."""
     return (write.type in ("assignment_expression", "update_expression") and write.parent is not None
@@ -812,10 +840,14 @@ class _Planner:
                             raise _NoPhases(f"{name} lives across __syncthreads() and is a const pointer")
                         chain = chain.child_by_field_name("declarator")
                     typ = self.declared_type(s, d.child_by_field_name("value") if d.type == "init_declarator" else None)
+                    if chain.type == "array_declarator" and chain is inner:
+                        if d.type == "init_declarator" and not _zero_list(d.child_by_field_name("value")):
+                            raise _NoPhases(f"{name} lives across __syncthreads() and is initialised by a list other than {{}}")
+                        chain = _per_thread_array(chain, name)  # its rows: name__pcx[pcx_t][i]...
                     if chain.type != "identifier" or typ is None or text(typ) in ("auto", "dim3") or has_keyword(s, "static"):
-                        raise _NoPhases(f"{name} lives across __syncthreads() and is not a plain scalar or pointer")
+                        raise _NoPhases(f"{name} lives across __syncthreads() and is not a plain scalar, pointer or array")
                     value = d.child_by_field_name("value") if d.type == "init_declarator" else None
-                    if value is not None and (value.type == "initializer_list" or any(
+                    if value is not None and ((value.type == "initializer_list" and inner.type != "array_declarator") or any(
                         n.type == "call_expression" and call_name(n).startswith("atomic") for n in walk(value)
                     )):
                         raise _NoPhases(f"{name} lives across __syncthreads() and is initialised by a list or an atomic")

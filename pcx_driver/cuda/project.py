@@ -30,6 +30,7 @@ from pcx_driver.cuda import tables
 from pcx_driver.cuda.runtime_names import DRIVER_NAMES, RUNTIME_NAMES
 from pcx_driver.cuda.parse import CXX_NODES, parse, text, walk
 from pcx_driver.cuda.prologue import prologue
+from pcx_driver.cuda.inline import cooperative_names
 from pcx_driver.cuda.names import Names, scan_names
 from pcx_driver.cuda.translate import CudaTranslation, translate_source
 from pcx_driver.diagnostics import level_of
@@ -55,7 +56,7 @@ class ProjectFile:
     includes: list[Include] = field(default_factory=list)
     cxx: bool = False
     names: Names = field(default_factory=Names)
-    identifiers: frozenset[str] = frozenset()  # every identifier the file names
+    cooperative: frozenset[str] = frozenset()  # its cooperative __device__ helpers (inline.py)
     #: a header tree-sitter cannot parse that holds no CUDA (``extern "C" {`` opened and
     #: closed under ``#ifdef __cplusplus``): the compiler reads it as it is, so it is copied
     plain_unparsable: bool = False
@@ -110,7 +111,7 @@ def _holds_cuda(root) -> bool:
 def _scan(pf: ProjectFile, include_dirs: list[str]) -> None:
     root = parse(pf.data).root_node
     pf.names = scan_names(root)
-    pf.identifiers = frozenset(text(n) for n in walk(root) if n.type == "identifier")
+    pf.cooperative = cooperative_names(pf.data)
     pf.plain_unparsable = not pf.source and root.has_error and not _holds_cuda(root)
     for n in walk(root):
         if n.type in CXX_NODES:
@@ -172,10 +173,9 @@ def _context(files: dict[str, ProjectFile], start: str) -> Names:
     return names
 
 
-def _named_elsewhere(files: dict[str, ProjectFile], path: str) -> frozenset[str]:
-    """The identifiers the program's other files name (a helper of ``path`` they never name
-    is not theirs to call)."""
-    return frozenset().union(*(f.identifiers for p, f in files.items() if p != path))
+def _helper_sources(files: dict[str, ProjectFile], start: str) -> list[bytes]:
+    """The texts of the files ``start`` reaches that define cooperative helpers."""
+    return [pf.data for pf in _reach(files, start)[1:] if pf.cooperative]
 
 
 def _unit(pf: ProjectFile, base: str) -> SourceUnit:
@@ -188,13 +188,13 @@ def translate_single(source: str, include_dirs: list[str] = (), base: str | None
     base = base or os.getcwd()
     files = collect([source], list(include_dirs), base)
     main = files[os.path.abspath(source)]
-    result = translate_source(_unit(main, base), context=_context(files, main.path))
+    result = translate_source(_unit(main, base), context=_context(files, main.path), headers=_helper_sources(files, main.path))
     includer = {inc.target: (f, inc) for f in files.values() for inc in f.includes}
     for pf in _reach(files, main.path)[1:]:
         if pf.plain_unparsable:
             continue  # nothing to translate: the compiler reads it as it is
         tr = translate_source(_unit(pf, base), context=_context(files, pf.path), runtime_include=RUNTIME_HEADER,
-                              included=True, named_elsewhere=_named_elsewhere(files, pf.path))
+                              included=True, headers=_helper_sources(files, pf.path))
         if tr.body == pf.data.decode("utf-8", "surrogateescape"):
             continue
         by, inc = includer[pf.path]
@@ -241,7 +241,7 @@ def translate_project(sources: list[str], outdir: str, include_dirs: list[str] =
         tr = translate_source(_unit(pf, base), context=_context(files, path),
                               runtime_include=os.path.relpath(runtime, here).replace(os.sep, "/"),
                               include_map=include_map, included=path in included,
-                              named_elsewhere=_named_elsewhere(files, path))
+                              headers=_helper_sources(files, path))
         result.remarks += tr.remarks
         result.kernels += tr.kernels
         result.ok &= tr.ok

@@ -62,6 +62,7 @@ What each construct becomes:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from tree_sitter import Node, Tree
@@ -71,7 +72,7 @@ from pcx_driver.cuda.calls import CallRules
 from pcx_driver.cuda.cublas_runtime import CUBLAS_RUNTIME
 from pcx_driver.cuda.curand_runtime import curand_runtime
 from pcx_driver.cuda.declarations import DeclarationRules
-from pcx_driver.cuda.inline import inline_cooperative_helpers
+from pcx_driver.cuda.inline import cooperative_names, inline_cooperative_helpers
 from pcx_driver.cuda.dim3 import Dim3Rules
 from pcx_driver.cuda.kernel_def import KernelDefinitions
 from pcx_driver.cuda.names import MACRO_LAUNCH, Names, UnitScope, unit_scope
@@ -121,8 +122,9 @@ class _Translator(Printer):
     """The printer whose ``rule`` sends each node to the rule module for its construct."""
 
     def __init__(self, unit: SourceUnit, tree: Tree, scope: UnitScope, runtime_include: str | None,
-                 include_map: dict[str, str], cxx: bool = False) -> None:
+                 include_map: dict[str, str], cxx: bool = False, foreign: frozenset[str] = frozenset()) -> None:
         super().__init__(unit, tree)
+        self.foreign_cooperative = foreign  # cooperative helpers of its headers: calls must be inlined
         self.cxx = cxx  # C++ before its helpers were inlined
         self.scope = scope
         self.runtime_include = runtime_include
@@ -193,6 +195,13 @@ class _Translator(Printer):
         if t == "return_statement" and ctx.leave_label:
             return f"{{ pcx_left[pcx_t] = 1; goto {ctx.leave_label}; }}"
         if t == "call_expression":
+            fn = node.child_by_field_name("function")
+            callee = text(fn.child_by_field_name("name") if fn is not None and fn.type == "template_function" else fn) \
+                if fn is not None else ""
+            if callee in self.foreign_cooperative:
+                raise self.refuse("PCX401", node, f"{callee}, a __device__ helper of a header with barriers, warp functions "
+                                  "or the launch geometry, is not inlined into its kernel here (called where it may not "
+                                  "run, or from host code); call it as a statement of its own or a declaration's value")
             if thrust_callee(node) in tables.THRUST_ALGORITHMS:
                 self.thrust.call(node, thrust_callee(node), ctx)
                 return None  # reprinted as it is: thrust:: becomes the runtime's namespace
@@ -309,20 +318,17 @@ def _device_function_template(node: Node) -> Node | None:
 
 def translate_source(unit: SourceUnit, context: Names | None = None, runtime_include: str | None = None,
                      include_map: dict[str, str] | None = None, included: bool = False,
-                     named_elsewhere: frozenset[str] | None = None) -> CudaTranslation:
+                     headers: Sequence[bytes] = ()) -> CudaTranslation:
     """Translate one CUDA unit; never raises for bad input (remarks say what went wrong).
 
     ``context``: names the unit's headers declare (``names.scan_names``); ``runtime_include``:
     include this header instead of heading the text with the prologue; ``include_map``:
     ``#include`` spellings to replace (a header's place in the output tree); ``included``:
-    other files of the program include this one: its device helpers stay for them, all of
-    them or, where ``named_elsewhere`` says which names the other files use, those."""
-    if not included:
-        inlined = inline_cooperative_helpers(unit.data)
-    elif named_elsewhere is None:
-        inlined = inline_cooperative_helpers(unit.data, drop=False)
-    else:
-        inlined = inline_cooperative_helpers(unit.data, keep=named_elsewhere)
+    other files of the program include this one (its cooperative helpers are theirs to
+    inline: ``inline.py``); ``headers``: the texts of the project files it includes, whose
+    cooperative helpers its kernels inline (a call left is refused)."""
+    inlined = inline_cooperative_helpers(unit.data, headers=headers, header=included)
+    foreign = frozenset().union(*(cooperative_names(h) for h in headers)) if headers else frozenset()
     cxx = False
     if inlined != unit.data:  # the helpers inlined may have been the unit's only C++ (templates)
         cxx = uses_cxx(parse(unit.data).root_node)
@@ -334,4 +340,4 @@ def translate_source(unit: SourceUnit, context: Names | None = None, runtime_inc
         reporter = Printer(unit, tree)
         reporter.remark("PCX407", bad, "CUDA source has syntax errors the translator cannot parse")
         return CudaTranslation(unit.text, reporter.remarks, ok=False)
-    return _Translator(unit, tree, unit_scope(root, context), runtime_include, include_map or {}, cxx).run()
+    return _Translator(unit, tree, unit_scope(root, context), runtime_include, include_map or {}, cxx, foreign).run()
