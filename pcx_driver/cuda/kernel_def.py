@@ -107,7 +107,7 @@ class KernelDefinitions:
                          + self.phase_printer.block_body(
                              info, serial_plan if isinstance(serial_plan, phases.PhasePlan) else plan, parallel=False))
             header = kernels.block_header(info)
-            idiom = block_sum.match(body, info, info.groups, _written_names(body))
+            idiom = block_sum.match(body, info, info.groups, set(phases.writes_of(body)))
             if idiom is not None:
                 device = Ctx(device=True, kernel=info)
                 body_text += "\n" + block_sum.value_function(info, idiom, lambda n: self.printer.emit(n, device),
@@ -209,18 +209,3 @@ class KernelDefinitions:
                     f"return before __syncthreads() in kernel {info.name}: the threads that left would miss the barrier",
                 )
 
-
-def _written_names(body: Node) -> set[str]:
-    """The names a kernel body assigns, increments or takes the address of."""
-    out = set()
-    for n in walk(body):
-        target = None
-        if n.type == "assignment_expression":
-            target = n.child_by_field_name("left")
-        elif n.type == "update_expression":
-            target = n.child_by_field_name("argument")
-        elif n.type == "pointer_expression" and text(n.child_by_field_name("operator")) == "&":
-            target = n.child_by_field_name("argument")
-        if target is not None and target.type == "identifier":
-            out.add(text(target))
-    return out

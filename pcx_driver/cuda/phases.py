@@ -290,6 +290,23 @@ def _written_name(target: Node) -> str:
     return text(target) if target.type == "identifier" else ""
 
 
+def writes_of(body: Node) -> dict[str, list[Node]]:
+    """name -> the nodes of ``body`` that assign it, increment it or take its address."""
+    out: dict[str, list[Node]] = {}
+    for n in walk(body):
+        if n.type == "assignment_expression":
+            target = n.child_by_field_name("left")
+        elif n.type == "update_expression":
+            target = n.child_by_field_name("argument")
+        elif n.type == "pointer_expression" and text(n.child_by_field_name("operator")) == "&":
+            target = n.child_by_field_name("argument")
+        else:
+            continue
+        if name := _written_name(target):
+            out.setdefault(name, []).append(n)
+    return out
+
+
 class _Planner:
     def __init__(self, body: Node, params: set[str], shared: set[str], groups: Groups, lockstep: bool = False,
                  facts_only: bool = False) -> None:
@@ -305,7 +322,7 @@ class _Planner:
         self.block_names: set[str] = set()  # uniform locals and block-level loop variables
         self.loop_headers: dict[str, Node] = {}  # loop variable -> its for statement
         self.locals: dict[str, list[Node]] = {}  # name -> its declarators (all of the kernel)
-        self.writes: dict[str, list[Node]] = {}  # name -> nodes writing it (or taking its address)
+        self.writes = writes_of(body)  # name -> nodes writing it (or taking its address)
         self.stmt_phase: dict[int, Phase] = {}  # a phase's statement (Node.id) -> its phase
         self.phases: list[Phase] = []
         self.exchanges: list[Exchange] = []
@@ -316,18 +333,8 @@ class _Planner:
             if n.type == "declaration" and not has_keyword(n, "__shared__"):
                 for d in n.children_by_field_name("declarator"):
                     self.locals.setdefault(declarator_name(d), []).append(d)
-            elif n.type == "assignment_expression":
-                name = _written_name(n.child_by_field_name("left"))
-                if name:
-                    self.writes.setdefault(name, []).append(n)
-            elif n.type == "update_expression":
-                name = _written_name(n.child_by_field_name("argument"))
-                if name:
-                    self.writes.setdefault(name, []).append(n)
-            elif n.type == "pointer_expression" and text(n.child_by_field_name("operator")) == "&":
-                name = _written_name(n.child_by_field_name("argument"))
-                if name:
-                    self.writes.setdefault(name, []).append(n)
+            elif n.type in ("assignment_expression", "update_expression", "pointer_expression"):
+                continue  # writes_of
             elif is_unroll_hint(n) or (n.parent is not None and is_unroll_hint(n.parent)):
                 continue  # the hint and its pieces (#pragma, unroll)
             elif facts_only:
