@@ -88,6 +88,46 @@ def test_engine_plan_of_a_time_loop_passes():
     assert plancheck.check_function(unit, analysis, plan, "main").ok
 
 
+SECOND_DECLARATOR = r"""
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(void)
+{
+    const int n = 4000;
+    double *a = malloc(n * sizeof(double));
+    for (int i = 0; i < n; i++)
+        a[i] = (i % 13) * 0.5;
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += a[i] * a[i];
+    double x[4000], y[4000];
+    for (int i = 0; i < n; i++)
+        y[i] = i;
+    for (int i = 0; i < n; i++) {
+        x[i] = a[i] + 1.0;
+        y[i] = 2.0 * a[i] - y[i];
+    }
+    double t = 0.0;
+    for (int i = 0; i < n; i++)
+        t += x[i] * y[i];
+    printf("%.3f %.3f %.3f\n", s, t, y[n - 1]);
+    free(a);
+    return 0;
+}
+"""
+
+
+def test_an_array_declared_inside_the_region_by_a_later_declarator_stays_out_of_it():
+    """``double x[4000], y[4000];`` declares y as its second declarator: a region that
+    starts before it cannot hold it (only the first declarator counted as declared there,
+    and the checker then refused the whole region, PCX216)."""
+    unit, analysis, plan = _plan(SECOND_DECLARATOR)
+    region = _region(plan)
+    assert [s.base for m in region.maps for s in m.sections] == ["a"], region.maps
+    assert plancheck.check_function(unit, analysis, plan, "main").ok
+
+
 def test_a_missing_update_from_is_a_stale_host_read():
     unit, analysis, plan = _plan(TIME_LOOP)
     region = _region(plan)

@@ -707,21 +707,27 @@ def assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,
         if n.end_byte <= lo or n.start_byte >= hi:
             continue
         t = n.type
-        target = None
+        targets: list[tree_sitter.Node | None] = []
         if t == "assignment_expression":
-            target = n.child_by_field_name("left")
+            targets = [n.child_by_field_name("left")]
         elif t == "update_expression":
-            target = n.child_by_field_name("argument")
+            targets = [n.child_by_field_name("argument")]
         elif t == "pointer_expression" and text_of(data, n)[:1] == "&":
-            target = n.child_by_field_name("argument")
+            targets = [n.child_by_field_name("argument")]
         elif declarations and t in ("init_declarator", "declaration", "parameter_declaration"):
-            target = n.child_by_field_name("declarator")
-            while target is not None and target.type != "identifier":
-                target = target.child_by_field_name("declarator")
-        target = strip_parens(target)
-        if target is not None and target.type == "identifier":
-            out.add(text_of(data, target))
+            targets = [declared_name_node(d) for d in n.children_by_field_name("declarator")]  # every one: int a, b[4];
+        for target in targets:
+            target = strip_parens(target)
+            if target is not None and target.type == "identifier":
+                out.add(text_of(data, target))
     return out
+
+
+def declared_name_node(declarator: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    """The identifier a declarator (``b[4]``, ``*p``, ``x = 1``) declares, or None."""
+    while declarator is not None and declarator.type != "identifier":
+        declarator = declarator.child_by_field_name("declarator")
+    return declarator
 
 
 # Parents of an element (``a[i][j]``) under which it is only read.

@@ -551,12 +551,15 @@ def _only_pointer_moves(fp: FunctionPlan, name: str, lo: int, hi: int) -> bool:
             if left is not None and left.type == "identifier" and text_of(fp.data, left) == name:
                 if text_of(fp.data, n.child_by_field_name("operator")) != "=":
                     return False
-        elif n.type in ("update_expression", "init_declarator", "declaration", "parameter_declaration"):
-            target = n.child_by_field_name("argument") if n.type == "update_expression" else n.child_by_field_name("declarator")
-            while target is not None and target.type not in ("identifier",):
-                target = target.child_by_field_name("declarator")
-            if target is not None and text_of(fp.data, target) == name:
+        elif n.type == "update_expression":
+            target = n.child_by_field_name("argument")
+            if target is not None and target.type == "identifier" and text_of(fp.data, target) == name:
                 return False
+        elif n.type in ("init_declarator", "declaration", "parameter_declaration"):
+            for d in n.children_by_field_name("declarator"):  # every one: double x[4], y[5];
+                target = hostaccess.declared_name_node(d)
+                if target is not None and text_of(fp.data, target) == name:
+                    return False
         elif n.type == "pointer_expression" and text_of(fp.data, n)[:1] == "&":
             arg = strip_parens(n.child_by_field_name("argument"))
             if arg is not None and arg.type == "identifier" and text_of(fp.data, arg) == name:
