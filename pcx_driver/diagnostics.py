@@ -72,6 +72,12 @@ ADVICE: dict[str, str] = {
     "PCX141": "Nothing to do: the loop runs inside the calling kernels on the device.",
     "PCX142": "Nothing to do: a graph without negative cycles keeps the pivot row and column fixed, and the "
               "kernel runs in parallel; with one, that step runs as written.",
+    "PCX401": "Write the warp function in the kernel (or in a __device__ helper called as a statement of its "
+              "own or a declaration's value, which is inlined), as the whole right-hand side of an assignment, "
+              "in code every thread of the block reaches the same number of times.",
+    "PCX406": "Of the toolkit libraries, cuRAND's device API for curandState (XORWOW) and a cuBLAS subset "
+              "(<cublas_v2.h>: S/D gemm, gemmStridedBatched, gemv, axpy, dot, scal, nrm2, copy) are "
+              "translated; replace other calls with your own kernels or loops.",
     "PCX202": "Nothing to do: the section covers more than the accesses (a declared or allocated extent); "
               "exact loop bounds make it tighter.",
     "PCX203": "Keep host code between kernels from moving or storing the arrays' pointers, and from calling "
@@ -170,12 +176,12 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX309", "remark", "kernel demoted (or plan not kept): measured slower than the serial code it replaces"),
         # -- CUDA ------------------------------------------------------------------------
         RemarkSpec("PCX400", "remark", "CUDA kernel translated to an OpenMP target loop"),
-        RemarkSpec("PCX401", "error", "warp shuffle/vote intrinsics have no OpenMP equivalent"),
+        RemarkSpec("PCX401", "error", "a warp function (shuffle, vote, cg::reduce) where the barrier-phase translation cannot place it"),
         RemarkSpec("PCX402", "error", "cooperative groups other than the thread block and its tiles (or used outside a kernel) are not supported"),
         RemarkSpec("PCX403", "error", "texture and surface objects are not supported"),
         RemarkSpec("PCX404", "error", "dynamic parallelism (kernel launch from device code) is not supported"),
         RemarkSpec("PCX405", "error", "atomic operation without an OpenMP equivalent"),
-        RemarkSpec("PCX406", "error", "CUDA API call without a translation"),
+        RemarkSpec("PCX406", "error", "CUDA runtime API or toolkit library name without a translation"),
         RemarkSpec("PCX407", "error", "CUDA construct not supported by the translator"),
         RemarkSpec("PCX408", "error", "a project header holds CUDA code: translate the program into a directory (pcx translate main.cu -o OUTDIR/)"),
         RemarkSpec("PCX409", "error", "Thrust and CUB algorithms and containers are not translated (beyond the Thrust subset of PCX410)"),
