@@ -1392,6 +1392,90 @@ def test_a_threads_arrays_live_across_barriers_one_copy_per_thread(tmp_path: Pat
     assert run.stdout == " ".join(f"{v:g}" for v in out) + " \n"
 
 
+BIT_INTRINSICS = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+
+constexpr int kValues = 6;          /* a file-scope constant the kernel reads (langford's shape) */
+const unsigned int kSeed = 2654435761u;
+
+__global__ void bits(const unsigned int *in, long long *out)
+{
+    int i = threadIdx.x;
+    if (i >= kValues) return;
+    unsigned int x = in[i] * kSeed;
+    unsigned long long w = ((unsigned long long)x << 29) ^ in[i];
+    long long *o = out + 16 * i;
+    o[0] = __popc(x); o[1] = __popcll(w); o[2] = __ffs((int)x); o[3] = __ffsll((long long)w);
+    o[4] = __clz((int)in[i]); o[5] = __clzll((long long)in[i]); o[6] = __brev(x); o[7] = __brevll(w) >> 1;
+    o[8] = __mul24(-(int)(x & 0x7fffff), 77); o[9] = __umul24(x, x >> 3); o[10] = __mulhi((int)x, -7);
+    o[11] = __umulhi(x, x); o[12] = __sad((int)in[i], 40, 3u); o[13] = __byte_perm(x, x ^ 0xdeadbeefu, 0x5140);
+    o[14] = __float_as_uint(__uint_as_float(x)); o[15] = __umul64hi(w, w) >> 1;
+}
+
+int main(void)
+{
+    unsigned int h[6] = {0, 1, 37, 4096, 123456789, 0x80000000u};
+    long long o[6 * 16];
+    unsigned int *d;
+    long long *dout;
+    cudaMalloc((void **)&d, sizeof h);
+    cudaMalloc((void **)&dout, sizeof o);
+    cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+    bits<<<1, 32>>>(d, dout);
+    cudaMemcpy(o, dout, sizeof o, cudaMemcpyDeviceToHost);
+    for (int i = 0; i < 6 * 16; i++) printf("%lld ", o[i]);
+    printf("\n");
+    return 0;
+}
+"""
+
+
+def _bits_expected() -> str:
+    m32, m64 = (1 << 32) - 1, (1 << 64) - 1
+
+    def s32(v: int) -> int:
+        v &= m32
+        return v - (1 << 32) if v >> 31 else v
+
+    def s64(v: int) -> int:
+        v &= m64
+        return v - (1 << 64) if v >> 63 else v
+
+    def ffs(v: int, bits: int) -> int:
+        v &= (1 << bits) - 1
+        return (v & -v).bit_length()
+
+    def clz(v: int, bits: int) -> int:
+        v &= (1 << bits) - 1
+        return bits - v.bit_length()
+
+    def brev(v: int, bits: int) -> int:
+        return int(format(v & ((1 << bits) - 1), f"0{bits}b")[::-1], 2)
+
+    def s24(v: int) -> int:
+        v &= 0xFFFFFF
+        return v - (1 << 24) if v >> 23 else v
+
+    out = []
+    for v in (0, 1, 37, 4096, 123456789, 0x80000000):
+        x = (v * 2654435761) & m32
+        w = ((x << 29) ^ v) & m64
+        yv = x ^ 0xDEADBEEF
+        both = (yv << 32) | x
+        perm = sum(((both >> (8 * ((0x5140 >> (4 * i)) & 7))) & 0xFF) << (8 * i) for i in range(4))
+        out += [bin(x).count("1"), bin(w).count("1"), ffs(x, 32), ffs(w, 64), clz(v, 32), clz(v, 64), brev(x, 32),
+                brev(w, 64) >> 1, s32(s24(-(x & 0x7FFFFF)) * s24(77)), ((x & 0xFFFFFF) * ((x >> 3) & 0xFFFFFF)) & m32,
+                s32((s32(x) * -7) >> 32), (x * x) >> 32, (abs(s32(v) - 40) + 3) & m32, perm, x, ((w * w) >> 64) >> 1]
+    return " ".join(map(str, out)) + " \n"
+
+
+@needs_clang
+def test_integer_intrinsics_and_file_scope_constants_run(tmp_path: Path) -> None:
+    run = build_and_run(tmp_path, BIT_INTRINSICS, language="c++")
+    assert run.stdout == _bits_expected()
+
+
 WARPS = r"""
 #include <stdio.h>
 #include <cuda_runtime.h>

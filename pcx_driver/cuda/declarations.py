@@ -9,13 +9,15 @@ living across a barrier becomes its thread's element of a per-thread array; dim3
 
 from __future__ import annotations
 
+import re
+
 from tree_sitter import Node
 
 from pcx_driver.cuda import kernels, phases, tables
 from pcx_driver.cuda.dim3 import Dim3Rules
 from pcx_driver.cuda.kernel_def import KernelDefinitions
 from pcx_driver.cuda.names import UnitScope
-from pcx_driver.cuda.parse import call_name, declarator_name, function_declarator, has_keyword, text, walk
+from pcx_driver.cuda.parse import at_file_scope, call_name, declarator_name, function_declarator, has_keyword, text, walk
 from pcx_driver.cuda.printer import Ctx, Printer
 from pcx_driver.cuda.statements import DeviceStatements
 
@@ -39,6 +41,11 @@ class DeclarationRules:
             raise self.printer.refuse("PCX407", node, "__managed__ variables are not supported")
         if not ctx.device and (has_keyword(node, "__device__") or has_keyword(node, "__constant__")):
             return self.device_variable(node)
+        if not ctx.device and at_file_scope(node) and _constant_scalars(node):
+            # ``constexpr int kThreads = 4;`` read by kernels: clang wants device code to
+            # name only ``declare target`` variables; a constant is the same on both sides.
+            return ("\n#pragma omp declare target" + self.printer.line_at(node) + self.printer.emit_children(node, ctx)
+                    + "\n#pragma omp end declare target" + self.printer.line_at(node, end=True))
         if ctx.kernel is not None and any(g.statement.id == node.id for g in ctx.kernel.groups.groups.values()):
             return ""  # ``cg::thread_block b = cg::this_thread_block();``: calls on b are translated
         if has_keyword(node, "__shared__"):
@@ -163,3 +170,22 @@ class DeclarationRules:
             "\n#pragma omp declare target" + self.printer.line_at(node.parent if head else node) + head + body.lstrip()
             + "\n#pragma omp end declare target" + self.printer.line_at(node, end=True)
         )
+
+
+#: Scalar types a file-scope constant may have to be shared with device code as it is.
+_SCALAR_TYPES = re.compile(r"^(?:(?:unsigned|signed|short|long|int|char|float|double|bool|size_t|u?int(?:8|16|32|64)_t)\s*)+$")
+
+
+def _constant_scalars(node: Node) -> bool:
+    """``const``/``constexpr`` scalars with initialisers at file scope (``constexpr int
+    kThreads = 4;``, ``const float eps = 1e-5f;``), no functions, arrays or classes."""
+    if not any(c.type == "type_qualifier" and text(c) in ("const", "constexpr") for c in node.children):
+        return False
+    if any(c.type == "storage_class_specifier" and text(c) == "extern" for c in node.children):
+        return False
+    typ = node.child_by_field_name("type")
+    if typ is None or not _SCALAR_TYPES.match(text(typ)):
+        return False
+    decls = node.children_by_field_name("declarator")
+    return bool(decls) and all(d.type == "init_declarator" and d.child_by_field_name("declarator").type == "identifier"
+                               for d in decls)

@@ -77,6 +77,39 @@ PCX_API int pcx_float2int_rn(float x) { return (int)rintf(x); }
 PCX_API int pcx_float_as_int(float x) { int i; memcpy(&i, &x, sizeof i); return i; }
 PCX_API float pcx_int_as_float(int i) { float x; memcpy(&x, &i, sizeof x); return x; }
 PCX_API void pcx_sincosf(float x, float *s, float *c) { *s = sinf(x); *c = cosf(x); }
+/* Integer intrinsics, with CUDA's values where C's builtins leave a case undefined. */
+PCX_API int pcx_popc(unsigned int x) { return __builtin_popcount(x); }
+PCX_API int pcx_popcll(unsigned long long x) { return __builtin_popcountll(x); }
+PCX_API int pcx_ffs(int x) { return __builtin_ffs(x); }
+PCX_API int pcx_ffsll(long long x) { return __builtin_ffsll(x); }
+PCX_API int pcx_clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned int)x); }
+PCX_API int pcx_clzll(long long x) { return x == 0 ? 64 : __builtin_clzll((unsigned long long)x); }
+PCX_API unsigned int pcx_brev(unsigned int x)
+{ unsigned int r = 0; for (int i = 0; i < 32; i++) r |= ((x >> i) & 1u) << (31 - i); return r; }
+PCX_API unsigned long long pcx_brevll(unsigned long long x)
+{ unsigned long long r = 0; for (int i = 0; i < 64; i++) r |= ((x >> i) & 1ull) << (63 - i); return r; }
+PCX_API int pcx_mul24(int a, int b)
+{ return (int)(unsigned int)((long long)((int)((unsigned int)a << 8) >> 8) * (long long)((int)((unsigned int)b << 8) >> 8)); }
+PCX_API unsigned int pcx_umul24(unsigned int a, unsigned int b) { return (a & 0xffffffu) * (b & 0xffffffu); }
+PCX_API int pcx_mulhi(int a, int b) { return (int)(((long long)a * (long long)b) >> 32); }
+PCX_API unsigned int pcx_umulhi(unsigned int a, unsigned int b) { return (unsigned int)(((unsigned long long)a * b) >> 32); }
+PCX_API long long pcx_mul64hi(long long a, long long b) { return (long long)(((__int128)a * (__int128)b) >> 64); }
+PCX_API unsigned long long pcx_umul64hi(unsigned long long a, unsigned long long b)
+{ return (unsigned long long)(((unsigned __int128)a * b) >> 64); }
+PCX_API unsigned int pcx_sad(int x, int y, unsigned int z)
+{ return (x > y ? (unsigned int)x - (unsigned int)y : (unsigned int)y - (unsigned int)x) + z; }
+PCX_API unsigned int pcx_usad(unsigned int x, unsigned int y, unsigned int z) { return (x > y ? x - y : y - x) + z; }
+PCX_API unsigned int pcx_byte_perm(unsigned int x, unsigned int y, unsigned int s)
+{
+  unsigned long long v = ((unsigned long long)y << 32) | x;
+  unsigned int r = 0;
+  for (int i = 0; i < 4; i++) r |= (unsigned int)((v >> (8 * ((s >> (4 * i)) & 7u))) & 0xffu) << (8 * i);
+  return r;
+}
+PCX_API unsigned int pcx_float_as_uint(float x) { unsigned int i; memcpy(&i, &x, sizeof i); return i; }
+PCX_API float pcx_uint_as_float(unsigned int i) { float x; memcpy(&x, &i, sizeof x); return x; }
+PCX_API long long pcx_double_as_longlong(double x) { long long i; memcpy(&i, &x, sizeof i); return i; }
+PCX_API double pcx_longlong_as_double(long long i) { double x; memcpy(&x, &i, sizeof x); return x; }
 /* A warp is 32 consecutive threads of the block (thread t's lane is t % 32).  Warp
    functions are exchanges between barrier phases: every thread publishes its value, then
    reads its source lane's; a source outside the width segment or the block reads its own. */

@@ -155,6 +155,12 @@ INTRINSICS: dict[str, str] = {
     "__frcp_rn": "pcx_frcp", "__float2int_rn": "pcx_float2int_rn",
     "__float_as_int": "pcx_float_as_int", "__int_as_float": "pcx_int_as_float",
     "__sincosf": "pcx_sincosf", "sincosf": "pcx_sincosf",
+    "__popc": "pcx_popc", "__popcll": "pcx_popcll", "__ffs": "pcx_ffs", "__ffsll": "pcx_ffsll",
+    "__clz": "pcx_clz", "__clzll": "pcx_clzll", "__brev": "pcx_brev", "__brevll": "pcx_brevll",
+    "__mul24": "pcx_mul24", "__umul24": "pcx_umul24", "__mulhi": "pcx_mulhi", "__umulhi": "pcx_umulhi",
+    "__mul64hi": "pcx_mul64hi", "__umul64hi": "pcx_umul64hi", "__sad": "pcx_sad", "__usad": "pcx_usad",
+    "__byte_perm": "pcx_byte_perm", "__float_as_uint": "pcx_float_as_uint", "__uint_as_float": "pcx_uint_as_float",
+    "__double_as_longlong": "pcx_double_as_longlong", "__longlong_as_double": "pcx_longlong_as_double",
 }
 #: CUDA's overloaded min/max; renamed to the prologue's macros unless the unit defines its own.
 MINMAX = {"min": "pcx_min", "max": "pcx_max"}
