@@ -73,6 +73,8 @@ REFUSALS = [
     ("    v[0] = 1 + atomicAdd(&v[1], 1.0f);", "PCX405", 4, "atomicAdd whose result is used inside an expression"),
     ("    int c = __syncthreads_count(v[i] > 0);", "PCX407", 4, "__syncthreads_count"),
     ("    long long t = clock64();", "PCX407", 4, "clock64"),
+    ("    unsigned int r = __funnelshift_l(1u, 2u, 3u); v[i] = r;", "PCX407", 4,
+     "CUDA device intrinsic __funnelshift_l has no translation"),
     ("    k<<<1, 1>>>(v, n);", "PCX404", 4, "dynamic parallelism"),
     ("    cudaMalloc((void **)&v, 4);", "PCX406", 4, "called from device code"),
     # Split into phases, a thread that returned is skipped by the phases after (the

@@ -67,6 +67,9 @@ class CallRules:
             if ctx.device:
                 raise self.printer.refuse("PCX406", node, f"{name} called from device code has no translation")
             return self.api_call(node, name, api, ctx)
+        if ctx.device and tables.unknown_intrinsic(name) and name not in self.scope.user:
+            # passed through it would not compile: say so instead
+            raise self.printer.refuse("PCX407", node, f"CUDA device intrinsic {name} has no translation")
         return None
 
     def group_query(self, node: Node, ctx: Ctx) -> str:

@@ -162,6 +162,23 @@ INTRINSICS: dict[str, str] = {
     "__byte_perm": "pcx_byte_perm", "__float_as_uint": "pcx_float_as_uint", "__uint_as_float": "pcx_uint_as_float",
     "__double_as_longlong": "pcx_double_as_longlong", "__longlong_as_double": "pcx_longlong_as_double",
 }
+#: Double-underscore names device code may call that are the compilers' own, or that other
+#: rules translate (barriers, fences, warp functions, cache hints, atomics' forms).
+_TRANSLATED_DUNDER = frozenset({
+    "__syncthreads", "__syncwarp", "__threadfence", "__threadfence_block", "__threadfence_system",
+    "__ldg", "__ldcg", "__ldca", "__ldcs", "__ldlu", "__ldcv", "__stcg", "__stcs", "__stwb", "__stwt",
+})
+_COMPILER_PREFIXES = ("__builtin_", "__sync_", "__atomic_", "__c11_", "__cxa_", "__shfl", "__any", "__all", "__ballot",
+                      "__activemask", "__match", "__reduce_", "__syncthreads_")
+
+
+def unknown_intrinsic(name: str) -> bool:
+    """A ``__name`` CUDA device code calls that no rule translates and no compiler defines
+    (``__funnelshift_l``, ``__fadd_rd``, ``__dp4a``): refused, never passed through."""
+    return (name.startswith("__") and not name.startswith(_COMPILER_PREFIXES) and name not in INTRINSICS
+            and name not in _TRANSLATED_DUNDER and not name.endswith("__") and refusal_for(name) is None)
+
+
 #: CUDA's overloaded min/max; renamed to the prologue's macros unless the unit defines its own.
 MINMAX = {"min": "pcx_min", "max": "pcx_max"}
 
