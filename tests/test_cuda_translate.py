@@ -511,17 +511,6 @@ UNPHASED = [
     # (kernel body between a __shared__ buffer and its use, why it keeps one parallel region per block)
     ("    int s = 32;\n    while (s > 0) { if (t < s) buf[t] += buf[t + s]; __syncthreads(); s /= 2; }",
      "__syncthreads() inside a while statement"),
-    ("    if (t < 32) { buf[t] += 1; __syncthreads(); }", "condition that may differ between threads"),
-    ("    for (int s = 32; s > 0; s /= 2) { if (t < s) buf[t] += buf[t + s]; else s = 0; __syncthreads(); }",
-     "the loop counter s is written inside the loop"),
-    ("    for (int s = t; s > 0; s /= 2) { __syncthreads(); }", "starts from a value that may differ"),
-    ("    for (int s = 32; s > 0; s /= 2) { if (buf[0] > 3) break; __syncthreads(); }", "a break leaving a barrier phase"),
-    # A __shared__ flag decides for the whole block only when read after the barrier that
-    # follows its write (last_block_sum), and when no pointer to it may write it unseen.
-    ("    __shared__ int flag;\n    if (t == 0) flag = buf[0] > 3;\n    if (flag) { buf[t] += 1; __syncthreads(); }",
-     "condition that may differ between threads"),
-    ("    __shared__ int flag;\n    int *p = &flag;\n    if (t == 0) *p = buf[0] > 3;\n    __syncthreads();\n"
-     "    if (flag) { buf[t] += 1; __syncthreads(); }", "condition that may differ between threads"),
     # Conditional compilation is a statement of its phase only when it holds no barrier,
     # declaration or jump: a branch the preprocessor keeps must not move a phase boundary.
     ("#ifdef TWICE\n    __syncthreads();\n#endif\n    buf[t] += 1;",
@@ -542,6 +531,28 @@ UNPHASED = [
     ("    int one[2] = {buf[t], 1};\n    __syncthreads();\n    buf[t] = one[0];",
      "one lives across __syncthreads() and is initialised by a list other than {}"),
 ]
+
+
+DIVERGENT_BARRIERS = [
+    # A barrier that threads may reach differently: split into phases where the planner
+    # can (none of these), else refused: as one parallel region per block the threads that
+    # go another way would never reach it, and the others would wait at it forever.
+    "    if (t < 32) { buf[t] += 1; __syncthreads(); }",
+    "    for (int s = 32; s > 0; s /= 2) { if (t < s) buf[t] += buf[t + s]; else s = 0; __syncthreads(); }",
+    "    for (int s = t; s > 0; s /= 2) { __syncthreads(); }",
+    "    int k = 0;\n    for (k = 0; k < t; k++) buf[t] += 1;\n    while (k > 3) { __syncthreads(); k--; }",
+    "    __shared__ int flag;\n    if (t == 0) flag = buf[0] > 3;\n    if (flag) { buf[t] += 1; __syncthreads(); }",
+]
+
+
+@pytest.mark.parametrize("body", DIVERGENT_BARRIERS)
+def test_a_barrier_threads_may_miss_is_refused(body: str) -> None:
+    src = ("__global__ void r(int *v)\n{\n    __shared__ int buf[64];\n    int t = threadIdx.x;\n    buf[t] = v[t];\n"
+           "    __syncthreads();\n" + body + "\n    v[t] = buf[t];\n}\n")
+    t = tr(src)
+    assert not t.ok
+    assert any(r.id == "PCX407" and "__syncthreads() under a condition that may differ between threads" in r.message
+               for r in t.remarks), [r.format() for r in t.remarks]
 
 
 def test_a_shared_flag_read_after_its_barrier_decides_for_the_block() -> None:

@@ -196,6 +196,12 @@ class KernelDefinitions:
     def check_block_returns(self, info: kernels.KernelInfo, body: Node) -> None:
         if not info.block:
             return
+        barrier = phases.divergent_barrier(body, info.param_names(), info.shared_names(), info.groups)
+        if barrier is not None:
+            raise self.printer.refuse(
+                "PCX407", barrier,
+                f"__syncthreads() under a condition that may differ between threads in kernel {info.name}, which runs "
+                "as one parallel region per block: the threads that go another way would never reach it")
         syncs = [n.end_byte for n in walk(body) if info.groups.is_barrier(n)]
         last = max(syncs, default=-1)
         for n in walk(body):

@@ -357,6 +357,57 @@ class _Planner:
             for name in sorted(set(self.params) & set(self.writes) - self.param_updates):
                 raise _NoPhases(f"the parameter {name} is written inside a statement (each thread has its own)")
 
+    def settle_uniform_locals(self) -> None:
+        """Count as uniform the locals every thread holds alike (a divergence analysis):
+        start from all of them and drop, until none is dropped, each one declared or
+        assigned a value that may differ between threads, or assigned, or declared with a
+        value, under a condition that may (``int s = 32; while (s > 0) { ...; s /= 2; }``:
+        uniform; ``if (t < 4) s = 0;``: not)."""
+        cand = {name for name, decls in self.locals.items()
+                if name not in self.params and name not in self.shared and all(
+                    (d.child_by_field_name("declarator") if d.type == "init_declarator" else d).type == "identifier"
+                    for d in decls)}
+        while True:
+            extra = frozenset(cand | self.block_names)
+            dropped = {name for name in cand if not self._uniformly_defined(name, extra)}
+            if not dropped:
+                break
+            cand -= dropped
+        self.block_names |= cand
+
+    def _uniformly_defined(self, name: str, extra: frozenset[str]) -> bool:
+        for d in self.locals.get(name, []):
+            value = d.child_by_field_name("value") if d.type == "init_declarator" else None
+            if (value is not None and not self.uniform(value, extra)) or not self._uniform_context(d, extra):
+                return False
+        for w in self.writes.get(name, []):
+            if w.type == "pointer_expression":
+                return False  # its address taken: written where the syntax no longer shows it
+            if w.type == "assignment_expression" and not self.uniform(w.child_by_field_name("right"), extra):
+                return False
+            if not self._uniform_context(w, extra):
+                return False
+        return True
+
+    def _uniform_context(self, node: Node, extra: frozenset[str]) -> bool:
+        """Whether every thread reaches ``node`` alike: each condition around it uniform."""
+        p, child = node.parent, node
+        while p is not None and p.id != self.body.id:
+            if p.type in ("if_statement", "while_statement", "do_statement"):
+                cond = p.child_by_field_name("condition")
+                if not (cond is not None and cond.start_byte <= child.start_byte < cond.end_byte) and not self.uniform(cond, extra):
+                    return False
+            elif p.type == "for_statement":
+                init = p.child_by_field_name("initializer")
+                once = init is not None and init.start_byte <= child.start_byte < init.end_byte
+                if not once and not self.uniform(p.child_by_field_name("condition"), extra):
+                    return False  # its body, update and condition run as often as the condition says
+            elif p.type in ("conditional_expression", "switch_statement", "case_statement") or (
+                    p.type == "binary_expression" and text(p.child_by_field_name("operator")) in ("&&", "||")):
+                return False
+            child, p = p, p.parent
+        return True
+
     def param_update(self, stmt: Node) -> bool:
         """``p op= <uniform>;`` or ``p++;`` for a parameter every write of which has that
         form (``param_updates``): a step of the block, run once."""
@@ -873,6 +924,63 @@ def leaves_together(body: Node, params: set[str], shared: set[str], groups: Grou
     if stmt.parent is None or stmt.parent.id != body.id:
         return False
     return _Planner(body, params, shared, groups or Groups(), facts_only=True).uniform_return(stmt)
+
+
+def divergent_barrier(body: Node, params: set[str], shared: set[str], groups: Groups | None) -> Node | None:
+    """The first barrier of a kernel body under a condition that may differ between threads
+    (an ``if``, ``while`` or ``do``, or a ``for`` whose counter is not the block's), or None.
+    Run as one parallel region per block, the threads that take another way would never
+    reach it and the others would wait at it forever; CUDA lets such code run only because a
+    thread that exits releases the barrier."""
+    groups = groups or Groups()
+    planner = _Planner(body, params, shared, groups, facts_only=True)
+    planner.settle_uniform_locals()
+    for barrier in (n for n in walk(body) if groups.is_barrier(n)):
+        p = barrier.parent
+        while p is not None and p.id != body.id:
+            if p.type in ("if_statement", "while_statement", "do_statement") and not planner.uniform(
+                    p.child_by_field_name("condition")):
+                return barrier
+            if p.type == "for_statement" and not _uniform_counted_loop(planner, p):
+                return barrier
+            if p.type in ("conditional_expression", "switch_statement", "for_range_loop"):
+                return barrier
+            p = p.parent
+    return None
+
+
+def _uniform_counted_loop(planner: _Planner, loop: Node) -> bool:
+    """``for (k = <uniform>; <uniform in k>; k op= <uniform>)``: every thread runs it alike,
+    its counter declared there or before it and written in the loop by its update alone."""
+    init, cond, update = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
+    counters: set[str] = set()
+    values: list[Node | None] = []
+    for n in ([init] if init is not None else []):
+        if n.type == "declaration":
+            for d in n.children_by_field_name("declarator"):
+                if d.type != "init_declarator":
+                    return False
+                counters.add(declarator_name(d))
+                values.append(d.child_by_field_name("value"))
+        elif n.type == "assignment_expression" and _written_name(n.child_by_field_name("left")):
+            counters.add(_written_name(n.child_by_field_name("left")))
+            values.append(n.child_by_field_name("right"))
+        else:
+            return False
+    extra = frozenset(counters)
+    if not counters or not all(planner.uniform(v) for v in values) or not planner.uniform(cond, extra):
+        return False
+    body = loop.child_by_field_name("body")
+    for name in counters:  # the initializer resets it: only what the loop itself writes counts
+        for w in planner.writes.get(name, []):
+            if body is not None and body.start_byte <= w.start_byte < body.end_byte:
+                return False
+            if update is not None and update.start_byte <= w.start_byte < update.end_byte and \
+                    w.type == "assignment_expression" and not planner.uniform(w.child_by_field_name("right"), extra):
+                return False
+    return update is None or all(
+        _written_name(n.child_by_field_name("left" if n.type == "assignment_expression" else "argument")) in counters
+        for n in walk(update) if n.type in ("assignment_expression", "update_expression"))
 
 
 def plan_phases(body: Node, params: set[str], shared: set[str], groups: Groups | None = None,
