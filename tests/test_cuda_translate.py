@@ -555,6 +555,44 @@ def test_a_barrier_threads_may_miss_is_refused(body: str) -> None:
                for r in t.remarks), [r.format() for r in t.remarks]
 
 
+WARP_SYNCHRONOUS = [
+    # HeCBench romberg: thread 0 reads the slots threads 1..7 wrote, with no barrier between
+    ("    if (t < 8) buf[t] = t * 2;\n    if (t == 0) v[0] = buf[3] + buf[5];",
+     "__shared__ buf read at [3] after a write at [t] with no __syncthreads() between"),
+    # the classic volatile warp reduction
+    ("    if (t < 32) { volatile int *w = buf; w[t] += w[t + 16]; w[t] += w[t + 8]; }",
+     "a volatile pointer to __shared__ memory (warp-synchronous code)"),
+]
+
+
+@pytest.mark.parametrize("body, words", WARP_SYNCHRONOUS, ids=["fixed-read", "volatile"])
+def test_warp_synchronous_shared_memory_is_refused(body: str, words: str) -> None:
+    """Lanes running in step is no guarantee of CUDA since Volta, and here the threads of a
+    block run one after another: such a kernel is refused, not translated into other results."""
+    src = ("__global__ void r(int *v)\n{\n    __shared__ int buf[64];\n    int t = threadIdx.x;\n    buf[t] = v[t];\n"
+           "    __syncthreads();\n" + body + "\n}\n")
+    t = tr(src)
+    assert not t.ok
+    assert any(r.id == "PCX407" and words in r.message for r in t.remarks), [r.format() for r in t.remarks]
+
+
+def test_shared_elements_each_thread_indexes_its_own_way_are_not_warp_synchronous() -> None:
+    """laplace3d's halo: writes and reads at indices each thread computes (its own cells)."""
+    src = ("__global__ void r(int *v, int n)\n{\n    __shared__ int buf[128];\n    int t = threadIdx.x, h = 64 + t % 8;\n"
+           "    buf[t] = v[t];\n    if (t < 8) buf[h] = v[h];\n    buf[t] += buf[h];\n    __syncthreads();\n"
+           "    v[t] = buf[127 - t];\n}\n")
+    t = tr(src)
+    assert t.ok, [r.format() for r in t.remarks]
+
+
+def test_a_volatile_helper_is_not_inlined() -> None:
+    src = ("__device__ int scan(int x, volatile int *s)\n{\n    int i = threadIdx.x;\n    s[i] = x;\n    s[i] += s[i - 1];\n"
+           "    return s[i];\n}\n__global__ void k(int *v)\n{\n    __shared__ int buf[64];\n    int x = v[threadIdx.x];\n"
+           "    int y = scan(x, buf);\n    v[threadIdx.x] = y;\n}\n")
+    t = tr(src)
+    assert not t.ok and any(r.id in ("PCX407", "PCX401") and r.line == 3 for r in t.remarks), [r.format() for r in t.remarks]
+
+
 def test_a_shared_flag_read_after_its_barrier_decides_for_the_block() -> None:
     src = ("__global__ void r(int *v)\n{\n    __shared__ int buf[64];\n    __shared__ int flag;\n    int t = threadIdx.x;\n"
            "    buf[t] = v[t];\n    if (t == 0) flag = v[0] > 3;\n    __syncthreads();\n"

@@ -179,6 +179,8 @@ def _helper(name: str, fn: Node) -> _Helper | None:
     if decls is None:
         return None  # an unnamed or variadic parameter
     for p in decls:
+        if any(c.type == "type_qualifier" and text(c) == "volatile" for c in walk(p)):
+            return None  # a volatile pointer: warp-synchronous code, which lanes run in step only on a GPU
         d = p.child_by_field_name("declarator")
         reference, shape = d.type == "reference_declarator", "value"
         inner = d.named_children[0] if reference and d.named_children else d

@@ -86,6 +86,9 @@ class KernelDefinitions:
                     raise self.printer.refuse("PCX402", use, f"macro {text(use)} uses a cooperative group of kernel {info.name}, "
                                               "which is translated only where the kernel names it")
             self.collect_shared(info, body)
+            if info.block and (sync := phases.warp_synchronous(body, info.shared_names(), info.groups)) is not None:
+                raise self.printer.refuse("PCX407", sync[0], f"kernel {info.name} relies on the lanes of a warp running in "
+                                          f"step: {sync[1]}")
             if info.block:
                 plan = phases.plan_phases(body, info.param_names(), info.shared_names(), info.groups)
                 serial_plan = phases.plan_phases(body, info.param_names(), info.shared_names(), info.groups, lockstep=True)

@@ -33,6 +33,8 @@ the translator then keeps the one-team-per-block form, which is correct but slow
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -924,6 +926,78 @@ def leaves_together(body: Node, params: set[str], shared: set[str], groups: Grou
     if stmt.parent is None or stmt.parent.id != body.id:
         return False
     return _Planner(body, params, shared, groups or Groups(), facts_only=True).uniform_return(stmt)
+
+
+def warp_synchronous(body: Node, shared: set[str], groups: Groups | None) -> tuple[Node, str] | None:
+    """Where a kernel relies on the lanes of a warp running in step: a ``volatile`` pointer
+    to its ``__shared__`` memory (the classic warp-synchronous reduction and scan), or, with
+    no barrier between, a statement reading a fixed element of a ``__shared__`` array that
+    an earlier statement wrote at another index (``if (t < 8) s[t] = v; if (t == 0) x = s[3];``).
+    CUDA gives such code no order since Volta, and here the threads of a block run one
+    after another: refused, never translated into other results.  (node, what) or None."""
+    groups = groups or Groups()
+    for n in walk(body):
+        if n.type == "declaration" and any(c.type == "type_qualifier" and text(c) == "volatile" for c in n.children) \
+                and any(m.type == "identifier" and text(m) in shared for m in walk(n)):
+            return n, "a volatile pointer to __shared__ memory (warp-synchronous code)"
+    return _unsynchronised(_statements(body), shared, groups)
+
+
+def _unsynchronised(stmts: list[Node], shared: set[str], groups: Groups) -> tuple[Node, str] | None:
+    segment: list[Node] = []
+    for s in stmts + [None]:
+        if s is None or _has_barrier(s, groups):
+            written: dict[str, set[str]] = {}
+            for stmt in segment:
+                reads = _shared_elements(stmt, shared, writes=False)
+                for name, index, node in reads:
+                    if name in written and written[name] - {index} and _fixed_index(index):
+                        return node, (f"__shared__ {name} read at [{index}] after a write at [{sorted(written[name])[0]}] "
+                                      "with no __syncthreads() between (threads of a warp are not in step here)")
+                for name, index, _ in _shared_elements(stmt, shared, writes=True):
+                    written.setdefault(name, set()).add(index)
+            segment = []
+            if s is not None and not groups.is_barrier(_expr(s)):
+                for child in (c for c in s.named_children if c.type in ("compound_statement",)):
+                    if (found := _unsynchronised(_statements(child), shared, groups)) is not None:
+                        return found
+                for field in ("body", "consequence", "alternative"):
+                    child = s.child_by_field_name(field)
+                    if child is not None and (found := _unsynchronised(_statements(child), shared, groups)) is not None:
+                        return found
+        else:
+            segment.append(s)
+    return None
+
+
+def _fixed_index(index: str) -> bool:
+    """An index no thread computes differently: numbers and macro-like names (``0``,
+    ``ROW_SIZE - 1``), where other threads' writes are read."""
+    return bool(index) and all(tok.isdigit() or tok.isupper() or not tok.isidentifier()
+                               for tok in re.findall(r"[A-Za-z_]\w*|\d+|\S", index))
+
+
+def _expr(stmt: Node) -> Node:
+    return stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_children else stmt
+
+
+def _shared_elements(stmt: Node, shared: set[str], writes: bool) -> list[tuple[str, str, Node]]:
+    """(array, index text, node) of the ``__shared__`` elements ``stmt`` writes, or reads."""
+    out = []
+    for n in walk(stmt):
+        if n.type != "subscript_expression" or text(n.child_by_field_name("argument")) not in shared:
+            continue
+        p = n.parent
+        target = (p.type == "assignment_expression" and p.child_by_field_name("left").id == n.id) or \
+                 p.type == "update_expression"
+        compound = p.type == "assignment_expression" and target and text(p.child_by_field_name("operator")) != "="
+        if target if writes else (not target or compound):
+            idx = n.child_by_field_name("indices") or n.child_by_field_name("index")
+            index = "".join(text(idx).split()) if idx is not None else ""
+            if idx is not None and idx.type == "subscript_argument_list":
+                index = index[1:-1]  # [i] -> i
+            out.append((text(n.child_by_field_name("argument")), index, n))
+    return out
 
 
 def divergent_barrier(body: Node, params: set[str], shared: set[str], groups: Groups | None) -> Node | None:
