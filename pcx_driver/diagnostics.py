@@ -185,6 +185,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX407", "error", "CUDA construct not supported by the translator"),
         RemarkSpec("PCX408", "error", "a project header holds CUDA code: translate the program into a directory (pcx translate main.cu -o OUTDIR/)"),
         RemarkSpec("PCX409", "error", "Thrust and CUB algorithms and containers are not translated (beyond the Thrust subset of PCX410)"),
+        RemarkSpec("PCX411", "warning", "a quoted #include the translator cannot find: the CUDA code it may hold is not translated (pass its directory with -I)"),
         RemarkSpec("PCX410", "remark", "Thrust algorithm translated to OpenMP target loops (reduce, transform, count, fill, sequence, scans, copy over device_vector, device_ptr or raw pointers with thrust::device; sort, sort_by_key and partition staged through the host)"),
         # -- LLM -------------------------------------------------------------------------
         RemarkSpec("PCX500", "remark", "LLM rewrite accepted after passing the gate"),

@@ -1953,6 +1953,18 @@ def test_cooperative_helpers_of_a_header_are_inlined_into_the_units_kernels(tmp_
     assert "main.cu:10:25: error: block_all, a __device__ helper of a header" in p.stderr, p.stderr
 
 
+@pytest.mark.parametrize("out", ["out/", "app.c"])
+def test_a_quoted_include_found_nowhere_is_a_warning(tmp_path: Path, out: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HeCBench layernorm includes rmsnorm's headers through -I: without it the translation
+    said nothing and the build failed on the missing header."""
+    (tmp_path / "app.cu").write_text('#include "utils.cuh"\n__global__ void k(float *v) { v[0] = 1.0f; }\n'
+                                     "int main(void) { return 0; }\n")
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(translate_cmd, ["app.cu", "-o", out])
+    assert res.exit_code == 0
+    assert 'app.cu:1:1: warning: #include "utils.cuh" is found neither next to app.cu nor in an -I directory' in res.output
+
+
 def test_single_file_translation_refuses_a_header_with_cuda_code(tmp_path: Path) -> None:
     _write_project(tmp_path)
     res = CliRunner().invoke(translate_cmd, [str(tmp_path / "src/offset.cu"), "-o", str(tmp_path / "offset.c")])

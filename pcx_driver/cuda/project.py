@@ -54,6 +54,7 @@ class ProjectFile:
     data: bytes
     source: bool  # named on the command line (a translation unit)
     includes: list[Include] = field(default_factory=list)
+    missing: list[Include] = field(default_factory=list)  # quoted includes found nowhere (PCX411)
     cxx: bool = False
     names: Names = field(default_factory=Names)
     cooperative: frozenset[str] = frozenset()  # its cooperative __device__ helpers (inline.py)
@@ -130,6 +131,8 @@ def _scan(pf: ProjectFile, include_dirs: list[str]) -> None:
         target = _resolve(spelled, raw.startswith('"'), os.path.dirname(pf.path), include_dirs)
         if target is not None:
             pf.includes.append(Include(spelled, target, n.start_point.row + 1, n.start_point.column + 1))
+        elif raw.startswith('"'):
+            pf.missing.append(Include(spelled, "", n.start_point.row + 1, n.start_point.column + 1))
 
 
 def collect(sources: list[str], include_dirs: list[str], base: str) -> dict[str, ProjectFile]:
@@ -173,6 +176,13 @@ def _context(files: dict[str, ProjectFile], start: str) -> Names:
     return names
 
 
+def _missing_includes(files: dict[str, ProjectFile]) -> list[Remark]:
+    return [Remark("PCX411", pf.display, inc.line, inc.column,
+                   f'#include "{inc.spelled}" is found neither next to {os.path.basename(pf.path)} nor in an -I '
+                   "directory: the CUDA code it may hold is not translated (pass its directory with -I)")
+            for pf in files.values() for inc in pf.missing]
+
+
 def _helper_sources(files: dict[str, ProjectFile], start: str) -> list[bytes]:
     """The texts of the files ``start`` reaches that define cooperative helpers."""
     return [pf.data for pf in _reach(files, start)[1:] if pf.cooperative]
@@ -189,6 +199,7 @@ def translate_single(source: str, include_dirs: list[str] = (), base: str | None
     files = collect([source], list(include_dirs), base)
     main = files[os.path.abspath(source)]
     result = translate_source(_unit(main, base), context=_context(files, main.path), headers=_helper_sources(files, main.path))
+    result.remarks += _missing_includes(files)
     includer = {inc.target: (f, inc) for f in files.values() for inc in f.includes}
     for pf in _reach(files, main.path)[1:]:
         if pf.plain_unparsable:
@@ -223,7 +234,7 @@ def translate_project(sources: list[str], outdir: str, include_dirs: list[str] =
     cxx = {p: any(f.cxx for f in _reach(files, p)) for p in files}
     out = {p: _out_path(pf, root, outdir, cxx[p]) for p, pf in files.items()}
     runtime = os.path.join(outdir, RUNTIME_HEADER)
-    result = ProjectTranslation()
+    result = ProjectTranslation(remarks=_missing_includes(files))
     guard = "PCX_CUDA_RUNTIME_H"
     body = prologue().split("\n", 1)[1]  # without its #line: it is a real file now
     result.files[runtime] = f"#ifndef {guard}\n#define {guard}\n{body}#endif /* {guard} */\n"
