@@ -152,6 +152,16 @@ class DeclarationRules:
         uses what only a kernel has (barriers, warp functions, the launch geometry; a helper
         the kernels call with those is inlined into them first, ``inline.py``).  ``head``:
         the ``template <...>`` of a function template, which goes inside the directive."""
+        volatile = next((p for p in walk(node.child_by_field_name("declarator")) if p.type == "parameter_declaration"
+                         and any(c.type == "type_qualifier" and text(c) == "volatile" for c in walk(p))), None)
+        cooperative = any((n.type == "call_expression" and (call_name(n) == "__syncthreads" or call_name(n) in phases.WARP_CALLS))
+                          or (n.type == "field_expression" and text(n.child_by_field_name("argument")) in (
+                              "threadIdx", "blockIdx", "blockDim", "gridDim")) for n in walk(node))
+        if volatile is not None and cooperative:
+            raise self.printer.refuse("PCX407", volatile, f"{declarator_name(function_declarator(node))} takes a volatile "
+                                      "pointer and the thread index: warp-synchronous code, which relies on the lanes of a "
+                                      "warp running in step (no guarantee of CUDA since Volta; here a block's threads run one "
+                                      "after another); use __syncwarp() or __shfl_*_sync in the kernel")
         for n in walk(node):
             if n.type == "call_expression" and call_name(n) == "__syncthreads":
                 raise self.printer.refuse("PCX407", n, "__syncthreads() in a __device__ function that is not inlined into its kernel "
