@@ -1528,6 +1528,84 @@ def test_integer_intrinsics_and_file_scope_constants_run(tmp_path: Path) -> None
     assert run.stdout == _bits_expected()
 
 
+SHADOWED = r"""
+#include <stdio.h>
+#include <cuda_runtime.h>
+
+/* HeCBench fwt's shape: pos is a thread's loop counter, then a local of the whole kernel,
+   then another loop's counter; i0 is declared in two loops, each living across a barrier. */
+__global__ void butterfly(float *data, int log2N)
+{
+    extern __shared__ float s[];
+    const int N = 1 << log2N;
+    float *d = data + (blockIdx.x << log2N);
+    for (int pos = threadIdx.x; pos < N; pos += blockDim.x)
+        s[pos] = d[pos];
+    const int pos = threadIdx.x;
+    for (int stride = N >> 1; stride > 0; stride >>= 1) {
+        int lo = pos & (stride - 1);
+        int i0 = ((pos - lo) << 1) + lo;
+        __syncthreads();
+        float a = s[i0], b = s[i0 + stride];
+        s[i0] = a + b;
+        s[i0 + stride] = a - b;
+    }
+    for (int rep = 0; rep < 2; rep++) {
+        int i0 = (pos * 2 + rep) % N;
+        __syncthreads();
+        s[i0] *= 0.5f;
+    }
+    __syncthreads();
+    for (int pos = threadIdx.x; pos < N; pos += blockDim.x)
+        d[pos] = s[pos];
+}
+
+int main(void)
+{
+    float h[2 * 16], *dd;
+    for (int i = 0; i < 32; i++) h[i] = (float)((i * 5) % 7);
+    cudaMalloc((void **)&dd, sizeof h);
+    cudaMemcpy(dd, h, sizeof h, cudaMemcpyHostToDevice);
+    butterfly<<<2, 8, 16 * sizeof(float)>>>(dd, 4);
+    cudaMemcpy(h, dd, sizeof h, cudaMemcpyDeviceToHost);
+    for (int i = 0; i < 32; i++) printf("%g ", h[i]);
+    printf("\n");
+    return 0;
+}
+"""
+
+
+def _butterfly_expected() -> str:
+    out = []
+    for b in range(2):
+        s = [float(((b * 16 + i) * 5) % 7) for i in range(16)]
+        stride = 8
+        while stride > 0:
+            for pos in range(8):
+                lo = pos & (stride - 1)
+                i0 = ((pos - lo) << 1) + lo
+                a, c = s[i0], s[i0 + stride]
+                s[i0], s[i0 + stride] = a + c, a - c
+            stride >>= 1
+        for rep in range(2):
+            for pos in range(8):
+                s[(pos * 2 + rep) % 16] *= 0.5
+        out += s
+    return " ".join(f"{v:g}" for v in out) + " \n"
+
+
+@needs_clang
+def test_names_declared_again_in_other_scopes_keep_the_phase_split(tmp_path: Path) -> None:
+    """A local read in a later phase and recomputable (pos = threadIdx.x) is declared again
+    in each phase that reads it, whatever other loops call their counters; locals of two
+    loops with the same name (i0) share one copy per thread, their scopes never overlapping
+    (fwt and scatterAdd ran one parallel region of 512 threads per block for it)."""
+    t = tr(SHADOWED)
+    assert "barrier phase(s)" in t.remarks[0].message, t.remarks[0].message
+    run = build_and_run(tmp_path, SHADOWED)
+    assert run.stdout == _butterfly_expected()
+
+
 WARPS = r"""
 #include <stdio.h>
 #include <cuda_runtime.h>

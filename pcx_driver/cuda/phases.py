@@ -282,6 +282,62 @@ def _zero_list(value: Node | None) -> bool:
         not value.named_children or (len(value.named_children) == 1 and text(value.named_children[0]) in ("0", "0.0", "0.0f", "0.f")))
 
 
+def _write_target(write: Node) -> Node | None:
+    """The identifier a node of ``writes_of`` writes."""
+    field = {"assignment_expression": "left", "update_expression": "argument", "pointer_expression": "argument"}
+    return write.child_by_field_name(field.get(write.type, "left"))
+
+
+def _loop_counter(declarator: Node) -> bool:
+    """A declarator in a ``for`` loop's initializer."""
+    decl = declarator.parent
+    return decl is not None and decl.type == "declaration" and decl.parent is not None and \
+        decl.parent.type == "for_statement" and decl.parent.child_by_field_name("initializer") is not None and \
+        decl.parent.child_by_field_name("initializer").id == decl.id
+
+
+def _scope_range(declarator: Node) -> tuple[int, int]:
+    """Bytes where a local's declaration is in force: the rest of its block, or its ``for``."""
+    stmt = declarator.parent if declarator.parent is not None and declarator.parent.type == "declaration" else declarator
+    block = stmt.parent
+    if block is not None and block.type == "for_statement":
+        return block.start_byte, block.end_byte
+    return stmt.start_byte, block.end_byte if block is not None else stmt.end_byte
+
+
+def _disjoint_scopes(declarators: list[Node]) -> bool:
+    ranges = sorted(_scope_range(d) for d in declarators)
+    return all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:]))
+
+
+def _scoped_uses(decl: Node, name: str) -> list[Node]:
+    """The identifiers ``name`` that mean the local ``decl`` declares: after it in its
+    block, outside a ``for`` whose initializer declares the name again and a block that
+    declares it again."""
+    out: list[Node] = []
+
+    def visit(n: Node) -> None:
+        if n.type == "for_statement":
+            init = n.child_by_field_name("initializer")
+            if init is not None and init.type == "declaration" and any(
+                    declarator_name(d) == name for d in init.children_by_field_name("declarator")):
+                return
+        if n.type == "compound_statement" and any(
+                c.type == "declaration" and any(declarator_name(d) == name for d in c.children_by_field_name("declarator"))
+                for c in n.named_children):
+            return
+        if n.type == "identifier" and text(n) == name:
+            out.append(n)
+        for c in n.children:
+            visit(c)
+
+    sibling = decl.next_sibling
+    while sibling is not None:
+        visit(sibling)
+        sibling = sibling.next_sibling
+    return out
+
+
 def _own_statement_update(write: Node, name: str) -> bool:
     """``name op= ...;`` or ``name++;``: the write is the whole expression statement."""
     return (write.type in ("assignment_expression", "update_expression") and write.parent is not None
@@ -842,13 +898,16 @@ class _Planner:
                         if not ok:
                             raise _NoPhases(f"a {text(n).rstrip(';')} leaving a barrier phase")
 
-    def recomputable(self, stmt: Node, d: Node, known: dict[str, Recomputed]) -> bool:
+    def recomputable(self, stmt: Node, d: Node, known: dict[str, Recomputed], written: bool | None = None) -> bool:
+        """``written``: whether the local is ever assigned (its own uses: ``_scoped_uses``);
+        None: any write of the name counts."""
         if d.type != "init_declarator" or has_keyword(stmt, "static") or has_keyword(stmt, "volatile"):
             return False
         inner = d.child_by_field_name("declarator")
         typ = stmt.child_by_field_name("type")
+        written = declarator_name(d) in self.writes if written is None else written
         return (inner.type == "identifier" and typ is not None and text(typ) != "dim3"
-                and declarator_name(d) not in self.writes
+                and not written
                 and self.uniform(d.child_by_field_name("value"), frozenset(known), thread=True))
 
     def preambles(self, recomputed: dict[str, Recomputed]) -> None:
@@ -885,11 +944,33 @@ class _Planner:
                              and not self.read_as_value(n, name)]
                     if all(self.phase_of(u) is ph for u in uses):
                         continue
-                    if len(self.locals.get(name, [])) != 1 or name in self.params or name in self.shared:
+                    # Its own uses (another declaration of the name may shadow it in a loop):
+                    # recomputed in each phase that reads it, it needs no renaming.
+                    scoped = _scoped_uses(s, name)
+                    mine = {u.id for u in scoped}
+                    written = any((t := _write_target(w)) is not None and t.id in mine for w in self.writes.get(name, []))
+                    others = [o for o in self.locals.get(name, []) if o.id != d.id]
+                    value = d.child_by_field_name("value") if d.type == "init_declarator" else None
+                    if others and all(_loop_counter(o) for o in others) and not written and name not in self.params \
+                            and name not in self.shared and all(self.phase_of(u) is not None for u in scoped) \
+                            and value is not None and not any(n.type == "identifier" and text(n) in self.locals
+                                                              for n in walk(value)) \
+                            and self.recomputable(s, d, recomputed, written=False):
+                        # pos = threadIdx.x beside loops counting with their own pos: its
+                        # value reads nothing local, so declaring it again at the top of a
+                        # phase is right wherever the name appears
+                        recomputed[name] = Recomputed(name, s, d)
+                        ph.recomputed_later.append(name)
+                        continue
+                    # Declarations of the name whose scopes never overlap (two loops' own
+                    # locals) may share one copy per thread: each sets it before it reads it.
+                    if (len(self.locals.get(name, [])) != 1 and not _disjoint_scopes(self.locals[name])) \
+                            or name in self.params or name in self.shared:
                         raise _NoPhases(f"{name} lives across __syncthreads() and is declared twice")
                     if any(self.phase_of(u) is None for u in uses):
                         raise _NoPhases(f"{name} differs between threads and steers a __syncthreads()")
-                    if self.recomputable(s, d, recomputed):
+                    # a name declared in several scopes is kept per thread in each (one way)
+                    if len(self.locals.get(name, [])) == 1 and self.recomputable(s, d, recomputed):
                         recomputed[name] = Recomputed(name, s, d)
                         ph.recomputed_later.append(name)
                         continue
@@ -915,6 +996,8 @@ class _Planner:
                     const = inner.type == "pointer_declarator" and any(
                         c.type == "type_qualifier" and text(c) == "const" for c in s.children)
                     out[name] = PerThreadVar(name, typ, const, inner)
+        if set(out) & set(recomputed):
+            raise _NoPhases(f"{sorted(set(out) & set(recomputed))[0]} lives across __syncthreads() and is declared twice")
         self.preambles(recomputed)
         return out | self.lockstep_vars
 
