@@ -34,7 +34,6 @@ from pcx_driver.cuda import kernels, phases
 from pcx_driver.cuda.coop import Groups
 from pcx_driver.cuda.parse import call_args, call_name, declarator_name, has_keyword, text, walk
 
-VALUE_SUFFIX = "__pcx_value"
 #: Element types ``reduction(+)`` takes (C's arithmetic types as CUDA programs spell them).
 _SUMMABLE = frozenset({
     "float", "double", "int", "unsigned", "unsigned int", "long", "unsigned long", "long long",
@@ -270,7 +269,7 @@ def value_function(k: kernels.KernelInfo, bs: BlockSum, emit, line_at) -> str:
             parts.append(line_at(s) + emit(s))
     parts.append("\nreturn pcx_value;\n}")
     head = ["dim3 blockIdx", "dim3 threadIdx", "dim3 blockDim", "dim3 gridDim"] + ([k.param_text] if k.param_text else [])
-    return f"{k.template}static {bs.element} {k.name}{VALUE_SUFFIX}({', '.join(head)}) " + "".join(parts)
+    return f"{k.template}static {bs.element} {k.name}{kernels.VALUE_SUFFIX}({', '.join(head)}) " + "".join(parts)
 
 
 def launch_condition(bs: BlockSum) -> str:

@@ -23,15 +23,15 @@ a kernel is replaced by the helper's body, as a compiler's inliner would:
 The body is written on the call's line (comments and ``#pragma unroll`` dropped), so every
 later line keeps its number and remarks and ``#line`` stay right.  Rounds repeat until no
 call of a cooperative helper is left in a kernel (helpers call helpers); a cooperative
-helper none of whose calls remain is blanked out of the text (its lines kept), except in a
-file that other files of the program include.  A call the
-inliner cannot handle is left as written, and the translator refuses the helper as before
-(PCX401, PCX407).
+helper none of whose calls remain is blanked out of the text (its lines kept).  A unit
+also inlines the cooperative helpers of the project headers it includes, and those
+headers lose them.  A call the inliner cannot handle is left as written, and the
+translator refuses the helper (PCX401, PCX407), or the call to a header's (PCX401).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -72,20 +72,14 @@ class _Helper:
     constants: dict[str, Node] = field(default_factory=dict)  # constexpr locals of constant value (_constants)
 
 
-def inline_cooperative_helpers(data: bytes, drop: bool = True, keep: frozenset[str] = frozenset(),
-                               headers: Sequence[bytes] = (), header: bool = False) -> bytes:
+def inline_cooperative_helpers(data: bytes, foreign: Mapping[str, _Helper] | None = None, header: bool = False) -> bytes:
     """``data`` with every inlinable call of a cooperative helper in a kernel replaced by the
-    helper's body (see the module); ``data`` itself when there is none.  ``drop``: blank out
-    the helpers left uncalled, except those named in ``keep`` (in a file that others
-    include, the helpers their code names: they may call them).  ``headers``: the texts of
-    the project headers the unit includes, whose cooperative helpers are inlined too.
-    ``header``: ``data`` is such a header: a helper its own text no longer names is blanked
-    whatever its linkage (each unit inlines it, or refuses the call: ``cooperative_names``)."""
-    foreign: dict[str, _Helper] = {}
-    for h in headers:
-        hroot = parse(h).root_node
-        if not hroot.has_error:
-            foreign.update(_cooperative_helpers(hroot))
+    helper's body (see the module); ``data`` itself when there is none.  The helpers left
+    uncalled are blanked out (``_drop_unused``).  ``foreign``: the cooperative helpers of
+    the project headers the unit includes (``header_helpers``), inlined too.  ``header``:
+    ``data`` is such a header: a helper its own text no longer names is blanked whatever
+    its linkage (each unit inlines it, or refuses the call)."""
+    foreign = foreign or {}
     out = data
     counter = [0]
     inlined: set[str] = set()
@@ -98,16 +92,24 @@ def inline_cooperative_helpers(data: bytes, drop: bool = True, keep: frozenset[s
             return out
         edits = _round(root, {**foreign, **helpers}, counter, inlined)
         if not edits:
-            own = {n: h for n, h in helpers.items() if n not in keep}
-            return _drop_unused(out, root, own, inlined, header) if drop else out
+            return _drop_unused(out, root, helpers, inlined, header)
         for start, end, new in sorted(edits, reverse=True):
             out = out[:start] + new.encode("utf-8", "surrogateescape") + out[end:]
     return out
 
 
-def cooperative_names(data: bytes) -> frozenset[str]:
-    """The cooperative helpers a text defines (a unit including it must inline their calls)."""
-    root = parse(data).root_node
+def header_helpers(headers: Sequence[bytes]) -> dict[str, _Helper]:
+    """The cooperative helpers the texts of a unit's project headers define."""
+    out: dict[str, _Helper] = {}
+    for h in headers:
+        root = parse(h).root_node
+        if not root.has_error:
+            out.update(_cooperative_helpers(root))
+    return out
+
+
+def cooperative_names(root: Node) -> frozenset[str]:
+    """The cooperative helpers a parsed text defines (a unit including it inlines their calls)."""
     return frozenset() if root.has_error else frozenset(_cooperative_helpers(root))
 
 
@@ -117,12 +119,12 @@ def cooperative_names(data: bytes) -> frozenset[str]:
 def _is_cooperative_node(n: Node, names: set[str]) -> bool:
     if n.type == "call_expression":
         fn = n.child_by_field_name("function")
-        callee = _callee_name(fn)
+        callee = callee_name(fn)
         return callee in WARP_CALLS or callee == "__syncthreads" or callee in names
     return n.type == "field_expression" and text(n.child_by_field_name("argument")) in GEOMETRY
 
 
-def _callee_name(fn: Node | None) -> str:
+def callee_name(fn: Node | None) -> str:
     if fn is None:
         return ""
     if fn.type == "template_function":
@@ -263,9 +265,9 @@ def _round(root: Node, helpers: dict[str, _Helper], counter: list[int], inlined:
         if kernel.type != "function_definition" or not has_keyword(kernel, "__global__"):
             continue
         for call in walk(kernel.child_by_field_name("body")):
-            if call.type != "call_expression" or _callee_name(call.child_by_field_name("function")) not in helpers:
+            if call.type != "call_expression" or callee_name(call.child_by_field_name("function")) not in helpers:
                 continue
-            helper = helpers[_callee_name(call.child_by_field_name("function"))]
+            helper = helpers[callee_name(call.child_by_field_name("function"))]
             stmt = _statement(call)
             if stmt is None or any(s <= stmt.start_byte < e or s < stmt.end_byte <= e or stmt.start_byte <= s < stmt.end_byte
                                    for s, e in taken):

@@ -40,6 +40,7 @@ from pcx_driver.cuda.parse import Param
 BODY_SUFFIX = "__pcx_body"
 BLOCK_SUFFIX = "__pcx_block"  # a phased kernel's block function, its phases parallel loops
 SERIAL_BLOCK_SUFFIX = "__pcx_block_serial"  # the same with plain loops: one device thread runs the block
+VALUE_SUFFIX = "__pcx_value"  # a block-sum kernel's value of one thread (block_sum.py)
 #: CUDA's limit on the threads of a block: the length of a per-thread array.
 MAX_BLOCK = 1024
 PER_THREAD_SUFFIX = "__pcx"  # ``acc`` living across a barrier is ``acc__pcx[pcx_t]``
@@ -123,19 +124,16 @@ def _block_call(k: KernelInfo, serial: bool) -> str:
     return f"{k.name}{SERIAL_BLOCK_SUFFIX if serial else BLOCK_SUFFIX}{k.template_args}({', '.join(args)});"
 
 
-def _body_call(k: KernelInfo, thread: str) -> str:
+def _body_call(k: KernelInfo, thread: str, suffix: str = BODY_SUFFIX) -> str:
+    """A call of the function ``suffix`` names for one (block, thread); the value function
+    (``VALUE_SUFFIX``) takes no shared memory."""
     args = ["pcx_dim3_unflatten(pcx_b, pcx_grid)", f"pcx_dim3_unflatten({thread}, pcx_block)",
             "pcx_block", "pcx_grid"]
-    args += [f"&{s.name}" if s.scalar else s.name for s in k.shared]
-    args += [f"({spec} *)(pcx_dyn + pcx_b * pcx_dyn_stride)" for spec, _ in k.dynamic_shared]
+    if suffix == BODY_SUFFIX:
+        args += [f"&{s.name}" if s.scalar else s.name for s in k.shared]
+        args += [f"({spec} *)(pcx_dyn + pcx_b * pcx_dyn_stride)" for spec, _ in k.dynamic_shared]
     args += [p.name for p in k.params]
-    return f"{k.name}{BODY_SUFFIX}{k.template_args}({', '.join(args)});"
-
-
-def _value_call(k: KernelInfo) -> str:
-    args = ["pcx_dim3_unflatten(pcx_b, pcx_grid)", "pcx_dim3_unflatten(pcx_t, pcx_block)", "pcx_block", "pcx_grid"]
-    args += [p.name for p in k.params]
-    return f"{k.name}__pcx_value{k.template_args}({', '.join(args)});"
+    return f"{k.name}{suffix}{k.template_args}({', '.join(args)});"
 
 
 def launcher(k: KernelInfo, file: str) -> str:
@@ -192,32 +190,13 @@ def launcher(k: KernelInfo, file: str) -> str:
         # loop and each runs its phases as plain loops.  Either way every phase covers all
         # of the block's threads, whatever number of threads the device gives.
         decls = "".join(f"    {s.spec} {s.declarator};\n" for s in k.shared)
+        phased = []
         if k.dynamic_shared:
-            lines += [
+            phased += [
                 "  size_t pcx_dyn_stride = (pcx_shmem + 15) & ~(size_t)15;",
                 "  char *pcx_dyn = (char *)omp_target_alloc(pcx_nb * pcx_dyn_stride + 16, omp_get_default_device());",
             ]
-        if k.block_sum is not None:
-            # Where the tree adds every thread's value of its block (block_sum.py), the
-            # kernel adds the grid's total to one element: a reduction, then one add.
-            cond, element, target = k.block_sum
-            lines += [
-                f"  if ({cond}) {{",
-                f"    {element} pcx_sum = 0;",
-                here,
-                f"#pragma omp target teams distribute parallel for collapse(2) firstprivate(pcx_grid, pcx_block) "
-                f"reduction(+: pcx_sum){param_dev}",
-                "  for (long long pcx_b = 0; pcx_b < pcx_nb; pcx_b++)",
-                "    for (long long pcx_t = 0; pcx_t < pcx_nt; pcx_t++)",
-                f"      pcx_sum += {_value_call(k)}",
-                here,
-                f"#pragma omp target firstprivate(pcx_sum){param_dev}",
-                f"  *({target}) += pcx_sum;",
-                "    pcx_cuda_managed_pull();",
-                "    return;",
-                "  }",
-            ]
-        lines += [
+        phased += [
             f'  if (pcx_nt > {MAX_BLOCK}) pcx_cuda_block_failed("{k.name}", pcx_nt);',
             "  int pcx_threads = (int)pcx_nt;",
             "  if (pcx_cuda_teams_give_threads(pcx_threads)) {",
@@ -231,7 +210,27 @@ def launcher(k: KernelInfo, file: str) -> str:
             "  }",
         ]
         if k.dynamic_shared:
-            lines.append("  omp_target_free(pcx_dyn, omp_get_default_device());")
+            phased.append("  omp_target_free(pcx_dyn, omp_get_default_device());")
+        if k.block_sum is None:
+            lines += phased
+        else:
+            # Where the tree adds every thread's value of its block (block_sum.py), the
+            # kernel adds the grid's total to one element: a reduction, then one add.
+            cond, element, target = k.block_sum
+            lines += [
+                f"  if ({cond}) {{",
+                f"    {element} pcx_sum = 0;",
+                here,
+                f"#pragma omp target teams distribute parallel for collapse(2) firstprivate(pcx_grid, pcx_block) "
+                f"reduction(+: pcx_sum){param_dev}",
+                "  for (long long pcx_b = 0; pcx_b < pcx_nb; pcx_b++)",
+                "    for (long long pcx_t = 0; pcx_t < pcx_nt; pcx_t++)",
+                f"      pcx_sum += {_body_call(k, 'pcx_t', VALUE_SUFFIX)}",
+                here,
+                f"#pragma omp target firstprivate(pcx_sum){param_dev}",
+                f"  *({target}) += pcx_sum;",
+                "  } else {", *phased, "  }",
+            ]
     else:
         if k.dynamic_shared:
             lines += [

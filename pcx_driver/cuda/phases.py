@@ -282,10 +282,9 @@ def _zero_list(value: Node | None) -> bool:
         not value.named_children or (len(value.named_children) == 1 and text(value.named_children[0]) in ("0", "0.0", "0.0f", "0.f")))
 
 
-def _write_target(write: Node) -> Node | None:
-    """The identifier a node of ``writes_of`` writes."""
-    field = {"assignment_expression": "left", "update_expression": "argument", "pointer_expression": "argument"}
-    return write.child_by_field_name(field.get(write.type, "left"))
+def _write_target(write: Node) -> Node:
+    """What an assignment, an update or an ``&`` writes (its left side or its argument)."""
+    return write.child_by_field_name("left" if write.type == "assignment_expression" else "argument")
 
 
 def _loop_counter(declarator: Node) -> bool:
@@ -352,16 +351,10 @@ def writes_of(body: Node) -> dict[str, list[Node]]:
     """name -> the nodes of ``body`` that assign it, increment it or take its address."""
     out: dict[str, list[Node]] = {}
     for n in walk(body):
-        if n.type == "assignment_expression":
-            target = n.child_by_field_name("left")
-        elif n.type == "update_expression":
-            target = n.child_by_field_name("argument")
-        elif n.type == "pointer_expression" and text(n.child_by_field_name("operator")) == "&":
-            target = n.child_by_field_name("argument")
-        else:
-            continue
-        if name := _written_name(target):
-            out.setdefault(name, []).append(n)
+        if n.type in ("assignment_expression", "update_expression") or (
+                n.type == "pointer_expression" and text(n.child_by_field_name("operator")) == "&"):
+            if name := _written_name(_write_target(n)):
+                out.setdefault(name, []).append(n)
     return out
 
 
@@ -472,7 +465,7 @@ class _Planner:
         if stmt.type != "expression_statement" or not stmt.named_children:
             return False
         e = stmt.named_children[0]
-        target = e.child_by_field_name("left" if e.type == "assignment_expression" else "argument")
+        target = _write_target(e)
         if target is None or _written_name(target) not in self.param_updates:
             return False
         if self.guarded or (e.type == "assignment_expression" and not self.uniform(e.child_by_field_name("right"))):
@@ -948,7 +941,7 @@ class _Planner:
                     # recomputed in each phase that reads it, it needs no renaming.
                     scoped = _scoped_uses(s, name)
                     mine = {u.id for u in scoped}
-                    written = any((t := _write_target(w)) is not None and t.id in mine for w in self.writes.get(name, []))
+                    written = any(_write_target(w).id in mine for w in self.writes.get(name, []))
                     others = [o for o in self.locals.get(name, []) if o.id != d.id]
                     value = d.child_by_field_name("value") if d.type == "init_declarator" else None
                     if others and all(_loop_counter(o) for o in others) and not written and name not in self.params \
@@ -987,7 +980,6 @@ class _Planner:
                         chain = _per_thread_array(chain, name)  # its rows: name__pcx[pcx_t][i]...
                     if chain.type != "identifier" or typ is None or text(typ) in ("auto", "dim3") or has_keyword(s, "static"):
                         raise _NoPhases(f"{name} lives across __syncthreads() and is not a plain scalar, pointer or array")
-                    value = d.child_by_field_name("value") if d.type == "init_declarator" else None
                     if value is not None and ((value.type == "initializer_list" and inner.type != "array_declarator") or any(
                         n.type == "call_expression" and call_name(n).startswith("atomic") for n in walk(value)
                     )):
@@ -1135,9 +1127,8 @@ def _uniform_counted_loop(planner: _Planner, loop: Node) -> bool:
             if update is not None and update.start_byte <= w.start_byte < update.end_byte and \
                     w.type == "assignment_expression" and not planner.uniform(w.child_by_field_name("right"), extra):
                 return False
-    return update is None or all(
-        _written_name(n.child_by_field_name("left" if n.type == "assignment_expression" else "argument")) in counters
-        for n in walk(update) if n.type in ("assignment_expression", "update_expression"))
+    return update is None or all(_written_name(_write_target(n)) in counters
+                                 for n in walk(update) if n.type in ("assignment_expression", "update_expression"))
 
 
 def plan_phases(body: Node, params: set[str], shared: set[str], groups: Groups | None = None,

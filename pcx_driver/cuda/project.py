@@ -112,7 +112,7 @@ def _holds_cuda(root) -> bool:
 def _scan(pf: ProjectFile, include_dirs: list[str]) -> None:
     root = parse(pf.data).root_node
     pf.names = scan_names(root)
-    pf.cooperative = cooperative_names(pf.data)
+    pf.cooperative = cooperative_names(root)
     pf.plain_unparsable = not pf.source and root.has_error and not _holds_cuda(root)
     for n in walk(root):
         if n.type in CXX_NODES:

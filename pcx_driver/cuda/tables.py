@@ -163,13 +163,11 @@ INTRINSICS: dict[str, str] = {
     "__double_as_longlong": "pcx_double_as_longlong", "__longlong_as_double": "pcx_longlong_as_double",
 }
 #: Double-underscore names device code may call that are the compilers' own, or that other
-#: rules translate (barriers, fences, warp functions, cache hints, atomics' forms).
+#: rules translate (barriers, fences, cache hints; warp functions are ``REFUSALS``' names).
 _TRANSLATED_DUNDER = frozenset({
     "__syncthreads", "__syncwarp", "__threadfence", "__threadfence_block", "__threadfence_system",
-    "__ldg", "__ldcg", "__ldca", "__ldcs", "__ldlu", "__ldcv", "__stcg", "__stcs", "__stwb", "__stwt",
-})
-_COMPILER_PREFIXES = ("__builtin_", "__sync_", "__atomic_", "__c11_", "__cxa_", "__shfl", "__any", "__all", "__ballot",
-                      "__activemask", "__match", "__reduce_", "__syncthreads_")
+}) | CACHE_LOADS | CACHE_STORES
+_COMPILER_PREFIXES = ("__builtin_", "__sync_", "__atomic_", "__c11_", "__cxa_")
 
 
 def unknown_intrinsic(name: str) -> bool:

@@ -72,7 +72,7 @@ from pcx_driver.cuda.calls import CallRules
 from pcx_driver.cuda.cublas_runtime import CUBLAS_RUNTIME
 from pcx_driver.cuda.curand_runtime import curand_runtime
 from pcx_driver.cuda.declarations import DeclarationRules
-from pcx_driver.cuda.inline import cooperative_names, inline_cooperative_helpers
+from pcx_driver.cuda.inline import callee_name, header_helpers, inline_cooperative_helpers
 from pcx_driver.cuda.dim3 import Dim3Rules
 from pcx_driver.cuda.kernel_def import KernelDefinitions
 from pcx_driver.cuda.names import MACRO_LAUNCH, Names, UnitScope, unit_scope
@@ -195,9 +195,7 @@ class _Translator(Printer):
         if t == "return_statement" and ctx.leave_label:
             return f"{{ pcx_left[pcx_t] = 1; goto {ctx.leave_label}; }}"
         if t == "call_expression":
-            fn = node.child_by_field_name("function")
-            callee = text(fn.child_by_field_name("name") if fn is not None and fn.type == "template_function" else fn) \
-                if fn is not None else ""
+            callee = callee_name(node.child_by_field_name("function"))
             if callee in self.foreign_cooperative:
                 raise self.refuse("PCX401", node, f"{callee}, a __device__ helper of a header with barriers, warp functions "
                                   "or the launch geometry, is not inlined into its kernel here (called where it may not "
@@ -327,8 +325,8 @@ def translate_source(unit: SourceUnit, context: Names | None = None, runtime_inc
     other files of the program include this one (its cooperative helpers are theirs to
     inline: ``inline.py``); ``headers``: the texts of the project files it includes, whose
     cooperative helpers its kernels inline (a call left is refused)."""
-    inlined = inline_cooperative_helpers(unit.data, headers=headers, header=included)
-    foreign = frozenset().union(*(cooperative_names(h) for h in headers)) if headers else frozenset()
+    foreign = header_helpers(headers)
+    inlined = inline_cooperative_helpers(unit.data, foreign, header=included)
     cxx = False
     if inlined != unit.data:  # the helpers inlined may have been the unit's only C++ (templates)
         cxx = uses_cxx(parse(unit.data).root_node)
@@ -340,4 +338,4 @@ def translate_source(unit: SourceUnit, context: Names | None = None, runtime_inc
         reporter = Printer(unit, tree)
         reporter.remark("PCX407", bad, "CUDA source has syntax errors the translator cannot parse")
         return CudaTranslation(unit.text, reporter.remarks, ok=False)
-    return _Translator(unit, tree, unit_scope(root, context), runtime_include, include_map or {}, cxx, foreign).run()
+    return _Translator(unit, tree, unit_scope(root, context), runtime_include, include_map or {}, cxx, frozenset(foreign)).run()

@@ -724,10 +724,11 @@ def assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,
 
 
 def declared_name_node(declarator: tree_sitter.Node | None) -> tree_sitter.Node | None:
-    """The identifier a declarator (``b[4]``, ``*p``, ``x = 1``) declares, or None."""
-    while declarator is not None and declarator.type != "identifier":
-        declarator = declarator.child_by_field_name("declarator")
-    return declarator
+    """The identifier one declarator of a declaration (``b[4]``, ``*p``, ``x = 1``, ``b``)
+    declares, or None: ``declared_identifier_node`` from the declarator itself."""
+    if declarator is None or declarator.type == "identifier":
+        return declarator
+    return declared_identifier_node(declarator)
 
 
 # Parents of an element (``a[i][j]``) under which it is only read.
