@@ -183,6 +183,10 @@ class NestAnalysis:
     decision: Decision
     remarks: list[Remark] = field(default_factory=list)
     collapse: int = 1  # loops to collapse when offloaded
+    # 1-based depth, in the perfectly nested band from the root, of a loop with no loop in
+    # its body (the nest's innermost), when the band reaches one within ``collapse``; 0 when
+    # loops remain below the collapsed band.  engine/schedule.py reads it for CPU devices.
+    innermost_depth: int = 0
     private: list[str] = field(default_factory=list)
     firstprivate: list[str] = field(default_factory=list)
     reductions: list[Reduction] = field(default_factory=list)

@@ -128,4 +128,8 @@ int main(int argc, char **argv) {
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
 def test_what_follows_a_continue_runs_only_where_its_condition_is_false(tmp_path: Path) -> None:
     data = build_and_compare(tmp_path, TILES, ["TILES"])
-    assert "collapse(4)" in _offloaded_with(data, "TILES", TILES)
+    # all four loops may be collapsed; on the host device (a CPU) the innermost stays whole
+    nest = nest_at(data, TILES, "TILES")
+    assert "collapse(3)" in " ".join(nest["directives"]), nest
+    assert any(r["id"] == "PCX143" and "of the 4 loops that may be collapsed" in r["message"]
+               for r in nest["reasons"]), nest

@@ -72,7 +72,10 @@ int main(int argc, char **argv) {
 def test_a_helper_writing_three_bytes_per_pixel_and_one_writing_a_local_array(tmp_path: Path) -> None:
     data = build_and_compare(tmp_path, IMAGE, ["IMAGE", "LOCAL"])
     nest = nest_at(data, IMAGE, "IMAGE")
-    assert "collapse(2)" in " ".join(nest["directives"]), nest
+    # both loops may be collapsed; on the host device (a CPU) the innermost stays whole
+    assert "collapse" not in " ".join(nest["directives"]), nest
+    assert any(r["id"] == "PCX143" and "collapse(1) of the 2 loops that may be collapsed" in r["message"]
+               for r in nest["reasons"]), nest
 
 
 HELPERS = r"""

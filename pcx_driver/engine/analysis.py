@@ -42,7 +42,8 @@ from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
 from pcx_driver.engine.loops import Poly
 from pcx_driver.engine.macros import macro_problem
-from pcx_driver.engine.nest import Nest, build_nest, candidates, check_minimum_arms, enclosing_facts, perfect_depth
+from pcx_driver.engine.nest import (Nest, build_nest, candidates, check_minimum_arms, enclosing_facts, innermost_in_band,
+                                    perfect_depth)
 from pcx_driver.engine.parallel import Parallelism
 from pcx_driver.engine.pivot import pivot_relaxation
 from pcx_driver.engine.privatise import covered_private_array, private_array, private_note
@@ -359,6 +360,7 @@ class _UnitAnalyser:
         if reasons:
             raise MultiRefusal(reasons)
         collapse = self.parallel.collapse(nest)
+        innermost = innermost_in_band(root, collapse)
         work, total, all_const, shown, work_expr, guessed = work_mod.estimate(nest)
         if all_const and work < self.min_work:
             raise Refusal("PCX115", f"estimated work {work:.3g} ({shown}; {total} iterations in total) is below "
@@ -371,6 +373,7 @@ class _UnitAnalyser:
         result = NestAnalysis(
             nest_id=self._nest_id(fi.name, line, col), function=fi.name, line=line, column=col, start_byte=node.start_byte,
             end_byte=node.end_byte, depth=perfect_depth(root), decision=Decision.OFFLOADED, collapse=collapse,
+            innermost_depth=innermost,
             private=sv.private, firstprivate=[v for v in sv.firstprivate if not self._is_index_name(nest, v)],
             reductions=sv.reductions, arrays=arrays, atomic_updates=atomics, calls=calls, work_estimate=work,
             work_expr=work_expr, alias_checks=[(a, b) for a, b, _ in versioned],

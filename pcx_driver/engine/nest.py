@@ -22,7 +22,7 @@ from tree_sitter import Node
 from pcx_driver.engine.access import NestFacts, collect
 from pcx_driver.engine.loops import Loop, Poly, parse_loop, single_statement
 from pcx_driver.engine.semantics import Semantics
-from pcx_driver.engine.source import SourceModel
+from pcx_driver.engine.source import SourceModel, walk
 
 
 @dataclass
@@ -233,6 +233,24 @@ def candidates(node: Node) -> list[Node]:
 def inner_fors(node: Node) -> list[Node]:
     """The outermost canonical ``for`` statements inside ``node``."""
     return [n for n in candidates(node) if n.type == "for_statement"]
+
+
+def innermost_in_band(root: Loop, depth: int) -> int:
+    """The depth (1-based) of the first loop of the perfectly nested band from ``root``,
+    within ``depth`` loops, that holds no loop of any kind; 0 when loops remain below."""
+    lp = root
+    for d in range(1, depth + 1):
+        if lp.body is None or not any(n.type in _LOOP_STATEMENTS for n in walk(lp.body)):
+            return d
+        inner = single_statement(lp.body)
+        nxt = next((c for c in lp.children if inner is not None and c.node.id == inner.id), None)
+        if nxt is None:
+            return 0
+        lp = nxt
+    return 0
+
+
+_LOOP_STATEMENTS = frozenset({"for_statement", "while_statement", "do_statement", "for_range_loop"})
 
 
 def perfect_depth(root: Loop) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from pcx_driver import hookimpl
+from pcx_driver import hookimpl, toolchain
+from pcx_driver.engine.schedule import fit_to_device
 from pcx_driver.engine.traffic import outweighed
 from pcx_driver.model import Decision, Remark
 from pcx_driver.engine.workguard import min_work
@@ -19,10 +20,7 @@ def pcx_analyse(unit, config):
 
 def trusts_pragmas(config) -> bool:
     """The ``trust-pragmas`` setting (False for a config without it)."""
-    try:
-        return bool(config.get("trust-pragmas"))
-    except (KeyError, AttributeError):
-        return False
+    return bool(_setting(config, "trust-pragmas"))
 
 
 @hookimpl
@@ -48,7 +46,15 @@ def pcx_plan(unit, analysis, config):
                 n.remarks = [r for r in n.remarks if r.id != "PCX100"]
                 n.remarks.append(Remark("PCX115", unit.path, n.line, n.column, reasons[n.nest_id]))
         plan = plan_unit(unit, analysis)
+    fit_to_device(unit.path, analysis, plan, toolchain.detect_offload_target(_setting(config, "offload-target")))
     return plan
+
+
+def _setting(config, name: str):
+    try:
+        return config.get(name)
+    except (KeyError, AttributeError):
+        return None
 
 
 #: rounds of planning without outweighed kernels (each demotes at least one kernel)
