@@ -72,6 +72,8 @@ ADVICE: dict[str, str] = {
     "PCX141": "Nothing to do: the loop runs inside the calling kernels on the device.",
     "PCX143": "Nothing to do: a build for a GPU (--pcx-offload-target=nvptx64-nvidia-cuda or amdgcn-amd-amdhsa) "
               "collapses every loop the analysis proved; pcx tune measures other depths.",
+    "PCX144": "Nothing to do: a GPU build keeps the atomic updates; a section longer than 128 KiB, or of a "
+              "length known only at run time, keeps them on a CPU device too.",
     "PCX142": "Nothing to do: a graph without negative cycles keeps the pivot row and column fixed, and the "
               "kernel runs in parallel; with one, that step runs as written.",
     "PCX401": "Write the warp function in the kernel (or in a __device__ helper called as a statement of its "
@@ -151,6 +153,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX141", "remark", "loop in a function that offloaded kernels call: it runs inside those kernels, on the device, and is not a kernel of its own (a target construct inside a target region is unspecified in OpenMP)"),
         RemarkSpec("PCX142", "remark", "min-plus relaxation through a pivot (Floyd-Warshall): the loops are parallel while the pivot's own element is not negative, tested on the device before each launch; the loop runs as written, on one device thread, where it fails"),
         RemarkSpec("PCX143", "remark", "collapse narrowed for a CPU device: the innermost loop stays whole (vectorised), the outer loops are shared among the cores"),
+        RemarkSpec("PCX144", "remark", "histogram updates reduced into a copy of a small section per thread (reduction over an array section) instead of atomics, for a CPU device"),
         # -- data planning ---------------------------------------------------------------
         RemarkSpec("PCX200", "remark", "target data region keeps arrays on the device across kernels"),
         RemarkSpec("PCX201", "remark", "target update inserted where host code reads or writes device data"),

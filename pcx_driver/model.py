@@ -139,6 +139,29 @@ class Reduction:
 
 
 @dataclass
+class AtomicArray:
+    """An array whose every access in a nest is an update with one reduction operator (a
+    histogram, PCX117): its updates are made atomic, or on a CPU device, where a small
+    section allows, reduced into a copy per thread (engine/schedule.py)."""
+
+    name: str
+    op: str  # the OpenMP reduction operator: "+", "*", "&", "|", "^"
+    updates: list[tuple[int, int]]  # its update statements (byte ranges), in atomic_updates
+    declared_elements: int | None = None  # the array's declared size (elements), where constant
+    # a parameter or a local: clang-19 cannot reduce a global array's section in a target
+    # region (its device code names the host symbol: an undefined reference at link time)
+    local: bool = False
+
+
+@dataclass
+class ArrayReduction:
+    """``reduction(op: section)`` on a kernel: a copy of the section per thread."""
+
+    op: str
+    section: Section
+
+
+@dataclass
 class PrivateArray:
     """An array private to each iteration of a nest (engine/privatise.py), with what the
     rewriter needs to emit it: a copy declared in the loops' body, the uses renamed, and
@@ -193,6 +216,8 @@ class NestAnalysis:
     arrays: list[ArrayAccessSummary] = field(default_factory=list)
     # statements (byte ranges) that must be guarded by ``#pragma omp atomic``
     atomic_updates: list[tuple[int, int]] = field(default_factory=list)
+    # the arrays those updates belong to, where one operator updates all of an array
+    atomic_arrays: list[AtomicArray] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # user functions called (need declare target)
     work_estimate: float = 0.0  # static estimate: trip counts x body cost
     # the estimate as a C expression of names in scope at the nest, e.g.
@@ -342,6 +367,10 @@ class KernelPlan:
     # region name the region's sections, which may differ); empty: ``maps`` serve alone.
     alone_maps: list[MapClause] = field(default_factory=list)
     atomic_updates: list[tuple[int, int]] = field(default_factory=list)
+    atomic_arrays: list[AtomicArray] = field(default_factory=list)  # NestAnalysis.atomic_arrays
+    # array sections reduced into a copy per thread instead of atomic updates (a CPU
+    # device: engine/schedule.py); their statements are no longer in ``atomic_updates``
+    array_reductions: list[ArrayReduction] = field(default_factory=list)
     # Tuning knobs (issue 4): None means "let the runtime choose".
     num_teams: int | None = None
     thread_limit: int | None = None

@@ -40,7 +40,7 @@ from pcx_driver.engine.calls import UserFunctions
 from pcx_driver.engine.dependence import Instance, LoopBounds, nonneg_on
 from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
-from pcx_driver.engine.loops import Poly
+from pcx_driver.engine.loops import Poly, c_int_literal
 from pcx_driver.engine.macros import macro_problem
 from pcx_driver.engine.nest import (Nest, build_nest, candidates, check_minimum_arms, enclosing_facts, innermost_in_band,
                                     perfect_depth)
@@ -52,6 +52,7 @@ from pcx_driver.engine.semantics import Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, walk
 from pcx_driver.model import (
     ArrayAccessSummary,
+    AtomicArray,
     Decision,
     FunctionAnalysis,
     NestAnalysis,
@@ -353,7 +354,7 @@ class _UnitAnalyser:
         versioned: list[tuple[str, str, bool]] = []  # (pointer, pointer, either written)
         privates: list[PrivateArray] = []
         pivots: list[str] = []
-        arrays, atomics, notes, groups = self._check_arrays(nest, fi, reasons, versioned, privates, pivots)
+        arrays, atomics, atomic_arrays, notes, groups = self._check_arrays(nest, fi, reasons, versioned, privates, pivots)
         claim = self._pragma_claim(node, reasons)
         if claim:
             answered, reasons = reasons, []
@@ -375,7 +376,7 @@ class _UnitAnalyser:
             end_byte=node.end_byte, depth=perfect_depth(root), decision=Decision.OFFLOADED, collapse=collapse,
             innermost_depth=innermost,
             private=sv.private, firstprivate=[v for v in sv.firstprivate if not self._is_index_name(nest, v)],
-            reductions=sv.reductions, arrays=arrays, atomic_updates=atomics, calls=calls, work_estimate=work,
+            reductions=sv.reductions, arrays=arrays, atomic_updates=atomics, atomic_arrays=atomic_arrays, calls=calls, work_estimate=work,
             work_expr=work_expr, alias_checks=[(a, b) for a, b, _ in versioned],
             alias_reads=[(a, b) for a, b, written in versioned if not written], pragma_claim=claim,
             private_arrays=privates, pivot_test=" && ".join(f"({t})" for t in pivots) if len(pivots) > 1 else "".join(pivots),
@@ -492,6 +493,21 @@ class _UnitAnalyser:
         return name in nest.index_keys
 
     # ------------------------------------------------------------------ arrays
+    def _declared_elements(self, a: ArrayRef) -> int | None:
+        """Elements of the array ``a`` refers to, where its declaration gives every extent
+        as a constant (``double y[N]``, N a macro); None otherwise."""
+        if a.decl is None or a.decl.shape != "array" or not a.decl.dims:
+            return None
+        total = 1
+        for d in a.decl.dims:
+            value = None if d is None else c_int_literal(d.strip())
+            if value is None and d is not None and d.strip().isidentifier():
+                value = self.affine.macro_value(d.strip())
+            if value is None or value <= 0:
+                return None
+            total *= value
+        return total
+
     def _check_arrays(self, nest: Nest, fi: FunctionInfo, reasons: list[tuple[str, str]],
                       versioned: list[tuple[str, str, bool]], privates: list[PrivateArray], pivots: list[str]):
         facts = nest.facts
@@ -515,6 +531,7 @@ class _UnitAnalyser:
                         a.polys[-1] = None if off is None or a.polys[-1] is None else off + a.polys[-1]
         self.aliases.check_nest(groups, fi, reasons, versioned)
         atomics: list[tuple[int, int]] = []
+        atomic_arrays: list[AtomicArray] = []
         notes: list[tuple[str, str]] = []
         summaries: list[ArrayAccessSummary] = []
         for key, refs in groups.items():
@@ -541,9 +558,13 @@ class _UnitAnalyser:
                     if not private.copy:
                         continue  # the kernel names only its copy: nothing of the array to map
             if atomic:
-                for a in refs:
-                    if a.stmt is not None and (a.stmt.start_byte, a.stmt.end_byte) not in atomics:
-                        atomics.append((a.stmt.start_byte, a.stmt.end_byte))
+                updates = sorted({(a.stmt.start_byte, a.stmt.end_byte) for a in refs if a.stmt is not None})
+                atomics.extend(u for u in updates if u not in atomics)
+                op = self.parallel.histogram_operator(refs)
+                if op:
+                    decl = refs[0].decl
+                    atomic_arrays.append(AtomicArray(refs[0].base, op, updates, self._declared_elements(refs[0]),
+                                                     local=decl is not None and decl.kind in ("param", "local")))
                 notes.append(("PCX117", f"update of '{refs[0].base}' made atomic (histogram idiom, line "
                               f"{self.line(refs[0].node)})"))
             summary = self.extents.summary(nest, fi, refs, reasons)
@@ -551,4 +572,4 @@ class _UnitAnalyser:
                 summaries.append(summary)
                 notes.extend(self.extents.take_notes())
                 summary.write_section = self._write_section(nest, fi, refs, summary)
-        return summaries, sorted(atomics), notes, groups
+        return summaries, sorted(atomics), atomic_arrays, notes, groups

@@ -106,6 +106,7 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         struct_maps=[v for v in n.firstprivate if v in roots],
         reductions=list(n.reductions),
         atomic_updates=list(n.atomic_updates),
+        atomic_arrays=list(n.atomic_arrays),
         work_estimate=n.work_estimate,
         pragma_claim=n.pragma_claim,
         private_arrays=list(n.private_arrays),

@@ -98,47 +98,22 @@ class Parallelism:
             a.delin = d
         return True
 
+    def histogram_operator(self, refs: list[ArrayRef]) -> str:
+        """For an array whose updates ``check_root`` made atomic: the one OpenMP reduction
+        operator they all apply (``+`` for ``+=``, ``-=``, ``++``, ``--``; ``*``, ``&``,
+        ``|``, ``^``), or "" where several operators update elements of their own."""
+        by_op = self._updates_by_operator(refs)
+        return next(iter(by_op))[:-1] if by_op is not None and len(by_op) == 1 else ""
+
     def _histogram(self, refs: list[ArrayRef], nest: Nest) -> bool:
         """All accesses are updates with one commutative operator, compound (``h[k] += v``)
         or spelled out (``s[j] = s[j] + v``, PolyBench's bicg and atax): make them atomic.
         Several operators are fine where each one's updates touch elements no other
         operator's do: constant subscripts, different for each operator (HeCBench
         atomicIntrinsics: ``g[0] += 10; g[4] &= v; g[5] |= w;`` in one loop)."""
-        by_op: dict[str, list[ArrayRef]] = {}  # each operator's updates
-        # spelled-out updates: the target's node -> the read of the same element on the right
-        spelled = {a.node.id: x for a in refs if a.write and a.op == "=" for x in [self._spelled_out(a, refs)] if x}
-        operands = {x.node.id for x in spelled.values()}
-        for a in refs:
-            if not a.write and a.node.id in operands:
-                continue  # the ``s[j]`` read on the right of a spelled-out update
-            if not a.write or a.op not in ("+=", "-=", "++", "--", "*=", "|=", "&=", "^=", "="):
-                return False
-            if a.fields:
-                return False
-            st = a.stmt
-            if st is None or st.type != "expression_statement" or st.named_child_count != 1:
-                return False
-            if st.named_children[0].id != (a.node.parent.id if a.node.parent is not None else -1):
-                return False
-            assign = st.named_children[0]
-            right = assign.child_by_field_name("right")
-            if a.op == "=":
-                read = spelled.get(a.node.id)
-                if read is None:
-                    return False
-                value = strip_parens(right)
-                op = self._t(value.child_by_field_name("operator"))
-                by_op.setdefault({"-": "+="}.get(op, op + "="), []).append(a)
-                # the rest of the value must not read the same array
-                rest = [c for c in (value.child_by_field_name(f) for f in ("left", "right"))
-                        if c is not None and c.id != read.node.id]
-                if any(x.type == "identifier" and self._t(x) == a.root for c in rest for x in walk(c)):
-                    return False
-                continue
-            by_op.setdefault({"-=": "+=", "++": "+=", "--": "+="}.get(a.op, a.op), []).append(a)
-            # the update's value must not read the same array
-            if right is not None and any(x.type == "identifier" and self._t(x) == a.root for x in walk(right)):
-                return False
+        by_op = self._updates_by_operator(refs)
+        if by_op is None:
+            return False
         if len(by_op) == 1:
             return True
         # each operator on elements of its own: constant subscripts, no element shared
@@ -151,6 +126,46 @@ class Parallelism:
                 consts.add(tuple(p.const_value for p in a.polys))
             elements.append(consts)
         return all(not (x & y) for i, x in enumerate(elements) for y in elements[i + 1:])
+
+    def _updates_by_operator(self, refs: list[ArrayRef]) -> dict[str, list[ArrayRef]] | None:
+        """Each compound operator's updates (``-=``, ``++`` and ``--`` under ``+=``), where
+        every access is an update whose value does not read the array; None otherwise."""
+        by_op: dict[str, list[ArrayRef]] = {}  # each operator's updates
+        # spelled-out updates: the target's node -> the read of the same element on the right
+        spelled = {a.node.id: x for a in refs if a.write and a.op == "=" for x in [self._spelled_out(a, refs)] if x}
+        operands = {x.node.id for x in spelled.values()}
+        for a in refs:
+            if not a.write and a.node.id in operands:
+                continue  # the ``s[j]`` read on the right of a spelled-out update
+            if not a.write or a.op not in ("+=", "-=", "++", "--", "*=", "|=", "&=", "^=", "="):
+                return None
+            if a.fields:
+                return None
+            st = a.stmt
+            if st is None or st.type != "expression_statement" or st.named_child_count != 1:
+                return None
+            if st.named_children[0].id != (a.node.parent.id if a.node.parent is not None else -1):
+                return None
+            assign = st.named_children[0]
+            right = assign.child_by_field_name("right")
+            if a.op == "=":
+                read = spelled.get(a.node.id)
+                if read is None:
+                    return None
+                value = strip_parens(right)
+                op = self._t(value.child_by_field_name("operator"))
+                by_op.setdefault({"-": "+="}.get(op, op + "="), []).append(a)
+                # the rest of the value must not read the same array
+                rest = [c for c in (value.child_by_field_name(f) for f in ("left", "right"))
+                        if c is not None and c.id != read.node.id]
+                if any(x.type == "identifier" and self._t(x) == a.root for c in rest for x in walk(c)):
+                    return None
+                continue
+            by_op.setdefault({"-=": "+=", "++": "+=", "--": "+="}.get(a.op, a.op), []).append(a)
+            # the update's value must not read the same array
+            if right is not None and any(x.type == "identifier" and self._t(x) == a.root for x in walk(right)):
+                return None
+        return by_op
 
     def _spelled_out(self, w: ArrayRef, refs: list[ArrayRef]) -> ArrayRef | None:
         """The read ``x[e]`` of ``x[e] = x[e] op v`` (or ``v op x[e]`` for a commutative

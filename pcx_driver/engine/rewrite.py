@@ -143,6 +143,8 @@ def kernel_directive(k: KernelPlan, guard: bool = True, constants: dict[str, int
         by_op.setdefault(r.op, []).append(r.variable)
     for op, names in by_op.items():
         parts.append(f"reduction({op}: {', '.join(names)})")
+    for a in k.array_reductions:  # (a CPU device's copy per thread: engine/schedule.py)
+        parts.append(f"reduction({a.op}: {section_text(a.section, constants)})")
     if k.struct_maps:  # before its members' sections, which then attach to its device copy
         parts.append(f"map(to: {', '.join(k.struct_maps)})")
     parts.extend(map_text(m, constants) for m in k.maps if m.sections)

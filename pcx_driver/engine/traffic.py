@@ -239,10 +239,10 @@ def _launch_bound(data: bytes, root, floor: int, k, nest) -> str:
 # ------------------------------------------------------------- bytes next to a naive plan
 
 #: bytes of the element types the planner maps (anything else is written ``sizeof(T)``)
-_SIZES = {"char": 1, "signed char": 1, "unsigned char": 1, "bool": 1, "_Bool": 1, "int8_t": 1, "uint8_t": 1,
-          "short": 2, "unsigned short": 2, "int16_t": 2, "uint16_t": 2, "int": 4, "unsigned": 4,
-          "unsigned int": 4, "float": 4, "int32_t": 4, "uint32_t": 4, "long": 8, "unsigned long": 8,
-          "long long": 8, "unsigned long long": 8, "double": 8, "size_t": 8, "int64_t": 8, "uint64_t": 8}
+ELEMENT_BYTES = {"char": 1, "signed char": 1, "unsigned char": 1, "bool": 1, "_Bool": 1, "int8_t": 1, "uint8_t": 1,
+                 "short": 2, "unsigned short": 2, "int16_t": 2, "uint16_t": 2, "int": 4, "unsigned": 4,
+                 "unsigned int": 4, "float": 4, "int32_t": 4, "uint32_t": 4, "long": 8, "unsigned long": 8,
+                 "long long": 8, "unsigned long long": 8, "double": 8, "size_t": 8, "int64_t": 8, "uint64_t": 8}
 
 
 def region_traffic(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list[Remark]:
@@ -270,7 +270,7 @@ def region_traffic(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan) -> list
         def moved(sec: Section, loops: list[tuple[str, Poly, Poly]]) -> Poly:
             nonlocal bounded
             elem = types.get((r.function, sec.base)) or by_name.get(sec.base)
-            total = Poly.const(_SIZES[elem]) if elem in _SIZES else Poly.sym(f"sizeof({elem or 'element'})")
+            total = Poly.const(ELEMENT_BYTES[elem]) if elem in ELEMENT_BYTES else Poly.sym(f"sizeof({elem or 'element'})")
             for _, ln in sec.dims:
                 length = _poly(ln, unit)
                 for index, count, last in loops:
