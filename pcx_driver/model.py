@@ -274,7 +274,8 @@ class FunctionAnalysis:
     # index into one of those stays inside it (C forbids reaching the next row through it).
     row_extents: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
     # pointer parameters that point to distinct objects at every call of the function
-    # (aliasing.AliasOracle: every call in this text passes distinct allocations)
+    # (aliasing.AliasOracle: every call in this text passes distinct allocations), and
+    # pairs of a pointer parameter and a global it never points into
     distinct_params: list[tuple[str, str]] = field(default_factory=list)
 
 

@@ -94,3 +94,53 @@ def test_posix_memalign_gives_distinct_allocations(alloc, distinct) -> None:
     nest = next(n for n in ua.nests() if "NEST" in src.splitlines()[n.line - 1])
     assert nest.decision is OFF, [r.format() for r in nest.remarks]
     assert (not nest.alias_checks) == distinct, nest.alias_checks
+
+
+# A function that uses a global histogram beside pointer parameters: every call of the
+# static function passes storage that is not the global (a malloc'd buffer, another global),
+# so the plan checker may keep the parameters and the global apart, and the data region
+# holds them all.  A second function is called once with the global itself: its parameter
+# and the global stay one possible array there.
+GLOBAL_AND_PARAMS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int hist[32];
+unsigned other[4096];
+static void count(int n, const unsigned *v, const double *w, double *sums) {
+  for (int i = 0; i < n; i++)  /* SUMS */
+    sums[i] += w[i] * v[i];
+  for (int i = 0; i < n; i++)  /* HIST */
+    hist[v[i] & 31] += 2;
+}
+static void bump(int n, int *p) {
+  for (int i = 0; i < n; i++)  /* BUMP */
+    p[i] += hist[(i + 1) % 32];
+}
+int main(int argc, char **argv) {
+  int n = 4000 + argc;
+  unsigned *v = malloc(sizeof(unsigned) * n);
+  double *w = malloc(sizeof(double) * n), *sums = calloc(n, sizeof(double));
+  for (int i = 0; i < n; i++) { v[i] = i * 7u; w[i] = i % 13; }
+  for (int i = 0; i < 4096; i++) other[i] = i * 3u;
+  count(n, v, w, sums);
+  count(4096, other, w, sums);
+  bump(32, hist);
+  double s = 0;
+  for (int i = 0; i < n; i++) s += sums[i] * (i % 3);
+  printf("%.1f", s);
+  for (int b = 0; b < 32; b++) printf(" %d", hist[b]);
+  printf("\n");
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_global_that_no_call_passes_is_apart_from_the_parameters(tmp_path) -> None:
+    data = build_and_compare(tmp_path, GLOBAL_AND_PARAMS, ["SUMS", "HIST"])
+    remarks = [r for s in data["sources"] for r in s["remarks"]]
+    regions = [r for r in remarks if r["id"] == "PCX200" and "hist[0:32]" in r["message"]]
+    assert regions and not [r for r in remarks if r["id"] == "PCX215"], remarks
+    ua = analyse_unit(SourceUnit("t.c", GLOBAL_AND_PARAMS, Language.C))
+    apart = {f.name: set(f.distinct_params) for f in ua.functions}
+    assert ("hist", "v") in apart["count"] and not any("hist" in pair for pair in apart.get("bump", ())), apart

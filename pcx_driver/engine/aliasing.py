@@ -92,8 +92,9 @@ class AliasOracle:
         self.sem = sem
         self._alloc_memo: dict[str, bool] = {}  # decl key -> allocated_only
         self._closed_memo: dict[int, bool] = {}  # function start byte -> every caller is in the unit
-        # function start byte -> pointer parameters its call sites prove distinct (for the
-        # plan checker: FunctionAnalysis.distinct_params)
+        # function start byte -> pointer parameters its call sites prove distinct, from each
+        # other or from a global the function uses (for the plan checker:
+        # FunctionAnalysis.distinct_params)
         self.distinct_params: dict[int, set[tuple[str, str]]] = {}
 
     def _t(self, n: Node | None) -> str:
@@ -402,8 +403,13 @@ class AliasOracle:
             return True
         if {oa[0], ob[0]} == {"param", "object"}:
             p_idx = int(oa[1]) if oa[0] == "param" else int(ob[1])
-            obj = da if oa[0] == "object" else db
-            return not self._param_never_is(fi, p_idx, obj)
+            obj, param = (da, db) if oa[0] == "object" else (db, da)
+            if self._param_never_is(fi, p_idx, obj):
+                if obj.kind in ("global", "static-local"):  # (the plan checker's globals)
+                    self.distinct_params.setdefault(fi.node.start_byte, set()).add(
+                        tuple(sorted((param.name, obj.name))))
+                return False
+            return True
         return True
 
     def _call_sites(self, fi: FunctionInfo) -> list[tuple[Node, Node]]:

@@ -63,10 +63,10 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
             fa = facts.functions.get((fname, fnode.start_byte))
             apart = {frozenset(pair) for pair in fa.distinct_params} if fa is not None else set()
             for p in params:  # a parameter may be another one, or any global used here
-                env[p] = frozenset({q for q in params if may_alias(kinds.get(p), kinds.get(q))
-                                    and frozenset((p, q)) not in apart} | shared)
+                env[p] = frozenset({q for q in params | shared if frozenset((p, q)) not in apart
+                                    and (q in shared or may_alias(kinds.get(p), kinds.get(q)))})
             for g in shared:  # a global may be any parameter (but not another global)
-                env[g] = frozenset({g} | params)
+                env[g] = frozenset({g} | {p for p in params if frozenset((p, re.split(r"\.|->", g)[0])) not in apart})
         st = State(tuple(sorted(env.items())), ())
         end = walker.run(fnode.child_by_field_name("body"), st)
         for s in [m for x in [end, *walker.returns] for m in members(x)]:
