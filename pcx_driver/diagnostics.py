@@ -41,8 +41,9 @@ ADVICE: dict[str, str] = {
               "atomic, PCX117) if the writes accumulate, or keep the loop serial.",
     "PCX104": "Mark the pointers restrict, allocate them separately in the same file, or build the "
               "program from this one source (pcx-cc main.c -o prog): pcx then compares the calls.",
-    "PCX105": "Define the called function in this translation unit (a static or inline helper in the file "
-              "or a header it includes); pcx walks its body.  Library calls other than libm stay on the host.",
+    "PCX105": "Define the called function in this source file (a static or inline helper); pcx walks its "
+              "body.  A helper in a header it includes is taken when it is one return of an expression over "
+              "scalar parameters and libm calls (FABS, SQRT, sq).  Library calls other than libm stay on the host.",
     "PCX106": "Move printf and other I/O out of the loop (collect into an array, print after it).",
     "PCX108": "Replace the early exit with a flag or a bound computed before the loop.",
     "PCX110": "Write the loop as for (i = start; i < bound; i++) (or += constant) with bounds that do not "

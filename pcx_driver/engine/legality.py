@@ -209,6 +209,13 @@ class Legality:
                     reasons.append(("PCX110", f"bounds of loop '{lp.index}' are not loop-invariant integer "
                                     "expressions"))
 
+    def _pure_header_helper(self, callee) -> bool:
+        from pcx_driver.engine.header_helpers import is_pure_helper
+
+        if callee.defined_at is None or callee.kind not in ("function", "template"):
+            return False
+        return is_pure_helper(callee.defined_in, *callee.defined_at, self.model.unit.language, _is_math_name)
+
     def calls(self, nest: Nest, reasons: list[tuple[str, str]]) -> list[str]:
         users: list[str] = []
         for c in nest.facts.calls:
@@ -233,12 +240,18 @@ class Legality:
                         users.append(c.callee.name)
                 else:
                     reasons.append(("PCX105", f"call to '{c.name}' {where}: {why}"))
+            elif c.callee is not None and c.callee.defined_in and self._pure_header_helper(c.callee):
+                continue  # a scalar function of its arguments, defined in a header (engine/header_helpers.py)
             elif c.callee is not None and c.callee.defined_in:
                 reasons.append(("PCX105", f"call to '{c.name}', defined in {os.path.basename(c.callee.defined_in)}, "
                                           f"where pcx does not analyse it {where}"))
             else:
                 reasons.append(("PCX105", f"call to '{c.name}', which has no visible definition {where}"))
         return users
+
+
+def _is_math_name(name: str) -> bool:
+    return classify_call(name, None) is CallKind.MATH
 
 
 def template_parameters(fnode: Node, model: SourceModel) -> list[tuple[str, str | None]]:

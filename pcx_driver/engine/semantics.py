@@ -69,6 +69,7 @@ class Callee:
     parent_type: str = ""  # methods: the class spelling ("std::vector<float>")
     template_args: list[str] = field(default_factory=list)  # canonical types of a specialization
     defined_in: str = ""  # the file of a definition outside the main file (a header), if any
+    defined_at: tuple[int, int] | None = None  # that definition's byte range in ``defined_in``
 
 
 @dataclass
@@ -360,8 +361,10 @@ class Semantics:
             in_main = True
         elif ref.location.file is not None and ref.location.file.name == main_name:
             in_main = True
+        elsewhere_at = None
         if d is not None and d.location.file is not None and d.location.file.name != main_name:
             elsewhere = d.location.file.name
+            elsewhere_at = (d.extent.start.offset, d.extent.end.offset)
         targs: list[str] = []
         try:
             n = ref.get_num_template_arguments()
@@ -378,7 +381,7 @@ class Semantics:
                 virtual = ref.is_virtual_method()
             except Exception:
                 virtual = False
-        return Callee(name, qualified, kind, virtual, definition, in_main, parent_type, targs, elsewhere)
+        return Callee(name, qualified, kind, virtual, definition, in_main, parent_type, targs, elsewhere, elsewhere_at)
 
     def _record_pointer_store(self, c) -> None:
         """``p = e`` with ``p`` a pointer variable: a fresh allocation or another store."""
