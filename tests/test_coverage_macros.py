@@ -187,3 +187,64 @@ def test_an_unparenthesised_macro_parameter_is_not_read_as_its_argument() -> Non
     textual, parenthesised = [n for f in ua.functions for n in f.nests]
     assert textual.decision is not OFF and textual.remarks[0].id == "PCX103", [r.format() for r in textual.remarks]
     assert parenthesised.decision is OFF, [r.format() for r in parenthesised.remarks]
+
+
+# Object-like macros read as values (``_PB_N``, ``EPS``): the analysis takes each use as an
+# opaque value, which is right only where the expansion is one.  A call hidden in one
+# (``#define NEXT_ID next_id()``: a counter the host never sees advance on the device), an
+# I/O call, or a name the nest itself writes keeps the nest serial (PCX113, with the
+# reason); constants, libm and loop-invariant names still offload.  Found by a held-out
+# Rodinia check (lud's GET_RAND_FP, a rand() behind a macro).
+OBJECT_MACROS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <math.h>
+static int next_id(void) { static int counter = 0; return counter++; }
+#define NEXT_ID next_id()
+#define GET_RAND_FP ((float)rand() / ((float)RAND_MAX + 1.0f))
+#define EPS 1.0e-3
+#define ROOT2 sqrt(2.0)
+#define LEN (n + 0)
+#define SHIFTED (k + 1)
+int main(int argc, char **argv) {
+  int n = 50000 + (argc > 1), k = 0;
+  int *id = malloc(sizeof(int) * n);
+  float *r = malloc(sizeof(float) * n);
+  double *v = malloc(sizeof(double) * n), *w = malloc(sizeof(double) * n);
+  srand(7);
+  for (int i = 0; i < n; i++)  /* CALL */
+    id[i] = NEXT_ID;
+  for (int i = 0; i < n; i++)  /* RANDOM */
+    r[i] = GET_RAND_FP;
+  for (int i = 0; i < n; i++)  /* CONSTANTS */
+    v[i] = (i % 17) * EPS * ROOT2 + LEN;
+  for (int i = 0; i < n; i++) {  /* WRITTEN */
+    k = i % 5;
+    w[i] = v[i] * SHIFTED;
+  }
+  double s = 0;
+  for (int i = 0; i < n; i++) s += id[i] + r[i] + v[i] + w[i];
+  printf("%.9e %d %d\n", s, next_id(), k);
+  return 0;
+}
+"""
+
+
+def _nest(ua, program: str, marker: str):
+    line = next(k + 1 for k, t in enumerate(program.splitlines()) if marker in t)
+    return next(n for n in ua.nests() if n.line == line)
+
+
+def test_an_object_like_macro_that_calls_or_reads_what_the_nest_writes_keeps_it_serial() -> None:
+    ua = analyse_unit(SourceUnit("t.c", OBJECT_MACROS, Language.C))
+    for marker, why in (("CALL", "macro 'NEXT_ID' calls 'next_id'"), ("RANDOM", "macro 'GET_RAND_FP' calls 'rand'"),
+                        ("WRITTEN", "macro 'SHIFTED' reads 'k', which the nest writes")):
+        nest = _nest(ua, OBJECT_MACROS, marker)
+        assert nest.decision is not OFF and any(r.id == "PCX113" and why in r.message for r in nest.remarks), \
+            (marker, nest.remarks)
+    assert _nest(ua, OBJECT_MACROS, "CONSTANTS").decision is OFF
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_object_like_macros_program_gives_the_serial_output(tmp_path) -> None:
+    build_and_compare(tmp_path, OBJECT_MACROS, ["CONSTANTS"])

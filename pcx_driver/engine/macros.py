@@ -134,3 +134,116 @@ def use_problem(name: str, args: Node | None, sem: Semantics, decl_of: Callable[
         if any(x.type in ("assignment_expression", "update_expression", "comma_expression") for x in walk(a)):
             return f"an argument of macro '{name}' has side effects (the expansion may evaluate it twice)"
     return None
+
+
+# ------------------------------------------------------------------ object-like macros
+
+
+def object_macro_reads(name: str, sem: Semantics) -> tuple[set[str], str | None]:
+    """What an object-like macro used as a value in a nest reads: the names left in its
+    full expansion (nested object- and function-like macros expanded, whatever file
+    defines them), and None; or, where the expansion calls anything but libm, assigns,
+    increments, touches memory or pastes tokens, why not.  The analysis reads such a use
+    as an opaque value (``_PB_N``, ``N``, ``EPS``); that is right only when the expansion
+    has no effect and its names are not written in the nest (the caller checks that)."""
+    tokens = _expand([name], sem, 0)
+    if tokens is None:
+        return set(), f"macro '{name}' pastes or stringifies tokens, or nests too deeply"
+    reads: set[str] = set()
+    prev = ""
+    for k, tok in enumerate(tokens):
+        nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+        if tok in STATEMENT_TOKENS:
+            return reads, f"macro '{name}' expands to statements"
+        if tok in WRITE_TOKENS:
+            return reads, f"macro '{name}' assigns or increments ('{tok}')"
+        if tok in MEMORY_TOKENS:
+            return reads, f"macro '{name}' {MEMORY_TOKENS[tok]} ('{tok}')"
+        if tok in ("*", "&") and not _is_operand_end(prev):
+            return reads, f"macro '{name}' dereferences or takes an address (unary '{tok}')"
+        if _is_identifier(tok) and tok not in TYPE_WORDS:
+            if nxt == "(":
+                if tok not in MATH_FUNCTIONS and tok not in MATH_STD:
+                    return reads, f"macro '{name}' calls '{tok}'"
+            else:
+                reads.add(tok)
+        prev = tok
+    return reads, None
+
+
+def _expand(tokens: list[str], sem: Semantics, depth: int) -> list[str] | None:
+    """``tokens`` with every macro in them expanded (arguments parenthesised), or None
+    for ``#``/``##`` in a replacement list, a malformed invocation, or past 8 levels."""
+    if depth > 8:
+        return None
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        found = sem.any_macro(tok) if _is_identifier(tok) and tok not in TYPE_WORDS else None
+        if found is None:
+            out.append(tok)
+            i += 1
+            continue
+        function_like, body, params = found
+        if "#" in body or "##" in body or "#@" in body:
+            return None
+        if not function_like:
+            inner = _expand(body, sem, depth + 1)
+            if inner is None:
+                return None
+            out.extend(["(", *inner, ")"])
+            i += 1
+            continue
+        if i + 1 >= len(tokens) or tokens[i + 1] != "(":
+            out.append(tok)  # a function-like macro's name alone is not expanded
+            i += 1
+            continue
+        args: list[list[str]] = [[]]
+        level, j = 0, i + 1
+        while j < len(tokens):
+            t = tokens[j]
+            if t == "(":
+                level += 1
+                if level == 1:
+                    j += 1
+                    continue
+            elif t == ")":
+                level -= 1
+                if level == 0:
+                    break
+            elif t == "," and level == 1:
+                args.append([])
+                j += 1
+                continue
+            args[-1].append(t)
+            j += 1
+        if j >= len(tokens) or "__VA_ARGS__" in params or len(args) != max(len(params), 1) or \
+                (not params and args != [[]]):
+            return None
+        bound = dict(zip(params, args))
+        inner = _expand([x for b in body for x in (["(", *bound[b], ")"] if b in bound else [b])], sem, depth + 1)
+        if inner is None:
+            return None
+        out.extend(["(", *inner, ")"])
+        i = j + 1
+    return out
+
+
+def written_names(root: Node, data: bytes) -> set[str]:
+    """The plain names assigned, incremented or declared anywhere in ``root``."""
+    out: set[str] = set()
+    for n in walk(root):
+        target = None
+        if n.type == "assignment_expression":
+            target = strip_parens(n.child_by_field_name("left"))
+        elif n.type == "update_expression":
+            target = strip_parens(n.child_by_field_name("argument"))
+        elif n.type in ("init_declarator", "declaration", "parameter_declaration"):
+            target = n.child_by_field_name("declarator")
+            while target is not None and target.type not in ("identifier",) and \
+                    target.child_by_field_name("declarator") is not None:
+                target = target.child_by_field_name("declarator")
+        if target is not None and target.type == "identifier":
+            out.add(data[target.start_byte:target.end_byte].decode("utf-8", "replace"))
+    return out

@@ -136,8 +136,29 @@ class Semantics:
         self._decl_cache: dict[str, Decl] = {}
         self._fast_cache: dict[tuple[int, str], Decl] = {}
         self._const_globals: dict[str, list[Decl]] | None = None
+        self._tu = None  # kept for header_macro's one scan of the unit's top level
+        self._all_macros: dict[str, tuple[bool, list[str], list[str]]] | None = None
 
     # ------------------------------------------------------------------ queries
+    def any_macro(self, name: str) -> tuple[bool, list[str], list[str]] | None:
+        """(function-like?, replacement tokens, parameters) of a macro any file of the unit
+        defines.  ``macro_defs`` holds those the main file defines or names; one a header
+        names only inside another macro (PolyBench's ``POLYBENCH_LOOP_BOUND(N,n)``, the
+        replacement of ``_PB_N``) has no cursor there, so the unit's top level is scanned
+        for definitions, once, on first need."""
+        if name in self.macro_defs:
+            function_like, body = self.macro_defs[name]
+            return function_like, body, self.macro_params.get(name, [])
+        if self._all_macros is None:
+            import clang.cindex as ci
+
+            self._all_macros = {}
+            for c in self._tu.cursor.get_children() if self._tu is not None else ():
+                if c.kind == ci.CursorKind.MACRO_DEFINITION and c.spelling not in self._all_macros:
+                    function_like, body = _macro_body(c)
+                    self._all_macros[c.spelling] = (function_like, body, _macro_params(c) if function_like else [])
+        return self._all_macros.get(name)
+
     def const_globals_named(self, name: str) -> list[Decl]:
         """The file- or namespace-scope constants called ``name`` that the unit uses
         (``constexpr int THREADS = 64;`` in a header), for reading a constant's value
@@ -198,6 +219,7 @@ class Semantics:
 
         tu, path = parse_translation_unit(unit, ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
         self.main_file = path
+        self._tu = tu
         for d in tu.diagnostics:
             if d.severity >= ci.Diagnostic.Error:
                 if not self.has_errors and d.location.file is not None and d.location.file.name == path:

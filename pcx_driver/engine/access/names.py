@@ -8,6 +8,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import arrays, calls, inline
 from pcx_driver.engine.access.facts import ScalarRef
+from pcx_driver.engine.macros import object_macro_reads
 from pcx_driver.engine.source import strip_parens
 
 if TYPE_CHECKING:
@@ -51,6 +52,13 @@ def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str,
         if macro is not None:
             if write:
                 w.hazard("PCX113", f"write to macro '{name}'", n)
+            elif not macro.function_like:  # read as an opaque value: right only if it is one
+                reads, why = object_macro_reads(name, w.sem)
+                changed = sorted(reads & w.written_names()) if why is None else []
+                if changed:
+                    why = f"macro '{name}' reads '{changed[0]}', which the nest writes"
+                if why is not None:
+                    w.hazard("PCX113", f"{why}; left alone", n)
             return
         w.hazard("PCX122", f"cannot resolve '{name}'", n)
         return

@@ -28,6 +28,7 @@ class Walk:
         # call in the nest with its statement, where their accesses happen
         self.inlining: list[str] = []
         self.site: tuple[Node, Node | None] | None = None
+        self._written: set[str] | None = None
 
     # ------------------------------------------------------------------ helpers
     def t(self, n: Node | None) -> str:
@@ -38,6 +39,14 @@ class Walk:
 
     def hazard(self, rid: str, msg: str, n: Node) -> None:
         self.facts.hazards.append(Hazard(rid, f"{msg} (line {self.line(n)})", n))
+
+    def written_names(self) -> set[str]:
+        """The plain names the nest assigns, increments or declares (macros.written_names)."""
+        if self._written is None:
+            from pcx_driver.engine.macros import written_names
+
+            self._written = written_names(self.root, self.m.data)
+        return self._written
 
     def decl(self, ident: Node) -> Decl | None:
         return self.sem.decl_of(ident.start_byte)
