@@ -270,6 +270,34 @@ def test_an_error_in_a_source_left_as_written_blames_no_rewrite(project, pcx_env
     assert "pcx-cc: warning" not in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
+NESTED_TARGETS = """#include <stdio.h>
+int main(int argc, char **argv) {
+  int n = 1000 + argc;
+  double a[2000], b[2000];
+  for (int i = 0; i < n; i++) a[i] = i * 0.5;
+  #pragma omp target map(tofrom: a[0:n])
+  #pragma omp target teams distribute parallel for
+  for (int i = 0; i < n; i++) a[i] += 1.0;
+  for (int i = 0; i < n; i++) b[i] = a[i] * 2.0;
+  printf("%f\\n", b[3]);
+  return 0;
+}
+"""
+
+
+def test_the_sources_own_openmp_error_blames_no_rewrite(project, pcx_env):
+    """A source whose own OpenMP is invalid (two stacked ``target`` constructs, as in the
+    ParaCodex copy of Rodinia backprop) fails the rewritten compile and the original one
+    alike: the error is the compiler's, with no PCX007 warning blaming the rewrite."""
+    (project / "nested.c").write_text(NESTED_TARGETS)
+    r = run(["pcx-cc", "--pcx-mode=static", "-O2", "-fopenmp", "-MD", "-c", "nested.c", "-o", "nested.o"],
+            project, pcx_env)
+    assert r.returncode != 0
+    assert "error: region cannot be nested inside 'target' region" in r.stderr, r.stderr
+    assert "pcx-cc: warning" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (project / "nested.o").exists()
+
+
 def test_non_utf8_source_is_analysed_with_its_bytes_kept_pcx002(project, pcx_env):
     (project / "latin1.c").write_bytes(b'#include <stdio.h>\nint main(void) { puts("caf\xe9"); return 0; }\n')
     r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_standin", "--pcx-remarks", "latin1.c",

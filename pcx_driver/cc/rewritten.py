@@ -71,10 +71,44 @@ def try_rewritten(
         # the first error is in a source this command compiles as the user wrote it: the
         # original compile fails the same way and says so; no pcx warning to blame a rewrite
         return None
+    if _original_fails_too(cmd, inv, changed, real, target, arch):
+        # the sources as the user wrote them fail the same checks (Rodinia backprop's two
+        # stacked ``#pragma omp target``): the original compile says why; no pcx warning
+        return None
     names = ", ".join(j.input.path for j in changed)
     cmd.say("warning", f"{names}: the rewritten source failed to compile ({first}); compiled the original "
                        f"source unchanged [PCX007]")
     return None
+
+
+def _original_fails_too(cmd: Command, inv: Invocation, changed: list[SourceJob], compiler: toolchain.Compiler,
+                        target: str, arch: str | None) -> bool:
+    """Whether the original sources, given the flags the rewritten ones were compiled
+    with, fail clang's or gcc's front end too (``-fsyntax-only``: no object is written).
+    Asked only after a rewritten compile failed."""
+    from pcx_driver import families as fam
+
+    if compiler.family not in (fam.CLANG, fam.GCC):
+        return False
+    extra: list[str] = []
+    if any(j.offload for j in changed):
+        extra = fam.offload_flags(compiler.family, target, "compile", inv.expanded, arch,
+                                  toolchain.llvm_libdir(compiler))
+    elif any(j.openmp for j in changed):
+        extra = [f for f in compiler.family.openmp if f not in inv.expanded]
+    sources = {j.input.position for j in changed}
+    args = [a for k, a in enumerate(inv.args) if k in sources or not _output_word(inv.args, k)]
+    status, _, _ = capture(cmd, compiler, [*extra, *args, "-fsyntax-only"])
+    return status != 0
+
+
+def _output_word(args: list[str], k: int) -> bool:
+    """Whether ``args[k]`` writes a file: ``-o F``, ``-MF F``, ``-MD``/``-MMD`` and
+    their joined forms (a syntax check must leave the build's outputs alone)."""
+    a = args[k]
+    if a in ("-o", "-MF", "-MD", "-MMD", "-MT", "-MQ") or a.startswith(("-o", "-MF", "-MT", "-MQ")):
+        return True
+    return k > 0 and args[k - 1] in ("-o", "-MF", "-MT", "-MQ")
 
 
 def _error_file(line: str) -> str | None:
