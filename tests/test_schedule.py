@@ -75,6 +75,10 @@ def test_on_the_host_device_the_innermost_loop_is_never_collapsed(tmp_path: Path
     assert "collapse(1) of the 2 loops" in _collapse_remark(two), two
     assert "collapse(2)" in " ".join(three["directives"]), three
     assert "collapse(2) of the 3 loops" in _collapse_remark(three), three
+    # the PCX100 remark names the clause as emitted
+    offloaded = {m: next(r["message"] for r in n["reasons"] if r["id"] == "PCX100") for m, n in
+                 (("TWO", two), ("THREE", three))}
+    assert "collapse(" not in offloaded["TWO"] and "collapse(2)" in offloaded["THREE"], offloaded
     # loops remain below the collapsed band (the k loop): nothing to narrow
     assert "collapse(2)" in " ".join(below["directives"]) and not _collapse_remark(below), below
 

@@ -62,7 +62,18 @@ def _narrow_collapse(path: str, k: KernelPlan, n: NestAnalysis, target: str) -> 
             f"collapse({fitted}) of the {k.collapse} loops that may be collapsed: on a CPU device ({target}) the "
             f"innermost loop stays whole, to be vectorised, and the outer loops' iterations are enough for its "
             f"cores; a GPU build collapses all {k.collapse}")))
+        k.remarks = [_with_collapse(r, k.collapse, fitted) if r.id == "PCX100" else r for r in k.remarks]
         k.collapse = fitted
+
+
+def _with_collapse(r: Remark, old: int, new: int) -> Remark:
+    """The analysis's PCX100 remark naming the clause as emitted: ``collapse(new)``, or
+    none for one loop (``offloaded to the device: collapse(2); ...`` -> ``... device; ...``)."""
+    text = r.message.replace(f"collapse({old})", f"collapse({new})" if new > 1 else "", 1)
+    text = text.replace(": ;", ";").replace(":  ", ": ").replace(": ;", ";")
+    if text.endswith(":"):
+        text = text[:-1]
+    return Remark(r.id, r.file, r.line, r.column, text)
 
 
 def _reduce_small_histograms(path: str, k: KernelPlan, n: NestAnalysis, language: Language,
