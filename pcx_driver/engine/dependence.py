@@ -189,6 +189,13 @@ def carried_conflict(a: Instance, b: Instance, outer: list[int], carrier: int,
                      values: dict[str, int]) -> Conflict | None:
     if len(a.subs) != len(b.subs):
         raise NotAffine("accesses with different numbers of subscripts")
+    for sa, sb in zip(a.subs, b.subs):
+        ca, cb = _subst(sa, values), _subst(sb, values)
+        if ca.is_const and cb.is_const and ca.const_value != cb.const_value:
+            # two different constants in one dimension never name one element: the set
+            # below would be empty (NPB BT's rhs[k][j][i][0] beside rhs[k][j][i][1], five
+            # components of 5-D block matrices, made most of its pairs; isl parsed each)
+            return None
     names = _Names()
     amap, avars, acons = _domain(a, "x", names, values)
     bmap, bvars, bcons = _domain(b, "y", names, values)
