@@ -5,7 +5,7 @@ LULESH's ``inline real8 FABS(real8 arg) { return fabs(arg) ; }`` and ``SQRT``, a
 libclang where its definition is, but the engine's model is the main file's text.  Such a
 function is read here from its header: it counts as a math call when its body is one
 ``return`` of an expression over its parameters (each a scalar: no pointer, reference or
-array), literals, operators, casts and calls of libm or of other such helpers.  It reads no
+array), literals, operators, casts and libm calls.  It reads no
 memory and writes none, so a kernel may call it wherever the serial loop did; the compiler
 makes it a device function (OpenMP 5.0: a function referenced in a target region with its
 definition in the translation unit is declare target implicitly; clang-19 and gcc do, for
@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from tree_sitter import Node
 
+from pcx_driver.engine.hostaccess import text_of
 from pcx_driver.model import Language
 
 #: expression nodes that compute a value from their children and nothing else
@@ -66,10 +67,6 @@ def _pure(path: str, start: int, end: int, cxx: bool, math) -> bool:
     return _pure_expression(ret.named_children[0], data, params, math)
 
 
-def _text(data: bytes, n: Node) -> str:
-    return data[n.start_byte:n.end_byte].decode("utf-8", "replace")
-
-
 def _scalar_params(fn: Node, data: bytes) -> set[str] | None:
     """The parameter names, where every parameter is a plain scalar; None otherwise."""
     decl = fn.child_by_field_name("declarator")
@@ -87,22 +84,22 @@ def _scalar_params(fn: Node, data: bytes) -> set[str] | None:
         d = p.child_by_field_name("declarator")
         if d is None or d.type != "identifier":
             return None  # a pointer, reference, array or unnamed parameter
-        names.add(_text(data, d))
+        names.add(text_of(data, d))
     return names
 
 
 def _pure_expression(n: Node, data: bytes, params: set[str], math) -> bool:
     if n.type == "identifier":
-        return _text(data, n) in params
+        return text_of(data, n) in params
     if n.type == "call_expression":
         f = n.child_by_field_name("function")
-        if f is None or f.type not in ("identifier", "qualified_identifier") or not math(_text(data, f)):
+        if f is None or f.type not in ("identifier", "qualified_identifier") or not math(text_of(data, f)):
             return False
         args = n.child_by_field_name("arguments")
         return args is not None and all(_pure_expression(a, data, params, math) for a in args.named_children)
     if n.type not in _PURE_EXPRESSIONS:
         return False
-    if n.type == "unary_expression" and _text(data, n)[:1] in ("*", "&"):
+    if n.type == "unary_expression" and text_of(data, n)[:1] in ("*", "&"):
         return False
     return all(_pure_expression(c, data, params, math) for c in n.named_children
                if c.type not in ("type_descriptor", "primitive_type", "type_identifier", "sized_type_specifier"))

@@ -63,14 +63,9 @@ def macro_problem(name: str, sem: Semantics, depth: int = 0) -> str | None:
             continue
         if prev == "##" or tok in ("#", "##", "#@"):
             return f"macro '{name}' pastes or stringifies tokens"
-        if tok in STATEMENT_TOKENS:
-            return f"macro '{name}' expands to statements"
-        if tok in WRITE_TOKENS:
-            return f"macro '{name}' assigns or increments ('{tok}')"
-        if tok in MEMORY_TOKENS:
-            return f"macro '{name}' {MEMORY_TOKENS[tok]} ('{tok}')"
-        if tok in ("*", "&") and not _is_operand_end(prev):
-            return f"macro '{name}' dereferences or takes an address (unary '{tok}')"
+        why = _effect(name, tok, prev)
+        if why is not None:
+            return why
         if k >= 2 and body[k - 1] == "##" and tok in LITERAL_SUFFIXES and body[k - 2] in params:
             prev = tok
             continue
@@ -86,6 +81,20 @@ def macro_problem(name: str, sem: Semantics, depth: int = 0) -> str | None:
             else:
                 return f"macro '{name}' refers to '{tok}', which is not one of its arguments"
         prev = tok
+    return None
+
+
+def _effect(name: str, tok: str, prev: str) -> str | None:
+    """Why token ``tok`` (after ``prev``) in macro ``name``'s expansion is more than a
+    value: a statement, a write, a memory access, a dereference; None for none of them."""
+    if tok in STATEMENT_TOKENS:
+        return f"macro '{name}' expands to statements"
+    if tok in WRITE_TOKENS:
+        return f"macro '{name}' assigns or increments ('{tok}')"
+    if tok in MEMORY_TOKENS:
+        return f"macro '{name}' {MEMORY_TOKENS[tok]} ('{tok}')"
+    if tok in ("*", "&") and not _is_operand_end(prev):
+        return f"macro '{name}' dereferences or takes an address (unary '{tok}')"
     return None
 
 
@@ -153,14 +162,9 @@ def object_macro_reads(name: str, sem: Semantics) -> tuple[set[str], str | None]
     prev = ""
     for k, tok in enumerate(tokens):
         nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
-        if tok in STATEMENT_TOKENS:
-            return reads, f"macro '{name}' expands to statements"
-        if tok in WRITE_TOKENS:
-            return reads, f"macro '{name}' assigns or increments ('{tok}')"
-        if tok in MEMORY_TOKENS:
-            return reads, f"macro '{name}' {MEMORY_TOKENS[tok]} ('{tok}')"
-        if tok in ("*", "&") and not _is_operand_end(prev):
-            return reads, f"macro '{name}' dereferences or takes an address (unary '{tok}')"
+        why = _effect(name, tok, prev)
+        if why is not None:
+            return reads, why
         if _is_identifier(tok) and tok not in TYPE_WORDS:
             if nxt == "(":
                 if tok not in MATH_FUNCTIONS and tok not in MATH_STD:
@@ -229,21 +233,3 @@ def _expand(tokens: list[str], sem: Semantics, depth: int) -> list[str] | None:
         i = j + 1
     return out
 
-
-def written_names(root: Node, data: bytes) -> set[str]:
-    """The plain names assigned, incremented or declared anywhere in ``root``."""
-    out: set[str] = set()
-    for n in walk(root):
-        target = None
-        if n.type == "assignment_expression":
-            target = strip_parens(n.child_by_field_name("left"))
-        elif n.type == "update_expression":
-            target = strip_parens(n.child_by_field_name("argument"))
-        elif n.type in ("init_declarator", "declaration", "parameter_declaration"):
-            target = n.child_by_field_name("declarator")
-            while target is not None and target.type not in ("identifier",) and \
-                    target.child_by_field_name("declarator") is not None:
-                target = target.child_by_field_name("declarator")
-        if target is not None and target.type == "identifier":
-            out.add(data[target.start_byte:target.end_byte].decode("utf-8", "replace"))
-    return out

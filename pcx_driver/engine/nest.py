@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pcx_driver.engine.access import NestFacts, collect
+from pcx_driver.engine.hostaccess import LOOP_TYPES
 from pcx_driver.engine.loops import Loop, Poly, parse_loop, single_statement
 from pcx_driver.engine.semantics import Semantics
 from pcx_driver.engine.source import SourceModel, walk
@@ -240,7 +241,7 @@ def innermost_in_band(root: Loop, depth: int) -> int:
     within ``depth`` loops, that holds no loop of any kind; 0 when loops remain below."""
     lp = root
     for d in range(1, depth + 1):
-        if lp.body is None or not any(n.type in _LOOP_STATEMENTS for n in walk(lp.body)):
+        if lp.body is None or not any(n.type in LOOP_TYPES for n in walk(lp.body)):
             return d
         inner = single_statement(lp.body)
         nxt = next((c for c in lp.children if inner is not None and c.node.id == inner.id), None)
@@ -248,9 +249,6 @@ def innermost_in_band(root: Loop, depth: int) -> int:
             return 0
         lp = nxt
     return 0
-
-
-_LOOP_STATEMENTS = frozenset({"for_statement", "while_statement", "do_statement", "for_range_loop"})
 
 
 def perfect_depth(root: Loop) -> int:

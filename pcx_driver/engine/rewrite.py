@@ -101,8 +101,8 @@ def emitted_length(length: str, constants: dict[str, int]) -> str:
     allocation.  The plan and its checker read such a section as empty, as the clamped one
     is.  No ``?:``: clang-19 crashes on one in the map of a ``target data``."""
     text = length.strip()
-    form = symsect.subst(symsect.lin_text(text, Language.C), {n: (((), v),) for n, v in constants.items()})
-    if form is not None and all(m == () for m, _ in form) and sum(c for _, c in form) >= 0:
+    value = symsect.constant_value(text, Language.C, constants)
+    if value is not None and value >= 0:
         return text
     inner = text if text.isidentifier() else f"({text})"
     return f"{inner} * ({inner} > 0)"

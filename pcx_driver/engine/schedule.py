@@ -70,7 +70,7 @@ def _with_collapse(r: Remark, old: int, new: int) -> Remark:
     """The analysis's PCX100 remark naming the clause as emitted: ``collapse(new)``, or
     none for one loop (``offloaded to the device: collapse(2); ...`` -> ``... device; ...``)."""
     text = r.message.replace(f"collapse({old})", f"collapse({new})" if new > 1 else "", 1)
-    text = text.replace(": ;", ";").replace(":  ", ": ").replace(": ;", ";")
+    text = text.replace(": ;", ";").replace(":  ", ": ")
     if text.endswith(":"):
         text = text[:-1]
     return Remark(r.id, r.file, r.line, r.column, text)
@@ -85,7 +85,7 @@ def _reduce_small_histograms(path: str, k: KernelPlan, n: NestAnalysis, language
                 summary.element_type not in ELEMENT_BYTES:
             continue
         # the copy's length: the section's where constant, else at most the declared array
-        length = _constant(summary.section.dims[0][1], language, constants)
+        length = symsect.constant_value(summary.section.dims[0][1], language, constants)
         elements = length if length is not None else h.declared_elements
         if elements is None or elements <= 0:
             continue
@@ -99,10 +99,3 @@ def _reduce_small_histograms(path: str, k: KernelPlan, n: NestAnalysis, language
             f"atomic updates, on a CPU device, where atomics on {summary.element_type} are compare-and-swap "
             f"loops; a GPU build keeps the atomics")))
 
-
-def _constant(expr: str, language: Language, constants: dict[str, int]) -> int | None:
-    """The value of ``expr`` where it is a constant once ``constants`` (macros) are read."""
-    form = symsect.subst(symsect.lin_text(expr, language), {m: (((), v),) for m, v in constants.items()})
-    if form is None or any(mono != () for mono, _ in form):
-        return None
-    return sum(c for _, c in form)

@@ -181,6 +181,15 @@ def lin_text(expr: str, language: Language) -> Lin | None:
     return None
 
 
+def constant_value(expr: str, language: Language, constants: dict[str, int]) -> int | None:
+    """The value of ``expr`` where it is a constant once the macros in ``constants`` are
+    read (``(_PB_N) - 1`` with ``_PB_N`` 410: 409); None otherwise."""
+    form = subst(lin_text(expr, language), {m: (((), v),) for m, v in constants.items()})
+    if form is None or any(mono != () for mono, _ in form):
+        return None
+    return sum(c for _, c in form)
+
+
 def subst(form: Lin | None, defs: dict) -> Lin | None:
     """``form`` with every name that has a fixed linear definition replaced by it."""
     if form is None or not defs or not any(v in defs for m, _ in form for v in m):

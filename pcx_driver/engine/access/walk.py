@@ -41,11 +41,11 @@ class Walk:
         self.facts.hazards.append(Hazard(rid, f"{msg} (line {self.line(n)})", n))
 
     def written_names(self) -> set[str]:
-        """The plain names the nest assigns, increments or declares (macros.written_names)."""
+        """The names the nest assigns, increments, declares or takes the address of."""
         if self._written is None:
-            from pcx_driver.engine.macros import written_names
+            from pcx_driver.engine.hostaccess import assigned_and_declared
 
-            self._written = written_names(self.root, self.m.data)
+            self._written = assigned_and_declared(self.root, self.m.data, self.root.start_byte, self.root.end_byte)
         return self._written
 
     def decl(self, ident: Node) -> Decl | None:
