@@ -122,6 +122,12 @@ class ArrayAccessSummary:
     # occurrence of the container expression inside the nest) to that pointer.
     container: str = ""  # "", "std::vector", "std::array"
     base_ranges: list[tuple[int, int]] = field(default_factory=list)
+    # a container reached through an element accessor (``domain.x(i)`` for the private
+    # ``domain.m_x[i]``): the call's callee expression (``domain.x``), which gives the
+    # local pointer its value (``&domain.x(0)``), and the byte of each accessor call's
+    # opening and closing parenthesis, which the rewrite turns into brackets
+    accessor: str = ""
+    brackets: list[tuple[int, int]] = field(default_factory=list)
     # The members of a struct element type (semantics.Decl.element_fields): a kernel that
     # writes elements member by member defines them whole only by assigning each of these
     # (the plan checker verifies it in the syntax).
@@ -426,6 +432,11 @@ class LocalPointer:
     byte: int
     line: int
     renames: list[tuple[int, int]] = field(default_factory=list)
+    # its value when not ``container.data()``: ``(n) > 0 ? &(domain.x(0)) : nullptr`` for a
+    # container reached through an element accessor, whose calls' parentheses (the bytes
+    # of each pair in ``brackets``) become brackets: ``domain.x(i)`` -> ``pcx_domain_m_x[i]``
+    init: str = ""
+    brackets: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass

@@ -65,6 +65,34 @@ def callers_all_seen(model: SourceModel, fi: FunctionInfo) -> bool:
     return True
 
 
+#: containers that own their elements: two objects of these never share a buffer
+OWNING_CONTAINERS = ("std::vector", "std::array")
+
+
+def _owning_containers_apart(a: ArrayRef, b: ArrayRef) -> bool:
+    """Two owning containers (``std::vector``, ``std::array``, held by value, not through a
+    reference) that are provably different objects own different buffers: a variable of
+    its own (``w``) against any member (``g.u``), two different members of one object
+    (``d.m_x``, ``d.m_y``: the same root name and declaration; LULESH's Domain), members of
+    two variables held by value, two variables.  ``p->v`` and ``q->v``, or ``r.v`` and
+    ``s.v`` through references, may be one object.  (In a union only one member is alive,
+    so two members both used name no shared buffer either.)"""
+    if a.base == b.base or not all(x.decl is not None and x.decl.shape == "container" and
+                                   x.decl.container in OWNING_CONTAINERS and not x.decl.reference for x in (a, b)):
+        return False
+    if not a.member and not b.member:
+        return a.decl.key != b.decl.key
+    if a.member != b.member:
+        return True  # a complete object is never a member subobject
+    if a.root_decl is None or b.root_decl is None:
+        return False
+    if a.root == b.root and a.root_decl.key == b.root_decl.key:
+        return True
+    return a.root_decl.key != b.root_decl.key and all(
+        x.root_decl.shape == "record" and not x.root_decl.reference and
+        x.root_decl.kind in ("local", "global", "static-local") for x in (a, b))
+
+
 def addressable(refs: list[ArrayRef]) -> bool:
     """Whether the memory these references touch is one contiguous range whose ends the
     host can compute from the base pointer alone: a variable (not a member) that is an
@@ -366,6 +394,8 @@ class AliasOracle:
         return pairs
 
     def may_alias(self, a: ArrayRef, b: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:
+        if _owning_containers_apart(a, b):
+            return False
         if a.member or b.member:
             for x, y in ((a, b), (b, a)):
                 if not x.member or x.decl is None:

@@ -448,7 +448,8 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
     for fp, offl in fplans:
         fp.kernel_functions, fp.read_only, fp.entry_safe = kernel_functions, read_only, entry_safe
         ro = read_only.get(fp.fn.name, set())
-        if not (regions and offl and ro and fp.fn.name not in callees) or fp.fn.name in versioned:
+        if not (regions and offl and ro and fp.fn.name not in callees) or fp.fn.name in versioned \
+                or _through_accessors(fp, offl):
             continue
         params = param_names(fp.fnode, data)
         names = {params[i] for i in ro if i < len(params)}
@@ -481,6 +482,13 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                                                   [k.start_byte for k in offl] + [st.start_byte for _, st in sites])
         anchor = offl[0] if offl else None
         where = (anchor.line, anchor.column) if anchor else (sites[0][1].start_point[0] + 1, sites[0][1].start_point[1] + 1)
+        through = _through_accessors(fp, offl)
+        if regions and worth and through:
+            plan.remarks.append(Remark("PCX203", unit.path, *where,
+                                       f"no target data region in '{fa.name}': '{through[0]}' is reached through an "
+                                       "element accessor, whose calls on the host the data planner does not follow; "
+                                       "kernels map their own data"))
+            worth = False
         if regions and worth and fa.name in versioned:
             # One run-time check for the whole region, or each kernel its own (and no region)
             try:
@@ -631,6 +639,12 @@ def _in_loop(fnode: tree_sitter.Node, byte: int) -> bool:
     return False
 
 
+def _through_accessors(fp: FunctionPlan, offl: list[KernelPlan]) -> list[str]:
+    """The containers the function's kernels reach through element accessors
+    (``domain.x(i)``): no region holds them, as host code reaches them through calls."""
+    return sorted({a.name for k in offl for a in fp.nests[k.nest_id].arrays if a.accessor})
+
+
 def _unique(base: str, data: bytes, used: set[str]) -> str:
     stem = "pcx_" + "".join(ch if ch.isalnum() else "_" for ch in base).strip("_")
     for i in itertools.count():
@@ -663,10 +677,18 @@ def _containers(unit: SourceUnit, plan: Plan, fp: FunctionPlan, offl: list[Kerne
             else:
                 lp = LocalPointer(_unique(expr, fp.data, used), expr, k.start_byte, k.line)
                 plan.local_pointers.append(lp)
+            if a.accessor:
+                # element 0 exists whenever the section is not empty (extents: every access
+                # through the one accessor, none conditional), and only then is it taken
+                length = a.section.dims[0][1] if a.section.dims else "1"
+                lp.init = f"({length}) > 0 ? &({a.accessor}(0)) : nullptr"
+                lp.brackets.extend(a.brackets)
             lp.renames.extend(a.base_ranges)
             local[a.section.base] = lp.name
         if local:
-            for m in k.maps:
+            # (the maps it keeps alone too: the plan checker may drop the region, and the
+            # kernel then maps what it touches through the same local pointer)
+            for m in [*k.maps, *k.alone_maps]:
                 m.sections = [Section(local.get(s.base, s.base), s.dims) for s in m.sections]
     for name in region_containers:  # passed to kernel functions only: no renames here
         if region is not None and name not in per_region:

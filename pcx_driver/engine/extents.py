@@ -61,9 +61,18 @@ class Extents:
             reasons.append(("PCX118", f"'{name}' is accessed with different numbers of subscripts"))
             return None
         n = ndims.pop()
+        via_accessor = [a for a in refs if a.accessor_args is not None]
+        if via_accessor and (len(via_accessor) != len(refs) or any(a.conditional for a in refs) or
+                             len({self._t(a.base_node) for a in refs}) != 1):
+            # The kernel's pointer is ``&domain.x(0)``, taken before the kernel: element 0
+            # must exist whenever the section is not empty, which accesses that always run
+            # prove (one accessor, every access through it, none under a condition).
+            reasons.append(("PCX118", f"'{name}' is reached through an element accessor under a condition, "
+                                      "or through several: its data pointer cannot be taken before the loop"))
+            return None
         extents = list(d.dims) if d.dims else []
         if d.shape == "container" and d.container == "std::vector":
-            extents = [f"{a0.root}.size()"]
+            extents = [f"{a0.base}.size()"]  # (the member's, for d.v[i]: base is "d.v")
         if d.shape == "pointer" and not extents:
             extents = [None]
         if d.kind == "param" and d.shape != "container" and extents:
@@ -162,7 +171,11 @@ class Extents:
         if d.shape == "container":
             summary.container = d.container
             summary.base_ranges = sorted({(a.base_node.start_byte, a.base_node.end_byte) for a in refs})
-            summary.section = Section(a0.root, dims)
+            summary.section = Section(a0.base, dims)
+            if a0.accessor_args is not None:
+                summary.accessor = self._t(a0.base_node)
+                summary.brackets = sorted({(a.accessor_args.start_byte, a.accessor_args.end_byte - 1) for a in refs
+                                           if a.accessor_args is not None})
         return summary
 
     def _rectangular(self, refs: list[ArrayRef]) -> bool:

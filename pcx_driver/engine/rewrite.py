@@ -591,9 +591,19 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         used = any(k.start_byte <= s < k.end_byte for s, _ in lp.renames for k in emitted)
         if lp.byte not in live_positions and not used:
             continue
-        ed.insert_before(omp.place(lp.byte), _RANK_DECL, f"auto *{lp.name} = ({lp.container}).data();")
+        value = lp.init or f"({lp.container}).data()"
+        ed.insert_before(omp.place(lp.byte), _RANK_DECL, f"auto *{lp.name} = {value};")
+        if lp.byte not in live_positions:
+            # its region is not emitted: host code between the region's start and a kernel
+            # may have resized the container, so each kernel takes its data pointer afresh
+            for k in emitted:
+                if k.start_byte != lp.byte and any(k.start_byte <= s < k.end_byte for s, _ in lp.renames):
+                    ed.insert_before(omp.place(k.start_byte), _RANK_DECL, f"{lp.name} = {value};")
         for s, e in lp.renames:
             ed.rename(s, e, lp.name)
+        for opening, closing in lp.brackets:  # domain.x(i) -> pcx_domain_m_x[i]
+            ed.rename(opening, opening + 1, "[")
+            ed.rename(closing, closing + 1, "]")
 
     if emitted:
         ranges = plan.declare_target_ranges or hostaccess.function_ranges(ed.data, unit.language, plan.declare_target)

@@ -128,6 +128,10 @@ class Semantics:
         self.macro_loops: list[int] = []
         self.range_for_loops: set[int] = set()
         self.template_calls: dict[str, list[list[str]]] = {}  # template name -> arg types per call
+        # ``domain.x(i)`` calls of an element accessor (``Real_t& x(Index_t i) { return
+        # m_x[i]; }``, see ``_accessor``): call extent -> the data member it subscripts
+        self.accessors: dict[tuple[int, int], Decl] = {}
+        self._accessor_memo: dict[str, Decl | None] = {}
         # local pointer key -> (stores of a fresh allocation, other stores), as libclang sees
         # every ``p = e`` of the main file, those a macro expansion makes included
         # (PolyBench's ``POLYBENCH_1D_ARRAY_DECL(x, ...)`` declares ``x`` and stores
@@ -331,6 +335,10 @@ class Semantics:
                         self.calls_spelled_at.setdefault(off, callee)
                 if callee is not None and end > start:
                     self.calls[(start, end)] = callee
+                    if callee.kind == "method":
+                        member = self._accessor(c.referenced)
+                        if member is not None:
+                            self.accessors[(start, end)] = member
                     self.calls_by_start.setdefault(start, []).append((end, callee))
                     if callee.template_args:
                         self.template_calls.setdefault(callee.name, []).append(callee.template_args)
@@ -344,6 +352,77 @@ class Semantics:
             self.macro_defs[c.spelling] = (function_like, body)
             self.macro_params[c.spelling] = params
         self.macros[start] = MacroUse(c.spelling, start, end, function_like, body, params)
+
+    def accessor_at(self, start: int, end: int) -> Decl | None:
+        """The data member a call of an element accessor at ``start..end`` subscripts."""
+        found = self.accessors.get((start, end))
+        if found is None:
+            for e, _ in self.calls_by_start.get(start, []):
+                if abs(e - end) <= 1:
+                    return self.accessors.get((start, e))
+        return found
+
+    def _accessor(self, method) -> Decl | None:
+        """The ``std::vector`` data member of ``method`` when it is an element accessor:
+        not static or virtual, one integral parameter, a reference result, and a body
+        that is one ``return member[param];`` of its own object's member (the
+        parameter converted implicitly, nothing else).  LULESH's Domain reaches every
+        field so (``Real_t& x(Index_t idx) { return m_x[idx] ; }``): a call is then the
+        element ``member[arg]`` of the object it is called on."""
+        import clang.cindex as ci
+
+        K = ci.CursorKind
+        if method is None or method.kind != K.CXX_METHOD:
+            return None
+        key = method.get_usr()
+        if key in self._accessor_memo:
+            return self._accessor_memo[key]
+        found = None
+        try:
+            if not (method.is_static_method() or method.is_virtual_method()) and \
+                    method.result_type.kind in (ci.TypeKind.LVALUEREFERENCE,):
+                params = list(method.get_arguments())
+                body = next((x for x in method.get_children() if x.kind == K.COMPOUND_STMT), None)
+                stmts = list(body.get_children()) if body is not None else []
+                if len(params) == 1 and _arith(params[0].type.get_canonical())[0] and \
+                        len(stmts) == 1 and stmts[0].kind == K.RETURN_STMT:
+                    found = self._subscripted_member(stmts[0], params[0])
+        except Exception:  # an unexpected cursor: not an accessor
+            found = None
+        self._accessor_memo[key] = found
+        return found
+
+    def _subscripted_member(self, ret, param) -> Decl | None:
+        import clang.cindex as ci
+
+        K = ci.CursorKind
+
+        def bare(x):  # implicit conversions only (no parentheses, casts or arithmetic)
+            while x is not None and x.kind == K.UNEXPOSED_EXPR:
+                kids = list(x.get_children())
+                x = kids[0] if len(kids) == 1 else None
+            return x
+
+        kids = list(ret.get_children())
+        e = bare(kids[0]) if len(kids) == 1 else None
+        if e is None or e.kind != K.CALL_EXPR or e.spelling != "operator[]":
+            return None
+        parts = list(e.get_children())
+        if len(parts) != 3:
+            return None
+        obj, index = bare(parts[0]), bare(parts[2])
+        if obj is None or obj.kind != K.MEMBER_REF_EXPR or any(True for _ in obj.get_children()):
+            return None  # (a child: another object's member, not this one's)
+        if index is None or index.kind != K.DECL_REF_EXPR or index.referenced is None or \
+                index.referenced.get_usr() != param.get_usr():
+            return None
+        field = obj.referenced
+        if field is None or field.kind != K.FIELD_DECL:
+            return None
+        d = self._decl(field)
+        if d is None or d.shape != "container" or d.container != "std::vector" or d.reference:
+            return None
+        return d
 
     def _callee(self, c, main_name: str) -> Callee | None:
         import clang.cindex as ci

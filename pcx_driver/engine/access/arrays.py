@@ -174,3 +174,29 @@ def is_access_chain(n: Node) -> bool:
         if n is None:
             return False
     return n.type == "subscript_expression"
+
+
+def accessor_access(w: Walk, n: Node, member, loops, cond, stmt, read: bool, write: bool, op: str) -> bool:
+    """``domain.x(i)``, a call of an element accessor of ``member`` (a ``std::vector``
+    data member, ``Semantics.accessors``): the element ``domain.m_x[i]`` of the object it
+    is called on, read or written.  False (nothing recorded) when the call is not on a
+    named object, or one argument is not all it passes."""
+    f = n.child_by_field_name("function")
+    args = n.child_by_field_name("arguments")
+    obj = strip_parens(f.child_by_field_name("argument")) if f is not None else None
+    if obj is None or obj.type != "identifier" or args is None or args.named_child_count != 1 or w.inlining:
+        return False
+    root_decl = w.decl(obj)
+    if root_decl is None or root_decl.shape not in ("record", "pointer") or w.sem.member_of(obj.start_byte):
+        return False
+    sep = w.t(f.child_by_field_name("operator"))
+    if (sep == "->") != (root_decl.shape == "pointer"):
+        return False
+    sub = args.named_children[0]
+    w.expr(sub, loops, cond, stmt)
+    w.facts.arrays.append(ArrayRef(
+        base=f"{w.t(obj)}{sep}{member.name}", decl=member, root=w.t(obj), root_decl=root_decl, subs=[sub],
+        fields=(), node=n, base_node=f, read=read, write=write, op=op, stmt=stmt, loops=loops,
+        conditional=cond, member=True, guards=list(w.guards), accessor_args=args,
+    ))
+    return True

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from pcx_driver.engine.access import footprint, inline
+from pcx_driver.engine.access import arrays, footprint, inline
 from pcx_driver.engine.access.facts import CallRef
 from pcx_driver.engine.functors import method_callee
 from pcx_driver.engine.hostaccess import function_name
@@ -52,6 +52,9 @@ def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
             return
         if callee is not None and callee.is_virtual:
             w.hazard("PCX131", f"virtual call '{w.t(f)}()' inside the nest", n)
+            return
+        member = w.sem.accessor_at(n.start_byte, n.end_byte)
+        if member is not None and arrays.accessor_access(w, n, member, loops, cond, stmt, True, False, ""):
             return
         functor = _functor_callee(w, n, obj_decl, method)
         if functor is None:

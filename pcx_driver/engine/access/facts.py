@@ -49,6 +49,10 @@ class ArrayRef:
     # offset, added to the one subscript written (None: the array's start or a row)
     view: bool = False
     offset: Node | None = None
+    # through an element accessor (``domain.x(i)`` for ``domain.m_x[i]``, semantics
+    # ``Semantics.accessors``): the call's argument list, whose parentheses the rewrite
+    # turns into brackets (``base_node`` is then ``domain.x``)
+    accessor_args: Node | None = None
 
 
 @dataclass

@@ -34,6 +34,9 @@ def lvalue(w: Walk, n: Node, loops, cond, stmt, op: str, assign: Node, read: boo
         w.hazard("PCX118", f"write through pointer dereference '{w.t(n)}'", n)
         return
     if n.type == "call_expression":
+        member = w.sem.accessor_at(n.start_byte, n.end_byte)
+        if member is not None and arrays.accessor_access(w, n, member, loops, cond, stmt, read, True, op):
+            return
         # v.at(i) = x, or a user operator: analysed as a call and refused there
         calls.call(w, n, loops, cond, stmt, None)
         w.hazard("PCX118", f"write through the result of a call '{w.t(n)}'", n)
