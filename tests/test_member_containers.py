@@ -161,3 +161,55 @@ def test_a_container_kernel_whose_region_is_dropped_maps_through_its_pointer(tmp
     # source did not compile (PCX007) and the file was built unchanged.
     data = build_and_compare(tmp_path, DROPPED_REGION, ["FILL"], suffix=".cpp")
     assert all(s["compiled"] != "original" for s in data["sources"])
+
+
+WRAPPERS = r"""
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+template <typename T>
+T *Allocate(size_t size) { return static_cast<T *>(malloc(sizeof(T) * size)); }
+template <typename T>
+void Release(T **ptr) { if (*ptr != NULL) { free(*ptr); *ptr = NULL; } }
+class Domain {
+public:
+  Domain(int n) : m_p(n), m_n(n) {}
+  double& p(int i) { return m_p[i]; }
+  int numElem() const { return m_n; }
+private:
+  std::vector<double> m_p;
+  int m_n;
+};
+static inline void init(Domain &domain, double *sx, double *sy, int n) {
+  for (int i = 0; i < n; ++i)  /* PARAMS */
+    sx[i] = sy[i] = -domain.p(i);
+}
+static inline void peek(Domain &domain, double *q, int n) {
+  for (int i = 0; i < n; ++i)  /* MAYBE_INSIDE */
+    q[i] = domain.p(i) * 2.0;
+}
+int main(int argc, char **argv) {
+  Domain d(30000 + argc);
+  int n = d.numElem();
+  for (int i = 0; i < n; ++i) d.p(i) = i * 0.5;
+  double *sx = Allocate<double>(n);
+  double *sy = Allocate<double>(n);
+  init(d, sx, sy, n);
+  double *pn = Allocate<double>(n);
+  for (int i = 0; i < n; ++i) { pn[i] = d.p(i) + sx[i]; d.p(i) = pn[i] * 0.5; }  /* LOCAL */
+  peek(d, &d.p(0), n / 2);  /* q points into the vector itself */
+  std::printf("%f %f %f %f\n", sx[n - 1], sy[7], pn[5], d.p(1));
+  Release(&sx); Release(&sy); Release(&pn);
+  return 0;
+}
+"""
+
+
+def test_fresh_allocations_are_apart_from_a_container_buffer(tmp_path) -> None:
+    # sx, sy, pn come from an allocation wrapper (a template whose body returns a cast
+    # malloc) and are later released through a wrapper that stores null: storage no
+    # vector owns.  q is passed a pointer into the vector: refused.
+    data = build_and_compare(tmp_path, WRAPPERS, ["PARAMS", "LOCAL"], suffix=".cpp")
+    reasons = " ".join(r["message"] for r in nest_at(data, WRAPPERS, "MAYBE_INSIDE")["reasons"])
+    assert "'domain.m_p' and 'q' may point to overlapping memory" in reasons or \
+        "'q' and 'domain.m_p' may point to overlapping memory" in reasons, reasons

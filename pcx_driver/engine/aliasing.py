@@ -69,6 +69,11 @@ def callers_all_seen(model: SourceModel, fi: FunctionInfo) -> bool:
 OWNING_CONTAINERS = ("std::vector", "std::array")
 
 
+def _owning(x: ArrayRef) -> bool:
+    return x.decl is not None and x.decl.shape == "container" and x.decl.container in OWNING_CONTAINERS \
+        and not x.decl.reference
+
+
 def _owning_containers_apart(a: ArrayRef, b: ArrayRef) -> bool:
     """Two owning containers (``std::vector``, ``std::array``, held by value, not through a
     reference) that are provably different objects own different buffers: a variable of
@@ -77,8 +82,7 @@ def _owning_containers_apart(a: ArrayRef, b: ArrayRef) -> bool:
     two variables held by value, two variables.  ``p->v`` and ``q->v``, or ``r.v`` and
     ``s.v`` through references, may be one object.  (In a union only one member is alive,
     so two members both used name no shared buffer either.)"""
-    if a.base == b.base or not all(x.decl is not None and x.decl.shape == "container" and
-                                   x.decl.container in OWNING_CONTAINERS and not x.decl.reference for x in (a, b)):
+    if a.base == b.base or not (_owning(a) and _owning(b)):
         return False
     if not a.member and not b.member:
         return a.decl.key != b.decl.key
@@ -317,6 +321,10 @@ class AliasOracle:
             elif p.type == "pointer_expression" and self._t(p)[:1] == "&" \
                     and posix_memalign_of(p, self.model.data) is not None:
                 stores += 1  # posix_memalign(&p, alignment, bytes): a fresh allocation
+            elif p.type == "pointer_expression" and self._t(p)[:1] == "&" and p.parent is not None and \
+                    p.parent.type == "argument_list" and p.parent.parent is not None and \
+                    self.sem.releases_at(p.parent.parent.start_byte, p.parent.parent.end_byte):
+                continue  # Release(&p): frees it and stores null, no other object's storage
             elif p.type in ("update_expression",) or (p.type == "pointer_expression" and self._t(p)[:1] == "&"):
                 return False
             elif p.type == "argument_list" and self._macro_call(p.parent) is not None:
@@ -342,7 +350,8 @@ class AliasOracle:
         if n.type == "new_expression":
             return True
         if n.type == "call_expression":
-            return self._t(n.child_by_field_name("function")) in ALLOCATORS
+            return self._t(n.child_by_field_name("function")) in ALLOCATORS or \
+                self.sem.allocates_at(n.start_byte, n.end_byte)
         return False
 
     def check_nest(self, groups: dict[str, list[ArrayRef]], fi: FunctionInfo,
@@ -396,6 +405,9 @@ class AliasOracle:
     def may_alias(self, a: ArrayRef, b: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:
         if _owning_containers_apart(a, b):
             return False
+        for x, y in ((a, b), (b, a)):
+            if _owning(x) and y.decl is not None and y.decl.shape != "container" and self._outside_containers(y, fn, fi):
+                return False
         if a.member or b.member:
             for x, y in ((a, b), (b, a)):
                 if not x.member or x.decl is None:
@@ -524,6 +536,29 @@ class AliasOracle:
         if names & assigned_and_declared(body, self.model.data, body.start_byte, body.end_byte, declarations=False):
             return False
         return self._distinct_at_call_sites(fi, params[0], params[1], depth + 1)
+
+    def _outside_containers(self, y: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:
+        """``y`` (no container) points into storage that no container owns, so never into an
+        owning container's buffer: a local or global array, a local pointer holding only
+        fresh allocations (``origin``), or a parameter that every call in the unit passes
+        one of those (LULESH's ``sigxx``, ``Allocate<Real_t>(numElem)`` in the caller,
+        beside ``domain.p(i)``).  Not a pointer taken from a container (``v.data()``,
+        ``&v[0]``: its origin is the container), a member, nor a restrict parameter."""
+        if y.member or y.decl is None:
+            return False
+        o = self.origin(y.decl, fn)
+        if o[0] == "object":
+            return not o[1].startswith("restrict:") and not self.sem.is_container_key(o[1])
+        if o[0] != "param":
+            return False
+        sites = self._call_sites(fi)
+        if not sites or not self._callers_all_seen(fi):
+            return False
+        for call, caller in sites:
+            oa = self._arg_origin(call, int(o[1]), caller)
+            if oa[0] != "object" or oa[1].startswith("restrict:") or self.sem.is_container_key(oa[1]):
+                return False
+        return True
 
     def _param_never_is(self, fi: FunctionInfo, i: int, obj: Decl) -> bool:
         sites = self._call_sites(fi)

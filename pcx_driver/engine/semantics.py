@@ -132,6 +132,12 @@ class Semantics:
         # m_x[i]; }``, see ``_accessor``): call extent -> the data member it subscripts
         self.accessors: dict[tuple[int, int], Decl] = {}
         self._accessor_memo: dict[str, Decl | None] = {}
+        self._container_keys: set[str] | None = None
+        # calls of allocation wrappers (``Allocate<Real_t>(n)``, see ``_allocates``)
+        self.allocating_calls: set[tuple[int, int]] = set()
+        self._allocates_memo: dict[str, bool] = {}
+        # calls of release wrappers (``Release(&p)``, see ``_releases``)
+        self.releasing_calls: set[tuple[int, int]] = set()
         # local pointer key -> (stores of a fresh allocation, other stores), as libclang sees
         # every ``p = e`` of the main file, those a macro expansion makes included
         # (PolyBench's ``POLYBENCH_1D_ARRAY_DECL(x, ...)`` declares ``x`` and stores
@@ -173,6 +179,13 @@ class Semantics:
                 if d.const and d.kind == "global" and d.init_tokens is not None:
                     self._const_globals.setdefault(d.name, []).append(d)
         return self._const_globals.get(name, [])
+
+    def is_container_key(self, key: str) -> bool:
+        """Whether ``key`` names a declaration of a C++ container (a pointer whose origin
+        is one points into the container's buffer)."""
+        if self._container_keys is None:
+            self._container_keys = {d.key for d in self._decl_cache.values() if d.shape == "container"}
+        return key in self._container_keys
 
     def decl_of(self, byte: int) -> Decl | None:
         return self.refs.get(byte)
@@ -335,6 +348,10 @@ class Semantics:
                         self.calls_spelled_at.setdefault(off, callee)
                 if callee is not None and end > start:
                     self.calls[(start, end)] = callee
+                    if callee.kind != "method" and self._allocates(c.referenced):
+                        self.allocating_calls.add((start, end))
+                    if callee.kind != "method" and self._releases(c.referenced):
+                        self.releasing_calls.add((start, end))
                     if callee.kind == "method":
                         member = self._accessor(c.referenced)
                         if member is not None:
@@ -360,6 +377,73 @@ class Semantics:
             for e, _ in self.calls_by_start.get(start, []):
                 if abs(e - end) <= 1:
                     return self.accessors.get((start, e))
+        return found
+
+    def allocates_at(self, start: int, end: int) -> bool:
+        """Whether the call at ``start..end`` is of an allocation wrapper."""
+        return (start, end) in self.allocating_calls or any(
+            abs(e - end) <= 1 and (start, e) in self.allocating_calls for e, _ in self.calls_by_start.get(start, []))
+
+    def _allocates(self, fn) -> bool:
+        """``fn`` is an allocation wrapper: its body is one ``return`` of a fresh
+        allocation, cast or not (LULESH's ``template <typename T> T *Allocate(size_t size)
+        { return static_cast<T *>(malloc(sizeof(T)*size)) ; }``, a ``new T[n]``): every call
+        gives storage no other pointer holds, as ``malloc`` does."""
+        import clang.cindex as ci
+
+        K = ci.CursorKind
+        if fn is None or fn.kind != K.FUNCTION_DECL:
+            return False
+        key = fn.get_usr()
+        if key in self._allocates_memo:
+            return self._allocates_memo[key]
+        found = False
+        try:
+            body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
+            stmts = list(body.get_children()) if body is not None else []
+            if len(stmts) == 1 and stmts[0].kind == K.RETURN_STMT:
+                kids = list(stmts[0].get_children())
+                e = kids[0] if len(kids) == 1 else None
+                while e is not None and e.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR,
+                                                   K.CXX_STATIC_CAST_EXPR, K.CXX_REINTERPRET_CAST_EXPR):
+                    inner = [x for x in e.get_children() if x.kind != K.TYPE_REF]
+                    e = inner[-1] if inner else None
+                found = e is not None and (e.kind == K.CXX_NEW_EXPR or
+                                           (e.kind == K.CALL_EXPR and e.spelling in ALLOCATION_FUNCTIONS))
+        except Exception:  # an unexpected cursor: not a wrapper
+            found = False
+        self._allocates_memo[key] = found
+        return found
+
+    def releases_at(self, start: int, end: int) -> bool:
+        """Whether the call at ``start..end`` is of a release wrapper."""
+        return (start, end) in self.releasing_calls or any(
+            abs(e - end) <= 1 and (start, e) in self.releasing_calls for e, _ in self.calls_by_start.get(start, []))
+
+    def _releases(self, fn) -> bool:
+        """``fn`` is a release wrapper: one pointer-to-pointer parameter, and a body that
+        only frees what it points to and stores a null pointer there (LULESH's ``template
+        <typename T> void Release(T **ptr) { if (*ptr != NULL) { free(*ptr) ; *ptr = NULL ;
+        } }``): the caller's pointer afterwards holds nothing or null, never other storage."""
+        import clang.cindex as ci
+
+        K = ci.CursorKind
+        if fn is None or fn.kind != K.FUNCTION_DECL:
+            return False
+        key = "release:" + fn.get_usr()
+        if key in self._allocates_memo:
+            return self._allocates_memo[key]
+        found = False
+        try:
+            params = list(fn.get_arguments())
+            body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
+            t = params[0].type.get_canonical() if len(params) == 1 else None
+            if body is not None and t is not None and t.kind == ci.TypeKind.POINTER and \
+                    t.get_pointee().get_canonical().kind == ci.TypeKind.POINTER:
+                found = all(_release_step(x, params[0]) for x in body.walk_preorder())
+        except Exception:  # an unexpected cursor: not a wrapper
+            found = False
+        self._allocates_memo[key] = found
         return found
 
     def _accessor(self, method) -> Decl | None:
@@ -764,6 +848,29 @@ def _describe_type(d: Decl, t) -> None:
     d.integral, d.floating = _arith(ct)
     d.shape = "scalar" if (d.integral or d.floating or ct.kind == TK.BOOL) else ("pointer" if ct.kind == TK.POINTER else "other")
     d.element_type = _plain(ct.spelling)
+
+
+def _release_step(x, param) -> bool:
+    """A cursor a release wrapper may hold: a call of ``free`` only, an assignment only of
+    a null pointer to ``*param``, nothing that stores or passes ``param`` itself."""
+    import clang.cindex as ci
+
+    K = ci.CursorKind
+    if x.kind == K.CALL_EXPR:
+        return x.spelling == "free"
+    if x.kind == K.BINARY_OPERATOR and _binary_operator_kind(x) == _ASSIGN:
+        lhs, rhs = list(x.get_children())
+        while rhs.kind in (K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR, K.PAREN_EXPR) and list(rhs.get_children()):
+            rhs = list(rhs.get_children())[-1]
+        null = rhs.kind in (K.GNU_NULL_EXPR, K.CXX_NULL_PTR_LITERAL_EXPR) or \
+            (rhs.kind == K.INTEGER_LITERAL and [t.spelling for t in rhs.get_tokens()] in (["0"], ["NULL"]))
+        deref = lhs.kind == K.UNARY_OPERATOR and any(
+            c.kind == K.DECL_REF_EXPR and c.referenced is not None and c.referenced.get_usr() == param.get_usr()
+            for c in lhs.walk_preorder())
+        return null and deref
+    if x.kind in (K.COMPOUND_ASSIGNMENT_OPERATOR, K.CXX_NEW_EXPR, K.CXX_DELETE_EXPR):
+        return False
+    return True
 
 
 def _arith(t) -> tuple[bool, bool]:
