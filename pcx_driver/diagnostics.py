@@ -64,7 +64,10 @@ ADVICE: dict[str, str] = {
     "PCX118": "Access the array through a plain pointer or array variable (copy p->a to a local pointer "
               "before the loop); a pointer declared in the loop into an array (row = A + i * m) is read as "
               "A, if nothing moves it or passes it on; an array of pointers to rows cannot be mapped, one "
-              "contiguous block can.",
+              "contiguous block can.  A std::vector member reached through an element accessor "
+              "(Real_t& x(Index_t i) { return m_x[i]; }) is read as that member, when every access in the "
+              "loop goes through the one accessor and none sits under a condition (hoist the test into a "
+              "local: t = d.x(i); if (c) t = 0; d.x(i) = t;).",
     "PCX128": "Mark the pointers restrict (or pass distinct allocations from a static function's only calls) "
               "to drop the run-time check.",
     "PCX136": "Instantiate the template with arithmetic types in this file (a call such as f<double>(...), "

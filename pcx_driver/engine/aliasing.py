@@ -516,11 +516,24 @@ class AliasOracle:
             oa, ob = self._arg_origin(call, i, caller), self._arg_origin(call, j, caller)
             if oa[0] == "object" and ob[0] == "object" and oa[1] != ob[1]:
                 continue
+            if {oa[0], ob[0]} == {"object", "param"} and \
+                    self._arg_is_local_object(call, i if oa[0] == "object" else j, caller):
+                continue  # the caller's own array or fresh allocation is not its parameter's storage
             if oa[0] == ob[0] == "param" and oa[1] != ob[1] and depth < 3 and \
                     self._passed_on(call, (i, j), caller, (int(oa[1]), int(ob[1])), depth):
                 continue
             return False
         return True
+
+    def _arg_is_local_object(self, call: Node, i: int, caller: Node) -> bool:
+        """Argument ``i`` of ``call`` is a local (automatic) array of the caller, or a local
+        pointer holding only fresh allocations (not one derived from other storage)."""
+        named = arguments_of(call.child_by_field_name("arguments"))
+        arg = strip_parens(named[i]) if i < len(named) else None
+        d = self.sem.decl_of(arg.start_byte) if arg is not None and arg.type == "identifier" else None
+        if d is None or d.kind != "local" or d.restrict:
+            return False
+        return d.shape == "array" or (d.shape == "pointer" and self._allocated_only(d, caller))
 
     def _passed_on(self, call: Node, args: tuple[int, int], caller: Node, params: tuple[int, int], depth: int) -> bool:
         """The caller passes its own parameters ``params`` on as ``args``, never assigns
@@ -536,6 +549,39 @@ class AliasOracle:
         if names & assigned_and_declared(body, self.model.data, body.start_byte, body.end_byte, declarations=False):
             return False
         return self._distinct_at_call_sites(fi, params[0], params[1], depth + 1)
+
+    def distinct_pairs(self, fi: FunctionInfo) -> list[tuple[str, str]]:
+        """``FunctionAnalysis.distinct_params``: the parameter pairs of ``fi`` that its call
+        sites prove distinct.  Where a nest used that proof, every pair of its pointer
+        parameters is asked too: the plan checker takes any pair not listed for one
+        possible array, so a kernel writing ``bvc`` (apart from the nest's other arrays)
+        would otherwise be checked as if it might write ``p_new``, a parameter only host
+        code uses, and its ``map(from:)`` refused (LULESH's CalcPressureForElems)."""
+        from pcx_driver.engine.hostaccess import param_names
+
+        found = self.distinct_params.get(fi.node.start_byte)
+        if not found:
+            return []
+        names = param_names(fi.node, self.model.data)
+        pointers = [(i, n) for i, n in enumerate(names)
+                    if n and (d := self._param_decl(fi, n)) is not None and d.shape in ("pointer", "array")]
+        for x in range(len(pointers)):
+            for y in range(x + 1, len(pointers)):
+                (i, a), (j, b) = pointers[x], pointers[y]
+                pair = tuple(sorted((a, b)))
+                if pair not in found and a != b and self._distinct_at_call_sites(fi, i, j):
+                    found.add(pair)
+        return sorted(found)
+
+    def _param_decl(self, fi: FunctionInfo, name: str) -> Decl | None:
+        """The declaration of parameter ``name`` of ``fi`` (libclang's, by its name's byte)."""
+        from pcx_driver.engine.hostaccess import parameters, declared_identifier_node
+
+        for p in parameters(fi.node):
+            ident = declared_identifier_node(p)
+            if ident is not None and self._t(ident) == name:
+                return self.sem.decl_declared_at(ident.start_byte)
+        return None
 
     def _outside_containers(self, y: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:
         """``y`` (no container) points into storage that no container owns, so never into an

@@ -142,7 +142,7 @@ class _UnitAnalyser:
             self._macro_loops(fa, fi)
             fa.alias_pairs = self.aliases.cross_nest_pairs(fi, self._offloaded_groups)
             fa.row_extents = self._row_extents(fi)
-            fa.distinct_params = sorted(self.aliases.distinct_params.get(fi.node.start_byte, ()))
+            fa.distinct_params = self.aliases.distinct_pairs(fi)
             self.result.functions.append(fa)
         if port is not None and not omp:
             from pcx_driver.engine.ompport import settle
