@@ -23,7 +23,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine.hostaccess import assigned_and_declared
 from pcx_driver.engine.loops import Poly, c_int_literal, eval_tokens, poly_of_tokens
-from pcx_driver.engine.macros import use_problem
+from pcx_driver.engine.macros import access_macro, access_use_problem, use_problem
 from pcx_driver.engine.minimum import minimum_arguments
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import Decl, Semantics
@@ -109,14 +109,21 @@ class AffineForms:
             return self._element(n, nest)
         return None
 
-    def _macro_poly(self, name: str, args: list[Node], nest: Nest) -> Poly | None:
+    def access_macro_poly(self, a, nest: Nest) -> Poly | None:
+        """The subscript of an access through an access macro (``ArrayRef.index_macro``):
+        its tokens read as ``_macro_poly`` reads a subscript macro's expansion."""
+        name, inner = a.index_macro
+        call = a.subs[0]
+        return self._macro_poly(name, arguments_of(call.child_by_field_name("arguments")), nest, inner)
+
+    def _macro_poly(self, name: str, args: list[Node], nest: Nest, body: list[str] | None = None) -> Poly | None:
         """``IDX(i, j)`` of ``#define IDX(i, j) ((i) + (j) * N)``, expanded: the replacement
         list read as a polynomial with each parameter standing for its argument's.  That is
         the preprocessor's textual substitution only where the argument cannot bind to a
         neighbouring operator: the parameter is parenthesised in the list, or the argument
         is a primary expression (a name, a literal, a parenthesised expression)."""
         params = self.sem.macro_params.get(name, [])
-        body = self.sem.macro_defs.get(name, (False, []))[1]
+        body = self.sem.macro_defs.get(name, (False, []))[1] if body is None else body
         if len(params) != len(args):
             return None
         arg_of = dict(zip(params, args))
@@ -424,14 +431,19 @@ class AffineForms:
                 return False
         return True
 
-    def macro_use_problem(self, mu) -> str | None:
-        """Why the function-like macro use ``mu`` cannot be read through its arguments, or None."""
+    def macro_use_problem(self, mu, access: bool = False) -> str | None:
+        """Why the function-like macro use ``mu`` cannot be read through its arguments, or
+        None.  ``access``: a use of an access macro (``macros.access_macro``, an element of
+        the array it is given) counts too, as the walk records it as that element."""
         ident = self.model.root.descendant_for_byte_range(mu.start, mu.start + len(mu.name.encode()))
         call = ident.parent if ident is not None and ident.type == "identifier" else None
         if call is None or call.type != "call_expression" or call.child_by_field_name("function") != ident:
             return f"macro '{mu.name}' is not used as an expression"
-        return use_problem(mu.name, call.child_by_field_name("arguments"), self.sem,
-                           lambda x: self.sem.decl_of(x.start_byte))
+        decl_of = lambda x: self.sem.decl_of(x.start_byte)  # noqa: E731
+        found = access_macro(mu.name, self.sem) if access else None
+        if found is not None:
+            return access_use_problem(mu.name, call.child_by_field_name("arguments"), found[0], self.sem, decl_of)
+        return use_problem(mu.name, call.child_by_field_name("arguments"), self.sem, decl_of)
 
     def pure_macro(self, f: Node | None) -> bool:
         """``f`` names a function-like macro that expands to an expression over its arguments."""

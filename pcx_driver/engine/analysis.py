@@ -317,7 +317,7 @@ class _UnitAnalyser:
         for mu in sem.macros_in(node.start_byte, node.end_byte):
             # a macro whose expansion is an expression over its arguments is analysed through its
             # arguments (engine/macros.py); any other is refused here, whatever the walk later sees
-            why = self.affine.macro_use_problem(mu) if mu.function_like else None
+            why = self.affine.macro_use_problem(mu, access=True) if mu.function_like else None
             if why is not None:
                 raise Refusal("PCX113", f"function-like macro '{mu.name}' (line {self.line(mu.start)}) cannot be "
                               f"analysed through: {why}; left alone", Decision.NOT_ANALYSED)
@@ -525,7 +525,8 @@ class _UnitAnalyser:
                         off = self.affine.poly(a.window_offset, nest) if a.window_offset is not None else Poly.const(0)
                         a.polys = [None if off is None else off + Poly.sym(a.window)]
                         continue
-                    a.polys = [None if a.whole else self.affine.poly(s, nest) for s in a.subs]
+                    a.polys = [self.affine.access_macro_poly(a, nest)] if a.index_macro is not None else \
+                        [None if a.whole else self.affine.poly(s, nest) for s in a.subs]
                     if a.offset is not None:  # through a view ``row = A + e`` (access/views.py)
                         off = self.affine.poly(a.offset, nest)
                         a.polys[-1] = None if off is None or a.polys[-1] is None else off + a.polys[-1]

@@ -46,12 +46,15 @@ def _is_operand_end(tok: str) -> bool:
     return tok in (")", "]") or _is_identifier(tok) and tok not in TYPE_WORDS or tok[:1].isdigit() or tok[:1] in "'\""
 
 
-def macro_problem(name: str, sem: Semantics, depth: int = 0) -> str | None:
-    """None when macro ``name`` expands to an expression over its arguments; else why not."""
+def macro_problem(name: str, sem: Semantics, depth: int = 0, body: list[str] | None = None) -> str | None:
+    """None when macro ``name`` expands to an expression over its arguments; else why not.
+    ``body``: check these tokens instead of its whole replacement list (the subscript of
+    an access macro, ``access_macro``)."""
     entry = sem.macro_defs.get(name)
     if entry is None:
         return f"the definition of macro '{name}' is not visible"
-    function_like, body = entry
+    function_like, whole = entry
+    body = whole if body is None else body
     params = set(sem.macro_params.get(name, [])) if function_like else set()
     if not body:
         return None
@@ -142,6 +145,63 @@ def use_problem(name: str, args: Node | None, sem: Semantics, decl_of: Callable[
                 return f"array '{d.name}' is an argument of macro '{name}'"
         if any(x.type in ("assignment_expression", "update_expression", "comma_expression") for x in walk(a)):
             return f"an argument of macro '{name}' has side effects (the expansion may evaluate it twice)"
+    return None
+
+
+def access_macro(name: str, sem: Semantics) -> tuple[int, list[str]] | None:
+    """(the index of its array parameter, the subscript's tokens) when function-like macro
+    ``name`` expands to one element of an array it is given: ``P[e]`` (in parentheses or
+    not) with ``e`` an expression over its other parameters by ``macro_problem``'s rules
+    (no subscript, write or call but libm inside).  NPB MG's ``#define
+    I3D(array,n1,n2,i3,i2,i1) (array[(i3)*n2*n1 + (i2)*n1 + (i1)])``: a use is the access
+    ``array[(i3)*n2*n1 + (i2)*n1 + (i1)]`` of the argument's array, whose subscript the
+    analysis reads as ``_macro_poly`` reads a subscript macro's expansion."""
+    entry = sem.macro_defs.get(name)
+    if entry is None or not entry[0]:
+        return None
+    body = list(entry[1])
+    params = sem.macro_params.get(name, [])
+    while len(body) >= 2 and body[0] == "(" and body[-1] == ")" and _parens_balanced(body[1:-1]):
+        body = body[1:-1]
+    if len(body) < 4 or body[0] not in params or body[1] != "[" or body[-1] != "]":
+        return None
+    inner = body[2:-1]
+    if body[0] in inner or not _parens_balanced(inner) or macro_problem(name, sem, body=inner) is not None:
+        return None
+    return params.index(body[0]), inner
+
+
+def _parens_balanced(tokens: list[str]) -> bool:
+    depth = 0
+    for tok in tokens:
+        depth += (tok == "(") - (tok == ")")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def access_use_problem(name: str, args: Node | None, at: int, sem: Semantics,
+                       decl_of: Callable[[Node], Decl | None]) -> str | None:
+    """None when this use of access macro ``name`` (array parameter ``at``) names an array
+    variable and its other arguments have no side effects; else why not."""
+    arg_nodes = arguments_of(args)
+    if len(arg_nodes) != len(sem.macro_params.get(name, [])):
+        return f"macro '{name}' is given {len(arg_nodes)} arguments"
+    array = strip_parens(arg_nodes[at])
+    d = decl_of(array) if array is not None and array.type == "identifier" else None
+    if d is None or d.shape not in ("array", "pointer"):
+        return f"the array argument of macro '{name}' is not an array variable"
+    for k, a in enumerate(arg_nodes):
+        if k == at:
+            continue
+        bare = strip_parens(a)
+        if bare is not None and bare.type == "identifier":
+            other = decl_of(bare)
+            if other is not None and other.shape in ("array", "pointer", "container"):
+                return f"array '{other.name}' is an argument of macro '{name}'"
+        if any(x.type in ("assignment_expression", "update_expression", "comma_expression", "call_expression")
+               for x in walk(a)):
+            return f"an argument of macro '{name}' has side effects or calls (the expansion may evaluate it twice)"
     return None
 
 

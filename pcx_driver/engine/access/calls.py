@@ -11,7 +11,7 @@ from pcx_driver.engine.access.facts import CallRef
 from pcx_driver.engine.functors import method_callee
 from pcx_driver.engine.hostaccess import function_name
 from pcx_driver.engine.macros import arithmetic_type_tokens as _arithmetic_type_tokens
-from pcx_driver.engine.macros import use_problem
+from pcx_driver.engine.macros import access_macro, access_use_problem, use_problem
 from pcx_driver.engine.source import strip_parens
 
 if TYPE_CHECKING:
@@ -193,6 +193,8 @@ def _is_cast(w: Walk, n: Node, f: Node | None) -> bool:
 def _macro_call(w: Walk, n: Node, name: str, args: Node | None, loops, cond, stmt, header_of) -> None:
     """``M(e1, ...)`` of a function-like macro: when its expansion is an expression over its
     arguments alone (engine/macros.py), the arguments are what the expansion reads."""
+    if macro_element(w, n, name, args, loops, cond, stmt, read=True, write=False, op=""):
+        return
     why = use_problem(name, args, w.sem, w.decl)
     if why is not None:
         w.hazard("PCX113", f"function-like macro '{name}' cannot be analysed through: {why}", n)
@@ -200,3 +202,20 @@ def _macro_call(w: Walk, n: Node, name: str, args: Node | None, loops, cond, stm
     if args is not None:
         for a in args.named_children:
             w.expr(a, loops, cond, stmt, header_of)
+
+
+def macro_element(w: Walk, n: Node, name: str, args: Node | None, loops, cond, stmt,
+                  read: bool, write: bool, op: str) -> bool:
+    """``I3D(u, ...)`` of an access macro, read or written (``arrays.macro_access``); False
+    when ``name`` is no access macro.  A use the analysis cannot read (an argument with a
+    call or side effect, no array variable) is refused with its reason."""
+    found = access_macro(name, w.sem)
+    if found is None or w.inlining:
+        return False
+    at, inner = found
+    why = access_use_problem(name, args, at, w.sem, w.decl)
+    if why is not None:
+        w.hazard("PCX113", f"access macro '{name}' cannot be analysed through: {why}", n)
+        return True
+    arrays.macro_access(w, n, name, at, inner, loops, cond, stmt, read, write, op)
+    return True

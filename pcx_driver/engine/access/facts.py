@@ -53,6 +53,10 @@ class ArrayRef:
     # ``Semantics.accessors``): the call's argument list, whose parentheses the rewrite
     # turns into brackets (``base_node`` is then ``domain.x``)
     accessor_args: Node | None = None
+    # through an access macro (``I3D(u, n1, n2, i3, i2, i1)`` for ``u[(i3)*n2*n1 + ...]``,
+    # engine/macros.access_macro): the macro's name and its subscript's tokens; ``subs``
+    # then holds the macro use, whose arguments the subscript's parameters stand for
+    index_macro: tuple[str, list[str]] | None = None
 
 
 @dataclass

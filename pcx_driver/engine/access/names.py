@@ -34,6 +34,11 @@ def lvalue(w: Walk, n: Node, loops, cond, stmt, op: str, assign: Node, read: boo
         w.hazard("PCX118", f"write through pointer dereference '{w.t(n)}'", n)
         return
     if n.type == "call_expression":
+        f = n.child_by_field_name("function")
+        if f is not None and f.type == "identifier" and w.sem.macro_at(f.start_byte) is not None and \
+                calls.macro_element(w, n, w.t(f), n.child_by_field_name("arguments"), loops, cond, stmt,
+                                    read=read, write=True, op=op):
+            return
         member = w.sem.accessor_at(n.start_byte, n.end_byte)
         if member is not None and arrays.accessor_access(w, n, member, loops, cond, stmt, read, True, op):
             return

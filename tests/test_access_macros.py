@@ -1,0 +1,81 @@
+"""Access macros: a function-like macro that expands to one element of an array it is
+given (issue 15, cause 2).
+
+NPB MG writes every grid access as ``#define I3D(array,n1,n2,i3,i2,i1)
+(array[(i3)*n2*n1 + (i2)*n1 + (i1)])``; each use was refused ("macro 'I3D' subscripts
+memory", PCX113), 82 times.  A use is now the element of the array argument that the
+macro's subscript names (``engine/macros.access_macro``): the subscript is read as a
+subscript macro's expansion is, with each parameter standing for its argument, so the
+dependence test, the sections and the maps see ``u[(i3)*n2*n1 + (i2)*n1 + (i1)]``.  The
+rewrite edits nothing inside the expansion.  A use whose other arguments call or assign,
+or whose array argument is no array variable, is refused with its reason; a sweep that
+carries a value along ``i3`` keeps ``i3`` serial.  Built serially and with
+``PCX_MODE=static``, run on the host device.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+
+PROGRAM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define I3D(array,n1,n2,i3,i2,i1) (array[(i3)*n2*n1 + (i2)*n1 + (i1)])
+static int pick(int i) { return i; }
+static void resid(double *u, double *v, double *r, int n1, int n2, int n3, double a) {
+  int i3, i2, i1;
+  for (i3 = 1; i3 < n3 - 1; i3++)  /* STENCIL */
+    for (i2 = 1; i2 < n2 - 1; i2++)
+      for (i1 = 1; i1 < n1 - 1; i1++)
+        I3D(r, n1, n2, i3, i2, i1) = I3D(v, n1, n2, i3, i2, i1) - a * I3D(u, n1, n2, i3, i2, i1)
+          - (I3D(u, n1, n2, i3, i2 - 1, i1) + I3D(u, n1, n2, i3, i2 + 1, i1)
+             + I3D(u, n1, n2, i3 - 1, i2, i1) + I3D(u, n1, n2, i3 + 1, i2, i1)
+             + I3D(u, n1, n2, i3, i2, i1 - 1) + I3D(u, n1, n2, i3, i2, i1 + 1));
+}
+static void sweep(double *u, int n1, int n2, int n3) {
+  for (int i3 = 1; i3 < n3; i3++)  /* SWEEP */
+    for (int i2 = 0; i2 < n2; i2++)
+      for (int i1 = 0; i1 < n1; i1++)
+        I3D(u, n1, n2, i3, i2, i1) += 0.5 * I3D(u, n1, n2, i3 - 1, i2, i1);
+}
+static void called(double *u, int n1, int n2, int n3) {
+  for (int i3 = 0; i3 < n3; i3++)  /* CALL_ARG */
+    for (int i2 = 0; i2 < n2; i2++)
+      for (int i1 = 0; i1 < n1; i1++)
+        I3D(u, n1, n2, i3, i2, pick(i1)) *= 0.5;
+}
+int main(int argc, char **argv) {
+  int n = 40 + argc;
+  double *u = malloc(sizeof(double) * n * n * n), *v = malloc(sizeof(double) * n * n * n);
+  double *r = malloc(sizeof(double) * n * n * n);
+  for (int i = 0; i < n * n * n; i++) { u[i] = (i % 7) * 0.1; v[i] = (i % 5) * 0.2; r[i] = 0; }
+  for (int it = 0; it < 3; it++) {
+    resid(u, v, r, n, n, n, 0.5);
+    sweep(r, n, n, n);
+    called(r, n, n, n);
+    for (int i = 0; i < n * n * n; i++) u[i] = 0.5 * u[i] + 0.1 * r[i];
+  }
+  double s = 0;
+  for (int i = 0; i < n * n * n; i++) s += r[i] * (i % 3) * 1e-3;
+  printf("%.6e %.9f %.9f\n", s, r[n * n + n + 1], u[n * n * n / 2]);
+  return 0;
+}
+"""
+
+
+def test_access_macro_loops_offload_with_the_serial_output(tmp_path) -> None:
+    data = build_and_compare(tmp_path, PROGRAM, ["STENCIL"])
+    called = " ".join(r["message"] for r in nest_at(data, PROGRAM, "CALL_ARG")["reasons"])
+    assert "an argument of macro 'I3D' has side effects or calls" in called, called
+    # i3 carries u from plane i3 - 1: the dependence test read the macro's subscript
+    sweep = " ".join(r["message"] for r in nest_at(data, PROGRAM, "SWEEP")["reasons"])
+    assert "loop-carried dependence on 'u'" in sweep, sweep
