@@ -132,7 +132,7 @@ class Semantics:
         # m_x[i]; }``, see ``_accessor``): call extent -> the data member it subscripts
         self.accessors: dict[tuple[int, int], Decl] = {}
         self._accessor_memo: dict[str, Decl | None] = {}
-        self._container_keys: set[str] | None = None
+        self._container_keys: tuple[int, set[str]] | None = None
         # calls of allocation wrappers (``Allocate<Real_t>(n)``, see ``_allocates``)
         self.allocating_calls: set[tuple[int, int]] = set()
         self._allocates_memo: dict[str, bool] = {}
@@ -183,9 +183,11 @@ class Semantics:
     def is_container_key(self, key: str) -> bool:
         """Whether ``key`` names a declaration of a C++ container (a pointer whose origin
         is one points into the container's buffer)."""
-        if self._container_keys is None:
-            self._container_keys = {d.key for d in self._decl_cache.values() if d.shape == "container"}
-        return key in self._container_keys
+        if self._container_keys is None or self._container_keys[0] != len(self._decl_cache):
+            # (declarations met later, through a lazy lookup, count too)
+            self._container_keys = (len(self._decl_cache),
+                                    {d.key for d in self._decl_cache.values() if d.shape == "container"})
+        return key in self._container_keys[1]
 
     def decl_of(self, byte: int) -> Decl | None:
         return self.refs.get(byte)
