@@ -246,10 +246,15 @@ def delinearise(polys: list[Poly], domains: list[list[LoopBounds]], indices: set
     polys = [_subst(p, values) for p in polys]
     dims: list[list[Poly]] = [[] for _ in polys]
     current = list(polys)
+    padded: dict[str, tuple[str, int]] = {}  # a stride symbol standing for parameter + constant
     for _ in range(4):
         stride = _common_stride(current, indices)
         if stride is None:
-            break
+            found = _padded_stride(current, indices)
+            if found is None:
+                break
+            stride, current = found[0], found[1]
+            padded[stride] = found[2]
         # the row width is the stride times the coefficients' common factor: colorwheel's
         # RGB image ``pix[(y * size + x) * 3 + c]`` has rows of 3 * size elements
         g = 0
@@ -273,7 +278,7 @@ def delinearise(polys: list[Poly], domains: list[list[LoopBounds]], indices: set
             for r, dom in zip(rs, domains):
                 for shift in (0, 1, -1, 2, -2):
                     cand = r + Poly.sym(stride).scale(shift * g)
-                    if _in_range(cand - Poly.const(c), stride, dom, values, g):
+                    if _in_range(cand - Poly.const(c), stride, dom, values, g, padded.get(stride)):
                         picked.append((cand, shift))
                         break
                 else:
@@ -294,7 +299,30 @@ def delinearise(polys: list[Poly], domains: list[list[LoopBounds]], indices: set
         return None
     for d, q in zip(dims, current):
         d.insert(0, q)
+    if padded and any(set(padded) & p.symbols() for d in dims for p in d):
+        return None  # (a stand-in symbol left in a dimension would name nothing in C)
     return dims
+
+
+#: the name of the stand-in for ``p + c`` as a stride (never a C identifier)
+PADDED = "{}+{}"
+
+
+def _padded_stride(polys: list[Poly], indices: set[str]) -> tuple[str, list[Poly], tuple[str, int]] | None:
+    """A row width that is a parameter plus a constant: NPB FT's padded grids,
+    ``u[k*d2*(d1+1) + j*(d1+1) + i]``, whose index terms share no one parameter.  For a
+    parameter ``p`` and ``c`` in 1, -1, 2, -2, the subscripts rewritten with ``p = S - c``
+    (``S`` a stand-in symbol for ``p + c``): when ``S`` then divides every index term with
+    a parameter, (S, the rewritten subscripts, (p, c)).  ``_in_range`` is told ``S = p + c``."""
+    params = sorted({s for p in polys for m in p.terms for s in m
+                     if s not in indices and any(x in indices for x in m)})
+    for p in params:
+        for c in (1, -1, 2, -2):
+            stand_in = PADDED.format(p, c)
+            rewritten = [q.substitute(p, Poly.sym(stand_in) - Poly.const(c)) for q in polys]
+            if _common_stride(rewritten, indices) == stand_in:
+                return stand_in, rewritten, (p, c)
+    return None
 
 
 def _drop_one(m: tuple[str, ...], s: str) -> list[str]:
@@ -320,8 +348,10 @@ def _common_stride(polys: list[Poly], indices: set[str]) -> str | None:
     return sorted(candidates)[0]
 
 
-def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int], scale: int = 1) -> bool:
-    """isl proves 0 <= r <= scale * stride - 1 on the whole domain."""
+def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int], scale: int = 1,
+              padded: tuple[str, int] | None = None) -> bool:
+    """isl proves 0 <= r <= scale * stride - 1 on the whole domain; ``padded``: the stride
+    is a stand-in for parameter + constant (``_padded_stride``)."""
     names = _Names()
     sp = names.param((stride,))
     inst = Instance([r], dom.loops, False, guards=dom.guards) if isinstance(dom, Instance) else Instance([r], dom, False)
@@ -331,6 +361,8 @@ def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int
     except NotAffine:
         return False
     fixed = _fixed(names, values)
+    if padded is not None:
+        fixed = fixed + [f"{sp} = {names.param((padded[0],))} + {padded[1]}"]
     for bad in (f"{lr} < 0", f"{lr} > {scale}*{sp} - 1"):
         if not _set(names.params, variables, cons, fixed + [bad]).is_empty():
             return False

@@ -1,0 +1,65 @@
+"""Flattened subscripts whose row width is a parameter plus a constant (issue 15, cause 8).
+
+NPB FT pads its grids by one element per row: ``u0[k*d2*(d1+1) + j*(d1+1) + i]``.  The
+delinearisation looked for one parameter dividing every index term and found none (``k*d2*d1
++ k*d2 + j*d1 + j``), so each such loop stayed serial ("not affine", PCX103).  It now also
+tries a row width ``p + c`` (c = 1, -1, 2, -2): rewritten with ``p = S - c``, the terms share
+``S``, and isl proves each remainder in ``[0, S - 1]`` with ``S = p + c`` (engine/dependence.py,
+``_padded_stride``).  A row that reaches past its width (``i < d1 + 2``) names the next row's
+first element: no split, and the loop stays serial.  Built serially and with
+``PCX_MODE=static``, run on the host device.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
+
+PROGRAM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static void evolve(double *u0, double *u1, const double *tw, int d1, int d2, int d3) {
+  for (int k = 0; k < d3; k++)  /* EVOLVE */
+    for (int j = 0; j < d2; j++)
+      for (int i = 0; i < d1; i++) {
+        u0[k*d2*(d1+1) + j*(d1+1) + i] = u0[k*d2*(d1+1) + j*(d1+1) + i] * tw[k*d2*(d1+1) + j*(d1+1) + i];
+        u1[k*d2*(d1+1) + j*(d1+1) + i] = u0[k*d2*(d1+1) + j*(d1+1) + i];
+      }
+}
+static void pad(double *u, int d1, int d2, int d3) {
+  for (int k = 0; k < d3; k++)  /* PAD_COLUMN */
+    for (int j = 0; j < d2; j++)
+      for (int i = 0; i <= d1; i++)
+        u[k*d2*(d1+1) + j*(d1+1) + i] += 1.0;
+}
+static void over(double *u, int d1, int d2) {
+  for (int j = 0; j < d2; j++)  /* PAST_THE_ROW */
+    for (int i = 0; i < d1 + 2; i++)
+      u[j*(d1+1) + i] = u[j*(d1+1) + i] * 0.5 + j;
+}
+int main(int argc, char **argv) {
+  int d1 = 64 + argc, d2 = 32, d3 = 16, n = (d1 + 1) * d2 * d3 + 2;
+  double *u0 = (double *)malloc(n * sizeof(double)), *u1 = (double *)malloc(n * sizeof(double));
+  double *tw = (double *)malloc(n * sizeof(double));
+  for (int i = 0; i < n; i++) { u0[i] = (i % 11) * 0.5; tw[i] = 1.0 + (i % 3) * 0.25; u1[i] = 0; }
+  for (int t = 0; t < 3; t++) { evolve(u0, u1, tw, d1, d2, d3); pad(u1, d1, d2, d3); }
+  over(u1, d1, d2 * d3);
+  double s = 0;
+  for (int i = 0; i < n; i++) s += u1[i] * (i % 5) * 1e-3;
+  printf("%.6e %.9f %.9f\n", s, u1[n / 3], u1[d1 + 1]);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_padded_rows_split_into_dimensions(tmp_path) -> None:
+    data = build_and_compare(tmp_path, PROGRAM, ["EVOLVE", "PAD_COLUMN"])
+    past = " ".join(r["message"] for r in nest_at(data, PROGRAM, "PAST_THE_ROW")["reasons"])
+    assert "is not an affine function of the loop indices" in past, past
