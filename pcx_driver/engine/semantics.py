@@ -128,16 +128,14 @@ class Semantics:
         self.macro_loops: list[int] = []
         self.range_for_loops: set[int] = set()
         self.template_calls: dict[str, list[list[str]]] = {}  # template name -> arg types per call
-        # ``domain.x(i)`` calls of an element accessor (``Real_t& x(Index_t i) { return
-        # m_x[i]; }``, see ``_accessor``): call extent -> the data member it subscripts
+        # calls whose callee's body says what they do (engine/call_shapes.py), by extent:
+        # ``domain.x(i)`` of an element accessor -> the std::vector member it subscripts;
+        # ``Allocate<Real_t>(n)`` of an allocation wrapper; ``Release(&p)`` of a release one
         self.accessors: dict[tuple[int, int], Decl] = {}
-        self._accessor_memo: dict[str, Decl | None] = {}
-        self._container_keys: tuple[int, set[str]] | None = None
-        # calls of allocation wrappers (``Allocate<Real_t>(n)``, see ``_allocates``)
         self.allocating_calls: set[tuple[int, int]] = set()
-        self._allocates_memo: dict[str, bool] = {}
-        # calls of release wrappers (``Release(&p)``, see ``_releases``)
         self.releasing_calls: set[tuple[int, int]] = set()
+        self._shape_memo: dict[str, object] = {}  # (_classified)
+        self._container_keys: tuple[int, set[str]] | None = None
         # local pointer key -> (stores of a fresh allocation, other stores), as libclang sees
         # every ``p = e`` of the main file, those a macro expansion makes included
         # (PolyBench's ``POLYBENCH_1D_ARRAY_DECL(x, ...)`` declares ``x`` and stores
@@ -350,14 +348,7 @@ class Semantics:
                         self.calls_spelled_at.setdefault(off, callee)
                 if callee is not None and end > start:
                     self.calls[(start, end)] = callee
-                    if callee.kind != "method" and self._allocates(c.referenced):
-                        self.allocating_calls.add((start, end))
-                    if callee.kind != "method" and self._releases(c.referenced):
-                        self.releasing_calls.add((start, end))
-                    if callee.kind == "method":
-                        member = self._accessor(c.referenced)
-                        if member is not None:
-                            self.accessors[(start, end)] = member
+                    self._record_call_shape(c.referenced, callee.kind, start, end)
                     self.calls_by_start.setdefault(start, []).append((end, callee))
                     if callee.template_args:
                         self.template_calls.setdefault(callee.name, []).append(callee.template_args)
@@ -374,141 +365,52 @@ class Semantics:
 
     def accessor_at(self, start: int, end: int) -> Decl | None:
         """The data member a call of an element accessor at ``start..end`` subscripts."""
-        found = self.accessors.get((start, end))
-        if found is None:
-            for e, _ in self.calls_by_start.get(start, []):
-                if abs(e - end) <= 1:
-                    return self.accessors.get((start, e))
-        return found
+        return self.accessors.get(self._call_extent(start, end, self.accessors))
 
     def allocates_at(self, start: int, end: int) -> bool:
         """Whether the call at ``start..end`` is of an allocation wrapper."""
-        return (start, end) in self.allocating_calls or any(
-            abs(e - end) <= 1 and (start, e) in self.allocating_calls for e, _ in self.calls_by_start.get(start, []))
-
-    def _allocates(self, fn) -> bool:
-        """``fn`` is an allocation wrapper: its body is one ``return`` of a fresh
-        allocation, cast or not (LULESH's ``template <typename T> T *Allocate(size_t size)
-        { return static_cast<T *>(malloc(sizeof(T)*size)) ; }``, a ``new T[n]``): every call
-        gives storage no other pointer holds, as ``malloc`` does."""
-        import clang.cindex as ci
-
-        K = ci.CursorKind
-        if fn is None or fn.kind != K.FUNCTION_DECL:
-            return False
-        key = fn.get_usr()
-        if key in self._allocates_memo:
-            return self._allocates_memo[key]
-        found = False
-        try:
-            body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
-            stmts = list(body.get_children()) if body is not None else []
-            if len(stmts) == 1 and stmts[0].kind == K.RETURN_STMT:
-                kids = list(stmts[0].get_children())
-                e = kids[0] if len(kids) == 1 else None
-                while e is not None and e.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR,
-                                                   K.CXX_STATIC_CAST_EXPR, K.CXX_REINTERPRET_CAST_EXPR):
-                    inner = [x for x in e.get_children() if x.kind != K.TYPE_REF]
-                    e = inner[-1] if inner else None
-                found = e is not None and (e.kind == K.CXX_NEW_EXPR or
-                                           (e.kind == K.CALL_EXPR and e.spelling in ALLOCATION_FUNCTIONS))
-        except Exception:  # an unexpected cursor: not a wrapper
-            found = False
-        self._allocates_memo[key] = found
-        return found
+        return self._call_extent(start, end, self.allocating_calls) is not None
 
     def releases_at(self, start: int, end: int) -> bool:
         """Whether the call at ``start..end`` is of a release wrapper."""
-        return (start, end) in self.releasing_calls or any(
-            abs(e - end) <= 1 and (start, e) in self.releasing_calls for e, _ in self.calls_by_start.get(start, []))
+        return self._call_extent(start, end, self.releasing_calls) is not None
 
-    def _releases(self, fn) -> bool:
-        """``fn`` is a release wrapper: one pointer-to-pointer parameter, and a body that
-        only frees what it points to and stores a null pointer there (LULESH's ``template
-        <typename T> void Release(T **ptr) { if (*ptr != NULL) { free(*ptr) ; *ptr = NULL ;
-        } }``): the caller's pointer afterwards holds nothing or null, never other storage."""
-        import clang.cindex as ci
+    def _call_extent(self, start: int, end: int, table) -> tuple[int, int] | None:
+        """The key of ``table`` for the call at ``start..end``: clang's extent may end a
+        byte before or after tree-sitter's (as ``callee_of`` allows)."""
+        if (start, end) in table:
+            return (start, end)
+        return next(((start, e) for e, _ in self.calls_by_start.get(start, []) if abs(e - end) <= 1
+                     and (start, e) in table), None)
 
-        K = ci.CursorKind
-        if fn is None or fn.kind != K.FUNCTION_DECL:
-            return False
-        key = "release:" + fn.get_usr()
-        if key in self._allocates_memo:
-            return self._allocates_memo[key]
-        found = False
-        try:
-            params = list(fn.get_arguments())
-            body = next((x for x in fn.get_children() if x.kind == K.COMPOUND_STMT), None)
-            t = params[0].type.get_canonical() if len(params) == 1 else None
-            if body is not None and t is not None and t.kind == ci.TypeKind.POINTER and \
-                    t.get_pointee().get_canonical().kind == ci.TypeKind.POINTER:
-                found = all(_release_step(x, params[0]) for x in body.walk_preorder())
-        except Exception:  # an unexpected cursor: not a wrapper
-            found = False
-        self._allocates_memo[key] = found
-        return found
+    def _classified(self, kind: str, cursor, classify):
+        """``classify(cursor)``, once per declaration (by USR); None on a cursor the
+        bindings cannot read."""
+        key = kind + ":" + cursor.get_usr()
+        if key not in self._shape_memo:
+            try:
+                self._shape_memo[key] = classify(cursor)
+            except Exception:  # an unexpected cursor: not of that shape
+                self._shape_memo[key] = None
+        return self._shape_memo[key]
 
-    def _accessor(self, method) -> Decl | None:
-        """The ``std::vector`` data member of ``method`` when it is an element accessor:
-        not static or virtual, one integral parameter, a reference result, and a body
-        that is one ``return member[param];`` of its own object's member (the
-        parameter converted implicitly, nothing else).  LULESH's Domain reaches every
-        field so (``Real_t& x(Index_t idx) { return m_x[idx] ; }``): a call is then the
-        element ``member[arg]`` of the object it is called on."""
-        import clang.cindex as ci
+    def _record_call_shape(self, ref, kind: str, start: int, end: int) -> None:
+        """Calls of element accessors, allocation and release wrappers (engine/call_shapes.py)."""
+        from pcx_driver.engine import call_shapes
 
-        K = ci.CursorKind
-        if method is None or method.kind != K.CXX_METHOD:
-            return None
-        key = method.get_usr()
-        if key in self._accessor_memo:
-            return self._accessor_memo[key]
-        found = None
-        try:
-            if not (method.is_static_method() or method.is_virtual_method()) and \
-                    method.result_type.kind in (ci.TypeKind.LVALUEREFERENCE,):
-                params = list(method.get_arguments())
-                body = next((x for x in method.get_children() if x.kind == K.COMPOUND_STMT), None)
-                stmts = list(body.get_children()) if body is not None else []
-                if len(params) == 1 and _arith(params[0].type.get_canonical())[0] and \
-                        len(stmts) == 1 and stmts[0].kind == K.RETURN_STMT:
-                    found = self._subscripted_member(stmts[0], params[0])
-        except Exception:  # an unexpected cursor: not an accessor
-            found = None
-        self._accessor_memo[key] = found
-        return found
-
-    def _subscripted_member(self, ret, param) -> Decl | None:
-        import clang.cindex as ci
-
-        K = ci.CursorKind
-
-        def bare(x):  # implicit conversions only (no parentheses, casts or arithmetic)
-            while x is not None and x.kind == K.UNEXPOSED_EXPR:
-                kids = list(x.get_children())
-                x = kids[0] if len(kids) == 1 else None
-            return x
-
-        kids = list(ret.get_children())
-        e = bare(kids[0]) if len(kids) == 1 else None
-        if e is None or e.kind != K.CALL_EXPR or e.spelling != "operator[]":
-            return None
-        parts = list(e.get_children())
-        if len(parts) != 3:
-            return None
-        obj, index = bare(parts[0]), bare(parts[2])
-        if obj is None or obj.kind != K.MEMBER_REF_EXPR or any(True for _ in obj.get_children()):
-            return None  # (a child: another object's member, not this one's)
-        if index is None or index.kind != K.DECL_REF_EXPR or index.referenced is None or \
-                index.referenced.get_usr() != param.get_usr():
-            return None
-        field = obj.referenced
-        if field is None or field.kind != K.FIELD_DECL:
-            return None
-        d = self._decl(field)
-        if d is None or d.shape != "container" or d.container != "std::vector" or d.reference:
-            return None
-        return d
+        if ref is None:
+            return
+        if kind == "method":
+            field = self._classified("accessor", ref, call_shapes.subscripted_field)
+            member = self._decl(field) if field is not None else None
+            if member is not None and member.shape == "container" and member.container == "std::vector" \
+                    and not member.reference:
+                self.accessors[(start, end)] = member
+            return
+        if self._classified("allocates", ref, call_shapes.allocates):
+            self.allocating_calls.add((start, end))
+        if self._classified("releases", ref, call_shapes.releases):
+            self.releasing_calls.add((start, end))
 
     def _callee(self, c, main_name: str) -> Callee | None:
         import clang.cindex as ci
@@ -850,29 +752,6 @@ def _describe_type(d: Decl, t) -> None:
     d.integral, d.floating = _arith(ct)
     d.shape = "scalar" if (d.integral or d.floating or ct.kind == TK.BOOL) else ("pointer" if ct.kind == TK.POINTER else "other")
     d.element_type = _plain(ct.spelling)
-
-
-def _release_step(x, param) -> bool:
-    """A cursor a release wrapper may hold: a call of ``free`` only, an assignment only of
-    a null pointer to ``*param``, nothing that stores or passes ``param`` itself."""
-    import clang.cindex as ci
-
-    K = ci.CursorKind
-    if x.kind == K.CALL_EXPR:
-        return x.spelling == "free"
-    if x.kind == K.BINARY_OPERATOR and _binary_operator_kind(x) == _ASSIGN:
-        lhs, rhs = list(x.get_children())
-        while rhs.kind in (K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR, K.PAREN_EXPR) and list(rhs.get_children()):
-            rhs = list(rhs.get_children())[-1]
-        null = rhs.kind in (K.GNU_NULL_EXPR, K.CXX_NULL_PTR_LITERAL_EXPR) or \
-            (rhs.kind == K.INTEGER_LITERAL and [t.spelling for t in rhs.get_tokens()] in (["0"], ["NULL"]))
-        deref = lhs.kind == K.UNARY_OPERATOR and any(
-            c.kind == K.DECL_REF_EXPR and c.referenced is not None and c.referenced.get_usr() == param.get_usr()
-            for c in lhs.walk_preorder())
-        return null and deref
-    if x.kind in (K.COMPOUND_ASSIGNMENT_OPERATOR, K.CXX_NEW_EXPR, K.CXX_DELETE_EXPR):
-        return False
-    return True
 
 
 def _arith(t) -> tuple[bool, bool]:
