@@ -90,3 +90,31 @@ def test_calls_that_do_not_give_arithmetic_types_keep_pcx136(change) -> None:
 @pytest.mark.skipif(CLANGXX is None, reason="clang++-19 not installed")
 def test_templates_called_from_templates_offload_and_give_the_serial_output(tmp_path: Path) -> None:
     build_and_compare(tmp_path, PROGRAM, ["NEST1", "NEST2"], suffix=".cpp")
+
+
+NON_TYPE_PARAMETER = r"""
+#include <cstdio>
+#include <cstdlib>
+template <int N>
+double dot(const double *a, const double *b, int reps) {
+  double s = 0;
+  for (int r = 0; r < reps; r++)  /* DOT */
+    for (int i = 0; i < N; i++)
+      s += a[i] * b[i];
+  return s;
+}
+int main(int argc, char **argv) {
+  const int n = 4096;
+  double *a = (double *)malloc(sizeof(double) * n), *b = (double *)malloc(sizeof(double) * n);
+  for (int i = 0; i < n; i++) { a[i] = i % 7; b[i] = 1.0 / (1 + i % 5); }
+  std::printf("dot = %.6f\n", dot<n>(a, b, 3 + argc));
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANGXX is None, reason="clang++-19 not installed")
+def test_a_non_type_template_parameter_is_a_constant_not_a_firstprivate(tmp_path) -> None:
+    # ``firstprivate(reps, N)`` named the template's constant ``N``: clang rejected the
+    # rewrite ("expected variable name") and the whole file fell back (HeCBench kalman).
+    build_and_compare(tmp_path, NON_TYPE_PARAMETER, ["DOT"], suffix=".cpp")

@@ -175,3 +175,37 @@ def test_a_loops_own_pragmas_move_inside_its_timer(tmp_path, compiler):
                          env={"PCX_TIMING_FILE": str(timing), "OMP_NUM_THREADS": "2"})
     assert got.stdout == "3999000.0 line 17\n"
     assert sorted(json.loads(line)["nest"] for line in timing.read_text().splitlines()) == ["main:12", "main:9"]
+
+
+MACRO_LOOP = r"""#include <stdio.h>
+#define FOR_EACH(i, n) for (int i = 0; i < (n); i++)
+int main(void)
+{
+    float out[1000];
+    FOR_EACH(i, 1000) {
+        out[i] = 2.0f * i;
+    }
+    double s = 0;
+    for (int i = 0; i < 1000; i++) s += out[i];
+    printf("%.1f\n", s);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("compiler", ["clang-19", "gcc"])
+def test_a_loop_written_through_a_macro_is_not_timed(tmp_path, compiler):
+    # The macro's use is the nest's whole text, its body a statement after it: braces
+    # around the use closed before the body and the build fell back (PCX007, HeCBench mask).
+    unit = SourceUnit("m.c", MACRO_LOOP, Language.C, str(tmp_path))
+    analysis = analysis_of(unit)
+    use = MACRO_LOOP.index("FOR_EACH(i, 1000)")
+    analysis.functions[0].nests.insert(0, NestAnalysis("main:6", "main", 6, 5, use, use + len("FOR_EACH(i, 1000)"),
+                                                       1, Decision.NOT_ANALYSED))
+    text = instrument_source(unit, analysis)
+    (tmp_path / "m.c").write_text(text)
+    subprocess.run([compiler, "-O1", "-Wall", "-Werror", "m.c", "-o", "m"], cwd=tmp_path, check=True)
+    timing = tmp_path / "timing.jsonl"
+    got = subprocess.run(["./m"], cwd=tmp_path, capture_output=True, text=True, env={"PCX_TIMING_FILE": str(timing)})
+    assert got.stdout == "999000.0\n"
+    assert [json.loads(line)["nest"] for line in timing.read_text().splitlines()] == ["main:10"]

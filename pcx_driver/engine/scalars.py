@@ -400,7 +400,8 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
         d = refs[0].decl
         name = d.name
         if not any(r.write for r in refs):
-            if key not in index_keys and d.kind not in ("enum", "function") and name not in out.firstprivate:
+            if key not in index_keys and d.kind not in ("enum", "function", "template-param") \
+                    and name not in out.firstprivate:
                 # compile-time constants (const int N = 64) are folded: nothing to pass
                 if not d.reference and not (d.const and d.init_tokens is not None and d.kind == "global"):
                     out.firstprivate.append(name)

@@ -37,7 +37,7 @@ class Decl:
 
     name: str
     key: str  # unique within the TU (USR or file:offset)
-    kind: str  # "param", "local", "global", "field", "enum", "function", "other"
+    kind: str  # "param", "local", "global", "field", "enum", "function", "template-param", "other"
     type_spelling: str  # as written ("real *restrict", "const std::vector<float> &")
     shape: str  # "scalar", "pointer", "array", "container", "record", "function", "other"
     element_type: str = ""  # innermost element (canonical spelling; "T" in templates)
@@ -529,6 +529,8 @@ class Semantics:
             kind = "enum"
         elif cur.kind in (K.FUNCTION_DECL, K.CXX_METHOD, K.FUNCTION_TEMPLATE):
             kind = "function"
+        elif cur.kind == K.TEMPLATE_NON_TYPE_PARAMETER:
+            kind = "template-param"  # a constant of each instantiation, no variable to pass
         else:
             kind = "other"
         t = cur.type

@@ -152,7 +152,9 @@ def instrument_source(unit: SourceUnit, analysis: UnitAnalysis) -> str:
         return unit.text
     nests = timed_nests(analysis)
     data = unit.data
-    nests = [n for n in nests if 0 <= n.start_byte < n.end_byte <= len(data)]
+    # A loop written through a macro (``FOR_EACH(i, n) { ... }``) is no statement of its
+    # own in the text: the braces would close after the macro's use, before its body.
+    nests = [n for n in nests if 0 <= n.start_byte < n.end_byte <= len(data) and _written_for(data, n.start_byte)]
     if not nests:
         return unit.text
     from pcx_driver.plancache import plan_key  # the key pcx tune matches timings to records by
@@ -184,6 +186,12 @@ def instrument_source(unit: SourceUnit, analysis: UnitAnalysis) -> str:
     out += blanked[pos:]
     body = out.decode("utf-8", "surrogateescape")
     return _prelude(unit, plan_key(unit), nests) + body
+
+
+def _written_for(data: bytes, start: int) -> bool:
+    """The nest at ``start`` begins with the keyword ``for`` as written."""
+    after = data[start + 3:start + 4]
+    return data[start:start + 3] == b"for" and not (after.isalnum() or after == b"_")
 
 
 def _loop_pragmas(unit: SourceUnit, starts: set[int]) -> dict[int, list[tuple[int, int, str]] | None]:
