@@ -248,3 +248,32 @@ def test_an_object_like_macro_that_calls_or_reads_what_the_nest_writes_keeps_it_
 @pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
 def test_object_like_macros_program_gives_the_serial_output(tmp_path) -> None:
     build_and_compare(tmp_path, OBJECT_MACROS, ["CONSTANTS"])
+
+
+MATH_ALIAS = r"""
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#define SQRT sqrtf
+#define FP float
+int main(int argc, char **argv) {
+  int n = 100000 + argc;
+  FP *a = (FP *)malloc(n * sizeof(FP)), *b = (FP *)malloc(n * sizeof(FP));
+  for (int i = 0; i < n; i++) a[i] = (i % 17) * 0.5f;
+  for (int r = 0; r < 3; r++) {
+    for (int i = 0; i < n; i++)  /* ALIAS */
+      b[i] = SQRT(a[i]) + (FP)r;
+  }
+  double s = 0;
+  for (int i = 0; i < n; i++) s += b[i];
+  printf("%.2f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_an_object_like_macro_naming_a_math_function_is_that_function(tmp_path) -> None:
+    # HeCBench's ``#define SQRT sqrtf`` (hellinger, 100% of its time in a loop calling
+    # SQRT(x)) read as "refers to 'sqrtf', which is not one of its arguments" (PCX113)
+    build_and_compare(tmp_path, MATH_ALIAS, ["ALIAS"])

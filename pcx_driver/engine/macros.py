@@ -75,6 +75,8 @@ def macro_problem(name: str, sem: Semantics, depth: int = 0, body: list[str] | N
         if _is_identifier(tok) and tok not in params and tok not in TYPE_WORDS:
             if nxt == "(" and (tok in MATH_FUNCTIONS or tok in MATH_STD):
                 pass
+            elif not function_like and len(body) == 1 and tok in MATH_FUNCTIONS:
+                pass  # ``#define SQRT sqrtf``, used as SQRT(x): the use gives the call's parentheses
             elif tok in sem.macro_defs and tok != name and depth < 8:
                 why = macro_problem(tok, sem, depth + 1)
                 if why is not None:
