@@ -70,6 +70,9 @@ class Extents:
             reasons.append(("PCX118", f"'{name}' is reached through an element accessor under a condition, "
                                       "or through several: its data pointer cannot be taken before the loop"))
             return None
+        if d.shape == "container" and d.container == "std::vector" and d.element_type.strip() == "bool":
+            reasons.append(("PCX118", f"'{name}' is a std::vector<bool>, whose bits have no data pointer to map"))
+            return None
         extents = list(d.dims) if d.dims else []
         if d.shape == "container" and d.container == "std::vector":
             extents = [f"{a0.base}.size()"]  # (the member's, for d.v[i]: base is "d.v")

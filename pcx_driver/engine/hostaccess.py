@@ -431,6 +431,88 @@ def assigned_allocation(fnode: tree_sitter.Node, data: bytes, name: str, use: in
     return Extent(name, [count], stmt.end_byte)
 
 
+def borrows(fnode: tree_sitter.Node, name: str, data: bytes, _seen: frozenset = frozenset()) -> bool:
+    """Whether local ``name`` of function ``fnode`` is a pointer or reference that may name
+    storage other than its own fresh allocations: ``double *wv = w;`` (a parameter's, so
+    the caller's), ``= v.data()``, ``= &s.w[0]``, ``= g_ptr``, ``double &r = u[0]``.  Its
+    buffer outlives the function whatever the local's own uses: results written through it
+    must reach the host (HPCG's ``ComputeWAXPBY_ref``, ``double * const wv = w.values;``,
+    lost every result).  A pointer every store of which is a fresh allocation (``malloc``,
+    ``calloc``, ``aligned_alloc``, ``new``) or null, or ``posix_memalign(&p, ...)``, owns
+    its storage; an array, an arithmetic value or a ``std::`` container object is its own
+    storage; a declaration of another named type (a typedef may be a pointer) or ``auto``
+    counts by its value, as a pointer's would.  A value that is another such local
+    (``tmp = u; u = v; v = tmp;``, a swap of fresh allocations) borrows only if that one does."""
+    body = fnode.child_by_field_name("body")
+    seen = _seen | {name}
+
+    def fresh(value: tree_sitter.Node | None) -> bool:
+        if _fresh_or_null(value, data):
+            return True
+        v = _unparen(value) if value is not None else None
+        other = text_of(data, v) if v is not None and v.type == "identifier" else None
+        return other is not None and _local_declared(body, other, data) and \
+            (other in seen or not borrows(fnode, other, data, seen))
+
+    pointer = False
+    for n in all_nodes(body) if body is not None else ():
+        if n.type == "init_declarator" and declared_identifier(n, data) == name:
+            d = n.child_by_field_name("declarator")
+            ty = n.parent.child_by_field_name("type") if n.parent is not None else None
+            if d is not None and d.type == "array_declarator":
+                continue
+            if d is not None and d.type == "reference_declarator":
+                return True
+            if d is not None and d.type == "identifier" and ty is not None and \
+                    ty.type in ("primitive_type", "sized_type_specifier", "template_type"):
+                continue  # a value of its own
+            pointer = True
+            if not fresh(n.child_by_field_name("value")):
+                return True
+        elif n.type == "pointer_declarator" and n.parent is not None and n.parent.type == "declaration" \
+                and declared_identifier(n, data) == name:
+            pointer = True  # declared without a value; its stores are checked below
+        elif n.type == "assignment_expression":
+            left = _unparen(n.child_by_field_name("left"))
+            if left is not None and left.type == "identifier" and text_of(data, left) == name and \
+                    not fresh(n.child_by_field_name("right")):
+                return True
+    if not pointer:
+        return False
+    for n in all_nodes(body) if body is not None else ():
+        if n.type == "pointer_expression" and text_of(data, n)[:1] == "&" and \
+                text_of(data, _unparen(n.child_by_field_name("argument"))) == name and \
+                posix_memalign_of(n, data) is None:
+            return True  # its address is passed on: anything may be stored in it
+    return False
+
+
+def _local_declared(body: tree_sitter.Node | None, name: str, data: bytes) -> bool:
+    """``name`` is declared (with any declarator) inside ``body``."""
+    for n in all_nodes(body) if body is not None else ():
+        if n.type in ("init_declarator", "pointer_declarator", "array_declarator") and \
+                declared_identifier(n, data) == name and n.parent is not None and \
+                n.parent.type in ("declaration", "init_declarator"):
+            return True
+    return False
+
+
+def _fresh_or_null(value: tree_sitter.Node | None, data: bytes) -> bool:
+    if value is None:
+        return True  # declared without a value: nothing borrowed yet
+    v = _unparen(value)
+    while v is not None and v.type == "cast_expression":
+        v = _unparen(v.child_by_field_name("value"))
+    if v is None:
+        return False
+    if "".join(text_of(data, v).split()) in NULL_POINTERS or v.type in ("null", "nullptr"):
+        return True
+    if v.type == "new_expression":
+        return True
+    fn = v.child_by_field_name("function") if v.type == "call_expression" else None
+    return fn is not None and text_of(data, fn) in BYTE_ALLOCATORS | COUNT_ALLOCATORS | {"polybench_alloc_data"}
+
+
 def posix_memalign_of(amp: tree_sitter.Node, data: bytes) -> tree_sitter.Node | None:
     """The call ``posix_memalign(&p, A, bytes)`` (``(void **)&p`` too) whose first argument
     is ``amp``, when that call is a statement of its own; None otherwise."""

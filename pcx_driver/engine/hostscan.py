@@ -26,6 +26,11 @@ PURE_CALLS = frozenset(
     "printf fprintf puts putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
     "floor ceil fmin fmax abs labs rand srand clock time".split()
 )
+#: C++ library functions that take their arguments by value or const reference
+READ_ONLY_STD = frozenset(
+    "std::min std::max std::abs std::fabs std::sqrt std::pow std::exp std::log std::sin std::cos "
+    "std::floor std::ceil std::isnan std::isinf std::isfinite std::to_string min max".split()
+)
 SWAP = "\0swap"  # the hidden temporary of std::swap
 
 
@@ -93,6 +98,8 @@ class HostScanner:
         self.entry_safe: dict[str, set[int]] = {}
         # calls this file cannot see into (hostaccess.unseen_call), by name
         self.unseen: Callable[[str], bool] = lambda _name: False
+        # C++: an element passed to a call may bind a reference parameter (set by the planner)
+        self.cxx = False
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
@@ -116,6 +123,8 @@ class HostScanner:
         t = node.type
         if t in ("return_statement", "goto_statement"):
             raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
+        if self.cxx and self._references(node, use):
+            return
         if t == "init_declarator":
             dst = declared_identifier(node, self.data)
             src = self._ident(node.child_by_field_name("value"))
@@ -194,6 +203,14 @@ class HostScanner:
                     name = self._ident(a)
                     if i in shared:
                         continue
+                    if self.cxx and name is None and fname not in PURE_CALLS | READ_ONLY_STD:
+                        # ``inc(u[0])``, ``std::swap(u[0], x)``: a reference parameter may
+                        # write the element (C passes values; C++ may bind a reference)
+                        bound = hostaccess.identifiers_in(a, self.data) & self.names()
+                        if bound and strip_parens(a) is not None and \
+                                strip_parens(a).type in ("subscript_expression", "field_expression"):
+                            use.reads |= bound
+                            use.writes |= bound
                     if callee is not None and i in callee.effects:
                         got = passed_array(a, self.data)
                         if got is not None and got[0] in self.names():
@@ -236,6 +253,41 @@ class HostScanner:
             return
         for c in node.children:
             self._visit(c, use)
+
+    def _references(self, node: tree_sitter.Node, use: HostUse) -> bool:
+        """C++ forms that reach a tracked array through a reference the scan cannot follow:
+        a reference bound into it (``double& r = u[0];``) or an object constructed from it
+        (``std::vector<double> tmp(u);``, which may keep a reference) stop the region; a
+        range-for by reference over it (``for (auto& e : u)``) writes it whole.  True when
+        the node is handled."""
+        t = node.type
+        line = node.start_point[0] + 1
+        if t == "init_declarator":
+            d = node.child_by_field_name("declarator")
+            value = node.child_by_field_name("value")
+            used = hostaccess.identifiers_in(value, self.data) & self.names() if value is not None else set()
+            if used and d is not None and d.type == "reference_declarator":
+                raise RegionRefused(f"a reference into '{sorted(used)[0]}' is bound at line {line}; writes through "
+                                    "it are not followed")
+            if used and value.type in ("argument_list", "initializer_list"):
+                raise RegionRefused(f"'{sorted(used)[0]}' is passed at line {line} to a constructor, which may keep "
+                                    "a reference to it")
+        if t == "function_declarator" and node.parent is not None and node.parent.type == "declaration":
+            params = node.child_by_field_name("parameters")
+            # ``std::vector<double> tmp(u);`` reads as a function taking a ``u``: a type name
+            used = {text_of(self.data, x) for x in hostaccess.all_nodes(params)
+                    if x.type in ("identifier", "type_identifier")} & self.names() if params is not None else set()
+            if used:
+                raise RegionRefused(f"'{sorted(used)[0]}' is passed at line {line} to a constructor, which may keep "
+                                    "a reference to it")
+        if t == "for_range_loop":
+            d = node.child_by_field_name("declarator")
+            right = node.child_by_field_name("right")
+            used = hostaccess.identifiers_in(right, self.data) & self.names() if right is not None else set()
+            if used and d is not None and d.type == "reference_declarator":
+                use.reads |= used
+                use.writes |= used
+        return False
 
     def _pointer_use(self, ident: tree_sitter.Node, name: str, use: HostUse) -> None:
         """A mapped pointer used as a value (``a + 1``, a cast, ``c ? a : b``) may be

@@ -206,10 +206,13 @@ def _mentioned_after(fp: FunctionPlan, names: set[str], pos: int) -> bool:
 
 
 def live_after(fp: FunctionPlan, names: set[str], node_end: int, enclosing: tree_sitter.Node | None) -> bool:
-    """May the host read one of ``names`` after byte ``node_end``?  Parameters and globals
+    """May the host read one of ``names`` after byte ``node_end``?  Parameters, globals
+    and locals that borrow other storage (``hostaccess.borrows``: ``double *wv = w;``)
     escape to the caller; inside a loop, anything the loop mentions comes round again."""
     if names & (fp.params | fp.globals_) or names - fp.locals_:
         return True
+    if any(hostaccess.borrows(fp.fnode, n, fp.data) for n in names):
+        return True  # a local pointer into the caller's (or another object's) storage
     if _mentioned_after(fp, names, node_end):
         return True
     n = enclosing
@@ -365,6 +368,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         flow = Flow(data, nests, set(sections), set(sections) & fp.globals_, (lo, hi), callees,
                      {(st.start_byte, st.end_byte) for _, st in calls},
                      {n: len(sec.dims) for n, sec in sections.items()}, elementwise)
+        flow.scanner.cxx = fp.unit.language is Language.CXX
         flow.scanner.containers = {a.name for accs in by_name.values() for a in accs if a.container} | passed_containers
         flow.scanner.kernel_functions = fp.kernel_functions
         flow.scanner.read_only = fp.read_only

@@ -301,8 +301,9 @@ class UnitFacts:
 
     def live_after(self, buf: str, byte: int, fnode: tree_sitter.Node) -> bool:
         """May the host use buffer ``buf`` (a name) after ``byte``?  Parameters, file-scope
-        and static names, member chains and names mentioned later (or anywhere in a loop
-        around ``byte``) are live; a later ``free(name)`` is not a use."""
+        and static names, member chains, locals that borrow other storage (``double *wv =
+        w;``) and names mentioned later (or anywhere in a loop around ``byte``) are live; a
+        later ``free(name)`` is not a use."""
         name = self.canonical(buf.split("@")[0])
         if "->" in name or "." in name or name in self.file_scope:
             return True
@@ -310,6 +311,8 @@ class UnitFacts:
         # through a macro, or a global): it escapes
         if not declared_in(fnode.child_by_field_name("body"), name, self.data):
             return True
+        if hostaccess.borrows(fnode, name, self.data):
+            return True  # a local pointer or reference into storage that outlives the call
         if is_static_local(fnode, name, self.data) and hostaccess.function_name(fnode, self.data) != "main":
             return True  # the next call sees it (main is not called again)
         lo = byte

@@ -17,11 +17,26 @@ from pcx_driver.engine.plancheck.state import State
 from pcx_driver.engine.plancheck.syntax import declaration_of, declared_name, function_named, preorder, strip
 from pcx_driver.engine.source import arguments_of
 from pcx_driver.engine.symsect import WHOLE, add, freeze, lin_node, subst
+from pcx_driver.model import Language
 
 _READ_ONLY_CALLS = frozenset(
     "printf fprintf puts fputs putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
     "floor ceil fmin fmax abs labs memcmp strlen".split())
 _SIZE_QUERIES = frozenset({"size", "empty", "capacity", "length"})
+#: C++ library functions that take their arguments by value or const reference
+_READ_ONLY_STD = frozenset(
+    "std::min std::max std::abs std::fabs std::sqrt std::pow std::exp std::log std::sin std::cos "
+    "std::floor std::ceil std::isnan std::isinf std::isfinite std::to_string min max".split())
+
+
+def _declared_object(param: tree_sitter.Node) -> bool:
+    """``param`` belongs to a function declarator of a declaration inside a body: a local
+    object's construction as tree-sitter reads it."""
+    plist = param.parent
+    fd = plist.parent if plist is not None else None
+    decl = fd.parent if fd is not None and fd.type == "function_declarator" else None
+    return decl is not None and decl.type == "declaration" and decl.parent is not None and \
+        decl.parent.type != "translation_unit"
 
 
 def host_accesses(facts: UnitFacts, node: tree_sitter.Node, st: State):
@@ -41,6 +56,14 @@ def host_accesses(facts: UnitFacts, node: tree_sitter.Node, st: State):
                 for g in sorted(facts.file_scope & used & set(names)):
                     args = n.child_by_field_name("arguments")
                     out.append(("call", g, (callee, g, facts.argument_forms(args)), False, n.start_byte))
+            continue
+        if t == "type_identifier" and facts.lang is Language.CXX and n.parent is not None and \
+                n.parent.type == "parameter_declaration" and _declared_object(n.parent):
+            # ``std::vector<double> tmp(u);``: tree-sitter reads a construction from ``u``
+            # as a declaration of a function taking a ``u``; the object may keep a reference
+            text = facts.canonical(text_of(facts.data, n))
+            if text in names:
+                out.append(("escape", text, WHOLE, False, n.start_byte))
             continue
         if t not in ("identifier", "field_expression"):
             continue
@@ -96,6 +119,19 @@ def classify(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, out:
         if parent is not None and parent.type == "pointer_expression" and text_of(data, parent).startswith("&"):
             pointer_use(facts, parent, name, names, out, writes)
             return
+        if facts.lang is Language.CXX and parent is not None:
+            if parent.type == "init_declarator" and parent.child_by_field_name("value") == top and \
+                    getattr(parent.child_by_field_name("declarator"), "type", "") == "reference_declarator":
+                out.append(("escape", name, WHOLE, False, at))  # ``double& r = u[0];``
+                return
+            if parent.type == "argument_list":
+                call = parent.parent
+                fn = call.child_by_field_name("function") if call is not None else None
+                if fn is not None and text_of(data, fn) not in _READ_ONLY_CALLS | _READ_ONLY_STD:
+                    # ``inc(u[0])``: a reference parameter may write the element
+                    out.append(("read", name, sect, False, at))
+                    writes.append(("write", name, sect, False, at))
+                    return
         out.append(("read", name, sect, False, at))
         return
     # the pointer or array itself
