@@ -299,6 +299,10 @@ class UnitAnalysis:
     # (engine.macros.macro_problem is None: PolyBench's SCALAR_VAL, SQRT_FUN): host code
     # that uses one reads its arguments and nothing else, like a libm call
     pure_macros: set[str] = field(default_factory=set)
+    # function-like macros of one parameter that expand to it or what it points to
+    # (PolyBench's ``POLYBENCH_ARRAY(x)``, ``*x``): an argument passed through one is the
+    # array itself (engine/escapes.py)
+    identity_macros: set[str] = field(default_factory=set)
 
     def nests(self) -> list[NestAnalysis]:
         return [n for f in self.functions for n in f.nests]

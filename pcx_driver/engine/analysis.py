@@ -157,6 +157,7 @@ class _UnitAnalyser:
         self._device_functions()
         self.result.pure_macros = {name for name, (function_like, _) in sem.macro_defs.items()
                                    if function_like and macro_problem(name, sem) is None}
+        self.result.identity_macros = {name for name in sem.macro_defs if _identity_macro(name, sem)}
         return self.result
 
     def _row_extents(self, fi: FunctionInfo) -> dict[str, tuple[int | None, ...]]:
@@ -574,3 +575,13 @@ class _UnitAnalyser:
                 notes.extend(self.extents.take_notes())
                 summary.write_section = self._write_section(nest, fi, refs, summary)
         return summaries, sorted(atomics), atomic_arrays, notes, groups
+
+
+def _identity_macro(name: str, sem: Semantics) -> bool:
+    """A function-like macro of one parameter whose replacement is it or ``*`` it, in
+    parentheses or not (PolyBench's ``POLYBENCH_ARRAY(x)``)."""
+    found = sem.any_macro(name)
+    if found is None or not found[0] or len(found[2]) != 1:
+        return False
+    body = [t for t in found[1] if t not in ("(", ")")]
+    return body in ([found[2][0]], ["*", found[2][0]])

@@ -100,6 +100,10 @@ class HostScanner:
         self.unseen: Callable[[str], bool] = lambda _name: False
         # C++: an element passed to a call may bind a reference parameter (set by the planner)
         self.cxx = False
+        # tracked names another name may reach (parameters, globals), and whether a call of
+        # a function may reach them so (escapes.reaches_globals; set by the planner)
+        self.reachable: set[str] = set()
+        self.reaches_globals: Callable[[str], bool] = lambda _name: True
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
@@ -177,6 +181,12 @@ class HostScanner:
                     use.moves.extend([(SWAP, x), (x, y), (y, SWAP)])
                     return
             callee = self.callees.get(fname)
+            if callee is None and fname not in self.kernel_functions and self.reachable and \
+                    self.reaches_globals(fname):
+                # a global or static may hold what the caller passed (``g = v;`` before):
+                # the call may read and write it whole
+                use.reads |= self.reachable
+                use.writes |= self.reachable
             shared: set[int] = set()  # argument indices passed to a reading kernel function
             if callee is None and fname in self.kernel_functions and args is not None:
                 # Its kernels map their data themselves, assuming nothing is present.  An

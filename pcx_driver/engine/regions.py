@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
-from pcx_driver.engine import callgraph, hostaccess
+from pcx_driver.engine import callgraph, escapes, hostaccess
 from pcx_driver.engine.dataflow import Flow, State, WholeNeeded, element_push
 from pcx_driver.engine.hostaccess import (
     LOOP_TYPES,
@@ -88,6 +88,8 @@ class FunctionPlan:
     # function-like macros that expand to an expression over their arguments
     # (UnitAnalysis.pure_macros): host code calling one calls nothing
     pure_macros: set[str] = field(default_factory=set)
+    # one-parameter macros that are their argument (UnitAnalysis.identity_macros)
+    identity_macros: set[str] = field(default_factory=set)
     # whether its region's sections may rest on run-time assumptions (plan_unit's
     # ``no_assumptions``: not where another region may hold its kernels' data)
     assume: bool = True
@@ -369,6 +371,9 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
                      {(st.start_byte, st.end_byte) for _, st in calls},
                      {n: len(sec.dims) for n, sec in sections.items()}, elementwise)
         flow.scanner.cxx = fp.unit.language is Language.CXX
+        # what a call that reaches globals may touch: what the caller may have stored
+        flow.scanner.reachable = set(sections) & (fp.params | fp.globals_)
+        flow.scanner.reaches_globals = lambda fname: escapes.reaches_globals(data, lang, fname)
         flow.scanner.containers = {a.name for accs in by_name.values() for a in accs if a.container} | passed_containers
         flow.scanner.kernel_functions = fp.kernel_functions
         flow.scanner.read_only = fp.read_only
@@ -506,6 +511,14 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         strongest[a.name] = max(strongest.get(a.name, a.bound), a.bound)
     region.assumptions = [Assumption(n, b) for n, b in sorted(strongest.items())]
     mapped = {sec.base for _, sec in region_maps}
+    # Last, as the walk's own refusals say more where they apply: the region holds its
+    # arrays only if host code cannot reach them through another name (engine/escapes.py)
+    site = escapes.alias_site(fp.fnode, data, set(sections),
+                              [(k.start_byte, k.end_byte) for k in fp.kernels if k.decision is Decision.OFFLOADED],
+                              lambda fname, i: escapes.keeps_parameter(data, lang, fname, i),
+                              frozenset(fp.identity_macros))
+    if site is not None:
+        raise RegionRefused(f"host code may reach '{site[0]}' through another name (line {site[1]}: {site[2]})")
     return region, over, sorted(mapped & flow.scanner.containers)
 
 

@@ -1,0 +1,253 @@
+"""Where host code may reach a region's arrays without naming them: aliases and calls.
+
+A data region keeps arrays on the device and brings them home only where host code names
+them.  That is sound only if nothing else reaches them, and a held-out check found 28
+programs where something did (wrong outputs): a global or static set to the array (``g =
+v;``, ``keep(v)``), a pointer returned by a call (``q = id(v)``, ``std::begin(v)``,
+``std::data(v)``, ``&v.at(0)``), a struct built from it (``make(v)``, ``init(&s, v)``), a
+lambda capturing it by reference, ``std::ref``/``std::tie``/``std::bind``, a chained
+assignment (``q = r = v``).  The two questions here are the planner's:
+
+- ``alias_site(fnode, data, names, kernels, keeps) -> (name, line, how) | None``: the first
+  place in the function where one of ``names`` (the arrays a region would hold) flows
+  anywhere but into a subscript read or write, a size query, a pure library call, a plain
+  local pointer copy (which the region follows as a move), or an argument of a function
+  that ``keeps(fname, index)`` says does not keep it.  The region is refused there.
+- ``reaches_globals(data, language, fname) -> bool``: may a call of ``fname`` touch memory
+  through a file-scope or static variable, a function pointer or code this file cannot
+  see?  Such a call inside a region may read and write every array the caller could have
+  stored somewhere (its parameters and globals), so the region brings them home before it
+  and sends them back after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import tree_sitter
+
+from pcx_driver.engine import hostaccess
+from pcx_driver.engine.hostaccess import text_of
+from pcx_driver.engine.source import arguments_of, strip_parens
+from pcx_driver.model import Language
+
+#: calls that read their arguments' values and touch no memory another name could reach
+#: (the C library's and C++'s value functions, timers, output)
+PURE_CALLS = frozenset(
+    "printf fprintf puts putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf floor ceil fmin fmax "
+    "abs labs rand srand clock time gettimeofday omp_get_wtime sizeof std::min std::max std::abs std::fabs std::sqrt "
+    "std::pow std::exp std::log std::sin std::cos std::floor std::ceil std::isnan std::isinf std::isfinite "
+    "std::to_string min max".split()
+)
+#: library calls that read or write through a pointer they are given and keep none of
+#: it (the region counts the read and the write at the call), and pointer swaps it follows
+NON_KEEPING = frozenset(
+    "free delete memcpy memmove memset memcmp qsort bsearch fread fwrite fscanf sscanf scanf fgets strcpy strncpy "
+    "strcmp strlen std::swap swap std::copy std::fill std::fill_n std::sort std::accumulate std::transform "
+    "std::memcpy std::memset".split()
+)
+#: member calls on an array object that only read its size
+SIZE_QUERIES = frozenset({"size", "empty", "capacity", "length"})
+
+
+def pure_call(fname: str) -> bool:
+    """A call of ``fname`` reads the values it is given and nothing else."""
+    return fname in PURE_CALLS or fname.startswith("std::chrono::")
+
+
+def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: list[tuple[int, int]],
+               keeps: Callable[[str, int], bool], identity: frozenset[str] = frozenset()
+               ) -> tuple[str, int, str] | None:
+    """See the module docstring.  ``kernels``: byte ranges of the offloaded loops (their
+    bodies are the analysis's); ``keeps(fname, i)``: may function ``fname`` keep its
+    ``i``-th argument (store it, return it, pass it on to one that may)?"""
+    body = fnode.child_by_field_name("body")
+    nodes = list(hostaccess.all_nodes(body)) if body is not None else []
+    statics = {text_of(data, d) for n in nodes if n.type == "declaration" and any(
+        c.type == "storage_class_specifier" and text_of(data, c) == "static" for c in n.children)
+        for d in hostaccess.all_nodes(n) if d.type == "identifier"}
+    locals_ = {text_of(data, n) for n in nodes if n.type == "identifier" and _declared_here(n)} - statics
+    for n in nodes:
+        if n.type != "identifier" or text_of(data, n) not in names:
+            continue
+        if any(lo <= n.start_byte < hi for lo, hi in kernels):
+            continue
+        how = _flow(n, data, names, keeps, identity, locals_)
+        if how is not None:
+            return text_of(data, n), n.start_point[0] + 1, how
+    return None
+
+
+def _flow(n: tree_sitter.Node, data: bytes, names: set[str], keeps: Callable[[str, int], bool],
+          identity: frozenset[str] = frozenset(), locals_: frozenset[str] = frozenset()) -> str | None:
+    """Why identifier ``n`` (a held array) is an alias in its context, or None."""
+    if _inside_lambda(n):
+        return "a lambda captures it"
+    if _declared_here(n):
+        return None
+    top = n
+    while top.parent is not None and top.parent.type == "parenthesized_expression":
+        top = top.parent
+    parent = top.parent
+    if parent is None:
+        return None
+    t = parent.type
+    if t == "subscript_expression" and parent.child_by_field_name("argument") == top:
+        return _element_flow(parent, data)
+    if t == "pointer_expression" and text_of(data, parent)[:1] == "*":
+        return _element_flow(parent, data)  # ``*v``: its first element (``sizeof *v`` included)
+    if t == "field_expression" and parent.child_by_field_name("argument") == top:
+        field = text_of(data, parent.child_by_field_name("field"))
+        call = parent.parent
+        if field in SIZE_QUERIES:
+            return None
+        if field in ("at", "front", "back", "operator[]") and call is not None and call.type == "call_expression":
+            return _element_flow(call, data)
+        if field == "data" and call is not None and call.type == "call_expression" and \
+                call.parent is not None and call.parent.type == "subscript_expression" and \
+                call.parent.child_by_field_name("argument") == call:
+            return _element_flow(call.parent, data)  # v.data()[i]
+        return f"'{text_of(data, parent)}' may point into it"
+    if t == "argument_list":
+        call = parent.parent
+        fn = call.child_by_field_name("function") if call is not None else None
+        fname = text_of(data, fn) if fn is not None else ""
+        if pure_call(fname) or fname in NON_KEEPING:
+            return None
+        if fname in identity:  # ``POLYBENCH_ARRAY(A)``: the array itself, passed on
+            return _flow(call, data, names, keeps, identity, locals_)
+        argv = [c.id for c in arguments_of(parent)]  # (comments between arguments are no arguments)
+        if top.id not in argv:
+            return f"it is passed to '{fname}', which may keep it"
+        index = argv.index(top.id)
+        return f"it is passed to '{fname}', which may keep it" if keeps(fname, index) else None
+    if t in ("init_declarator", "assignment_expression"):
+        if t == "assignment_expression" and parent.child_by_field_name("left") == top:
+            return None  # the pointer itself is set (a move the region follows or refuses)
+        dst = parent.child_by_field_name("declarator" if t == "init_declarator" else "left")
+        dst = strip_parens(dst)
+        if dst is not None and dst.type == "pointer_declarator":
+            dst = dst.child_by_field_name("declarator")
+        if t == "init_declarator" and dst is not None and dst.type == "identifier" and \
+                text_of(data, dst) in locals_:
+            return None  # ``double *q = v;``: a local copy, followed as a move
+        if t == "assignment_expression" and dst is not None and dst.type == "identifier" and \
+                text_of(data, dst) in locals_ and parent.parent is not None and \
+                parent.parent.type == "expression_statement":
+            return None  # ``q = v;`` into a local, as a statement: followed as a move (or refused)
+        return f"'{text_of(data, parent)}' stores it"
+    if t in ("binary_expression",):
+        op = text_of(data, parent.child_by_field_name("operator"))
+        if op in ("==", "!=", "<", ">", "<=", ">="):
+            return None  # a pointer comparison
+        return f"'{text_of(data, parent)}' computes a pointer into it"
+    if t in ("sizeof_expression", "if_statement", "condition_clause", "while_statement"):
+        return None
+    if t == "delete_expression":
+        return None
+    return f"'{text_of(data, parent)}' uses its address"
+
+
+def _element_flow(access: tree_sitter.Node, data: bytes) -> str | None:
+    """An element ``v[i]`` (or ``v.at(i)``): a value read or a write, unless its address
+    or a reference to it is taken."""
+    cur = access
+    while cur.parent is not None and cur.parent.type in ("parenthesized_expression", "subscript_expression",
+                                                          "field_expression") and \
+            cur.parent.child_by_field_name("argument") == cur:
+        cur = cur.parent
+    parent = cur.parent
+    if parent is None:
+        return None
+    if parent.type == "pointer_expression" and text_of(data, parent)[:1] == "&":
+        return f"'{text_of(data, parent)}' takes an element's address"
+    if parent.type == "init_declarator" and getattr(parent.child_by_field_name("declarator"), "type", "") == \
+            "reference_declarator":
+        return "a reference to an element is bound"
+    if parent.type == "argument_list":
+        call = parent.parent
+        fn = call.child_by_field_name("function") if call is not None else None
+        fname = text_of(data, fn) if fn is not None else ""
+        if fname in ("std::addressof", "std::ref", "std::cref"):
+            return f"'{fname}' takes an element's address"
+    return None
+
+
+def _declared_here(n: tree_sitter.Node) -> bool:
+    """``n`` is the name a declaration declares (``double *v = ...``, ``double v[N]``)."""
+    cur, up = n, n.parent
+    while up is not None and up.type in ("pointer_declarator", "array_declarator", "reference_declarator",
+                                         "parenthesized_declarator", "init_declarator", "function_declarator"):
+        d = up.child_by_field_name("declarator")
+        if d is None and up.type == "parenthesized_declarator":
+            d = up.named_children[0] if up.named_children else None  # ``(*a)[n]``
+        if d is None or d.id != cur.id:
+            return False  # (a name in an array's size or an initialiser)
+        if up.type == "init_declarator":
+            return True
+        cur, up = up, up.parent
+    return up is not None and up.type in ("declaration", "parameter_declaration", "field_declaration") and cur is not n \
+        or (up is not None and up.type == "declaration" and cur is n)
+
+
+def _inside_lambda(n: tree_sitter.Node) -> bool:
+    up = n.parent
+    while up is not None:
+        if up.type == "lambda_expression":
+            return True
+        if up.type == "function_definition":
+            return False
+        up = up.parent
+    return False
+
+
+def keeps_parameter(data: bytes, language: Language, fname: str, index: int, depth: int = 0) -> bool:
+    """May function ``fname`` keep its ``index``-th argument?  Not when it is defined in
+    this file and its parameter there is only subscripted, size-queried or passed on to a
+    function that does not keep it either; everything else (no definition, a store, a
+    return, a capture) may."""
+    fnode = hostaccess.functions_by_name(data, language).get(fname.split("<")[0])
+    if fnode is None or depth > 4:
+        return True
+    params = hostaccess.param_names(fnode, data)
+    if index >= len(params) or not params[index]:
+        return True
+    name = params[index]
+
+    def keeps(callee: str, i: int) -> bool:
+        return keeps_parameter(data, language, callee, i, depth + 1)
+
+    return alias_site(fnode, data, {name}, [], keeps) is not None
+
+
+def reaches_globals(data: bytes, language: Language, fname: str, depth: int = 0) -> bool:
+    """See the module docstring: True unless ``fname`` is defined in this file and
+    (through the functions it calls, a few deep) names no file-scope or static variable
+    and calls nothing but pure library calls and such functions."""
+    if pure_call(fname):
+        return False
+    fnode = hostaccess.functions_by_name(data, language).get(fname.split("<")[0])
+    if fnode is None or depth > 4:
+        return True
+    body = fnode.child_by_field_name("body")
+    root = fnode
+    while root.parent is not None:
+        root = root.parent
+    from pcx_driver.engine.regions import file_scope_names
+
+    globals_ = file_scope_names(root, data)
+    for n in hostaccess.all_nodes(body) if body is not None else ():
+        if n.type == "identifier" and text_of(data, n) in globals_:
+            return True
+        if n.type == "storage_class_specifier" and text_of(data, n) == "static":
+            return True
+        if n.type == "lambda_expression":
+            return True
+        if n.type == "call_expression":
+            fn = n.child_by_field_name("function")
+            callee = text_of(data, fn) if fn is not None else ""
+            if fn is None or fn.type not in ("identifier", "qualified_identifier", "template_function"):
+                return True  # through a pointer, an object or a member
+            if callee != fname and reaches_globals(data, language, callee, depth + 1):
+                return True
+    return False
