@@ -46,6 +46,7 @@ NON_KEEPING = frozenset(
     "strcmp strlen std::swap swap std::copy std::fill std::fill_n std::sort std::accumulate std::transform "
     "std::memcpy std::memset".split()
 )
+KEPT = ", which may keep it"
 #: member calls on an array object that only read its size
 SIZE_QUERIES = frozenset({"size", "empty", "capacity", "length"})
 
@@ -56,30 +57,37 @@ def pure_call(fname: str) -> bool:
 
 
 def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: list[tuple[int, int]],
-               keeps: Callable[[str, int], bool], identity: frozenset[str] = frozenset()
-               ) -> tuple[str, int, str] | None:
+               keeps: Callable[[str, int], bool], identity: frozenset[str] = frozenset(),
+               kept: set[str] | None = None) -> tuple[str, int, str] | None:
     """See the module docstring.  ``kernels``: byte ranges of the offloaded loops (their
     bodies are the analysis's); ``keeps(fname, i)``: may function ``fname`` keep its
-    ``i``-th argument (store it, return it, pass it on to one that may)?"""
+    ``i``-th argument (store it, return it, pass it on to one that may)?  ``kept``: when
+    given, an array passed to such a function is put there instead of answered (the
+    region then counts it among what a call reaching globals may touch)."""
     body = fnode.child_by_field_name("body")
     nodes = list(hostaccess.all_nodes(body)) if body is not None else []
     statics = {text_of(data, d) for n in nodes if n.type == "declaration" and any(
         c.type == "storage_class_specifier" and text_of(data, c) == "static" for c in n.children)
         for d in hostaccess.all_nodes(n) if d.type == "identifier"}
     locals_ = {text_of(data, n) for n in nodes if n.type == "identifier" and _declared_here(n)} - statics
+    scalars = frozenset(_arithmetic_names(fnode, data))
     for n in nodes:
         if n.type != "identifier" or text_of(data, n) not in names:
             continue
         if any(lo <= n.start_byte < hi for lo, hi in kernels):
             continue
-        how = _flow(n, data, names, keeps, identity, locals_)
+        how = _flow(n, data, names, keeps, identity, locals_, scalars)
+        if how is not None and kept is not None and how.endswith(KEPT):
+            kept.add(text_of(data, n))
+            continue
         if how is not None:
             return text_of(data, n), n.start_point[0] + 1, how
     return None
 
 
 def _flow(n: tree_sitter.Node, data: bytes, names: set[str], keeps: Callable[[str, int], bool],
-          identity: frozenset[str] = frozenset(), locals_: frozenset[str] = frozenset()) -> str | None:
+          identity: frozenset[str] = frozenset(), locals_: frozenset[str] = frozenset(),
+          scalars: frozenset[str] = frozenset()) -> str | None:
     """Why identifier ``n`` (a held array) is an alias in its context, or None."""
     if _inside_lambda(n):
         return "a lambda captures it"
@@ -115,12 +123,17 @@ def _flow(n: tree_sitter.Node, data: bytes, names: set[str], keeps: Callable[[st
         if pure_call(fname) or fname in NON_KEEPING:
             return None
         if fname in identity:  # ``POLYBENCH_ARRAY(A)``: the array itself, passed on
-            return _flow(call, data, names, keeps, identity, locals_)
+            return _flow(call, data, names, keeps, identity, locals_, scalars)
         argv = [c.id for c in arguments_of(parent)]  # (comments between arguments are no arguments)
-        if top.id not in argv:
-            return f"it is passed to '{fname}', which may keep it"
-        index = argv.index(top.id)
-        return f"it is passed to '{fname}', which may keep it" if keeps(fname, index) else None
+        if top.id in argv and not keeps(fname, argv.index(top.id)):
+            return None
+        if not _value_only(call, data):
+            return f"'{text_of(data, call)}' may return a pointer into it"
+        others = [a for a in arguments_of(parent) if a.id != top.id]
+        if any(not _plain_value(a, data, scalars) for a in others):
+            # (``init(&s, v)``: the struct may now hold it, and its uses are no calls)
+            return f"'{text_of(data, call)}' may store it where another argument reaches"
+        return f"it is passed to '{fname}'{KEPT}"
     if t in ("init_declarator", "assignment_expression"):
         if t == "assignment_expression" and parent.child_by_field_name("left") == top:
             return None  # the pointer itself is set (a move the region follows or refuses)
@@ -136,16 +149,51 @@ def _flow(n: tree_sitter.Node, data: bytes, names: set[str], keeps: Callable[[st
                 parent.parent.type == "expression_statement":
             return None  # ``q = v;`` into a local, as a statement: followed as a move (or refused)
         return f"'{text_of(data, parent)}' stores it"
+    if t == "unary_expression" and text_of(data, parent.child_by_field_name("operator")) == "!":
+        return None  # a null test
     if t in ("binary_expression",):
         op = text_of(data, parent.child_by_field_name("operator"))
-        if op in ("==", "!=", "<", ">", "<=", ">="):
-            return None  # a pointer comparison
+        if op in ("==", "!=", "<", ">", "<=", ">=", "&&", "||"):
+            return None  # a pointer comparison or a null test
         return f"'{text_of(data, parent)}' computes a pointer into it"
     if t in ("sizeof_expression", "if_statement", "condition_clause", "while_statement"):
         return None
     if t == "delete_expression":
         return None
     return f"'{text_of(data, parent)}' uses its address"
+
+
+def _plain_value(arg: tree_sitter.Node, data: bytes, scalars: frozenset[str]) -> bool:
+    """An argument that can hold no address: a literal, or an expression over names of
+    arithmetic locals (``scalars``) and literals with no ``&``, subscript or call."""
+    for x in hostaccess.all_nodes(arg):
+        if x.type in ("pointer_expression", "subscript_expression", "call_expression", "field_expression",
+                      "string_literal", "cast_expression", "compound_literal_expression"):
+            return False
+        if x.type == "identifier" and text_of(data, x) not in scalars:
+            return False
+    return True
+
+
+def _value_only(call: tree_sitter.Node, data: bytes) -> bool:
+    """The result of ``call`` is dropped or used as a value: a statement of its own, an
+    argument of a pure call, or the value of an arithmetic variable."""
+    up = call.parent
+    while up is not None and up.type == "parenthesized_expression":
+        up = up.parent
+    if up is None:
+        return False
+    if up.type == "expression_statement":
+        return True
+    if up.type == "argument_list":
+        fn = up.parent.child_by_field_name("function") if up.parent is not None else None
+        return fn is not None and pure_call(text_of(data, fn))
+    if up.type == "init_declarator":
+        d = up.child_by_field_name("declarator")
+        ty = up.parent.child_by_field_name("type") if up.parent is not None else None
+        return d is not None and d.type == "identifier" and ty is not None and \
+            ty.type in ("primitive_type", "sized_type_specifier")
+    return False
 
 
 def _element_flow(access: tree_sitter.Node, data: bytes) -> str | None:
@@ -171,6 +219,23 @@ def _element_flow(access: tree_sitter.Node, data: bytes) -> str | None:
         if fname in ("std::addressof", "std::ref", "std::cref"):
             return f"'{fname}' takes an element's address"
     return None
+
+
+def _arithmetic_names(fnode: tree_sitter.Node, data: bytes) -> set[str]:
+    """Parameters and locals of ``fnode`` declared as plain arithmetic values (``int n``,
+    ``double x = 0``): no pointer, array, reference or named type."""
+    out: set[str] = set()
+    for n in hostaccess.all_nodes(fnode):
+        if n.type not in ("declaration", "parameter_declaration"):
+            continue
+        ty = n.child_by_field_name("type")
+        if ty is None or ty.type not in ("primitive_type", "sized_type_specifier"):
+            continue
+        for d in n.children_by_field_name("declarator"):
+            d = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
+            if d is not None and d.type == "identifier":
+                out.add(text_of(data, d))
+    return out
 
 
 def _declared_here(n: tree_sitter.Node) -> bool:

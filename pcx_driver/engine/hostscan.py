@@ -104,6 +104,7 @@ class HostScanner:
         # a function may reach them so (escapes.reaches_globals; set by the planner)
         self.reachable: set[str] = set()
         self.reaches_globals: Callable[[str], bool] = lambda _name: True
+        self.file_scope: set[str] = set()  # the unit's file-scope names (set by the planner)
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
@@ -154,6 +155,13 @@ class HostScanner:
             self._lvalue(left, use)
             if op != "=":
                 self._visit(left, use)
+            else:
+                for c in hostaccess.all_nodes(left):
+                    # ``keep(0)[9] = x``: the call runs; ``saved[11] = x``: a global that
+                    # may hold what a function kept
+                    if c.type == "call_expression" or (c.type == "identifier" and text_of(self.data, c) in
+                                                        self.file_scope - self.names()):
+                        self._visit(c, use)
             self._visit(right, use)
             return
         if t == "update_expression":
@@ -255,6 +263,10 @@ class HostScanner:
             if name in self.names():
                 use.reads.add(name)
                 self._pointer_use(node, name, use)
+            elif name in self.file_scope and self.reachable:
+                # a global may hold what was passed to a function that keeps it
+                use.reads |= self.reachable
+                use.writes |= self.reachable
             return
         if t == "field_expression":
             arg = node.child_by_field_name("argument")

@@ -364,6 +364,15 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         why = [excluded[n] for n in sorted(by_name) if n in excluded]
         raise RegionRefused(why[0] if why else "no array section stays fixed across the kernels")
 
+    # Can host code reach the arrays through another name (engine/escapes.py)?  Refused at
+    # the end (the walk's own refusals say more where they apply); an array passed to a
+    # function that may keep it counts among what a call reaching globals may touch.
+    kept: set[str] = set()
+    site = escapes.alias_site(fp.fnode, data, set(sections),
+                              [(k.start_byte, k.end_byte) for k in fp.kernels if k.decision is Decision.OFFLOADED],
+                              lambda fname, i: escapes.keeps_parameter(data, lang, fname, i),
+                              frozenset(fp.identity_macros), kept)
+
     def walk(elementwise: bool, defined: frozenset[str] = frozenset()) -> tuple[Flow, list[State]]:
         """``defined``: buffers the region maps ``to`` (a walk before found the device
         reads them first), so the device copy is defined from the region's start."""
@@ -372,8 +381,10 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
                      {n: len(sec.dims) for n, sec in sections.items()}, elementwise)
         flow.scanner.cxx = fp.unit.language is Language.CXX
         # what a call that reaches globals may touch: what the caller may have stored
-        flow.scanner.reachable = set(sections) & (fp.params | fp.globals_)
-        flow.scanner.reaches_globals = lambda fname: escapes.reaches_globals(data, lang, fname)
+        flow.scanner.reachable = set(sections) & (fp.params | fp.globals_ | kept)
+        flow.scanner.file_scope = fp.globals_ - set(sections)
+        flow.scanner.reaches_globals = lambda fname: fname not in fp.pure_macros and \
+            escapes.reaches_globals(data, lang, fname)
         flow.scanner.containers = {a.name for accs in by_name.values() for a in accs if a.container} | passed_containers
         flow.scanner.kernel_functions = fp.kernel_functions
         flow.scanner.read_only = fp.read_only
@@ -511,12 +522,6 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         strongest[a.name] = max(strongest.get(a.name, a.bound), a.bound)
     region.assumptions = [Assumption(n, b) for n, b in sorted(strongest.items())]
     mapped = {sec.base for _, sec in region_maps}
-    # Last, as the walk's own refusals say more where they apply: the region holds its
-    # arrays only if host code cannot reach them through another name (engine/escapes.py)
-    site = escapes.alias_site(fp.fnode, data, set(sections),
-                              [(k.start_byte, k.end_byte) for k in fp.kernels if k.decision is Decision.OFFLOADED],
-                              lambda fname, i: escapes.keeps_parameter(data, lang, fname, i),
-                              frozenset(fp.identity_macros))
     if site is not None:
         raise RegionRefused(f"host code may reach '{site[0]}' through another name (line {site[1]}: {site[2]})")
     return region, over, sorted(mapped & flow.scanner.containers)
