@@ -23,6 +23,7 @@ assignment (``q = r = v``).  The two questions here are the planner's:
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import tree_sitter
 
@@ -255,6 +256,15 @@ def _declared_here(n: tree_sitter.Node) -> bool:
         or (up is not None and up.type == "declaration" and cur is n)
 
 
+def _in_function(n: tree_sitter.Node) -> bool:
+    up = n.parent
+    while up is not None:
+        if up.type in ("function_definition", "lambda_expression"):
+            return True
+        up = up.parent
+    return False
+
+
 def _inside_lambda(n: tree_sitter.Node) -> bool:
     up = n.parent
     while up is not None:
@@ -285,22 +295,45 @@ def keeps_parameter(data: bytes, language: Language, fname: str, index: int, dep
     return alias_site(fnode, data, {name}, [], keeps) is not None
 
 
+@lru_cache(maxsize=8)
+def unit_pointer_globals(data: bytes, language: Language) -> frozenset[str]:
+    """``pointer_globals`` of a whole unit's text, once per text."""
+    return frozenset(pointer_globals(hostaccess.parse(data, language).root_node, data))
+
+
+def pointer_globals(root: tree_sitter.Node, data: bytes) -> set[str]:
+    """File-scope variables that may hold an address: declared as pointers (at any level)
+    or of a non-arithmetic type (a struct may hold a pointer).  An ``int`` counter or a
+    ``double`` table cannot lead to another array."""
+    out: set[str] = set()
+    for decl in hostaccess.all_nodes(root):
+        if decl.type != "declaration" or _in_function(decl):
+            continue  # (namespaces, linkage blocks and preprocessor branches included)
+        ty = decl.child_by_field_name("type")
+        arithmetic = ty is not None and ty.type in ("primitive_type", "sized_type_specifier")
+        for d in decl.children_by_field_name("declarator"):
+            if d.type == "function_declarator":
+                continue
+            pointer = any(x.type in ("pointer_declarator", "reference_declarator") for x in hostaccess.all_nodes(d)) \
+                and not any(x.type == "function_declarator" for x in hostaccess.all_nodes(d))
+            name = hostaccess.declared_identifier(d, data)
+            if name and (pointer or not arithmetic):
+                out.add(name)
+    return out
+
+
 def reaches_globals(data: bytes, language: Language, fname: str, depth: int = 0) -> bool:
     """See the module docstring: True unless ``fname`` is defined in this file and
-    (through the functions it calls, a few deep) names no file-scope or static variable
-    and calls nothing but pure library calls and such functions."""
+    (through the functions it calls, a few deep) names no file-scope variable that may
+    hold an address (``pointer_globals``), declares no static, and calls nothing but pure
+    library calls and such functions."""
     if pure_call(fname):
         return False
     fnode = hostaccess.functions_by_name(data, language).get(fname.split("<")[0])
     if fnode is None or depth > 4:
         return True
     body = fnode.child_by_field_name("body")
-    root = fnode
-    while root.parent is not None:
-        root = root.parent
-    from pcx_driver.engine.regions import file_scope_names
-
-    globals_ = file_scope_names(root, data)
+    globals_ = unit_pointer_globals(data, language)
     for n in hostaccess.all_nodes(body) if body is not None else ():
         if n.type == "identifier" and text_of(data, n) in globals_:
             return True

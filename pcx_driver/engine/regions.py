@@ -382,7 +382,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         flow.scanner.cxx = fp.unit.language is Language.CXX
         # what a call that reaches globals may touch: what the caller may have stored
         flow.scanner.reachable = set(sections) & (fp.params | fp.globals_ | kept)
-        flow.scanner.file_scope = fp.globals_ - set(sections)
+        flow.scanner.file_scope = escapes.unit_pointer_globals(data, lang) - set(sections)
         flow.scanner.reaches_globals = lambda fname: fname not in fp.pure_macros and \
             escapes.reaches_globals(data, lang, fname)
         flow.scanner.containers = {a.name for accs in by_name.values() for a in accs if a.container} | passed_containers
