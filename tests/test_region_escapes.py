@@ -181,3 +181,33 @@ def test_an_array_a_function_keeps_in_a_global_comes_home_where_the_global_is_us
     line = next(k + 1 for k, t in enumerate(KEPT_IN_A_GLOBAL.splitlines()) if "saved[11]" in t)
     updates = {(r["line"], r["message"].split("(")[0]) for s in data["sources"] for r in s["remarks"] if r["id"] == "PCX201"}
     assert (line, "target update from") in updates and (line + 1, "target update to") in updates, updates
+
+
+ALIGNED = r"""
+#define _POSIX_C_SOURCE 200112L
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int n = 40000 + argc;
+  double *t = NULL, *u = (double *)malloc(n * sizeof(double));
+  posix_memalign((void **)&t, 64, n * sizeof(double));
+  for (int r = 0; r < 3; r++) {
+    for (int i = 0; i < n; i++)  /* FILL */
+      t[i] = i * 0.5 + r;
+    for (int i = 0; i < n; i++)  /* USE */
+      u[i] = t[i] * 2.0;
+  }
+  printf("%.3f %.3f\n", u[7], u[n - 1]);
+  free(t);
+  free(u);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_posix_memalign_into_an_array_is_an_allocation_not_an_alias(tmp_path) -> None:
+    # HeCBench randomAccess allocates its table so: '&Table' read as its address taken
+    # had cost the region and two kernels
+    data = build_and_compare(tmp_path, ALIGNED, ["FILL", "USE"])
+    assert any(r["id"] == "PCX200" for s in data["sources"] for r in s["remarks"]), data

@@ -105,6 +105,8 @@ def _flow(n: tree_sitter.Node, data: bytes, names: set[str], keeps: Callable[[st
         return _element_flow(parent, data)
     if t == "pointer_expression" and text_of(data, parent)[:1] == "*":
         return _element_flow(parent, data)  # ``*v``: its first element (``sizeof *v`` included)
+    if t == "pointer_expression" and hostaccess.posix_memalign_of(parent, data) is not None:
+        return None  # ``posix_memalign((void **)&v, ...)``: an allocation into it
     if t == "field_expression" and parent.child_by_field_name("argument") == top:
         field = text_of(data, parent.child_by_field_name("field"))
         call = parent.parent
