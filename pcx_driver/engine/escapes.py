@@ -211,6 +211,11 @@ def _element_flow(access: tree_sitter.Node, data: bytes) -> str | None:
     if parent is None:
         return None
     if parent.type == "pointer_expression" and text_of(data, parent)[:1] == "&":
+        up = parent.parent
+        fn = up.parent.child_by_field_name("function") if up is not None and up.type == "argument_list" \
+            and up.parent is not None else None
+        if fn is not None and (text_of(data, fn) in NON_KEEPING or pure_call(text_of(data, fn))):
+            return None  # ``fscanf(f, "%lf", &a[i])``, ``memcpy(&a[k], ...)``: used there, not kept
         return f"'{text_of(data, parent)}' takes an element's address"
     if parent.type == "init_declarator" and getattr(parent.child_by_field_name("declarator"), "type", "") == \
             "reference_declarator":
