@@ -20,6 +20,8 @@ Contract:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
@@ -593,25 +595,22 @@ class AliasOracle:
         if y.member or y.decl is None:
             return False
         o = self.origin(y.decl, fn)
-        if o[0] == "object":
-            return not o[1].startswith("restrict:") and not self.sem.is_container_key(o[1])
-        if o[0] != "param":
-            return False
-        sites = self._call_sites(fi)
-        if not sites or not self._callers_all_seen(fi):
-            return False
-        for call, caller in sites:
-            oa = self._arg_origin(call, int(o[1]), caller)
-            if oa[0] != "object" or oa[1].startswith("restrict:") or self.sem.is_container_key(oa[1]):
-                return False
-        return True
+
+        def owned_by_none(origin: tuple[str, str]) -> bool:
+            return origin[0] == "object" and not origin[1].startswith("restrict:") and \
+                not self.sem.is_container_key(origin[1])
+
+        if o[0] == "param":
+            return self._every_call_passes(fi, int(o[1]), owned_by_none)
+        return owned_by_none(o)
 
     def _param_never_is(self, fi: FunctionInfo, i: int, obj: Decl) -> bool:
+        return self._every_call_passes(fi, i, lambda o: o[0] == "object" and o[1] != obj.key)
+
+    def _every_call_passes(self, fi: FunctionInfo, i: int, ok: Callable[[tuple[str, str]], bool]) -> bool:
+        """Every call of ``fi`` in the unit (and only the unit can call it) passes as its
+        ``i``-th argument something whose ``origin`` is ``ok``."""
         sites = self._call_sites(fi)
         if not sites or not self._callers_all_seen(fi):
             return False
-        for call, caller in sites:
-            o = self._arg_origin(call, i, caller)
-            if not (o[0] == "object" and o[1] != obj.key):
-                return False
-        return True
+        return all(ok(self._arg_origin(call, i, caller)) for call, caller in sites)

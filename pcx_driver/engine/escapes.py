@@ -27,19 +27,14 @@ from functools import lru_cache
 
 import tree_sitter
 
-from pcx_driver.engine import hostaccess
+from pcx_driver.engine import hostaccess, hostscan
 from pcx_driver.engine.hostaccess import text_of
 from pcx_driver.engine.source import arguments_of, strip_parens
 from pcx_driver.model import Language
 
 #: calls that read their arguments' values and touch no memory another name could reach
 #: (the C library's and C++'s value functions, timers, output)
-PURE_CALLS = frozenset(
-    "printf fprintf puts putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf floor ceil fmin fmax "
-    "abs labs rand srand clock time gettimeofday omp_get_wtime sizeof std::min std::max std::abs std::fabs std::sqrt "
-    "std::pow std::exp std::log std::sin std::cos std::floor std::ceil std::isnan std::isinf std::isfinite "
-    "std::to_string min max".split()
-)
+PURE_CALLS = hostscan.PURE_CALLS | hostaccess.READ_ONLY_STD | {"gettimeofday", "omp_get_wtime", "sizeof"}
 #: library calls that read or write through a pointer they are given and keep none of
 #: it (the region counts the read and the write at the call), and pointer swaps it follows
 NON_KEEPING = frozenset(
@@ -77,7 +72,7 @@ def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: l
             continue
         if any(lo <= n.start_byte < hi for lo, hi in kernels):
             continue
-        how = _flow(n, data, names, keeps, identity, locals_, scalars)
+        how = _flow(n, data, keeps, identity, locals_, scalars)
         if how is not None and kept is not None and how.endswith(KEPT):
             kept.add(text_of(data, n))
             continue
@@ -86,11 +81,11 @@ def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: l
     return None
 
 
-def _flow(n: tree_sitter.Node, data: bytes, names: set[str], keeps: Callable[[str, int], bool],
+def _flow(n: tree_sitter.Node, data: bytes, keeps: Callable[[str, int], bool],
           identity: frozenset[str] = frozenset(), locals_: frozenset[str] = frozenset(),
           scalars: frozenset[str] = frozenset()) -> str | None:
     """Why identifier ``n`` (a held array) is an alias in its context, or None."""
-    if _inside_lambda(n):
+    if _enclosing_body(n) == "lambda_expression":
         return "a lambda captures it"
     if _declared_here(n):
         return None
@@ -126,7 +121,7 @@ def _flow(n: tree_sitter.Node, data: bytes, names: set[str], keeps: Callable[[st
         if pure_call(fname) or fname in NON_KEEPING:
             return None
         if fname in identity:  # ``POLYBENCH_ARRAY(A)``: the array itself, passed on
-            return _flow(call, data, names, keeps, identity, locals_, scalars)
+            return _flow(call, data, keeps, identity, locals_, scalars)
         argv = [c.id for c in arguments_of(parent)]  # (comments between arguments are no arguments)
         if top.id in argv and not keeps(fname, argv.index(top.id)):
             return None
@@ -159,9 +154,7 @@ def _flow(n: tree_sitter.Node, data: bytes, names: set[str], keeps: Callable[[st
         if op in ("==", "!=", "<", ">", "<=", ">=", "&&", "||"):
             return None  # a pointer comparison or a null test
         return f"'{text_of(data, parent)}' computes a pointer into it"
-    if t in ("sizeof_expression", "if_statement", "condition_clause", "while_statement"):
-        return None
-    if t == "delete_expression":
+    if t in ("sizeof_expression", "if_statement", "condition_clause", "while_statement", "delete_expression"):
         return None
     return f"'{text_of(data, parent)}' uses its address"
 
@@ -263,26 +256,16 @@ def _declared_here(n: tree_sitter.Node) -> bool:
         or (up is not None and up.type == "declaration" and cur is n)
 
 
-def _in_function(n: tree_sitter.Node) -> bool:
+def _enclosing_body(n: tree_sitter.Node) -> str | None:
+    """The kind of the nearest function body around ``n`` ("function_definition" or
+    "lambda_expression"), None at file scope."""
     up = n.parent
-    while up is not None:
-        if up.type in ("function_definition", "lambda_expression"):
-            return True
+    while up is not None and up.type not in ("function_definition", "lambda_expression"):
         up = up.parent
-    return False
+    return up.type if up is not None else None
 
 
-def _inside_lambda(n: tree_sitter.Node) -> bool:
-    up = n.parent
-    while up is not None:
-        if up.type == "lambda_expression":
-            return True
-        if up.type == "function_definition":
-            return False
-        up = up.parent
-    return False
-
-
+@lru_cache(maxsize=4096)
 def keeps_parameter(data: bytes, language: Language, fname: str, index: int, depth: int = 0) -> bool:
     """May function ``fname`` keep its ``index``-th argument?  Not when it is defined in
     this file and its parameter there is only subscripted, size-queried or passed on to a
@@ -314,7 +297,7 @@ def pointer_globals(root: tree_sitter.Node, data: bytes) -> set[str]:
     ``double`` table cannot lead to another array."""
     out: set[str] = set()
     for decl in hostaccess.all_nodes(root):
-        if decl.type != "declaration" or _in_function(decl):
+        if decl.type != "declaration" or _enclosing_body(decl) is not None:
             continue  # (namespaces, linkage blocks and preprocessor branches included)
         ty = decl.child_by_field_name("type")
         arithmetic = ty is not None and ty.type in ("primitive_type", "sized_type_specifier")
@@ -329,6 +312,7 @@ def pointer_globals(root: tree_sitter.Node, data: bytes) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def reaches_globals(data: bytes, language: Language, fname: str, depth: int = 0) -> bool:
     """See the module docstring: True unless ``fname`` is defined in this file and
     (through the functions it calls, a few deep) names no file-scope variable that may

@@ -355,6 +355,12 @@ def _const_byte_count(value: tree_sitter.Node, data: bytes, at: tree_sitter.Node
 
 
 #: initialisers that leave a pointer pointing at nothing
+#: C++ library functions that take their arguments by value or const reference: an
+#: element passed to one is read, never bound to a reference that writes it
+READ_ONLY_STD = frozenset(
+    "std::min std::max std::abs std::fabs std::sqrt std::pow std::exp std::log std::sin std::cos "
+    "std::floor std::ceil std::isnan std::isinf std::isfinite std::to_string min max".split()
+)
 NULL_POINTERS = frozenset({"NULL", "0", "nullptr", "((void*)0)", "(void*)0"})
 
 

@@ -18,18 +18,13 @@ from dataclasses import dataclass, field
 import tree_sitter
 
 from pcx_driver.engine import hostaccess
-from pcx_driver.engine.hostaccess import declared_identifier, text_of
+from pcx_driver.engine.hostaccess import READ_ONLY_STD, declared_identifier, text_of
 from pcx_driver.engine.source import arguments_of, strip_parens
 
 # Library calls that neither read nor write arrays passed to them through globals.
 PURE_CALLS = frozenset(
     "printf fprintf puts putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
     "floor ceil fmin fmax abs labs rand srand clock time".split()
-)
-#: C++ library functions that take their arguments by value or const reference
-READ_ONLY_STD = frozenset(
-    "std::min std::max std::abs std::fabs std::sqrt std::pow std::exp std::log std::sin std::cos "
-    "std::floor std::ceil std::isnan std::isinf std::isfinite std::to_string min max".split()
 )
 SWAP = "\0swap"  # the hidden temporary of std::swap
 
@@ -128,8 +123,8 @@ class HostScanner:
         t = node.type
         if t in ("return_statement", "goto_statement"):
             raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
-        if self.cxx and self._references(node, use):
-            return
+        if self.cxx:
+            self._references(node, use)
         if t == "init_declarator":
             dst = declared_identifier(node, self.data)
             src = self._ident(node.child_by_field_name("value"))
@@ -276,12 +271,12 @@ class HostScanner:
         for c in node.children:
             self._visit(c, use)
 
-    def _references(self, node: tree_sitter.Node, use: HostUse) -> bool:
+    def _references(self, node: tree_sitter.Node, use: HostUse) -> None:
         """C++ forms that reach a tracked array through a reference the scan cannot follow:
         a reference bound into it (``double& r = u[0];``) or an object constructed from it
         (``std::vector<double> tmp(u);``, which may keep a reference) stop the region; a
-        range-for by reference over it (``for (auto& e : u)``) writes it whole.  True when
-        the node is handled."""
+        range-for by reference over it (``for (auto& e : u)``) writes it whole (the visit
+        goes on into the node either way)."""
         t = node.type
         line = node.start_point[0] + 1
         if t == "init_declarator":
@@ -309,7 +304,6 @@ class HostScanner:
             if used and d is not None and d.type == "reference_declarator":
                 use.reads |= used
                 use.writes |= used
-        return False
 
     def _pointer_use(self, ident: tree_sitter.Node, name: str, use: HostUse) -> None:
         """A mapped pointer used as a value (``a + 1``, a cast, ``c ? a : b``) may be

@@ -140,13 +140,25 @@ def use_problem(name: str, args: Node | None, sem: Semantics, decl_of: Callable[
             if p in pasted and a.type != "number_literal":
                 return f"macro '{name}' pastes a suffix onto '{a.text.decode(errors='replace')}', not a number literal"
     for a in arg_nodes:
-        bare = strip_parens(a)
-        if bare is not None and bare.type == "identifier":
-            d = decl_of(bare)
-            if d is not None and d.shape in ("array", "pointer", "container"):
-                return f"array '{d.name}' is an argument of macro '{name}'"
-        if any(x.type in ("assignment_expression", "update_expression", "comma_expression") for x in walk(a)):
-            return f"an argument of macro '{name}' has side effects (the expansion may evaluate it twice)"
+        why = _argument_problem(name, a, decl_of, calls=False)
+        if why is not None:
+            return why
+    return None
+
+
+def _argument_problem(name: str, a: Node, decl_of: Callable[[Node], Decl | None], calls: bool) -> str | None:
+    """Why argument ``a`` of a use of macro ``name`` cannot be read as a value: an array
+    (the expansion may subscript it), or a side effect (it may be evaluated twice or not
+    at all), a call too where ``calls``."""
+    bare = strip_parens(a)
+    if bare is not None and bare.type == "identifier":
+        d = decl_of(bare)
+        if d is not None and d.shape in ("array", "pointer", "container"):
+            return f"array '{d.name}' is an argument of macro '{name}'"
+    effects = ("assignment_expression", "update_expression", "comma_expression") + (("call_expression",) if calls else ())
+    if any(x.type in effects for x in walk(a)):
+        what = "side effects or calls" if calls else "side effects"
+        return f"an argument of macro '{name}' has {what} (the expansion may evaluate it twice)"
     return None
 
 
@@ -194,16 +206,9 @@ def access_use_problem(name: str, args: Node | None, at: int, sem: Semantics,
     if d is None or d.shape not in ("array", "pointer"):
         return f"the array argument of macro '{name}' is not an array variable"
     for k, a in enumerate(arg_nodes):
-        if k == at:
-            continue
-        bare = strip_parens(a)
-        if bare is not None and bare.type == "identifier":
-            other = decl_of(bare)
-            if other is not None and other.shape in ("array", "pointer", "container"):
-                return f"array '{other.name}' is an argument of macro '{name}'"
-        if any(x.type in ("assignment_expression", "update_expression", "comma_expression", "call_expression")
-               for x in walk(a)):
-            return f"an argument of macro '{name}' has side effects or calls (the expansion may evaluate it twice)"
+        why = _argument_problem(name, a, decl_of, calls=True) if k != at else None
+        if why is not None:
+            return why
     return None
 
 

@@ -23,10 +23,6 @@ _READ_ONLY_CALLS = frozenset(
     "printf fprintf puts fputs putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
     "floor ceil fmin fmax abs labs memcmp strlen".split())
 _SIZE_QUERIES = frozenset({"size", "empty", "capacity", "length"})
-#: C++ library functions that take their arguments by value or const reference
-_READ_ONLY_STD = frozenset(
-    "std::min std::max std::abs std::fabs std::sqrt std::pow std::exp std::log std::sin std::cos "
-    "std::floor std::ceil std::isnan std::isinf std::isfinite std::to_string min max".split())
 
 
 def _declared_object(param: tree_sitter.Node) -> bool:
@@ -127,7 +123,7 @@ def classify(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, out:
             if parent.type == "argument_list":
                 call = parent.parent
                 fn = call.child_by_field_name("function") if call is not None else None
-                if fn is not None and text_of(data, fn) not in _READ_ONLY_CALLS | _READ_ONLY_STD:
+                if fn is not None and text_of(data, fn) not in _READ_ONLY_CALLS | hostaccess.READ_ONLY_STD:
                     # ``inc(u[0])``: a reference parameter may write the element
                     out.append(("read", name, sect, False, at))
                     writes.append(("write", name, sect, False, at))
