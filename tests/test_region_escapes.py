@@ -211,3 +211,36 @@ def test_posix_memalign_into_an_array_is_an_allocation_not_an_alias(tmp_path) ->
     # had cost the region and two kernels
     data = build_and_compare(tmp_path, ALIGNED, ["FILL", "USE"])
     assert any(r["id"] == "PCX200" for s in data["sources"] for r in s["remarks"]), data
+
+
+KEPT_IN_A_STATIC_STRUCT = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define N 40000
+struct S { double *p; };
+static struct S gs;
+static void keep(double *p) { gs.p = p; }
+static void bump(void) { gs.p[6] = 66.0; }
+int main(int argc, char **argv) {
+  double *u = malloc(N * sizeof(double)), *v = malloc(N * sizeof(double));
+  for (int i = 0; i < N; i++) { u[i] = (i % 17) * 0.5 + argc; v[i] = 0; }
+  keep(v);
+  for (int t = 0; t < 4; t++) {
+    for (int i = 1; i < N - 1; i++)  /* K1 */
+      v[i] = 0.25 * u[i - 1] + 0.5 * u[i] + 0.25 * u[i + 1];
+    bump();
+    for (int i = 0; i < N; i++)  /* K2 */
+      u[i] = v[i] * 0.9 + u[i] * 0.1;
+  }
+  printf("%.10f %.10f\n", u[6], v[N / 2]);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_an_array_kept_in_a_static_struct_is_brought_home_around_its_users(tmp_path) -> None:
+    # ``static struct S gs;`` declares gs with no pointer declarator: it was not counted
+    # among the globals that may hold an address, so ``bump()`` was taken for a call that
+    # reaches none and the region kept v on the device across it (u[6] 3.0, serial 65.99)
+    build_and_compare(tmp_path, KEPT_IN_A_STATIC_STRUCT, ["K1", "K2"])

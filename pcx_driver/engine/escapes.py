@@ -66,7 +66,7 @@ def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: l
         c.type == "storage_class_specifier" and text_of(data, c) == "static" for c in n.children)
         for d in hostaccess.all_nodes(n) if d.type == "identifier"}
     locals_ = {text_of(data, n) for n in nodes if n.type == "identifier" and _declared_here(n)} - statics
-    scalars = frozenset(_arithmetic_names(fnode, data))
+    scalars = frozenset(arithmetic_names(fnode, data))
     for n in nodes:
         if n.type != "identifier" or text_of(data, n) not in names:
             continue
@@ -128,7 +128,7 @@ def _flow(n: tree_sitter.Node, data: bytes, keeps: Callable[[str, int], bool],
         if not _value_only(call, data):
             return f"'{text_of(data, call)}' may return a pointer into it"
         others = [a for a in arguments_of(parent) if a.id != top.id]
-        if any(not _plain_value(a, data, scalars) for a in others):
+        if any(not plain_value(a, data, scalars) for a in others):
             # (``init(&s, v)``: the struct may now hold it, and its uses are no calls)
             return f"'{text_of(data, call)}' may store it where another argument reaches"
         return f"it is passed to '{fname}'{KEPT}"
@@ -159,7 +159,7 @@ def _flow(n: tree_sitter.Node, data: bytes, keeps: Callable[[str, int], bool],
     return f"'{text_of(data, parent)}' uses its address"
 
 
-def _plain_value(arg: tree_sitter.Node, data: bytes, scalars: frozenset[str]) -> bool:
+def plain_value(arg: tree_sitter.Node, data: bytes, scalars: frozenset[str]) -> bool:
     """An argument that can hold no address: a literal, or an expression over names of
     arithmetic locals (``scalars``) and literals with no ``&``, subscript or call."""
     for x in hostaccess.all_nodes(arg):
@@ -222,7 +222,7 @@ def _element_flow(access: tree_sitter.Node, data: bytes) -> str | None:
     return None
 
 
-def _arithmetic_names(fnode: tree_sitter.Node, data: bytes) -> set[str]:
+def arithmetic_names(fnode: tree_sitter.Node, data: bytes) -> set[str]:
     """Parameters and locals of ``fnode`` declared as plain arithmetic values (``int n``,
     ``double x = 0``): no pointer, array, reference or named type."""
     out: set[str] = set()
@@ -306,7 +306,8 @@ def pointer_globals(root: tree_sitter.Node, data: bytes) -> set[str]:
                 continue
             pointer = any(x.type in ("pointer_declarator", "reference_declarator") for x in hostaccess.all_nodes(d)) \
                 and not any(x.type == "function_declarator" for x in hostaccess.all_nodes(d))
-            name = hostaccess.declared_identifier(d, data)
+            # (a bare ``gs`` of ``static struct S gs;`` is its own declarator)
+            name = text_of(data, d) if d.type == "identifier" else hostaccess.declared_identifier(d, data)
             if name and (pointer or not arithmetic):
                 out.add(name)
     return out
