@@ -41,4 +41,11 @@ __all__ = ["ArrayRef", "CallRef", "GROWING_METHODS", "Hazard", "NestFacts", "REA
 def collect(root: Node, loops_by_node: dict[int, Loop], model: SourceModel, sem: Semantics) -> NestFacts:
     w = Walk(model, sem, loops_by_node, root)
     w.visit(root, [], False, None, False)
+    mapped = {a.root for a in w.facts.arrays if a.member}
+    for name, n in w.facts.reference_members:
+        if name in mapped:
+            # a map of a member's elements maps the struct in part: its other members are
+            # no device data (miniMD's ``atom.nlocal`` beside ``atom.x[i]`` read garbage)
+            w.hazard("PCX118", f"member '{w.t(n)}' of the struct that '{name}' refers to is read on the device "
+                               "while only its member arrays are mapped", n)
     return w.facts

@@ -113,6 +113,8 @@ class NestFacts:
     ambiguous: set[str] = field(default_factory=set)
     # pointers declared in the nest into an array (access/views.py): decl key -> View
     views: dict = field(default_factory=dict)
+    # members read through a reference to a struct (``g.scale``, g a ``Grid&``): the root's name, the read
+    reference_members: list = field(default_factory=list)
 
     @contextmanager
     def bound(self, bindings: dict[str, Node]) -> Iterator[None]:

@@ -98,14 +98,17 @@ def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
         w.hazard("PCX137", f"member '{w.t(n)}' of this object used inside the nest", n)
         return
     if op == "->":
-        if header_of is not None and header_of.depth == 0:
-            return  # evaluated once on the host before the nest starts
+        # (also in the loop header: the kernel evaluates its bounds on the device, where
+        # the pointer names no mapped object; HeCBench-style ``i < f->n`` crashed)
         w.hazard("PCX118", f"member '{w.t(n)}' read through a pointer inside the nest", n)
         return
     root = arg
     while root is not None and root.type == "field_expression":
         root = strip_parens(root.child_by_field_name("argument"))
     if root is not None and root.type == "identifier":
+        d = w.decl(root)
+        if d is not None and d.reference:
+            w.facts.reference_members.append((w.t(root), n))
         ident(w, root, loops, cond, stmt, read=True, write=False, op="", assign=None, header_of=header_of)
         return
     w.expr(arg, loops, cond, stmt, header_of) if arg is not None else None

@@ -1,0 +1,104 @@
+"""Members of a struct read on the device.
+
+A kernel that maps a member's elements (``f->v[0:n]``, ``g.v[0:n]``) maps the struct only
+in part: its other members are not device data.  A held-out check (miniMD's
+``create_velocity``, TeaLeaf's ``kernel_initialise``) found kernels that read such a
+member, the loop bound ``atom.nlocal`` or ``chunk->x``, on the device: garbage sums and
+segfaults.  A member read through a pointer, or through a reference to a struct whose
+member arrays the kernel maps, keeps the nest serial (PCX118); a local struct is mapped
+whole before its members' sections (``map(to: f)``) and stays offloaded.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare  # noqa: E402
+
+C_PROGRAM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+struct Field { int n; double scale; double *v; };
+static double sum_through_pointer(const struct Field *f) {
+  double s = 0.0;
+  for (int i = 0; i < f->n; i++)  /* POINTER_BOUND */
+    s += f->v[i];
+  return s;
+}
+static void scale_through_pointer(struct Field *f, int n) {
+  for (int i = 0; i < n; i++)  /* POINTER_MEMBER */
+    f->v[i] = f->v[i] * f->scale;
+}
+int main(int argc, char **argv) {
+  struct Field f;
+  f.n = 50000 + argc;
+  f.scale = 3.0;
+  f.v = malloc(sizeof(double) * f.n);
+  for (int i = 0; i < f.n; i++)  /* LOCAL */
+    f.v[i] = (i % 7) * f.scale;
+  scale_through_pointer(&f, f.n);
+  printf("%.1f\n", sum_through_pointer(&f));
+  free(f.v);
+  return 0;
+}
+"""
+
+CXX_PROGRAM = r"""
+#include <cstdio>
+#include <cstdlib>
+struct Grid { int n; double scale; double *v; };
+static double sum_through_reference(const Grid &g) {
+  double s = 0.0;
+  for (int i = 0; i < g.n; i++)  /* REFERENCE_BOUND */
+    s += g.v[i];
+  return s;
+}
+static void scale_through_reference(Grid &g, int n) {
+  for (int i = 0; i < n; i++)  /* REFERENCE_MEMBER */
+    g.v[i] = g.v[i] * g.scale;
+}
+static void fill(double *out, const Grid &g, int n) {
+  for (int i = 0; i < n; i++)  /* REFERENCE_SCALAR_ONLY */
+    out[i] = g.scale * i;
+}
+int main(int argc, char **argv) {
+  Grid g;
+  g.n = 50000 + argc;
+  g.scale = 2.0;
+  g.v = (double *)malloc(sizeof(double) * g.n);
+  fill(g.v, g, g.n);
+  scale_through_reference(g, g.n);
+  std::printf("%.1f\n", sum_through_reference(g));
+  std::free(g.v);
+  return 0;
+}
+"""
+
+
+def _remarks_at(data: dict, program: str, marker: str) -> list[dict]:
+    """The reasons the nest on ``marker``'s line was kept serial."""
+    line = next(k + 1 for k, text in enumerate(program.splitlines()) if marker in text)
+    return [r for s in data["sources"] for n in s["nests"] if n["line"] == line and not n["applied"]
+            for r in n["reasons"]]
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_c_members_through_a_pointer_stay_on_the_host(tmp_path) -> None:
+    data = build_and_compare(tmp_path, C_PROGRAM, ["LOCAL"])
+    for marker in ("POINTER_BOUND", "POINTER_MEMBER"):
+        assert any(r["id"] == "PCX118" and "read through a pointer" in r["message"]
+                   for r in _remarks_at(data, C_PROGRAM, marker)), marker
+
+
+@pytest.mark.skipif(shutil.which("clang++-19") is None, reason="clang++-19 not installed")
+def test_cxx_members_of_a_partly_mapped_reference_stay_on_the_host(tmp_path) -> None:
+    # a reference whose members are only read as values is mapped whole (implicitly)
+    data = build_and_compare(tmp_path, CXX_PROGRAM, ["REFERENCE_SCALAR_ONLY"], suffix=".cpp")
+    for marker in ("REFERENCE_BOUND", "REFERENCE_MEMBER"):
+        assert any(r["id"] == "PCX118" and "only its member arrays are mapped" in r["message"]
+                   for r in _remarks_at(data, CXX_PROGRAM, marker)), marker
