@@ -30,6 +30,14 @@ def enter_region(f: Frame, r: DataRegion, st, node):
             fail("PCX216", "region versioned for aliasing where pointers may name other memory", node)
         st = unalias(f, r, st, entry, node)
 
+    for m in r.maps:
+        for sec in m.sections:
+            hard = f.facts.reach.hard.get(f.facts.canonical(sec.base))
+            if hard is not None:
+                line, how = hard
+                fail("PCX216", f"region maps '{sec.base}', which host code may reach through another name "
+                               f"(line {line}: {how})", node)
+
     def enter(m_st: State) -> State:
         for m in r.maps:
             for sec in m.sections:

@@ -12,6 +12,7 @@ import tree_sitter
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import LOOP_TYPES, param_names, text_of
 from pcx_driver.engine.plancheck.frame import PlacedKernel
+from pcx_driver.engine.plancheck.reach import Reach
 from pcx_driver.engine.plancheck.syntax import (
     declared_in,
     declared_name,
@@ -42,6 +43,10 @@ class UnitFacts:
         # the pointer parameters proved distinct at every call
         self.functions = {(fa.name, fa.start_byte): fa for fa in analysis.functions} if analysis is not None else {}
         self.aliases = {lp.name: lp.container for lp in plan.local_pointers}
+        # one-parameter macros that are their argument (``POLYBENCH_ARRAY(A)``)
+        self.identity_macros: set[str] = set(analysis.identity_macros) if analysis is not None else set()
+        self.pure_macros: set[str] = set(analysis.pure_macros) if analysis is not None else set()
+        self.reach = Reach()  # the current function's other names for its buffers (reach.py)
         self._device_functions: set[str] | None = None
         self.defs: dict = {}  # the current function's fixed linear definitions
         self.depth = 0  # callees being walked inside one another (walk.callee_effect)

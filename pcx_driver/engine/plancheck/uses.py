@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import tree_sitter
 
-from pcx_driver.engine import hostaccess
+from pcx_driver.engine import escapes, hostaccess
 from pcx_driver.engine.hostaccess import text_of
 from pcx_driver.engine.plancheck.facts import UnitFacts
+from pcx_driver.engine.plancheck.reach import CASTS
 from pcx_driver.engine.plancheck.state import State
 from pcx_driver.engine.plancheck.syntax import declaration_of, declared_name, function_named, preorder, strip
 from pcx_driver.engine.source import arguments_of
@@ -52,6 +53,12 @@ def host_accesses(facts: UnitFacts, node: tree_sitter.Node, st: State):
                 for g in sorted(facts.file_scope & used & set(names)):
                     args = n.child_by_field_name("arguments")
                     out.append(("call", g, (callee, g, facts.argument_forms(args)), False, n.start_byte))
+            elif facts.reach.reachable and _may_reach_globals(facts, fn, callee):
+                # what the caller (or this function, through a call that kept it) may have
+                # stored where the callee finds it: read and written whole (reach.py)
+                for g in sorted(facts.reach.reachable & set(names)):
+                    out.append(("read", g, WHOLE, False, n.start_byte))
+                    writes.append(("write", g, WHOLE, False, n.start_byte))
             continue
         if t == "type_identifier" and facts.lang is Language.CXX and n.parent is not None and \
                 n.parent.type == "parameter_declaration" and _declared_object(n.parent):
@@ -70,6 +77,16 @@ def host_accesses(facts: UnitFacts, node: tree_sitter.Node, st: State):
             continue
         classify(facts, n, text, names, out, writes)
     return out + writes
+
+
+def _may_reach_globals(facts: UnitFacts, fn: tree_sitter.Node | None, callee: str) -> bool:
+    """May a call of ``callee`` touch memory a file-scope variable holds (and so what the
+    caller stored there)?  Not a pure library call, a pure macro, a C++ cast or a size query."""
+    if fn is None or escapes.pure_call(callee) or callee in facts.pure_macros or callee.startswith(CASTS):
+        return False
+    if fn.type == "field_expression" and text_of(facts.data, fn.child_by_field_name("field")) in _SIZE_QUERIES:
+        return False
+    return escapes.reaches_globals(facts.data, facts.lang, callee)
 
 
 def classify(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, out: list, writes: list) -> None:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from pcx_driver.engine.plancheck.facts import UnitFacts
+from pcx_driver.engine.plancheck.reach import reach_of
 from pcx_driver.engine.plancheck.state import CheckFailed, State, members
 from pcx_driver.engine.plancheck.syntax import function_named, may_alias, pointee_kinds, unrestricted_pointer_params
 from pcx_driver.engine.plancheck.walk import Walker
@@ -43,6 +44,7 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
         walker = Walker(facts, fname, fnode)
         walker.place(plan)
         names = facts.track(fnode, plan, fname)
+        facts.reach = reach_of(facts, fnode, names, _kernel_spans(plan, fname))
         # Pointer parameters without restrict may point into one array (the caller may pass
         # the same buffer twice, or a global the function also uses): each names every one
         # of them, so nothing about one is taken as sure while another may be the same memory.
@@ -81,6 +83,10 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
     finally:
         RANGES.clear()  # a failure inside a region leaves its assumptions on the stack
     return Verdict(True)
+
+
+def _kernel_spans(plan: Plan, fname: str) -> list[tuple[int, int]]:
+    return [(k.start_byte, k.end_byte) for k in plan.offloaded() if k.function == fname]
 
 
 def enforce(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan) -> Plan:

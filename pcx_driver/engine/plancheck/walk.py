@@ -21,6 +21,7 @@ from pcx_driver.engine.plancheck.facts import UnitFacts
 from pcx_driver.engine.plancheck.frame import Frame, PlacedKernel
 from pcx_driver.engine.plancheck.host import host_code
 from pcx_driver.engine.plancheck.kernels import kernel
+from pcx_driver.engine.plancheck.reach import reach_of
 from pcx_driver.engine.plancheck.state import Buf, CheckFailed, State, each, fail, join, hull, join_buf, members, widen
 from pcx_driver.engine.plancheck.syntax import function_named
 from pcx_driver.engine.source import node_key
@@ -228,6 +229,9 @@ def callee_effect(facts: UnitFacts, fname: str, arg, forms: list, v: Buf, at: in
     facts.defs = {k: subst(f, bound) for k, f in facts.defs.items()} | bound
     inner.place(facts.plan)
     names = facts.track(fnode, facts.plan, fname) | {param}
+    saved_reach = facts.reach
+    facts.reach = reach_of(facts, fnode, names, [(k.start_byte, k.end_byte) for k in facts.plan.offloaded()
+                                                  if k.function == fname])
     env = {n: frozenset([n]) for n in names}
     env[param] = frozenset(["\0caller"])
     have = v.present[1] if isinstance(v.present, tuple) else WHOLE
@@ -249,6 +253,7 @@ def callee_effect(facts: UnitFacts, fname: str, arg, forms: list, v: Buf, at: in
         RANGES[:] = outer_ranges
         facts.depth -= 1
         facts.defs = saved
+        facts.reach = saved_reach
     final = members(join([end, *inner.returns]))
     out = entry
     for m in final:  # the caller's buffer, whatever the callee's own names point to
