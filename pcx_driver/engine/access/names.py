@@ -105,6 +105,12 @@ def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
     root = arg
     while root is not None and root.type == "field_expression":
         root = strip_parens(root.child_by_field_name("argument"))
+    if root is not None and root.type == "call_expression" and w.sem.accessor_at(root.start_byte, root.end_byte) is None:
+        # ``cmul(a, b).r``: clang-19 rejects a member of a returned struct in any target
+        # region ("expected addressable lvalue in 'map' clause"; RSBench's rewrite failed)
+        w.hazard("PCX118", f"member '{w.t(n)}' of a value a call returns (clang cannot offload it; "
+                           "assign the call to a local first)", n)
+        return
     if root is not None and root.type == "identifier":
         d = w.decl(root)
         if d is not None and d.reference:
