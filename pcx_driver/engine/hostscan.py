@@ -129,6 +129,11 @@ class HostScanner:
             dst = declared_identifier(node, self.data)
             src = self._ident(node.child_by_field_name("value"))
             if dst is not None and src in self.names():
+                d = node.child_by_field_name("declarator")
+                if src in self.containers and (d is None or d.type != "reference_declarator"):
+                    # ``std::vector<double> z = u;``: a copy, another buffer (a held-out check
+                    # found it read as z naming u's storage)
+                    raise RegionRefused(f"container '{src}' is copied at line {node.start_point[0] + 1}")
                 self.temps.add(dst)
                 use.moves.append((dst, src))
                 return
@@ -137,6 +142,11 @@ class HostScanner:
             right = node.child_by_field_name("right")
             op = text_of(self.data, node.child_by_field_name("operator"))
             dst = self._ident(left)
+            if {dst, self._ident(right)} & self.containers:
+                # ``v = u`` between std::vectors copies the elements (and may reallocate v):
+                # no pointer move (wrong outputs and crashes when it was read as one)
+                raise RegionRefused(f"container '{dst or self._ident(right)}' is assigned at line "
+                                    f"{node.start_point[0] + 1}")
             if dst is not None and dst in self.names():
                 src = self._ident(right)
                 if op == "=" and src is not None and src in self.names():

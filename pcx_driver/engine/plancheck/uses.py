@@ -148,15 +148,27 @@ def classify(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, out:
         out.append(("read", name, sect, False, at))
         return
     # the pointer or array itself
+    containers = set(facts.aliases.values())
     if parent is not None and parent.type == "assignment_expression" and parent.child_by_field_name("left") == n:
         right = strip(parent.child_by_field_name("right"))
         rname = facts.canonical(text_of(data, right)) if right is not None else ""
+        if {name, rname} & containers:  # ``v = u`` copies the elements and may reallocate v
+            if rname in names:
+                out.append(("read", rname, WHOLE, False, at))
+            out.append(("escape", name, WHOLE, False, at))
+            return
         out.append(("bind", name, names.get(rname, frozenset([f"{name}@{n.start_byte}"])), False, at))
         return
     owner = declaration_of(n)
     if owner is not None:  # ``T *name = value;`` or ``T name[N];``
         value = strip(owner.child_by_field_name("value")) if owner.type == "init_declarator" else None
         rname = facts.canonical(text_of(data, value)) if value is not None else ""
+        declarator = owner.child_by_field_name("declarator") if owner.type == "init_declarator" else None
+        if rname in containers and rname in names and getattr(declarator, "type", "") != "reference_declarator":
+            # ``std::vector<double> z = u;``: a copy of u's elements in a buffer of its own
+            out.append(("read", rname, WHOLE, False, at))
+            out.append(("bind", name, frozenset([f"{name}@{n.start_byte}"]), False, at))
+            return
         out.append(("bind", name, names.get(rname, frozenset([f"{name}@{n.start_byte}"])), False, at))
         return
     if parent is not None and parent.type == "field_expression" and parent.child_by_field_name("argument") == n:
