@@ -82,9 +82,14 @@ def _owning_containers_apart(a: ArrayRef, b: ArrayRef) -> bool:
     its own (``w``) against any member (``g.u``), two different members of one object
     (``d.m_x``, ``d.m_y``: the same root name and declaration; LULESH's Domain), members of
     two variables held by value, two variables.  ``p->v`` and ``q->v``, or ``r.v`` and
-    ``s.v`` through references, may be one object.  (In a union only one member is alive,
-    so two members both used name no shared buffer either.)"""
+    ``s.v`` through references, may be one object; so may a union's members, a static
+    data member named through two objects (``a.v``, ``b.v``), and a structured binding
+    (``auto &[x, y] = g;``: x is g.u) against anything: a held-out check found each
+    read as two buffers (wrong outputs and crashes)."""
     if a.base == b.base or not (_owning(a) and _owning(b)):
+        return False
+    if not all(x.decl.kind in (("field",) if x.member else ("local", "global", "static-local", "param"))
+               for x in (a, b)):
         return False
     if not a.member and not b.member:
         return a.decl.key != b.decl.key

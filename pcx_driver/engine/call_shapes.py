@@ -29,6 +29,38 @@ from pcx_driver.engine.semantics import ALLOCATION_FUNCTIONS, _arith, _ASSIGN, _
 # through a call pays nothing for the bindings)
 
 
+def _INDEX_KINDS():
+    """Parameter types an accessor's index may have: an ``int`` or wider.  A narrower one
+    (``unsigned char``, ``bool``, ``short``) converts its argument (wraps, or makes it 0
+    or 1), which the subscript ``member[arg]`` would not do (a held-out check: -nan and
+    crashes)."""
+    import clang.cindex as ci
+
+    TK = ci.TypeKind
+    return {TK.INT, TK.UINT, TK.LONG, TK.ULONG, TK.LONGLONG, TK.ULONGLONG}
+
+
+def index_kept(call, method) -> bool:
+    """The argument of accessor call ``call`` reaches ``method``'s index parameter with
+    its value: an integer no wider than the parameter (``long long`` into ``int`` would
+    wrap where the subscript would not; a ``double`` would be truncated)."""
+    import clang.cindex as ci
+
+    params = list(method.get_arguments())
+    args = list(call.get_arguments())
+    if len(params) != 1 or len(args) != 1:
+        return False
+    arg = args[0]
+    while arg.kind in (ci.CursorKind.UNEXPOSED_EXPR, ci.CursorKind.PAREN_EXPR) and \
+            len(list(arg.get_children())) == 1 and arg.type.get_canonical().kind == \
+            params[0].type.get_canonical().kind:
+        arg = next(arg.get_children())  # the implicit conversion to the parameter's type
+    source, target = arg.type.get_canonical(), params[0].type.get_canonical()
+    # (a negative index is undefined behaviour either way; a non-negative one keeps its
+    # value through any conversion to an integer at least as wide)
+    return _arith(source)[0] and source.kind != ci.TypeKind.BOOL and source.get_size() <= target.get_size()
+
+
 def subscripted_field(method):
     """The FIELD_DECL cursor an element accessor subscripts, or None."""
     import clang.cindex as ci
@@ -40,7 +72,7 @@ def subscripted_field(method):
     params = list(method.get_arguments())
     body = next((x for x in method.get_children() if x.kind == K.COMPOUND_STMT), None)
     stmts = list(body.get_children()) if body is not None else []
-    if len(params) != 1 or not _arith(params[0].type.get_canonical())[0] or len(stmts) != 1 \
+    if len(params) != 1 or params[0].type.get_canonical().kind not in _INDEX_KINDS() or len(stmts) != 1 \
             or stmts[0].kind != K.RETURN_STMT:
         return None
     kids = list(stmts[0].get_children())

@@ -37,7 +37,9 @@ class Decl:
 
     name: str
     key: str  # unique within the TU (USR or file:offset)
-    kind: str  # "param", "local", "global", "field", "enum", "function", "template-param", "other"
+    # "param", "local", "global", "static-local", "field", "union-member", "static-member",
+    # "enum", "function", "template-param", "other" (a structured binding among them)
+    kind: str
     type_spelling: str  # as written ("real *restrict", "const std::vector<float> &")
     shape: str  # "scalar", "pointer", "array", "container", "record", "function", "other"
     element_type: str = ""  # innermost element (canonical spelling; "T" in templates)
@@ -348,7 +350,7 @@ class Semantics:
                         self.calls_spelled_at.setdefault(off, callee)
                 if callee is not None and end > start:
                     self.calls[(start, end)] = callee
-                    self._record_call_shape(c.referenced, callee.kind, start, end)
+                    self._record_call_shape(c.referenced, callee.kind, start, end, c)
                     self.calls_by_start.setdefault(start, []).append((end, callee))
                     if callee.template_args:
                         self.template_calls.setdefault(callee.name, []).append(callee.template_args)
@@ -394,7 +396,7 @@ class Semantics:
                 self._shape_memo[key] = None
         return self._shape_memo[key]
 
-    def _record_call_shape(self, ref, kind: str, start: int, end: int) -> None:
+    def _record_call_shape(self, ref, kind: str, start: int, end: int, call=None) -> None:
         """Calls of element accessors, allocation and release wrappers (engine/call_shapes.py)."""
         from pcx_driver.engine import call_shapes
 
@@ -404,7 +406,7 @@ class Semantics:
             field = self._classified("accessor", ref, call_shapes.subscripted_field)
             member = self._decl(field) if field is not None else None
             if member is not None and member.shape == "container" and member.container == "std::vector" \
-                    and not member.reference:
+                    and not member.reference and call is not None and call_shapes.index_kept(call, ref):
                 self.accessors[(start, end)] = member
             return
         if self._classified("allocates", ref, call_shapes.allocates):
@@ -521,10 +523,13 @@ class Semantics:
         elif cur.kind == K.VAR_DECL:
             sp = cur.semantic_parent
             kind = "global" if sp is None or sp.kind in (K.TRANSLATION_UNIT, K.NAMESPACE) else "local"
-            if kind == "local" and cur.storage_class == ci.StorageClass.STATIC:
+            if sp is not None and sp.kind in (K.STRUCT_DECL, K.CLASS_DECL, K.UNION_DECL, K.CLASS_TEMPLATE):
+                kind = "static-member"  # one object, whatever instance names it
+            elif kind == "local" and cur.storage_class == ci.StorageClass.STATIC:
                 kind = "static-local"
         elif cur.kind == K.FIELD_DECL:
-            kind = "field"
+            sp = cur.semantic_parent
+            kind = "union-member" if sp is not None and sp.kind == K.UNION_DECL else "field"
         elif cur.kind == K.ENUM_CONSTANT_DECL:
             kind = "enum"
         elif cur.kind in (K.FUNCTION_DECL, K.CXX_METHOD, K.FUNCTION_TEMPLATE):

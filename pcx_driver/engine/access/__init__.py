@@ -41,7 +41,8 @@ __all__ = ["ArrayRef", "CallRef", "GROWING_METHODS", "Hazard", "NestFacts", "REA
 def collect(root: Node, loops_by_node: dict[int, Loop], model: SourceModel, sem: Semantics) -> NestFacts:
     w = Walk(model, sem, loops_by_node, root)
     w.visit(root, [], False, None, False)
-    mapped = {a.root for a in w.facts.arrays if a.member}
+    # (a member container is mapped through a local pointer to its data, not as a member)
+    mapped = {a.root for a in w.facts.arrays if a.member and not (a.decl is not None and a.decl.shape == "container")}
     for name, n in w.facts.reference_members:
         if name in mapped:
             # a map of a member's elements maps the struct in part: its other members are

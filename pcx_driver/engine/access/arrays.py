@@ -91,6 +91,10 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
         if root_decl is not None and root_decl.shape == "pointer" and decl is not None and decl.shape == "array":
             w.hazard("PCX118", f"array member '{w.t(base)}' reached through a pointer", n)
             return
+        if decl is not None and decl.kind == "union-member":
+            # (clang-19: "mapping of union members is not allowed"; the rewrite failed)
+            w.hazard("PCX118", f"'{w.t(base)}' is a member of a union, which OpenMP cannot map", n)
+            return
     else:
         w.hazard("PCX118", f"access '{w.t(n)}' through a computed pointer cannot be analysed", n)
         return

@@ -1,0 +1,125 @@
+"""C++ objects that are not what their names suggest (a held-out adversarial check).
+
+Each of these printed a wrong answer or crashed on the host device before:
+
+- ``v = u`` between ``std::vector``s copies the elements (and may reallocate ``v``); a
+  data region read it as ``v`` now naming ``u``'s buffer, and ``std::vector<double> z =
+  u;`` as ``z`` naming it.  A region around either is refused (PCX203), in the planner
+  and in the plan checker;
+- an element accessor whose index parameter is narrower than ``int`` (``unsigned char``,
+  ``bool``), or called with a wider argument than its parameter (``long long`` into
+  ``int``): the call converts the argument, the subscript it became did not;
+- members that may be one object: a static data member named through two objects, a
+  union's members, a structured binding (``auto &[x, y] = g;``, x is g.u).
+
+Built serially and with ``PCX_MODE=static``, run on the host device.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare  # noqa: E402
+from test_struct_members_on_device import _remarks_at  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("clang++-19") is None, reason="clang++-19 not installed")
+
+COPIES = r"""
+#include <cstdio>
+#include <vector>
+int main(int argc, char **argv) {
+  int n = 30000 + argc;
+  std::vector<double> cur(n, 1.0), nxt(n, 0.0), big(2 * n, 3.0);
+  for (int step = 0; step < 4; ++step) {
+    for (int i = 1; i < n - 1; ++i)  /* RELAX */
+      nxt[i] = 0.5 * cur[i] + 0.25 * (cur[i - 1] + cur[i + 1]) + step;
+    cur = nxt;
+  }
+  std::vector<double> keep = cur;
+  for (int i = 0; i < n; ++i)  /* AFTER_COPY */
+    cur[i] = keep[i] * 2.0;
+  nxt = big;
+  for (int i = 0; i < 2 * n; ++i)  /* GROWN */
+    nxt[i] += 1.0;
+  std::printf("%.12f %.12f %.12f %zu\n", cur[n / 2], keep[7], nxt[2 * n - 1], nxt.size());
+  return 0;
+}
+"""
+
+ACCESSORS = r"""
+#include <cstdio>
+#include <vector>
+struct Table {
+  std::vector<double> m_w;
+  double &narrow(unsigned char i) { return m_w[i]; }
+  double &flag(bool i) { return m_w[i]; }
+  double &at(int i) { return m_w[i]; }
+};
+int main(int argc, char **argv) {
+  Table t;
+  int n = 1000 + argc;
+  t.m_w.assign(n, 1.0);
+  for (int i = 0; i < n; ++i)  /* NARROW */
+    t.narrow(i) += i;
+  for (int i = 0; i < n; ++i)  /* FLAG */
+    t.flag(i) += 0.5;
+  long long big = 0;
+  for (long long k = 0; k < n; ++k)  /* WIDE */
+    t.at(k) *= 2.0;
+  for (int i = 0; i < n; ++i)  /* FITS */
+    t.at(i) += 1.0;
+  double s = 0;
+  for (int i = 0; i < n; ++i) s += t.m_w[i] * (i % 5);
+  std::printf("%.6f %.6f %.6f %lld\n", s, t.m_w[0], t.m_w[255], big);
+  return 0;
+}
+"""
+
+SAME_OBJECT = r"""
+#include <cstdio>
+#include <vector>
+struct Shared { static std::vector<double> pool; std::vector<double> own; };
+std::vector<double> Shared::pool;
+struct Pair { std::vector<double> u, v; };
+int main(int argc, char **argv) {
+  int n = 20000 + argc;
+  Shared a, b;
+  Shared::pool.assign(n, 1.0);
+  for (int i = 1; i < n; ++i)  /* STATIC_MEMBER */
+    a.pool[i] = b.pool[i - 1] + 1.0;
+  Pair g;
+  g.u.assign(n, 1.0);
+  g.v.assign(n, 2.0);
+  auto &[x, y] = g;
+  for (int i = 1; i < n; ++i)  /* BINDING */
+    x[i] = g.u[i - 1] + y[i];
+  std::printf("%.3f %.3f %.3f\n", Shared::pool[n - 1], g.u[n - 1], g.u[n / 2]);
+  return 0;
+}
+"""
+
+
+def test_vector_copies_are_copies(tmp_path) -> None:
+    # (RELAX alone, copying its vectors at each step, costs more than it saves: PCX115)
+    data = build_and_compare(tmp_path, COPIES, ["AFTER_COPY", "GROWN"], suffix=".cpp")
+    remarks = [r for s in data["sources"] for r in s["remarks"]]
+    assert not any(r["id"] == "PCX200" for r in remarks), "no region across a copy"
+    assert any(r["id"] == "PCX203" and "container 'cur' is assigned" in r["message"] for r in remarks)
+
+
+def test_accessor_arguments_keep_their_value(tmp_path) -> None:
+    data = build_and_compare(tmp_path, ACCESSORS, ["FITS"], suffix=".cpp")
+    for marker in ("NARROW", "FLAG", "WIDE"):
+        assert _remarks_at(data, ACCESSORS, marker), f"{marker} stays serial"
+
+
+def test_members_that_may_be_one_object_are_not_apart(tmp_path) -> None:
+    # both nests carry a dependence when the two names are one vector: serial
+    data = build_and_compare(tmp_path, SAME_OBJECT, [], suffix=".cpp")
+    for marker in ("STATIC_MEMBER", "BINDING"):
+        assert _remarks_at(data, SAME_OBJECT, marker), f"{marker} stays serial"
