@@ -302,6 +302,12 @@ class Driver:
                 spec, self.cmd.speculation = self.cmd.speculation, None
                 return spec.take()
             drop_speculation(self.cmd)
+        if self.cmd.warn_if_original_builds is not None:
+            self.cmd.allow_exec = False  # its status decides the warning
+            status = final(self.cmd, real, original)
+            if status == 0:
+                self.cmd.say("warning", self.cmd.warn_if_original_builds)
+            return status
         return final(self.cmd, real, original)
 
     def _links_offload_code(self, inv: Invocation, compiler: toolchain.Compiler) -> bool:

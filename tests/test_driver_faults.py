@@ -251,6 +251,52 @@ def test_rewrite_that_does_not_compile_falls_back_pcx007(project, pcx_env):
     assert strict.returncode != 0 and "pcx-cc: error:" in strict.stderr
 
 
+HELPER = r'''#include "values.h"
+double scaled_sum(void)
+{
+    static double z[N];
+    double s = 0.0;
+    // pcx-test-offload: map(from: z[0:N])
+    for (int i = 0; i < N; i++)
+        z[i] = 3.0 * i;
+    for (int i = 0; i < N; i++)
+        s += z[i];
+    return s;
+}
+'''
+
+
+def test_one_rewrite_that_does_not_compile_costs_only_its_own_file(project, pcx_env):
+    """A compile-and-link of two rewritten sources, one of whose rewrites does not compile:
+    that source alone is compiled as written (one warning naming it); the other keeps its
+    kernel (RSBench's ``pcx-cc *.c`` had lost every file's rewrite to one)."""
+    (project / "src" / "saxpy.c").write_text(
+        SAXPY.replace("map(to: x[0:N])", "map(to: no_such_array[0:N])")
+             .replace("    printf(", "    s += scaled_sum();\n    printf(")
+             .replace("int main(void)", "double scaled_sum(void);\nint main(void)"))
+    (project / "src" / "helper.c").write_text(HELPER)
+    r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_standin", "-O2", "src/saxpy.c", "src/helper.c",
+             "-o", "prog"], project, pcx_env)
+    assert r.returncode == 0, r.stderr
+    warnings = [ln for ln in r.stderr.splitlines() if ln.startswith("pcx-cc: warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith("pcx-cc: warning: src/saxpy.c: the rewritten source "
+                                                         "failed to compile"), r.stderr
+    out = run_prog("./prog", project, offload=True)
+    assert out.returncode == 0 and out.stdout == "src/saxpy.c 1999000.0\n", out
+    assert out.stderr.count("Launching kernel") == 1, out.stderr  # helper.c's kernel
+
+
+def test_a_link_error_of_the_users_own_blames_no_rewrite(project, pcx_env):
+    """A rewritten source linked into a program with no ``main``: the linker's error, as
+    plain clang gives it, and no PCX007 warning saying the rewrite failed."""
+    (project / "src" / "helper.c").write_text(HELPER)
+    r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_standin", "-O2", "src/helper.c", "-o", "prog"],
+            project, pcx_env)
+    assert r.returncode != 0
+    assert "undefined reference to `main'" in r.stderr, r.stderr
+    assert "pcx-cc: warning" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
 @pytest.mark.parametrize("bad,error", [
     ("int helper(void) { return undeclared_name; }\n",
      "bad.c:1:27: error: use of undeclared identifier 'undeclared_name'"),

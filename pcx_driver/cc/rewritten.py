@@ -63,10 +63,29 @@ def try_rewritten(
         cmd.say("error", "the rewritten source failed to compile (strict mode) [PCX007]")
         return status
     first = _first_error(err, {j.temp_path: j.input.path for j in changed if j.temp_path})
+    culprit = [j for j in changed if os.path.realpath(j.input.path) == _error_file(first)]
+    if culprit and len(changed) > 1:
+        # one rewritten source of several failed: it alone is compiled as written, the
+        # others keep their rewrites (a helper's RSBench build lost all three for one)
+        j = culprit[0]
+        j.remark("PCX007", "rewritten source failed to compile; the original source was compiled instead")
+        j.text = None
+        if not _original_fails_too(cmd, inv, [j], real, target, arch):
+            cmd.say("warning", f"{j.input.path}: the rewritten source failed to compile ({first}); compiled the "
+                               f"original source unchanged [PCX007]")
+        return try_rewritten(cmd, inv, jobs, [c for c in changed if c is not j], compiler, target, arch, link_flags)
     for j in changed:
         j.remark("PCX007", "rewritten source failed to compile; the original source was compiled instead")
         j.text = None
     untouched = {os.path.realpath(j.input.path) for j in jobs if j not in changed}
+    names = ", ".join(j.input.path for j in changed)
+    if _error_file(first) is None and link_flags:
+        # no source line (the linker's, or its wrapper's): the user's link error as often
+        # as the rewrite's; the original command decides, and only if it builds is the
+        # rewrite to blame
+        cmd.warn_if_original_builds = (f"{names}: the rewritten program failed to link ({first}); built the "
+                                       f"original sources unchanged [PCX007]")
+        return None
     if _error_file(first) in untouched:
         # the first error is in a source this command compiles as the user wrote it: the
         # original compile fails the same way and says so; no pcx warning to blame a rewrite
@@ -75,7 +94,6 @@ def try_rewritten(
         # the sources as the user wrote them fail the same checks (Rodinia backprop's two
         # stacked ``#pragma omp target``): the original compile says why; no pcx warning
         return None
-    names = ", ".join(j.input.path for j in changed)
     cmd.say("warning", f"{names}: the rewritten source failed to compile ({first}); compiled the original "
                        f"source unchanged [PCX007]")
     return None

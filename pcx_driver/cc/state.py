@@ -50,6 +50,9 @@ class Command:
         self.temp_dirs: list[str] = []
         self.archive_words: dict[int, list[str]] = {}  # argv position -> words (see Driver._links_offload_code)
         self.speculation: Any = None  # speculate.Speculation: the original compile, started early
+        # a PCX007 warning to give only if the original command succeeds (a rewritten
+        # build that failed to link: the user's link error, or the rewrite's)
+        self.warn_if_original_builds: str | None = None
         self._warned = False
 
     def say(self, level: str, message: str) -> None:
