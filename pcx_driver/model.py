@@ -168,6 +168,18 @@ class ArrayReduction:
 
 
 @dataclass
+class MemberValue:
+    """A scalar member a nest reads through a pointer or a reference (``f->n``, ``g.scale``):
+    the struct is not on the device (or only the member arrays a kernel maps are), so the
+    rewriter takes the value into a local before the kernel and the kernel reads that
+    (``firstprivate``).  The nest never writes a struct member."""
+
+    expression: str  # as written, e.g. "f->n"
+    type: str  # the member's type as declared, without qualifiers ("int", "Index_t")
+    ranges: list[tuple[int, int]] = field(default_factory=list)  # its occurrences in the nest
+
+
+@dataclass
 class PrivateArray:
     """An array private to each iteration of a nest (engine/privatise.py), with what the
     rewriter needs to emit it: a copy declared in the loops' body, the uses renamed, and
@@ -252,6 +264,8 @@ class NestAnalysis:
     # element (``path[k][k] >= 0``) under which the nest is parallel; evaluated on the
     # device before each launch, the loop running as written (one thread) where it fails.
     pivot_test: str = ""
+    # Scalar members read through a pointer or reference, passed in as local values
+    member_values: list[MemberValue] = field(default_factory=list)
 
 
 @dataclass
@@ -424,11 +438,12 @@ class KernelPlan:
 
 @dataclass
 class LocalPointer:
-    """A local pointer the rewriter declares for a C++ container used on the device.
+    """A local the rewriter declares for a C++ container used on the device, or (``type``
+    set) for a struct member's value a kernel reads (``MemberValue``).
 
-    ``auto *name = container.data();`` goes before the statement starting at ``byte``
-    (the kernel, or the data region that maps it); every byte range in ``renames`` (an
-    occurrence of the container expression inside a kernel) is replaced by ``name``.
+    ``auto *name = container.data();`` (``type name = init;``) goes before the statement
+    starting at ``byte`` (the kernel, or the data region that maps it); every byte range in
+    ``renames`` (an occurrence of the expression inside a kernel) is replaced by ``name``.
     """
 
     name: str
@@ -441,6 +456,7 @@ class LocalPointer:
     # of each pair in ``brackets``) become brackets: ``domain.x(i)`` -> ``pcx_domain_m_x[i]``
     init: str = ""
     brackets: list[tuple[int, int]] = field(default_factory=list)
+    type: str = ""  # a value of this type, not a pointer ("const int", "const auto")
 
 
 @dataclass

@@ -56,6 +56,7 @@ from pcx_driver.model import (
     Decision,
     FunctionAnalysis,
     NestAnalysis,
+    MemberValue,
     PrivateArray,
     Remark,
     Section,
@@ -382,6 +383,7 @@ class _UnitAnalyser:
             alias_reads=[(a, b) for a, b, written in versioned if not written], pragma_claim=claim,
             private_arrays=privates, pivot_test=" && ".join(f"({t})" for t in pivots) if len(pivots) > 1 else "".join(pivots),
             lastprivate=sv.lastprivate, lastprivate_init=m.text(start) if sv.lastprivate and start is not None else "",
+            member_values=_member_values(nest.facts.member_values, m),
         )
         self._offloaded_groups.append(groups)
         clauses = []
@@ -585,3 +587,14 @@ def _identity_macro(name: str, sem: Semantics) -> bool:
         return False
     body = [t for t in found[1] if t not in ("(", ")")]
     return body in ([found[2][0]], ["*", found[2][0]])
+
+
+def _member_values(reads: list, m) -> list[MemberValue]:
+    """The nest's scalar member reads through pointers or references, one ``MemberValue``
+    per expression with every occurrence."""
+    out: dict[str, MemberValue] = {}
+    for node, member in reads:
+        text = " ".join(m.text(node).split())
+        ty = " ".join(w for w in member.type_spelling.split() if w not in ("const", "volatile"))
+        out.setdefault(text, MemberValue(text, ty)).ranges.append((node.start_byte, node.end_byte))
+    return list(out.values())

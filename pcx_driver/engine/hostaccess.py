@@ -493,6 +493,58 @@ def borrows(fnode: tree_sitter.Node, name: str, data: bytes, _seen: frozenset = 
     return False
 
 
+def member_borrow(fnode: tree_sitter.Node, name: str, data: bytes) -> tuple[str, int, bool] | None:
+    """Where pointer ``name`` of function ``fnode`` takes its value from a member of a struct
+    (``double *v = s.v;``, ``v = p->a``, ``= &g.a[0]``): (the member expression, its line,
+    whether this function names the struct anywhere else).  The struct keeps the pointer,
+    so ``s.v[0] += x``, ``Vec u = s; u.v[0]``, ``q = &s; q->v[0]`` or a helper given ``s``
+    reach ``v``'s buffer without naming it (a held-out check: writes lost in a data
+    region).  Where the function names it nowhere else, only a caller's copy (a parameter's
+    or a global's struct) does, which calls reaching globals may use.  None where the value
+    names no member, or the struct is a local the function names nowhere else."""
+    body = fnode.child_by_field_name("body")
+    nodes = list(all_nodes(body)) if body is not None else []
+    for n in nodes:
+        if n.type == "init_declarator" and declared_identifier(n, data) == name:
+            value = n.child_by_field_name("value")
+        elif n.type == "assignment_expression" and text_of(data, n.child_by_field_name("left")) == name:
+            value = n.child_by_field_name("right")
+        else:
+            continue
+        member = next((x for x in all_nodes(value) if x.type == "field_expression"), None) \
+            if value is not None else None
+        if member is None:
+            continue
+        root = member
+        while root is not None and root.type in ("field_expression", "subscript_expression",
+                                                 "parenthesized_expression", "pointer_expression"):
+            root = root.child_by_field_name("argument") if root.type != "parenthesized_expression" else \
+                (root.named_children[0] if root.named_children else None)
+        text, line = text_of(data, member), member.start_point[0] + 1
+        if root is None or root.type != "identifier":
+            return text, line, True
+        rname = text_of(data, root)
+        uses = [x for x in nodes if x.type == "identifier" and text_of(data, x) == rname and
+                not (value.start_byte <= x.start_byte < value.end_byte)]
+        if any(not _declares(x) for x in uses):
+            return text, line, True
+        if not _local_declared(body, rname, data):
+            return text, line, False  # a parameter's or a global's: only the caller's copy
+    return None
+
+
+def _declares(ident: tree_sitter.Node) -> bool:
+    """``ident`` is the name a declaration declares (not a use)."""
+    up = ident.parent
+    while up is not None and up.type in ("pointer_declarator", "array_declarator", "init_declarator",
+                                         "reference_declarator", "parenthesized_declarator"):
+        if up.type == "init_declarator":
+            return up.child_by_field_name("declarator") is not None and \
+                ident.start_byte < up.child_by_field_name("declarator").end_byte
+        up = up.parent
+    return up is not None and up.type == "declaration"
+
+
 def _local_declared(body: tree_sitter.Node | None, name: str, data: bytes) -> bool:
     """``name`` is declared (with any declarator) inside ``body``."""
     for n in all_nodes(body) if body is not None else ():

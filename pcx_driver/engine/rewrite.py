@@ -592,8 +592,9 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         if lp.byte not in live_positions and not used:
             continue
         value = lp.init or f"({lp.container}).data()"
-        ed.insert_before(omp.place(lp.byte), _RANK_DECL, f"auto *{lp.name} = {value};")
-        if lp.byte not in live_positions:
+        declaration = f"{lp.type} {lp.name} = {value};" if lp.type else f"auto *{lp.name} = {value};"
+        ed.insert_before(omp.place(lp.byte), _RANK_DECL, declaration)
+        if lp.byte not in live_positions and not lp.type:
             # its region is not emitted: host code between the region's start and a kernel
             # may have resized the container, so each kernel takes its data pointer afresh
             for k in emitted:

@@ -115,6 +115,9 @@ class NestFacts:
     views: dict = field(default_factory=dict)
     # members read through a reference to a struct (``g.scale``, g a ``Grid&``): the root's name, the read
     reference_members: list = field(default_factory=list)
+    # scalar members read through a pointer or a reference (``f->n``), passed in as values:
+    # (the read, the member's declaration)
+    member_values: list = field(default_factory=list)
 
     @contextmanager
     def bound(self, bindings: dict[str, Node]) -> Iterator[None]:

@@ -91,6 +91,23 @@ def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str,
                                      bindings=dict(w.facts.bindings) if w.inlining else {}))
 
 
+def _member_value(w: Walk, n: Node, arg: Node | None) -> bool:
+    """Record ``f->n`` (``g.n``, g a reference) as a value passed in, where ``f`` is a
+    variable of the function (not a helper's parameter) and the member an arithmetic
+    scalar: the nest writes no struct member (lvalue), so its value is the one before."""
+    if arg is None or arg.type != "identifier" or w.inlining:
+        return False
+    root = w.decl(arg)
+    field = n.child_by_field_name("field")
+    info = w.sem.member_of(field.start_byte) if field is not None else None
+    member = info[0] if info else None
+    if root is None or root.key in w.facts.bindings or member is None or member.shape != "scalar" \
+            or member.volatile or not (member.integral or member.floating):
+        return False
+    w.facts.member_values.append((n, member))
+    return True
+
+
 def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
     arg = strip_parens(n.child_by_field_name("argument"))
     op = w.t(n.child_by_field_name("operator"))
@@ -99,8 +116,10 @@ def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
         return
     if op == "->":
         # (also in the loop header: the kernel evaluates its bounds on the device, where
-        # the pointer names no mapped object; HeCBench-style ``i < f->n`` crashed)
-        w.hazard("PCX118", f"member '{w.t(n)}' read through a pointer inside the nest", n)
+        # the pointer names no mapped object; HeCBench-style ``i < f->n`` crashed), unless
+        # it is a scalar the rewrite passes in as a value
+        if not _member_value(w, n, arg):
+            w.hazard("PCX118", f"member '{w.t(n)}' read through a pointer inside the nest", n)
         return
     root = arg
     while root is not None and root.type == "field_expression":
@@ -114,6 +133,8 @@ def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
     if root is not None and root.type == "identifier":
         d = w.decl(root)
         if d is not None and d.reference:
+            if root is arg and _member_value(w, n, arg):
+                return
             w.facts.reference_members.append((w.t(root), n))
         ident(w, root, loops, cond, stmt, read=True, write=False, op="", assign=None, header_of=header_of)
         return

@@ -42,7 +42,7 @@ class UnitFacts:
         # (name, start byte) -> the function's analysis: its arrays of arrays' row extents,
         # the pointer parameters proved distinct at every call
         self.functions = {(fa.name, fa.start_byte): fa for fa in analysis.functions} if analysis is not None else {}
-        self.aliases = {lp.name: lp.container for lp in plan.local_pointers}
+        self.aliases = {lp.name: lp.container for lp in plan.local_pointers if not lp.type}
         # one-parameter macros that are their argument (``POLYBENCH_ARRAY(A)``)
         self.identity_macros: set[str] = set(analysis.identity_macros) if analysis is not None else set()
         self.pure_macros: set[str] = set(analysis.pure_macros) if analysis is not None else set()

@@ -12,8 +12,9 @@ tracked name in host code must be one of the forms the walk follows:
   ``escapes.NON_KEEPING``), of a call whose result is dropped or is a number.
 
 Anything else (``g = v``, ``s.p = v``, ``q = id(v)``, ``&v.at(0)``, ``std::begin(v)``,
-``std::ref(v)``, a lambda capturing it, ``T& r = v[0]``) is a *hard* escape: a region that
-maps the buffer fails PCX216.  An argument of a call of the file, its result dropped or a
+``std::ref(v)``, a lambda capturing it, ``T& r = v[0]``), and a pointer taken from a member
+of a struct the function names elsewhere (``double *v = s.v;``, ``hostaccess.member_borrow``)
+is a *hard* escape: a region that maps the buffer fails PCX216.  An argument of a call of the file, its result dropped or a
 number, may still be kept by the callee where only code reaching globals finds it: such
 buffers, the function's parameters (the caller may have stored them) and file-scope
 buffers are ``reachable``, and a host call that may reach globals
@@ -67,6 +68,12 @@ def reach_of(facts, fnode: tree_sitter.Node, names: set[str], kernels: list[tupl
             out.reachable.add(name)
         elif how is not None and name not in out.hard:
             out.hard[name] = (n.start_point[0] + 1, how)
+    for name in sorted(names):  # ``double *v = s.v;``: the struct still holds it
+        borrow = hostaccess.member_borrow(fnode, name, facts.data)
+        if borrow is not None and borrow[2] and name not in out.hard:
+            out.hard[name] = (borrow[1], f"it takes its value from '{borrow[0]}', which the function uses too")
+        elif borrow is not None:
+            out.reachable.add(name)
     params = set(hostaccess.param_names(fnode, facts.data))
     out.reachable |= {n for n in names if n in params or n in facts.file_scope or "." in n or "->" in n}
     return out
@@ -223,10 +230,22 @@ class _Occurrences:
         return self.kept[key]
 
     def number_or_dropped(self, call: tree_sitter.Node, fname: str) -> bool:
-        """The call's result is dropped, or is a number (its definition returns an arithmetic type)."""
+        """The call's result is dropped, or is a number: its definition returns an arithmetic
+        type, it initialises an arithmetic variable, or a pure call takes it."""
         up = _climb(call, _THROUGH)
-        if up.parent is not None and up.parent.type in ("expression_statement", "comma_expression"):
+        parent = up.parent
+        if parent is not None and parent.type in ("expression_statement", "comma_expression"):
             return True
+        if parent is not None and parent.type == "argument_list" and parent.parent is not None:
+            fn = parent.parent.child_by_field_name("function")
+            if fn is not None and escapes.pure_call(text_of(self.data, fn)):
+                return True  # ``printf("%f", checksum(a, n))``
+        if parent is not None and parent.type == "init_declarator" and parent.parent is not None:
+            d = parent.child_by_field_name("declarator")
+            ty = parent.parent.child_by_field_name("type")
+            if d is not None and d.type == "identifier" and ty is not None and \
+                    ty.type in ("primitive_type", "sized_type_specifier"):
+                return True  # ``double s = checksum(a, n);``
         fnode = function_named(self.data, self.facts.lang, fname)
         ty = fnode.child_by_field_name("type") if fnode is not None else None
         d = fnode.child_by_field_name("declarator") if fnode is not None else None
