@@ -123,3 +123,41 @@ def test_members_that_may_be_one_object_are_not_apart(tmp_path) -> None:
     data = build_and_compare(tmp_path, SAME_OBJECT, [], suffix=".cpp")
     for marker in ("STATIC_MEMBER", "BINDING"):
         assert _remarks_at(data, SAME_OBJECT, marker), f"{marker} stays serial"
+
+
+CLASS_UPDATES = r"""
+#include <cstdio>
+#include <string>
+struct F3 { float x, y, z; };
+static F3 operator+(F3 a, F3 b) { return F3{a.x + b.x, a.y + b.y, a.z + b.z}; }
+struct Tally { double total; int count; };
+static Tally &operator<<(Tally &t, float x) { t.total += x; t.count++; return t; }
+struct Sum { double v; Sum &operator+=(double x) { v += x; return *this; } };
+int main(int argc, char **argv) {
+  const int n = 30000 + argc;
+  static F3 p[30010], q[30010];
+  for (int i = 0; i < n; i++) { p[i].x = i * 0.5f; p[i].y = 1; p[i].z = 2; q[i] = p[i]; }
+  for (int i = 0; i < n; i++)  /* PURE_OPERATOR */
+    p[i] = p[i] + q[i];
+  Tally t = {0, 0};
+  for (int i = 0; i < n; i++)  /* OPERATOR_WRITES */
+    t << p[i].x;
+  std::string text;
+  for (int i = 0; i < 3000; i++)  /* STRING_APPEND */
+    text += (char)('a' + i % 26);
+  Sum sum = {0};
+  for (int i = 0; i < n; i++)  /* CLASS_SUM */
+    sum += p[i].y;
+  std::printf("%.2f %d %zu %c %.1f\n", t.total, t.count, text.size(), text[77], sum.v);
+  return 0;
+}
+"""
+
+
+def test_operators_of_classes_are_calls_not_arithmetic(tmp_path) -> None:
+    # ``t << x`` with a user operator writing t was taken for a shift (firstprivate(t):
+    # 0 instead of the total); ``text += c`` on a std::string became reduction(+:text)
+    # (a crash), ``sum += x`` on a class a reduction that did not compile
+    data = build_and_compare(tmp_path, CLASS_UPDATES, ["PURE_OPERATOR"], suffix=".cpp")
+    for marker in ("OPERATOR_WRITES", "STRING_APPEND", "CLASS_SUM"):
+        assert _remarks_at(data, CLASS_UPDATES, marker), f"{marker} stays serial"

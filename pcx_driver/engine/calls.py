@@ -132,8 +132,9 @@ class UserFunctions:
         # through an object (engine/functors.py)
         functor = callee.kind == "method" and inlined and fn is not None and stateless_class(enclosing_class(fn),
                                                                                              self.model)
-        if callee.kind in ("method", "constructor", "operator") and not functor:
+        if callee.kind in ("method", "constructor") and not functor:
             return (False, f"'{callee.qualified}' is a member function")
+        # (a free ``operator+`` is a function like any other: its parameters decide)
         if fn is None:
             return (False, f"definition of '{callee.name}' not found")
         m, sem = self.model, self.sem

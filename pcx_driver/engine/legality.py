@@ -204,6 +204,16 @@ class Legality:
                             if kind is not CallKind.MATH:
                                 reasons.append(("PCX111", f"bound of loop '{lp.index}' calls '{self._t(f)}', which "
                                                 "may change between iterations"))
+            if lp.inexact:
+                others = {x.index for x in nest.loops if x is not lp}
+                for a in nest.facts.arrays:
+                    names = {self._t(x) for s in a.subs for x in walk(s) if x.type == "identifier"}
+                    if lp.index in names and names & others:
+                        reasons.append(("PCX116", f"the last value of strided loop '{lp.index}' (line "
+                                        f"{self._line(lp.node)}) is not known at compile time, so the section of "
+                                        f"'{a.base}' from its subscript with '{sorted(names & others)[0]}' could "
+                                        "reach past the elements it touches"))
+                        break
             if lp.low is None or lp.high is None:
                 if lp is nest.root and not any(r[0] == "PCX111" for r in reasons):
                     reasons.append(("PCX110", f"bounds of loop '{lp.index}' are not loop-invariant integer "

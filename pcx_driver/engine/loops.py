@@ -265,6 +265,9 @@ class Loop:
     low: Poly | None = None  # inclusive index range (None: not affine)
     high: Poly | None = None
     problem: tuple[str, str] | None = None  # (remark id, message) when not canonical
+    # a strided loop whose last index is not known (its range is no compile-time constant):
+    # ``high`` (``low``) is only a bound of it, up to the step less one past the last index
+    inexact: bool = False
     bound_nodes: list[Node] = field(default_factory=list)  # init value and test bound
     children: list["Loop"] = field(default_factory=list)
     parent: "Loop | None" = None
@@ -443,6 +446,22 @@ def parse_loop(node: Node, text: Callable[[Node], str], to_poly: ToPoly,
                     loop.high = Poly.const(loop.low.const_value + last)
                 else:
                     loop.low = Poly.const(loop.high.const_value - last)
+        elif abs(step) > 1:
+            # a range of compile-time constants written as names (``kk < N; kk += B`` with
+            # macros): the bound that names them, less what the stride leaves short of it
+            # (``a[kk + k]`` with k < B mapped B - 1 elements past the array: a helper's
+            # MachSuite check clobbered and crashed)
+            first, limit = (constant(value), constant(bound_node)) if constant is not None and \
+                bound_node is not None else (None, None)
+            if first is not None and limit is not None:
+                inclusive = limit if op in ("<=", ">=") else (limit - 1 if step > 0 else limit + 1)
+                short = abs(inclusive - first) % abs(step)
+                if step > 0:
+                    loop.high = loop.high - Poly.const(short)
+                else:
+                    loop.low = loop.low + Poly.const(short)
+            else:
+                loop.inexact = True
     return loop
 
 

@@ -450,6 +450,17 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
             covered = all(any(n.start_byte <= r.node.start_byte < n.end_byte for n in nodes) for r in refs)
             if len(ops) == 1 and covered:
                 op = ops.pop()
+                if not (d.integral or d.floating) or d.shape != "scalar":
+                    # ``s += c`` on a std::string or a class: an operator of the class, no
+                    # OpenMP reduction (a crash, and rewrites that did not compile)
+                    out.problems.append(("PCX112", f"'{name}' is updated with '{op}=' but is not an arithmetic "
+                                                   "variable, which an OpenMP reduction needs"))
+                    continue
+                if "long double" in d.type_spelling:
+                    # clang builds it with __atomic_* calls from libatomic, which the link lacks
+                    out.problems.append(("PCX112", f"reduction on long double '{name}' (the offload build would "
+                                                   "need libatomic)"))
+                    continue
                 if op in ("&", "|", "^") and not d.integral:
                     out.problems.append(("PCX112", f"bitwise reduction on non-integer '{name}'"))
                     continue

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from pcx_driver.engine.access import arrays, calls, inline, names
-from pcx_driver.engine.access.facts import ScalarRef
+from pcx_driver.engine.access.facts import CallRef, ScalarRef
 from pcx_driver.engine.loops import Loop
 from pcx_driver.engine.source import declarator_identifier
 
@@ -103,6 +103,12 @@ def expr(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None,
                 w.guards.pop()
         if op in ("<<", ">>") and _is_stream(w, left):
             w.hazard("PCX134", "iostream output/input inside the nest", n)
+            return
+        callee = w.sem.callee_of(n.start_byte, n.end_byte) if w.m.is_cxx else None
+        if callee is not None:
+            # an overloaded operator is a call: checked like any helper (``acc << x`` with a
+            # user ``operator<<`` that updates acc through a reference was taken for a shift)
+            w.facts.calls.append(CallRef(n, callee.name, callee, loops))
         return
     if ty == "lambda_expression":
         w.hazard("PCX130", "lambda expression inside the nest", n)
