@@ -161,3 +161,47 @@ def test_operators_of_classes_are_calls_not_arithmetic(tmp_path) -> None:
     data = build_and_compare(tmp_path, CLASS_UPDATES, ["PURE_OPERATOR"], suffix=".cpp")
     for marker in ("OPERATOR_WRITES", "STRING_APPEND", "CLASS_SUM"):
         assert _remarks_at(data, CLASS_UPDATES, marker), f"{marker} stays serial"
+
+
+UNSIGNED_AND_CONSTANTS = r"""
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+struct Cfg { static constexpr int N = 4000; };
+static int draws = 0;
+static int init_k() { draws++; return 100 + std::rand() % 50; }
+const int K = init_k();
+static int addk(int x) { return x + K; }
+static void diff(const double *a, double *b, size_t n) {
+  for (size_t i = 1; i < n; ++i)  /* SIZE_T_FROM_ONE */
+    b[i] = a[i] - a[i - 1];
+}
+static void copy_range(const double *x, double *y, unsigned lo, unsigned hi) {
+  for (unsigned i = lo; i < hi; ++i)  /* UNSIGNED_RANGE */
+    y[i] = x[i] * 2.0;
+}
+int main(int argc, char **argv) {
+  std::vector<double> a(Cfg::N + argc, 1.5), b(Cfg::N + argc, 0.0);
+  std::vector<int> c(Cfg::N);
+  for (int i = 0; i < Cfg::N; ++i)  /* CONSTEXPR_MEMBER_BOUND */
+    a[i] = i * 0.5;
+  for (int i = 0; i < Cfg::N; ++i)  /* DYNAMIC_CONSTANT */
+    c[i] = addk(i);
+  diff(a.data(), b.data(), 0);
+  diff(a.data(), b.data(), Cfg::N);
+  copy_range(a.data(), b.data(), 300, 200);
+  copy_range(a.data(), b.data(), 200, 300);
+  std::printf("%.3f %.3f %d %d\n", b[1], b[250], c[7], draws);
+  return 0;
+}
+"""
+
+
+def test_unsigned_ranges_and_constants_that_are_not(tmp_path) -> None:
+    # ``size_t n = 0``: the section b[1:(n - 1)] wrapped to 2^64 elements under its old
+    # clamp ``E * (E > 0)`` (an abort); ``const int K = init_k();`` was put under declare
+    # target and its initializer ran again on the device; ``firstprivate(N)`` for
+    # ``Cfg::N`` did not compile (the file built unchanged)
+    data = build_and_compare(tmp_path, UNSIGNED_AND_CONSTANTS,
+                             ["SIZE_T_FROM_ONE", "UNSIGNED_RANGE", "CONSTEXPR_MEMBER_BOUND"], suffix=".cpp")
+    assert _remarks_at(data, UNSIGNED_AND_CONSTANTS, "DYNAMIC_CONSTANT"), "K is a variable set at run time"

@@ -54,14 +54,15 @@ def pure_call(fname: str) -> bool:
 
 def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: list[tuple[int, int]],
                keeps: Callable[[str, int], bool], identity: frozenset[str] = frozenset(),
-               kept: set[str] | None = None) -> tuple[str, int, str] | None:
+               kept: set[str] | None = None, span: tuple[int, int] | None = None) -> tuple[str, int, str] | None:
     """See the module docstring.  ``kernels``: byte ranges of the offloaded loops (their
     bodies are the analysis's); ``keeps(fname, i)``: may function ``fname`` keep its
     ``i``-th argument (store it, return it, pass it on to one that may)?  ``kept``: when
     given, an array passed to such a function is put there instead of answered (the
-    region then counts it among what a call reaching globals may touch)."""
+    region then counts it among what a call reaching globals may touch).  ``span``: the region's
+    bytes, where host code naming a struct a held pointer was taken from reaches it."""
     for name in sorted(names):
-        borrow = hostaccess.member_borrow(fnode, name, data)
+        borrow = hostaccess.member_borrow(fnode, name, data, span)
         if borrow is not None and (borrow[2] or kept is None):
             return name, borrow[1], f"it takes its value from '{borrow[0]}', which host code reaches through the struct"
         if borrow is not None:

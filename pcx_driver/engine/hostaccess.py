@@ -493,15 +493,17 @@ def borrows(fnode: tree_sitter.Node, name: str, data: bytes, _seen: frozenset = 
     return False
 
 
-def member_borrow(fnode: tree_sitter.Node, name: str, data: bytes) -> tuple[str, int, bool] | None:
+def member_borrow(fnode: tree_sitter.Node, name: str, data: bytes,
+                  span: tuple[int, int] | None = None) -> tuple[str, int, bool] | None:
     """Where pointer ``name`` of function ``fnode`` takes its value from a member of a struct
     (``double *v = s.v;``, ``v = p->a``, ``= &g.a[0]``): (the member expression, its line,
-    whether this function names the struct anywhere else).  The struct keeps the pointer,
-    so ``s.v[0] += x``, ``Vec u = s; u.v[0]``, ``q = &s; q->v[0]`` or a helper given ``s``
-    reach ``v``'s buffer without naming it (a held-out check: writes lost in a data
-    region).  Where the function names it nowhere else, only a caller's copy (a parameter's
-    or a global's struct) does, which calls reaching globals may use.  None where the value
-    names no member, or the struct is a local the function names nowhere else."""
+    whether this function names the struct again, within bytes ``span`` when given: a data
+    region's, outside which the host copy is the current one).  The struct keeps the
+    pointer, so ``s.v[0] += x``, ``Vec u = s; u.v[0]``, ``q = &s; q->v[0]`` or a helper
+    given ``s`` reach ``v``'s buffer without naming it (a held-out check: writes lost in a
+    data region).  Where the function does not name it there, only a caller's copy (a
+    parameter's or a global's struct) does, which calls reaching globals may use.  None
+    where the value names no member, or the struct is a local not named there."""
     body = fnode.child_by_field_name("body")
     nodes = list(all_nodes(body)) if body is not None else []
     for n in nodes:
@@ -524,13 +526,41 @@ def member_borrow(fnode: tree_sitter.Node, name: str, data: bytes) -> tuple[str,
         if root is None or root.type != "identifier":
             return text, line, True
         rname = text_of(data, root)
+        field = member.child_by_field_name("field")
+        borrowed = text_of(data, field) if field is not None else ""
         uses = [x for x in nodes if x.type == "identifier" and text_of(data, x) == rname and
-                not (value.start_byte <= x.start_byte < value.end_byte)]
-        if any(not _declares(x) for x in uses):
+                not (value.start_byte <= x.start_byte < value.end_byte) and not _declares(x)]
+        # inside the span any use may reach the buffer; outside it, only one that makes
+        # another name for the struct or the borrowed member (``q = &s``, ``u = s``,
+        # ``f(s)``, ``w = s.v``), which host code in the span may then use
+        if any((span is None or span[0] <= x.start_byte < span[1]) or not _member_touch(x, borrowed, data)
+               for x in uses):
             return text, line, True
         if not _local_declared(body, rname, data):
             return text, line, False  # a parameter's or a global's: only the caller's copy
     return None
+
+
+def _member_touch(ident: tree_sitter.Node, borrowed: str, data: bytes) -> bool:
+    """``ident`` (a struct) is used only to touch a member where it stands: an element
+    (``s.v[i]``), a member assigned (``s.v = malloc(...)``, ``s.n = 4``), freed, or
+    another member than ``borrowed`` read as a value."""
+    fe = ident.parent
+    if fe is None or fe.type != "field_expression" or fe.child_by_field_name("argument") != ident:
+        return False
+    up = fe.parent
+    if up is None:
+        return False
+    if up.type == "subscript_expression" and up.child_by_field_name("argument") == fe:
+        return True
+    if up.type == "assignment_expression" and up.child_by_field_name("left") == fe:
+        return True
+    if up.type == "argument_list":
+        call = up.parent
+        fn = call.child_by_field_name("function") if call is not None else None
+        return fn is not None and text_of(data, fn) == "free"
+    field = fe.child_by_field_name("field")
+    return field is not None and text_of(data, field) != borrowed
 
 
 def _declares(ident: tree_sitter.Node) -> bool:

@@ -99,13 +99,27 @@ def emitted_length(length: str, constants: dict[str, int]) -> str:
     bounds has a negative length when the loops run no iteration (``for (i = 2; i < n;
     i++)`` with ``n < 2``); OpenMP forbids it and libomptarget takes it for a huge
     allocation.  The plan and its checker read such a section as empty, as the clamped one
-    is.  No ``?:``: clang-19 crashes on one in the map of a ``target data``."""
+    is.  No ``?:``: clang-19 crashes on one in the map of a ``target data``.  The test
+    compares the expression's positive terms with its negative ones (``n - 1`` is clamped by
+    ``n > 1``): with unsigned operands ``E > 0`` is true when E wrapped round (``size_t n =
+    0``, a held-out check: libomptarget asked for 2^64 bytes)."""
     text = length.strip()
     value = symsect.constant_value(text, Language.C, constants)
     if value is not None and value >= 0:
         return text
     inner = text if text.isidentifier() else f"({text})"
-    return f"{inner} * ({inner} > 0)"
+    form = symsect.lin_text(text, Language.C)
+    if form is None:
+        return f"{inner} * ({inner} > 0)"
+
+    def side(terms: list) -> str:
+        parts = [" * ".join([str(c)] * (c != 1) + [f"({n})" if not n.isidentifier() else n for n in names])
+                 if names else str(c) for names, c in terms]
+        return " + ".join(parts) if parts else "0"
+
+    plus = side([(names, c) for names, c in form if c > 0])
+    minus = side([(names, -c) for names, c in form if c < 0])
+    return f"{inner} * ({plus} > {minus})"
 
 
 def section_text(sec: Section, constants: dict[str, int] | None = None) -> str:

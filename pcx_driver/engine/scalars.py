@@ -403,7 +403,10 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
             if key not in index_keys and d.kind not in ("enum", "function", "template-param") \
                     and name not in out.firstprivate:
                 # compile-time constants (const int N = 64) are folded: nothing to pass
-                if not d.reference and not (d.const and d.init_tokens is not None and d.kind == "global"):
+                # (a ``static constexpr`` class member too: ``firstprivate(N)`` would not
+                # even name it, ``Cfg::N``)
+                if not d.reference and not (d.const and d.init_tokens is not None and
+                                            d.kind in ("global", "static-member")):
                     out.firstprivate.append(name)
             continue
         if key in index_keys:

@@ -563,8 +563,25 @@ class Semantics:
                         d.init_tokens.pop()
                 elif "{" in toks and toks[-1] == "}":
                     d.init_tokens = toks[toks.index("{") + 1 : -1]
+                if d.init_tokens is not None and _calls_in(d.init_tokens):
+                    # ``const int K = init_k();``: set once at run time, by a call that may
+                    # do anything (a device copy would run it again): a variable, not a constant
+                    d.const, d.init_tokens = False, None
         self._decl_cache[key] = d
         return d
+
+
+def _calls_in(tokens: list[str]) -> bool:
+    """Whether an initializer's tokens call a function other than a math function."""
+    from pcx_driver.engine.calls import MATH_FUNCTIONS
+
+    for name, nxt in zip(tokens, tokens[1:]):
+        plain = name.split("::")[-1]
+        if nxt == "(" and (name[:1].isalpha() or name[:1] == "_") and plain not in MATH_FUNCTIONS and \
+                name not in ("sizeof", "alignof", "static_cast", "decltype", "std", "double", "float", "int",
+                             "long", "unsigned", "short", "char", "bool", "size_t"):
+            return True
+    return False
 
 
 def _macro_body(ref) -> tuple[bool, list[str]]:

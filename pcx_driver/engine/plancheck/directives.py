@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+from pcx_driver.engine import hostaccess
 from pcx_driver.engine.plancheck.frame import Frame, OpenRegion
 from pcx_driver.engine.plancheck.state import MAYBE, Buf, State, cut, each, fail, join_buf
 from pcx_driver.engine.symsect import WHOLE, Sect, contains, extends, overlaps
@@ -32,7 +33,11 @@ def enter_region(f: Frame, r: DataRegion, st, node):
 
     for m in r.maps:
         for sec in m.sections:
-            hard = f.facts.reach.hard.get(f.facts.canonical(sec.base))
+            name = f.facts.canonical(sec.base)
+            hard = f.facts.reach.hard.get(name)
+            borrow = hostaccess.member_borrow(f.fnode, name, f.facts.data, (r.start_byte, r.end_byte))
+            if hard is None and borrow is not None and borrow[2]:
+                hard = (borrow[1], f"it takes its value from '{borrow[0]}', which the region's host code names")
             if hard is not None:
                 line, how = hard
                 fail("PCX216", f"region maps '{sec.base}', which host code may reach through another name "

@@ -12,9 +12,10 @@ tracked name in host code must be one of the forms the walk follows:
   ``escapes.NON_KEEPING``), of a call whose result is dropped or is a number.
 
 Anything else (``g = v``, ``s.p = v``, ``q = id(v)``, ``&v.at(0)``, ``std::begin(v)``,
-``std::ref(v)``, a lambda capturing it, ``T& r = v[0]``), and a pointer taken from a member
-of a struct the function names elsewhere (``double *v = s.v;``, ``hostaccess.member_borrow``)
-is a *hard* escape: a region that maps the buffer fails PCX216.  An argument of a call of the file, its result dropped or a
+``std::ref(v)``, a lambda capturing it, ``T& r = v[0]``) is a *hard* escape: a region that
+maps the buffer fails PCX216.  So does a region that maps a pointer taken from a member of
+a struct (``double *v = s.v;``, ``hostaccess.member_borrow``) while the function names that
+struct inside it (``directives.enter_region``); such a pointer is ``reachable`` too.  An argument of a call of the file, its result dropped or a
 number, may still be kept by the callee where only code reaching globals finds it: such
 buffers, the function's parameters (the caller may have stored them) and file-scope
 buffers are ``reachable``, and a host call that may reach globals
@@ -68,11 +69,8 @@ def reach_of(facts, fnode: tree_sitter.Node, names: set[str], kernels: list[tupl
             out.reachable.add(name)
         elif how is not None and name not in out.hard:
             out.hard[name] = (n.start_point[0] + 1, how)
-    for name in sorted(names):  # ``double *v = s.v;``: the struct still holds it
-        borrow = hostaccess.member_borrow(fnode, name, facts.data)
-        if borrow is not None and borrow[2] and name not in out.hard:
-            out.hard[name] = (borrow[1], f"it takes its value from '{borrow[0]}', which the function uses too")
-        elif borrow is not None:
+    for name in sorted(names):  # ``double *v = s.v;``: the struct still holds it (directives.py
+        if hostaccess.member_borrow(fnode, name, facts.data) is not None:  # checks its uses)
             out.reachable.add(name)
     params = set(hostaccess.param_names(fnode, facts.data))
     out.reachable |= {n for n in names if n in params or n in facts.file_scope or "." in n or "->" in n}
