@@ -298,3 +298,36 @@ def test_host_code_that_reaches_region_data_through_memory(tmp_path) -> None:
     # element pushes deferred with an index read from memory, a pointer copy moved by +=
     # before the region, and a section bound changed through its address
     build_and_compare(tmp_path, THROUGH_MEMORY, ["P1", "P2"])  # (P3 alone copies its array each step: PCX115)
+
+
+BASED_ON_RESTRICT = r"""
+#include <stdio.h>
+#define N 30000
+double buf[N], w[N];
+double *restrict xx;
+double *yy;
+int main(int argc, char **argv) {
+  for (int i = 0; i < N; i++) { buf[i] = i + argc; w[i] = 1.0; }
+  xx = buf;
+  for (int rep = 0; rep < 3; rep++) {
+    yy = xx;                       /* based on xx: restrict says nothing about it */
+    for (int i = 0; i < N - 1; i++)  /* SHIFT */
+      xx[i] = yy[i + 1] + w[i];
+  }
+  double s = 0;
+  for (int i = 0; i < N; i++) s += buf[i] * (i % 7);
+  printf("%.1f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_pointer_based_on_a_restrict_pointer_may_alias_it(tmp_path) -> None:
+    # TSVC s421's shape: xx and yy were taken for distinct arrays (an abort on their
+    # overlapping maps; the anti-dependence xx[i] = yy[i + 1] would break in parallel):
+    # now the pair is compared at run time, and the loop runs as written where they overlap
+    data = build_and_compare(tmp_path, BASED_ON_RESTRICT, [])
+    line = next(k + 1 for k, t in enumerate(BASED_ON_RESTRICT.splitlines()) if "SHIFT" in t)
+    assert any(r["id"] == "PCX128" and "'yy' and 'xx'" in r["message"]
+               for s in data["sources"] for n in s["nests"] if n["line"] == line for r in n["reasons"]), data

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
+from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import NULL_POINTERS, posix_memalign_of
 from pcx_driver.engine.semantics import ALLOCATION_FUNCTIONS, ARITH_TYPES, Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, declarator_identifier, strip_parens, walk
@@ -131,6 +132,7 @@ class AliasOracle:
         self.sem = sem
         self._alloc_memo: dict[str, bool] = {}  # decl key -> allocated_only
         self._closed_memo: dict[int, bool] = {}  # function start byte -> every caller is in the unit
+        self._based: dict[tuple[str, str], bool] = {}  # (pointer, restrict pointer) -> based on it
         # function start byte -> pointer parameters its call sites prove distinct, from each
         # other or from a global the function uses (for the plan checker:
         # FunctionAnalysis.distinct_params)
@@ -409,6 +411,29 @@ class AliasOracle:
                     pairs.append((a.base, b.base))
         return pairs
 
+    def _based_on(self, name: str, restricted: str) -> bool:
+        """Whether pointer ``name`` takes, anywhere in the unit, a value that names
+        ``restricted`` (``yy = xx``, ``double *q = xx + 1``)."""
+        key = (name, restricted)
+        hit = self._based.get(key)
+        if hit is None:
+            hit = False
+            for n in walk(self.model.root):
+                if n.type == "assignment_expression":
+                    left, value = n.child_by_field_name("left"), n.child_by_field_name("right")
+                    target = self._t(left) if left is not None else ""
+                elif n.type == "init_declarator":
+                    value = n.child_by_field_name("value")
+                    target = hostaccess.declared_identifier(n, self.model.data) or ""
+                else:
+                    continue
+                if target == name and value is not None and any(
+                        x.type == "identifier" and self._t(x) == restricted for x in walk(value)):
+                    hit = True
+                    break
+            self._based[key] = hit
+        return hit
+
     def may_alias(self, a: ArrayRef, b: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:
         if _owning_containers_apart(a, b):
             return False
@@ -435,8 +460,11 @@ class AliasOracle:
         da, db = a.decl, b.decl
         if da is None or db is None:
             return True
-        if (da.shape == "pointer" and da.restrict) or (db.shape == "pointer" and db.restrict):
-            return False
+        for x, y in ((da, db), (db, da)):
+            if x.shape == "pointer" and x.restrict:
+                # restrict says nothing of a pointer based on it (``yy = xx;``: TSVC s421's
+                # overlapping maps, and a loop-carried dependence taken for none)
+                return self._based_on(y.name, x.name)
         oa, ob = self.origin(da, fn), self.origin(db, fn)
         if oa[0] == "object" and ob[0] == "object":
             return oa[1] == ob[1]
