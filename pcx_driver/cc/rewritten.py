@@ -74,10 +74,11 @@ def try_rewritten(
             cmd.say("warning", f"{j.input.path}: the rewritten source failed to compile ({first}); compiled the "
                                f"original source unchanged [PCX007]")
         return try_rewritten(cmd, inv, jobs, [c for c in changed if c is not j], compiler, target, arch, link_flags)
-    for j in changed:
-        j.remark("PCX007", "rewritten source failed to compile; the original source was compiled instead")
-        j.text = None
     untouched = {os.path.realpath(j.input.path) for j in jobs if j not in changed}
+    for j in changed:
+        if _error_file(first) not in untouched:  # (an error of a source as written blames no rewrite)
+            j.remark("PCX007", "rewritten source failed to compile; the original source was compiled instead")
+        j.text = None
     names = ", ".join(j.input.path for j in changed)
     if _error_file(first) is None and link_flags:
         # no source line (the linker's, or its wrapper's): the user's link error as often

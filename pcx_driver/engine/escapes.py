@@ -106,8 +106,16 @@ def _copied_before(n: tree_sitter.Node, data: bytes, names: set[str], nodes: lis
         dst = text_of(data, left) if left is not None and left.type == "identifier" else None
     if dst is None or dst in names:
         return None
-    if any(x.type == "identifier" and text_of(data, x) == dst and span[0] <= x.start_byte < span[1] for x in nodes):
-        return f"'{dst}' takes its value before the region and is used in it"
+    uses = [x for x in nodes if x.type == "identifier" and text_of(data, x) == dst]
+    moved = any(x.parent is not None and (x.parent.type == "update_expression" or (
+        x.parent.type == "assignment_expression" and x.parent.child_by_field_name("left") == x and
+        text_of(data, x.parent.child_by_field_name("operator")) != "=")) for x in uses)
+    # (passed to a kernel function, it is the region's data by its address, as before)
+    touched = any(span[0] <= x.start_byte < span[1] and x.parent is not None and (
+        (x.parent.type == "subscript_expression" and x.parent.child_by_field_name("argument") == x) or
+        (x.parent.type == "pointer_expression" and text_of(data, x.parent)[:1] == "*")) for x in uses)
+    if touched or (moved and any(span[0] <= x.start_byte < span[1] for x in uses)):
+        return f"'{dst}' takes its value before the region and host code in it uses that copy"
     return None
 
 

@@ -208,7 +208,10 @@ class Legality:
                 others = {x.index for x in nest.loops if x is not lp}
                 for a in nest.facts.arrays:
                     names = {self._t(x) for s in a.subs for x in walk(s) if x.type == "identifier"}
-                    if lp.index in names and names & others:
+                    # (a guard, a loop condition or a minimum bound may keep it within the
+                    # range: ``t < TILE && b + t < n``, ``i < min(ii + B, n)``)
+                    bounded = a.guards or any(x.conditions or x.min_arms for x in a.loops)
+                    if lp.index in names and names & others and not bounded:
                         reasons.append(("PCX116", f"the last value of strided loop '{lp.index}' (line "
                                         f"{self._line(lp.node)}) is not known at compile time, so the section of "
                                         f"'{a.base}' from its subscript with '{sorted(names & others)[0]}' could "

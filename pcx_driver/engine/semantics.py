@@ -563,9 +563,10 @@ class Semantics:
                         d.init_tokens.pop()
                 elif "{" in toks and toks[-1] == "}":
                     d.init_tokens = toks[toks.index("{") + 1 : -1]
-                if d.init_tokens is not None and _calls_in(d.init_tokens):
-                    # ``const int K = init_k();``: set once at run time, by a call that may
-                    # do anything (a device copy would run it again): a variable, not a constant
+                if d.init_tokens is not None and kind in ("global", "static-member") and _calls_in(d.init_tokens):
+                    # ``const int K = init_k();`` at file scope: set once at run time, by a
+                    # call that may do anything (a device copy under declare target would run
+                    # it again): a variable, not a constant.  (A local's is its value.)
                     d.const, d.init_tokens = False, None
         self._decl_cache[key] = d
         return d
