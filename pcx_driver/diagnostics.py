@@ -30,6 +30,9 @@ class RemarkSpec:
 #: What a user can do about a remark (``pcx explain`` prints it under the summary): only
 #: changes that pcx really takes into account.
 ADVICE: dict[str, str] = {
+    "PCX014": "pcx analyses the file the compiler is given, not the sources it includes.  Compile the "
+              "included file as a translation unit of its own (its functions declared in a header), and "
+              "pcx analyses its loops there.",
     "PCX101": "If the iterations are independent in fact (the dependence is only on paper), rewrite the "
               "loop so that each iteration writes its own elements (a temporary per iteration, a separate "
               "output array); a sum or minimum into one element is recognised as a reduction when it is a "
@@ -110,6 +113,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX011", "warning", "pcx.toml is not trusted: its settings that run programs or write files are ignored (pcx trust DIR)"),
         RemarkSpec("PCX012", "warning", "analysis ran past its time or memory budget; the original source was compiled unchanged"),
         RemarkSpec("PCX013", "remark", "a source with OpenMP and #if/#ifdef: the branches these flags do not compile (if any), and the conditional directive lines, are left out of the analysis and of the rewritten source (the compiled program is the same)"),
+        RemarkSpec("PCX014", "remark", "a source file (.c, .cc, .cpp) is #included: its loops are not analysed"),
         # -- loop analysis ---------------------------------------------------------------
         RemarkSpec("PCX100", "remark", "loop nest offloaded to the device"),
         RemarkSpec("PCX101", "remark", "loop-carried dependence on an array prevents parallel execution"),

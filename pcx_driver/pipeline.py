@@ -72,6 +72,7 @@ def run_pipeline(
             result.remarks.append(Remark("PCX013", unit.path, view.directive_lines[0], 1, (
                 "these flags compile every preprocessor branch; the #if/#ifdef lines are left out of the analysis "
                 "and of the rewritten source")))
+    result.remarks.extend(_included_sources(unit))
     written = unit
     if unit.openmp is None and unit.language is not Language.CUDA and _OPENMP_HINT.search(unit.text):
         from pcx_driver.engine import ompport
@@ -267,3 +268,26 @@ def run_bounded(fn: Callable[[], Any], seconds: float, megabytes: int) -> Any:
     if kind == "error":
         raise value
     return value
+
+
+_SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".cu")
+
+
+def _included_sources(unit: SourceUnit) -> list[Remark]:
+    """One PCX014 remark per ``#include "kernel.cc"``: the analysis reads the unit's own
+    text, so the loops of an included source get no remark at all otherwise (a helper
+    found Parboil's sgemm and mri-q kernels skipped in silence)."""
+    if b"#include" not in unit.data or unit.language is Language.CUDA:
+        return []
+    from pcx_driver.engine import hostaccess
+
+    out = []
+    for n in hostaccess.all_nodes(hostaccess.parse(unit.data, unit.language).root_node):
+        path = n.child_by_field_name("path") if n.type == "preproc_include" else None
+        name = unit.data[path.start_byte:path.end_byte].decode("utf-8", "replace").strip('"<>') \
+            if path is not None else ""
+        if name.endswith(_SOURCE_SUFFIXES):
+            out.append(Remark("PCX014", unit.path, n.start_point[0] + 1, n.start_point[1] + 1,
+                              f"'{name}' is a source file included here: its loops are not analysed "
+                              "(compile it as a translation unit of its own)"))
+    return sorted(out, key=lambda r: r.line)
