@@ -205,3 +205,30 @@ def test_unsigned_ranges_and_constants_that_are_not(tmp_path) -> None:
     data = build_and_compare(tmp_path, UNSIGNED_AND_CONSTANTS,
                              ["SIZE_T_FROM_ONE", "UNSIGNED_RANGE", "CONSTEXPR_MEMBER_BOUND"], suffix=".cpp")
     assert _remarks_at(data, UNSIGNED_AND_CONSTANTS, "DYNAMIC_CONSTANT"), "K is a variable set at run time"
+
+
+DEFAULT_ARGUMENT = r"""
+#include <cstdio>
+double scale = 2.0;
+static double weigh(double x, double s = scale) { return x * s; }
+static double shift(double x, double s = 0.5) { return x + s; }
+int main(int argc, char **argv) {
+  static double a[4000], b[4000];
+  for (int i = 0; i < 4000; ++i) b[i] = i + argc;
+  scale = 3.0 + argc;
+  for (int i = 0; i < 4000; ++i)  /* GLOBAL_DEFAULT */
+    a[i] = weigh(b[i]);
+  for (int i = 0; i < 4000; ++i)  /* CONSTANT_DEFAULT */
+    b[i] = shift(a[i]);
+  std::printf("%.1f %.1f\n", a[3999], b[7]);
+  return 0;
+}
+"""
+
+
+def test_a_default_argument_reading_a_global_keeps_its_calls_on_the_host(tmp_path) -> None:
+    # evaluated at the call, in the kernel, which never named ``scale``: the device link
+    # failed (PCX007, the file built unchanged); a constant default is fine
+    data = build_and_compare(tmp_path, DEFAULT_ARGUMENT, ["CONSTANT_DEFAULT"], suffix=".cpp")
+    assert any("default argument that reads the global 'scale'" in r["message"]
+               for r in _remarks_at(data, DEFAULT_ARGUMENT, "GLOBAL_DEFAULT"))

