@@ -277,8 +277,9 @@ def _included_sources(unit: SourceUnit) -> list[Remark]:
     """One PCX014 remark per ``#include "kernel.cc"``: the analysis reads the unit's own
     text, so the loops of an included source get no remark at all otherwise (a helper
     found Parboil's sgemm and mri-q kernels skipped in silence)."""
-    if b"#include" not in unit.data or unit.language is Language.CUDA:
-        return []
+    if unit.language is Language.CUDA or not any(s.encode() + q in unit.data
+                                                  for s in _SOURCE_SUFFIXES for q in (b'"', b">")):
+        return []  # (no file name ending so: no walk of the tree on every compile)
     from pcx_driver.engine import hostaccess
 
     out = []

@@ -63,7 +63,8 @@ def try_rewritten(
         cmd.say("error", "the rewritten source failed to compile (strict mode) [PCX007]")
         return status
     first = _first_error(err, {j.temp_path: j.input.path for j in changed if j.temp_path})
-    culprit = [j for j in changed if os.path.realpath(j.input.path) == _error_file(first)]
+    where = _error_file(first)
+    culprit = [j for j in changed if os.path.realpath(j.input.path) == where]
     if culprit and len(changed) > 1:
         # one rewritten source of several failed: it alone is compiled as written, the
         # others keep their rewrites (a helper's RSBench build lost all three for one)
@@ -76,18 +77,18 @@ def try_rewritten(
         return try_rewritten(cmd, inv, jobs, [c for c in changed if c is not j], compiler, target, arch, link_flags)
     untouched = {os.path.realpath(j.input.path) for j in jobs if j not in changed}
     for j in changed:
-        if _error_file(first) not in untouched:  # (an error of a source as written blames no rewrite)
+        if where not in untouched:  # (an error of a source as written blames no rewrite)
             j.remark("PCX007", "rewritten source failed to compile; the original source was compiled instead")
         j.text = None
     names = ", ".join(j.input.path for j in changed)
-    if _error_file(first) is None and link_flags:
+    if where is None and link_flags:
         # no source line (the linker's, or its wrapper's): the user's link error as often
         # as the rewrite's; the original command decides, and only if it builds is the
         # rewrite to blame
         cmd.warn_if_original_builds = (f"{names}: the rewritten program failed to link ({first}); built the "
                                        f"original sources unchanged [PCX007]")
         return None
-    if _error_file(first) in untouched:
+    if where in untouched:
         # the first error is in a source this command compiles as the user wrote it: the
         # original compile fails the same way and says so; no pcx warning to blame a rewrite
         return None

@@ -181,11 +181,7 @@ class UserFunctions:
             if ty == "field_expression":
                 member = sem.member_of(n.child_by_field_name("field").start_byte) \
                     if n.child_by_field_name("field") is not None else None
-                root = n
-                while root is not None and root.type in ("field_expression", "subscript_expression",
-                                                         "parenthesized_expression"):
-                    root = root.child_by_field_name("argument") if root.type != "parenthesized_expression" \
-                        else (root.named_children[0] if root.named_children else None)
+                root = hostaccess.expression_root(n)
                 d = sem.decl_of(root.start_byte) if root is not None and root.type == "identifier" else None
                 if member is not None and member[0].shape == "pointer" and d is not None and d.kind == "param":
                     # a struct passed by value still points where the caller's does

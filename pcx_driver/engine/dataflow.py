@@ -423,8 +423,7 @@ class Flow:
             return False
         if self._addressed is None:
             root = hostaccess.parse(self.data, Language.CXX if self.scanner.cxx else Language.C).root_node
-            self._addressed = {text_of(self.data, n.child_by_field_name("argument")) for n in all_nodes(root)
-                               if n.type == "pointer_expression" and text_of(self.data, n)[:1] == "&"}
+            self._addressed = hostaccess.addressed_names(root, self.data)
         return not (_idents_of_c(index) & self._addressed)
 
     def _whole(self, name: str) -> None:

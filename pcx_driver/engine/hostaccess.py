@@ -517,11 +517,7 @@ def member_borrow(fnode: tree_sitter.Node, name: str, data: bytes,
             if value is not None else None
         if member is None:
             continue
-        root = member
-        while root is not None and root.type in ("field_expression", "subscript_expression",
-                                                 "parenthesized_expression", "pointer_expression"):
-            root = root.child_by_field_name("argument") if root.type != "parenthesized_expression" else \
-                (root.named_children[0] if root.named_children else None)
+        root = expression_root(member)
         text, line = text_of(data, member), member.start_point[0] + 1
         if root is None or root.type != "identifier":
             return text, line, True
@@ -539,6 +535,16 @@ def member_borrow(fnode: tree_sitter.Node, name: str, data: bytes,
         if not _local_declared(body, rname, data):
             return text, line, False  # a parameter's or a global's: only the caller's copy
     return None
+
+
+def expression_root(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    """The variable an lvalue chain starts from: ``s`` of ``s.v``, ``p->a.b[i]``,
+    ``(*q).v``, ``&s.w[0]`` (through members, subscripts, parentheses and dereferences)."""
+    while node is not None and node.type in ("field_expression", "subscript_expression",
+                                             "parenthesized_expression", "pointer_expression"):
+        node = node.child_by_field_name("argument") if node.type != "parenthesized_expression" else \
+            (node.named_children[0] if node.named_children else None)
+    return node
 
 
 def _member_touch(ident: tree_sitter.Node, borrowed: str, data: bytes) -> bool:
@@ -898,11 +904,18 @@ def assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,
                     and text_of(data, target)[:1] == "*":
                 through = True
     if through:
-        for n in all_nodes(node):
-            if n.type == "pointer_expression" and text_of(data, n)[:1] == "&":
-                arg = strip_parens(n.child_by_field_name("argument"))
-                if arg is not None and arg.type == "identifier":
-                    out.add(text_of(data, arg))
+        out |= addressed_names(node, data)
+    return out
+
+
+def addressed_names(node: tree_sitter.Node, data: bytes) -> set[str]:
+    """Variables whose address ``node`` takes (``&q``, ``&(q)``): another name may change them."""
+    out: set[str] = set()
+    for n in all_nodes(node):
+        if n.type == "pointer_expression" and text_of(data, n)[:1] == "&":
+            arg = strip_parens(n.child_by_field_name("argument"))
+            if arg is not None and arg.type == "identifier":
+                out.add(text_of(data, arg))
     return out
 
 

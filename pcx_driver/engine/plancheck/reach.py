@@ -38,6 +38,7 @@ from pcx_driver.engine.plancheck.syntax import declaration_of, declared_name, fu
 from pcx_driver.engine.source import arguments_of
 from pcx_driver.model import Language
 
+KEPT = "kept"  # _Occurrences.how: a callee may have kept it where only globals lead
 CASTS = ("static_cast<", "const_cast<", "reinterpret_cast<", "dynamic_cast<")
 _THROUGH = frozenset({"parenthesized_expression", "cast_expression"})
 _CONTAINER_ELEMENT = frozenset({"at", "front", "back", "operator[]"})
@@ -52,9 +53,10 @@ class Reach:
     reachable: set[str] = field(default_factory=set)  # names a call reaching globals may touch
 
 
-def reach_of(facts, fnode: tree_sitter.Node, names: set[str], kernels: list[tuple[int, int]]) -> Reach:
-    """``Reach`` of ``names`` (canonical tracked names) in function ``fnode``; ``kernels``
-    are the byte ranges of the offloaded loops, whose accesses the walk checks itself."""
+def reach_of(facts, fnode: tree_sitter.Node, names: set[str], fname: str) -> Reach:
+    """``Reach`` of ``names`` (canonical tracked names) in function ``fnode`` (``fname``);
+    the plan's kernels there are skipped, whose accesses the walk checks itself."""
+    kernels = [(k.start_byte, k.end_byte) for k in facts.plan.offloaded() if k.function == fname]
     out = Reach()
     occ = _Occurrences(facts, fnode, names)
     for n in preorder(fnode.child_by_field_name("body")):
@@ -75,9 +77,6 @@ def reach_of(facts, fnode: tree_sitter.Node, names: set[str], kernels: list[tupl
     params = set(hostaccess.param_names(fnode, facts.data))
     out.reachable |= {n for n in names if n in params or n in facts.file_scope or "." in n or "->" in n}
     return out
-
-
-KEPT = "kept"
 
 
 def _climb(n: tree_sitter.Node, through: frozenset[str]) -> tree_sitter.Node:
@@ -197,9 +196,8 @@ class _Occurrences:
                 return self.pointer(call)
             if escapes.pure_call(fname) or fname in escapes.NON_KEEPING:
                 return None
-            position = [a.id for a in arguments_of(parent)].index(cur.id) if cur.id in \
-                [a.id for a in arguments_of(parent)] else -1
-            if position >= 0 and not self.keeps(fname, position):
+            argv = [a.id for a in arguments_of(parent)]
+            if cur.id in argv and not self.keeps(fname, argv.index(cur.id)):
                 return None
             if not self.number_or_dropped(call, fname):
                 return f"'{text_of(data, call)}' may return {what}"

@@ -23,7 +23,6 @@ from pcx_driver.model import Language
 _READ_ONLY_CALLS = frozenset(
     "printf fprintf puts fputs putchar sqrt sqrtf fabs fabsf exp expf log logf sin cos tan pow powf "
     "floor ceil fmin fmax abs labs memcmp strlen".split())
-_SIZE_QUERIES = frozenset({"size", "empty", "capacity", "length"})
 
 
 def _declared_object(param: tree_sitter.Node) -> bool:
@@ -84,7 +83,7 @@ def _may_reach_globals(facts: UnitFacts, fn: tree_sitter.Node | None, callee: st
     caller stored there)?  Not a pure library call, a pure macro, a C++ cast or a size query."""
     if fn is None or escapes.pure_call(callee) or callee in facts.pure_macros or callee.startswith(CASTS):
         return False
-    if fn.type == "field_expression" and text_of(facts.data, fn.child_by_field_name("field")) in _SIZE_QUERIES:
+    if fn.type == "field_expression" and text_of(facts.data, fn.child_by_field_name("field")) in escapes.SIZE_QUERIES:
         return False
     return escapes.reaches_globals(facts.data, facts.lang, callee)
 
@@ -183,7 +182,7 @@ def classify(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, out:
     if parent is not None and parent.type == "field_expression" and parent.child_by_field_name("argument") == n:
         field = parent.child_by_field_name("field")
         method = text_of(data, field) if field is not None else ""
-        if method in _SIZE_QUERIES:
+        if method in escapes.SIZE_QUERIES:
             return
         if method == "data" and parent.parent is not None and parent.parent.type == "call_expression":
             pointer_use(facts, parent.parent, name, names, out, writes)  # ``v.data()`` is v's buffer

@@ -44,7 +44,7 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
         walker = Walker(facts, fname, fnode)
         walker.place(plan)
         names = facts.track(fnode, plan, fname)
-        facts.reach = reach_of(facts, fnode, names, _kernel_spans(plan, fname))
+        facts.reach = reach_of(facts, fnode, names, fname)
         # Pointer parameters without restrict may point into one array (the caller may pass
         # the same buffer twice, or a global the function also uses): each names every one
         # of them, so nothing about one is taken as sure while another may be the same memory.
@@ -83,10 +83,6 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
     finally:
         RANGES.clear()  # a failure inside a region leaves its assumptions on the stack
     return Verdict(True)
-
-
-def _kernel_spans(plan: Plan, fname: str) -> list[tuple[int, int]]:
-    return [(k.start_byte, k.end_byte) for k in plan.offloaded() if k.function == fname]
 
 
 def enforce(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan) -> Plan:

@@ -230,8 +230,7 @@ def callee_effect(facts: UnitFacts, fname: str, arg, forms: list, v: Buf, at: in
     inner.place(facts.plan)
     names = facts.track(fnode, facts.plan, fname) | {param}
     saved_reach = facts.reach
-    facts.reach = reach_of(facts, fnode, names, [(k.start_byte, k.end_byte) for k in facts.plan.offloaded()
-                                                  if k.function == fname])
+    facts.reach = reach_of(facts, fnode, names, fname)
     env = {n: frozenset([n]) for n in names}
     env[param] = frozenset(["\0caller"])
     have = v.present[1] if isinstance(v.present, tuple) else WHOLE
