@@ -33,6 +33,11 @@ ADVICE: dict[str, str] = {
     "PCX014": "pcx analyses the file the compiler is given, not the sources it includes.  Compile the "
               "included file as a translation unit of its own (its functions declared in a header), and "
               "pcx analyses its loops there.",
+    "PCX015": "Nothing to do: the rewritten source only writes out the 'int' that the definition implies.  "
+              "Writing it in your source (int main(void)) removes the remark and lets newer compilers, which "
+              "reject implicit int in C99 and later, build the file without -Wno-error=implicit-int.",
+    "PCX016": "Write the code there as plain C (a macro that expands to a function header or to unbalanced "
+              "braces is what the syntax reader cannot follow); the compiler itself is not affected.",
     "PCX101": "If the iterations are independent in fact (the dependence is only on paper), rewrite the "
               "loop so that each iteration writes its own elements (a temporary per iteration, a separate "
               "output array); a sum or minimum into one element is recognised as a reduction when it is a "
@@ -114,6 +119,8 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX012", "warning", "analysis ran past its time or memory budget; the original source was compiled unchanged"),
         RemarkSpec("PCX013", "remark", "a source with OpenMP and #if/#ifdef: the branches these flags do not compile (if any), and the conditional directive lines, are left out of the analysis and of the rewritten source (the compiled program is the same)"),
         RemarkSpec("PCX014", "remark", "a source file (.c, .cc, .cpp) is #included: its loops are not analysed"),
+        RemarkSpec("PCX015", "remark", "old C: a function defined without a return type (C89's implicit int) is read, and compiled, with its 'int' written out (the program is the same)"),
+        RemarkSpec("PCX016", "remark", "the syntax reader could not follow part of the source outside any function it read (a macro that hides C syntax, an extension): loops there are not analysed"),
         # -- loop analysis ---------------------------------------------------------------
         RemarkSpec("PCX100", "remark", "loop nest offloaded to the device"),
         RemarkSpec("PCX101", "remark", "loop-carried dependence on an array prevents parallel execution"),

@@ -73,6 +73,15 @@ def run_pipeline(
                 "these flags compile every preprocessor branch; the #if/#ifdef lines are left out of the analysis "
                 "and of the rewritten source")))
     result.remarks.extend(_included_sources(unit))
+    from pcx_driver.engine import oldc
+
+    explicit = oldc.explicit_int(unit)
+    if explicit is not None:  # every stage, the rewriter included, reads the 'int' written out
+        unit = dataclasses.replace(unit, text=explicit[0])
+        lines = ", ".join(str(n) for n in explicit[1][:6]) + (", ..." if len(explicit[1]) > 6 else "")
+        result.remarks.append(Remark("PCX015", unit.path, explicit[1][0], 1, (
+            f"function definitions without a return type (line{'s' if len(explicit[1]) > 1 else ''} {lines}) are "
+            "read and compiled with the implicit 'int' written out")))
     written = unit
     if unit.openmp is None and unit.language is not Language.CUDA and _OPENMP_HINT.search(unit.text):
         from pcx_driver.engine import ompport

@@ -115,6 +115,29 @@ class _UnitAnalyser:
         line, col = self.model.line_col(byte)
         return Remark(rid, self.unit.path, line, col, message)
 
+    def _unread_top_level(self) -> None:
+        """PCX016 for loops that the syntax reader did not place in any function: the
+        compiler accepts the text (libclang found no error) but tree-sitter read it as
+        stray statements (a macro that writes a function's header, an extension), so no
+        stage would ever see those loops, and silence would hide that."""
+        m = self.model
+        if not m.has_errors:
+            return
+        for n in m.root.children:
+            if n.type not in ("ERROR", "compound_statement", "expression_statement") and not (
+                    n.has_error and n.type not in ("function_definition", "namespace_definition",
+                                                   "linkage_specification", "template_declaration")):
+                continue
+            # (a loop the reader lost may be left as its keyword alone, even read as a name)
+            loop = next((x for x in walk(n) if x.type in hostaccess.LOOP_TYPES
+                         or x.child_count == 0 and self.t(x) in ("for", "while", "do")), None)
+            if loop is None:
+                continue
+            first, last = self.line(n), self.line(max(n.start_byte, n.end_byte - 1))
+            self.result.remarks.append(self.remark("PCX016", loop.start_byte, (
+                f"the syntax reader did not read lines {first}-{last} as part of a function (a macro that hides "
+                "C syntax?): the loops there are not analysed")))
+
     # ------------------------------------------------------------------ driver
     def run(self) -> UnitAnalysis:
         m, sem = self.model, self.sem
@@ -123,6 +146,7 @@ class _UnitAnalyser:
             where = sem.first_error_offset or (m.error_ranges[0][0] if m.error_ranges else 0)
             self.result.remarks.append(self.remark("PCX004", where, f"source has syntax errors ({first}); not analysed"))
             return self.result
+        self._unread_top_level()
         omp = m.omp_pragmas()
         port = self.unit.openmp  # the user's OpenMP pragmas, blanked in this text (engine/ompport.py)
         self._port = port if not omp else None
