@@ -202,3 +202,66 @@ def test_a_pointer_borrowed_from_a_struct_comes_home_where_the_struct_is_used(tm
     assert any("takes its value from 's.v'" in m for m in remarks), remarks
     reasons = [r["message"] for s in data["sources"] for n in s["nests"] for r in n["reasons"]]
     assert any("pointer member 'f.v' of its parameter 'f'" in m for m in reasons), reasons
+
+
+C89_STEP = r"""
+#include <stdio.h>
+struct grid { int n; double scale; double *v; };
+static void step(struct grid *g, double *__restrict out)
+{
+  int i;
+  out[0] = 0;
+  for (i = 0; i < g->n; i++)  /* AFTER_A_STATEMENT */
+    out[i] = g->v[i] * g->scale;
+}
+int main(int argc, char **argv)
+{
+  static double v[5000], out[5000];
+  struct grid g;
+  int i;
+  double t = 0;
+  (void)argv;
+  g.n = 5000 - argc; g.scale = 1.5; g.v = v;
+  for (i = 0; i < 5000; i++) v[i] = i;
+  step(&g, out);
+  for (i = 0; i < 5000; i++) t += out[i];
+  printf("%.17g\n", t);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_member_values_get_a_block_of_their_own_in_c89_builds(tmp_path) -> None:
+    # The member values' locals (``const int pcx_g__n = g->n;``) went right before the
+    # kernel, after the function's statements: with -Werror=declaration-after-statement
+    # the rewrite failed to compile and the file built unchanged (PCX007).  They now open
+    # a block that closes after the kernel.  (The kernel itself needs ``out`` apart from
+    # ``g->v``: restrict on ``out``, used only as ``out[i]`` in the function, says so.)
+    import os
+    import subprocess
+
+    from test_coverage_liveness import CLANG, PCX_CC, run_with_args
+
+    src = tmp_path / "step.c"
+    src.write_text(C89_STEP)
+    flags = ["-O1", "-std=gnu89", "-Werror=declaration-after-statement"]
+    assert subprocess.run([CLANG, *flags, str(src), "-o", str(tmp_path / "serial")]).returncode == 0
+    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
+    r = subprocess.run([str(PCX_CC), *flags, "--pcx-remarks", "--pcx-min-work=0", str(src), "-o",
+                        str(tmp_path / "offload")], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0 and "pcx-cc: warning" not in r.stderr, r.stderr
+    assert "step.c:8:3: remark: loop nest offloaded to the device" in r.stderr, r.stderr
+    assert run_with_args(tmp_path / "offload", []) == run_with_args(tmp_path / "serial", [])
+
+
+def test_a_restrict_parameter_the_function_stores_may_still_be_the_member() -> None:
+    # ``g->v = out`` makes the member a pointer based on ``out``: restrict allows both to
+    # reach one element then, and ``out[i] = g->v[i - 1] + 1`` carries a dependence
+    from pcx_driver.model import Decision
+    from test_coverage_liveness import analysed_nest
+
+    program = C89_STEP.replace("  out[0] = 0;\n", "  out[0] = 0;\n  g->v = out;\n").replace(
+        "out[i] = g->v[i] * g->scale;", "out[i + 1] = g->v[i] * g->scale + 1;")
+    assert analysed_nest(program, "AFTER_A_STATEMENT").decision is not Decision.OFFLOADED
+    assert analysed_nest(C89_STEP, "AFTER_A_STATEMENT").decision is Decision.OFFLOADED

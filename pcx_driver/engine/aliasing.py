@@ -434,6 +434,18 @@ class AliasOracle:
             self._based[key] = hit
         return hit
 
+    def _only_subscripted(self, fn: Node, name: str) -> bool:
+        """Whether every use of ``name`` in ``fn``'s body indexes it (``p[i]``): nothing
+        based on it can be stored, passed on or kept."""
+        body = fn.child_by_field_name("body")
+        for n in walk(body) if body is not None else ():
+            if n.type == "identifier" and self._t(n) == name:
+                parent = n.parent
+                if parent is None or parent.type != "subscript_expression" or \
+                        parent.child_by_field_name("argument") != n:
+                    return False
+        return True
+
     def may_alias(self, a: ArrayRef, b: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:
         if _owning_containers_apart(a, b):
             return False
@@ -455,6 +467,12 @@ class AliasOracle:
                         return True  # a pointer parameter may point into a global struct's array
                     return False
                 if x.decl.shape == "array" and y.member and y.decl is not None and y.decl.shape == "array":
+                    return False
+                # a restrict parameter beside a member: memory the function reaches through
+                # the parameter is reached through nothing else (C11 6.7.3.1) but pointers
+                # based on it, and a member can only be one if the function stores it
+                if not y.member and y.decl is not None and y.decl.shape == "pointer" and y.decl.restrict \
+                        and y.decl.kind == "param" and self._only_subscripted(fn, y.decl.name):
                     return False
             return True
         da, db = a.decl, b.decl

@@ -601,6 +601,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     if any(r.alias_test and r not in kept_regions for r in plan.regions):
         raise RuntimeError("a region versioned for aliasing could not be placed; its kernels have no test")
     live_positions = {k.start_byte for k in emitted} | {r.start_byte for r in kept_regions}
+    scoped: set[int] = set()  # constructs given a block for their declarations (C)
     for lp in plan.local_pointers:
         used = any(k.start_byte <= s < k.end_byte for s, _ in lp.renames for k in emitted)
         if lp.byte not in live_positions and not used:
@@ -608,6 +609,15 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         value = lp.init or f"({lp.container}).data()"
         declaration = f"{lp.type} {lp.name} = {value};" if lp.type else f"auto *{lp.name} = {value};"
         ed.insert_before(omp.place(lp.byte), _RANK_DECL, declaration)
+        if unit.language is Language.C and lp.type and lp.byte not in scoped:
+            # a block of its own around the declaration and the construct it serves: C89 and
+            # -Werror=declaration-after-statement take no declaration after a statement
+            end = next((r.end_byte for r in kept_regions if r.start_byte == lp.byte),
+                       next((k.end_byte for k in emitted if k.start_byte == lp.byte), None))
+            if end is not None:
+                scoped.add(lp.byte)
+                ed.insert_before(omp.place(lp.byte), _RANK_DECL - 1, "{")
+                ed.after_lines[end].append("}")
         if lp.byte not in live_positions and not lp.type:
             # its region is not emitted: host code between the region's start and a kernel
             # may have resized the container, so each kernel takes its data pointer afresh
