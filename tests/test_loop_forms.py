@@ -157,3 +157,72 @@ def test_an_inner_loop_that_stops_at_the_end_of_the_data(tmp_path) -> None:
     data = build_and_compare(tmp_path, TILE_END, ["BLOCKS"])
     stops = nest_at(data, TILE_END, "STOPS")
     assert not stops["applied"] and stops["reasons"][0]["id"] == "PCX110", stops
+
+
+WRAPPING = r"""
+#include <stdio.h>
+#define M 65536
+double a[M], b[M];
+int main(int argc, char **argv) {
+  unsigned start = 65000u + (unsigned)argc - 1u;
+  for (int i = 0; i < M; i++) a[i] = i % 5;
+  for (unsigned short i = 65000; i != 300; i++)  /* NARROW */
+    b[i] = a[i] * 2;
+  for (unsigned i = start; i != 400; i++)  /* UNSIGNED_NE */
+    b[i % M] += a[i % M];
+  for (size_t i = 0; i != 1000; i++)  /* FROM_ZERO */
+    b[i] += 1.0;
+  double s = 0;
+  for (int i = 0; i < M; i++) s += b[i] * (i % 3);
+  printf("%.17g\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_indices_that_wrap_around_stay_on_the_host(tmp_path) -> None:
+    # A held-out adversarial program: ``unsigned short i = 65000; i != 300; i++`` runs 836
+    # iterations, wrapping at 65536; offloaded as written, OpenMP's iteration count was 0
+    # and ``map(from: b)`` brought back a device copy nothing had written
+    data = build_and_compare(tmp_path, WRAPPING, ["FROM_ZERO"])
+    narrow = nest_at(data, WRAPPING, "NARROW")
+    assert not narrow["applied"] and any("is a 'unsigned short', whose increments wrap around" in r["message"]
+                                         for r in narrow["reasons"]), narrow
+    unsigned = nest_at(data, WRAPPING, "UNSIGNED_NE")
+    assert not unsigned["applied"] and any("is tested with '!=' and may start past its bound" in r["message"]
+                                           for r in unsigned["reasons"]), unsigned
+
+
+ROUNDED_SUMS = r"""
+#include <stdio.h>
+#define N 1000
+double x[N];
+int k[N];
+int main(int argc, char **argv) {
+  for (int i = 0; i < N; i++) { x[i] = (i < N / 2) ? 1.5 * argc : -0.5; k[i] = i % 7; }
+  int s = 0, c = 0, m = 0;
+  long t = 0;
+  for (int i = 0; i < N; i++)  /* INT_PLUS_DOUBLE */
+    s += x[i];
+  for (int i = 0; i < N; i++)  /* LONG_MINUS_DOUBLE */
+    t = t - x[i];
+  for (int i = 0; i < N; i++)  /* CAST_FIRST */
+    c += (int)(x[i] * 2);
+  for (int i = 0; i < N; i++)  /* INTEGERS */
+    m += k[i] * 2;
+  printf("%d %ld %d %d\n", s, t, c, m);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_an_integer_summing_floating_values_is_no_reduction(tmp_path) -> None:
+    # ``int s; s += x[i]`` with double x rounds s at every step: 0 serially, 500 as a
+    # reduction over two threads (a held-out adversarial program)
+    data = build_and_compare(tmp_path, ROUNDED_SUMS, ["CAST_FIRST", "INTEGERS"])
+    for marker in ("INT_PLUS_DOUBLE", "LONG_MINUS_DOUBLE"):
+        nest = nest_at(data, ROUNDED_SUMS, marker)
+        assert not nest["applied"] and any("takes a floating value at each update" in r["message"]
+                                           for r in nest["reasons"]), nest

@@ -177,6 +177,9 @@ class Legality:
             if lp is not None and r.decl.key in nest.index_key_set and r.header_of is None:
                 reasons.append(("PCX109", f"loop index '{r.name}' is written inside the body (line {self._line(r.node)})"))
         for lp in nest.loops:
+            why = self._wrapping_index(lp)
+            if why:
+                reasons.append(("PCX110", why))
             # keys written inside this loop (its bounds must not change while it runs)
             inside = {r.decl.key for r in nest.facts.scalars if r.write and r.decl is not None
                       and lp.node.start_byte <= r.node.start_byte < lp.node.end_byte}
@@ -221,6 +224,27 @@ class Legality:
                 if lp is nest.root and not any(r[0] == "PCX111" for r in reasons):
                     reasons.append(("PCX110", f"bounds of loop '{lp.index}' are not loop-invariant integer "
                                     "expressions"))
+
+    def _wrapping_index(self, lp) -> str:
+        """Why loop ``lp``'s index may wrap around where OpenMP's iteration count does not:
+        an index narrower than int (``unsigned short i = 65000; i != 300; i++`` runs 836
+        iterations; the offloaded loop ran none), or an unsigned index tested with ``!=``
+        that may start past its bound.  "" when it cannot."""
+        if lp.index_node is None or lp.init is None or lp.bound is None:
+            return ""
+        at = lp.index_node.start_byte
+        d = self.sem.decl_declared_at(at) if lp.index_declared else self.sem.decl_of(at)
+        ty = " ".join(w for w in (d.element_type if d is not None else "").split() if w not in ("const", "volatile"))
+        if ty in ("char", "signed char", "unsigned char", "short", "unsigned short", "_Bool", "bool", "char8_t",
+                  "char16_t", "wchar_t"):
+            return f"loop index '{lp.index}' is a '{ty}', whose increments wrap around; use an int index"
+        if lp.op == "!=" and ty.startswith("unsigned") or lp.op == "!=" and ty in ("size_t", "std::size_t"):
+            first, last = (lp.init, lp.bound) if lp.step > 0 else (lp.bound, lp.init)
+            gap = last - first
+            if not (first.is_const and first.const_value == 0) and not (gap.is_const and gap.const_value >= 0):
+                return (f"unsigned loop index '{lp.index}' is tested with '!=' and may start past its bound, "
+                        "where it wraps around; write '<' (or '>')")
+        return ""
 
     def _pure_header_helper(self, callee) -> bool:
         from pcx_driver.engine.header_helpers import is_pure_helper

@@ -464,6 +464,12 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                     out.problems.append(("PCX112", f"reduction on long double '{name}' (the offload build would "
                                                    "need libatomic)"))
                     continue
+                rounded = next((r for r in refs if r.write and r.node.start_byte in ctx.sem.float_into_integer), None)
+                if rounded is not None:
+                    out.problems.append(("PCX112", f"integer '{name}' takes a floating value at each update (line "
+                                                   f"{ctx.line(rounded.node)}): each step rounds it, so the "
+                                                   "iterations cannot be summed in another order"))
+                    continue
                 if op in ("&", "|", "^") and not d.integral:
                     out.problems.append(("PCX112", f"bitwise reduction on non-integer '{name}'"))
                     continue

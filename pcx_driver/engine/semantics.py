@@ -143,6 +143,9 @@ class Semantics:
         # (PolyBench's ``POLYBENCH_1D_ARRAY_DECL(x, ...)`` declares ``x`` and stores
         # ``polybench_alloc_data(...)`` in it; tree-sitter sees one macro call)
         self.pointer_stores: dict[str, tuple[int, int]] = {}
+        # bytes where an assignment to an integer variable stores a floating value
+        # (``s += x[i]`` with int s, double x): each step rounds, so no reduction reorders it
+        self.float_into_integer: set[int] = set()
         self._decl_cache: dict[str, Decl] = {}
         self._fast_cache: dict[tuple[int, str], Decl] = {}
         self._const_globals: dict[str, list[Decl]] | None = None
@@ -284,6 +287,8 @@ class Semantics:
             if kind not in relevant:
                 if kind == K.BINARY_OPERATOR:
                     self._record_pointer_store(c)
+                elif kind == K.COMPOUND_ASSIGNMENT_OPERATOR:
+                    self._record_float_into_integer(c)
                 stack.extend(c.get_children())
                 continue
             ext = c.extent  # extents are costly through the bindings: only for what we index
@@ -474,6 +479,25 @@ class Semantics:
                 virtual = False
         return Callee(name, qualified, kind, virtual, definition, in_main, parent_type, targs, elsewhere, elsewhere_at)
 
+    def _record_float_into_integer(self, c, kids: list | None = None) -> None:
+        """``float_into_integer``: ``c`` an assignment ``v = e`` or ``v op= e`` whose target
+        is an integer and whose value ``e`` (before the conversion) is floating."""
+        import clang.cindex as ci
+
+        kids = list(c.get_children()) if kids is None else kids
+        if len(kids) != 2:
+            return
+        target, value = kids
+        if target.type.get_canonical().kind not in _type_kinds(_INTEGER_KINDS):
+            return
+        while value.kind in (ci.CursorKind.UNEXPOSED_EXPR, ci.CursorKind.PAREN_EXPR):  # implicit conversions
+            inner = list(value.get_children())
+            if len(inner) != 1:
+                break
+            value = inner[0]
+        if value.type.get_canonical().kind in _type_kinds(_FLOATING_KINDS):
+            self.float_into_integer.add(target.extent.start.offset)
+
     def _record_pointer_store(self, c) -> None:
         """``p = e`` with ``p`` a pointer variable: a fresh allocation or another store."""
         import clang.cindex as ci
@@ -481,6 +505,7 @@ class Semantics:
         if _binary_operator_kind(c) != _ASSIGN:
             return
         kids = list(c.get_children())
+        self._record_float_into_integer(c, kids)
         if len(kids) != 2 or kids[0].kind != ci.CursorKind.DECL_REF_EXPR:
             return
         ref = kids[0].referenced
@@ -605,6 +630,19 @@ def _macro_body(ref) -> tuple[bool, list[str]]:
 #: (``polybench_alloc_data``, posix_memalign underneath), which issue 15 names
 ALLOCATION_FUNCTIONS = frozenset({"malloc", "calloc", "aligned_alloc", "memalign", "polybench_alloc_data"})
 _ASSIGN = 22  # CXBinaryOperator_Assign
+
+
+@lru_cache(maxsize=None)
+def _type_kinds(names: str) -> frozenset:
+    """libclang's type kinds named in ``names`` (those this version of the bindings has)."""
+    import clang.cindex as ci
+
+    return frozenset(getattr(ci.TypeKind, n) for n in names.split() if hasattr(ci.TypeKind, n))
+
+
+_INTEGER_KINDS = ("BOOL CHAR_U UCHAR CHAR16 CHAR32 USHORT UINT ULONG ULONGLONG UINT128 CHAR_S SCHAR WCHAR SHORT INT "
+                  "LONG LONGLONG INT128 ENUM")
+_FLOATING_KINDS = "FLOAT DOUBLE LONGDOUBLE HALF FLOAT128 FLOAT16 BFLOAT16"
 
 
 def _binary_operator_kind(c) -> int:
