@@ -172,6 +172,8 @@ int main(int argc, char **argv) {
     b[i % M] += a[i % M];
   for (size_t i = 0; i != 1000; i++)  /* FROM_ZERO */
     b[i] += 1.0;
+  for (int i = 0; i < 300; i++)  /* NARROW_SUBSCRIPT */
+    b[(unsigned char)i] = a[i + 7];
   double s = 0;
   for (int i = 0; i < M; i++) s += b[i] * (i % 3);
   printf("%.17g\n", s);
@@ -189,6 +191,9 @@ def test_indices_that_wrap_around_stay_on_the_host(tmp_path) -> None:
     narrow = nest_at(data, WRAPPING, "NARROW")
     assert not narrow["applied"] and any("is a 'unsigned short', whose increments wrap around" in r["message"]
                                          for r in narrow["reasons"]), narrow
+    # ``b[(unsigned char)i]`` for i < 300: iterations i and i + 256 write one element
+    cast = nest_at(data, WRAPPING, "NARROW_SUBSCRIPT")
+    assert not cast["applied"] and any(r["id"] == "PCX103" for r in cast["reasons"]), cast
     unsigned = nest_at(data, WRAPPING, "UNSIGNED_NE")
     assert not unsigned["applied"] and any("is tested with '!=' and may start past its bound" in r["message"]
                                            for r in unsigned["reasons"]), unsigned

@@ -91,10 +91,14 @@ class AffineForms:
             tn = n.child_by_field_name("type")
             if tn is not None and any(w in self._t(tn) for w in ("float", "double")):
                 return None
+            if n.start_byte in self.sem.narrow_casts or tn is not None and _narrow(self._t(tn)):
+                return self._opaque(n, nest)  # wraps around: the same value for many indices
             return self.poly(n.child_by_field_name("value"), nest)
         if ty == "call_expression":
             fname = self._t(n.child_by_field_name("function"))
             args = n.child_by_field_name("arguments")
+            if fname.startswith("static_cast<") and _narrow(fname):
+                return self._opaque(n, nest)
             if fname.startswith("static_cast<") and len(arguments_of(args)) == 1 \
                     and not any(w in fname for w in ("float", "double")):
                 return self.poly(arguments_of(args)[0], nest)
@@ -505,3 +509,8 @@ def concrete(p: Poly, values: dict) -> Poly:
             v = values[s]
             p = p.substitute(s, Poly.const(v) if isinstance(v, int) else v)
     return p
+
+
+def _narrow(type_text: str) -> bool:
+    """Whether a cast's type, as written, names an integer type narrower than int."""
+    return any(w in type_text for w in ("char", "short", "bool", "int8", "int16"))

@@ -146,6 +146,8 @@ class Semantics:
         # bytes where an assignment to an integer variable stores a floating value
         # (``s += x[i]`` with int s, double x): each step rounds, so no reduction reorders it
         self.float_into_integer: set[int] = set()
+        # casts to an integer type narrower than int (``(unsigned char) i``, ``(int16_t) k``)
+        self.narrow_casts: set[int] = set()
         self._decl_cache: dict[str, Decl] = {}
         self._fast_cache: dict[tuple[int, str], Decl] = {}
         self._const_globals: dict[str, list[Decl]] | None = None
@@ -308,6 +310,8 @@ class Semantics:
                 if any(_arith(canonical)) or canonical.spelling.startswith("type-parameter-"):
                     # a template's ``(T)(e)``: a value conversion in every instantiation
                     self.casts.add(start)
+                if canonical.kind in _type_kinds(_INTEGER_KINDS) and 0 < canonical.get_size() < 4:
+                    self.narrow_casts.add(start)  # (unsigned char) i wraps: no affine subscript
                 stack.extend(c.get_children())
                 continue
             if kind == K.INCLUSION_DIRECTIVE:
