@@ -104,7 +104,7 @@ def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
     w.facts.calls.append(ref)
     passed = [d for d in map(_passed_array(w), args.named_children if args is not None else []) if d is not None]
     why = None
-    if passed and callee is not None:
+    if (passed or _private_struct_passed(w, args)) and callee is not None:
         why = inline.inline(w, n, callee, loops, stmt)
         if why is None:
             ref.inlined = True
@@ -132,6 +132,19 @@ def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
                          + (f" ({why})" if why else ""), n)
                 continue
             w.expr(a, loops, cond, stmt, header_of)
+
+
+def _private_struct_passed(w: Walk, args: Node | None) -> bool:
+    """Whether a call passes ``&v``, ``v`` a struct declared in the nest (a helper such as
+    ``vnormalize(&v)`` then works on the iteration's own copy, walked as if inlined)."""
+    for a in args.named_children if args is not None else ():
+        a = strip_parens(a)
+        if a is not None and a.type == "pointer_expression" and w.t(a.child_by_field_name("operator")) == "&":
+            target = strip_parens(a.child_by_field_name("argument"))
+            d = w.decl(target) if target is not None and target.type == "identifier" else None
+            if d is not None and d.shape == "record" and d.key in w.facts.local_keys:
+                return True
+    return False
 
 
 def _functor_call(w: Walk, n: Node, name: str, functor, loops, stmt) -> None:

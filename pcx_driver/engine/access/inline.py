@@ -128,6 +128,12 @@ def inline(w: Walk, call: Node, callee: Callee, loops, stmt: Node | None) -> str
                 return f"'{target}' is passed to '{name}' both by address and otherwise"
             binds[p.key] = resolve(w, a)
             continue
+        if p.shape == "pointer" and (target := private_struct_address(w, a, p)) is not None:
+            # ``vec *c`` given ``&v``, v a struct of this iteration: ``c->x`` is ``v.x``
+            if any(target in {w.t(x) for x in walk(b) if x.type == "identifier"} for b in args if b is not a):
+                return f"'{target}' is passed to '{name}' both by address and otherwise"
+            binds[p.key] = resolve(w, a)
+            continue
         if p.shape in ("array", "pointer"):
             got = resolve(w, a)
             d = w.decl(got) if got.type == "identifier" else None
@@ -190,6 +196,32 @@ def _address_of_scalar(w: Walk, a: Node, p: Decl) -> str | None:
                 p.element_type.replace("const", "").split()):
         return None
     return d.name
+
+
+def private_struct_address(w: Walk, a: Node, p: Decl) -> str | None:
+    """The name of the struct ``v`` whose address ``a`` is (``&v``), ``v`` declared inside
+    the nest with the pointee type of pointer parameter ``p``; None for anything else."""
+    arg = _address_target(w, a)
+    d = w.decl(arg) if arg is not None else None
+    if d is None or d.shape != "record" or d.key not in w.facts.local_keys or d.reference or d.volatile \
+            or p.dims != [None] or " ".join(d.element_type.replace("const", "").split()) != " ".join(
+                p.element_type.replace("const", "").split()):
+        return None
+    return d.name
+
+
+def bound_private_struct(w: Walk, n: Node) -> Node | None:
+    """``c`` in a helper walked as if inlined, where ``c`` stands for ``&v`` with ``v`` a
+    struct declared in the nest (``private_struct_address``): ``v``'s identifier."""
+    n = strip_parens(n)
+    if n is None or n.type != "identifier" or not w.inlining:
+        return None
+    d = w.decl(n)
+    if d is None or d.key not in w.facts.bindings:
+        return None
+    target = _address_target(w, n)
+    t = w.decl(target) if target is not None else None
+    return target if t is not None and t.shape == "record" and t.key in w.facts.local_keys else None
 
 
 def dereferenced_scalar(w: Walk, n: Node) -> Node | None:

@@ -24,6 +24,8 @@ def lvalue(w: Walk, n: Node, loops, cond, stmt, op: str, assign: Node, read: boo
         arrays.access(w, n, loops, cond, stmt, read=read, write=True, op=op, assign=assign)
         return
     if n.type == "field_expression":
+        if private_member(w, n):  # a struct declared in the nest: every iteration's own
+            return
         w.hazard("PCX118", f"write to struct member '{w.t(n)}' inside the nest", n)
         return
     if n.type == "pointer_expression":
@@ -47,6 +49,27 @@ def lvalue(w: Walk, n: Node, loops, cond, stmt, op: str, assign: Node, read: boo
         w.hazard("PCX118", f"write through the result of a call '{w.t(n)}'", n)
         return
     w.hazard("PCX118", f"write to '{w.t(n)}' cannot be analysed", n)
+
+
+def private_member(w: Walk, n: Node) -> bool:
+    """Whether ``n`` (``v.x``, ``v.a.b``) is an arithmetic member of a struct variable
+    declared inside the nest: each iteration has its own, which no other iteration and no
+    host code sees (OpenMP makes a variable declared in the loop body private), so a write
+    to it is no hazard.  Not a member reached through a pointer (``->``) or an index, nor
+    a pointer member (what it points to is shared)."""
+    field = n.child_by_field_name("field")
+    member = w.sem.member_of(field.start_byte) if field is not None else None
+    if member is None or member[0].shape != "scalar" or not (member[0].integral or member[0].floating):
+        return False
+    root = n
+    while root is not None and root.type == "field_expression":
+        arg = strip_parens(root.child_by_field_name("argument"))
+        if w.t(root.child_by_field_name("operator")) != ".":
+            # ``c->x`` in a helper given ``&v``: ``v.x``
+            return inline.bound_private_struct(w, arg) is not None
+        root = arg
+    d = w.decl(root) if root is not None and root.type == "identifier" else None
+    return d is not None and d.key in w.facts.local_keys and d.shape == "record" and not d.reference
 
 
 def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str, assign, header_of=None) -> None:
@@ -113,6 +136,8 @@ def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
     op = w.t(n.child_by_field_name("operator"))
     if arg is not None and arg.type == "this":
         w.hazard("PCX137", f"member '{w.t(n)}' of this object used inside the nest", n)
+        return
+    if op == "->" and private_member(w, n):
         return
     if op == "->":
         # (also in the loop header: the kernel evaluates its bounds on the device, where
