@@ -47,6 +47,18 @@ def test_cxx_functional_cast() -> None:
     assert nest.decision is OFF, [r.format() for r in nest.remarks]
 
 
+def test_a_cast_inside_a_called_helper_is_no_call() -> None:
+    """``blend /= (FLOAT)kn;`` in a helper the loop calls (HeCBench bezier-surface's
+    ``BezierBlend``): the helper's check took ``(FLOAT)`` for a call with no definition."""
+    src = ("#define FLOAT float\n"
+           "static FLOAT blend(int k, FLOAT mu) { FLOAT b = 1; b /= (FLOAT)(k + 1); return b * (FLOAT)k * mu; }\n"
+           "void kernel(int n, FLOAT *restrict a) {\n"
+           "  for (int i = 0; i < n; i++) a[i] = blend(i % 4, i / (FLOAT)(n - 1));\n}\n")
+    ua = analyse_unit(SourceUnit("t.c", src, Language.C))
+    nest = [n for f in ua.functions if f.name == "kernel" for n in f.nests][0]
+    assert nest.decision is OFF, [r.format() for r in nest.remarks]
+
+
 def test_a_cast_to_a_template_parameter_reads_its_operand() -> None:
     """``(T)(2 * i + 7)`` in a function template (HeCBench atomicIntrinsics): libclang's type
     is the dependent parameter, a value conversion in every instantiation, not a call."""

@@ -207,6 +207,8 @@ class UserFunctions:
             elif ty == "call_expression":
                 f = n.child_by_field_name("function")
                 fname = m.text(f)
+                if is_cast_call(sem, n, f, lambda x: sem.decl_of(x.start_byte)):
+                    continue  # a conversion (its operand is walked as any expression)
                 mu = sem.macro_at(f.start_byte) if f is not None and f.type == "identifier" else None
                 if mu is not None and mu.function_like:
                     # a macro whose expansion is an expression over its arguments reads them
@@ -384,3 +386,28 @@ class UserFunctions:
             out[n] = self.definitions[n]
             todo.extend(calls.get(n, ()))
         return out
+
+
+def is_cast_call(sem: Semantics, n: Node, f: Node | None, decl_of) -> bool:
+    """tree-sitter's call ``n`` (function part ``f``) is a cast to an arithmetic type in
+    libclang's view: ``(DATA_TYPE) (e)`` with a macro or typedef type, ``Real_t(e)``.
+    ``decl_of`` gives a name's declaration.
+
+    The start byte must be a real token of the call (``(`` of a C cast, the type name of a
+    C++ functional cast), not a macro whose whole expansion is a cast: that expansion may
+    read more than the arguments show."""
+    from pcx_driver.engine.macros import arithmetic_type_tokens
+
+    if f is None or n.start_byte not in sem.casts:
+        return False
+    if f.type == "parenthesized_expression":
+        inner = strip_parens(f)
+        if inner is None or inner.type not in ("identifier", "type_identifier", "primitive_type"):
+            return False
+        mu = sem.macro_at(inner.start_byte)
+        if mu is not None and (mu.function_like or not arithmetic_type_tokens(mu.body, sem)):
+            return False
+        return sem.macro_at(n.start_byte) is None
+    if f.type == "identifier":  # Real_t(e): a type name, neither a macro nor a variable
+        return sem.macro_at(f.start_byte) is None and decl_of(f) is None
+    return f.type in ("type_identifier", "primitive_type", "qualified_identifier")

@@ -8,9 +8,9 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import arrays, footprint, inline
 from pcx_driver.engine.access.facts import CallRef
+from pcx_driver.engine.calls import is_cast_call
 from pcx_driver.engine.functors import method_callee
 from pcx_driver.engine.hostaccess import function_name
-from pcx_driver.engine.macros import arithmetic_type_tokens as _arithmetic_type_tokens
 from pcx_driver.engine.macros import access_macro, access_use_problem, use_problem
 from pcx_driver.engine.source import strip_parens
 
@@ -183,24 +183,7 @@ def _passed_array(w: Walk):
 
 
 def _is_cast(w: Walk, n: Node, f: Node | None) -> bool:
-    """tree-sitter's call ``n`` is a cast to an arithmetic type in libclang's view.
-
-    The start byte must be a real token of the call (``(`` of a C cast, the type name of a
-    C++ functional cast), not a macro whose whole expansion is a cast: that expansion may
-    read more than the arguments show."""
-    if f is None or n.start_byte not in w.sem.casts:
-        return False
-    if f.type == "parenthesized_expression":
-        inner = strip_parens(f)
-        if inner is None or inner.type not in ("identifier", "type_identifier", "primitive_type"):
-            return False
-        mu = w.sem.macro_at(inner.start_byte)
-        if mu is not None and (mu.function_like or not _arithmetic_type_tokens(mu.body, w.sem)):
-            return False
-        return w.sem.macro_at(n.start_byte) is None
-    if f.type == "identifier":  # Real_t(e): a type name, neither a macro nor a variable
-        return w.sem.macro_at(f.start_byte) is None and w.decl(f) is None
-    return f.type in ("type_identifier", "primitive_type", "qualified_identifier")
+    return is_cast_call(w.sem, n, f, w.decl)
 
 
 def _macro_call(w: Walk, n: Node, name: str, args: Node | None, loops, cond, stmt, header_of) -> None:
