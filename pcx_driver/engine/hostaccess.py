@@ -155,6 +155,35 @@ def unseen_call(data: bytes, language: Language, fname: str) -> bool:
     return fname not in HOST_LIBRARY_CALLS and fname not in functions_by_name(data, language)
 
 
+#: calls that never return to their caller but jump to a ``setjmp`` further up
+NONLOCAL_JUMPS = frozenset({"longjmp", "siglongjmp", "_longjmp", "__builtin_longjmp"})
+
+
+@functools.lru_cache(maxsize=16)
+def _leaving_functions(data: bytes, language: Language) -> frozenset[str]:
+    from pcx_driver.engine import callgraph
+
+    graph = callgraph.of(data, language)
+    direct = set()
+    for name, fnode in functions_by_name(data, language).items():
+        if any(n.type in ("throw_statement", "throw_expression") for n in all_nodes(fnode)):
+            direct.add(name)
+    direct |= {s.caller for s in graph.sites if s.name in NONLOCAL_JUMPS and s.caller}
+    return frozenset(graph.reaching({callgraph.last_name(n) for n in direct}))
+
+
+def leaves_nonlocally(data: bytes, language: Language, fname: str) -> bool:
+    """Whether a call of ``fname`` may leave its caller other than by returning: a function
+    of this file that throws or calls ``longjmp``, itself or through its callees, or
+    ``longjmp`` itself.  A data region around such a call would be left with its data on
+    the device (``longjmp``), or terminate the program (an exception leaving an OpenMP
+    structured block).  Functions this file does not define are taken to return."""
+    from pcx_driver.engine import callgraph
+
+    name = callgraph.last_name(fname)
+    return name in NONLOCAL_JUMPS or name in _leaving_functions(data, language)
+
+
 def function_name(fnode: tree_sitter.Node, data: bytes) -> str:
     """The name a function definition declares ("" when there is none)."""
     d = function_declarator(fnode)

@@ -20,6 +20,7 @@ import tree_sitter
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import READ_ONLY_STD, declared_identifier, text_of
 from pcx_driver.engine.source import arguments_of, strip_parens
+from pcx_driver.model import Language
 
 # Library calls that neither read nor write arrays passed to them through globals.
 PURE_CALLS = frozenset(
@@ -121,7 +122,7 @@ class HostScanner:
 
     def _visit(self, node: tree_sitter.Node, use: HostUse) -> None:
         t = node.type
-        if t in ("return_statement", "goto_statement"):
+        if t in ("return_statement", "goto_statement", "throw_statement", "throw_expression"):
             raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
         if self.cxx:
             self._references(node, use)
@@ -184,6 +185,9 @@ class HostScanner:
                                                                ".insert", ".erase", ".pop_back")):
                 for a in hostaccess.identifiers_in(node, self.data) & self.names():
                     raise RegionRefused(f"'{a}' is reallocated or freed at line {node.start_point[0] + 1}")
+            if hostaccess.leaves_nonlocally(self.data, Language.CXX if self.cxx else Language.C, fname):
+                raise RegionRefused(f"'{fname}' at line {node.start_point[0] + 1} may leave the region by "
+                                    "longjmp or an exception")
             args = node.child_by_field_name("arguments")
             if fname in ("std::swap", "swap") and args is not None:
                 pair = [self._ident(a) for a in arguments_of(args)]
