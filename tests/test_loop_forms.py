@@ -172,6 +172,8 @@ int main(int argc, char **argv) {
     b[i % M] += a[i % M];
   for (size_t i = 0; i != 1000; i++)  /* FROM_ZERO */
     b[i] += 1.0;
+  for (unsigned long i = 3; i != (unsigned long)-1; i--)  /* DOWN_PAST_ZERO */
+    b[i] += 100;
   for (int i = 0; i < 300; i++)  /* NARROW_SUBSCRIPT */
     b[(unsigned char)i] = a[i + 7];
   double s = 0;
@@ -194,9 +196,10 @@ def test_indices_that_wrap_around_stay_on_the_host(tmp_path) -> None:
     # ``b[(unsigned char)i]`` for i < 300: iterations i and i + 256 write one element
     cast = nest_at(data, WRAPPING, "NARROW_SUBSCRIPT")
     assert not cast["applied"] and any(r["id"] == "PCX103" for r in cast["reasons"]), cast
-    unsigned = nest_at(data, WRAPPING, "UNSIGNED_NE")
-    assert not unsigned["applied"] and any("is tested with '!=' and may start past its bound" in r["message"]
-                                           for r in unsigned["reasons"]), unsigned
+    for marker in ("UNSIGNED_NE", "DOWN_PAST_ZERO"):  # (the second runs i = 3, 2, 1, 0)
+        unsigned = nest_at(data, WRAPPING, marker)
+        assert not unsigned["applied"] and any("is tested with '!=' and may start past its bound" in r["message"]
+                                               for r in unsigned["reasons"]), unsigned
 
 
 ROUNDED_SUMS = r"""

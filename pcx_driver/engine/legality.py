@@ -239,9 +239,10 @@ class Legality:
                   "char16_t", "wchar_t"):
             return f"loop index '{lp.index}' is a '{ty}', whose increments wrap around; use an int index"
         if lp.op == "!=" and ty.startswith("unsigned") or lp.op == "!=" and ty in ("size_t", "std::size_t"):
+            # (read through casts as written: ``(unsigned long)-1`` is -1 here, a wrap)
             first, last = (lp.init, lp.bound) if lp.step > 0 else (lp.bound, lp.init)
-            gap = last - first
-            if not (first.is_const and first.const_value == 0) and not (gap.is_const and gap.const_value >= 0):
+            if not (first.is_const and first.const_value == 0) and not (
+                    first.is_const and last.is_const and 0 <= first.const_value <= last.const_value):
                 return (f"unsigned loop index '{lp.index}' is tested with '!=' and may start past its bound, "
                         "where it wraps around; write '<' (or '>')")
         return ""
