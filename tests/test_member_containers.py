@@ -213,3 +213,40 @@ def test_fresh_allocations_are_apart_from_a_container_buffer(tmp_path) -> None:
     reasons = " ".join(r["message"] for r in nest_at(data, WRAPPERS, "MAYBE_INSIDE")["reasons"])
     assert "'domain.m_p' and 'q' may point to overlapping memory" in reasons or \
         "'q' and 'domain.m_p' may point to overlapping memory" in reasons, reasons
+
+
+GATHER = r"""
+#include <cstdio>
+#include <vector>
+class Dom {
+public:
+  explicit Dom(int n) : m_x(n) { for (int i = 0; i < n; i++) m_x[i] = i * 0.5; }
+  double& x(int i) { return m_x[i]; }
+private:
+  std::vector<double> m_x;
+};
+static void gather(Dom &d, const int *idx, double *out, int n) {
+  for (int j = 0; j < n; j++)  /* GATHER */
+    out[j] = d.x(idx[j]) * 2.0;
+}
+int main(int argc, char **argv) {
+  Dom d(100 + argc);
+  static int idx[5000];
+  static double out[5000];
+  for (int j = 0; j < 5000; j++) idx[j] = (j * 37) % 100;  /* INDICES */
+  gather(d, idx, out, 5000);
+  double s = 0;
+  for (int j = 0; j < 5000; j++) s += out[j] * (j % 3);
+  std::printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+def test_a_gather_through_an_accessor_over_a_private_member_stays_on_the_host(tmp_path) -> None:
+    # The section of ``d.x(idx[j])`` would have been the whole vector, its length written
+    # ``d.m_x.size()``: a private member, which the free function cannot name (the rewrite
+    # failed to compile, PCX007; LULESH's CalcKinematicsForElems, a held-out check)
+    data = build_and_compare(tmp_path, GATHER, ["INDICES"], suffix=".cpp")
+    gather = nest_at(data, GATHER, "GATHER")
+    assert not gather["applied"] and any(r["id"] == "PCX116" for r in gather["reasons"]), gather

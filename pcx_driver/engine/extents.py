@@ -75,7 +75,10 @@ class Extents:
             return None
         extents = list(d.dims) if d.dims else []
         if d.shape == "container" and d.container == "std::vector":
-            extents = [f"{a0.base}.size()"]  # (the member's, for d.v[i]: base is "d.v")
+            # (the member's, for d.v[i]: base is "d.v"); none for ``domain.x(i)`` over a
+            # private member, whose length code outside the class cannot read (the rewrite
+            # did not compile): the subscripts' range must bound the section then
+            extents = [None] if via_accessor and d.hidden else [f"{a0.base}.size()"]
         if d.shape == "pointer" and not extents:
             extents = [None]
         if d.kind == "param" and d.shape != "container" and extents:

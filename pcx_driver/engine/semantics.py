@@ -58,6 +58,7 @@ class Decl:
     # bit-field, no base class, not a union), in order; () otherwise.  A kernel that
     # assigns each of them defines the element whole (engine/extents.py).
     element_fields: tuple[str, ...] = ()
+    hidden: bool = False  # a private or protected data member (code outside its class cannot name it)
 
 
 @dataclass
@@ -569,6 +570,8 @@ class Semantics:
             kind = "other"
         t = cur.type
         d = Decl(name=cur.spelling, key=key, kind=kind, type_spelling=t.spelling if t else "", shape="other")
+        if kind == "field":
+            d.hidden = cur.access_specifier in (ci.AccessSpecifier.PRIVATE, ci.AccessSpecifier.PROTECTED)
         if loc.file is not None and loc.file.name == getattr(self, "main_file", None):
             d.decl_offset = loc.offset
         elif loc.file is not None and os.path.abspath(loc.file.name) == os.path.abspath(getattr(self, "main_file", "")):
