@@ -317,6 +317,10 @@ class UnitAnalysis:
     # (PolyBench's ``POLYBENCH_ARRAY(x)``, ``*x``): an argument passed through one is the
     # array itself (engine/escapes.py)
     identity_macros: set[str] = field(default_factory=set)
+    # functions this unit calls that the user defines in another file (declared, not defined
+    # here, and not in a system header): compiled by pcx too, they may hold kernels of their
+    # own that reach the unit's globals
+    foreign_functions: set[str] = field(default_factory=set)
 
     def nests(self) -> list[NestAnalysis]:
         return [n for f in self.functions for n in f.nests]

@@ -183,6 +183,8 @@ class _UnitAnalyser:
         self.result.pure_macros = {name for name, (function_like, _) in sem.macro_defs.items()
                                    if function_like and macro_problem(name, sem) is None}
         self.result.identity_macros = {name for name in sem.macro_defs if _identity_macro(name, sem)}
+        self.result.foreign_functions = {c.name for c in sem.calls.values() if c.kind == "function"
+                                         and c.definition is None and not c.defined_in and not c.library}
         return self.result
 
     def _row_extents(self, fi: FunctionInfo) -> dict[str, tuple[int | None, ...]]:

@@ -225,14 +225,31 @@ def function_ranges(data: bytes, language: Language, names: list[str]) -> list[t
     return ranges
 
 
+#: blocks at file scope whose declarations are file-scope declarations too
+_FILE_SCOPE_BLOCKS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef",
+                                "linkage_specification", "declaration_list"})
+
+
+def file_scope_declarations(root: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The unit's file-scope ``declaration`` nodes, those inside preprocessor branches and
+    ``extern "C" { }`` blocks included (``#ifdef PART double g[N]; #endif`` declares a
+    global as much as a bare line does; the data planner took ``g`` for no global)."""
+    out, todo = [], list(reversed(root.named_children))
+    while todo:
+        n = todo.pop()
+        if n.type == "declaration":
+            out.append(n)
+        elif n.type in _FILE_SCOPE_BLOCKS:
+            todo.extend(reversed(n.named_children))
+    return out
+
+
 def const_globals(data: bytes, language: Language, names: set[str]) -> list[tuple[int, int]]:
     """Byte ranges of file-scope ``const`` variable declarations that declare one of
     ``names`` (tables a device function reads)."""
     root = parse(data, language).root_node
     out = []
-    for child in root.named_children:
-        if child.type != "declaration":
-            continue
+    for child in file_scope_declarations(root):
         if not any(c.type == "type_qualifier" and text_of(data, c) in ("const", "constexpr") for c in child.children):
             continue
         for d in child.children_by_field_name("declarator"):

@@ -101,6 +101,10 @@ class HostScanner:
         self.reachable: set[str] = set()
         self.reaches_globals: Callable[[str], bool] = lambda _name: True
         self.file_scope: set[str] = set()  # the unit's file-scope names (set by the planner)
+        # functions of the user's other files, and the tracked globals they can name (set by
+        # the planner): such a call may run kernels of its own on those globals
+        self.foreign: set[str] = set()
+        self.shared_globals: set[str] = set()
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
@@ -188,6 +192,10 @@ class HostScanner:
             if hostaccess.leaves_nonlocally(self.data, Language.CXX if self.cxx else Language.C, fname):
                 raise RegionRefused(f"'{fname}' at line {node.start_point[0] + 1} may leave the region by "
                                     "longjmp or an exception")
+            if self.shared_globals and fname in self.foreign:
+                g = sorted(self.shared_globals)[0]
+                raise RegionRefused(f"'{fname}' at line {node.start_point[0] + 1} is defined in another file, whose "
+                                    f"kernels would find '{g}' on the device", node.start_byte)
             args = node.child_by_field_name("arguments")
             if fname in ("std::swap", "swap") and args is not None:
                 pair = [self._ident(a) for a in arguments_of(args)]

@@ -90,6 +90,8 @@ class FunctionPlan:
     pure_macros: set[str] = field(default_factory=set)
     # one-parameter macros that are their argument (UnitAnalysis.identity_macros)
     identity_macros: set[str] = field(default_factory=set)
+    # functions of the user's other files (UnitAnalysis.foreign_functions)
+    foreign_functions: set[str] = field(default_factory=set)
     # whether its region's sections may rest on run-time assumptions (plan_unit's
     # ``no_assumptions``: not where another region may hold its kernels' data)
     assume: bool = True
@@ -138,16 +140,34 @@ def function_node(root: tree_sitter.Node, fa: FunctionAnalysis, data: bytes,
     return node
 
 
+def static_names(fnode: tree_sitter.Node, data: bytes) -> set[str]:
+    """The file-scope names declared ``static`` in the unit around ``fnode`` (no other file
+    can name them)."""
+    root = fnode
+    while root.parent is not None:
+        root = root.parent
+    out = set()
+    for child in hostaccess.file_scope_declarations(root):
+        if any(c.type == "storage_class_specifier" and text_of(data, c) == "static" for c in child.children):
+            out |= file_scope_names_of(child, data)
+    return out
+
+
+def file_scope_names_of(child: tree_sitter.Node, data: bytes) -> set[str]:
+    out = set()
+    for d in child.named_children:
+        ident = d
+        while ident is not None and ident.type not in ("identifier",):
+            ident = ident.child_by_field_name("declarator")
+        if ident is not None and d.type != "function_declarator":
+            out.add(text_of(data, ident))
+    return out
+
+
 def file_scope_names(root: tree_sitter.Node, data: bytes) -> set[str]:
     out = set()
-    for child in root.named_children:
-        if child.type == "declaration":
-            for d in child.named_children:
-                ident = d
-                while ident is not None and ident.type not in ("identifier",):
-                    ident = ident.child_by_field_name("declarator")
-                if ident is not None and d.type != "function_declarator":
-                    out.add(text_of(data, ident))
+    for child in hostaccess.file_scope_declarations(root):
+        out |= file_scope_names_of(child, data)
     return out
 
 
@@ -390,6 +410,9 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         flow.scanner.read_only = fp.read_only
         flow.scanner.entry_safe = fp.entry_safe
         flow.scanner.unseen = lambda fname: hostaccess.unseen_call(data, lang, fname)
+        # globals another file can name: a function of the user's there may offload them
+        flow.scanner.foreign = fp.foreign_functions
+        flow.scanner.shared_globals = (set(sections) & fp.globals_) - static_names(fp.fnode, data)
         flow.stale_entry = set(stale_entry) & set(sections)
         flow.whole = dict(sections)
         names0 = tuple(sorted((n, n) for n in sections))

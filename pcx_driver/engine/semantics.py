@@ -73,6 +73,7 @@ class Callee:
     template_args: list[str] = field(default_factory=list)  # canonical types of a specialization
     defined_in: str = ""  # the file of a definition outside the main file (a header), if any
     defined_at: tuple[int, int] | None = None  # that definition's byte range in ``defined_in``
+    library: bool = False  # declared in a system header (the C or C++ library, not the user's code)
 
 
 @dataclass
@@ -482,7 +483,9 @@ class Semantics:
                 virtual = ref.is_virtual_method()
             except Exception:
                 virtual = False
-        return Callee(name, qualified, kind, virtual, definition, in_main, parent_type, targs, elsewhere, elsewhere_at)
+        library = ref.location.file is not None and ref.location.is_in_system_header
+        return Callee(name, qualified, kind, virtual, definition, in_main, parent_type, targs, elsewhere, elsewhere_at,
+                      library)
 
     def _record_float_into_integer(self, c, kids: list | None = None) -> None:
         """``float_into_integer``: ``c`` an assignment ``v = e`` or ``v op= e`` whose target

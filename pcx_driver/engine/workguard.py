@@ -211,9 +211,8 @@ def known_at(unit: SourceUnit, pos: int) -> "_Known | None":
             for d in walk(n):
                 if d.type == "identifier":
                     names.add(hostaccess.text_of(data, d))
-    for c in root.named_children:
-        if c.type == "declaration":
-            declared(c, False)
+    for c in hostaccess.file_scope_declarations(root):
+        declared(c, False)
     # A name the function never declares is a global, an enumerator or a macro
     # (PolyBench's _PB_N): visible wherever the function's loops use it.
     local: set[str] = set()

@@ -51,16 +51,24 @@ class UnitFacts:
         self.defs: dict = {}  # the current function's fixed linear definitions
         self.depth = 0  # callees being walked inside one another (walk.callee_effect)
         self.file_scope: set[str] = set()
+        # functions of the user's other files (UnitAnalysis.foreign_functions), and the
+        # file-scope names other files can name (not ``static``)
+        self.foreign_functions: set[str] = set(analysis.foreign_functions) if analysis is not None else set()
+        self.shared_globals: set[str] = set()
         self.file_scope_buffers: set[str] = set()  # file-scope arrays and pointers
-        for child in self.root.named_children:
+        for child in hostaccess.file_scope_declarations(self.root):
             if child.type == "declaration":
                 quals = {text_of(self.data, c) for c in child.children if c.type == "type_qualifier"}
                 if quals & {"const", "constexpr"}:
                     continue  # a constant: no call can change it
+                static = any(c.type == "storage_class_specifier" and text_of(self.data, c) == "static"
+                             for c in child.children)
                 for d in child.named_children:
                     n = declared_name(d, self.data)
                     if n:
                         self.file_scope.add(n)
+                        if not static:
+                            self.shared_globals.add(n)
                         inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
                         if inner is not None and inner.type in ("array_declarator", "pointer_declarator"):
                             self.file_scope_buffers.add(n)

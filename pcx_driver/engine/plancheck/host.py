@@ -77,8 +77,8 @@ def host_code(f: Frame, node: tree_sitter.Node | None, st, callee_effect: Callee
                     v = dataclasses.replace(v, dev_new=excluding(v.dev_new, sect))
                 st = st.set_buf(b, v)
             elif kind == "extern":
-                fail("PCX216", f"'{name}' is passed at line {f.line(at)} to '{sect}', defined in another "
-                               "file, while it is on the device (its kernels would find it there)", at)
+                fail("PCX216", f"'{sect}', defined in another file, is called at line {f.line(at)} while "
+                               f"'{name}' is on the device (its kernels would find it there)", at)
             elif kind == "call":
                 st = st.set_buf(b, callee_effect(f.facts, sect[0], sect[1], sect[2], v, at))
             elif kind == "escape":

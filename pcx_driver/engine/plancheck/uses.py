@@ -52,7 +52,13 @@ def host_accesses(facts: UnitFacts, node: tree_sitter.Node, st: State):
                 for g in sorted(facts.file_scope & used & set(names)):
                     args = n.child_by_field_name("arguments")
                     out.append(("call", g, (callee, g, facts.argument_forms(args)), False, n.start_byte))
-            elif facts.reach.reachable and _may_reach_globals(facts, fn, callee):
+            elif callee in facts.foreign_functions:
+                # a function of the user's other files: compiled by pcx too, its kernels would
+                # find a global this region holds on the device (a held-out NPB SP build)
+                for g in sorted(facts.shared_globals & set(names)):
+                    out.append(("extern", g, callee, False, n.start_byte))
+            if facts.reach.reachable and callee not in facts.device_functions() and \
+                    _may_reach_globals(facts, fn, callee):
                 # what the caller (or this function, through a call that kept it) may have
                 # stored where the callee finds it: read and written whole (reach.py)
                 for g in sorted(facts.reach.reachable & set(names)):

@@ -1,0 +1,84 @@
+"""A global that another file's function may offload stays out of this file's regions.
+
+A held-out check of NPB's serial SP (``initialize.c``'s ``lhsinit`` beside ``x_solve.c``)
+found a data region holding a global across a call of a function defined in another file.
+pcx offloads that function's loop there too; at run time its kernel found the global
+present (this file's region had mapped it), wrote the device copy only, and this file's
+``target update to`` after its own host loop overwrote what it wrote.  A call of a
+function the user defines elsewhere (declared, not defined here, not from a system header)
+now keeps a region holding a global that other files can name from forming (PCX203).  The
+globals here are declared inside ``#ifdef`` branches, which the planner had not taken for
+file-scope declarations at all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PCX_CC = ROOT / ".venv" / "bin" / "pcx-cc"
+
+SOURCE = r"""
+#include <stdio.h>
+#define N 4096
+#ifdef PART_INIT
+extern double g[N][8];
+void init_rows(int n)
+{
+  for (int j = 0; j < n; j++) { g[j][0] += 1.0; g[j][7] = 2.0 * j; }
+}
+#else
+double g[N][8];
+double s[N];
+void init_rows(int n);
+int main(int argc, char **argv)
+{
+  double t = 0.0, sum = 0.0;
+  (void)argv;
+  for (int it = 0; it < 3; it++) {
+    init_rows(N);
+    for (int j = 0; j < N; j++) {  /* a carried scalar: the host's */
+      t = 0.5 * t + j * argc;
+      g[j][1] = t;
+    }
+    for (int j = 0; j < N; j++)    /* reads what init_rows wrote */
+      s[j] = g[j][0] + g[j][1] + g[j][7];
+    for (int j = 0; j < N; j++)
+      sum += s[j] * (j % 3);
+  }
+  printf("sum = %.6f\n", sum);
+  return 0;
+}
+#endif
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_call_into_another_file_keeps_shared_globals_out_of_the_region(tmp_path) -> None:
+    (tmp_path / "x.c").write_text(SOURCE)
+    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
+
+    def build(cc: str, out: str) -> subprocess.CompletedProcess:
+        extra = ["--pcx-remarks", "--pcx-min-work=0"] if cc != "clang-19" else []
+        for flags, obj in ((["-DPART_INIT"], "a.o"), ([], "b.o")):
+            r = subprocess.run([cc, "-O1", *extra, *flags, "-c", "x.c", "-o", obj], cwd=tmp_path, env=env,
+                               capture_output=True, text=True, timeout=300)
+            assert r.returncode == 0 and "warning: " not in r.stderr.replace("remark", ""), r.stderr
+            remarks = r.stderr if obj == "b.o" else ""
+        assert subprocess.run([cc, "a.o", "b.o", "-o", out], cwd=tmp_path, env=env).returncode == 0
+        return remarks
+
+    build("clang-19", "serial")
+    remarks = build(str(PCX_CC), "offload")
+    assert "'init_rows' at line 19 is defined in another file, whose kernels would find 'g' on the device" \
+        in remarks, remarks
+    strict = dict(os.environ, OMP_TARGET_OFFLOAD="MANDATORY", LIBOMPTARGET_INFO="16")
+    serial = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True)
+    got = subprocess.run([str(tmp_path / "offload")], capture_output=True, text=True, env=strict)
+    assert got.stdout == serial.stdout and got.returncode == 0, got.stderr[-2000:]
+    assert got.stderr.count("Launching kernel") >= 6  # init_rows' loop and this file's, every step
