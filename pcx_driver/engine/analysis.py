@@ -115,6 +115,24 @@ class _UnitAnalyser:
         line, col = self.model.line_col(byte)
         return Remark(rid, self.unit.path, line, col, message)
 
+    def _unstable_macro_sections(self) -> None:
+        """An offloaded nest whose sections name a macro the unit redefines or ``#undef``s
+        stays serial: the text may mean another value (or nothing) at the kernel."""
+        unstable = hostaccess.unstable_macros(self.model.data, self.unit.language)
+        if not unstable:
+            return
+        for n in self.result.nests():
+            if n.decision is not Decision.OFFLOADED:
+                continue
+            named = set().union(*(hostaccess.expression_identifiers(x) for a in n.arrays
+                                  for d in a.section.dims for x in d))
+            bad = sorted(named & unstable)
+            if bad:
+                n.decision = Decision.SERIAL
+                n.remarks = [Remark("PCX113", self.unit.path, n.line, n.column, (
+                    f"a section of this nest is written with macro '{bad[0]}', which this file redefines or "
+                    "#undefs: it may mean another value at the kernel; left alone"))]
+
     def _unread_top_level(self) -> None:
         """PCX016 for loops that the syntax reader did not place in any function: the
         compiler accepts the text (libclang found no error) but tree-sitter read it as
@@ -173,6 +191,7 @@ class _UnitAnalyser:
             from pcx_driver.engine.ompport import settle
 
             settle(self.result, port)
+        self._unstable_macro_sections()
         for n in self.result.nests():
             for a in n.arrays if n.decision is Decision.OFFLOADED else ():
                 for name in set().union(*(hostaccess.expression_identifiers(x) for d in a.section.dims for x in d)):

@@ -528,6 +528,18 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                 plan.remarks.append(Remark("PCX203", unit.path, *where,
                                            f"no target data region in '{fa.name}': {why}; kernels map their own data"))
         if region is not None:
+            unstable = hostaccess.unstable_macros(data, unit.language)
+            named = {x for m in region.maps for s in m.sections for d in s.dims for e in d
+                     for x in hostaccess.expression_identifiers(e)} & unstable if unstable else set()
+            if named:  # (a declared extent written with a macro the file redefines later)
+                for k in offl:
+                    if k.alone_maps:
+                        k.maps, k.alone_maps = k.alone_maps, []
+                plan.remarks.append(Remark("PCX203", unit.path, *where, (
+                    f"no target data region in '{fa.name}': its sections name macro '{sorted(named)[0]}', which "
+                    "this file redefines or #undefs; kernels map their own data")))
+                region = None
+        if region is not None:
             plan.regions.append(region)
             if not region.alias_test:
                 _kernel_maps_within(region, plan.kernels)

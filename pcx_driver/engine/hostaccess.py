@@ -244,6 +244,24 @@ def file_scope_declarations(root: tree_sitter.Node) -> list[tree_sitter.Node]:
     return out
 
 
+@functools.lru_cache(maxsize=16)
+def unstable_macros(data: bytes, language: Language) -> frozenset[str]:
+    """Macros the unit ``#undef``s or defines more than once: the same name may mean
+    another value (or nothing) where a clause names it than where an array's extent did
+    (``#define N 1000 / double a[N]; / #undef N / #define N 400``)."""
+    seen: dict[str, int] = {}
+    for n in all_nodes(parse(data, language).root_node):
+        if n.type in ("preproc_def", "preproc_function_def"):
+            name = n.child_by_field_name("name")
+            if name is not None:
+                seen[text_of(data, name)] = seen.get(text_of(data, name), 0) + 1
+        elif n.type == "preproc_call" and text_of(data, n.child_by_field_name("directive")).strip() == "#undef":
+            arg = n.child_by_field_name("argument")
+            if arg is not None:
+                seen[text_of(data, arg).strip()] = 2
+    return frozenset(name for name, count in seen.items() if count > 1)
+
+
 def const_globals(data: bytes, language: Language, names: set[str]) -> list[tuple[int, int]]:
     """Byte ranges of file-scope ``const`` variable declarations that declare one of
     ``names`` (tables a device function reads)."""

@@ -186,7 +186,11 @@ class Legality:
             written_arrays = {a.root for a in nest.facts.arrays if a.write
                               and lp.node.start_byte <= a.node.start_byte < lp.node.end_byte}
             for bn in lp.bound_nodes:
+                # (``sizeof a / sizeof a[0]`` reads no element of a)
+                sized = {y.id for z in walk(bn) if z.type == "sizeof_expression" for y in walk(z)}
                 for x in walk(bn):
+                    if x.id in sized:
+                        continue
                     if x.type == "subscript_expression":
                         base = x.child_by_field_name("argument")
                         while base is not None and base.type == "subscript_expression":

@@ -92,8 +92,19 @@ def lin_node(node: tree_sitter.Node | None, data: bytes) -> dict | None:
     no side effects becomes an opaque symbol of its own, spelled in parentheses."""
     form = lin_exact(node, data)
     if form is None and node is not None and pure(node):
-        return {("(" + text_of(data, node).replace(" ", "") + ")",): 1}
+        return {("(" + squeeze(text_of(data, node)) + ")",): 1}
     return form
+
+
+def squeeze(text: str) -> str:
+    """``text`` with the white space that separates no two words removed: one spelling for
+    ``n / 2`` and ``n/2``, but ``sizeof a`` and ``struct S`` stay C (a symbol is emitted as
+    it is spelled here: ``sizeofa`` did not compile)."""
+    return re.sub(r"\s+", lambda m: " " if 0 < m.start() and m.end() < len(text) and _WORD.match(text[m.start() - 1])
+                  and _WORD.match(text[m.end()]) else "", text)
+
+
+_WORD = re.compile(r"[A-Za-z0-9_]")
 
 
 def pure(node: tree_sitter.Node) -> bool:

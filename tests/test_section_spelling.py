@@ -1,0 +1,74 @@
+"""A section is emitted as text, and that text must mean at the directive what it meant
+where the analysis read it (held-out adversarial programs):
+
+- ``sizeof a / sizeof a[0]`` as a bound became the symbol ``(sizeofa/sizeofa[0])`` in a
+  length's guard: the rewrite did not compile (PCX007).  Symbols keep the space between
+  two words;
+- an extent written with a macro the file later ``#undef``s (``double a[LEN]; #undef LEN``)
+  did not compile, and one it redefines (``#undef N / #define N 400``) mapped 400 of 1,000
+  elements, garbage sums.  A nest or region whose sections name such a macro is planned
+  without them (the nest stays serial, PCX113; the region is not formed, PCX203).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare, nest_at  # noqa: E402
+
+SIZEOF_BOUNDS = r"""
+#include <stdio.h>
+double a[20000], b[20000];
+int main(int argc, char **argv) {
+  for (unsigned i = 0; i < sizeof a / sizeof a[0]; i++)  /* FILL */
+    a[i] = i * argc;
+  for (unsigned i = 0; i < sizeof a / sizeof a[0]; i++)  /* DOUBLE */
+    b[i] = a[i] * 2;
+  double s = 0;
+  for (int i = 0; i < 20000; i++) s += b[i] * (i % 3);
+  printf("%.1f\n", s);
+  return 0;
+}
+"""
+
+REDEFINED = r"""
+#include <stdio.h>
+#define N 20000
+double a[N], b[N];
+static void fill(int k) {
+  for (int i = 0; i < N; i++)  /* FILL */
+    a[i] = i * k;
+}
+#undef N
+#define N 400
+int main(int argc, char **argv) {
+  fill(argc);
+  for (int i = 0; i < 20000; i++)  /* SCALE */
+    b[i] = a[i] * 0.5;
+  double s = 0;
+  for (int i = 0; i < 20000; i++) s += b[i] * (i % 3);
+  printf("%.1f %d\n", s, N);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_sizeof_bound_is_emitted_as_c(tmp_path) -> None:
+    data = build_and_compare(tmp_path, SIZEOF_BOUNDS, ["FILL", "DOUBLE"])
+    regions = [r["message"] for s in data["sources"] for r in s["remarks"] if r["id"] == "PCX200"]
+    assert regions and "a[0:(sizeof a / sizeof a[0])]" in regions[0], regions
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_sections_naming_a_redefined_macro_are_not_emitted(tmp_path) -> None:
+    # (SCALE's bounds are literals: its sections name no macro)
+    data = build_and_compare(tmp_path, REDEFINED, ["SCALE"])
+    nest = nest_at(data, REDEFINED, "FILL")
+    assert not nest["applied"] and any("which this file redefines or #undefs" in r["message"]
+                                       for r in nest["reasons"]), nest
