@@ -363,7 +363,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
     data = unit.data
     root = hostaccess.parse(data, unit.language).root_node
     plan = Plan(unit.path, constants=dict(analysis.constants))
-    globals_ = file_scope_names(root, data)
+    globals_ = file_scope_names(root, data, unit.language is not Language.C)
     used_names: set[str] = set()
     calls: list[str] = []
 

@@ -38,6 +38,11 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
     # the variable each mapped section starts from: "s" for s->p, "v" for v[0:n]
     mapped = [{re.split(r"\.|->|\[", sec.base)[0].strip("(*& ") for m in r.maps for sec in m.sections}
               for r in regions]
+    # a container's data is mapped through the local pointer the rewrite takes from it
+    # (``pcx_r`` for ``r``): a call passing ``r`` passes that data (a held-out CG solver's
+    # ``dot(r, r)`` kernel kept its work guard and ran on the stale host copy)
+    owners = {lp.name: re.split(r"\.|->|\[|\(", lp.container)[0].strip("(*& ") for lp in plan.local_pointers}
+    mapped = [names | {owners[n] for n in names if n in owners} for names in mapped]
     # a pointer the function sets from a mapped name passes the same data (fuzz seed 3500108:
     # 'u32 *nxt = bufB;' ... 'kern0(..., nxt, ...)' inside a region holding bufB)
     mapped = [names | _aliases(data, language, r.function, r.start_byte, frozenset(names))

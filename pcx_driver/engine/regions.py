@@ -153,21 +153,26 @@ def static_names(fnode: tree_sitter.Node, data: bytes) -> set[str]:
     return out
 
 
-def file_scope_names_of(child: tree_sitter.Node, data: bytes) -> set[str]:
+def file_scope_names_of(child: tree_sitter.Node, data: bytes, cxx: bool = False) -> set[str]:
+    """The names a file-scope declaration declares, functions' aside.  In C++ a
+    construction ``std::vector<double> GV(N);`` parses as a function's declaration, which
+    syntax cannot tell from ``double f(T);``: its name counts (a function's name in the set
+    is never a mapped buffer; a global container left out was taken for a local, and a
+    call that wrote it between kernels got no update: a held-out check)."""
     out = set()
     for d in child.named_children:
         ident = d
         while ident is not None and ident.type not in ("identifier",):
             ident = ident.child_by_field_name("declarator")
-        if ident is not None and d.type != "function_declarator":
+        if ident is not None and (d.type != "function_declarator" or cxx):
             out.add(text_of(data, ident))
     return out
 
 
-def file_scope_names(root: tree_sitter.Node, data: bytes) -> set[str]:
+def file_scope_names(root: tree_sitter.Node, data: bytes, cxx: bool = False) -> set[str]:
     out = set()
     for child in hostaccess.file_scope_declarations(root):
-        out |= file_scope_names_of(child, data)
+        out |= file_scope_names_of(child, data, cxx)
     return out
 
 
