@@ -548,6 +548,55 @@ class AliasOracle:
             return ("object", "restrict:" + d.key)
         return o
 
+    def reference_apart(self, fi: FunctionInfo, d: Decl) -> bool:
+        """Whether scalar reference ``d`` (a parameter or a local of ``fi``) names a variable
+        of its own, never an element of an array: a local bound to a plain variable, or a
+        parameter every call of ``fi`` in the unit (all its callers seen) passes a plain
+        variable or a value (a literal, an arithmetic expression: a temporary).  A
+        reference to ``v[0]`` read in a loop that writes ``v`` sees the loop's writes."""
+        if d.kind == "local":
+            for n in walk(fi.node):
+                if n.type == "init_declarator":
+                    ident = hostaccess.declared_identifier_node(n)
+                    got = self.sem.decl_declared_at(ident.start_byte) if ident is not None else None
+                    if got is not None and got.key == d.key:
+                        return self._own_value(n.child_by_field_name("value"))
+            return False
+        if d.kind != "param":
+            return False
+        names = hostaccess.param_names(fi.node, self.model.data)
+        if d.name not in names:
+            return False
+        i = names.index(d.name)
+        sites = self._call_sites(fi)
+        if not sites or not self._callers_all_seen(fi):
+            return False
+        for call, _ in sites:
+            args = arguments_of(call.child_by_field_name("arguments"))
+            if i >= len(args) or not self._own_value(args[i]):
+                return False
+        return True
+
+    def _own_value(self, n: Node | None) -> bool:
+        """A reference bound to ``n`` names no array element: a plain scalar variable, or a
+        temporary (a literal, an arithmetic or cast expression)."""
+        n = strip_parens(n)
+        if n is None:
+            return False
+        if n.type in ("number_literal", "true", "false", "char_literal"):
+            return True
+        if n.type == "identifier":
+            d = self.sem.decl_of(n.start_byte)
+            return d is not None and d.shape == "scalar" and not d.reference
+        if n.type == "binary_expression":
+            return self._t(n.child_by_field_name("operator")) not in (",",)
+        if n.type == "unary_expression":
+            return self._t(n.child_by_field_name("operator")) in ("-", "+", "!", "~")
+        if n.type == "cast_expression":
+            ty = n.child_by_field_name("type")
+            return ty is not None and "&" not in self._t(ty)
+        return False
+
     def _callers_all_seen(self, fi: FunctionInfo) -> bool:
         """``callers_all_seen``, memoised: only then do its call sites here tell where its
         parameters point."""

@@ -115,6 +115,27 @@ class _UnitAnalyser:
         line, col = self.model.line_col(byte)
         return Remark(rid, self.unit.path, line, col, message)
 
+    def _references_to_written_elements(self, fi: FunctionInfo, nest: Nest) -> list[tuple[str, str]]:
+        """A scalar reference the nest reads (``double &r = v[0];``, a ``const double &x``
+        parameter given ``v[0]``) may name an element the nest writes: each iteration
+        reads the element as it is then, not one value (a held-out check).  Unless it is
+        bound to a variable of its own or a temporary (``AliasOracle.reference_apart``)."""
+        written = [a for a in nest.facts.arrays if a.write and a.decl is not None]
+        if not written:
+            return []
+        out, seen = [], set()
+        for r in nest.facts.scalars:
+            d = r.decl
+            if d is None or not d.reference or d.shape != "scalar" or d.key in seen or r.write or \
+                    d.key in nest.facts.local_keys or d.key in nest.facts.bindings:
+                continue
+            seen.add(d.key)
+            same = [a for a in written if not (d.integral and a.decl.floating or d.floating and a.decl.integral)]
+            if same and not self.aliases.reference_apart(fi, d):
+                out.append(("PCX104", f"'{d.name}' is a reference that may name an element of '{same[0].base}', "
+                                      "which the nest writes"))
+        return out
+
     def _unstable_macro_sections(self) -> None:
         """An offloaded nest whose sections name a macro the unit redefines or ``#undef``s
         stays serial: the text may mean another value (or nothing) at the kernel."""
@@ -390,6 +411,7 @@ class _UnitAnalyser:
         fn_body = fi.node.child_by_field_name("body")
         index_outside = {k for k in nest.index_key_set if k not in nest.facts.local_keys}
         sv = scalar_mod.classify(nest.facts, node, m, sem, fn_body, index_outside, nest.root_key)
+        sv.problems.extend(self._references_to_written_elements(fi, nest))
         start = root.bound_nodes[0] if root.bound_nodes else None
         if sv.lastprivate and (root.init is None or start is None or any(
                 x.type in ("call_expression", "assignment_expression", "update_expression") for x in walk(start))):
