@@ -38,6 +38,8 @@ ADVICE: dict[str, str] = {
               "reject implicit int in C99 and later, build the file without -Wno-error=implicit-int.",
     "PCX016": "Write the code there as plain C (a macro that expands to a function header or to unbalanced "
               "braces is what the syntax reader cannot follow); the compiler itself is not affected.",
+    "PCX017": "Rename the macro (or #undef it before the loops): '#pragma omp' lines are macro-expanded, "
+              "so '#define from src' turns 'map(from: a[0:n])' into 'map(src: a[0:n])'.",
     "PCX101": "If the iterations are independent in fact (the dependence is only on paper), rewrite the "
               "loop so that each iteration writes its own elements (a temporary per iteration, a separate "
               "output array); a sum or minimum into one element is recognised as a reduction when it is a "
@@ -121,6 +123,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX014", "remark", "a source file (.c, .cc, .cpp) is #included: its loops are not analysed"),
         RemarkSpec("PCX015", "remark", "old C: a function defined without a return type (C89's implicit int) is read, and compiled, with its 'int' written out (the program is the same)"),
         RemarkSpec("PCX016", "remark", "the syntax reader could not follow part of the source outside any function it read (a macro that hides C syntax, an extension): loops there are not analysed"),
+        RemarkSpec("PCX017", "remark", "a macro is named like a word of the OpenMP directives pcx writes (from, map, ...): the preprocessor would rewrite them, so the file is compiled as written"),
         # -- loop analysis ---------------------------------------------------------------
         RemarkSpec("PCX100", "remark", "loop nest offloaded to the device"),
         RemarkSpec("PCX101", "remark", "loop-carried dependence on an array prevents parallel execution"),

@@ -108,7 +108,10 @@ class SourceStage:
         if line and has_target and not cheap:
             from pcx_driver.engine.ompport import scan as scan_openmp
 
-            refusal = scan_openmp(job.unit.data, language).refuse
+            scanned = scan_openmp(job.unit.data, language)
+            refusal = scanned.refuse
+            if not refusal and not scanned.pragmas:
+                line = 0  # the line scan's hits were all in comments (an example in a header comment)
             # the target code that refuses may sit in a branch these flags do not compile:
             # the pipeline decides on the text they compile (engine/conditionals.py)
             from pcx_driver.engine.conditionals import has_conditionals

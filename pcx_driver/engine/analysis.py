@@ -186,6 +186,14 @@ class _UnitAnalyser:
             self.result.remarks.append(self.remark("PCX004", where, f"source has syntax errors ({first}); not analysed"))
             return self.result
         self._unread_top_level()
+        clash = directive_word_macros(sem.macro_defs)
+        if clash:
+            at = next((n.start_byte for n in walk(m.root) if n.type in ("preproc_def", "preproc_function_def")
+                       and self.t(n.child_by_field_name("name")) == clash[0]), 0)
+            self.result.remarks.append(self.remark("PCX017", at, (
+                f"macro '{clash[0]}' is named like a word of the OpenMP directives pcx writes, which the "
+                "preprocessor would rewrite; the file is compiled as written")))
+            return self.result
         omp = m.omp_pragmas()
         port = self.unit.openmp  # the user's OpenMP pragmas, blanked in this text (engine/ompport.py)
         self._port = port if not omp else None
@@ -665,3 +673,19 @@ def _member_values(reads: list, m) -> list[MemberValue]:
         ty = " ".join(w for w in member.type_spelling.split() if w not in ("const", "volatile"))
         out.setdefault(text, MemberValue(text, ty)).ranges.append((node.start_byte, node.end_byte))
     return list(out.values())
+
+
+#: words of the directives the rewriter writes (``#pragma omp`` lines are macro-expanded):
+#: an object-like macro of one of these names, or a function-like one of a clause that
+#: takes parentheses, would rewrite them (``#define from src``: "incorrect map type")
+DIRECTIVE_WORDS = frozenset("omp target teams distribute parallel for simd map to from tofrom alloc release delete "
+                            "firstprivate private reduction collapse lastprivate update data enter exit declare end "
+                            "atomic max min".split())
+CLAUSES_WITH_ARGUMENTS = frozenset("map firstprivate private reduction collapse lastprivate if".split())
+
+
+def directive_word_macros(macro_defs: dict) -> list[str]:
+    """The unit's macros that would rewrite the directives pcx writes (``DIRECTIVE_WORDS``)."""
+    return sorted(name for name, (function_like, _) in macro_defs.items()
+                  if (not function_like and name in DIRECTIVE_WORDS)
+                  or (function_like and name in CLAUSES_WITH_ARGUMENTS))

@@ -557,6 +557,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             ed.insert_before(pos, _RANK_ATOMIC, "#pragma omp atomic update")
             directives.append(EmittedDirective(ed.line_of(pos), "omp atomic update", k.nest_id))
 
+    unstructured_at: set[int] = set()  # regions written as enter/exit data pairs
     for r in kept_regions:
         block = blocks[id(r)]
         if (r.alias_test or r.bounds_test) and any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
@@ -567,6 +568,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         unstructured = any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
                            for c in block.named_children)
         if unstructured:
+            unstructured_at.add(r.start_byte)
             enter, leave = enter_exit_directives(r, plan.constants)
             ed.insert_before(omp.place(r.start_byte), _RANK_REGION, "#pragma " + enter)
             directives.append(EmittedDirective(r.line, enter, None))
@@ -609,9 +611,12 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         value = lp.init or f"({lp.container}).data()"
         declaration = f"{lp.type} {lp.name} = {value};" if lp.type else f"auto *{lp.name} = {value};"
         ed.insert_before(omp.place(lp.byte), _RANK_DECL, declaration)
-        if unit.language is Language.C and lp.type and lp.byte not in scoped:
+        if lp.byte in live_positions and lp.byte not in scoped and lp.byte not in unstructured_at:
             # a block of its own around the declaration and the construct it serves: C89 and
-            # -Werror=declaration-after-statement take no declaration after a statement
+            # -Werror=declaration-after-statement take no declaration after a statement, and
+            # C++ no jump past an initialisation (a loop right under a ``case`` label); not
+            # around a region written as enter/exit data: its statements declare what
+            # follows them uses
             end = next((r.end_byte for r in kept_regions if r.start_byte == lp.byte),
                        next((k.end_byte for k in emitted if k.start_byte == lp.byte), None))
             if end is not None:

@@ -399,6 +399,12 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
     for key, refs in by_key.items():
         d = refs[0].decl
         name = d.name
+        if not any(r.write for r in refs) and d.kind == "other":
+            # a structured binding (``auto &[x, y] = pr;``): no variable a clause can name
+            # (``firstprivate(x, y)`` did not compile)
+            out.problems.append(("PCX118", f"'{name}' is a structured binding (or another name that is no "
+                                           "variable), which an OpenMP clause cannot take"))
+            continue
         if not any(r.write for r in refs):
             if key not in index_keys and d.kind not in ("enum", "function", "template-param") \
                     and name not in out.firstprivate:

@@ -74,6 +74,7 @@ class Callee:
     defined_in: str = ""  # the file of a definition outside the main file (a header), if any
     defined_at: tuple[int, int] | None = None  # that definition's byte range in ``defined_in``
     library: bool = False  # declared in a system header (the C or C++ library, not the user's code)
+    defaulted: bool = False  # a special member the compiler writes (``= default`` or implicit)
 
 
 @dataclass
@@ -484,8 +485,12 @@ class Semantics:
             except Exception:
                 virtual = False
         library = ref.location.file is not None and ref.location.is_in_system_header
+        try:
+            defaulted = ref.kind == K.CXX_METHOD and ref.is_default_method()
+        except Exception:
+            defaulted = False
         return Callee(name, qualified, kind, virtual, definition, in_main, parent_type, targs, elsewhere, elsewhere_at,
-                      library)
+                      library, defaulted)
 
     def _record_float_into_integer(self, c, kids: list | None = None) -> None:
         """``float_into_integer``: ``c`` an assignment ``v = e`` or ``v op= e`` whose target
