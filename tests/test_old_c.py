@@ -92,3 +92,4 @@ def test_loops_the_syntax_reader_cannot_place_get_a_remark(tmp_path) -> None:
     assert "m.c:6:3: remark: the syntax reader did not read lines 5-6 as part of a function (a macro that " \
            "hides C syntax?): the loops there are not analysed [PCX016]" in r.stderr, r.stderr
     assert subprocess.run([str(tmp_path / "m")], capture_output=True, text=True).stdout == "999\n"
+

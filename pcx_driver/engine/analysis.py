@@ -160,7 +160,9 @@ class _UnitAnalyser:
         stray statements (a macro that writes a function's header, an extension), so no
         stage would ever see those loops, and silence would hide that."""
         m = self.model
-        if not m.has_errors:
+        # (a block at file scope is never C: a misread header, such as a K&R definition whose
+        # parameters have a macro type, leaves its body so, with no error node at all)
+        if not m.has_errors and not any(n.type == "compound_statement" for n in m.root.children):
             return
         for n in m.root.children:
             if n.type not in ("ERROR", "compound_statement", "expression_statement") and not (
