@@ -50,8 +50,8 @@ class OptionSpec:
 
 
 BUILTIN_OPTIONS: tuple[OptionSpec, ...] = (
-    OptionSpec("analysis-budget", 60.0, "seconds of analysis per source; past it the original source is "
-               "compiled, with a warning (0: no limit)", "float"),
+    OptionSpec("analysis-budget", 60.0, "CPU seconds of analysis per source (so a busy machine builds the "
+               "same); past it the original source is compiled, with a warning (0: no limit)", "float"),
     OptionSpec("analysis-memory", 4096, "megabytes of memory the analysis of one source may use; past it "
                "the original source is compiled, with a warning (0: no limit)", "int"),
     OptionSpec("cc", None, "the real C compiler (default: clang-19, clang, gcc on PATH)", needs_trust=True),

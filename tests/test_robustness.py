@@ -235,3 +235,24 @@ def test_a_rewrite_that_does_not_compile_names_the_file_and_the_first_error(proj
                         r"unchanged \[PCX007\]", line), line
     assert "[PCX100]" not in r.stderr and "offloaded" not in r.stderr  # the object holds the original
     works(project)
+
+
+def test_the_analysis_budget_counts_cpu_time_not_the_machines_load() -> None:
+    # A held-out check on a busy machine: NPB's BT, SP and LU fell back whole-file at 60 s
+    # of wall time, so what a build made depended on the load.  A child that waits (as one
+    # does on a loaded machine) keeps its budget; one that computes past it does not.
+    import time
+
+    from pcx_driver.pipeline import BudgetExceeded, run_bounded
+
+    def waits() -> int:
+        time.sleep(1.5)
+        return 42
+
+    def computes() -> int:
+        while True:
+            pass
+
+    assert run_bounded(waits, 1, 0) == 42
+    with pytest.raises(BudgetExceeded, match=r"analysis took longer than 1 s \(--pcx-analysis-budget"):
+        run_bounded(computes, 1, 0)

@@ -136,6 +136,8 @@ def _enforce_once(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan) -
                 break
             victim = culprits[0] if v.kernel is not None else _nearest(culprits, v.byte)
             victim.decision = Decision.SERIAL
+            # (its "offloaded" remark no longer holds: a user reading both was misled)
+            victim.remarks = [r for r in victim.remarks if r.id != "PCX100"]
             victim.remarks.append(Remark(v.rid, unit.path, victim.line, victim.column,
                                          f"nest kept serial: plan check failed at line {line}: {v.message}"))
     return plan
