@@ -250,3 +250,32 @@ def test_a_gather_through_an_accessor_over_a_private_member_stays_on_the_host(tm
     data = build_and_compare(tmp_path, GATHER, ["INDICES"], suffix=".cpp")
     gather = nest_at(data, GATHER, "GATHER")
     assert not gather["applied"] and any(r["id"] == "PCX116" for r in gather["reasons"]), gather
+
+
+VECTOR_PAIRS = r"""
+#include <cstdio>
+#include <vector>
+static void shift(std::vector<double> &y, std::vector<double> &x) {
+  int n = y.size();
+  for (int i = 0; i < n - 1; i++)  /* SHIFT */
+    y[i] = 2.0 * x[i + 1];
+}
+int main(int argc, char **argv) {
+  std::vector<double> x(50000), y(50000);
+  for (int i = 0; i < 50000; i++) { x[i] = i % 7 + argc; y[i] = 1.0; }
+  shift(y, x);  /* two vectors: on the device */
+  shift(x, x);  /* one vector twice: the loop as written */
+  double s = 0;
+  for (int i = 0; i < 50000; i++) s += (y[i] + x[i]) * (i % 3);
+  std::printf("%.1f %.1f %.1f\n", s, x[0], x[49998]);
+  return 0;
+}
+"""
+
+
+def test_two_vector_references_are_versioned_at_run_time(tmp_path) -> None:
+    # Two references to std::vector may name one vector: kept serial before (PCX104,
+    # a held-out C++ check), now checked at run time as pointers are (PCX128)
+    data = build_and_compare(tmp_path, VECTOR_PAIRS, ["SHIFT"], suffix=".cpp")
+    shift = nest_at(data, VECTOR_PAIRS, "SHIFT")
+    assert any(r["id"] == "PCX128" for r in shift["reasons"]), shift

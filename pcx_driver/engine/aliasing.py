@@ -112,6 +112,15 @@ def addressable(refs: list[ArrayRef]) -> bool:
     (``double **`` rows would need loads; a run-time alias check cannot see them)."""
     for a in refs:
         d = a.decl
+        if d is not None and d.shape == "container" and d.container == "std::vector" and not a.member \
+                and not a.via_data and not a.fields and a.base == a.root and len(a.subs) == 1 \
+                and d.element_type.strip() != "bool":
+            # ``std::vector<double> &x``: ``&x[k]`` is an address the host computes as well
+            # (two references to vectors may name one vector: a run-time check, as for pointers)
+            element = " ".join(w for w in d.element_type.split() if w not in ("const", "volatile"))
+            if element in ARITH_TYPES or d.dependent:
+                continue
+            return False
         if d is None or a.member or a.via_data or a.fields or a.base != a.root or d.reference \
                 or d.shape not in ("pointer", "array") or len(a.subs) != len(d.dims) or not d.dims:
             return False

@@ -619,7 +619,9 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             # follows them uses
             end = next((r.end_byte for r in kept_regions if r.start_byte == lp.byte),
                        next((k.end_byte for k in emitted if k.start_byte == lp.byte), None))
-            if end is not None:
+            # (only where every use is inside: kernels after it may share the pointer)
+            shared = [q for q in plan.local_pointers if q.byte == lp.byte]
+            if end is not None and all(lp.byte <= s < end for q in shared for s, _ in q.renames):
                 scoped.add(lp.byte)
                 ed.insert_before(omp.place(lp.byte), _RANK_DECL - 1, "{")
                 ed.after_lines[end].append("}")
