@@ -162,7 +162,7 @@ def test_an_inner_loop_that_stops_at_the_end_of_the_data(tmp_path) -> None:
 WRAPPING = r"""
 #include <stdio.h>
 #define M 65536
-double a[M], b[M];
+double a[M], b[M], c[1000];
 int main(int argc, char **argv) {
   unsigned start = 65000u + (unsigned)argc - 1u;
   for (int i = 0; i < M; i++) a[i] = i % 5;
@@ -174,10 +174,15 @@ int main(int argc, char **argv) {
     b[i] += 1.0;
   for (unsigned long i = 3; i != (unsigned long)-1; i--)  /* DOWN_PAST_ZERO */
     b[i] += 100;
+  for (int i = 0; i < 1000; i++) {  /* NARROW_LOCAL */
+    unsigned short j = i * 100;  /* wraps past 65535: no affine subscript, a read of all of a */
+    c[i] = a[j];
+  }
   for (int i = 0; i < 300; i++)  /* NARROW_SUBSCRIPT */
     b[(unsigned char)i] = a[i + 7];
   double s = 0;
   for (int i = 0; i < M; i++) s += b[i] * (i % 3);
+  for (int i = 0; i < 1000; i++) s += c[i];
   printf("%.17g\n", s);
   return 0;
 }
@@ -189,7 +194,8 @@ def test_indices_that_wrap_around_stay_on_the_host(tmp_path) -> None:
     # A held-out adversarial program: ``unsigned short i = 65000; i != 300; i++`` runs 836
     # iterations, wrapping at 65536; offloaded as written, OpenMP's iteration count was 0
     # and ``map(from: b)`` brought back a device copy nothing had written
-    data = build_and_compare(tmp_path, WRAPPING, ["FROM_ZERO"])
+    # (``unsigned short j = i * 100`` mapped a[0:99901] of 65536 elements: a segfault)
+    data = build_and_compare(tmp_path, WRAPPING, ["FROM_ZERO", "NARROW_LOCAL"])
     narrow = nest_at(data, WRAPPING, "NARROW")
     assert not narrow["applied"] and any("is a 'unsigned short', whose increments wrap around" in r["message"]
                                          for r in narrow["reasons"]), narrow

@@ -27,7 +27,7 @@ from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
 from pcx_driver.engine.functors import class_named, stateless_class
 from pcx_driver.engine.nest import Nest
-from pcx_driver.engine.semantics import ARITH_TYPES, Semantics
+from pcx_driver.engine.semantics import ARITH_TYPES, Semantics, narrow_integer
 from pcx_driver.engine.source import FunctionInfo, SourceModel, walk
 from pcx_driver.model import Decision
 
@@ -246,8 +246,7 @@ class Legality:
         at = lp.index_node.start_byte
         d = self.sem.decl_declared_at(at) if lp.index_declared else self.sem.decl_of(at)
         ty = " ".join(w for w in (d.element_type if d is not None else "").split() if w not in ("const", "volatile"))
-        if ty in ("char", "signed char", "unsigned char", "short", "unsigned short", "_Bool", "bool", "char8_t",
-                  "char16_t", "wchar_t"):
+        if narrow_integer(d):
             return f"loop index '{lp.index}' is a '{ty}', whose increments wrap around; use an int index"
         if lp.op == "!=" and ty.startswith("unsigned") or lp.op == "!=" and ty in ("size_t", "std::size_t"):
             # (read through casts as written: ``(unsigned long)-1`` is -1 here, a wrap)

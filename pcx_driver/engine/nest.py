@@ -22,7 +22,7 @@ from tree_sitter import Node
 from pcx_driver.engine.access import NestFacts, collect
 from pcx_driver.engine.hostaccess import LOOP_TYPES
 from pcx_driver.engine.loops import Loop, Poly, parse_loop, single_statement
-from pcx_driver.engine.semantics import Semantics
+from pcx_driver.engine.semantics import Semantics, narrow_integer
 from pcx_driver.engine.source import SourceModel, walk
 
 
@@ -170,7 +170,7 @@ def _local_constants(nest: Nest, poly: PolyReader, arms: ArmsReader | None = Non
         if len(refs) != 1 or refs[0].decl.key in nest.index_key_set:
             continue
         r = refs[0]
-        if r.assign is None or r.assign.type != "init_declarator" or not r.decl.integral:
+        if r.assign is None or r.assign.type != "init_declarator" or not r.decl.integral or narrow_integer(r.decl):
             continue
         v = r.assign.child_by_field_name("value")
         if v is None:
@@ -198,7 +198,7 @@ def _assigned_constants(nest: Nest, poly: PolyReader) -> None:
             writes.setdefault(r.decl.key, []).append(r)
     for key, refs in writes.items():
         r = refs[0]
-        if len(refs) != 1 or r.op != "=" or r.conditional or r.bindings or not r.decl.integral \
+        if len(refs) != 1 or r.op != "=" or r.conditional or r.bindings or not r.decl.integral or narrow_integer(r.decl) \
                 or r.assign is None or r.assign.type != "assignment_expression":
             continue
         stmt = r.assign.parent

@@ -874,3 +874,17 @@ def _vla_dims_from_spelling(d: Decl, spelling: str) -> None:
             break
     if dims and len(dims) == len(d.dims):
         d.dims = dims
+
+
+#: integer types narrower than int: arithmetic on them wraps when it is stored back
+NARROW_INTEGERS = frozenset({"char", "signed char", "unsigned char", "short", "unsigned short", "_Bool", "bool",
+                             "char8_t", "char16_t", "wchar_t"})
+
+
+def narrow_integer(d: Decl | None) -> str:
+    """The type of ``d`` when it is an integer narrower than int (``unsigned short j =
+    i * 100`` wraps: its value is no affine function of i), else ""."""
+    if d is None:
+        return ""
+    ty = " ".join(w for w in d.element_type.split() if w not in ("const", "volatile"))
+    return ty if ty in NARROW_INTEGERS else ""
