@@ -174,6 +174,8 @@ int main(int argc, char **argv) {
     b[i] += 1.0;
   for (unsigned long i = 3; i != (unsigned long)-1; i--)  /* DOWN_PAST_ZERO */
     b[i] += 100;
+  for (unsigned i = 900; i < 1000u; i += 0xFFFFFFFFu)  /* BIG_STEP: i = 900, 899, ..., 0 */
+    b[i] += 3.0;
   for (int i = 0; i < 1000; i++) {  /* NARROW_LOCAL */
     unsigned short j = i * 100;  /* wraps past 65535: no affine subscript, a read of all of a */
     c[i] = a[j];
@@ -202,6 +204,9 @@ def test_indices_that_wrap_around_stay_on_the_host(tmp_path) -> None:
     # ``b[(unsigned char)i]`` for i < 300: iterations i and i + 256 write one element
     cast = nest_at(data, WRAPPING, "NARROW_SUBSCRIPT")
     assert not cast["applied"] and any(r["id"] == "PCX103" for r in cast["reasons"]), cast
+    step = nest_at(data, WRAPPING, "BIG_STEP")
+    assert not step["applied"] and any("is too large not to wrap around" in r["message"]
+                                       for r in step["reasons"]), step
     for marker in ("UNSIGNED_NE", "DOWN_PAST_ZERO"):  # (the second runs i = 3, 2, 1, 0)
         unsigned = nest_at(data, WRAPPING, marker)
         assert not unsigned["applied"] and any("is tested with '!=' and may start past its bound" in r["message"]

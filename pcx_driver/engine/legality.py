@@ -248,6 +248,8 @@ class Legality:
         ty = " ".join(w for w in (d.element_type if d is not None else "").split() if w not in ("const", "volatile"))
         if narrow_integer(d):
             return f"loop index '{lp.index}' is a '{ty}', whose increments wrap around; use an int index"
+        if abs(lp.step) >= 1 << 31:
+            return f"loop step {lp.step} of '{lp.index}' is too large not to wrap around"
         if lp.op == "!=" and ty.startswith("unsigned") or lp.op == "!=" and ty in ("size_t", "std::size_t"):
             # (read through casts as written: ``(unsigned long)-1`` is -1 here, a wrap)
             first, last = (lp.init, lp.bound) if lp.step > 0 else (lp.bound, lp.init)
