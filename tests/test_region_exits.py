@@ -83,3 +83,39 @@ def test_a_call_that_may_longjmp_keeps_the_region_from_forming(tmp_path) -> None
 def test_a_call_that_may_throw_keeps_the_region_from_forming(tmp_path) -> None:
     data = build_and_compare(tmp_path, CXX_PROGRAM, ["FIRST", "SECOND"], suffix=".cpp")
     assert any("may leave the region by longjmp or an exception" in m for m in _region_refusal(data)), data
+
+
+GOTO_CLEANUP = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static int work(int n, double *out) {
+  double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+  int rc = -1;
+  if (!a || !b) goto fail;
+  for (int i = 0; i < n; i++) a[i] = i * 0.5;  /* FILL */
+  for (int i = 0; i < n; i++) b[i] = a[i] * 2;  /* DOUBLE */
+  if (b[n - 1] < 0) goto fail;
+  for (int i = 0; i < n; i++) out[i] = a[i] + b[i];  /* SUM */
+  rc = 0;
+fail:
+  free(a);
+  free(b);
+  return rc;
+}
+int main(int argc, char **argv) {
+  static double out[100000];
+  int rc = work(100000 - argc, out);
+  double s = 0;
+  for (int i = 0; i < 100000; i++) s += out[i] * (i % 3);
+  printf("%d %.1f\n", rc, s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_forward_gotos_to_a_cleanup_label_keep_the_kernels(tmp_path) -> None:
+    # C's ``goto fail`` idiom: one goto kept every loop of the function serial (PCX216, a
+    # held-out adversarial check).  With no region of its own, a forward jump only skips
+    # statements, each checked as if it ran; the kernels map their own data
+    build_and_compare(tmp_path, GOTO_CLEANUP, ["FILL", "DOUBLE", "SUM"])

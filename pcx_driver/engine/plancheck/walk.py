@@ -15,7 +15,8 @@ import dataclasses
 import tree_sitter
 
 from pcx_driver.engine import hostaccess
-from pcx_driver.engine.hostaccess import LOOP_TYPES, param_names
+from pcx_driver.engine.hostaccess import LOOP_TYPES, param_names, text_of
+from pcx_driver.engine.plancheck.syntax import preorder
 from pcx_driver.engine.plancheck.directives import enter_region, leave_region, update
 from pcx_driver.engine.plancheck.facts import UnitFacts
 from pcx_driver.engine.plancheck.frame import Frame, PlacedKernel
@@ -135,11 +136,37 @@ class Walker:
                 fail("PCX216", "a return leaves a data region", node)
             self.returns.append(st)
             return None
-        if t in ("goto_statement", "labeled_statement") and (self.kernels or self.before):
+        if t in ("goto_statement", "labeled_statement") and (self.kernels or self.before) and \
+                not self._forward_jumps_only():
             fail("PCX216", "goto or label in a function with device code", node)
+        if t == "goto_statement":
+            # (a forward jump in a function whose kernels map their own data: the walk goes
+            # on as if it fell through, which runs every skipped statement: conservative)
+            return st
         if t == "labeled_statement":
             return self.run(node.named_children[-1], st)
         return self.host(node, st)
+
+    def _forward_jumps_only(self) -> bool:
+        """Whether the function holds no data region or update of its own and each of its
+        ``goto``s jumps forward (C's ``goto cleanup``): no state is carried back, and the
+        only thing a jump changes is which statements run, each checked on the way."""
+        if self.before:
+            return False
+        fnode = self.frame.fnode
+        data = self.frame.facts.data
+        labels = {}
+        for n in preorder(fnode):
+            if n.type == "labeled_statement":
+                label = n.child_by_field_name("label")
+                labels[text_of(data, label) if label is not None else ""] = n.start_byte
+        for n in preorder(fnode):
+            if n.type == "goto_statement":
+                label = n.child_by_field_name("label")
+                target = labels.get(text_of(data, label) if label is not None else "")
+                if target is None or target < n.start_byte:
+                    return False
+        return True
 
     def switch(self, node: tree_sitter.Node, st: State) -> State | None:
         st = self.host(node.child_by_field_name("condition"), st)
