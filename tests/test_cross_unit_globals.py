@@ -75,8 +75,7 @@ def test_a_call_into_another_file_keeps_shared_globals_out_of_the_region(tmp_pat
 
     build("clang-19", "serial")
     remarks = build(str(PCX_CC), "offload")
-    assert "'init_rows' at line 19 is defined in another file, whose kernels would find 'g' on the device" \
-        in remarks, remarks
+    assert "'init_rows' at line 19 is defined in another file and may use 'g'" in remarks, remarks
     strict = dict(os.environ, OMP_TARGET_OFFLOAD="MANDATORY", LIBOMPTARGET_INFO="16")
     serial = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True)
     got = subprocess.run([str(tmp_path / "offload")], capture_output=True, text=True, env=strict)

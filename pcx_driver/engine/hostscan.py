@@ -194,8 +194,9 @@ class HostScanner:
                                     "longjmp or an exception")
             if self.shared_globals and fname in self.foreign:
                 g = sorted(self.shared_globals)[0]
-                raise RegionRefused(f"'{fname}' at line {node.start_point[0] + 1} is defined in another file, whose "
-                                    f"kernels would find '{g}' on the device", node.start_byte)
+                raise RegionRefused(f"'{fname}' at line {node.start_point[0] + 1} is defined in another file and may "
+                                    f"use '{g}' (its host code would read the host copy, its kernels the device's)",
+                                    node.start_byte)
             args = node.child_by_field_name("arguments")
             if fname in ("std::swap", "swap") and args is not None:
                 pair = [self._ident(a) for a in arguments_of(args)]

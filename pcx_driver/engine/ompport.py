@@ -348,6 +348,15 @@ def scan(data: bytes, language: Language = Language.C) -> OpenMPScan:
                 f"'{p.name}' (only combined target loops without maps are planned)")
             if why:
                 out.refuse = f"it has its own target code pcx does not plan: {why}, at line {p.line}"
+    tp = next((p for p in out.pragmas if p.words[:1] == ["threadprivate"]), None)
+    shared = _external_threadprivate(out.pragmas, root, data)
+    if shared and not out.refuse:
+        # clang-19's offload image of such a file references the TLS wrapper of a
+        # threadprivate variable with external linkage, which nothing defines: the link
+        # fails, and in a Make build (compile, then link apart) no fallback is left (a
+        # held-out check: NPB's OpenMP IS and LU; a 'static' one, as in EP, links)
+        out.refuse = (f"threadprivate variable '{shared}' (line {tp.line}) has external linkage: an offload build "
+                      "of its file does not link with clang-19")
     if out.refuse:
         for p in out.pragmas:
             p.__dict__.pop("_node", None)
@@ -679,6 +688,23 @@ def _in_comment(root: Node, byte: int) -> bool:
             return True
         n = n.parent
     return False
+
+
+def _external_threadprivate(pragmas: list[OmpPragma], root: Node, data: bytes) -> str:
+    """The first threadprivate variable declared at file scope without ``static`` (or not
+    declared in this file at all: an ``extern`` one), "" when there is none."""
+    names = []
+    for p in pragmas:
+        if p.words[:1] == ["threadprivate"]:
+            inside = p.text[p.text.find("(") + 1:p.text.rfind(")")] if "(" in p.text else ""
+            names += [w.strip() for w in inside.split(",") if w.strip()]
+    if not names:
+        return ""
+    static = set()
+    for d in hostaccess.file_scope_declarations(root):
+        if any(c.type == "storage_class_specifier" and hostaccess.text_of(data, c) == "static" for c in d.children):
+            static |= {hostaccess.text_of(data, n) for n in walk(d) if n.type == "identifier"}
+    return next((n for n in names if n not in static), "")
 
 
 def _threadprivate_uses(out: OpenMPScan, root: Node, data: bytes) -> None:
