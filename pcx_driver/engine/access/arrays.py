@@ -74,11 +74,11 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
         if arg is not None and arg.type == "this":
             w.hazard("PCX137", f"array '{w.t(base)}' of this object used inside the nest", n)
             return
-        if arg is not None and fname is not None and arg.type == "subscript_expression" and not write \
+        if arg is not None and fname is not None and arg.type == "subscript_expression" \
                 and w.t(base.child_by_field_name("operator")) == "." \
                 and (info := w.sem.member_of(fname.start_byte)) is not None and info[0].shape == "array":
             # a member array lies inside the element; a pointer member points elsewhere
-            _element_member_read(w, n, arg, loops, cond, stmt)
+            _element_member(w, n, arg, loops, cond, stmt, write)
             return
         if arg is None or arg.type != "identifier" or fname is None:
             w.hazard("PCX118", f"pointer chain '{w.t(base)}' cannot be analysed", n)
@@ -137,13 +137,14 @@ def _subscripts(w: Walk, cur: Node | None) -> tuple[list[Node], Node | None] | N
     return subs, cur
 
 
-def _element_member_read(w: Walk, n: Node, element: Node, loops, cond, stmt) -> None:
-    """``trees[gid].apples[i]``: a read inside element ``trees[gid]`` of an array of structs
-    whose member is an array of its own (HeCBench layout's AoS).  It is recorded as a read
-    of the whole element (no fields), which is what the dependence test and the map need
-    (reads never conflict with reads, and a write anywhere in an element meets it), with
-    the subscripts inside the element read as expressions.  Writes stay refused: a write
-    of one member element is no write of the element."""
+def _element_member(w: Walk, n: Node, element: Node, loops, cond, stmt, write: bool = False) -> None:
+    """``trees[gid].apples[i]``: an access inside element ``trees[gid]`` of an array of
+    structs whose member is an array of its own (HeCBench layout's AoS, a lattice-Boltzmann
+    code's ``cells[k].speeds[j]``).  It is recorded as an access of the whole element (no
+    fields), which is what the dependence test needs (a write anywhere in an element meets
+    any other access of it), with the subscripts inside the element read as expressions.
+    A write of one member element is no write of the whole element: it is recorded as a
+    read and a write, so that the element's other bytes come to the device and back."""
     peeled = _subscripts(w, element)
     if peeled is None:
         return
@@ -157,8 +158,8 @@ def _element_member_read(w: Walk, n: Node, element: Node, loops, cond, stmt) -> 
         w.expr(s, loops, cond, stmt)
     w.facts.arrays.append(ArrayRef(
         base=w.t(cur), decl=decl, root=w.t(cur), root_decl=decl, subs=subs, fields=(), node=element,
-        base_node=cur, read=True, write=False, op="", stmt=stmt, loops=loops, conditional=cond,
-        guards=list(w.guards),
+        base_node=cur, read=True, write=write, op="" if not write else "=", stmt=stmt, loops=loops,
+        conditional=cond or write, guards=list(w.guards),
     ))
 
 
