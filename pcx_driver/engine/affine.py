@@ -513,4 +513,6 @@ def concrete(p: Poly, values: dict) -> Poly:
 
 def _narrow(type_text: str) -> bool:
     """Whether a cast's type, as written, names an integer type narrower than int."""
-    return any(w in type_text for w in ("char", "short", "bool", "int8", "int16"))
+    from pcx_driver.engine.symsect import NARROW_WORDS
+
+    return any(w in type_text for w in NARROW_WORDS)

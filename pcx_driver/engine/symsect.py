@@ -96,6 +96,11 @@ def lin_node(node: tree_sitter.Node | None, data: bytes) -> dict | None:
     return form
 
 
+#: words of a cast's type that make it narrower than int: its value wraps (``b[(unsigned
+#: char) i]`` for i < 300 is no section b[0:300], a held-out check's update past b's end)
+NARROW_WORDS = ("char", "short", "bool", "int8", "int16")
+
+
 def squeeze(text: str) -> str:
     """``text`` with the white space that separates no two words removed: one spelling for
     ``n / 2`` and ``n/2``, but ``sizeof a`` and ``struct S`` stay C (a symbol is emitted as
@@ -120,6 +125,9 @@ def lin_exact(node: tree_sitter.Node | None, data: bytes) -> dict | None:
         inner = node.named_children
         return lin_node(inner[0], data) if len(inner) == 1 else None
     if t == "cast_expression":
+        ty = node.child_by_field_name("type")
+        if ty is not None and any(w in text_of(data, ty) for w in NARROW_WORDS):
+            return None  # (unsigned char) i wraps: an opaque value
         return lin_node(node.child_by_field_name("value"), data)
     if t == "number_literal":
         s = text_of(data, node).rstrip("uUlL")
