@@ -55,3 +55,38 @@ def test_references_to_written_elements_stay_on_the_host(tmp_path) -> None:
         nest = nest_at(data, PROGRAM, marker)
         assert not nest["applied"] and any(f"'{name}' is a reference that may name an element" in r["message"]
                                            for r in nest["reasons"]), (marker, nest)
+
+
+READ_ONLY_REFERENCES = r"""
+#include <cstdio>
+static inline double velocity(double &density, double &momentum) { return momentum / density; }
+static inline void bump(double &v) { v += 1.0; }
+double d[100000], m[100000], out[100000];
+int main(int argc, char **argv) {
+  for (int i = 0; i < 100000; i++) { d[i] = 1.0 + i % 7; m[i] = i * 0.5 * argc; }
+  for (int i = 0; i < 100000; i++)  /* ELEMENTS */
+    out[i] = velocity(d[i], m[i]);
+  for (int i = 0; i < 100000; i++) {  /* LOCALS */
+    double dd = d[i] + 1, mm = m[i];
+    out[i] += velocity(dd, mm);
+  }
+  for (int i = 0; i < 100000; i++) {  /* WRITTEN */
+    double v = out[i];
+    bump(v);
+    out[i] = v;
+  }
+  std::printf("%.6f %.6f\n", out[12345], out[99999]);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang++-19") is None, reason="clang++-19 not installed")
+def test_a_reference_parameter_a_helper_only_reads_is_a_value(tmp_path) -> None:
+    # Rodinia cfd's ``compute_velocity(double& density, ...)`` only reads its non-const
+    # references: "may write through its parameter" kept the flux loop serial (a held-out
+    # check).  A helper that writes through one (``bump``) still does.
+    data = build_and_compare(tmp_path, READ_ONLY_REFERENCES, ["ELEMENTS", "LOCALS"], suffix=".cpp")
+    written = nest_at(data, READ_ONLY_REFERENCES, "WRITTEN")
+    assert not written["applied"] and any("may write through its parameter 'v'" in r["message"]
+                                          for r in written["reasons"]), written

@@ -166,8 +166,11 @@ class UserFunctions:
                 continue
             if d.shape in ("pointer", "array") and inlined and not d.reference:
                 continue
-            if d.shape == "scalar" and d.reference and d.const and inlined:
-                continue  # a const reference the walk bound to its argument, as a value
+            if d.shape == "scalar" and d.reference and (d.const or only_read(body, d.name, m.text)):
+                # a reference that is only read: a value (the function takes no pointer that
+                # could write what it names, and no global), bound to its argument by the
+                # walk or read at the call as the argument's expression
+                continue
             if d.shape in ("pointer", "array", "container") or d.reference:
                 if not d.const:
                     return (False, f"'{name}' may write through its parameter '{d.name}'")
@@ -411,3 +414,27 @@ def is_cast_call(sem: Semantics, n: Node, f: Node | None, decl_of) -> bool:
     if f.type == "identifier":  # Real_t(e): a type name, neither a macro nor a variable
         return sem.macro_at(f.start_byte) is None and decl_of(f) is None
     return f.type in ("type_identifier", "primitive_type", "qualified_identifier")
+
+
+def only_read(body: Node | None, name: str, text) -> bool:
+    """Whether ``name`` is only read in ``body``: never assigned, incremented, addressed
+    or passed to a call (which might bind it to a reference and write it).  A non-const
+    ``double &density`` parameter used so is a value, as a const one is (Rodinia cfd's
+    ``compute_velocity``, a held-out check)."""
+    if body is None:
+        return False
+    for n in walk(body):
+        if n.type != "identifier" or text(n) != name:
+            continue
+        p = n.parent
+        while p is not None and p.type == "parenthesized_expression":
+            p = p.parent
+        if p is None:
+            return False
+        if p.type == "assignment_expression" and p.child_by_field_name("left") is not None \
+                and strip_parens(p.child_by_field_name("left")) == n:
+            return False
+        if p.type in ("update_expression", "argument_list", "init_declarator", "reference_declarator") or \
+                (p.type == "pointer_expression" and text(p.child_by_field_name("operator")) == "&"):
+            return False
+    return True

@@ -118,8 +118,10 @@ def inline(w: Walk, call: Node, callee: Callee, loops, stmt: Node | None) -> str
         if x.type in LOOP_TYPES:
             return f"'{name}' has a loop (line {w.line(x)})"
     binds: dict[str, Node] = {}
+    from pcx_driver.engine.calls import only_read
+
     for p, a in zip(params, args):
-        if p.reference and not (p.const and p.shape == "scalar"):
+        if p.reference and not (p.shape == "scalar" and (p.const or only_read(body, p.name, w.t))):
             return f"'{name}' takes '{p.name}' by reference"
         if p.shape == "pointer" and (target := _address_of_scalar(w, a, p)) is not None:
             # ``T *dx`` given ``&g``: ``*dx`` in the helper is ``g`` (the one way the walk lets
