@@ -72,3 +72,33 @@ def test_sections_naming_a_redefined_macro_are_not_emitted(tmp_path) -> None:
     nest = nest_at(data, REDEFINED, "FILL")
     assert not nest["applied"] and any("which this file redefines or #undefs" in r["message"]
                                        for r in nest["reasons"]), nest
+
+
+SHADOWED = r"""
+#include <stdio.h>
+enum { N = 20000 };
+double a[N], b[N];
+static double work(int N) {
+  for (unsigned i = 0; i < sizeof a / sizeof a[0]; i++)  /* SCALE */
+    b[i] = a[i] * N;
+  double s = 0;
+  for (unsigned i = 0; i < sizeof b / sizeof b[0]; i++)  /* SUM */
+    s += b[i] * (i % 3);
+  return s;
+}
+int main(int argc, char **argv) {
+  for (int i = 0; i < 20000; i++) a[i] = i * argc;
+  printf("%.1f\n", work(3));
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_declared_extent_shadowed_in_the_function_is_not_used(tmp_path) -> None:
+    # ``double b[N]`` with the enum N, read in ``work(int N)``: the region mapped b[0:N],
+    # three elements there, and the kernels wrote 20000 (a heap overrun: "double free or
+    # corruption", a held-out adversarial check)
+    data = build_and_compare(tmp_path, SHADOWED, ["SCALE", "SUM"])
+    regions = [r["message"] for s in data["sources"] for r in s["remarks"] if r["id"] == "PCX200"]
+    assert not any("b[0:N]" in m for m in regions), regions

@@ -703,18 +703,41 @@ def declared_extent(data: bytes, language: Language, scope: tuple[int, int], nam
     or at file scope: ``T name[N][M]`` or ``T *name = malloc(N * sizeof(T))``."""
     root = parse(data, language).root_node
     found: Extent | None = None
+    inside = False  # found in the function itself (its names mean what they say there)
+    fnode = None
     stack = [root]
     while stack:
         n = stack.pop()
-        if n.type == "function_definition" and not (n.start_byte <= scope[0] and scope[1] <= n.end_byte):
-            continue
+        if n.type == "function_definition":
+            if not (n.start_byte <= scope[0] and scope[1] <= n.end_byte):
+                continue
+            fnode = n
         if n.type in ("init_declarator", "array_declarator"):
             ext = _extent_of_declarator(n, data, name)
             if ext is not None:
                 ext.byte = n.end_byte
                 found = ext
+                inside = fnode is not None and fnode.start_byte <= n.start_byte < fnode.end_byte
         stack.extend(n.named_children)
+    if found is not None and not inside and fnode is not None:
+        # a file-scope extent's names may be shadowed in the function (``enum { N = 1000 };
+        # double b[N];`` and ``work(int N)``: b[0:N] mapped 3 elements there, a heap overrun)
+        named = set().union(*(expression_identifiers(d) for d in found.dims if d))
+        if named & (set(param_names(fnode, data)) | locally_declared(fnode, data)):
+            return None
     return found
+
+
+def locally_declared(fnode: tree_sitter.Node, data: bytes) -> set[str]:
+    """The names a function's body declares."""
+    out = set()
+    for n in all_nodes(fnode.child_by_field_name("body")) if fnode.child_by_field_name("body") else ():
+        if n.type in ("init_declarator", "declaration") or (n.type == "identifier" and n.parent is not None
+                                                            and n.parent.type == "declaration"):
+            ident = declared_identifier(n, data) if n.type != "identifier" else text_of(data, n)
+            if ident:
+                out.add(ident)
+    return out
 
 
 def _in_parameter_list(node: tree_sitter.Node) -> bool:
