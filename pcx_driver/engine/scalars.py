@@ -411,8 +411,12 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                 # compile-time constants (const int N = 64) are folded: nothing to pass
                 # (a ``static constexpr`` class member too: ``firstprivate(N)`` would not
                 # even name it, ``Cfg::N``)
-                if not d.reference and not (d.const and d.init_tokens is not None and
-                                            d.kind in ("global", "static-member")):
+                qualified = any(r.node.parent is not None and r.node.parent.type == "qualified_identifier"
+                                for r in refs)
+                if not d.reference and not qualified and not (d.const and d.init_tokens is not None and
+                                                              d.kind in ("global", "static-member")):
+                    # (``cfg::n`` is no name a clause takes: a global so named is passed
+                    # in as OpenMP passes any scalar it is not told of, firstprivate)
                     out.firstprivate.append(name)
             continue
         if key in index_keys:
