@@ -229,6 +229,9 @@ class UserFunctions:
                 if kind is CallKind.USER and c is not None:
                     ok, why = self.check(c, inlined)
                     if not ok:
+                        head = f"'{c.name}' "
+                        if why.startswith(head):  # "'f' calls 'g', which declares a static variable"
+                            return (False, f"'{name}' calls '{c.name}', which {why[len(head):]}")
                         return (False, f"'{name}' calls {why}" if why.startswith("'") else why)
                 elif kind is not CallKind.MATH:
                     if kind is CallKind.IO:
