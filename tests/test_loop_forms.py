@@ -245,3 +245,31 @@ def test_an_integer_summing_floating_values_is_no_reduction(tmp_path) -> None:
         nest = nest_at(data, ROUNDED_SUMS, marker)
         assert not nest["applied"] and any("takes a floating value at each update" in r["message"]
                                            for r in nest["reasons"]), nest
+
+
+MIN_FUNCTION_BOUND = r"""
+#include <stdio.h>
+#define N 20000
+#define B 96
+static int imin(int x, int y) { return x < y ? x : y; }
+double a[N], b[N];
+int main(int argc, char **argv) {
+  for (int i = 0; i < N; i++) { a[i] = i % 10 + argc; b[i] = -1; }
+  for (int ii = 0; ii < N; ii += B)  /* TILES */
+    for (int i = ii; i < imin(ii + B, N - 3); i++) b[i] = a[i] * 2 + b[i];
+  for (int ii = 0; ii < N; ii += B)  /* STRIDED_TILES */
+    for (int jj = ii; jj < imin(ii + B, N); jj += 2) b[jj] += 1;
+  double s = 0;
+  for (int i = 0; i < N; i++) s += b[i] * (i % 7 + 1);
+  printf("%.1f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_tile_bounded_by_a_minimum_function_offloads(tmp_path) -> None:
+    # ``i < imin(ii + B, n)`` with the file's own ``imin``, a minimum ternary: "bound calls
+    # 'imin', which may change between iterations" kept tiled loops serial (PCX111, a
+    # held-out adversarial check); a minimum changes with its arguments alone
+    build_and_compare(tmp_path, MIN_FUNCTION_BOUND, ["TILES", "STRIDED_TILES"])

@@ -26,6 +26,7 @@ from pcx_driver.engine import callgraph, hostaccess
 from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
 from pcx_driver.engine.functors import class_named, stateless_class
+from pcx_driver.engine.minimum import computes_minimum
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import ARITH_TYPES, Semantics, narrow_integer
 from pcx_driver.engine.source import FunctionInfo, SourceModel, walk
@@ -207,8 +208,10 @@ class Legality:
                         f = x.child_by_field_name("function")
                         if not (f is not None and f.type == "field_expression"
                                 and self._t(f.child_by_field_name("field")) == "size") and not self.affine.pure_macro(f):
-                            kind = classify_call(self._t(f), self.sem.callee_of(x.start_byte, x.end_byte))
-                            if kind is not CallKind.MATH:
+                            callee = self.sem.callee_of(x.start_byte, x.end_byte)
+                            kind = classify_call(self._t(f), callee)
+                            if kind is not CallKind.MATH and not computes_minimum(callee, self.model):
+                                # (a minimum of two values, ``imin(ii + B, n)``, changes with them alone)
                                 reasons.append(("PCX111", f"bound of loop '{lp.index}' calls '{self._t(f)}', which "
                                                 "may change between iterations"))
             if lp.inexact:
