@@ -469,9 +469,10 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                     out.problems.append(("PCX112", f"'{name}' is updated with '{op}=' but is not an arithmetic "
                                                    "variable, which an OpenMP reduction needs"))
                     continue
-                if "long double" in d.type_spelling:
+                wide = next((t for t in ("long double", "__int128", "_BitInt") if t in d.type_spelling), None)
+                if wide:
                     # clang builds it with __atomic_* calls from libatomic, which the link lacks
-                    out.problems.append(("PCX112", f"reduction on long double '{name}' (the offload build would "
+                    out.problems.append(("PCX112", f"reduction on {wide} '{name}' (the offload build would "
                                                    "need libatomic)"))
                     continue
                 rounded = next((r for r in refs if r.write and r.node.start_byte in ctx.sem.float_into_integer), None)
