@@ -61,9 +61,10 @@ def test_a_cast_inside_a_called_helper_is_no_call() -> None:
 
 def test_a_cast_to_a_template_parameter_reads_its_operand() -> None:
     """``(T)(2 * i + 7)`` in a function template (HeCBench atomicIntrinsics): libclang's type
-    is the dependent parameter, a value conversion in every instantiation, not a call."""
+    is the dependent parameter, a value conversion in every instantiation, not a call; so is
+    the functional ``T(i)`` (HeCBench surfel, swish, resize), a call to libclang."""
     src = ("template <class T>\nvoid f(T *__restrict out, const T *__restrict in, int n) {\n"
-           "  for (int i = 0; i < n; i++) out[i] = in[i] * (T)(2 * i + 7) + (T)3;\n}\n"
+           "  for (int i = 0; i < n; i++) out[i] = in[i] * (T)(2 * i + 7) + (T)3 + T(i) * T(0.5);\n}\n"
            "void use(float *o, const float *v, int n) { f<float>(o, v, n); }\n")
     ua = analyse_unit(SourceUnit("t.cpp", src, Language.CXX))
     nest = [n for f in ua.functions if f.name == "f" for n in f.nests][0]

@@ -354,6 +354,13 @@ class Semantics:
                     self.decls_at[d.decl_offset] = d
             elif kind == K.CALL_EXPR:
                 callee = self._callee(c, main_name)
+                if callee is None and c.referenced is None:
+                    # ``T(i)`` in a template: a dependent construction of the type parameter,
+                    # which every instantiation with an arithmetic type makes a conversion
+                    first = next(iter(c.get_children()), None)
+                    if first is not None and first.kind == K.TYPE_REF and \
+                            c.type.get_canonical().spelling.startswith("type-parameter-"):
+                        self.casts.add(start)
                 if callee is not None and not data[start:end].startswith(callee.name.encode()):
                     # a call written in a macro argument (``SQ(An(x))``): its extent is the
                     # macro use; its file location is where the argument spells it
