@@ -79,3 +79,33 @@ def test_structs_of_an_iteration_and_helpers_given_their_address_offload(tmp_pat
                           ("ZEROED", "memset")):
         nest = nest_at(data, PROGRAM, marker)
         assert not nest["applied"] and any(words in r["message"] for r in nest["reasons"]), (marker, nest)
+
+
+SINCOS = r"""
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <math.h>
+#define N 2000
+float x[N], y[N], p[N];
+int main(int argc, char **argv) {
+  for (int j = 0; j < N; j++) { x[j] = j * 0.01f; y[j] = (j % 7) * 0.5f * argc; }
+  for (int t = 0; t < N; t++) {  /* PERIODOGRAM */
+    float freq = 0.1f + t * 0.001f, xc = 0, xs = 0, c, s;
+    for (int j = 0; j < N; j++) {
+      sincosf(freq * x[j], &s, &c);
+      xc += y[j] * c;
+      xs += y[j] * s;
+    }
+    p[t] = xc * xc + xs * xs;
+  }
+  printf("%.6e %.6e\n", p[7], p[N - 1]);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_sincos_into_scalars_of_the_iteration_offloads(tmp_path) -> None:
+    # HeCBench lombscargle's periodogram: ``sincosf(x, &s, &c)`` was a call with no visible
+    # definition taking addresses (PCX105, PCX119); it writes the iteration's own s and c
+    build_and_compare(tmp_path, SINCOS, ["PERIODOGRAM"])

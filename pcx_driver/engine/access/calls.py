@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from pcx_driver.engine.access import arrays, footprint, inline
+from pcx_driver.engine.access import arrays, footprint, inline, names
 from pcx_driver.engine.access.facts import CallRef
 from pcx_driver.engine.calls import is_cast_call
 from pcx_driver.engine.functors import method_callee
@@ -100,6 +100,8 @@ def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
     if callee is not None and callee.kind == "other":
         w.hazard("PCX130", f"call to function object '{name}'", n)
         return
+    if name in SINCOS and _sincos_into_privates(w, n, args, loops, cond, stmt, header_of):
+        return
     ref = CallRef(n, name, callee, loops)
     w.facts.calls.append(ref)
     passed = [d for d in map(_passed_array(w), args.named_children if args is not None else []) if d is not None]
@@ -132,6 +134,32 @@ def call(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
                          + (f" ({why})" if why else ""), n)
                 continue
             w.expr(a, loops, cond, stmt, header_of)
+
+
+#: libm's sine-and-cosine, which stores its two results through pointers
+SINCOS = frozenset({"sincos", "sincosf", "sincosl", "__sincos", "__sincosf"})
+
+
+def _sincos_into_privates(w: Walk, n: Node, args: Node | None, loops, cond, stmt, header_of) -> bool:
+    """``sincosf(x, &s, &c)`` with ``s`` and ``c`` scalars declared in the nest (each
+    iteration's own): a read of ``x`` and a write of each (HeCBench lombscargle, rodrigues).
+    False (nothing recorded) for any other form."""
+    named = [strip_parens(a) for a in (args.named_children if args is not None else []) if a.type != "comment"]
+    if len(named) != 3:
+        return False
+    targets = []
+    for p in named[1:]:
+        if p is None or p.type != "pointer_expression" or w.t(p.child_by_field_name("operator")) != "&":
+            return False
+        t = strip_parens(p.child_by_field_name("argument"))
+        d = w.decl(t) if t is not None and t.type == "identifier" else None
+        if d is None or d.shape != "scalar" or not d.floating or d.reference or d.key not in w.facts.local_keys:
+            return False
+        targets.append(t)
+    w.expr(named[0], loops, cond, stmt, header_of)
+    for t in targets:
+        names.ident(w, t, loops, cond, stmt, read=False, write=True, op="=", assign=n, header_of=header_of)
+    return True
 
 
 def _private_struct_passed(w: Walk, args: Node | None) -> bool:
