@@ -122,8 +122,11 @@ def test_a_step_read_through_namespace_constants_is_canonical() -> None:
     ua = analyse_unit(SourceUnit("t.cpp", src, Language.CXX))
     by_line = {n.line: n for n in ua.nests()}
     assert not any(r.id == "PCX110" for r in by_line[7].remarks), [r.format() for r in by_line[7].remarks]
-    msgs = [r.format() for r in by_line[9].remarks]
-    assert any("estimated work at most 32 (count <= 16)" in m for m in msgs), msgs
+    # (the block loop is a kernel of its own, its step 16 read through the chain; the
+    # snippet's ``std::min``, with const-reference parameters it only reads, is a device
+    # function as the library's is)
+    msgs = [r.format() for r in by_line[7].remarks]
+    assert any("reduction(+:acc); estimated work ((n - 1) / 16 + 1) * 34" in m for m in msgs), msgs
 
 
 # An inner loop that stops at the end of the data (HeCBench convolution1D's tiled version:

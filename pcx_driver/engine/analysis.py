@@ -120,7 +120,9 @@ class _UnitAnalyser:
         parameter given ``v[0]``) may name an element the nest writes: each iteration
         reads the element as it is then, not one value (a held-out check).  Unless it is
         bound to a variable of its own or a temporary (``AliasOracle.reference_apart``)."""
-        written = [a for a in nest.facts.arrays if a.write and a.decl is not None]
+        # (a restrict pointer's elements are reached through nothing else while it writes them)
+        written = [a for a in nest.facts.arrays if a.write and a.decl is not None
+                   and not (a.decl.shape == "pointer" and a.decl.restrict)]
         if not written:
             return []
         out, seen = [], set()

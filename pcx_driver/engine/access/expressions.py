@@ -28,7 +28,7 @@ def expr(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None,
         if left is not None:
             names.lvalue(w, left, loops, cond, stmt, op, n, read=op != "=", header_of=header_of)
         callee = w.sem.callee_of(n.start_byte, n.end_byte) if w.m.is_cxx else None
-        if callee is not None and not callee.defaulted:
+        if callee is not None and not callee.defaulted and not callee.library:
             # a user's ``operator=`` / ``operator+=`` is a call, checked like any helper (one
             # that counted copies in a static was offloaded as a plain copy: a held-out check)
             w.facts.calls.append(CallRef(n, callee.name, callee, loops))
