@@ -142,6 +142,9 @@ class ArrayAccessSummary:
 class Reduction:
     op: str  # "+", "*", "min", "max", "&&", "||", "&", "|", "^"
     variable: str
+    # a floating min/max written ``if (e > m) m = e;``: a NaN start never changes serially,
+    # but OpenMP's combination drops it (the kernel is versioned on ``m == m``)
+    nan_start: bool = False
 
 
 @dataclass
@@ -420,6 +423,10 @@ class KernelPlan:
     # (one section per caller array, found present under both names), the kernel runs
     # without the test, and its function may still be summarised for its callers.
     alias_read_only: bool = False
+    # ``m == m`` for each floating min/max reduction written as an if (``Reduction.
+    # nan_start``): a NaN start runs the loop as written, which keeps it.  Like the alias
+    # test, a kernel with one maps its own data.  "": none.
+    nan_test: str = ""
     # A target loop the user wrote (issue 18): its construct as written, without
     # '#pragma ', which the rewriter keeps, adding only ``maps``; such a kernel has no
     # run-time guard (the user asked for the device).  "": a kernel pcx made.

@@ -105,6 +105,7 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         firstprivate=[v for v in n.firstprivate if v not in roots],
         struct_maps=[v for v in n.firstprivate if v in roots],
         reductions=list(n.reductions),
+        nan_test=" && ".join(f"{r.variable} == {r.variable}" for r in n.reductions if r.nan_start),
         atomic_updates=list(n.atomic_updates),
         atomic_arrays=list(n.atomic_arrays),
         work_estimate=n.work_estimate,
@@ -157,6 +158,27 @@ def _version_for_aliasing(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[
                 continue
             k.alias_test = test
             k.alias_read_only = set(pairs) <= set(nests[k.nest_id].alias_reads)
+        kept.append(k)
+    return kept
+
+
+def _version_for_nan_starts(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[KernelPlan]) -> list[KernelPlan]:
+    """A kernel with a floating min/max written as an if (``KernelPlan.nan_test``) runs the
+    loop as written where the start value is NaN (serially ``if (e > m)`` never holds
+    then; OpenMP's combination of the partial results would drop the NaN).  One whose loop
+    cannot be copied beside itself, or whose file holds the user's OpenMP, stays serial.
+    The offloaded kernels are returned."""
+    kept = []
+    for k in offl:
+        if k.nan_test:
+            stmt = hostaccess.statement_at(fnode, k.start_byte)
+            if _user_openmp_in_the_way(unit, k) or stmt is None or not hostaccess.can_copy(stmt):
+                k.decision = Decision.SERIAL
+                k.remarks = [r for r in k.remarks if r.id != "PCX100"]
+                k.remarks.append(Remark("PCX112", unit.path, k.line, k.column, (
+                    f"a floating minimum or maximum written as an if keeps a NaN start serially, which a reduction "
+                    f"would drop, and the loop cannot be copied for a run-time check ({k.nan_test})")))
+                continue
         kept.append(k)
     return kept
 
@@ -405,11 +427,12 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                                             f"section {a.section.render()} of '{a.name}' over-approximates the accesses"))
             k.maps = map_clauses(entries)
         offl = _version_for_aliasing(unit, fnode, offl, nests)
+        offl = _version_for_nan_starts(unit, fnode, offl)
         mapped = {sec.base for k in offl for m in k.maps for sec in m.sections}
         cross = any(a in mapped and b in mapped for a, b in fa.alias_pairs)
         if any(k.alias_test for k in offl) or cross:
             versioned.add(fa.name)
-        if any(k.alias_test and not k.alias_read_only for k in offl) or cross or \
+        if any(k.alias_test and not k.alias_read_only for k in offl) or cross or any(k.nan_test for k in offl) or \
                 any(p.bounds_test for k in offl for p in k.private_arrays):  # (a kernel that may run as written)
             unsummarised.add(fa.name)
         fplans.append((fp, offl))
@@ -489,6 +512,12 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                                        f"no target data region in '{fa.name}': '{through[0]}' is reached through an "
                                        "element accessor, whose calls on the host the data planner does not follow; "
                                        "kernels map their own data"))
+            worth = False
+        nan_tested = next((k for k in offl if k.nan_test), None)
+        if regions and worth and nan_tested is not None:
+            plan.remarks.append(Remark("PCX203", unit.path, *where, (
+                f"no target data region in '{fa.name}': the kernel at line {nan_tested.line} runs as written where its "
+                f"minimum or maximum starts at NaN ({nan_tested.nan_test}); kernels map their own data")))
             worth = False
         if regions and worth and fa.name in versioned:
             # One run-time check for the whole region, or each kernel its own (and no region)

@@ -87,9 +87,10 @@ def work_test(k: KernelPlan) -> str:
 
 def device_test(k: KernelPlan) -> str:
     """The C condition under which kernel ``k``'s device version runs: its work test, its
-    run-time alias test (``KernelPlan.alias_test``) and the bounds test of each private
-    array (``PrivateArray.bounds_test``); "" when it always does."""
-    tests = [t for t in (work_test(k), k.alias_test, *(p.bounds_test for p in k.private_arrays)) if t]
+    run-time alias test (``KernelPlan.alias_test``), the bounds test of each private
+    array (``PrivateArray.bounds_test``) and its min/max's start test (``nan_test``); ""
+    when it always does."""
+    tests = [t for t in (work_test(k), k.alias_test, *(p.bounds_test for p in k.private_arrays), k.nan_test) if t]
     return tests[0] if len(tests) == 1 else " && ".join(f"({t})" for t in tests)
 
 

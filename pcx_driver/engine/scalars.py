@@ -484,7 +484,10 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                 if op in ("&", "|", "^") and not d.integral:
                     out.problems.append(("PCX112", f"bitwise reduction on non-integer '{name}'"))
                     continue
-                out.reductions.append(Reduction(op, name))
+                # (an if-pattern's comparison with a NaN start is never true: the serial loop
+                # keeps NaN, where OpenMP's combination of the partial results drops it)
+                if_only = all(n.type == "if_statement" for n in nodes)
+                out.reductions.append(Reduction(op, name, nan_start=op in ("min", "max") and d.floating and if_only))
                 continue
         exposed = exposure.exposed.get(key)
         if exposed is not None:
