@@ -40,6 +40,8 @@ ADVICE: dict[str, str] = {
               "braces is what the syntax reader cannot follow); the compiler itself is not affected.",
     "PCX017": "Rename the macro (or #undef it before the loops): '#pragma omp' lines are macro-expanded, "
               "so '#define from src' turns 'map(from: a[0:n])' into 'map(src: a[0:n])'.",
+    "PCX018": "Move the functions with the loops into a source file of their own (declared in the header) "
+              "and compile it: pcx analyses the file a compile is given, not the headers it includes.",
     "PCX101": "If the iterations are independent in fact (the dependence is only on paper), rewrite the "
               "loop so that each iteration writes its own elements (a temporary per iteration, a separate "
               "output array); a sum or minimum into one element is recognised as a reduction when it is a "
@@ -124,6 +126,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX015", "remark", "old C: a function defined without a return type (C89's implicit int) is read, and compiled, with its 'int' written out (the program is the same)"),
         RemarkSpec("PCX016", "remark", "the syntax reader could not follow part of the source outside any function it read (a macro that hides C syntax, an extension): loops there are not analysed"),
         RemarkSpec("PCX017", "remark", "a macro is named like a word of the OpenMP directives pcx writes (from, map, ...): the preprocessor would rewrite them, so the file is compiled as written"),
+        RemarkSpec("PCX018", "remark", "a header the source includes defines functions with loops, which pcx does not analyse there: they stay as written"),
         # -- loop analysis ---------------------------------------------------------------
         RemarkSpec("PCX100", "remark", "loop nest offloaded to the device"),
         RemarkSpec("PCX101", "remark", "loop-carried dependence on an array prevents parallel execution"),
