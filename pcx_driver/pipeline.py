@@ -72,8 +72,7 @@ def run_pipeline(
             result.remarks.append(Remark("PCX013", unit.path, view.directive_lines[0], 1, (
                 "these flags compile every preprocessor branch; the #if/#ifdef lines are left out of the analysis "
                 "and of the rewritten source")))
-    result.remarks.extend(_included_sources(unit))
-    result.remarks.extend(_headers_with_loops(unit))
+    result.remarks.extend(_include_remarks(unit))
     from pcx_driver.engine import oldc
 
     explicit = oldc.explicit_int(unit)
@@ -291,19 +290,46 @@ def run_bounded(fn: Callable[[], Any], seconds: float, megabytes: int) -> Any:
 
 
 _SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".cu")
-
-
 _HEADER_SUFFIXES = (".h", ".hpp", ".hh", ".hxx", ".inl", ".cuh")
 _LARGEST_HEADER = 2 << 20  # bytes read of a header, at most
 
 
-def _headers_with_loops(unit: SourceUnit) -> list[Remark]:
-    """One PCX018 remark per ``#include "kernels.h"`` (quoted, found beside the source or
-    in its ``-I`` folders) whose header defines functions with loops: the analysis reads
-    the unit's own text, so HeCBench-style kernels in a header stayed on the host without
-    a word (a held-out check: laplace3d, lrn, mandelbrot, lci, maxFlops)."""
-    if unit.language is Language.CUDA or b'#include "' not in unit.data.replace(b"# include", b"#include"):
+def _include_remarks(unit: SourceUnit) -> list[Remark]:
+    """What the unit's ``#include`` lines hide from the analysis, which reads the unit's
+    own text: one PCX014 remark per ``#include "kernel.cc"`` (a helper found Parboil's sgemm
+    and mri-q kernels skipped in silence), and one PCX018 per ``#include "kernels.h"``
+    (quoted, found beside the source or in its ``-I`` folders) whose header defines
+    functions with loops (HeCBench's laplace3d, lrn, mandelbrot, lci, maxFlops)."""
+    if unit.language is Language.CUDA:
         return []
+    sources = any(s.encode() + q in unit.data for s in _SOURCE_SUFFIXES for q in (b'"', b">"))
+    headers = b'#include "' in unit.data.replace(b"# include", b"#include")
+    if not (sources or headers):
+        return []  # (no such include: no walk of the tree on every compile)
+    from pcx_driver.engine import hostaccess
+
+    out = []
+    for n in hostaccess.all_nodes(hostaccess.parse(unit.data, unit.language).root_node):
+        path = n.child_by_field_name("path") if n.type == "preproc_include" else None
+        if path is None:
+            continue
+        name = unit.data[path.start_byte:path.end_byte].decode("utf-8", "replace").strip('"<>')
+        if name.endswith(_SOURCE_SUFFIXES):
+            out.append(Remark("PCX014", unit.path, n.start_point[0] + 1, n.start_point[1] + 1,
+                              f"'{name}' is a source file included here: its loops are not analysed "
+                              "(compile it as a translation unit of its own)"))
+        elif headers and path.type == "string_literal" and name.endswith(_HEADER_SUFFIXES):
+            loops = _functions_with_loops(unit, name)
+            if loops:
+                out.append(Remark("PCX018", unit.path, n.start_point[0] + 1, n.start_point[1] + 1, (
+                    f"'{name}' defines functions with loops ({loops}), which pcx does not analyse in a header: "
+                    "their loops stay as written")))
+    return sorted(out, key=lambda r: r.line)
+
+
+def _functions_with_loops(unit: SourceUnit, header: str) -> str:
+    """The names (at most three) of the functions with loops that ``header``, found beside
+    the unit or in its ``-I`` folders, defines; "" when none or when it cannot be read."""
     import os
 
     from pcx_driver.engine import hostaccess
@@ -311,49 +337,14 @@ def _headers_with_loops(unit: SourceUnit) -> list[Remark]:
     base = os.path.dirname(os.path.join(unit.directory or ".", unit.path))
     dirs = [base] + [os.path.join(unit.directory or ".", a[2:]) for a in unit.semantic_args
                      if a.startswith("-I") and len(a) > 2]
-    out = []
-    for n in hostaccess.all_nodes(hostaccess.parse(unit.data, unit.language).root_node):
-        path = n.child_by_field_name("path") if n.type == "preproc_include" else None
-        if path is None or path.type != "string_literal":
-            continue
-        name = unit.data[path.start_byte:path.end_byte].decode("utf-8", "replace").strip('"')
-        if not name.endswith(_HEADER_SUFFIXES):
-            continue
-        found = next((os.path.join(d, name) for d in dirs if os.path.isfile(os.path.join(d, name))), None)
-        try:
-            if found is None or os.path.getsize(found) > _LARGEST_HEADER:
-                continue
-            with open(found, "rb") as f:
-                data = f.read()
-        except OSError:
-            continue
-        loops = [fn for fn in hostaccess.function_definitions(data, unit.language)
-                 if any(x.type in hostaccess.LOOP_TYPES for x in hostaccess.all_nodes(fn))]
-        if loops:
-            names = ", ".join(f"'{hostaccess.function_name(fn, data)}'" for fn in loops[:3]) + \
-                (", ..." if len(loops) > 3 else "")
-            out.append(Remark("PCX018", unit.path, n.start_point[0] + 1, n.start_point[1] + 1, (
-                f"'{name}' defines functions with loops ({names}), which pcx does not analyse in a header: "
-                "their loops stay as written")))
-    return out
-
-
-def _included_sources(unit: SourceUnit) -> list[Remark]:
-    """One PCX014 remark per ``#include "kernel.cc"``: the analysis reads the unit's own
-    text, so the loops of an included source get no remark at all otherwise (a helper
-    found Parboil's sgemm and mri-q kernels skipped in silence)."""
-    if unit.language is Language.CUDA or not any(s.encode() + q in unit.data
-                                                  for s in _SOURCE_SUFFIXES for q in (b'"', b">")):
-        return []  # (no file name ending so: no walk of the tree on every compile)
-    from pcx_driver.engine import hostaccess
-
-    out = []
-    for n in hostaccess.all_nodes(hostaccess.parse(unit.data, unit.language).root_node):
-        path = n.child_by_field_name("path") if n.type == "preproc_include" else None
-        name = unit.data[path.start_byte:path.end_byte].decode("utf-8", "replace").strip('"<>') \
-            if path is not None else ""
-        if name.endswith(_SOURCE_SUFFIXES):
-            out.append(Remark("PCX014", unit.path, n.start_point[0] + 1, n.start_point[1] + 1,
-                              f"'{name}' is a source file included here: its loops are not analysed "
-                              "(compile it as a translation unit of its own)"))
-    return sorted(out, key=lambda r: r.line)
+    found = next((os.path.join(d, header) for d in dirs if os.path.isfile(os.path.join(d, header))), None)
+    try:
+        if found is None or os.path.getsize(found) > _LARGEST_HEADER:
+            return ""
+        with open(found, "rb") as f:
+            data = f.read()
+    except OSError:
+        return ""
+    loops = [fn for fn in hostaccess.function_definitions(data, unit.language)
+             if any(x.type in hostaccess.LOOP_TYPES for x in hostaccess.all_nodes(fn))]
+    return ", ".join(f"'{hostaccess.function_name(fn, data)}'" for fn in loops[:3]) + (", ..." if len(loops) > 3 else "")

@@ -28,6 +28,7 @@ from pcx_driver.engine.minimum import minimum_arguments
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, strip_parens, subscript_index, walk
+from pcx_driver.engine.symsect import narrow_type
 
 
 class AffineForms:
@@ -91,13 +92,13 @@ class AffineForms:
             tn = n.child_by_field_name("type")
             if tn is not None and any(w in self._t(tn) for w in ("float", "double")):
                 return None
-            if n.start_byte in self.sem.narrow_casts or tn is not None and _narrow(self._t(tn)):
+            if n.start_byte in self.sem.narrow_casts or tn is not None and narrow_type(self._t(tn)):
                 return self._opaque(n, nest)  # wraps around: the same value for many indices
             return self.poly(n.child_by_field_name("value"), nest)
         if ty == "call_expression":
             fname = self._t(n.child_by_field_name("function"))
             args = n.child_by_field_name("arguments")
-            if fname.startswith("static_cast<") and _narrow(fname):
+            if fname.startswith("static_cast<") and narrow_type(fname):
                 return self._opaque(n, nest)
             if fname.startswith("static_cast<") and len(arguments_of(args)) == 1 \
                     and not any(w in fname for w in ("float", "double")):
@@ -509,10 +510,3 @@ def concrete(p: Poly, values: dict) -> Poly:
             v = values[s]
             p = p.substitute(s, Poly.const(v) if isinstance(v, int) else v)
     return p
-
-
-def _narrow(type_text: str) -> bool:
-    """Whether a cast's type, as written, names an integer type narrower than int."""
-    from pcx_driver.engine.symsect import NARROW_WORDS
-
-    return any(w in type_text for w in NARROW_WORDS)

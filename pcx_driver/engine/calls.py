@@ -206,8 +206,7 @@ class UserFunctions:
                     continue
                 if d.kind in ("global", "static-local") and not (d.const and d.shape == "scalar"):
                     return (False, f"'{name}' uses the global or static variable '{d.name}'")
-            elif ty == "declaration" and any(c.type == "storage_class_specifier" and m.text(c) == "static"
-                                             for c in n.children):
+            elif ty == "declaration" and hostaccess.declared_static(n, m.data):
                 return (False, f"'{name}' declares a static variable")
             elif ty in ("new_expression", "delete_expression", "throw_statement", "throw_expression",
                         "try_statement", "lambda_expression", "goto_statement", "gnu_asm_expression"):

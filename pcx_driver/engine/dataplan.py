@@ -142,12 +142,8 @@ def _version_for_aliasing(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[
     for k in offl:
         pairs = nests[k.nest_id].alias_checks
         if pairs:
-            stmt = hostaccess.statement_at(fnode, k.start_byte)
             test = alias_test(pairs, k.maps, set(nests[k.nest_id].alias_reads))
-            why = ("the file holds OpenMP directives of its own" if _user_openmp_in_the_way(unit, k)
-                   else "the loop cannot be copied for a run-time check (a label, case or preprocessor line)"
-                   if stmt is None or not hostaccess.can_copy(stmt)
-                   else "a pointer is not mapped by the kernel" if not test else "")
+            why = _host_version_problem(unit, fnode, k) or ("a pointer is not mapped by the kernel" if not test else "")
             if why:
                 k.decision = Decision.SERIAL
                 names = ", ".join(f"'{a}' and '{b}'" for a, b in pairs)
@@ -170,17 +166,26 @@ def _version_for_nan_starts(unit: SourceUnit, fnode: tree_sitter.Node, offl: lis
     The offloaded kernels are returned."""
     kept = []
     for k in offl:
-        if k.nan_test:
-            stmt = hostaccess.statement_at(fnode, k.start_byte)
-            if _user_openmp_in_the_way(unit, k) or stmt is None or not hostaccess.can_copy(stmt):
-                k.decision = Decision.SERIAL
-                k.remarks = [r for r in k.remarks if r.id != "PCX100"]
-                k.remarks.append(Remark("PCX112", unit.path, k.line, k.column, (
-                    f"a floating minimum or maximum written as an if keeps a NaN start serially, which a reduction "
-                    f"would drop, and the loop cannot be copied for a run-time check ({k.nan_test})")))
-                continue
+        if k.nan_test and _host_version_problem(unit, fnode, k):
+            k.decision = Decision.SERIAL
+            k.remarks = [r for r in k.remarks if r.id != "PCX100"]
+            k.remarks.append(Remark("PCX112", unit.path, k.line, k.column, (
+                f"a floating minimum or maximum written as an if keeps a NaN start serially, which a reduction "
+                f"would drop, and the loop cannot be copied for a run-time check ({k.nan_test})")))
+            continue
         kept.append(k)
     return kept
+
+
+def _host_version_problem(unit: SourceUnit, fnode: tree_sitter.Node, k: KernelPlan) -> str:
+    """Why kernel ``k`` can have no host version beside it (the loop as written, which a
+    run-time test runs instead of the kernel), "" when it can."""
+    if _user_openmp_in_the_way(unit, k):
+        return "the file holds OpenMP directives of its own"
+    stmt = hostaccess.statement_at(fnode, k.start_byte)
+    if stmt is None or not hostaccess.can_copy(stmt):
+        return "the loop cannot be copied for a run-time check (a label, case or preprocessor line)"
+    return ""
 
 
 #: libm functions host code may call in a versioned region (a user's own min/max might not be pure)

@@ -69,9 +69,8 @@ def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: l
             kept.add(name)  # the caller's struct holds it: what a call reaching globals may touch
     body = fnode.child_by_field_name("body")
     nodes = list(hostaccess.all_nodes(body)) if body is not None else []
-    statics = {text_of(data, d) for n in nodes if n.type == "declaration" and any(
-        c.type == "storage_class_specifier" and text_of(data, c) == "static" for c in n.children)
-        for d in hostaccess.all_nodes(n) if d.type == "identifier"}
+    statics = {text_of(data, d) for n in nodes if n.type == "declaration" and hostaccess.declared_static(n, data)
+               for d in hostaccess.all_nodes(n) if d.type == "identifier"}
     locals_ = {text_of(data, n) for n in nodes if n.type == "identifier" and _declared_here(n)} - statics
     scalars = frozenset(arithmetic_names(fnode, data))
     for n in nodes:

@@ -225,6 +225,12 @@ def function_ranges(data: bytes, language: Language, names: list[str]) -> list[t
     return ranges
 
 
+def declared_static(declaration: tree_sitter.Node, data: bytes) -> bool:
+    """Whether ``declaration`` has the ``static`` storage class (a file-scope name no other
+    file can name; a local that keeps its value between calls)."""
+    return any(c.type == "storage_class_specifier" and text_of(data, c) == "static" for c in declaration.children)
+
+
 #: blocks at file scope whose declarations are file-scope declarations too
 _FILE_SCOPE_BLOCKS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef",
                                 "linkage_specification", "declaration_list"})
@@ -730,14 +736,9 @@ def declared_extent(data: bytes, language: Language, scope: tuple[int, int], nam
 
 def locally_declared(fnode: tree_sitter.Node, data: bytes) -> set[str]:
     """The names a function's body declares."""
-    out = set()
-    for n in all_nodes(fnode.child_by_field_name("body")) if fnode.child_by_field_name("body") else ():
-        if n.type in ("init_declarator", "declaration") or (n.type == "identifier" and n.parent is not None
-                                                            and n.parent.type == "declaration"):
-            ident = declared_identifier(n, data) if n.type != "identifier" else text_of(data, n)
-            if ident:
-                out.add(ident)
-    return out
+    body = fnode.child_by_field_name("body")
+    return {text_of(data, n) for n in all_nodes(body) if n.type == "identifier" and _declares(n)} \
+        if body is not None else set()
 
 
 def _in_parameter_list(node: tree_sitter.Node) -> bool:

@@ -690,29 +690,31 @@ def _in_comment(root: Node, byte: int) -> bool:
     return False
 
 
-def _external_threadprivate(pragmas: list[OmpPragma], root: Node, data: bytes) -> str:
-    """The first threadprivate variable declared at file scope without ``static`` (or not
-    declared in this file at all: an ``extern`` one), "" when there is none."""
+def _threadprivate_names(pragmas: list[OmpPragma]) -> list[str]:
+    """The variables the file's ``threadprivate`` directives name, in order."""
     names = []
     for p in pragmas:
         if p.words[:1] == ["threadprivate"]:
             inside = p.text[p.text.find("(") + 1:p.text.rfind(")")] if "(" in p.text else ""
             names += [w.strip() for w in inside.split(",") if w.strip()]
+    return names
+
+
+def _external_threadprivate(pragmas: list[OmpPragma], root: Node, data: bytes) -> str:
+    """The first threadprivate variable declared at file scope without ``static`` (or not
+    declared in this file at all: an ``extern`` one), "" when there is none."""
+    names = _threadprivate_names(pragmas)
     if not names:
         return ""
     static = set()
     for d in hostaccess.file_scope_declarations(root):
-        if any(c.type == "storage_class_specifier" and hostaccess.text_of(data, c) == "static" for c in d.children):
+        if hostaccess.declared_static(d, data):
             static |= {hostaccess.text_of(data, n) for n in walk(d) if n.type == "identifier"}
     return next((n for n in names if n not in static), "")
 
 
 def _threadprivate_uses(out: OpenMPScan, root: Node, data: bytes) -> None:
-    names: set[str] = set()
-    for p in out.pragmas:
-        if p.words[:1] == ["threadprivate"]:
-            inside = p.text[p.text.find("(") + 1:p.text.rfind(")")] if "(" in p.text else ""
-            names |= {w.strip() for w in inside.split(",") if w.strip()}
+    names = set(_threadprivate_names(out.pragmas))
     if names:
         out.threadprivate_uses = [(n.start_byte, hostaccess.text_of(data, n)) for n in walk(root)
                                   if n.type == "identifier" and hostaccess.text_of(data, n) in names]

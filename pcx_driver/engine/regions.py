@@ -12,6 +12,7 @@ says why no region can be formed.  ``FunctionPlan`` is one function as the plann
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -140,17 +141,14 @@ def function_node(root: tree_sitter.Node, fa: FunctionAnalysis, data: bytes,
     return node
 
 
-def static_names(fnode: tree_sitter.Node, data: bytes) -> set[str]:
-    """The file-scope names declared ``static`` in the unit around ``fnode`` (no other file
-    can name them)."""
-    root = fnode
-    while root.parent is not None:
-        root = root.parent
-    out = set()
-    for child in hostaccess.file_scope_declarations(root):
-        if any(c.type == "storage_class_specifier" and text_of(data, c) == "static" for c in child.children):
+@functools.lru_cache(maxsize=16)
+def static_names(data: bytes, language: Language) -> frozenset[str]:
+    """The unit's file-scope names declared ``static`` (no other file can name them)."""
+    out: set[str] = set()
+    for child in hostaccess.file_scope_declarations(hostaccess.parse(data, language).root_node):
+        if hostaccess.declared_static(child, data):
             out |= file_scope_names_of(child, data)
-    return out
+    return frozenset(out)
 
 
 def file_scope_names_of(child: tree_sitter.Node, data: bytes, cxx: bool = False) -> set[str]:
@@ -417,7 +415,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         flow.scanner.unseen = lambda fname: hostaccess.unseen_call(data, lang, fname)
         # globals another file can name: a function of the user's there may offload them
         flow.scanner.foreign = fp.foreign_functions
-        flow.scanner.shared_globals = (set(sections) & fp.globals_) - static_names(fp.fnode, data)
+        flow.scanner.shared_globals = (set(sections) & fp.globals_) - static_names(data, lang)
         flow.stale_entry = set(stale_entry) & set(sections)
         flow.whole = dict(sections)
         names0 = tuple(sorted((n, n) for n in sections))

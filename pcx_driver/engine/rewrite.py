@@ -604,7 +604,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     if any(r.alias_test and r not in kept_regions for r in plan.regions):
         raise RuntimeError("a region versioned for aliasing could not be placed; its kernels have no test")
     live_positions = {k.start_byte for k in emitted} | {r.start_byte for r in kept_regions}
-    scoped: set[int] = set()  # constructs given a block for their declarations (C)
+    scoped: set[int] = set()  # constructs given a block for their declarations
     for lp in plan.local_pointers:
         used = any(k.start_byte <= s < k.end_byte for s, _ in lp.renames for k in emitted)
         if lp.byte not in live_positions and not used:

@@ -96,9 +96,11 @@ def lin_node(node: tree_sitter.Node | None, data: bytes) -> dict | None:
     return form
 
 
-#: words of a cast's type that make it narrower than int: its value wraps (``b[(unsigned
-#: char) i]`` for i < 300 is no section b[0:300], a held-out check's update past b's end)
-NARROW_WORDS = ("char", "short", "bool", "int8", "int16")
+def narrow_type(type_text: str) -> bool:
+    """Whether a cast's type, as written, names an integer type narrower than int: its value
+    wraps (``b[(unsigned char) i]`` for i < 300 is no section b[0:300], a held-out check's
+    update past b's end, nor the affine subscript ``i``)."""
+    return any(w in type_text for w in ("char", "short", "bool", "int8", "int16"))
 
 
 def squeeze(text: str) -> str:
@@ -126,7 +128,7 @@ def lin_exact(node: tree_sitter.Node | None, data: bytes) -> dict | None:
         return lin_node(inner[0], data) if len(inner) == 1 else None
     if t == "cast_expression":
         ty = node.child_by_field_name("type")
-        if ty is not None and any(w in text_of(data, ty) for w in NARROW_WORDS):
+        if ty is not None and narrow_type(text_of(data, ty)):
             return None  # (unsigned char) i wraps: an opaque value
         return lin_node(node.child_by_field_name("value"), data)
     if t == "number_literal":

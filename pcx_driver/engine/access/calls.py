@@ -165,14 +165,8 @@ def _sincos_into_privates(w: Walk, n: Node, args: Node | None, loops, cond, stmt
 def _private_struct_passed(w: Walk, args: Node | None) -> bool:
     """Whether a call passes ``&v``, ``v`` a struct declared in the nest (a helper such as
     ``vnormalize(&v)`` then works on the iteration's own copy, walked as if inlined)."""
-    for a in args.named_children if args is not None else ():
-        a = strip_parens(a)
-        if a is not None and a.type == "pointer_expression" and w.t(a.child_by_field_name("operator")) == "&":
-            target = strip_parens(a.child_by_field_name("argument"))
-            d = w.decl(target) if target is not None and target.type == "identifier" else None
-            if d is not None and d.shape == "record" and d.key in w.facts.local_keys:
-                return True
-    return False
+    return any(inline.private_struct(w, a) is not None for a in (args.named_children if args is not None else ())
+               if a.type != "comment")
 
 
 def _functor_call(w: Walk, n: Node, name: str, functor, loops, stmt) -> None:

@@ -200,14 +200,24 @@ def _address_of_scalar(w: Walk, a: Node, p: Decl) -> str | None:
     return d.name
 
 
+def private_struct(w: Walk, a: Node) -> Node | None:
+    """The identifier of the struct ``v`` whose address ``a`` is (``&v``, through the
+    bindings of helpers walked as if inlined), ``v`` declared inside the nest: each
+    iteration's own.  None for anything else."""
+    arg = _address_target(w, a)
+    d = w.decl(arg) if arg is not None else None
+    if d is None or d.shape != "record" or d.key not in w.facts.local_keys or d.reference or d.volatile:
+        return None
+    return arg
+
+
 def private_struct_address(w: Walk, a: Node, p: Decl) -> str | None:
     """The name of the struct ``v`` whose address ``a`` is (``&v``), ``v`` declared inside
     the nest with the pointee type of pointer parameter ``p``; None for anything else."""
-    arg = _address_target(w, a)
+    arg = private_struct(w, a)
     d = w.decl(arg) if arg is not None else None
-    if d is None or d.shape != "record" or d.key not in w.facts.local_keys or d.reference or d.volatile \
-            or p.dims != [None] or " ".join(d.element_type.replace("const", "").split()) != " ".join(
-                p.element_type.replace("const", "").split()):
+    if d is None or p.dims != [None] or " ".join(d.element_type.replace("const", "").split()) != " ".join(
+            p.element_type.replace("const", "").split()):
         return None
     return d.name
 
@@ -219,11 +229,7 @@ def bound_private_struct(w: Walk, n: Node) -> Node | None:
     if n is None or n.type != "identifier" or not w.inlining:
         return None
     d = w.decl(n)
-    if d is None or d.key not in w.facts.bindings:
-        return None
-    target = _address_target(w, n)
-    t = w.decl(target) if target is not None else None
-    return target if t is not None and t.shape == "record" and t.key in w.facts.local_keys else None
+    return private_struct(w, n) if d is not None and d.key in w.facts.bindings else None
 
 
 def dereferenced_scalar(w: Walk, n: Node) -> Node | None:

@@ -61,8 +61,7 @@ class UnitFacts:
                 quals = {text_of(self.data, c) for c in child.children if c.type == "type_qualifier"}
                 if quals & {"const", "constexpr"}:
                     continue  # a constant: no call can change it
-                static = any(c.type == "storage_class_specifier" and text_of(self.data, c) == "static"
-                             for c in child.children)
+                static = hostaccess.declared_static(child, self.data)
                 for d in child.named_children:
                     n = declared_name(d, self.data)
                     if n:

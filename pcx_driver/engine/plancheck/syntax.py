@@ -147,8 +147,7 @@ def pointer_typedefs(root: tree_sitter.Node, data: bytes) -> set[str]:
 
 def is_static_local(fnode: tree_sitter.Node, name: str, data: bytes) -> bool:
     for n in preorder(fnode.child_by_field_name("body")):
-        if n.type == "declaration" and any(c.type == "storage_class_specifier" and text_of(data, c) == "static"
-                                           for c in n.children):
+        if n.type == "declaration" and hostaccess.declared_static(n, data):
             if any(declared_name(d, data) == name for d in n.named_children):
                 return True
     return False
