@@ -118,3 +118,39 @@ def test_a_non_type_template_parameter_is_a_constant_not_a_firstprivate(tmp_path
     # ``firstprivate(reps, N)`` named the template's constant ``N``: clang rejected the
     # rewrite ("expected variable name") and the whole file fell back (HeCBench kalman).
     build_and_compare(tmp_path, NON_TYPE_PARAMETER, ["DOT"], suffix=".cpp")
+
+
+TEMPLATE_SUM = r"""
+#include <cstdio>
+#include <cstdlib>
+template <class T>
+T dot(const T *__restrict a, const T *__restrict b, int n) {
+  T sum = 0.0;
+  for (int i = 0; i < n; i++)  /* SUM */
+    sum += a[i] * b[i];
+  return sum;
+}
+int main(int argc, char **argv) {
+  int n = 50000 + argc;
+  double *a = (double *)malloc(n * sizeof(double)), *b = (double *)malloc(n * sizeof(double));
+  float *fa = (float *)malloc(n * sizeof(float)), *fb = (float *)malloc(n * sizeof(float));
+  for (int i = 0; i < n; i++) { a[i] = i % 7; b[i] = 0.5 * (i % 3); fa[i] = i % 5; fb[i] = 0.25f * (i % 4); }
+  std::printf("%.1f %.1f\n", dot(a, b, n), (double)dot(fa, fb, n));
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANGXX is None, reason="clang++-19 not installed")
+def test_a_sum_of_the_templates_type_is_a_reduction_when_every_instantiation_is_floating(tmp_path) -> None:
+    # BabelStream's ``T sum; sum += a[i] * b[i]`` was "not an arithmetic variable" (PCX112):
+    # its type is T, which each call of the unit makes float or double.
+    build_and_compare(tmp_path, TEMPLATE_SUM, ["SUM"], suffix=".cpp")
+
+
+def test_an_integer_instantiation_keeps_the_template_sum_serial() -> None:
+    # with T = int, ``sum += a[i] * 0.5`` would round at each step: the order matters
+    src = TEMPLATE_SUM.replace("sum += a[i] * b[i];", "sum += a[i] * 0.5;").replace(
+        "(double)dot(fa, fb, n)", "(double)dot((const int *)fa, (const int *)fb, n)")
+    decision, remarks = _decision(src, "SUM")
+    assert decision is not Decision.OFFLOADED and any("PCX112" in r for r in remarks), remarks

@@ -22,6 +22,8 @@ from tree_sitter import Node
 from pcx_driver.engine.access import NestFacts, ScalarRef
 from pcx_driver.engine.liveness import FunctionCfg, Unsupported, first_read
 from pcx_driver.engine.semantics import Semantics
+from pcx_driver.engine.hostaccess import function_name
+from pcx_driver.engine.legality import template_parameters
 from pcx_driver.engine.source import SourceModel, arguments_of, strip_parens, walk
 from pcx_driver.model import Reduction
 
@@ -31,6 +33,24 @@ MINMAX_CALLS = {
     "fmin": "min", "fminf": "min", "fminl": "min", "fmax": "max", "fmaxf": "max", "fmaxl": "max",
     "std::min": "min", "std::max": "max", "min": "min", "max": "max", "std::fmin": "min", "std::fmax": "max",
 }
+
+
+def _floating_in_every_instantiation(d, fn_body: Node, ctx: "_Ctx") -> bool:
+    """``T sum`` in a function template (BabelStream's ``dot<T>``): a plain floating
+    variable in each instantiation the unit makes (calls whose arguments give T), so an
+    OpenMP reduction is valid in every one.  Integer instantiations stay refused: a
+    floating term would round at each step, which the template's text cannot rule out."""
+    fnode = fn_body.parent
+    if fnode is None or fnode.type != "function_definition":
+        return False
+    params = [name for name, _ in template_parameters(fnode, ctx.m)]
+    plain = " ".join(d.type_spelling.replace("const", " ").split())
+    name = function_name(fnode, ctx.m.data).split("::")[-1].split("<")[0]
+    if plain not in params or not name:
+        return False
+    k = params.index(plain)
+    insts = ctx.sem.template_calls.get(name, [])
+    return bool(insts) and all(k < len(args) and args[k] in ("float", "double") for args in insts)
 
 
 @dataclass
@@ -463,7 +483,8 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
             covered = all(any(n.start_byte <= r.node.start_byte < n.end_byte for n in nodes) for r in refs)
             if len(ops) == 1 and covered:
                 op = ops.pop()
-                if not (d.integral or d.floating) or d.shape != "scalar":
+                floating_instances = d.dependent and _floating_in_every_instantiation(d, fn_body, ctx)
+                if (not (d.integral or d.floating) or d.shape != "scalar") and not floating_instances:
                     # ``s += c`` on a std::string or a class: an operator of the class, no
                     # OpenMP reduction (a crash, and rewrites that did not compile)
                     out.problems.append(("PCX112", f"'{name}' is updated with '{op}=' but is not an arithmetic "
@@ -487,7 +508,8 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                 # (an if-pattern's comparison with a NaN start is never true: the serial loop
                 # keeps NaN, where OpenMP's combination of the partial results drops it)
                 if_only = all(n.type == "if_statement" for n in nodes)
-                out.reductions.append(Reduction(op, name, nan_start=op in ("min", "max") and d.floating and if_only))
+                out.reductions.append(Reduction(op, name, nan_start=op in ("min", "max") and
+                                                (d.floating or floating_instances) and if_only))
                 continue
         exposed = exposure.exposed.get(key)
         if exposed is not None:
