@@ -55,7 +55,7 @@ ADVICE: dict[str, str] = {
               "program from this one source (pcx-cc main.c -o prog): pcx then compares the calls.",
     "PCX105": "Define the called function in this source file (a static or inline helper); pcx walks its "
               "body.  A helper in a header it includes is taken when it is one return of an expression over "
-              "scalar parameters and libm calls (FABS, SQRT, sq).  Library calls other than libm stay on the host.",
+              "scalar parameters and libm calls (FABS, SQRT, sq).  Library calls other than libm stay on the host.  An OpenMP runtime call (omp_get_thread_num, omp_get_team_num) in serial code written for CPU threads: replace it with the value the serial program sees (0, or 1 for the counts), or keep the loop on the host.",
     "PCX106": "Move printf and other I/O out of the loop (collect into an array, print after it).",
     "PCX108": "Replace the early exit with a flag or a bound computed before the loop.",
     "PCX110": "Write the loop as for (i = start; i < bound; i++) (or += constant) with bounds that do not "

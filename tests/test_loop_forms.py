@@ -310,3 +310,22 @@ def test_a_nan_start_of_an_if_maximum_runs_as_written(tmp_path) -> None:
     # nan).  The kernel is versioned on ``m == m``; fmax ignores a NaN either way
     # (build_and_compare: both offloaded, and the output, "nan ..." first, the serial one)
     build_and_compare(tmp_path, NAN_START, ["IF_MAX", "FMAX"])
+
+
+def test_openmp_thread_queries_in_serial_code_get_their_own_reason() -> None:
+    """Serial code written for CPU threads (HeCBench's serial versions keep
+    ``omp_get_team_num()``, 0 when the program runs them): in a kernel each call answers
+    for a device thread, so the nest stays serial and the remark says so, not "no visible
+    definition"."""
+    from pcx_driver.engine.analysis import analyse_unit
+    from pcx_driver.model import Decision, Language, SourceUnit
+
+    src = ("int omp_get_thread_num(void);\n"
+           "void k(int n, float *__restrict a) {\n"
+           "  for (int i = 0; i < n; i++)\n"
+           "    a[i] = 2.0f * i + omp_get_thread_num();\n"
+           "}\n")
+    (nest,) = analyse_unit(SourceUnit("t.c", src, Language.C)).nests()
+    texts = [r.format() for r in nest.remarks]
+    assert nest.decision is not Decision.OFFLOADED
+    assert any("OpenMP runtime call 'omp_get_thread_num'" in t and "PCX105" in t for t in texts), texts

@@ -302,6 +302,12 @@ class Legality:
             elif c.callee is not None and c.callee.defined_in:
                 reasons.append(("PCX105", f"call to '{c.name}', defined in {os.path.basename(c.callee.defined_in)}, "
                                           f"where pcx does not analyse it {where}"))
+            elif c.name.startswith("omp_"):
+                # serial code written for CPU threads (HeCBench's ``omp_get_team_num()`` in
+                # its serial versions): on the device the call answers for a device thread
+                reasons.append(("PCX105", f"OpenMP runtime call '{c.name}' inside the nest {where}: in a kernel "
+                                          "it answers for the device thread that runs it, not what the serial "
+                                          "program sees"))
             else:
                 reasons.append(("PCX105", f"call to '{c.name}', which has no visible definition {where}"))
         return users
