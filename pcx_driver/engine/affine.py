@@ -23,7 +23,8 @@ from tree_sitter import Node
 
 from pcx_driver.engine.hostaccess import assigned_and_declared
 from pcx_driver.engine.loops import Poly, c_int_literal, eval_tokens, poly_of_tokens
-from pcx_driver.engine.macros import access_macro, access_use_problem, use_problem
+from pcx_driver.engine.macros import (ATOM, access_macro, access_use_problem, binding_strength, expand_object_macros,
+                                     stands_as_written, use_problem)
 from pcx_driver.engine.minimum import minimum_arguments
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import Decl, Semantics
@@ -104,6 +105,9 @@ class AffineForms:
                     and not any(w in fname for w in ("float", "double")):
                 return self.poly(arguments_of(args)[0], nest)
             if self.pure_macro(n.child_by_field_name("function")):
+                body = self.sem.macro_defs.get(fname, (False, []))[1]
+                if not stands_as_written(n, expand_object_macros(body, self.sem)):
+                    return None  # ``2 * IDX(i, j)`` of ``(i)*N+(j)`` is ``2*i*N + j``
                 expanded = self._macro_poly(fname, arguments_of(args), nest)
                 if expanded is not None:
                     return expanded
@@ -137,6 +141,7 @@ class AffineForms:
                     and strip_parens(arg_of[tok]) is arg_of[tok] \
                     and arg_of[tok].type not in ("identifier", "number_literal", "parenthesized_expression"):
                 return None
+        body = expand_object_macros(body, self.sem, frozenset(params))
 
         def value(tok: str) -> Poly | None:
             if tok in arg_of:
@@ -188,10 +193,13 @@ class AffineForms:
             mu = self.sem.macro_at(n.start_byte)
             if mu is None or mu.function_like:
                 return None
+            tokens = expand_object_macros(mu.body, self.sem, frozenset([name]))
+            if not stands_as_written(n, tokens):
+                return None  # ``i*W`` of ``#define W N+8`` is ``i*N + 8``
             v = self.macro_value(name)
             if v is not None:
                 nest.values[name] = v
-            elif len(mu.body) > 1:
+            if binding_strength(tokens) < ATOM:
                 nest.wrap.add(name)
             return Poly.sym(name)
         if d.key in nest.facts.bindings:  # a parameter of a helper walked as if inlined
@@ -477,7 +485,8 @@ class AffineForms:
         entry = self.sem.macro_defs.get(name)
         if entry is None or entry[0]:
             return None
-        return eval_tokens(entry[1], lambda s: self.macro_value(s, depth + 1) if depth < 8 else None)
+        # (expanded as the preprocessor does: a list ``N+8`` inside another is no unit)
+        return eval_tokens(expand_object_macros(entry[1], self.sem, frozenset([name])), lambda s: None)
 
     def _const_value(self, d: Decl, depth: int = 0) -> int | None:
         """A constant's value from its initialiser's tokens: macros, and other constants by
@@ -485,7 +494,7 @@ class AffineForms:
         ``constexpr`` in a header namespace; ``ns::gpu::N`` is read as ``N``)."""
         if not d.const or d.init_tokens is None or depth > 8:
             return None
-        tokens = list(d.init_tokens)
+        tokens = expand_object_macros(list(d.init_tokens), self.sem)
         while "::" in tokens:  # a qualified name: its last part
             i = tokens.index("::")
             del tokens[max(i - 1, 0):i + 1]

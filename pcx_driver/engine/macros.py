@@ -43,7 +43,8 @@ def _is_identifier(tok: str) -> bool:
 
 def _is_operand_end(tok: str) -> bool:
     """A token after which ``*`` or ``&`` is binary (multiplication, bitwise and)."""
-    return tok in (")", "]") or _is_identifier(tok) and tok not in TYPE_WORDS or tok[:1].isdigit() or tok[:1] in "'\""
+    return tok in (")", "]") or _is_identifier(tok) and tok not in TYPE_WORDS or tok[:1].isdigit() or \
+        tok[:1] in ("'", '"')
 
 
 def macro_problem(name: str, sem: Semantics, depth: int = 0, body: list[str] | None = None) -> str | None:
@@ -300,3 +301,104 @@ def _expand(tokens: list[str], sem: Semantics, depth: int) -> list[str] | None:
         i = j + 1
     return out
 
+
+
+# C's binary operators by precedence (higher binds tighter); unary operators and casts
+# are UNARY, postfix operators (subscript, call, member) POSTFIX.
+_BINARY_PRECEDENCE = {
+    "*": 13, "/": 13, "%": 13, "+": 12, "-": 12, "<<": 11, ">>": 11, "<": 10, "<=": 10, ">": 10, ">=": 10,
+    "==": 9, "!=": 9, "&": 8, "^": 7, "|": 6, "&&": 5, "||": 4, "?": 3, ":": 3,
+    "=": 2, "+=": 2, "-=": 2, "*=": 2, "/=": 2, "%=": 2, "<<=": 2, ">>=": 2, "&=": 2, "|=": 2, "^=": 2, ",": 1,
+}
+UNARY, POSTFIX, ATOM = 14, 15, 99
+
+
+def expand_object_macros(tokens: list[str], sem: Semantics, seen: frozenset[str] = frozenset()) -> list[str]:
+    """``tokens`` with every object-like macro replaced by its replacement list, as the
+    preprocessor does: ``#define W N+8`` makes ``W*2`` the tokens ``N + 8 * 2``, whose value is
+    not ``W``'s times two."""
+    out: list[str] = []
+    for tok in tokens:
+        entry = sem.macro_defs.get(tok)
+        if entry is not None and not entry[0] and tok not in seen and len(seen) < 8:
+            out.extend(expand_object_macros(entry[1], sem, seen | {tok}))
+        else:
+            out.append(tok)
+    return out
+
+
+def binding_strength(tokens: list[str]) -> int:
+    """How tightly a replacement list holds together where a use of it stands: the
+    precedence of its loosest operator outside parentheses (``N+8``: that of ``+``);
+    UNARY for a cast or a unary operator in front; ATOM for one token, one parenthesised
+    group, or a name with calls or subscripts after it."""
+    if len(tokens) <= 1 or (tokens[0] == "(" and _closing(tokens, 0) == len(tokens) - 1):
+        return ATOM
+    loosest = ATOM
+    depth = 0
+    prev = ""
+    for k, tok in enumerate(tokens):
+        if tok in ("(", "["):
+            depth += 1
+        elif tok in (")", "]"):
+            depth -= 1
+        elif depth == 0 and tok in _BINARY_PRECEDENCE and (_is_operand_end(prev) or tok in ("?", ":", ",")):
+            loosest = min(loosest, _BINARY_PRECEDENCE[tok])
+        prev = tok
+    if loosest < ATOM:
+        return loosest
+    groups_after_name = _is_identifier(tokens[0]) and tokens[0] not in TYPE_WORDS
+    k = 1
+    while groups_after_name and k < len(tokens):
+        if tokens[k] not in ("(", "["):
+            groups_after_name = False
+            break
+        k = _closing(tokens, k) + 1
+        groups_after_name = k > 0
+    return ATOM if groups_after_name else UNARY
+
+
+def _closing(tokens: list[str], at: int) -> int:
+    """The index of the bracket that closes ``tokens[at]``, or -1."""
+    depth = 0
+    for k in range(at, len(tokens)):
+        depth += tokens[k] in ("(", "[") and 1 or (tokens[k] in (")", "]") and -1 or 0)
+        if depth == 0:
+            return k
+    return -1
+
+
+def stands_as_written(use: Node, tokens: list[str]) -> bool:
+    """A macro use (``use``: the name of an object-like macro, or the call of a function-like
+    one) whose replacement list is ``tokens`` parses as one operand where it stands, as if
+    parenthesised: ``a[i*W + j]`` with ``#define W N+8`` is ``a[i*N + 8 + j]``, so reading
+    W as a value there is wrong."""
+    strength = binding_strength(tokens)
+    if strength == ATOM:
+        return True
+    p = use.parent
+    if p is None:
+        return True
+    t = p.type
+    if t == "binary_expression":
+        op = p.child_by_field_name("operator")
+        need = _BINARY_PRECEDENCE.get(op.type if op is not None else "", POSTFIX)
+        left = p.child_by_field_name("left")
+        # (the left operand of an operator as tight as the list's loosest groups the same;
+        # so does either operand of a sum: ``x + a - b`` is ``x + (a - b)``)
+        return strength > need or (strength == need and need > 3 and (
+            left is not None and left.id == use.id or op is not None and op.type == "+"))
+    if t in ("parenthesized_expression", "argument_list", "initializer_list", "init_declarator",
+             "expression_statement", "return_statement", "condition_clause", "subscript_argument_list"):
+        return strength > 1
+    if t == "subscript_expression":
+        idx = p.child_by_field_name("index")
+        return idx is not None and idx.id == use.id and strength > 1
+    if t == "for_statement":
+        return strength > 1
+    if t == "assignment_expression":
+        right = p.child_by_field_name("right")
+        return right is not None and right.id == use.id and strength > 2
+    if t == "conditional_expression":
+        return strength > 3
+    return False

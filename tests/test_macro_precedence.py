@@ -1,0 +1,80 @@
+"""A macro whose replacement list is not one operand where it is used.
+
+``#define W N+8`` makes ``a[i*W + j]`` the access ``a[i*N + 8 + j]``, and ``#define IDX(i,j)
+(i)*N+(j)`` makes ``IDX(i,j)*3`` the index ``i*N + 3*j``: read as the values ``W`` and
+``IDX(i, j)``, the analysis saw rows that do not overlap where they do, and sections past
+the array (a wrong answer and a crash on the host device).  A use is read as one value
+only where the list binds as tightly as parentheses would (``macros.stands_as_written``);
+a macro inside another's list is expanded as the preprocessor does.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from offload_helpers import run_with_args  # noqa: E402
+from test_coverage_liveness import PCX_CC, analysed_nest, build_and_compare  # noqa: E402
+
+from pcx_driver.engine.macros import ATOM, UNARY, binding_strength
+from pcx_driver.model import Decision
+
+CLANG = shutil.which("clang-19")
+
+TEMPLATE = r"""
+#include <stdio.h>
+#define N 64
+#define W N+8
+#define IDX(i,j) (i)*N+(j)
+#define ROW (W)
+double a[4 * N * N];
+int main(int argc, char **argv) {
+  for (int i = 0; i < N; i++)  /* NEST */
+    for (int j = 0; j < N; j++)
+      a[ACCESS] = i + 0.001 * j + argc;
+  double s = 0;
+  for (int k = 0; k < 4 * N * N; k++) s += a[k] * (k % 7 + 1);
+  printf("%.6f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("tokens,strength", [
+    (["N"], ATOM), (["(", "N", "+", "1", ")"], ATOM), (["f", "(", "x", ")"], ATOM),
+    (["N", "+", "8"], 12), (["(", "i", ")", "*", "y", "+", "(", "j", ")"], 12), (["x", "?", "a", ":", "b"], 3),
+    (["-", "1"], UNARY), (["(", "int", ")", "x"], UNARY),
+])
+def test_binding_strength_is_the_loosest_operator_outside_parentheses(tokens, strength) -> None:
+    assert binding_strength(tokens) == strength
+
+
+@pytest.mark.parametrize("access", ["i*W + j", "IDX(i,j)*3", "2*IDX(j,i) + i"])
+def test_a_list_that_binds_to_its_neighbours_is_not_read_as_a_value(access) -> None:
+    nest = analysed_nest(TEMPLATE.replace("ACCESS", access), "NEST")
+    assert nest.decision is not Decision.OFFLOADED, [r.format() for r in nest.remarks]
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+@pytest.mark.parametrize("access", ["IDX(i,j)", "i*ROW + j", "j + i*N + W"])
+def test_a_list_that_stands_as_written_offloads_with_the_serial_output(tmp_path, access) -> None:
+    build_and_compare(tmp_path, TEMPLATE.replace("ACCESS", access), ["NEST"])
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+@pytest.mark.parametrize("access", ["i*W + j", "IDX(i,j)*3"])
+def test_a_list_that_binds_to_its_neighbours_gives_the_serial_output(tmp_path, access) -> None:
+    import os
+    import subprocess
+
+    src = tmp_path / "p.c"
+    src.write_text(TEMPLATE.replace("ACCESS", access))
+    serial, offload = tmp_path / "s", tmp_path / "o"
+    subprocess.run([CLANG, "-O1", "-w", str(src), "-o", str(serial)], check=True)
+    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
+    subprocess.run([str(PCX_CC), "-O1", "-w", "--pcx-min-work=0", str(src), "-o", str(offload)], check=True, env=env)
+    assert run_with_args(offload, []) == run_with_args(serial, [])
