@@ -34,6 +34,7 @@ from pcx_driver.engine.access import inline
 from pcx_driver.engine.calls import CallKind, classify_call, definition_node
 from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.loops import Poly, c_int_literal, parse_loop, poly_of_tokens
+from pcx_driver.engine.macros import expand_object_macros
 from pcx_driver.engine.semantics import ARITH_TYPES, Callee, Decl, Semantics
 from pcx_driver.engine.source import SourceModel, strip_parens, subscript_index, walk
 
@@ -261,7 +262,8 @@ class _Summaries:
         n = strip_parens(n)
         if n is None:
             return None
-        tokens = [self.t(x) for x in walk(n) if x.child_count == 0]
+        # (object-like macros expanded as the preprocessor does: ``i*W`` of ``W`` = ``N+8``)
+        tokens = expand_object_macros([self.t(x) for x in walk(n) if x.child_count == 0], self.affine.sem)
 
         def lookup(name: str) -> Poly | None:
             if name in ranges:
