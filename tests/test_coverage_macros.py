@@ -44,7 +44,7 @@ CASES = [
     # offloadable to the analysis; the plan checker refuses a macro call as a section length
     ("for (i = 0; i < MAXI(n, 4); i++) a[i] = 1.0;", OFF, "PCX100", ""),
     ("for (i = 0; i < n; i++) for (j = 0; j < n; j++) a[i * n + j] = SCALAR_VAL(b[j * n + i]);", OFF, "PCX100", ""),
-    ("for (i = 0; i < n; i++) b[i] = AT(i);", NA, "PCX113", "refers to 'a'"),
+    ("for (i = 0; i < n; i++) b[i] = AT(i);", NA, "PCX113", "subscripts memory"),
     ("for (i = 0; i < n; i++) b[i] = BUMP(a[i]);", NA, "PCX113", "assigns or increments"),
     ("for (i = 0; i < n; i++) b[i] = DEREF(a + i);", NA, "PCX113", "dereferences"),
     ("for (i = 0; i < n; i++) b[i] = PASTE(1);", NA, "PCX113", "pastes"),
@@ -277,3 +277,40 @@ def test_an_object_like_macro_naming_a_math_function_is_that_function(tmp_path) 
     # HeCBench's ``#define SQRT sqrtf`` (hellinger, 100% of its time in a loop calling
     # SQRT(x)) read as "refers to 'sqrtf', which is not one of its arguments" (PCX113)
     build_and_compare(tmp_path, MATH_ALIAS, ["ALIAS"])
+
+
+FREE_NAMES = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define IDX(i, j) ((i) * cols + (j))
+int main(int argc, char **argv) {
+  const int rows = 300 + argc, cols = 200;
+  double *a = malloc(sizeof(double) * rows * cols), *b = malloc(sizeof(double) * rows * cols);
+  for (int i = 0; i < rows; i++)  /* FILL */
+    for (int j = 0; j < cols; j++)
+      b[IDX(i, j)] = i * 0.5 + j;
+  for (int i = 1; i < rows - 1; i++)  /* STENCIL */
+    for (int j = 1; j < cols - 1; j++)
+      a[IDX(i, j)] = b[IDX(i - 1, j)] + b[IDX(i + 1, j)] + b[IDX(i, j - 1)] + b[IDX(i, j + 1)];
+  double s = 0;
+  for (int i = 1; i < rows - 1; i++) s += a[IDX(i, 7)];
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_an_index_macro_reading_a_const_local_offloads(tmp_path) -> None:
+    # HeCBench burger's ``#define idx(i,j) (i)*y_points+(j)`` with ``const int y_points``,
+    # convolution3D's OI(n,c,h,w) over const parameters: PCX113 "refers to 'cols'" before
+    build_and_compare(tmp_path, FREE_NAMES, ["FILL", "STENCIL"])
+
+
+def test_an_index_macro_reading_a_variable_stays_refused() -> None:
+    src = FREE_NAMES.replace("const int rows = 300 + argc, cols = 200;", "int rows = 300 + argc, cols = 200;")
+    ua = analyse_unit(SourceUnit("t.c", src, Language.C))
+    line = next(k + 1 for k, t in enumerate(src.splitlines()) if "STENCIL" in t)
+    (nest,) = [n for n in ua.nests() if n.line == line]
+    assert nest.decision is not OFF
+    assert any("refers to 'cols'" in r.message and r.id == "PCX113" for r in nest.remarks), nest.remarks

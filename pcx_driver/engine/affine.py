@@ -23,8 +23,8 @@ from tree_sitter import Node
 
 from pcx_driver.engine.hostaccess import assigned_and_declared
 from pcx_driver.engine.loops import Poly, c_int_literal, eval_tokens, poly_of_tokens
-from pcx_driver.engine.macros import (ATOM, access_macro, access_use_problem, binding_strength, expand_object_macros,
-                                     stands_as_written, use_problem)
+from pcx_driver.engine.macros import (ATOM, access_macro, access_use_problem, binding_strength, constant_scalar,
+                                     expand_object_macros, stands_as_written, use_problem)
 from pcx_driver.engine.minimum import minimum_arguments
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import Decl, Semantics
@@ -108,7 +108,7 @@ class AffineForms:
                 body = self.sem.macro_defs.get(fname, (False, []))[1]
                 if not stands_as_written(n, expand_object_macros(body, self.sem)):
                     return None  # ``2 * IDX(i, j)`` of ``(i)*N+(j)`` is ``2*i*N + j``
-                expanded = self._macro_poly(fname, arguments_of(args), nest)
+                expanded = self._macro_poly(fname, arguments_of(args), nest, use_start=n.start_byte)
                 if expanded is not None:
                     return expanded
         if ty in ("call_expression", "sizeof_expression", "field_expression", "conditional_expression",
@@ -125,7 +125,8 @@ class AffineForms:
         call = a.subs[0]
         return self._macro_poly(name, arguments_of(call.child_by_field_name("arguments")), nest, inner)
 
-    def _macro_poly(self, name: str, args: list[Node], nest: Nest, body: list[str] | None = None) -> Poly | None:
+    def _macro_poly(self, name: str, args: list[Node], nest: Nest, body: list[str] | None = None,
+                    use_start: int | None = None) -> Poly | None:
         """``IDX(i, j)`` of ``#define IDX(i, j) ((i) + (j) * N)``, expanded: the replacement
         list read as a polynomial with each parameter standing for its argument's.  That is
         the preprocessor's textual substitution only where the argument cannot bind to a
@@ -143,9 +144,13 @@ class AffineForms:
                 return None
         body = expand_object_macros(body, self.sem, frozenset(params))
 
+        named = self.sem.expansion_refs.get(use_start, {}) if use_start is not None else {}
+
         def value(tok: str) -> Poly | None:
             if tok in arg_of:
                 return self.poly(arg_of[tok], nest)
+            if constant_scalar(named.get(tok)):
+                return self._decl_poly(tok, named[tok], nest)  # ``cols`` of ``(i)*cols+(j)``
             v = self.macro_value(tok)
             if v is None or self.sem.macro_defs.get(tok, (True, []))[0]:
                 return None
@@ -202,6 +207,10 @@ class AffineForms:
             if binding_strength(tokens) < ATOM:
                 nest.wrap.add(name)
             return Poly.sym(name)
+        return self._decl_poly(name, d, nest)
+
+    def _decl_poly(self, name: str, d: Decl, nest: Nest) -> Poly | None:
+        """The polynomial of variable ``d``, read by its name ``name`` in the nest."""
         if d.key in nest.facts.bindings:  # a parameter of a helper walked as if inlined
             return self.poly(nest.facts.bindings[d.key], nest)
         if d.key in nest.facts.ambiguous:  # bound by several calls, read outside any of them

@@ -47,10 +47,13 @@ def _is_operand_end(tok: str) -> bool:
         tok[:1] in ("'", '"')
 
 
-def macro_problem(name: str, sem: Semantics, depth: int = 0, body: list[str] | None = None) -> str | None:
+def macro_problem(name: str, sem: Semantics, depth: int = 0, body: list[str] | None = None,
+                  free: set[str] | None = None) -> str | None:
     """None when macro ``name`` expands to an expression over its arguments; else why not.
     ``body``: check these tokens instead of its whole replacement list (the subscript of
-    an access macro, ``access_macro``)."""
+    an access macro, ``access_macro``).  ``free``: collect the names the list reads that
+    are not its parameters (``cols`` of ``(i)*cols+(j)``) here instead of refusing them;
+    a use then checks what each names where it stands (``use_problem``)."""
     entry = sem.macro_defs.get(name)
     if entry is None:
         return f"the definition of macro '{name}' is not visible"
@@ -79,11 +82,13 @@ def macro_problem(name: str, sem: Semantics, depth: int = 0, body: list[str] | N
             elif not function_like and len(body) == 1 and tok in MATH_FUNCTIONS:
                 pass  # ``#define SQRT sqrtf``, used as SQRT(x): the use gives the call's parentheses
             elif tok in sem.macro_defs and tok != name and depth < 8:
-                why = macro_problem(tok, sem, depth + 1)
+                why = macro_problem(tok, sem, depth + 1, free=free)
                 if why is not None:
                     return why
             elif tok == name:
                 pass  # a macro's own name in its list is not expanded again
+            elif free is not None and nxt != "(":
+                free.add(tok)
             else:
                 return f"macro '{name}' refers to '{tok}', which is not one of its arguments"
         prev = tok
@@ -127,10 +132,18 @@ def pasted_params(name: str, sem: Semantics) -> set[str]:
 
 
 def use_problem(name: str, args: Node | None, sem: Semantics, decl_of: Callable[[Node], Decl | None]) -> str | None:
-    """None when this use ``name(args)`` reads exactly what its arguments read; else why not."""
-    why = macro_problem(name, sem)
+    """None when this use ``name(args)`` reads exactly what its arguments read, and names in
+    its list that are no parameters are constant scalars where it stands; else why not."""
+    free: set[str] = set()
+    why = macro_problem(name, sem, free=free)
     if why is not None:
         return why
+    use = args.parent if args is not None else None
+    named = sem.expansion_refs.get(use.start_byte, {}) if use is not None else {}
+    for tok in sorted(free):
+        if not constant_scalar(named.get(tok)):
+            return (f"macro '{name}' refers to '{tok}', which is not one of its arguments nor a constant "
+                    "local scalar here")
     arg_nodes = arguments_of(args)
     pasted = pasted_params(name, sem)
     if pasted:
@@ -145,6 +158,14 @@ def use_problem(name: str, args: Node | None, sem: Semantics, decl_of: Callable[
         if why is not None:
             return why
     return None
+
+
+def constant_scalar(d: Decl | None) -> bool:
+    """``d`` is a ``const`` arithmetic local or parameter (``const int cols``): a name a
+    macro's list may read without it being an argument, as it has one value in every
+    iteration and OpenMP passes it to a kernel by value."""
+    return d is not None and d.shape == "scalar" and (d.integral or d.floating) and d.const and \
+        not d.reference and not d.volatile and d.kind in ("param", "local")
 
 
 def _argument_problem(name: str, a: Node, decl_of: Callable[[Node], Decl | None], calls: bool) -> str | None:

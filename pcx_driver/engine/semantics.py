@@ -120,6 +120,9 @@ class Semantics:
         self.error_messages: list[str] = []
         self.first_error_offset = 0
         self.refs: dict[int, Decl] = {}
+        # macro use's start -> names its replacement list spells -> their declarations there
+        # (None where one name means two)
+        self.expansion_refs: dict[int, dict[str, Decl | None]] = {}
         self.member_refs: dict[int, tuple[Decl, bool]] = {}  # field byte -> (decl, implicit this)
         self.decls_at: dict[int, Decl] = {}
         self.calls: dict[tuple[int, int], Callee] = {}
@@ -341,6 +344,13 @@ class Semantics:
                         d = self._decl(ref)
                         if d is not None:
                             self.refs.setdefault(off, d)
+                    elif off is not None and start <= off < end:
+                        # a name the macro's own replacement list spells (``#define idx(i, j)
+                        # (i)*y_points+(j)``): what it names at this use, keyed by the use
+                        d = self._decl(ref)
+                        if d is not None:
+                            seen = self.expansion_refs.setdefault(off, {})
+                            seen[c.spelling] = d if seen.get(c.spelling, d) is d else None
             elif kind == K.MEMBER_REF_EXPR:
                 ref = c.referenced
                 if ref is not None and end > start:
