@@ -85,6 +85,7 @@ class Flow:
         self.tracked = tracked
         self.region = region
         self.scanner = HostScanner(data, tracked, globals_, callees)
+        self.scanner.ranks = self.ranks
         self.need_to: set[str] = set()  # buffers the device reads before defining them
         self.whole: dict[str, Section] = {}  # tracked name -> the region's section of it
         self.update_from: dict[int, set[str]] = {}  # statement start -> names

@@ -155,6 +155,75 @@ def unseen_call(data: bytes, language: Language, fname: str) -> bool:
     return fname not in HOST_LIBRARY_CALLS and fname not in functions_by_name(data, language)
 
 
+@functools.lru_cache(maxsize=16)
+def addressed_functions(data: bytes, language: Language = Language.C) -> frozenset[str]:
+    """Functions ``data`` defines whose name it also uses as a value (``hook = zero_head``,
+    a table of them, ``std::function<void()> f = negate``): a call through a pointer may
+    run them."""
+    defined = set(functions_by_name(data, language))
+    out = set()
+    for n in walk(parse(data, language).root_node):
+        if n.type != "identifier":
+            continue
+        name = text_of(data, n)
+        if name not in defined:
+            continue
+        p = n.parent
+        while p is not None and p.type in ("qualified_identifier", "template_function"):
+            n, p = p, p.parent
+        if p is not None and p.type == "call_expression" and p.child_by_field_name("function") == n:
+            continue
+        if p is not None and p.type in ("function_declarator", "preproc_def", "preproc_function_def"):
+            continue
+        out.add(name)
+    return frozenset(out)
+
+
+@functools.lru_cache(maxsize=16)
+def pointer_variables(data: bytes, language: Language = Language.C) -> frozenset[str]:
+    """Names ``data`` declares as variables, parameters or members that a call may go through:
+    anything but a function (``void (*hook)(void)``, ``std::function<void()> f``, ``auto g
+    = [](){...}``)."""
+    out = set()
+    for n in walk(parse(data, language).root_node):
+        if n.type not in ("declaration", "init_declarator", "parameter_declaration", "field_declaration",
+                          "optional_parameter_declaration"):
+            continue
+        chain = declarator_chain(n)
+        if not chain or chain[-1].type not in ("identifier", "field_identifier"):
+            continue
+        if len(chain) >= 2 and chain[-2].type == "function_declarator" and n.type in ("declaration",
+                                                                                         "field_declaration"):
+            continue  # a prototype or a method's declaration
+        out.add(text_of(data, chain[-1]))
+    return frozenset(out)
+
+
+def calls_through_pointer(call: tree_sitter.Node, data: bytes, language: Language) -> bool:
+    """``call`` goes through a pointer or an object rather than to a function by name:
+    ``hook()``, ``f()`` of a parameter ``void (*f)(void)``, ``table[k]()``, ``s.fp()``."""
+    fn = strip_parens(call.child_by_field_name("function"))
+    if fn is None:
+        return False
+    if fn.type == "field_expression":
+        fn = fn.child_by_field_name("field")
+    if fn is not None and fn.type in ("identifier", "field_identifier", "qualified_identifier", "template_function"):
+        name = text_of(data, fn)
+        return name in pointer_variables(data, language) and name not in functions_by_name(data, language)
+    return True
+
+
+@functools.lru_cache(maxsize=16)
+def pointer_callers(data: bytes, language: Language = Language.C) -> frozenset[str]:
+    """Functions ``data`` defines that call through a pointer, themselves or through the
+    functions they call (``call(void (*f)(void)) { f(); }``)."""
+    from pcx_driver.engine import callgraph
+
+    direct = {name for name, fnode in functions_by_name(data, language).items()
+              if any(n.type == "call_expression" and calls_through_pointer(n, data, language) for n in walk(fnode))}
+    return frozenset(callgraph.of(data, language).reaching({callgraph.last_name(n) for n in direct}))
+
+
 #: calls that never return to their caller but jump to a ``setjmp`` further up
 NONLOCAL_JUMPS = frozenset({"longjmp", "siglongjmp", "_longjmp", "__builtin_longjmp"})
 

