@@ -133,3 +133,34 @@ def test_what_follows_a_continue_runs_only_where_its_condition_is_false(tmp_path
     assert "collapse(3)" in " ".join(nest["directives"]), nest
     assert any(r["id"] == "PCX143" and "of the 4 loops that may be collapsed" in r["message"]
                for r in nest["reasons"]), nest
+
+
+GOTO_INTO = r"""
+#include <stdio.h>
+#define N 2000
+int main(int argc, char **argv) {
+  static int a[N];
+  int i = 5;
+  for (int k = 0; k < N; k++)  /* ZERO */
+    a[k] = 0;
+  if (argc > 1) goto inside;
+  for (i = 0; i < N; i++) {  /* LABELLED */
+  inside:
+    a[i] = i + 1;
+  }
+  long s = 0;
+  for (int k = 0; k < N; k++) s += a[k];
+  printf("%ld\n", s);
+  return 0;
+}
+"""
+
+
+def test_a_loop_holding_a_label_stays_serial_with_its_reason(tmp_path) -> None:
+    # ``goto inside;`` from before the loop: the offloaded loop did not compile ("use of
+    # undeclared label"), and the whole file fell back (PCX007)
+    from test_coverage_liveness import analysed_nest
+
+    nest = analysed_nest(GOTO_INTO, "LABELLED")
+    assert any(r.id == "PCX108" and "label 'inside'" in r.message for r in nest.remarks), nest.remarks
+    build_and_compare(tmp_path, GOTO_INTO, ["ZERO"])

@@ -69,6 +69,12 @@ def visit(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None, in
         if b is not None:
             visit(w, b, loops, True, None, True)
         return
+    if ty == "labeled_statement" and n.child_by_field_name("label") is not None:
+        # a goto from outside may jump in: no OpenMP construct can be entered so (clang
+        # rejects the rewrite: "use of undeclared label")
+        w.hazard("PCX108", f"label '{w.t(n.child_by_field_name('label'))}' inside the nest, which a goto may "
+                           "jump to", n)
+        return
     if ty in ("compound_statement", "case_statement", "labeled_statement"):
         value = n.child_by_field_name("value") if ty == "case_statement" else None
         label = n.child_by_field_name("label") if ty == "labeled_statement" else None
@@ -104,6 +110,7 @@ def visit(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None, in
     if ty == "goto_statement":
         w.hazard("PCX108", "goto statement inside the nest", n)
         return
+
     if ty == "break_statement":
         if not in_switch_or_loop:
             w.hazard("PCX108", "break leaves the parallel loop", n)
