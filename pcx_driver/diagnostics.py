@@ -42,6 +42,9 @@ ADVICE: dict[str, str] = {
               "so '#define from src' turns 'map(from: a[0:n])' into 'map(src: a[0:n])'.",
     "PCX018": "Move the functions with the loops into a source file of their own (declared in the header) "
               "and compile it: pcx analyses the file a compile is given, not the headers it includes.",
+    "PCX019": "Nothing to do: the command line has no -fopenmp, so the source's OpenMP pragmas do nothing in your "
+               "build; pcx keeps it so.  Add -fopenmp to your flags if you want them to run (pcx then ports the "
+               "parallel loops it proves to the device).",
     "PCX101": "If the iterations are independent in fact (the dependence is only on paper), rewrite the "
               "loop so that each iteration writes its own elements (a temporary per iteration, a separate "
               "output array); a sum or minimum into one element is recognised as a reduction when it is a "
@@ -127,6 +130,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX016", "remark", "the syntax reader could not follow part of the source outside any function it read (a macro that hides C syntax, an extension): loops there are not analysed"),
         RemarkSpec("PCX017", "remark", "a macro is named like a word of the OpenMP directives pcx writes (from, map, ...): the preprocessor would rewrite them, so the file is compiled as written"),
         RemarkSpec("PCX018", "remark", "a header the source includes defines functions with loops, which pcx does not analyse there: they stay as written"),
+        RemarkSpec("PCX019", "remark", "the source's OpenMP pragmas are blanked: the command line compiles without OpenMP, where they do nothing, and pcx's OpenMP switch must not run them"),
         # -- loop analysis ---------------------------------------------------------------
         RemarkSpec("PCX100", "remark", "loop nest offloaded to the device"),
         RemarkSpec("PCX101", "remark", "loop-carried dependence on an array prevents parallel execution"),

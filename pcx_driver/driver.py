@@ -251,6 +251,10 @@ class Driver:
         # One meaning of _OPENMP per build: where pcx can rewrite, every compile and link
         # gets the OpenMP switch, and the analysis sees it too (see Command.openmp_build).
         openmp = fam.openmp_flags(compiler.family, inv.expanded) if self.cmd.openmp_build() else []
+        # The user's own ``#pragma omp`` lines are inert in their build without the switch:
+        # pcx's switch must not bring them to life (a held-out build of darknet, OPENMP=0,
+        # raced in its CPU loops): each source compiles with them blanked (cc/sources.py)
+        self.cmd.forced_openmp = bool(openmp)
         if openmp and not any(a.startswith("-fopenmp") for a in inv.semantic_args):
             inv.semantic_args.append("-fopenmp")  # the analysis is libclang's: clang's spelling
         # Offload link flags only when something linked holds offload/OpenMP code: an

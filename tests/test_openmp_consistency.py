@@ -92,13 +92,18 @@ def test_link_of_openmp_objects_gets_the_runtime(tmp_path, pcx_env) -> None:
     assert run.returncode == 0 and run.stdout == "1\n", run.stderr
 
 
-def pcx003_line(tmp_path, pcx_env, source: str) -> str:
-    """The PCX003 remark of a static build of ``source`` as own.c."""
+def pcx_remark(tmp_path, pcx_env, source: str, rid: str = "PCX003", flags: tuple[str, ...] = ("-fopenmp",)) -> str:
+    """The ``rid`` remark of a static build of ``source`` as own.c (by default a build
+    that compiles with OpenMP, where the file's own pragmas run)."""
     (tmp_path / "own.c").write_text(source)
-    r = subprocess.run([str(VENV_BIN / "pcx-cc"), "--pcx-mode=static", "--pcx-remarks", "-c", "own.c"],
+    r = subprocess.run([str(VENV_BIN / "pcx-cc"), "--pcx-mode=static", "--pcx-remarks", *flags, "-c", "own.c"],
                        cwd=tmp_path, env=pcx_env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    return next(ln for ln in r.stderr.splitlines() if "[PCX003]" in ln)
+    return next(ln for ln in r.stderr.splitlines() if f"[{rid}]" in ln)
+
+
+def pcx003_line(tmp_path, pcx_env, source: str) -> str:
+    return pcx_remark(tmp_path, pcx_env, source)
 
 
 def test_pcx003_names_the_pragma_and_line(tmp_path, pcx_env) -> None:
@@ -117,6 +122,46 @@ def test_pcx003_says_which_construct_keeps_pcx_out_of_a_file(tmp_path, pcx_env) 
                        "    for (i = 0; i < n; i++) a[i] = 0;\n#pragma omp target\n    a[0] = 1;\n}\n")
     assert line.startswith("own.c:4:") and "left as it is: it has its own target code pcx does not plan" in line
     assert "at line 6" in line
+
+
+RACY_PRAGMA = r"""
+#include <stdio.h>
+static void mm(int m, int n, int k, const float *a, const float *b, float *c) {
+  int i, j, p;  /* shared under the pragma: j and p race once it runs */
+#pragma omp parallel for
+  for (i = 0; i < m; ++i)
+    for (p = 0; p < k; ++p)
+      for (j = 0; j < n; ++j)
+        c[i * n + j] += a[i * k + p] * b[p * n + j];
+}
+static float a[64 * 200], b[200 * 300], c[64 * 300];
+int main(void) {
+  for (int t = 0; t < 64 * 200; t++) a[t] = 1.0f;
+  for (int t = 0; t < 200 * 300; t++) b[t] = 1.0f;
+  mm(64, 300, 200, a, b, c);
+  double s = 0;
+  for (int t = 0; t < 64 * 300; t++) s += c[t];
+  printf("%.0f\n", s);
+  return 0;
+}
+"""
+
+
+def test_pragmas_of_a_build_without_openmp_stay_inert(tmp_path, pcx_env) -> None:
+    """The user compiles without -fopenmp (darknet's OPENMP=0): the racy ``parallel for``
+    does nothing in their build.  pcx's OpenMP switch (the rule above) must not run it:
+    the pragma is blanked (PCX019), the loops are analysed as the serial code they are,
+    and the output is the serial one (3840000) on every run."""
+    line = pcx_remark(tmp_path, pcx_env, RACY_PRAGMA, "PCX019", flags=())
+    assert line.startswith("own.c:5:"), line
+    (tmp_path / "racy.c").write_text(RACY_PRAGMA)
+    env = {**pcx_env, "PCX_MODE": "static"}
+    subprocess.run([str(VENV_BIN / "pcx-cc"), "-O1", "racy.c", "-o", "racy"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=240)
+    strict = {**os.environ, **VALIDATION_ENV, "OMP_NUM_THREADS": "4"}
+    for _ in range(3):
+        run = subprocess.run(["./racy"], cwd=tmp_path, env=strict, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0 and run.stdout == "3840000\n", run.stdout + run.stderr
 
 
 # ------------------------------------------------------------------ the two-file CMake project

@@ -11,6 +11,8 @@ internal error and the source compiles unchanged.
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 
 from pcx_driver.cc.state import StrictFailure, TranslationRefused, UsageError
@@ -38,6 +40,9 @@ class SourceJob:
         self.remarks: list[Any] = []  # driver-level remarks (PCX00x)
         self.temp_path: str | None = None
         self.applied = False  # the rewritten text was compiled
+        # the text with the user's OpenMP pragmas blanked, where pcx's OpenMP switch would
+        # bring them to life (``Command.forced_openmp``): compiled when nothing else is
+        self.inert_openmp_text: str | None = None
 
     def remark(self, rid: str, message: str, line: int = 1) -> None:
         from pcx_driver.model import Remark
@@ -66,6 +71,9 @@ class SourceStage:
             raise
         except BaseException as exc:  # a bug in pcx or a plugin (even sys.exit) must not break the build
             self.cmd.internal_error(job, exc)
+        if job.text is None and job.inert_openmp_text is not None:
+            job.text = job.inert_openmp_text
+            job.openmp = True  # the same switch the original command gets
 
     def _analyse(self, job: SourceJob, inv: Invocation, mode: str) -> None:
         cfg = self.cmd.config.get
@@ -99,6 +107,20 @@ class SourceStage:
         language = {"c": Language.C, "c++": Language.CXX, "cuda": Language.CUDA}[src.language]
         job.unit = SourceUnit(path=src.path, text=text, language=language, directory=self.cmd.cwd,
                               semantic_args=list(inv.semantic_args), whole_program=whole_program(inv))
+        if self.cmd.forced_openmp and language is not Language.CUDA and _openmp_directives(text)[0]:
+            from pcx_driver.engine.ompport import blanked, scan as scan_openmp
+
+            found = scan_openmp(job.unit.data, language)
+            if found.pragmas:
+                # the user's build compiles without OpenMP, where these pragmas do nothing:
+                # every stage, and the compile, sees the source without them
+                text = blanked(job.unit, found)
+                job.unit = dataclasses.replace(job.unit, text=text)
+                job.inert_openmp_text = _with_line_directive(text, src.path)
+                first = found.pragmas[0]
+                job.remark("PCX019", f"the '#pragma omp' lines (the first at line {first.line}) are compiled as "
+                                     "the command line asks, without OpenMP: blanked, where pcx's OpenMP switch "
+                                     "would run them", first.line)
         if language is Language.CUDA:
             self._translate_cuda(job)
             return

@@ -84,6 +84,9 @@ class Command:
 
         return find_plan_cache(self.cwd, self.config.file) is not None
 
+    #: pcx adds the OpenMP switch the user's command line does not have (``openmp_build``)
+    forced_openmp = False
+
     def openmp_build(self) -> bool:
         """Whether this command belongs to a build in which pcx can rewrite: static mode,
         or validated mode with a plan cache in reach (``--pcx-instrument`` builds are
