@@ -180,6 +180,9 @@ class MemberValue:
     expression: str  # as written, e.g. "f->n"
     type: str  # the member's type as declared, without qualifiers ("int", "Index_t")
     ranges: list[tuple[int, int]] = field(default_factory=list)  # its occurrences in the nest
+    # C tests (``(0) < (n)``), one per occurrence, that its loops run: the value is read only
+    # where one holds, as the serial program reads it only then
+    guards: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -329,3 +329,15 @@ def test_openmp_thread_queries_in_serial_code_get_their_own_reason() -> None:
     texts = [r.format() for r in nest.remarks]
     assert nest.decision is not Decision.OFFLOADED
     assert any("OpenMP runtime call 'omp_get_thread_num'" in t and "PCX105" in t for t in texts), texts
+
+
+def test_a_floating_point_index_stays_serial() -> None:
+    # partialsums' ``double k; for (k = 1; k <= n; k++)``: the rewrite did not compile
+    # ("variable must be of integer or pointer type") and the file fell back (PCX007)
+    from pcx_driver.engine.analysis import analyse_unit
+    from pcx_driver.model import Decision, Language, SourceUnit
+
+    src = "double f(int n) {\n  double s = 0, k;\n  for (k = 1; k <= n; k++)\n    s += 1.0 / (k * k);\n  return s;\n}\n"
+    (nest,) = analyse_unit(SourceUnit("t.c", src, Language.C)).nests()
+    assert nest.decision is not Decision.OFFLOADED
+    assert any(r.id == "PCX110" and "'double'" in r.message for r in nest.remarks), nest.remarks

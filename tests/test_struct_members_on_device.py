@@ -310,3 +310,67 @@ def test_writes_into_a_member_array_of_an_element_offload(tmp_path) -> None:
     # a write of that element, read too (SHIFT writes 2 of 9 speeds: the other 7 go to the
     # device and back, as COLLIDE then reads them)
     build_and_compare(tmp_path, LATTICE, ["COLLIDE", "SHIFT"])
+
+
+READ_WHERE_SERIAL_READS = r"""
+#include <stdio.h>
+#include <stddef.h>
+struct P { double scale, w; };
+struct S { double x, y; };
+static double dot(int n, const double *x, const struct P *p) {
+  double s = 0.0;
+  for (int i = 0; i < n; i++)  /* GUARDED */
+    s += p->scale * x[i];
+  return s;
+}
+static double some(int n, const double *x, const int *use, const struct P *p) {
+  double s = 0.0;
+  for (int i = 0; i < n; i++)  /* CONDITIONAL */
+    s += use[i] ? p->w * x[i] : x[i];
+  return s;
+}
+static double energy(int n, const struct P *q) {
+  double e = 0.0;
+  for (int i = 0; i < n; i++) {  /* LOCAL_POINTER */
+    const struct P *b = &q[i];
+    e += b->scale * b->w;
+  }
+  return e;
+}
+static void shift(int n, struct S *s, const struct S *c) {
+  for (int i = 0; i < n; i++)  /* INTO_WRITTEN */
+    s[i].y = c->y + i;
+}
+static double x[4000];
+static int use0[4000], use1[4000];
+static struct P ps[4000];
+static struct S sv[4000];
+int main(int argc, char **argv) {
+  struct P q = {2.0, 10.0};
+  for (int i = 0; i < 4000; i++) {
+    x[i] = i % 17; use1[i] = i % 2; ps[i].scale = i % 5; ps[i].w = 0.5;
+    sv[i].x = i; sv[i].y = 2 * i;
+  }
+  shift(4000, sv, &sv[5 + argc]);
+  double t = 0;
+  for (int i = 0; i < 4000; i++) t += sv[i].y;
+  printf("%.1f %.1f %.1f %.1f %.1f %.1f\n", dot(4000, x, &q), dot(0, x, NULL), some(4000, x, use1, &q),
+         some(4000, x, use0, NULL), energy(4000, ps), t);
+  return 0;
+}
+"""
+
+
+def test_member_values_are_read_only_where_the_serial_program_reads_them(tmp_path) -> None:
+    # A held-out check: ``p->scale`` taken before the kernel crashed where p is null and the
+    # loop runs no iteration, and where p is read only under a condition; a pointer declared
+    # in the loop had its outer namesake's member read (a wrong energy); ``c->y`` with c
+    # pointing into the array the loop writes gave the value before the loop, not the one the
+    # serial loop reads once it wrote it.
+    from test_coverage_liveness import analysed_nest
+
+    build_and_compare(tmp_path, READ_WHERE_SERIAL_READS, ["GUARDED"])
+    for marker, words in (("CONDITIONAL", "under a condition"), ("LOCAL_POINTER", "declared inside the nest"),
+                          ("INTO_WRITTEN", "may point into an array of 'struct S'")):
+        nest = analysed_nest(READ_WHERE_SERIAL_READS, marker)
+        assert any(r.id == "PCX118" and words in r.message for r in nest.remarks), (marker, nest.remarks)

@@ -418,6 +418,7 @@ class _UnitAnalyser:
         self.legality.hazards(nest, reasons)
         self.legality.indices_and_bounds(nest, reasons)
         calls = self.legality.calls(nest, reasons)
+        reasons.extend(_members_written_elsewhere(nest))
         if reasons:
             raise MultiRefusal(reasons)
         fn_body = fi.node.child_by_field_name("body")
@@ -670,13 +671,29 @@ def _identity_macro(name: str, sem: Semantics) -> bool:
 
 def _member_values(reads: list, m) -> list[MemberValue]:
     """The nest's scalar member reads through pointers or references, one ``MemberValue``
-    per expression with every occurrence."""
+    per expression with every occurrence; its guard holds where any occurrence is read."""
     out: dict[str, MemberValue] = {}
-    for node, member in reads:
+    for node, member, guard, _ in reads:
         text = " ".join(m.text(node).split())
         ty = " ".join(w for w in member.type_spelling.split() if w not in ("const", "volatile"))
-        out.setdefault(text, MemberValue(text, ty)).ranges.append((node.start_byte, node.end_byte))
+        mv = out.setdefault(text, MemberValue(text, ty))
+        mv.ranges.append((node.start_byte, node.end_byte))
+        if guard not in mv.guards:
+            mv.guards.append(guard)
     return list(out.values())
+
+
+def _members_written_elsewhere(nest) -> list[tuple[str, str]]:
+    """A member read as a value (``c->y``) whose struct type the nest writes elements of
+    (``s[i].y = c->y + i`` with ``c == &s[5]``): the pointer may point into that array, and
+    the serial loop then reads what it wrote."""
+    written = {a.decl.element_type for a in nest.facts.arrays if a.write and a.decl is not None}
+    out = []
+    for node, _, _, root_type in nest.facts.member_values:
+        if root_type and root_type in written:
+            out.append(("PCX118", f"member '{node.text.decode(errors='replace')}' is read through a pointer that may "
+                                  f"point into an array of '{root_type}' the nest writes"))
+    return out
 
 
 #: words of the directives the rewriter writes (``#pragma omp`` lines are macro-expanded):

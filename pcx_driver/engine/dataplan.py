@@ -711,8 +711,10 @@ def _member_values(unit: SourceUnit, plan: Plan, fp: FunctionPlan, offl: list[Ke
         for mv in fp.nests[k.nest_id].member_values:
             name = _unique(mv.expression, fp.data, used)
             ty = "const auto" if unit.language is Language.CXX else f"const {mv.type}"
+            guard = " || ".join(g for g in mv.guards if g != "1") if "1" not in mv.guards else ""
+            init = f"({guard}) ? {mv.expression} : 0" if guard else mv.expression
             plan.local_pointers.append(LocalPointer(name, mv.expression, k.start_byte, k.line,
-                                                    renames=list(mv.ranges), init=mv.expression, type=ty))
+                                                    renames=list(mv.ranges), init=init, type=ty))
             k.firstprivate.append(name)
 
 

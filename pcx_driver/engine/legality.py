@@ -249,6 +249,9 @@ class Legality:
         at = lp.index_node.start_byte
         d = self.sem.decl_declared_at(at) if lp.index_declared else self.sem.decl_of(at)
         ty = " ".join(w for w in (d.element_type if d is not None else "").split() if w not in ("const", "volatile"))
+        if d is not None and d.floating:
+            # (clang: "variable must be of integer or pointer type"; partialsums' ``double k``)
+            return f"loop index '{lp.index}' is a '{ty}'; an OpenMP loop needs an integer or pointer index"
         if narrow_integer(d):
             return f"loop index '{lp.index}' is a '{ty}', whose increments wrap around; use an int index"
         if abs(lp.step) >= 1 << 31:

@@ -9,7 +9,7 @@ from tree_sitter import Node
 from pcx_driver.engine.access import arrays, calls, inline
 from pcx_driver.engine.access.facts import ScalarRef
 from pcx_driver.engine.macros import object_macro_reads
-from pcx_driver.engine.source import strip_parens
+from pcx_driver.engine.source import strip_parens, walk
 
 if TYPE_CHECKING:
     from pcx_driver.engine.access.walk import Walk
@@ -114,21 +114,40 @@ def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str,
                                      bindings=dict(w.facts.bindings) if w.inlining else {}))
 
 
-def _member_value(w: Walk, n: Node, arg: Node | None) -> bool:
+def _member_value(w: Walk, n: Node, arg: Node | None, loops, cond: bool) -> str | None:
     """Record ``f->n`` (``g.n``, g a reference) as a value passed in, where ``f`` is a
-    variable of the function (not a helper's parameter) and the member an arithmetic
-    scalar: the nest writes no struct member (lvalue), so its value is the one before."""
+    variable of the function declared outside the nest (not a helper's parameter) and the
+    member an arithmetic scalar: the nest writes no struct member (lvalue), so its value is
+    the one before.  The value is read before the kernel, so only where the serial program
+    reads it too: not under a condition (``use[i] ? p->w : 1``, p may be null there), and
+    with the test that its loops run (``MemberValue.guards``; p may be null when n is 0).
+    None when recorded, else why not."""
+    what = f"member '{w.t(n)}' read through a pointer inside the nest"
     if arg is None or arg.type != "identifier" or w.inlining:
-        return False
+        return what
+    if cond:
+        return what + " under a condition (its value cannot be taken before the kernel: the pointer may be " \
+                      "invalid where the serial program never reads it)"
     root = w.decl(arg)
     field = n.child_by_field_name("field")
     info = w.sem.member_of(field.start_byte) if field is not None else None
     member = info[0] if info else None
-    if root is None or root.key in w.facts.bindings or member is None or member.shape != "scalar" \
-            or member.volatile or not (member.integral or member.floating):
-        return False
-    w.facts.member_values.append((n, member))
-    return True
+    if root is not None and root.key in w.facts.local_keys:
+        return what + f", through '{w.t(arg)}', declared inside the nest (no value to take before it)"
+    if root is None or root.key in w.facts.bindings or member is None \
+            or member.shape != "scalar" or member.volatile or not (member.integral or member.floating):
+        return what
+    indices = {lp.index for lp in loops}
+    tests = []
+    for lp in loops:
+        if len(lp.bound_nodes) != 2 or lp.op not in ("<", "<=", ">", ">=", "!=") or any(
+                x.type == "identifier" and w.t(x) in indices or x.type in ("call_expression", "assignment_expression",
+                                                                        "update_expression")
+                for b in lp.bound_nodes for x in walk(b)):
+            return what + " in a loop whose bounds move with the nest (no test before it that the read runs)"
+        tests.append(f"({w.t(lp.bound_nodes[0])}) {lp.op} ({w.t(lp.bound_nodes[1])})")
+    w.facts.member_values.append((n, member, " && ".join(tests) or "1", root.element_type))
+    return None
 
 
 def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
@@ -143,8 +162,9 @@ def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
         # (also in the loop header: the kernel evaluates its bounds on the device, where
         # the pointer names no mapped object; HeCBench-style ``i < f->n`` crashed), unless
         # it is a scalar the rewrite passes in as a value
-        if not _member_value(w, n, arg):
-            w.hazard("PCX118", f"member '{w.t(n)}' read through a pointer inside the nest", n)
+        why = _member_value(w, n, arg, loops, cond)
+        if why is not None:
+            w.hazard("PCX118", why, n)
         return
     root = arg
     while root is not None and root.type == "field_expression":
@@ -158,7 +178,7 @@ def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
     if root is not None and root.type == "identifier":
         d = w.decl(root)
         if d is not None and d.reference:
-            if root is arg and _member_value(w, n, arg):
+            if root is arg and _member_value(w, n, arg, loops, cond) is None:
                 return
             w.facts.reference_members.append((w.t(root), n))
         ident(w, root, loops, cond, stmt, read=True, write=False, op="", assign=None, header_of=header_of)
