@@ -116,3 +116,77 @@ def test_calls_through_pointers_to_offloading_functions_keep_no_region(tmp_path)
 
 def test_a_virtual_call_of_an_offloading_method_keeps_no_region(tmp_path) -> None:
     build_and_compare(tmp_path, VIRTUAL, ["RUN", "FILL", "SUM"], suffix=".cpp")
+
+
+MACROS = r"""
+#include <stdio.h>
+#define N 4000
+static double storage[N], g[N], total;
+static void summ(void) {
+  double s = 0;
+  for (int i = 0; i < N; i++)  /* SUMM */
+    s += g[i];
+  total = s;
+}
+#define DATA storage
+#define SUMMARIZE summ()
+#define RESET() summ()
+int main(int argc, char **argv) {
+  static double o[N];
+  for (int i = 0; i < N; i++)  /* FILL */
+    { storage[i] = i + argc; g[i] = 2 * i; }
+  DATA[7] = -700;
+  g[0] = 5000;
+  SUMMARIZE;
+  double first = total;
+  g[1] = 7000;
+  RESET();
+  for (int i = 0; i < N; i++)  /* USE */
+    o[i] = storage[i] + g[i] + total + first;
+  double s = 0;
+  for (int i = 0; i < N; i++) s += o[i];
+  printf("%.1f %.1f\n", s, DATA[3]);
+  return 0;
+}
+"""
+
+OBJECTS = r"""
+#include <cstdio>
+#define N 4000
+static double g[N];
+struct Scaler { void operator()(double k) const { for (int i = 0; i < N; i++) g[i] *= k; } };  /* FUNCTOR */
+template <class D> struct Base { void run() { static_cast<D *>(this)->impl(); } };
+struct Neg : Base<Neg> {
+  void impl() {
+    for (int i = 0; i < N; i++)  /* CRTP */
+      g[i] = -g[i];
+  }
+};
+struct Cell { double v[4]; int tag; };
+int main(int argc, char **argv) {
+  static double o[N];
+  static Cell c[N];
+  Scaler sc;
+  Neg n;
+  for (int i = 0; i < N; i++)  /* FILL */
+    { g[i] = i + argc; c[i].v[1] = i; c[i].tag = i; }
+  sc(2.0);
+  n.run();
+  double *p = c[7].v;
+  p[1] = -700;
+  for (int i = 0; i < N; i++)  /* USE */
+    o[i] = g[i] + 5 + c[i].v[1];
+  double s = 0;
+  for (int i = 0; i < N; i++) s += o[i];
+  std::printf("%.1f\n", s);
+  return 0;
+}
+"""
+
+
+def test_macros_that_name_arrays_or_offloading_calls_keep_no_region(tmp_path) -> None:
+    build_and_compare(tmp_path, MACROS, ["SUMM", "FILL", "USE"])
+
+
+def test_functors_crtp_and_member_pointers_keep_no_region(tmp_path) -> None:
+    build_and_compare(tmp_path, OBJECTS, ["FILL", "USE"], suffix=".cpp")

@@ -107,7 +107,10 @@ class SourceStage:
         language = {"c": Language.C, "c++": Language.CXX, "cuda": Language.CUDA}[src.language]
         job.unit = SourceUnit(path=src.path, text=text, language=language, directory=self.cmd.cwd,
                               semantic_args=list(inv.semantic_args), whole_program=whole_program(inv))
-        if self.cmd.forced_openmp and language is not Language.CUDA and _openmp_directives(text)[0]:
+        first_line, any_target, _ = _openmp_directives(text)
+        if self.cmd.forced_openmp and language is not Language.CUDA and first_line and not any_target:
+            # (target code, the user's or a gate-checked proposal's, is compiled as written:
+            # the offload compile is what it is there for)
             from pcx_driver.engine.ompport import blanked, scan as scan_openmp
 
             found = scan_openmp(job.unit.data, language)

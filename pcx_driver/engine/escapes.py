@@ -54,13 +54,16 @@ def pure_call(fname: str) -> bool:
 
 def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: list[tuple[int, int]],
                keeps: Callable[[str, int], bool], identity: frozenset[str] = frozenset(),
-               kept: set[str] | None = None, span: tuple[int, int] | None = None) -> tuple[str, int, str] | None:
+               kept: set[str] | None = None, span: tuple[int, int] | None = None,
+               ranks: dict[str, int] | None = None) -> tuple[str, int, str] | None:
     """See the module docstring.  ``kernels``: byte ranges of the offloaded loops (their
     bodies are the analysis's); ``keeps(fname, i)``: may function ``fname`` keep its
     ``i``-th argument (store it, return it, pass it on to one that may)?  ``kept``: when
     given, an array passed to such a function is put there instead of answered (the
     region then counts it among what a call reaching globals may touch).  ``span``: the region's
-    bytes, where host code naming a struct a held pointer was taken from reaches it."""
+    bytes, where host code naming a struct a held pointer was taken from reaches it.
+    ``ranks``: the dimensions of each held array, where ``m[3]`` of a 2-D ``m`` is a row (a
+    pointer into it), not an element."""
     for name in sorted(names):
         borrow = hostaccess.member_borrow(fnode, name, data, span)
         if borrow is not None and (borrow[2] or kept is None):
@@ -78,7 +81,7 @@ def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: l
             continue
         if any(lo <= n.start_byte < hi for lo, hi in kernels):
             continue
-        how = _flow(n, data, keeps, identity, locals_, scalars)
+        how = _flow(n, data, keeps, identity, locals_, scalars, ranks or {})
         if how is None and span is not None and not span[0] <= n.start_byte < span[1]:
             how = _copied_before(n, data, names, nodes, span)
         if how is not None and kept is not None and how.endswith(KEPT):
@@ -120,7 +123,7 @@ def _copied_before(n: tree_sitter.Node, data: bytes, names: set[str], nodes: lis
 
 def _flow(n: tree_sitter.Node, data: bytes, keeps: Callable[[str, int], bool],
           identity: frozenset[str] = frozenset(), locals_: frozenset[str] = frozenset(),
-          scalars: frozenset[str] = frozenset()) -> str | None:
+          scalars: frozenset[str] = frozenset(), ranks: dict[str, int] | None = None) -> str | None:
     """Why identifier ``n`` (a held array) is an alias in its context, or None."""
     if _enclosing_body(n) == "lambda_expression":
         return "a lambda captures it"
@@ -134,6 +137,11 @@ def _flow(n: tree_sitter.Node, data: bytes, keeps: Callable[[str, int], bool],
         return None
     t = parent.type
     if t == "subscript_expression" and parent.child_by_field_name("argument") == top:
+        row = _row_of(parent, (ranks or {}).get(text_of(data, n), 1))
+        if row is not None:
+            # ``double *r = m[10];``: a row is a pointer into the array; no copy of it is
+            # followed (a held-out check lost the writes through r)
+            return _flow(row, data, keeps, identity, frozenset(), scalars)
         return _element_flow(parent, data)
     if t == "pointer_expression" and text_of(data, parent)[:1] == "*":
         return _element_flow(parent, data)  # ``*v``: its first element (``sizeof *v`` included)
@@ -158,7 +166,7 @@ def _flow(n: tree_sitter.Node, data: bytes, keeps: Callable[[str, int], bool],
         if pure_call(fname) or fname in NON_KEEPING:
             return None
         if fname in identity:  # ``POLYBENCH_ARRAY(A)``: the array itself, passed on
-            return _flow(call, data, keeps, identity, locals_, scalars)
+            return _flow(call, data, keeps, identity, locals_, scalars, ranks)
         argv = [c.id for c in arguments_of(parent)]  # (comments between arguments are no arguments)
         if top.id in argv and not keeps(fname, argv.index(top.id)):
             return None
@@ -229,6 +237,16 @@ def _value_only(call: tree_sitter.Node, data: bytes) -> bool:
     return False
 
 
+def _row_of(access: tree_sitter.Node, rank: int) -> tree_sitter.Node | None:
+    """The outermost subscript of ``access``'s chain (``m[3]`` of ``m[3][j]``) when the chain
+    names fewer subscripts than the array's ``rank``: a row, which C passes as a pointer."""
+    cur, depth = access, 1
+    while cur.parent is not None and cur.parent.type == "subscript_expression" and \
+            cur.parent.child_by_field_name("argument") == cur:
+        cur, depth = cur.parent, depth + 1
+    return cur if depth < rank else None
+
+
 def _element_flow(access: tree_sitter.Node, data: bytes) -> str | None:
     """An element ``v[i]`` (or ``v.at(i)``): a value read or a write, unless its address
     or a reference to it is taken."""
@@ -250,6 +268,9 @@ def _element_flow(access: tree_sitter.Node, data: bytes) -> str | None:
     if parent.type == "init_declarator" and getattr(parent.child_by_field_name("declarator"), "type", "") == \
             "reference_declarator":
         return "a reference to an element is bound"
+    if parent.type == "init_declarator" and cur.type == "field_expression" and \
+            getattr(parent.child_by_field_name("declarator"), "type", "") == "pointer_declarator":
+        return f"'{text_of(data, parent)}' keeps a pointer into an element's member"
     if parent.type == "argument_list":
         call = parent.parent
         fn = call.child_by_field_name("function") if call is not None else None

@@ -180,6 +180,37 @@ def addressed_functions(data: bytes, language: Language = Language.C) -> frozens
 
 
 @functools.lru_cache(maxsize=16)
+def macro_names(data: bytes, language: Language = Language.C) -> dict[str, frozenset[str]]:
+    """Each macro ``data`` defines -> the identifiers its replacement names, through the
+    macros it names in turn (``#define DATA storage``: {storage}; ``#define RESET()
+    zero_head()``: {zero_head}): host code that uses the macro uses those."""
+    direct: dict[str, set[str]] = {}
+    for n in walk(parse(data, language).root_node):
+        if n.type not in ("preproc_def", "preproc_function_def"):
+            continue
+        name, value = n.child_by_field_name("name"), n.child_by_field_name("value")
+        if name is None:
+            continue
+        body = text_of(data, value) if value is not None else ""
+        snippet = f"void pcx__m(void) {{ {body} ; }}".encode("utf-8", "surrogateescape")
+        found = identifiers_in(parse_snippet(snippet, language).root_node, snippet) - {"pcx__m"}
+        params = n.child_by_field_name("parameters")
+        if params is not None:
+            found -= {text_of(data, p) for p in params.named_children}
+        direct[text_of(data, name)] = found
+    out: dict[str, frozenset[str]] = {}
+    for name in direct:
+        seen, todo = set(), [name]
+        while todo:
+            for x in direct.get(todo.pop(), ()):
+                if x not in seen:
+                    seen.add(x)
+                    todo.append(x)
+        out[name] = frozenset(seen)
+    return out
+
+
+@functools.lru_cache(maxsize=16)
 def pointer_variables(data: bytes, language: Language = Language.C) -> frozenset[str]:
     """Names ``data`` declares as variables, parameters or members that a call may go through:
     anything but a function (``void (*hook)(void)``, ``std::function<void()> f``, ``auto g

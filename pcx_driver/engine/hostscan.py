@@ -174,6 +174,9 @@ class HostScanner:
         if t in ("init_declarator", "assignment_expression"):
             value = node.child_by_field_name("value" if t == "init_declarator" else "right")
             row = self._pointer_into(value)
+            if row is None and t == "init_declarator" and self._member_of(value) is not None and any(
+                    d.type == "pointer_declarator" for d in hostaccess.declarator_chain(node)):
+                row = self._member_of(value)  # ``double *p = s[7].v;``: a member array
             if row is not None and (t == "init_declarator" or text_of(
                     self.data, node.child_by_field_name("operator")) == "="):
                 # ``double *r = m[10]; r[2] = 0;``: writes through r are writes into m that
@@ -337,6 +340,7 @@ class HostScanner:
             self._lvalue(node.child_by_field_name("argument"), use, element=False)
         if t == "identifier":
             name = text_of(self.data, node)
+            self._through_macro(node, name)
             if name in self.names():
                 use.reads.add(name)
                 self._pointer_use(node, name, use)
@@ -353,6 +357,20 @@ class HostScanner:
         for c in node.children:
             self._visit(c, use)
 
+    def _through_macro(self, node: tree_sitter.Node, name: str) -> None:
+        """Refuse a macro that names a tracked array (``#define DATA storage``): the scan
+        reads the text as written, not the expansion."""
+        named = hostaccess.macro_names(self.data, Language.CXX if self.cxx else Language.C).get(name, ())
+        if name not in self.names() and set(named) & self.names():
+            raise RegionRefused(f"macro '{name}' at line {node.start_point[0] + 1} names "
+                                f"'{sorted(set(named) & self.names())[0]}'", node.start_byte)
+        from pcx_driver.engine import callgraph
+
+        calls = set(named) & {callgraph.last_name(k) for k in self.kernel_functions}
+        if calls:  # ``#define SUMMARIZE summ()``
+            raise RegionRefused(f"macro '{name}' at line {node.start_point[0] + 1} calls '{sorted(calls)[0]}', "
+                                "which offloads", node.start_byte)
+
     def _indirect(self, call: tree_sitter.Node, fn: tree_sitter.Node | None, fname: str) -> None:
         """Refuse a call that may run kernels the scan cannot name: through a pointer or an
         object (``hook()``, ``table[k]()``, ``s.fp()``, ``std::function``) while a function
@@ -367,10 +385,22 @@ class HostScanner:
         lang = Language.CXX if self.cxx else Language.C
         kernels = {callgraph.last_name(k) for k in self.kernel_functions}
         bare = strip_parens(fn)
+        line = call.start_point[0] + 1
+        hidden = sorted(set(hostaccess.macro_names(self.data, lang).get(fname, ())) & kernels)
+        if hidden:  # ``#define RESET() zero_head()``
+            raise RegionRefused(f"macro '{fname}' at line {line} calls '{hidden[0]}', which offloads",
+                                call.start_byte)
+        if self.cxx and "operator()" in kernels and bare is not None and bare.type == "identifier" and \
+                fname in hostaccess.pointer_variables(self.data, lang):
+            # ``sc(2.0)`` of an object whose class has an offloading ``operator()``
+            raise RegionRefused(f"the call '{fname}(...)' at line {line} may run the kernels of an 'operator()'",
+                                call.start_byte)
         through = hostaccess.calls_through_pointer(call, self.data, lang) or \
             callgraph.last_name(fname) in hostaccess.pointer_callers(self.data, lang)
-        line = call.start_point[0] + 1
-        if bare is not None and bare.type == "field_expression" and callgraph.last_name(fname) in kernels:
+        if bare is not None and bare.type == "field_expression" and callgraph.last_name(fname) in \
+                callgraph.of(self.data, lang).reaching(kernels):
+            # (``n.run()`` whose ``run`` calls ``static_cast<D*>(this)->impl()``, CRTP: names
+            # compared by their last part, as a method call may reach any of that name)
             raise RegionRefused(f"the call '{fname}' at line {line} may run the kernels of "
                                 f"'{callgraph.last_name(fname)}' on the region's arrays", call.start_byte)
         addressed = sorted(kernels & hostaccess.addressed_functions(self.data, lang))
@@ -448,6 +478,8 @@ class HostScanner:
             node = strip_parens(node.child_by_field_name("argument"))
         names = {self._ident(node)} if node is not None and node.type == "identifier" else (
             hostaccess.identifiers_in(node, self.data) if node is not None else set())
+        for name in names:
+            self._through_macro(node, name)
         for name in names & self.names():
             use.writes.add(name)
             if plain and index and node.type == "identifier":

@@ -394,7 +394,8 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
     site = escapes.alias_site(fp.fnode, data, set(sections),
                               [(k.start_byte, k.end_byte) for k in fp.kernels if k.decision is Decision.OFFLOADED],
                               lambda fname, i: escapes.keeps_parameter(data, lang, fname, i),
-                              frozenset(fp.identity_macros), kept, (lo, hi))
+                              frozenset(fp.identity_macros), kept, (lo, hi),
+                              {n: len(sec.dims) for n, sec in sections.items()})
 
     def walk(elementwise: bool, defined: frozenset[str] = frozenset()) -> tuple[Flow, list[State]]:
         """``defined``: buffers the region maps ``to`` (a walk before found the device
