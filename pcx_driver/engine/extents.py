@@ -106,6 +106,13 @@ class Extents:
             lo_hi = self.ranges.subscript_range(nest, refs, k)
             full = extents[k] if k < len(extents) else None
             if k > 0 and full is not None:
+                past = self._past_dimension(lo_hi, full, nest, refs)
+                if past is not None:
+                    # ``aa[0][i]`` with i up to 4095 in rows of 64 (TSVC's vbor): a flat walk
+                    # across rows, which the whole-row section below would not cover
+                    reasons.append(("PCX116", f"subscript {k + 1} of '{self._t(refs[0].node)}' reaches {past}, past "
+                                              f"the {full} elements of its dimension: the access walks across rows"))
+                    return None
                 # inner dimensions are mapped whole: a map section must be contiguous
                 if lo_hi is None or not (lo_hi[0] == Poly.const(0) and
                                          self._equal_extent(lo_hi[1] + Poly.const(1), full, nest)):
@@ -246,6 +253,21 @@ class Extents:
             if mv is not None:
                 return Poly.const(mv)
             return Poly.sym(text)
+        return None
+
+    def _past_dimension(self, lo_hi, full: str, nest: Nest, refs) -> int | None:
+        """The index an unconditional access over rectangular loops reaches outside a
+        dimension of ``full`` elements (both known numbers), or None."""
+        if lo_hi is None or any(a.conditional for a in refs) or not self._rectangular(refs):
+            return None
+        size = c_int_literal(full) if full and full[:1].isdigit() else self.affine.macro_value(full)
+        lo, hi = concrete(lo_hi[0], nest.values), concrete(lo_hi[1], nest.values)
+        if size is None:
+            return None
+        if hi.is_const and hi.const_value >= size:
+            return hi.const_value
+        if lo.is_const and lo.const_value < 0:
+            return lo.const_value
         return None
 
     def _equal_extent(self, length: Poly, full: str, nest: Nest) -> bool:
