@@ -264,12 +264,15 @@ class Driver:
         link_flags: list[str] = []
         if inv.mode in (Mode.LINK, Mode.COMPILE_LINK) and offload_link and self._links_offload_code(inv, compiler):
             link_flags = offload_link
+            raw_args = list(args)
             args = substitute(args, self.cmd.archive_words)
         elif inv.mode in (Mode.LINK, Mode.COMPILE_LINK):
             link_flags = list(openmp)
         if not any(i.language in ("c", "c++", "cuda") for i in inv.inputs):
             openmp = []  # nothing compiled here (assembly, a link): the link flags say it
         if inv.mode is Mode.LINK:
+            if self.cmd.archive_words and not self.cmd.config.get("strict"):
+                return self._link_archives_whole(compiler, args, raw_args, link_flags)
             return final(self.cmd, compiler, [*args, *link_flags])
 
         jobs = [SourceJob(i) for i in inv.sources]
@@ -314,6 +317,37 @@ class Driver:
             return status
         return final(self.cmd, real, original)
 
+    def _offload_members(self, archive: str) -> list[str]:
+        import tempfile
+
+        from pcx_driver.cc.archives import offload_members
+
+        tmp = tempfile.mkdtemp(prefix="pcx-ar-")
+        self.cmd.temp_dirs.append(tmp)
+        return offload_members(archive, tmp)
+
+    def _link_archives_whole(self, compiler: toolchain.Compiler, args: list[str], raw_args: list[str],
+                             link_flags: list[str]) -> int:
+        """The link with the offload archives' kernel members as objects; where that fails
+        (such a member needs a symbol nobody defines, which a plain link would never have
+        pulled in), the link as the user wrote it, with a warning: those kernels may then
+        lack device code."""
+        from pcx_driver.cc.compilers import capture, final
+
+        status, out, err = capture(self.cmd, compiler, [*args, *link_flags])
+        if status == 0:
+            sys.stdout.buffer.write(out)
+            sys.stderr.buffer.write(err)
+            return 0
+        status = final(self.cmd, compiler, [*raw_args, *link_flags])
+        if status == 0:
+            first = next((ln for ln in err.decode("utf-8", "replace").splitlines() if "error" in ln or
+                          "undefined reference" in ln), "")
+            self.cmd.say("warning", "linking the archive members that hold offloaded code failed (" +
+                         " ".join(first.split())[:200] + "); linked as written: kernels in archive members the "
+                         "program does not otherwise use may lack their device code [PCX007]")
+        return status
+
     def _links_offload_code(self, inv: Invocation, compiler: toolchain.Compiler) -> bool:
         """Whether an object or archive on the line holds offload or OpenMP code.
 
@@ -324,6 +358,7 @@ class Driver:
         OMP_TARGET_OFFLOAD=MANDATORY).
         """
         found = False
+        whole: set[str] = set()
         for i in inv.inputs:
             if i.language not in ("object", "archive"):
                 continue
@@ -336,7 +371,15 @@ class Driver:
             if device or any(m in data for m in _OPENMP_MARKERS):
                 found = True
             if device and i.language == "archive" and i.position is not None and compiler.family.name == "clang":
-                self.cmd.archive_words[i.position] = ["-Wl,--whole-archive", i.path, "-Wl,--no-whole-archive"]
+                real = os.path.realpath(os.path.join(self.cmd.cwd, i.path))
+                if real in whole:
+                    continue  # named twice (darknet's ``$^ ... $(ALIB)``): its members once, or symbols twice
+                whole.add(real)
+                members = self._offload_members(real)
+                # its members with kernels as objects, then the archive as written (a whole
+                # archive pulled members nothing uses, whose undefined symbols broke links)
+                self.cmd.archive_words[i.position] = [*members, i.path] if members else \
+                    ["-Wl,--whole-archive", i.path, "-Wl,--no-whole-archive"]
         return found
 
     def _choose(self, configured: str | None, launcher: str | None, cxx: bool, visited: set[str]) -> toolchain.Compiler:
