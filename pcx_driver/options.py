@@ -105,6 +105,8 @@ OPTIONS: tuple[CompilerOption, ...] = tuple(
         ("-Wno-implicit-int", SEMANTIC),
         ("-Wno-incompatible-pointer-types", SEMANTIC),
         ("-Wno-int-conversion", SEMANTIC),
+        ("-Wno-c++11-narrowing", SEMANTIC),  # an error in C++11 and later, unless turned off
+        ("-Wno-narrowing", SEMANTIC),
         ("-Wp,", TAKES_CONCAT_ARG | TOO_HARD),  # may hide -MD,file / -D from our parsing
         ("-Xarch_device", TAKES_ARG),
         ("-Xarch_host", TAKES_ARG),

@@ -253,10 +253,12 @@ def _pointer_params(fnode: tree_sitter.Node, data: bytes) -> set[str]:
 
 def address_range(sec: Section) -> tuple[str, str]:
     """C integer expressions of the address of section ``sec``'s first element and of the
-    byte after its last one (row-major: every element lies between the two)."""
+    byte after its last one (row-major: every element lies between the two).  ``unsigned
+    long`` holds an address on the LP64 hosts an offload build targets, and C89 has it
+    (``long long`` failed cJSON's ``-std=c89 -pedantic -Werror``)."""
     first = sec.base + "".join(f"[{lo}]" for lo, _ in sec.dims)
     last = sec.base + "".join(f"[({lo}) + ({ln}) - 1]" for lo, ln in sec.dims)
-    return (f"(unsigned long long)(const void *)&{first}", f"(unsigned long long)(const void *)(&{last} + 1)")
+    return (f"(unsigned long)(const void *)&{first}", f"(unsigned long)(const void *)(&{last} + 1)")
 
 
 def alias_test(pairs: list[tuple[str, str]], maps: list[MapClause],
