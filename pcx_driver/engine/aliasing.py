@@ -77,6 +77,20 @@ def _owning(x: ArrayRef) -> bool:
         and not x.decl.reference
 
 
+def _dense(refs: list[ArrayRef], indices: set[str]) -> bool:
+    """Every access of ``refs`` steps by one element in each loop index it uses, so the hull
+    of what it touches is what it touches."""
+    for r in refs:
+        for p in r.polys or [None]:
+            if p is None:
+                return False
+            for name in p.symbols() & indices:
+                c = p.coeff_of(name)
+                if not (c.is_const and abs(c.const_value) == 1) or p.degree_in([name]) != 1:
+                    return False
+    return True
+
+
 def _owning_containers_apart(a: ArrayRef, b: ArrayRef) -> bool:
     """Two owning containers (``std::vector``, ``std::array``, held by value, not through a
     reference) that are provably different objects own different buffers: a variable of
@@ -379,11 +393,16 @@ class AliasOracle:
         compute before the loop (no loads), a pair in ``versioned`` for a run-time check."""
         items = list(groups.values())
         fn = fi.node
+        indices = {lp.index for refs in items for r in refs for lp in (r.loops or [])}
         for i in range(len(items)):
             for j in range(i + 1, len(items)):
                 a, b = items[i][0], items[j][0]
                 written = any(x.write for x in items[i]) or any(x.write for x in items[j])
-                if not self.may_alias(a, b, fn, fi):
+                # (restrict promises that the elements accessed do not overlap; the sections
+                # mapped are the hulls of strided accesses, which may: ``dst[2*i]`` beside
+                # ``src[2*i]`` with src = dst + 1)
+                dense = _dense(items[i], indices) and _dense(items[j], indices)
+                if not self.may_alias(a, b, fn, fi, restrict_holds=written and dense):
                     continue
                 # Two read-only names of one buffer are no dependence, but their maps are
                 # one buffer mapped twice: libomptarget aborts when the second section
@@ -455,7 +474,10 @@ class AliasOracle:
                     return False
         return True
 
-    def may_alias(self, a: ArrayRef, b: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:
+    def may_alias(self, a: ArrayRef, b: ArrayRef, fn: Node, fi: FunctionInfo, restrict_holds: bool = True) -> bool:
+        """``restrict_holds``: one of the two is written, where restrict promises that they
+        do not overlap; two restrict pointers that are only read may (C11 6.7.3.1:
+        ``add(o, a + 1, a, n)``), and mapping both aborts libomptarget."""
         if _owning_containers_apart(a, b):
             return False
         for x, y in ((a, b), (b, a)):
@@ -465,7 +487,7 @@ class AliasOracle:
             for x, y in ((a, b), (b, a)):
                 if not x.member or x.decl is None:
                     continue
-                if x.decl.shape == "pointer" and x.decl.restrict:
+                if x.decl.shape == "pointer" and x.decl.restrict and restrict_holds:
                     return False
                 # an array embedded in a struct object: distinct from other arrays, unless the
                 # struct is reached through a parameter a pointer could point into
@@ -481,14 +503,14 @@ class AliasOracle:
                 # the parameter is reached through nothing else (C11 6.7.3.1) but pointers
                 # based on it, and a member can only be one if the function stores it
                 if not y.member and y.decl is not None and y.decl.shape == "pointer" and y.decl.restrict \
-                        and y.decl.kind == "param" and self._only_subscripted(fn, y.decl.name):
+                        and restrict_holds and y.decl.kind == "param" and self._only_subscripted(fn, y.decl.name):
                     return False
             return True
         da, db = a.decl, b.decl
         if da is None or db is None:
             return True
         for x, y in ((da, db), (db, da)):
-            if x.shape == "pointer" and x.restrict:
+            if x.shape == "pointer" and x.restrict and restrict_holds:
                 # restrict says nothing of a pointer based on it (``yy = xx;``: TSVC s421's
                 # overlapping maps, and a loop-carried dependence taken for none)
                 return self._based_on(y.name, x.name)

@@ -491,8 +491,9 @@ class _UnitAnalyser:
         if versioned:
             pairs = ", ".join(f"'{a}' and '{b}'" for a, b, _ in versioned)
             result.remarks.append(self.remark(
-                "PCX128", node.start_byte, f"{pairs} may point into one array (not restrict, not provably distinct "
-                "allocations): the loop is versioned at run time, on the device when their address ranges are "
+                "PCX128", node.start_byte, f"{pairs} may point into one array (not provably distinct allocations, "
+                "and restrict, where given, does not keep apart what a pair only reads or the hull of strided "
+                "accesses): the loop is versioned at run time, on the device when their address ranges are "
                 "disjoint" + (" (or, for a pair only read, the same)" if any(not w for _, _, w in versioned) else "")
                 + ", as written otherwise"))
         return result
