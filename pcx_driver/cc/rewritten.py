@@ -76,8 +76,9 @@ def try_rewritten(
                                f"original source unchanged [PCX007]")
         return try_rewritten(cmd, inv, jobs, [c for c in changed if c is not j], compiler, target, arch, link_flags)
     untouched = {os.path.realpath(j.input.path) for j in jobs if j not in changed}
+    link_error = where is None and bool(link_flags)
     for j in changed:
-        if where not in untouched:  # (an error of a source as written blames no rewrite)
+        if where not in untouched and not link_error:  # (an error of a source as written blames no rewrite)
             j.remark("PCX007", "rewritten source failed to compile; the original source was compiled instead")
         j.text = None
     names = ", ".join(j.input.path for j in changed)
