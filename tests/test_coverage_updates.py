@@ -119,3 +119,18 @@ def test_updates_with_several_operators_on_their_own_elements_run_in_parallel(tm
     line = next(k + 1 for k, t in enumerate(MIXED.splitlines()) if "MIXED" in t)
     (nest,) = [n for s in data["sources"] for n in s["nests"] if n["line"] == line]
     assert any(r["id"] == "PCX117" for r in nest["reasons"]), nest
+
+
+def test_no_atomic_histogram_on_types_without_hardware_atomics() -> None:
+    # ``long double h[8]; h[i & 7] += x[i]``: clang builds the atomic with libatomic's
+    # __atomic_* calls, which the offload link lacks (a held-out check: PCX007 fallback)
+    from test_coverage_liveness import analysed_nest
+
+    from pcx_driver.model import Decision
+
+    for ty in ("long double", "double _Complex"):
+        src = (f"#include <complex.h>\n{ty} h[8];\ndouble x[4096];\n"
+               "void k(void) {\n  for (int i = 0; i < 4096; i++)  /* HIST */\n    h[i & 7] += x[i];\n}\n")
+        assert analysed_nest(src, "HIST").decision is not Decision.OFFLOADED, ty
+        plain = analysed_nest(src.replace(ty, "double", 1), "HIST")
+        assert plain.decision is Decision.OFFLOADED, [r.format() for r in plain.remarks]

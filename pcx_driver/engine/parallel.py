@@ -114,6 +114,12 @@ class Parallelism:
         by_op = self._updates_by_operator(refs)
         if by_op is None:
             return False
+        d = refs[0].decl
+        element = d.element_type if d is not None else ""
+        if any(w in element for w in ("long double", "__float128", "_Float128", "_Complex", "complex", "__int128")):
+            # no hardware atomic: clang calls libatomic's __atomic_* (a link failure), and
+            # nvptx has none for 128-bit types
+            return False
         if len(by_op) == 1:
             return True
         # each operator on elements of its own: constant subscripts, no element shared
