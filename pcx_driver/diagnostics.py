@@ -93,6 +93,8 @@ ADVICE: dict[str, str] = {
               "collapses every loop the analysis proved; pcx tune measures other depths.",
     "PCX144": "Nothing to do: a GPU build keeps the atomic updates; a section longer than 128 KiB, or of a "
               "length known only at run time, keeps them on a CPU device too.",
+    "PCX145": "Use double in the loop (convert the long double values before and after it) if its precision "
+               "is enough: nvptx and amdgcn builds have no 128-bit floating type.",
     "PCX142": "Nothing to do: a graph without negative cycles keeps the pivot row and column fixed, and the "
               "kernel runs in parallel; with one, that step runs as written.",
     "PCX401": "Write the warp function in the kernel (or in a __device__ helper called as a statement of its "
@@ -179,6 +181,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX142", "remark", "min-plus relaxation through a pivot (Floyd-Warshall): the loops are parallel while the pivot's own element is not negative, tested on the device before each launch; the loop runs as written, on one device thread, where it fails"),
         RemarkSpec("PCX143", "remark", "collapse narrowed for a CPU device: the innermost loop stays whole (vectorised), the outer loops are shared among the cores"),
         RemarkSpec("PCX144", "remark", "histogram updates reduced into a copy of a small section per thread (reduction over an array section) instead of atomics, for a CPU device"),
+        RemarkSpec("PCX145", "remark", "the nest uses a type GPU targets do not have (long double, __float128)"),
         # -- data planning ---------------------------------------------------------------
         RemarkSpec("PCX200", "remark", "target data region keeps arrays on the device across kernels"),
         RemarkSpec("PCX201", "remark", "target update inserted where host code reads or writes device data"),

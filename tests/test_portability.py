@@ -403,3 +403,15 @@ def test_compute_constructs_skips_data_directives() -> None:
             "for (int i = 0; i < n; i++) a[i] = 0;\n#pragma omp target exit data map(release: a[0:n])\n}\n")
     assert compute_constructs(text, False) == ["omp target teams loop"]
 
+
+
+def test_a_long_double_nest_stays_serial_for_every_target() -> None:
+    # nvptx has no 128-bit floating type ("requires 128 bit size 'long double' type
+    # support"): one such kernel failed the whole file's GPU build (PCX007)
+    from pcx_driver.engine.analysis import analyse_unit
+    from pcx_driver.model import Decision, Language, SourceUnit
+
+    src = "long double x[4096];\nvoid k(void) {\n  for (int i = 0; i < 4096; i++)\n    x[i] = x[i] * 2.0L;\n}\n"
+    (nest,) = analyse_unit(SourceUnit("t.c", src, Language.C)).nests()
+    assert nest.decision is not Decision.OFFLOADED
+    assert any(r.id == "PCX145" for r in nest.remarks), nest.remarks

@@ -419,6 +419,7 @@ class _UnitAnalyser:
         self.legality.indices_and_bounds(nest, reasons)
         calls = self.legality.calls(nest, reasons)
         reasons.extend(_members_written_elsewhere(nest))
+        reasons.extend(_wide_floats(nest))
         if reasons:
             raise MultiRefusal(reasons)
         fn_body = fi.node.child_by_field_name("body")
@@ -682,6 +683,19 @@ def _member_values(reads: list, m) -> list[MemberValue]:
         if guard not in mv.guards:
             mv.guards.append(guard)
     return list(out.values())
+
+
+def _wide_floats(nest) -> list[tuple[str, str]]:
+    """A ``long double`` or ``__float128`` the nest uses: GPU targets have neither (clang's
+    nvptx build stops: "requires 128 bit size 'long double' type support"), and one such
+    kernel costs the whole file its rewrite there."""
+    for ref in [*nest.facts.arrays, *nest.facts.scalars]:
+        d = ref.decl
+        ty = f"{d.type_spelling} {d.element_type}" if d is not None else ""
+        wide = next((w for w in ("long double", "__float128", "_Float128") if w in ty), None)
+        if wide:
+            return [("PCX145", f"'{d.name}' is a {wide}, which GPU targets do not have")]
+    return []
 
 
 def _members_written_elsewhere(nest) -> list[tuple[str, str]]:

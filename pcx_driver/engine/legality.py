@@ -48,7 +48,7 @@ class Refusal(Exception):
 
 #: when a nest has several problems, the most specific comes first
 PRIORITY = ["PCX113", "PCX114", "PCX122", "PCX110", "PCX108", "PCX106", "PCX107", "PCX133", "PCX134", "PCX130",
-            "PCX131", "PCX132", "PCX135", "PCX137", "PCX136", "PCX105", "PCX109", "PCX111", "PCX119", "PCX118",
+            "PCX131", "PCX132", "PCX135", "PCX145", "PCX137", "PCX136", "PCX105", "PCX109", "PCX111", "PCX119", "PCX118",
             "PCX104", "PCX112", "PCX101", "PCX103", "PCX102", "PCX116", "PCX115"]
 
 
