@@ -100,12 +100,12 @@ OPTIONS: tuple[CompilerOption, ...] = tuple(
         ("-Wl,", TAKES_CONCAT_ARG | LINK_ONLY),
         # clang 16+ makes these errors in C99 and later; turned off (or back into warnings)
         # they decide whether old C parses at all, so the analysis parse needs them too
+        ("-Wno-c++11-narrowing", SEMANTIC),  # an error in C++11 and later, unless turned off
         ("-Wno-error=", TAKES_CONCAT_ARG | SEMANTIC),
         ("-Wno-implicit-function-declaration", SEMANTIC),
         ("-Wno-implicit-int", SEMANTIC),
         ("-Wno-incompatible-pointer-types", SEMANTIC),
         ("-Wno-int-conversion", SEMANTIC),
-        ("-Wno-c++11-narrowing", SEMANTIC),  # an error in C++11 and later, unless turned off
         ("-Wno-narrowing", SEMANTIC),
         ("-Wp,", TAKES_CONCAT_ARG | TOO_HARD),  # may hide -MD,file / -D from our parsing
         ("-Xarch_device", TAKES_ARG),

@@ -360,7 +360,9 @@ def test_source_with_openmp_is_left_as_is_pcx003(project, pcx_env):
     (project / "omp.c").write_text("int main(void)\n{\n    int s = 0;\n#pragma omp parallel for reduction(+:s)\n"
                                    "    // pcx-test-offload: map(tofrom: s)\n"
                                    "    for (int i = 0; i < 10; i++) s += i;\n    return s - 45;\n}\n")
-    r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_standin", "--pcx-remarks", "-c", "omp.c"],
+    # (a build with OpenMP, where the file's own pragma runs; without -fopenmp it is inert,
+    # PCX019, tests/test_openmp_consistency.py)
+    r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_standin", "--pcx-remarks", "-fopenmp", "-c", "omp.c"],
             project, pcx_env)
     assert r.returncode == 0 and "omp.c:4:1: remark: " in r.stderr and "[PCX003]" in r.stderr
 

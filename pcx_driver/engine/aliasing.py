@@ -402,7 +402,10 @@ class AliasOracle:
                 # mapped are the hulls of strided accesses, which may: ``dst[2*i]`` beside
                 # ``src[2*i]`` with src = dst + 1)
                 dense = _dense(items[i], indices) and _dense(items[j], indices)
-                if not self.may_alias(a, b, fn, fi, restrict_holds=written and dense):
+                # (restrict speaks of objects modified anywhere in the pointer's block: a pair
+                # only read in this nest is apart when the function writes through either)
+                modified = written or any(self._writes_through(fn, x.base) for x in (a, b))
+                if not self.may_alias(a, b, fn, fi, restrict_holds=modified and dense):
                     continue
                 # Two read-only names of one buffer are no dependence, but their maps are
                 # one buffer mapped twice: libomptarget aborts when the second section
@@ -473,6 +476,27 @@ class AliasOracle:
                         parent.child_by_field_name("argument") != n:
                     return False
         return True
+
+    def _writes_through(self, fn: Node, name: str) -> bool:
+        """The function assigns or increments an element reached through ``name``
+        (``name[i] = ...``, ``name[i][j] += ...``, ``*name = ...``)."""
+        for n in walk(fn):
+            if n.type == "assignment_expression":
+                target = n.child_by_field_name("left")
+            elif n.type == "update_expression":
+                target = n.child_by_field_name("argument")
+            else:
+                continue
+            target = strip_parens(target)
+            depth = 0
+            while target is not None and target.type in ("subscript_expression", "pointer_expression",
+                                                         "field_expression", "parenthesized_expression"):
+                depth += target.type != "parenthesized_expression"
+                target = target.child_by_field_name("argument") if target.type != "parenthesized_expression" \
+                    else strip_parens(target)
+            if depth and target is not None and target.type == "identifier" and self._t(target) == name:
+                return True
+        return False
 
     def may_alias(self, a: ArrayRef, b: ArrayRef, fn: Node, fi: FunctionInfo, restrict_holds: bool = True) -> bool:
         """``restrict_holds``: one of the two is written, where restrict promises that they
