@@ -327,6 +327,12 @@ class UnitAnalysis:
     # here, and not in a system header): compiled by pcx too, they may hold kernels of their
     # own that reach the unit's globals
     foreign_functions: set[str] = field(default_factory=set)
+    # every call libclang sees whose callee the unit defines, operators and constructors
+    # included: (start, end, the callee definition's start, its end, its name)
+    call_targets: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    # variables a call may go through (function pointers and references, std::function,
+    # lambdas), by name, as libclang types them (tree-sitter misreads ``void (&f)() = k;``)
+    callable_variables: set[str] = field(default_factory=set)
 
     def nests(self) -> list[NestAnalysis]:
         return [n for f in self.functions for n in f.nests]

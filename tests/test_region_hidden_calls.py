@@ -190,3 +190,54 @@ def test_macros_that_name_arrays_or_offloading_calls_keep_no_region(tmp_path) ->
 
 def test_functors_crtp_and_member_pointers_keep_no_region(tmp_path) -> None:
     build_and_compare(tmp_path, OBJECTS, ["FILL", "USE"], suffix=".cpp")
+
+
+CXX_FORMS = r"""
+#include <cstdio>
+#include <functional>
+#define N 4000
+namespace ops {
+double g[N];
+void twice() {
+  for (int i = 0; i < N; i++)  /* NS_KERNEL */
+    g[i] = g[i] * 2 + 1;
+}
+}  // namespace ops
+template <int K> void scale() {
+  for (int i = 0; i < N; i++)  /* TEMPLATE_KERNEL */
+    ops::g[i] = ops::g[i] * K;
+}
+struct Acc {
+  double &operator[](int i) { static double sink; if (i < 0) return sink; return ops::g[i]; }
+};
+static void poke() { ops::g[3] = -5; }
+int main(int argc, char **argv) {
+  using namespace ops;
+  Acc acc;
+  void (&by_ref)() = twice;
+  for (int i = 0; i < N; i++)  /* FILL */
+    g[i] = i * 0.5 + argc;
+  g[1] = 9;
+  ops::twice();
+  g[2] = g[1] + g[3];
+  scale<2>();
+  acc[5] = 7;
+  by_ref();
+  std::invoke(twice);
+  (twice)();
+  poke();
+  double s = 0;
+  for (int i = 0; i < N; i++)  /* SUM */
+    s += g[i] * (i % 7 + 1);
+  std::printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+def test_calls_and_writes_the_text_hides_keep_no_region(tmp_path) -> None:
+    # A held-out check: qualified (``ops::twice()``), templated (``scale<2>()``),
+    # parenthesised, by-reference and ``std::invoke`` calls of offloading functions, a user
+    # ``operator[]`` writing the array, and a helper writing a namespace's array were taken
+    # for host code that ran no kernel (or wrote nothing): wrong sums
+    build_and_compare(tmp_path, CXX_FORMS, ["NS_KERNEL", "FILL", "SUM"], suffix=".cpp")

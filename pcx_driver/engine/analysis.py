@@ -235,6 +235,10 @@ class _UnitAnalyser:
         self.result.pure_macros = {name for name, (function_like, _) in sem.macro_defs.items()
                                    if function_like and macro_problem(name, sem) is None}
         self.result.identity_macros = {name for name in sem.macro_defs if _identity_macro(name, sem)}
+        self.result.callable_variables = {d.name for d in sem.decls_at.values() if any(
+            w in d.type_spelling for w in ("(*", "(&", "function<", "lambda"))}
+        self.result.call_targets = sorted((s, e, c.definition[0], c.definition[1], c.name)
+                                          for (s, e), c in sem.calls.items() if c.definition)
         self.result.foreign_functions = {c.name for c in sem.calls.values() if c.kind == "function"
                                          and c.definition is None and not c.defined_in and not c.library}
         return self.result
@@ -703,11 +707,14 @@ def _members_written_elsewhere(nest) -> list[tuple[str, str]]:
     (``s[i].y = c->y + i`` with ``c == &s[5]``): the pointer may point into that array, and
     the serial loop then reads what it wrote."""
     written = {a.decl.element_type for a in nest.facts.arrays if a.write and a.decl is not None}
+    # (an element of another struct type may hold it too: a derived class's base, a cast)
+    records = {t for t in written if t.startswith(("struct ", "class ", "union ")) or t[:1].isupper()}
     out = []
     for node, _, _, root_type in nest.facts.member_values:
-        if root_type and root_type in written:
+        if root_type and (root_type in written or records):
+            target = root_type if root_type in written else sorted(records)[0]
             out.append(("PCX118", f"member '{node.text.decode(errors='replace')}' is read through a pointer that may "
-                                  f"point into an array of '{root_type}' the nest writes"))
+                                  f"point into an array of '{target}' the nest writes"))
     return out
 
 

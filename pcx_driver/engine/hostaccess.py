@@ -333,12 +333,12 @@ def declared_static(declaration: tree_sitter.Node, data: bytes) -> bool:
 
 #: blocks at file scope whose declarations are file-scope declarations too
 _FILE_SCOPE_BLOCKS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef",
-                                "linkage_specification", "declaration_list"})
+                                "linkage_specification", "declaration_list", "namespace_definition"})
 
 
 def file_scope_declarations(root: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """The unit's file-scope ``declaration`` nodes, those inside preprocessor branches and
-    ``extern "C" { }`` blocks included (``#ifdef PART double g[N]; #endif`` declares a
+    """The unit's file-scope ``declaration`` nodes, those inside preprocessor branches,
+    ``extern "C" { }`` blocks and namespaces (named or not) included (``#ifdef PART double g[N]; #endif`` declares a
     global as much as a bare line does; the data planner took ``g`` for no global)."""
     out, todo = [], list(reversed(root.named_children))
     while todo:

@@ -108,12 +108,16 @@ class HostScanner:
         # tracked name -> dimensions of its section: ``m[3]`` of a 2-D ``m`` is a row, a
         # pointer into it (set by the flow walk)
         self.ranks: dict[str, int] = {}
+        # the unit's calls as libclang resolves them (UnitAnalysis.call_targets; set by the planner)
+        self.call_targets: list[tuple[int, int, int, int, str]] = []
+        self.callable_variables: set[str] = set()  # (UnitAnalysis.callable_variables)
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
 
     def scan(self, node: tree_sitter.Node) -> HostUse:
         use = HostUse()
+        self._resolved_calls(node)
         self._visit(node, use)
         # calls, stored pointers and loops write more than the elements named
         use.whole |= use.writes - set(use.elements)
@@ -357,6 +361,36 @@ class HostScanner:
         for c in node.children:
             self._visit(c, use)
 
+    def _resolved_calls(self, node: tree_sitter.Node) -> None:
+        """Calls the text does not show as calls of a function by name, which libclang
+        resolves: ``ops::k()``, ``k<2>()``, ``U::k()``, an overloaded operator, a
+        constructor.  One that reaches an offloading function, and in C++ any operator or
+        constructor of the unit's own (it may write what the region holds: the scan cannot
+        see into it), stops the region unless the scan handles it by name."""
+        if not self.call_targets or not self.kernel_functions and not self.cxx:
+            return
+        from pcx_driver.engine import callgraph
+
+        lang = Language.CXX if self.cxx else Language.C
+        kernels = callgraph.of(self.data, lang).reaching({callgraph.last_name(k) for k in self.kernel_functions})
+        starts = [f.start_byte for f in hostaccess.function_definitions(self.data, lang)
+                  if callgraph.last_name(hostaccess.function_name(f, self.data)) in kernels]
+        for s, e, ds, de, name in self.call_targets:
+            if not (node.start_byte <= s < node.end_byte and e <= node.end_byte):
+                continue
+            call = node.descendant_for_byte_range(s, max(s, e - 1))
+            fn = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
+            spelled = text_of(self.data, fn) if fn is not None else ""
+            if spelled in self.callees or spelled in self.kernel_functions:
+                continue  # a kernel function the scan follows by name
+            line = self.data.count(b"\n", 0, s) + 1
+            if any(ds <= k < de for k in starts):
+                raise RegionRefused(f"the call of '{name}' at line {line} reaches code that offloads", s)
+            if self.cxx and fn is None and self.names():
+                # ``w[5] = x`` through a user ``operator[]``, ``R r(a)``: code of the unit's
+                # own that runs where the text shows no call
+                raise RegionRefused(f"'{name}' of the unit runs at line {line} where the text shows no call", s)
+
     def _through_macro(self, node: tree_sitter.Node, name: str) -> None:
         """Refuse a macro that names a tracked array (``#define DATA storage``): the scan
         reads the text as written, not the expansion."""
@@ -396,7 +430,19 @@ class HostScanner:
             raise RegionRefused(f"the call '{fname}(...)' at line {line} may run the kernels of an 'operator()'",
                                 call.start_byte)
         through = hostaccess.calls_through_pointer(call, self.data, lang) or \
-            callgraph.last_name(fname) in hostaccess.pointer_callers(self.data, lang)
+            callgraph.last_name(fname) in hostaccess.pointer_callers(self.data, lang) or \
+            (bare is not None and bare.type == "identifier" and text_of(self.data, bare) in self.callable_variables)
+        if bare is not None and bare.type == "identifier" and text_of(self.data, bare) in kernels and \
+                fname != text_of(self.data, bare):
+            # ``(k)()``: the function itself, by a name the scan did not follow
+            raise RegionRefused(f"the call '{fname}()' at line {call.start_point[0] + 1} runs '{text_of(self.data, bare)}', "
+                                "which offloads", call.start_byte)
+        args = call.child_by_field_name("arguments")
+        passed = sorted({text_of(self.data, a) for a in (args.named_children if args is not None else ())
+                         if a.type == "identifier"} & kernels)
+        if passed:  # ``std::invoke(k)``, ``run_twice(k)``: the callee may call it
+            raise RegionRefused(f"'{passed[0]}', which offloads, is passed to '{fname}' at line "
+                                f"{call.start_point[0] + 1}", call.start_byte)
         if bare is not None and bare.type == "field_expression" and callgraph.last_name(fname) in \
                 callgraph.of(self.data, lang).reaching(kernels):
             # (``n.run()`` whose ``run`` calls ``static_cast<D*>(this)->impl()``, CRTP: names

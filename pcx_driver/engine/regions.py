@@ -93,6 +93,9 @@ class FunctionPlan:
     identity_macros: set[str] = field(default_factory=set)
     # functions of the user's other files (UnitAnalysis.foreign_functions)
     foreign_functions: set[str] = field(default_factory=set)
+    # calls of the unit's own functions as libclang resolves them (UnitAnalysis.call_targets)
+    call_targets: list = field(default_factory=list)
+    callable_variables: set[str] = field(default_factory=set)  # (UnitAnalysis.callable_variables)
     # whether its region's sections may rest on run-time assumptions (plan_unit's
     # ``no_assumptions``: not where another region may hold its kernels' data)
     assume: bool = True
@@ -416,6 +419,8 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         flow.scanner.unseen = lambda fname: hostaccess.unseen_call(data, lang, fname)
         # globals another file can name: a function of the user's there may offload them
         flow.scanner.foreign = fp.foreign_functions
+        flow.scanner.call_targets = fp.call_targets
+        flow.scanner.callable_variables = fp.callable_variables
         flow.scanner.shared_globals = (set(sections) & fp.globals_) - static_names(data, lang)
         flow.stale_entry = set(stale_entry) & set(sections)
         flow.whole = dict(sections)
