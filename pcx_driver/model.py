@@ -333,6 +333,8 @@ class UnitAnalysis:
     # variables a call may go through (function pointers and references, std::function,
     # lambdas), by name, as libclang types them (tree-sitter misreads ``void (&f)() = k;``)
     callable_variables: set[str] = field(default_factory=set)
+    # references to whole arrays (``double (&ra)[N] = a;``), by name: another name of an array
+    array_references: set[str] = field(default_factory=set)
 
     def nests(self) -> list[NestAnalysis]:
         return [n for f in self.functions for n in f.nests]

@@ -210,6 +210,7 @@ template <int K> void scale() {
 struct Acc {
   double &operator[](int i) { static double sink; if (i < 0) return sink; return ops::g[i]; }
 };
+double (&whole)[N] = ops::g;
 static void poke() { ops::g[3] = -5; }
 int main(int argc, char **argv) {
   using namespace ops;
@@ -222,6 +223,7 @@ int main(int argc, char **argv) {
   g[2] = g[1] + g[3];
   scale<2>();
   acc[5] = 7;
+  whole[6] = -6;
   by_ref();
   std::invoke(twice);
   (twice)();

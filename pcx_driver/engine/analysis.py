@@ -237,6 +237,8 @@ class _UnitAnalyser:
         self.result.identity_macros = {name for name in sem.macro_defs if _identity_macro(name, sem)}
         self.result.callable_variables = {d.name for d in sem.decls_at.values() if any(
             w in d.type_spelling for w in ("(*", "(&", "function<", "lambda"))}
+        self.result.array_references = {d.name for d in sem.decls_at.values() if "(&)[" in d.type_spelling
+                                         or "(&&)[" in d.type_spelling}
         self.result.call_targets = sorted((s, e, c.definition[0], c.definition[1], c.name)
                                           for (s, e), c in sem.calls.items() if c.definition)
         self.result.foreign_functions = {c.name for c in sem.calls.values() if c.kind == "function"

@@ -419,6 +419,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                           constants=plan.constants, pure_macros=analysis.pure_macros, identity_macros=analysis.identity_macros,
                           foreign_functions=analysis.foreign_functions, call_targets=analysis.call_targets,
                           callable_variables=analysis.callable_variables,
+                          array_references=analysis.array_references,
                           assume=fa.name not in (no_assumptions or ()))
         for k in offl:
             calls.extend(c for c in nests[k.nest_id].calls if c not in calls)

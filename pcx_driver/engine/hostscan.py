@@ -111,6 +111,7 @@ class HostScanner:
         # the unit's calls as libclang resolves them (UnitAnalysis.call_targets; set by the planner)
         self.call_targets: list[tuple[int, int, int, int, str]] = []
         self.callable_variables: set[str] = set()  # (UnitAnalysis.callable_variables)
+        self.array_references: set[str] = set()  # (UnitAnalysis.array_references)
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
@@ -345,6 +346,11 @@ class HostScanner:
         if t == "identifier":
             name = text_of(self.data, node)
             self._through_macro(node, name)
+            if name in self.array_references and name not in self.names():
+                # ``double (&ra)[N] = a;``: another name of an array (tree-sitter misreads the
+                # declaration, so no move is followed)
+                raise RegionRefused(f"'{name}' at line {node.start_point[0] + 1} is a reference to an array",
+                                    node.start_byte)
             if name in self.names():
                 use.reads.add(name)
                 self._pointer_use(node, name, use)
@@ -526,6 +532,9 @@ class HostScanner:
             hostaccess.identifiers_in(node, self.data) if node is not None else set())
         for name in names:
             self._through_macro(node, name)
+            if name in self.array_references and name not in self.names():
+                raise RegionRefused(f"'{name}' at line {node.start_point[0] + 1} is a reference to an array",
+                                    node.start_byte)
         for name in names & self.names():
             use.writes.add(name)
             if plain and index and node.type == "identifier":

@@ -96,6 +96,7 @@ class FunctionPlan:
     # calls of the unit's own functions as libclang resolves them (UnitAnalysis.call_targets)
     call_targets: list = field(default_factory=list)
     callable_variables: set[str] = field(default_factory=set)  # (UnitAnalysis.callable_variables)
+    array_references: set[str] = field(default_factory=set)  # (UnitAnalysis.array_references)
     # whether its region's sections may rest on run-time assumptions (plan_unit's
     # ``no_assumptions``: not where another region may hold its kernels' data)
     assume: bool = True
@@ -421,6 +422,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         flow.scanner.foreign = fp.foreign_functions
         flow.scanner.call_targets = fp.call_targets
         flow.scanner.callable_variables = fp.callable_variables
+        flow.scanner.array_references = fp.array_references
         flow.scanner.shared_globals = (set(sections) & fp.globals_) - static_names(data, lang)
         flow.stale_entry = set(stale_entry) & set(sections)
         flow.whole = dict(sections)
