@@ -480,13 +480,7 @@ class AliasOracle:
     def _writes_through(self, fn: Node, name: str) -> bool:
         """The function assigns or increments an element reached through ``name``
         (``name[i] = ...``, ``name[i][j] += ...``, ``*name = ...``)."""
-        for n in walk(fn):
-            if n.type == "assignment_expression":
-                target = n.child_by_field_name("left")
-            elif n.type == "update_expression":
-                target = n.child_by_field_name("argument")
-            else:
-                continue
+        for _, target in hostaccess.assignment_targets(fn):
             target = strip_parens(target)
             depth = 0
             while target is not None and target.type in ("subscript_expression", "pointer_expression",

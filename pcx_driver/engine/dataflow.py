@@ -546,13 +546,7 @@ def _stored_into(ident: tree_sitter.Node) -> bool:
 
 def _element_writes(node: tree_sitter.Node, name: str, rank: int, data: bytes):
     """(index texts, the assignment or update) of each element write of ``name`` in ``node``."""
-    for n in all_nodes(node):
-        if n.type == "assignment_expression":
-            target = n.child_by_field_name("left")
-        elif n.type == "update_expression":
-            target = n.child_by_field_name("argument")
-        else:
-            continue
+    for n, target in hostaccess.assignment_targets(node):
         index, t = [], strip_parens(target)
         while t is not None and t.type == "subscript_expression":
             sub = subscript_index(t)  # C's index field, C++'s subscript argument list

@@ -1096,6 +1096,15 @@ def assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,
     return out
 
 
+def assignment_targets(node: tree_sitter.Node):
+    """(the assignment or update, what it writes) for each one inside ``node``."""
+    for n in all_nodes(node):
+        if n.type == "assignment_expression":
+            yield n, n.child_by_field_name("left")
+        elif n.type == "update_expression":
+            yield n, n.child_by_field_name("argument")
+
+
 def addressed_names(node: tree_sitter.Node, data: bytes) -> set[str]:
     """Variables whose address ``node`` takes (``&q``, ``&(q)``): another name may change them."""
     out: set[str] = set()
