@@ -243,3 +243,17 @@ def test_calls_and_writes_the_text_hides_keep_no_region(tmp_path) -> None:
     # ``operator[]`` writing the array, and a helper writing a namespace's array were taken
     # for host code that ran no kernel (or wrote nothing): wrong sums
     build_and_compare(tmp_path, CXX_FORMS, ["NS_KERNEL", "FILL", "SUM"], suffix=".cpp")
+
+
+def test_a_nest_that_takes_a_function_address_stays_serial() -> None:
+    # JM lencod's ``writeRefFrame[i] = writeSE_UVLC;``: the device image named the host
+    # function, and the program failed to link (the whole build fell back, PCX007)
+    from test_coverage_liveness import analysed_nest
+
+    from pcx_driver.model import Decision
+
+    src = ("static int wa(int x) { return x + 1; }\nint (*tab[4000])(int);\nvoid fill(void) {\n"
+           "  for (int i = 0; i < 4000; i++)  /* TABLE */\n    tab[i] = wa;\n}\n")
+    nest = analysed_nest(src, "TABLE")
+    assert nest.decision is not Decision.OFFLOADED
+    assert any(r.id == "PCX105" and "address of function 'wa'" in r.message for r in nest.remarks), nest.remarks

@@ -93,6 +93,11 @@ def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str,
             return
         w.hazard("PCX122", f"cannot resolve '{name}'", n)
         return
+    if decl.kind == "function" and not _called(n):
+        # ``table[i] = write_uvlc;``: a host function's address on the device (JM lencod's
+        # link failed: "undefined reference" from the device image)
+        w.hazard("PCX105", f"the address of function '{name}' is taken inside the nest", n)
+        return
     if decl.kind in ("enum", "function"):
         return
     if decl.key in w.facts.bindings:  # a parameter of a helper walked as if inlined
@@ -112,6 +117,16 @@ def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str,
         return
     w.facts.scalars.append(ScalarRef(name, decl, n, read, write, op, assign, stmt, loops, cond, header_of,
                                      bindings=dict(w.facts.bindings) if w.inlining else {}))
+
+
+def _called(n: Node) -> bool:
+    """``n`` (a function's name, maybe qualified or templated) is what a call calls."""
+    top = n
+    while top.parent is not None and top.parent.type in ("qualified_identifier", "template_function",
+                                                         "parenthesized_expression"):
+        top = top.parent
+    p = top.parent
+    return p is not None and p.type == "call_expression" and p.child_by_field_name("function") == top
 
 
 def _member_value(w: Walk, n: Node, arg: Node | None, loops, cond: bool) -> str | None:
