@@ -98,3 +98,16 @@ def test_a_flat_walk_across_rows_stays_serial() -> None:
     nest = analysed_nest(src, "FLAT")
     assert nest.decision is not Decision.OFFLOADED
     assert any(r.id == "PCX116" and "walks across rows" in r.message for r in nest.remarks), nest.remarks
+
+
+def test_a_macro_defined_twice_decides_no_walk_across_rows() -> None:
+    # ``#undef W`` / ``#define W 32``: the first value (64) is not the one this loop reads,
+    # so ``g[i][j + 32]`` with j < W is no walk past its rows
+    from test_coverage_liveness import analysed_nest
+
+    src = ("#define W 64\nvoid f(double m[][W]) { m[0][0] = 1; }\n#undef W\n#define W 32\n"
+           "double g[100][64], h[100][W];\n"
+           "void k(void) {\n  for (int i = 0; i < 100; i++)  /* COPY */\n"
+           "    for (int j = 0; j < W; j++) h[i][j] = g[i][j + 32];\n}\n")
+    nest = analysed_nest(src, "COPY")
+    assert not any("walks across rows" in r.message for r in nest.remarks), nest.remarks

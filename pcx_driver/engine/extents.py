@@ -260,6 +260,11 @@ class Extents:
         dimension of ``full`` elements (both known numbers), or None."""
         if lo_hi is None or any(a.conditional for a in refs) or not self._rectangular(refs):
             return None
+        from pcx_driver.engine.hostaccess import unstable_macros
+
+        unstable = unstable_macros(self.model.data, self.model.unit.language)
+        if (lo_hi[0].symbols() | lo_hi[1].symbols() | {full}) & unstable:
+            return None  # (a macro defined twice: its value here is not known for sure)
         size = c_int_literal(full) if full and full[:1].isdigit() else self.affine.macro_value(full)
         lo, hi = concrete(lo_hi[0], nest.values), concrete(lo_hi[1], nest.values)
         if size is None:
