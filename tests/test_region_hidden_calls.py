@@ -257,3 +257,40 @@ def test_a_nest_that_takes_a_function_address_stays_serial() -> None:
     nest = analysed_nest(src, "TABLE")
     assert nest.decision is not Decision.OFFLOADED
     assert any(r.id == "PCX105" and "address of function 'wa'" in r.message for r in nest.remarks), nest.remarks
+
+
+KEPT_REFERENCE = r"""
+#include <cstdio>
+#include <cstring>
+#include <vector>
+#include <algorithm>
+#include <numeric>
+#include <functional>
+#include <utility>
+#define N 40000
+struct Obs { std::vector<double> &r; explicit Obs(std::vector<double> &x) : r(x) {} void tick() { r[7] += 10.0; } };
+int main() {
+  std::vector<double> u(N), v(N), w(N);
+  for (int i = 0; i < N; i++) { u[i] = (i % 17) * 0.5; v[i] = 0; w[i] = i % 5; }
+  Obs o(v);
+  for (int t = 0; t < 4; t++) {
+    for (int i = 1; i < N - 1; i++)  /* SMOOTH */
+      v[i] = 0.25 * u[i-1] + 0.5 * u[i] + 0.25 * u[i+1];
+    o.tick();
+    for (int i = 0; i < N; i++)  /* MIX */
+      u[i] = v[i] * 0.9 + u[i] * 0.1 + w[i] * 0.01;
+  }
+  for (int i = 0; i < N; i += 997) printf("%d %.12f %.12f %.12f\n", i, u[i], v[i], w[i]);
+  for (int i = 0; i < 40; i++) printf("%d %.12f %.12f %.12f\n", i, u[i], v[i], w[i]);
+  printf("%.12f %.12f %zu\n", u[120], v[N-3], v.size());
+  return 0;
+}
+"""
+
+
+def test_a_constructor_that_keeps_a_reference_keeps_no_region_after_it(tmp_path) -> None:
+    # ``Obs o(v);`` keeps a reference to v, and ``o.tick()`` writes v[7] through it inside
+    # the time loop: refusing the constructor only moved the region after it, where the
+    # write went unseen (a regression of this session, caught by session 22's adversarial
+    # program c77, which this is)
+    build_and_compare(tmp_path, KEPT_REFERENCE, ["SMOOTH", "MIX"], suffix=".cpp")

@@ -395,7 +395,9 @@ class HostScanner:
             if self.cxx and fn is None and self.names():
                 # ``w[5] = x`` through a user ``operator[]``, ``R r(a)``: code of the unit's
                 # own that runs where the text shows no call
-                raise RegionRefused(f"'{name}' of the unit runs at line {line} where the text shows no call", s)
+                # (no region beside it either: a constructor may keep a reference that code
+                # inside a later region writes through, ``Obs o(v); ... o.tick();``)
+                raise RegionRefused(f"'{name}' of the unit runs at line {line} where the text shows no call")
 
     def _through_macro(self, node: tree_sitter.Node, name: str) -> None:
         """Refuse a macro that names a tracked array (``#define DATA storage``): the scan
