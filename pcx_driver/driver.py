@@ -272,7 +272,7 @@ class Driver:
             openmp = []  # nothing compiled here (assembly, a link): the link flags say it
         if inv.mode is Mode.LINK:
             if self.cmd.archive_words and not self.cmd.config.get("strict"):
-                return self._link_archives_whole(compiler, args, raw_args, link_flags)
+                return self._link_offload_archives(compiler, args, raw_args, link_flags)
             return final(self.cmd, compiler, [*args, *link_flags])
 
         jobs = [SourceJob(i) for i in inv.sources]
@@ -317,7 +317,7 @@ class Driver:
             return status
         return final(self.cmd, real, original)
 
-    def _offload_members(self, archive: str) -> list[str]:
+    def _offload_members(self, archive: bytes) -> list[str]:
         import tempfile
 
         from pcx_driver.cc.archives import offload_members
@@ -326,7 +326,7 @@ class Driver:
         self.cmd.temp_dirs.append(tmp)
         return offload_members(archive, tmp)
 
-    def _link_archives_whole(self, compiler: toolchain.Compiler, args: list[str], raw_args: list[str],
+    def _link_offload_archives(self, compiler: toolchain.Compiler, args: list[str], raw_args: list[str],
                              link_flags: list[str]) -> int:
         """The link with the offload archives' kernel members as objects; where that fails
         (such a member needs a symbol nobody defines, which a plain link would never have
@@ -375,7 +375,7 @@ class Driver:
                 if real in whole:
                     continue  # named twice (darknet's ``$^ ... $(ALIB)``): its members once, or symbols twice
                 whole.add(real)
-                members = self._offload_members(real)
+                members = self._offload_members(data)  # (the bytes read above)
                 # its members with kernels as objects, then the archive as written (a whole
                 # archive pulled members nothing uses, whose undefined symbols broke links)
                 self.cmd.archive_words[i.position] = [*members, i.path] if members else \

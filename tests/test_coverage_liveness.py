@@ -172,6 +172,15 @@ def build_and_compare(tmp_path: Path, program: str, markers: list[str], suffix: 
     return data
 
 
+def refused_nest(program: str, marker: str, rid: str, words: str, path: str = "t.c"):
+    """``analysed_nest``, checked to stay serial with a remark ``rid`` whose message holds
+    ``words``."""
+    nest = analysed_nest(program, marker, path)
+    assert nest.decision is not Decision.OFFLOADED, [r.format() for r in nest.remarks]
+    assert any(r.id == rid and words in r.message for r in nest.remarks), (marker, nest.remarks)
+    return nest
+
+
 def analysed_nest(program: str, marker: str, path: str = "t.c"):
     """The analysis (``NestAnalysis``) of the nest on the line of ``program`` that carries
     ``marker``, the program analysed as the file ``path`` (its suffix says C or C++)."""

@@ -89,15 +89,11 @@ def test_a_long_double_sum_is_no_reduction(tmp_path) -> None:
 def test_a_flat_walk_across_rows_stays_serial() -> None:
     # TSVC's vbor reads ``aa[0][i]`` with i up to LEN-1, past its rows of 64: the section
     # mapped row 0 alone ("over-approximates"), and the kernel read unmapped memory (-nan)
-    from test_coverage_liveness import analysed_nest
-
-    from pcx_driver.model import Decision
+    from test_coverage_liveness import refused_nest
 
     src = ("#define N2 64\n#define LEN 4096\ndouble aa[N2][N2], x[LEN];\n"
            "void k(void) {\n  for (int i = 0; i < LEN; i++)  /* FLAT */\n    x[i] = aa[0][i] * 0.5;\n}\n")
-    nest = analysed_nest(src, "FLAT")
-    assert nest.decision is not Decision.OFFLOADED
-    assert any(r.id == "PCX116" and "walks across rows" in r.message for r in nest.remarks), nest.remarks
+    refused_nest(src, "FLAT", "PCX116", "walks across rows")
 
 
 def test_a_macro_defined_twice_decides_no_walk_across_rows() -> None:

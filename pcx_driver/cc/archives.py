@@ -1,9 +1,9 @@
 """Members of a static archive (``ar`` format) that hold offload code.
 
-Contract: ``offload_members(path, into) -> list[str]`` writes each member of the archive at
-``path`` whose bytes hold a ``.llvm.offloading`` section into the directory ``into`` and
-returns their paths, in archive order; [] for a thin archive, an unreadable one, or one
-whose format this reader does not know (the GNU and BSD long-name forms are known).
+Contract: ``offload_members(data, into) -> list[str]`` writes each member of the archive
+whose bytes are ``data`` that holds a ``.llvm.offloading`` section into the directory
+``into`` and returns their paths, in archive order; [] for a thin archive or one whose
+format this reader does not know (the GNU and BSD long-name forms are known).
 
 Why: clang-19's linker wrapper takes device code out of an archive member only when the
 member resolves an undefined device symbol, so a link gives the members with kernels as
@@ -18,12 +18,7 @@ MAGIC = b"!<arch>\n"
 HEADER = 60
 
 
-def offload_members(path: str, into: str) -> list[str]:
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        return []
+def offload_members(data: bytes, into: str) -> list[str]:
     if not data.startswith(MAGIC):
         return []
     out: list[str] = []

@@ -12,7 +12,6 @@ internal error and the source compiles unchanged.
 from __future__ import annotations
 
 import dataclasses
-
 import os
 
 from pcx_driver.cc.state import StrictFailure, TranslationRefused, UsageError
@@ -107,8 +106,8 @@ class SourceStage:
         language = {"c": Language.C, "c++": Language.CXX, "cuda": Language.CUDA}[src.language]
         job.unit = SourceUnit(path=src.path, text=text, language=language, directory=self.cmd.cwd,
                               semantic_args=list(inv.semantic_args), whole_program=whole_program(inv))
-        first_line, any_target, _ = _openmp_directives(text)
-        if self.cmd.forced_openmp and language is not Language.CUDA and first_line and not any_target:
+        directives = _openmp_directives(text)  # (first line, any target construct, first pragma)
+        if self.cmd.forced_openmp and language is not Language.CUDA and directives[0] and not directives[1]:
             # (target code, the user's or a gate-checked proposal's, is compiled as written:
             # the offload compile is what it is there for)
             from pcx_driver.engine.ompport import blanked, scan as scan_openmp
@@ -120,6 +119,7 @@ class SourceStage:
                 text = blanked(job.unit, found)
                 job.unit = dataclasses.replace(job.unit, text=text)
                 job.inert_openmp_text = _with_line_directive(text, src.path)
+                directives = _openmp_directives(text)
                 first = found.pragmas[0]
                 job.remark("PCX019", f"the '#pragma omp' lines (the first at line {first.line}) are compiled as "
                                      "the command line asks, without OpenMP: blanked, where pcx's OpenMP switch "
@@ -127,7 +127,7 @@ class SourceStage:
         if language is Language.CUDA:
             self._translate_cuda(job)
             return
-        line, has_target, pragma = _openmp_directives(text)
+        line, has_target, pragma = directives
         planned = False  # target loops the user wrote without maps: pcx plans their data
         refusal = ""  # why the file's own OpenMP keeps pcx out of it (names the construct and line)
         if line and has_target and not cheap:

@@ -155,6 +155,16 @@ def unseen_call(data: bytes, language: Language, fname: str) -> bool:
     return fname not in HOST_LIBRARY_CALLS and fname not in functions_by_name(data, language)
 
 
+def called_name(n: tree_sitter.Node, parens: bool = True) -> bool:
+    """Identifier ``n`` (a function's name, maybe qualified or templated, and with
+    ``parens`` in parentheses) is what a call calls, not a value."""
+    wrappers = ("qualified_identifier", "template_function") + (("parenthesized_expression",) if parens else ())
+    while n.parent is not None and n.parent.type in wrappers:
+        n = n.parent
+    p = n.parent
+    return p is not None and p.type == "call_expression" and p.child_by_field_name("function") == n
+
+
 @functools.lru_cache(maxsize=16)
 def addressed_functions(data: bytes, language: Language = Language.C) -> frozenset[str]:
     """Functions ``data`` defines whose name it also uses as a value (``hook = zero_head``,
@@ -166,13 +176,11 @@ def addressed_functions(data: bytes, language: Language = Language.C) -> frozens
         if n.type != "identifier":
             continue
         name = text_of(data, n)
-        if name not in defined:
-            continue
+        if name not in defined or called_name(n, parens=False):
+            continue  # (``(k)()`` counts: the scan does not follow it by name)
         p = n.parent
         while p is not None and p.type in ("qualified_identifier", "template_function"):
-            n, p = p, p.parent
-        if p is not None and p.type == "call_expression" and p.child_by_field_name("function") == n:
-            continue
+            p = p.parent
         if p is not None and p.type in ("function_declarator", "preproc_def", "preproc_function_def"):
             continue
         out.add(name)

@@ -12,6 +12,7 @@ offloads) raises ``RegionRefused``, whose message is the PCX203 reason.  The flo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -115,6 +116,33 @@ class HostScanner:
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
+
+    @functools.cached_property
+    def _lang(self) -> Language:
+        return Language.CXX if self.cxx else Language.C
+
+    @functools.cached_property
+    def _kernel_names(self) -> set[str]:
+        """The last names of the functions that offload (``kernel_functions``, which the
+        planner sets before the first scan): computed once, not at every name and call."""
+        from pcx_driver.engine import callgraph
+
+        return {callgraph.last_name(k) for k in self.kernel_functions}
+
+    @functools.cached_property
+    def _kernel_reach(self) -> set[str]:
+        """``_kernel_names`` and every function that calls one, by last names."""
+        from pcx_driver.engine import callgraph
+
+        return callgraph.of(self.data, self._lang).reaching(self._kernel_names)
+
+    @functools.cached_property
+    def _kernel_starts(self) -> list[int]:
+        """Start bytes of the definitions of ``_kernel_reach``."""
+        from pcx_driver.engine import callgraph
+
+        return [f.start_byte for f in hostaccess.function_definitions(self.data, self._lang)
+                if callgraph.last_name(hostaccess.function_name(f, self.data)) in self._kernel_reach]
 
     def scan(self, node: tree_sitter.Node) -> HostUse:
         use = HostUse()
@@ -345,12 +373,7 @@ class HostScanner:
             self._lvalue(node.child_by_field_name("argument"), use, element=False)
         if t == "identifier":
             name = text_of(self.data, node)
-            self._through_macro(node, name)
-            if name in self.array_references and name not in self.names():
-                # ``double (&ra)[N] = a;``: another name of an array (tree-sitter misreads the
-                # declaration, so no move is followed)
-                raise RegionRefused(f"'{name}' at line {node.start_point[0] + 1} is a reference to an array",
-                                    node.start_byte)
+            self._other_name(node, name)
             if name in self.names():
                 use.reads.add(name)
                 self._pointer_use(node, name, use)
@@ -375,12 +398,6 @@ class HostScanner:
         see into it), stops the region unless the scan handles it by name."""
         if not self.call_targets or not self.kernel_functions and not self.cxx:
             return
-        from pcx_driver.engine import callgraph
-
-        lang = Language.CXX if self.cxx else Language.C
-        kernels = callgraph.of(self.data, lang).reaching({callgraph.last_name(k) for k in self.kernel_functions})
-        starts = [f.start_byte for f in hostaccess.function_definitions(self.data, lang)
-                  if callgraph.last_name(hostaccess.function_name(f, self.data)) in kernels]
         for s, e, ds, de, name in self.call_targets:
             if not (node.start_byte <= s < node.end_byte and e <= node.end_byte):
                 continue
@@ -390,7 +407,7 @@ class HostScanner:
             if spelled in self.callees or spelled in self.kernel_functions:
                 continue  # a kernel function the scan follows by name
             line = self.data.count(b"\n", 0, s) + 1
-            if any(ds <= k < de for k in starts):
+            if any(ds <= k < de for k in self._kernel_starts):
                 raise RegionRefused(f"the call of '{name}' at line {line} reaches code that offloads", s)
             if self.cxx and fn is None and self.names():
                 # ``w[5] = x`` through a user ``operator[]``, ``R r(a)``: code of the unit's
@@ -399,19 +416,23 @@ class HostScanner:
                 # inside a later region writes through, ``Obs o(v); ... o.tick();``)
                 raise RegionRefused(f"'{name}' of the unit runs at line {line} where the text shows no call")
 
-    def _through_macro(self, node: tree_sitter.Node, name: str) -> None:
-        """Refuse a macro that names a tracked array (``#define DATA storage``): the scan
-        reads the text as written, not the expansion."""
-        named = hostaccess.macro_names(self.data, Language.CXX if self.cxx else Language.C).get(name, ())
+    def _other_name(self, node: tree_sitter.Node, name: str) -> None:
+        """Refuse a name that stands for a tracked array or an offloading call the scan
+        does not follow: a macro naming the array (``#define DATA storage``) or calling a
+        function that offloads (``#define SUMMARIZE summ()``), the scan reading the text as
+        written, not the expansion; a reference to a whole array (``double (&ra)[N] = a;``,
+        whose declaration tree-sitter misreads, so no move is followed)."""
+        line = node.start_point[0] + 1
+        named = hostaccess.macro_names(self.data, self._lang).get(name, ())
         if name not in self.names() and set(named) & self.names():
-            raise RegionRefused(f"macro '{name}' at line {node.start_point[0] + 1} names "
-                                f"'{sorted(set(named) & self.names())[0]}'", node.start_byte)
-        from pcx_driver.engine import callgraph
-
-        calls = set(named) & {callgraph.last_name(k) for k in self.kernel_functions}
-        if calls:  # ``#define SUMMARIZE summ()``
-            raise RegionRefused(f"macro '{name}' at line {node.start_point[0] + 1} calls '{sorted(calls)[0]}', "
-                                "which offloads", node.start_byte)
+            raise RegionRefused(f"macro '{name}' at line {line} names '{sorted(set(named) & self.names())[0]}'",
+                                node.start_byte)
+        calls = set(named) & self._kernel_names
+        if calls:
+            raise RegionRefused(f"macro '{name}' at line {line} calls '{sorted(calls)[0]}', which offloads",
+                                node.start_byte)
+        if name in self.array_references and name not in self.names():
+            raise RegionRefused(f"'{name}' at line {line} is a reference to an array", node.start_byte)
 
     def _indirect(self, call: tree_sitter.Node, fn: tree_sitter.Node | None, fname: str) -> None:
         """Refuse a call that may run kernels the scan cannot name: through a pointer or an
@@ -424,8 +445,7 @@ class HostScanner:
             return
         from pcx_driver.engine import callgraph
 
-        lang = Language.CXX if self.cxx else Language.C
-        kernels = {callgraph.last_name(k) for k in self.kernel_functions}
+        lang, kernels = self._lang, self._kernel_names
         bare = strip_parens(fn)
         line = call.start_point[0] + 1
         hidden = sorted(set(hostaccess.macro_names(self.data, lang).get(fname, ())) & kernels)
@@ -437,30 +457,28 @@ class HostScanner:
             # ``sc(2.0)`` of an object whose class has an offloading ``operator()``
             raise RegionRefused(f"the call '{fname}(...)' at line {line} may run the kernels of an 'operator()'",
                                 call.start_byte)
-        through = hostaccess.calls_through_pointer(call, self.data, lang) or \
-            callgraph.last_name(fname) in hostaccess.pointer_callers(self.data, lang) or \
+        pointer = hostaccess.calls_through_pointer(call, self.data, lang)
+        through = pointer or callgraph.last_name(fname) in hostaccess.pointer_callers(self.data, lang) or \
             (bare is not None and bare.type == "identifier" and text_of(self.data, bare) in self.callable_variables)
         if bare is not None and bare.type == "identifier" and text_of(self.data, bare) in kernels and \
                 fname != text_of(self.data, bare):
             # ``(k)()``: the function itself, by a name the scan did not follow
-            raise RegionRefused(f"the call '{fname}()' at line {call.start_point[0] + 1} runs '{text_of(self.data, bare)}', "
+            raise RegionRefused(f"the call '{fname}()' at line {line} runs '{text_of(self.data, bare)}', "
                                 "which offloads", call.start_byte)
         args = call.child_by_field_name("arguments")
         passed = sorted({text_of(self.data, a) for a in (args.named_children if args is not None else ())
                          if a.type == "identifier"} & kernels)
         if passed:  # ``std::invoke(k)``, ``run_twice(k)``: the callee may call it
-            raise RegionRefused(f"'{passed[0]}', which offloads, is passed to '{fname}' at line "
-                                f"{call.start_point[0] + 1}", call.start_byte)
-        if bare is not None and bare.type == "field_expression" and callgraph.last_name(fname) in \
-                callgraph.of(self.data, lang).reaching(kernels):
+            raise RegionRefused(f"'{passed[0]}', which offloads, is passed to '{fname}' at line {line}",
+                                call.start_byte)
+        if bare is not None and bare.type == "field_expression" and callgraph.last_name(fname) in self._kernel_reach:
             # (``n.run()`` whose ``run`` calls ``static_cast<D*>(this)->impl()``, CRTP: names
             # compared by their last part, as a method call may reach any of that name)
             raise RegionRefused(f"the call '{fname}' at line {line} may run the kernels of "
                                 f"'{callgraph.last_name(fname)}' on the region's arrays", call.start_byte)
         addressed = sorted(kernels & hostaccess.addressed_functions(self.data, lang))
         if through and addressed:
-            how = "the call through" if hostaccess.calls_through_pointer(call, self.data, lang) else \
-                "a function that calls through a pointer,"
+            how = "the call through" if pointer else "a function that calls through a pointer,"
             raise RegionRefused(f"{how} '{fname}' at line {line} may run the kernels of "
                                 f"'{addressed[0]}' on the region's arrays", call.start_byte)
 
@@ -533,10 +551,7 @@ class HostScanner:
         names = {self._ident(node)} if node is not None and node.type == "identifier" else (
             hostaccess.identifiers_in(node, self.data) if node is not None else set())
         for name in names:
-            self._through_macro(node, name)
-            if name in self.array_references and name not in self.names():
-                raise RegionRefused(f"'{name}' at line {node.start_point[0] + 1} is a reference to an array",
-                                    node.start_byte)
+            self._other_name(node, name)
         for name in names & self.names():
             use.writes.add(name)
             if plain and index and node.type == "identifier":

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
+from pcx_driver.engine import hostaccess
 from pcx_driver.engine.access import arrays, calls, inline
 from pcx_driver.engine.access.facts import ScalarRef
 from pcx_driver.engine.macros import object_macro_reads
@@ -93,7 +94,7 @@ def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str,
             return
         w.hazard("PCX122", f"cannot resolve '{name}'", n)
         return
-    if decl.kind == "function" and not _called(n):
+    if decl.kind == "function" and not hostaccess.called_name(n):
         # ``table[i] = write_uvlc;``: a host function's address on the device (JM lencod's
         # link failed: "undefined reference" from the device image)
         w.hazard("PCX105", f"the address of function '{name}' is taken inside the nest", n)
@@ -117,16 +118,6 @@ def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str,
         return
     w.facts.scalars.append(ScalarRef(name, decl, n, read, write, op, assign, stmt, loops, cond, header_of,
                                      bindings=dict(w.facts.bindings) if w.inlining else {}))
-
-
-def _called(n: Node) -> bool:
-    """``n`` (a function's name, maybe qualified or templated) is what a call calls."""
-    top = n
-    while top.parent is not None and top.parent.type in ("qualified_identifier", "template_function",
-                                                         "parenthesized_expression"):
-        top = top.parent
-    p = top.parent
-    return p is not None and p.type == "call_expression" and p.child_by_field_name("function") == top
 
 
 def _member_value(w: Walk, n: Node, arg: Node | None, loops, cond: bool) -> str | None:
