@@ -78,3 +78,33 @@ def test_a_list_that_binds_to_its_neighbours_gives_the_serial_output(tmp_path, a
     env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
     subprocess.run([str(PCX_CC), "-O1", "-w", "--pcx-min-work=0", str(src), "-o", str(offload)], check=True, env=env)
     assert run_with_args(offload, []) == run_with_args(serial, [])
+
+
+REGION = r"""
+#include <stdio.h>
+#define N 256
+#define W N+8
+static double a[N * (N + 8)];
+int main(int argc, char **argv) {
+  for (int i = 0; i < N; i++)  /* FILL */
+    for (int j = 0; j < W; j++)
+      a[i*(W) + j] = i + j * 0.5 + argc;
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < N; j++)
+      a[i*W + j] = a[i*W + j] * 2 + 1;
+  double s = 0;
+  for (int k = 0; k < N * (N + 8); k++)  /* SUM */
+    s += a[k] * (k % 7 + 1);
+  printf("%.17g\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_data_region_maps_a_multi_operand_macro_extent_as_its_value(tmp_path) -> None:
+    # The kernel's section a[0:N*(W)] was read again as a polynomial for the region, where
+    # the parentheses around W fell away: a[0:N*W] is a[0:N*N+8], 248 elements short.
+    data = build_and_compare(tmp_path, REGION, ["FILL", "SUM"])
+    region = [d["text"] for s in data["sources"] for d in s["directives"] if "a[0:" in d["text"]]
+    assert region and "a[0:N*W]" not in region[0].replace(" ", ""), region

@@ -8,8 +8,8 @@ Contract:
   do not change inside it, or None.  Constants (``#define``, ``const``) and facts about
   single-assignment locals (``int w = cols + 2``) are recorded in ``nest.values``; a
   loop-invariant expression it cannot expand (``n / 2``, ``v.size()``, ``sizeof(T)``) becomes
-  one opaque symbol; object-like macros whose body is more than one token go in
-  ``nest.wrap`` (parenthesised when rendered).
+  one opaque symbol; object-like macros whose body is more than one operand go in
+  ``nest.wrap``, rendered as their replacement list in parentheses.
 - ``min_arms(node, nest)``: the arms of a minimum that bounds a loop, or None.
 - ``macro_value(name)``: the value of an object-like macro that folds to an integer, or None.
 - ``macro_use_problem(mu)``: why a function-like macro use cannot be read through its
@@ -205,7 +205,7 @@ class AffineForms:
             if v is not None:
                 nest.values[name] = v
             if binding_strength(tokens) < ATOM:
-                nest.wrap.add(name)
+                nest.wrap[name] = "(" + " ".join(tokens) + ")"
             return Poly.sym(name)
         return self._decl_poly(name, d, nest)
 

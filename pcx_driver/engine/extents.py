@@ -101,7 +101,7 @@ class Extents:
 
         dims: list[tuple[str, str]] = []
         exact = True
-        wrap = lambda s: f"({s})" if s in nest.wrap else s  # noqa: E731
+        wrap = nest.rendered
         for k in range(n):
             lo_hi = self.ranges.subscript_range(nest, refs, k)
             full = extents[k] if k < len(extents) else None

@@ -8,7 +8,7 @@ Contract:
   what it touches (``access.collect``), its loop indices, the scalars it writes and its
   body-local constants (``int idx = i * n + j`` becomes its value).  ``poly(node, nest)`` is
   the affine reader (``affine.AffineForms.poly``); it may record known values in
-  ``nest.values`` and names to parenthesise in ``nest.wrap``.
+  ``nest.values`` and the parenthesised text of multi-operand macros in ``nest.wrap``.
 - ``perfect_depth(root)``: how many loops are perfectly nested from the root.
 """
 
@@ -40,7 +40,10 @@ class Nest:
     written: set[str] = field(default_factory=set)  # decl keys written inside the nest
     # symbols with known values: an int (#define, const) or a Poly fact (int w = cols + 2, never changed)
     values: dict = field(default_factory=dict)
-    wrap: set[str] = field(default_factory=set)  # symbols to parenthesise when rendered
+    # macros whose replacement list is more than one operand (``#define W N+8``) -> the text to
+    # render for them, that list in parentheses: a section's text is read again as a
+    # polynomial (engine/sections.py), where ``N*(W)`` would lose its parentheses
+    wrap: dict[str, str] = field(default_factory=dict)
     local_polys: dict[str, Poly] = field(default_factory=dict)  # body-local constants
     # body-local scalars set once to a minimum (``int cnt = imin(B, n - base)``): its arms
     local_mins: dict[str, list[Poly]] = field(default_factory=dict)
@@ -48,6 +51,10 @@ class Nest:
     private_arrays: set[str] = field(default_factory=set)
     # arrays whose only dependences are a pivot's silent stores (engine/pivot.py)
     pivot_arrays: set[str] = field(default_factory=set)
+
+    def rendered(self, symbol: str) -> str:
+        """The C text of a symbol in a rendered polynomial (``Poly.render``)."""
+        return self.wrap.get(symbol, symbol)
     # facts (each ``p >= 0``) from the serial loops around the nest: ``i >= 0`` and
     # ``i <= m - 1`` for an enclosing ``for (i = 0; i < m; i++)`` (``enclosing_facts``)
     context: list[Poly] = field(default_factory=list)

@@ -137,7 +137,7 @@ def private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> tuple
         return None, "the loops' body holds a jump statement"
     declared = _declared_names(nest.root.node, text)
     written = {s.name for s in nest.facts.scalars if s.write} | {lp.index for lp in nest.loops}
-    wrap = lambda s: f"({s})" if s in nest.wrap else s  # noqa: E731
+    wrap = nest.rendered
     for lp in chain:
         if lp.problem or lp.step != 1 or lp.low is None or lp.high is None or \
                 (lp.low.symbols() | lp.high.symbols()) & (written | declared):

@@ -41,7 +41,7 @@ def estimate(nest: Nest) -> WorkEstimate:
     all_const, guessed = True, False
     indices = set(nest.index_keys)
     ints = {k: v for k, v in nest.values.items() if isinstance(v, int)}
-    wrap = lambda s: f"({s})" if s in nest.wrap else s  # noqa: E731
+    wrap = nest.rendered
 
     def trip(lp: Loop) -> tuple[float, str | None]:
         """(value for the float estimate, symbolic text or None for a constant)"""
