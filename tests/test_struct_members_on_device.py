@@ -373,3 +373,44 @@ def test_member_values_are_read_only_where_the_serial_program_reads_them(tmp_pat
     for marker, words in (("CONDITIONAL", "under a condition"), ("LOCAL_POINTER", "declared inside the nest"),
                           ("INTO_WRITTEN", "may point into an array of 'struct S'")):
         refused_nest(READ_WHERE_SERIAL_READS, marker, "PCX118", words)
+
+
+MEMBER_OF_ANOTHER_TYPE = r"""
+#include <stdio.h>
+#include <stdlib.h>
+struct C { double k; };
+struct Params { double k; int steps; };
+static void scale_by(double *x, const struct C *p, int n) {
+  for (int i = 0; i < n; i++)  /* CAST_INTO_WRITTEN */
+    x[i] = x[i] * p->k + 1;
+}
+static void scale_by_params(double *x, const struct Params *p, int n) {
+  for (int i = 0; i < n; i++)  /* PARAMS_APART */
+    x[i] = x[i] * p->k + 1;
+}
+static double a[20001];
+int main(int argc, char **argv) {
+  struct Params prm = {1.0 + argc * 0.25, 3};
+  double *b = malloc(20000 * sizeof *b);
+  for (int i = 0; i <= 20000; i++) a[i] = i * 0.001 + 1;
+  for (int i = 0; i < 20000; i++) b[i] = i % 13;
+  scale_by(a, (const struct C *)&a[500 + argc], 20000);
+  scale_by_params(b, &prm, 20000);
+  double s = 0, t = 0;
+  for (int i = 0; i < 20000; i++) { s += a[i] * (i % 7 + 1); t += b[i]; }
+  printf("%.3f %.3f\n", s, t);
+  free(b);
+  return 0;
+}
+"""
+
+
+def test_a_member_of_another_struct_type_may_still_read_the_written_array(tmp_path) -> None:
+    # A held-out check: ``p->k`` through a ``struct C *`` cast from ``&a[500]`` reads a double
+    # of the double array the loop writes (C's effective types allow it); taken once before
+    # the kernel, every iteration past 500 used the old value.  A pointer that every call
+    # passes the address of a struct variable, beside arrays of their own, reads none.
+    from test_coverage_liveness import refused_nest
+
+    build_and_compare(tmp_path, MEMBER_OF_ANOTHER_TYPE, ["PARAMS_APART"])
+    refused_nest(MEMBER_OF_ANOTHER_TYPE, "CAST_INTO_WRITTEN", "PCX118", "may point into an array of 'double'")

@@ -626,6 +626,57 @@ class AliasOracle:
                 return False
         return True
 
+    def member_root_apart(self, fi: FunctionInfo, root: Decl, written: list[Decl]) -> bool:
+        """Whether ``root->m`` (or ``root.m``, a reference), read in a nest of ``fi`` that
+        writes the arrays ``written``, reads none of their elements: every call of ``fi``
+        passes ``root`` the address of a variable that is no array (``&params``, or
+        ``params`` to a reference), and each written array is storage of its own (a local or
+        global array, a fresh allocation, a struct's pointer member, which is taken to point
+        outside any struct variable) or a parameter every call passes such storage.
+        A struct pointer into the written array (``(const struct C *)&a[500]``) reads what
+        the serial loop wrote."""
+        if root.kind != "param":
+            return False
+        names = hostaccess.param_names(fi.node, self.model.data)
+        if root.name not in names:
+            return False
+        i = names.index(root.name)
+        sites = self._call_sites(fi)
+        if not sites or not self._callers_all_seen(fi):
+            return False
+        for call, _ in sites:
+            args = arguments_of(call.child_by_field_name("arguments"))
+            arg = strip_parens(args[i]) if i < len(args) else None
+            if arg is not None and not root.reference and arg.type == "pointer_expression" and \
+                    self._t(arg.child_by_field_name("operator")) == "&":
+                arg = strip_parens(arg.child_by_field_name("argument"))
+            elif not root.reference:
+                return False
+            d = self.sem.decl_of(arg.start_byte) if arg is not None and arg.type == "identifier" else None
+            if d is None or d.shape != "record" or d.reference or d.kind not in ("local", "global", "static-local"):
+                return False
+
+        for w in written:
+            o = self.origin(w, fi.node)
+            if not (o[0] == "object" or w.kind == "field" or o[0] == "param" and all(
+                    self._storage_of_its_own(call, int(o[1]), caller) for call, caller in sites)):
+                return False
+        return True
+
+    def _storage_of_its_own(self, call: Node, i: int, caller: Node) -> bool:
+        """The ``i``-th argument of ``call`` is an array of its own (``origin``: a local or
+        global array, a fresh allocation) or a struct's pointer member (``g.v``: taken to
+        point outside any struct variable, its own included)."""
+        if self._arg_origin(call, i, caller)[0] == "object":
+            return True
+        args = arguments_of(call.child_by_field_name("arguments"))
+        arg = strip_parens(args[i]) if i < len(args) else None
+        if arg is None or arg.type != "field_expression":
+            return False
+        field = arg.child_by_field_name("field")
+        info = self.sem.member_of(field.start_byte) if field is not None else None
+        return bool(info) and info[0].shape == "pointer"
+
     def _own_value(self, n: Node | None) -> bool:
         """A reference bound to ``n`` names no array element: a plain scalar variable, or a
         temporary (a literal, an arithmetic or cast expression)."""

@@ -27,6 +27,8 @@ and the work estimate (``work.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tree_sitter import Node
 
 from pcx_driver.config import BUILTIN_OPTIONS
@@ -48,7 +50,7 @@ from pcx_driver.engine.parallel import Parallelism
 from pcx_driver.engine.pivot import pivot_relaxation
 from pcx_driver.engine.privatise import covered_private_array, private_array, private_note
 from pcx_driver.engine.ranges import AccessRanges
-from pcx_driver.engine.semantics import Semantics
+from pcx_driver.engine.semantics import Decl, Semantics
 from pcx_driver.engine.source import FunctionInfo, SourceModel, walk
 from pcx_driver.model import (
     ArrayAccessSummary,
@@ -424,7 +426,8 @@ class _UnitAnalyser:
         self.legality.hazards(nest, reasons)
         self.legality.indices_and_bounds(nest, reasons)
         calls = self.legality.calls(nest, reasons)
-        reasons.extend(_members_written_elsewhere(nest))
+        reasons.extend(_members_written_elsewhere(nest, lambda root, written: self.aliases.member_root_apart(
+            fi, root, written)))
         reasons.extend(_wide_floats(nest))
         if reasons:
             raise MultiRefusal(reasons)
@@ -681,7 +684,7 @@ def _member_values(reads: list, m) -> list[MemberValue]:
     """The nest's scalar member reads through pointers or references, one ``MemberValue``
     per expression with every occurrence; its guard holds where any occurrence is read."""
     out: dict[str, MemberValue] = {}
-    for node, member, guard, _ in reads:
+    for node, member, guard, _, _ in reads:
         text = " ".join(m.text(node).split())
         ty = " ".join(w for w in member.type_spelling.split() if w not in ("const", "volatile"))
         mv = out.setdefault(text, MemberValue(text, ty))
@@ -704,17 +707,28 @@ def _wide_floats(nest) -> list[tuple[str, str]]:
     return []
 
 
-def _members_written_elsewhere(nest) -> list[tuple[str, str]]:
+def _unqualified(type_spelling: str) -> str:
+    return " ".join(w for w in type_spelling.split() if w not in ("const", "volatile"))
+
+
+def _members_written_elsewhere(nest, apart: Callable[[Decl, list[Decl]], bool]) -> list[tuple[str, str]]:
     """A member read as a value (``c->y``) whose struct type the nest writes elements of
     (``s[i].y = c->y + i`` with ``c == &s[5]``): the pointer may point into that array, and
-    the serial loop then reads what it wrote."""
-    written = {a.decl.element_type for a in nest.facts.arrays if a.write and a.decl is not None}
+    the serial loop then reads what it wrote.  Not where ``apart(root, written arrays)``
+    proves the pointer's storage distinct from theirs."""
+    written_decls = list({a.decl.key: a.decl for a in nest.facts.arrays if a.write and a.decl is not None}.values())
+    written = {_unqualified(d.element_type) for d in written_decls}
     # (an element of another struct type may hold it too: a derived class's base, a cast)
     records = {t for t in written if t.startswith(("struct ", "class ", "union ")) or t[:1].isupper()}
+    # (and an element of the member's own type: ``(const struct C *)&a[500]`` into the
+    # ``double`` array written, whose ``p->k`` reads a[500], as C's effective types allow)
+    bytes_ = written & {"char", "signed char", "unsigned char"}
     out = []
-    for node, _, _, root_type in nest.facts.member_values:
-        if root_type and (root_type in written or records):
-            target = root_type if root_type in written else sorted(records)[0]
+    for node, member, _, root_type, root in nest.facts.member_values:
+        own = _unqualified(member.type_spelling)
+        target = next((t for t in (root_type, own) if t and t in written), None) or \
+            (sorted(records | bytes_)[0] if records | bytes_ else None)
+        if root_type and target is not None and not (root is not None and apart(root, written_decls)):
             out.append(("PCX118", f"member '{node.text.decode(errors='replace')}' is read through a pointer that may "
                                   f"point into an array of '{target}' the nest writes"))
     return out

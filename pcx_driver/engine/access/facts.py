@@ -116,7 +116,7 @@ class NestFacts:
     # members read through a reference to a struct (``g.scale``, g a ``Grid&``): the root's name, the read
     reference_members: list = field(default_factory=list)
     # scalar members read through a pointer or a reference (``f->n``), passed in as values:
-    # (the read, the member's declaration)
+    # (the read, the member's declaration, its guard, the root's element type, the root's declaration)
     member_values: list = field(default_factory=list)
 
     @contextmanager

@@ -152,7 +152,7 @@ def _member_value(w: Walk, n: Node, arg: Node | None, loops, cond: bool) -> str 
                 for b in lp.bound_nodes for x in walk(b)):
             return what + " in a loop whose bounds move with the nest (no test before it that the read runs)"
         tests.append(f"({w.t(lp.bound_nodes[0])}) {lp.op} ({w.t(lp.bound_nodes[1])})")
-    w.facts.member_values.append((n, member, " && ".join(tests) or "1", root.element_type))
+    w.facts.member_values.append((n, member, " && ".join(tests) or "1", root.element_type, root))
     return None
 
 
