@@ -305,6 +305,23 @@ class FunctionAnalysis:
     distinct_params: list[tuple[str, str]] = field(default_factory=list)
 
 
+
+@dataclass
+class TypedNames:
+    """Names of a unit, by what libclang says their types are, for the scans of host code
+    in a data region: each is a way to reach memory that the syntax alone does not show."""
+    # variables a call may go through (function pointers and references, std::function,
+    # lambdas): tree-sitter misreads ``void (&f)() = k;``
+    callable_variables: set[str] = field(default_factory=set)
+    # references to whole arrays (``double (&ra)[N] = a;``): another name of an array
+    array_references: set[str] = field(default_factory=set)
+    # struct members declared as references (``struct R { double &r; };``): ``rr.r`` reads
+    # and writes whatever the member was bound to, maybe an element of a region's array
+    reference_members: set[str] = field(default_factory=set)
+    # variables of user class types: a range-for over one calls its ``begin()``, which may
+    # return a pointer into any array
+    user_objects: set[str] = field(default_factory=set)
+
 @dataclass
 class UnitAnalysis:
     path: str
@@ -330,11 +347,8 @@ class UnitAnalysis:
     # every call libclang sees whose callee the unit defines, operators and constructors
     # included: (start, end, the callee definition's start, its end, its name)
     call_targets: list[tuple[int, int, int, int, str]] = field(default_factory=list)
-    # variables a call may go through (function pointers and references, std::function,
-    # lambdas), by name, as libclang types them (tree-sitter misreads ``void (&f)() = k;``)
-    callable_variables: set[str] = field(default_factory=set)
-    # references to whole arrays (``double (&ra)[N] = a;``), by name: another name of an array
-    array_references: set[str] = field(default_factory=set)
+    # names whose C++ types the host scan must know (libclang's, not tree-sitter's reading)
+    typed_names: TypedNames = field(default_factory=lambda: TypedNames())
 
     def nests(self) -> list[NestAnalysis]:
         return [n for f in self.functions for n in f.nests]

@@ -290,3 +290,41 @@ def test_a_constructor_that_keeps_a_reference_keeps_no_region_after_it(tmp_path)
     # write went unseen (a regression of this session, caught by session 22's adversarial
     # program c77, which this is)
     build_and_compare(tmp_path, KEPT_REFERENCE, ["SMOOTH", "MIX"], suffix=".cpp")
+
+
+THROUGH_MEMBERS = r"""
+#include <cstdio>
+const int N = 4096;
+double a[N];
+struct View { double *begin() { return a + 10; } double *end() { return a + 20; } };
+struct Ref { double &r; };
+struct K { void go() { for (int i = 0; i < N; i++) a[i] = a[i] * 2 + i; } };
+int main(int argc, char **argv) {
+  View v;
+  Ref rr{a[3]};
+  K obj, *po = &obj;
+  void (K::*pm)() = &K::go;
+  (void)v; (void)rr; (void)po; (void)pm;
+  for (int i = 0; i < N; i++)  /* FILL */
+    a[i] = i * 0.5 + argc;
+  HOST;
+  for (int i = 0; i < N; i++)  /* BUMP */
+    a[i] += 1;
+  double s = 0;
+  for (int i = 0; i < N; i++) s += a[i] * (i % 7 + 1);
+  std::printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("host", [
+    "for (double &x : v) x = -x",  # a user type's begin() points into a
+    "rr.r = -3",  # a reference member bound to a[3]
+    "(obj.*pm)()",  # a pointer to an offloading member function
+    "(po->*pm)()",  # the same through a pointer (tree-sitter reads no call there)
+])
+def test_members_and_ranges_that_reach_region_arrays_keep_no_region(tmp_path, host) -> None:
+    # A held-out check: each of these wrote a's host copy (or ran a kernel on the device
+    # copy) where the scan saw nothing, and the sums were wrong
+    build_and_compare(tmp_path, THROUGH_MEMBERS.replace("HOST", host), ["FILL", "BUMP"], suffix=".cpp")

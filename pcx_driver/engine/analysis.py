@@ -63,6 +63,7 @@ from pcx_driver.model import (
     Remark,
     Section,
     SourceUnit,
+    TypedNames,
     UnitAnalysis,
 )
 
@@ -237,10 +238,7 @@ class _UnitAnalyser:
         self.result.pure_macros = {name for name, (function_like, _) in sem.macro_defs.items()
                                    if function_like and macro_problem(name, sem) is None}
         self.result.identity_macros = {name for name in sem.macro_defs if _identity_macro(name, sem)}
-        self.result.callable_variables = {d.name for d in sem.decls_at.values() if any(
-            w in d.type_spelling for w in ("(*", "(&", "function<", "lambda"))}
-        self.result.array_references = {d.name for d in sem.decls_at.values() if "(&)[" in d.type_spelling
-                                         or "(&&)[" in d.type_spelling}
+        self.result.typed_names = _typed_names(sem)
         self.result.call_targets = sorted((s, e, c.definition[0], c.definition[1], c.name)
                                           for (s, e), c in sem.calls.items() if c.definition)
         self.result.foreign_functions = {c.name for c in sem.calls.values() if c.kind == "function"
@@ -705,6 +703,17 @@ def _wide_floats(nest) -> list[tuple[str, str]]:
         if wide:
             return [("PCX145", f"'{d.name}' is a {wide}, which GPU targets do not have")]
     return []
+
+
+def _typed_names(sem: Semantics) -> TypedNames:
+    decls = list(sem.decls_at.values())
+    return TypedNames(
+        callable_variables={d.name for d in decls if any(w in d.type_spelling for w in ("(*", "(&", "function<",
+                                                                                        "lambda"))},
+        array_references={d.name for d in decls if "(&)[" in d.type_spelling or "(&&)[" in d.type_spelling},
+        reference_members={d.name for d in decls if d.kind in ("field", "union-member") and d.reference},
+        user_objects={d.name for d in decls if d.shape == "record" and not d.type_spelling.replace(
+            "const ", "").startswith("std::")})
 
 
 def _unqualified(type_spelling: str) -> str:

@@ -418,8 +418,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
         fp = FunctionPlan(unit, data, fa, fnode, kernels, nests, globals_, set(param_names(fnode, data)),
                           constants=plan.constants, pure_macros=analysis.pure_macros, identity_macros=analysis.identity_macros,
                           foreign_functions=analysis.foreign_functions, call_targets=analysis.call_targets,
-                          callable_variables=analysis.callable_variables,
-                          array_references=analysis.array_references,
+                          typed_names=analysis.typed_names,
                           assume=fa.name not in (no_assumptions or ()))
         for k in offl:
             calls.extend(c for c in nests[k.nest_id].calls if c not in calls)

@@ -21,7 +21,7 @@ import tree_sitter
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import READ_ONLY_STD, declared_identifier, text_of
 from pcx_driver.engine.source import arguments_of, strip_parens
-from pcx_driver.model import Language
+from pcx_driver.model import Language, TypedNames
 
 # Library calls that neither read nor write arrays passed to them through globals.
 PURE_CALLS = frozenset(
@@ -111,8 +111,7 @@ class HostScanner:
         self.ranks: dict[str, int] = {}
         # the unit's calls as libclang resolves them (UnitAnalysis.call_targets; set by the planner)
         self.call_targets: list[tuple[int, int, int, int, str]] = []
-        self.callable_variables: set[str] = set()  # (UnitAnalysis.callable_variables)
-        self.array_references: set[str] = set()  # (UnitAnalysis.array_references)
+        self.typed_names = TypedNames()  # (UnitAnalysis.typed_names; set by the planner)
 
     def names(self) -> set[str]:
         return self.tracked | self.temps
@@ -202,6 +201,12 @@ class HostScanner:
         t = node.type
         if t in ("return_statement", "goto_statement", "throw_statement", "throw_expression"):
             raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
+        if t == "ERROR" or node.is_missing:
+            # (``(po->*pm)(3)``: tree-sitter's C++ grammar reads no call there; what the code
+            # does with the region's arrays is unknown)
+            raise RegionRefused(f"the parser could not read the code at line {node.start_point[0] + 1}")
+        if t == "field_expression":
+            self._member_access(node)
         if self.cxx:
             self._references(node, use)
         if t in ("init_declarator", "assignment_expression"):
@@ -431,7 +436,7 @@ class HostScanner:
         if calls:
             raise RegionRefused(f"macro '{name}' at line {line} calls '{sorted(calls)[0]}', which offloads",
                                 node.start_byte)
-        if name in self.array_references and name not in self.names():
+        if name in self.typed_names.array_references and name not in self.names():
             raise RegionRefused(f"'{name}' at line {line} is a reference to an array", node.start_byte)
 
     def _indirect(self, call: tree_sitter.Node, fn: tree_sitter.Node | None, fname: str) -> None:
@@ -459,7 +464,7 @@ class HostScanner:
                                 call.start_byte)
         pointer = hostaccess.calls_through_pointer(call, self.data, lang)
         through = pointer or callgraph.last_name(fname) in hostaccess.pointer_callers(self.data, lang) or \
-            (bare is not None and bare.type == "identifier" and text_of(self.data, bare) in self.callable_variables)
+            (bare is not None and bare.type == "identifier" and text_of(self.data, bare) in self.typed_names.callable_variables)
         if bare is not None and bare.type == "identifier" and text_of(self.data, bare) in kernels and \
                 fname != text_of(self.data, bare):
             # ``(k)()``: the function itself, by a name the scan did not follow
@@ -510,11 +515,29 @@ class HostScanner:
                                     "a reference to it")
         if t == "for_range_loop":
             d = node.child_by_field_name("declarator")
-            right = node.child_by_field_name("right")
+            right = strip_parens(node.child_by_field_name("right"))
             used = hostaccess.identifiers_in(right, self.data) & self.names() if right is not None else set()
+            if right is not None and not used and right.type != "initializer_list" and (
+                    right.type != "identifier" or text_of(self.data, right) in self.typed_names.user_objects):
+                # ``for (double &x : view)``: a user type's ``begin()`` may return a pointer
+                # into a region's array, read and written through the loop variable
+                raise RegionRefused(f"the range-for at line {line} goes over '{text_of(self.data, right)}', whose "
+                                    "begin() and end() may reach a region's arrays")
             if used and d is not None and d.type == "reference_declarator":
                 use.reads |= used
                 use.writes |= used
+
+    def _member_access(self, node: tree_sitter.Node) -> None:
+        """Refuse a member access that reaches memory the scan does not follow: through a
+        pointer to member (``(obj.*pm)()``), or a member declared as a reference."""
+        op = node.child_by_field_name("operator")
+        field = node.child_by_field_name("field")
+        if op is not None and text_of(self.data, op) in (".*", "->*"):
+            raise RegionRefused(f"a pointer to member is used at line {node.start_point[0] + 1}: what it "
+                                "reaches is not followed")
+        if field is not None and text_of(self.data, field) in self.typed_names.reference_members:
+            raise RegionRefused(f"member '{text_of(self.data, field)}' at line {node.start_point[0] + 1} is a "
+                                "reference: what it was bound to is not followed")
 
     def _pointer_use(self, ident: tree_sitter.Node, name: str, use: HostUse) -> None:
         """A mapped pointer used as a value (``a + 1``, a cast, ``c ? a : b``) may be
@@ -547,6 +570,8 @@ class HostScanner:
                 self._visit(node.child_by_field_name("index"), use)  # ``a[idx[i]] = ..`` reads idx
             else:
                 plain = False
+            if node.type == "field_expression":
+                self._member_access(node)
             node = strip_parens(node.child_by_field_name("argument"))
         names = {self._ident(node)} if node is not None and node.type == "identifier" else (
             hostaccess.identifiers_in(node, self.data) if node is not None else set())

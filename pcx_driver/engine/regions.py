@@ -53,6 +53,7 @@ from pcx_driver.model import (
     Section,
     SourceUnit,
     TargetUpdate,
+    TypedNames,
 )
 
 def map_clauses(entries: list[tuple[MapKind, Section]]) -> list[MapClause]:
@@ -95,8 +96,7 @@ class FunctionPlan:
     foreign_functions: set[str] = field(default_factory=set)
     # calls of the unit's own functions as libclang resolves them (UnitAnalysis.call_targets)
     call_targets: list = field(default_factory=list)
-    callable_variables: set[str] = field(default_factory=set)  # (UnitAnalysis.callable_variables)
-    array_references: set[str] = field(default_factory=set)  # (UnitAnalysis.array_references)
+    typed_names: TypedNames = field(default_factory=lambda: TypedNames())  # (UnitAnalysis.typed_names)
     # whether its region's sections may rest on run-time assumptions (plan_unit's
     # ``no_assumptions``: not where another region may hold its kernels' data)
     assume: bool = True
@@ -421,8 +421,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         # globals another file can name: a function of the user's there may offload them
         flow.scanner.foreign = fp.foreign_functions
         flow.scanner.call_targets = fp.call_targets
-        flow.scanner.callable_variables = fp.callable_variables
-        flow.scanner.array_references = fp.array_references
+        flow.scanner.typed_names = fp.typed_names
         flow.scanner.shared_globals = (set(sections) & fp.globals_) - static_names(data, lang)
         flow.stale_entry = set(stale_entry) & set(sections)
         flow.whole = dict(sections)
