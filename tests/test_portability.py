@@ -415,3 +415,37 @@ def test_a_long_double_nest_stays_serial_for_every_target() -> None:
     (nest,) = analyse_unit(SourceUnit("t.c", src, Language.C)).nests()
     assert nest.decision is not Decision.OFFLOADED
     assert any(r.id == "PCX145" for r in nest.remarks), nest.remarks
+
+
+GLOBAL_CONST_POINTERS = r"""
+#include <stdio.h>
+struct G { double a[4000]; int pad[3]; double b[4000]; } g;
+double *const a = g.a;
+double *const b = g.b;
+double c[4000];
+int main(int argc, char **argv) {
+  for (int i = 0; i < 4000; i++)  /* THROUGH_CONST */
+    b[i] = i * 0.5 + argc;
+  for (int i = 0; i < 4000; i++)  /* PLAIN */
+    c[i] = 2.0 * i + argc;
+  for (int i = 0; i < 4000; i++)
+    a[i] = 2.0 * b[i] + c[i];
+  double s = 0;
+  for (int i = 0; i < 4000; i++) s += a[i];
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_global_constant_pointer_keeps_its_nests_serial_and_the_file_builds(tmp_path) -> None:
+    # TSVC's ``double * const a = g.a;``: clang folds ``a`` to ``&g.a[0]`` in device code too,
+    # and the offload link failed on the host variable ``g`` (the whole file fell back, PCX007)
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_coverage_liveness import build_and_compare, refused_nest
+
+    build_and_compare(tmp_path, GLOBAL_CONST_POINTERS, ["PLAIN"])
+    refused_nest(GLOBAL_CONST_POINTERS, "THROUGH_CONST", "PCX118", "global constant pointer")

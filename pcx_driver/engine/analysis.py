@@ -427,6 +427,7 @@ class _UnitAnalyser:
         reasons.extend(_members_written_elsewhere(nest, lambda root, written: self.aliases.member_root_apart(
             fi, root, written)))
         reasons.extend(_wide_floats(nest))
+        reasons.extend(_folded_global_pointers(nest))
         if reasons:
             raise MultiRefusal(reasons)
         fn_body = fi.node.child_by_field_name("body")
@@ -718,6 +719,20 @@ def _typed_names(sem: Semantics) -> TypedNames:
 
 def _unqualified(type_spelling: str) -> str:
     return " ".join(w for w in type_spelling.split() if w not in ("const", "volatile"))
+
+
+def _folded_global_pointers(nest) -> list[tuple[str, str]]:
+    """A global constant pointer (``double * const a = g.a;``, TSVC's layout): the compiler
+    folds it to the address it was given, in the device code too, where it names ``g``, a
+    host variable the device image does not have (the offload link failed, PCX007), and
+    not the section the kernel maps."""
+    for ref in nest.facts.arrays:
+        d = ref.decl
+        if d is not None and d.kind == "global" and d.shape == "pointer" and \
+                d.type_spelling.replace(" ", "").endswith("*const"):
+            return [("PCX118", f"'{d.name}' is a global constant pointer ('{d.type_spelling}'): the compiler "
+                               "folds it to the address it holds, which device code cannot use")]
+    return []
 
 
 def _members_written_elsewhere(nest, apart: Callable[[Decl, list[Decl]], bool]) -> list[tuple[str, str]]:
