@@ -241,3 +241,41 @@ def test_a_default_argument_reading_a_global_keeps_its_calls_on_the_host(tmp_pat
     # lacked ``tick``)
     assert any("default argument that calls 'next'" in r["message"]
                for r in _remarks_at(data, DEFAULT_ARGUMENT, "CALLING_DEFAULT"))
+
+
+USER_COPY = r"""
+#include <cstdio>
+const int N = 4096;
+double a[N];
+struct Plain { int v; };
+struct Counted { int v; Counted(int x) : v(x) {} Counted(const Counted &o) : v(o.v) { a[v] = -1; } };
+struct Holder { Counted c; };
+int main(int argc, char **argv) {
+  Counted c(6 + argc);
+  Plain p{3 + argc};
+  for (int i = 0; i < N; i++) a[i] = i * 0.5;
+  Counted d = c;
+  Holder h{c};
+  for (int i = 0; i < N; i++)  /* USER_COPY */
+    a[i] += d.v;
+  for (int i = 0; i < N; i++)  /* MEMBER_COPY */
+    a[i] += h.c.v;
+  for (int i = 0; i < N; i++)  /* PLAIN_COPY */
+    a[i] += p.v;
+  double s = 0;
+  for (int i = 0; i < N; i++) s += a[i] * (i % 7 + 1);
+  std::printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+def test_an_object_whose_copy_runs_user_code_keeps_its_nest_serial(tmp_path) -> None:
+    # A held-out check: firstprivate(d) made the device image call the user's copy
+    # constructor, a host function: the offload link failed and the whole file fell back
+    # (PCX007).  A plain struct's copy is a copy of bytes, and offloads.
+    from test_coverage_liveness import refused_nest
+
+    build_and_compare(tmp_path, USER_COPY, ["PLAIN_COPY"], suffix=".cpp")
+    for marker in ("USER_COPY", "MEMBER_COPY"):
+        refused_nest(USER_COPY, marker, "PCX118", "copy runs the user's constructor or destructor", "t.cpp")

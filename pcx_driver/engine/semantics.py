@@ -59,6 +59,10 @@ class Decl:
     # assigns each of them defines the element whole (engine/extents.py).
     element_fields: tuple[str, ...] = ()
     hidden: bool = False  # a private or protected data member (code outside its class cannot name it)
+    # a record whose copies run the user's code: a copy or move constructor or a destructor
+    # the user wrote, in the class, a base or a member (a kernel's firstprivate copy would
+    # call it on the device, where the host function does not exist)
+    user_copy: bool = False
 
 
 @dataclass
@@ -766,6 +770,28 @@ def _record_fields(rt) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _user_copy(rt, depth: int = 0) -> bool:
+    """Whether copying or destroying an object of record type ``rt`` (canonical) runs code
+    the user wrote: a copy or move constructor or a destructor that is not defaulted, in the
+    class, one of its bases or members (four levels down, then assumed)."""
+    import clang.cindex as ci
+
+    if rt.kind != ci.TypeKind.RECORD:
+        return False
+    if depth > 4:
+        return True
+    decl = rt.get_declaration()
+    for c in decl.get_children():
+        if c.kind == ci.CursorKind.CONSTRUCTOR and (c.is_copy_constructor() or c.is_move_constructor()) and \
+                not c.is_default_method() and not c.is_deleted_method():
+            return True
+        if c.kind == ci.CursorKind.DESTRUCTOR and not c.is_default_method():
+            return True
+        if c.kind == ci.CursorKind.CXX_BASE_SPECIFIER and _user_copy(c.type.get_canonical(), depth + 1):
+            return True
+    return any(_user_copy(f.type.get_canonical(), depth + 1) for f in rt.get_fields())
+
+
 def _describe_type(d: Decl, t) -> None:
     """Fill shape, element type, dims and qualifiers of ``d`` from libclang type ``t``."""
     import clang.cindex as ci
@@ -839,6 +865,7 @@ def _describe_type(d: Decl, t) -> None:
             return
         d.shape = "record"
         d.element_type = _plain(name)
+        d.user_copy = _user_copy(ct)
         return
     if ct.kind in (TK.ELABORATED, TK.UNEXPOSED) and d.dependent:
         d.shape = "scalar"  # a template parameter type used as a value
