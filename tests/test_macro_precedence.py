@@ -108,3 +108,28 @@ def test_a_data_region_maps_a_multi_operand_macro_extent_as_its_value(tmp_path) 
     data = build_and_compare(tmp_path, REGION, ["FILL", "SUM"])
     region = [d["text"] for s in data["sources"] for d in s["directives"] if "a[0:" in d["text"]]
     assert region and "a[0:N*W]" not in region[0].replace(" ", ""), region
+
+
+TRAILING_OPERATOR = r"""
+#include <stdio.h>
+#define N 4096
+#define OFF N-1-
+static double a[N], b[N];
+int main(int argc, char **argv) {
+  for (int i = 0; i < N; i++) { a[i] = i + argc; b[i] = 0; }  /* FILL */
+  for (int i = 0; i < N; i++) b[OFF i] = a[i] * 2;
+  double s = 0;
+  for (int k = 0; k < N; k++)  /* SUM */
+    s += b[k] * (k % 7 + 1);
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_host_code_the_parser_cannot_read_keeps_no_region(tmp_path) -> None:
+    # ``b[OFF i]`` with ``#define OFF N-1-``: tree-sitter reads an error node, and the region's
+    # update took its first token for the index: ``update to(b[OFF:1])``, which clang
+    # rejects (the file fell back, PCX007).  What the scan cannot read stops the region.
+    build_and_compare(tmp_path, TRAILING_OPERATOR, ["FILL", "SUM"])

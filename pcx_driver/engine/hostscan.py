@@ -201,7 +201,7 @@ class HostScanner:
         t = node.type
         if t in ("return_statement", "goto_statement", "throw_statement", "throw_expression"):
             raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
-        if t == "ERROR" or node.is_missing:
+        if node.has_error:
             # (``(po->*pm)(3)``: tree-sitter's C++ grammar reads no call there; what the code
             # does with the region's arrays is unknown)
             raise RegionRefused(f"the parser could not read the code at line {node.start_point[0] + 1}")
