@@ -27,6 +27,7 @@ and the work estimate (``work.py``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from tree_sitter import Node
@@ -66,6 +67,11 @@ from pcx_driver.model import (
     TypedNames,
     UnitAnalysis,
 )
+
+#: calls that start a thread of the program (by name or qualified name), and classes whose
+#: construction does
+THREAD_STARTS = frozenset({"pthread_create", "thrd_create", "std::async"})
+THREAD_CLASSES = frozenset({"std::thread", "std::jthread"})
 
 #: refusal reasons reported per nest
 MAX_REASONS = 4
@@ -117,6 +123,33 @@ class _UnitAnalyser:
     def remark(self, rid: str, byte: int, message: str) -> Remark:
         line, col = self.model.line_col(byte)
         return Remark(rid, self.unit.path, line, col, message)
+
+    @functools.cached_property
+    def _thread_start(self) -> tuple[str, int] | None:
+        """The first call in the unit that starts a thread (``pthread_create``, ``thrd_create``,
+        ``std::thread``, ``std::async``), by name and line; None when there is none."""
+        for (start, _), c in sorted(self.sem.calls.items()):
+            if c.name in THREAD_STARTS and c.library or c.qualified in THREAD_STARTS or \
+                    c.kind == "constructor" and c.parent_type.split("<")[0] in THREAD_CLASSES:
+                return c.qualified or c.name, self.line(start)
+        return None
+
+    def _copied_back_under_threads(self, arrays: list[ArrayAccessSummary]) -> list[tuple[str, str]]:
+        """A kernel copies back the whole section it maps: elements it did not write (a
+        condition around the store, an over-approximated section, a member of a struct
+        element) get the values they had at its start, over what another thread of the
+        program wrote meanwhile (a held-out check: lost updates of ``items[0].cnt`` while
+        the kernel wrote ``items[i].flag``).  Where the file starts threads, a kernel must
+        write every element it copies back."""
+        start = self._thread_start
+        if start is None:
+            return []
+        for a in arrays:
+            if a.written and not a.written_fully:
+                return [("PCX146", f"the file starts threads ('{start[0]}', line {start[1]}), and the kernel would "
+                                   f"copy back elements of '{a.name}' it may not write, over what another thread "
+                                   "may write meanwhile")]
+        return []
 
     def _references_to_written_elements(self, fi: FunctionInfo, nest: Nest) -> list[tuple[str, str]]:
         """A scalar reference the nest reads (``double &r = v[0];``, a ``const double &x``
@@ -446,6 +479,7 @@ class _UnitAnalyser:
         privates: list[PrivateArray] = []
         pivots: list[str] = []
         arrays, atomics, atomic_arrays, notes, groups = self._check_arrays(nest, fi, reasons, versioned, privates, pivots)
+        reasons.extend(self._copied_back_under_threads(arrays))
         claim = self._pragma_claim(node, reasons)
         if claim:
             answered, reasons = reasons, []

@@ -1,0 +1,66 @@
+"""Kernels in a program that starts threads.
+
+A kernel copies back the whole section it maps.  Elements it does not write (a condition
+around the store, a member of a struct element left out) get back the values they had at
+its start, over what another thread wrote meanwhile: a held-out check lost millions of
+``items[0].cnt++`` of a second thread while the kernel set ``items[i].flag``.  Where the
+file starts a thread, a kernel must write every element it copies back (PCX146); one that
+does offloads as anywhere else.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare, refused_nest  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+
+THREADED = r"""
+#include <pthread.h>
+#include <stdio.h>
+#define N 20000
+struct item { long cnt; int flag; };
+static struct item items[N];
+static double x[N], y[N];
+static void *count(void *arg) {
+  long *n = arg;
+  for (int k = 0; k < 1000; k++) (*n)++;
+  return 0;
+}
+int main(int argc, char **argv) {
+  long n = 0;
+  pthread_t th;
+  pthread_create(&th, 0, count, &n);
+  for (int i = 0; i < N; i++)  /* WHOLE */
+    x[i] = i * 0.5 + argc;
+  for (int i = 0; i < N; i++)  /* CONDITIONAL */
+    if (i % 3 == 0) y[i] = x[i];
+  for (int i = 0; i < N; i++)  /* MEMBER */
+    items[i].flag = i + argc;
+  pthread_join(th, 0);
+  double s = 0;
+  for (int i = 0; i < N; i++) s += x[i] + y[i] + items[i].flag;
+  printf("%ld %.3f\n", n, s);
+  return 0;
+}
+"""
+
+
+def test_a_threaded_file_offloads_only_kernels_that_write_what_they_copy_back(tmp_path) -> None:
+    build_and_compare(tmp_path, THREADED, ["WHOLE"])
+    for marker in ("CONDITIONAL", "MEMBER"):
+        refused_nest(THREADED, marker, "PCX146", "starts threads ('pthread_create', line 16)")
+
+
+def test_a_file_without_threads_still_offloads_partial_writes() -> None:
+    from test_coverage_liveness import analysed_nest
+    from pcx_driver.model import Decision
+
+    alone = THREADED.replace("pthread_create(&th, 0, count, &n);", "count(&n);").replace("pthread_join(th, 0);", "")
+    assert analysed_nest(alone, "CONDITIONAL").decision is Decision.OFFLOADED
