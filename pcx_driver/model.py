@@ -117,6 +117,9 @@ class ArrayAccessSummary:
     section: Section  # the exact (or safely over-approximated) section touched
     exact: bool = True  # False when the section is an over-approximation
     written_fully: bool = False  # every element of ``section`` is written before being read
+    # every element of ``section`` is stored, whole, by an unconditional write (``x[i] *= 2``
+    # too): the copy back brings nothing the kernel did not write
+    written_whole: bool = False
     # C++ containers (std::vector, std::array) cannot be mapped as objects: the rewriter
     # maps ``name.data()`` through a local pointer and renames these byte ranges (each an
     # occurrence of the container expression inside the nest) to that pointer.
@@ -347,6 +350,8 @@ class UnitAnalysis:
     # every call libclang sees whose callee the unit defines, operators and constructors
     # included: (start, end, the callee definition's start, its end, its name)
     call_targets: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    # the first call that starts a thread ("'pthread_create', line 16"), "" when none
+    thread_start: str = ""
     # names whose C++ types the host scan must know (libclang's, not tree-sitter's reading)
     typed_names: TypedNames = field(default_factory=lambda: TypedNames())
 

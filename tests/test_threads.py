@@ -64,3 +64,12 @@ def test_a_file_without_threads_still_offloads_partial_writes() -> None:
 
     alone = THREADED.replace("pthread_create(&th, 0, count, &n);", "count(&n);").replace("pthread_join(th, 0);", "")
     assert analysed_nest(alone, "CONDITIONAL").decision is Decision.OFFLOADED
+
+
+def test_a_threaded_file_keeps_no_data_region(tmp_path) -> None:
+    # A region copies back the union of its kernels' sections at its end, elements no
+    # kernel wrote included
+    data = build_and_compare(tmp_path, THREADED.replace("/* MEMBER */", "/* AGAIN */").replace(
+        "items[i].flag = i + argc;", "x[i] = x[i] * 2;"), ["WHOLE", "AGAIN"])
+    remarks = [r["message"] for s in data["sources"] for r in s["remarks"] if r["id"] == "PCX203"]
+    assert any("starts threads ('pthread_create', line 16)" in m for m in remarks), remarks

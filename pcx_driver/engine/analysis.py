@@ -145,7 +145,7 @@ class _UnitAnalyser:
         if start is None:
             return []
         for a in arrays:
-            if a.written and not a.written_fully:
+            if a.written and not (a.written_fully or a.written_whole):
                 return [("PCX146", f"the file starts threads ('{start[0]}', line {start[1]}), and the kernel would "
                                    f"copy back elements of '{a.name}' it may not write, over what another thread "
                                    "may write meanwhile")]
@@ -272,6 +272,8 @@ class _UnitAnalyser:
                                    if function_like and macro_problem(name, sem) is None}
         self.result.identity_macros = {name for name in sem.macro_defs if _identity_macro(name, sem)}
         self.result.typed_names = _typed_names(sem)
+        if self._thread_start is not None:
+            self.result.thread_start = "'%s', line %d" % self._thread_start
         self.result.call_targets = sorted((s, e, c.definition[0], c.definition[1], c.name)
                                           for (s, e), c in sem.calls.items() if c.definition)
         self.result.foreign_functions = {c.name for c in sem.calls.values() if c.kind == "function"

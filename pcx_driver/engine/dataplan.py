@@ -521,6 +521,13 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                                        "element accessor, whose calls on the host the data planner does not follow; "
                                        "kernels map their own data"))
             worth = False
+        if regions and worth and analysis.thread_start:
+            # (a region copies back the union of its kernels' sections at its end: elements
+            # no kernel wrote too, over what another thread wrote meanwhile; see PCX146)
+            plan.remarks.append(Remark("PCX203", unit.path, *where, (
+                f"no target data region in '{fa.name}': the file starts threads ({analysis.thread_start}), whose "
+                "writes a region's copy back at its end could undo; kernels map their own data")))
+            worth = False
         nan_tested = next((k for k in offl if k.nan_test), None)
         if regions and worth and nan_tested is not None:
             plan.remarks.append(Remark("PCX203", unit.path, *where, (
