@@ -79,3 +79,54 @@ def test_access_macro_loops_offload_with_the_serial_output(tmp_path) -> None:
     # i3 carries u from plane i3 - 1: the dependence test read the macro's subscript
     sweep = " ".join(r["message"] for r in nest_at(data, PROGRAM, "SWEEP")["reasons"])
     assert "loop-carried dependence on 'u'" in sweep, sweep
+
+
+NAMED_IN_THE_LIST = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define IN(i,j) in[(i)+(j)*n]
+#define OUT(i,j) out[(i)+(j)*n]
+#define A(i,j) a[(i)*n+(j)]
+static void stencil(int n, const double *in, double *out) {
+  for (int j = 1; j < n - 1; j++)  /* NAMED_STENCIL */
+    for (int i = 1; i < n - 1; i++)
+      OUT(i,j) += 0.25 * (IN(i-1,j) + IN(i+1,j) + IN(i,j-1) + IN(i,j+1));
+}
+static void shift(int n, double *in) {
+  for (int i = 1; i < n * n; i++)  /* NAMED_CARRIED */
+    IN(i,0) += 0.5 * IN(i-1,0);
+}
+int main(int argc, char **argv) {
+  int n = 300 + argc;
+  double *in = malloc(sizeof(double) * n * n), *out = calloc(n * n, sizeof(double));
+  double *a = malloc(sizeof(double) * n * n);
+  double s = 0;
+  for (int j = 0; j < n; j++)  /* NAMED_FILL */
+    for (int i = 0; i < n; i++)
+      IN(i,j) = (double)(i + j) + argc;
+  for (int it = 0; it < 3; it++) stencil(n, in, out);
+  shift(n, in);
+  for (int i = 0; i < n; i++)  /* BEFORE_READ */
+    for (int j = 0; j < n; j++)
+      A(i,j) = i + j * 0.5 + argc;
+  s += A(2,2);
+  for (int i = 0; i < n; i++)  /* AFTER_READ */
+    for (int j = 0; j < n; j++)
+      A(i,j) = A(i,j) * 2 + 1;
+  s += A(2,2);
+  for (int k = 0; k < n * n; k++) s += out[k] + in[k] * 1e-3 + a[k] * (k % 7 + 1);
+  printf("%.3f\n", s);
+  free(in); free(out); free(a);
+  return 0;
+}
+"""
+
+
+def test_an_access_macro_that_names_its_array_offloads_with_the_serial_output(tmp_path) -> None:
+    # ParRes Kernels' ``#define IN(i,j) in[i+(j)*n]``: the array and ``n`` are the names
+    # where the macro is used.  Host code between kernels that reads through the macro
+    # (``s += A(2,2)``) reads the array: the region brings it home first.
+    data = build_and_compare(tmp_path, NAMED_IN_THE_LIST, ["NAMED_STENCIL", "NAMED_FILL", "BEFORE_READ",
+                                                           "AFTER_READ"])
+    carried = " ".join(r["message"] for r in nest_at(data, NAMED_IN_THE_LIST, "NAMED_CARRIED")["reasons"])
+    assert "loop-carried dependence on 'in'" in carried, carried

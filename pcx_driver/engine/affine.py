@@ -123,7 +123,8 @@ class AffineForms:
         its tokens read as ``_macro_poly`` reads a subscript macro's expansion."""
         name, inner = a.index_macro
         call = a.subs[0]
-        return self._macro_poly(name, arguments_of(call.child_by_field_name("arguments")), nest, inner)
+        return self._macro_poly(name, arguments_of(call.child_by_field_name("arguments")), nest, inner,
+                                use_start=call.start_byte)
 
     def _macro_poly(self, name: str, args: list[Node], nest: Nest, body: list[str] | None = None,
                     use_start: int | None = None) -> Poly | None:
@@ -149,8 +150,12 @@ class AffineForms:
         def value(tok: str) -> Poly | None:
             if tok in arg_of:
                 return self.poly(arg_of[tok], nest)
-            if constant_scalar(named.get(tok)):
-                return self._decl_poly(tok, named[tok], nest)  # ``cols`` of ``(i)*cols+(j)``
+            d = named.get(tok)
+            if constant_scalar(d) or d is not None and d.shape == "scalar" and d.integral and not d.reference \
+                    and not d.volatile and d.kind in ("param", "local", "global", "static-local"):
+                # ``cols`` of ``(i)*cols+(j)``, ``n`` of ParRes Kernels' ``in[i+(j)*n]``: a
+                # name read where the macro is used, unless the nest writes it
+                return self._decl_poly(tok, d, nest)
             v = self.macro_value(tok)
             if v is None or self.sem.macro_defs.get(tok, (True, []))[0]:
                 return None

@@ -297,6 +297,8 @@ class HostScanner:
                 raise RegionRefused(f"'{fname}' at line {node.start_point[0] + 1} {how} and may reach '{reached[0]}' "
                                     "(its kernels would use the device copy the region holds)", node.start_byte)
             self._indirect(node, fn, fname)
+            if fn is not None and fn.type == "identifier":
+                self._other_name(fn, fname)  # ``s += A(2, 2)`` of ``#define A(i,j) a[(i)*n+(j)]``
             args = node.child_by_field_name("arguments")
             if fname in ("std::swap", "swap") and args is not None:
                 pair = [self._ident(a) for a in arguments_of(args)]

@@ -184,14 +184,16 @@ def _argument_problem(name: str, a: Node, decl_of: Callable[[Node], Decl | None]
     return None
 
 
-def access_macro(name: str, sem: Semantics) -> tuple[int, list[str]] | None:
-    """(the index of its array parameter, the subscript's tokens) when function-like macro
-    ``name`` expands to one element of an array it is given: ``P[e]`` (in parentheses or
-    not) with ``e`` an expression over its other parameters by ``macro_problem``'s rules
-    (no subscript, write or call but libm inside).  NPB MG's ``#define
-    I3D(array,n1,n2,i3,i2,i1) (array[(i3)*n2*n1 + (i2)*n1 + (i1)])``: a use is the access
-    ``array[(i3)*n2*n1 + (i2)*n1 + (i1)]`` of the argument's array, whose subscript the
-    analysis reads as ``_macro_poly`` reads a subscript macro's expansion."""
+def access_macro(name: str, sem: Semantics) -> tuple[int | str, list[str]] | None:
+    """(the index of its array parameter, or the array's name where the list names it,
+    the subscript's tokens) when function-like macro ``name`` expands to one element of an
+    array: ``A[e]`` (in parentheses or not) with ``e`` an expression over its parameters by
+    ``macro_problem``'s rules (no subscript, write or call but libm inside; other names
+    are read where the macro is used).  NPB MG's ``#define I3D(array,n1,n2,i3,i2,i1)
+    (array[(i3)*n2*n1 + (i2)*n1 + (i1)])``: a use is the access ``array[(i3)*n2*n1 + ...]``
+    of the argument's array; ParRes Kernels' ``#define IN(i,j) in[i+(j)*n]``, of the array
+    ``in`` that the name means where it is used.  The analysis reads the subscript as
+    ``_macro_poly`` reads a subscript macro's expansion."""
     entry = sem.macro_defs.get(name)
     if entry is None or not entry[0]:
         return None
@@ -199,12 +201,15 @@ def access_macro(name: str, sem: Semantics) -> tuple[int, list[str]] | None:
     params = sem.macro_params.get(name, [])
     while len(body) >= 2 and body[0] == "(" and body[-1] == ")" and _parens_balanced(body[1:-1]):
         body = body[1:-1]
-    if len(body) < 4 or body[0] not in params or body[1] != "[" or body[-1] != "]":
+    if len(body) < 4 or body[1] != "[" or body[-1] != "]":
+        return None
+    array = body[0]
+    if array not in params and (not (array[:1].isalpha() or array[:1] == "_") or array in sem.macro_defs):
         return None
     inner = body[2:-1]
-    if body[0] in inner or not _parens_balanced(inner) or macro_problem(name, sem, body=inner) is not None:
+    if array in inner or not _parens_balanced(inner) or macro_problem(name, sem, body=inner, free=set()) is not None:
         return None
-    return params.index(body[0]), inner
+    return (params.index(array) if array in params else array), inner
 
 
 def _parens_balanced(tokens: list[str]) -> bool:
@@ -216,15 +221,21 @@ def _parens_balanced(tokens: list[str]) -> bool:
     return depth == 0
 
 
-def access_use_problem(name: str, args: Node | None, at: int, sem: Semantics,
+def access_use_problem(name: str, args: Node | None, at: int | str, sem: Semantics,
                        decl_of: Callable[[Node], Decl | None]) -> str | None:
-    """None when this use of access macro ``name`` (array parameter ``at``) names an array
-    variable and its other arguments have no side effects; else why not."""
+    """None when this use of access macro ``name`` (array parameter ``at``, or the array
+    its list names) reaches an array variable and its other arguments have no side
+    effects; else why not."""
     arg_nodes = arguments_of(args)
     if len(arg_nodes) != len(sem.macro_params.get(name, [])):
         return f"macro '{name}' is given {len(arg_nodes)} arguments"
-    array = strip_parens(arg_nodes[at])
-    d = decl_of(array) if array is not None and array.type == "identifier" else None
+    if isinstance(at, str):
+        d = free_array(name, at, args, sem)
+        if d is None:
+            return f"the array '{at}' that macro '{name}' names is not an array variable here"
+    else:
+        array = strip_parens(arg_nodes[at])
+        d = decl_of(array) if array is not None and array.type == "identifier" else None
     if d is None or d.shape not in ("array", "pointer"):
         return f"the array argument of macro '{name}' is not an array variable"
     for k, a in enumerate(arg_nodes):
@@ -232,6 +243,17 @@ def access_use_problem(name: str, args: Node | None, at: int, sem: Semantics,
         if why is not None:
             return why
     return None
+
+
+def free_array(name: str, array: str, args: Node | None, sem: Semantics) -> Decl | None:
+    """The declaration that ``array``, named in the list of access macro ``name``, means at
+    the use whose arguments are ``args`` (libclang's reading of the expansion there): an
+    array or a pointer variable, not a container; None when it is anything else."""
+    use = args.parent if args is not None else None
+    d = sem.expansion_refs.get(use.start_byte, {}).get(array) if use is not None else None
+    if d is None or d.shape not in ("array", "pointer") or d.kind not in ("param", "local", "global", "static-local"):
+        return None
+    return d
 
 
 # ------------------------------------------------------------------ object-like macros

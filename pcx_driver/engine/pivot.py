@@ -51,7 +51,7 @@ def pivot_relaxation(nest: Nest, refs: list[ArrayRef], text: Callable[[Node], st
     """The test under which ``refs`` (every access of one array in ``nest``) carry no
     dependence, as the module docstring says; None when they are not that statement."""
     writes = [a for a in refs if a.write]
-    if len(writes) != 1 or any(a.view for a in refs):  # (the rule reads the accesses' own text)
+    if len(writes) != 1 or any(a.view or a.index_macro for a in refs):  # (the rule reads the accesses' own text)
         return None
     w = writes[0]
     indices = set(nest.index_keys)

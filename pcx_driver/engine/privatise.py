@@ -103,6 +103,8 @@ def _scratch_problem(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> st
     words = ARITHMETIC | _type_parameters(nest.root.node, model)
     if not d.element_type or any(w not in words for w in d.element_type.replace("const", "").split()):
         return f"its element type '{d.element_type}' is not arithmetic"
+    if any(a.hidden_base for a in refs):
+        return f"'{name}' is named inside an access macro's list, where no private copy can replace it"
     bases = {a.base_node.start_byte for a in refs}
     for n in walk(nest.root.node):
         if n.type == "identifier" and model.text(n) == name and n.start_byte not in bases:

@@ -9,6 +9,7 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import inline
 from pcx_driver.engine.access.facts import ArrayRef
+from pcx_driver.engine.macros import free_array
 from pcx_driver.engine.source import arguments_of, strip_parens, subscript_index
 
 if TYPE_CHECKING:
@@ -207,16 +208,26 @@ def accessor_access(w: Walk, n: Node, member, loops, cond, stmt, read: bool, wri
     return True
 
 
-def macro_access(w: Walk, n: Node, name: str, at: int, inner: list[str], loops, cond, stmt,
+def macro_access(w: Walk, n: Node, name: str, at: int | str, inner: list[str], loops, cond, stmt,
                  read: bool, write: bool, op: str) -> None:
     """``I3D(u, n1, n2, i3, i2, i1)``, a use of an access macro (``macros.access_macro``):
-    the element of the array argument ``at`` that the macro's subscript names, read or
-    written; the other arguments are read."""
+    the element of the array argument ``at`` (or of the array the list names, ``IN(i, j)``)
+    that the macro's subscript names, read or written; the other arguments are read."""
     args = arguments_of(n.child_by_field_name("arguments"))
-    array = strip_parens(args[at])
     for k, a in enumerate(args):
         if k != at:
             w.expr(a, loops, cond, stmt)
+    if isinstance(at, str):
+        # the array's name is in the list: the use's own name stands for it in the source
+        # (``hidden_base``: no token there to rename)
+        decl = free_array(name, at, n.child_by_field_name("arguments"), w.sem)
+        w.facts.arrays.append(ArrayRef(
+            base=at, decl=decl, root=at, root_decl=decl, subs=[n], fields=(), node=n,
+            base_node=n.child_by_field_name("function"), read=read, write=write, op=op, stmt=stmt, loops=loops,
+            conditional=cond, guards=list(w.guards), index_macro=(name, inner), hidden_base=True,
+        ))
+        return
+    array = strip_parens(args[at])
     decl = w.decl(array)
     w.facts.arrays.append(ArrayRef(
         base=w.t(array), decl=decl, root=w.t(array), root_decl=decl, subs=[n], fields=(), node=n,

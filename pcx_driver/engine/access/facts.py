@@ -57,6 +57,10 @@ class ArrayRef:
     # engine/macros.access_macro): the macro's name and its subscript's tokens; ``subs``
     # then holds the macro use, whose arguments the subscript's parameters stand for
     index_macro: tuple[str, list[str]] | None = None
+    # the array's name is written in the access macro's list, not at the use (``IN(i, j)``
+    # of ``#define IN(i,j) in[i+(j)*n]``): ``base_node`` is the macro's name, which no
+    # rewrite may rename
+    hidden_base: bool = False
 
 
 @dataclass
