@@ -634,7 +634,9 @@ class AliasOracle:
         global array, a fresh allocation, a struct's pointer member, which is taken to point
         outside any struct variable) or a parameter every call passes such storage.
         A struct pointer into the written array (``(const struct C *)&a[500]``) reads what
-        the serial loop wrote."""
+        the serial loop wrote.  A restrict pointer is apart by its own promise."""
+        if root.restrict:
+            return True
         if root.kind != "param":
             return False
         names = hostaccess.param_names(fi.node, self.model.data)

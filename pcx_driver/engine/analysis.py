@@ -462,7 +462,7 @@ class _UnitAnalyser:
         reasons.extend(_members_written_elsewhere(nest, lambda root, written: self.aliases.member_root_apart(
             fi, root, written)))
         reasons.extend(_wide_floats(nest))
-        reasons.extend(_folded_global_pointers(nest))
+        reasons.extend(_unmappable_arrays(nest))
         if reasons:
             raise MultiRefusal(reasons)
         fn_body = fi.node.child_by_field_name("body")
@@ -691,6 +691,13 @@ class _UnitAnalyser:
                 updates = sorted({(a.stmt.start_byte, a.stmt.end_byte) for a in refs if a.stmt is not None})
                 atomics.extend(u for u in updates if u not in atomics)
                 op = self.parallel.histogram_operator(refs)
+                decl = refs[0].decl
+                if decl is not None and decl.element_type in ("_Bool", "bool") and op in ("+", "*", "^"):
+                    # each update makes the element 0 or 1 again: not an operation whose updates
+                    # may come in any order (clang-19's offload link also failed on it)
+                    reasons.append(("PCX117", f"'{refs[0].base}' is an array of bool updated with '{op}=': each "
+                                              "update makes an element 0 or 1, so they cannot come in any order"))
+                    continue
                 if op:
                     decl = refs[0].decl
                     atomic_arrays.append(AtomicArray(refs[0].base, op, updates, self._declared_elements(refs[0]),
@@ -757,17 +764,20 @@ def _unqualified(type_spelling: str) -> str:
     return " ".join(w for w in type_spelling.split() if w not in ("const", "volatile"))
 
 
-def _folded_global_pointers(nest) -> list[tuple[str, str]]:
-    """A global constant pointer (``double * const a = g.a;``, TSVC's layout): the compiler
-    folds it to the address it was given, in the device code too, where it names ``g``, a
-    host variable the device image does not have (the offload link failed, PCX007), and
-    not the section the kernel maps."""
+def _unmappable_arrays(nest) -> list[tuple[str, str]]:
+    """Arrays no map clause can give a kernel: a global constant pointer (``double * const
+    a = g.a;``, TSVC's layout), which the compiler folds to the address it was given, in
+    the device code too, where it names ``g``, a host variable the device image does not
+    have (the offload link failed, PCX007); a thread-local array, which clang-19 refuses
+    to map ("threadprivate variables are not allowed in 'map' clause")."""
     for ref in nest.facts.arrays:
         d = ref.decl
         if d is not None and d.kind == "global" and d.shape == "pointer" and \
                 d.type_spelling.replace(" ", "").endswith("*const"):
             return [("PCX118", f"'{d.name}' is a global constant pointer ('{d.type_spelling}'): the compiler "
                                "folds it to the address it holds, which device code cannot use")]
+        if d is not None and d.thread_local:
+            return [("PCX119", f"'{d.name}' is a thread-local array, which OpenMP cannot map")]
     return []
 
 

@@ -91,6 +91,24 @@ class _Ctx:
     def has_side_effects(self, n: Node) -> bool:
         return any(x.type in ("assignment_expression", "update_expression", "call_expression") for x in walk(n))
 
+    def safe_to_evaluate_always(self, n: Node) -> bool:
+        """``n`` may be evaluated where the serial program would skip it: no side effect,
+        no call, no division (a zero divisor traps), no memory access but elements at
+        subscripts that read no memory themselves (``a[i]`` lies in the section the kernel
+        maps; ``b[k[i]]`` or ``*p`` may be valid only where the program reads them)."""
+        for x in walk(n):
+            if x.type in ("assignment_expression", "update_expression", "call_expression", "pointer_expression"):
+                return False
+            if x.type == "field_expression" and self.t(x.child_by_field_name("operator")) != ".":
+                return False
+            if x.type == "subscript_expression" and any(
+                    y.type in ("subscript_expression", "pointer_expression", "field_expression", "call_expression")
+                    for y in walk(x.child_by_field_name("index") or x) if y is not x):
+                return False
+            if x.type == "binary_expression" and self.t(x.child_by_field_name("operator")) in ("/", "%"):
+                return False
+        return True
+
 
 # ---------------------------------------------------------------------------- reductions
 
@@ -126,6 +144,11 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
             operands = _flatten(right, bop, ctx)
             hits = [o for o in operands if ctx.is_var(o, key)]
             others = [o for o in operands if not ctx.is_var(o, key)]
+            if bop in ("&&", "||") and not all(ctx.safe_to_evaluate_always(o) for o in others):
+                # ``f = f || (b[i] = 1)``, ``ok = ok && 100 / k[i]``: serially the operand
+                # runs only while the variable allows it; in a reduction each thread's copy
+                # starts at the identity and runs it in every iteration
+                return None
             if len(hits) == 1 and not any(ctx.mentions(o, key) for o in others):
                 return (bop, a)
         return None
@@ -143,6 +166,12 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
     if right.type == "conditional_expression":
         kind = _minmax_select(right.child_by_field_name("condition"), right.child_by_field_name("consequence"),
                               right.child_by_field_name("alternative"), key, ctx)
+        if kind and (ref.decl.floating or ref.decl.dependent) and \
+                not ctx.is_var(right.child_by_field_name("alternative"), key):
+            # ``m = (a[i] < m) ? m : a[i]``: a NaN (in a[i] or in m) makes the comparison
+            # false and picks a[i], so the serial result depends on where the NaN stands;
+            # only the form that keeps m where the comparison fails reduces like the if
+            return None
         return (kind, a) if kind else None
     return None
 
@@ -505,9 +534,15 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                 if op in ("&", "|", "^") and not d.integral:
                     out.problems.append(("PCX112", f"bitwise reduction on non-integer '{name}'"))
                     continue
+                if op in ("+", "*", "^") and d.type_spelling.replace("const", "").strip() in ("_Bool", "bool"):
+                    # each step makes the bool 0 or 1 again: (1 + 1) + -1 is 0, 1 + (1 + -1) is 1
+                    out.problems.append(("PCX112", f"'{name}' is a bool updated with '{op}=': each step makes it 0 "
+                                                   "or 1, so the iterations cannot be combined in another order"))
+                    continue
                 # (an if-pattern's comparison with a NaN start is never true: the serial loop
                 # keeps NaN, where OpenMP's combination of the partial results drops it)
-                if_only = all(n.type == "if_statement" for n in nodes)
+                if_only = all(n.type == "if_statement" or n.type == "assignment_expression" and strip_parens(
+                    n.child_by_field_name("right")).type == "conditional_expression" for n in nodes)
                 out.reductions.append(Reduction(op, name, nan_start=op in ("min", "max") and
                                                 (d.floating or floating_instances) and if_only))
                 continue

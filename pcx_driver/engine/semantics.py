@@ -63,6 +63,9 @@ class Decl:
     # the user wrote, in the class, a base or a member (a kernel's firstprivate copy would
     # call it on the device, where the host function does not exist)
     user_copy: bool = False
+    # a thread-local variable (``_Thread_local``, ``__thread``, ``thread_local``): OpenMP
+    # can neither map it nor make it firstprivate (clang-19 rejects both)
+    thread_local: bool = False
 
 
 @dataclass
@@ -601,6 +604,11 @@ class Semantics:
         d = Decl(name=cur.spelling, key=key, kind=kind, type_spelling=t.spelling if t else "", shape="other")
         if kind == "field":
             d.hidden = cur.access_specifier in (ci.AccessSpecifier.PRIVATE, ci.AccessSpecifier.PROTECTED)
+        if cur.kind == K.VAR_DECL:
+            try:
+                d.thread_local = cur.tls_kind != ci.TLSKind.NONE
+            except (AttributeError, ValueError):
+                d.thread_local = False
         if loc.file is not None and loc.file.name == getattr(self, "main_file", None):
             d.decl_offset = loc.offset
         elif loc.file is not None and os.path.abspath(loc.file.name) == os.path.abspath(getattr(self, "main_file", "")):

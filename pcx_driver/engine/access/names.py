@@ -116,6 +116,10 @@ def ident(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str,
     if decl.volatile:
         w.hazard("PCX119", f"volatile variable '{name}' used inside the nest", n)
         return
+    if decl.thread_local:
+        w.hazard("PCX119", f"'{name}' is a thread-local variable, which OpenMP can neither map nor copy into "
+                           "a kernel", n)
+        return
     if decl.user_copy and decl.key not in w.facts.local_keys:
         w.hazard("PCX118", f"'{name}' is an object of class '{decl.element_type}', whose copy runs the user's "
                            "constructor or destructor: the kernel's copy would run it on the device", n)

@@ -1,0 +1,72 @@
+"""Updates that look like reductions but whose serial result depends on the order.
+
+A held-out adversarial check found four: an ``||``/``&&`` whose other operand has an effect
+or may trap (serially it runs only while the variable allows it; in a reduction every
+thread's copy starts at the identity and runs it each iteration: wrong flags, a SIGFPE);
+a ternary max that picks the element where the comparison fails (a NaN element resets the
+maximum serially); a ``bool`` summed (each step makes it 0 or 1 again), as a scalar or as a
+histogram array (whose offload link also failed); and thread-local variables, which OpenMP
+can neither map nor make firstprivate (the whole file fell back, PCX007).  Each stays
+serial with its reason; the forms that are reductions still offload.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import build_and_compare, refused_nest  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+
+PROGRAM = r"""
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#define N 20000
+static double a[N];
+static int k[N], b[N];
+static _Thread_local double tl[64];
+int main(int argc, char **argv) {
+  int f = 0, ok = 1, g = 0;
+  bool any = 0, h[4] = {0, 0, 0, 0};
+  double m1 = -1e300, m2 = -1e300, s = 0;
+  for (int i = 0; i < N; i++) { a[i] = ((i * 37) % 1000) * 0.01 + argc; k[i] = (i % 9) - 4; b[i] = 0; }
+  a[1500] = NAN;
+  for (int i = 0; i < 64; i++) tl[i] = i;
+  for (int i = 0; i < N; i++)  /* SIDE_EFFECT */
+    f = f || (k[i] > 2 && (b[i] = 1) > 0);
+  for (int i = 0; i < N; i++)  /* TRAPS */
+    ok = ok && (k[i] != 0 && 100 / k[i] > 0);
+  for (int i = 0; i < N; i++)  /* PLAIN_OR */
+    g = g || (a[i] > 9.5);
+  for (int i = 0; i < N; i++)  /* NAN_PICKS_ELEMENT */
+    m1 = (a[i] < m1) ? m1 : a[i];
+  for (int i = 0; i < N; i++)  /* KEEPS_MAX */
+    m2 = (a[i] > m2) ? a[i] : m2;
+  for (int i = 0; i < N; i++)  /* BOOL_SUM */
+    any += k[i];
+  for (int i = 0; i < N; i++)  /* BOOL_HISTOGRAM */
+    h[k[i] & 3] += 1;
+  for (int i = 0; i < N; i++)  /* THREAD_LOCAL */
+    s += a[i] * tl[i % 64];
+  int nb = 0;
+  for (int i = 0; i < N; i++) nb += b[i];
+  printf("%d %d %d %d %.3f %.3f %d %d%d%d%d %.3f\n", f, ok, g, nb, m1, m2, any, h[0], h[1], h[2], h[3], s);
+  return 0;
+}
+"""
+
+
+def test_order_dependent_updates_stay_serial_and_reductions_offload(tmp_path) -> None:
+    build_and_compare(tmp_path, PROGRAM, ["PLAIN_OR", "KEEPS_MAX"])
+    for marker, rid, words in (("SIDE_EFFECT", "PCX112", "carries a value"), ("TRAPS", "PCX112", "carries a value"),
+                               ("NAN_PICKS_ELEMENT", "PCX112", "carries a value"),
+                               ("BOOL_SUM", "PCX112", "each step makes it 0 or 1"),
+                               ("BOOL_HISTOGRAM", "PCX117", "array of bool"),
+                               ("THREAD_LOCAL", "PCX119", "thread-local array")):
+        refused_nest(PROGRAM, marker, rid, words)
