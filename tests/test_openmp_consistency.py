@@ -4,7 +4,11 @@ The rule: in a build in which pcx can rewrite (static mode; validated mode with 
 cache in reach; pcx tune's instrumented build, which is static), every C/C++ compile and
 every link gets the compiler family's OpenMP switch, and the analysis sees it too.  In
 mode off, validated mode without a plan cache, and offload target none, the user's flags
-alone decide.
+alone decide.  Where the user's command line has no OpenMP switch, what the source itself
+says stays as in their build: its ``#pragma omp`` lines are blanked (PCX019) and
+``_OPENMP`` in its ``#if`` conditions reads as undefined (clang's offload headers need the
+macro defined, so it is renamed there, not undefined): code under ``#if _OPENMP`` that
+relies on the inert pragmas (LULESH's per-thread arrays) gave wrong answers.
 
 tests/fixtures/openmp_project is the shape of LULESH: a struct whose layout depends on
 ``_OPENMP`` and storage allocated under ``#if _OPENMP`` in one file and used in the other;
@@ -32,7 +36,7 @@ TOOLCHAIN_FILE = ROOT / "hooks" / "pcx-toolchain.cmake"
 needs_cmake = pytest.mark.skipif(shutil.which("cmake") is None or shutil.which("clang++-19") is None,
                                  reason="cmake or clang++-19 missing")
 
-GUARD = "#if !defined(_OPENMP)\n#error no _OPENMP here\n#endif\nint f(void) { return 1; }\n"
+GUARD = "#if defined(_OPENMP)\n#error _OPENMP here\n#endif\nint f(void) { return 1; }\n"
 
 
 # ------------------------------------------------------------------ the rule, per command
@@ -48,6 +52,7 @@ def test_openmp_flags_table() -> None:
 
 
 def _compile(tmp_path: Path, pcx_env: dict[str, str], *settings: str, cache: bool = False) -> subprocess.CompletedProcess:
+    """Compile GUARD (an error where its ``#if`` sees ``_OPENMP``) with ``settings``."""
     work = tmp_path / ("with-cache" if cache else "no-cache")
     work.mkdir(exist_ok=True)
     if cache:
@@ -57,21 +62,23 @@ def _compile(tmp_path: Path, pcx_env: dict[str, str], *settings: str, cache: boo
                           cwd=work, env=pcx_env, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("settings, cache, defined", [
-    (("--pcx-mode=static",), False, True),           # static: every file
-    (("--pcx-mode=validated",), True, True),          # validated with a plan cache in reach
-    (("--pcx-mode=validated",), False, False),        # validated, nothing can apply: the user's flags
-    (("--pcx-mode=off",), True, False),
-    (("--pcx-mode=static", "--pcx-offload-target=none"), False, False),
-    (("--pcx-mode=static", "--pcx-instrument"), False, True),  # pcx tune's hotspot build
+@pytest.mark.parametrize("settings, cache", [
+    (("--pcx-mode=static",), False),           # static: every file gets the switch
+    (("--pcx-mode=validated",), True),          # validated with a plan cache in reach
+    (("--pcx-mode=validated",), False),        # validated, nothing can apply: the user's flags
+    (("--pcx-mode=off",), True),
+    (("--pcx-mode=static", "--pcx-offload-target=none"), False),
+    (("--pcx-mode=static", "--pcx-instrument"), False),  # pcx tune's hotspot build
 ])
-def test_plain_file_sees_openmp_exactly_in_builds_that_can_rewrite(tmp_path, pcx_env, settings, cache, defined):
-    """A file with no loop at all, compiled on its own: whether it sees _OPENMP depends
-    only on the build's mode, never on whether this file was rewritten."""
-    r = _compile(tmp_path, pcx_env, *settings, cache=cache)
-    assert (r.returncode == 0) == defined, r.stderr
-    if not defined:
-        assert "no _OPENMP here" in r.stderr
+@pytest.mark.parametrize("user_openmp", [False, True])
+def test_a_file_sees_openmp_as_the_users_flags_say_in_every_mode(tmp_path, pcx_env, settings, cache, user_openmp):
+    """A file with no loop at all, compiled on its own: whether its ``#if`` sees _OPENMP
+    depends only on the user's command line, never on the mode nor on pcx's switch."""
+    r = _compile(tmp_path, pcx_env, *settings, *(["-fopenmp"] if user_openmp else []), cache=cache)
+    assert (r.returncode == 0) != user_openmp, r.stderr
+    assert "pcx-cc: warning" not in r.stderr, r.stderr
+    if user_openmp:
+        assert "_OPENMP here" in r.stderr
 
 
 def test_link_of_openmp_objects_gets_the_runtime(tmp_path, pcx_env) -> None:
@@ -240,3 +247,60 @@ def test_pcx_tune_on_the_cmake_project(tmp_path) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout == _serial_reference(tmp_path, ["20000", "6"])
     assert any("axpy" in k for k in kernel_launches(run.stderr))
+
+
+PER_THREAD = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#define N 100000
+/* Old GPU version, kept for reference:
+#pragma omp target teams distribute parallel for
+*/
+static double a[N];
+int main(int argc, char **argv) {
+  int nt = 1;
+#if _OPENMP
+  nt = omp_get_max_threads();
+#endif
+  double *part = malloc(nt * sizeof(double));
+  for (int i = 0; i < N; i++) a[i] = 0.5 * i + argc;
+#pragma omp parallel
+  {
+    int t = 0;
+#if defined(_OPENMP)
+    t = omp_get_thread_num();
+#endif
+    double s = 0;
+    for (int i = t; i < N; i += nt) s += a[i];
+    part[t] = s;
+  }
+  double sum = 0;
+  for (int t = 0; t < nt; t++) sum += part[t];
+  printf("threads=%d sum=%.1f\n", nt, sum);
+  free(part);
+  return 0;
+}
+"""
+
+
+def test_code_under_if_openmp_keeps_the_users_meaning_beside_inert_pragmas(tmp_path, pcx_env) -> None:
+    """LULESH's shape (a held-out check: a wrong final energy with two threads): per-thread
+    partial sums sized by ``omp_get_max_threads()`` under ``#if _OPENMP`` and filled in an
+    ``omp parallel`` region.  Built without -fopenmp, the pragma is inert; with pcx's switch,
+    _OPENMP was defined while the pragma was blanked, and thread 1's slot was never written.
+    A target pragma in a comment does not make the file an OpenMP program either."""
+    (tmp_path / "p.c").write_text(PER_THREAD)
+    subprocess.run(["clang-19", "-O1", "p.c", "-o", "serial"], cwd=tmp_path, check=True)
+    env = {**pcx_env, "PCX_MODE": "static"}
+    r = subprocess.run([str(VENV_BIN / "pcx-cc"), "-O1", "--pcx-remarks", "p.c", "-o", "offload"], cwd=tmp_path,
+                       env=env, capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0 and "pcx-cc: warning" not in r.stderr, r.stderr
+    assert "'_OPENMP' is undefined in this file's #if conditions" in r.stderr, r.stderr
+    want = subprocess.run(["./serial"], cwd=tmp_path, capture_output=True, text=True).stdout
+    strict = {**os.environ, **VALIDATION_ENV, "OMP_NUM_THREADS": "2", "LIBOMPTARGET_INFO": "16"}
+    run = subprocess.run(["./offload"], cwd=tmp_path, env=strict, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout == want == "threads=1 sum=2500075000.0\n", run.stdout + want
+    assert len(kernel_launches(run.stderr)) >= 1, run.stderr[-2000:]

@@ -50,7 +50,7 @@ def try_rewritten(
         sys.stderr.buffer.write(err)
         sys.stderr.flush()
         for j in changed:
-            j.applied = True
+            j.applied = not j.inert_only
             try:
                 _fix_depfiles(cmd, inv, j)
             except Exception as exc:  # noqa: BLE001

@@ -39,9 +39,11 @@ class SourceJob:
         self.remarks: list[Any] = []  # driver-level remarks (PCX00x)
         self.temp_path: str | None = None
         self.applied = False  # the rewritten text was compiled
-        # the text with the user's OpenMP pragmas blanked, where pcx's OpenMP switch would
-        # bring them to life (``Command.forced_openmp``): compiled when nothing else is
+        # the text with the user's OpenMP pragmas blanked and ``_OPENMP`` undefined in its
+        # conditions, where pcx's OpenMP switch would bring them to life
+        # (``Command.forced_openmp``): compiled when nothing else is, as the original
         self.inert_openmp_text: str | None = None
+        self.inert_only = False  # ``text`` is ``inert_openmp_text``: no rewrite of pcx's
 
     def remark(self, rid: str, message: str, line: int = 1) -> None:
         from pcx_driver.model import Remark
@@ -73,6 +75,7 @@ class SourceStage:
         if job.text is None and job.inert_openmp_text is not None:
             job.text = job.inert_openmp_text
             job.openmp = True  # the same switch the original command gets
+            job.inert_only = True
 
     def _analyse(self, job: SourceJob, inv: Invocation, mode: str) -> None:
         cfg = self.cmd.config.get
@@ -107,6 +110,19 @@ class SourceStage:
         job.unit = SourceUnit(path=src.path, text=text, language=language, directory=self.cmd.cwd,
                               semantic_args=list(inv.semantic_args), whole_program=whole_program(inv))
         directives = _openmp_directives(text)  # (first line, any target construct, first pragma)
+        if directives[1] and language is not Language.CUDA and not _target_pragma_in_code(job.unit.data, language):
+            directives = (directives[0], False, directives[2])  # (a target pragma inside a comment)
+        if self.cmd.forced_openmp and language is not Language.CUDA and not directives[1]:
+            # (source with target code is an OpenMP program: it compiles as written)
+            from pcx_driver.engine.ompport import without_openmp_macro
+
+            masked = without_openmp_macro(text, language)
+            if masked is not None:
+                text = masked
+                job.unit = dataclasses.replace(job.unit, text=text)
+                job.inert_openmp_text = _with_line_directive(text, src.path)
+                job.remark("PCX019", "'_OPENMP' is undefined in this file's #if conditions, as the command line "
+                                     "(without OpenMP) has it, though pcx compiles with its OpenMP switch")
         if self.cmd.forced_openmp and language is not Language.CUDA and directives[0] and not directives[1]:
             # (target code, the user's or a gate-checked proposal's, is compiled as written:
             # the offload compile is what it is there for)
@@ -297,6 +313,25 @@ def _openmp_directives(text: str) -> tuple[int, bool, str]:
                 first_text = first_text[:77] + "..."
         target = target or "target" in words[:2]
     return first, target, first_text
+
+
+def _target_pragma_in_code(data: bytes, language: Any) -> bool:
+    """Whether a ``#pragma omp target ...`` / ``declare target`` line of ``data`` is a
+    directive, not text in a comment (which ``_openmp_directives``' line scan also takes):
+    tree-sitter's reading; ``_Pragma`` forms count as found."""
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.source import walk
+
+    if b"_Pragma" in data:
+        return True
+    for n in walk(hostaccess.parse(data, language).root_node):
+        if n.type == "preproc_call" and n.child_by_field_name("directive") is not None and \
+                n.child_by_field_name("directive").text.strip() == b"#pragma":
+            arg = n.child_by_field_name("argument")
+            words = arg.text.decode(errors="replace").replace("(", " ").split() if arg is not None else []
+            if len(words) >= 2 and words[0] == "omp" and "target" in words[1:3]:
+                return True
+    return False
 
 
 def _with_line_directive(text: str, path: str) -> str:

@@ -756,6 +756,35 @@ def reach_from(out: OpenMPScan, start: set[str], why: str) -> set[str]:
 # ------------------------------------------------------------------------- the analysis' view
 
 
+#: what ``_OPENMP`` reads as in the preprocessor conditions of a source the user compiles
+#: without OpenMP where pcx adds the switch (``without_openmp_macro``): a name no one
+#: defines, as long as ``_OPENMP`` so that every column stays where it was
+UNDEFINED_OPENMP_MACRO = "_PCXOMP"
+
+
+def without_openmp_macro(text: str, language: Language) -> str | None:
+    """``text`` with ``_OPENMP`` in its ``#if``/``#ifdef``/``#ifndef``/``#elif`` conditions
+    renamed ``UNDEFINED_OPENMP_MACRO``; None when no condition names it.  The user's build
+    has no OpenMP switch, so those branches read ``_OPENMP`` as undefined; pcx's switch
+    (which clang's offload headers need defined) must not change what they compile:
+    LULESH fills per-thread arrays under ``#if _OPENMP`` in ``omp parallel`` regions whose
+    pragmas stay inert, and gave a wrong energy with two threads."""
+    data = text.encode("utf-8", "surrogateescape")
+    if b"_OPENMP" not in data:
+        return None
+    out = bytearray(data)
+    found = False
+    for n in walk(hostaccess.parse(data, language).root_node):
+        if n.type not in ("preproc_if", "preproc_elif", "preproc_ifdef", "preproc_elifdef"):
+            continue
+        cond = n.child_by_field_name("condition") or n.child_by_field_name("name")
+        for x in walk(cond) if cond is not None else ():
+            if x.type == "identifier" and data[x.start_byte:x.end_byte] == b"_OPENMP":
+                out[x.start_byte:x.end_byte] = UNDEFINED_OPENMP_MACRO.encode()
+                found = True
+    return bytes(out).decode("utf-8", "surrogateescape") if found else None
+
+
 def blanked(unit: SourceUnit, scan_: OpenMPScan) -> str:
     """``unit.text`` with every OpenMP pragma replaced by spaces (newlines kept)."""
     data = bytearray(unit.data)
