@@ -7,7 +7,9 @@ a ternary max that picks the element where the comparison fails (a NaN element r
 maximum serially); a ``bool`` summed (each step makes it 0 or 1 again), as a scalar or as a
 histogram array (whose offload link also failed); and thread-local variables, which OpenMP
 can neither map nor make firstprivate (the whole file fell back, PCX007).  Each stays
-serial with its reason; the forms that are reductions still offload.
+serial with its reason; the forms that are reductions still offload.  So does a counter
+whose updated value the iteration reads (``arr[i] = input[pos++]``, TACLe's audiobeam):
+it was summed as a reduction, each thread's copy starting at 0.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ PROGRAM = r"""
 #include <stdio.h>
 #define N 20000
 static double a[N];
-static int k[N], b[N];
+static int k[N], b[N], c[N];
 static _Thread_local double tl[64];
 int main(int argc, char **argv) {
   int f = 0, ok = 1, g = 0;
@@ -54,6 +56,12 @@ int main(int argc, char **argv) {
     h[k[i] & 3] += 1;
   for (int i = 0; i < N; i++)  /* THREAD_LOCAL */
     s += a[i] * tl[i % 64];
+  int pos = 0, v = 7;
+  for (int i = 0; i < N / 2; i++)  /* UPDATE_VALUE_READ */
+    c[i] = k[pos++];
+  for (int i = N / 2; i < N; i++)  /* ASSIGNMENT_VALUE_READ */
+    c[i] = (v += 3);
+  for (int i = 0; i < N; i++) b[i] += c[i] + pos;
   int nb = 0;
   for (int i = 0; i < N; i++) nb += b[i];
   printf("%d %d %d %d %.3f %.3f %d %d%d%d%d %.3f\n", f, ok, g, nb, m1, m2, any, h[0], h[1], h[2], h[3], s);
@@ -68,5 +76,7 @@ def test_order_dependent_updates_stay_serial_and_reductions_offload(tmp_path) ->
                                ("NAN_PICKS_ELEMENT", "PCX112", "carries a value"),
                                ("BOOL_SUM", "PCX112", "each step makes it 0 or 1"),
                                ("BOOL_HISTOGRAM", "PCX117", "array of bool"),
-                               ("THREAD_LOCAL", "PCX119", "thread-local array")):
+                               ("THREAD_LOCAL", "PCX119", "thread-local array"),
+                               ("UPDATE_VALUE_READ", "PCX112", "carries a value"),
+                               ("ASSIGNMENT_VALUE_READ", "PCX112", "carries a value")):
         refused_nest(PROGRAM, marker, rid, words)

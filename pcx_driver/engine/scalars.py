@@ -119,6 +119,10 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
     key = ref.decl.key if ref.decl else None
     if a is None or key is None:
         return None
+    if not _value_discarded(a):
+        # ``arr[i] = input[pos++]``: the update's value is read in the iteration, and each
+        # thread's copy of the variable would start at the identity (TACLe's audiobeam)
+        return None
     if a.type == "update_expression":
         return ("+", a)
     if a.type != "assignment_expression":
@@ -174,6 +178,24 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
             return None
         return (kind, a) if kind else None
     return None
+
+
+def _value_discarded(a: Node) -> bool:
+    """Whether nothing reads the value of the update ``a``: it is a statement of its own,
+    a part of a comma list that is one, or a ``for`` loop's increment."""
+    n = a
+    while n.parent is not None and n.parent.type in ("parenthesized_expression", "comma_expression"):
+        if n.parent.type == "comma_expression" and n.parent.child_by_field_name("right") == n and \
+                n.parent.parent is not None and n.parent.parent.type not in ("expression_statement", "for_statement",
+                                                                              "comma_expression"):
+            return False  # ``x = (a, s += 1)``: the list's value is the update's
+        n = n.parent
+    p = n.parent
+    if p is None:
+        return False
+    if p.type == "expression_statement":
+        return True
+    return p.type == "for_statement" and p.child_by_field_name("update") == n
 
 
 def if_reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
