@@ -359,7 +359,9 @@ class Driver:
         """
         found = False
         whole: set[str] = set()
-        for i in inv.inputs:
+        from pcx_driver.invocation import library_archives
+
+        for i in [*inv.inputs, *library_archives(inv.args, self.cmd.cwd)]:
             if i.language not in ("object", "archive"):
                 continue
             try:
@@ -380,6 +382,8 @@ class Driver:
                 # archive pulled members nothing uses, whose undefined symbols broke links)
                 self.cmd.archive_words[i.position] = [*members, i.path] if members else \
                     ["-Wl,--whole-archive", i.path, "-Wl,--no-whole-archive"]
+                if i.position + 1 < len(inv.args) and inv.args[i.position] == "-l":
+                    self.cmd.archive_words[i.position + 1] = []  # (``-l NAME``: both words are the archive)
         return found
 
     def _choose(self, configured: str | None, launcher: str | None, cxx: bool, visited: set[str]) -> toolchain.Compiler:

@@ -333,3 +333,39 @@ def depfile_candidates(inv: Invocation, source: Input) -> list[str]:
         # gcc names it after the output: prog-stem.d
         out.append(f"{inv.output}-{stem}.d")
     return out
+
+
+def library_archives(args: list[str], cwd: str) -> list[Input]:
+    """The static archives that ``-lNAME`` arguments name in the ``-L`` directories of the
+    command (``-L. -lmp3lame``, lame's Makefile), as archive inputs at the ``-l`` word's
+    position: one with kernels needs the offload link as an archive named as a file does.
+    A shared library found first (the linker's choice unless ``-static``) is left alone:
+    it holds its own device images."""
+    dirs: list[str] = []
+    libs: list[tuple[str, int]] = []
+    static = any(a in ("-static", "-Wl,-Bstatic") for a in args)
+    k = 0
+    while k < len(args):
+        a = args[k]
+        if a in ("-L", "-l") and k + 1 < len(args):
+            if a == "-L":
+                dirs.append(args[k + 1])
+            else:
+                libs.append((args[k + 1], k))
+            k += 2
+            continue
+        if a.startswith("-L") and len(a) > 2:
+            dirs.append(a[2:])
+        elif a.startswith("-l") and len(a) > 2:
+            libs.append((a[2:], k))
+        k += 1
+    found: list[Input] = []
+    for name, pos in libs:
+        for d in dirs:
+            base = os.path.join(cwd, d, "lib" + name)
+            if not static and os.path.exists(base + ".so"):
+                break
+            if os.path.isfile(base + ".a"):
+                found.append(Input(os.path.join(d, "lib" + name + ".a"), "archive", pos))
+                break
+    return found

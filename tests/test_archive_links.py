@@ -5,7 +5,9 @@ resolves an undefined device symbol, so pcx gives the link the members that hold
 as objects of their own, ahead of the archive (pcx_driver/cc/archives.py).  A held-out
 build of darknet named its archive twice (``$^ ... $(ALIB)``), and linking it whole twice
 defined every symbol twice; an archive with a member nothing uses, which needs a symbol
-nobody defines, failed to link whole where a plain link never pulls that member in.
+nobody defines, failed to link whole where a plain link never pulls that member in.  An
+archive named by ``-L. -lNAME`` (lame's Makefile) got no offload link at all: undefined
+``__tgt_target_kernel``.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def _sh(args, cwd, env=None):
     return r
 
 
-@pytest.mark.parametrize("link", [["main.o", "liba.a", "liba.a"], ["main.o", "libb.a"]],
-                         ids=["named-twice", "unused-member"])
+@pytest.mark.parametrize("link", [["main.o", "liba.a", "liba.a"], ["main.o", "libb.a"], ["main.o", "-L.", "-la"],
+                                  ["main.o", "-L", ".", "-l", "b", "-lm"]],
+                         ids=["named-twice", "unused-member", "-l", "-l apart"])
 def test_kernels_in_an_archive_link_and_launch(tmp_path, link) -> None:
     env = {**os.environ, "PCX_MODE": "static", "PCX_OFFLOAD_TARGET": "x86_64-pc-linux-gnu"}
     for name, text in (("lib.c", LIB), ("unused.c", UNUSED), ("main.c", MAIN)):
