@@ -22,6 +22,8 @@ OFF, NA, SER = Decision.OFFLOADED, Decision.NOT_ANALYSED, Decision.SERIAL
 
 DEFINES = r"""
 double sqrt(double); double exp(double);
+typedef int my_int32;
+#define Q31 my_int32
 #define SCALAR_VAL(x) x
 #define SQRT_FUN(x) sqrt(x)
 #define MAXI(a, b) ((a) > (b) ? (a) : (b))
@@ -48,6 +50,8 @@ CASES = [
     # an access macro naming its array (engine/macros.access_macro): the element a[i]
     ("for (i = 0; i < n; i++) b[i] = AT(i);", OFF, "PCX100", ""),
     ("for (i = 0; i < n; i++) b[i] = INDIRECT(i);", NA, "PCX113", "subscripts memory"),
+    # a cast to a macro naming a typedef (NNoM's ``#define q31_t int32_t``), not a call
+    ("for (i = 0; i < n; i++) b[i] = (Q31)(a[i]) * 2;", OFF, "PCX100", ""),
     ("for (i = 0; i < n; i++) b[i] = BUMP(a[i]);", NA, "PCX113", "assigns or increments"),
     ("for (i = 0; i < n; i++) b[i] = DEREF(a + i);", NA, "PCX113", "dereferences"),
     ("for (i = 0; i < n; i++) b[i] = PASTE(1);", NA, "PCX113", "pastes"),

@@ -415,7 +415,10 @@ def is_cast_call(sem: Semantics, n: Node, f: Node | None, decl_of) -> bool:
         if inner is None or inner.type not in ("identifier", "type_identifier", "primitive_type"):
             return False
         mu = sem.macro_at(inner.start_byte)
-        if mu is not None and (mu.function_like or not arithmetic_type_tokens(mu.body, sem)):
+        # (a macro for a typedef, ``#define q31_t int32_t``: one name, which libclang's cast
+        # at this byte says is an arithmetic type)
+        named_type = mu is not None and len(mu.body) == 1 and mu.body[0].isidentifier()
+        if mu is not None and (mu.function_like or not (arithmetic_type_tokens(mu.body, sem) or named_type)):
             return False
         return sem.macro_at(n.start_byte) is None
     if f.type == "identifier":  # Real_t(e): a type name, neither a macro nor a variable
