@@ -117,9 +117,6 @@ class ArrayAccessSummary:
     section: Section  # the exact (or safely over-approximated) section touched
     exact: bool = True  # False when the section is an over-approximation
     written_fully: bool = False  # every element of ``section`` is written before being read
-    # every element of ``section`` is stored, whole, by an unconditional write (``x[i] *= 2``
-    # too): the copy back brings nothing the kernel did not write
-    written_whole: bool = False
     # C++ containers (std::vector, std::array) cannot be mapped as objects: the rewriter
     # maps ``name.data()`` through a local pointer and renames these byte ranges (each an
     # occurrence of the container expression inside the nest) to that pointer.
@@ -139,6 +136,9 @@ class ArrayAccessSummary:
     # written): a data region may copy just this back after the kernel, where host code
     # in the loop around reads the array (engine/dataflow.py).
     write_section: Section | None = None
+    # every element of ``section`` is stored, whole, by an unconditional write (``x[i] *= 2``
+    # too): the copy back brings nothing the kernel did not write
+    written_whole: bool = False
 
 
 @dataclass
