@@ -304,3 +304,30 @@ def test_code_under_if_openmp_keeps_the_users_meaning_beside_inert_pragmas(tmp_p
     run = subprocess.run(["./offload"], cwd=tmp_path, env=strict, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and run.stdout == want == "threads=1 sum=2500075000.0\n", run.stdout + want
     assert len(kernel_launches(run.stderr)) >= 1, run.stderr[-2000:]
+
+
+HIDDEN_PRAGMAS = r"""
+#include <cinttypes>
+#include <cstdio>
+int main() {
+  int visits = 0;
+#pragma omp parallel
+  visits++;
+  std::printf("visits=%d\n", visits);
+  std::printf("%14" PRId64 "\n", (int64_t)42);
+  return 0;
+}
+"""
+
+
+def test_pragmas_the_scan_cannot_read_stay_inert_too(tmp_path, pcx_env) -> None:
+    """gapbs (a held-out build): a ``"%14" PRId64`` string is a parse problem to the OpenMP
+    scan, which then found no pragma to blank, and pcx's switch ran its 40 parallel loops
+    in a build without -fopenmp.  The pragma lines tree-sitter finds are blanked."""
+    (tmp_path / "v.cpp").write_text(HIDDEN_PRAGMAS)
+    env = {**pcx_env, "PCX_MODE": "static"}
+    subprocess.run([str(VENV_BIN / "pcx-c++"), "-O1", "v.cpp", "-o", "v"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=240)
+    run = subprocess.run(["./v"], cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "3"}, capture_output=True,
+                         text=True, timeout=60)
+    assert run.stdout.startswith("visits=1\n"), run.stdout

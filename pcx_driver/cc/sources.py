@@ -126,9 +126,9 @@ class SourceStage:
         if self.cmd.forced_openmp and language is not Language.CUDA and directives[0] and not directives[1]:
             # (target code, the user's or a gate-checked proposal's, is compiled as written:
             # the offload compile is what it is there for)
-            from pcx_driver.engine.ompport import blanked, scan as scan_openmp
+            from pcx_driver.engine.ompport import blanked, inert_pragmas
 
-            found = scan_openmp(job.unit.data, language)
+            found = inert_pragmas(job.unit.data, language)
             if found.pragmas:
                 # the user's build compiles without OpenMP, where these pragmas do nothing:
                 # every stage, and the compile, sees the source without them

@@ -785,6 +785,28 @@ def without_openmp_macro(text: str, language: Language) -> str | None:
     return bytes(out).decode("utf-8", "surrogateescape") if found else None
 
 
+def inert_pragmas(data: bytes, language: Language) -> OpenMPScan:
+    """The scan of ``data`` for a build that compiles without OpenMP, whose pragmas must all
+    be blanked: where a parse problem kept ``scan`` from reading them (``refuse``), every
+    ``#pragma omp`` line tree-sitter finds (a held-out build of gapbs: a ``"%14" PRId64``
+    string hid its 40 pragmas, which pcx's switch then ran)."""
+    found = scan(data, language)
+    if found.pragmas or not found.refuse:
+        return found
+    lines = OpenMPScan(refuse=found.refuse)
+    for n in walk(hostaccess.parse(data, language).root_node):
+        directive = n.child_by_field_name("directive") if n.type == "preproc_call" else None
+        arg = n.child_by_field_name("argument") if directive is not None else None
+        words = arg.text.decode(errors="replace").split() if arg is not None else []
+        if directive is not None and directive.text.strip() == b"#pragma" and words[:1] == ["omp"]:
+            end = n.end_byte
+            while end > n.start_byte and data[end - 1:end] in (b"\n", b"\r"):
+                end -= 1
+            lines.pragmas.append(OmpPragma(n.start_byte, end, n.start_point[0] + 1, n.start_point[1] + 1,
+                                           words[1:3], []))
+    return lines
+
+
 def blanked(unit: SourceUnit, scan_: OpenMPScan) -> str:
     """``unit.text`` with every OpenMP pragma replaced by spaces (newlines kept)."""
     data = bytearray(unit.data)
