@@ -324,6 +324,9 @@ class TypedNames:
     # variables of user class types: a range-for over one calls its ``begin()``, which may
     # return a pointer into any array
     user_objects: set[str] = field(default_factory=set)
+    # arrays declared at file or namespace scope (a header's ``extern double a[N];`` too):
+    # two of them are never one array, whatever a pointer may point to
+    global_arrays: set[str] = field(default_factory=set)
 
 @dataclass
 class UnitAnalysis:

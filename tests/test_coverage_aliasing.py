@@ -178,3 +178,31 @@ def test_restrict_pairs_whose_maps_may_overlap_are_tested_at_run_time(tmp_path) 
     # libomptarget aborted ("explicit extension not allowed"): now each pair is compared
     # at run time (PCX128) and the loop runs as written where the sections meet.
     build_and_compare(tmp_path, RESTRICT_OVERLAPS, ["READ_PAIR", "STRIDED"])
+
+
+TWO_GLOBALS_BESIDE_A_POINTER = r"""
+#include <stdio.h>
+#define N 32000
+float a[N], b[N];
+static void s000(int *calls) {
+  for (int i = 0; i < N; i++)  /* TWO_GLOBALS */
+    a[i] = b[i] + a[i] * 0.5f;
+  (*calls)++;
+}
+int main(int argc, char **argv) {
+  int calls = 0;
+  for (int i = 0; i < N; i++) { b[i] = (float)(i % 17); a[i] = argc; }
+  s000(&calls);
+  float s = 0;
+  for (int i = 0; i < N; i++) s += a[i] * (i % 3);
+  printf("%.1f %d\n", s, calls);
+  return 0;
+}
+"""
+
+
+def test_two_global_arrays_beside_a_pointer_parameter_are_two_arrays(tmp_path) -> None:
+    # TSVC's kernels (a held-out check, 56 loops): the plan checker took 'a' and 'b' for one
+    # array, as each might be what a pointer parameter points to (PCX215).  Two declared
+    # arrays are never one, whatever a pointer may point to.
+    build_and_compare(tmp_path, TWO_GLOBALS_BESIDE_A_POINTER, ["TWO_GLOBALS"])

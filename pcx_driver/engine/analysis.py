@@ -749,6 +749,17 @@ def _wide_floats(nest) -> list[tuple[str, str]]:
     return []
 
 
+def _global_arrays(sem: Semantics) -> set[str]:
+    """Names of file-scope arrays (declared in a header or here); a name that is another
+    file-scope variable too is left out (a function's own parameter or local of that name
+    is the plan checker's to see: ``Frame.own_names``)."""
+    arrays, other = set(), set()
+    for d in [*sem.decls_at.values(), *sem.refs.values()]:
+        if d.kind == "global":
+            (arrays if d.shape == "array" else other).add(d.name)
+    return arrays - other
+
+
 def _typed_names(sem: Semantics) -> TypedNames:
     decls = list(sem.decls_at.values())
     return TypedNames(
@@ -757,7 +768,8 @@ def _typed_names(sem: Semantics) -> TypedNames:
         array_references={d.name for d in decls if "(&)[" in d.type_spelling or "(&&)[" in d.type_spelling},
         reference_members={d.name for d in decls if d.kind in ("field", "union-member") and d.reference},
         user_objects={d.name for d in decls if d.shape == "record" and not d.type_spelling.replace(
-            "const ", "").startswith("std::")})
+            "const ", "").startswith("std::")},
+        global_arrays=_global_arrays(sem))
 
 
 def _unqualified(type_spelling: str) -> str:

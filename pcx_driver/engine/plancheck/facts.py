@@ -55,6 +55,8 @@ class UnitFacts:
         # file-scope names other files can name (not ``static``)
         self.foreign_functions: set[str] = set(analysis.foreign_functions) if analysis is not None else set()
         self.shared_globals: set[str] = set()
+        # file-scope arrays by libclang (a header's too): never one array with each other
+        self.global_arrays: set[str] = set(analysis.typed_names.global_arrays) if analysis is not None else set()
         self.file_scope_buffers: set[str] = set()  # file-scope arrays and pointers
         for child in hostaccess.file_scope_declarations(self.root):
             if child.type == "declaration":

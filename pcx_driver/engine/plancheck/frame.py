@@ -8,11 +8,13 @@ region the walk has entered, with the buffers its maps took.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import tree_sitter
 
+from pcx_driver.engine import hostaccess
 from pcx_driver.engine.plancheck.state import State
 from pcx_driver.engine.symsect import Sect, sect_of
 from pcx_driver.model import DataRegion, KernelPlan, NestAnalysis, Section
@@ -47,6 +49,12 @@ class Frame:
     fname: str
     fnode: tree_sitter.Node
     open: list[OpenRegion] = field(default_factory=list)  # innermost last
+
+    @functools.cached_property
+    def own_names(self) -> set[str]:
+        """The parameters and locals of the function (they hide file-scope names)."""
+        return set(hostaccess.param_names(self.fnode, self.facts.data)) | \
+            hostaccess.locally_declared(self.fnode, self.facts.data)
 
     def ids(self, st: State, name: str) -> frozenset:
         """The buffers ``name`` may point to in ``st``."""

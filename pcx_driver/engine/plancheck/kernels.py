@@ -50,10 +50,13 @@ def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_lo
             maps.setdefault(f.facts.canonical(sec.base), []).append((m.kind, sec))
     touched = {f.facts.canonical(n) for n in reads} | {f.facts.canonical(n) for n in writes}
     mapped = sorted(maps)
+    arrays = f.facts.global_arrays - f.own_names
     for i, a in enumerate(mapped):  # one array under two names in one construct: a
         for b in mapped[i + 1:]:    # global's own device copy, or sections that overlap
             if not f.ids(st, a) & f.ids(st, b):
                 continue            # without one holding the other, are two arrays
+            if a in arrays and b in arrays:
+                continue  # two declared arrays (each may be what a pointer points to, not both)
             sa = [f.sect(sec) for _, sec in maps[a]]
             sb = [f.sect(sec) for _, sec in maps[b]]
             if a not in writes and b not in writes:  # only read: the same section is found
