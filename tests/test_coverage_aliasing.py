@@ -206,3 +206,39 @@ def test_two_global_arrays_beside_a_pointer_parameter_are_two_arrays(tmp_path) -
     # array, as each might be what a pointer parameter points to (PCX215).  Two declared
     # arrays are never one, whatever a pointer may point to.
     build_and_compare(tmp_path, TWO_GLOBALS_BESIDE_A_POINTER, ["TWO_GLOBALS"])
+
+
+GLOBALS_IN_A_REGION_BESIDE_A_STRUCT_POINTER = r"""
+#include <stdio.h>
+#include <sys/time.h>
+#define N 32000
+float a[N], b[N];
+struct args { struct timeval t1, t2; };
+static void s000(struct args *func_args) {
+  gettimeofday(&func_args->t1, NULL);
+  for (int nl = 0; nl < 3; nl++) {
+    for (int i = 0; i < N; i++)  /* IN_REGION */
+      a[i] = b[i] + 1;
+    b[nl] += a[nl + 1];
+  }
+  gettimeofday(&func_args->t2, NULL);
+}
+int main(int argc, char **argv) {
+  struct args args;
+  for (int i = 0; i < N; i++) b[i] = (float)(i % 17) + argc;
+  s000(&args);
+  float s = 0;
+  for (int i = 0; i < N; i++) s += a[i] * (i % 3) + b[i];
+  printf("%.1f %d\n", s, args.t2.tv_sec >= args.t1.tv_sec);
+  return 0;
+}
+"""
+
+
+def test_global_arrays_in_a_region_beside_a_struct_pointer_offload(tmp_path) -> None:
+    # TSVC's harness passes ``struct args_t *func_args`` to every kernel's function: the
+    # checker gave each global array the parameter's buffer too, and then refused the region
+    # ("update from(a) brings undefined device data", PCX212) and the kernels' maps
+    # ("may extend the present mapping", PCX215).  A parameter may still be either array.
+    data = build_and_compare(tmp_path, GLOBALS_IN_A_REGION_BESIDE_A_STRUCT_POINTER, ["IN_REGION"])
+    assert any("target data" in d["text"] for s in data["sources"] for d in s["directives"]), data
