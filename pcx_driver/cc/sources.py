@@ -110,8 +110,13 @@ class SourceStage:
         job.unit = SourceUnit(path=src.path, text=text, language=language, directory=self.cmd.cwd,
                               semantic_args=list(inv.semantic_args), whole_program=whole_program(inv))
         directives = _openmp_directives(text)  # (first line, any target construct, first pragma)
-        if directives[1] and language is not Language.CUDA and not _target_pragma_in_code(job.unit.data, language):
-            directives = (directives[0], False, directives[2])  # (a target pragma inside a comment)
+        if directives[1] and language is not Language.CUDA and (
+                not _target_pragma_in_code(job.unit.data, language)
+                or self.cmd.forced_openmp and not _target_pragma_compiled(job.unit)):
+            # (a target pragma inside a comment, or in a branch these flags do not compile:
+            # Rodinia's ``#ifdef OMP_OFFLOAD``, whose CPU pragmas beside it pcx's switch
+            # must not bring to life in a build without -fopenmp)
+            directives = (directives[0], False, directives[2])
         if self.cmd.forced_openmp and language is not Language.CUDA and not directives[1]:
             # (source with target code is an OpenMP program: it compiles as written)
             from pcx_driver.engine.ompport import without_openmp_macro
@@ -332,6 +337,21 @@ def _target_pragma_in_code(data: bytes, language: Any) -> bool:
             if len(words) >= 2 and words[0] == "omp" and "target" in words[1:3]:
                 return True
     return False
+
+
+def _target_pragma_compiled(unit: Any) -> bool:
+    """Whether a target pragma of ``unit`` stands in a preprocessor branch its flags
+    compile (libclang's skipped ranges, ``engine/conditionals.active_view``); True where
+    that cannot be told."""
+    from pcx_driver.engine.conditionals import active_view, has_conditionals
+
+    if not has_conditionals(unit.data):
+        return True
+    view = active_view(unit)
+    if view is None:
+        return True
+    return _openmp_directives(view.text)[1] and _target_pragma_in_code(view.text.encode("utf-8", "surrogateescape"),
+                                                                       unit.language)
 
 
 def _with_line_directive(text: str, path: str) -> str:
