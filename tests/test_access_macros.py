@@ -130,3 +130,33 @@ def test_an_access_macro_that_names_its_array_offloads_with_the_serial_output(tm
                                                            "AFTER_READ"])
     carried = " ".join(r["message"] for r in nest_at(data, NAMED_IN_THE_LIST, "NAMED_CARRIED")["reasons"])
     assert "loop-carried dependence on 'in'" in carried, carried
+
+
+READ_AFTER_THROUGH_THE_MACRO = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define OUT(i,j) out[(i)+(j)*n]
+#define C_arr(i,j) C[(i)*n+(j)]
+int main(int argc, char **argv) {
+  int n = 300 + argc;
+  double *out = malloc(sizeof(double) * n * n), *C = calloc(n * n, sizeof(double));
+  for (int j = 0; j < n; j++)  /* WRITES_OUT */
+    for (int i = 0; i < n; i++)
+      OUT(i,j) = 0.5 * i + j;
+  if (OUT(10,0) == 5.0) printf("ok\n"); else printf("bad\n");
+  for (int i = 0; i < 3; i++) printf("%.1f\n", OUT(i,i));
+  for (int i = 0; i < n; i++)  /* PREFIX_NAME */
+    for (int j = 0; j < n; j++)
+      C_arr(i,j) += 2 * OUT(j,i);
+  printf("%.2f\n", C_arr(3,4));
+  free(out); free(C);
+  return 0;
+}
+"""
+
+
+def test_host_code_reading_through_the_macro_after_a_kernel_sees_its_results(tmp_path) -> None:
+    # A held-out check: with the kernel's array used later only through the macro, the array
+    # looked dead after the kernel and was mapped ``alloc`` (garbage printed); an array named
+    # by a prefix of the macro's name (``C`` of ``C_arr``) was taken for the use's own token.
+    build_and_compare(tmp_path, READ_AFTER_THROUGH_THE_MACRO, ["WRITES_OUT", "PREFIX_NAME"])

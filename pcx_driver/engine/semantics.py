@@ -347,7 +347,10 @@ class Semantics:
                     # its file location is where the argument spells it (tree-sitter sees it there)
                     off = _file_offset(c)
                     name = c.spelling.encode()
-                    if off is not None and data[off : off + len(name)] == name:
+                    after = data[off + len(name) : off + len(name) + 1] if off is not None else b""
+                    # (the whole token: ``C`` named by the list of ``C_arr(i, j)`` is not spelled
+                    # at the use, where ``C_arr`` starts with the same letter)
+                    if off is not None and data[off : off + len(name)] == name and not (after.isalnum() or after == b"_"):
                         d = self._decl(ref)
                         if d is not None:
                             self.refs.setdefault(off, d)

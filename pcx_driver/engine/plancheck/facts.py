@@ -336,8 +336,10 @@ class UnitFacts:
                 lo = node.start_byte
             node = node.parent
         body = fnode.child_by_field_name("body")
+        macros = hostaccess.macro_names(self.data, self.lang)  # (``OUT(4, 3)`` uses ``out``)
         for n in preorder(body):
-            if n.type == "identifier" and text_of(self.data, n) == name and (n.start_byte >= byte or n.start_byte >= lo):
+            if n.type == "identifier" and (text_of(self.data, n) == name or name in macros.get(
+                    text_of(self.data, n), frozenset())) and (n.start_byte >= byte or n.start_byte >= lo):
                 if n.start_byte < byte and n.start_byte >= lo:
                     pass
                 call = n.parent.parent if n.parent is not None and n.parent.type == "argument_list" else None
