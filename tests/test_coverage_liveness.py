@@ -284,3 +284,14 @@ def test_an_index_read_after_its_loop_comes_back_through_lastprivate(tmp_path) -
     data = build_and_compare(tmp_path, FINAL_INDEX, ["REUSED", "DOWN", "MAYBE"])
     directives = " ".join(d for s in data["sources"] for n in s["nests"] for d in n["directives"])
     assert directives.count("lastprivate(i) map(tofrom: i)") == 3, directives
+
+
+def test_a_define_inside_the_function_does_not_keep_loop_indices_live() -> None:
+    # GSL's cblas defines ``BASE`` inside every routine: the liveness of ``int i, j;`` gave
+    # up at the definition, and every reused index looked used after its loop (PCX112)
+    src = ("void f(int n, double *c, const double *a) {\n#define BASE double\n  int i, j;\n"
+           "  for (int r = 0; r < 2; r++) {\n"
+           "    for (i = 0; i < n; i++) for (j = 0; j < n; j++) c[i * n + j] += (BASE)a[i * n + j];  /* FIRST */\n"
+           "    for (i = 0; i < n; i++) for (j = 0; j < n; j++) c[i * n + j] *= 0.5;\n  }\n#undef BASE\n}\n")
+    nest = analysed_nest(src, "FIRST")
+    assert nest.decision is Decision.OFFLOADED and nest.depth == 2, [r.format() for r in nest.remarks]

@@ -105,7 +105,10 @@ class _Builder:
         """Build ``n`` so that it continues to ``nxt``; returns its entry node."""
         self.cfg.after_of[n.id] = nxt
         ty = n.type
-        if ty in ("comment", ";", "{", "}", "preproc_call", "empty_statement", "type_definition",
+        # (``#define BASE double`` inside a body, GSL's cblas: a definition runs nothing; an
+        # ``#include`` there may hold any code, and stays unsupported)
+        if ty in ("comment", ";", "{", "}", "preproc_call", "preproc_def", "preproc_function_def",
+                  "empty_statement", "type_definition",
                   "struct_specifier", "enum_specifier", "union_specifier", "class_specifier",
                   "alias_declaration", "using_declaration", "static_assert_declaration", "namespace_alias_definition"):
             return nxt
