@@ -160,3 +160,41 @@ def test_host_code_reading_through_the_macro_after_a_kernel_sees_its_results(tmp
     # looked dead after the kernel and was mapped ``alloc`` (garbage printed); an array named
     # by a prefix of the macro's name (``C`` of ``C_arr``) was taken for the use's own token.
     build_and_compare(tmp_path, READ_AFTER_THROUGH_THE_MACRO, ["WRITES_OUT", "PREFIX_NAME"])
+
+
+REDEFINED = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int n = 5000 + argc;
+  double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * n);
+  for (int i = 0; i < n; i++) { a[i] = i % 9; b[i] = i % 4; }
+#define X(i) a[i]
+  for (int i = 0; i < n; i++)  /* FIRST_X */
+    X(i) = X(i) + 1;
+#undef X
+#define X(i) b[i]
+  for (int i = 0; i < n; i++)  /* SECOND_X */
+    X(i) = X(i) * a[i];
+#undef X
+#define X(i) a[n-1-(i)]
+  for (int i = 0; i < n / 2; i++) {  /* THIRD_X */
+    double t = X(i); X(i) = a[i]; a[i] = t;
+  }
+  double s = 0;
+  for (int i = 0; i < n; i++) s += a[i] * (i % 5) + b[i];
+  printf("%.6f\n", s);
+  free(a); free(b);
+  return 0;
+}
+"""
+
+
+def test_a_macro_defined_more_than_once_is_not_read_through(tmp_path) -> None:
+    # A held-out check: the analysis read every use of X with one of its three lists (a
+    # kernel mapped a[0:n/2] and wrote a[n-1-i]: heap corruption).  Which list a use
+    # expands is not known to it, so no use is read through.
+    data = build_and_compare(tmp_path, REDEFINED, [])
+    for marker in ("FIRST_X", "SECOND_X", "THIRD_X"):
+        why = " ".join(r["message"] for r in nest_at(data, REDEFINED, marker)["reasons"])
+        assert "defined more than once or #undef'd" in why, (marker, why)

@@ -201,8 +201,8 @@ class AffineForms:
         d = self.sem.decl_of(n.start_byte)
         if d is None:
             mu = self.sem.macro_at(n.start_byte)
-            if mu is None or mu.function_like:
-                return None
+            if mu is None or mu.function_like or name in self.sem.unstable_macros:
+                return None  # (a macro defined twice: which list this use expands is not known)
             tokens = expand_object_macros(mu.body, self.sem, frozenset([name]))
             if not stands_as_written(n, tokens):
                 return None  # ``i*W`` of ``#define W N+8`` is ``i*N + 8``
@@ -497,7 +497,7 @@ class AffineForms:
 
     def macro_value(self, name: str, depth: int = 0) -> int | None:
         entry = self.sem.macro_defs.get(name)
-        if entry is None or entry[0]:
+        if entry is None or entry[0] or name in self.sem.unstable_macros:
             return None
         # (expanded as the preprocessor does: a list ``N+8`` inside another is no unit)
         return eval_tokens(expand_object_macros(entry[1], self.sem, frozenset([name])), lambda s: None)

@@ -57,6 +57,8 @@ def macro_problem(name: str, sem: Semantics, depth: int = 0, body: list[str] | N
     entry = sem.macro_defs.get(name)
     if entry is None:
         return f"the definition of macro '{name}' is not visible"
+    if name in sem.unstable_macros:
+        return f"macro '{name}' is defined more than once or #undef'd in this file"
     function_like, whole = entry
     body = whole if body is None else body
     params = set(sem.macro_params.get(name, [])) if function_like else set()

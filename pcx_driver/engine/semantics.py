@@ -138,6 +138,9 @@ class Semantics:
         self.macros: dict[int, MacroUse] = {}
         self.macro_defs: dict[str, tuple[bool, list[str]]] = {}  # main-file #defines
         self.macro_params: dict[str, list[str]] = {}  # function-like macros seen: name -> parameters
+        # macros the main file ``#undef``s or defines more than once: ``macro_defs`` holds one
+        # of their lists, which may not be the one a given use expands
+        self.unstable_macros: frozenset[str] = frozenset()
         self.casts: set[int] = set()  # start bytes of C / C++ functional casts to arithmetic types
         self.for_loops: set[int] = set()
         self.macro_loops: list[int] = []
@@ -253,6 +256,10 @@ class Semantics:
 
     def _build(self, unit: SourceUnit) -> None:
         import clang.cindex as ci
+
+        from pcx_driver.engine.hostaccess import unstable_macros
+
+        self.unstable_macros = unstable_macros(unit.data, unit.language)
 
         tu, path = parse_translation_unit(unit, ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
         self.main_file = path
