@@ -95,9 +95,9 @@ ADVICE: dict[str, str] = {
               "length known only at run time, keeps them on a CPU device too.",
     "PCX145": "Use double in the loop (convert the long double values before and after it) if its precision "
                "is enough: nvptx and amdgcn builds have no 128-bit floating type.",
-    "PCX146": "Write every element the loop touches in each iteration (no condition around the store, no member "
-              "left out), or keep the other threads away from the array while the loop runs: a kernel copies "
-              "back the whole section it mapped.",
+    "PCX146": "Move the loop to a file that starts no threads, called from one thread at a time, whose "
+              "arrays no other thread writes while it runs: a kernel copies back the whole section it "
+              "mapped, and kernels that threads launch at once must not map overlapping sections.",
     "PCX142": "Nothing to do: a graph without negative cycles keeps the pivot row and column fixed, and the "
               "kernel runs in parallel; with one, that step runs as written.",
     "PCX401": "Write the warp function in the kernel (or in a __device__ helper called as a statement of its "
@@ -185,7 +185,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX143", "remark", "collapse narrowed for a CPU device: the innermost loop stays whole (vectorised), the outer loops are shared among the cores"),
         RemarkSpec("PCX144", "remark", "histogram updates reduced into a copy of a small section per thread (reduction over an array section) instead of atomics, for a CPU device"),
         RemarkSpec("PCX145", "remark", "the nest uses a type GPU targets do not have (long double, __float128)"),
-        RemarkSpec("PCX146", "remark", "the file starts threads, and the kernel would copy back elements (or members) it does not write, over what another thread may write meanwhile"),
+        RemarkSpec("PCX146", "remark", "the file starts threads: its loops stay on the host (kernels launched from several threads may map overlapping sections, or copy back over another thread's writes)"),
         # -- data planning ---------------------------------------------------------------
         RemarkSpec("PCX200", "remark", "target data region keeps arrays on the device across kernels"),
         RemarkSpec("PCX201", "remark", "target update inserted where host code reads or writes device data"),

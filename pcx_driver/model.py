@@ -136,9 +136,6 @@ class ArrayAccessSummary:
     # written): a data region may copy just this back after the kernel, where host code
     # in the loop around reads the array (engine/dataflow.py).
     write_section: Section | None = None
-    # every element of ``section`` is stored, whole, by an unconditional write (``x[i] *= 2``
-    # too): the copy back brings nothing the kernel did not write
-    written_whole: bool = False
 
 
 @dataclass

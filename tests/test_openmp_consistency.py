@@ -331,3 +331,15 @@ def test_pragmas_the_scan_cannot_read_stay_inert_too(tmp_path, pcx_env) -> None:
     run = subprocess.run(["./v"], cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "3"}, capture_output=True,
                          text=True, timeout=60)
     assert run.stdout.startswith("visits=1\n"), run.stdout
+
+
+def test_openmp_macro_is_renamed_in_conditions_and_macro_lists_only() -> None:
+    from pcx_driver.engine.ompport import UNDEFINED_OPENMP_MACRO as U, without_openmp_macro
+    from pcx_driver.model import Language
+
+    text = ("#define HAVE_OMP _OPENMP\n#if defined(_OPENMP) && _OPENMP >= 201307\nint a;\n#endif\n"
+            "#ifdef _OPENMP\nint b;\n#endif\nconst char *s = \"_OPENMP\";\n")
+    got = without_openmp_macro(text, Language.C)
+    assert got == text.replace("_OPENMP", U).replace(f'"{U}"', '"_OPENMP"'), got
+    assert len(got) == len(text)  # every column stays where it was
+    assert without_openmp_macro("int x;\n", Language.C) is None

@@ -176,13 +176,10 @@ class Extents:
         covered = self._covers_box(nest, refs, dims) if exact else False
         exact = exact and covered
         fully = written and exact and self._written_first(refs)
-        whole = written and exact and self._whole_elements(refs, [a for a in refs if a.write and not a.conditional]) \
-            and any(a.write and not a.fields and not a.conditional and all(p is not None for p in a.polys)
-                    and self._covers(nest, a, refs) for a in refs)
         summary = ArrayAccessSummary(
             name=name, element_type=d.element_type or "", read=any(a.read for a in refs), written=written,
             section=Section(name if not a0.via_data else a0.root, dims), exact=exact, written_fully=fully,
-            written_whole=whole, element_fields=list(d.element_fields),
+            element_fields=list(d.element_fields),
         )
         if d.shape == "container":
             summary.container = d.container

@@ -775,13 +775,20 @@ def without_openmp_macro(text: str, language: Language) -> str | None:
     out = bytearray(data)
     found = False
     for n in walk(hostaccess.parse(data, language).root_node):
-        if n.type not in ("preproc_if", "preproc_elif", "preproc_ifdef", "preproc_elifdef"):
+        if n.type not in ("preproc_if", "preproc_elif", "preproc_ifdef", "preproc_elifdef", "preproc_def",
+                          "preproc_function_def"):
             continue
-        cond = n.child_by_field_name("condition") or n.child_by_field_name("name")
+        # (and the lists of macros that name it: ``#define HAVE_OMP _OPENMP``, ``#if HAVE_OMP``)
+        cond = n.child_by_field_name("condition") or n.child_by_field_name("name") \
+            if n.type.startswith(("preproc_if", "preproc_elif")) else n.child_by_field_name("value")
         for x in walk(cond) if cond is not None else ():
             if x.type == "identifier" and data[x.start_byte:x.end_byte] == b"_OPENMP":
                 out[x.start_byte:x.end_byte] = UNDEFINED_OPENMP_MACRO.encode()
                 found = True
+            elif x.type == "preproc_arg":  # a replacement list is tokens tree-sitter leaves whole
+                for m in re.finditer(rb"\b_OPENMP\b", data[x.start_byte:x.end_byte]):
+                    out[x.start_byte + m.start():x.start_byte + m.end()] = UNDEFINED_OPENMP_MACRO.encode()
+                    found = True
     return bytes(out).decode("utf-8", "surrogateescape") if found else None
 
 
