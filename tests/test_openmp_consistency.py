@@ -343,3 +343,28 @@ def test_openmp_macro_is_renamed_in_conditions_and_macro_lists_only() -> None:
     assert got == text.replace("_OPENMP", U).replace(f'"{U}"', '"_OPENMP"'), got
     assert len(got) == len(text)  # every column stays where it was
     assert without_openmp_macro("int x;\n", Language.C) is None
+
+
+PRAGMA_IN_A_MACRO = r"""
+#include <stdio.h>
+#define PAR _Pragma("omp parallel")
+int main(void) {
+  int visits = 0;
+  PAR
+  visits++;
+  printf("visits=%d\n", visits);
+  return 0;
+}
+"""
+
+
+def test_a_pragma_operator_in_a_macro_stays_inert_too(tmp_path, pcx_env) -> None:
+    """A held-out check: ``_Pragma("omp parallel for")`` in a macro's list ran under pcx's
+    switch in a build without -fopenmp (the directive scan sees no macro's list)."""
+    (tmp_path / "m.c").write_text(PRAGMA_IN_A_MACRO)
+    env = {**pcx_env, "PCX_MODE": "static"}
+    subprocess.run([str(VENV_BIN / "pcx-cc"), "-O1", "m.c", "-o", "m"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=240)
+    run = subprocess.run(["./m"], cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "3"}, capture_output=True,
+                         text=True, timeout=60)
+    assert run.stdout == "visits=1\n", run.stdout

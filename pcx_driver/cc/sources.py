@@ -128,7 +128,8 @@ class SourceStage:
                 job.inert_openmp_text = _with_line_directive(text, src.path)
                 job.remark("PCX019", "'_OPENMP' is undefined in this file's #if conditions, as the command line "
                                      "(without OpenMP) has it, though pcx compiles with its OpenMP switch")
-        if self.cmd.forced_openmp and language is not Language.CUDA and directives[0] and not directives[1]:
+        if self.cmd.forced_openmp and language is not Language.CUDA and not directives[1] and (
+                directives[0] or b"_Pragma" in job.unit.data):  # (``#define PAR _Pragma("omp parallel")``)
             # (target code, the user's or a gate-checked proposal's, is compiled as written:
             # the offload compile is what it is there for)
             from pcx_driver.engine.ompport import blanked, inert_pragmas

@@ -41,6 +41,7 @@ agree with the engine's (so the CPU-OpenMP program and the serial one compute th
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -798,9 +799,12 @@ def inert_pragmas(data: bytes, language: Language) -> OpenMPScan:
     ``#pragma omp`` line tree-sitter finds (a held-out build of gapbs: a ``"%14" PRId64``
     string hid its 40 pragmas, which pcx's switch then ran)."""
     found = scan(data, language)
+    in_macros = _pragma_operators_in_macros(data, language)
     if found.pragmas or not found.refuse:
+        if in_macros:
+            found = dataclasses.replace(found, pragmas=sorted([*found.pragmas, *in_macros], key=lambda p: p.start))
         return found
-    lines = OpenMPScan(refuse=found.refuse)
+    lines = OpenMPScan(refuse=found.refuse, pragmas=list(in_macros))
     for n in walk(hostaccess.parse(data, language).root_node):
         directive = n.child_by_field_name("directive") if n.type == "preproc_call" else None
         arg = n.child_by_field_name("argument") if directive is not None else None
@@ -811,7 +815,24 @@ def inert_pragmas(data: bytes, language: Language) -> OpenMPScan:
                 end -= 1
             lines.pragmas.append(OmpPragma(n.start_byte, end, n.start_point[0] + 1, n.start_point[1] + 1,
                                            words[1:3], []))
+    lines.pragmas.sort(key=lambda p: p.start)
     return lines
+
+
+def _pragma_operators_in_macros(data: bytes, language: Language) -> list[OmpPragma]:
+    """``_Pragma("omp ...")`` operators in the replacement lists of the file's macros (a
+    ``#define PFOR _Pragma("omp parallel for")``), which the scan of directives does not
+    see: in a build without OpenMP each use of the macro is inert too."""
+    out = []
+    for n in walk(hostaccess.parse(data, language).root_node):
+        value = n.child_by_field_name("value") if n.type in ("preproc_def", "preproc_function_def") else None
+        if value is None or b"_Pragma" not in data[value.start_byte:value.end_byte]:
+            continue
+        for m in re.finditer(rb'_Pragma\s*\(\s*"\s*omp\b[^"]*"\s*\)', data[value.start_byte:value.end_byte]):
+            start = value.start_byte + m.start()
+            line = data.count(b"\n", 0, start) + 1
+            out.append(OmpPragma(start, value.start_byte + m.end(), line, start - data.rfind(b"\n", 0, start), [], []))
+    return out
 
 
 def blanked(unit: SourceUnit, scan_: OpenMPScan) -> str:
