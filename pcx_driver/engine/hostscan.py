@@ -288,7 +288,8 @@ class HostScanner:
                                     f"use '{g}' (its host code would read the host copy, its kernels the device's)",
                                     node.start_byte)
             reached = sorted(self.shared_globals | self.reachable)
-            if reached and (fname in self.foreign or hostaccess.calls_through_pointer(node, self.data, self._lang)):
+            if reached and (fname in self.foreign or hostaccess.calls_through_pointer(node, self.data, self._lang)
+                            and not self._local_lambda(fn)):
                 # A parameter may point to a global of the file that defines the callee, or a
                 # global of another file's: its kernels (pcx-compiled there) would find the
                 # array present and use the device copy, which the region's ``update to``
@@ -537,6 +538,20 @@ class HostScanner:
             if used and d is not None and d.type == "reference_declarator":
                 use.reads |= used
                 use.writes |= used
+
+    def _local_lambda(self, fn: tree_sitter.Node | None) -> bool:
+        """``fn`` names a lambda the enclosing function defines (``auto poke = [&](int k)
+        {...};``): its body is this file's, which the escape scan reads (its captures)."""
+        if fn is None or fn.type != "identifier":
+            return False
+        name = text_of(self.data, fn)
+        f = fn
+        while f is not None and f.type != "function_definition":
+            f = f.parent
+        return f is not None and any(
+            d.type == "init_declarator" and declared_identifier(d, self.data) == name
+            and (v := d.child_by_field_name("value")) is not None and v.type == "lambda_expression"
+            for d in hostaccess.all_nodes(f))
 
     def _member_access(self, node: tree_sitter.Node) -> None:
         """Refuse a member access that reaches memory the scan does not follow: through a
