@@ -58,23 +58,26 @@ int main(int argc, char **argv)
 """
 
 
+def _two_objects(tmp_path: Path, source: str, part: str, cc: str, out: str) -> str:
+    """``source`` as x.c compiled twice (with ``-D<part>``: a.o, without: b.o) by ``cc``
+    and linked as ``out``; the remarks of both compiles."""
+    (tmp_path / "x.c").write_text(source)
+    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
+    extra = ["--pcx-remarks", "--pcx-min-work=0"] if cc != "clang-19" else []
+    remarks = {}
+    for flags, obj in (([f"-D{part}"], "a.o"), ([], "b.o")):
+        r = subprocess.run([cc, "-O1", *extra, *flags, "-c", "x.c", "-o", obj], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0 and "warning: " not in r.stderr.replace("remark", ""), r.stderr
+        remarks[obj] = r.stderr
+    assert subprocess.run([cc, "a.o", "b.o", "-o", out], cwd=tmp_path, env=env).returncode == 0
+    return remarks["a.o"] + remarks["b.o"]
+
+
 @pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
 def test_a_call_into_another_file_keeps_shared_globals_out_of_the_region(tmp_path) -> None:
-    (tmp_path / "x.c").write_text(SOURCE)
-    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
-
-    def build(cc: str, out: str) -> subprocess.CompletedProcess:
-        extra = ["--pcx-remarks", "--pcx-min-work=0"] if cc != "clang-19" else []
-        for flags, obj in ((["-DPART_INIT"], "a.o"), ([], "b.o")):
-            r = subprocess.run([cc, "-O1", *extra, *flags, "-c", "x.c", "-o", obj], cwd=tmp_path, env=env,
-                               capture_output=True, text=True, timeout=300)
-            assert r.returncode == 0 and "warning: " not in r.stderr.replace("remark", ""), r.stderr
-            remarks = r.stderr if obj == "b.o" else ""
-        assert subprocess.run([cc, "a.o", "b.o", "-o", out], cwd=tmp_path, env=env).returncode == 0
-        return remarks
-
-    build("clang-19", "serial")
-    remarks = build(str(PCX_CC), "offload")
+    _two_objects(tmp_path, SOURCE, "PART_INIT", "clang-19", "serial")
+    remarks = _two_objects(tmp_path, SOURCE, "PART_INIT", str(PCX_CC), "offload")
     assert "'init_rows' at line 19 is defined in another file and may use 'g'" in remarks, remarks
     strict = dict(os.environ, OMP_TARGET_OFFLOAD="MANDATORY", LIBOMPTARGET_INFO="16")
     serial = subprocess.run([str(tmp_path / "serial")], capture_output=True, text=True)
@@ -127,22 +130,8 @@ def test_a_call_that_may_reach_a_parameter_array_from_another_file_keeps_no_regi
     # file's function) offload their loop over g, which the region in this file held as x:
     # their kernels wrote the device copy, and the region's ``update to`` after the call
     # overwrote it with the host's
-    (tmp_path / "x.c").write_text(REACHED)
-    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
-
-    def build(cc: str, out: str) -> str:
-        extra = ["--pcx-remarks", "--pcx-min-work=0"] if cc != "clang-19" else []
-        remarks = ""
-        for flags, obj in ((["-DPART_LIB"], "a.o"), ([], "b.o")):
-            r = subprocess.run([cc, "-O1", *extra, *flags, "-c", "x.c", "-o", obj], cwd=tmp_path, env=env,
-                               capture_output=True, text=True, timeout=300)
-            assert r.returncode == 0 and "warning: " not in r.stderr.replace("remark", ""), r.stderr
-            remarks += r.stderr if obj == "a.o" else ""
-        assert subprocess.run([cc, "a.o", "b.o", "-o", out], cwd=tmp_path, env=env).returncode == 0
-        return remarks
-
-    build("clang-19", "serial")
-    remarks = build(str(PCX_CC), "offload")
+    _two_objects(tmp_path, REACHED, "PART_LIB", "clang-19", "serial")
+    remarks = _two_objects(tmp_path, REACHED, "PART_LIB", str(PCX_CC), "offload")
     assert "'hook' at line 9 is defined in another file and may reach 'x'" in remarks, remarks
     assert "'cb' at line 15 is a call through a pointer and may reach 'x'" in remarks, remarks
     strict = dict(os.environ, OMP_TARGET_OFFLOAD="MANDATORY", LIBOMPTARGET_INFO="16")

@@ -611,20 +611,26 @@ class AliasOracle:
                     if got is not None and got.key == d.key:
                         return self._own_value(n.child_by_field_name("value"))
             return False
+        passed = self._passed_to(fi, d)
+        return passed is not None and all(a is not None and self._own_value(a) for a in passed)
+
+    def _passed_to(self, fi: FunctionInfo, d: Decl) -> list[Node | None] | None:
+        """What every call of ``fi`` passes parameter ``d`` (None where a call passes too
+        few arguments); None when ``d`` is no parameter or not every caller is seen."""
         if d.kind != "param":
-            return False
+            return None
         names = hostaccess.param_names(fi.node, self.model.data)
         if d.name not in names:
-            return False
+            return None
         i = names.index(d.name)
         sites = self._call_sites(fi)
         if not sites or not self._callers_all_seen(fi):
-            return False
+            return None
+        out = []
         for call, _ in sites:
             args = arguments_of(call.child_by_field_name("arguments"))
-            if i >= len(args) or not self._own_value(args[i]):
-                return False
-        return True
+            out.append(strip_parens(args[i]) if i < len(args) else None)
+        return out
 
     def member_root_apart(self, fi: FunctionInfo, root: Decl, written: list[Decl]) -> bool:
         """Whether ``root->m`` (or ``root.m``, a reference), read in a nest of ``fi`` that
@@ -637,18 +643,11 @@ class AliasOracle:
         the serial loop wrote.  A restrict pointer is apart by its own promise."""
         if root.restrict:
             return True
-        if root.kind != "param":
+        passed = self._passed_to(fi, root)
+        if passed is None:
             return False
-        names = hostaccess.param_names(fi.node, self.model.data)
-        if root.name not in names:
-            return False
-        i = names.index(root.name)
         sites = self._call_sites(fi)
-        if not sites or not self._callers_all_seen(fi):
-            return False
-        for call, _ in sites:
-            args = arguments_of(call.child_by_field_name("arguments"))
-            arg = strip_parens(args[i]) if i < len(args) else None
+        for arg in passed:
             if arg is not None and not root.reference and arg.type == "pointer_expression" and \
                     self._t(arg.child_by_field_name("operator")) == "&":
                 arg = strip_parens(arg.child_by_field_name("argument"))
