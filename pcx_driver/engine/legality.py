@@ -230,7 +230,12 @@ class Legality:
                                         "reach past the elements it touches"))
                         break
             if lp.low is None or lp.high is None:
-                if lp is nest.root and not any(r[0] == "PCX111" for r in reasons):
+                unstable = sorted({self._t(x) for b in lp.bound_nodes for x in walk(b) if x.type == "identifier"}
+                                  & self.sem.unstable_macros)
+                if unstable:
+                    reasons.append(("PCX110", f"bound of loop '{lp.index}' names macro '{unstable[0]}', which this "
+                                              "file redefines or #undefs: which value it has here is not known"))
+                elif lp is nest.root and not any(r[0] == "PCX111" for r in reasons):
                     reasons.append(("PCX110", f"bounds of loop '{lp.index}' are not loop-invariant integer "
                                     "expressions"))
 
