@@ -86,6 +86,15 @@ def _guarded(cxx: bool) -> int:
         return _last_resort(prog, cxx, argv, exc)
 
 
+def _openmp_switched_off(args: list[str]) -> bool:
+    """Whether the last OpenMP switch of ``args`` is ``-fno-openmp``."""
+    last = next((a for a in reversed(args) if a == "-fno-openmp" or a.startswith("-fopenmp") and
+                 not a.startswith(("-fopenmp-targets", "-fopenmp-version", "-fopenmp-offload", "-fopenmp-cuda",
+                                   "-fopenmp-assume", "-fopenmp-simd", "-fopenmp-target")))
+                , None)
+    return last == "-fno-openmp"
+
+
 def _last_resort(prog: str, cxx: bool, argv: list[str], exc: BaseException) -> int:
     import subprocess
 
@@ -245,7 +254,10 @@ class Driver:
             return final(self.cmd, compiler, args)  # pure pass-through: argv forwarded exactly
 
         inv = parse(args, read=self._read_response_file)
-        if inv.mode is Mode.PASS_THROUGH:
+        if inv.mode is Mode.PASS_THROUGH or _openmp_switched_off(inv.expanded):
+            # (``-fno-openmp`` last: the user turned OpenMP off for this command, and offload
+            # flags beside it fail: "'-fopenmp-targets' must be used in conjunction with a
+            # '-fopenmp' option"; the command is compiled as written)
             return final(self.cmd, compiler, args)
         arch = cfg("offload-arch")
         # One meaning of _OPENMP per build: where pcx can rewrite, every compile and link

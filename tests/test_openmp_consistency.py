@@ -361,3 +361,15 @@ def test_pragmas_the_directive_scan_misses_stay_inert_too(tmp_path, pcx_env, sou
     run = subprocess.run(["./v"], cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "3"}, capture_output=True,
                          text=True, timeout=60)
     assert run.stdout.startswith("visits=1\n"), run.stdout
+
+
+def test_openmp_switched_off_last_compiles_as_written(tmp_path, pcx_env) -> None:
+    """``-fopenmp -fno-openmp``: the later switch wins, the build has no OpenMP, and pcx's
+    offload flags beside it failed ("'-fopenmp-targets' must be used in conjunction with a
+    '-fopenmp' option"); the command is compiled as written."""
+    (tmp_path / "off.c").write_text("double a[100000];\nint main(void) {\n  for (int i = 0; i < 100000; i++)\n"
+                                    "    a[i] = i * 0.5;\n  return a[99999] > 1.0 ? 0 : 1;\n}\n")
+    r = subprocess.run([str(VENV_BIN / "pcx-cc"), "--pcx-mode=static", "-O1", "-fopenmp", "-fno-openmp", "off.c",
+                        "-o", "off"], cwd=tmp_path, env=pcx_env, capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+    assert subprocess.run(["./off"], cwd=tmp_path).returncode == 0
