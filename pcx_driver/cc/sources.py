@@ -118,8 +118,11 @@ class SourceStage:
             # must not bring to life in a build without -fopenmp)
             directives = (directives[0], False, directives[2])
         if self.cmd.forced_openmp and language is not Language.CUDA and not directives[1]:
-            # (source with target code is an OpenMP program: it compiles as written)
-            from pcx_driver.engine.ompport import without_openmp_macro
+            # The user's build compiles without OpenMP (source with target code is an OpenMP
+            # program: it compiles as written, the offload compile is what it is there for,
+            # the user's or a gate-checked proposal's): every stage, and the compile, sees
+            # the source as that build does, its ``_OPENMP`` undefined and its pragmas inert.
+            from pcx_driver.engine.ompport import blanked, inert_pragmas, without_openmp_macro
 
             masked = without_openmp_macro(text, language)
             if masked is not None:
@@ -128,16 +131,8 @@ class SourceStage:
                 job.inert_openmp_text = _with_line_directive(text, src.path)
                 job.remark("PCX019", "'_OPENMP' is undefined in this file's #if conditions, as the command line "
                                      "(without OpenMP) has it, though pcx compiles with its OpenMP switch")
-        if self.cmd.forced_openmp and language is not Language.CUDA and not directives[1] and (
-                directives[0] or b"_Pragma" in job.unit.data):  # (``#define PAR _Pragma("omp parallel")``)
-            # (target code, the user's or a gate-checked proposal's, is compiled as written:
-            # the offload compile is what it is there for)
-            from pcx_driver.engine.ompport import blanked, inert_pragmas
-
-            found = inert_pragmas(job.unit.data, language)
-            if found.pragmas:
-                # the user's build compiles without OpenMP, where these pragmas do nothing:
-                # every stage, and the compile, sees the source without them
+            found = inert_pragmas(job.unit.data, language) if directives[0] or b"_Pragma" in job.unit.data else None
+            if found is not None and found.pragmas:  # (``#define PAR _Pragma("omp parallel")`` too)
                 text = blanked(job.unit, found)
                 job.unit = dataclasses.replace(job.unit, text=text)
                 job.inert_openmp_text = _with_line_directive(text, src.path)
@@ -325,19 +320,9 @@ def _target_pragma_in_code(data: bytes, language: Any) -> bool:
     """Whether a ``#pragma omp target ...`` / ``declare target`` line of ``data`` is a
     directive, not text in a comment (which ``_openmp_directives``' line scan also takes):
     tree-sitter's reading; ``_Pragma`` forms count as found."""
-    from pcx_driver.engine import hostaccess
-    from pcx_driver.engine.source import walk
+    from pcx_driver.engine.ompport import omp_pragma_lines
 
-    if b"_Pragma" in data:
-        return True
-    for n in walk(hostaccess.parse(data, language).root_node):
-        if n.type == "preproc_call" and n.child_by_field_name("directive") is not None and \
-                n.child_by_field_name("directive").text.strip() == b"#pragma":
-            arg = n.child_by_field_name("argument")
-            words = arg.text.decode(errors="replace").replace("(", " ").split() if arg is not None else []
-            if len(words) >= 2 and words[0] == "omp" and "target" in words[1:3]:
-                return True
-    return False
+    return b"_Pragma" in data or any("target" in words[:2] for _, words in omp_pragma_lines(data, language))
 
 
 def _target_pragma_compiled(unit: Any) -> bool:

@@ -696,7 +696,6 @@ class _UnitAnalyser:
                                               "update makes an element 0 or 1, so they cannot come in any order"))
                     continue
                 if op:
-                    decl = refs[0].decl
                     atomic_arrays.append(AtomicArray(refs[0].base, op, updates, self._declared_elements(refs[0]),
                                                      local=decl is not None and decl.kind in ("param", "local")))
                 notes.append(("PCX117", f"update of '{refs[0].base}' made atomic (histogram idiom, line "
@@ -725,8 +724,7 @@ def _member_values(reads: list, m) -> list[MemberValue]:
     out: dict[str, MemberValue] = {}
     for node, member, guard, _, _ in reads:
         text = " ".join(m.text(node).split())
-        ty = " ".join(w for w in member.type_spelling.split() if w not in ("const", "volatile"))
-        mv = out.setdefault(text, MemberValue(text, ty))
+        mv = out.setdefault(text, MemberValue(text, _unqualified(member.type_spelling)))
         mv.ranges.append((node.start_byte, node.end_byte))
         if guard not in mv.guards:
             mv.guards.append(guard)

@@ -359,6 +359,14 @@ def file_scope_declarations(root: tree_sitter.Node) -> list[tree_sitter.Node]:
 
 
 @functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=4096)
+def stands_for(data: bytes, language: Language, name: str) -> frozenset[str]:
+    """The names an identifier of ``data`` uses: itself, and where it is a macro the names
+    its replacement reaches (``macro_names``: ``OUT(4, 3)`` of ``#define OUT(i,j)
+    out[(i)+(j)*n]`` uses ``out``)."""
+    return frozenset([name]) | macro_names(data, language).get(name, frozenset())
+
+
 def unstable_macros(data: bytes, language: Language) -> frozenset[str]:
     """Macros the unit ``#undef``s or defines more than once: the same name may mean
     another value (or nothing) where a clause names it than where an array's extent did

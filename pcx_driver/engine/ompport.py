@@ -805,18 +805,26 @@ def inert_pragmas(data: bytes, language: Language) -> OpenMPScan:
             found = dataclasses.replace(found, pragmas=sorted([*found.pragmas, *in_macros], key=lambda p: p.start))
         return found
     lines = OpenMPScan(refuse=found.refuse, pragmas=list(in_macros))
+    for n, words in omp_pragma_lines(data, language):
+        end = n.end_byte
+        while end > n.start_byte and data[end - 1:end] in (b"\n", b"\r"):
+            end -= 1
+        lines.pragmas.append(OmpPragma(n.start_byte, end, n.start_point[0] + 1, n.start_point[1] + 1, words[:2], []))
+    lines.pragmas.sort(key=lambda p: p.start)
+    return lines
+
+
+def omp_pragma_lines(data: bytes, language: Language) -> list[tuple[Node, list[str]]]:
+    """Every ``#pragma omp`` line tree-sitter reads as a directive (none in a comment), with
+    the words after ``omp`` (``(`` read as a space: ``declare target(f)``)."""
+    out = []
     for n in walk(hostaccess.parse(data, language).root_node):
         directive = n.child_by_field_name("directive") if n.type == "preproc_call" else None
         arg = n.child_by_field_name("argument") if directive is not None else None
-        words = arg.text.decode(errors="replace").split() if arg is not None else []
+        words = arg.text.decode(errors="replace").replace("(", " ").split() if arg is not None else []
         if directive is not None and directive.text.strip() == b"#pragma" and words[:1] == ["omp"]:
-            end = n.end_byte
-            while end > n.start_byte and data[end - 1:end] in (b"\n", b"\r"):
-                end -= 1
-            lines.pragmas.append(OmpPragma(n.start_byte, end, n.start_point[0] + 1, n.start_point[1] + 1,
-                                           words[1:3], []))
-    lines.pragmas.sort(key=lambda p: p.start)
-    return lines
+            out.append((n, words[1:]))
+    return out
 
 
 def _pragma_operators_in_macros(data: bytes, language: Language) -> list[OmpPragma]:

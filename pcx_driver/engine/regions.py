@@ -223,10 +223,9 @@ def _region_range(fp: FunctionPlan, starts: list[int]) -> tuple[tree_sitter.Node
 def _mentioned_after(fp: FunctionPlan, names: set[str], pos: int) -> bool:
     """Is one of ``names`` used after byte ``pos`` other than by ``free(name)``?  A macro
     whose list names it (``OUT(4, 3)`` of ``#define OUT(i,j) out[(i)+(j)*n]``) uses it."""
-    macros = hostaccess.macro_names(fp.data, fp.unit.language)
     for n in all_nodes(fp.fnode):
-        if n.start_byte >= pos and n.type == "identifier" and (
-                text_of(fp.data, n) in names or macros.get(text_of(fp.data, n), frozenset()) & names):
+        if n.start_byte >= pos and n.type == "identifier" and \
+                hostaccess.stands_for(fp.data, fp.unit.language, text_of(fp.data, n)) & names:
             call = n.parent.parent if n.parent is not None and n.parent.type == "argument_list" else None
             fn = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
             if fn is not None and text_of(fp.data, fn) == "free":
@@ -248,9 +247,8 @@ def live_after(fp: FunctionPlan, names: set[str], node_end: int, enclosing: tree
     if _mentioned_after(fp, names, node_end):
         return True
     n = enclosing
-    macros = hostaccess.macro_names(fp.data, fp.unit.language)
     while n is not None and n != fp.fnode:
-        if n.type in LOOP_TYPES and any(x in names or macros.get(x, frozenset()) & names
+        if n.type in LOOP_TYPES and any(hostaccess.stands_for(fp.data, fp.unit.language, x) & names
                                         for x in hostaccess.identifiers_in(n, fp.data)):
             return True
         n = n.parent

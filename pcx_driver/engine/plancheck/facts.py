@@ -74,6 +74,11 @@ class UnitFacts:
                         if inner is not None and inner.type in ("array_declarator", "pointer_declarator"):
                             self.file_scope_buffers.add(n)
 
+    def global_arrays_in(self, fnode: tree_sitter.Node) -> set[str]:
+        """``global_arrays`` as ``fnode`` names them: not those a parameter or a local of
+        its own hides."""
+        return self.global_arrays - set(param_names(fnode, self.data)) - hostaccess.locally_declared(fnode, self.data)
+
     def globals_used(self, fnode: tree_sitter.Node) -> set[str]:
         """The file-scope arrays and pointers that ``fnode`` names (by name: a local of the
         same name makes this larger, never smaller)."""
@@ -336,10 +341,9 @@ class UnitFacts:
                 lo = node.start_byte
             node = node.parent
         body = fnode.child_by_field_name("body")
-        macros = hostaccess.macro_names(self.data, self.lang)  # (``OUT(4, 3)`` uses ``out``)
         for n in preorder(body):
-            if n.type == "identifier" and (text_of(self.data, n) == name or name in macros.get(
-                    text_of(self.data, n), frozenset())) and (n.start_byte >= byte or n.start_byte >= lo):
+            if n.type == "identifier" and name in hostaccess.stands_for(self.data, self.lang, text_of(self.data, n)) \
+                    and (n.start_byte >= byte or n.start_byte >= lo):
                 if n.start_byte < byte and n.start_byte >= lo:
                     pass
                 call = n.parent.parent if n.parent is not None and n.parent.type == "argument_list" else None

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import tree_sitter
 
-from pcx_driver.engine import hostaccess
 from pcx_driver.engine.plancheck.state import State
 from pcx_driver.engine.symsect import Sect, sect_of
 from pcx_driver.model import DataRegion, KernelPlan, NestAnalysis, Section
@@ -51,10 +50,9 @@ class Frame:
     open: list[OpenRegion] = field(default_factory=list)  # innermost last
 
     @functools.cached_property
-    def own_names(self) -> set[str]:
-        """The parameters and locals of the function (they hide file-scope names)."""
-        return set(hostaccess.param_names(self.fnode, self.facts.data)) | \
-            hostaccess.locally_declared(self.fnode, self.facts.data)
+    def global_arrays(self) -> set[str]:
+        """The file-scope arrays the function's names mean (``UnitFacts.global_arrays_in``)."""
+        return self.facts.global_arrays_in(self.fnode)
 
     def ids(self, st: State, name: str) -> frozenset:
         """The buffers ``name`` may point to in ``st``."""

@@ -50,7 +50,7 @@ def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_lo
             maps.setdefault(f.facts.canonical(sec.base), []).append((m.kind, sec))
     touched = {f.facts.canonical(n) for n in reads} | {f.facts.canonical(n) for n in writes}
     mapped = sorted(maps)
-    arrays = f.facts.global_arrays - f.own_names
+    arrays = f.global_arrays
     for i, a in enumerate(mapped):  # one array under two names in one construct: a
         for b in mapped[i + 1:]:    # global's own device copy, or sections that overlap
             if not f.ids(st, a) & f.ids(st, b):

@@ -11,7 +11,6 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from pcx_driver.engine import hostaccess
 from pcx_driver.engine.plancheck.facts import UnitFacts
 from pcx_driver.engine.plancheck.reach import reach_of
 from pcx_driver.engine.plancheck.state import CheckFailed, State, members
@@ -68,7 +67,7 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
             for p in params:  # a parameter may be another one, or any global used here
                 env[p] = frozenset({q for q in params | shared if frozenset((p, q)) not in apart
                                     and (q in shared or may_alias(kinds.get(p), kinds.get(q)))})
-            arrays = facts.global_arrays - hostaccess.locally_declared(fnode, facts.data) - params
+            arrays = facts.global_arrays_in(fnode)
             for g in shared:  # a global may be any parameter (but not another global)
                 if g in arrays:
                     # a declared array is itself: a parameter may be it (its own set says
