@@ -73,7 +73,10 @@ ADVICE: dict[str, str] = {
               "data on the device across the serial loop (no host code that needs the array between kernels).",
     "PCX116": "Give the array an extent pcx can see: a declared size, a malloc/new of n elements in the same "
               "function, or, for a pointer parameter, calls in this file (a static function, or a program "
-              "built from this one source) that pass allocations whose size is another argument.",
+              "built from this one source) that pass allocations whose size is another argument.  Failing "
+              "that, a call written as a statement of its own (`f(a, n);`) that passes a local allocation "
+              "whose count the caller never changes hands that count over at run time; calls inside "
+              "expressions, through pointers or from other files run the loop as written.",
     "PCX117": "Nothing to do: the updates run as atomics.  A separate array per iteration block (and a sum "
               "after) is faster on a GPU when contention is high.",
     "PCX118": "Access the array through a plain pointer or array variable (copy p->a to a local pointer "
@@ -107,7 +110,8 @@ ADVICE: dict[str, str] = {
               "(<cublas_v2.h>: S/D gemm, gemmStridedBatched, gemv, axpy, dot, scal, nrm2, copy) are "
               "translated; replace other calls with your own kernels or loops.",
     "PCX202": "Nothing to do: the section covers more than the accesses (a declared or allocated extent); "
-              "exact loop bounds make it tighter.",
+              "exact loop bounds make it tighter.  Where the calls hand an extent over, call the function as "
+              "a statement of its own with the allocation itself, so that every call runs on the device.",
     "PCX203": "Keep host code between kernels from moving or storing the arrays' pointers, and from calling "
               "functions in other files with them; the remark names the statement that stopped the region.",
 }

@@ -136,6 +136,42 @@ class ArrayAccessSummary:
     # written): a data region may copy just this back after the kernel, where host code
     # in the loop around reads the array (engine/dataflow.py).
     write_section: Section | None = None
+    # The pointer parameter's extent comes from its callers (section ``[0:length_var]``):
+    # the kernel runs on the device only at calls that hand it over.
+    caller_extent: CallerExtent | None = None
+
+
+@dataclass
+class CallSiteExtent:
+    """One call that hands a pointer parameter's extent to the callee (``CallerExtent``)."""
+
+    start_byte: int  # the call's expression statement
+    end_byte: int
+    line: int
+    argument: str  # the argument as written: the allocation the callee's pointer is
+    count: str  # its element count, in the caller's names, valid at the call
+
+
+@dataclass
+class CallerExtent:
+    """A pointer parameter whose extent only the callers know (issue 15, cause 8: a
+    ``new T[n]`` in main, indexed in the callee through subscripts no bound reaches).
+
+    Each call in ``sites`` stores its argument and that allocation's element count in two
+    thread-local variables just before the call, and clears the first after it; the
+    kernel maps ``param[0:length_var]`` and runs on the device only when ``param`` is the
+    stored pointer (``(const void *)(param) == base_var``), as written on the host
+    otherwise (another caller, a call through a pointer, another file's call)."""
+
+    function: str
+    param: str
+    base_var: str
+    length_var: str
+    sites: list[CallSiteExtent] = field(default_factory=list)
+
+    @property
+    def test(self) -> str:
+        return f"(const void *)({self.param}) == {self.base_var}"
 
 
 @dataclass
@@ -475,6 +511,10 @@ class KernelPlan:
     # ``lastprivate_init`` before the loop (no iteration leaves it so)
     lastprivate: list[str] = field(default_factory=list)
     lastprivate_init: str = ""
+    # Pointer parameters whose extents the callers hand over (``CallerExtent``): the
+    # kernel runs as written where a call did not; like the alias test, such a kernel
+    # maps its own data, and no region may hold it.
+    caller_extents: list[CallerExtent] = field(default_factory=list)
 
 
 @dataclass

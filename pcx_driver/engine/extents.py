@@ -24,7 +24,7 @@ from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.semantics import Decl
 from pcx_driver.engine.source import FunctionInfo, SourceModel
-from pcx_driver.model import ArrayAccessSummary, Section
+from pcx_driver.model import ArrayAccessSummary, CallerExtent, CallSiteExtent, Section
 
 #: most accesses whose maxima a section length may take the maximum of
 MAX_HULL = 4
@@ -38,6 +38,7 @@ class Extents:
         self.affine = affine
         self.ranges = ranges
         self._notes: list[tuple[str, str]] = []  # for the nest's remarks (take_notes)
+        self._handed: CallerExtent | None = None  # the last summary's extent from callers
 
     def take_notes(self) -> list[tuple[str, str]]:
         """Remarks about the last summary's extents (where a parameter's came from)."""
@@ -50,6 +51,7 @@ class Extents:
     def summary(self, nest: Nest, fi: FunctionInfo | None, refs: list[ArrayRef],
                 reasons: list[tuple[str, str]]) -> ArrayAccessSummary | None:
         self._notes = []
+        self._handed = None
         a0 = refs[0]
         d = a0.decl
         name = a0.base
@@ -180,6 +182,7 @@ class Extents:
             name=name, element_type=d.element_type or "", read=any(a.read for a in refs), written=written,
             section=Section(name if not a0.via_data else a0.root, dims), exact=exact, written_fully=fully,
             element_fields=list(d.element_fields),
+            caller_extent=self._handed,
         )
         if d.shape == "container":
             summary.container = d.container
@@ -310,7 +313,115 @@ class Extents:
         if full is not None and fi is not None:
             self._notes.append(("PCX202", f"extent of '{name}' is {full}: every call of '{fi.name}' passes an "
                                 "allocation of that many elements"))
-        return full
+            return full
+        handed = self._caller_extent(d, fi)
+        if handed is None:
+            return None
+        self._handed = handed
+        calls = "; ".join(f"line {c.line}: {c.count} elements of '{c.argument}'" for c in handed.sites[:3])
+        self._notes.append(("PCX202", f"extent of '{name}' is handed over by the calls that know it ({calls}"
+                            f"{'; ...' if len(handed.sites) > 3 else ''}); at any other call of '{fi.name}' "
+                            "the loop runs as written"))
+        return handed.length_var
+
+    def _caller_extent(self, d: Decl, fi: FunctionInfo | None) -> CallerExtent | None:
+        """Pointer parameter ``d`` of ``fi`` as a ``CallerExtent``: the calls of ``fi``
+        that are statements of their own (``f(a, n);``) in a function of this text, whose
+        argument is a local pointer or array of ``d``'s element type with a known element
+        count (``_param_extent``'s allocations) that stays valid up to the call: the
+        pointer set once, the count's names the caller's own locals or parameters,
+        declared once, around the call, never assigned, and no argument with a call or
+        an assignment (which could move the allocation between the two).  Other calls
+        keep the loop as written (the kernel's run-time test).  None without one such
+        call, for a method, or where ``fi`` moves the pointer."""
+        from pcx_driver.engine import callgraph
+        from pcx_driver.engine.hostaccess import assigned_and_declared, expression_identifiers, param_names
+        from pcx_driver.engine.source import arguments_of, strip_parens, walk
+
+        if fi is None or fi.is_member:
+            return None
+        data = self.model.data
+        params = param_names(fi.node, data)
+        if d.name not in params or params.count(d.name) != 1:
+            return None
+        at = params.index(d.name)
+        bare = fi.name.split("::")[-1]
+        body = fi.node.child_by_field_name("body")
+        if body is None or d.name in assigned_and_declared(body, data, body.start_byte, body.end_byte):
+            return None
+        callers = {f.node.id: f for f in self.model.functions()}
+        sites: list[CallSiteExtent] = []
+        for site in callgraph.of(data, self.model.unit.language).sites:
+            if site.name != bare or not site.unqualified:
+                continue
+            use = site.node
+            stmt = use.parent
+            caller = use.parent
+            while caller is not None and caller.type != "function_definition":
+                caller = caller.parent
+            if stmt is None or stmt.type != "expression_statement" or caller is None or \
+                    caller.id == fi.node.id or caller.id not in callers:
+                continue
+            argv = [strip_parens(a) for a in arguments_of(use.child_by_field_name("arguments"))]
+            if len(argv) != len(params) or argv[at] is None or argv[at].type != "identifier" or any(
+                    n.type in ("call_expression", "assignment_expression", "update_expression", "new_expression",
+                               "delete_expression", "comma_expression")
+                    for a in argv if a is not None for n in walk(a)):
+                continue
+            got = self.affine.sem.decl_of(argv[at].start_byte)
+            if got is None or got.kind != "local" or (got.element_type != d.element_type and not d.dependent):
+                continue
+            count = (self._allocation_extent(got, callers[caller.id], use.start_byte) if got.shape == "pointer"
+                     else got.dims[0] if got.shape == "array" and len(got.dims) == 1 else None)
+            cbody = caller.child_by_field_name("body")
+            if count is None or cbody is None:
+                continue
+            stored = assigned_and_declared(cbody, data, cbody.start_byte, cbody.end_byte, declarations=False)
+            if expression_identifiers(count, self.model.unit.language) & stored:
+                continue
+            if got.shape == "pointer" and got.name in stored and self._allocated_where_declared(got):
+                continue
+            if not self._count_visible(count, caller, use):
+                continue
+            sites.append(CallSiteExtent(stmt.start_byte, stmt.end_byte, self.model.line_col(use.start_byte)[0],
+                                        self._t(argv[at]), count))
+        if not sites:
+            return None
+        stem = "".join(ch if ch.isalnum() else "_" for ch in bare) + "_" + d.name
+        return CallerExtent(fi.name, d.name, f"pcx_xbase_{stem}", f"pcx_xlen_{stem}", sites)
+
+    def _count_visible(self, count: str, caller: Node, use: Node) -> bool:
+        """Every name in ``count`` (an allocation's element count) means at the call
+        ``use`` what it meant at the allocation: an object-like macro, or a local or
+        parameter that ``caller`` declares exactly once, in a scope around the call."""
+        from pcx_driver.engine.hostaccess import declared_name_node, expression_identifiers
+        from pcx_driver.engine.source import walk
+
+        declared: dict[str, list[Node]] = {}
+        for n in walk(caller):
+            if n.type in ("declaration", "parameter_declaration"):  # (an init_declarator is a declarator of one)
+                for dn in n.children_by_field_name("declarator"):
+                    name = declared_name_node(dn)
+                    if name is not None and name.type == "identifier":
+                        declared.setdefault(self._t(name), []).append(n)
+        macros = self.affine.sem.macro_defs
+        for name in expression_identifiers(count, self.model.unit.language):
+            if name in macros and not macros[name][0] and name not in declared:
+                continue
+            where = declared.get(name, [])
+            if len(where) != 1:
+                return False
+            scope = where[0].parent
+            while scope is not None and scope.type not in ("compound_statement", "for_statement",
+                                                           "function_definition", "parameter_list"):
+                scope = scope.parent
+            if scope is None:
+                return False
+            if scope.type == "parameter_list":
+                continue
+            if not (scope.start_byte <= use.start_byte < scope.end_byte and where[0].end_byte <= use.start_byte):
+                return False
+        return True
 
     def _param_extent(self, d: Decl, fi: FunctionInfo | None) -> str | None:
         """The extent of pointer parameter ``d`` of ``fi`` from the calls of ``fi``, when

@@ -88,9 +88,12 @@ def work_test(k: KernelPlan) -> str:
 def device_test(k: KernelPlan) -> str:
     """The C condition under which kernel ``k``'s device version runs: its work test, its
     run-time alias test (``KernelPlan.alias_test``), the bounds test of each private
-    array (``PrivateArray.bounds_test``) and its min/max's start test (``nan_test``); ""
-    when it always does."""
-    tests = [t for t in (work_test(k), k.alias_test, *(p.bounds_test for p in k.private_arrays), k.nan_test) if t]
+    array (``PrivateArray.bounds_test``) and its min/max's start test (``nan_test``),
+    after the tests that the callers handed its extents over (``CallerExtent.test``,
+    first: the lengths the others may read are the callers' only then); "" when it always
+    does."""
+    tests = [t for t in (*(c.test for c in k.caller_extents), work_test(k), k.alias_test,
+                         *(p.bounds_test for p in k.private_arrays), k.nan_test) if t]
     return tests[0] if len(tests) == 1 else " && ".join(f"({t})" for t in tests)
 
 
@@ -513,6 +516,11 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             remarks.append(_remark(unit, k, "PCX204", "a kernel versioned for aliasing needs its own maps and a copy "
                                                       "of the loop; nest kept serial"))
             continue
+        if k.caller_extents and (k.nest_id in held or not hostaccess.can_copy(stmt)):  # (as for aliasing)
+            dropped.add(k.nest_id)
+            remarks.append(_remark(unit, k, "PCX204", "a kernel whose extents the callers hand over needs its own "
+                                                      "maps and a copy of the loop; nest kept serial"))
+            continue
         if k.pivot_test and (not hostaccess.can_copy(stmt) or k.private_arrays or k.alias_test):
             dropped.add(k.nest_id)
             remarks.append(_remark(unit, k, "PCX204", "a kernel tested on its pivot needs a copy of the loop; nest "
@@ -638,6 +646,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             ed.rename(opening, opening + 1, "[")
             ed.rename(closing, closing + 1, "]")
 
+    _hand_over_extents(ed, emitted)
     if emitted:
         ranges = plan.declare_target_ranges or hostaccess.function_ranges(ed.data, unit.language, plan.declare_target)
         for s, e in _merge(ranges):
@@ -654,6 +663,41 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     if not emitted:
         return Rewrite(unit.path, unit.text, [], remarks)
     return Rewrite(unit.path, ed.apply(), sorted(directives, key=lambda d: d.line), remarks)
+
+
+def _hand_over_extents(ed: _Editor, emitted: list[KernelPlan]) -> None:
+    """The two thread-local variables of each ``CallerExtent`` an emitted kernel tests, at
+    file scope before the first definition that uses them, and each call that hands the
+    extent over written as ``{ base = (const void *)(a); length = (long)(n); f(a, ...);
+    base = 0; }`` on the call's own lines.  A call inside a kernel is left as it is (host
+    variables have no place there): the callee's loop then runs as written."""
+    handed: dict[str, object] = {}
+    for k in emitted:
+        for c in k.caller_extents:
+            handed.setdefault(c.base_var, c)
+    if not handed:
+        return
+    spans = [(k.start_byte, k.end_byte) for k in emitted]
+    first = min(k.start_byte for k in emitted if k.caller_extents)
+    at_site: dict[tuple[int, int], list[tuple[object, object]]] = defaultdict(list)
+    for c in handed.values():
+        for site in c.sites:
+            if not any(s <= site.start_byte < e or site.start_byte <= s < site.end_byte for s, e in spans):
+                at_site[(site.start_byte, site.end_byte)].append((c, site))
+    for (start, end), pairs in at_site.items():
+        call = ed.data[start:end].decode("utf-8", "surrogateescape")
+        sets = " ".join(f"{c.base_var} = (const void *)({site.argument}); {c.length_var} = (long)({site.count});"
+                        for c, site in pairs)
+        resets = " ".join(f"{c.base_var} = 0;" for c, _ in pairs)
+        ed.rename(start, end, f"{{ {sets} {call} {resets} }}")
+        first = min(first, start)
+    top = ed.root.descendant_for_byte_range(first, first)
+    while top is not None and top.parent is not None and top.parent.type != "translation_unit":
+        top = top.parent
+    at = top.start_byte if top is not None and top.parent is not None else ed.line_start(first)
+    decls = " ".join(f"static __thread const void *{c.base_var}; static __thread long {c.length_var};"
+                     for c in handed.values())
+    ed.insert_before(at, -1, decls)
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
