@@ -139,6 +139,9 @@ class ArrayAccessSummary:
     # The pointer parameter's extent comes from its callers (section ``[0:length_var]``):
     # the kernel runs on the device only at calls that hand it over.
     caller_extent: CallerExtent | None = None
+    # What the section rests on (strides assumed >= 0, engine/extents.py): the kernel tests
+    # them at run time, and runs as written where one fails.
+    assumptions: list[Assumption] = field(default_factory=list)
 
 
 @dataclass
@@ -515,6 +518,13 @@ class KernelPlan:
     # kernel runs as written where a call did not; like the alias test, such a kernel
     # maps its own data, and no region may hold it.
     caller_extents: list[CallerExtent] = field(default_factory=list)
+    # What its sections rest on (``ArrayAccessSummary.assumptions``), tested like those.
+    assumptions: list[Assumption] = field(default_factory=list)
+
+    def tested_at_run_time(self) -> bool:
+        """Its sections rest on run-time facts (handed-over extents, assumed strides): it
+        runs as written where they fail, maps its own data, and no region may hold it."""
+        return bool(self.caller_extents or self.assumptions)
 
 
 @dataclass

@@ -198,3 +198,31 @@ def test_a_macro_defined_more_than_once_is_not_read_through(tmp_path) -> None:
     for marker in ("FIRST_X", "SECOND_X", "THIRD_X"):
         why = " ".join(r["message"] for r in nest_at(data, REDEFINED, marker)["reasons"])
         assert "defined more than once or #undef'd" in why, (marker, why)
+
+
+FREE_NAME_ASSIGNED = r"""
+#include <stdio.h>
+#define IN(i, j) in[(i) + (j) * n]
+int main(int argc, char **argv) {
+  static double in[100000], x[1000];
+  int n = 3 + (argc > 5);
+  for (int k = 0; k < 100000; k++) in[k] = k % 113;
+  for (int i = 0; i < 1000; i++) {  /* ASSIGNS_N */
+    x[i] = IN(i, 2);
+    n = i % 50;
+  }
+  double s = 0;
+  for (int i = 0; i < 1000; i++) s += x[i] * (i % 7);
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+def test_a_name_the_macro_reads_and_the_nest_assigns_keeps_the_nest_serial(tmp_path) -> None:
+    # A held-out check of our own: the read of 'n' inside the expansion is one the walk does
+    # not see, so 'n' looked written only (private), and each iteration read another
+    # iteration's value on the host but an undefined one in the kernel (a wrong sum).
+    data = build_and_compare(tmp_path, FREE_NAME_ASSIGNED, [])
+    why = " ".join(r["message"] for r in nest_at(data, FREE_NAME_ASSIGNED, "ASSIGNS_N")["reasons"])
+    assert "reads 'n', which the loop nest assigns" in why, why

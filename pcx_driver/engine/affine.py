@@ -104,7 +104,8 @@ class AffineForms:
             if fname.startswith("static_cast<") and len(arguments_of(args)) == 1 \
                     and not any(w in fname for w in ("float", "double")):
                 return self.poly(arguments_of(args)[0], nest)
-            if self.pure_macro(n.child_by_field_name("function")):
+            # (names its list reads that the nest assigns read as no polynomial: _decl_poly)
+            if self.pure_macro(n.child_by_field_name("function"), unwritten=True):
                 body = self.sem.macro_defs.get(fname, (False, []))[1]
                 if not stands_as_written(n, expand_object_macros(body, self.sem)):
                     return None  # ``2 * IDX(i, j)`` of ``(i)*N+(j)`` is ``2*i*N + j``
@@ -458,10 +459,12 @@ class AffineForms:
                 return False
         return True
 
-    def macro_use_problem(self, mu, access: bool = False) -> str | None:
+    def macro_use_problem(self, mu, access: bool = False, unwritten: bool = False) -> str | None:
         """Why the function-like macro use ``mu`` cannot be read through its arguments, or
         None.  ``access``: a use of an access macro (``macros.access_macro``, an element of
-        the array it is given) counts too, as the walk records it as that element."""
+        the array it is given) counts too, as the walk records it as that element.
+        ``unwritten``: the nest around it assigns none of the names its list reads
+        (``macros.use_problem``)."""
         ident = self.model.root.descendant_for_byte_range(mu.start, mu.start + len(mu.name.encode()))
         call = ident.parent if ident is not None and ident.type == "identifier" else None
         if call is None or call.type != "call_expression" or call.child_by_field_name("function") != ident:
@@ -470,14 +473,15 @@ class AffineForms:
         found = access_macro(mu.name, self.sem) if access else None
         if found is not None:
             return access_use_problem(mu.name, call.child_by_field_name("arguments"), found[0], self.sem, decl_of)
-        return use_problem(mu.name, call.child_by_field_name("arguments"), self.sem, decl_of)
+        return use_problem(mu.name, call.child_by_field_name("arguments"), self.sem, decl_of, unwritten)
 
-    def pure_macro(self, f: Node | None) -> bool:
-        """``f`` names a function-like macro that expands to an expression over its arguments."""
+    def pure_macro(self, f: Node | None, unwritten: bool = False) -> bool:
+        """``f`` names a function-like macro that expands to an expression over its arguments
+        (and, with ``unwritten``, scalars the nest does not assign: ``macro_use_problem``)."""
         if f is None or f.type != "identifier":
             return False
         mu = self.sem.macro_at(f.start_byte)
-        return mu is not None and mu.function_like and self.macro_use_problem(mu) is None
+        return mu is not None and mu.function_like and self.macro_use_problem(mu, unwritten=unwritten) is None
 
     def int_constant(self, n: Node | None) -> int | None:
         """The value of a compile-time integer: a literal, an object-like macro, or a

@@ -432,10 +432,24 @@ class _UnitAnalyser:
             # of the two compiles (clang: "expected a for ... to follow '#pragma unroll'")
             raise Refusal("PCX114", f"'{m.text(hint).strip()}' (line {self.line(hint.start_byte)}) belongs to this "
                           "loop, and no directive can go between it and the loop; its inner loops are analysed")
-        for mu in sem.macros_in(node.start_byte, node.end_byte):
+        uses = [mu for mu in sem.macros_in(node.start_byte, node.end_byte) if mu.function_like]
+        if uses:
+            # the names a macro's list reads where it is used are reads the nest's walk does
+            # not see (``IN(i, 2)`` of ``#define IN(i,j) in[(i)+(j)*n]`` reads ``n``): a nest
+            # that assigns one could carry its value between iterations unseen (a held-out
+            # check: ``x[i] = IN(i, 2); n = i % 50;`` ran with a private ``n``)
+            written = hostaccess.assigned_and_declared(node, m.data, node.start_byte, node.end_byte)
+            reached = hostaccess.macro_names(m.data, m.unit.language)
+            for mu in uses:
+                hit = sorted(reached.get(mu.name, frozenset()) & written)
+                if hit:
+                    raise Refusal("PCX113", f"function-like macro '{mu.name}' (line {self.line(mu.start)}) reads "
+                                  f"'{hit[0]}', which the loop nest assigns; left alone", Decision.NOT_ANALYSED)
+        for mu in uses:
             # a macro whose expansion is an expression over its arguments is analysed through its
             # arguments (engine/macros.py); any other is refused here, whatever the walk later sees
-            why = self.affine.macro_use_problem(mu, access=True) if mu.function_like else None
+            # (the names its list reads are scalars the nest never assigns: checked above)
+            why = self.affine.macro_use_problem(mu, access=True, unwritten=True)
             if why is not None:
                 raise Refusal("PCX113", f"function-like macro '{mu.name}' (line {self.line(mu.start)}) cannot be "
                               f"analysed through: {why}; left alone", Decision.NOT_ANALYSED)

@@ -107,6 +107,7 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         reductions=list(n.reductions),
         nan_test=" && ".join(f"{r.variable} == {r.variable}" for r in n.reductions if r.nan_start),
         caller_extents=[a.caller_extent for a in n.arrays if a.caller_extent is not None],
+        assumptions=sorted({x for a in n.arrays for x in a.assumptions}, key=lambda x: x.name),
         atomic_updates=list(n.atomic_updates),
         atomic_arrays=list(n.atomic_arrays),
         work_estimate=n.work_estimate,
@@ -163,7 +164,7 @@ def _version_for_run_time_tests(unit: SourceUnit, fnode: tree_sitter.Node, offl:
     """A kernel with a floating min/max written as an if (``KernelPlan.nan_test``) runs the
     loop as written where the start value is NaN (serially ``if (e > m)`` never holds
     then; OpenMP's combination of the partial results would drop the NaN), and one whose
-    extents the callers hand over (``KernelPlan.caller_extents``) where a call did not.
+    sections rest on run-time facts (``KernelPlan.tested_at_run_time``) where they fail.
     One whose loop cannot be copied beside itself, or whose file holds the user's OpenMP,
     stays serial.  The offloaded kernels are returned."""
     kept = []
@@ -175,14 +176,15 @@ def _version_for_run_time_tests(unit: SourceUnit, fnode: tree_sitter.Node, offl:
                 f"a floating minimum or maximum written as an if keeps a NaN start serially, which a reduction "
                 f"would drop, and the loop cannot be copied for a run-time check ({k.nan_test})")))
             continue
-        why = _host_version_problem(unit, fnode, k) if k.caller_extents else ""
+        why = _host_version_problem(unit, fnode, k) if k.tested_at_run_time() else ""
         if why:
             k.decision = Decision.SERIAL
             k.remarks = [r for r in k.remarks if r.id not in ("PCX100", "PCX202")]
-            names = ", ".join(f"'{c.param}'" for c in k.caller_extents)
+            facts = [f"the extent of '{c.param}', which only the callers know" for c in k.caller_extents] + \
+                [f"{a.name} >= 0" for a in k.assumptions]
             k.remarks.append(Remark("PCX116", unit.path, k.line, k.column, (
-                f"the extent of {names} is known only to the callers, whose calls would hand it over, and the loop "
-                f"has no version as written for the other calls: {why}")))
+                f"the sections rest on {' and '.join(facts)}, tested at run time, and the loop has no version as "
+                f"written for where they fail: {why}")))
             continue
         kept.append(k)
     return kept
@@ -451,7 +453,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
         cross = any(a in mapped and b in mapped for a, b in fa.alias_pairs)
         if any(k.alias_test for k in offl) or cross:
             versioned.add(fa.name)
-        if any(k.alias_test and not k.alias_read_only for k in offl) or cross or any(k.nan_test or k.caller_extents for k in offl) or \
+        if any(k.alias_test and not k.alias_read_only for k in offl) or cross or any(k.nan_test or k.tested_at_run_time() for k in offl) or \
                 any(p.bounds_test for k in offl for p in k.private_arrays):  # (a kernel that may run as written)
             unsummarised.add(fa.name)
         fplans.append((fp, offl))
@@ -545,12 +547,11 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                 f"no target data region in '{fa.name}': the kernel at line {nan_tested.line} runs as written where its "
                 f"minimum or maximum starts at NaN ({nan_tested.nan_test}); kernels map their own data")))
             worth = False
-        handed = next((k for k in offl if k.caller_extents), None)
-        if regions and worth and handed is not None:
+        tested = next((k for k in offl if k.tested_at_run_time()), None)
+        if regions and worth and tested is not None:
             plan.remarks.append(Remark("PCX203", unit.path, *where, (
-                f"no target data region in '{fa.name}': the kernel at line {handed.line} runs as written where a "
-                f"call did not hand over the extent of '{handed.caller_extents[0].param}'; kernels map their own "
-                "data")))
+                f"no target data region in '{fa.name}': the kernel at line {tested.line} runs as written where the "
+                "facts its sections rest on fail at run time (PCX202); kernels map their own data")))
             worth = False
         if regions and worth and fa.name in versioned:
             # One run-time check for the whole region, or each kernel its own (and no region)

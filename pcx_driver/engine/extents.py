@@ -24,7 +24,7 @@ from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.semantics import Decl
 from pcx_driver.engine.source import FunctionInfo, SourceModel
-from pcx_driver.model import ArrayAccessSummary, CallerExtent, CallSiteExtent, Section
+from pcx_driver.model import ArrayAccessSummary, Assumption, CallerExtent, CallSiteExtent, Section
 
 #: most accesses whose maxima a section length may take the maximum of
 MAX_HULL = 4
@@ -39,6 +39,7 @@ class Extents:
         self.ranges = ranges
         self._notes: list[tuple[str, str]] = []  # for the nest's remarks (take_notes)
         self._handed: CallerExtent | None = None  # the last summary's extent from callers
+        self._assumed: list[Assumption] = []  # what the last summary's section rests on
 
     def take_notes(self) -> list[tuple[str, str]]:
         """Remarks about the last summary's extents (where a parameter's came from)."""
@@ -52,6 +53,7 @@ class Extents:
                 reasons: list[tuple[str, str]]) -> ArrayAccessSummary | None:
         self._notes = []
         self._handed = None
+        self._assumed = []
         a0 = refs[0]
         d = a0.decl
         name = a0.base
@@ -107,6 +109,8 @@ class Extents:
         for k in range(n):
             lo_hi = self.ranges.subscript_range(nest, refs, k)
             full = extents[k] if k < len(extents) else None
+            if lo_hi is None and full is None and k == 0:
+                lo_hi = self._range_assuming_strides(nest, refs, fi)
             if k > 0 and full is not None:
                 past = self._past_dimension(lo_hi, full, nest, refs)
                 if past is not None:
@@ -183,6 +187,7 @@ class Extents:
             section=Section(name if not a0.via_data else a0.root, dims), exact=exact, written_fully=fully,
             element_fields=list(d.element_fields),
             caller_extent=self._handed,
+            assumptions=list(self._assumed),
         )
         if d.shape == "container":
             summary.container = d.container
@@ -193,6 +198,65 @@ class Extents:
                 summary.brackets = sorted({(a.accessor_args.start_byte, a.accessor_args.end_byte - 1) for a in refs
                                            if a.accessor_args is not None})
         return summary
+
+    def _range_assuming_strides(self, nest: Nest, refs: list[ArrayRef], fi: FunctionInfo | None):
+        """The range of a flat subscript whose strides are names no loop bounds
+        (``X[n*C*Hin*Win + c*Hin*Win + (h+p)*Win + w+q]``: the sign of ``Hin`` and ``Win``
+        is unknown, so is which end is the least), computed as if each such name were >=
+        0; those names become ``Assumption``s, which the kernel tests at run time before
+        it runs on the device (the loop as written otherwise).  Only integer scalars the
+        function declares before the nest (or takes as parameters) and the nest never
+        assigns; None when there are none, or the range is still unknown."""
+        from pcx_driver.engine.hostaccess import assigned_and_declared
+        from pcx_driver.engine.source import walk
+
+        if fi is None:
+            return None
+        strides: set[str] = set()
+        for a in refs:
+            p = a.polys[0] if a.polys else None
+            if p is None:
+                return None
+            for lp in a.loops:
+                if lp.index in p.symbols() and p.degree_in([lp.index]) == 1:
+                    strides |= p.coeff_of(lp.index).symbols()
+        strides -= {lp.index for a in refs for lp in a.loops}
+        strides -= {k for k, v in nest.values.items() if v is not None}
+        if not strides:
+            return None
+        node = nest.root.node
+        written = assigned_and_declared(node, self.model.data, node.start_byte, node.end_byte)
+        if strides & written:
+            return None
+        sem = self.affine.sem
+        # what each name means in the nest: at its uses, and in the lists of the macros used
+        # there (``II(n, c, h+p, w+q)`` may be the nest's only use of ``Win``)
+        meant: dict[str, set[str]] = {}
+        decls: dict[str, object] = {}
+        for x in walk(node):
+            d = sem.decl_of(x.start_byte) if x.type == "identifier" and self._t(x) in strides else None
+            if d is not None:
+                meant.setdefault(d.name, set()).add(d.key)
+                decls[d.key] = d
+        for mu in sem.macros_in(node.start_byte, node.end_byte):
+            for tok, d in sem.expansion_refs.get(mu.start, {}).items():
+                if tok in strides and d is not None:
+                    meant.setdefault(tok, set()).add(d.key)
+                    decls[d.key] = d
+        for name in strides:
+            keys = meant.get(name, set())
+            d = decls[next(iter(keys))] if len(keys) == 1 else None
+            if d is None or d.shape != "scalar" or not d.integral or d.kind not in ("param", "local") or \
+                    d.decl_offset is None or not fi.node.start_byte <= d.decl_offset < node.start_byte:
+                return None
+        with self.ranges.assuming(frozenset(strides)):
+            lo_hi = self.ranges.subscript_range(nest, refs, 0)
+        if lo_hi is not None:
+            self._assumed = [Assumption(name, 0) for name in sorted(strides)]
+            self._notes.append(("PCX202", "the range of '" + self._t(refs[0].node) + "' rests on " +
+                                " and ".join(f"{name} >= 0" for name in sorted(strides)) +
+                                ", which the kernel tests before it runs on the device (as written otherwise)"))
+        return lo_hi
 
     def _rectangular(self, refs: list[ArrayRef]) -> bool:
         for a in refs:
@@ -241,6 +305,8 @@ class Extents:
             if nonneg_on(c, [dom], nest.values):
                 continue
             lbs = param_lower_bounds(c.symbols(), [dom], nest.values)
+            for a in self._assumed:
+                lbs.setdefault(a.name, a.bound)
             if not nonneg_poly(c, lbs) and not nonneg_below_bounds(c, list(dom.guards), lbs):
                 return False
         return True

@@ -133,9 +133,13 @@ def pasted_params(name: str, sem: Semantics) -> set[str]:
     return {body[k - 1] for k in range(1, len(body) - 1) if body[k] == "##"}
 
 
-def use_problem(name: str, args: Node | None, sem: Semantics, decl_of: Callable[[Node], Decl | None]) -> str | None:
+def use_problem(name: str, args: Node | None, sem: Semantics, decl_of: Callable[[Node], Decl | None],
+                unwritten: bool = False) -> str | None:
     """None when this use ``name(args)`` reads exactly what its arguments read, and names in
-    its list that are no parameters are constant scalars where it stands; else why not."""
+    its list that are no parameters are constant scalars where it stands; else why not.
+    ``unwritten``: the loop nest around the use assigns none of those names (the analysis
+    checked it), so that a scalar parameter or local of the function is one value in every
+    iteration too (HeCBench convolution3D's ``II(n,c,h,w)`` reads ``C``, ``Hin``, ``Win``)."""
     free: set[str] = set()
     why = macro_problem(name, sem, free=free)
     if why is not None:
@@ -143,7 +147,10 @@ def use_problem(name: str, args: Node | None, sem: Semantics, decl_of: Callable[
     use = args.parent if args is not None else None
     named = sem.expansion_refs.get(use.start_byte, {}) if use is not None else {}
     for tok in sorted(free):
-        if not constant_scalar(named.get(tok)):
+        d = named.get(tok)
+        if not constant_scalar(d) and not (unwritten and d is not None and d.shape == "scalar" and
+                                           (d.integral or d.floating) and not d.reference and not d.volatile
+                                           and d.kind in ("param", "local")):
             return (f"macro '{name}' refers to '{tok}', which is not one of its arguments nor a constant "
                     "local scalar here")
     arg_nodes = arguments_of(args)

@@ -14,6 +14,8 @@ as it does.
 
 from __future__ import annotations
 
+import contextlib
+
 from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
@@ -34,6 +36,19 @@ class AccessRanges:
         self._range_cache: dict = {}  # (ids of the refs, k, id of the nest) -> (range, refs)
         self._sign_cache: dict = {}  # (coefficient, loop node ids, known values) -> sign
         self._guard_cache: dict = {}  # (id of the access, id of the nest) -> (access, nest, guards)
+        # names taken to be >= 0 where no bound proves a stride's sign (``assuming``)
+        self._assumed: frozenset[str] = frozenset()
+
+    @contextlib.contextmanager
+    def assuming(self, names: frozenset[str]):
+        """Within the block, strides' signs are proved as if each of ``names`` were >= 0
+        (``X[n*C*Hin*Win + (h+p)*Win + w]`` with ``Hin`` and ``Win`` in no loop bound): the
+        caller makes that a run-time test of the kernel whose sections rest on it."""
+        before, self._assumed = self._assumed, frozenset(names)
+        try:
+            yield
+        finally:
+            self._assumed = before
 
     def _t(self, n: Node | None) -> str:
         return self.model.text(n)
@@ -183,7 +198,7 @@ class AccessRanges:
     def subscript_range(self, nest: Nest, refs: list[ArrayRef], k: int) -> tuple[Poly, Poly] | None:
         """Symbolic [min, max] of subscript ``k`` over all accesses, or None."""
         cache = self._range_cache
-        key = (tuple(id(a) for a in refs), k, id(nest))
+        key = (tuple(id(a) for a in refs), k, id(nest), self._assumed)
         if key not in cache:
             cache[key] = (self._range_uncached(nest, refs, k), refs)  # refs kept alive: ids stay unique
         return cache[key][0]
@@ -355,7 +370,7 @@ class AccessRanges:
         values = values or {}
         key = (coeff, tuple((lp.node.id, lp.low, lp.high) for lp in loops + (within or [])),
                tuple(sorted(((k, v) for k, v in values.items() if v is not None), key=lambda kv: kv[0])),
-               tuple(guards or ()))
+               tuple(guards or ()), self._assumed & coeff.symbols())
         if key not in cache:
             cache[key] = self._param_sign_uncached(coeff, loops, values, within, guards)
         return cache[key]
@@ -366,6 +381,8 @@ class AccessRanges:
                          guards=list(guards or []))
                 for ls in (loops, within) if ls]
         lbs = param_lower_bounds(coeff.symbols(), doms, nest_values)
+        for name in self._assumed & coeff.symbols():
+            lbs.setdefault(name, 0)
         if nonneg_poly(coeff, lbs):
             return 1
         if nonneg_poly(-coeff, lbs):

@@ -89,10 +89,10 @@ def device_test(k: KernelPlan) -> str:
     """The C condition under which kernel ``k``'s device version runs: its work test, its
     run-time alias test (``KernelPlan.alias_test``), the bounds test of each private
     array (``PrivateArray.bounds_test``) and its min/max's start test (``nan_test``),
-    after the tests that the callers handed its extents over (``CallerExtent.test``,
-    first: the lengths the others may read are the callers' only then); "" when it always
-    does."""
-    tests = [t for t in (*(c.test for c in k.caller_extents), work_test(k), k.alias_test,
+    after the facts its sections rest on (``CallerExtent.test``, ``Assumption``s), first:
+    the sections the others may read are right only then; "" when it always does."""
+    tests = [t for t in (*(c.test for c in k.caller_extents), *(a.render() for a in k.assumptions), work_test(k),
+                         k.alias_test,
                          *(p.bounds_test for p in k.private_arrays), k.nan_test) if t]
     return tests[0] if len(tests) == 1 else " && ".join(f"({t})" for t in tests)
 
@@ -516,9 +516,9 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             remarks.append(_remark(unit, k, "PCX204", "a kernel versioned for aliasing needs its own maps and a copy "
                                                       "of the loop; nest kept serial"))
             continue
-        if k.caller_extents and (k.nest_id in held or not hostaccess.can_copy(stmt)):  # (as for aliasing)
+        if k.tested_at_run_time() and (k.nest_id in held or not hostaccess.can_copy(stmt)):  # (as for aliasing)
             dropped.add(k.nest_id)
-            remarks.append(_remark(unit, k, "PCX204", "a kernel whose extents the callers hand over needs its own "
+            remarks.append(_remark(unit, k, "PCX204", "a kernel whose sections rest on run-time facts needs its own "
                                                       "maps and a copy of the loop; nest kept serial"))
             continue
         if k.pivot_test and (not hostaccess.can_copy(stmt) or k.private_arrays or k.alias_test):

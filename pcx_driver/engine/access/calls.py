@@ -213,7 +213,9 @@ def _macro_call(w: Walk, n: Node, name: str, args: Node | None, loops, cond, stm
     arguments alone (engine/macros.py), the arguments are what the expansion reads."""
     if macro_element(w, n, name, args, loops, cond, stmt, read=True, write=False, op=""):
         return
-    why = use_problem(name, args, w.sem, w.decl)
+    # (in the nest's own text the analysis checked that the nest assigns none of the names
+    # the macro's list reads; in a callee's body read in place of its call, nothing did)
+    why = use_problem(name, args, w.sem, w.decl, unwritten=not w.inlining)
     if why is not None:
         w.hazard("PCX113", f"function-like macro '{name}' cannot be analysed through: {why}", n)
         return

@@ -32,8 +32,9 @@ def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_lo
     if k.plan.nan_test:  # a NaN start runs the loop as written, on the host (rewrite.device_test)
         return versioned_kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, nan_test="")),
                                 node, st, host_loop)
-    if k.plan.caller_extents:  # a call that did not hand its extents over runs it as written
-        return versioned_kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, caller_extents=[])),
+    if k.plan.tested_at_run_time():  # where the facts its sections rest on fail, it runs as written
+        return versioned_kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, caller_extents=[],
+                                                                                    assumptions=[])),
                                 node, st, host_loop)
     if any(p.bounds_test for p in k.plan.private_arrays):  # the range test of a private array
         # (engine/privatise.py) is a version of its own, which no region's test covers

@@ -1,0 +1,108 @@
+"""Flat subscripts whose strides are names no loop bounds: the kernel tests their sign.
+
+HeCBench's convolution3D reads ``X[II(n, c, h+p, w+q)]`` with ``#define II(n,c,h,w)
+((n)*C*Hin*Win+(c)*Hin*Win+(h)*Win+w)``: ``Hin`` and ``Win`` bound no loop, so nothing
+says they are not negative, and which end of the subscript's range is the least is
+unknown (PCX116 "the range ... cannot be bounded").  Taken as ``>= 0``, the range is a
+polynomial of the parameters; the kernel runs on the device only where the test holds at
+run time, and the loop as written otherwise (a negative stride walks the array backwards:
+the section computed for positive ones would miss what it reads).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from offload_helpers import RUN_ENV  # noqa: E402
+from test_coverage_liveness import CLANG, analysed_nest, build_and_compare  # noqa: E402
+
+from pcx_driver.model import Assumption, Decision
+
+CONV = r"""
+#include <stdio.h>
+#include <stdlib.h>
+
+#define II(n, c, h, w) ((n) * C * Hin * Win + (c) * Hin * Win + (h) * Win + (w))
+
+void conv(const float *X, const float *Wt, float *Y, int N, int M, int C, int K,
+          int Hin, int Win, int Hout, int Wout) {
+  for (int n = 0; n < N; n++)                                  /* NEST1 */
+    for (int m = 0; m < M; m++)
+      for (int h = 0; h < Hout; h++)
+        for (int w = 0; w < Wout; w++) {
+          float s = 0;
+          for (int c = 0; c < C; c++)
+            for (int p = 0; p < K; p++)
+              for (int q = 0; q < K; q++)
+                s += X[II(n, c, h + p, w + q)] * Wt[((m * C + c) * K + p) * K + q];
+          Y[((n * M + m) * Hout + h) * Wout + w] = s;
+        }
+}
+
+/* a column walk whose stride the caller picks: negative walks the rows backwards */
+void column(const double *a, double *out, int rows, int first, int stride) {
+  for (int i = 0; i < rows; i++)                               /* NEST2 */
+    out[i] = a[first + i * stride] * 2.0;
+}
+
+int main(int argc, char **argv) {
+  int N = 2, M = 3, C = 2, K = 3, Hin = 20 + (argc > 1), Win = 18;
+  int Hout = Hin - K + 1, Wout = Win - K + 1;
+  float *X = malloc(sizeof(float) * N * C * Hin * Win);
+  float *Wt = malloc(sizeof(float) * M * C * K * K);
+  float *Y = malloc(sizeof(float) * N * M * Hout * Wout);
+  for (int i = 0; i < N * C * Hin * Win; i++) X[i] = (i % 11) * 0.5f;
+  for (int i = 0; i < M * C * K * K; i++) Wt[i] = (i % 5) - 2.0f;
+  conv(X, Wt, Y, N, M, C, K, Hin, Win, Hout, Wout);
+  double s = 0;
+  for (int i = 0; i < N * M * Hout * Wout; i++) s += Y[i] * (i % 7);
+  int rows = 3000, cols = 40;
+  double *a = malloc(sizeof(double) * rows * cols), *out = malloc(sizeof(double) * rows);
+  for (int i = 0; i < rows * cols; i++) a[i] = i % 97;
+  column(a, out, rows, 5, cols);                               /* down the rows */
+  for (int i = 0; i < rows; i++) s += out[i] * (i % 3);
+  column(a, out, rows, (rows - 1) * cols + 7, -cols);          /* up the rows: on the host */
+  for (int i = 0; i < rows; i++) s += out[i] * (i % 5);
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+def test_strides_no_loop_bounds_are_assumed_and_tested() -> None:
+    nest = analysed_nest(CONV, "NEST1")
+    assert nest.decision is Decision.OFFLOADED, [r.format() for r in nest.remarks]
+    (x,) = [a for a in nest.arrays if a.name == "X"]
+    assert {a.name for a in x.assumptions} == {"Hin", "Win", "C"} and all(a.bound == 0 for a in x.assumptions)
+    assert any(r.id == "PCX202" and "Hin >= 0 and Win >= 0" in r.message for r in nest.remarks)
+    nest = analysed_nest(CONV, "NEST2")
+    (a,) = [a for a in nest.arrays if a.name == "a"]
+    assert a.assumptions == [Assumption("stride", 0)], [r.format() for r in nest.remarks]
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_negative_stride_runs_the_loop_as_written(tmp_path: Path) -> None:
+    build_and_compare(tmp_path, CONV, ["NEST1", "NEST2"])
+    env = dict(os.environ, **dict(RUN_ENV, LIBOMPTARGET_INFO="16"))
+    p = subprocess.run([str(tmp_path / "offload")], capture_output=True, text=True, env=env, timeout=120)
+    lines = [int(m) for m in re.findall(r"Launching kernel \S+_l(\d+)\b", p.stderr)]
+    nest1, nest2 = (next(k + 1 for k, t in enumerate(CONV.splitlines()) if m in t) for m in ("NEST1", "NEST2"))
+    assert lines.count(nest1) == 1 and lines.count(nest2) == 1, lines  # the backward walk stayed on the host
+
+
+def test_a_file_scope_stride_is_no_assumption() -> None:
+    """Only the function's own scalars are tested before the kernel (a call in the nest
+    could change a file-scope one); here the calls hand the extent of 'a' over instead."""
+    src = CONV.replace("void column(const double *a, double *out, int rows, int first, int stride) {",
+                       "int stride;\nvoid column(const double *a, double *out, int rows, int first, int unused) {")
+    assert src != CONV
+    nest = analysed_nest(src, "NEST2")
+    (a,) = [x for x in nest.arrays if x.name == "a"]
+    assert a.assumptions == [] and a.caller_extent is not None, [r.format() for r in nest.remarks]
