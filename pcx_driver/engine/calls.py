@@ -36,6 +36,10 @@ MATH_FUNCTIONS = (
     | {"abs", "labs", "llabs", "isnan", "isinf", "isfinite", "signbit", "min", "max", "__builtin_expect"}
 )
 MATH_STD = {"std::" + f for f in _MATH_BASE | {"abs", "min", "max", "isnan", "isinf", "isfinite", "signbit", "clamp"}}
+#: bit-counting builtins: values of their argument, which clang and gcc compile for every target
+#: (HeCBench's ``__builtin_popcountll`` in a Hamming-distance loop)
+BIT_BUILTINS = {f"__builtin_{f}{w}" for f in ("popcount", "clz", "ctz", "ffs", "parity", "clrsb")
+                for w in ("", "l", "ll")} | {"__builtin_bswap16", "__builtin_bswap32", "__builtin_bswap64"}
 
 IO_FUNCTIONS = {
     "printf", "fprintf", "sprintf", "snprintf", "vprintf", "vfprintf", "puts", "fputs", "putchar", "fputc",
@@ -91,7 +95,7 @@ def classify_call(name: str, callee: Callee | None) -> CallKind:
         return CallKind.MATH
     if plain in MATH_FUNCTIONS and (callee is None or callee.definition is None):
         return CallKind.MATH
-    if name.startswith("__builtin_") and name[len("__builtin_"):] in MATH_FUNCTIONS:
+    if name in BIT_BUILTINS or name.startswith("__builtin_") and name[len("__builtin_"):] in MATH_FUNCTIONS:
         return CallKind.MATH
     return CallKind.UNKNOWN
 
@@ -103,6 +107,9 @@ class UserFunctions:
     verdicts: dict[str, tuple[bool, str]] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)
     definitions: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> byte range
+    # a function template's explicit specializations (``_specializations``): name -> the
+    # ``name@byte`` keys of ``definitions`` that each of them has
+    specializations: dict[str, list[str]] = field(default_factory=dict)
 
     def _definition_node(self, rng: tuple[int, int]) -> Node | None:
         return definition_node(self.model, rng)
@@ -201,7 +208,10 @@ class UserFunctions:
                 if d is None and sem.decl_declared_at(n.start_byte) is not None:
                     continue  # the name in a local declaration
                 if d is None:
-                    if sem.macro_at(n.start_byte) is None and n.parent is not None and n.parent.type != "call_expression":
+                    callee_name = n.parent is not None and (n.parent.type == "call_expression" or (
+                        n.parent.type == "template_function" and n.parent.parent is not None
+                        and n.parent.parent.type == "call_expression"))  # (``poly<D>(x)``: the call's walk)
+                    if sem.macro_at(n.start_byte) is None and not callee_name:
                         return (False, f"'{name}' uses '{m.text(n)}', which cannot be resolved")
                     continue
                 if d.kind in ("global", "static-local") and not (d.const and d.shape == "scalar"):
@@ -230,6 +240,16 @@ class UserFunctions:
                     continue
                 c = sem.callee_of(n.start_byte, n.end_byte)
                 kind = classify_call(fname, c)
+                specs = self._specializations(f, c) if kind is not CallKind.USER else []
+                if specs:
+                    # a dependent call in a template (``poly<D>(x)`` in ``approx<D>``) reaches
+                    # one of the explicit specializations: each must be fit for the device
+                    for spec in specs:
+                        ok, why = self.check(spec, inlined)
+                        if not ok:
+                            return (False, f"'{name}' calls '{fname}', whose specialization {why}"
+                                    if why.startswith("'") else why)
+                    continue
                 if kind is CallKind.USER and c is not None:
                     ok, why = self.check(c, inlined)
                     if not ok:
@@ -248,8 +268,48 @@ class UserFunctions:
                 d = sem.decl_of(arg.start_byte) if inlined and arg is not None and arg.type == "identifier" else None
                 if d is None or d.kind != "param":  # (``*dx`` of a parameter the walk bound to ``&g``)
                     return (False, f"'{name}' dereferences a pointer")
-        self.definitions[callee.name] = self._range_with_template(fn)
+        self.definitions[callee.qualified if "@" in callee.qualified else callee.name] = self._range_with_template(fn)
         return (True, "")
+
+    def _specializations(self, f: Node | None, c: Callee | None) -> list[Callee]:
+        """The functions a call ``f<args>(...)`` in a template may reach when libclang names
+        no definition for it (its arguments depend on the template's parameters): every
+        explicit specialization of a function template ``f`` at namespace scope in this file
+        (``template <> float poly<3>(float x) {...}``), and its primary definition if it has
+        one; [] when there is none, or ``c`` names a definition.  Each gets
+        its own ``qualified`` key (``poly@<byte>``), so that each is checked and declared
+        on the device (``closure``)."""
+        if f is None or f.type != "template_function" or (c is not None and c.definition is not None):
+            return []
+        name_node = f.child_by_field_name("name")
+        if name_node is None or name_node.type != "identifier":
+            return []
+        name = self.model.text(name_node)
+        found: list[Node] = []
+        for decl in walk(self.model.root):
+            if decl.type != "template_declaration" or decl.parent is None or \
+                    decl.parent.type not in ("translation_unit", "declaration_list"):
+                continue  # (a member template is reached through its class)
+            fn = next((x for x in decl.named_children if x.type == "function_definition"), None)
+            declarator = fn.child_by_field_name("declarator") if fn is not None else None
+            while declarator is not None and declarator.type != "function_declarator":
+                declarator = declarator.child_by_field_name("declarator")
+            target = declarator.child_by_field_name("declarator") if declarator is not None else None
+            own = target.child_by_field_name("name") if target is not None and target.type == "template_function" \
+                else target
+            if own is None or self.model.text(own) != name:
+                continue
+            found.append(fn)
+        if not found:
+            return []
+        self.specializations.setdefault(name, [])
+        out = []
+        for fn in found:
+            key = f"{name}@{fn.start_byte}"
+            if key not in self.specializations[name]:
+                self.specializations[name].append(key)
+            out.append(Callee(name, key, "function", definition=(fn.start_byte, fn.end_byte), in_main_file=True))
+        return out
 
     def reads_only_through_pointers(self, callee: Callee) -> tuple[bool, str]:
         """(ok, reason): every pointer or array parameter of ``callee`` is only read, element
@@ -391,7 +451,15 @@ class UserFunctions:
         todo = list(names)
         while todo:
             n = todo.pop()
-            if n in out or n not in self.definitions:
+            if n in out:
+                continue
+            for key in self.specializations.get(n, ()):  # (each is its own definition)
+                if key in self.definitions:
+                    out[key] = self.definitions[key]
+            if n not in self.definitions:
+                if n in self.specializations:
+                    out[n] = out[self.specializations[n][0]]  # (so that it is not walked again)
+                    todo.extend(calls.get(n, ()))
                 continue
             out[n] = self.definitions[n]
             todo.extend(calls.get(n, ()))
@@ -408,6 +476,12 @@ def is_cast_call(sem: Semantics, n: Node, f: Node | None, decl_of) -> bool:
     read more than the arguments show."""
     from pcx_driver.engine.macros import arithmetic_type_tokens
 
+    builtin_type = f is not None and (f.type in ("primitive_type", "sized_type_specifier") or (
+        f.type == "identifier" and f.text in (b"short", b"long", b"unsigned", b"signed")))  # (``short(e)``)
+    if builtin_type and n.child_by_field_name("arguments") is not None and sem.macro_at(n.start_byte) is None:
+        # ``int(e)``: a built-in type's name can be nothing but a conversion, also where
+        # libclang records none (a dependent operand in a template: ``int(P<D>(r))``)
+        return True
     if f is None or n.start_byte not in sem.casts:
         return False
     if f.type == "parenthesized_expression":
