@@ -29,7 +29,8 @@ CONV = r"""
 #include <stdio.h>
 #include <stdlib.h>
 
-#define II(n, c, h, w) ((n) * C * Hin * Win + (c) * Hin * Win + (h) * Win + (w))
+/* as convolution3D writes it: the last parameter bare, given a sum (w + q) */
+#define II(n, c, h, w) ((n) * C * Hin * Win + (c) * Hin * Win + (h) * Win + w)
 
 void conv(const float *X, const float *Wt, float *Y, int N, int M, int C, int K,
           int Hin, int Win, int Hout, int Wout) {
@@ -106,3 +107,18 @@ def test_a_file_scope_stride_is_no_assumption() -> None:
     nest = analysed_nest(src, "NEST2")
     (a,) = [x for x in nest.arrays if x.name == "a"]
     assert a.assumptions == [] and a.caller_extent is not None, [r.format() for r in nest.remarks]
+
+
+def test_a_bare_parameter_after_a_minus_is_not_read_as_a_sum() -> None:
+    """``((n) - w)`` given ``i + 1`` is ``n - i + 1`` as the preprocessor writes it, not
+    ``n - (i + 1)``: no subscript is read from it (and the pointer has no other extent)."""
+    src = r"""
+#define BACK(n, w) ((n) - w)
+void back(const double *a, double *out, int n) {
+  for (int i = 0; i < n - 1; i++)                              /* BACKWARDS */
+    out[i] = a[BACK(n, i + 1)];
+}
+"""
+    nest = analysed_nest(src, "BACKWARDS")
+    assert nest.decision is not Decision.OFFLOADED, [r.format() for r in nest.remarks]
+    assert any(r.id == "PCX116" and "'a'" in r.message for r in nest.remarks), [r.format() for r in nest.remarks]

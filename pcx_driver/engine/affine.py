@@ -32,6 +32,19 @@ from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, st
 from pcx_driver.engine.symsect import narrow_type
 
 
+def _additive_in_a_sum(body: list[str], k: int, arg: Node, text) -> bool:
+    """Parameter ``body[k]`` of a macro's list, given the sum or difference ``arg``, means
+    the same substituted as text as in parentheses: it stands first in a sum and is
+    followed by ``+``, ``-`` or the end of the sum (convolution3D's ``...+(h)*Win+w`` with
+    ``w + q``: ``...+w+q``).  Left-associative ``+`` and ``-`` make ``X + A - B`` what ``X
+    + (A - B)`` is; after a ``-``, or before a ``*``, they would not."""
+    if arg.type != "binary_expression" or text(arg.child_by_field_name("operator")) not in ("+", "-"):
+        return False
+    before = body[k - 1] if k > 0 else "("
+    after = body[k + 1] if k + 1 < len(body) else ")"
+    return before in ("(", ",", "+") and after in (")", ",", "+", "-")
+
+
 class AffineForms:
     """Polynomials and invariance of one unit's expressions (see the module docstring)."""
 
@@ -142,7 +155,8 @@ class AffineForms:
         for k, tok in enumerate(body):
             if tok in arg_of and not (0 < k < len(body) - 1 and body[k - 1] == "(" and body[k + 1] == ")") \
                     and strip_parens(arg_of[tok]) is arg_of[tok] \
-                    and arg_of[tok].type not in ("identifier", "number_literal", "parenthesized_expression"):
+                    and arg_of[tok].type not in ("identifier", "number_literal", "parenthesized_expression") \
+                    and not _additive_in_a_sum(body, k, arg_of[tok], self._t):
                 return None
         body = expand_object_macros(body, self.sem, frozenset(params))
 
