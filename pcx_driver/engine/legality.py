@@ -81,7 +81,8 @@ class Legality:
 
     def template(self, fi: FunctionInfo) -> None:
         name = fi.name.split("::")[-1].split("<")[0]
-        insts = self.sem.template_calls.get(name, []) or self._instantiated_in_templates(fi, name)
+        insts = self.sem.template_calls.get(name, []) or self._instantiated_in_templates(fi, name) \
+            or self._explicit_instantiations(name)
         if not insts:
             raise Refusal("PCX136", f"function template '{name}' has no instantiation in this file", recurse=False)
         for args in insts:
@@ -90,6 +91,25 @@ class Legality:
                 if base and not base.lstrip("-").isdigit() and base not in ARITH_TYPES and not self._functor_type(base):
                     raise Refusal("PCX136", f"function template '{name}' is instantiated with '{a}', which "
                                   "cannot be offloaded", recurse=False)
+
+    def _explicit_instantiations(self, name: str) -> list[list[str]]:
+        """The template arguments of each explicit instantiation ``template void
+        name<float>(float *, int);`` in the file, as written (libclang lists no cursor for
+        one): HeCBench cross instantiates its kernels so, with no call in the file."""
+        out = []
+        for n in self.model.root.children:
+            if n.type != "template_instantiation":
+                continue
+            decl = n.child_by_field_name("declarator")
+            while decl is not None and decl.type != "function_declarator":
+                decl = decl.child_by_field_name("declarator")
+            target = decl.child_by_field_name("declarator") if decl is not None else None
+            if target is None or target.type != "template_function" or \
+                    self._t(target.child_by_field_name("name")) != name:
+                continue
+            args = target.child_by_field_name("arguments")
+            out.append([self._t(a) for a in args.named_children] if args is not None else [])
+        return out
 
     def _functor_type(self, spelled: str) -> bool:
         """``AvgPoolGrad<float>``: a class (template) of the unit with no data

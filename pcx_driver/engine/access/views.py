@@ -79,7 +79,8 @@ def view_of(w: Walk, decl: Decl, init: Node | None) -> View | None:
     # accesses through this view would be taken for a private array's)
     if d is None or d.shape not in ("array", "pointer") or d.volatile or len(d.dims) != rank \
             or (d.shape == "pointer" and d.key in w.facts.local_keys) \
-            or _element(d) != _element(decl) or w.sem.member_of(view.base.start_byte) is not None:
+            or _element(d) != _element(decl) and _element(decl) != "auto" \
+            or w.sem.member_of(view.base.start_byte) is not None:  # (``auto *row = x + 3*i``: x's type)
         return None
     # nothing in the nest assigns, increments or takes the address of the view or the array
     changed = assigned_and_declared(w.root, w.m.data, w.root.start_byte, w.root.end_byte, declarations=False)
