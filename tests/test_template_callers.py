@@ -154,3 +154,25 @@ def test_an_integer_instantiation_keeps_the_template_sum_serial() -> None:
         "(double)dot(fa, fb, n)", "(double)dot((const int *)fa, (const int *)fb, n)")
     decision, remarks = _decision(src, "SUM")
     assert decision is not Decision.OFFLOADED and any("PCX112" in r for r in remarks), remarks
+
+
+THROUGH_A_TEMPLATE = TEMPLATE_SUM.replace("int main(int argc, char **argv) {", """template <class T>
+double run(const T *a, const T *b, int n) {
+  return (double)dot(a, b, n);
+}
+int main(int argc, char **argv) {""").replace("dot(a, b, n), (double)dot(fa, fb, n)", "run(a, b, n), run(fa, fb, n)")
+
+
+@pytest.mark.skipif(CLANGXX is None, reason="clang++-19 not installed")
+def test_a_template_sum_instantiated_through_another_template_is_a_reduction(tmp_path) -> None:
+    # BabelStream calls dot<T> from its stream driver template: the instantiations that
+    # decide whether T is floating are the driver's (Legality.instantiations)
+    assert THROUGH_A_TEMPLATE != TEMPLATE_SUM
+    build_and_compare(tmp_path, THROUGH_A_TEMPLATE, ["SUM"], suffix=".cpp")
+
+
+def test_an_integer_instantiation_through_another_template_keeps_the_sum_serial() -> None:
+    src = THROUGH_A_TEMPLATE.replace("sum += a[i] * b[i];", "sum += a[i] * 0.5;").replace(
+        "run(fa, fb, n)", "run((const int *)fa, (const int *)fb, n)")
+    decision, remarks = _decision(src, "SUM")
+    assert decision is not Decision.OFFLOADED and any("PCX112" in r for r in remarks), remarks

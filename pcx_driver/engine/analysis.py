@@ -478,7 +478,8 @@ class _UnitAnalyser:
             raise MultiRefusal(reasons)
         fn_body = fi.node.child_by_field_name("body")
         index_outside = {k for k in nest.index_key_set if k not in nest.facts.local_keys}
-        sv = scalar_mod.classify(nest.facts, node, m, sem, fn_body, index_outside, nest.root_key)
+        sv = scalar_mod.classify(nest.facts, node, m, sem, fn_body, index_outside, nest.root_key,
+                                 instantiations=self.legality.instantiations.get(fi.node.id))
         sv.problems.extend(self._references_to_written_elements(fi, nest))
         start = root.bound_nodes[0] if root.bound_nodes else None
         if sv.lastprivate and (root.init is None or start is None or any(

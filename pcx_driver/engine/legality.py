@@ -72,6 +72,9 @@ class Legality:
         self.sem = sem
         self.userfns = userfns
         self.affine = affine
+        # each function template's instantiations, as ``template`` found them (its node id ->
+        # the template arguments of each): what its dependent scalars are in every one
+        self.instantiations: dict[int, list[list[str]]] = {}
 
     def _t(self, n: Node | None) -> str:
         return self.model.text(n)
@@ -85,6 +88,7 @@ class Legality:
             or self._explicit_instantiations(name)
         if not insts:
             raise Refusal("PCX136", f"function template '{name}' has no instantiation in this file", recurse=False)
+        self.instantiations[fi.node.id] = insts
         for args in insts:
             for a in args:
                 base = a.replace("const ", "").replace("*", "").strip()

@@ -37,8 +37,9 @@ MINMAX_CALLS = {
 
 def _floating_in_every_instantiation(d, fn_body: Node, ctx: "_Ctx") -> bool:
     """``T sum`` in a function template (BabelStream's ``dot<T>``): a plain floating
-    variable in each instantiation the unit makes (calls whose arguments give T), so an
-    OpenMP reduction is valid in every one.  Integer instantiations stay refused: a
+    variable in each instantiation the unit makes (calls whose arguments give T, calls in
+    other templates, explicit instantiations: ``Legality.template``), so an OpenMP
+    reduction is valid in every one.  Integer instantiations stay refused: a
     floating term would round at each step, which the template's text cannot rule out."""
     fnode = fn_body.parent
     if fnode is None or fnode.type != "function_definition":
@@ -49,7 +50,7 @@ def _floating_in_every_instantiation(d, fn_body: Node, ctx: "_Ctx") -> bool:
     if plain not in params or not name:
         return False
     k = params.index(plain)
-    insts = ctx.sem.template_calls.get(name, [])
+    insts = ctx.instantiations if ctx.instantiations is not None else ctx.sem.template_calls.get(name, [])
     return bool(insts) and all(k < len(args) and args[k] in ("float", "double") for args in insts)
 
 
@@ -65,9 +66,10 @@ class ScalarVerdict:
 
 
 class _Ctx:
-    def __init__(self, model: SourceModel, sem: Semantics):
+    def __init__(self, model: SourceModel, sem: Semantics, instantiations: list[list[str]] | None = None):
         self.m = model
         self.sem = sem
+        self.instantiations = instantiations  # the template's, where the nest is in one
 
     def t(self, n: Node | None) -> str:
         return self.m.text(n)
@@ -454,8 +456,9 @@ def alias_made(key: str, fn_body: Node, ctx: _Ctx) -> Node | None:
 
 def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, fn_body: Node,
              index_keys: set[str], root_key: str | None,
-             escaping_kinds: tuple[str, ...] = ("global", "static-local")) -> ScalarVerdict:
-    ctx = _Ctx(model, sem)
+             escaping_kinds: tuple[str, ...] = ("global", "static-local"),
+             instantiations: list[list[str]] | None = None) -> ScalarVerdict:
+    ctx = _Ctx(model, sem, instantiations)
     out = ScalarVerdict()
     by_key: dict[str, list[ScalarRef]] = {}
     for r in facts.scalars:
