@@ -472,7 +472,8 @@ class Extents:
                         declared.setdefault(self._t(name), []).append(n)
         macros = self.affine.sem.macro_defs
         for name in expression_identifiers(count, self.model.unit.language):
-            if name in macros and not macros[name][0] and name not in declared:
+            if name in macros and not macros[name][0] and name not in declared \
+                    and name not in self.affine.sem.unstable_macros:  # (one value at both places)
                 continue
             where = declared.get(name, [])
             if len(where) != 1:
