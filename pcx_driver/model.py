@@ -161,20 +161,27 @@ class CallerExtent:
     ``new T[n]`` in main, indexed in the callee through subscripts no bound reaches).
 
     Each call in ``sites`` stores its argument and that allocation's element count in two
-    thread-local variables just before the call, and clears the first after it; the
-    kernel maps ``param[0:length_var]`` and runs on the device only when ``param`` is the
-    stored pointer (``(const void *)(param) == base_var``), as written on the host
-    otherwise (another caller, a call through a pointer, another file's call)."""
+    thread-local variables just before the call (``base_var``, ``length_var``); the
+    function's first declarations take them over into locals (``local_base``,
+    ``local_length``) and clear the stored pointer, so that a hand-over is read by the
+    one call it was made for and by no later one, whatever way that call ends (a
+    ``longjmp`` or an exception out of it included).  The kernel maps
+    ``param[0:local_length]`` and runs on the device only when ``param`` is the pointer
+    handed over, as written on the host otherwise (another caller, a call through a
+    pointer, another file's call)."""
 
     function: str
     param: str
     base_var: str
     length_var: str
+    local_base: str
+    local_length: str
+    body_byte: int  # where the function's body begins: its first statement or declaration
     sites: list[CallSiteExtent] = field(default_factory=list)
 
     @property
     def test(self) -> str:
-        return f"(const void *)({self.param}) == {self.base_var}"
+        return f"(const void *)({self.param}) == {self.local_base}"
 
 
 @dataclass

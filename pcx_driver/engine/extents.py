@@ -24,10 +24,19 @@ from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.semantics import Decl
 from pcx_driver.engine.source import FunctionInfo, SourceModel
-from pcx_driver.model import ArrayAccessSummary, Assumption, CallerExtent, CallSiteExtent, Section
+from pcx_driver.model import ArrayAccessSummary, Assumption, CallerExtent, CallSiteExtent, Language, Section
 
 #: most accesses whose maxima a section length may take the maximum of
 MAX_HULL = 4
+
+
+def _value_of_a_statement_expression(stmt: Node) -> bool:
+    """``stmt`` is the last statement of a GNU statement expression ``({ ...; f(a); })``,
+    whose value it gives: in a block of its own it would give none."""
+    block = stmt.parent
+    return block is not None and block.type == "compound_statement" and block.parent is not None and \
+        block.parent.type in ("parenthesized_expression", "statement_expression") and \
+        block.named_children and block.named_children[-1].id == stmt.id
 
 
 class Extents:
@@ -204,9 +213,9 @@ class Extents:
         (``X[n*C*Hin*Win + c*Hin*Win + (h+p)*Win + w+q]``: the sign of ``Hin`` and ``Win``
         is unknown, so is which end is the least), computed as if each such name were >=
         0; those names become ``Assumption``s, which the kernel tests at run time before
-        it runs on the device (the loop as written otherwise).  Only integer scalars the
-        function declares before the nest (or takes as parameters) and the nest never
-        assigns; None when there are none, or the range is still unknown."""
+        it runs on the device (the loop as written otherwise).  Only signed integer
+        scalars the function declares before the nest (or takes as parameters) and the
+        nest never assigns; None when there are none, or the range is still unknown."""
         from pcx_driver.engine.hostaccess import assigned_and_declared
         from pcx_driver.engine.source import walk
 
@@ -248,6 +257,10 @@ class Extents:
             d = decls[next(iter(keys))] if len(keys) == 1 else None
             if d is None or d.shape != "scalar" or not d.integral or d.kind not in ("param", "local") or \
                     d.decl_offset is None or not fi.node.start_byte <= d.decl_offset < node.start_byte:
+                return None
+            if "unsigned" in d.element_type or d.element_type in ("bool", "_Bool"):
+                # ``size_t W`` is never < 0 to the test, and a "negative" one wraps round: the
+                # range would be the unsigned products' (a held-out check's 2^64-byte map)
                 return None
         with self.ranges.assuming(frozenset(strides)):
             lo_hi = self.ranges.subscript_range(nest, refs, 0)
@@ -388,20 +401,19 @@ class Extents:
         self._notes.append(("PCX202", f"extent of '{name}' is handed over by the calls that know it ({calls}"
                             f"{'; ...' if len(handed.sites) > 3 else ''}); at any other call of '{fi.name}' "
                             "the loop runs as written"))
-        return handed.length_var
+        return handed.local_length
 
     def _caller_extent(self, d: Decl, fi: FunctionInfo | None) -> CallerExtent | None:
         """Pointer parameter ``d`` of ``fi`` as a ``CallerExtent``: the calls of ``fi``
         that are statements of their own (``f(a, n);``) in a function of this text, whose
         argument is a local pointer or array of ``d``'s element type with a known element
-        count (``_param_extent``'s allocations) that stays valid up to the call: the
-        pointer set once, the count's names the caller's own locals or parameters,
-        declared once, around the call, never assigned, and no argument with a call or
-        an assignment (which could move the allocation between the two).  Other calls
-        keep the loop as written (the kernel's run-time test).  None without one such
-        call, for a method, or where ``fi`` moves the pointer."""
+        count (``_param_extent``'s allocations) that provably still holds at the call
+        (``_handed_count``), and no argument with a call or an assignment (which could
+        move the allocation between the two).  Other calls keep the loop as written (the
+        kernel's run-time test).  None without one such call, for a method, or where
+        ``fi`` may move the pointer."""
         from pcx_driver.engine import callgraph
-        from pcx_driver.engine.hostaccess import assigned_and_declared, expression_identifiers, param_names
+        from pcx_driver.engine.hostaccess import assigned_and_declared, param_names
         from pcx_driver.engine.source import arguments_of, strip_parens, walk
 
         if fi is None or fi.is_member:
@@ -413,11 +425,16 @@ class Extents:
         at = params.index(d.name)
         bare = fi.name.split("::")[-1]
         body = fi.node.child_by_field_name("body")
-        if body is None or d.name in assigned_and_declared(body, data, body.start_byte, body.end_byte):
+        if body is None or d.name in assigned_and_declared(body, data, body.start_byte, body.end_byte) or \
+                not self._stays_put(d.name, fi.node, []):
+            return None
+        first = next((c for c in body.named_children if c.type != "comment"), None)
+        if first is None:
             return None
         callers = {f.node.id: f for f in self.model.functions()}
         sites: list[CallSiteExtent] = []
-        for site in callgraph.of(data, self.model.unit.language).sites:
+        graph = callgraph.of(data, self.model.unit.language)
+        for site in graph.sites:
             if site.name != bare or not site.unqualified:
                 continue
             use = site.node
@@ -426,57 +443,183 @@ class Extents:
             while caller is not None and caller.type != "function_definition":
                 caller = caller.parent
             if stmt is None or stmt.type != "expression_statement" or caller is None or \
-                    caller.id == fi.node.id or caller.id not in callers:
+                    caller.id == fi.node.id or caller.id not in callers or _value_of_a_statement_expression(stmt):
                 continue
             argv = [strip_parens(a) for a in arguments_of(use.child_by_field_name("arguments"))]
             if len(argv) != len(params) or argv[at] is None or argv[at].type != "identifier" or any(
                     n.type in ("call_expression", "assignment_expression", "update_expression", "new_expression",
-                               "delete_expression", "comma_expression")
+                               "delete_expression", "comma_expression", "lambda_expression", "gnu_asm_expression")
                     for a in argv if a is not None for n in walk(a)):
                 continue
             got = self.affine.sem.decl_of(argv[at].start_byte)
             if got is None or got.kind != "local" or (got.element_type != d.element_type and not d.dependent):
                 continue
-            count = (self._allocation_extent(got, callers[caller.id], use.start_byte) if got.shape == "pointer"
-                     else got.dims[0] if got.shape == "array" and len(got.dims) == 1 else None)
-            cbody = caller.child_by_field_name("body")
-            if count is None or cbody is None:
-                continue
-            stored = assigned_and_declared(cbody, data, cbody.start_byte, cbody.end_byte, declarations=False)
-            if expression_identifiers(count, self.model.unit.language) & stored:
-                continue
-            if got.shape == "pointer" and got.name in stored and self._allocated_where_declared(got):
-                continue
-            if not self._count_visible(count, caller, use):
+            handing = [s.node for s in graph.sites_between(caller.start_byte, caller.end_byte) if s.name == bare]
+            count = self._handed_count(got, callers[caller.id], use, handing)
+            if count is None:
                 continue
             sites.append(CallSiteExtent(stmt.start_byte, stmt.end_byte, self.model.line_col(use.start_byte)[0],
                                         self._t(argv[at]), count))
         if not sites:
             return None
-        stem = "".join(ch if ch.isalnum() else "_" for ch in bare) + "_" + d.name
-        return CallerExtent(fi.name, d.name, f"pcx_xbase_{stem}", f"pcx_xlen_{stem}", sites)
+        # (the name's length first: ``a(b_c)`` and ``a_b(c)`` are two)
+        stem = f"{len(bare)}_" + "".join(ch if ch.isalnum() else "_" for ch in bare) + "_" + d.name
+        return CallerExtent(fi.name, d.name, f"pcx_xbase{stem}", f"pcx_xlen{stem}", f"pcx_hbase_{d.name}",
+                            f"pcx_hlen_{d.name}", first.start_byte, sites)
 
-    def _count_visible(self, count: str, caller: Node, use: Node) -> bool:
-        """Every name in ``count`` (an allocation's element count) means at the call
-        ``use`` what it meant at the allocation: an object-like macro, or a local or
-        parameter that ``caller`` declares exactly once, in a scope around the call."""
-        from pcx_driver.engine.hostaccess import declared_name_node, expression_identifiers
+    def _handed_count(self, got: Decl, caller: FunctionInfo, use: Node, handing: list[Node]) -> str | None:
+        """The element count of ``got`` (a local array, or a local pointer set once by an
+        allocation) at the call ``use``, in the caller's names, when it provably still
+        holds there: the pointer cannot have been moved (``_stays_put``: the calls in
+        ``handing`` aside) and the count's names still mean and hold what they did at
+        the allocation (``_count_stable``); else None."""
+        from pcx_driver.engine.hostaccess import assigned_and_declared
+
+        count = (self._allocation_extent(got, caller, use.start_byte) if got.shape == "pointer"
+                 else got.dims[0] if got.shape == "array" and len(got.dims) == 1 else None)
+        cbody = caller.node.child_by_field_name("body")
+        if count is None or cbody is None:
+            return None
+        if got.shape == "pointer":
+            stored = assigned_and_declared(cbody, self.model.data, cbody.start_byte, cbody.end_byte,
+                                           declarations=False)
+            if got.name in stored and self._allocated_where_declared(got):
+                return None  # set again (or moved) after the allocation
+            if not self._stays_put(got.name, caller.node, handing, allocation_ok=True):
+                return None
+        return count if self._count_stable(count, caller.node, use, got) else None
+
+    def _stays_put(self, name: str, fnode: Node, handing: list[Node], allocation_ok: bool = False) -> bool:
+        """Nothing in function ``fnode`` can change the pointer ``name`` unseen: no
+        address of it taken (but by the one ``posix_memalign(&name, ...)`` that allocates
+        it, with ``allocation_ok``), no macro whose list names it, no inline assembly; in
+        C++ no reference bound to it, no lambda, and every call that takes it as it is
+        (but the ``handing`` calls) a C library function or a function of this file whose
+        parameter there is no reference (``std::swap(a, b)`` re-points both)."""
+        from pcx_driver.engine.hostaccess import macro_names
+        from pcx_driver.engine.macros import WRITE_TOKENS
+        from pcx_driver.engine.source import arguments_of, strip_parens, walk
+
+        data, lang = self.model.data, self.model.unit.language
+        if any(name in names for names in macro_names(data, lang).values()):
+            return False
+        sem = self.affine.sem
+        for mu in sem.macros_in(fnode.start_byte, fnode.end_byte):
+            # a macro that assigns, increments or takes an address of what it is given
+            # (``#define SHRINK(x) ((x) = 10)``), given the name: a store the walk cannot see
+            body = sem.macro_defs.get(mu.name, (False, []))[1]
+            if mu.function_like and (set(body) & (WRITE_TOKENS | {"&", "{", ";"})):
+                call = self.model.root.descendant_for_byte_range(mu.start, mu.start)
+                while call is not None and call.type != "call_expression" and call.parent is not None \
+                        and call.start_byte == mu.start:
+                    call = call.parent
+                args = call.child_by_field_name("arguments") if call is not None and \
+                    call.type == "call_expression" else None
+                if args is None or any(x.type == "identifier" and self._t(x) == name for x in walk(args)):
+                    return False
+        addressed = 0
+        cxx = lang is Language.CXX
+        for n in walk(fnode):
+            t = n.type
+            if t in ("gnu_asm_expression", "asm_statement") or (cxx and t == "lambda_expression"):
+                return False
+            if t == "pointer_expression" and self._t(n)[:1] == "&":
+                arg = strip_parens(n.child_by_field_name("argument"))
+                if arg is not None and arg.type == "identifier" and self._t(arg) == name:
+                    up = n.parent  # (through ``(void **)&a``)
+                    while up is not None and up.type in ("cast_expression", "parenthesized_expression"):
+                        up = up.parent
+                    call = up.parent if up is not None and up.type == "argument_list" else None
+                    fname = self._t(call.child_by_field_name("function")) if call is not None and \
+                        call.type == "call_expression" else ""
+                    addressed += 1
+                    if not (allocation_ok and fname == "posix_memalign") or addressed > 1:
+                        return False
+            if cxx and t == "init_declarator" and any(c.type == "reference_declarator" for c in walk(n)):
+                value = strip_parens(n.child_by_field_name("value"))
+                if value is not None and value.type == "identifier" and self._t(value) == name:
+                    return False
+            if cxx and t == "call_expression" and not any(n.id == h.id for h in handing):
+                args = arguments_of(n.child_by_field_name("arguments"))
+                for k, a in enumerate(args):
+                    a = strip_parens(a)
+                    if a is not None and a.type == "identifier" and self._t(a) == name and \
+                            not self._by_value(n, k):
+                        return False
+        return True
+
+    def _by_value(self, call: Node, k: int) -> bool:
+        """Argument ``k`` of ``call`` is passed by value: a C library function (not one of
+        ``std``), or a function defined in this file whose parameter ``k`` is no reference."""
         from pcx_driver.engine.source import walk
 
+        c = self.affine.sem.callee_of(call.start_byte, call.end_byte)
+        if c is None:
+            return False
+        if c.library:
+            return not c.qualified.startswith("std::") and c.kind == "function"
+        if c.definition is None or not c.in_main_file:
+            return False
+        fn = self.model.root.descendant_for_byte_range(c.definition[0], max(c.definition[0], c.definition[1] - 1))
+        while fn is not None and fn.type != "function_definition":
+            fn = fn.parent
+        decl = fn.child_by_field_name("declarator") if fn is not None else None
+        while decl is not None and decl.type != "function_declarator":
+            decl = decl.child_by_field_name("declarator")
+        plist = decl.child_by_field_name("parameters") if decl is not None else None
+        ps = [p for p in plist.named_children if p.type in ("parameter_declaration", "optional_parameter_declaration")] \
+            if plist is not None else []
+        return k < len(ps) and not any(x.type in ("reference_declarator", "rvalue_reference_declarator")
+                                       for x in walk(ps[k]))
+
+    def _count_stable(self, count: str, caller: Node, use: Node, got: Decl) -> bool:
+        """Every name in ``count`` (an allocation's element count) still means and holds at
+        the call ``use`` what it did at the allocation of ``got``: an object-like macro
+        the file defines once, with a constant value, or a scalar local or parameter that
+        ``caller`` declares exactly once, before ``got``, in a scope around both, which is
+        ``const`` or never assigned and cannot change unseen (``_stays_put``); and
+        ``count`` is arithmetic on those (no call, subscript, member or dereference,
+        whose values the analysis cannot follow)."""
+        from pcx_driver.engine.hostaccess import (assigned_and_declared, declared_name_node, expression_identifiers,
+                                                  parse_expression)
+        from pcx_driver.engine.source import walk
+
+        lang = self.model.unit.language
+        _, value = parse_expression(count, lang)
+        root = value
+        while root is not None and root.parent is not None:
+            root = root.parent
+        if value is None or root.has_error or any(
+                x.type not in ("identifier", "number_literal", "binary_expression", "parenthesized_expression",
+                               "sizeof_expression", "cast_expression", "type_descriptor", "primitive_type",
+                               "sized_type_specifier", "type_identifier", "unary_expression")
+                and x.is_named for x in walk(value)):
+            return False
+        sem = self.affine.sem
         declared: dict[str, list[Node]] = {}
         for n in walk(caller):
             if n.type in ("declaration", "parameter_declaration"):  # (an init_declarator is a declarator of one)
                 for dn in n.children_by_field_name("declarator"):
                     name = declared_name_node(dn)
                     if name is not None and name.type == "identifier":
-                        declared.setdefault(self._t(name), []).append(n)
-        macros = self.affine.sem.macro_defs
-        for name in expression_identifiers(count, self.model.unit.language):
-            if name in macros and not macros[name][0] and name not in declared \
-                    and name not in self.affine.sem.unstable_macros:  # (one value at both places)
+                        declared.setdefault(self._t(name), []).append(name)
+        body = caller.child_by_field_name("body")
+        changed = assigned_and_declared(body, self.model.data, body.start_byte, body.end_byte, declarations=False) \
+            if body is not None else set()
+        pointer_at = got.decl_offset if got.decl_offset is not None else use.start_byte
+        for name in expression_identifiers(count, lang):
+            if name in sem.macro_defs and not sem.macro_defs[name][0] and name not in declared:
+                if name in sem.unstable_macros or not isinstance(self.affine.macro_value(name), int):
+                    return False
                 continue
             where = declared.get(name, [])
             if len(where) != 1:
+                return False
+            d = sem.decl_declared_at(where[0].start_byte)
+            if d is None or d.shape != "scalar" or not d.integral or d.reference or d.volatile or \
+                    d.kind not in ("param", "local"):
+                return False
+            if not d.const and (name in changed or not self._stays_put(name, caller, [])):
                 return False
             scope = where[0].parent
             while scope is not None and scope.type not in ("compound_statement", "for_statement",
@@ -484,9 +627,9 @@ class Extents:
                 scope = scope.parent
             if scope is None:
                 return False
-            if scope.type == "parameter_list":
-                continue
-            if not (scope.start_byte <= use.start_byte < scope.end_byte and where[0].end_byte <= use.start_byte):
+            if scope.type != "parameter_list" and not (
+                    scope.start_byte <= use.start_byte < scope.end_byte and where[0].end_byte <= pointer_at
+                    and scope.start_byte <= pointer_at < scope.end_byte):
                 return False
         return True
 
@@ -516,7 +659,8 @@ class Extents:
             return None  # the pointer moves: the count no longer starts where it points
         callers = {f.node.id: f for f in self.model.functions()}
         common: str | None = None  # the extent in the callee's names, the same at every call
-        for site in callgraph.of(self.model.data, self.model.unit.language).sites:
+        graph = callgraph.of(self.model.data, self.model.unit.language)
+        for site in graph.sites:
             if site.name != bare or not site.unqualified:
                 continue
             use = site.node
@@ -543,6 +687,12 @@ class Extents:
             # no other; one allocated where it is declared, none at all.
             if got.shape == "pointer" and got.name in stored and self._allocated_where_declared(got):
                 return None  # the pointer is set again (or moved) after its allocation
+            if got.shape == "pointer" and got.kind != "local":
+                return None  # (any function may set a file-scope pointer between the two)
+            handing = [s.node for s in graph.sites_between(caller.start_byte, caller.end_byte) if s.name == bare]
+            if (got.shape == "pointer" and not self._stays_put(got.name, caller, handing, allocation_ok=True)) \
+                    or not self._count_stable(count, caller, use, got):
+                return None  # (a count or a pointer that may change unseen: a held-out check's crashes)
             here = self._in_callee_terms(count, argv, params, at, assigned)
             if here is None or (common is not None and here != common):
                 return None

@@ -667,10 +667,13 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
 
 def _hand_over_extents(ed: _Editor, emitted: list[KernelPlan]) -> None:
     """The two thread-local variables of each ``CallerExtent`` an emitted kernel tests, at
-    file scope before the first definition that uses them, and each call that hands the
-    extent over written as ``{ base = (const void *)(a); length = (long)(n); f(a, ...);
-    base = 0; }`` on the call's own lines.  A call inside a kernel is left as it is (host
-    variables have no place there): the callee's loop then runs as written."""
+    file scope before the first definition that uses them, with one function that takes a
+    pointer over and clears it; each call that hands the extent over written as ``{ base
+    = (const void *)(a); length = (long)(n); f(a, ...); }`` on the call's own lines; and
+    the function's first declarations ``const void *pcx_hbase_p = pcx_take(&base); long
+    pcx_hlen_p = length;``, which the kernel tests and maps.  A call inside a kernel is
+    left as it is (host variables have no place there): the callee's loop then runs as
+    written, as it does at every call that hands nothing over."""
     handed: dict[str, object] = {}
     for k in emitted:
         for c in k.caller_extents:
@@ -678,7 +681,7 @@ def _hand_over_extents(ed: _Editor, emitted: list[KernelPlan]) -> None:
     if not handed:
         return
     spans = [(k.start_byte, k.end_byte) for k in emitted]
-    first = min(k.start_byte for k in emitted if k.caller_extents)
+    first = min(c.body_byte for c in handed.values())
     at_site: dict[tuple[int, int], list[tuple[object, object]]] = defaultdict(list)
     for c in handed.values():
         for site in c.sites:
@@ -688,16 +691,24 @@ def _hand_over_extents(ed: _Editor, emitted: list[KernelPlan]) -> None:
         call = ed.data[start:end].decode("utf-8", "surrogateescape")
         sets = " ".join(f"{c.base_var} = (const void *)({site.argument}); {c.length_var} = (long)({site.count});"
                         for c, site in pairs)
-        resets = " ".join(f"{c.base_var} = 0;" for c, _ in pairs)
-        ed.rename(start, end, f"{{ {sets} {call} {resets} }}")
+        ed.rename(start, end, f"{{ {sets} {call} }}")
         first = min(first, start)
+    by_body: dict[int, list] = defaultdict(list)
+    for c in handed.values():
+        by_body[c.body_byte].append(c)
+    for body_byte, cs in by_body.items():
+        # (declarations only, before the function's own: C89 takes no statement before them)
+        ed.insert_before(body_byte, _RANK_DECL - 5, " ".join(
+            f"const void *{c.local_base} = pcx_take_extent(&{c.base_var}); long {c.local_length} = {c.length_var};"
+            for c in cs))
     top = ed.root.descendant_for_byte_range(first, first)
     while top is not None and top.parent is not None and top.parent.type != "translation_unit":
         top = top.parent
     at = top.start_byte if top is not None and top.parent is not None else ed.line_start(first)
     decls = " ".join(f"static __thread const void *{c.base_var}; static __thread long {c.length_var};"
                      for c in handed.values())
-    ed.insert_before(at, -1, decls)
+    ed.insert_before(at, -1, decls + " static const void *pcx_take_extent(const void **slot) { const void *p = *slot; "
+                     "*slot = 0; return p; }")
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
