@@ -263,3 +263,41 @@ def test_a_hand_over_is_taken_by_the_call_it_was_made_for(tmp_path: Path) -> Non
     # leaves nothing behind for a later call of a smaller block at the same address.
     build_and_compare(tmp_path, LEFT_BY_LONGJMP, [])
     assert _launches(tmp_path / "offload", _line(LEFT_BY_LONGJMP, "SCATTER")) == 0
+
+
+OVERLOADS = r"""
+#include <cstdio>
+namespace A { void scat(double *p, const int *idx, int n) {
+  for (int i = 0; i < n; i++) p[idx[i]] += 1.0 + idx[i]; } }              // NEST_A
+namespace B { void scat(double *p, const int *idx, int n) {
+  for (int i = 0; i < n; i++) p[idx[i]] += 3.0; } }                       // NEST_B
+void scat(float *p, const int *idx, int n) {
+  for (int i = 0; i < n; i++) p[idx[i]] += 2.0f; }                        // NEST_F
+using namespace B;
+int main(int argc, char **argv) {
+  int n = 3000 + argc, m = 1000;
+  int *idx = new int[n];
+  for (int i = 0; i < n; i++) idx[i] = (i * 7) % 1000;
+  double *a = new double[m];
+  double *b = new double[10];
+  float *f = new float[10];
+  for (int i = 0; i < m; i++) a[i] = i;
+  for (int i = 0; i < 10; i++) { b[i] = i; f[i] = i; }
+  A::scat(a, idx, n);
+  for (int i = 0; i < n; i++) idx[i] = i % 10;
+  scat(b, idx, n);
+  scat(f, idx, n);
+  double s = 0;
+  for (int i = 0; i < m; i++) s += a[i] * (i % 13);
+  for (int i = 0; i < 10; i++) s += b[i] + f[i];
+  std::printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_overloads_and_namesakes_each_take_their_own_hand_over(tmp_path: Path) -> None:
+    # one pair of variables per function (a held-out check: the namesakes shared one pair,
+    # and the rewrite declared the locals in one of them only: PCX007)
+    build_and_compare(tmp_path, OVERLOADS, ["NEST_B", "NEST_F"], suffix=".cpp")

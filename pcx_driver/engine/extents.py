@@ -432,12 +432,20 @@ class Extents:
         if first is None:
             return None
         callers = {f.node.id: f for f in self.model.functions()}
+        namesakes = sum(1 for f in callers.values() if f.name.split("::")[-1] == bare)
         sites: list[CallSiteExtent] = []
         graph = callgraph.of(data, self.model.unit.language)
         for site in graph.sites:
             if site.name != bare or not site.unqualified:
                 continue
             use = site.node
+            callee = self.affine.sem.callee_of(use.start_byte, use.end_byte)
+            if callee is not None and callee.definition is not None:
+                lo, hi = callee.definition
+                if not (lo <= fi.node.start_byte < hi or fi.node.start_byte <= lo < fi.node.end_byte):
+                    continue  # an overload, or a namesake in another namespace
+            elif namesakes != 1:
+                continue
             stmt = use.parent
             caller = use.parent
             while caller is not None and caller.type != "function_definition":
@@ -462,8 +470,10 @@ class Extents:
                                         self._t(argv[at]), count))
         if not sites:
             return None
-        # (the name's length first: ``a(b_c)`` and ``a_b(c)`` are two)
-        stem = f"{len(bare)}_" + "".join(ch if ch.isalnum() else "_" for ch in bare) + "_" + d.name
+        # (the name's length first: ``a(b_c)`` and ``a_b(c)`` are two; its byte last:
+        # overloads and namesakes in other namespaces are two)
+        stem = f"{len(bare)}_" + "".join(ch if ch.isalnum() else "_" for ch in bare) + "_" + d.name + \
+            f"_{fi.node.start_byte}"
         return CallerExtent(fi.name, d.name, f"pcx_xbase{stem}", f"pcx_xlen{stem}", f"pcx_hbase_{d.name}",
                             f"pcx_hlen_{d.name}", first.start_byte, sites)
 
