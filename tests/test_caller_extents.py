@@ -301,3 +301,14 @@ def test_overloads_and_namesakes_each_take_their_own_hand_over(tmp_path: Path) -
     # one pair of variables per function (a held-out check: the namesakes shared one pair,
     # and the rewrite declared the locals in one of them only: PCX007)
     build_and_compare(tmp_path, OVERLOADS, ["NEST_B", "NEST_F"], suffix=".cpp")
+
+
+def test_a_count_read_through_a_member_assigned_after_the_allocation_is_unsure() -> None:
+    # ``malloc(sizeof(t_speed) * p.nx * p.ny)`` and then ``p.nx = 64``: the member's store is
+    # no assignment of ``p`` itself, and the count at the call is another
+    from test_struct_members_on_device import LATTICE
+
+    src = LATTICE.replace("  for (int t = 0; t < 3; t++)", "  p.nx = 64;\n  for (int t = 0; t < 3; t++)")
+    assert src != LATTICE
+    nest = analysed_nest(src, "SHIFT")
+    assert nest.decision is not Decision.OFFLOADED, [r.format() for r in nest.remarks]

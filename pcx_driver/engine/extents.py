@@ -590,9 +590,9 @@ class Extents:
         ``const`` or never assigned and cannot change unseen (``_stays_put``); and
         ``count`` is arithmetic on those (no call, subscript, member or dereference,
         whose values the analysis cannot follow)."""
-        from pcx_driver.engine.hostaccess import (assigned_and_declared, declared_name_node, expression_identifiers,
-                                                  parse_expression)
-        from pcx_driver.engine.source import walk
+        from pcx_driver.engine.hostaccess import (assigned_and_declared, assignment_targets, declared_name_node,
+                                                  expression_identifiers, parse_expression)
+        from pcx_driver.engine.source import strip_parens, walk
 
         lang = self.model.unit.language
         _, value = parse_expression(count, lang)
@@ -602,9 +602,10 @@ class Extents:
         if value is None or root.has_error or any(
                 x.type not in ("identifier", "number_literal", "binary_expression", "parenthesized_expression",
                                "sizeof_expression", "cast_expression", "type_descriptor", "primitive_type",
-                               "sized_type_specifier", "type_identifier", "unary_expression")
-                and x.is_named for x in walk(value)):
-            return False
+                               "sized_type_specifier", "type_identifier", "unary_expression",
+                               "field_expression", "field_identifier")
+                and x.is_named or x.type == "->" for x in walk(value)):
+            return False  # (``p.nx * p.ny`` of a local struct: its members are read as the struct is)
         sem = self.affine.sem
         declared: dict[str, list[Node]] = {}
         for n in walk(caller):
@@ -617,6 +618,15 @@ class Extents:
         changed = assigned_and_declared(body, self.model.data, body.start_byte, body.end_byte, declarations=False) \
             if body is not None else set()
         pointer_at = got.decl_offset if got.decl_offset is not None else use.start_byte
+        members_assigned: set[str] = set()  # structs a member of which is assigned (``p.nx = 5``)
+        for n, target in assignment_targets(body) if body is not None else ():
+            while target is not None and target.type in ("field_expression", "subscript_expression",
+                                                         "parenthesized_expression"):
+                target = target.child_by_field_name("argument") or target.child_by_field_name("field") \
+                    if target.type != "parenthesized_expression" else strip_parens(target)
+                if target is not None and target.type == "identifier":
+                    members_assigned.add(self._t(target))
+                    break
         for name in expression_identifiers(count, lang):
             if name in sem.macro_defs and not sem.macro_defs[name][0] and name not in declared:
                 if name in sem.unstable_macros or not isinstance(self.affine.macro_value(name), int):
@@ -626,10 +636,12 @@ class Extents:
             if len(where) != 1:
                 return False
             d = sem.decl_declared_at(where[0].start_byte)
-            if d is None or d.shape != "scalar" or not d.integral or d.reference or d.volatile or \
+            member = d is not None and d.shape == "record"  # (through a member: ``p.nx``)
+            if d is None or not (member or d.shape == "scalar" and d.integral) or d.reference or d.volatile or \
                     d.kind not in ("param", "local"):
                 return False
-            if not d.const and (name in changed or not self._stays_put(name, caller, [])):
+            if not d.const and (name in changed or (member and name in members_assigned) or
+                                not self._stays_put(name, caller, [])):
                 return False
             scope = where[0].parent
             while scope is not None and scope.type not in ("compound_statement", "for_statement",
