@@ -22,7 +22,7 @@ from tree_sitter import Node
 from pcx_driver.engine import callgraph, hostaccess
 from pcx_driver.engine.functors import enclosing_class, stateless_class
 from pcx_driver.engine.semantics import Callee, Semantics
-from pcx_driver.engine.source import SourceModel, strip_parens, walk
+from pcx_driver.engine.source import SourceModel, function_declarator, strip_parens, walk
 
 _MATH_BASE = {
     "sqrt", "cbrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "pow", "hypot",
@@ -291,9 +291,7 @@ class UserFunctions:
                     decl.parent.type not in ("translation_unit", "declaration_list"):
                 continue  # (a member template is reached through its class)
             fn = next((x for x in decl.named_children if x.type == "function_definition"), None)
-            declarator = fn.child_by_field_name("declarator") if fn is not None else None
-            while declarator is not None and declarator.type != "function_declarator":
-                declarator = declarator.child_by_field_name("declarator")
+            declarator = function_declarator(fn)
             target = declarator.child_by_field_name("declarator") if declarator is not None else None
             own = target.child_by_field_name("name") if target is not None and target.type == "template_function" \
                 else target

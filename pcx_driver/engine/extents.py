@@ -561,7 +561,7 @@ class Extents:
     def _by_value(self, call: Node, k: int) -> bool:
         """Argument ``k`` of ``call`` is passed by value: a C library function (not one of
         ``std``), or a function defined in this file whose parameter ``k`` is no reference."""
-        from pcx_driver.engine.source import walk
+        from pcx_driver.engine.source import function_declarator, walk
 
         c = self.affine.sem.callee_of(call.start_byte, call.end_byte)
         if c is None:
@@ -573,9 +573,7 @@ class Extents:
         fn = self.model.root.descendant_for_byte_range(c.definition[0], max(c.definition[0], c.definition[1] - 1))
         while fn is not None and fn.type != "function_definition":
             fn = fn.parent
-        decl = fn.child_by_field_name("declarator") if fn is not None else None
-        while decl is not None and decl.type != "function_declarator":
-            decl = decl.child_by_field_name("declarator")
+        decl = function_declarator(fn)
         plist = decl.child_by_field_name("parameters") if decl is not None else None
         ps = [p for p in plist.named_children if p.type in ("parameter_declaration", "optional_parameter_declaration")] \
             if plist is not None else []

@@ -31,7 +31,7 @@ from pcx_driver.engine.functors import class_named, stateless_class
 from pcx_driver.engine.minimum import computes_minimum
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import ARITH_TYPES, Semantics, narrow_integer
-from pcx_driver.engine.source import FunctionInfo, SourceModel, walk
+from pcx_driver.engine.source import FunctionInfo, SourceModel, function_declarator, walk
 from pcx_driver.model import Decision
 
 
@@ -104,9 +104,7 @@ class Legality:
         for n in self.model.root.children:
             if n.type != "template_instantiation":
                 continue
-            decl = n.child_by_field_name("declarator")
-            while decl is not None and decl.type != "function_declarator":
-                decl = decl.child_by_field_name("declarator")
+            decl = function_declarator(n)
             target = decl.child_by_field_name("declarator") if decl is not None else None
             if target is None or target.type != "template_function" or \
                     self._t(target.child_by_field_name("name")) != name:

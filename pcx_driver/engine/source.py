@@ -256,6 +256,15 @@ def _declarator_name(decl: Node | None) -> Node | None:
     return None
 
 
+def function_declarator(node: Node | None) -> Node | None:
+    """The ``function_declarator`` of a function's definition, declaration or explicit
+    instantiation ``node`` (through pointer and reference declarators), or None."""
+    decl = node.child_by_field_name("declarator") if node is not None else None
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    return decl
+
+
 def declarator_identifier(decl: Node | None) -> Node | None:
     """The identifier a variable declarator declares (``*a``, ``a[n]``, ``&v``, ``a = 0``)."""
     while decl is not None:
