@@ -312,3 +312,34 @@ def test_a_count_read_through_a_member_assigned_after_the_allocation_is_unsure()
     assert src != LATTICE
     nest = analysed_nest(src, "SHIFT")
     assert nest.decision is not Decision.OFFLOADED, [r.format() for r in nest.remarks]
+
+
+ELSEWHERE = r"""
+void report(const double *p, int n);   // defined in another file: takes the pointer's value
+void renew(double *&p, int n);         // defined in another file: may store into the pointer
+void gather(int n, const double *table, const int *idx, double *out) {
+  for (int i = 0; i < n; i++)                                  // NEST1
+    out[i] = table[idx[i]] * 0.5;
+}
+void run(int n, const int *idx, double *out) {
+  const int m = 5000;
+  double *table = new double[m];
+  report(table, m);
+  gather(n, table, idx, out);
+  delete[] table;
+}
+"""
+
+
+@pytest.mark.parametrize("extra,handed", [
+    pytest.param("", True, id="a call taking the pointer's value"),
+    pytest.param("  renew(table, m);\n", False, id="a call taking the pointer by reference"),
+])
+def test_calls_into_other_files_keep_the_pointer_by_their_parameters(extra, handed) -> None:
+    # libclang's parameters of a function declared only here (or defined in a header) say
+    # whether the call can store into the pointer (HeCBench pool passes its arrays to a
+    # reference check in reference.h)
+    src = ELSEWHERE.replace("  report(table, m);\n", "  report(table, m);\n" + extra)
+    nest = analysed_nest(src, "NEST1", path="t.cpp")
+    (table,) = [a for a in nest.arrays if a.name == "table"] or [None]
+    assert (table is not None and table.caller_extent is not None) is handed, [r.format() for r in nest.remarks]

@@ -559,11 +559,20 @@ class Extents:
         return True
 
     def _by_value(self, call: Node, k: int) -> bool:
-        """Argument ``k`` of ``call`` is passed by value: a C library function (not one of
-        ``std``), or a function defined in this file whose parameter ``k`` is no reference."""
+        """Argument ``k`` of ``call`` is passed by value: libclang's parameter ``k`` of the
+        callee is no reference (``Semantics.reference_args``); where it names none, a C
+        library function (not one of ``std``), or a function defined in this file whose
+        parameter ``k`` is no reference."""
         from pcx_driver.engine.source import function_declarator, walk
 
-        c = self.affine.sem.callee_of(call.start_byte, call.end_byte)
+        sem = self.affine.sem
+        by_reference = sem.reference_args.get((call.start_byte, call.end_byte))
+        if by_reference is None:  # (clang's extent may end a byte earlier: Semantics.callee_of)
+            by_reference = next((r for (lo, hi), r in sem.reference_args.items()
+                                 if lo == call.start_byte and abs(hi - call.end_byte) <= 1), None)
+        if by_reference is not None:
+            return k not in by_reference  # (libclang's parameters: a header's function too)
+        c = sem.callee_of(call.start_byte, call.end_byte)
         if c is None:
             return False
         if c.library:

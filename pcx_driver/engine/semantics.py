@@ -150,6 +150,10 @@ class Semantics:
         # ``domain.x(i)`` of an element accessor -> the std::vector member it subscripts;
         # ``Allocate<Real_t>(n)`` of an allocation wrapper; ``Release(&p)`` of a release one
         self.accessors: dict[tuple[int, int], Decl] = {}
+        # each call's arguments bound to a reference parameter (C++: ``std::swap(a, b)``
+        # may store into both), by the call's extent; positions past the parameters are
+        # variadic, passed by value
+        self.reference_args: dict[tuple[int, int], frozenset[int]] = {}
         self.allocating_calls: set[tuple[int, int]] = set()
         self.releasing_calls: set[tuple[int, int]] = set()
         self._shape_memo: dict[str, object] = {}  # (_classified)
@@ -396,6 +400,10 @@ class Semantics:
                         self.calls_spelled_at.setdefault(off, callee)
                 if callee is not None and end > start:
                     self.calls[(start, end)] = callee
+                    params = [p for p in c.referenced.get_children() if p.kind == K.PARM_DECL]
+                    self.reference_args[(start, end)] = frozenset(
+                        k for k, p in enumerate(params)
+                        if p.type.kind in (ci.TypeKind.LVALUEREFERENCE, ci.TypeKind.RVALUEREFERENCE))
                     self._record_call_shape(c.referenced, callee.kind, start, end, c)
                     self.calls_by_start.setdefault(start, []).append((end, callee))
                     if callee.template_args:
