@@ -122,3 +122,40 @@ void back(const double *a, double *out, int n) {
     nest = analysed_nest(src, "BACKWARDS")
     assert nest.decision is not Decision.OFFLOADED, [r.format() for r in nest.remarks]
     assert any(r.id == "PCX116" and "'a'" in r.message for r in nest.remarks), [r.format() for r in nest.remarks]
+
+
+GAPS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+/* every (gap - 1)-th element: the stride is a name less one */
+void pick(const double *a, double *out, int n, int gap) {
+  for (int i = 0; i < n; i++)                                   /* PICK */
+    out[i] = a[i * (gap - 1)] + 1.0;
+}
+int main(int argc, char **argv) {
+  int n = 3000 + argc;
+  double *a = malloc(sizeof(double) * n * 8), *out = malloc(sizeof(double) * n);
+  for (int i = 0; i < n * 8; i++) a[i] = i % 101;
+  double s = 0;
+  for (int gap = 0; gap < 9; gap += 4) {
+    /* gap 0 walks backwards from the middle (as written, on the host); 4 and 8 forwards */
+    pick(gap == 0 ? a + n * 4 : a, out, n, gap);
+    for (int i = 0; i < n; i++) s += out[i] * (i % 7 + gap);
+  }
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_stride_less_a_constant_is_tested_at_its_own_bound(tmp_path: Path) -> None:
+    nest = analysed_nest(GAPS, "PICK")
+    (a,) = [x for x in nest.arrays if x.name == "a"]
+    assert a.assumptions == [Assumption("gap", 1)], [r.format() for r in nest.remarks]
+    build_and_compare(tmp_path, GAPS, ["PICK"])
+    env = dict(os.environ, **dict(RUN_ENV, LIBOMPTARGET_INFO="16"))
+    p = subprocess.run([str(tmp_path / "offload")], capture_output=True, text=True, env=env, timeout=120)
+    line = next(k + 1 for k, t in enumerate(GAPS.splitlines()) if "PICK" in t)
+    launched = [int(m) for m in re.findall(r"Launching kernel \S+_l(\d+)\b", p.stderr)]
+    assert launched.count(line) == 2, launched  # gap 4 and 8; gap 0 (a stride of -1) as written

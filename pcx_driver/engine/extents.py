@@ -30,6 +30,21 @@ from pcx_driver.model import ArrayAccessSummary, Assumption, CallerExtent, CallS
 MAX_HULL = 4
 
 
+def _one_name_plus_constant(p: Poly) -> tuple[str, int, int] | None:
+    """``(name, a, k)`` for a polynomial ``a * name + k`` with ``a > 0``, else None."""
+    names = p.symbols()
+    if len(names) != 1:
+        return None
+    name = next(iter(names))
+    if p.degree_in([name]) != 1:
+        return None
+    a = p.coeff_of(name)
+    rest = p - a * Poly.sym(name)
+    if not a.is_const or not rest.is_const or a.const_value <= 0:
+        return None
+    return name, a.const_value, rest.const_value
+
+
 def _value_of_a_statement_expression(stmt: Node) -> bool:
     """``stmt`` is the last statement of a GNU statement expression ``({ ...; f(a); })``,
     whose value it gives: in a block of its own it would give none."""
@@ -221,16 +236,26 @@ class Extents:
 
         if fi is None:
             return None
-        strides: set[str] = set()
+        bounds: dict[str, int] = {}  # each stride name -> the least value it is assumed to have
+        indices = {lp.index for a in refs for lp in a.loops}
+        known = {k for k, v in nest.values.items() if v is not None}
         for a in refs:
             p = a.polys[0] if a.polys else None
             if p is None:
                 return None
             for lp in a.loops:
-                if lp.index in p.symbols() and p.degree_in([lp.index]) == 1:
-                    strides |= p.coeff_of(lp.index).symbols()
-        strides -= {lp.index for a in refs for lp in a.loops}
-        strides -= {k for k, v in nest.values.items() if v is not None}
+                if lp.index not in p.symbols() or p.degree_in([lp.index]) != 1:
+                    continue
+                coeff = p.coeff_of(lp.index)
+                names = coeff.symbols() - indices - known
+                lin = _one_name_plus_constant(coeff)
+                if lin is not None and lin[0] in names:  # ``(W - 1)``: W >= 1
+                    name, a_, k = lin
+                    bounds[name] = max(bounds.get(name, 0), -(k // a_))
+                else:
+                    for name in names:
+                        bounds[name] = max(bounds.get(name, 0), 0)
+        strides = set(bounds)
         if not strides:
             return None
         node = nest.root.node
@@ -262,12 +287,12 @@ class Extents:
                 # ``size_t W`` is never < 0 to the test, and a "negative" one wraps round: the
                 # range would be the unsigned products' (a held-out check's 2^64-byte map)
                 return None
-        with self.ranges.assuming(frozenset(strides)):
+        with self.ranges.assuming(bounds):
             lo_hi = self.ranges.subscript_range(nest, refs, 0)
         if lo_hi is not None:
-            self._assumed = [Assumption(name, 0) for name in sorted(strides)]
+            self._assumed = [Assumption(name, bounds[name]) for name in sorted(strides)]
             self._notes.append(("PCX202", "the range of '" + self._t(refs[0].node) + "' rests on " +
-                                " and ".join(f"{name} >= 0" for name in sorted(strides)) +
+                                " and ".join(f"{name} >= {bounds[name]}" for name in sorted(strides)) +
                                 ", which the kernel tests before it runs on the device (as written otherwise)"))
         return lo_hi
 
@@ -319,7 +344,7 @@ class Extents:
                 continue
             lbs = param_lower_bounds(c.symbols(), [dom], nest.values)
             for a in self._assumed:
-                lbs.setdefault(a.name, a.bound)
+                lbs[a.name] = max(lbs.get(a.name, a.bound), a.bound)
             if not nonneg_poly(c, lbs) and not nonneg_below_bounds(c, list(dom.guards), lbs):
                 return False
         return True

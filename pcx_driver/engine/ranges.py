@@ -37,14 +37,15 @@ class AccessRanges:
         self._sign_cache: dict = {}  # (coefficient, loop node ids, known values) -> sign
         self._guard_cache: dict = {}  # (id of the access, id of the nest) -> (access, nest, guards)
         # names taken to be >= 0 where no bound proves a stride's sign (``assuming``)
-        self._assumed: frozenset[str] = frozenset()
+        self._assumed: frozenset[tuple[str, int]] = frozenset()
 
     @contextlib.contextmanager
-    def assuming(self, names: frozenset[str]):
-        """Within the block, strides' signs are proved as if each of ``names`` were >= 0
-        (``X[n*C*Hin*Win + (h+p)*Win + w]`` with ``Hin`` and ``Win`` in no loop bound): the
-        caller makes that a run-time test of the kernel whose sections rest on it."""
-        before, self._assumed = self._assumed, frozenset(names)
+    def assuming(self, bounds: dict[str, int]):
+        """Within the block, strides' signs are proved as if each name of ``bounds`` were
+        at least its bound (``X[n*C*Hin*Win + (h+p)*Win + w]`` with ``Hin`` and ``Win`` in
+        no loop bound: 0; ``(W - 1)`` as a stride: 1): the caller makes that a run-time
+        test of the kernel whose sections rest on it."""
+        before, self._assumed = self._assumed, frozenset(bounds.items())
         try:
             yield
         finally:
@@ -370,7 +371,7 @@ class AccessRanges:
         values = values or {}
         key = (coeff, tuple((lp.node.id, lp.low, lp.high) for lp in loops + (within or [])),
                tuple(sorted(((k, v) for k, v in values.items() if v is not None), key=lambda kv: kv[0])),
-               tuple(guards or ()), self._assumed & coeff.symbols())
+               tuple(guards or ()), frozenset(x for x in self._assumed if x[0] in coeff.symbols()))
         if key not in cache:
             cache[key] = self._param_sign_uncached(coeff, loops, values, within, guards)
         return cache[key]
@@ -381,8 +382,9 @@ class AccessRanges:
                          guards=list(guards or []))
                 for ls in (loops, within) if ls]
         lbs = param_lower_bounds(coeff.symbols(), doms, nest_values)
-        for name in self._assumed & coeff.symbols():
-            lbs.setdefault(name, 0)
+        for name, bound in self._assumed:
+            if name in coeff.symbols():
+                lbs[name] = max(lbs.get(name, bound), bound)
         if nonneg_poly(coeff, lbs):
             return 1
         if nonneg_poly(-coeff, lbs):
