@@ -591,10 +591,7 @@ class Extents:
         from pcx_driver.engine.source import function_declarator, walk
 
         sem = self.affine.sem
-        by_reference = sem.reference_args.get((call.start_byte, call.end_byte))
-        if by_reference is None:  # (clang's extent may end a byte earlier: Semantics.callee_of)
-            by_reference = next((r for (lo, hi), r in sem.reference_args.items()
-                                 if lo == call.start_byte and abs(hi - call.end_byte) <= 1), None)
+        by_reference = sem.reference_args_of(call.start_byte, call.end_byte)
         if by_reference is not None:
             return k not in by_reference  # (libclang's parameters: a header's function too)
         c = sem.callee_of(call.start_byte, call.end_byte)
@@ -623,8 +620,8 @@ class Extents:
         ``count`` is arithmetic on those (no call, subscript, member or dereference,
         whose values the analysis cannot follow)."""
         from pcx_driver.engine.hostaccess import (assigned_and_declared, assignment_targets, declared_name_node,
-                                                  expression_identifiers, parse_expression)
-        from pcx_driver.engine.source import strip_parens, walk
+                                                  expression_identifiers, expression_root, parse_expression)
+        from pcx_driver.engine.source import walk
 
         lang = self.model.unit.language
         _, value = parse_expression(count, lang)
@@ -650,15 +647,9 @@ class Extents:
         changed = assigned_and_declared(body, self.model.data, body.start_byte, body.end_byte, declarations=False) \
             if body is not None else set()
         pointer_at = got.decl_offset if got.decl_offset is not None else use.start_byte
-        members_assigned: set[str] = set()  # structs a member of which is assigned (``p.nx = 5``)
-        for n, target in assignment_targets(body) if body is not None else ():
-            while target is not None and target.type in ("field_expression", "subscript_expression",
-                                                         "parenthesized_expression"):
-                target = target.child_by_field_name("argument") or target.child_by_field_name("field") \
-                    if target.type != "parenthesized_expression" else strip_parens(target)
-                if target is not None and target.type == "identifier":
-                    members_assigned.add(self._t(target))
-                    break
+        # structs a member of which is assigned (``p.nx = 5``, through a member pointer too)
+        members_assigned = {self._t(root) for _, target in (assignment_targets(body) if body is not None else ())
+                            for root in [expression_root(target)] if root is not None and root.type == "identifier"}
         for name in expression_identifiers(count, lang):
             if name in sem.macro_defs and not sem.macro_defs[name][0] and name not in declared:
                 if name in sem.unstable_macros or not isinstance(self.affine.macro_value(name), int):
@@ -697,7 +688,7 @@ class Extents:
         names (``aSize``, ``n * n``), the same at every call, or None."""
         from pcx_driver.engine import callgraph
         from pcx_driver.engine.aliasing import callers_all_seen
-        from pcx_driver.engine.hostaccess import assigned_and_declared, expression_identifiers, param_names
+        from pcx_driver.engine.hostaccess import assigned_and_declared, param_names
         from pcx_driver.engine.source import arguments_of, strip_parens
 
         if fi is None or not callers_all_seen(self.model, fi):
@@ -730,22 +721,11 @@ class Extents:
             if got is None or got.kind not in ("local", "global") or \
                     (got.element_type != d.element_type and not d.dependent):
                 return None
-            count = (self._allocation_extent(got, callers[caller.id], use.start_byte) if got.shape == "pointer"
-                     else got.dims[0] if got.shape == "array" and len(got.dims) == 1 else None)
-            cbody = caller.child_by_field_name("body")
-            stored = assigned_and_declared(cbody, self.model.data, cbody.start_byte, cbody.end_byte,
-                                           declarations=False) if cbody is not None else set()
-            if count is None or cbody is None or expression_identifiers(count) & stored:
-                return None  # (a count whose variables change may not be the one at the call)
-            # A pointer set by its one store (``assigned_allocation`` saw to it) may have
-            # no other; one allocated where it is declared, none at all.
-            if got.shape == "pointer" and got.name in stored and self._allocated_where_declared(got):
-                return None  # the pointer is set again (or moved) after its allocation
             if got.shape == "pointer" and got.kind != "local":
                 return None  # (any function may set a file-scope pointer between the two)
             handing = [s.node for s in graph.sites_between(caller.start_byte, caller.end_byte) if s.name == bare]
-            if (got.shape == "pointer" and not self._stays_put(got.name, caller, handing, allocation_ok=True)) \
-                    or not self._count_stable(count, caller, use, got):
+            count = self._handed_count(got, callers[caller.id], use, handing)
+            if count is None:
                 return None  # (a count or a pointer that may change unseen: a held-out check's crashes)
             here = self._in_callee_terms(count, argv, params, at, assigned)
             if here is None or (common is not None and here != common):

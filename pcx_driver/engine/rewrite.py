@@ -511,15 +511,13 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             continue
         if k.nest_id in covered or (k.alias_read_only and k.nest_id in held):
             k = dataclasses.replace(k, alias_test="")  # (a region's test, or data a region holds)
-        if k.alias_test and (k.nest_id in held or not hostaccess.can_copy(stmt)):  # (the checker refuses these)
+        # a kernel with a host version of its own maps its own data (the checker refuses these)
+        versioned = "versioned for aliasing" if k.alias_test else \
+            "whose sections rest on run-time facts" if k.tested_at_run_time() else ""
+        if versioned and (k.nest_id in held or not hostaccess.can_copy(stmt)):
             dropped.add(k.nest_id)
-            remarks.append(_remark(unit, k, "PCX204", "a kernel versioned for aliasing needs its own maps and a copy "
-                                                      "of the loop; nest kept serial"))
-            continue
-        if k.tested_at_run_time() and (k.nest_id in held or not hostaccess.can_copy(stmt)):  # (as for aliasing)
-            dropped.add(k.nest_id)
-            remarks.append(_remark(unit, k, "PCX204", "a kernel whose sections rest on run-time facts needs its own "
-                                                      "maps and a copy of the loop; nest kept serial"))
+            remarks.append(_remark(unit, k, "PCX204", f"a kernel {versioned} needs its own maps and a copy of the "
+                                                      "loop; nest kept serial"))
             continue
         if k.pivot_test and (not hostaccess.can_copy(stmt) or k.private_arrays or k.alias_test):
             dropped.add(k.nest_id)

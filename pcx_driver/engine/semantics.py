@@ -154,6 +154,7 @@ class Semantics:
         # may store into both), by the call's extent; positions past the parameters are
         # variadic, passed by value
         self.reference_args: dict[tuple[int, int], frozenset[int]] = {}
+        self._reference_args_by_start: dict[int, list[tuple[int, frozenset[int]]]] = {}
         self.allocating_calls: set[tuple[int, int]] = set()
         self.releasing_calls: set[tuple[int, int]] = set()
         self._shape_memo: dict[str, object] = {}  # (_classified)
@@ -232,6 +233,14 @@ class Semantics:
             if abs(e - end) <= 1:
                 return callee
         return self.calls_spelled_at.get(start)
+
+    def reference_args_of(self, start: int, end: int) -> frozenset[int] | None:
+        """``reference_args`` of the call at ``start..end`` (``callee_of``'s extent
+        tolerance: clang's may end a byte before tree-sitter's), None when not known."""
+        found = self.reference_args.get((start, end))
+        if found is None:
+            found = next((r for e, r in self._reference_args_by_start.get(start, []) if abs(e - end) <= 1), None)
+        return found
 
     def macro_at(self, byte: int) -> MacroUse | None:
         return self.macros.get(byte)
@@ -400,10 +409,12 @@ class Semantics:
                         self.calls_spelled_at.setdefault(off, callee)
                 if callee is not None and end > start:
                     self.calls[(start, end)] = callee
-                    params = [p for p in c.referenced.get_children() if p.kind == K.PARM_DECL]
-                    self.reference_args[(start, end)] = frozenset(
-                        k for k, p in enumerate(params)
-                        if p.type.kind in (ci.TypeKind.LVALUEREFERENCE, ci.TypeKind.RVALUEREFERENCE))
+                    if unit.language is Language.CXX:  # (C has no references)
+                        params = [p for p in c.referenced.get_children() if p.kind == K.PARM_DECL]
+                        refs = frozenset(k for k, p in enumerate(params)
+                                         if p.type.kind in (ci.TypeKind.LVALUEREFERENCE, ci.TypeKind.RVALUEREFERENCE))
+                        self.reference_args[(start, end)] = refs
+                        self._reference_args_by_start.setdefault(start, []).append((end, refs))
                     self._record_call_shape(c.referenced, callee.kind, start, end, c)
                     self.calls_by_start.setdefault(start, []).append((end, callee))
                     if callee.template_args:

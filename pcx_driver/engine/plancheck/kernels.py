@@ -29,13 +29,11 @@ HostLoop = Callable[[tree_sitter.Node, State], "State | None"]
 def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_loop: HostLoop) -> State:
     """Kernel ``k`` at loop ``node``: its maps in, its reads and writes, its maps out.
     ``host_loop`` walks a loop as host code (a kernel versioned for aliasing may run so)."""
-    if k.plan.nan_test:  # a NaN start runs the loop as written, on the host (rewrite.device_test)
-        return versioned_kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, nan_test="")),
-                                node, st, host_loop)
-    if k.plan.tested_at_run_time():  # where the facts its sections rest on fail, it runs as written
-        return versioned_kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, caller_extents=[],
-                                                                                    assumptions=[])),
-                                node, st, host_loop)
+    if k.plan.nan_test or k.plan.tested_at_run_time():
+        # a NaN start, or a fact its sections rest on failing, runs the loop as written, on
+        # the host (rewrite.device_test)
+        plain = dataclasses.replace(k.plan, nan_test="", caller_extents=[], assumptions=[])
+        return versioned_kernel(f, dataclasses.replace(k, plan=plain), node, st, host_loop)
     if any(p.bounds_test for p in k.plan.private_arrays):  # the range test of a private array
         # (engine/privatise.py) is a version of its own, which no region's test covers
         return versioned_kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, private_arrays=[])),
