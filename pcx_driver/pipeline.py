@@ -309,8 +309,8 @@ def _include_remarks(unit: SourceUnit) -> list[Remark]:
     from pcx_driver.engine import hostaccess
 
     out = []
-    for n in hostaccess.all_nodes(hostaccess.parse(unit.data, unit.language).root_node):
-        path = n.child_by_field_name("path") if n.type == "preproc_include" else None
+    for n in hostaccess.nodes_of_type(unit.data, unit.language, "preproc_include"):
+        path = n.child_by_field_name("path")
         if path is None:
             continue
         name = unit.data[path.start_byte:path.end_byte].decode("utf-8", "replace").strip('"<>')

@@ -22,7 +22,7 @@ assignment (``q = r = v``).  The two questions here are the planner's:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import tree_sitter
@@ -346,15 +346,15 @@ def keeps_parameter(data: bytes, language: Language, fname: str, index: int, dep
 @lru_cache(maxsize=8)
 def unit_pointer_globals(data: bytes, language: Language) -> frozenset[str]:
     """``pointer_globals`` of a whole unit's text, once per text."""
-    return frozenset(pointer_globals(hostaccess.parse(data, language).root_node, data))
+    return frozenset(pointer_globals(hostaccess.nodes_of_type(data, language, "declaration"), data))
 
 
-def pointer_globals(root: tree_sitter.Node, data: bytes) -> set[str]:
-    """File-scope variables that may hold an address: declared as pointers (at any level)
-    or of a non-arithmetic type (a struct may hold a pointer).  An ``int`` counter or a
-    ``double`` table cannot lead to another array."""
+def pointer_globals(declarations: Iterable[tree_sitter.Node], data: bytes) -> set[str]:
+    """File-scope variables among ``declarations`` that may hold an address: declared as
+    pointers (at any level) or of a non-arithmetic type (a struct may hold a pointer).  An
+    ``int`` counter or a ``double`` table cannot lead to another array."""
     out: set[str] = set()
-    for decl in hostaccess.all_nodes(root):
+    for decl in declarations:
         if decl.type != "declaration" or _enclosing_body(decl) is not None:
             continue  # (namespaces, linkage blocks and preprocessor branches included)
         ty = decl.child_by_field_name("type")

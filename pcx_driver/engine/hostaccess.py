@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import tree_sitter
 
 # ``parse`` is the unit's one tree (source.parse); the planning stages read it through here
-from pcx_driver.engine.source import arguments_of, parse, parse_snippet, strip_parens, walk
+from pcx_driver.engine.source import arguments_of, nodes_of_type, parse, parse_snippet, strip_parens, walk
 from pcx_driver.model import Language
 
 # Parents under which a statement may be preceded by another statement (a directive).
@@ -129,7 +129,7 @@ def function_definitions(data: bytes, language: Language = Language.C) -> tuple[
     pre-order: found once per text, where the planner and the checker look functions up
     by name or by position many times (a LULESH-sized file walked its 560,000 nodes 200
     times)."""
-    return tuple(n for n in walk(parse(data, language).root_node) if n.type == "function_definition")
+    return tuple(nodes_of_type(data, language, "function_definition"))
 
 
 #: library functions that never offload: an array passed to one is host data, read and written
@@ -172,9 +172,7 @@ def addressed_functions(data: bytes, language: Language = Language.C) -> frozens
     run them."""
     defined = set(functions_by_name(data, language))
     out = set()
-    for n in walk(parse(data, language).root_node):
-        if n.type != "identifier":
-            continue
+    for n in nodes_of_type(data, language, "identifier"):
         name = text_of(data, n)
         if name not in defined or called_name(n, parens=False):
             continue  # (``(k)()`` counts: the scan does not follow it by name)
@@ -193,9 +191,7 @@ def macro_names(data: bytes, language: Language = Language.C) -> dict[str, froze
     macros it names in turn (``#define DATA storage``: {storage}; ``#define RESET()
     zero_head()``: {zero_head}): host code that uses the macro uses those."""
     direct: dict[str, set[str]] = {}
-    for n in walk(parse(data, language).root_node):
-        if n.type not in ("preproc_def", "preproc_function_def"):
-            continue
+    for n in nodes_of_type(data, language, "preproc_def", "preproc_function_def"):
         name, value = n.child_by_field_name("name"), n.child_by_field_name("value")
         if name is None:
             continue
@@ -224,10 +220,8 @@ def pointer_variables(data: bytes, language: Language = Language.C) -> frozenset
     anything but a function (``void (*hook)(void)``, ``std::function<void()> f``, ``auto g
     = [](){...}``)."""
     out = set()
-    for n in walk(parse(data, language).root_node):
-        if n.type not in ("declaration", "init_declarator", "parameter_declaration", "field_declaration",
-                          "optional_parameter_declaration"):
-            continue
+    for n in nodes_of_type(data, language, "declaration", "init_declarator", "parameter_declaration",
+                           "field_declaration", "optional_parameter_declaration"):
         chain = declarator_chain(n)
         if not chain or chain[-1].type not in ("identifier", "field_identifier"):
             continue
@@ -358,7 +352,6 @@ def file_scope_declarations(root: tree_sitter.Node) -> list[tree_sitter.Node]:
     return out
 
 
-@functools.lru_cache(maxsize=16)
 @functools.lru_cache(maxsize=4096)
 def stands_for(data: bytes, language: Language, name: str) -> frozenset[str]:
     """The names an identifier of ``data`` uses: itself, and where it is a macro the names
@@ -367,12 +360,13 @@ def stands_for(data: bytes, language: Language, name: str) -> frozenset[str]:
     return frozenset([name]) | macro_names(data, language).get(name, frozenset())
 
 
+@functools.lru_cache(maxsize=16)
 def unstable_macros(data: bytes, language: Language) -> frozenset[str]:
     """Macros the unit ``#undef``s or defines more than once: the same name may mean
     another value (or nothing) where a clause names it than where an array's extent did
     (``#define N 1000 / double a[N]; / #undef N / #define N 400``)."""
     seen: dict[str, int] = {}
-    for n in all_nodes(parse(data, language).root_node):
+    for n in nodes_of_type(data, language, "preproc_def", "preproc_function_def", "preproc_call"):
         if n.type in ("preproc_def", "preproc_function_def"):
             name = n.child_by_field_name("name")
             if name is not None:
