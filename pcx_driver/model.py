@@ -298,6 +298,8 @@ class NestAnalysis:
     # rewrite versions it at run time (issue 15, cause 5(c)): the device version runs only
     # when the address ranges of the two sections are disjoint, the loop as written otherwise.
     alias_checks: list[tuple[str, str]] = field(default_factory=list)
+    # Strided loops whose last index the sections assume (``StrideFact``), tested at run time.
+    stride_facts: list[StrideFact] = field(default_factory=list)
     # The pairs of ``alias_checks`` the nest only reads: one buffer mapped twice under the
     # same section is found present, so their test also passes when the sections coincide.
     alias_reads: list[tuple[str, str]] = field(default_factory=list)
@@ -426,6 +428,21 @@ class Assumption:
         return f"({self.name}) >= {self.bound}"
 
 
+@dataclass(frozen=True)
+class StrideFact:
+    """A strided loop whose range is no compile-time constant (``for (i = 0; i < n; i += 256)``)
+    holds a whole number of steps and runs at least once: its last index is then the bound
+    less one step (``n - 256``), where it is otherwise only known to be below the bound, and
+    the sections of the subscripts that add an inner index to it (``b[i + j]``, ``j < 256``)
+    end where the accesses do.  The kernel tests ``test`` at run time (``rewrite.
+    device_test``) and runs the loop as written where it fails."""
+
+    index: str
+    line: int
+    last: str  # the last index the kernel's sections assume, as C (``n - 256``)
+    test: str  # ``(n) > (0) && ((n) - (0)) % 256 == 0``
+
+
 @dataclass
 class DataRegion:
     """A ``target data`` region that keeps arrays on the device across kernels."""
@@ -527,11 +544,14 @@ class KernelPlan:
     caller_extents: list[CallerExtent] = field(default_factory=list)
     # What its sections rest on (``ArrayAccessSummary.assumptions``), tested like those.
     assumptions: list[Assumption] = field(default_factory=list)
+    # NestAnalysis.stride_facts: strided loops' last indices, tested like those.
+    stride_facts: list[StrideFact] = field(default_factory=list)
 
     def tested_at_run_time(self) -> bool:
-        """Its sections rest on run-time facts (handed-over extents, assumed strides): it
-        runs as written where they fail, maps its own data, and no region may hold it."""
-        return bool(self.caller_extents or self.assumptions)
+        """Its sections rest on run-time facts (handed-over extents, assumed strides, the
+        last index of a strided loop): it runs as written where they fail, maps its own
+        data, and no region may hold it."""
+        return bool(self.caller_extents or self.assumptions or self.stride_facts)
 
 
 @dataclass

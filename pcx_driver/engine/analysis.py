@@ -60,6 +60,7 @@ from pcx_driver.model import (
     FunctionAnalysis,
     NestAnalysis,
     MemberValue,
+    StrideFact,
     PrivateArray,
     Remark,
     Section,
@@ -458,6 +459,7 @@ class _UnitAnalyser:
 
         nest = build_nest(node, self.model, self.sem, self.affine.poly, self.affine.int_constant,
                           self.affine.min_arms)
+        strides = self._whole_steps(nest, node)
         nest.context = enclosing_facts(nest, fi.node.child_by_field_name("body") or fi.node, m.text, self.affine.poly,
                                        lambda loop, name: self._may_change(fi, loop, name))
         check_minimum_arms(nest, lambda arm, loops: nonneg_on(
@@ -520,7 +522,7 @@ class _UnitAnalyser:
             alias_reads=[(a, b) for a, b, written in versioned if not written], pragma_claim=claim,
             private_arrays=privates, pivot_test=" && ".join(f"({t})" for t in pivots) if len(pivots) > 1 else "".join(pivots),
             lastprivate=sv.lastprivate, lastprivate_init=m.text(start) if sv.lastprivate and start is not None else "",
-            member_values=_member_values(nest.facts.member_values, m),
+            member_values=_member_values(nest.facts.member_values, m), stride_facts=strides,
         )
         self._offloaded_groups.append(groups)
         clauses = []
@@ -540,6 +542,10 @@ class _UnitAnalyser:
         result.remarks.append(self.remark("PCX100", node.start_byte, summary))
         for rid, msg in notes:
             result.remarks.append(self.remark(rid, node.start_byte, msg))
+        for f in strides:
+            result.remarks.append(self.remark("PCX202", node.start_byte, (
+                f"the last index of strided loop '{f.index}' (line {f.line}) is taken as {f.last}, where its range is "
+                f"a whole number of steps ({f.test}): tested at run time, the loop runs as written where it is not")))
         if claim:
             result.remarks.append(self.remark("PCX129", node.start_byte, (
                 f"offloaded on the word of the OpenMP pragma at line {claim} (--pcx-trust-pragmas): pcx cannot test "
@@ -554,6 +560,38 @@ class _UnitAnalyser:
                 "disjoint" + (" (or, for a pair only read, the same)" if any(not w for _, _, w in versioned) else "")
                 + ", as written otherwise"))
         return result
+
+    def _whole_steps(self, nest, node: Node) -> list[StrideFact]:
+        """The strided loops of ``nest`` whose last index is not known (``Loop.inexact``)
+        and whose sections could reach past the elements they touch for it
+        (``Legality.overreaching``: ``b[i + j]`` under ``i < n; i += 256``): each takes its
+        last index where the range is a whole number of steps (``Loop.whole_last``), which
+        the kernel tests before it runs; so only where the start and the bound read no
+        index of the nest and nothing the nest declares or assigns (the test is evaluated
+        before the nest, with the values the loop then starts from)."""
+        out: list[StrideFact] = []
+        written = None
+        for lp in nest.loops:
+            if not lp.inexact or lp.whole_last is None or lp.problem is not None or \
+                    self.legality.overreaching(nest, lp) is None:
+                continue
+            if written is None:
+                written = hostaccess.assigned_and_declared(node, self.model.data, node.start_byte, node.end_byte)
+            indices = {x.index for x in nest.loops}
+            names = [x for b in lp.bound_nodes for x in walk(b) if x.type == "identifier"]
+            if any(self.model.text(x) in indices or self.model.text(x) in written for x in names):
+                continue
+            if any(d is not None and d.decl_offset is not None and node.start_byte <= d.decl_offset < node.end_byte
+                   for d in (self.sem.decl_of(x.start_byte) for x in names)):
+                continue
+            if lp.step > 0:
+                lp.high = lp.whole_last
+            else:
+                lp.low = lp.whole_last
+            lp.inexact = False
+            out.append(StrideFact(lp.index, self.line(lp.node.start_byte), lp.whole_last.render(nest.rendered),
+                                  lp.whole_test))
+        return out
 
     def _pragma_claim(self, node: Node, reasons: list[tuple[str, str]]) -> int:
         """The line of the user's ``parallel for`` over ``node`` that answers every one of

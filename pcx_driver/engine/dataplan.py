@@ -108,6 +108,7 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         nan_test=" && ".join(f"{r.variable} == {r.variable}" for r in n.reductions if r.nan_start),
         caller_extents=[a.caller_extent for a in n.arrays if a.caller_extent is not None],
         assumptions=sorted({x for a in n.arrays for x in a.assumptions}, key=lambda x: x.name),
+        stride_facts=list(n.stride_facts),
         atomic_updates=list(n.atomic_updates),
         atomic_arrays=list(n.atomic_arrays),
         work_estimate=n.work_estimate,
@@ -181,7 +182,8 @@ def _version_for_run_time_tests(unit: SourceUnit, fnode: tree_sitter.Node, offl:
             k.decision = Decision.SERIAL
             k.remarks = [r for r in k.remarks if r.id not in ("PCX100", "PCX202")]
             facts = [f"the extent of '{c.param}', which only the callers know" for c in k.caller_extents] + \
-                [f"{a.name} >= 0" for a in k.assumptions]
+                [f"{a.name} >= 0" for a in k.assumptions] + \
+                [f"the last index of strided loop '{f.index}' ({f.last})" for f in k.stride_facts]
             k.remarks.append(Remark("PCX116", unit.path, k.line, k.column, (
                 f"the sections rest on {' and '.join(facts)}, tested at run time, and the loop has no version as "
                 f"written for where they fail: {why}")))

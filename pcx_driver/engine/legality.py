@@ -239,18 +239,12 @@ class Legality:
                                 reasons.append(("PCX111", f"bound of loop '{lp.index}' calls '{self._t(f)}', which "
                                                 "may change between iterations"))
             if lp.inexact:
-                others = {x.index for x in nest.loops if x is not lp}
-                for a in nest.facts.arrays:
-                    names = {self._t(x) for s in a.subs for x in walk(s) if x.type == "identifier"}
-                    # (a guard, a loop condition or a minimum bound may keep it within the
-                    # range: ``t < TILE && b + t < n``, ``i < min(ii + B, n)``)
-                    bounded = a.guards or any(x.conditions or x.min_arms for x in a.loops)
-                    if lp.index in names and names & others and not bounded:
-                        reasons.append(("PCX116", f"the last value of strided loop '{lp.index}' (line "
-                                        f"{self._line(lp.node)}) is not known at compile time, so the section of "
-                                        f"'{a.base}' from its subscript with '{sorted(names & others)[0]}' could "
-                                        "reach past the elements it touches"))
-                        break
+                reach = self.overreaching(nest, lp)
+                if reach is not None:
+                    reasons.append(("PCX116", f"the last value of strided loop '{lp.index}' (line "
+                                    f"{self._line(lp.node)}) is not known at compile time, so the section of "
+                                    f"'{reach[0]}' from its subscript with '{reach[1]}' could "
+                                    "reach past the elements it touches"))
             if lp.low is None or lp.high is None:
                 unstable = sorted({self._t(x) for b in lp.bound_nodes for x in walk(b) if x.type == "identifier"}
                                   & self.sem.unstable_macros)
@@ -260,6 +254,20 @@ class Legality:
                 elif lp is nest.root and not any(r[0] == "PCX111" for r in reasons):
                     reasons.append(("PCX110", f"bounds of loop '{lp.index}' are not loop-invariant integer "
                                     "expressions"))
+
+    def overreaching(self, nest, lp) -> tuple[str, str] | None:
+        """For inexact strided loop ``lp`` (``Loop.inexact``): the first array, and another
+        index, of a subscript that adds another loop's index to ``lp``'s unbounded by a
+        guard, a loop condition or a minimum (``t < TILE && b + t < n``, ``i < min(ii + B,
+        n)``): its section, from ``lp``'s bound rather than its last index, could reach
+        past the elements the loop touches (``b[i + j]``, ``j < 256``).  None when none does."""
+        others = {x.index for x in nest.loops if x is not lp}
+        for a in nest.facts.arrays:
+            names = {self._t(x) for s in a.subs for x in walk(s) if x.type == "identifier"}
+            bounded = a.guards or any(x.conditions or x.min_arms for x in a.loops)
+            if lp.index in names and names & others and not bounded:
+                return a.base, sorted(names & others)[0]
+        return None
 
     @functools.cached_property
     def _reads_errno(self) -> bool:

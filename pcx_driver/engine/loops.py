@@ -268,6 +268,12 @@ class Loop:
     # a strided loop whose last index is not known (its range is no compile-time constant):
     # ``high`` (``low``) is only a bound of it, up to the step less one past the last index
     inexact: bool = False
+    # For such a loop: its last index where the range is a whole number of steps and runs
+    # at least once (``n - 256`` of ``i = 0; i < n; i += 256``), and that condition as C
+    # (``(n) > (0) && ((n) - (0)) % 256 == 0``); the analysis uses it only where the kernel
+    # tests it (model.StrideFact)
+    whole_last: Poly | None = None
+    whole_test: str = ""
     bound_nodes: list[Node] = field(default_factory=list)  # init value and test bound
     children: list["Loop"] = field(default_factory=list)
     parent: "Loop | None" = None
@@ -462,7 +468,24 @@ def parse_loop(node: Node, text: Callable[[Node], str], to_poly: ToPoly,
                     loop.low = loop.low + Poly.const(short)
             else:
                 loop.inexact = True
+                _whole_steps(loop, text(value), text(bound_node) if bound_node is not None else "")
     return loop
+
+
+def _whole_steps(loop: Loop, first: str, limit: str) -> None:
+    """``Loop.whole_last`` and ``whole_test`` of an inexact strided loop from the texts of
+    its start and its bound: with ``s`` its step's size, ``i < n`` ends at ``n - s`` where
+    ``n - start`` is a positive multiple of ``s``, ``i <= n`` at ``n`` where it is a
+    non-negative one (and ``>``, ``>=`` the same way down)."""
+    size = abs(loop.step)
+    if loop.bound is None or not first or not limit:
+        return
+    up = loop.step > 0
+    hi, lo = (f"({limit})", f"({first})") if up else (f"({first})", f"({limit})")
+    strict = loop.op in ("<", ">")
+    loop.whole_last = loop.bound - Poly.const(size) if strict and up else \
+        loop.bound + Poly.const(size) if strict else loop.bound
+    loop.whole_test = f"{hi} {'>' if strict else '>='} {lo} && ({hi} - {lo}) % {size} == 0"
 
 
 def _step_of(update: Node | None, index: str, text: Callable[[Node], str],

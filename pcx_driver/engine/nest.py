@@ -124,7 +124,7 @@ def build_nest(node: Node, model: SourceModel, sem: Semantics, poly: PolyReader,
         if lp.problem is None:
             lp.problem = again.problem
         lp.init, lp.bound, lp.low, lp.high, lp.step, lp.op = again.init, again.bound, again.low, again.high, again.step, again.op
-        lp.inexact = again.inexact
+        lp.inexact, lp.whole_last, lp.whole_test = again.inexact, again.whole_last, again.whole_test
         if arms is not None and lp.problem is None and lp.step > 0 and lp.op in ("<", "<=") \
                 and len(again.bound_nodes) == 2 and lp.init is not None:
             _bound_by_minimum(lp, arms(again.bound_nodes[1], nest))

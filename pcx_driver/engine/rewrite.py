@@ -91,7 +91,8 @@ def device_test(k: KernelPlan) -> str:
     array (``PrivateArray.bounds_test``) and its min/max's start test (``nan_test``),
     after the facts its sections rest on (``CallerExtent.test``, ``Assumption``s), first:
     the sections the others may read are right only then; "" when it always does."""
-    tests = [t for t in (*(c.test for c in k.caller_extents), *(a.render() for a in k.assumptions), work_test(k),
+    tests = [t for t in (*(c.test for c in k.caller_extents), *(a.render() for a in k.assumptions),
+                         *(f.test for f in k.stride_facts), work_test(k),
                          k.alias_test,
                          *(p.bounds_test for p in k.private_arrays), k.nan_test) if t]
     return tests[0] if len(tests) == 1 else " && ".join(f"({t})" for t in tests)
