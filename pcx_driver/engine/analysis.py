@@ -44,7 +44,7 @@ from pcx_driver.engine.dependence import Instance, LoopBounds, nonneg_on
 from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
 from pcx_driver.engine.loops import Poly, c_int_literal
-from pcx_driver.engine.macros import macro_problem
+from pcx_driver.engine.macros import list_names, macro_problem
 from pcx_driver.engine.nest import (Nest, build_nest, candidates, check_minimum_arms, enclosing_facts, innermost_in_band,
                                     perfect_depth)
 from pcx_driver.engine.parallel import Parallelism
@@ -442,7 +442,7 @@ class _UnitAnalyser:
             written = hostaccess.assigned_and_declared(node, m.data, node.start_byte, node.end_byte)
             reached = hostaccess.macro_names(m.data, m.unit.language)
             for mu in uses:
-                hit = sorted(reached.get(mu.name, frozenset()) & written)
+                hit = sorted(list_names(mu.name, mu.body, mu.params, sem, reached) & written)
                 if hit:
                     raise Refusal("PCX113", f"function-like macro '{mu.name}' (line {self.line(mu.start)}) reads "
                                   f"'{hit[0]}', which the loop nest assigns; left alone", Decision.NOT_ANALYSED)
@@ -817,7 +817,21 @@ def _typed_names(sem: Semantics) -> TypedNames:
         reference_members={d.name for d in decls if d.kind in ("field", "union-member") and d.reference},
         user_objects={d.name for d in decls if d.shape == "record" and not d.type_spelling.replace(
             "const ", "").startswith("std::")},
-        global_arrays=_global_arrays(sem))
+        global_arrays=_global_arrays(sem), header_globals=_header_globals(sem))
+
+
+def _header_globals(sem: Semantics) -> dict[str, str]:
+    """``TypedNames.header_globals``: the file-scope variables this file names whose
+    declaration is in another file (no ``decl_offset`` in this one), but constant scalars
+    and arrays, and a system header's (``stderr``, ``std::cout``: no user array is one),
+    by name (a name also declared here is this file's to see)."""
+    here = {d.name for d in sem.decls_at.values() if d.kind == "global"}
+    out: dict[str, str] = {}
+    for d in sem.refs.values():
+        if d.kind == "global" and d.decl_offset is None and d.name not in here and not d.system and \
+                not (d.const and d.shape in ("scalar", "array")):
+            out[d.name] = d.shape
+    return out
 
 
 def _unqualified(type_spelling: str) -> str:

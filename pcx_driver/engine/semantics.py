@@ -52,6 +52,7 @@ class Decl:
     integral: bool = False
     floating: bool = False
     decl_offset: int | None = None  # byte of the declaration's name in the main file
+    system: bool = False  # a file-scope variable of a system header (``stdout``, ``std::cout``)
     init_tokens: list[str] | None = None  # const scalars: the initializer's tokens
     dependent: bool = False  # type depends on a template parameter
     # The members of the element type when it is a plain struct (every member named, no
@@ -638,6 +639,8 @@ class Semantics:
                 d.thread_local = cur.tls_kind != ci.TLSKind.NONE
             except (AttributeError, ValueError):
                 d.thread_local = False
+            if kind == "global":
+                d.system = bool(loc.is_in_system_header)
         if loc.file is not None and loc.file.name == getattr(self, "main_file", None):
             d.decl_offset = loc.offset
         elif loc.file is not None and os.path.abspath(loc.file.name) == os.path.abspath(getattr(self, "main_file", "")):

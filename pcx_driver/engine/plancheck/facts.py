@@ -73,6 +73,13 @@ class UnitFacts:
                         inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
                         if inner is not None and inner.type in ("array_declarator", "pointer_declarator"):
                             self.file_scope_buffers.add(n)
+        # a header's variables, which this file's syntax does not declare: file-scope all the
+        # same, and (the checker cannot tell a header's ``static`` from its ``extern``) shared
+        for n, shape in (analysis.typed_names.header_globals.items() if analysis is not None else ()):
+            self.file_scope.add(n)
+            self.shared_globals.add(n)
+            if shape in ("array", "pointer"):
+                self.file_scope_buffers.add(n)
 
     def global_arrays_in(self, fnode: tree_sitter.Node) -> set[str]:
         """``global_arrays`` as ``fnode`` names them: not those a parameter or a local of
