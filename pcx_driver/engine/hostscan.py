@@ -288,6 +288,14 @@ class HostScanner:
                                     f"use '{g}' (its host code would read the host copy, its kernels the device's)",
                                     node.start_byte)
             reached = sorted(self.shared_globals | self.reachable)
+            below = self._foreign_below(fname) if reached and fname not in self.foreign else None
+            if below is not None:
+                # a function of this file that calls one of another file's (or through a
+                # pointer), maybe with what it was passed or kept (``gp = a; touch(n);``):
+                # that function's kernels would find the array present, as below
+                raise RegionRefused(f"'{fname}' at line {node.start_point[0] + 1} calls {below}, which may reach "
+                                    f"'{reached[0]}' (its kernels would use the device copy the region holds)",
+                                    node.start_byte)
             if reached and (fname in self.foreign or hostaccess.calls_through_pointer(node, self.data, self._lang)
                             and not self._local_lambda(fn)):
                 # A parameter may point to a global of the file that defines the callee, or a
@@ -538,6 +546,27 @@ class HostScanner:
             if used and d is not None and d.type == "reference_declarator":
                 use.reads |= used
                 use.writes |= used
+
+    def _foreign_below(self, fname: str) -> str | None:
+        """How a call of ``fname``, a function of this file, may run another file's code:
+        "'g' (defined in another file)" or "'h' through a pointer" for the first function
+        of its call closure that does; None when none does (or ``fname`` is not this file's)."""
+        from pcx_driver.engine import callgraph
+
+        graph = callgraph.of(self.data, self._lang)
+        bare = callgraph.last_name(fname)
+        if bare not in graph.definitions:
+            return None
+        closure = graph.reachable({bare})
+        for site in graph.sites:
+            if site.caller is None or callgraph.last_name(site.caller) not in closure:
+                continue
+            if site.name in self.foreign or site.spelled in self.foreign:
+                return f"'{site.spelled}' (defined in another file)"
+            if hostaccess.calls_through_pointer(site.node, self.data, self._lang) and not self._local_lambda(
+                    site.node.child_by_field_name("function")):
+                return f"'{site.spelled}' through a pointer"
+        return None
 
     def _local_lambda(self, fn: tree_sitter.Node | None) -> bool:
         """``fn`` names a lambda the enclosing function defines (``auto poke = [&](int k)

