@@ -470,6 +470,17 @@ class DataRegion:
     # What its sections assume of names they differ by (``sections.union_sections``):
     # checked at run time before it, with the host path as written when false.
     assumptions: list[Assumption] = field(default_factory=list)
+    # The run-time tests of its kernels' sections (``KernelPlan.tested_at_run_time``:
+    # handed-over extents, assumed strides, whole blocks), tested by the region instead:
+    # its ``target enter/exit data`` carry ``if(...)``, and each of its kernels runs on the
+    # device only where they hold (``KernelPlan.region_test``), as written otherwise, so
+    # that where they fail the region's statements run as the user wrote them.
+    lifted_tests: list[str] = field(default_factory=list)
+
+    @property
+    def lifted_test(self) -> str:
+        return self.lifted_tests[0] if len(self.lifted_tests) == 1 else " && ".join(
+            f"({t})" for t in self.lifted_tests)
 
     @property
     def bounds_test(self) -> str:
@@ -552,11 +563,16 @@ class KernelPlan:
     # NestAnalysis.stride_facts: strided loops' last indices, tested like those.
     stride_facts: list[StrideFact] = field(default_factory=list)
 
+    # The test of the data region that holds it (``DataRegion.lifted_tests``): where it
+    # fails the region maps nothing and this kernel, like each of the region's, runs as
+    # written (its own facts are among the region's).  "": none.
+    region_test: str = ""
+
     def tested_at_run_time(self) -> bool:
         """Its sections rest on run-time facts (handed-over extents, assumed strides, the
-        last index of a strided loop): it runs as written where they fail, maps its own
-        data, and no region may hold it."""
-        return bool(self.caller_extents or self.assumptions or self.stride_facts)
+        last index of a strided loop) that it tests itself: it runs as written where they
+        fail, maps its own data, and no region may hold it."""
+        return bool(self.caller_extents or self.assumptions or self.stride_facts) and not self.region_test
 
 
 @dataclass

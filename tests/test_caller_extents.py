@@ -343,3 +343,38 @@ def test_calls_into_other_files_keep_the_pointer_by_their_parameters(extra, hand
     nest = analysed_nest(src, "NEST1", path="t.cpp")
     (table,) = [a for a in nest.arrays if a.name == "table"] or [None]
     assert (table is not None and table.caller_extent is not None) is handed, [r.format() for r in nest.remarks]
+
+
+REPEATS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+/* the kernel inside the helper's own repeat loop: the helper's data region tests the
+   hand-over once, before the loop, and holds the arrays across its repeats */
+void smooth(const double *table, const int *idx, double *out, int n, int reps) {
+  for (int r = 0; r < reps; r++)
+    for (int i = 0; i < n; i++)                                        /* NEST1 */
+      out[i] = 0.5 * out[i] + table[idx[i]] + r;
+}
+int main(int argc, char **argv) {
+  int m = 3000 + argc, n = 20000;
+  double *table = malloc(sizeof(double) * m), *out = calloc(n, sizeof(double));
+  int *idx = malloc(sizeof(int) * n);
+  for (int i = 0; i < m; i++) table[i] = (i % 17) * 0.25;
+  for (int i = 0; i < n; i++) idx[i] = (i * 7919) % m;
+  smooth(table, idx, out, n, 4);                                       /* CALL1 */
+  (smooth(table, idx, out, n, 3), (void)0);      /* inside an expression: as written */
+  double s = 0;
+  for (int i = 0; i < n; i++) s += out[i] * (i % 3);
+  printf("%.4f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_region_tests_the_hand_over_for_its_kernels(tmp_path: Path) -> None:
+    data = build_and_compare(tmp_path, REPEATS, ["NEST1"])
+    remarks = [r["message"] for s in data["sources"] for r in s["remarks"] if r["line"] == _line(REPEATS, "NEST1") - 1]
+    assert any("target data region keeps" in m for m in remarks), remarks
+    # four repeats on the device at the call that hands the extent over; none at the other
+    assert _launches(tmp_path / "offload", _line(REPEATS, "NEST1")) == 4

@@ -115,3 +115,44 @@ def test_a_bound_the_nest_assigns_is_no_fact() -> None:
     assert src != BLOCKS
     nest = analysed_nest(src, "BLOCKS")
     assert nest.decision is not Decision.OFFLOADED and not nest.stride_facts
+
+
+REPEATED = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define B 128
+/* the block loop inside a repeat loop: one data region holds both arrays across the
+   repeats where the blocks are whole, and maps nothing where they are not */
+int main(int argc, char **argv) {
+  int n = argc > 1 ? 8000 : 8192;
+  int padded = (n + B - 1) / B * B;
+  double *a = malloc(sizeof(double) * padded), *b = malloc(sizeof(double) * padded);
+  for (int i = 0; i < padded; i++) a[i] = i % 13;              /* INIT */
+  double total = 0;
+  for (int r = 0; r < 4; r++) {
+    for (int i = 0; i < n; i += B)                             /* REPEATED */
+      for (int j = 0; j < B; j++)
+        b[i + j] = a[i + j] * 0.5 + a[i + (j + 1) % B] + r;
+    for (int i = 0; i < n; i += B)
+      for (int j = 0; j < B; j++)
+        a[i + j] = b[i + j] * 0.25;
+  }
+  for (int i = 0; i < n; i++) total += a[i] * (i % 5);
+  printf("%.4f\n", total);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_region_tests_whole_blocks_for_its_kernels(tmp_path: Path) -> None:
+    """The region's ``target enter/exit data`` carry the test as ``if(...)`` and each of
+    its kernels tests it too: 8,192 elements are 64 whole blocks (every loop on the
+    device, the arrays copied once), 8,000 are not (all of it as written, nothing mapped)."""
+    data = build_and_compare(tmp_path, REPEATED, ["INIT", "REPEATED"])
+    remarks = [r["message"] for s in data["sources"] for r in s["remarks"]]
+    assert any("target data region keeps" in m for m in remarks), remarks
+    env = dict(os.environ, **dict(RUN_ENV, LIBOMPTARGET_INFO="16"))
+    for args, launches in (([], 1 + 4 * 2 + 1), (["x"], 0)):
+        p = subprocess.run([str(tmp_path / "offload"), *args], capture_output=True, text=True, env=env, timeout=120)
+        assert p.returncode == 0 and p.stderr.count("Launching kernel") == launches, p.stderr[-2000:]

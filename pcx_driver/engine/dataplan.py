@@ -53,6 +53,7 @@ import itertools
 import tree_sitter
 
 from pcx_driver.engine import callgraph, hostaccess
+from pcx_driver.engine.source import strip_parens
 from pcx_driver.engine.calls import MATH_FUNCTIONS
 from pcx_driver.engine.hostaccess import LOOP_TYPES, all_nodes, is_element_read, param_names, text_of
 from pcx_driver.engine.hostscan import PURE_CALLS, Callee, RegionRefused
@@ -252,6 +253,74 @@ def _version_region(fp: FunctionPlan, region: DataRegion, offl: list[KernelPlan]
         return "the bounds of its sections are not known where it starts"
     region.alias_test = test
     return ""
+
+
+def _lift_tests(fp: FunctionPlan, region: DataRegion, offl: list[KernelPlan], lifted: list[KernelPlan]) -> str:
+    """Give ``region`` the run-time tests of the kernels ``lifted`` (``KernelPlan.
+    tested_at_run_time``: handed-over extents, assumed strides, whole blocks): it maps its
+    data only where they hold (``DataRegion.lifted_tests``), and each of its kernels runs
+    on the device only there (``KernelPlan.region_test``), as written otherwise.  Where
+    they fail, nothing is on the device and every statement runs as the user wrote it
+    (an update of data not on the device does nothing; the kernels of functions it calls
+    map their own).  "" when done, else why not: each such kernel must be the region's;
+    each kernel of the region a loop that can be copied, with no host version of its own
+    (an alias, NaN, pivot or private array's test); and each name a test reads known where
+    the region starts (a caller's hand-over is taken in the function's first
+    declarations), a local or a parameter (a call may change a global), and neither
+    assigned, declared, addressed nor referenced inside the region: the region's exit
+    evaluates the test again and must find what its entry found."""
+    from pcx_driver.engine import workguard
+
+    inside = [k for k in offl if k.nest_id in region.kernels]
+    if not {k.nest_id for k in lifted} <= {k.nest_id for k in inside}:
+        return "a kernel it tests is outside it"
+    for k in inside:
+        stmt = hostaccess.statement_at(fp.fnode, k.start_byte)
+        if stmt is None or not hostaccess.can_copy(stmt) or k.user_directive:
+            return f"the loop at line {k.line} cannot be copied for a run-time check"
+        if k.alias_test or k.nan_test or k.pivot_test or any(p.bounds_test for p in k.private_arrays):
+            return f"the kernel at line {k.line} has a run-time test of its own"
+    tests: list[str] = []
+    for k in sorted(lifted, key=lambda k: k.start_byte):
+        for t in [*(c.test for c in k.caller_extents), *(a.render() for a in k.assumptions),
+                  *(f.test for f in k.stride_facts)]:
+            if t not in tests:
+                tests.append(t)
+    taken = {n for k in lifted for c in k.caller_extents for n in (c.local_base, c.local_length)}
+    names = set().union(*(hostaccess.expression_identifiers(t) for t in tests)) - taken
+    changed = hostaccess.assigned_and_declared(fp.fnode, fp.data, region.start_byte, region.end_byte)
+    addressed = _addressed(fp.fnode, fp.data, names)
+    known = workguard.known_at(fp.unit, region.start_byte)
+    for name in sorted(names):
+        if name in fp.globals_:
+            return f"'{name}' is a file-scope variable"
+        if name in changed:
+            return f"'{name}' changes inside it"
+        if name in addressed:
+            return f"'{name}' is reached through a pointer or a reference"
+    if known is None or not known.covers(names):
+        return "a name its tests read is not set where it starts"
+    region.lifted_tests = tests
+    for k in inside:
+        k.region_test = region.lifted_test
+    return ""
+
+
+def _addressed(fnode: tree_sitter.Node, data: bytes, names: set[str]) -> set[str]:
+    """Those of ``names`` whose address function ``fnode`` takes (``&n``) or to which it
+    binds a reference (``int &r = n;``): a store through it changes them unseen."""
+    out = set()
+    for n in all_nodes(fnode):
+        if n.type == "pointer_expression" and text_of(data, n)[:1] == "&":
+            arg = strip_parens(n.child_by_field_name("argument"))
+            if arg is not None and arg.type == "identifier" and text_of(data, arg) in names:
+                out.add(text_of(data, arg))
+        elif n.type == "init_declarator" and any(c.type == "reference_declarator"
+                                                 for c in hostaccess.declarator_chain(n)):
+            value = strip_parens(n.child_by_field_name("value"))
+            if value is not None and value.type == "identifier" and text_of(data, value) in names:
+                out.add(text_of(data, value))
+    return out
 
 
 def _pointer_params(fnode: tree_sitter.Node, data: bytes) -> set[str]:
@@ -496,8 +565,8 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
         fp.kernel_functions, fp.read_only, fp.entry_safe = kernel_functions, read_only, entry_safe
         ro = read_only.get(fp.fn.name, set())
         if not (regions and offl and ro and fp.fn.name not in callees) or fp.fn.name in versioned \
-                or _through_accessors(fp, offl):
-            continue
+                or _through_accessors(fp, offl) or any(k.tested_at_run_time() for k in offl):
+            continue  # (a kernel tested at run time, or its region, runs as written where the test fails)
         params = param_names(fp.fnode, data)
         names = {params[i] for i in ro if i < len(params)}
         try:
@@ -550,11 +619,8 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                 f"minimum or maximum starts at NaN ({nan_tested.nan_test}); kernels map their own data")))
             worth = False
         tested = next((k for k in offl if k.tested_at_run_time()), None)
-        if regions and worth and tested is not None:
-            plan.remarks.append(Remark("PCX203", unit.path, *where, (
-                f"no target data region in '{fa.name}': the kernel at line {tested.line} runs as written where the "
-                "facts its sections rest on fail at run time (PCX202); kernels map their own data")))
-            worth = False
+        # (the region may test them for its kernels: _lift_tests, once it is planned)
+        lifted = [k for k in offl if k.tested_at_run_time()] if regions and worth else []
         if regions and worth and fa.name in versioned:
             # One run-time check for the whole region, or each kernel its own (and no region)
             try:
@@ -604,6 +670,18 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                     f"no target data region in '{fa.name}': its sections name macro '{sorted(named)[0]}', which "
                     "this file redefines or #undefs; kernels map their own data")))
                 region = None
+        if lifted:
+            why = _lift_tests(fp, region, offl, lifted) if region is not None else "no region"
+            if why:
+                if region is not None:
+                    for k in offl:
+                        if k.alone_maps:
+                            k.maps, k.alone_maps = k.alone_maps, []
+                    plan.remarks.append(Remark("PCX203", unit.path, *where, (
+                        f"no target data region in '{fa.name}': the kernel at line {tested.line} runs as written "
+                        f"where the facts its sections rest on fail at run time (PCX202), and the region cannot test "
+                        f"them before it ({why}); kernels map their own data")))
+                region, region_containers = None, []
         if region is not None:
             plan.regions.append(region)
             if not region.alias_test:

@@ -91,8 +91,9 @@ def device_test(k: KernelPlan) -> str:
     array (``PrivateArray.bounds_test``) and its min/max's start test (``nan_test``),
     after the facts its sections rest on (``CallerExtent.test``, ``Assumption``s), first:
     the sections the others may read are right only then; "" when it always does."""
-    tests = [t for t in (*(c.test for c in k.caller_extents), *(a.render() for a in k.assumptions),
-                         *(f.test for f in k.stride_facts), work_test(k),
+    facts = [k.region_test] if k.region_test else [*(c.test for c in k.caller_extents),
+                                                     *(a.render() for a in k.assumptions), *(f.test for f in k.stride_facts)]
+    tests = [t for t in (*facts, work_test(k),
                          k.alias_test,
                          *(p.bounds_test for p in k.private_arrays), k.nan_test) if t]
     return tests[0] if len(tests) == 1 else " && ".join(f"({t})" for t in tests)
@@ -553,7 +554,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         text = kernel_directive(k, guard=k.nest_id not in held, constants=plan.constants)
         if k.lastprivate:  # what the loop leaves in its index when it runs no iteration
             ed.insert_before(k.start_byte, _RANK_KERNEL - 2, f"{k.lastprivate[0]} = {k.lastprivate_init};")
-        if k.nest_id not in held and device_test(k) and hostaccess.can_copy(stmt):
+        if (k.nest_id not in held or k.region_test) and device_test(k) and hostaccess.can_copy(stmt):
             ed.insert_before(k.start_byte, _RANK_KERNEL - 1, _host_version(ed, k, stmt))
         if k.pivot_test:
             sections = [section_text(sec, plan.constants) for m in k.maps for sec in m.sections]
@@ -574,10 +575,12 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
         # A declaration among the wrapped statements may be used after them: braces would
         # end its scope, so such a region is an enter/exit data pair instead.
         unstructured = any(c.type == "declaration" and r.start_byte <= c.start_byte < r.end_byte
-                           for c in block.named_children)
+                           for c in block.named_children) or bool(r.lifted_tests)
         if unstructured:
             unstructured_at.add(r.start_byte)
             enter, leave = enter_exit_directives(r, plan.constants)
+            if r.lifted_tests:  # (its kernels test the same: where it fails, all runs as written)
+                enter, leave = f"{enter} if({r.lifted_test})", f"{leave} if({r.lifted_test})"
             ed.insert_before(omp.place(r.start_byte), _RANK_REGION, "#pragma " + enter)
             directives.append(EmittedDirective(r.line, enter, None))
             directives.append(EmittedDirective(ed.line_of(r.end_byte), leave, None))

@@ -72,8 +72,8 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     from pcx_driver.engine import hostaccess
     from pcx_driver.engine.regionreach import held_by_regions
 
-    if region_statements(unit, region) is None:
-        return ""
+    if region_statements(unit, region) is None or region.lifted_tests:
+        return ""  # (a region with tests of its own maps nothing where they fail)
     inside = [k for k in plan.offloaded() if k.function == region.function
               and region.start_byte <= k.start_byte < region.end_byte]
     ids = {k.nest_id for k in inside}

@@ -26,6 +26,13 @@ def enter_region(f: Frame, r: DataRegion, st, node):
         f.open.append(OpenRegion(r))
         return None
     entry = OpenRegion(r)
+    if r.lifted_tests and not isinstance(st, tuple):
+        # where its tests fail it maps nothing and its statements run as written: they
+        # read the host copies, which must then be current (nothing of it on the device)
+        for m in r.maps:
+            for sec in m.sections:
+                if any(st.buf(b).present is not None for b in f.ids(st, sec.base)):
+                    fail("PCX215", f"region tested at run time starts while '{sec.base}' is on the device", node)
     if r.alias_test:
         if isinstance(st, tuple):  # one binding of names to buffers per path: not followed
             fail("PCX216", "region versioned for aliasing where pointers may name other memory", node)
