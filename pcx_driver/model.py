@@ -403,6 +403,9 @@ class UnitAnalysis:
     # every call libclang sees whose callee the unit defines, operators and constructors
     # included: (start, end, the callee definition's start, its end, its name)
     call_targets: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    # (byte, what) for each object made or destroyed by a constructor or destructor the
+    # user wrote (``calls.user_object_code``): code that runs where the text shows no call
+    object_code: list[tuple[int, str]] = field(default_factory=list)
     # the first call that starts a thread ("'pthread_create', line 16"), "" when none
     thread_start: str = ""
     # names whose C++ types the host scan must know (libclang's, not tree-sitter's reading)

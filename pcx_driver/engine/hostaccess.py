@@ -1073,19 +1073,50 @@ def all_nodes(node: tree_sitter.Node):
         stack.extend(n.children)
 
 
+#: unit text -> function-like macros whose replacement list assigns, increments or takes an
+#: address, each with the positions of the parameters it names (``note_macros``)
+_STORING_MACROS: dict[bytes, dict[str, frozenset[int]]] = {}
+_STORE_TOKENS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^=", "++", "--", "&"})
+
+
+def note_macros(data: bytes, defs: dict[str, tuple[bool, list[str]]], params: dict[str, list[str]]) -> None:
+    """Record the function-like macros of unit ``data`` (libclang's tokens, a header's
+    too: ``Semantics``) whose replacement list may store to an argument: a use
+    ``SHRINK(m)`` of ``#define SHRINK(x) ((x) /= 4)`` assigns ``m``, which the syntax
+    shows as a call (a held-out check: a region's section grew stale under it)."""
+    found = {}
+    for name, (function_like, body) in defs.items():
+        if function_like and _STORE_TOKENS & set(body):
+            own = params.get(name, [])
+            found[name] = frozenset(k for k, p in enumerate(own) if p in body)
+    if len(_STORING_MACROS) > 8:
+        _STORING_MACROS.clear()
+    _STORING_MACROS[data] = found
+
+
 def assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,
                            declarations: bool = True) -> set[str]:
     """Identifiers declared, assigned, incremented or address-taken within bytes lo..hi; a
     write through a dereference there (``*pn = *pn + 1``) counts as a change of every
     variable whose address ``node`` takes anywhere (``pn = &n``: a region's bound grew
-    under it, a held-out check's crash)."""
+    under it, a held-out check's crash), and an argument of a macro that may store to it
+    (``note_macros``) as assigned."""
     out: set[str] = set()
     through = False
+    storing = _STORING_MACROS.get(data, {})
     for n in all_nodes(node):
         if n.end_byte <= lo or n.start_byte >= hi:
             continue
         t = n.type
         targets: list[tree_sitter.Node | None] = []
+        if t == "call_expression" and storing:
+            fn = n.child_by_field_name("function")
+            positions = storing.get(text_of(data, fn)) if fn is not None and fn.type == "identifier" else None
+            if positions:
+                argv = arguments_of(n.child_by_field_name("arguments"))
+                for k in positions:
+                    if k < len(argv):
+                        out |= identifiers_in(argv[k], data)
         if t == "assignment_expression":
             targets = [n.child_by_field_name("left")]
         elif t == "update_expression":

@@ -111,6 +111,7 @@ class HostScanner:
         self.ranks: dict[str, int] = {}
         # the unit's calls as libclang resolves them (UnitAnalysis.call_targets; set by the planner)
         self.call_targets: list[tuple[int, int, int, int, str]] = []
+        self.object_code: list[tuple[int, str]] = []  # (UnitAnalysis.object_code; set by the planner)
         self.typed_names = TypedNames()  # (UnitAnalysis.typed_names; set by the planner)
 
     def names(self) -> set[str]:
@@ -421,6 +422,16 @@ class HostScanner:
         constructor.  One that reaches an offloading function, and in C++ any operator or
         constructor of the unit's own (it may write what the region holds: the scan cannot
         see into it), stops the region unless the scan handles it by name."""
+        if self.cxx and self.names():
+            for b, what in self.object_code:
+                if node.start_byte <= b < node.end_byte:
+                    # a constructor or destructor of the user's (this file's or another's):
+                    # it may write what the region holds through what it was given or kept
+                    # (no region after it either: a constructor may keep a reference that
+                    # code inside a later region writes through)
+                    line = self.data.count(b"\n", 0, b) + 1
+                    raise RegionRefused(f"{what} at line {line} by code of the user's that runs where the text "
+                                        "shows no call")
         if not self.call_targets or not self.kernel_functions and not self.cxx:
             return
         for s, e, ds, de, name in self.call_targets:

@@ -96,6 +96,7 @@ class FunctionPlan:
     foreign_functions: set[str] = field(default_factory=set)
     # calls of the unit's own functions as libclang resolves them (UnitAnalysis.call_targets)
     call_targets: list = field(default_factory=list)
+    object_code: list = field(default_factory=list)  # (UnitAnalysis.object_code)
     typed_names: TypedNames = field(default_factory=lambda: TypedNames())  # (UnitAnalysis.typed_names)
     # whether its region's sections may rest on run-time assumptions (plan_unit's
     # ``no_assumptions``: not where another region may hold its kernels' data)
@@ -424,6 +425,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         # globals another file can name: a function of the user's there may offload them
         flow.scanner.foreign = fp.foreign_functions
         flow.scanner.call_targets = fp.call_targets
+        flow.scanner.object_code = fp.object_code
         flow.scanner.typed_names = fp.typed_names
         flow.scanner.shared_globals = (set(sections) & fp.globals_) - static_names(data, lang)
         flow.stale_entry = set(stale_entry) & set(sections)

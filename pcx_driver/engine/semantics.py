@@ -64,6 +64,7 @@ class Decl:
     # the user wrote, in the class, a base or a member (a kernel's firstprivate copy would
     # call it on the device, where the host function does not exist)
     user_copy: bool = False
+    user_destructor: bool = False  # a record whose destruction runs a destructor the user wrote
     # a thread-local variable (``_Thread_local``, ``__thread``, ``thread_local``): OpenMP
     # can neither map it nor make it firstprivate (clang-19 rejects both)
     thread_local: bool = False
@@ -170,6 +171,10 @@ class Semantics:
         self.float_into_integer: set[int] = set()
         # casts to an integer type narrower than int (``(unsigned char) i``, ``(int16_t) k``)
         self.narrow_casts: set[int] = set()
+        # start byte -> class of each construction that runs a constructor the user wrote
+        # (``Mark k(b, i);``, an implicit conversion ``t[i] = x[i]`` through ``Point(double)``):
+        # code a kernel would run that the analysis does not read (a held-out check)
+        self.user_constructions: dict[int, str] = {}
         self._decl_cache: dict[str, Decl] = {}
         self._fast_cache: dict[tuple[int, str], Decl] = {}
         self._const_globals: dict[str, list[Decl]] | None = None
@@ -256,6 +261,9 @@ class Semantics:
         try:
             sem._build(unit)
             sem.available = True
+            from pcx_driver.engine.hostaccess import note_macros
+
+            note_macros(unit.data, sem.macro_defs, sem.macro_params)
         except Exception as exc:  # libclang missing, crashed, or an unexpected cursor
             from pcx_driver.pipeline import out_of_memory
 
@@ -408,6 +416,8 @@ class Semantics:
                     off = _file_offset(c)
                     if off is not None and data[off : off + len(callee.name)] == callee.name.encode():
                         self.calls_spelled_at.setdefault(off, callee)
+                if callee is not None and callee.kind == "constructor" and _user_written(c.referenced):
+                    self.user_constructions.setdefault(start, callee.parent_type or callee.name)
                 if callee is not None and end > start:
                     self.calls[(start, end)] = callee
                     if unit.language is Language.CXX:  # (C has no references)
@@ -810,6 +820,34 @@ def _record_fields(rt) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _user_written(fn) -> bool:
+    """Whether constructor or destructor cursor ``fn`` is code the user wrote: declared
+    outside the system headers (``std::complex``'s are inline and touch nothing else),
+    neither defaulted nor deleted."""
+    try:
+        return not fn.location.is_in_system_header and not fn.is_default_method() and not fn.is_deleted_method()
+    except Exception:  # (a binding without the query: assume the user's)
+        return True
+
+
+def _user_destructor(rt, depth: int = 0) -> bool:
+    """Whether destroying an object of record type ``rt`` (canonical) runs a destructor the
+    user wrote, its class's, a base's or a member's (four levels down, then assumed)."""
+    import clang.cindex as ci
+
+    if rt.kind != ci.TypeKind.RECORD:
+        return False
+    if depth > 4:
+        return True
+    decl = rt.get_declaration()
+    for c in decl.get_children():
+        if c.kind == ci.CursorKind.DESTRUCTOR and _user_written(c):
+            return True
+        if c.kind == ci.CursorKind.CXX_BASE_SPECIFIER and _user_destructor(c.type.get_canonical(), depth + 1):
+            return True
+    return any(_user_destructor(f.type.get_canonical(), depth + 1) for f in rt.get_fields())
+
+
 def _user_copy(rt, depth: int = 0) -> bool:
     """Whether copying or destroying an object of record type ``rt`` (canonical) runs code
     the user wrote: a copy or move constructor or a destructor that is not defaulted, in the
@@ -906,6 +944,7 @@ def _describe_type(d: Decl, t) -> None:
         d.shape = "record"
         d.element_type = _plain(name)
         d.user_copy = _user_copy(ct)
+        d.user_destructor = _user_destructor(ct)
         return
     if ct.kind in (TK.ELABORATED, TK.UNEXPOSED) and d.dependent:
         d.shape = "scalar"  # a template parameter type used as a value
