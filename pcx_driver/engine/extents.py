@@ -421,7 +421,7 @@ class Extents:
         later = assigned_and_declared(fnode, self.model.data, after, fnode.end_byte, declarations=False)
         if names & later:
             return False
-        return all(self._stays_put(n, fnode, []) for n in names
+        return all(self._stays_put(n, fnode, [], reading_macros_ok=True) for n in names
                    if not (n in self.affine.sem.macro_defs and not self.affine.sem.macro_defs[n][0]))
 
     def _param_extent_noted(self, d: Decl, fi: FunctionInfo | None, name: str, extents: list) -> str | None:
@@ -545,10 +545,12 @@ class Extents:
                 return None
         return count if self._count_stable(count, caller.node, use, got) else None
 
-    def _stays_put(self, name: str, fnode: Node, handing: list[Node], allocation_ok: bool = False) -> bool:
+    def _stays_put(self, name: str, fnode: Node, handing: list[Node], allocation_ok: bool = False,
+                   reading_macros_ok: bool = False) -> bool:
         """Nothing in function ``fnode`` can change the pointer ``name`` unseen: no
         address of it taken (but by the one ``posix_memalign(&name, ...)`` that allocates
-        it, with ``allocation_ok``), no macro whose list names it, no inline assembly; in
+        it, with ``allocation_ok``), no macro whose list names it (with ``reading_macros_ok``
+        none that also assigns, increments, addresses or holds a statement), no inline assembly; in
         C++ no reference bound to it, no lambda, and every call that takes it as it is
         (but the ``handing`` calls) a C library function or a function of this file whose
         parameter there is no reference (``std::swap(a, b)`` re-points both)."""
@@ -557,9 +559,12 @@ class Extents:
         from pcx_driver.engine.source import arguments_of, strip_parens, walk
 
         data, lang = self.model.data, self.model.unit.language
-        if any(name in names for names in macro_names(data, lang).values()):
-            return False
         sem = self.affine.sem
+        for mname, names in macro_names(data, lang).items():
+            if name in names:
+                body = sem.macro_defs.get(mname, (False, None))[1]
+                if not reading_macros_ok or body is None or set(body) & (WRITE_TOKENS | {"&", "{", ";"}):
+                    return False
         for mu in sem.macros_in(fnode.start_byte, fnode.end_byte):
             # a macro that assigns, increments or takes an address of what it is given
             # (``#define SHRINK(x) ((x) = 10)``), given the name: a store the walk cannot see
