@@ -267,6 +267,18 @@ class Driver:
         # pcx's switch must not bring them to life (a held-out build of darknet, OPENMP=0,
         # raced in its CPU loops): each source compiles with them blanked (cc/sources.py)
         self.cmd.forced_openmp = bool(openmp)
+        if openmp and inv.mode is not Mode.LINK:
+            from pcx_driver.cc.sources import live_openmp_in_headers
+
+            live = next((w for w in (live_openmp_in_headers(s.path, self.cmd.cwd, inv.expanded) for s in inv.sources)
+                         if w), None)
+            if live is not None:
+                # (where no switch is added, _OPENMP and the directives mean what the user's
+                # build says: every file of the build sees _OPENMP as its own line says)
+                self.cmd.say("warning", f"{live}: an OpenMP directive that this build (without -fopenmp) leaves "
+                                        "inert, and pcx's OpenMP switch would run; compiled as written, nothing "
+                                        "offloaded [PCX019]")
+                return final(self.cmd, compiler, args)
         if openmp and not any(a.startswith("-fopenmp") for a in inv.semantic_args):
             inv.semantic_args.append("-fopenmp")  # the analysis is libclang's: clang's spelling
         # Offload link flags only when something linked holds offload/OpenMP code: an

