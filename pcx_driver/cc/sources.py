@@ -385,6 +385,8 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
             elif a.startswith(flag) and len(a) > len(flag) and not a.startswith("-include"):
                 dirs.append(a[len(flag):])
     dirs = [os.path.join(cwd, d) for d in dirs]
+    # (``_OPENMP`` too: pcx's switch defines it, and the headers' own conditions see it)
+    defined = {a[2:].split("=", 1)[0] for a in args if a.startswith("-D") and len(a) > 2} | {"_OPENMP"}
     todo = [(os.path.join(cwd, source), 0, True)]
     seen: set[str] = set()
     while todo:
@@ -399,9 +401,26 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
         except OSError:
             continue
         in_comment = False
+        branches: list[bool] = []  # per open #if: whether its current branch may be compiled
         for no, raw in enumerate(text.splitlines(), 1):
             line, in_comment = _code_of_line(raw, in_comment)
             s = line.lstrip()
+            if s.startswith("#"):
+                words = s[1:].split()
+                kw, arg = (words[0] if words else ""), (words[1] if len(words) > 1 else "")
+                if kw in ("if", "ifdef", "ifndef"):
+                    branches.append(_may_hold(kw, arg, defined))
+                    continue
+                if kw in ("elif", "else") and branches:
+                    branches[-1] = True  # (another branch: taken as possible)
+                    continue
+                if kw == "endif" and branches:
+                    branches.pop()
+                    continue
+                if kw == "define" and arg and all(branches):
+                    defined.add(arg.split("(", 1)[0])
+            if not all(branches):
+                continue
             pragma = s.startswith("#") and s[1:].split()[:2] == ["pragma", "omp"]
             operator = "_Pragma" in s and "omp" in s.split("_Pragma", 1)[1][:12]
             if (pragma and not own) or operator:
@@ -437,3 +456,15 @@ def _code_of_line(line: str, in_comment: bool) -> tuple[str, bool]:
         out.append(line[k:start])
         k, in_comment = start + 2, True
     return "".join(out), in_comment
+
+
+def _may_hold(keyword: str, argument: str, defined: set[str]) -> bool:
+    """Whether an ``#ifdef NAME`` / ``#ifndef NAME`` / ``#if 0`` / ``#if defined(NAME)``
+    branch may be compiled, ``defined`` holding the names the command line's ``-D`` and
+    the file's own ``#define`` lines define; any other condition may hold."""
+    name = argument.replace("defined", "").strip("()! ") if keyword == "if" else argument
+    if keyword == "ifdef" or keyword == "if" and argument.startswith("defined"):
+        return name in defined or not name.isidentifier()
+    if keyword == "ifndef":
+        return True  # (a header guard, or a default: compiled where the name is not defined)
+    return argument != "0"
