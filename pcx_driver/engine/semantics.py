@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -830,44 +831,42 @@ def _user_written(fn) -> bool:
         return True
 
 
-def _user_destructor(rt, depth: int = 0) -> bool:
-    """Whether destroying an object of record type ``rt`` (canonical) runs a destructor the
-    user wrote, its class's, a base's or a member's (four levels down, then assumed)."""
+def _runs_user_code(rt, runs: Callable, depth: int = 0) -> bool:
+    """Whether record type ``rt`` (canonical), its class, one of its bases or members (four
+    levels down, then assumed), declares a member function for which ``runs`` holds."""
     import clang.cindex as ci
 
     if rt.kind != ci.TypeKind.RECORD:
         return False
     if depth > 4:
         return True
-    decl = rt.get_declaration()
-    for c in decl.get_children():
-        if c.kind == ci.CursorKind.DESTRUCTOR and _user_written(c):
+    for c in rt.get_declaration().get_children():
+        if runs(c):
             return True
-        if c.kind == ci.CursorKind.CXX_BASE_SPECIFIER and _user_destructor(c.type.get_canonical(), depth + 1):
+        if c.kind == ci.CursorKind.CXX_BASE_SPECIFIER and _runs_user_code(c.type.get_canonical(), runs, depth + 1):
             return True
-    return any(_user_destructor(f.type.get_canonical(), depth + 1) for f in rt.get_fields())
+    return any(_runs_user_code(f.type.get_canonical(), runs, depth + 1) for f in rt.get_fields())
 
 
-def _user_copy(rt, depth: int = 0) -> bool:
+def _user_destructor(rt) -> bool:
+    """Whether destroying an object of record type ``rt`` (canonical) runs a destructor the
+    user wrote (``_user_written``), its class's, a base's or a member's."""
+    import clang.cindex as ci
+
+    return _runs_user_code(rt, lambda c: c.kind == ci.CursorKind.DESTRUCTOR and _user_written(c))
+
+
+def _user_copy(rt) -> bool:
     """Whether copying or destroying an object of record type ``rt`` (canonical) runs code
     the user wrote: a copy or move constructor or a destructor that is not defaulted, in the
-    class, one of its bases or members (four levels down, then assumed)."""
+    class, one of its bases or members."""
     import clang.cindex as ci
 
-    if rt.kind != ci.TypeKind.RECORD:
-        return False
-    if depth > 4:
-        return True
-    decl = rt.get_declaration()
-    for c in decl.get_children():
-        if c.kind == ci.CursorKind.CONSTRUCTOR and (c.is_copy_constructor() or c.is_move_constructor()) and \
-                not c.is_default_method() and not c.is_deleted_method():
-            return True
-        if c.kind == ci.CursorKind.DESTRUCTOR and not c.is_default_method():
-            return True
-        if c.kind == ci.CursorKind.CXX_BASE_SPECIFIER and _user_copy(c.type.get_canonical(), depth + 1):
-            return True
-    return any(_user_copy(f.type.get_canonical(), depth + 1) for f in rt.get_fields())
+    K = ci.CursorKind
+    return _runs_user_code(rt, lambda c: (
+        c.kind == K.CONSTRUCTOR and (c.is_copy_constructor() or c.is_move_constructor())
+        and not c.is_default_method() and not c.is_deleted_method()
+        or c.kind == K.DESTRUCTOR and not c.is_default_method()))
 
 
 def _describe_type(d: Decl, t) -> None:
