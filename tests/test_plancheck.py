@@ -260,6 +260,10 @@ def test_enforce_drops_the_region_then_the_kernel_and_says_why():
     checked = plancheck.enforce(unit, analysis, copy.deepcopy(plan))
     assert not [r for r in checked.regions if r.function == "main"]
     assert any(r.id == "PCX211" and "data region not emitted" in r.message for r in checked.remarks)
+    # the region's own remarks go with it (a held-out check read PCX200 and PCX201 lines
+    # describing a region and updates that the emitted source did not have)
+    assert not [r for r in checked.remarks if r.id in ("PCX200", "PCX201") and r.line in
+                {region.line, *(u.line for u in region.updates)}], checked.remarks
     assert checked.offloaded(), "the kernels keep their own maps"
     for fname in {k.function for k in checked.offloaded()}:
         assert plancheck.check_function(unit, analysis, checked, fname).ok

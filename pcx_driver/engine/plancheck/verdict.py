@@ -132,9 +132,14 @@ def _enforce_once(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan) -
                 for k in plan.kernels:
                     if k.function == fname and k.alone_maps:
                         k.maps, k.alone_maps = k.alone_maps, []
+                # (the region's own remarks go with it: they described code that is not built)
+                said = {(r.line, rid) for r in regions for rid in ("PCX200", "PCX205")} | \
+                    {(u.line, "PCX201") for r in regions for u in r.updates}
+                plan = dataclasses.replace(plan, remarks=[m for m in plan.remarks if (m.line, m.id) not in said])
                 for r in regions:
                     plan.remarks.append(Remark(v.rid, unit.path, r.line, 1,
-                                               f"data region not emitted: plan check failed at line {line}: {v.message}"))
+                                               f"data region not emitted: plan check failed at line {line}: {v.message}; "
+                                               "kernels map their own data"))
                 continue
             culprits = [k for k in plan.offloaded() if k.function == fname and (v.kernel is None or k.nest_id == v.kernel)]
             if not culprits:
