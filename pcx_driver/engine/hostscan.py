@@ -379,9 +379,11 @@ class HostScanner:
                         continue
                     if name in self.names():  # the callee may read and write through it
                         if self.unseen(fname):
+                            what = "a macro whose expansion the scan does not follow" if fname in \
+                                hostaccess.macro_names(self.data, self._lang) else \
+                                "defined in another file, whose kernels would find it on the device"
                             raise RegionRefused(f"'{name}' is passed at line {node.start_point[0] + 1} to '{fname}', "
-                                                "defined in another file, whose kernels would find it on the device",
-                                                node.start_byte)
+                                                f"{what}", node.start_byte)
                         use.reads.add(name)
                         use.writes.add(name)
                     elif name is None:
