@@ -77,3 +77,33 @@ int main(int argc, char **argv) {
     data = build_and_compare(tmp_path, program, ["FILL", "SUM"])
     remarks = [r["message"] for s in data["sources"] for r in s["remarks"]]
     assert not any("target data region keeps" in m for m in remarks), remarks
+
+
+SWAPPED = r"""
+#include <cstdio>
+#include <functional>
+#include <utility>
+static void grow(int &x) { x += 16; }
+int main(int argc, char **argv) {
+  int n = 64 + 8 * (argc - 1), m = n + 16;
+  double *a = new double[m + 32], *b = new double[m + 32]();
+  for (int i = 0; i < n; i++) a[i] = i * 0.5;                          /* FIRST */
+  for (int i = 0; i < n; i++) b[i] = a[i] * 2 + 1;
+  WRITE_N;
+  for (int i = 0; i < n; i++) a[i] = b[i] + 1;                         /* AFTER */
+  double s = 0;
+  for (int i = 0; i < n; i++) s += (a[i] + b[i]) * (i + 1);
+  std::printf("%.3f %d\n", s, n);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+@pytest.mark.parametrize("write", ["std::swap(n, m)", "grow(n)", "{ std::function<void(int &)> f = grow; f(n); }"],
+                         ids=["std-swap", "reference-parameter", "std-function"])
+def test_a_count_changed_through_a_reference_between_kernels(tmp_path: Path, write: str) -> None:
+    """A call that binds the count to a non-const reference changes it where the syntax
+    shows no store (held-out: the region's sections kept the old n, and libomptarget
+    stopped the run at the next kernel, "explicit extension not allowed")."""
+    build_and_compare(tmp_path, SWAPPED.replace("WRITE_N", write), ["FIRST"], suffix=".cpp")

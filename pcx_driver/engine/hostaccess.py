@@ -1076,14 +1076,20 @@ def all_nodes(node: tree_sitter.Node):
 #: unit text -> function-like macros whose replacement list assigns, increments or takes an
 #: address, each with the positions of the parameters it names (``note_macros``)
 _STORING_MACROS: dict[bytes, dict[str, frozenset[int]]] = {}
+#: unit text -> C++ calls binding arguments to non-const references: call start -> positions
+_STORING_CALLS: dict[bytes, dict[int, frozenset[int]]] = {}
 _STORE_TOKENS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^=", "++", "--", "&"})
 
 
-def note_macros(data: bytes, defs: dict[str, tuple[bool, list[str]]], params: dict[str, list[str]]) -> None:
+def note_macros(data: bytes, defs: dict[str, tuple[bool, list[str]]], params: dict[str, list[str]],
+                by_reference: dict[int, frozenset[int]] | None = None) -> None:
     """Record the function-like macros of unit ``data`` (libclang's tokens, a header's
     too: ``Semantics``) whose replacement list may store to an argument: a use
     ``SHRINK(m)`` of ``#define SHRINK(x) ((x) /= 4)`` assigns ``m``, which the syntax
-    shows as a call (a held-out check: a region's section grew stale under it)."""
+    shows as a call (a held-out check: a region's section grew stale under it); and, C++,
+    the calls that bind arguments to non-const references (``by_reference``: call start ->
+    positions; ``std::swap(n, m)`` assigns both)."""
+    _STORING_CALLS[data] = dict(by_reference or {})
     found = {}
     for name, (function_like, body) in defs.items():
         if function_like and _STORE_TOKENS & set(body):
@@ -1091,6 +1097,8 @@ def note_macros(data: bytes, defs: dict[str, tuple[bool, list[str]]], params: di
             found[name] = frozenset(k for k, p in enumerate(own) if p in body)
     if len(_STORING_MACROS) > 8:
         _STORING_MACROS.clear()
+        _STORING_CALLS.clear()
+        _STORING_CALLS[data] = dict(by_reference or {})
     _STORING_MACROS[data] = found
 
 
@@ -1104,11 +1112,18 @@ def assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,
     out: set[str] = set()
     through = False
     storing = _STORING_MACROS.get(data, {})
+    by_reference = _STORING_CALLS.get(data, {})
     for n in all_nodes(node):
         if n.end_byte <= lo or n.start_byte >= hi:
             continue
         t = n.type
         targets: list[tree_sitter.Node | None] = []
+        if t == "call_expression" and by_reference.get(n.start_byte):
+            argv = arguments_of(n.child_by_field_name("arguments"))
+            targets.extend(argv[k] for k in by_reference[n.start_byte] if k < len(argv))
+        elif t == "binary_expression" and by_reference.get(n.start_byte):
+            # an overloaded operator taking a reference (``in >> n``): either operand
+            targets.extend([n.child_by_field_name("left"), n.child_by_field_name("right")])
         if t == "call_expression" and storing:
             fn = n.child_by_field_name("function")
             positions = storing.get(text_of(data, fn)) if fn is not None and fn.type == "identifier" else None

@@ -176,6 +176,8 @@ class Semantics:
         # (``Mark k(b, i);``, an implicit conversion ``t[i] = x[i]`` through ``Point(double)``):
         # code a kernel would run that the analysis does not read (a held-out check)
         self.user_constructions: dict[int, str] = {}
+        # C++: start byte of a call -> the argument positions bound to non-const references
+        self.stores_through_references: dict[int, frozenset[int]] = {}
         self._decl_cache: dict[str, Decl] = {}
         self._fast_cache: dict[tuple[int, str], Decl] = {}
         self._const_globals: dict[str, list[Decl]] | None = None
@@ -264,7 +266,7 @@ class Semantics:
             sem.available = True
             from pcx_driver.engine.hostaccess import note_macros
 
-            note_macros(unit.data, sem.macro_defs, sem.macro_params)
+            note_macros(unit.data, sem.macro_defs, sem.macro_params, sem.stores_through_references)
         except Exception as exc:  # libclang missing, crashed, or an unexpected cursor
             from pcx_driver.pipeline import out_of_memory
 
@@ -427,6 +429,9 @@ class Semantics:
                                          if p.type.kind in (ci.TypeKind.LVALUEREFERENCE, ci.TypeKind.RVALUEREFERENCE))
                         self.reference_args[(start, end)] = refs
                         self._reference_args_by_start.setdefault(start, []).append((end, refs))
+                        mutable = _mutable_references(c.referenced, params)
+                        if mutable:  # (``std::swap(n, m)``, ``void halve(int &)``: stores the text does not show)
+                            self.stores_through_references[start] = mutable
                     self._record_call_shape(c.referenced, callee.kind, start, end, c)
                     self.calls_by_start.setdefault(start, []).append((end, callee))
                     if callee.template_args:
@@ -819,6 +824,25 @@ def _record_fields(rt) -> tuple[str, ...]:
             return ()
         names.append(f.spelling)
     return tuple(names)
+
+
+def _mutable_references(fn, params) -> frozenset[int]:
+    """Positions of the parameters of the called function ``fn`` that are references to
+    non-const arithmetic scalars (counts, bounds: what a section or a test reads; pointers
+    and containers bound to references are the host scan's, ``std::swap(a, b)`` of two
+    buffers), from its instantiated type where it has one (``std::swap<int>``,
+    ``std::tie``, ``std::function<void(int&)>::operator()``, whose declared parameters are
+    packs), from ``params`` (its PARM_DECLs) otherwise."""
+    import clang.cindex as ci
+
+    kinds = (ci.TypeKind.LVALUEREFERENCE, ci.TypeKind.RVALUEREFERENCE)
+    try:
+        types = list(fn.type.argument_types()) if fn.type.kind == ci.TypeKind.FUNCTIONPROTO else []
+    except Exception:  # (no prototype to read)
+        types = []
+    types = [t.get_canonical() for t in (types or [p.type for p in params])]  # (``_ArgTypes`` substituted: int &)
+    return frozenset(k for k, t in enumerate(types) if t.kind in kinds and not t.get_pointee().is_const_qualified()
+                     and any(_arith(t.get_pointee().get_canonical())))
 
 
 def _user_written(fn) -> bool:
