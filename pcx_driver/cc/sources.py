@@ -368,26 +368,35 @@ _HEADER_DEPTH = 4
 
 
 def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None:
-    """Where the user's headers that ``source`` includes (``#include "..."``, found beside
-    the including file or in the ``-I``/``-iquote`` folders of ``args``, followed a few
-    deep) hold an OpenMP directive (``#pragma omp``, ``_Pragma("omp ...")``), or where the
-    source itself uses ``_Pragma("omp``: "file:line", or None.
+    """Where the user's headers that ``source`` includes (``#include "..."`` found beside
+    the including file or in the command's ``-I``/``-iquote``/``-isystem`` folders,
+    ``#include <...>`` found in those folders, ``-include`` files; a few deep) hold an
+    OpenMP directive (``#pragma omp``, ``_Pragma("omp ...")``), or where the source itself
+    has target code (compiled as written, not blanked) or a ``_Pragma`` operator that may
+    be OpenMP's: "file:line", or None.
 
     A build without ``-fopenmp`` leaves those directives inert; pcx's OpenMP switch would
     run them, and only the source's own ``#pragma omp`` lines can be blanked (a held-out
     check: ParRes Kernels' ``prk_openmp.h`` turned the serial stencil into a parallel one
     with a race, and a header's ``#pragma omp parallel`` counted its team)."""
-    dirs = []
+    dirs, forced = [], []
     for k, a in enumerate(args):
-        for flag in ("-I", "-iquote"):
+        for flag in ("-I", "-iquote", "-isystem", "-idirafter"):
             if a == flag and k + 1 < len(args):
                 dirs.append(args[k + 1])
-            elif a.startswith(flag) and len(a) > len(flag) and not a.startswith("-include"):
+            elif a.startswith(flag) and len(a) > len(flag) and not a.startswith(("-include", "-imacros")):
                 dirs.append(a[len(flag):])
+        if a in ("-include", "-imacros") and k + 1 < len(args):
+            forced.append(args[k + 1])
     dirs = [os.path.join(cwd, d) for d in dirs]
     # (``_OPENMP`` too: pcx's switch defines it, and the headers' own conditions see it)
     defined = {a[2:].split("=", 1)[0] for a in args if a.startswith("-D") and len(a) > 2} | {"_OPENMP"}
-    todo = [(os.path.join(cwd, source), 0, True)]
+    todo = [(os.path.join(cwd, f), 1, False) for f in forced] + [(os.path.join(cwd, source), 0, True)]
+    try:  # (a macro of a header may spell the directive the source names: DO_PRAGMA(omp parallel))
+        with open(os.path.join(cwd, source), "rb") as f:
+            main_text = f.read(4 << 20).decode("utf-8", "replace")
+    except OSError:
+        main_text = ""
     seen: set[str] = set()
     while todo:
         path, depth, own = todo.pop()
@@ -421,13 +430,23 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
                     defined.add(arg.split("(", 1)[0])
             if not all(branches):
                 continue
-            pragma = s.startswith("#") and s[1:].split()[:2] == ["pragma", "omp"]
-            operator = "_Pragma" in s and "omp" in s.split("_Pragma", 1)[1][:12]
-            if (pragma and not own) or operator:
+            words = s[1:].replace("(", " ").split() if s.startswith("#") else []
+            pragma = words[:2] == ["pragma", "omp"]
+            after = s.split("_Pragma", 1)[1].lstrip(" (")[:12] if "_Pragma" in s else ""
+            # a _Pragma of a string with omp, or of anything but a string (``_Pragma(#x)``
+            # of a DO_PRAGMA(omp parallel) macro) in a text that names omp at all
+            operator = "_Pragma" in s and ("omp" in after or not after.startswith('"') and (
+                _names_omp(text) or _names_omp(main_text)))
+            # the file's own #pragma omp lines are blanked, but for target code, which is
+            # compiled as written: with pcx's switch it would run on the device
+            if (pragma and (not own or "target" in words)) or operator:
                 return f"{os.path.relpath(path, cwd)}:{no}"
-            if depth < _HEADER_DEPTH and s.startswith("#") and s[1:].lstrip().startswith("include") and '"' in s:
-                name = s.split('"')[1]
-                for d in [os.path.dirname(path), *dirs]:
+            if depth < _HEADER_DEPTH and words[:1] == ["include"] and ('"' in s or "<" in s):
+                quoted = '"' in s
+                name = s.split('"')[1] if quoted else s.split("<", 1)[1].split(">", 1)[0]
+                # (quoted: beside the including file first; <...>: only the command's own
+                # folders, not the compiler's system ones)
+                for d in ([os.path.dirname(path)] if quoted else []) + dirs:
                     if os.path.isfile(os.path.join(d, name)):
                         todo.append((os.path.join(d, name), depth + 1, False))
                         break
@@ -468,3 +487,8 @@ def _may_hold(keyword: str, argument: str, defined: set[str]) -> bool:
     if keyword == "ifndef":
         return True  # (a header guard, or a default: compiled where the name is not defined)
     return argument != "0"
+
+
+def _names_omp(text: str) -> bool:
+    """Whether ``omp`` is a word of ``text`` (``DO_PRAGMA(omp parallel)``)."""
+    return "omp" in text and "omp" in text.replace("(", " ").replace(")", " ").replace(",", " ").split()
