@@ -372,8 +372,7 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
     the including file or in the command's ``-I``/``-iquote``/``-isystem`` folders,
     ``#include <...>`` found in those folders, ``-include`` files; a few deep) hold an
     OpenMP directive (``#pragma omp``, ``_Pragma("omp ...")``), or where the source itself
-    has target code (compiled as written, not blanked) or a ``_Pragma`` operator that may
-    be OpenMP's: "file:line", or None.
+    has a ``_Pragma`` operator that may be OpenMP's: "file:line", or None.
 
     A build without ``-fopenmp`` leaves those directives inert; pcx's OpenMP switch would
     run them, and only the source's own ``#pragma omp`` lines can be blanked (a held-out
@@ -437,9 +436,9 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
             # of a DO_PRAGMA(omp parallel) macro) in a text that names omp at all
             operator = "_Pragma" in s and ("omp" in after or not after.startswith('"') and (
                 _names_omp(text) or _names_omp(main_text)))
-            # the file's own #pragma omp lines are blanked, but for target code, which is
-            # compiled as written: with pcx's switch it would run on the device
-            if (pragma and (not own or "target" in words)) or operator:
+            # (the file's own #pragma omp lines are blanked, but for target code, which is
+            # compiled as written: the user's, or a pcx tune proposal's, for the device)
+            if (pragma and not own) or operator:
                 return f"{os.path.relpath(path, cwd)}:{no}"
             if depth < _HEADER_DEPTH and words[:1] == ["include"] and ('"' in s or "<" in s):
                 quoted = '"' in s
