@@ -571,11 +571,17 @@ class KernelPlan:
     # written (its own facts are among the region's).  "": none.
     region_test: str = ""
 
+    def fact_tests(self) -> list[str]:
+        """The C tests of the run-time facts its sections rest on (handed-over extents,
+        assumed strides, the last index of a strided loop), facts first as the sections
+        the other tests read are right only then."""
+        return [*(c.test for c in self.caller_extents), *(a.render() for a in self.assumptions),
+                *(f.test for f in self.stride_facts)]
+
     def tested_at_run_time(self) -> bool:
-        """Its sections rest on run-time facts (handed-over extents, assumed strides, the
-        last index of a strided loop) that it tests itself: it runs as written where they
-        fail, maps its own data, and no region may hold it."""
-        return bool(self.caller_extents or self.assumptions or self.stride_facts) and not self.region_test
+        """Its sections rest on run-time facts (``fact_tests``) that it tests itself: it
+        runs as written where they fail, maps its own data, and no region may hold it."""
+        return bool(self.fact_tests()) and not self.region_test
 
 
 @dataclass

@@ -391,11 +391,9 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
     # (``_OPENMP`` too: pcx's switch defines it, and the headers' own conditions see it)
     defined = {a[2:].split("=", 1)[0] for a in args if a.startswith("-D") and len(a) > 2} | {"_OPENMP"}
     todo = [(os.path.join(cwd, f), 1, False) for f in forced] + [(os.path.join(cwd, source), 0, True)]
-    try:  # (a macro of a header may spell the directive the source names: DO_PRAGMA(omp parallel))
-        with open(os.path.join(cwd, source), "rb") as f:
-            main_text = f.read(4 << 20).decode("utf-8", "replace")
-    except OSError:
-        main_text = ""
+    # (read first: a macro of a header may spell the directive the source names,
+    # DO_PRAGMA(omp parallel))
+    main_text = _head_text(os.path.join(cwd, source))
     seen: set[str] = set()
     while todo:
         path, depth, own = todo.pop()
@@ -403,10 +401,8 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
         if real in seen:
             continue
         seen.add(real)
-        try:
-            with open(path, "rb") as f:
-                text = f.read(4 << 20).decode("utf-8", "replace")
-        except OSError:
+        text = main_text if own else _head_text(path)
+        if text is None:
             continue
         in_comment = False
         branches: list[bool] = []  # per open #if: whether its current branch may be compiled
@@ -435,7 +431,7 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
             # a _Pragma of a string with omp, or of anything but a string (``_Pragma(#x)``
             # of a DO_PRAGMA(omp parallel) macro) in a text that names omp at all
             operator = "_Pragma" in s and ("omp" in after or not after.startswith('"') and (
-                _names_omp(text) or _names_omp(main_text)))
+                _names_omp(text) or _names_omp(main_text or "")))
             # (the file's own #pragma omp lines are blanked, but for target code, which is
             # compiled as written: the user's, or a pcx tune proposal's, for the device)
             if (pragma and not own) or operator:
@@ -491,3 +487,12 @@ def _may_hold(keyword: str, argument: str, defined: set[str]) -> bool:
 def _names_omp(text: str) -> bool:
     """Whether ``omp`` is a word of ``text`` (``DO_PRAGMA(omp parallel)``)."""
     return "omp" in text and "omp" in text.replace("(", " ").replace(")", " ").replace(",", " ").split()
+
+
+def _head_text(path: str) -> str | None:
+    """The first 4 MiB of file ``path`` as text, None where it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4 << 20).decode("utf-8", "replace")
+    except OSError:
+        return None

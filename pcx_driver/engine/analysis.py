@@ -39,7 +39,7 @@ from pcx_driver.engine import work as work_mod
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.aliasing import AliasOracle
-from pcx_driver.engine.calls import UserFunctions, user_object_code
+from pcx_driver.engine.calls import UserFunctions, user_object_code, user_object_sites
 from pcx_driver.engine.dependence import Instance, LoopBounds, nonneg_on
 from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
@@ -272,10 +272,8 @@ class _UnitAnalyser:
         self.result.typed_names = _typed_names(sem, self.model)
         if self._thread_start is not None:
             self.result.thread_start = "'%s', line %d" % self._thread_start
-        self.result.object_code = sorted(
-            [(b, f"a '{c}' is constructed") for b, c in sem.user_constructions.items()]
-            + [(off, f"'{d.name}' is destroyed") for off, d in sem.decls_at.items()
-               if d.user_destructor and not d.reference and d.kind in ("local", "static-local")])
+        self.result.object_code = [(b, f"a '{name}' is constructed" if made else f"'{name}' is destroyed")
+                                   for b, made, name in user_object_sites(sem)]
         self.result.call_targets = sorted((s, e, c.definition[0], c.definition[1], c.name)
                                           for (s, e), c in sem.calls.items() if c.definition)
         self.result.foreign_functions = {c.name for c in sem.calls.values() if c.kind == "function"

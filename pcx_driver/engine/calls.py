@@ -467,21 +467,28 @@ class UserFunctions:
         return out
 
 
+def user_object_sites(sem: Semantics) -> list[tuple[int, bool, str]]:
+    """Where objects run code of the user's that no call shows, in byte order: (byte, made,
+    name) for a construction by a constructor the user wrote (``Mark k(b, i);``, ``t[i] =
+    x[i]`` through ``Point(double)``; ``name`` the class) and for a local object whose
+    destructor the user wrote (``made`` False; ``name`` the object)."""
+    return sorted([(b, True, c) for b, c in sem.user_constructions.items()] +
+                  [(off, False, d.name) for off, d in sem.decls_at.items()
+                   if d.user_destructor and not d.reference and d.kind in ("local", "static-local")])
+
+
 def user_object_code(sem: Semantics, lo: int, hi: int, line_col) -> str | None:
-    """Code of the user's that objects made or destroyed within bytes ``lo..hi`` run, which
-    no call shows: a constructor (``Mark k(b, i);``, ``t[i] = x[i]`` through ``Point(double)``)
-    or a destructor of a local object; a phrase for the first, or None.  A kernel would
-    run it on the device unread (a held-out check: a constructor writing ``b[i]`` left
-    ``b`` mapped ``to`` only; one defined in another file broke the offload link)."""
-    made = sorted(b for b in sem.user_constructions if lo <= b < hi)
+    """What the first of ``user_object_sites`` within bytes ``lo..hi`` runs, as a phrase,
+    or None.  A kernel would run it on the device unread (a held-out check: a constructor
+    writing ``b[i]`` left ``b`` mapped ``to`` only; one defined in another file broke the
+    offload link)."""
+    inside = [s for s in user_object_sites(sem) if lo <= s[0] < hi]
+    if not inside:
+        return None
+    b, made, name = next((s for s in inside if s[1]), inside[0])  # (a construction first)
     if made:
-        return (f"constructs a '{sem.user_constructions[made[0]]}' (line {line_col(made[0])[0]}), whose constructor "
-                "is code pcx does not analyse")
-    for off, d in sorted(sem.decls_at.items()):
-        if lo <= off < hi and d.user_destructor and not d.reference and d.kind in ("local", "static-local"):
-            return (f"destroys '{d.name}' (line {line_col(off)[0]}) with a destructor of its class, code pcx does "
-                    "not analyse")
-    return None
+        return f"constructs a '{name}' (line {line_col(b)[0]}), whose constructor is code pcx does not analyse"
+    return f"destroys '{name}' (line {line_col(b)[0]}) with a destructor of its class, code pcx does not analyse"
 
 
 def is_cast_call(sem: Semantics, n: Node, f: Node | None, decl_of) -> bool:

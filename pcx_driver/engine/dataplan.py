@@ -282,10 +282,7 @@ def _lift_tests(fp: FunctionPlan, region: DataRegion, offl: list[KernelPlan], li
             return f"the kernel at line {k.line} has a run-time test of its own"
     tests: list[str] = []
     for k in sorted(lifted, key=lambda k: k.start_byte):
-        for t in [*(c.test for c in k.caller_extents), *(a.render() for a in k.assumptions),
-                  *(f.test for f in k.stride_facts)]:
-            if t not in tests:
-                tests.append(t)
+        tests.extend(t for t in k.fact_tests() if t not in tests)
     taken = {n for k in lifted for c in k.caller_extents for n in (c.local_base, c.local_length)}
     names = set().union(*(hostaccess.expression_identifiers(t) for t in tests)) - taken
     changed = hostaccess.assigned_and_declared(fp.fnode, fp.data, region.start_byte, region.end_byte)
@@ -306,17 +303,21 @@ def _lift_tests(fp: FunctionPlan, region: DataRegion, offl: list[KernelPlan], li
     return ""
 
 
+def _maps_of_their_own(kernels: list[KernelPlan]) -> None:
+    """Kernels planned inside a region that is dropped take the maps they need alone
+    (``KernelPlan.alone_maps``)."""
+    for k in kernels:
+        if k.alone_maps:
+            k.maps, k.alone_maps = k.alone_maps, []
+
+
 def _addressed(fnode: tree_sitter.Node, data: bytes, names: set[str]) -> set[str]:
     """Those of ``names`` whose address function ``fnode`` takes (``&n``) or to which it
     binds a reference (``int &r = n;``): a store through it changes them unseen."""
-    out = set()
+    out = hostaccess.addressed_names(fnode, data) & names
     for n in all_nodes(fnode):
-        if n.type == "pointer_expression" and text_of(data, n)[:1] == "&":
-            arg = strip_parens(n.child_by_field_name("argument"))
-            if arg is not None and arg.type == "identifier" and text_of(data, arg) in names:
-                out.add(text_of(data, arg))
-        elif n.type == "init_declarator" and any(c.type == "reference_declarator"
-                                                 for c in hostaccess.declarator_chain(n)):
+        if n.type == "init_declarator" and any(c.type == "reference_declarator"
+                                               for c in hostaccess.declarator_chain(n)):
             value = strip_parens(n.child_by_field_name("value"))
             if value is not None and value.type == "identifier" and text_of(data, value) in names:
                 out.add(text_of(data, value))
@@ -632,9 +633,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                 region, why = None, str(refused)
             if why:
                 if region is not None:
-                    for k in offl:
-                        if k.alone_maps:
-                            k.maps, k.alone_maps = k.alone_maps, []
+                    _maps_of_their_own(offl)
                 region, region_containers = None, []
                 alias = "each kernel versioned for aliasing (PCX128) maps its own data" if any(
                     k.alias_test for k in offl) else "kernels map their own data, as " + ", ".join(
@@ -664,9 +663,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
             named = {x for m in region.maps for s in m.sections for d in s.dims for e in d
                      for x in hostaccess.expression_identifiers(e)} & unstable if unstable else set()
             if named:  # (a declared extent written with a macro the file redefines later)
-                for k in offl:
-                    if k.alone_maps:
-                        k.maps, k.alone_maps = k.alone_maps, []
+                _maps_of_their_own(offl)
                 plan.remarks.append(Remark("PCX203", unit.path, *where, (
                     f"no target data region in '{fa.name}': its sections name macro '{sorted(named)[0]}', which "
                     "this file redefines or #undefs; kernels map their own data")))
@@ -675,9 +672,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
             why = _lift_tests(fp, region, offl, lifted) if region is not None else "no region"
             if why:
                 if region is not None:
-                    for k in offl:
-                        if k.alone_maps:
-                            k.maps, k.alone_maps = k.alone_maps, []
+                    _maps_of_their_own(offl)
                     plan.remarks.append(Remark("PCX203", unit.path, *where, (
                         f"no target data region in '{fa.name}': the kernel at line {tested.line} runs as written "
                         f"where the facts its sections rest on fail at run time (PCX202), and the region cannot test "

@@ -1078,7 +1078,6 @@ def all_nodes(node: tree_sitter.Node):
 _STORING_MACROS: dict[bytes, dict[str, frozenset[int]]] = {}
 #: unit text -> C++ calls binding arguments to non-const references: call start -> positions
 _STORING_CALLS: dict[bytes, dict[int, frozenset[int]]] = {}
-_STORE_TOKENS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^=", "++", "--", "&"})
 
 
 def note_macros(data: bytes, defs: dict[str, tuple[bool, list[str]]], params: dict[str, list[str]],
@@ -1089,17 +1088,18 @@ def note_macros(data: bytes, defs: dict[str, tuple[bool, list[str]]], params: di
     shows as a call (a held-out check: a region's section grew stale under it); and, C++,
     the calls that bind arguments to non-const references (``by_reference``: call start ->
     positions; ``std::swap(n, m)`` assigns both)."""
-    _STORING_CALLS[data] = dict(by_reference or {})
+    from pcx_driver.engine.macros import WRITE_TOKENS  # (macros reads this module: imported here)
+
     found = {}
     for name, (function_like, body) in defs.items():
-        if function_like and _STORE_TOKENS & set(body):
+        if function_like and (WRITE_TOKENS | {"&"}) & set(body):
             own = params.get(name, [])
             found[name] = frozenset(k for k, p in enumerate(own) if p in body)
-    if len(_STORING_MACROS) > 8:
+    if len(_STORING_MACROS) > 8:  # (a process analyses one unit, a test run many)
         _STORING_MACROS.clear()
         _STORING_CALLS.clear()
-        _STORING_CALLS[data] = dict(by_reference or {})
     _STORING_MACROS[data] = found
+    _STORING_CALLS[data] = dict(by_reference or {})
 
 
 def assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,

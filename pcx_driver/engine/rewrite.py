@@ -91,8 +91,7 @@ def device_test(k: KernelPlan) -> str:
     array (``PrivateArray.bounds_test``) and its min/max's start test (``nan_test``),
     after the facts its sections rest on (``CallerExtent.test``, ``Assumption``s), first:
     the sections the others may read are right only then; "" when it always does."""
-    facts = [k.region_test] if k.region_test else [*(c.test for c in k.caller_extents),
-                                                     *(a.render() for a in k.assumptions), *(f.test for f in k.stride_facts)]
+    facts = [k.region_test] if k.region_test else k.fact_tests()
     tests = [t for t in (*facts, work_test(k),
                          k.alias_test,
                          *(p.bounds_test for p in k.private_arrays), k.nan_test) if t]
