@@ -10,6 +10,7 @@ malloc, two threads) and returns the output with the bytes moved and kernels lau
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -168,6 +169,15 @@ def run(exe: Path, env_extra: dict[str, str] | None = None) -> RunResult:
     launches = p.stderr.count("info: Launching kernel")
     return RunResult(p.stdout, p.stderr, p.returncode, sum(c.size for c in cs if c.to_device),
                      sum(c.size for c in cs if not c.to_device), launches, cs)
+
+
+def launch_lines(exe: Path, args: list[str] | None = None) -> list[int]:
+    """The source line of each kernel launch (``Launching kernel ..._l<line>``) of a run of
+    ``exe args`` on the host device, in order; the run must succeed."""
+    env = dict(os.environ, **dict(RUN_ENV, LIBOMPTARGET_INFO="16"))
+    p = subprocess.run([str(exe), *(args or [])], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return [int(m) for m in re.findall(r"Launching kernel \S+_l(\d+)\b", p.stderr)]
 
 
 def run_with_args(exe: Path, args: list[str]) -> tuple[int, str]:

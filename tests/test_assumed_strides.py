@@ -11,16 +11,13 @@ the section computed for positive ones would miss what it reads).
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from offload_helpers import RUN_ENV  # noqa: E402
+from offload_helpers import launch_lines  # noqa: E402
 from test_coverage_liveness import CLANG, analysed_nest, build_and_compare  # noqa: E402
 
 from pcx_driver.model import Assumption, Decision
@@ -91,9 +88,7 @@ def test_strides_no_loop_bounds_are_assumed_and_tested() -> None:
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
 def test_a_negative_stride_runs_the_loop_as_written(tmp_path: Path) -> None:
     build_and_compare(tmp_path, CONV, ["NEST1", "NEST2"])
-    env = dict(os.environ, **dict(RUN_ENV, LIBOMPTARGET_INFO="16"))
-    p = subprocess.run([str(tmp_path / "offload")], capture_output=True, text=True, env=env, timeout=120)
-    lines = [int(m) for m in re.findall(r"Launching kernel \S+_l(\d+)\b", p.stderr)]
+    lines = launch_lines(tmp_path / "offload")
     nest1, nest2 = (next(k + 1 for k, t in enumerate(CONV.splitlines()) if m in t) for m in ("NEST1", "NEST2"))
     assert lines.count(nest1) == 1 and lines.count(nest2) == 1, lines  # the backward walk stayed on the host
 
@@ -154,8 +149,6 @@ def test_a_stride_less_a_constant_is_tested_at_its_own_bound(tmp_path: Path) -> 
     (a,) = [x for x in nest.arrays if x.name == "a"]
     assert a.assumptions == [Assumption("gap", 1)], [r.format() for r in nest.remarks]
     build_and_compare(tmp_path, GAPS, ["PICK"])
-    env = dict(os.environ, **dict(RUN_ENV, LIBOMPTARGET_INFO="16"))
-    p = subprocess.run([str(tmp_path / "offload")], capture_output=True, text=True, env=env, timeout=120)
     line = next(k + 1 for k, t in enumerate(GAPS.splitlines()) if "PICK" in t)
-    launched = [int(m) for m in re.findall(r"Launching kernel \S+_l(\d+)\b", p.stderr)]
+    launched = launch_lines(tmp_path / "offload")
     assert launched.count(line) == 2, launched  # gap 4 and 8; gap 0 (a stride of -1) as written

@@ -13,16 +13,13 @@ that is what the run-time test is for, so a wrong length is never mapped.
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from offload_helpers import RUN_ENV  # noqa: E402
+from offload_helpers import launch_lines  # noqa: E402
 from test_coverage_liveness import CLANG, analysed_nest, build_and_compare, refused_nest  # noqa: E402
 
 from pcx_driver.model import Decision
@@ -106,10 +103,7 @@ int main(int argc, char **argv) {
 
 
 def _launches(exe: Path, line: int) -> int:
-    env = dict(os.environ, **dict(RUN_ENV, LIBOMPTARGET_INFO="16"))
-    p = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=120)
-    assert p.returncode == 0, p.stderr[-1500:]
-    return sum(1 for ln in p.stderr.splitlines() if "Launching kernel" in ln and re.search(rf"_l{line}\b", ln))
+    return launch_lines(exe).count(line)
 
 
 def _line(program: str, marker: str) -> int:
