@@ -170,6 +170,7 @@ def _rewritten_args(
     import tempfile
 
     from pcx_driver import families as fam
+    from pcx_driver.cc import kernel_files
 
     from pcx_driver.report import atomic_write
 
@@ -181,7 +182,10 @@ def _rewritten_args(
         tmp = tempfile.mkdtemp(prefix="pcx-")
         cmd.temp_dirs.append(tmp)
         j.temp_path = os.path.join(tmp, os.path.basename(j.input.path))
-        atomic_write(j.temp_path, j.text or "")
+        text = j.text or ""
+        if j.offload and j.unit is not None:
+            text = kernel_files.named_apart(text, j.unit.path, cmd.cwd, list(inv.args))
+        atomic_write(j.temp_path, text)
         orig_dir = os.path.dirname(j.input.path) or "."
         # The original directory stands where the source's own directory stood in the
         # include search: first of the quoted-include directories.
