@@ -101,6 +101,9 @@ ADVICE: dict[str, str] = {
     "PCX146": "Move the loop to a file that starts no threads, called from one thread at a time, whose "
               "arrays no other thread writes while it runs: a kernel copies back the whole section it "
               "mapped, and kernels that threads launch at once must not map overlapping sections.",
+    "PCX147": "Nothing to do: the test costs one comparison per launch.  Where the rows always fit (a "
+              "width never larger than the pitch), loops over the same name (for (j = 0; j < pitch; j++)) "
+              "need no test.",
     "PCX142": "Nothing to do: a graph without negative cycles keeps the pivot row and column fixed, and the "
               "kernel runs in parallel; with one, that step runs as written.",
     "PCX401": "Write the warp function in the kernel (or in a __device__ helper called as a statement of its "
@@ -189,6 +192,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX143", "remark", "collapse narrowed for a CPU device: the innermost loop stays whole (vectorised), the outer loops are shared among the cores"),
         RemarkSpec("PCX144", "remark", "histogram updates reduced into a copy of a small section per thread (reduction over an array section) instead of atomics, for a CPU device"),
         RemarkSpec("PCX145", "remark", "the nest uses a type GPU targets do not have (long double, __float128)"),
+        RemarkSpec("PCX147", "remark", "flattened subscripts (a[i * pitch + j]) split into rows that lie apart only while each row's range fits in its stride (j < width <= pitch): tested at run time, the loop runs on the device where it does, as written otherwise"),
         RemarkSpec("PCX146", "remark", "the file starts threads: its loops stay on the host (kernels launched from several threads may map overlapping sections, or copy back over another thread's writes)"),
         # -- data planning ---------------------------------------------------------------
         RemarkSpec("PCX200", "remark", "target data region keeps arrays on the device across kernels"),

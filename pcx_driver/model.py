@@ -300,6 +300,10 @@ class NestAnalysis:
     alias_checks: list[tuple[str, str]] = field(default_factory=list)
     # Strided loops whose last index the sections assume (``StrideFact``), tested at run time.
     stride_facts: list[StrideFact] = field(default_factory=list)
+    # What the split of flattened subscripts into rows rests on, as C tests evaluated before
+    # the nest (``u[i*ny + j]`` with ``j < nx`` is ``u[i][j]``, and its rows apart, where
+    # ``(long long)(ny) - (long long)(nx) >= 0``): the loop runs as written where one fails.
+    row_tests: list[str] = field(default_factory=list)
     # The pairs of ``alias_checks`` the nest only reads: one buffer mapped twice under the
     # same section is found present, so their test also passes when the sections coincide.
     alias_reads: list[tuple[str, str]] = field(default_factory=list)
@@ -565,6 +569,8 @@ class KernelPlan:
     assumptions: list[Assumption] = field(default_factory=list)
     # NestAnalysis.stride_facts: strided loops' last indices, tested like those.
     stride_facts: list[StrideFact] = field(default_factory=list)
+    # NestAnalysis.row_tests: what its parallelism over flattened rows rests on, tested so too.
+    row_tests: list[str] = field(default_factory=list)
 
     # The test of the data region that holds it (``DataRegion.lifted_tests``): where it
     # fails the region maps nothing and this kernel, like each of the region's, runs as
@@ -573,10 +579,11 @@ class KernelPlan:
 
     def fact_tests(self) -> list[str]:
         """The C tests of the run-time facts its sections rest on (handed-over extents,
-        assumed strides, the last index of a strided loop), facts first as the sections
-        the other tests read are right only then."""
+        assumed strides, the last index of a strided loop) and its parallelism (rows of
+        flattened subscripts apart), facts first as the sections the other tests read are
+        right only then."""
         return [*(c.test for c in self.caller_extents), *(a.render() for a in self.assumptions),
-                *(f.test for f in self.stride_facts)]
+                *(f.test for f in self.stride_facts), *self.row_tests]
 
     def tested_at_run_time(self) -> bool:
         """Its sections rest on run-time facts (``fact_tests``) that it tests itself: it

@@ -506,6 +506,7 @@ class _UnitAnalyser:
             answered, reasons = reasons, []
         if reasons:
             raise MultiRefusal(reasons)
+        rows = self._row_tests(nest, node)  # (what _check_arrays' dependence tests assumed)
         collapse = self.parallel.collapse(nest)
         innermost = innermost_in_band(root, collapse)
         work, total, all_const, shown, work_expr, guessed = work_mod.estimate(nest)
@@ -527,7 +528,7 @@ class _UnitAnalyser:
             alias_reads=[(a, b) for a, b, written in versioned if not written], pragma_claim=claim,
             private_arrays=privates, pivot_test=" && ".join(f"({t})" for t in pivots) if len(pivots) > 1 else "".join(pivots),
             lastprivate=sv.lastprivate, lastprivate_init=m.text(start) if sv.lastprivate and start is not None else "",
-            member_values=_member_values(nest.facts.member_values, m), stride_facts=strides,
+            member_values=_member_values(nest.facts.member_values, m), stride_facts=strides, row_tests=rows,
         )
         self._offloaded_groups.append(groups)
         clauses = []
@@ -551,6 +552,10 @@ class _UnitAnalyser:
             result.remarks.append(self.remark("PCX202", node.start_byte, (
                 f"the last index of strided loop '{f.index}' (line {f.line}) is taken as {f.last}, where its range is "
                 f"a whole number of steps ({f.test}): tested at run time, the loop runs as written where it is not")))
+        if rows:
+            result.remarks.append(self.remark("PCX147", node.start_byte, (
+                f"flattened subscripts split into rows that lie apart where {' && '.join(rows)}: tested at run "
+                "time, the loop runs as written where it is not")))
         if claim:
             result.remarks.append(self.remark("PCX129", node.start_byte, (
                 f"offloaded on the word of the OpenMP pragma at line {claim} (--pcx-trust-pragmas): pcx cannot test "
@@ -565,6 +570,26 @@ class _UnitAnalyser:
                 "disjoint" + (" (or, for a pair only read, the same)" if any(not w for _, _, w in versioned) else "")
                 + ", as written otherwise"))
         return result
+
+    def _row_tests(self, nest, node: Node) -> list[str]:
+        """C tests of what the split of flattened subscripts into rows rests on
+        (``Nest.row_facts``), each operand widened to ``long long`` (a ``size_t`` pitch less
+        an ``int`` width would wrap and always pass).  Evaluated before the nest, so the
+        names they read may be neither assigned nor declared in it: a Refusal otherwise."""
+        if not nest.row_facts:
+            return []
+        written = hostaccess.assigned_and_declared(node, self.model.data, node.start_byte, node.end_byte)
+        tests = []
+        for f in nest.row_facts:
+            hit = sorted(s for s in f.symbols() if s in written or s in nest.index_keys)
+            if hit:
+                raise Refusal("PCX103", f"flattened subscripts split into rows only where {f.render()} >= 0, which "
+                              f"reads '{hit[0]}', assigned or declared in the loop nest; not tested at run time")
+            wide = lambda x: f"(long long)({nest.rendered(x)})"  # noqa: E731
+            more = Poly({t: c for t, c in f.terms.items() if c > 0})
+            less = Poly({t: -c for t, c in f.terms.items() if c < 0})
+            tests.append(f"{more.render(wide)} >= {less.render(wide)}")
+        return tests
 
     def _whole_steps(self, nest, node: Node) -> list[StrideFact]:
         """The strided loops of ``nest`` whose last index is not known (``Loop.inexact``)

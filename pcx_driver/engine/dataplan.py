@@ -110,6 +110,7 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         caller_extents=[a.caller_extent for a in n.arrays if a.caller_extent is not None],
         assumptions=sorted({x for a in n.arrays for x in a.assumptions}, key=lambda x: x.name),
         stride_facts=list(n.stride_facts),
+        row_tests=list(n.row_tests),
         atomic_updates=list(n.atomic_updates),
         atomic_arrays=list(n.atomic_arrays),
         work_estimate=n.work_estimate,
@@ -184,7 +185,8 @@ def _version_for_run_time_tests(unit: SourceUnit, fnode: tree_sitter.Node, offl:
             k.remarks = [r for r in k.remarks if r.id not in ("PCX100", "PCX202")]
             facts = [f"the extent of '{c.param}', which only the callers know" for c in k.caller_extents] + \
                 [f"{a.name} >= 0" for a in k.assumptions] + \
-                [f"the last index of strided loop '{f.index}' ({f.last})" for f in k.stride_facts]
+                [f"the last index of strided loop '{f.index}' ({f.last})" for f in k.stride_facts] + \
+                [f"rows of flattened subscripts apart ({t})" for t in k.row_tests]
             k.remarks.append(Remark("PCX116", unit.path, k.line, k.column, (
                 f"the sections rest on {' and '.join(facts)}, tested at run time, and the loop has no version as "
                 f"written for where they fail: {why}")))

@@ -241,8 +241,14 @@ def _coord(pt: isl.Point, pos: int) -> int | None:
 
 
 def delinearise(polys: list[Poly], domains: list[list[LoopBounds]], indices: set[str],
-                values: dict[str, int]) -> list[list[Poly]] | None:
-    """Split flattened 1-D subscripts into dimensions; None when it cannot be proved."""
+                values: dict[str, int], assume: list[Poly] | None = None) -> list[list[Poly]] | None:
+    """Split flattened 1-D subscripts into dimensions; None when it cannot be proved.
+
+    With ``assume`` (a list), a split that holds only for some values of the parameters
+    (rows of ``nx`` elements laid out ``ny`` apart: ``u[i*ny + j]``, ``j < nx``, splits when
+    ``nx <= ny``) is made too, and what it rests on is appended to ``assume``, each
+    condition a polynomial of parameters that must be ``>= 0`` (``ny - nx``): the caller
+    tests them at run time."""
     polys = [_subst(p, values) for p in polys]
     dims: list[list[Poly]] = [[] for _ in polys]
     current = list(polys)
@@ -286,7 +292,12 @@ def delinearise(polys: list[Poly], domains: list[list[LoopBounds]], indices: set
             if len(picked) == len(rs):
                 break
         else:
-            return None
+            facts = _row_facts(rs, domains, stride, values, g, indices) \
+                if assume is not None and stride not in padded else None
+            if facts is None:
+                return None
+            assume.extend(f for f in facts if f not in assume)
+            picked = [(r, 0) for r in rs]
         for k, (cand, shift) in enumerate(picked):
             rs[k] = cand
             qs[k] = qs[k] - Poly.const(shift)
@@ -348,10 +359,61 @@ def _common_stride(polys: list[Poly], indices: set[str]) -> str | None:
     return sorted(candidates)[0]
 
 
+def _row_facts(rs: list[Poly], domains: list, stride: str, values: dict[str, int], scale: int,
+               indices: set[str]) -> list[Poly] | None:
+    """What makes each remainder lie in ``[0, scale * stride - 1]``, as conditions on the
+    parameters (each ``>= 0``): its least value ``>= 0`` and its greatest ``<= scale *
+    stride - 1``, the extremes taken at the bounds of its loops.  None where a remainder's
+    extremes are not so found (an index without bounds of parameters alone, a product of
+    indices) or isl does not prove the remainders in range under the conditions."""
+    facts: list[Poly] = []
+    for r, dom in zip(rs, domains):
+        loops = dom.loops if isinstance(dom, Instance) else dom
+        low, high = Poly(), Poly()
+        for m, c in r.terms.items():
+            here = [x for x in m if x in indices]
+            if not here:
+                low, high = low + Poly({m: c}), high + Poly({m: c})
+                continue
+            lp = next((x for x in loops if x.index == here[0]), None)
+            if len(m) != 1 or lp is None or lp.low is None or lp.high is None or \
+                    (lp.low.symbols() | lp.high.symbols()) & indices:
+                return None
+            small, big = (lp.low, lp.high) if c > 0 else (lp.high, lp.low)
+            low, high = low + small.scale(c), high + big.scale(c)
+        for f in (low, Poly.sym(stride).scale(scale) - Poly.const(1) - high):
+            f = _subst(f, values)
+            if f.is_const:
+                if f.const_value < 0:
+                    return None
+                continue
+            if f not in facts:
+                facts.append(f)
+    if not facts or not all(_in_range(r, stride, dom, values, scale, assumed=facts) for r, dom in zip(rs, domains)):
+        return None
+    if not all(_runs_under(dom, facts, values) for dom in domains):
+        return None  # (rows longer than their stride by construction: the facts hold only for no iteration)
+    return facts
+
+
+def _runs_under(dom, facts: list[Poly], values: dict[str, int]) -> bool:
+    """isl finds parameters for which ``facts`` (each ``>= 0``) hold and the domain has an
+    iteration."""
+    names = _Names()
+    inst = dom if isinstance(dom, Instance) else Instance([], dom, False)
+    try:
+        imap, variables, cons = _domain(inst, "x", names, values)
+        extra = [f"{_lin(_subst(f, values), names, {}, True)} >= 0" for f in facts]
+    except NotAffine:
+        return False
+    return not _set(names.params, variables, cons, _fixed(names, values) + extra).is_empty()
+
+
 def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int], scale: int = 1,
-              padded: tuple[str, int] | None = None) -> bool:
+              padded: tuple[str, int] | None = None, assumed: list[Poly] | None = None) -> bool:
     """isl proves 0 <= r <= scale * stride - 1 on the whole domain; ``padded``: the stride
-    is a stand-in for parameter + constant (``_padded_stride``)."""
+    is a stand-in for parameter + constant (``_padded_stride``); ``assumed``: conditions on
+    the parameters (each ``>= 0``) that hold."""
     names = _Names()
     sp = names.param((stride,))
     inst = Instance([r], dom.loops, False, guards=dom.guards) if isinstance(dom, Instance) else Instance([r], dom, False)
@@ -363,6 +425,11 @@ def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int
     fixed = _fixed(names, values)
     if padded is not None:
         fixed = fixed + [f"{sp} = {names.param((padded[0],))} + {padded[1]}"]
+    for a in assumed or ():
+        try:
+            fixed = fixed + [f"{_lin(_subst(a, values), names, {}, True)} >= 0"]
+        except NotAffine:
+            return False
     for bad in (f"{lr} < 0", f"{lr} > {scale}*{sp} - 1"):
         if not _set(names.params, variables, cons, fixed + [bad]).is_empty():
             return False

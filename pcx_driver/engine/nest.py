@@ -51,6 +51,10 @@ class Nest:
     private_arrays: set[str] = field(default_factory=set)
     # arrays whose only dependences are a pivot's silent stores (engine/pivot.py)
     pivot_arrays: set[str] = field(default_factory=set)
+    # what the split of flattened subscripts into rows rests on (``dependence.delinearise``:
+    # ``u[i*ny + j]``, ``j < nx``, is ``u[i][j]`` when ``ny - nx >= 0``), each a polynomial of
+    # parameters ``>= 0``, tested at run time (``NestAnalysis.row_tests``)
+    row_facts: list[Poly] = field(default_factory=list)
 
     def rendered(self, symbol: str) -> str:
         """The C text of a symbol in a rendered polynomial (``Poly.render``)."""

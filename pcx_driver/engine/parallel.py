@@ -91,9 +91,12 @@ class Parallelism:
     def _delinearise(self, nest: Nest, refs: list[ArrayRef], indices: set[str]) -> bool:
         if any(len(a.polys) != 1 for a in refs):
             return False
-        dims = delinearise([a.polys[0] for a in refs], [self.ranges.domain_of(a, nest) for a in refs], indices, nest.values)
+        facts: list[Poly] = []
+        dims = delinearise([a.polys[0] for a in refs], [self.ranges.domain_of(a, nest) for a in refs], indices,
+                           nest.values, assume=facts)
         if dims is None:
             return False
+        nest.row_facts.extend(f for f in facts if f not in nest.row_facts)
         for a, d in zip(refs, dims):
             a.delin = d
         return True

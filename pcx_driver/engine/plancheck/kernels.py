@@ -32,7 +32,8 @@ def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_lo
     if k.plan.nan_test or k.plan.tested_at_run_time():
         # a NaN start, or a fact its sections rest on failing, runs the loop as written, on
         # the host (rewrite.device_test)
-        plain = dataclasses.replace(k.plan, nan_test="", caller_extents=[], assumptions=[], stride_facts=[])
+        plain = dataclasses.replace(k.plan, nan_test="", caller_extents=[], assumptions=[], stride_facts=[],
+                                    row_tests=[])
         return versioned_kernel(f, dataclasses.replace(k, plan=plain), node, st, host_loop)
     if any(p.bounds_test for p in k.plan.private_arrays):  # the range test of a private array
         # (engine/privatise.py) is a version of its own, which no region's test covers
