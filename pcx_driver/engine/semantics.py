@@ -355,9 +355,13 @@ class Semantics:
                 if any(_arith(canonical)) or canonical.spelling.startswith("type-parameter-"):
                     # a template's ``(T)(e)``: a value conversion in every instantiation
                     self.casts.add(start)
-                if canonical.kind in _type_kinds(_INTEGER_KINDS) and 0 < canonical.get_size() < 4:
-                    self.narrow_casts.add(start)  # (unsigned char) i wraps: no affine subscript
-                stack.extend(c.get_children())
+                kids = list(c.get_children())
+                if canonical.kind in _type_kinds(_INTEGER_KINDS) and (
+                        0 < canonical.get_size() < 4 or kids and _changes_integer(kids[-1].type.get_canonical(), canonical)):
+                    # (unsigned char) i wraps: no affine subscript; (int) len of an unsigned
+                    # len, (int) n of a long n, change values the polynomial would keep
+                    self.narrow_casts.add(start)
+                stack.extend(kids)
                 continue
             if kind == K.INCLUSION_DIRECTIVE:
                 continue
@@ -737,6 +741,24 @@ _INTEGER_KINDS = ("BOOL CHAR_U UCHAR CHAR16 CHAR32 USHORT UINT ULONG ULONGLONG U
 _FLOATING_KINDS = "FLOAT DOUBLE LONGDOUBLE HALF FLOAT128 FLOAT16 BFLOAT16"
 
 
+_UNSIGNED_KINDS = "BOOL CHAR_U UCHAR CHAR16 CHAR32 USHORT UINT ULONG ULONGLONG UINT128"
+
+
+def _changes_integer(source, target) -> bool:
+    """A conversion from integer type ``source`` to integer type ``target`` that does not
+    keep every value an array's size or subscript may take: to fewer bytes, or from
+    unsigned to signed of one size (``(int) len`` of a ``(unsigned) -1`` is -1).  (Signed
+    to unsigned changes only negative values, which no subscript reaches unwrapped.)"""
+    kinds = _type_kinds(_INTEGER_KINDS)
+    if source.kind not in kinds or target.kind == source.kind:
+        return False
+    unsigned = _type_kinds(_UNSIGNED_KINDS)
+    size_from, size_to = source.get_size(), target.get_size()
+    if size_from <= 0 or size_to <= 0:
+        return True
+    return size_to < size_from or size_to == size_from and source.kind in unsigned and target.kind not in unsigned
+
+
 def _binary_operator_kind(c) -> int:
     import ctypes
 
@@ -1025,6 +1047,13 @@ def _vla_dims_from_spelling(d: Decl, spelling: str) -> None:
 #: integer types narrower than int: arithmetic on them wraps when it is stored back
 NARROW_INTEGERS = frozenset({"char", "signed char", "unsigned char", "short", "unsigned short", "_Bool", "bool",
                              "char8_t", "char16_t", "wchar_t"})
+
+
+#: unsigned integer types of 32 bits
+UNSIGNED_32 = frozenset({"unsigned", "unsigned int", "uint32_t", "std::uint32_t", "u_int32_t"})
+#: integer types of at most 32 bits
+INTEGERS_32 = NARROW_INTEGERS | UNSIGNED_32 | {
+    "int", "signed", "signed int", "int32_t", "std::int32_t", "int16_t", "uint16_t", "int8_t", "uint8_t"}
 
 
 def narrow_integer(d: Decl | None) -> str:

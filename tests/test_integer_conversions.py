@@ -1,0 +1,78 @@
+"""Integer conversions that change values, in loop bounds and subscripts.
+
+A cast is read through as the value it converts only where it keeps every value an array
+size or subscript may take.  ``(int) len`` of an unsigned ``len`` holding ``(unsigned) -1``
+(a sentinel for "none") is -1, and the serial loop ``i < (int) len`` runs no iteration;
+read as ``len`` it mapped four billion elements, and the kernel crashed.  ``(int) n`` of a
+``long n`` past 2^32 likewise.  Such a cast is one opaque value, written as the user wrote
+it in the sections (``b[0:(int)len]``).
+
+clang-19 miscompiles one OpenMP loop form: an ``unsigned`` index stepping by more than one
+up to a bound of a wider type (``for (unsigned i = 0; i < n; i += 8)``, ``size_t n``;
+``i < v.size()``); a plain ``parallel for`` of it crashes.  pcx keeps it serial.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import CLANG, analysed_nest, build_and_compare  # noqa: E402
+
+from pcx_driver.model import Decision
+
+CASTS = r"""
+#include <stdio.h>
+#include <stddef.h>
+static int X[4096];
+void none_is_minus_one(int *b, unsigned len) {
+  for (int i = 0; i < (int)len; i++)                            /* SENTINEL */
+    b[i] += 2;
+}
+void low_half(int *x, long n) {
+  for (int i = 0; i < (int)n; i++)                              /* LOW_HALF */
+    x[i] += 3;
+}
+void strided(int *b, unsigned n) {
+  for (unsigned i = 0; i < n; i += 8)                           /* NARROW_BOUND */
+    b[i] += 5;
+}
+int main(int argc, char **argv) {
+  none_is_minus_one(X, 4000);
+  none_is_minus_one(X, (unsigned)-1);
+  low_half(X, (1L << 32) + 2048 + argc);
+  strided(X, 4000);
+  long s = 0;
+  for (int i = 0; i < 4096; i++) s += (long)X[i] * (i % 7 + 1);
+  printf("%ld\n", s);
+  return 0;
+}
+"""
+
+WIDE_BOUND = r"""
+#include <stddef.h>
+void strided(int *b, size_t n) {
+  for (unsigned i = 0; i < n; i += 8)                           /* WIDE_BOUND */
+    b[i] += 5;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_value_changing_casts_keep_their_values(tmp_path: Path) -> None:
+    build_and_compare(tmp_path, CASTS, ["SENTINEL", "LOW_HALF", "NARROW_BOUND"])
+
+
+def test_a_cast_that_changes_values_is_written_in_the_section() -> None:
+    nest = analysed_nest(CASTS, "SENTINEL")
+    (b,) = [a for a in nest.arrays if a.name == "b"]
+    assert "(int)len" in b.section.render().replace(" ", ""), b.section.render()
+
+
+def test_an_unsigned_index_stepping_to_a_wider_bound_stays_serial() -> None:
+    nest = analysed_nest(WIDE_BOUND, "WIDE_BOUND")
+    assert nest.decision is not Decision.OFFLOADED
+    assert any("clang-19 miscompiles" in r.message for r in nest.remarks), [r.format() for r in nest.remarks]
