@@ -648,6 +648,9 @@ class Rewrite:
     text: str  # the complete rewritten source, with #line directives
     directives: list[EmittedDirective] = field(default_factory=list)
     remarks: list[Remark] = field(default_factory=list)
+    # (line, id) of the plan's remarks this text makes untrue: a kernel it could not place
+    # (its PCX100), a data region it did not emit (its PCX200, PCX201, PCX205)
+    withdrawn: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:

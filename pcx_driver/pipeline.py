@@ -146,6 +146,9 @@ def run_pipeline(
     rewrite = pm.hook.pcx_rewrite(unit=written, plan=plan, config=config)
     if rewrite is None:
         return result
+    if rewrite.withdrawn:
+        untrue = set(rewrite.withdrawn)
+        result.remarks = [r for r in result.remarks if (r.line, r.id) not in untrue]
     result.remarks.extend(rewrite.remarks)
     problems = [r for rs in pm.hook.pcx_validate(unit=written, rewrite=rewrite, config=config) if rs for r in rs]
     result.remarks.extend(problems)

@@ -35,6 +35,7 @@ from tree_sitter import Node
 from pcx_driver.engine import hostaccess, symsect
 from pcx_driver.engine.source import loop_hint_before
 from pcx_driver.engine.regionreach import held_by_regions
+from pcx_driver.engine.workguard import HELD_NOTE
 from pcx_driver.model import (
     DataRegion,
     EmittedDirective,
@@ -537,6 +538,24 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     lost = {id(r) for r in plan.regions if dropped and held_by_regions(ed.data, unit.language, plan, [r]) & dropped}
     blocks = {id(r): None if id(r) in lost else _region_block(ed, omp, r, dropped) for r in plan.regions}
     kept_regions: list[DataRegion] = [r for r in plan.regions if blocks[id(r)] is not None]
+    withdrawn = [(k.line, "PCX100") for k in plan.offloaded() if k.nest_id in dropped]
+    if len(kept_regions) < len(plan.regions) and held:
+        # kernels planned inside a region that is not emitted say they are held
+        still = held_by_regions(ed.data, unit.language, plan, kept_regions)
+        for k, _, _ in placed:
+            said = [m for m in k.remarks if m.id == "PCX100" and HELD_NOTE in m.message]
+            if k.nest_id in held and k.nest_id not in still and said:
+                withdrawn.append((k.line, "PCX100"))
+                remarks.append(dataclasses.replace(said[0], message=said[0].message.replace(
+                    HELD_NOTE, "; always on the device (planned inside a data region that is not emitted)")))
+    for r in plan.regions:
+        if r not in kept_regions:
+            withdrawn += [(r.line, "PCX200"), (r.line, "PCX205"), *((u.line, "PCX201") for u in r.updates)]
+            remarks.append(Remark("PCX204", unit.path, r.line, 1, (
+                "data region not emitted: " + ("a kernel whose data it may hold is kept serial"
+                                               if id(r) in lost or any(n in dropped for n in r.kernels)
+                                               else "it maps nothing, or its statements are not one block it can wrap")
+                + "; kernels map their own data")))
     # Inside a region a kernel maps the region's sections (dataplan._kernel_maps_within); a
     # kernel whose region is not emitted maps what it touches, as planned alone.
     unheld = {n for r in plan.regions if r not in kept_regions for n in r.kernels}
@@ -660,10 +679,10 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             any(k.user_directive and k not in emitted for k in plan.offloaded()):
         # a kernel the user wrote that this plan does not emit would run with data the plan
         # believes is on the host: the source is compiled as written
-        return Rewrite(unit.path, unit.text, [], remarks)
+        return Rewrite(unit.path, unit.text, [], remarks, withdrawn)
     if not emitted:
-        return Rewrite(unit.path, unit.text, [], remarks)
-    return Rewrite(unit.path, ed.apply(), sorted(directives, key=lambda d: d.line), remarks)
+        return Rewrite(unit.path, unit.text, [], remarks, withdrawn)
+    return Rewrite(unit.path, ed.apply(), sorted(directives, key=lambda d: d.line), remarks, withdrawn)
 
 
 def _hand_over_extents(ed: _Editor, emitted: list[KernelPlan]) -> None:
