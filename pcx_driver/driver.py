@@ -289,6 +289,8 @@ class Driver:
         if inv.mode in (Mode.LINK, Mode.COMPILE_LINK) and offload_link and self._links_offload_code(inv, compiler):
             link_flags = offload_link
             raw_args = list(args)
+            if self.cmd.archive_members:
+                self._keep_pulled_members(compiler, raw_args)
             args = substitute(args, self.cmd.archive_words)
         elif inv.mode in (Mode.LINK, Mode.COMPILE_LINK):
             link_flags = list(openmp)
@@ -323,7 +325,7 @@ class Driver:
             if status is not None:
                 write_outputs(self.cmd, jobs, target)
                 return status
-        cleanup(self.cmd)
+        cleanup(self.cmd, keep=self.cmd.archive_dirs)  # (the original links the archives' members too)
         write_outputs(self.cmd, jobs, target)
         real, original = original_command()
         if self.cmd.speculation is not None:
@@ -341,14 +343,43 @@ class Driver:
             return status
         return final(self.cmd, real, original)
 
-    def _offload_members(self, archive: bytes) -> list[str]:
+    def _offload_members(self, archive: bytes) -> list:
         import tempfile
 
         from pcx_driver.cc.archives import offload_members
 
         tmp = tempfile.mkdtemp(prefix="pcx-ar-")
         self.cmd.temp_dirs.append(tmp)
+        self.cmd.archive_dirs.append(tmp)
         return offload_members(archive, tmp)
+
+    def _keep_pulled_members(self, compiler: toolchain.Compiler, raw_args: list[str]) -> None:
+        """Only the kernel members that the link as written pulls in go on the line as
+        objects (``cc/archives.py``): the host link of ``raw_args``, its unresolved
+        symbols (the offload runtime's) ignored, writes a map that names them.  Where that
+        link fails or writes no map, every kernel member goes, as before."""
+        import tempfile
+
+        from pcx_driver.cc.archives import pulled_members
+        from pcx_driver.cc.compilers import capture
+
+        tmp = tempfile.mkdtemp(prefix="pcx-map-")
+        self.cmd.temp_dirs.append(tmp)
+        link_map = os.path.join(tmp, "link.map")
+        status, _, _ = capture(self.cmd, compiler, [*raw_args, f"-Wl,-Map,{link_map}",
+                                                    "-Wl,--unresolved-symbols=ignore-all",
+                                                    "-o", os.path.join(tmp, "a.out")])
+        try:
+            with open(link_map, encoding="utf-8", errors="surrogateescape") as f:
+                pulled = pulled_members(f.read(), self.cmd.cwd)
+        except OSError:
+            return
+        if status != 0:
+            return
+        for position, (archive, members) in self.cmd.archive_members.items():
+            words = self.cmd.archive_words[position]
+            kept = [m.path for m in members if (archive, m.name) in pulled]
+            self.cmd.archive_words[position] = [*kept, *words[len(members):]]
 
     def _link_offload_archives(self, compiler: toolchain.Compiler, args: list[str], raw_args: list[str],
                              link_flags: list[str]) -> int:
@@ -404,8 +435,10 @@ class Driver:
                 members = self._offload_members(data)  # (the bytes read above)
                 # its members with kernels as objects, then the archive as written (a whole
                 # archive pulled members nothing uses, whose undefined symbols broke links)
-                self.cmd.archive_words[i.position] = [*members, i.path] if members else \
+                self.cmd.archive_words[i.position] = [*(m.path for m in members), i.path] if members else \
                     ["-Wl,--whole-archive", i.path, "-Wl,--no-whole-archive"]
+                if members:
+                    self.cmd.archive_members[i.position] = (real, members)
                 if i.position + 1 < len(inv.args) and inv.args[i.position] == "-l":
                     self.cmd.archive_words[i.position + 1] = []  # (``-l NAME``: both words are the archive)
         return found

@@ -52,3 +52,31 @@ def test_kernels_in_an_archive_link_and_launch(tmp_path, link) -> None:
     run = _sh(["./app"], tmp_path, {**os.environ, "OMP_TARGET_OFFLOAD": "MANDATORY", "LIBOMPTARGET_INFO": "16"})
     assert run.stdout == "9998\n"
     assert "Launching kernel" in run.stderr
+
+
+# A member with kernels that the program never references: a plain link leaves it out, so
+# its constructor never runs and the program's weak default stands.
+PLUGIN = ("#include <stdio.h>\nint mode(void) { return 2; }\n"
+          "__attribute__((constructor)) static void announce(void) { puts(\"plugin loaded\"); }\n"
+          "void boost(float *x, int n) {\n  for (int i = 0; i < n; i++)\n    x[i] += 1.0f;\n}\n")
+WEAK_MAIN = MAIN.replace("int main(void) {", "__attribute__((weak)) int mode(void) { return 1; }\nint main(void) {") \
+    .replace('printf("%g\\n", v[4999]);', 'printf("%g mode=%d\\n", v[4999], mode());')
+
+
+@pytest.mark.parametrize("steps", ["compile+link", "link"])
+def test_a_member_the_program_never_uses_stays_out(tmp_path, steps) -> None:
+    assert WEAK_MAIN != MAIN and "mode=" in WEAK_MAIN
+    env = {**os.environ, "PCX_MODE": "static", "PCX_OFFLOAD_TARGET": "x86_64-pc-linux-gnu"}
+    for name, text in (("lib.c", LIB), ("plugin.c", PLUGIN), ("main.c", WEAK_MAIN)):
+        (tmp_path / name).write_text(text)
+    for name in ("lib", "plugin"):
+        _sh([str(VENV_BIN / "pcx-cc"), "-O1", "--pcx-min-work=0", "-c", f"{name}.c", "-o", f"{name}.o"], tmp_path, env)
+    _sh(["ar", "rcs", "libp.a", "lib.o", "plugin.o"], tmp_path)
+    if steps == "link":
+        _sh(["clang-19", "-O1", "-c", "main.c", "-o", "main.o"], tmp_path)
+    r = _sh([str(VENV_BIN / "pcx-cc"), "-O1", "main.o" if steps == "link" else "main.c", "libp.a", "-o", "app"],
+            tmp_path, env)
+    assert "warning" not in r.stderr, r.stderr
+    run = _sh(["./app"], tmp_path, {**os.environ, "OMP_TARGET_OFFLOAD": "MANDATORY", "LIBOMPTARGET_INFO": "16"})
+    assert run.stdout == "9998 mode=1\n"  # no "plugin loaded": the member was not linked
+    assert "Launching kernel" in run.stderr

@@ -93,10 +93,15 @@ def drop_speculation(cmd: Command) -> None:
         spec.cancel()
 
 
-def cleanup(cmd: Command) -> None:
+def cleanup(cmd: Command, keep: list[str] | tuple[str, ...] = ()) -> None:
+    """Remove the command's temp dirs, but those in ``keep``."""
     if not cmd.temp_dirs:
         return
     import shutil  # start-up time: most commands made no temp dir
 
+    kept = [d for d in cmd.temp_dirs if d in keep]
     while cmd.temp_dirs:
-        shutil.rmtree(cmd.temp_dirs.pop(), ignore_errors=True)
+        d = cmd.temp_dirs.pop()
+        if d not in kept:
+            shutil.rmtree(d, ignore_errors=True)
+    cmd.temp_dirs.extend(kept)

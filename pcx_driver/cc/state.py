@@ -49,6 +49,9 @@ class Command:
         self.internal_errors: list[str] = []
         self.temp_dirs: list[str] = []
         self.archive_words: dict[int, list[str]] = {}  # argv position -> words (see Driver._links_offload_code)
+        # argv position -> (real path of the archive, its members with kernels, cc.archives.Member)
+        self.archive_members: dict[int, tuple[str, list]] = {}
+        self.archive_dirs: list[str] = []  # where those members were written (kept to the end)
         self.speculation: Any = None  # speculate.Speculation: the original compile, started early
         # a PCX007 warning to give only if the original command succeeds (a rewritten
         # build that failed to link: the user's link error, or the rewrite's)
