@@ -509,6 +509,15 @@ def test_rewrite_is_compiled_offloaded_and_names_the_users_file(project, pcx_env
     assert nest["directives"] == ["omp target teams distribute parallel for map(to: x[0:N]) map(tofrom: y[0:N])"]
 
 
+def test_dependencies_written_to_standard_output_name_the_users_file(project, pcx_env):
+    """``-MMD -MF -``: the rules a build saves from standard output name src/saxpy.c (a
+    rule for the temp copy, gone after the compile, stopped the next make)."""
+    r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_standin", "-O2", "-MMD", "-MF", "-",
+             "-c", "src/saxpy.c", "-o", "saxpy.o"], project, pcx_env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("saxpy.o: src/saxpy.c") and "/pcx-" not in r.stdout, r.stdout
+
+
 def test_report_merges_several_compiles_and_records(project, pcx_env):
     (project / "other.c").write_text("int other(int n)\n{\n    int s = 0;\n    for (int i = 0; i < n; i++) s += i;\n"
                                      "    return s;\n}\n")

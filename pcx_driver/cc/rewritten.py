@@ -45,7 +45,7 @@ def try_rewritten(
         return None
     status, out, err = capture(cmd, real, args)
     if status == 0:
-        sys.stdout.buffer.write(out)
+        sys.stdout.buffer.write(_originals_named(out, changed))
         sys.stdout.flush()
         sys.stderr.buffer.write(err)
         sys.stderr.flush()
@@ -212,6 +212,19 @@ def _rewritten_args(
         extra = [f for f in compiler.family.openmp if f not in inv.expanded]
     link = [f for f in link_flags if f not in extra]
     return [*_dedupe_pairs(front), *extra, *args, *link]
+
+
+def _originals_named(out: bytes, changed: list[SourceJob]) -> bytes:
+    """The compiler's standard output with each temp copy's path replaced by its source's,
+    as ``_fix_depfiles`` does in a ``.d`` file: dependencies written there (``-MF -``)
+    must name the user's source, never a file that is gone (make then has no rule for it)."""
+    for j in changed:
+        if not j.temp_path:
+            continue
+        for form in dict.fromkeys((_make_escape(j.temp_path), j.temp_path)):
+            out = out.replace(form.encode("utf-8", "surrogateescape"),
+                              _make_escape(j.input.path).encode("utf-8", "surrogateescape"))
+    return out
 
 
 def _fix_depfiles(cmd: Command, inv: Invocation, job: SourceJob) -> None:
