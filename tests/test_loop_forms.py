@@ -98,6 +98,21 @@ def test_loop_hints_inside_a_nest_do_not_stop_its_offload(tmp_path) -> None:
     assert any("belongs to this loop" in r["message"] for r in nests[own]["reasons"])
 
 
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_hint_written_as_the_pragma_operator_is_a_hint(tmp_path) -> None:
+    """``_Pragma("clang loop ...")`` is the same hint: the loop after it is refused with
+    that reason; the file's other loops still offload (the rewrite put its run-time test
+    between the operator and the loop, the text did not compile, and the whole file was
+    compiled as written)."""
+    program = HINTS.replace("#pragma GCC unroll 2", '_Pragma("clang loop unroll(disable)")')
+    assert program != HINTS
+    data = build_and_compare(tmp_path, program, ["HINTED"])
+    nests = {n["line"]: n for s in data["sources"] for n in s["nests"]}
+    own = next(k + 1 for k, t in enumerate(program.splitlines()) if "OWN_HINT" in t)
+    assert not nests[own].get("applied")
+    assert any("belongs to this loop" in r["message"] for r in nests[own]["reasons"])
+
+
 def test_a_step_read_through_namespace_constants_is_canonical() -> None:
     """HeCBench meanshift's constants: ``TILE = THREADS`` in a header namespace, used through
     a local ``const`` alias.  The step's value follows the chain (``Semantics.

@@ -245,16 +245,30 @@ class SourceModel:
 
 def is_loop_hint(n: Node, data: bytes) -> bool:
     """``#pragma unroll [N]``, ``#pragma nounroll``, ``#pragma GCC unroll N``, ``#pragma GCC
-    ivdep``, ``#pragma clang loop ...``: a hint to the compiler about the loop after it."""
-    if n.type != "preproc_call":
+    ivdep``, ``#pragma clang loop ...``: a hint to the compiler about the loop after it;
+    also as the operator ``_Pragma("clang loop ...")`` (tree-sitter reads it as a call
+    statement that lacks its ';')."""
+    if n.type == "expression_statement" and n.named_child_count == 1 and n.named_children[0].type == "call_expression":
+        call = n.named_children[0]
+        fn, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+        if fn is None or _node_text(fn, data) != "_Pragma" or args is None or args.named_child_count != 1 \
+                or args.named_children[0].type != "string_literal":
+            return False
+        words = ["#pragma", *_node_text(args.named_children[0], data).strip('"').split()]
+    elif n.type == "preproc_call":
+        words = data[n.start_byte:n.end_byte].decode("utf-8", "replace").split()
+    else:
         return False
-    words = data[n.start_byte:n.end_byte].decode("utf-8", "replace").split()
     if len(words) < 2 or words[0] != "#pragma":
         return False
     if words[1] in ("unroll", "nounroll"):
         return True
     return len(words) >= 3 and ((words[1] == "GCC" and words[2] in ("unroll", "ivdep"))
                                 or (words[1] == "clang" and words[2].startswith("loop")))
+
+
+def _node_text(n: Node, data: bytes) -> str:
+    return data[n.start_byte:n.end_byte].decode("utf-8", "replace")
 
 
 def loop_hint_before(node: Node, data: bytes) -> Node | None:
