@@ -959,7 +959,8 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
 def can_copy(stmt) -> bool:
     """Whether a copy of loop ``stmt`` may stand beside it: not with a label inside, nor a
     ``case`` of a switch around it (either would be defined twice), nor a preprocessor line
-    (its effect would happen twice)."""
+    or ``__COUNTER__`` (its effect would happen twice: every later ``__COUNTER__`` of the
+    file would count one more)."""
 
     def foreign_case(n) -> bool:
         up = n.parent
@@ -968,6 +969,7 @@ def can_copy(stmt) -> bool:
         return up is None or up.start_byte < stmt.start_byte
 
     return not any(n.type == "labeled_statement" or n.type.startswith("preproc_")
+                   or (n.type == "identifier" and n.text == b"__COUNTER__")
                    or (n.type == "case_statement" and foreign_case(n)) for n in walk(stmt))
 
 
