@@ -171,6 +171,20 @@ def test_pragmas_of_a_build_without_openmp_stay_inert(tmp_path, pcx_env) -> None
         assert run.returncode == 0 and run.stdout == "3840000\n", run.stdout + run.stderr
 
 
+def test_a_pragma_the_flags_leave_out_is_not_said_to_be_blanked(tmp_path, pcx_env) -> None:
+    """HPCCG's ``#ifdef USING_OMP`` around its pragma: these flags compile no such line, so
+    PCX019 (a pragma pcx's switch would run) is not said; PCX013 names the branch."""
+    source = ("void fill(double *x, int n) {\n#ifdef USING_OMP\n#pragma omp parallel for\n#endif\n"
+              "  for (int i = 0; i < n; i++) x[i] = i * 0.5;\n}\n")
+    (tmp_path / "own.c").write_text(source)
+    r = subprocess.run([str(VENV_BIN / "pcx-cc"), "--pcx-mode=static", "--pcx-remarks", "-c", "own.c"],
+                       cwd=tmp_path, env=pcx_env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "[PCX013]" in r.stderr and "[PCX019]" not in r.stderr, r.stderr
+    assert "[PCX019]" in pcx_remark(tmp_path, pcx_env, source.replace("#ifdef USING_OMP", "#ifndef USING_OMP"),
+                                    "PCX019", flags=())
+
+
 # ------------------------------------------------------------------ the two-file CMake project
 
 

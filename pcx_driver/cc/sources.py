@@ -137,10 +137,11 @@ class SourceStage:
                 job.unit = dataclasses.replace(job.unit, text=text)
                 job.inert_openmp_text = _with_line_directive(text, src.path)
                 directives = _openmp_directives(text)
-                first = found.pragmas[0]
-                job.remark("PCX019", f"the '#pragma omp' lines (the first at line {first.line}) are compiled as "
-                                     "the command line asks, without OpenMP: blanked, where pcx's OpenMP switch "
-                                     "would run them", first.line)
+                live = _compiled_lines(job.unit, [p.line for p in found.pragmas])
+                if live:
+                    job.remark("PCX019", f"the '#pragma omp' lines (the first at line {live[0]}) are compiled as "
+                                         "the command line asks, without OpenMP: blanked, where pcx's OpenMP switch "
+                                         "would run them", live[0])
         if language is Language.CUDA:
             self._translate_cuda(job)
             return
@@ -338,6 +339,18 @@ def _target_pragma_compiled(unit: Any) -> bool:
         return True
     return _openmp_directives(view.text)[1] and _target_pragma_in_code(view.text.encode("utf-8", "surrogateescape"),
                                                                        unit.language)
+
+
+def _compiled_lines(unit: Any, lines: list[int]) -> list[int]:
+    """Those of ``lines`` in preprocessor branches ``unit``'s flags compile (all of them
+    where that cannot be told): a pragma under ``#ifdef USING_OMP`` that the flags leave
+    out is no pragma pcx's OpenMP switch would run."""
+    from pcx_driver.engine.conditionals import active_view, has_conditionals
+
+    view = active_view(unit) if has_conditionals(unit.data) else None
+    if view is None:
+        return lines
+    return [n for n in lines if not any(a <= n <= b for a, b in view.skipped_lines)]
 
 
 def _with_line_directive(text: str, path: str) -> str:
