@@ -90,7 +90,9 @@ ADVICE: dict[str, str] = {
               "to drop the run-time check.",
     "PCX136": "Instantiate the template with arithmetic types in this file (a call such as f<double>(...), "
               "directly or from another template that is instantiated so), or with a class that has no "
-              "data members (a policy object whose methods are helpers).",
+              "data members (a policy object whose methods are helpers).  A member function of a class "
+              "template is not followed into its class's instantiations: move the loop into a function "
+              "template (or plain function) that the member calls with its arrays.",
     "PCX141": "Nothing to do: the loop runs inside the calling kernels on the device.",
     "PCX143": "Nothing to do: a build for a GPU (--pcx-offload-target=nvptx64-nvidia-cuda or amdgcn-amd-amdhsa) "
               "collapses every loop the analysis proved; pcx tune measures other depths.",

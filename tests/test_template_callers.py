@@ -174,3 +174,25 @@ def test_an_integer_instantiation_keeps_the_template_sum_serial(program, call) -
     assert src.count(int_call) == 1
     decision, remarks = _decision(src, "SUM")
     assert decision is not Decision.OFFLOADED and any("PCX112" in r for r in remarks), remarks
+
+
+CLASS_TEMPLATE = r"""
+#include <cstdlib>
+template <class T> struct Stream {
+  T *a, *b; long n;
+  void copy();
+};
+template <class T> void Stream<T>::copy() {
+  for (long i = 0; i < n; i++)                                  /* MEMBER */
+    b[i] = a[i];
+}
+template struct Stream<double>;
+"""
+
+
+def test_a_class_templates_member_says_so() -> None:
+    """BabelStream's ``SerialStream<T>``, explicitly instantiated as a class: its members'
+    loops stay serial, and the remark says why (it said the template had no instantiation)."""
+    decision, remarks = _decision(CLASS_TEMPLATE, "MEMBER")
+    assert decision is not Decision.OFFLOADED
+    assert any("member function of class template 'Stream'" in r and "PCX136" in r for r in remarks), remarks

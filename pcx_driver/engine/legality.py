@@ -86,6 +86,11 @@ class Legality:
         name = fi.name.split("::")[-1].split("<")[0]
         insts = self.sem.template_calls.get(name, []) or self._instantiated_in_templates(fi, name) \
             or self._explicit_instantiations(name)
+        owner = fi.name.rpartition("::")[0]
+        if not insts and "<" in owner:
+            # (BabelStream's SerialStream<T>: instantiated, explicitly or by use, as a class)
+            raise Refusal("PCX136", f"'{name}' is a member function of class template '{owner.split('<')[0]}', "
+                          "whose instantiations pcx does not follow", recurse=False)
         if not insts:
             raise Refusal("PCX136", f"function template '{name}' has no instantiation in this file", recurse=False)
         self.instantiations[fi.node.id] = insts
