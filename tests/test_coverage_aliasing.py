@@ -242,3 +242,40 @@ def test_global_arrays_in_a_region_beside_a_struct_pointer_offload(tmp_path) -> 
     # ("may extend the present mapping", PCX215).  A parameter may still be either array.
     data = build_and_compare(tmp_path, GLOBALS_IN_A_REGION_BESIDE_A_STRUCT_POINTER, ["IN_REGION"])
     assert any("target data" in d["text"] for s in data["sources"] for d in s["directives"]), data
+
+
+# HPCCG's waxpby: a data region around the two branches' kernels, and a call that passes
+# one array as both read-only operands.  The region's run-time test let the pair be one
+# buffer under one section, as each kernel's does (the region's second map finds the
+# first present); it demanded disjoint sections, and the call ran on the host.
+WAXPBY = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int waxpby(int n, double a, const double *x, double b, const double *y, double *w) {
+  if (a == 1.0) {
+    for (int i = 0; i < n; i++) w[i] = x[i] + b * y[i];          /* ONE */
+  } else {
+    for (int i = 0; i < n; i++) w[i] = a * x[i] + b * y[i];      /* OTHER */
+  }
+  return 0;
+}
+int main(int argc, char **argv) {
+  int n = 100000 + argc;
+  double *x = malloc(n * sizeof *x), *p = malloc(n * sizeof *p);
+  for (int i = 0; i < n; i++) x[i] = i % 101;
+  waxpby(n, 1.0, x, 0.5, x, p);
+  double s = 0;
+  for (int i = 0; i < n; i++) s += p[i] * (i % 3);
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_region_lets_a_read_only_pair_be_one_buffer(tmp_path) -> None:
+    from offload_helpers import launch_lines
+
+    build_and_compare(tmp_path, WAXPBY, ["ONE"])
+    one = next(k + 1 for k, t in enumerate(WAXPBY.splitlines()) if "ONE" in t)
+    assert launch_lines(tmp_path / "offload").count(one) == 1
