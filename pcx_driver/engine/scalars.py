@@ -24,7 +24,7 @@ from pcx_driver.engine.liveness import FunctionCfg, Unsupported, first_read
 from pcx_driver.engine.semantics import Semantics
 from pcx_driver.engine.hostaccess import function_name
 from pcx_driver.engine.legality import template_parameters
-from pcx_driver.engine.source import SourceModel, arguments_of, strip_parens, walk
+from pcx_driver.engine.source import SourceModel, arguments_of, nodes_of_type, strip_parens, walk
 from pcx_driver.model import Reduction
 
 COMPOUND_OPS = {"+=": "+", "-=": "+", "*=": "*", "&=": "&", "|=": "|", "^=": "^"}
@@ -443,8 +443,8 @@ def alias_made(key: str, fn_body: Node, ctx: _Ctx) -> Node | None:
             return r
         if p.type == "init_declarator" and (p.child_by_field_name("declarator") or p).type == "reference_declarator":
             return r
-    for x in walk(fn_body):
-        if x.type == "lambda_expression":
+    for x in nodes_of_type(ctx.m.data, ctx.m.unit.language, "lambda_expression"):
+        if fn_body.start_byte <= x.start_byte < fn_body.end_byte:
             captures = x.child_by_field_name("captures")
             if captures is not None and "&" in ctx.t(captures):
                 return x

@@ -7,6 +7,8 @@ sections are trusted only where the syntax agrees (``kernel_accesses``).
 
 from __future__ import annotations
 
+import functools
+
 import tree_sitter
 
 from pcx_driver.engine import hostaccess
@@ -280,24 +282,14 @@ class UnitFacts:
         """Functions with offloaded kernels, and every function of the unit that calls one."""
         if self._device_functions is None:
             found = {k.function for k in self.plan.offloaded()} | {r.function for r in self.plan.regions}
-            bodies = {}
-            for n in preorder(self.root):
-                if n.type == "function_definition":
-                    name = hostaccess.function_name(n, self.data)
-                    if name:
-                        bodies[name] = n
+            callees = _callees_by_function(self.data, self.lang)
             grew = True
             while grew:
                 grew = False
-                for name, fnode in bodies.items():
-                    if name in found:
-                        continue
-                    for c in preorder(fnode):
-                        fn = c.child_by_field_name("function") if c.type == "call_expression" else None
-                        if fn is not None and text_of(self.data, fn) in found:
-                            found.add(name)
-                            grew = True
-                            break
+                for name, called in callees.items():
+                    if name not in found and called & found:
+                        found.add(name)
+                        grew = True
             self._device_functions = found
         return self._device_functions
 
@@ -360,3 +352,18 @@ class UnitFacts:
                     continue
                 return True
         return False
+
+
+@functools.lru_cache(maxsize=8)
+def _callees_by_function(data: bytes, lang: Language) -> dict[str, frozenset[str]]:
+    """Each function definition of the unit (by name) with the callee expressions of the
+    calls in its body, as written: read once per unit, where every function check of the
+    plan checker walked every function again (NPB SP: 1.4 s)."""
+    out: dict[str, frozenset[str]] = {}
+    for n in preorder(hostaccess.parse(data, lang).root_node):
+        if n.type == "function_definition":
+            name = hostaccess.function_name(n, data)
+            if name:
+                out[name] = frozenset(text_of(data, fn) for c in preorder(n) if c.type == "call_expression"
+                                      and (fn := c.child_by_field_name("function")) is not None)
+    return out
