@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from pcx_driver.engine import hostaccess, symsect
-from pcx_driver.engine.source import loop_hint_before
+from pcx_driver.engine.source import loop_hint_before, walk
 from pcx_driver.engine.regionreach import held_by_regions
 from pcx_driver.engine.workguard import HELD_NOTE
 from pcx_driver.model import (
@@ -129,8 +129,42 @@ def emitted_length(length: str, constants: dict[str, int]) -> str:
 
 
 def section_text(sec: Section, constants: dict[str, int] | None = None) -> str:
-    """``sec`` as written in an emitted directive (lengths through ``emitted_length``)."""
-    return sec.base + "".join(f"[{lo}:{emitted_length(ln, constants or {})}]" for lo, ln in sec.dims)
+    """``sec`` as written in an emitted directive (lengths through ``emitted_length``),
+    products computed in ``long long`` (``wide_products``)."""
+    return sec.base + "".join(f"[{wide_products(lo)}:{wide_products(emitted_length(ln, constants or {}))}]"
+                              for lo, ln in sec.dims)
+
+
+def wide_products(expr: str) -> str:
+    """``expr`` with each product computed in ``long long``: the leftmost factor of every
+    chain of ``*`` cast (``(long long)h*w``).  A section's bounds are polynomials of the
+    names its accesses read, without the casts the program wrote (``img[(size_t)y * w +
+    x]`` over ``y < h`` is ``img[0:h*w]``), and an ``int`` product of a 65536 x 65537 image
+    wraps: the kernel mapped 64 KiB of 4 GiB and wrote past it (a held-out check)."""
+    if "*" not in expr:
+        return expr
+    prefix = "long pcx__e = ("
+    data = f"{prefix}{expr});".encode()
+    root = hostaccess.parse(data, Language.C).root_node
+    if root.has_error:
+        return expr
+    starts: set[int] = set()
+    for n in walk(root):
+        if not _is_product(n, data) or (n.parent is not None and _is_product(n.parent, data)):
+            continue
+        leaf = n
+        while _is_product(leaf, data):
+            leaf = leaf.child_by_field_name("left")
+        starts.add(leaf.start_byte - len(prefix))
+    out = expr.encode()
+    for at in sorted(starts, reverse=True):
+        out = out[:at] + b"(long long)" + out[at:]
+    return out.decode()
+
+
+def _is_product(n, data: bytes) -> bool:
+    op = n.child_by_field_name("operator") if n.type == "binary_expression" else None
+    return op is not None and data[op.start_byte:op.end_byte] == b"*"
 
 
 def map_text(m: MapClause, constants: dict[str, int] | None = None) -> str:
