@@ -372,3 +372,23 @@ def test_a_region_tests_the_hand_over_for_its_kernels(tmp_path: Path) -> None:
     assert any("target data region keeps" in m for m in remarks), remarks
     # four repeats on the device at the call that hands the extent over; none at the other
     assert _launches(tmp_path / "offload", _line(REPEATS, "NEST1")) == 4
+
+
+def test_a_handed_over_count_is_a_long_long_product() -> None:
+    """``malloc(m * k * sizeof(double))`` hands over ``m * k``, computed in ``long long``
+    (``malloc``'s own product is a ``size_t``): in ``int`` it wrapped for a 4 GiB table,
+    and the kernel read past the count it was given."""
+    from pcx_driver.config import Config
+    from pcx_driver.model import Language, SourceUnit
+    from pcx_driver.pipeline import run_pipeline
+    from pcx_driver.plugins import make_plugin_manager
+
+    program = GATHER.replace("int m = 5000 + (argc > 1), n = 2000;", "int m = 50 + (argc > 1), k = 100, n = 2000;") \
+        .replace("double *table = malloc(m * sizeof(double));", "double *table = malloc(m * k * sizeof(double));") \
+        .replace("for (int i = 0; i < m; i++) table[i]", "for (int i = 0; i < m * k; i++) table[i]")
+    assert program.count("m * k") == 2
+    pm, _ = make_plugin_manager(entry_points=False)
+    result = run_pipeline(SourceUnit("t.c", program, Language.C, semantic_args=["-fopenmp"]), pm,
+                          Config.resolve({"mode": ["static"]}, environ={}))
+    handed = [ln for ln in result.rewrite.text.splitlines() if "pcx_xlen" in ln and "m * k" in ln]
+    assert handed and all("= (long)((long long)m * k)" in ln for ln in handed), handed

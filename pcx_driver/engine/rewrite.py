@@ -743,7 +743,7 @@ def _hand_over_extents(ed: _Editor, emitted: list[KernelPlan]) -> None:
                 at_site[(site.start_byte, site.end_byte)].append((c, site))
     for (start, end), pairs in at_site.items():
         call = ed.data[start:end].decode("utf-8", "surrogateescape")
-        sets = " ".join(f"{c.base_var} = (const void *)({site.argument}); {c.length_var} = (long)({site.count});"
+        sets = " ".join(f"{c.base_var} = (const void *)({site.argument}); {c.length_var} = (long)({wide_products(site.count)});"
                         for c, site in pairs)
         # (cleared after the call too: a hand-over no function took never reaches a later call)
         clears = " ".join(f"{c.base_var} = 0;" for c, _ in pairs)
