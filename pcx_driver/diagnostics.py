@@ -103,6 +103,9 @@ ADVICE: dict[str, str] = {
     "PCX146": "Move the loop to a file that starts no threads, called from one thread at a time, whose "
               "arrays no other thread writes while it runs: a kernel copies back the whole section it "
               "mapped, and kernels that threads launch at once must not map overlapping sections.",
+    "PCX020": "Build without the option for pcx (-save-temps keeps temporaries named after pcx's temp copy; "
+              "-MJ and -Wp,-MD,file would name it too), or name the source on the command line rather than "
+              "only in a response file.",
     "PCX147": "Nothing to do: the test costs one comparison per launch.  Where the rows always fit (a "
               "width never larger than the pitch), loops over the same name (for (j = 0; j < pitch; j++)) "
               "need no test.",
@@ -144,6 +147,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX016", "remark", "the syntax reader could not follow part of the source outside any function it read (a macro that hides C syntax, an extension): loops there are not analysed"),
         RemarkSpec("PCX017", "remark", "a macro is named like a word of the OpenMP directives pcx writes (from, map, ...): the preprocessor would rewrite them, so the file is compiled as written"),
         RemarkSpec("PCX018", "remark", "a header the source includes defines functions with loops, which pcx does not analyse there: they stay as written"),
+        RemarkSpec("PCX020", "remark", "source compiled unchanged: the command has an option pcx cannot keep the meaning of when it compiles a rewritten copy (-save-temps, -MJ, -Wp,...), or names the source only inside a response file"),
         RemarkSpec("PCX019", "remark", "the source's OpenMP pragmas are blanked: the command line compiles without OpenMP, where they do nothing, and pcx's OpenMP switch must not run them"),
         # -- loop analysis ---------------------------------------------------------------
         RemarkSpec("PCX100", "remark", "loop nest offloaded to the device"),

@@ -15,6 +15,7 @@ import dataclasses
 import os
 
 from pcx_driver.cc.state import StrictFailure, TranslationRefused, UsageError
+from pcx_driver.invocation import REWRITABLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,9 +63,15 @@ class SourceStage:
         """Decide what to compile for one source; never raises (except in strict mode)."""
         cfg = self.cmd.config.get
         mode = cfg("mode")
-        if mode == "off" or not job.input.rewritable:
+        if mode == "off":
+            return
+        if not job.input.rewritable:
+            if job.input.position is None and job.input.language in REWRITABLE:
+                job.remark("PCX020", "compiled unchanged: the source is named only inside a response file "
+                                     "(@file), where pcx cannot put its rewritten copy; name it on the command line")
             return
         if inv.too_hard:
+            job.remark("PCX020", f"compiled unchanged: {inv.too_hard}")
             return
         try:
             self._analyse(job, inv, mode)
