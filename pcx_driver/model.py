@@ -302,7 +302,7 @@ class NestAnalysis:
     stride_facts: list[StrideFact] = field(default_factory=list)
     # What the split of flattened subscripts into rows rests on, as C tests evaluated before
     # the nest (``u[i*ny + j]`` with ``j < nx`` is ``u[i][j]``, and its rows apart, where
-    # ``(long long)(ny) - (long long)(nx) >= 0``): the loop runs as written where one fails.
+    # ``(long)(ny) >= (long)(nx)``): the loop runs as written where one fails.
     row_tests: list[str] = field(default_factory=list)
     # The pairs of ``alias_checks`` the nest only reads: one buffer mapped twice under the
     # same section is found present, so their test also passes when the sections coincide.

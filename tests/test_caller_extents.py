@@ -374,8 +374,8 @@ def test_a_region_tests_the_hand_over_for_its_kernels(tmp_path: Path) -> None:
     assert _launches(tmp_path / "offload", _line(REPEATS, "NEST1")) == 4
 
 
-def test_a_handed_over_count_is_a_long_long_product() -> None:
-    """``malloc(m * k * sizeof(double))`` hands over ``m * k``, computed in ``long long``
+def test_a_handed_over_count_is_a_long_product() -> None:
+    """``malloc(m * k * sizeof(double))`` hands over ``m * k``, computed in ``long``
     (``malloc``'s own product is a ``size_t``): in ``int`` it wrapped for a 4 GiB table,
     and the kernel read past the count it was given."""
     from pcx_driver.config import Config
@@ -391,4 +391,4 @@ def test_a_handed_over_count_is_a_long_long_product() -> None:
     result = run_pipeline(SourceUnit("t.c", program, Language.C, semantic_args=["-fopenmp"]), pm,
                           Config.resolve({"mode": ["static"]}, environ={}))
     handed = [ln for ln in result.rewrite.text.splitlines() if "pcx_xlen" in ln and "m * k" in ln]
-    assert handed and all("= (long)((long long)m * k)" in ln for ln in handed), handed
+    assert handed and all("= (long)((long)m * k)" in ln for ln in handed), handed

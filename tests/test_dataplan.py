@@ -628,7 +628,7 @@ def test_pointer_parameters_are_mapped_with_the_hull_over_the_loop(tmp_path: Pat
         {(MapKind.TO, "l[0:n - 1]"), (MapKind.TO, "x[0:n - 1]")}
     assert [(u.direction, [s.render() for s in u.sections]) for u in region.updates] == [("to", ["x[i:1]"])]
     text = rewrite_unit(unit, plan).text
-    assert "x[0:(n - 1) * (n > 1)]" in text  # n == 0 would make it negative
+    assert "x[0:(long)(n - 1) * (n > 1)]" in text  # n == 0 would make it negative
     serial, off = serial_and_offloaded(tmp_path, unit, text)
     assert off.returncode == 0, off.stderr[-2000:]
     assert off.stdout == serial.stdout

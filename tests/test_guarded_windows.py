@@ -70,7 +70,7 @@ int main(int argc, char **argv) {
 def test_a_window_clipped_at_the_edges_maps_the_whole_image(tmp_path: Path) -> None:
     data = build_and_compare(tmp_path, ENTROPY, ["PIXELS"])
     directives = nest_at(data, ENTROPY, "PIXELS")["directives"]
-    assert "map(to: v[0:(height*width)" in " ".join(directives), directives
+    assert "map(to: v[0:(long)((long)height*width)" in " ".join(directives), directives
 
 
 def test_a_column_guard_wider_than_the_row_keeps_the_nest_serial() -> None:

@@ -79,15 +79,15 @@ def test_an_unsigned_index_stepping_to_a_wider_bound_stays_serial() -> None:
 
 
 @pytest.mark.parametrize("expr, wide", [
-    ("h*w", "(long long)h*w"),
-    ("2*h*w + 3", "(long long)2*h*w + 3"),
-    ("(a*b)*c", "(long long)((long long)a*b)*c"),
+    ("h*w", "(long)h*w"),
+    ("2*h*w + 3", "(long)2*h*w + 3"),
+    ("(a*b)*c", "(long)((long)a*b)*c"),
     ("n - 1", "n - 1"),
-    ("(h*w) * (h * w > 0)", "(long long)((long long)h*w) * ((long long)h * w > 0)"),
+    ("(h*w) * (h * w > 0)", "(long)((long)h*w) * ((long)h * w > 0)"),
 ])
 def test_section_products_are_computed_in_long_long(expr: str, wide: str) -> None:
     """A section's bounds are polynomials of names, without the casts the program wrote
-    (``(size_t)w * h``): as emitted, every product is ``long long``, where an ``int``
+    (``(size_t)w * h``): as emitted, every product is ``long``, where an ``int``
     product of a 65536 x 65537 image wrapped and the kernel mapped 64 KiB of 4 GiB."""
     from pcx_driver.engine.rewrite import wide_products
 

@@ -90,7 +90,7 @@ def _offloaded_with(data: dict, line_marker: str, program: str) -> str:
 def test_a_search_loops_break_does_not_skip_the_write_after_it(tmp_path: Path) -> None:
     data = build_and_compare(tmp_path, SEARCH, ["SEARCH"])
     directive = _offloaded_with(data, "SEARCH", SEARCH)
-    assert "map(from: xj[0:n" in directive, directive
+    assert "map(from: xj[0:(long)n" in directive, directive
 
 
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")

@@ -66,8 +66,8 @@ def line_of(marker: str) -> int:
     return next(k + 1 for k, t in enumerate(ROWS.splitlines()) if marker in t)
 
 
-@pytest.mark.parametrize("marker, test", [("TRANSPOSED", "(long long)(ny) >= (long long)(nx)"),
-                                          ("PITCHED", "(long long)(pitch) >= (long long)(w)")])
+@pytest.mark.parametrize("marker, test", [("TRANSPOSED", "(long)(ny) >= (long)(nx)"),
+                                          ("PITCHED", "(long)(pitch) >= (long)(w)")])
 def test_rows_apart_rest_on_a_tested_fact(marker: str, test: str) -> None:
     nest = analysed_nest(ROWS, marker)
     assert nest.decision is Decision.OFFLOADED, [r.format() for r in nest.remarks]

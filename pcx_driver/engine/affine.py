@@ -108,7 +108,18 @@ class AffineForms:
                 return None
             if n.start_byte in self.sem.narrow_casts or tn is not None and narrow_type(self._t(tn)):
                 return self._opaque(n, nest)  # wraps around: the same value for many indices
-            return self.poly(n.child_by_field_name("value"), nest)
+            inner = self.poly(n.child_by_field_name("value"), nest)
+            target = self.sem.changing_casts.get(n.start_byte)
+            if target is None or inner is None:
+                return inner
+            # a conversion that may change the value ((int) len of an unsigned (unsigned)-1
+            # is -1): one value, the name it converts written with the cast
+            if inner.is_const:
+                return inner if 0 <= inner.const_value < 1 << 31 else None
+            (monomial, coefficient), = inner.terms.items() if len(inner.terms) == 1 else ((None, 0),)
+            if coefficient != 1 or monomial is None or len(monomial) != 1:
+                return self._opaque(n, nest)
+            return Poly.sym(f"(({target}){nest.rendered(monomial[0])})")
         if ty == "call_expression":
             fname = self._t(n.child_by_field_name("function"))
             args = n.child_by_field_name("arguments")

@@ -576,7 +576,7 @@ class _UnitAnalyser:
 
     def _row_tests(self, nest, node: Node) -> list[str]:
         """C tests of what the split of flattened subscripts into rows rests on
-        (``Nest.row_facts``), each operand widened to ``long long`` (a ``size_t`` pitch less
+        (``Nest.row_facts``), each operand widened to ``long`` (a ``size_t`` pitch less
         an ``int`` width would wrap and always pass).  Evaluated before the nest, so the
         names they read may be neither assigned nor declared in it: a Refusal otherwise."""
         if not nest.row_facts:
@@ -588,7 +588,7 @@ class _UnitAnalyser:
             if hit:
                 raise Refusal("PCX103", f"flattened subscripts split into rows only where {f.render()} >= 0, which "
                               f"reads '{hit[0]}', assigned or declared in the loop nest; not tested at run time")
-            wide = lambda x: f"(long long)({nest.rendered(x)})"  # noqa: E731
+            wide = lambda x: f"(long)({nest.rendered(x)})"  # noqa: E731
             more = Poly({t: c for t, c in f.terms.items() if c > 0})
             less = Poly({t: -c for t, c in f.terms.items() if c < 0})
             tests.append(f"{more.render(wide)} >= {less.render(wide)}")

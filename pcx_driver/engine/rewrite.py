@@ -130,14 +130,15 @@ def emitted_length(length: str, constants: dict[str, int]) -> str:
 
 def section_text(sec: Section, constants: dict[str, int] | None = None) -> str:
     """``sec`` as written in an emitted directive (lengths through ``emitted_length``),
-    products computed in ``long long`` (``wide_products``)."""
+    products computed in ``long`` (``wide_products``)."""
     return sec.base + "".join(f"[{wide_products(lo)}:{wide_products(emitted_length(ln, constants or {}))}]"
                               for lo, ln in sec.dims)
 
 
 def wide_products(expr: str) -> str:
-    """``expr`` with each product computed in ``long long``: the leftmost factor of every
-    chain of ``*`` cast (``(long long)h*w``).  A section's bounds are polynomials of the
+    """``expr`` with each product computed in ``long``: the leftmost factor of every chain
+    of ``*`` cast (``(long)h*w``; ``long``, not ``long long``, which C89 lacks, and 64 bits
+    on the LP64 systems the offload compilers target).  A section's bounds are polynomials of the
     names its accesses read, without the casts the program wrote (``img[(size_t)y * w +
     x]`` over ``y < h`` is ``img[0:h*w]``), and an ``int`` product of a 65536 x 65537 image
     wraps: the kernel mapped 64 KiB of 4 GiB and wrote past it (a held-out check)."""
@@ -158,7 +159,7 @@ def wide_products(expr: str) -> str:
         starts.add(leaf.start_byte - len(prefix))
     out = expr.encode()
     for at in sorted(starts, reverse=True):
-        out = out[:at] + b"(long long)" + out[at:]
+        out = out[:at] + b"(long)" + out[at:]
     return out.decode()
 
 

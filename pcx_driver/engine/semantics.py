@@ -172,6 +172,9 @@ class Semantics:
         self.float_into_integer: set[int] = set()
         # casts to an integer type narrower than int (``(unsigned char) i``, ``(int16_t) k``)
         self.narrow_casts: set[int] = set()
+        # start byte -> target type of each cast to an integer type of 4 bytes or more that
+        # does not keep every value of its operand (``_changes_integer``)
+        self.changing_casts: dict[int, str] = {}
         # start byte -> class of each construction that runs a constructor the user wrote
         # (``Mark k(b, i);``, an implicit conversion ``t[i] = x[i]`` through ``Point(double)``):
         # code a kernel would run that the analysis does not read (a held-out check)
@@ -356,11 +359,13 @@ class Semantics:
                     # a template's ``(T)(e)``: a value conversion in every instantiation
                     self.casts.add(start)
                 kids = list(c.get_children())
-                if canonical.kind in _type_kinds(_INTEGER_KINDS) and (
-                        0 < canonical.get_size() < 4 or kids and _changes_integer(kids[-1].type.get_canonical(), canonical)):
-                    # (unsigned char) i wraps: no affine subscript; (int) len of an unsigned
-                    # len, (int) n of a long n, change values the polynomial would keep
-                    self.narrow_casts.add(start)
+                if canonical.kind in _type_kinds(_INTEGER_KINDS) and 0 < canonical.get_size() < 4:
+                    self.narrow_casts.add(start)  # (unsigned char) i wraps: no affine subscript
+                elif canonical.kind in _type_kinds(_INTEGER_KINDS) and kids and \
+                        _changes_integer(kids[-1].type.get_canonical(), canonical):
+                    # (int) len of an unsigned len, (int) n of a long n: values the
+                    # polynomial of len would not keep
+                    self.changing_casts[start] = canonical.spelling
                 stack.extend(kids)
                 continue
             if kind == K.INCLUSION_DIRECTIVE:
