@@ -45,6 +45,9 @@ ADVICE: dict[str, str] = {
     "PCX019": "Nothing to do: the command line has no -fopenmp, so the source's OpenMP pragmas do nothing in your "
                "build; pcx keeps it so.  Add -fopenmp to your flags if you want them to run (pcx then ports the "
                "parallel loops it proves to the device).",
+    "PCX020": "Build without the option for pcx (-save-temps keeps temporaries named after pcx's temp copy; "
+              "-MJ and -Wp,-MD,file would name it too), or name the source on the command line rather than "
+              "only in a response file.",
     "PCX101": "If the iterations are independent in fact (the dependence is only on paper), rewrite the "
               "loop so that each iteration writes its own elements (a temporary per iteration, a separate "
               "output array); a sum or minimum into one element is recognised as a reduction when it is a "
@@ -103,9 +106,6 @@ ADVICE: dict[str, str] = {
     "PCX146": "Move the loop to a file that starts no threads, called from one thread at a time, whose "
               "arrays no other thread writes while it runs: a kernel copies back the whole section it "
               "mapped, and kernels that threads launch at once must not map overlapping sections.",
-    "PCX020": "Build without the option for pcx (-save-temps keeps temporaries named after pcx's temp copy; "
-              "-MJ and -Wp,-MD,file would name it too), or name the source on the command line rather than "
-              "only in a response file.",
     "PCX147": "Nothing to do: the test costs one comparison per launch.  Where the rows always fit (a "
               "width never larger than the pitch), loops over the same name (for (j = 0; j < pitch; j++)) "
               "need no test.",
@@ -147,8 +147,8 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX016", "remark", "the syntax reader could not follow part of the source outside any function it read (a macro that hides C syntax, an extension): loops there are not analysed"),
         RemarkSpec("PCX017", "remark", "a macro is named like a word of the OpenMP directives pcx writes (from, map, ...): the preprocessor would rewrite them, so the file is compiled as written"),
         RemarkSpec("PCX018", "remark", "a header the source includes defines functions with loops, which pcx does not analyse there: they stay as written"),
-        RemarkSpec("PCX020", "remark", "source compiled unchanged: the command has an option pcx cannot keep the meaning of when it compiles a rewritten copy (-save-temps, -MJ, -Wp,...), or names the source only inside a response file"),
         RemarkSpec("PCX019", "remark", "the source's OpenMP pragmas are blanked: the command line compiles without OpenMP, where they do nothing, and pcx's OpenMP switch must not run them"),
+        RemarkSpec("PCX020", "remark", "source compiled unchanged: the command has an option pcx cannot keep the meaning of when it compiles a rewritten copy (-save-temps, -MJ, -Wp,...), or names the source only inside a response file"),
         # -- loop analysis ---------------------------------------------------------------
         RemarkSpec("PCX100", "remark", "loop nest offloaded to the device"),
         RemarkSpec("PCX101", "remark", "loop-carried dependence on an array prevents parallel execution"),
@@ -198,8 +198,8 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX143", "remark", "collapse narrowed for a CPU device: the innermost loop stays whole (vectorised), the outer loops are shared among the cores"),
         RemarkSpec("PCX144", "remark", "histogram updates reduced into a copy of a small section per thread (reduction over an array section) instead of atomics, for a CPU device"),
         RemarkSpec("PCX145", "remark", "the nest uses a type GPU targets do not have (long double, __float128)"),
-        RemarkSpec("PCX147", "remark", "flattened subscripts (a[i * pitch + j]) split into rows that lie apart only while each row's range fits in its stride (j < width <= pitch): tested at run time, the loop runs on the device where it does, as written otherwise"),
         RemarkSpec("PCX146", "remark", "the file starts threads: its loops stay on the host (kernels launched from several threads may map overlapping sections, or copy back over another thread's writes)"),
+        RemarkSpec("PCX147", "remark", "flattened subscripts (a[i * pitch + j]) split into rows that lie apart only while each row's range fits in its stride (j < width <= pitch): tested at run time, the loop runs on the device where it does, as written otherwise"),
         # -- data planning ---------------------------------------------------------------
         RemarkSpec("PCX200", "remark", "target data region keeps arrays on the device across kernels"),
         RemarkSpec("PCX201", "remark", "target update inserted where host code reads or writes device data"),

@@ -55,6 +55,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from pcx_driver.cc.archives import Member
     from pcx_driver.invocation import Invocation
 
 
@@ -325,7 +326,8 @@ class Driver:
             if status is not None:
                 write_outputs(self.cmd, jobs, target)
                 return status
-        cleanup(self.cmd, keep=self.cmd.archive_dirs)  # (the original links the archives' members too)
+        # (the original links the archives' members too)
+        cleanup(self.cmd, keep={os.path.dirname(m.path) for _, ms in self.cmd.archive_members.values() for m in ms})
         write_outputs(self.cmd, jobs, target)
         real, original = original_command()
         if self.cmd.speculation is not None:
@@ -343,14 +345,13 @@ class Driver:
             return status
         return final(self.cmd, real, original)
 
-    def _offload_members(self, archive: bytes) -> list:
+    def _offload_members(self, archive: bytes) -> list[Member]:
         import tempfile
 
         from pcx_driver.cc.archives import offload_members
 
         tmp = tempfile.mkdtemp(prefix="pcx-ar-")
         self.cmd.temp_dirs.append(tmp)
-        self.cmd.archive_dirs.append(tmp)
         return offload_members(archive, tmp)
 
     def _keep_pulled_members(self, compiler: toolchain.Compiler, raw_args: list[str]) -> None:
@@ -369,17 +370,16 @@ class Driver:
         status, _, _ = capture(self.cmd, compiler, [*raw_args, f"-Wl,-Map,{link_map}",
                                                     "-Wl,--unresolved-symbols=ignore-all",
                                                     "-o", os.path.join(tmp, "a.out")])
+        if status != 0:
+            return
         try:
             with open(link_map, encoding="utf-8", errors="surrogateescape") as f:
                 pulled = pulled_members(f.read(), self.cmd.cwd)
         except OSError:
             return
-        if status != 0:
-            return
         for position, (archive, members) in self.cmd.archive_members.items():
-            words = self.cmd.archive_words[position]
-            kept = [m.path for m in members if (archive, m.name) in pulled]
-            self.cmd.archive_words[position] = [*kept, *words[len(members):]]
+            unused = {m.path for m in members if (archive, m.name) not in pulled}
+            self.cmd.archive_words[position] = [w for w in self.cmd.archive_words[position] if w not in unused]
 
     def _link_offload_archives(self, compiler: toolchain.Compiler, args: list[str], raw_args: list[str],
                              link_flags: list[str]) -> int:

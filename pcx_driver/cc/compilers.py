@@ -93,15 +93,13 @@ def drop_speculation(cmd: Command) -> None:
         spec.cancel()
 
 
-def cleanup(cmd: Command, keep: list[str] | tuple[str, ...] = ()) -> None:
+def cleanup(cmd: Command, keep: set[str] | frozenset[str] = frozenset()) -> None:
     """Remove the command's temp dirs, but those in ``keep``."""
     if not cmd.temp_dirs:
         return
     import shutil  # start-up time: most commands made no temp dir
 
-    kept = [d for d in cmd.temp_dirs if d in keep]
-    while cmd.temp_dirs:
-        d = cmd.temp_dirs.pop()
-        if d not in kept:
+    for d in cmd.temp_dirs:
+        if d not in keep:
             shutil.rmtree(d, ignore_errors=True)
-    cmd.temp_dirs.extend(kept)
+    cmd.temp_dirs[:] = [d for d in cmd.temp_dirs if d in keep]

@@ -216,15 +216,23 @@ def _rewritten_args(
 
 def _originals_named(out: bytes, changed: list[SourceJob]) -> bytes:
     """The compiler's standard output with each temp copy's path replaced by its source's,
-    as ``_fix_depfiles`` does in a ``.d`` file: dependencies written there (``-MF -``)
-    must name the user's source, never a file that is gone (make then has no rule for it)."""
+    as in a ``.d`` file: dependencies written there (``-MF -``) must name the user's
+    source, never a file that is gone (make then has no rule for it)."""
+    text = out.decode("utf-8", "surrogateescape")
     for j in changed:
-        if not j.temp_path:
-            continue
-        for form in dict.fromkeys((_make_escape(j.temp_path), j.temp_path)):
-            out = out.replace(form.encode("utf-8", "surrogateescape"),
-                              _make_escape(j.input.path).encode("utf-8", "surrogateescape"))
-    return out
+        text = _original_named(text, j)
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _original_named(text: str, job: SourceJob) -> str:
+    """``text`` (dependency rules) with ``job``'s temp copy named as its source."""
+    if not job.temp_path:
+        return text
+    # The compiler escapes the temp path as make reads it (``my\ loop.c``): look for it in
+    # that form first, then as written.
+    for form in dict.fromkeys((_make_escape(job.temp_path), job.temp_path)):
+        text = text.replace(form, _make_escape(job.input.path))
+    return text
 
 
 def _fix_depfiles(cmd: Command, inv: Invocation, job: SourceJob) -> None:
@@ -234,10 +242,6 @@ def _fix_depfiles(cmd: Command, inv: Invocation, job: SourceJob) -> None:
 
     if not job.temp_path:
         return
-    escaped = _make_escape(job.input.path)
-    # The compiler escapes the temp path as make reads it (``my\ loop.c``): look for
-    # it in that form first, then as written.
-    temp_forms = dict.fromkeys((_make_escape(job.temp_path), job.temp_path))
     for cand in depfile_candidates(inv, job.input):
         full = os.path.join(cmd.cwd, cand)
         try:
@@ -245,9 +249,7 @@ def _fix_depfiles(cmd: Command, inv: Invocation, job: SourceJob) -> None:
                 text = f.read()
         except OSError:
             continue
-        fixed = text
-        for form in temp_forms:
-            fixed = fixed.replace(form, escaped)
+        fixed = _original_named(text, job)
         if fixed != text:
             atomic_write(full, fixed)
 

@@ -13,6 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from pcx_driver.cc.archives import Member
     from pcx_driver.cc.sources import SourceJob
 
 
@@ -49,9 +50,8 @@ class Command:
         self.internal_errors: list[str] = []
         self.temp_dirs: list[str] = []
         self.archive_words: dict[int, list[str]] = {}  # argv position -> words (see Driver._links_offload_code)
-        # argv position -> (real path of the archive, its members with kernels, cc.archives.Member)
-        self.archive_members: dict[int, tuple[str, list]] = {}
-        self.archive_dirs: list[str] = []  # where those members were written (kept to the end)
+        # argv position -> (real path of the archive, its members with kernels)
+        self.archive_members: dict[int, tuple[str, list[Member]]] = {}
         self.speculation: Any = None  # speculate.Speculation: the original compile, started early
         # a PCX007 warning to give only if the original command succeeds (a rewritten
         # build that failed to link: the user's link error, or the rewrite's)

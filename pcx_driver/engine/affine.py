@@ -116,10 +116,10 @@ class AffineForms:
             # is -1): one value, the name it converts written with the cast
             if inner.is_const:
                 return inner if 0 <= inner.const_value < 1 << 31 else None
-            (monomial, coefficient), = inner.terms.items() if len(inner.terms) == 1 else ((None, 0),)
-            if coefficient != 1 or monomial is None or len(monomial) != 1:
+            if inner.terms != {tuple(inner.symbols()): 1} or len(inner.symbols()) != 1:
                 return self._opaque(n, nest)
-            return Poly.sym(f"(({target}){nest.rendered(monomial[0])})")
+            (name,) = inner.symbols()
+            return Poly.sym(f"(({target}){nest.rendered(name)})")
         if ty == "call_expression":
             fname = self._t(n.child_by_field_name("function"))
             args = n.child_by_field_name("arguments")

@@ -27,7 +27,7 @@ from tree_sitter import Node
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import NULL_POINTERS, posix_memalign_of
-from pcx_driver.engine.semantics import ALLOCATION_FUNCTIONS, ARITH_TYPES, Decl, Semantics
+from pcx_driver.engine.semantics import ALLOCATION_FUNCTIONS, ARITH_TYPES, Decl, Semantics, unqualified
 from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, declarator_identifier, strip_parens, walk
 
 #: calls whose result is fresh storage no other pointer holds
@@ -131,8 +131,7 @@ def addressable(refs: list[ArrayRef]) -> bool:
                 and d.element_type.strip() != "bool":
             # ``std::vector<double> &x``: ``&x[k]`` is an address the host computes as well
             # (two references to vectors may name one vector: a run-time check, as for pointers)
-            element = " ".join(w for w in d.element_type.split() if w not in ("const", "volatile"))
-            if element in ARITH_TYPES or d.dependent:
+            if unqualified(d.element_type) in ARITH_TYPES or d.dependent:
                 continue
             return False
         if d is None or a.member or a.via_data or a.fields or a.base != a.root or d.reference \

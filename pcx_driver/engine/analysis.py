@@ -51,7 +51,7 @@ from pcx_driver.engine.parallel import Parallelism
 from pcx_driver.engine.pivot import pivot_relaxation
 from pcx_driver.engine.privatise import covered_private_array, private_array, private_note
 from pcx_driver.engine.ranges import AccessRanges
-from pcx_driver.engine.semantics import Decl, Semantics
+from pcx_driver.engine.semantics import Decl, Semantics, unqualified
 from pcx_driver.engine.source import FunctionInfo, SourceModel, walk
 from pcx_driver.model import (
     ArrayAccessSummary,
@@ -582,13 +582,16 @@ class _UnitAnalyser:
         if not nest.row_facts:
             return []
         written = hostaccess.assigned_and_declared(node, self.model.data, node.start_byte, node.end_byte)
+
+        def wide(symbol: str) -> str:
+            return f"(long)({nest.rendered(symbol)})"
+
         tests = []
         for f in nest.row_facts:
             hit = sorted(s for s in f.symbols() if s in written or s in nest.index_keys)
             if hit:
                 raise Refusal("PCX103", f"flattened subscripts split into rows only where {f.render()} >= 0, which "
                               f"reads '{hit[0]}', assigned or declared in the loop nest; not tested at run time")
-            wide = lambda x: f"(long)({nest.rendered(x)})"  # noqa: E731
             more = Poly({t: c for t, c in f.terms.items() if c > 0})
             less = Poly({t: -c for t, c in f.terms.items() if c < 0})
             tests.append(f"{more.render(wide)} >= {less.render(wide)}")
@@ -815,7 +818,7 @@ def _member_values(reads: list, m) -> list[MemberValue]:
     out: dict[str, MemberValue] = {}
     for node, member, guard, _, _ in reads:
         text = " ".join(m.text(node).split())
-        mv = out.setdefault(text, MemberValue(text, _unqualified(member.type_spelling)))
+        mv = out.setdefault(text, MemberValue(text, unqualified(member.type_spelling)))
         mv.ranges.append((node.start_byte, node.end_byte))
         if guard not in mv.guards:
             mv.guards.append(guard)
@@ -874,10 +877,6 @@ def _header_globals(sem: Semantics, model: SourceModel) -> dict[str, str]:
     return out
 
 
-def _unqualified(type_spelling: str) -> str:
-    return " ".join(w for w in type_spelling.split() if w not in ("const", "volatile"))
-
-
 def _unmappable_arrays(nest) -> list[tuple[str, str]]:
     """Arrays no map clause can give a kernel: a global constant pointer (``double * const
     a = g.a;``, TSVC's layout), which the compiler folds to the address it was given, in
@@ -901,7 +900,7 @@ def _members_written_elsewhere(nest, apart: Callable[[Decl, list[Decl]], bool]) 
     the serial loop then reads what it wrote.  Not where ``apart(root, written arrays)``
     proves the pointer's storage distinct from theirs."""
     written_decls = list({a.decl.key: a.decl for a in nest.facts.arrays if a.write and a.decl is not None}.values())
-    written = {_unqualified(d.element_type) for d in written_decls}
+    written = {unqualified(d.element_type) for d in written_decls}
     # (an element of another struct type may hold it too: a derived class's base, a cast)
     records = {t for t in written if t.startswith(("struct ", "class ", "union ")) or t[:1].isupper()}
     # (and an element of the member's own type: ``(const struct C *)&a[500]`` into the
@@ -909,7 +908,7 @@ def _members_written_elsewhere(nest, apart: Callable[[Decl, list[Decl]], bool]) 
     bytes_ = written & {"char", "signed char", "unsigned char"}
     out = []
     for node, member, _, root_type, root in nest.facts.member_values:
-        own = _unqualified(member.type_spelling)
+        own = unqualified(member.type_spelling)
         target = next((t for t in (root_type, own) if t and t in written), None) or \
             (sorted(records | bytes_)[0] if records | bytes_ else None)
         if root_type and target is not None and not (root is not None and apart(root, written_decls)):

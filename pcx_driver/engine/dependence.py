@@ -403,10 +403,16 @@ def _runs_under(dom, facts: list[Poly], values: dict[str, int]) -> bool:
     inst = dom if isinstance(dom, Instance) else Instance([], dom, False)
     try:
         imap, variables, cons = _domain(inst, "x", names, values)
-        extra = [f"{_lin(_subst(f, values), names, {}, True)} >= 0" for f in facts]
+        extra = _nonnegative(facts, names, values)
     except NotAffine:
         return False
     return not _set(names.params, variables, cons, _fixed(names, values) + extra).is_empty()
+
+
+def _nonnegative(facts: list[Poly], names: _Names, values: dict[str, int]) -> list[str]:
+    """Conditions on the parameters (each ``>= 0``) as isl constraints; NotAffine where
+    one is not affine."""
+    return [f"{_lin(_subst(f, values), names, {}, True)} >= 0" for f in facts]
 
 
 def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int], scale: int = 1,
@@ -425,11 +431,10 @@ def _in_range(r: Poly, stride: str, dom: list[LoopBounds], values: dict[str, int
     fixed = _fixed(names, values)
     if padded is not None:
         fixed = fixed + [f"{sp} = {names.param((padded[0],))} + {padded[1]}"]
-    for a in assumed or ():
-        try:
-            fixed = fixed + [f"{_lin(_subst(a, values), names, {}, True)} >= 0"]
-        except NotAffine:
-            return False
+    try:
+        fixed = fixed + _nonnegative(assumed or [], names, values)
+    except NotAffine:
+        return False
     for bad in (f"{lr} < 0", f"{lr} > {scale}*{sp} - 1"):
         if not _set(names.params, variables, cons, fixed + [bad]).is_empty():
             return False

@@ -30,7 +30,7 @@ from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
 from pcx_driver.engine.functors import class_named, stateless_class
 from pcx_driver.engine.minimum import computes_minimum
 from pcx_driver.engine.nest import Nest
-from pcx_driver.engine.semantics import ARITH_TYPES, INTEGERS_32, UNSIGNED_32, Semantics, narrow_integer
+from pcx_driver.engine.semantics import ARITH_TYPES, INTEGERS_32, UNSIGNED_32, Semantics, narrow_integer, unqualified
 from pcx_driver.engine.source import FunctionInfo, SourceModel, function_declarator, walk
 from pcx_driver.model import Decision
 
@@ -288,7 +288,7 @@ class Legality:
             return ""
         at = lp.index_node.start_byte
         d = self.sem.decl_declared_at(at) if lp.index_declared else self.sem.decl_of(at)
-        ty = " ".join(w for w in (d.element_type if d is not None else "").split() if w not in ("const", "volatile"))
+        ty = unqualified(d.element_type if d is not None else "")
         if d is not None and d.floating:
             # (clang: "variable must be of integer or pointer type"; partialsums' ``double k``)
             return f"loop index '{lp.index}' is a '{ty}'; an OpenMP loop needs an integer or pointer index"
@@ -324,8 +324,7 @@ class Legality:
                     d = self.sem.decl_of(x.start_byte)
                     if d is None:
                         continue  # a macro's name: its constant value is read with the bound
-                    ty = " ".join(w for w in d.element_type.split() if w not in ("const", "volatile"))
-                    if ty not in INTEGERS_32:
+                    if unqualified(d.element_type) not in INTEGERS_32:
                         return False
         return True
 

@@ -35,7 +35,7 @@ from pcx_driver.engine.calls import CallKind, classify_call, definition_node
 from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.loops import Poly, c_int_literal, parse_loop, poly_of_tokens
 from pcx_driver.engine.macros import expand_object_macros
-from pcx_driver.engine.semantics import ARITH_TYPES, Callee, Decl, Semantics
+from pcx_driver.engine.semantics import ARITH_TYPES, Callee, Decl, Semantics, unqualified
 from pcx_driver.engine.source import SourceModel, strip_parens, subscript_index, walk
 
 MAX_DEPTH = 4
@@ -72,7 +72,7 @@ def pointer_parameter(d: Decl) -> int:
     elements are arithmetic (``T *p``: 1; ``T p[][3]``: 3); 0 when it is not one."""
     if d.reference or d.volatile or d.shape not in ("pointer", "array"):
         return 0
-    if " ".join(w for w in d.element_type.split() if w not in ("const", "volatile")) not in ARITH_TYPES:
+    if unqualified(d.element_type) not in ARITH_TYPES:
         return 0
     stars = d.type_spelling.count("*")
     if d.shape == "pointer" and (stars > 1 or (stars == 0 and "[" not in d.type_spelling)):

@@ -144,19 +144,17 @@ def wide_products(expr: str) -> str:
     wraps: the kernel mapped 64 KiB of 4 GiB and wrote past it (a held-out check)."""
     if "*" not in expr:
         return expr
-    prefix = "long pcx__e = ("
-    data = f"{prefix}{expr});".encode()
-    root = hostaccess.parse(data, Language.C).root_node
-    if root.has_error:
+    data, value = hostaccess.parse_expression(expr)
+    if value is None or value.has_error:
         return expr
     starts: set[int] = set()
-    for n in walk(root):
+    for n in walk(value):
         if not _is_product(n, data) or (n.parent is not None and _is_product(n.parent, data)):
             continue
         leaf = n
         while _is_product(leaf, data):
             leaf = leaf.child_by_field_name("left")
-        starts.add(leaf.start_byte - len(prefix))
+        starts.add(leaf.start_byte - value.start_byte - 1)  # (value is the parenthesised expr)
     out = expr.encode()
     for at in sorted(starts, reverse=True):
         out = out[:at] + b"(long)" + out[at:]

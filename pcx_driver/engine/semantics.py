@@ -1061,10 +1061,15 @@ INTEGERS_32 = NARROW_INTEGERS | UNSIGNED_32 | {
     "int", "signed", "signed int", "int32_t", "std::int32_t", "int16_t", "uint16_t", "int8_t", "uint8_t"}
 
 
+def unqualified(type_spelling: str) -> str:
+    """A type spelling without ``const`` and ``volatile`` ("const unsigned" -> "unsigned")."""
+    return " ".join(w for w in type_spelling.split() if w not in ("const", "volatile"))
+
+
 def narrow_integer(d: Decl | None) -> str:
     """The type of ``d`` when it is an integer narrower than int (``unsigned short j =
     i * 100`` wraps: its value is no affine function of i), else ""."""
     if d is None:
         return ""
-    ty = " ".join(w for w in d.element_type.split() if w not in ("const", "volatile"))
+    ty = unqualified(d.element_type)
     return ty if ty in NARROW_INTEGERS else ""
