@@ -7,6 +7,12 @@ read as ``len`` it mapped four billion elements, and the kernel crashed.  ``(int
 ``long n`` past 2^32 likewise.  Such a cast is one opaque value, written as the user wrote
 it in the sections (``b[0:(int)len]``).
 
+The same holds where C converts without a cast: ``for (int i = n - 8; ...)`` with a ``long
+n`` starts from the int that ``n - 8`` becomes, ``int m = n * 2`` bounds a loop by what the
+product becomes, and ``i = len`` of an unsigned ``len`` starts where the wrapped value
+does.  Such a value is written with the conversion C makes (``((int)(n - 8))``) in the
+sections and tests; read as ``n - 8``, the kernel mapped sixteen gigabytes and crashed.
+
 clang-19 miscompiles one OpenMP loop form: an ``unsigned`` index stepping by more than one
 up to a bound of a wider type (``for (unsigned i = 0; i < n; i += 8)``, ``size_t n``;
 ``i < v.size()``); a plain ``parallel for`` of it crashes.  pcx keeps it serial.
@@ -52,6 +58,34 @@ int main(int argc, char **argv) {
 }
 """
 
+IMPLICIT = r"""
+#include <stdio.h>
+static int X[4096];
+void start_from_long(int *x, long n) {
+  for (int i = n - 8; i >= 0; i -= 8)                            /* START */
+    for (int j = 0; j < 8; j++) x[i + j] += j + 1;
+}
+void count_from_long(int *x, long n) {
+  int m = n * 2;
+  for (int i = 0; i < m; i++)                                    /* COUNT */
+    x[i] += 7;
+}
+void assigned_start(int *x, unsigned len) {
+  int i;
+  for (i = len; i < 100; i++)                                    /* ASSIGNED */
+    x[i + 200] += 3;
+}
+int main(int argc, char **argv) {
+  start_from_long(X, (1L << 32) + 2048 + 8 * (argc - 1));        /* starts at 2040 (2048) */
+  count_from_long(X, (1L << 31) + 1000 + argc);                  /* m is 2002 (2004) */
+  assigned_start(X, (unsigned)-5 + argc - 1);                    /* i from -5 (-4) */
+  long s = 0;
+  for (int i = 0; i < 4096; i++) s += (long)X[i] * (i % 7 + 1);
+  printf("%ld\n", s);
+  return 0;
+}
+"""
+
 WIDE_BOUND = r"""
 #include <stddef.h>
 void strided(int *b, size_t n) {
@@ -64,6 +98,17 @@ void strided(int *b, size_t n) {
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
 def test_value_changing_casts_keep_their_values(tmp_path: Path) -> None:
     build_and_compare(tmp_path, CASTS, ["SENTINEL", "LOW_HALF", "NARROW_BOUND"])
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_implicit_conversions_keep_their_values(tmp_path: Path) -> None:
+    build_and_compare(tmp_path, IMPLICIT, ["START", "COUNT", "ASSIGNED"])
+
+
+def test_an_implicit_conversion_is_written_in_the_section() -> None:
+    nest = analysed_nest(IMPLICIT, "START")
+    (x,) = [a for a in nest.arrays if a.name == "x"]
+    assert "((int)(n-8))+8" in x.section.render().replace(" ", ""), x.section.render()
 
 
 def test_a_cast_that_changes_values_is_written_in_the_section() -> None:

@@ -59,6 +59,13 @@ class AffineForms:
         return self.model.text(n)
 
     def poly(self, n: Node | None, nest: Nest) -> Poly | None:
+        if n is not None and (n.start_byte, n.end_byte) in self.sem.changing_conversions:
+            # ``int i = n - 8`` with a long n: the int that ``n - 8`` converts to
+            return self._converted(n, n, self.sem.changing_conversions[(n.start_byte, n.end_byte)], nest)
+        return self._unconverted(n, nest)
+
+    def _unconverted(self, n: Node | None, nest: Nest) -> Poly | None:
+        """``poly`` of ``n`` before any implicit conversion of its value."""
         n = strip_parens(n)
         if n is None:
             return None
@@ -108,18 +115,10 @@ class AffineForms:
                 return None
             if n.start_byte in self.sem.narrow_casts or tn is not None and narrow_type(self._t(tn)):
                 return self._opaque(n, nest)  # wraps around: the same value for many indices
-            inner = self.poly(n.child_by_field_name("value"), nest)
             target = self.sem.changing_casts.get(n.start_byte)
-            if target is None or inner is None:
-                return inner
-            # a conversion that may change the value ((int) len of an unsigned (unsigned)-1
-            # is -1): one value, the name it converts written with the cast
-            if inner.is_const:
-                return inner if 0 <= inner.const_value < 1 << 31 else None
-            if inner.terms != {tuple(inner.symbols()): 1} or len(inner.symbols()) != 1:
-                return self._opaque(n, nest)
-            (name,) = inner.symbols()
-            return Poly.sym(f"(({target}){nest.rendered(name)})")
+            if target is None:
+                return self.poly(n.child_by_field_name("value"), nest)
+            return self._converted(n, n.child_by_field_name("value"), target, nest)
         if ty == "call_expression":
             fname = self._t(n.child_by_field_name("function"))
             args = n.child_by_field_name("arguments")
@@ -142,6 +141,25 @@ class AffineForms:
         if ty == "subscript_expression":
             return self._element(n, nest)
         return None
+
+    def _converted(self, n: Node, value: Node | None, target: str, nest: Nest) -> Poly | None:
+        """Expression ``n``: ``value`` converted to integer type ``target`` by a conversion
+        that may change it (``(int) len`` of an unsigned ``(unsigned)-1`` is -1; ``int i =
+        n - 8`` of a long ``n``): one value, written as that conversion, where the
+        polynomial of ``value`` would not keep it."""
+        inner = self._unconverted(value, nest)
+        if inner is None:
+            return None
+        if inner.is_const:
+            return inner if 0 <= inner.const_value < 1 << 31 else None
+        if inner.terms == {tuple(inner.symbols()): 1} and len(inner.symbols()) == 1:
+            (name,) = inner.symbols()
+            return Poly.sym(f"(({target}){nest.rendered(name)})")
+        whole = self._opaque(value, nest)
+        if whole is None:
+            return None
+        (text,) = whole.symbols()
+        return Poly.sym(f"(({target}){text if text.startswith('(') else '(' + text + ')'})")
 
     def access_macro_poly(self, a, nest: Nest) -> Poly | None:
         """The subscript of an access through an access macro (``ArrayRef.index_macro``):

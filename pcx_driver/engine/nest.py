@@ -123,8 +123,13 @@ def build_nest(node: Node, model: SourceModel, sem: Semantics, poly: PolyReader,
     nest.written = {r.decl.key for r in facts.scalars if r.write and r.decl is not None}
     _local_constants(nest, poly, arms)
     # second pass: bounds as polynomials, now that we know what the nest writes
+    def converted_text(x: Node) -> str:
+        """(the start of ``int i = n - 8`` with a long ``n`` is ``(int)(n - 8)``)"""
+        target = sem.changing_conversions.get((x.start_byte, x.end_byte))
+        return f"({target})({text(x)})" if target else text(x)
+
     for lp in nest.loops:
-        again = parse_loop(lp.node, text, lambda x: poly(x, nest), constant, conditions=lp.parent is not None)
+        again = parse_loop(lp.node, converted_text, lambda x: poly(x, nest), constant, conditions=lp.parent is not None)
         if lp.problem is None:
             lp.problem = again.problem
         lp.init, lp.bound, lp.low, lp.high, lp.step, lp.op = again.init, again.bound, again.low, again.high, again.step, again.op

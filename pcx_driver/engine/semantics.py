@@ -175,6 +175,10 @@ class Semantics:
         # start byte -> target type of each cast to an integer type of 4 bytes or more that
         # does not keep every value of its operand (``_changes_integer``)
         self.changing_casts: dict[int, str] = {}
+        # (start, end) of each value converted implicitly by such a conversion -> its target
+        # type: the initialiser of ``int i = n - 8`` with a long n, the right side of
+        # ``i = len`` with an unsigned len, an argument bound to a narrower parameter
+        self.changing_conversions: dict[tuple[int, int], str] = {}
         # start byte -> class of each construction that runs a constructor the user wrote
         # (``Mark k(b, i);``, an implicit conversion ``t[i] = x[i]`` through ``Point(double)``):
         # code a kernel would run that the analysis does not read (a held-out check)
@@ -413,6 +417,12 @@ class Semantics:
                 d = self._decl(c)
                 if d is not None and d.decl_offset is not None:
                     self.decls_at[d.decl_offset] = d
+                if kind == K.VAR_DECL and d is not None and d.integral and d.shape == "scalar":
+                    kids = list(c.get_children())
+                    if kids:
+                        self._record_changing_conversion(kids[-1])
+                    stack.extend(kids)
+                    continue
             elif kind == K.CALL_EXPR:
                 callee = self._callee(c, main_name)
                 if callee is None and c.referenced is None:
@@ -432,6 +442,8 @@ class Semantics:
                     self.user_constructions.setdefault(start, callee.parent_type or callee.name)
                 if callee is not None and end > start:
                     self.calls[(start, end)] = callee
+                    for arg in c.get_arguments():  # (bound to a helper's parameter where it is walked)
+                        self._record_changing_conversion(arg)
                     if unit.language is Language.CXX:  # (C has no references)
                         params = [p for p in c.referenced.get_children() if p.kind == K.PARM_DECL]
                         refs = frozenset(k for k, p in enumerate(params)
@@ -590,6 +602,21 @@ class Semantics:
         if value.type.get_canonical().kind in _type_kinds(_FLOATING_KINDS):
             self.float_into_integer.add(target.extent.start.offset)
 
+    def _record_changing_conversion(self, value) -> None:
+        """``changing_conversions``: ``value`` (an initialiser, an assigned value, an
+        argument) an implicit integer conversion that may change it (``_changes_integer``)."""
+        import clang.cindex as ci
+
+        if value.kind != ci.CursorKind.UNEXPOSED_EXPR:
+            return
+        inner = list(value.get_children())
+        if len(inner) != 1:
+            return
+        target = value.type.get_canonical()
+        if target.kind in _type_kinds(_INTEGER_KINDS) and _changes_integer(inner[0].type.get_canonical(), target):
+            ext = value.extent
+            self.changing_conversions[(ext.start.offset, ext.end.offset)] = target.spelling
+
     def _record_pointer_store(self, c) -> None:
         """``p = e`` with ``p`` a pointer variable: a fresh allocation or another store."""
         import clang.cindex as ci
@@ -598,6 +625,8 @@ class Semantics:
             return
         kids = list(c.get_children())
         self._record_float_into_integer(c, kids)
+        if len(kids) == 2:
+            self._record_changing_conversion(kids[1])
         if len(kids) != 2 or kids[0].kind != ci.CursorKind.DECL_REF_EXPR:
             return
         ref = kids[0].referenced
