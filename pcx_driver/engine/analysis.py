@@ -531,7 +531,7 @@ class _UnitAnalyser:
             alias_reads=[(a, b) for a, b, written in versioned if not written], pragma_claim=claim,
             private_arrays=privates, pivot_test=" && ".join(f"({t})" for t in pivots) if len(pivots) > 1 else "".join(pivots),
             lastprivate=sv.lastprivate, lastprivate_init=m.text(start) if sv.lastprivate and start is not None else "",
-            member_values=_member_values(nest.facts.member_values, m), stride_facts=strides, row_tests=rows,
+            member_values=_member_values(nest.facts.member_values, m) + _container_sizes(arrays, node, m), stride_facts=strides, row_tests=rows,
         )
         self._offloaded_groups.append(groups)
         clauses = []
@@ -822,6 +822,31 @@ def _member_values(reads: list, m) -> list[MemberValue]:
         mv.ranges.append((node.start_byte, node.end_byte))
         if guard not in mv.guards:
             mv.guards.append(guard)
+    return list(out.values())
+
+
+def _container_sizes(arrays: list, node: Node, m) -> list[MemberValue]:
+    """``v.size()`` of a container the kernel maps through a local pointer, read in the nest
+    (``i < v.size()``), as a value taken before the kernel, like a member: the kernel
+    would otherwise capture the container object itself, which OpenMP cannot map (clang:
+    "not trivially copyable and not guaranteed to be mapped correctly", an error under
+    ``-Werror``).  The nest does not resize what it maps, so the value is the one before."""
+    names = {a.name for a in arrays if a.container and a.section.base == a.name}
+    out: dict[str, MemberValue] = {}
+    for call in walk(node):
+        if call.type != "call_expression":
+            continue
+        f = call.child_by_field_name("function")
+        args = call.child_by_field_name("arguments")
+        if f is None or f.type != "field_expression" or args is None or args.named_child_count:
+            continue
+        obj, op, field = f.child_by_field_name("argument"), f.child_by_field_name("operator"), \
+            f.child_by_field_name("field")
+        if obj is None or obj.type != "identifier" or m.text(obj) not in names or m.text(op) != "." \
+                or m.text(field) != "size":
+            continue
+        mv = out.setdefault(m.text(obj), MemberValue(f"{m.text(obj)}.size()", "std::size_t", guards=["1"]))
+        mv.ranges.append((call.start_byte, call.end_byte))
     return list(out.values())
 
 
