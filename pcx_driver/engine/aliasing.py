@@ -134,7 +134,9 @@ def addressable(refs: list[ArrayRef]) -> bool:
             if unqualified(d.element_type) in ARITH_TYPES or d.dependent:
                 continue
             return False
-        if d is None or a.member or a.via_data or a.fields or a.base != a.root or d.reference \
+        if a.member and not _one_member_of_a_variable(a):
+            return False
+        if d is None or a.via_data or a.fields or (a.base != a.root and not a.member) or d.reference \
                 or d.shape not in ("pointer", "array") or len(a.subs) != len(d.dims) or not d.dims:
             return False
         element = " ".join(w for w in d.element_type.split() if w not in ("const", "volatile", "restrict"))
@@ -143,6 +145,16 @@ def addressable(refs: list[ArrayRef]) -> bool:
             # of one contiguous array, which is all the range test needs)
             return False
     return True
+
+
+def _one_member_of_a_variable(a: ArrayRef) -> bool:
+    """``s->a`` or ``s.a``: one member of a variable of the function (no chain, no
+    subscript before it), whose address the host computes with the load the serial
+    loop makes too (the nest stores to no member: ``MemberValue``)."""
+    r = a.root_decl
+    return r is not None and r.kind in ("local", "param") and a.base in (f"{a.root}->{a.decl.name}",
+                                                                         f"{a.root}.{a.decl.name}") \
+        if a.decl is not None else False
 
 
 class AliasOracle:
