@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_coverage_liveness import build_and_compare  # noqa: E402
+from test_coverage_liveness import build_and_compare, refused_nest  # noqa: E402
 from test_struct_members_on_device import _remarks_at  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("clang++-19") is None, reason="clang++-19 not installed")
@@ -274,8 +274,26 @@ def test_an_object_whose_copy_runs_user_code_keeps_its_nest_serial(tmp_path) -> 
     # A held-out check: firstprivate(d) made the device image call the user's copy
     # constructor, a host function: the offload link failed and the whole file fell back
     # (PCX007).  A plain struct's copy is a copy of bytes, and offloads.
-    from test_coverage_liveness import refused_nest
-
     build_and_compare(tmp_path, USER_COPY, ["PLAIN_COPY"], suffix=".cpp")
     for marker in ("USER_COPY", "MEMBER_COPY"):
         refused_nest(USER_COPY, marker, "PCX118", "copy runs the user's constructor or destructor", "t.cpp")
+
+
+INHERITED = r"""
+#include <cstdio>
+struct Base { double *a; int n; };
+struct Der : Base { double *b; };
+double sum(Der &e) {
+  double s = 0;
+  for (int i = 0; i < e.n; i++)                                  /* BOTH */
+    s += (e.a[i] + e.b[i]) * (i % 5 + 1);
+  return s;
+}
+"""
+
+
+def test_a_base_class_member_array_is_not_mapped() -> None:
+    """clang-19's offload runtime crashes on ``map(to: e.a[0:n], e.b[0:n])`` with ``a`` a
+    member of a base class and ``b`` of the derived one (written by hand too; a held-out
+    check's program segfaulted at the kernel)."""
+    refused_nest(INHERITED, "BOTH", "PCX118", "member of base class 'Base' of 'Der'", "t.cc")

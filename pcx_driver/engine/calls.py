@@ -15,6 +15,8 @@ Contract:
 from __future__ import annotations
 
 import enum
+import functools
+import re
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -114,6 +116,12 @@ class UserFunctions:
     def _definition_node(self, rng: tuple[int, int]) -> Node | None:
         return definition_node(self.model, rng)
 
+    @functools.cached_property
+    def file_reads_errno(self) -> bool:
+        """Whether the file names ``errno``, which a math function called on the device sets
+        there, never where the host reads it."""
+        return re.search(rb"\berrno\b", self.model.data) is not None
+
     def check(self, callee: Callee, inlined: bool = False) -> tuple[bool, str]:
         """(ok, reason): may this user function be compiled for the device?  ``inlined``:
         the nest's walk read its body in place of the call (access/inline.py), so its
@@ -151,6 +159,10 @@ class UserFunctions:
             return (False, f"'{name}' {hidden}")
         body = fn.child_by_field_name("body")
         decl = fn.child_by_field_name("declarator")
+        if body is not None and self.file_reads_errno and any(
+                x.type == "identifier" and m.text(x) == "errno" for x in walk(body)):
+            # (a macro for the calling thread's own: the device's, called from a kernel)
+            return (False, f"'{name}' reads or sets errno, which a call from a kernel would keep on the device")
         # parameters: only values and pointers/references to const
         params = []
         if decl is not None:
@@ -260,6 +272,8 @@ class UserFunctions:
                         if why.startswith(head):  # "'f' calls 'g', which declares a static variable"
                             return (False, f"'{name}' calls '{c.name}', which {why[len(head):]}")
                         return (False, f"'{name}' calls {why}" if why.startswith("'") else why)
+                elif kind is CallKind.MATH and self.file_reads_errno:
+                    return (False, f"'{name}' calls '{fname}', which may set errno, which this file reads")
                 elif kind is not CallKind.MATH:
                     if kind is CallKind.IO:
                         return (False, f"'{name}' performs input/output ('{fname}')")

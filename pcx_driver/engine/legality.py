@@ -18,9 +18,7 @@ Contract: ``Legality(model, sem, userfns, affine)`` for one translation unit:
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 
 from tree_sitter import Node
 
@@ -274,11 +272,6 @@ class Legality:
                 return a.base, sorted(names & others)[0]
         return None
 
-    @functools.cached_property
-    def _reads_errno(self) -> bool:
-        """Whether the file names ``errno`` (whose value a device-side math call never sets)."""
-        return re.search(rb"\berrno\b", self.model.data) is not None
-
     def _wrapping_index(self, lp) -> str:
         """Why loop ``lp``'s index may wrap around where OpenMP's iteration count does not:
         an index narrower than int (``unsigned short i = 65000; i != 300; i++`` runs 836
@@ -341,7 +334,7 @@ class Legality:
             kind = classify_call(c.name, c.callee)
             where = f"(line {self._line(c.node)})"
             if kind is CallKind.MATH:
-                if self._reads_errno:
+                if self.userfns.file_reads_errno:
                     # a math function sets errno where it runs: on the device, where the host
                     # never sees it (a held-out check read EDOM after the loop; 0 offloaded)
                     reasons.append(("PCX105", f"'{c.name}' may set errno, which this file reads {where}"))

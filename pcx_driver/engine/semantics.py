@@ -69,6 +69,9 @@ class Decl:
     # a thread-local variable (``_Thread_local``, ``__thread``, ``thread_local``): OpenMP
     # can neither map it nor make it firstprivate (clang-19 rejects both)
     thread_local: bool = False
+    # a data member: the record that declares it, canonical ("Base" for ``e.a`` of a
+    # ``struct Der : Base``, whose member it is by inheritance)
+    record: str = ""
 
 
 @dataclass
@@ -688,6 +691,8 @@ class Semantics:
         d = Decl(name=cur.spelling, key=key, kind=kind, type_spelling=t.spelling if t else "", shape="other")
         if kind == "field":
             d.hidden = cur.access_specifier in (ci.AccessSpecifier.PRIVATE, ci.AccessSpecifier.PROTECTED)
+            parent = cur.semantic_parent
+            d.record = parent.type.get_canonical().spelling if parent is not None and parent.type else ""
         if cur.kind == K.VAR_DECL:
             try:
                 d.thread_local = cur.tls_kind != ci.TLSKind.NONE

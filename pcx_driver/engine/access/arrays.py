@@ -10,7 +10,9 @@ from tree_sitter import Node
 from pcx_driver.engine.access import inline
 from pcx_driver.engine.access.facts import ArrayRef
 from pcx_driver.engine.macros import free_array
+from pcx_driver.engine.semantics import unqualified
 from pcx_driver.engine.source import arguments_of, strip_parens, subscript_index
+from pcx_driver.model import Language
 
 if TYPE_CHECKING:
     from pcx_driver.engine.access.walk import Walk
@@ -91,6 +93,15 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
         member = True
         if root_decl is not None and root_decl.shape == "pointer" and decl is not None and decl.shape == "array":
             w.hazard("PCX118", f"array member '{w.t(base)}' reached through a pointer", n)
+            return
+        if decl is not None and root_decl is not None and decl.record and root_decl.element_type \
+                and w.m.unit.language is Language.CXX \
+                and unqualified(decl.record) != unqualified(root_decl.element_type):
+            # clang-19's offload runtime crashes on a map of a base class's pointer member
+            # beside the derived class's (``map(e.a[0:n], e.b[0:n])``, written by hand too)
+            w.hazard("PCX118", f"'{w.t(base)}' is a member of base class '{decl.record}' of "
+                               f"'{unqualified(root_decl.element_type)}': clang-19's offload runtime crashes "
+                               "mapping a base class's pointer member beside the derived class's, so pcx maps none", n)
             return
         if decl is not None and decl.kind == "union-member":
             # (clang-19: "mapping of union members is not allowed"; the rewrite failed)
