@@ -36,12 +36,11 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
     graph = callgraph.of(data, language)
     direct: dict[str, bool] = {}  # callee of a region's statements -> whether a call may pass mapped data
     # the variable each mapped section starts from: "s" for s->p, "v" for v[0:n]
-    mapped = [{re.split(r"\.|->|\[", sec.base)[0].strip("(*& ") for m in r.maps for sec in m.sections}
-              for r in regions]
+    mapped = [{_root(sec.base) for m in r.maps for sec in m.sections} for r in regions]
     # a container's data is mapped through the local pointer the rewrite takes from it
     # (``pcx_r`` for ``r``): a call passing ``r`` passes that data (a held-out CG solver's
     # ``dot(r, r)`` kernel kept its work guard and ran on the stale host copy)
-    owners = {lp.name: re.split(r"\.|->|\[|\(", lp.container)[0].strip("(*& ") for lp in plan.local_pointers}
+    owners = {lp.name: _root(lp.container) for lp in plan.local_pointers}
     mapped = [names | {owners[n] for n in names if n in owners} for names in mapped]
     # a pointer the function sets from a mapped name passes the same data (fuzz seed 3500108:
     # 'u32 *nxt = bufB;' ... 'kern0(..., nxt, ...)' inside a region holding bufB)
@@ -57,10 +56,25 @@ def held_by_regions(data: bytes, language, plan: Plan, regions: list[DataRegion]
     all_mapped = set().union(*mapped)
     reached |= {f for f in direct if f not in reached and any(
         graph.names_in(d) & all_mapped for d in graph.definitions.get(f, ()))}
-    listed = {n for r in regions for n in r.kernels}
-    return {k.nest_id for k in plan.kernels
-            if k.nest_id in listed or callgraph.last_name(k.function) in reached
-            or any(r.start_byte <= k.start_byte < r.end_byte for r in regions)}
+    held = set()
+    for k in plan.kernels:
+        if callgraph.last_name(k.function) in reached:
+            held.add(k.nest_id)
+            continue
+        # a kernel among a region's statements that maps nothing the region maps (a row
+        # loop beside a region holding only a flag array) maps its own data: a held-out
+        # check's 30-iteration kernel lost its guard and launched 4,000 times
+        uses = {_root(sec.base) for m in [*k.maps, *k.alone_maps] for sec in m.sections}
+        uses |= {owners[n] for n in uses if n in owners}
+        if any((k.nest_id in r.kernels or r.start_byte <= k.start_byte < r.end_byte) and (uses & names or not uses)
+               for r, names in zip(regions, mapped)):
+            held.add(k.nest_id)
+    return held
+
+
+def _root(base: str) -> str:
+    """The variable a mapped section starts from: "s" for s->p, "v" for v[0:n]."""
+    return re.split(r"\.|->|\[|\(", base)[0].strip("(*& ")
 
 
 @functools.lru_cache(maxsize=256)
