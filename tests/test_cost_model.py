@@ -129,6 +129,30 @@ def test_a_small_constant_nest_stays_serial_with_its_figures():
     assert "estimated work 1.29e+03 (10 * (1 + 64 * 2)), at least --pcx-min-work=1000" in bigger.remarks[0].message
 
 
+REMAINDER_BOUNDS = r"""
+void fill(double *restrict out, double *restrict tmp, int n) {
+    for (int i = 0; i < n; i++) {
+        int m = i % 16 + 1;
+        for (int j = 0; j < m; j++)
+            tmp[j] = i + j * 0.5;
+        int k = i & 7;
+        for (int j = 0; j <= k; j++)
+            out[i * 8 + j] = tmp[j];
+    }
+}
+"""
+
+
+def test_a_trip_count_bounded_by_a_remainder_or_mask_is_too_little_work():
+    """``m = i % 16 + 1`` is at most 16, ``i & 7`` at most 7: each inner loop does at most a
+    few dozen steps of work, which a launch per outer iteration cannot pay for (a held-out
+    check: 40,000 launches of at most 16 iterations each, always on the device)."""
+    nests = _nests(REMAINDER_BOUNDS)
+    for line, bound in ((5, "m <= 16"), (8, "k <= 7")):
+        assert nests[line].decision is Decision.SERIAL, nests[line].remarks
+        assert any(r.id == "PCX115" and f"({bound})" in r.message for r in nests[line].remarks), nests[line].remarks
+
+
 def test_the_threshold_is_a_setting():
     assert _nests(SMALL_CONSTANT, min_work=10)[3].decision is Decision.OFFLOADED
     assert _nests(SMALL_CONSTANT, min_work=2000)[5].decision is Decision.SERIAL
@@ -669,3 +693,50 @@ def test_a_small_fixed_array_copied_each_step_does_not_outweigh_a_growing_kernel
     serial = _serial_output(tmp_path, "seeded.c")
     out, launched = _run(exe, [], "MANDATORY")
     assert out == serial and launched >= 3  # the update kernel at each of the 3 steps
+
+
+# A flag array the region keeps on the device, and beside it, among the region's
+# statements, a row loop of cnt (30) iterations under a serial loop that calls rand():
+# the row kernel maps only its own arrays, so it keeps its work guard and runs on the
+# host where small.  It was "always on the device" (the region held it by position
+# alone) and launched once per row: 4,000 launches for 0.00 s of serial work (a held-out
+# check).
+BESIDE_A_REGION = r"""#include <stdio.h>
+#include <stdlib.h>
+static void mark(int *m, int n) {
+  for (int i = 0; i < n; i++)
+    m[i] = (i % 3 == 0);
+}
+int main(int argc, char **argv) {
+  int rows = argc > 1 ? atoi(argv[1]) : 4000, n = 90;
+  int *m = calloc(n, sizeof(int));
+  mark(m, n);
+  int cnt = 0;
+  for (int i = 0; i < n; i++)
+    if (m[i] == 1) cnt++;
+  int *tab = malloc(sizeof(int) * cnt * rows);
+  double *val = malloc(sizeof(double) * rows);
+  for (int x = 0; x < rows; x++) val[x] = x * 0.5;
+  for (int x = 0; x < rows; x++) {
+    val[x] += rand() % 2;
+    for (int y = 0; y < cnt; y++)   /* ROW */
+      tab[x * cnt + y] = (int)val[x] + y;
+  }
+  long s = 0;
+  for (int i = 0; i < cnt * rows; i++) s += tab[i];
+  printf("cnt=%d sum=%ld\n", cnt, s);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_kernel_beside_a_region_that_maps_none_of_its_data_keeps_its_guard(tmp_path):
+    exe, text, remarks = _build(tmp_path, "rows", BESIDE_A_REGION)
+    line = BESIDE_A_REGION.splitlines().index(next(t for t in BESIDE_A_REGION.splitlines() if "/* ROW */" in t)) + 1
+    assert "target enter data" in text or "target data" in text
+    (row,) = [r for r in remarks.splitlines() if r.startswith(f"rows.c:{line}:5: remark: loop nest offloaded")]
+    assert row.endswith("on the host when below --pcx-min-work=1000 (if(target:)) [PCX100]"), row
+    serial = _serial_output(tmp_path, "rows.c")
+    out, launched = _run(exe, [], "MANDATORY")
+    assert out == serial and launched < 10, launched

@@ -385,9 +385,29 @@ class AffineForms:
         """A compile-time bound on a local integer that is never changed after its
         declaration as ``min(C, e)`` (``std::min<size_t>(TILE_WIDTH, N - base)``, ``MIN``):
         the value is at most ``C`` whatever ``e`` is.  None otherwise."""
-        init = strip_parens(self._declared_once(d))
-        if init is None or init.type != "call_expression":
+        return self._value_bound(strip_parens(self._declared_once(d)))
+
+    def _value_bound(self, init: Node | None) -> int | None:
+        """A compile-time bound on the value of ``init``: a constant, ``min(C, e)``,
+        ``e % C`` (at most C - 1, whatever the sign of e), ``e & C`` (at most C, C >= 0),
+        and sums of those (``i % 16 + 1`` is at most 16).  None otherwise."""
+        if init is None:
             return None
+        if init.type == "binary_expression":
+            op = self._t(init.child_by_field_name("operator"))
+            left, right = strip_parens(init.child_by_field_name("left")), strip_parens(init.child_by_field_name("right"))
+            c = self.int_constant(right) if right is not None else None
+            if op == "%" and c is not None and c > 0:
+                return c - 1
+            if op == "&":
+                cs = [v for v in (c, self.int_constant(left) if left is not None else None) if v is not None and v >= 0]
+                return min(cs) if cs else None
+            if op == "+":
+                a, b = self._value_bound(left), self._value_bound(right)
+                return a + b if a is not None and b is not None else None
+            return None
+        if init.type != "call_expression":
+            return self.int_constant(init)
         fn = init.child_by_field_name("function")
         name = "".join(self._t(fn).split()).split("<")[0] if fn is not None else ""
         if name not in ("min", "std::min", "MIN", "imin", "umin"):
