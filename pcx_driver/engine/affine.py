@@ -245,6 +245,12 @@ class AffineForms:
         d = self.sem.decl_of(n.start_byte)
         if d is None:
             mu = self.sem.macro_at(n.start_byte)
+            member = self.sem.member_of(n.start_byte) if mu is None else None
+            if member is not None and member[0].kind == "field" and member[0].shape == "scalar" \
+                    and member[0].integral and not member[0].volatile and not nest.facts.bindings:
+                # ``i < len`` in a member function: ``this->len``, which the nest only reads
+                # (a write is a hazard, PCX137), spelled as at the loop
+                return Poly.sym(name)
             if mu is None or mu.function_like or name in self.sem.unstable_macros:
                 return None  # (a macro defined twice: which list this use expands is not known)
             tokens = expand_object_macros(mu.body, self.sem, frozenset([name]))
@@ -519,7 +525,12 @@ class AffineForms:
                 if d.shape in ("pointer", "array") and x.parent is not None and x.parent.type != "field_expression":
                     return False
             if x.type == "this":
-                return False
+                # ``this->len``: a scalar member, which a nest only reads (a write is PCX137)
+                p = x.parent
+                field = p.child_by_field_name("field") if p is not None and p.type == "field_expression" else None
+                member = self.sem.member_of(field.start_byte) if field is not None else None
+                if member is None or member[0].shape != "scalar" or member[0].kind != "field" or member[0].volatile:
+                    return False
         return True
 
     def macro_use_problem(self, mu, access: bool = False, unwritten: bool = False) -> str | None:

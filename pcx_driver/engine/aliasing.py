@@ -148,13 +148,17 @@ def addressable(refs: list[ArrayRef]) -> bool:
 
 
 def _one_member_of_a_variable(a: ArrayRef) -> bool:
-    """``s->a`` or ``s.a``: one member of a variable of the function (no chain, no
-    subscript before it), whose address the host computes with the load the serial
-    loop makes too (the nest stores to no member: ``MemberValue``)."""
+    """``s->a`` or ``s.a``: one member of a variable of the function (or ``this->a`` of a
+    member function's object; no chain, no subscript before it), whose address the host
+    computes with the load the serial loop makes too (the nest stores to no member:
+    ``MemberValue``)."""
+    if a.decl is None:
+        return False
+    if a.root == "this":  # (a member function's own object)
+        return a.base == f"this->{a.decl.name}"
     r = a.root_decl
     return r is not None and r.kind in ("local", "param") and a.base in (f"{a.root}->{a.decl.name}",
-                                                                         f"{a.root}.{a.decl.name}") \
-        if a.decl is not None else False
+                                                                         f"{a.root}.{a.decl.name}")
 
 
 class AliasOracle:

@@ -933,7 +933,10 @@ def _members_written_elsewhere(nest, apart: Callable[[Decl, list[Decl]], bool]) 
     bytes_ = written & {"char", "signed char", "unsigned char"}
     out = []
     for node, member, _, root_type, root in nest.facts.member_values:
-        own = unqualified(member.type_spelling)
+        # (a member of ``*this``, root None: the object is no element of an array of the
+        # member's own type; its members are reached through ``this``, and none has its
+        # address taken: access/names.py)
+        own = unqualified(member.type_spelling) if root is not None else ""
         target = next((t for t in (root_type, own) if t and t in written), None) or \
             (sorted(records | bytes_)[0] if records | bytes_ else None)
         if root_type and target is not None and not (root is not None and apart(root, written_decls)):

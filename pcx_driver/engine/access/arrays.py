@@ -10,7 +10,7 @@ from tree_sitter import Node
 from pcx_driver.engine.access import inline
 from pcx_driver.engine.access.facts import ArrayRef
 from pcx_driver.engine.macros import free_array
-from pcx_driver.engine.semantics import unqualified
+from pcx_driver.engine.semantics import ARITH_TYPES, unqualified
 from pcx_driver.engine.source import arguments_of, strip_parens, subscript_index
 from pcx_driver.model import Language
 
@@ -58,10 +58,19 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
                 return
             subs = [*view.prefix, *subs]
             base = view.base
-    if base.type == "identifier":
-        if w.sem.member_of(base.start_byte) is not None:
-            w.hazard("PCX137", f"member array '{w.t(base)}' of this object used inside the nest", n)
+    this_member = None  # a pointer member of the object a member function runs on
+    if base.type == "identifier" and w.sem.member_of(base.start_byte) is not None:
+        this_member = _this_member(w, n, base, base)
+        if this_member is None:
             return
+    elif base.type == "field_expression" and (arg := strip_parens(base.child_by_field_name("argument"))) is not None \
+            and arg.type == "this":
+        this_member = _this_member(w, n, base, base.child_by_field_name("field"))
+        if this_member is None:
+            return
+    if this_member is not None:
+        decl, root_decl, root, member = this_member, None, "this", True
+    elif base.type == "identifier":
         decl = w.decl(base)
         root_decl = decl
         root = w.t(base)
@@ -113,10 +122,6 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
     if base.type == "identifier" and decl is None:
         w.hazard("PCX122", f"cannot resolve '{w.t(base)}'", n)
         return
-    if decl is not None and base.type == "identifier" and w.sem.member_of(base.start_byte) is not None:
-        # an implicit this->member inside a member function
-        w.hazard("PCX137", f"member array '{root}' of this object used inside the nest", n)
-        return
     if decl is not None and decl.shape == "record" and not via_data:
         w.hazard("PCX118", f"subscript on class object '{root}' (user operator[])", n)
         return
@@ -127,12 +132,34 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
         w.hazard("PCX119", f"volatile array '{root}' used inside the nest", n)
         return
     w.facts.arrays.append(ArrayRef(
-        base=w.t(base) if not via_data else root, decl=decl, root=root, root_decl=root_decl, subs=subs,
+        base=f"this->{decl.name}" if this_member is not None else w.t(base) if not via_data else root, decl=decl, root=root, root_decl=root_decl, subs=subs,
         fields=tuple(fields), node=n, base_node=base, read=read, write=write, op=op, stmt=stmt, loops=loops,
         conditional=cond, via_data=via_data, member=member, guards=list(w.guards), via=via,
         bindings=dict(w.facts.bindings) if w.inlining else {},
         view=view is not None, offset=view.offset if view is not None else None,
     ))
+
+
+def _this_member(w: Walk, n: Node, base: Node, field: Node | None):
+    """The declaration of member ``field`` of ``*this`` (``a[i]`` or ``this->a[i]`` in a
+    member function) where a kernel can map what it points to as ``this->a[lo:len]``: a
+    pointer member of arithmetic elements, outside any helper walked in place of its call
+    (whose ``this`` is another object).  None, with PCX137, otherwise."""
+    info = w.sem.member_of(field.start_byte) if field is not None else None
+    d = info[0] if info else None
+    if d is None or w.inlining or d.shape != "pointer" or d.kind != "field" or d.volatile \
+            or not (d.element_type and unqualified(d.element_type) in ARITH_TYPES):
+        w.hazard("PCX137", f"member array '{w.t(base)}' of this object used inside the nest", n)
+        return None
+    other = next((a.decl for a in w.facts.arrays if a.root == "this" and a.decl is not None
+                  and a.decl.record != d.record), None)
+    if other is not None:
+        # (as for ``e.a`` beside ``e.b``: clang-19's runtime crashes mapping both)
+        w.hazard("PCX118", f"'{d.name}' and '{other.name}' are members of different classes of this object "
+                           f"('{d.record}', '{other.record}'): clang-19's offload runtime crashes mapping a base "
+                           "class's pointer member beside the derived class's", n)
+        return None
+    return d
 
 
 def _subscripts(w: Walk, cur: Node | None) -> tuple[list[Node], Node | None] | None:

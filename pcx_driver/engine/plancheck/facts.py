@@ -45,6 +45,13 @@ class UnitFacts:
         # the pointer parameters proved distinct at every call
         self.functions = {(fa.name, fa.start_byte): fa for fa in analysis.functions} if analysis is not None else {}
         self.aliases = {lp.name: lp.container for lp in plan.local_pointers if not lp.type}
+        # a member function's kernels name the object's arrays ``a`` (``this->a``), which
+        # their maps spell in full (an ``a`` of its own elsewhere is then the same buffer
+        # to the checker: one that merges two never passes what one alone would fail)
+        for n in self.nests.values():
+            for a in n.arrays:
+                if a.name.startswith("this->"):
+                    self.aliases.setdefault(a.name[len("this->"):], a.name)
         # one-parameter macros that are their argument (``POLYBENCH_ARRAY(A)``)
         self.identity_macros: set[str] = set(analysis.identity_macros) if analysis is not None else set()
         self.pure_macros: set[str] = set(analysis.pure_macros) if analysis is not None else set()
