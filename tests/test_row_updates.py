@@ -96,3 +96,53 @@ def test_a_rows_first_elements_written_on_the_host_go_to_the_device_as_a_whole_r
     data = build_and_compare(tmp_path, FIRST_COLUMNS, ["REST"])
     text = " ".join(r["message"] for r in data["sources"][0]["remarks"])
     assert "target update to(p0[i:1][0:26])" in text, text
+
+
+# Host loops that walk past the row they name (C lays rows out one after another, and
+# code walks them flat): the rows they reach go back to the device, not the row named.
+# A held-out check's versions each printed a wrong sum (``update to(a[5:1][0:120])``
+# after a loop over a[5][0..359]).
+FLAT_WALKS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define N 96
+static double a[N][N], b[N][N];
+int main(int argc, char **argv) {
+  int n = argc > 1 ? N - 1 : N;
+  for (int i = 0; i < N; i++)                                   /* INIT */
+    for (int j = 0; j < N; j++) { a[i][j] = (i * 7 + j * 3) % 17; b[i][j] = (i + 2 * j) % 5; }
+  for (int i = 0; i < N * 3; i++) { a[5][i] = i; if (i < 0) puts(""); }     /* rows 5 to 7 */
+  for (int i = 0; i < n; i++)                                   /* ADD */
+    for (int j = 0; j < n; j++)
+      b[i][j] += a[i][j];
+  double s = 0;
+  for (int i = 0; i < N; i++)                                   /* SUM */
+    for (int j = 0; j < N; j++) s += (a[i][j] * (j % 5 + 1) + b[i][j]) * (i % 3 + 1);
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+FLAT_VLA = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int n = argc > 1 ? 99 : 100, m = 90;
+  double (*a)[m] = malloc(n * sizeof *a);
+  for (int i = 0; i < n; i++)                                   /* INIT */
+    for (int j = 0; j < m; j++) a[i][j] = (i * j) % 17;
+  for (int i = 0; i < n * m - 1; i++) { a[0][i] = a[0][i + 1] + 1; if (i < 0) puts(""); }
+  double s = 0;
+  for (int i = 0; i < n; i++)                                   /* SUM */
+    for (int j = 0; j < m; j++) s += a[i][j] * (j % 5 + 1);
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+@pytest.mark.parametrize("program", [FLAT_WALKS, FLAT_WALKS.replace("a[5][i] = i;", "a[i % N][-1] = i;"), FLAT_VLA],
+                         ids=["rows", "row-before", "vla"])
+def test_host_loops_that_walk_across_rows_push_every_row_they_reach(tmp_path: Path, program: str) -> None:
+    build_and_compare(tmp_path, program, ["INIT", "SUM"])

@@ -20,6 +20,7 @@ from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import LOOP_TYPES, all_nodes, assigned_and_declared, is_element_read, text_of
 from pcx_driver.engine.hostscan import SWAP, Callee, HostScanner, RegionRefused
 from pcx_driver.engine.sections import (
+    known_value,
     linear_form,
     loop_range,
     loop_start,
@@ -108,6 +109,7 @@ class Flow:
         # name -> whether its device copy was defined when the host first wrote it since the
         # last push (the writes since then are all pending, so all of them go back)
         self.pending_defined: dict[str, bool] = {}
+        self.constants: dict[str, int] = {}  # values of the macros sections name (FunctionPlan.constants)
 
     # -- helpers
     def _contains_kernel(self, node: tree_sitter.Node) -> bool:
@@ -402,6 +404,8 @@ class Flow:
                 p = p.parent
             if any(v in changed for d in dims for form in d for m in form for v in m):
                 return None  # an index the loops do not bound (a scalar the loop sets)
+            if not self._within_rows(dims, whole):
+                return None
             # Dimensions after the first are pushed whole, as they are mapped: a contiguous
             # section.  (clang-19 copies the wrong bytes for `target update to(a[i:1][0:3])`:
             # 4 of them; and for a[i:1][1:k] a whole row.)
@@ -410,6 +414,29 @@ class Flow:
         if not secs:
             return None
         return secs[0] if len(secs) == 1 else union_sections(secs, Language.C)
+
+    def _within_rows(self, dims: list[list[dict]], whole: Section) -> bool:
+        """Whether each index after the first may stay within its dimension of ``whole``:
+        not where it provably leaves it.  ``a[5][i]`` over ``i < 3*N`` of an ``a[N][N]``
+        walks rows 5 to 7 (C lays rows out one after another, and code walks them flat),
+        ``a[i][-1]`` is the row before's last element, ``a[0][i]`` over ``i < n*m`` of a
+        VLA ``(*a)[m]`` walks n rows; pushing the rows named alone left the others stale
+        on the device (a held-out check).  An index not known to leave its row is taken
+        to stay in it, as the kernels' sections take it (extents.py), as C says it does
+        (``a[i][j]`` over ``j < i`` of an LU row)."""
+        for (lo, hi), (start, length) in zip(dims[1:], whole.dims[1:]):
+            first, count = linear_form(start, Language.C), linear_form(length, Language.C)
+            if first is None or count is None:
+                return False
+            below = known_value(subtract(lo, first), self.constants)
+            end = subtract(first, {m: -c for m, c in count.items()})  # start + length
+            past = known_value(subtract(end, hi), self.constants)
+            if below is not None and below < 0 or past is not None and past < 0:
+                return False
+            row = {v for m in count for v in m}
+            if any(len(m) > 1 and set(m) & row and c > 0 for m, c in hi.items()):
+                return False  # ``i < n*m`` over rows of m: a walk across n rows
+        return True
 
     def _pending_names(self) -> set[str]:
         """Names with host writes not yet pushed, element by element, whole or by section."""

@@ -411,6 +411,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
         flow = Flow(data, nests, set(sections), set(sections) & fp.globals_, (lo, hi), callees,
                      {(st.start_byte, st.end_byte) for _, st in calls},
                      {n: len(sec.dims) for n, sec in sections.items()}, elementwise)
+        flow.constants = fp.constants
         flow.scanner.cxx = fp.unit.language is Language.CXX
         # what a call that reaches globals may touch: what the caller may have stored
         flow.scanner.reachable = set(sections) & (fp.params | fp.globals_ | kept)
