@@ -91,6 +91,8 @@ ADVICE: dict[str, str] = {
               "local: t = d.x(i); if (c) t = 0; d.x(i) = t;).",
     "PCX128": "Mark the pointers restrict (or pass distinct allocations from a static function's only calls) "
               "to drop the run-time check.",
+    "PCX137": "Keep the data in a separately allocated array the object points to (a pointer member, "
+              "mapped as this->a[0:n]), and accumulate into a local, assigned to the member after the loop.",
     "PCX136": "Instantiate the template with arithmetic types in this file (a call such as f<double>(...), "
               "directly or from another template that is instantiated so), or with a class that has no "
               "data members (a policy object whose methods are helpers).  A member function of a class "
@@ -191,7 +193,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX134", "remark", "iostream use inside the nest"),
         RemarkSpec("PCX135", "remark", "container that may grow or reallocate inside the nest"),
         RemarkSpec("PCX136", "remark", "loop in a function template with an instantiation that cannot be offloaded"),
-        RemarkSpec("PCX137", "remark", "member function loop over this-> arrays cannot be mapped soundly"),
+        RemarkSpec("PCX137", "remark", "member function loop over members that cannot be mapped apart from the object (a member array inside it, a member written, a member passed on)"),
         RemarkSpec("PCX140", "remark", "array private to each iteration of the offloaded loops: every iteration writes the elements it reads first, in its own copy (a constant-size array, the declared extent), and the last iteration copies them back; the loop runs as written when the range does not fit that extent"),
         RemarkSpec("PCX141", "remark", "loop in a function that offloaded kernels call: it runs inside those kernels, on the device, and is not a kernel of its own (a target construct inside a target region is unspecified in OpenMP)"),
         RemarkSpec("PCX142", "remark", "min-plus relaxation through a pivot (Floyd-Warshall): the loops are parallel while the pivot's own element is not negative, tested on the device before each launch; the loop runs as written, on one device thread, where it fails"),

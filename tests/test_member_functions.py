@@ -98,3 +98,22 @@ struct Der : Base {
 
 def test_pointer_members_of_a_base_class_beside_the_derived_ones_stay_serial() -> None:
     refused_nest(INHERITED, "MIX", "PCX118", "members of different classes of this object", "t.cc")
+
+
+TEMPLATE = r"""
+template <typename T> struct Scaled {
+  T *a; int n;
+  void go() {
+    for (int i = 0; i < n; i++)                                 /* GO */
+      a[i] = a[i] * 2 + 1;
+  }
+};
+void use(double *p, int n) { Scaled<double> s{p, n}; s.go(); }
+"""
+
+
+def test_a_class_template_member_says_what_it_is() -> None:
+    """Defined in the class body, its name says nothing of the class: the remark was
+    "function template 'go' has no instantiation in this file", though ``use`` makes one
+    (a held-out check)."""
+    refused_nest(TEMPLATE, "GO", "PCX136", "'go' is a member function of class template 'Scaled'", "t.cc")

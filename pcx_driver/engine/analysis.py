@@ -459,6 +459,12 @@ class _UnitAnalyser:
             if why is not None:
                 raise Refusal("PCX113", f"function-like macro '{mu.name}' (line {self.line(mu.start)}) cannot be "
                               f"analysed through: {why}; left alone", Decision.NOT_ANALYSED)
+        qualifier = next((m.text(c) for c in fi.node.children
+                          if c.type == "type_qualifier" and m.text(c) in ("constexpr", "consteval")), None)
+        if qualifier is not None:
+            # (clang: "statement not allowed in constexpr function"; the whole file fell back)
+            raise Refusal("PCX122", f"loop in a {qualifier} function, which may hold no OpenMP directive",
+                          recurse=False)
         if fi.is_template:
             self.legality.template(fi)
 

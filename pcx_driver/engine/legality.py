@@ -25,7 +25,7 @@ from tree_sitter import Node
 from pcx_driver.engine import callgraph, hostaccess
 from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.calls import CallKind, UserFunctions, classify_call
-from pcx_driver.engine.functors import class_named, stateless_class
+from pcx_driver.engine.functors import class_named, enclosing_class, stateless_class
 from pcx_driver.engine.minimum import computes_minimum
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.semantics import ARITH_TYPES, INTEGERS_32, UNSIGNED_32, Semantics, narrow_integer, unqualified
@@ -85,6 +85,11 @@ class Legality:
         insts = self.sem.template_calls.get(name, []) or self._instantiated_in_templates(fi, name) \
             or self._explicit_instantiations(name)
         owner = fi.name.rpartition("::")[0]
+        cls = enclosing_class(fi.node)
+        if not insts and cls is not None and cls.parent is not None and cls.parent.type == "template_declaration":
+            # (a member defined in the class body: its name says nothing of the class)
+            named = cls.child_by_field_name("name")
+            owner = (self._t(named) if named is not None else "?") + "<>"
         if not insts and "<" in owner:
             # (BabelStream's SerialStream<T>: instantiated, explicitly or by use, as a class)
             raise Refusal("PCX136", f"'{name}' is a member function of class template '{owner.split('<')[0]}', "
