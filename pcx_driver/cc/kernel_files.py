@@ -55,15 +55,17 @@ def cache_roots(environ: Mapping[str, str] | None = None) -> list[str]:
 
 
 def named_apart(text: str, source_path: str, cwd: str, args: list[str],
-                root: str | None = None) -> str:
+                root: str | None = None) -> tuple[str, str | None]:
     """``text`` with the ``#line`` before each ``target`` construct naming this compile's
-    own file; ``text`` unchanged where it has none or the file cannot be made."""
+    own file, and that file (which the compiler's diagnostics on those lines then name:
+    the driver shows them under the source's name); ``text`` unchanged, and None, where
+    it has none or the file cannot be made."""
     source_literal = c_string(source_path)
     lines = text.split("\n")
     kernel_lines = [i for i in range(len(lines) - 1)
                     if _is_kernel_directive(lines[i + 1]) and _line_number(lines[i], source_literal) is not None]
     if not kernel_lines:
-        return text
+        return text, None
     identity = json.dumps([os.path.abspath(cwd), source_path, args, text])
     digest = hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()[:40]
     for candidate in [root] if root else cache_roots():
@@ -71,10 +73,10 @@ def named_apart(text: str, source_path: str, cwd: str, args: list[str],
         if own is not None:
             break
     else:
-        return text
+        return text, None
     for i in kernel_lines:
         lines[i] = f"#line {_line_number(lines[i], source_literal)} {c_string(own)}"
-    return "\n".join(lines)
+    return "\n".join(lines), own
 
 
 def _is_kernel_directive(line: str) -> bool:

@@ -47,7 +47,7 @@ def try_rewritten(
     if status == 0:
         sys.stdout.buffer.write(_originals_named(out, changed))
         sys.stdout.flush()
-        sys.stderr.buffer.write(err)
+        sys.stderr.buffer.write(_kernel_files_named(err, changed))
         sys.stderr.flush()
         for j in changed:
             j.applied = not j.inert_only
@@ -62,7 +62,8 @@ def try_rewritten(
         sys.stderr.flush()
         cmd.say("error", "the rewritten source failed to compile (strict mode) [PCX007]")
         return status
-    first = _first_error(err, {j.temp_path: j.input.path for j in changed if j.temp_path})
+    first = _first_error(err, {**{j.temp_path: j.input.path for j in changed if j.temp_path},
+                               **{j.kernel_file: j.input.path for j in changed if j.kernel_file}})
     where = _error_file(first)
     culprit = [j for j in changed if os.path.realpath(j.input.path) == where]
     if culprit and len(changed) > 1:
@@ -184,7 +185,7 @@ def _rewritten_args(
         j.temp_path = os.path.join(tmp, os.path.basename(j.input.path))
         text = j.text or ""
         if j.offload and j.unit is not None:
-            text = kernel_files.named_apart(text, j.unit.path, cmd.cwd, list(inv.args))
+            text, j.kernel_file = kernel_files.named_apart(text, j.unit.path, cmd.cwd, list(inv.args))
         atomic_write(j.temp_path, text)
         orig_dir = os.path.dirname(j.input.path) or "."
         # The original directory stands where the source's own directory stood in the
@@ -221,6 +222,16 @@ def _originals_named(out: bytes, changed: list[SourceJob]) -> bytes:
     text = out.decode("utf-8", "surrogateescape")
     for j in changed:
         text = _original_named(text, j)
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _kernel_files_named(err: bytes, changed: list[SourceJob]) -> bytes:
+    """The compiler's diagnostics with each kernel file (``kernel_files.named_apart``, the
+    file a kernel directive's ``#line`` names) named as the user's source it stands for."""
+    text = err.decode("utf-8", "surrogateescape")
+    for j in changed:
+        if j.kernel_file:
+            text = text.replace(j.kernel_file, j.input.path)
     return text.encode("utf-8", "surrogateescape")
 
 

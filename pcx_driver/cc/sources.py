@@ -39,6 +39,7 @@ class SourceJob:
         self.openmp = False  # ``text`` needs the OpenMP switch only (instrumented builds)
         self.remarks: list[Any] = []  # driver-level remarks (PCX00x)
         self.temp_path: str | None = None
+        self.kernel_file: str | None = None  # the file its kernel directives' #line names
         self.applied = False  # the rewritten text was compiled
         # the text with the user's OpenMP pragmas blanked and ``_OPENMP`` undefined in its
         # conditions, where pcx's OpenMP switch would bring them to life
