@@ -188,8 +188,10 @@ class CallerExtent:
 class Reduction:
     op: str  # "+", "*", "min", "max", "&&", "||", "&", "|", "^"
     variable: str
-    # a floating min/max written ``if (e > m) m = e;``: a NaN start never changes serially,
-    # but OpenMP's combination drops it (the kernel is versioned on ``m == m``)
+    # a floating min/max, whose start must be finite: ``if (e > m) m = e;`` from a NaN never
+    # changes serially, where OpenMP's combination drops the NaN, and OpenMP starts each
+    # partial maximum at the least finite value, which wins over a start and elements all
+    # -inf (the kernel is versioned on ``m - m == 0``)
     nan_start: bool = False
 
 
@@ -539,9 +541,9 @@ class KernelPlan:
     # (one section per caller array, found present under both names), the kernel runs
     # without the test, and its function may still be summarised for its callers.
     alias_read_only: bool = False
-    # ``m == m`` for each floating min/max reduction written as an if (``Reduction.
-    # nan_start``): a NaN start runs the loop as written, which keeps it.  Like the alias
-    # test, a kernel with one maps its own data.  "": none.
+    # ``m - m == 0`` for each floating min/max reduction (``Reduction.nan_start``): a NaN
+    # or infinite start runs the loop as written, which keeps it.  Like the alias test, a
+    # kernel with one maps its own data.  "": none.
     nan_test: str = ""
     # A target loop the user wrote (issue 18): its construct as written, without
     # '#pragma ', which the rewriter keeps, adding only ``maps``; such a kernel has no

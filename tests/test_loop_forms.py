@@ -322,9 +322,77 @@ int main(int argc, char **argv) {
 def test_a_nan_start_of_an_if_maximum_runs_as_written(tmp_path) -> None:
     # ``if (a[i] > m) m = a[i];`` from m = NaN never changes m serially; OpenMP's combination
     # of the partial maxima dropped the NaN (a held-out adversarial check printed 4 for
-    # nan).  The kernel is versioned on ``m == m``; fmax ignores a NaN either way
+    # nan).  The kernel is versioned on a finite start, ``m - m == 0``
     # (build_and_compare: both offloaded, and the output, "nan ..." first, the serial one)
     build_and_compare(tmp_path, NAN_START, ["IF_MAX", "FMAX"])
+
+
+MASKED_ROW = r"""
+#include <stdio.h>
+#include <math.h>
+#define N 20000
+float scores[N];
+static float row_max(float start) {
+  float m = start;
+  for (int i = 0; i < N; i++)  /* IF_MAX */
+    if (scores[i] > m) m = scores[i];
+  return m;
+}
+static float row_fmax(float start) {
+  float m = start;
+  for (int i = 0; i < N; i++)  /* FMAX */
+    m = fmaxf(m, scores[i]);
+  return m;
+}
+int main(int argc, char **argv) {
+  for (int i = 0; i < N; i++) scores[i] = -INFINITY;   /* a fully masked attention row */
+  printf("%g %g\n", row_max(-INFINITY), row_fmax(-INFINITY));
+  for (int i = 0; i < N; i++) scores[i] = (i % 17) * 0.5f - 4 + argc;
+  printf("%g %g\n", row_max(-INFINITY), row_fmax(-1e30f));
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_maximum_from_minus_infinity_over_minus_infinities_stays_minus_infinity(tmp_path) -> None:
+    # OpenMP starts each partial maximum at the least finite value: over a row all -inf
+    # from m = -inf the kernel gave -3.40282e+38 (a held-out check, llama2.c's softmax
+    # shape).  Both forms are versioned on a finite start (``m - m == 0``) and run as
+    # written from -inf; from -1e30 the fmax kernel runs on the device.
+    build_and_compare(tmp_path, MASKED_ROW, ["IF_MAX", "FMAX"])
+
+
+CONVERGENCE = r"""
+#include <math.h>
+double sweep(double *a, const double *b, int n, int steps, double start) {
+  double err = 1.0, from_caller = start;
+  for (int t = 0; t < steps && err > 1e-6; t++) {
+    err = 0.0;
+    for (int i = 0; i < n; i++)                                 /* LITERAL */
+      err = fmax(err, fabs(a[i] - b[i]));
+  }
+  double biggest = -1.0e30;
+  int k = n / 2;
+  for (int i = 0; i < n; i++)                                   /* AFTER_OTHER_STATEMENTS */
+    if (a[i] > biggest) biggest = a[i];
+  for (int i = 0; i < n; i++)                                   /* FROM_CALLER */
+    from_caller = fmax(from_caller, a[i]);
+  return err + biggest + from_caller + k;
+}
+"""
+
+
+@pytest.mark.parametrize("marker, tested", [("LITERAL", False), ("AFTER_OTHER_STATEMENTS", False),
+                                            ("FROM_CALLER", True)])
+def test_a_maximum_started_from_a_finite_literal_needs_no_run_time_test(marker, tested) -> None:
+    """``err = 0.0;`` before a convergence sweep is finite: the kernel keeps no start test,
+    and may stay in a data region (a kernel with a test maps its own data: the heat demo's
+    region was lost while every floating maximum was tested)."""
+    from test_coverage_liveness import analysed_nest
+
+    (r,) = analysed_nest(CONVERGENCE, marker).reductions
+    assert r.nan_start is tested, r
 
 
 def test_openmp_thread_queries_in_serial_code_get_their_own_reason() -> None:

@@ -106,7 +106,8 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         firstprivate=[v for v in n.firstprivate if v not in roots],
         struct_maps=[v for v in n.firstprivate if v in roots],
         reductions=list(n.reductions),
-        nan_test=" && ".join(f"{r.variable} == {r.variable}" for r in n.reductions if r.nan_start),
+        # (finite: ``m - m`` is NaN for a NaN or an infinity, with no header to include)
+        nan_test=" && ".join(f"{r.variable} - {r.variable} == 0" for r in n.reductions if r.nan_start),
         caller_extents=[a.caller_extent for a in n.arrays if a.caller_extent is not None],
         assumptions=sorted({x for a in n.arrays for x in a.assumptions}, key=lambda x: x.name),
         stride_facts=list(n.stride_facts),
@@ -164,9 +165,10 @@ def _version_for_aliasing(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[
 
 
 def _version_for_run_time_tests(unit: SourceUnit, fnode: tree_sitter.Node, offl: list[KernelPlan]) -> list[KernelPlan]:
-    """A kernel with a floating min/max written as an if (``KernelPlan.nan_test``) runs the
-    loop as written where the start value is NaN (serially ``if (e > m)`` never holds
-    then; OpenMP's combination of the partial results would drop the NaN), and one whose
+    """A kernel with a floating min/max (``KernelPlan.nan_test``) runs the loop as written
+    where the start value is NaN or infinite (serially ``if (e > m)`` never holds from a
+    NaN, which OpenMP's combination of the partial results would drop; and OpenMP's
+    partial maxima start at the least finite value, not -inf), and one whose
     sections rest on run-time facts (``KernelPlan.tested_at_run_time``) where they fail.
     One whose loop cannot be copied beside itself, or whose file holds the user's OpenMP,
     stays serial.  The offloaded kernels are returned."""
@@ -176,8 +178,9 @@ def _version_for_run_time_tests(unit: SourceUnit, fnode: tree_sitter.Node, offl:
             k.decision = Decision.SERIAL
             k.remarks = [r for r in k.remarks if r.id != "PCX100"]
             k.remarks.append(Remark("PCX112", unit.path, k.line, k.column, (
-                f"a floating minimum or maximum written as an if keeps a NaN start serially, which a reduction "
-                f"would drop, and the loop cannot be copied for a run-time check ({k.nan_test})")))
+                f"a floating minimum or maximum needs a finite start (a NaN start stays serially, which a reduction "
+                f"would drop; -inf loses to OpenMP's least finite start), and the loop cannot be copied for a "
+                f"run-time check ({k.nan_test})")))
             continue
         why = _host_version_problem(unit, fnode, k) if k.tested_at_run_time() else ""
         if why:
@@ -624,7 +627,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
         if regions and worth and nan_tested is not None:
             plan.remarks.append(Remark("PCX203", unit.path, *where, (
                 f"no target data region in '{fa.name}': the kernel at line {nan_tested.line} runs as written where its "
-                f"minimum or maximum starts at NaN ({nan_tested.nan_test}); kernels map their own data")))
+                f"minimum or maximum starts at NaN or an infinity ({nan_tested.nan_test}); kernels map their own data")))
             worth = False
         tested = next((k for k in offl if k.tested_at_run_time()), None)
         # (the region may test them for its kernels: _lift_tests, once it is planned)

@@ -15,6 +15,8 @@ Scalars declared inside the nest need nothing and are not listed.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -22,6 +24,7 @@ from tree_sitter import Node
 from pcx_driver.engine.access import NestFacts, ScalarRef
 from pcx_driver.engine.liveness import FunctionCfg, Unsupported, first_read
 from pcx_driver.engine.semantics import Semantics
+from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import function_name
 from pcx_driver.engine.legality import template_parameters
 from pcx_driver.engine.source import SourceModel, arguments_of, nodes_of_type, strip_parens, walk
@@ -451,6 +454,72 @@ def alias_made(key: str, fn_body: Node, ctx: _Ctx) -> Node | None:
     return None
 
 
+def _finite_start(nest: Node, d, fn_body: Node, ctx: _Ctx) -> bool:
+    """Whether local ``d`` surely holds a finite number where ``nest`` starts: the last
+    statement before it, in straight-line code, that sets ``d`` gives it a finite literal
+    (``err = 0.0;`` at the top of a convergence loop, ``double dt = 1.0e20;``).  Statements
+    in between may not set it, nor take its address; a loop's body ends the search (its
+    previous iteration's value comes round), as does the function's start."""
+    if d.kind != "local" or d.name in hostaccess.addressed_names(fn_body, ctx.m.data):
+        return False
+    at = nest
+    while at is not None and at.id != fn_body.id:
+        sib = at.prev_named_sibling
+        while sib is not None:
+            if sib.type == "comment" or sib.type == "preproc_call" and ctx.t(sib).lstrip("# \t").startswith("pragma"):
+                sib = sib.prev_named_sibling
+                continue
+            value = _literal_set(sib, d, ctx)
+            if value is not None:
+                return math.isfinite(value)
+            if sib.type.startswith("preproc") or sib.type == "labeled_statement" or d.name in hostaccess.assigned_and_declared(
+                    sib, ctx.m.data, sib.start_byte, sib.end_byte):
+                return False
+            sib = sib.prev_named_sibling
+        parent = at.parent
+        if parent is None or parent.type not in ("compound_statement", "if_statement", "else_clause"):
+            return False  # (a loop's body: the value may come round from its last iteration)
+        at = parent
+    return False
+
+
+def _literal_set(stmt: Node, d, ctx: _Ctx) -> float | None:
+    """The number ``stmt`` sets ``d`` to when it is ``d = LITERAL;`` or a declaration of
+    ``d`` initialised with one (``-1e30``, ``(double)0``), else None."""
+    if stmt.type == "expression_statement" and stmt.named_child_count == 1:
+        e = stmt.named_children[0]
+        if e.type == "assignment_expression" and ctx.t(e.child_by_field_name("operator")) == "=" \
+                and ctx.is_var(e.child_by_field_name("left"), d.key):
+            return _number(e.child_by_field_name("right"), ctx)
+        return None
+    if stmt.type == "declaration":
+        for c in stmt.named_children:
+            if c.type == "init_declarator" and c.start_byte <= (d.decl_offset or -1) < c.end_byte:
+                return _number(c.child_by_field_name("value"), ctx)
+    return None
+
+
+def _number(n: Node | None, ctx: _Ctx) -> float | None:
+    """The value of a numeric literal, negated or cast (``-1.0e20f``), else None."""
+    n = strip_parens(n)
+    if n is None:
+        return None
+    if n.type == "unary_expression" and ctx.t(n.child_by_field_name("operator")) in ("-", "+"):
+        v = _number(n.child_by_field_name("argument"), ctx)
+        return None if v is None else (-v if ctx.t(n.child_by_field_name("operator")) == "-" else v)
+    if n.type == "cast_expression":
+        return _number(n.child_by_field_name("value"), ctx)
+    if n.type != "number_literal":
+        return None
+    text = ctx.t(n).replace("'", "").lower()
+    try:
+        if text.startswith("0x"):
+            return float.fromhex(text.rstrip("fl")) if "p" in text else float(int(text.rstrip("ul"), 16))
+        return float(text.rstrip("flu"))
+    except ValueError:
+        return None
+
+
 # ---------------------------------------------------------------------------- classification
 
 
@@ -564,12 +633,14 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                     out.problems.append(("PCX112", f"'{name}' is a bool updated with '{op}=': each step makes it 0 "
                                                    "or 1, so the iterations cannot be combined in another order"))
                     continue
-                # (an if-pattern's comparison with a NaN start is never true: the serial loop
-                # keeps NaN, where OpenMP's combination of the partial results drops it)
-                if_only = all(n.type == "if_statement" or n.type == "assignment_expression" and strip_parens(
-                    n.child_by_field_name("right")).type == "conditional_expression" for n in nodes)
+                # (a floating min/max needs a finite start: an if-pattern's comparison with a
+                # NaN start is never true, and the serial loop keeps NaN, where OpenMP's
+                # combination of the partial results drops it; and OpenMP starts each partial
+                # maximum at the least finite value, not -inf, so a start of -inf over
+                # elements all -inf, a fully masked softmax row, came out -FLT_MAX)
                 out.reductions.append(Reduction(op, name, nan_start=op in ("min", "max") and
-                                                (d.floating or floating_instances) and if_only))
+                                                (d.floating or floating_instances)
+                                                and not _finite_start(root, d, fn_body, ctx)))
                 continue
         exposed = exposure.exposed.get(key)
         if exposed is not None:
