@@ -257,13 +257,17 @@ def test_member_values_get_a_block_of_their_own_in_c89_builds(tmp_path) -> None:
 
 def test_a_restrict_parameter_the_function_stores_may_still_be_the_member() -> None:
     # ``g->v = out`` makes the member a pointer based on ``out``: restrict allows both to
-    # reach one element then, and ``out[i] = g->v[i - 1] + 1`` carries a dependence
+    # reach one element then, and ``out[i] = g->v[i - 1] + 1`` carries a dependence.  The
+    # kernel runs only where the two address ranges are disjoint (PCX128), tested after
+    # the store: here, never
     from pcx_driver.model import Decision
     from test_coverage_liveness import analysed_nest
 
     program = C89_STEP.replace("  out[0] = 0;\n", "  out[0] = 0;\n  g->v = out;\n").replace(
         "out[i] = g->v[i] * g->scale;", "out[i + 1] = g->v[i] * g->scale + 1;")
-    assert analysed_nest(program, "AFTER_A_STATEMENT").decision is not Decision.OFFLOADED
+    nest = analysed_nest(program, "AFTER_A_STATEMENT")
+    assert nest.decision is not Decision.OFFLOADED or {frozenset(p) for p in nest.alias_checks} == {
+        frozenset(("out", "g->v"))}, nest.alias_checks
     assert analysed_nest(C89_STEP, "AFTER_A_STATEMENT").decision is Decision.OFFLOADED
 
 
