@@ -365,6 +365,7 @@ def test_a_maximum_from_minus_infinity_over_minus_infinities_stays_minus_infinit
 
 CONVERGENCE = r"""
 #include <math.h>
+#define RESET(x) ((x) = -INFINITY)
 double sweep(double *a, const double *b, int n, int steps, double start) {
   double err = 1.0, from_caller = start;
   for (int t = 0; t < steps && err > 1e-6; t++) {
@@ -378,13 +379,17 @@ double sweep(double *a, const double *b, int n, int steps, double start) {
     if (a[i] > biggest) biggest = a[i];
   for (int i = 0; i < n; i++)                                   /* FROM_CALLER */
     from_caller = fmax(from_caller, a[i]);
-  return err + biggest + from_caller + k;
+  double masked = 0.0;
+  RESET(masked);
+  for (int i = 0; i < n; i++)                                   /* THROUGH_A_MACRO */
+    masked = fmax(masked, a[i]);
+  return err + biggest + from_caller + masked + k;
 }
 """
 
 
 @pytest.mark.parametrize("marker, tested", [("LITERAL", False), ("AFTER_OTHER_STATEMENTS", False),
-                                            ("FROM_CALLER", True)])
+                                            ("FROM_CALLER", True), ("THROUGH_A_MACRO", True)])
 def test_a_maximum_started_from_a_finite_literal_needs_no_run_time_test(marker, tested) -> None:
     """``err = 0.0;`` before a convergence sweep is finite: the kernel keeps no start test,
     and may stay in a data region (a kernel with a test maps its own data: the heat demo's

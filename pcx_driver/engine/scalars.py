@@ -459,9 +459,10 @@ def _finite_start(nest: Node, d, fn_body: Node, ctx: _Ctx) -> bool:
     statement before it, in straight-line code, that sets ``d`` gives it a finite literal
     (``err = 0.0;`` at the top of a convergence loop, ``double dt = 1.0e20;``).  Statements
     in between may not set it, nor take its address; a loop's body ends the search (its
-    previous iteration's value comes round), as does the function's start."""
-    if d.kind != "local" or d.name in hostaccess.addressed_names(fn_body, ctx.m.data):
-        return False
+    previous iteration's value comes round), as does the function's start; and no other
+    name may reach it (``&d``, a reference, a lambda capturing by reference)."""
+    if d.kind != "local" or alias_made(d.key, fn_body, ctx) is not None:
+        return False  # (another name could set it: ``&x``, a reference, a lambda's capture)
     at = nest
     while at is not None and at.id != fn_body.id:
         sib = at.prev_named_sibling
@@ -472,8 +473,12 @@ def _finite_start(nest: Node, d, fn_body: Node, ctx: _Ctx) -> bool:
             value = _literal_set(sib, d, ctx)
             if value is not None:
                 return math.isfinite(value)
-            if sib.type.startswith("preproc") or sib.type == "labeled_statement" or d.name in hostaccess.assigned_and_declared(
-                    sib, ctx.m.data, sib.start_byte, sib.end_byte):
+            if sib.type.startswith("preproc") or d.name in hostaccess.assigned_and_declared(
+                    sib, ctx.m.data, sib.start_byte, sib.end_byte) or any(
+                    x.type == "labeled_statement" or x.type == "call_expression" and ctx.mentions(
+                        x.child_by_field_name("arguments"), d.key) for x in walk(sib)):
+                # (a label a jump may enter by; a call given it, which a macro or a
+                # reference parameter may set)
                 return False
             sib = sib.prev_named_sibling
         parent = at.parent
