@@ -255,6 +255,15 @@ class Driver:
             return final(self.cmd, compiler, args)  # pure pass-through: argv forwarded exactly
 
         inv = parse(args, read=self._read_response_file)
+        if inv.mode is Mode.PASS_THROUGH and cfg("remarks") and inv.sources and inv.pass_reason == "input from stdin":
+            # (the other sources of a command that also reads one from stdin: compiled as written)
+            from pcx_driver.model import Remark
+
+            for src in inv.sources:
+                if src.path != "-":
+                    print(Remark("PCX020", src.path, 1, 1, "compiled unchanged: the command also reads a source from "
+                                 "standard input ('-'), which pcx cannot rewrite; compile it apart").format(),
+                          file=sys.stderr)
         if inv.mode is Mode.PASS_THROUGH or _openmp_switched_off(inv.expanded):
             # (``-fno-openmp`` last: the user turned OpenMP off for this command, and offload
             # flags beside it fail: "'-fopenmp-targets' must be used in conjunction with a

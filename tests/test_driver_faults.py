@@ -677,13 +677,16 @@ def test_plugin_settings_from_flag_environment_and_pcx_toml(project, pcx_env, wh
     assert f"probe={expected}" in r.stderr and r.stderr.count("\n") == 1, r.stderr
 
 
-@pytest.mark.parametrize("how", ["-save-temps", "response file"])
+@pytest.mark.parametrize("how", ["-save-temps", "response file", "stdin"])
 def test_a_source_compiled_unchanged_says_why(project, pcx_env, how):
     """Options whose meaning a rewritten copy would change (``-save-temps`` names its
     temporaries after the compiled file), and a source named only in a response file,
     compile the source as written: PCX020 says so, where nothing did."""
     (project / "args.rsp").write_text("src/saxpy.c\n")
-    words = ["-save-temps", "src/saxpy.c"] if how == "-save-temps" else ["@args.rsp"]
-    r = run(["pcx-cc", "--pcx-mode=static", "--pcx-remarks", "-O2", "-c", *words, "-o", "saxpy.o"], project, pcx_env)
+    words = {"-save-temps": ["-save-temps", "src/saxpy.c"], "response file": ["@args.rsp"],
+             "stdin": ["src/saxpy.c", "-x", "c", "-"]}[how]  # (a command that also reads one from stdin)
+    out = [] if how == "stdin" else ["-o", "saxpy.o"]
+    r = run(["pcx-cc", "--pcx-mode=static", "--pcx-remarks", "-O2", "-c", *words, *out], project, pcx_env,
+            input="int from_stdin;\n")
     assert r.returncode == 0, r.stderr
     assert "[PCX020]" in r.stderr and "compiled unchanged" in r.stderr, r.stderr
