@@ -511,11 +511,14 @@ def test_rewrite_is_compiled_offloaded_and_names_the_users_file(project, pcx_env
 
 def test_dependencies_written_to_standard_output_name_the_users_file(project, pcx_env):
     """``-MMD -MF -``: the rules a build saves from standard output name src/saxpy.c (a
-    rule for the temp copy, gone after the compile, stopped the next make)."""
-    r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_standin", "-O2", "-MMD", "-MF", "-",
+    rule for the temp copy, gone after the compile, stopped the next make), once: the
+    offload compile's device pass wrote its rule too (with -MP, each header's as well)."""
+    r = run(["pcx-cc", "--pcx-mode=static", "--pcx-plugin=pcx_standin", "-O2", "-MMD", "-MF", "-", "-MP",
              "-c", "src/saxpy.c", "-o", "saxpy.o"], project, pcx_env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("saxpy.o: src/saxpy.c") and "/pcx-" not in r.stdout, r.stdout
+    targets = [ln.split(":")[0] for ln in r.stdout.splitlines() if ln and not ln[0].isspace()]
+    assert len(targets) == len(set(targets)), r.stdout
 
 
 def test_report_merges_several_compiles_and_records(project, pcx_env):

@@ -6,6 +6,7 @@ original is compiled instead with one PCX007 warning naming the compiler's first
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 from pcx_driver import toolchain
@@ -229,7 +230,28 @@ def _originals_named(out: bytes, changed: list[SourceJob]) -> bytes:
     text = out.decode("utf-8", "surrogateescape")
     for j in changed:
         text = _original_named(text, j)
-    return text.encode("utf-8", "surrogateescape")
+    return _one_rule_per_target(text).encode("utf-8", "surrogateescape")
+
+
+def _one_rule_per_target(text: str) -> str:
+    """Dependency rules with one rule per target: an offload compile writes its rules once
+    for the host and once for the device (``-MF -`` printed them twice), the device's
+    naming its own wrapper headers too.  ``text`` unchanged unless it is rules alone and a
+    target repeats."""
+    logical = [ln for ln in text.replace("\\\n", " ").split("\n") if ln.strip()]
+    rules: dict[str, list[str]] = {}
+    for ln in logical:
+        target, colon, deps = ln.partition(": ")
+        if not colon and ln.endswith(":"):
+            target, colon, deps = ln[:-1], ":", ""
+        if not colon or not target.strip() or target[:1].isspace():
+            return text
+        words = rules.setdefault(target.strip(), [])
+        words.extend(w for w in re.findall(r"(?:\\.|[^\s\\])+", deps) if w not in words)
+    if len(rules) == len(logical):
+        return text  # (no target repeats: as the compiler wrote it)
+    return "".join(f"{target}:" + "".join(f" \\\n  {w}" if k else f" {w}" for k, w in enumerate(words)) + "\n"
+                   for target, words in rules.items())
 
 
 def _kernel_files_named(err: bytes, changed: list[SourceJob]) -> bytes:
