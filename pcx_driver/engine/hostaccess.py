@@ -1165,13 +1165,29 @@ def assignment_targets(node: tree_sitter.Node):
 
 def addressed_names(node: tree_sitter.Node, data: bytes) -> set[str]:
     """Variables whose address ``node`` takes (``&q``, ``&(q)``): another name may change them."""
-    out: set[str] = set()
+    return {text_of(data, arg) for arg in _address_operands(node, data) if arg.type == "identifier"}
+
+
+@functools.lru_cache(maxsize=16)
+def addressed_members(data: bytes, language: Language) -> frozenset[str]:
+    """Names whose address the file takes as a variable or as a member (``&len``,
+    ``&this->len``, ``&obj.len``): a member so named may be reached through a pointer."""
+    out = set()
+    for arg in _address_operands(parse(data, language).root_node, data):
+        if arg.type == "identifier":
+            out.add(text_of(data, arg))
+        elif arg.type == "field_expression" and arg.child_by_field_name("field") is not None:
+            out.add(text_of(data, arg.child_by_field_name("field")))
+    return frozenset(out)
+
+
+def _address_operands(node: tree_sitter.Node, data: bytes):
+    """The operand of each ``&x`` in ``node``, parentheses stripped."""
     for n in all_nodes(node):
         if n.type == "pointer_expression" and text_of(data, n)[:1] == "&":
             arg = strip_parens(n.child_by_field_name("argument"))
-            if arg is not None and arg.type == "identifier":
-                out.add(text_of(data, arg))
-    return out
+            if arg is not None:
+                yield arg
 
 
 def declared_name_node(declarator: tree_sitter.Node | None) -> tree_sitter.Node | None:

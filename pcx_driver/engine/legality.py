@@ -80,21 +80,29 @@ class Legality:
     def _line(self, n: Node | int) -> int:
         return self.model.line_col(n if isinstance(n, int) else n.start_byte)[0]
 
+    def _class_template(self, fi: FunctionInfo) -> str:
+        """The class template whose member ``fi`` is: named in its qualified name
+        (``Stream<T>::copy``), or the template around the class body that defines it (its
+        name then says nothing of the class).  "" for none."""
+        owner = fi.name.rpartition("::")[0]
+        if "<" in owner:
+            return owner.split("<")[0]
+        cls = enclosing_class(fi.node)
+        if cls is None or cls.parent is None or cls.parent.type != "template_declaration":
+            return ""
+        named = cls.child_by_field_name("name")
+        return self._t(named) if named is not None else "?"
+
     def template(self, fi: FunctionInfo) -> None:
         name = fi.name.split("::")[-1].split("<")[0]
         insts = self.sem.template_calls.get(name, []) or self._instantiated_in_templates(fi, name) \
             or self._explicit_instantiations(name)
-        owner = fi.name.rpartition("::")[0]
-        cls = enclosing_class(fi.node)
-        if not insts and cls is not None and cls.parent is not None and cls.parent.type == "template_declaration":
-            # (a member defined in the class body: its name says nothing of the class)
-            named = cls.child_by_field_name("name")
-            owner = (self._t(named) if named is not None else "?") + "<>"
-        if not insts and "<" in owner:
-            # (BabelStream's SerialStream<T>: instantiated, explicitly or by use, as a class)
-            raise Refusal("PCX136", f"'{name}' is a member function of class template '{owner.split('<')[0]}', "
-                          "whose instantiations pcx does not follow", recurse=False)
         if not insts:
+            owner = self._class_template(fi)
+            if owner:
+                # (BabelStream's SerialStream<T>: instantiated, explicitly or by use, as a class)
+                raise Refusal("PCX136", f"'{name}' is a member function of class template '{owner}', "
+                              "whose instantiations pcx does not follow", recurse=False)
             raise Refusal("PCX136", f"function template '{name}' has no instantiation in this file", recurse=False)
         self.instantiations[fi.node.id] = insts
         for args in insts:

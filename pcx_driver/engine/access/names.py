@@ -10,7 +10,7 @@ from pcx_driver.engine import hostaccess
 from pcx_driver.engine.access import arrays, calls, inline
 from pcx_driver.engine.access.facts import ScalarRef
 from pcx_driver.engine.macros import object_macro_reads
-from pcx_driver.engine.source import nodes_of_type, strip_parens, walk
+from pcx_driver.engine.source import strip_parens, walk
 
 if TYPE_CHECKING:
     from pcx_driver.engine.access.walk import Walk
@@ -173,23 +173,11 @@ def _this_member_value(w: Walk, n: Node, field: Node | None) -> bool:
     info = w.sem.member_of(field.start_byte) if field is not None else None
     member = info[0] if info else None
     if member is None or w.inlining or member.kind != "field" or member.shape != "scalar" or member.volatile \
-            or not (member.integral or member.floating) or _address_taken(w, member.name):
+            or not (member.integral or member.floating) \
+            or member.name in hostaccess.addressed_members(w.m.data, w.m.unit.language):
         return False
     w.facts.member_values.append((n, member, "1", member.record, None))
     return True
-
-
-def _address_taken(w: Walk, name: str) -> bool:
-    """Whether the file takes the address of a member ``name`` (``&len``, ``&this->len``,
-    ``&obj.len``): a pointer the nest writes through might then reach it."""
-    cache = w.sem.__dict__.setdefault("_member_addresses", {})
-    if name not in cache:
-        cache[name] = any(
-            x.type == "pointer_expression" and w.t(x.child_by_field_name("operator")) == "&"
-            and (arg := strip_parens(x.child_by_field_name("argument"))) is not None
-            and (w.t(arg) == name or arg.type == "field_expression" and w.t(arg.child_by_field_name("field")) == name)
-            for x in nodes_of_type(w.m.data, w.m.unit.language, "pointer_expression"))
-    return cache[name]
 
 
 def member_read(w: Walk, n: Node, loops, cond, stmt, header_of) -> None:
