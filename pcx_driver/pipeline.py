@@ -37,6 +37,10 @@ class PipelineResult:
     remarks: list[Remark] = field(default_factory=list)
     # cached decisions the analysis did not prove (validated mode), one message each
     dropped: list[str] = field(default_factory=list)
+    # the unit as the rewriter reads it (the branches these flags compile, old C's 'int'
+    # written out, the user's pragmas in place): the analysis's byte offsets are into its
+    # text, which may be longer than ``unit``'s
+    written: SourceUnit | None = None
 
 
 def run_pipeline(
@@ -96,6 +100,7 @@ def run_pipeline(
         if found.pragmas:
             written = dataclasses.replace(unit, openmp=found)
             unit = dataclasses.replace(unit, text=ompport.blanked(unit, found), openmp=found)
+    result.written = written
     if decisions is not None and decisions.trusts_pragmas():
         # the gate passed a kernel that rests on the user's pragma (PCX129): analyse as it did
         config = dataclasses.replace(config, values={**config.values, "trust-pragmas": True})

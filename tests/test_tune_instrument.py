@@ -209,3 +209,46 @@ def test_a_loop_written_through_a_macro_is_not_timed(tmp_path, compiler):
     got = subprocess.run(["./m"], cwd=tmp_path, capture_output=True, text=True, env={"PCX_TIMING_FILE": str(timing)})
     assert got.stdout == "999000.0\n"
     assert [json.loads(line)["nest"] for line in timing.read_text().splitlines()] == ["main:10"]
+
+
+OLD_C = r"""#include <stdio.h>
+static float w[4096];
+setup(n)          /* C89: no return type, an 'int' the analysis reads written out */
+int n;
+{
+    int i;
+    for (i = 0; i < n; i++) w[i] = 0.5f * i;
+    return 0;
+}
+scale(int n) { int i; for (i = 0; i < n; i++) w[i] *= 2.0f; return 0; }
+int main(void)
+{
+    double s = 0;
+    setup(4096);
+    scale(4096);
+    for (int i = 0; i < 4096; i++) s += w[i];
+    printf("%.1f\n", s);
+    return 0;
+}
+"""
+
+
+def test_old_c_is_timed_where_its_loops_are(tmp_path):
+    """Each implicit 'int' the analysis writes out moves the nests' offsets: the timers
+    go into the text the analysis read (PipelineResult.written), where every one was left
+    out before (Rodinia backprop: only the file without old C was timed).  The program
+    still prints what it printed, and each of its four loops has a line in the file."""
+    from pathlib import Path
+    import os
+    import sys
+
+    (tmp_path / "old.c").write_text(OLD_C)
+    driver = Path(sys.executable).parent / "pcx-cc"
+    env = dict(os.environ, PCX_INSTRUMENT="1")
+    subprocess.run([str(driver), "-O1", "-w", "-std=gnu89", "old.c", "-o", "old"], cwd=tmp_path, check=True, env=env)
+    timing = tmp_path / "timing.jsonl"
+    got = subprocess.run(["./old"], cwd=tmp_path, capture_output=True, text=True, check=True,
+                         env={"PCX_TIMING_FILE": str(timing)})
+    assert got.stdout == "8386560.0\n"
+    timed = sorted(json.loads(line)["nest"] for line in timing.read_text().splitlines())
+    assert timed == ["main:16", "scale:10", "setup:7"], timed

@@ -228,7 +228,10 @@ class SourceStage:
                 analysis = pm.hook.pcx_analyse(unit=job.unit, config=self.cmd.config)
             from pcx_driver.tune.instrument import instrument_source  # owned by the tune work
 
-            job.text = _with_line_directive(instrument_source(job.unit, analysis), src.path)
+            # timers go where the analysis found the nests: in the text it read (old C's
+            # 'int' written out moves every offset after it); the key stays the source's
+            timed = job.result.written if job.result is not None and job.result.written is not None else job.unit
+            job.text = _with_line_directive(instrument_source(timed, analysis, key_unit=job.unit), src.path)
             job.openmp = True
             return
         rewrite = job.result.rewrite if job.result is not None else None

@@ -146,8 +146,10 @@ def _prelude(unit: SourceUnit, key: str, nests: list[NestAnalysis]) -> str:
     )
 
 
-def instrument_source(unit: SourceUnit, analysis: UnitAnalysis) -> str:
-    """``unit.text`` with per-nest timers (see the module docstring); unchanged if no nest."""
+def instrument_source(unit: SourceUnit, analysis: UnitAnalysis, key_unit: SourceUnit | None = None) -> str:
+    """``unit.text`` with per-nest timers (see the module docstring); unchanged if no nest.
+    ``key_unit``: the source the timings are recorded under (``plan_key``), where ``unit``
+    is the text the analysis read (``PipelineResult.written``); ``unit`` itself if None."""
     if unit.language is Language.CUDA:
         return unit.text
     nests = timed_nests(analysis)
@@ -185,7 +187,7 @@ def instrument_source(unit: SourceUnit, analysis: UnitAnalysis) -> str:
         pos = at
     out += blanked[pos:]
     body = out.decode("utf-8", "surrogateescape")
-    return _prelude(unit, plan_key(unit), nests) + body
+    return _prelude(unit, plan_key(key_unit or unit), nests) + body
 
 
 def _written_for(data: bytes, start: int) -> bool:
