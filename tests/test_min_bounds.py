@@ -117,3 +117,57 @@ def test_a_bound_no_arm_attains_gives_no_section() -> None:
     nest = analysed_nest(src, "MACRO")
     assert nest.decision is not Decision.OFFLOADED
     assert any(r.id == "PCX116" for r in nest.remarks), nest.remarks
+
+
+TRIANGLES = r"""#include <stdio.h>
+#include <stdlib.h>
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+/* L*U from a packed LU factor (Rodinia lud's check): row i of L meets column j of U
+   up to the smaller of the two */
+void product(const float *lu, float *out, int n) {
+  for (int i = 0; i < n; i++)                           /* PRODUCT */
+    for (int j = 0; j < n; j++) {
+      float sum = 0, l;
+      for (int k = 0; k <= MIN(i, j); k++) {
+        l = i == k ? 1.0f : lu[i * n + k];
+        sum += l * lu[k * n + j];
+      }
+      out[i * n + j] = sum;
+    }
+}
+/* the same bound written one past the minimum */
+void shifted(const float *lu, float *out, int n) {
+  for (int i = 0; i < n; i++)                           /* SHIFTED */
+    for (int j = 0; j < n; j++) {
+      float sum = 0;
+      for (int k = 0; k < MIN(i, j) + 1; k++)
+        sum += lu[i * n + k] * lu[k * n + j];
+      out[i * n + j] = sum;
+    }
+}
+int main(int argc, char **argv) {
+  int n = 150 + (argc > 1) * 7;
+  float *lu = malloc(sizeof(float) * n * n), *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n);
+  for (int i = 0; i < n * n; i++) lu[i] = (float)((i * 7919) % 1000) * 1e-3f;
+  product(lu, a, n);
+  shifted(lu, b, n);
+  double s = 0;
+  for (int i = 0; i < n * n; i++) s += (a[i] + 2 * b[i]) * (i % 13);
+  printf("%.3f\n", s);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_triangle_under_a_minimum_of_two_indices_has_its_sections(tmp_path: Path) -> None:
+    """``k <= MIN(i, j)`` reads ``lu[i*n + k]``: the greatest element, ``n*n - 1``, is read
+    where ``i = k = n - 1`` (and ``j = n - 1``), which isl cannot check as a value of
+    ``i*n + k`` (no affine form: ``n`` is a parameter) but can as a point of the loops'
+    domain.  Both loops offload where nothing tells the array's size (they were PCX116; in
+    the whole program ``main``'s allocations give it) and give the serial output."""
+    functions = TRIANGLES.split("int main")[0]
+    for marker in ("PRODUCT", "SHIFTED"):
+        nest = analysed_nest(functions, marker)
+        assert nest.decision is Decision.OFFLOADED, (marker, nest.remarks)
+    build_and_compare(tmp_path, TRIANGLES, ["PRODUCT", "SHIFTED"])

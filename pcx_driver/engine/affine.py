@@ -357,6 +357,19 @@ class AffineForms:
             if args is None or not all(self._unchanging_names(a) or self._unchanged_until(a, init, nest)
                                        for a in args):
                 return None
+        elif n is not None and n.type == "binary_expression" and n.child_by_field_name("operator").type in "+-":
+            # ``k < MIN(i, j) + 1``: a minimum shifted by an amount is the minimum of the
+            # shifted arms (``amount - MIN(...)`` is a maximum: not one)
+            op = n.child_by_field_name("operator").type
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            inner = self.min_arms(left, nest) if strip_parens(left) is not None and \
+                strip_parens(left).type == "call_expression" else None
+            if inner is None and op == "+" and strip_parens(right) is not None and strip_parens(right).type == "call_expression":
+                inner, left, right = self.min_arms(right, nest), right, left
+            amount = self.poly(right, nest) if inner is not None else None
+            if amount is None:
+                return None
+            return [a + amount if op == "+" else a - amount for a in inner]
         else:
             args = minimum_arguments(n, self.model, self.sem)
         if args is None:

@@ -523,6 +523,32 @@ def attained(p: Poly, value: Poly, dom, values: dict) -> bool:
         return False
 
 
+def point_reached(picks: list[tuple[str, Poly]], dom, values: dict) -> bool:
+    """isl proves that the point where each index takes the bound ``picks`` names for it
+    (``(index, bound)``, bounds over outer indices and parameters) lies in ``dom`` for
+    every parameter value where ``dom`` is non-empty.  A value that ``ranges.extreme``
+    reached by putting those bounds in, one index at a time, is then attained there even
+    where it is no affine form for isl (``i*n + k`` with a parametric ``n``): the
+    expression takes it at that point.  Indices ``picks`` leaves out may take any value
+    the domain gives them (LU's ``j`` under ``k <= min(i, j)``)."""
+    names = _Names()
+    imap, variables, cons = _domain(_as_instance(dom), "a", names, values)
+    try:
+        pinned = [f"{imap[index]} = {_lin(_subst(bound, values), names, imap, True)}"
+                  for index, bound in picks if index in imap]
+    except NotAffine:
+        return False
+    if len(pinned) != len(picks):
+        return False
+    fixed = _fixed(names, values)
+    try:
+        some = _set(names.params, variables, cons, fixed).params()
+        hit = _set(names.params, variables, cons, fixed + pinned).params()
+        return some.is_subset(hit)
+    except Exception:  # islpy raising on a set it cannot read: not proved
+        return False
+
+
 def param_lower_bounds(symbols: set[str], domains: list, values: dict,
                        candidates: tuple[int, ...] = (3, 2, 1, 0)) -> dict[str, int]:
     """For each parameter, the largest candidate c with ``param >= c`` whenever the domains are non-empty."""

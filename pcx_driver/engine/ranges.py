@@ -15,12 +15,14 @@ as it does.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms, concrete
-from pcx_driver.engine.dependence import Instance, LoopBounds, attained, nonneg_on, nonneg_poly, param_lower_bounds
+from pcx_driver.engine.dependence import (Instance, LoopBounds, attained, nonneg_on, nonneg_poly, param_lower_bounds,
+                                          point_reached)
 from pcx_driver.engine.loops import Loop, Poly
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.source import SourceModel, operands, strip_parens
@@ -214,22 +216,29 @@ class AccessRanges:
         ends = self._ends(nest, refs, k)
         if ends is None:
             return None
-        lows, highs, doms = ends
-        lo = _fold(lows, True, nest, doms)
+        lo = _fold(ends.lows, True, nest, ends.doms, ends.exact_lows)
         if lo is None:
             return None
+        highs, doms = ends.highs, ends.doms
         keep: list[int] = []
         for c, cand in enumerate(highs):
-            dominated = any(o != c and _bounds(highs[o], cand, False, nest, doms[c])
+            dominated = any(o != c and ends.exact_highs[o] and _bounds(highs[o], cand, False, nest, doms[c])
                             and (highs[o] != cand or o < c) for o in range(len(highs)))
             if not dominated:
+                if not ends.exact_highs[c]:
+                    return None  # a bound the access may never reach is no end of the section
                 keep.append(c)
         return lo, [highs[c] for c in keep]
 
-    def _ends(self, nest: Nest, refs: list[ArrayRef], k: int):
+    def _ends(self, nest: Nest, refs: list[ArrayRef], k: int) -> "_Ends | None":
         """Each access's least and greatest subscript ``k`` over its own domain, and the
-        domains; None when one is not affine or not bounded."""
-        lows, highs = [], []
+        domains; None when one is not affine or not bounded.
+
+        Under a minimum (``Loop.alt_highs``) an access's end that isl cannot prove it
+        reaches (a read guarded by ``i != k`` under ``k <= min(i, j)`` never reaches
+        ``k = i``) is still a true bound: it is kept, marked inexact, and may stand only
+        where an exact end of another access bounds it (``_fold``)."""
+        ends = _Ends([], [], [], [], [])
         for a in refs:
             p = a.polys[k]
             if p is None:
@@ -238,14 +247,22 @@ class AccessRanges:
             guards = self._guards(a, nest)
             lo = self.extreme(p, loops, True, nest.values, a.loops, guards)
             hi = self.extreme(p, loops, False, nest.values, a.loops, guards)
+            exact_lo, exact_hi = lo is not None, hi is not None
+            if lo is None:
+                lo = self.extreme(p, loops, True, nest.values, a.loops, guards, reached=False)
+            if hi is None:
+                hi = self.extreme(p, loops, False, nest.values, a.loops, guards, reached=False)
             # (a minimum's arms are no guard to take where the loops give no end: not attained)
             arms = _minimum_facts(a.loops)
             lo, hi = self._guarded_ends(a, nest, p, lo, hi, [g for g in guards if g not in arms])
             if lo is None or hi is None:
                 return None
-            lows.append(lo)
-            highs.append(hi)
-        return lows, highs, [self.domain_of(a, nest) for a in refs]
+            ends.lows.append(lo)
+            ends.highs.append(hi)
+            ends.exact_lows.append(exact_lo)
+            ends.exact_highs.append(exact_hi)
+        ends.doms.extend(self.domain_of(a, nest) for a in refs)
+        return ends
 
     def _guarded_ends(self, a: ArrayRef, nest: Nest, p: Poly, lo: Poly | None, hi: Poly | None,
                       guards: list[Poly]) -> tuple[Poly | None, Poly | None]:
@@ -306,15 +323,14 @@ class AccessRanges:
         ends = self._ends(nest, refs, k)
         if ends is None:
             return None
-        lows, highs, doms = ends
-        lo = _fold(lows, True, nest, doms)
-        hi = _fold(highs, False, nest, doms)
+        lo = _fold(ends.lows, True, nest, ends.doms, ends.exact_lows)
+        hi = _fold(ends.highs, False, nest, ends.doms, ends.exact_highs)
         if lo is None or hi is None:
             return None
         return lo, hi
 
     def extreme(self, p: Poly, loops: list[Loop], low: bool, values: dict, within: list[Loop] | None = None,
-                guards: list[Poly] | None = None) -> Poly | None:
+                guards: list[Poly] | None = None, reached: bool = True) -> Poly | None:
         """The least (low) or greatest value of ``p`` over the loops, as a Poly over the names
         outside them, or None; ``values``: the nest's known values; ``within``: the loops these
         were tightened from (their bounds hold too, and help prove a stride's sign);
@@ -323,10 +339,13 @@ class AccessRanges:
 
         A loop bounded by a minimum (``Loop.alt_highs``) gives one bound per arm; each is a
         true bound, and the one isl proves attained everywhere is the extreme (None if none
-        is: a bound never reached could make a section reach past the array)."""
+        is: a bound never reached could make a section reach past the array).  Where the
+        expression is no affine form (``i*n + k``), the point the bounds were put in at is
+        checked instead: inside the domain, it attains the value.  ``reached=False``: the
+        first true bound, attained or not (``_ends``' inexact ends)."""
         split = [lp for lp in loops if lp.alt_highs]
         if not split:
-            return self._extreme(p, loops, low, values, within, guards)
+            return self._extreme(p, loops, low, values, within, guards) if reached else None
         import dataclasses
         import itertools
 
@@ -338,16 +357,18 @@ class AccessRanges:
             chosen = dict(zip((lp.node.id for lp in split), highs))
             variant = [dataclasses.replace(lp, high=chosen[lp.node.id], min_arms=[]) if lp.node.id in chosen else lp
                        for lp in loops]
-            end = self._extreme(p, variant, low, values, within, facts)
+            picks: list[tuple[str, Poly]] = []
+            end = self._extreme(p, variant, low, values, within, facts, picks)
             if end is None or end in seen:
                 continue
             seen.append(end)
-            if attained(p, end, dom, values):
+            if not reached or attained(p, end, dom, values) or point_reached(picks, dom, values):
                 return end
         return None
 
     def _extreme(self, p: Poly, loops: list[Loop], low: bool, values: dict, within: list[Loop] | None,
-                 guards: list[Poly] | None) -> Poly | None:
+                 guards: list[Poly] | None, picks: list[tuple[str, Poly]] | None = None) -> Poly | None:
+        """(``picks``, when given, receives each index and the bound put in for it)"""
         for lp in reversed(loops):
             if lp.index not in p.symbols():
                 continue
@@ -359,6 +380,8 @@ class AccessRanges:
                 return None
             pick_low = (sign > 0) == low
             p = p.substitute(lp.index, lp.low if pick_low else lp.high)
+            if picks is not None:
+                picks.append((lp.index, lp.low if pick_low else lp.high))
         if any(lp.index in p.symbols() for lp in loops):
             return None
         return p
@@ -409,7 +432,20 @@ def _sign(p: Poly) -> int | None:
     return None
 
 
-def _fold(ps: list[Poly], low: bool, nest: Nest, doms: list | None = None) -> Poly | None:
+@dataclass
+class _Ends:
+    """Each access's ends of one subscript (``AccessRanges._ends``): an end is exact when
+    the access reaches it, and only a true bound otherwise."""
+
+    lows: list[Poly]
+    highs: list[Poly]
+    exact_lows: list[bool]
+    exact_highs: list[bool]
+    doms: list
+
+
+def _fold(ps: list[Poly], low: bool, nest: Nest, doms: list | None = None,
+          exact: list[bool] | None = None) -> Poly | None:
     """Symbolic min (low) or max of polynomials, each the extreme of one access over its own
     domain, when isl can order them: the candidate that bounds every other one wherever that
     other access runs (its domain is non-empty).  An access whose guards make its domain empty
@@ -418,6 +454,8 @@ def _fold(ps: list[Poly], low: bool, nest: Nest, doms: list | None = None) -> Po
     access that never runs once made its value the bound, fuzz seed 9200047.)"""
     doms = doms if doms else [[] for _ in ps]
     for c, cand in enumerate(ps):
+        if exact is not None and not exact[c]:
+            continue  # (``exact``: which candidates their access reaches; only those can be the end)
         if all(k == c or _bounds(cand, p, low, nest, dom) for k, (p, dom) in enumerate(zip(ps, doms))):
             return cand
     return None
