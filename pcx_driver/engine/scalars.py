@@ -455,14 +455,20 @@ def alias_made(key: str, fn_body: Node, ctx: _Ctx) -> Node | None:
 
 
 def _finite_start(nest: Node, d, fn_body: Node, ctx: _Ctx) -> bool:
-    """Whether local ``d`` surely holds a finite number where ``nest`` starts: the last
-    statement before it, in straight-line code, that sets ``d`` gives it a finite literal
-    (``err = 0.0;`` at the top of a convergence loop, ``double dt = 1.0e20;``).  Statements
-    in between may not set it, nor take its address; a loop's body ends the search (its
-    previous iteration's value comes round), as does the function's start; and no other
-    name may reach it (``&d``, a reference, a lambda capturing by reference)."""
+    """Whether local ``d`` surely holds a finite number where ``nest`` starts (``err =
+    0.0;`` at the top of a convergence loop, ``double dt = 1.0e20;``): ``start_literal``."""
+    value = start_literal(nest, d, fn_body, ctx)
+    return value is not None and math.isfinite(value)
+
+
+def start_literal(nest: Node, d, fn_body: Node, ctx: _Ctx) -> float | None:
+    """The number local ``d`` surely holds where ``nest`` starts, or None: the last
+    statement before it, in straight-line code, that sets ``d`` gives it a literal.
+    Statements in between may not set it, nor take its address; a loop's body ends the
+    search (its previous iteration's value comes round), as does the function's start; and
+    no other name may reach it (``&d``, a reference, a lambda capturing by reference)."""
     if d.kind != "local" or alias_made(d.key, fn_body, ctx) is not None:
-        return False  # (another name could set it: ``&x``, a reference, a lambda's capture)
+        return None  # (another name could set it: ``&x``, a reference, a lambda's capture)
     at = nest
     while at is not None and at.id != fn_body.id:
         sib = at.prev_named_sibling
@@ -472,20 +478,20 @@ def _finite_start(nest: Node, d, fn_body: Node, ctx: _Ctx) -> bool:
                 continue
             value = _literal_set(sib, d, ctx)
             if value is not None:
-                return math.isfinite(value)
+                return value
             if sib.type.startswith("preproc") or d.name in hostaccess.assigned_and_declared(
                     sib, ctx.m.data, sib.start_byte, sib.end_byte) or any(
                     x.type == "labeled_statement" or x.type == "call_expression" and ctx.mentions(
                         x.child_by_field_name("arguments"), d.key) for x in walk(sib)):
                 # (a label a jump may enter by; a call given it, which a macro or a
                 # reference parameter may set)
-                return False
+                return None
             sib = sib.prev_named_sibling
         parent = at.parent
         if parent is None or parent.type not in ("compound_statement", "if_statement", "else_clause"):
-            return False  # (a loop's body: the value may come round from its last iteration)
+            return None  # (a loop's body: the value may come round from its last iteration)
         at = parent
-    return False
+    return None
 
 
 def _literal_set(stmt: Node, d, ctx: _Ctx) -> float | None:
@@ -514,6 +520,8 @@ def _number(n: Node | None, ctx: _Ctx) -> float | None:
         return None if v is None else (-v if ctx.t(n.child_by_field_name("operator")) == "-" else v)
     if n.type == "cast_expression":
         return _number(n.child_by_field_name("value"), ctx)
+    if n.type in ("true", "false"):
+        return 1.0 if n.type == "true" else 0.0
     if n.type != "number_literal":
         return None
     text = ctx.t(n).replace("'", "").lower()
@@ -523,6 +531,41 @@ def _number(n: Node | None, ctx: _Ctx) -> float | None:
         return float(text.rstrip("flu"))
     except ValueError:
         return None
+
+
+def flag_reduction(refs: list[ScalarRef], d, nest: Node, fn_body: Node, ctx: _Ctx) -> str | None:
+    """The reduction operator that gives a flag its serial value, or None.  A flag is a
+    scalar the nest never reads and only sets, each time to one same constant, in a
+    statement of its own (BFS's ``stop = true;`` when a node changed, a convergence test's
+    ``done = 0;``): serially it ends as that constant if any iteration set it, as it was
+    otherwise.  For a bool, ``||`` (set to true) or ``&&`` (set to false) says exactly
+    that.  For another integer, ``max`` does where it starts at most at the constant and
+    ``min`` where it starts at least at it, which needs its start known before the nest
+    (``start_literal``): a start above the constant would win a maximum."""
+    if d.shape != "scalar" or not d.integral or d.reference:
+        return None
+    values = set()
+    for r in refs:
+        a = r.assign
+        if not r.write or a is None or a.type != "assignment_expression" or \
+                ctx.t(a.child_by_field_name("operator")) != "=" or not _value_discarded(a) or \
+                not ctx.is_var(a.child_by_field_name("left"), d.key) or not (a.start_byte <= r.node.start_byte < a.end_byte):
+            return None
+        value = _number(a.child_by_field_name("right"), ctx)
+        if value is None or value != int(value):
+            return None
+        values.add(int(value))
+    if len(values) != 1:
+        return None
+    value = values.pop()
+    if d.type_spelling.replace("const", "").replace("volatile", "").strip() in ("_Bool", "bool"):
+        return "||" if value else "&&"
+    start = start_literal(nest, d, fn_body, ctx)
+    if start is None or not (0 <= start <= 127 and 0 <= value <= 127):
+        # (only where both are the same number in every integer type: ``unsigned f = -1``
+        # is the greatest value, not one below the constant)
+        return None
+    return "max" if start <= value else "min"
 
 
 # ---------------------------------------------------------------------------- classification
@@ -655,10 +698,18 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                 why += f"; it is updated conditionally (line {ctx.line(cond_write.node)}), e.g. an argmin/argmax, which is not a reduction"
             out.problems.append(("PCX112", why + "; it carries a value between iterations"))
             continue
+        use = None if d.kind in escaping_kinds else live_after(key, root, fn_body, ctx)
+        if use is not None and alias_made(key, fn_body, ctx) is None:
+            # (a flag read after the nest: its value comes back through a reduction; one
+            # that is not is simply private.  A global or static flag stays refused: a
+            # function the nest calls might read it)
+            flag = flag_reduction(refs, d, root, fn_body, ctx)
+            if flag is not None:
+                out.reductions.append(Reduction(flag, name))
+                continue
         if d.kind in escaping_kinds:
             out.problems.append(("PCX112", f"global or static '{name}' is written in the nest and may be read after it"))
             continue
-        use = live_after(key, root, fn_body, ctx)
         if use is not None:
             out.problems.append(("PCX112", f"scalar '{name}' written in the loop is used after it (line {ctx.line(use)})"))
             continue
