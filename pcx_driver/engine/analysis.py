@@ -51,6 +51,7 @@ from pcx_driver.engine.parallel import Parallelism
 from pcx_driver.engine.pivot import pivot_relaxation
 from pcx_driver.engine.privatise import covered_private_array, private_array, private_note
 from pcx_driver.engine.ranges import AccessRanges
+from pcx_driver.engine.scalar_reach import ScalarReach
 from pcx_driver.engine.semantics import Decl, Semantics, unqualified
 from pcx_driver.engine.source import FunctionInfo, SourceModel, walk
 from pcx_driver.model import (
@@ -107,6 +108,8 @@ class _UnitAnalyser:
         self.sem = Semantics.build(unit)
         self.userfns = UserFunctions(self.model, self.sem)
         self.aliases = AliasOracle(self.model, self.sem)
+        self.scalar_reach = ScalarReach(self.model, self.sem,
+                                        strict_aliasing="-fno-strict-aliasing" not in self.model.unit.semantic_args)
         self.affine = AffineForms(self.model, self.sem)
         self.ranges = AccessRanges(self.model, self.affine)
         self.parallel = Parallelism(self.model, self.ranges)
@@ -488,6 +491,8 @@ class _UnitAnalyser:
             reasons.append(("PCX105", f"the loop {hidden}"))
         reasons.extend(_members_written_elsewhere(nest, lambda root, written: self.aliases.member_root_apart(
             fi, root, written)))
+        reasons.extend(self.scalar_reach.reached_scalars(nest.facts, fi.node.child_by_field_name("body") or fi.node,
+                                                         lambda decl: self.aliases.origin(decl, fi.node)))
         reasons.extend(_wide_floats(nest))
         reasons.extend(_unmappable_arrays(nest))
         if reasons:
