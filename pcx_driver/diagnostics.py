@@ -111,6 +111,9 @@ ADVICE: dict[str, str] = {
     "PCX147": "Nothing to do: the test costs one comparison per launch.  Where the rows always fit (a "
               "width never larger than the pitch), loops over the same name (for (j = 0; j < pitch; j++)) "
               "need no test.",
+    "PCX148": "Keep the floating-point environment out of the file that holds the loop: test the "
+              "exception flags (or set the rounding mode) in another file, around calls of it, or check the "
+              "values themselves (isfinite, isnan) after the loop.",
     "PCX142": "Nothing to do: a graph without negative cycles keeps the pivot row and column fixed, and the "
               "kernel runs in parallel; with one, that step runs as written.",
     "PCX401": "Write the warp function in the kernel (or in a __device__ helper called as a statement of its "
@@ -202,6 +205,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX145", "remark", "the nest uses a type GPU targets do not have (long double, __float128)"),
         RemarkSpec("PCX146", "remark", "the file starts threads: its loops stay on the host (kernels launched from several threads may map overlapping sections, or copy back over another thread's writes)"),
         RemarkSpec("PCX147", "remark", "flattened subscripts (a[i * pitch + j]) split into rows that lie apart only while each row's range fits in its stride (j < width <= pitch): tested at run time, the loop runs on the device where it does, as written otherwise"),
+        RemarkSpec("PCX148", "remark", "the file uses the floating-point environment (fetestexcept, fesetround, FENV_ACCESS, -frounding-math): its loops stay on the host, where the exception flags and the rounding mode are the program's"),
         # -- data planning ---------------------------------------------------------------
         RemarkSpec("PCX200", "remark", "target data region keeps arrays on the device across kernels"),
         RemarkSpec("PCX201", "remark", "target update inserted where host code reads or writes device data"),

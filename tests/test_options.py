@@ -66,7 +66,7 @@ def test_match(arg, following, name, value, consumed):
     assert (m.option.name, m.value, m.consumed) == (name, value, consumed)
 
 
-@pytest.mark.parametrize("arg", ["-O2", "-g", "-Wall", "-march=native", "-fPIC", "-pthread", "-m64"])
+@pytest.mark.parametrize("arg", ["-O2", "-g", "-Wall", "-march=native", "-fPIC", "-pthreads", "-m64"])
 def test_unknown_flags_are_not_matched(arg):
     assert options.match(arg, "x.c") is None
 

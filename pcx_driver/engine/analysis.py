@@ -73,6 +73,15 @@ from pcx_driver.model import (
 #: calls that start a thread of the program (by name or qualified name), and classes whose
 #: construction does
 THREAD_STARTS = frozenset({"pthread_create", "thrd_create", "std::async"})
+#: <fenv.h>'s functions that read the exception flags or set the rounding mode or the
+#: environment: the host thread's, which a kernel's device threads neither raise nor follow
+FENV_CALLS = frozenset({"fetestexcept", "fegetexceptflag", "fesetexceptflag", "feclearexcept", "feraiseexcept",
+                        "fesetround", "fesetenv", "feholdexcept", "feupdateenv", "fegetenv",
+                        "std::fetestexcept", "std::fesetround", "std::feclearexcept", "std::fesetenv",
+                        "std::feholdexcept", "std::feupdateenv"})
+#: flags that make floating-point exceptions or the rounding mode part of the program's meaning
+FENV_FLAGS = ("-frounding-math", "-ftrapping-math", "-ffp-exception-behavior=strict",
+              "-ffp-exception-behavior=maytrap", "-ffp-model=strict")
 THREAD_CLASSES = frozenset({"std::thread", "std::jthread"})
 
 #: refusal reasons reported per nest
@@ -150,10 +159,44 @@ class _UnitAnalyser:
         at once over overlapping sections make libomptarget abort ("explicit extension not
         allowed", another held-out check)."""
         start = self._thread_start
+        if start is None and "-pthread" in self.unit.semantic_args:
+            # (the threads may start in another file of the program and call this one's
+            # functions at once: a held-out check whose two threads' kernels mapped
+            # overlapping halos, and libomptarget aborted)
+            return [("PCX146", "the program is built with -pthread: threads started in another file may call "
+                               "this one's kernels at once, mapping overlapping sections or copying back over "
+                               "another thread's writes")]
         if start is None:
             return []
         return [("PCX146", f"the file starts threads ('{start[0]}', line {start[1]}): kernels launched from "
                            "several threads may map overlapping sections or copy back over another thread's writes")]
+
+    @functools.cached_property
+    def _fenv_use(self) -> str | None:
+        """What makes the floating-point environment part of the file's meaning: a call of
+        ``FENV_CALLS`` (by name and line), ``#pragma STDC FENV_ACCESS ON``, or a flag of
+        ``FENV_FLAGS``; None when nothing does."""
+        for (start, _), c in sorted(self.sem.calls.items()):
+            if (c.name in FENV_CALLS or c.qualified in FENV_CALLS) and (c.library or c.definition is None):
+                return f"'{c.qualified or c.name}' at line {self.line(start)}"
+        for n in walk(self.model.root):
+            if n.type == "preproc_call" and "FENV_ACCESS" in self.model.text(n) and \
+                    " ON" in " ".join(self.model.text(n).split()).upper():
+                return f"'#pragma STDC FENV_ACCESS ON' at line {self.line(n.start_byte)}"
+        flag = next((f for f in FENV_FLAGS if f in self.unit.semantic_args), None)
+        return f"'{flag}'" if flag else None
+
+    def _kernels_under_fenv(self) -> list[tuple[str, str]]:
+        """Where the file reads the floating-point exception flags or sets the rounding
+        mode, its loops stay on the host: a kernel's device threads raise their own flags,
+        which ``fetestexcept`` on the host never sees (a held-out check: a division by zero
+        in the loop was reported serially, not offloaded), and a GPU does not follow the
+        host's ``fesetround``."""
+        use = self._fenv_use
+        if use is None:
+            return []
+        return [("PCX148", f"the file uses the floating-point environment ({use}): a kernel's device threads "
+                           "keep their own exception flags and rounding mode")]
 
     def _references_to_written_elements(self, fi: FunctionInfo, nest: Nest) -> list[tuple[str, str]]:
         """A scalar reference the nest reads (``double &r = v[0];``, a ``const double &x``
@@ -515,6 +558,7 @@ class _UnitAnalyser:
         pivots: list[str] = []
         arrays, atomics, atomic_arrays, notes, groups = self._check_arrays(nest, fi, reasons, versioned, privates, pivots)
         reasons.extend(self._kernels_under_threads())
+        reasons.extend(self._kernels_under_fenv())
         claim = self._pragma_claim(node, reasons)
         if claim:
             answered, reasons = reasons, []
