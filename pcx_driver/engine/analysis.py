@@ -33,7 +33,7 @@ from collections.abc import Callable
 from tree_sitter import Node
 
 from pcx_driver.config import BUILTIN_OPTIONS
-from pcx_driver.engine import hostaccess
+from pcx_driver.engine import callgraph, hostaccess
 from pcx_driver.engine import scalars as scalar_mod
 from pcx_driver.engine import work as work_mod
 from pcx_driver.engine.access import ArrayRef
@@ -79,6 +79,10 @@ FENV_CALLS = frozenset({"fetestexcept", "fegetexceptflag", "fesetexceptflag", "f
                         "fesetround", "fesetenv", "feholdexcept", "feupdateenv", "fegetenv",
                         "std::fetestexcept", "std::fesetround", "std::feclearexcept", "std::fesetenv",
                         "std::feholdexcept", "std::feupdateenv"})
+#: calls that install a signal handler (its function is one of their arguments), and the
+#: members of ``struct sigaction`` that name one
+SIGNAL_INSTALLERS = frozenset({"signal", "sigset", "bsd_signal", "sysv_signal"})
+SIGNAL_MEMBERS = frozenset({"sa_handler", "sa_sigaction"})
 #: flags that make floating-point exceptions or the rounding mode part of the program's meaning
 FENV_FLAGS = ("-frounding-math", "-ftrapping-math", "-ffp-exception-behavior=strict",
               "-ffp-exception-behavior=maytrap", "-ffp-model=strict")
@@ -185,6 +189,44 @@ class _UnitAnalyser:
                 return f"'#pragma STDC FENV_ACCESS ON' at line {self.line(n.start_byte)}"
         flag = next((f for f in FENV_FLAGS if f in self.unit.semantic_args), None)
         return f"'{flag}'" if flag else None
+
+    @functools.cached_property
+    def _signal_handlers(self) -> dict[str, str]:
+        """Functions that run inside a signal handler of the file: each handler (a
+        function named in ``signal(SIG, f)`` or stored in ``act.sa_handler``) and every
+        function it calls, each with the handler it runs under."""
+        graph = callgraph.of(self.model.data, self.unit.language)
+        handlers: set[str] = set()
+        for site in graph.sites:
+            if site.name in SIGNAL_INSTALLERS and site.arguments:
+                handlers |= {a for a in site.arguments if a in graph.definitions}
+        for n in walk(self.model.root):
+            if n.type == "assignment_expression":
+                left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+                field = left.child_by_field_name("field") if left is not None and left.type == "field_expression" \
+                    else None
+                if field is not None and self.model.text(field) in SIGNAL_MEMBERS and right is not None:
+                    name = self.model.text(right).lstrip("&( ").rstrip(") ")
+                    if name in graph.definitions:
+                        handlers.add(name)
+        out: dict[str, str] = {}
+        for h in sorted(handlers):
+            for f in graph.reachable({h}):
+                out.setdefault(f, h)
+        return out
+
+    def _kernels_in_signal_handlers(self, fi: FunctionInfo) -> list[tuple[str, str]]:
+        """A loop that runs inside a signal handler stays on the host: the handler runs
+        where the signal finds the program, in the middle of host code that a data region
+        around it thinks it alone touches (a held-out check: ``raise`` in a host loop ran
+        the handler's kernel on the device copy, which the region's ``update to`` after
+        the loop then overwrote), and offloading is no async-signal-safe operation."""
+        handler = self._signal_handlers.get(fi.name.split("::")[-1])
+        if handler is None:
+            return []
+        where = "is a signal handler" if handler == fi.name.split("::")[-1] else f"runs in signal handler '{handler}'"
+        return [("PCX149", f"'{fi.name}' {where}: it runs wherever a signal interrupts the host code, which may "
+                           "hold the data on the device")]
 
     def _kernels_under_fenv(self) -> list[tuple[str, str]]:
         """Where the file reads the floating-point exception flags or sets the rounding
@@ -559,6 +601,7 @@ class _UnitAnalyser:
         arrays, atomics, atomic_arrays, notes, groups = self._check_arrays(nest, fi, reasons, versioned, privates, pivots)
         reasons.extend(self._kernels_under_threads())
         reasons.extend(self._kernels_under_fenv())
+        reasons.extend(self._kernels_in_signal_handlers(fi))
         claim = self._pragma_claim(node, reasons)
         if claim:
             answered, reasons = reasons, []
