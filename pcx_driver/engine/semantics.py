@@ -298,6 +298,7 @@ class Semantics:
 
         tu, path = parse_translation_unit(unit, ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
         self.main_file = path
+        self._user_dirs = _user_include_dirs(unit)
         self._tu = tu
         for d in tu.diagnostics:
             if d.severity >= ci.Diagnostic.Error:
@@ -578,7 +579,7 @@ class Semantics:
                 virtual = ref.is_virtual_method()
             except Exception:
                 virtual = False
-        library = ref.location.file is not None and ref.location.is_in_system_header
+        library = self._in_library(ref.location)
         try:
             defaulted = ref.kind == K.CXX_METHOD and ref.is_default_method()
         except Exception:
@@ -646,6 +647,17 @@ class Semantics:
         alloc, other = self.pointer_stores.get(d.key, (0, 0))
         self.pointer_stores[d.key] = (alloc + 1, other) if fresh else (alloc, other + 1)
 
+    def _in_library(self, loc) -> bool:
+        """A location in the compiler's and the system's headers, the C and C++ libraries:
+        a system header that is none of the user's (one found through the user's own
+        ``-isystem`` or ``-I`` directory, or that says ``#pragma GCC system_header``, is
+        code of the program: another file may define its functions and run kernels in
+        them, a held-out check)."""
+        if loc.file is None or not loc.is_in_system_header:
+            return False
+        where = os.path.abspath(loc.file.name)
+        return not any(where.startswith(d) for d in getattr(self, "_user_dirs", ()))
+
     def _decl(self, cur) -> Decl | None:
         fast = (cur.hash, cur.spelling)
         hit = self._fast_cache.get(fast)
@@ -699,7 +711,7 @@ class Semantics:
             except (AttributeError, ValueError):
                 d.thread_local = False
             if kind == "global":
-                d.system = bool(loc.is_in_system_header)
+                d.system = self._in_library(loc)
         if loc.file is not None and loc.file.name == getattr(self, "main_file", None):
             d.decl_offset = loc.offset
         elif loc.file is not None and os.path.abspath(loc.file.name) == os.path.abspath(getattr(self, "main_file", "")):
@@ -904,6 +916,30 @@ def _mutable_references(fn, params) -> frozenset[int]:
     types = [t.get_canonical() for t in (types or [p.type for p in params])]  # (``_ArgTypes`` substituted: int &)
     return frozenset(k for k, t in enumerate(types) if t.kind in kinds and not t.get_pointee().is_const_qualified()
                      and any(_arith(t.get_pointee().get_canonical())))
+
+
+#: options naming a directory of the user's headers (value joined or the next argument)
+_INCLUDE_DIR_OPTIONS = ("-I", "-isystem", "-idirafter", "-iquote", "-iwithprefix", "-iwithprefixbefore")
+
+
+def _user_include_dirs(unit: SourceUnit) -> tuple[str, ...]:
+    """The directories whose headers are the user's: the source's own, the working
+    directory and every include directory the command names (each ending in a separator,
+    so that ``/a/inc`` does not hold ``/a/include``).  The compiler's own directories come
+    from its installation and are never named on a command line a build writes."""
+    base = os.path.abspath(unit.directory or ".")
+    dirs = {base, os.path.dirname(os.path.abspath(os.path.join(base, unit.path)))}
+    args = list(unit.semantic_args)
+    longest_first = sorted(_INCLUDE_DIR_OPTIONS, key=len, reverse=True)
+    for k, a in enumerate(args):
+        if a in _INCLUDE_DIR_OPTIONS:
+            if k + 1 < len(args):
+                dirs.add(os.path.abspath(os.path.join(base, args[k + 1])))
+            continue
+        opt = next((o for o in longest_first if a.startswith(o)), None)
+        if opt is not None:
+            dirs.add(os.path.abspath(os.path.join(base, a[len(opt):])))
+    return tuple(sorted(d.rstrip(os.sep) + os.sep for d in dirs))
 
 
 def _user_written(fn) -> bool:
