@@ -607,7 +607,7 @@ CXX_ROWS: list[CxxRow] = [
            " for (size_t i = 0; i < v.size(); i++) m = std::max(m, v[i]); return m; }", OFF, "PCX100",
            "std::max reduction"),
     CxxRow("float row(const std::vector<float>& v) { float m = 1e30f;"
-           " for (size_t i = 0; i < v.size(); i++) m = std::min(v[i], m); return m; }", OFF, "PCX100",
+           " for (size_t i = 0; i < v.size(); i++) m = std::min(m, v[i]); return m; }", OFF, "PCX100",
            "std::min reduction"),
     CxxRow("void row(std::array<double, CN2>& a, const double* __restrict__ b) {"
            " for (int i = 0; i < CN2; i++) a[i] = std::sqrt(b[i]) + std::max(b[i], 0.0); }", OFF, "PCX100",
@@ -673,6 +673,9 @@ CXX_ROWS: list[CxxRow] = [
     CxxRow("void row(std::vector<float>& v) { for (float& e : v) e *= 2; }", SER, "PCX110", "range-based for"),
     CxxRow("int& slot(int i); void row(int n) { for (int i = 0; i < n; i++) { slot(i) = 0; } }", NA, "PCX122",
            "a call's reference result assigned, which tree-sitter reads as a declaration (LULESH)"),
+    CxxRow("float row(const std::vector<float>& v) { float m = 1e30f;"
+           " for (size_t i = 0; i < v.size(); i++) m = std::min(v[i], m); return m; }", SER, "PCX112",
+           "std::min(element, m) takes a NaN element: no reduction"),
 ]
 
 

