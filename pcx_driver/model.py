@@ -532,6 +532,10 @@ class KernelPlan:
     # a kernel that falls back to the host reads the host copy of its data.
     work_expr: str = ""
     min_work: float = 0.0
+    # The work estimate a kernel planned inside a data region takes as its guard where the
+    # rewriter does not emit that region (it then maps its own data, ``alone_maps``): a
+    # kernel of 80 iterations launched per path ran unguarded 768,003 times (HeCBench libor)
+    alone_work_expr: str = ""
     # Run-time alias check (issue 15, cause 5(c)): a C condition, true when the sections of
     # each pair of possibly overlapping pointers are disjoint; the kernel runs on the device
     # only then, and as written otherwise.  Such a kernel maps its own data: no data region

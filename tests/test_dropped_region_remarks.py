@@ -4,7 +4,10 @@ A kernel the rewrite cannot place (PCX204: versioned for aliasing, while a calle
 may hold its data) takes that region down with it, and the region's remarks, which had
 described ``target data`` the source never got, go too; a kernel planned inside it no
 longer says a region holds its data (a held-out check read PCX200 for a region and
-PCX100 "offloaded" for the kernel that PCX204 then kept serial).
+PCX100 "offloaded" for the kernel that PCX204 then kept serial).  It maps its own data
+then, and takes back the work guard it has alone: such kernels of 80 iterations,
+launched once per path, ran unguarded 768,003 times in HeCBench libor (333 s against 23 s
+serial; another held-out check).
 """
 
 from __future__ import annotations
@@ -49,3 +52,6 @@ def test_a_region_the_rewrite_drops_takes_its_remarks() -> None:
     assert (region_line, "PCX200") not in said and (region_line, "PCX205") not in said
     assert (accumulate_loop, "PCX100") not in said and (accumulate_loop, "PCX204") in said
     assert not any("a target data region holds its data" in m for m in said.values()), said
+    weigh_loop = PROGRAM.splitlines().index("  for (long i = 0; i < n; i++) s += a[i] * (double)(i % 17 + 1);") + 1
+    assert "the data region it was planned in is not emitted" in said[(weigh_loop, "PCX100")]
+    assert "if(target: (double)(n) * 2 >= 1000)" in text

@@ -579,15 +579,24 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     blocks = {id(r): None if id(r) in lost else _region_block(ed, omp, r, dropped) for r in plan.regions}
     kept_regions: list[DataRegion] = [r for r in plan.regions if blocks[id(r)] is not None]
     withdrawn = [(k.line, "PCX100") for k in plan.offloaded() if k.nest_id in dropped]
-    if len(kept_regions) < len(plan.regions) and held:
-        # kernels planned inside a region that is not emitted say they are held
+    if len(kept_regions) < len(plan.regions):
+        # Kernels planned inside a region that is not emitted map their own data: each
+        # takes back the work guard it has alone, and says so where it said it was held.
         still = held_by_regions(ed.data, unit.language, plan, kept_regions)
-        for k, _, _ in placed:
+        for index, (k, stmt, atomics) in enumerate(placed):
+            if k.nest_id in still:
+                continue
             said = [m for m in k.remarks if m.id == "PCX100" and HELD_NOTE in m.message]
-            if k.nest_id in held and k.nest_id not in still and said:
+            if k.alone_work_expr:
+                k = dataclasses.replace(k, work_expr=k.alone_work_expr)
+                placed[index] = (k, stmt, atomics)
+            if said:
                 withdrawn.append((k.line, "PCX100"))
-                remarks.append(dataclasses.replace(said[0], message=said[0].message.replace(
-                    HELD_NOTE, "; always on the device (planned inside a data region that is not emitted)")))
+                note = (f"; on the host when below --pcx-min-work={k.min_work:g} (if(target:)): the data region it "
+                        "was planned in is not emitted" if k.work_expr
+                        else "; always on the device (planned inside a data region that is not emitted)")
+                remarks.append(dataclasses.replace(said[0], message=said[0].message.replace(HELD_NOTE, note)))
+        held = held & still
     for r in plan.regions:
         if r not in kept_regions:
             withdrawn += [(r.line, "PCX200"), (r.line, "PCX205"), *((u.line, "PCX201") for u in r.updates)]

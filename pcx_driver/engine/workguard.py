@@ -56,6 +56,7 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
                     f"below --pcx-min-work={threshold:g}")
         elif k.nest_id in held:
             note = HELD_NOTE
+            k.alone_work_expr, k.min_work = exprs[k.nest_id], threshold
         else:
             k.work_expr, k.min_work = exprs[k.nest_id], threshold
             note = f"; on the host when below --pcx-min-work={threshold:g} (if(target:))"
