@@ -264,6 +264,8 @@ class Driver:
                     print(Remark("PCX020", src.path, 1, 1, "compiled unchanged: the command also reads a source from "
                                  "standard input ('-'), which pcx cannot rewrite; compile it apart").format(),
                           file=sys.stderr)
+        if inv.mode in (Mode.LINK, Mode.COMPILE_LINK) and any(a in ("-static", "-static-pie") for a in inv.expanded):
+            return self._static_link(inv, compiler, args)
         if inv.mode is Mode.PASS_THROUGH or _openmp_switched_off(inv.expanded):
             # (``-fno-openmp`` last: the user turned OpenMP off for this command, and offload
             # flags beside it fail: "'-fopenmp-targets' must be used in conjunction with a
@@ -411,6 +413,25 @@ class Driver:
                          " ".join(first.split())[:200] + "); linked as written: kernels in archive members the "
                          "program does not otherwise use may lack their device code [PCX007]")
         return status
+
+    def _static_link(self, inv: Invocation, compiler: toolchain.Compiler, args: list[str]) -> int:
+        """A command that links a static executable runs as written: the OpenMP offload
+        runtime (libomptarget) has no static library, and the offload link of a rewritten
+        source failed ("cannot find -lomp", a held-out check) where clang linked.  Its
+        sources compile unchanged (PCX020 under --pcx-remarks); objects that another command
+        compiled with kernels cannot link so, and a warning says why before the link fails."""
+        from pcx_driver.cc.compilers import final
+        from pcx_driver.invocation import Mode
+        from pcx_driver.model import Remark
+
+        if self.cmd.config.get("remarks"):
+            for src in inv.sources:
+                print(Remark("PCX020", src.path, 1, 1, "compiled unchanged: the command links statically (-static), "
+                             "and the OpenMP offload runtime has no static library").format(), file=sys.stderr)
+        if inv.mode is Mode.LINK and self._links_offload_code(inv, compiler):
+            self.cmd.say("warning", "objects on this -static link hold OpenMP offload code, which needs the shared "
+                                    "offload runtime: build them with PCX_MODE=off (or link without -static)")
+        return final(self.cmd, compiler, args)
 
     def _links_offload_code(self, inv: Invocation, compiler: toolchain.Compiler) -> bool:
         """Whether an object or archive on the line holds offload or OpenMP code.
