@@ -92,6 +92,13 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
             # a member array lies inside the element; a pointer member points elsewhere
             _element_member(w, n, arg, loops, cond, stmt, write)
             return
+        if arg is not None and arg.type == "subscript_expression" and fname is not None:
+            info = w.sem.member_of(fname.start_byte)
+            what = {"container": "a container", "pointer": "a pointer"}.get(info[0].shape, "no array") \
+                if info is not None else "not known"
+            w.hazard("PCX118", f"member '{w.t(base)}' of an array element is {what}: only an array that lies "
+                               "inside each element is mapped with the elements", n)
+            return
         if arg is None or arg.type != "identifier" or fname is None:
             w.hazard("PCX118", f"pointer chain '{w.t(base)}' cannot be analysed", n)
             return
@@ -116,6 +123,9 @@ def access(w: Walk, n: Node, loops, cond, stmt, read: bool, write: bool, op: str
             # (clang-19: "mapping of union members is not allowed"; the rewrite failed)
             w.hazard("PCX118", f"'{w.t(base)}' is a member of a union, which OpenMP cannot map", n)
             return
+    elif base.type == "qualified_identifier":
+        w.hazard("PCX118", f"array '{w.t(base)}' named through its class or namespace cannot be analysed", n)
+        return
     else:
         w.hazard("PCX118", f"access '{w.t(n)}' through a computed pointer cannot be analysed", n)
         return

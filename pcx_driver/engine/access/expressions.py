@@ -137,7 +137,9 @@ def expr(w: Walk, n: Node, loops: list[Loop], cond: bool, stmt: Node | None,
             names.ident(w, name, loops, cond, stmt, read=True, write=False, op="", assign=None, header_of=header_of)
         return
     if ty == "compound_literal_expression":
-        w.hazard("PCX122", "compound literal inside the nest", n)
+        # (tree-sitter-cpp reads C++'s ``V3{a, b, c}`` as one too)
+        what = "a temporary object built from a braced list" if w.m.is_cxx else "compound literal"
+        w.hazard("PCX122", f"{what} ('{w.t(n)[:40]}') inside the nest", n)
         return
     if ty == "comma_expression":
         for c in n.named_children:

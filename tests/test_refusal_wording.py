@@ -1,0 +1,35 @@
+"""Refusals name what the code holds (a held-out check found three that did not).
+
+``V3{a[i], 1.0, 2.0}`` in C++ is a temporary built from a braced list, not a C99 compound
+literal; ``b[i].p`` with ``p`` a ``std::array`` member is a container member of an array
+element, not a pointer chain; ``Tbl::w[i]`` is a static member array, not an access
+through a computed pointer.  Each loop stays serial, with a remark that says which.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_coverage_liveness import refused_nest  # noqa: E402
+
+PROGRAM = r"""#include <array>
+#include <vector>
+struct V3 { double x, y, z; };
+struct Body { double m; std::array<double, 3> p; };
+struct Tbl { static double w[3]; };
+double Tbl::w[3] = {1, 2, 3};
+void run(std::vector<double> &a, std::vector<double> &c, std::vector<Body> &b, int n) {
+  for (int i = 0; i < n; i++) { V3 v = V3{a[i], 1.0, 2.0}; c[i] = v.x + v.y; }   /* BRACED */
+  for (int i = 0; i < n; i++) c[i] += b[i].p[0] * b[i].m;                        /* MEMBER */
+  for (int i = 0; i < n; i++) c[i] += Tbl::w[i % 3];                              /* STATIC */
+}
+"""
+
+
+def test_refusals_name_the_construct() -> None:
+    refused_nest(PROGRAM, "BRACED", "PCX122", "a temporary object built from a braced list ('V3{a[i], 1.0, 2.0}')",
+                 path="t.cpp")
+    refused_nest(PROGRAM, "MEMBER", "PCX118", "member 'b[i].p' of an array element is a container", path="t.cpp")
+    refused_nest(PROGRAM, "STATIC", "PCX118", "array 'Tbl::w' named through its class or namespace", path="t.cpp")
