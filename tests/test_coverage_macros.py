@@ -333,3 +333,29 @@ def test_an_index_macro_reading_a_variable_the_nest_assigns_stays_refused() -> N
     assert nest.decision is not OFF
     assert any("reads 'cols', which the loop nest assigns" in r.message and r.id == "PCX113"
                for r in nest.remarks), nest.remarks
+
+
+STORAGE_MACRO = r"""#include <stdint.h>
+#include <stdio.h>
+#define local static
+#define N 100000
+static uint64_t out[N], in[N];
+local uint64_t twice(uint64_t w) { return w * 2u + 1u; }
+int main(void) {
+  for (int i = 0; i < N; i++) in[i] = (uint64_t)i * 2654435761u;
+  for (int i = 0; i < N; i++) out[i] = twice(in[i]);                /* CALLS */
+  unsigned long long h = 0;
+  for (int i = 0; i < N; i++) h = h * 31u + out[i];
+  printf("%llu\n", h);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_helper_whose_storage_class_is_a_macro_is_walked(tmp_path) -> None:
+    """zlib writes ``local uint64_t f(...)`` with ``#define local static``: tree-sitter,
+    which expands no macro, reads ``local`` as the type and leaves ``uint64_t`` as an
+    error, and the helper was refused as "could not be parsed" (PCX105, a held-out check
+    on crc32.c).  A macro that stands for a storage class is no error there."""
+    build_and_compare(tmp_path, STORAGE_MACRO, ["CALLS"])

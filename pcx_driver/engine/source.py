@@ -59,6 +59,37 @@ def nodes_of_type(data: bytes, language: Language, *types: str) -> list[Node]:
     return sorted((n for t in types for n in index.get(t, ())), key=lambda n: (n.start_byte, -n.end_byte))
 
 
+#: what a macro may stand for and still leave a definition's type to the next word
+STORAGE_WORDS = frozenset({"static", "inline", "extern", "__inline", "__inline__", "register"})
+
+
+def _storage_class_macros(root: Node, data: bytes) -> frozenset[str]:
+    """Object-like macros the file defines as storage classes or ``inline`` (zlib's
+    ``#define local static``)."""
+    out = set()
+    for n in root.named_children:
+        if n.type == "preproc_def":
+            name, value = n.child_by_field_name("name"), n.child_by_field_name("value")
+            words = data[value.start_byte:value.end_byte].decode("utf-8", "replace").split() if value else []
+            if name is not None and words and set(words) <= STORAGE_WORDS:
+                out.add(data[name.start_byte:name.end_byte].decode("utf-8", "replace"))
+    return frozenset(out)
+
+
+def _type_after_storage_macro(err: Node, data: bytes, storage: frozenset[str]) -> bool:
+    """``local uint64_t f(...) {...}``: tree-sitter, which does not expand ``local``, takes
+    it for the type and leaves the real type, one word, as an error before the declarator.
+    The definition is whole (libclang, which expands it, reads it so), and it was refused
+    as "could not be parsed" (a held-out check: zlib's crc32.c helpers)."""
+    parent, before = err.parent, err.prev_sibling
+    if parent is None or parent.type not in ("function_definition", "declaration") or before is None \
+            or parent.child_by_field_name("type") != before or before.type != "type_identifier":
+        return False
+    words = [c for c in err.children if c.type in ("identifier", "type_identifier", "primitive_type")]
+    return len(words) == len(err.children) == 1 and \
+        data[before.start_byte:before.end_byte].decode("utf-8", "replace") in storage
+
+
 @lru_cache(maxsize=4096)
 def parse_snippet(data: bytes, language: Language = Language.C) -> Tree:
     """A short text the engine wrote (a bound, an estimate) parsed on its own, cached apart
@@ -157,10 +188,11 @@ class SourceModel:
         model._line_starts = starts
         root = tree.root_node
         if root.has_error:
-            model.has_errors = True
+            storage = _storage_class_macros(root, data)
             for n in walk(root):
-                if n.type == "ERROR" or n.is_missing:
+                if (n.type == "ERROR" or n.is_missing) and not _type_after_storage_macro(n, data, storage):
                     model.error_ranges.append((n.start_byte, n.end_byte))
+            model.has_errors = bool(model.error_ranges)
         return model
 
     @property
