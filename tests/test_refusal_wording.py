@@ -33,3 +33,36 @@ def test_refusals_name_the_construct() -> None:
                  path="t.cpp")
     refused_nest(PROGRAM, "MEMBER", "PCX118", "member 'b[i].p' of an array element is a container", path="t.cpp")
     refused_nest(PROGRAM, "STATIC", "PCX118", "array 'Tbl::w' named through its class or namespace", path="t.cpp")
+
+
+STRINGS = r"""#include <stdio.h>
+#include <string.h>
+#define N 20000
+char s[N + 1], t[N + 1];
+int main(void) {
+  for (int i = 0; i < N; i++) s[i] = (i % 50 == 49) ? ' ' : 'a' + i % 26;
+  s[N] = 0;
+  for (int i = 0; i < N; i++) t[i] = s[i];
+  for (size_t i = 0; i < strlen(s); i++) s[i] = s[i] - 32;
+  for (size_t i = 0; i < N; i++) s[i] ^= (i & 1);
+  long h = 0;
+  for (int i = 0; i < N; i++) h = h * 31 + s[i] + t[i];
+  printf("%zu %ld\n", strlen(s), h);
+  return 0;
+}
+"""
+
+
+def test_a_library_call_is_not_called_another_files() -> None:
+    """A region that stops at ``strlen(s)`` said strlen was "defined in another file"."""
+    from pcx_driver.config import Config
+    from pcx_driver.model import Language, SourceUnit
+    from pcx_driver.pipeline import run_pipeline
+    from pcx_driver.plugins import make_plugin_manager
+
+    unit = SourceUnit("t.c", STRINGS, Language.C, semantic_args=["-fopenmp"])
+    pm, _ = make_plugin_manager(entry_points=False)
+    said = [r.message for r in run_pipeline(unit, pm, Config.resolve({"mode": ["static"]}, environ={})).remarks
+            if r.id == "PCX203"]
+    assert any("to 'strlen', a library function the scan does not follow" in m for m in said), said
+    assert not any("another file" in m for m in said), said

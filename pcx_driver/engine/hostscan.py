@@ -29,6 +29,12 @@ PURE_CALLS = frozenset(
     "floor ceil fmin fmax abs labs rand srand clock time".split()
 )
 SWAP = "\0swap"  # the hidden temporary of std::swap
+#: C library functions that take an array: a call of one is no other file's code (remarks)
+LIBRARY_NAMES = frozenset(
+    "strlen strnlen strcmp strncmp strcpy strncpy strcat strncat strchr strrchr strstr strtok memcpy memmove "
+    "memset memcmp memchr qsort bsearch fread fwrite fgets fputs fscanf sscanf scanf sprintf snprintf atoi atof "
+    "strtol strtod".split()
+)
 
 
 class RegionRefused(Exception):
@@ -381,6 +387,7 @@ class HostScanner:
                         if self.unseen(fname):
                             what = "a macro whose expansion the scan does not follow" if fname in \
                                 hostaccess.macro_names(self.data, self._lang) else \
+                                "a library function the scan does not follow" if fname in LIBRARY_NAMES else \
                                 "defined in another file, whose kernels would find it on the device"
                             raise RegionRefused(f"'{name}' is passed at line {node.start_point[0] + 1} to '{fname}', "
                                                 f"{what}", node.start_byte)
