@@ -10,7 +10,8 @@ data that the struct's own copy then hid (the writes were lost, or libomptarget 
 the overlapping section).  Such nests stay serial (PCX104, naming
 the scalar, the pointer and where the address is kept).  An address that nobody keeps
 (``scanf("%d", &m)``) or a pointer of another type (a ``double *`` never writes an
-``int``) leaves the loop offloaded.  Each program runs serially and through
+``int``) leaves the loop offloaded, as does one given to a function of the file that only
+reads through it (``peek(&looked)``); ``keep(&kept)``, which stores it, does not.  Each program runs serially and through
 ``PCX_MODE=static`` on the host device with the same output.
 """
 
@@ -37,6 +38,9 @@ struct Q { int n; double d[N]; } q;
 union U { struct { int n; int pad; } h; int raw[N]; } u;
 struct S { int n; long hits; double a[N], b[N]; } st;
 int glen;
+static int *saved;
+static void keep(int *p) { saved = p; }
+static int peek(const int *p) { return p[0] + 1; }
 void scale(double *x) {
   for (int i = 0; i < glen; i++) x[i] *= 0.5;                        /* OTHER_TYPE */
 }
@@ -66,10 +70,18 @@ int main(int argc, char **argv) {
   glen = N;
   int *pk = &glen;
   scale(d);
+  int kept = N, looked = N;
+  keep(&kept);
+  for (int i = 0; i < kept; i++) { d[i] += 1; saved[0] -= 1; }      /* STORED */
+  int *mine = malloc(sizeof(int) * N);
+  for (int i = 0; i < N; i++) mine[i] = i;
+  if (peek(&looked) > 0)
+    for (int i = 0; i < looked; i++) mine[i] += 2;                  /* LOOKED */
   double s = 0;
   long t = 0;
   for (int i = 0; i < N; i++) { s += d[i] + q.d[i] + st.a[i] * 1e-3 + st.b[i]; t += u.raw[i]; }
-  printf("%d %d %d %d %.1f %ld %d %ld\n", n, gn, q.n, u.h.n, s, t, *pk, st.hits);
+  for (int i = 0; i < N; i++) t += mine[i];
+  printf("%d %d %d %d %.1f %ld %d %ld %d\n", n, gn, q.n, u.h.n, s, t, *pk, st.hits, kept);
   return 0;
 }
 """
@@ -77,15 +89,15 @@ int main(int argc, char **argv) {
 
 @needs_clang
 def test_scalars_a_written_pointer_may_reach_keep_their_loops_serial(tmp_path: Path) -> None:
-    data = build_and_compare(tmp_path, REACHED, ["NOT_KEPT", "OTHER_TYPE"])
+    data = build_and_compare(tmp_path, REACHED, ["NOT_KEPT", "OTHER_TYPE", "LOOKED"])
     value, members = "which the nest reads as a value fixed for the kernel", \
         "whose members the nest maps or reads as values fixed for the kernel"
     for marker, read, pointer in (("LOCAL", "n", "cnt"), ("GLOBAL", "gn", "g"), ("MEMBER", "q", "qn"),
                                   ("UNION", "u", "w"), ("DECAYED", "st", "sb"), ("COUNTER", "st", "hits"),
-                                  ("ELEMENT", "st", "e")):
+                                  ("ELEMENT", "st", "e"), ("STORED", "kept", "saved")):
         nest = nest_at(data, REACHED, marker)
         assert not nest.get("applied"), marker
-        how = value if marker in ("LOCAL", "GLOBAL") else members
+        how = value if marker in ("LOCAL", "GLOBAL", "STORED") else members
         assert any(r["id"] == "PCX104" and f"'{read}', {how}, may be written through '{pointer}'" in r["message"]
                    for r in nest["reasons"]), (marker, nest["reasons"])
 
