@@ -3,12 +3,12 @@ right answer is known by hand, the probed minimum must come out at that answer."
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import bench_module
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,11 +17,7 @@ pytestmark = pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-
 
 @pytest.fixture(scope="module")
 def datamove():
-    spec = importlib.util.spec_from_file_location("bench_datamove", ROOT / "bench" / "datamove.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("datamove")
 
 
 def test_an_array_the_host_rewrites_between_kernels_comes_in_again(datamove):

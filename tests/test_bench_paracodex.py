@@ -3,24 +3,18 @@ an 8-bit image that a float sum in another order moved counts as close to the se
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import bench_module
+
 
 
 @pytest.fixture(scope="module")
 def paracodex():
-    spec = importlib.util.spec_from_file_location("bench_paracodex", ROOT / "bench" / "paracodex.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("paracodex")
 
 
 OPENMP = r"""#include <stdio.h>

@@ -9,25 +9,13 @@ beside the repository, and the tests skip without it.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import bench_module
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("bench_polybench", ROOT / "bench" / "polybench.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-polybench = _load()
+polybench = bench_module("polybench")
 PB = polybench.default_polybench()
 
 pytestmark = [

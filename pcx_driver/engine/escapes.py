@@ -18,6 +18,9 @@ assignment (``q = r = v``).  The two questions here are the planner's:
   see?  Such a call inside a region may read and write every array the caller could have
   stored somewhere (its parameters and globals), so the region brings them home before it
   and sends them back after it.
+- ``keeps_parameter`` / ``keeps_pointer(data, language, fname, index)``: may a function of
+  the file keep what its ``index``-th argument points at (the first: anything reached
+  through it too), or the pointer itself (the second, for engine/scalar_reach.py)?
 """
 
 from __future__ import annotations
@@ -323,24 +326,71 @@ def _enclosing_body(n: tree_sitter.Node) -> str | None:
     return up.type if up is not None else None
 
 
+def _parameter(data: bytes, language: Language, fname: str, index: int,
+               depth: int) -> tuple[tree_sitter.Node, str] | None:
+    """The definition of ``fname`` in this file and the name of its ``index``-th
+    parameter; None where either is not known (or the calls go deeper than 4)."""
+    fnode = hostaccess.functions_by_name(data, language).get(fname.split("<")[0])
+    if fnode is None or depth > 4:
+        return None
+    params = hostaccess.param_names(fnode, data)
+    if index >= len(params) or not params[index]:
+        return None
+    return fnode, params[index]
+
+
 @lru_cache(maxsize=4096)
 def keeps_parameter(data: bytes, language: Language, fname: str, index: int, depth: int = 0) -> bool:
     """May function ``fname`` keep its ``index``-th argument?  Not when it is defined in
     this file and its parameter there is only subscripted, size-queried or passed on to a
     function that does not keep it either; everything else (no definition, a store, a
     return, a capture) may."""
-    fnode = hostaccess.functions_by_name(data, language).get(fname.split("<")[0])
-    if fnode is None or depth > 4:
+    found = _parameter(data, language, fname, index, depth)
+    if found is None:
         return True
-    params = hostaccess.param_names(fnode, data)
-    if index >= len(params) or not params[index]:
-        return True
-    name = params[index]
+    fnode, name = found
 
     def keeps(callee: str, i: int) -> bool:
         return keeps_parameter(data, language, callee, i, depth + 1)
 
     return alias_site(fnode, data, {name}, [], keeps) is not None
+
+
+@lru_cache(maxsize=4096)
+def keeps_pointer(data: bytes, language: Language, fname: str, index: int, depth: int = 0) -> bool:
+    """May function ``fname`` keep the pointer it takes as argument ``index`` past the call
+    (store it, return it, take its address)?  Not when it is defined in this file and uses
+    the parameter only to reach what it points at (``f->n``, ``p[i]``, ``*p``), to test it,
+    or as an argument of such a function.  (``keeps_parameter`` asks more: whether a member
+    read through it may point into an array; engine/scalar_reach.py needs only this.)"""
+    found = _parameter(data, language, fname, index, depth)
+    if found is None:
+        return True
+    fnode, name = found
+    body = fnode.child_by_field_name("body")
+    for x in hostaccess.all_nodes(body) if body is not None else ():
+        if x.type != "identifier" or text_of(data, x) != name:
+            continue
+        up = x.parent
+        while up is not None and up.type == "parenthesized_expression":
+            x, up = up, up.parent
+        if up is None:
+            return True
+        if up.type in ("field_expression", "subscript_expression") and up.child_by_field_name("argument") == x:
+            continue
+        if up.type == "pointer_expression" and text_of(data, up)[:1] == "*":
+            continue
+        if up.type in ("binary_expression", "unary_expression") and text_of(
+                data, up.child_by_field_name("operator")) in ("==", "!=", "!", "&&", "||"):
+            continue
+        if up.type == "argument_list" and up.parent is not None and up.parent.type == "call_expression":
+            callee = up.parent.child_by_field_name("function")
+            k = [c for c in up.named_children if c.type != "comment"].index(x)
+            if callee is not None and callee.type == "identifier" and not keeps_pointer(
+                    data, language, text_of(data, callee), k, depth + 1):
+                continue
+        return True
+    return False
 
 
 @lru_cache(maxsize=8)

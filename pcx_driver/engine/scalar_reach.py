@@ -24,16 +24,13 @@ twin, or a character type is counted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 from tree_sitter import Node
 
-from pcx_driver.engine import hostaccess
 from pcx_driver.engine.access import NestFacts
-from pcx_driver.engine.escapes import NON_KEEPING, PURE_CALLS
+from pcx_driver.engine.escapes import NON_KEEPING, PURE_CALLS, keeps_pointer
 from pcx_driver.engine.semantics import Decl, Semantics
 from pcx_driver.engine.source import SourceModel, walk
-from pcx_driver.model import Language
 
 #: library calls given an address that they read or write and keep no copy of
 STORING_ONLY = frozenset({"scanf", "fscanf", "sscanf", "vscanf", "vfscanf", "vsscanf", "fread", "memcpy",
@@ -202,44 +199,4 @@ def _kept_by_no_one(address: Node, model: SourceModel) -> bool:
     index = next((k for k, a in enumerate(c for c in p.named_children if c.type != "comment")
                   if a.start_byte <= address.start_byte < a.end_byte), None)
     return fn is not None and fn.type == "identifier" and index is not None and \
-        not _keeps_pointer(model.data, model.unit.language, name, index)
-
-
-@lru_cache(maxsize=4096)
-def _keeps_pointer(data: bytes, language: Language, fname: str, index: int, depth: int = 0) -> bool:
-    """May function ``fname`` keep the pointer it takes as argument ``index`` past the call
-    (store it, return it, take its address)?  Not when it is defined in this file and uses
-    the parameter only to reach what it points at (``f->n``, ``p[i]``, ``*p``), to test it,
-    or as an argument of such a function; ``escapes.keeps_parameter`` asks more (whether a
-    member read through it may point into an array), which this question does not need."""
-    fnode = hostaccess.functions_by_name(data, language).get(fname.split("<")[0])
-    if fnode is None or depth > 4:
-        return True
-    params = hostaccess.param_names(fnode, data)
-    if index >= len(params) or not params[index]:
-        return True
-    name = params[index]
-    body = fnode.child_by_field_name("body")
-    for x in hostaccess.all_nodes(body) if body is not None else ():
-        if x.type != "identifier" or hostaccess.text_of(data, x) != name:
-            continue
-        up = x.parent
-        while up is not None and up.type == "parenthesized_expression":
-            x, up = up, up.parent
-        if up is None:
-            return True
-        if up.type in ("field_expression", "subscript_expression") and up.child_by_field_name("argument") == x:
-            continue
-        if up.type == "pointer_expression" and hostaccess.text_of(data, up)[:1] == "*":
-            continue
-        if up.type in ("binary_expression", "unary_expression") and hostaccess.text_of(
-                data, up.child_by_field_name("operator")) in ("==", "!=", "!", "&&", "||"):
-            continue
-        if up.type == "argument_list" and up.parent is not None and up.parent.type == "call_expression":
-            callee = up.parent.child_by_field_name("function")
-            k = [c for c in up.named_children if c.type != "comment"].index(x)
-            if callee is not None and callee.type == "identifier" and not _keeps_pointer(
-                    data, language, hostaccess.text_of(data, callee), k, depth + 1):
-                continue
-        return True
-    return False
+        not keeps_pointer(model.data, model.unit.language, name, index)
