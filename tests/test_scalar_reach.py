@@ -11,7 +11,8 @@ the overlapping section).  Such nests stay serial (PCX104, naming
 the scalar, the pointer and where the address is kept).  An address that nobody keeps
 (``scanf("%d", &m)``) or a pointer of another type (a ``double *`` never writes an
 ``int``) leaves the loop offloaded, as does one given to a function of the file that only
-reads through it (``peek(&looked)``); ``keep(&kept)``, which stores it, does not.  Each program runs serially and through
+reads through it (``peek(&looked)``, ``touch(s2.a)``); ``keep(&kept)``, which stores it,
+does not.  Each program runs serially and through
 ``PCX_MODE=static`` on the host device with the same output.
 """
 
@@ -32,15 +33,18 @@ needs_clang = pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang
 
 REACHED = r"""#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #define N 20000
 int gn;
 struct Q { int n; double d[N]; } q;
 union U { struct { int n; int pad; } h; int raw[N]; } u;
 struct S { int n; long hits; double a[N], b[N]; } st;
+struct S2 { int n; double a[N]; } s2;
+static void touch(double *p) { for (int i = 0; i < N; i++) p[i] = i * 0.25; }
 int glen;
 static int *saved;
 static void keep(int *p) { saved = p; }
-static int peek(const int *p) { return p[0] + 1; }
+static int peek(const int *p) { int c; memcpy(&c, p, sizeof c); return c + p[0] + 1; }
 void scale(double *x) {
   for (int i = 0; i < glen; i++) x[i] *= 0.5;                        /* OTHER_TYPE */
 }
@@ -70,6 +74,10 @@ int main(int argc, char **argv) {
   glen = N;
   int *pk = &glen;
   scale(d);
+  touch(s2.a);
+  s2.n = N;
+  double *dd = argc > 100 ? d : st.a;
+  for (int i = 0; i < s2.n; i++) dd[i] += s2.a[i];                   /* HANDED */
   int kept = N, looked = N;
   keep(&kept);
   for (int i = 0; i < kept; i++) { d[i] += 1; saved[0] -= 1; }      /* STORED */
@@ -89,7 +97,7 @@ int main(int argc, char **argv) {
 
 @needs_clang
 def test_scalars_a_written_pointer_may_reach_keep_their_loops_serial(tmp_path: Path) -> None:
-    data = build_and_compare(tmp_path, REACHED, ["NOT_KEPT", "OTHER_TYPE", "LOOKED"])
+    data = build_and_compare(tmp_path, REACHED, ["NOT_KEPT", "OTHER_TYPE", "LOOKED", "HANDED"])
     value, members = "which the nest reads as a value fixed for the kernel", \
         "whose members the nest maps or reads as values fixed for the kernel"
     for marker, read, pointer in (("LOCAL", "n", "cnt"), ("GLOBAL", "gn", "g"), ("MEMBER", "q", "qn"),

@@ -386,8 +386,11 @@ def keeps_pointer(data: bytes, language: Language, fname: str, index: int, depth
         if up.type == "argument_list" and up.parent is not None and up.parent.type == "call_expression":
             callee = up.parent.child_by_field_name("function")
             k = [c for c in up.named_children if c.type != "comment"].index(x)
+            callee_name = text_of(data, callee) if callee is not None else ""
+            if callee_name in NON_KEEPING or pure_call(callee_name):
+                continue  # (memcpy(p3, p0, ...): read or written through, kept by nobody)
             if callee is not None and callee.type == "identifier" and not keeps_pointer(
-                    data, language, text_of(data, callee), k, depth + 1):
+                    data, language, callee_name, k, depth + 1):
                 continue
         return True
     return False

@@ -175,6 +175,9 @@ def _persisting_address(d: Decl, scope: Node, model: SourceModel, sem: Semantics
                 return p
         elif p.type == "init_declarator" and "&" in model.text(p.child_by_field_name("declarator") or p).split("=")[0]:
             return p  # a reference bound to it
+        elif decays and top is not x and p.type == "argument_list":
+            if not _kept_by_no_one(top, model):
+                return p  # an array member handed to a function that may keep it
         elif decays and top is not x and p.type not in ("sizeof_expression", "field_expression",
                                                         "subscript_expression", "assignment_expression"):
             return p  # an array member used as a pointer (``int *w = u.raw;``)
