@@ -32,12 +32,12 @@ from pcx_driver.engine.escapes import NON_KEEPING, PURE_CALLS, keeps_pointer
 from pcx_driver.engine.semantics import Decl, Semantics
 from pcx_driver.engine.source import SourceModel, walk
 
-#: library calls given an address that they read or write and keep no copy of
-STORING_ONLY = frozenset({"scanf", "fscanf", "sscanf", "vscanf", "vfscanf", "vsscanf", "fread", "memcpy",
-                          "memmove", "memset", "strtol", "strtoul", "strtoll", "strtoull", "strtod", "strtof",
-                          "gettimeofday", "time", "MPI_Comm_rank", "MPI_Comm_size", "MPI_Allreduce",
-                          "MPI_Reduce", "MPI_Bcast", "getopt", "fwrite", "printf", "fprintf", "sprintf",
-                          "snprintf"})
+#: library calls given a scalar's address that they read or write and keep no copy of,
+#: beside the array ones of ``escapes.NON_KEEPING`` (``scanf("%d", &n)``, ``time(&t)``)
+SCALAR_OUT_CALLS = frozenset({"vscanf", "vfscanf", "vsscanf", "strtol", "strtoul", "strtoll", "strtoull", "strtod",
+                              "strtof", "gettimeofday", "time", "MPI_Comm_rank", "MPI_Comm_size",
+                              "MPI_Allreduce", "MPI_Reduce", "MPI_Bcast", "getopt", "fprintf", "sprintf",
+                              "snprintf"})
 CHARACTER_TYPES = ("char", "signed char", "unsigned char", "std::byte", "std::__1::byte")
 
 
@@ -195,7 +195,7 @@ def _kept_by_no_one(address: Node, model: SourceModel) -> bool:
         return False
     fn = p.parent.child_by_field_name("function")
     name = model.text(fn).split("::")[-1] if fn is not None else ""
-    if name in STORING_ONLY or name in NON_KEEPING or name in PURE_CALLS:
+    if name in SCALAR_OUT_CALLS or name in NON_KEEPING or name in PURE_CALLS:
         return True
     # a function of this file that only reads and writes through it (``scale(&f, n)``
     # with ``f->v[i]`` inside): the address is gone when the call returns
