@@ -248,3 +248,23 @@ def match(arg: str, following: str | None) -> Match | None:
 
 def has(flags: int, bit: int) -> bool:
     return bool(flags & bit)
+
+
+#: options that name a folder of headers, the value joined or the next argument
+HEADER_DIR_OPTIONS = ("-I", "-iquote", "-isystem", "-idirafter")
+
+
+def include_dirs(args: list[str], options: tuple[str, ...] = HEADER_DIR_OPTIONS) -> list[str]:
+    """The header folders ``args`` name through ``options``, as spelled, in order
+    (``-Iinc``, ``-isystem dir``); the longest option a word starts with is its own."""
+    longest_first = sorted(options, key=len, reverse=True)
+    out: list[str] = []
+    for k, a in enumerate(args):
+        if a in options:
+            if k + 1 < len(args):
+                out.append(args[k + 1])
+            continue
+        name = next((o for o in longest_first if a.startswith(o)), None)
+        if name is not None:
+            out.append(a[len(name):])
+    return out

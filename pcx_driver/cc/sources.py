@@ -16,6 +16,7 @@ import os
 
 from pcx_driver.cc.state import StrictFailure, TranslationRefused, UsageError
 from pcx_driver.invocation import REWRITABLE
+from pcx_driver.options import include_dirs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -402,16 +403,8 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
     run them, and only the source's own ``#pragma omp`` lines can be blanked (a held-out
     check: ParRes Kernels' ``prk_openmp.h`` turned the serial stencil into a parallel one
     with a race, and a header's ``#pragma omp parallel`` counted its team)."""
-    dirs, forced = [], []
-    for k, a in enumerate(args):
-        for flag in ("-I", "-iquote", "-isystem", "-idirafter"):
-            if a == flag and k + 1 < len(args):
-                dirs.append(args[k + 1])
-            elif a.startswith(flag) and len(a) > len(flag) and not a.startswith(("-include", "-imacros")):
-                dirs.append(a[len(flag):])
-        if a in ("-include", "-imacros") and k + 1 < len(args):
-            forced.append(args[k + 1])
-    dirs = [os.path.join(cwd, d) for d in dirs]
+    forced = [args[k + 1] for k, a in enumerate(args) if a in ("-include", "-imacros") and k + 1 < len(args)]
+    dirs = [os.path.join(cwd, d) for d in include_dirs(args)]
     # (``_OPENMP`` too: pcx's switch defines it, and the headers' own conditions see it)
     defined = {a[2:].split("=", 1)[0] for a in args if a.startswith("-D") and len(a) > 2} | {"_OPENMP"}
     todo = [(os.path.join(cwd, f), 1, False) for f in forced] + [(os.path.join(cwd, source), 0, True)]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pcx_driver.model import Language, SourceUnit
+from pcx_driver.options import HEADER_DIR_OPTIONS, include_dirs
 
 RESOURCE_DIR = "/usr/lib/llvm-19/lib/clang/19"
 #: spellings of the arithmetic types (a ``Decl.element_type`` with its qualifiers dropped)
@@ -938,7 +939,7 @@ def _mutable_references(fn, params) -> frozenset[int]:
 
 
 #: options naming a directory of the user's headers (value joined or the next argument)
-_INCLUDE_DIR_OPTIONS = ("-I", "-isystem", "-idirafter", "-iquote", "-iwithprefix", "-iwithprefixbefore")
+_INCLUDE_DIR_OPTIONS = (*HEADER_DIR_OPTIONS, "-iwithprefix", "-iwithprefixbefore")
 
 
 def _user_include_dirs(unit: SourceUnit) -> tuple[str, ...]:
@@ -948,16 +949,7 @@ def _user_include_dirs(unit: SourceUnit) -> tuple[str, ...]:
     from its installation and are never named on a command line a build writes."""
     base = os.path.abspath(unit.directory or ".")
     dirs = {base, os.path.dirname(os.path.abspath(os.path.join(base, unit.path)))}
-    args = list(unit.semantic_args)
-    longest_first = sorted(_INCLUDE_DIR_OPTIONS, key=len, reverse=True)
-    for k, a in enumerate(args):
-        if a in _INCLUDE_DIR_OPTIONS:
-            if k + 1 < len(args):
-                dirs.add(os.path.abspath(os.path.join(base, args[k + 1])))
-            continue
-        opt = next((o for o in longest_first if a.startswith(o)), None)
-        if opt is not None:
-            dirs.add(os.path.abspath(os.path.join(base, a[len(opt):])))
+    dirs.update(os.path.abspath(os.path.join(base, d)) for d in include_dirs(unit.semantic_args, _INCLUDE_DIR_OPTIONS))
     return tuple(sorted(d.rstrip(os.sep) + os.sep for d in dirs))
 
 
