@@ -53,7 +53,7 @@ from pcx_driver.engine.privatise import covered_private_array, private_array, pr
 from pcx_driver.engine.ranges import AccessRanges
 from pcx_driver.engine.scalar_reach import ScalarReach
 from pcx_driver.engine.semantics import Decl, Semantics, unqualified
-from pcx_driver.engine.source import FunctionInfo, SourceModel, walk
+from pcx_driver.engine.source import FunctionInfo, SourceModel, strip_parens, walk
 from pcx_driver.model import (
     ArrayAccessSummary,
     AtomicArray,
@@ -73,20 +73,20 @@ from pcx_driver.model import (
 #: calls that start a thread of the program (by name or qualified name), and classes whose
 #: construction does
 THREAD_STARTS = frozenset({"pthread_create", "thrd_create", "std::async"})
+THREAD_CLASSES = frozenset({"std::thread", "std::jthread"})
 #: <fenv.h>'s functions that read the exception flags or set the rounding mode or the
 #: environment: the host thread's, which a kernel's device threads neither raise nor follow
 FENV_CALLS = frozenset({"fetestexcept", "fegetexceptflag", "fesetexceptflag", "feclearexcept", "feraiseexcept",
                         "fesetround", "fesetenv", "feholdexcept", "feupdateenv", "fegetenv",
                         "std::fetestexcept", "std::fesetround", "std::feclearexcept", "std::fesetenv",
                         "std::feholdexcept", "std::feupdateenv"})
+#: flags that make floating-point exceptions or the rounding mode part of the program's meaning
+FENV_FLAGS = ("-frounding-math", "-ftrapping-math", "-ffp-exception-behavior=strict",
+              "-ffp-exception-behavior=maytrap", "-ffp-model=strict")
 #: calls that install a signal handler (its function is one of their arguments), and the
 #: members of ``struct sigaction`` that name one
 SIGNAL_INSTALLERS = frozenset({"signal", "sigset", "bsd_signal", "sysv_signal"})
 SIGNAL_MEMBERS = frozenset({"sa_handler", "sa_sigaction"})
-#: flags that make floating-point exceptions or the rounding mode part of the program's meaning
-FENV_FLAGS = ("-frounding-math", "-ftrapping-math", "-ffp-exception-behavior=strict",
-              "-ffp-exception-behavior=maytrap", "-ffp-model=strict")
-THREAD_CLASSES = frozenset({"std::thread", "std::jthread"})
 
 #: refusal reasons reported per nest
 MAX_REASONS = 4
@@ -205,10 +205,12 @@ class _UnitAnalyser:
                 left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
                 field = left.child_by_field_name("field") if left is not None and left.type == "field_expression" \
                     else None
-                if field is not None and self.model.text(field) in SIGNAL_MEMBERS and right is not None:
-                    name = self.model.text(right).lstrip("&( ").rstrip(") ")
-                    if name in graph.definitions:
-                        handlers.add(name)
+                value = strip_parens(right)
+                if value is not None and value.type == "pointer_expression":  # (``= &handler``)
+                    value = strip_parens(value.child_by_field_name("argument"))
+                if field is not None and self.model.text(field) in SIGNAL_MEMBERS and value is not None \
+                        and self.model.text(value) in graph.definitions:
+                    handlers.add(self.model.text(value))
         out: dict[str, str] = {}
         for h in sorted(handlers):
             for f in graph.reachable({h}):
@@ -580,7 +582,7 @@ class _UnitAnalyser:
                                                          lambda decl: self.aliases.origin(decl, fi.node)))
         reasons.extend(_wide_floats(nest))
         reasons.extend(_unmappable_arrays(nest))
-        reasons.extend(_aliased_globals(nest, sem.aliased_globals))
+        reasons.extend(_aliased_globals(sem.aliased_globals))
         if reasons:
             raise MultiRefusal(reasons)
         fn_body = fi.node.child_by_field_name("body")
@@ -1018,7 +1020,7 @@ def _unmappable_arrays(nest) -> list[tuple[str, str]]:
     return []
 
 
-def _aliased_globals(nest, aliased: set[str]) -> list[tuple[str, str]]:
+def _aliased_globals(aliased: set[str]) -> list[tuple[str, str]]:
     """A file that declares a global as another's alias (``__attribute__((alias("a")))``)
     keeps its loops on the host: the device image cannot resolve the alias (the offload
     compile of any kernel of the file failed, "alias must point to a defined variable",

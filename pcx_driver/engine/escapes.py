@@ -55,6 +55,12 @@ def pure_call(fname: str) -> bool:
     return fname in PURE_CALLS or fname.startswith("std::chrono::")
 
 
+def keeps_nothing(fname: str) -> bool:
+    """A library call of ``fname`` keeps no pointer it is given: it reads values, or reads
+    and writes through the pointer while it runs (``memcpy``, ``scanf``)."""
+    return fname in NON_KEEPING or pure_call(fname)
+
+
 def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: list[tuple[int, int]],
                keeps: Callable[[str, int], bool], identity: frozenset[str] = frozenset(),
                kept: set[str] | None = None, span: tuple[int, int] | None = None,
@@ -387,7 +393,7 @@ def keeps_pointer(data: bytes, language: Language, fname: str, index: int, depth
             callee = up.parent.child_by_field_name("function")
             k = [c for c in up.named_children if c.type != "comment"].index(x)
             callee_name = text_of(data, callee) if callee is not None else ""
-            if callee_name in NON_KEEPING or pure_call(callee_name):
+            if keeps_nothing(callee_name):
                 continue  # (memcpy(p3, p0, ...): read or written through, kept by nobody)
             if callee is not None and callee.type == "identifier" and not keeps_pointer(
                     data, language, callee_name, k, depth + 1):

@@ -28,12 +28,12 @@ from collections.abc import Callable
 from tree_sitter import Node
 
 from pcx_driver.engine.access import NestFacts
-from pcx_driver.engine.escapes import NON_KEEPING, PURE_CALLS, keeps_pointer
+from pcx_driver.engine.escapes import keeps_nothing, keeps_pointer
 from pcx_driver.engine.semantics import Decl, Semantics
 from pcx_driver.engine.source import SourceModel, walk
 
 #: library calls given a scalar's address that they read or write and keep no copy of,
-#: beside the array ones of ``escapes.NON_KEEPING`` (``scanf("%d", &n)``, ``time(&t)``)
+#: beside those of ``escapes.keeps_nothing`` (``strtol``'s end pointer, ``time(&t)``)
 SCALAR_OUT_CALLS = frozenset({"vscanf", "vfscanf", "vsscanf", "strtol", "strtoul", "strtoll", "strtoull", "strtod",
                               "strtof", "gettimeofday", "time", "MPI_Comm_rank", "MPI_Comm_size",
                               "MPI_Allreduce", "MPI_Reduce", "MPI_Bcast", "getopt", "fprintf", "sprintf",
@@ -55,9 +55,9 @@ class ScalarReach:
         storage of its own (``("object", key)``: a fresh allocation, an array) reaches no
         variable but that one."""
         model, sem = self.model, self.sem
-        written = [a for a in facts.arrays if a.write and (a.decl is None or a.decl.shape == "pointer")]
-        written = [a for a in written if origin(a.decl)[0] != "object" or origin(a.decl)[1] in {
-            x.decl.key for x in facts.scalars if x.decl is not None}]
+        read_keys = {x.decl.key for x in facts.scalars if x.decl is not None}
+        written = [a for a in facts.arrays if a.write and (a.decl is None or a.decl.shape == "pointer")
+                   and ((kind := origin(a.decl))[0] != "object" or kind[1] in read_keys)]
         if not written:
             return []
         names_written = {r.decl.key for r in facts.scalars if r.write and r.decl is not None}
@@ -175,14 +175,16 @@ def _persisting_address(d: Decl, scope: Node, model: SourceModel, sem: Semantics
                 return p
         elif p.type == "init_declarator" and "&" in model.text(p.child_by_field_name("declarator") or p).split("=")[0]:
             return p  # a reference bound to it
-        elif decays and top is not x and p.type == "argument_list":
-            if not _kept_by_no_one(top, model):
-                return p  # an array member handed to a function that may keep it
-        elif decays and top is not x and p.type not in ("sizeof_expression", "field_expression",
-                                                        "subscript_expression", "assignment_expression"):
-            return p  # an array member used as a pointer (``int *w = u.raw;``)
-        elif decays and top is not x and p.type == "assignment_expression" and p.child_by_field_name("right") == top:
-            return p
+        elif decays and top is not x:
+            # an array member used as a pointer (``int *w = u.raw;``, ``keep(u.raw)``)
+            if p.type == "argument_list":
+                kept = not _kept_by_no_one(top, model)
+            elif p.type == "assignment_expression":
+                kept = p.child_by_field_name("right") == top
+            else:
+                kept = p.type not in ("sizeof_expression", "field_expression", "subscript_expression")
+            if kept:
+                return p
     return None
 
 
@@ -195,7 +197,7 @@ def _kept_by_no_one(address: Node, model: SourceModel) -> bool:
         return False
     fn = p.parent.child_by_field_name("function")
     name = model.text(fn).split("::")[-1] if fn is not None else ""
-    if name in SCALAR_OUT_CALLS or name in NON_KEEPING or name in PURE_CALLS:
+    if name in SCALAR_OUT_CALLS or keeps_nothing(name):
         return True
     # a function of this file that only reads and writes through it (``scale(&f, n)``
     # with ``f->v[i]`` inside): the address is gone when the call returns

@@ -32,6 +32,8 @@ from pcx_driver.model import Reduction
 
 COMPOUND_OPS = {"+=": "+", "-=": "+", "*=": "*", "&=": "&", "|=": "|", "^=": "^"}
 CHAIN_OPS = {"+", "*", "&", "|", "^", "&&", "||"}
+#: the C library's min/max, which ignore a NaN argument, in either place
+NAN_IGNORING_MINMAX = frozenset({"fmin", "fminf", "fminl", "fmax", "fmaxf", "fmaxl"})
 MINMAX_CALLS = {
     "fmin": "min", "fminf": "min", "fminl": "min", "fmax": "max", "fmaxf": "max", "fmaxl": "max",
     "std::min": "min", "std::max": "max", "min": "min", "max": "max", "std::fmin": "min", "std::fmax": "max",
@@ -202,7 +204,7 @@ def _minmax_call(call: Node, key: str, d, ctx: _Ctx) -> str | None:
     callee = ctx.sem.callee_of(call.start_byte, call.end_byte)
     if callee is None:
         return None
-    if callee.name in ("fmin", "fminf", "fminl", "fmax", "fmaxf", "fmaxl") and (
+    if callee.name in NAN_IGNORING_MINMAX and (
             callee.library or callee.definition is None and not callee.defined_in):
         return kind  # (declared by the program itself, as old C does: the C library's names are reserved)
     if not callee.library:
@@ -560,6 +562,11 @@ def _number(n: Node | None, ctx: _Ctx) -> float | None:
         return None
 
 
+def _is_bool(d) -> bool:
+    """``d`` is a ``bool`` (``_Bool``) variable, qualified or not: each store makes it 0 or 1."""
+    return d.type_spelling.replace("const", "").replace("volatile", "").strip() in ("_Bool", "bool")
+
+
 def flag_reduction(refs: list[ScalarRef], d, nest: Node, fn_body: Node, ctx: _Ctx) -> str | None:
     """The reduction operator that gives a flag its serial value, or None.  A flag is a
     scalar the nest never reads and only sets, each time to one same constant, in a
@@ -585,7 +592,7 @@ def flag_reduction(refs: list[ScalarRef], d, nest: Node, fn_body: Node, ctx: _Ct
     if len(values) != 1:
         return None
     value = values.pop()
-    if d.type_spelling.replace("const", "").replace("volatile", "").strip() in ("_Bool", "bool"):
+    if _is_bool(d):
         return "||" if value else "&&"
     start = start_literal(nest, d, fn_body, ctx)
     if start is None or not (0 <= start <= 127 and 0 <= value <= 127):
@@ -703,7 +710,7 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                 if op in ("&", "|", "^") and not d.integral:
                     out.problems.append(("PCX112", f"bitwise reduction on non-integer '{name}'"))
                     continue
-                if op in ("+", "*", "^") and d.type_spelling.replace("const", "").strip() in ("_Bool", "bool"):
+                if op in ("+", "*", "^") and _is_bool(d):
                     # each step makes the bool 0 or 1 again: (1 + 1) + -1 is 0, 1 + (1 + -1) is 1
                     out.problems.append(("PCX112", f"'{name}' is a bool updated with '{op}=': each step makes it 0 "
                                                    "or 1, so the iterations cannot be combined in another order"))
