@@ -147,6 +147,15 @@ def addressable(refs: list[ArrayRef]) -> bool:
     return True
 
 
+def _uncast(n: Node | None) -> Node | None:
+    """``n`` without its C casts and parentheses: ``(nRarray *) d_phi`` passes the address
+    ``d_phi`` holds (HeCBench ace), so it points where ``d_phi`` points."""
+    n = strip_parens(n)
+    while n is not None and n.type == "cast_expression":
+        n = strip_parens(n.child_by_field_name("value"))
+    return n
+
+
 def _one_member_of_a_variable(a: ArrayRef) -> bool:
     """``s->a`` or ``s.a``: one member of a variable of the function (or ``this->a`` of a
     member function's object; no chain, no subscript before it), whose address the host
@@ -234,9 +243,7 @@ class AliasOracle:
 
     def _pointer_base(self, n: Node | None) -> Node | None:
         """The identifier ``n`` points into: ``(T *) p``, ``p + e``, ``&p[e]``; None otherwise."""
-        n = strip_parens(n)
-        while n is not None and n.type == "cast_expression":
-            n = strip_parens(n.child_by_field_name("value"))
+        n = _uncast(n)
         if n is None:
             return None
         if n.type == "binary_expression" and self._t(n.child_by_field_name("operator")) in ("+", "-"):
@@ -389,9 +396,7 @@ class AliasOracle:
         return mu if mu is not None and mu.function_like else None
 
     def _is_allocation(self, n: Node | None) -> bool:
-        n = strip_parens(n)
-        while n is not None and n.type == "cast_expression":
-            n = strip_parens(n.child_by_field_name("value"))
+        n = _uncast(n)
         if n is None:
             return False
         if n.type == "new_expression":
@@ -604,6 +609,7 @@ class AliasOracle:
             f = arg.child_by_field_name("function")
             if f is not None and f.type == "field_expression" and self._t(f.child_by_field_name("field")) == "data":
                 arg = strip_parens(f.child_by_field_name("argument"))
+        arg = _uncast(arg)
         if arg is None or arg.type != "identifier":
             return ("unknown", self._t(arg))
         d = self.sem.decl_of(arg.start_byte)
@@ -747,7 +753,7 @@ class AliasOracle:
         """Argument ``i`` of ``call`` is a local (automatic) array of the caller, or a local
         pointer holding only fresh allocations (not one derived from other storage)."""
         named = arguments_of(call.child_by_field_name("arguments"))
-        arg = strip_parens(named[i]) if i < len(named) else None
+        arg = _uncast(named[i]) if i < len(named) else None
         d = self.sem.decl_of(arg.start_byte) if arg is not None and arg.type == "identifier" else None
         if d is None or d.kind != "local" or d.restrict:
             return False

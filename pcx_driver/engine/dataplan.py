@@ -58,6 +58,7 @@ from pcx_driver.engine.calls import MATH_FUNCTIONS
 from pcx_driver.engine.hostaccess import LOOP_TYPES, all_nodes, is_element_read, param_names, text_of
 from pcx_driver.engine.hostscan import PURE_CALLS, Callee, RegionRefused
 from pcx_driver.engine.regions import (
+    NO_FIXED_SECTION,
     FunctionPlan,
     call_sites,
     file_scope_names,
@@ -781,14 +782,52 @@ def _region_past_blocks(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[
         except RegionRefused as refused:
             first = first or refused
             if refused.byte is None or refused.byte <= after:
-                raise first from None
+                break
             stmt = hostaccess.statement_at(fp.fnode, refused.byte)
             after = stmt.end_byte if stmt is not None else refused.byte
             starts = [k.start_byte for k in offl if k.start_byte > after] + \
                 [st.start_byte for _, st in call_sites(fp, callees) if st.start_byte > after]
             if not (len(starts) > 1 or any(_in_loop(fp.fnode, b) for b in starts)):
-                raise first from None
+                break
+    assert first is not None
+    # Set-up before the work may stop a region that holds everything (HeCBench ace:
+    # pointers declared, cast and stored between the first kernel calls and its time
+    # loop): a region from a loop of the body that holds kernels to the end of the work,
+    # the earliest loop that can be held.  Only where that was the refusal (about the
+    # sections, before any host code was walked) and no code of the user's runs unseen
+    # before the loop: a constructor there may keep a reference that the loop writes
+    # through (``Obs o(v); ... o.tick();``), which the region's walk would not see.
+    if str(first) != NO_FIXED_SECTION:
+        raise first
+    for loop in _top_loops_with_work(fp, offl, callees):
+        if loop.start_byte <= after:
+            continue
+        if any(fp.fnode.start_byte <= b < loop.start_byte for b, _ in fp.object_code):
+            break
+        start = fp.data.rfind(b"\n", 0, loop.start_byte)  # (the remark says "after" the line before)
+        try:
+            return plan_region(fp, [k for k in offl if k.start_byte > start], callees, after=start), start, first
+        except RegionRefused:
+            continue
     raise first
+
+
+def _top_loops_with_work(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Callee]
+                         ) -> list[tree_sitter.Node]:
+    """The loop statements of the function body's own block, or of a bare block in it (not
+    nested in another statement), that hold a kernel or a call of a kernel function, in
+    source order."""
+    starts = [k.start_byte for k in offl] + [st.start_byte for _, st in call_sites(fp, callees)]
+    out: list[tree_sitter.Node] = []
+    blocks = [fp.fnode.child_by_field_name("body")]
+    while blocks:
+        block = blocks.pop()
+        for c in block.named_children if block is not None else []:
+            if c.type == "compound_statement":
+                blocks.append(c)
+            elif c.type in LOOP_TYPES and any(c.start_byte <= b < c.end_byte for b in starts):
+                out.append(c)
+    return sorted(out, key=lambda c: c.start_byte)
 
 
 def _in_loop(fnode: tree_sitter.Node, byte: int) -> bool:

@@ -210,6 +210,10 @@ def _flow(n: tree_sitter.Node, data: bytes, keeps: Callable[[str, int], bool],
         return f"'{text_of(data, parent)}' computes a pointer into it"
     if t in ("sizeof_expression", "if_statement", "condition_clause", "while_statement", "delete_expression"):
         return None
+    if t == "cast_expression" and parent.child_by_field_name("value") == top and parent.parent is not None \
+            and parent.parent.type == "argument_list":
+        # ``f((nRarray *) v)``: the same address, passed as an argument (HeCBench ace)
+        return _flow(parent, data, keeps, identity, locals_, scalars, ranks)
     return f"'{text_of(data, parent)}' uses its address"
 
 

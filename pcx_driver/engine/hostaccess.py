@@ -953,7 +953,67 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
         ty = n.parent.child_by_field_name("type")
         if ty is not None and text_of(data, ty) in ("char", "unsigned char", "signed char", "int8_t", "uint8_t"):
             count = _plain_malloc(value, data)
+        elif ty is not None:
+            count = _recast_allocation_count(n, value, ty, data)
     return Extent(name, [count]) if count is not None else None
+
+
+def _recast_allocation_count(n: tree_sitter.Node, value: tree_sitter.Node, ty: tree_sitter.Node,
+                             data: bytes) -> str | None:
+    """The element count of ``T *name = (T *) other;`` where ``other`` was declared before,
+    in a block around, as ``U *other = (U *) malloc(X * sizeof(T))`` (the byte count may
+    be a ``const`` variable) and nothing else stores to it: the same allocation, counted in
+    ``T`` (HeCBench ace: ``nRarray *phi_host = malloc(vol_in_bytes)``, then ``double
+    *d_phiold = (double *) phi_host``).  Only when every ``sizeof`` of the count names
+    ``T`` as declared here."""
+    v = _unparen(value)
+    if v.type != "cast_expression":
+        return None
+    while v.type == "cast_expression":
+        v = _unparen(v.child_by_field_name("value"))
+    if v.type != "identifier":
+        return None
+    other = text_of(data, v)
+    source = None
+    block = n.parent.parent if n.parent is not None else None
+    while block is not None and source is None:
+        if block.type in ("compound_statement", "translation_unit"):
+            for c in block.named_children:
+                if c.start_byte >= n.start_byte:
+                    break
+                if c.type == "declaration":
+                    for d in c.children_by_field_name("declarator"):
+                        ident = d.child_by_field_name("declarator") if d.type == "init_declarator" else None
+                        if ident is not None and ident.type == "pointer_declarator":
+                            ident = ident.child_by_field_name("declarator")
+                        if ident is not None and ident.type == "identifier" and text_of(data, ident) == other:
+                            source = d
+        block = block.parent
+    fnode = n.parent
+    while fnode is not None and fnode.type != "function_definition":
+        fnode = fnode.parent
+    if source is None or fnode is None:
+        return None
+    for x in all_nodes(fnode):  # stored to once, by its initialiser
+        if x.type in ("assignment_expression", "update_expression", "pointer_expression"):
+            target = strip_parens(x.child_by_field_name("left" if x.type == "assignment_expression" else "argument"))
+            if target is not None and target.type == "identifier" and text_of(data, target) == other and \
+                    (x.type != "pointer_expression" or text_of(data, x)[:1] == "&"):
+                return None
+    alloc = _unparen(source.child_by_field_name("value"))
+    while alloc.type == "cast_expression":
+        alloc = _unparen(alloc.child_by_field_name("value"))
+    size = _byte_count_arg(alloc, data) if alloc.type == "call_expression" else None
+    if size is not None and _unparen(size).type == "identifier":
+        size = _const_byte_count(alloc, data, source)
+    if size is None:
+        return None
+    sizes = [c for c in walk(size) if c.type == "sizeof_expression"]
+    pointee = "".join(text_of(data, ty).split())
+    if not sizes or any("".join(text_of(data, _unparen(c.child_by_field_name("type") or c.child_by_field_name("value"))
+                                        ).split()) != pointee for c in sizes):
+        return None
+    return _sizeof_factor(_unparen(size), data)
 
 
 def can_copy(stmt) -> bool:

@@ -666,8 +666,12 @@ class HostScanner:
 
 def passed_array(arg: tree_sitter.Node | None, data: bytes) -> tuple[str, bool] | None:
     """The array an argument passes: ``x`` -> (x, False); ``x.data()`` -> (x, True);
-    ``&x[0]`` -> (x, False); None for anything else."""
+    ``&x[0]`` -> (x, False); ``(T *) x`` as ``x`` (a C cast keeps the address, and a
+    mapped buffer is found by its address: HeCBench ace passes ``(nRarray *) d_phi``);
+    None for anything else."""
     arg = strip_parens(arg)
+    while arg is not None and arg.type == "cast_expression":
+        arg = strip_parens(arg.child_by_field_name("value"))
     if arg is None:
         return None
     if arg.type == "identifier":

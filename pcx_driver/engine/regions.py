@@ -237,6 +237,11 @@ def _mentioned_after(fp: FunctionPlan, names: set[str], pos: int) -> bool:
     return False
 
 
+#: the refusal of a region whose arrays all change inside its range (declared there, say):
+#: about its sections, not about host code that may reach them
+NO_FIXED_SECTION = "no array section stays fixed across the kernels"
+
+
 def live_after(fp: FunctionPlan, names: set[str], node_end: int, enclosing: tree_sitter.Node | None) -> bool:
     """May the host read one of ``names`` after byte ``node_end``?  Parameters, globals
     and locals that borrow other storage (``hostaccess.borrows``: ``double *wv = w;``)
@@ -393,7 +398,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
             sections[name] = Section(name, sec.dims)
     if not sections:
         why = [excluded[n] for n in sorted(by_name) if n in excluded]
-        raise RegionRefused(why[0] if why else "no array section stays fixed across the kernels")
+        raise RegionRefused(why[0] if why else NO_FIXED_SECTION)
 
     # Can host code reach the arrays through another name (engine/escapes.py)?  Refused at
     # the end (the walk's own refusals say more where they apply); an array passed to a

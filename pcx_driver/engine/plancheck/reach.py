@@ -148,6 +148,9 @@ class _Occurrences:
             fname = text_of(self.data, fn) if fn is not None else ""
             if fname.startswith(CASTS) and "&" not in fname:
                 return None  # ``static_cast<long>(b[0])``: a value
+            argv = [a.id for a in arguments_of(parent)]
+            if top.id in argv and self.by_value(fname, argv.index(top.id)):
+                return None  # ``dFphi(u[i], lambda)`` of ``double dFphi(double u, ...)``: a copy
             return self.pointer(top)  # a reference parameter (``std::addressof(v[0])``) takes its address
         return None
 
@@ -205,6 +208,21 @@ class _Occurrences:
                 return f"'{text_of(data, call)}' may store {what} where another argument reaches"
             return KEPT
         return f"{what} is stored or passed where the checker cannot follow it"
+
+    def by_value(self, fname: str, position: int) -> bool:
+        """Every definition of ``fname`` in this file takes its ``position``-th parameter
+        by value (no reference, no template, no variadic tail there): an element passed
+        there is copied, and the callee cannot reach the buffer through it."""
+        defs = [f for f in hostaccess.function_definitions(self.data, self.facts.lang)
+                if hostaccess.function_name(f, self.data) == fname]
+        for f in defs:
+            params = hostaccess.parameters(f)
+            if position >= len(params) or params[position].type != "parameter_declaration" or \
+                    f.parent is None or f.parent.type == "template_declaration":
+                return False
+            if any(x.type in ("reference_declarator", "variadic_declarator") for x in hostaccess.all_nodes(params[position])):
+                return False
+        return bool(defs)
 
     def keeps(self, fname: str, position: int) -> bool:
         """May function ``fname`` of this file keep its ``position``-th argument: does any
