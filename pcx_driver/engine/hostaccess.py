@@ -1140,6 +1140,11 @@ def all_nodes(node: tree_sitter.Node):
 _STORING_MACROS: dict[bytes, dict[str, frozenset[int]]] = {}
 #: unit text -> C++ calls binding arguments to non-const references: call start -> positions
 _STORING_CALLS: dict[bytes, dict[int, frozenset[int]]] = {}
+#: unit text -> macros whose replacement list may leave the statement it stands in
+#: (``note_macros``): name -> the token that does
+_LEAVING_MACROS: dict[bytes, dict[str, str]] = {}
+#: tokens that leave a block (or the function) from inside a macro's expansion
+LEAVING_TOKENS = frozenset({"return", "goto", "break", "continue", "throw", "longjmp", "siglongjmp", "_longjmp"})
 
 
 def note_macros(data: bytes, defs: dict[str, tuple[bool, list[str]]], params: dict[str, list[str]],
@@ -1160,8 +1165,33 @@ def note_macros(data: bytes, defs: dict[str, tuple[bool, list[str]]], params: di
     if len(_STORING_MACROS) > 8:  # (a process analyses one unit, a test run many)
         _STORING_MACROS.clear()
         _STORING_CALLS.clear()
+        _LEAVING_MACROS.clear()
     _STORING_MACROS[data] = found
     _STORING_CALLS[data] = dict(by_reference or {})
+    _LEAVING_MACROS[data] = {name: next(t for t in body if t in LEAVING_TOKENS)
+                             for name, (_, body) in defs.items() if LEAVING_TOKENS & set(body)}
+
+
+def leaving_macro(data: bytes, node: tree_sitter.Node) -> tuple[str, str] | None:
+    """(macro, token) when statement-level ``node`` of unit ``data`` is the use of a macro
+    whose replacement list holds ``return``, ``goto``, ``break``, ``continue``, ``throw``
+    or a long jump (``CHECK(c)`` of ``#define CHECK(c) if (c) return 0``; libclang's
+    macros, a header's too: ``note_macros``): the text shows a call or a name where the
+    expansion may leave the block (a held-out check: an unstructured data region's exit
+    was skipped, and its mapping outlived the stack array).  None otherwise."""
+    leaving = _LEAVING_MACROS.get(data)
+    if not leaving:
+        return None
+    n = node
+    if n.type == "expression_statement" and n.named_child_count >= 1:
+        n = n.named_children[0]
+    if n.type == "call_expression":
+        n = n.child_by_field_name("function")
+    if n is not None and n.type == "identifier":
+        name = text_of(data, n)
+        if name in leaving:
+            return name, leaving[name]
+    return None
 
 
 def assigned_and_declared(node: tree_sitter.Node, data: bytes, lo: int, hi: int,

@@ -208,6 +208,11 @@ class HostScanner:
         t = node.type
         if t in ("return_statement", "goto_statement", "throw_statement", "throw_expression"):
             raise RegionRefused(f"'{t.split('_')[0]}' at line {node.start_point[0] + 1} leaves the region")
+        if t in ("expression_statement", "call_expression", "identifier"):
+            leaving = hostaccess.leaving_macro(self.data, node)
+            if leaving is not None:
+                raise RegionRefused(f"macro '{leaving[0]}' at line {node.start_point[0] + 1} may leave the region "
+                                    f"(its expansion holds '{leaving[1]}')")
         if node.has_error:
             # (``(po->*pm)(3)``: tree-sitter's C++ grammar reads no call there; what the code
             # does with the region's arrays is unknown)
