@@ -116,6 +116,8 @@ ADVICE: dict[str, str] = {
               "values themselves (isfinite, isnan) after the loop.",
     "PCX149": "Do the work outside the handler: let the handler set a volatile sig_atomic_t flag, and run "
               "the loop from the main program when it sees the flag.",
+    "PCX150": "Run the loop before main returns (at the end of main, or from an atexit handler, which runs "
+              "before the offload runtime shuts down), or keep the destructor's work small enough for the host.",
     "PCX142": "Nothing to do: a graph without negative cycles keeps the pivot row and column fixed, and the "
               "kernel runs in parallel; with one, that step runs as written.",
     "PCX401": "Write the warp function in the kernel (or in a __device__ helper called as a statement of its "
@@ -209,6 +211,7 @@ REMARKS: dict[str, RemarkSpec] = {
         RemarkSpec("PCX147", "remark", "flattened subscripts (a[i * pitch + j]) split into rows that lie apart only while each row's range fits in its stride (j < width <= pitch): tested at run time, the loop runs on the device where it does, as written otherwise"),
         RemarkSpec("PCX148", "remark", "the file uses the floating-point environment (fetestexcept, fesetround, FENV_ACCESS, -frounding-math): its loops stay on the host, where the exception flags and the rounding mode are the program's"),
         RemarkSpec("PCX149", "remark", "loop in a signal handler, or in a function a handler calls: it stays on the host, where the signal interrupts host code"),
+        RemarkSpec("PCX150", "remark", "loop in a destructor function (__attribute__((destructor))), or in a function one calls: it runs after main returns, when the offload runtime may already be shut down, so it stays on the host"),
         # -- data planning ---------------------------------------------------------------
         RemarkSpec("PCX200", "remark", "target data region keeps arrays on the device across kernels"),
         RemarkSpec("PCX201", "remark", "target update inserted where host code reads or writes device data"),

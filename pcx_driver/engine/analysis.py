@@ -230,6 +230,48 @@ class _UnitAnalyser:
         return [("PCX149", f"'{fi.name}' {where}: it runs wherever a signal interrupts the host code, which may "
                            "hold the data on the device")]
 
+    @functools.cached_property
+    def _destructor_functions(self) -> dict[str, str]:
+        """Functions that run after ``main`` returns: each ``__attribute__((destructor))``
+        (``[[gnu::destructor]]``) function of the file and every function it calls, each
+        with the destructor it runs under."""
+        graph = callgraph.of(self.model.data, self.unit.language)
+        found: set[str] = set()
+        for fi in self.model.functions():
+            head = fi.node.child_by_field_name("body")
+            text = self.model.data[fi.node.start_byte:head.start_byte if head is not None else fi.node.end_byte]
+            if b"destructor" in text and any(
+                    n.type in ("attribute_specifier", "attribute_declaration", "attribute")
+                    and b"destructor" in self.model.data[n.start_byte:n.end_byte]
+                    for n in walk(fi.node) if n.end_byte <= (head.start_byte if head is not None else n.end_byte)):
+                found.add(fi.name.split("::")[-1])
+        for n in self.model.root.named_children:  # ``void fini(void) __attribute__((destructor));``
+            if n.type == "declaration" and b"destructor" in self.model.data[n.start_byte:n.end_byte]:
+                for d in n.children_by_field_name("declarator"):
+                    while d is not None and d.type not in ("function_declarator", "identifier"):
+                        d = d.child_by_field_name("declarator")
+                    ident = d.child_by_field_name("declarator") if d is not None and d.type == "function_declarator" \
+                        else None
+                    if ident is not None and ident.type == "identifier":
+                        found.add(self.model.text(ident))
+        out: dict[str, str] = {}
+        for d in sorted(found):
+            for f in graph.reachable({d}) | {d}:
+                out.setdefault(f, d)
+        return out
+
+    def _kernels_in_destructors(self, fi: FunctionInfo) -> list[tuple[str, str]]:
+        """A loop that runs after ``main`` returns stays on the host: the offload runtime
+        shuts down in a destructor of its own, which may run first (a held-out check: a
+        kernel in a destructor function crashed the program after main, its output lost)."""
+        name = fi.name.split("::")[-1]
+        dtor = self._destructor_functions.get(name)
+        if dtor is None:
+            return []
+        where = "is a destructor function" if dtor == name else f"runs in destructor function '{dtor}'"
+        return [("PCX150", f"'{fi.name}' {where}: it runs after main returns, when the offload runtime may "
+                           "already be shut down")]
+
     def _kernels_under_fenv(self) -> list[tuple[str, str]]:
         """Where the file reads the floating-point exception flags or sets the rounding
         mode, its loops stay on the host: a kernel's device threads raise their own flags,
@@ -605,6 +647,7 @@ class _UnitAnalyser:
         reasons.extend(self._kernels_under_threads())
         reasons.extend(self._kernels_under_fenv())
         reasons.extend(self._kernels_in_signal_handlers(fi))
+        reasons.extend(self._kernels_in_destructors(fi))
         claim = self._pragma_claim(node, reasons)
         if claim:
             answered, reasons = reasons, []
