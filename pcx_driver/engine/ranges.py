@@ -25,7 +25,7 @@ from pcx_driver.engine.dependence import (Instance, LoopBounds, attained, nonneg
                                           point_reached)
 from pcx_driver.engine.loops import Loop, Poly
 from pcx_driver.engine.nest import Nest
-from pcx_driver.engine.source import SourceModel, operands, strip_parens
+from pcx_driver.engine.source import SourceModel, condition_value, operands, strip_parens
 
 
 class AccessRanges:
@@ -191,9 +191,7 @@ class AccessRanges:
 
     @staticmethod
     def _condition(cond: Node) -> Node:
-        if cond.type == "condition_clause":  # C++: if (init; cond)
-            return cond.child_by_field_name("value") or (cond.named_children[-1] if cond.named_children else cond)
-        return cond
+        return condition_value(cond)
 
     def _norm(self, n: Node) -> str:
         return "".join(self._t(strip_parens(n) or n).split())

@@ -27,7 +27,7 @@ from pcx_driver.engine.semantics import Semantics
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import function_name
 from pcx_driver.engine.legality import template_parameters
-from pcx_driver.engine.source import SourceModel, arguments_of, nodes_of_type, strip_parens, walk
+from pcx_driver.engine.source import SourceModel, arguments_of, condition_value, nodes_of_type, strip_parens, walk
 from pcx_driver.model import Reduction
 
 COMPOUND_OPS = {"+=": "+", "-=": "+", "*=": "*", "&=": "&", "|=": "|", "^=": "^"}
@@ -249,8 +249,10 @@ def if_reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
     cons = p.child_by_field_name("consequence")
     if cons is None or not (cons.start_byte <= a.start_byte < cons.end_byte):
         return None
-    kind = _minmax_select(p.child_by_field_name("condition"), a.child_by_field_name("right"), a.child_by_field_name("left"),
-                          key, ctx)
+    cond = p.child_by_field_name("condition")
+    if cond is not None and cond.type == "condition_clause" and cond.child_by_field_name("initializer") is not None:
+        return None  # ``if (init; e < m)``
+    kind = _minmax_select(condition_value(cond), a.child_by_field_name("right"), a.child_by_field_name("left"), key, ctx)
     return (kind, p) if kind else None
 
 

@@ -120,6 +120,14 @@ def strip_parens(node: Node | None) -> Node | None:
     return node
 
 
+def condition_value(cond: Node | None) -> Node | None:
+    """The tested expression of an ``if``/``while`` condition: C's parenthesised
+    expression, or C++'s ``condition_clause`` (its ``value``; ``if (init; cond)`` too)."""
+    if cond is not None and cond.type == "condition_clause":
+        return cond.child_by_field_name("value") or (cond.named_children[-1] if cond.named_children else cond)
+    return cond
+
+
 def operands(n: Node | None, text: Callable[[Node], str], op: str = "&&") -> list[Node | None]:
     """The operands of an ``&&`` chain (of an ``||`` chain with ``op="||"``), parentheses
     stripped; ``[n]`` when ``n`` is no such chain."""
