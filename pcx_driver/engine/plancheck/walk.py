@@ -134,12 +134,12 @@ class Walker:
             st = self.host(node, st)
             if st is not None and self.frame.open:
                 fail("PCX216", "a return leaves a data region", node)
+            self.returns.append(st)
+            return None
         if t == "expression_statement" and self.frame.open:
             leaving = hostaccess.leaving_macro(self.frame.facts.data, node)
             if leaving is not None:
                 fail("PCX216", f"macro '{leaving[0]}' may leave a data region (its expansion holds '{leaving[1]}')", node)
-            self.returns.append(st)
-            return None
         if t in ("goto_statement", "labeled_statement") and (self.kernels or self.before) and \
                 not self._forward_jumps_only():
             fail("PCX216", "goto or label in a function with device code", node)
