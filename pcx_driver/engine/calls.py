@@ -193,6 +193,8 @@ class UserFunctions:
                 continue
             if d.shape in ("pointer", "array") and inlined and not d.reference:
                 continue
+            if d.shape == "record" and d.reference and inlined:
+                continue  # bound to a struct of the iteration by the walk (access/inline.py)
             if d.shape == "scalar" and d.reference and (d.const or only_read(body, d.name, m.text)):
                 # a reference that is only read: a value (the function takes no pointer that
                 # could write what it names, and no global), bound to its argument by the

@@ -163,10 +163,19 @@ def _sincos_into_privates(w: Walk, n: Node, args: Node | None, loops, cond, stmt
 
 
 def _private_struct_passed(w: Walk, args: Node | None) -> bool:
-    """Whether a call passes ``&v``, ``v`` a struct declared in the nest (a helper such as
-    ``vnormalize(&v)`` then works on the iteration's own copy, walked as if inlined)."""
-    return any(inline.private_struct(w, a) is not None for a in (args.named_children if args is not None else ())
-               if a.type != "comment")
+    """Whether a call passes ``&v`` or ``v``, ``v`` a struct declared in the nest (a helper
+    such as ``vnormalize(&v)``, or Rodinia cfd's ``compute_velocity(d, momentum, velocity)``
+    taking ``float3 &``, then works on the iteration's own copy, walked as if inlined)."""
+    for a in (args.named_children if args is not None else ()):
+        if a.type == "comment":
+            continue
+        if inline.private_struct(w, a) is not None:
+            return True
+        bare = strip_parens(a)
+        d = w.decl(bare) if bare is not None and bare.type == "identifier" else None
+        if d is not None and d.shape == "record" and d.key in w.facts.local_keys and not d.reference:
+            return True
+    return False
 
 
 def _functor_call(w: Walk, n: Node, name: str, functor, loops, stmt) -> None:

@@ -121,6 +121,12 @@ def inline(w: Walk, call: Node, callee: Callee, loops, stmt: Node | None) -> str
     from pcx_driver.engine.calls import only_read
 
     for p, a in zip(params, args):
+        if p.reference and p.shape == "record" and (target := _private_record(w, a, p)) is not None:
+            # ``vec3 &m`` given ``v``, a struct of this iteration: ``m.x`` is ``v.x``
+            if any(target in {w.t(x) for x in walk(b) if x.type == "identifier"} for b in args if b is not a):
+                return f"'{target}' is passed to '{name}' by reference and otherwise"
+            binds[p.key] = resolve(w, a)
+            continue
         if p.reference and not (p.shape == "scalar" and (p.const or only_read(body, p.name, w.t))):
             return f"'{name}' takes '{p.name}' by reference"
         if p.shape == "pointer" and (target := _address_of_scalar(w, a, p)) is not None:
@@ -220,6 +226,33 @@ def private_struct_address(w: Walk, a: Node, p: Decl) -> str | None:
             p.element_type.replace("const", "").split()):
         return None
     return d.name
+
+
+def _private_record(w: Walk, a: Node, p: Decl) -> str | None:
+    """The name of the struct ``v`` that argument ``a`` names (through the bindings),
+    declared inside the nest with the type reference parameter ``p`` binds; None for
+    anything else (an element, a global, a struct of the caller's)."""
+    got = resolve(w, a)
+    d = w.decl(got) if got is not None and got.type == "identifier" else None
+    if d is None or d.shape != "record" or d.key not in w.facts.local_keys or d.reference or d.volatile:
+        return None
+    if " ".join(d.type_spelling.replace("const", "").split()) != " ".join(p.type_spelling.replace("const", "").replace("&", "").split()):
+        return None
+    return d.name
+
+
+def bound_private_record(w: Walk, n: Node) -> Node | None:
+    """``m`` in a helper walked as if inlined, a reference parameter bound to a struct
+    ``v`` declared in the nest (``_private_record``): ``v``'s identifier."""
+    n = strip_parens(n)
+    if n is None or n.type != "identifier" or not w.inlining:
+        return None
+    d = w.decl(n)
+    if d is None or not d.reference or d.shape != "record" or d.key not in w.facts.bindings:
+        return None
+    got = resolve(w, n)
+    e = w.decl(got) if got is not None and got.type == "identifier" else None
+    return got if e is not None and e.shape == "record" and e.key in w.facts.local_keys and not e.reference else None
 
 
 def bound_private_struct(w: Walk, n: Node) -> Node | None:

@@ -70,6 +70,8 @@ def private_member(w: Walk, n: Node) -> bool:
             return inline.bound_private_struct(w, arg) is not None
         root = arg
     d = w.decl(root) if root is not None and root.type == "identifier" else None
+    if d is not None and d.reference and inline.bound_private_record(w, root) is not None:
+        return True  # ``m.x`` in a helper given ``v`` for its ``vec3 &m``: ``v.x``
     return d is not None and d.key in w.facts.local_keys and d.shape == "record" and not d.reference
 
 
