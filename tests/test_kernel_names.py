@@ -119,3 +119,25 @@ def test_a_sources_own_line_directives_still_name_its_lines(tmp_path, pcx_env):
     run = _run([str(tmp_path / "offload")], tmp_path,
                {**os.environ, "OMP_TARGET_OFFLOAD": "MANDATORY", "LIBOMPTARGET_INFO": "16"})
     assert run.stdout == serial and run.stderr.count("Launching kernel") == 2, run.stderr
+
+
+@pytest.mark.parametrize("marker, expect", [
+    # a later ``#line N`` without a file keeps the file named before (it named the
+    # physical file: ``__FILE__`` after the kernel said ``gen.c``)
+    ('#line 500 "grammar.y"\n', None),
+    ('#line 500 "grammar.y"\nint pad;\n#line 900\n', "grammar.y:903"),
+    # cpp's line markers (``# N "file" flags``) were not read at all
+    ('# 40 "lexer.l" 1\n', "lexer.l:43"),
+    ('#line 70 "a \\"q\\" b.y"\n', 'a "q" b.y:73'),
+], ids=["line-file", "line-number-only", "gnu-marker", "quoted-file"])
+def test_line_directives_of_every_form_are_followed(tmp_path, pcx_env, marker, expect):
+    src = GENERATED.replace('#line 500 "grammar.y"\n', marker)
+    (tmp_path / "gen.c").write_text(src)
+    _run(["clang-19", "-O2", "gen.c", "-o", "serial"], tmp_path)
+    serial = _run([str(tmp_path / "serial")], tmp_path).stdout
+    if expect is not None:
+        assert serial.startswith(expect + " "), serial
+    _run([str(VENV_BIN / "pcx-cc"), "-O2", "gen.c", "-o", "offload"], tmp_path, {**pcx_env, "PCX_MODE": "static"})
+    run = _run([str(tmp_path / "offload")], tmp_path,
+               {**os.environ, "OMP_TARGET_OFFLOAD": "MANDATORY", "LIBOMPTARGET_INFO": "16"})
+    assert run.stdout == serial and run.stderr.count("Launching kernel") == 2, run.stderr

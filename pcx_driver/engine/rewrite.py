@@ -350,25 +350,49 @@ class _Editor:
 
 
 def _line_directives(root: Node, data: bytes) -> list[tuple[int, int, str]]:
-    """The source's own ``#line N ["file"]`` directives: (physical line, N, the file as a C
-    string literal, or the one before it, "" for the source's own), in order."""
+    """The source's own ``#line N ["file"]`` directives and GNU line markers (``# N "file"
+    flags``, what ``cpp`` writes): (physical line, N, the file as a C string literal, or
+    the one before it, "" for the source's own), in order.  (A ``#line N`` without a file
+    keeps the one before it: taken in any other order, it named the physical file.)"""
     out: list[tuple[int, int, str]] = []
     current = ""
-    for n in hostaccess.all_nodes(root):
-        if n.type != "preproc_call":
-            continue
+    calls = sorted((n for n in hostaccess.all_nodes(root) if n.type == "preproc_call"), key=lambda n: n.start_byte)
+    for n in calls:
         directive = n.child_by_field_name("directive")
-        if directive is None or data[directive.start_byte:directive.end_byte].decode() != "#line":
+        if directive is None:
             continue
+        spelled = "".join(data[directive.start_byte:directive.end_byte].decode("utf-8", "surrogateescape").split())
         argument = n.child_by_field_name("argument")
-        words = data[argument.start_byte:argument.end_byte].decode("utf-8", "surrogateescape").split(None, 1) \
-            if argument is not None else []
-        if not words or not words[0].isdigit():
+        text = data[argument.start_byte:argument.end_byte].decode("utf-8", "surrogateescape").strip() \
+            if argument is not None else ""
+        if spelled == "#line":
+            number, _, rest = text.partition(" ")
+        elif spelled[1:].isdigit():  # ``# 40 "lexer.l" 2``
+            number, rest = spelled[1:], text
+        else:
             continue
-        if len(words) > 1 and words[1].strip().startswith('"'):
-            current = words[1].strip()
-        out.append((n.start_point[0] + 1, int(words[0]), current))
-    return sorted(out)
+        if not number.isdigit():
+            continue
+        literal = _string_literal_at(rest.strip())
+        if literal:
+            current = literal
+        out.append((n.start_point[0] + 1, int(number), current))
+    return out
+
+
+def _string_literal_at(text: str) -> str:
+    """The C string literal ``text`` starts with (escapes kept), "" when it starts with none."""
+    if not text.startswith('"'):
+        return ""
+    k = 1
+    while k < len(text):
+        if text[k] == "\\":
+            k += 2
+            continue
+        if text[k] == '"':
+            return text[:k + 1]
+        k += 1
+    return ""
 
 
 def _blank_lines(ed: _Editor, p) -> str:
