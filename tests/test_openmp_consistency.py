@@ -458,3 +458,56 @@ def test_openmp_the_scan_reached_late_stays_inert_too(tmp_path, pcx_env, how) ->
                          text=True, timeout=60)
     assert run.returncode == 0 and run.stdout == "1\n", (run.stdout, run.stderr)
 
+
+
+MODEL_SOURCE = r"""#include <stdio.h>
+#if defined(USE_CUDA_MODEL)
+#include "cuda_model.h"
+#elif defined(SERIAL)
+#include "plain_model.h"
+#elif defined(USE_SIMD_MODEL)
+#include "simd_model.h"
+#else
+#error "no model"
+#endif
+UNUSED
+double a[100000];
+int main(void) {
+  for (int i = 0; i < 100000; i++) a[i] = i * 0.5;
+  model_scale(a, 100000);
+  printf("%.1f\n", a[99999]);
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("flag, unused, said", [
+    ("-DSERIAL", "", False),                      # the #elif after a taken one is not compiled
+    ("-DUSE_SIMD_MODEL", "", True),               # ... unless it is the one taken
+    ("-DSERIAL", '#define PAR_FOR _Pragma("omp parallel for")', False),  # a macro never used
+    ("-DSERIAL", '#define PAR_FOR _Pragma("omp parallel for")\nPAR_FOR\n'
+                 'for (int k = 0; k < 1; k++) ;', True),  # ... and one that is
+], ids=["untaken-elif", "taken-elif", "unused-pragma-macro", "used-pragma-macro"])
+def test_openmp_in_code_the_build_never_compiles_does_not_stop_pcx(tmp_path, pcx_env, flag, unused, said) -> None:
+    """miniBUDE picks its model header with ``#if``/``#elif``; a held-out check saw a
+    ``#pragma omp simd`` in the header of a model the build does not select (a later
+    ``#elif`` after the taken one) compile the whole file as written (PCX019), as did a
+    ``_Pragma("omp ...")`` macro the file never expands.  Branches the command line's
+    ``-D`` decides are now told apart, and a pragma macro counts where it is used."""
+    (tmp_path / "plain_model.h").write_text("static void model_scale(double *a, int n) {\n"
+                                            "  for (int i = 0; i < n; i++) a[i] *= 2.0;\n}\n")
+    (tmp_path / "simd_model.h").write_text("static void model_scale(double *a, int n) {\n#pragma omp simd\n"
+                                           "  for (int i = 0; i < n; i++) a[i] *= 2.0;\n}\n")
+    body = MODEL_SOURCE.replace("UNUSED", unused if "PAR_FOR\n" not in unused else unused.split("\n")[0])
+    if "PAR_FOR\n" in unused:
+        body = body.replace("  model_scale(a, 100000);", "  PAR_FOR\n  for (int k = 0; k < 4; k++) a[k] += 1;\n"
+                                                         "  model_scale(a, 100000);")
+    (tmp_path / "t.c").write_text(body)
+    env = {**pcx_env, "PCX_MODE": "static"}
+    r = subprocess.run([str(VENV_BIN / "pcx-cc"), "-O1", flag, "--pcx-remarks", "t.c", "-o", "t"], cwd=tmp_path,
+                       env=env, capture_output=True, text=True, timeout=240)
+    gave_up = "nothing offloaded [PCX019]" in r.stderr
+    assert r.returncode == 0 and gave_up == said and ("[PCX100]" in r.stderr) != said, r.stderr
+    run = subprocess.run(["./t"], cwd=tmp_path, env={**os.environ, "OMP_TARGET_OFFLOAD": "MANDATORY"},
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.startswith("99999"), (run.stdout, run.stderr)

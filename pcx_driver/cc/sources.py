@@ -407,6 +407,13 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
     dirs = [os.path.join(cwd, d) for d in include_dirs(args)]
     # (``_OPENMP`` too: pcx's switch defines it, and the headers' own conditions see it)
     defined = {a[2:].split("=", 1)[0] for a in args if a.startswith("-D") and len(a) > 2} | {"_OPENMP"}
+    # names the command line defines: a branch testing one is certainly taken (its
+    # #elif and #else siblings then are not), where a file's own #define may sit in a
+    # branch that is not compiled
+    certain = set(defined)
+    # macros whose replacement holds an OpenMP _Pragma: a finding only where a file uses them
+    pragma_macros: list[tuple[str, str]] = []
+    texts: list[str] = []
     todo = [(os.path.join(cwd, f), 1, False) for f in forced] + [(os.path.join(cwd, source), 0, True)]
     # (read first: a macro of a header may spell the directive the source names,
     # DO_PRAGMA(omp parallel))
@@ -421,25 +428,39 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
         text = main_text if own else _head_text(path)
         if text is None:
             continue
+        texts.append(text)
         in_comment = False
         branches: list[bool] = []  # per open #if: whether its current branch may be compiled
+        taken: list[bool] = []  # per open #if: whether an earlier branch is certainly compiled
         for no, raw in enumerate(text.splitlines(), 1):
             line, in_comment = _code_of_line(raw, in_comment)
             s = line.lstrip()
             if s.startswith("#"):
                 words = s[1:].split()
                 kw, arg = (words[0] if words else ""), (words[1] if len(words) > 1 else "")
-                if kw in ("if", "ifdef", "ifndef"):
-                    branches.append(_may_hold(kw, arg, defined))
+                if kw in ("if", "ifdef", "ifndef", "elif"):
+                    if kw == "elif" and not branches:
+                        continue
+                    cond = " ".join(words[1:]) if kw in ("if", "elif") else arg
+                    may, sure = _branch_holds("if" if kw == "elif" else kw, cond, defined, certain)
+                    if kw == "elif":
+                        branches[-1] = may and not taken[-1]
+                        taken[-1] = taken[-1] or sure
+                    else:
+                        branches.append(may)
+                        taken.append(sure)
                     continue
-                if kw in ("elif", "else") and branches:
-                    branches[-1] = True  # (another branch: taken as possible)
+                if kw == "else" and branches:
+                    branches[-1] = not taken[-1]
                     continue
                 if kw == "endif" and branches:
                     branches.pop()
+                    taken.pop()
                     continue
                 if kw == "define" and arg and all(branches):
                     defined.add(arg.split("(", 1)[0])
+                if kw == "undef" and arg and all(branches):
+                    certain.discard(arg)
             if not all(branches):
                 continue
             words = s[1:].replace("(", " ").split() if s.startswith("#") else []
@@ -451,8 +472,13 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
                 _names_omp(text) or _names_omp(main_text or "")))
             # (the file's own #pragma omp lines are blanked, but for target code, which is
             # compiled as written: the user's, or a pcx tune proposal's, for the device)
+            where = f"{os.path.relpath(path, cwd)}:{no}"
+            if operator and words[:1] == ["define"] and len(words) > 1 and "omp" in after:
+                # ``#define PARALLEL_FOR _Pragma("omp parallel for")``: live where it is used
+                pragma_macros.append((words[1], where))
+                continue
             if (pragma and not own) or operator:
-                return f"{os.path.relpath(path, cwd)}:{no}"
+                return where
             if depth < _HEADER_DEPTH and words[:1] == ["include"] and ('"' in s or "<" in s):
                 quoted = '"' in s
                 name = s.split('"')[1] if quoted else s.split("<", 1)[1].split(">", 1)[0]
@@ -462,7 +488,21 @@ def live_openmp_in_headers(source: str, cwd: str, args: list[str]) -> str | None
                     if os.path.isfile(os.path.join(d, name)):
                         todo.append((os.path.join(d, name), depth + 1, False))
                         break
+    for name, where in pragma_macros:
+        if any(_uses_macro(t, name) for t in texts):
+            return where
     return None
+
+
+def _uses_macro(text: str, name: str) -> bool:
+    """Whether ``text`` names macro ``name`` anywhere but in its own ``#define`` line."""
+    import re
+
+    pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+    for line in text.splitlines():
+        if pattern.search(line) and not line.lstrip().lstrip("#").lstrip().startswith(f"define {name}"):
+            return True
+    return False
 
 
 def _code_of_line(line: str, in_comment: bool) -> tuple[str, bool]:
@@ -489,16 +529,26 @@ def _code_of_line(line: str, in_comment: bool) -> tuple[str, bool]:
     return "".join(out), in_comment
 
 
-def _may_hold(keyword: str, argument: str, defined: set[str]) -> bool:
-    """Whether an ``#ifdef NAME`` / ``#ifndef NAME`` / ``#if 0`` / ``#if defined(NAME)``
-    branch may be compiled, ``defined`` holding the names the command line's ``-D`` and
-    the file's own ``#define`` lines define; any other condition may hold."""
-    name = argument.replace("defined", "").strip("()! ") if keyword == "if" else argument
-    if keyword == "ifdef" or keyword == "if" and argument.startswith("defined"):
-        return name in defined or not name.isidentifier()
+def _branch_holds(keyword: str, condition: str, defined: set[str], certain: set[str]) -> tuple[bool, bool]:
+    """(may it be compiled, is it certainly compiled) for an ``#ifdef NAME`` /
+    ``#ifndef NAME`` / ``#if`` branch of ``condition``: ``defined`` holds the names the
+    command line's ``-D`` and the file's own ``#define`` lines define, ``certain`` those of
+    the command line.  ``#if`` is read only as ``0``, ``1``, ``defined(NAME)`` or
+    ``defined NAME`` whole (``defined(A) || defined(B)`` may hold whatever A is); any other
+    condition may hold and is not certain."""
+    if keyword == "ifdef":
+        return condition in defined or not condition.isidentifier(), condition in certain
     if keyword == "ifndef":
-        return True  # (a header guard, or a default: compiled where the name is not defined)
-    return argument != "0"
+        return True, False  # (a header guard, or a default: compiled where the name is not defined)
+    text = "".join(condition.split())
+    if text in ("0", "1"):
+        return text == "1", text == "1"
+    if text.startswith("defined"):
+        name = text[len("defined"):]
+        name = name[1:-1] if name.startswith("(") and name.endswith(")") else name
+        if name.isidentifier():
+            return name in defined, name in certain
+    return True, False
 
 
 def _names_omp(text: str) -> bool:
