@@ -60,3 +60,42 @@ def test_a_kernel_apart_from_a_host_written_parameter_passes_the_check(tmp_path)
     text = " ".join(r["message"] for r in kernel["reasons"])
     assert "PCX212" not in text and "versioned at run time" not in text, text
     assert "dependence" in " ".join(r["message"] for r in nest_at(data, PROGRAM, "CARRIED")["reasons"])
+
+
+OUT_PARAMETER = r"""
+#include <stdio.h>
+#define NR 30000
+#define PER 8
+static int cidx[NR * PER], rptr[NR + 1];
+static double val[NR * PER], x[NR], y[NR];
+static void spmv(const int *ci, const int *rp, const double *v, const double *xv, double *yv, int n,
+                 double *first) {
+  for (int i = 0; i < n; i++) {  /* SPMV */
+    double s = 0.0;
+    for (int k = rp[i]; k < rp[i + 1]; k++)
+      s += v[k] * xv[ci[k]];
+    yv[i] = s;
+  }
+  *first = yv[0];
+}
+int main(int argc, char **argv) {
+  double f = 0.0;
+  rptr[0] = 0;
+  for (int i = 0; i < NR; i++) rptr[i + 1] = rptr[i] + PER;
+  for (int k = 0; k < NR * PER; k++) { cidx[k] = (k * 31) % NR; val[k] = (k % 7) * 0.25 + argc; }
+  for (int i = 0; i < NR; i++) x[i] = 1.0 / (i + 1);
+  spmv(cidx, rptr, val, x, y, NR, &f);
+  double t = 0.0;
+  for (int i = 0; i < NR; i++) t += y[i];
+  printf("%.12e %.12e\n", t, f);
+  return 0;
+}
+"""
+
+
+def test_an_out_parameter_given_a_variables_address_is_apart_from_the_arrays(tmp_path) -> None:
+    """NPB CG's ``conj_grad(..., &rnorm)``: the address of the caller's own scalar is
+    storage of its own, apart from every array.  It was "unknown", so the plan checker took
+    ``v`` and ``xv`` (each possibly the out-parameter) for one array and kept the product
+    serial ("may be one array, read through two sections", PCX215; a held-out check)."""
+    build_and_compare(tmp_path, OUT_PARAMETER, ["SPMV"])

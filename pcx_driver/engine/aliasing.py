@@ -610,6 +610,14 @@ class AliasOracle:
             if f is not None and f.type == "field_expression" and self._t(f.child_by_field_name("field")) == "data":
                 arg = strip_parens(f.child_by_field_name("argument"))
         arg = _uncast(arg)
+        if arg is not None and arg.type == "pointer_expression" and self._t(arg)[:1] == "&":
+            # ``&f``: the variable's own storage (NPB CG's ``conj_grad(..., &rnorm)`` beside
+            # its arrays), an array's the array's; a reference's is what it names
+            inner = strip_parens(arg.child_by_field_name("argument"))
+            d = self.sem.decl_of(inner.start_byte) if inner is not None and inner.type == "identifier" else None
+            if d is None or d.reference:
+                return ("unknown", self._t(arg))
+            return self.origin(d, caller) if d.shape == "array" else ("object", "&" + d.key)
         if arg is None or arg.type != "identifier":
             return ("unknown", self._t(arg))
         d = self.sem.decl_of(arg.start_byte)

@@ -48,6 +48,18 @@ class Frame:
     fname: str
     fnode: tree_sitter.Node
     open: list[OpenRegion] = field(default_factory=list)  # innermost last
+    # pointer parameters that every call passes distinct objects for
+    # (``FunctionAnalysis.distinct_params``), and what each parameter may be at entry: two
+    # such parameters, neither moved since, are two arrays, though each may be a third
+    # (``v`` and ``xv`` may each be the out-parameter ``first``, never both)
+    apart: set = field(default_factory=set)
+    entry: dict = field(default_factory=dict)
+
+    def apart_still(self, st: State, a: str, b: str) -> bool:
+        """Whether ``a`` and ``b`` are parameters distinct at every call, each still
+        holding what it held at entry."""
+        return frozenset((a, b)) in self.apart and all(
+            n in self.entry and self.ids(st, n) == self.entry[n] for n in (a, b))
 
     @functools.cached_property
     def global_arrays(self) -> set[str]:

@@ -56,7 +56,7 @@ def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_lo
     arrays = f.global_arrays
     for i, a in enumerate(mapped):  # one array under two names in one construct: a
         for b in mapped[i + 1:]:    # global's own device copy, or sections that overlap
-            if not f.ids(st, a) & f.ids(st, b):
+            if not f.ids(st, a) & f.ids(st, b) or f.apart_still(st, a, b):
                 continue            # without one holding the other, are two arrays
             if a in arrays and b in arrays:
                 continue  # two declared arrays (each may be what a pointer points to, not both)

@@ -74,6 +74,9 @@ def check_function(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Plan, 
                     # so), but two such arrays never share a buffer through the parameter
                     continue
                 env[g] = frozenset({g} | {p for p in params if frozenset((p, re.split(r"\.|->", g)[0])) not in apart})
+        if params & names and len(params | shared) > 1:
+            walker.frame.apart = {pair for pair in apart if pair <= params}
+            walker.frame.entry = {p: env[p] for p in params}
         st = State(tuple(sorted(env.items())), ())
         end = walker.run(fnode.child_by_field_name("body"), st)
         for s in [m for x in [end, *walker.returns] for m in members(x)]:
