@@ -799,11 +799,15 @@ def _region_past_blocks(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[
     # through (``Obs o(v); ... o.tick();``), which the region's walk would not see.
     if str(first) != NO_FIXED_SECTION:
         raise first
+    work = [k.start_byte for k in offl] + [st.start_byte for _, st in call_sites(fp, callees)]
     for loop in _top_loops_with_work(fp, offl, callees):
         if loop.start_byte <= after:
             continue
         if any(fp.fnode.start_byte <= b < loop.start_byte for b, _ in fp.object_code):
             break
+        held = [b for b in work if b >= loop.start_byte]
+        if len(held) < 2 and not any(loop.start_byte < b < loop.end_byte for b in held):
+            break  # one kernel and nothing around it: a region would only repeat its maps
         start = fp.data.rfind(b"\n", 0, loop.start_byte)  # (the remark says "after" the line before)
         try:
             return plan_region(fp, [k for k in offl if k.start_byte > start], callees, after=start), start, first
