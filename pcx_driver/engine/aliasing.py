@@ -28,7 +28,8 @@ from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import NULL_POINTERS, posix_memalign_of
 from pcx_driver.engine.semantics import ALLOCATION_FUNCTIONS, ARITH_TYPES, Decl, Semantics, unqualified
-from pcx_driver.engine.source import FunctionInfo, SourceModel, arguments_of, declarator_identifier, strip_parens, walk
+from pcx_driver.engine.source import (FunctionInfo, SourceModel, arguments_of, declarator_identifier, strip_parens,
+                                      uncast, walk)
 
 #: calls whose result is fresh storage no other pointer holds
 ALLOCATORS = ALLOCATION_FUNCTIONS | {"std::malloc", "std::calloc"}
@@ -147,15 +148,6 @@ def addressable(refs: list[ArrayRef]) -> bool:
     return True
 
 
-def _uncast(n: Node | None) -> Node | None:
-    """``n`` without its C casts and parentheses: ``(nRarray *) d_phi`` passes the address
-    ``d_phi`` holds (HeCBench ace), so it points where ``d_phi`` points."""
-    n = strip_parens(n)
-    while n is not None and n.type == "cast_expression":
-        n = strip_parens(n.child_by_field_name("value"))
-    return n
-
-
 def _one_member_of_a_variable(a: ArrayRef) -> bool:
     """``s->a`` or ``s.a``: one member of a variable of the function (or ``this->a`` of a
     member function's object; no chain, no subscript before it), whose address the host
@@ -243,7 +235,7 @@ class AliasOracle:
 
     def _pointer_base(self, n: Node | None) -> Node | None:
         """The identifier ``n`` points into: ``(T *) p``, ``p + e``, ``&p[e]``; None otherwise."""
-        n = _uncast(n)
+        n = uncast(n)
         if n is None:
             return None
         if n.type == "binary_expression" and self._t(n.child_by_field_name("operator")) in ("+", "-"):
@@ -396,7 +388,7 @@ class AliasOracle:
         return mu if mu is not None and mu.function_like else None
 
     def _is_allocation(self, n: Node | None) -> bool:
-        n = _uncast(n)
+        n = uncast(n)
         if n is None:
             return False
         if n.type == "new_expression":
@@ -609,7 +601,7 @@ class AliasOracle:
             f = arg.child_by_field_name("function")
             if f is not None and f.type == "field_expression" and self._t(f.child_by_field_name("field")) == "data":
                 arg = strip_parens(f.child_by_field_name("argument"))
-        arg = _uncast(arg)
+        arg = uncast(arg)
         if arg is not None and arg.type == "pointer_expression" and self._t(arg)[:1] == "&":
             # ``&f``: the variable's own storage (NPB CG's ``conj_grad(..., &rnorm)`` beside
             # its arrays), an array's the array's; a reference's is what it names
@@ -761,7 +753,7 @@ class AliasOracle:
         """Argument ``i`` of ``call`` is a local (automatic) array of the caller, or a local
         pointer holding only fresh allocations (not one derived from other storage)."""
         named = arguments_of(call.child_by_field_name("arguments"))
-        arg = _uncast(named[i]) if i < len(named) else None
+        arg = uncast(named[i]) if i < len(named) else None
         d = self.sem.decl_of(arg.start_byte) if arg is not None and arg.type == "identifier" else None
         if d is None or d.kind != "local" or d.restrict:
             return False

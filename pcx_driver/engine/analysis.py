@@ -112,6 +112,16 @@ def analyse_unit(unit: SourceUnit, min_work: float = MIN_WORK, trust_pragmas: bo
 # ============================================================================ unit
 
 
+def _runs_under(graph, roots) -> dict[str, str]:
+    """Each function of ``roots`` (a signal handler, a destructor) and every function it
+    calls, with the root it runs under (the first by name where several reach it)."""
+    out: dict[str, str] = {}
+    for root in sorted(roots):
+        for f in graph.reachable({root}):
+            out.setdefault(f, root)
+    return out
+
+
 class _UnitAnalyser:
     def __init__(self, unit: SourceUnit, min_work: float = MIN_WORK, trust_pragmas: bool = False):
         self.unit = unit
@@ -211,11 +221,7 @@ class _UnitAnalyser:
                 if field is not None and self.model.text(field) in SIGNAL_MEMBERS and value is not None \
                         and self.model.text(value) in graph.definitions:
                     handlers.add(self.model.text(value))
-        out: dict[str, str] = {}
-        for h in sorted(handlers):
-            for f in graph.reachable({h}):
-                out.setdefault(f, h)
-        return out
+        return _runs_under(graph, handlers)
 
     def _kernels_in_signal_handlers(self, fi: FunctionInfo) -> list[tuple[str, str]]:
         """A loop that runs inside a signal handler stays on the host: the handler runs
@@ -235,15 +241,15 @@ class _UnitAnalyser:
         """Functions that run after ``main`` returns: each ``__attribute__((destructor))``
         (``[[gnu::destructor]]``) function of the file and every function it calls, each
         with the destructor it runs under."""
-        graph = callgraph.of(self.model.data, self.unit.language)
+        data = self.model.data
         found: set[str] = set()
         for fi in self.model.functions():
-            head = fi.node.child_by_field_name("body")
-            text = self.model.data[fi.node.start_byte:head.start_byte if head is not None else fi.node.end_byte]
-            if b"destructor" in text and any(
+            body = fi.node.child_by_field_name("body")
+            head_end = body.start_byte if body is not None else fi.node.end_byte  # (attributes come before it)
+            if b"destructor" in data[fi.node.start_byte:head_end] and any(
                     n.type in ("attribute_specifier", "attribute_declaration", "attribute")
-                    and b"destructor" in self.model.data[n.start_byte:n.end_byte]
-                    for n in walk(fi.node) if n.end_byte <= (head.start_byte if head is not None else n.end_byte)):
+                    and b"destructor" in data[n.start_byte:n.end_byte]
+                    for n in walk(fi.node) if n.end_byte <= head_end):
                 found.add(fi.name.split("::")[-1])
         for n in self.model.root.named_children:  # ``void fini(void) __attribute__((destructor));``
             if n.type == "declaration" and b"destructor" in self.model.data[n.start_byte:n.end_byte]:
@@ -254,11 +260,7 @@ class _UnitAnalyser:
                         else None
                     if ident is not None and ident.type == "identifier":
                         found.add(self.model.text(ident))
-        out: dict[str, str] = {}
-        for d in sorted(found):
-            for f in graph.reachable({d}) | {d}:
-                out.setdefault(f, d)
-        return out
+        return _runs_under(callgraph.of(data, self.unit.language), found)
 
     def _kernels_in_destructors(self, fi: FunctionInfo) -> list[tuple[str, str]]:
         """A loop that runs after ``main`` returns stays on the host: the offload runtime
@@ -498,11 +500,9 @@ class _UnitAnalyser:
         read = {n.start_byte for n in walk(fi.node) if n.type == "for_statement"}
         for off in sorted(set(mine) - read - {n.start_byte for n in fa.nests}):
             line, col = self.model.line_col(off)
-            head = self.model.data.rfind(b"\n", 0, off)
-            before = self.model.data[self.model.data.rfind(b"\n", 0, max(head, 0)) + 1:max(head, 0)].decode(
-                "utf-8", "replace").strip() if head > 0 else ""
-            ahead = self.model.data[head + 1:off].decode("utf-8", "replace").strip()
-            what = ahead or before
+            # the code before the loop on its line, or else the line before it
+            lines = self.model.data[:off].rsplit(b"\n", 2)
+            what = next((t for t in (x.decode("utf-8", "replace").strip() for x in reversed(lines[-2:])) if t), "")
             why = (f"the syntax tree does not read this loop as one (after '{what}', a macro such as a _Pragma "
                    "reads as part of the statement)" if what else "the syntax tree does not read this loop as one")
             fa.nests.append(NestAnalysis(

@@ -800,7 +800,7 @@ def _region_past_blocks(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[
     if str(first) != NO_FIXED_SECTION:
         raise first
     work = [k.start_byte for k in offl] + [st.start_byte for _, st in call_sites(fp, callees)]
-    for loop in _top_loops_with_work(fp, offl, callees):
+    for loop in _top_loops_with_work(fp, work):
         if loop.start_byte <= after:
             continue
         if any(fp.fnode.start_byte <= b < loop.start_byte for b, _ in fp.object_code):
@@ -816,12 +816,10 @@ def _region_past_blocks(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[
     raise first
 
 
-def _top_loops_with_work(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Callee]
-                         ) -> list[tree_sitter.Node]:
+def _top_loops_with_work(fp: FunctionPlan, starts: list[int]) -> list[tree_sitter.Node]:
     """The loop statements of the function body's own block, or of a bare block in it (not
-    nested in another statement), that hold a kernel or a call of a kernel function, in
-    source order."""
-    starts = [k.start_byte for k in offl] + [st.start_byte for _, st in call_sites(fp, callees)]
+    nested in another statement), that hold one of ``starts`` (a kernel, or a call of a
+    kernel function), in source order."""
     out: list[tree_sitter.Node] = []
     blocks = [fp.fnode.child_by_field_name("body")]
     while blocks:

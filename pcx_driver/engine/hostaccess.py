@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import tree_sitter
 
 # ``parse`` is the unit's one tree (source.parse); the planning stages read it through here
-from pcx_driver.engine.source import arguments_of, nodes_of_type, parse, parse_snippet, strip_parens, walk
+from pcx_driver.engine.source import arguments_of, nodes_of_type, parse, parse_snippet, strip_parens, uncast, walk
 from pcx_driver.model import Language
 
 # Parents under which a statement may be preceded by another statement (a directive).
@@ -515,6 +516,16 @@ def _const_byte_count(value: tree_sitter.Node, data: bytes, at: tree_sitter.Node
     if arg is None or _unparen(arg).type != "identifier":
         return None
     name = text_of(data, _unparen(arg))
+    found = _declarator_before(at, data, name, lambda c: any(
+        q.type == "type_qualifier" and text_of(data, q) in ("const", "constexpr") for q in c.children))
+    return found.child_by_field_name("value") if found is not None else None
+
+
+def _declarator_before(at: tree_sitter.Node, data: bytes, name: str, accept: Callable[[tree_sitter.Node], bool],
+                       pointer: bool = False) -> tree_sitter.Node | None:
+    """The init declarator of ``name`` (``*name`` too with ``pointer``) in the last
+    declaration that ``accept`` takes before ``at``, in the innermost block around ``at``
+    that holds one."""
     block = at.parent
     while block is not None:
         if block.type in ("compound_statement", "translation_unit"):
@@ -522,12 +533,13 @@ def _const_byte_count(value: tree_sitter.Node, data: bytes, at: tree_sitter.Node
             for c in block.named_children:
                 if c.start_byte >= at.start_byte:
                     break
-                if c.type == "declaration" and any(q.type == "type_qualifier" and text_of(data, q) in ("const", "constexpr")
-                                                   for q in c.children):
+                if c.type == "declaration" and accept(c):
                     for d in c.children_by_field_name("declarator"):
                         ident = d.child_by_field_name("declarator") if d.type == "init_declarator" else None
+                        if pointer and ident is not None and ident.type == "pointer_declarator":
+                            ident = ident.child_by_field_name("declarator")
                         if ident is not None and ident.type == "identifier" and text_of(data, ident) == name:
-                            found = d.child_by_field_name("value")
+                            found = d
             if found is not None:
                 return found
         block = block.parent
@@ -908,9 +920,7 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
         rows = _row_pointer(decl, data, name) if decl is not None else None
         if rows is not None and value is not None:
             # ``T (*a)[m] = malloc(sizeof(T[n][m]))`` or ``malloc(n * sizeof *a)``
-            v = _unparen(value)
-            while v.type == "cast_expression":
-                v = _unparen(v.child_by_field_name("value"))
+            v = uncast(value)
             size = _byte_count_arg(v, data) if v.type == "call_expression" else None
             if size is not None:
                 whole = _sizeof_dims(size, data)
@@ -966,29 +976,13 @@ def _recast_allocation_count(n: tree_sitter.Node, value: tree_sitter.Node, ty: t
     ``T`` (HeCBench ace: ``nRarray *phi_host = malloc(vol_in_bytes)``, then ``double
     *d_phiold = (double *) phi_host``).  Only when every ``sizeof`` of the count names
     ``T`` as declared here."""
-    v = _unparen(value)
-    if v.type != "cast_expression":
+    if _unparen(value).type != "cast_expression":
         return None
-    while v.type == "cast_expression":
-        v = _unparen(v.child_by_field_name("value"))
+    v = uncast(value)
     if v.type != "identifier":
         return None
     other = text_of(data, v)
-    source = None
-    block = n.parent.parent if n.parent is not None else None
-    while block is not None and source is None:
-        if block.type in ("compound_statement", "translation_unit"):
-            for c in block.named_children:
-                if c.start_byte >= n.start_byte:
-                    break
-                if c.type == "declaration":
-                    for d in c.children_by_field_name("declarator"):
-                        ident = d.child_by_field_name("declarator") if d.type == "init_declarator" else None
-                        if ident is not None and ident.type == "pointer_declarator":
-                            ident = ident.child_by_field_name("declarator")
-                        if ident is not None and ident.type == "identifier" and text_of(data, ident) == other:
-                            source = d
-        block = block.parent
+    source = _declarator_before(n, data, other, lambda c: True, pointer=True)
     fnode = n.parent
     while fnode is not None and fnode.type != "function_definition":
         fnode = fnode.parent
@@ -1000,9 +994,7 @@ def _recast_allocation_count(n: tree_sitter.Node, value: tree_sitter.Node, ty: t
             if target is not None and target.type == "identifier" and text_of(data, target) == other and \
                     (x.type != "pointer_expression" or text_of(data, x)[:1] == "&"):
                 return None
-    alloc = _unparen(source.child_by_field_name("value"))
-    while alloc.type == "cast_expression":
-        alloc = _unparen(alloc.child_by_field_name("value"))
+    alloc = uncast(source.child_by_field_name("value"))
     size = _byte_count_arg(alloc, data) if alloc.type == "call_expression" else None
     if size is not None and _unparen(size).type == "identifier":
         size = _const_byte_count(alloc, data, source)

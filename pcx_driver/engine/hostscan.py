@@ -20,7 +20,7 @@ import tree_sitter
 
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import READ_ONLY_STD, declared_identifier, text_of
-from pcx_driver.engine.source import arguments_of, strip_parens
+from pcx_driver.engine.source import arguments_of, strip_parens, uncast
 from pcx_driver.model import Language, TypedNames
 
 # Library calls that neither read nor write arrays passed to them through globals.
@@ -674,9 +674,7 @@ def passed_array(arg: tree_sitter.Node | None, data: bytes) -> tuple[str, bool] 
     ``&x[0]`` -> (x, False); ``(T *) x`` as ``x`` (a C cast keeps the address, and a
     mapped buffer is found by its address: HeCBench ace passes ``(nRarray *) d_phi``);
     None for anything else."""
-    arg = strip_parens(arg)
-    while arg is not None and arg.type == "cast_expression":
-        arg = strip_parens(arg.child_by_field_name("value"))
+    arg = uncast(arg)
     if arg is None:
         return None
     if arg.type == "identifier":

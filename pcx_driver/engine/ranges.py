@@ -144,11 +144,11 @@ class AccessRanges:
         taken_texts = set()  # relations that hold here, over values nothing in the nest changes
         for cond, taken in a.guards:
             if taken:
-                cond = self._condition(cond)
+                cond = condition_value(cond)
                 taken_texts |= {self._norm(r) for r in operands(cond, self._t)
                                 if r is not None and self._affine_relation(r, nest)}
         for cond, taken in a.guards:
-            cond = self._condition(cond)
+            cond = condition_value(cond)
             rels = operands(cond, self._t)
             either = operands(cond, self._t, "||") if not taken else []
             if len(either) > 1:
@@ -188,10 +188,6 @@ class AccessRanges:
         return rel is not None and rel.type == "binary_expression" and \
             self.affine.poly(rel.child_by_field_name("left"), nest) is not None and \
             self.affine.poly(rel.child_by_field_name("right"), nest) is not None
-
-    @staticmethod
-    def _condition(cond: Node) -> Node:
-        return condition_value(cond)
 
     def _norm(self, n: Node) -> str:
         return "".join(self._t(strip_parens(n) or n).split())

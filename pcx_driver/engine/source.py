@@ -120,6 +120,15 @@ def strip_parens(node: Node | None) -> Node | None:
     return node
 
 
+def uncast(node: Node | None) -> Node | None:
+    """``node`` without its parentheses and C casts: ``(nRarray *) d_phi`` holds the
+    address ``d_phi`` holds (HeCBench ace)."""
+    node = strip_parens(node)
+    while node is not None and node.type == "cast_expression":
+        node = strip_parens(node.child_by_field_name("value"))
+    return node
+
+
 def condition_value(cond: Node | None) -> Node | None:
     """The tested expression of an ``if``/``while`` condition: C's parenthesised
     expression, or C++'s ``condition_clause`` (its ``value``; ``if (init; cond)`` too)."""

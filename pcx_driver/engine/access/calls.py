@@ -169,11 +169,7 @@ def _private_struct_passed(w: Walk, args: Node | None) -> bool:
     for a in (args.named_children if args is not None else ()):
         if a.type == "comment":
             continue
-        if inline.private_struct(w, a) is not None:
-            return True
-        bare = strip_parens(a)
-        d = w.decl(bare) if bare is not None and bare.type == "identifier" else None
-        if d is not None and d.shape == "record" and d.key in w.facts.local_keys and not d.reference:
+        if inline.private_struct(w, a) is not None or inline.iteration_struct(w, strip_parens(a)) is not None:
             return True
     return False
 

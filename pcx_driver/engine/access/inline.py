@@ -206,15 +206,20 @@ def _address_of_scalar(w: Walk, a: Node, p: Decl) -> str | None:
     return d.name
 
 
+def iteration_struct(w: Walk, n: Node | None) -> Decl | None:
+    """The declaration of identifier ``n`` where it names a struct declared inside the
+    nest (not a reference): each iteration's own.  None for anything else."""
+    d = w.decl(n) if n is not None and n.type == "identifier" else None
+    return d if d is not None and d.shape == "record" and d.key in w.facts.local_keys and not d.reference else None
+
+
 def private_struct(w: Walk, a: Node) -> Node | None:
     """The identifier of the struct ``v`` whose address ``a`` is (``&v``, through the
     bindings of helpers walked as if inlined), ``v`` declared inside the nest: each
     iteration's own.  None for anything else."""
     arg = _address_target(w, a)
-    d = w.decl(arg) if arg is not None else None
-    if d is None or d.shape != "record" or d.key not in w.facts.local_keys or d.reference or d.volatile:
-        return None
-    return arg
+    d = iteration_struct(w, arg)
+    return arg if d is not None and not d.volatile else None
 
 
 def private_struct_address(w: Walk, a: Node, p: Decl) -> str | None:
@@ -232,9 +237,8 @@ def _private_record(w: Walk, a: Node, p: Decl) -> str | None:
     """The name of the struct ``v`` that argument ``a`` names (through the bindings),
     declared inside the nest with the type reference parameter ``p`` binds; None for
     anything else (an element, a global, a struct of the caller's)."""
-    got = resolve(w, a)
-    d = w.decl(got) if got is not None and got.type == "identifier" else None
-    if d is None or d.shape != "record" or d.key not in w.facts.local_keys or d.reference or d.volatile:
+    d = iteration_struct(w, resolve(w, a))
+    if d is None or d.volatile:
         return None
     if " ".join(d.type_spelling.replace("const", "").split()) != " ".join(p.type_spelling.replace("const", "").replace("&", "").split()):
         return None
@@ -251,8 +255,7 @@ def bound_private_record(w: Walk, n: Node) -> Node | None:
     if d is None or not d.reference or d.shape != "record" or d.key not in w.facts.bindings:
         return None
     got = resolve(w, n)
-    e = w.decl(got) if got is not None and got.type == "identifier" else None
-    return got if e is not None and e.shape == "record" and e.key in w.facts.local_keys and not e.reference else None
+    return got if iteration_struct(w, got) is not None else None
 
 
 def bound_private_struct(w: Walk, n: Node) -> Node | None:
