@@ -193,6 +193,15 @@ class Reduction:
     # partial maximum at the least finite value, which wins over a start and elements all
     # -inf (the kernel is versioned on ``m - m == 0``)
     nan_start: bool = False
+    # the end bytes of its updates that a NaN element restarts, ``m = m < e ? m : e``
+    # (``std::min(e, m)``, ``MIN(m, e)`` of such a macro): serially a NaN element becomes
+    # the value and the next element replaces it, and of a +0 and a -0 the later is kept,
+    # neither of which a reduction does.  The rewriter appends ``, FLAG |= m != m`` to each
+    # (a NaN partial value), and after the kernel runs the loop as written from the start
+    # value again where the flag is set or the result is 0, infinite or NaN
+    # (``KernelPlan.reruns``).  Such a nest writes nothing else, so running it again is
+    # what it did.  Empty: no such update.
+    restarts: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -590,6 +599,11 @@ class KernelPlan:
         right only then."""
         return [*(c.test for c in self.caller_extents), *(a.render() for a in self.assumptions),
                 *(f.test for f in self.stride_facts), *self.row_tests]
+
+    def reruns(self) -> bool:
+        """It may run the loop as written after itself, on the host (``Reduction.restarts``):
+        like a kernel versioned at run time it maps its own data, and no region may hold it."""
+        return any(r.restarts for r in self.reductions)
 
     def tested_at_run_time(self) -> bool:
         """Its sections rest on run-time facts (``fact_tests``) that it tests itself: it

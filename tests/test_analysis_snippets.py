@@ -280,8 +280,8 @@ ROWS: list[Row] = [
     R("if (a[i] > mx) mx = a[i]", OFF),
     R("if (mx < a[i]) { mx = a[i]; }", OFF),
     R("if (a[i] > mx) mx = b[i]", SER, "PCX112", note="compares one value, stores another"),
-    R("mx = a[i] > mx ? mx : a[i]", SER, "PCX112",
-      note="a min written backwards: a NaN a[i] fails the comparison and is picked, so the order matters"),
+    R("mx = a[i] > mx ? mx : a[i]", OFF,
+      note="a min written backwards: a NaN a[i] is picked, checked after the kernel (Reduction.restarts)"),
     R("imx = h[i] > imx ? imx : h[i]", OFF, pre="int imx = 0;", note="integers have no NaN"),
     R("flag = flag && (a[i] > 0)", OFF),
     R("flag = flag || (a[i] > 0)", OFF),
@@ -674,8 +674,8 @@ CXX_ROWS: list[CxxRow] = [
     CxxRow("int& slot(int i); void row(int n) { for (int i = 0; i < n; i++) { slot(i) = 0; } }", NA, "PCX122",
            "a call's reference result assigned, which tree-sitter reads as a declaration (LULESH)"),
     CxxRow("float row(const std::vector<float>& v) { float m = 1e30f;"
-           " for (size_t i = 0; i < v.size(); i++) m = std::min(v[i], m); return m; }", SER, "PCX112",
-           "std::min(element, m) takes a NaN element: no reduction"),
+           " for (size_t i = 0; i < v.size(); i++) m = std::min(v[i], m); return m; }", OFF, "PCX100",
+           "std::min(element, m) takes a NaN element: a reduction checked after the kernel"),
 ]
 
 

@@ -654,7 +654,8 @@ class _UnitAnalyser:
         fn_body = fi.node.child_by_field_name("body")
         index_outside = {k for k in nest.index_key_set if k not in nest.facts.local_keys}
         sv = scalar_mod.classify(nest.facts, node, m, sem, fn_body, index_outside, nest.root_key,
-                                 instantiations=self.legality.instantiations.get(fi.node.id))
+                                 instantiations=self.legality.instantiations.get(fi.node.id),
+                                 pure_calls=self.legality.pure_calls(nest))
         sv.problems.extend(self._references_to_written_elements(fi, nest))
         start = root.bound_nodes[0] if root.bound_nodes else None
         if sv.lastprivate and (root.init is None or start is None or any(
@@ -668,6 +669,7 @@ class _UnitAnalyser:
         privates: list[PrivateArray] = []
         pivots: list[str] = []
         arrays, atomics, atomic_arrays, notes, groups = self._check_arrays(nest, fi, reasons, versioned, privates, pivots)
+        reasons.extend(_restarts_rerun(sv, arrays, atomics, privates))
         reasons.extend(self._kernels_under_threads())
         reasons.extend(self._kernels_under_fenv())
         reasons.extend(self._kernels_in_signal_handlers(fi))
@@ -716,6 +718,10 @@ class _UnitAnalyser:
             summary += f"; estimated work {work:.3g} ({shown}), at least --pcx-min-work={self.min_work:g}"
         else:
             summary += f"; estimated work {work:.3g} ({shown}{guess})"
+        restarting = next((r.variable for r in sv.reductions if r.restarts), None)
+        if restarting is not None:
+            summary += (f"; '{restarting}' takes the element where the comparison fails, so the loop runs again as "
+                        "written where a partial value is NaN or the result is 0 or infinite")
         result.remarks.append(self.remark("PCX100", node.start_byte, summary))
         for rid, msg in notes:
             result.remarks.append(self.remark(rid, node.start_byte, msg))
@@ -1016,6 +1022,26 @@ def _container_sizes(arrays: list, node: Node, m) -> list[MemberValue]:
         mv = out.setdefault(m.text(obj), MemberValue(f"{m.text(obj)}.size()", "std::size_t", guards=["1"]))
         mv.ranges.append((call.start_byte, call.end_byte))
     return list(out.values())
+
+
+def _restarts_rerun(sv: scalar_mod.ScalarVerdict, arrays: list[ArrayAccessSummary], atomics: list,
+                    privates: list[PrivateArray]) -> list[tuple[str, str]]:
+    """A minimum or maximum that a NaN element restarts (``Reduction.restarts``) is checked
+    after the kernel, which runs the loop as written again where the check fails: the nest
+    must write nothing that running it twice would change (an array, an atomic update, a
+    second reduction, the index read after the loop)."""
+    restarting = next((r for r in sv.reductions if r.restarts), None)
+    if restarting is None:
+        return []
+    written = next((a.name for a in arrays if a.written), None) or next((p.name for p in privates if p.copy), None)
+    what = f"writes '{written}'" if written else "makes atomic updates" if atomics else \
+        f"also reduces '{next(r.variable for r in sv.reductions if r is not restarting)}'" if len(sv.reductions) > 1 \
+        else f"leaves its index '{sv.lastprivate[0]}' for after the loop" if sv.lastprivate else ""
+    if not what:
+        return []
+    return [("PCX112", f"'{restarting.variable}' takes an element where the comparison fails (a NaN element "
+                       f"restarts it), which a reduction checks by running the loop again as written, and the "
+                       f"loop {what}")]
 
 
 def _wide_floats(nest) -> list[tuple[str, str]]:

@@ -175,6 +175,14 @@ def _version_for_run_time_tests(unit: SourceUnit, fnode: tree_sitter.Node, offl:
     stays serial.  The offloaded kernels are returned."""
     kept = []
     for k in offl:
+        if k.reruns() and _host_version_problem(unit, fnode, k):
+            k.decision = Decision.SERIAL
+            k.remarks = [r for r in k.remarks if r.id != "PCX100"]
+            names = ", ".join(f"'{r.variable}'" for r in k.reductions if r.restarts)
+            k.remarks.append(Remark("PCX112", unit.path, k.line, k.column, (
+                f"{names} takes an element where the comparison fails (a NaN element restarts it), which a "
+                f"reduction checks by running the loop again as written, and {_host_version_problem(unit, fnode, k)}")))
+            continue
         if k.nan_test and _host_version_problem(unit, fnode, k):
             k.decision = Decision.SERIAL
             k.remarks = [r for r in k.remarks if r.id != "PCX100"]
@@ -288,7 +296,7 @@ def _lift_tests(fp: FunctionPlan, region: DataRegion, offl: list[KernelPlan], li
         stmt = hostaccess.statement_at(fp.fnode, k.start_byte)
         if stmt is None or not hostaccess.can_copy(stmt) or k.user_directive:
             return f"the loop at line {k.line} cannot be copied for a run-time check"
-        if k.alias_test or k.nan_test or k.pivot_test or any(p.bounds_test for p in k.private_arrays):
+        if k.alias_test or k.nan_test or k.reruns() or k.pivot_test or any(p.bounds_test for p in k.private_arrays):
             return f"the kernel at line {k.line} has a run-time test of its own"
     tests: list[str] = []
     for k in sorted(lifted, key=lambda k: k.start_byte):
@@ -536,7 +544,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
         cross = any(a in mapped and b in mapped for a, b in fa.alias_pairs)
         if any(k.alias_test for k in offl) or cross:
             versioned.add(fa.name)
-        if any(k.alias_test and not k.alias_read_only for k in offl) or cross or any(k.nan_test or k.tested_at_run_time() for k in offl) or \
+        if any(k.alias_test and not k.alias_read_only for k in offl) or cross or any(k.nan_test or k.reruns() or k.tested_at_run_time() for k in offl) or \
                 any(p.bounds_test for k in offl for p in k.private_arrays):  # (a kernel that may run as written)
             unsummarised.add(fa.name)
         fplans.append((fp, offl))
@@ -624,11 +632,13 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
                 f"no target data region in '{fa.name}': the file starts threads ({analysis.thread_start}), whose "
                 "writes a region's copy back at its end could undo; kernels map their own data")))
             worth = False
-        nan_tested = next((k for k in offl if k.nan_test), None)
+        nan_tested = next((k for k in offl if k.nan_test or k.reruns()), None)
         if regions and worth and nan_tested is not None:
+            why = f"starts at NaN or an infinity ({nan_tested.nan_test})" if nan_tested.nan_test else \
+                "ends at NaN, 0 or an infinity or meets a NaN element"
             plan.remarks.append(Remark("PCX203", unit.path, *where, (
                 f"no target data region in '{fa.name}': the kernel at line {nan_tested.line} runs as written where its "
-                f"minimum or maximum starts at NaN or an infinity ({nan_tested.nan_test}); kernels map their own data")))
+                f"minimum or maximum {why}; kernels map their own data")))
             worth = False
         tested = next((k for k in offl if k.tested_at_run_time()), None)
         # (the region may test them for its kernels: _lift_tests, once it is planned)

@@ -341,6 +341,23 @@ class Legality:
             return False
         return is_pure_helper(callee.defined_in, *callee.defined_at, self.model.unit.language, _is_math_name)
 
+    def pure_calls(self, nest: Nest) -> frozenset[int]:
+        """Start bytes of the nest's calls that compute a value of their arguments and do
+        nothing else (a math function; a user function that writes no global and only
+        reads through its pointers; a pure helper of a header): calling one once more or
+        once less changes nothing but that value."""
+        out = set()
+        for c in nest.facts.calls:
+            kind = classify_call(c.name, c.callee)
+            if kind is CallKind.MATH:
+                out.add(c.node.start_byte)
+            elif kind is CallKind.USER and c.callee is not None:
+                if self.userfns.check(c.callee, True)[0] and self.userfns.reads_only_through_pointers(c.callee)[0]:
+                    out.add(c.node.start_byte)
+            elif c.callee is not None and c.callee.defined_in and self._pure_header_helper(c.callee):
+                out.add(c.node.start_byte)
+        return frozenset(out)
+
     def calls(self, nest: Nest, reasons: list[tuple[str, str]]) -> list[str]:
         users: list[str] = []
         for c in nest.facts.calls:

@@ -476,3 +476,45 @@ def list_names(name: str, body: list[str], params: list[str], sem: Semantics,
                 seen.add(tok)
                 todo.append((sem.macro_defs[tok][1], set(sem.macro_params.get(tok, ()))))
     return out
+
+
+def select_form(body: list[str], params: list[str]) -> tuple[str, int, int, int, int] | None:
+    """``(op, a, b, chosen, other)`` where the replacement list ``body`` of a function-like
+    macro with ``params`` is ``PA op PB ? PC : PD`` over its parameters alone (``#define
+    min(a,b) (a) < (b) ? (a) : (b)``, parenthesised or not): ``op`` the comparison, the
+    others the indices of the parameters standing in each place; None for any other."""
+    body = _unwrap(body)
+    top = [k for k in _top_level(body) if body[k] in ("?", ":")]
+    if [body[k] for k in top] != ["?", ":"]:
+        return None
+    q, c = top
+    cond, chosen, other = _unwrap(body[:q]), _unwrap(body[q + 1:c]), _unwrap(body[c + 1:])
+    ops = [k for k in _top_level(cond) if cond[k] in ("<", "<=", ">", ">=")]
+    if len(ops) != 1:
+        return None
+    left, right = _unwrap(cond[:ops[0]]), _unwrap(cond[ops[0] + 1:])
+    places = [p[0] if len(p) == 1 and p[0] in params else None for p in (left, right, chosen, other)]
+    if None in places:
+        return None
+    a, b, x, y = (params.index(p) for p in places)
+    return cond[ops[0]], a, b, x, y
+
+
+def _unwrap(tokens: list[str]) -> list[str]:
+    """``tokens`` without the parentheses that enclose all of them."""
+    while len(tokens) >= 2 and tokens[0] == "(" and _closing(tokens, 0) == len(tokens) - 1:
+        tokens = tokens[1:-1]
+    return tokens
+
+
+def _top_level(tokens: list[str]) -> list[int]:
+    """The indices of the tokens outside every parenthesis and bracket."""
+    out, depth = [], 0
+    for k, tok in enumerate(tokens):
+        if tok in ("(", "["):
+            depth += 1
+        elif tok in (")", "]"):
+            depth -= 1
+        elif depth == 0:
+            out.append(k)
+    return out

@@ -45,6 +45,7 @@ from pcx_driver.model import (
     MapClause,
     MapKind,
     Plan,
+    Reduction,
     Remark,
     Rewrite,
     Section,
@@ -259,7 +260,7 @@ class _Editor:
         self.root = hostaccess.parse(self.data, unit.language).root_node
         self.before: dict[int, _Insertions] = defaultdict(_Insertions)
         self.after_lines: dict[int, list[str]] = defaultdict(list)
-        self.closes: dict[int, int] = defaultdict(int)
+        self.closes: dict[int, list[str]] = defaultdict(list)  # texts closing constructs, innermost first
         self.replace: dict[int, tuple[int, str]] = {}
         self._user_lines = _line_directives(self.root, self.data)
 
@@ -285,8 +286,10 @@ class _Editor:
     def insert_before(self, pos: int, rank: int, text: str) -> None:
         self.before[pos].lines.append((rank, text))
 
-    def close_after(self, pos: int) -> None:
-        self.closes[pos] += 1
+    def close_after(self, pos: int, text: str = " }") -> None:
+        """Close a construct opened before the statement ending at ``pos``: ``text`` follows
+        it, after the closings of constructs registered earlier (which it encloses)."""
+        self.closes[pos].append(text)
 
     def rename(self, start: int, end: int, text: str) -> None:
         self.replace[start] = (end, text)
@@ -329,8 +332,8 @@ class _Editor:
         for pos, lines in self.after_lines.items():
             where, text = self._after_block(pos, lines)
             inserts[where].insert(0, text)
-        for pos, count in self.closes.items():
-            inserts[pos].insert(0, " }" * count)
+        for pos, texts in self.closes.items():
+            inserts[pos].insert(0, "".join(texts))
         out: list[str] = [self.line_directive(1)]
         cursor = 0
         data = self.data
@@ -552,6 +555,47 @@ def _pivot_version(ed: _Editor, k: KernelPlan, stmt, sections: list[str]) -> str
             f"{ed.line_directive(ed.line_of(stmt.start_byte))}{pad}{copy}\n}} else")
 
 
+def _restart_names(k: KernelPlan) -> tuple[str, str, str]:
+    """(the restarting reduction's variable, its saved start, the NaN flag) of kernel ``k``."""
+    r = next(r for r in k.reductions if r.restarts)
+    return r.variable, f"pcx_start_{k.line}", f"pcx_nan_{k.line}"
+
+
+def _flag_restarts(ed: _Editor, k: KernelPlan) -> KernelPlan:
+    """Kernel ``k`` with its NaN flag (``Reduction.restarts``): ``, FLAG |= m != m``
+    after each restarting update, and the flag reduced with ``|``."""
+    var, _, flag = _restart_names(k)
+    for r in k.reductions:
+        for end in r.restarts:
+            ed.rename(end, end, f", {flag} |= {r.variable} != {r.variable}")
+    return dataclasses.replace(k, reductions=[*k.reductions, Reduction("|", flag)])
+
+
+def _rerun_version(ed: _Editor, k: KernelPlan, stmt) -> None:
+    """Around kernel ``k``, whose minimum or maximum a NaN element restarts
+    (``Reduction.restarts``)::
+
+        { long double pcx_start_L = m; int pcx_nan_L = 0;
+        <the kernel, its host version included>
+        if (pcx_nan_L || !(m - m == 0) || m == 0) { m = pcx_start_L; <the loop as written> } }
+
+    Where no partial value was NaN and the result is finite and not 0, the reduction's
+    minimum is the serial loop's (for any other number, equal values are one value); a NaN
+    element, a tie of +0 and -0, or an infinity the reduction's finite starts may have
+    hidden runs the loop again from the same start, as the user wrote it.  The nest
+    writes nothing else (analysis._restarts_rerun) and maps its own data, so the host
+    copies it reads are current.  ``long double`` holds any float or double exactly."""
+    var, start, flag = _restart_names(k)
+    ed.insert_before(k.start_byte, _RANK_KERNEL - 3, f"{{ long double {start} = {var}; int {flag} = 0;")
+    copy = ed.data[stmt.start_byte:stmt.end_byte].decode("utf-8", "surrogateescape")
+    pad = " " * (stmt.start_byte - ed.line_start(stmt.start_byte))
+    after = " " * (stmt.end_byte - ed.line_start(stmt.end_byte))
+    ed.close_after(stmt.end_byte, (
+        f"\nif ({flag} || !({var} - {var} == 0) || {var} == 0) {{\n{var} = {start};\n"
+        f"{ed.line_directive(ed.line_of(stmt.start_byte))}{pad}{copy}\n}} }}\n"
+        f"{ed.line_directive(ed.line_of(stmt.end_byte))}{after}"))
+
+
 def _region_block(ed: _Editor, omp: "_UserOpenMP", r: DataRegion, dropped: set[str]) -> Node | None:
     """The block whose statements region ``r`` wraps, or None when it is not emitted: a
     kernel of it was dropped, it maps nothing, the user's OpenMP is in the way, or its
@@ -611,7 +655,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             k = dataclasses.replace(k, alias_test="")  # (a region's test, or data a region holds)
         # a kernel with a host version of its own maps its own data (the checker refuses these)
         versioned = "versioned for aliasing" if k.alias_test else \
-            "whose sections rest on run-time facts" if k.tested_at_run_time() else ""
+            "whose sections rest on run-time facts" if k.tested_at_run_time() else \
+            "that may run its loop again as written" if k.reruns() else ""
         if versioned and (k.nest_id in held or not hostaccess.can_copy(stmt)):
             dropped.add(k.nest_id)
             remarks.append(_remark(unit, k, "PCX204", f"a kernel {versioned} needs its own maps and a copy of the "
@@ -667,6 +712,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     for k, stmt, atomics in placed:
         if k.nest_id in unheld and k.alone_maps:
             k = dataclasses.replace(k, maps=k.alone_maps, alone_maps=[])
+        if k.reruns():
+            k = _flag_restarts(ed, k)
         emitted.append(k)
         for p in k.private_arrays:  # (engine/privatise.py)
             ed.insert_before(p.body_start, _RANK_PRIVATE, p.declaration())
@@ -683,6 +730,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             sections = [section_text(sec, plan.constants) for m in k.maps for sec in m.sections]
             ed.insert_before(k.start_byte, _RANK_KERNEL - 0.5, _pivot_version(ed, k, stmt, sections))
             ed.close_after(k.end_byte)
+        if k.reruns():
+            _rerun_version(ed, k, stmt)
         ed.insert_before(k.start_byte, _RANK_KERNEL, "#pragma " + text)
         directives.append(EmittedDirective(k.line, text, k.nest_id))
         for pos in atomics:

@@ -27,6 +27,7 @@ from pcx_driver.engine.semantics import Semantics
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import function_name
 from pcx_driver.engine.legality import template_parameters
+from pcx_driver.engine.macros import select_form
 from pcx_driver.engine.source import SourceModel, arguments_of, condition_value, nodes_of_type, strip_parens, walk
 from pcx_driver.model import Reduction
 
@@ -71,10 +72,12 @@ class ScalarVerdict:
 
 
 class _Ctx:
-    def __init__(self, model: SourceModel, sem: Semantics, instantiations: list[list[str]] | None = None):
+    def __init__(self, model: SourceModel, sem: Semantics, instantiations: list[list[str]] | None = None,
+                 pure_calls: frozenset[int] = frozenset()):
         self.m = model
         self.sem = sem
         self.instantiations = instantiations  # the template's, where the nest is in one
+        self.pure_calls = pure_calls  # start bytes of calls that only compute a value of their arguments
 
     def t(self, n: Node | None) -> str:
         return self.m.text(n)
@@ -96,7 +99,11 @@ class _Ctx:
         return n is not None and n.type == "identifier" and self.key_of(n) == key
 
     def has_side_effects(self, n: Node) -> bool:
-        return any(x.type in ("assignment_expression", "update_expression", "call_expression") for x in walk(n))
+        """Whether evaluating ``n`` may do more than give its value: an assignment, an
+        update, or a call but to a function that reads its arguments and nothing else
+        (``pure_calls``, where the caller knows them)."""
+        return any(x.type in ("assignment_expression", "update_expression")
+                   or x.type == "call_expression" and x.start_byte not in self.pure_calls for x in walk(n))
 
     def safe_to_evaluate_always(self, n: Node) -> bool:
         """``n`` may be evaluated where the serial program would skip it: no side effect,
@@ -120,8 +127,20 @@ class _Ctx:
 # ---------------------------------------------------------------------------- reductions
 
 
-def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
-    """(operator, pattern node) when the write ``ref`` is a reduction update of its variable."""
+@dataclass(frozen=True)
+class UpdatePattern:
+    """A reduction update found in the nest: its operator, the node the update spans (the
+    assignment, or the ``if`` around it), and whether a NaN element restarts it
+    (``restarts``: ``m = m < e ? m : e`` takes ``e`` where the comparison fails, so after a
+    NaN element ``m`` is NaN and the next element replaces it, which no reduction does)."""
+
+    op: str
+    node: Node
+    restarts: bool = False
+
+
+def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> UpdatePattern | None:
+    """The pattern when the write ``ref`` is a reduction update of its variable."""
     a = ref.assign
     key = ref.decl.key if ref.decl else None
     if a is None or key is None:
@@ -131,7 +150,7 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
         # thread's copy of the variable would start at the identity (TACLe's audiobeam)
         return None
     if a.type == "update_expression":
-        return ("+", a)
+        return UpdatePattern("+", a)
     if a.type != "assignment_expression":
         return None
     op = ctx.t(a.child_by_field_name("operator"))
@@ -141,7 +160,7 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
     if op in COMPOUND_OPS:
         if ctx.mentions(right, key):
             return None
-        return (COMPOUND_OPS[op], a)
+        return UpdatePattern(COMPOUND_OPS[op], a)
     if op != "=":
         return None
     if right.type == "binary_expression":
@@ -149,7 +168,7 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
         if bop == "-":
             left = strip_parens(right.child_by_field_name("left"))
             if ctx.is_var(left, key) and not ctx.mentions(right.child_by_field_name("right"), key):
-                return ("+", a)
+                return UpdatePattern("+", a)
             return None
         if bop in CHAIN_OPS:
             operands = _flatten(right, bop, ctx)
@@ -161,40 +180,60 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
                 # starts at the identity and runs it in every iteration
                 return None
             if len(hits) == 1 and not any(ctx.mentions(o, key) for o in others):
-                return (bop, a)
+                return UpdatePattern(bop, a)
         return None
     if right.type == "call_expression":
-        kind = _minmax_call(right, key, ref.decl, ctx)
-        return (kind, a) if kind else None
+        found = _minmax_call(right, key, ref.decl, ctx)
+        if found is None or found[1] and not _restartable(a):
+            return None
+        return UpdatePattern(found[0], a, found[1])
     if right.type == "conditional_expression":
         kind = _minmax_select(right.child_by_field_name("condition"), right.child_by_field_name("consequence"),
                               right.child_by_field_name("alternative"), key, ctx)
-        if kind and (ref.decl.floating or ref.decl.dependent) and \
-                not ctx.is_var(right.child_by_field_name("alternative"), key):
+        if kind and _restarts(ref.decl) and not ctx.is_var(right.child_by_field_name("alternative"), key):
             # ``m = (a[i] < m) ? m : a[i]``: a NaN (in a[i] or in m) makes the comparison
             # false and picks a[i], so the serial result depends on where the NaN stands;
-            # only the form that keeps m where the comparison fails reduces like the if
-            return None
-        return (kind, a) if kind else None
+            # the form that keeps m where the comparison fails reduces like the if, this
+            # one only with a check of every partial value (Reduction.restarts)
+            return UpdatePattern(kind, a, True) if _restartable(a) else None
+        return UpdatePattern(kind, a) if kind else None
     return None
 
 
-def _minmax_call(call: Node, key: str, d, ctx: _Ctx) -> str | None:
-    """``m = fmax(m, e)``, ``m = std::min(m, e)``: "min" or "max" where the call updates
-    ``m`` as a reduction does, else None.
+def _restartable(a: Node) -> bool:
+    """Whether the rewrite can check the value update ``a`` leaves (``Reduction.restarts``):
+    ``a`` is a statement of its own, to which ``, flag |= m != m`` can be appended."""
+    return a.parent is not None and a.parent.type == "expression_statement"
+
+
+def _minmax_call(call: Node, key: str, d, ctx: _Ctx) -> tuple[str, bool] | None:
+    """``m = fmax(m, e)``, ``m = std::min(m, e)``, ``m = MIN(m, e)``: ("min" or "max",
+    whether a NaN element restarts it) where the call updates ``m`` as a reduction does,
+    else None.
 
     What the call is decides, never its name alone: the C library's ``fmin``/``fmax``
-    (which ignore a NaN, in either argument) and the C++ library's ``std::min``/``std::max``
-    (``using std::min`` too).  A function of the program named ``max`` may compute
-    anything (a held-out check: the largest magnitude, from every thread's copy starting
-    at -DBL_MAX).  ``std::min(a, b)`` is ``b < a ? b : a``: with a floating ``e`` first,
-    a NaN element is taken and the running value starts again after it, which no
-    reduction does (another held-out check); so for a floating variable it must come
-    first."""
+    (which ignore a NaN, in either argument), the C++ library's ``std::min``/``std::max``
+    (``using std::min`` too) and a macro whose list is a comparison and a choice between
+    its two arguments (``#define MIN(a,b) ((a) < (b) ? (a) : (b))``: read as that
+    choice).  A function of the program named ``max`` may compute anything (a held-out
+    check: the largest magnitude, from every thread's copy starting at -DBL_MAX).
+    ``std::min(a, b)`` is ``b < a ? b : a``: with a floating ``e`` first, a NaN element is
+    taken and the running value starts again after it, which no reduction does alone
+    (another held-out check): that form restarts (``Reduction.restarts``)."""
     fname = ctx.t(call.child_by_field_name("function"))
-    kind = MINMAX_CALLS.get(fname)
     args = arguments_of(call.child_by_field_name("arguments"))
-    if not kind or len(args) != 2:
+    if len(args) != 2:
+        return None
+    use = ctx.sem.macros.get(call.start_byte)
+    if use is not None and use.function_like and use.name == fname:
+        form = select_form(use.body, use.params) if len(use.params) == 2 else None
+        if form is None:
+            return None
+        op, a, b, x, y = form
+        kind = _select_kind(op, args[a], args[b], args[x], args[y], key, ctx)
+        return (kind, _restarts(d) and not ctx.is_var(args[y], key)) if kind else None
+    kind = MINMAX_CALLS.get(fname)
+    if not kind:
         return None
     x, y = args
     first = ctx.is_var(x, key) and not ctx.mentions(y, key)
@@ -206,12 +245,17 @@ def _minmax_call(call: Node, key: str, d, ctx: _Ctx) -> str | None:
         return None
     if callee.name in NAN_IGNORING_MINMAX and (
             callee.library or callee.definition is None and not callee.defined_in):
-        return kind  # (declared by the program itself, as old C does: the C library's names are reserved)
+        return kind, False  # (declared by the program itself, as old C does: the C library's names are reserved)
     if not callee.library:
         return None
-    if (d.floating or d.dependent or not d.integral) and not first:
+    if not first and not d.integral and not _restarts(d):
         return None
-    return kind
+    return kind, not first and _restarts(d)
+
+
+def _restarts(d) -> bool:
+    """Whether a NaN may stand in variable ``d`` (floating, or a template's type)."""
+    return d.floating or d.dependent
 
 
 def _value_discarded(a: Node) -> bool:
@@ -232,7 +276,7 @@ def _value_discarded(a: Node) -> bool:
     return p.type == "for_statement" and p.child_by_field_name("update") == n
 
 
-def if_reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
+def if_reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> UpdatePattern | None:
     """``if (e < m) m = e;`` (min) and ``if (e > m) m = e;`` (max), without else."""
     a = ref.assign
     key = ref.decl.key if ref.decl else None
@@ -253,24 +297,28 @@ def if_reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> tuple[str, Node] | None:
     if cond is not None and cond.type == "condition_clause" and cond.child_by_field_name("initializer") is not None:
         return None  # ``if (init; e < m)``
     kind = _minmax_select(condition_value(cond), a.child_by_field_name("right"), a.child_by_field_name("left"), key, ctx)
-    return (kind, p) if kind else None
+    return UpdatePattern(kind, p) if kind else None
 
 
 def _minmax_select(cond: Node | None, chosen: Node | None, other: Node | None, key: str, ctx: _Ctx) -> str | None:
     """``cond ? chosen : other`` where cond compares the variable with e: min, max or None."""
     cond = strip_parens(cond)
-    chosen = strip_parens(chosen)
-    other = strip_parens(other)
-    if cond is None or cond.type != "binary_expression" or chosen is None or other is None:
+    if cond is None or cond.type != "binary_expression":
         return None
-    op = ctx.t(cond.child_by_field_name("operator"))
-    A = strip_parens(cond.child_by_field_name("left"))
-    B = strip_parens(cond.child_by_field_name("right"))
+    return _select_kind(ctx.t(cond.child_by_field_name("operator")), cond.child_by_field_name("left"),
+                        cond.child_by_field_name("right"), chosen, other, key, ctx)
+
+
+def _select_kind(op: str, A: Node | None, B: Node | None, chosen: Node | None, other: Node | None, key: str,
+                 ctx: _Ctx) -> str | None:
+    """``A op B ? chosen : other`` where one of A and B is the variable and the other an
+    expression e without effects, chosen and other being those two: min, max or None."""
+    A, B, chosen, other = (strip_parens(n) for n in (A, B, chosen, other))
     if op in (">", ">="):
         A, B = B, A
     elif op not in ("<", "<="):
         return None
-    if A is None or B is None:
+    if A is None or B is None or chosen is None or other is None:
         return None
     # now the condition reads "A < B"
     if ctx.is_var(A, key):
@@ -610,8 +658,8 @@ def flag_reduction(refs: list[ScalarRef], d, nest: Node, fn_body: Node, ctx: _Ct
 def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, fn_body: Node,
              index_keys: set[str], root_key: str | None,
              escaping_kinds: tuple[str, ...] = ("global", "static-local"),
-             instantiations: list[list[str]] | None = None) -> ScalarVerdict:
-    ctx = _Ctx(model, sem, instantiations)
+             instantiations: list[list[str]] | None = None, pure_calls: frozenset[int] = frozenset()) -> ScalarVerdict:
+    ctx = _Ctx(model, sem, instantiations, pure_calls)
     out = ScalarVerdict()
     by_key: dict[str, list[ScalarRef]] = {}
     for r in facts.scalars:
@@ -685,8 +733,8 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                     break
                 patterns.append(pat)
         if patterns:
-            ops = {p[0] for p in patterns}
-            nodes = [p[1] for p in patterns]
+            ops = {p.op for p in patterns}
+            nodes = [p.node for p in patterns]
             covered = all(any(n.start_byte <= r.node.start_byte < n.end_byte for n in nodes) for r in refs)
             if len(ops) == 1 and covered:
                 op = ops.pop()
@@ -722,9 +770,12 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                 # combination of the partial results drops it; and OpenMP starts each partial
                 # maximum at the least finite value, not -inf, so a start of -inf over
                 # elements all -inf, a fully masked softmax row, came out -FLT_MAX)
+                # (and one a NaN element restarts, ``m = m < e ? m : e``, a check of every
+                # partial value: Reduction.restarts)
                 out.reductions.append(Reduction(op, name, nan_start=op in ("min", "max") and
                                                 (d.floating or floating_instances)
-                                                and not _finite_start(root, d, fn_body, ctx)))
+                                                and not _finite_start(root, d, fn_body, ctx),
+                                                restarts=[p.node.end_byte for p in patterns if p.restarts]))
                 continue
         exposed = exposure.exposed.get(key)
         if exposed is not None:

@@ -29,11 +29,13 @@ HostLoop = Callable[[tree_sitter.Node, State], "State | None"]
 def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_loop: HostLoop) -> State:
     """Kernel ``k`` at loop ``node``: its maps in, its reads and writes, its maps out.
     ``host_loop`` walks a loop as host code (a kernel versioned for aliasing may run so)."""
-    if k.plan.nan_test or k.plan.tested_at_run_time():
+    if k.plan.nan_test or k.plan.reruns() or k.plan.tested_at_run_time():
         # a NaN start, or a fact its sections rest on failing, runs the loop as written, on
-        # the host (rewrite.device_test)
+        # the host (rewrite.device_test); a minimum a NaN element restarts may run it after
+        # the kernel (Reduction.restarts)
         plain = dataclasses.replace(k.plan, nan_test="", caller_extents=[], assumptions=[], stride_facts=[],
-                                    row_tests=[])
+                                    row_tests=[], reductions=[dataclasses.replace(r, restarts=[])
+                                                              for r in k.plan.reductions])
         return versioned_kernel(f, dataclasses.replace(k, plan=plain), node, st, host_loop)
     if any(p.bounds_test for p in k.plan.private_arrays):  # the range test of a private array
         # (engine/privatise.py) is a version of its own, which no region's test covers
