@@ -335,6 +335,10 @@ class NestAnalysis:
     pivot_test: str = ""
     # Scalar members read through a pointer or reference, passed in as local values
     member_values: list[MemberValue] = field(default_factory=list)
+    # ``exit(E);`` / ``abort();`` statements (byte ranges) in the outer loop's body: the
+    # kernel sets a flag and ends the iteration there, and the program leaves after it
+    # with the statement as written (Legality.exit_problem)
+    exits: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -580,6 +584,9 @@ class KernelPlan:
     # kernel runs as written where a call did not; like the alias test, such a kernel
     # maps its own data, and no region may hold it.
     caller_extents: list[CallerExtent] = field(default_factory=list)
+    # NestAnalysis.exits: each becomes ``{ FLAG = 1; continue; }``, and the statement runs
+    # after the kernel where the flag is set
+    exits: list[tuple[int, int]] = field(default_factory=list)
     # What its sections rest on (``ArrayAccessSummary.assumptions``), tested like those.
     assumptions: list[Assumption] = field(default_factory=list)
     # NestAnalysis.stride_facts: strided loops' last indices, tested like those.

@@ -295,7 +295,8 @@ ROWS: list[Row] = [
     R("if (a[i] < 0) break; b[i] = a[i]", SER, "PCX108"),
     R("if (a[i] < 0) return; b[i] = 1", SER, "PCX108"),
     R("if (a[i] < 0) goto done; b[i] = 1", SER, "PCX108", post="done: ;"),
-    R("if (a[i] < 0) exit(1); b[i] = a[i]", SER, "PCX108"),
+    R("if (a[i] < 0) exit(1); b[i] = a[i]", OFF, note="exit(1) after the kernel, the iteration ended there"),
+    R("if (a[i] < 0) exit(i); b[i] = a[i]", SER, "PCX108", note="the status is the index"),
     R("if (a[i] < 0) continue; b[i] = a[i]", OFF, note="continue is allowed"),
     R("for (int i = 0; i < n; i++) { for (int j = 0; j < m; j++) { if (c[j] > a[i]) break; } b[i] = 1; }", OFF,
       note="break of an inner loop stays inside the iteration"),
@@ -403,7 +404,8 @@ for call, rid in [("printf(\"x\")", "PCX106"), ("puts(\"x\")", "PCX106"), ("free
                   ("exit(0)", "PCX108"), ("ext_fn(1.0)", "PCX105"), ("side(1.0)", "PCX105")]:
     ROWS.append(R(f"for (int i = 0; i < n; i++) for (int j = 0; j < 64; j++) {{ A[i][j] = 0; {call}; }}", SER, rid,
                   note=f"nested call {call}"))
-    ROWS.append(R(f"for (int i = 0; i < n; i++) {{ if (a[i] > 0) {call}; }}", SER, rid, note=f"guarded call {call}"))
+    ROWS.append(R(f"for (int i = 0; i < n; i++) {{ if (a[i] > 0) {call}; }}", OFF if call == "exit(0)" else SER,
+                  "PCX100" if call == "exit(0)" else rid, note=f"guarded call {call}"))
 
 
 def _analyse(src: str, lang: Language = Language.C, path: str = "t.c") -> UnitAnalysis:

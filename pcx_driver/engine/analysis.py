@@ -638,7 +638,8 @@ class _UnitAnalyser:
         reasons: list[tuple[str, str]] = []
         self.legality.hazards(nest, reasons)
         self.legality.indices_and_bounds(nest, reasons)
-        calls = self.legality.calls(nest, reasons)
+        exits: list[tuple[int, int]] = []
+        calls = self.legality.calls(nest, reasons, exits)
         hidden = user_object_code(sem, node.start_byte, node.end_byte, m.line_col)
         if hidden is not None:
             reasons.append(("PCX105", f"the loop {hidden}"))
@@ -702,6 +703,7 @@ class _UnitAnalyser:
             private_arrays=privates, pivot_test=" && ".join(f"({t})" for t in pivots) if len(pivots) > 1 else "".join(pivots),
             lastprivate=sv.lastprivate, lastprivate_init=m.text(start) if sv.lastprivate and start is not None else "",
             member_values=_member_values(nest.facts.member_values, m) + _container_sizes(arrays, node, m), stride_facts=strides, row_tests=rows,
+            exits=exits,
         )
         self._offloaded_groups.append(groups)
         clauses = []
@@ -718,6 +720,10 @@ class _UnitAnalyser:
             summary += f"; estimated work {work:.3g} ({shown}), at least --pcx-min-work={self.min_work:g}"
         else:
             summary += f"; estimated work {work:.3g} ({shown}{guess})"
+        if exits:
+            first = m.data[exits[0][0]:exits[0][1]].decode("utf-8", "surrogateescape")
+            summary += (f"; an iteration that reaches '{first.strip()}' (line {self.line(exits[0][0])}) ends there, "
+                        "and the program leaves after the kernel")
         restarting = next((r.variable for r in sv.reductions if r.restarts), None)
         if restarting is not None:
             summary += (f"; '{restarting}' takes the element where the comparison fails, so the loop runs again as "

@@ -121,6 +121,7 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         pivot_test=n.pivot_test,
         lastprivate=list(n.lastprivate),
         lastprivate_init=n.lastprivate_init,
+        exits=list(n.exits),
     )
 
 

@@ -1065,14 +1065,15 @@ def declared_identifier(node: tree_sitter.Node, data: bytes) -> str | None:
 
 def macro_declared_name(fd: tree_sitter.Node, data: bytes) -> str | None:
     """``u32 ARR(p2)`` (tree-sitter reads a function declarator) declares ``p2`` when ARR is
-    a function-like macro of the unit whose replacement begins with one of its parameters
-    (``#define ARR(v) v[restrict N]``, PolyBench's ``POLYBENCH_1D(var, dim1, ddim1)``):
-    that argument, when it is a plain name; None otherwise."""
+    a function-like macro whose replacement begins with one of its parameters and ``[``
+    (``#define ARR(v) v[restrict N]``; PolyBench's ``POLYBENCH_1D(var, dim1, ddim1)``,
+    defined in a header: libclang's, ``note_macros``): that argument, when it is a plain
+    name; None otherwise."""
     macro = text_of(data, fd.child_by_field_name("declarator"))
     root = fd
     while root.parent is not None:
         root = root.parent
-    position = _declaring_macros(root, data).get(macro)
+    position = _declaring_macros(root, data).get(macro, _DECLARING_MACROS.get(data, {}).get(macro))
     params = fd.child_by_field_name("parameters")
     args = [text_of(data, a).strip() for a in params.named_children] if params is not None else []
     if position is None or position >= len(args) or not args[position].isidentifier():
@@ -1130,6 +1131,9 @@ def all_nodes(node: tree_sitter.Node):
 #: unit text -> function-like macros whose replacement list assigns, increments or takes an
 #: address, each with the positions of the parameters it names (``note_macros``)
 _STORING_MACROS: dict[bytes, dict[str, frozenset[int]]] = {}
+#: unit text -> function-like macros (a header's too) whose replacement list begins with a
+#: parameter and ``[``, a declarator: name -> that parameter's position (``note_macros``)
+_DECLARING_MACROS: dict[bytes, dict[str, int]] = {}
 #: unit text -> C++ calls binding arguments to non-const references: call start -> positions
 _STORING_CALLS: dict[bytes, dict[int, frozenset[int]]] = {}
 #: unit text -> macros whose replacement list may leave the statement it stands in
@@ -1158,7 +1162,11 @@ def note_macros(data: bytes, defs: dict[str, tuple[bool, list[str]]], params: di
         _STORING_MACROS.clear()
         _STORING_CALLS.clear()
         _LEAVING_MACROS.clear()
+        _DECLARING_MACROS.clear()
     _STORING_MACROS[data] = found
+    _DECLARING_MACROS[data] = {name: params[name].index(body[0]) for name, (function_like, body) in defs.items()
+                               if function_like and len(body) > 1 and body[1] == "["
+                               and body[0] in params.get(name, [])}
     _STORING_CALLS[data] = dict(by_reference or {})
     _LEAVING_MACROS[data] = {name: next(t for t in body if t in LEAVING_TOKENS)
                              for name, (_, body) in defs.items() if LEAVING_TOKENS & set(body)}

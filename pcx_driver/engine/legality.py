@@ -358,8 +358,14 @@ class Legality:
                 out.add(c.node.start_byte)
         return frozenset(out)
 
-    def calls(self, nest: Nest, reasons: list[tuple[str, str]]) -> list[str]:
+    def calls(self, nest: Nest, reasons: list[tuple[str, str]],
+              exits: list[tuple[int, int]] | None = None) -> list[str]:
+        """The user functions the nest calls; a reason for each call that keeps it serial.
+        ``exits``: where given, the statements ``exit(E);`` (``abort();``) the kernel can
+        turn into a flag and a ``continue``, the program leaving after it (``exit_problem``),
+        are collected there instead of refused."""
         users: list[str] = []
+        leaving: list[tuple[Node, str]] = []  # (statement, its text) of each exit taken
         for c in nest.facts.calls:
             kind = classify_call(c.name, c.callee)
             where = f"(line {self._line(c.node)})"
@@ -374,7 +380,11 @@ class Legality:
             elif kind is CallKind.ALLOC:
                 reasons.append(("PCX107", f"memory allocation call '{c.name}' inside the nest {where}"))
             elif kind is CallKind.EXIT:
-                reasons.append(("PCX108", f"'{c.name}' may leave the nest {where}"))
+                stmt, why = self.exit_problem(c, nest) if exits is not None else (None, "")
+                if stmt is not None:
+                    leaving.append((stmt, self.model.text(stmt)))
+                else:
+                    reasons.append(("PCX108", f"'{c.name}' may leave the nest {where}" + (f": {why}" if why else "")))
             elif kind is CallKind.MEMORY:
                 reasons.append(("PCX105", f"'{c.name}' writes memory the analysis cannot see {where}"))
             elif kind is CallKind.USER and c.callee is not None:
@@ -399,7 +409,48 @@ class Legality:
                                           "program sees"))
             else:
                 reasons.append(("PCX105", f"call to '{c.name}', which has no visible definition {where}"))
+        if len({text for _, text in leaving}) > 1:
+            # (after the kernel one statement leaves: which iteration came first is not kept)
+            lines = ", ".join(str(self._line(st)) for st, _ in leaving)
+            reasons.append(("PCX108", f"the nest leaves the program by different statements (lines {lines})"))
+        elif exits is not None:
+            exits.extend((st.start_byte, st.end_byte) for st, _ in leaving)
         return users
+
+    def exit_problem(self, c, nest: Nest) -> tuple[Node | None, str]:
+        """(its statement, "") when call ``c`` of ``exit``/``abort`` can leave the program
+        after the kernel instead (``NestAnalysis.exits``), else (None, why not).
+
+        Serially the iterations before the one that reaches it ran, and the program ended
+        there; nothing they wrote can be seen after ``exit`` (no I/O runs in a kernel).  The
+        kernel runs every iteration but the rest of any that reaches the call, which the
+        rewrite makes ``{ FLAG = 1; continue; }``, and the program leaves right after it
+        with the same statement, so: the call is a statement of its own in the body of the
+        nest's outer loop, under ``if``s only (a ``continue`` there ends the iteration), and
+        its status is the same in every iteration (no name the nest assigns, no call)."""
+        call = c.node
+        root = nest.root.node
+        if not (root.start_byte <= call.start_byte < root.end_byte):
+            return None, "in a function the nest calls"
+        stmt = call.parent
+        if stmt is None or stmt.type != "expression_statement":
+            return None, "not a statement of its own"
+        up = stmt.parent
+        while up is not None and up != root:
+            if up.type not in ("compound_statement", "if_statement", "else_clause"):
+                return None, "inside an inner loop or a switch"
+            up = up.parent
+        if up is None:
+            return None, "not in the body of the outer loop"
+        args = call.child_by_field_name("arguments")
+        for x in walk(args) if args is not None else ():
+            if x.type in ("call_expression", "assignment_expression", "update_expression"):
+                return None, "its status is computed by the nest"
+            if x.type == "identifier":
+                d = self.sem.decl_of(x.start_byte)
+                if d is not None and (d.key in nest.written or d.key in nest.facts.local_keys):
+                    return None, f"its status '{self.model.text(x)}' changes in the nest"
+        return stmt, ""
 
 
 def _is_math_name(name: str) -> bool:

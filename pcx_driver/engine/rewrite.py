@@ -596,6 +596,33 @@ def _rerun_version(ed: _Editor, k: KernelPlan, stmt) -> None:
         f"{ed.line_directive(ed.line_of(stmt.end_byte))}{after}"))
 
 
+def _exit_flag(k: KernelPlan) -> str:
+    return f"pcx_exit_{k.line}"
+
+
+def _flag_exits(ed: _Editor, k: KernelPlan) -> KernelPlan:
+    """Kernel ``k`` with each ``exit(E);`` of its loop (``KernelPlan.exits``) made ``{ FLAG
+    = 1; continue; }`` and the flag reduced with ``|``."""
+    flag = _exit_flag(k)
+    for start, end in k.exits:
+        ed.rename(start, end, f"{{ {flag} = 1; continue; }}")
+    return dataclasses.replace(k, reductions=[*k.reductions, Reduction("|", flag)])
+
+
+def _exit_after(ed: _Editor, k: KernelPlan, stmt) -> None:
+    """Around kernel ``k``: ``{ int FLAG = 0;`` before it (and before its host version),
+    and after it ``if (FLAG) exit(E); }``, the statement as written: an iteration that
+    reached it set the flag (``_flag_exits``)."""
+    flag = _exit_flag(k)
+    start, end = k.exits[0]
+    leave = ed.data[start:end].decode("utf-8", "surrogateescape")
+    ed.insert_before(k.start_byte, _RANK_KERNEL - 4, f"{{ int {flag} = 0;")
+    after = " " * (stmt.end_byte - ed.line_start(stmt.end_byte))
+    ed.close_after(stmt.end_byte, (
+        f"\nif ({flag}) {{\n{ed.line_directive(ed.line_of(start))}{leave}\n}} }}\n"
+        f"{ed.line_directive(ed.line_of(stmt.end_byte))}{after}"))
+
+
 def _region_block(ed: _Editor, omp: "_UserOpenMP", r: DataRegion, dropped: set[str]) -> Node | None:
     """The block whose statements region ``r`` wraps, or None when it is not emitted: a
     kernel of it was dropped, it maps nothing, the user's OpenMP is in the way, or its
@@ -714,6 +741,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             k = dataclasses.replace(k, maps=k.alone_maps, alone_maps=[])
         if k.reruns():
             k = _flag_restarts(ed, k)
+        if k.exits:
+            k = _flag_exits(ed, k)
         emitted.append(k)
         for p in k.private_arrays:  # (engine/privatise.py)
             ed.insert_before(p.body_start, _RANK_PRIVATE, p.declaration())
@@ -732,6 +761,8 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             ed.close_after(k.end_byte)
         if k.reruns():
             _rerun_version(ed, k, stmt)
+        if k.exits:
+            _exit_after(ed, k, stmt)
         ed.insert_before(k.start_byte, _RANK_KERNEL, "#pragma " + text)
         directives.append(EmittedDirective(k.line, text, k.nest_id))
         for pos in atomics:
