@@ -63,11 +63,16 @@ ADVICE: dict[str, str] = {
               "body.  A helper in a header it includes is taken when it is one return of an expression over "
               "scalar parameters and libm calls (FABS, SQRT, sq).  Library calls other than libm stay on the host.  An OpenMP runtime call (omp_get_thread_num, omp_get_team_num) in serial code written for CPU threads: replace it with the value the serial program sees (0, or 1 for the counts), or keep the loop on the host.",
     "PCX106": "Move printf and other I/O out of the loop (collect into an array, print after it).",
-    "PCX108": "Replace the early exit with a flag or a bound computed before the loop.",
+    "PCX108": "Replace the early exit with a flag or a bound computed before the loop.  A check that "
+              "leaves the program (if (v[k] <= 0) exit(1);) is taken as it is when the call is a statement "
+              "of its own under ifs in the outer loop's body, every such call is the same statement, and "
+              "its status does not change in the loop: the program then leaves after the kernel.",
     "PCX110": "Write the loop as for (i = start; i < bound; i++) (or += constant) with bounds that do not "
               "change inside it, and a fresh index that no enclosing loop shares.",
     "PCX112": "Declare the scalar inside the loop body, or give it a value at the top of every iteration; "
-              "a value needed after the loop must be recomputed there.",
+              "a value needed after the loop must be recomputed there.  A minimum or maximum that takes the "
+              "element where the comparison fails (m = m < e ? m : e) is a reduction only in a loop that "
+              "writes nothing else: it may run again as written where a NaN or a tie of zeros met it.",
     "PCX113": "Only function-like macros that expand to an expression over their arguments are read through; "
               "use an inline function instead of a macro with statements, assignments or globals.",
     "PCX114": "Keep #if/#ifdef lines outside the loop nest.",

@@ -127,6 +127,12 @@ def addressable(refs: list[ArrayRef]) -> bool:
     (``double **`` rows would need loads; a run-time alias check cannot see them)."""
     for a in refs:
         d = a.decl
+        if a.accessor_args is not None and d is not None and len(a.subs) == 1 and (
+                d.shape == "container" and d.container == "std::vector" or d.shape == "pointer") \
+                and (unqualified(d.element_type) in ARITH_TYPES or d.dependent):
+            # ``domain.dxx(k)``, an element accessor: its elements lie from ``&domain.dxx(0)``,
+            # the local pointer the rewrite takes before the loop (dataplan._containers)
+            continue
         if d is not None and d.shape == "container" and d.container == "std::vector" and not a.member \
                 and not a.via_data and not a.fields and a.base == a.root and len(a.subs) == 1 \
                 and d.element_type.strip() != "bool":

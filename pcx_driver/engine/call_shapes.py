@@ -77,12 +77,21 @@ def subscripted_field(method):
         return None
     kids = list(stmts[0].get_children())
     e = _implicit(kids[0]) if len(kids) == 1 else None
-    if e is None or e.kind != K.CALL_EXPR or e.spelling != "operator[]":
+    if e is not None and e.kind == K.ARRAY_SUBSCRIPT_EXPR:
+        # ``return m_dxx[idx];`` over a pointer member (LULESH's strains)
+        parts = list(e.get_children())
+        if len(parts) != 2:
+            return None
+        obj, index = _implicit(parts[0]), _implicit(parts[1])
+        if obj is None or obj.type.get_canonical().kind != ci.TypeKind.POINTER:
+            return None
+    elif e is None or e.kind != K.CALL_EXPR or e.spelling != "operator[]":
         return None
-    parts = list(e.get_children())
-    if len(parts) != 3:
-        return None
-    obj, index = _implicit(parts[0]), _implicit(parts[2])
+    else:
+        parts = list(e.get_children())
+        if len(parts) != 3:
+            return None
+        obj, index = _implicit(parts[0]), _implicit(parts[2])
     if obj is None or obj.kind != K.MEMBER_REF_EXPR or any(True for _ in obj.get_children()):
         return None  # (a child: another object's member, not this one's)
     if index is None or index.kind != K.DECL_REF_EXPR or index.referenced is None or \

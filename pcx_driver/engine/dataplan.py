@@ -919,6 +919,13 @@ def _containers(unit: SourceUnit, plan: Plan, fp: FunctionPlan, offl: list[Kerne
             # kernel then maps what it touches through the same local pointer)
             for m in [*k.maps, *k.alone_maps]:
                 m.sections = [Section(local.get(s.base, s.base), s.dims) for s in m.sections]
+            if k.alias_test and any(a in local or b in local for a, b in nest.alias_checks):
+                # (pointer members reached through accessors, ``domain.dxx(k)``: the test
+                # reads the local pointers too, the members themselves being private)
+                k.alias_test = alias_test([(local.get(a, a), local.get(b, b)) for a, b in nest.alias_checks],
+                                          k.maps, {(local.get(a, a), local.get(b, b)) for a, b in nest.alias_reads})
+                if not k.alias_test:
+                    raise RuntimeError("a kernel's alias test lost its sections to the local pointers")
     for name in region_containers:  # passed to kernel functions only: no renames here
         if region is not None and name not in per_region:
             lp = LocalPointer(_unique(name, fp.data, used), name, region.start_byte, region.line)

@@ -107,6 +107,8 @@ class Extents:
             # private member, whose length code outside the class cannot read (the rewrite
             # did not compile): the subscripts' range must bound the section then
             extents = [None] if via_accessor and d.hidden else [f"{a0.base}.size()"]
+        if d.shape == "pointer" and via_accessor:
+            extents = [None]  # (a pointer member, ``domain.dxx(k)``: the subscripts' range bounds it)
         if d.shape == "pointer" and not extents:
             extents = [None]
         if d.kind == "param" and d.shape != "container" and extents:
@@ -213,8 +215,10 @@ class Extents:
             caller_extent=self._handed,
             assumptions=list(self._assumed),
         )
-        if d.shape == "container":
-            summary.container = d.container
+        if d.shape == "container" or via_accessor:
+            # (a pointer member reached through its accessor is mapped like a container's
+            # data: through a local pointer ``&domain.dxx(0)`` taken before the kernel)
+            summary.container = d.container or "pointer"
             summary.base_ranges = sorted({(a.base_node.start_byte, a.base_node.end_byte) for a in refs})
             summary.section = Section(a0.base, dims)
             if a0.accessor_args is not None:

@@ -534,7 +534,8 @@ class Semantics:
         if kind == "method":
             field = self._classified("accessor", ref, call_shapes.subscripted_field)
             member = self._decl(field) if field is not None else None
-            if member is not None and member.shape == "container" and member.container == "std::vector" \
+            if member is not None and (member.shape == "container" and member.container == "std::vector"
+                                       or member.shape == "pointer" and (member.integral or member.floating)) \
                     and not member.reference and call is not None and call_shapes.index_kept(call, ref):
                 self.accessors[(start, end)] = member
             return
