@@ -95,8 +95,18 @@ class Legality:
 
     def template(self, fi: FunctionInfo) -> None:
         name = fi.name.split("::")[-1].split("<")[0]
-        insts = self.sem.template_calls.get(name, []) or self._instantiated_in_templates(fi, name) \
-            or self._explicit_instantiations(name)
+        # Every instantiation the file makes: calls, calls in other templates, explicit
+        # instantiations, all of them (a held-out check: ``tsum<float>(x)`` beside
+        # ``wrap<int>`` calling ``tsum<U>``, or beside ``template int tsum<int>(...)``, was
+        # taken for float alone and its sum reduced in int).
+        in_templates = self._instantiated_in_templates(fi, name)
+        insts = [*self.sem.template_calls.get(name, []), *(in_templates or []), *self._explicit_instantiations(name)]
+        elsewhere = self._named_elsewhere(fi, name)
+        if in_templates is None or elsewhere is not None:
+            why = f"its name is used at line {elsewhere} other than in a call" if elsewhere is not None else \
+                "a template calls it with arguments pcx cannot follow"
+            raise Refusal("PCX136", f"function template '{name}' may be instantiated where pcx cannot see with "
+                          f"what: {why}", recurse=False)
         if not insts:
             owner = self._class_template(fi)
             if owner:
@@ -111,6 +121,30 @@ class Legality:
                 if base and not base.lstrip("-").isdigit() and base not in ARITH_TYPES and not self._functor_type(base):
                     raise Refusal("PCX136", f"function template '{name}' is instantiated with '{a}', which "
                                   "cannot be offloaded", recurse=False)
+
+    def _named_elsewhere(self, fi: FunctionInfo, name: str) -> int | None:
+        """The line where template ``name`` is named other than as a call's function, a
+        declaration or an explicit instantiation, outside its own definition: ``&tsum<int>``,
+        ``fp = tmin``; those make instantiations no call shows.  None where there is none."""
+        for n in walk(self.model.root):
+            if n.type not in ("identifier", "field_identifier") or self._t(n) != name:
+                continue
+            if fi.node.start_byte <= n.start_byte < fi.node.end_byte:
+                continue
+            up = n.parent
+            if up is not None and up.type == "template_function":
+                up = up.parent  # name<args>
+            while up is not None and up.type in ("qualified_identifier", "template_function", "template_method",
+                                                 "field_expression"):
+                up = up.parent  # ns::name, Class<T>::name, obj.name
+            if up is None:
+                continue
+            if up.type == "call_expression" or up.type in ("function_declarator", "template_instantiation"):
+                continue
+            if any(a.type == "template_instantiation" for a in _ancestors(up)):
+                continue
+            return self._line(n)
+        return None
 
     def _explicit_instantiations(self, name: str) -> list[list[str]]:
         """The template arguments of each explicit instantiation ``template void
@@ -138,16 +172,16 @@ class Legality:
         return stateless_class(class_named(name.strip(), self.model), self.model) and all(
             t.replace("const ", "").strip() in ARITH_TYPES for t in targs if t)
 
-    def _instantiated_in_templates(self, fi: FunctionInfo, name: str, depth: int = 0) -> list[list[str]]:
+    def _instantiated_in_templates(self, fi: FunctionInfo, name: str, depth: int = 0) -> list[list[str]] | None:
         """The instantiations of function template ``name`` made only by calls in other
         templates' bodies (HeCBench atomicCost<T> calling ``wiAtomicOnGlobalMem<T>(...)``,
         conv1D<T> calling ``conv1d(mask, a, b, ...)``): each instantiation of the calling
         template, its arguments put in for the call's, written (``<T>``) or deduced from an
-        argument declared with the caller's parameter (``T *a`` passed for ``T *in``).  []
+        argument declared with the caller's parameter (``T *a`` passed for ``T *in``).  None
         when a call cannot be followed, so the template keeps PCX136."""
         own = template_parameters(fi.node, self.model)
         if depth > 3 or not own:
-            return []
+            return None if depth > 3 else []
         graph = callgraph.of(self.model.data, self.model.unit.language)
         out: list[list[str]] = []
         for caller in self.model.functions():
@@ -159,13 +193,14 @@ class Legality:
                 continue
             cparams = [p for p, _ in template_parameters(caller.node, self.model)]
             cname = caller.name.split("::")[-1].split("<")[0]
-            cinsts = self.sem.template_calls.get(cname, []) or self._instantiated_in_templates(caller, cname, depth + 1)
-            if not cinsts:
-                return []
+            above = self._instantiated_in_templates(caller, cname, depth + 1)
+            if above is None:
+                return None
+            cinsts = [*self.sem.template_calls.get(cname, []), *above, *self._explicit_instantiations(cname)]
             for call in calls:
                 binding = self._template_binding(call, fi, own, cparams)
                 if binding is None:
-                    return []
+                    return None
                 for cargs in cinsts:
                     actual = dict(zip(cparams, cargs))
                     out.append([actual.get(binding[p], binding[p]) for p, _ in own])
@@ -451,6 +486,12 @@ class Legality:
                 if d is not None and (d.key in nest.written or d.key in nest.facts.local_keys):
                     return None, f"its status '{self.model.text(x)}' changes in the nest"
         return stmt, ""
+
+
+def _ancestors(n: Node):
+    while n is not None:
+        yield n
+        n = n.parent
 
 
 def _is_math_name(name: str) -> bool:

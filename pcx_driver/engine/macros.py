@@ -480,20 +480,25 @@ def list_names(name: str, body: list[str], params: list[str], sem: Semantics,
 
 def select_form(body: list[str], params: list[str]) -> tuple[str, int, int, int, int] | None:
     """``(op, a, b, chosen, other)`` where the replacement list ``body`` of a function-like
-    macro with ``params`` is ``PA op PB ? PC : PD`` over its parameters alone (``#define
-    min(a,b) (a) < (b) ? (a) : (b)``, parenthesised or not): ``op`` the comparison, the
+    macro with ``params`` is ``(PA) op (PB) ? (PC) : (PD)`` over its parameters alone
+    (``#define min(a,b) (a) < (b) ? (a) : (b)``, the whole in parentheses or not; the use
+    must stand as written where it is, ``stands_as_written``): ``op`` the comparison, the
     others the indices of the parameters standing in each place; None for any other."""
     body = _unwrap(body)
     top = [k for k in _top_level(body) if body[k] in ("?", ":")]
     if [body[k] for k in top] != ["?", ":"]:
         return None
     q, c = top
-    cond, chosen, other = _unwrap(body[:q]), _unwrap(body[q + 1:c]), _unwrap(body[c + 1:])
+    cond, chosen, other = _unwrap(body[:q]), body[q + 1:c], body[c + 1:]
     ops = [k for k in _top_level(cond) if cond[k] in ("<", "<=", ">", ">=")]
     if len(ops) != 1:
         return None
-    left, right = _unwrap(cond[:ops[0]]), _unwrap(cond[ops[0] + 1:])
-    places = [p[0] if len(p) == 1 and p[0] in params else None for p in (left, right, chosen, other)]
+    # (each parameter in parentheses: ``a < b ? a : b`` given ``x & 7`` reads
+    # ``(m < x) & 7 ? ...``; a bare one is refused, whatever its argument)
+    parts = [cond[:ops[0]], cond[ops[0] + 1:], chosen, other]
+    if any(len(p) != 3 or p[0] != "(" or p[2] != ")" for p in parts):
+        return None
+    places = [p[1] if p[1] in params else None for p in parts]
     if None in places:
         return None
     a, b, x, y = (params.index(p) for p in places)

@@ -323,6 +323,7 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
     # Arrays passed to kernel functions: mapped here with their declared extent.
     passed: set[str] = set()
     passed_containers: set[str] = set()
+    unfollowed: list[tuple[tree_sitter.Node, tree_sitter.Node]] = []  # (call, argument) no name
     for call, _ in calls:
         callee = callees[text_of(data, call.child_by_field_name("function"))]
         argv = arguments_of(call.child_by_field_name("arguments"))
@@ -332,6 +333,8 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
                 passed.add(got[0])
                 if got[1] or i in callee.containers:
                     passed_containers.add(got[0])
+            elif i in callee.effects:
+                unfollowed.append((call, a))
 
     # Arrays passed to kernel functions that map their own data: one such function only
     # reads may share (declared extent, both copies current at the call); the others stay
@@ -398,6 +401,12 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
             sections[name] = Section(name, sec.dims)
     if not sections:
         why = [excluded[n] for n in sorted(by_name) if n in excluded]
+        if not why and not offl and unfollowed:
+            # (PolyBench's ``kernel_atax(m, n, POLYBENCH_ARRAY(A), ...)``: a macro, ``*A``)
+            call, arg = unfollowed[0]
+            why = [f"the arrays passed to '{text_of(data, call.child_by_field_name('function'))}' (line "
+                   f"{call.start_point[0] + 1}) are expressions such as '{text_of(data, arg)}', not names of "
+                   "arrays it can map"]
         raise RegionRefused(why[0] if why else NO_FIXED_SECTION)
 
     # Can host code reach the arrays through another name (engine/escapes.py)?  Refused at

@@ -575,7 +575,7 @@ def _rerun_version(ed: _Editor, k: KernelPlan, stmt) -> None:
     """Around kernel ``k``, whose minimum or maximum a NaN element restarts
     (``Reduction.restarts``)::
 
-        { long double pcx_start_L = m; int pcx_nan_L = 0;
+        { __typeof__(m) pcx_start_L = m; int pcx_nan_L = 0;
         <the kernel, its host version included>
         if (pcx_nan_L || !(m - m == 0) || m == 0) { m = pcx_start_L; <the loop as written> } }
 
@@ -584,9 +584,9 @@ def _rerun_version(ed: _Editor, k: KernelPlan, stmt) -> None:
     element, a tie of +0 and -0, or an infinity the reduction's finite starts may have
     hidden runs the loop again from the same start, as the user wrote it.  The nest
     writes nothing else (analysis._restarts_rerun) and maps its own data, so the host
-    copies it reads are current.  ``long double`` holds any float or double exactly."""
+    copies it reads are current.  (``__typeof__``: no conversion for -Wconversion to flag.)"""
     var, start, flag = _restart_names(k)
-    ed.insert_before(k.start_byte, _RANK_KERNEL - 3, f"{{ long double {start} = {var}; int {flag} = 0;")
+    ed.insert_before(k.start_byte, _RANK_KERNEL - 3, f"{{ __typeof__({var}) {start} = {var}; int {flag} = 0;")
     copy = ed.data[stmt.start_byte:stmt.end_byte].decode("utf-8", "surrogateescape")
     pad = " " * (stmt.start_byte - ed.line_start(stmt.start_byte))
     after = " " * (stmt.end_byte - ed.line_start(stmt.end_byte))

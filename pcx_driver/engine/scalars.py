@@ -23,11 +23,11 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import NestFacts, ScalarRef
 from pcx_driver.engine.liveness import FunctionCfg, Unsupported, first_read
-from pcx_driver.engine.semantics import Semantics
+from pcx_driver.engine.semantics import Semantics, unqualified
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import function_name
 from pcx_driver.engine.legality import template_parameters
-from pcx_driver.engine.macros import select_form
+from pcx_driver.engine.macros import expand_object_macros, select_form, stands_as_written
 from pcx_driver.engine.source import SourceModel, arguments_of, condition_value, nodes_of_type, strip_parens, walk
 from pcx_driver.model import Reduction
 
@@ -105,6 +105,31 @@ class _Ctx:
         return any(x.type in ("assignment_expression", "update_expression")
                    or x.type == "call_expression" and x.start_byte not in self.pure_calls for x in walk(n))
 
+    def stores_changed(self, value: Node | None) -> bool:
+        """Whether the value assigned, ``value``, is converted to an integer type that may
+        not hold it (``Semantics.changing_conversions``): ``unsigned char m = e`` of an int
+        -1 stores 255, and ``int s = s < u ? s : u`` compares in unsigned; such a running
+        value is no minimum or maximum (held-out checks)."""
+        return value is not None and (value.start_byte, value.end_byte) in self.sem.changing_conversions
+
+    def macros_stand(self, n: Node) -> bool:
+        """Every macro used in expression ``n`` parses as one operand where it stands
+        (``macros.stands_as_written``): ``s = s + MIN(x, y)`` with ``#define MIN(a,b) (a) <
+        (b) ? (a) : (b)`` is ``s = (s + x < y) ? x : y``, no sum; nor is ``p = p * GROWTH``
+        with ``#define GROWTH 1.0 + 1e-3`` a product (held-out checks).  A macro naming a
+        type (``(DATA_TYPE) e``) is no operand."""
+        for mu in self.sem.macros_in(n.start_byte, n.end_byte):
+            name = n.descendant_for_byte_range(mu.start, mu.start + len(mu.name))
+            if name is None or name.type in ("type_identifier", "primitive_type"):
+                continue
+            if name.type != "identifier":
+                return False
+            use = name.parent if mu.function_like and name.parent is not None and \
+                name.parent.type == "call_expression" else name
+            if not stands_as_written(use, expand_object_macros(mu.body, self.sem)):
+                return False
+        return True
+
     def safe_to_evaluate_always(self, n: Node) -> bool:
         """``n`` may be evaluated where the serial program would skip it: no side effect,
         no call, no division (a zero divisor traps), no memory access but elements at
@@ -143,7 +168,7 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> UpdatePattern | None:
     """The pattern when the write ``ref`` is a reduction update of its variable."""
     a = ref.assign
     key = ref.decl.key if ref.decl else None
-    if a is None or key is None:
+    if a is None or key is None or not ctx.macros_stand(a):
         return None
     if not _value_discarded(a):
         # ``arr[i] = input[pos++]``: the update's value is read in the iteration, and each
@@ -181,6 +206,9 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> UpdatePattern | None:
                 return None
             if len(hits) == 1 and not any(ctx.mentions(o, key) for o in others):
                 return UpdatePattern(bop, a)
+        return None
+    if right.type in ("call_expression", "conditional_expression") and ctx.stores_changed(
+            a.child_by_field_name("right")):
         return None
     if right.type == "call_expression":
         found = _minmax_call(right, key, ref.decl, ctx)
@@ -245,7 +273,13 @@ def _minmax_call(call: Node, key: str, d, ctx: _Ctx) -> tuple[str, bool] | None:
         return None
     if callee.name in NAN_IGNORING_MINMAX and (
             callee.library or callee.definition is None and not callee.defined_in):
-        return kind, False  # (declared by the program itself, as old C does: the C library's names are reserved)
+        # (declared by the program itself, as old C does: the C library's names are reserved)
+        narrow = {"f": ("float",), "": ("float", "double")}.get(callee.name[len("fmin"):])
+        if narrow is not None and unqualified(d.element_type or d.type_spelling) not in narrow and not d.dependent:
+            # ``double m = fminf(m, e)`` rounds m to float at every step, from the start
+            # on, where the reduction combines the start as it is (a held-out check)
+            return None
+        return kind, False
     if not callee.library:
         return None
     if not first and not d.integral and not _restarts(d):
@@ -296,6 +330,9 @@ def if_reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> UpdatePattern | None:
     cond = p.child_by_field_name("condition")
     if cond is not None and cond.type == "condition_clause" and cond.child_by_field_name("initializer") is not None:
         return None  # ``if (init; e < m)``
+    if cond is None or not ctx.macros_stand(cond) or not ctx.macros_stand(a) or \
+            ctx.stores_changed(a.child_by_field_name("right")):
+        return None
     kind = _minmax_select(condition_value(cond), a.child_by_field_name("right"), a.child_by_field_name("left"), key, ctx)
     return UpdatePattern(kind, p) if kind else None
 
@@ -674,9 +711,9 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
     for key, refs in by_key.items():
         d = refs[0].decl
         name = d.name
-        if not any(r.write for r in refs) and d.kind == "other":
+        if d.kind == "other":
             # a structured binding (``auto &[x, y] = pr;``): no variable a clause can name
-            # (``firstprivate(x, y)`` did not compile)
+            # (``firstprivate(x, y)``, ``reduction(+:sum)`` did not compile)
             out.problems.append(("PCX118", f"'{name}' is a structured binding (or another name that is no "
                                            "variable), which an OpenMP clause cannot take"))
             continue
@@ -742,8 +779,12 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                 if (not (d.integral or d.floating) or d.shape != "scalar") and not floating_instances:
                     # ``s += c`` on a std::string or a class: an operator of the class, no
                     # OpenMP reduction (a crash, and rewrites that did not compile)
-                    out.problems.append(("PCX112", f"'{name}' is updated with '{op}=' but is not an arithmetic "
-                                                   "variable, which an OpenMP reduction needs"))
+                    out.problems.append(("PCX112", f"'{name}' is updated with '{op}=' but its type is a template "
+                                                   "parameter that not every instantiation makes floating (an "
+                                                   "integer rounds each floating term), or one pcx cannot see"
+                                         if d.dependent else
+                                         f"'{name}' is updated with '{op}=' but is not an arithmetic "
+                                         "variable, which an OpenMP reduction needs"))
                     continue
                 wide = next((t for t in ("long double", "__int128", "_BitInt") if t in d.type_spelling), None)
                 if wide:
