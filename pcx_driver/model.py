@@ -196,7 +196,7 @@ class Reduction:
     # the end bytes of its updates that a NaN element restarts, ``m = m < e ? m : e``
     # (``std::min(e, m)``, ``MIN(m, e)`` of such a macro): serially a NaN element becomes
     # the value and the next element replaces it, and of a +0 and a -0 the later is kept,
-    # neither of which a reduction does.  The rewriter appends ``, FLAG |= m != m`` to each
+    # neither of which a reduction does.  The rewriter appends ``, FLAG |= !(m <= m)`` to each
     # (a NaN partial value), and after the kernel runs the loop as written from the start
     # value again where the flag is set or the result is 0, infinite or NaN
     # (``KernelPlan.reruns``).  Such a nest writes nothing else, so running it again is

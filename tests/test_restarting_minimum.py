@@ -7,7 +7,7 @@ it, and of a +0 and a -0 the later is kept; no reduction does either, so the loo
 refused (PCX112) and the program's hot loop stayed serial.
 
 Now the kernel reduces it with ``reduction(min: m)`` and a flag set by any NaN partial
-value (``, pcx_nan_L |= m != m`` after the update); where the flag is set, or the result
+value (``, pcx_nan_L |= !(m <= m)`` after the update); where the flag is set, or the result
 is 0, infinite or NaN, the loop runs again as written from the saved start.  Otherwise
 the reduction's minimum is the serial one: equal numbers other than zeros are one value.
 The nest must write nothing else, so that running it again changes nothing (a loop that

@@ -562,12 +562,13 @@ def _restart_names(k: KernelPlan) -> tuple[str, str, str]:
 
 
 def _flag_restarts(ed: _Editor, k: KernelPlan) -> KernelPlan:
-    """Kernel ``k`` with its NaN flag (``Reduction.restarts``): ``, FLAG |= m != m``
-    after each restarting update, and the flag reduced with ``|``."""
+    """Kernel ``k`` with its NaN flag (``Reduction.restarts``): ``, FLAG |= !(m <= m)``
+    (true for a NaN alone; no ``==`` for -Wfloat-equal to flag) after each restarting
+    update, and the flag reduced with ``|``."""
     var, _, flag = _restart_names(k)
     for r in k.reductions:
         for end in r.restarts:
-            ed.rename(end, end, f", {flag} |= {r.variable} != {r.variable}")
+            ed.rename(end, end, f", {flag} |= !({r.variable} <= {r.variable})")
     return dataclasses.replace(k, reductions=[*k.reductions, Reduction("|", flag)])
 
 
@@ -577,7 +578,7 @@ def _rerun_version(ed: _Editor, k: KernelPlan, stmt) -> None:
 
         { __typeof__(m) pcx_start_L = m; int pcx_nan_L = 0;
         <the kernel, its host version included>
-        if (pcx_nan_L || !(m - m == 0) || m == 0) { m = pcx_start_L; <the loop as written> } }
+        if (pcx_nan_L || !(m - m <= 0) || !(m < 0 || m > 0)) { m = pcx_start_L; <the loop as written> } }
 
     Where no partial value was NaN and the result is finite and not 0, the reduction's
     minimum is the serial loop's (for any other number, equal values are one value); a NaN
@@ -591,7 +592,7 @@ def _rerun_version(ed: _Editor, k: KernelPlan, stmt) -> None:
     pad = " " * (stmt.start_byte - ed.line_start(stmt.start_byte))
     after = " " * (stmt.end_byte - ed.line_start(stmt.end_byte))
     ed.close_after(stmt.end_byte, (
-        f"\nif ({flag} || !({var} - {var} == 0) || {var} == 0) {{\n{var} = {start};\n"
+        f"\nif ({flag} || !({var} - {var} <= 0) || !({var} < 0 || {var} > 0)) {{\n{var} = {start};\n"
         f"{ed.line_directive(ed.line_of(stmt.start_byte))}{pad}{copy}\n}} }}\n"
         f"{ed.line_directive(ed.line_of(stmt.end_byte))}{after}"))
 
