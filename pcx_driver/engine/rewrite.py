@@ -565,7 +565,7 @@ def _flag_restarts(ed: _Editor, k: KernelPlan) -> KernelPlan:
     """Kernel ``k`` with its NaN flag (``Reduction.restarts``): ``, FLAG |= !(m <= m)``
     (true for a NaN alone; no ``==`` for -Wfloat-equal to flag) after each restarting
     update, and the flag reduced with ``|``."""
-    var, _, flag = _restart_names(k)
+    flag = _restart_names(k)[2]
     for r in k.reductions:
         for end in r.restarts:
             ed.rename(end, end, f", {flag} |= !({r.variable} <= {r.variable})")

@@ -5,7 +5,9 @@ scalar declared outside the nest and referenced inside it:
 - read only -> ``firstprivate``;
 - every reference is part of a reduction update of one operator (``s += e``, ``s = s*e``,
   ``m = fmax(m, e)``, ``m = e < m ? e : m``, ``if (e > m) m = e;``, ``&&``, ``||``, ``&``,
-  ``|``, ``^``, ``std::min/max``) -> ``Reduction``;
+  ``|``, ``^``, ``std::min/max``, a ``MIN(a,b)`` macro of that shape) -> ``Reduction``;
+  a floating minimum that takes the element where the comparison fails (``m = m < e ? m
+  : e``) is one whose updates the rewrite checks (``Reduction.restarts``);
 - written before it is read on every path of one iteration of the root loop, and dead
   after the nest -> ``private``;
 - otherwise a problem (PCX112) naming the variable and line.  Argmin/argmax (an index
