@@ -99,3 +99,27 @@ def test_abort_with_no_status_is_the_same_statement_after_the_kernel() -> None:
 ])
 def test_exits_the_kernel_cannot_keep_stay_serial(marker, words) -> None:
     refused_nest(PROGRAM, marker, "PCX108", words)
+
+
+HANDLER = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static double *g;
+static int gn;
+static void report(void) { double s = 0; for (int i = 0; i < gn; i++) s += g[i]; printf("%f\n", s); }
+int main(int argc, char **argv) {
+  gn = 100000;
+  g = malloc(sizeof(double) * gn);
+  atexit(report);
+  for (int k = 0; k < gn; k++) {  /* SEEN_BY_HANDLER */
+    if (k == 10 && argc > 1) exit(2);
+    g[k] = 1.0;
+  }
+  return 0;
+}
+"""
+
+
+def test_an_exit_handler_keeps_the_loop_serial() -> None:
+    # the handler sums what the iterations wrote: serially only the first ten
+    refused_nest(HANDLER, "SEEN_BY_HANDLER", "PCX108", "registers exit handlers")

@@ -457,7 +457,8 @@ class Legality:
         after the kernel instead (``NestAnalysis.exits``), else (None, why not).
 
         Serially the iterations before the one that reaches it ran, and the program ended
-        there; nothing they wrote can be seen after ``exit`` (no I/O runs in a kernel).  The
+        there; nothing they wrote can be seen after ``exit`` (no I/O runs in a kernel; a file
+        that registers an ``atexit`` handler is refused, as the handler may read it).  The
         kernel runs every iteration but the rest of any that reaches the call, which the
         rewrite makes ``{ FLAG = 1; continue; }``, and the program leaves right after it
         with the same statement, so: the call is a statement of its own in the body of the
@@ -467,6 +468,11 @@ class Legality:
         root = nest.root.node
         if not (root.start_byte <= call.start_byte < root.end_byte):
             return None, "in a function the nest calls"
+        if any(callee.name in _EXIT_HANDLERS or callee.qualified in _EXIT_HANDLERS
+               for callee in self.sem.calls.values()):
+            # (a handler ``exit`` runs may read what the iterations after the failing one
+            # wrote, which serially never ran)
+            return None, "the file registers exit handlers (atexit), which may read what the loop wrote"
         stmt = call.parent
         if stmt is None or stmt.type != "expression_statement":
             return None, "not a statement of its own"
@@ -486,6 +492,10 @@ class Legality:
                 if d is not None and (d.key in nest.written or d.key in nest.facts.local_keys):
                     return None, f"its status '{self.model.text(x)}' changes in the nest"
         return stmt, ""
+
+
+#: functions that register code ``exit`` runs
+_EXIT_HANDLERS = ("atexit", "at_quick_exit", "on_exit", "std::atexit", "std::at_quick_exit")
 
 
 def _ancestors(n: Node):
