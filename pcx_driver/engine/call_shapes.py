@@ -10,8 +10,9 @@ answers per declaration.
   accessor** subscripts: a method, not static or virtual, with one integral parameter, a
   reference result, and a body that is one ``return member[param];`` of its own object's
   member, the parameter converted implicitly and nothing else.  LULESH's Domain reaches
-  every field so (``Real_t& x(Index_t idx) { return m_x[idx] ; }``): a call is then the
-  element ``member[arg]`` of the object it is called on.
+  every field so (``Real_t& x(Index_t idx) { return m_x[idx] ; }``, over a std::vector
+  or a raw pointer member, ``m_dxx``): a call is then the element ``member[arg]`` of the
+  object it is called on.
 - ``allocates(fn)``: an **allocation wrapper**, a function whose body is one ``return``
   of a fresh allocation, cast or not (LULESH's ``template <typename T> T
   *Allocate(size_t size) { return static_cast<T *>(malloc(sizeof(T)*size)) ; }``, a
