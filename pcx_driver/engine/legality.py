@@ -139,9 +139,8 @@ class Legality:
                 up = up.parent  # ns::name, Class<T>::name, obj.name
             if up is None:
                 continue
-            if up.type == "call_expression" or up.type in ("function_declarator", "template_instantiation"):
-                continue
-            if any(a.type == "template_instantiation" for a in _ancestors(up)):
+            if up.type in ("call_expression", "function_declarator") or \
+                    any(a.type == "template_instantiation" for a in _ancestors(up)):
                 continue
             return self._line(n)
         return None

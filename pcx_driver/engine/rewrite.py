@@ -282,6 +282,17 @@ class _Editor:
         at, number, path = self._user_lines[k]
         return f"#line {number + line - at - 1} {path or self.path_literal}\n"
 
+    def as_written(self, start: int, end: int) -> str:
+        """The source's bytes ``start..end`` on lines of their own, at their own line number
+        and column (a copy of a loop beside its kernel: diagnostics name the user's lines)."""
+        return (self.line_directive(self.line_of(start)) + " " * (start - self.line_start(start))
+                + self.data[start:end].decode("utf-8", "surrogateescape"))
+
+    def resumed(self, pos: int) -> str:
+        """What puts the source's text at ``pos`` back at its line number and column, after
+        lines of inserted text."""
+        return self.line_directive(self.line_of(pos)) + " " * (pos - self.line_start(pos))
+
     # -- collecting
     def insert_before(self, pos: int, rank: int, text: str) -> None:
         self.before[pos].lines.append((rank, text))
@@ -312,7 +323,7 @@ class _Editor:
         end = self.data.find(b"\n", pos)
         if end >= 0 and not self.data[pos:end].strip():  # rest of the line is blank
             return end + 1, body + self.line_directive(line + 1)
-        return pos, "\n" + body + self.line_directive(line) + " " * (pos - self.line_start(pos))
+        return pos, "\n" + body + self.resumed(pos)
 
     def apply(self) -> str:
         wraps: set[int] = set()
@@ -504,9 +515,7 @@ class _UserOpenMP:
 def _host_copy(ed: _Editor, condition: str, start: int, end: int, braced: bool = False) -> str:
     """``if (!(condition)) { <the statements start..end as written> } else``; ``braced``:
     ``else {``, whose brace the caller closes after ``end``."""
-    copy = ed.data[start:end].decode("utf-8", "surrogateescape")
-    pad = " " * (start - ed.line_start(start))
-    return f"if (!({condition})) {{\n{ed.line_directive(ed.line_of(start))}{pad}{copy}\n}} else" + (" {" if braced else "")
+    return f"if (!({condition})) {{\n{ed.as_written(start, end)}\n}} else" + (" {" if braced else "")
 
 
 def _host_version(ed: _Editor, k: KernelPlan, stmt) -> str:
@@ -546,13 +555,11 @@ def _pivot_version(ed: _Editor, k: KernelPlan, stmt, sections: list[str]) -> str
     them ``tofrom``; inside one they are present."""
     name = f"pcx_pivot_{k.line}"
     last = ed.line_directive(ed.line_of(max(stmt.start_byte, stmt.end_byte - 1)))
-    copy = ed.data[stmt.start_byte:stmt.end_byte].decode("utf-8", "surrogateescape")
-    pad = " " * (stmt.start_byte - ed.line_start(stmt.start_byte))
     listed = ", ".join(sections)
     to, tofrom = (f" map(to: {listed})", f" map(tofrom: {listed})") if sections else ("", "")
     return (f"{{ int {name} = 0;\n{last}#pragma omp target map(tofrom: {name}){to}\n"
             f"{name} = ({k.pivot_test});\nif (!{name}) {{\n{last}#pragma omp target{tofrom}\n"
-            f"{ed.line_directive(ed.line_of(stmt.start_byte))}{pad}{copy}\n}} else")
+            f"{ed.as_written(stmt.start_byte, stmt.end_byte)}\n}} else")
 
 
 def _restart_names(k: KernelPlan) -> tuple[str, str, str]:
@@ -588,13 +595,9 @@ def _rerun_version(ed: _Editor, k: KernelPlan, stmt) -> None:
     copies it reads are current.  (``__typeof__``: no conversion for -Wconversion to flag.)"""
     var, start, flag = _restart_names(k)
     ed.insert_before(k.start_byte, _RANK_KERNEL - 3, f"{{ __typeof__({var}) {start} = {var}; int {flag} = 0;")
-    copy = ed.data[stmt.start_byte:stmt.end_byte].decode("utf-8", "surrogateescape")
-    pad = " " * (stmt.start_byte - ed.line_start(stmt.start_byte))
-    after = " " * (stmt.end_byte - ed.line_start(stmt.end_byte))
     ed.close_after(stmt.end_byte, (
         f"\nif ({flag} || !({var} - {var} <= 0) || !({var} < 0 || {var} > 0)) {{\n{var} = {start};\n"
-        f"{ed.line_directive(ed.line_of(stmt.start_byte))}{pad}{copy}\n}} }}\n"
-        f"{ed.line_directive(ed.line_of(stmt.end_byte))}{after}"))
+        f"{ed.as_written(stmt.start_byte, stmt.end_byte)}\n}} }}\n{ed.resumed(stmt.end_byte)}"))
 
 
 def _exit_flag(k: KernelPlan) -> str:
@@ -615,13 +618,8 @@ def _exit_after(ed: _Editor, k: KernelPlan, stmt) -> None:
     and after it ``if (FLAG) exit(E); }``, the statement as written: an iteration that
     reached it set the flag (``_flag_exits``)."""
     flag = _exit_flag(k)
-    start, end = k.exits[0]
-    leave = ed.data[start:end].decode("utf-8", "surrogateescape")
     ed.insert_before(k.start_byte, _RANK_KERNEL - 4, f"{{ int {flag} = 0;")
-    after = " " * (stmt.end_byte - ed.line_start(stmt.end_byte))
-    ed.close_after(stmt.end_byte, (
-        f"\nif ({flag}) {{\n{ed.line_directive(ed.line_of(start))}{leave}\n}} }}\n"
-        f"{ed.line_directive(ed.line_of(stmt.end_byte))}{after}"))
+    ed.close_after(stmt.end_byte, f"\nif ({flag}) {{\n{ed.as_written(*k.exits[0])}\n}} }}\n{ed.resumed(stmt.end_byte)}")
 
 
 def _region_block(ed: _Editor, omp: "_UserOpenMP", r: DataRegion, dropped: set[str]) -> Node | None:

@@ -232,7 +232,7 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> UpdatePattern | None:
 
 def _restartable(a: Node) -> bool:
     """Whether the rewrite can check the value update ``a`` leaves (``Reduction.restarts``):
-    ``a`` is a statement of its own, to which ``, flag |= m != m`` can be appended."""
+    ``a`` is a statement of its own, to which ``, FLAG |= !(m <= m)`` can be appended."""
     return a.parent is not None and a.parent.type == "expression_statement"
 
 
