@@ -396,6 +396,10 @@ class TypedNames:
     # syntax of this file does not declare, which host code and called functions may
     # write between kernels like its own (a held-out check: NPB's globals in applu.h)
     header_globals: dict[str, str] = field(default_factory=dict)
+    # local pointers to whole arrays (``double (*A)[N][M]``: PolyBench's heap arrays, which
+    # its macros declare): name -> [(the declaration's byte, the extents of the array it
+    # points to)]; an argument ``*A`` passes that array
+    pointed_arrays: dict[str, list[tuple[int, list[str]]]] = field(default_factory=dict)
 
 @dataclass
 class UnitAnalysis:
@@ -415,6 +419,8 @@ class UnitAnalysis:
     # (PolyBench's ``POLYBENCH_ARRAY(x)``, ``*x``): an argument passed through one is the
     # array itself (engine/escapes.py)
     identity_macros: set[str] = field(default_factory=set)
+    # those of them that expand to what their argument points to (``*x``)
+    deref_macros: set[str] = field(default_factory=set)
     # functions this unit calls that the user defines in another file (declared, not defined
     # here, and not in a system header): compiled by pcx too, they may hold kernels of their
     # own that reach the unit's globals

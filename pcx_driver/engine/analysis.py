@@ -407,6 +407,7 @@ class _UnitAnalyser:
         self.result.pure_macros = {name for name, (function_like, _) in sem.macro_defs.items()
                                    if function_like and macro_problem(name, sem) is None}
         self.result.identity_macros = {name for name in sem.macro_defs if _identity_macro(name, sem)}
+        self.result.deref_macros = {name for name in self.result.identity_macros if _identity_macro(name, sem, deref=True)}
         self.result.typed_names = _typed_names(sem, self.model)
         if self._thread_start is not None:
             self.result.thread_start = "'%s', line %d" % self._thread_start
@@ -982,14 +983,14 @@ class _UnitAnalyser:
         return summaries, sorted(atomics), atomic_arrays, notes, groups
 
 
-def _identity_macro(name: str, sem: Semantics) -> bool:
+def _identity_macro(name: str, sem: Semantics, deref: bool = False) -> bool:
     """A function-like macro of one parameter whose replacement is it or ``*`` it, in
-    parentheses or not (PolyBench's ``POLYBENCH_ARRAY(x)``)."""
+    parentheses or not (PolyBench's ``POLYBENCH_ARRAY(x)``); with ``deref``, ``*`` it only."""
     found = sem.any_macro(name)
     if found is None or not found[0] or len(found[2]) != 1:
         return False
     body = [t for t in found[1] if t not in ("(", ")")]
-    return body in ([found[2][0]], ["*", found[2][0]])
+    return body == ["*", found[2][0]] if deref else body in ([found[2][0]], ["*", found[2][0]])
 
 
 def _member_values(reads: list, m) -> list[MemberValue]:
@@ -1083,7 +1084,27 @@ def _typed_names(sem: Semantics, model: SourceModel) -> TypedNames:
         reference_members={d.name for d in decls if d.kind in ("field", "union-member") and d.reference},
         user_objects={d.name for d in decls if d.shape == "record" and not d.type_spelling.replace(
             "const ", "").startswith("std::")},
-        global_arrays=_global_arrays(sem), header_globals=_header_globals(sem, model))
+        global_arrays=_global_arrays(sem), header_globals=_header_globals(sem, model),
+        pointed_arrays=_pointed_arrays(decls, sem))
+
+
+def _pointed_arrays(decls: list, sem: Semantics) -> dict[str, list[tuple[int, list[str]]]]:
+    """``TypedNames.pointed_arrays``: locals of type pointer to an array of constant
+    extents (``double (*)[390][410]``, as libclang evaluates them), declared as C writes it
+    or by a macro whose expansion only assigns the pointer (PolyBench's
+    ``POLYBENCH_2D_ARRAY_DECL(A, ...)``: ``double (*A)[..][..]; A = ...``)."""
+    out: dict[str, list[tuple[int, list[str]]]] = {}
+    for d in decls:
+        if d.kind == "local" and d.shape == "pointer" and d.decl_offset is not None and not d.reference and \
+                d.type_spelling.replace(" ", "").split("(*", 1)[-1].startswith(")[") and len(d.dims) > 1 and \
+                d.dims[0] is None and all(x is not None and x.isdigit() for x in d.dims[1:]):
+            if d.decl_offset in sem.macros:
+                # declared by a macro: its expansion may use the pointer only to assign it
+                uses, assigned = sem.declaring_macro_refs.get(d.key, (0, 0))
+                if uses != assigned:
+                    continue
+            out.setdefault(d.name, []).append((d.decl_offset, [str(x) for x in d.dims[1:]]))
+    return out
 
 
 def _header_globals(sem: Semantics, model: SourceModel) -> dict[str, str]:

@@ -521,6 +521,7 @@ def plan_unit(unit: SourceUnit, analysis: UnitAnalysis, regions: bool = True,
         seen_functions.add(fnode.start_byte)
         fp = FunctionPlan(unit, data, fa, fnode, kernels, nests, globals_, set(param_names(fnode, data)),
                           constants=plan.constants, pure_macros=analysis.pure_macros, identity_macros=analysis.identity_macros,
+                          deref_macros=analysis.deref_macros,
                           foreign_functions=analysis.foreign_functions, call_targets=analysis.call_targets,
                           object_code=analysis.object_code,
                           typed_names=analysis.typed_names,

@@ -64,7 +64,8 @@ def keeps_nothing(fname: str) -> bool:
 def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: list[tuple[int, int]],
                keeps: Callable[[str, int], bool], identity: frozenset[str] = frozenset(),
                kept: set[str] | None = None, span: tuple[int, int] | None = None,
-               ranks: dict[str, int] | None = None) -> tuple[str, int, str] | None:
+               ranks: dict[str, int] | None = None, declared_at: frozenset[int] = frozenset()
+               ) -> tuple[str, int, str] | None:
     """See the module docstring.  ``kernels``: byte ranges of the offloaded loops (their
     bodies are the analysis's); ``keeps(fname, i)``: may function ``fname`` keep its
     ``i``-th argument (store it, return it, pass it on to one that may)?  ``kept``: when
@@ -72,7 +73,9 @@ def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: l
     region then counts it among what a call reaching globals may touch).  ``span``: the region's
     bytes, where host code naming a struct a held pointer was taken from reaches it.
     ``ranks``: the dimensions of each held array, where ``m[3]`` of a 2-D ``m`` is a row (a
-    pointer into it), not an element."""
+    pointer into it), not an element.  ``declared_at``: where the uses of macros that declare a held
+    pointer start (``POLYBENCH_2D_ARRAY_DECL(A, ...)``, TypedNames.pointed_arrays): its
+    name among their arguments is its declaration, not a use."""
     for name in sorted(names):
         borrow = hostaccess.member_borrow(fnode, name, data, span)
         if borrow is not None and (borrow[2] or kept is None):
@@ -88,7 +91,9 @@ def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: l
     for n in nodes:
         if n.type != "identifier" or text_of(data, n) not in names:
             continue
-        if any(lo <= n.start_byte < hi for lo, hi in kernels):
+        if any(lo <= n.start_byte < hi for lo, hi in kernels) or (
+                n.parent is not None and n.parent.type == "argument_list" and n.parent.parent is not None
+                and n.parent.parent.start_byte in declared_at):
             continue
         how = _flow(n, data, keeps, identity, locals_, scalars, ranks or {})
         if how is None and span is not None and not span[0] <= n.start_byte < span[1]:

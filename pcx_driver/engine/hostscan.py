@@ -103,6 +103,10 @@ class HostScanner:
         self.unseen: Callable[[str], bool] = lambda _name: False
         # C++: an element passed to a call may bind a reference parameter (set by the planner)
         self.cxx = False
+        # tracked pointers to whole arrays passed as ``*p`` (``pointee_passed``), and the
+        # macros that are ``*p`` (set by the planner)
+        self.pointees: set[str] = set()
+        self.deref_macros: set[str] = set()
         # tracked names another name may reach (parameters, globals), and whether a call of
         # a function may reach them so (escapes.reaches_globals; set by the planner)
         self.reachable: set[str] = set()
@@ -372,6 +376,8 @@ class HostScanner:
                             use.writes |= bound
                     if callee is not None and i in callee.effects:
                         got = passed_array(a, self.data)
+                        if got is None and (p := pointee_passed(a, self.data, self.deref_macros)) in self.pointees:
+                            got = (p, False)
                         if got is not None and got[0] in self.names():
                             use.device.append((got[0], *callee.effects[i]))
                             continue
@@ -695,3 +701,20 @@ def passed_array(arg: tree_sitter.Node | None, data: bytes) -> tuple[str, bool] 
             if base is not None and base.type == "identifier" and idx is not None and text_of(data, idx).strip() == "0":
                 return text_of(data, base), False
     return None
+
+
+def pointee_passed(arg: tree_sitter.Node | None, data: bytes, deref_macros: set[str] | frozenset[str]) -> str | None:
+    """``p`` for an argument ``*p`` (or ``POLYBENCH_ARRAY(p)``, a macro that is ``*p``:
+    ``deref_macros``): the call is passed the array that pointer ``p`` points to."""
+    arg = uncast(arg)
+    if arg is not None and arg.type == "call_expression":
+        fn = arg.child_by_field_name("function")
+        inner = arguments_of(arg.child_by_field_name("arguments"))
+        if fn is None or fn.type != "identifier" or text_of(data, fn) not in deref_macros or len(inner) != 1:
+            return None
+        arg = strip_parens(inner[0])
+    elif arg is not None and arg.type == "pointer_expression" and text_of(data, arg)[:1] == "*":
+        arg = strip_parens(arg.child_by_field_name("argument"))
+    else:
+        return None
+    return text_of(data, arg) if arg is not None and arg.type == "identifier" else None

@@ -26,7 +26,7 @@ from pcx_driver.engine.hostaccess import (
     declared_identifier,
     text_of,
 )
-from pcx_driver.engine.hostscan import Callee, RegionRefused, passed_array
+from pcx_driver.engine.hostscan import Callee, RegionRefused, passed_array, pointee_passed
 from pcx_driver.engine.sections import (
     fixed_section,
     known_value,
@@ -92,6 +92,8 @@ class FunctionPlan:
     pure_macros: set[str] = field(default_factory=set)
     # one-parameter macros that are their argument (UnitAnalysis.identity_macros)
     identity_macros: set[str] = field(default_factory=set)
+    # those that are what their argument points to (UnitAnalysis.deref_macros)
+    deref_macros: set[str] = field(default_factory=set)
     # functions of the user's other files (UnitAnalysis.foreign_functions)
     foreign_functions: set[str] = field(default_factory=set)
     # calls of the unit's own functions as libclang resolves them (UnitAnalysis.call_targets)
@@ -102,6 +104,13 @@ class FunctionPlan:
     # ``no_assumptions``: not where another region may hold its kernels' data)
     assume: bool = True
     _locals: set[str] | None = None
+
+    def pointee_extents(self, name: str) -> list[str] | None:
+        """The extents of the array that local ``name`` points to, when it is declared in
+        this function as a pointer to a whole array (``double (*A)[N][M]``)."""
+        found = [dims for at, dims in self.typed_names.pointed_arrays.get(name, ())
+                 if self.fnode.start_byte <= at < self.fnode.end_byte]
+        return list(found[0]) if len(found) == 1 else None
 
     @property
     def locals_(self) -> set[str]:
@@ -324,11 +333,18 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
     passed: set[str] = set()
     passed_containers: set[str] = set()
     unfollowed: list[tuple[tree_sitter.Node, tree_sitter.Node]] = []  # (call, argument) no name
+    # pointers passed as ``*p`` (PolyBench's ``POLYBENCH_ARRAY(A)``) -> the extents of the
+    # array they point to: mapped as ``p[0:1][0:N][0:M]``, the one array the call is given
+    pointees: dict[str, list[str]] = {}
     for call, _ in calls:
         callee = callees[text_of(data, call.child_by_field_name("function"))]
         argv = arguments_of(call.child_by_field_name("arguments"))
         for i, a in enumerate(argv):
             got = passed_array(a, data) if i in callee.effects else None
+            if got is None and i in callee.effects and (p := pointee_passed(a, data, fp.deref_macros)) is not None \
+                    and (dims := fp.pointee_extents(p)) is not None:
+                pointees[p] = dims
+                got = (p, False)
             if got is not None:
                 passed.add(got[0])
                 if got[1] or i in callee.containers:
@@ -384,7 +400,10 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
                             assumptions if assume else None) if accs and name not in passed else None
         if sec is None and (name in passed_containers or any(a.container for a in accs)):
             sec = fixed_section([Section(name, [("0", f"{name}.size()")])], lang, changed)
-        if sec is None:
+        if sec is None and name in pointees:
+            sec = fixed_section([Section(name, [("0", "1")] + [("0", d) for d in pointees[name]])], lang, changed)
+            over.append(name)
+        elif sec is None:
             ext = hostaccess.declared_extent(data, lang, fscope, name) \
                 or hostaccess.assigned_allocation(fp.fnode, data, name, lo)
             if ext is not None:
@@ -417,11 +436,15 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
                               [(k.start_byte, k.end_byte) for k in fp.kernels if k.decision is Decision.OFFLOADED],
                               lambda fname, i: escapes.keeps_parameter(data, lang, fname, i),
                               frozenset(fp.identity_macros), kept, (lo, hi),
-                              {n: len(sec.dims) for n, sec in sections.items()})
+                              {n: len(sec.dims) for n, sec in sections.items()},
+                              frozenset(at for n in pointees for at, _ in fp.typed_names.pointed_arrays.get(n, ())))
 
     def walk(elementwise: bool, defined: frozenset[str] = frozenset()) -> tuple[Flow, list[State]]:
         """``defined``: buffers the region maps ``to`` (a walk before found the device
-        reads them first), so the device copy is defined from the region's start."""
+        reads them first), so the device copy is defined from the region's start.  An
+        array passed as ``*p`` is one of them: the calls define their own sections of it,
+        in their parameters' terms, which need not cover the whole array mapped here."""
+        defined = defined | frozenset(pointees)
         flow = Flow(data, nests, set(sections), set(sections) & fp.globals_, (lo, hi), callees,
                      {(st.start_byte, st.end_byte) for _, st in calls},
                      {n: len(sec.dims) for n, sec in sections.items()}, elementwise)
@@ -434,6 +457,8 @@ def _plan_region(fp: FunctionPlan, offl: list[KernelPlan], callees: dict[str, Ca
             escapes.reaches_globals(data, lang, fname)
         flow.scanner.containers = {a.name for accs in by_name.values() for a in accs if a.container} | passed_containers
         flow.scanner.kernel_functions = fp.kernel_functions
+        flow.scanner.pointees = set(pointees)
+        flow.scanner.deref_macros = fp.deref_macros
         flow.scanner.read_only = fp.read_only
         flow.scanner.entry_safe = fp.entry_safe
         flow.scanner.unseen = lambda fname: hostaccess.unseen_call(data, lang, fname)

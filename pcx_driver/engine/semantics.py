@@ -181,6 +181,9 @@ class Semantics:
         # (PolyBench's ``POLYBENCH_1D_ARRAY_DECL(x, ...)`` declares ``x`` and stores
         # ``polybench_alloc_data(...)`` in it; tree-sitter sees one macro call)
         self.pointer_stores: dict[str, tuple[int, int]] = {}
+        # pointers a macro declares (``POLYBENCH_2D_ARRAY_DECL(A, ...)``): key -> [uses of
+        # the pointer inside that macro's expansion, those that assign it]
+        self.declaring_macro_refs: dict[str, list[int]] = {}
         # bytes where an assignment to an integer variable stores a floating value
         # (``s += x[i]`` with int s, double x): each step rounds, so no reduction reorders it
         self.float_into_integer: set[int] = set()
@@ -423,6 +426,8 @@ class Semantics:
                         d = self._decl(ref)
                         if d is not None:
                             self.refs.setdefault(off, d)
+                            if d.decl_offset == start:  # in the expansion of the macro that declares it
+                                self.declaring_macro_refs.setdefault(d.key, [0, 0])[0] += 1
                     elif off is not None and start <= off < end:
                         # a name the macro's own replacement list spells (``#define idx(i, j)
                         # (i)*y_points+(j)``): what it names at this use, keyed by the use
@@ -675,6 +680,8 @@ class Semantics:
         d = self._decl(ref) if ref is not None else None
         if d is None or d.shape != "pointer":
             return
+        if d.decl_offset is not None and kids[0].extent.start.offset == d.decl_offset:
+            self.declaring_macro_refs.setdefault(d.key, [0, 0])[1] += 1
         rhs = kids[1]
         while rhs.kind in (ci.CursorKind.UNEXPOSED_EXPR, ci.CursorKind.CSTYLE_CAST_EXPR, ci.CursorKind.PAREN_EXPR):
             inner = list(rhs.get_children())

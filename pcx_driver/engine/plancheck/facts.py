@@ -55,6 +55,11 @@ class UnitFacts:
         # one-parameter macros that are their argument (``POLYBENCH_ARRAY(A)``)
         self.identity_macros: set[str] = set(analysis.identity_macros) if analysis is not None else set()
         self.pure_macros: set[str] = set(analysis.pure_macros) if analysis is not None else set()
+        # where macros that declare pointers to whole arrays start (``POLYBENCH_2D_ARRAY_DECL(A,
+        # ...)``, TypedNames.pointed_arrays): the name among their arguments is declared there
+        self.declaring_uses: frozenset[int] = frozenset(
+            at for entries in analysis.typed_names.pointed_arrays.values() for at, _ in entries
+        ) if analysis is not None else frozenset()
         self.reach = Reach()  # the current function's other names for its buffers (reach.py)
         self._device_functions: set[str] | None = None
         self.defs: dict = {}  # the current function's fixed linear definitions

@@ -109,6 +109,9 @@ class _Occurrences:
         if declaration_of(n) is not None or (n.parent is not None and n.parent.type == "function_declarator"
                                              and n.parent.child_by_field_name("declarator") == n):
             return None  # (``std::vector<double> u(N);`` reads as a function's declaration)
+        if n.parent is not None and n.parent.type == "argument_list" and n.parent.parent is not None and \
+                n.parent.parent.start_byte in self.facts.declaring_uses:
+            return None  # ``POLYBENCH_2D_ARRAY_DECL(A, ...)``: declared and assigned an allocation there
         top = _climb(n, frozenset({"parenthesized_expression"}))
         parent = top.parent
         if parent is None:

@@ -87,8 +87,10 @@ def host_accesses(facts: UnitFacts, node: tree_sitter.Node, st: State):
 
 def _may_reach_globals(facts: UnitFacts, fn: tree_sitter.Node | None, callee: str) -> bool:
     """May a call of ``callee`` touch memory a file-scope variable holds (and so what the
-    caller stored there)?  Not a pure library call, a pure macro, a C++ cast or a size query."""
-    if fn is None or escapes.pure_call(callee) or callee in facts.pure_macros or callee.startswith(CASTS):
+    caller stored there)?  Not a pure library call, a pure macro, a macro that is its
+    argument (``POLYBENCH_ARRAY(A)``), a C++ cast or a size query."""
+    if fn is None or escapes.pure_call(callee) or callee in facts.pure_macros or callee in facts.identity_macros \
+            or callee.startswith(CASTS):
         return False
     if fn.type == "field_expression" and text_of(facts.data, fn.child_by_field_name("field")) in escapes.SIZE_QUERIES:
         return False
@@ -215,12 +217,19 @@ def pointer_use(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, o
     data = facts.data
     at = n.start_byte
     cur = n
-    while cur.parent is not None and cur.parent.type in ("parenthesized_expression", "cast_expression", "binary_expression"):
-        if cur.parent.type == "binary_expression":
-            op = cur.parent.child_by_field_name("operator")
-            if op is not None and op.type in ("==", "!=", "<", ">", "<=", ">="):
-                return  # pointer comparison (a null test)
-        cur = cur.parent
+    while True:
+        while cur.parent is not None and cur.parent.type in ("parenthesized_expression", "cast_expression",
+                                                             "binary_expression"):
+            if cur.parent.type == "binary_expression":
+                op = cur.parent.child_by_field_name("operator")
+                if op is not None and op.type in ("==", "!=", "<", ">", "<=", ">="):
+                    return  # pointer comparison (a null test)
+            cur = cur.parent
+        call = cur.parent.parent if cur.parent is not None and cur.parent.type == "argument_list" else None
+        fn = call.child_by_field_name("function") if call is not None else None
+        if fn is None or text_of(data, fn) not in facts.identity_macros or len(arguments_of(cur.parent)) != 1:
+            break
+        cur = call  # ``POLYBENCH_ARRAY(A)``: the array itself (or what A points to), used on
     parent = cur.parent
     if parent is not None and parent.type == "init_declarator" and parent.child_by_field_name("value") == cur:
         if facts.canonical(declared_name(parent, data) or "") in names:
