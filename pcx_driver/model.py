@@ -191,7 +191,7 @@ class Reduction:
     # a floating min/max, whose start must be finite: ``if (e > m) m = e;`` from a NaN never
     # changes serially, where OpenMP's combination drops the NaN, and OpenMP starts each
     # partial maximum at the least finite value, which wins over a start and elements all
-    # -inf (the kernel is versioned on ``m - m == 0``)
+    # -inf (the kernel is versioned on ``m - m <= 0``)
     nan_start: bool = False
     # the end bytes of its updates that a NaN element restarts, ``m = m < e ? m : e``
     # (``std::min(e, m)``, ``MIN(m, e)`` of such a macro): serially a NaN element becomes
@@ -564,7 +564,7 @@ class KernelPlan:
     # (one section per caller array, found present under both names), the kernel runs
     # without the test, and its function may still be summarised for its callers.
     alias_read_only: bool = False
-    # ``m - m == 0`` for each floating min/max reduction (``Reduction.nan_start``): a NaN
+    # ``m - m <= 0`` for each floating min/max reduction (``Reduction.nan_start``): a NaN
     # or infinite start runs the loop as written, which keeps it.  Like the alias test, a
     # kernel with one maps its own data.  "": none.
     nan_test: str = ""

@@ -322,7 +322,7 @@ int main(int argc, char **argv) {
 def test_a_nan_start_of_an_if_maximum_runs_as_written(tmp_path) -> None:
     # ``if (a[i] > m) m = a[i];`` from m = NaN never changes m serially; OpenMP's combination
     # of the partial maxima dropped the NaN (a held-out adversarial check printed 4 for
-    # nan).  The kernel is versioned on a finite start, ``m - m == 0``
+    # nan).  The kernel is versioned on a finite start, ``m - m <= 0``
     # (build_and_compare: both offloaded, and the output, "nan ..." first, the serial one)
     build_and_compare(tmp_path, NAN_START, ["IF_MAX", "FMAX"])
 
@@ -358,7 +358,7 @@ int main(int argc, char **argv) {
 def test_a_maximum_from_minus_infinity_over_minus_infinities_stays_minus_infinity(tmp_path) -> None:
     # OpenMP starts each partial maximum at the least finite value: over a row all -inf
     # from m = -inf the kernel gave -3.40282e+38 (a held-out check, llama2.c's softmax
-    # shape).  Both forms are versioned on a finite start (``m - m == 0``) and run as
+    # shape).  Both forms are versioned on a finite start (``m - m <= 0``) and run as
     # written from -inf; from -1e30 the fmax kernel runs on the device.
     build_and_compare(tmp_path, MASKED_ROW, ["IF_MAX", "FMAX"])
 

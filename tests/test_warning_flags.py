@@ -72,11 +72,28 @@ int main(void){ for(int i=0;i<N;i++) x[i]=i%7; printf("%.1f\n", sum(N)); return 
 """
 
 
+#: a floating minimum: its kernel is versioned on a finite start, a test written without
+#: ``==`` (``m - m <= 0``), which -Wfloat-equal -Werror refused (the rewrite fell back, PCX007)
+MINIMUM = r"""#include <stdio.h>
+#define N 100000
+double x[N];
+int main(void) {
+  for (int i = 0; i < N; i++) x[i] = (i * 37 % 1001) * 0.5 - 7.0;
+  double m = x[5];
+  for (int i = 0; i < N; i++)
+    if (x[i] < m) m = x[i];
+  printf("%.2f\n", m);
+  return 0;
+}
+"""
+
+
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
-@pytest.mark.parametrize("name, text", [("one_line.c", ONE_LINE), ("bom.c", "\ufeff" + ONE_LINE)])
-def test_wall_werror_builds_keep_their_kernels(tmp_path: Path, name: str, text: str) -> None:
+@pytest.mark.parametrize("name, text, extra", [("one_line.c", ONE_LINE, []), ("bom.c", "\ufeff" + ONE_LINE, []),
+                                               ("minimum.c", MINIMUM, ["-Wfloat-equal"])])
+def test_wall_werror_builds_keep_their_kernels(tmp_path: Path, name: str, text: str, extra: list[str]) -> None:
     (tmp_path / name).write_text(text, encoding="utf-8")
-    flags = ["-O1", "-Wall", "-Werror"]
+    flags = ["-O1", "-Wall", "-Werror", *extra]
     r = subprocess.run([CLANG, *flags, name, "-o", "serial"], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     env = dict(os.environ, PCX_MODE="static", PCX_OFFLOAD_TARGET="x86_64-pc-linux-gnu")

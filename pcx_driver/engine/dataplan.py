@@ -107,8 +107,9 @@ def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
         firstprivate=[v for v in n.firstprivate if v not in roots],
         struct_maps=[v for v in n.firstprivate if v in roots],
         reductions=list(n.reductions),
-        # (finite: ``m - m`` is NaN for a NaN or an infinity, with no header to include)
-        nan_test=" && ".join(f"{r.variable} - {r.variable} == 0" for r in n.reductions if r.nan_start),
+        # (finite: ``m - m`` is NaN for a NaN or an infinity, with no header to include;
+        # ``<=``, not ``==``, which -Wfloat-equal -Werror refuses)
+        nan_test=" && ".join(f"{r.variable} - {r.variable} <= 0" for r in n.reductions if r.nan_start),
         caller_extents=[a.caller_extent for a in n.arrays if a.caller_extent is not None],
         assumptions=sorted({x for a in n.arrays for x in a.assumptions}, key=lambda x: x.name),
         stride_facts=list(n.stride_facts),
