@@ -121,3 +121,53 @@ def test_a_declaring_macro_that_keeps_the_pointer_leaves_the_calls_their_own_map
     assert not any(r.startswith(f"{main_line}: target data region keeps A") for r in _remarks(data)), _remarks(data)
     assert _host_to_device(tmp_path).count(A_BYTES) == 2
 
+
+
+#: the same calls written without macros, ``*A``, with host code between them that writes
+#: an element of A and reads one of x: the region brings them home and back around it
+PLAIN = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define NI 300
+#define NJ 200
+static void init_array(int ni, int nj, double A[NI][NJ], double x[NJ]) {
+  for (int j = 0; j < nj; j++)                            /* INIT_X */
+    x[j] = 1.0 + j / (double)nj;
+  for (int i = 0; i < ni; i++)                            /* INIT_A */
+    for (int j = 0; j < nj; j++)
+      A[i][j] = (double)((i * j + 1) % nj) / (5.0 * ni);
+}
+static void kernel(int ni, int nj, double A[NI][NJ], double x[NJ], double y[NI]) {
+  for (int i = 0; i < ni; i++) {                          /* KERNEL */
+    double s = 0.0;
+    for (int j = 0; j < nj; j++)
+      s += A[i][j] * x[j];
+    y[i] = s;
+  }
+}
+int main(int argc, char **argv) {
+  int ni = NI - (argc > 1), nj = NJ;
+  double (*A)[NI][NJ] = malloc(sizeof *A);
+  double (*x)[NJ] = malloc(sizeof *x);
+  double (*y)[NI] = malloc(sizeof *y);
+  init_array(ni, nj, *A, *x);
+  (*A)[3][4] += 1.0;
+  printf("%.3f\n", (*x)[5]);
+  kernel(ni, nj, *A, *x, *y);
+  double t = 0.0;
+  for (int i = 0; i < ni; i++) t += (*y)[i] * (i % 5 + 1);
+  printf("%.12e\n", t);
+  free(A); free(x); free(y);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_pointer_to_a_whole_array_passed_as_star_p(tmp_path: Path) -> None:
+    # (its calls also need no run-time alias test: ``*A`` is the storage malloc gave A)
+    data = build_and_compare(tmp_path, PLAIN, ["INIT_X", "INIT_A", "KERNEL"])
+    remarks = _remarks(data)
+    main_line = next(k + 1 for k, t in enumerate(PLAIN.splitlines()) if "init_array(ni, nj, *A, *x);" in t)
+    assert any(r.startswith(f"{main_line}: target data region keeps A[0:1][0:300][0:200]") for r in remarks), remarks
+    assert not any("PCX128" in r or "PCX104" in r for r in remarks), remarks

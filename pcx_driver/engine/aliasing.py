@@ -347,7 +347,9 @@ class AliasOracle:
                                                       and r.key == d.key):
                 continue
             p = x.parent
-            while p is not None and p.type in ("pointer_declarator", "parenthesized_expression"):
+            # (``double (*A)[N][M] = ...``: a pointer to a whole array, inside array declarators)
+            while p is not None and p.type in ("pointer_declarator", "parenthesized_expression",
+                                               "parenthesized_declarator", "array_declarator"):
                 p = p.parent
             if p is not None:
                 yield x, p
@@ -599,10 +601,22 @@ class AliasOracle:
             return ("unknown", "?")
         arg = strip_parens(named[i])
         mu = self._macro_call(arg)
+        deref = False
         if mu is not None and len(mu.params) == 1 and "".join(mu.body).strip("()") in (mu.params[0], "*" + mu.params[0]):
             # ``POLYBENCH_ARRAY(A)``, defined as ``*A``: the storage ``A`` points to
+            deref = "".join(mu.body).strip("()") != mu.params[0]
             inner = arguments_of(arg.child_by_field_name("arguments"))
             arg = strip_parens(inner[0]) if len(inner) == 1 else None
+        elif arg is not None and arg.type == "pointer_expression" and self._t(arg)[:1] == "*":
+            deref = True  # ``*A``
+            arg = strip_parens(arg.child_by_field_name("argument"))
+        if deref and arg is not None and arg.type == "identifier":
+            # the storage A points to only where A points to a whole array (or is one):
+            # ``*pp`` of a ``double **pp`` is a pointer loaded from pp's storage, which
+            # may point anywhere
+            d = self.sem.decl_of(arg.start_byte)
+            if d is None or not (d.shape == "array" or (d.shape == "pointer" and "(*)[" in d.type_spelling.replace(" ", ""))):
+                return ("unknown", self._t(arg))
         if arg is not None and arg.type == "call_expression":
             f = arg.child_by_field_name("function")
             if f is not None and f.type == "field_expression" and self._t(f.child_by_field_name("field")) == "data":

@@ -201,6 +201,12 @@ def classify(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, out:
         return
     if parent is not None and parent.type in ("sizeof_expression", "delete_expression"):
         return
+    if parent is not None and parent.type == "pointer_expression" and text_of(data, parent).startswith("*") and \
+            _climb_parens(parent).parent is not None and _climb_parens(parent).parent.type == "argument_list":
+        # ``init(n, *A)`` of a pointer to a whole array: the call is given the array A
+        # points to (the planner's ``pointee_passed``), not its first element's value
+        pointer_use(facts, parent, name, names, out, writes)
+        return
     if parent is not None and parent.type == "pointer_expression" and text_of(data, parent).startswith("*"):
         sect = ((freeze({(): 0}), freeze({(): 1})),)
         gp = parent.parent
@@ -210,6 +216,12 @@ def classify(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, out:
             out.append(("read", name, sect, False, at))
         return
     pointer_use(facts, n, name, names, out, writes)
+
+
+def _climb_parens(n: tree_sitter.Node) -> tree_sitter.Node:
+    while n.parent is not None and n.parent.type == "parenthesized_expression":
+        n = n.parent
+    return n
 
 
 def pointer_use(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, out: list, writes: list) -> None:
