@@ -192,7 +192,7 @@ class AliasOracle:
             return ("unknown", "?")
         if d.shape == "array" and d.kind in ("local", "global", "static-local"):
             return ("object", d.key)
-        if d.shape == "container" and not d.reference and d.kind in ("local", "global", "static-local"):
+        if d.shape in ("container", "record") and not d.reference and d.kind in ("local", "global", "static-local"):
             return ("object", d.key)
         if d.kind == "param":
             idx = self._param_index(fn_node, d)
@@ -527,16 +527,26 @@ class AliasOracle:
                     continue
                 if x.decl.shape == "pointer" and x.decl.restrict and restrict_holds:
                     return False
-                # an array embedded in a struct object: distinct from other arrays, unless the
-                # struct is reached through a parameter a pointer could point into
-                if x.decl.shape == "array" and x.root_decl is not None and x.root_decl.shape == "record" \
-                        and x.root_decl.kind in ("local", "global", "static-local"):
-                    if x.root_decl.kind != "local" and y.decl is not None and y.decl.kind == "param" \
-                            and not y.member and not (y.decl.shape == "pointer" and y.decl.restrict):
-                        return True  # a pointer parameter may point into a global struct's array
-                    return False
                 if x.decl.shape == "array" and y.member and y.decl is not None and y.decl.shape == "array":
-                    return False
+                    # arrays inside objects: two members never overlap; one member of two
+                    # objects does where the objects are one (``f(*s, *s)`` of ``f(S& x, S& y)``)
+                    return x.decl.key == y.decl.key and not self._roots_apart(x, y, fn, fi)
+                # an array embedded in a struct object: distinct from arrays and allocations
+                # of their own, but a pointer may point into it (``g.p = g.buf``, ``q = s.buf``),
+                # a pointer parameter too where the struct is not this call's own local
+                if x.decl.shape == "array" and x.root_decl is not None and x.root_decl.shape == "record" \
+                        and not x.root_decl.reference and x.root_decl.kind in ("local", "global", "static-local"):
+                    if y.decl is None:
+                        return True
+                    if not y.member and not y.decl.reference and y.decl.shape in ("array", "container"):
+                        return False
+                    if y.decl.shape == "pointer" and y.decl.restrict and restrict_holds:
+                        return False
+                    if not y.member and y.decl.kind == "param" and y.decl.shape == "pointer":
+                        return x.root_decl.kind != "local"
+                    if not y.member and y.decl.shape == "pointer" and self.origin(y.decl, fn)[0] == "object":
+                        return False
+                    return True
                 # a restrict parameter beside a member: memory the function reaches through
                 # the parameter is reached through nothing else (C11 6.7.3.1) but pointers
                 # based on it, and a member can only be one if the function stores it
@@ -575,6 +585,22 @@ class AliasOracle:
                 return False
             return True
         return True
+
+    def _roots_apart(self, x: ArrayRef, y: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:
+        """Whether the objects two accesses of one member array go through are two objects:
+        distinct variables or allocations, parameters distinct at every call, or a
+        parameter beside an object of this call's own."""
+        rx, ry = x.root_decl, y.root_decl
+        if rx is None or ry is None or rx.key == ry.key:
+            return False
+        ox, oy = self.origin(rx, fn), self.origin(ry, fn)
+        if ox[0] == "object" and oy[0] == "object":
+            return ox[1] != oy[1]
+        if ox[0] == oy[0] == "param":
+            return self._distinct_at_call_sites(fi, int(ox[1]), int(oy[1]))
+        if {ox[0], oy[0]} == {"object", "param"}:
+            return (rx if ox[0] == "object" else ry).kind == "local"
+        return False
 
     def _call_sites(self, fi: FunctionInfo) -> list[tuple[Node, Node]]:
         """(call node, enclosing function node) of every call to ``fi`` in the unit."""

@@ -135,6 +135,40 @@ def _copied_before(n: tree_sitter.Node, data: bytes, names: set[str], nodes: lis
     return None
 
 
+def implicit_holder(fn: tree_sitter.Node | None, data: bytes, locals_: frozenset[str]) -> str | None:
+    """Where a call may keep an argument beside its explicit arguments: the object a
+    method is called on (``d.setX(a)``, ``pd->setX(a)``), the static data of a class or
+    namespace (``Reg::put(a)``), what a callable variable captures (a lambda,
+    ``std::function``), or the object of the member function the call is made in
+    (``setX(a)`` in ``Domain::run``).  None for a plain call of a free function."""
+    if fn is None:
+        return None
+    if fn.type == "field_expression":
+        return f"the object it is called on ('{text_of(data, fn.child_by_field_name('argument'))}')"
+    if fn.type in ("qualified_identifier", "template_function") and "::" in text_of(data, fn):
+        return "the static data of its class or namespace"
+    name = text_of(data, fn)
+    if fn.type == "identifier" and name in locals_:
+        return f"what the callable '{name}' captures"
+    f = fn
+    while f is not None and f.type != "function_definition":
+        f = f.parent
+    if fn.type == "identifier" and f is not None and _member_function(f, data):
+        return "the object of the member function it is called in"
+    return None
+
+
+def _member_function(fdef: tree_sitter.Node, data: bytes) -> bool:
+    """A C++ member function: defined in a class body, or as ``X::f`` outside it."""
+    if fdef.parent is not None and fdef.parent.type == "field_declaration_list":
+        return True
+    d = fdef.child_by_field_name("declarator")
+    while d is not None and d.type in ("pointer_declarator", "reference_declarator"):
+        d = d.child_by_field_name("declarator")
+    inner = d.child_by_field_name("declarator") if d is not None and d.type == "function_declarator" else None
+    return inner is not None and inner.type == "qualified_identifier"
+
+
 def _flow(n: tree_sitter.Node, data: bytes, keeps: Callable[[str, int], bool],
           identity: frozenset[str] = frozenset(), locals_: frozenset[str] = frozenset(),
           scalars: frozenset[str] = frozenset(), ranks: dict[str, int] | None = None) -> str | None:
@@ -186,6 +220,11 @@ def _flow(n: tree_sitter.Node, data: bytes, keeps: Callable[[str, int], bool],
             return None
         if not _value_only(call, data):
             return f"'{text_of(data, call)}' may return a pointer into it"
+        holder = implicit_holder(fn, data, locals_)
+        if holder is not None:
+            # (host code may then reach it through that, with no call a scan would see:
+            # ``d.setX(a); ... d.m_x[0] = 100;``, a held-out check)
+            return f"'{text_of(data, call)}' may store it in {holder}"
         others = [a for a in arguments_of(parent) if a.id != top.id]
         if any(not plain_value(a, data, scalars) for a in others):
             # (``init(&s, v)``: the struct may now hold it, and its uses are no calls)

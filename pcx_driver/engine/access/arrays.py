@@ -243,6 +243,12 @@ def accessor_access(w: Walk, n: Node, member, loops, cond, stmt, read: bool, wri
     root_decl = w.decl(obj)
     if root_decl is None or root_decl.shape not in ("record", "pointer") or w.sem.member_of(obj.start_byte):
         return False
+    if root_decl.decl_offset is not None and w.root.start_byte <= root_decl.decl_offset < w.root.end_byte:
+        # ``Domain *p = doms + i % 2; ... p->x(i)``: the object changes with the iteration,
+        # and the kernel's data pointer, taken once before the loop, cannot follow it
+        w.hazard("PCX118", f"accessor '{w.t(f)}' is called on '{w.t(obj)}', which the nest declares: its "
+                           "data pointer cannot be taken before the loop", n)
+        return True
     sep = w.t(f.child_by_field_name("operator"))
     if (sep == "->") != (root_decl.shape == "pointer"):
         return False

@@ -97,6 +97,8 @@ class _Occurrences:
         self.fnode = fnode
         self.names = names
         self.scalars = frozenset(escapes.arithmetic_names(fnode, facts.data))
+        # (a callable variable called with a buffer may keep it in what it captures)
+        self.locals_ = frozenset(hostaccess.locally_declared(fnode, facts.data))
 
     def how(self, n: tree_sitter.Node) -> str | None:
         """None where the walk follows occurrence ``n``; KEPT where a callee may keep it;
@@ -207,6 +209,9 @@ class _Occurrences:
                 return None
             if not self.number_or_dropped(call, fname):
                 return f"'{text_of(data, call)}' may return {what}"
+            holder = escapes.implicit_holder(fn, data, self.locals_)
+            if holder is not None:
+                return f"'{text_of(data, call)}' may store {what} in {holder}"
             if any(a.id != cur.id and not escapes.plain_value(a, data, self.scalars) for a in arguments_of(parent)):
                 return f"'{text_of(data, call)}' may store {what} where another argument reaches"
             return KEPT
