@@ -122,3 +122,43 @@ def test_without_strict_aliasing_a_pointer_of_another_type_may_reach_it() -> Non
     nest = next(n for f in analyse_unit(unit).functions for n in f.nests if n.line == line)
     assert nest.decision is not Decision.OFFLOADED, nest.remarks
     assert analysed_nest(REACHED, "OTHER_TYPE").decision is Decision.OFFLOADED
+
+
+#: A temporary whose address went once to a function of the file that keeps no pointer
+#: (NPB EP's ``randlc(&t1, a)`` before its hot loop, where t1 is a per-iteration
+#: temporary): no other name reads it after the loop, so the loop's copy may be private.
+#: One handed to a function that stores the pointer stays shared, and the loop serial.
+PASSED_ONCE = r"""#include <stdio.h>
+#include <stdlib.h>
+static double *kept;
+static double step(double *x, double a) { *x = *x * a - (long)(*x * a); return *x; }
+static void keep(double *x) { kept = x; }
+int main(int argc, char **argv) {
+  int n = 200000 + argc;
+  double *out = malloc(sizeof(double) * n);
+  double t1 = 0.25, t2 = 0.5;
+  for (int i = 0; i < 10; i++) step(&t1, 1.7);
+  keep(&t2);
+  double seed = t1;
+  for (int k = 0; k < n; k++) {          /* PRIVATE_T1 */
+    t1 = seed + k * 1e-6;
+    t1 = t1 * t1 + 0.5;
+    out[k] = t1;
+  }
+  for (int k = 0; k < n; k++) {          /* SHARED_T2 */
+    t2 = out[k] * 0.5;
+    out[k] = t2 + 1.0;
+  }
+  printf("%.6f %.6f %.6f\n", out[0], out[n - 1], *kept);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_an_address_no_callee_keeps_leaves_the_scalar_private(tmp_path: Path) -> None:
+    build_and_compare(tmp_path, PASSED_ONCE, ["PRIVATE_T1"])
+    nest = analysed_nest(PASSED_ONCE, "SHARED_T2")
+    assert nest.decision is not Decision.OFFLOADED
+    assert any(r.id == "PCX112" and "'t2'" in r.message and "another name" in r.message for r in nest.remarks), \
+        [r.format() for r in nest.remarks]

@@ -544,7 +544,8 @@ class AliasOracle:
                         return False
                     if not y.member and y.decl.kind == "param" and y.decl.shape == "pointer":
                         return x.root_decl.kind != "local"
-                    if not y.member and y.decl.shape == "pointer" and self.origin(y.decl, fn)[0] == "object":
+                    if not y.member and y.decl.shape == "pointer" and (
+                            self.origin(y.decl, fn)[0] == "object" or self._apart_from_struct(y.decl, x.root_decl, fn)):
                         return False
                     return True
                 # a restrict parameter beside a member: memory the function reaches through
@@ -584,6 +585,46 @@ class AliasOracle:
                         tuple(sorted((param.name, obj.name))))
                 return False
             return True
+        return True
+
+    def _apart_from_struct(self, p: Decl, obj: Decl, fn: Node, depth: int = 0) -> bool:
+        """Whether local pointer ``p`` never points into struct object ``obj``: every value
+        stored to it is built from allocations, arrays, members of other struct objects and
+        local pointers that are apart in turn (``dd = c ? d : st.a`` beside ``s2.a``).  A
+        parameter, a global pointer, a call or ``obj`` itself may bring a pointer into it."""
+        if p.kind != "local" or depth > 3:
+            return False
+        for x, parent in self._uses(p, fn):
+            if parent.type == "init_declarator" and x.start_byte == p.decl_offset:
+                value = parent.child_by_field_name("value")
+            elif parent.type == "assignment_expression" and strip_parens(parent.child_by_field_name("left")) is not None \
+                    and strip_parens(parent.child_by_field_name("left")).id == x.id:
+                value = parent.child_by_field_name("right")
+            elif parent.type == "pointer_expression" and self._t(parent)[:1] == "&":
+                return False  # its address: anything may store to it
+            else:
+                continue
+            if value is None or self._is_allocation(value) or "".join(self._t(value).split()) in NULL_POINTERS:
+                continue
+            for n in walk(value):
+                if n.type in ("call_expression", "new_expression") and not self._is_allocation(n):
+                    return False
+                if n.type != "identifier" or (n.parent is not None and n.parent.type == "field_expression"
+                                              and n.parent.child_by_field_name("field") == n):
+                    continue
+                d = self.sem.decl_of(n.start_byte)
+                if d is None:
+                    continue  # (a function's name, a macro constant: no storage of its own)
+                if d.key == obj.key or d.reference:
+                    return False
+                if d.shape in ("array", "container") or (d.shape == "record" and d.kind in ("local", "global", "static-local")):
+                    continue  # its own storage, or a member of another object
+                if d.shape == "pointer" and d.kind == "local" and (
+                        self.origin(d, fn)[0] == "object" or self._apart_from_struct(d, obj, fn, depth + 1)):
+                    continue
+                if d.shape in ("scalar", "other", "function"):
+                    continue
+                return False
         return True
 
     def _roots_apart(self, x: ArrayRef, y: ArrayRef, fn: Node, fi: FunctionInfo) -> bool:

@@ -553,7 +553,11 @@ def live_after(key: str, nest: Node, fn_body: Node, ctx: _Ctx) -> Node | None:
 def alias_made(key: str, fn_body: Node, ctx: _Ctx) -> Node | None:
     """Where the function gives ``key`` another name through which code after the loop may
     read it: ``&x``, a C++ reference bound to it, or a lambda capturing by reference.
-    A private copy never writes its value back, so such a scalar cannot be private."""
+    A private copy never writes its value back, so such a scalar cannot be private.  The
+    address passed to a function of this file that keeps no pointer past the call
+    (``randlc(&t1, a)``, NPB EP) is no other name after it."""
+    from pcx_driver.engine import escapes
+
     for r in _refs_in(fn_body, key, ctx):
         p = r.parent
         while p is not None and p.type == "parenthesized_expression":
@@ -561,6 +565,16 @@ def alias_made(key: str, fn_body: Node, ctx: _Ctx) -> Node | None:
         if p is None:
             continue
         if p.type == "pointer_expression" and ctx.t(p.child_by_field_name("operator")) == "&":
+            up = p
+            while up.parent is not None and up.parent.type == "parenthesized_expression":
+                up = up.parent
+            call = up.parent.parent if up.parent is not None and up.parent.type == "argument_list" else None
+            fn = call.child_by_field_name("function") if call is not None else None
+            if fn is not None and fn.type == "identifier" and ctx.sem.macros.get(fn.start_byte) is None:
+                argv = [a.id for a in arguments_of(up.parent)]
+                if up.id in argv and not escapes.keeps_pointer(ctx.m.data, ctx.m.unit.language, ctx.t(fn),
+                                                               argv.index(up.id)):
+                    continue
             return r
         if p.type == "init_declarator" and (p.child_by_field_name("declarator") or p).type == "reference_declarator":
             return r
