@@ -239,6 +239,13 @@ class Parallelism:
             if a.base in nest.pivot_arrays and not a.member:
                 continue  # stores that change nothing under the kernel's pivot test (engine/pivot.py)
             groups.setdefault(a.root + "." + a.base, []).append(a)
+        domains: dict[int, object] = {}  # each access's domain, built once for all its pairs
+
+        def domain(a: ArrayRef):
+            if id(a) not in domains:
+                domains[id(a)] = self.ranges.domain_of(a, nest, a.delin or a.polys, a.write)
+            return domains[id(a)]
+
         for refs in groups.values():
             writes = [a for a in refs if a.write]
             if not writes:
@@ -250,9 +257,7 @@ class Parallelism:
                     if x.fields and w.fields and x.fields[0] != w.fields[0]:
                         continue
                     try:
-                        c = carried_conflict(self.ranges.domain_of(w, nest, w.delin or w.polys, True),
-                                             self.ranges.domain_of(x, nest, x.delin or x.polys, x.write),
-                                             outer_keys, loop.node.id, nest.values)
+                        c = carried_conflict(domain(w), domain(x), outer_keys, loop.node.id, nest.values)
                     except NotAffine:
                         return False
                     if c is not None:
