@@ -559,8 +559,10 @@ void solve(int n, double A[N][N], double *b, double *y) {
   }
 }
 int main(void) {
-  double (*A)[N] = malloc(sizeof(double[N][N]));
-  double *b = malloc(N * sizeof(double)), *y = malloc(N * sizeof(double));
+  /* one allocation for the three: solve's parameters may overlap (no restrict, no region) */
+  double *pool = malloc((N * N + 2 * N) * sizeof(double));
+  double (*A)[N] = (double (*)[N])pool;
+  double *b = pool + N * N, *y = pool + N * N + N;
   for (int i = 0; i < N; i++) {
     b[i] = (i + 1) / (double)N;
     for (int j = 0; j < N; j++) A[i][j] = (i == j) ? N + 1.0 : (double)((i * j) % 7) / N;

@@ -49,6 +49,8 @@ BOUNDARY = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #define NY 64
+/* main hands its arrays to globals: no region of main's holds them (this is about sweep's) */
+double (*keep_u)[NY], (*keep_v)[NY];
 
 static void sweep(int steps, int nx, int ny, double (*restrict u)[NY], double (*restrict v)[NY],
                   const double *restrict edge) {
@@ -68,6 +70,8 @@ int main(int argc, char **argv) {
   int nx = 400, steps = 30;
   double (*u)[NY] = malloc(sizeof(double) * nx * NY), (*v)[NY] = malloc(sizeof(double) * nx * NY);
   double *edge = malloc(sizeof(double) * steps);
+  keep_u = u;
+  keep_v = v;
   for (int i = 0; i < nx; i++)
     for (int j = 0; j < NY; j++) { u[i][j] = (i * 3 + j) % 7; v[i][j] = (i + 2 * j) % 5; }
   for (int t = 0; t < steps; t++) edge[t] = t % 4;
