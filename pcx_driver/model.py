@@ -421,6 +421,11 @@ class UnitAnalysis:
     identity_macros: set[str] = field(default_factory=set)
     # those of them that expand to what their argument points to (``*x``)
     deref_macros: set[str] = field(default_factory=set)
+    # the macros the main file defines or names, and those their replacement lists name:
+    # name -> (function-like?, replacement tokens, parameters); left out: macros the file
+    # #undefs or defines twice.  Engine-written expressions (a work guard moved to a
+    # caller, engine/callerguard.py) are expanded with them where the caller must read them.
+    macro_table: dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
     # functions this unit calls that the user defines in another file (declared, not defined
     # here, and not in a system header): compiled by pcx too, they may hold kernels of their
     # own that reach the unit's globals
@@ -491,6 +496,10 @@ class DataRegion:
     # it, under which the region and its kernels run; otherwise the statements run on the
     # host as written.  "": always.  Set by engine/workguard.py after the plan check.
     work_guard: str = ""
+    # True when ``work_guard`` is the conjunction of the guards of the kernels it holds
+    # through calls, read where it starts (engine/callerguard.py): those kernels keep their
+    # own guards and host versions, which agree with it whenever it is entered.
+    callees_keep_guards: bool = False
     # Run-time alias check of the whole region (issue 15, cause 5(c)): true when the
     # sections it maps are pairwise disjoint; otherwise its statements run on the host as
     # written.  Its kernels' own tests (``KernelPlan.alias_test``) are then not emitted.

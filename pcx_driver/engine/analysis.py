@@ -409,6 +409,7 @@ class _UnitAnalyser:
         self.result.identity_macros = {name for name in sem.macro_defs if _identity_macro(name, sem)}
         self.result.deref_macros = {name for name in self.result.identity_macros if _identity_macro(name, sem, deref=True)}
         self.result.typed_names = _typed_names(sem, self.model)
+        self.result.macro_table = _macro_table(sem)
         if self._thread_start is not None:
             self.result.thread_start = "'%s', line %d" % self._thread_start
         self.result.object_code = [(b, f"a '{name}' is constructed" if made else f"'{name}' is destroyed")
@@ -981,6 +982,25 @@ class _UnitAnalyser:
                 notes.extend(self.extents.take_notes())
                 summary.write_section = self._write_section(nest, fi, refs, summary)
         return summaries, sorted(atomics), atomic_arrays, notes, groups
+
+
+def _macro_table(sem: Semantics) -> dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]]:
+    """UnitAnalysis.macro_table: the main file's macros and those their replacement lists
+    name, transitively (``_PB_N`` and the header's ``POLYBENCH_LOOP_BOUND`` it expands
+    through); none the file redefines (``sem.unstable_macros``)."""
+    table: dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]] = {}
+    todo = [n for n in sem.macro_defs if n not in sem.unstable_macros]
+    while todo and len(table) < 4096:
+        name = todo.pop()
+        if name in table or name in sem.unstable_macros:
+            continue
+        found = sem.any_macro(name)
+        if found is None:
+            continue
+        function_like, body, params = found
+        table[name] = (function_like, tuple(body), tuple(params))
+        todo.extend(t for t in body if t not in table and (t[:1].isalpha() or t[:1] == "_"))
+    return table
 
 
 def _identity_macro(name: str, sem: Semantics, deref: bool = False) -> bool:

@@ -523,3 +523,32 @@ def _top_level(tokens: list[str]) -> list[int]:
         elif depth == 0:
             out.append(k)
     return out
+
+
+class MacroTable:
+    """``_expand``'s view of ``UnitAnalysis.macro_table`` (the stages after the analysis
+    have no libclang unit to ask)."""
+
+    def __init__(self, table) -> None:
+        self.table = table
+
+    def any_macro(self, name: str):
+        found = self.table.get(name)
+        return None if found is None else (found[0], list(found[1]), list(found[2]))
+
+
+def expand_expression(expr: str, table, language) -> str | None:
+    """``expr`` (an expression the engine wrote, in a function of the unit) with every
+    macro of ``table`` (``UnitAnalysis.macro_table``) in it expanded, each replacement
+    parenthesised; None where one cannot be (``#``, ``##``, a malformed use)."""
+    from pcx_driver.engine import hostaccess
+
+    data, node = hostaccess.parse_expression(expr, language)
+    if node is None:
+        return None
+    # the leaves in source order are its tokens (all_nodes walks in stack order)
+    leaves = sorted((n.start_byte, hostaccess.text_of(data, n)) for n in hostaccess.all_nodes(node)
+                    if n.child_count == 0 and n.end_byte > n.start_byte)
+    out = _expand([t for _, t in leaves], MacroTable(table), 0)
+    return None if out is None else " ".join(out).replace("( ", "(").replace(" )", ")")
+

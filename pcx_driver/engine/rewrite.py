@@ -652,7 +652,9 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     emitted: list[KernelPlan] = []
     dropped: set[str] = set()
     # No run-time host fallback where a data region (even one dropped below) may hold the data.
-    held = held_by_regions(ed.data, unit.language, plan) if any(device_test(k) for k in plan.kernels) else set()
+    # (A region guarded with its callees' guards leaves them theirs: engine/callerguard.py.)
+    holding = [r for r in plan.regions if not r.callees_keep_guards]
+    held = held_by_regions(ed.data, unit.language, plan, holding) if any(device_test(k) for k in plan.kernels) else set()
     omp = _UserOpenMP(unit.openmp, plan, ed.root)
     # Kernels of a region versioned for aliasing: the region's test covers them.
     covered = {n for r in plan.regions if r.alias_test for n in r.kernels}
@@ -709,7 +711,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
     if len(kept_regions) < len(plan.regions):
         # Kernels planned inside a region that is not emitted map their own data: each
         # takes back the work guard it has alone, and says so where it said it was held.
-        still = held_by_regions(ed.data, unit.language, plan, kept_regions)
+        still = held_by_regions(ed.data, unit.language, plan, [r for r in kept_regions if not r.callees_keep_guards])
         for index, (k, stmt, atomics) in enumerate(placed):
             if k.nest_id in still:
                 continue

@@ -11,6 +11,8 @@ host copy is current at its start and the fallback is sound.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pcx_driver.model import Decision, Plan, Remark, SourceUnit, UnitAnalysis
 from pcx_driver.config import BUILTIN_OPTIONS
 
@@ -33,8 +35,6 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
     """Give each offloaded kernel with a symbolic work estimate its run-time guard
     (``if(target: WORK >= threshold)``, rendered by the rewriter), unless a data region
     of the final plan may hold its data, and say which in its PCX100 remark."""
-    from pcx_driver.engine.regionreach import held_by_regions
-
     if analysis is None:
         return
     _note_launches(unit, plan)
@@ -44,17 +44,20 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
     kernels = [k for k in plan.kernels if k.decision is Decision.OFFLOADED and exprs.get(k.nest_id)]
     if not kernels:
         return
-    held = held_by_regions(unit.data, unit.language, plan)
-    guarded_regions = {}
+    # A region holding kernels only through calls gets their guards, read where it starts
+    # (engine/callerguard.py); its callees then keep their own.
+    from pcx_driver.engine.callerguard import caller_guards
+
+    released = caller_guards(unit, analysis, plan, exprs, threshold)
+    guards = planned_guards(unit, plan, exprs, threshold, [r for r in plan.regions if r not in released])
     for r in plan.regions:
-        r.work_guard = region_guard(unit, plan, r, exprs, threshold)
-        if r.work_guard:
-            guarded_regions.update({n: r for n in r.kernels})
+        if r not in released:
+            r.work_guard = guards.regions.get(id(r), "")
     for k in kernels:
-        if k.nest_id in guarded_regions:
-            note = (f"; the region at line {guarded_regions[k.nest_id].line} runs on the host, as written, when "
+        if k.nest_id in guards.by_region:
+            note = (f"; the region at line {guards.by_region[k.nest_id].line} runs on the host, as written, when "
                     f"below --pcx-min-work={threshold:g}")
-        elif k.nest_id in held:
+        elif k.nest_id in guards.held:
             note = HELD_NOTE
             k.alone_work_expr, k.min_work = exprs[k.nest_id], threshold
         else:
@@ -63,13 +66,43 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
         _annotate(k, note)
 
 
-def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], threshold: float) -> str:
+@dataclass
+class PlannedGuards:
+    """The work guards a plan gets with a given set of regions holding data."""
+
+    regions: dict[int, str]  # id(region) -> its guard ("" or absent: none)
+    kernels: dict[str, str]  # nest_id -> the guard of a kernel guarded alone (``WORK >= min``)
+    by_region: dict  # nest_id -> the guarded region that decides for it
+    held: set[str]  # nest_ids a region holds: always on the device
+
+
+def planned_guards(unit: SourceUnit, plan: Plan, exprs: dict[str, str], threshold: float,
+                   active: list) -> PlannedGuards:
+    """The guards of regions and kernels when the regions in ``active`` hold data (the one
+    computation ``attach_work_guards`` applies and ``callerguard`` reads ahead of it)."""
+    from pcx_driver.engine.regionreach import held_by_regions
+
+    held = held_by_regions(unit.data, unit.language, plan, active)
+    regions, by_region = {}, {}
+    for r in active:
+        regions[id(r)] = region_guard(unit, plan, r, exprs, threshold, [x for x in active if x is not r])
+        if regions[id(r)]:
+            by_region.update({n: r for n in r.kernels})
+    kernels = {k.nest_id: f"{exprs[k.nest_id]} >= {threshold:g}" for k in plan.offloaded()
+               if exprs.get(k.nest_id) and not k.user_directive and k.nest_id not in by_region
+               and k.nest_id not in held}
+    return PlannedGuards(regions, kernels, by_region, held)
+
+
+def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], threshold: float,
+                 others: list | None = None) -> str:
     """The condition under which ``region`` pays: its kernels do at least ``threshold``
     work per launch on average (kernels launched once per iteration of a serial loop cost a
     launch each time: a region of small ones costs more in launches than it saves).  "" when the region cannot be guarded: a kernel it holds is
     reached through a call (its maps assume the region; the host copy would run it
     without), another region may hold its data (the host copy may be stale where it
-    starts), or an estimate names something not yet known there."""
+    starts), or an estimate names something not yet known there.  ``others``: the other
+    regions that hold data (default: all the plan's others)."""
     from pcx_driver.engine import hostaccess
     from pcx_driver.engine.regionreach import held_by_regions
 
@@ -83,7 +116,8 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
         return ""
     # Inside another region's reach (a caller's, around the call), the host copy of the
     # data may be stale where this region starts: the statements as written would read it.
-    others = [x for x in plan.regions if x is not region]
+    if others is None:
+        others = [x for x in plan.regions if x is not region]
     if others and held_by_regions(unit.data, unit.language, plan, others) & ids:
         return ""
     if not any(exprs.get(k.nest_id) for k in inside):  # constant estimates: decided (PCX115)

@@ -52,6 +52,9 @@ class UnitFacts:
             for a in n.arrays:
                 if a.name.startswith("this->"):
                     self.aliases.setdefault(a.name[len("this->"):], a.name)
+        # object-like macros that stand for a linear expression of variables (PolyBench's
+        # ``_PB_N``, which is ``n`` wherever it is used): a section that names one names them
+        self.macro_forms = _macro_forms(analysis, self.lang) if analysis is not None else {}
         # one-parameter macros that are their argument (``POLYBENCH_ARRAY(A)``)
         self.identity_macros: set[str] = set(analysis.identity_macros) if analysis is not None else set()
         self.pure_macros: set[str] = set(analysis.pure_macros) if analysis is not None else set()
@@ -217,6 +220,8 @@ class UnitFacts:
                 changed[key] = changed.get(key, 0) + 1
                 inits[key] = form
         defs = {k: v for k, v in inits.items() if changed.get(k) == 1}
+        # (a macro is no variable: it means its expansion in whatever function names it)
+        defs.update({m: f for m, f in self.macro_forms.items() if m not in changed})
         for _ in range(3):  # definitions in terms of earlier definitions
             defs = {k: subst(v, {d: f for d, f in defs.items() if d != k}) for k, v in defs.items()}
         return defs
@@ -364,6 +369,41 @@ class UnitFacts:
                     continue
                 return True
         return False
+
+
+def _macro_forms(analysis: UnitAnalysis, lang: Language) -> dict:
+    """Object-like macro -> the linear form of its expansion, for the unit's macros whose
+    expansion names a variable (``_PB_N`` -> ``n``); constants stay names (the plan's
+    sections spell them, and ``Plan.constants`` values them)."""
+    from pcx_driver.engine.macros import expand_expression
+
+    out = {}
+    for name, (function_like, _, _) in analysis.macro_table.items():
+        if function_like:
+            continue
+        text = expand_expression(name, analysis.macro_table, lang)
+        if not text or not hostaccess.expression_identifiers(text, lang) or not _plain_arithmetic(text, lang):
+            continue
+        form = lin_text(text, lang)
+        if form is not None:
+            out[name] = form
+    return out
+
+
+def _plain_arithmetic(text: str, lang: Language) -> bool:
+    """Whether ``text`` is names and integers under ``+``, ``-`` and ``*`` (no cast, which may
+    change a value, no call, division or condition)."""
+    data, node = hostaccess.parse_expression(text, lang)
+    if node is None:
+        return False
+    for n in hostaccess.all_nodes(node):
+        if not n.is_named:
+            if text_of(data, n) not in ("(", ")", "+", "-", "*"):
+                return False
+        elif n.type not in ("identifier", "number_literal", "binary_expression", "parenthesized_expression",
+                            "unary_expression"):
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=8)

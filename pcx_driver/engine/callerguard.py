@@ -1,0 +1,275 @@
+"""Work guards for data regions that hold kernels only through calls (issue 16).
+
+A caller's ``target data`` region around ``init(n, A); kernel(n, A, B);`` keeps the arrays
+on the device between the calls.  The kernels it holds must then always run on the
+device (``workguard``: their host fallback would read the stale host copy), so a program
+whose kernels are too small to pay (PolyBench's jacobi-1d at MEDIUM: 200 launches of 400
+elements) lost the work guards that sent them to the host.
+
+The region gets a guard instead: the conjunction of the guards its callees would emit at
+their kernels and regions, read at the region's start with each callee parameter replaced
+by the argument the call passes.  The callees keep their own guards.  Sound because the
+two agree wherever it matters:
+
+- region entered (the conjunction held): every callee guard reads the same parameters as
+  the conjunction read (arguments that nothing in the region writes, parameters the callee
+  never writes), so each is true: the kernels run on the device, on the region's data;
+- region not entered: its statements run as written, with nothing held; each kernel maps
+  its own data and may run on either side.
+
+It applies when every kernel the region holds is in a function the region's statements
+call directly, no other region holds any of them, and each callee guard names nothing but
+the callee's parameters once its macros are expanded (``UnitAnalysis.macro_table``: the
+callee's ``_PB_N`` means ``n`` there, not in the caller).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pcx_driver.engine.macros import expand_expression
+from pcx_driver.model import DataRegion, Language, Plan, SourceUnit, UnitAnalysis
+
+#: argument node types whose value is a pure function of the names they read
+_PURE_ARGUMENT = frozenset({
+    "identifier", "number_literal", "char_literal", "parenthesized_expression", "binary_expression",
+    "cast_expression", "type_descriptor", "primitive_type", "sized_type_specifier", "type_identifier",
+    "true", "false", "+", "-", "*", "/", "%", "<", ">", "<=", ">=", "==", "!=", "&&", "||", "(", ")",
+    "<<", ">>", "^", "|", "&", "unary_expression", "!", "~", "abstract_pointer_declarator",
+})
+
+
+def caller_guards(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan, exprs: dict[str, str],
+                  threshold: float) -> list[DataRegion]:
+    """Set the work guard of each region of ``plan`` that holds kernels only through calls
+    (module docstring) and return those regions; the others are left as they are."""
+    from pcx_driver.engine.workguard import planned_guards
+
+    found = {}
+    for r in plan.regions:
+        guard, callees, covered = _guard_of(unit, analysis, plan, r, exprs, threshold)
+        if guard:
+            found[id(r)] = (r, guard, callees, covered)
+    # Each guard was built from what its callees emit with only that region let go; check
+    # it against what they emit with all of them let go (the same by construction: no
+    # other region holds their kernels), and keep only those that agree.
+    while found:
+        active = [r for r in plan.regions if id(r) not in found]
+        final = planned_guards(unit, plan, exprs, threshold, active)
+        disagree = [key for key, (r, _, callees, covered) in found.items()
+                    if _callee_guards(plan, final, callees) != covered]
+        if not disagree:
+            break
+        for key in disagree:
+            del found[key]
+    for r, guard, callees, _ in found.values():
+        r.work_guard, r.callees_keep_guards = guard, True
+        note = (f"; entered where the work guards of {', '.join(repr(c) for c in sorted(callees))} hold with its "
+                f"calls' arguments ({guard}), else its statements run as written")
+        plan.remarks[:] = [dataclasses.replace(m, message=m.message + note) if m.id == "PCX200" and m.line == r.line
+                           and m.file == unit.path else m for m in plan.remarks]
+    return [r for r, _, _, _ in found.values()]
+
+
+def _callee_guards(plan: Plan, guards, callees: set[str]) -> dict[str, str]:
+    """The guards ``guards`` gives the regions and kernels of the functions ``callees``."""
+    from pcx_driver.engine import callgraph
+
+    out = {f"region {r.start_byte}": guards.regions.get(id(r), "") for r in plan.regions
+           if callgraph.last_name(r.function) in callees}
+    out.update({f"kernel {k.nest_id}": guards.kernels[k.nest_id] for k in plan.offloaded()
+                if callgraph.last_name(k.function) in callees and k.nest_id in guards.kernels})
+    return {key: g for key, g in out.items() if g}
+
+
+def _guard_of(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan, region: DataRegion,
+              exprs: dict[str, str], threshold: float) -> tuple[str, set[str], dict[str, str]]:
+    """The caller guard of ``region``, the functions it reads the guards of, and those
+    guards; ("", ...) when it cannot have one."""
+    from pcx_driver.engine import callgraph, hostaccess
+    from pcx_driver.engine.regionreach import held_by_regions
+    from pcx_driver.engine.workguard import planned_guards, region_statements, substitute
+
+    none: tuple[str, set[str], dict[str, str]] = ("", set(), {})
+    # C only: a C++ call may bind an argument to a reference and change it, and a callee
+    # may be reached through overloads, templates or virtual calls
+    if unit.language is not Language.C or region_statements(unit, region) is None or region.lifted_tests:
+        return none
+    offloaded = {k.nest_id: k for k in plan.offloaded()}
+    if any(k.function == region.function and region.start_byte <= k.start_byte < region.end_byte
+           for k in offloaded.values()):
+        return none  # (its own kernels: workguard.region_guard)
+    held = held_by_regions(unit.data, unit.language, plan, [region]) & set(offloaded)
+    # Where the region is entered, each held kernel must run on the device: a test of its
+    # own besides the work guard (aliasing, run-time facts, a pivot, a restart) could
+    # send it to the host copy.
+    if not held or any(_tested(offloaded[n]) for n in held):
+        return none
+    graph = callgraph.of(unit.data, unit.language)
+    sites = graph.sites_between(region.start_byte, region.end_byte)
+    callees = {callgraph.last_name(offloaded[n].function) for n in held}
+    if any(c not in {s.name for s in sites} or len(graph.definitions.get(c, ())) != 1 for c in callees):
+        return none  # reached through another function, or not one definition
+    root = hostaccess.parse(unit.data, unit.language).root_node
+    if any(_named_as_value(root, unit.data, c) for c in callees):
+        return none  # a call through a pointer could pass other arguments
+    others = [x for x in plan.regions if x is not region]
+    beside = [x for x in others if callgraph.last_name(x.function) not in callees]
+    if held_by_regions(unit.data, unit.language, plan, beside) & held:
+        return none  # another region holds them too: they stay on the device
+    if any(x.alias_test or x.assumptions or x.lifted_tests for x in others
+           if callgraph.last_name(x.function) in callees):
+        return none  # (a callee region with tests of its own, as above)
+    covered = _callee_guards(plan, planned_guards(unit, plan, exprs, threshold, others), callees)
+    if not covered:
+        return none  # the callees' kernels always run on the device: nothing to guard
+    tests: dict[str, list[str]] = {c: [] for c in callees}
+    for key, g in covered.items():
+        kind, ident = key.split(" ", 1)
+        owner = next(x.function for x in others if f"region {x.start_byte}" == key) if kind == "region" \
+            else offloaded[ident].function
+        tests[callgraph.last_name(owner)].append(g)
+    table = analysis.macro_table
+    caller = _definition_around(root, region.start_byte)
+    if caller is None:
+        return none
+    conjuncts: list[str] = []
+    for c, conds in tests.items():
+        if not conds:
+            continue
+        fnode = graph.definitions[c][0]
+        params = _scalar_parameters(fnode, unit.data)
+        if params is None:
+            return none
+        expanded = [expand_expression(t, table, unit.language) for t in conds]
+        if any(t is None for t in expanded):
+            return none
+        named = set().union(*(hostaccess.expression_identifiers(t, unit.language) for t in expanded))
+        if not named <= set(params) or named & _written_names(fnode, unit.data, fnode.start_byte, fnode.end_byte):
+            return none  # a local, a global or a parameter the callee changes
+        for s in (s for s in sites if s.name == c):
+            values = _argument_values(s.node, unit, params, named, caller, region, table)
+            if values is None:
+                return none
+            conjuncts.extend(substitute(t, values, unit.language) for t in expanded)
+    unique = list(dict.fromkeys(conjuncts))
+    guard = unique[0] if len(unique) == 1 else " && ".join(f"({t})" for t in unique)
+    return guard, callees, covered
+
+
+def _tested(k) -> bool:
+    """Whether kernel ``k`` may run on the host for a reason other than its work guard."""
+    from pcx_driver.engine.rewrite import device_test
+
+    return bool(device_test(dataclasses.replace(k, work_expr="")) or k.pivot_test or k.reruns() or k.exits)
+
+
+def _scalar_parameters(fnode, data: bytes) -> dict[str, str] | None:
+    """Parameter name -> its type as written, for a callee whose parameters are all named;
+    a parameter that is not a plain name (a pointer, an array, a reference) maps to ""."""
+    from pcx_driver.engine import hostaccess
+
+    out: dict[str, str] = {}
+    for p in hostaccess.parameters(fnode):
+        name = hostaccess.declared_identifier(p, data)
+        if not name:
+            return None
+        d, t = p.child_by_field_name("declarator"), p.child_by_field_name("type")
+        out[name] = hostaccess.text_of(data, t) if d is not None and d.type == "identifier" and t is not None else ""
+    return out
+
+
+def _argument_values(call, unit: SourceUnit, params: dict[str, str], named: set[str], caller, region,
+                     table) -> dict[str, str] | None:
+    """Callee parameter -> the C text that reads, where ``region`` starts, the value the
+    call passes it (converted to the parameter's type), for each parameter in ``named``;
+    None when an argument may differ there from the call (it is written in the region,
+    its address is taken, it is a global, or it has effects of its own)."""
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.workguard import known_at
+
+    data = unit.data
+    args_node = call.child_by_field_name("arguments")
+    if args_node is None:
+        return None
+    args = [a for a in args_node.named_children if a.type != "comment"]
+    order = list(params)
+    if len(args) != len(order):
+        return None
+    known = known_at(unit, region.start_byte)
+    if known is None:
+        return None
+    caller_params = set(hostaccess.param_names(caller, data))
+    written = _written_names(caller, data, region.start_byte, region.end_byte)
+    globals_: set[str] = set()
+    for decl in hostaccess.file_scope_declarations(hostaccess.parse(data, unit.language).root_node):
+        globals_ |= {hostaccess.declared_identifier(d, data) or "" for d in decl.children_by_field_name("declarator")}
+    values: dict[str, str] = {}
+    for name, arg in zip(order, args):
+        if name not in named:
+            continue
+        if not params[name] or any(n.type not in _PURE_ARGUMENT for n in hostaccess.all_nodes(arg)):
+            return None
+        for n in hostaccess.all_nodes(arg):
+            if n.type == "unary_expression" and n.child_by_field_name("operator") is not None and \
+                    hostaccess.text_of(data, n.child_by_field_name("operator")) not in ("-", "+", "!", "~"):
+                return None
+        for ident in hostaccess.identifiers_in(arg, data):
+            if ident in table:
+                expansion = expand_expression(ident, table, unit.language)
+                if expansion is None or hostaccess.expression_identifiers(expansion, unit.language):
+                    return None  # (a macro that reads a variable)
+                continue
+            # a parameter of the caller, or a local set before the region (not a global: a
+            # call in the region may change it)
+            if not (ident in caller_params or ident in known.names and ident not in globals_) or ident in written:
+                return None
+        values[name] = f"({params[name]})({hostaccess.text_of(data, arg)})"
+    return values
+
+
+def _written_names(fnode, data: bytes, lo: int, hi: int) -> set[str]:
+    """Names assigned or incremented between bytes ``lo`` and ``hi`` of function ``fnode``,
+    and names whose address it takes anywhere."""
+    from pcx_driver.engine import hostaccess
+
+    out: set[str] = set()
+    for n in hostaccess.all_nodes(fnode):
+        target = None
+        if n.type == "assignment_expression" and lo <= n.start_byte < hi:
+            target = n.child_by_field_name("left")
+        elif n.type == "update_expression" and lo <= n.start_byte < hi:
+            target = n.child_by_field_name("argument")
+        elif n.type == "pointer_expression" and hostaccess.text_of(data, n.child_by_field_name("operator")) == "&":
+            target = n.child_by_field_name("argument")
+        while target is not None and target.type == "parenthesized_expression" and target.named_children:
+            target = target.named_children[0]
+        if target is not None and target.type == "identifier":
+            out.add(hostaccess.text_of(data, target))
+    return out
+
+
+def _named_as_value(root, data: bytes, name: str) -> bool:
+    """Whether the unit names function ``name`` other than to call, declare or define it
+    (its address stored or passed: a call through that pointer is no site of ours)."""
+    from pcx_driver.engine import hostaccess
+
+    for n in hostaccess.all_nodes(root):
+        if n.type != "identifier" or hostaccess.text_of(data, n) != name:
+            continue
+        up = n.parent
+        while up is not None and up.type == "parenthesized_expression":
+            up = up.parent
+        if up is not None and (up.type == "call_expression" and up.child_by_field_name("function") is not None
+                               and up.child_by_field_name("function").start_byte <= n.start_byte
+                               < up.child_by_field_name("function").end_byte or up.type == "function_declarator"):
+            continue
+        return True
+    return False
+
+
+def _definition_around(root, byte: int):
+    node = root.descendant_for_byte_range(byte, byte)
+    while node is not None and node.type != "function_definition":
+        node = node.parent
+    return node
