@@ -771,6 +771,10 @@ def from_jsonable(cls: Any, data: Any) -> Any:
     if origin in (list,):
         return [from_jsonable(args[0], x) for x in data]
     if origin in (tuple,):
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(from_jsonable(args[0], x) for x in data)
+        if args and len(args) == len(data):
+            return tuple(from_jsonable(a, x) for a, x in zip(args, data))
         return tuple(data)
     if origin in (set, frozenset):
         return origin(from_jsonable(args[0], x) for x in data)
