@@ -409,7 +409,8 @@ class _UnitAnalyser:
         self.result.identity_macros = {name for name in sem.macro_defs if _identity_macro(name, sem)}
         self.result.deref_macros = {name for name in self.result.identity_macros if _identity_macro(name, sem, deref=True)}
         self.result.typed_names = _typed_names(sem, self.model)
-        self.result.macro_table = _macro_table(sem)
+        self.result.macro_table = _macro_table(sem, self.model.data, self.unit.language,
+                                               [n.work_expr for n in self.result.nests() if n.work_expr])
         if self._thread_start is not None:
             self.result.thread_start = "'%s', line %d" % self._thread_start
         self.result.object_code = [(b, f"a '{name}' is constructed" if made else f"'{name}' is destroyed")
@@ -984,12 +985,27 @@ class _UnitAnalyser:
         return summaries, sorted(atomics), atomic_arrays, notes, groups
 
 
-def _macro_table(sem: Semantics) -> dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]]:
-    """UnitAnalysis.macro_table: the main file's macros and those their replacement lists
-    name, transitively (``_PB_N`` and the header's ``POLYBENCH_LOOP_BOUND`` it expands
-    through); none the file redefines (``sem.unstable_macros``)."""
+def _macro_table(sem: Semantics, data: bytes, language: Language,
+                 expressions: list[str]) -> dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]]:
+    """UnitAnalysis.macro_table: the macros the file's loop headers and the nests' work
+    estimates name (the bounds the engine's own expressions are made of), and those their
+    replacement lists name, transitively (``_PB_N`` and the header's
+    ``POLYBENCH_LOOP_BOUND`` it expands through); none the file redefines
+    (``sem.unstable_macros``).  Only names the main file defines or names start it: looking
+    up a header's macro walks the whole unit's top level (``Semantics.any_macro``), which
+    a file whose bounds name no macro never pays."""
+    from pcx_driver.engine.source import nodes_of_type
+
+    seeds: set[str] = set()
+    for loop in nodes_of_type(data, language, "for_statement"):
+        for part in ("initializer", "condition", "update"):
+            node = loop.child_by_field_name(part)
+            if node is not None:
+                seeds |= hostaccess.identifiers_in(node, data)
+    for e in expressions:
+        seeds |= hostaccess.expression_identifiers(e, language)
     table: dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]] = {}
-    todo = [n for n in sem.macro_defs if n not in sem.unstable_macros]
+    todo = [n for n in seeds if n in sem.macro_defs and n not in sem.unstable_macros]
     while todo and len(table) < 4096:
         name = todo.pop()
         if name in table or name in sem.unstable_macros:
@@ -999,7 +1015,7 @@ def _macro_table(sem: Semantics) -> dict[str, tuple[bool, tuple[str, ...], tuple
             continue
         function_like, body, params = found
         table[name] = (function_like, tuple(body), tuple(params))
-        todo.extend(t for t in body if t not in table and (t[:1].isalpha() or t[:1] == "_"))
+        todo.extend(t for t in body if t not in table and t not in params and (t[:1].isalpha() or t[:1] == "_"))
     return table
 
 
