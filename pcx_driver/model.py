@@ -426,6 +426,10 @@ class UnitAnalysis:
     # #undefs or defines twice.  Engine-written expressions (a work guard moved to a
     # caller, engine/callerguard.py) are expanded with them where the caller must read them.
     macro_table: dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    # macros of the main file whose expansion may store to a variable (an assignment,
+    # ``++``/``--``, ``&``, inline ``asm``), directly or through another macro: a use can
+    # change a name the syntax shows only as read (``HALVE;`` of ``#define HALVE len /= 8``)
+    writing_macros: set[str] = field(default_factory=set)
     # functions this unit calls that the user defines in another file (declared, not defined
     # here, and not in a system header): compiled by pcx too, they may hold kernels of their
     # own that reach the unit's globals

@@ -100,13 +100,40 @@ def test_small_calls_run_as_written_large_ones_on_the_device(tmp_path: Path) -> 
     assert len(launched) == 1 + 2 * 20, launched  # init once, two sweeps per time step
 
 
+CALL = "smooth(steps, len, *a, *b);"
+
+
 @pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
-@pytest.mark.parametrize("where, text", [
-    ("/*BETWEEN*/", "len -= argc > 2;"),  # the argument changes after the region starts
-    ("/*CALLEE*/", "if (len > N) len = N;"),  # the callee changes its parameter
+@pytest.mark.parametrize("edits", [
+    # the argument changes after the region starts
+    [("/*BETWEEN*/", "len -= argc > 2;")],
+    # ... through a macro, or inline assembly (the syntax shows no store)
+    [("#define N 4000", "#define N 4000\n#define HALVE len /= 8"), ("/*BETWEEN*/", "HALVE;")],
+    [("/*BETWEEN*/", '__asm__("shrl $3, %0" : "+r"(len));')],
+    # the argument is another variable at the call: a block's own 'len'
+    [(CALL, "{ int len = steps * 3; smooth(steps, len, *a, *b); }")],
+    # ... or a global, which a call inside the region changes
+    [("int main(", "int glen;\nstatic void shrink(void) { glen /= 8; }\nint main("),
+     ("/*BETWEEN*/", "shrink();"), (CALL, "smooth(steps, glen, *a, *b);"), ("int steps = 20;", "int steps = 20;\n  glen = len;")],
+    # the callee changes its parameter, or hides it behind a local of the same name
+    [("/*CALLEE*/", "if (len > N) len = N;")],
+    [("/*CALLEE*/", "{ int len = steps * 3;"), ("a[i] = (b[i - 1] + b[i] + b[i + 1]) / 3.0;\n  }",
+                                               "a[i] = (b[i - 1] + b[i] + b[i + 1]) / 3.0;\n  }\n  }")],
 ])
-def test_guards_that_could_disagree_leave_the_kernels_on_the_device(tmp_path: Path, where: str, text: str) -> None:
-    offload, region = _build(tmp_path, PROGRAM.replace(where, text))
+def test_guards_that_could_disagree_leave_the_kernels_on_the_device(tmp_path: Path, edits) -> None:
+    program = PROGRAM
+    for old, new in edits:
+        assert old in program, old
+        program = program.replace(old, new, 1)
+    _, region = _build(tmp_path, program)
     assert "entered where" not in region[0], region
-    # held by an unguarded region: on the device even when small, the same answer
-    assert len(launch_lines(offload, [SMALL])) == 1 + 2 * 20
+
+
+@pytest.mark.skipif(CLANG is None, reason="clang-19 not installed")
+def test_a_guard_does_not_divide_by_what_a_call_not_made_would(tmp_path: Path) -> None:
+    # with one argument d is 0 and smooth is not called: a region guard reading len / d
+    # would trap (SIGFPE) where the program runs fine
+    program = PROGRAM.replace("int steps = 20;", "int steps = 20, d = argc - 2;").replace(
+        CALL, "if (d) smooth(steps, len / d, *a, *b);")
+    _, region = _build(tmp_path, program)
+    assert "entered where" not in region[0], region

@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from offload_helpers import run_with_args  # noqa: E402
-from test_coverage_liveness import PCX_CC, analysed_nest, build_and_compare  # noqa: E402
+from test_coverage_liveness import PCX_CC, analysed_nest, build_and_compare, refused_nest  # noqa: E402
 
 from pcx_driver.engine.macros import ATOM, UNARY, binding_strength
 from pcx_driver.model import Decision
@@ -133,3 +133,33 @@ def test_host_code_the_parser_cannot_read_keeps_no_region(tmp_path) -> None:
     # update took its first token for the index: ``update to(b[OFF:1])``, which clang
     # rejects (the file fell back, PCX007).  What the scan cannot read stops the region.
     build_and_compare(tmp_path, TRAILING_OPERATOR, ["FILL", "SUM"])
+
+
+DOUBLE_BOUND = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define LEN_ len
+static void fill(double len, double *a) {
+  for (int i = 0; i < LEN_; i++)  /* NEST */
+    a[i] = i + 1.0;
+}
+int main(int argc, char **argv) {
+  int n = 3000 + argc;
+  double *a = calloc(n + 2, sizeof *a);
+  fill(n + 0.5, a);
+  double s = 0;
+  for (int i = 0; i < n + 2; i++) s += a[i];
+  printf("%.1f\n", s);
+  free(a);
+  return 0;
+}
+"""
+
+
+def test_a_macro_bound_that_names_a_double_is_no_integer_bound() -> None:
+    """``i < LEN_`` of ``#define LEN_ len`` and a ``double len`` runs to the ceiling of
+    ``len``: read as the symbol ``LEN_``, the kernel mapped ``a[0:(long)LEN_]``, one element
+    short (a held-out check: 500500 for 501501).  What the expansion names is checked as the
+    names a bound spells out are: the loop stays serial, as ``i < len`` does."""
+    refused_nest(DOUBLE_BOUND, "/* NEST */", "PCX110", "not loop-invariant integer")
+    refused_nest(DOUBLE_BOUND.replace("i < LEN_", "i < len"), "/* NEST */", "PCX110", "not loop-invariant integer")

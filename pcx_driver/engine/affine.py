@@ -270,6 +270,12 @@ class AffineForms:
             tokens = expand_object_macros(mu.body, self.sem, frozenset([name]))
             if not stands_as_written(n, tokens):
                 return None  # ``i*W`` of ``#define W N+8`` is ``i*N + 8``
+            # the variables its expansion reads must be what a bound may read when spelled
+            # out: ``#define LEN_ len`` of a ``double len`` is no integer bound (a held-out
+            # check: ``i < LEN_`` was mapped as ``a[0:(long)LEN_]``, one element short)
+            for tok, d in self.sem.expansion_refs.get(n.start_byte, {}).items():
+                if tok in tokens and (d is None or d.kind != "enum" and self._decl_poly(tok, d, nest) is None):
+                    return None
             v = self.macro_value(name)
             if v is not None:
                 nest.values[name] = v

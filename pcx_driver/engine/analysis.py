@@ -409,6 +409,7 @@ class _UnitAnalyser:
         self.result.identity_macros = {name for name in sem.macro_defs if _identity_macro(name, sem)}
         self.result.deref_macros = {name for name in self.result.identity_macros if _identity_macro(name, sem, deref=True)}
         self.result.typed_names = _typed_names(sem, self.model)
+        self.result.writing_macros = _writing_macros(sem)
         self.result.macro_table = _macro_table(sem, self.model.data, self.unit.language,
                                                [n.work_expr for n in self.result.nests() if n.work_expr])
         if self._thread_start is not None:
@@ -983,6 +984,24 @@ class _UnitAnalyser:
                 notes.extend(self.extents.take_notes())
                 summary.write_section = self._write_section(nest, fi, refs, summary)
         return summaries, sorted(atomics), atomic_arrays, notes, groups
+
+
+def _writing_macros(sem: Semantics) -> set[str]:
+    """UnitAnalysis.writing_macros: the main file's macros whose replacement list assigns,
+    increments, takes an address or holds inline assembly, and those that name one."""
+    from pcx_driver.engine.macros import WRITE_TOKENS
+
+    storing = WRITE_TOKENS | {"&", "asm", "__asm__", "__asm"}
+    defs = {n: set(body) for n, (_, body) in sem.macro_defs.items()}
+    found = {n for n, toks in defs.items() if toks & storing}
+    grew = True
+    while grew:
+        grew = False
+        for n, toks in defs.items():
+            if n not in found and toks & found:
+                found.add(n)
+                grew = True
+    return found
 
 
 def _macro_table(sem: Semantics, data: bytes, language: Language,
