@@ -277,28 +277,10 @@ def _visible_locals(fnode, data: bytes, pos: int) -> set[str]:
     """Locals of function ``fnode`` declared with a value before ``pos`` in the blocks that
     enclose it, or in the initialiser of a ``for`` around it: what a name read at ``pos``
     may be besides a parameter (a global, which a call may change, is not among them)."""
-    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.workguard import locals_set_before
 
-    out: set[str] = set()
-    node = hostaccess.statement_at(fnode, pos) or fnode.descendant_for_byte_range(pos, pos)
-    while node is not None and node is not fnode and node.id != fnode.id:
-        parent = node.parent
-        if parent is None:
-            break
-        if parent.type == "compound_statement":
-            for c in parent.named_children:
-                if c.start_byte >= node.start_byte:
-                    break
-                if c.type == "declaration":
-                    out |= {hostaccess.declared_identifier(d, data) or "" for d in c.children_by_field_name("declarator")
-                            if d.type == "init_declarator"}
-        elif parent.type == "for_statement":
-            init = parent.child_by_field_name("initializer")
-            if init is not None and init.type == "declaration" and init.id != node.id:
-                out |= {hostaccess.declared_identifier(d, data) or "" for d in init.children_by_field_name("declarator")
-                        if d.type == "init_declarator"}
-        node = parent
-    return out - {""}
+    found = locals_set_before(fnode, data, pos)
+    return found[0] if found is not None else set()
 
 
 def _changed_names(node, data: bytes, lo: int, hi: int) -> set[str]:

@@ -209,38 +209,14 @@ def known_at(unit: SourceUnit, pos: int) -> "_Known | None":
 
     data = unit.data
     root = hostaccess.parse(data, unit.language).root_node
-    node = hostaccess.statement_at(root, pos)
-    names: set[str] = set()
+    found = locals_set_before(root, data, pos)
+    if found is None:
+        return None
+    names, fn = found
 
     def declared(decl, with_value: bool) -> None:
-        for d in decl.children_by_field_name("declarator"):
-            if with_value and d.type != "init_declarator":
-                continue
-            while d is not None and d.type not in ("identifier",):
-                d = d.child_by_field_name("declarator")
-            if d is not None:
-                names.add(hostaccess.text_of(data, d))
+        names.update(_declared_names(decl, data, with_value))
 
-    fn = None
-    while node is not None:
-        parent = node.parent
-        if parent is None:
-            break
-        if parent.type == "compound_statement":
-            for c in parent.named_children:
-                if c.start_byte >= node.start_byte:
-                    break
-                if c.type == "declaration":
-                    declared(c, True)
-        elif parent.type == "for_statement":
-            init = parent.child_by_field_name("initializer")
-            if init is not None and init.type == "declaration" and node != init:
-                declared(init, True)
-        elif parent.type == "function_definition":
-            fn = parent
-        node = parent
-    if fn is None:
-        return None
     for n in walk(fn.child_by_field_name("declarator")):
         if n.type in ("parameter_declaration", "optional_parameter_declaration"):
             for d in walk(n):
@@ -258,6 +234,50 @@ def known_at(unit: SourceUnit, pos: int) -> "_Known | None":
             local |= names - before
             names = before
     return _Known(names, local)
+
+
+def locals_set_before(root, data: bytes, pos: int) -> tuple[set[str], object] | None:
+    """(the locals declared with a value before the statement at ``pos``, in the blocks
+    around it or a ``for``'s initialiser around it; the function definition it is in), or
+    None outside any function."""
+    from pcx_driver.engine import hostaccess
+
+    node = hostaccess.statement_at(root, pos)
+    names: set[str] = set()
+    while node is not None:
+        parent = node.parent
+        if parent is None:
+            break
+        if parent.type == "compound_statement":
+            for c in parent.named_children:
+                if c.start_byte >= node.start_byte:
+                    break
+                if c.type == "declaration":
+                    names |= _declared_names(c, data, True)
+        elif parent.type == "for_statement":
+            init = parent.child_by_field_name("initializer")
+            if init is not None and init.type == "declaration" and node != init:
+                names |= _declared_names(init, data, True)
+        elif parent.type == "function_definition":
+            return names, parent
+        node = parent
+    return None
+
+
+def _declared_names(decl, data: bytes, with_value: bool) -> set[str]:
+    """The names declaration ``decl`` declares (``with_value``: only those with an
+    initialiser)."""
+    from pcx_driver.engine import hostaccess
+
+    out = set()
+    for d in decl.children_by_field_name("declarator"):
+        if with_value and d.type != "init_declarator":
+            continue
+        while d is not None and d.type not in ("identifier",):
+            d = d.child_by_field_name("declarator")
+        if d is not None:
+            out.add(hostaccess.text_of(data, d))
+    return out
 
 
 class _Known:
