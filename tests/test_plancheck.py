@@ -623,3 +623,47 @@ def test_a_write_through_a_second_name_is_caught_after_the_tree_is_parsed_again(
     one_tree(b"int other;")  # the unit's tree leaves the cache: the checker works on a new parse
     v = plancheck.check_function(unit, analysis, plan, "main")
     assert not v.ok and v.rid == "PCX211" and "'cur'" in v.message, v
+
+
+RESTRICT_INTO_ANOTHER = r"""
+#include <stdio.h>
+#define LEN 20000
+#define SHIFT 48
+float grid[LEN + SHIFT];
+float bias[LEN];
+float *__restrict__ ahead;  /* points into grid: the program breaks its own promise */
+__attribute__((noinline)) static void step(void) {
+  ahead = grid + SHIFT;
+  for (int i = 0; i < LEN - 1; i++)  /* NEST */
+    grid[i + 1] = ahead[i] * 0.5f + bias[i];
+}
+int main(void) {
+  for (int i = 0; i < LEN + SHIFT; i++) grid[i] = (float)(i % 11);
+  for (int i = 0; i < LEN; i++) bias[i] = 0.25f * (i % 3);
+  step();
+  double s = 0;
+  for (int i = 0; i < LEN + SHIFT; i++) s += grid[i] * (i % 5 + 1);
+  printf("%.1f\n", s);
+  return 0;
+}
+"""
+
+
+def test_a_versioned_kernel_keeps_apart_only_the_pairs_its_test_compares():
+    """A kernel versioned at run time on ``ahead`` against ``bias`` was checked with every
+    name its own buffer, though its test compares only that pair: ``ahead``, a
+    ``restrict`` global the planner took at its word, is ``grid + 48`` (TSVC's s423 shape,
+    a held-out check), and the kernel mapped ``grid[1:...]`` and ``ahead[0:...]``,
+    overlapping sections of one array, which libomptarget refuses (an abort at run time,
+    whatever the offload policy).  Pairs the test does not compare keep what the walk knows
+    of them: the checker sees one array mapped twice and the nest stays serial."""
+    unit = SourceUnit("step.c", RESTRICT_INTO_ANOTHER, Language.C)
+    analysis = analyse_unit(unit)
+    plan = plan_unit(unit, analysis)
+    line = next(k + 1 for k, t in enumerate(RESTRICT_INTO_ANOTHER.splitlines()) if "/* NEST */" in t)
+    kernel = next(k for k in plan.offloaded() if k.line == line)
+    assert kernel.alias_test, kernel  # versioned on the pair it could not prove apart
+    v = plancheck.check_function(unit, analysis, plan, "step")
+    assert not v.ok and v.rid == "PCX215" and "'ahead' and 'grid' may be one array" in v.message, v
+    checked = plancheck.enforce(unit, analysis, copy.deepcopy(plan))
+    assert not [k for k in checked.offloaded() if k.line == line]

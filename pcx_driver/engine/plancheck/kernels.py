@@ -162,6 +162,18 @@ def versioned_kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: Stat
              and d.parent.type in ("declaration", "init_declarator")}
     inner -= {f.facts.canonical(a.name) for a in (k.nest.arrays if k.nest is not None else ())}
     inner -= {f.facts.canonical(sec.base) for m in k.plan.maps for sec in m.sections}
-    alone = State(tuple(sorted((n, frozenset([n])) for n in names - inner)), ())
+    # The test separates only the pairs it compares (NestAnalysis.alias_checks): two names
+    # that may be one buffer and that it does not compare (a ``restrict`` pointer the
+    # planner took at its word, TSVC's ``xx = flat_2d_array + 64``) keep a buffer in common.
+    tested = {frozenset((f.facts.canonical(a), f.facts.canonical(b)))
+              for a, b in (k.nest.alias_checks if k.nest is not None else ())}
+    own = {n: {n} for n in names - inner}
+    plain = sorted(own)
+    for i, a in enumerate(plain):
+        for b in plain[i + 1:]:
+            if frozenset((a, b)) not in tested and f.ids(st, a) & f.ids(st, b) and not f.apart_still(st, a, b):
+                own[a].add(f"{a}\0{b}")
+                own[b].add(f"{a}\0{b}")
+    alone = State(tuple(sorted((n, frozenset(ids)) for n, ids in own.items())), ())
     kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, alias_test="")), node, alone, host_loop)
     return host_loop(node, st)
