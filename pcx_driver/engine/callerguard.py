@@ -79,26 +79,27 @@ def caller_guards(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan, exprs: d
     return [r for r, _, _, _ in found.values()]
 
 
-def _callee_guards(plan: Plan, guards, callees: set[str]) -> dict[str, str]:
-    """The guards ``guards`` gives the regions and kernels of the functions ``callees``."""
+def _callee_guards(plan: Plan, guards, callees: set[str]) -> dict[str, tuple[str, str]]:
+    """The guards ``guards`` gives the regions and kernels of the functions ``callees``:
+    a key for each region or kernel -> (its function, its guard)."""
     from pcx_driver.engine import callgraph
 
-    out = {f"region {r.start_byte}": guards.regions.get(id(r), "") for r in plan.regions
-           if callgraph.last_name(r.function) in callees}
-    out.update({f"kernel {k.nest_id}": guards.kernels[k.nest_id] for k in plan.offloaded()
-                if callgraph.last_name(k.function) in callees and k.nest_id in guards.kernels})
-    return {key: g for key, g in out.items() if g}
+    out = {f"region {r.start_byte}": (callgraph.last_name(r.function), guards.regions.get(id(r), ""))
+           for r in plan.regions if callgraph.last_name(r.function) in callees}
+    out.update({f"kernel {k.nest_id}": (callgraph.last_name(k.function), guards.kernels[k.nest_id])
+                for k in plan.offloaded() if callgraph.last_name(k.function) in callees and k.nest_id in guards.kernels})
+    return {key: (c, g) for key, (c, g) in out.items() if g}
 
 
 def _guard_of(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan, region: DataRegion,
-              exprs: dict[str, str], threshold: float) -> tuple[str, set[str], dict[str, str]]:
+              exprs: dict[str, str], threshold: float) -> tuple[str, set[str], dict[str, tuple[str, str]]]:
     """The caller guard of ``region``, the functions it reads the guards of, and those
     guards; ("", ...) when it cannot have one."""
     from pcx_driver.engine import callgraph, hostaccess
     from pcx_driver.engine.regionreach import held_by_regions
-    from pcx_driver.engine.workguard import planned_guards, region_statements, substitute
+    from pcx_driver.engine.workguard import locals_set_before, planned_guards, region_statements, substitute
 
-    none: tuple[str, set[str], dict[str, str]] = ("", set(), {})
+    none: tuple[str, set[str], dict[str, tuple[str, str]]] = ("", set(), {})
     # C only: a C++ call may bind an argument to a reference and change it, and a callee
     # may be reached through overloads, templates or virtual calls
     if unit.language is not Language.C or region_statements(unit, region) is None or region.lifted_tests:
@@ -132,15 +133,17 @@ def _guard_of(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan, region: Data
     if not covered:
         return none  # the callees' kernels always run on the device: nothing to guard
     tests: dict[str, list[str]] = {c: [] for c in callees}
-    for key, g in covered.items():
-        kind, ident = key.split(" ", 1)
-        owner = next(x.function for x in others if f"region {x.start_byte}" == key) if kind == "region" \
-            else offloaded[ident].function
-        tests[callgraph.last_name(owner)].append(g)
+    for c, g in covered.values():
+        tests[c].append(g)
     table = analysis.macro_table
-    caller = _definition_around(root, region.start_byte)
-    if caller is None:
+    around = locals_set_before(root, unit.data, region.start_byte)
+    if around is None:
         return none
+    # what an argument may read where the region starts: the caller's parameters and the
+    # locals set before it in the blocks around it (a global, which a call may change, is
+    # not among them)
+    local_values, caller = around
+    visible = local_values | set(hostaccess.param_names(caller, unit.data))
     conjuncts: list[str] = []
     for c, conds in tests.items():
         if not conds:
@@ -161,7 +164,8 @@ def _guard_of(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan, region: Data
                 _hidden_writes(body, unit.data, body.start_byte, body.end_byte, analysis.writing_macros):
             return none  # the callee changes or shadows a parameter its guard reads (or may)
         for s in (s for s in sites if s.name == c):
-            values = _argument_values(s.node, unit, params, named, caller, region, table, analysis.writing_macros)
+            values = _argument_values(s.node, unit, params, named, caller, visible, region, table,
+                                      analysis.writing_macros)
             if values is None:
                 return none
             conjuncts.extend(substitute(t, values, unit.language) for t in expanded)
@@ -223,8 +227,8 @@ def _safe_divisions(expr: str, language) -> bool:
     return True
 
 
-def _argument_values(call, unit: SourceUnit, params: dict[str, str], named: set[str], caller, region,
-                     table, writing_macros: set[str]) -> dict[str, str] | None:
+def _argument_values(call, unit: SourceUnit, params: dict[str, str], named: set[str], caller, visible: set[str],
+                     region, table, writing_macros: set[str]) -> dict[str, str] | None:
     """Callee parameter -> the C text that reads, where ``region`` starts, the value the
     call passes it (converted to the parameter's type), for each parameter in ``named``;
     None when an argument may differ there from the call (it names something other than a
@@ -240,7 +244,6 @@ def _argument_values(call, unit: SourceUnit, params: dict[str, str], named: set[
     order = list(params)
     if len(args) != len(order):
         return None
-    visible = _visible_locals(caller, data, region.start_byte) | set(hostaccess.param_names(caller, data))
     changed = _changed_names(caller, data, region.start_byte, region.end_byte)
     if _hidden_writes(caller, data, region.start_byte, region.end_byte, writing_macros):
         return None
@@ -273,24 +276,13 @@ def _argument_values(call, unit: SourceUnit, params: dict[str, str], named: set[
 _PURE_BINARY = frozenset({"+", "-", "*", "/", "%", "<", ">", "<=", ">=", "==", "!=", "&&", "||", "&", "|", "^"})
 
 
-def _visible_locals(fnode, data: bytes, pos: int) -> set[str]:
-    """Locals of function ``fnode`` declared with a value before ``pos`` in the blocks that
-    enclose it, or in the initialiser of a ``for`` around it: what a name read at ``pos``
-    may be besides a parameter (a global, which a call may change, is not among them)."""
-    from pcx_driver.engine.workguard import locals_set_before
-
-    found = locals_set_before(fnode, data, pos)
-    return found[0] if found is not None else set()
-
-
 def _changed_names(node, data: bytes, lo: int, hi: int) -> set[str]:
     """Names that bytes ``lo..hi`` of ``node`` assign, increment, declare (a shadowing
     declaration is another variable) or pass to a macro that stores to its argument, and
     names whose address ``node`` takes anywhere."""
     from pcx_driver.engine import hostaccess
 
-    return hostaccess.assigned_and_declared(node, data, lo, hi) | _written_names(node, data, node.start_byte,
-                                                                                 node.end_byte, addresses_only=True)
+    return hostaccess.assigned_and_declared(node, data, lo, hi) | hostaccess.addressed_names(node, data)
 
 
 def _hidden_writes(node, data: bytes, lo: int, hi: int, writing_macros: set[str]) -> bool:
@@ -304,29 +296,6 @@ def _hidden_writes(node, data: bytes, lo: int, hi: int, writing_macros: set[str]
         if "asm" in n.type or n.type == "identifier" and hostaccess.text_of(data, n) in writing_macros:
             return True
     return False
-
-
-def _written_names(fnode, data: bytes, lo: int, hi: int, addresses_only: bool = False) -> set[str]:
-    """Names assigned or incremented between bytes ``lo`` and ``hi`` of ``fnode`` (none with
-    ``addresses_only``), and names whose address it takes anywhere."""
-    from pcx_driver.engine import hostaccess
-
-    out: set[str] = set()
-    for n in hostaccess.all_nodes(fnode):
-        target = None
-        if addresses_only and n.type != "pointer_expression":
-            continue
-        if n.type == "assignment_expression" and lo <= n.start_byte < hi:
-            target = n.child_by_field_name("left")
-        elif n.type == "update_expression" and lo <= n.start_byte < hi:
-            target = n.child_by_field_name("argument")
-        elif n.type == "pointer_expression" and hostaccess.text_of(data, n.child_by_field_name("operator")) == "&":
-            target = n.child_by_field_name("argument")
-        while target is not None and target.type == "parenthesized_expression" and target.named_children:
-            target = target.named_children[0]
-        if target is not None and target.type == "identifier":
-            out.add(hostaccess.text_of(data, target))
-    return out
 
 
 def _named_as_value(root, data: bytes, name: str) -> bool:
@@ -346,10 +315,3 @@ def _named_as_value(root, data: bytes, name: str) -> bool:
             continue
         return True
     return False
-
-
-def _definition_around(root, byte: int):
-    node = root.descendant_for_byte_range(byte, byte)
-    while node is not None and node.type != "function_definition":
-        node = node.parent
-    return node
