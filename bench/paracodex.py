@@ -24,7 +24,8 @@ Makefile's are sized for a GPU):
 
 A row reads ``hot+same`` (the goal), ``same`` (right, hot loop serial: the remark says
 why), ``hot+close``/``close`` (equal within 1e-5 but not 1e-6: a single-precision sum in
-another order), ``WRONG``, ``crash``, ``timeout`` or ``build-fail``.
+another order), ``WRONG``, ``crash``, ``timeout``, ``build-fail`` or ``not-in-checkout`` (a
+snapshot of ParaCodex without the program's folder or sources).
 """
 
 from __future__ import annotations
@@ -203,6 +204,7 @@ def hecbench_program(checkout: Path, name: str, work: Path, hecbench: Path | Non
     ``-std`` and run arguments of its Makefile.nvc (``HOST_ARGS`` where those are sized for
     a GPU)."""
     src_dir = checkout / HECBENCH / "golden_labels" / "src" / f"{name}-serial"
+    _require(src_dir, [])
     d = work / name
     if d.exists():
         shutil.rmtree(d)
@@ -235,11 +237,27 @@ def without_openmp(text: str) -> str:
     return "\n".join(out)
 
 
+class NotInCheckout(Exception):
+    """The program's folder, or a source its Makefile names, is not in this checkout of
+    ParaCodex (its snapshot of 2026-12-07 holds b+tree, backprop, bfs and hotspot whole,
+    lud without its sources, and neither nw nor srad): a row of its own, not a harness
+    error."""
+
+
+def _require(folder: Path, sources: list[str]) -> None:
+    if not folder.is_dir():
+        raise NotInCheckout(f"{folder.name} is not in this checkout")
+    missing = [s for s in sources if not (folder / s).is_file()]
+    if missing:
+        raise NotInCheckout(f"{folder.name} lacks {', '.join(missing[:3])}")
+
+
 def rodinia_program(checkout: Path, name: str, work: Path) -> Program:
     """A Rodinia program of the set made serial: ``data/src/<name>-omp`` and the shared
     ``common`` folder copied into ``work/<name>`` (its sources include
     ``../../common/...``) with every OpenMP directive blanked (``without_openmp``)."""
     root = checkout / RODINIA / "data" / "src"
+    _require(root / f"{name}-omp", [])
     d = work / name
     if d.exists():
         shutil.rmtree(d)
@@ -258,6 +276,7 @@ def rodinia_program(checkout: Path, name: str, work: Path) -> Program:
         (d / data).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(prog / data, d / data)
     sources, std, args = makefile_facts((prog / "Makefile.nvc").read_text(errors="replace"))
+    _require(prog, sources)
     cxx = any(s.endswith(".cpp") for s in sources)
     # GNU dialects: the Makefiles build every file with nvc++, and the shared timer header
     # needs ``struct timezone``, which strict C99 hides
@@ -432,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
             prog = (rodinia_program(args.paracodex, name, work) if name in RODINIA_PROGRAMS
                     else hecbench_program(args.paracodex, name, work, args.hecbench))
             r = measure(prog, args.timeout)
+        except NotInCheckout as exc:
+            r = Row(name, verdict="not-in-checkout", note=str(exc))
         except Exception as exc:  # a harness error is a row, not the end of the run
             r = Row(name, verdict="harness-error", note=f"{type(exc).__name__}: {exc}")
         print(f"{r.program:20} {r.verdict:12} hot {r.hot_function}:{r.hot_line} offloaded={r.hot_offloaded} "

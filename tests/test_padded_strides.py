@@ -63,3 +63,53 @@ def test_padded_rows_split_into_dimensions(tmp_path) -> None:
     data = build_and_compare(tmp_path, PROGRAM, ["EVOLVE", "PAD_COLUMN"])
     past = " ".join(r["message"] for r in nest_at(data, PROGRAM, "PAST_THE_ROW")["reasons"])
     assert "is not an affine function of the loop indices" in past, past
+
+
+#: miniWeather's flux arrays (a held-out check, session 35): one block of (nz + 1) rows
+#: of nx + 1 interfaces per variable, ``f[v*(nz+1)*(nx+1) + k*(nx+1) + i]`` with ``i <=
+#: nx``.  Read as ``k*nx + k + i``, ``nx`` divides the index terms, but ``k + i`` is no
+#: remainder within a row of ``nx``: the split by ``nx`` failed and the padded row width
+#: ``nx + 1`` was never tried, so the k loop was "not affine" and the i loop had a false
+#: dependence between the blocks of two variables (PCX101, "distance 1").
+FLUX_BLOCKS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+enum { DENS, MOM, HEAT, NVARS };
+static int nx, nz;
+static void fluxes(const double *state, double *flux) {
+  int i, k;
+  for (k = 0; k < nz; k++)  /* FLUX_ROWS */
+    for (i = 0; i < nx + 1; i++) {
+      double a = state[k * (nx + 2) + i], b = state[k * (nx + 2) + i + 1];
+      flux[DENS * (nz + 1) * (nx + 1) + k * (nx + 1) + i] = a + b;
+      flux[MOM * (nz + 1) * (nx + 1) + k * (nx + 1) + i] = a * b;
+      flux[HEAT * (nz + 1) * (nx + 1) + k * (nx + 1) + i] = a - b;
+    }
+}
+static void shifted(double *flux) {
+  for (int k = 0; k < nz; k++)  /* ONE_PAST_THE_ROW */
+    for (int i = 0; i < nx + 2; i++)
+      flux[MOM * (nz + 1) * (nx + 1) + k * (nx + 1) + i] = k + i * 0.5;
+}
+int main(int argc, char **argv) {
+  nx = 150 + argc; nz = 40;
+  double *state = (double *)malloc(sizeof(double) * nz * (nx + 2));
+  double *flux = (double *)calloc((size_t)NVARS * (nz + 1) * (nx + 1), sizeof(double));
+  for (int j = 0; j < nz * (nx + 2); j++) state[j] = (j % 17) * 0.125;
+  for (int r = 0; r < 3; r++) fluxes(state, flux);
+  shifted(flux);
+  double s = 0;
+  for (int j = 0; j < NVARS * (nz + 1) * (nx + 1); j++) s += flux[j] * (j % 7);
+  printf("%.6f %.6f\n", s, flux[(nz + 1) * (nx + 1) + 2 * (nx + 1) + 3]);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_blocks_of_padded_rows_split_when_the_plain_width_fails(tmp_path) -> None:
+    data = build_and_compare(tmp_path, FLUX_BLOCKS, ["FLUX_ROWS"])
+    # i = nx + 1 is the next row's first interface, which the next k writes too: no
+    # split by either width, and the k loop stays serial
+    kept = nest_at(data, FLUX_BLOCKS, "ONE_PAST_THE_ROW")
+    assert not kept.get("applied"), kept

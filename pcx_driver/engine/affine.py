@@ -295,6 +295,9 @@ class AffineForms:
         if d.key in nest.local_polys:
             return nest.local_polys[d.key]
         if d.kind == "enum":
+            v = self._const_value(d)
+            if v is not None:
+                nest.values[name] = v
             return Poly.sym(name)
         if d.shape != "scalar" or not (d.integral or d.dependent) or d.key in nest.written:
             return None

@@ -30,6 +30,7 @@ from pcx_driver.engine.hostaccess import NULL_POINTERS, posix_memalign_of
 from pcx_driver.engine.semantics import ALLOCATION_FUNCTIONS, ARITH_TYPES, Decl, Semantics, unqualified
 from pcx_driver.engine.source import (FunctionInfo, SourceModel, arguments_of, declarator_identifier, strip_parens,
                                       uncast, walk)
+from pcx_driver.model import Language
 
 #: calls whose result is fresh storage no other pointer holds
 ALLOCATORS = ALLOCATION_FUNCTIONS | {"std::malloc", "std::calloc"}
@@ -166,6 +167,17 @@ def _one_member_of_a_variable(a: ArrayRef) -> bool:
     r = a.root_decl
     return r is not None and r.kind in ("local", "param") and a.base in (f"{a.root}->{a.decl.name}",
                                                                          f"{a.root}.{a.decl.name}")
+
+
+#: where an element of an arithmetic array stands as a value or a store's target only, in
+#: C and C++ (built-in operators: the element is arithmetic); ``_unreachable_local_array``
+_VALUE_ONLY = frozenset({"assignment_expression", "binary_expression", "unary_expression", "update_expression",
+                         "expression_statement", "condition_clause"})
+_ARITHMETIC_WORDS = frozenset({"char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool",
+                               "bool"})
+#: C library functions that take their arguments by value and keep nothing
+LIBM_BY_VALUE = frozenset("sqrt sqrtf fabs fabsf exp expf log logf log10 sin sinf cos cosf tan tanf pow powf "
+                          "floor floorf ceil ceilf fmin fminf fmax fmaxf abs labs atan atan2 tanh".split())
 
 
 class AliasOracle:
@@ -485,6 +497,60 @@ class AliasOracle:
             self._based[key] = hit
         return hit
 
+    def _unreachable_local_array(self, fn: Node, d: Decl) -> bool:
+        """Whether ``d`` is a one-dimensional local array (not static) of an arithmetic
+        element type, all of whose uses in ``fn`` are elements ``a[e]`` read or stored as
+        values: no pointer, a global's or a parameter's, can then point into it
+        (miniWeather's ``double stencil[4], d3_vals[NUM_VARS]`` beside the global
+        ``hy_dens_cell``).  The places an element may stand are an allowlist
+        (``_VALUE_ONLY``): anything else (``&a[0]``, a call's argument that may bind a
+        reference or be a macro's, ``double &r = a[0]``, a macro's replacement list that
+        names ``a``) may make a pointer to it."""
+        if d.kind != "local" or d.shape != "array" or d.reference or len(d.dims) != 1 or d.decl_offset is None:
+            return False
+        if not d.element_type or any(w not in _ARITHMETIC_WORDS for w in d.element_type.replace("const", "").split()):
+            return False
+        body = fn.child_by_field_name("body")
+        if body is None or not body.start_byte <= d.decl_offset < body.end_byte:
+            return False
+        if d.key in self.sem.named_in_macro_lists():
+            return False  # a macro's replacement list names it (``#define BUF buf``): uses the text hides
+        cxx = self.model.unit.language is Language.CXX
+        for n in walk(body):
+            if n.type != "identifier" or self._t(n) != d.name or n.start_byte == d.decl_offset:
+                continue
+            ref = self.sem.decl_of(n.start_byte)
+            if ref is not None and ref.key != d.key:
+                continue  # another variable of the name (a shadowing one elsewhere)
+            element = n.parent
+            if ref is None or element is None or element.type != "subscript_expression" or \
+                    element.child_by_field_name("argument") != n or not self._value_only(element, cxx):
+                return False
+        return True
+
+    def _value_only(self, element: Node, cxx: bool) -> bool:
+        """Whether the element ``element`` (``a[e]``) stands where only its value is used or
+        a value is stored into it (``_VALUE_ONLY``, and in C also a libm call's argument,
+        an initialiser, a return value, a cast, a branch of ``?:``: C has no references)."""
+        child, up = element, element.parent
+        while up is not None and up.type == "parenthesized_expression":
+            child, up = up, up.parent
+        if up is None:
+            return False
+        if up.type == "subscript_expression":  # an index: b[a[i]]
+            return up.child_by_field_name("argument") != child
+        if up.type in _VALUE_ONLY:
+            return True
+        if cxx:
+            return False
+        if up.type == "argument_list":
+            call = up.parent
+            fn = call.child_by_field_name("function") if call is not None else None
+            return fn is not None and fn.type == "identifier" and self._t(fn) in LIBM_BY_VALUE \
+                and self.sem.macro_at(fn.start_byte) is None
+        return up.type in ("init_declarator", "return_statement", "cast_expression", "conditional_expression",
+                           "initializer_list", "comma_expression")
+
     def _only_subscripted(self, fn: Node, name: str) -> bool:
         """Whether every use of ``name`` in ``fn``'s body indexes it (``p[i]``): nothing
         based on it can be stored, passed on or kept."""
@@ -566,6 +632,9 @@ class AliasOracle:
         oa, ob = self.origin(da, fn), self.origin(db, fn)
         if oa[0] == "object" and ob[0] == "object":
             return oa[1] == ob[1]
+        for x, ox in ((da, oa), (db, ob)):
+            if ox[0] == "object" and x.key != (db if x is da else da).key and self._unreachable_local_array(fn, x):
+                return False
         local = ("local",)
         if oa[0] == "object" and da.kind in local and ob[0] == "param":
             return False

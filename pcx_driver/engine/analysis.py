@@ -950,8 +950,13 @@ class _UnitAnalyser:
                               f"{self.line(refs[0].node)}): the loops are parallel while {pivot}, tested on the "
                               "device before each launch; the loop runs as written where it fails"))
             elif carried and not atomic:
-                private, _ = private_array(nest, refs, self.model)
-                if private is None:
+                private = None
+                if refs[0].decl is None or refs[0].decl.key not in self.sem.named_in_macro_lists():
+                    # (``#define SCRATCH d3`` then ``p = SCRATCH;``: another name for the
+                    # shared array, which no walk of the text sees)
+                    private, _ = private_array(nest, refs, self.model)
+                if private is None and (refs[0].decl is None
+                                        or refs[0].decl.key not in self.sem.named_in_macro_lists()):
                     private, _ = covered_private_array(nest, refs, self.model, self.ranges,
                                                        fi.node.child_by_field_name("body") or fi.node)
                 if private is None:

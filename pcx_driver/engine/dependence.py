@@ -69,11 +69,13 @@ class _Names:
 
     index_vars: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    monomials: dict[str, tuple[str, ...]] = field(default_factory=dict)  # param key -> its symbols
 
     def param(self, mono: tuple[str, ...]) -> str:
         key = "*".join(mono)
         if key not in self.params:
             self.params[key] = f"p{len(self.params)}"
+            self.monomials[key] = tuple(mono)
         return self.params[key]
 
 
@@ -173,6 +175,39 @@ def _fixed(names: _Names, values: dict) -> list[str]:
                     out.append(f"{names.params[k]} = {lin}")
 
 
+def _product_facts(names: _Names, variables: list[str], cons: list[str]) -> list[str]:
+    """Lower bounds of the products of two parameters, each opaque to isl: an inner loop
+    of ``f[v*(nz+1)*(nx+1) + k*(nx+1) + i]`` (``k`` fixed by the loop around it) compares
+    ``nx*nz + nx + nz + 1 + i`` with ``i``, and with ``nx*nz`` free isl finds a conflict.
+    Where ``cons`` (which hold at every point the test looks at) give ``x >= a`` and ``y >=
+    b``, ``(x - a)(y - b) >= 0`` gives ``x*y >= a*y + b*x - a*b``; a square ``x*x >= 2*a*x
+    - a*a`` (``(x - a)^2 >= 0``), whatever a is.  ``a`` and ``b`` are tried as 1 and 0."""
+    products = [(key, mono) for key, mono in list(names.monomials.items()) if len(mono) == 2]
+    if not products:
+        return []
+    low: dict[str, int | None] = {}
+
+    def lower(sym: str) -> int | None:
+        if sym not in low:
+            x = names.param((sym,))
+            low[sym] = next((c for c in (1, 0) if _set(names.params, variables, cons, [f"{x} < {c}"]).is_empty()),
+                            None)
+        return low[sym]
+
+    out: list[str] = []
+    for key, (x, y) in products:
+        xy = names.params[key]
+        a, b = lower(x), lower(y)
+        if x == y:
+            if a is not None:
+                out.append(f"{xy} >= {2 * a}*{names.param((x,))} - {a * a}")
+            else:
+                out.append(f"{xy} >= 0")
+        elif a is not None and b is not None:
+            out.append(f"{xy} >= {a}*{names.param((y,))} + {b}*{names.param((x,))} - {a * b}")
+    return out
+
+
 def _set(params: dict[str, str], variables: list[str], cons: list[str], extra: list[str]) -> isl.Set:
     text = "[" + ", ".join(params.values()) + "] -> { [" + ", ".join(variables) + "] : " + " and ".join(cons + extra or ["true"]) + " }"
     return _parse_set(text)
@@ -212,6 +247,7 @@ def carried_conflict(a: Instance, b: Instance, outer: list[int], carrier: int,
         lb = _lin(_subst(sb, values), names, bmap, True)
         eqs.append(f"{la} = {lb}")
     fixed = _fixed(names, values)
+    fixed = fixed + _product_facts(names, avars + bvars, acons + bcons + fixed)
     for direction in ("<", ">"):
         s = _set(names.params, avars + bvars, acons + bcons, eqs + fixed + [f"{akeys[carrier]} {direction} {bkeys[carrier]}"])
         if not s.is_empty():
@@ -254,50 +290,30 @@ def delinearise(polys: list[Poly], domains: list[list[LoopBounds]], indices: set
     current = list(polys)
     padded: dict[str, tuple[str, int]] = {}  # a stride symbol standing for parameter + constant
     for _ in range(4):
-        stride = _common_stride(current, indices)
-        if stride is None:
-            found = _padded_stride(current, indices)
-            if found is None:
+        options = _stride_options(current, indices)
+        if not options:
+            break
+        chosen = None
+        for stride, rewritten, pad in options:
+            g, qs, rs = _split_rows(rewritten, stride)
+            picked = _pick_remainders(rs, domains, stride, values, g, pad)
+            if picked is not None:
+                chosen = (stride, pad, g, qs, rs, picked)
                 break
-            stride, current = found[0], found[1]
-            padded[stride] = found[2]
-        # the row width is the stride times the coefficients' common factor: colorwheel's
-        # RGB image ``pix[(y * size + x) * 3 + c]`` has rows of 3 * size elements
-        g = 0
-        for p in current:
-            for m, c in p.terms.items():
-                if stride in m:
-                    g = math.gcd(g, abs(c))
-        g = max(g, 1)
-        qs, rs = [], []
-        for p in current:
-            q = Poly({tuple(_drop_one(m, stride)): c // g for m, c in p.terms.items() if stride in m})
-            r = Poly({m: c for m, c in p.terms.items() if stride not in m})
-            qs.append(q)
-            rs.append(r)
-        # Each remainder within [c, c + stride - 1], one c for all (0, or 1 for Rodinia
-        # backprop's 1-based ``w[k * n + j]``, j = 1..n): then q * stride + r is q and r
-        # alone, as with c = 0 (subtract c from every address).  A pure multiple of the
-        # stride may belong to either part: out[j*rows + rows - 1 - i].
-        for c in (0, 1, -1):
-            picked: list[tuple[Poly, int]] = []
-            for r, dom in zip(rs, domains):
-                for shift in (0, 1, -1, 2, -2):
-                    cand = r + Poly.sym(stride).scale(shift * g)
-                    if _in_range(cand - Poly.const(c), stride, dom, values, g, padded.get(stride)):
-                        picked.append((cand, shift))
-                        break
-                else:
-                    break
-            if len(picked) == len(rs):
-                break
-        else:
+        if chosen is None:
+            # no split whose remainders provably lie within a row: with ``assume``,
+            # conditions on the parameters that make the first one's do
+            stride, rewritten, pad = options[0]
+            g, qs, rs = _split_rows(rewritten, stride)
             facts = _row_facts(rs, domains, stride, values, g, indices) \
-                if assume is not None and stride not in padded else None
+                if assume is not None and pad is None else None
             if facts is None:
                 return None
             assume.extend(f for f in facts if f not in assume)
-            picked = [(r, 0) for r in rs]
+            chosen = (stride, pad, g, qs, rs, [(r, 0) for r in rs])
+        stride, pad, g, qs, rs, picked = chosen
+        if pad is not None:
+            padded[stride] = pad
         for k, (cand, shift) in enumerate(picked):
             rs[k] = cand
             qs[k] = qs[k] - Poly.const(shift)
@@ -313,6 +329,59 @@ def delinearise(polys: list[Poly], domains: list[list[LoopBounds]], indices: set
     if padded and any(set(padded) & p.symbols() for d in dims for p in d):
         return None  # (a stand-in symbol left in a dimension would name nothing in C)
     return dims
+
+
+def _stride_options(polys: list[Poly], indices: set[str]) -> list[tuple[str, list[Poly], tuple[str, int] | None]]:
+    """The row widths to try, in order: a parameter dividing every index term that has one
+    (``u[i*ny + j]``), then a parameter plus a constant (``f[k*(nx+1) + i]``, read as
+    ``k*nx + k + i``: ``nx`` divides its index terms too, but ``k + i`` is no remainder
+    within a row of ``nx``).  Each: (stride, the subscripts over it, (parameter, constant)
+    for a stand-in)."""
+    options: list[tuple[str, list[Poly], tuple[str, int] | None]] = []
+    stride = _common_stride(polys, indices)
+    if stride is not None:
+        options.append((stride, polys, None))
+    found = _padded_stride(polys, indices)
+    if found is not None:
+        options.append((found[0], found[1], found[2]))
+    return options
+
+
+def _split_rows(polys: list[Poly], stride: str) -> tuple[int, list[Poly], list[Poly]]:
+    """(g, quotients, remainders) of each subscript by rows of ``g * stride``: the row
+    width is the stride times the coefficients' common factor (colorwheel's RGB image
+    ``pix[(y * size + x) * 3 + c]`` has rows of 3 * size elements)."""
+    g = 0
+    for p in polys:
+        for m, c in p.terms.items():
+            if stride in m:
+                g = math.gcd(g, abs(c))
+    g = max(g, 1)
+    qs = [Poly({tuple(_drop_one(m, stride)): c // g for m, c in p.terms.items() if stride in m}) for p in polys]
+    rs = [Poly({m: c for m, c in p.terms.items() if stride not in m}) for p in polys]
+    return g, qs, rs
+
+
+def _pick_remainders(rs: list[Poly], domains: list, stride: str, values: dict[str, int], g: int,
+                     pad: tuple[str, int] | None) -> list[tuple[Poly, int]] | None:
+    """Each remainder within [c, c + stride - 1], one c for all (0, or 1 for Rodinia
+    backprop's 1-based ``w[k * n + j]``, j = 1..n): then q * stride + r is q and r alone, as
+    with c = 0 (subtract c from every address).  A pure multiple of the stride may belong
+    to either part: ``out[j*rows + rows - 1 - i]``.  Each remainder with the rows it was
+    shifted by; None where no c fits them all."""
+    for c in (0, 1, -1):
+        picked: list[tuple[Poly, int]] = []
+        for r, dom in zip(rs, domains):
+            for shift in (0, 1, -1, 2, -2):
+                cand = r + Poly.sym(stride).scale(shift * g)
+                if _in_range(cand - Poly.const(c), stride, dom, values, g, pad):
+                    picked.append((cand, shift))
+                    break
+            else:
+                break
+        if len(picked) == len(rs):
+            return picked
+    return None
 
 
 #: the name of the stand-in for ``p + c`` as a stride (never a C identifier)

@@ -837,7 +837,13 @@ class Extents:
                 if lp.low != Poly.const(0):
                     return False
         if a.delin:
-            return len(polys) == 2 and self._delin_full(nest, a)
+            # full rows, one after another: the access touches every element between its
+            # first and its last, which must be the ends of the section too (two blocks
+            # written of three, ``a[0*n*m + i*m + j]`` and ``a[2*n*m + i*m + j]``: their
+            # hull holds the middle block, which no access writes)
+            if not (len(polys) == 2 and self._delin_full(nest, a)):
+                return False
+            polys = a.polys
         # the access's own image equals the union's range in every dimension
         for k in range(len(polys)):
             mine = (self.ranges.extreme(a.polys[k], a.loops, True, nest.values),
@@ -862,9 +868,12 @@ class Extents:
         q, r = a.delin
         (i,) = [s for s in q.symbols() if s in nest.index_keys]
         (j,) = [s for s in r.symbols() if s in nest.index_keys]
-        stride = next(iter(a.polys[0].coeff_of(i).symbols()), None)
+        # the row's width is the row index's coefficient, all of it: ``k*(nx + 1) + i`` with
+        # ``i < nx`` leaves the last element of each row untouched
+        width = a.polys[0].coeff_of(i)
         lj = next(x for x in a.loops if x.index == j)
-        return stride is not None and r == Poly.sym(j) and lj.low == Poly.const(0) and lj.high == Poly.sym(stride) - Poly.const(1)
+        return q.coeff_of(i) == Poly.const(1) and r == Poly.sym(j) and lj.low == Poly.const(0) and \
+            lj.high is not None and concrete(lj.high + Poly.const(1) - width, nest.values) == Poly()
 
     @staticmethod
     def _whole_elements(refs: list[ArrayRef], writes: list[ArrayRef]) -> bool:

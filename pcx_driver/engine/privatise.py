@@ -259,17 +259,26 @@ def covered_private_array(nest: Nest, refs: list[ArrayRef], model: SourceModel, 
     if any(n.type in JUMPS for k in {where(a) for a in writes} for n in walk(stmts[k])):
         return None, "a statement that writes it may stop early (a jump)"
     chain_keys = {lp.node.id for lp in chain}
+    if any(a.op != "=" for a in writes):
+        return None, "a write of it is compound"
+    # The writes that cover the reads: unconditional, over counted loops.  Others, plain
+    # stores before every read (miniWeather's ``if (k == 0 || k == nz) d3[ID_DENS] = 0;``
+    # after the loop that fills ``d3``), write the copy as they wrote the shared array, and
+    # what reads it reads them there too.
+    covering = []
     for a in writes:
         inner = [lp for lp in a.loops if lp.node.id not in chain_keys]
-        if a.op != "=" or a.conditional or a.guards or a.polys[0] is None or any(
-                lp.problem or lp.conditions or lp.low is None or lp.high is None or lp.step != 1 for lp in inner):
-            return None, "a write of it is conditional, compound or not over counted loops"
+        if not (a.conditional or a.guards or a.polys[0] is None or any(
+                lp.problem or lp.conditions or lp.low is None or lp.high is None or lp.step != 1 for lp in inner)):
+            covering.append(a)
+    if not covering:
+        return None, "every write of it is conditional or not over counted loops"
 
     def instance(a: ArrayRef) -> Instance:
         inst = ranges.domain_of(a, nest, a.polys, a.write)
         return Instance(inst.subs, [lb for lb in inst.loops if lb.key not in chain_keys], a.write, guards=inst.guards)
 
-    if any(a.polys[0] is None for a in reads) or not covers([instance(a) for a in writes],
+    if any(a.polys[0] is None for a in reads) or not covers([instance(a) for a in covering],
                                                           [instance(a) for a in reads], nest.values):
         return None, "isl cannot prove each element read is written first in the same iteration"
     return PrivateArray(

@@ -147,6 +147,7 @@ class Semantics:
         # macro use's start -> names its replacement list spells -> their declarations there
         # (None where one name means two)
         self.expansion_refs: dict[int, dict[str, Decl | None]] = {}
+        self._named_in_macros: frozenset[str] | None = None  # (named_in_macro_lists)
         self.member_refs: dict[int, tuple[Decl, bool]] = {}  # field byte -> (decl, implicit this)
         self.decls_at: dict[int, Decl] = {}
         self.calls: dict[tuple[int, int], Callee] = {}
@@ -283,6 +284,14 @@ class Semantics:
 
     def macro_at(self, byte: int) -> MacroUse | None:
         return self.macros.get(byte)
+
+    def named_in_macro_lists(self) -> frozenset[str]:
+        """Keys of the declarations some macro's replacement list names where it is used
+        (``#define BUF buf``): uses of the variable that the text does not spell."""
+        if self._named_in_macros is None:
+            self._named_in_macros = frozenset(x.key for seen in self.expansion_refs.values()
+                                              for x in seen.values() if x is not None)
+        return self._named_in_macros
 
     def macros_in(self, start: int, end: int) -> list[MacroUse]:
         return [m for b, m in self.macros.items() if start <= b < end]
@@ -765,6 +774,15 @@ class Semantics:
             d.shape = "function" if kind == "function" else "scalar"
             d.integral = kind == "enum"
             d.const = True
+            if kind == "enum":
+                # clang's value of the enumerator (``enum { DENS, MOM }``: MOM is 1), so
+                # that ``f[MOM*n*m + ...]`` folds like ``constexpr int MOM = 1``
+                try:
+                    value = cur.enum_value
+                except (AttributeError, ValueError):
+                    value = None
+                if isinstance(value, int):
+                    d.init_tokens = [str(value)] if value >= 0 else ["-", str(-value)]
         else:
             _describe_type(d, t)
             if kind == "param" and d.shape == "array":
