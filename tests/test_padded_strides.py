@@ -113,3 +113,49 @@ def test_blocks_of_padded_rows_split_when_the_plain_width_fails(tmp_path) -> Non
     # split by either width, and the k loop stays serial
     kept = nest_at(data, FLUX_BLOCKS, "ONE_PAST_THE_ROW")
     assert not kept.get("applied"), kept
+
+
+#: A halo of HS = 2 cells on each side makes rows of ``nx + 2*HS``: a padding of 4, past
+#: the +-1, +-2 tried blindly; the constant is read off the index's coefficient.  Before,
+#: the split failed and the nest ran with its updates made atomic (PCX117); a row one cell
+#: longer than its width stays serial.
+HALO = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#define HS 2
+#define NV 3
+static void scale_interior(double *state, int nx, int nz) {
+  for (int v = 0; v < NV; v++)  /* INTERIOR */
+    for (int k = 0; k < nz; k++)
+      for (int i = 0; i < nx; i++)
+        state[v * (nz + 2 * HS) * (nx + 2 * HS) + (k + HS) * (nx + 2 * HS) + i + HS] *= 0.5;
+}
+static void stamp(double *state, int nx, int nz) {
+  for (int k = 0; k < nz; k++)  /* ONE_PAST */
+    for (int i = 0; i < nx + 2 * HS + 1; i++)
+      state[(k + HS) * (nx + 2 * HS) + i] = k + i * 0.25;
+}
+int main(int argc, char **argv) {
+  int nx = 300 + argc, nz = 100;
+  size_t n = (size_t)NV * (nz + 2 * HS) * (nx + 2 * HS);
+  double *s = malloc(n * sizeof(double));
+  for (size_t j = 0; j < n; j++) {
+    s[j] = 1.0 + j % 13;
+    if (j == 0) puts("set");
+  }
+  scale_interior(s, nx, nz);
+  stamp(s, nx, nz);
+  double c = 0;
+  for (size_t j = 0; j < n; j++) c += s[j] * (j % 5);
+  printf("%.3f\n", c);
+  return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("clang-19") is None, reason="clang-19 not installed")
+def test_a_halo_wider_than_two_splits_into_rows(tmp_path) -> None:
+    data = build_and_compare(tmp_path, HALO, ["INTERIOR"])
+    interior = nest_at(data, HALO, "INTERIOR")
+    assert not any(r["id"] == "PCX117" for r in interior["reasons"]), interior["reasons"]
+    assert not nest_at(data, HALO, "ONE_PAST").get("applied")

@@ -397,12 +397,34 @@ def _padded_stride(polys: list[Poly], indices: set[str]) -> tuple[str, list[Poly
     params = sorted({s for p in polys for m in p.terms for s in m
                      if s not in indices and any(x in indices for x in m)})
     for p in params:
-        for c in (1, -1, 2, -2):
+        for c in [*_padding_constants(polys, indices, p), *(c for c in (1, -1, 2, -2)
+                                                            if c not in _padding_constants(polys, indices, p))]:
             stand_in = PADDED.format(p, c)
             rewritten = [q.substitute(p, Poly.sym(stand_in) - Poly.const(c)) for q in polys]
             if _common_stride(rewritten, indices) == stand_in:
                 return stand_in, rewritten, (p, c)
     return None
+
+
+def _padding_constants(polys: list[Poly], indices: set[str], p: str) -> list[int]:
+    """The constants ``c`` that index coefficients of the form ``Q * (p + c)`` spell
+    (``(k + hs) * (nx + 2*hs)`` with ``hs = 2``: 4, a halo on each side), beyond the small
+    ones ``_padded_stride`` tries anyway."""
+    out: list[int] = []
+    for q in polys:
+        for x in indices:
+            coef = q.coeff_of(x)
+            cof = coef.coeff_of(p)
+            if not cof.terms or coef.degree_in([p]) != 1:
+                continue
+            rest = coef.without(p)
+            m, k = next(iter(cof.terms.items()))
+            if k == 0 or rest.terms.get(m, 0) % k:
+                continue
+            c = rest.terms.get(m, 0) // k
+            if c and rest == cof.scale(c) and c not in out:
+                out.append(c)
+    return sorted(out, key=abs)
 
 
 def _drop_one(m: tuple[str, ...], s: str) -> list[str]:
