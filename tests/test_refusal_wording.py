@@ -81,3 +81,38 @@ def test_a_loop_the_syntax_tree_does_not_read_as_one_still_says_why() -> None:
     serial with no remark at all (a held-out check).  clang compiles it as a loop, so the
     analysis names it and the code before it."""
     refused_nest(UNREAD, "UNREAD", "PCX114", "after 'UNROLL2', a macro such as a _Pragma", "t.cpp")
+
+
+TEMPLATE_CALL = r"""#include <cstdio>
+#include <cstdlib>
+template <typename T>
+void fill(const T *src, T *dst, int n) {
+  for (int i = 1; i < n; i++) dst[i] = dst[i - 1] * (T)0.5 + src[i];
+}
+int main() {
+  int n = 100000;
+  float *a = (float *)malloc(n * sizeof(float)), *b = (float *)malloc(n * sizeof(float));
+  for (int i = 0; i < n; i++) a[i] = (float)(i % 7);
+  for (int r = 0; r < 3; r++) fill<float>(a, b, n);
+  for (int i = 0; i < n; i++) a[i] += b[i];
+  printf("%f\n", a[n / 2]);
+  return 0;
+}
+"""
+
+
+def test_a_template_of_this_file_is_not_called_another_files() -> None:
+    """HeCBench vol2col (a held-out check, session 35): a region stopped at a call
+    ``vol2col_kernel<T>(...)`` of a template defined a few lines above said the template
+    was "defined in another file"."""
+    from pcx_driver.config import Config
+    from pcx_driver.model import Language, SourceUnit
+    from pcx_driver.pipeline import run_pipeline
+    from pcx_driver.plugins import make_plugin_manager
+
+    unit = SourceUnit("t.cpp", TEMPLATE_CALL, Language.CXX, semantic_args=["-fopenmp"])
+    pm, _ = make_plugin_manager(entry_points=False)
+    said = [r.message for r in run_pipeline(unit, pm, Config.resolve({"mode": ["static"]}, environ={})).remarks
+            if r.id == "PCX203"]
+    assert any("to 'fill<float>', an instantiation of a template of this file" in m for m in said), said
+    assert not any("another file" in m for m in said), said

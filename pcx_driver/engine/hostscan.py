@@ -399,6 +399,9 @@ class HostScanner:
                             what = "a macro whose expansion the scan does not follow" if fname in \
                                 hostaccess.macro_names(self.data, self._lang) else \
                                 "a library function the scan does not follow" if fname in LIBRARY_NAMES else \
+                                "an instantiation of a template of this file, which the scan does not follow by " \
+                                "name" if "<" in fname and not fname.startswith("operator") and \
+                                fname.split("<")[0].strip() in hostaccess.functions_by_name(self.data, self._lang) else \
                                 "defined in another file, whose kernels would find it on the device"
                             raise RegionRefused(f"'{name}' is passed at line {node.start_point[0] + 1} to '{fname}', "
                                                 f"{what}", node.start_byte)
