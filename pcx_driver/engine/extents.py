@@ -836,6 +836,13 @@ class Extents:
                 # inner delinearised dimension must run over the whole stride
                 if lp.low != Poly.const(0):
                     return False
+        # Every loop around the access that no subscript follows runs at least once for
+        # each iteration of the loops around it: ``for (j = 0; j < m; j++) A[i] = ...`` with
+        # m = 0, ``j < i`` (nothing for i = 0) or ``j < cnt[i]`` leaves elements of A's
+        # section unwritten, which a ``map(from:)`` would bring back undefined.
+        for k, lp in enumerate(a.loops):
+            if lp.index not in used and not self._runs_at_least_once(lp, a.loops[:k], nest):
+                return False
         if a.delin:
             # full rows, one after another: the access touches every element between its
             # first and its last, which must be the ends of the section too (two blocks
@@ -857,6 +864,18 @@ class Extents:
             elif (mine[0] - union[0]) != Poly() or (mine[1] - union[1]) != Poly():
                 return False
         return True
+
+    @staticmethod
+    def _runs_at_least_once(lp, outer: list, nest: Nest) -> bool:
+        """isl proves loop ``lp`` has an iteration wherever the loops ``outer`` around it
+        run (with the facts of the serial loops around the nest)."""
+        if lp.problem or lp.conditions or lp.low is None or lp.high is None:
+            return False
+        from pcx_driver.engine.dependence import Instance
+
+        dom = Instance([], [LoopBounds(x.index, x.low, x.high, x.step, x.node.id) for x in outer], False,
+                       guards=list(nest.context))
+        return nonneg_on(lp.high - lp.low, [dom], nest.values)
 
     def _delin_full(self, nest: Nest, a: ArrayRef) -> bool:
         try:
