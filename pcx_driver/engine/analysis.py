@@ -417,7 +417,8 @@ class _UnitAnalyser:
         self.result.object_code = [(b, f"a '{name}' is constructed" if made else f"'{name}' is destroyed")
                                    for b, made, name in user_object_sites(sem)]
         self.result.call_targets = sorted((s, e, c.definition[0], c.definition[1], c.name)
-                                          for (s, e), c in sem.calls.items() if c.definition)
+                                          for (s, e), c in sem.calls.items()
+                                          if c.definition and not (c.kind == "constructor" and c.defaulted))
         self.result.foreign_functions = {c.name for c in sem.calls.values() if c.kind == "function"
                                          and c.definition is None and not c.defined_in and not c.library}
         return self.result

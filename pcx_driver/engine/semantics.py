@@ -618,7 +618,7 @@ class Semantics:
                 virtual = False
         library = self._in_library(ref.location)
         try:
-            defaulted = ref.kind == K.CXX_METHOD and ref.is_default_method()
+            defaulted = ref.kind == K.CXX_METHOD and ref.is_default_method() or _trivial_constructor(ref)
         except Exception:
             defaulted = False
         return Callee(name, qualified, kind, virtual, definition, in_main, parent_type, targs, elsewhere, elsewhere_at,
@@ -999,11 +999,25 @@ def _user_include_dirs(unit: SourceUnit) -> tuple[str, ...]:
 def _user_written(fn) -> bool:
     """Whether constructor or destructor cursor ``fn`` is code the user wrote: declared
     outside the system headers (``std::complex``'s are inline and touch nothing else),
-    neither defaulted nor deleted."""
+    neither defaulted nor deleted, nor the compiler's own of a POD class."""
     try:
-        return not fn.location.is_in_system_header and not fn.is_default_method() and not fn.is_deleted_method()
+        return not fn.location.is_in_system_header and not fn.is_default_method() and not fn.is_deleted_method() \
+            and not _trivial_constructor(fn)
     except Exception:  # (a binding without the query: assume the user's)
         return True
+
+
+def _trivial_constructor(fn) -> bool:
+    """A constructor of a POD class (``struct {double r1, r2;} s;``, HeCBench vmc): the
+    compiler's, trivial; it runs no code of the user's, whatever libclang's cursor for it."""
+    import clang.cindex as ci
+
+    try:
+        parent = fn.semantic_parent
+        return fn.kind == ci.CursorKind.CONSTRUCTOR and parent is not None and parent.type is not None and \
+            parent.type.get_canonical().is_pod()
+    except Exception:
+        return False
 
 
 def _runs_user_code(rt, runs: Callable, depth: int = 0) -> bool:
