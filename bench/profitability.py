@@ -139,8 +139,13 @@ def startup_program(work: Path) -> Path | None:
 def polybench_rows(jobs: int) -> list[dict]:
     out = ROOT / "bench" / "out" / "profitability-polybench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, str(ROOT / "bench" / "polybench.py"), "--config", "both", "--json", str(out),
-                    "--jobs", str(jobs)], check=False)
+    if out.exists():
+        out.unlink()  # (a stale table must not stand in for this run's)
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "polybench.py"), "--config", "both", "--json",
+                           str(out), "--jobs", str(jobs)], check=False)
+    if not out.exists():  # (exit 1 only says some kernel's verdict is not "same": its rows say which)
+        raise SystemExit(f"profitability.py: bench/polybench.py wrote no table (exit {done.returncode}); the "
+                         "examples' rows above stand, the PolyBench rows are missing")
     rows = []
     for r in json.loads(out.read_text()).get("rows", []):
         t_ser, t_off = r.get("t_serial"), r.get("t_offload")
