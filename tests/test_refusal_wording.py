@@ -53,17 +53,23 @@ int main(void) {
 """
 
 
-def test_a_library_call_is_not_called_another_files() -> None:
-    """A region that stops at ``strlen(s)`` said strlen was "defined in another file"."""
+def _region_refusals(source: str, path: str) -> list[str]:
+    """The PCX203 remarks of ``source`` through the whole static pipeline."""
     from pcx_driver.config import Config
     from pcx_driver.model import Language, SourceUnit
     from pcx_driver.pipeline import run_pipeline
     from pcx_driver.plugins import make_plugin_manager
 
-    unit = SourceUnit("t.c", STRINGS, Language.C, semantic_args=["-fopenmp"])
+    lang = Language.CXX if path.endswith(".cpp") else Language.C
+    unit = SourceUnit(path, source, lang, semantic_args=["-fopenmp"])
     pm, _ = make_plugin_manager(entry_points=False)
-    said = [r.message for r in run_pipeline(unit, pm, Config.resolve({"mode": ["static"]}, environ={})).remarks
+    return [r.message for r in run_pipeline(unit, pm, Config.resolve({"mode": ["static"]}, environ={})).remarks
             if r.id == "PCX203"]
+
+
+def test_a_library_call_is_not_called_another_files() -> None:
+    """A region that stops at ``strlen(s)`` said strlen was "defined in another file"."""
+    said = _region_refusals(STRINGS, "t.c")
     assert any("to 'strlen', a library function the scan does not follow" in m for m in said), said
     assert not any("another file" in m for m in said), said
 
@@ -105,14 +111,6 @@ def test_a_template_of_this_file_is_not_called_another_files() -> None:
     """HeCBench vol2col (a held-out check, session 35): a region stopped at a call
     ``vol2col_kernel<T>(...)`` of a template defined a few lines above said the template
     was "defined in another file"."""
-    from pcx_driver.config import Config
-    from pcx_driver.model import Language, SourceUnit
-    from pcx_driver.pipeline import run_pipeline
-    from pcx_driver.plugins import make_plugin_manager
-
-    unit = SourceUnit("t.cpp", TEMPLATE_CALL, Language.CXX, semantic_args=["-fopenmp"])
-    pm, _ = make_plugin_manager(entry_points=False)
-    said = [r.message for r in run_pipeline(unit, pm, Config.resolve({"mode": ["static"]}, environ={})).remarks
-            if r.id == "PCX203"]
+    said = _region_refusals(TEMPLATE_CALL, "t.cpp")
     assert any("to 'fill<float>', an instantiation of a template of this file" in m for m in said), said
     assert not any("another file" in m for m in said), said
