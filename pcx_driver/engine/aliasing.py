@@ -27,7 +27,7 @@ from tree_sitter import Node
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import NULL_POINTERS, posix_memalign_of
-from pcx_driver.engine.semantics import ALLOCATION_FUNCTIONS, ARITH_TYPES, Decl, Semantics, unqualified
+from pcx_driver.engine.semantics import ALLOCATION_FUNCTIONS, ARITH_TYPES, ARITH_WORDS, Decl, Semantics, unqualified
 from pcx_driver.engine.source import (FunctionInfo, SourceModel, arguments_of, declarator_identifier, strip_parens,
                                       uncast, walk)
 from pcx_driver.model import Language
@@ -173,8 +173,6 @@ def _one_member_of_a_variable(a: ArrayRef) -> bool:
 #: C and C++ (built-in operators: the element is arithmetic); ``_unreachable_local_array``
 _VALUE_ONLY = frozenset({"assignment_expression", "binary_expression", "unary_expression", "update_expression",
                          "expression_statement", "condition_clause"})
-_ARITHMETIC_WORDS = frozenset({"char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool",
-                               "bool"})
 #: C library functions that take their arguments by value and keep nothing
 LIBM_BY_VALUE = frozenset("sqrt sqrtf fabs fabsf exp expf log logf log10 sin sinf cos cosf tan tanf pow powf "
                           "floor floorf ceil ceilf fmin fminf fmax fmaxf abs labs atan atan2 tanh".split())
@@ -190,6 +188,7 @@ class AliasOracle:
         self._alloc_memo: dict[str, bool] = {}  # decl key -> allocated_only
         self._closed_memo: dict[int, bool] = {}  # function start byte -> every caller is in the unit
         self._based: dict[tuple[str, str], bool] = {}  # (pointer, restrict pointer) -> based on it
+        self._unreachable: dict[str, bool] = {}  # decl key -> _unreachable_local_array (asked per pair)
         # function start byte -> pointer parameters its call sites prove distinct, from each
         # other or from a global the function uses (for the plan checker:
         # FunctionAnalysis.distinct_params)
@@ -506,9 +505,14 @@ class AliasOracle:
         (``_VALUE_ONLY``): anything else (``&a[0]``, a call's argument that may bind a
         reference or be a macro's, ``double &r = a[0]``, a macro's replacement list that
         names ``a``) may make a pointer to it."""
+        if d.key not in self._unreachable:
+            self._unreachable[d.key] = self._unreachable_uncached(fn, d)
+        return self._unreachable[d.key]
+
+    def _unreachable_uncached(self, fn: Node, d: Decl) -> bool:
         if d.kind != "local" or d.shape != "array" or d.reference or len(d.dims) != 1 or d.decl_offset is None:
             return False
-        if not d.element_type or any(w not in _ARITHMETIC_WORDS for w in d.element_type.replace("const", "").split()):
+        if not d.element_type or any(w not in ARITH_WORDS for w in d.element_type.replace("const", "").split()):
             return False
         body = fn.child_by_field_name("body")
         if body is None or not body.start_byte <= d.decl_offset < body.end_byte:
@@ -632,9 +636,9 @@ class AliasOracle:
         oa, ob = self.origin(da, fn), self.origin(db, fn)
         if oa[0] == "object" and ob[0] == "object":
             return oa[1] == ob[1]
-        for x, ox in ((da, oa), (db, ob)):
-            if ox[0] == "object" and x.key != (db if x is da else da).key and self._unreachable_local_array(fn, x):
-                return False
+        if da.key != db.key and any(o[0] == "object" and self._unreachable_local_array(fn, x)
+                                    for x, o in ((da, oa), (db, ob))):
+            return False
         local = ("local",)
         if oa[0] == "object" and da.kind in local and ob[0] == "param":
             return False

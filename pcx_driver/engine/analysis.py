@@ -40,7 +40,7 @@ from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms
 from pcx_driver.engine.aliasing import AliasOracle
 from pcx_driver.engine.calls import UserFunctions, user_object_code, user_object_sites
-from pcx_driver.engine.dependence import Instance, LoopBounds, nonneg_on
+from pcx_driver.engine.dependence import loop_domain, nonneg_on
 from pcx_driver.engine.extents import Extents
 from pcx_driver.engine.legality import Legality, MultiRefusal, Refusal
 from pcx_driver.engine.loops import Poly, c_int_literal
@@ -635,8 +635,7 @@ class _UnitAnalyser:
         nest.context = enclosing_facts(nest, fi.node.child_by_field_name("body") or fi.node, m.text, self.affine.poly,
                                        lambda loop, name: self._may_change(fi, loop, name))
         check_minimum_arms(nest, lambda arm, loops: nonneg_on(
-            arm, [Instance([], [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in loops], False,
-                           guards=list(nest.context))], nest.values))
+            arm, [loop_domain(loops, nest.context)], nest.values))
         root = nest.root
         if root.problem is not None:
             raise Refusal(*root.problem)
@@ -952,14 +951,13 @@ class _UnitAnalyser:
                               "device before each launch; the loop runs as written where it fails"))
             elif carried and not atomic:
                 private = None
+                # (``#define SCRATCH d3`` then ``p = SCRATCH;``: another name for the shared
+                # array, which no walk of the text sees)
                 if refs[0].decl is None or refs[0].decl.key not in self.sem.named_in_macro_lists():
-                    # (``#define SCRATCH d3`` then ``p = SCRATCH;``: another name for the
-                    # shared array, which no walk of the text sees)
                     private, _ = private_array(nest, refs, self.model)
-                if private is None and (refs[0].decl is None
-                                        or refs[0].decl.key not in self.sem.named_in_macro_lists()):
-                    private, _ = covered_private_array(nest, refs, self.model, self.ranges,
-                                                       fi.node.child_by_field_name("body") or fi.node)
+                    if private is None:
+                        private, _ = covered_private_array(nest, refs, self.model, self.ranges,
+                                                           fi.node.child_by_field_name("body") or fi.node)
                 if private is None:
                     reasons.extend(carried)
                 else:  # each iteration has its own copy: the dependence is gone
@@ -999,15 +997,7 @@ def _writing_macros(sem: Semantics) -> set[str]:
 
     storing = WRITE_TOKENS | {"&", "asm", "__asm__", "__asm"}
     defs = {n: set(body) for n, (_, body) in sem.macro_defs.items()}
-    found = {n for n, toks in defs.items() if toks & storing}
-    grew = True
-    while grew:
-        grew = False
-        for n, toks in defs.items():
-            if n not in found and toks & found:
-                found.add(n)
-                grew = True
-    return found
+    return callgraph.reaching_closure({n for n, toks in defs.items() if toks & storing}, defs)
 
 
 def _macro_table(sem: Semantics, data: bytes, language: Language,

@@ -94,22 +94,28 @@ class CallGraph:
     def reaching(self, names, spelled: bool = False) -> set[str]:
         """``names`` and every defined function that calls one of them, directly or through
         others."""
-        calls = self.calls_spelled if spelled else self.calls
-        out = set(names)
-        grew = True
-        while grew:
-            grew = False
-            for caller, called in calls.items():
-                if caller not in out and called & out:
-                    out.add(caller)
-                    grew = True
-        return out
+        return reaching_closure(names, self.calls_spelled if spelled else self.calls)
 
     def names_in(self, fn: Node) -> set[str]:
         """The identifiers a function definition names (cached by its start byte)."""
         if fn.start_byte not in self._names:
             self._names[fn.start_byte] = hostaccess.identifiers_in(fn, self.data)
         return self._names[fn.start_byte]
+
+
+def reaching_closure(seed, edges: dict[str, set[str]]) -> set[str]:
+    """``seed`` and every key of ``edges`` whose set names one already in the result, to a
+    fixpoint: the functions that reach ``seed`` through their calls (``edges``: caller ->
+    callees), the macros that name a writing macro (name -> replacement tokens)."""
+    out = set(seed)
+    grew = True
+    while grew:
+        grew = False
+        for key, named in edges.items():
+            if key not in out and named & out:
+                out.add(key)
+                grew = True
+    return out
 
 
 def _callee_name(fn: Node, data: bytes) -> str:

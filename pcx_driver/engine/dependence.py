@@ -56,6 +56,16 @@ class Instance:
     guards: list[Poly] = field(default_factory=list)  # affine conditions known to hold: each poly >= 0
 
 
+def loop_bounds(loops) -> list[LoopBounds]:
+    """The bounds of ``loops`` (``loops.Loop``, outer first) as the dependence tests take them."""
+    return [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in loops]
+
+
+def loop_domain(loops, guards=()) -> Instance:
+    """The iteration domain of ``loops`` (outer first), with ``guards`` (each ``>= 0``)."""
+    return Instance([], loop_bounds(loops), False, guards=list(guards))
+
+
 @dataclass
 class Conflict:
     a: Instance
@@ -397,8 +407,8 @@ def _padded_stride(polys: list[Poly], indices: set[str]) -> tuple[str, list[Poly
     params = sorted({s for p in polys for m in p.terms for s in m
                      if s not in indices and any(x in indices for x in m)})
     for p in params:
-        for c in [*_padding_constants(polys, indices, p), *(c for c in (1, -1, 2, -2)
-                                                            if c not in _padding_constants(polys, indices, p))]:
+        spelled = _padding_constants(polys, indices, p)
+        for c in [*spelled, *(c for c in (1, -1, 2, -2) if c not in spelled)]:
             stand_in = PADDED.format(p, c)
             rewritten = [q.substitute(p, Poly.sym(stand_in) - Poly.const(c)) for q in polys]
             if _common_stride(rewritten, indices) == stand_in:

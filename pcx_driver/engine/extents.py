@@ -17,7 +17,8 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms, concrete
-from pcx_driver.engine.dependence import LoopBounds, nonneg_below_bounds, nonneg_on, nonneg_poly, param_lower_bounds
+from pcx_driver.engine.dependence import (LoopBounds, loop_domain, nonneg_below_bounds, nonneg_on, nonneg_poly,
+                                          param_lower_bounds)
 from pcx_driver.engine.hostaccess import allocation_count, assigned_allocation
 from pcx_driver.engine.loops import Poly, c_int_literal
 from pcx_driver.engine.nest import Nest
@@ -871,11 +872,7 @@ class Extents:
         run (with the facts of the serial loops around the nest)."""
         if lp.problem or lp.conditions or lp.low is None or lp.high is None:
             return False
-        from pcx_driver.engine.dependence import Instance
-
-        dom = Instance([], [LoopBounds(x.index, x.low, x.high, x.step, x.node.id) for x in outer], False,
-                       guards=list(nest.context))
-        return nonneg_on(lp.high - lp.low, [dom], nest.values)
+        return nonneg_on(lp.high - lp.low, [loop_domain(outer, nest.context)], nest.values)
 
     def _delin_full(self, nest: Nest, a: ArrayRef) -> bool:
         try:

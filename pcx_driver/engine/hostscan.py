@@ -400,8 +400,7 @@ class HostScanner:
                                 hostaccess.macro_names(self.data, self._lang) else \
                                 "a library function the scan does not follow" if fname in LIBRARY_NAMES else \
                                 "an instantiation of a template of this file, which the scan does not follow by " \
-                                "name" if "<" in fname and not fname.startswith("operator") and \
-                                fname.split("<")[0].strip() in hostaccess.functions_by_name(self.data, self._lang) else \
+                                "name" if self._template_of_this_file(fname) else \
                                 "defined in another file, whose kernels would find it on the device"
                             raise RegionRefused(f"'{name}' is passed at line {node.start_point[0] + 1} to '{fname}', "
                                                 f"{what}", node.start_byte)
@@ -438,6 +437,12 @@ class HostScanner:
             return
         for c in node.children:
             self._visit(c, use)
+
+    def _template_of_this_file(self, fname: str) -> bool:
+        """``fname`` (``vol2col_kernel<T>``) names an instantiation of a function template
+        this file defines."""
+        return "<" in fname and not fname.startswith("operator") and \
+            fname.split("<")[0].strip() in hostaccess.functions_by_name(self.data, self._lang)
 
     def _resolved_calls(self, node: tree_sitter.Node) -> None:
         """Calls the text does not show as calls of a function by name, which libclang

@@ -61,11 +61,10 @@ from pcx_driver.engine.hostscan import PURE_CALLS
 from pcx_driver.engine.loops import Loop, Poly, single_statement
 from pcx_driver.engine.minimum import computes_minimum
 from pcx_driver.engine.nest import Nest
+from pcx_driver.engine.semantics import ARITH_WORDS
 from pcx_driver.engine.source import SourceModel, walk
 from pcx_driver.model import PrivateArray
 
-#: the words an element type may be made of: a private copy is declared with it
-ARITHMETIC = {"char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool", "bool"}
 JUMPS = {"break_statement", "continue_statement", "goto_statement", "return_statement"}
 #: a nest whose loops run a known number of iterations below this keeps its dependence:
 #: a copy per iteration would make a kernel of few threads, each running the inner loops
@@ -100,7 +99,7 @@ def _scratch_problem(nest: Nest, refs: list[ArrayRef], model: SourceModel) -> st
         return "its declaration gives no constant extent"
     # in a function template, a type parameter is arithmetic: the nest is analysed only
     # when every instantiation in the file is with arithmetic types (Legality.template)
-    words = ARITHMETIC | _type_parameters(nest.root.node, model)
+    words = ARITH_WORDS | _type_parameters(nest.root.node, model)  # (a private copy is declared with them)
     if not d.element_type or any(w not in words for w in d.element_type.replace("const", "").split()):
         return f"its element type '{d.element_type}' is not arithmetic"
     if any(a.hidden_base for a in refs):

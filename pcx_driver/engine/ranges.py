@@ -21,8 +21,8 @@ from tree_sitter import Node
 
 from pcx_driver.engine.access import ArrayRef
 from pcx_driver.engine.affine import AffineForms, concrete
-from pcx_driver.engine.dependence import (Instance, LoopBounds, attained, nonneg_on, nonneg_poly, param_lower_bounds,
-                                          point_reached)
+from pcx_driver.engine.dependence import (Instance, LoopBounds, attained, loop_bounds, loop_domain, nonneg_on,
+                                          nonneg_poly, param_lower_bounds, point_reached)
 from pcx_driver.engine.loops import Loop, Poly
 from pcx_driver.engine.nest import Nest
 from pcx_driver.engine.source import SourceModel, condition_value, operands, strip_parens
@@ -57,7 +57,7 @@ class AccessRanges:
         return self.model.text(n)
 
     def _bounds_of(self, a: ArrayRef) -> list[LoopBounds]:
-        return [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in a.loops]
+        return loop_bounds(a.loops)
 
     def domain_of(self, a: ArrayRef, nest: Nest, subs: list | None = None, write: bool = False) -> Instance:
         """The access's iteration domain: its loops, and the affine if-conditions around it."""
@@ -88,7 +88,7 @@ class AccessRanges:
             inner = {x.index for x in loops[k + 1:]}
             if rest.symbols() & inner or lp.low is None or lp.high is None:
                 continue
-            dom = Instance([], [LoopBounds(x.index, x.low, x.high, x.step, x.node.id) for x in loops], False)
+            dom = loop_domain(loops)
             if c.const_value == 1:  # i >= -rest
                 cand = -rest
                 if nonneg_on(cand - lp.low, [dom], values):
@@ -344,8 +344,7 @@ class AccessRanges:
         import itertools
 
         facts = list(guards or []) + [f for f in _minimum_facts(split) if f not in (guards or [])]
-        dom = Instance([], [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in loops], False,
-                       guards=facts)
+        dom = loop_domain(loops, facts)
         seen: list[Poly] = []
         for highs in itertools.islice(itertools.product(*[[lp.high, *lp.alt_highs] for lp in split]), 16):
             chosen = dict(zip((lp.node.id for lp in split), highs))
@@ -395,9 +394,7 @@ class AccessRanges:
 
     def _param_sign_uncached(self, coeff: Poly, loops: list[Loop], nest_values: dict,
                              within: list[Loop] | None = None, guards: list[Poly] | None = None) -> int | None:
-        doms = [Instance([], [LoopBounds(lp.index, lp.low, lp.high, lp.step, lp.node.id) for lp in ls], False,
-                         guards=list(guards or []))
-                for ls in (loops, within) if ls]
+        doms = [loop_domain(ls, guards or ()) for ls in (loops, within) if ls]
         lbs = param_lower_bounds(coeff.symbols(), doms, nest_values)
         for name, bound in self._assumed:
             if name in coeff.symbols():

@@ -32,6 +32,10 @@ ARITH_TYPES = {
     "char", "signed char", "unsigned char", "float", "double", "long double", "bool", "_Bool",
 }
 
+#: the words an arithmetic element type is spelled with (``unsigned long``, ``const double``
+#: with its qualifier dropped)
+ARITH_WORDS = frozenset({"char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool", "bool"})
+
 
 @dataclass
 class Decl:

@@ -12,6 +12,7 @@ import functools
 import tree_sitter
 
 from pcx_driver.engine import hostaccess
+from pcx_driver.engine.callgraph import reaching_closure
 from pcx_driver.engine.hostaccess import LOOP_TYPES, param_names, text_of
 from pcx_driver.engine.plancheck.frame import PlacedKernel
 from pcx_driver.engine.plancheck.reach import Reach
@@ -299,15 +300,7 @@ class UnitFacts:
         """Functions with offloaded kernels, and every function of the unit that calls one."""
         if self._device_functions is None:
             found = {k.function for k in self.plan.offloaded()} | {r.function for r in self.plan.regions}
-            callees = _callees_by_function(self.data, self.lang)
-            grew = True
-            while grew:
-                grew = False
-                for name, called in callees.items():
-                    if name not in found and called & found:
-                        found.add(name)
-                        grew = True
-            self._device_functions = found
+            self._device_functions = reaching_closure(found, _callees_by_function(self.data, self.lang))
         return self._device_functions
 
     def argument_forms(self, args: tree_sitter.Node | None) -> list:
