@@ -3,7 +3,7 @@ whose bounds are linear forms in the program's symbols."""
 
 from __future__ import annotations
 
-from pcx_driver.engine.symsect import WHOLE, contains, extends, freeze
+from pcx_driver.engine.symsect import WHOLE, contains, extends, freeze, subst
 
 
 def lin(const: int = 0, **symbols: int):
@@ -40,3 +40,12 @@ def test_bounds_in_other_symbols_are_undecided_not_extending() -> None:
     assert not contains(held, inner)
     assert not extends(held, inner)
     assert not extends(WHOLE, inner) and not extends(held, WHOLE)
+
+
+def test_a_product_of_two_definitions_adds_its_like_terms() -> None:
+    """``n = 200 + k`` and ``m = 100 - k`` make ``m*n`` 20000 - 100k - k*k.  The first
+    version kept one of the two k terms (-200k): the section a[0:m*n] then differed from the
+    image of the writes a[i*m + j] that fill it."""
+    product = freeze({("m", "n"): 1})
+    defs = {"n": lin(200, k=1), "m": lin(100, k=-1)}
+    assert subst(product, defs) == freeze({(): 20000, ("k",): -100, ("k", "k"): -1})

@@ -1003,8 +1003,9 @@ def _writing_macros(sem: Semantics) -> set[str]:
 def _macro_table(sem: Semantics, data: bytes, language: Language,
                  expressions: list[str]) -> dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]]:
     """UnitAnalysis.macro_table: the macros the file's loop headers and the nests' work
-    estimates name (the bounds the engine's own expressions are made of), and those their
-    replacement lists name, transitively (``_PB_N`` and the header's
+    estimates name (the bounds the engine's own expressions are made of), the function-like
+    macros an assignment stores through (``IN(i,j) = ...``, for the plan checker's
+    ``coverage``), and those their replacement lists name, transitively (``_PB_N`` and the header's
     ``POLYBENCH_LOOP_BOUND`` it expands through); none the file redefines
     (``sem.unstable_macros``).  Only names the main file defines or names start it: looking
     up a header's macro walks the whole unit's top level (``Semantics.any_macro``), which
@@ -1019,6 +1020,13 @@ def _macro_table(sem: Semantics, data: bytes, language: Language,
                 seeds |= hostaccess.identifiers_in(node, data)
     for e in expressions:
         seeds |= hostaccess.expression_identifiers(e, language)
+    for store in nodes_of_type(data, language, "assignment_expression"):
+        left = store.child_by_field_name("left")
+        while left is not None and left.type in ("parenthesized_expression", "field_expression") and left.named_children:
+            left = left.named_children[0]
+        fn = left.child_by_field_name("function") if left is not None and left.type == "call_expression" else None
+        if fn is not None and fn.type == "identifier":
+            seeds.add(hostaccess.text_of(data, fn))  # ``IN(i,j) = ...``: the plan checker reads its expansion
     table: dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]] = {}
     todo = [n for n in seeds if n in sem.macro_defs and n not in sem.unstable_macros]
     while todo and len(table) < 4096:

@@ -220,7 +220,12 @@ def subst(form: Lin | None, defs: dict) -> Lin | None:
         terms: dict = {(): coef}
         for v in mono:
             factor = dict(defs.get(v, (((v,), 1),)))
-            terms = {tuple(sorted(ma + mb)): ca * cb for ma, ca in terms.items() for mb, cb in factor.items()}
+            product: dict = {}  # like terms of the product add up: (100 - k)(200 + k) has -100k
+            for ma, ca in terms.items():
+                for mb, cb in factor.items():
+                    m = tuple(sorted(ma + mb))
+                    product[m] = product.get(m, 0) + ca * cb
+            terms = product
         for m, c in terms.items():
             out[m] = out.get(m, 0) + c
     return freeze(out)

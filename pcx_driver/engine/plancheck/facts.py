@@ -11,12 +11,14 @@ import functools
 
 import tree_sitter
 
-from pcx_driver.engine import hostaccess
+from pcx_driver.engine import escapes, hostaccess
 from pcx_driver.engine.callgraph import reaching_closure
 from pcx_driver.engine.hostaccess import LOOP_TYPES, param_names, text_of
+from pcx_driver.engine.plancheck.coverage import covers
 from pcx_driver.engine.plancheck.frame import PlacedKernel
 from pcx_driver.engine.plancheck.reach import Reach
 from pcx_driver.engine.plancheck.syntax import (
+    by_value,
     declared_in,
     declared_name,
     function_named,
@@ -24,6 +26,7 @@ from pcx_driver.engine.plancheck.syntax import (
     pointer_copies,
     preorder,
     skippable_writes,
+    strip,
     syntactic_accesses,
 )
 from pcx_driver.engine.source import arguments_of, node_key
@@ -56,6 +59,11 @@ class UnitFacts:
         # object-like macros that stand for a linear expression of variables (PolyBench's
         # ``_PB_N``, which is ``n`` wherever it is used): a section that names one names them
         self.macro_forms = _macro_forms(analysis, self.lang) if analysis is not None else {}
+        # object-like macros that are integer constants (``N`` 260): a kernel's loop bound
+        # names one where the analysis wrote its value into a section (coverage.py)
+        self.macro_values = _macro_forms(analysis, self.lang, constants=True) if analysis is not None else {}
+        self.macro_table = dict(analysis.macro_table) if analysis is not None else {}
+        self.writing_macros: set[str] = set(analysis.writing_macros) if analysis is not None else set()
         # one-parameter macros that are their argument (``POLYBENCH_ARRAY(A)``)
         self.identity_macros: set[str] = set(analysis.identity_macros) if analysis is not None else set()
         self.pure_macros: set[str] = set(analysis.pure_macros) if analysis is not None else set()
@@ -220,7 +228,10 @@ class UnitFacts:
                 key = f"{name}.size()"
                 changed[key] = changed.get(key, 0) + 1
                 inits[key] = form
-        defs = {k: v for k, v in inits.items() if changed.get(k) == 1}
+        # (a definition holds while what it names holds: ``int h = n; n += 3000;`` leaves
+        # h the old n, an adversarial check's wrong answer)
+        defs = {k: v for k, v in inits.items() if changed.get(k) == 1 and
+                all(changed.get(x, 0) <= 1 and x not in self.file_scope for m, _ in v for x in m)}
         # (a macro is no variable: it means its expansion in whatever function names it)
         defs.update({m: f for m, f in self.macro_forms.items() if m not in changed})
         for _ in range(3):  # definitions in terms of earlier definitions
@@ -228,28 +239,49 @@ class UnitFacts:
         return defs
 
     def assigned(self, node: tree_sitter.Node, calls: bool = True) -> set[str]:
-        """Variables (and member chains) that ``node`` may change."""
+        """Variables (and member chains) that ``node`` may change: assigned (``(h) = ...``
+        too), incremented, declared (with ``calls``), their address taken, passed to a
+        macro that writes, and in C++ bound to a reference (``int &r = m;``, an argument of
+        a function that does not take it by value, ``S s{h};``); with ``calls``, every
+        file-scope variable at a call."""
         out: set[str] = set()
+
+        def name_of(x: tree_sitter.Node | None) -> None:
+            x = strip(x)
+            if x is not None and x.type in ("identifier", "field_expression"):
+                out.add(text_of(self.data, x).replace(" ", ""))
+
+        cxx = self.lang is Language.CXX
         for n in preorder(node):
             t = n.type
             if t == "assignment_expression":
-                left = n.child_by_field_name("left")
-                if left is not None and left.type in ("identifier", "field_expression"):
-                    out.add(text_of(self.data, left).replace(" ", ""))
+                name_of(n.child_by_field_name("left"))
             elif t == "update_expression":
-                arg = n.child_by_field_name("argument")
-                if arg is not None and arg.type in ("identifier", "field_expression"):
-                    out.add(text_of(self.data, arg).replace(" ", ""))
-            elif t == "init_declarator" and calls:
-                d = declared_name(n, self.data)
-                if d:
-                    out.add(d)
+                name_of(n.child_by_field_name("argument"))
             elif t == "pointer_expression" and text_of(self.data, n).startswith("&"):
-                arg = n.child_by_field_name("argument")
-                if arg is not None and arg.type in ("identifier", "field_expression"):
-                    out.add(text_of(self.data, arg).replace(" ", ""))
-            elif t == "call_expression" and calls:
-                out.update(self.file_scope)
+                name_of(n.child_by_field_name("argument"))
+            elif t == "init_declarator":
+                if calls:
+                    d = declared_name(n, self.data)
+                    if d:
+                        out.add(d)
+                if cxx and n.child_by_field_name("declarator") is not None and \
+                        n.child_by_field_name("declarator").type == "reference_declarator":
+                    name_of(n.child_by_field_name("value"))  # ``int &r = m;``: r changes m
+            elif t == "call_expression":
+                if calls:
+                    out.update(self.file_scope)
+                fn = n.child_by_field_name("function")
+                fname = text_of(self.data, fn) if fn is not None else ""
+                writing = fname in self.writing_macros
+                if writing or (cxx and not escapes.pure_call(fname)):
+                    for k, a in enumerate(arguments_of(n.child_by_field_name("arguments"))):
+                        if writing or not by_value(self.data, self.lang, fname, k):
+                            name_of(a)
+            elif cxx and t in ("initializer_list", "argument_list") and n.parent is not None and \
+                    n.parent.type in ("init_declarator", "initializer_list", "compound_literal_expression"):
+                for a in n.named_children:  # ``S s{h};``, ``S s(h);``: a member may be a reference to h
+                    name_of(a)
         return out
 
     def scalars_written_by(self, k: PlacedKernel) -> set[str]:
@@ -260,8 +292,8 @@ class UnitFacts:
         """(reads, writes, surely_written) per array name, as sections.  The analysis
         gives sections; the syntax of the nest is the check: an array the syntax sees
         written that the analysis does not, is read and written whole; a write counts
-        as total only if the analysis says so and no write of it sits under a
-        condition or a jump."""
+        as total only if the analysis says so, no write of it sits under a condition or
+        a jump, and ``coverage.covers`` proves it again from the syntax."""
         syn_reads, syn_writes, guarded, members = syntactic_accesses(node, self.data)
         skipped = skippable_writes(node, self.data)  # None: a return or goto may skip any write
         reads: dict[str, list] = {}
@@ -282,6 +314,8 @@ class UnitFacts:
                 if a.written_fully and a.exact and skipped is not None and name not in skipped \
                         and name not in guarded and whole:
                     sure.add(name)
+        # the checker's own proof that the writes are total (coverage.py), not the analysis's word
+        sure = {name for name in sure if covers(self, node, name, writes.get(name, []))}
         # a private array the kernel copies nothing back to: it names only its own copy
         own = {p.name for p in k.plan.private_arrays if not p.copy}
         for name in syn_reads | syn_writes:
@@ -364,10 +398,11 @@ class UnitFacts:
         return False
 
 
-def _macro_forms(analysis: UnitAnalysis, lang: Language) -> dict:
+def _macro_forms(analysis: UnitAnalysis, lang: Language, constants: bool = False) -> dict:
     """Object-like macro -> the linear form of its expansion, for the unit's macros whose
     expansion names a variable (``_PB_N`` -> ``n``); constants stay names (the plan's
-    sections spell them, and ``Plan.constants`` values them)."""
+    sections spell them, and ``Plan.constants`` values them).  With ``constants``, the
+    macros whose expansion is an integer constant instead."""
     from pcx_driver.engine.macros import expand_expression
 
     out = {}
@@ -375,7 +410,8 @@ def _macro_forms(analysis: UnitAnalysis, lang: Language) -> dict:
         if function_like:
             continue
         text = expand_expression(name, analysis.macro_table, lang)
-        if not text or not hostaccess.expression_identifiers(text, lang) or not _plain_arithmetic(text, lang):
+        if not text or bool(hostaccess.expression_identifiers(text, lang)) == constants \
+                or not _plain_arithmetic(text, lang):
             continue
         form = lin_text(text, lang)
         if form is not None:

@@ -34,7 +34,7 @@ import tree_sitter
 
 from pcx_driver.engine import escapes, hostaccess
 from pcx_driver.engine.hostaccess import text_of
-from pcx_driver.engine.plancheck.syntax import declaration_of, declared_name, function_named, preorder
+from pcx_driver.engine.plancheck.syntax import by_value, declaration_of, declared_name, function_named, preorder
 from pcx_driver.engine.source import arguments_of
 from pcx_driver.model import Language
 
@@ -218,19 +218,9 @@ class _Occurrences:
         return f"{what} is stored or passed where the checker cannot follow it"
 
     def by_value(self, fname: str, position: int) -> bool:
-        """Every definition of ``fname`` in this file takes its ``position``-th parameter
-        by value (no reference, no template, no variadic tail there): an element passed
-        there is copied, and the callee cannot reach the buffer through it."""
-        defs = [f for f in hostaccess.function_definitions(self.data, self.facts.lang)
-                if hostaccess.function_name(f, self.data) == fname]
-        for f in defs:
-            params = hostaccess.parameters(f)
-            if position >= len(params) or params[position].type != "parameter_declaration" or \
-                    f.parent is None or f.parent.type == "template_declaration":
-                return False
-            if any(x.type in ("reference_declarator", "variadic_declarator") for x in hostaccess.all_nodes(params[position])):
-                return False
-        return bool(defs)
+        """``syntax.by_value``: an element passed there is copied, and the callee cannot
+        reach the buffer through it."""
+        return by_value(self.data, self.facts.lang, fname, position)
 
     def keeps(self, fname: str, position: int) -> bool:
         """May function ``fname`` of this file keep its ``position``-th argument: does any

@@ -145,6 +145,44 @@ def pointer_typedefs(root: tree_sitter.Node, data: bytes) -> set[str]:
     return out
 
 
+def by_value(data: bytes, language: Language, fname: str, position: int) -> bool:
+    """Every definition of ``fname`` in this file takes its ``position``-th parameter by
+    value (no reference, no template, no variadic tail there): the callee cannot change
+    the variable passed there, nor reach a buffer through an element passed there.  A
+    method call (``d.y(i)``, ``d->y(i)``) names the file's every function ``y``."""
+    last = _last_name(fname)
+    method = last != fname and "::" not in fname
+    defs = [(f, d) for f in hostaccess.function_definitions(data, language)
+            if (d := function_declarator_of(f)) is not None and d.child_by_field_name("declarator") is not None
+            and (text_of(data, d.child_by_field_name("declarator")) == fname
+                 or method and _last_name(text_of(data, d.child_by_field_name("declarator"))) == last)]
+    for f, d in defs:
+        plist = d.child_by_field_name("parameters")
+        params = [p for p in plist.named_children if p.type != "comment"] if plist is not None else []
+        if position >= len(params) or params[position].type != "parameter_declaration" or \
+                f.parent is None or f.parent.type == "template_declaration":
+            return False
+        if any(x.type in ("reference_declarator", "variadic_declarator") for x in hostaccess.all_nodes(params[position])):
+            return False
+    return bool(defs)
+
+
+def _last_name(name: str) -> str:
+    """``y`` of ``domain.y``, ``d->y`` and ``Domain::y``: what a method call names."""
+    for sep in ("->", ".", "::"):
+        name = name.rsplit(sep, 1)[-1]
+    return name
+
+
+def function_declarator_of(fdef: tree_sitter.Node) -> tree_sitter.Node | None:
+    """A definition's function declarator, through a returned reference or pointer
+    (``Real_t& x(Index_t i)``, which ``hostaccess.parameters`` does not read)."""
+    d = fdef.child_by_field_name("declarator")
+    while d is not None and d.type in ("pointer_declarator", "reference_declarator", "parenthesized_declarator"):
+        d = d.child_by_field_name("declarator") or (d.named_children[-1] if d.named_children else None)
+    return d if d is not None and d.type == "function_declarator" else None
+
+
 def is_static_local(fnode: tree_sitter.Node, name: str, data: bytes) -> bool:
     for n in preorder(fnode.child_by_field_name("body")):
         if n.type == "declaration" and hostaccess.declared_static(n, data):

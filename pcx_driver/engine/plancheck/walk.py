@@ -16,7 +16,6 @@ import tree_sitter
 
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import LOOP_TYPES, param_names, text_of
-from pcx_driver.engine.plancheck.syntax import preorder
 from pcx_driver.engine.plancheck.directives import enter_region, leave_region, update
 from pcx_driver.engine.plancheck.facts import UnitFacts
 from pcx_driver.engine.plancheck.frame import Frame, PlacedKernel
@@ -24,7 +23,7 @@ from pcx_driver.engine.plancheck.host import host_code
 from pcx_driver.engine.plancheck.kernels import kernel
 from pcx_driver.engine.plancheck.reach import reach_of
 from pcx_driver.engine.plancheck.state import Buf, CheckFailed, State, each, fail, join, hull, join_buf, members, widen
-from pcx_driver.engine.plancheck.syntax import function_named
+from pcx_driver.engine.plancheck.syntax import declared_in, function_named, preorder
 from pcx_driver.engine.source import node_key
 from pcx_driver.engine.symsect import CALLER, RANGES, WHOLE, freeze, le, rename, rename_sect, rename_sets, subst, uncaller
 from pcx_driver.model import DataRegion, Plan
@@ -249,9 +248,11 @@ def callee_effect(facts: UnitFacts, fname: str, arg, forms: list, v: Buf, at: in
         raise CheckFailed("PCX216", f"'{fname}' is called with data on the device and cannot be checked", at)
     saved = facts.defs
     inner = Walker(facts, fname, fnode)
-    changed = facts.assigned(fnode.child_by_field_name("body"), calls=False)
+    body = fnode.child_by_field_name("body")
+    changed = facts.assigned(body, calls=False)
+    # (a block's own ``int m = 5000;`` is another m than the parameter's: not bound)
     bound = {p: rename(form, CALLER) for p, form in zip(params, forms)
-             if p and form is not None and p not in changed}
+             if p and form is not None and p not in changed and not declared_in(body, p, facts.data)}
     for p, form in list(bound.items()):  # a container argument brings its size along
         if len(form) == 1 and form[0][1] == 1 and len(form[0][0]) == 1:
             arg = form[0][0][0][len(CALLER):]
