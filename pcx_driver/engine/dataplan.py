@@ -453,17 +453,15 @@ def _summarise(fp: FunctionPlan, offl: list[KernelPlan], ordered_params: list[st
     for i, p in enumerate(ordered_params):
         if p not in arrays:
             continue
-        needs_in = writes = defines = False
-        for k in sorted(offl, key=lambda k: k.start_byte):
-            for a in fp.nests[k.nest_id].arrays:
-                if a.name != p:
-                    continue
-                if (a.read or (a.written and not a.written_fully)) and not defines:
-                    needs_in = True
-                if a.written:
-                    writes = True
-                    defines = defines or (a.written_fully and not needs_in)
-        effects[i] = (needs_in, writes, defines)
+        accesses = [a for k in offl for a in fp.nests[k.nest_id].arrays if a.name == p]
+        needs_in = any(a.read or (a.written and not a.written_fully) for a in accesses)
+        writes = any(a.written for a in accesses)
+        # never "defines": a section the callee writes whole is its own (``v[1:n-2]`` of a
+        # stencil, ``p[0:m]`` with m the caller's to choose), and whether it is all of the
+        # caller's array is not known here; taking it for the whole left the rest of the
+        # array undefined on the device (an adversarial check: 18 wrong answers).  The
+        # caller's region copies such an array in once instead.
+        effects[i] = (needs_in, writes, False)
     return Callee(fp.fn.name, ordered_params, effects,
                    {i for i, p in enumerate(ordered_params) if p in containers})
 

@@ -51,8 +51,10 @@ SIZE_QUERIES = frozenset({"size", "empty", "capacity", "length"})
 
 
 def pure_call(fname: str) -> bool:
-    """A call of ``fname`` reads the values it is given and nothing else."""
-    return fname in PURE_CALLS or fname.startswith("std::chrono::")
+    """A call of ``fname`` reads the values it is given and nothing else (``std::printf``
+    of ``<cstdio>`` is the C library's ``printf``)."""
+    return fname in PURE_CALLS or fname.startswith("std::chrono::") or (
+        fname.startswith("std::") and fname[len("std::"):] in hostscan.PURE_CALLS)
 
 
 def keeps_nothing(fname: str) -> bool:
@@ -206,6 +208,12 @@ def _flow(n: tree_sitter.Node, data: bytes, keeps: Callable[[str, int], bool],
                 call.parent is not None and call.parent.type == "subscript_expression" and \
                 call.parent.child_by_field_name("argument") == call:
             return _element_flow(call.parent, data)  # v.data()[i]
+        if field == "data" and call is not None and call.type == "call_expression" and \
+                not arguments_of(call.child_by_field_name("arguments")) and \
+                call.parent is not None and call.parent.type == "argument_list":
+            # ``f(n, v.data())``: the array's address passed on, as ``f(n, p)`` passes a
+            # pointer: the callee's use of it decides, as for a pointer
+            return _flow(call, data, keeps, identity, locals_, scalars, ranks)
         return f"'{text_of(data, parent)}' may point into it"
     if t == "argument_list":
         call = parent.parent

@@ -364,6 +364,9 @@ class HostScanner:
                 argv = arguments_of(args)
                 for i, a in enumerate(argv):
                     name = self._ident(a)
+                    if name is None and (got := passed_array(a, self.data)) is not None and got[1] \
+                            and got[0] in self.names():
+                        name = got[0]  # ``poke(v.data(), 7)`` passes v's array as ``poke(p, 7)`` passes p
                     if i in shared:
                         continue
                     if self.cxx and name is None and fname not in PURE_CALLS | READ_ONLY_STD:
