@@ -32,8 +32,8 @@ from __future__ import annotations
 import tree_sitter
 
 from pcx_driver.engine.hostaccess import text_of
-from pcx_driver.engine.plancheck.syntax import _CONDITIONAL, function_declarator_of, preorder
-from pcx_driver.engine.source import node_key, subscript_index
+from pcx_driver.engine.plancheck.syntax import _CONDITIONAL, preorder
+from pcx_driver.engine.source import arguments_of, node_key, subscript_index
 from pcx_driver.engine.symsect import Lin, Sect, add, bounded, empty, freeze, le, lin_node, subst
 
 _ONE: Lin = freeze({(): 1})
@@ -68,7 +68,8 @@ def _stores(facts, node: tree_sitter.Node, name: str):
     """(store, target, bytes) for each plain or compound assignment in ``node`` to an
     element of array ``name``: the target is a subscript chain, in the unit's bytes or in
     those of the text a function-like macro (``IN(i,j) = ...``, ``in[(i)+(j)*n]``) or a
-    C++ element accessor (``d.y(i) = ...``, whose body is ``return m_y[i];``) stands for."""
+    C++ element accessor (``d.y(i) = ...``, whose body is ``return m_y[i];``: libclang's
+    reading, ``UnitAnalysis.accessor_calls``) stands for."""
     for n in preorder(node):
         if n.type != "assignment_expression":
             continue
@@ -114,89 +115,18 @@ def _resolved(facts, call: tree_sitter.Node) -> tuple[bytes, tree_sitter.Node | 
 
 
 def _accessor_text(facts, call: tree_sitter.Node) -> str | None:
-    """``obj.m[(e)]`` for a call ``obj.f(e)`` (or ``obj->f(e)``) of the one definition of a
-    member function ``f`` in a class body of this unit that returns a reference and whose
-    body is ``return m[p];``, with ``m`` a data member of that class and ``p`` its
-    parameter; None for anything else."""
+    """``obj.m[(e)]`` for a call ``obj.f(e)`` (or ``obj->f(e)``) that libclang found to be
+    an element accessor of data member ``m`` (``UnitAnalysis.accessor_calls``); None for
+    any other call."""
+    member = facts.accessor_calls.get(call.start_byte)
     fn = call.child_by_field_name("function")
-    if fn is None or fn.type != "field_expression" or fn.child_by_field_name("field") is None:
+    argv = arguments_of(call.child_by_field_name("arguments"))
+    if member is None or fn is None or fn.type != "field_expression" or len(argv) != 1 \
+            or fn.child_by_field_name("field") is None:
         return None
     obj = fn.child_by_field_name("argument")
-    method = text_of(facts.data, fn.child_by_field_name("field"))
-    found = [d for d in _methods(facts).get(method, ())]
-    if len(found) != 1:
-        return None
-    fdef, params, ret = found[0]
-    args = call.child_by_field_name("arguments")
-    argv = [a for a in args.named_children if a.type != "comment"] if args is not None else []
-    if len(argv) != len(params):
-        return None
-    mapping = {p: "(" + text_of(facts.data, a) + ")" for p, a in zip(params, argv)}
-    cur = ret
-    while cur.type == "subscript_expression":
-        cur = cur.child_by_field_name("argument")
-    if cur is None or cur.type != "identifier" or text_of(facts.data, cur) not in _fields_of(fdef, facts.data):
-        return None
     op = facts.data[obj.end_byte:fn.child_by_field_name("field").start_byte].decode().strip()
-    return text_of(facts.data, obj) + op + _substituted(facts.data, ret, mapping)
-
-
-def _methods(facts) -> dict:
-    """Member functions defined in a class body that return a reference with a body of one
-    ``return a[...]...;``: name -> [(definition, parameter names, the returned expression)]."""
-    cached = getattr(facts, "_coverage_methods", None)
-    if cached is not None:
-        return cached
-    from pcx_driver.engine import hostaccess
-
-    out: dict = {}
-    for fdef in hostaccess.function_definitions(facts.data, facts.lang):
-        if fdef.parent is None or fdef.parent.type != "field_declaration_list":
-            continue
-        d = fdef.child_by_field_name("declarator")
-        inner = function_declarator_of(fdef)
-        if d is None or d.type != "reference_declarator" or inner is None:
-            continue
-        name = inner.child_by_field_name("declarator")
-        body = fdef.child_by_field_name("body")
-        stmts = [c for c in body.named_children if c.type != "comment"] if body is not None else []
-        if name is None or len(stmts) != 1 or stmts[0].type != "return_statement" or not stmts[0].named_children:
-            continue
-        ret = stmts[0].named_children[0]
-        if ret.type != "subscript_expression":
-            continue
-        plist = inner.child_by_field_name("parameters")
-        params = [hostaccess.declared_identifier(p, facts.data) or "" for p in plist.named_children
-                  if p.type != "comment"] if plist is not None else []
-        out.setdefault(text_of(facts.data, name), []).append((fdef, params, ret))
-    facts._coverage_methods = out
-    return out
-
-
-def _fields_of(fdef: tree_sitter.Node, data: bytes) -> set[str]:
-    """The data members the class body holding ``fdef`` declares."""
-    from pcx_driver.engine.plancheck.syntax import declared_name
-
-    out = set()
-    for c in fdef.parent.named_children:
-        if c.type == "field_declaration":
-            for d in c.children_by_field_name("declarator"):
-                name = declared_name(d, data) if d.type != "field_identifier" else text_of(data, d)
-                if name:
-                    out.add(name)
-    return out
-
-
-def _substituted(data: bytes, node: tree_sitter.Node, mapping: dict[str, str]) -> str:
-    """``node``'s text with each identifier in ``mapping`` replaced by its value."""
-    out, at = [], node.start_byte
-    for n in preorder(node):
-        if n.type == "identifier" and text_of(data, n) in mapping:
-            out.append(data[at:n.start_byte].decode())
-            out.append(mapping[text_of(data, n)])
-            at = n.end_byte
-    out.append(data[at:node.end_byte].decode())
-    return "".join(out)
+    return f"{text_of(facts.data, obj)}{op}{member}[({text_of(facts.data, argv[0])})]"
 
 
 def _dot(data: bytes, field: tree_sitter.Node) -> bool:

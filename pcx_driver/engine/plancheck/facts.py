@@ -64,6 +64,10 @@ class UnitFacts:
         self.macro_values = _macro_forms(analysis, self.lang, constants=True) if analysis is not None else {}
         self.macro_table = dict(analysis.macro_table) if analysis is not None else {}
         self.writing_macros: set[str] = set(analysis.writing_macros) if analysis is not None else set()
+        # libclang's word on which arguments of a C++ call bind a non-const reference
+        self.resolved_calls: frozenset[int] = analysis.resolved_calls if analysis is not None else frozenset()
+        self.reference_stores: dict = analysis.reference_stores if analysis is not None else {}
+        self.accessor_calls: dict[int, str] = analysis.accessor_calls if analysis is not None else {}
         # one-parameter macros that are their argument (``POLYBENCH_ARRAY(A)``)
         self.identity_macros: set[str] = set(analysis.identity_macros) if analysis is not None else set()
         self.pure_macros: set[str] = set(analysis.pure_macros) if analysis is not None else set()
@@ -275,8 +279,12 @@ class UnitFacts:
                 fname = text_of(self.data, fn) if fn is not None else ""
                 writing = fname in self.writing_macros
                 if writing or (cxx and not escapes.pure_call(fname)):
+                    # (libclang's types where it resolved the call, a header's accessor
+                    # included; this file's definitions otherwise)
+                    known = n.start_byte in self.resolved_calls
+                    refs = self.reference_stores.get(n.start_byte, frozenset())
                     for k, a in enumerate(arguments_of(n.child_by_field_name("arguments"))):
-                        if writing or not by_value(self.data, self.lang, fname, k):
+                        if writing or (k in refs if known else not by_value(self.data, self.lang, fname, k)):
                             name_of(a)
             elif cxx and t in ("initializer_list", "argument_list") and n.parent is not None and \
                     n.parent.type in ("init_declarator", "initializer_list", "compound_literal_expression"):
