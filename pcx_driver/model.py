@@ -430,15 +430,16 @@ class UnitAnalysis:
     # ``++``/``--``, ``&``, inline ``asm``), directly or through another macro: a use can
     # change a name the syntax shows only as read (``HALVE;`` of ``#define HALVE len /= 8``)
     writing_macros: set[str] = field(default_factory=set)
-    # C++: the calls libclang resolved, by start byte, and of those the argument positions
-    # bound to a reference to a non-const arithmetic scalar (``halve(h)`` of ``void
-    # halve(int &)``, ``std::tie(h, n) = ...``): a call may change those variables
-    resolved_calls: frozenset[int] = frozenset()
+    # C++: every call libclang resolved, by start byte -> the argument positions bound to a
+    # reference parameter (an element passed there is no copy), and of those the ones bound
+    # to a reference to a non-const arithmetic scalar (``halve(h)`` of ``void halve(int &)``,
+    # ``std::tie(h, n) = ...``): the call may change those variables
+    reference_args: dict[int, frozenset[int]] = field(default_factory=dict)
+    reference_stores: dict[int, frozenset[int]] = field(default_factory=dict)
     # C++ element accessors (engine/call_shapes.subscripted_field: ``Real_t& x(Index_t i)
     # { return m_x[i]; }``, in this file or a header), by the call's start byte: the data
     # member that ``obj.x(e)`` is the element ``obj.m_x[e]`` of
     accessor_calls: dict[int, str] = field(default_factory=dict)
-    reference_stores: dict[int, frozenset[int]] = field(default_factory=dict)
     # functions this unit calls that the user defines in another file (declared, not defined
     # here, and not in a system header): compiled by pcx too, they may hold kernels of their
     # own that reach the unit's globals

@@ -137,3 +137,16 @@ def test_a_guard_does_not_divide_by_what_a_call_not_made_would(tmp_path: Path) -
         CALL, "if (d) smooth(steps, len / d, *a, *b);")
     _, region = _build(tmp_path, program)
     assert "entered where" not in region[0], region
+
+
+def test_a_parameter_replaced_in_an_expression_of_one_letter_keeps_the_rest() -> None:
+    """``workguard.substitute`` cut the expression out of its parse by searching for its
+    text, and found the ``n`` of ``long pcx__e = (n)``: ``n`` with n -> k + 1 came back as
+    ``ng ``.  A callee's section ``y[0:n]`` in the caller's names is such an expression."""
+    from pcx_driver.engine.workguard import substitute
+    from pcx_driver.model import Language
+
+    values = {"n": "k + 1", "m": "z"}
+    assert substitute("n", values, Language.C) == "(k + 1)"
+    assert substitute("(size_t)n * 2 + m", values, Language.C) == "(size_t)(k + 1) * 2 + (z)"
+    assert substitute("long_name - 1", values, Language.C) == "long_name - 1"

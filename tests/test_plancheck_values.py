@@ -3,8 +3,9 @@
 
 A callee's kernel that writes ``p[0:m]`` defines the caller's whole array only when ``m``
 is its length.  The planner once took any total write of a parameter for the whole
-argument (``dataplan._summarise``); an adversarial check then found the checker agreeing
-wherever it misread ``m``: a definition ``h = n`` kept after ``n`` changed, a change it did
+argument (``dataplan._summarise``; now the caller compares the section, in its own names,
+with its whole array); an adversarial check then found the checker agreeing wherever it
+misread ``m``: a definition ``h = n`` kept after ``n`` changed, a change it did
 not see (a parenthesised ``(h) = ...``, a macro that assigns, a C++ reference), a block's
 own ``int m`` in the callee taken for the parameter.  The planner no longer claims it;
 here the claim is planted again, and the checker alone must refuse each region, while the
@@ -22,9 +23,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_coverage_liveness import build_and_compare  # noqa: E402
 
-from pcx_driver.engine import dataplan, plancheck  # noqa: E402
+from pcx_driver.engine import dataflow, dataplan, hostscan, plancheck  # noqa: E402
 from pcx_driver.engine.analysis import analyse_unit  # noqa: E402
-from pcx_driver.model import Language, SourceUnit  # noqa: E402
+from pcx_driver.model import Language, Section, SourceUnit  # noqa: E402
 
 
 def _program(helper: str, before: str, lang: str = "c") -> str:
@@ -82,14 +83,16 @@ CASES = {
 }
 
 
-def _planted_summary(real):
-    def summarise(fp, offl, ordered_params):
-        callee = real(fp, offl, ordered_params)
-        if callee is not None:  # the old claim: a total write of a parameter defines the argument
-            callee.effects = {i: (needs_in, writes, writes and not needs_in)
-                              for i, (needs_in, writes, _) in callee.effects.items()}
-        return callee
-    return summarise
+PLANTED = Section("\0planted", [])
+
+
+def _plant(monkeypatch) -> None:
+    """The old claim: a call whose callee writes a section of its parameter whole defines
+    the caller's whole array, whatever the section."""
+    monkeypatch.setattr(hostscan.HostScanner, "defined_section",
+                        lambda self, callee, i, name, argv: PLANTED if callee.defined.get(i) is not None else None)
+    real = dataflow.same_section
+    monkeypatch.setattr(dataflow, "same_section", lambda a, b, *rest: a is PLANTED or real(a, b, *rest))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -97,7 +100,7 @@ def test_the_checker_alone_refuses_a_region_that_takes_a_shorter_write_for_the_w
     source, lang = CASES[case]
     unit = SourceUnit("t." + lang, source, Language.C if lang == "c" else Language.CXX)
     analysis = analyse_unit(unit, min_work=0)
-    monkeypatch.setattr(dataplan, "_summarise", _planted_summary(dataplan._summarise))
+    _plant(monkeypatch)
     plan = dataplan.plan_unit(unit, analysis)
     assert any(r.function == "main" for r in plan.regions), "the planted claim gives main a region"
     verdict = plancheck.check_function(unit, analysis, plan, "main")

@@ -410,7 +410,7 @@ class _UnitAnalyser:
         self.result.deref_macros = {name for name in self.result.identity_macros if _identity_macro(name, sem, deref=True)}
         self.result.typed_names = _typed_names(sem, self.model)
         self.result.writing_macros = _writing_macros(sem)
-        self.result.resolved_calls = frozenset(start for start, _ in sem.calls)
+        self.result.reference_args = {start: refs for (start, _), refs in sem.reference_args.items()}
         self.result.reference_stores = dict(sem.stores_through_references)
         self.result.accessor_calls = {start: member.name for (start, _), member in sem.accessors.items()}
         self.result.macro_table = _macro_table(sem, self.model.data, self.unit.language,

@@ -36,6 +36,11 @@ _MATH_BASE = {
 MATH_FUNCTIONS = (
     _MATH_BASE | {f + "f" for f in _MATH_BASE} | {f + "l" for f in _MATH_BASE}
     | {"abs", "labs", "llabs", "isnan", "isinf", "isfinite", "signbit", "min", "max", "__builtin_expect"}
+    # what <math.h>'s INFINITY, HUGE_VAL, NAN (constants) and isinf, isnan, isfinite,
+    # signbit (values of their argument) expand to with glibc, clang and gcc
+    | {f"__builtin_{c}{w}" for c in ("inf", "huge_val", "nan") for w in ("", "f", "l")}
+    | {"__builtin_isinf_sign", "__builtin_isinf", "__builtin_isnan", "__builtin_isfinite", "__builtin_signbit",
+       "__builtin_signbitf", "__builtin_signbitl", "__builtin_fpclassify", "__builtin_isnormal"}
 )
 MATH_STD = {"std::" + f for f in _MATH_BASE | {"abs", "min", "max", "isnan", "isinf", "isfinite", "signbit", "clamp"}}
 #: bit-counting builtins: values of their argument, which clang and gcc compile for every target

@@ -326,10 +326,13 @@ class Flow:
                 b = s.buf(name)
                 if b is not None and b not in host_ok:
                     self.stale.add(name)
-            for name, needs_in, writes, defines in use.device:
+            for name, first_reads, writes, reads, defined in use.device:
                 b = s.buf(name)
                 if b is None:
                     continue
+                # the call defines the whole array only where its section is the region's
+                defines = defined is not None and same_section(defined, self.whole.get(name))
+                needs_in = first_reads if defines else reads
                 if needs_in and b not in dev_ok:
                     self.need_to.add(b)
                 if needs_in or defines:

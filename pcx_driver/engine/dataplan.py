@@ -450,20 +450,29 @@ def _summarise(fp: FunctionPlan, offl: list[KernelPlan], ordered_params: list[st
                 continue  # v.size() reads no element
             return None
     effects: dict[int, tuple[bool, bool, bool]] = {}
+    defined: dict[int, Section] = {}
     for i, p in enumerate(ordered_params):
         if p not in arrays:
             continue
-        accesses = [a for k in offl for a in fp.nests[k.nest_id].arrays if a.name == p]
-        needs_in = any(a.read or (a.written and not a.written_fully) for a in accesses)
-        writes = any(a.written for a in accesses)
-        # never "defines": a section the callee writes whole is its own (``v[1:n-2]`` of a
-        # stencil, ``p[0:m]`` with m the caller's to choose), and whether it is all of the
-        # caller's array is not known here; taking it for the whole left the rest of the
-        # array undefined on the device (an adversarial check: 18 wrong answers).  The
-        # caller's region copies such an array in once instead.
-        effects[i] = (needs_in, writes, False)
+        needs_in = writes = reads = False
+        for k in sorted(offl, key=lambda k: k.start_byte):
+            for a in fp.nests[k.nest_id].arrays:
+                if a.name != p:
+                    continue
+                if a.written and a.written_fully and a.exact and not reads and i not in defined:
+                    # written whole before anything reads it: a section of the callee's own
+                    # (``v[1:n-2]`` of a stencil, ``p[0:m]``), which defines the caller's
+                    # array only where the call's values make it the caller's whole section
+                    # (the caller compares; taking any for the whole left the rest of the
+                    # array undefined on the device: an adversarial check's 18 wrong answers)
+                    defined[i] = a.section
+                if a.read or (a.written and not a.written_fully):
+                    reads = True
+                    needs_in = needs_in or i not in defined
+                writes = writes or a.written
+        effects[i] = (needs_in, writes, reads)
     return Callee(fp.fn.name, ordered_params, effects,
-                   {i for i, p in enumerate(ordered_params) if p in containers})
+                  {i for i, p in enumerate(ordered_params) if p in containers}, defined)
 
 
 def _is_size_query(ident: tree_sitter.Node, data: bytes) -> bool:

@@ -25,6 +25,7 @@ assignment (``q = r = v``).  The two questions here are the planner's:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -81,7 +82,9 @@ def alias_site(fnode: tree_sitter.Node, data: bytes, names: set[str], kernels: l
     for name in sorted(names):
         borrow = hostaccess.member_borrow(fnode, name, data, span)
         if borrow is not None and (borrow[2] or kept is None):
-            return name, borrow[1], f"it takes its value from '{borrow[0]}', which host code reaches through the struct"
+            owner = re.split(r"\.|->", borrow[0])[0]  # (a struct's pointer member, a container's data())
+            return name, borrow[1], (f"it takes its value from '{borrow[0]}', which host code also reaches "
+                                     f"through '{owner}'")
         if borrow is not None:
             kept.add(name)  # the caller's struct holds it: what a call reaching globals may touch
     body = fnode.child_by_field_name("body")

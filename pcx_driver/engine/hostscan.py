@@ -21,7 +21,7 @@ import tree_sitter
 from pcx_driver.engine import hostaccess
 from pcx_driver.engine.hostaccess import READ_ONLY_STD, declared_identifier, text_of
 from pcx_driver.engine.source import arguments_of, strip_parens, uncast
-from pcx_driver.model import Language, TypedNames
+from pcx_driver.model import Language, Section, TypedNames
 
 # Library calls that neither read nor write arrays passed to them through globals.
 PURE_CALLS = frozenset(
@@ -54,9 +54,10 @@ class HostUse:
     writes: set[str] = field(default_factory=set)
     # pointer assignments ``dst = src`` between tracked names and temporaries, in order
     moves: list[tuple[str, str]] = field(default_factory=list)
-    # calls of functions whose kernels do all their work on an array argument:
-    # (name, reads before defining, writes, defines fully)
-    device: list[tuple[str, bool, bool, bool]] = field(default_factory=list)
+    # calls of functions whose kernels do all their work on an array argument: (name, reads
+    # it before writing ``defined`` whole, writes it, reads it at all, the section of it the
+    # call writes whole before reading it, in the caller's names, or None)
+    device: list[tuple[str, bool, bool, bool, Section | None]] = field(default_factory=list)
     # writes of single elements (``a[i] = ...``, ``a[i][j] += ...``): name -> index lists
     elements: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     whole: set[str] = field(default_factory=set)  # names written in any other way
@@ -78,8 +79,13 @@ class Callee:
 
     name: str
     params: list[str]
-    effects: dict[int, tuple[bool, bool, bool]]  # parameter index -> (needs in, writes, defines)
+    # parameter index -> (reads before ``defined`` is written, writes, reads at all)
+    effects: dict[int, tuple[bool, bool, bool]]
     containers: set[int] = field(default_factory=set)  # parameters that are C++ containers
+    # parameter index -> the section (in the callee's names) its kernels write whole before
+    # anything reads it: what a call defines of its argument, once the caller's values are
+    # put in (``HostScanner.defined_section``) and the section is the caller's whole array
+    defined: dict[int, Section] = field(default_factory=dict)
 
 
 class HostScanner:
@@ -382,7 +388,8 @@ class HostScanner:
                         if got is None and (p := pointee_passed(a, self.data, self.deref_macros)) in self.pointees:
                             got = (p, False)
                         if got is not None and got[0] in self.names():
-                            use.device.append((got[0], *callee.effects[i]))
+                            use.device.append((got[0], *callee.effects[i],
+                                               self.defined_section(callee, i, got[0], argv)))
                             continue
                         if hostaccess.identifiers_in(a, self.data) & self.names():
                             raise RegionRefused(f"line {node.start_point[0] + 1} passes part of a mapped array "
@@ -440,6 +447,30 @@ class HostScanner:
             return
         for c in node.children:
             self._visit(c, use)
+
+    def defined_section(self, callee: Callee, i: int, name: str, argv: list) -> Section | None:
+        """The section of ``name`` (passed as argument ``i``) that the call surely writes
+        whole before reading it, in the caller's names: the callee's section with each of
+        its parameters replaced by the argument passed for it, where every name in it is a
+        parameter and those arguments are plain values (names, numbers, arithmetic)."""
+        from pcx_driver.engine.workguard import substitute
+
+        sec = callee.defined.get(i)
+        if sec is None:
+            return None
+        values = {}
+        for k, p in enumerate(callee.params):
+            if k < len(argv) and p and all(n.type in ("identifier", "number_literal", "binary_expression",
+                                                       "parenthesized_expression", "unary_expression")
+                                           or not n.is_named for n in hostaccess.all_nodes(argv[k])):
+                values[p] = text_of(self.data, argv[k])
+        dims = []
+        for lo, ln in sec.dims:
+            for part in (lo, ln):
+                if not hostaccess.expression_identifiers(part, self._lang) <= set(values):
+                    return None
+            dims.append((substitute(lo, values, self._lang), substitute(ln, values, self._lang)))
+        return Section(name, dims)
 
     def _template_of_this_file(self, fname: str) -> bool:
         """``fname`` (``vol2col_kernel<T>``) names an instantiation of a function template

@@ -178,8 +178,9 @@ def substitute(expr: str, values: dict[str, str], language) -> str:
     out = data
     for start, end, text in sorted(edits, reverse=True):
         out = out[:start] + text.encode() + out[end:]
-    # the expression sits between the parentheses parse_expression put around it
-    head, tail = data.index(expr.encode()), len(data) - data.index(expr.encode()) - len(expr.encode())
+    # the expression sits between the parentheses parse_expression put around it, after
+    # ``long pcx__e = (`` (a search for its text found the ``n`` of ``long``: ``ng `` for ``n``)
+    head, tail = node.start_byte + 1, len(data) - node.end_byte + 1
     return out[head:len(out) - tail].decode("utf-8", "surrogateescape")
 
 

@@ -64,8 +64,9 @@ class UnitFacts:
         self.macro_values = _macro_forms(analysis, self.lang, constants=True) if analysis is not None else {}
         self.macro_table = dict(analysis.macro_table) if analysis is not None else {}
         self.writing_macros: set[str] = set(analysis.writing_macros) if analysis is not None else set()
-        # libclang's word on which arguments of a C++ call bind a non-const reference
-        self.resolved_calls: frozenset[int] = analysis.resolved_calls if analysis is not None else frozenset()
+        # libclang's word on which arguments of a C++ call bind a reference (to a non-const
+        # scalar: reference_stores), a header's callee too
+        self.reference_args: dict = analysis.reference_args if analysis is not None else {}
         self.reference_stores: dict = analysis.reference_stores if analysis is not None else {}
         self.accessor_calls: dict[int, str] = analysis.accessor_calls if analysis is not None else {}
         # one-parameter macros that are their argument (``POLYBENCH_ARRAY(A)``)
@@ -80,6 +81,8 @@ class UnitFacts:
         self._device_functions: set[str] | None = None
         self.defs: dict = {}  # the current function's fixed linear definitions
         self.depth = 0  # callees being walked inside one another (walk.callee_effect)
+        # the callee's parameters whose arguments the caller holds on the device (callee_effect)
+        self.held_params: frozenset[str] = frozenset()
         self.file_scope: set[str] = set()
         # functions of the user's other files (UnitAnalysis.foreign_functions), and the
         # file-scope names other files can name (not ``static``)
@@ -281,7 +284,7 @@ class UnitFacts:
                 if writing or (cxx and not escapes.pure_call(fname)):
                     # (libclang's types where it resolved the call, a header's accessor
                     # included; this file's definitions otherwise)
-                    known = n.start_byte in self.resolved_calls
+                    known = n.start_byte in self.reference_args
                     refs = self.reference_stores.get(n.start_byte, frozenset())
                     for k, a in enumerate(arguments_of(n.child_by_field_name("arguments"))):
                         if writing or (k in refs if known else not by_value(self.data, self.lang, fname, k)):

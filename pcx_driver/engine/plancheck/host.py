@@ -80,7 +80,10 @@ def host_code(f: Frame, node: tree_sitter.Node | None, st, callee_effect: Callee
                 fail("PCX216", f"'{sect}', defined in another file, is called at line {f.line(at)} while "
                                f"'{name}' is on the device (its kernels would find it there)", at)
             elif kind == "call":
-                st = st.set_buf(b, callee_effect(f.facts, sect[0], sect[1], sect[2], v, at))
+                # the arguments passed as plain names whose buffers are all on the device here
+                held = {k for k, root in enumerate(sect[3]) if root and f.ids(st, root) and
+                        all(st.buf(x).present not in (None, MAYBE) for x in f.ids(st, root))}
+                st = st.set_buf(b, callee_effect(f.facts, sect[0], sect[1], sect[2], v, at, held))
             elif kind == "escape":
                 fail("PCX216", f"a pointer into mapped '{name}' is stored at line {f.line(at)}", at)
     changed = f.facts.assigned(node)

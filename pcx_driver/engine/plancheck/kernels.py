@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import tree_sitter
 
+from pcx_driver.engine import hostaccess
 from pcx_driver.engine.plancheck.directives import map_enter, map_exit
 from pcx_driver.engine.plancheck.frame import Frame, PlacedKernel
 from pcx_driver.engine.plancheck.state import MAYBE, State, fail, widen
@@ -42,7 +43,7 @@ def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_lo
         return versioned_kernel(f, dataclasses.replace(k, plan=dataclasses.replace(k.plan, private_arrays=[])),
                                 node, st, host_loop)
     if k.plan.alias_test and not any(e.region.alias_test for e in f.open):
-        if not (k.plan.alias_read_only and holds_any(f, k, node, st)):
+        if not (k.plan.alias_read_only and holds_tested(f, k, node, st)):
             return versioned_kernel(f, k, node, st, host_loop)  # (inside a versioned region: its test covers it)
         # pairs only read, data held by a region: the rewrite drops the test (regionreach.held_by_regions),
         # and the kernel is checked as it then runs, on the device with its maps found present
@@ -64,11 +65,14 @@ def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_lo
                 continue  # two declared arrays (each may be what a pointer points to, not both)
             sa = [f.sect(sec) for _, sec in maps[a]]
             sb = [f.sect(sec) for _, sec in maps[b]]
-            if a not in writes and b not in writes:  # only read: the same section is found
-                if not all(x == y and bounded(x) for x in sa for y in sb):  # present, any other
-                    fail("PCX215", f"'{a}' and '{b}' may be one array, read through two "  # may extend it
-                                   "sections by this kernel", node, kid)
-                continue
+            if a not in writes and b not in writes:  # only read: found present, each map is a lookup
+                # (which map_enter checks for extension); one not present is mapped here, where
+                # the same section of two pointers ``x = a + 1``, ``y = a`` is two ranges of one
+                # buffer (libomptarget aborts, "explicit extension not allowed")
+                if all(st.buf(x).present is not None for x in f.ids(st, a) & f.ids(st, b)):
+                    continue
+                fail("PCX215", f"'{a}' and '{b}' may be one array, read through two "
+                               "sections by this kernel", node, kid)
             nested = all(contains(x, y) or contains(y, x) for x in sa for y in sb
                          if bounded(x) and bounded(y)) and all(bounded(x) for x in sa + sb)
             if re.split(r"\.|->", a)[0] in f.facts.file_scope or re.split(r"\.|->", b)[0] in f.facts.file_scope \
@@ -137,9 +141,14 @@ def kernel_names(f: Frame, k: PlacedKernel, node: tree_sitter.Node) -> set[str]:
     return names | {f.facts.canonical(sec.base) for m in k.plan.maps for sec in m.sections}
 
 
-def holds_any(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State) -> bool:
-    """Whether something kernel ``k`` touches or maps is on the device in ``st``."""
-    return any(st.buf(b).present is not None for name in kernel_names(f, k, node) for b in f.ids(st, name))
+def holds_tested(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State) -> bool:
+    """Whether every array kernel ``k``'s alias test compares is on the device in ``st``:
+    then each of its maps is a lookup, and the kernel may run without the test.  (Something
+    else of the kernel's held is not enough: ``add(o, a + 1, a, n)`` in a region holding
+    only ``o`` mapped ``a`` twice, and libomptarget aborted.)"""
+    tested = hostaccess.expression_identifiers(k.plan.alias_test, f.facts.lang) & kernel_names(f, k, node)
+    return bool(tested) and all(name in f.facts.held_params or (
+        f.ids(st, name) and all(st.buf(b).present is not None for b in f.ids(st, name))) for name in tested)
 
 
 def versioned_kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_loop: HostLoop) -> State:

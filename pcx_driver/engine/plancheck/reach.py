@@ -154,7 +154,9 @@ class _Occurrences:
             if fname.startswith(CASTS) and "&" not in fname:
                 return None  # ``static_cast<long>(b[0])``: a value
             argv = [a.id for a in arguments_of(parent)]
-            if top.id in argv and self.by_value(fname, argv.index(top.id)):
+            refs = self.facts.reference_args.get(parent.parent.start_byte)  # (libclang's, a header's callee too)
+            if top.id in argv and (argv.index(top.id) not in refs if refs is not None
+                                   else self.by_value(fname, argv.index(top.id))):
                 return None  # ``dFphi(u[i], lambda)`` of ``double dFphi(double u, ...)``: a copy
             return self.pointer(top)  # a reference parameter (``std::addressof(v[0])``) takes its address
         return None

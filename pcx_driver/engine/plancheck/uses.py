@@ -51,7 +51,8 @@ def host_accesses(facts: UnitFacts, node: tree_sitter.Node, st: State):
                 used = hostaccess.identifiers_in(cnode, facts.data) if cnode is not None else set()
                 for g in sorted(facts.file_scope & used & set(names)):
                     args = n.child_by_field_name("arguments")
-                    out.append(("call", g, (callee, g, facts.argument_forms(args)), False, n.start_byte))
+                    out.append(("call", g, (callee, g, facts.argument_forms(args), argument_roots(args, facts.data)),
+                                False, n.start_byte))
             elif callee in facts.foreign_functions:
                 # a function of the user's other files: compiled by pcx too, its kernels would
                 # find a global this region holds on the device (a held-out NPB SP build), or
@@ -266,7 +267,7 @@ def pointer_use(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, o
                 return
         if fname in facts.device_functions():
             out.append(("call", name, (fname, [c.id for c in argv].index(cur.id),
-                                       facts.argument_forms(parent)), False, at))
+                                       facts.argument_forms(parent), argument_roots(parent, facts.data)), False, at))
             return
         if fname in _READ_ONLY_CALLS or facts.read_only_param(fname, parent, cur):
             out.append(("read", name, WHOLE, False, at))
@@ -282,3 +283,13 @@ def pointer_use(facts: UnitFacts, n: tree_sitter.Node, name: str, names: dict, o
             out.append(("read", name, WHOLE, False, at))
         return
     out.append(("escape", name, WHOLE, False, at))
+
+
+def argument_roots(args: tree_sitter.Node | None, data: bytes) -> list[str | None]:
+    """Each argument of a call that is a plain name (``a``, ``(double *) a``), that name;
+    None for any other (``a + 1`` points elsewhere in a's buffer)."""
+    out = []
+    for a in arguments_of(args):
+        a = strip(a)
+        out.append(text_of(data, a) if a is not None and a.type == "identifier" else None)
+    return out

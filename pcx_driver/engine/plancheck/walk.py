@@ -233,12 +233,15 @@ class Walker:
         return join(exit_states)
 
 
-def callee_effect(facts: UnitFacts, fname: str, arg, forms: list, v: Buf, at: int) -> Buf:
+def callee_effect(facts: UnitFacts, fname: str, arg, forms: list, v: Buf, at: int,
+                  held: set[int] = frozenset()) -> Buf:
     """The state of a present buffer after a call to ``fname`` (a function with device
     code) that receives it as argument ``arg`` (a position, or a global's name).  The
     callee is walked with the buffer present and the caller's sets; the caller's names
     are marked (so a callee local of the same name is another variable) and each
-    parameter the callee never changes stands for its argument's value."""
+    parameter the callee never changes stands for its argument's value.  ``held``: the
+    positions of arguments the caller passes by name with their data on the device (a
+    kernel whose alias test compares only such parameters may run without it)."""
     fnode = function_named(facts.data, facts.lang, fname)
     if fnode is None or facts.depth >= 4:
         raise CheckFailed("PCX216", f"'{fname}' is called with data on the device and cannot be checked", at)
@@ -247,12 +250,15 @@ def callee_effect(facts: UnitFacts, fname: str, arg, forms: list, v: Buf, at: in
     if not param:
         raise CheckFailed("PCX216", f"'{fname}' is called with data on the device and cannot be checked", at)
     saved = facts.defs
+    saved_held = facts.held_params
     inner = Walker(facts, fname, fnode)
     body = fnode.child_by_field_name("body")
     changed = facts.assigned(body, calls=False)
     # (a block's own ``int m = 5000;`` is another m than the parameter's: not bound)
     bound = {p: rename(form, CALLER) for p, form in zip(params, forms)
              if p and form is not None and p not in changed and not declared_in(body, p, facts.data)}
+    facts.held_params = frozenset(params[k] for k in held if k < len(params) and params[k]
+                                  and params[k] not in changed and not declared_in(body, params[k], facts.data))
     for p, form in list(bound.items()):  # a container argument brings its size along
         if len(form) == 1 and form[0][1] == 1 and len(form[0][0]) == 1:
             arg = form[0][0][0][len(CALLER):]
@@ -284,6 +290,7 @@ def callee_effect(facts: UnitFacts, fname: str, arg, forms: list, v: Buf, at: in
         RANGES[:] = outer_ranges
         facts.depth -= 1
         facts.defs = saved
+        facts.held_params = saved_held
         facts.reach = saved_reach
     final = members(join([end, *inner.returns]))
     out = entry
