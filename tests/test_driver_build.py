@@ -89,9 +89,12 @@ def test_make_j4_offloads_and_merges_one_report(tmp_path, standin_env, make_refe
     report = json.loads(Path(standin_env["PCX_REPORT"]).read_text())
     by_file = {e["file"]: e for e in report["sources"]}
     assert sorted(by_file) == ["src/kernels.c", "src/main.c", "src/stats.c", "src/tool.c"]
-    assert [n["decision"] for n in by_file["src/kernels.c"]["nests"]] == ["offloaded"] * 3
-    assert by_file["src/kernels.c"]["compiled"] == "rewritten"
-    assert by_file["src/stats.c"]["compiled"] == "original"
+    # the stand-in maps dot's x[0:n] and y[0:n], which may be one array at two offsets
+    # (``dot(n, a + 1, a)``: libomptarget would abort), with no run-time test: the plan
+    # checker keeps that nest serial (PCX215); saxpy and smooth write one of the pair
+    nests = by_file["src/kernels.c"]["nests"]
+    assert [n["decision"] for n in nests] == ["offloaded", "kept serial", "offloaded"]
+    assert [r["id"] for r in nests[1]["reasons"]] == ["PCX215"]
     # a rebuild after touching a header recompiles through the .d files
     (project / "src" / "kernels.h").touch()
     assert "kernels.c" in sh(["make", "CC=pcx-cc"], project, standin_env).stdout

@@ -22,7 +22,7 @@ from pcx_driver.engine.symsect import WHOLE, Sect, contains, excluding, freeze, 
 
 # a present buffer's state after a call: (facts, callee, argument position or global name,
 # the arguments' linear forms, the buffer's state before, the call's byte) -> state after
-CalleeEffect = Callable[[UnitFacts, str, object, list, Buf, int], Buf]
+CalleeEffect = Callable[[UnitFacts, str, object, list, Buf, int, set], Buf]
 
 
 def within_rows(f: Frame, name: str, present: Sect, sect: Sect) -> Sect:

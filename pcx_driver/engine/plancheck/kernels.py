@@ -146,7 +146,8 @@ def holds_tested(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State) -
     then each of its maps is a lookup, and the kernel may run without the test.  (Something
     else of the kernel's held is not enough: ``add(o, a + 1, a, n)`` in a region holding
     only ``o`` mapped ``a`` twice, and libomptarget aborted.)"""
-    tested = hostaccess.expression_identifiers(k.plan.alias_test, f.facts.lang) & kernel_names(f, k, node)
+    tested = {f.facts.canonical(x) for x in hostaccess.expression_identifiers(k.plan.alias_test, f.facts.lang)} \
+        & kernel_names(f, k, node)  # (``pcx_a``, the rewrite's pointer into container ``a``, is ``a``)
     return bool(tested) and all(name in f.facts.held_params or (
         f.ids(st, name) and all(st.buf(b).present is not None for b in f.ids(st, name))) for name in tested)
 
