@@ -219,15 +219,19 @@ def subst(form: Lin | None, defs: dict) -> Lin | None:
     for mono, coef in form:
         terms: dict = {(): coef}
         for v in mono:
-            factor = dict(defs.get(v, (((v,), 1),)))
-            product: dict = {}  # like terms of the product add up: (100 - k)(200 + k) has -100k
-            for ma, ca in terms.items():
-                for mb, cb in factor.items():
-                    m = tuple(sorted(ma + mb))
-                    product[m] = product.get(m, 0) + ca * cb
-            terms = product
+            terms = dict(times(freeze(terms), defs.get(v, (((v,), 1),))))
         for m, c in terms.items():
             out[m] = out.get(m, 0) + c
+    return freeze(out)
+
+
+def times(a: Lin, b: Lin) -> Lin:
+    """The product of two forms, like terms added up ((100 - k)(200 + k) has -100k)."""
+    out: dict = {}
+    for ma, ca in a:
+        for mb, cb in b:
+            m = tuple(sorted(ma + mb))
+            out[m] = out.get(m, 0) + ca * cb
     return freeze(out)
 
 

@@ -34,7 +34,7 @@ import tree_sitter
 from pcx_driver.engine.hostaccess import text_of
 from pcx_driver.engine.plancheck.syntax import _CONDITIONAL, preorder
 from pcx_driver.engine.source import arguments_of, node_key, subscript_index
-from pcx_driver.engine.symsect import Lin, Sect, add, bounded, empty, freeze, le, lin_node, subst
+from pcx_driver.engine.symsect import Lin, Sect, add, bounded, empty, freeze, le, lin_node, subst, times
 
 _ONE: Lin = freeze({(): 1})
 
@@ -184,14 +184,17 @@ def _locals_replaced(facts, node: tree_sitter.Node, store: tree_sitter.Node, for
     assigned = facts.assigned(node, calls=False) - indices
     out = form
     for name in {v for mono, _ in form for v in mono if v in assigned}:
-        value = _only_value(facts, node, store, name)
+        value = _only_value(facts, node, store, name, assigned)
         if value is None:
             return None
         out = subst(out, {name: value})
     return out
 
 
-def _only_value(facts, node: tree_sitter.Node, store: tree_sitter.Node, name: str) -> Lin | None:
+def _only_value(facts, node: tree_sitter.Node, store: tree_sitter.Node, name: str,
+                assigned: set[str]) -> Lin | None:
+    """``name``'s one value at ``store`` (``_locals_replaced``); ``assigned``: what the
+    kernel assigns, its loop indices left out."""
     from pcx_driver.engine.plancheck.syntax import declared_name
 
     found = []
@@ -212,7 +215,7 @@ def _only_value(facts, node: tree_sitter.Node, store: tree_sitter.Node, name: st
     op = assign.child_by_field_name("operator") if assign.type == "assignment_expression" else None
     if op is not None and op.type != "=":
         return None
-    stmt = assign.parent if assign.type == "assignment_expression" else assign.parent  # the statement
+    stmt = assign.parent  # the statement
     if stmt is None or stmt.type not in ("expression_statement", "declaration"):
         return None
     block = stmt.parent
@@ -225,8 +228,7 @@ def _only_value(facts, node: tree_sitter.Node, store: tree_sitter.Node, name: st
     form = lin_node(value, facts.data)
     if form is None:
         return None
-    others = facts.assigned(node, calls=False) - {name} - _loop_indices(facts, node)
-    if any(v in others for mono, _ in form.items() for v in mono):
+    if any(v in assigned and v != name for mono, _ in form.items() for v in mono):
         return None
     return freeze(form)
 
@@ -330,15 +332,7 @@ def _fold(w: _Write) -> tuple[Lin, Lin] | None:
         if digit is None:
             return None
         lo, hi = todo.pop(digit)
-        base = add(base, _times(lo, span))
-        span = _times(add(add(hi, lo, -1), _ONE), span)  # (hi - lo + 1) * span
+        base = add(base, times(lo, span))
+        span = times(add(add(hi, lo, -1), _ONE), span)  # (hi - lo + 1) * span
     return base, add(base, span)
 
-
-def _times(a: Lin, b: Lin) -> Lin:
-    out: dict = {}
-    for ma, ca in a:
-        for mb, cb in b:
-            m = tuple(sorted(ma + mb))
-            out[m] = out.get(m, 0) + ca * cb
-    return freeze(out)
