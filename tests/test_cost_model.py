@@ -272,10 +272,35 @@ def test_min_work_zero_offloads_regardless(tmp_path):
 
 
 @needs_clang
-def test_kernels_in_a_data_region_never_fall_back_alone(tmp_path):
+def test_a_region_with_a_declaration_among_its_statements_tests_its_guard_where_it_starts_ends_and_at_each_kernel(
+        tmp_path):
+    # ``double s = 0;`` may be used after the region, so it has no braces (an enter/exit
+    # pair) and no copy of its statements as a host path: its work guard is lifted onto
+    # the enter/exit data and each kernel, which runs its loop as written where it fails.
     exe, text, remarks = _build(tmp_path, "region", REGION)
-    assert "omp target enter data" in text  # a declaration among its statements: no braces,
-    assert "if(target:" not in text and "if (!(" not in text  # so no copy of them either
+    guard = "if(((double)(n) * 2) + ((double)(n - 2) * 2) + ((double)(n - 2) * 2) + ((double)(n) * 2) >= 4000)"
+    assert f"omp target enter data map(alloc: u[" in text and text.count(guard) == 2  # enter and exit
+    assert text.count("if (!(((double)(n) * 2) + ") == 4  # each kernel's host version
+    assert ("region.c:8:5: remark: loop nest offloaded to the device; estimated work n * 2; launched once per "
+            "call; the region at line 8 runs on the host, as written, when below --pcx-min-work=1000 [PCX100]"
+            ) in remarks
+    subprocess.run([CLANG, "-O2", "region.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    for args, launches in ((["50"], 0), (["5000"], 22)):
+        serial = subprocess.run([str(tmp_path / "serial"), *args], capture_output=True, text=True, check=True,
+                                timeout=60).stdout
+        for policy in ("DEFAULT", "MANDATORY"):
+            assert _run(exe, args, policy) == (serial, launches), (args, policy)
+
+
+@needs_clang
+def test_kernels_in_a_data_region_whose_guard_a_call_could_change_never_fall_back_alone(tmp_path):
+    # The guard would read a file-scope variable, which a call inside the region could
+    # change between its enter and its exit: no guard, the kernels stay on the device.
+    source = REGION.replace("int main(int argc, char **argv)\n{\n    int n =", "int n;\n\nint main(int argc, char **argv)\n{\n    n =")
+    assert source != REGION
+    exe, text, remarks = _build(tmp_path, "region", source)
+    assert "omp target enter data" in text
+    assert "if(target:" not in text and "if (!(" not in text and ") if(" not in text
     assert "always on the device: a target data region holds its data [PCX100]" in remarks
     subprocess.run([CLANG, "-O2", "region.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
     serial = subprocess.run([str(tmp_path / "serial"), "50"], capture_output=True, text=True, check=True,

@@ -53,7 +53,6 @@ import itertools
 import tree_sitter
 
 from pcx_driver.engine import callgraph, hostaccess
-from pcx_driver.engine.source import strip_parens
 from pcx_driver.engine.calls import MATH_FUNCTIONS
 from pcx_driver.engine.hostaccess import LOOP_TYPES, all_nodes, is_element_read, param_names, text_of
 from pcx_driver.engine.hostscan import PURE_CALLS, Callee, RegionRefused
@@ -294,29 +293,14 @@ def _lift_tests(fp: FunctionPlan, region: DataRegion, offl: list[KernelPlan], li
     inside = [k for k in offl if k.nest_id in region.kernels]
     if not {k.nest_id for k in lifted} <= {k.nest_id for k in inside}:
         return "a kernel it tests is outside it"
-    for k in inside:
-        stmt = hostaccess.statement_at(fp.fnode, k.start_byte)
-        if stmt is None or not hostaccess.can_copy(stmt) or k.user_directive:
-            return f"the loop at line {k.line} cannot be copied for a run-time check"
-        if k.alias_test or k.nan_test or k.reruns() or k.pivot_test or any(p.bounds_test for p in k.private_arrays):
-            return f"the kernel at line {k.line} has a run-time test of its own"
     tests: list[str] = []
     for k in sorted(lifted, key=lambda k: k.start_byte):
         tests.extend(t for t in k.fact_tests() if t not in tests)
     taken = {n for k in lifted for c in k.caller_extents for n in (c.local_base, c.local_length)}
     names = set().union(*(hostaccess.expression_identifiers(t) for t in tests)) - taken
-    changed = hostaccess.assigned_and_declared(fp.fnode, fp.data, region.start_byte, region.end_byte)
-    addressed = _addressed(fp.fnode, fp.data, names)
-    known = workguard.known_at(fp.unit, region.start_byte)
-    for name in sorted(names):
-        if name in fp.globals_:
-            return f"'{name}' is a file-scope variable"
-        if name in changed:
-            return f"'{name}' changes inside it"
-        if name in addressed:
-            return f"'{name}' is reached through a pointer or a reference"
-    if known is None or not known.covers(names):
-        return "a name its tests read is not set where it starts"
+    why = workguard.lift_problem(fp.unit, fp.fnode, fp.globals_, region, inside, names)
+    if why:
+        return why
     region.lifted_tests = tests
     for k in inside:
         k.region_test = region.lifted_test
@@ -329,19 +313,6 @@ def _maps_of_their_own(kernels: list[KernelPlan]) -> None:
     for k in kernels:
         if k.alone_maps:
             k.maps, k.alone_maps = k.alone_maps, []
-
-
-def _addressed(fnode: tree_sitter.Node, data: bytes, names: set[str]) -> set[str]:
-    """Those of ``names`` whose address function ``fnode`` takes (``&n``) or to which it
-    binds a reference (``int &r = n;``): a store through it changes them unseen."""
-    out = hostaccess.addressed_names(fnode, data) & names
-    for n in all_nodes(fnode):
-        if n.type == "init_declarator" and any(c.type == "reference_declarator"
-                                               for c in hostaccess.declarator_chain(n)):
-            value = strip_parens(n.child_by_field_name("value"))
-            if value is not None and value.type == "identifier" and text_of(data, value) in names:
-                out.add(text_of(data, value))
-    return out
 
 
 def _pointer_params(fnode: tree_sitter.Node, data: bytes) -> set[str]:

@@ -1285,6 +1285,18 @@ def addressed_names(node: tree_sitter.Node, data: bytes) -> set[str]:
     return {text_of(data, arg) for arg in _address_operands(node, data) if arg.type == "identifier"}
 
 
+def addressed_or_bound(fnode: tree_sitter.Node, data: bytes, names: set[str]) -> set[str]:
+    """Those of ``names`` whose address function ``fnode`` takes (``&n``) or to which it
+    binds a reference (``int &r = n;``): a store through it changes them unseen."""
+    out = addressed_names(fnode, data) & names
+    for n in all_nodes(fnode):
+        if n.type == "init_declarator" and any(c.type == "reference_declarator" for c in declarator_chain(n)):
+            value = strip_parens(n.child_by_field_name("value"))
+            if value is not None and value.type == "identifier" and text_of(data, value) in names:
+                out.add(text_of(data, value))
+    return out
+
+
 @functools.lru_cache(maxsize=16)
 def addressed_members(data: bytes, language: Language) -> frozenset[str]:
     """Names whose address the file takes as a variable or as a member (``&len``,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pcx_driver.model import Decision, Plan, Remark, SourceUnit, UnitAnalysis
+from pcx_driver.model import Decision, Language, Plan, Remark, SourceUnit, UnitAnalysis
 from pcx_driver.config import BUILTIN_OPTIONS
 
 #: the default of ``--pcx-min-work`` (trip counts x statements per iteration)
@@ -51,8 +51,16 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
     released = caller_guards(unit, analysis, plan, exprs, threshold)
     guards = planned_guards(unit, plan, exprs, threshold, [r for r in plan.regions if r not in released])
     for r in plan.regions:
-        if r not in released:
-            r.work_guard = guards.regions.get(id(r), "")
+        if r in released:
+            continue
+        guard = guards.regions.get(id(r), "")
+        if guard and id(r) in guards.lifted:
+            r.lifted_tests.append(guard)
+            for k in plan.offloaded():
+                if k.nest_id in r.kernels:
+                    k.region_test = r.lifted_test
+        else:
+            r.work_guard = guard
     for k in kernels:
         if k.nest_id in guards.by_region:
             note = (f"; the region at line {guards.by_region[k.nest_id].line} runs on the host, as written, when "
@@ -74,6 +82,9 @@ class PlannedGuards:
     kernels: dict[str, str]  # nest_id -> the guard of a kernel guarded alone (``WORK >= min``)
     by_region: dict  # nest_id -> the guarded region that decides for it
     held: set[str]  # nest_ids a region holds: always on the device
+    # ids of the regions whose guard is lifted (``DataRegion.lifted_tests``): their
+    # statements cannot be copied, so their enter/exit data and kernels each test it
+    lifted: set[int]
 
 
 def planned_guards(unit: SourceUnit, plan: Plan, exprs: dict[str, str], threshold: float,
@@ -83,15 +94,23 @@ def planned_guards(unit: SourceUnit, plan: Plan, exprs: dict[str, str], threshol
     from pcx_driver.engine.regionreach import held_by_regions
 
     held = held_by_regions(unit.data, unit.language, plan, active)
-    regions, by_region = {}, {}
+    regions, by_region, lifted = {}, {}, set()
     for r in active:
         regions[id(r)] = region_guard(unit, plan, r, exprs, threshold, [x for x in active if x is not r])
         if regions[id(r)]:
             by_region.update({n: r for n in r.kernels})
+            if not copyable(unit, r):
+                lifted.add(id(r))
     kernels = {k.nest_id: f"{exprs[k.nest_id]} >= {threshold:g}" for k in plan.offloaded()
                if exprs.get(k.nest_id) and not k.user_directive and k.nest_id not in by_region
                and k.nest_id not in held}
-    return PlannedGuards(regions, kernels, by_region, held)
+    return PlannedGuards(regions, kernels, by_region, held, lifted)
+
+
+def copyable(unit: SourceUnit, region) -> bool:
+    """Whether a guard of ``region`` can copy its statements as its host path (else it is
+    lifted: ``DataRegion.lifted_tests``)."""
+    return region_statements(unit, region) is not None and not region.lifted_tests
 
 
 def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], threshold: float,
@@ -106,8 +125,6 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     from pcx_driver.engine import hostaccess
     from pcx_driver.engine.regionreach import held_by_regions
 
-    if region_statements(unit, region) is None or region.lifted_tests:
-        return ""  # (a region with tests of its own maps nothing where they fail)
     inside = [k for k in plan.offloaded() if k.function == region.function
               and region.start_byte <= k.start_byte < region.end_byte]
     ids = {k.nest_id for k in inside}
@@ -132,8 +149,61 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     # sum of their estimates against the threshold times their number.  (Every kernel at
     # least the threshold would send a time loop to the host for one small boundary kernel.)
     if len(inside) == 1:
-        return f"{terms[0]} >= {threshold:g}"
-    return f"{' + '.join(f'({t})' for t in terms)} >= {threshold * len(inside):g}"
+        guard = f"{terms[0]} >= {threshold:g}"
+    else:
+        guard = f"{' + '.join(f'({t})' for t in terms)} >= {threshold * len(inside):g}"
+    if not copyable(unit, region):
+        # Its host path cannot be a copy of its statements (a declaration among them, the
+        # user's OpenMP, or tests of its own whose region maps nothing where they fail):
+        # the guard is lifted instead, tested by its enter/exit data and by each kernel.
+        # (names declared in headers are neither the function's nor the file's: with the
+        # plan's constants given, lift_problem takes only its macros among them)
+        from pcx_driver.engine.regions import file_scope_names
+
+        root = hostaccess.parse(unit.data, unit.language).root_node
+        found = locals_set_before(root, unit.data, region.start_byte)
+        if found is None or lift_problem(unit, found[1], file_scope_names(root, unit.data, unit.language is not Language.C),
+                                         region, inside, hostaccess.expression_identifiers(guard), plan.constants):
+            return ""
+    return guard
+
+
+def lift_problem(unit: SourceUnit, fnode, globals_: set[str], region, inside: list, names: set[str],
+                 constants: dict | None = None) -> str:
+    """Why a test reading ``names`` cannot be lifted onto ``region`` (its ``target
+    enter/exit data`` carry ``if(TEST)`` and each of its kernels ``inside`` runs on the
+    device only where TEST holds, as written otherwise), "" when it can.  Where the test
+    fails nothing is on the device and every statement runs as the user wrote it (an
+    update of data not on the device does nothing; the kernels of functions it calls map
+    their own).  So: each kernel a loop that can be copied, with no host version of its own
+    (an alias, NaN, pivot or private array's test); each name known where the region
+    starts, a local or a parameter (a call may change a global), and neither assigned,
+    declared, addressed nor referenced inside the region: the region's exit evaluates the
+    test again and must find what its entry found.  With ``constants`` (the plan's macro
+    values), a name the function never declares must be one of them."""
+    from pcx_driver.engine import hostaccess
+
+    for k in inside:
+        stmt = hostaccess.statement_at(fnode, k.start_byte)
+        if stmt is None or not hostaccess.can_copy(stmt) or k.user_directive:
+            return f"the loop at line {k.line} cannot be copied for a run-time check"
+        if k.alias_test or k.nan_test or k.reruns() or k.pivot_test or any(p.bounds_test for p in k.private_arrays):
+            return f"the kernel at line {k.line} has a run-time test of its own"
+    changed = hostaccess.assigned_and_declared(fnode, unit.data, region.start_byte, region.end_byte)
+    addressed = hostaccess.addressed_or_bound(fnode, unit.data, names)
+    known = known_at(unit, region.start_byte)
+    for name in sorted(names):
+        if name in globals_:
+            return f"'{name}' is a file-scope variable"
+        if name in changed:
+            return f"'{name}' changes inside it"
+        if name in addressed:
+            return f"'{name}' is reached through a pointer or a reference"
+        if constants is not None and known is not None and name not in known.names and name not in constants:
+            return f"'{name}' is not a local, a parameter or a constant"
+    if known is None or not known.covers(names):
+        return "a name its tests read is not set where it starts"
+    return ""
 
 
 def averaged_over_loops(unit: SourceUnit, region, kernel, work: str) -> str:
