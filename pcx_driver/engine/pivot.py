@@ -7,8 +7,8 @@ writes ``p[i][k]``, which later iterations of row ``i`` read, and ``(k, j)`` wri
 ``p[k][j]``, which later rows read: isl finds loop-carried dependences (PCX101).  Those
 writes store ``min(p[i][k], p[i][k] + p[k][k])`` and ``min(p[k][j], p[k][k] + p[k][j])``:
 the value already there whenever ``p[k][k] >= 0`` (``> 0`` for a floating type under
-``<``, where ``x + 0.0`` may turn ``-0.0`` into ``+0.0``; ``== 0`` for an unsigned type,
-whose sums wrap), and ``p[k][k]`` itself is one of them.  So when the test holds on entry, no store changes the pivot row or column, every
+``<``, where ``x + 0.0`` may turn ``-0.0`` into ``+0.0``, and finite, where ``+inf +
+-inf`` is NaN; ``== 0`` for an unsigned type, whose sums wrap), and ``p[k][k]`` itself is one of them.  So when the test holds on entry, no store changes the pivot row or column, every
 read of them sees the value it had on entry, in any order, and each ``p[i][j]`` is
 computed from the same values as in the serial loop: bit for bit the same result.  When it
 fails (a negative cycle), the loop must run as written.
@@ -109,7 +109,14 @@ def pivot_relaxation(nest: Nest, refs: list[ArrayRef], text: Callable[[Node], st
         # an unsigned sum wraps (defined in C): x + p[k][k] may be below x for any p[k][k]
         # but 0, so only a zero pivot leaves row and column as they are
         return f"{base}[{k}][{k}] == 0"
-    return f"{base}[{k}][{k}] {'>' if sum_on_tie and not integer else '>='} 0"
+    pivot = f"{base}[{k}][{k}]"
+    if integer:
+        return f"{pivot} >= 0"
+    # A floating pivot must be finite too: +inf + -inf is NaN, which a minimum that takes
+    # the sum where the comparison fails stores over a -inf of the pivot row (a held-out
+    # check: the rows other threads read then differed).  ``x - x == 0`` is false for an
+    # infinity and a NaN, with no header needed.
+    return f"{pivot} {'>' if sum_on_tie else '>='} 0 && {pivot} - {pivot} == 0"
 
 
 def _wraps(element: str) -> bool:
