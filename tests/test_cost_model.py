@@ -278,9 +278,11 @@ def test_a_region_with_a_declaration_among_its_statements_tests_its_guard_where_
     # pair) and no copy of its statements as a host path: its work guard is lifted onto
     # the enter/exit data and each kernel, which runs its loop as written where it fails.
     exe, text, remarks = _build(tmp_path, "region", REGION)
-    guard = "if(((double)(n) * 2) + ((double)(n - 2) * 2) + ((double)(n - 2) * 2) + ((double)(n) * 2) >= 4000)"
-    assert f"omp target enter data map(alloc: u[" in text and text.count(guard) == 2  # enter and exit
-    assert text.count("if (!(((double)(n) * 2) + ") == 4  # each kernel's host version
+    # computed once where it starts: the enter and exit data and each kernel read the same
+    guard = "((double)(n) * 2) + ((double)(n - 2) * 2) + ((double)(n - 2) * 2) + ((double)(n) * 2) >= 4000"
+    assert f"int pcx_region_test_1; pcx_region_test_1 = ({guard});" in text
+    assert "omp target enter data map(alloc: u[" in text and text.count(") if(pcx_region_test_1)") == 2
+    assert text.count("if (!(pcx_region_test_1)) {") == 4  # each kernel's host version
     assert ("region.c:8:5: remark: loop nest offloaded to the device; estimated work n * 2; launched once per "
             "call; the region at line 8 runs on the host, as written, when below --pcx-min-work=1000 [PCX100]"
             ) in remarks
@@ -290,6 +292,36 @@ def test_a_region_with_a_declaration_among_its_statements_tests_its_guard_where_
                                 timeout=60).stdout
         for policy in ("DEFAULT", "MANDATORY"):
             assert _run(exe, args, policy) == (serial, launches), (args, policy)
+
+
+# The size the guard reads halves inside the region through a macro the analysis does not
+# read as a store: a guard tested again at the second kernel found it false there and ran
+# the loop on the host copy of b, which only the device had written (a held-out check).
+SHRUNK = r"""#include <stdio.h>
+#include <stdlib.h>
+#define SHRINK n = n / 2
+int main(int argc, char **argv) {
+    int n = argc > 1 ? atoi(argv[1]) : 600;
+    long *b = malloc(sizeof(long) * n);
+    for (int i = 0; i < n; i++) b[i] = i % 7;
+    long s = 0;
+    SHRINK;
+    for (int i = 0; i < n; i++) s += b[i];
+    printf("%ld\n", s);
+    return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_lifted_guard_is_read_once_where_its_region_starts(tmp_path):
+    exe, text, _ = _build(tmp_path, "shrunk", SHRUNK)
+    assert ") if(pcx_region_test_1)" in text
+    subprocess.run([CLANG, "-O2", "shrunk.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    for args in (["10"], ["600"], ["5000"]):
+        serial = subprocess.run([str(tmp_path / "serial"), *args], capture_output=True, text=True, check=True,
+                                timeout=60).stdout
+        assert _run(exe, args, "MANDATORY")[0] == serial, args
 
 
 @needs_clang

@@ -734,6 +734,18 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
                                                if id(r) in lost or any(n in dropped for n in r.kernels)
                                                else "it maps nothing, or its statements are not one block it can wrap")
                 + "; kernels map their own data")))
+    # A region's lifted test is computed once, where it starts, into a variable its enter and
+    # exit data and its kernels read: a name it reads that changes unseen inside the region
+    # (a macro, a lambda, a reference the analysis missed) cannot make them disagree, where
+    # a kernel testing false after a true enter ran its loop on the stale host copy (a
+    # held-out check).  Declared, then assigned: a jump past it stays valid C++.
+    tested_as: dict[int, str] = {}
+    for r in kept_regions:
+        if r.lifted_tests:
+            tested_as[id(r)] = f"pcx_region_test_{len(tested_as) + 1}"
+    by_test = {n: tested_as[id(r)] for r in kept_regions if id(r) in tested_as for n in r.kernels}
+    placed = [(dataclasses.replace(k, region_test=by_test[k.nest_id]) if k.region_test and k.nest_id in by_test else k,
+               stmt, atomics) for k, stmt, atomics in placed]
     # Inside a region a kernel maps the region's sections (dataplan._kernel_maps_within); a
     # kernel whose region is not emitted maps what it touches, as planned alone.
     unheld = {n for r in plan.regions if r not in kept_regions for n in r.kernels}
@@ -784,7 +796,9 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
             unstructured_at.add(r.start_byte)
             enter, leave = enter_exit_directives(r, plan.constants)
             if r.lifted_tests:  # (its kernels test the same: where it fails, all runs as written)
-                enter, leave = f"{enter} if({r.lifted_test})", f"{leave} if({r.lifted_test})"
+                name = tested_as[id(r)]
+                ed.insert_before(omp.place(r.start_byte), _RANK_REGION - 2, f"int {name}; {name} = ({r.lifted_test});")
+                enter, leave = f"{enter} if({name})", f"{leave} if({name})"
             ed.insert_before(omp.place(r.start_byte), _RANK_REGION, "#pragma " + enter)
             directives.append(EmittedDirective(r.line, enter, None))
             directives.append(EmittedDirective(ed.line_of(r.end_byte), leave, None))
