@@ -202,6 +202,19 @@ class Reduction:
     # (``KernelPlan.reruns``).  Such a nest writes nothing else, so running it again is
     # what it did.  Empty: no such update.
     restarts: list[int] = field(default_factory=list)
+    # a floating min/max whose result may be a zero of either sign (``scalars.
+    # _zero_signs_agree``): +0 and -0 compare equal, so the loop keeps the one its order
+    # picks (``if (e > m) m = e`` the first), and a reduction's combination may keep the
+    # other.  Checked as ``restarts`` is: after the kernel, a zero result runs the loop as
+    # written again (``KernelPlan.reruns``), so the nest must write nothing else.
+    zero_sign: bool = False
+
+    def rerun_reason(self) -> str:
+        """Why its kernel may run the loop again (``restarts`` or ``zero_sign``)."""
+        if self.restarts:
+            return f"'{self.variable}' takes an element where the comparison fails (a NaN element restarts it)"
+        return (f"the {'minimum' if self.op == 'min' else 'maximum'} '{self.variable}' may end at a zero of either "
+                "sign (+0 and -0 compare equal: the loop keeps the one its order picks, a reduction may keep the other)")
 
 
 @dataclass
@@ -639,7 +652,7 @@ class KernelPlan:
     def reruns(self) -> bool:
         """It may run the loop as written after itself, on the host (``Reduction.restarts``):
         like a kernel versioned at run time it maps its own data, and no region may hold it."""
-        return any(r.restarts for r in self.reductions)
+        return any(r.restarts or r.zero_sign for r in self.reductions)
 
     def tested_at_run_time(self) -> bool:
         """Its sections rest on run-time facts (``fact_tests``) that it tests itself: it

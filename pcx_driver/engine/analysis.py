@@ -27,6 +27,7 @@ and the work estimate (``work.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 
@@ -677,6 +678,7 @@ class _UnitAnalyser:
         privates: list[PrivateArray] = []
         pivots: list[str] = []
         arrays, atomics, atomic_arrays, notes, groups = self._check_arrays(nest, fi, reasons, versioned, privates, pivots)
+        self._user_minmax(node, sv)
         reasons.extend(_restarts_rerun(sv, arrays, atomics, privates))
         reasons.extend(self._kernels_under_threads())
         reasons.extend(self._kernels_under_fenv())
@@ -731,10 +733,13 @@ class _UnitAnalyser:
             first = m.data[exits[0][0]:exits[0][1]].decode("utf-8", "surrogateescape")
             summary += (f"; an iteration that reaches '{first.strip()}' (line {self.line(exits[0][0])}) ends there, "
                         "and the program leaves after the kernel")
-        restarting = next((r.variable for r in sv.reductions if r.restarts), None)
-        if restarting is not None:
-            summary += (f"; '{restarting}' takes the element where the comparison fails, so the loop runs again as "
-                        "written where a partial value is NaN or the result is 0 or infinite")
+        restarting = next((r for r in sv.reductions if r.restarts or r.zero_sign), None)
+        if restarting is not None and restarting.restarts:
+            summary += (f"; '{restarting.variable}' takes the element where the comparison fails, so the loop runs "
+                        "again as written where a partial value is NaN or the result is 0 or infinite")
+        elif restarting is not None:
+            summary += (f"; the loop runs again as written where '{restarting.variable}' ends at 0 (of +0 and -0 "
+                        "it keeps the one its order picks) or at an infinity")
         result.remarks.append(self.remark("PCX100", node.start_byte, summary))
         for rid, msg in notes:
             result.remarks.append(self.remark(rid, node.start_byte, msg))
@@ -815,6 +820,17 @@ class _UnitAnalyser:
             out.append(StrideFact(lp.index, self.line(lp.node.start_byte), lp.whole_last.render(nest.rendered),
                                   lp.whole_test))
         return out
+
+    def _user_minmax(self, node: Node, sv: scalar_mod.ScalarVerdict) -> None:
+        """A minimum or maximum the user's own ``parallel for`` over ``node`` reduces
+        (``reduction(min: m)``) needs no check of a zero's sign (``Reduction.zero_sign``):
+        the program as written already combines it in any order."""
+        port = getattr(self, "_port", None)
+        user = next((p for p in port.candidates() if p.loop == node.start_byte), None) if port is not None else None
+        if user is None:
+            return
+        sv.reductions = [dataclasses.replace(r, zero_sign=False) if r.zero_sign and user.reductions.get(r.variable) == r.op
+                         else r for r in sv.reductions]
 
     def _pragma_claim(self, node: Node, reasons: list[tuple[str, str]]) -> int:
         """The line of the user's ``parallel for`` over ``node`` that answers every one of
@@ -1095,22 +1111,22 @@ def _container_sizes(arrays: list, node: Node, m) -> list[MemberValue]:
 
 def _restarts_rerun(sv: scalar_mod.ScalarVerdict, arrays: list[ArrayAccessSummary], atomics: list,
                     privates: list[PrivateArray]) -> list[tuple[str, str]]:
-    """A minimum or maximum that a NaN element restarts (``Reduction.restarts``) is checked
-    after the kernel, which runs the loop as written again where the check fails: the nest
-    must write nothing that running it twice would change (an array, an atomic update, a
-    second reduction, the index read after the loop)."""
-    restarting = next((r for r in sv.reductions if r.restarts), None)
+    """A minimum or maximum that a NaN element restarts (``Reduction.restarts``), or that
+    may end at a zero of either sign (``zero_sign``), is checked after the kernel, which
+    runs the loop as written again where the check fails, every reduction set back to its
+    start: the nest must write nothing else that running it twice would change (an array,
+    an atomic update, the index read after the loop)."""
+    restarting = next((r for r in sv.reductions if r.restarts or r.zero_sign), None)
     if restarting is None:
         return []
     written = next((a.name for a in arrays if a.written), None) or next((p.name for p in privates if p.copy), None)
     what = f"writes '{written}'" if written else "makes atomic updates" if atomics else \
-        f"also reduces '{next(r.variable for r in sv.reductions if r is not restarting)}'" if len(sv.reductions) > 1 \
-        else f"leaves its index '{sv.lastprivate[0]}' for after the loop" if sv.lastprivate else ""
+        f"leaves its index '{sv.lastprivate[0]}' for after the loop" if sv.lastprivate else ""
     if not what:
         return []
-    return [("PCX112", f"'{restarting.variable}' takes an element where the comparison fails (a NaN element "
-                       f"restarts it), which a reduction checks by running the loop again as written, and the "
-                       f"loop {what}")]
+    return [("PCX112", f"{restarting.rerun_reason()}, which a reduction checks by running the loop again as "
+                       f"written, and the loop {what}")]
+
 
 
 def _wide_floats(nest) -> list[tuple[str, str]]:

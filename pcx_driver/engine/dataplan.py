@@ -179,10 +179,10 @@ def _version_for_run_time_tests(unit: SourceUnit, fnode: tree_sitter.Node, offl:
         if k.reruns() and _host_version_problem(unit, fnode, k):
             k.decision = Decision.SERIAL
             k.remarks = [r for r in k.remarks if r.id != "PCX100"]
-            names = ", ".join(f"'{r.variable}'" for r in k.reductions if r.restarts)
+            reason = next(r for r in k.reductions if r.restarts or r.zero_sign).rerun_reason()
             k.remarks.append(Remark("PCX112", unit.path, k.line, k.column, (
-                f"{names} takes an element where the comparison fails (a NaN element restarts it), which a "
-                f"reduction checks by running the loop again as written, and {_host_version_problem(unit, fnode, k)}")))
+                f"{reason}, which a reduction checks by running the loop again as written, and "
+                f"{_host_version_problem(unit, fnode, k)}")))
             continue
         if k.nan_test and _host_version_problem(unit, fnode, k):
             k.decision = Decision.SERIAL

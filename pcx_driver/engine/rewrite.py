@@ -562,10 +562,13 @@ def _pivot_version(ed: _Editor, k: KernelPlan, stmt, sections: list[str]) -> str
             f"{ed.as_written(stmt.start_byte, stmt.end_byte)}\n}} else")
 
 
-def _restart_names(k: KernelPlan) -> tuple[str, str, str]:
-    """(the restarting reduction's variable, its saved start, the NaN flag) of kernel ``k``."""
-    r = next(r for r in k.reductions if r.restarts)
-    return r.variable, f"pcx_start_{k.line}", f"pcx_nan_{k.line}"
+def _restart_names(k: KernelPlan) -> tuple[str, list[tuple[str, str]], str]:
+    """(the checked reduction's variable, each of the kernel's reductions with the name of
+    its saved start, the NaN flag) of kernel ``k``."""
+    r = next(r for r in k.reductions if r.restarts or r.zero_sign)
+    flag = f"pcx_nan_{k.line}"
+    saved = [x.variable for x in k.reductions if x.variable != flag]
+    return r.variable, [(v, f"pcx_start_{k.line}" + (f"_{j}" if j else "")) for j, v in enumerate(saved)], flag
 
 
 def _flag_restarts(ed: _Editor, k: KernelPlan) -> KernelPlan:
@@ -581,11 +584,14 @@ def _flag_restarts(ed: _Editor, k: KernelPlan) -> KernelPlan:
 
 def _rerun_version(ed: _Editor, k: KernelPlan, stmt) -> None:
     """Around kernel ``k``, whose minimum or maximum a NaN element restarts
-    (``Reduction.restarts``)::
+    (``Reduction.restarts``) or may end at a zero of either sign (``zero_sign``)::
 
         { __typeof__(m) pcx_start_L = m; int pcx_nan_L = 0;
         <the kernel, its host version included>
         if (pcx_nan_L || !(m - m <= 0) || !(m < 0 || m > 0)) { m = pcx_start_L; <the loop as written> } }
+
+    (each other reduction of the kernel saved and set back to its start as ``m`` is: the
+    loop as written computes them all again).
 
     Where no partial value was NaN and the result is finite and not 0, the reduction's
     minimum is the serial loop's (for any other number, equal values are one value); a NaN
@@ -593,10 +599,12 @@ def _rerun_version(ed: _Editor, k: KernelPlan, stmt) -> None:
     hidden runs the loop again from the same start, as the user wrote it.  The nest
     writes nothing else (analysis._restarts_rerun) and maps its own data, so the host
     copies it reads are current.  (``__typeof__``: no conversion for -Wconversion to flag.)"""
-    var, start, flag = _restart_names(k)
-    ed.insert_before(k.start_byte, _RANK_KERNEL - 3, f"{{ __typeof__({var}) {start} = {var}; int {flag} = 0;")
+    var, starts, flag = _restart_names(k)
+    saves = " ".join(f"__typeof__({v}) {s} = {v};" for v, s in starts)
+    resets = "\n".join(f"{v} = {s};" for v, s in starts)
+    ed.insert_before(k.start_byte, _RANK_KERNEL - 3, f"{{ {saves} int {flag} = 0;")
     ed.close_after(stmt.end_byte, (
-        f"\nif ({flag} || !({var} - {var} <= 0) || !({var} < 0 || {var} > 0)) {{\n{var} = {start};\n"
+        f"\nif ({flag} || !({var} - {var} <= 0) || !({var} < 0 || {var} > 0)) {{\n{resets}\n"
         f"{ed.as_written(stmt.start_byte, stmt.end_byte)}\n}} }}\n{ed.resumed(stmt.end_byte)}"))
 
 

@@ -7,7 +7,8 @@ scalar declared outside the nest and referenced inside it:
   ``m = fmax(m, e)``, ``m = e < m ? e : m``, ``if (e > m) m = e;``, ``&&``, ``||``, ``&``,
   ``|``, ``^``, ``std::min/max``, a ``MIN(a,b)`` macro of that shape) -> ``Reduction``;
   a floating minimum that takes the element where the comparison fails (``m = m < e ? m
-  : e``) is one whose updates the rewrite checks (``Reduction.restarts``);
+  : e``) is one whose updates the rewrite checks (``Reduction.restarts``), and one that
+  may end at a zero of either sign is checked after the kernel (``Reduction.zero_sign``);
 - written before it is read on every path of one iteration of the root loop, and dead
   after the nest -> ``private``;
 - otherwise a problem (PCX112) naming the variable and line.  Argmin/argmax (an index
@@ -164,6 +165,9 @@ class UpdatePattern:
     op: str
     node: Node
     restarts: bool = False
+    # the element a minimum or maximum takes (``e`` of ``if (e > m) m = e;``); None for
+    # other operators, or where the form does not name one
+    element: Node | None = None
 
 
 def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> UpdatePattern | None:
@@ -216,7 +220,8 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> UpdatePattern | None:
         found = _minmax_call(right, key, ref.decl, ctx)
         if found is None or found[1] and not _restartable(a):
             return None
-        return UpdatePattern(found[0], a, found[1])
+        return UpdatePattern(found[0], a, found[1], _other_operand(arguments_of(right.child_by_field_name("arguments")),
+                                                                   key, ctx))
     if right.type == "conditional_expression":
         kind = _minmax_select(right.child_by_field_name("condition"), right.child_by_field_name("consequence"),
                               right.child_by_field_name("alternative"), key, ctx)
@@ -226,8 +231,16 @@ def reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> UpdatePattern | None:
             # the form that keeps m where the comparison fails reduces like the if, this
             # one only with a check of every partial value (Reduction.restarts)
             return UpdatePattern(kind, a, True) if _restartable(a) else None
-        return UpdatePattern(kind, a) if kind else None
+        element = _other_operand([right.child_by_field_name("consequence"), right.child_by_field_name("alternative")],
+                                 key, ctx)
+        return UpdatePattern(kind, a, element=element) if kind else None
     return None
+
+
+def _other_operand(operands: list, key: str, ctx: _Ctx) -> Node | None:
+    """Of a minimum's or maximum's two operands, the one that is not the variable."""
+    others = [strip_parens(o) for o in operands if o is not None and not ctx.is_var(o, key)]
+    return others[0] if len(others) == 1 and len(operands) == 2 else None
 
 
 def _restartable(a: Node) -> bool:
@@ -336,7 +349,7 @@ def if_reduction_pattern(ref: ScalarRef, ctx: _Ctx) -> UpdatePattern | None:
             ctx.stores_changed(a.child_by_field_name("right")):
         return None
     kind = _minmax_select(condition_value(cond), a.child_by_field_name("right"), a.child_by_field_name("left"), key, ctx)
-    return UpdatePattern(kind, p) if kind else None
+    return UpdatePattern(kind, p, element=strip_parens(a.child_by_field_name("right"))) if kind else None
 
 
 def _minmax_select(cond: Node | None, chosen: Node | None, other: Node | None, key: str, ctx: _Ctx) -> str | None:
@@ -593,6 +606,45 @@ def _finite_start(nest: Node, d, fn_body: Node, ctx: _Ctx) -> bool:
     return value is not None and math.isfinite(value)
 
 
+def _zero_signs_agree(nest: Node, d, patterns: list[UpdatePattern], fn_body: Node, ctx: _Ctx) -> bool:
+    """Whether a floating minimum or maximum ``d`` can end at one zero only: its start is a
+    literal that is not -0.0 and no element it takes can be -0.0 (``fabs(e)``, ``e * e``,
+    an integer converted).  Otherwise a +0 and a -0 compare equal, the loop keeps the one
+    its order and its comparison pick, and a reduction another (``Reduction.zero_sign``)."""
+    start = start_literal(nest, d, fn_body, ctx)
+    if start is None or start == 0 and math.copysign(1.0, start) < 0:
+        return False
+    return all(p.element is not None and _never_negative_zero(p.element, ctx) for p in patterns)
+
+
+#: the C and C++ libraries' absolute values: never -0.0
+_ABSOLUTE_VALUES = frozenset({"fabs", "fabsf", "fabsl", "std::fabs", "std::abs", "abs", "labs", "llabs"})
+
+
+def _never_negative_zero(e: Node, ctx: _Ctx) -> bool:
+    """Whether expression ``e`` surely never evaluates to -0.0: an absolute value of the C or
+    C++ library, a square (``x * x``, whose sign is always +), or a variable or element of an
+    integer type (converted, a zero is +0.0)."""
+    e = strip_parens(e)
+    if e is None:
+        return False
+    if e.type == "call_expression":
+        callee = ctx.sem.callee_of(e.start_byte, e.end_byte)
+        return callee is not None and callee.library and callee.name in _ABSOLUTE_VALUES
+    if e.type == "binary_expression" and ctx.t(e.child_by_field_name("operator")) == "*":
+        left, right = strip_parens(e.child_by_field_name("left")), strip_parens(e.child_by_field_name("right"))
+        return left is not None and right is not None and "".join(ctx.t(left).split()) == "".join(
+            ctx.t(right).split()) and not ctx.has_side_effects(left)
+    base = e
+    while base is not None and base.type == "subscript_expression":
+        base = strip_parens(base.child_by_field_name("argument"))
+    if base is None or base.type != "identifier":
+        return False
+    decl = ctx.sem.decl_of(base.start_byte)
+    return decl is not None and decl.integral and not decl.floating and (
+        base is e and decl.shape == "scalar" or base is not e and decl.shape in ("array", "pointer"))
+
+
 def start_literal(nest: Node, d, fn_body: Node, ctx: _Ctx) -> float | None:
     """The number local ``d`` surely holds where ``nest`` starts, or None: the last
     statement before it, in straight-line code, that sets ``d`` gives it a literal.
@@ -829,10 +881,13 @@ def classify(facts: NestFacts, root: Node, model: SourceModel, sem: Semantics, f
                 # elements all -inf, a fully masked softmax row, came out -FLT_MAX)
                 # (and one a NaN element restarts, ``m = m < e ? m : e``, a check of every
                 # partial value: Reduction.restarts)
-                out.reductions.append(Reduction(op, name, nan_start=op in ("min", "max") and
-                                                (d.floating or floating_instances)
+                floating_minmax = op in ("min", "max") and (d.floating or floating_instances)
+                restarts = [p.node.end_byte for p in patterns if p.restarts]
+                out.reductions.append(Reduction(op, name, nan_start=floating_minmax
                                                 and not _finite_start(root, d, fn_body, ctx),
-                                                restarts=[p.node.end_byte for p in patterns if p.restarts]))
+                                                restarts=restarts,
+                                                zero_sign=floating_minmax and not restarts
+                                                and not _zero_signs_agree(root, d, patterns, fn_body, ctx)))
                 continue
         exposed = exposure.exposed.get(key)
         if exposed is not None:

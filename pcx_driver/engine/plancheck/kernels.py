@@ -32,10 +32,11 @@ def kernel(f: Frame, k: PlacedKernel, node: tree_sitter.Node, st: State, host_lo
     ``host_loop`` walks a loop as host code (a kernel versioned for aliasing may run so)."""
     if k.plan.nan_test or k.plan.reruns() or k.plan.tested_at_run_time():
         # a NaN start, or a fact its sections rest on failing, runs the loop as written, on
-        # the host (rewrite.device_test); a minimum a NaN element restarts may run it after
-        # the kernel (Reduction.restarts)
+        # the host (rewrite.device_test); a minimum a NaN element restarts, or one that may
+        # end at a zero of either sign, may run it after the kernel (Reduction.restarts,
+        # zero_sign)
         plain = dataclasses.replace(k.plan, nan_test="", caller_extents=[], assumptions=[], stride_facts=[],
-                                    row_tests=[], reductions=[dataclasses.replace(r, restarts=[])
+                                    row_tests=[], reductions=[dataclasses.replace(r, restarts=[], zero_sign=False)
                                                               for r in k.plan.reductions])
         return versioned_kernel(f, dataclasses.replace(k, plan=plain), node, st, host_loop)
     if any(p.bounds_test for p in k.plan.private_arrays):  # the range test of a private array
