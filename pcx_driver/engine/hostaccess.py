@@ -935,6 +935,41 @@ def _sizeof_dims(node: tree_sitter.Node, data: bytes) -> list[str] | None:
     return dims or None
 
 
+def _sizeof_unit(sz: tree_sitter.Node, data: bytes, name: str, rows: list[str],
+                 ty: tree_sitter.Node | None) -> str | None:
+    """What ``sizeof`` expression ``sz`` measures in an allocation for ``T (*name)[rows]``:
+    "row" (``sizeof *name``, ``sizeof name[0]``, ``sizeof(T[rows])``), "element" (``sizeof
+    **name``, ``sizeof name[0][0]``, ``sizeof(T)`` of the declared ``T``), or None.  (A
+    ``sizeof(double[64]) * n`` read as n elements mapped n / 64 rows of an n-row matrix: a
+    crash, a held-out check.)"""
+    operand = sz.child_by_field_name("type")
+    if operand is not None:
+        dims = _sizeof_dims(sz, data)
+        if dims is not None:
+            return "row" if dims == rows else None
+        plain = operand.child_by_field_name("declarator") is None
+        same = ty is not None and "".join(text_of(data, operand).split()) == "".join(text_of(data, ty).split())
+        return "element" if plain and same else None
+    value = sz.child_by_field_name("value")
+    if value is None:
+        return None
+    text = "".join(text_of(data, value).split())
+    depth = 0
+    while True:
+        while text.startswith("(") and text.endswith(")"):
+            text = text[1:-1]
+        if text.startswith("*"):
+            depth, text = depth + 1, text[1:]
+            continue
+        if text.endswith("]") and "[" in text:
+            depth, text = depth + 1, text[:text.rindex("[")]
+            continue
+        break
+    if text != name:
+        return None
+    return "row" if depth == 1 else "element" if depth == 1 + len(rows) else None
+
+
 def _unparen(node: tree_sitter.Node) -> tree_sitter.Node:
     while node.type == "parenthesized_expression" and node.named_child_count == 1:
         node = node.named_children[0]
@@ -954,10 +989,12 @@ def _extent_of_declarator(n: tree_sitter.Node, data: bytes, name: str) -> Extent
                 if whole is not None and whole[1:] == rows:
                     return Extent(name, whole)
                 count = _sizeof_factor(size, data)
-                if count is not None:
-                    sizes = [c for c in walk(size) if c.type == "sizeof_expression"]
-                    if sizes and all(name in identifiers_in(c, data) for c in sizes):
-                        return Extent(name, [count] + rows)  # ``n * sizeof *a``: n rows
+                decl_node = n.parent if n.parent is not None and n.parent.type == "declaration" else None
+                ty = decl_node.child_by_field_name("type") if decl_node is not None else None
+                units = {_sizeof_unit(c, data, name, rows, ty) for c in walk(size) if c.type == "sizeof_expression"}
+                if count is not None and units == {"row"}:
+                    return Extent(name, [count] + rows)  # ``n * sizeof *a``, ``sizeof(T[m]) * n``: n rows
+                if count is not None and units == {"element"}:
                     # ``sizeof(T) * r * c``: a count of elements, so rows are that over a row's
                     return Extent(name, [f"({count}) / ({' * '.join(f'({r})' for r in rows)})"] + rows)
             return None
