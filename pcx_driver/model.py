@@ -587,6 +587,12 @@ class KernelPlan:
     # a kernel that falls back to the host reads the host copy of its data.
     work_expr: str = ""
     min_work: float = 0.0
+    # What the kernel's own maps copy at each launch, in units of work (one per 8 bytes;
+    # ``workguard.copy_cost``): the guard asks for that much work besides ``min_work``.
+    copy_cost: str = ""
+    alone_copy_cost: str = ""  # the same of ``alone_maps``, taken with ``alone_work_expr``
+    # bytes of one element of each array it maps, by name (what ``copy_cost`` counts)
+    element_bytes: dict[str, int] = field(default_factory=dict)
     # The work estimate a kernel planned inside a data region takes as its guard where the
     # rewriter does not emit that region (it then maps its own data, ``alone_maps``): a
     # kernel of 80 iterations launched per path ran unguarded 768,003 times (HeCBench libor)

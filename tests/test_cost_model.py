@@ -250,10 +250,14 @@ def _run(exe: Path, args: list[str], policy: str | None) -> tuple[str, int]:
 @needs_clang
 def test_guarded_histogram_runs_on_the_host_when_small_and_on_the_device_when_large(tmp_path):
     exe, text, remarks = _build(tmp_path, "hist", HISTOGRAM)
-    assert "omp target teams distribute parallel for if(target: (double)(codes) * 2 >= 1000)" in text
+    # (the work of a launch must also pay for what it copies: a byte of each code, both ways
+    # for the 16 counts, one unit of work per 16 bytes)
+    assert ("omp target teams distribute parallel for if(target: (double)(codes) * 2 >= 1000 + 0.0625 * (double)(codes)"
+            " + 8)") in text
     assert (f"hist.c:{HISTOGRAM_LINE}:5: remark: loop nest offloaded to the device; estimated work codes * 2; "
             "launched once per iteration of loops around calls to 'histogram' (line 28); "
-            "on the host when below --pcx-min-work=1000 (if(target:)) [PCX100]") in remarks
+            "on the host when below --pcx-min-work=1000 plus what its maps copy at each launch (0.0625 * "
+            "(double)(codes) + 8) (if(target:)) [PCX100]") in remarks
     assert "hist.c:7:5: remark: estimated work 32 (16 * 2; 16 iterations in total) is below" in remarks
     subprocess.run([CLANG, "-O2", "hist.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
     for args, launches in ((["300", "200"], 0), (["300000", "2"], 2)):
@@ -278,8 +282,10 @@ def test_a_region_with_a_declaration_among_its_statements_tests_its_guard_where_
     # pair) and no copy of its statements as a host path: its work guard is lifted onto
     # the enter/exit data and each kernel, which runs its loop as written where it fails.
     exe, text, remarks = _build(tmp_path, "region", REGION)
-    # computed once where it starts: the enter and exit data and each kernel read the same
-    guard = "((double)(n) * 2) + ((double)(n - 2) * 2) + ((double)(n - 2) * 2) + ((double)(n) * 2) >= 4000"
+    # computed once where it starts: the enter and exit data and each kernel read the same;
+    # the two kernels of the time loop count once per step
+    guard = ("((double)(n) * 2) + (10) * ((double)(n - 2) * 2) + (10) * ((double)(n - 2) * 2) + ((double)(n) * 2) "
+             ">= 1000 * (1 + 10 + 10 + 1)")
     assert f"int pcx_region_test_1; pcx_region_test_1 = ({guard});" in text
     assert "omp target enter data map(alloc: u[" in text and text.count(") if(pcx_region_test_1)") == 2
     assert text.count("if (!(pcx_region_test_1)) {") == 4  # each kernel's host version
@@ -795,7 +801,8 @@ def test_a_kernel_beside_a_region_that_maps_none_of_its_data_keeps_its_guard(tmp
     line = BESIDE_A_REGION.splitlines().index(next(t for t in BESIDE_A_REGION.splitlines() if "/* ROW */" in t)) + 1
     assert "target enter data" in text or "target data" in text
     (row,) = [r for r in remarks.splitlines() if r.startswith(f"rows.c:{line}:5: remark: loop nest offloaded")]
-    assert row.endswith("on the host when below --pcx-min-work=1000 (if(target:)) [PCX100]"), row
+    assert row.endswith("on the host when below --pcx-min-work=1000 plus what its maps copy at each launch (0.25 * "
+                        "(double)(cnt) + 0.5) (if(target:)) [PCX100]"), row
     serial = _serial_output(tmp_path, "rows.c")
     out, launched = _run(exe, [], "MANDATORY")
     assert out == serial and launched < 10, launched

@@ -92,8 +92,11 @@ from pcx_driver.model import (
 def _kernel_from_nest(n: NestAnalysis) -> KernelPlan:
     # a struct whose member's elements the kernel maps is mapped itself, not firstprivate
     roots = {a.name.split(".")[0] for a in n.arrays if "." in a.name}
+    from pcx_driver.engine.traffic import ELEMENT_BYTES
+
     return KernelPlan(
         nest_id=n.nest_id,
+        element_bytes={a.name: ELEMENT_BYTES[a.element_type] for a in n.arrays if a.element_type in ELEMENT_BYTES},
         function=n.function,
         line=n.line,
         column=n.column,

@@ -85,7 +85,7 @@ def work_test(k: KernelPlan) -> str:
     "" when it always does."""
     if not k.work_expr or k.min_work <= 0 or k.user_directive:
         return ""
-    return f"{k.work_expr} >= {k.min_work:g}"
+    return f"{k.work_expr} >= {k.min_work:g}" + (f" + {k.copy_cost}" if k.copy_cost else "")
 
 
 def device_test(k: KernelPlan) -> str:
@@ -725,7 +725,7 @@ def rewrite_unit(unit: SourceUnit, plan: Plan) -> Rewrite:
                 continue
             said = [m for m in k.remarks if m.id == "PCX100" and HELD_NOTE in m.message]
             if k.alone_work_expr:
-                k = dataclasses.replace(k, work_expr=k.alone_work_expr)
+                k = dataclasses.replace(k, work_expr=k.alone_work_expr, copy_cost=k.alone_copy_cost)
                 placed[index] = (k, stmt, atomics)
             if said:
                 withdrawn.append((k.line, "PCX100"))

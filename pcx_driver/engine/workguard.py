@@ -68,10 +68,50 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
         elif k.nest_id in guards.held:
             note = HELD_NOTE
             k.alone_work_expr, k.min_work = exprs[k.nest_id], threshold
+            k.alone_copy_cost = copy_cost(k.alone_maps or k.maps, k.element_bytes)
         else:
             k.work_expr, k.min_work = exprs[k.nest_id], threshold
-            note = f"; on the host when below --pcx-min-work={threshold:g} (if(target:))"
+            k.copy_cost = copy_cost(k.maps, k.element_bytes)
+            note = (f"; on the host when below --pcx-min-work={threshold:g}"
+                    + (f" plus what its maps copy at each launch ({k.copy_cost})" if k.copy_cost else "") + " (if(target:))")
         _annotate(k, note)
+
+
+#: bytes copied to or from the device that cost one unit of work (``--pcx-min-work``'s
+#: unit; a statement of one iteration counts 1 or 2): a PCIe link moves 16 bytes in about
+#: the time a core streams them through one statement.  An element-wise copy, one double
+#: in and one out per two units of work, pays where it pays today; a kernel that copies
+#: several times its work at every launch does not, on any device.
+BYTES_PER_WORK = 16
+
+
+def copy_cost(maps: list, element_bytes: dict[str, int]) -> str:
+    """What ``maps`` copy at each launch, in units of work (one per ``BYTES_PER_WORK``
+    bytes; ``tofrom`` counts both ways, ``alloc`` nothing), as a C expression of the
+    sections' lengths; "" when nothing.  An array of an unknown element type counts 8
+    bytes an element.  (NPB LU's jacld, called once per plane, maps its four 5x5 blocks
+    ``tofrom`` at each call: 11,300 work for 227 KB, 11x the serial time at class S, past
+    120 s against 3.8 s at class W.)"""
+    from pcx_driver.engine.loops import c_int_literal
+
+    constant, scales = 0.0, {}  # symbolic lengths (as C) -> their factor, like terms summed
+    for m in maps:
+        ways = {"to": 1, "from": 1, "tofrom": 2}.get(m.kind.value, 0)
+        for sec in m.sections if ways else ():
+            scale = ways * element_bytes.get(sec.base, 8) / BYTES_PER_WORK
+            symbolic = []
+            for _, length in sec.dims:
+                v = c_int_literal(length.strip())
+                if v is None:
+                    symbolic.append(f"(double)({length})")
+                else:
+                    scale *= max(v, 0)
+            if not symbolic:
+                constant += scale
+            else:
+                scales[" * ".join(symbolic)] = scales.get(" * ".join(symbolic), 0.0) + scale
+    terms = [f"{scale:g} * {lengths}" if scale != 1 else lengths for lengths, scale in scales.items() if scale]
+    return " + ".join(terms + ([f"{constant:g}"] if constant else []))
 
 
 @dataclass
@@ -101,7 +141,9 @@ def planned_guards(unit: SourceUnit, plan: Plan, exprs: dict[str, str], threshol
             by_region.update({n: r for n in r.kernels})
             if not copyable(unit, r):
                 lifted.add(id(r))
-    kernels = {k.nest_id: f"{exprs[k.nest_id]} >= {threshold:g}" for k in plan.offloaded()
+    # (the test the rewriter emits for each: ``rewrite.work_test``, copies included)
+    kernels = {k.nest_id: f"{exprs[k.nest_id]} >= {threshold:g}" + (f" + {cost}" if (cost := copy_cost(
+               k.maps, k.element_bytes)) else "") for k in plan.offloaded()
                if exprs.get(k.nest_id) and not k.user_directive and k.nest_id not in by_region
                and k.nest_id not in held}
     return PlannedGuards(regions, kernels, by_region, held, lifted)
@@ -141,17 +183,25 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
         return ""
     terms = [averaged_over_loops(unit, region, k, exprs[k.nest_id]) if exprs.get(k.nest_id)
              else f"{k.work_estimate:g}" for k in inside]
+    launches = [launches_in(unit, region, k) for k in inside]
     known = known_at(unit, region.start_byte)
-    if known is None or any(not known.covers(hostaccess.expression_identifiers(t)) for t in terms):
+    if known is None or any(not known.covers(hostaccess.expression_identifiers(t)) for t in terms + launches):
         return ""
     # One launch costs about --pcx-min-work of host work (that is what the setting means), so
     # the region pays when its kernels do at least that much per launch on average: the
-    # sum of their estimates against the threshold times their number.  (Every kernel at
-    # least the threshold would send a time loop to the host for one small boundary kernel.)
+    # sum of their estimates against the threshold times their number, each counted as
+    # often as it launches in one run of the region (NPB LU's four small flux kernels,
+    # launched once per (k, i), beside three of 30x their work launched once per k: an
+    # average over the seven kernels sent 1.2 million launches of ~300 work to the device,
+    # 3.7x the serial time).  (Every kernel at least the threshold would send a time loop
+    # to the host for one small boundary kernel.)
     if len(inside) == 1:
         guard = f"{terms[0]} >= {threshold:g}"
-    else:
+    elif len(set(launches)) == 1:  # (launched alike: the plain average)
         guard = f"{' + '.join(f'({t})' for t in terms)} >= {threshold * len(inside):g}"
+    else:
+        weighted = " + ".join(f"({t})" if n == "1" else f"({n}) * ({t})" for t, n in zip(terms, launches))
+        guard = f"{weighted} >= {threshold:g} * ({' + '.join(launches)})"
     if not copyable(unit, region):
         # Its host path cannot be a copy of its statements (a declaration among them, the
         # user's OpenMP, or tests of its own whose region maps nothing where they fail):
@@ -204,6 +254,36 @@ def lift_problem(unit: SourceUnit, fnode, globals_: set[str], region, inside: li
     if known is None or not known.covers(names):
         return "a name its tests read is not set where it starts"
     return ""
+
+
+def launches_in(unit: SourceUnit, region, kernel) -> str:
+    """How often ``kernel`` launches in one run of ``region``, as C: the product of the
+    trip counts of the serial loops of the region around it, each averaged over the loops
+    around it as ``averaged_over_loops`` does (``(double)(nz - 2) * (double)(iend -
+    ist)``), or "1" outside any; a loop that is not canonical with a unit step counts as
+    one (its trip count is not known where the region starts)."""
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.loops import loops_around
+
+    root = hostaccess.parse(unit.data, unit.language).root_node
+    around = loops_around(root, unit.data, kernel.start_byte, region.start_byte)
+    factors = []
+    for k, (_, loop) in enumerate(around):
+        if loop is None or loop.problem or loop.low is None or loop.high is None or abs(loop.step) != 1:
+            continue
+        span = loop.high - loop.low
+        if span.is_const:
+            factors.append(f"{max(span.const_value + 1, 0)}")
+            continue
+        trip = f"((double)({loop.high.render()}) - (double)({loop.low.render()}) + 1)"
+        # the bounds of an inner loop may name the indices of the loops around it
+        for _, outer in around[k + 1:]:
+            if outer is None or outer.problem or outer.low is None or outer.high is None or abs(outer.step) != 1:
+                continue
+            mean = f"(((double)({outer.low.render()}) + (double)({outer.high.render()})) / 2)"
+            trip = substitute(trip, {outer.index: mean}, unit.language)
+        factors.append(trip)
+    return " * ".join(factors) or "1"
 
 
 def averaged_over_loops(unit: SourceUnit, region, kernel, work: str) -> str:
