@@ -44,10 +44,15 @@ void conv(const float *X, const float *Wt, float *Y, int N, int M, int C, int K,
         }
 }
 
-/* a column walk whose stride the caller picks: negative walks the rows backwards */
+/* a column walk whose stride the caller picks: negative walks the rows backwards (with
+ * work enough per element to pay for copying the rows it strides over) */
 void column(const double *a, double *out, int rows, int first, int stride) {
-  for (int i = 0; i < rows; i++)                               /* NEST2 */
-    out[i] = a[first + i * stride] * 2.0;
+  for (int i = 0; i < rows; i++) {                             /* NEST2 */
+    double v = a[first + i * stride];
+    for (int t = 0; t < 40; t++)
+      v = v * 0.5 + t;
+    out[i] = v;
+  }
 }
 
 int main(int argc, char **argv) {
@@ -122,10 +127,15 @@ void back(const double *a, double *out, int n) {
 GAPS = r"""
 #include <stdio.h>
 #include <stdlib.h>
-/* every (gap - 1)-th element: the stride is a name less one */
+/* every (gap - 1)-th element: the stride is a name less one (with work enough per element
+ * to pay for copying what it strides over) */
 void pick(const double *a, double *out, int n, int gap) {
-  for (int i = 0; i < n; i++)                                   /* PICK */
-    out[i] = a[i * (gap - 1)] + 1.0;
+  for (int i = 0; i < n; i++) {                                 /* PICK */
+    double v = a[i * (gap - 1)];
+    for (int t = 0; t < 40; t++)
+      v = v * 0.5 + t;
+    out[i] = v + 1.0;
+  }
 }
 int main(int argc, char **argv) {
   int n = 3000 + argc;

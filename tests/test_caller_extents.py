@@ -41,7 +41,7 @@ static double through_pointer(void (*f)(int, const double *, const int *, double
 }
 
 int main(int argc, char **argv) {
-  int m = 5000 + (argc > 1), n = 2000;
+  int m = 5000 + (argc > 1), n = 6000;  /* (enough elements to pay for copying the table) */
   double *table = malloc(m * sizeof(double));
   double small[10];
   int *idx = malloc(n * sizeof(int));
@@ -383,7 +383,7 @@ def test_a_handed_over_count_is_a_long_product() -> None:
     from pcx_driver.pipeline import run_pipeline
     from pcx_driver.plugins import make_plugin_manager
 
-    program = GATHER.replace("int m = 5000 + (argc > 1), n = 2000;", "int m = 50 + (argc > 1), k = 100, n = 2000;") \
+    program = GATHER.replace("int m = 5000 + (argc > 1), n = 6000;", "int m = 50 + (argc > 1), k = 100, n = 2000;") \
         .replace("double *table = malloc(m * sizeof(double));", "double *table = malloc(m * k * sizeof(double));") \
         .replace("for (int i = 0; i < m; i++) table[i]", "for (int i = 0; i < m * k; i++) table[i]")
     assert program.count("m * k") == 2

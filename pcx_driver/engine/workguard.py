@@ -68,10 +68,10 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
         elif k.nest_id in guards.held:
             note = HELD_NOTE
             k.alone_work_expr, k.min_work = exprs[k.nest_id], threshold
-            k.alone_copy_cost = copy_cost(k.alone_maps or k.maps, k.element_bytes)
+            k.alone_copy_cost = kernel_copy_cost(unit, k, k.alone_maps or k.maps)
         else:
             k.work_expr, k.min_work = exprs[k.nest_id], threshold
-            k.copy_cost = copy_cost(k.maps, k.element_bytes)
+            k.copy_cost = kernel_copy_cost(unit, k, k.maps)
             note = (f"; on the host when below --pcx-min-work={threshold:g}"
                     + (f" plus what its maps copy at each launch ({k.copy_cost})" if k.copy_cost else "") + " (if(target:))")
         _annotate(k, note)
@@ -83,6 +83,15 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
 #: in and one out per two units of work, pays where it pays today; a kernel that copies
 #: several times its work at every launch does not, on any device.
 BYTES_PER_WORK = 16
+
+
+def kernel_copy_cost(unit: SourceUnit, k, maps: list) -> str:
+    """``copy_cost`` of kernel ``k`` mapping ``maps``; "" for a loop the user's own
+    ``parallel for`` ports (engine/ompport.py): the user asked for its parallelism, and
+    where its data moves is the port's plan, not a choice between device and host."""
+    if unit.openmp is not None and any(p.loop == k.start_byte for p in unit.openmp.candidates()):
+        return ""
+    return copy_cost(maps, k.element_bytes)
 
 
 def copy_cost(maps: list, element_bytes: dict[str, int]) -> str:
@@ -142,8 +151,8 @@ def planned_guards(unit: SourceUnit, plan: Plan, exprs: dict[str, str], threshol
             if not copyable(unit, r):
                 lifted.add(id(r))
     # (the test the rewriter emits for each: ``rewrite.work_test``, copies included)
-    kernels = {k.nest_id: f"{exprs[k.nest_id]} >= {threshold:g}" + (f" + {cost}" if (cost := copy_cost(
-               k.maps, k.element_bytes)) else "") for k in plan.offloaded()
+    kernels = {k.nest_id: f"{exprs[k.nest_id]} >= {threshold:g}" + (f" + {cost}" if (cost := kernel_copy_cost(
+               unit, k, k.maps)) else "") for k in plan.offloaded()
                if exprs.get(k.nest_id) and not k.user_directive and k.nest_id not in by_region
                and k.nest_id not in held}
     return PlannedGuards(regions, kernels, by_region, held, lifted)
@@ -203,9 +212,12 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
         weighted = " + ".join(f"({t})" if n == "1" else f"({n}) * ({t})" for t, n in zip(terms, launches))
         guard = f"{weighted} >= {threshold:g} * ({' + '.join(launches)})"
     if not copyable(unit, region):
-        # Its host path cannot be a copy of its statements (a declaration among them, the
-        # user's OpenMP, or tests of its own whose region maps nothing where they fail):
-        # the guard is lifted instead, tested by its enter/exit data and by each kernel.
+        # Its host path cannot be a copy of its statements (a declaration among them, or
+        # tests of its own whose region maps nothing where they fail): the guard is lifted
+        # instead, tested by its enter/exit data and by each kernel.  Not in a file with
+        # the user's OpenMP, whose constructs in the region would not test it.
+        if unit.openmp is not None and unit.openmp.pragmas:
+            return ""
         # (names declared in headers are neither the function's nor the file's: with the
         # plan's constants given, lift_problem takes only its macros among them)
         from pcx_driver.engine.regions import file_scope_names
