@@ -142,3 +142,40 @@ def test_a_region_counts_each_kernel_as_often_as_it_launches(tmp_path: Path) -> 
     out, launched = _run(tmp_path, "fluxes", [], VALIDATION)
     # an average over the three kernels alike put the region on the device: 1,000 launches
     assert out == serial and len(launched) < 10, len(launched)
+
+
+# The region's guard is read where the region starts, before the conditions around its
+# loops hold: a time loop's bound must be arithmetic that cannot fault nor change anything.
+CONDITIONAL_STEPS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static int asked = 0;
+static int rounds(void) { return asked++ < 2 ? 4 : 0; }
+int main(int argc, char **argv) {
+  int n = argc > 1 ? atoi(argv[1]) : 100000, d = argc > 2 ? atoi(argv[2]) : 0;
+  double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * n);
+  for (int i = 0; i < n; i++) a[i] = i * 0.5;
+  for (int i = 0; i < n; i++) b[i] = a[i] + 1;
+  if (d > 0)
+    for (int t = 0; t < 12 / d; t++)
+      for (int i = 0; i < n; i++) b[i] = b[i] * 0.5 + a[i];
+  for (int t = 0; t < rounds(); t++)
+    for (int i = 0; i < n; i++) b[i] = b[i] * 0.25 + a[i];
+  for (int i = 0; i < n; i++) a[i] = b[i] * 2;
+  printf("%a %a asked=%d\n", a[n - 1], a[n / 2], asked);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_a_region_guard_reads_only_arithmetic_that_cannot_fault(tmp_path: Path) -> None:
+    # 12 / d under ``if (d > 0)`` divided by zero before the region with d = 0, and a
+    # second call of rounds() cut the second time loop short (held-out checks)
+    (tmp_path / "steps.c").write_text(CONDITIONAL_STEPS)
+    text, _ = _static(tmp_path, ["steps.c"], "steps")
+    subprocess.run([CLANG, "-O2", "steps.c", "-o", "serial"], cwd=tmp_path, check=True, timeout=120)
+    for args in (["100000", "0"], ["100000", "5"], ["7", "0"]):
+        serial, _ = _run(tmp_path, "serial", args)
+        out, _ = _run(tmp_path, "steps", args, VALIDATION)
+        assert out == serial, args

@@ -97,3 +97,25 @@ def test_elements_that_are_never_negative_zero_need_no_check(tmp_path: Path) -> 
 def test_a_start_that_may_be_negative_zero_is_checked(start: str) -> None:
     program = JACOBI.replace("double err = 0.0,", f"double x0 = argc > 5 ? 1.0 : -0.0; double err = {start},")
     refused_nest(program, "FABS", "PCX112", "'err' may end at a zero of either sign")
+
+
+TWO = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int n = 50000 + argc - 1;
+  float *a = malloc(n * sizeof *a);
+  for (int i = 0; i < n; i++) a[i] = 1.0f + i % 3;
+  a[7] = -0.0f; a[n - 7] = 0.0f;
+  float mx = -1e30f, mn = 1e30f;
+  for (int i = 0; i < n; i++) { if (a[i] > mx) mx = a[i]; if (a[i] < mn) mn = a[i]; }  /* BOTH */
+  printf("%g %g %g\n", mx, mn, 1.0f / mn);
+  return 0;
+}
+"""
+
+
+@needs_clang
+def test_each_checked_reduction_is_tested_after_the_kernel(tmp_path: Path) -> None:
+    # the maximum ends at 3, the minimum at a zero: the test of the first alone missed it
+    build_and_compare(tmp_path, TWO, ["BOTH"])

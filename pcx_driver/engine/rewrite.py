@@ -562,13 +562,13 @@ def _pivot_version(ed: _Editor, k: KernelPlan, stmt, sections: list[str]) -> str
             f"{ed.as_written(stmt.start_byte, stmt.end_byte)}\n}} else")
 
 
-def _restart_names(k: KernelPlan) -> tuple[str, list[tuple[str, str]], str]:
-    """(the checked reduction's variable, each of the kernel's reductions with the name of
-    its saved start, the NaN flag) of kernel ``k``."""
-    r = next(r for r in k.reductions if r.restarts or r.zero_sign)
+def _restart_names(k: KernelPlan) -> tuple[list[str], list[tuple[str, str]], str]:
+    """(the checked reductions' variables, each of the kernel's reductions with the name
+    of its saved start, the NaN flag) of kernel ``k``."""
+    checked = [r.variable for r in k.reductions if r.restarts or r.zero_sign]
     flag = f"pcx_nan_{k.line}"
     saved = [x.variable for x in k.reductions if x.variable != flag]
-    return r.variable, [(v, f"pcx_start_{k.line}" + (f"_{j}" if j else "")) for j, v in enumerate(saved)], flag
+    return checked, [(v, f"pcx_start_{k.line}" + (f"_{j}" if j else "")) for j, v in enumerate(saved)], flag
 
 
 def _flag_restarts(ed: _Editor, k: KernelPlan) -> KernelPlan:
@@ -599,12 +599,14 @@ def _rerun_version(ed: _Editor, k: KernelPlan, stmt) -> None:
     hidden runs the loop again from the same start, as the user wrote it.  The nest
     writes nothing else (analysis._restarts_rerun) and maps its own data, so the host
     copies it reads are current.  (``__typeof__``: no conversion for -Wconversion to flag.)"""
-    var, starts, flag = _restart_names(k)
+    checked, starts, flag = _restart_names(k)
     saves = " ".join(f"__typeof__({v}) {s} = {v};" for v, s in starts)
     resets = "\n".join(f"{v} = {s};" for v, s in starts)
+    # each checked minimum or maximum (a held-out check: a second one's zero went unseen)
+    tests = " || ".join(f"!({v} - {v} <= 0) || !({v} < 0 || {v} > 0)" for v in checked)
     ed.insert_before(k.start_byte, _RANK_KERNEL - 3, f"{{ {saves} int {flag} = 0;")
     ed.close_after(stmt.end_byte, (
-        f"\nif ({flag} || !({var} - {var} <= 0) || !({var} < 0 || {var} > 0)) {{\n{resets}\n"
+        f"\nif ({flag} || {tests}) {{\n{resets}\n"
         f"{ed.as_written(stmt.start_byte, stmt.end_byte)}\n}} }}\n{ed.resumed(stmt.end_byte)}"))
 
 

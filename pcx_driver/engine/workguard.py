@@ -40,7 +40,10 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
     _note_launches(unit, plan)
     if threshold <= 0:
         return
-    exprs = {n.nest_id: n.work_expr for n in analysis.nests() if n.work_expr}
+    # (a guard is evaluated besides what it estimates: an estimate that calls a function or
+    # stores would do so once more; such a kernel has no guard)
+    exprs = {n.nest_id: n.work_expr for n in analysis.nests()
+             if n.work_expr and plain_arithmetic(n.work_expr, unit.language, effects_only=True)}
     kernels = [k for k in plan.kernels if k.decision is Decision.OFFLOADED and exprs.get(k.nest_id)]
     if not kernels:
         return
@@ -91,7 +94,8 @@ def kernel_copy_cost(unit: SourceUnit, k, maps: list) -> str:
     where its data moves is the port's plan, not a choice between device and host."""
     if unit.openmp is not None and any(p.loop == k.start_byte for p in unit.openmp.candidates()):
         return ""
-    return copy_cost(maps, k.element_bytes)
+    cost = copy_cost(maps, k.element_bytes)
+    return cost if not cost or plain_arithmetic(cost, unit.language, effects_only=True) else ""
 
 
 def copy_cost(maps: list, element_bytes: dict[str, int]) -> str:
@@ -193,6 +197,12 @@ def region_guard(unit: SourceUnit, plan: Plan, region, exprs: dict[str, str], th
     terms = [averaged_over_loops(unit, region, k, exprs[k.nest_id]) if exprs.get(k.nest_id)
              else f"{k.work_estimate:g}" for k in inside]
     launches = [launches_in(unit, region, k) for k in inside]
+    # read where the region starts, before any condition around a kernel or a loop holds:
+    # only arithmetic that cannot fault nor change anything (a time loop's ``t < 10 / d``
+    # under ``if (d > 0)`` divided by zero, ``t < steps()`` called steps() once more:
+    # held-out checks)
+    if not all(plain_arithmetic(t, unit.language) for t in terms):
+        return ""
     known = known_at(unit, region.start_byte)
     if known is None or any(not known.covers(hostaccess.expression_identifiers(t)) for t in terms + launches):
         return ""
@@ -268,6 +278,54 @@ def lift_problem(unit: SourceUnit, fnode, globals_: set[str], region, inside: li
     return ""
 
 
+#: the casts the engine writes into guards
+_GUARD_CASTS = frozenset({"double", "long", "int", "unsigned", "size_t", "long long", "unsigned long"})
+
+
+def plain_arithmetic(expr: str, language, effects_only: bool = False) -> bool:
+    """Whether C expression ``expr`` is arithmetic that can neither fault nor change
+    anything wherever it is evaluated: names, numbers, ``+ - *``, division and remainder
+    by a nonzero literal, casts to arithmetic types.  With ``effects_only`` (a kernel's own
+    guard, read where the kernel's header reads the same names), anything without a call,
+    an assignment or an increment."""
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.source import walk
+
+    data, node = hostaccess.parse_expression(expr, language)
+    if node is None or node.has_error:
+        return False
+    if effects_only:
+        return not any(n.type in ("call_expression", "assignment_expression", "update_expression",
+                                  "comma_expression") for n in walk(node))
+
+    def ok(n) -> bool:
+        t = n.type
+        if t in ("identifier", "number_literal"):
+            return True
+        if t == "parenthesized_expression":
+            return all(ok(c) for c in n.named_children)
+        if t == "unary_expression":
+            return hostaccess.text_of(data, n.child_by_field_name("operator")) in ("-", "+") and ok(
+                n.child_by_field_name("argument"))
+        if t == "cast_expression":
+            ty = n.child_by_field_name("type")
+            return ty is not None and " ".join(hostaccess.text_of(data, ty).split()) in _GUARD_CASTS and ok(
+                n.child_by_field_name("value"))
+        if t == "binary_expression":
+            op = hostaccess.text_of(data, n.child_by_field_name("operator"))
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            if op in ("/", "%"):
+                divisor = right
+                while divisor is not None and divisor.type == "parenthesized_expression":
+                    divisor = divisor.named_children[0] if divisor.named_child_count == 1 else None
+                return divisor is not None and divisor.type == "number_literal" and \
+                    hostaccess.text_of(data, divisor).strip("0.uUlLfF") != "" and ok(left)
+            return op in ("+", "-", "*", ">=") and ok(left) and ok(right)
+        return False
+
+    return ok(node)
+
+
 def launches_in(unit: SourceUnit, region, kernel) -> str:
     """How often ``kernel`` launches in one run of ``region``, as C: the product of the
     trip counts of the serial loops of the region around it, each averaged over the loops
@@ -287,12 +345,17 @@ def launches_in(unit: SourceUnit, region, kernel) -> str:
         if span.is_const:
             factors.append(f"{max(span.const_value + 1, 0)}")
             continue
+        if not (plain_arithmetic(loop.high.render(), unit.language) and plain_arithmetic(loop.low.render(),
+                                                                                          unit.language)):
+            continue  # (its bounds are read where the region starts: see region_guard)
         trip = f"((double)({loop.high.render()}) - (double)({loop.low.render()}) + 1)"
         # the bounds of an inner loop may name the indices of the loops around it
         for _, outer in around[k + 1:]:
             if outer is None or outer.problem or outer.low is None or outer.high is None or abs(outer.step) != 1:
                 continue
             mean = f"(((double)({outer.low.render()}) + (double)({outer.high.render()})) / 2)"
+            if not plain_arithmetic(mean, unit.language):
+                continue
             trip = substitute(trip, {outer.index: mean}, unit.language)
         factors.append(trip)
     return " * ".join(factors) or "1"
