@@ -1128,7 +1128,6 @@ def _restarts_rerun(sv: scalar_mod.ScalarVerdict, arrays: list[ArrayAccessSummar
                        f"written, and the loop {what}")]
 
 
-
 def _wide_floats(nest) -> list[tuple[str, str]]:
     """A ``long double`` or ``__float128`` the nest uses: GPU targets have neither (clang's
     nvptx build stops: "requires 128 bit size 'long double' type support"), and one such

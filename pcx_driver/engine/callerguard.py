@@ -210,21 +210,13 @@ def _safe_divisions(expr: str, language) -> bool:
     reads the callees' guards for calls the program may not make (``if (d) f(n / d)``), and
     must not trap where they would not run."""
     from pcx_driver.engine import hostaccess
-    from pcx_driver.engine.loops import c_int_literal
-    from pcx_driver.engine.source import strip_parens
+    from pcx_driver.engine.workguard import literal_divisor
 
     data, node = hostaccess.parse_expression(expr, language)
     if node is None:
         return False
-    for n in hostaccess.all_nodes(node):
-        if n.type == "binary_expression" and hostaccess.text_of(data, n.child_by_field_name("operator")) in "/%":
-            right = strip_parens(n.child_by_field_name("right"))
-            while right is not None and right.type == "cast_expression":
-                right = strip_parens(right.child_by_field_name("value"))
-            if right is None or right.type != "number_literal" or \
-                    c_int_literal(hostaccess.text_of(data, right)) in (None, 0):
-                return False
-    return True
+    return all(literal_divisor(n.child_by_field_name("right"), data) for n in hostaccess.all_nodes(node)
+               if n.type == "binary_expression" and hostaccess.text_of(data, n.child_by_field_name("operator")) in "/%")
 
 
 def _argument_values(call, unit: SourceUnit, params: dict[str, str], named: set[str], caller, visible: set[str],

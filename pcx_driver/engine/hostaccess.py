@@ -950,22 +950,16 @@ def _sizeof_unit(sz: tree_sitter.Node, data: bytes, name: str, rows: list[str],
         plain = operand.child_by_field_name("declarator") is None
         same = ty is not None and "".join(text_of(data, operand).split()) == "".join(text_of(data, ty).split())
         return "element" if plain and same else None
-    value = sz.child_by_field_name("value")
-    if value is None:
-        return None
-    text = "".join(text_of(data, value).split())
-    depth = 0
-    while True:
-        while text.startswith("(") and text.endswith(")"):
-            text = text[1:-1]
-        if text.startswith("*"):
-            depth, text = depth + 1, text[1:]
-            continue
-        if text.endswith("]") and "[" in text:
-            depth, text = depth + 1, text[:text.rindex("[")]
+    node = sz.child_by_field_name("value")
+    depth = 0  # dereferences and subscripts between the sizeof and the pointer's name
+    while node is not None:
+        node = _unparen(node)
+        if node.type == "subscript_expression" or node.type == "pointer_expression" and \
+                text_of(data, node.child_by_field_name("operator")) == "*":
+            depth, node = depth + 1, node.child_by_field_name("argument")
             continue
         break
-    if text != name:
+    if node is None or node.type != "identifier" or text_of(data, node) != name:
         return None
     return "row" if depth == 1 else "element" if depth == 1 + len(rows) else None
 

@@ -36,7 +36,7 @@ from tree_sitter import Node
 from pcx_driver.engine import hostaccess, symsect
 from pcx_driver.engine.source import loop_hint_before, walk
 from pcx_driver.engine.regionreach import held_by_regions
-from pcx_driver.engine.workguard import HELD_NOTE
+from pcx_driver.engine.workguard import HELD_NOTE, work_test_text
 from pcx_driver.model import (
     DataRegion,
     EmittedDirective,
@@ -85,7 +85,7 @@ def work_test(k: KernelPlan) -> str:
     "" when it always does."""
     if not k.work_expr or k.min_work <= 0 or k.user_directive:
         return ""
-    return f"{k.work_expr} >= {k.min_work:g}" + (f" + {k.copy_cost}" if k.copy_cost else "")
+    return work_test_text(k.work_expr, k.min_work, k.copy_cost)
 
 
 def device_test(k: KernelPlan) -> str:

@@ -88,6 +88,11 @@ def attach_work_guards(unit: SourceUnit, analysis: UnitAnalysis | None, plan: Pl
 BYTES_PER_WORK = 16
 
 
+def work_test_text(work: str, threshold: float, copies: str) -> str:
+    """A kernel's run-time guard as C: its work at least ``threshold`` plus what it copies."""
+    return f"{work} >= {threshold:g}" + (f" + {copies}" if copies else "")
+
+
 def kernel_copy_cost(unit: SourceUnit, k, maps: list) -> str:
     """``copy_cost`` of kernel ``k`` mapping ``maps``; "" for a loop the user's own
     ``parallel for`` ports (engine/ompport.py): the user asked for its parallelism, and
@@ -154,9 +159,9 @@ def planned_guards(unit: SourceUnit, plan: Plan, exprs: dict[str, str], threshol
             by_region.update({n: r for n in r.kernels})
             if not copyable(unit, r):
                 lifted.add(id(r))
-    # (the test the rewriter emits for each: ``rewrite.work_test``, copies included)
-    kernels = {k.nest_id: f"{exprs[k.nest_id]} >= {threshold:g}" + (f" + {cost}" if (cost := kernel_copy_cost(
-               unit, k, k.maps)) else "") for k in plan.offloaded()
+    # (the test the rewriter emits for each: ``rewrite.work_test``)
+    kernels = {k.nest_id: work_test_text(exprs[k.nest_id], threshold, kernel_copy_cost(unit, k, k.maps))
+               for k in plan.offloaded()
                if exprs.get(k.nest_id) and not k.user_directive and k.nest_id not in by_region
                and k.nest_id not in held}
     return PlannedGuards(regions, kernels, by_region, held, lifted)
@@ -315,15 +320,26 @@ def plain_arithmetic(expr: str, language, effects_only: bool = False) -> bool:
             op = hostaccess.text_of(data, n.child_by_field_name("operator"))
             left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
             if op in ("/", "%"):
-                divisor = right
-                while divisor is not None and divisor.type == "parenthesized_expression":
-                    divisor = divisor.named_children[0] if divisor.named_child_count == 1 else None
-                return divisor is not None and divisor.type == "number_literal" and \
-                    hostaccess.text_of(data, divisor).strip("0.uUlLfF") != "" and ok(left)
+                return literal_divisor(right, data) and ok(left)
             return op in ("+", "-", "*", ">=") and ok(left) and ok(right)
         return False
 
     return ok(node)
+
+
+def literal_divisor(divisor, data: bytes) -> bool:
+    """Whether ``divisor`` (the right operand of a ``/`` or ``%`` in an expression parsed
+    from ``data``) is a nonzero integer literal, parentheses and casts aside: a guard read
+    where its loops may not run must not trap."""
+    from pcx_driver.engine import hostaccess
+    from pcx_driver.engine.loops import c_int_literal
+    from pcx_driver.engine.source import strip_parens
+
+    divisor = strip_parens(divisor)
+    while divisor is not None and divisor.type == "cast_expression":
+        divisor = strip_parens(divisor.child_by_field_name("value"))
+    return divisor is not None and divisor.type == "number_literal" and \
+        c_int_literal(hostaccess.text_of(data, divisor)) not in (None, 0)
 
 
 def launches_in(unit: SourceUnit, region, kernel) -> str:
@@ -339,7 +355,7 @@ def launches_in(unit: SourceUnit, region, kernel) -> str:
     around = loops_around(root, unit.data, kernel.start_byte, region.start_byte)
     factors = []
     for k, (_, loop) in enumerate(around):
-        if loop is None or loop.problem or loop.low is None or loop.high is None or abs(loop.step) != 1:
+        if not _unit_step(loop):
             continue
         span = loop.high - loop.low
         if span.is_const:
@@ -350,14 +366,7 @@ def launches_in(unit: SourceUnit, region, kernel) -> str:
             continue  # (its bounds are read where the region starts: see region_guard)
         trip = f"((double)({loop.high.render()}) - (double)({loop.low.render()}) + 1)"
         # the bounds of an inner loop may name the indices of the loops around it
-        for _, outer in around[k + 1:]:
-            if outer is None or outer.problem or outer.low is None or outer.high is None or abs(outer.step) != 1:
-                continue
-            mean = f"(((double)({outer.low.render()}) + (double)({outer.high.render()})) / 2)"
-            if not plain_arithmetic(mean, unit.language):
-                continue
-            trip = substitute(trip, {outer.index: mean}, unit.language)
-        factors.append(trip)
+        factors.append(_averaged(trip, [outer for _, outer in around[k + 1:]], unit.language))
     return " * ".join(factors) or "1"
 
 
@@ -373,12 +382,28 @@ def averaged_over_loops(unit: SourceUnit, region, kernel, work: str) -> str:
     from pcx_driver.engine.loops import loops_around
 
     root = hostaccess.parse(unit.data, unit.language).root_node
-    for _, loop in loops_around(root, unit.data, kernel.start_byte, region.start_byte):
-        if loop is None or loop.problem or loop.low is None or loop.high is None or abs(loop.step) != 1:
+    return _averaged(work, [loop for _, loop in loops_around(root, unit.data, kernel.start_byte, region.start_byte)],
+                     unit.language)
+
+
+def _unit_step(loop) -> bool:
+    """A canonical loop (``loops.parse_header``) with a unit step: its index runs low..high."""
+    return loop is not None and not loop.problem and loop.low is not None and loop.high is not None \
+        and abs(loop.step) == 1
+
+
+def _averaged(expr: str, loops: list, language) -> str:
+    """``expr`` with the index of each of ``loops`` (innermost first) replaced by its mean,
+    ``((low + high) / 2)``, where the loop has a unit step and its bounds are arithmetic
+    that cannot fault (they are read where a region starts); other indices are left as
+    they are."""
+    for loop in loops:
+        if not _unit_step(loop):
             continue
         mean = f"(((double)({loop.low.render()}) + (double)({loop.high.render()})) / 2)"
-        work = substitute(work, {loop.index: mean}, unit.language)
-    return work
+        if plain_arithmetic(mean, language):
+            expr = substitute(expr, {loop.index: mean}, language)
+    return expr
 
 
 def substitute(expr: str, values: dict[str, str], language) -> str:
