@@ -132,7 +132,7 @@ def _guard_of(unit: SourceUnit, analysis: UnitAnalysis, plan: Plan, region: Data
     covered = _callee_guards(plan, planned_guards(unit, plan, exprs, threshold, others), callees)
     if not covered:
         return none  # the callees' kernels always run on the device: nothing to guard
-    tests: dict[str, list[str]] = {c: [] for c in callees}
+    tests: dict[str, list[str]] = {c: [] for c in sorted(callees)}  # (sorted: the same text every build)
     for c, g in covered.values():
         tests[c].append(g)
     table = analysis.macro_table
